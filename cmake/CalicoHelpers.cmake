@@ -1,0 +1,48 @@
+# calico_cc_library / calico_cc_test: one static library per directory (abseil's absl_cc_library,
+# Katran's per-concern STATIC libs). Every library gets the alias calico::<name>.
+
+set(CALICO_WARNINGS -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wconversion)
+if(CALICO_WERROR)
+  list(APPEND CALICO_WARNINGS -Werror)
+endif()
+
+function(calico_cc_library)
+  cmake_parse_arguments(ARG "" "NAME" "HDRS;SRCS;DEPS" ${ARGN})
+  if(ARG_SRCS)
+    add_library(calico_${ARG_NAME} STATIC ${ARG_SRCS} ${ARG_HDRS})
+    target_include_directories(calico_${ARG_NAME} PUBLIC ${PROJECT_SOURCE_DIR}/src)
+    target_link_libraries(calico_${ARG_NAME} PUBLIC ${ARG_DEPS})
+    target_compile_options(calico_${ARG_NAME} PRIVATE ${CALICO_WARNINGS})
+  else()
+    add_library(calico_${ARG_NAME} INTERFACE)
+    target_include_directories(calico_${ARG_NAME} INTERFACE ${PROJECT_SOURCE_DIR}/src)
+    target_link_libraries(calico_${ARG_NAME} INTERFACE ${ARG_DEPS})
+  endif()
+  add_library(calico::${ARG_NAME} ALIAS calico_${ARG_NAME})
+endfunction()
+
+# LABELS: unit (hermetic, default) | privileged (root + network namespaces) | integration.
+function(calico_cc_test)
+  cmake_parse_arguments(ARG "" "NAME" "SRCS;DEPS;LABELS" ${ARGN})
+  if(NOT ARG_LABELS)
+    set(ARG_LABELS unit)
+  endif()
+  add_executable(${ARG_NAME} ${ARG_SRCS})
+  set_target_properties(${ARG_NAME} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
+  target_link_libraries(${ARG_NAME} PRIVATE ${ARG_DEPS} GTest::gmock GTest::gtest_main)
+  target_compile_options(${ARG_NAME} PRIVATE ${CALICO_WARNINGS})
+  target_compile_definitions(${ARG_NAME} PRIVATE
+    CALICO_SOURCE_DIR="${PROJECT_SOURCE_DIR}" CALICO_BINARY_DIR="${CMAKE_BINARY_DIR}")
+  gtest_discover_tests(${ARG_NAME} PROPERTIES LABELS "${ARG_LABELS}" DISCOVERY_TIMEOUT 60)
+endfunction()
+
+# A thin binary in build/bin.
+function(calico_cc_binary)
+  cmake_parse_arguments(ARG "" "NAME;OUTPUT" "SRCS;DEPS" ${ARGN})
+  add_executable(${ARG_NAME} ${ARG_SRCS})
+  if(ARG_OUTPUT)
+    set_target_properties(${ARG_NAME} PROPERTIES OUTPUT_NAME ${ARG_OUTPUT})
+  endif()
+  target_link_libraries(${ARG_NAME} PRIVATE ${ARG_DEPS})
+  target_compile_options(${ARG_NAME} PRIVATE ${CALICO_WARNINGS})
+endfunction()
