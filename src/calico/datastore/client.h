@@ -1,0 +1,57 @@
+// datastore::Client: resource-level operations over a Backend (libcalico-go/lib/clientv3).
+//
+// Create/Update/Apply apply defaults and validate (model::ApplyDefaultsAndValidate) and run the
+// client-side checks Calico's clientv3 runs (tier exists for a policy, IPPool overlap and
+// immutable fields, WorkloadEndpoint name, singleton names, built-in tiers protected, non-empty
+// tier not deletable). Nothing is written when a check fails.
+// Keys and stored JSON follow reference Part 4 (resources.h maps resources to keys), so data is
+// interchangeable with Calico's etcd layout. metadata.resourceVersion is the key's mod_revision;
+// uid and creationTimestamp are set on create.
+//
+// Thread-safety: thread-safe if the Backend is.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "calico/base/result.h"
+#include "calico/datastore/backend.h"
+#include "calico/model/resource.h"
+
+namespace calico::datastore {
+
+class Client {
+ public:
+  explicit Client(Backend& backend) : backend_(backend) {}
+
+  // Creates the built-in tiers (default, kube-admin, kube-baseline) and the cluster information
+  // when missing (clientv3 EnsureInitialized). Idempotent.
+  [[nodiscard]] Status EnsureInitialized();
+
+  // Errors: kAlreadyExists, kInvalidArgument (validation, with the field errors text), kNotFound
+  // (e.g. the policy's tier), kUnavailable.
+  [[nodiscard]] Result<model::Resource> Create(model::Resource r);
+  // Compare-and-swap when metadata.resourceVersion is set, otherwise last-writer-wins.
+  // Errors: kNotFound, kConflict, kInvalidArgument, kUnavailable.
+  [[nodiscard]] Result<model::Resource> Update(model::Resource r);
+  // Create, or update the existing resource (keeping uid and creationTimestamp).
+  [[nodiscard]] Result<model::Resource> Apply(model::Resource r);
+  // Deletes and returns the deleted resource. resource_version "" = unconditional.
+  [[nodiscard]] Result<model::Resource> Delete(std::string_view kind, std::string_view ns,
+                                               std::string_view name,
+                                               std::string_view resource_version = "");
+  [[nodiscard]] Result<model::Resource> Get(std::string_view kind, std::string_view ns,
+                                            std::string_view name);
+  // ns "" lists every namespace for namespaced kinds. Sorted by namespace, then name.
+  [[nodiscard]] Result<std::vector<model::Resource>> List(std::string_view kind,
+                                                          std::string_view ns = "");
+
+  Backend& backend() { return backend_; }
+
+ private:
+  Backend& backend_;
+};
+
+}  // namespace calico::datastore
