@@ -77,7 +77,7 @@ inline tl::unexpected<Error> Internal(std::string message) {
 }
 inline tl::unexpected<Error> Unexpected(Error err) { return tl::unexpected<Error>(std::move(err)); }
 
-inline Status OkStatus() { return {}; }
+[[nodiscard]] inline Status OkStatus() { return {}; }
 
 }  // namespace calico
 
