@@ -15,8 +15,9 @@ namespace {
 
 // Upstream parses with unbounded (growable) Go stacks; we bound parenthesis nesting so hostile
 // input cannot overflow the C++ stack. A selector within kMaxSelectorLength nests at most ~512
-// deep, so no valid API object is affected.
-constexpr int kMaxNestingDepth = 2000;
+// deep, so no valid API object is affected. This
+// is the one deliberate difference from upstream.
+constexpr int kMaxNestingDepth = 1000;
 
 class Parser {
  public:
