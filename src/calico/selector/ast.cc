@@ -206,9 +206,13 @@ LabelRestrictions ComputeLabelRestrictions(const Node& node) {
       return {{node.label, LabelRestriction{.must_be_present = true,
                                             .must_have_one_of_values =
                                                 std::vector<std::string>{node.value}}}};
-    case NodeKind::kIn:
-      return {{node.label,
-               LabelRestriction{.must_be_present = true, .must_have_one_of_values = node.values}}};
+    case NodeKind::kIn: {
+      // Upstream stores an empty set literal as a nil slice, which reads as "no value
+      // restriction" rather than "no value can match"; kept for identical index behaviour.
+      LabelRestriction r{.must_be_present = true};
+      if (!node.values.empty()) r.must_have_one_of_values = node.values;
+      return {{node.label, std::move(r)}};
+    }
     case NodeKind::kNot: {
       // Only !has(a) can be inverted (to "a must be absent"); !(a == "b") does not require a to be
       // absent.
