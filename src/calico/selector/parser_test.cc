@@ -323,6 +323,20 @@ INSTANTIATE_TEST_SUITE_P(
         CanonicalCase{"!(has(a) && has(b)) || !has(c)", "(!(has(a) && has(b)) || !has(c))", ""},
         CanonicalCase{"all() && global()", "(all() && global())", ""}));
 
+TEST(ParserTest, NestedNegationThroughParensIsKeptLikeUpstream) {
+  // Leading "!"s collapse by parity, but a "!" inside parentheses is a separate NotNode, and
+  // upstream prints both without parentheses, so the canonical form is not always a fixed point.
+  auto sel = Parse("!(!has(a))");
+  ASSERT_TRUE(sel.has_value());
+  EXPECT_EQ(sel->String(), "!!has(a)");
+  auto again = Parse(sel->String());
+  ASSERT_TRUE(again.has_value());
+  EXPECT_EQ(again->String(), "has(a)");
+  EXPECT_NE(again->UniqueId(), sel->UniqueId());
+  EXPECT_EQ(Parse("!(!(!has(a)))")->String(), "!!!has(a)");
+  EXPECT_EQ(Parse("!(!(a == 'b' && c == 'd'))")->String(), R"(!!(a == "b" && c == "d"))");
+}
+
 TEST(ParserTest, UniqueIdIsStableAndDistinguishesSelectors) {
   auto a = Parse("a == 'b'");
   auto b = Parse(R"(a=="b")");
