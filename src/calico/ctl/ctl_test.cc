@@ -1,0 +1,348 @@
+// In-process tests of the calicoctl commands (calicoctl/calicoctl/commands behaviour): messages,
+// exit codes, namespace rules, partial failures, get output formats, patch, label, version and
+// --selector, run against datastore::Client over an in-memory Backend with injected streams.
+#include <map>
+#include <mutex>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "calico/ctl/ctl.h"
+#include "calico/ctl/golden.h"
+#include "calico/datastore/backend.h"
+#include "calico/datastore/client.h"
+
+namespace calico::ctl {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+// A minimal stateful key/value store with etcd revision semantics (no watches, no leases).
+class FakeBackend final : public datastore::Backend {
+ public:
+  Result<datastore::KVPair> Get(std::string_view key) override {
+    std::lock_guard lock(mu_);
+    auto it = kvs_.find(std::string(key));
+    if (it == kvs_.end()) return NotFound(std::string(key));
+    return it->second;
+  }
+  Result<datastore::ListResult> List(std::string_view prefix) override {
+    std::lock_guard lock(mu_);
+    datastore::ListResult r;
+    for (const auto& [k, v] : kvs_) {
+      if (k.rfind(prefix, 0) == 0) r.kvs.push_back(v);
+    }
+    r.revision = rev_;
+    return r;
+  }
+  Result<datastore::KVPair> Create(std::string_view key, std::string_view value,
+                                   std::chrono::seconds) override {
+    std::lock_guard lock(mu_);
+    if (kvs_.count(std::string(key)) > 0) return AlreadyExists(std::string(key));
+    ++rev_;
+    datastore::KVPair kv{std::string(key), std::string(value), rev_, rev_, 0};
+    kvs_[kv.key] = kv;
+    return kv;
+  }
+  Result<datastore::KVPair> Update(std::string_view key, std::string_view value, int64_t expected,
+                                   std::chrono::seconds) override {
+    std::lock_guard lock(mu_);
+    auto it = kvs_.find(std::string(key));
+    if (it == kvs_.end()) return NotFound(std::string(key));
+    if (expected != 0 && it->second.mod_revision != expected) return Conflict(std::string(key));
+    ++rev_;
+    it->second.value = std::string(value);
+    it->second.mod_revision = rev_;
+    return it->second;
+  }
+  Result<datastore::KVPair> Put(std::string_view key, std::string_view value,
+                                std::chrono::seconds) override {
+    std::lock_guard lock(mu_);
+    ++rev_;
+    auto& kv = kvs_[std::string(key)];
+    if (kv.create_revision == 0) kv.create_revision = rev_;
+    kv.key = std::string(key);
+    kv.value = std::string(value);
+    kv.mod_revision = rev_;
+    return kv;
+  }
+  Result<datastore::KVPair> Delete(std::string_view key, int64_t expected) override {
+    std::lock_guard lock(mu_);
+    auto it = kvs_.find(std::string(key));
+    if (it == kvs_.end()) return NotFound(std::string(key));
+    if (expected != 0 && it->second.mod_revision != expected) return Conflict(std::string(key));
+    auto kv = it->second;
+    kvs_.erase(it);
+    ++rev_;
+    return kv;
+  }
+  Result<int64_t> DeletePrefix(std::string_view prefix) override {
+    std::lock_guard lock(mu_);
+    int64_t n = 0;
+    for (auto it = kvs_.begin(); it != kvs_.end();) {
+      if (it->first.rfind(prefix, 0) == 0) {
+        it = kvs_.erase(it);
+        ++n;
+      } else {
+        ++it;
+      }
+    }
+    if (n > 0) ++rev_;
+    return n;
+  }
+  Result<std::unique_ptr<datastore::WatchStream>> Watch(std::string_view, int64_t) override {
+    return Unavailable("watch not supported by the ctl test backend");
+  }
+  std::string Describe() const override { return "ctl test backend"; }
+
+ private:
+  std::mutex mu_;
+  std::map<std::string, datastore::KVPair> kvs_;
+  int64_t rev_ = 1;
+};
+
+class CtlTest : public ::testing::Test {
+ protected:
+  struct Outcome {
+    int code;
+    std::string out;
+    std::string err;
+  };
+
+  Outcome Run(std::vector<std::string> args, const std::string& stdin_text = "") {
+    std::istringstream in(stdin_text);
+    std::ostringstream out;
+    std::ostringstream err;
+    Context ctx{.in = in,
+                .out = out,
+                .err = err,
+                .open_client = [this](const ClientOptions&) -> Result<datastore::Client*> {
+                  return &client_;
+                },
+                .build = {.version = "v3.31.0", .git_commit = "0123abc"},
+                .retry_sleep_ms = 0};
+    const int code = ctl::Run(registry_, args, ctx);
+    return {code, out.str(), err.str()};
+  }
+
+  FakeBackend backend_;
+  datastore::Client client_{backend_};
+  CommandRegistry registry_ = DefaultRegistry();
+};
+
+constexpr const char* kPool = R"j(apiVersion: projectcalico.org/v3
+kind: IPPool
+metadata:
+  name: pool1
+spec:
+  cidr: 10.1.0.0/16
+  nodeSelector: all()
+)j";
+
+constexpr const char* kTwoPools = R"j(apiVersion: projectcalico.org/v3
+kind: IPPool
+metadata:
+  name: pool2
+spec:
+  cidr: 10.2.0.0/16
+---
+apiVersion: projectcalico.org/v3
+kind: IPPool
+metadata:
+  name: pool1
+spec:
+  cidr: 10.1.0.0/16
+)j";
+
+TEST_F(CtlTest, CreateThenCreateAgain) {
+  auto r = Run({"create", "-f", "-"}, kPool);
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "Successfully created 1 'IPPool' resource(s)\n");
+  r = Run({"create", "-f", "-"}, kPool);
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.err, StartsWith("failed to create 'IPPool' resource: ["));
+  r = Run({"create", "--skip-exists", "-f", "-"}, kPool);
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "Successfully created 1 'IPPool' resource(s)\n");
+}
+
+TEST_F(CtlTest, PartialSuccessIsReportedAsCalicoDoes) {
+  ASSERT_EQ(Run({"create", "-f", "-"}, kPool).code, 0);
+  // pool2 is created, pool1 exists: Go prints "Partial success" only when handled > errors.
+  auto r = Run({"create", "-f", "-"}, kTwoPools);
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.out, "");
+  EXPECT_THAT(r.err, StartsWith("hit error: ["));
+  r = Run({"apply", "-f", "-"}, kTwoPools);
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "Successfully applied 2 'IPPool' resource(s)\n");
+}
+
+TEST_F(CtlTest, BadInputWritesNothing) {
+  auto r = Run({"create", "-f", "-"}, "apiVersion: projectcalico.org/v3\nkind: Bogus\n");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.err,
+            "failed to execute command: unknown resource type (Bogus) and/or version "
+            "(projectcalico.org/v3)\n");
+  r = Run({"create", "-f", "-"}, "a: [1, 2\n");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.err, StartsWith("failed to execute command: yaml: line "));
+  r = Run({"create", "-f", "-"}, "");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.err, "no resources specified in file -\n");
+  r = Run({"create", "-f", "/nonexistent/x.yaml"});
+  EXPECT_EQ(r.err,
+            "failed to execute command: open /nonexistent/x.yaml: no such file or directory\n");
+  r = Run({"create", "-f", "-"},
+          "apiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata: {name: p}\nbogus: 1\n");
+  EXPECT_EQ(r.err,
+            "failed to execute command: field in document is not recognized or is in the wrong "
+            "location: bogus\n");
+  r = Run({"get", "ippools", "-o", "yaml"});
+  EXPECT_EQ(r.code, 0);
+  EXPECT_THAT(r.out, HasSubstr("items: []"));
+}
+
+TEST_F(CtlTest, NamespaceRules) {
+  const std::string np =
+      "apiVersion: projectcalico.org/v3\nkind: NetworkPolicy\nmetadata:\n  name: np1\n"
+      "  namespace: prod\nspec:\n  selector: all()\n";
+  auto r = Run({"create", "-n", "dev", "-f", "-"}, np);
+  EXPECT_EQ(r.err,
+            "failed to create 'NetworkPolicy' resource: [resource namespace does not match "
+            "client namespace. prod != dev]\n");
+  r = Run({"get", "ippools", "-n", "x"});
+  EXPECT_EQ(r.err, "IPPool is not namespaced\n");
+  r = Run({"get", "networkpolicy", "x", "-A"});
+  EXPECT_EQ(r.err, "cannot use --all-namespace flag for getting a single resource\n");
+  r = Run({"get", "networkpolicies", "-A", "-n", "x"});
+  EXPECT_EQ(r.err, "cannot use both --namespace and --all-namespaces flags at the same time\n");
+  r = Run({"get", "bogus"});
+  EXPECT_EQ(r.err, "failed to get resources: resource type 'bogus' is not supported\n");
+}
+
+TEST_F(CtlTest, GetFormatsAndDelete) {
+  ASSERT_EQ(Run({"create", "-f", "-"}, kTwoPools).code, 0);
+  auto r = Run({"get", "ippools"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out,
+            "NAME    CIDR          SELECTOR   \n"
+            "pool1   10.1.0.0/16   all()      \n"
+            "pool2   10.2.0.0/16   all()      \n\n");
+  r = Run({"get", "ippool", "pool1", "-o", "custom-columns=NAME,CIDR"});
+  EXPECT_EQ(r.out, "NAME    CIDR          \npool1   10.1.0.0/16   \n\n");
+  r = Run({"get", "ippool", "pool1", "-o", "yaml", "--export"});
+  EXPECT_THAT(r.out, StartsWith("apiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata:\n"
+                                "  creationTimestamp: null\n  name: pool1\nspec:\n"));
+  r = Run({"get", "ippool", "pool1", "-o", "json"});
+  EXPECT_THAT(r.out, StartsWith("{\n  \"kind\": \"IPPool\",\n  \"apiVersion\": "));
+  r = Run({"get", "ippools", "-o", "json"});
+  EXPECT_THAT(r.out, StartsWith("{\n  \"kind\": \"IPPoolList\",\n"));
+  r = Run({"get", "ippool", "nope"});
+  EXPECT_EQ(r.code, 1);
+  r = Run({"delete", "ippool", "pool1", "pool2"});
+  EXPECT_EQ(r.out, "Successfully deleted 2 'IPPool' resource(s)\n");
+  r = Run({"delete", "ippool", "pool1"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.err, StartsWith("Failed to delete 'IPPool' resource: "));
+  r = Run({"delete", "ippool", "pool1", "--skip-not-exists"});
+  EXPECT_EQ(r.out, "Successfully deleted 1 'IPPool' resource(s)\n");
+}
+
+TEST_F(CtlTest, PatchLabelAndSelector) {
+  ASSERT_EQ(Run({"create", "-f", "-"}, kTwoPools).code, 0);
+  auto r = Run({"patch", "ippool", "pool1", "-p", R"j({"spec":{"disabled":true}})j"});
+  EXPECT_EQ(r.out, "Successfully patched 1 'IPPool' resource\n") << r.err;
+  r = Run({"get", "ippool", "pool1", "-o", "wide"});
+  EXPECT_THAT(r.out, HasSubstr("   true   "));
+  r = Run({"label", "ippool", "pool1", "team=a"});
+  EXPECT_EQ(r.out, "Successfully set label team on ippool pool1\n") << r.err;
+  r = Run({"label", "ippool", "pool1", "team=b"});
+  EXPECT_EQ(r.err,
+            "failed to update label of ippool pool1, key team is already present. please use "
+            "'--overwrite' to set a new value\n");
+  r = Run({"label", "ippool", "pool1", "team=b", "--overwrite"});
+  EXPECT_EQ(r.out, "Successfully updated label team on ippool pool1\n");
+  r = Run({"get", "ippools", "--selector", "team == 'b'", "-o", "custom-columns=NAME"});
+  EXPECT_EQ(r.out, "NAME    \npool1   \n\n");
+  r = Run({"get", "ippools", "-S", "team == ("});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.err, StartsWith("invalid --selector \"team == (\": "));
+  r = Run({"label", "ippool", "pool1", "team", "--remove"});
+  EXPECT_EQ(r.out, "Successfully removed label team from ippool pool1\n");
+  r = Run({"label", "ippool", "pool1", "team", "--remove"});
+  EXPECT_EQ(r.err, "cannot remove label of ippool pool1, key team does not exist\n");
+}
+
+TEST_F(CtlTest, VersionValidateAndDispatch) {
+  auto r = Run({"version", "--client"});
+  EXPECT_EQ(r.out, "Client Version:    v3.31.0\nGit commit:        0123abc\n");
+  r = Run({"validate", "-f", "-"}, kPool);
+  EXPECT_EQ(r.out, "Successfully validated 1 'IPPool' resource(s)\n") << r.err;
+  r = Run({"frobnicate"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.err, StartsWith("unknown command \"frobnicate\" for \"calicoctl\""));
+  registry_.Register("ipam show", "Show IPAM", [](std::span<const std::string> a, Context& c) {
+    c.out << "ipam show " << a.size() << "\n";
+    return 0;
+  });
+  r = Run({"-l", "debug", "ipam", "show", "--show-blocks"});
+  EXPECT_EQ(r.out, "ipam show 3\n");  // --show-blocks plus the moved global flag and its value.
+}
+
+// A transcript of commands whose output calicoctl itself determines (messages, tables, YAML and
+// JSON of resources without server defaults), compared with testdata/commands.golden.
+TEST_F(CtlTest, TranscriptGolden) {
+  const std::string gns = R"j(apiVersion: projectcalico.org/v3
+kind: GlobalNetworkSetList
+items:
+- metadata:
+    name: blocked
+    labels: {role: blocked, zone: a}
+  spec:
+    nets: [198.51.100.0/24, 203.0.113.0/24]
+- metadata: {name: trusted, labels: {role: trusted}}
+  spec:
+    nets: [192.0.2.0/24]
+)j";
+  std::string transcript;
+  auto step = [&](std::vector<std::string> args, const std::string& in = "") {
+    auto r = Run(args, in);
+    transcript += "$ calicoctl";
+    for (const auto& a : args) transcript += " " + a;
+    transcript += fmt::format("\n[exit {}]\n", r.code);
+    transcript += r.out;
+    if (!r.err.empty()) transcript += "[stderr]\n" + r.err;
+    transcript += "\n";
+  };
+  step({"create", "-f", "-"}, gns);
+  step({"apply", "-f", "-"}, gns);
+  step({"replace", "-f", "-"}, gns);
+  step({"get", "globalnetworksets"});
+  step({"get", "gnetsets", "-o", "wide"});
+  step({"get", "globalnetworkset", "blocked", "trusted", "-o", "custom-columns=NETS,NAME"});
+  step({"get", "globalnetworkset", "blocked", "-o", "yaml", "--export"});
+  step({"get", "globalnetworkset", "blocked", "-o", "json", "--export"});
+  step({"get", "globalnetworkset", "blocked", "trusted", "-o", "yml", "--export"});
+  step({"get", "globalnetworksets", "--selector", "role == 'blocked'", "-o", "wide"});
+  step({"get", "globalnetworksets", "-o", "custom-columns=NAME,BOGUS"});
+  step({"get", "globalnetworksets", "-o", "xml"});
+  step({"patch", "globalnetworkset", "trusted", "-p", R"j({"spec":{"nets":["192.0.2.1/32"]}})j"});
+  step({"label", "globalnetworkset", "trusted", "zone=b"});
+  step({"label", "globalnetworkset", "trusted", "zone"});
+  step({"get", "gnetsets", "-o", "wide"});
+  step({"delete", "-f", "-"}, gns);
+  step({"delete", "globalnetworkset", "a", "--skip-not-exists"});
+  step({"validate", "-f", "-"}, gns);
+  step({"create", "-f", "-", "--skip-empty"}, "# nothing\n");
+  step({"create"});
+  step({"get", "globalnetworksets", "--bogus"});
+  step({"version", "--client"});
+  testing::ExpectGolden("commands.golden", transcript);
+}
+
+}  // namespace
+}  // namespace calico::ctl
