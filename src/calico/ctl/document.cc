@@ -156,7 +156,8 @@ bool ResolvesToNonString(const std::string& s) {
 }
 
 bool NeedsDoubleQuotes(const std::string& s) {
-  for (const unsigned char c : s) {
+  for (const char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
     if (c < 0x20 && c != '\n') return true;
     if (c == 0x7f) return true;
   }
