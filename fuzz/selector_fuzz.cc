@@ -34,7 +34,8 @@ bool SatisfiesRestrictions(const Selector& sel, const LabelMap& labels) {
     if (r.must_be_absent && it != labels.end()) return false;
     if (r.must_have_one_of_values && it != labels.end()) {
       bool found = false;
-      for (const auto& v : *r.must_have_one_of_values) found = found || v == it->second;
+      for (const auto& v : *r.must_have_one_of_values)
+        found = found || v == it->second;
       if (!found) return false;
     }
   }

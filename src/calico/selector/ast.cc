@@ -203,9 +203,9 @@ LabelRestrictions ComputeLabelRestrictions(const Node& node) {
     case NodeKind::kEndsWith:
       return {{node.label, LabelRestriction{.must_be_present = true}}};
     case NodeKind::kEq:
-      return {{node.label, LabelRestriction{.must_be_present = true,
-                                            .must_have_one_of_values =
-                                                std::vector<std::string>{node.value}}}};
+      return {{node.label,
+               LabelRestriction{.must_be_present = true,
+                                .must_have_one_of_values = std::vector<std::string>{node.value}}}};
     case NodeKind::kIn: {
       // Upstream stores an empty set literal as a nil slice, which reads as "no value
       // restriction" rather than "no value can match"; kept for identical index behaviour.

@@ -30,7 +30,8 @@ const std::vector<LabelMap>& LabelSets() {
 }
 
 TEST(ConformanceTest, MatchesUpstreamGolden) {
-  std::ifstream in(std::string(CALICO_SOURCE_DIR) + "/src/calico/selector/testdata/conformance.jsonl");
+  std::ifstream in(std::string(CALICO_SOURCE_DIR) +
+                   "/src/calico/selector/testdata/conformance.jsonl");
   ASSERT_TRUE(in.is_open());
   std::string line;
   int cases = 0;
@@ -54,14 +55,16 @@ TEST(ConformanceTest, MatchesUpstreamGolden) {
     EXPECT_EQ(sel->String(), j.at("string").get<std::string>()) << "input: " << input;
     EXPECT_EQ(sel->UniqueId(), j.at("uid").get<std::string>()) << "input: " << input;
     std::string eval;
-    for (const auto& labels : LabelSets()) eval += sel->Evaluate(labels) ? '1' : '0';
+    for (const auto& labels : LabelSets())
+      eval += sel->Evaluate(labels) ? '1' : '0';
     EXPECT_EQ(eval, j.at("eval").get<std::string>()) << "input: " << input;
     // The canonical form re-parses to an equivalent selector. It is not always a fixed point
     // (upstream prints !(!has(a)) as "!!has(a)", which re-parses to has(a)), but one more round is.
     auto again = Parse(sel->String());
     ASSERT_TRUE(again.has_value()) << sel->String();
     std::string eval_again;
-    for (const auto& labels : LabelSets()) eval_again += again->Evaluate(labels) ? '1' : '0';
+    for (const auto& labels : LabelSets())
+      eval_again += again->Evaluate(labels) ? '1' : '0';
     EXPECT_EQ(eval_again, eval) << "input: " << input;
     auto third = Parse(again->String());
     ASSERT_TRUE(third.has_value()) << again->String();

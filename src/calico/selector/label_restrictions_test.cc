@@ -16,14 +16,18 @@ using Values = std::optional<std::vector<std::string>>;
 LabelRestriction Present(Values values = std::nullopt) {
   return LabelRestriction{.must_be_present = true, .must_have_one_of_values = std::move(values)};
 }
-LabelRestriction Absent() { return LabelRestriction{.must_be_absent = true}; }
+LabelRestriction Absent() {
+  return LabelRestriction{.must_be_absent = true};
+}
 
 struct RestrictionCase {
   std::string selector;
   LabelRestrictions expected;
 };
 
-void PrintTo(const RestrictionCase& tc, std::ostream* os) { *os << tc.selector; }
+void PrintTo(const RestrictionCase& tc, std::ostream* os) {
+  *os << tc.selector;
+}
 
 std::string Render(const LabelRestrictions& lr) {
   std::string out = "map[";
@@ -85,26 +89,25 @@ INSTANTIATE_TEST_SUITE_P(
         RestrictionCase{"a=='v2' || has(a)", {{"a", Present()}}},
         RestrictionCase{"a=='v2' || has(b)", {}},
         RestrictionCase{"a=='v2' || (has(b) && has(a))", {{"a", Present()}}},
-        RestrictionCase{"a == 'v1' || b == 'v2'", {}},
-        RestrictionCase{"a == 'v1' || all()", {}}, RestrictionCase{"all() || b == 'v2'", {}},
+        RestrictionCase{"a == 'v1' || b == 'v2'", {}}, RestrictionCase{"a == 'v1' || all()", {}},
+        RestrictionCase{"all() || b == 'v2'", {}},
         // NOT
         RestrictionCase{"!(a == 'value')", {}}, RestrictionCase{"!has(a)", {{"a", Absent()}}},
         RestrictionCase{"!!has(a)", {{"a", Present()}}}));
 
 INSTANTIATE_TEST_SUITE_P(
     More, RestrictionTest,
-    testing::Values(
-        RestrictionCase{"!has(a) || !has(a)", {{"a", Absent()}}},
-        RestrictionCase{"!has(a) || has(a)", {}},
-        RestrictionCase{"a == 'z' || a in {'b', 'z'} || a == 'c'",
-                        {{"a", Present(V{"b", "c", "z"})}}},
-        RestrictionCase{"(a == 'x' && b == 'y') || (a == 'z' && has(c))",
-                        {{"a", Present(V{"x", "z"})}}},
-        // Upstream quirk: an empty set literal gives presence only (nil value list).
-        RestrictionCase{"a in {} && has(b)", {{"a", Present()}, {"b", Present()}}},
-        RestrictionCase{"a in {} && a == 'x'", {{"a", Present(V{"x"})}}},
-        RestrictionCase{"a in {} || a == 'x'", {{"a", Present()}}},
-        RestrictionCase{"!(a == 'x' && has(b))", {}}));
+    testing::Values(RestrictionCase{"!has(a) || !has(a)", {{"a", Absent()}}},
+                    RestrictionCase{"!has(a) || has(a)", {}},
+                    RestrictionCase{"a == 'z' || a in {'b', 'z'} || a == 'c'",
+                                    {{"a", Present(V{"b", "c", "z"})}}},
+                    RestrictionCase{"(a == 'x' && b == 'y') || (a == 'z' && has(c))",
+                                    {{"a", Present(V{"x", "z"})}}},
+                    // Upstream quirk: an empty set literal gives presence only (nil value list).
+                    RestrictionCase{"a in {} && has(b)", {{"a", Present()}, {"b", Present()}}},
+                    RestrictionCase{"a in {} && a == 'x'", {{"a", Present(V{"x"})}}},
+                    RestrictionCase{"a in {} || a == 'x'", {{"a", Present()}}},
+                    RestrictionCase{"!(a == 'x' && has(b))", {}}));
 
 TEST(LabelRestrictionTest, PossibleToSatisfy) {
   EXPECT_TRUE(Present().PossibleToSatisfy());

@@ -66,7 +66,8 @@ class EmptyLabels final : public Labels {
 // supplied to a namespaceSelector.
 class LayeredLabels final : public Labels {
  public:
-  LayeredLabels(const Labels& own, const Labels& parent) : own_(own), parent_(&parent), parents_() {}
+  LayeredLabels(const Labels& own, const Labels& parent)
+      : own_(own), parent_(&parent), parents_() {}
   // `parents` must outlive this view (it is not copied).
   LayeredLabels(const Labels& own, std::span<const Labels* const> parents)
       : own_(own), parent_(nullptr), parents_(parents) {}

@@ -17,7 +17,9 @@ struct MatchCase {
   std::vector<LabelMap> non_matches;
 };
 
-void PrintTo(const MatchCase& tc, std::ostream* os) { *os << tc.selector; }
+void PrintTo(const MatchCase& tc, std::ostream* os) {
+  *os << tc.selector;
+}
 
 class MatchTest : public testing::TestWithParam<MatchCase> {};
 
@@ -45,23 +47,26 @@ using L = LabelMap;
 INSTANTIATE_TEST_SUITE_P(
     Upstream, MatchTest,
     testing::Values(
-        MatchCase{R"(a == "b")", {L{{"a", "b"}}, L{{"a", "b"}, {"c", "d"}}},
+        MatchCase{R"(a == "b")",
+                  {L{{"a", "b"}}, L{{"a", "b"}, {"c", "d"}}},
                   {L{}, L{{"a", "c"}}, L{{"c", "d"}}}},
-        MatchCase{R"(a == "b" && c == "d")", {L{{"a", "b"}, {"c", "d"}}},
+        MatchCase{R"(a == "b" && c == "d")",
+                  {L{{"a", "b"}, {"c", "d"}}},
                   {L{}, L{{"a", "b"}, {"c", "e"}}, L{{"a", "c"}, {"c", "d"}}, L{{"c", "d"}},
                    L{{"a", "b"}}}},
         MatchCase{R"(a == "b" || c == "d")",
                   {L{{"a", "b"}, {"c", "d"}}, L{{"a", "b"}}, L{{"c", "d"}}},
                   {L{}, L{{"a", "e"}, {"c", "e"}}, L{{"c", "e"}}, L{{"a", "e"}}}},
-        MatchCase{R"(a in {"'", '"', "c"})", {L{{"a", "c"}}, L{{"a", "\""}}, L{{"a", "'"}}},
+        MatchCase{R"(a in {"'", '"', "c"})",
+                  {L{{"a", "c"}}, L{{"a", "\""}}, L{{"a", "'"}}},
                   {L{}, L{{"a", "e"}}}},
-        MatchCase{R"(a not in {"'", '"', "c"})", {L{}, L{{"a", "e"}}},
+        MatchCase{R"(a not in {"'", '"', "c"})",
+                  {L{}, L{{"a", "e"}}},
                   {L{{"a", "c"}}, L{{"a", "\""}}, L{{"a", "'"}}}},
-        MatchCase{"a == 'a'", {L{{"a", "a"}}}, {}},
-        MatchCase{R"(a == "a")", {L{{"a", "a"}}}, {}},
-        MatchCase{R"(a != "b")", {L{{"a", "a"}}}, {}},
-        MatchCase{R"(a != "a")", {L{}}, {}},
-        MatchCase{R"(a contains "a")", {L{{"a", "a"}}, L{{"a", "bab"}}, L{{"a", "aaa"}, {"b", "c"}}},
+        MatchCase{"a == 'a'", {L{{"a", "a"}}}, {}}, MatchCase{R"(a == "a")", {L{{"a", "a"}}}, {}},
+        MatchCase{R"(a != "b")", {L{{"a", "a"}}}, {}}, MatchCase{R"(a != "a")", {L{}}, {}},
+        MatchCase{R"(a contains "a")",
+                  {L{{"a", "a"}}, L{{"a", "bab"}}, L{{"a", "aaa"}, {"b", "c"}}},
                   {L{}, L{{"a", "b"}}, L{{"b", "aaa"}}}},
         MatchCase{R"(a starts with "a")",
                   {L{{"a", "a"}}, L{{"a", "abb"}}, L{{"a", "aaa"}, {"b", "c"}}},
@@ -126,18 +131,19 @@ INSTANTIATE_TEST_SUITE_P(
         MatchCase{"a ends with 'bc'", {L{{"a", "abc"}}}, {L{{"a", "c"}}, L{{"a", "bca"}}}},
         // Precedence: ! > && > ||.
         MatchCase{"a == 'x' || b == 'y' && c == 'z'",
-                  {L{{"a", "x"}}, L{{"b", "y"}, {"c", "z"}}}, {L{{"b", "y"}}, L{{"c", "z"}}}},
+                  {L{{"a", "x"}}, L{{"b", "y"}, {"c", "z"}}},
+                  {L{{"b", "y"}}, L{{"c", "z"}}}},
         MatchCase{"(a == 'x' || b == 'y') && c == 'z'",
                   {L{{"a", "x"}, {"c", "z"}}, L{{"b", "y"}, {"c", "z"}}},
                   {L{{"a", "x"}}, L{{"c", "z"}}}},
         MatchCase{"!a == 'x'", {L{}, L{{"a", "y"}}}, {L{{"a", "x"}}}},
-        MatchCase{"!has(a) || has(b) && !has(c)", {L{}, L{{"a", ""}, {"b", ""}}},
+        MatchCase{"!has(a) || has(b) && !has(c)",
+                  {L{}, L{{"a", ""}, {"b", ""}}},
                   {L{{"a", ""}}, L{{"a", ""}, {"b", ""}, {"c", ""}}}},
         MatchCase{"!(has(a) && has(b))", {L{}, L{{"a", ""}}}, {L{{"a", ""}, {"b", ""}}}},
         MatchCase{"!!(has(a))", {L{{"a", ""}}}, {L{}}},
         MatchCase{"((((has(a)))))", {L{{"a", ""}}}, {L{}}},
-        MatchCase{"!all()", {}, {L{}, L{{"a", "b"}}}},
-        MatchCase{"!global()", {}, {L{}}},
+        MatchCase{"!all()", {}, {L{}, L{{"a", "b"}}}}, MatchCase{"!global()", {}, {L{}}},
         // Operator words and function names as label names.
         MatchCase{"contains contains 'contains'", {L{{"contains", "xcontainsx"}}}, {L{}}},
         MatchCase{"in in {'in'}", {L{{"in", "in"}}}, {L{{"in", "notin"}}}},
@@ -152,9 +158,11 @@ INSTANTIATE_TEST_SUITE_P(
         MatchCase{R"(a == "it's")", {L{{"a", "it's"}}}, {L{{"a", "its"}}}},
         // Tabs and no spaces.
         MatchCase{"\ta\t==\t'b'\t&&\thas(\tc\t)\t", {L{{"a", "b"}, {"c", ""}}}, {L{{"a", "b"}}}},
-        MatchCase{"a=='b'&&!has(c)||d in{'e'}", {L{{"a", "b"}}, L{{"d", "e"}, {"c", ""}}},
+        MatchCase{"a=='b'&&!has(c)||d in{'e'}",
+                  {L{{"a", "b"}}, L{{"d", "e"}, {"c", ""}}},
                   {L{{"a", "b"}, {"c", ""}}}},
-        MatchCase{"a startswith'x'&&b endswith'y'", {L{{"a", "xz"}, {"b", "zy"}}},
+        MatchCase{"a startswith'x'&&b endswith'y'",
+                  {L{{"a", "xz"}, {"b", "zy"}}},
                   {L{{"a", "zx"}, {"b", "zy"}}}},
         MatchCase{"a notin{'x'}", {L{{"a", "y"}}}, {L{{"a", "x"}}}}));
 
@@ -182,8 +190,7 @@ INSTANTIATE_TEST_SUITE_P(
         std::pair{"'b1' == b", "unexpected token: TokStringLiteral(b1)"},
         std::pair{"b", "unexpected end of string looking for op"},
         std::pair{"a b", R"(expected operator after label "a")"},
-        std::pair{"!", "unexpected token: TokEOF()"},
-        std::pair{R"(foo == "bar" &)", "expected &&"},
+        std::pair{"!", "unexpected token: TokEOF()"}, std::pair{R"(foo == "bar" &)", "expected &&"},
         std::pair{R"(foo == "bar" |)", "expected ||"}, std::pair{"foo != ||", "expected string"},
         std::pair{R"(foo in {"", ||)", "expected }"},
         std::pair{R"(foo in "")", "expected set literal"},
@@ -218,17 +225,17 @@ INSTANTIATE_TEST_SUITE_P(
         std::pair{"a !has(b)", "expected == or != not: TokNot()"},
         std::pair{"a {}", "expected == or != not: TokLBrace()"},
         std::pair{"a ,", "expected == or != not: TokComma()"},
-        std::pair{"a !", "expected == or != not: TokNot()"},
-        std::pair{"a ==", "expected string"}, std::pair{"a !=", "expected string"},
-        std::pair{"a contains", "expected string"}, std::pair{"a ends with", "expected string"},
-        std::pair{"a == (", "expected string"}, std::pair{"a == {'x'}", "expected string"},
-        std::pair{"a in", "expected set literal"}, std::pair{"a not in 'x'", "expected set literal"},
-        std::pair{"a in ('x')", "expected set literal"},
-        std::pair{"a in {", "expected }"}, std::pair{"a in {'x'", "expected }"},
-        std::pair{"a in {'x' 'y'}", "expected }"}, std::pair{"a in {,}", "expected }"},
-        std::pair{"a in {'x',,}", "expected }"}, std::pair{"a in {'x'}}",
-                                                           "unexpected content at end of selector "
-                                                           "[TokRBrace() TokEOF()]"},
+        std::pair{"a !", "expected == or != not: TokNot()"}, std::pair{"a ==", "expected string"},
+        std::pair{"a !=", "expected string"}, std::pair{"a contains", "expected string"},
+        std::pair{"a ends with", "expected string"}, std::pair{"a == (", "expected string"},
+        std::pair{"a == {'x'}", "expected string"}, std::pair{"a in", "expected set literal"},
+        std::pair{"a not in 'x'", "expected set literal"},
+        std::pair{"a in ('x')", "expected set literal"}, std::pair{"a in {", "expected }"},
+        std::pair{"a in {'x'", "expected }"}, std::pair{"a in {'x' 'y'}", "expected }"},
+        std::pair{"a in {,}", "expected }"}, std::pair{"a in {'x',,}", "expected }"},
+        std::pair{"a in {'x'}}",
+                  "unexpected content at end of selector "
+                  "[TokRBrace() TokEOF()]"},
         std::pair{"a in {b}", "expected }"}, std::pair{"a in {'x') ", "expected }"},
         std::pair{"{}", "unexpected token: TokLBrace()"},
         std::pair{"!= 'b'", "unexpected token: TokNe()"},
@@ -237,14 +244,14 @@ INSTANTIATE_TEST_SUITE_P(
         std::pair{",", "unexpected token: TokComma()"},
         std::pair{"has(a) && && has(b)", "unexpected token: TokAnd()"},
         std::pair{"has(a) || || has(b)", "unexpected token: TokOr()"},
-        std::pair{"!(", "unexpected token: TokEOF()"},
-        std::pair{"((has(a))", "expected )"}, std::pair{"(has(a) has(b))", "expected )"},
+        std::pair{"!(", "unexpected token: TokEOF()"}, std::pair{"((has(a))", "expected )"},
+        std::pair{"(has(a) has(b))", "expected )"},
         std::pair{"(has(a)))", "unexpected content at end of selector [TokRParen() TokEOF()]"},
         std::pair{"has(a) &", "expected &&"}, std::pair{"a = 'b'", "expected =="},
         std::pair{"has(a)\n", "expected identifier"},
         std::pair{"has(a) && \n has(b)", "expected identifier"},
-        std::pair{"a == 'b", "unterminated string"},
-        std::pair{"has()", "expected identifier"}, std::pair{"has(a", "no closing ')' after has("},
+        std::pair{"a == 'b", "unterminated string"}, std::pair{"has()", "expected identifier"},
+        std::pair{"has(a", "no closing ')' after has("},
         std::pair{"all(", "no closing ')' after all("},
         std::pair{"global(a)", "no closing ')' after global("},
         std::pair{"a inf 'x'", R"(expected operator after label "a")"},
@@ -256,7 +263,9 @@ struct CanonicalCase {
   std::string expected_uid;  // Empty: not checked.
 };
 
-void PrintTo(const CanonicalCase& tc, std::ostream* os) { *os << tc.input; }
+void PrintTo(const CanonicalCase& tc, std::ostream* os) {
+  *os << tc.input;
+}
 
 class CanonicalTest : public testing::TestWithParam<CanonicalCase> {};
 
@@ -278,38 +287,37 @@ TEST_P(CanonicalTest, CanonicalisesAndRoundTrips) {
 
 INSTANTIATE_TEST_SUITE_P(
     Upstream, CanonicalTest,
-    testing::Values(
-        CanonicalCase{"", "all()", "s:5y5I3VdRZfDU01O--xXAPx2yxCQQqMf0M6IWug"},
-        CanonicalCase{" all() ", "all()", "s:5y5I3VdRZfDU01O--xXAPx2yxCQQqMf0M6IWug"},
-        CanonicalCase{" (all() )", "all()", "s:5y5I3VdRZfDU01O--xXAPx2yxCQQqMf0M6IWug"},
-        CanonicalCase{"! (has( b)||! has(a ))", "!(has(b) || !has(a))",
-                      "s:Iss0uCleLYv1GSv_pNm7hAO58kE9jAx1NKyG3Q"},
-        CanonicalCase{R"(! (a == "b"&&! c != "d"))", R"(!(a == "b" && !c != "d"))",
-                      "s:lh3haoY1ikTRkd4UZu0nWSaIBknYLPJLX16d-w"},
-        CanonicalCase{R"(a == "'")", R"(a == "'")", ""},
-        CanonicalCase{R"(a == '"')", R"(a == '"')", ""},
-        CanonicalCase{R"(a contains '"')", R"(a contains '"')", ""},
-        CanonicalCase{R"(a contains "'")", R"(a contains "'")", ""},
-        CanonicalCase{R"(a startswith '"')", R"(a starts with '"')", ""},
-        CanonicalCase{R"(a endswith "'")", R"(a ends with "'")", ""},
-        CanonicalCase{R"(a!='"')", R"(a != '"')", ""},
-        CanonicalCase{R"(a in {"d"})", R"(a in {"d"})", ""},
-        CanonicalCase{R"(a in {"a", "b"})", R"(a in {"a", "b"})", ""},
-        CanonicalCase{R"(a in {"d", "a", "b"})", R"(a in {"a", "b", "d"})", ""},
-        CanonicalCase{R"(a in {"z", "x", "y", "a"})", R"(a in {"a", "x", "y", "z"})", ""},
-        CanonicalCase{R"(a in {"z", "z", "x", "y", "x", "a"})", R"(a in {"a", "x", "y", "z"})",
-                      ""}));
+    testing::Values(CanonicalCase{"", "all()", "s:5y5I3VdRZfDU01O--xXAPx2yxCQQqMf0M6IWug"},
+                    CanonicalCase{" all() ", "all()", "s:5y5I3VdRZfDU01O--xXAPx2yxCQQqMf0M6IWug"},
+                    CanonicalCase{" (all() )", "all()", "s:5y5I3VdRZfDU01O--xXAPx2yxCQQqMf0M6IWug"},
+                    CanonicalCase{"! (has( b)||! has(a ))", "!(has(b) || !has(a))",
+                                  "s:Iss0uCleLYv1GSv_pNm7hAO58kE9jAx1NKyG3Q"},
+                    CanonicalCase{R"(! (a == "b"&&! c != "d"))", R"(!(a == "b" && !c != "d"))",
+                                  "s:lh3haoY1ikTRkd4UZu0nWSaIBknYLPJLX16d-w"},
+                    CanonicalCase{R"(a == "'")", R"(a == "'")", ""},
+                    CanonicalCase{R"(a == '"')", R"(a == '"')", ""},
+                    CanonicalCase{R"(a contains '"')", R"(a contains '"')", ""},
+                    CanonicalCase{R"(a contains "'")", R"(a contains "'")", ""},
+                    CanonicalCase{R"(a startswith '"')", R"(a starts with '"')", ""},
+                    CanonicalCase{R"(a endswith "'")", R"(a ends with "'")", ""},
+                    CanonicalCase{R"(a!='"')", R"(a != '"')", ""},
+                    CanonicalCase{R"(a in {"d"})", R"(a in {"d"})", ""},
+                    CanonicalCase{R"(a in {"a", "b"})", R"(a in {"a", "b"})", ""},
+                    CanonicalCase{R"(a in {"d", "a", "b"})", R"(a in {"a", "b", "d"})", ""},
+                    CanonicalCase{R"(a in {"z", "x", "y", "a"})", R"(a in {"a", "x", "y", "z"})",
+                                  ""},
+                    CanonicalCase{R"(a in {"z", "z", "x", "y", "x", "a"})",
+                                  R"(a in {"a", "x", "y", "z"})", ""}));
 
 INSTANTIATE_TEST_SUITE_P(
     More, CanonicalTest,
     testing::Values(
         CanonicalCase{"global()", "global()", ""}, CanonicalCase{" global( ) ", "global()", ""},
         CanonicalCase{"!global()", "!global()", ""}, CanonicalCase{"!all()", "!all()", ""},
-        CanonicalCase{"\t has(\ta ) \t", "has(a)", ""},
-        CanonicalCase{"!!has(a)", "has(a)", ""}, CanonicalCase{"!!!has(a)", "!has(a)", ""},
-        CanonicalCase{"((a == 'b'))", R"(a == "b")", ""},
-        CanonicalCase{"!(a == 'b')", R"(!a == "b")", ""},
-        CanonicalCase{"a in {}", "a in {}", ""}, CanonicalCase{"a not in { }", "a not in {}", ""},
+        CanonicalCase{"\t has(\ta ) \t", "has(a)", ""}, CanonicalCase{"!!has(a)", "has(a)", ""},
+        CanonicalCase{"!!!has(a)", "!has(a)", ""}, CanonicalCase{"((a == 'b'))", R"(a == "b")", ""},
+        CanonicalCase{"!(a == 'b')", R"(!a == "b")", ""}, CanonicalCase{"a in {}", "a in {}", ""},
+        CanonicalCase{"a not in { }", "a not in {}", ""},
         CanonicalCase{"a notin {'x',}", R"(a not in {"x"})", ""},
         CanonicalCase{"a == ''", R"(a == "")", ""},
         CanonicalCase{R"(a in {'"', "'"})", R"(a in {'"', "'"})", ""},
@@ -381,8 +389,9 @@ INSTANTIATE_TEST_SUITE_P(
         PrefixCase{"!(k == 'v')", R"(!visited/k == "v")"},
         PrefixCase{"k in {'v'}", R"(visited/k in {"v"})"},
         PrefixCase{"k not in {'v'}", R"(visited/k not in {"v"})"},
-        PrefixCase{"!(!(k == 'v' && has(t) || all()) && (a in {'b', 'c'}))",
-                   R"(!(!((visited/k == "v" && has(visited/t)) || all()) && visited/a in {"b", "c"}))"},
+        PrefixCase{
+            "!(!(k == 'v' && has(t) || all()) && (a in {'b', 'c'}))",
+            R"(!(!((visited/k == "v" && has(visited/t)) || all()) && visited/a in {"b", "c"}))"},
         PrefixCase{"global()", "global()"}));
 
 TEST(ParserTest, DeepNestingWithinLimitsParses) {
@@ -410,14 +419,16 @@ TEST(ParserTest, AbsurdNestingIsRejectedNotCrashing) {
 TEST(ParserTest, LongSelectors) {
   // A long conjunction, longer than kMaxSelectorLength: Parse does not enforce the API limit.
   std::string s = "has(a0)";
-  for (int i = 1; i < 300; ++i) s += " && has(a" + std::to_string(i) + ")";
+  for (int i = 1; i < 300; ++i)
+    s += " && has(a" + std::to_string(i) + ")";
   ASSERT_GT(s.size(), kMaxSelectorLength);
   auto sel = Parse(s);
   ASSERT_TRUE(sel.has_value());
   EXPECT_EQ(sel->root().kind, NodeKind::kAnd);
   EXPECT_EQ(sel->root().operands.size(), 300u);
   LabelMap all_labels;
-  for (int i = 0; i < 300; ++i) all_labels["a" + std::to_string(i)] = "";
+  for (int i = 0; i < 300; ++i)
+    all_labels["a" + std::to_string(i)] = "";
   EXPECT_TRUE(sel->Evaluate(all_labels));
   all_labels.erase("a299");
   EXPECT_FALSE(sel->Evaluate(all_labels));

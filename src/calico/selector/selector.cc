@@ -114,7 +114,8 @@ class Parser {
   // label ( == | != | contains | starts with | ends with ) STRING
   // label ( in | not in ) { [STRING ("," STRING)* [","]] }
   Result<Node> ParseLabelOperation() {
-    if (tokens_.size() - pos_ < 3) return InvalidArgument("unexpected end of string looking for op");
+    if (tokens_.size() - pos_ < 3)
+      return InvalidArgument("unexpected end of string looking for op");
     const Token& label = Peek(0);
     const Token& op = Peek(1);
     const Token& operand = Peek(2);
@@ -176,7 +177,8 @@ bool ContainsGlobal(const Node& node) {
 
 void CollectLabelKeys(const Node& node, std::set<std::string>& out) {
   if (!node.label.empty()) out.insert(node.label);
-  for (const auto& op : node.operands) CollectLabelKeys(op, out);
+  for (const auto& op : node.operands)
+    CollectLabelKeys(op, out);
 }
 
 void PrefixLabels(Node& node, std::string_view prefix) {
@@ -194,7 +196,8 @@ void PrefixLabels(Node& node, std::string_view prefix) {
     default:
       break;
   }
-  for (auto& op : node.operands) PrefixLabels(op, prefix);
+  for (auto& op : node.operands)
+    PrefixLabels(op, prefix);
 }
 
 // Go's unicode.IsSpace for the code point starting at s[i]; returns its byte length or 0.
@@ -205,7 +208,7 @@ std::size_t SpaceLength(std::string_view s, std::size_t i) {
     return j < s.size() ? static_cast<unsigned char>(s[j]) : 0u;
   };
   if (c == 0xc2 && (at(i + 1) == 0x85 || at(i + 1) == 0xa0)) return 2;  // NEL, NBSP
-  if (c == 0xe1 && at(i + 1) == 0x9a && at(i + 2) == 0x80) return 3;     // U+1680
+  if (c == 0xe1 && at(i + 1) == 0x9a && at(i + 2) == 0x80) return 3;    // U+1680
   if (c == 0xe2 && at(i + 1) == 0x80) {
     unsigned d = at(i + 2);
     if ((d >= 0x80 && d <= 0x8a) || d == 0xa8 || d == 0xa9 || d == 0xaf) return 3;
@@ -233,7 +236,8 @@ std::string_view TrimUnicodeSpace(std::string_view s) {
       ++i;
       end = i;
       // Keep any UTF-8 continuation bytes with their lead byte.
-      while (i < s.size() && (static_cast<unsigned char>(s[i]) & 0xc0) == 0x80) end = ++i;
+      while (i < s.size() && (static_cast<unsigned char>(s[i]) & 0xc0) == 0x80)
+        end = ++i;
     } else {
       i += n;
     }

@@ -91,7 +91,8 @@ class Selector {
 
 // Parses a selector expression. Empty or blank (spaces/tabs) input gives all().
 // Errors: kInvalidArgument with the upstream message, e.g. "unterminated string",
-// "expected operator after label \"a\"", "unexpected content at end of selector [TokRParen() TokEOF()]".
+// "expected operator after label \"a\"", "unexpected content at end of selector [TokRParen()
+// TokEOF()]".
 [[nodiscard]] Result<Selector> Parse(std::string_view text);
 
 // Checks the syntax of a selector without building it; accepts and rejects exactly as Parse.

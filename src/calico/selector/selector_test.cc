@@ -89,8 +89,7 @@ TEST(SelectorTest, LabelKeys) {
   Selector sel = MustParse(
       "a == 'x' && (has(b) || c in {'1'}) && !d not in {} && e contains 'q' && f starts with 'q' "
       "&& g ends with 'q' && h != 'z' && all() && global() && a == 'y'");
-  EXPECT_EQ(sel.LabelKeys(),
-            (std::set<std::string>{"a", "b", "c", "d", "e", "f", "g", "h"}));
+  EXPECT_EQ(sel.LabelKeys(), (std::set<std::string>{"a", "b", "c", "d", "e", "f", "g", "h"}));
   EXPECT_TRUE(MustParse("all()").LabelKeys().empty());
 }
 
@@ -153,7 +152,8 @@ TEST(SelectorTest, ConcurrentEvaluation) {
       }
     });
   }
-  for (auto& t : threads) t.join();
+  for (auto& t : threads)
+    t.join();
   EXPECT_EQ(matches.load(), 4 * 666);
 }
 

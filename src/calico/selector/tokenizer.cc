@@ -10,16 +10,21 @@ namespace calico::selector {
 namespace {
 
 constexpr std::array<std::string_view, 22> kKindNames = {
-    "TokNone",   "TokLabel",    "TokStringLiteral", "TokLBrace",     "TokRBrace",   "TokComma",
-    "TokEq",     "TokNe",       "TokIn",            "TokNot",        "TokNotIn",    "TokContains",
-    "TokStartsWith", "TokEndsWith", "TokAll",       "TokHas",        "TokLParen",   "TokRParen",
-    "TokAnd",    "TokOr",       "TokGlobal",        "TokEOF",
+    "TokNone",       "TokLabel",    "TokStringLiteral",
+    "TokLBrace",     "TokRBrace",   "TokComma",
+    "TokEq",         "TokNe",       "TokIn",
+    "TokNot",        "TokNotIn",    "TokContains",
+    "TokStartsWith", "TokEndsWith", "TokAll",
+    "TokHas",        "TokLParen",   "TokRParen",
+    "TokAnd",        "TokOr",       "TokGlobal",
+    "TokEOF",
 };
 
 // Only spaces and tabs count as whitespace between tokens.
 std::string_view TrimWhitespace(std::string_view in) {
   std::size_t i = 0;
-  while (i < in.size() && (in[i] == ' ' || in[i] == '\t')) ++i;
+  while (i < in.size() && (in[i] == ' ' || in[i] == '\t'))
+    ++i;
   return in.substr(i);
 }
 
@@ -30,7 +35,9 @@ bool CutPrefix(std::string_view& in, std::string_view prefix) {
 }
 
 // End of input is a word boundary; so is any character that cannot continue a label.
-bool IsWordBoundary(std::string_view in) { return in.empty() || !IsIdentifierChar(in[0]); }
+bool IsWordBoundary(std::string_view in) {
+  return in.empty() || !IsIdentifierChar(in[0]);
+}
 
 // Cuts `word` if followed by a word boundary.
 bool CutWord(std::string_view& in, std::string_view word) {
@@ -57,7 +64,8 @@ bool CutTwoWords(std::string_view& in, std::string_view first, std::string_view 
 // Cuts a maximal run of identifier characters; 1..kMaxLabelLength of them.
 Result<std::string> CutIdentifier(std::string_view& in) {
   std::size_t n = 0;
-  while (n < in.size() && IsIdentifierChar(in[n])) ++n;
+  while (n < in.size() && IsIdentifierChar(in[n]))
+    ++n;
   std::string_view ident = in.substr(0, n);
   if (ident.size() > kMaxLabelLength) {
     return InvalidArgument(fmt::format("label too long: {}", ident));

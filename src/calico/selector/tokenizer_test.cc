@@ -12,7 +12,9 @@ namespace {
 
 using K = TokenKind;
 
-Token T(K kind, std::string value = {}) { return Token{kind, std::move(value)}; }
+Token T(K kind, std::string value = {}) {
+  return Token{kind, std::move(value)};
+}
 
 std::string Render(const std::vector<Token>& tokens) {
   std::string out;
@@ -41,8 +43,10 @@ TEST_P(TokenizeOk, Tokens) {
 INSTANTIATE_TEST_SUITE_P(
     Upstream, TokenizeOk,
     testing::Values(
-        TokenCase{R"(a=="b")", {T(K::kLabel, "a"), T(K::kEq), T(K::kStringLiteral, "b"), T(K::kEof)}},
-        TokenCase{R"(a!="b")", {T(K::kLabel, "a"), T(K::kNe), T(K::kStringLiteral, "b"), T(K::kEof)}},
+        TokenCase{R"(a=="b")",
+                  {T(K::kLabel, "a"), T(K::kEq), T(K::kStringLiteral, "b"), T(K::kEof)}},
+        TokenCase{R"(a!="b")",
+                  {T(K::kLabel, "a"), T(K::kNe), T(K::kStringLiteral, "b"), T(K::kEof)}},
         TokenCase{R"(a != "b")",
                   {T(K::kLabel, "a"), T(K::kNe), T(K::kStringLiteral, "b"), T(K::kEof)}},
         TokenCase{R"((a=="b"))",
@@ -50,42 +54,42 @@ INSTANTIATE_TEST_SUITE_P(
                    T(K::kRParen), T(K::kEof)}},
         TokenCase{R"(label == "value")",
                   {T(K::kLabel, "label"), T(K::kEq), T(K::kStringLiteral, "value"), T(K::kEof)}},
-        TokenCase{R"(label contains "value")",
-                  {T(K::kLabel, "label"), T(K::kContains), T(K::kStringLiteral, "value"),
-                   T(K::kEof)}},
+        TokenCase{
+            R"(label contains "value")",
+            {T(K::kLabel, "label"), T(K::kContains), T(K::kStringLiteral, "value"), T(K::kEof)}},
         TokenCase{R"(contains contains "contains")",
                   {T(K::kLabel, "contains"), T(K::kContains), T(K::kStringLiteral, "contains"),
                    T(K::kEof)}},
         TokenCase{R"(contains contains 'contains')",
                   {T(K::kLabel, "contains"), T(K::kContains), T(K::kStringLiteral, "contains"),
                    T(K::kEof)}},
-        TokenCase{R"(label contains"value")",
-                  {T(K::kLabel, "label"), T(K::kContains), T(K::kStringLiteral, "value"),
-                   T(K::kEof)}},
-        TokenCase{R"(label startswith "value")",
-                  {T(K::kLabel, "label"), T(K::kStartsWith), T(K::kStringLiteral, "value"),
-                   T(K::kEof)}},
-        TokenCase{R"(label endswith "value")",
-                  {T(K::kLabel, "label"), T(K::kEndsWith), T(K::kStringLiteral, "value"),
-                   T(K::kEof)}},
-        TokenCase{R"(label starts with "value")",
-                  {T(K::kLabel, "label"), T(K::kStartsWith), T(K::kStringLiteral, "value"),
-                   T(K::kEof)}},
+        TokenCase{
+            R"(label contains"value")",
+            {T(K::kLabel, "label"), T(K::kContains), T(K::kStringLiteral, "value"), T(K::kEof)}},
+        TokenCase{
+            R"(label startswith "value")",
+            {T(K::kLabel, "label"), T(K::kStartsWith), T(K::kStringLiteral, "value"), T(K::kEof)}},
+        TokenCase{
+            R"(label endswith "value")",
+            {T(K::kLabel, "label"), T(K::kEndsWith), T(K::kStringLiteral, "value"), T(K::kEof)}},
+        TokenCase{
+            R"(label starts with "value")",
+            {T(K::kLabel, "label"), T(K::kStartsWith), T(K::kStringLiteral, "value"), T(K::kEof)}},
         TokenCase{R"(startswith starts with "value")",
                   {T(K::kLabel, "startswith"), T(K::kStartsWith), T(K::kStringLiteral, "value"),
                    T(K::kEof)}},
-        TokenCase{R"(label ends with "value")",
-                  {T(K::kLabel, "label"), T(K::kEndsWith), T(K::kStringLiteral, "value"),
-                   T(K::kEof)}},
-        TokenCase{R"(endswith ends with "value")",
-                  {T(K::kLabel, "endswith"), T(K::kEndsWith), T(K::kStringLiteral, "value"),
-                   T(K::kEof)}},
-        TokenCase{R"(label starts  with "value")",
-                  {T(K::kLabel, "label"), T(K::kStartsWith), T(K::kStringLiteral, "value"),
-                   T(K::kEof)}},
-        TokenCase{R"(label ends  with "value")",
-                  {T(K::kLabel, "label"), T(K::kEndsWith), T(K::kStringLiteral, "value"),
-                   T(K::kEof)}},
+        TokenCase{
+            R"(label ends with "value")",
+            {T(K::kLabel, "label"), T(K::kEndsWith), T(K::kStringLiteral, "value"), T(K::kEof)}},
+        TokenCase{
+            R"(endswith ends with "value")",
+            {T(K::kLabel, "endswith"), T(K::kEndsWith), T(K::kStringLiteral, "value"), T(K::kEof)}},
+        TokenCase{
+            R"(label starts  with "value")",
+            {T(K::kLabel, "label"), T(K::kStartsWith), T(K::kStringLiteral, "value"), T(K::kEof)}},
+        TokenCase{
+            R"(label ends  with "value")",
+            {T(K::kLabel, "label"), T(K::kEndsWith), T(K::kStringLiteral, "value"), T(K::kEof)}},
         TokenCase{std::string(512, 'a') + R"( == "value")",
                   {T(K::kLabel, std::string(512, 'a')), T(K::kEq), T(K::kStringLiteral, "value"),
                    T(K::kEof)}},
@@ -95,12 +99,11 @@ INSTANTIATE_TEST_SUITE_P(
                    T(K::kLabel, "c"), T(K::kEof)}},
         TokenCase{"has(calico/k8s_ns)", {T(K::kHas, "calico/k8s_ns"), T(K::kEof)}},
         TokenCase{"has(calico/k8s_ns/role)", {T(K::kHas, "calico/k8s_ns/role"), T(K::kEof)}},
-        TokenCase{"has(calico/k8s_NS-.1/role)",
-                  {T(K::kHas, "calico/k8s_NS-.1/role"), T(K::kEof)}},
+        TokenCase{"has(calico/k8s_NS-.1/role)", {T(K::kHas, "calico/k8s_NS-.1/role"), T(K::kEof)}},
         TokenCase{R"(calico/k8s_ns == "kube-system" && k8s-app == "kube-dns")",
                   {T(K::kLabel, "calico/k8s_ns"), T(K::kEq), T(K::kStringLiteral, "kube-system"),
-                   T(K::kAnd), T(K::kLabel, "k8s-app"), T(K::kEq),
-                   T(K::kStringLiteral, "kube-dns"), T(K::kEof)}},
+                   T(K::kAnd), T(K::kLabel, "k8s-app"), T(K::kEq), T(K::kStringLiteral, "kube-dns"),
+                   T(K::kEof)}},
         TokenCase{R"(a  not  in  "bar"  &&  ! has( foo )  ||  b  in  c )",
                   {T(K::kLabel, "a"), T(K::kNotIn), T(K::kStringLiteral, "bar"), T(K::kAnd),
                    T(K::kNot), T(K::kHas, "foo"), T(K::kOr), T(K::kLabel, "b"), T(K::kIn),
@@ -139,9 +142,9 @@ INSTANTIATE_TEST_SUITE_P(
         TokenCase{"has(\ta\t)", {T(K::kHas, "a"), T(K::kEof)}},
         // has/all/global are functions only when "(" follows directly; otherwise labels.
         TokenCase{"has", {T(K::kLabel, "has"), T(K::kEof)}},
-        TokenCase{"has (a)",
-                  {T(K::kLabel, "has"), T(K::kLParen), T(K::kLabel, "a"), T(K::kRParen),
-                   T(K::kEof)}},
+        TokenCase{
+            "has (a)",
+            {T(K::kLabel, "has"), T(K::kLParen), T(K::kLabel, "a"), T(K::kRParen), T(K::kEof)}},
         TokenCase{R"(all == "x")",
                   {T(K::kLabel, "all"), T(K::kEq), T(K::kStringLiteral, "x"), T(K::kEof)}},
         TokenCase{R"(global in {})",
@@ -163,8 +166,7 @@ INSTANTIATE_TEST_SUITE_P(
         TokenCase{"a contains", {T(K::kLabel, "a"), T(K::kContains), T(K::kEof)}},
         // After a label, punctuation is tokenized as usual.
         TokenCase{"a(", {T(K::kLabel, "a"), T(K::kLParen), T(K::kEof)}},
-        TokenCase{"a!b",
-                  {T(K::kLabel, "a"), T(K::kNot), T(K::kLabel, "b"), T(K::kEof)}},
+        TokenCase{"a!b", {T(K::kLabel, "a"), T(K::kNot), T(K::kLabel, "b"), T(K::kEof)}},
         TokenCase{"!!!=", {T(K::kNot), T(K::kNot), T(K::kNe), T(K::kEof)}},
         TokenCase{"a in{'x',}",
                   {T(K::kLabel, "a"), T(K::kIn), T(K::kLBrace), T(K::kStringLiteral, "x"),
@@ -214,20 +216,14 @@ INSTANTIATE_TEST_SUITE_P(
     CornerCases, TokenizeError,
     testing::Values(
         // A newline is not whitespace.
-        ErrorCase{"a == 'b'\n", "expected identifier"},
-        ErrorCase{"\nall()", "expected identifier"},
+        ErrorCase{"a == 'b'\n", "expected identifier"}, ErrorCase{"\nall()", "expected identifier"},
         ErrorCase{"a\r== 'b'", "expected operator after label \"a\""},
-        ErrorCase{"%", "expected identifier"},
-        ErrorCase{"a == \xc3\xa9", "expected identifier"},
-        ErrorCase{"'", "unterminated string"},
-        ErrorCase{"\"'", "unterminated string"},
-        ErrorCase{"=", "expected =="},
-        ErrorCase{"&", "expected &&"},
-        ErrorCase{"|", "expected ||"},
+        ErrorCase{"%", "expected identifier"}, ErrorCase{"a == \xc3\xa9", "expected identifier"},
+        ErrorCase{"'", "unterminated string"}, ErrorCase{"\"'", "unterminated string"},
+        ErrorCase{"=", "expected =="}, ErrorCase{"&", "expected &&"}, ErrorCase{"|", "expected ||"},
         ErrorCase{"has(a b)", "no closing ')' after has("},
         ErrorCase{"has(%)", "expected identifier"},
-        ErrorCase{"has(" + std::string(513, 'h') + ")",
-                  "label too long: " + std::string(513, 'h')},
+        ErrorCase{"has(" + std::string(513, 'h') + ")", "label too long: " + std::string(513, 'h')},
         ErrorCase{"all(x)", "no closing ')' after all("},
         ErrorCase{"global(x)", "no closing ')' after global("},
         // Two labels in a row.

@@ -19,7 +19,9 @@ constexpr std::array<std::uint32_t, 64> kRoundConstants = {
     0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
 };
 
-constexpr std::uint32_t Rotr(std::uint32_t x, int n) { return (x >> n) | (x << (32 - n)); }
+constexpr std::uint32_t Rotr(std::uint32_t x, int n) {
+  return (x >> n) | (x << (32 - n));
+}
 
 void Compress(std::array<std::uint32_t, 8>& h, const std::uint8_t* block) {
   std::array<std::uint32_t, 64> w{};
@@ -63,12 +65,14 @@ std::array<std::uint32_t, 8> Sha2Core(std::array<std::uint32_t, 8> h, std::strin
   std::string msg(data);
   const std::uint64_t bit_len = static_cast<std::uint64_t>(data.size()) * 8;
   msg.push_back(static_cast<char>(0x80));
-  while (msg.size() % 64 != 56) msg.push_back('\0');
+  while (msg.size() % 64 != 56)
+    msg.push_back('\0');
   for (int i = 7; i >= 0; --i) {
     msg.push_back(static_cast<char>((bit_len >> (8 * i)) & 0xff));
   }
   const auto* bytes = reinterpret_cast<const std::uint8_t*>(msg.data());
-  for (std::size_t off = 0; off < msg.size(); off += 64) Compress(h, bytes + off);
+  for (std::size_t off = 0; off < msg.size(); off += 64)
+    Compress(h, bytes + off);
   return h;
 }
 
@@ -101,7 +105,9 @@ std::string Base64RawUrlEncode(std::string_view data) {
   std::string out;
   out.reserve((data.size() * 4 + 2) / 3);
   std::size_t i = 0;
-  auto byte = [&](std::size_t j) { return static_cast<std::uint32_t>(static_cast<unsigned char>(data[j])); };
+  auto byte = [&](std::size_t j) {
+    return static_cast<std::uint32_t>(static_cast<unsigned char>(data[j]));
+  };
   for (; i + 3 <= data.size(); i += 3) {
     std::uint32_t v = (byte(i) << 16) | (byte(i + 1) << 8) | byte(i + 2);
     out += kAlphabet[(v >> 18) & 63];

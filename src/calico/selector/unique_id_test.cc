@@ -25,8 +25,7 @@ std::string Hex(const std::array<std::uint8_t, N>& d) {
 TEST(Sha2Test, KnownVectors) {
   EXPECT_EQ(Hex(Sha224("")), "d14a028c2a3a2bc9476102bb288234c415a2b01f828ea62ac5b3e42f");
   EXPECT_EQ(Hex(Sha224("abc")), "23097d223405d8228642a477bda255b32aadbce4bda0b3f7e36c9da7");
-  EXPECT_EQ(Hex(Sha256("abc")),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(Hex(Sha256("abc")), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
   EXPECT_EQ(Hex(Sha224("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq")),
             "75388b16512776cc5dba5da1fd890150b0c6455cb4f58b1952522525");
   // Exactly one and more than one block of padding.
