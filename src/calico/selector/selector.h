@@ -22,6 +22,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <set>
 #include <string>
@@ -107,3 +108,11 @@ std::string Normalise(std::string_view text);
 bool IsGlobalOnly(std::string_view text);
 
 }  // namespace calico::selector
+
+// Selectors hash by UniqueId(), consistently with operator==, so they can key unordered containers.
+template <>
+struct std::hash<calico::selector::Selector> {
+  std::size_t operator()(const calico::selector::Selector& sel) const noexcept {
+    return std::hash<std::string>()(sel.UniqueId());
+  }
+};

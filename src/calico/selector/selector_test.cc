@@ -5,6 +5,7 @@
 #include <atomic>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -139,6 +140,15 @@ TEST(SelectorTest, HandBuiltAst) {
   Selector sel(root);
   EXPECT_EQ(sel.String(), R"(a in {"b", "z"})");
   EXPECT_EQ(sel, MustParse("a in {'z', 'b'}"));
+}
+
+TEST(SelectorTest, HashesByUniqueId) {
+  std::unordered_set<Selector> set;
+  set.insert(MustParse("a == 'b'"));
+  set.insert(MustParse(R"(a=="b")"));
+  set.insert(MustParse("has(a)"));
+  EXPECT_EQ(set.size(), 2u);
+  EXPECT_TRUE(set.contains(MustParse("  has( a )")));
 }
 
 TEST(SelectorTest, ConcurrentEvaluation) {
