@@ -1,0 +1,68 @@
+// The kind registry of projectcalico.org/v3 (api/pkg/apis/projectcalico/v3 and calicoctl's
+// resourcemgr aliases): Kind, etcd plural, scope, and the names calicoctl accepts.
+#include <algorithm>
+
+#include "calico/base/strings.h"
+#include "calico/model/resource.h"
+
+namespace calico::model {
+
+const std::vector<KindInfo>& AllKinds() {
+  static const std::vector<KindInfo>* kinds = new std::vector<KindInfo>{
+      {"BGPConfiguration", "bgpconfigurations", false,
+       {"bgpconfiguration", "bgpconfigurations", "bgpconfig", "bgpconfigs"}, true},
+      {"BGPFilter", "bgpfilters", false, {"bgpfilter", "bgpfilters", "bgpf", "bgpfs", "bf", "bfs"}, true},
+      {"BGPPeer", "bgppeers", false, {"bgppeer", "bgppeers", "bgpp", "bgpps", "bp", "bps"}, true},
+      {"CalicoNodeStatus", "caliconodestatuses", false,
+       {"caliconodestatus", "caliconodestatuses", "nodestatus", "nodestatuses"}, true},
+      {"ClusterInformation", "clusterinformations", false,
+       {"clusterinformation", "clusterinformations", "clusterinfo", "clusterinfos"}, true},
+      {"FelixConfiguration", "felixconfigurations", false,
+       {"felixconfiguration", "felixconfigurations", "felixconfig", "felixconfigs"}, true},
+      {"GlobalNetworkPolicy", "globalnetworkpolicies", false,
+       {"globalnetworkpolicy", "globalnetworkpolicies", "gnp", "gnps"}, true},
+      {"GlobalNetworkSet", "globalnetworksets", false,
+       {"globalnetworkset", "globalnetworksets", "gnetset", "gnetsets"}, true},
+      {"HostEndpoint", "hostendpoints", false, {"hostendpoint", "hostendpoints", "hep", "heps"}, true},
+      {"IPAMConfiguration", "ipamconfigurations", false,
+       {"ipamconfiguration", "ipamconfigurations", "ipamconfig", "ipamconfigs"}, true},
+      {"IPPool", "ippools", false, {"ippool", "ippools", "ipp", "ipps", "pool", "pools"}, true},
+      {"IPReservation", "ipreservations", false,
+       {"ipreservation", "ipreservations", "reservation", "reservations"}, true},
+      {"KubeControllersConfiguration", "kubecontrollersconfigurations", false,
+       {"kubecontrollersconfiguration", "kubecontrollersconfigurations", "kubecontrollersconfig",
+        "kubecontrollersconfigs"},
+       true},
+      {"NetworkPolicy", "networkpolicies", true,
+       {"networkpolicy", "networkpolicies", "policy", "np", "nps", "policies", "pol", "pols"}, true},
+      {"NetworkSet", "networksets", true, {"networkset", "networksets", "netset", "netsets"}, true},
+      {"Node", "nodes", false, {"node", "nodes", "no", "nos"}, false},
+      {"Profile", "profiles", false, {"profile", "profiles", "pro", "pros"}, false},
+      {"StagedGlobalNetworkPolicy", "stagedglobalnetworkpolicies", false,
+       {"stagedglobalnetworkpolicy", "stagedglobalnetworkpolicies", "sgnp", "sgnps"}, true},
+      {"StagedKubernetesNetworkPolicy", "stagedkubernetesnetworkpolicies", true,
+       {"stagedkubernetesnetworkpolicy", "stagedkubernetesnetworkpolicies", "stagedkubernetespolicy",
+        "stagedkubernetespolicies", "sknp", "sknps", "skpol", "skpols"},
+       true},
+      {"StagedNetworkPolicy", "stagednetworkpolicies", true,
+       {"stagednetworkpolicy", "stagednetworkpolicies", "stagedpolicy", "stagedpolicies", "snp",
+        "snps", "spol", "spols"},
+       true},
+      {"Tier", "tiers", false, {"tier", "tiers"}, true},
+      {"WorkloadEndpoint", "workloadendpoints", true,
+       {"workloadendpoint", "workloadendpoints", "wep", "weps"}, false},
+  };
+  return *kinds;
+}
+
+const KindInfo* LookupKind(std::string_view name) {
+  std::string lower = AsciiLower(name);
+  for (const KindInfo& k : AllKinds()) {
+    std::string kind_lower = AsciiLower(k.kind);
+    if (lower == kind_lower || lower == kind_lower + "list") return &k;
+    if (std::find(k.aliases.begin(), k.aliases.end(), lower) != k.aliases.end()) return &k;
+  }
+  return nullptr;
+}
+
+}  // namespace calico::model

@@ -1,0 +1,135 @@
+// Kubernetes-style name, label and annotation rules used by Calico's validator.
+#include "calico/model/validation/meta.h"
+
+#include <cctype>
+
+#include "calico/base/strings.h"
+
+namespace calico::model::validation {
+namespace {
+
+bool IsAlnumLower(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
+bool IsAlnum(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; }
+
+bool IsQualifiedNamePart(std::string_view s) {
+  if (s.empty() || s.size() > 63) return false;
+  if (!IsAlnum(s.front()) || !IsAlnum(s.back())) return false;
+  for (char c : s) {
+    if (!IsAlnum(c) && c != '-' && c != '_' && c != '.') return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+bool IsDnsLabel(std::string_view s) {
+  if (s.empty() || s.size() > 63) return false;
+  if (!IsAlnumLower(s.front()) || !IsAlnumLower(s.back())) return false;
+  for (char c : s) {
+    if (!IsAlnumLower(c) && c != '-') return false;
+  }
+  return true;
+}
+
+bool IsDnsSubdomain(std::string_view s) {
+  if (s.empty() || s.size() > 253) return false;
+  for (const std::string& part : StrSplit(s, '.')) {
+    if (part.empty()) return false;
+    if (!IsAlnumLower(part.front()) || !IsAlnumLower(part.back())) return false;
+    for (char c : part) {
+      if (!IsAlnumLower(c) && c != '-') return false;
+    }
+  }
+  return true;
+}
+
+bool IsQualifiedName(std::string_view s) {
+  size_t slash = s.find('/');
+  if (slash == std::string_view::npos) return IsQualifiedNamePart(s);
+  if (s.find('/', slash + 1) != std::string_view::npos) return false;
+  std::string_view prefix = s.substr(0, slash);
+  return IsDnsSubdomain(prefix) && IsQualifiedNamePart(s.substr(slash + 1));
+}
+
+bool IsValidLabelValue(std::string_view s) { return s.empty() || IsQualifiedNamePart(s); }
+
+std::string ValueText(const Json& v) {
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_null()) return "";
+  std::string text = v.dump();
+  if (text.size() > 200) text = text.substr(0, 200) + "...";
+  return text;
+}
+
+void CheckKnownFields(const Json& obj, const FieldPath& path,
+                      std::initializer_list<std::string_view> known, FieldErrors& errors) {
+  if (obj.is_null()) return;
+  if (!obj.is_object()) {
+    errors.Add(path, ValueText(obj), "must be an object");
+    return;
+  }
+  for (auto it = obj.begin(); it != obj.end(); ++it) {
+    bool found = false;
+    for (std::string_view k : known) {
+      if (it.key() == k) {
+        found = true;
+        break;
+      }
+    }
+    if (!found) errors.Add(path.Child(it.key()), "", kUnknownFieldReason);
+  }
+}
+
+void ValidateLabels(const Json& labels, const FieldPath& path, FieldErrors& errors) {
+  if (labels.is_null()) return;
+  if (!labels.is_object()) {
+    errors.Add(path, ValueText(labels), "labels must be a map of strings");
+    return;
+  }
+  for (auto it = labels.begin(); it != labels.end(); ++it) {
+    if (!IsQualifiedName(it.key())) {
+      errors.Add(path.Key(it.key()), it.key(),
+                 "name part must consist of alphanumeric characters, '-', '_' or '.', and must "
+                 "start and end with an alphanumeric character");
+      continue;
+    }
+    if (!it->is_string()) {
+      errors.Add(path.Key(it.key()), ValueText(*it), "label value must be a string");
+      continue;
+    }
+    if (!IsValidLabelValue(it->get<std::string>())) {
+      errors.Add(path.Key(it.key()), it->get<std::string>(),
+                 "a valid label must be an empty string or consist of alphanumeric characters, "
+                 "'-', '_' or '.', and must start and end with an alphanumeric character");
+    }
+  }
+}
+
+void ValidateAnnotations(const Json& annotations, const FieldPath& path, FieldErrors& errors) {
+  if (annotations.is_null()) return;
+  if (!annotations.is_object()) {
+    errors.Add(path, ValueText(annotations), "annotations must be a map of strings");
+    return;
+  }
+  size_t total = 0;
+  for (auto it = annotations.begin(); it != annotations.end(); ++it) {
+    total += it.key().size();
+    if (!IsQualifiedName(AsciiLower(it.key()))) {
+      errors.Add(path.Key(it.key()), it.key(),
+                 "name part must consist of alphanumeric characters, '-', '_' or '.', and must "
+                 "start and end with an alphanumeric character");
+    }
+    if (!it->is_string()) {
+      errors.Add(path.Key(it.key()), ValueText(*it), "annotation value must be a string");
+      continue;
+    }
+    total += it->get<std::string>().size();
+  }
+  constexpr size_t kTotalAnnotationSizeLimitB = 256 * 1024;
+  if (total > kTotalAnnotationSizeLimitB) {
+    errors.Add(path, "", "annotations size " + std::to_string(total) +
+                             " bytes, must be less than or equal to 262144 bytes");
+  }
+}
+
+}  // namespace calico::model::validation

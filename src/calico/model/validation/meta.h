@@ -1,0 +1,44 @@
+// Shared validation helpers: Kubernetes name/label/annotation rules as Calico's validator applies
+// them (libcalico-go/lib/validator/v3/validator.go: validateObjectMeta, validateLabels; k8s
+// apimachinery IsQualifiedName/IsValidLabelValue/IsDNS1123Subdomain), JSON type checks, and the
+// strict-decoding "unknown field" report.
+//
+// Thread-safety: pure functions.
+#pragma once
+
+#include <initializer_list>
+#include <string>
+#include <string_view>
+
+#include "calico/model/field_errors.h"
+#include "calico/model/resource.h"
+
+namespace calico::model::validation {
+
+// Reason used for fields the strict decoder does not know. Validate() turns the first such error
+// into calicoctl's message "field in document is not recognized or is in the wrong location: X".
+inline constexpr std::string_view kUnknownFieldReason = "unknown field";
+
+// [a-z0-9]([-a-z0-9]*[a-z0-9])?, <= 63.
+bool IsDnsLabel(std::string_view s);
+// label(\.label)*, <= 253.
+bool IsDnsSubdomain(std::string_view s);
+// Kubernetes qualified name: [prefix/]name, prefix a DNS subdomain, name <= 63 of
+// ([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9].
+bool IsQualifiedName(std::string_view s);
+// Empty, or a qualified-name "name" part (<= 63).
+bool IsValidLabelValue(std::string_view s);
+
+// Reports keys of `obj` not in `known` as unknown fields (path.key). Non-objects are reported as
+// a type error ("must be an object").
+void CheckKnownFields(const Json& obj, const FieldPath& path,
+                      std::initializer_list<std::string_view> known, FieldErrors& errors);
+
+void ValidateLabels(const Json& labels, const FieldPath& path, FieldErrors& errors);
+// Keys checked lower-cased; total size of keys and values <= 256 KiB.
+void ValidateAnnotations(const Json& annotations, const FieldPath& path, FieldErrors& errors);
+
+// Short printable form of a JSON value for error messages (strings unquoted).
+std::string ValueText(const Json& v);
+
+}  // namespace calico::model::validation
