@@ -48,9 +48,21 @@ class Client {
   [[nodiscard]] Result<std::vector<model::Resource>> List(std::string_view kind,
                                                           std::string_view ns = "");
 
+  // List plus the store revision it was read at (a <Kind>List's metadata.resourceVersion).
+  struct ListResult {
+    std::vector<model::Resource> items;
+    int64_t revision = 0;
+  };
+  [[nodiscard]] Result<ListResult> ListWithRevision(std::string_view kind, std::string_view ns = "");
+
   Backend& backend() { return backend_; }
 
  private:
+  // Kind lookup, WorkloadEndpoint name derivation, defaults and validation.
+  [[nodiscard]] Result<const model::KindInfo*> Prepare(model::Resource& r);
+  // Tier must exist for policies; IPPool must not overlap another pool.
+  [[nodiscard]] Status CheckCreateRules(const model::KindInfo& kind, const model::Resource& r);
+
   Backend& backend_;
 };
 

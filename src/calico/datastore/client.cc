@@ -1,0 +1,313 @@
+// Resource operations with Calico's clientv3 rules (libcalico-go/lib/clientv3: resources.go,
+// tier.go, ippool.go, workloadendpoint.go, clusterinfo.go) over any Backend.
+#include "calico/datastore/client.h"
+
+#include <chrono>
+#include <ctime>
+#include <random>
+
+#include "calico/base/strings.h"
+#include "calico/datastore/keys.h"
+#include "calico/datastore/names.h"
+#include "calico/model/validate.h"
+#include "calico/net/ip.h"
+
+namespace calico::datastore {
+namespace {
+
+using model::Json;
+using model::Resource;
+
+constexpr const char* kDefaultAllowProfile = "projectcalico-default-allow";
+
+bool IsPolicyKind(std::string_view kind) {
+  return kind == "NetworkPolicy" || kind == "GlobalNetworkPolicy" ||
+         kind == "StagedNetworkPolicy" || kind == "StagedGlobalNetworkPolicy";
+}
+
+bool IsBuiltInTier(std::string_view name) {
+  return name == "default" || name == "kube-admin" || name == "kube-baseline";
+}
+
+std::string NewUid() {
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  uint64_t a = rng();
+  uint64_t b = rng();
+  a = (a & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;  // Version 4.
+  b = (b & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;  // Variant 10.
+  char buf[40];
+  std::snprintf(buf, sizeof(buf), "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(a >> 32),
+                static_cast<unsigned>((a >> 16) & 0xffff), static_cast<unsigned>(a & 0xffff),
+                static_cast<unsigned>(b >> 48),
+                static_cast<unsigned long long>(b & 0xffffffffffffULL));
+  return buf;
+}
+
+std::string NowRfc3339() {
+  std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+Resource SyntheticDefaultAllowProfile() {
+  Resource r("Profile", kDefaultAllowProfile);
+  r.spec()["ingress"] = Json::array({Json{{"action", "Allow"}}});
+  r.spec()["egress"] = Json::array({Json{{"action", "Allow"}}});
+  r.set_resource_version("1");
+  return r;
+}
+
+std::string KindRef(std::string_view kind, std::string_view ns, std::string_view name) {
+  std::string out = std::string(kind) + "(";
+  if (!ns.empty()) out += std::string(ns) + "/";
+  return out + std::string(name) + ")";
+}
+
+}  // namespace
+
+Status Client::EnsureInitialized() {
+  struct Tier {
+    const char* name;
+    int order;
+    const char* action;
+  };
+  for (const Tier& t : {Tier{"default", 1000000, "Deny"}, Tier{"kube-admin", 1000, "Pass"},
+                        Tier{"kube-baseline", 10000000, "Pass"}}) {
+    Resource tier("Tier", t.name);
+    tier.spec()["order"] = t.order;
+    tier.spec()["defaultAction"] = t.action;
+    auto created = Create(std::move(tier));
+    if (!created && created.error().code() != ErrorCode::kAlreadyExists) {
+      return tl::unexpected(created.error().Wrap("initialize tier " + std::string(t.name)));
+    }
+  }
+  Resource info("ClusterInformation", "default");
+  std::string guid = NewUid();
+  guid.erase(std::remove(guid.begin(), guid.end(), '-'), guid.end());
+  info.spec()["clusterGUID"] = guid;
+  info.spec()["clusterType"] = "local";
+  info.spec()["datastoreReady"] = true;
+  auto created = Create(std::move(info));
+  if (!created && created.error().code() != ErrorCode::kAlreadyExists) {
+    return tl::unexpected(created.error().Wrap("initialize cluster information"));
+  }
+  return OkStatus();
+}
+
+Result<const model::KindInfo*> Client::Prepare(Resource& r) {
+  const model::KindInfo* kind = model::LookupKind(r.kind());
+  if (kind == nullptr || kind->kind != r.kind()) {
+    std::string api = r.doc().is_object() ? r.doc().value("apiVersion", "") : "";
+    return InvalidArgument("unknown resource type (" + r.kind() + ") and/or version (" + api + ")");
+  }
+  if (kind->kind == "WorkloadEndpoint") RETURN_IF_ERROR(CheckWorkloadEndpointName(r));
+  RETURN_IF_ERROR(model::ApplyDefaultsAndValidate(r));
+  return kind;
+}
+
+Status Client::CheckCreateRules(const model::KindInfo& kind, const Resource& r) {
+  if (IsPolicyKind(kind.kind)) {
+    std::string tier = r.spec().value("tier", "default");
+    auto got = backend_.Get(ResourceKey(*model::LookupKind("Tier"), "", tier));
+    if (!got) {
+      if (got.error().code() == ErrorCode::kNotFound) {
+        return NotFound("resource does not exist: Tier(" + tier + ")");
+      }
+      return tl::unexpected(got.error());
+    }
+  }
+  if (kind.kind == "IPPool") {
+    auto cidr = net::CIDR::ParseNet(r.spec().value("cidr", ""));
+    if (!cidr) return OkStatus();
+    ASSIGN_OR_RETURN(auto pools, List("IPPool"));
+    for (const Resource& other : pools) {
+      if (other.name() == r.name()) continue;
+      auto other_cidr = net::CIDR::ParseNet(other.spec().value("cidr", ""));
+      if (other_cidr && other_cidr->Overlaps(*cidr)) {
+        return InvalidArgument("IPPool(" + r.name() + ") CIDR " + cidr->String() +
+                               " overlaps with IPPool(" + other.name() + ") CIDR " +
+                               other_cidr->String());
+      }
+    }
+  }
+  return OkStatus();
+}
+
+Result<Resource> Client::Create(Resource r) {
+  ASSIGN_OR_RETURN(const model::KindInfo* kind, Prepare(r));
+  if (!r.resource_version().empty()) {
+    return InvalidArgument("error with field metadata.resourceVersion = '" + r.resource_version() +
+                           "' (field must not be set for a Create request)");
+  }
+  if (kind->kind == "Profile" && r.name() == kDefaultAllowProfile) {
+    return AlreadyExists("resource already exists: Profile(" + r.name() + ")");
+  }
+  RETURN_IF_ERROR(CheckCreateRules(*kind, r));
+  r.metadata()["uid"] = NewUid();
+  r.metadata()["creationTimestamp"] = NowRfc3339();
+  std::string key = ResourceKey(*kind, r.namespace_(), r.name());
+  auto kv = backend_.Create(key, EncodeStoredResource(r));
+  if (!kv) {
+    if (kv.error().code() == ErrorCode::kAlreadyExists) {
+      return AlreadyExists("resource already exists: " +
+                           KindRef(kind->kind, r.namespace_(), r.name()));
+    }
+    return tl::unexpected(kv.error());
+  }
+  r.set_resource_version(std::to_string(kv->mod_revision));
+  return r;
+}
+
+Result<Resource> Client::Update(Resource r) {
+  ASSIGN_OR_RETURN(const model::KindInfo* kind, Prepare(r));
+  std::string key = ResourceKey(*kind, r.namespace_(), r.name());
+  auto current_kv = backend_.Get(key);
+  if (!current_kv) {
+    if (current_kv.error().code() == ErrorCode::kNotFound) {
+      return NotFound("resource does not exist: " + KindRef(kind->kind, r.namespace_(), r.name()));
+    }
+    return tl::unexpected(current_kv.error());
+  }
+  ASSIGN_OR_RETURN(Resource current,
+                   DecodeStoredResource(key, current_kv->value, current_kv->mod_revision));
+  int64_t expected = current_kv->mod_revision;
+  if (!r.resource_version().empty()) {
+    int64_t rv = 0;
+    try {
+      rv = std::stoll(r.resource_version());
+    } catch (...) {
+      return InvalidArgument("error with field metadata.resourceVersion = '" +
+                             r.resource_version() + "' (invalid resource version)");
+    }
+    if (rv != expected) {
+      return Conflict("update conflict: " + KindRef(kind->kind, r.namespace_(), r.name()) +
+                      " resource version '" + r.resource_version() + "' is out of date (latest: " +
+                      std::to_string(expected) + ")");
+    }
+  }
+  // Server-owned metadata comes from the stored object.
+  for (const char* field : {"uid", "creationTimestamp"}) {
+    if (current.metadata().contains(field)) r.metadata()[field] = current.metadata()[field];
+  }
+  if (kind->kind == "IPPool") {
+    auto old_cidr = net::CIDR::ParseNet(current.spec().value("cidr", ""));
+    auto new_cidr = net::CIDR::ParseNet(r.spec().value("cidr", ""));
+    if (old_cidr && new_cidr && old_cidr->Masked() != new_cidr->Masked()) {
+      return InvalidArgument("error with field IPPool.Spec.CIDR = '" + new_cidr->String() +
+                             "' (IPPool CIDR cannot be modified)");
+    }
+    if (current.spec().value("blockSize", 0) != r.spec().value("blockSize", 0)) {
+      return InvalidArgument("error with field IPPool.Spec.BlockSize = '" +
+                             r.spec().value("blockSize", Json()).dump() +
+                             "' (IPPool BlockSize cannot be modified)");
+    }
+  }
+  if (IsPolicyKind(kind->kind)) RETURN_IF_ERROR(CheckCreateRules(*kind, r));
+  auto kv = backend_.Update(key, EncodeStoredResource(r), expected);
+  if (!kv) {
+    if (kv.error().code() == ErrorCode::kConflict) {
+      return Conflict("update conflict: " + KindRef(kind->kind, r.namespace_(), r.name()));
+    }
+    return tl::unexpected(kv.error());
+  }
+  r.set_resource_version(std::to_string(kv->mod_revision));
+  return r;
+}
+
+Result<Resource> Client::Apply(Resource r) {
+  Resource copy = r;
+  copy.set_resource_version("");
+  auto created = Create(copy);
+  if (created || created.error().code() != ErrorCode::kAlreadyExists) return created;
+  r.set_resource_version("");
+  return Update(std::move(r));
+}
+
+Result<Resource> Client::Delete(std::string_view kind_name, std::string_view ns,
+                                std::string_view name, std::string_view resource_version) {
+  const model::KindInfo* kind = model::LookupKind(kind_name);
+  if (kind == nullptr) return InvalidArgument("unknown resource type (" + std::string(kind_name) + ")");
+  if (kind->kind == "Profile" && name == kDefaultAllowProfile) {
+    return InvalidArgument("operation Delete is not supported on Profile(" + std::string(name) +
+                           "): the default profile is read-only");
+  }
+  if (kind->kind == "Tier") {
+    if (IsBuiltInTier(name)) {
+      return InvalidArgument("operation Delete is not supported on Tier(" + std::string(name) +
+                             "): Cannot delete " + std::string(name) + " tier");
+    }
+    for (const char* policy_kind : {"NetworkPolicy", "GlobalNetworkPolicy", "StagedNetworkPolicy",
+                                    "StagedGlobalNetworkPolicy"}) {
+      ASSIGN_OR_RETURN(auto policies, List(policy_kind));
+      for (const Resource& p : policies) {
+        if (p.spec().value("tier", "default") == name) {
+          return InvalidArgument("Cannot delete a non-empty tier");
+        }
+      }
+    }
+  }
+  int64_t expected = 0;
+  if (!resource_version.empty()) {
+    try {
+      expected = std::stoll(std::string(resource_version));
+    } catch (...) {
+      return InvalidArgument("invalid resource version '" + std::string(resource_version) + "'");
+    }
+  }
+  std::string key = ResourceKey(*kind, ns, name);
+  auto kv = backend_.Delete(key, expected);
+  if (!kv) {
+    if (kv.error().code() == ErrorCode::kNotFound) {
+      return NotFound("resource does not exist: " + KindRef(kind->kind, ns, name));
+    }
+    if (kv.error().code() == ErrorCode::kConflict) {
+      return Conflict("update conflict: " + KindRef(kind->kind, ns, name));
+    }
+    return tl::unexpected(kv.error());
+  }
+  return DecodeStoredResource(key, kv->value, kv->mod_revision);
+}
+
+Result<Resource> Client::Get(std::string_view kind_name, std::string_view ns,
+                             std::string_view name) {
+  const model::KindInfo* kind = model::LookupKind(kind_name);
+  if (kind == nullptr) return InvalidArgument("unknown resource type (" + std::string(kind_name) + ")");
+  if (kind->kind == "Profile" && name == kDefaultAllowProfile) return SyntheticDefaultAllowProfile();
+  std::string key = ResourceKey(*kind, ns, name);
+  auto kv = backend_.Get(key);
+  if (!kv) {
+    if (kv.error().code() == ErrorCode::kNotFound) {
+      return NotFound("resource does not exist: " + KindRef(kind->kind, ns, name));
+    }
+    return tl::unexpected(kv.error());
+  }
+  return DecodeStoredResource(key, kv->value, kv->mod_revision);
+}
+
+Result<std::vector<Resource>> Client::List(std::string_view kind_name, std::string_view ns) {
+  ASSIGN_OR_RETURN(auto listed, ListWithRevision(kind_name, ns));
+  return std::move(listed.items);
+}
+
+Result<Client::ListResult> Client::ListWithRevision(std::string_view kind_name,
+                                                    std::string_view ns) {
+  const model::KindInfo* kind = model::LookupKind(kind_name);
+  if (kind == nullptr) return InvalidArgument("unknown resource type (" + std::string(kind_name) + ")");
+  ASSIGN_OR_RETURN(auto kvs, backend_.List(ResourceListPrefix(*kind, ns)));
+  ListResult out;
+  out.revision = kvs.revision;
+  if (kind->kind == "Profile") out.items.push_back(SyntheticDefaultAllowProfile());
+  for (const KVPair& kv : kvs.kvs) {
+    ASSIGN_OR_RETURN(Resource r, DecodeStoredResource(kv.key, kv.value, kv.mod_revision));
+    out.items.push_back(std::move(r));
+  }
+  std::sort(out.items.begin(), out.items.end(), [](const Resource& a, const Resource& b) {
+    return std::make_pair(a.namespace_(), a.name()) < std::make_pair(b.namespace_(), b.name());
+  });
+  return out;
+}
+
+}  // namespace calico::datastore

@@ -1,0 +1,451 @@
+// The embedded SQLite store with etcd v3 semantics (DESIGN section 3, reference Part 4.2/4.3).
+#include "calico/datastore/local/sqlite_backend.h"
+
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <filesystem>
+#include <thread>
+
+namespace calico::datastore {
+namespace {
+
+constexpr const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS kv(
+  key TEXT PRIMARY KEY, value TEXT NOT NULL, create_rev INTEGER NOT NULL,
+  mod_rev INTEGER NOT NULL, ttl INTEGER NOT NULL DEFAULT 0, expires_ms INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS events(
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, rev INTEGER NOT NULL, key TEXT NOT NULL,
+  type INTEGER NOT NULL, value TEXT NOT NULL, create_rev INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS events_rev ON events(rev);
+CREATE TABLE IF NOT EXISTS meta(name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+INSERT OR IGNORE INTO meta(name, value) VALUES ('revision', 0), ('compacted', 0);
+)sql";
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// A prepared statement with RAII finalisation.
+class Stmt {
+ public:
+  Stmt(sqlite3* db, const char* sql) : db_(db) {
+    rc_ = sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr);
+  }
+  ~Stmt() { sqlite3_finalize(stmt_); }
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+
+  bool ok() const { return rc_ == SQLITE_OK; }
+  Stmt& Bind(int i, std::string_view s) {
+    sqlite3_bind_text(stmt_, i, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Stmt& Bind(int i, int64_t v) {
+    sqlite3_bind_int64(stmt_, i, v);
+    return *this;
+  }
+  // SQLITE_ROW, SQLITE_DONE or an error code.
+  int Step() { return sqlite3_step(stmt_); }
+  int64_t Int(int col) { return sqlite3_column_int64(stmt_, col); }
+  std::string Text(int col) {
+    const unsigned char* t = sqlite3_column_text(stmt_, col);
+    return t ? std::string(reinterpret_cast<const char*>(t),
+                           static_cast<size_t>(sqlite3_column_bytes(stmt_, col)))
+             : std::string();
+  }
+  std::string ErrMsg() const { return sqlite3_errmsg(db_); }
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* stmt_ = nullptr;
+  int rc_ = SQLITE_OK;
+};
+
+Status Exec(sqlite3* db, const char* sql, std::string_view what) {
+  char* err = nullptr;
+  if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string msg = err ? err : "unknown error";
+    sqlite3_free(err);
+    return Unavailable(std::string(what) + ": " + msg);
+  }
+  return OkStatus();
+}
+
+Result<sqlite3*> OpenConnection(const std::string& path) {
+  sqlite3* db = nullptr;
+  int rc = sqlite3_open_v2(path.c_str(), &db,
+                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+                           nullptr);
+  if (rc != SQLITE_OK) {
+    std::string msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+    sqlite3_close(db);
+    return Unavailable("open local store " + path + ": " + msg);
+  }
+  sqlite3_busy_timeout(db, 30000);
+  return db;
+}
+
+std::string PrefixEnd(std::string_view prefix) {
+  // The smallest string greater than every string with this prefix (etcd's range_end).
+  std::string end(prefix);
+  while (!end.empty()) {
+    unsigned char c = static_cast<unsigned char>(end.back());
+    if (c < 0xff) {
+      end.back() = static_cast<char>(c + 1);
+      return end;
+    }
+    end.pop_back();
+  }
+  return "";  // Whole key space.
+}
+
+// A write transaction: BEGIN IMMEDIATE ... COMMIT, rolled back unless committed.
+class WriteTxn {
+ public:
+  explicit WriteTxn(sqlite3* db) : db_(db) {}
+  ~WriteTxn() {
+    if (open_) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+  }
+  WriteTxn(const WriteTxn&) = delete;
+  WriteTxn& operator=(const WriteTxn&) = delete;
+  [[nodiscard]] Status Begin() {
+    RETURN_IF_ERROR(Exec(db_, "BEGIN IMMEDIATE", "begin transaction"));
+    open_ = true;
+    return OkStatus();
+  }
+  [[nodiscard]] Status Commit() {
+    RETURN_IF_ERROR(Exec(db_, "COMMIT", "commit"));
+    open_ = false;
+    return OkStatus();
+  }
+
+ private:
+  sqlite3* db_;
+  bool open_ = false;
+};
+
+Result<int64_t> MetaValue(sqlite3* db, const char* name) {
+  Stmt s(db, "SELECT value FROM meta WHERE name = ?");
+  s.Bind(1, std::string_view(name));
+  if (s.Step() != SQLITE_ROW) return Unavailable("read store metadata: " + s.ErrMsg());
+  return s.Int(0);
+}
+
+Status SetMeta(sqlite3* db, const char* name, int64_t value) {
+  Stmt s(db, "UPDATE meta SET value = ? WHERE name = ?");
+  s.Bind(1, value).Bind(2, std::string_view(name));
+  if (s.Step() != SQLITE_DONE) return Unavailable("write store metadata: " + s.ErrMsg());
+  return OkStatus();
+}
+
+Result<int64_t> NextRevision(sqlite3* db) {
+  ASSIGN_OR_RETURN(int64_t rev, MetaValue(db, "revision"));
+  RETURN_IF_ERROR(SetMeta(db, "revision", rev + 1));
+  return rev + 1;
+}
+
+Status AppendEvent(sqlite3* db, int64_t rev, std::string_view key, WatchEventType type,
+                   std::string_view value, int64_t create_rev) {
+  Stmt s(db, "INSERT INTO events(rev, key, type, value, create_rev) VALUES (?, ?, ?, ?, ?)");
+  s.Bind(1, rev).Bind(2, key).Bind(3, int64_t{type == WatchEventType::kPut ? 0 : 1});
+  s.Bind(4, value).Bind(5, create_rev);
+  if (s.Step() != SQLITE_DONE) return Unavailable("append event: " + s.ErrMsg());
+  return OkStatus();
+}
+
+// Deletes expired keys (inside a write transaction), each as a delete event.
+Status ExpireLocked(sqlite3* db) {
+  std::vector<std::pair<std::string, int64_t>> expired;
+  {
+    Stmt s(db, "SELECT key, create_rev FROM kv WHERE expires_ms > 0 AND expires_ms <= ?");
+    s.Bind(1, NowMs());
+    while (s.Step() == SQLITE_ROW) expired.emplace_back(s.Text(0), s.Int(1));
+  }
+  for (const auto& [key, create_rev] : expired) {
+    ASSIGN_OR_RETURN(int64_t rev, NextRevision(db));
+    Stmt d(db, "DELETE FROM kv WHERE key = ?");
+    d.Bind(1, key);
+    if (d.Step() != SQLITE_DONE) return Unavailable("expire key: " + d.ErrMsg());
+    RETURN_IF_ERROR(AppendEvent(db, rev, key, WatchEventType::kDelete, "", create_rev));
+  }
+  return OkStatus();
+}
+
+// Keeps the event log bounded; records the compacted revision.
+Status TrimEvents(sqlite3* db, int64_t history) {
+  Stmt c(db, "SELECT COALESCE(MAX(seq), 0) - COALESCE(MIN(seq), 0) + 1 FROM events");
+  if (c.Step() != SQLITE_ROW || c.Int(0) <= history + history / 10) return OkStatus();
+  Stmt r(db, "SELECT rev FROM events ORDER BY seq DESC LIMIT 1 OFFSET ?");
+  r.Bind(1, history);
+  if (r.Step() != SQLITE_ROW) return OkStatus();
+  int64_t upto = r.Int(0);
+  Stmt d(db, "DELETE FROM events WHERE rev <= ?");
+  d.Bind(1, upto);
+  if (d.Step() != SQLITE_DONE) return Unavailable("trim events: " + d.ErrMsg());
+  return SetMeta(db, "compacted", upto);
+}
+
+std::optional<KVPair> ReadKey(sqlite3* db, std::string_view key) {
+  Stmt s(db,
+         "SELECT value, mod_rev, create_rev, ttl FROM kv WHERE key = ? AND "
+         "(expires_ms = 0 OR expires_ms > ?)");
+  s.Bind(1, key).Bind(2, NowMs());
+  if (s.Step() != SQLITE_ROW) return std::nullopt;
+  return KVPair{std::string(key), s.Text(0), s.Int(1), s.Int(2), s.Int(3)};
+}
+
+class SqliteWatchStream final : public WatchStream {
+ public:
+  SqliteWatchStream(sqlite3* db, std::string prefix, int64_t next)
+      : db_(db), prefix_(std::move(prefix)), end_(PrefixEnd(prefix_)), next_rev_(next) {}
+  ~SqliteWatchStream() override { sqlite3_close(db_); }
+  SqliteWatchStream(const SqliteWatchStream&) = delete;
+  SqliteWatchStream& operator=(const SqliteWatchStream&) = delete;
+
+  Result<std::vector<WatchEvent>> Next(std::chrono::milliseconds timeout) override {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (true) {
+      if (closed_.load()) return Unavailable("watch closed");
+      ASSIGN_OR_RETURN(auto events, Poll());
+      if (!events.empty() || std::chrono::steady_clock::now() >= deadline) return events;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
+
+  void Close() override { closed_.store(true); }
+
+ private:
+  Result<std::vector<WatchEvent>> Poll() {
+    // Expire leases so that watchers see their deletes even when nobody writes.
+    {
+      Stmt s(db_, "SELECT 1 FROM kv WHERE expires_ms > 0 AND expires_ms <= ? LIMIT 1");
+      s.Bind(1, NowMs());
+      if (s.Step() == SQLITE_ROW) {
+        WriteTxn txn(db_);
+        if (txn.Begin() && ExpireLocked(db_)) (void)txn.Commit();
+      }
+    }
+    ASSIGN_OR_RETURN(int64_t compacted, MetaValue(db_, "compacted"));
+    if (next_rev_ <= compacted) {
+      return Conflict("watch revision " + std::to_string(next_rev_) + " has been compacted");
+    }
+    std::vector<WatchEvent> out;
+    const char* sql = end_.empty()
+                          ? "SELECT seq, rev, key, type, value, create_rev FROM events WHERE seq > ? "
+                            "AND rev >= ? AND key >= ? ORDER BY seq"
+                          : "SELECT seq, rev, key, type, value, create_rev FROM events WHERE seq > ? "
+                            "AND rev >= ? AND key >= ? AND key < ? ORDER BY seq";
+    Stmt s(db_, sql);
+    s.Bind(1, last_seq_).Bind(2, next_rev_).Bind(3, std::string_view(prefix_));
+    if (!end_.empty()) s.Bind(4, std::string_view(end_));
+    int rc;
+    while ((rc = s.Step()) == SQLITE_ROW) {
+      last_seq_ = s.Int(0);
+      WatchEvent ev;
+      ev.type = s.Int(3) == 0 ? WatchEventType::kPut : WatchEventType::kDelete;
+      ev.kv = KVPair{s.Text(2), s.Text(4), s.Int(1), s.Int(5), 0};
+      out.push_back(std::move(ev));
+    }
+    if (rc != SQLITE_DONE) return Unavailable("read events: " + s.ErrMsg());
+    return out;
+  }
+
+  sqlite3* db_;
+  std::string prefix_;
+  std::string end_;
+  int64_t next_rev_;
+  int64_t last_seq_ = 0;
+  std::atomic<bool> closed_{false};
+};
+
+}  // namespace
+
+Result<std::unique_ptr<SqliteBackend>> SqliteBackend::Open(const std::string& path,
+                                                           int64_t history) {
+  std::error_code ec;
+  std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  if (!parent.empty() && !std::filesystem::exists(parent, ec)) {
+    std::filesystem::create_directories(parent, ec);
+    if (ec) return Unavailable("create directory " + parent.string() + ": " + ec.message());
+    ::chmod(parent.c_str(), 0700);
+  }
+  // Create the file with mode 0600 before SQLite does (the WAL and SHM files copy its mode).
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return tl::unexpected(Error::FromErrno(errno, "open local store " + path));
+  ::close(fd);
+  ASSIGN_OR_RETURN(sqlite3 * db, OpenConnection(path));
+  std::unique_ptr<SqliteBackend> backend(new SqliteBackend(path, db, history));
+  RETURN_IF_ERROR(Exec(db, "PRAGMA journal_mode=WAL", "enable WAL on " + path));
+  RETURN_IF_ERROR(Exec(db, "PRAGMA synchronous=NORMAL", "set synchronous on " + path));
+  {
+    WriteTxn txn(db);
+    RETURN_IF_ERROR(txn.Begin());
+    RETURN_IF_ERROR(Exec(db, kSchema, "create schema in " + path));
+    RETURN_IF_ERROR(txn.Commit());
+  }
+  return backend;
+}
+
+SqliteBackend::~SqliteBackend() { sqlite3_close(db_); }
+
+Result<KVPair> SqliteBackend::Get(std::string_view key) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto kv = ReadKey(db_, key);
+  if (!kv) return NotFound("resource does not exist: " + std::string(key));
+  return *kv;
+}
+
+Result<ListResult> SqliteBackend::List(std::string_view prefix) {
+  std::lock_guard<std::mutex> lock(mu_);
+  // One read transaction so the list and its revision are consistent.
+  RETURN_IF_ERROR(Exec(db_, "BEGIN", "begin read"));
+  ListResult out;
+  std::string end = PrefixEnd(prefix);
+  Stmt s(db_, end.empty() ? "SELECT key, value, mod_rev, create_rev, ttl FROM kv WHERE key >= ? "
+                            "AND (expires_ms = 0 OR expires_ms > ?) ORDER BY key"
+                          : "SELECT key, value, mod_rev, create_rev, ttl FROM kv WHERE key >= ? "
+                            "AND (expires_ms = 0 OR expires_ms > ?) AND key < ? ORDER BY key");
+  s.Bind(1, prefix).Bind(2, NowMs());
+  if (!end.empty()) s.Bind(3, std::string_view(end));
+  int rc;
+  while ((rc = s.Step()) == SQLITE_ROW) {
+    out.kvs.push_back(KVPair{s.Text(0), s.Text(1), s.Int(2), s.Int(3), s.Int(4)});
+  }
+  auto rev = MetaValue(db_, "revision");
+  (void)Exec(db_, "COMMIT", "end read");
+  if (rc != SQLITE_DONE) return Unavailable("list " + std::string(prefix) + ": " + s.ErrMsg());
+  if (!rev) return tl::unexpected(rev.error());
+  out.revision = *rev;
+  return out;
+}
+
+Result<KVPair> SqliteBackend::Write(std::string_view key, std::string_view value,
+                                    int64_t expected_revision, std::chrono::seconds ttl,
+                                    WriteMode mode) {
+  std::lock_guard<std::mutex> lock(mu_);
+  WriteTxn txn(db_);
+  RETURN_IF_ERROR(txn.Begin());
+  RETURN_IF_ERROR(ExpireLocked(db_));
+  std::optional<KVPair> existing = ReadKey(db_, key);
+  if (mode == WriteMode::kCreate && existing) {
+    return AlreadyExists("resource already exists: " + std::string(key));
+  }
+  if (mode == WriteMode::kUpdate) {
+    if (!existing) return NotFound("resource does not exist: " + std::string(key));
+    if (expected_revision != 0 && existing->mod_revision != expected_revision) {
+      return Conflict("update conflict: " + std::string(key));
+    }
+  }
+  ASSIGN_OR_RETURN(int64_t rev, NextRevision(db_));
+  int64_t create_rev = existing ? existing->create_revision : rev;
+  int64_t expires = ttl.count() > 0 ? NowMs() + ttl.count() * 1000 : 0;
+  Stmt s(db_,
+         "INSERT OR REPLACE INTO kv(key, value, create_rev, mod_rev, ttl, expires_ms) "
+         "VALUES (?, ?, ?, ?, ?, ?)");
+  s.Bind(1, key).Bind(2, value).Bind(3, create_rev).Bind(4, rev).Bind(5, int64_t{ttl.count()});
+  s.Bind(6, expires);
+  if (s.Step() != SQLITE_DONE) return Unavailable("write " + std::string(key) + ": " + s.ErrMsg());
+  RETURN_IF_ERROR(AppendEvent(db_, rev, key, WatchEventType::kPut, value, create_rev));
+  RETURN_IF_ERROR(TrimEvents(db_, history_));
+  RETURN_IF_ERROR(txn.Commit());
+  return KVPair{std::string(key), std::string(value), rev, create_rev, ttl.count()};
+}
+
+Result<KVPair> SqliteBackend::Create(std::string_view key, std::string_view value,
+                                     std::chrono::seconds ttl) {
+  return Write(key, value, 0, ttl, WriteMode::kCreate);
+}
+
+Result<KVPair> SqliteBackend::Update(std::string_view key, std::string_view value,
+                                     int64_t expected_revision, std::chrono::seconds ttl) {
+  return Write(key, value, expected_revision, ttl, WriteMode::kUpdate);
+}
+
+Result<KVPair> SqliteBackend::Put(std::string_view key, std::string_view value,
+                                  std::chrono::seconds ttl) {
+  return Write(key, value, 0, ttl, WriteMode::kPut);
+}
+
+Result<KVPair> SqliteBackend::Delete(std::string_view key, int64_t expected_revision) {
+  std::lock_guard<std::mutex> lock(mu_);
+  WriteTxn txn(db_);
+  RETURN_IF_ERROR(txn.Begin());
+  RETURN_IF_ERROR(ExpireLocked(db_));
+  std::optional<KVPair> existing = ReadKey(db_, key);
+  if (!existing) return NotFound("resource does not exist: " + std::string(key));
+  if (expected_revision != 0 && existing->mod_revision != expected_revision) {
+    return Conflict("update conflict: " + std::string(key));
+  }
+  ASSIGN_OR_RETURN(int64_t rev, NextRevision(db_));
+  Stmt s(db_, "DELETE FROM kv WHERE key = ?");
+  s.Bind(1, key);
+  if (s.Step() != SQLITE_DONE) return Unavailable("delete " + std::string(key) + ": " + s.ErrMsg());
+  RETURN_IF_ERROR(AppendEvent(db_, rev, key, WatchEventType::kDelete, "", existing->create_revision));
+  RETURN_IF_ERROR(TrimEvents(db_, history_));
+  RETURN_IF_ERROR(txn.Commit());
+  return *existing;
+}
+
+Result<int64_t> SqliteBackend::DeletePrefix(std::string_view prefix) {
+  std::lock_guard<std::mutex> lock(mu_);
+  WriteTxn txn(db_);
+  RETURN_IF_ERROR(txn.Begin());
+  RETURN_IF_ERROR(ExpireLocked(db_));
+  std::vector<std::pair<std::string, int64_t>> keys;
+  std::string end = PrefixEnd(prefix);
+  {
+    Stmt s(db_, end.empty() ? "SELECT key, create_rev FROM kv WHERE key >= ?"
+                            : "SELECT key, create_rev FROM kv WHERE key >= ? AND key < ?");
+    s.Bind(1, prefix);
+    if (!end.empty()) s.Bind(2, std::string_view(end));
+    while (s.Step() == SQLITE_ROW) keys.emplace_back(s.Text(0), s.Int(1));
+  }
+  if (keys.empty()) return int64_t{0};
+  ASSIGN_OR_RETURN(int64_t rev, NextRevision(db_));
+  for (const auto& [key, create_rev] : keys) {
+    Stmt d(db_, "DELETE FROM kv WHERE key = ?");
+    d.Bind(1, key);
+    if (d.Step() != SQLITE_DONE) return Unavailable("delete " + key + ": " + d.ErrMsg());
+    RETURN_IF_ERROR(AppendEvent(db_, rev, key, WatchEventType::kDelete, "", create_rev));
+  }
+  RETURN_IF_ERROR(TrimEvents(db_, history_));
+  RETURN_IF_ERROR(txn.Commit());
+  return static_cast<int64_t>(keys.size());
+}
+
+Result<std::unique_ptr<WatchStream>> SqliteBackend::Watch(std::string_view prefix,
+                                                          int64_t from_revision) {
+  int64_t next = from_revision;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ASSIGN_OR_RETURN(int64_t compacted, MetaValue(db_, "compacted"));
+    ASSIGN_OR_RETURN(int64_t rev, MetaValue(db_, "revision"));
+    if (next <= 0) next = rev + 1;
+    if (next <= compacted) {
+      return Conflict("watch revision " + std::to_string(next) + " has been compacted");
+    }
+  }
+  ASSIGN_OR_RETURN(sqlite3 * db, OpenConnection(path_));
+  return std::unique_ptr<WatchStream>(new SqliteWatchStream(db, std::string(prefix), next));
+}
+
+Status SqliteBackend::Compact(int64_t revision) {
+  std::lock_guard<std::mutex> lock(mu_);
+  WriteTxn txn(db_);
+  RETURN_IF_ERROR(txn.Begin());
+  Stmt d(db_, "DELETE FROM events WHERE rev <= ?");
+  d.Bind(1, revision);
+  if (d.Step() != SQLITE_DONE) return Unavailable("compact: " + d.ErrMsg());
+  ASSIGN_OR_RETURN(int64_t compacted, MetaValue(db_, "compacted"));
+  RETURN_IF_ERROR(SetMeta(db_, "compacted", std::max(compacted, revision)));
+  return txn.Commit();
+}
+
+}  // namespace calico::datastore
