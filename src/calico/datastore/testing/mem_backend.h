@@ -23,12 +23,12 @@ class MemBackend final : public Backend {
   [[nodiscard]] Result<KVPair> Get(std::string_view key) override;
   [[nodiscard]] Result<ListResult> List(std::string_view prefix) override;
   [[nodiscard]] Result<KVPair> Create(std::string_view key, std::string_view value,
-                                      std::chrono::seconds ttl) override;
+                                      std::chrono::seconds ttl = std::chrono::seconds(0)) override;
   [[nodiscard]] Result<KVPair> Update(std::string_view key, std::string_view value,
-                                      int64_t expected_revision, std::chrono::seconds ttl) override;
+                                      int64_t expected_revision, std::chrono::seconds ttl = std::chrono::seconds(0)) override;
   [[nodiscard]] Result<KVPair> Put(std::string_view key, std::string_view value,
-                                   std::chrono::seconds ttl) override;
-  [[nodiscard]] Result<KVPair> Delete(std::string_view key, int64_t expected_revision) override;
+                                   std::chrono::seconds ttl = std::chrono::seconds(0)) override;
+  [[nodiscard]] Result<KVPair> Delete(std::string_view key, int64_t expected_revision = 0) override;
   [[nodiscard]] Result<int64_t> DeletePrefix(std::string_view prefix) override;
   [[nodiscard]] Result<std::unique_ptr<WatchStream>> Watch(std::string_view prefix,
                                                            int64_t from_revision) override;

@@ -1,0 +1,210 @@
+// The Backend conformance suite: every Backend implementation must pass these tests.
+//
+// Use: include this header in exactly one test .cc of a binary and instantiate it with factories
+// that each return a fresh, empty backend (and its revision-compaction hook):
+//
+//   #include "calico/datastore/testing/backend_conformance.h"
+//   INSTANTIATE_TEST_SUITE_P(Mem, BackendConformanceTest,
+//       ::testing::Values(calico::datastore::BackendFactory{"mem", [] { ... }}));
+//
+// (TEST_P bodies live in this header so the linker cannot drop them from a static library.)
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <set>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "calico/datastore/backend.h"
+
+namespace calico::datastore {
+
+struct BackendUnderTest {
+  std::unique_ptr<Backend> backend;
+  // Compacts history up to and including the revision (may be empty if unsupported).
+  std::function<void(int64_t)> compact;
+};
+
+struct BackendFactory {
+  std::string name;
+  std::function<BackendUnderTest()> make;
+};
+
+inline std::ostream& operator<<(std::ostream& os, const BackendFactory& f) { return os << f.name; }
+
+class BackendConformanceTest : public ::testing::TestWithParam<BackendFactory> {
+ protected:
+  void SetUp() override {
+    under_test_ = GetParam().make();
+    ASSERT_NE(under_test_.backend, nullptr);
+  }
+  Backend& b() { return *under_test_.backend; }
+
+  // Collects watch events until `count` arrived or 5 s passed.
+  static std::vector<WatchEvent> Collect(WatchStream& w, size_t count) {
+    std::vector<WatchEvent> out;
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (out.size() < count && std::chrono::steady_clock::now() < deadline) {
+      auto evs = w.Next(std::chrono::milliseconds(200));
+      if (!evs) break;
+      out.insert(out.end(), evs->begin(), evs->end());
+    }
+    return out;
+  }
+
+  BackendUnderTest under_test_;
+};
+
+TEST_P(BackendConformanceTest, CreateGetAndRevisions) {
+  auto a = b().Create("/calico/x/a", "1");
+  ASSERT_TRUE(a) << a.error().message();
+  EXPECT_GT(a->mod_revision, 0);
+  EXPECT_EQ(a->create_revision, a->mod_revision);
+  auto again = b().Create("/calico/x/a", "2");
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code(), ErrorCode::kAlreadyExists);
+  auto got = b().Get("/calico/x/a");
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->value, "1");
+  EXPECT_EQ(got->mod_revision, a->mod_revision);
+  auto missing = b().Get("/calico/x/none");
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code(), ErrorCode::kNotFound);
+  auto c = b().Create("/calico/x/b", "3");
+  ASSERT_TRUE(c);
+  EXPECT_GT(c->mod_revision, a->mod_revision);
+}
+
+TEST_P(BackendConformanceTest, UpdateIsCompareAndSwap) {
+  auto a = b().Create("/k", "v1");
+  ASSERT_TRUE(a);
+  auto u = b().Update("/k", "v2", a->mod_revision);
+  ASSERT_TRUE(u) << u.error().message();
+  EXPECT_EQ(u->create_revision, a->create_revision);
+  EXPECT_GT(u->mod_revision, a->mod_revision);
+  auto stale = b().Update("/k", "v3", a->mod_revision);
+  ASSERT_FALSE(stale);
+  EXPECT_EQ(stale.error().code(), ErrorCode::kConflict);
+  EXPECT_EQ(b().Get("/k")->value, "v2");
+  auto any = b().Update("/k", "v4", 0);
+  ASSERT_TRUE(any);
+  auto missing = b().Update("/nope", "x", 0);
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code(), ErrorCode::kNotFound);
+  auto put = b().Put("/p", "x");
+  ASSERT_TRUE(put);
+  EXPECT_EQ(b().Get("/p")->value, "x");
+}
+
+TEST_P(BackendConformanceTest, DeleteWithAndWithoutRevision) {
+  auto a = b().Create("/d/a", "1");
+  ASSERT_TRUE(a);
+  auto stale = b().Delete("/d/a", a->mod_revision + 100);
+  ASSERT_FALSE(stale);
+  EXPECT_EQ(stale.error().code(), ErrorCode::kConflict);
+  auto del = b().Delete("/d/a", a->mod_revision);
+  ASSERT_TRUE(del);
+  EXPECT_EQ(del->value, "1");
+  auto again = b().Delete("/d/a", 0);
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code(), ErrorCode::kNotFound);
+}
+
+TEST_P(BackendConformanceTest, ListAndDeletePrefixRespectBoundaries) {
+  for (const char* k : {"/l/a/1", "/l/a/2", "/l/ab/1", "/l/b/1"}) ASSERT_TRUE(b().Create(k, k));
+  auto list = b().List("/l/a/");
+  ASSERT_TRUE(list);
+  ASSERT_EQ(list->kvs.size(), 2u);
+  EXPECT_EQ(list->kvs[0].key, "/l/a/1");
+  EXPECT_EQ(list->kvs[1].key, "/l/a/2");
+  EXPECT_GE(list->revision, list->kvs[1].mod_revision);
+  auto n = b().DeletePrefix("/l/a/");
+  ASSERT_TRUE(n);
+  EXPECT_EQ(*n, 2);
+  EXPECT_EQ(b().List("/l/")->kvs.size(), 2u);
+  EXPECT_EQ(*b().DeletePrefix("/l/zzz/"), 0);
+}
+
+TEST_P(BackendConformanceTest, WatchDeliversOrderedEventsFromRevision) {
+  auto first = b().Create("/w/a", "1");
+  ASSERT_TRUE(first);
+  auto watch = b().Watch("/w/", first->mod_revision);
+  ASSERT_TRUE(watch) << watch.error().message();
+  ASSERT_TRUE(b().Update("/w/a", "2", 0));
+  ASSERT_TRUE(b().Create("/other/x", "ignored"));
+  ASSERT_TRUE(b().Delete("/w/a", 0));
+  auto events = Collect(**watch, 3);
+  ASSERT_EQ(events.size(), 3u);
+  EXPECT_EQ(events[0].type, WatchEventType::kPut);
+  EXPECT_EQ(events[0].kv.value, "1");
+  EXPECT_EQ(events[1].kv.value, "2");
+  EXPECT_EQ(events[2].type, WatchEventType::kDelete);
+  EXPECT_EQ(events[2].kv.key, "/w/a");
+  EXPECT_LT(events[0].kv.mod_revision, events[1].kv.mod_revision);
+  EXPECT_LT(events[1].kv.mod_revision, events[2].kv.mod_revision);
+  (*watch)->Close();
+}
+
+TEST_P(BackendConformanceTest, WatchFromNowSkipsHistoryAndTimesOut) {
+  ASSERT_TRUE(b().Create("/n/old", "1"));
+  auto watch = b().Watch("/n/", 0);
+  ASSERT_TRUE(watch);
+  auto none = (*watch)->Next(std::chrono::milliseconds(100));
+  ASSERT_TRUE(none);
+  EXPECT_TRUE(none->empty());
+  ASSERT_TRUE(b().Create("/n/new", "2"));
+  auto events = Collect(**watch, 1);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].kv.key, "/n/new");
+}
+
+TEST_P(BackendConformanceTest, CompactedWatchRevisionIsConflict) {
+  if (!under_test_.compact) GTEST_SKIP() << "backend has no compaction hook";
+  auto a = b().Create("/c/a", "1");
+  auto u = b().Update("/c/a", "2", 0);
+  ASSERT_TRUE(a && u);
+  under_test_.compact(u->mod_revision);
+  auto watch = b().Watch("/c/", a->mod_revision);
+  if (watch) {
+    auto next = (*watch)->Next(std::chrono::milliseconds(500));
+    ASSERT_FALSE(next);
+    EXPECT_EQ(next.error().code(), ErrorCode::kConflict);
+  } else {
+    EXPECT_EQ(watch.error().code(), ErrorCode::kConflict);
+  }
+}
+
+TEST_P(BackendConformanceTest, TtlKeysExpireWithDeleteEvent) {
+  auto watch = b().Watch("/t/", 0);
+  ASSERT_TRUE(watch);
+  ASSERT_TRUE(b().Create("/t/lease", "x", std::chrono::seconds(1)));
+  auto events = Collect(**watch, 2);
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[1].type, WatchEventType::kDelete);
+  auto gone = b().Get("/t/lease");
+  ASSERT_FALSE(gone);
+  EXPECT_EQ(gone.error().code(), ErrorCode::kNotFound);
+}
+
+TEST_P(BackendConformanceTest, ConcurrentCasLosesNoUpdate) {
+  ASSERT_TRUE(b().Create("/counter", "0"));
+  constexpr int kThreads = 4;
+  constexpr int kIncrements = 25;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < kIncrements;) {
+        auto cur = b().Get("/counter");
+        if (!cur) continue;
+        int v = std::stoi(cur->value);
+        if (b().Update("/counter", std::to_string(v + 1), cur->mod_revision)) ++i;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(b().Get("/counter")->value, std::to_string(kThreads * kIncrements));
+}
+
+}  // namespace calico::datastore
