@@ -19,6 +19,7 @@
 #include "calico/model/validation/families.h"
 #include "calico/model/validation/infra_schema.h"
 #include "calico/net/ip.h"
+#include "calico/selector/selector.h"
 
 namespace calico::model::validation {
 namespace {
@@ -597,6 +598,10 @@ void ValidateFelix(const std::string& name, const Json& spec, FieldErrors& error
         break;
       }
     }
+  }
+  if (std::string sel = Str(spec, "nodeSelector"); !sel.empty() && !selector::Validate(sel)) {
+    errors.Add(kSpec.Child("nodeSelector"), sel,
+               "failed to validate Field: NodeSelector because of Tag: selector ");
   }
   bool scoped = name == "default" || name.rfind("node.", 0) == 0;
   if (scoped && Has(spec, "nodeSelector")) {

@@ -264,7 +264,7 @@ bool IsEmptyValue(const Json& v) {
 }
 
 void CheckGoTags(const std::string& tags, const Json& value, const FieldPath& path,
-                 FieldErrors& errors) {
+                 FieldErrors& errors, bool pointer = false) {
   auto parts = Split(tags, ',');
   bool omitempty = false;
   for (size_t k = 0; k < parts.size(); ++k) {
@@ -272,7 +272,8 @@ void CheckGoTags(const std::string& tags, const Json& value, const FieldPath& pa
     if (tag.empty()) continue;
     if (tag == "omitempty") {
       omitempty = true;
-      if (IsEmptyValue(value)) return;
+      // A nil pointer is empty; a pointer to a zero value is not.
+      if (pointer ? value.is_null() : IsEmptyValue(value)) return;
       continue;
     }
     if (tag == "required") {
@@ -348,7 +349,13 @@ const Json* InfraSchema(std::string_view kind) {
                           "ClusterInformation", "KubeControllersConfiguration",
                           "CalicoNodeStatus"}) {
       Json j = Json::parse(InfraSchemaText(k), nullptr, false);
-      MarkAsn(j);
+      for (const char* section : {"spec", "status"}) {
+        if (j.contains(section)) MarkAsn(j[section]);
+      }
+      if (std::string_view(k) == "BGPPeer") {
+        // An anyOf of two constants in the CRD.
+        j["spec"]["p"]["reversePeering"]["e"] = Json::array({"Auto", "Manual"});
+      }
       (*m)[k] = std::move(j);
     }
     Json node = Json::parse(kNodeSchema, nullptr, false);
@@ -400,6 +407,13 @@ void CheckSchema(const Json& schema, const Json& value, const FieldPath& path,
         }
       }
     }
+    if (auto mx = schema.find("maxP"); mx != schema.end() && value.size() > mx->get<size_t>()) {
+      errors.Add(path, rendered, fmt::format("must have at most {} properties", mx->get<size_t>()));
+    }
+    if (auto mn = schema.find("minP"); mn != schema.end() && value.size() < mn->get<size_t>()) {
+      errors.Add(path, rendered,
+                 fmt::format("must have at least {} properties", mn->get<size_t>()));
+    }
     auto props = schema.find("p");
     auto map_schema = schema.find("m");
     for (const auto& [name, child] : value.items()) {
@@ -424,6 +438,17 @@ void CheckSchema(const Json& schema, const Json& value, const FieldPath& path,
     }
     if (auto mn = schema.find("minI"); mn != schema.end() && value.size() < mn->get<size_t>()) {
       errors.Add(path, rendered, fmt::format("must have at least {} items", mn->get<size_t>()));
+    }
+    if (schema.contains("set")) {
+      for (size_t a = 0; a < value.size(); ++a) {
+        for (size_t b = 0; b < a; ++b) {
+          if (value[a] == value[b]) {
+            errors.Add(path.Index(a), Render(value[a]),
+                       fmt::format("Duplicate value: {}", value[a].dump()));
+            break;
+          }
+        }
+      }
     }
     if (auto items = schema.find("i"); items != schema.end()) {
       for (size_t k = 0; k < value.size(); ++k) CheckSchema(*items, value[k], path.Index(k), errors);
@@ -491,7 +516,8 @@ void CheckSchema(const Json& schema, const Json& value, const FieldPath& path,
     if (auto pat = schema.find("pat"); pat != schema.end() && !MatchesPattern(*pat, s)) {
       errors.Add(path, s, fmt::format("should match '{}'", pat->get<std::string>()));
     }
-    if (schema.value("fmt", "") == "cidr" && !s.empty() && !net::CIDR::Parse(s)) {
+    // Calico's in-process format checker accepts a bare address as a CIDR.
+    if (schema.value("fmt", "") == "cidr" && !s.empty() && !net::CIDR::ParseNet(s)) {
       errors.Add(path, s, "must be of type cidr");
     }
   } else if (type == "intorstr") {
@@ -504,7 +530,7 @@ void CheckSchema(const Json& schema, const Json& value, const FieldPath& path,
     }
   }
   if (auto go = schema.find("go"); go != schema.end()) {
-    CheckGoTags(go->get<std::string>(), value, path, errors);
+    CheckGoTags(go->get<std::string>(), value, path, errors, schema.contains("ptr"));
   }
 }
 

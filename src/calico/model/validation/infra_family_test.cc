@@ -1,0 +1,181 @@
+// Tests for the infra family (libcalico-go/lib/validator/v3 validator_test.go cases for IPPool, BGP,
+// Felix, Node, IPAM and KubeControllers, ported as YAML tables in testdata/infra/, plus defaulting).
+#include <filesystem>
+#include <string>
+
+#include <gtest/gtest.h>
+#include <yaml-cpp/yaml.h>
+
+#include "calico/model/validation/families.h"
+#include "calico/model/validation/infra_schema.h"
+
+namespace calico::model::validation {
+namespace {
+
+// Minimal YAML -> JSON for test tables: quoted scalars stay strings, plain ones are typed.
+Json ToJson(const YAML::Node& n) {
+  switch (n.Type()) {
+    case YAML::NodeType::Map: {
+      Json o = Json::object();
+      for (const auto& kv : n) o[kv.first.as<std::string>()] = ToJson(kv.second);
+      return o;
+    }
+    case YAML::NodeType::Sequence: {
+      Json a = Json::array();
+      for (const auto& e : n) a.push_back(ToJson(e));
+      return a;
+    }
+    case YAML::NodeType::Scalar: {
+      std::string s = n.Scalar();
+      if (n.Tag() == "!") return s;
+      if (s == "true") return true;
+      if (s == "false") return false;
+      if (s == "null" || s == "~") return nullptr;
+      Json parsed = Json::parse(s, nullptr, false);
+      if (!parsed.is_discarded() && parsed.is_number()) return parsed;
+      return s;
+    }
+    default:
+      return nullptr;
+  }
+}
+
+std::string Render(const FieldErrors& errs) {
+  std::string out;
+  for (const auto& e : errs.errors()) out += e.field + " = '" + e.value + "' (" + e.reason + ")\n";
+  return out;
+}
+
+struct Case {
+  std::string name;
+  bool valid = true;
+  std::string expect;
+  Resource resource;
+};
+
+std::vector<Case> LoadCases(const std::string& file) {
+  auto path = std::filesystem::path(__FILE__).parent_path() / "testdata" / "infra" / file;
+  YAML::Node root = YAML::LoadFile(path.string());
+  std::vector<Case> out;
+  for (const auto& c : root) {
+    Case tc;
+    tc.name = c["name"].as<std::string>();
+    tc.valid = c["valid"].as<bool>();
+    if (c["expect"]) tc.expect = c["expect"].as<std::string>();
+    Json doc = Json::object();
+    doc["apiVersion"] = "projectcalico.org/v3";
+    doc["kind"] = c["kind"].as<std::string>();
+    doc["metadata"] = {{"name", c["resourceName"] ? c["resourceName"].as<std::string>() : "default"}};
+    if (c["spec"]) doc["spec"] = ToJson(c["spec"]);
+    if (c["status"]) doc["status"] = ToJson(c["status"]);
+    tc.resource = Resource(std::move(doc));
+    out.push_back(std::move(tc));
+  }
+  return out;
+}
+
+class InfraCasesTest : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(InfraCasesTest, Table) {
+  auto cases = LoadCases(GetParam());
+  ASSERT_FALSE(cases.empty());
+  for (auto& tc : cases) {
+    SCOPED_TRACE(tc.name);
+    ASSERT_TRUE(DefaultInfraFamily(tc.resource));
+    FieldErrors errs;
+    ASSERT_TRUE(ValidateInfraFamily(tc.resource, errs));
+    if (tc.valid) {
+      EXPECT_TRUE(errs.empty()) << tc.name << "\n" << Render(errs);
+    } else {
+      EXPECT_FALSE(errs.empty()) << tc.name << " accepted: " << tc.resource.doc().dump();
+      if (!tc.expect.empty()) {
+        EXPECT_NE(Render(errs).find(tc.expect), std::string::npos)
+            << tc.name << " wanted '" << tc.expect << "' got:\n"
+            << Render(errs);
+      }
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Tables, InfraCasesTest,
+                         ::testing::Values("ippool.yaml", "bgp.yaml", "felix.yaml", "misc.yaml"),
+                         [](const auto& param_info) {
+                           std::string n = param_info.param;
+                           return n.substr(0, n.find('.'));
+                         });
+
+TEST(InfraFamilyTest, NotInFamily) {
+  Resource r("GlobalNetworkPolicy", "x");
+  FieldErrors errs;
+  EXPECT_FALSE(DefaultInfraFamily(r));
+  EXPECT_FALSE(ValidateInfraFamily(r, errs));
+  EXPECT_TRUE(errs.empty());
+}
+
+TEST(InfraFamilyTest, IPPoolDefaultsV4) {
+  Resource r(Json::parse(R"js({"apiVersion":"projectcalico.org/v3","kind":"IPPool",
+    "metadata":{"name":"p"},"spec":{"cidr":"10.1.0.0/16"}})js"));
+  ASSERT_TRUE(DefaultInfraFamily(r));
+  const Json want = Json::parse(R"js({"cidr":"10.1.0.0/16","blockSize":26,"ipipMode":"Never",
+    "vxlanMode":"Never","nodeSelector":"all()","allowedUses":["Workload","Tunnel"],
+    "assignmentMode":"Automatic"})js");
+  EXPECT_EQ(r.spec(), want);
+}
+
+TEST(InfraFamilyTest, IPPoolDefaultsV6NormalisesCidr) {
+  Resource r(Json::parse(R"js({"apiVersion":"projectcalico.org/v3","kind":"IPPool",
+    "metadata":{"name":"p"},"spec":{"cidr":"FD00:0:0:0::/64","nodeSelector":"has(x)",
+    "ipipMode":"Never","vxlanMode":"Always"}})js"));
+  ASSERT_TRUE(DefaultInfraFamily(r));
+  EXPECT_EQ(r.spec()["cidr"], "fd00::/64");
+  EXPECT_EQ(r.spec()["blockSize"], 122);
+  EXPECT_EQ(r.spec()["nodeSelector"], "has(x)");
+  EXPECT_EQ(r.spec()["vxlanMode"], "Always");
+}
+
+TEST(InfraFamilyTest, IPPoolErrorPathsAndReasons) {
+  Resource r(Json::parse(R"js({"apiVersion":"projectcalico.org/v3","kind":"IPPool",
+    "metadata":{"name":"p"},"spec":{"cidr":"10.0.0.1/8","blockSize":40,"bogus":1}})js"));
+  ASSERT_TRUE(DefaultInfraFamily(r));
+  FieldErrors errs;
+  ASSERT_TRUE(ValidateInfraFamily(r, errs));
+  std::string text = Render(errs);
+  EXPECT_NE(text.find("spec.bogus = '1' (field in document is not recognized or is in the wrong "
+                      "location: bogus)"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("spec.cidr = '10.0.0.1/8' (IP pool CIDR is not strictly masked)"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("blockSize must be between 20 and 32"), std::string::npos) << text;
+}
+
+TEST(InfraFamilyTest, SchemaDefaultsFillIPAMAndBGP) {
+  Resource r(Json::parse(R"js({"apiVersion":"projectcalico.org/v3","kind":"IPAMConfiguration",
+    "metadata":{"name":"default"},"spec":{}})js"));
+  ASSERT_TRUE(DefaultInfraFamily(r));
+  EXPECT_EQ(r.spec()["strictAffinity"], false);
+  EXPECT_EQ(r.spec()["autoAllocateBlocks"], true);
+  EXPECT_EQ(r.spec()["maxBlocksPerHost"], 0);
+}
+
+TEST(GoDurationTest, ParseAndFormat) {
+  EXPECT_EQ(ParseGoDuration("90s"), 90'000'000'000);
+  EXPECT_EQ(ParseGoDuration("1m30s"), 90'000'000'000);
+  EXPECT_EQ(ParseGoDuration("1.5h"), 5'400'000'000'000);
+  EXPECT_EQ(ParseGoDuration("0"), 0);
+  EXPECT_EQ(ParseGoDuration("-1s"), -1'000'000'000);
+  EXPECT_FALSE(ParseGoDuration(""));
+  EXPECT_FALSE(ParseGoDuration("10"));
+  EXPECT_FALSE(ParseGoDuration("abc"));
+  EXPECT_FALSE(ParseGoDuration("5 m"));
+  EXPECT_EQ(FormatGoDuration(300'000'000'000), "5m0s");
+  EXPECT_EQ(FormatGoDuration(0), "0s");
+  EXPECT_EQ(FormatGoDuration(200'000'000'000), "3m20s");
+  EXPECT_EQ(FormatGoDuration(1'500'000'000), "1.5s");
+  EXPECT_EQ(FormatGoDuration(100'000'000), "100ms");
+  EXPECT_EQ(FormatGoDuration(3'600'000'000'000), "1h0m0s");
+}
+
+}  // namespace
+}  // namespace calico::model::validation
