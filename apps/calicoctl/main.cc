@@ -1,11 +1,14 @@
-// calicoctl: parses nothing itself; builds the Context (streams, datastore opener, build info)
-// and hands the arguments to calico::ctl (calicoctl/calicoctl/calicoctl.go).
+// calicoctl: builds the Context (streams, datastore opener, build info) and hands the arguments
+// to calico::ctl (calicoctl/calicoctl/calicoctl.go). Flags are parsed by the command layer.
 #include <exception>
 #include <iostream>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "calico/ctl/ctl.h"
+#include "calico/datastore/config.h"
+#include "calico/datastore/factory/factory.h"
 
 #ifndef CALICO_VERSION
 #define CALICO_VERSION "v0.0.0"
@@ -14,15 +17,20 @@
 int main(int argc, char** argv) {
   try {
     std::vector<std::string> args(argv + 1, argv + argc);
+    std::unique_ptr<calico::datastore::Backend> backend;
+    std::unique_ptr<calico::datastore::Client> client;
     calico::ctl::Context ctx{
         .in = std::cin,
         .out = std::cout,
         .err = std::cerr,
-        // TODO(calicoctl): open the datastore through datastore::ClientConfig + OpenBackend
-        // (CALICO_DATASTORE_PATH, -c config) once the factory library lands.
-        .open_client = [](const calico::ctl::ClientOptions&)
+        .open_client = [&](const calico::ctl::ClientOptions& opts)
             -> calico::Result<calico::datastore::Client*> {
-          return calico::Unavailable("no datastore backend is available in this build");
+          if (client) return client.get();
+          ASSIGN_OR_RETURN(auto config, calico::datastore::LoadClientConfig(
+                                            opts.config_path, opts.config_path_set));
+          ASSIGN_OR_RETURN(backend, calico::datastore::OpenBackend(config));
+          client = std::make_unique<calico::datastore::Client>(*backend);
+          return client.get();
         },
         .build = {.version = CALICO_VERSION, .git_commit = "unknown"},
         .retry_sleep_ms = 1000};
