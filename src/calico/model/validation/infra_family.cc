@@ -18,6 +18,7 @@
 
 #include "calico/model/validation/families.h"
 #include "calico/model/validation/infra_schema.h"
+#include "calico/model/validation/meta.h"
 #include "calico/net/ip.h"
 #include "calico/selector/selector.h"
 
@@ -647,6 +648,9 @@ void ValidateKubeControllers(const Json& spec, FieldErrors& errors) {
     }
     if (n.size() > 253) errors.Add(p.Index(i), n, "Template name must be shorter than 253 characters");
     if (!seen.insert(n).second) errors.Add(p.Index(i), n, "Template name must be unique");
+    if (auto a = t.find("annotations"); a != t.end() && a->is_object()) {
+      ValidateAnnotations(*a, p.Index(i).Child("annotations"), errors);
+    }
     auto cidrs = t.find("interfaceCIDRs");
     bool no_cidrs = cidrs == t.end() || !cidrs->is_array() || cidrs->empty();
     if (no_cidrs && Str(t, "interfacePattern").empty()) {
@@ -682,9 +686,7 @@ bool ValidateInfraFamily(const Resource& r, FieldErrors& errors) {
       auto s = schema->find(section);
       if (!doc.contains(section)) continue;
       if (s == schema->end()) {
-        errors.Add(section, "", fmt::format("field in document is not recognized or is in the "
-                                            "wrong location: {}",
-                                            section));
+        errors.Add(section, "", kUnknownFieldReason);
         continue;
       }
       CheckSchema(*s, doc[section], FieldPath(section), errors);

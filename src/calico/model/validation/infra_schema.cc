@@ -14,6 +14,7 @@
 
 #include <fmt/format.h>
 
+#include "calico/model/validation/meta.h"
 #include "calico/net/ip.h"
 #include "calico/selector/selector.h"
 
@@ -306,7 +307,23 @@ void CheckGoTags(const std::string& tags, const Json& value, const FieldPath& pa
       }
       continue;
     }
-    if (tag == "labels" || tag == "bpfLogFilters" || tag == "mustBeNil" || tag == "mustBeFalse") {
+    if (tag == "ifaceFilterSlice" || tag == "interfaceSlice") {
+      if (!value.is_array()) continue;
+      for (const auto& e : value) {
+        if (!e.is_string() ||
+            !CheckStringTag(tag == "ifaceFilterSlice" ? "ifaceFilter" : "interface",
+                            e.get<std::string>())) {
+          errors.Add(path, Render(value), TagReason(path, tag));
+          break;
+        }
+      }
+      continue;
+    }
+    if (tag == "labels") {
+      if (value.is_object()) ValidateLabels(value, path, errors);
+      continue;
+    }
+    if (tag == "bpfLogFilters" || tag == "mustBeNil" || tag == "mustBeFalse") {
       continue;  // labels are checked by the caller; the rest is schema-covered.
     }
     auto eq = tag.find('=');
@@ -420,10 +437,7 @@ void CheckSchema(const Json& schema, const Json& value, const FieldPath& path,
       if (props != schema.end()) {
         auto ps = props->find(name);
         if (ps == props->end()) {
-          errors.Add(path.Child(name), Render(child),
-                     fmt::format("field in document is not recognized or is in the wrong "
-                                 "location: {}",
-                                 name));
+          errors.Add(path.Child(name), Render(child), kUnknownFieldReason);
           continue;
         }
         CheckSchema(*ps, child, path.Child(name), errors);
