@@ -295,9 +295,6 @@ void ValidateBGPConfig(const std::string& name, const Json& spec, FieldErrors& e
       const Json& c = (*comms)[i];
       names.insert(Str(c, "name"));
       FieldPath p = kSpec.Child("communities").Index(i);
-      if (Str(c, "name").empty()) {
-        errors.Add(p.Child("name"), "", "failed to validate Field: Name because of Tag: required ");
-      }
       if (!IsValidCommunity(Str(c, "value"), p.Child("value"), errors)) {
         errors.Add(p.Child("value"), Str(c, "value"), "invalid community value or format used.");
       }
@@ -664,6 +661,8 @@ void ValidateKubeControllers(const Json& spec, FieldErrors& errors) {
 bool DefaultInfraFamily(Resource& r) {
   const std::string kind = r.kind();
   if (InfraKinds().count(kind) == 0) return false;
+  // The typed spec struct always serialises, so CRD defaults apply to an absent spec too.
+  if (!r.doc().contains("spec") || r.doc()["spec"].is_null()) r.doc()["spec"] = Json::object();
   Json& spec = r.spec();
   if (kind == "IPPool" && spec.is_object()) DefaultIPPool(spec);
   if (kind == "KubeControllersConfiguration" && spec.is_object()) DefaultKubeControllers(spec);

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <yaml-cpp/yaml.h>
 
+#include "calico/model/validate.h"
 #include "calico/model/validation/families.h"
 #include "calico/model/validation/infra_schema.h"
 
@@ -173,6 +174,30 @@ TEST(GoDurationTest, ParseAndFormat) {
   EXPECT_EQ(FormatGoDuration(1'500'000'000), "1.5s");
   EXPECT_EQ(FormatGoDuration(100'000'000), "100ms");
   EXPECT_EQ(FormatGoDuration(3'600'000'000'000), "1h0m0s");
+}
+
+// Through the public entry point (envelope + family), as calicoctl create runs it.
+TEST(InfraFamilyTest, ApplyDefaultsAndValidateEndToEnd) {
+  Resource ok(Json::parse(R"js({"apiVersion":"projectcalico.org/v3","kind":"IPPool",
+    "metadata":{"name":"pool1"},"spec":{"cidr":"192.168.0.0/16","natOutgoing":true}})js"));
+  Status st = ApplyDefaultsAndValidate(ok);
+  EXPECT_TRUE(st.has_value()) << st.error().message();
+  EXPECT_EQ(ok.spec()["blockSize"], 26);
+
+  Resource bad(Json::parse(R"js({"apiVersion":"projectcalico.org/v3","kind":"BGPPeer",
+    "metadata":{"name":"peer1"},"spec":{"peerIP":"10.0.0.1","peerSelector":"all()"}})js"));
+  st = ApplyDefaultsAndValidate(bad);
+  ASSERT_FALSE(st.has_value());
+  EXPECT_NE(st.error().message().find("peerIP and peerSelector cannot both be set"),
+            std::string::npos)
+      << st.error().message();
+
+  Resource unknown(Json::parse(R"js({"apiVersion":"projectcalico.org/v3",
+    "kind":"FelixConfiguration","metadata":{"name":"default"},"spec":{"bogusField":true}})js"));
+  st = ApplyDefaultsAndValidate(unknown);
+  ASSERT_FALSE(st.has_value());
+  EXPECT_NE(st.error().message().find("field in document is not recognized"), std::string::npos)
+      << st.error().message();
 }
 
 }  // namespace

@@ -417,13 +417,9 @@ void CheckSchema(const Json& schema, const Json& value, const FieldPath& path,
   if (type == "object") {
     if (!value.is_object()) return wrong_type("object");
     if (schema.contains("any")) return;
-    if (auto req = schema.find("req"); req != schema.end()) {
-      for (const auto& r : *req) {
-        if (!value.contains(r.get<std::string>())) {
-          errors.Add(path.Child(r.get<std::string>()), "", "Required value");
-        }
-      }
-    }
+    // "req" is not checked: every CRD-required property is a non-omitempty Go field, which the
+    // typed round trip Calico performs before the schema check always emits (as its zero value).
+    // Emptiness is caught by the Go "required" tags and struct validators instead.
     if (auto mx = schema.find("maxP"); mx != schema.end() && value.size() > mx->get<size_t>()) {
       errors.Add(path, rendered, fmt::format("must have at most {} properties", mx->get<size_t>()));
     }
@@ -432,6 +428,16 @@ void CheckSchema(const Json& schema, const Json& value, const FieldPath& path,
                  fmt::format("must have at least {} properties", mn->get<size_t>()));
     }
     auto props = schema.find("p");
+    if (props != schema.end()) {
+      // Go "required" tags fire on absent (zero-valued) fields too.
+      for (const auto& [name, child] : props->items()) {
+        if (value.contains(name) && !value[name].is_null()) continue;
+        auto go = child.find("go");
+        if (go != child.end() && go->get<std::string>().rfind("required", 0) == 0) {
+          errors.Add(path.Child(name), "", TagReason(path.Child(name), "required"));
+        }
+      }
+    }
     auto map_schema = schema.find("m");
     for (const auto& [name, child] : value.items()) {
       if (props != schema.end()) {
