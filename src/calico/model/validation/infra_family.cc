@@ -26,11 +26,17 @@ namespace calico::model::validation {
 namespace {
 
 const std::set<std::string, std::less<>>& InfraKinds() {
-  static const auto* kinds = new std::set<std::string, std::less<>>{
-      "IPPool",           "IPReservation",      "IPAMConfiguration",
-      "Node",             "BGPPeer",            "BGPConfiguration",
-      "BGPFilter",        "FelixConfiguration", "ClusterInformation",
-      "KubeControllersConfiguration",           "CalicoNodeStatus"};
+  static const auto* kinds = new std::set<std::string, std::less<>>{"IPPool",
+                                                                    "IPReservation",
+                                                                    "IPAMConfiguration",
+                                                                    "Node",
+                                                                    "BGPPeer",
+                                                                    "BGPConfiguration",
+                                                                    "BGPFilter",
+                                                                    "FelixConfiguration",
+                                                                    "ClusterInformation",
+                                                                    "KubeControllersConfiguration",
+                                                                    "CalicoNodeStatus"};
   return *kinds;
 }
 
@@ -63,7 +69,9 @@ bool HasUse(const Json& spec, std::string_view use) {
   }
   return false;
 }
-bool EncapOn(const std::string& mode) { return !mode.empty() && mode != "Never"; }
+bool EncapOn(const std::string& mode) {
+  return !mode.empty() && mode != "Never";
+}
 
 const FieldPath kSpec("spec");
 
@@ -75,10 +83,11 @@ void DefaultIPPool(Json& spec) {
   std::optional<net::CIDR> cidr = net::CIDR::Parse(text);
   if (cidr) spec["cidr"] = cidr->String();  // Canonical text; host bits are kept (and rejected).
   if (!Has(spec, "nodeSelector") || Str(spec, "nodeSelector").empty()) {
-    if (!Has(spec, "nodeSelector") || spec["nodeSelector"].is_string()) spec["nodeSelector"] = "all()";
+    if (!Has(spec, "nodeSelector") || spec["nodeSelector"].is_string())
+      spec["nodeSelector"] = "all()";
   }
-  if (cidr && (!Has(spec, "blockSize") || (spec["blockSize"].is_number() &&
-                                           spec["blockSize"].get<double>() == 0))) {
+  if (cidr && (!Has(spec, "blockSize") ||
+               (spec["blockSize"].is_number() && spec["blockSize"].get<double>() == 0))) {
     spec["blockSize"] = cidr->family() == 4 ? 26 : 122;
   }
   for (const char* mode : {"ipipMode", "vxlanMode"}) {
@@ -86,7 +95,8 @@ void DefaultIPPool(Json& spec) {
       spec[mode] = "Never";
     }
   }
-  if (!Has(spec, "allowedUses") || (spec["allowedUses"].is_array() && spec["allowedUses"].empty())) {
+  if (!Has(spec, "allowedUses") ||
+      (spec["allowedUses"].is_array() && spec["allowedUses"].empty())) {
     spec["allowedUses"] = Json::array({"Workload", "Tunnel"});
   }
   if (!Has(spec, "assignmentMode")) spec["assignmentMode"] = "Automatic";
@@ -137,7 +147,8 @@ void ValidateIPPool(const Json& spec, FieldErrors& errors) {
     errors.Add(kSpec, "", "LoadBalancer IP pools cannot disable BGP export");
   }
   if (lb && Has(spec, "nodeSelector") && Str(spec, "nodeSelector") != "all()") {
-    errors.Add(kSpec, "", "IP Pool with AllowedUse LoadBalancer must have nodeSelector set to all()");
+    errors.Add(kSpec, "",
+               "IP Pool with AllowedUse LoadBalancer must have nodeSelector set to all()");
   }
   if (HasUse(spec, "Tunnel") && !Str(spec, "namespaceSelector").empty()) {
     errors.Add(kSpec, "", "IP Pool with AllowedUse Tunnel cannot have namespaceSelector");
@@ -230,7 +241,8 @@ void ValidateBGPPeer(const Json& spec, FieldErrors& errors) {
     errors.Add(kSpec, "", "asNumber must be empty when peerSelector is set");
   }
   if (set("localWorkloadSelector")) {
-    if (set("peerIP")) errors.Add(kSpec, "", "peerIP must be empty when localWorkloadSelector is set");
+    if (set("peerIP"))
+      errors.Add(kSpec, "", "peerIP must be empty when localWorkloadSelector is set");
     if (set("peerSelector")) {
       errors.Add(kSpec, "", "peerSelector must be empty when localWorkloadSelector is set");
     }
@@ -344,13 +356,15 @@ void ValidateBGPConfig(const std::string& name, const Json& spec, FieldErrors& e
       }
     }
   }
-  bool mesh_off = Has(spec, "nodeToNodeMeshEnabled") && spec["nodeToNodeMeshEnabled"].is_boolean() &&
+  bool mesh_off = Has(spec, "nodeToNodeMeshEnabled") &&
+                  spec["nodeToNodeMeshEnabled"].is_boolean() &&
                   !spec["nodeToNodeMeshEnabled"].get<bool>();
   if (mesh_off && Has(spec, "nodeMeshPassword")) {
     errors.Add(kSpec, "", "nodeMeshPassword cannot be set when nodeToNodeMeshEnabled is false");
   }
   if (mesh_off && Has(spec, "nodeMeshMaxRestartTime")) {
-    errors.Add(kSpec, "", "nodeMeshMaxRestartTime cannot be set when nodeToNodeMeshEnabled is false");
+    errors.Add(kSpec, "",
+               "nodeMeshMaxRestartTime cannot be set when nodeToNodeMeshEnabled is false");
   }
   if (name != "default") {
     auto forbid = [&](std::string_view field, std::string_view label, bool list) {
@@ -426,7 +440,9 @@ void ValidateBGPFilter(const Json& spec, FieldErrors& errors) {
 // numorstring.Port from JSON: number, "80", "a:b" or a name. Reports Go's port reasons.
 void CheckPort(const Json& v, const FieldPath& path, bool allow_names, std::string_view name_reason,
                FieldErrors& errors) {
-  auto invalid = [&](std::string_view why) { errors.Add(path, v.is_string() ? v.get<std::string>() : v.dump(), why); };
+  auto invalid = [&](std::string_view why) {
+    errors.Add(path, v.is_string() ? v.get<std::string>() : v.dump(), why);
+  };
   auto range = [&](int64_t lo, int64_t hi) {
     if (lo > hi) return invalid("port range invalid");
     if (lo < 1 || hi < 1 || hi > 65535) {
@@ -498,7 +514,7 @@ void ValidateFelix(const std::string& name, const Json& spec, FieldErrors& error
         errors.Add(p.Child("protocol"), proto, "protocol must be 'TCP' or 'UDP' or 'SCTP'.");
       }
       if (auto port = pp.find("port"); port != pp.end() && port->is_number() &&
-                                        (port->get<double>() < 0 || port->get<double>() > 65535)) {
+                                       (port->get<double>() < 0 || port->get<double>() > 65535)) {
         errors.Add(p.Child("port"), port->dump(), "must be between 0 and 65535");
       }
       std::string n = Str(pp, "net");
@@ -535,8 +551,7 @@ void ValidateFelix(const std::string& name, const Json& spec, FieldErrors& error
     auto ip = net::IPAddr::Parse(v);
     if (!ip) errors.Add(kSpec.Child(r.field), v, "is not a valid IP address");
     if (!ip || ip->family() != r.family) {
-      errors.Add(kSpec, "",
-                 fmt::format("{} must be a valid IPv{} address", r.field, r.family));
+      errors.Add(kSpec, "", fmt::format("{} must be a valid IPv{} address", r.field, r.family));
     }
   }
   if (Has(spec, "routeTableRange") && Has(spec, "routeTableRanges")) {
@@ -568,7 +583,8 @@ void ValidateFelix(const std::string& name, const Json& spec, FieldErrors& error
       if (mx > 0xffffffffLL) errors.Add(p, r.dump(), "max index too high");
       if (mx >= mn) total += mx - mn + 1;
     }
-    if (total > 65535) errors.Add(kSpec.Child("routeTableRanges"), rs->dump(), "targets too many tables");
+    if (total > 65535)
+      errors.Add(kSpec.Child("routeTableRanges"), rs->dump(), "targets too many tables");
   }
   if (auto h = spec.find("healthTimeoutOverrides"); h != spec.end() && h->is_array()) {
     static const std::string kPat = "^[a-zA-Z0-9_ -]+$";
@@ -643,7 +659,8 @@ void ValidateKubeControllers(const Json& spec, FieldErrors& errors) {
       errors.Add(p.Index(i), "", "Template name must be specified");
       continue;
     }
-    if (n.size() > 253) errors.Add(p.Index(i), n, "Template name must be shorter than 253 characters");
+    if (n.size() > 253)
+      errors.Add(p.Index(i), n, "Template name must be shorter than 253 characters");
     if (!seen.insert(n).second) errors.Add(p.Index(i), n, "Template name must be unique");
     if (auto a = t.find("annotations"); a != t.end() && a->is_object()) {
       ValidateAnnotations(*a, p.Index(i).Child("annotations"), errors);

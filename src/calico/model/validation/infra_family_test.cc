@@ -1,5 +1,6 @@
-// Tests for the infra family (libcalico-go/lib/validator/v3 validator_test.go cases for IPPool, BGP,
-// Felix, Node, IPAM and KubeControllers, ported as YAML tables in testdata/infra/, plus defaulting).
+// Tests for the infra family (libcalico-go/lib/validator/v3 validator_test.go cases for IPPool,
+// BGP, Felix, Node, IPAM and KubeControllers, ported as YAML tables in testdata/infra/, plus
+// defaulting).
 #include <filesystem>
 #include <string>
 
@@ -18,12 +19,14 @@ Json ToJson(const YAML::Node& n) {
   switch (n.Type()) {
     case YAML::NodeType::Map: {
       Json o = Json::object();
-      for (const auto& kv : n) o[kv.first.as<std::string>()] = ToJson(kv.second);
+      for (const auto& kv : n)
+        o[kv.first.as<std::string>()] = ToJson(kv.second);
       return o;
     }
     case YAML::NodeType::Sequence: {
       Json a = Json::array();
-      for (const auto& e : n) a.push_back(ToJson(e));
+      for (const auto& e : n)
+        a.push_back(ToJson(e));
       return a;
     }
     case YAML::NodeType::Scalar: {
@@ -43,7 +46,8 @@ Json ToJson(const YAML::Node& n) {
 
 std::string Render(const FieldErrors& errs) {
   std::string out;
-  for (const auto& e : errs.errors()) out += e.field + " = '" + e.value + "' (" + e.reason + ")\n";
+  for (const auto& e : errs.errors())
+    out += e.field + " = '" + e.value + "' (" + e.reason + ")\n";
   return out;
 }
 
@@ -66,7 +70,8 @@ std::vector<Case> LoadCases(const std::string& file) {
     Json doc = Json::object();
     doc["apiVersion"] = "projectcalico.org/v3";
     doc["kind"] = c["kind"].as<std::string>();
-    doc["metadata"] = {{"name", c["resourceName"] ? c["resourceName"].as<std::string>() : "default"}};
+    doc["metadata"] = {
+        {"name", c["resourceName"] ? c["resourceName"].as<std::string>() : "default"}};
     if (c["spec"]) doc["spec"] = ToJson(c["spec"]);
     if (c["status"]) doc["status"] = ToJson(c["status"]);
     tc.resource = Resource(std::move(doc));
@@ -141,8 +146,7 @@ TEST(InfraFamilyTest, IPPoolErrorPathsAndReasons) {
   FieldErrors errs;
   ASSERT_TRUE(ValidateInfraFamily(r, errs));
   std::string text = Render(errs);
-  EXPECT_NE(text.find("spec.bogus = '1' (unknown field)"), std::string::npos)
-      << text;
+  EXPECT_NE(text.find("spec.bogus = '1' (unknown field)"), std::string::npos) << text;
   EXPECT_NE(text.find("spec.cidr = '10.0.0.1/8' (IP pool CIDR is not strictly masked)"),
             std::string::npos)
       << text;

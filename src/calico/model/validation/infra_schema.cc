@@ -80,7 +80,9 @@ bool IsIntegral(const Json& v) {
   return false;
 }
 
-double AsDouble(const Json& v) { return v.get<double>(); }
+double AsDouble(const Json& v) {
+  return v.get<double>();
+}
 
 std::optional<uint32_t> ParseAsn(const std::string& s) {
   auto parse_part = [](std::string_view p, uint64_t max) -> std::optional<uint64_t> {
@@ -231,7 +233,8 @@ bool CheckStringTag(const std::string& tag, const std::string& s) {
   }
   if (tag == "keyValueList") {
     static const std::regex kKv(
-        "^(\\s*[a-zA-Z0-9-_]+\\s*=\\s*[a-zA-Z0-9-_]+\\s*)(,\\s*[a-zA-Z0-9-_]+\\s*=\\s*[a-zA-Z0-9-_]+"
+        "^(\\s*[a-zA-Z0-9-_]+\\s*=\\s*[a-zA-Z0-9-_]+\\s*)(,\\s*[a-zA-Z0-9-_]+\\s*=\\s*[a-zA-Z0-9-_]"
+        "+"
         "\\s*)*$");
     return std::regex_match(s, kKv);
   }
@@ -361,10 +364,10 @@ std::string EnumText(const Json& e) {
 const Json* InfraSchema(std::string_view kind) {
   static const std::map<std::string, Json, std::less<>>* schemas = [] {
     auto* m = new std::map<std::string, Json, std::less<>>();
-    for (const char* k : {"IPPool", "IPReservation", "IPAMConfiguration", "BGPPeer",
-                          "BGPConfiguration", "BGPFilter", "FelixConfiguration",
-                          "ClusterInformation", "KubeControllersConfiguration",
-                          "CalicoNodeStatus"}) {
+    for (const char* k :
+         {"IPPool", "IPReservation", "IPAMConfiguration", "BGPPeer", "BGPConfiguration",
+          "BGPFilter", "FelixConfiguration", "ClusterInformation", "KubeControllersConfiguration",
+          "CalicoNodeStatus"}) {
       Json j = Json::parse(InfraSchemaText(k), nullptr, false);
       for (const char* section : {"spec", "status"}) {
         if (j.contains(section)) MarkAsn(j[section]);
@@ -396,11 +399,13 @@ void ApplySchemaDefaults(const Json& schema, Json& value) {
       }
     }
     if (auto m = schema.find("m"); m != schema.end()) {
-      for (auto& [k, v] : value.items()) ApplySchemaDefaults(*m, v);
+      for (auto& [k, v] : value.items())
+        ApplySchemaDefaults(*m, v);
     }
   } else if (value.is_array()) {
     if (auto i = schema.find("i"); i != schema.end()) {
-      for (auto& v : value) ApplySchemaDefaults(*i, v);
+      for (auto& v : value)
+        ApplySchemaDefaults(*i, v);
     }
   }
 }
@@ -474,7 +479,8 @@ void CheckSchema(const Json& schema, const Json& value, const FieldPath& path,
       }
     }
     if (auto items = schema.find("i"); items != schema.end()) {
-      for (size_t k = 0; k < value.size(); ++k) CheckSchema(*items, value[k], path.Index(k), errors);
+      for (size_t k = 0; k < value.size(); ++k)
+        CheckSchema(*items, value[k], path.Index(k), errors);
     }
   } else if (type == "boolean") {
     if (!value.is_boolean()) return wrong_type("boolean");
@@ -488,7 +494,8 @@ void CheckSchema(const Json& schema, const Json& value, const FieldPath& path,
           return;
         }
         num = *asn;
-      } else if (!IsIntegral(value) || value.get<double>() < 0 || value.get<double>() > 4294967295.0) {
+      } else if (!IsIntegral(value) || value.get<double>() < 0 ||
+                 value.get<double>() > 4294967295.0) {
         errors.Add(path, rendered, "invalid AS Number format");
         return;
       }
@@ -524,10 +531,11 @@ void CheckSchema(const Json& schema, const Json& value, const FieldPath& path,
     }
     if (auto e = schema.find("e"); e != schema.end()) {
       bool found = false;
-      for (const auto& opt : *e) found = found || (opt.is_string() && opt.get<std::string>() == s);
+      for (const auto& opt : *e)
+        found = found || (opt.is_string() && opt.get<std::string>() == s);
       if (!found) {
-        errors.Add(path, s, fmt::format("Unsupported value: \"{}\": supported values: {}", s,
-                                        EnumText(*e)));
+        errors.Add(path, s,
+                   fmt::format("Unsupported value: \"{}\": supported values: {}", s, EnumText(*e)));
       }
     }
     if (auto mx = schema.find("maxL"); mx != schema.end() && s.size() > mx->get<size_t>()) {
@@ -546,8 +554,8 @@ void CheckSchema(const Json& schema, const Json& value, const FieldPath& path,
   } else if (type == "intorstr") {
     if (!value.is_string() && !IsIntegral(value)) return wrong_type("integer or string");
     if (value.is_string()) {
-      if (auto pat = schema.find("pat"); pat != schema.end() &&
-                                         !MatchesPattern(*pat, value.get<std::string>())) {
+      if (auto pat = schema.find("pat");
+          pat != schema.end() && !MatchesPattern(*pat, value.get<std::string>())) {
         errors.Add(path, rendered, fmt::format("should match '{}'", pat->get<std::string>()));
       }
     }
@@ -589,7 +597,8 @@ std::optional<int64_t> ParseGoDuration(std::string_view text) {
     }
     if (!digits) return std::nullopt;
     size_t u = i;
-    while (u < s.size() && !(s[u] >= '0' && s[u] <= '9') && s[u] != '.') ++u;
+    while (u < s.size() && !(s[u] >= '0' && s[u] <= '9') && s[u] != '.')
+      ++u;
     std::string_view unit = s.substr(i, u - i);
     long double mult = 0;
     if (unit == "ns") {
@@ -624,7 +633,8 @@ std::string FormatGoDuration(int64_t ns) {
     uint64_t rem = v % unit;
     if (rem != 0) {
       std::string f = std::to_string(rem + unit).substr(1);
-      while (!f.empty() && f.back() == '0') f.pop_back();
+      while (!f.empty() && f.back() == '0')
+        f.pop_back();
       s += "." + f;
     }
     return s;

@@ -1,15 +1,15 @@
 // Compact OpenAPI schemas (types, enums, patterns, bounds, defaults) of the infra-family CRDs of
-// projectcalico.org/v3 (api/config/crd), with the Go decoder types (durations, unsigned widths) and
-// go-playground validator tags of api/pkg/apis/projectcalico/v3 folded in as "dur", "umax" and "go".
-// Generated from the CRD YAML (descriptions dropped) by a throwaway script; see infra_schema.h.
-// Descriptions and CEL rules are not kept: the CEL rules are implemented by hand in
-// infra_family.cc. Regenerate with tools in the commit message if the API changes.
+// projectcalico.org/v3 (api/config/crd), with Go decoder facts of api/pkg/apis/projectcalico/v3
+// folded in: "dur" (metav1.Duration), "umax" (unsigned width), "ptr", "oe" (omitempty non-pointer)
+// and "go" (go-playground validate tag). Descriptions and CEL rules are dropped; the CEL rules are
+// hand-written in infra_family.cc. Generated: see testdata/infra/gen/README.md.
 #include <string_view>
 
 #include "calico/model/validation/infra_schema.h"
 
 namespace calico::model::validation {
 
+// clang-format off
 std::string_view InfraSchemaText(std::string_view kind) {
   if (kind == "IPPool") {
     return R"json({"spec":{"t":"object","req":["cidr"],"p":{"allowedUses":{"t":"array","maxI":10,"oe":1,"i":{"t":"string","e":["Workload","Tunnel","LoadBalancer"]},"set":1},"assignmentMode":{"t":"string","def":"Automatic","e":["Automatic","Manual"],"ptr":1},"blockSize":{"t":"integer","min":0,"max":128,"oe":1},"cidr":{"t":"string","fmt":"cidr","maxL":48,"go":"net"},"disableBGPExport":{"t":"boolean","oe":1},"disabled":{"t":"boolean","oe":1},"ipipMode":{"t":"string","e":["Never","Always","CrossSubnet"],"oe":1},"namespaceSelector":{"t":"string","maxL":1024,"oe":1,"go":"omitempty,selector"},"natOutgoing":{"t":"boolean","oe":1},"nodeSelector":{"t":"string","maxL":1024,"def":"all()","oe":1,"go":"omitempty,selector"},"vxlanMode":{"t":"string","e":["Never","Always","CrossSubnet"],"oe":1}}},"status":{"t":"object","p":{"conditions":{"t":"array","oe":1,"i":{"t":"object","req":["lastTransitionTime","message","reason","status","type"],"p":{"lastTransitionTime":{"t":"string","fmt":"date-time"},"message":{"t":"string","maxL":32768},"observedGeneration":{"t":"integer","fmt":"int64","min":0},"reason":{"t":"string","pat":"^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$","maxL":1024,"minL":1},"status":{"t":"string","e":["True","False","Unknown"],"ptr":1},"type":{"t":"string","pat":"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])$","maxL":316}}}}}}})json";
@@ -42,6 +42,7 @@ std::string_view InfraSchemaText(std::string_view kind) {
     return R"json({"spec":{"t":"object","p":{"classes":{"t":"array","i":{"t":"string","e":["Agent","BGP","Routes"]},"set":1},"node":{"t":"string"},"updatePeriodSeconds":{"t":"integer","fmt":"int32"}}},"status":{"t":"object","p":{"agent":{"t":"object","p":{"birdV4":{"t":"object","p":{"lastBootTime":{"t":"string"},"lastReconfigurationTime":{"t":"string"},"routerID":{"t":"string"},"state":{"t":"string","e":["Ready","NotReady"]},"version":{"t":"string"}}},"birdV6":{"t":"object","p":{"lastBootTime":{"t":"string"},"lastReconfigurationTime":{"t":"string"},"routerID":{"t":"string"},"state":{"t":"string","e":["Ready","NotReady"]},"version":{"t":"string"}}}}},"bgp":{"t":"object","req":["numberEstablishedV4","numberEstablishedV6","numberNotEstablishedV4","numberNotEstablishedV6"],"p":{"numberEstablishedV4":{"t":"integer"},"numberEstablishedV6":{"t":"integer"},"numberNotEstablishedV4":{"t":"integer"},"numberNotEstablishedV6":{"t":"integer"},"peersV4":{"t":"array","i":{"t":"object","p":{"peerIP":{"t":"string"},"since":{"t":"string"},"state":{"t":"string","e":["Idle","Connect","Active","OpenSent","OpenConfirm","Established","Close"]},"type":{"t":"string","e":["NodeMesh","NodePeer","GlobalPeer"]}}}},"peersV6":{"t":"array","i":{"t":"object","p":{"peerIP":{"t":"string"},"since":{"t":"string"},"state":{"t":"string","e":["Idle","Connect","Active","OpenSent","OpenConfirm","Established","Close"]},"type":{"t":"string","e":["NodeMesh","NodePeer","GlobalPeer"]}}}}}},"lastUpdated":{"t":"string","fmt":"date-time"},"routes":{"t":"object","p":{"routesV4":{"t":"array","i":{"t":"object","p":{"destination":{"t":"string"},"gateway":{"t":"string"},"interface":{"t":"string"},"learnedFrom":{"t":"object","p":{"peerIP":{"t":"string"},"sourceType":{"t":"string","e":["Kernel","Static","Direct","NodeMesh","BGPPeer"]}}},"type":{"t":"string","e":["FIB","RIB"]}}}},"routesV6":{"t":"array","i":{"t":"object","p":{"destination":{"t":"string"},"gateway":{"t":"string"},"interface":{"t":"string"},"learnedFrom":{"t":"object","p":{"peerIP":{"t":"string"},"sourceType":{"t":"string","e":["Kernel","Static","Direct","NodeMesh","BGPPeer"]}}},"type":{"t":"string","e":["FIB","RIB"]}}}}}}}}})json";
   }
   return {};
+  // clang-format on
 }
 
 }  // namespace calico::model::validation
