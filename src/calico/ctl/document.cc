@@ -455,7 +455,34 @@ std::vector<std::string> SplitYamlDocuments(std::string_view text) {
   return docs;
 }
 
+namespace {
+
+// Offset of the first byte that is not valid UTF-8, or npos (go-yaml rejects such input).
+size_t InvalidUtf8Offset(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    auto c = static_cast<unsigned char>(s[i]);
+    size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
+    if (len == 0 || i + len > s.size()) return i;
+    uint32_t cp = len == 1 ? c : len == 2 ? (c & 0x1fu) : len == 3 ? (c & 0x0fu) : (c & 0x07u);
+    for (size_t k = 1; k < len; ++k) {
+      auto cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc & 0xc0) != 0x80) return i;
+      cp = (cp << 6) | (cc & 0x3fu);
+    }
+    bool overlong = (len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000);
+    if (overlong || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return i;
+    i += len;
+  }
+  return std::string_view::npos;
+}
+
+}  // namespace
+
 Result<Json> ParseYaml(std::string_view text) {
+  if (size_t bad = InvalidUtf8Offset(text); bad != std::string_view::npos) {
+    return InvalidArgument(fmt::format("yaml: invalid UTF-8 at byte offset {}", bad));
+  }
   YAML::Node node;
   try {
     node = YAML::Load(std::string(text));

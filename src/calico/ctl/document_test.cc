@@ -73,3 +73,16 @@ TEST(DocumentTest, RoundTripsThroughYaml) {
 
 }  // namespace
 }  // namespace calico::ctl
+
+namespace calico::ctl {
+namespace {
+
+TEST(DocumentUtf8Test, InvalidUtf8IsACleanError) {
+  auto r = ParseYaml("kind: \xc1\x81\nname: x\n");
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message().find("invalid UTF-8"), std::string::npos);
+  EXPECT_TRUE(ParseYaml("name: caf\xc3\xa9\n"));
+}
+
+}  // namespace
+}  // namespace calico::ctl
