@@ -102,22 +102,29 @@ void DefaultIPPool(Json& spec) {
   if (!Has(spec, "assignmentMode")) spec["assignmentMode"] = "Automatic";
 }
 
-void ValidateIPPool(const Json& spec, FieldErrors& errors) {
+// clientv3 checks the CIDR first and returns before the validator runs when it is unusable, so
+// these errors are reported alone.
+bool IPPoolCidrPrecheck(const Json& spec, FieldErrors& errors) {
   const FieldPath cidr_path = kSpec.Child("cidr");
   std::string text = Str(spec, "cidr");
-  std::optional<net::CIDR> cidr;
   if (text.empty()) {
-    if (!Has(spec, "cidr") || spec["cidr"].is_string()) {
-      errors.Add(cidr_path, "", "IPPool CIDR must be specified");
-    }
-  } else {
-    cidr = net::CIDR::Parse(text);
-    if (!cidr) {
-      errors.Add(cidr_path, text, "IPPool CIDR must be a valid subnet");
-    } else if (!cidr->IsStrictlyMasked()) {
-      errors.Add(cidr_path, text, "IP pool CIDR is not strictly masked");
-    }
+    errors.Add(cidr_path, "", "IPPool CIDR must be specified");
+    return false;
   }
+  std::optional<net::CIDR> cidr = net::CIDR::Parse(text);
+  if (!cidr) {
+    errors.Add(cidr_path, text, "IPPool CIDR must be a valid subnet");
+    return false;
+  }
+  if (!cidr->IsStrictlyMasked()) {
+    errors.Add(cidr_path, text, "IPPool CIDR is not strictly masked");
+    return false;
+  }
+  return true;
+}
+
+void ValidateIPPool(const Json& spec, FieldErrors& errors) {
+  std::optional<net::CIDR> cidr = net::CIDR::Parse(Str(spec, "cidr"));
   if (auto uses = spec.find("allowedUses"); uses != spec.end() && uses->is_array()) {
     for (const auto& u : *uses) {
       std::string use = u.is_string() ? u.get<std::string>() : u.dump();
@@ -159,8 +166,6 @@ void ValidateIPPool(const Json& spec, FieldErrors& errors) {
   if (Str(spec, "namespaceSelector").find("global(") != std::string::npos) {
     errors.Add(kSpec, "", "global() selector is not valid for IPPool namespaceSelector");
   }
-  if (!cidr) return;
-  if (!cidr->IsStrictlyMasked()) errors.Add(kSpec, "", "IPPool CIDR must be strictly masked");
   if (cidr->family() == 4) {
     auto ll = *net::CIDR::Parse("169.254.0.0/16");
     if (ll.Contains(cidr->addr()) || cidr->Contains(ll.addr())) {
@@ -697,6 +702,7 @@ bool ValidateInfraFamily(const Resource& r, FieldErrors& errors) {
   const Json& doc = r.doc();
   static const Json kEmpty = Json::object();
   const Json& spec = doc.contains("spec") && doc["spec"].is_object() ? doc["spec"] : kEmpty;
+  if (kind == "IPPool" && !IPPoolCidrPrecheck(spec, errors)) return true;
   if (const Json* schema = InfraSchema(kind)) {
     for (const char* section : {"spec", "status"}) {
       auto s = schema->find(section);
