@@ -609,9 +609,9 @@ void ValidateFelix(const std::string& name, const Json& spec, FieldErrors& error
     }
   }
   if (auto lf = spec.find("bpfLogFilters"); lf != spec.end() && lf->is_object()) {
-    static const std::regex kIface("^[a-zA-Z0-9_.*-]{1,15}$");
+    static const std::regex kIface("^[a-zA-Z0-9_.-]{1,15}$");
     for (const auto& [k, v] : lf->items()) {
-      if (k != "all" && !std::regex_match(k, kIface)) {
+      if (!std::regex_match(k, kIface)) {
         errors.Add(kSpec.Child("bpfLogFilters"), lf->dump(),
                    "failed to validate Field: BPFLogFilters because of Tag: bpfLogFilters ");
         break;

@@ -232,20 +232,21 @@ bool CheckStringTag(const std::string& tag, const std::string& s) {
     return true;
   }
   if (tag == "keyValueList") {
-    static const std::regex kKv(
-        "^(\\s*[a-zA-Z0-9-_]+\\s*=\\s*[a-zA-Z0-9-_]+\\s*)(,\\s*[a-zA-Z0-9-_]+\\s*=\\s*[a-zA-Z0-9-_]"
-        "+"
-        "\\s*)*$");
-    return std::regex_match(s, kKv);
+    // Comma-separated "key=value" items (\w+ keys); blank input and empty items are fine.
+    static const std::regex kKv("^\\s*\\w+=.*$");
+    if (s.find_first_not_of(" \t\n\r") == std::string::npos) return true;
+    for (const auto& item : Split(s, ',')) {
+      if (!item.empty() && !std::regex_match(item, kKv)) return false;
+    }
+    return true;
   }
   if (tag == "prometheusHost") {
-    static const std::regex kHost(
-        "^[a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?(\\.[a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?)*$");
-    return net::IPAddr::Parse(s).has_value() || std::regex_match(s, kHost);
+    static const std::regex kHost("^[a-zA-Z0-9:._+-]{1,64}$");
+    return std::regex_match(s, kHost);
   }
   if (tag == "wireguardPublicKey") {
-    // 32 bytes base64: 43 chars + '='.
-    static const std::regex kKey("^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$");
+    // wgtypes.ParseKey: standard base64 of exactly 32 bytes.
+    static const std::regex kKey("^[A-Za-z0-9+/]{43}=$");
     return std::regex_match(s, kKey);
   }
   if (tag == "createDefaultHostEndpoint") return s == "Enabled" || s == "Disabled";
