@@ -217,18 +217,6 @@ void ValidateIPAMConfig(const Json& spec, FieldErrors& errors) {
 // ---------------------------------------------------------------------------------------------
 // BGP
 
-std::optional<std::string> PeerHost(const std::string& peer) {
-  if (net::IPAddr::Parse(peer)) return peer;
-  if (!peer.empty() && peer[0] == '[') {
-    auto close = peer.find(']');
-    if (close == std::string::npos) return std::nullopt;
-    return peer.substr(1, close - 1);
-  }
-  auto colon = peer.rfind(':');
-  if (colon == std::string::npos) return std::nullopt;
-  return peer.substr(0, colon);
-}
-
 void ValidateBGPPeer(const Json& spec, FieldErrors& errors) {
   auto set = [&](std::string_view k) { return !Str(spec, k).empty(); };
   auto asn_set = [&](std::string_view k) {
@@ -265,7 +253,7 @@ void ValidateBGPPeer(const Json& spec, FieldErrors& errors) {
   }
   if (set("reachableBy") && set("peerIP")) {
     auto reach = net::IPAddr::Parse(Str(spec, "reachableBy"));
-    auto host = PeerHost(Str(spec, "peerIP"));
+    auto host = ProcessIPPort(Str(spec, "peerIP"));
     auto peer = host ? net::IPAddr::Parse(*host) : std::nullopt;
     if (reach && peer && reach->family() != peer->family()) {
       errors.Add(kSpec.Child("reachableBy"), Str(spec, "reachableBy"),

@@ -153,10 +153,11 @@ TEST(InfraFamilyTest, IPPoolErrorPathsAndReasons) {
   ASSERT_TRUE(DefaultInfraFamily(r));
   FieldErrors errs2;
   ASSERT_TRUE(ValidateInfraFamily(r, errs2));
-  EXPECT_EQ(Render(errs2),
-            "spec.bogus = '1' (unknown field)\n"
-            "spec = '' (blockSize must be between 20 and 32 for IPv4 pools, and between 116 and 128 "
-            "for IPv6 pools)\n");
+  EXPECT_EQ(
+      Render(errs2),
+      "spec.bogus = '1' (unknown field)\n"
+      "spec = '' (blockSize must be between 20 and 32 for IPv4 pools, and between 116 and 128 "
+      "for IPv6 pools)\n");
 }
 
 TEST(InfraFamilyTest, SchemaDefaultsFillIPAMAndBGP) {

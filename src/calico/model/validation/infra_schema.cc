@@ -159,6 +159,29 @@ std::vector<std::string> Split(std::string_view s, char sep) {
   return out;
 }
 
+}  // namespace
+
+std::optional<std::string> ProcessIPPort(std::string_view text) {
+  static const std::regex kV4Port("^(\\d+).(\\d+).(\\d+).(\\d+):(\\d+)$");
+  static const std::regex kV6Port("^\\[[0-9a-fA-F:.]+\\]:(\\d+)$");
+  std::string s(text);
+  if (s.empty()) return std::nullopt;
+  std::string host = s;
+  if (std::regex_match(s, kV4Port) || std::regex_match(s, kV6Port)) {
+    size_t colon = s.rfind(':');
+    host = s.substr(0, colon);
+    std::string port = s.substr(colon + 1);
+    if (!host.empty() && host.front() == '[') host = host.substr(1, host.size() - 2);
+    if (port.size() > 5) return std::nullopt;
+    unsigned long p = std::stoul(port);
+    if (p < 1 || p > 65535) return std::nullopt;
+  }
+  if (!net::IPAddr::Parse(host)) return std::nullopt;
+  return host;
+}
+
+namespace {
+
 // One go-playground tag on a string value. Returns true when it passes.
 bool CheckStringTag(const std::string& tag, const std::string& s) {
   static const std::regex kInterface("^[a-zA-Z0-9_.-]{1,15}$");
@@ -196,41 +219,7 @@ bool CheckStringTag(const std::string& tag, const std::string& s) {
   }
   if (tag == "mac") return net::MAC::Parse(s).has_value();
   if (tag == "ipType") return s == "CalicoNodeIP" || s == "InternalIP" || s == "ExternalIP";
-  if (tag == "IP:port") {
-    std::string host = s;
-    std::string port;
-    if (!s.empty() && s[0] == '[') {
-      auto close = s.find(']');
-      if (close == std::string::npos) return false;
-      host = s.substr(1, close - 1);
-      if (close + 1 < s.size()) {
-        if (s[close + 1] != ':') return false;
-        port = s.substr(close + 2);
-        if (port.empty()) return false;
-      }
-      auto ip = net::IPAddr::Parse(host);
-      if (!ip || !ip->is_v6()) return false;
-    } else if (auto ip = net::IPAddr::Parse(s); ip) {
-      return true;
-    } else {
-      auto colon = s.rfind(':');
-      if (colon == std::string::npos) return false;
-      host = s.substr(0, colon);
-      port = s.substr(colon + 1);
-      auto ip4 = net::IPAddr::Parse(host);
-      if (!ip4 || !ip4->is_v4() || port.empty()) return false;
-    }
-    if (!port.empty()) {
-      if (port.size() > 5) return false;
-      int p = 0;
-      for (char c : port) {
-        if (c < '0' || c > '9') return false;
-        p = p * 10 + (c - '0');
-      }
-      if (p < 1 || p > 65535) return false;
-    }
-    return true;
-  }
+  if (tag == "IP:port") return ProcessIPPort(s).has_value();
   if (tag == "keyValueList") {
     // Comma-separated "key=value" items (\w+ keys); blank input and empty items are fine.
     static const std::regex kKv("^\\s*\\w+=.*$");

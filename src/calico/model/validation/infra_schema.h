@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include "calico/model/field_errors.h"
@@ -28,6 +29,10 @@ const Json* InfraSchema(std::string_view kind);
 void ApplySchemaDefaults(const Json& schema, Json& value);
 // Reports unknown fields, wrong types and OpenAPI/Go-tag violations under `path`.
 void CheckSchema(const Json& schema, const Json& value, const FieldPath& path, FieldErrors& errors);
+
+// BGPPeer peerIP forms (validator.go processIPPort): "IP", "IPv4:port" or "[IPv6]:port" with
+// port 1..65535. Returns the IP text, or nullopt when invalid.
+std::optional<std::string> ProcessIPPort(std::string_view text);
 
 // Go time.ParseDuration: nanoseconds, or nullopt when the text is not a Go duration.
 std::optional<int64_t> ParseGoDuration(std::string_view text);
