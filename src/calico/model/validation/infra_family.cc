@@ -502,7 +502,8 @@ void ValidateFelix(const std::string& name, const Json& spec, FieldErrors& error
       const Json& pp = (*it)[i];
       if (!pp.is_object()) continue;
       FieldPath p = kSpec.Child(list).Index(i);
-      std::string proto = Has(pp, "protocol") ? Str(pp, "protocol") : "TCP";
+      // No default here: validateProtoPort rejects an absent (empty) protocol too.
+      std::string proto = Str(pp, "protocol");
       if (proto != "TCP" && proto != "UDP" && proto != "SCTP") {
         errors.Add(p.Child("protocol"), proto, "protocol must be 'TCP' or 'UDP' or 'SCTP'.");
       }
