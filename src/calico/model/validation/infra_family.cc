@@ -575,7 +575,7 @@ void ValidateFelix(const std::string& name, const Json& spec, FieldErrors& error
         errors.Add(p, "", "min must be >= 1");
       }
       if (mx > 0xffffffffLL) errors.Add(p, r.dump(), "max index too high");
-      if (mx >= mn) total += mx - mn + 1;
+      total += mx - mn + 1;  // NumDesignatedTables: inclusive, no clamping.
     }
     if (total > 65535)
       errors.Add(kSpec.Child("routeTableRanges"), rs->dump(), "targets too many tables");
