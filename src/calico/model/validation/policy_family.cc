@@ -496,7 +496,9 @@ void ValidateEndpointPorts(const Json& ports, const FieldPath& path, bool name_r
     }
     if (!Has(p, "protocol")) {
       errors.Add(pp.Child("protocol"), "", "protocol is required");
-    } else if (!CheckProtocol(p["protocol"]).empty() || !ProtocolSupportsPorts(p["protocol"])) {
+    } else if (!p["protocol"].is_string() || !CheckProtocol(p["protocol"]).empty() ||
+               !ProtocolSupportsPorts(p["protocol"])) {
+      // Endpoint ports name their protocol (TCP, UDP or SCTP); numbers are rejected as upstream.
       errors.Add(pp.Child("protocol"), ValueText(p["protocol"]),
                  "protocol must be one of TCP, UDP or SCTP");
     }
