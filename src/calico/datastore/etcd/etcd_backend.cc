@@ -1,0 +1,489 @@
+// etcd v3 Backend (libcalico-go/lib/backend/etcdv3/etcdv3.go): transactions, leases, watches and
+// endpoint failover over gRPC.
+#include "calico/datastore/etcd/etcd_backend.h"
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <fstream>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+#include <grpcpp/grpcpp.h>
+
+#include "calico/base/strings.h"
+#include "etcd_rpc.grpc.pb.h"
+
+namespace calico::datastore::etcd {
+namespace {
+
+namespace pb = ::etcdserverpb;
+
+constexpr auto kCallTimeout = std::chrono::seconds(10);
+
+std::string RangeEnd(std::string_view prefix) {
+  if (prefix.empty()) return std::string(1, '\0');  // With key "\0": the whole key space.
+  std::string end(prefix);
+  while (!end.empty()) {
+    auto c = static_cast<unsigned char>(end.back());
+    if (c < 0xff) {
+      end.back() = static_cast<char>(c + 1);
+      return end;
+    }
+    end.pop_back();
+  }
+  return std::string(1, '\0');
+}
+
+std::string RangeStart(std::string_view prefix) {
+  return prefix.empty() ? std::string(1, '\0') : std::string(prefix);
+}
+
+Result<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return InvalidArgument("cannot read " + path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+KVPair FromPb(const pb::KeyValue& kv) {
+  return KVPair{kv.key(), kv.value(), kv.mod_revision(), kv.create_revision(), 0};
+}
+
+bool Retryable(const grpc::Status& st) {
+  return st.error_code() == grpc::StatusCode::UNAVAILABLE ||
+         st.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED;
+}
+
+struct Endpoint {
+  std::string url;
+  std::shared_ptr<grpc::Channel> channel;
+  std::unique_ptr<pb::KV::Stub> kv;
+  std::unique_ptr<pb::Watch::Stub> watch;
+  std::unique_ptr<pb::Lease::Stub> lease;
+  std::unique_ptr<pb::Auth::Stub> auth;
+};
+
+class EtcdWatchStream;
+
+class EtcdBackend final : public Backend {
+ public:
+  EtcdBackend(EtcdConfig config, std::vector<Endpoint> endpoints)
+      : config_(std::move(config)), endpoints_(std::move(endpoints)) {}
+
+  Status Authenticate() {
+    if (config_.username.empty() || config_.password.empty()) return OkStatus();
+    pb::AuthenticateRequest req;
+    req.set_name(config_.username);
+    req.set_password(config_.password);
+    pb::AuthenticateResponse resp;
+    RETURN_IF_ERROR(Call("authenticate", [&](Endpoint& ep, grpc::ClientContext& ctx) {
+      return ep.auth->Authenticate(&ctx, req, &resp);
+    }, /*with_token=*/false));
+    std::lock_guard<std::mutex> lock(mu_);
+    token_ = resp.token();
+    return OkStatus();
+  }
+
+  // Runs `fn` against the current endpoint, failing over to the next ones on UNAVAILABLE.
+  template <typename Fn>
+  Status Call(std::string_view what, Fn&& fn, bool with_token = true) {
+    std::string errors;
+    size_t start = current_.load();
+    for (size_t i = 0; i < endpoints_.size(); ++i) {
+      size_t idx = (start + i) % endpoints_.size();
+      Endpoint& ep = endpoints_[idx];
+      grpc::ClientContext ctx;
+      ctx.set_deadline(std::chrono::system_clock::now() + kCallTimeout);
+      ctx.set_wait_for_ready(false);
+      if (with_token) {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (!token_.empty()) ctx.AddMetadata("token", token_);
+      }
+      grpc::Status st = fn(ep, ctx);
+      if (st.ok()) {
+        current_.store(idx);
+        return OkStatus();
+      }
+      if (st.error_code() == grpc::StatusCode::UNAUTHENTICATED ||
+          st.error_code() == grpc::StatusCode::PERMISSION_DENIED) {
+        return MakeError(ErrorCode::kPermissionDenied,
+                         std::string(what) + ": etcd at " + ep.url + ": " + st.error_message());
+      }
+      if (st.error_code() == grpc::StatusCode::OUT_OF_RANGE) {
+        return Conflict(std::string(what) + ": " + st.error_message());
+      }
+      if (!Retryable(st)) {
+        return Unavailable(std::string(what) + ": etcd at " + ep.url + ": " + st.error_message());
+      }
+      if (!errors.empty()) errors += "; ";
+      errors += ep.url + ": " + st.error_message();
+    }
+    return Unavailable(std::string(what) + ": etcd unreachable (" + errors + ")");
+  }
+
+  Result<KVPair> Get(std::string_view key) override {
+    pb::RangeRequest req;
+    req.set_key(std::string(key));
+    pb::RangeResponse resp;
+    RETURN_IF_ERROR(Call("get " + std::string(key), [&](Endpoint& ep, grpc::ClientContext& ctx) {
+      return ep.kv->Range(&ctx, req, &resp);
+    }));
+    if (resp.kvs_size() == 0) return NotFound("resource does not exist: " + std::string(key));
+    KVPair kv = FromPb(resp.kvs(0));
+    return kv;
+  }
+
+  Result<ListResult> List(std::string_view prefix) override {
+    pb::RangeRequest req;
+    req.set_key(RangeStart(prefix));
+    req.set_range_end(RangeEnd(prefix));
+    pb::RangeResponse resp;
+    RETURN_IF_ERROR(Call("list " + std::string(prefix), [&](Endpoint& ep, grpc::ClientContext& ctx) {
+      return ep.kv->Range(&ctx, req, &resp);
+    }));
+    ListResult out;
+    out.revision = resp.header().revision();
+    for (const auto& kv : resp.kvs()) out.kvs.push_back(FromPb(kv));
+    return out;
+  }
+
+  Result<int64_t> GrantLease(std::chrono::seconds ttl) {
+    if (ttl.count() <= 0) return int64_t{0};
+    pb::LeaseGrantRequest req;
+    req.set_ttl(ttl.count());
+    pb::LeaseGrantResponse resp;
+    RETURN_IF_ERROR(Call("grant lease", [&](Endpoint& ep, grpc::ClientContext& ctx) {
+      return ep.lease->LeaseGrant(&ctx, req, &resp);
+    }));
+    if (!resp.error().empty()) return Unavailable("grant lease: " + resp.error());
+    return resp.id();
+  }
+
+  // A Txn: if compare then ops else range(key).
+  Result<pb::TxnResponse> Txn(std::string_view what, std::string_view key, pb::Compare cmp,
+                              pb::RequestOp op) {
+    pb::TxnRequest req;
+    *req.add_compare() = std::move(cmp);
+    *req.add_success() = std::move(op);
+    req.add_failure()->mutable_request_range()->set_key(std::string(key));
+    pb::TxnResponse resp;
+    RETURN_IF_ERROR(Call(what, [&](Endpoint& ep, grpc::ClientContext& ctx) {
+      return ep.kv->Txn(&ctx, req, &resp);
+    }));
+    return resp;
+  }
+
+  static pb::Compare ExistsOrRevision(std::string_view key, int64_t expected) {
+    pb::Compare cmp;
+    cmp.set_key(std::string(key));
+    if (expected != 0) {
+      cmp.set_target(pb::Compare::MOD);
+      cmp.set_result(pb::Compare::EQUAL);
+      cmp.set_mod_revision(expected);
+    } else {
+      cmp.set_target(pb::Compare::VERSION);
+      cmp.set_result(pb::Compare::GREATER);
+      cmp.set_version(0);
+    }
+    return cmp;
+  }
+
+  Result<KVPair> Create(std::string_view key, std::string_view value,
+                        std::chrono::seconds ttl) override {
+    ASSIGN_OR_RETURN(int64_t lease, GrantLease(ttl));
+    pb::Compare cmp;
+    cmp.set_key(std::string(key));
+    cmp.set_target(pb::Compare::VERSION);
+    cmp.set_result(pb::Compare::EQUAL);
+    cmp.set_version(0);
+    pb::RequestOp op;
+    op.mutable_request_put()->set_key(std::string(key));
+    op.mutable_request_put()->set_value(std::string(value));
+    op.mutable_request_put()->set_lease(lease);
+    ASSIGN_OR_RETURN(auto resp, Txn("create " + std::string(key), key, cmp, op));
+    if (!resp.succeeded()) return AlreadyExists("resource already exists: " + std::string(key));
+    int64_t rev = resp.header().revision();
+    return KVPair{std::string(key), std::string(value), rev, rev, ttl.count()};
+  }
+
+  Result<KVPair> Update(std::string_view key, std::string_view value, int64_t expected_revision,
+                        std::chrono::seconds ttl) override {
+    ASSIGN_OR_RETURN(int64_t lease, GrantLease(ttl));
+    pb::RequestOp op;
+    op.mutable_request_put()->set_key(std::string(key));
+    op.mutable_request_put()->set_value(std::string(value));
+    op.mutable_request_put()->set_lease(lease);
+    op.mutable_request_put()->set_prev_kv(true);
+    ASSIGN_OR_RETURN(auto resp, Txn("update " + std::string(key), key,
+                                    ExistsOrRevision(key, expected_revision), op));
+    if (!resp.succeeded()) return FailureError(key, resp);
+    int64_t rev = resp.header().revision();
+    int64_t create_rev = rev;
+    if (resp.responses_size() > 0 && resp.responses(0).response_put().has_prev_kv()) {
+      create_rev = resp.responses(0).response_put().prev_kv().create_revision();
+    }
+    return KVPair{std::string(key), std::string(value), rev, create_rev, ttl.count()};
+  }
+
+  Result<KVPair> Put(std::string_view key, std::string_view value,
+                     std::chrono::seconds ttl) override {
+    ASSIGN_OR_RETURN(int64_t lease, GrantLease(ttl));
+    pb::PutRequest req;
+    req.set_key(std::string(key));
+    req.set_value(std::string(value));
+    req.set_lease(lease);
+    req.set_prev_kv(true);
+    pb::PutResponse resp;
+    RETURN_IF_ERROR(Call("put " + std::string(key), [&](Endpoint& ep, grpc::ClientContext& ctx) {
+      return ep.kv->Put(&ctx, req, &resp);
+    }));
+    int64_t rev = resp.header().revision();
+    int64_t create_rev = resp.has_prev_kv() ? resp.prev_kv().create_revision() : rev;
+    return KVPair{std::string(key), std::string(value), rev, create_rev, ttl.count()};
+  }
+
+  Result<KVPair> Delete(std::string_view key, int64_t expected_revision) override {
+    pb::RequestOp op;
+    op.mutable_request_delete_range()->set_key(std::string(key));
+    op.mutable_request_delete_range()->set_prev_kv(true);
+    ASSIGN_OR_RETURN(auto resp, Txn("delete " + std::string(key), key,
+                                    ExistsOrRevision(key, expected_revision), op));
+    if (!resp.succeeded()) return FailureError(key, resp);
+    const auto& del = resp.responses(0).response_delete_range();
+    if (del.prev_kvs_size() == 0) return NotFound("resource does not exist: " + std::string(key));
+    return FromPb(del.prev_kvs(0));
+  }
+
+  Result<int64_t> DeletePrefix(std::string_view prefix) override {
+    pb::DeleteRangeRequest req;
+    req.set_key(RangeStart(prefix));
+    req.set_range_end(RangeEnd(prefix));
+    pb::DeleteRangeResponse resp;
+    RETURN_IF_ERROR(Call("delete prefix " + std::string(prefix),
+                         [&](Endpoint& ep, grpc::ClientContext& ctx) {
+                           return ep.kv->DeleteRange(&ctx, req, &resp);
+                         }));
+    return resp.deleted();
+  }
+
+  Result<std::unique_ptr<WatchStream>> Watch(std::string_view prefix, int64_t from_revision) override;
+
+  std::string Describe() const override {
+    std::vector<std::string> urls;
+    for (const Endpoint& ep : endpoints_) urls.push_back(ep.url);
+    return "etcd " + StrJoin(urls, ",");
+  }
+
+  Status Compact(int64_t revision) {
+    pb::CompactionRequest req;
+    req.set_revision(revision);
+    req.set_physical(true);
+    pb::CompactionResponse resp;
+    return Call("compact", [&](Endpoint& ep, grpc::ClientContext& ctx) {
+      return ep.kv->Compact(&ctx, req, &resp);
+    });
+  }
+
+  Endpoint& current_endpoint() { return endpoints_[current_.load()]; }
+  std::string token() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return token_;
+  }
+
+ private:
+  static tl::unexpected<Error> FailureError(std::string_view key, const pb::TxnResponse& resp) {
+    bool exists = resp.responses_size() > 0 && resp.responses(0).response_range().kvs_size() > 0;
+    if (!exists) return NotFound("resource does not exist: " + std::string(key));
+    return Conflict("update conflict: " + std::string(key));
+  }
+
+  EtcdConfig config_;
+  std::vector<Endpoint> endpoints_;
+  std::atomic<size_t> current_{0};
+  std::mutex mu_;
+  std::string token_;
+};
+
+// A watch: one gRPC bidi stream read by a background thread into a queue.
+class EtcdWatchStream final : public WatchStream {
+ public:
+  EtcdWatchStream(Endpoint& ep, const std::string& token, std::string prefix, int64_t from)
+      : prefix_(std::move(prefix)) {
+    if (!token.empty()) ctx_.AddMetadata("token", token);
+    stream_ = ep.watch->Watch(&ctx_);
+    pb::WatchRequest req;
+    auto* create = req.mutable_create_request();
+    create->set_key(RangeStart(prefix_));
+    create->set_range_end(RangeEnd(prefix_));
+    create->set_start_revision(from);
+    ok_ = stream_->Write(req);
+    reader_ = std::thread([this] { ReadLoop(); });
+  }
+
+  ~EtcdWatchStream() override {
+    Close();
+    if (reader_.joinable()) reader_.join();
+  }
+  EtcdWatchStream(const EtcdWatchStream&) = delete;
+  EtcdWatchStream& operator=(const EtcdWatchStream&) = delete;
+
+  Result<std::vector<WatchEvent>> Next(std::chrono::milliseconds timeout) override {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait_for(lock, timeout, [this] { return !queue_.empty() || error_.has_value() || closed_; });
+    if (!queue_.empty()) {
+      std::vector<WatchEvent> out(queue_.begin(), queue_.end());
+      queue_.clear();
+      return out;
+    }
+    if (error_) return tl::unexpected(*error_);
+    if (closed_) return Unavailable("watch closed");
+    return std::vector<WatchEvent>{};
+  }
+
+  void Close() override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (closed_) return;
+      closed_ = true;
+    }
+    ctx_.TryCancel();
+    cv_.notify_all();
+  }
+
+ private:
+  void ReadLoop() {
+    pb::WatchResponse resp;
+    while (ok_ && stream_->Read(&resp)) {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (resp.compact_revision() > 0) {
+        error_ = Error(ErrorCode::kConflict, "watch revision has been compacted (compact revision " +
+                                                 std::to_string(resp.compact_revision()) + ")");
+        cv_.notify_all();
+        break;
+      }
+      if (resp.canceled()) {
+        error_ = Error(ErrorCode::kUnavailable, "watch canceled: " + resp.cancel_reason());
+        cv_.notify_all();
+        break;
+      }
+      for (const auto& ev : resp.events()) {
+        WatchEvent out;
+        out.type = ev.type() == pb::Event::DELETE ? WatchEventType::kDelete : WatchEventType::kPut;
+        out.kv = FromPb(ev.kv());
+        if (out.type == WatchEventType::kDelete) out.kv.value.clear();
+        queue_.push_back(std::move(out));
+      }
+      cv_.notify_all();
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!error_ && !closed_) error_ = Error(ErrorCode::kUnavailable, "watch stream ended");
+    cv_.notify_all();
+  }
+
+  std::string prefix_;
+  grpc::ClientContext ctx_;
+  std::unique_ptr<grpc::ClientReaderWriter<pb::WatchRequest, pb::WatchResponse>> stream_;
+  bool ok_ = false;
+  std::thread reader_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<WatchEvent> queue_;
+  std::optional<Error> error_;
+  bool closed_ = false;
+};
+
+Result<std::unique_ptr<WatchStream>> EtcdBackend::Watch(std::string_view prefix,
+                                                        int64_t from_revision) {
+  if (from_revision <= 0) {
+    // "From now on": start after the current revision so nothing older is replayed.
+    ASSIGN_OR_RETURN(auto probe, List("\x01__calico_revision_probe__"));
+    from_revision = probe.revision + 1;
+  }
+  auto stream = std::make_unique<EtcdWatchStream>(current_endpoint(), token(),
+                                                  std::string(prefix), from_revision);
+  return std::unique_ptr<WatchStream>(std::move(stream));
+}
+
+Result<Endpoint> MakeEndpoint(const std::string& url, const EtcdConfig& config) {
+  std::string target = url;
+  bool tls = false;
+  if (StartsWith(target, "https://")) {
+    tls = true;
+    target = target.substr(8);
+  } else if (StartsWith(target, "http://")) {
+    target = target.substr(7);
+  } else if (target.find("://") != std::string::npos) {
+    return InvalidArgument("unsupported etcd endpoint " + url + " (use http:// or https://)");
+  }
+  while (!target.empty() && target.back() == '/') target.pop_back();
+  if (target.empty()) return InvalidArgument("empty etcd endpoint in ETCD_ENDPOINTS");
+  std::shared_ptr<grpc::ChannelCredentials> creds;
+  if (tls || !config.ca_cert_file.empty()) {
+    grpc::SslCredentialsOptions opts;
+    if (!config.ca_cert_file.empty()) {
+      ASSIGN_OR_RETURN(opts.pem_root_certs, ReadFile(config.ca_cert_file));
+    }
+    if (!config.cert_file.empty()) {
+      ASSIGN_OR_RETURN(opts.pem_cert_chain, ReadFile(config.cert_file));
+    }
+    if (!config.key_file.empty()) {
+      ASSIGN_OR_RETURN(opts.pem_private_key, ReadFile(config.key_file));
+    }
+    creds = grpc::SslCredentials(opts);
+  } else {
+    creds = grpc::InsecureChannelCredentials();
+  }
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 30000);
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10000);
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 200);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
+  Endpoint ep;
+  ep.url = url;
+  ep.channel = grpc::CreateCustomChannel(target, creds, args);
+  ep.kv = pb::KV::NewStub(ep.channel);
+  ep.watch = pb::Watch::NewStub(ep.channel);
+  ep.lease = pb::Lease::NewStub(ep.channel);
+  ep.auth = pb::Auth::NewStub(ep.channel);
+  return ep;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Backend>> OpenEtcdBackend(const EtcdConfig& config) {
+  if (config.endpoints.empty()) return InvalidArgument("no etcd endpoints specified");
+  std::vector<Endpoint> endpoints;
+  for (const std::string& url : config.endpoints) {
+    ASSIGN_OR_RETURN(Endpoint ep, MakeEndpoint(url, config));
+    endpoints.push_back(std::move(ep));
+  }
+  // Reachability within the dial timeout: at least one endpoint must connect.
+  auto deadline = std::chrono::system_clock::now() + config.dial_timeout;
+  bool any = false;
+  for (Endpoint& ep : endpoints) {
+    if (ep.channel->WaitForConnected(
+            std::min(deadline, std::chrono::system_clock::now() +
+                                   config.dial_timeout / static_cast<int>(endpoints.size())))) {
+      any = true;
+      break;
+    }
+  }
+  if (!any) {
+    return Unavailable("etcd unreachable at " + StrJoin(config.endpoints, ",") + " within " +
+                       std::to_string(config.dial_timeout.count()) + " ms");
+  }
+  auto backend = std::make_unique<EtcdBackend>(config, std::move(endpoints));
+  RETURN_IF_ERROR(backend->Authenticate());
+  return std::unique_ptr<Backend>(std::move(backend));
+}
+
+Status CompactEtcd(Backend& backend, int64_t revision) {
+  auto* etcd = dynamic_cast<EtcdBackend*>(&backend);
+  if (etcd == nullptr) return InvalidArgument("not an etcd backend");
+  return etcd->Compact(revision);
+}
+
+}  // namespace calico::datastore::etcd
