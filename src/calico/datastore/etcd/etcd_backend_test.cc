@@ -15,6 +15,9 @@
 
 #include <gtest/gtest.h>
 
+#include "calico/datastore/client.h"
+#include "calico/datastore/local/sqlite_backend.h"
+#include "calico/datastore/migrate.h"
 #include "calico/datastore/testing/backend_conformance.h"
 
 namespace calico::datastore::etcd {
@@ -165,6 +168,46 @@ TEST(EtcdFailoverTest, SecondEndpointServesWhenTheFirstIsDown) {
   ASSERT_TRUE(backend) << backend.error().message();
   ASSERT_TRUE((*backend)->Put("/calico/failover", "ok"));
   EXPECT_EQ((*backend)->Get("/calico/failover")->value, "ok");
+}
+
+// calicoctl datastore migrate: local -> etcd -> local loses nothing, and etcd holds Calico's keys.
+TEST(EtcdMigrateTest, LocalToEtcdToLocalRoundTrip) {
+  ASSERT_TRUE(HaveEtcd());
+  auto dir = std::filesystem::temp_directory_path() / ("calico-migrate-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  auto local = SqliteBackend::Open((dir / "a.db").string());
+  ASSERT_TRUE(local);
+  Client client(**local);
+  ASSERT_TRUE(client.EnsureInitialized());
+  model::Resource pool("IPPool", "pool1");
+  pool.spec()["cidr"] = "192.168.0.0/16";
+  ASSERT_TRUE(client.Create(pool));
+  ASSERT_TRUE((*local)->Put("/calico/ipam/v2/handle/net.abc", R"({"block":{"192.168.0.0/26":1},"deleted":false})"));
+
+  auto etcd = EtcdServer::Shared().Connect();
+  ASSERT_TRUE(etcd);
+  ASSERT_TRUE((*etcd)->DeletePrefix("/calico/"));
+  auto exported = ExportDatastore(**local);
+  ASSERT_TRUE(exported);
+  ASSERT_TRUE(ImportDatastore(*exported, **etcd));
+  std::string got = RunCommand("ETCDCTL_API=3 etcdctl --endpoints=" + EtcdServer::Shared().url() +
+                               " get --print-value-only /calico/resources/v3/projectcalico.org/ippools/pool1");
+  EXPECT_NE(got.find("192.168.0.0/16"), std::string::npos) << got;
+
+  auto back = SqliteBackend::Open((dir / "b.db").string());
+  ASSERT_TRUE(back);
+  auto again = ExportDatastore(**etcd);
+  ASSERT_TRUE(again);
+  ASSERT_TRUE(ImportDatastore(*again, **back));
+  auto a = (*local)->List("/calico/");
+  auto b = (*back)->List("/calico/");
+  ASSERT_TRUE(a && b);
+  ASSERT_EQ(a->kvs.size(), b->kvs.size());
+  for (size_t i = 0; i < a->kvs.size(); ++i) {
+    EXPECT_EQ(a->kvs[i].key, b->kvs[i].key);
+    EXPECT_EQ(a->kvs[i].value, b->kvs[i].value);
+  }
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
