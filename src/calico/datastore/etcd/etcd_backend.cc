@@ -52,6 +52,15 @@ KVPair FromPb(const pb::KeyValue& kv) {
   return KVPair{kv.key(), kv.value(), kv.mod_revision(), kv.create_revision(), 0};
 }
 
+// etcd reports authentication problems as InvalidArgument/FailedPrecondition with these texts.
+bool IsAuthError(const grpc::Status& st) {
+  const std::string& m = st.error_message();
+  return m.find("authentication failed") != std::string::npos ||
+         m.find("user name is empty") != std::string::npos ||
+         m.find("permission denied") != std::string::npos ||
+         m.find("invalid auth token") != std::string::npos;
+}
+
 bool Retryable(const grpc::Status& st) {
   return st.error_code() == grpc::StatusCode::UNAVAILABLE ||
          st.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED;
@@ -108,7 +117,7 @@ class EtcdBackend final : public Backend {
         return OkStatus();
       }
       if (st.error_code() == grpc::StatusCode::UNAUTHENTICATED ||
-          st.error_code() == grpc::StatusCode::PERMISSION_DENIED) {
+          st.error_code() == grpc::StatusCode::PERMISSION_DENIED || IsAuthError(st)) {
         return MakeError(ErrorCode::kPermissionDenied,
                          std::string(what) + ": etcd at " + ep.url + ": " + st.error_message());
       }

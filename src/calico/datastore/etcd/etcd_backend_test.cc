@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include <array>
+#include <cstdlib>
+#include <vector>
 #include <cstdio>
 #include <filesystem>
 #include <thread>
@@ -168,6 +170,204 @@ TEST(EtcdFailoverTest, SecondEndpointServesWhenTheFirstIsDown) {
   ASSERT_TRUE(backend) << backend.error().message();
   ASSERT_TRUE((*backend)->Put("/calico/failover", "ok"));
   EXPECT_EQ((*backend)->Get("/calico/failover")->value, "ok");
+}
+
+// A member started with arbitrary flags (TLS, clusters); killed by PID when destroyed.
+class EtcdProcess {
+ public:
+  EtcdProcess(const std::filesystem::path& dir, const std::string& name,
+              std::vector<std::string> flags)
+      : dir_(dir) {
+    std::filesystem::create_directories(dir_);
+    pid_ = ::fork();
+    CALICO_CHECK(pid_ >= 0);
+    if (pid_ == 0) {
+      std::string log = (dir_ / (name + ".log")).string();
+      FILE* f = std::freopen(log.c_str(), "w", stderr);
+      (void)f;
+      std::vector<std::string> argv = {"etcd", "--name", name, "--data-dir",
+                                       (dir_ / (name + ".data")).string()};
+      argv.insert(argv.end(), flags.begin(), flags.end());
+      std::vector<char*> cargv;
+      for (std::string& a : argv) cargv.push_back(a.data());
+      cargv.push_back(nullptr);
+      ::execvp("etcd", cargv.data());
+      ::_exit(127);
+    }
+  }
+  ~EtcdProcess() { Kill(); }
+  EtcdProcess(const EtcdProcess&) = delete;
+  EtcdProcess& operator=(const EtcdProcess&) = delete;
+  void Kill() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGKILL);
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+    pid_ = -1;
+  }
+
+ private:
+  std::filesystem::path dir_;
+  pid_t pid_ = -1;
+};
+
+std::filesystem::path FreshDir(const std::string& what) {
+  auto dir = std::filesystem::temp_directory_path() /
+             ("calico-" + what + "-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
+// Retries OpenEtcdBackend until the server is up (bounded).
+Result<std::unique_ptr<Backend>> ConnectWhenUp(const EtcdConfig& cfg) {
+  Result<std::unique_ptr<Backend>> last = Unavailable("not tried");
+  for (int i = 0; i < 20; ++i) {
+    last = OpenEtcdBackend(cfg);
+    if (last) {
+      if ((*last)->List("/probe/")) return last;
+    } else if (last.error().code() != ErrorCode::kUnavailable) {
+      return last;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
+  return last;
+}
+
+TEST(EtcdTlsTest, MutualTlsWithGeneratedCertificates) {
+  ASSERT_TRUE(HaveEtcd());
+  auto dir = FreshDir("etcd-tls");
+  std::string d = dir.string();
+  std::string script =
+      "cd " + d + " && "
+      "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=test-ca -keyout ca.key -out ca.pem && "
+      "openssl req -newkey rsa:2048 -nodes -subj /CN=etcd -keyout server.key -out server.csr && "
+      "printf 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\n' > ext.cnf && "
+      "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -extfile ext.cnf -out server.pem && "
+      "openssl req -newkey rsa:2048 -nodes -subj /CN=calico -keyout client.key -out client.csr && "
+      "openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -extfile ext.cnf -out client.pem";
+  ASSERT_EQ(std::system((script + " >/dev/null 2>&1").c_str()), 0) << "openssl failed";
+  int port = FreePort();
+  int peer = FreePort();
+  std::string url = "https://127.0.0.1:" + std::to_string(port);
+  std::string peer_url = "http://127.0.0.1:" + std::to_string(peer);
+  EtcdProcess etcd(dir, "tls",
+                   {"--listen-client-urls", url, "--advertise-client-urls", url,
+                    "--listen-peer-urls", peer_url, "--initial-advertise-peer-urls", peer_url,
+                    "--initial-cluster", "tls=" + peer_url, "--cert-file", d + "/server.pem",
+                    "--key-file", d + "/server.key", "--trusted-ca-file", d + "/ca.pem",
+                    "--client-cert-auth"});
+  EtcdConfig cfg;
+  cfg.endpoints = {url};
+  cfg.ca_cert_file = d + "/ca.pem";
+  cfg.cert_file = d + "/client.pem";
+  cfg.key_file = d + "/client.key";
+  auto backend = ConnectWhenUp(cfg);
+  ASSERT_TRUE(backend) << backend.error().message();
+  ASSERT_TRUE((*backend)->Put("/calico/tls", "ok"));
+  EXPECT_EQ((*backend)->Get("/calico/tls")->value, "ok");
+  // Without a client certificate the server refuses us.
+  EtcdConfig no_cert = cfg;
+  no_cert.cert_file.clear();
+  no_cert.key_file.clear();
+  no_cert.dial_timeout = std::chrono::milliseconds(2000);
+  auto refused = OpenEtcdBackend(no_cert);
+  if (refused) {
+    EXPECT_FALSE((*refused)->Get("/calico/tls"));
+  }
+  EtcdConfig missing = cfg;
+  missing.ca_cert_file = d + "/nope.pem";
+  auto bad = OpenEtcdBackend(missing);
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message().find("nope.pem"), std::string::npos);
+  etcd.Kill();
+  std::filesystem::remove_all(dir);
+}
+
+TEST(EtcdAuthTest, UsernameAndPassword) {
+  ASSERT_TRUE(HaveEtcd());
+  auto dir = FreshDir("etcd-auth");
+  int port = FreePort();
+  int peer = FreePort();
+  std::string url = "http://127.0.0.1:" + std::to_string(port);
+  std::string peer_url = "http://127.0.0.1:" + std::to_string(peer);
+  EtcdProcess etcd(dir, "auth",
+                   {"--listen-client-urls", url, "--advertise-client-urls", url,
+                    "--listen-peer-urls", peer_url, "--initial-advertise-peer-urls", peer_url,
+                    "--initial-cluster", "auth=" + peer_url});
+  EtcdConfig plain;
+  plain.endpoints = {url};
+  ASSERT_TRUE(ConnectWhenUp(plain));
+  std::string ctl = "ETCDCTL_API=3 etcdctl --endpoints=" + url + " ";
+  ASSERT_EQ(std::system((ctl + "user add root:secret >/dev/null 2>&1").c_str()), 0);
+  ASSERT_EQ(std::system((ctl + "auth enable >/dev/null 2>&1").c_str()), 0);
+  EtcdConfig cfg = plain;
+  cfg.username = "root";
+  cfg.password = "secret";
+  auto backend = OpenEtcdBackend(cfg);
+  ASSERT_TRUE(backend) << backend.error().message();
+  ASSERT_TRUE((*backend)->Put("/calico/auth", "ok"));
+  auto anonymous = OpenEtcdBackend(plain);
+  ASSERT_TRUE(anonymous);
+  auto denied = (*anonymous)->Put("/calico/auth", "no");
+  ASSERT_FALSE(denied);
+  EXPECT_EQ(denied.error().code(), ErrorCode::kPermissionDenied);
+  EtcdConfig wrong = cfg;
+  wrong.password = "bad";
+  auto rejected = OpenEtcdBackend(wrong);
+  ASSERT_FALSE(rejected);
+  EXPECT_EQ(rejected.error().code(), ErrorCode::kPermissionDenied);
+  etcd.Kill();
+  std::filesystem::remove_all(dir);
+}
+
+// A 3-member cluster loses one member in the middle of a write workload: every acknowledged
+// write is still there and writes continue through the remaining members.
+TEST(EtcdClusterTest, KillingOneMemberLosesNoAcknowledgedWrite) {
+  ASSERT_TRUE(HaveEtcd());
+  auto dir = FreshDir("etcd-cluster");
+  std::vector<std::string> client_urls;
+  std::vector<std::string> peer_urls;
+  std::string initial;
+  for (int i = 0; i < 3; ++i) {
+    client_urls.push_back("http://127.0.0.1:" + std::to_string(FreePort()));
+    peer_urls.push_back("http://127.0.0.1:" + std::to_string(FreePort()));
+    if (i > 0) initial += ",";
+    initial += "m" + std::to_string(i) + "=" + peer_urls.back();
+  }
+  std::vector<std::unique_ptr<EtcdProcess>> members;
+  for (int i = 0; i < 3; ++i) {
+    members.push_back(std::make_unique<EtcdProcess>(
+        dir, "m" + std::to_string(i),
+        std::vector<std::string>{"--listen-client-urls", client_urls[static_cast<size_t>(i)],
+                                 "--advertise-client-urls", client_urls[static_cast<size_t>(i)],
+                                 "--listen-peer-urls", peer_urls[static_cast<size_t>(i)],
+                                 "--initial-advertise-peer-urls", peer_urls[static_cast<size_t>(i)],
+                                 "--initial-cluster", initial, "--initial-cluster-state", "new"}));
+  }
+  EtcdConfig cfg;
+  cfg.endpoints = client_urls;
+  auto backend = ConnectWhenUp(cfg);
+  ASSERT_TRUE(backend) << backend.error().message();
+  std::vector<std::string> acked;
+  for (int i = 0; i < 60; ++i) {
+    if (i == 20) members[0]->Kill();  // The endpoint the client is using first.
+    std::string key = "/calico/cluster/" + std::to_string(i);
+    for (int attempt = 0; attempt < 20; ++attempt) {
+      if ((*backend)->Create(key, std::to_string(i))) {
+        acked.push_back(key);
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    }
+  }
+  EXPECT_GE(acked.size(), 55u) << "writes did not continue after losing a member";
+  for (const std::string& key : acked) {
+    auto got = (*backend)->Get(key);
+    ASSERT_TRUE(got) << key << ": " << got.error().message();
+  }
+  members.clear();
+  std::filesystem::remove_all(dir);
 }
 
 // calicoctl datastore migrate: local -> etcd -> local loses nothing, and etcd holds Calico's keys.
