@@ -345,6 +345,7 @@ class EtcdWatchStream final : public WatchStream {
     if (!queue_.empty()) {
       std::vector<WatchEvent> out(queue_.begin(), queue_.end());
       queue_.clear();
+      cv_.notify_all();  // Wakes the reader if it was stalled on a full queue.
       return out;
     }
     if (error_) return tl::unexpected(*error_);
@@ -366,7 +367,10 @@ class EtcdWatchStream final : public WatchStream {
   void ReadLoop() {
     pb::WatchResponse resp;
     while (ok_ && stream_->Read(&resp)) {
-      std::lock_guard<std::mutex> lock(mu_);
+      std::unique_lock<std::mutex> lock(mu_);
+      // Back-pressure: a slow consumer stalls the stream instead of growing the queue.
+      cv_.wait(lock, [this] { return queue_.size() < kMaxQueued || closed_; });
+      if (closed_) break;
       if (resp.compact_revision() > 0) {
         error_ = Error(ErrorCode::kConflict, "watch revision has been compacted (compact revision " +
                                                  std::to_string(resp.compact_revision()) + ")");
@@ -391,6 +395,8 @@ class EtcdWatchStream final : public WatchStream {
     if (!error_ && !closed_) error_ = Error(ErrorCode::kUnavailable, "watch stream ended");
     cv_.notify_all();
   }
+
+  static constexpr size_t kMaxQueued = 10000;
 
   std::string prefix_;
   grpc::ClientContext ctx_;
