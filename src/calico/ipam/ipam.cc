@@ -1,0 +1,552 @@
+// Block-affinity IPAM (libcalico-go/lib/ipam/ipam.go, ipam_block_reader_writer.go).
+#include "calico/ipam/ipam.h"
+
+#include <chrono>
+#include <map>
+#include <random>
+#include <set>
+
+#include "calico/datastore/keys.h"
+#include "calico/selector/selector.h"
+
+namespace calico::ipam {
+namespace {
+
+constexpr int kMaxRetries = 100;
+constexpr int kDefaultBlockCap = 20;
+constexpr const char* kPoolPrefix = "/calico/resources/v3/projectcalico.org/ippools/";
+constexpr const char* kReservationPrefix = "/calico/resources/v3/projectcalico.org/ipreservations/";
+constexpr const char* kNodePrefix = "/calico/resources/v3/projectcalico.org/nodes/";
+
+int64_t NowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string BlockKey(const net::CIDR& cidr) { return datastore::IpamBlockKey(cidr.Masked().String()); }
+std::string AffinityKey(const std::string& host, const net::CIDR& cidr) {
+  return datastore::IpamAffinityKey(host, cidr.Masked().String());
+}
+
+// "/calico/ipam/v2/.../block/10.0.0.0-26" -> 10.0.0.0/26.
+std::optional<net::CIDR> CidrFromKey(std::string_view key) {
+  size_t slash = key.rfind('/');
+  std::string last(key.substr(slash == std::string_view::npos ? 0 : slash + 1));
+  size_t dash = last.rfind('-');
+  if (dash == std::string::npos) return std::nullopt;
+  last[dash] = '/';
+  return net::CIDR::Parse(last);
+}
+
+uint32_t Fnv1(std::string_view s) {
+  uint32_t h = 2166136261u;
+  for (char c : s) {
+    h *= 16777619u;
+    h ^= static_cast<uint8_t>(c);
+  }
+  return h;
+}
+
+std::string AffinityValue(const char* state) {
+  return Json{{"state", state}, {"deleted", false}}.dump();
+}
+
+tl::unexpected<Error> Exhausted(const std::string& what) {
+  return Unavailable(what + ": too many concurrent updates, giving up");
+}
+
+}  // namespace
+
+Result<IpamConfig> IpamClient::GetConfig() {
+  IpamConfig cfg;
+  auto kv = backend_.Get(datastore::IpamConfigKey());
+  if (!kv) {
+    if (kv.error().code() == ErrorCode::kNotFound) return cfg;
+    return tl::unexpected(kv.error());
+  }
+  Json j = Json::parse(kv->value, nullptr, false);
+  if (!j.is_object()) return Internal("unparsable IPAM config at " + datastore::IpamConfigKey());
+  cfg.strict_affinity = j.value("strict_affinity", false);
+  cfg.auto_allocate_blocks = j.value("auto_allocate_blocks", true);
+  cfg.max_blocks_per_host = j.value("maxBlocksPerHost", 0);
+  return cfg;
+}
+
+Status IpamClient::SetConfig(const IpamConfig& config) {
+  Json j{{"strict_affinity", config.strict_affinity},
+         {"auto_allocate_blocks", config.auto_allocate_blocks}};
+  if (config.max_blocks_per_host != 0) j["maxBlocksPerHost"] = config.max_blocks_per_host;
+  ASSIGN_OR_RETURN(auto written, backend_.Put(datastore::IpamConfigKey(), j.dump()));
+  (void)written;
+  return OkStatus();
+}
+
+Result<std::vector<Pool>> IpamClient::ListPools() {
+  ASSIGN_OR_RETURN(auto listed, backend_.List(kPoolPrefix));
+  std::vector<Pool> pools;
+  for (const auto& kv : listed.kvs) {
+    Json doc = Json::parse(kv.value, nullptr, false);
+    if (!doc.is_object() || !doc.contains("spec")) continue;
+    const Json& spec = doc["spec"];
+    auto cidr = net::CIDR::ParseNet(spec.value("cidr", ""));
+    if (!cidr) continue;
+    Pool p;
+    p.name = doc["metadata"].value("name", "");
+    p.cidr = cidr->Masked();
+    p.block_size = spec.value("blockSize", cidr->family() == 4 ? 26 : 122);
+    p.disabled = spec.value("disabled", false);
+    p.node_selector = spec.value("nodeSelector", "all()");
+    if (p.node_selector.empty()) p.node_selector = "all()";
+    if (spec.contains("allowedUses") && spec["allowedUses"].is_array()) {
+      p.allowed_uses = spec["allowedUses"].get<std::vector<std::string>>();
+    }
+    p.assignment_mode = spec.value("assignmentMode", "Automatic");
+    pools.push_back(std::move(p));
+  }
+  return pools;
+}
+
+Result<std::vector<net::CIDR>> IpamClient::Reservations() {
+  ASSIGN_OR_RETURN(auto listed, backend_.List(kReservationPrefix));
+  std::vector<net::CIDR> out;
+  for (const auto& kv : listed.kvs) {
+    Json doc = Json::parse(kv.value, nullptr, false);
+    if (!doc.is_object() || !doc.contains("spec")) continue;
+    for (const Json& c : doc["spec"].value("reservedCIDRs", Json::array())) {
+      if (!c.is_string()) continue;
+      if (auto cidr = net::CIDR::ParseNet(c.get<std::string>())) out.push_back(cidr->Masked());
+    }
+  }
+  return out;
+}
+
+Result<std::vector<Pool>> IpamClient::PoolsFor(int family, const AutoAssignArgs& args) {
+  ASSIGN_OR_RETURN(auto all, ListPools());
+  const auto& requested = family == 4 ? args.ipv4_pools : args.ipv6_pools;
+  std::vector<Pool> out;
+  if (!requested.empty()) {
+    for (const net::CIDR& want : requested) {
+      if (want.family() != family) {
+        return InvalidArgument(std::string("provided IPv") + std::to_string(family) +
+                               " IPPools list contains one or more IPv" +
+                               std::to_string(family == 4 ? 6 : 4) + " IPPools");
+      }
+      auto it = std::find_if(all.begin(), all.end(),
+                             [&](const Pool& p) { return p.cidr == want.Masked() && !p.disabled; });
+      if (it == all.end()) {
+        return NotFound("the given pool (" + want.String() + ") does not exist, or is not enabled");
+      }
+      out.push_back(*it);
+    }
+  } else {
+    // Node labels for nodeSelector (a missing Node has no labels).
+    selector::LabelMap labels;
+    if (auto node = backend_.Get(kNodePrefix + args.host)) {
+      Json doc = Json::parse(node->value, nullptr, false);
+      if (doc.is_object() && doc["metadata"].contains("labels") && doc["metadata"]["labels"].is_object()) {
+        for (auto it = doc["metadata"]["labels"].begin(); it != doc["metadata"]["labels"].end(); ++it) {
+          if (it->is_string()) labels[it.key()] = it->get<std::string>();
+        }
+      }
+    }
+    for (const Pool& p : all) {
+      if (p.cidr.family() != family || p.disabled || p.assignment_mode != "Automatic") continue;
+      auto sel = selector::Parse(p.node_selector);
+      if (!sel || !sel->Evaluate(labels)) continue;
+      out.push_back(p);
+    }
+    if (out.empty()) return NotFound("no configured Calico pools for node " + args.host);
+  }
+  std::vector<Pool> usable;
+  for (const Pool& p : out) {
+    if (std::find(p.allowed_uses.begin(), p.allowed_uses.end(), args.intended_use) !=
+        p.allowed_uses.end()) {
+      usable.push_back(p);
+    }
+  }
+  if (usable.empty()) {
+    return NotFound("cannot find a qualified ippool, no pools match the required use (" +
+                    args.intended_use + ")");
+  }
+  return usable;
+}
+
+Result<std::vector<net::CIDR>> IpamClient::AffineBlocks(const std::string& host, int family) {
+  ASSIGN_OR_RETURN(auto listed, backend_.List(datastore::IpamHostPrefix(host) + "ipv" +
+                                              std::to_string(family) + "/block/"));
+  std::vector<net::CIDR> out;
+  for (const auto& kv : listed.kvs) {
+    if (auto cidr = CidrFromKey(kv.key)) out.push_back(*cidr);
+  }
+  return out;
+}
+
+Status IpamClient::AdjustHandle(const std::string& handle, const net::CIDR& block, int delta) {
+  if (handle.empty() || delta == 0) return OkStatus();
+  std::string key = datastore::IpamHandleKey(handle);
+  std::string cidr = block.Masked().String();
+  for (int attempt = 0; attempt < kMaxRetries; ++attempt) {
+    auto kv = backend_.Get(key);
+    if (!kv) {
+      if (kv.error().code() != ErrorCode::kNotFound) return tl::unexpected(kv.error());
+      if (delta < 0) return OkStatus();
+      Json j{{"block", {{cidr, delta}}}, {"deleted", false}};
+      auto created = backend_.Create(key, j.dump());
+      if (created) return OkStatus();
+      if (created.error().code() == ErrorCode::kAlreadyExists) continue;
+      return tl::unexpected(created.error());
+    }
+    Json j = Json::parse(kv->value, nullptr, false);
+    if (!j.is_object()) j = Json{{"block", Json::object()}, {"deleted", false}};
+    if (!j.contains("block") || !j["block"].is_object()) j["block"] = Json::object();
+    int count = j["block"].value(cidr, 0) + delta;
+    if (count <= 0) {
+      j["block"].erase(cidr);
+    } else {
+      j["block"][cidr] = count;
+    }
+    Result<datastore::KVPair> written = j["block"].empty() ? backend_.Delete(key, kv->mod_revision)
+                                                          : backend_.Update(key, j.dump(), kv->mod_revision);
+    if (written) return OkStatus();
+    if (written.error().code() == ErrorCode::kConflict || written.error().code() == ErrorCode::kNotFound) {
+      continue;
+    }
+    return tl::unexpected(written.error());
+  }
+  return Exhausted("update handle " + handle);
+}
+
+Result<std::vector<net::IPAddr>> IpamClient::AssignFromBlock(const net::CIDR& cidr, int num,
+                                                             const Attribute& attr,
+                                                             const std::vector<net::CIDR>& reserved,
+                                                             const std::string& require_host) {
+  std::string key = BlockKey(cidr);
+  for (int attempt = 0; attempt < kMaxRetries; ++attempt) {
+    auto kv = backend_.Get(key);
+    if (!kv) {
+      if (kv.error().code() == ErrorCode::kNotFound) return std::vector<net::IPAddr>{};
+      return tl::unexpected(kv.error());
+    }
+    ASSIGN_OR_RETURN(Block block, Block::FromJson(kv->value));
+    if (!require_host.empty() && block.host() != require_host) return std::vector<net::IPAddr>{};
+    std::vector<net::IPAddr> ips = block.AutoAssign(num, attr, reserved);
+    if (ips.empty()) return ips;
+    int n = static_cast<int>(ips.size());
+    RETURN_IF_ERROR(AdjustHandle(attr.handle_id, cidr, n));
+    auto written = backend_.Update(key, block.ToJson(), kv->mod_revision);
+    if (written) return ips;
+    Status undo = AdjustHandle(attr.handle_id, cidr, -n);
+    if (written.error().code() == ErrorCode::kConflict) continue;
+    if (!undo) return tl::unexpected(undo.error());
+    return tl::unexpected(written.error());
+  }
+  return Exhausted("assign from block " + cidr.String());
+}
+
+Result<net::CIDR> IpamClient::ClaimBlock(const std::vector<Pool>& pools, const std::string& host) {
+  ASSIGN_OR_RETURN(auto listed, backend_.List(std::string(datastore::kIpamPrefix) + "assignment/"));
+  std::set<std::string> existing;
+  for (const auto& kv : listed.kvs) existing.insert(kv.key);
+  for (const Pool& pool : pools) {
+    int host_bits = pool.cidr.addr().bit_len() - pool.block_size;
+    int index_bits = pool.block_size - pool.cidr.prefix_len();
+    if (index_bits < 0) continue;
+    uint64_t num_blocks = index_bits >= 20 ? (uint64_t{1} << 20) : (uint64_t{1} << index_bits);
+    std::mt19937_64 rng(Fnv1(host));
+    uint64_t start = std::uniform_int_distribution<uint64_t>(0, num_blocks - 1)(rng);
+    for (uint64_t i = 0; i < num_blocks; ++i) {
+      uint64_t idx = (start + i) % num_blocks;
+      net::CIDR cidr(pool.cidr.addr().Add(idx << host_bits), pool.block_size);
+      std::string key = BlockKey(cidr);
+      if (existing.count(key) != 0) continue;
+      std::string aff_key = AffinityKey(host, cidr);
+      ASSIGN_OR_RETURN(auto pending, backend_.Put(aff_key, AffinityValue("pending")));
+      (void)pending;
+      auto created = backend_.Create(key, Block::New(cidr, host, NowNs()).ToJson());
+      if (!created) {
+        if (created.error().code() != ErrorCode::kAlreadyExists) return tl::unexpected(created.error());
+        auto other = backend_.Get(key);
+        if (other) {
+          auto b = Block::FromJson(other->value);
+          if (b && b->host() == host) {
+            ASSIGN_OR_RETURN(auto confirmed, backend_.Put(aff_key, AffinityValue("confirmed")));
+            (void)confirmed;
+            return cidr;
+          }
+        }
+        (void)backend_.Delete(aff_key, 0);
+        continue;
+      }
+      ASSIGN_OR_RETURN(auto confirmed, backend_.Put(aff_key, AffinityValue("confirmed")));
+      (void)confirmed;
+      return cidr;
+    }
+  }
+  return NotFound("No Free Blocks");
+}
+
+Result<int> IpamClient::AssignFamily(int family, int num, const AutoAssignArgs& args,
+                                     AssignResult& result) {
+  if (num <= 0) return 0;
+  ASSIGN_OR_RETURN(std::vector<Pool> pools, PoolsFor(family, args));
+  ASSIGN_OR_RETURN(std::vector<net::CIDR> reserved, Reservations());
+  ASSIGN_OR_RETURN(IpamConfig config, GetConfig());
+  Attribute attr{args.handle, args.attrs.is_object() ? args.attrs : Json::object()};
+  auto& out = family == 4 ? result.ipv4 : result.ipv6;
+  auto in_pools = [&](const net::CIDR& block) {
+    return std::any_of(pools.begin(), pools.end(), [&](const Pool& p) { return p.cidr.Contains(block); });
+  };
+  auto take = [&](const net::CIDR& block, int want, const std::string& require_host) -> Result<int> {
+    ASSIGN_OR_RETURN(auto ips, AssignFromBlock(block, want, attr, reserved, require_host));
+    for (const net::IPAddr& ip : ips) out.emplace_back(ip, block.prefix_len());
+    return static_cast<int>(ips.size());
+  };
+
+  int remaining = num;
+  ASSIGN_OR_RETURN(std::vector<net::CIDR> affine, AffineBlocks(args.host, family));
+  int owned = 0;
+  for (const net::CIDR& block : affine) {
+    if (!in_pools(block)) continue;
+    ++owned;
+    if (remaining == 0) continue;
+    ASSIGN_OR_RETURN(int got, take(block, remaining, config.strict_affinity ? args.host : ""));
+    remaining -= got;
+  }
+  int max_blocks = args.max_blocks_per_host != 0 ? args.max_blocks_per_host : config.max_blocks_per_host;
+  if (max_blocks == 0) max_blocks = kDefaultBlockCap;
+  while (remaining > 0) {
+    if (owned >= max_blocks) {
+      result.messages.push_back("Need to allocate an IPAM block but could not - limit of " +
+                                std::to_string(max_blocks) + " blocks reached for this node");
+      return num - remaining;  // No borrowing past the block limit, as Calico.
+    }
+    if (!config.auto_allocate_blocks) break;
+    auto claimed = ClaimBlock(pools, args.host);
+    if (!claimed) {
+      if (claimed.error().code() != ErrorCode::kNotFound) return tl::unexpected(claimed.error());
+      if (config.strict_affinity) {
+        result.messages.push_back("No more free affine blocks and strict affinity enabled");
+      }
+      break;
+    }
+    ++owned;
+    ASSIGN_OR_RETURN(int got, take(*claimed, remaining, config.strict_affinity ? args.host : ""));
+    remaining -= got;
+  }
+  if (remaining > 0 && !config.strict_affinity) {
+    ASSIGN_OR_RETURN(std::vector<Block> blocks, ListBlocks(family));
+    for (const Block& b : blocks) {
+      if (remaining == 0) break;
+      if (!in_pools(b.cidr()) || b.NumFree() == 0) continue;
+      ASSIGN_OR_RETURN(int got, take(b.cidr(), remaining, ""));
+      remaining -= got;
+    }
+  }
+  if (remaining > 0) {
+    std::vector<std::string> cidrs;
+    for (const Pool& p : pools) cidrs.push_back(p.cidr.String());
+    std::string list;
+    for (const auto& c : cidrs) list += (list.empty() ? "" : ",") + c;
+    result.messages.push_back("No IPs available in pools: [" + list + "]");
+  }
+  return num - remaining;
+}
+
+Result<AssignResult> IpamClient::AutoAssign(const AutoAssignArgs& args) {
+  if (args.host.empty()) return InvalidArgument("IPAM request needs a host");
+  if (args.intended_use.empty()) return InvalidArgument("IPAM request needs an intended use");
+  AssignResult result;
+  ASSIGN_OR_RETURN(int got4, AssignFamily(4, args.num4, args, result));
+  ASSIGN_OR_RETURN(int got6, AssignFamily(6, args.num6, args, result));
+  (void)got4;
+  (void)got6;
+  return result;
+}
+
+Status IpamClient::AssignIP(const net::IPAddr& ip, const std::string& handle, const Json& attrs,
+                            const std::string& host) {
+  ASSIGN_OR_RETURN(std::vector<Pool> pools, ListPools());
+  auto pool = std::find_if(pools.begin(), pools.end(),
+                           [&](const Pool& p) { return !p.disabled && p.cidr.Contains(ip); });
+  if (pool == pools.end()) {
+    return InvalidArgument("The provided IP address " + ip.String() + " is not in a configured pool");
+  }
+  net::CIDR cidr = net::CIDR(ip, pool->block_size).Masked();
+  std::string key = BlockKey(cidr);
+  ASSIGN_OR_RETURN(IpamConfig config, GetConfig());
+  Attribute attr{handle, attrs.is_object() ? attrs : Json::object()};
+  for (int attempt = 0; attempt < kMaxRetries; ++attempt) {
+    auto kv = backend_.Get(key);
+    if (!kv) {
+      if (kv.error().code() != ErrorCode::kNotFound) return tl::unexpected(kv.error());
+      // The block does not exist yet: claim it for this host.
+      std::string aff_key = AffinityKey(host, cidr);
+      ASSIGN_OR_RETURN(auto pending, backend_.Put(aff_key, AffinityValue("pending")));
+      (void)pending;
+      auto created = backend_.Create(key, Block::New(cidr, host, NowNs()).ToJson());
+      if (created) {
+        ASSIGN_OR_RETURN(auto confirmed, backend_.Put(aff_key, AffinityValue("confirmed")));
+        (void)confirmed;
+      } else {
+        (void)backend_.Delete(aff_key, 0);
+        if (created.error().code() != ErrorCode::kAlreadyExists) return tl::unexpected(created.error());
+      }
+      continue;
+    }
+    ASSIGN_OR_RETURN(Block block, Block::FromJson(kv->value));
+    if (config.strict_affinity && block.host() != host) {
+      return InvalidArgument("Block affinity (" + block.affinity() + ") does not match provided (" +
+                             host + ")");
+    }
+    RETURN_IF_ERROR(block.Assign(ip, attr));
+    RETURN_IF_ERROR(AdjustHandle(handle, cidr, 1));
+    auto written = backend_.Update(key, block.ToJson(), kv->mod_revision);
+    if (written) return OkStatus();
+    Status undo = AdjustHandle(handle, cidr, -1);
+    if (written.error().code() == ErrorCode::kConflict) continue;
+    if (!undo) return tl::unexpected(undo.error());
+    return tl::unexpected(written.error());
+  }
+  return Exhausted("assign " + ip.String());
+}
+
+Result<std::vector<Block>> IpamClient::ListBlocks(int family) {
+  std::string prefix = std::string(datastore::kIpamPrefix) + "assignment/";
+  if (family != 0) prefix += "ipv" + std::to_string(family) + "/";
+  ASSIGN_OR_RETURN(auto listed, backend_.List(prefix));
+  std::vector<Block> out;
+  for (const auto& kv : listed.kvs) {
+    ASSIGN_OR_RETURN(Block b, Block::FromJson(kv.value));
+    out.push_back(std::move(b));
+  }
+  return out;
+}
+
+Result<std::vector<net::IPAddr>> IpamClient::ReleaseIPs(const std::vector<net::IPAddr>& ips) {
+  ASSIGN_OR_RETURN(std::vector<Pool> pools, ListPools());
+  std::vector<net::IPAddr> unallocated;
+  std::map<net::CIDR, std::vector<net::IPAddr>> by_block;
+  std::optional<std::vector<Block>> blocks;
+  for (const net::IPAddr& ip : ips) {
+    auto pool = std::find_if(pools.begin(), pools.end(), [&](const Pool& p) { return p.cidr.Contains(ip); });
+    if (pool != pools.end()) {
+      by_block[net::CIDR(ip, pool->block_size).Masked()].push_back(ip);
+      continue;
+    }
+    if (!blocks) {
+      ASSIGN_OR_RETURN(auto all, ListBlocks(ip.family()));
+      blocks = std::move(all);
+    }
+    auto b = std::find_if(blocks->begin(), blocks->end(), [&](const Block& blk) { return blk.cidr().Contains(ip); });
+    if (b == blocks->end()) {
+      unallocated.push_back(ip);
+    } else {
+      by_block[b->cidr()].push_back(ip);
+    }
+  }
+  for (const auto& [cidr, block_ips] : by_block) {
+    std::string key = BlockKey(cidr);
+    bool done = false;
+    for (int attempt = 0; attempt < kMaxRetries && !done; ++attempt) {
+      auto kv = backend_.Get(key);
+      if (!kv) {
+        if (kv.error().code() != ErrorCode::kNotFound) return tl::unexpected(kv.error());
+        unallocated.insert(unallocated.end(), block_ips.begin(), block_ips.end());
+        done = true;
+        break;
+      }
+      ASSIGN_OR_RETURN(Block block, Block::FromJson(kv->value));
+      std::vector<net::IPAddr> not_allocated;
+      std::map<std::string, int> handles = block.Release(block_ips, not_allocated);
+      if (not_allocated.size() == block_ips.size()) {
+        unallocated.insert(unallocated.end(), not_allocated.begin(), not_allocated.end());
+        done = true;
+        break;
+      }
+      Result<datastore::KVPair> written = block.Empty() && block.affinity().empty()
+                                              ? backend_.Delete(key, kv->mod_revision)
+                                              : backend_.Update(key, block.ToJson(), kv->mod_revision);
+      if (!written) {
+        if (written.error().code() == ErrorCode::kConflict) continue;
+        return tl::unexpected(written.error());
+      }
+      unallocated.insert(unallocated.end(), not_allocated.begin(), not_allocated.end());
+      for (const auto& [handle, count] : handles) RETURN_IF_ERROR(AdjustHandle(handle, cidr, -count));
+      done = true;
+    }
+    if (!done) return Exhausted("release from block " + cidr.String());
+  }
+  return unallocated;
+}
+
+Result<std::vector<net::IPAddr>> IpamClient::IPsByHandle(const std::string& handle) {
+  auto kv = backend_.Get(datastore::IpamHandleKey(handle));
+  if (!kv) {
+    if (kv.error().code() == ErrorCode::kNotFound) return std::vector<net::IPAddr>{};
+    return tl::unexpected(kv.error());
+  }
+  Json j = Json::parse(kv->value, nullptr, false);
+  std::vector<net::IPAddr> out;
+  if (!j.is_object() || !j.contains("block") || !j["block"].is_object()) return out;
+  for (auto it = j["block"].begin(); it != j["block"].end(); ++it) {
+    auto cidr = net::CIDR::Parse(it.key());
+    if (!cidr) continue;
+    auto block_kv = backend_.Get(BlockKey(*cidr));
+    if (!block_kv) continue;
+    ASSIGN_OR_RETURN(Block block, Block::FromJson(block_kv->value));
+    auto ips = block.IPsByHandle(handle);
+    out.insert(out.end(), ips.begin(), ips.end());
+  }
+  return out;
+}
+
+Status IpamClient::ReleaseByHandle(const std::string& handle) {
+  ASSIGN_OR_RETURN(auto ips, IPsByHandle(handle));
+  if (!ips.empty()) {
+    ASSIGN_OR_RETURN(auto unallocated, ReleaseIPs(ips));
+    (void)unallocated;
+  }
+  // Whatever is left of the handle (e.g. counts for blocks that no longer hold its IPs).
+  auto left = backend_.Delete(datastore::IpamHandleKey(handle), 0);
+  if (!left && left.error().code() != ErrorCode::kNotFound) return tl::unexpected(left.error());
+  return OkStatus();
+}
+
+Result<std::optional<Attribute>> IpamClient::GetAssignmentAttributes(const net::IPAddr& ip) {
+  ASSIGN_OR_RETURN(std::vector<Block> blocks, ListBlocks(ip.family()));
+  for (const Block& b : blocks) {
+    if (b.cidr().Contains(ip)) return b.AttributeOf(ip);
+  }
+  return std::optional<Attribute>{};
+}
+
+Status IpamClient::ReleaseHostAffinities(const std::string& host) {
+  ASSIGN_OR_RETURN(auto listed, backend_.List(datastore::IpamHostPrefix(host)));
+  for (const auto& kv : listed.kvs) {
+    auto cidr = CidrFromKey(kv.key);
+    if (!cidr) continue;
+    std::string key = BlockKey(*cidr);
+    for (int attempt = 0; attempt < kMaxRetries; ++attempt) {
+      auto block_kv = backend_.Get(key);
+      if (!block_kv) break;
+      ASSIGN_OR_RETURN(Block block, Block::FromJson(block_kv->value));
+      if (block.host() != host) break;
+      Result<datastore::KVPair> written = Unavailable("unset");
+      if (block.Empty()) {
+        written = backend_.Delete(key, block_kv->mod_revision);
+      } else {
+        Json j = Json::parse(block.ToJson());
+        j["affinity"] = nullptr;
+        written = backend_.Update(key, j.dump(), block_kv->mod_revision);
+      }
+      if (written) break;
+      if (written.error().code() != ErrorCode::kConflict) return tl::unexpected(written.error());
+    }
+    auto deleted = backend_.Delete(kv.key, 0);
+    if (!deleted && deleted.error().code() != ErrorCode::kNotFound) return tl::unexpected(deleted.error());
+  }
+  return OkStatus();
+}
+
+}  // namespace calico::ipam

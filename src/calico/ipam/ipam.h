@@ -1,0 +1,106 @@
+// Calico's block-affinity IPAM (libcalico-go/lib/ipam) over datastore::Backend, with Calico's
+// keys and values (/calico/ipam/v2/...): blocks affine to hosts, handles, attributes,
+// compare-and-swap on every write, borrowing when strict affinity is off, IPReservations,
+// specific-address assignment, release by address and by handle.
+//
+//   AutoAssign ──> pools (enabled, nodeSelector, allowedUses) ──> host's affine blocks
+//              ──> claim new block (pending affinity -> Create block -> confirmed)
+//              ──> borrow from other hosts' blocks (strictAffinity=false)
+//   every block write: handle++ then CAS update of the block (handle-- on failure)
+//
+// Thread-safety: thread-safe if the Backend is (all state lives in the datastore).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "calico/base/result.h"
+#include "calico/datastore/backend.h"
+#include "calico/ipam/block.h"
+#include "calico/net/ip.h"
+
+namespace calico::ipam {
+
+struct IpamConfig {
+  bool strict_affinity = false;
+  bool auto_allocate_blocks = true;
+  int max_blocks_per_host = 0;  // 0 = unlimited (Calico's default cap of 20 applies).
+};
+
+struct Pool {
+  std::string name;
+  net::CIDR cidr;
+  int block_size = 26;
+  bool disabled = false;
+  std::string node_selector = "all()";
+  std::vector<std::string> allowed_uses = {"Workload", "Tunnel"};
+  std::string assignment_mode = "Automatic";
+};
+
+struct AutoAssignArgs {
+  int num4 = 0;
+  int num6 = 0;
+  std::string handle;               // "<network>.<containerID>"
+  Json attrs = Json::object();      // secondary attributes
+  std::string host;
+  std::vector<net::CIDR> ipv4_pools;  // Restrict to these pools (by CIDR); empty = automatic.
+  std::vector<net::CIDR> ipv6_pools;
+  std::string intended_use = "Workload";
+  int max_blocks_per_host = 0;
+};
+
+struct AssignResult {
+  std::vector<net::CIDR> ipv4;  // Address with the block's prefix length (10.0.0.5/26).
+  std::vector<net::CIDR> ipv6;
+  std::vector<std::string> messages;
+};
+
+class IpamClient {
+ public:
+  explicit IpamClient(datastore::Backend& backend) : backend_(backend) {}
+
+  // Partial fulfilment is not an error (see messages), as in Calico; callers decide.
+  // Errors: kInvalidArgument (bad request), kNotFound (no qualified pool), kUnavailable.
+  [[nodiscard]] Result<AssignResult> AutoAssign(const AutoAssignArgs& args);
+  // Errors: kAlreadyExists (address in use), kInvalidArgument (not in a pool).
+  [[nodiscard]] Status AssignIP(const net::IPAddr& ip, const std::string& handle, const Json& attrs,
+                                const std::string& host);
+  // Frees the addresses; returns those that were not allocated.
+  [[nodiscard]] Result<std::vector<net::IPAddr>> ReleaseIPs(const std::vector<net::IPAddr>& ips);
+  // Frees every address of the handle and deletes the handle. A missing handle is not an error.
+  [[nodiscard]] Status ReleaseByHandle(const std::string& handle);
+  [[nodiscard]] Result<std::vector<net::IPAddr>> IPsByHandle(const std::string& handle);
+  [[nodiscard]] Result<std::optional<Attribute>> GetAssignmentAttributes(const net::IPAddr& ip);
+  // Releases every block affinity of the host (empty blocks are deleted).
+  [[nodiscard]] Status ReleaseHostAffinities(const std::string& host);
+
+  [[nodiscard]] Result<IpamConfig> GetConfig();
+  [[nodiscard]] Status SetConfig(const IpamConfig& config);
+  [[nodiscard]] Result<std::vector<Pool>> ListPools();
+  // All blocks (family 0 = both).
+  [[nodiscard]] Result<std::vector<Block>> ListBlocks(int family = 0);
+
+ private:
+  struct Claimed {
+    Block block;
+    int64_t revision;
+  };
+  [[nodiscard]] Result<int> AssignFamily(int family, int num, const AutoAssignArgs& args,
+                                         AssignResult& result);
+  [[nodiscard]] Result<std::vector<Pool>> PoolsFor(int family, const AutoAssignArgs& args);
+  [[nodiscard]] Result<std::vector<net::CIDR>> Reservations();
+  // Assigns up to `num` from the block at `cidr` (CAS loop); returns the addresses.
+  [[nodiscard]] Result<std::vector<net::IPAddr>> AssignFromBlock(const net::CIDR& cidr, int num,
+                                                                 const Attribute& attr,
+                                                                 const std::vector<net::CIDR>& reserved,
+                                                                 const std::string& require_host);
+  // Claims a free block of the pools for the host; returns its CIDR or kNotFound.
+  [[nodiscard]] Result<net::CIDR> ClaimBlock(const std::vector<Pool>& pools, const std::string& host);
+  [[nodiscard]] Status AdjustHandle(const std::string& handle, const net::CIDR& block, int delta);
+  [[nodiscard]] Result<std::vector<net::CIDR>> AffineBlocks(const std::string& host, int family);
+
+  datastore::Backend& backend_;
+};
+
+}  // namespace calico::ipam

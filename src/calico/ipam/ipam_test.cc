@@ -1,0 +1,303 @@
+// Scenarios of reference section 2.9 (libcalico-go/lib/ipam tests) against the in-memory store.
+#include "calico/ipam/ipam.h"
+
+#include <set>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "calico/datastore/testing/mem_backend.h"
+
+namespace calico::ipam {
+namespace {
+
+net::IPAddr IP(const char* s) { return *net::IPAddr::Parse(s); }
+net::CIDR Net(const char* s) { return *net::CIDR::Parse(s); }
+
+class IpamTest : public ::testing::Test {
+ protected:
+  void AddPool(const std::string& name, const std::string& cidr, int block_size,
+               const std::string& node_selector = "all()", bool disabled = false,
+               Json allowed_uses = Json::array({"Workload", "Tunnel"})) {
+    Json doc{{"kind", "IPPool"},
+             {"apiVersion", "projectcalico.org/v3"},
+             {"metadata", {{"name", name}}},
+             {"spec",
+              {{"cidr", cidr},
+               {"blockSize", block_size},
+               {"nodeSelector", node_selector},
+               {"disabled", disabled},
+               {"allowedUses", allowed_uses}}}};
+    ASSERT_TRUE(backend_.Put("/calico/resources/v3/projectcalico.org/ippools/" + name, doc.dump()));
+  }
+  void DeletePools() { ASSERT_TRUE(backend_.DeletePrefix("/calico/resources/v3/projectcalico.org/ippools/")); }
+  void AddNode(const std::string& name, Json labels = Json::object()) {
+    Json doc{{"kind", "Node"}, {"apiVersion", "projectcalico.org/v3"},
+             {"metadata", {{"name", name}, {"labels", labels}}}, {"spec", Json::object()}};
+    ASSERT_TRUE(backend_.Put("/calico/resources/v3/projectcalico.org/nodes/" + name, doc.dump()));
+  }
+  AssignResult Assign(const std::string& host, int num4, const std::string& handle = "h",
+                      int num6 = 0) {
+    AutoAssignArgs args;
+    args.num4 = num4;
+    args.num6 = num6;
+    args.handle = handle;
+    args.host = host;
+    auto r = ipam_.AutoAssign(args);
+    EXPECT_TRUE(r) << r.error().message();
+    return r ? *r : AssignResult{};
+  }
+
+  datastore::MemBackend backend_;
+  IpamClient ipam_{backend_};
+};
+
+TEST_F(IpamTest, FifoReuseWrapsAroundASmallBlock) {  // 2.9 #3
+  AddPool("p", "10.0.0.0/30", 30);
+  std::set<std::string> seen;
+  std::string first;
+  for (int i = 0; i < 4; ++i) {
+    auto r = Assign("node1", 1);
+    ASSERT_EQ(r.ipv4.size(), 1u);
+    if (i == 0) first = r.ipv4[0].addr().String();
+    seen.insert(r.ipv4[0].addr().String());
+    ASSERT_TRUE(ipam_.ReleaseIPs({r.ipv4[0].addr()}));
+  }
+  EXPECT_EQ(seen.size(), 4u);
+  EXPECT_EQ(Assign("node1", 1).ipv4[0].addr().String(), first);
+}
+
+TEST_F(IpamTest, WholeBlockAndReservations) {  // 2.9 #9, #10
+  AddPool("p", "10.0.0.0/26", 26);
+  EXPECT_EQ(Assign("node1", 64).ipv4.size(), 64u);
+  datastore::MemBackend fresh;
+  IpamClient ipam(fresh);
+  Json pool{{"spec", {{"cidr", "10.0.0.0/26"}, {"blockSize", 26}}}, {"metadata", {{"name", "p"}}}};
+  ASSERT_TRUE(fresh.Put("/calico/resources/v3/projectcalico.org/ippools/p", pool.dump()));
+  Json res{{"spec", {{"reservedCIDRs", {"10.0.0.1/32", "10.0.0.32/30", "11.0.0.0/30", "10.0.0.17"}}}},
+           {"metadata", {{"name", "r"}}}};
+  ASSERT_TRUE(fresh.Put("/calico/resources/v3/projectcalico.org/ipreservations/r", res.dump()));
+  AutoAssignArgs args;
+  args.num4 = 64;
+  args.host = "node1";
+  auto r = ipam.AutoAssign(args);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->ipv4.size(), 58u);
+}
+
+TEST_F(IpamTest, CalicoKeysAndValues) {
+  AddPool("p", "10.65.0.0/16", 26);
+  auto r = Assign("node1", 1, "net.abc");
+  ASSERT_EQ(r.ipv4.size(), 1u);
+  net::CIDR block = r.ipv4[0].Masked();
+  std::string cidr = block.String();
+  std::string dashed = cidr;
+  dashed[dashed.find('/')] = '-';
+  auto b = backend_.Get("/calico/ipam/v2/assignment/ipv4/block/" + dashed);
+  ASSERT_TRUE(b);
+  Json j = Json::parse(b->value);
+  EXPECT_EQ(j["affinity"], "host:node1");
+  EXPECT_EQ(j["attributes"][0]["handle_id"], "net.abc");
+  EXPECT_EQ(j["allocations"].size(), 64u);
+  auto aff = backend_.Get("/calico/ipam/v2/host/node1/ipv4/block/" + dashed);
+  ASSERT_TRUE(aff);
+  EXPECT_EQ(Json::parse(aff->value)["state"], "confirmed");
+  auto handle = backend_.Get("/calico/ipam/v2/handle/net.abc");
+  ASSERT_TRUE(handle);
+  EXPECT_EQ(Json::parse(handle->value)["block"][cidr], 1);
+  ASSERT_TRUE(ipam_.ReleaseByHandle("net.abc"));
+  EXPECT_FALSE(backend_.Get("/calico/ipam/v2/handle/net.abc"));
+  EXPECT_TRUE(ipam_.IPsByHandle("net.abc")->empty());
+}
+
+TEST_F(IpamTest, NeverDoubleAssigns) {  // 2.9 #17
+  AddPool("p", "10.0.0.0/26", 26);
+  auto all = Assign("node1", 64);
+  ASSERT_EQ(all.ipv4.size(), 64u);
+  net::IPAddr ip = all.ipv4[5].addr();
+  auto unalloc = ipam_.ReleaseIPs({ip, ip});
+  ASSERT_TRUE(unalloc);
+  EXPECT_EQ(unalloc->size(), 1u);  // The duplicate is reported as unallocated.
+  ASSERT_TRUE(ipam_.AssignIP(ip, "", Json::object(), "node1"));
+  EXPECT_TRUE(Assign("node1", 1).ipv4.empty());
+  auto again = ipam_.AssignIP(ip, "", Json::object(), "node1");
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code(), ErrorCode::kAlreadyExists);
+}
+
+TEST_F(IpamTest, BorrowingAndStrictAffinity) {  // 2.9 #22, #39
+  AddPool("p", "10.0.0.0/28", 28);
+  EXPECT_EQ(Assign("node1", 1).ipv4.size(), 1u);
+  EXPECT_EQ(Assign("node2", 1).ipv4.size(), 1u);  // Borrowed from node1's block.
+  ASSERT_TRUE(ipam_.SetConfig(IpamConfig{.strict_affinity = true}));
+  EXPECT_EQ(Assign("node1", 1).ipv4.size(), 1u);
+  auto strict = Assign("node2", 1);
+  EXPECT_TRUE(strict.ipv4.empty());
+  EXPECT_FALSE(strict.messages.empty());
+}
+
+TEST_F(IpamTest, BorrowsTheRestFromAnotherHostsBlock) {  // 2.9 #39
+  AddPool("p", "10.0.0.0/25", 26);
+  ASSERT_EQ(Assign("host-a", 1, "a1").ipv4.size(), 1u);
+  ASSERT_EQ(Assign("host-b", 1, "b1").ipv4.size(), 1u);
+  EXPECT_EQ(Assign("host-a", 64, "a2").ipv4.size(), 64u);
+}
+
+TEST_F(IpamTest, RequestedPoolsAreStrictAndValidated) {  // 2.9 #27, #33
+  AddPool("pool1", "10.0.0.0/24", 26);
+  AddPool("pool2", "20.0.0.0/24", 26);
+  AddPool("off", "30.0.0.0/24", 26, "all()", true);
+  AutoAssignArgs args;
+  args.host = "node1";
+  args.num4 = 257;
+  args.ipv4_pools = {Net("20.0.0.0/24")};
+  auto r = ipam_.AutoAssign(args);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->ipv4.size(), 256u);
+  for (const auto& ip : r->ipv4) EXPECT_TRUE(Net("20.0.0.0/24").Contains(ip.addr()));
+  EXPECT_FALSE(r->messages.empty());
+  args.ipv4_pools = {Net("30.0.0.0/24")};
+  auto disabled = ipam_.AutoAssign(args);
+  ASSERT_FALSE(disabled);
+  EXPECT_NE(disabled.error().message().find("does not exist, or is not enabled"), std::string::npos);
+  args.ipv4_pools = {Net("fd00::/120")};
+  EXPECT_FALSE(ipam_.AutoAssign(args));
+}
+
+TEST_F(IpamTest, NodeSelectorsChooseThePool) {  // 2.9 #28, #31
+  AddNode("node1", Json{{"foo", "bar"}});
+  AddPool("pool1", "10.0.0.0/24", 26, "foo == \"bar\"");
+  AddPool("pool2", "20.0.0.0/24", 26, "foo != \"bar\"");
+  auto r = Assign("node1", 300);
+  EXPECT_EQ(r.ipv4.size(), 256u);
+  for (const auto& ip : r.ipv4) EXPECT_TRUE(Net("10.0.0.0/24").Contains(ip.addr()));
+  DeletePools();
+  AddPool("only", "10.1.0.0/24", 26, "foo == \"other\"");
+  AutoAssignArgs args;
+  args.host = "node1";
+  args.num4 = 1;
+  auto none = ipam_.AutoAssign(args);
+  ASSERT_FALSE(none);
+  EXPECT_EQ(none.error().message(), "no configured Calico pools for node node1");
+}
+
+TEST_F(IpamTest, BlockLimitStopsWithoutBorrowing) {  // 2.9 #37
+  AddPool("p", "10.0.0.0/24", 26);
+  AutoAssignArgs args;
+  args.host = "node1";
+  args.num4 = 256;
+  args.max_blocks_per_host = 1;
+  auto r = ipam_.AutoAssign(args);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->ipv4.size(), 64u);
+  ASSERT_FALSE(r->messages.empty());
+  EXPECT_NE(r->messages[0].find("limit of 1 blocks reached"), std::string::npos);
+}
+
+TEST_F(IpamTest, ExhaustedPoolSaysSo) {  // 2.9 #38
+  AddPool("p", "192.168.1.0/24", 26);
+  auto r = Assign("node1", 257);
+  EXPECT_EQ(r.ipv4.size(), 256u);
+  ASSERT_FALSE(r.messages.empty());
+  EXPECT_EQ(r.messages.back(), "No IPs available in pools: [192.168.1.0/24]");
+}
+
+TEST_F(IpamTest, AssignSpecificAddresses) {  // 2.9 #41
+  AddPool("p", "192.168.1.0/24", 26);
+  AddPool("p6", "fd80:24e2:f998:72d6::/120", 122);
+  EXPECT_TRUE(ipam_.AssignIP(IP("192.168.1.0"), "h", Json::object(), "node1"));
+  EXPECT_TRUE(ipam_.AssignIP(IP("fd80:24e2:f998:72d6::"), "h", Json::object(), "node1"));
+  auto outside = ipam_.AssignIP(IP("1.1.1.1"), "h", Json::object(), "node1");
+  ASSERT_FALSE(outside);
+  EXPECT_NE(outside.error().message().find("not in a configured pool"), std::string::npos);
+  auto twice = ipam_.AssignIP(IP("192.168.1.0"), "h", Json::object(), "node1");
+  ASSERT_FALSE(twice);
+  EXPECT_NE(twice.error().message().find("Address already assigned in block"), std::string::npos);
+  auto attrs = ipam_.GetAssignmentAttributes(IP("192.168.1.0"));
+  ASSERT_TRUE(attrs && *attrs);
+  EXPECT_EQ((*attrs)->handle_id, "h");
+}
+
+TEST_F(IpamTest, ReleaseReportsUnallocated) {  // 2.9 #43
+  AddPool("p", "10.0.0.0/24", 26);
+  auto r = Assign("node1", 66);
+  ASSERT_EQ(r.ipv4.size(), 66u);
+  auto outside = ipam_.ReleaseIPs({IP("1.1.1.1")});
+  ASSERT_TRUE(outside);
+  EXPECT_EQ(outside->size(), 1u);
+  std::vector<net::IPAddr> ips;
+  for (const auto& c : r.ipv4) ips.push_back(c.addr());
+  auto released = ipam_.ReleaseIPs(ips);
+  ASSERT_TRUE(released);
+  EXPECT_TRUE(released->empty());
+  auto again = ipam_.ReleaseIPs({ips[0]});
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->size(), 1u);
+  EXPECT_FALSE(backend_.Get("/calico/ipam/v2/handle/h"));
+}
+
+TEST_F(IpamTest, DualStack) {
+  AddPool("p4", "10.0.0.0/24", 26);
+  AddPool("p6", "fd00::/120", 122);
+  auto r = Assign("node1", 1, "dual", 1);
+  ASSERT_EQ(r.ipv4.size(), 1u);
+  ASSERT_EQ(r.ipv6.size(), 1u);
+  EXPECT_EQ(r.ipv6[0].prefix_len(), 122);
+  EXPECT_EQ(ipam_.IPsByHandle("dual")->size(), 2u);
+}
+
+TEST_F(IpamTest, ConfigDefaultsAreNotPersisted) {  // 2.9 #45
+  auto cfg = ipam_.GetConfig();
+  ASSERT_TRUE(cfg);
+  EXPECT_FALSE(cfg->strict_affinity);
+  EXPECT_TRUE(cfg->auto_allocate_blocks);
+  EXPECT_FALSE(backend_.Get("/calico/ipam/v2/config"));
+  ASSERT_TRUE(ipam_.SetConfig(IpamConfig{.strict_affinity = true}));
+  EXPECT_EQ(Json::parse(backend_.Get("/calico/ipam/v2/config")->value)["strict_affinity"], true);
+}
+
+TEST_F(IpamTest, HostAffinitiesRelease) {  // 2.9 #15/16 (simplified)
+  AddPool("p", "10.0.0.0/24", 30);
+  auto r = Assign("node1", 12);
+  ASSERT_EQ(r.ipv4.size(), 12u);
+  ASSERT_TRUE(ipam_.ReleaseHostAffinities("node1"));
+  EXPECT_TRUE(backend_.List("/calico/ipam/v2/host/node1/")->kvs.empty());
+  EXPECT_EQ(ipam_.ListBlocks()->size(), 3u);  // Non-empty blocks stay, now unaffine.
+  ASSERT_TRUE(ipam_.ReleaseByHandle("h"));
+  EXPECT_EQ(ipam_.ListBlocks()->size(), 0u);  // Empty unaffine blocks are deleted.
+  ASSERT_TRUE(ipam_.ReleaseHostAffinities("unknown-host"));
+}
+
+// Concurrent clients on one store never hand out an address twice (CAS on every block write).
+TEST_F(IpamTest, ConcurrentAllocationsAreUnique) {
+  AddPool("p", "10.0.0.0/22", 26);
+  constexpr int kThreads = 4;
+  constexpr int kEach = 50;
+  std::vector<std::vector<std::string>> got(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      IpamClient client(backend_);
+      for (int i = 0; i < kEach; ++i) {
+        AutoAssignArgs args;
+        args.num4 = 1;
+        args.host = "node" + std::to_string(t % 2);
+        args.handle = "h" + std::to_string(t) + "-" + std::to_string(i);
+        auto r = client.AutoAssign(args);
+        if (r && !r->ipv4.empty()) got[static_cast<size_t>(t)].push_back(r->ipv4[0].addr().String());
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  std::set<std::string> all;
+  size_t total = 0;
+  for (const auto& v : got) {
+    total += v.size();
+    all.insert(v.begin(), v.end());
+  }
+  EXPECT_EQ(total, static_cast<size_t>(kThreads * kEach));
+  EXPECT_EQ(all.size(), total);
+}
+
+}  // namespace
+}  // namespace calico::ipam
