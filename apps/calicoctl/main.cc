@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "calico/ctl/ctl.h"
+#include "calico/ctl/ipam_command.h"
 #include "calico/ctl/migrate_command.h"
 #include "calico/datastore/config.h"
 #include "calico/datastore/factory/factory.h"
@@ -36,6 +37,7 @@ int main(int argc, char** argv) {
         .build = {.version = CALICO_VERSION, .git_commit = "unknown"},
         .retry_sleep_ms = 1000};
     calico::ctl::CommandRegistry registry = calico::ctl::DefaultRegistry();
+    registry.Register("ipam", "IP address management", calico::ctl::RunIpam);
     registry.Register("datastore migrate", "Export or import the whole datastore",
                       calico::ctl::RunDatastoreMigrate);
     return calico::ctl::Run(registry, args, ctx);
