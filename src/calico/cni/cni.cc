@@ -1,0 +1,270 @@
+// CNI plumbing (cni-plugin/pkg/types, containernetworking/cni skel + types/040, types/100).
+#include "calico/cni/cni.h"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+#include "calico/base/strings.h"
+
+namespace calico::cni {
+namespace {
+
+std::vector<int> VersionParts(std::string_view v) {
+  std::vector<int> out;
+  for (const std::string& p : StrSplit(v, '.')) {
+    int n = 0;
+    for (char c : p) {
+      if (c < '0' || c > '9') return {0, 0, 0};
+      n = n * 10 + (c - '0');
+    }
+    out.push_back(n);
+  }
+  while (out.size() < 3) out.push_back(0);
+  return out;
+}
+
+std::string GetString(const Json& j, const char* key, const std::string& def = "") {
+  if (!j.contains(key)) return def;
+  if (j[key].is_string()) return j[key].get<std::string>();
+  if (j[key].is_boolean()) return j[key].get<bool>() ? "true" : "false";
+  return def;
+}
+
+std::vector<std::string> GetStringList(const Json& j, const char* key) {
+  std::vector<std::string> out;
+  if (!j.contains(key) || !j[key].is_array()) return out;
+  for (const Json& e : j[key]) {
+    if (e.is_string()) out.push_back(e.get<std::string>());
+  }
+  return out;
+}
+
+}  // namespace
+
+int CompareVersions(std::string_view a, std::string_view b) {
+  auto pa = VersionParts(a);
+  auto pb = VersionParts(b);
+  return pa < pb ? -1 : pa > pb ? 1 : 0;
+}
+
+Result<Invocation> ParseInvocation(const std::map<std::string, std::string>& env) {
+  auto get = [&](const char* k) {
+    auto it = env.find(k);
+    return it == env.end() ? std::string() : it->second;
+  };
+  Invocation inv;
+  inv.command = get("CNI_COMMAND");
+  if (inv.command.empty()) return InvalidArgument("required env variables [CNI_COMMAND] missing");
+  inv.container_id = get("CNI_CONTAINERID");
+  inv.netns = get("CNI_NETNS");
+  inv.ifname = get("CNI_IFNAME");
+  inv.path = get("CNI_PATH");
+  for (const std::string& pair : StrSplit(get("CNI_ARGS"), ';', true)) {
+    size_t eq = pair.find('=');
+    if (eq == std::string::npos) return InvalidArgument("ARGS: invalid pair \"" + pair + "\"");
+    inv.args[pair.substr(0, eq)] = pair.substr(eq + 1);
+  }
+  std::vector<std::string> missing;
+  if (inv.command == "ADD" || inv.command == "DEL" || inv.command == "CHECK") {
+    if (inv.container_id.empty()) missing.push_back("CNI_CONTAINERID");
+    if (inv.ifname.empty()) missing.push_back("CNI_IFNAME");
+    if (inv.command != "DEL" && inv.netns.empty()) missing.push_back("CNI_NETNS");
+  }
+  if (!missing.empty()) {
+    return InvalidArgument("required env variables [" + StrJoin(missing, ",") + "] missing");
+  }
+  return inv;
+}
+
+Result<NetConf> ParseNetConf(std::string_view stdin_text) {
+  Json j = Json::parse(stdin_text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) {
+    return InvalidArgument("failed to load netconf: stdin is not a JSON object");
+  }
+  NetConf c;
+  c.raw = j;
+  c.cni_version = GetString(j, "cniVersion");
+  if (c.cni_version.empty()) c.cni_version = "0.2.0";
+  if (CompareVersions(c.cni_version, "1.0.0") > 0) {
+    return InvalidArgument("unsupported CNI version " + c.cni_version);
+  }
+  c.name = GetString(j, "name");
+  static const std::regex* name_re = new std::regex("^[a-zA-Z0-9_.\\-]+$");
+  if (c.name.empty() || !std::regex_match(c.name, *name_re)) {
+    return InvalidArgument("invalid characters detected in the given network name: \"" + c.name +
+                           "\"; only letters a-z, A-Z, numbers 0-9, and symbols _.- are supported");
+  }
+  c.type = GetString(j, "type");
+  if (j.contains("ipam") && j["ipam"].is_object()) {
+    const Json& ipam = j["ipam"];
+    c.ipam.type = GetString(ipam, "type");
+    c.ipam.assign_ipv4 = GetString(ipam, "assign_ipv4", "true");
+    c.ipam.assign_ipv6 = GetString(ipam, "assign_ipv6", "false");
+    c.ipam.ipv4_pools = GetStringList(ipam, "ipv4_pools");
+    c.ipam.ipv6_pools = GetStringList(ipam, "ipv6_pools");
+  }
+  if (j.contains("mtu") && j["mtu"].is_number_integer()) c.mtu = j["mtu"].get<int>();
+  c.nodename = GetString(j, "nodename");
+  c.nodename_file = GetString(j, "nodename_file", c.nodename_file);
+  c.nodename_file_optional = j.value("nodename_file_optional", false);
+  c.hostname = GetString(j, "hostname");
+  c.datastore_type = GetString(j, "datastore_type");
+  c.etcd_endpoints = GetString(j, "etcd_endpoints");
+  c.etcd_key_file = GetString(j, "etcd_key_file");
+  c.etcd_cert_file = GetString(j, "etcd_cert_file");
+  c.etcd_ca_cert_file = GetString(j, "etcd_ca_cert_file");
+  c.datastore_path = GetString(j, "datastore_path");
+  c.log_level = GetString(j, "log_level", "info");
+  if (j.contains("policy") && j["policy"].is_object()) c.policy_type = GetString(j["policy"], "type");
+  return c;
+}
+
+Result<datastore::ClientConfig> ClientConfigFor(const NetConf& conf) {
+  ASSIGN_OR_RETURN(datastore::ClientConfig cfg, datastore::ClientConfigFromEnv());
+  if (!conf.etcd_endpoints.empty()) {
+    cfg.type = datastore::DatastoreType::kEtcdV3;
+    cfg.etcd.endpoints = StrSplit(conf.etcd_endpoints, ',', true);
+  }
+  if (conf.datastore_type == "etcdv3") {
+    cfg.type = datastore::DatastoreType::kEtcdV3;
+  } else if (conf.datastore_type == "local") {
+    cfg.type = datastore::DatastoreType::kLocal;
+  } else if (!conf.datastore_type.empty()) {
+    return InvalidArgument("unsupported datastore_type \"" + conf.datastore_type +
+                           "\" (expected local or etcdv3)");
+  }
+  if (!conf.etcd_key_file.empty()) cfg.etcd.key_file = conf.etcd_key_file;
+  if (!conf.etcd_cert_file.empty()) cfg.etcd.cert_file = conf.etcd_cert_file;
+  if (!conf.etcd_ca_cert_file.empty()) cfg.etcd.ca_cert_file = conf.etcd_ca_cert_file;
+  if (!conf.datastore_path.empty()) cfg.local_path = conf.datastore_path;
+  if (cfg.type == datastore::DatastoreType::kEtcdV3 && cfg.etcd.endpoints.empty()) {
+    return InvalidArgument("datastore_type etcdv3 needs etcd_endpoints");
+  }
+  return cfg;
+}
+
+std::string DetermineNodename(const NetConf& conf) {
+  if (!conf.nodename.empty()) return conf.nodename;
+  std::ifstream in(conf.nodename_file);
+  if (in) {
+    std::stringstream ss;
+    ss << in.rdbuf();
+    if (!ss.str().empty()) return ss.str();
+  }
+  if (!conf.hostname.empty()) return conf.hostname;
+  char buf[256] = {};
+  ::gethostname(buf, sizeof(buf) - 1);
+  return AsciiLower(StrTrim(buf));
+}
+
+Result<Json> RenderResult(const CniResult& result, std::string_view version) {
+  bool known = false;
+  for (const char* v : kSupportedVersions) known = known || version == v;
+  if (!known) return InvalidArgument("unsupported CNI result version " + std::string(version));
+  Json out;
+  out["cniVersion"] = std::string(version);
+  if (CompareVersions(version, "0.3.0") < 0) {
+    for (int family : {4, 6}) {
+      for (const IpConfig& ip : result.ips) {
+        if (ip.address.family() != family) continue;
+        Json e{{"ip", ip.address.String()}};
+        if (ip.gateway) e["gateway"] = ip.gateway->String();
+        Json routes = Json::array();
+        for (const Route& r : result.routes) {
+          if (r.dst.family() != family) continue;
+          Json rj{{"dst", r.dst.String()}};
+          if (r.gw) rj["gw"] = r.gw->String();
+          routes.push_back(rj);
+        }
+        if (!routes.empty()) e["routes"] = routes;
+        out[family == 4 ? "ip4" : "ip6"] = e;
+        break;
+      }
+    }
+    out["dns"] = Json::object();
+    return out;
+  }
+  if (!result.interfaces.empty()) {
+    Json ifs = Json::array();
+    for (const Interface& i : result.interfaces) {
+      Json e{{"name", i.name}};
+      if (!i.mac.empty()) e["mac"] = i.mac;
+      if (i.mtu && CompareVersions(version, "1.0.0") >= 0) e["mtu"] = *i.mtu;
+      if (!i.sandbox.empty()) e["sandbox"] = i.sandbox;
+      ifs.push_back(e);
+    }
+    out["interfaces"] = ifs;
+  }
+  Json ips = Json::array();
+  for (const IpConfig& ip : result.ips) {
+    Json e;
+    if (CompareVersions(version, "1.0.0") < 0) e["version"] = ip.address.family() == 4 ? "4" : "6";
+    e["address"] = ip.address.String();
+    if (ip.gateway) e["gateway"] = ip.gateway->String();
+    if (ip.interface) e["interface"] = *ip.interface;
+    ips.push_back(e);
+  }
+  out["ips"] = ips;
+  if (!result.routes.empty()) {
+    Json routes = Json::array();
+    for (const Route& r : result.routes) {
+      Json rj{{"dst", r.dst.String()}};
+      if (r.gw) rj["gw"] = r.gw->String();
+      routes.push_back(rj);
+    }
+    out["routes"] = routes;
+  }
+  out["dns"] = Json::object();
+  return out;
+}
+
+Result<CniResult> ParseResult(const Json& j) {
+  if (!j.is_object()) return InvalidArgument("IPAM plugin returned a result that is not an object");
+  CniResult r;
+  auto parse_ip = [&](const Json& e, const char* key) -> Status {
+    auto addr = net::CIDR::Parse(e.value(key, ""));
+    if (!addr) return InvalidArgument("invalid address in IPAM result: " + e.dump());
+    IpConfig ip{*addr, std::nullopt, std::nullopt};
+    if (e.contains("gateway") && e["gateway"].is_string()) ip.gateway = net::IPAddr::Parse(e["gateway"].get<std::string>());
+    if (e.contains("interface") && e["interface"].is_number_integer()) ip.interface = e["interface"].get<int>();
+    r.ips.push_back(ip);
+    return OkStatus();
+  };
+  if (j.contains("ips") && j["ips"].is_array()) {
+    for (const Json& e : j["ips"]) RETURN_IF_ERROR(parse_ip(e, "address"));
+  }
+  for (const char* key : {"ip4", "ip6"}) {
+    if (j.contains(key) && j[key].is_object()) RETURN_IF_ERROR(parse_ip(j[key], "ip"));
+  }
+  if (j.contains("routes") && j["routes"].is_array()) {
+    for (const Json& e : j["routes"]) {
+      auto dst = net::CIDR::Parse(e.value("dst", ""));
+      if (!dst) continue;
+      Route route{*dst, std::nullopt};
+      if (e.contains("gw") && e["gw"].is_string()) route.gw = net::IPAddr::Parse(e["gw"].get<std::string>());
+      r.routes.push_back(route);
+    }
+  }
+  return r;
+}
+
+Json VersionInfo(std::string_view cni_version) {
+  Json versions = Json::array();
+  for (const char* v : kSupportedVersions) versions.push_back(v);
+  return Json{{"cniVersion", cni_version.empty() ? "1.0.0" : std::string(cni_version)},
+              {"supportedVersions", versions}};
+}
+
+Json ErrorJson(const CniError& error, std::string_view cni_version) {
+  Json j{{"cniVersion", cni_version.empty() ? "1.0.0" : std::string(cni_version)},
+         {"code", static_cast<int>(error.code)},
+         {"msg", error.msg}};
+  if (!error.details.empty()) j["details"] = error.details;
+  return j;
+}
+
+}  // namespace calico::cni

@@ -1,0 +1,133 @@
+// CNI plumbing shared by the `calico` and `calico-ipam` plugins (cni-plugin/pkg and the CNI
+// skel library): the runtime environment, Calico's network configuration, results in every
+// spec version 0.1.0 - 1.0.0, and CNI error objects.
+//
+// Thread-safety: values and pure functions.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "calico/base/result.h"
+#include "calico/datastore/config.h"
+#include "calico/net/ip.h"
+
+namespace calico::cni {
+
+using Json = nlohmann::json;
+
+inline constexpr const char* kSupportedVersions[] = {"0.1.0", "0.2.0", "0.3.0", "0.3.1", "0.4.0",
+                                                     "1.0.0"};
+
+// CNI error codes (spec section "Error").
+enum class CniCode : int {
+  kIncompatibleVersion = 1,
+  kUnsupportedField = 2,
+  kUnknownContainer = 3,
+  kInvalidEnvironment = 4,
+  kIoFailure = 5,
+  kDecodingFailure = 6,
+  kInvalidConfig = 7,
+  kTryAgainLater = 11,
+  kInternal = 999,
+};
+
+struct CniError {
+  CniCode code = CniCode::kInternal;
+  std::string msg;
+  std::string details;
+};
+
+// CNI_* variables of the invocation.
+struct Invocation {
+  std::string command;  // ADD DEL CHECK VERSION GC STATUS
+  std::string container_id;
+  std::string netns;
+  std::string ifname;
+  std::string path;
+  std::map<std::string, std::string> args;  // CNI_ARGS parsed ("IP" -> "10.0.0.5")
+};
+
+// Reads CNI_COMMAND, CNI_CONTAINERID, CNI_NETNS, CNI_IFNAME, CNI_PATH, CNI_ARGS from `env`.
+[[nodiscard]] Result<Invocation> ParseInvocation(const std::map<std::string, std::string>& env);
+
+struct IpamConf {
+  std::string type;
+  std::string assign_ipv4 = "true";
+  std::string assign_ipv6 = "false";
+  std::vector<std::string> ipv4_pools;
+  std::vector<std::string> ipv6_pools;
+};
+
+// The network configuration Calico's plugins accept (reference 1.2). Unknown keys are ignored.
+struct NetConf {
+  std::string cni_version = "0.2.0";
+  std::string name;
+  std::string type;
+  IpamConf ipam;
+  int mtu = 0;
+  std::string nodename;
+  std::string nodename_file = "/var/lib/calico/nodename";
+  bool nodename_file_optional = false;
+  std::string hostname;  // deprecated alias of nodename
+  std::string datastore_type;
+  std::string etcd_endpoints;
+  std::string etcd_key_file;
+  std::string etcd_cert_file;
+  std::string etcd_ca_cert_file;
+  std::string datastore_path;  // Ours: the embedded store file (else CALICO_DATASTORE_PATH).
+  std::string log_level = "info";
+  std::string policy_type;
+  Json raw;  // The whole stdin document (passed unchanged to the IPAM plugin).
+};
+
+// Errors: kInvalidArgument with the CNI-facing message (bad JSON, missing name, bad name,
+// unsupported version).
+[[nodiscard]] Result<NetConf> ParseNetConf(std::string_view stdin_text);
+
+// Datastore client configuration from the network config, falling back to the environment.
+[[nodiscard]] Result<datastore::ClientConfig> ClientConfigFor(const NetConf& conf);
+
+// Node name: nodename, then the nodename file, then hostname, then the OS hostname (lower case).
+std::string DetermineNodename(const NetConf& conf);
+
+// A CNI result in the internal (1.0.0-like) form.
+struct IpConfig {
+  net::CIDR address;                // 10.0.0.5/32
+  std::optional<net::IPAddr> gateway;
+  std::optional<int> interface;     // index into interfaces
+};
+struct Interface {
+  std::string name;
+  std::string mac;
+  std::string sandbox;
+  std::optional<int> mtu;
+};
+struct Route {
+  net::CIDR dst;
+  std::optional<net::IPAddr> gw;
+};
+struct CniResult {
+  std::vector<Interface> interfaces;
+  std::vector<IpConfig> ips;
+  std::vector<Route> routes;
+};
+
+// Renders the result in `version` (0.1.0/0.2.0: ip4/ip6; 0.3.x/0.4.0: ips with "version";
+// 1.0.0: ips without it). Errors: kInvalidArgument for an unsupported version.
+[[nodiscard]] Result<Json> RenderResult(const CniResult& result, std::string_view version);
+// Parses a result printed by another plugin (any version) into the internal form.
+[[nodiscard]] Result<CniResult> ParseResult(const Json& j);
+
+Json VersionInfo(std::string_view cni_version);
+Json ErrorJson(const CniError& error, std::string_view cni_version);
+
+// "0.3.1" < "1.0.0" etc. Unknown text compares as 0.0.0.
+int CompareVersions(std::string_view a, std::string_view b);
+
+}  // namespace calico::cni

@@ -1,0 +1,151 @@
+#include "calico/cni/ipam_plugin.h"
+
+#include "calico/base/strings.h"
+#include "calico/cni/cni.h"
+#include "calico/datastore/factory/factory.h"
+#include "calico/ipam/ipam.h"
+
+namespace calico::cni {
+namespace {
+
+struct Failure {
+  CniError error;
+};
+
+// Pool entries are CIDRs or IPPool names (cni-plugin resolves names by listing pools).
+Result<std::vector<net::CIDR>> ResolvePools(ipam::IpamClient& client,
+                                            const std::vector<std::string>& entries, int family) {
+  std::vector<net::CIDR> out;
+  if (entries.empty()) return out;
+  ASSIGN_OR_RETURN(auto pools, client.ListPools());
+  for (const std::string& e : entries) {
+    auto cidr = net::CIDR::Parse(e);
+    if (!cidr) {
+      auto it = std::find_if(pools.begin(), pools.end(), [&](const ipam::Pool& p) { return p.name == e; });
+      if (it == pools.end()) return InvalidArgument("IPPool \"" + e + "\" not found");
+      cidr = it->cidr;
+    }
+    if (cidr->family() != family) {
+      return InvalidArgument("\"" + e + "\" isn't a IPv" + std::to_string(family) + " address");
+    }
+    out.push_back(*cidr);
+  }
+  return out;
+}
+
+net::CIDR HostPrefix(const net::IPAddr& ip) { return net::CIDR(ip, ip.bit_len()); }
+
+Result<CniResult> Add(const Invocation& inv, const NetConf& conf, ipam::IpamClient& client) {
+  std::string node = DetermineNodename(conf);
+  std::string handle = conf.name + "." + inv.container_id;
+  CniResult result;
+  // A repeated ADD for the same container returns what it already holds.
+  ASSIGN_OR_RETURN(auto existing, client.IPsByHandle(handle));
+  if (!existing.empty()) {
+    for (const net::IPAddr& ip : existing) result.ips.push_back({HostPrefix(ip), std::nullopt, std::nullopt});
+    return result;
+  }
+  ipam::Json attrs{{"node", node}, {"timestamp", ""}};
+  auto ip_arg = inv.args.find("IP");
+  if (ip_arg != inv.args.end() && !ip_arg->second.empty()) {
+    for (const std::string& text : StrSplit(ip_arg->second, ',', true)) {
+      auto ip = net::IPAddr::Parse(text);
+      if (!ip) return InvalidArgument("invalid IP address in CNI_ARGS: \"" + text + "\"");
+      Status st = client.AssignIP(*ip, handle, attrs, node);
+      if (!st) {
+        Status undo = client.ReleaseByHandle(handle);
+        (void)undo;
+        return tl::unexpected(st.error().Wrap("failed to assign " + ip->String()));
+      }
+      result.ips.push_back({HostPrefix(*ip), std::nullopt, std::nullopt});
+    }
+    return result;
+  }
+  ipam::AutoAssignArgs args;
+  args.num4 = conf.ipam.assign_ipv4 == "false" ? 0 : 1;
+  args.num6 = conf.ipam.assign_ipv6 == "true" ? 1 : 0;
+  args.handle = handle;
+  args.attrs = attrs;
+  args.host = node;
+  ASSIGN_OR_RETURN(args.ipv4_pools, ResolvePools(client, conf.ipam.ipv4_pools, 4));
+  ASSIGN_OR_RETURN(args.ipv6_pools, ResolvePools(client, conf.ipam.ipv6_pools, 6));
+  auto assigned = client.AutoAssign(args);
+  if (!assigned) {
+    Status undo = client.ReleaseByHandle(handle);
+    (void)undo;
+    return tl::unexpected(assigned.error());
+  }
+  for (auto [family, want, got] : {std::tuple{4, args.num4, assigned->ipv4.size()},
+                                   std::tuple{6, args.num6, assigned->ipv6.size()}}) {
+    if (want > 0 && got < static_cast<size_t>(want)) {
+      Status undo = client.ReleaseByHandle(handle);
+      (void)undo;
+      std::string msg = "failed to request " + std::to_string(want) + " IPv" + std::to_string(family) +
+                        " addresses. IPAM allocated only " + std::to_string(got);
+      for (const std::string& m : assigned->messages) msg += "; " + m;
+      return Unavailable(msg);
+    }
+  }
+  for (const auto& c : assigned->ipv4) result.ips.push_back({HostPrefix(c.addr()), std::nullopt, std::nullopt});
+  for (const auto& c : assigned->ipv6) result.ips.push_back({HostPrefix(c.addr()), std::nullopt, std::nullopt});
+  return result;
+}
+
+}  // namespace
+
+int RunIpamPlugin(const std::map<std::string, std::string>& env, std::string_view stdin_text,
+                  std::ostream& out, std::ostream& err) {
+  std::string version = "1.0.0";
+  auto fail = [&](CniCode code, const std::string& msg) {
+    out << ErrorJson(CniError{code, msg, ""}, version).dump() << "\n";
+    err << "calico-ipam: " << msg << "\n";
+    return 1;
+  };
+  auto inv = ParseInvocation(env);
+  if (!inv) return fail(CniCode::kInvalidEnvironment, inv.error().message());
+  if (inv->command == "VERSION") {
+    Json j = Json::parse(stdin_text, nullptr, false);
+    if (j.is_object() && j.contains("cniVersion") && j["cniVersion"].is_string()) {
+      version = j["cniVersion"].get<std::string>();
+    }
+    out << VersionInfo(version).dump() << "\n";
+    return 0;
+  }
+  auto conf = ParseNetConf(stdin_text);
+  if (!conf) {
+    return fail(conf.error().message().rfind("unsupported CNI version", 0) == 0
+                    ? CniCode::kIncompatibleVersion
+                    : CniCode::kDecodingFailure,
+                conf.error().message());
+  }
+  version = conf->cni_version;
+  auto cfg = ClientConfigFor(*conf);
+  if (!cfg) return fail(CniCode::kInvalidConfig, cfg.error().message());
+  auto backend = datastore::OpenBackend(*cfg);
+  if (!backend) return fail(CniCode::kTryAgainLater, "datastore: " + backend.error().message());
+  ipam::IpamClient client(**backend);
+  std::string handle = conf->name + "." + inv->container_id;
+  if (inv->command == "ADD") {
+    auto result = Add(*inv, *conf, client);
+    if (!result) return fail(CniCode::kInternal, result.error().message());
+    auto rendered = RenderResult(*result, version);
+    if (!rendered) return fail(CniCode::kIncompatibleVersion, rendered.error().message());
+    out << rendered->dump() << "\n";
+    return 0;
+  }
+  if (inv->command == "DEL") {
+    Status st = client.ReleaseByHandle(handle);
+    if (!st) return fail(CniCode::kTryAgainLater, st.error().message());
+    return 0;
+  }
+  if (inv->command == "CHECK") {
+    auto ips = client.IPsByHandle(handle);
+    if (!ips) return fail(CniCode::kTryAgainLater, ips.error().message());
+    if (ips->empty()) return fail(CniCode::kUnknownContainer, "no IP addresses held by " + handle);
+    return 0;
+  }
+  if (inv->command == "GC" || inv->command == "STATUS") return 0;
+  return fail(CniCode::kInvalidEnvironment, "unknown CNI_COMMAND " + inv->command);
+}
+
+}  // namespace calico::cni
