@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <string>
 
 namespace calico {
 
@@ -38,5 +39,8 @@ class FakeClock final : public Clock {
   std::chrono::steady_clock::time_point now_{};
   std::chrono::system_clock::time_point wall_{};
 };
+
+// "2026-11-24T00:17:32Z" (UTC, seconds precision), as Kubernetes/Calico timestamps are written.
+std::string FormatRfc3339(std::chrono::system_clock::time_point t);
 
 }  // namespace calico

@@ -56,6 +56,12 @@ struct Context {
   int retry_sleep_ms = 1000;
 };
 
+class FlagSet;
+
+// For subcommands: opens the datastore named by the --config flag of `fs` (see ClientOptions).
+// On failure prints "Failed to create Calico API client: <message>" and returns nullptr.
+datastore::Client* OpenClientFromFlags(const FlagSet& fs, Context& ctx);
+
 // A subcommand: `args` are the words after the command path. Returns the exit code.
 using Handler = std::function<int(std::span<const std::string> args, Context& ctx)>;
 

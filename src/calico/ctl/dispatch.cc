@@ -5,6 +5,8 @@
 #include "calico/base/strings.h"
 #include "calico/ctl/ctl.h"
 
+#include "calico/ctl/args.h"
+
 namespace calico::ctl {
 namespace {
 
@@ -105,6 +107,16 @@ int Run(const CommandRegistry& registry, std::span<const std::string> args, Cont
   std::vector<std::string> sub(rest.begin() + static_cast<std::ptrdiff_t>(consumed), rest.end());
   sub.insert(sub.end(), globals.begin(), globals.end());
   return (*handler)(sub, ctx);
+}
+
+datastore::Client* OpenClientFromFlags(const FlagSet& fs, Context& ctx) {
+  ClientOptions opts{.config_path = fs.GetString("config"), .config_path_set = fs.Changed("config")};
+  auto client = ctx.open_client(opts);
+  if (!client) {
+    ctx.err << "Failed to create Calico API client: " << client.error().message() << "\n";
+    return nullptr;
+  }
+  return *client;
 }
 
 }  // namespace calico::ctl

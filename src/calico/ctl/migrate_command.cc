@@ -27,13 +27,9 @@ int RunDatastoreMigrate(std::span<const std::string> args, Context& ctx) {
     ctx.err << "Invalid datastore migrate command\n" << kUsage;
     return 1;
   }
-  ClientOptions opts{.config_path = fs.GetString("config"), .config_path_set = fs.Changed("config")};
-  auto client = ctx.open_client(opts);
-  if (!client) {
-    ctx.err << "Failed to create Calico API client: " << client.error().message() << "\n";
-    return 1;
-  }
-  datastore::Backend& backend = (*client)->backend();
+  datastore::Client* client = OpenClientFromFlags(fs, ctx);
+  if (client == nullptr) return 1;
+  datastore::Backend& backend = client->backend();
   if (fs.positionals()[0] == "export") {
     auto text = datastore::ExportDatastore(backend);
     if (!text) {

@@ -3,9 +3,9 @@
 #include "calico/datastore/client.h"
 
 #include <chrono>
-#include <ctime>
 #include <random>
 
+#include "calico/base/clock.h"
 #include "calico/base/strings.h"
 #include "calico/datastore/keys.h"
 #include "calico/datastore/names.h"
@@ -43,14 +43,6 @@ std::string NewUid() {
   return buf;
 }
 
-std::string NowRfc3339() {
-  std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 Resource SyntheticDefaultAllowProfile() {
   Resource r("Profile", kDefaultAllowProfile);
@@ -147,7 +139,7 @@ Result<Resource> Client::Create(Resource r) {
   }
   RETURN_IF_ERROR(CheckCreateRules(*kind, r));
   r.metadata()["uid"] = NewUid();
-  r.metadata()["creationTimestamp"] = NowRfc3339();
+  r.metadata()["creationTimestamp"] = FormatRfc3339(std::chrono::system_clock::now());
   std::string key = ResourceKey(*kind, r.namespace_(), r.name());
   auto kv = backend_.Create(key, EncodeStoredResource(r));
   if (!kv) {

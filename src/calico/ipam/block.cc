@@ -3,19 +3,12 @@
 
 #include <algorithm>
 #include <chrono>
-#include <ctime>
+
+#include "calico/base/clock.h"
 
 namespace calico::ipam {
 namespace {
 
-std::string NowRfc3339() {
-  std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 bool Reserved(const net::IPAddr& ip, const std::vector<net::CIDR>& reserved) {
   for (const net::CIDR& r : reserved) {
@@ -31,7 +24,7 @@ Block Block::New(const net::CIDR& cidr, const std::string& host, int64_t now_ns)
   b.cidr_ = cidr.Masked();
   if (!host.empty()) {
     b.affinity_ = "host:" + host;
-    b.claim_time_ = NowRfc3339();
+    b.claim_time_ = FormatRfc3339(std::chrono::system_clock::now());
   }
   size_t n = static_cast<size_t>(cidr.Size());
   b.allocations_.assign(n, std::nullopt);
