@@ -33,7 +33,8 @@ function(calico_cc_test)
   target_compile_options(${ARG_NAME} PRIVATE ${CALICO_WARNINGS})
   target_compile_definitions(${ARG_NAME} PRIVATE
     CALICO_SOURCE_DIR="${PROJECT_SOURCE_DIR}" CALICO_BINARY_DIR="${CMAKE_BINARY_DIR}")
-  gtest_discover_tests(${ARG_NAME} PROPERTIES LABELS "${ARG_LABELS}" DISCOVERY_TIMEOUT 60)
+  # NO_PRETTY_VALUES: parameter values (some are raw bytes) stay out of the ctest names.
+  gtest_discover_tests(${ARG_NAME} NO_PRETTY_VALUES PROPERTIES LABELS "${ARG_LABELS}" DISCOVERY_TIMEOUT 60)
 endfunction()
 
 # A thin binary in build/bin.
