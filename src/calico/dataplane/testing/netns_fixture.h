@@ -1,0 +1,79 @@
+// Test helpers for privileged tests: network namespaces this test creates (and always deletes)
+// and commands run inside them. Never touches the root namespace.
+#pragma once
+
+#include <unistd.h>
+
+#include <array>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+namespace calico::dataplane::testing {
+
+// Runs a shell command; returns its exit status and fills `out` with stdout+stderr.
+inline int Sh(const std::string& cmd, std::string* out = nullptr) {
+  std::string full = cmd + " 2>&1";
+  FILE* p = ::popen(full.c_str(), "r");
+  if (p == nullptr) return -1;
+  std::array<char, 4096> buf{};
+  std::string text;
+  size_t n = 0;
+  while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0) text.append(buf.data(), n);
+  int st = ::pclose(p);
+  if (out != nullptr) *out = text;
+  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+inline std::string ShOut(const std::string& cmd) {
+  std::string out;
+  Sh(cmd, &out);
+  return out;
+}
+
+// `ip netns add <prefix>-<pid>-<n>`; deleted (with everything in it) on destruction.
+class ScopedNetns {
+ public:
+  explicit ScopedNetns(const std::string& prefix) {
+    static int counter = 0;
+    name_ = prefix + "-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
+    ok_ = Sh("ip netns add " + name_) == 0;
+    if (ok_) Sh("ip -n " + name_ + " link set lo up");
+  }
+  ~ScopedNetns() {
+    if (ok_) Sh("ip netns del " + name_);
+  }
+  ScopedNetns(const ScopedNetns&) = delete;
+  ScopedNetns& operator=(const ScopedNetns&) = delete;
+  bool ok() const { return ok_; }
+  const std::string& name() const { return name_; }
+  std::string path() const { return "/var/run/netns/" + name_; }
+  // Runs a command inside the namespace.
+  int Exec(const std::string& cmd, std::string* out = nullptr) const {
+    return Sh("ip netns exec " + name_ + " " + cmd, out);
+  }
+  std::string ExecOut(const std::string& cmd) const {
+    std::string out;
+    Exec(cmd, &out);
+    return out;
+  }
+
+ private:
+  std::string name_;
+  bool ok_ = false;
+};
+
+// A namespace playing a Calico host: forwarding on, an uplink (a veth; no dummy module here) with the host's address and a
+// default route through it (proxy ARP answers only for destinations the host has a route to).
+inline bool MakeHost(const ScopedNetns& host, const std::string& host_ip = "10.99.0.1") {
+  return host.Exec("sysctl -qw net.ipv4.ip_forward=1") == 0 &&
+         host.Exec("sysctl -qw net.ipv6.conf.all.forwarding=1") == 0 &&
+         host.Exec("ip link add uplink0 type veth peer name uplink1") == 0 &&
+         host.Exec("ip link set uplink1 up") == 0 &&
+         host.Exec("ip link set uplink0 up") == 0 &&
+         host.Exec("ip addr add " + host_ip + "/32 dev uplink0") == 0 &&
+         host.Exec("ip route add default dev uplink0") == 0 &&
+         host.Exec("ip -6 route add default dev uplink0") == 0;
+}
+
+}  // namespace calico::dataplane::testing
