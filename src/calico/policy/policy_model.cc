@@ -1,0 +1,176 @@
+// JSON form of the policy renderer's input model.
+#include "calico/policy/policy_model.h"
+
+#include <initializer_list>
+#include <string>
+#include <string_view>
+
+#include <fmt/format.h>
+
+namespace calico::policy {
+namespace {
+
+tl::unexpected<Error> FieldError(std::string_view field, std::string_view msg) {
+  return InvalidArgument(fmt::format("{}: {}", field, msg));
+}
+
+Status CheckKeys(const Json& obj, const std::string& path,
+                 std::initializer_list<std::string_view> keys) {
+  if (!obj.is_object()) return FieldError(path, "must be an object");
+  for (const auto& [key, value] : obj.items()) {
+    bool known = false;
+    for (std::string_view k : keys) known = known || k == key;
+    if (!known) return FieldError(fmt::format("{}.{}", path, key), "unknown field");
+  }
+  return OkStatus();
+}
+
+Result<std::string> GetString(const Json& obj, const char* key, const std::string& path,
+                              bool required) {
+  auto it = obj.find(key);
+  if (it == obj.end() || it->is_null()) {
+    if (required) return FieldError(fmt::format("{}.{}", path, key), "required");
+    return std::string();
+  }
+  if (!it->is_string()) return FieldError(fmt::format("{}.{}", path, key), "must be a string");
+  return it->get<std::string>();
+}
+
+Result<std::vector<std::string>> GetStrings(const Json& obj, const char* key,
+                                            const std::string& path) {
+  std::vector<std::string> out;
+  auto it = obj.find(key);
+  if (it == obj.end() || it->is_null()) return out;
+  const std::string field = fmt::format("{}.{}", path, key);
+  if (!it->is_array()) return FieldError(field, "must be a list of strings");
+  for (std::size_t i = 0; i < it->size(); ++i) {
+    if (!(*it)[i].is_string()) return FieldError(fmt::format("{}[{}]", field, i), "must be a string");
+    out.push_back((*it)[i].get<std::string>());
+  }
+  return out;
+}
+
+Result<std::vector<net::CIDR>> GetNets(const Json& obj, const char* key, const std::string& path) {
+  ASSIGN_OR_RETURN(std::vector<std::string> texts, GetStrings(obj, key, path));
+  std::vector<net::CIDR> out;
+  for (std::size_t i = 0; i < texts.size(); ++i) {
+    auto cidr = net::CIDR::ParseNet(texts[i]);
+    if (!cidr) {
+      return FieldError(fmt::format("{}.{}[{}]", path, key, i),
+                        fmt::format("invalid CIDR \"{}\"", texts[i]));
+    }
+    out.push_back(*cidr);
+  }
+  return out;
+}
+
+Result<Json> GetRules(const Json& obj, const char* key, const std::string& path) {
+  auto it = obj.find(key);
+  if (it == obj.end() || it->is_null()) return Json::array();
+  if (!it->is_array()) return FieldError(fmt::format("{}.{}", path, key), "must be a list of rules");
+  return *it;
+}
+
+Result<std::vector<TierRef>> GetTiers(const Json& obj, const char* key, const std::string& path) {
+  std::vector<TierRef> tiers;
+  auto it = obj.find(key);
+  if (it == obj.end() || it->is_null()) return tiers;
+  const std::string field = fmt::format("{}.{}", path, key);
+  if (!it->is_array()) return FieldError(field, "must be a list of tiers");
+  for (std::size_t i = 0; i < it->size(); ++i) {
+    const Json& t = (*it)[i];
+    const std::string tpath = fmt::format("{}[{}]", field, i);
+    RETURN_IF_ERROR(CheckKeys(t, tpath, {"name", "policies", "defaultAction"}));
+    TierRef tier;
+    ASSIGN_OR_RETURN(tier.name, GetString(t, "name", tpath, true));
+    ASSIGN_OR_RETURN(tier.policies, GetStrings(t, "policies", tpath));
+    ASSIGN_OR_RETURN(std::string action, GetString(t, "defaultAction", tpath, false));
+    if (action.empty() || action == "Deny") {
+      tier.default_deny = true;
+    } else if (action == "Pass") {
+      tier.default_deny = false;
+    } else {
+      return FieldError(tpath + ".defaultAction", "must be Deny or Pass");
+    }
+    tiers.push_back(std::move(tier));
+  }
+  return tiers;
+}
+
+template <typename T, typename Fn>
+Status ForEachItem(const Json& doc, const char* key, std::vector<T>& out, Fn&& parse) {
+  auto it = doc.find(key);
+  if (it == doc.end() || it->is_null()) return OkStatus();
+  if (!it->is_array()) return FieldError(key, "must be a list");
+  for (std::size_t i = 0; i < it->size(); ++i) {
+    ASSIGN_OR_RETURN(T item, parse((*it)[i], fmt::format("{}[{}]", key, i)));
+    out.push_back(std::move(item));
+  }
+  return OkStatus();
+}
+
+Result<Endpoint> ParseEndpoint(const Json& e, const std::string& path) {
+  RETURN_IF_ERROR(CheckKeys(e, path,
+                            {"name", "interfaceName", "addresses", "labels", "profiles",
+                             "ingressTiers", "egressTiers"}));
+  Endpoint ep;
+  ASSIGN_OR_RETURN(ep.name, GetString(e, "name", path, false));
+  ASSIGN_OR_RETURN(ep.interface_name, GetString(e, "interfaceName", path, true));
+  if (ep.name.empty()) ep.name = ep.interface_name;
+  ASSIGN_OR_RETURN(ep.addresses, GetNets(e, "addresses", path));
+  if (auto it = e.find("labels"); it != e.end() && !it->is_null()) {
+    if (!it->is_object()) return FieldError(path + ".labels", "must be an object");
+    for (const auto& [k, v] : it->items()) {
+      if (!v.is_string()) return FieldError(path + ".labels." + k, "must be a string");
+      ep.labels[k] = v.get<std::string>();
+    }
+  }
+  ASSIGN_OR_RETURN(ep.profiles, GetStrings(e, "profiles", path));
+  ASSIGN_OR_RETURN(ep.ingress_tiers, GetTiers(e, "ingressTiers", path));
+  ASSIGN_OR_RETURN(ep.egress_tiers, GetTiers(e, "egressTiers", path));
+  return ep;
+}
+
+Result<Policy> ParsePolicy(const Json& p, const std::string& path) {
+  RETURN_IF_ERROR(CheckKeys(p, path, {"id", "tier", "ingress", "egress"}));
+  Policy policy;
+  ASSIGN_OR_RETURN(policy.id, GetString(p, "id", path, true));
+  ASSIGN_OR_RETURN(policy.tier, GetString(p, "tier", path, false));
+  if (policy.tier.empty()) policy.tier = "default";
+  ASSIGN_OR_RETURN(policy.ingress, GetRules(p, "ingress", path));
+  ASSIGN_OR_RETURN(policy.egress, GetRules(p, "egress", path));
+  return policy;
+}
+
+Result<Profile> ParseProfile(const Json& p, const std::string& path) {
+  RETURN_IF_ERROR(CheckKeys(p, path, {"id", "ingress", "egress"}));
+  Profile profile;
+  ASSIGN_OR_RETURN(profile.id, GetString(p, "id", path, true));
+  ASSIGN_OR_RETURN(profile.ingress, GetRules(p, "ingress", path));
+  ASSIGN_OR_RETURN(profile.egress, GetRules(p, "egress", path));
+  return profile;
+}
+
+Result<IpSet> ParseIpSet(const Json& s, const std::string& path) {
+  RETURN_IF_ERROR(CheckKeys(s, path, {"id", "selector", "members"}));
+  IpSet set;
+  ASSIGN_OR_RETURN(set.id, GetString(s, "id", path, false));
+  ASSIGN_OR_RETURN(set.selector, GetString(s, "selector", path, false));
+  if (set.id.empty() && set.selector.empty()) return FieldError(path, "id or selector required");
+  ASSIGN_OR_RETURN(set.members, GetNets(s, "members", path));
+  return set;
+}
+
+}  // namespace
+
+Result<Model> ModelFromJson(const Json& doc) {
+  Model m;
+  RETURN_IF_ERROR(CheckKeys(doc, "model", {"endpoints", "policies", "profiles", "ipSets"}));
+  RETURN_IF_ERROR(ForEachItem(doc, "endpoints", m.endpoints, ParseEndpoint));
+  RETURN_IF_ERROR(ForEachItem(doc, "policies", m.policies, ParsePolicy));
+  RETURN_IF_ERROR(ForEachItem(doc, "profiles", m.profiles, ParseProfile));
+  RETURN_IF_ERROR(ForEachItem(doc, "ipSets", m.ip_sets, ParseIpSet));
+  return m;
+}
+
+}  // namespace calico::policy

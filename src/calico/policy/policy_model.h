@@ -1,0 +1,125 @@
+// The input of the nftables policy renderer: a plain, already-resolved view of what Felix's
+// calculation graph hands to its rule renderer (felix/calc -> felix/rules): local workload
+// endpoints with the tiers/policies that apply to them per direction, the policies and profiles
+// themselves (rules as projectcalico.org/v3 Rule JSON) and the IP sets that selector matches
+// refer to, with their members already computed by the caller.
+//
+//   Model m;
+//   m.endpoints.push_back({.name = "ns1/pod-a", .interface_name = "cali1234567890a",
+//                          .profiles = {"kns.ns1"},
+//                          .ingress_tiers = {{.name = "default", .policies = {"allow-dns"}}}});
+//   m.policies.push_back({.id = "allow-dns", .tier = "default", .ingress = Json::array({...})});
+//
+// Staged policies are never rendered (Felix), so callers leave them out; a tier whose only
+// matching policies are staged is left out as well (it passes).
+//
+// Thread-safety: values.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "calico/base/result.h"
+#include "calico/net/ip.h"
+
+namespace calico::policy {
+
+using Json = nlohmann::json;
+
+// One tier as it applies to one endpoint in one direction: the policies of that tier whose
+// selector matches the endpoint, in evaluation order (already sorted by order, then name).
+struct TierRef {
+  std::string name{};
+  std::vector<std::string> policies{};  // Policy ids.
+  // Tier defaultAction: true = Deny (Calico's default: drop at the end of the tier if no policy
+  // allowed or passed), false = Pass (continue with the next tier).
+  bool default_deny = true;
+
+  bool operator==(const TierRef&) const = default;
+};
+
+struct Endpoint {
+  std::string name{};            // e.g. "ns1/pod-a" (only used in comments and errors).
+  std::string interface_name{};  // Host side of the veth, e.g. "cali1234567890a".
+  std::vector<net::CIDR> addresses{};  // IPv4 and IPv6 addresses (/32, /128) of the workload.
+  std::map<std::string, std::string> labels{};
+  std::vector<std::string> profiles{};  // Profile ids, in evaluation order.
+  std::vector<TierRef> ingress_tiers{};  // To the workload (cali-tw-<iface>).
+  std::vector<TierRef> egress_tiers{};   // From the workload (cali-fw-<iface>).
+
+  bool operator==(const Endpoint&) const = default;
+};
+
+struct Policy {
+  std::string id{};    // Unique; e.g. "default.allow-dns" or "ns1/knp.default.allow".
+  std::string tier{};  // The tier the policy belongs to.
+  Json ingress = Json::array();  // [Rule]
+  Json egress = Json::array();   // [Rule]
+
+  bool operator==(const Policy&) const = default;
+};
+
+struct Profile {
+  std::string id{};  // e.g. "kns.ns1", "projectcalico-default-allow".
+  Json ingress = Json::array();
+  Json egress = Json::array();
+
+  bool operator==(const Profile&) const = default;
+};
+
+// A set of addresses that a selector (or anything else the caller names) stands for. Members of
+// both families may be mixed; the renderer emits one nftables set per family.
+struct IpSet {
+  // Calico's set id: for selector sets "s:" + base64url(SHA-224("s:" + canonical selector)), i.e.
+  // selector::Selector::UniqueId(). May be left empty when `selector` is given.
+  std::string id{};
+  std::string selector{};  // Optional: the selector the members were computed for.
+  std::vector<net::CIDR> members{};
+
+  bool operator==(const IpSet&) const = default;
+};
+
+struct Model {
+  std::vector<Endpoint> endpoints{};
+  std::vector<Policy> policies{};
+  std::vector<Profile> profiles{};
+  std::vector<IpSet> ip_sets{};
+
+  bool operator==(const Model&) const = default;
+};
+
+// What the INPUT hook does with workload-to-host traffic after the workload's egress policy
+// allowed it (FelixConfiguration defaultEndpointToHostAction).
+enum class EndpointToHostAction { kDrop, kAccept, kReturn };
+
+// Calico's mark bits (reference 3.3; defaults for mark mask 0xffff0000).
+struct MarkBits {
+  uint32_t accept = 0x10000;
+  uint32_t pass = 0x20000;
+
+  bool operator==(const MarkBits&) const = default;
+};
+
+// Returns the nftables set name for a selector match (`field` is e.g. "source.selector", used in
+// errors; `family` is 4 or 6). The renderer's default looks the selector's UniqueId() up in
+// Model::ip_sets.
+using SetResolver = std::function<Result<std::string>(std::string_view field,
+                                                       std::string_view selector, int family)>;
+
+// Builds a Model from its JSON form (used by the golden tests and tools):
+//   {"endpoints": [{"name", "interfaceName", "addresses": [cidr], "labels": {}, "profiles": [],
+//                   "ingressTiers"/"egressTiers": [{"name", "policies": [], "defaultAction":
+//                   "Deny"|"Pass"}]}],
+//    "policies": [{"id", "tier", "ingress": [Rule], "egress": [Rule]}],
+//    "profiles": [{"id", "ingress", "egress"}],
+//    "ipSets": [{"id" | "selector", "members": [cidr]}]}
+// Errors name the offending field, e.g. "endpoints[0].interfaceName: required".
+[[nodiscard]] Result<Model> ModelFromJson(const Json& doc);
+
+}  // namespace calico::policy
