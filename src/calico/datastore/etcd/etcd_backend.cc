@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <deque>
 #include <fstream>
+#include <limits>
 #include <mutex>
 #include <sstream>
 #include <thread>
@@ -21,6 +22,7 @@ namespace {
 namespace pb = ::etcdserverpb;
 
 constexpr auto kCallTimeout = std::chrono::seconds(10);
+constexpr int64_t kListPageSize = 1000;
 
 std::string RangeEnd(std::string_view prefix) {
   if (prefix.empty()) return std::string(1, '\0');  // With key "\0": the whole key space.
@@ -79,11 +81,13 @@ class EtcdWatchStream;
 
 class EtcdBackend final : public Backend {
  public:
-  EtcdBackend(EtcdConfig config, std::vector<Endpoint> endpoints)
-      : config_(std::move(config)), endpoints_(std::move(endpoints)) {}
+  EtcdBackend(EtcdConfig config, std::vector<Endpoint> endpoints, size_t current)
+      : config_(std::move(config)), endpoints_(std::move(endpoints)), current_(current) {}
+
+  bool has_credentials() const { return !config_.username.empty() && !config_.password.empty(); }
 
   Status Authenticate() {
-    if (config_.username.empty() || config_.password.empty()) return OkStatus();
+    if (!has_credentials()) return OkStatus();
     pb::AuthenticateRequest req;
     req.set_name(config_.username);
     req.set_password(config_.password);
@@ -96,9 +100,22 @@ class EtcdBackend final : public Backend {
     return OkStatus();
   }
 
-  // Runs `fn` against the current endpoint, failing over to the next ones on UNAVAILABLE.
+  // Runs `fn` against the current endpoint, failing over to the next ones on UNAVAILABLE. etcd's
+  // simple tokens expire after --auth-token-ttl (default 300 s) unused, so "invalid auth token"
+  // renews the token once and retries (as clientv3 does).
   template <typename Fn>
   Status Call(std::string_view what, Fn&& fn, bool with_token = true) {
+    Status st = CallOnce(what, fn, with_token);
+    if (!st && st.error().code() == ErrorCode::kPermissionDenied && with_token &&
+        has_credentials() && st.error().message().find("invalid auth token") != std::string::npos) {
+      RETURN_IF_ERROR(Authenticate());
+      st = CallOnce(what, fn, with_token);
+    }
+    return st;
+  }
+
+  template <typename Fn>
+  Status CallOnce(std::string_view what, Fn& fn, bool with_token) {
     std::string errors;
     size_t start = current_.load();
     for (size_t i = 0; i < endpoints_.size(); ++i) {
@@ -128,9 +145,9 @@ class EtcdBackend final : public Backend {
         return Unavailable(std::string(what) + ": etcd at " + ep.url + ": " + st.error_message());
       }
       if (!errors.empty()) errors += "; ";
-      errors += ep.url + ": " + st.error_message();
+      errors += "etcd unreachable at " + ep.url + ": " + st.error_message();
     }
-    return Unavailable(std::string(what) + ": etcd unreachable (" + errors + ")");
+    return Unavailable(std::string(what) + ": " + errors);
   }
 
   Result<KVPair> Get(std::string_view key) override {
@@ -145,18 +162,37 @@ class EtcdBackend final : public Backend {
     return kv;
   }
 
+  // Reads the prefix in pages of kListPageSize keys, all at the revision of the first page, so a
+  // large store never needs one huge gRPC message and the result is still one consistent snapshot.
+  // If that revision is compacted between pages, the whole list starts again.
   Result<ListResult> List(std::string_view prefix) override {
-    pb::RangeRequest req;
-    req.set_key(RangeStart(prefix));
-    req.set_range_end(RangeEnd(prefix));
-    pb::RangeResponse resp;
-    RETURN_IF_ERROR(Call("list " + std::string(prefix), [&](Endpoint& ep, grpc::ClientContext& ctx) {
-      return ep.kv->Range(&ctx, req, &resp);
-    }));
+    for (int attempt = 0;; ++attempt) {
+      auto out = ListOnce(prefix);
+      if (out || out.error().code() != ErrorCode::kConflict || attempt >= 3) return out;
+    }
+  }
+
+  Result<ListResult> ListOnce(std::string_view prefix) {
     ListResult out;
-    out.revision = resp.header().revision();
-    for (const auto& kv : resp.kvs()) out.kvs.push_back(FromPb(kv));
-    return out;
+    std::string key = RangeStart(prefix);
+    const std::string end = RangeEnd(prefix);
+    while (true) {
+      pb::RangeRequest req;
+      req.set_key(key);
+      req.set_range_end(end);
+      req.set_limit(kListPageSize);
+      req.set_revision(out.revision);  // 0 for the first page: the current revision.
+      pb::RangeResponse resp;
+      RETURN_IF_ERROR(Call("list " + std::string(prefix),
+                           [&](Endpoint& ep, grpc::ClientContext& ctx) {
+                             return ep.kv->Range(&ctx, req, &resp);
+                           }));
+      if (out.revision == 0) out.revision = resp.header().revision();
+      for (const auto& kv : resp.kvs()) out.kvs.push_back(FromPb(kv));
+      if (!resp.more() || resp.kvs_size() == 0) return out;
+      key = resp.kvs(resp.kvs_size() - 1).key();
+      key.push_back('\0');  // The next key after the last one returned.
+    }
   }
 
   Result<int64_t> GrantLease(std::chrono::seconds ttl) {
@@ -320,8 +356,11 @@ class EtcdBackend final : public Backend {
 class EtcdWatchStream final : public WatchStream {
  public:
   EtcdWatchStream(Endpoint& ep, const std::string& token, std::string prefix, int64_t from)
-      : prefix_(std::move(prefix)) {
+      : prefix_(std::move(prefix)), url_(ep.url) {
     if (!token.empty()) ctx_.AddMetadata("token", token);
+    // Like clientv3.WithRequireLeader: a member cut off from its cluster ends the stream instead of
+    // leaving it silent, so the caller re-watches through another endpoint.
+    ctx_.AddMetadata("hasleader", "true");
     stream_ = ep.watch->Watch(&ctx_);
     pb::WatchRequest req;
     auto* create = req.mutable_create_request();
@@ -365,8 +404,13 @@ class EtcdWatchStream final : public WatchStream {
 
  private:
   void ReadLoop() {
+    bool ended_by_server = false;
     pb::WatchResponse resp;
-    while (ok_ && stream_->Read(&resp)) {
+    while (true) {
+      if (!ok_ || !stream_->Read(&resp)) {
+        ended_by_server = true;
+        break;
+      }
       std::unique_lock<std::mutex> lock(mu_);
       // Back-pressure: a slow consumer stalls the stream instead of growing the queue.
       cv_.wait(lock, [this] { return queue_.size() < kMaxQueued || closed_; });
@@ -391,14 +435,22 @@ class EtcdWatchStream final : public WatchStream {
       }
       cv_.notify_all();
     }
+    // Finish() needs the call to be over: cancel it when we are the ones leaving.
+    if (!ended_by_server) ctx_.TryCancel();
+    grpc::Status st = stream_->Finish();
     std::lock_guard<std::mutex> lock(mu_);
-    if (!error_ && !closed_) error_ = Error(ErrorCode::kUnavailable, "watch stream ended");
+    if (!error_ && !closed_) {
+      error_ = Error(ErrorCode::kUnavailable,
+                     "watch " + prefix_ + ": etcd at " + url_ + ": stream ended: " +
+                         (st.ok() ? std::string("closed by server") : st.error_message()));
+    }
     cv_.notify_all();
   }
 
   static constexpr size_t kMaxQueued = 10000;
 
   std::string prefix_;
+  std::string url_;
   grpc::ClientContext ctx_;
   std::unique_ptr<grpc::ClientReaderWriter<pb::WatchRequest, pb::WatchResponse>> stream_;
   bool ok_ = false;
@@ -412,11 +464,10 @@ class EtcdWatchStream final : public WatchStream {
 
 Result<std::unique_ptr<WatchStream>> EtcdBackend::Watch(std::string_view prefix,
                                                         int64_t from_revision) {
-  if (from_revision <= 0) {
-    // "From now on": start after the current revision so nothing older is replayed.
-    ASSIGN_OR_RETURN(auto probe, List("\x01__calico_revision_probe__"));
-    from_revision = probe.revision + 1;
-  }
+  // The probe picks a live endpoint (failing over like every call) and, for "from now on", gives
+  // the current revision so nothing older is replayed.
+  ASSIGN_OR_RETURN(auto probe, List("\x01__calico_revision_probe__"));
+  if (from_revision <= 0) from_revision = probe.revision + 1;
   auto stream = std::make_unique<EtcdWatchStream>(current_endpoint(), token(),
                                                   std::string(prefix), from_revision);
   return std::unique_ptr<WatchStream>(std::move(stream));
@@ -456,6 +507,9 @@ Result<Endpoint> MakeEndpoint(const std::string& url, const EtcdConfig& config) 
   args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10000);
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 200);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
+  // Values are small but a page of them, or a burst of watch events, can pass gRPC's 4 MiB default
+  // (clientv3 lifts the limit the same way).
+  args.SetMaxReceiveMessageSize(std::numeric_limits<int32_t>::max());
   Endpoint ep;
   ep.url = url;
   ep.channel = grpc::CreateCustomChannel(target, creds, args);
@@ -475,22 +529,27 @@ Result<std::unique_ptr<Backend>> OpenEtcdBackend(const EtcdConfig& config) {
     ASSIGN_OR_RETURN(Endpoint ep, MakeEndpoint(url, config));
     endpoints.push_back(std::move(ep));
   }
-  // Reachability within the dial timeout: at least one endpoint must connect.
-  auto deadline = std::chrono::system_clock::now() + config.dial_timeout;
-  bool any = false;
-  for (Endpoint& ep : endpoints) {
-    if (ep.channel->WaitForConnected(
-            std::min(deadline, std::chrono::system_clock::now() +
-                                   config.dial_timeout / static_cast<int>(endpoints.size())))) {
-      any = true;
-      break;
+  // Reachability within the dial timeout: all endpoints dial at once and the first to connect
+  // becomes the current one (a dead first endpoint costs nothing when another is up).
+  auto deadline = std::chrono::steady_clock::now() + config.dial_timeout;
+  std::optional<size_t> ready;
+  // WaitForStateChange (not a sleep) so that gRPC makes progress on each connection attempt.
+  while (!ready && std::chrono::steady_clock::now() < deadline) {
+    for (size_t i = 0; i < endpoints.size() && !ready; ++i) {
+      grpc_connectivity_state state = endpoints[i].channel->GetState(/*try_to_connect=*/true);
+      if (state == GRPC_CHANNEL_READY) {
+        ready = i;
+        break;
+      }
+      endpoints[i].channel->WaitForStateChange(
+          state, std::chrono::system_clock::now() + std::chrono::milliseconds(20));
     }
   }
-  if (!any) {
+  if (!ready) {
     return Unavailable("etcd unreachable at " + StrJoin(config.endpoints, ",") + " within " +
                        std::to_string(config.dial_timeout.count()) + " ms");
   }
-  auto backend = std::make_unique<EtcdBackend>(config, std::move(endpoints));
+  auto backend = std::make_unique<EtcdBackend>(config, std::move(endpoints), *ready);
   RETURN_IF_ERROR(backend->Authenticate());
   return std::unique_ptr<Backend>(std::move(backend));
 }
