@@ -277,9 +277,16 @@ Result<std::unique_ptr<SqliteBackend>> SqliteBackend::Open(const std::string& pa
     ::chmod(parent.c_str(), 0700);
   }
   // Create the file with mode 0600 before SQLite does (the WAL and SHM files copy its mode).
-  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0) return tl::unexpected(Error::FromErrno(errno, "open local store " + path));
-  ::close(fd);
+  // Only when it is new: close() of any descriptor of the file drops every POSIX lock this
+  // process holds on it, so touching an existing store that another connection in this process
+  // has open would silently unlock that connection and corrupt the database.
+  if (!std::filesystem::exists(path, ec)) {
+    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0 && errno != EEXIST) {
+      return tl::unexpected(Error::FromErrno(errno, "open local store " + path));
+    }
+    if (fd >= 0) ::close(fd);
+  }
   ASSIGN_OR_RETURN(sqlite3 * db, OpenConnection(path));
   std::unique_ptr<SqliteBackend> backend(new SqliteBackend(path, db, history));
   RETURN_IF_ERROR(Exec(db, "PRAGMA journal_mode=WAL", "enable WAL on " + path));

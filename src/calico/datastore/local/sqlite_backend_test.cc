@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 
 #include <gtest/gtest.h>
 
@@ -33,6 +34,43 @@ TEST(SqliteBackendTest, FileIsPrivateAndDataPersists) {
   auto b = SqliteBackend::Open(path);
   ASSERT_TRUE(b);
   EXPECT_EQ((*b)->Get("/calico/x")->value, "1");
+}
+
+// POSIX locks this process holds on `file` (from /proc/locks).
+int LocksHeldOn(const std::string& file) {
+  struct stat st {};
+  if (::stat(file.c_str(), &st) != 0) return -1;
+  std::ifstream in("/proc/locks");
+  std::string line;
+  int n = 0;
+  const std::string pid = std::to_string(::getpid());
+  const std::string inode = ":" + std::to_string(st.st_ino) + " ";
+  while (std::getline(in, line)) {
+    if (line.find("POSIX") != std::string::npos && line.find(" " + pid + " ") != std::string::npos &&
+        line.find(inode) != std::string::npos) {
+      ++n;
+    }
+  }
+  return n;
+}
+
+// Opening the store again in a process that has it open must not drop the first connection's
+// locks (close() of any descriptor of the file drops them all). Without its shared lock, another
+// process closing its connection believes it is the last one, checkpoints and deletes the WAL
+// under the first connection's feet, and the database ends up "malformed".
+TEST(SqliteBackendTest, SecondOpenInOneProcessKeepsTheFirstConnectionsLocks) {
+  std::string path = TempPath("calico.db");
+  auto first = SqliteBackend::Open(path);
+  ASSERT_TRUE(first);
+  ASSERT_TRUE((*first)->Create("/calico/a", "1"));
+  ASSERT_TRUE((*first)->List("/calico/"));
+  int held = LocksHeldOn(path);
+  ASSERT_GT(held, 0) << "the open connection holds no lock on the database";
+  auto again = SqliteBackend::Open(path);
+  ASSERT_TRUE(again) << again.error().message();
+  EXPECT_EQ(LocksHeldOn(path), held);
+  ASSERT_TRUE((*first)->Create("/calico/b", "2"));
+  EXPECT_EQ((*again)->List("/calico/")->kvs.size(), 2u);
 }
 
 TEST(SqliteBackendTest, UnopenablePathIsAClearError) {
