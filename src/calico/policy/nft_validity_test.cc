@@ -1,14 +1,25 @@
-// Loads every golden ruleset (testdata/*.nft) into the kernel with the real `nft`, inside a
-// network namespace created for this test, so that the root namespace's nftables are never
-// touched. ctest label: privileged (needs root, `ip` and `nft`).
+// Loads every golden ruleset (testdata/*.nft) into the kernel with the real `nft`, and checks
+// the policy semantics with real TCP connections between two "workload" namespaces routed through
+// a "host" namespace that holds the ruleset. Everything happens in network namespaces created
+// (and deleted) by the test, so the root namespace's nftables are never touched.
+// ctest label: privileged (needs root, `ip` and `nft`).
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sched.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <array>
+#include <cerrno>
 #include <cstdio>
 #include <filesystem>
+#include <regex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gmock/gmock.h>
@@ -42,7 +53,8 @@ CommandResult RunCommand(const std::string& command) {
 // A network namespace that exists for the lifetime of the object.
 class ScopedNetns {
  public:
-  ScopedNetns() : name_("calico-policy-test-" + std::to_string(getpid())) {
+  explicit ScopedNetns(const std::string& suffix = "")
+      : name_("calico-policy-test-" + std::to_string(getpid()) + suffix) {
     RunCommand("ip netns delete " + name_);  // A leftover from a killed run with the same pid.
     const CommandResult r = RunCommand("ip netns add " + name_);
     ok_ = r.exit_code == 0;
@@ -57,6 +69,7 @@ class ScopedNetns {
   ScopedNetns& operator=(ScopedNetns&&) = delete;
 
   bool ok() const { return ok_; }
+  const std::string& name() const { return name_; }
   const std::string& error() const { return error_; }
   CommandResult Exec(const std::string& command) const {
     return RunCommand("ip netns exec " + name_ + " " + command);
@@ -138,6 +151,248 @@ TEST_F(NftValidityTest, FreshlyRenderedRulesetLoads) {
   ASSERT_EQ(r.exit_code, 0) << r.output << "\n" << *text;
   EXPECT_THAT(ns.Exec("nft list chain inet calico cali-tw-tap0").output,
               HasSubstr("jump cali-pri-p"));
+}
+
+}  // namespace
+}  // namespace calico::policy
+
+namespace calico::policy {
+namespace {
+
+// A socket created inside network namespace `ns` (a socket stays in the namespace it was created
+// in, so only a short-lived thread has to enter it).
+int SocketInNetns(const std::string& ns) {
+  int fd = -1;
+  std::thread t([&] {
+    const int nsfd = open(("/var/run/netns/" + ns).c_str(), O_RDONLY | O_CLOEXEC);
+    if (nsfd < 0) return;
+    if (setns(nsfd, CLONE_NEWNET) == 0) fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    close(nsfd);
+  });
+  t.join();
+  return fd;
+}
+
+sockaddr_in Addr(const char* ip, uint16_t port) {
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  inet_pton(AF_INET, ip, &a.sin_addr);
+  return a;
+}
+
+// Host namespace H with workloads W1 (calia, 10.65.1.2) and W2 (calib, 10.65.2.2) routed through
+// it; W2 listens on TCP 8080.
+class NftDataplaneTest : public NftValidityTest {
+ protected:
+  static constexpr uint16_t kPort = 8080;
+
+  void SetUp() override {
+    NftValidityTest::SetUp();
+    if (IsSkipped()) return;
+    ASSERT_TRUE(host_.ok() && w1_.ok() && w2_.ok()) << host_.error() << w1_.error() << w2_.error();
+    for (const auto& [ns, iface, subnet] :
+         {std::tuple{&w1_, "calia", "10.65.1"}, {&w2_, "calib", "10.65.2"}}) {
+      const std::string h = host_.name();
+      const std::string w = ns->name();
+      for (const std::string& cmd : {
+               "ip -n " + h + " link add " + iface + " type veth peer name eth0 netns " + w,
+               "ip -n " + h + " addr add " + subnet + ".1/24 dev " + iface,
+               "ip -n " + h + " link set " + iface + " up",
+               "ip -n " + w + " addr add " + subnet + ".2/24 dev eth0",
+               "ip -n " + w + " link set eth0 up",
+               "ip -n " + w + " link set lo up",
+               "ip -n " + w + " route add default via " + subnet + ".1",
+           }) {
+        const CommandResult r = RunCommand(cmd);
+        ASSERT_EQ(r.exit_code, 0) << cmd << ": " << r.output;
+      }
+    }
+    const CommandResult r = host_.Exec("sysctl -qw net.ipv4.ip_forward=1");
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+
+    listener_ = SocketInNetns(w2_.name());
+    ASSERT_GE(listener_, 0);
+    const int one = 1;
+    setsockopt(listener_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    const sockaddr_in addr = Addr("0.0.0.0", kPort);
+    ASSERT_EQ(bind(listener_, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)), 0);
+    ASSERT_EQ(listen(listener_, 64), 0);
+  }
+
+  void TearDown() override {
+    if (listener_ >= 0) close(listener_);
+  }
+
+  // Base model: both endpoints with a profile that allows everything.
+  static Model BaseModel() {
+    Model m;
+    m.endpoints.push_back(Endpoint{.name = "w1", .interface_name = "calia",
+                                   .addresses = {*net::CIDR::Parse("10.65.1.2/32")},
+                                   .profiles = {"allow"}});
+    m.endpoints.push_back(Endpoint{.name = "w2", .interface_name = "calib",
+                                   .addresses = {*net::CIDR::Parse("10.65.2.2/32")},
+                                   .profiles = {"allow"}});
+    m.profiles.push_back(Profile{.id = "allow",
+                                 .ingress = Json::parse(R"([{"action": "Allow"}])"),
+                                 .egress = Json::parse(R"([{"action": "Allow"}])")});
+    return m;
+  }
+
+  static void AddPolicy(Model& m, const std::string& id, const std::string& tier,
+                        const char* ingress, const char* egress = "[]") {
+    m.policies.push_back(Policy{.id = id, .tier = tier, .ingress = Json::parse(ingress),
+                                .egress = Json::parse(egress)});
+  }
+
+  void Load(const Model& m) {
+    auto text = RenderRuleset(m);
+    ASSERT_TRUE(text) << text.error().message();
+    const std::string path = std::filesystem::temp_directory_path() /
+                             ("calico-policy-test-" + std::to_string(getpid()) + "-dp.nft");
+    std::FILE* f = std::fopen(path.c_str(), "w");
+    ASSERT_NE(f, nullptr);
+    std::fwrite(text->data(), 1, text->size(), f);
+    std::fclose(f);
+    const CommandResult r = host_.Exec("nft -f " + path);
+    std::filesystem::remove(path);
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+  }
+
+  // A TCP connection from W1 to W2:8080 completes within the timeout.
+  bool Connects() const {
+    const int fd = SocketInNetns(w1_.name());
+    if (fd < 0) return false;
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+    const sockaddr_in addr = Addr("10.65.2.2", kPort);
+    bool ok = false;
+    if (connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) == 0) {
+      ok = true;
+    } else if (errno == EINPROGRESS) {
+      pollfd p{.fd = fd, .events = POLLOUT, .revents = 0};
+      if (poll(&p, 1, 700) == 1) {
+        int err = 0;
+        socklen_t len = sizeof(err);
+        getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
+        ok = err == 0;
+      }
+    }
+    close(fd);
+    return ok;
+  }
+
+  // Packets counted by the rule carrying `comment` in `chain`.
+  long CounterOf(const std::string& chain, const std::string& comment) const {
+    const CommandResult r = host_.Exec("nft list chain inet calico " + chain);
+    const std::regex re("counter packets ([0-9]+) bytes [0-9]+ .*comment \"" + comment + "\"");
+    std::smatch m;
+    if (!std::regex_search(r.output, m, re)) return -1;
+    return std::stol(m[1].str());
+  }
+
+  ScopedNetns host_{"-h"};
+  ScopedNetns w1_{"-w1"};
+  ScopedNetns w2_{"-w2"};
+  int listener_ = -1;
+};
+
+TEST_F(NftDataplaneTest, ProfileAllows) {
+  Load(BaseModel());
+  EXPECT_TRUE(Connects());
+}
+
+TEST_F(NftDataplaneTest, NoProfileMatchDrops) {
+  Model m = BaseModel();
+  m.profiles[0].ingress = Json::parse(R"([{"action": "Allow", "protocol": "UDP"}])");
+  Load(m);
+  EXPECT_FALSE(Connects());
+  EXPECT_GT(CounterOf("cali-tw-calib", "Drop if no profiles matched"), 0);
+}
+
+TEST_F(NftDataplaneTest, DenyBeforeAllowAndCounterNamesTheRule) {
+  Model m = BaseModel();
+  AddPolicy(m, "guard", "default",
+            R"([{"action": "Log", "protocol": "TCP"},
+                {"action": "Deny", "protocol": "TCP", "destination": {"ports": [8080]}},
+                {"action": "Allow"}])");
+  m.endpoints[1].ingress_tiers = {{.name = "default", .policies = {"guard"}}};
+  Load(m);
+  EXPECT_FALSE(Connects());
+  EXPECT_GT(CounterOf("cali-pi-default/guard", "policy default/guard ingress #1"), 0);
+  EXPECT_GT(CounterOf("cali-pi-default/guard", "policy default/guard ingress #0"), 0);
+}
+
+TEST_F(NftDataplaneTest, EgressOfSenderAppliesToo) {
+  Model m = BaseModel();
+  AddPolicy(m, "no-egress", "default", "[]",
+            R"([{"action": "Deny", "destination": {"nets": ["10.65.2.0/24"]}}])");
+  m.endpoints[0].egress_tiers = {{.name = "default", .policies = {"no-egress"}}};
+  Load(m);
+  EXPECT_FALSE(Connects());
+  EXPECT_GT(CounterOf("cali-po-default/no-egress", "policy default/no-egress egress #0"), 0);
+}
+
+TEST_F(NftDataplaneTest, PassSkipsToProfiles) {
+  Model m = BaseModel();
+  AddPolicy(m, "pass-w1", "security",
+            R"([{"action": "Pass", "source": {"nets": ["10.65.1.0/24"]}}])");
+  m.endpoints[1].ingress_tiers = {{.name = "security", .policies = {"pass-w1"}}};
+  Load(m);
+  EXPECT_TRUE(Connects());
+}
+
+TEST_F(NftDataplaneTest, PassThenEndOfNextTierDrops) {
+  Model m = BaseModel();
+  AddPolicy(m, "pass-w1", "security",
+            R"([{"action": "Pass", "source": {"nets": ["10.65.1.0/24"]}}])");
+  AddPolicy(m, "other-port", "default",
+            R"([{"action": "Allow", "protocol": "TCP", "destination": {"ports": [9999]}}])");
+  m.endpoints[1].ingress_tiers = {{.name = "security", .policies = {"pass-w1"}},
+                                  {.name = "default", .policies = {"other-port"}}};
+  Load(m);
+  EXPECT_FALSE(Connects());
+  EXPECT_GT(CounterOf("cali-tw-calib", "End of tier default. Drop if no policies passed packet"),
+            0);
+
+  // The same second tier with defaultAction Pass falls through to the profile.
+  m.endpoints[1].ingress_tiers[1].default_deny = false;
+  Load(m);
+  EXPECT_TRUE(Connects());
+}
+
+TEST_F(NftDataplaneTest, EndOfTierDropsWhenNothingMatches) {
+  Model m = BaseModel();
+  AddPolicy(m, "elsewhere", "security",
+            R"([{"action": "Pass", "source": {"nets": ["192.0.2.0/24"]}}])");
+  m.endpoints[1].ingress_tiers = {{.name = "security", .policies = {"elsewhere"}}};
+  Load(m);
+  EXPECT_FALSE(Connects());
+}
+
+TEST_F(NftDataplaneTest, SelectorIpSets) {
+  Model m = BaseModel();
+  m.endpoints[0].labels = {{"app", "frontend"}};
+  AddPolicy(m, "from-frontend", "default",
+            R"([{"action": "Allow", "protocol": "TCP", "source": {"selector": "app == 'frontend'"},
+                 "destination": {"ports": [8080]}}])");
+  m.endpoints[1].ingress_tiers = {{.name = "default", .policies = {"from-frontend"}}};
+  auto sets = ComputeSelectorIpSets(m);
+  ASSERT_TRUE(sets) << sets.error().message();
+  m.ip_sets = *sets;
+  Load(m);
+  EXPECT_TRUE(Connects());
+
+  m.ip_sets[0].members.clear();  // W1 no longer in the set.
+  Load(m);
+  EXPECT_FALSE(Connects());
+}
+
+TEST_F(NftDataplaneTest, UnknownWorkloadInterfaceDrops) {
+  Model m = BaseModel();
+  m.endpoints.pop_back();  // calib exists but is not a known endpoint.
+  Load(m);
+  EXPECT_FALSE(Connects());
+  EXPECT_GT(CounterOf("cali-to-wl-dispatch", "Unknown interface"), 0);
 }
 
 }  // namespace
