@@ -9,8 +9,12 @@
 namespace calico::policy {
 namespace {
 
-bool IsLetter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+bool IsLetter(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+bool IsDigit(char c) {
+  return c >= '0' && c <= '9';
+}
 
 std::string HashB64(std::string_view data) {
   const auto digest = selector::Sha256(data);
@@ -35,8 +39,12 @@ std::string ChainName(std::string_view prefix, std::string_view suffix) {
   return std::string(prefix) + "_" + HashB64(suffix);
 }
 
-std::string ToWorkloadChain(std::string_view iface) { return ChainName("cali-tw-", iface); }
-std::string FromWorkloadChain(std::string_view iface) { return ChainName("cali-fw-", iface); }
+std::string ToWorkloadChain(std::string_view iface) {
+  return ChainName("cali-tw-", iface);
+}
+std::string FromWorkloadChain(std::string_view iface) {
+  return ChainName("cali-fw-", iface);
+}
 
 std::string PolicyChain(std::string_view tier, std::string_view id, bool ingress) {
   return ChainName(ingress ? "cali-pi-" : "cali-po-", std::string(tier) + "/" + std::string(id));
@@ -53,7 +61,8 @@ std::string SetName(std::string_view id, int family) {
     if (!IsLetter(c) && !IsDigit(c) && c != '-' && c != '_' && c != '.' && c != ':') plain = false;
   }
   if (plain) {
-    for (char c : id) name += c == ':' ? '-' : c;
+    for (char c : id)
+      name += c == ':' ? '-' : c;
   } else {
     const auto digest = selector::Sha224(id);
     name += "h-" + selector::Base64RawUrlEncode(std::string_view(

@@ -5,7 +5,8 @@
 // grammar `[a-zA-Z_.][a-zA-Z0-9/_.-]*`; rule comments at most 127 characters):
 //   * Chain names keep Calico's readable form ("cali-pi-default/allow-dns") whenever they fit the
 //     identifier grammar and 255 characters; otherwise they become "<prefix>_" followed by
-//     base64url(SHA-256(suffix)) (43 characters), as Felix does for its 28-character iptables limit.
+//     base64url(SHA-256(suffix)) (43 characters), as Felix does for its 28-character iptables
+//     limit.
 //   * Set names follow Felix's nftables mode: "cali" + 4|6 + "0" + id with ':' replaced by '-',
 //     truncated to 31 characters (e.g. "cali40s-qMt7iLlGDhvLnCjM0l9nzxb"). Ids outside the
 //     identifier alphabet are hashed first ("cali40h-<base64url(SHA-224(id))>").

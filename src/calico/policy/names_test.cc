@@ -44,8 +44,10 @@ TEST(NamesTest, ChainNamesHashWhenNeeded) {
 }
 
 TEST(NamesTest, SetNamesFollowFelixNftables) {
-  EXPECT_EQ(SetName("s:qMt7iLlGDhvLnCjM0l9nzxb8zSSYJRC2t7xdt5", 4), "cali40s-qMt7iLlGDhvLnCjM0l9nzxb");
-  EXPECT_EQ(SetName("s:qMt7iLlGDhvLnCjM0l9nzxb8zSSYJRC2t7xdt5", 6), "cali60s-qMt7iLlGDhvLnCjM0l9nzxb");
+  EXPECT_EQ(SetName("s:qMt7iLlGDhvLnCjM0l9nzxb8zSSYJRC2t7xdt5", 4),
+            "cali40s-qMt7iLlGDhvLnCjM0l9nzxb");
+  EXPECT_EQ(SetName("s:qMt7iLlGDhvLnCjM0l9nzxb8zSSYJRC2t7xdt5", 6),
+            "cali60s-qMt7iLlGDhvLnCjM0l9nzxb");
   EXPECT_EQ(SetName("all-hosts-net", 4), "cali40all-hosts-net");
   const std::string hashed = SetName("my set", 4);
   EXPECT_EQ(hashed.rfind("cali40h-", 0), 0u);

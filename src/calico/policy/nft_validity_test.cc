@@ -44,7 +44,8 @@ CommandResult RunCommand(const std::string& command) {
   if (pipe == nullptr) return result;
   std::array<char, 4096> buf{};
   std::size_t n = 0;
-  while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) result.output.append(buf.data(), n);
+  while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0)
+    result.output.append(buf.data(), n);
   const int status = pclose(pipe);
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return result;
@@ -227,10 +228,12 @@ class NftDataplaneTest : public NftValidityTest {
   // Base model: both endpoints with a profile that allows everything.
   static Model BaseModel() {
     Model m;
-    m.endpoints.push_back(Endpoint{.name = "w1", .interface_name = "calia",
+    m.endpoints.push_back(Endpoint{.name = "w1",
+                                   .interface_name = "calia",
                                    .addresses = {*net::CIDR::Parse("10.65.1.2/32")},
                                    .profiles = {"allow"}});
-    m.endpoints.push_back(Endpoint{.name = "w2", .interface_name = "calib",
+    m.endpoints.push_back(Endpoint{.name = "w2",
+                                   .interface_name = "calib",
                                    .addresses = {*net::CIDR::Parse("10.65.2.2/32")},
                                    .profiles = {"allow"}});
     m.profiles.push_back(Profile{.id = "allow",
@@ -241,8 +244,8 @@ class NftDataplaneTest : public NftValidityTest {
 
   static void AddPolicy(Model& m, const std::string& id, const std::string& tier,
                         const char* ingress, const char* egress = "[]") {
-    m.policies.push_back(Policy{.id = id, .tier = tier, .ingress = Json::parse(ingress),
-                                .egress = Json::parse(egress)});
+    m.policies.push_back(Policy{
+        .id = id, .tier = tier, .ingress = Json::parse(ingress), .egress = Json::parse(egress)});
   }
 
   void Load(const Model& m) {

@@ -19,7 +19,8 @@ Status CheckKeys(const Json& obj, const std::string& path,
   if (!obj.is_object()) return FieldError(path, "must be an object");
   for (const auto& [key, value] : obj.items()) {
     bool known = false;
-    for (std::string_view k : keys) known = known || k == key;
+    for (std::string_view k : keys)
+      known = known || k == key;
     if (!known) return FieldError(fmt::format("{}.{}", path, key), "unknown field");
   }
   return OkStatus();
@@ -44,7 +45,8 @@ Result<std::vector<std::string>> GetStrings(const Json& obj, const char* key,
   const std::string field = fmt::format("{}.{}", path, key);
   if (!it->is_array()) return FieldError(field, "must be a list of strings");
   for (std::size_t i = 0; i < it->size(); ++i) {
-    if (!(*it)[i].is_string()) return FieldError(fmt::format("{}[{}]", field, i), "must be a string");
+    if (!(*it)[i].is_string())
+      return FieldError(fmt::format("{}[{}]", field, i), "must be a string");
     out.push_back((*it)[i].get<std::string>());
   }
   return out;
@@ -67,7 +69,8 @@ Result<std::vector<net::CIDR>> GetNets(const Json& obj, const char* key, const s
 Result<Json> GetRules(const Json& obj, const char* key, const std::string& path) {
   auto it = obj.find(key);
   if (it == obj.end() || it->is_null()) return Json::array();
-  if (!it->is_array()) return FieldError(fmt::format("{}.{}", path, key), "must be a list of rules");
+  if (!it->is_array())
+    return FieldError(fmt::format("{}.{}", path, key), "must be a list of rules");
   return *it;
 }
 
@@ -110,9 +113,9 @@ Status ForEachItem(const Json& doc, const char* key, std::vector<T>& out, Fn&& p
 }
 
 Result<Endpoint> ParseEndpoint(const Json& e, const std::string& path) {
-  RETURN_IF_ERROR(CheckKeys(e, path,
-                            {"name", "interfaceName", "addresses", "labels", "profiles",
-                             "ingressTiers", "egressTiers"}));
+  RETURN_IF_ERROR(CheckKeys(
+      e, path,
+      {"name", "interfaceName", "addresses", "labels", "profiles", "ingressTiers", "egressTiers"}));
   Endpoint ep;
   ASSIGN_OR_RETURN(ep.name, GetString(e, "name", path, false));
   ASSIGN_OR_RETURN(ep.interface_name, GetString(e, "interfaceName", path, true));

@@ -45,11 +45,11 @@ struct TierRef {
 };
 
 struct Endpoint {
-  std::string name{};            // e.g. "ns1/pod-a" (only used in comments and errors).
-  std::string interface_name{};  // Host side of the veth, e.g. "cali1234567890a".
+  std::string name{};                  // e.g. "ns1/pod-a" (only used in comments and errors).
+  std::string interface_name{};        // Host side of the veth, e.g. "cali1234567890a".
   std::vector<net::CIDR> addresses{};  // IPv4 and IPv6 addresses (/32, /128) of the workload.
   std::map<std::string, std::string> labels{};
-  std::vector<std::string> profiles{};  // Profile ids, in evaluation order.
+  std::vector<std::string> profiles{};   // Profile ids, in evaluation order.
   std::vector<TierRef> ingress_tiers{};  // To the workload (cali-tw-<iface>).
   std::vector<TierRef> egress_tiers{};   // From the workload (cali-fw-<iface>).
 
@@ -57,8 +57,8 @@ struct Endpoint {
 };
 
 struct Policy {
-  std::string id{};    // Unique; e.g. "default.allow-dns" or "ns1/knp.default.allow".
-  std::string tier{};  // The tier the policy belongs to.
+  std::string id{};              // Unique; e.g. "default.allow-dns" or "ns1/knp.default.allow".
+  std::string tier{};            // The tier the policy belongs to.
   Json ingress = Json::array();  // [Rule]
   Json egress = Json::array();   // [Rule]
 
@@ -110,7 +110,7 @@ struct MarkBits {
 // errors; `family` is 4 or 6). The renderer's default looks the selector's UniqueId() up in
 // Model::ip_sets.
 using SetResolver = std::function<Result<std::string>(std::string_view field,
-                                                       std::string_view selector, int family)>;
+                                                      std::string_view selector, int family)>;
 
 // Builds a Model from its JSON form (used by the golden tests and tools):
 //   {"endpoints": [{"name", "interfaceName", "addresses": [cidr], "labels": {}, "profiles": [],

@@ -51,11 +51,13 @@ bool AllDigits(std::string_view s) {
 
 long ToLong(std::string_view s) {
   long v = 0;
-  for (char c : s) v = v * 10 + (c - '0');
+  for (char c : s)
+    v = v * 10 + (c - '0');
   return v;
 }
 
-Status CheckKeys(const Json& obj, std::string_view path, std::initializer_list<std::string_view> keys) {
+Status CheckKeys(const Json& obj, std::string_view path,
+                 std::initializer_list<std::string_view> keys) {
   for (const auto& [key, value] : obj.items()) {
     if (std::find(keys.begin(), keys.end(), key) == keys.end()) {
       return FieldError(path.empty() ? key : fmt::format("{}.{}", path, key), "unknown field");
@@ -66,7 +68,8 @@ Status CheckKeys(const Json& obj, std::string_view path, std::initializer_list<s
 
 // Port: 80, "80", "1000:2000"; named ports are rejected as unsupported.
 Result<PortRange> ParsePort(const Json& v, const std::string& field) {
-  constexpr std::string_view kRangeMsg = "port range invalid, port number must be between 1 and 65535";
+  constexpr std::string_view kRangeMsg =
+      "port range invalid, port number must be between 1 and 65535";
   auto check = [&](long n) -> Result<uint16_t> {
     if (n < 1 || n > 65535) return FieldError(field, kRangeMsg);
     return static_cast<uint16_t>(n);
@@ -92,8 +95,8 @@ Result<PortRange> ParsePort(const Json& v, const std::string& field) {
     ASSIGN_OR_RETURN(uint16_t first, check(ToLong(lo)));
     ASSIGN_OR_RETURN(uint16_t last, check(ToLong(hi)));
     if (first > last) {
-      return FieldError(field, fmt::format("minimum port number ({}) is greater than maximum ({})",
-                                           first, last));
+      return FieldError(
+          field, fmt::format("minimum port number ({}) is greater than maximum ({})", first, last));
     }
     return PortRange{first, last};
   }
@@ -246,7 +249,9 @@ bool Narrow(std::optional<int>& family, int f) {
   return true;
 }
 
-std::string Hex(uint32_t v) { return fmt::format("{:#x}", v); }
+std::string Hex(uint32_t v) {
+  return fmt::format("{:#x}", v);
+}
 
 std::string Elements(const std::vector<std::string>& items) {
   if (items.size() == 1) return items[0];
@@ -265,15 +270,16 @@ std::string PortList(const std::vector<PortRange>& ports) {
 std::string NetList(const std::vector<net::CIDR>& nets) {
   std::vector<std::string> items;
   items.reserve(nets.size());
-  for (const net::CIDR& c : nets) items.push_back(c.String());
+  for (const net::CIDR& c : nets)
+    items.push_back(c.String());
   return Elements(items);
 }
 
 Status AppendEntity(std::vector<std::string>& parts, const EntityMatch& e, bool source, int family,
                     const RenderContext& ctx) {
   const std::string_view dir = source ? "source" : "destination";
-  const std::string addr = fmt::format("{} {}", family == 6 ? "ip6" : "ip",
-                                       source ? "saddr" : "daddr");
+  const std::string addr =
+      fmt::format("{} {}", family == 6 ? "ip6" : "ip", source ? "saddr" : "daddr");
   if (!e.nets.empty()) parts.push_back(fmt::format("{} {}", addr, NetList(e.nets)));
   if (!e.not_nets.empty()) parts.push_back(fmt::format("{} != {}", addr, NetList(e.not_nets)));
   for (const auto& [sel, negated] : {std::pair{&e.selector, false}, {&e.not_selector, true}}) {
@@ -335,8 +341,8 @@ Result<RuleIR> ParseRule(const Json& rule) {
   } else if (a == "Log") {
     ir.action = Action::kLog;
   } else {
-    return FieldError("action", fmt::format("invalid action \"{}\" (want Allow, Deny, Pass or Log)",
-                                            a));
+    return FieldError("action",
+                      fmt::format("invalid action \"{}\" (want Allow, Deny, Pass or Log)", a));
   }
   if (auto it = rule.find("http"); it != rule.end() && !it->is_null() && !it->empty()) {
     return FieldUnsupported("http", "HTTP matches are not supported by the nftables renderer");

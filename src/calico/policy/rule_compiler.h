@@ -6,7 +6,8 @@
 //               renderer relies on. Errors are kInvalidArgument (kUnsupported for fields this
 //               renderer cannot express yet: named ports, namespaceSelector, serviceAccounts,
 //               services, http) and always start with the field, e.g.
-//               "destination.ports[1]: port range invalid, port number must be between 1 and 65535".
+//               "destination.ports[1]: port range invalid, port number must be between 1 and
+//               65535".
 //   RenderRule: RuleIR -> one nft rule per IP family the rule needs, e.g.
 //     meta nfproto ipv4 meta l4proto 6 ip saddr @cali40s-abc th dport { 80, 8000-8080 } counter
 //       meta mark set meta mark | 0x10000 return comment "policy default/p ingress #0"
@@ -50,8 +51,8 @@ struct IcmpMatch {
 struct EntityMatch {
   std::vector<net::CIDR> nets{};
   std::vector<net::CIDR> not_nets{};
-  std::string selector{};      // As written (validated); empty = absent.
-  std::string not_selector{};  // As written (validated); empty = absent.
+  std::string selector{};              // As written (validated); empty = absent.
+  std::string not_selector{};          // As written (validated); empty = absent.
   std::vector<PortRange> ports{};      // Sorted, overlapping/adjacent ranges merged.
   std::vector<PortRange> not_ports{};  // Same.
   bool operator==(const EntityMatch&) const = default;

@@ -84,9 +84,9 @@ TEST(RuleCompilerTest, Icmp) {
   EXPECT_THAT(Compile(R"({"action": "Allow", "protocol": "ICMP", "icmp": {"type": 8, "code": 0}})"),
               ElementsAre(std::string("meta nfproto ipv4 meta l4proto 1 icmp type 8 icmp code 0 ") +
                           kAccept));
-  EXPECT_THAT(Compile(R"({"action": "Allow", "protocol": 58, "icmp": {"type": 128}})"),
-              ElementsAre(std::string("meta nfproto ipv6 meta l4proto 58 icmpv6 type 128 ") +
-                          kAccept));
+  EXPECT_THAT(
+      Compile(R"({"action": "Allow", "protocol": 58, "icmp": {"type": 128}})"),
+      ElementsAre(std::string("meta nfproto ipv6 meta l4proto 58 icmpv6 type 128 ") + kAccept));
   EXPECT_THAT(Compile(R"({"action": "Allow", "protocol": "ICMP", "notICMP": {"type": 5}})")[0],
               HasSubstr("icmp type != 5 counter"));
   EXPECT_THAT(
@@ -99,11 +99,13 @@ TEST(RuleCompilerTest, PortsAreMergedAndSorted) {
       Compile(R"({"action": "Allow", "protocol": "TCP",
                   "destination": {"ports": [443, "8000:8080", 80, "79", "8080:8090"]}})"),
       ElementsAre(std::string("meta l4proto 6 th dport { 79-80, 443, 8000-8090 } ") + kAccept));
-  EXPECT_THAT(Compile(R"({"action": "Allow", "protocol": "UDP",
+  EXPECT_THAT(
+      Compile(R"({"action": "Allow", "protocol": "UDP",
                           "source": {"ports": [53], "notPorts": ["1:1023"]}})"),
-              ElementsAre(std::string("meta l4proto 17 th sport 53 th sport != 1-1023 ") + kAccept));
-  EXPECT_THAT(Compile(R"({"action": "Deny", "protocol": "SCTP", "destination": {"notPorts": [9]}})")[0],
-              HasSubstr("meta l4proto 132 th dport != 9 counter drop"));
+      ElementsAre(std::string("meta l4proto 17 th sport 53 th sport != 1-1023 ") + kAccept));
+  EXPECT_THAT(
+      Compile(R"({"action": "Deny", "protocol": "SCTP", "destination": {"notPorts": [9]}})")[0],
+      HasSubstr("meta l4proto 132 th dport != 9 counter drop"));
 }
 
 TEST(RuleCompilerTest, Nets) {
@@ -113,9 +115,10 @@ TEST(RuleCompilerTest, Nets) {
               ElementsAre(std::string("meta nfproto ipv4 ip saddr { 10.0.0.0/8, 192.168.0.0/24 } "
                                       "ip daddr != 172.16.0.0/12 ") +
                           kAccept));
-  EXPECT_THAT(Compile(R"({"action": "Deny", "source": {"notNets": ["fd00::/8", "2001:db8::/32"]}})"),
-              ElementsAre("meta nfproto ipv6 ip6 saddr != { 2001:db8::/32, fd00::/8 } counter "
-                          "drop comment \"policy t/p ingress #0\""));
+  EXPECT_THAT(
+      Compile(R"({"action": "Deny", "source": {"notNets": ["fd00::/8", "2001:db8::/32"]}})"),
+      ElementsAre("meta nfproto ipv6 ip6 saddr != { 2001:db8::/32, fd00::/8 } counter "
+                  "drop comment \"policy t/p ingress #0\""));
 }
 
 TEST(RuleCompilerTest, SelectorsRenderPerFamily) {
@@ -179,8 +182,9 @@ TEST(RuleCompilerTest, FieldErrors) {
   EXPECT_EQ(CompileError(R"({"action": "Allow", "source": {"nets": ["10.0.0.0/8"]},
                              "destination": {"notNets": ["fd00::/8"]}})"),
             "destination.notNets: rule contains both IPv4 and IPv6 CIDRs");
-  EXPECT_EQ(CompileError(R"({"action": "Allow", "ipVersion": 6, "source": {"nets": ["10.0.0.0/8"]}})"),
-            "source.nets: rule IP version doesn't match CIDR version");
+  EXPECT_EQ(
+      CompileError(R"({"action": "Allow", "ipVersion": 6, "source": {"nets": ["10.0.0.0/8"]}})"),
+      "source.nets: rule IP version doesn't match CIDR version");
   EXPECT_EQ(CompileError(R"({"action": "Allow", "source": {"nets": ["10.0.0.1"]}})"),
             "source.nets[0]: invalid CIDR \"10.0.0.1\"");
   EXPECT_EQ(CompileError(R"({"action": "Allow", "source": {"nets": ["10.0.0.1/8"]}})"),
@@ -190,13 +194,15 @@ TEST(RuleCompilerTest, FieldErrors) {
             "(matches no traffic)");
   EXPECT_EQ(CompileError(R"({"action": "Allow", "destination": {"ports": [80]}})"),
             "destination.ports: rules that specify ports must set protocol to TCP or UDP or SCTP");
-  EXPECT_EQ(CompileError(R"({"action": "Allow", "protocol": "ICMP", "source": {"notPorts": [80]}})"),
-            "source.notPorts: rules that specify ports must set protocol to TCP or UDP or SCTP");
-  EXPECT_EQ(CompileError(R"({"action": "Allow", "protocol": "TCP", "destination": {"ports": [0]}})"),
-            "destination.ports[0]: port range invalid, port number must be between 1 and 65535");
   EXPECT_EQ(
-      CompileError(R"({"action": "Allow", "protocol": "TCP", "destination": {"ports": ["90:80"]}})"),
-      "destination.ports[0]: minimum port number (90) is greater than maximum (80)");
+      CompileError(R"({"action": "Allow", "protocol": "ICMP", "source": {"notPorts": [80]}})"),
+      "source.notPorts: rules that specify ports must set protocol to TCP or UDP or SCTP");
+  EXPECT_EQ(
+      CompileError(R"({"action": "Allow", "protocol": "TCP", "destination": {"ports": [0]}})"),
+      "destination.ports[0]: port range invalid, port number must be between 1 and 65535");
+  EXPECT_EQ(CompileError(
+                R"({"action": "Allow", "protocol": "TCP", "destination": {"ports": ["90:80"]}})"),
+            "destination.ports[0]: minimum port number (90) is greater than maximum (80)");
   EXPECT_EQ(
       CompileError(R"({"action": "Allow", "protocol": "TCP", "destination": {"ports": ["a b"]}})"),
       "destination.ports[0]: invalid port \"a b\"");
@@ -218,9 +224,9 @@ TEST(RuleCompilerTest, UnsupportedFields) {
   EXPECT_THAT(CompileError(R"({"action": "Allow", "destination": {"services": {"name": "x"}}})",
                            ErrorCode::kUnsupported),
               HasSubstr("destination.services: not supported"));
-  EXPECT_THAT(CompileError(R"({"action": "Allow", "http": {"methods": ["GET"]}})",
-                           ErrorCode::kUnsupported),
-              HasSubstr("http: "));
+  EXPECT_THAT(
+      CompileError(R"({"action": "Allow", "http": {"methods": ["GET"]}})", ErrorCode::kUnsupported),
+      HasSubstr("http: "));
   // Empty values of those fields are fine.
   EXPECT_THAT(Compile(R"({"action": "Allow", "source": {"namespaceSelector": ""},
                           "metadata": {"annotations": {"a": "b"}}})"),

@@ -24,7 +24,9 @@ constexpr std::string_view kFromWlDispatch = "cali-from-wl-dispatch";
 constexpr std::string_view kToWlDispatch = "cali-to-wl-dispatch";
 constexpr std::string_view kWlToHost = "cali-wl-to-host";
 
-std::string Hex(uint32_t v) { return fmt::format("{:#x}", v); }
+std::string Hex(uint32_t v) {
+  return fmt::format("{:#x}", v);
+}
 std::string Comment(std::string_view text) {
   return fmt::format("comment \"{}\"", SanitizeComment(text));
 }
@@ -67,7 +69,8 @@ class Renderer {
     RETURN_IF_ERROR(IndexModel());
     RenderStaticChains();
     std::vector<const Endpoint*> endpoints;
-    for (const Endpoint& ep : model_.endpoints) endpoints.push_back(&ep);
+    for (const Endpoint& ep : model_.endpoints)
+      endpoints.push_back(&ep);
     std::sort(endpoints.begin(), endpoints.end(), [](const Endpoint* a, const Endpoint* b) {
       return a->interface_name < b->interface_name;
     });
@@ -86,8 +89,8 @@ class Renderer {
       const std::string field = fmt::format("endpoints[{}].interfaceName", i);
       if (ep.interface_name.empty()) return InvalidArgument(field + ": required");
       if (ep.interface_name.size() > 15) {
-        return InvalidArgument(fmt::format("{}: \"{}\" is longer than 15 characters", field,
-                                           ep.interface_name));
+        return InvalidArgument(
+            fmt::format("{}: \"{}\" is longer than 15 characters", field, ep.interface_name));
       }
       for (char c : ep.interface_name) {
         const auto u = static_cast<unsigned char>(c);
@@ -131,9 +134,10 @@ class Renderer {
         const std::string name = SetName(id, family);
         auto [it, inserted] = set_names_.emplace(name, id);
         if (!inserted) {
-          return InvalidArgument(fmt::format("ipSets[{}]: IP sets \"{}\" and \"{}\" both map to "
-                                             "the nftables set name {}",
-                                             i, it->second, id, name));
+          return InvalidArgument(
+              fmt::format("ipSets[{}]: IP sets \"{}\" and \"{}\" both map to "
+                          "the nftables set name {}",
+                          i, it->second, id, name));
         }
       }
     }
@@ -148,8 +152,8 @@ class Renderer {
     if (!sel) return Unexpected(sel.error().Wrap(field));
     const std::string& id = sel->UniqueId();
     if (sets_.find(id) == sets_.end()) {
-      return InvalidArgument(fmt::format("{}: no IP set for selector \"{}\" (id {})", field,
-                                         sel->String(), id));
+      return InvalidArgument(
+          fmt::format("{}: no IP set for selector \"{}\" (id {})", field, sel->String(), id));
     }
     referenced_sets_.insert({id, family});
     return SetName(id, family);
@@ -164,11 +168,11 @@ class Renderer {
     const std::string clear =
         fmt::format("meta mark set meta mark & {} {}", ClearMask(m.accept | m.pass),
                     Comment("Clear accept and pass marks"));
-    const std::string accepted =
-        fmt::format("meta mark & {0} == {0} accept {1}", Hex(m.accept),
-                    Comment("Policy explicitly accepted packet."));
+    const std::string accepted = fmt::format("meta mark & {0} == {0} accept {1}", Hex(m.accept),
+                                             Comment("Policy explicitly accepted packet."));
 
-    Chain fwd{.owner = "static", .base = "type filter hook forward priority filter; policy accept;"};
+    Chain fwd{.owner = "static",
+              .base = "type filter hook forward priority filter; policy accept;"};
     fwd.rules.push_back("ct state established,related accept");
     fwd.rules.push_back(clear);
     for (const std::string& prefix : options_.interface_prefixes) {
@@ -180,7 +184,8 @@ class Renderer {
     fwd.rules.push_back(accepted);
     AddChain("cali-FORWARD", std::move(fwd));
 
-    Chain input{.owner = "static", .base = "type filter hook input priority filter; policy accept;"};
+    Chain input{.owner = "static",
+                .base = "type filter hook input priority filter; policy accept;"};
     for (const std::string& prefix : options_.interface_prefixes) {
       input.rules.push_back(fmt::format("iifname \"{}*\" goto {}", prefix, kWlToHost));
     }
@@ -195,9 +200,10 @@ class Renderer {
     AddChain("cali-OUTPUT", std::move(output));
 
     Chain to_host{.owner = "static"};
-    to_host.rules.push_back(fmt::format(
-        "meta nfproto ipv6 meta l4proto 58 icmpv6 type {{ 130, 131, 132, 133, 135, 136 }} accept {}",
-        Comment("Allow IPv6 multicast listener and neighbour discovery")));
+    to_host.rules.push_back(
+        fmt::format("meta nfproto ipv6 meta l4proto 58 icmpv6 type {{ 130, 131, 132, 133, 135, 136 "
+                    "}} accept {}",
+                    Comment("Allow IPv6 multicast listener and neighbour discovery")));
     to_host.rules.push_back("ct state established,related accept");
     to_host.rules.push_back(clear);
     to_host.rules.push_back(fmt::format("jump {}", kFromWlDispatch));
@@ -248,7 +254,8 @@ class Renderer {
       if (!lines) {
         return Unexpected(lines.error().Wrap(fmt::format("{} {} {}[{}]", kind, id, dir, i)));
       }
-      for (std::string& line : *lines) chain.rules.push_back(std::move(line));
+      for (std::string& line : *lines)
+        chain.rules.push_back(std::move(line));
     }
     AddChain(chain_name, std::move(chain));
     return OkStatus();
@@ -306,7 +313,8 @@ class Renderer {
         RETURN_IF_ERROR(RenderRulesChain(policy_chain, fmt::format("policy {}/{}", p.tier, p.id),
                                          "policy", fmt::format("{}/{}", p.tier, p.id),
                                          ingress ? p.ingress : p.egress, ingress));
-        chain.rules.push_back(fmt::format("meta mark & {} == 0 jump {}", Hex(m.pass), policy_chain));
+        chain.rules.push_back(
+            fmt::format("meta mark & {} == 0 jump {}", Hex(m.pass), policy_chain));
         chain.rules.push_back(fmt::format("meta mark & {0} == {0} return {1}", Hex(m.accept),
                                           Comment("Return if policy accepted")));
       }
@@ -319,8 +327,7 @@ class Renderer {
     for (const std::string& id : ep.profiles) {
       auto it = profiles_.find(id);
       if (it == profiles_.end()) {
-        return NotFound(
-            fmt::format("endpoint {}: references unknown profile \"{}\"", ep.name, id));
+        return NotFound(fmt::format("endpoint {}: references unknown profile \"{}\"", ep.name, id));
       }
       const Profile& p = *it->second;
       const std::string profile_chain = ProfileChain(p.id, ingress);
@@ -351,7 +358,8 @@ class Renderer {
 
   std::string Emit() const {
     std::string out =
-        "# Generated by calico::policy (Felix filter-table policy in nftables form). Do not edit.\n";
+        "# Generated by calico::policy (Felix filter-table policy in nftables form). Do not "
+        "edit.\n";
     if (options_.replace_table) {
       out += fmt::format("table inet {0}\ndelete table inet {0}\n", kTable);
     }
@@ -370,7 +378,8 @@ class Renderer {
         if (!members.empty()) {
           std::vector<std::string> items;
           items.reserve(members.size());
-          for (const net::CIDR& c : members) items.push_back(MemberText(c));
+          for (const net::CIDR& c : members)
+            items.push_back(MemberText(c));
           out += "\t\telements = { " + StrJoin(items, ", ") + " }\n";
         }
         out += "\t}\n\n";
@@ -394,7 +403,8 @@ class Renderer {
       first = false;
       out += fmt::format("\tchain {} {{\n", entry->first);
       if (!entry->second.base.empty()) out += fmt::format("\t\t{}\n", entry->second.base);
-      for (const std::string& rule : entry->second.rules) out += fmt::format("\t\t{}\n", rule);
+      for (const std::string& rule : entry->second.rules)
+        out += fmt::format("\t\t{}\n", rule);
       out += "\t}\n";
     }
     out += "}\n";
@@ -405,8 +415,8 @@ class Renderer {
   const RenderOptions& options_;
   std::map<std::string, const Policy*> policies_;
   std::map<std::string, const Profile*> profiles_;
-  std::map<std::string, const IpSet*> sets_;        // By set id.
-  std::map<std::string, std::string> set_names_;    // nft set name -> set id.
+  std::map<std::string, const IpSet*> sets_;      // By set id.
+  std::map<std::string, std::string> set_names_;  // nft set name -> set id.
   std::set<std::pair<std::string, int>> referenced_sets_;
   std::map<std::string, Chain> chains_;
   std::vector<std::pair<std::string, std::string>> from_wl_;  // iface -> chain, sorted.

@@ -9,9 +9,9 @@
 //   chain cali-OUTPUT (hook output)     host -> workload traffic is not policed
 //   chain cali-wl-to-host               (v6 ND allowed) conntrack; egress policy via
 //     cali-from-wl-dispatch; then defaultEndpointToHostAction
-//   chain cali-from-wl-dispatch         iifname vmap @cali-from-wl-dispatch; drop "Unknown interface"
-//   map cali-from-wl-dispatch           { "<iface>" : goto cali-fw-<iface>, ... }  (same for to-wl)
-//   chain cali-fw-<iface> / cali-tw-<iface>
+//   chain cali-from-wl-dispatch         iifname vmap @cali-from-wl-dispatch; drop "Unknown
+//   interface" map cali-from-wl-dispatch           { "<iface>" : goto cali-fw-<iface>, ... }  (same
+//   for to-wl) chain cali-fw-<iface> / cali-tw-<iface>
 //     clear accept|pass; (fw: drop VXLAN/IPIP from workloads)
 //     per tier: clear pass ("Start of tier T"); per policy: jump cali-p{i,o}-<tier>/<id> unless
 //     pass is set, return if accept is set; "End of tier T. Drop if no policies passed packet"

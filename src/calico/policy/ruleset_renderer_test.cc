@@ -58,9 +58,8 @@ Model SmallModel() {
       .profiles = {"prof"},
       .ingress_tiers = {{.name = "default", .policies = {"p"}}},
   });
-  m.policies.push_back(Policy{.id = "p",
-                              .tier = "default",
-                              .ingress = Json::parse(R"([{"action": "Allow"}])")});
+  m.policies.push_back(
+      Policy{.id = "p", .tier = "default", .ingress = Json::parse(R"([{"action": "Allow"}])")});
   m.profiles.push_back(Profile{.id = "prof"});
   return m;
 }
@@ -93,7 +92,8 @@ TEST(RulesetRendererTest, Options) {
   EXPECT_THAT(*text, HasSubstr("iifname \"tap*\" jump cali-from-wl-dispatch"));
   EXPECT_THAT(*text, HasSubstr("oifname \"tap*\" jump cali-to-wl-dispatch"));
   EXPECT_THAT(*text, HasSubstr("iifname \"tap*\" goto cali-wl-to-host"));
-  EXPECT_THAT(*text, HasSubstr("counter return comment \"Configured DefaultEndpointToHostAction\""));
+  EXPECT_THAT(*text,
+              HasSubstr("counter return comment \"Configured DefaultEndpointToHostAction\""));
   EXPECT_THAT(*text, HasSubstr("meta mark set meta mark | 0x1 return"));
   EXPECT_THAT(*text, HasSubstr("meta mark set meta mark & 0xfffffffc"));
   EXPECT_THAT(*text, Not(HasSubstr("ct state invalid")));
@@ -102,7 +102,8 @@ TEST(RulesetRendererTest, Options) {
   opts.endpoint_to_host_action = EndpointToHostAction::kAccept;
   text = RenderRuleset(SmallModel(), opts);
   ASSERT_TRUE(text);
-  EXPECT_THAT(*text, HasSubstr("counter accept comment \"Configured DefaultEndpointToHostAction\""));
+  EXPECT_THAT(*text,
+              HasSubstr("counter accept comment \"Configured DefaultEndpointToHostAction\""));
 }
 
 TEST(RulesetRendererTest, SharedPolicyChainRenderedOnce) {
@@ -119,7 +120,8 @@ TEST(RulesetRendererTest, SharedPolicyChainRenderedOnce) {
     ++count;
   }
   EXPECT_EQ(count, 1u);
-  EXPECT_THAT(*text, HasSubstr("\"cali1\" : goto cali-tw-cali1,\n\t\t\t\"cali2\" : goto cali-tw-cali2"));
+  EXPECT_THAT(*text,
+              HasSubstr("\"cali1\" : goto cali-tw-cali1,\n\t\t\t\"cali2\" : goto cali-tw-cali2"));
 }
 
 TEST(RulesetRendererTest, ModelErrors) {
@@ -157,17 +159,22 @@ TEST(RulesetRendererTest, ModelErrors) {
   expect_error(m, "duplicate policy id \"p\"");
 
   m = SmallModel();
-  m.policies[0].ingress = Json::parse(R"([{"action": "Allow"}, {"action": "Allow", "ipVersion": 5}])");
+  m.policies[0].ingress =
+      Json::parse(R"([{"action": "Allow"}, {"action": "Allow", "ipVersion": 5}])");
   expect_error(m, "policy default/p ingress[1]: ipVersion: must be 4 or 6");
 
   m = SmallModel();
-  m.policies[0].ingress = Json::parse(R"([{"action": "Allow", "source": {"selector": "x == 'y'"}}])");
-  expect_error(m, "policy default/p ingress[0]: source.selector: no IP set for selector \"x == \"y\"\" (id s:");
+  m.policies[0].ingress =
+      Json::parse(R"([{"action": "Allow", "source": {"selector": "x == 'y'"}}])");
+  expect_error(
+      m,
+      "policy default/p ingress[0]: source.selector: no IP set for selector \"x == \"y\"\" (id s:");
 }
 
 TEST(RulesetRendererTest, CustomSetResolver) {
   Model m = SmallModel();
-  m.policies[0].ingress = Json::parse(R"([{"action": "Allow", "source": {"selector": "x == 'y'"}}])");
+  m.policies[0].ingress =
+      Json::parse(R"([{"action": "Allow", "source": {"selector": "x == 'y'"}}])");
   RenderOptions opts;
   opts.resolve_set = [](std::string_view, std::string_view, int family) -> Result<std::string> {
     return std::string(family == 4 ? "mine4" : "mine6");
