@@ -97,6 +97,16 @@ Result<const model::KindInfo*> Client::Prepare(Resource& r) {
   }
   if (kind->kind == "WorkloadEndpoint") RETURN_IF_ERROR(CheckWorkloadEndpointName(r));
   RETURN_IF_ERROR(model::ApplyDefaultsAndValidate(r));
+  if (kind->kind == "WorkloadEndpoint") {
+    // clientv3 stores a WorkloadEndpoint with labels naming its namespace and orchestrator (and
+    // service account), so that selectors can match on them.
+    auto& labels = r.doc()["metadata"]["labels"];
+    if (!labels.is_object()) labels = model::Json::object();
+    labels["projectcalico.org/namespace"] = r.namespace_();
+    labels["projectcalico.org/orchestrator"] = r.spec().value("orchestrator", "");
+    std::string sa = r.spec().value("serviceAccountName", "");
+    if (!sa.empty()) labels["projectcalico.org/serviceaccount"] = sa;
+  }
   return kind;
 }
 

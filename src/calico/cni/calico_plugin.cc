@@ -1,0 +1,386 @@
+#include "calico/cni/calico_plugin.h"
+
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <sstream>
+
+#include "calico/base/log.h"
+#include "calico/base/strings.h"
+#include "calico/cni/cni.h"
+#include "calico/cni/delegate.h"
+#include "calico/dataplane/netlink.h"
+#include "calico/dataplane/netns.h"
+#include "calico/dataplane/workload_net.h"
+#include "calico/datastore/client.h"
+#include "calico/datastore/factory/factory.h"
+#include "calico/datastore/names.h"
+
+namespace calico::cni {
+namespace {
+
+using model::Resource;
+
+constexpr const char* kMtuFile = "/var/lib/calico/mtu";
+
+struct PluginError {
+  CniCode code;
+  std::string msg;
+};
+
+// Everything an invocation works with.
+struct Context {
+  Invocation inv;
+  NetConf conf;
+  std::map<std::string, std::string> env;
+  std::string stdin_text;
+  std::string node;
+  std::string ns = "default";
+  std::unique_ptr<datastore::Backend> backend;
+  std::unique_ptr<datastore::Client> client;
+};
+
+Status CheckNodenameFile(const NetConf& conf) {
+  // With an explicit nodename the file adds nothing; otherwise it is how calico-node tells the
+  // plugin which node this is, and running without it would register endpoints under a guess.
+  if (conf.nodename_file_optional || !conf.nodename.empty()) return OkStatus();
+  std::error_code ec;
+  if (!std::filesystem::exists(conf.nodename_file, ec)) {
+    return NotFound("stat " + conf.nodename_file +
+                    ": no such file or directory: check that the calico/node container is running "
+                    "and has mounted /var/lib/calico/ (or set \"nodename\" in the network config)");
+  }
+  return OkStatus();
+}
+
+Result<int> DetermineMtu(const NetConf& conf) {
+  if (conf.mtu > 0) return conf.mtu;
+  std::ifstream in(kMtuFile);
+  if (!in) {
+    if (conf.raw.value("require_mtu_file", false)) {
+      return NotFound(std::string("failed to read MTU file: ") + kMtuFile + " does not exist");
+    }
+    return 0;
+  }
+  int mtu = 0;
+  if (!(in >> mtu) || mtu < 0) return InvalidArgument(std::string("failed to read MTU file ") + kMtuFile);
+  return mtu;
+}
+
+Status CheckClusterReady(datastore::Client& client) {
+  auto info = client.Get("ClusterInformation", "", "default");
+  if (!info) {
+    return Unexpected(info.error().Wrap(
+        "error getting ClusterInformation (start calico-node, or run any calicoctl create/apply, "
+        "to initialise the datastore)"));
+  }
+  if (!info->spec().value("datastoreReady", false)) {
+    return Unavailable("Calico is currently not ready to process requests");
+  }
+  return OkStatus();
+}
+
+datastore::WorkloadEndpointIdentifiers Identifiers(const Context& ctx) {
+  datastore::WorkloadEndpointIdentifiers ids;
+  ids.node = ctx.node;
+  ids.orchestrator = "cni";
+  ids.container_id = ctx.inv.container_id;
+  ids.endpoint = ctx.inv.ifname;
+  return ids;
+}
+
+// The endpoint this container already has on this node (any interface name), if any.
+Result<std::optional<Resource>> FindExistingEndpoint(Context& ctx) {
+  ASSIGN_OR_RETURN(auto weps, ctx.client->List("WorkloadEndpoint", ctx.ns));
+  for (Resource& wep : weps) {
+    const auto& spec = wep.spec();
+    if (spec.value("node", "") == ctx.node && spec.value("orchestrator", "") == "cni" &&
+        spec.value("containerID", "") == ctx.inv.container_id) {
+      return std::optional<Resource>(std::move(wep));
+    }
+  }
+  return std::optional<Resource>();
+}
+
+// The IPAM plugin's view of the environment: IgnoreUnknown so it accepts every CNI_ARGS key.
+std::map<std::string, std::string> IpamEnv(const Context& ctx) {
+  auto env = ctx.env;
+  std::string args = env["CNI_ARGS"];
+  if (args.find("IgnoreUnknown=") == std::string::npos) {
+    env["CNI_ARGS"] = args.empty() ? "IgnoreUnknown=1" : "IgnoreUnknown=1;" + args;
+  }
+  return env;
+}
+
+Status IpamRelease(const Context& ctx) {
+  auto r = DelegateInvoke(ctx.conf.ipam.type, "DEL", IpamEnv(ctx), ctx.stdin_text);
+  if (!r) return Unexpected(r.error());
+  return OkStatus();
+}
+
+// Undo for a failed ADD: each step registers what removes it; Commit() keeps everything.
+class Undo {
+ public:
+  void Push(std::string what, std::function<Status()> fn) { steps_.push_back({std::move(what), std::move(fn)}); }
+  void Commit() { steps_.clear(); }
+  ~Undo() {
+    for (auto it = steps_.rbegin(); it != steps_.rend(); ++it) {
+      Status st = it->second();
+      if (!st) CALICO_LOG(error, "cni", "rollback: {} failed: {}", it->first, st.error().message());
+    }
+  }
+
+ private:
+  std::vector<std::pair<std::string, std::function<Status()>>> steps_;
+};
+
+Resource DefaultProfile(const std::string& network) {
+  Resource p("Profile", network);
+  p.spec() = model::Json{
+      {"ingress", model::Json::array({{{"action", "Allow"},
+                                       {"source", {{"selector", "has(" + network + ")"}}}}})},
+      {"egress", model::Json::array({{{"action", "Allow"}}})},
+      {"labelsToApply", {{network, ""}}}};
+  return p;
+}
+
+CniResult ResultFromEndpoint(const Resource& wep, const Context& ctx) {
+  CniResult result;
+  const auto& spec = wep.spec();
+  result.interfaces.push_back({spec.value("interfaceName", ""), "", "", std::nullopt});
+  result.interfaces.push_back({spec.value("endpoint", ctx.inv.ifname), spec.value("mac", ""),
+                               ctx.inv.netns, std::nullopt});
+  if (spec.contains("ipNetworks") && spec["ipNetworks"].is_array()) {
+    for (const auto& n : spec["ipNetworks"]) {
+      if (!n.is_string()) continue;
+      auto cidr = net::CIDR::Parse(n.get<std::string>());
+      if (cidr) result.ips.push_back({*cidr, std::nullopt, 1});
+    }
+  }
+  return result;
+}
+
+Result<CniResult> Add(Context& ctx) {
+  if (ctx.conf.raw.contains("feature_control") &&
+      ctx.conf.raw["feature_control"].value("ip_addrs_no_ipam", false)) {
+    return InvalidArgument("requested feature is not supported for this runtime: ip_addrs_no_ipam");
+  }
+  std::string device_type = ctx.conf.raw.value("device_type", "");
+  if (!device_type.empty() && device_type != "veth") {
+    return InvalidArgument("unsupported device_type \"" + device_type + "\" (this plugin makes veth pairs)");
+  }
+  ASSIGN_OR_RETURN(int mtu, DetermineMtu(ctx.conf));
+  const std::string profile_id = ctx.conf.name;
+
+  Undo undo;
+  ASSIGN_OR_RETURN(auto existing, FindExistingEndpoint(ctx));
+  Resource wep;
+  CniResult result;
+  bool is_new = !existing.has_value();
+  if (!is_new) {
+    // Repeat ADD, or the same container joining another network: no IPAM, no plumbing; the
+    // network's profile is added to the endpoint.
+    wep = std::move(*existing);
+    auto& profiles = wep.spec()["profiles"];
+    if (!profiles.is_array()) profiles = model::Json::array();
+    if (std::find(profiles.begin(), profiles.end(), profile_id) == profiles.end()) {
+      profiles.push_back(profile_id);
+    }
+    result = ResultFromEndpoint(wep, ctx);
+  } else {
+    if (ctx.conf.ipam.type.empty()) return InvalidArgument("the network config has no ipam.type");
+    ASSIGN_OR_RETURN(Json ipam_json, DelegateInvoke(ctx.conf.ipam.type, "ADD", IpamEnv(ctx), ctx.stdin_text));
+    undo.Push("release addresses", [&ctx] { return IpamRelease(ctx); });
+    auto ipam_result = ParseResult(ipam_json);
+    if (!ipam_result || ipam_result->ips.empty()) {
+      return InvalidArgument("IPAM plugin returned no IP addresses in result");
+    }
+    ASSIGN_OR_RETURN(std::string name, datastore::WorkloadEndpointName(Identifiers(ctx)));
+    dataplane::WorkloadNetSpec spec;
+    spec.netns_path = ctx.inv.netns;
+    spec.container_ifname = ctx.inv.ifname;
+    spec.host_ifname = dataplane::HostVethNameForContainer(ctx.inv.container_id);
+    spec.mtu = mtu;
+    spec.num_queues = std::max(1, ctx.conf.raw.value("num_queues", 1));
+    spec.allow_ip_forwarding = ctx.conf.raw.contains("container_settings") &&
+                               ctx.conf.raw["container_settings"].value("allow_ip_forwarding", false);
+    model::Json networks = model::Json::array();
+    for (IpConfig& ip : ipam_result->ips) {
+      ip.address = net::CIDR(ip.address.addr(), ip.address.addr().bit_len());
+      ip.gateway.reset();  // Calico never uses the IPAM's gateway.
+      ip.interface = 1;
+      spec.addresses.push_back(ip.address.addr());
+      networks.push_back(ip.address.String());
+    }
+    auto plumbing = dataplane::SetUpWorkload(spec);
+    if (!plumbing) return Unexpected(plumbing.error());
+    undo.Push("remove the veth pair", [&ctx, host = spec.host_ifname]() -> Status {
+      RETURN_IF_ERROR(dataplane::TearDownWorkload(ctx.inv.netns, ctx.inv.ifname));
+      return dataplane::DeleteHostVeth(host);
+    });
+    wep = Resource("WorkloadEndpoint", name, ctx.ns);
+    wep.spec() = model::Json{{"orchestrator", "cni"},
+                             {"workload", ""},
+                             {"node", ctx.node},
+                             {"containerID", ctx.inv.container_id},
+                             {"endpoint", ctx.inv.ifname},
+                             {"interfaceName", plumbing->host_ifname},
+                             {"mac", plumbing->container_mac},
+                             {"ipNetworks", networks},
+                             {"profiles", model::Json::array({profile_id})}};
+    result.interfaces.push_back({plumbing->host_ifname, "", "", std::nullopt});
+    result.interfaces.push_back({ctx.inv.ifname, plumbing->container_mac, ctx.inv.netns,
+                                 mtu > 0 ? std::optional<int>(mtu) : std::nullopt});
+    result.ips = ipam_result->ips;
+    result.routes = ipam_result->routes;
+  }
+
+  if (wep.resource_version().empty()) {
+    auto created = ctx.client->Create(wep);
+    if (!created) return Unexpected(created.error().Wrap("failed to write the WorkloadEndpoint"));
+    undo.Push("delete the WorkloadEndpoint", [&ctx, name = wep.name()]() -> Status {
+      auto d = ctx.client->Delete("WorkloadEndpoint", ctx.ns, name);
+      if (!d && d.error().code() != ErrorCode::kNotFound) return Unexpected(d.error());
+      return OkStatus();
+    });
+  } else {
+    auto updated = ctx.client->Update(wep);
+    if (!updated) return Unexpected(updated.error().Wrap("failed to update the WorkloadEndpoint"));
+  }
+
+  // The network's profile: created on first use, never updated (the user may have edited it).
+  if (ctx.conf.policy_type.empty()) {
+    auto profile = ctx.client->Get("Profile", "", profile_id);
+    if (!profile) {
+      if (profile.error().code() != ErrorCode::kNotFound) {
+        return Unexpected(profile.error().Wrap("failed to read profile " + profile_id));
+      }
+      auto made = ctx.client->Create(DefaultProfile(profile_id));
+      if (!made && made.error().code() != ErrorCode::kAlreadyExists) {  // a racing ADD made it
+        return Unexpected(made.error().Wrap("failed to create profile " + profile_id));
+      }
+    }
+  }
+  undo.Commit();
+  return result;
+}
+
+Status Del(Context& ctx) {
+  // Every step runs even when an earlier one failed; the first error is reported.
+  Status first = OkStatus();
+  auto keep = [&first](Status st) {
+    if (!st && first) first = std::move(st);
+  };
+  if (!ctx.conf.ipam.type.empty()) keep(IpamRelease(ctx));
+  auto existing = FindExistingEndpoint(ctx);
+  if (!existing) {
+    keep(Unexpected(existing.error()));
+  } else if (existing->has_value()) {
+    auto d = ctx.client->Delete("WorkloadEndpoint", ctx.ns, (*existing)->name());
+    if (!d && d.error().code() != ErrorCode::kNotFound) keep(Unexpected(d.error()));
+  }
+  keep(dataplane::TearDownWorkload(ctx.inv.netns, ctx.inv.ifname));
+  // The namespace may be gone already, taking the container end with it; the host end then
+  // went too, but a half-made pair from a crashed ADD would not have: remove it by name.
+  keep(dataplane::DeleteHostVeth(dataplane::HostVethNameForContainer(ctx.inv.container_id)));
+  return first;
+}
+
+Status Check(Context& ctx) {
+  ASSIGN_OR_RETURN(auto existing, FindExistingEndpoint(ctx));
+  if (!existing) {
+    return NotFound("no WorkloadEndpoint for container " + ctx.inv.container_id + " on node " + ctx.node);
+  }
+  CniResult want = ResultFromEndpoint(*existing, ctx);
+  ASSIGN_OR_RETURN(auto ns, dataplane::NetnsFd::Open(ctx.inv.netns));
+  return dataplane::RunInNetns(ns, [&]() -> Status {
+    ASSIGN_OR_RETURN(auto nl, dataplane::NetlinkSocket::Open());
+    auto link = nl->GetLink(ctx.inv.ifname);
+    if (!link) return NotFound("interface " + ctx.inv.ifname + " is missing in " + ctx.inv.netns);
+    for (int family : {4, 6}) {
+      ASSIGN_OR_RETURN(auto addrs, nl->ListAddresses(family, link->index));
+      for (const IpConfig& ip : want.ips) {
+        if (ip.address.family() != family) continue;
+        bool found = false;
+        for (const auto& a : addrs) found = found || a.addr.addr() == ip.address.addr();
+        if (!found) {
+          return NotFound("address " + ip.address.String() + " is missing on " + ctx.inv.ifname);
+        }
+      }
+    }
+    return OkStatus();
+  });
+}
+
+}  // namespace
+
+int RunCalicoPlugin(const std::map<std::string, std::string>& env, std::string_view stdin_text,
+                    std::ostream& out, std::ostream& err) {
+  std::string version = "1.0.0";
+  auto fail = [&](CniCode code, const std::string& msg) {
+    out << ErrorJson(CniError{code, msg, ""}, version).dump() << "\n";
+    err << "calico: " << msg << "\n";
+    return 1;
+  };
+  auto inv = ParseInvocation(env);
+  if (!inv) return fail(CniCode::kInvalidEnvironment, inv.error().message());
+  if (inv->command == "VERSION") {
+    Json j = Json::parse(stdin_text, nullptr, false);
+    if (j.is_object() && j.contains("cniVersion") && j["cniVersion"].is_string()) {
+      version = j["cniVersion"].get<std::string>();
+    }
+    out << VersionInfo(version).dump() << "\n";
+    return 0;
+  }
+  auto conf = ParseNetConf(stdin_text);
+  if (!conf) {
+    return fail(conf.error().message().rfind("unsupported CNI version", 0) == 0
+                    ? CniCode::kIncompatibleVersion
+                    : CniCode::kDecodingFailure,
+                conf.error().message());
+  }
+  version = conf->cni_version;
+  if (inv->command == "CHECK" && CompareVersions(version, "0.4.0") < 0) {
+    return fail(CniCode::kIncompatibleVersion,
+                "config version does not allow CHECK (cniVersion " + version + " < 0.4.0)");
+  }
+  if (inv->command == "GC" || inv->command == "STATUS") return 0;
+  if (inv->command != "ADD" && inv->command != "DEL" && inv->command != "CHECK") {
+    return fail(CniCode::kInvalidEnvironment, "unknown CNI_COMMAND " + inv->command);
+  }
+  Context ctx;
+  ctx.inv = *inv;
+  ctx.conf = *conf;
+  ctx.env = env;
+  ctx.stdin_text = std::string(stdin_text);
+  auto test_ns = inv->args.find("CNI_TEST_NAMESPACE");
+  if (test_ns != inv->args.end() && !test_ns->second.empty()) ctx.ns = test_ns->second;
+  if (Status st = CheckNodenameFile(ctx.conf); !st) return fail(CniCode::kInvalidConfig, st.error().message());
+  ctx.node = DetermineNodename(ctx.conf);
+  auto cfg = ClientConfigFor(ctx.conf);
+  if (!cfg) return fail(CniCode::kInvalidConfig, cfg.error().message());
+  auto backend = datastore::OpenBackend(*cfg);
+  if (!backend) return fail(CniCode::kTryAgainLater, "datastore: " + backend.error().message());
+  ctx.backend = std::move(*backend);
+  ctx.client = std::make_unique<datastore::Client>(*ctx.backend);
+  if (Status st = CheckClusterReady(*ctx.client); !st) return fail(CniCode::kTryAgainLater, st.error().message());
+
+  if (inv->command == "ADD") {
+    auto result = Add(ctx);
+    if (!result) return fail(CniCode::kInternal, result.error().message());
+    auto rendered = RenderResult(*result, version);
+    if (!rendered) return fail(CniCode::kIncompatibleVersion, rendered.error().message());
+    out << rendered->dump() << "\n";
+    return 0;
+  }
+  if (inv->command == "DEL") {
+    Status st = Del(ctx);
+    if (!st) return fail(CniCode::kTryAgainLater, st.error().message());
+    return 0;
+  }
+  Status st = Check(ctx);
+  if (!st) return fail(CniCode::kUnknownContainer, st.error().message());
+  return 0;
+}
+
+}  // namespace calico::cni

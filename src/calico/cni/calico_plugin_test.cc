@@ -1,0 +1,255 @@
+// Privileged: the `calico` plugin driven exactly as a CNI runtime drives it (the real binary,
+// env + stdin, run inside a test "host" namespace), with calico-ipam and host-local delegated
+// from CNI_PATH, containers in namespaces this test creates; checks what a user would see.
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include <gtest/gtest.h>
+
+#include "calico/cni/cni.h"
+#include "calico/dataplane/testing/netns_fixture.h"
+#include "calico/datastore/client.h"
+#include "calico/datastore/local/sqlite_backend.h"
+#include "calico/ipam/ipam.h"
+
+namespace calico::cni {
+namespace {
+
+using dataplane::testing::ScopedNetns;
+using dataplane::testing::Sh;
+
+struct PluginRun {
+  int code;
+  std::string out;
+  Json json;
+};
+
+class CalicoPluginTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_EQ(::geteuid(), 0u) << "privileged test: run as root";
+    ASSERT_TRUE(host_.ok() && a_.ok() && b_.ok());
+    ASSERT_TRUE(dataplane::testing::MakeHost(host_));
+    dir_ = std::filesystem::temp_directory_path() /
+           ("calico-plugin-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    db_ = (dir_ / "calico.db").string();
+    auto backend = datastore::SqliteBackend::Open(db_);
+    ASSERT_TRUE(backend);
+    datastore::Client client(**backend);
+    ASSERT_TRUE(client.EnsureInitialized());
+    model::Resource pool("IPPool", "pool1");
+    pool.spec()["cidr"] = "10.66.0.0/24";
+    ASSERT_TRUE(client.Create(pool));
+    model::Resource pool6("IPPool", "pool6");
+    pool6.spec()["cidr"] = "fd00:66::/120";
+    ASSERT_TRUE(client.Create(pool6));
+  }
+  void TearDown() override {
+    if (!HasFailure()) std::filesystem::remove_all(dir_);
+  }
+
+  std::string Conf(const std::string& network, const std::string& version = "0.3.1",
+                   const std::string& ipam = R"({"type":"calico-ipam"})") {
+    return R"({"cniVersion":")" + version + R"(","name":")" + network +
+           R"(","type":"calico","nodename":"node1","mtu":1400,"datastore_path":")" + db_ +
+           R"(","ipam":)" + ipam + "}";
+  }
+
+  PluginRun Invoke(const std::string& command, const std::string& container, const ScopedNetns& ns,
+             const std::string& conf, const std::string& args = "",
+             const std::string& ifname = "eth0") {
+    std::string stdin_path = (dir_ / ("stdin-" + container)).string();
+    std::ofstream(stdin_path) << conf;
+    std::string bin = std::string(CALICO_BINARY_DIR) + "/bin";
+    std::string cmd = "{ ip netns exec " + host_.name() + " env -i CNI_COMMAND=" + command +
+                      " CNI_CONTAINERID=" + container + " CNI_NETNS=" + ns.path() +
+                      " CNI_IFNAME=" + ifname + " CNI_PATH=" + bin + ":/usr/lib/cni CNI_ARGS='" +
+                      args + "' " + bin + "/calico < " + stdin_path + " 2>/dev/null; }";
+    PluginRun r{0, "", Json()};
+    r.code = Sh(cmd, &r.out);
+    r.json = Json::parse(r.out, nullptr, false);
+    return r;
+  }
+
+  std::unique_ptr<datastore::Backend> Store() {
+    auto backend = datastore::SqliteBackend::Open(db_);
+    if (!backend) {
+      ADD_FAILURE() << "cannot open " << db_ << ": " << backend.error().message();
+      std::abort();
+    }
+    return std::move(*backend);
+  }
+  size_t AllocatedAddresses() {
+    auto store = Store();
+    ipam::IpamClient client(*store);
+    size_t n = 0;
+    for (const auto& b : *client.ListBlocks()) n += (b.size() - b.NumFree());
+    return n;
+  }
+
+  ScopedNetns host_{"calico-cni-host"};
+  ScopedNetns a_{"calico-cni-a"};
+  ScopedNetns b_{"calico-cni-b"};
+  std::filesystem::path dir_;
+  std::string db_;
+};
+
+TEST_F(CalicoPluginTest, AddWiresTheWorkloadWritesItsEndpointAndDelRemovesEverything) {
+  PluginRun add = Invoke("ADD", "0123456789abcdef", a_, Conf("net1"));
+  ASSERT_EQ(add.code, 0) << add.out;
+  const Json& j = add.json;
+  EXPECT_EQ(j["cniVersion"], "0.3.1");
+  ASSERT_EQ(j["interfaces"].size(), 2u) << add.out;
+  EXPECT_EQ(j["interfaces"][0]["name"], "cali0123456789a");
+  EXPECT_EQ(j["interfaces"][1]["name"], "eth0");
+  EXPECT_EQ(j["interfaces"][1]["sandbox"], a_.path());
+  ASSERT_EQ(j["ips"].size(), 1u);
+  std::string addr = j["ips"][0]["address"];
+  EXPECT_EQ(addr.substr(0, 8), "10.66.0.");
+  EXPECT_EQ(addr.substr(addr.size() - 3), "/32");
+  EXPECT_EQ(j["ips"][0]["interface"], 1);
+  EXPECT_FALSE(j["ips"][0].contains("gateway"));
+  std::string ip = addr.substr(0, addr.size() - 3);
+
+  // What the user sees in the container and on the host.
+  EXPECT_NE(a_.ExecOut("ip -4 -o addr show dev eth0").find(addr), std::string::npos);
+  EXPECT_NE(a_.ExecOut("ip -o link show eth0").find("mtu 1400"), std::string::npos);
+  EXPECT_NE(host_.ExecOut("ip -4 route show").find(ip + " dev cali0123456789a scope link"),
+            std::string::npos);
+  EXPECT_EQ(a_.Exec("busybox ping -c 1 -W 2 10.99.0.1"), 0) << "the workload cannot reach its host";
+
+  // The endpoint and the network's profile in the datastore.
+  auto store = Store();
+  datastore::Client client(*store);
+  auto wep = client.Get("WorkloadEndpoint", "default", "node1-cni-0123456789abcdef-eth0");
+  ASSERT_TRUE(wep) << wep.error().message();
+  EXPECT_EQ(wep->spec()["interfaceName"], "cali0123456789a");
+  EXPECT_EQ(wep->spec()["ipNetworks"], Json::array({addr}));
+  EXPECT_EQ(wep->spec()["profiles"], Json::array({"net1"}));
+  EXPECT_EQ(wep->spec()["mac"], j["interfaces"][1]["mac"]);
+  EXPECT_EQ(wep->metadata()["labels"]["projectcalico.org/orchestrator"], "cni");
+  auto profile = client.Get("Profile", "", "net1");
+  ASSERT_TRUE(profile);
+  EXPECT_EQ(profile->spec()["ingress"][0]["source"]["selector"], "has(net1)");
+  EXPECT_EQ(profile->spec()["egress"][0]["action"], "Allow");
+  EXPECT_EQ(profile->spec()["labelsToApply"], Json({{"net1", ""}}));
+
+  // A second workload on the same host: they reach each other through the host.
+  PluginRun add_b = Invoke("ADD", "fedcba9876543210", b_, Conf("net1"));
+  ASSERT_EQ(add_b.code, 0) << add_b.out;
+  std::string ip_b = add_b.json["ips"][0]["address"];
+  ip_b = ip_b.substr(0, ip_b.size() - 3);
+  std::string out;
+  EXPECT_EQ(a_.Exec("busybox ping -c 1 -W 2 " + ip_b, &out), 0) << out;
+
+  // Repeat ADD: same endpoint and address, nothing new allocated.
+  PluginRun again = Invoke("ADD", "0123456789abcdef", a_, Conf("net1"));
+  ASSERT_EQ(again.code, 0) << again.out;
+  EXPECT_EQ(again.json["ips"][0]["address"], addr);
+  EXPECT_EQ(AllocatedAddresses(), 2u);
+  EXPECT_EQ(Invoke("CHECK", "0123456789abcdef", a_, Conf("net1", "0.4.0")).code, 0);
+  EXPECT_EQ(Invoke("CHECK", "0123456789abcdef", a_, Conf("net1")).json["code"], 1)
+      << "CHECK needs cniVersion 0.4.0 or later";
+
+  // DEL: address, endpoint, veth and route all gone; a second DEL is fine.
+  PluginRun del = Invoke("DEL", "0123456789abcdef", a_, Conf("net1"));
+  ASSERT_EQ(del.code, 0) << del.out;
+  EXPECT_EQ(Invoke("DEL", "0123456789abcdef", a_, Conf("net1")).code, 0);
+  EXPECT_NE(host_.Exec("ip link show cali0123456789a"), 0);
+  EXPECT_EQ(host_.ExecOut("ip -4 route show").find(ip + " "), std::string::npos);
+  EXPECT_NE(a_.Exec("ip link show eth0"), 0);
+  EXPECT_FALSE(client.Get("WorkloadEndpoint", "default", "node1-cni-0123456789abcdef-eth0"));
+  EXPECT_EQ(AllocatedAddresses(), 1u);
+  PluginRun check = Invoke("CHECK", "0123456789abcdef", a_, Conf("net1", "0.4.0"));
+  EXPECT_NE(check.code, 0);
+  EXPECT_TRUE(client.Get("Profile", "", "net1")) << "DEL never deletes the profile";
+}
+
+// Seed 001: a fixed address through CNI_ARGS, legacy 0.1.0 results, and two networks.
+TEST_F(CalicoPluginTest, FixedAddressLegacyResultAndTwoNetworks) {
+  PluginRun add = Invoke("ADD", "c1", a_, Conf("network1", "0.1.0"), "IP=10.66.0.50");
+  ASSERT_EQ(add.code, 0) << add.out;
+  EXPECT_EQ(add.json["cniVersion"], "0.1.0");
+  EXPECT_EQ(add.json["ip4"]["ip"], "10.66.0.50/32");
+  PluginRun add_b = Invoke("ADD", "c2", b_, Conf("network2", "0.1.0"), "IP=10.66.0.51");
+  ASSERT_EQ(add_b.code, 0) << add_b.out;
+  auto store = Store();
+  datastore::Client client(*store);
+  EXPECT_TRUE(client.Get("Profile", "", "network1"));
+  EXPECT_TRUE(client.Get("Profile", "", "network2"));
+  // The same container joining another network gets that network's profile, not a new interface.
+  PluginRun join = Invoke("ADD", "c1", a_, Conf("network2", "0.1.0"));
+  ASSERT_EQ(join.code, 0) << join.out;
+  EXPECT_EQ(join.json["ip4"]["ip"], "10.66.0.50/32");
+  auto wep = client.Get("WorkloadEndpoint", "default", "node1-cni-c1-eth0");
+  ASSERT_TRUE(wep);
+  EXPECT_EQ(wep->spec()["profiles"], Json::array({"network1", "network2"}));
+}
+
+TEST_F(CalicoPluginTest, DualStackEndpoint) {
+  PluginRun add = Invoke("ADD", "dual", a_,
+                   Conf("net6", "1.0.0", R"({"type":"calico-ipam","assign_ipv6":"true"})"));
+  ASSERT_EQ(add.code, 0) << add.out;
+  ASSERT_EQ(add.json["ips"].size(), 2u) << add.out;
+  EXPECT_EQ(add.json["interfaces"][1]["mtu"], 1400);
+  std::string v6 = add.json["ips"][1]["address"];
+  EXPECT_EQ(v6.substr(v6.size() - 4), "/128");
+  EXPECT_NE(a_.ExecOut("ip -6 route show default").find("fe80::ecee:eeff:feee:eeee"),
+            std::string::npos);
+  EXPECT_EQ(Invoke("DEL", "dual", a_, Conf("net6", "1.0.0")).code, 0);
+  EXPECT_EQ(AllocatedAddresses(), 0u);
+}
+
+TEST_F(CalicoPluginTest, HostLocalIpam) {
+  std::string ipam = R"({"type":"host-local","subnet":"10.67.0.0/24","dataDir":")" +
+                     (dir_ / "host-local").string() + R"("})";
+  PluginRun add = Invoke("ADD", "hl1", a_, Conf("hl", "0.4.0", ipam));
+  ASSERT_EQ(add.code, 0) << add.out;
+  std::string addr = add.json["ips"][0]["address"];
+  EXPECT_EQ(addr.substr(0, 8), "10.67.0.");
+  EXPECT_EQ(addr.substr(addr.size() - 3), "/32") << "Calico narrows every address to /32";
+  EXPECT_EQ(a_.Exec("busybox ping -c 1 -W 2 10.99.0.1"), 0);
+  ASSERT_EQ(Invoke("DEL", "hl1", a_, Conf("hl", "0.4.0", ipam)).code, 0);
+  // host-local keeps one file per address: DEL removed it.
+  std::string ip = addr.substr(0, addr.size() - 3);
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "host-local" / "hl" / ip));
+}
+
+TEST_F(CalicoPluginTest, FailedAddLeavesNothingBehind) {
+  // The container already has an eth0: the plumbing fails after IPAM assigned an address.
+  ASSERT_EQ(a_.Exec("ip link add eth0 type veth peer name eth0peer"), 0);
+  PluginRun add = Invoke("ADD", "broken", a_, Conf("net1"));
+  EXPECT_EQ(add.code, 1);
+  ASSERT_TRUE(add.json.is_object()) << add.out;
+  EXPECT_NE(add.json["msg"].get<std::string>().find("eth0"), std::string::npos) << add.out;
+  EXPECT_EQ(AllocatedAddresses(), 0u) << "the address was not released";
+  EXPECT_NE(host_.Exec("ip link show calibroken"), 0);
+  auto store = Store();
+  datastore::Client client(*store);
+  EXPECT_TRUE(client.List("WorkloadEndpoint", "default")->empty());
+
+  // No IPAM plugin of that name: a clear error, nothing made.
+  PluginRun missing = Invoke("ADD", "noipam", b_, Conf("net1", "0.3.1", R"({"type":"no-such-ipam"})"));
+  EXPECT_EQ(missing.code, 1);
+  EXPECT_NE(missing.out.find("failed to find plugin \\\"no-such-ipam\\\""), std::string::npos)
+      << missing.out;
+  EXPECT_NE(b_.Exec("ip link show eth0"), 0);
+
+  // Bad JSON and a missing datastore initialisation are named.
+  PluginRun bad = Invoke("ADD", "bad", b_, "{");
+  EXPECT_EQ(bad.code, 1);
+  EXPECT_EQ(bad.json["code"], 6);
+  ASSERT_TRUE(store->DeletePrefix("/calico/resources/v3/projectcalico.org/clusterinformations/"));
+  PluginRun uninit = Invoke("ADD", "uninit", b_, Conf("net1"));
+  EXPECT_EQ(uninit.code, 1);
+  EXPECT_NE(uninit.out.find("ClusterInformation"), std::string::npos) << uninit.out;
+  EXPECT_EQ(AllocatedAddresses(), 0u);
+}
+
+}  // namespace
+}  // namespace calico::cni
