@@ -61,8 +61,9 @@ std::string SetName(std::string_view id, int family) {
     if (!IsLetter(c) && !IsDigit(c) && c != '-' && c != '_' && c != '.' && c != ':') plain = false;
   }
   if (plain) {
-    for (char c : id)
+    for (char c : id) {
       name += c == ':' ? '-' : c;
+    }
   } else {
     const auto digest = selector::Sha224(id);
     name += "h-" + selector::Base64RawUrlEncode(std::string_view(

@@ -19,8 +19,9 @@ Status CheckKeys(const Json& obj, const std::string& path,
   if (!obj.is_object()) return FieldError(path, "must be an object");
   for (const auto& [key, value] : obj.items()) {
     bool known = false;
-    for (std::string_view k : keys)
+    for (std::string_view k : keys) {
       known = known || k == key;
+    }
     if (!known) return FieldError(fmt::format("{}.{}", path, key), "unknown field");
   }
   return OkStatus();
@@ -45,8 +46,9 @@ Result<std::vector<std::string>> GetStrings(const Json& obj, const char* key,
   const std::string field = fmt::format("{}.{}", path, key);
   if (!it->is_array()) return FieldError(field, "must be a list of strings");
   for (std::size_t i = 0; i < it->size(); ++i) {
-    if (!(*it)[i].is_string())
+    if (!(*it)[i].is_string()) {
       return FieldError(fmt::format("{}[{}]", field, i), "must be a string");
+    }
     out.push_back((*it)[i].get<std::string>());
   }
   return out;
@@ -69,8 +71,9 @@ Result<std::vector<net::CIDR>> GetNets(const Json& obj, const char* key, const s
 Result<Json> GetRules(const Json& obj, const char* key, const std::string& path) {
   auto it = obj.find(key);
   if (it == obj.end() || it->is_null()) return Json::array();
-  if (!it->is_array())
+  if (!it->is_array()) {
     return FieldError(fmt::format("{}.{}", path, key), "must be a list of rules");
+  }
   return *it;
 }
 

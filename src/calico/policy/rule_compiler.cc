@@ -51,8 +51,9 @@ bool AllDigits(std::string_view s) {
 
 long ToLong(std::string_view s) {
   long v = 0;
-  for (char c : s)
+  for (char c : s) {
     v = v * 10 + (c - '0');
+  }
   return v;
 }
 
@@ -270,8 +271,9 @@ std::string PortList(const std::vector<PortRange>& ports) {
 std::string NetList(const std::vector<net::CIDR>& nets) {
   std::vector<std::string> items;
   items.reserve(nets.size());
-  for (const net::CIDR& c : nets)
+  for (const net::CIDR& c : nets) {
     items.push_back(c.String());
+  }
   return Elements(items);
 }
 

@@ -69,8 +69,9 @@ class Renderer {
     RETURN_IF_ERROR(IndexModel());
     RenderStaticChains();
     std::vector<const Endpoint*> endpoints;
-    for (const Endpoint& ep : model_.endpoints)
+    for (const Endpoint& ep : model_.endpoints) {
       endpoints.push_back(&ep);
+    }
     std::sort(endpoints.begin(), endpoints.end(), [](const Endpoint* a, const Endpoint* b) {
       return a->interface_name < b->interface_name;
     });
@@ -254,8 +255,9 @@ class Renderer {
       if (!lines) {
         return Unexpected(lines.error().Wrap(fmt::format("{} {} {}[{}]", kind, id, dir, i)));
       }
-      for (std::string& line : *lines)
+      for (std::string& line : *lines) {
         chain.rules.push_back(std::move(line));
+      }
     }
     AddChain(chain_name, std::move(chain));
     return OkStatus();
@@ -378,8 +380,9 @@ class Renderer {
         if (!members.empty()) {
           std::vector<std::string> items;
           items.reserve(members.size());
-          for (const net::CIDR& c : members)
+          for (const net::CIDR& c : members) {
             items.push_back(MemberText(c));
+          }
           out += "\t\telements = { " + StrJoin(items, ", ") + " }\n";
         }
         out += "\t}\n\n";
@@ -403,8 +406,9 @@ class Renderer {
       first = false;
       out += fmt::format("\tchain {} {{\n", entry->first);
       if (!entry->second.base.empty()) out += fmt::format("\t\t{}\n", entry->second.base);
-      for (const std::string& rule : entry->second.rules)
+      for (const std::string& rule : entry->second.rules) {
         out += fmt::format("\t\t{}\n", rule);
+      }
       out += "\t}\n";
     }
     out += "}\n";
