@@ -15,6 +15,8 @@ PACKAGES=(
   etcd-server etcd-client nftables iproute2 openssl procps bird2 busybox-static
   # reference plugins (host-local IPAM, ptp for the cni-add benchmark)
   containernetworking-plugins
+  # real CNI runtimes for the plugin tests (their services never start: see policy-rc.d below)
+  podman containerd runc
 )
 
 missing=()

@@ -89,17 +89,49 @@ datastore::WorkloadEndpointIdentifiers Identifiers(const Context& ctx) {
   return ids;
 }
 
-// The endpoint this container already has on this node (any interface name), if any.
-Result<std::optional<Resource>> FindExistingEndpoint(Context& ctx) {
+// The endpoints of this node in the plugin's namespace, and among them this container's (any
+// interface name), if it has one.
+struct NodeEndpoints {
+  std::vector<Resource> all;
+  std::optional<Resource> mine;
+};
+
+Result<NodeEndpoints> ListNodeEndpoints(Context& ctx) {
+  NodeEndpoints out;
   ASSIGN_OR_RETURN(auto weps, ctx.client->List("WorkloadEndpoint", ctx.ns));
   for (Resource& wep : weps) {
     const auto& spec = wep.spec();
-    if (spec.value("node", "") == ctx.node && spec.value("orchestrator", "") == "cni" &&
+    if (spec.value("node", "") != ctx.node) continue;
+    if (!out.mine && spec.value("orchestrator", "") == "cni" &&
         spec.value("containerID", "") == ctx.inv.container_id) {
-      return std::optional<Resource>(std::move(wep));
+      out.mine = wep;
+    }
+    out.all.push_back(std::move(wep));
+  }
+  return out;
+}
+
+// Whether another container's endpoint on this node uses host interface `name`.
+bool ClaimedByOther(const NodeEndpoints& eps, const std::string& name, const std::string& cid) {
+  for (const Resource& wep : eps.all) {
+    if (wep.spec().value("interfaceName", "") == name && wep.spec().value("containerID", "") != cid) {
+      return true;
     }
   }
-  return std::optional<Resource>();
+  return false;
+}
+
+// Calico's name, "cali" + the container ID's first 11 characters, unless another container's
+// endpoint already has it: IDs that share a prefix (ctr's "<namespace>-<name>") would otherwise
+// take over each other's veth. Then "cali" + 11 hex digits of a hash of the whole ID.
+std::string HostVethName(const NodeEndpoints& eps, const std::string& cid) {
+  std::string name = dataplane::HostVethNameForContainer(cid);
+  if (!ClaimedByOther(eps, name, cid)) return name;
+  uint64_t h = 1469598103934665603ULL;  // FNV-1a
+  for (unsigned char c : cid) h = (h ^ c) * 1099511628211ULL;
+  char hex[17];
+  std::snprintf(hex, sizeof(hex), "%016llx", static_cast<unsigned long long>(h));
+  return "cali" + std::string(hex, 11);
 }
 
 // The IPAM plugin's view of the environment: IgnoreUnknown so it accepts every CNI_ARGS key.
@@ -173,7 +205,8 @@ Result<CniResult> Add(Context& ctx) {
   const std::string profile_id = ctx.conf.name;
 
   Undo undo;
-  ASSIGN_OR_RETURN(auto existing, FindExistingEndpoint(ctx));
+  ASSIGN_OR_RETURN(NodeEndpoints endpoints, ListNodeEndpoints(ctx));
+  auto& existing = endpoints.mine;
   Resource wep;
   CniResult result;
   bool is_new = !existing.has_value();
@@ -199,7 +232,7 @@ Result<CniResult> Add(Context& ctx) {
     dataplane::WorkloadNetSpec spec;
     spec.netns_path = ctx.inv.netns;
     spec.container_ifname = ctx.inv.ifname;
-    spec.host_ifname = dataplane::HostVethNameForContainer(ctx.inv.container_id);
+    spec.host_ifname = HostVethName(endpoints, ctx.inv.container_id);
     spec.mtu = mtu;
     spec.num_queues = std::max(1, ctx.conf.raw.value("num_queues", 1));
     spec.allow_ip_forwarding = ctx.conf.raw.contains("container_settings") &&
@@ -272,22 +305,30 @@ Status Del(Context& ctx) {
     if (!st && first) first = std::move(st);
   };
   if (!ctx.conf.ipam.type.empty()) keep(IpamRelease(ctx));
-  auto existing = FindExistingEndpoint(ctx);
-  if (!existing) {
-    keep(Unexpected(existing.error()));
-  } else if (existing->has_value()) {
-    auto d = ctx.client->Delete("WorkloadEndpoint", ctx.ns, (*existing)->name());
-    if (!d && d.error().code() != ErrorCode::kNotFound) keep(Unexpected(d.error()));
+  auto endpoints = ListNodeEndpoints(ctx);
+  std::string host_veth = dataplane::HostVethNameForContainer(ctx.inv.container_id);
+  bool veth_is_mine = false;
+  if (!endpoints) {
+    keep(Unexpected(endpoints.error()));
+  } else {
+    if (endpoints->mine) {
+      host_veth = endpoints->mine->spec().value("interfaceName", host_veth);
+      auto d = ctx.client->Delete("WorkloadEndpoint", ctx.ns, endpoints->mine->name());
+      if (!d && d.error().code() != ErrorCode::kNotFound) keep(Unexpected(d.error()));
+    }
+    veth_is_mine = !ClaimedByOther(*endpoints, host_veth, ctx.inv.container_id);
   }
   keep(dataplane::TearDownWorkload(ctx.inv.netns, ctx.inv.ifname));
-  // The namespace may be gone already, taking the container end with it; the host end then
-  // went too, but a half-made pair from a crashed ADD would not have: remove it by name.
-  keep(dataplane::DeleteHostVeth(dataplane::HostVethNameForContainer(ctx.inv.container_id)));
+  // The namespace may be gone already (ctr sends DEL without CNI_NETNS), and a crashed ADD may
+  // have left a host end without an endpoint: remove the host end by name, unless it is another
+  // container's.
+  if (veth_is_mine) keep(dataplane::DeleteHostVeth(host_veth));
   return first;
 }
 
 Status Check(Context& ctx) {
-  ASSIGN_OR_RETURN(auto existing, FindExistingEndpoint(ctx));
+  ASSIGN_OR_RETURN(NodeEndpoints endpoints, ListNodeEndpoints(ctx));
+  auto& existing = endpoints.mine;
   if (!existing) {
     return NotFound("no WorkloadEndpoint for container " + ctx.inv.container_id + " on node " + ctx.node);
   }

@@ -191,6 +191,25 @@ TEST_F(CalicoPluginTest, FixedAddressLegacyResultAndTwoNetworks) {
   EXPECT_EQ(wep->spec()["profiles"], Json::array({"network1", "network2"}));
 }
 
+// Container IDs sharing their first 11 characters (ctr uses "<namespace>-<name>") get distinct
+// host veths, and DEL of one leaves the other alone.
+TEST_F(CalicoPluginTest, ContainerIdsWithACommonPrefixGetTheirOwnVeths) {
+  PluginRun a = Invoke("ADD", "calico-test-a", a_, Conf("net1"));
+  ASSERT_EQ(a.code, 0) << a.out;
+  PluginRun b = Invoke("ADD", "calico-test-b", b_, Conf("net1"));
+  ASSERT_EQ(b.code, 0) << b.out;
+  std::string veth_a = a.json["interfaces"][0]["name"];
+  std::string veth_b = b.json["interfaces"][0]["name"];
+  EXPECT_EQ(veth_a, "calicalico-test");
+  EXPECT_NE(veth_a, veth_b);
+  EXPECT_EQ(veth_b.size(), 15u);
+  ASSERT_EQ(Invoke("DEL", "calico-test-b", b_, Conf("net1")).code, 0);
+  ASSERT_EQ(Invoke("DEL", "calico-test-b", b_, Conf("net1")).code, 0);
+  EXPECT_EQ(host_.Exec("ip link show " + veth_a), 0) << "DEL of b removed a's veth";
+  EXPECT_NE(host_.Exec("ip link show " + veth_b), 0);
+  EXPECT_EQ(a_.Exec("busybox ping -c 1 -W 2 10.99.0.1"), 0);
+}
+
 TEST_F(CalicoPluginTest, DualStackEndpoint) {
   PluginRun add = Invoke("ADD", "dual", a_,
                    Conf("net6", "1.0.0", R"({"type":"calico-ipam","assign_ipv6":"true"})"));
