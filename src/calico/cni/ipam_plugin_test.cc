@@ -132,13 +132,15 @@ TEST_F(IpamPluginTest, BadInputGivesCniErrorsAndLeavesNothing) {
   ASSERT_TRUE(backend);
   ipam::IpamClient client(**backend);
   EXPECT_TRUE((*backend)->List("/calico/ipam/v2/handle/")->kvs.empty());
-  for (const auto& b : *client.ListBlocks()) EXPECT_TRUE(b.Empty());
+  auto blocks = client.ListBlocks();
+  ASSERT_TRUE(blocks);
+  for (const auto& b : *blocks) EXPECT_TRUE(b.Empty());
 }
 
-// 4 processes x 25 ADDs against one store: all distinct, and the pool is empty after DEL.
+// 4 processes x 50 ADDs against one store: all distinct, and the pool is empty after DEL.
 TEST_F(IpamPluginTest, ParallelProcessesGetDistinctAddresses) {
   constexpr int kProcs = 4;
-  constexpr int kEach = 25;
+  constexpr int kEach = 50;
   std::vector<std::string> outputs(kProcs);
   std::vector<pid_t> pids;
   std::vector<std::string> files;
@@ -179,7 +181,9 @@ TEST_F(IpamPluginTest, ParallelProcessesGetDistinctAddresses) {
   }
   auto backend = datastore::SqliteBackend::Open(db_);
   ipam::IpamClient client(**backend);
-  for (const auto& b : *client.ListBlocks()) EXPECT_TRUE(b.Empty());
+  auto blocks = client.ListBlocks();
+  ASSERT_TRUE(blocks);
+  for (const auto& b : *blocks) EXPECT_TRUE(b.Empty());
 }
 
 }  // namespace

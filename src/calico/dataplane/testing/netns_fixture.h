@@ -2,8 +2,10 @@
 // and commands run inside them. Never touches the root namespace.
 #pragma once
 
+#include <signal.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <array>
 #include <cstdio>
 #include <cstdlib>
@@ -35,6 +37,7 @@ inline std::string ShOut(const std::string& cmd) {
 class ScopedNetns {
  public:
   explicit ScopedNetns(const std::string& prefix) {
+    RemoveStale(prefix);
     static int counter = 0;
     name_ = prefix + "-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
     ok_ = Sh("ip netns add " + name_) == 0;
@@ -56,6 +59,28 @@ class ScopedNetns {
     std::string out;
     Exec(cmd, &out);
     return out;
+  }
+
+  // Namespaces "<prefix>-<pid>-<n>" of test processes that died without cleaning up (a crash
+  // skips destructors): removed so they do not pile up.
+  static void RemoveStale(const std::string& prefix) {
+    std::string list = [] {
+      std::string out;
+      Sh("ip netns list", &out);
+      return out;
+    }();
+    size_t pos = 0;
+    while ((pos = list.find(prefix + "-", pos)) != std::string::npos) {
+      size_t end = list.find_first_of(" \n", pos);
+      std::string name = list.substr(pos, end == std::string::npos ? std::string::npos : end - pos);
+      pos += name.size();
+      std::string rest = name.substr(prefix.size() + 1);
+      size_t dash = rest.find('-');
+      if (dash == std::string::npos) continue;
+      std::string pid = rest.substr(0, dash);
+      if (pid.empty() || pid.find_first_not_of("0123456789") != std::string::npos) continue;
+      if (::kill(std::stoi(pid), 0) != 0 && errno == ESRCH) Sh("ip netns del " + name);
+    }
   }
 
  private:
