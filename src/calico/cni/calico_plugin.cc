@@ -9,6 +9,7 @@
 #include "calico/base/strings.h"
 #include "calico/cni/cni.h"
 #include "calico/cni/delegate.h"
+#include "calico/cni/ipam_plugin.h"
 #include "calico/dataplane/netlink.h"
 #include "calico/dataplane/netns.h"
 #include "calico/dataplane/workload_net.h"
@@ -144,7 +145,26 @@ std::map<std::string, std::string> IpamEnv(const Context& ctx) {
   return env;
 }
 
+// calico-ipam runs in this process on the open datastore (same code as the calico-ipam binary);
+// any other IPAM plugin is executed from CNI_PATH as Calico does.
+bool InProcessIpam(const Context& ctx) { return ctx.conf.ipam.type == "calico-ipam"; }
+
+Status IpamRelease(const Context& ctx);
+
+Result<CniResult> IpamAssign(const Context& ctx) {
+  if (InProcessIpam(ctx)) return IpamAdd(ctx.inv, ctx.conf, *ctx.backend);
+  ASSIGN_OR_RETURN(Json j, DelegateInvoke(ctx.conf.ipam.type, "ADD", IpamEnv(ctx), ctx.stdin_text));
+  auto parsed = ParseResult(j);
+  if (!parsed) {
+    Status undo = IpamRelease(ctx);
+    if (!undo) CALICO_LOG(error, "cni", "releasing after a bad IPAM result: {}", undo.error().message());
+    return Unexpected(parsed.error().Wrap(ctx.conf.ipam.type + " returned a result that cannot be read"));
+  }
+  return parsed;
+}
+
 Status IpamRelease(const Context& ctx) {
+  if (InProcessIpam(ctx)) return IpamDel(ctx.inv, ctx.conf, *ctx.backend);
   auto r = DelegateInvoke(ctx.conf.ipam.type, "DEL", IpamEnv(ctx), ctx.stdin_text);
   if (!r) return Unexpected(r.error());
   return OkStatus();
@@ -222,10 +242,10 @@ Result<CniResult> Add(Context& ctx) {
     result = ResultFromEndpoint(wep, ctx);
   } else {
     if (ctx.conf.ipam.type.empty()) return InvalidArgument("the network config has no ipam.type");
-    ASSIGN_OR_RETURN(Json ipam_json, DelegateInvoke(ctx.conf.ipam.type, "ADD", IpamEnv(ctx), ctx.stdin_text));
+    auto ipam_result = IpamAssign(ctx);
+    if (!ipam_result) return Unexpected(ipam_result.error());  // the IPAM made nothing
     undo.Push("release addresses", [&ctx] { return IpamRelease(ctx); });
-    auto ipam_result = ParseResult(ipam_json);
-    if (!ipam_result || ipam_result->ips.empty()) {
+    if (ipam_result->ips.empty()) {
       return InvalidArgument("IPAM plugin returned no IP addresses in result");
     }
     ASSIGN_OR_RETURN(std::string name, datastore::WorkloadEndpointName(Identifiers(ctx)));

@@ -93,6 +93,16 @@ Result<CniResult> Add(const Invocation& inv, const NetConf& conf, ipam::IpamClie
 
 }  // namespace
 
+Result<CniResult> IpamAdd(const Invocation& inv, const NetConf& conf, datastore::Backend& backend) {
+  ipam::IpamClient client(backend);
+  return Add(inv, conf, client);
+}
+
+Status IpamDel(const Invocation& inv, const NetConf& conf, datastore::Backend& backend) {
+  ipam::IpamClient client(backend);
+  return client.ReleaseByHandle(conf.name + "." + inv.container_id);
+}
+
 int RunIpamPlugin(const std::map<std::string, std::string>& env, std::string_view stdin_text,
                   std::ostream& out, std::ostream& err) {
   std::string version = "1.0.0";

@@ -10,10 +10,20 @@
 #include <string>
 #include <string_view>
 
+#include "calico/base/result.h"
+#include "calico/cni/cni.h"
+#include "calico/datastore/backend.h"
+
 namespace calico::cni {
 
 // Runs one invocation; prints the result or a CNI error object on `out`; returns the exit code.
 int RunIpamPlugin(const std::map<std::string, std::string>& env, std::string_view stdin_text,
                   std::ostream& out, std::ostream& err);
+
+// The same ADD and DEL in-process, on an open datastore: the calico plugin uses these when
+// ipam.type is calico-ipam instead of starting a second process and a second connection.
+[[nodiscard]] Result<CniResult> IpamAdd(const Invocation& inv, const NetConf& conf,
+                                        datastore::Backend& backend);
+[[nodiscard]] Status IpamDel(const Invocation& inv, const NetConf& conf, datastore::Backend& backend);
 
 }  // namespace calico::cni

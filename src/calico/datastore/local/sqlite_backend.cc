@@ -89,6 +89,9 @@ Result<sqlite3*> OpenConnection(const std::string& path) {
     return Unavailable("open local store " + path + ": " + msg);
   }
   sqlite3_busy_timeout(db, 30000);
+  // Short-lived clients (every CNI call is a process) must not each checkpoint and fsync the WAL
+  // on close; writers checkpoint as the WAL grows (wal_autocheckpoint).
+  sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
   return db;
 }
 

@@ -1,0 +1,87 @@
+// calico-bench: timing rows of `make bench`.
+//   calico-bench cni-add [--samples N] [--parallel N] [--rounds N] [--no-etcd] --bin DIR --out FILE
+//   calico-bench table FILE
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <string>
+
+#include "cni_add.h"
+#include "stats.h"
+
+namespace {
+
+int Usage() {
+  std::cerr << "usage: calico-bench cni-add [--samples N] [--parallel N] [--rounds N] [--no-etcd] "
+               "--bin DIR --out FILE\n       calico-bench table FILE\n";
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) return Usage();
+  std::string cmd = argv[1];
+  if (cmd == "table") {
+    if (argc != 3) return Usage();
+    auto table = calico::bench::RenderTable(argv[2]);
+    if (!table) {
+      std::cerr << "calico-bench: " << table.error().message() << "\n";
+      return 1;
+    }
+    std::cout << *table;
+    return 0;
+  }
+  if (cmd != "cni-add") return Usage();
+  calico::bench::CniAddOptions o;
+  std::string out;
+  for (int i = 2; i < argc; ++i) {
+    std::string a = argv[i];
+    auto next = [&]() -> std::string {
+      if (i + 1 >= argc) {
+        std::cerr << "calico-bench: " << a << " needs a value\n";
+        std::exit(2);
+      }
+      return argv[++i];
+    };
+    auto number = [&]() {
+      std::string v = next();
+      char* end = nullptr;
+      long n = std::strtol(v.c_str(), &end, 10);
+      if (*end != '\0' || n < 1 || n > 100000) {
+        std::cerr << "calico-bench: " << a << " must be a positive number, not \"" << v << "\"\n";
+        std::exit(2);
+      }
+      return static_cast<int>(n);
+    };
+    if (a == "--samples") {
+      o.samples = number();
+    } else if (a == "--parallel") {
+      o.parallel = number();
+    } else if (a == "--rounds") {
+      o.rounds = number();
+    } else if (a == "--no-etcd") {
+      o.etcd = false;
+    } else if (a == "--bin") {
+      o.bin = next();
+    } else if (a == "--out") {
+      out = next();
+    } else {
+      std::cerr << "calico-bench: unknown flag " << a << "\n";
+      return Usage();
+    }
+  }
+  if (o.bin.empty() || out.empty()) return Usage();
+  auto rows = calico::bench::RunCniAdd(o);
+  if (!rows) {
+    std::cerr << "calico-bench cni-add: " << rows.error().message() << "\n";
+    return 1;
+  }
+  auto st = calico::bench::MergeResults(out, *rows);
+  if (!st) {
+    std::cerr << "calico-bench: " << st.error().message() << "\n";
+    return 1;
+  }
+  std::cout << "cni-add: " << rows->size() << " results written to " << out << "\n";
+  return 0;
+}

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# make bench: runs every row side by side with its peer and writes build/bench/results.json.
+# Usage: bench/run.sh [BUILD_DIR]   (BUILD_DIR: a release build, default build-release)
+#        ROWS="cni-add" bench/run.sh   to run some rows only.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUILD=${1:-build-release}
+OUT=build/bench/results.json
+ROWS=${ROWS:-cni-add}
+mkdir -p build/bench
+[ "$(id -u)" -eq 0 ] || { echo "bench: run as root (rows use network namespaces)" >&2; exit 1; }
+for row in $ROWS; do
+  case $row in
+    cni-add)
+      echo "bench: cni-add (calico + calico-ipam vs ptp + host-local, 100 sequential, 20 parallel x 3)"
+      "$BUILD/bin/calico-bench" cni-add --samples 100 --parallel 20 --rounds 3 --bin "$BUILD/bin" --out "$OUT"
+      ;;
+    *) echo "bench: unknown row $row" >&2; exit 2 ;;
+  esac
+done
+echo
+"$BUILD/bin/calico-bench" table "$OUT"
+echo
+echo "results: $OUT"
