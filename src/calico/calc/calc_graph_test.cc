@@ -1,0 +1,621 @@
+// State-sequence tests in the style of felix/calc's calc_graph_fv_test.go: apply a list of
+// updates, compare the whole model to the expected one; the same updates in other orders must give
+// the same model; deleting everything must give the empty model.
+#include "calico/calc/calc_graph.h"
+
+#include <algorithm>
+#include <chrono>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include "calico/datastore/client.h"
+#include "calico/datastore/testing/mem_backend.h"
+#include "calico/policy/ruleset_renderer.h"
+#include "calico/selector/selector.h"
+
+namespace calico::calc {
+namespace {
+
+using model::Json;
+using model::Resource;
+
+constexpr char kNode[] = "node-1";
+constexpr char kOtherNode[] = "node-2";
+constexpr char kNs[] = "projectcalico.org/namespace";
+
+// --- Fixtures ----------------------------------------------------------------------------------
+
+Resource Wep(const std::string& ns, const std::string& name, const std::string& node,
+             const std::string& iface, std::vector<std::string> ips, Json labels,
+             std::vector<std::string> profiles = {}) {
+  Resource r("WorkloadEndpoint", name, ns);
+  r.metadata()["labels"] = std::move(labels);
+  r.spec() = Json{{"node", node},
+                  {"interfaceName", iface},
+                  {"ipNetworks", std::move(ips)},
+                  {"profiles", std::move(profiles)}};
+  return r;
+}
+
+Resource Hep(const std::string& name, std::vector<std::string> ips, Json labels) {
+  Resource r("HostEndpoint", name);
+  r.metadata()["labels"] = std::move(labels);
+  r.spec() = Json{{"node", kOtherNode}, {"interfaceName", "eth0"}, {"expectedIPs", std::move(ips)}};
+  return r;
+}
+
+Resource Gnp(const std::string& name, Json spec) {
+  Resource r("GlobalNetworkPolicy", name);
+  r.spec() = std::move(spec);
+  return r;
+}
+
+Resource Np(const std::string& ns, const std::string& name, Json spec) {
+  Resource r("NetworkPolicy", name, ns);
+  r.spec() = std::move(spec);
+  return r;
+}
+
+Resource Prof(const std::string& name, Json spec) {
+  Resource r("Profile", name);
+  r.spec() = std::move(spec);
+  return r;
+}
+
+Resource TierRes(const std::string& name, Json spec) {
+  Resource r("Tier", name);
+  r.spec() = std::move(spec);
+  return r;
+}
+
+Resource NetSet(const std::string& ns, const std::string& name, Json labels,
+                std::vector<std::string> nets) {
+  Resource r(ns.empty() ? "GlobalNetworkSet" : "NetworkSet", name, ns);
+  r.metadata()["labels"] = std::move(labels);
+  r.spec() = Json{{"nets", std::move(nets)}};
+  return r;
+}
+
+void Apply(CalcGraph& g, const std::vector<Resource>& updates) {
+  for (const Resource& r : updates) g.OnUpdate(r);
+}
+
+void DeleteAll(CalcGraph& g, const std::vector<Resource>& updates) {
+  for (const Resource& r : updates) g.OnDelete(r.kind(), r.namespace_(), r.name());
+}
+
+net::CIDR C(std::string_view text) { return *net::CIDR::ParseNet(text); }
+
+std::string Canon(std::string_view sel) { return selector::Normalise(sel); }
+
+policy::IpSet Set(std::string_view sel, std::vector<std::string> members) {
+  auto parsed = selector::Parse(sel);
+  EXPECT_TRUE(parsed) << sel;
+  policy::IpSet set{.id = parsed->UniqueId(), .selector = parsed->String()};
+  for (const std::string& m : members) set.members.push_back(C(m));
+  std::sort(set.members.begin(), set.members.end());
+  return set;
+}
+
+void SortSets(std::vector<policy::IpSet>& sets) {
+  std::sort(sets.begin(), sets.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+}
+
+Json Rule(std::string action) { return Json{{"action", std::move(action)}}; }
+Json RuleFrom(std::string action, std::string selector) {
+  return Json{{"action", std::move(action)}, {"source", {{"selector", std::move(selector)}}}};
+}
+Json RuleTo(std::string action, std::string selector) {
+  return Json{{"action", std::move(action)}, {"destination", {{"selector", std::move(selector)}}}};
+}
+
+const policy::Endpoint* FindEndpoint(const policy::Model& m, std::string_view name) {
+  for (const auto& ep : m.endpoints) {
+    if (ep.name == name) return &ep;
+  }
+  return nullptr;
+}
+
+std::vector<std::string> PolicyIds(const policy::Model& m) {
+  std::vector<std::string> out;
+  for (const auto& p : m.policies) out.push_back(p.id);
+  return out;
+}
+
+// --- The main scenario ---------------------------------------------------------------------------
+
+std::vector<Resource> ScenarioUpdates() {
+  return {
+      Prof("kns.ns1", {{"labelsToApply", {{"team", "a"}, {"app", "ignored"}}},
+                       {"ingress", {Rule("Allow")}},
+                       {"egress", {Rule("Allow")}}}),
+      TierRes("security", {{"order", 100}}),
+      Wep("ns1", "a", kNode, "cali-a", {"10.0.0.1/32", "fd00::1/128"}, {{"app", "web"}},
+          {"kns.ns1"}),
+      Wep("ns1", "b", kNode, "cali-b", {"10.0.0.2/32"}, {{"app", "db"}}, {"kns.ns1"}),
+      Wep("ns2", "c", kOtherNode, "cali-c", {"10.0.1.3/32"}, {{"app", "web"}}, {"kns.ns2"}),
+      Np("ns1", "allow-web-to-db", {{"tier", "default"},
+                                    {"order", 10},
+                                    {"selector", "app == 'db'"},
+                                    {"ingress", {RuleFrom("Allow", "app == 'web'")}}}),
+      Gnp("block-egress", {{"tier", "security"},
+                           {"selector", "team == 'a'"},
+                           {"types", {"Egress"}},
+                           {"ingress", {Rule("Allow")}},
+                           {"egress", {RuleTo("Deny", "app == 'web'"), Rule("Pass")}}}),
+      NetSet("", "ext", {{"app", "web"}}, {"192.168.1.5/24"}),
+  };
+}
+
+policy::Model ScenarioModel() {
+  const std::string web_in_ns1 = Canon("(projectcalico.org/namespace == 'ns1') && (app == 'web')");
+  policy::Model m;
+  m.endpoints = {
+      {.name = "ns1/a",
+       .interface_name = "cali-a",
+       .addresses = {C("10.0.0.1/32"), C("fd00::1/128")},
+       .labels = {{"app", "web"}, {kNs, "ns1"}, {"team", "a"}},
+       .profiles = {"kns.ns1"},
+       .egress_tiers = {{.name = "security", .policies = {"block-egress"}}}},
+      {.name = "ns1/b",
+       .interface_name = "cali-b",
+       .addresses = {C("10.0.0.2/32")},
+       .labels = {{"app", "db"}, {kNs, "ns1"}, {"team", "a"}},
+       .profiles = {"kns.ns1"},
+       .ingress_tiers = {{.name = "default", .policies = {"ns1/allow-web-to-db"}}},
+       .egress_tiers = {{.name = "security", .policies = {"block-egress"}}}},
+  };
+  m.policies = {
+      {.id = "block-egress",
+       .tier = "security",
+       .ingress = Json::array(),
+       .egress = {RuleTo("Deny", Canon("app == 'web'")), Rule("Pass")}},
+      {.id = "ns1/allow-web-to-db",
+       .tier = "default",
+       .ingress = {RuleFrom("Allow", web_in_ns1)},
+       .egress = Json::array()},
+  };
+  m.profiles = {{.id = "kns.ns1", .ingress = {Rule("Allow")}, .egress = {Rule("Allow")}}};
+  m.ip_sets = {
+      Set(web_in_ns1, {"10.0.0.1/32", "fd00::1/128"}),
+      Set("app == 'web'", {"10.0.0.1/32", "fd00::1/128", "10.0.1.3/32", "192.168.1.0/24"}),
+  };
+  SortSets(m.ip_sets);
+  return m;
+}
+
+TEST(CalcGraphTest, ScenarioGivesExpectedModel) {
+  CalcGraph g(kNode);
+  Apply(g, ScenarioUpdates());
+  const policy::Model m = g.Model();
+  const policy::Model want = ScenarioModel();
+  EXPECT_EQ(m.endpoints, want.endpoints);
+  EXPECT_EQ(m.policies, want.policies);
+  EXPECT_EQ(m.profiles, want.profiles);
+  EXPECT_EQ(m.ip_sets, want.ip_sets);
+  EXPECT_EQ(m, want);
+  // The renderer accepts it: every policy, profile and selector set resolves.
+  auto ruleset = policy::RenderRuleset(m);
+  ASSERT_TRUE(ruleset) << ruleset.error().message();
+  EXPECT_NE(ruleset->find("cali-pi-default/ns1/allow-web-to-db"), std::string::npos);
+}
+
+TEST(CalcGraphTest, OrderOfUpdatesDoesNotMatter) {
+  const policy::Model want = ScenarioModel();
+  std::vector<Resource> updates = ScenarioUpdates();
+  std::reverse(updates.begin(), updates.end());
+  {
+    CalcGraph g(kNode);
+    Apply(g, updates);
+    EXPECT_EQ(g.Model(), want) << "reversed";
+  }
+  std::mt19937 rng(42);
+  for (int round = 0; round < 20; ++round) {
+    std::shuffle(updates.begin(), updates.end(), rng);
+    CalcGraph g(kNode);
+    Apply(g, updates);
+    EXPECT_EQ(g.Model(), want) << "shuffle " << round;
+    // Deleting in yet another order empties the model.
+    std::shuffle(updates.begin(), updates.end(), rng);
+    DeleteAll(g, updates);
+    EXPECT_EQ(g.Model(), policy::Model{}) << "shuffle " << round;
+  }
+}
+
+TEST(CalcGraphTest, ChangesAndRevertsReturnToTheSameModel) {
+  CalcGraph g(kNode);
+  Apply(g, ScenarioUpdates());
+  // b becomes a web pod (now in both IP sets, loses the NP), c moves to this node, a policy and
+  // the profile change ... then everything is put back.
+  g.OnUpdate(Wep("ns1", "b", kNode, "cali-b", {"10.0.0.2/32"}, {{"app", "web"}}, {"kns.ns1"}));
+  g.OnUpdate(Wep("ns2", "c", kNode, "cali-c", {"10.0.1.3/32"}, {{"app", "web"}}, {"kns.ns2"}));
+  g.OnUpdate(Prof("kns.ns1", {{"labelsToApply", {{"team", "b"}}}}));
+  g.OnUpdate(Gnp("block-egress", {{"selector", "all()"}, {"ingress", {RuleFrom("Allow", "x == 'y'")}}}));
+  g.OnDelete("GlobalNetworkSet", "", "ext");
+  const policy::Model changed = g.Model();
+  EXPECT_NE(changed, ScenarioModel());
+  EXPECT_EQ(changed.endpoints.size(), 3u);
+  Apply(g, ScenarioUpdates());
+  g.OnUpdate(Wep("ns2", "c", kOtherNode, "cali-c", {"10.0.1.3/32"}, {{"app", "web"}},
+                 {"kns.ns2"}));
+  EXPECT_EQ(g.Model(), ScenarioModel());
+  DeleteAll(g, ScenarioUpdates());
+  EXPECT_EQ(g.Model(), policy::Model{});
+}
+
+// --- Focused behaviours ----------------------------------------------------------------------------
+
+TEST(CalcGraphTest, ProfileLabelsToApplyAreInheritedEndpointLabelsWin) {
+  CalcGraph g(kNode);
+  g.OnUpdate(Prof("p1", {{"labelsToApply", {{"role", "p1"}, {"tier", "gold"}, {"zone", "p1"}}}}));
+  g.OnUpdate(Prof("p2", {{"labelsToApply", {{"zone", "p2"}, {"extra", "p2"}}}}));
+  g.OnUpdate(Wep("ns1", "x", kNode, "cali-x", {"10.0.0.1/32"}, {{"role", "own"}}, {"p1", "p2"}));
+  g.OnUpdate(Wep("ns1", "r", kOtherNode, "cali-r", {"10.9.0.1/32"}, Json::object(), {"p2"}));
+  g.OnUpdate(Gnp("gold", {{"selector", "tier == 'gold'"},
+                          {"ingress", {RuleFrom("Allow", "extra == 'p2'")}}}));
+
+  policy::Model m = g.Model();
+  ASSERT_EQ(m.endpoints.size(), 1u);
+  EXPECT_EQ(m.endpoints[0].labels,
+            (std::map<std::string, std::string>{
+                {"role", "own"}, {"tier", "gold"}, {"zone", "p1"}, {"extra", "p2"}, {kNs, "ns1"}}));
+  EXPECT_EQ(m.endpoints[0].profiles, (std::vector<std::string>{"p1", "p2"}));
+  ASSERT_EQ(m.endpoints[0].ingress_tiers.size(), 1u);
+  EXPECT_EQ(m.endpoints[0].ingress_tiers[0].policies, std::vector<std::string>{"gold"});
+  // The remote endpoint inherits p2's labels too.
+  EXPECT_EQ(m.ip_sets, std::vector<policy::IpSet>{Set("extra == 'p2'", {"10.0.0.1/32", "10.9.0.1/32"})});
+  EXPECT_EQ(m.profiles.size(), 2u);
+
+  // p1 stops giving tier=gold: the policy no longer applies and is no longer active.
+  g.OnUpdate(Prof("p1", {{"labelsToApply", {{"role", "p1"}}}}));
+  m = g.Model();
+  EXPECT_TRUE(m.endpoints[0].ingress_tiers.empty());
+  EXPECT_TRUE(m.policies.empty());
+  EXPECT_TRUE(m.ip_sets.empty());
+  // p2 deleted: its labels are gone; the endpoint still references it (no rules: allows nothing).
+  g.OnUpdate(Prof("p1", {{"labelsToApply", {{"tier", "gold"}}}}));
+  g.OnDelete("Profile", "", "p2");
+  m = g.Model();
+  EXPECT_FALSE(m.endpoints[0].labels.contains("extra"));
+  EXPECT_EQ(m.ip_sets, std::vector<policy::IpSet>{Set("extra == 'p2'", {})});
+  ASSERT_EQ(m.profiles.size(), 2u);
+  EXPECT_EQ(m.profiles[1], (policy::Profile{.id = "p2"}));
+}
+
+TEST(CalcGraphTest, UnknownDefaultAllowProfileIsCalicosSyntheticOne) {
+  CalcGraph g(kNode);
+  g.OnUpdate(Wep("ns1", "x", kNode, "cali-x", {"10.0.0.1/32"}, Json::object(),
+                 {std::string(kDefaultAllowProfile)}));
+  const policy::Model m = g.Model();
+  ASSERT_EQ(m.profiles.size(), 1u);
+  EXPECT_EQ(m.profiles[0].ingress, Json::array({Rule("Allow")}));
+  EXPECT_EQ(m.profiles[0].egress, Json::array({Rule("Allow")}));
+}
+
+TEST(CalcGraphTest, NamespacedPolicyOnlySelectsItsNamespace) {
+  CalcGraph g(kNode);
+  Apply(g, {
+               Wep("ns1", "a", kNode, "cali-a", {"10.0.0.1/32"}, {{"app", "x"}}),
+               Wep("ns2", "b", kNode, "cali-b", {"10.0.0.2/32"}, {{"app", "x"}}),
+               Np("ns1", "np", {{"selector", "app == 'x'"}, {"ingress", {Rule("Allow")}}}),
+               Np("ns2", "np", {{"selector", "app == 'y'"}, {"ingress", {Rule("Allow")}}}),
+               Gnp("np", {{"selector", "all()"}, {"ingress", {Rule("Allow")}}}),
+           });
+  const policy::Model m = g.Model();
+  EXPECT_EQ(PolicyIds(m), (std::vector<std::string>{"np", "ns1/np"}));
+  ASSERT_EQ(m.endpoints.size(), 2u);
+  // Same tier, no orders: ties broken by name, then namespace ("" first).
+  EXPECT_EQ(m.endpoints[0].ingress_tiers,
+            (std::vector<policy::TierRef>{{.name = "default", .policies = {"np", "ns1/np"}}}));
+  EXPECT_EQ(m.endpoints[1].ingress_tiers,
+            (std::vector<policy::TierRef>{{.name = "default", .policies = {"np"}}}));
+}
+
+TEST(CalcGraphTest, TiersAndPoliciesAreOrderedAndPassTiersDoNotDeny) {
+  CalcGraph g(kNode);
+  Apply(g, {
+               TierRes("t-a", {{"order", 50}, {"defaultAction", "Pass"}}),
+               TierRes("t-b", {{"order", 50}}),
+               TierRes("t-nil", Json::object()),
+               TierRes("early", {{"order", 1}, {"defaultAction", "Deny"}}),
+               Wep("ns1", "a", kNode, "cali-a", {"10.0.0.1/32"}, Json::object()),
+           });
+  const Json allow = Json::array({Rule("Allow")});
+  for (const char* tier : {"t-nil", "unknown-tier", "default", "t-b", "t-a", "kube-admin"}) {
+    g.OnUpdate(Gnp(fmt::format("p-{}", tier), {{"tier", tier}, {"ingress", allow}}));
+  }
+  g.OnUpdate(Gnp("z", {{"order", 10}, {"ingress", allow}}));
+  g.OnUpdate(Gnp("a", {{"order", 10}, {"ingress", allow}}));
+  g.OnUpdate(Gnp("c", {{"order", 1.5}, {"ingress", allow}}));
+  g.OnUpdate(Gnp("b", {{"order", 1000}, {"ingress", allow}}));
+  const policy::Model m = g.Model();
+  ASSERT_EQ(m.endpoints.size(), 1u);
+  EXPECT_EQ(m.endpoints[0].ingress_tiers,
+            (std::vector<policy::TierRef>{
+                {.name = "t-a", .policies = {"p-t-a"}, .default_deny = false},
+                {.name = "t-b", .policies = {"p-t-b"}},
+                {.name = "kube-admin", .policies = {"p-kube-admin"}, .default_deny = false},
+                {.name = "default", .policies = {"c", "a", "z", "b", "p-default"}},
+                {.name = "t-nil", .policies = {"p-t-nil"}},
+                {.name = "unknown-tier", .policies = {"p-unknown-tier"}},
+            }));
+  EXPECT_TRUE(m.endpoints[0].egress_tiers.empty());
+  // A Tier resource for a built-in tier without an order keeps the built-in order.
+  g.OnUpdate(TierRes("default", {{"defaultAction", "Pass"}}));
+  EXPECT_EQ(g.Model().endpoints[0].ingress_tiers[3],
+            (policy::TierRef{.name = "default",
+                             .policies = {"c", "a", "z", "b", "p-default"},
+                             .default_deny = false}));
+  g.OnUpdate(TierRes("default", {{"order", 0}}));
+  EXPECT_EQ(g.Model().endpoints[0].ingress_tiers[0].name, "default");
+}
+
+TEST(CalcGraphTest, StagedPoliciesAreIgnored) {
+  CalcGraph g(kNode);
+  g.OnUpdate(Wep("ns1", "a", kNode, "cali-a", {"10.0.0.1/32"}, Json::object()));
+  const policy::Model before = g.Model();
+  Resource staged("StagedNetworkPolicy", "s", "ns1");
+  staged.spec() = Json{{"selector", "all()"}, {"ingress", {RuleFrom("Deny", "all()")}}};
+  Resource staged_global("StagedGlobalNetworkPolicy", "sg");
+  staged_global.spec() = staged.spec();
+  Resource staged_k8s("StagedKubernetesNetworkPolicy", "sk", "ns1");
+  g.OnUpdate(staged);
+  g.OnUpdate(staged_global);
+  g.OnUpdate(staged_k8s);
+  EXPECT_EQ(g.Model(), before);
+  g.OnDelete("StagedNetworkPolicy", "ns1", "s");
+  g.OnDelete("StagedGlobalNetworkPolicy", "", "sg");
+  EXPECT_EQ(g.Model(), before);
+}
+
+TEST(CalcGraphTest, TypesDefaulting) {
+  CalcGraph g(kNode);
+  g.OnUpdate(Wep("ns1", "a", kNode, "cali-a", {"10.0.0.1/32"}, Json::object()));
+  const Json in = Json::array({RuleFrom("Allow", "in == 'x'")});
+  const Json out = Json::array({RuleTo("Allow", "out == 'x'")});
+  Apply(g, {
+               Gnp("1-ingress-only", {{"ingress", in}}),
+               Gnp("2-egress-only", {{"egress", out}}),
+               Gnp("3-both", {{"ingress", in}, {"egress", out}}),
+               Gnp("4-no-rules", Json::object()),
+               Gnp("5-explicit-both", {{"types", {"Ingress", "Egress"}}}),
+               Gnp("6-explicit-ingress", {{"types", {"Ingress"}}, {"ingress", in}, {"egress", out}}),
+           });
+  const policy::Model m = g.Model();
+  ASSERT_EQ(m.endpoints.size(), 1u);
+  EXPECT_EQ(m.endpoints[0].ingress_tiers,
+            (std::vector<policy::TierRef>{
+                {.name = "default",
+                 .policies = {"1-ingress-only", "3-both", "4-no-rules", "5-explicit-both",
+                              "6-explicit-ingress"}}}));
+  EXPECT_EQ(m.endpoints[0].egress_tiers,
+            (std::vector<policy::TierRef>{
+                {.name = "default", .policies = {"2-egress-only", "3-both", "5-explicit-both"}}}));
+  ASSERT_EQ(m.policies.size(), 6u);
+  // Only the rules of the policy's directions are kept (and only they make IP sets).
+  EXPECT_EQ(m.policies[5].id, "6-explicit-ingress");
+  EXPECT_EQ(m.policies[5].egress, Json::array());
+  EXPECT_EQ(m.policies[1].ingress, Json::array());
+  EXPECT_EQ(m.ip_sets.size(), 2u);
+}
+
+TEST(CalcGraphTest, IpSetMembersFollowLabelsAddressesAndNetworkSets) {
+  CalcGraph g(kNode);
+  Apply(g, {
+               Wep("ns1", "server", kNode, "cali-s", {"10.0.0.1/32"}, {{"app", "server"}}),
+               Wep("ns1", "r1", kOtherNode, "cali-r1", {"10.1.0.1/32"}, {{"role", "client"}}),
+               Wep("ns2", "r2", kOtherNode, "cali-r2", {"10.1.0.2"}, {{"role", "client"}}),
+               NetSet("ns1", "clients", {{"role", "client"}}, {"10.2.3.4/16"}),
+               NetSet("", "bad", {{"role", "bad"}}, {"1.2.3.4", "2001:db8::/32"}),
+               Hep("h1", {"172.16.0.1"}, {{"role", "client"}}),
+               Gnp("server", {{"selector", "app == 'server'"},
+                              {"ingress",
+                               {{{"action", "Allow"},
+                                 {"source",
+                                  {{"selector", "role == 'client'"}, {"notSelector", "role == 'bad'"}}}}}}}),
+               Np("ns1", "global-only",
+                  {{"selector", "all()"},
+                   {"ingress",
+                    {{{"action", "Allow"},
+                      {"source", {{"selector", "has(role)"}, {"namespaceSelector", "global()"}}}}}}}),
+           });
+  const std::string global_role = Canon("(!has(projectcalico.org/namespace)) && (has(role))");
+  std::vector<policy::IpSet> want = {
+      Set("role == 'client'", {"10.1.0.1/32", "10.1.0.2/32", "10.2.0.0/16", "172.16.0.1/32"}),
+      Set("role == 'bad'", {"1.2.3.4/32", "2001:db8::/32"}),
+      Set(global_role, {"1.2.3.4/32", "2001:db8::/32", "172.16.0.1/32"}),
+  };
+  SortSets(want);
+  policy::Model m = g.Model();
+  EXPECT_EQ(m.ip_sets, want);
+  // The NP's rule had its namespaceSelector folded into the selector.
+  ASSERT_EQ(PolicyIds(m), (std::vector<std::string>{"ns1/global-only", "server"}));
+  EXPECT_EQ(m.policies[0].ingress[0]["source"], Json({{"selector", global_role}}));
+
+  // Label change, address change, network set removal.
+  g.OnUpdate(Wep("ns1", "r1", kOtherNode, "cali-r1", {"10.1.0.1/32"}, {{"role", "other"}}));
+  g.OnUpdate(Wep("ns2", "r2", kOtherNode, "cali-r2", {"10.1.0.22/32"}, {{"role", "client"}}));
+  g.OnDelete("NetworkSet", "ns1", "clients");
+  g.OnUpdate(NetSet("", "bad", {{"role", "bad"}}, {"1.2.3.4"}));
+  g.OnDelete("HostEndpoint", "", "h1");
+  want = {
+      Set("role == 'client'", {"10.1.0.22/32"}),
+      Set("role == 'bad'", {"1.2.3.4/32"}),
+      Set(global_role, {"1.2.3.4/32"}),
+  };
+  SortSets(want);
+  m = g.Model();
+  EXPECT_EQ(m.ip_sets, want);
+
+  // The selecting policy goes away: its IP sets go with it.
+  g.OnDelete("GlobalNetworkPolicy", "", "server");
+  m = g.Model();
+  EXPECT_EQ(m.ip_sets, std::vector<policy::IpSet>{Set(global_role, {"1.2.3.4/32"})});
+}
+
+TEST(CalcGraphTest, RemoteEndpointsOnlyContributeIpSetMembers) {
+  CalcGraph g(kNode);
+  Apply(g, {
+               Wep("ns1", "remote", kOtherNode, "cali-r", {"10.1.0.1/32"}, {{"app", "x"}},
+                   {"prof"}),
+               Prof("prof", {{"ingress", {RuleFrom("Allow", "app == 'x'")}}}),
+               Gnp("x", {{"selector", "app == 'x'"}, {"ingress", {RuleFrom("Allow", "all()")}}}),
+           });
+  policy::Model m = g.Model();
+  EXPECT_EQ(m, policy::Model{});  // Nothing local: no endpoints, no active rules, no sets.
+
+  g.OnUpdate(Wep("ns1", "local", kNode, "cali-l", {"10.0.0.1/32"}, {{"app", "y"}}));
+  g.OnUpdate(Gnp("y", {{"selector", "app == 'y'"}, {"ingress", {RuleFrom("Allow", "app == 'x'")}}}));
+  m = g.Model();
+  ASSERT_EQ(m.endpoints.size(), 1u);
+  EXPECT_EQ(m.endpoints[0].name, "ns1/local");
+  EXPECT_EQ(PolicyIds(m), std::vector<std::string>{"y"});
+  EXPECT_EQ(m.ip_sets, std::vector<policy::IpSet>{Set("app == 'x'", {"10.1.0.1/32"})});
+
+  // The remote endpoint moves to this node: it gets its chains, policy and profile.
+  g.OnUpdate(Wep("ns1", "remote", kNode, "cali-r", {"10.1.0.1/32"}, {{"app", "x"}}, {"prof"}));
+  m = g.Model();
+  ASSERT_EQ(m.endpoints.size(), 2u);
+  EXPECT_EQ(PolicyIds(m), (std::vector<std::string>{"x", "y"}));
+  ASSERT_EQ(m.profiles.size(), 1u);
+  EXPECT_EQ(m.ip_sets.size(), 2u);
+  ASSERT_NE(FindEndpoint(m, "ns1/remote"), nullptr);
+  EXPECT_EQ(FindEndpoint(m, "ns1/remote")->ingress_tiers[0].policies,
+            std::vector<std::string>{"x"});
+}
+
+TEST(CalcGraphTest, HostEndpointsAndPoolsAreStored) {
+  CalcGraph g(kNode);
+  Resource pool("IPPool", "p");
+  pool.spec()["cidr"] = "10.0.0.0/16";
+  g.OnUpdate(pool);
+  g.OnUpdate(Hep("h1", {"172.16.0.1"}, Json::object()));
+  EXPECT_EQ(g.IpPools().size(), 1u);
+  EXPECT_EQ(g.HostEndpoints().size(), 1u);
+  g.OnDelete("IPPool", "", "p");
+  g.OnDelete("HostEndpoint", "", "h1");
+  EXPECT_TRUE(g.IpPools().empty());
+  EXPECT_TRUE(g.HostEndpoints().empty());
+}
+
+// 10k endpoints (half local) x 1k policies; counts only, no timing assertions.
+TEST(CalcGraphTest, Scale) {
+  constexpr int kEndpoints = 10000;
+  constexpr int kPolicies = 1000;
+  constexpr int kApps = 500;
+  const auto start = std::chrono::steady_clock::now();
+  CalcGraph g(kNode);
+  g.OnUpdate(Prof("kns", {{"labelsToApply", {{"team", "t"}}}, {"ingress", {Rule("Allow")}}}));
+  for (int i = 0; i < kPolicies; ++i) {
+    g.OnUpdate(Gnp(fmt::format("p{:04}", i),
+                   {{"order", i % 7},
+                    {"selector", fmt::format("app == 'app-{}'", i % kApps)},
+                    {"ingress", {RuleFrom("Allow", fmt::format("app == 'app-{}'", (i + 1) % kApps))}},
+                    {"egress", {RuleTo("Allow", "has(team)")}}}));
+  }
+  for (int i = 0; i < kEndpoints; ++i) {
+    g.OnUpdate(Wep(fmt::format("ns-{}", i % 20), fmt::format("wep-{}", i),
+                   i % 2 == 0 ? kNode : kOtherNode, fmt::format("cali{:05}", i),
+                   {fmt::format("10.{}.{}.{}/32", i / 65536, (i / 256) % 256, i % 256)},
+                   {{"app", fmt::format("app-{}", i % kApps)}}, {"kns"}));
+  }
+  const auto built = std::chrono::steady_clock::now();
+  const policy::Model m = g.Model();
+  const auto modelled = std::chrono::steady_clock::now();
+  // A label change of one endpoint, then the model again.
+  g.OnUpdate(Wep("ns-0", "wep-0", kNode, "cali00000", {"10.0.0.0/32"}, {{"app", "app-1"}}, {"kns"}));
+  const policy::Model m2 = g.Model();
+  const auto updated = std::chrono::steady_clock::now();
+  auto ms = [](auto d) { return std::chrono::duration_cast<std::chrono::milliseconds>(d).count(); };
+  fmt::print(stderr, "build {} ms, Model() {} ms, update + Model() {} ms\n", ms(built - start),
+             ms(modelled - built), ms(updated - modelled));
+
+  ASSERT_EQ(m.endpoints.size(), static_cast<std::size_t>(kEndpoints / 2));
+  // Local endpoints have even indexes, so only even apps are selected: policies i with i%500 even.
+  EXPECT_EQ(m.policies.size(), static_cast<std::size_t>(kPolicies / 2));
+  // Rule selectors: app-(i+1) for the active (even) i, i.e. the 250 odd apps, plus has(team).
+  ASSERT_EQ(m.ip_sets.size(), static_cast<std::size_t>(kApps / 2 + 1));
+  for (const auto& set : m.ip_sets) {
+    EXPECT_EQ(set.members.size(), set.selector == "has(team)" ? kEndpoints : kEndpoints / kApps)
+        << set.selector;
+  }
+  for (const auto& ep : m.endpoints) {
+    ASSERT_EQ(ep.ingress_tiers.size(), 1u);
+    EXPECT_EQ(ep.ingress_tiers[0].policies.size(), 2u);  // i and i + 500.
+    EXPECT_EQ(ep.egress_tiers[0].policies.size(), 2u);
+  }
+  EXPECT_EQ(m.profiles.size(), 1u);
+  ASSERT_EQ(m2.endpoints.size(), m.endpoints.size());
+  EXPECT_EQ(m2.policies.size(), m.policies.size() + 2);  // app-1's two policies became active.
+}
+
+// --- Full resync from the datastore ----------------------------------------------------------------
+
+TEST(ModelFromDatastoreTest, ListsEverythingAndFeedsTheGraph) {
+  datastore::MemBackend backend;
+  datastore::Client client(backend);
+  ASSERT_TRUE(client.EnsureInitialized());
+  auto create = [&](Resource r) {
+    auto created = client.Create(std::move(r));
+    ASSERT_TRUE(created) << created.error().message();
+  };
+  create(Prof("kns.ns1", {{"labelsToApply", {{"team", "a"}}}}));
+  Resource wep("WorkloadEndpoint", "", "ns1");
+  wep.metadata()["labels"] = Json{{"app", "db"}};
+  wep.spec() = Json{{"node", kNode},         {"orchestrator", "cni"},
+                    {"containerID", "abc123"}, {"endpoint", "eth0"},
+                    {"interfaceName", "cali-db"}, {"ipNetworks", {"10.0.0.1/32"}},
+                    {"profiles", {"kns.ns1", "projectcalico-default-allow"}}};
+  create(wep);
+  Resource remote = wep;
+  remote.metadata()["labels"] = Json{{"app", "web"}};
+  remote.spec()["node"] = kOtherNode;
+  remote.spec()["containerID"] = "def456";
+  remote.spec()["interfaceName"] = "cali-web";
+  remote.spec()["ipNetworks"] = {"10.0.1.1/32"};
+  create(remote);
+  create(Np("ns1", "allow-web", {{"selector", "app == 'db'"},
+                                 {"ingress", {RuleFrom("Allow", "app == 'web'")}}}));
+  create(Gnp("team-a", {{"selector", "team == 'a'"}, {"egress", {RuleTo("Allow", "all()")}}}));
+  Resource staged("StagedNetworkPolicy", "staged", "ns1");
+  staged.spec() = Json{{"selector", "all()"}, {"ingress", {Rule("Deny")}}};
+  create(staged);
+  create(NetSet("", "ext", {{"app", "web"}}, {"192.168.0.0/24"}));
+
+  auto m = ModelFromDatastore(client, kNode);
+  ASSERT_TRUE(m) << m.error().message();
+  ASSERT_EQ(m->endpoints.size(), 1u);
+  const policy::Endpoint& ep = m->endpoints[0];
+  EXPECT_EQ(ep.interface_name, "cali-db");
+  EXPECT_EQ(ep.labels.at("team"), "a");
+  EXPECT_EQ(ep.ingress_tiers,
+            (std::vector<policy::TierRef>{{.name = "default", .policies = {"ns1/allow-web"}}}));
+  EXPECT_EQ(ep.egress_tiers,
+            (std::vector<policy::TierRef>{{.name = "default", .policies = {"team-a"}}}));
+  EXPECT_EQ(PolicyIds(*m), (std::vector<std::string>{"ns1/allow-web", "team-a"}));
+  ASSERT_EQ(m->profiles.size(), 2u);
+  EXPECT_EQ(m->profiles[1].id, "projectcalico-default-allow");
+  EXPECT_EQ(m->profiles[1].ingress, Json::array({Rule("Allow")}));
+  std::vector<policy::IpSet> want = {
+      Set("(projectcalico.org/namespace == 'ns1') && (app == 'web')", {"10.0.1.1/32"}),
+      Set("all()", {"10.0.0.1/32", "10.0.1.1/32", "192.168.0.0/24"}),
+  };
+  SortSets(want);
+  EXPECT_EQ(m->ip_sets, want);
+  auto ruleset = policy::RenderRuleset(*m);
+  EXPECT_TRUE(ruleset) << ruleset.error().message();
+
+  // A failing List is reported with the kind.
+  backend.FailNext(Error(ErrorCode::kUnavailable, "boom"));
+  auto failed = ModelFromDatastore(client, kNode);
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(failed.error().code(), ErrorCode::kUnavailable);
+  EXPECT_NE(failed.error().message().find("list Tier"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace calico::calc
