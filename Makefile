@@ -20,7 +20,8 @@ deps:
 
 configure: deps
 	@cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Debug \
-	  -DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache $(CMAKE_FLAGS) >/dev/null
+	  -DCMAKE_INSTALL_PREFIX=$(PREFIX) -DCMAKE_C_COMPILER_LAUNCHER=ccache \
+	  -DCMAKE_CXX_COMPILER_LAUNCHER=ccache $(CMAKE_FLAGS) >/dev/null
 
 build: configure
 	@cmake --build $(BUILD_DIR) -j $(JOBS)
@@ -59,10 +60,11 @@ bench: deps
 	@if [ -x bench/run.sh ]; then bench/run.sh $(RELEASE_DIR); else echo "bench: no rows yet"; fi
 
 install: build
-	@install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)/opt/cni/bin
+	@install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/calico $(DESTDIR)/opt/cni/bin
 	@for b in $(BUILD_DIR)/bin/*; do \
 	  case $$(basename $$b) in \
 	    calico|calico-ipam) install -m 755 $$b $(DESTDIR)/opt/cni/bin/ ;; \
+	    *.so) install -m 644 $$b $(DESTDIR)$(PREFIX)/lib/calico/ ;; \
 	    *) install -m 755 $$b $(DESTDIR)$(PREFIX)/bin/ ;; \
 	  esac; \
 	done
