@@ -1,0 +1,255 @@
+// libnftables implementation of the agent's nftables table (felix/nftables/table.go behaviour:
+// atomic full loads, incremental transactions, counters, resync against the kernel).
+#include "calico/dataplane/nft.h"
+
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include <fmt/format.h>
+#include <nftables/libnftables.h>
+#include <nlohmann/json.hpp>
+
+#include "calico/base/log.h"
+#include "calico/base/strings.h"
+#include "calico/dataplane/nft_diff.h"
+
+namespace calico::dataplane {
+namespace {
+
+constexpr std::string_view kLog = "nft";
+
+// libnftables keeps process-wide state (interface cache, one-time init), so its calls are
+// serialised across all contexts.
+std::mutex& NftMutex() {
+  static std::mutex mu;
+  return mu;
+}
+
+// Maps libnftables' error text to an ErrorCode. Kernel errors read "Could not process rule:
+// <strerror>"; parser and evaluation errors ("syntax error", "Could not resolve ...") do not.
+ErrorCode CodeFor(std::string_view message) {
+  if (message.find("No such file or directory") != std::string_view::npos) {
+    return ErrorCode::kNotFound;
+  }
+  if (message.find("Device or resource busy") != std::string_view::npos) {
+    return ErrorCode::kConflict;
+  }
+  if (message.find("File exists") != std::string_view::npos) return ErrorCode::kAlreadyExists;
+  if (message.find("Operation not permitted") != std::string_view::npos) {
+    return ErrorCode::kPermissionDenied;
+  }
+  if (message.find("Could not process rule") != std::string_view::npos) {
+    return ErrorCode::kUnavailable;
+  }
+  return ErrorCode::kInvalidArgument;
+}
+
+uint64_t JsonU64(const nlohmann::json& j, const char* key) {
+  auto it = j.find(key);
+  if (it == j.end() || !it->is_number_unsigned()) return 0;
+  return it->get<uint64_t>();
+}
+
+std::string ReplaceAll(std::string s, const std::string& from, std::string_view to) {
+  for (std::size_t p = s.find(from); p != std::string::npos; p = s.find(from, p + to.size())) {
+    s.replace(p, from.size(), to);
+  }
+  return s;
+}
+
+// An anonymous in-memory file holding a transaction's text; closed on destruction.
+class InputFile {
+ public:
+  // nullopt when no memfd can be made (the caller falls back to the buffer API).
+  static std::optional<InputFile> Create(std::string_view text) {
+    const int fd = ::memfd_create("calico-nft", MFD_CLOEXEC);
+    if (fd < 0) return std::nullopt;
+    InputFile file(fd);
+    std::size_t done = 0;
+    while (done < text.size()) {
+      const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return std::nullopt;
+      done += static_cast<std::size_t>(n);
+    }
+    return file;
+  }
+  InputFile(InputFile&& other) noexcept : fd_(other.fd_), path_(std::move(other.path_)) {
+    other.fd_ = -1;
+  }
+  InputFile& operator=(InputFile&&) = delete;
+  InputFile(const InputFile&) = delete;
+  InputFile& operator=(const InputFile&) = delete;
+  ~InputFile() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  explicit InputFile(int fd) : fd_(fd), path_(fmt::format("/proc/self/fd/{}", fd)) {}
+  int fd_;
+  std::string path_;
+};
+
+}  // namespace
+
+NftablesTable::NftablesTable(std::string family, std::string name)
+    : family_(std::move(family)), name_(std::move(name)) {
+  std::lock_guard<std::mutex> lock(NftMutex());
+  ctx_ = nft_ctx_new(NFT_CTX_DEFAULT);
+  CALICO_CHECK(ctx_ != nullptr);
+  nft_ctx_buffer_output(ctx_);
+  nft_ctx_buffer_error(ctx_);
+}
+
+NftablesTable::~NftablesTable() {
+  std::lock_guard<std::mutex> lock(NftMutex());
+  nft_ctx_free(ctx_);
+}
+
+Result<std::string> NftablesTable::Run(std::string_view op, const std::string& commands,
+                                       bool json) {
+  // Multi-line input goes through a memfd "file": libnftables' error records then carry
+  // "<file>:<line>:<columns>" and quote the offending line, whereas for buffers they always quote
+  // the buffer's first line. The path is replaced by "ruleset" in the message.
+  const std::optional<InputFile> file = commands.find('\n') != std::string::npos
+                                            ? InputFile::Create(commands)
+                                            : std::optional<InputFile>{};
+  std::lock_guard<std::mutex> lock(NftMutex());
+  nft_ctx_output_set_flags(ctx_, json ? static_cast<unsigned int>(NFT_CTX_OUTPUT_JSON) : 0U);
+  const int rc = file ? nft_run_cmd_from_filename(ctx_, file->path().c_str())
+                      : nft_run_cmd_from_buffer(ctx_, commands.c_str());
+  // Both buffers are read (and so rewound) every time, so no output leaks into the next call.
+  std::string out = nft_ctx_get_output_buffer(ctx_);
+  std::string err = nft_ctx_get_error_buffer(ctx_);
+  nft_ctx_output_set_flags(ctx_, 0U);
+  if (rc != 0) {
+    std::string message(StrTrim(err));
+    if (file) message = ReplaceAll(std::move(message), file->path(), "ruleset");
+    if (message.empty()) message = fmt::format("libnftables returned {}", rc);
+    return MakeError(CodeFor(message), fmt::format("{}: {}", op, message));
+  }
+  return out;
+}
+
+Status NftablesTable::RecordApplied(std::string_view text) {
+  applied_text_.reset();
+  applied_listing_.clear();
+  ASSIGN_OR_RETURN(std::string listing, ListTable());
+  auto normalised = NormaliseNftListing(listing, family_, name_);
+  if (!normalised) {
+    return Unexpected(normalised.error().Wrap(
+        fmt::format("parse listing of table {} {} after apply", family_, name_)));
+  }
+  applied_listing_ = std::move(*normalised);
+  applied_text_ = std::string(text);
+  return OkStatus();
+}
+
+Status NftablesTable::ApplyFull(std::string_view ruleset_text) {
+  // "add table" makes "delete table" valid when the table is absent; the whole buffer is one
+  // transaction, so the old table stays if anything in the new text is rejected. The prefix shares
+  // the first line, so line numbers in errors are those of `ruleset_text`.
+  const std::string commands = fmt::format("add table {0} {1}; delete table {0} {1}; {2}", family_,
+                                           NftName(name_), ruleset_text);
+  auto out = Run(fmt::format("apply full ruleset to table {} {}", family_, name_), commands, false);
+  if (!out) {
+    applied_text_.reset();  // Unknown relation between the kernel and the last text now.
+    return Unexpected(out.error());
+  }
+  CALICO_LOG(debug, kLog, "applied full ruleset table={} {} bytes={}", family_, name_,
+             ruleset_text.size());
+  return RecordApplied(ruleset_text);
+}
+
+Status NftablesTable::ApplyIncremental(std::string_view old_text, std::string_view new_text) {
+  auto from = ParseNftRuleset(old_text, family_, name_);
+  if (!from) return Unexpected(from.error().Wrap("parse old ruleset"));
+  auto to = ParseNftRuleset(new_text, family_, name_);
+  if (!to) return Unexpected(to.error().Wrap("parse new ruleset"));
+  const NftDiff diff = DiffNftRulesets(*from, *to);
+  if (!diff.empty()) {
+    auto out = Run(fmt::format("apply incremental update to table {} {}", family_, name_),
+                   diff.commands, false);
+    if (!out) {
+      applied_text_.reset();
+      return Unexpected(out.error());
+    }
+  }
+  CALICO_LOG(debug, kLog,
+             "applied incremental update table={} {} chains_added={} chains_removed={} "
+             "chains_refilled={} recreated={} sets_added={} sets_removed={} sets_updated={}",
+             family_, name_, diff.added_chains.size(), diff.removed_chains.size(),
+             diff.refilled_chains.size(), diff.recreated.size(), diff.added_sets.size(),
+             diff.removed_sets.size(), diff.updated_sets.size());
+  return RecordApplied(new_text);
+}
+
+Result<std::string> NftablesTable::ListTable() {
+  return Run(fmt::format("list table {} {}", family_, name_),
+             fmt::format("list table {} {}", family_, NftName(name_)), false);
+}
+
+Result<std::vector<RuleCounter>> NftablesTable::Counters() {
+  const std::string op = fmt::format("read counters of table {} {}", family_, name_);
+  ASSIGN_OR_RETURN(std::string out,
+                   Run(op, fmt::format("list table {} {}", family_, NftName(name_)), true));
+  const nlohmann::json doc = nlohmann::json::parse(out, nullptr, false);
+  if (doc.is_discarded() || !doc.is_object() || !doc.contains("nftables") ||
+      !doc["nftables"].is_array()) {
+    return Internal(fmt::format("{}: unexpected JSON from libnftables", op));
+  }
+  std::vector<RuleCounter> counters;
+  for (const nlohmann::json& item : doc["nftables"]) {
+    auto rule = item.find("rule");
+    if (rule == item.end() || !rule->is_object()) continue;
+    auto expr = rule->find("expr");
+    if (expr == rule->end() || !expr->is_array()) continue;
+    for (const nlohmann::json& e : *expr) {
+      auto counter = e.find("counter");
+      if (counter == e.end() || !counter->is_object()) continue;
+      RuleCounter rc;
+      rc.chain = rule->value("chain", "");
+      rc.handle = JsonU64(*rule, "handle");
+      rc.comment = rule->value("comment", "");
+      rc.packets = JsonU64(*counter, "packets");
+      rc.bytes = JsonU64(*counter, "bytes");
+      counters.push_back(std::move(rc));
+      break;
+    }
+  }
+  return counters;
+}
+
+Result<bool> NftablesTable::Matches(std::string_view expected_text) {
+  if (!applied_text_ || *applied_text_ != expected_text) return false;
+  auto listing = ListTable();
+  if (!listing) {
+    if (listing.error().code() == ErrorCode::kNotFound) return false;
+    return Unexpected(listing.error());
+  }
+  auto normalised = NormaliseNftListing(*listing, family_, name_);
+  if (!normalised) {
+    return Unexpected(
+        normalised.error().Wrap(fmt::format("parse listing of table {} {}", family_, name_)));
+  }
+  return *normalised == applied_listing_;
+}
+
+Status NftablesTable::Delete() {
+  applied_text_.reset();
+  applied_listing_.clear();
+  auto out =
+      Run(fmt::format("delete table {} {}", family_, name_),
+          fmt::format("add table {0} {1}; delete table {0} {1}", family_, NftName(name_)), false);
+  if (!out) return Unexpected(out.error());
+  return OkStatus();
+}
+
+}  // namespace calico::dataplane

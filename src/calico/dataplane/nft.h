@@ -1,0 +1,103 @@
+// The node agent's nftables programming layer: one nftables table (`inet calico`) in the network
+// namespace of the thread that creates it, programmed through libnftables (never the `nft`
+// binary). Reproduces Felix's nftables table (felix/nftables/table.go): full atomic replacement,
+// incremental updates that leave unchanged chains (and their counters) alone, per-rule counters for
+// "which rule dropped this", and a drift check for the periodic resync.
+//
+//   agent ── rendered text (calico::policy) ──▶ NftablesTable ──libnftables──▶ kernel (netns of
+//                                                 │  ApplyFull         creator thread)
+//                                                 │  ApplyIncremental ─ nft_diff.h (ONE batch)
+//                                                 └─ ListTable / Counters / Matches / Delete
+//
+// Every Apply* is one libnftables call, i.e. one nftables transaction: it succeeds completely or
+// leaves the table as it was. After a successful apply the table keeps the rendered text and the
+// kernel's listing of it; Matches() compares the kernel with that listing.
+//
+// Thread-safety: an instance is not thread-safe; use it from one thread at a time. libnftables
+// keeps process-wide state (interface cache), so calls of all instances are serialised on a
+// process-wide mutex. The netlink socket is opened by the constructor, in the calling thread's
+// network namespace (create the table on a thread inside the target namespace, see RunInNetns);
+// later calls go to that namespace whichever thread makes them.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "calico/base/result.h"
+
+struct nft_ctx;
+
+namespace calico::dataplane {
+
+// One rule with a `counter` statement.
+struct RuleCounter {
+  std::string chain{};
+  uint64_t handle = 0;
+  std::string comment{};  // "policy default/allow-dns ingress #0"; empty when the rule has none.
+  uint64_t packets = 0;
+  uint64_t bytes = 0;
+  bool operator==(const RuleCounter&) const = default;
+};
+
+class NftablesTable {
+ public:
+  // Opens a libnftables context (and its netlink socket) in the calling thread's network
+  // namespace. Aborts only if libnftables cannot allocate its context.
+  explicit NftablesTable(std::string family = "inet", std::string name = "calico");
+  ~NftablesTable();
+  NftablesTable(const NftablesTable&) = delete;
+  NftablesTable& operator=(const NftablesTable&) = delete;
+  NftablesTable(NftablesTable&&) = delete;
+  NftablesTable& operator=(NftablesTable&&) = delete;
+
+  const std::string& family() const { return family_; }
+  const std::string& name() const { return name_; }
+
+  // Replaces the table with `ruleset_text` (nft -f syntax, e.g. RenderRuleset output) in one
+  // transaction: "add table; delete table;" + the text, so it works whether or not the table
+  // exists, and counters restart. On failure the previous table is untouched. Errors carry
+  // libnftables' message: kInvalidArgument (syntax/evaluation), kNotFound, kConflict (EBUSY),
+  // kAlreadyExists, kPermissionDenied or kUnavailable (other kernel errors).
+  [[nodiscard]] Status ApplyFull(std::string_view ruleset_text);
+
+  // Moves the table from `old_text` (what was last applied) to `new_text` in one transaction that
+  // touches only what changed (DiffNftRulesets in nft_diff.h). Both texts must parse (else
+  // kInvalidArgument before anything is sent). If the kernel has drifted from `old_text` the
+  // transaction may fail (kNotFound, kConflict...): the table is then unchanged and the caller
+  // should fall back to ApplyFull(new_text).
+  [[nodiscard]] Status ApplyIncremental(std::string_view old_text, std::string_view new_text);
+
+  // `list table <family> <name>` in nft syntax. kNotFound when the table does not exist.
+  [[nodiscard]] Result<std::string> ListTable();
+
+  // Every rule of the table that has a counter, in listing order, with its chain, handle and
+  // comment (from libnftables' JSON output). kNotFound when the table does not exist.
+  [[nodiscard]] Result<std::vector<RuleCounter>> Counters();
+
+  // True when `expected_text` is the text last applied through this object and the kernel's table
+  // still lists exactly as it did right after that apply (counter values ignored). False when the
+  // table is missing, drifted, or `expected_text` was never applied here: the agent then calls
+  // ApplyFull(expected_text). Errors: the listing could not be read or parsed.
+  [[nodiscard]] Result<bool> Matches(std::string_view expected_text);
+
+  // Removes the table; a missing table is not an error.
+  [[nodiscard]] Status Delete();
+
+ private:
+  // Runs `commands` as one libnftables call; returns its standard output. `op` names the
+  // operation in errors: "<op>: <libnftables error text>".
+  Result<std::string> Run(std::string_view op, const std::string& commands, bool json);
+  // Remembers `text` and the kernel's (normalised) listing after a successful apply.
+  Status RecordApplied(std::string_view text);
+
+  std::string family_;
+  std::string name_;
+  nft_ctx* ctx_ = nullptr;
+  std::optional<std::string> applied_text_{};
+  std::string applied_listing_{};  // NormaliseNftListing of the listing after the last apply.
+};
+
+}  // namespace calico::dataplane

@@ -1,0 +1,429 @@
+// Privileged: programs `table inet calico` through libnftables in network namespaces this test
+// creates (never the root namespace's nftables), from threads inside them (RunInNetns), and checks
+// the result the way an operator would (`ip netns exec NS nft ...`).
+#include "calico/dataplane/nft.h"
+
+#include <unistd.h>
+
+#include <fstream>
+#include <functional>
+#include <map>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "calico/dataplane/netns.h"
+#include "calico/dataplane/nft_diff.h"
+#include "calico/dataplane/testing/netns_fixture.h"
+
+namespace calico::dataplane {
+namespace {
+
+using ::testing::HasSubstr;
+using testing::ScopedNetns;
+
+std::string Golden(const std::string& name) {
+  std::ifstream in(std::string(CALICO_SOURCE_DIR) + "/src/calico/policy/testdata/" + name + ".nft");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string ReplaceAll(std::string s, const std::string& from, const std::string& to) {
+  for (std::size_t p = s.find(from); p != std::string::npos; p = s.find(from, p + to.size())) {
+    s.replace(p, from.size(), to);
+  }
+  return s;
+}
+
+std::string Normalised(const std::string& listing) {
+  auto n = NormaliseNftListing(listing);
+  EXPECT_TRUE(n.has_value()) << n.error().message() << "\n" << listing;
+  return n.value_or("");
+}
+
+const std::vector<std::string>& GoldenNames() {
+  static const std::vector<std::string> names = {
+      "deny_allow_order", "icmp_ports_nets", "ipv6",
+      "profile_only",     "selector_ipsets", "tiers_pass"};
+  return names;
+}
+
+class NftTableTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_EQ(::geteuid(), 0U) << "privileged test: run as root";
+    ASSERT_TRUE(ns_.ok() && ref_.ok()) << "cannot create network namespaces";
+    for (const std::string& name : GoldenNames()) {
+      ASSERT_FALSE(Golden(name).empty()) << name;
+    }
+  }
+
+  // Runs `fn` on a thread inside `ns`.
+  static void In(const ScopedNetns& ns, const std::function<void()>& fn) {
+    auto fd = NetnsFd::Open(ns.path());
+    ASSERT_TRUE(fd.has_value()) << fd.error().message();
+    Status st = RunInNetns(*fd, [&]() -> Status {
+      fn();
+      return OkStatus();
+    });
+    ASSERT_TRUE(st.has_value()) << st.error().message();
+  }
+
+  // A table whose libnftables context was created inside `ns`.
+  static std::unique_ptr<NftablesTable> OpenIn(const ScopedNetns& ns) {
+    std::unique_ptr<NftablesTable> table;
+    In(ns, [&] { table = std::make_unique<NftablesTable>(); });
+    return table;
+  }
+
+  // Lists the table inside `ns` through `table` (normalised).
+  static std::string NormalisedListing(const ScopedNetns& ns, NftablesTable& table) {
+    std::string out;
+    In(ns, [&] {
+      auto listing = table.ListTable();
+      ASSERT_TRUE(listing.has_value()) << listing.error().message();
+      out = Normalised(*listing);
+    });
+    return out;
+  }
+
+  // The kernel's listing of `text` applied in full in the reference namespace (normalised).
+  std::string ReferenceListing(const std::string& text) {
+    std::string out;
+    In(ref_, [&] {
+      NftablesTable table;
+      Status st = table.ApplyFull(text);
+      ASSERT_TRUE(st.has_value()) << st.error().message();
+      auto listing = table.ListTable();
+      ASSERT_TRUE(listing.has_value()) << listing.error().message();
+      out = Normalised(*listing);
+    });
+    return out;
+  }
+
+  // chain -> handles of its rules, from `nft -a list chain`.
+  std::vector<std::string> RuleHandles(const std::string& chain) const {
+    std::vector<std::string> handles;
+    std::istringstream lines(ns_.ExecOut("nft -a list chain inet calico " + chain));
+    for (std::string line; std::getline(lines, line);) {
+      const std::size_t p = line.rfind("# handle ");
+      if (p != std::string::npos && line.find("chain ") == std::string::npos) {
+        handles.push_back(line.substr(p + 9));
+      }
+    }
+    return handles;
+  }
+
+  ScopedNetns ns_{"calico-nft"};
+  ScopedNetns ref_{"calico-nft-ref"};
+};
+
+TEST_F(NftTableTest, AppliesEveryGoldenInFullAndListsIt) {
+  auto table = OpenIn(ns_);
+  for (const std::string& name : GoldenNames()) {
+    SCOPED_TRACE(name);
+    const std::string text = Golden(name);
+    In(ns_, [&] {
+      // Twice: the first apply creates the table, the second replaces it.
+      for (int i = 0; i < 2; ++i) {
+        Status st = table->ApplyFull(text);
+        ASSERT_TRUE(st.has_value()) << st.error().message();
+      }
+      auto listing = table->ListTable();
+      ASSERT_TRUE(listing.has_value()) << listing.error().message();
+      EXPECT_THAT(*listing, HasSubstr("table inet calico {"));
+      EXPECT_THAT(*listing, HasSubstr("chain cali-FORWARD {"));
+      EXPECT_EQ(*listing, ns_.ExecOut("nft list table inet calico"));
+      auto parsed = ParseNftRuleset(text);
+      ASSERT_TRUE(parsed.has_value());
+      auto listed = ParseNftRuleset(*listing);
+      ASSERT_TRUE(listed.has_value()) << listed.error().message();
+      EXPECT_EQ(listed->chains.size(), parsed->chains.size());
+      EXPECT_EQ(listed->sets.size(), parsed->sets.size());
+    });
+  }
+}
+
+TEST_F(NftTableTest, TableLivesInTheCreatorsNamespace) {
+  auto table = OpenIn(ns_);
+  In(ns_, [&] { ASSERT_TRUE(table->ApplyFull(Golden("profile_only")).has_value()); });
+  EXPECT_THAT(ns_.ExecOut("nft list tables"), HasSubstr("table inet calico"));
+  EXPECT_THAT(ref_.ExecOut("nft list tables"), ::testing::Not(HasSubstr("calico")));
+  // Later calls follow the context's socket, whichever namespace the calling thread is in.
+  In(ref_, [&] { ASSERT_TRUE(table->Delete().has_value()); });
+  EXPECT_THAT(ns_.ExecOut("nft list tables"), ::testing::Not(HasSubstr("calico")));
+}
+
+TEST_F(NftTableTest, IncrementalUpdatesEqualFullApplies) {
+  // A tour through every golden (sets appear and disappear, endpoints and tiers change), plus a
+  // variant with changed set members and one changed policy rule.
+  const std::string ipsets = Golden("selector_ipsets");
+  const std::string ipsets_changed =
+      ReplaceAll(ReplaceAll(ipsets, "elements = { 10.65.5.10, 10.65.6.0/24 }",
+                            "elements = { 10.65.5.0/24, 10.65.6.0/24, 10.65.9.9 }"),
+                 "th dport 53 counter", "th dport 5353 counter");
+  ASSERT_NE(ipsets_changed, ipsets);
+  const std::vector<std::string> tour = {ipsets,
+                                         Golden("tiers_pass"),
+                                         Golden("profile_only"),
+                                         Golden("ipv6"),
+                                         Golden("deny_allow_order"),
+                                         Golden("icmp_ports_nets"),
+                                         ipsets,
+                                         ipsets_changed,
+                                         ipsets};
+
+  auto table = OpenIn(ns_);
+  In(ns_, [&] { ASSERT_TRUE(table->ApplyFull(tour[0]).has_value()); });
+  for (std::size_t i = 1; i < tour.size(); ++i) {
+    SCOPED_TRACE("step " + std::to_string(i));
+    In(ns_, [&] {
+      Status st = table->ApplyIncremental(tour[i - 1], tour[i]);
+      ASSERT_TRUE(st.has_value()) << st.error().message();
+      auto matches = table->Matches(tour[i]);
+      ASSERT_TRUE(matches.has_value()) << matches.error().message();
+      EXPECT_TRUE(*matches);
+    });
+    EXPECT_EQ(NormalisedListing(ns_, *table), ReferenceListing(tour[i]));
+  }
+}
+
+TEST_F(NftTableTest, IncrementalUpdateKeepsUnchangedChainsAndTheirCounters) {
+  const std::string from = Golden("selector_ipsets");
+  const std::string to = Golden("tiers_pass");
+  // The kernel starts with non-zero counters on the dispatch chains' drop rules, which are the
+  // same in both rulesets; `from` (what the agent rendered) has plain counters.
+  const std::string from_with_counts =
+      ReplaceAll(from, "counter drop comment \"Unknown interface\"",
+                 "counter packets 7 bytes 700 drop comment \"Unknown interface\"");
+  ASSERT_NE(from_with_counts, from);
+
+  auto table = OpenIn(ns_);
+  std::vector<RuleCounter> before;
+  In(ns_, [&] {
+    ASSERT_TRUE(table->ApplyFull(from_with_counts).has_value());
+    auto c = table->Counters();
+    ASSERT_TRUE(c.has_value()) << c.error().message();
+    before = *c;
+  });
+  const std::vector<std::string> unchanged = {"cali-FORWARD",        "cali-INPUT",
+                                              "cali-OUTPUT",         "cali-from-wl-dispatch",
+                                              "cali-to-wl-dispatch", "cali-wl-to-host"};
+  std::map<std::string, std::vector<std::string>> handles_before;
+  for (const std::string& chain : unchanged) {
+    handles_before[chain] = RuleHandles(chain);
+    EXPECT_FALSE(handles_before[chain].empty()) << chain;
+  }
+
+  std::vector<RuleCounter> after;
+  In(ns_, [&] {
+    Status st = table->ApplyIncremental(from, to);
+    ASSERT_TRUE(st.has_value()) << st.error().message();
+    auto c = table->Counters();
+    ASSERT_TRUE(c.has_value()) << c.error().message();
+    after = *c;
+  });
+  for (const std::string& chain : unchanged) {
+    EXPECT_EQ(RuleHandles(chain), handles_before[chain]) << chain;
+  }
+  int kept = 0;
+  for (const RuleCounter& b : before) {
+    if (b.chain != "cali-from-wl-dispatch" && b.chain != "cali-to-wl-dispatch") continue;
+    EXPECT_EQ(b.packets, 7U);
+    bool found = false;
+    for (const RuleCounter& a : after) {
+      if (a.chain == b.chain && a.handle == b.handle) {
+        found = true;
+        EXPECT_EQ(a, b);  // Same rule, same comment, counters still 7/700.
+      }
+    }
+    EXPECT_TRUE(found) << b.chain << " handle " << b.handle;
+    ++kept;
+  }
+  EXPECT_EQ(kept, 2);
+  // Rules of new chains start from zero.
+  for (const RuleCounter& a : after) {
+    if (a.chain.rfind("cali-fw-calib0", 0) == 0) {
+      EXPECT_EQ(a.packets, 0U) << a.comment;
+    }
+  }
+  EXPECT_EQ(NormalisedListing(ns_, *table), ReferenceListing(to));
+}
+
+TEST_F(NftTableTest, CountersNameTheRules) {
+  const std::string text = ReplaceAll(
+      Golden("selector_ipsets"),
+      "counter meta mark set meta mark | 0x10000 return comment \"profile kns.shop ingress #0\"",
+      "counter packets 5 bytes 300 meta mark set meta mark | 0x10000 return comment \"profile "
+      "kns.shop ingress #0\"");
+  auto table = OpenIn(ns_);
+  In(ns_, [&] {
+    ASSERT_TRUE(table->ApplyFull(text).has_value());
+    auto counters = table->Counters();
+    ASSERT_TRUE(counters.has_value()) << counters.error().message();
+    std::size_t counted_rules = 0;
+    std::istringstream lines(text);
+    for (std::string line; std::getline(lines, line);) {
+      if (line.find("counter") != std::string::npos) ++counted_rules;
+    }
+    EXPECT_EQ(counters->size(), counted_rules);
+    bool saw_profile = false;
+    bool saw_policy = false;
+    for (const RuleCounter& c : *counters) {
+      EXPECT_GT(c.handle, 0U);
+      if (c.comment == "profile kns.shop ingress #0") {
+        saw_profile = true;
+        EXPECT_EQ(c.chain, "cali-pri-kns.shop");
+        EXPECT_EQ(c.packets, 5U);
+        EXPECT_EQ(c.bytes, 300U);
+      }
+      if (c.comment == "policy default/shop/knp.default.backend ingress #2") {
+        saw_policy = true;
+        EXPECT_EQ(c.chain, "cali-pi-default/shop/knp.default.backend");
+        EXPECT_EQ(c.packets, 0U);
+      }
+    }
+    EXPECT_TRUE(saw_profile);
+    EXPECT_TRUE(saw_policy);
+  });
+}
+
+TEST_F(NftTableTest, DriftIsDetectedAndFullApplyRepairsIt) {
+  const std::string text = Golden("selector_ipsets");
+  auto table = OpenIn(ns_);
+  std::string applied_listing;
+  In(ns_, [&] {
+    ASSERT_TRUE(table->ApplyFull(text).has_value());
+    EXPECT_EQ(table->Matches(text), Result<bool>(true));
+    EXPECT_EQ(table->Matches(Golden("tiers_pass")), Result<bool>(false));  // Never applied.
+    applied_listing = table->ListTable().value_or("");
+  });
+
+  struct Drift {
+    const char* what;
+    std::vector<std::string> commands;
+  };
+  const std::vector<Drift> drifts = {
+      {"chain deleted",
+       {"nft delete element inet calico cali-to-wl-dispatch '{ \"cali0b0b0b0b0b0\" }'",
+        "nft delete chain inet calico cali-tw-cali0b0b0b0b0b0"}},
+      {"rule added", {"nft insert rule inet calico cali-FORWARD accept"}},
+      {"set member added",
+       {"nft add element inet calico cali40s-LwNFou06DoU8_cBxRL1rzWD "
+        "'{ 192.0.2.1 }'"}},
+      {"table deleted", {"nft delete table inet calico"}},
+  };
+  for (const Drift& d : drifts) {
+    SCOPED_TRACE(d.what);
+    for (const std::string& cmd : d.commands) {
+      std::string out;
+      ASSERT_EQ(ns_.Exec(cmd, &out), 0) << cmd << ": " << out;
+    }
+    In(ns_, [&] {
+      EXPECT_EQ(table->Matches(text), Result<bool>(false));
+      ASSERT_TRUE(table->ApplyFull(text).has_value());
+      EXPECT_EQ(table->Matches(text), Result<bool>(true));
+      EXPECT_EQ(table->ListTable().value_or(""), applied_listing);
+    });
+  }
+}
+
+TEST_F(NftTableTest, BadRulesetFailsWithLibnftablesMessageAndKeepsTheTable) {
+  const std::string good = Golden("tiers_pass");
+  auto table = OpenIn(ns_);
+  std::string listing;
+  In(ns_, [&] {
+    ASSERT_TRUE(table->ApplyFull(good).has_value());
+    listing = table->ListTable().value_or("");
+
+    Status syntax =
+        table->ApplyFull("table inet calico {\n\tchain c {\n\t\tfrobnicate now\n\t}\n}\n");
+    ASSERT_FALSE(syntax.has_value());
+    EXPECT_EQ(syntax.error().code(), ErrorCode::kInvalidArgument);
+    EXPECT_THAT(syntax.error().message(), HasSubstr("apply full ruleset to table inet calico: "));
+    EXPECT_THAT(syntax.error().message(), HasSubstr("ruleset:3:3-12: Error: "));
+    EXPECT_THAT(syntax.error().message(), HasSubstr("frobnicate now"));
+    EXPECT_EQ(table->ListTable().value_or(""), listing);
+
+    Status typo = table->ApplyFull(ReplaceAll(good, "ct state established,related accept",
+                                              "ct state established,related acept"));
+    ASSERT_FALSE(typo.has_value());
+    EXPECT_EQ(typo.error().code(), ErrorCode::kInvalidArgument);
+    EXPECT_THAT(typo.error().message(), HasSubstr("syntax error"));
+    EXPECT_THAT(typo.error().message(), HasSubstr("acept"));
+    EXPECT_EQ(table->ListTable().value_or(""), listing);
+    EXPECT_EQ(table->Matches(good), Result<bool>(false));  // Last apply failed: unknown state.
+
+    // Valid syntax the kernel side rejects (unknown set): the transaction is rolled back.
+    Status missing_set = table->ApplyFull(
+        "table inet calico {\n\tchain c {\n\t\tip saddr @no-such-set accept\n\t}\n}\n");
+    ASSERT_FALSE(missing_set.has_value());
+    RecordProperty("error", missing_set.error().message());
+    EXPECT_THAT(missing_set.error().message(), HasSubstr("no-such-set"));
+    EXPECT_EQ(table->ListTable().value_or(""), listing);
+
+    // Incremental: unparsable texts are refused before anything is sent...
+    Status unparsable = table->ApplyIncremental(good, "table inet calico {\n");
+    ASSERT_FALSE(unparsable.has_value());
+    EXPECT_EQ(unparsable.error().code(), ErrorCode::kInvalidArgument);
+    EXPECT_THAT(unparsable.error().message(), HasSubstr("parse new ruleset: "));
+    // ...and a bad rule fails the whole transaction.
+    const std::string bad_rule =
+        ReplaceAll(good, "counter drop comment \"Unknown interface\"", "counter dorp");
+    Status bad = table->ApplyIncremental(good, bad_rule);
+    ASSERT_FALSE(bad.has_value());
+    RecordProperty("error_incremental", bad.error().message());
+    EXPECT_THAT(bad.error().message(),
+                HasSubstr("apply incremental update to table inet calico: "));
+    EXPECT_THAT(bad.error().message(), HasSubstr("dorp"));
+    EXPECT_EQ(table->ListTable().value_or(""), listing);
+  });
+}
+
+TEST_F(NftTableTest, IncrementalUpdateOnDriftedKernelFailsAtomically) {
+  const std::string from = Golden("selector_ipsets");
+  const std::string to = Golden("tiers_pass");
+  auto table = OpenIn(ns_);
+  In(ns_, [&] { ASSERT_TRUE(table->ApplyFull(from).has_value()); });
+  // Someone removed a set member the update wants to delete... and the whole set.
+  ASSERT_EQ(ns_.Exec("nft flush chain inet calico cali-pi-default/shop/knp.default.backend"), 0);
+  ASSERT_EQ(ns_.Exec("nft delete set inet calico cali40s-LwNFou06DoU8_cBxRL1rzWD"), 0);
+  const std::string drifted = ns_.ExecOut("nft list table inet calico");
+  In(ns_, [&] {
+    Status st = table->ApplyIncremental(from, to);
+    ASSERT_FALSE(st.has_value());
+    RecordProperty("error", st.error().message());
+    EXPECT_EQ(st.error().code(), ErrorCode::kNotFound) << st.error().message();
+    EXPECT_EQ(table->ListTable().value_or(""), drifted);
+    // The agent's fallback.
+    ASSERT_TRUE(table->ApplyFull(to).has_value());
+    EXPECT_EQ(table->Matches(to), Result<bool>(true));
+  });
+  EXPECT_EQ(NormalisedListing(ns_, *table), ReferenceListing(to));
+}
+
+TEST_F(NftTableTest, DeleteRemovesTheTableAndToleratesAbsence) {
+  auto table = OpenIn(ns_);
+  In(ns_, [&] {
+    ASSERT_TRUE(table->Delete().has_value());  // Nothing there yet.
+    auto none = table->ListTable();
+    ASSERT_FALSE(none.has_value());
+    EXPECT_EQ(none.error().code(), ErrorCode::kNotFound);
+    EXPECT_THAT(none.error().message(), HasSubstr("list table inet calico: "));
+    ASSERT_TRUE(table->ApplyFull(Golden("ipv6")).has_value());
+    ASSERT_TRUE(table->Delete().has_value());
+    EXPECT_EQ(table->ListTable().error().code(), ErrorCode::kNotFound);
+    EXPECT_EQ(table->Counters().error().code(), ErrorCode::kNotFound);
+    EXPECT_EQ(table->Matches(Golden("ipv6")), Result<bool>(false));
+    ASSERT_TRUE(table->Delete().has_value());
+  });
+  EXPECT_EQ(ns_.ExecOut("nft list tables"), "");
+}
+
+}  // namespace
+}  // namespace calico::dataplane
