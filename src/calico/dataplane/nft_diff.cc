@@ -54,8 +54,9 @@ std::string StripCounterValues(std::string_view rule) {
     if (pos == std::string_view::npos) break;
     std::size_t j = pos + kPackets.size();
     auto skip_digits = [&](std::size_t k) {
-      while (k < rule.size() && std::isdigit(static_cast<unsigned char>(rule[k])) != 0)
+      while (k < rule.size() && std::isdigit(static_cast<unsigned char>(rule[k])) != 0) {
         ++k;
+      }
       return k;
     };
     const std::size_t after_packets = skip_digits(j);
@@ -116,7 +117,7 @@ void CollectRefs(std::string_view text, Refs& refs) {
   for (std::size_t i = 0; i < tokens.size(); ++i) {
     const std::string& t = tokens[i];
     if (t.size() > 1 && t[0] == '@') {
-      refs.sets.insert(Unquote(std::string_view(t).substr(1)));
+      refs.sets.insert(Unquote(std::string_view{t}.substr(1)));
     } else if ((t == "jump" || t == "goto") && i + 1 < tokens.size()) {
       refs.chains.insert(Unquote(tokens[i + 1]));
     }
@@ -130,7 +131,7 @@ std::string ElementKey(const std::string& element, bool is_map) {
   for (std::size_t i = 0; i + 2 < element.size(); ++i) {
     if (element[i] == '"') quoted = !quoted;
     if (!quoted && element.compare(i, 3, " : ") == 0) {
-      return std::string(StrTrim(std::string_view(element).substr(0, i)));
+      return std::string(StrTrim(std::string_view{element}.substr(0, i)));
     }
   }
   return element;
@@ -238,7 +239,7 @@ class Parser {
 
   // "<keyword> NAME {" -> NAME.
   Result<std::string> BlockName(std::string_view keyword) const {
-    std::string_view rest = std::string_view(line_).substr(keyword.size() + 1);
+    std::string_view rest = std::string_view{line_}.substr(keyword.size() + 1);
     if (!EndsWith(rest, "{")) return Fail(fmt::format("expected '{{' after {} name", keyword));
     rest = StrTrim(rest.substr(0, rest.size() - 1));
     if (rest.empty()) return Fail(fmt::format("{} without a name", keyword));
@@ -309,7 +310,7 @@ class Parser {
         depth = ScanBraces(body, depth, closed_at);
       }
       list += body.substr(0, closed_at);
-      if (!StrTrim(std::string_view(body).substr(closed_at + 1)).empty()) {
+      if (!StrTrim(std::string_view{body}.substr(closed_at + 1)).empty()) {
         return Fail("unexpected text after element list");
       }
       for (std::string& e : SplitNftElements(list)) {

@@ -4,6 +4,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -182,7 +183,7 @@ TEST(NftParseTest, RejectsMalformedText) {
     std::string text;
     std::string message;
   };
-  const Case cases[] = {
+  const std::vector<Case> cases = {
       {"", "no \"table inet calico { ... }\" block"},
       {"table inet calico {\n chain c {\n accept\n", "line 4: chain block not closed"},
       {"table inet calico {\n chain c {\n accept\n }\n", "table block not closed"},
