@@ -3,6 +3,7 @@
 #include "calico/calc/calc_graph.h"
 
 #include <algorithm>
+#include <array>
 #include <limits>
 #include <map>
 #include <optional>
@@ -39,11 +40,11 @@ struct BuiltinTier {
   bool default_deny;
 };
 // Created by clientv3 EnsureInitialized; CEL pins these values (reference 1.4).
-constexpr BuiltinTier kBuiltinTiers[] = {
+constexpr std::array<BuiltinTier, 3> kBuiltinTiers = {{
     {"kube-admin", 1000, false},
     {"default", 1000000, true},
     {"kube-baseline", 10000000, false},
-};
+}};
 
 LabelMap StringMap(const Json& obj) {
   LabelMap out;
@@ -59,6 +60,12 @@ std::string StringField(const Json& obj, const char* key) {
   auto it = obj.find(key);
   if (it == obj.end() || !it->is_string()) return "";
   return it->get<std::string>();
+}
+
+bool BoolField(const Json& obj, const char* key) {
+  if (!obj.is_object()) return false;
+  auto it = obj.find(key);
+  return it != obj.end() && it->is_boolean() && it->get<bool>();
 }
 
 std::vector<std::string> StringList(const Json& obj, const char* key) {
@@ -155,6 +162,10 @@ struct CalcGraph::State {
     Json ingress = Json::array();
     Json egress = Json::array();
     SelectorMap rule_selectors{};
+    // PolicySorter's tie-break within an order: "<name>/<namespace>/<kind>".
+    std::string sort_name{};
+    // Selects workload endpoints; false for doNotTrack/preDNAT policies (host endpoints only) and
+    // selectors that do not parse.
     std::optional<selector::Selector> sel{};
     // Active = matches at least one local endpoint; then `acquired` holds the IP set selectors
     // this policy holds a reference on.
@@ -216,9 +227,9 @@ struct CalcGraph::State {
     p.acquired.clear();
   }
   const SelectorMap& ProfileSelectors(const std::string& name) const {
-    static const SelectorMap kNone;
+    static const SelectorMap none;
     auto it = profiles.find(name);
-    return it == profiles.end() ? kNone : it->second.rule_selectors;
+    return it == profiles.end() ? none : it->second.rule_selectors;
   }
   void RefProfile(const std::string& name) {
     if (profile_local_refs[name]++ == 0) profile_acquired[name] = Acquire(ProfileSelectors(name));
@@ -234,14 +245,16 @@ struct CalcGraph::State {
 
   // --- Labels ---------------------------------------------------------------------------------
   const LabelMap& ProfileLabels(const std::string& name) const {
-    static const LabelMap kNone;
+    static const LabelMap none;
     auto it = profiles.find(name);
-    return it == profiles.end() ? kNone : it->second.labels_to_apply;
+    return it == profiles.end() ? none : it->second.labels_to_apply;
   }
   LabelMap Effective(const EndpointRec& ep) const {
     LabelMap out = ep.own_labels;
     for (const std::string& profile : ep.profiles) {
-      for (const auto& [k, v] : ProfileLabels(profile)) out.emplace(k, v);  // Own labels win.
+      for (const auto& [k, v] : ProfileLabels(profile)) {
+        out.emplace(k, v);  // Own labels win.
+      }
     }
     return out;
   }
@@ -337,7 +350,9 @@ struct CalcGraph::State {
     auto it = profile_users.find(name);
     if (it == profile_users.end()) return;
     const std::vector<std::string> users(it->second.begin(), it->second.end());
-    for (const std::string& key : users) IndexEndpoint(key, endpoints.at(key));
+    for (const std::string& key : users) {
+      IndexEndpoint(key, endpoints.at(key));
+    }
   }
 
   // --- Policies -------------------------------------------------------------------------------
@@ -369,7 +384,10 @@ struct CalcGraph::State {
     if (p.applies_egress) p.egress = ScopeRules(egress, p.ns);
     CollectRuleSelectors(p.ingress, p.rule_selectors);
     CollectRuleSelectors(p.egress, p.rule_selectors);
-    p.sel = PolicyEndpointSelector(spec, p.ns);
+    p.sort_name = p.name + "/" + p.ns + "/" + p.kind;
+    // Untracked and pre-DNAT policies only ever apply to host endpoints (reference 3.2).
+    const bool host_only = BoolField(spec, "doNotTrack") || BoolField(spec, "preDNAT");
+    if (!host_only) p.sel = PolicyEndpointSelector(spec, p.ns);
     return p;
   }
 
@@ -438,11 +456,15 @@ namespace {
 std::string WorkloadKey(std::string_view ns, std::string_view name) {
   return "wep/" + std::string(ns) + "/" + std::string(name);
 }
-std::string HostEndpointKey(std::string_view name) { return "hep/" + std::string(name); }
+std::string HostEndpointKey(std::string_view name) {
+  return "hep/" + std::string(name);
+}
 std::string NetworkSetKey(std::string_view ns, std::string_view name) {
   return "netset/" + std::string(ns) + "/" + std::string(name);
 }
-std::string GlobalNetworkSetKey(std::string_view name) { return "gnetset/" + std::string(name); }
+std::string GlobalNetworkSetKey(std::string_view name) {
+  return "gnetset/" + std::string(name);
+}
 std::string PolicyKey(std::string_view kind, std::string_view ns, std::string_view name) {
   return std::string(kind) + "/" + std::string(ns) + "/" + std::string(name);
 }
@@ -450,7 +472,8 @@ std::string PolicyKey(std::string_view kind, std::string_view ns, std::string_vi
 // Canonical kind name, or "" for kinds the graph does not know.
 std::string_view CanonicalKind(std::string_view kind) {
   const model::KindInfo* info = model::LookupKind(kind);
-  return info == nullptr ? std::string_view() : std::string_view(info->kind);
+  if (info == nullptr) return {};
+  return info->kind;
 }
 
 }  // namespace
@@ -461,7 +484,9 @@ CalcGraph::~CalcGraph() = default;
 CalcGraph::CalcGraph(CalcGraph&&) noexcept = default;
 CalcGraph& CalcGraph::operator=(CalcGraph&&) noexcept = default;
 
-const std::string& CalcGraph::node_name() const { return state_->node_name; }
+const std::string& CalcGraph::node_name() const {
+  return state_->node_name;
+}
 
 void CalcGraph::OnUpdate(const model::Resource& resource) {
   State& s = *state_;
@@ -537,7 +562,8 @@ policy::Model CalcGraph::Model() const {
   };
   std::map<std::string, TierInfo> tier_info;
   for (const BuiltinTier& b : kBuiltinTiers) {
-    tier_info[std::string(b.name)] = {.known = true, .order = b.order, .default_deny = b.default_deny};
+    tier_info[std::string(b.name)] = {
+        .known = true, .order = b.order, .default_deny = b.default_deny};
   }
   for (const auto& [name, t] : s.tiers) {
     TierInfo& info = tier_info[name];
@@ -563,7 +589,7 @@ policy::Model CalcGraph::Model() const {
     const double oa = OrderKey(a->order);
     const double ob = OrderKey(b->order);
     if (oa != ob) return oa < ob;
-    return std::tie(a->name, a->ns, a->kind) < std::tie(b->name, b->ns, b->kind);
+    return a->sort_name < b->sort_name;
   });
   std::unordered_map<std::string, std::size_t> rank;
   rank.reserve(active.size());
@@ -609,7 +635,8 @@ policy::Model CalcGraph::Model() const {
 
   // Active policies and profiles.
   for (const State::PolicyRec* p : active) {
-    m.policies.push_back({.id = p->id, .tier = p->tier, .ingress = p->ingress, .egress = p->egress});
+    m.policies.push_back(
+        {.id = p->id, .tier = p->tier, .ingress = p->ingress, .egress = p->egress});
   }
   std::sort(m.policies.begin(), m.policies.end(),
             [](const auto& a, const auto& b) { return a.id < b.id; });
@@ -646,13 +673,17 @@ policy::Model CalcGraph::Model() const {
 
 std::vector<model::Resource> CalcGraph::IpPools() const {
   std::vector<model::Resource> out;
-  for (const auto& [name, r] : state_->ip_pools) out.push_back(r);
+  for (const auto& [name, r] : state_->ip_pools) {
+    out.push_back(r);
+  }
   return out;
 }
 
 std::vector<model::Resource> CalcGraph::HostEndpoints() const {
   std::vector<model::Resource> out;
-  for (const auto& [name, r] : state_->host_endpoints) out.push_back(r);
+  for (const auto& [name, r] : state_->host_endpoints) {
+    out.push_back(r);
+  }
   return out;
 }
 

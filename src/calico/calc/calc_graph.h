@@ -3,11 +3,11 @@
 // PolicySorter), producing the policy::Model that the nftables renderer consumes.
 //
 //   datastore updates ──OnUpdate/OnDelete──▶ stores (endpoints, policies, profiles, tiers, sets)
-//        │ effective labels = own labels (+ projectcalico.org/namespace) over profiles' labelsToApply
-//        ├─▶ policy index   (LabelIndex: policy selectors × LOCAL endpoints)
-//        │       policy matches ≥1 local endpoint ⇒ active ⇒ its rule selectors become IP sets
-//        │       profile referenced by a local endpoint ⇒ active ⇒ same
-//        └─▶ IP set index   (LabelIndex: active rule selectors × ALL endpoints and network sets)
+//        │ effective labels = own labels (+ projectcalico.org/namespace) over profiles'
+//        labelsToApply ├─▶ policy index   (LabelIndex: policy selectors × LOCAL endpoints) │ policy
+//        matches ≥1 local endpoint ⇒ active ⇒ its rule selectors become IP sets │       profile
+//        referenced by a local endpoint ⇒ active ⇒ same └─▶ IP set index   (LabelIndex: active rule
+//        selectors × ALL endpoints and network sets)
 //   Model(): local endpoints with their tiers/policies per direction, active policies/profiles
 //            (rules scoped to their namespace, policy_conversion.h) and the IP sets with members.
 //

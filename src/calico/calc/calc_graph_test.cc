@@ -81,22 +81,29 @@ Resource NetSet(const std::string& ns, const std::string& name, Json labels,
 }
 
 void Apply(CalcGraph& g, const std::vector<Resource>& updates) {
-  for (const Resource& r : updates) g.OnUpdate(r);
+  for (const Resource& r : updates)
+    g.OnUpdate(r);
 }
 
 void DeleteAll(CalcGraph& g, const std::vector<Resource>& updates) {
-  for (const Resource& r : updates) g.OnDelete(r.kind(), r.namespace_(), r.name());
+  for (const Resource& r : updates)
+    g.OnDelete(r.kind(), r.namespace_(), r.name());
 }
 
-net::CIDR C(std::string_view text) { return *net::CIDR::ParseNet(text); }
+net::CIDR C(std::string_view text) {
+  return *net::CIDR::ParseNet(text);
+}
 
-std::string Canon(std::string_view sel) { return selector::Normalise(sel); }
+std::string Canon(std::string_view sel) {
+  return selector::Normalise(sel);
+}
 
 policy::IpSet Set(std::string_view sel, std::vector<std::string> members) {
   auto parsed = selector::Parse(sel);
   EXPECT_TRUE(parsed) << sel;
   policy::IpSet set{.id = parsed->UniqueId(), .selector = parsed->String()};
-  for (const std::string& m : members) set.members.push_back(C(m));
+  for (const std::string& m : members)
+    set.members.push_back(C(m));
   std::sort(set.members.begin(), set.members.end());
   return set;
 }
@@ -105,7 +112,9 @@ void SortSets(std::vector<policy::IpSet>& sets) {
   std::sort(sets.begin(), sets.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
 }
 
-Json Rule(std::string action) { return Json{{"action", std::move(action)}}; }
+Json Rule(std::string action) {
+  return Json{{"action", std::move(action)}};
+}
 Json RuleFrom(std::string action, std::string selector) {
   return Json{{"action", std::move(action)}, {"source", {{"selector", std::move(selector)}}}};
 }
@@ -122,7 +131,8 @@ const policy::Endpoint* FindEndpoint(const policy::Model& m, std::string_view na
 
 std::vector<std::string> PolicyIds(const policy::Model& m) {
   std::vector<std::string> out;
-  for (const auto& p : m.policies) out.push_back(p.id);
+  for (const auto& p : m.policies)
+    out.push_back(p.id);
   return out;
 }
 
@@ -138,10 +148,11 @@ std::vector<Resource> ScenarioUpdates() {
           {"kns.ns1"}),
       Wep("ns1", "b", kNode, "cali-b", {"10.0.0.2/32"}, {{"app", "db"}}, {"kns.ns1"}),
       Wep("ns2", "c", kOtherNode, "cali-c", {"10.0.1.3/32"}, {{"app", "web"}}, {"kns.ns2"}),
-      Np("ns1", "allow-web-to-db", {{"tier", "default"},
-                                    {"order", 10},
-                                    {"selector", "app == 'db'"},
-                                    {"ingress", {RuleFrom("Allow", "app == 'web'")}}}),
+      Np("ns1", "allow-web-to-db",
+         {{"tier", "default"},
+          {"order", 10},
+          {"selector", "app == 'db'"},
+          {"ingress", {RuleFrom("Allow", "app == 'web'")}}}),
       Gnp("block-egress", {{"tier", "security"},
                            {"selector", "team == 'a'"},
                            {"types", {"Egress"}},
@@ -234,20 +245,21 @@ TEST(CalcGraphTest, ChangesAndRevertsReturnToTheSameModel) {
   g.OnUpdate(Wep("ns1", "b", kNode, "cali-b", {"10.0.0.2/32"}, {{"app", "web"}}, {"kns.ns1"}));
   g.OnUpdate(Wep("ns2", "c", kNode, "cali-c", {"10.0.1.3/32"}, {{"app", "web"}}, {"kns.ns2"}));
   g.OnUpdate(Prof("kns.ns1", {{"labelsToApply", {{"team", "b"}}}}));
-  g.OnUpdate(Gnp("block-egress", {{"selector", "all()"}, {"ingress", {RuleFrom("Allow", "x == 'y'")}}}));
+  g.OnUpdate(
+      Gnp("block-egress", {{"selector", "all()"}, {"ingress", {RuleFrom("Allow", "x == 'y'")}}}));
   g.OnDelete("GlobalNetworkSet", "", "ext");
   const policy::Model changed = g.Model();
   EXPECT_NE(changed, ScenarioModel());
   EXPECT_EQ(changed.endpoints.size(), 3u);
   Apply(g, ScenarioUpdates());
-  g.OnUpdate(Wep("ns2", "c", kOtherNode, "cali-c", {"10.0.1.3/32"}, {{"app", "web"}},
-                 {"kns.ns2"}));
+  g.OnUpdate(Wep("ns2", "c", kOtherNode, "cali-c", {"10.0.1.3/32"}, {{"app", "web"}}, {"kns.ns2"}));
   EXPECT_EQ(g.Model(), ScenarioModel());
   DeleteAll(g, ScenarioUpdates());
   EXPECT_EQ(g.Model(), policy::Model{});
 }
 
-// --- Focused behaviours ----------------------------------------------------------------------------
+// --- Focused behaviours
+// ----------------------------------------------------------------------------
 
 TEST(CalcGraphTest, ProfileLabelsToApplyAreInheritedEndpointLabelsWin) {
   CalcGraph g(kNode);
@@ -255,8 +267,8 @@ TEST(CalcGraphTest, ProfileLabelsToApplyAreInheritedEndpointLabelsWin) {
   g.OnUpdate(Prof("p2", {{"labelsToApply", {{"zone", "p2"}, {"extra", "p2"}}}}));
   g.OnUpdate(Wep("ns1", "x", kNode, "cali-x", {"10.0.0.1/32"}, {{"role", "own"}}, {"p1", "p2"}));
   g.OnUpdate(Wep("ns1", "r", kOtherNode, "cali-r", {"10.9.0.1/32"}, Json::object(), {"p2"}));
-  g.OnUpdate(Gnp("gold", {{"selector", "tier == 'gold'"},
-                          {"ingress", {RuleFrom("Allow", "extra == 'p2'")}}}));
+  g.OnUpdate(Gnp(
+      "gold", {{"selector", "tier == 'gold'"}, {"ingress", {RuleFrom("Allow", "extra == 'p2'")}}}));
 
   policy::Model m = g.Model();
   ASSERT_EQ(m.endpoints.size(), 1u);
@@ -267,7 +279,8 @@ TEST(CalcGraphTest, ProfileLabelsToApplyAreInheritedEndpointLabelsWin) {
   ASSERT_EQ(m.endpoints[0].ingress_tiers.size(), 1u);
   EXPECT_EQ(m.endpoints[0].ingress_tiers[0].policies, std::vector<std::string>{"gold"});
   // The remote endpoint inherits p2's labels too.
-  EXPECT_EQ(m.ip_sets, std::vector<policy::IpSet>{Set("extra == 'p2'", {"10.0.0.1/32", "10.9.0.1/32"})});
+  EXPECT_EQ(m.ip_sets,
+            std::vector<policy::IpSet>{Set("extra == 'p2'", {"10.0.0.1/32", "10.9.0.1/32"})});
   EXPECT_EQ(m.profiles.size(), 2u);
 
   // p1 stops giving tier=gold: the policy no longer applies and is no longer active.
@@ -372,26 +385,43 @@ TEST(CalcGraphTest, StagedPoliciesAreIgnored) {
   EXPECT_EQ(g.Model(), before);
 }
 
+TEST(CalcGraphTest, UntrackedAndPreDnatPoliciesDoNotApplyToWorkloads) {
+  CalcGraph g(kNode);
+  g.OnUpdate(Wep("ns1", "a", kNode, "cali-a", {"10.0.0.1/32"}, Json::object()));
+  const policy::Model before = g.Model();
+  g.OnUpdate(Gnp(
+      "untracked",
+      {{"doNotTrack", true}, {"applyOnForward", true}, {"ingress", {RuleFrom("Allow", "all()")}}}));
+  g.OnUpdate(Gnp(
+      "pre-dnat",
+      {{"preDNAT", true}, {"applyOnForward", true}, {"ingress", {RuleFrom("Allow", "all()")}}}));
+  EXPECT_EQ(g.Model(), before);
+  // The same policy without the flag applies.
+  g.OnUpdate(Gnp("untracked", {{"ingress", {RuleFrom("Allow", "all()")}}}));
+  EXPECT_EQ(PolicyIds(g.Model()), std::vector<std::string>{"untracked"});
+}
+
 TEST(CalcGraphTest, TypesDefaulting) {
   CalcGraph g(kNode);
   g.OnUpdate(Wep("ns1", "a", kNode, "cali-a", {"10.0.0.1/32"}, Json::object()));
   const Json in = Json::array({RuleFrom("Allow", "in == 'x'")});
   const Json out = Json::array({RuleTo("Allow", "out == 'x'")});
-  Apply(g, {
-               Gnp("1-ingress-only", {{"ingress", in}}),
-               Gnp("2-egress-only", {{"egress", out}}),
-               Gnp("3-both", {{"ingress", in}, {"egress", out}}),
-               Gnp("4-no-rules", Json::object()),
-               Gnp("5-explicit-both", {{"types", {"Ingress", "Egress"}}}),
-               Gnp("6-explicit-ingress", {{"types", {"Ingress"}}, {"ingress", in}, {"egress", out}}),
-           });
+  Apply(g,
+        {
+            Gnp("1-ingress-only", {{"ingress", in}}),
+            Gnp("2-egress-only", {{"egress", out}}),
+            Gnp("3-both", {{"ingress", in}, {"egress", out}}),
+            Gnp("4-no-rules", Json::object()),
+            Gnp("5-explicit-both", {{"types", {"Ingress", "Egress"}}}),
+            Gnp("6-explicit-ingress", {{"types", {"Ingress"}}, {"ingress", in}, {"egress", out}}),
+        });
   const policy::Model m = g.Model();
   ASSERT_EQ(m.endpoints.size(), 1u);
-  EXPECT_EQ(m.endpoints[0].ingress_tiers,
-            (std::vector<policy::TierRef>{
-                {.name = "default",
-                 .policies = {"1-ingress-only", "3-both", "4-no-rules", "5-explicit-both",
-                              "6-explicit-ingress"}}}));
+  EXPECT_EQ(
+      m.endpoints[0].ingress_tiers,
+      (std::vector<policy::TierRef>{{.name = "default",
+                                     .policies = {"1-ingress-only", "3-both", "4-no-rules",
+                                                  "5-explicit-both", "6-explicit-ingress"}}}));
   EXPECT_EQ(m.endpoints[0].egress_tiers,
             (std::vector<policy::TierRef>{
                 {.name = "default", .policies = {"2-egress-only", "3-both", "5-explicit-both"}}}));
@@ -405,24 +435,26 @@ TEST(CalcGraphTest, TypesDefaulting) {
 
 TEST(CalcGraphTest, IpSetMembersFollowLabelsAddressesAndNetworkSets) {
   CalcGraph g(kNode);
-  Apply(g, {
-               Wep("ns1", "server", kNode, "cali-s", {"10.0.0.1/32"}, {{"app", "server"}}),
-               Wep("ns1", "r1", kOtherNode, "cali-r1", {"10.1.0.1/32"}, {{"role", "client"}}),
-               Wep("ns2", "r2", kOtherNode, "cali-r2", {"10.1.0.2"}, {{"role", "client"}}),
-               NetSet("ns1", "clients", {{"role", "client"}}, {"10.2.3.4/16"}),
-               NetSet("", "bad", {{"role", "bad"}}, {"1.2.3.4", "2001:db8::/32"}),
-               Hep("h1", {"172.16.0.1"}, {{"role", "client"}}),
-               Gnp("server", {{"selector", "app == 'server'"},
-                              {"ingress",
-                               {{{"action", "Allow"},
-                                 {"source",
-                                  {{"selector", "role == 'client'"}, {"notSelector", "role == 'bad'"}}}}}}}),
-               Np("ns1", "global-only",
-                  {{"selector", "all()"},
-                   {"ingress",
-                    {{{"action", "Allow"},
-                      {"source", {{"selector", "has(role)"}, {"namespaceSelector", "global()"}}}}}}}),
-           });
+  Apply(g,
+        {
+            Wep("ns1", "server", kNode, "cali-s", {"10.0.0.1/32"}, {{"app", "server"}}),
+            Wep("ns1", "r1", kOtherNode, "cali-r1", {"10.1.0.1/32"}, {{"role", "client"}}),
+            Wep("ns2", "r2", kOtherNode, "cali-r2", {"10.1.0.2"}, {{"role", "client"}}),
+            NetSet("ns1", "clients", {{"role", "client"}}, {"10.2.3.4/16"}),
+            NetSet("", "bad", {{"role", "bad"}}, {"1.2.3.4", "2001:db8::/32"}),
+            Hep("h1", {"172.16.0.1"}, {{"role", "client"}}),
+            Gnp("server",
+                {{"selector", "app == 'server'"},
+                 {"ingress",
+                  {{{"action", "Allow"},
+                    {"source",
+                     {{"selector", "role == 'client'"}, {"notSelector", "role == 'bad'"}}}}}}}),
+            Np("ns1", "global-only",
+               {{"selector", "all()"},
+                {"ingress",
+                 {{{"action", "Allow"},
+                   {"source", {{"selector", "has(role)"}, {"namespaceSelector", "global()"}}}}}}}),
+        });
   const std::string global_role = Canon("(!has(projectcalico.org/namespace)) && (has(role))");
   std::vector<policy::IpSet> want = {
       Set("role == 'client'", {"10.1.0.1/32", "10.1.0.2/32", "10.2.0.0/16", "172.16.0.1/32"}),
@@ -459,17 +491,18 @@ TEST(CalcGraphTest, IpSetMembersFollowLabelsAddressesAndNetworkSets) {
 
 TEST(CalcGraphTest, RemoteEndpointsOnlyContributeIpSetMembers) {
   CalcGraph g(kNode);
-  Apply(g, {
-               Wep("ns1", "remote", kOtherNode, "cali-r", {"10.1.0.1/32"}, {{"app", "x"}},
-                   {"prof"}),
-               Prof("prof", {{"ingress", {RuleFrom("Allow", "app == 'x'")}}}),
-               Gnp("x", {{"selector", "app == 'x'"}, {"ingress", {RuleFrom("Allow", "all()")}}}),
-           });
+  Apply(g,
+        {
+            Wep("ns1", "remote", kOtherNode, "cali-r", {"10.1.0.1/32"}, {{"app", "x"}}, {"prof"}),
+            Prof("prof", {{"ingress", {RuleFrom("Allow", "app == 'x'")}}}),
+            Gnp("x", {{"selector", "app == 'x'"}, {"ingress", {RuleFrom("Allow", "all()")}}}),
+        });
   policy::Model m = g.Model();
   EXPECT_EQ(m, policy::Model{});  // Nothing local: no endpoints, no active rules, no sets.
 
   g.OnUpdate(Wep("ns1", "local", kNode, "cali-l", {"10.0.0.1/32"}, {{"app", "y"}}));
-  g.OnUpdate(Gnp("y", {{"selector", "app == 'y'"}, {"ingress", {RuleFrom("Allow", "app == 'x'")}}}));
+  g.OnUpdate(
+      Gnp("y", {{"selector", "app == 'y'"}, {"ingress", {RuleFrom("Allow", "app == 'x'")}}}));
   m = g.Model();
   ASSERT_EQ(m.endpoints.size(), 1u);
   EXPECT_EQ(m.endpoints[0].name, "ns1/local");
@@ -511,11 +544,12 @@ TEST(CalcGraphTest, Scale) {
   CalcGraph g(kNode);
   g.OnUpdate(Prof("kns", {{"labelsToApply", {{"team", "t"}}}, {"ingress", {Rule("Allow")}}}));
   for (int i = 0; i < kPolicies; ++i) {
-    g.OnUpdate(Gnp(fmt::format("p{:04}", i),
-                   {{"order", i % 7},
-                    {"selector", fmt::format("app == 'app-{}'", i % kApps)},
-                    {"ingress", {RuleFrom("Allow", fmt::format("app == 'app-{}'", (i + 1) % kApps))}},
-                    {"egress", {RuleTo("Allow", "has(team)")}}}));
+    g.OnUpdate(
+        Gnp(fmt::format("p{:04}", i),
+            {{"order", i % 7},
+             {"selector", fmt::format("app == 'app-{}'", i % kApps)},
+             {"ingress", {RuleFrom("Allow", fmt::format("app == 'app-{}'", (i + 1) % kApps))}},
+             {"egress", {RuleTo("Allow", "has(team)")}}}));
   }
   for (int i = 0; i < kEndpoints; ++i) {
     g.OnUpdate(Wep(fmt::format("ns-{}", i % 20), fmt::format("wep-{}", i),
@@ -527,7 +561,8 @@ TEST(CalcGraphTest, Scale) {
   const policy::Model m = g.Model();
   const auto modelled = std::chrono::steady_clock::now();
   // A label change of one endpoint, then the model again.
-  g.OnUpdate(Wep("ns-0", "wep-0", kNode, "cali00000", {"10.0.0.0/32"}, {{"app", "app-1"}}, {"kns"}));
+  g.OnUpdate(
+      Wep("ns-0", "wep-0", kNode, "cali00000", {"10.0.0.0/32"}, {{"app", "app-1"}}, {"kns"}));
   const policy::Model m2 = g.Model();
   const auto updated = std::chrono::steady_clock::now();
   auto ms = [](auto d) { return std::chrono::duration_cast<std::chrono::milliseconds>(d).count(); };
@@ -553,7 +588,8 @@ TEST(CalcGraphTest, Scale) {
   EXPECT_EQ(m2.policies.size(), m.policies.size() + 2);  // app-1's two policies became active.
 }
 
-// --- Full resync from the datastore ----------------------------------------------------------------
+// --- Full resync from the datastore
+// ----------------------------------------------------------------
 
 TEST(ModelFromDatastoreTest, ListsEverythingAndFeedsTheGraph) {
   datastore::MemBackend backend;
@@ -566,9 +602,12 @@ TEST(ModelFromDatastoreTest, ListsEverythingAndFeedsTheGraph) {
   create(Prof("kns.ns1", {{"labelsToApply", {{"team", "a"}}}}));
   Resource wep("WorkloadEndpoint", "", "ns1");
   wep.metadata()["labels"] = Json{{"app", "db"}};
-  wep.spec() = Json{{"node", kNode},         {"orchestrator", "cni"},
-                    {"containerID", "abc123"}, {"endpoint", "eth0"},
-                    {"interfaceName", "cali-db"}, {"ipNetworks", {"10.0.0.1/32"}},
+  wep.spec() = Json{{"node", kNode},
+                    {"orchestrator", "cni"},
+                    {"containerID", "abc123"},
+                    {"endpoint", "eth0"},
+                    {"interfaceName", "cali-db"},
+                    {"ipNetworks", {"10.0.0.1/32"}},
                     {"profiles", {"kns.ns1", "projectcalico-default-allow"}}};
   create(wep);
   Resource remote = wep;
@@ -578,8 +617,8 @@ TEST(ModelFromDatastoreTest, ListsEverythingAndFeedsTheGraph) {
   remote.spec()["interfaceName"] = "cali-web";
   remote.spec()["ipNetworks"] = {"10.0.1.1/32"};
   create(remote);
-  create(Np("ns1", "allow-web", {{"selector", "app == 'db'"},
-                                 {"ingress", {RuleFrom("Allow", "app == 'web'")}}}));
+  create(Np("ns1", "allow-web",
+            {{"selector", "app == 'db'"}, {"ingress", {RuleFrom("Allow", "app == 'web'")}}}));
   create(Gnp("team-a", {{"selector", "team == 'a'"}, {"egress", {RuleTo("Allow", "all()")}}}));
   Resource staged("StagedNetworkPolicy", "staged", "ns1");
   staged.spec() = Json{{"selector", "all()"}, {"ingress", {Rule("Deny")}}};

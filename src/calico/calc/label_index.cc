@@ -8,8 +8,8 @@ namespace calico::calc {
 namespace {
 
 const LabelIndex::IdSet& EmptySet() {
-  static const LabelIndex::IdSet kEmpty;
-  return kEmpty;
+  static const LabelIndex::IdSet empty;
+  return empty;
 }
 
 template <typename Map, typename Key>
@@ -78,7 +78,9 @@ void LabelIndex::FileSelector(const std::string& id, SelectorEntry& entry) {
     entry.key = *best_values_key;
     entry.values = *restrictions.at(*best_values_key).must_have_one_of_values;
     auto& by_value = sels_by_value_[entry.key];
-    for (const std::string& v : entry.values) by_value[v].insert(id);
+    for (const std::string& v : entry.values) {
+      by_value[v].insert(id);
+    }
   } else if (present_key != nullptr) {
     entry.filing = Filing::kByKey;
     entry.key = *present_key;
@@ -96,7 +98,9 @@ void LabelIndex::UnfileSelector(const std::string& id, const SelectorEntry& entr
     case Filing::kByValue: {
       auto it = sels_by_value_.find(entry.key);
       if (it == sels_by_value_.end()) break;
-      for (const std::string& v : entry.values) EraseFromSetIn(it->second, v, id);
+      for (const std::string& v : entry.values) {
+        EraseFromSetIn(it->second, v, id);
+      }
       if (it->second.empty()) sels_by_value_.erase(it);
       break;
     }
@@ -120,18 +124,24 @@ void LabelIndex::ForEachCandidateItem(const SelectorEntry& entry, Fn&& fn) const
       for (const std::string& v : entry.values) {
         auto vit = it->second.find(v);
         if (vit == it->second.end()) continue;
-        for (const std::string& item : vit->second) fn(item);
+        for (const std::string& item : vit->second) {
+          fn(item);
+        }
       }
       return;
     }
     case Filing::kByKey: {
       auto it = items_by_key_.find(entry.key);
       if (it == items_by_key_.end()) return;
-      for (const std::string& item : it->second) fn(item);
+      for (const std::string& item : it->second) {
+        fn(item);
+      }
       return;
     }
     case Filing::kUnoptimised:
-      for (const auto& [item, labels] : items_) fn(item);
+      for (const auto& [item, labels] : items_) {
+        fn(item);
+      }
       return;
   }
 }
@@ -157,8 +167,12 @@ void LabelIndex::UpdateSelector(const std::string& id, const selector::Selector&
   for (const std::string& item : ItemsMatching(id)) {
     if (!now.contains(item)) ended.push_back(item);
   }
-  for (const std::string& item : ended) Stop(id, item);
-  for (const std::string& item : now) Start(id, item);
+  for (const std::string& item : ended) {
+    Stop(id, item);
+  }
+  for (const std::string& item : now) {
+    Start(id, item);
+  }
 }
 
 void LabelIndex::DeleteSelector(const std::string& id) {
@@ -169,7 +183,9 @@ void LabelIndex::DeleteSelector(const std::string& id) {
   auto mit = sel_to_items_.find(id);
   if (mit == sel_to_items_.end()) return;
   const std::vector<std::string> items(mit->second.begin(), mit->second.end());
-  for (const std::string& item : items) Stop(id, item);
+  for (const std::string& item : items) {
+    Stop(id, item);
+  }
 }
 
 void LabelIndex::IndexItemLabels(const std::string& id, const selector::LabelMap& labels) {
@@ -207,14 +223,20 @@ void LabelIndex::UpdateItem(const std::string& id, const selector::LabelMap& lab
     if (now.contains(sel_id)) return;
     if (selectors_.at(sel_id).sel.Evaluate(view)) now.insert(sel_id);
   };
-  for (const std::string& sel_id : unoptimised_sels_) consider(sel_id);
+  for (const std::string& sel_id : unoptimised_sels_) {
+    consider(sel_id);
+  }
   for (const auto& [k, v] : labels) {
     if (auto kit = sels_by_key_.find(k); kit != sels_by_key_.end()) {
-      for (const std::string& sel_id : kit->second) consider(sel_id);
+      for (const std::string& sel_id : kit->second) {
+        consider(sel_id);
+      }
     }
     if (auto kit = sels_by_value_.find(k); kit != sels_by_value_.end()) {
       if (auto vit = kit->second.find(v); vit != kit->second.end()) {
-        for (const std::string& sel_id : vit->second) consider(sel_id);
+        for (const std::string& sel_id : vit->second) {
+          consider(sel_id);
+        }
       }
     }
   }
@@ -222,8 +244,12 @@ void LabelIndex::UpdateItem(const std::string& id, const selector::LabelMap& lab
   for (const std::string& sel_id : SelectorsMatching(id)) {
     if (!now.contains(sel_id)) ended.push_back(sel_id);
   }
-  for (const std::string& sel_id : ended) Stop(sel_id, id);
-  for (const std::string& sel_id : now) Start(sel_id, id);
+  for (const std::string& sel_id : ended) {
+    Stop(sel_id, id);
+  }
+  for (const std::string& sel_id : now) {
+    Start(sel_id, id);
+  }
 }
 
 void LabelIndex::DeleteItem(const std::string& id) {
@@ -234,7 +260,9 @@ void LabelIndex::DeleteItem(const std::string& id) {
   auto mit = item_to_sels_.find(id);
   if (mit == item_to_sels_.end()) return;
   const std::vector<std::string> sels(mit->second.begin(), mit->second.end());
-  for (const std::string& sel_id : sels) Stop(sel_id, id);
+  for (const std::string& sel_id : sels) {
+    Stop(sel_id, id);
+  }
 }
 
 }  // namespace calico::calc

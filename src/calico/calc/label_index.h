@@ -60,7 +60,7 @@ class LabelIndex {
   struct SelectorEntry {
     selector::Selector sel;
     Filing filing = Filing::kUnoptimised;
-    std::string key{};             // kByValue / kByKey.
+    std::string key{};                  // kByValue / kByKey.
     std::vector<std::string> values{};  // kByValue.
   };
 

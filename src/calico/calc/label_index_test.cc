@@ -39,11 +39,10 @@ TEST_F(LabelIndexTest, ItemsThenSelectors) {
   index_.UpdateSelector("by-key", Sel("has(app)"));
   index_.UpdateSelector("unopt", Sel("app != 'web'"));
   index_.UpdateSelector("none", Sel("app == 'x' && app == 'y'"));
-  EXPECT_EQ(matches_, (std::set<Pair>{{"by-value", "a"},
-                                      {"by-key", "a"},
-                                      {"by-key", "b"},
-                                      {"unopt", "b"},
-                                      {"unopt", "c"}}));
+  EXPECT_EQ(
+      matches_,
+      (std::set<Pair>{
+          {"by-value", "a"}, {"by-key", "a"}, {"by-key", "b"}, {"unopt", "b"}, {"unopt", "c"}}));
   EXPECT_EQ(index_.ItemsMatching("by-key"), (LabelIndex::IdSet{"a", "b"}));
   EXPECT_EQ(index_.SelectorsMatching("a"), (LabelIndex::IdSet{"by-value", "by-key"}));
 }

@@ -20,8 +20,7 @@ std::string StringField(const Json& obj, const char* key) {
 
 // A label value as a selector string literal (double quotes unless the value contains one).
 std::string Quote(std::string_view v) {
-  return v.find('"') == std::string_view::npos ? fmt::format("\"{}\"", v)
-                                                : fmt::format("'{}'", v);
+  return v.find('"') == std::string_view::npos ? fmt::format("\"{}\"", v) : fmt::format("'{}'", v);
 }
 
 std::optional<std::string> Prefixed(const std::string& text, std::string_view prefix) {

@@ -5,24 +5,28 @@
 namespace calico::calc {
 namespace {
 
-std::string Canon(std::string_view text) { return selector::Normalise(text); }
+std::string Canon(std::string_view text) {
+  return selector::Normalise(text);
+}
 
 TEST(PolicyConversionTest, NamespacedPolicySelectsItsNamespace) {
   auto sel = PolicyEndpointSelector(Json{{"selector", "app == 'db'"}}, "ns1");
   ASSERT_TRUE(sel);
   EXPECT_EQ(sel->String(), Canon("(app == 'db') && projectcalico.org/namespace == 'ns1'"));
-  EXPECT_TRUE(sel->Evaluate(selector::LabelMap{{"app", "db"}, {std::string(kNamespaceLabel), "ns1"}}));
-  EXPECT_FALSE(sel->Evaluate(selector::LabelMap{{"app", "db"}, {std::string(kNamespaceLabel), "ns2"}}));
+  EXPECT_TRUE(
+      sel->Evaluate(selector::LabelMap{{"app", "db"}, {std::string(kNamespaceLabel), "ns1"}}));
+  EXPECT_FALSE(
+      sel->Evaluate(selector::LabelMap{{"app", "db"}, {std::string(kNamespaceLabel), "ns2"}}));
   auto all = PolicyEndpointSelector(Json::object(), "ns1");
   ASSERT_TRUE(all);
   EXPECT_EQ(all->String(), Canon("all() && projectcalico.org/namespace == 'ns1'"));
 }
 
 TEST(PolicyConversionTest, GlobalPolicyNamespaceAndServiceAccountSelectors) {
-  auto sel = PolicyEndpointSelector(
-      Json{{"selector", "app == 'db'"}, {"namespaceSelector", "team == 'a'"},
-           {"serviceAccountSelector", "role == 'x'"}},
-      "");
+  auto sel = PolicyEndpointSelector(Json{{"selector", "app == 'db'"},
+                                         {"namespaceSelector", "team == 'a'"},
+                                         {"serviceAccountSelector", "role == 'x'"}},
+                                    "");
   ASSERT_TRUE(sel);
   EXPECT_EQ(sel->String(), Canon("((app == 'db') && (pcns.team == 'a')) && (pcsa.role == 'x')"));
   EXPECT_FALSE(PolicyEndpointSelector(Json{{"selector", "app == "}}, ""));
@@ -54,14 +58,13 @@ TEST(PolicyConversionTest, EntityRuleSelectors) {
 }
 
 TEST(PolicyConversionTest, ScopeRulesFoldsNamespaceSelectorIntoSelector) {
-  const Json rules = Json::array(
-      {Json{{"action", "Allow"},
-            {"source", {{"selector", "app == 'web'"}, {"namespaceSelector", "all()"}}},
-            {"destination", {{"ports", {80}}}}},
-       Json{{"action", "Deny"}}});
+  const Json rules =
+      Json::array({Json{{"action", "Allow"},
+                        {"source", {{"selector", "app == 'web'"}, {"namespaceSelector", "all()"}}},
+                        {"destination", {{"ports", {80}}}}},
+                   Json{{"action", "Deny"}}});
   const Json scoped = ScopeRules(rules, "ns1");
-  EXPECT_EQ(scoped[0]["source"],
-            Json({{"selector", Canon("(all()) && (app == 'web')")}}));
+  EXPECT_EQ(scoped[0]["source"], Json({{"selector", Canon("(all()) && (app == 'web')")}}));
   EXPECT_EQ(scoped[0]["destination"], rules[0]["destination"]);
   EXPECT_EQ(scoped[1], rules[1]);
   EXPECT_EQ(ScopeRules(Json(nullptr), "ns1"), Json::array());
