@@ -16,7 +16,7 @@ PACKAGES=(
   # reference plugins (host-local IPAM, ptp for the cni-add benchmark)
   containernetworking-plugins
   # real CNI runtimes for the plugin tests (their services never start: see policy-rc.d below)
-  podman containerd runc
+  podman containerd runc docker.io
 )
 
 missing=()

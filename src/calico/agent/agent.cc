@@ -1,0 +1,236 @@
+#include "calico/agent/agent.h"
+
+#include <thread>
+
+#include "calico/base/log.h"
+#include "calico/base/strings.h"
+#include "calico/datastore/keys.h"
+
+namespace calico::agent {
+namespace {
+
+constexpr std::string_view kWatchPrefix = "/calico/";
+
+int64_t CountRules(const std::string& text) {
+  int64_t n = 0;
+  size_t pos = 0;
+  while ((pos = text.find(" counter", pos)) != std::string::npos) {
+    ++n;
+    pos += 8;
+  }
+  return n;
+}
+
+}  // namespace
+
+Agent::Agent(AgentConfig config, datastore::Backend& backend, PolicyProgrammer& policy,
+             RouteProgrammer& routes, Metrics& metrics)
+    : config_(std::move(config)),
+      backend_(backend),
+      policy_(policy),
+      routes_(routes),
+      metrics_(metrics),
+      graph_(std::make_unique<calc::CalcGraph>(config_.node_name)) {}
+
+void Agent::Ingest(const datastore::KVPair& kv) {
+  if (StartsWith(kv.key, datastore::kResourcePrefix)) {
+    auto r = datastore::DecodeStoredResource(kv.key, kv.value, kv.mod_revision);
+    if (!r) {
+      CALICO_LOG(warn, "agent", "ignoring unreadable resource {}: {}", kv.key, r.error().message());
+      return;
+    }
+    resource_keys_[kv.key] = {r->kind(), r->namespace_(), r->name()};
+    graph_->OnUpdate(*r);
+    dirty_ = true;
+    return;
+  }
+  std::string host_prefix = datastore::IpamHostPrefix(config_.node_name);
+  if (StartsWith(kv.key, host_prefix)) {
+    // .../host/<node>/ipv4/block/10.65.0.0-26
+    std::string tail = kv.key.substr(kv.key.rfind('/') + 1);
+    for (char& c : tail) c = c == '-' ? '/' : c;
+    if (auto cidr = net::CIDR::ParseNet(tail)) {
+      own_blocks_.insert(*cidr);
+      dirty_ = true;
+    }
+  }
+}
+
+void Agent::Remove(const std::string& key) {
+  auto it = resource_keys_.find(key);
+  if (it != resource_keys_.end()) {
+    const auto& [kind, ns, name] = it->second;
+    graph_->OnDelete(kind, ns, name);
+    resource_keys_.erase(it);
+    dirty_ = true;
+    return;
+  }
+  std::string host_prefix = datastore::IpamHostPrefix(config_.node_name);
+  if (StartsWith(key, host_prefix)) {
+    std::string tail = key.substr(key.rfind('/') + 1);
+    for (char& c : tail) c = c == '-' ? '/' : c;
+    if (auto cidr = net::CIDR::ParseNet(tail)) {
+      own_blocks_.erase(*cidr);
+      dirty_ = true;
+    }
+  }
+}
+
+std::set<OwnedRoute> Agent::DesiredRoutes() const {
+  std::set<OwnedRoute> out;
+  for (const auto& ep : model_.endpoints) {
+    for (const auto& a : ep.addresses) {
+      out.insert({net::CIDR(a.addr(), a.addr().bit_len()), ep.interface_name, false});
+    }
+  }
+  for (const auto& b : own_blocks_) out.insert({b, "", true});
+  return out;
+}
+
+Status Agent::Program(std::chrono::steady_clock::time_point since) {
+  dirty_ = false;
+  model_ = graph_->Model();
+  auto text = policy::RenderRuleset(model_, config_.render);
+  if (!text) {
+    metrics_.AddDataplaneError();
+    CALICO_LOG(error, "agent", "cannot render the policy ruleset (keeping the previous one): {}",
+               text.error().message());
+  } else if (*text != applied_) {
+    Status st = applied_.empty() ? policy_.ApplyFull(*text) : policy_.ApplyIncremental(applied_, *text);
+    if (!st && !applied_.empty()) {
+      CALICO_LOG(warn, "agent", "incremental nftables update failed ({}); replacing the table",
+                 st.error().message());
+      st = policy_.ApplyFull(*text);
+    }
+    if (!st) {
+      metrics_.AddDataplaneError();
+      return Unexpected(st.error().Wrap("programming nftables"));
+    }
+    applied_ = std::move(*text);
+  }
+  if (config_.program_routes) {
+    auto synced = routes_.Sync(DesiredRoutes());
+    if (!synced) {
+      metrics_.AddDataplaneError();
+      return Unexpected(synced.error().Wrap("programming routes"));
+    }
+    metrics_.AddRoutes(synced->added, synced->removed);
+  }
+  metrics_.SetCounts(static_cast<int64_t>(model_.endpoints.size()),
+                     static_cast<int64_t>(model_.policies.size()),
+                     static_cast<int64_t>(model_.profiles.size()),
+                     static_cast<int64_t>(model_.ip_sets.size()), CountRules(applied_));
+  metrics_.ObserveProgramming(std::chrono::steady_clock::now() - since);
+  return OkStatus();
+}
+
+Status Agent::FullSync() {
+  auto start = std::chrono::steady_clock::now();
+  ASSIGN_OR_RETURN(auto list, backend_.List(kWatchPrefix));
+  graph_ = std::make_unique<calc::CalcGraph>(config_.node_name);
+  resource_keys_.clear();
+  own_blocks_.clear();
+  for (const auto& kv : list.kvs) Ingest(kv);
+  revision_ = list.revision;
+  if (watch_) watch_->Close();
+  ASSIGN_OR_RETURN(watch_, backend_.Watch(kWatchPrefix, revision_ + 1));
+  RETURN_IF_ERROR(Program(start));
+  metrics_.SetReady(true);
+  CALICO_LOG(info, "agent", "in sync at revision {}: {} local endpoints, {} policies", revision_,
+             model_.endpoints.size(), model_.policies.size());
+  return OkStatus();
+}
+
+Status Agent::Step(std::chrono::milliseconds wait) {
+  if (!watch_) return FullSync();
+  auto events = watch_->Next(wait);
+  if (!events) {
+    if (events.error().code() == ErrorCode::kConflict) {
+      CALICO_LOG(info, "agent", "watch revision compacted; listing again");
+      return FullSync();
+    }
+    // The store went away: resume from the last revision seen (the backend fails over).
+    watch_.reset();
+    auto again = backend_.Watch(kWatchPrefix, revision_ + 1);
+    if (!again) return Unexpected(events.error().Wrap("datastore watch"));
+    watch_ = std::move(*again);
+    return OkStatus();
+  }
+  if (events->empty()) return OkStatus();
+  auto start = std::chrono::steady_clock::now();
+  // Take whatever else is already queued, so a burst becomes one transaction.
+  std::vector<datastore::WatchEvent> batch = std::move(*events);
+  for (int i = 0; i < 64; ++i) {
+    auto more = watch_->Next(std::chrono::milliseconds(0));
+    if (!more || more->empty()) break;
+    batch.insert(batch.end(), more->begin(), more->end());
+  }
+  for (const auto& ev : batch) {
+    revision_ = std::max(revision_, ev.kv.mod_revision);
+    if (ev.type == datastore::WatchEventType::kPut) {
+      Ingest(ev.kv);
+    } else {
+      Remove(ev.kv.key);
+    }
+  }
+  if (!dirty_) return OkStatus();
+  return Program(start);
+}
+
+Result<bool> Agent::Resync() {
+  bool repaired = false;
+  if (!applied_.empty()) {
+    ASSIGN_OR_RETURN(bool same, policy_.Matches(applied_));
+    if (!same) {
+      CALICO_LOG(warn, "agent", "the calico nftables table drifted from the datastore; repairing");
+      RETURN_IF_ERROR(policy_.ApplyFull(applied_));
+      repaired = true;
+    }
+  }
+  if (config_.program_routes) {
+    ASSIGN_OR_RETURN(auto synced, routes_.Sync(DesiredRoutes()));
+    metrics_.AddRoutes(synced.added, synced.removed);
+    repaired = repaired || synced.added > 0 || synced.removed > 0;
+  }
+  metrics_.AddResync(repaired);
+  return repaired;
+}
+
+Status Agent::Run(const std::atomic<bool>& stop) {
+  auto backoff = std::chrono::milliseconds(200);
+  auto sleep = [&](std::chrono::milliseconds d) {
+    auto until = std::chrono::steady_clock::now() + d;
+    while (!stop && std::chrono::steady_clock::now() < until) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  };
+  while (!stop) {
+    Status st = FullSync();
+    if (st) break;
+    CALICO_LOG(error, "agent", "initial sync failed (retrying in {} ms): {}", backoff.count(),
+               st.error().message());
+    sleep(backoff);
+    backoff = std::min(backoff * 2, std::chrono::milliseconds(10000));
+  }
+  auto next_resync = std::chrono::steady_clock::now() + config_.resync_interval;
+  while (!stop) {
+    Status st = Step(std::chrono::milliseconds(500));
+    if (!st) {
+      CALICO_LOG(error, "agent", "{}", st.error().message());
+      metrics_.SetLive(true);
+      sleep(backoff);
+      backoff = std::min(backoff * 2, std::chrono::milliseconds(10000));
+      continue;
+    }
+    backoff = std::chrono::milliseconds(200);
+    if (std::chrono::steady_clock::now() >= next_resync) {
+      auto r = Resync();
+      if (!r) CALICO_LOG(error, "agent", "resync: {}", r.error().message());
+      next_resync = std::chrono::steady_clock::now() + config_.resync_interval;
+    }
+  }
+  if (watch_) watch_->Close();
+  return OkStatus();
+}
+
+}  // namespace calico::agent

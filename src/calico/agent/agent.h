@@ -1,0 +1,85 @@
+// The node agent (Felix's job): keeps this host's kernel equal to what the datastore says.
+//
+//   Backend ──List once, then Watch──▶ calc::CalcGraph ──Model()──▶ policy::RenderRuleset
+//                                        │                               │ text
+//                                        │ local endpoints, own blocks   ▼
+//                                        └──────────────▶ RouteProgrammer   PolicyProgrammer
+//                                                         (/32 routes,      (one nftables
+//                                                          blackholes)       transaction per batch)
+//
+// Events are taken in batches; each batch that changes the rendered ruleset becomes one
+// incremental nftables transaction (ApplyFull if that fails). A periodic resync compares the
+// kernel with what was applied and repairs drift. A compacted watch re-lists everything.
+// A policy the renderer cannot express is logged and counted; the previous ruleset stays.
+//
+// Thread-safety: drive an Agent from one thread; Metrics may be read from others.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <tuple>
+
+#include "calico/agent/metrics.h"
+#include "calico/agent/programmers.h"
+#include "calico/base/result.h"
+#include "calico/calc/calc_graph.h"
+#include "calico/datastore/backend.h"
+#include "calico/policy/ruleset_renderer.h"
+
+namespace calico::agent {
+
+struct AgentConfig {
+  std::string node_name;
+  // Felix's IptablesRefreshInterval / RouteRefreshInterval.
+  std::chrono::milliseconds resync_interval{90000};
+  policy::RenderOptions render{};
+  bool program_routes = true;
+};
+
+class Agent {
+ public:
+  Agent(AgentConfig config, datastore::Backend& backend, PolicyProgrammer& policy,
+        RouteProgrammer& routes, Metrics& metrics);
+
+  // Lists the datastore, programs everything and starts watching after the listed revision.
+  [[nodiscard]] Status FullSync();
+  // Waits up to `wait` for datastore events and applies them (one transaction per batch).
+  [[nodiscard]] Status Step(std::chrono::milliseconds wait);
+  // Verifies the kernel against what was applied; repairs drift. Returns whether it repaired.
+  [[nodiscard]] Result<bool> Resync();
+  // FullSync, then Step until `stop`, with Resync every resync_interval. Datastore outages are
+  // retried with back-off; the kernel keeps its last state meanwhile.
+  [[nodiscard]] Status Run(const std::atomic<bool>& stop);
+
+  // The ruleset text last applied ("" before the first apply).
+  const std::string& applied() const { return applied_; }
+  const policy::Model& model() const { return model_; }
+
+ private:
+  void Ingest(const datastore::KVPair& kv);
+  void Remove(const std::string& key);
+  [[nodiscard]] Status Program(std::chrono::steady_clock::time_point since);
+  std::set<OwnedRoute> DesiredRoutes() const;
+
+  AgentConfig config_;
+  datastore::Backend& backend_;
+  PolicyProgrammer& policy_;
+  RouteProgrammer& routes_;
+  Metrics& metrics_;
+  std::unique_ptr<calc::CalcGraph> graph_;
+  // key -> (kind, namespace, name) of every resource fed to the graph (deletes carry no value).
+  std::map<std::string, std::tuple<std::string, std::string, std::string>> resource_keys_;
+  std::set<net::CIDR> own_blocks_;
+  std::unique_ptr<datastore::WatchStream> watch_;
+  int64_t revision_ = 0;
+  std::string applied_;
+  policy::Model model_;
+  bool dirty_ = false;
+};
+
+}  // namespace calico::agent

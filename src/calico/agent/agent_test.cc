@@ -1,0 +1,220 @@
+// The agent against the in-memory store and recording fakes of its kernel seams: what it programs
+// after a full sync, after each change, on failures, on drift and after compaction.
+#include "calico/agent/agent.h"
+
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include "calico/agent/http.h"
+#include "calico/datastore/client.h"
+#include "calico/datastore/keys.h"
+#include "calico/datastore/testing/mem_backend.h"
+
+namespace calico::agent {
+namespace {
+
+using model::Json;
+using model::Resource;
+
+class FakePolicy final : public PolicyProgrammer {
+ public:
+  Status ApplyFull(std::string_view text) override {
+    ++full;
+    kernel = std::string(text);
+    return OkStatus();
+  }
+  Status ApplyIncremental(std::string_view old_text, std::string_view text) override {
+    ++incremental;
+    if (fail_incremental) return Unavailable("injected");
+    EXPECT_EQ(old_text, kernel) << "incremental update from something other than the kernel state";
+    kernel = std::string(text);
+    return OkStatus();
+  }
+  Result<bool> Matches(std::string_view text) override { return kernel == text; }
+  std::string kernel;
+  int full = 0;
+  int incremental = 0;
+  bool fail_incremental = false;
+};
+
+class FakeRoutes final : public RouteProgrammer {
+ public:
+  Result<RouteSyncStats> Sync(const std::set<OwnedRoute>& desired) override {
+    RouteSyncStats stats;
+    for (const auto& r : desired) stats.added += kernel.count(r) == 0 ? 1 : 0;
+    for (const auto& r : kernel) stats.removed += desired.count(r) == 0 ? 1 : 0;
+    kernel = desired;
+    return stats;
+  }
+  std::set<OwnedRoute> kernel;
+};
+
+class AgentTest : public ::testing::Test {
+ protected:
+  AgentTest() : client_(store_) {
+    EXPECT_TRUE(client_.EnsureInitialized());
+    AgentConfig cfg;
+    cfg.node_name = "node1";
+    agent_ = std::make_unique<Agent>(cfg, store_, policy_, routes_, metrics_);
+  }
+  void AddEndpoint(const std::string& id, const std::string& ip, const std::string& node = "node1",
+                   const std::string& profile = "net1") {
+    Resource wep("WorkloadEndpoint", "", "default");
+    wep.spec() = Json{{"orchestrator", "cni"}, {"node", node},         {"containerID", id},
+                      {"endpoint", "eth0"},    {"interfaceName", "cali" + id},
+                      {"ipNetworks", Json::array({ip + "/32"})},
+                      {"profiles", Json::array({profile})}};
+    auto made = client_.Create(wep);
+    ASSERT_TRUE(made) << made.error().message();
+  }
+  void AddProfile(const std::string& name) {
+    Resource p("Profile", name);
+    p.spec() = Json{{"ingress", Json::array({{{"action", "Allow"},
+                                              {"source", {{"selector", "has(" + name + ")"}}}}})},
+                    {"egress", Json::array({{{"action", "Allow"}}})},
+                    {"labelsToApply", {{name, ""}}}};
+    ASSERT_TRUE(client_.Create(p));
+  }
+  // Runs Step until the watch is drained.
+  void Drain() {
+    for (int i = 0; i < 5; ++i) ASSERT_TRUE(agent_->Step(std::chrono::milliseconds(20)));
+  }
+  bool HasRoute(const std::string& cidr, const std::string& ifname, bool blackhole = false) {
+    return routes_.kernel.count({*net::CIDR::Parse(cidr), ifname, blackhole}) > 0;
+  }
+
+  datastore::MemBackend store_;
+  datastore::Client client_;
+  FakePolicy policy_;
+  FakeRoutes routes_;
+  Metrics metrics_;
+  std::unique_ptr<Agent> agent_;
+};
+
+TEST_F(AgentTest, FullSyncProgramsLocalEndpointsProfilesAndRoutes) {
+  AddProfile("net1");
+  AddEndpoint("aaaa", "10.65.0.2");
+  AddEndpoint("bbbb", "10.65.1.2", "node2");  // remote: no chain, no route, but in IP sets
+  ASSERT_TRUE(store_.Put(datastore::IpamAffinityKey("node1", "10.65.0.0/26"), R"({"state":"confirmed"})"));
+  EXPECT_FALSE(metrics_.ready());
+  ASSERT_TRUE(agent_->FullSync());
+  EXPECT_TRUE(metrics_.ready());
+  EXPECT_EQ(policy_.full, 1);
+  EXPECT_NE(policy_.kernel.find("caliaaaa"), std::string::npos);
+  EXPECT_EQ(policy_.kernel.find("calibbbb"), std::string::npos);
+  EXPECT_NE(policy_.kernel.find("net1"), std::string::npos) << "profile chain missing";
+  EXPECT_TRUE(HasRoute("10.65.0.2/32", "caliaaaa"));
+  EXPECT_TRUE(HasRoute("10.65.0.0/26", "", true)) << "no blackhole for the host's own block";
+  EXPECT_EQ(routes_.kernel.size(), 2u);
+  ASSERT_EQ(agent_->model().endpoints.size(), 1u);
+  // The remote endpoint is a member of the profile's selector set.
+  bool remote_in_set = false;
+  for (const auto& set : agent_->model().ip_sets) {
+    for (const auto& m : set.members) remote_in_set = remote_in_set || m.String() == "10.65.1.2/32";
+  }
+  EXPECT_TRUE(remote_in_set);
+  std::string prom = metrics_.Render();
+  EXPECT_NE(prom.find("felix_active_local_endpoints 1"), std::string::npos) << prom;
+}
+
+TEST_F(AgentTest, EachChangeIsOneIncrementalTransactionAndUnrelatedChangesNone) {
+  AddProfile("net1");
+  AddEndpoint("aaaa", "10.65.0.2");
+  ASSERT_TRUE(agent_->FullSync());
+  std::string before = policy_.kernel;
+
+  Resource gnp("GlobalNetworkPolicy", "deny-ping");
+  gnp.spec() = Json{{"selector", "has(net1)"},
+                    {"ingress", Json::array({{{"action", "Deny"}, {"protocol", "ICMP"}}})}};
+  ASSERT_TRUE(client_.Create(gnp));
+  Drain();
+  EXPECT_EQ(policy_.full, 1);
+  EXPECT_EQ(policy_.incremental, 1);
+  EXPECT_NE(policy_.kernel, before);
+  EXPECT_NE(policy_.kernel.find("deny-ping"), std::string::npos);
+
+  // Something the agent does not program: no transaction.
+  Resource bgp("BGPConfiguration", "default");
+  bgp.spec() = Json{{"asNumber", 64512}};
+  ASSERT_TRUE(client_.Create(bgp));
+  Drain();
+  EXPECT_EQ(policy_.incremental, 1);
+
+  // A new local endpoint: its chains and its route.
+  AddEndpoint("cccc", "10.65.0.3");
+  Drain();
+  EXPECT_EQ(policy_.incremental, 2);
+  EXPECT_NE(policy_.kernel.find("calicccc"), std::string::npos);
+  EXPECT_TRUE(HasRoute("10.65.0.3/32", "calicccc"));
+
+  // Deleting it removes both; deleting the policy removes its chain.
+  ASSERT_TRUE(client_.Delete("WorkloadEndpoint", "default", "node1-cni-cccc-eth0"));
+  ASSERT_TRUE(client_.Delete("GlobalNetworkPolicy", "", "deny-ping"));
+  Drain();
+  EXPECT_EQ(policy_.kernel.find("calicccc"), std::string::npos);
+  EXPECT_FALSE(HasRoute("10.65.0.3/32", "calicccc"));
+  EXPECT_EQ(policy_.kernel.find("deny-ping"), std::string::npos);
+  EXPECT_EQ(policy_.kernel, before);
+}
+
+TEST_F(AgentTest, FailedIncrementalUpdateFallsBackToAFullReplace) {
+  AddProfile("net1");
+  AddEndpoint("aaaa", "10.65.0.2");
+  ASSERT_TRUE(agent_->FullSync());
+  policy_.fail_incremental = true;
+  AddEndpoint("dddd", "10.65.0.4");
+  Drain();
+  EXPECT_EQ(policy_.full, 2);
+  EXPECT_NE(policy_.kernel.find("calidddd"), std::string::npos);
+  EXPECT_EQ(agent_->applied(), policy_.kernel);
+}
+
+TEST_F(AgentTest, ResyncRepairsDrift) {
+  AddProfile("net1");
+  AddEndpoint("aaaa", "10.65.0.2");
+  ASSERT_TRUE(agent_->FullSync());
+  auto clean = agent_->Resync();
+  ASSERT_TRUE(clean);
+  EXPECT_FALSE(*clean);
+  policy_.kernel = "table inet calico {}";  // someone flushed our table
+  routes_.kernel.clear();                   // and removed our routes
+  auto repaired = agent_->Resync();
+  ASSERT_TRUE(repaired);
+  EXPECT_TRUE(*repaired);
+  EXPECT_EQ(policy_.kernel, agent_->applied());
+  EXPECT_TRUE(HasRoute("10.65.0.2/32", "caliaaaa"));
+}
+
+TEST_F(AgentTest, CompactedWatchListsAgain) {
+  AddProfile("net1");
+  ASSERT_TRUE(agent_->FullSync());
+  AddEndpoint("aaaa", "10.65.0.2");
+  auto rev = store_.List("/calico/");
+  ASSERT_TRUE(rev);
+  store_.Compact(rev->revision);
+  AddEndpoint("eeee", "10.65.0.5");
+  Drain();
+  EXPECT_NE(policy_.kernel.find("caliaaaa"), std::string::npos);
+  EXPECT_NE(policy_.kernel.find("calieeee"), std::string::npos);
+}
+
+TEST_F(AgentTest, HealthAndMetricsEndpoints) {
+  HttpEndpoints http(metrics_);
+  ASSERT_TRUE(http.Start("127.0.0.1", 19099 + (::getpid() % 500), "127.0.0.1", 19699 + (::getpid() % 500)));
+  httplib::Client health("127.0.0.1", 19099 + (::getpid() % 500));
+  auto ready = health.Get("/readiness");
+  ASSERT_TRUE(ready);
+  EXPECT_EQ(ready->status, 503) << "ready before the first sync";
+  EXPECT_EQ(health.Get("/liveness")->status, 204);
+  AddProfile("net1");
+  ASSERT_TRUE(agent_->FullSync());
+  EXPECT_EQ(health.Get("/readiness")->status, 204);
+  httplib::Client prom("127.0.0.1", 19699 + (::getpid() % 500));
+  auto m = prom.Get("/metrics");
+  ASSERT_TRUE(m);
+  EXPECT_NE(m->body.find("felix_int_dataplane_apply_time_seconds_count 1"), std::string::npos) << m->body;
+  http.Stop();
+}
+
+}  // namespace
+}  // namespace calico::agent

@@ -1,0 +1,84 @@
+// The agent's two kernel seams (Envoy-style interfaces with a real and a fake implementation):
+// the policy table (nftables) and the routes it owns. The agent decides what should be; these
+// make the kernel say so.
+//
+// Thread-safety: one instance per agent thread.
+#pragma once
+
+#include <memory>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "calico/base/result.h"
+#include "calico/dataplane/netlink.h"
+#include "calico/dataplane/nft.h"
+#include "calico/net/ip.h"
+
+namespace calico::agent {
+
+class PolicyProgrammer {
+ public:
+  virtual ~PolicyProgrammer() = default;
+  // Replaces the whole table (start, resync after drift, fallback).
+  [[nodiscard]] virtual Status ApplyFull(std::string_view text) = 0;
+  // Moves from the last applied text to `text`, touching only what changed.
+  [[nodiscard]] virtual Status ApplyIncremental(std::string_view old_text, std::string_view text) = 0;
+  // Whether the kernel still holds what was last applied.
+  [[nodiscard]] virtual Result<bool> Matches(std::string_view text) = 0;
+};
+
+// nftables through libnftables (dataplane/nft.h), in the namespace of the creating thread.
+class NftPolicyProgrammer final : public PolicyProgrammer {
+ public:
+  Status ApplyFull(std::string_view text) override { return table_.ApplyFull(text); }
+  Status ApplyIncremental(std::string_view old_text, std::string_view text) override {
+    return table_.ApplyIncremental(old_text, text);
+  }
+  Result<bool> Matches(std::string_view text) override { return table_.Matches(text); }
+  dataplane::NftablesTable& table() { return table_; }
+
+ private:
+  dataplane::NftablesTable table_;
+};
+
+// A route the agent owns: a workload's /32 (/128) through its cali interface, or a blackhole for
+// one of this host's IPAM blocks.
+struct OwnedRoute {
+  net::CIDR dst;
+  std::string ifname;  // empty for blackhole
+  bool blackhole = false;
+  auto operator<=>(const OwnedRoute&) const = default;
+};
+
+struct RouteSyncStats {
+  int added = 0;
+  int removed = 0;
+  int waiting = 0;  // workload routes whose interface does not exist (yet)
+};
+
+class RouteProgrammer {
+ public:
+  virtual ~RouteProgrammer() = default;
+  // Makes the agent's routes exactly `desired`: adds missing ones (a workload route only once its
+  // interface exists), replaces wrong ones, removes agent routes no longer desired. Routes of
+  // other owners are never touched, except a stale route to a desired workload address through a
+  // cali interface (left by a deleted workload), which is replaced.
+  [[nodiscard]] virtual Result<RouteSyncStats> Sync(const std::set<OwnedRoute>& desired) = 0;
+};
+
+// rtnetlink; agent routes carry protocol `proto` (Felix's default route protocol is 80).
+class NetlinkRouteProgrammer final : public RouteProgrammer {
+ public:
+  explicit NetlinkRouteProgrammer(int proto = 80, std::vector<std::string> prefixes = {"cali"})
+      : proto_(proto), prefixes_(std::move(prefixes)) {}
+  Result<RouteSyncStats> Sync(const std::set<OwnedRoute>& desired) override;
+
+ private:
+  int proto_;
+  std::vector<std::string> prefixes_;
+  std::unique_ptr<dataplane::NetlinkSocket> nl_;
+};
+
+}  // namespace calico::agent
