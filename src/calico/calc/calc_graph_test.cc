@@ -23,9 +23,9 @@ namespace {
 using model::Json;
 using model::Resource;
 
-constexpr char kNode[] = "node-1";
-constexpr char kOtherNode[] = "node-2";
-constexpr char kNs[] = "projectcalico.org/namespace";
+constexpr const char* kNode = "node-1";
+constexpr const char* kOtherNode = "node-2";
+constexpr const char* kNs = "projectcalico.org/namespace";
 
 // --- Fixtures ----------------------------------------------------------------------------------
 
@@ -81,13 +81,15 @@ Resource NetSet(const std::string& ns, const std::string& name, Json labels,
 }
 
 void Apply(CalcGraph& g, const std::vector<Resource>& updates) {
-  for (const Resource& r : updates)
+  for (const Resource& r : updates) {
     g.OnUpdate(r);
+  }
 }
 
 void DeleteAll(CalcGraph& g, const std::vector<Resource>& updates) {
-  for (const Resource& r : updates)
+  for (const Resource& r : updates) {
     g.OnDelete(r.kind(), r.namespace_(), r.name());
+  }
 }
 
 net::CIDR C(std::string_view text) {
@@ -98,12 +100,13 @@ std::string Canon(std::string_view sel) {
   return selector::Normalise(sel);
 }
 
-policy::IpSet Set(std::string_view sel, std::vector<std::string> members) {
+policy::IpSet Set(std::string_view sel, const std::vector<std::string>& members) {
   auto parsed = selector::Parse(sel);
   EXPECT_TRUE(parsed) << sel;
   policy::IpSet set{.id = parsed->UniqueId(), .selector = parsed->String()};
-  for (const std::string& m : members)
+  for (const std::string& m : members) {
     set.members.push_back(C(m));
+  }
   std::sort(set.members.begin(), set.members.end());
   return set;
 }
@@ -131,8 +134,9 @@ const policy::Endpoint* FindEndpoint(const policy::Model& m, std::string_view na
 
 std::vector<std::string> PolicyIds(const policy::Model& m) {
   std::vector<std::string> out;
-  for (const auto& p : m.policies)
+  for (const auto& p : m.policies) {
     out.push_back(p.id);
+  }
   return out;
 }
 
