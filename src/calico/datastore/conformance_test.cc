@@ -4,6 +4,7 @@
 
 #include <filesystem>
 
+#include "calico/base/testing/temp_dir.h"
 #include "calico/datastore/local/sqlite_backend.h"
 #include "calico/datastore/testing/backend_conformance.h"
 #include "calico/datastore/testing/mem_backend.h"
@@ -11,14 +12,7 @@
 namespace calico::datastore {
 namespace {
 
-std::string FreshStorePath() {
-  static int counter = 0;
-  auto dir = std::filesystem::temp_directory_path() /
-             ("calico-conformance-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  return (dir / "calico.db").string();
-}
+std::string FreshStorePath() { return (::calico::testing::MakeTestDir("conformance") / "calico.db").string(); }
 
 INSTANTIATE_TEST_SUITE_P(
     Backends, BackendConformanceTest,

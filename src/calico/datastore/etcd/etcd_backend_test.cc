@@ -19,6 +19,8 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include "calico/base/testing/temp_dir.h"
+
 #include "calico/datastore/client.h"
 #include "calico/datastore/local/sqlite_backend.h"
 #include "calico/datastore/migrate.h"
@@ -55,9 +57,7 @@ std::string RunCommand(const std::string& cmd) {
 class EtcdServer {
  public:
   EtcdServer() {
-    dir_ = std::filesystem::temp_directory_path() / ("calico-etcd-test-" + std::to_string(::getpid()));
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
+    dir_ = ::calico::testing::MakeTestDir("etcd-test");
     client_port_ = FreePort();
     int peer_port = FreePort();
     url_ = "http://127.0.0.1:" + std::to_string(client_port_);
@@ -221,13 +221,7 @@ class EtcdProcess {
   pid_t pid_ = -1;
 };
 
-std::filesystem::path FreshDir(const std::string& what) {
-  auto dir = std::filesystem::temp_directory_path() /
-             ("calico-" + what + "-" + std::to_string(::getpid()));
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  return dir;
-}
+std::filesystem::path FreshDir(const std::string& what) { return ::calico::testing::MakeTestDir(what); }
 
 // Retries OpenEtcdBackend until the server is up (bounded).
 Result<std::unique_ptr<Backend>> ConnectWhenUp(const EtcdConfig& cfg) {
@@ -544,7 +538,7 @@ TEST(EtcdClusterTest, WatchResumesThroughAnotherMember) {
 // calicoctl datastore migrate: local -> etcd -> local loses nothing, and etcd holds Calico's keys.
 TEST(EtcdMigrateTest, LocalToEtcdToLocalRoundTrip) {
   ASSERT_TRUE(HaveEtcd());
-  auto dir = std::filesystem::temp_directory_path() / ("calico-migrate-" + std::to_string(::getpid()));
+  auto dir = ::calico::testing::MakeTestDir("migrate");
   std::filesystem::create_directories(dir);
   auto local = SqliteBackend::Open((dir / "a.db").string());
   ASSERT_TRUE(local);

@@ -9,16 +9,14 @@
 
 #include <gtest/gtest.h>
 
+#include "calico/base/testing/temp_dir.h"
+
 
 namespace calico::datastore {
 namespace {
 
 std::string TempPath(const std::string& name) {
-  static int counter = 0;
-  auto dir = std::filesystem::temp_directory_path() /
-             ("calico-sqlite-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-  std::filesystem::create_directories(dir);
-  return (dir / name).string();
+  return (::calico::testing::MakeTestDir("sqlite-test") / name).string();
 }
 
 TEST(SqliteBackendTest, FileIsPrivateAndDataPersists) {

@@ -1,0 +1,134 @@
+#include "calico/agent/config.h"
+
+#include <cctype>
+
+#include "calico/base/strings.h"
+
+namespace calico::agent {
+namespace {
+
+Result<int> ParsePort(const std::string& name, const std::string& v) {
+  char* end = nullptr;
+  long n = std::strtol(v.c_str(), &end, 10);
+  if (v.empty() || *end != '\0' || n < 0 || n > 65535) {
+    return InvalidArgument(name + ": not a port number: \"" + v + "\"");
+  }
+  return static_cast<int>(n);
+}
+
+Result<bool> ParseBool(const std::string& name, const std::string& v) {
+  std::string l = AsciiLower(v);
+  if (l == "true" || l == "1" || l == "yes") return true;
+  if (l == "false" || l == "0" || l == "no") return false;
+  return InvalidArgument(name + ": not a boolean: \"" + v + "\"");
+}
+
+Result<policy::EndpointToHostAction> ParseAction(const std::string& name, const std::string& v) {
+  std::string l = AsciiLower(v);
+  if (l == "drop") return policy::EndpointToHostAction::kDrop;
+  if (l == "accept") return policy::EndpointToHostAction::kAccept;
+  if (l == "return") return policy::EndpointToHostAction::kReturn;
+  return InvalidArgument(name + ": must be Drop, Accept or Return, not \"" + v + "\"");
+}
+
+// One source of settings: a FelixConfiguration spec (camelCase keys) or the environment.
+Status Apply(FelixSettings& s, const std::map<std::string, std::string>& values, bool env) {
+  auto get = [&](const char* spec_key, const char* env_key) -> const std::string* {
+    auto it = values.find(env ? env_key : spec_key);
+    return it == values.end() ? nullptr : &it->second;
+  };
+  auto name = [&](const char* spec_key, const char* env_key) {
+    return std::string(env ? env_key : spec_key);
+  };
+  if (auto* v = get("healthEnabled", "FELIX_HEALTHENABLED")) {
+    ASSIGN_OR_RETURN(s.health_enabled, ParseBool(name("healthEnabled", "FELIX_HEALTHENABLED"), *v));
+  }
+  if (auto* v = get("healthHost", "FELIX_HEALTHHOST")) s.health_host = *v;
+  if (auto* v = get("healthPort", "FELIX_HEALTHPORT")) {
+    ASSIGN_OR_RETURN(s.health_port, ParsePort(name("healthPort", "FELIX_HEALTHPORT"), *v));
+  }
+  if (auto* v = get("prometheusMetricsEnabled", "FELIX_PROMETHEUSMETRICSENABLED")) {
+    ASSIGN_OR_RETURN(s.prometheus_enabled,
+                     ParseBool(name("prometheusMetricsEnabled", "FELIX_PROMETHEUSMETRICSENABLED"), *v));
+  }
+  if (auto* v = get("prometheusMetricsHost", "FELIX_PROMETHEUSMETRICSHOST")) s.prometheus_host = *v;
+  if (auto* v = get("prometheusMetricsPort", "FELIX_PROMETHEUSMETRICSPORT")) {
+    ASSIGN_OR_RETURN(s.prometheus_port,
+                     ParsePort(name("prometheusMetricsPort", "FELIX_PROMETHEUSMETRICSPORT"), *v));
+  }
+  for (auto [spec_key, env_key] : {std::pair{"iptablesRefreshInterval", "FELIX_IPTABLESREFRESHINTERVAL"},
+                                   std::pair{"routeRefreshInterval", "FELIX_ROUTEREFRESHINTERVAL"}}) {
+    if (auto* v = get(spec_key, env_key)) {
+      auto d = ParseGoDuration(*v);
+      if (!d) return InvalidArgument(name(spec_key, env_key) + ": " + d.error().message());
+      if (d->count() > 0) s.agent.resync_interval = std::min(s.agent.resync_interval, *d);
+    }
+  }
+  if (auto* v = get("defaultEndpointToHostAction", "FELIX_DEFAULTENDPOINTTOHOSTACTION")) {
+    ASSIGN_OR_RETURN(s.agent.render.endpoint_to_host_action,
+                     ParseAction(name("defaultEndpointToHostAction", "FELIX_DEFAULTENDPOINTTOHOSTACTION"), *v));
+  }
+  if (auto* v = get("interfacePrefix", "FELIX_INTERFACEPREFIX")) {
+    s.agent.render.interface_prefixes = StrSplit(*v, ',', true);
+    if (s.agent.render.interface_prefixes.empty()) {
+      return InvalidArgument(name("interfacePrefix", "FELIX_INTERFACEPREFIX") + ": empty");
+    }
+  }
+  if (auto* v = get("logSeverityScreen", "FELIX_LOGSEVERITYSCREEN")) s.log_severity = AsciiLower(*v);
+  if (auto* v = get("vxlanPort", "FELIX_VXLANPORT")) {
+    ASSIGN_OR_RETURN(s.agent.render.vxlan_port, ParsePort(name("vxlanPort", "FELIX_VXLANPORT"), *v));
+  }
+  return OkStatus();
+}
+
+std::map<std::string, std::string> SpecValues(const model::Resource* r) {
+  std::map<std::string, std::string> out;
+  if (r == nullptr || !r->spec().is_object()) return out;
+  for (const auto& [k, v] : r->spec().items()) {
+    if (v.is_string()) {
+      out[k] = v.get<std::string>();
+    } else if (v.is_boolean() || v.is_number()) {
+      out[k] = v.dump();
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<std::chrono::milliseconds> ParseGoDuration(std::string_view text) {
+  if (text.empty()) return InvalidArgument("empty duration");
+  if (text.find_first_not_of("0123456789") == std::string_view::npos) {
+    return std::chrono::milliseconds(std::stoll(std::string(text)) * 1000);
+  }
+  double total_ms = 0;
+  size_t i = 0;
+  while (i < text.size()) {
+    size_t start = i;
+    while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.')) ++i;
+    if (start == i) return InvalidArgument("invalid duration \"" + std::string(text) + "\"");
+    double n = std::stod(std::string(text.substr(start, i - start)));
+    size_t ustart = i;
+    while (i < text.size() && std::isalpha(static_cast<unsigned char>(text[i]))) ++i;
+    std::string_view unit = text.substr(ustart, i - ustart);
+    if (unit == "h") total_ms += n * 3600000;
+    else if (unit == "m") total_ms += n * 60000;
+    else if (unit == "s") total_ms += n * 1000;
+    else if (unit == "ms") total_ms += n;
+    else return InvalidArgument("invalid duration \"" + std::string(text) + "\" (units: h, m, s, ms)");
+  }
+  return std::chrono::milliseconds(static_cast<int64_t>(total_ms));
+}
+
+Result<FelixSettings> LoadFelixSettings(const std::map<std::string, std::string>& env,
+                                        const std::string& node_name, const model::Resource* global,
+                                        const model::Resource* per_node) {
+  FelixSettings s;
+  s.agent.node_name = node_name;
+  RETURN_IF_ERROR(Apply(s, SpecValues(global), false));
+  RETURN_IF_ERROR(Apply(s, SpecValues(per_node), false));
+  RETURN_IF_ERROR(Apply(s, env, true));
+  return s;
+}
+
+}  // namespace calico::agent

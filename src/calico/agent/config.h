@@ -1,0 +1,38 @@
+// The agent's configuration as Felix reads it: FelixConfiguration "default", then
+// "node.<nodename>", then FELIX_* environment variables (highest), for the settings this agent
+// implements. Unknown or unsupported settings are ignored as Felix ignores them.
+//
+// Thread-safety: pure functions.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <string>
+
+#include "calico/agent/agent.h"
+#include "calico/base/result.h"
+#include "calico/model/resource.h"
+
+namespace calico::agent {
+
+struct FelixSettings {
+  AgentConfig agent;
+  bool health_enabled = true;  // calico-node turns Felix's health on
+  std::string health_host = "localhost";
+  int health_port = 9099;
+  bool prometheus_enabled = false;
+  std::string prometheus_host = "0.0.0.0";
+  int prometheus_port = 9091;
+  std::string log_severity = "info";
+};
+
+// `global` and `per_node` are the FelixConfiguration resources (either may be empty). Errors
+// (kInvalidArgument) name the setting: "FELIX_HEALTHPORT: not a port number: \"x\"".
+[[nodiscard]] Result<FelixSettings> LoadFelixSettings(
+    const std::map<std::string, std::string>& env, const std::string& node_name,
+    const model::Resource* global, const model::Resource* per_node);
+
+// "90s", "1m30s", "250ms", or plain seconds "90". Errors for anything else.
+[[nodiscard]] Result<std::chrono::milliseconds> ParseGoDuration(std::string_view text);
+
+}  // namespace calico::agent
