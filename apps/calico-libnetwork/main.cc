@@ -1,0 +1,114 @@
+// calico-libnetwork: Calico's Docker network and IPAM driver (calico/libnetwork-plugin). Thin main:
+// flags and environment, the datastore, then calico::libnetwork's server until SIGTERM/SIGINT.
+//
+//   DATASTORE_TYPE, CALICO_DATASTORE_PATH, ETCD_ENDPOINTS, ...  the datastore (as calicoctl)
+//   NODENAME (else HOSTNAME, else gethostname())                 this node's name
+//   CALICO_LIBNETWORK_VETH_MTU                                   veth MTU (default: kernel's)
+#include <signal.h>
+#include <unistd.h>
+
+#include <charconv>
+#include <cstdlib>
+#include <iostream>
+#include <memory>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "calico/base/log.h"
+#include "calico/datastore/config.h"
+#include "calico/datastore/factory/factory.h"
+#include "calico/libnetwork/driver.h"
+#include "calico/libnetwork/plumbing.h"
+#include "calico/libnetwork/server.h"
+
+namespace {
+
+std::string Env(const char* name) {
+  const char* v = std::getenv(name);
+  return v == nullptr ? "" : v;
+}
+
+std::string NodeName() {
+  for (const char* var : {"NODENAME", "HOSTNAME"}) {
+    std::string v = Env(var);
+    if (!v.empty()) return v;
+  }
+  char buf[256] = {};
+  if (::gethostname(buf, sizeof(buf) - 1) != 0) return "";
+  return buf;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"Calico network and IPAM driver for Docker (libnetwork remote plugin)"};
+  std::string socket_path = calico::libnetwork::kDefaultSocket;
+  std::string scope = "local";
+  std::string log_level = Env("CALICO_LIBNETWORK_LOG_LEVEL").empty() ? "info" : Env("CALICO_LIBNETWORK_LOG_LEVEL");
+  std::string mode_text = "0660";
+  app.add_option("--socket", socket_path, "unix socket Docker connects to")->capture_default_str();
+  app.add_option("--socket-mode", mode_text, "permissions of the socket (octal)")->capture_default_str();
+  app.add_option("--scope", scope, "network scope reported to Docker (local or global)")
+      ->check(CLI::IsMember({"local", "global"}))
+      ->capture_default_str();
+  app.add_option("--log-level", log_level, "trace, debug, info, warning, error")->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+  calico::log::SetAllLevels(log_level);
+
+  unsigned mode = 0;
+  auto [ptr, ec] = std::from_chars(mode_text.data(), mode_text.data() + mode_text.size(), mode, 8);
+  if (ec != std::errc() || ptr != mode_text.data() + mode_text.size() || mode > 0777) {
+    std::cerr << "calico-libnetwork: invalid --socket-mode " << mode_text << "\n";
+    return 2;
+  }
+
+  calico::libnetwork::DriverOptions options;
+  options.node = NodeName();
+  options.scope = scope;
+  if (options.node.empty()) {
+    std::cerr << "calico-libnetwork: cannot determine the node name (set NODENAME)\n";
+    return 1;
+  }
+  if (std::string mtu = Env("CALICO_LIBNETWORK_VETH_MTU"); !mtu.empty()) {
+    auto [p, e] = std::from_chars(mtu.data(), mtu.data() + mtu.size(), options.veth_mtu);
+    if (e != std::errc() || p != mtu.data() + mtu.size() || options.veth_mtu < 68) {
+      std::cerr << "calico-libnetwork: invalid CALICO_LIBNETWORK_VETH_MTU " << mtu << "\n";
+      return 1;
+    }
+  }
+
+  auto config = calico::datastore::ClientConfigFromEnv();
+  if (!config) {
+    std::cerr << "calico-libnetwork: " << config.error().message() << "\n";
+    return 1;
+  }
+  auto backend = calico::datastore::OpenBackend(*config);
+  if (!backend) {
+    std::cerr << "calico-libnetwork: " << backend.error().message() << "\n";
+    return 1;
+  }
+
+  // Signals are taken by sigwait below; every thread started from here on inherits the mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  auto plumber = calico::libnetwork::NewHostPlumber();
+  calico::libnetwork::Driver driver(**backend, *plumber, options);
+  calico::libnetwork::PluginServer server(
+      driver, {.socket_path = socket_path, .mode = static_cast<mode_t>(mode)});
+  if (auto st = server.Start(); !st) {
+    std::cerr << "calico-libnetwork: " << st.error().message() << "\n";
+    return 1;
+  }
+  CALICO_LOG(info, "libnetwork", "calico-libnetwork serving node {} on {} ({})", options.node,
+             socket_path, (*backend)->Describe());
+  int sig = 0;
+  sigwait(&signals, &sig);
+  CALICO_LOG(info, "libnetwork", "signal {}: stopping", sig);
+  server.Stop();
+  return 0;
+}

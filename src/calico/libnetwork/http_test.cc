@@ -1,0 +1,140 @@
+// The unix-socket HTTP transport and the plugin routes, with the fake Plumber (no privileges: a
+// socket under /tmp). The full Docker call order with real veths is in server_test.cc.
+#include "calico/libnetwork/server.h"
+
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <string>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "calico/datastore/testing/mem_backend.h"
+#include "calico/libnetwork/testing_fakes.h"
+
+namespace calico::libnetwork {
+namespace {
+
+using ::testing::HasSubstr;
+
+class HttpTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() / ("lnw-http-" + std::to_string(::getpid()));
+    std::filesystem::remove_all(dir_);
+    socket_ = (dir_ / "plugins" / "calico.sock").string();
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  std::filesystem::path dir_;
+  std::string socket_;
+  datastore::MemBackend backend_;
+  testing::FakePlumber plumber_;
+  Driver driver_{backend_, plumber_, DriverOptions{.node = "node-1"}};
+};
+
+TEST_F(HttpTest, ServesPluginMethodsOnAUnixSocket) {
+  PluginServer server(driver_, {.socket_path = socket_, .mode = 0600});
+  ASSERT_TRUE(server.Start());
+  struct stat st {};
+  ASSERT_EQ(::stat(socket_.c_str(), &st), 0);
+  EXPECT_TRUE(S_ISSOCK(st.st_mode));
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+
+  auto client = UnixHttpClient::Connect(socket_);
+  ASSERT_TRUE(client) << client.error().message();
+  // No Content-Type, as Docker sends it; several requests on one connection.
+  auto r = (*client)->Post("/Plugin.Activate", "");
+  ASSERT_TRUE(r) << r.error().message();
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->headers["content-type"], "application/vnd.docker.plugins.v1+json");
+  EXPECT_EQ(Json::parse(r->body), Json::parse(R"({"Implements":["NetworkDriver","IpamDriver"]})"));
+  r = (*client)->Post("/IpamDriver.GetDefaultAddressSpaces", "null", "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(Json::parse(r->body).value("LocalDefaultAddressSpace", ""), "CalicoLocalAddressSpace");
+  // Errors are {"Err"} with 200.
+  r = (*client)->Post("/NetworkDriver.CreateEndpoint", "{broken");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_THAT(Json::parse(r->body).value("Err", ""), HasSubstr("not valid JSON"));
+  r = (*client)->Post("/NetworkDriver.Join", R"({"NetworkID":"n","EndpointID":"e"})");
+  ASSERT_TRUE(r);
+  EXPECT_THAT(Json::parse(r->body).value("Err", ""), HasSubstr("not a Calico network"));
+  // Unknown method: 404; not POST: 405.
+  r = (*client)->Post("/NetworkDriver.Nope", "{}");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 404);
+  EXPECT_THAT(Json::parse(r->body).value("Err", ""), HasSubstr("unknown method"));
+  r = (*client)->Raw("GET /Plugin.Activate HTTP/1.1\r\nHost: x\r\n\r\n");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 405);
+  // A chunked body.
+  r = (*client)->Raw(
+      "POST /IpamDriver.RequestPool HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "6\r\n{\"V6\":\r\n5\r\ntrue}\r\n0\r\n\r\n");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(Json::parse(r->body).value("PoolID", ""), "CalicoPoolIPv6");
+  // Garbage: 400 and the connection closes; the server carries on.
+  r = (*client)->Raw("BLAH\r\nno colon here\r\n\r\n");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 400);
+  auto again = UnixHttpClient::Connect(socket_);
+  ASSERT_TRUE(again);
+  r = (*again)->Raw("POST /Plugin.Activate HTTP/1.1\r\nContent-Length: 99999999999\r\n\r\n");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 413);
+  again = UnixHttpClient::Connect(socket_);
+  ASSERT_TRUE(again);
+  r = (*again)->Raw("POST /Plugin.Activate HTTP/1.0\r\n\r\n");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->headers["connection"], "close");
+
+  server.Stop();
+  EXPECT_FALSE(std::filesystem::exists(socket_)) << "the socket is removed on stop";
+  EXPECT_FALSE(UnixHttpClient::Connect(socket_));
+}
+
+TEST_F(HttpTest, ReplacesStaleSocketButNotALiveOne) {
+  // A socket file left by a crashed driver.
+  std::filesystem::create_directories(std::filesystem::path(socket_).parent_path());
+  int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", socket_.c_str());
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  ::close(fd);
+  PluginServer first(driver_, {.socket_path = socket_});
+  ASSERT_TRUE(first.Start());
+  struct stat st {};
+  ASSERT_EQ(::stat(socket_.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0660u);
+  PluginServer second(driver_, {.socket_path = socket_});
+  auto st2 = second.Start();
+  ASSERT_FALSE(st2);
+  EXPECT_THAT(st2.error().message(), HasSubstr("another server is listening"));
+  // A stop from another thread releases Wait().
+  std::thread stopper([&] { first.Stop(); });
+  first.Wait();
+  stopper.join();
+  EXPECT_FALSE(std::filesystem::exists(socket_));
+}
+
+TEST_F(HttpTest, RefusesBadSocketPaths) {
+  PluginServer bad(driver_, {.socket_path = std::string(200, 'x')});
+  EXPECT_FALSE(bad.Start());
+  std::filesystem::create_directories(dir_);
+  std::string file = (dir_ / "regular").string();
+  { FILE* f = std::fopen(file.c_str(), "w"); std::fclose(f); }
+  PluginServer not_socket(driver_, {.socket_path = file});
+  auto st = not_socket.Start();
+  ASSERT_FALSE(st);
+  EXPECT_THAT(st.error().message(), HasSubstr("not a socket"));
+}
+
+}  // namespace
+}  // namespace calico::libnetwork
