@@ -51,8 +51,9 @@ std::optional<std::regex> Compile(const std::string& text) {
 // Splits "a, b ,c" the way Calico does (regexp `\s*,\s*`).
 std::vector<std::string> SplitList(std::string_view list) {
   std::vector<std::string> out;
-  for (const std::string& part : StrSplit(list, ','))
+  for (const std::string& part : StrSplit(list, ',')) {
     out.emplace_back(StrTrim(part));
+  }
   return out;
 }
 
@@ -100,8 +101,9 @@ Result<Method> ParseMethod(std::string_view method, int family) {
   if (StartsWith(method, kSkipInterfacePrefix)) {
     m.kind = Method::Kind::kSkipInterface;
     ASSIGN_OR_RETURN(m.excludes, CompileList(method, method.substr(kSkipInterfacePrefix.size())));
-    for (const Pattern& p : DefaultExcludePatterns())
+    for (const Pattern& p : DefaultExcludePatterns()) {
       m.excludes.push_back(p);
+    }
     return m;
   }
   if (StartsWith(method, kInterfacePrefix)) {
@@ -140,8 +142,9 @@ std::optional<DetectedAddress> FilteredEnumeration(const std::vector<HostInterfa
     for (const net::CIDR& addr : iface.addrs) {
       if (addr.family() != family || !IsGlobalUnicast(addr.addr())) continue;
       bool in_cidrs = m.cidrs.empty();
-      for (const net::CIDR& c : m.cidrs)
+      for (const net::CIDR& c : m.cidrs) {
         in_cidrs = in_cidrs || c.Contains(addr.addr());
+      }
       if (in_cidrs) return DetectedAddress{iface.name, addr};
     }
   }
@@ -156,12 +159,14 @@ std::string DescribeSearch(const Method& m) {
     case Method::Kind::kSkipInterface:
       return "on the host interfaces not matching the skip list";
     case Method::Kind::kInterface:
-      for (const Pattern& p : m.includes)
+      for (const Pattern& p : m.includes) {
         parts.push_back(p.text);
+      }
       return fmt::format("on interfaces matching {}", StrJoin(parts, ","));
     case Method::Kind::kCidr:
-      for (const net::CIDR& c : m.cidrs)
+      for (const net::CIDR& c : m.cidrs) {
         parts.push_back(c.String());
+      }
       return fmt::format("inside {}", StrJoin(parts, ","));
     case Method::Kind::kCanReach:
       break;
@@ -211,8 +216,9 @@ bool IsGlobalUnicast(const net::IPAddr& ip) {
     return true;
   }
   bool all_zero = true;
-  for (size_t i = 0; i < 15; ++i)
+  for (size_t i = 0; i < 15; ++i) {
     all_zero = all_zero && b[i] == 0;
+  }
   if (all_zero && (b[15] == 0 || b[15] == 1)) return false;  // :: and ::1
   if (b[0] == 0xff) return false;                            // multicast
   if (b[0] == 0xfe && (b[1] & 0xc0) == 0x80) return false;   // fe80::/10

@@ -67,16 +67,18 @@ TEST_F(NetlinkAddressSourceTest, ListsInterfacesWithAddressesInKernelOrder) {
     auto ifaces = source.ListInterfaces();
     ASSERT_TRUE(ifaces) << ifaces.error().message();
     std::vector<std::string> names;
-    for (const HostInterface& i : *ifaces)
+    for (const HostInterface& i : *ifaces) {
       names.push_back(i.name);
+    }
     ASSERT_GE(names.size(), 7u);
     EXPECT_EQ(names[0], "lo");
     auto eth0 = std::find_if(ifaces->begin(), ifaces->end(),
                              [](const HostInterface& i) { return i.name == "eth0"; });
     ASSERT_NE(eth0, ifaces->end());
     std::vector<std::string> addrs;
-    for (const net::CIDR& c : eth0->addrs)
+    for (const net::CIDR& c : eth0->addrs) {
       addrs.push_back(c.String());
+    }
     // IPv4 first, then IPv6 (global, then the kernel's link-local fe80::/64).
     ASSERT_GE(addrs.size(), 2u);
     EXPECT_EQ(addrs[0], "10.70.0.5/24");

@@ -3,7 +3,7 @@
 // that users search for keep Calico's wording.
 #include "calico/node/startup.h"
 
-#include <unistd.h>
+#include <unistd.h>  // environ, gethostname
 
 #include <algorithm>
 #include <array>
@@ -21,8 +21,6 @@
 
 #include "calico/base/log.h"
 #include "calico/base/strings.h"
-
-extern char** environ;  // NOLINT(readability-identifier-naming): POSIX name.
 
 namespace calico::node {
 namespace {
@@ -359,9 +357,10 @@ net::CIDR RandomULA() {
   std::random_device rd;
   std::array<uint8_t, 16> bytes{};
   bytes[0] = 0xfd;
-  for (size_t i = 1; i < 6; ++i)
+  for (size_t i = 1; i < 6; ++i) {
     bytes[i] = static_cast<uint8_t>(rd() & 0xff);
-  return net::CIDR(net::IPAddr::V6(bytes), 48);
+  }
+  return {net::IPAddr::V6(bytes), 48};
 }
 
 Resource PoolResource(const std::string& name, const net::CIDR& cidr, const PoolConfig& pool) {
@@ -381,14 +380,14 @@ Status ConfigurePools(const StartupConfig& config, datastore::Client& client, Ad
                       StartupResult& result) {
   if (config.no_default_pools) return OkStatus();
   ASSIGN_OR_RETURN(auto pools, client.List("IPPool"));
-  bool have[2] = {false, false};
+  std::array<bool, 2> have = {false, false};
   for (const Resource& p : pools) {
     auto cidr = net::CIDR::Parse(p.spec().value("cidr", ""));
-    if (cidr) have[cidr->family() == 4 ? 0 : 1] = true;
+    if (cidr) have[cidr->family() == 4 ? 0U : 1U] = true;
   }
   for (int family : {4, 6}) {
     const PoolConfig& pool = family == 4 ? config.ipv4_pool : config.ipv6_pool;
-    if (have[family == 4 ? 0 : 1] || !pool.enabled) continue;
+    if (have[family == 4 ? 0U : 1U] || !pool.enabled) continue;
     net::CIDR cidr;
     if (pool.cidr) {
       cidr = *pool.cidr;
@@ -434,7 +433,8 @@ Status WriteNodenameFile(const std::string& path, const std::string& name) {
   fs::rename(tmp, p, ec);
   if (ec) {
     fs::remove(tmp, ec);
-    return Unexpected(Error(ErrorCode::kUnavailable, fmt::format("rename {}: {}", tmp, path)));
+    return Unexpected(Error(ErrorCode::kUnavailable,
+                            fmt::format("rename {} to {}: {}", tmp, path, ec.message())));
   }
   return OkStatus();
 }

@@ -2,7 +2,7 @@
 // node/pkg/lifecycle/startup/startup_test.go: node name, IP configuration, conflicts, pools).
 #include "calico/node/startup.h"
 
-#include <stdlib.h>
+#include <stdlib.h>  // mkdtemp  NOLINT(modernize-deprecated-headers)
 #include <unistd.h>
 
 #include <filesystem>
@@ -49,10 +49,11 @@ class StartupTest : public ::testing::Test {
   std::string NodenameFile() const { return dir_ + "/lib/calico/nodename"; }
 
   // The environment of a node called node-a plus `extra`.
-  Result<StartupResult> Run(EnvMap extra = {}) {
+  Result<StartupResult> Run(const EnvMap& extra = {}) {
     EnvMap env{{"NODENAME", "node-a"}, {"CALICO_NODENAME_FILE", NodenameFile()}};
-    for (auto& [k, v] : extra)
+    for (const auto& [k, v] : extra) {
       env[k] = v;
+    }
     auto config = StartupConfig::FromEnv(env);
     if (!config) return Unexpected(config.error());
     return RunStartup(*config, client_, host_);
@@ -154,7 +155,7 @@ TEST(StartupConfigTest, InvalidValuesGiveClearErrors) {
     EnvMap env;
     const char* message;
   };
-  const Case cases[] = {
+  const std::vector<Case> cases = {
       {{{"CALICO_IPV4POOL_CIDR", "10.0.0.0/33"}},
        "Invalid CIDR specified in CALICO_IPV4POOL_CIDR '10.0.0.0/33'"},
       {{{"CALICO_IPV4POOL_CIDR", "fd00::/64"}},

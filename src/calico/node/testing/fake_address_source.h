@@ -19,8 +19,9 @@ class FakeAddressSource final : public AddressSource {
   // Adds an interface (kernel order = call order) with "addr/len" addresses.
   FakeAddressSource& AddInterface(std::string name, const std::vector<std::string>& addrs) {
     HostInterface iface{std::move(name), {}};
-    for (const std::string& a : addrs)
+    for (const std::string& a : addrs) {
       iface.addrs.push_back(*net::CIDR::Parse(a));
+    }
     ifaces_.push_back(std::move(iface));
     return *this;
   }
