@@ -1,5 +1,8 @@
 // calico-node: the per-host process.
-//   calico-node -felix     the agent: datastore -> nftables policy and routes (until SIGTERM)
+//   calico-node            start-up (Node resource, addresses, default pools, nodename file),
+//                          then the agent until SIGTERM
+//   calico-node -startup   start-up only (exits 0 when done)
+//   calico-node -felix     the agent only: datastore -> nftables policy and routes (until SIGTERM)
 //   calico-node -v         version
 // Configuration: NODENAME (else /var/lib/calico/nodename, else the hostname), the datastore as
 // calicoctl takes it (DATASTORE_TYPE, ETCD_ENDPOINTS, CALICO_DATASTORE_PATH, ...), and Felix's
@@ -24,6 +27,8 @@
 #include "calico/datastore/client.h"
 #include "calico/datastore/config.h"
 #include "calico/datastore/factory/factory.h"
+#include "calico/node/netlink_address_source.h"
+#include "calico/node/startup.h"
 
 extern char** environ;
 
@@ -66,21 +71,59 @@ int Fail(const std::string& msg) {
   return 1;
 }
 
-int RunFelix(const std::map<std::string, std::string>& env) {
-  std::string node = NodeName(env);
+// Opens the datastore, waiting for it (calico-node keeps trying while etcd comes up).
+std::unique_ptr<calico::datastore::Backend> OpenDatastore() {
   auto cfg = calico::datastore::ClientConfigFromEnv();
-  if (!cfg) return Fail(cfg.error().message());
-  std::unique_ptr<calico::datastore::Backend> backend;
+  if (!cfg) {
+    Fail(cfg.error().message());
+    return nullptr;
+  }
   for (int attempt = 0; !g_stop; ++attempt) {
     auto b = calico::datastore::OpenBackend(*cfg);
-    if (b) {
-      backend = std::move(*b);
-      break;
-    }
+    if (b) return std::move(*b);
     if (attempt == 0) std::cerr << "calico-node: waiting for the datastore: " << b.error().message() << "\n";
     std::this_thread::sleep_for(std::chrono::seconds(1));
   }
-  if (!backend) return 0;
+  return nullptr;
+}
+
+// Calico's start-up; returns the node name, or "" after printing the error.
+std::string RunStartup(calico::datastore::Backend& backend) {
+  auto config = calico::node::StartupConfig::FromEnv(calico::node::ProcessEnv());
+  if (!config) {
+    Fail(config.error().message());
+    return "";
+  }
+  auto host = calico::node::NetlinkAddressSource::Open();
+  if (!host) {
+    Fail(host.error().message());
+    return "";
+  }
+  calico::datastore::Client client(backend);
+  auto result = calico::node::RunStartup(*config, client, **host);
+  if (!result) {
+    Fail(result.error().message());
+    return "";
+  }
+  std::cerr << "calico-node: node " << result->node_name
+            << (result->node_created ? " created" : result->node_updated ? " updated" : " unchanged");
+  if (result->ipv4) std::cerr << ", IPv4 " << result->ipv4->String();
+  if (result->ipv6) std::cerr << ", IPv6 " << result->ipv6->String();
+  for (const auto& pool : result->created_pools) std::cerr << ", created pool " << pool;
+  std::cerr << "\n";
+  return result->node_name;
+}
+
+int RunFelix(const std::map<std::string, std::string>& env, calico::datastore::Backend* open,
+             std::string node) {
+  std::unique_ptr<calico::datastore::Backend> owned;
+  if (open == nullptr) {
+    owned = OpenDatastore();
+    if (!owned) return g_stop ? 0 : 1;
+    open = owned.get();
+  }
+  calico::datastore::Backend* backend = open;
+  if (node.empty()) node = NodeName(env);
   calico::datastore::Client client(*backend);
   auto global = client.Get("FelixConfiguration", "", "default");
   auto per_node = client.Get("FelixConfiguration", "", "node." + node);
@@ -117,7 +160,15 @@ int main(int argc, char** argv) {
   sa.sa_handler = OnSignal;
   sigaction(SIGTERM, &sa, nullptr);
   sigaction(SIGINT, &sa, nullptr);
-  if (mode == "-felix") return RunFelix(Environment());
-  std::cerr << "usage: calico-node -felix | -v\n";
+  if (mode == "-felix") return RunFelix(Environment(), nullptr, "");
+  if (mode == "-startup" || mode.empty()) {
+    auto backend = OpenDatastore();
+    if (!backend) return g_stop ? 0 : 1;
+    std::string node = RunStartup(*backend);
+    if (node.empty()) return 1;
+    if (mode == "-startup") return 0;
+    return RunFelix(Environment(), backend.get(), node);
+  }
+  std::cerr << "usage: calico-node [-startup | -felix | -v]\n";
   return 2;
 }
