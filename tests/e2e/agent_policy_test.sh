@@ -158,6 +158,77 @@ expect allow a2 tcp a1 80
 expect allow a2 udp a1 53
 expect allow a2 icmp a1
 
+echo "an established flow of an unaffected endpoint survives policy updates"
+ip netns exec "$HOST-a2" "$BIN/calico-probe" hold "${IP[a1]}" 8080 4 &
+HOLD=$!
+for i in 1 2 3; do
+  apply <<YAML
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: only-net2-$i}
+spec:
+  selector: has(net2)
+  ingress: [{action: Deny, protocol: TCP, destination: {ports: [$((9000 + i))]}}, {action: Allow}]
+YAML
+  sleep 0.5
+done
+wait $HOLD || fail "the a2 -> a1 connection broke while unrelated policies changed"
+for i in 1 2 3; do "$BIN/calicoctl" delete globalnetworkpolicy only-net2-$i >/dev/null; done
+echo "  ok: connection held through 3 policy updates"
+
+echo "drift: the agent restores a workload interface's proxy ARP and a removed route"
+hx sysctl -qw net.ipv4.conf.calia1.proxy_arp=0
+hx ip route del "${IP[a1]}" dev calia1
+for _ in $(seq 20); do
+  [ "$(hx cat /proc/sys/net/ipv4/conf/calia1/proxy_arp)" = 1 ] && hx ip route show | grep -q "^${IP[a1]} dev calia1" && break
+  sleep 0.5
+done
+[ "$(hx cat /proc/sys/net/ipv4/conf/calia1/proxy_arp)" = 1 ] || fail "proxy_arp on calia1 was not restored"
+hx ip route show | grep -q "^${IP[a1]} dev calia1" || fail "the route to a1 was not restored"
+expect allow a2 tcp a1 80
+
+echo "IPv6: dual-stack workloads, the same policy semantics"
+hx sysctl -qw net.ipv6.conf.all.forwarding=1
+"$BIN/calicoctl" apply -f - >/dev/null <<YAML
+apiVersion: projectcalico.org/v3
+kind: IPPool
+metadata: {name: runtime-pool-v6}
+spec: {cidr: "fd00:68::/120"}
+YAML
+wl6() {
+  local name=$1 net=$2 ns=$HOST-$1
+  ip netns add "$ns"
+  CLEANUP_STEPS+=("ip netns del $ns")
+  ip netns exec "$ns" ip link set lo up
+  printf '{"cniVersion":"0.4.0","name":"%s","type":"calico","nodename":"node1","datastore_path":"%s","ipam":{"type":"calico-ipam","assign_ipv6":"true"}}' \
+    "$net" "$T/db/calico.db" > "$T/conf-$name"
+  local out
+  out=$(hx env -i CNI_COMMAND=ADD CNI_CONTAINERID="$name" CNI_NETNS=/var/run/netns/"$ns" CNI_IFNAME=eth0 \
+    CNI_PATH="$BIN" "$BIN/calico" < "$T/conf-$name") || fail "CNI ADD of $name: $out"
+  IP[$name]=$(echo "$out" | grep -o '"address":"fd00:68::[0-9a-f]*' | head -1 | cut -d'"' -f4)
+  [ -n "${IP[$name]}" ] || fail "no IPv6 address for $name: $out"
+  ip netns exec "$ns" "$BIN/calico-probe" serve tcp 80 >/dev/null 2>&1 &
+  CLEANUP_STEPS+=("kill $!")
+  echo "workload $name in $net: ${IP[$name]}"
+}
+wl6 c1 net1
+wl6 c2 net1
+wl6 d1 net2
+expect allow c2 tcp c1 80
+expect deny d1 tcp c1 80
+apply <<YAML
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: v6-deny}
+spec:
+  selector: has(net1)
+  ingress: [{action: Deny, protocol: TCP, source: {nets: ["${IP[c2]}/128"]}}, {action: Allow}]
+YAML
+expect deny c2 tcp c1 80
+expect allow d1 tcp c1 80
+"$BIN/calicoctl" delete globalnetworkpolicy v6-deny >/dev/null
+expect allow c2 tcp c1 80
+
 echo "restart: the dataplane stays while the agent is down and after it is back"
 kill "$AGENT"; wait "$AGENT" 2>/dev/null || true
 expect allow a2 tcp a1 80

@@ -3,6 +3,7 @@
 //   calico-probe serve tcp|udp PORT          echo every message back, until killed
 //   calico-probe connect tcp|udp ADDR PORT [TIMEOUT_MS]
 //                                            exit 0 when the echo comes back, 1 otherwise
+//   calico-probe hold ADDR PORT SECONDS      one TCP connection echoing every 100 ms; 0 if unbroken
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -13,6 +14,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <chrono>
 #include <thread>
 
 namespace {
@@ -97,9 +99,34 @@ int Connect(bool tcp, const char* addr, int port, int timeout_ms) {
   return 1;
 }
 
+// One TCP connection kept for `seconds`, an echo every 100 ms: exit 0 only if none was lost.
+int Hold(const char* addr, int port, int seconds) {
+  sockaddr_storage ss{};
+  socklen_t len = 0;
+  if (!Resolve(addr, port, &ss, &len)) return 2;
+  int fd = ::socket(ss.ss_family, SOCK_STREAM, 0);
+  timeval tv{1, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0) return 1;
+  const char msg[] = "held";
+  for (int i = 0; i < seconds * 10; ++i) {
+    char buf[16];
+    if (::send(fd, msg, sizeof(msg), 0) < 0) return 1;
+    if (::recv(fd, buf, sizeof(buf), 0) != static_cast<ssize_t>(sizeof(msg))) {
+      std::fprintf(stderr, "calico-probe: the held connection broke after %d ms\n", i * 100);
+      return 1;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc >= 5 && std::string(argv[1]) == "hold") {
+    return Hold(argv[2], std::atoi(argv[3]), std::atoi(argv[4]));
+  }
   if (argc >= 4 && std::string(argv[1]) == "serve") {
     return Serve(std::string(argv[2]) == "tcp", std::atoi(argv[3]));
   }

@@ -87,6 +87,26 @@ std::set<OwnedRoute> Agent::DesiredRoutes() const {
   return out;
 }
 
+void Agent::ConfigureInterfaces(bool all) {
+  std::set<std::string> now;
+  for (const auto& ep : model_.endpoints) {
+    now.insert(ep.interface_name);
+    if (!all && configured_interfaces_.count(ep.interface_name) > 0) continue;
+    bool v4 = false, v6 = false;
+    for (const auto& a : ep.addresses) (a.family() == 4 ? v4 : v6) = true;
+    Status st = routes_.ConfigureInterface(ep.interface_name, v4, v6);
+    if (st) {
+      configured_interfaces_.insert(ep.interface_name);
+    } else if (st.error().code() != ErrorCode::kNotFound) {
+      metrics_.AddDataplaneError();
+      CALICO_LOG(warn, "agent", "cannot configure {}: {}", ep.interface_name, st.error().message());
+    }
+  }
+  for (auto it = configured_interfaces_.begin(); it != configured_interfaces_.end();) {
+    it = now.count(*it) > 0 ? std::next(it) : configured_interfaces_.erase(it);
+  }
+}
+
 Status Agent::Program(std::chrono::steady_clock::time_point since) {
   dirty_ = false;
   model_ = graph_->Model();
@@ -115,6 +135,7 @@ Status Agent::Program(std::chrono::steady_clock::time_point since) {
       return Unexpected(synced.error().Wrap("programming routes"));
     }
     metrics_.AddRoutes(synced->added, synced->removed);
+    ConfigureInterfaces(false);
   }
   metrics_.SetCounts(static_cast<int64_t>(model_.endpoints.size()),
                      static_cast<int64_t>(model_.policies.size()),
@@ -190,6 +211,7 @@ Result<bool> Agent::Resync() {
   if (config_.program_routes) {
     ASSIGN_OR_RETURN(auto synced, routes_.Sync(DesiredRoutes()));
     metrics_.AddRoutes(synced.added, synced.removed);
+    ConfigureInterfaces(true);
     repaired = repaired || synced.added > 0 || synced.removed > 0;
   }
   metrics_.AddResync(repaired);

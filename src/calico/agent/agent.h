@@ -65,6 +65,8 @@ class Agent {
   void Remove(const std::string& key);
   [[nodiscard]] Status Program(std::chrono::steady_clock::time_point since);
   std::set<OwnedRoute> DesiredRoutes() const;
+  // Applies the host-interface sysctls to local endpoints not configured yet (all when `all`).
+  void ConfigureInterfaces(bool all);
 
   AgentConfig config_;
   datastore::Backend& backend_;
@@ -80,6 +82,7 @@ class Agent {
   std::string applied_;
   policy::Model model_;
   bool dirty_ = false;
+  std::set<std::string> configured_interfaces_;
 };
 
 }  // namespace calico::agent

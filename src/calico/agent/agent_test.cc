@@ -46,7 +46,12 @@ class FakeRoutes final : public RouteProgrammer {
     kernel = desired;
     return stats;
   }
+  Status ConfigureInterface(const std::string& ifname, bool v4, bool v6) override {
+    configured[ifname] = {v4, v6};
+    return OkStatus();
+  }
   std::set<OwnedRoute> kernel;
+  std::map<std::string, std::pair<bool, bool>> configured;
 };
 
 class AgentTest : public ::testing::Test {
@@ -106,6 +111,8 @@ TEST_F(AgentTest, FullSyncProgramsLocalEndpointsProfilesAndRoutes) {
   EXPECT_TRUE(HasRoute("10.65.0.2/32", "caliaaaa"));
   EXPECT_TRUE(HasRoute("10.65.0.0/26", "", true)) << "no blackhole for the host's own block";
   EXPECT_EQ(routes_.kernel.size(), 2u);
+  EXPECT_EQ(routes_.configured.count("caliaaaa"), 1u) << "host interface sysctls not applied";
+  EXPECT_EQ(routes_.configured.count("calibbbb"), 0u);
   ASSERT_EQ(agent_->model().endpoints.size(), 1u);
   // The remote endpoint is a member of the profile's selector set.
   bool remote_in_set = false;

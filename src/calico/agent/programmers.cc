@@ -6,6 +6,7 @@
 
 #include "calico/base/log.h"
 #include "calico/base/strings.h"
+#include "calico/dataplane/workload_net.h"
 
 namespace calico::agent {
 
@@ -80,6 +81,10 @@ Result<RouteSyncStats> NetlinkRouteProgrammer::Sync(const std::set<OwnedRoute>& 
     }
   }
   return stats;
+}
+
+Status NetlinkRouteProgrammer::ConfigureInterface(const std::string& ifname, bool v4, bool v6) {
+  return dataplane::ConfigureHostInterface(ifname, v4, v6);
 }
 
 }  // namespace calico::agent

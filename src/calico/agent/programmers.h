@@ -66,6 +66,9 @@ class RouteProgrammer {
   // other owners are never touched, except a stale route to a desired workload address through a
   // cali interface (left by a deleted workload), which is replaced.
   [[nodiscard]] virtual Result<RouteSyncStats> Sync(const std::set<OwnedRoute>& desired) = 0;
+  // Proxy ARP/NDP, forwarding and the other sysctls Calico sets on a workload's host interface.
+  // kNotFound when the interface does not exist (yet).
+  [[nodiscard]] virtual Status ConfigureInterface(const std::string& ifname, bool v4, bool v6) = 0;
 };
 
 // rtnetlink; agent routes carry protocol `proto` (Felix's default route protocol is 80).
@@ -74,6 +77,7 @@ class NetlinkRouteProgrammer final : public RouteProgrammer {
   explicit NetlinkRouteProgrammer(int proto = 80, std::vector<std::string> prefixes = {"cali"})
       : proto_(proto), prefixes_(std::move(prefixes)) {}
   Result<RouteSyncStats> Sync(const std::set<OwnedRoute>& desired) override;
+  Status ConfigureInterface(const std::string& ifname, bool v4, bool v6) override;
 
  private:
   int proto_;

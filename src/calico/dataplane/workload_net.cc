@@ -199,6 +199,17 @@ Result<WorkloadNet> SetUpWorkload(const WorkloadNetSpec& spec) {
   return WorkloadNet{spec.host_ifname, final_link.mac.String(), final_link.mtu};
 }
 
+Status ConfigureHostInterface(const std::string& ifname, bool v4, bool v6) {
+  if (!ReadSysctl(InterfaceSysctl("ipv4", ifname, "forwarding"))) {
+    return NotFound("interface " + ifname + " not found");
+  }
+  WorkloadNetSpec spec;
+  spec.host_ifname = ifname;
+  if (v4) spec.addresses.push_back(net::IPAddr::V4(0));
+  if (v6) spec.addresses.push_back(net::IPAddr::V6({}));
+  return ConfigureHostVeth(spec);
+}
+
 Status TearDownWorkload(const std::string& netns_path, const std::string& ifname) {
   if (netns_path.empty()) return OkStatus();
   auto ns = NetnsFd::Open(netns_path);

@@ -40,6 +40,11 @@ std::string HostVethNameForContainer(std::string_view container_id, std::string_
 // returns the error naming the step ("failed to add route inside the container: ...").
 [[nodiscard]] Result<WorkloadNet> SetUpWorkload(const WorkloadNetSpec& spec);
 
+// The host end's sysctls as Calico sets them (proxy ARP/NDP, forwarding, route_localnet, no RA);
+// the agent re-applies them to every local workload interface. kNotFound when the interface is
+// gone.
+[[nodiscard]] Status ConfigureHostInterface(const std::string& ifname, bool v4, bool v6);
+
 // Deletes the container interface (and so its host end and host routes). A missing namespace or
 // interface is success.
 [[nodiscard]] Status TearDownWorkload(const std::string& netns_path, const std::string& ifname);
