@@ -45,14 +45,17 @@ int main(int argc, char** argv) {
   CLI::App app{"Calico network and IPAM driver for Docker (libnetwork remote plugin)"};
   std::string socket_path = calico::libnetwork::kDefaultSocket;
   std::string scope = "local";
-  std::string log_level = Env("CALICO_LIBNETWORK_LOG_LEVEL").empty() ? "info" : Env("CALICO_LIBNETWORK_LOG_LEVEL");
+  std::string log_level =
+      Env("CALICO_LIBNETWORK_LOG_LEVEL").empty() ? "info" : Env("CALICO_LIBNETWORK_LOG_LEVEL");
   std::string mode_text = "0660";
   app.add_option("--socket", socket_path, "unix socket Docker connects to")->capture_default_str();
-  app.add_option("--socket-mode", mode_text, "permissions of the socket (octal)")->capture_default_str();
+  app.add_option("--socket-mode", mode_text, "permissions of the socket (octal)")
+      ->capture_default_str();
   app.add_option("--scope", scope, "network scope reported to Docker (local or global)")
       ->check(CLI::IsMember({"local", "global"}))
       ->capture_default_str();
-  app.add_option("--log-level", log_level, "trace, debug, info, warning, error")->capture_default_str();
+  app.add_option("--log-level", log_level, "trace, debug, info, warning, error")
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   calico::log::SetAllLevels(log_level);
 

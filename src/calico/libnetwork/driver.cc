@@ -28,12 +28,15 @@ constexpr const char* kRequestAddressType = "RequestAddressType";
 constexpr const char* kAnyV4 = "0.0.0.0/0";
 constexpr const char* kAnyV6 = "::/0";
 
-Json ErrJson(std::string_view message) { return Json{{"Err", std::string(message)}}; }
+Json ErrJson(std::string_view message) {
+  return Json{{"Err", std::string(message)}};
+}
 
 // A required, non-empty string field.
 Result<std::string> Field(const Json& req, const char* name) {
   auto it = req.find(name);
-  if (it == req.end() || it->is_null()) return InvalidArgument(fmt::format("missing field \"{}\"", name));
+  if (it == req.end() || it->is_null())
+    return InvalidArgument(fmt::format("missing field \"{}\"", name));
   if (!it->is_string()) return InvalidArgument(fmt::format("field \"{}\" must be a string", name));
   std::string value = it->get<std::string>();
   if (value.empty()) return InvalidArgument(fmt::format("field \"{}\" is empty", name));
@@ -80,7 +83,8 @@ Result<std::string> IdField(const Json& req, const char* name) {
 }
 
 std::string Lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (char& c : s)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
 }
 
@@ -132,21 +136,25 @@ Result<NetworkOptions> ParseNetworkOptions(const Json& req) {
       }
       out.mtu = mtu;
     } else if (key == kInternal) {
-      if (Truthy(value)) return InvalidArgument("Calico driver does not support the flag --internal.");
+      if (Truthy(value))
+        return InvalidArgument("Calico driver does not support the flag --internal.");
     } else {
       return InvalidArgument(fmt::format(
-          "Calico driver does not support the option \"{}\" (supported: ipip, nat-outgoing, {})", key,
-          kMtuOption));
+          "Calico driver does not support the option \"{}\" (supported: ipip, nat-outgoing, {})",
+          key, kMtuOption));
     }
   }
   return out;
 }
 
-bool IsAny(const std::string& cidr) { return cidr == kAnyV4 || cidr == kAnyV6; }
+bool IsAny(const std::string& cidr) {
+  return cidr == kAnyV4 || cidr == kAnyV6;
+}
 
 std::string PoolNameFor(const net::CIDR& cidr) {
   std::string name = "libnetwork-";
-  for (char c : cidr.String()) name += std::isalnum(static_cast<unsigned char>(c)) != 0 ? c : '-';
+  for (char c : cidr.String())
+    name += std::isalnum(static_cast<unsigned char>(c)) != 0 ? c : '-';
   return name;
 }
 
@@ -158,17 +166,20 @@ std::string Annotation(const Resource& r, const char* key) {
   return v != it->end() && v->is_string() ? v->get<std::string>() : "";
 }
 
-bool CreatedByUs(const Resource& pool) { return Annotation(pool, kCreatedByAnnotation) == kCreatedBy; }
+bool CreatedByUs(const Resource& pool) {
+  return Annotation(pool, kCreatedByAnnotation) == kCreatedBy;
+}
 
 Resource DefaultProfile(const std::string& network_id) {
   // Calico's 2015 profile: tag <NetworkID>, inbound allowed from the tag, outbound open. In the v3
   // model the tag is a label the profile applies; a label name holds at most 63 characters.
   std::string label = std::string("libnetwork.projectcalico.org/") + network_id.substr(0, 63);
   Resource p("Profile", network_id);
-  p.spec() = Json{{"ingress", Json::array({{{"action", "Allow"},
-                                             {"source", {{"selector", "has(" + label + ")"}}}}})},
-                  {"egress", Json::array({{{"action", "Allow"}}})},
-                  {"labelsToApply", {{label, ""}}}};
+  p.spec() =
+      Json{{"ingress",
+            Json::array({{{"action", "Allow"}, {"source", {{"selector", "has(" + label + ")"}}}}})},
+           {"egress", Json::array({{{"action", "Allow"}}})},
+           {"labelsToApply", {{label, ""}}}};
   return p;
 }
 
@@ -176,7 +187,8 @@ std::string RandomHex(size_t n) {
   static thread_local std::mt19937_64 rng{std::random_device{}()};
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out;
-  for (size_t i = 0; i < n; ++i) out += kHex[rng() % 16];
+  for (size_t i = 0; i < n; ++i)
+    out += kHex[rng() % 16];
   return out;
 }
 
@@ -193,7 +205,8 @@ class Undo {
   ~Undo() {
     for (auto it = steps_.rbegin(); it != steps_.rend(); ++it) {
       Status st = it->second();
-      if (!st) CALICO_LOG(error, "libnetwork", "rollback: {} failed: {}", it->first, st.error().message());
+      if (!st)
+        CALICO_LOG(error, "libnetwork", "rollback: {} failed: {}", it->first, st.error().message());
     }
   }
 
@@ -211,7 +224,11 @@ std::string TempIfname(std::string_view endpoint_id) {
 }
 
 Driver::Driver(datastore::Backend& backend, Plumber& plumber, DriverOptions options)
-    : backend_(backend), client_(backend), ipam_(backend), plumber_(plumber), options_(std::move(options)) {}
+    : backend_(backend),
+      client_(backend),
+      ipam_(backend),
+      plumber_(plumber),
+      options_(std::move(options)) {}
 
 // ---------------------------------------------------------------------------------------------
 // Dispatch
@@ -219,7 +236,8 @@ Driver::Driver(datastore::Backend& backend, Plumber& plumber, DriverOptions opti
 Json Driver::Run(std::string_view method, Handler handler, const Json& req_in) {
   std::lock_guard<std::mutex> lock(mu_);
   Json req = req_in.is_null() ? Json::object() : req_in;
-  if (!req.is_object()) return ErrJson(fmt::format("{}: the request must be a JSON object", method));
+  if (!req.is_object())
+    return ErrJson(fmt::format("{}: the request must be a JSON object", method));
   try {
     Result<Json> r = (this->*handler)(req);
     if (!r) {
@@ -275,7 +293,9 @@ Json Driver::Dispatch(std::string_view method, std::string_view body, bool* know
   return ErrJson(fmt::format("unknown method \"{}\"", method));
 }
 
-Json Driver::Activate(const Json& req) { return Run("Plugin.Activate", &Driver::DoActivate, req); }
+Json Driver::Activate(const Json& req) {
+  return Run("Plugin.Activate", &Driver::DoActivate, req);
+}
 Json Driver::GetCapabilities(const Json& req) {
   return Run("NetworkDriver.GetCapabilities", &Driver::DoGetCapabilities, req);
 }
@@ -294,9 +314,15 @@ Json Driver::EndpointOperInfo(const Json& req) {
 Json Driver::DeleteEndpoint(const Json& req) {
   return Run("NetworkDriver.DeleteEndpoint", &Driver::DoDeleteEndpoint, req);
 }
-Json Driver::Join(const Json& req) { return Run("NetworkDriver.Join", &Driver::DoJoin, req); }
-Json Driver::Leave(const Json& req) { return Run("NetworkDriver.Leave", &Driver::DoLeave, req); }
-Json Driver::DiscoverNew(const Json& req) { return Run("NetworkDriver.DiscoverNew", &Driver::Empty, req); }
+Json Driver::Join(const Json& req) {
+  return Run("NetworkDriver.Join", &Driver::DoJoin, req);
+}
+Json Driver::Leave(const Json& req) {
+  return Run("NetworkDriver.Leave", &Driver::DoLeave, req);
+}
+Json Driver::DiscoverNew(const Json& req) {
+  return Run("NetworkDriver.DiscoverNew", &Driver::Empty, req);
+}
 Json Driver::DiscoverDelete(const Json& req) {
   return Run("NetworkDriver.DiscoverDelete", &Driver::Empty, req);
 }
@@ -309,7 +335,9 @@ Json Driver::RevokeExternalConnectivity(const Json& req) {
 Json Driver::AllocateNetwork(const Json& req) {
   return Run("NetworkDriver.AllocateNetwork", &Driver::Empty, req);
 }
-Json Driver::FreeNetwork(const Json& req) { return Run("NetworkDriver.FreeNetwork", &Driver::Empty, req); }
+Json Driver::FreeNetwork(const Json& req) {
+  return Run("NetworkDriver.FreeNetwork", &Driver::Empty, req);
+}
 Json Driver::IpamGetCapabilities(const Json& req) {
   return Run("IpamDriver.GetCapabilities", &Driver::DoIpamGetCapabilities, req);
 }
@@ -332,7 +360,9 @@ Json Driver::ReleaseAddress(const Json& req) {
 // ---------------------------------------------------------------------------------------------
 // Simple endpoints
 
-Result<Json> Driver::Empty(const Json& /*req*/) { return Json::object(); }
+Result<Json> Driver::Empty(const Json& /*req*/) {
+  return Json::object();
+}
 
 Result<Json> Driver::DoActivate(const Json& /*req*/) {
   return Json{{"Implements", Json::array({"NetworkDriver", "IpamDriver"})}};
@@ -378,12 +408,14 @@ Result<Json> Driver::GetNetwork(const std::string& network_id) {
   auto kv = backend_.Get(kNetworkPrefix + network_id);
   if (!kv) {
     if (kv.error().code() == ErrorCode::kNotFound) {
-      return NotFound(fmt::format("network {} is not a Calico network known to this driver", network_id));
+      return NotFound(
+          fmt::format("network {} is not a Calico network known to this driver", network_id));
     }
     return Unexpected(kv.error().Wrap("failed to read network " + network_id));
   }
   Json j = Json::parse(kv->value, nullptr, false);
-  if (!j.is_object()) return Internal(fmt::format("the stored record of network {} is corrupt", network_id));
+  if (!j.is_object())
+    return Internal(fmt::format("the stored record of network {} is corrupt", network_id));
   return j;
 }
 
@@ -428,15 +460,18 @@ Result<Json> Driver::DoRequestPool(const Json& req) {
   }
   ASSIGN_OR_RETURN(net::CIDR cidr, ParseSubnet(pool_text));
   if ((cidr.family() == 6) != v6) {
-    return InvalidArgument(fmt::format("subnet {} is not an IPv{} subnet", cidr.String(), v6 ? 6 : 4));
+    return InvalidArgument(
+        fmt::format("subnet {} is not an IPv{} subnet", cidr.String(), v6 ? 6 : 4));
   }
   ASSIGN_OR_RETURN(auto existing, FindPool(client_, cidr));
   if (!existing) {
     // --subnet names a pool Calico does not have yet: make it, so the network's addresses come from
-    // exactly that range. ReleasePool removes it again once nothing uses it.
+    // exactly that range. Manual assignment keeps it to the networks that name it (automatic
+    // allocation, e.g. networks without --subnet or CNI pods, passes it by). ReleasePool removes
+    // it again once nothing uses it.
     Resource pool("IPPool", PoolNameFor(cidr));
     pool.metadata()["annotations"] = Json{{kCreatedByAnnotation, kCreatedBy}};
-    pool.spec() = Json{{"cidr", cidr.String()}};
+    pool.spec() = Json{{"cidr", cidr.String()}, {"assignmentMode", "Manual"}};
     auto made = client_.Create(pool);
     if (!made) {
       return Unexpected(made.error().Wrap(
@@ -457,11 +492,18 @@ Result<Json> Driver::DoReleasePool(const Json& req) {
   ASSIGN_OR_RETURN(std::string pool_id, Field(req, "PoolID"));
   if (pool_id == kPoolIdV4 || pool_id == kPoolIdV6) return Json::object();
   ASSIGN_OR_RETURN(net::CIDR cidr, ParseSubnet(pool_id));
+  RETURN_IF_ERROR(DeleteSubnetPoolIfUnused(cidr));
+  return Json::object();
+}
+
+// dockerd 20.10 calls ReleasePool before DeleteNetwork (and also after a failed create, with no
+// network), so both try; whichever finds the pool unused removes it.
+Status Driver::DeleteSubnetPoolIfUnused(const net::CIDR& cidr) {
   ASSIGN_OR_RETURN(auto pool, FindPool(client_, cidr));
   if (!pool || !CreatedByUs(*pool) || !Annotation(*pool, kNetworkAnnotation).empty()) {
-    return Json::object();  // not ours (or a Docker-IPAM network's, removed with the network)
+    return OkStatus();  // not ours (or a Docker-IPAM network's, removed with the network)
   }
-  // Keep it while another network uses the subnet or addresses are still allocated from it.
+  // Kept while a network uses the subnet or addresses are still allocated from it.
   ASSIGN_OR_RETURN(auto records, backend_.List(kNetworkPrefix));
   for (const auto& kv : records.kvs) {
     Json net = Json::parse(kv.value, nullptr, false);
@@ -472,15 +514,16 @@ Result<Json> Driver::DoReleasePool(const Json& req) {
       for (const Json& d : *data) {
         if (!d.is_object()) continue;
         auto c = net::CIDR::Parse(d.value("Pool", ""));
-        if (c && c->Masked() == cidr) return Json::object();
+        if (c && c->Masked() == cidr) return OkStatus();
       }
     }
   }
   ASSIGN_OR_RETURN(auto blocks, ipam_.ListBlocks(cidr.family()));
   for (const ipam::Block& b : blocks) {
     if (cidr.Contains(b.cidr()) && !b.Empty()) {
-      CALICO_LOG(info, "libnetwork", "keeping IP pool {}: addresses are still allocated", pool->name());
-      return Json::object();
+      CALICO_LOG(info, "libnetwork", "keeping IP pool {}: addresses are still allocated",
+                 pool->name());
+      return OkStatus();
     }
   }
   auto deleted = client_.Delete("IPPool", "", pool->name());
@@ -488,7 +531,7 @@ Result<Json> Driver::DoReleasePool(const Json& req) {
     return Unexpected(deleted.error().Wrap("failed to delete IP pool " + pool->name()));
   }
   CALICO_LOG(info, "libnetwork", "deleted IP pool {}", pool->name());
-  return Json::object();
+  return OkStatus();
 }
 
 Result<Json> Driver::DoRequestAddress(const Json& req) {
@@ -528,7 +571,8 @@ Result<Json> Driver::DoRequestAddress(const Json& req) {
     }
     ip = *parsed;
     if (ip.family() != family || (restrict_to && !restrict_to->Contains(ip))) {
-      return InvalidArgument(fmt::format("The address {} is not in the network's pool {}", ip.String(),
+      return InvalidArgument(fmt::format("The address {} is not in the network's pool {}",
+                                         ip.String(),
                                          restrict_to ? restrict_to->String() : pool_id));
     }
     Status st = ipam_.AssignIP(ip, handle, attrs, options_.node);
@@ -537,8 +581,8 @@ Result<Json> Driver::DoRequestAddress(const Json& req) {
         return AlreadyExists(fmt::format("The address {} is already in use", ip.String()));
       }
       if (st.error().code() == ErrorCode::kInvalidArgument) {
-        return InvalidArgument(
-            fmt::format("The address {} is not in one of the configured Calico IP pools", ip.String()));
+        return InvalidArgument(fmt::format(
+            "The address {} is not in one of the configured Calico IP pools", ip.String()));
       }
       return Unexpected(st.error());
     }
@@ -550,11 +594,13 @@ Result<Json> Driver::DoRequestAddress(const Json& req) {
     args.host = options_.node;
     if (restrict_to) (family == 4 ? args.ipv4_pools : args.ipv6_pools).push_back(*restrict_to);
     auto assigned = ipam_.AutoAssign(args);
-    if (!assigned && assigned.error().code() != ErrorCode::kNotFound) return Unexpected(assigned.error());
+    if (!assigned && assigned.error().code() != ErrorCode::kNotFound)
+      return Unexpected(assigned.error());
     const auto* got = assigned ? (family == 4 ? &assigned->ipv4 : &assigned->ipv6) : nullptr;
     if (got == nullptr || got->empty()) {
-      return NotFound(fmt::format("There are no available IP addresses in the configured Calico IP pools{}",
-                                  assigned ? "" : ": " + assigned.error().message()));
+      return NotFound(
+          fmt::format("There are no available IP addresses in the configured Calico IP pools{}",
+                      assigned ? "" : ": " + assigned.error().message()));
     }
     ip = got->front().addr();
   }
@@ -571,9 +617,12 @@ Result<Json> Driver::DoReleaseAddress(const Json& req) {
     if (!cidr) return InvalidArgument(fmt::format("invalid address \"{}\"", address));
     ip = cidr->addr();
   }
+  // Docker releases the gateway it was given, the 0.0.0.0 / :: marker: nothing to do.
+  if (*ip == net::IPAddr::V4(0) || *ip == net::IPAddr::V6({})) return Json::object();
   ASSIGN_OR_RETURN(auto not_allocated, ipam_.ReleaseIPs({*ip}));
   if (!not_allocated.empty()) {
-    CALICO_LOG(info, "libnetwork", "release of {} (pool {}): it was not allocated", ip->String(), pool_id);
+    CALICO_LOG(info, "libnetwork", "release of {} (pool {}): it was not allocated", ip->String(),
+               pool_id);
   }
   return Json::object();
 }
@@ -608,21 +657,24 @@ Result<Json> Driver::DoCreateNetwork(const Json& req) {
     if (!changed) return OkStatus();
     if (!CreatedByUs(pool)) {
       std::string why;
-      for (const auto& c : conflicts) why += (why.empty() ? "" : "; ") + c;
+      for (const auto& c : conflicts)
+        why += (why.empty() ? "" : "; ") + c;
       return InvalidArgument(fmt::format(
           "the Calico IP pool {} ({}) was not created by this driver and its {}: change the pool "
           "with calicoctl, or leave out the option",
           pool.name(), spec.value("cidr", ""), why));
     }
     auto updated = client_.Update(pool);
-    if (!updated) return Unexpected(updated.error().Wrap("failed to update IP pool " + pool.name()));
+    if (!updated)
+      return Unexpected(updated.error().Wrap("failed to update IP pool " + pool.name()));
     return OkStatus();
   };
 
   for (auto [key, family] : {std::pair{"IPv4Data", 4}, std::pair{"IPv6Data", 6}}) {
     ASSIGN_OR_RETURN(Json data, OptArray(req, key));
     if (data.size() > 1) {
-      return InvalidArgument(fmt::format("Unsupported: multiple Gateways defined for IPv{}", family));
+      return InvalidArgument(
+          fmt::format("Unsupported: multiple Gateways defined for IPv{}", family));
     }
     if (data.empty()) continue;
     if (!data[0].is_object()) return InvalidArgument(fmt::format("{}[0] must be an object", key));
@@ -659,7 +711,8 @@ Result<Json> Driver::DoCreateNetwork(const Json& req) {
       continue;
     }
     Resource made("IPPool", PoolNameFor(cidr));
-    made.metadata()["annotations"] = Json{{kCreatedByAnnotation, kCreatedBy}, {kNetworkAnnotation, network_id}};
+    made.metadata()["annotations"] =
+        Json{{kCreatedByAnnotation, kCreatedBy}, {kNetworkAnnotation, network_id}};
     made.spec() = Json{{"cidr", cidr.String()},
                        {"disabled", true},
                        {"ipipMode", opts.ipip_mode.value_or("Never")},
@@ -702,6 +755,24 @@ Result<Json> Driver::DoCreateNetwork(const Json& req) {
 Result<Json> Driver::DoDeleteNetwork(const Json& req) {
   ASSIGN_OR_RETURN(std::string network_id, IdField(req, "NetworkID"));
   // Idempotent: Docker retries deletes, and one that failed half-way must be completable.
+  // The --subnet pools the network used (Calico IPAM), to remove once the record is gone.
+  std::vector<net::CIDR> subnets;
+  if (auto record = GetNetwork(network_id)) {
+    for (const char* key : {"IPv4Data", "IPv6Data"}) {
+      auto data = record->find(key);
+      if (data == record->end() || !data->is_array()) continue;
+      for (const Json& d : *data) {
+        if (!d.is_object() || !d.contains("Gateway") || !d["Gateway"].is_string() ||
+            !IsAny(d["Gateway"].get<std::string>())) {
+          continue;
+        }
+        auto c = net::CIDR::Parse(d.value("Pool", ""));
+        if (c && c->prefix_len() > 0) subnets.push_back(c->Masked());
+      }
+    }
+  } else if (record.error().code() != ErrorCode::kNotFound) {
+    return Unexpected(record.error());
+  }
   ASSIGN_OR_RETURN(auto pools, client_.List("IPPool"));
   for (const Resource& pool : pools) {
     if (!CreatedByUs(pool) || Annotation(pool, kNetworkAnnotation) != network_id) continue;
@@ -714,10 +785,12 @@ Result<Json> Driver::DoDeleteNetwork(const Json& req) {
   if (!profile && profile.error().code() != ErrorCode::kNotFound) {
     return Unexpected(profile.error().Wrap("failed to delete profile " + network_id));
   }
-  auto record = backend_.Delete(kNetworkPrefix + network_id);
-  if (!record && record.error().code() != ErrorCode::kNotFound) {
-    return Unexpected(record.error().Wrap("failed to delete the record of network " + network_id));
+  auto deleted = backend_.Delete(kNetworkPrefix + network_id);
+  if (!deleted && deleted.error().code() != ErrorCode::kNotFound) {
+    return Unexpected(deleted.error().Wrap("failed to delete the record of network " + network_id));
   }
+  for (const net::CIDR& cidr : subnets)
+    RETURN_IF_ERROR(DeleteSubnetPoolIfUnused(cidr));
   CALICO_LOG(info, "libnetwork", "deleted network {}", network_id);
   return Json::object();
 }
@@ -757,7 +830,8 @@ Result<Json> Driver::DoCreateEndpoint(const Json& req) {
   // Apply: a CreateEndpoint replayed after a driver restart finds its endpoint already there.
   auto written = client_.Apply(wep);
   if (!written) return Unexpected(written.error().Wrap("failed to write the WorkloadEndpoint"));
-  CALICO_LOG(info, "libnetwork", "created endpoint {} ({}) on network {}", endpoint_id, name, network_id);
+  CALICO_LOG(info, "libnetwork", "created endpoint {} ({}) on network {}", endpoint_id, name,
+             network_id);
   // The MAC Docker gives the container; a MAC the user chose must not be echoed back.
   return Json{{"Interface", {{"MacAddress", user_mac.empty() ? kEndpointMac : ""}}}};
 }
@@ -779,7 +853,9 @@ Result<Json> Driver::DoDeleteEndpoint(const Json& req) {
   // addresses are Docker's to release (ReleaseAddress follows): releasing them here would let
   // another container get one before Docker releases it again.
   Status veth = plumber_.DeletePair(HostIfname(endpoint_id));
-  if (!veth) CALICO_LOG(warn, "libnetwork", "deleting the veth of {}: {}", endpoint_id, veth.error().message());
+  if (!veth)
+    CALICO_LOG(warn, "libnetwork", "deleting the veth of {}: {}", endpoint_id,
+               veth.error().message());
   return Json::object();
 }
 
@@ -813,8 +889,9 @@ Result<Json> Driver::DoJoin(const Json& req) {
   }
   if (v6 && veth.host_link_local) {
     resp["GatewayIPv6"] = veth.host_link_local->String();
-    routes.push_back(
-        {{"Destination", veth.host_link_local->String() + "/128"}, {"RouteType", 1}, {"NextHop", ""}});
+    routes.push_back({{"Destination", veth.host_link_local->String() + "/128"},
+                      {"RouteType", 1},
+                      {"NextHop", ""}});
   }
   resp["StaticRoutes"] = routes;
   CALICO_LOG(info, "libnetwork", "joined endpoint {}: {} (container end {})", endpoint_id,

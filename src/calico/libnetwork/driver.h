@@ -8,13 +8,15 @@
 //                                created when missing), gateway marker 0.0.0.0/0
 //     NetworkDriver.CreateNetwork -> Profile <NetworkID> (members talk to each other, egress open),
 //                                record /calico/libnetwork/v1/<NetworkID> (the request, as
-//                                Calico's 2015 driver stored it), --opt ipip/nat-outgoing on the pool
+//                                Calico's 2015 driver stored it), --opt ipip/nat-outgoing on the
+//                                pool
 //   docker run --net N
 //     IpamDriver.RequestAddress -> Calico IPAM (AutoAssign for this node, or AssignIP for --ip)
 //     CreateEndpoint           -> WorkloadEndpoint <node>-libnetwork-libnetwork-<EndpointID>
 //     Join                     -> veth cali<EID[:11]> / temp<EID[:11]> in the host namespace,
 //                                gateway 169.254.1.1 (host answers by proxy ARP)
-//     Leave / DeleteEndpoint / ReleaseAddress undo them; DeleteNetwork / ReleasePool likewise.
+//     Leave / DeleteEndpoint / ReleaseAddress undo them; ReleasePool / DeleteNetwork likewise
+//     (dockerd 20.10 calls ReleasePool first).
 //
 // Everything the driver knows lives in the datastore, so a restarted driver carries on. The
 // network driver also serves networks on Docker's default IPAM (seed tutorial, `--subnet` without
@@ -54,10 +56,10 @@ inline constexpr const char* kCreatedByAnnotation = "libnetwork.projectcalico.or
 inline constexpr const char* kNetworkAnnotation = "libnetwork.projectcalico.org/network-id";
 
 struct DriverOptions {
-  std::string node;           // this host's Calico node name
+  std::string node;             // this host's Calico node name
   std::string scope = "local";  // NetworkDriver.GetCapabilities; Calico said "global" (needs a
                                 // cluster store in Docker); "local" works with a plain dockerd
-  int veth_mtu = 0;           // CALICO_LIBNETWORK_VETH_MTU; 0 = kernel default
+  int veth_mtu = 0;             // CALICO_LIBNETWORK_VETH_MTU; 0 = kernel default
   std::string namespace_ = "default";  // of the WorkloadEndpoints
 };
 
@@ -122,6 +124,8 @@ class Driver {
   // The stored CreateNetwork request of a network; kNotFound when unknown.
   [[nodiscard]] Result<Json> GetNetwork(const std::string& network_id);
   [[nodiscard]] Result<model::Resource> GetEndpoint(const std::string& endpoint_id);
+  // Deletes the pool this driver made for --subnet `cidr` when no network and no address uses it.
+  [[nodiscard]] Status DeleteSubnetPoolIfUnused(const net::CIDR& cidr);
 
   datastore::Backend& backend_;
   datastore::Client client_;

@@ -14,8 +14,8 @@
 namespace calico::libnetwork {
 namespace {
 
-using ::testing::HasSubstr;
 using testing::FakePlumber;
+using ::testing::HasSubstr;
 
 const std::string kNet(64, 'a');
 const std::string kNet2(64, 'b');
@@ -42,13 +42,17 @@ class DriverTest : public ::testing::Test {
                            Json generic = Json::object()) {
     return driver_.CreateNetwork(Json{
         {"NetworkID", id},
-        {"Options", {{"com.docker.network.generic", generic}, {"com.docker.network.enable_ipv6", false}}},
-        {"IPv4Data", Json::array({{{"AddressSpace", kLocalAddressSpace}, {"Pool", pool}, {"Gateway", "0.0.0.0/0"}}})},
+        {"Options",
+         {{"com.docker.network.generic", generic}, {"com.docker.network.enable_ipv6", false}}},
+        {"IPv4Data",
+         Json::array(
+             {{{"AddressSpace", kLocalAddressSpace}, {"Pool", pool}, {"Gateway", "0.0.0.0/0"}}})},
         {"IPv6Data", Json::array()}});
   }
 
   std::string RequestAddress(const std::string& pool_id = kPoolIdV4, const std::string& addr = "") {
-    Json r = driver_.RequestAddress(Json{{"PoolID", pool_id}, {"Address", addr}, {"Options", Json::object()}});
+    Json r = driver_.RequestAddress(
+        Json{{"PoolID", pool_id}, {"Address", addr}, {"Options", Json::object()}});
     EXPECT_FALSE(r.contains("Err")) << r.dump();
     return r.value("Address", "");
   }
@@ -56,8 +60,8 @@ class DriverTest : public ::testing::Test {
   Json CreateEndpoint(const std::string& net, const std::string& ep, const std::string& addr,
                       const std::string& mac = "") {
     Json iface = {{"Address", addr}, {"AddressIPv6", ""}, {"MacAddress", mac}};
-    return driver_.CreateEndpoint(
-        Json{{"NetworkID", net}, {"EndpointID", ep}, {"Interface", iface}, {"Options", Json::object()}});
+    return driver_.CreateEndpoint(Json{
+        {"NetworkID", net}, {"EndpointID", ep}, {"Interface", iface}, {"Options", Json::object()}});
   }
 
   Result<model::Resource> Wep(const std::string& ep) {
@@ -72,7 +76,8 @@ class DriverTest : public ::testing::Test {
 };
 
 TEST_F(DriverTest, ActivateAndCapabilities) {
-  EXPECT_EQ(driver_.Activate(Json()), Json::parse(R"({"Implements":["NetworkDriver","IpamDriver"]})"));
+  EXPECT_EQ(driver_.Activate(Json()),
+            Json::parse(R"({"Implements":["NetworkDriver","IpamDriver"]})"));
   EXPECT_EQ(driver_.GetCapabilities(Json::object()).value("Scope", ""), "local");
   EXPECT_EQ(driver_.GetDefaultAddressSpaces(Json::object()),
             Json::parse(R"({"LocalDefaultAddressSpace":"CalicoLocalAddressSpace",
@@ -83,8 +88,11 @@ TEST_F(DriverTest, ActivateAndCapabilities) {
 }
 
 TEST_F(DriverTest, RequestPoolWithoutSubnetUsesCalicoPools) {
-  Json v4 = driver_.RequestPool(Json{{"AddressSpace", kLocalAddressSpace}, {"Pool", ""}, {"SubPool", ""},
-                                     {"Options", Json::object()}, {"V6", false}});
+  Json v4 = driver_.RequestPool(Json{{"AddressSpace", kLocalAddressSpace},
+                                     {"Pool", ""},
+                                     {"SubPool", ""},
+                                     {"Options", Json::object()},
+                                     {"V6", false}});
   EXPECT_EQ(v4, Json::parse(R"({"PoolID":"CalicoPoolIPv4","Pool":"0.0.0.0/0",
                                 "Data":{"com.docker.network.gateway":"0.0.0.0/0"}})"));
   Json v6 = driver_.RequestPool(Json{{"V6", true}});
@@ -96,7 +104,8 @@ TEST_F(DriverTest, RequestPoolWithoutSubnetUsesCalicoPools) {
 TEST_F(DriverTest, RequestPoolErrors) {
   EXPECT_THAT(Err(driver_.RequestPool(Json{{"Pool", "10.65.0.0/16"}, {"SubPool", "10.65.1.0/24"}})),
               HasSubstr("does not support sub pool configuration"));
-  EXPECT_EQ(Err(driver_.RequestPool(Json{{"Options", {{"foo", "bar"}}}})), "Arbitrary options are not supported");
+  EXPECT_EQ(Err(driver_.RequestPool(Json{{"Options", {{"foo", "bar"}}}})),
+            "Arbitrary options are not supported");
   EXPECT_THAT(Err(driver_.RequestPool(Json{{"Pool", "not-a-cidr"}})), HasSubstr("invalid subnet"));
   EXPECT_THAT(Err(driver_.RequestPool(Json{{"Pool", "fd00::/64"}, {"V6", false}})),
               HasSubstr("not an IPv4 subnet"));
@@ -123,12 +132,18 @@ TEST_F(DriverTest, RequestPoolWithSubnetMatchesOrCreatesAPool) {
   ASSERT_TRUE(pool) << pool.error().message();
   EXPECT_EQ(pool->spec().value("cidr", ""), "192.168.7.0/24");
   EXPECT_FALSE(pool->spec().value("disabled", false));
+  EXPECT_EQ(pool->spec().value("assignmentMode", ""), "Manual") << "only for networks that name it";
   EXPECT_EQ(pool->metadata()["annotations"].value(kCreatedByAnnotation, ""), "calico-libnetwork");
   // Asked again (a second network on the same subnet): the same pool.
-  EXPECT_EQ(driver_.RequestPool(Json{{"Pool", "192.168.7.0/24"}}).value("PoolID", ""), "192.168.7.0/24");
+  EXPECT_EQ(driver_.RequestPool(Json{{"Pool", "192.168.7.0/24"}}).value("PoolID", ""),
+            "192.168.7.0/24");
 
+  // Networks on Calico's pools do not get its addresses.
+  for (int i = 0; i < 3; ++i)
+    EXPECT_THAT(RequestAddress(), HasSubstr("10.65."));
   // While an address is allocated from it, ReleasePool keeps it.
   std::string ip = RequestAddress("192.168.7.0/24");
+  EXPECT_THAT(ip, HasSubstr("192.168.7."));
   ExpectOk(driver_.ReleasePool(Json{{"PoolID", "192.168.7.0/24"}}));
   EXPECT_TRUE(client_.Get("IPPool", "", "libnetwork-192-168-7-0-24"));
   ExpectOk(driver_.ReleaseAddress(Json{{"PoolID", "192.168.7.0/24"}, {"Address", ip}}));
@@ -137,7 +152,16 @@ TEST_F(DriverTest, RequestPoolWithSubnetMatchesOrCreatesAPool) {
   ExpectOk(driver_.ReleasePool(Json{{"PoolID", "192.168.7.0/24"}}));
   EXPECT_TRUE(client_.Get("IPPool", "", "libnetwork-192-168-7-0-24"));
   ExpectOk(driver_.DeleteNetwork(Json{{"NetworkID", kNet}}));
+  EXPECT_FALSE(client_.Get("IPPool", "", "libnetwork-192-168-7-0-24"));
   ExpectOk(driver_.ReleasePool(Json{{"PoolID", "192.168.7.0/24"}}));
+  // dockerd 20.10's order: gateway marker released, ReleasePool, then DeleteNetwork.
+  ASSERT_EQ(driver_.RequestPool(Json{{"Pool", "192.168.7.0/24"}}).value("PoolID", ""),
+            "192.168.7.0/24");
+  ExpectOk(CreateCalicoNetwork(kNet, "192.168.7.0/24"));
+  ExpectOk(driver_.ReleaseAddress(Json{{"PoolID", "192.168.7.0/24"}, {"Address", "0.0.0.0"}}));
+  ExpectOk(driver_.ReleasePool(Json{{"PoolID", "192.168.7.0/24"}}));
+  EXPECT_TRUE(client_.Get("IPPool", "", "libnetwork-192-168-7-0-24"));
+  ExpectOk(driver_.DeleteNetwork(Json{{"NetworkID", kNet}}));
   EXPECT_FALSE(client_.Get("IPPool", "", "libnetwork-192-168-7-0-24"));
   ExpectOk(driver_.ReleasePool(Json{{"PoolID", "CalicoPoolIPv4"}}));
 }
@@ -170,20 +194,24 @@ TEST_F(DriverTest, RequestAddressFromCalicoIpam) {
   EXPECT_EQ(RequestAddress(kPoolIdV4, "10.65.3.7"), "10.65.3.7/32");
   EXPECT_THAT(Err(driver_.ReleaseAddress(Json{{"PoolID", kPoolIdV4}, {"Address", "nope"}})),
               HasSubstr("invalid address"));
-  EXPECT_THAT(Err(driver_.ReleaseAddress(Json{{"PoolID", kPoolIdV4}})), HasSubstr("missing field \"Address\""));
+  EXPECT_THAT(Err(driver_.ReleaseAddress(Json{{"PoolID", kPoolIdV4}})),
+              HasSubstr("missing field \"Address\""));
 }
 
 TEST_F(DriverTest, RequestAddressErrors) {
   EXPECT_EQ(Err(driver_.RequestAddress(
-                Json{{"PoolID", kPoolIdV4}, {"Options", {{"RequestAddressType", "com.docker.network.gateway"}}}})),
+                Json{{"PoolID", kPoolIdV4},
+                     {"Options", {{"RequestAddressType", "com.docker.network.gateway"}}}})),
             "Calico IPAM does not support specifying a gateway.");
   EXPECT_THAT(Err(driver_.RequestAddress(Json::object())), HasSubstr("missing field \"PoolID\""));
-  EXPECT_THAT(Err(driver_.RequestAddress(Json{{"PoolID", "garbage"}})), HasSubstr("unknown PoolID"));
+  EXPECT_THAT(Err(driver_.RequestAddress(Json{{"PoolID", "garbage"}})),
+              HasSubstr("unknown PoolID"));
   // A subnet pool restricts the address.
   AddPool("other", "10.70.0.0/24");
   EXPECT_THAT(RequestAddress("10.70.0.0/24"), HasSubstr("10.70.0."));
-  EXPECT_THAT(Err(driver_.RequestAddress(Json{{"PoolID", "10.70.0.0/24"}, {"Address", "10.65.0.9"}})),
-              HasSubstr("is not in the network's pool 10.70.0.0/24"));
+  EXPECT_THAT(
+      Err(driver_.RequestAddress(Json{{"PoolID", "10.70.0.0/24"}, {"Address", "10.65.0.9"}})),
+      HasSubstr("is not in the network's pool 10.70.0.0/24"));
   // The pool was deleted under the network.
   ASSERT_TRUE(client_.Delete("IPPool", "", "other"));
   EXPECT_THAT(Err(driver_.RequestAddress(Json{{"PoolID", "10.70.0.0/24"}})),
@@ -193,7 +221,8 @@ TEST_F(DriverTest, RequestAddressErrors) {
               HasSubstr("There are no available IP addresses in the configured Calico IP pools"));
   // Exhausted.
   AddPool("tiny", "10.80.0.0/30", Json{{"blockSize", 30}});
-  for (int i = 0; i < 4; ++i) RequestAddress("10.80.0.0/30");
+  for (int i = 0; i < 4; ++i)
+    RequestAddress("10.80.0.0/30");
   EXPECT_THAT(Err(driver_.RequestAddress(Json{{"PoolID", "10.80.0.0/30"}})),
               HasSubstr("There are no available IP addresses"));
 }
@@ -219,20 +248,23 @@ TEST_F(DriverTest, CreateNetworkMakesProfileAndRecord) {
   ExpectOk(driver_.DeleteNetwork(Json{{"NetworkID", kNet}}));
   EXPECT_FALSE(client_.Get("Profile", "", kNet));
   EXPECT_FALSE(backend_.Get(std::string(kNetworkPrefix) + kNet));
-  ExpectOk(driver_.DeleteNetwork(Json{{"NetworkID", kNet}})) ;  // idempotent
+  ExpectOk(driver_.DeleteNetwork(Json{{"NetworkID", kNet}}));  // idempotent
 }
 
 TEST_F(DriverTest, CreateNetworkOptionsGoOnThePool) {
-  ASSERT_EQ(driver_.RequestPool(Json{{"Pool", "192.168.0.0/24"}}).value("PoolID", ""), "192.168.0.0/24");
-  ExpectOk(CreateCalicoNetwork(kNet, "192.168.0.0/24",
-                               Json{{"ipip", "true"}, {"nat-outgoing", "1"}, {"com.docker.network.driver.mtu", "1400"}}));
+  ASSERT_EQ(driver_.RequestPool(Json{{"Pool", "192.168.0.0/24"}}).value("PoolID", ""),
+            "192.168.0.0/24");
+  ExpectOk(CreateCalicoNetwork(
+      kNet, "192.168.0.0/24",
+      Json{{"ipip", "true"}, {"nat-outgoing", "1"}, {"com.docker.network.driver.mtu", "1400"}}));
   auto pool = client_.Get("IPPool", "", "libnetwork-192-168-0-0-24");
   ASSERT_TRUE(pool);
   EXPECT_EQ(pool->spec().value("ipipMode", ""), "Always");
   EXPECT_TRUE(pool->spec().value("natOutgoing", false));
   // Someone else's pool is not changed behind their back.
   EXPECT_THAT(Err(CreateCalicoNetwork(kNet2, "10.65.0.0/16", Json{{"ipip", "CrossSubnet"}})),
-              HasSubstr("was not created by this driver and its ipipMode is Never, the network asks for CrossSubnet"));
+              HasSubstr("was not created by this driver and its ipipMode is Never, the network "
+                        "asks for CrossSubnet"));
   EXPECT_FALSE(client_.Get("Profile", "", kNet2)) << "nothing is left of a failed create";
   // ... but asking for what it has is fine.
   ExpectOk(CreateCalicoNetwork(kNet2, "10.65.0.0/16", Json{{"ipip", "false"}}));
@@ -240,30 +272,38 @@ TEST_F(DriverTest, CreateNetworkOptionsGoOnThePool) {
 
 TEST_F(DriverTest, CreateNetworkErrors) {
   EXPECT_THAT(Err(driver_.CreateNetwork(Json::object())), HasSubstr("missing field \"NetworkID\""));
-  EXPECT_THAT(Err(driver_.CreateNetwork(Json{{"NetworkID", "../etc"}})), HasSubstr("invalid NetworkID"));
+  EXPECT_THAT(Err(driver_.CreateNetwork(Json{{"NetworkID", "../etc"}})),
+              HasSubstr("invalid NetworkID"));
   EXPECT_THAT(Err(CreateCalicoNetwork(kNet, "0.0.0.0/0", Json{{"ipip", "true"}})),
               HasSubstr("create the network with --subnet"));
   EXPECT_THAT(Err(CreateCalicoNetwork(kNet, "0.0.0.0/0", Json{{"color", "blue"}})),
               HasSubstr("does not support the option \"color\""));
-  EXPECT_THAT(Err(CreateCalicoNetwork(kNet, "0.0.0.0/0", Json{{"com.docker.network.driver.mtu", "9x"}})),
-              HasSubstr("invalid MTU"));
-  EXPECT_EQ(Err(driver_.CreateNetwork(Json{{"NetworkID", kNet}, {"Options", {{"com.docker.network.internal", true}}}})),
+  EXPECT_THAT(
+      Err(CreateCalicoNetwork(kNet, "0.0.0.0/0", Json{{"com.docker.network.driver.mtu", "9x"}})),
+      HasSubstr("invalid MTU"));
+  EXPECT_EQ(Err(driver_.CreateNetwork(
+                Json{{"NetworkID", kNet}, {"Options", {{"com.docker.network.internal", true}}}})),
             "Calico driver does not support the flag --internal.");
-  EXPECT_THAT(Err(driver_.CreateNetwork(Json{{"NetworkID", kNet},
-                                             {"IPv4Data", Json::array({{{"Pool", "1.0.0.0/8"}}, {{"Pool", "2.0.0.0/8"}}})}})),
+  EXPECT_THAT(Err(driver_.CreateNetwork(Json{
+                  {"NetworkID", kNet},
+                  {"IPv4Data", Json::array({{{"Pool", "1.0.0.0/8"}}, {{"Pool", "2.0.0.0/8"}}})}})),
               HasSubstr("multiple Gateways defined for IPv4"));
-  EXPECT_THAT(Err(driver_.CreateNetwork(Json{{"NetworkID", kNet}, {"IPv4Data", "x"}})), HasSubstr("must be a list"));
+  EXPECT_THAT(Err(driver_.CreateNetwork(Json{{"NetworkID", kNet}, {"IPv4Data", "x"}})),
+              HasSubstr("must be a list"));
   EXPECT_THAT(Err(CreateCalicoNetwork(kNet, "10.99.0.0/24")),
               HasSubstr("references a Calico pool (10.99.0.0/24) which has been deleted"));
   EXPECT_FALSE(client_.Get("Profile", "", kNet));
 }
 
 TEST_F(DriverTest, DockerIpamNetworkGetsRoutingOnlyPool) {
-  // docker network create --driver calico --opt ipip=true --opt nat-outgoing=true --subnet 192.168.5.0/24
-  Json req = {{"NetworkID", kNet},
-              {"Options", {{"com.docker.network.generic", {{"ipip", "true"}, {"nat-outgoing", "true"}}}}},
-              {"IPv4Data", Json::array({{{"AddressSpace", "LocalDefault"}, {"Pool", "192.168.5.0/24"},
-                                         {"Gateway", "192.168.5.1/24"}}})}};
+  // docker network create --driver calico --opt ipip=true --opt nat-outgoing=true --subnet
+  // 192.168.5.0/24
+  Json req = {
+      {"NetworkID", kNet},
+      {"Options", {{"com.docker.network.generic", {{"ipip", "true"}, {"nat-outgoing", "true"}}}}},
+      {"IPv4Data", Json::array({{{"AddressSpace", "LocalDefault"},
+                                 {"Pool", "192.168.5.0/24"},
+                                 {"Gateway", "192.168.5.1/24"}}})}};
   ExpectOk(driver_.CreateNetwork(req));
   auto pool = client_.Get("IPPool", "", "libnetwork-192-168-5-0-24");
   ASSERT_TRUE(pool);
@@ -282,7 +322,8 @@ TEST_F(DriverTest, DockerIpamNetworkGetsRoutingOnlyPool) {
   // An overlapping subnet is refused with Calico's reason.
   req["IPv4Data"][0]["Pool"] = "10.65.8.0/24";
   req["IPv4Data"][0]["Gateway"] = "10.65.8.1/24";
-  EXPECT_THAT(Err(driver_.CreateNetwork(req)), HasSubstr("cannot create a Calico IP pool for the subnet 10.65.8.0/24"));
+  EXPECT_THAT(Err(driver_.CreateNetwork(req)),
+              HasSubstr("cannot create a Calico IP pool for the subnet 10.65.8.0/24"));
 }
 
 TEST_F(DriverTest, EndpointLifecycle) {
@@ -304,8 +345,10 @@ TEST_F(DriverTest, EndpointLifecycle) {
   EXPECT_EQ(spec["profiles"], Json::array({kNet}));
   ExpectOk(driver_.EndpointOperInfo(Json{{"NetworkID", kNet}, {"EndpointID", kEp}}));
 
-  Json joined = driver_.Join(Json{{"NetworkID", kNet}, {"EndpointID", kEp},
-                                  {"SandboxKey", "/var/run/docker/netns/x"}, {"Options", Json::object()}});
+  Json joined = driver_.Join(Json{{"NetworkID", kNet},
+                                  {"EndpointID", kEp},
+                                  {"SandboxKey", "/var/run/docker/netns/x"},
+                                  {"Options", Json::object()}});
   EXPECT_EQ(joined, Json::parse(R"({"InterfaceName":{"SrcName":"temp0123456789a","DstPrefix":"eth"},
       "Gateway":"169.254.1.1","DisableGatewayService":false,
       "StaticRoutes":[{"Destination":"169.254.1.1/32","RouteType":1,"NextHop":""}]})"));
@@ -322,20 +365,25 @@ TEST_F(DriverTest, EndpointLifecycle) {
   EXPECT_EQ(plumber_.deleted, std::vector<std::string>{"cali0123456789a"});
   ExpectOk(driver_.DeleteEndpoint(Json{{"NetworkID", kNet}, {"EndpointID", kEp}}));
   EXPECT_FALSE(Wep(kEp));
-  ExpectOk(driver_.ReleaseAddress(Json{{"PoolID", kPoolIdV4}, {"Address", addr.substr(0, addr.find('/'))}}));
+  ExpectOk(driver_.ReleaseAddress(
+      Json{{"PoolID", kPoolIdV4}, {"Address", addr.substr(0, addr.find('/'))}}));
   // Deletes are idempotent (Docker retries them); lookups of the gone endpoint fail.
   ExpectOk(driver_.DeleteEndpoint(Json{{"NetworkID", kNet}, {"EndpointID", kEp}}));
   ExpectOk(driver_.Leave(Json{{"NetworkID", kNet}, {"EndpointID", kEp}}));
   EXPECT_THAT(Err(driver_.EndpointOperInfo(Json{{"NetworkID", kNet}, {"EndpointID", kEp}})),
               HasSubstr("endpoint " + kEp + " is not known on node node-1"));
-  EXPECT_THAT(Err(driver_.Join(Json{{"NetworkID", kNet}, {"EndpointID", kEp}})), HasSubstr("is not known"));
+  EXPECT_THAT(Err(driver_.Join(Json{{"NetworkID", kNet}, {"EndpointID", kEp}})),
+              HasSubstr("is not known"));
 }
 
 TEST_F(DriverTest, UserMacNetworkMtuAndDualStack) {
   AddPool("v6", "fd00:65::/112", Json{{"blockSize", 122}});
   ExpectOk(CreateCalicoNetwork(kNet, "0.0.0.0/0", Json{{"com.docker.network.driver.mtu", "1440"}}));
-  Json iface = {{"Address", "10.65.0.9/32"}, {"AddressIPv6", "fd00:65::9/128"}, {"MacAddress", "02:42:ac:11:00:02"}};
-  Json created = driver_.CreateEndpoint(Json{{"NetworkID", kNet}, {"EndpointID", kEp}, {"Interface", iface}});
+  Json iface = {{"Address", "10.65.0.9/32"},
+                {"AddressIPv6", "fd00:65::9/128"},
+                {"MacAddress", "02:42:ac:11:00:02"}};
+  Json created =
+      driver_.CreateEndpoint(Json{{"NetworkID", kNet}, {"EndpointID", kEp}, {"Interface", iface}});
   EXPECT_EQ(created, Json::parse(R"({"Interface":{"MacAddress":""}})"));
   EXPECT_EQ(Wep(kEp)->spec().value("mac", ""), "02:42:ac:11:00:02");
   Json joined = driver_.Join(Json{{"NetworkID", kNet}, {"EndpointID", kEp}});
@@ -359,10 +407,14 @@ TEST_F(DriverTest, CreateEndpointErrors) {
               HasSubstr("network " + kNet + " is not a Calico network known to this driver"));
   ExpectOk(CreateCalicoNetwork(kNet));
   EXPECT_EQ(Err(CreateEndpoint(kNet, kEp, "")), "No address assigned for endpoint");
-  EXPECT_THAT(Err(CreateEndpoint(kNet, kEp, "10.65.0.300/32")), HasSubstr("invalid endpoint address"));
-  EXPECT_THAT(Err(CreateEndpoint(kNet, kEp, "10.65.0.5/32", "zz:zz")), HasSubstr("invalid MAC address"));
-  EXPECT_THAT(Err(driver_.CreateEndpoint(Json{{"NetworkID", kNet}})), HasSubstr("missing field \"EndpointID\""));
-  EXPECT_THAT(Err(driver_.CreateEndpoint(Json{{"NetworkID", kNet}, {"EndpointID", kEp}, {"Interface", "x"}})),
+  EXPECT_THAT(Err(CreateEndpoint(kNet, kEp, "10.65.0.300/32")),
+              HasSubstr("invalid endpoint address"));
+  EXPECT_THAT(Err(CreateEndpoint(kNet, kEp, "10.65.0.5/32", "zz:zz")),
+              HasSubstr("invalid MAC address"));
+  EXPECT_THAT(Err(driver_.CreateEndpoint(Json{{"NetworkID", kNet}})),
+              HasSubstr("missing field \"EndpointID\""));
+  EXPECT_THAT(Err(driver_.CreateEndpoint(
+                  Json{{"NetworkID", kNet}, {"EndpointID", kEp}, {"Interface", "x"}})),
               HasSubstr("\"Interface\" must be an object"));
   EXPECT_FALSE(Wep(kEp));
 }
@@ -371,10 +423,13 @@ TEST_F(DriverTest, JoinFailuresAreReported) {
   ExpectOk(CreateCalicoNetwork(kNet));
   ExpectOk(CreateEndpoint(kNet, kEp, RequestAddress()));
   plumber_.fail_create = true;
-  EXPECT_EQ(Err(driver_.Join(Json{{"NetworkID", kNet}, {"EndpointID", kEp}})), "injected: cannot create veth");
-  EXPECT_THAT(Err(driver_.Join(Json{{"NetworkID", kNet2}, {"EndpointID", kEp}})), HasSubstr("not a Calico network"));
+  EXPECT_EQ(Err(driver_.Join(Json{{"NetworkID", kNet}, {"EndpointID", kEp}})),
+            "injected: cannot create veth");
+  EXPECT_THAT(Err(driver_.Join(Json{{"NetworkID", kNet2}, {"EndpointID", kEp}})),
+              HasSubstr("not a Calico network"));
   plumber_.fail_delete = true;
-  EXPECT_EQ(Err(driver_.Leave(Json{{"NetworkID", kNet}, {"EndpointID", kEp}})), "injected: cannot delete veth");
+  EXPECT_EQ(Err(driver_.Leave(Json{{"NetworkID", kNet}, {"EndpointID", kEp}})),
+            "injected: cannot delete veth");
   // DeleteEndpoint still removes the endpoint (the veth is best effort there).
   ExpectOk(driver_.DeleteEndpoint(Json{{"NetworkID", kNet}, {"EndpointID", kEp}}));
   EXPECT_FALSE(Wep(kEp));
@@ -414,23 +469,33 @@ TEST_F(DriverTest, DispatchHandlesAnyBody) {
   EXPECT_EQ(driver_.Dispatch("Plugin.Activate", "null")["Implements"].size(), 2u);
   EXPECT_THAT(Err(driver_.Dispatch("NetworkDriver.CreateNetwork", "{\"NetworkID\":", &known)),
               HasSubstr("not valid JSON"));
-  EXPECT_THAT(Err(driver_.Dispatch("NetworkDriver.CreateNetwork", "[1,2]")), HasSubstr("must be a JSON object"));
+  EXPECT_THAT(Err(driver_.Dispatch("NetworkDriver.CreateNetwork", "[1,2]")),
+              HasSubstr("must be a JSON object"));
   EXPECT_THAT(Err(driver_.Dispatch("NetworkDriver.CreateNetwork", "{\"NetworkID\": 7}")),
               HasSubstr("\"NetworkID\" must be a string"));
-  EXPECT_THAT(Err(driver_.Dispatch("NetworkDriver.CreateNetwork", "{}")), HasSubstr("missing field"));
-  EXPECT_THAT(Err(driver_.Dispatch("NetworkDriver.Frobnicate", "{}", &known)), HasSubstr("unknown method"));
+  EXPECT_THAT(Err(driver_.Dispatch("NetworkDriver.CreateNetwork", "{}")),
+              HasSubstr("missing field"));
+  EXPECT_THAT(Err(driver_.Dispatch("NetworkDriver.Frobnicate", "{}", &known)),
+              HasSubstr("unknown method"));
   EXPECT_FALSE(known);
-  for (const char* m : {"NetworkDriver.DiscoverNew", "NetworkDriver.DiscoverDelete",
-                        "NetworkDriver.ProgramExternalConnectivity", "NetworkDriver.RevokeExternalConnectivity",
-                        "NetworkDriver.AllocateNetwork", "NetworkDriver.FreeNetwork"}) {
-    EXPECT_EQ(driver_.Dispatch(m, R"({"DiscoveryType":1,"DiscoveryData":{}})"), Json::object()) << m;
+  for (const char* m :
+       {"NetworkDriver.DiscoverNew", "NetworkDriver.DiscoverDelete",
+        "NetworkDriver.ProgramExternalConnectivity", "NetworkDriver.RevokeExternalConnectivity",
+        "NetworkDriver.AllocateNetwork", "NetworkDriver.FreeNetwork"}) {
+    EXPECT_EQ(driver_.Dispatch(m, R"({"DiscoveryType":1,"DiscoveryData":{}})"), Json::object())
+        << m;
   }
   // Wrong types deep inside a request are an Err, not a crash.
-  EXPECT_TRUE(driver_.Dispatch("NetworkDriver.CreateNetwork",
-                               R"({"NetworkID":"n1","Options":{"com.docker.network.generic":[1]}})")
+  EXPECT_TRUE(driver_
+                  .Dispatch("NetworkDriver.CreateNetwork",
+                            R"({"NetworkID":"n1","Options":{"com.docker.network.generic":[1]}})")
                   .contains("Err"));
-  EXPECT_TRUE(driver_.Dispatch("NetworkDriver.CreateNetwork", R"({"NetworkID":"n1","IPv4Data":[7]})").contains("Err"));
-  EXPECT_TRUE(driver_.Dispatch("IpamDriver.RequestAddress", R"({"PoolID":"CalicoPoolIPv4","Options":[]})").contains("Err"));
+  EXPECT_TRUE(
+      driver_.Dispatch("NetworkDriver.CreateNetwork", R"({"NetworkID":"n1","IPv4Data":[7]})")
+          .contains("Err"));
+  EXPECT_TRUE(
+      driver_.Dispatch("IpamDriver.RequestAddress", R"({"PoolID":"CalicoPoolIPv4","Options":[]})")
+          .contains("Err"));
 }
 
 }  // namespace

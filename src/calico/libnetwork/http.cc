@@ -25,7 +25,8 @@ namespace {
 constexpr size_t kMaxHeader = 64 * 1024;
 
 std::string Lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (char& c : s)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
 }
 
@@ -90,7 +91,8 @@ ParseState ReadMessage(int fd, std::string& buf, size_t max_body, Message& out) 
   out.headers.clear();
   while (eol != std::string::npos) {
     size_t next = head.find("\r\n", eol + 2);
-    std::string line = head.substr(eol + 2, next == std::string::npos ? std::string::npos : next - eol - 2);
+    std::string line =
+        head.substr(eol + 2, next == std::string::npos ? std::string::npos : next - eol - 2);
     eol = next;
     size_t colon = line.find(':');
     if (colon == std::string::npos) return ParseState::kBad;
@@ -156,13 +158,20 @@ ParseState ReadMessage(int fd, std::string& buf, size_t max_body, Message& out) 
 
 const char* Reason(int status) {
   switch (status) {
-    case 200: return "OK";
-    case 400: return "Bad Request";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 413: return "Payload Too Large";
-    case 500: return "Internal Server Error";
-    default: return "Status";
+    case 200:
+      return "OK";
+    case 400:
+      return "Bad Request";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 413:
+      return "Payload Too Large";
+    case 500:
+      return "Internal Server Error";
+    default:
+      return "Status";
   }
 }
 
@@ -181,7 +190,9 @@ std::string Render(const HttpResponse& r, bool close) {
 UnixHttpServer::UnixHttpServer(Options options, Handler handler)
     : options_(std::move(options)), handler_(std::move(handler)) {}
 
-UnixHttpServer::~UnixHttpServer() { Stop(); }
+UnixHttpServer::~UnixHttpServer() {
+  Stop();
+}
 
 Status UnixHttpServer::Start() {
   ASSIGN_OR_RETURN(sockaddr_un addr, UnixAddr(options_.socket_path));
@@ -194,8 +205,8 @@ Status UnixHttpServer::Start() {
       return AlreadyExists(fmt::format("{} exists and is not a socket", options_.socket_path));
     }
     int probe = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    bool live = probe >= 0 &&
-                ::connect(probe, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) == 0;
+    bool live =
+        probe >= 0 && ::connect(probe, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) == 0;
     if (probe >= 0) ::close(probe);
     if (live) {
       return AlreadyExists(fmt::format("another server is listening on {}", options_.socket_path));
@@ -282,7 +293,8 @@ void UnixHttpServer::Serve(Conn& conn) {
       HttpResponse bad;
       bad.status = state == ParseState::kTooLarge ? 413 : 400;
       bad.content_type = "application/json";
-      bad.body = state == ParseState::kTooLarge ? R"({"Err":"request too large"})" : R"({"Err":"malformed HTTP request"})";
+      bad.body = state == ParseState::kTooLarge ? R"({"Err":"request too large"})"
+                                                : R"({"Err":"malformed HTTP request"})";
       (void)WriteAll(conn.fd, Render(bad, true));
       break;
     }
@@ -331,7 +343,8 @@ void UnixHttpServer::Stop() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     conns.swap(conns_);
-    for (auto& c : conns) ::shutdown(c->fd, SHUT_RDWR);  // wakes a blocked recv
+    for (auto& c : conns)
+      ::shutdown(c->fd, SHUT_RDWR);  // wakes a blocked recv
   }
   for (auto& c : conns) {
     c->thread.join();

@@ -93,7 +93,8 @@ struct HttpReply {
 // A persistent client connection (tests and tools).
 class UnixHttpClient {
  public:
-  [[nodiscard]] static Result<std::unique_ptr<UnixHttpClient>> Connect(const std::string& socket_path);
+  [[nodiscard]] static Result<std::unique_ptr<UnixHttpClient>> Connect(
+      const std::string& socket_path);
   ~UnixHttpClient();
   UnixHttpClient(const UnixHttpClient&) = delete;
   UnixHttpClient& operator=(const UnixHttpClient&) = delete;

@@ -1,7 +1,5 @@
 // The unix-socket HTTP transport and the plugin routes, with the fake Plumber (no privileges: a
 // socket under /tmp). The full Docker call order with real veths is in server_test.cc.
-#include "calico/libnetwork/server.h"
-
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -14,6 +12,7 @@
 #include <gtest/gtest.h>
 
 #include "calico/datastore/testing/mem_backend.h"
+#include "calico/libnetwork/server.h"
 #include "calico/libnetwork/testing_fakes.h"
 
 namespace calico::libnetwork {
@@ -129,7 +128,10 @@ TEST_F(HttpTest, RefusesBadSocketPaths) {
   EXPECT_FALSE(bad.Start());
   std::filesystem::create_directories(dir_);
   std::string file = (dir_ / "regular").string();
-  { FILE* f = std::fopen(file.c_str(), "w"); std::fclose(f); }
+  {
+    FILE* f = std::fopen(file.c_str(), "w");
+    std::fclose(f);
+  }
   PluginServer not_socket(driver_, {.socket_path = file});
   auto st = not_socket.Start();
   ASSERT_FALSE(st);

@@ -34,7 +34,8 @@ Status ConfigureHostEnd(const std::string& x, bool v4, bool v6) {
                          "failed to set route_localnet on " + x));
     Status delay = WriteSysctl("net/ipv4/neigh/" + x + "/proxy_delay", "0");
     if (!delay) {
-      CALICO_LOG(warn, "libnetwork", "cannot set proxy_delay=0 on {}: {}", x, delay.error().message());
+      CALICO_LOG(warn, "libnetwork", "cannot set proxy_delay=0 on {}: {}", x,
+                 delay.error().message());
     }
     RETURN_IF_ERROR(Step(WriteSysctl(InterfaceSysctl("ipv4", x, "proxy_arp"), "1"),
                          "failed to set proxy_arp on " + x));
@@ -49,7 +50,8 @@ Status ConfigureHostEnd(const std::string& x, bool v4, bool v6) {
     }
   }
   Status ra = WriteSysctl(InterfaceSysctl("ipv6", x, "accept_ra"), "0");
-  if (!ra) CALICO_LOG(debug, "libnetwork", "cannot set accept_ra=0 on {}: {}", x, ra.error().message());
+  if (!ra)
+    CALICO_LOG(debug, "libnetwork", "cannot set accept_ra=0 on {}: {}", x, ra.error().message());
   return OkStatus();
 }
 
@@ -73,7 +75,8 @@ Status AddHostRoute(NetlinkSocket& nl, int index, const net::IPAddr& ip, const s
 Status DeleteLinkNamed(NetlinkSocket& nl, const std::string& name) {
   auto link = nl.GetLink(name);
   if (!link) {
-    return link.error().code() == ErrorCode::kNotFound ? OkStatus() : Status(Unexpected(link.error()));
+    return link.error().code() == ErrorCode::kNotFound ? OkStatus()
+                                                       : Status(Unexpected(link.error()));
   }
   Status st = nl.DeleteLink(link->index);
   if (!st && st.error().code() != ErrorCode::kNotFound) {
@@ -87,8 +90,9 @@ Result<PlumbedVeth> CreatePairHere(const VethPairSpec& spec) {
   // Leftovers of an interrupted Join (or of a driver that crashed) are replaced.
   RETURN_IF_ERROR(DeleteLinkNamed(*nl, spec.host_ifname));
   RETURN_IF_ERROR(DeleteLinkNamed(*nl, spec.temp_ifname));
-  RETURN_IF_ERROR(Step(nl->CreateVeth(spec.host_ifname, spec.temp_ifname, spec.mtu, -1),
-                       "failed to create the veth pair " + spec.host_ifname + "/" + spec.temp_ifname));
+  RETURN_IF_ERROR(
+      Step(nl->CreateVeth(spec.host_ifname, spec.temp_ifname, spec.mtu, -1),
+           "failed to create the veth pair " + spec.host_ifname + "/" + spec.temp_ifname));
   bool done = false;
   struct Rollback {
     std::function<void()> fn;
@@ -104,11 +108,13 @@ Result<PlumbedVeth> CreatePairHere(const VethPairSpec& spec) {
   if (!spec.container_mac.empty()) {
     auto mac = net::MAC::Parse(spec.container_mac);
     if (!mac) return InvalidArgument("invalid MAC address \"" + spec.container_mac + "\"");
-    RETURN_IF_ERROR(Step(nl->SetMac(temp.index, *mac), "failed to set the MAC of " + spec.temp_ifname));
+    RETURN_IF_ERROR(
+        Step(nl->SetMac(temp.index, *mac), "failed to set the MAC of " + spec.temp_ifname));
   }
   bool v4 = false;
   bool v6 = false;
-  for (const net::IPAddr& ip : spec.addresses) (ip.is_v4() ? v4 : v6) = true;
+  for (const net::IPAddr& ip : spec.addresses)
+    (ip.is_v4() ? v4 : v6) = true;
   RETURN_IF_ERROR(ConfigureHostEnd(spec.host_ifname, v4, v6));
   RETURN_IF_ERROR(Step(nl->SetUp(host.index, true), "failed to set " + spec.host_ifname + " up"));
 
@@ -119,7 +125,8 @@ Result<PlumbedVeth> CreatePairHere(const VethPairSpec& spec) {
     net::IPAddr ll = Eui64LinkLocal(host.mac);
     Status st = nl->AddAddress(host.index, net::CIDR(ll, 64));
     if (!st && st.error().code() != ErrorCode::kAlreadyExists) {
-      return Unexpected(st.error().Wrap("failed to add the link-local address of " + spec.host_ifname));
+      return Unexpected(
+          st.error().Wrap("failed to add the link-local address of " + spec.host_ifname));
     }
     out.host_link_local = ll;
   }

@@ -1,7 +1,7 @@
 // The veth pair of a libnetwork Join (libnetwork-plugin driver Join): unlike the CNI plugin, both
 // ends are made in the HOST namespace. Docker then moves the temporary end into the container's
-// sandbox, renames it <DstPrefix><n>, sets its MAC and addresses and installs the gateway and static
-// routes the driver returned. The host end `cali<EID[:11]>` gets what Felix and Calico's CNI
+// sandbox, renames it <DstPrefix><n>, sets its MAC and addresses and installs the gateway and
+// static routes the driver returned. The host end `cali<EID[:11]>` gets what Felix and Calico's CNI
 // plugin give a workload interface: proxy ARP (so the container's 169.254.1.1 gateway is
 // answered), forwarding, route_localnet, proxy NDP for IPv6, and a host route per address.
 //

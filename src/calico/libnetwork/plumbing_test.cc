@@ -17,7 +17,9 @@ using dataplane::testing::MakeHost;
 using dataplane::testing::ScopedNetns;
 using ::testing::HasSubstr;
 
-net::IPAddr Ip(const char* s) { return *net::IPAddr::Parse(s); }
+net::IPAddr Ip(const char* s) {
+  return *net::IPAddr::Parse(s);
+}
 
 // What Docker does after Join: move SrcName into the sandbox, rename it, address it, routes.
 bool MoveIntoSandbox(const ScopedNetns& host, const std::string& temp, const ScopedNetns& sandbox,
@@ -44,8 +46,11 @@ class PlumbingTest : public ::testing::Test {
 };
 
 TEST_F(PlumbingTest, BothEndsInTheHostNamespaceThenDockerMovesOne) {
-  VethPairSpec spec{.host_ifname = "caliaaaaaaaaaaa", .temp_ifname = "tempaaaaaaaaaaa",
-                    .container_mac = "ee:ee:ee:ee:ee:ee", .mtu = 1400, .addresses = {Ip("10.65.0.5")}};
+  VethPairSpec spec{.host_ifname = "caliaaaaaaaaaaa",
+                    .temp_ifname = "tempaaaaaaaaaaa",
+                    .container_mac = "ee:ee:ee:ee:ee:ee",
+                    .mtu = 1400,
+                    .addresses = {Ip("10.65.0.5")}};
   auto made = plumber_->CreatePair(spec);
   ASSERT_TRUE(made) << made.error().message();
   EXPECT_FALSE(made->host_link_local);
@@ -55,13 +60,18 @@ TEST_F(PlumbingTest, BothEndsInTheHostNamespaceThenDockerMovesOne) {
   EXPECT_THAT(links, HasSubstr("tempaaaaaaaaaaa@caliaaaaaaaaaaa"));
   EXPECT_THAT(host_.ExecOut("ip -o link show caliaaaaaaaaaaa"), HasSubstr("mtu 1400"));
   EXPECT_THAT(host_.ExecOut("ip -o link show caliaaaaaaaaaaa"), HasSubstr(",UP"));
-  EXPECT_THAT(host_.ExecOut("ip -o link show tempaaaaaaaaaaa"), HasSubstr("link/ether ee:ee:ee:ee:ee:ee"));
-  EXPECT_THAT(host_.ExecOut("ip route show 10.65.0.5"), HasSubstr("dev caliaaaaaaaaaaa scope link"));
+  EXPECT_THAT(host_.ExecOut("ip -o link show tempaaaaaaaaaaa"),
+              HasSubstr("link/ether ee:ee:ee:ee:ee:ee"));
+  EXPECT_THAT(host_.ExecOut("ip route show 10.65.0.5"),
+              HasSubstr("dev caliaaaaaaaaaaa scope link"));
   for (const char* key : {"proxy_arp", "forwarding", "route_localnet"}) {
-    EXPECT_EQ(host_.ExecOut(std::string("cat /proc/sys/net/ipv4/conf/caliaaaaaaaaaaa/") + key), "1\n") << key;
+    EXPECT_EQ(host_.ExecOut(std::string("cat /proc/sys/net/ipv4/conf/caliaaaaaaaaaaa/") + key),
+              "1\n")
+        << key;
   }
   EXPECT_EQ(host_.ExecOut("cat /proc/sys/net/ipv4/neigh/caliaaaaaaaaaaa/proxy_delay"), "0\n");
-  EXPECT_THAT(dataplane::testing::ShOut("ip -o link show"), ::testing::Not(HasSubstr("caliaaaaaaaaaaa")))
+  EXPECT_THAT(dataplane::testing::ShOut("ip -o link show"),
+              ::testing::Not(HasSubstr("caliaaaaaaaaaaa")))
       << "nothing in the root namespace";
 
   // Docker's part, then traffic to the host through the proxy-ARP gateway.
@@ -70,8 +80,11 @@ TEST_F(PlumbingTest, BothEndsInTheHostNamespaceThenDockerMovesOne) {
   EXPECT_EQ(a_.Exec("busybox ping -c 1 -W 2 10.99.0.1", &out), 0) << out;
 
   // A second endpoint; the two reach each other through the host.
-  VethPairSpec spec_b{.host_ifname = "calibbbbbbbbbbb", .temp_ifname = "tempbbbbbbbbbbb",
-                      .container_mac = "ee:ee:ee:ee:ee:ee", .mtu = 0, .addresses = {Ip("10.65.0.6")}};
+  VethPairSpec spec_b{.host_ifname = "calibbbbbbbbbbb",
+                      .temp_ifname = "tempbbbbbbbbbbb",
+                      .container_mac = "ee:ee:ee:ee:ee:ee",
+                      .mtu = 0,
+                      .addresses = {Ip("10.65.0.6")}};
   ASSERT_TRUE(plumber_->CreatePair(spec_b));
   ASSERT_TRUE(MoveIntoSandbox(host_, "tempbbbbbbbbbbb", b_, "10.65.0.6/32"));
   EXPECT_EQ(a_.Exec("busybox ping -c 1 -W 2 10.65.0.6", &out), 0) << out;
@@ -86,15 +99,21 @@ TEST_F(PlumbingTest, BothEndsInTheHostNamespaceThenDockerMovesOne) {
 
 TEST_F(PlumbingTest, LeftoversAreReplacedAndFailuresLeaveNothing) {
   ASSERT_EQ(host_.Exec("ip link add caliccccccccccc type veth peer name tempccccccccccc"), 0);
-  VethPairSpec spec{.host_ifname = "caliccccccccccc", .temp_ifname = "tempccccccccccc",
-                    .container_mac = "", .mtu = 0, .addresses = {Ip("10.65.0.7")}};
+  VethPairSpec spec{.host_ifname = "caliccccccccccc",
+                    .temp_ifname = "tempccccccccccc",
+                    .container_mac = "",
+                    .mtu = 0,
+                    .addresses = {Ip("10.65.0.7")}};
   auto made = plumber_->CreatePair(spec);
   ASSERT_TRUE(made) << made.error().message();
   EXPECT_THAT(host_.ExecOut("ip route show 10.65.0.7"), HasSubstr("caliccccccccccc"));
 
   // The address is routed through another interface: refused, and the new pair is removed.
-  VethPairSpec clash{.host_ifname = "calidddddddddddd", .temp_ifname = "tempddddddddddd",
-                     .container_mac = "", .mtu = 0, .addresses = {Ip("10.65.0.7")}};
+  VethPairSpec clash{.host_ifname = "calidddddddddddd",
+                     .temp_ifname = "tempddddddddddd",
+                     .container_mac = "",
+                     .mtu = 0,
+                     .addresses = {Ip("10.65.0.7")}};
   EXPECT_FALSE(plumber_->CreatePair(clash)) << "16-character name";
   clash.host_ifname = "caliddddddddddd";
   auto st = plumber_->CreatePair(clash);
@@ -103,15 +122,20 @@ TEST_F(PlumbingTest, LeftoversAreReplacedAndFailuresLeaveNothing) {
   EXPECT_THAT(host_.ExecOut("ip -o link show"), ::testing::Not(HasSubstr("caliddddddddddd")));
   EXPECT_THAT(host_.ExecOut("ip -o link show"), ::testing::Not(HasSubstr("tempddddddddddd")));
 
-  VethPairSpec bad_mac{.host_ifname = "calieeeeeeeeeee", .temp_ifname = "tempeeeeeeeeeee",
-                       .container_mac = "nope", .mtu = 0, .addresses = {}};
+  VethPairSpec bad_mac{.host_ifname = "calieeeeeeeeeee",
+                       .temp_ifname = "tempeeeeeeeeeee",
+                       .container_mac = "nope",
+                       .mtu = 0,
+                       .addresses = {}};
   EXPECT_FALSE(plumber_->CreatePair(bad_mac));
   EXPECT_THAT(host_.ExecOut("ip -o link show"), ::testing::Not(HasSubstr("calieeeeeeeeeee")));
 }
 
 TEST_F(PlumbingTest, Ipv6GatewayIsTheHostEndsLinkLocal) {
-  VethPairSpec spec{.host_ifname = "califfffffffff6", .temp_ifname = "tempffffffffff6",
-                    .container_mac = "ee:ee:ee:ee:ee:ee", .mtu = 0,
+  VethPairSpec spec{.host_ifname = "califfffffffff6",
+                    .temp_ifname = "tempffffffffff6",
+                    .container_mac = "ee:ee:ee:ee:ee:ee",
+                    .mtu = 0,
                     .addresses = {Ip("10.65.0.8"), Ip("fd00:65::8")}};
   auto made = plumber_->CreatePair(spec);
   ASSERT_TRUE(made) << made.error().message();
@@ -123,7 +147,8 @@ TEST_F(PlumbingTest, Ipv6GatewayIsTheHostEndsLinkLocal) {
 }
 
 TEST(Eui64Test, MatchesTheKernel) {
-  EXPECT_EQ(Eui64LinkLocal(*net::MAC::Parse("ee:ee:ee:ee:ee:ee")).String(), "fe80::ecee:eeff:feee:eeee");
+  EXPECT_EQ(Eui64LinkLocal(*net::MAC::Parse("ee:ee:ee:ee:ee:ee")).String(),
+            "fe80::ecee:eeff:feee:eeee");
   EXPECT_EQ(Eui64LinkLocal(*net::MAC::Parse("02:42:ac:11:00:02")).String(), "fe80::42:acff:fe11:2");
 }
 

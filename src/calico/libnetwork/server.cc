@@ -16,7 +16,9 @@ HttpResponse HandlePluginRequest(Driver& driver, const HttpRequest& req) {
   if (query != std::string_view::npos) path = path.substr(0, query);
   if (req.method != "POST") {
     resp.status = 405;
-    resp.body = Json{{"Err", fmt::format("method {} not allowed (plugin calls are POST)", req.method)}}.dump();
+    resp.body =
+        Json{{"Err", fmt::format("method {} not allowed (plugin calls are POST)", req.method)}}
+            .dump();
     return resp;
   }
   if (!path.empty() && path.front() == '/') path.remove_prefix(1);
@@ -31,7 +33,8 @@ HttpResponse HandlePluginRequest(Driver& driver, const HttpRequest& req) {
 }
 
 PluginServer::PluginServer(Driver& driver, ServerOptions options)
-    : http_(UnixHttpServer::Options{.socket_path = std::move(options.socket_path), .mode = options.mode},
+    : http_(UnixHttpServer::Options{.socket_path = std::move(options.socket_path),
+                                    .mode = options.mode},
             [&driver](const HttpRequest& req) { return HandlePluginRequest(driver, req); }) {}
 
 }  // namespace calico::libnetwork

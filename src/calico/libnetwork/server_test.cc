@@ -12,9 +12,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "calico/dataplane/testing/netns_fixture.h"
 #include "calico/datastore/client.h"
 #include "calico/datastore/testing/mem_backend.h"
-#include "calico/dataplane/testing/netns_fixture.h"
 #include "calico/ipam/ipam.h"
 
 namespace calico::libnetwork {
@@ -38,7 +38,8 @@ class ServerTest : public ::testing::Test {
     dir_ = std::filesystem::temp_directory_path() / ("lnw-srv-" + std::to_string(::getpid()));
     std::filesystem::remove_all(dir_);
     socket_ = (dir_ / "calico.sock").string();
-    server_ = std::make_unique<PluginServer>(driver_, ServerOptions{.socket_path = socket_, .mode = 0600});
+    server_ = std::make_unique<PluginServer>(driver_,
+                                             ServerOptions{.socket_path = socket_, .mode = 0600});
     auto started = server_->Start();
     ASSERT_TRUE(started) << started.error().message();
     auto c = UnixHttpClient::Connect(socket_);
@@ -75,17 +76,21 @@ class ServerTest : public ::testing::Test {
                      {{"PoolID", "CalicoPoolIPv4"}, {"Address", ""}, {"Options", Json::object()}});
     std::string cidr = addr.value("Address", "");
     Json ep = Call("NetworkDriver.CreateEndpoint",
-                   {{"NetworkID", kNetId}, {"EndpointID", endpoint_id},
+                   {{"NetworkID", kNetId},
+                    {"EndpointID", endpoint_id},
                     {"Interface", {{"Address", cidr}, {"AddressIPv6", ""}, {"MacAddress", ""}}},
                     {"Options", {{"com.docker.network.endpoint.exposedports", nullptr}}}});
     std::string mac = ep["Interface"].value("MacAddress", "");
     EXPECT_EQ(mac, "EE:EE:EE:EE:EE:EE");
-    Json join = Call("NetworkDriver.Join", {{"NetworkID", kNetId}, {"EndpointID", endpoint_id},
-                                            {"SandboxKey", "/var/run/docker/netns/" + sandbox.name()},
-                                            {"Options", Json::object()}});
+    Json join =
+        Call("NetworkDriver.Join", {{"NetworkID", kNetId},
+                                    {"EndpointID", endpoint_id},
+                                    {"SandboxKey", "/var/run/docker/netns/" + sandbox.name()},
+                                    {"Options", Json::object()}});
     Call("NetworkDriver.ProgramExternalConnectivity",
          {{"NetworkID", kNetId}, {"EndpointID", endpoint_id}, {"Options", Json::object()}});
-    EXPECT_EQ(Call("NetworkDriver.EndpointOperInfo", {{"NetworkID", kNetId}, {"EndpointID", endpoint_id}}),
+    EXPECT_EQ(Call("NetworkDriver.EndpointOperInfo",
+                   {{"NetworkID", kNetId}, {"EndpointID", endpoint_id}}),
               Json::parse(R"({"Value":{}})"));
 
     std::string src = join["InterfaceName"].value("SrcName", "");
@@ -99,15 +104,19 @@ class ServerTest : public ::testing::Test {
     EXPECT_EQ(sandbox.Exec("ip link set " + dst + " up"), 0);
     for (const Json& r : join["StaticRoutes"]) {
       EXPECT_EQ(r.value("RouteType", -1), 1);
-      EXPECT_EQ(sandbox.Exec("ip route add " + r.value("Destination", "") + " dev " + dst + " scope link"), 0);
+      EXPECT_EQ(sandbox.Exec("ip route add " + r.value("Destination", "") + " dev " + dst +
+                             " scope link"),
+                0);
     }
-    EXPECT_EQ(sandbox.Exec("ip route add default via " + join.value("Gateway", "") + " dev " + dst), 0);
+    EXPECT_EQ(sandbox.Exec("ip route add default via " + join.value("Gateway", "") + " dev " + dst),
+              0);
     return {endpoint_id, cidr.substr(0, cidr.find('/'))};
   }
 
   // The container exits: RevokeExternalConnectivity, Leave, DeleteEndpoint, ReleaseAddress.
   void Stop(const Container& c) {
-    Call("NetworkDriver.RevokeExternalConnectivity", {{"NetworkID", kNetId}, {"EndpointID", c.endpoint_id}});
+    Call("NetworkDriver.RevokeExternalConnectivity",
+         {{"NetworkID", kNetId}, {"EndpointID", c.endpoint_id}});
     Call("NetworkDriver.Leave", {{"NetworkID", kNetId}, {"EndpointID", c.endpoint_id}});
     Call("NetworkDriver.DeleteEndpoint", {{"NetworkID", kNetId}, {"EndpointID", c.endpoint_id}});
     Call("IpamDriver.ReleaseAddress", {{"PoolID", "CalicoPoolIPv4"}, {"Address", c.ip}});
@@ -127,18 +136,24 @@ class ServerTest : public ::testing::Test {
 
 TEST_F(ServerTest, DockerCallOrderTwoContainersPing) {
   // docker network create --driver calico --ipam-driver calico net1
-  EXPECT_EQ(Call("Plugin.Activate", Json()), Json::parse(R"({"Implements":["NetworkDriver","IpamDriver"]})"));
+  EXPECT_EQ(Call("Plugin.Activate", Json()),
+            Json::parse(R"({"Implements":["NetworkDriver","IpamDriver"]})"));
   EXPECT_EQ(Call("NetworkDriver.GetCapabilities", Json()).value("Scope", ""), "local");
   Call("IpamDriver.GetCapabilities", Json());
   Json spaces = Call("IpamDriver.GetDefaultAddressSpaces", Json());
   Json pool = Call("IpamDriver.RequestPool", {{"AddressSpace", spaces["LocalDefaultAddressSpace"]},
-                                              {"Pool", ""}, {"SubPool", ""}, {"Options", Json::object()},
+                                              {"Pool", ""},
+                                              {"SubPool", ""},
+                                              {"Options", Json::object()},
                                               {"V6", false}});
   ASSERT_EQ(pool.value("PoolID", ""), "CalicoPoolIPv4");
   Call("NetworkDriver.CreateNetwork",
        {{"NetworkID", kNetId},
-        {"Options", {{"com.docker.network.enable_ipv6", false}, {"com.docker.network.generic", Json::object()}}},
-        {"IPv4Data", Json::array({{{"AddressSpace", "CalicoLocalAddressSpace"}, {"Pool", pool["Pool"]},
+        {"Options",
+         {{"com.docker.network.enable_ipv6", false},
+          {"com.docker.network.generic", Json::object()}}},
+        {"IPv4Data", Json::array({{{"AddressSpace", "CalicoLocalAddressSpace"},
+                                   {"Pool", pool["Pool"]},
                                    {"Gateway", pool["Data"]["com.docker.network.gateway"]}}})},
         {"IPv6Data", Json::array()}});
 
