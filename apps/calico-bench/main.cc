@@ -7,13 +7,18 @@
 #include <string>
 
 #include "cni_add.h"
+#include "policy_apply.h"
 #include "stats.h"
+#include "calico/base/strings.h"
 
 namespace {
 
 int Usage() {
   std::cerr << "usage: calico-bench cni-add [--samples N] [--parallel N] [--rounds N] [--no-etcd] "
-               "--bin DIR --out FILE\n       calico-bench table FILE\n";
+               "--bin DIR --out FILE\n"
+               "       calico-bench policy-apply [--endpoints N] [--local N] [--policies N,N] "
+               "[--changes N] [--bin DIR] --out FILE\n"
+               "       calico-bench table FILE\n";
   return 2;
 }
 
@@ -30,6 +35,38 @@ int main(int argc, char** argv) {
       return 1;
     }
     std::cout << *table;
+    return 0;
+  }
+  if (cmd == "policy-apply") {
+    calico::bench::PolicyApplyOptions o;
+    std::string out;
+    for (int i = 2; i < argc; ++i) {
+      std::string a = argv[i];
+      std::string v = i + 1 < argc ? argv[i + 1] : "";
+      if (a == "--endpoints") { o.endpoints = std::atoi(v.c_str()); ++i; }
+      else if (a == "--local") { o.local = std::atoi(v.c_str()); ++i; }
+      else if (a == "--changes") { o.changes = std::atoi(v.c_str()); ++i; }
+      else if (a == "--policies") {
+        o.policies.clear();
+        for (const auto& p : calico::StrSplit(v, ',', true)) o.policies.push_back(std::atoi(p.c_str()));
+        ++i;
+      }
+      else if (a == "--bin") { o.bin = v; ++i; }
+      else if (a == "--out") { out = v; ++i; }
+      else { std::cerr << "calico-bench: unknown flag " << a << "\n"; return Usage(); }
+    }
+    if (out.empty() || o.endpoints < 1 || o.local < 0 || o.local > o.endpoints || o.policies.empty() ||
+        o.changes < 1) {
+      return Usage();
+    }
+    auto rows = calico::bench::RunPolicyApply(o);
+    if (!rows) {
+      std::cerr << "calico-bench policy-apply: " << rows.error().message() << "\n";
+      return 1;
+    }
+    auto st = calico::bench::MergeResults(out, *rows);
+    if (!st) return 1;
+    std::cout << "policy-apply: " << rows->size() << " results written to " << out << "\n";
     return 0;
   }
   if (cmd != "cni-add") return Usage();

@@ -1,0 +1,223 @@
+#include "policy_apply.h"
+
+#include <sched.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "calico/agent/agent.h"
+#include "calico/datastore/client.h"
+#include "calico/datastore/keys.h"
+#include "calico/datastore/local/sqlite_backend.h"
+#include "calico/datastore/testing/mem_backend.h"
+#include "calico/dataplane/netns.h"
+#include "calico/dataplane/testing/netns_fixture.h"
+
+namespace calico::bench {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using dataplane::testing::ScopedNetns;
+using model::Json;
+
+double Ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
+
+// Routes are not what this row measures.
+class NoRoutes final : public agent::RouteProgrammer {
+ public:
+  Result<agent::RouteSyncStats> Sync(const std::set<agent::OwnedRoute>&) override {
+    return agent::RouteSyncStats{};
+  }
+  Status ConfigureInterface(const std::string&, bool, bool) override { return OkStatus(); }
+};
+
+model::Resource Endpoint(int i, int local) {
+  std::string id = fmt::format("{:011x}", i);
+  model::Resource wep("WorkloadEndpoint", "", "default");
+  wep.metadata()["labels"] = {{"app", fmt::format("app-{}", i % 100)}, {"tier", i % 3 == 0 ? "web" : "db"}};
+  wep.spec() = Json{{"orchestrator", "cni"},
+                    {"node", i < local ? "bench" : fmt::format("node-{}", i % 50)},
+                    {"containerID", id},
+                    {"endpoint", "eth0"},
+                    {"interfaceName", "cali" + id},
+                    {"ipNetworks", Json::array({fmt::format("10.{}.{}.{}/32", 100 + i / 65536,
+                                                            (i / 256) % 256, i % 256)})},
+                    {"profiles", Json::array({"bench"})}};
+  return wep;
+}
+
+model::Resource Policy(int i, int port_shift = 0) {
+  model::Resource p("GlobalNetworkPolicy", fmt::format("p{:05d}", i));
+  p.spec() = Json{
+      {"order", i},
+      {"selector", fmt::format("app == 'app-{}'", i % 100)},
+      {"ingress", Json::array({{{"action", "Allow"},
+                                {"protocol", "TCP"},
+                                {"source", {{"selector", fmt::format("app == 'app-{}'", (i + 1) % 100)}}},
+                                {"destination", {{"ports", Json::array({1000 + (i + port_shift) % 5000})}}}},
+                               {{"action", "Deny"}, {"source", {{"nets", Json::array({"192.0.2.0/24"})}}}}})},
+      {"egress", Json::array({{{"action", "Allow"}}})}};
+  return p;
+}
+
+Status Fill(datastore::Client& client, int endpoints, int local, int policies) {
+  RETURN_IF_ERROR(client.EnsureInitialized());
+  model::Resource profile("Profile", "bench");
+  profile.spec() = Json{{"ingress", Json::array({{{"action", "Allow"}}})},
+                        {"egress", Json::array({{{"action", "Allow"}}})}};
+  ASSIGN_OR_RETURN(auto p, client.Create(profile));
+  (void)p;
+  for (int i = 0; i < endpoints; ++i) {
+    ASSIGN_OR_RETURN(auto w, client.Create(Endpoint(i, local)));
+    (void)w;
+  }
+  for (int i = 0; i < policies; ++i) {
+    ASSIGN_OR_RETURN(auto q, client.Create(Policy(i)));
+    (void)q;
+  }
+  return OkStatus();
+}
+
+// Runs `fn` on a thread inside a fresh namespace.
+Status InFreshNetns(const std::string& prefix, const std::function<Status()>& fn) {
+  ScopedNetns ns(prefix);
+  if (!ns.ok()) return Unavailable("cannot create a bench namespace (run as root)");
+  ASSIGN_OR_RETURN(auto fd, dataplane::NetnsFd::Open(ns.path()));
+  return dataplane::RunInNetns(fd, fn);
+}
+
+// calico-node -felix on a SQLite copy of the same data: its RSS once in sync.
+Result<double> AgentRssMb(const std::string& bin, int endpoints, int local, int policies) {
+  char tmpl[] = "/tmp/calico-bench-rss-XXXXXX";
+  if (::mkdtemp(tmpl) == nullptr) return Unavailable("mkdtemp");
+  std::string dir = tmpl;
+  struct Rm {
+    std::string d;
+    ~Rm() { std::filesystem::remove_all(d); }
+  } rm{dir};
+  {
+    ASSIGN_OR_RETURN(auto store, datastore::SqliteBackend::Open(dir + "/calico.db"));
+    datastore::Client client(*store);
+    RETURN_IF_ERROR(Fill(client, endpoints, local, policies));
+  }
+  ScopedNetns ns("calico-bench-rss");
+  if (!ns.ok()) return Unavailable("cannot create a bench namespace");
+  std::string log = dir + "/agent.log";
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    std::freopen(log.c_str(), "w", stderr);
+    ::setenv("NODENAME", "bench", 1);
+    ::setenv("DATASTORE_TYPE", "local", 1);
+    ::setenv("CALICO_DATASTORE_PATH", (dir + "/calico.db").c_str(), 1);
+    ::setenv("FELIX_HEALTHENABLED", "false", 1);
+    ::execl("/usr/bin/nsenter", "nsenter", ("--net=" + ns.path()).c_str(),
+            (bin + "/calico-node").c_str(), "-felix", nullptr);
+    ::_exit(127);
+  }
+  double rss = 0;
+  for (int i = 0; i < 600 && rss == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    std::ifstream in(log);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (text.find("in sync at revision") == std::string::npos) continue;
+    // nsenter execs calico-node, so the PID is the agent's.
+    std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+    for (std::string line; std::getline(status, line);) {
+      if (line.rfind("VmRSS:", 0) == 0) rss = std::stod(line.substr(6)) / 1024.0;
+    }
+  }
+  ::kill(pid, SIGTERM);
+  ::waitpid(pid, nullptr, 0);
+  if (rss == 0) return Unavailable("calico-node did not get in sync (see its log)");
+  return rss;
+}
+
+}  // namespace
+
+Result<std::vector<RowResult>> RunPolicyApply(const PolicyApplyOptions& o) {
+  std::vector<RowResult> rows;
+  for (int policies : o.policies) {
+    datastore::MemBackend store(nullptr, 1000000);
+    datastore::Client client(store);
+    RETURN_IF_ERROR(Fill(client, o.endpoints, o.local, policies));
+    Json params = {{"endpoints", o.endpoints}, {"local", o.local}, {"policies", policies}};
+    double full_ms = 0, nft_ms = 0;
+    std::vector<double> incremental;
+    std::string text;
+    auto measure = [&]() -> Status {
+      agent::AgentConfig cfg;
+      cfg.node_name = "bench";
+      agent::NftPolicyProgrammer nft;
+      NoRoutes routes;
+      agent::Metrics metrics;
+      agent::Agent a(cfg, store, nft, routes, metrics);
+      auto start = Clock::now();
+      RETURN_IF_ERROR(a.FullSync());
+      full_ms = Ms(Clock::now() - start);
+      text = a.applied();
+      for (int c = 0; c < o.changes; ++c) {
+        // One policy that applies to local endpoints gets a new port.
+        RETURN_IF_ERROR(store.Put(datastore::ResourceKey(*model::LookupKind("GlobalNetworkPolicy"), "",
+                                                         fmt::format("p{:05d}", c % std::min(policies, 100))),
+                                  datastore::EncodeStoredResource(Policy(c % std::min(policies, 100), c + 1))));
+        auto t0 = Clock::now();
+        std::string before = a.applied();
+        while (a.applied() == before && Ms(Clock::now() - t0) < 10000) {
+          RETURN_IF_ERROR(a.Step(std::chrono::milliseconds(50)));
+        }
+        incremental.push_back(Ms(Clock::now() - t0));
+      }
+      return OkStatus();
+    };
+    RETURN_IF_ERROR(InFreshNetns("calico-bench-pa", measure));
+    // The limit: nft itself loading the same ruleset into a fresh namespace.
+    std::string file = "/tmp/calico-bench-ruleset-" + std::to_string(::getpid()) + ".nft";
+    std::ofstream(file) << text;
+    {
+      ScopedNetns ns("calico-bench-nft");
+      auto t0 = Clock::now();
+      int rc = ns.Exec("nft -f " + file);
+      nft_ms = Ms(Clock::now() - t0);
+      std::filesystem::remove(file);
+      if (rc != 0) return Unavailable("nft -f could not load the rendered ruleset");
+    }
+    auto row = [&](const char* metric, double ours, double peer, int samples) {
+      RowResult r;
+      r.row = "policy-apply";
+      r.metric = metric;
+      r.ours = ours;
+      r.peer = peer;
+      r.unit = "ms";
+      r.samples = samples;
+      r.params = params;
+      r.params["peer"] = "nft -f (limit)";
+      rows.push_back(r);
+    };
+    row("full_ms", full_ms, nft_ms, 1);
+    row("incr_p50_ms", Percentile(incremental, 50), nft_ms, static_cast<int>(incremental.size()));
+    row("incr_p99_ms", Percentile(incremental, 99), nft_ms, static_cast<int>(incremental.size()));
+    if (!o.bin.empty()) {
+      ASSIGN_OR_RETURN(double rss, AgentRssMb(o.bin, o.endpoints, o.local, policies));
+      RowResult r;
+      r.row = "memory";
+      r.metric = "rss_mb";
+      r.ours = rss;
+      r.peer = 100;  // the target, DESIGN section 8
+      r.unit = "MB";
+      r.samples = 1;
+      r.params = params;
+      r.params["peer"] = "target 100 MB";
+      rows.push_back(r);
+    }
+  }
+  return rows;
+}
+
+}  // namespace calico::bench
