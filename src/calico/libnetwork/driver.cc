@@ -253,7 +253,7 @@ Json Driver::Run(std::string_view method, Handler handler, const Json& req_in) {
 }
 
 Json Driver::Dispatch(std::string_view method, std::string_view body, bool* known) {
-  static const std::vector<std::pair<std::string_view, Json (Driver::*)(const Json&)>> kMethods = {
+  static const std::vector<std::pair<std::string_view, Json (Driver::*)(const Json&)>> methods = {
       {"Plugin.Activate", &Driver::Activate},
       {"NetworkDriver.GetCapabilities", &Driver::GetCapabilities},
       {"NetworkDriver.CreateNetwork", &Driver::CreateNetwork},
@@ -277,7 +277,7 @@ Json Driver::Dispatch(std::string_view method, std::string_view body, bool* know
       {"IpamDriver.ReleaseAddress", &Driver::ReleaseAddress},
   };
   if (known != nullptr) *known = false;
-  for (const auto& [name, fn] : kMethods) {
+  for (const auto& [name, fn] : methods) {
     if (name != method) continue;
     if (known != nullptr) *known = true;
     Json req = Json::object();
