@@ -8,6 +8,7 @@
 
 #include "calico/ctl/ctl.h"
 #include "calico/ctl/ipam_command.h"
+#include "calico/ctl/node_command.h"
 #include "calico/ctl/migrate_command.h"
 #include "calico/datastore/config.h"
 #include "calico/datastore/factory/factory.h"
@@ -38,6 +39,7 @@ int main(int argc, char** argv) {
         .retry_sleep_ms = 1000};
     calico::ctl::CommandRegistry registry = calico::ctl::DefaultRegistry();
     registry.Register("ipam", "IP address management", calico::ctl::RunIpam);
+    registry.Register("node", "Calico node management", calico::ctl::RunNode);
     registry.Register("datastore migrate", "Export or import the whole datastore",
                       calico::ctl::RunDatastoreMigrate);
     return calico::ctl::Run(registry, args, ctx);

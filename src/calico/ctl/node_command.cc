@@ -1,0 +1,439 @@
+#include "calico/ctl/node_command.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "calico/base/strings.h"
+#include "calico/ctl/args.h"
+#include "calico/datastore/config.h"
+
+extern char** environ;
+
+namespace calico::ctl {
+namespace {
+
+namespace fs = std::filesystem;
+
+NodeStatusFn g_status_fn = nullptr;
+
+constexpr const char* kUsage =
+    "Usage:\n"
+    "  calicoctl node run [--ip=<IP>] [--ip6=<IP6>] [--as=<AS_NUM>] [--name=<NAME>]\n"
+    "                     [--ip-autodetection-method=<METHOD>] [--ip6-autodetection-method=<METHOD>]\n"
+    "                     [--log-dir=<LOG_DIR>] [--run-dir=<RUN_DIR>] [--backend=(bird|vxlan|none)]\n"
+    "                     [--no-default-ippools] [--libnetwork] [--dryrun] [--config=<CONFIG>]\n"
+    "  calicoctl node stop [--run-dir=<RUN_DIR>]\n"
+    "  calicoctl node status [--bird-socket=<PATH>] [--run-dir=<RUN_DIR>]\n"
+    "  calicoctl node diags [--log-dir=<LOG_DIR>] [--run-dir=<RUN_DIR>]\n"
+    "  calicoctl node checksystem\n";
+
+// The directory of this program: calico-node and calico-libnetwork are installed beside it.
+std::string FindProgram(const std::string& name) {
+  std::error_code ec;
+  auto self = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec && fs::exists(self.parent_path() / name)) return (self.parent_path() / name).string();
+  const char* path = std::getenv("PATH");
+  for (const std::string& dir : StrSplit(path != nullptr ? path : "", ':', true)) {
+    if (::access((dir + "/" + name).c_str(), X_OK) == 0) return dir + "/" + name;
+  }
+  return "";
+}
+
+// The PID recorded in `pid_file` if that process is alive and is `comm`; else 0.
+pid_t RunningPid(const std::string& pid_file, const std::string& comm) {
+  std::ifstream in(pid_file);
+  long pid = 0;
+  if (!(in >> pid) || pid <= 0) return 0;
+  std::ifstream c("/proc/" + std::to_string(pid) + "/comm");
+  std::string name;
+  std::getline(c, name);
+  return name == comm.substr(0, 15) ? static_cast<pid_t>(pid) : 0;
+}
+
+bool AnyProcessNamed(const std::string& comm) {
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator("/proc", ec)) {
+    std::string n = e.path().filename().string();
+    if (n.empty() || n.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream c(e.path() / "comm");
+    std::string name;
+    std::getline(c, name);
+    if (name == comm) return true;
+  }
+  return false;
+}
+
+std::vector<std::pair<std::string, std::string>> DatastoreEnv(const datastore::ClientConfig& cfg) {
+  std::vector<std::pair<std::string, std::string>> env;
+  if (cfg.type == datastore::DatastoreType::kEtcdV3) {
+    env.emplace_back("DATASTORE_TYPE", "etcdv3");
+    env.emplace_back("ETCD_ENDPOINTS", StrJoin(cfg.etcd.endpoints, ","));
+    if (!cfg.etcd.ca_cert_file.empty()) env.emplace_back("ETCD_CA_CERT_FILE", cfg.etcd.ca_cert_file);
+    if (!cfg.etcd.cert_file.empty()) env.emplace_back("ETCD_CERT_FILE", cfg.etcd.cert_file);
+    if (!cfg.etcd.key_file.empty()) env.emplace_back("ETCD_KEY_FILE", cfg.etcd.key_file);
+    if (!cfg.etcd.username.empty()) env.emplace_back("ETCD_USERNAME", cfg.etcd.username);
+    if (!cfg.etcd.password.empty()) env.emplace_back("ETCD_PASSWORD", cfg.etcd.password);
+  } else {
+    env.emplace_back("DATASTORE_TYPE", "local");
+    env.emplace_back("CALICO_DATASTORE_PATH", cfg.local_path);
+  }
+  return env;
+}
+
+// Starts `program` detached (own session), stdout/stderr appended to `log`; returns its PID.
+Result<pid_t> StartDetached(const std::string& program, const std::vector<std::string>& args,
+                            const std::vector<std::pair<std::string, std::string>>& extra_env,
+                            const std::string& log) {
+  int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+  if (fd < 0) return Unexpected(Error::FromErrno(errno, "open log " + log));
+  pid_t pid = ::fork();
+  if (pid < 0) {
+    ::close(fd);
+    return Unexpected(Error::FromErrno(errno, "fork"));
+  }
+  if (pid == 0) {
+    ::setsid();
+    ::dup2(fd, 1);
+    ::dup2(fd, 2);
+    int devnull = ::open("/dev/null", O_RDONLY);
+    if (devnull >= 0) ::dup2(devnull, 0);
+    for (const auto& [k, v] : extra_env) ::setenv(k.c_str(), v.c_str(), 1);
+    std::vector<char*> argv;
+    std::string prog = program;
+    argv.push_back(prog.data());
+    std::vector<std::string> copy = args;
+    for (auto& a : copy) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    ::execv(prog.c_str(), argv.data());
+    std::perror("exec");
+    ::_exit(127);
+  }
+  ::close(fd);
+  return pid;
+}
+
+Status WritePidFile(const std::string& path, pid_t pid) {
+  std::ofstream out(path, std::ios::trunc);
+  if (!out) return Unavailable("cannot write " + path);
+  out << pid << "\n";
+  return OkStatus();
+}
+
+std::string Tail(const std::string& path, size_t lines) {
+  std::ifstream in(path);
+  std::vector<std::string> all;
+  for (std::string l; std::getline(in, l);) all.push_back(l);
+  std::string out;
+  for (size_t i = all.size() > lines ? all.size() - lines : 0; i < all.size(); ++i) out += "  " + all[i] + "\n";
+  return out;
+}
+
+int NodeRun(const FlagSet& f, Context& ctx) {
+  std::string log_dir = f.GetString("log-dir");
+  std::string run_dir = f.GetString("run-dir");
+  std::string backend = f.GetString("backend");
+  if (backend != "bird" && backend != "vxlan" && backend != "none") {
+    ctx.err << "Error: --backend must be bird, vxlan or none, not \"" << backend << "\"\n";
+    return 1;
+  }
+  auto cfg = datastore::LoadClientConfig(f.GetString("config"), f.Changed("config"));
+  if (!cfg) {
+    ctx.err << "Error: " << cfg.error().message() << "\n";
+    return 1;
+  }
+  std::vector<std::pair<std::string, std::string>> env = DatastoreEnv(*cfg);
+  if (f.Changed("name")) env.emplace_back("NODENAME", f.GetString("name"));
+  env.emplace_back("IP", f.Changed("ip") ? f.GetString("ip") : "autodetect");
+  if (f.Changed("ip6")) env.emplace_back("IP6", f.GetString("ip6"));
+  if (f.Changed("as")) env.emplace_back("AS", f.GetString("as"));
+  env.emplace_back("IP_AUTODETECTION_METHOD", f.GetString("ip-autodetection-method"));
+  env.emplace_back("IP6_AUTODETECTION_METHOD", f.GetString("ip6-autodetection-method"));
+  env.emplace_back("CALICO_NETWORKING_BACKEND", backend);
+  if (f.GetBool("no-default-ippools")) env.emplace_back("NO_DEFAULT_POOLS", "true");
+  env.emplace_back("CALICO_NODENAME_FILE", run_dir + "/nodename");
+  env.emplace_back("CALICO_RUN_DIR", run_dir);
+
+  std::string node_bin = FindProgram("calico-node");
+  std::string lnw_bin = f.GetBool("libnetwork") ? FindProgram("calico-libnetwork") : "";
+  std::string node_log = log_dir + "/calico-node.log";
+  std::string lnw_log = log_dir + "/libnetwork.log";
+  ctx.out << "Running the following command to start calico-node:\n\n";
+  for (const auto& [k, v] : env) ctx.out << k << "=" << v << " \\\n";
+  ctx.out << (node_bin.empty() ? "calico-node" : node_bin) << " >> " << node_log << " 2>&1\n\n";
+  if (f.GetBool("libnetwork")) {
+    ctx.out << "and the libnetwork plugin:\n\n"
+            << (lnw_bin.empty() ? "calico-libnetwork" : lnw_bin) << " >> " << lnw_log << " 2>&1\n\n";
+  }
+  if (f.GetBool("dryrun")) return 0;
+  if (node_bin.empty()) {
+    ctx.err << "Error: calico-node was not found beside calicoctl or on PATH\n";
+    return 1;
+  }
+  if (f.GetBool("libnetwork") && lnw_bin.empty()) {
+    ctx.err << "Error: calico-libnetwork was not found beside calicoctl or on PATH\n";
+    return 1;
+  }
+  std::error_code ec;
+  fs::create_directories(log_dir, ec);
+  fs::create_directories(run_dir, ec);
+  std::string pid_file = run_dir + "/calico-node.pid";
+  if (pid_t running = RunningPid(pid_file, "calico-node"); running != 0) {
+    ctx.err << "Error: calico-node is already running (PID " << running
+            << "); stop it with: calicoctl node stop\n";
+    return 1;
+  }
+  auto pid = StartDetached(node_bin, {}, env, node_log);
+  if (!pid) {
+    ctx.err << "Error: " << pid.error().message() << "\n";
+    return 1;
+  }
+  if (Status st = WritePidFile(pid_file, *pid); !st) {
+    ctx.err << "Error: " << st.error().message() << "\n";
+    return 1;
+  }
+  ctx.out << "Waiting for calico-node to start...\n";
+  auto size_before = fs::exists(node_log) ? fs::file_size(node_log, ec) : 0;
+  bool started = false;
+  for (int i = 0; i < 300 && !started; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    int status = 0;
+    if (::waitpid(*pid, &status, WNOHANG) == *pid) {
+      ctx.err << "Error: calico-node exited during start-up. Last log lines (" << node_log << "):\n"
+              << Tail(node_log, 10);
+      fs::remove(pid_file, ec);
+      return 1;
+    }
+    std::ifstream in(node_log);
+    in.seekg(static_cast<std::streamoff>(size_before));
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    started = text.find("calico-node: agent for node") != std::string::npos;
+  }
+  if (!started) {
+    ctx.err << "Error: calico-node did not finish start-up within 30 s (PID " << *pid
+            << " left running; see " << node_log << ")\n";
+    return 1;
+  }
+  if (!lnw_bin.empty()) {
+    std::string lnw_pid_file = run_dir + "/calico-libnetwork.pid";
+    if (RunningPid(lnw_pid_file, "calico-libnetwork") == 0) {
+      auto lpid = StartDetached(lnw_bin, {}, env, lnw_log);
+      if (!lpid || !WritePidFile(lnw_pid_file, *lpid)) {
+        ctx.err << "Error: cannot start calico-libnetwork (see " << lnw_log << ")\n";
+        return 1;
+      }
+    }
+  }
+  ctx.out << "Calico node started successfully.\n";
+  return 0;
+}
+
+int NodeStop(const FlagSet& f, Context& ctx) {
+  std::string run_dir = f.GetString("run-dir");
+  int stopped = 0;
+  for (const char* name : {"calico-libnetwork", "calico-node"}) {
+    std::string pid_file = run_dir + "/" + name + ".pid";
+    pid_t pid = RunningPid(pid_file, name);
+    if (pid == 0) continue;
+    ::kill(pid, SIGTERM);
+    for (int i = 0; i < 100 && RunningPid(pid_file, name) != 0; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    if (RunningPid(pid_file, name) != 0) ::kill(pid, SIGKILL);
+    std::error_code ec;
+    fs::remove(pid_file, ec);
+    ctx.out << "Stopped " << name << " (PID " << pid << ").\n";
+    ++stopped;
+  }
+  if (stopped == 0) ctx.out << "Calico node is not running.\n";
+  return 0;
+}
+
+int NodeStatus(const FlagSet& f, Context& ctx) {
+  if (::geteuid() != 0) {
+    ctx.err << "This command must be run as root.\n";
+    return 1;
+  }
+  if (!AnyProcessNamed("calico-node")) {
+    ctx.err << "Calico process is not running.\n";
+    return 1;
+  }
+  ctx.out << "Calico process is running.\n";
+  if (!AnyProcessNamed("bird") && !AnyProcessNamed("bird6")) {
+    ctx.out << "\nThe BGP backend process (BIRD) is not running.\n\n";
+    return 0;
+  }
+  std::string socket = f.GetString("bird-socket");
+  if (!f.Changed("bird-socket")) {
+    for (const std::string& candidate :
+         {f.GetString("run-dir") + "/bird.ctl", std::string("/var/run/calico/bird.ctl"),
+          std::string("/var/run/bird/bird.ctl")}) {
+      if (fs::exists(candidate)) {
+        socket = candidate;
+        break;
+      }
+    }
+  }
+  if (g_status_fn == nullptr) {
+    ctx.err << "BGP status is not available in this build\n";
+    return 1;
+  }
+  return g_status_fn(socket, ctx);
+}
+
+struct CheckLine {
+  std::string what;
+  bool ok;
+  std::string note;
+};
+
+int NodeCheckSystem(Context& ctx) {
+  bool all_ok = true;
+  utsname u{};
+  ::uname(&u);
+  std::string release = u.release;
+  int major = 0, minor = 0;
+  std::sscanf(release.c_str(), "%d.%d", &major, &minor);
+  ctx.out << "Checking kernel version...\n";
+  bool kernel_ok = major > 4 || (major == 4 && minor >= 19);
+  ctx.out << "\t\t" << release << "\t\t\t\t\t" << (kernel_ok ? "OK" : "FAIL (needs 4.19 or later for nftables sets and maps)") << "\n";
+  all_ok = all_ok && kernel_ok;
+  ctx.out << "Checking kernel modules...\n";
+  // Built in or loadable: /sys/module/<name> exists once loaded; modules.builtin / the module
+  // tree tell whether it can be.
+  auto available = [&](const std::string& mod) {
+    if (fs::exists("/sys/module/" + mod)) return true;
+    std::string base = "/lib/modules/" + release;
+    for (const char* list : {"/modules.builtin", "/modules.dep"}) {
+      std::ifstream in(base + list);
+      for (std::string l; std::getline(in, l);) {
+        if (l.find("/" + mod + ".ko") != std::string::npos) return true;
+      }
+    }
+    return false;
+  };
+  struct Mod {
+    const char* name;
+    bool required;
+    const char* why;
+  };
+  for (const Mod& m : {Mod{"nf_tables", true, "policy"}, Mod{"nf_conntrack", true, "policy"},
+                       Mod{"veth", true, "workload interfaces"}, Mod{"vxlan", false, "VXLAN mode"},
+                       Mod{"ipip", false, "IPIP mode"}, Mod{"wireguard", false, "WireGuard"}}) {
+    bool ok = available(m.name);
+    ctx.out << "\t\t" << m.name << "\t\t\t\t\t"
+            << (ok ? "OK" : m.required ? "FAIL" : std::string("WARNING: not available (") + m.why + ")")
+            << "\n";
+    if (m.required && !ok) all_ok = false;
+  }
+  ctx.out << "Checking tools...\n";
+  bool bird = !FindProgram("bird").empty();
+  ctx.out << "\t\tbird\t\t\t\t\t" << (bird ? "OK" : "WARNING: not installed (needed for BGP)") << "\n";
+  if (all_ok) {
+    ctx.out << "System meets minimum system requirements to run Calico!\n";
+    return 0;
+  }
+  ctx.out << "System doesn't meet one or more minimum systems requirements to run Calico\n";
+  return 1;
+}
+
+int NodeDiags(const FlagSet& f, Context& ctx) {
+  char tmpl[] = "/tmp/calico-diags-XXXXXX";
+  if (::mkdtemp(tmpl) == nullptr) {
+    ctx.err << "Error: cannot create a temporary directory\n";
+    return 1;
+  }
+  fs::path root = tmpl;
+  fs::path dir = root / "diagnostics";
+  fs::create_directories(dir);
+  ctx.out << "Collecting diagnostics\n";
+  auto run = [&](const std::string& file, const std::string& cmd) {
+    ctx.out << "Running " << cmd << "\n";
+    std::string full = cmd + " > '" + (dir / file).string() + "' 2>&1";
+    int rc = std::system(full.c_str());
+    (void)rc;
+  };
+  run("date", "date");
+  run("hostname", "hostname");
+  run("ipaddr", "ip addr");
+  run("iproute", "ip route");
+  run("iproute6", "ip -6 route");
+  run("ipneigh", "ip neigh");
+  run("nftables", "nft list table inet calico");
+  run("processes", "ps -eo pid,ppid,comm,args");
+  std::string run_dir = f.GetString("run-dir");
+  std::error_code ec;
+  for (const char* name : {"bird.conf", "nodename"}) {
+    if (fs::exists(run_dir + "/" + name)) fs::copy_file(run_dir + "/" + name, dir / name, ec);
+  }
+  if (fs::exists(run_dir + "/bird.ctl")) run("birdc-protocols", "birdc -s '" + run_dir + "/bird.ctl' show protocols all");
+  std::string log_dir = f.GetString("log-dir");
+  ctx.out << "Copying Calico logs\n";
+  if (fs::exists(log_dir)) fs::copy(log_dir, dir / "logs", fs::copy_options::recursive, ec);
+  std::time_t now = std::time(nullptr);
+  char stamp[32];
+  std::strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H-%M-%S", std::gmtime(&now));
+  std::string tarball = std::string("/tmp/calico-diags-") + stamp + ".tar.gz";
+  std::string tar = "tar -czf '" + tarball + "' -C '" + root.string() + "' diagnostics";
+  if (std::system(tar.c_str()) != 0) {
+    ctx.err << "Error: cannot write " << tarball << "\n";
+    fs::remove_all(root, ec);
+    return 1;
+  }
+  fs::remove_all(root, ec);
+  ctx.out << "\nDiags saved to " << tarball << "\n";
+  return 0;
+}
+
+}  // namespace
+
+void SetNodeStatusHandler(NodeStatusFn fn) { g_status_fn = fn; }
+
+int RunNode(std::span<const std::string> args, Context& ctx) {
+  FlagSet f;
+  f.AddString("config", 'c', std::string(kDefaultConfigPath), "Path to the client config file.");
+  f.AddString("ip", 0, "", "Set the IP address of this node (or autodetect, none).");
+  f.AddString("ip6", 0, "", "Set the IPv6 address of this node.");
+  f.AddString("as", 0, "", "Set the AS number of this node.");
+  f.AddString("name", 0, "", "The name of this node (default: the hostname).");
+  f.AddString("ip-autodetection-method", 0, "first-found", "IPv4 autodetection method.");
+  f.AddString("ip6-autodetection-method", 0, "first-found", "IPv6 autodetection method.");
+  f.AddString("log-dir", 0, "/var/log/calico", "Directory for calico-node's logs.");
+  f.AddString("run-dir", 0, "/var/run/calico", "Directory for PID files, the BIRD socket and the nodename.");
+  f.AddString("backend", 0, "bird", "Networking backend: bird, vxlan or none.");
+  f.AddString("bird-socket", 0, "/var/run/calico/bird.ctl", "BIRD control socket.");
+  f.AddBool("no-default-ippools", 0, "Do not create default pools.");
+  f.AddBool("libnetwork", 0, "Also start the Docker libnetwork driver.");
+  f.AddBool("dryrun", 0, "Print the commands without running them.");
+  f.AddString("log-level", 'l', "panic", "Log level.");
+  if (Status st = f.Parse(args); !st) {
+    ctx.err << st.error().message() << "\n" << kUsage;
+    return 1;
+  }
+  if (f.positionals().size() > 1) {
+    ctx.err << "Invalid option.\n" << kUsage;
+    return 1;
+  }
+  // The calico-docker era's `calicoctl node [--libnetwork] [--ip=...]` starts the node.
+  const std::string cmd = f.positionals().empty() ? "run" : f.positionals()[0];
+  if (cmd == "run") return NodeRun(f, ctx);
+  if (cmd == "stop") return NodeStop(f, ctx);
+  if (cmd == "status") return NodeStatus(f, ctx);
+  if (cmd == "checksystem") return NodeCheckSystem(ctx);
+  if (cmd == "diags") return NodeDiags(f, ctx);
+  ctx.err << "Invalid option: 'node " << cmd << "'.\n" << kUsage;
+  return 1;
+}
+
+}  // namespace calico::ctl

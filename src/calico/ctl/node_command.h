@@ -1,0 +1,20 @@
+// `calicoctl node run|stop|status|checksystem|diags` (calicoctl/calicoctl/commands/node). Calico
+// runs calico/node as a container; here calico-node (and calico-libnetwork) are processes this
+// command starts in the background, logging to --log-dir, with PID files in --run-dir.
+#pragma once
+
+#include <span>
+#include <string>
+
+#include "calico/ctl/ctl.h"
+
+namespace calico::ctl {
+
+int RunNode(std::span<const std::string> args, Context& ctx);
+
+// Hook for `node status` (set by the binary when the BIRD status reader is linked): prints the
+// BGP part for the control socket `socket`; returns the exit code.
+using NodeStatusFn = int (*)(const std::string& socket, Context& ctx);
+void SetNodeStatusHandler(NodeStatusFn fn);
+
+}  // namespace calico::ctl
