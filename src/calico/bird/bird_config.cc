@@ -4,6 +4,7 @@
 #include "calico/bird/bird_config.h"
 
 #include <algorithm>
+#include <cctype>
 #include <compare>
 #include <iterator>
 #include <optional>
@@ -427,7 +428,15 @@ class Renderer {
       Line("");
     }
     Line("template bgp bgp_template {{");
-    Line("  debug {{ states, routes, filters, events }};");
+    std::string severity = input_.log_severity;
+    for (char& c : severity) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (severity == "debug") {
+      Line("  debug all;");
+    } else if (severity == "none") {
+      Line("  debug off;");
+    } else {
+      Line("  debug {{ states, routes, filters, events }};");
+    }
     Line("  description \"Connection to BGP peer\";");
     Line("  local as {};", input_.as_number);
     Line("  graceful restart;");

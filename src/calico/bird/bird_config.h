@@ -110,6 +110,10 @@ struct BirdInput {
   // `bfd on` for every session (with a `protocol bfd`); BIRD needs a source address for it, so
   // sessions without one (sourceAddress None) get none.
   bool bfd = false;
+  // BGPConfiguration logSeverityScreen (node.<name> overriding default), case-insensitive:
+  // "Debug" gives `debug all` on the BGP sessions, "None" `debug off`, anything else (the default
+  // "Info") `debug { states, routes, filters, events }` as Calico's template does.
+  std::string log_severity{};
 
   bool operator==(const BirdInput&) const = default;
 };
