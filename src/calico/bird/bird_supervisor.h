@@ -1,0 +1,108 @@
+// BirdSupervisor: owns one BIRD 2 daemon, the job runit and confd share in calico-node (reference
+// §4.1: configs checked with `bird -p -c`, reloaded with `sv hup bird`, control socket
+// /var/run/calico/bird.ctl).
+//
+//   Start(text)        write <dir>/bird.conf.new, `bird -p -c` it (BIRD's error text on failure,
+//                      nothing started), rename over bird.conf, fork/exec
+//                      `bird -f -c bird.conf -s bird.ctl -P bird.pid` (stdout/stderr → bird.log,
+//                      inside options.netns_path when set), wait until bird.ctl answers
+//   Reconfigure(text)  unchanged text: no-op; else `bird -p` check, rename, `birdc -s bird.ctl
+//                      configure`; a rejected config leaves the running one (and the previous
+//                      bird.conf) in place
+//   Running()          reaps the child if it exited
+//   EnsureRunning()    restarts a dead bird with the last good config
+//   Stop()             SIGTERM, SIGKILL after 5 s; removes bird.ctl and bird.pid
+//
+// Foreground mode (-f) keeps bird our child, so its PID is known exactly and it is the only
+// process this class ever signals. The namespace is entered in the forked child (setns before
+// exec, like `nsenter --net=`), so restarts from any thread land in the same namespace.
+//
+// Thread-safety: all methods are serialised by an internal mutex.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "calico/base/result.h"
+
+namespace calico::bird {
+
+struct BirdSupervisorOptions {
+  // Directory for bird.conf, bird.ctl, bird.pid and bird.log; created if missing.
+  std::string run_dir{};
+  // A network namespace file (/run/netns/<name>) bird runs in; "" = the caller's namespace.
+  std::string netns_path{};
+  std::string bird_binary = "bird";
+  std::string birdc_binary = "birdc";
+  // How long Start waits for the control socket, and how long `bird -p` / `birdc` may take.
+  std::chrono::milliseconds start_timeout{10000};
+  std::chrono::milliseconds command_timeout{10000};
+  // Stop sends SIGKILL when bird has not exited this long after SIGTERM.
+  std::chrono::milliseconds stop_timeout{5000};
+};
+
+class BirdSupervisor {
+ public:
+  explicit BirdSupervisor(BirdSupervisorOptions options);
+  // Stops bird if it runs (errors are logged).
+  ~BirdSupervisor();
+  BirdSupervisor(const BirdSupervisor&) = delete;
+  BirdSupervisor& operator=(const BirdSupervisor&) = delete;
+  BirdSupervisor(BirdSupervisor&&) = delete;
+  BirdSupervisor& operator=(BirdSupervisor&&) = delete;
+
+  // Errors: kInvalidArgument (bird -p rejected the text: BIRD's message, with the path of
+  // bird.conf), kAlreadyExists (this object's bird runs, or another bird answers on the socket),
+  // kNotFound (bird is not installed / the namespace does not exist), kUnavailable (bird exited
+  // or did not answer in time: the tail of bird.log), kInternal (files).
+  [[nodiscard]] Status Start(const std::string& config_text);
+  // Errors: kInvalidArgument (rejected by `bird -p` or by the running bird; the running config
+  // is kept), kUnavailable (not running, or birdc failed).
+  [[nodiscard]] Status Reconfigure(const std::string& config_text);
+  // Idempotent. Errors: kInternal when the child could not be signalled.
+  [[nodiscard]] Status Stop();
+  bool Running();
+  // Starts bird again with the last configuration it accepted when it is not running.
+  // Errors: kInvalidArgument when Start never succeeded; Start's errors.
+  [[nodiscard]] Status EnsureRunning();
+
+  // 0 when not running.
+  pid_t pid();
+  const std::string& config_path() const { return config_path_; }
+  const std::string& socket_path() const { return socket_path_; }
+  const std::string& pid_path() const { return pid_path_; }
+  const std::string& log_path() const { return log_path_; }
+  // The configuration bird runs with (last one accepted), "" before the first Start.
+  std::string current_config();
+
+ private:
+  Status StartLocked(const std::string& config_text);
+  Status StopLocked();
+  bool RunningLocked();
+  // Writes `text` to bird.conf.new and checks it with `bird -p -c`; on success the candidate is
+  // left in place for CommitCandidate.
+  Status CheckCandidate(const std::string& text);
+  Status CommitCandidate();
+  std::string LogTail() const;
+
+  const BirdSupervisorOptions options_;
+  const std::string config_path_;
+  const std::string candidate_path_;
+  const std::string socket_path_;
+  const std::string pid_path_;
+  const std::string log_path_;
+
+  std::mutex mu_;
+  pid_t pid_ = 0;
+  std::optional<std::string> good_config_;  // Last text bird accepted.
+  std::string last_exit_;                   // How the last child ended ("exit 1", "signal 9").
+};
+
+// Connects to a BIRD control socket and reads its "0001 BIRD ... ready." greeting.
+bool BirdSocketAnswers(const std::string& socket_path, std::chrono::milliseconds timeout);
+
+}  // namespace calico::bird
