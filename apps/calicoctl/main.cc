@@ -8,6 +8,7 @@
 
 #include "calico/ctl/ctl.h"
 #include "calico/ctl/ipam_command.h"
+#include "calico/ctl/legacy_command.h"
 #include "calico/ctl/node_command.h"
 #include "calico/ctl/migrate_command.h"
 #include "calico/datastore/config.h"
@@ -40,6 +41,10 @@ int main(int argc, char** argv) {
     calico::ctl::CommandRegistry registry = calico::ctl::DefaultRegistry();
     registry.Register("ipam", "IP address management", calico::ctl::RunIpam);
     registry.Register("node", "Calico node management", calico::ctl::RunNode);
+    // The calico-docker era commands the libnetwork tutorial uses.
+    registry.Register("pool", "Legacy: add, remove or show IP pools", calico::ctl::RunLegacyPool);
+    registry.Register("profile", "Legacy: show profiles and their rules", calico::ctl::RunLegacyProfile);
+    registry.Register("endpoint", "Legacy: show endpoints and their profiles", calico::ctl::RunLegacyEndpoint);
     registry.Register("datastore migrate", "Export or import the whole datastore",
                       calico::ctl::RunDatastoreMigrate);
     return calico::ctl::Run(registry, args, ctx);
