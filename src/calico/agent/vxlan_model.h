@@ -44,7 +44,7 @@ EncapMode ParseEncapMode(std::string_view text);
 
 // The VXLAN-relevant part of a Node resource.
 struct VxlanNodeInfo {
-  std::optional<net::CIDR> parent;  // spec.bgp.ipv4Address "ip/prefix" (bare ip = /32)
+  std::optional<net::CIDR> parent;       // spec.bgp.ipv4Address "ip/prefix" (bare ip = /32)
   std::optional<net::IPAddr> tunnel_ip;  // spec.ipv4VXLANTunnelAddr
   std::optional<net::MAC> mac;           // spec.vxlanTunnelMACAddr
   bool operator==(const VxlanNodeInfo&) const = default;
@@ -58,10 +58,10 @@ struct VxlanPoolInfo {
 
 // Felix's inputs, keyed as the datastore keys them.
 struct VxlanInputs {
-  std::map<std::string, VxlanNodeInfo> nodes;          // node name ->
-  std::map<std::string, VxlanPoolInfo> pools;          // pool name ->
-  std::map<net::CIDR, std::string> block_owner;        // block CIDR -> node, from block JSON
-  std::map<net::CIDR, std::string> affinity_owner;     // block CIDR -> node, from affinity keys
+  std::map<std::string, VxlanNodeInfo> nodes;       // node name ->
+  std::map<std::string, VxlanPoolInfo> pools;       // pool name ->
+  std::map<net::CIDR, std::string> block_owner;     // block CIDR -> node, from block JSON
+  std::map<net::CIDR, std::string> affinity_owner;  // block CIDR -> node, from affinity keys
 
   // Feeds one datastore KV: Node and IPPool resources
   // (/calico/resources/v3/projectcalico.org/{nodes,ippools}/<name>), IPAM blocks
@@ -103,9 +103,10 @@ struct RemoteRoute {
 };
 
 struct VxlanOptions {
-  uint32_t vni = kVxlanDefaultVni;   // Felix VXLANVNI
+  uint32_t vni = kVxlanDefaultVni;    // Felix VXLANVNI
   uint16_t port = kVxlanDefaultPort;  // Felix VXLANPort
   int mtu = 0;                        // Felix VXLANMTU; 0 = parent MTU - 50
+  bool operator==(const VxlanOptions&) const = default;
 };
 
 struct VxlanState {

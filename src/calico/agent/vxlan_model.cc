@@ -1,0 +1,322 @@
+// Reproduces Felix's VXLAN calculation (felix/calc/vxlan_resolver.go, the route resolver's block
+// routes and felix/dataplane/linux/vxlan_mgr.go's route choice), reference §3.7.
+#include "calico/agent/vxlan_model.h"
+
+#include <algorithm>
+#include <cstring>
+#include <set>
+
+#include <nlohmann/json.hpp>
+
+#include "calico/base/strings.h"
+
+namespace calico::agent {
+namespace {
+
+using Json = nlohmann::json;
+
+constexpr std::string_view kNodePrefix = "/calico/resources/v3/projectcalico.org/nodes/";
+constexpr std::string_view kPoolPrefix = "/calico/resources/v3/projectcalico.org/ippools/";
+constexpr std::string_view kBlockPrefix = "/calico/ipam/v2/assignment/ipv4/block/";
+constexpr std::string_view kHostPrefix = "/calico/ipam/v2/host/";
+constexpr std::string_view kAffinityInfix = "/ipv4/block/";
+
+// "10.0.0.0-26" -> 10.0.0.0/26.
+std::optional<net::CIDR> CidrFromKeySegment(std::string_view segment) {
+  std::string text(segment);
+  size_t dash = text.rfind('-');
+  if (dash == std::string::npos) return std::nullopt;
+  text[dash] = '/';
+  auto cidr = net::CIDR::Parse(text);
+  if (!cidr) return std::nullopt;
+  return cidr->Masked();
+}
+
+// "/calico/ipam/v2/host/<node>/ipv4/block/<cidr>" -> (node, cidr).
+std::optional<std::pair<std::string, net::CIDR>> ParseAffinityKey(std::string_view key) {
+  if (!StartsWith(key, kHostPrefix)) return std::nullopt;
+  std::string_view rest = key.substr(kHostPrefix.size());
+  size_t infix = rest.find(kAffinityInfix);
+  if (infix == std::string_view::npos || infix == 0) return std::nullopt;
+  auto cidr = CidrFromKeySegment(rest.substr(infix + kAffinityInfix.size()));
+  if (!cidr) return std::nullopt;
+  return std::make_pair(std::string(rest.substr(0, infix)), *cidr);
+}
+
+std::string JsonString(const Json& obj, const char* field) {
+  if (!obj.is_object()) return "";
+  auto it = obj.find(field);
+  return it != obj.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+VxlanNodeInfo ParseNode(const Json& doc) {
+  VxlanNodeInfo info;
+  const Json spec = doc.is_object() && doc.contains("spec") ? doc["spec"] : Json::object();
+  if (spec.is_object() && spec.contains("bgp")) {
+    std::string addr = JsonString(spec["bgp"], "ipv4Address");
+    if (auto cidr = net::CIDR::ParseNet(addr); cidr && cidr->family() == 4) info.parent = *cidr;
+  }
+  if (auto ip = net::IPAddr::Parse(JsonString(spec, "ipv4VXLANTunnelAddr")); ip && ip->is_v4()) {
+    info.tunnel_ip = *ip;
+  }
+  if (auto mac = net::MAC::Parse(JsonString(spec, "vxlanTunnelMACAddr"))) info.mac = *mac;
+  return info;
+}
+
+bool Within(const std::vector<net::CIDR>& nets, const net::CIDR& c) {
+  return std::any_of(nets.begin(), nets.end(), [&](const net::CIDR& n) { return n.Contains(c); });
+}
+
+}  // namespace
+
+EncapMode ParseEncapMode(std::string_view text) {
+  if (text == "Always") return EncapMode::kAlways;
+  if (text == "CrossSubnet") return EncapMode::kCrossSubnet;
+  return EncapMode::kNever;
+}
+
+bool VxlanInputs::Ingest(std::string_view key, std::string_view value) {
+  if (StartsWith(key, kNodePrefix)) {
+    std::string name(key.substr(kNodePrefix.size()));
+    Json doc = Json::parse(value, nullptr, false);
+    if (!doc.is_object()) {
+      nodes.erase(name);
+    } else {
+      nodes[name] = ParseNode(doc);
+    }
+    return true;
+  }
+  if (StartsWith(key, kPoolPrefix)) {
+    std::string name(key.substr(kPoolPrefix.size()));
+    Json doc = Json::parse(value, nullptr, false);
+    std::optional<net::CIDR> cidr;
+    if (doc.is_object() && doc.contains("spec")) {
+      cidr = net::CIDR::ParseNet(JsonString(doc["spec"], "cidr"));
+    }
+    if (!cidr) {
+      pools.erase(name);
+    } else {
+      pools[name] = {cidr->Masked(), ParseEncapMode(JsonString(doc["spec"], "vxlanMode"))};
+    }
+    return true;
+  }
+  if (StartsWith(key, kBlockPrefix)) {
+    auto cidr = CidrFromKeySegment(key.substr(kBlockPrefix.size()));
+    if (!cidr) return false;
+    Json doc = Json::parse(value, nullptr, false);
+    std::string affinity = JsonString(doc, "affinity");
+    bool deleted = doc.is_object() && doc.value("deleted", false);
+    if (deleted || !StartsWith(affinity, "host:")) {
+      // A known block without a host affinity overrides any affinity key: record it as "".
+      if (doc.is_object() && !deleted) {
+        block_owner[*cidr] = "";
+      } else {
+        block_owner.erase(*cidr);
+      }
+    } else {
+      block_owner[*cidr] = affinity.substr(5);
+    }
+    return true;
+  }
+  if (auto parsed = ParseAffinityKey(key)) {
+    Json doc = Json::parse(value, nullptr, false);
+    bool live = doc.is_object() && !doc.value("deleted", false) &&
+                JsonString(doc, "state") != "pendingDeletion";
+    if (live) {
+      affinity_owner[parsed->second] = parsed->first;
+    } else if (auto it = affinity_owner.find(parsed->second);
+               it != affinity_owner.end() && it->second == parsed->first) {
+      affinity_owner.erase(it);
+    }
+    return true;
+  }
+  return false;
+}
+
+bool VxlanInputs::Remove(std::string_view key) {
+  if (StartsWith(key, kNodePrefix)) {
+    nodes.erase(std::string(key.substr(kNodePrefix.size())));
+    return true;
+  }
+  if (StartsWith(key, kPoolPrefix)) {
+    pools.erase(std::string(key.substr(kPoolPrefix.size())));
+    return true;
+  }
+  if (StartsWith(key, kBlockPrefix)) {
+    if (auto cidr = CidrFromKeySegment(key.substr(kBlockPrefix.size()))) {
+      block_owner.erase(*cidr);
+      return true;
+    }
+    return false;
+  }
+  if (auto parsed = ParseAffinityKey(key)) {
+    if (auto it = affinity_owner.find(parsed->second);
+        it != affinity_owner.end() && it->second == parsed->first) {
+      affinity_owner.erase(it);
+    }
+    return true;
+  }
+  return false;
+}
+
+std::string VxlanInputs::OwnerOf(const net::CIDR& block) const {
+  if (auto it = block_owner.find(block); it != block_owner.end()) return it->second;
+  if (auto it = affinity_owner.find(block); it != affinity_owner.end()) return it->second;
+  return "";
+}
+
+VxlanState ComputeVxlanState(std::string_view node, const VxlanInputs& inputs,
+                             const VxlanOptions& options) {
+  VxlanState state;
+  state.options = options;
+
+  // VTEPs: nodes with a parent IP and a tunnel IP (Felix's VXLANResolver sends a VTEPUpdate only
+  // then).
+  auto vtep_of = [](const std::string& name,
+                    const VxlanNodeInfo& info) -> std::optional<RemoteVtep> {
+    if (!info.parent || !info.tunnel_ip) return std::nullopt;
+    return RemoteVtep{name, info.parent->addr(), *info.tunnel_ip,
+                      info.mac ? *info.mac : DeriveVtepMac(name)};
+  };
+  std::optional<net::CIDR> local_parent;
+  std::map<std::string, RemoteVtep> vteps;
+  for (const auto& [name, info] : inputs.nodes) {
+    auto vtep = vtep_of(name, info);
+    if (!vtep) continue;
+    if (name == node) {
+      state.local = {vtep->parent_ip, vtep->tunnel_ip, vtep->mac};
+      local_parent = info.parent->Masked();
+      continue;
+    }
+    vteps.emplace(name, *vtep);
+  }
+
+  std::vector<std::pair<net::CIDR, EncapMode>> vxlan_pools;
+  for (const auto& [name, pool] : inputs.pools) {
+    if (pool.vxlan_mode == EncapMode::kNever || pool.cidr.family() != 4) continue;
+    vxlan_pools.emplace_back(pool.cidr, pool.vxlan_mode);
+    state.pools.push_back(pool.cidr);
+  }
+  std::sort(state.pools.begin(), state.pools.end());
+  state.pools.erase(std::unique(state.pools.begin(), state.pools.end()), state.pools.end());
+  state.enabled = !vxlan_pools.empty() && local_parent.has_value();
+  if (!state.enabled) {
+    state.pools.clear();
+    return state;
+  }
+  for (const auto& [name, vtep] : vteps) {
+    state.remotes.push_back(vtep);
+  }
+
+  // Blocks: the union of the known blocks and affinity keys, each with its owner.
+  std::set<net::CIDR> blocks;
+  for (const auto& [cidr, owner] : inputs.block_owner) {
+    blocks.insert(cidr);
+  }
+  for (const auto& [cidr, owner] : inputs.affinity_owner) {
+    blocks.insert(cidr);
+  }
+
+  std::map<net::CIDR, RemoteRoute> routes;
+  std::map<std::string, std::vector<net::CIDR>> covering_blocks;  // node -> its non-/32 blocks
+  for (const net::CIDR& block : blocks) {
+    std::string owner = inputs.OwnerOf(block);
+    if (owner.empty() || owner == node) continue;
+    auto vtep = vteps.find(owner);
+    if (vtep == vteps.end()) continue;  // incomplete VTEP: nothing to route through
+    // The pool holding the block (the most specific one, should pools ever nest).
+    std::optional<std::pair<net::CIDR, EncapMode>> pool;
+    for (const auto& p : vxlan_pools) {
+      if (p.first.Contains(block) && (!pool || p.first.prefix_len() > pool->first.prefix_len())) {
+        pool = p;
+      }
+    }
+    if (!pool) continue;
+    if (block.prefix_len() < 32) covering_blocks[owner].push_back(block);
+    bool same_subnet =
+        pool->second == EncapMode::kCrossSubnet && local_parent->Contains(vtep->second.parent_ip);
+    if (same_subnet) {
+      routes[block] = {block, owner, vtep->second.parent_ip, false};
+    } else {
+      routes[block] = {block, owner, vtep->second.tunnel_ip, true};
+    }
+  }
+  // Remote tunnel IPs not reachable through one of their node's blocks: direct on the device.
+  for (const RemoteVtep& vtep : state.remotes) {
+    const auto& own = covering_blocks[vtep.node];
+    net::CIDR host(vtep.tunnel_ip, 32);
+    if (Within(own, host)) continue;
+    routes[host] = {host, vtep.node, std::nullopt, true};
+  }
+  for (auto& [dst, route] : routes) {
+    state.routes.push_back(std::move(route));
+  }
+  return state;
+}
+
+std::array<uint8_t, 20> Sha1(std::string_view data) {
+  std::array<uint32_t, 5> h = {0x67452301u, 0xEFCDAB89u, 0x98BADCFEu, 0x10325476u, 0xC3D2E1F0u};
+  std::vector<uint8_t> msg(data.begin(), data.end());
+  uint64_t bit_len = static_cast<uint64_t>(msg.size()) * 8;
+  msg.push_back(0x80);
+  while (msg.size() % 64 != 56) {
+    msg.push_back(0);
+  }
+  for (int i = 7; i >= 0; --i) {
+    msg.push_back(static_cast<uint8_t>(bit_len >> (i * 8)));
+  }
+  auto rotl = [](uint32_t x, int n) { return (x << n) | (x >> (32 - n)); };
+  for (size_t chunk = 0; chunk < msg.size(); chunk += 64) {
+    std::array<uint32_t, 80> w{};
+    for (size_t i = 0; i < 16; ++i) {
+      const uint8_t* p = &msg[chunk + i * 4];
+      w[i] = (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | p[3];
+    }
+    for (size_t i = 16; i < 80; ++i) {
+      w[i] = rotl(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1);
+    }
+    uint32_t a = h[0], b = h[1], c = h[2], d = h[3], e = h[4];
+    for (size_t i = 0; i < 80; ++i) {
+      uint32_t f = 0;
+      uint32_t k = 0;
+      if (i < 20) {
+        f = (b & c) | (~b & d);
+        k = 0x5A827999u;
+      } else if (i < 40) {
+        f = b ^ c ^ d;
+        k = 0x6ED9EBA1u;
+      } else if (i < 60) {
+        f = (b & c) | (b & d) | (c & d);
+        k = 0x8F1BBCDCu;
+      } else {
+        f = b ^ c ^ d;
+        k = 0xCA62C1D6u;
+      }
+      uint32_t t = rotl(a, 5) + f + e + k + w[i];
+      e = d;
+      d = c;
+      c = rotl(b, 30);
+      b = a;
+      a = t;
+    }
+    h[0] += a;
+    h[1] += b;
+    h[2] += c;
+    h[3] += d;
+    h[4] += e;
+  }
+  std::array<uint8_t, 20> out{};
+  for (size_t i = 0; i < 5; ++i) {
+    for (size_t j = 0; j < 4; ++j) {
+      out[i * 4 + j] = static_cast<uint8_t>(h[i] >> (24 - 8 * j));
+    }
+  }
+  return out;
+}
+
+net::MAC DeriveVtepMac(std::string_view node) {
+  auto sha = Sha1(node);
+  return net::MAC({0x66, sha[0], sha[1], sha[2], sha[3], sha[4]});
+}
+
+}  // namespace calico::agent
