@@ -1,0 +1,183 @@
+#include "calico/agent/vxlan_netlink.h"
+
+#include <arpa/inet.h>
+#include <libmnl/libmnl.h>
+#include <linux/if_link.h>
+#include <linux/neighbour.h>
+#include <linux/rtnetlink.h>
+#include <sys/socket.h>
+
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <string>
+#include <type_traits>
+
+namespace calico::agent {
+namespace {
+
+struct Attrs {
+  std::vector<const nlattr*> tb;
+  explicit Attrs(int max) : tb(static_cast<size_t>(max) + 1, nullptr) {}
+  const nlattr* operator[](int type) const {
+    return type >= 0 && static_cast<size_t>(type) < tb.size() ? tb[static_cast<size_t>(type)]
+                                                              : nullptr;
+  }
+};
+
+int CollectAttr(const nlattr* attr, void* data) {
+  auto* attrs = static_cast<Attrs*>(data);
+  int type = mnl_attr_get_type(attr);
+  if (type >= 0 && static_cast<size_t>(type) < attrs->tb.size()) {
+    attrs->tb[static_cast<size_t>(type)] = attr;
+  }
+  return MNL_CB_OK;
+}
+
+std::optional<net::IPAddr> AddrFromAttr(const nlattr* attr) {
+  if (attr == nullptr) return std::nullopt;
+  uint16_t len = mnl_attr_get_payload_len(attr);
+  const auto* p = static_cast<const uint8_t*>(mnl_attr_get_payload(attr));
+  if (len == 4) {
+    uint32_t v = (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | p[3];
+    return net::IPAddr::V4(v);
+  }
+  if (len == 16) {
+    std::array<uint8_t, 16> b{};
+    std::memcpy(b.data(), p, 16);
+    return net::IPAddr::V6(b);
+  }
+  return std::nullopt;
+}
+
+std::optional<net::MAC> MacFromAttr(const nlattr* attr) {
+  if (attr == nullptr || mnl_attr_get_payload_len(attr) != 6) return std::nullopt;
+  std::array<uint8_t, 6> mac{};
+  std::memcpy(mac.data(), mnl_attr_get_payload(attr), 6);
+  return net::MAC(mac);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<VxlanNetlink>> VxlanNetlink::Open() {
+  mnl_socket* sock = mnl_socket_open(NETLINK_ROUTE);
+  if (sock == nullptr) return Unexpected(Error::FromErrno(errno, "netlink socket"));
+  if (mnl_socket_bind(sock, 0, MNL_SOCKET_AUTOPID) < 0) {
+    int err = errno;
+    mnl_socket_close(sock);
+    return Unexpected(Error::FromErrno(err, "netlink bind"));
+  }
+  return std::unique_ptr<VxlanNetlink>(new VxlanNetlink(sock, mnl_socket_get_portid(sock)));
+}
+
+VxlanNetlink::~VxlanNetlink() {
+  mnl_socket_close(sock_);
+}
+
+template <typename Fn>
+Status VxlanNetlink::Dump(void* raw, std::string_view what, Fn&& on_message) {
+  auto* nlh = static_cast<nlmsghdr*>(raw);
+  nlh->nlmsg_flags |= NLM_F_REQUEST | NLM_F_DUMP;
+  nlh->nlmsg_seq = seq_++;
+  if (mnl_socket_sendto(sock_, nlh, nlh->nlmsg_len) < 0) {
+    return Unexpected(Error::FromErrno(errno, what));
+  }
+  auto cb = [](const nlmsghdr* msg, void* data) -> int {
+    (*static_cast<std::remove_reference_t<Fn>*>(data))(msg);
+    return MNL_CB_OK;
+  };
+  std::vector<char> buf(32768);
+  while (true) {
+    ssize_t n = mnl_socket_recvfrom(sock_, buf.data(), buf.size());
+    if (n < 0) return Unexpected(Error::FromErrno(errno, what));
+    int ret =
+        mnl_cb_run(buf.data(), static_cast<size_t>(n), nlh->nlmsg_seq, port_, cb, &on_message);
+    if (ret < 0) return Unexpected(Error::FromErrno(errno, what));
+    if (ret == MNL_CB_STOP) return OkStatus();
+  }
+}
+
+Result<VxlanLinkParams> VxlanNetlink::GetVxlanParams(int ifindex) {
+  std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE);
+  nlmsghdr* nlh = mnl_nlmsg_put_header(buf.data());
+  nlh->nlmsg_type = RTM_GETLINK;
+  static_cast<rtgenmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(rtgenmsg)))->rtgen_family =
+      AF_UNSPEC;
+  bool found = false;
+  std::optional<VxlanLinkParams> params;
+  RETURN_IF_ERROR(Dump(nlh, "list links", [&](const nlmsghdr* msg) {
+    if (msg->nlmsg_type != RTM_NEWLINK) return;
+    const auto* ifm = static_cast<const ifinfomsg*>(mnl_nlmsg_get_payload(msg));
+    if (ifm->ifi_index != ifindex) return;
+    found = true;
+    Attrs a(IFLA_MAX);
+    mnl_attr_parse(msg, sizeof(*ifm), CollectAttr, &a);
+    if (a[IFLA_LINKINFO] == nullptr) return;
+    Attrs info(IFLA_INFO_MAX);
+    mnl_attr_parse_nested(a[IFLA_LINKINFO], CollectAttr, &info);
+    if (info[IFLA_INFO_KIND] == nullptr ||
+        std::strcmp(mnl_attr_get_str(info[IFLA_INFO_KIND]), "vxlan") != 0 ||
+        info[IFLA_INFO_DATA] == nullptr) {
+      return;
+    }
+    Attrs data(IFLA_VXLAN_MAX);
+    mnl_attr_parse_nested(info[IFLA_INFO_DATA], CollectAttr, &data);
+    VxlanLinkParams p;
+    if (data[IFLA_VXLAN_ID] != nullptr) p.vni = mnl_attr_get_u32(data[IFLA_VXLAN_ID]);
+    p.local = AddrFromAttr(data[IFLA_VXLAN_LOCAL]);
+    if (!p.local) p.local = AddrFromAttr(data[IFLA_VXLAN_LOCAL6]);
+    if (data[IFLA_VXLAN_LINK] != nullptr) {
+      p.parent_index = static_cast<int>(mnl_attr_get_u32(data[IFLA_VXLAN_LINK]));
+    }
+    if (data[IFLA_VXLAN_PORT] != nullptr) p.port = ntohs(mnl_attr_get_u16(data[IFLA_VXLAN_PORT]));
+    if (data[IFLA_VXLAN_LEARNING] != nullptr) {
+      p.learning = mnl_attr_get_u8(data[IFLA_VXLAN_LEARNING]) != 0;
+    }
+    params = p;
+  }));
+  if (!found) return NotFound("link index " + std::to_string(ifindex) + " not found");
+  if (!params) return InvalidArgument("link index " + std::to_string(ifindex) + " is not VXLAN");
+  return *params;
+}
+
+Result<std::vector<NeighEntry>> VxlanNetlink::ListNeighbors(int ifindex) {
+  std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE);
+  nlmsghdr* nlh = mnl_nlmsg_put_header(buf.data());
+  nlh->nlmsg_type = RTM_GETNEIGH;
+  auto* req = static_cast<ndmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(ndmsg)));
+  req->ndm_family = AF_INET;
+  std::vector<NeighEntry> out;
+  RETURN_IF_ERROR(Dump(nlh, "list neighbours", [&](const nlmsghdr* msg) {
+    if (msg->nlmsg_type != RTM_NEWNEIGH) return;
+    const auto* ndm = static_cast<const ndmsg*>(mnl_nlmsg_get_payload(msg));
+    if (ndm->ndm_ifindex != ifindex || ndm->ndm_family != AF_INET) return;
+    Attrs a(NDA_MAX);
+    mnl_attr_parse(msg, sizeof(*ndm), CollectAttr, &a);
+    auto ip = AddrFromAttr(a[NDA_DST]);
+    if (!ip) return;
+    out.push_back({ndm->ndm_ifindex, *ip, MacFromAttr(a[NDA_LLADDR]), ndm->ndm_state});
+  }));
+  return out;
+}
+
+Result<std::vector<FdbEntry>> VxlanNetlink::ListFdb(int ifindex) {
+  std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE);
+  nlmsghdr* nlh = mnl_nlmsg_put_header(buf.data());
+  nlh->nlmsg_type = RTM_GETNEIGH;
+  auto* req = static_cast<ndmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(ndmsg)));
+  req->ndm_family = AF_BRIDGE;
+  std::vector<FdbEntry> out;
+  RETURN_IF_ERROR(Dump(nlh, "list FDB", [&](const nlmsghdr* msg) {
+    if (msg->nlmsg_type != RTM_NEWNEIGH) return;
+    const auto* ndm = static_cast<const ndmsg*>(mnl_nlmsg_get_payload(msg));
+    if (ndm->ndm_ifindex != ifindex || ndm->ndm_family != AF_BRIDGE) return;
+    Attrs a(NDA_MAX);
+    mnl_attr_parse(msg, sizeof(*ndm), CollectAttr, &a);
+    auto mac = MacFromAttr(a[NDA_LLADDR]);
+    if (!mac) return;
+    out.push_back({ndm->ndm_ifindex, *mac, AddrFromAttr(a[NDA_DST]), ndm->ndm_state});
+  }));
+  return out;
+}
+
+}  // namespace calico::agent
