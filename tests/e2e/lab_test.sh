@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# calico-lab end to end: up with two hosts, workloads wired by the real CNI plugins, same-host
+# reachability within a network and isolation between networks (profiles enforced by the agent
+# in the host namespace), list, host commands, rm, and down leaving nothing behind (also twice,
+# and after a node process was SIGKILLed).
+set -euo pipefail
+BIN=${1:?usage: lab_test.sh BUILD_BIN_DIR}
+LAB="$BIN/calico-lab"
+export CALICO_LAB_STATE_DIR=/run/calico-lab   # the lab's default; namespaces are calico-lab-*
+WEB=$(mktemp -d /tmp/calico-lab-web-XXXXXX)
+cleanup() {
+  local rc=$?
+  "$LAB" down >/dev/null 2>&1 || true
+  rm -rf "$WEB"
+  exit $rc
+}
+trap cleanup EXIT INT TERM
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+# Processes of the lab: anything whose network namespace is a calico-lab-* one, plus the
+# recorded PIDs. Zombies (init reaps orphans lazily) do not count.
+live_pids() { for p in "$@"; do [ -e "/proc/$p" ] && ! grep -q '^State:.*Z' "/proc/$p/status" 2>/dev/null && echo "$p"; done; true; }
+assert_nothing_left() {
+  local what=$1; shift
+  if ip netns list | grep -q '^calico-lab-'; then fail "$what: namespaces left: $(ip netns list | grep calico-lab-)"; fi
+  [ ! -e "$CALICO_LAB_STATE_DIR" ] || fail "$what: state dir $CALICO_LAB_STATE_DIR left"
+  local left=""
+  for _ in $(seq 20); do
+    left=$(live_pids "$@")
+    [ -z "$left" ] && break
+    sleep 0.2
+  done
+  [ -z "$left" ] || fail "$what: processes left: $(ps -o pid,stat,args -p "$(echo $left | tr ' ' ,)")"
+}
+recorded_pids() {
+  cat "$CALICO_LAB_STATE_DIR"/*/node.pid "$CALICO_LAB_STATE_DIR"/fabric/*.pid 2>/dev/null | cut -d' ' -f1
+  cat "$CALICO_LAB_STATE_DIR"/workloads/*/workload.json 2>/dev/null | grep -o '"pid": [0-9]*' | grep -o '[0-9]*'
+}
+
+# Not our lab? Then leave it alone.
+if ip netns list | grep -q '^calico-lab-' || [ -e "$CALICO_LAB_STATE_DIR" ]; then
+  echo "SKIP: a calico-lab is already up on this machine" >&2
+  trap - EXIT; rm -rf "$WEB"; exit 0
+fi
+
+echo "usage errors"
+out=$("$LAB" list 2>&1) && fail "list without a lab succeeded"
+[[ $out == *"lab is not up: run calico-lab up"* ]] || fail "list without a lab: $out"
+out=$("$LAB" tutorial rkt 2>&1) && fail "tutorial succeeded"
+[[ $out == *"not yet"* ]] || fail "tutorial: $out"
+
+echo "up"
+"$LAB" up --hosts 2
+out=$("$LAB" up 2>&1) && fail "second up succeeded"
+[[ $out == *"lab is already up"* ]] || fail "second up: $out"
+for h in calico-01 calico-02; do
+  ip netns list | grep -q "^calico-lab-$h" || fail "no namespace for $h"
+done
+"$LAB" host calico-02 -- ip -4 -o addr show dev eth0 | grep -q "198.18.0.12/24" || fail "calico-02 address"
+"$LAB" host calico-02 -- busybox ping -c 1 -W 2 198.18.0.11 >/dev/null || fail "calico-02 cannot reach calico-01 over the fabric"
+"$LAB" host calico-01 -- calicoctl get ippools -o wide | grep -q "198.19.0.0/16" || fail "lab pool missing"
+out=$("$LAB" host calico-07 -- true 2>&1) && fail "unknown host accepted"
+[[ $out == *"no host calico-07 (hosts: calico-01, calico-02)"* ]] || fail "unknown host: $out"
+"$LAB" host calico-01 -- sh -c 'read x; echo "got $x"; exit 7' <<<"in" >"$WEB/host.out" && fail "exit code not passed"
+grep -q "got in" "$WEB/host.out" || fail "host stdin/stdout not passed through"
+
+echo "workloads"
+echo "hello from web" > "$WEB/index.html"
+WEB_IP=$("$LAB" run calico-01 --net backend --name web -- busybox httpd -f -p 80 -h "$WEB")
+CLIENT_IP=$("$LAB" run calico-01 --net backend --name client -- sleep 600)
+OTHER_IP=$("$LAB" run calico-01 --net frontend --name other -- sleep 600)
+echo "web $WEB_IP, client $CLIENT_IP, other $OTHER_IP"
+[[ $WEB_IP == 198.19.* ]] || fail "web IP $WEB_IP not from the lab pool"
+out=$("$LAB" run calico-01 --net backend --name web -- sleep 1 2>&1) && fail "duplicate name accepted"
+[[ $out == *"workload web already exists"* ]] || fail "duplicate: $out"
+[ -f "$CALICO_LAB_STATE_DIR/calico-01/net.d/10-calico-backend.conflist" ] || fail "no conflist for backend"
+
+# The agent applies the profiles asynchronously: allow 10 s.
+ok=""
+for _ in $(seq 20); do
+  if out=$("$LAB" exec client -- timeout 3 busybox wget -q -O - "http://$WEB_IP/" 2>&1); then ok=1; break; fi
+  sleep 0.5
+done
+[ -n "$ok" ] || fail "client cannot fetch from web: $out"
+[[ $out == "hello from web" ]] || fail "client got: $out"
+echo "  ok: client (backend) -> web (backend)"
+if "$LAB" exec other -- timeout 3 busybox wget -q -O - "http://$WEB_IP/" >/dev/null 2>&1; then
+  fail "other (frontend) reached web (backend)"
+fi
+echo "  ok: other (frontend) -/-> web (backend)"
+
+# TODO(cross-host): web on calico-01 and a client on calico-02 need routes between the hosts'
+# blocks, which come from BIRD (or VXLAN) in calico-node. Until calico-node carries BIRD the lab
+# runs `calico-node -felix` and this part only runs when the node can do BGP.
+if "$BIN/calico-node" --help 2>&1 | grep -q -i bird && command -v bird >/dev/null; then
+  echo "TODO: calico-node has BIRD support: add the cross-host checks (client on calico-02)"
+else
+  echo "  skip: cross-host reachability (calico-node has no BIRD support yet)"
+fi
+"$LAB" run calico-02 --net backend --name remote -- sleep 600 >/dev/null
+
+echo "list and host commands"
+"$LAB" list | tee "$WEB/list"
+grep -Eq "^web +calico-01 +backend +backend:$WEB_IP +running" "$WEB/list" || fail "list: web row"
+grep -Eq "^remote +calico-02 +backend .*running" "$WEB/list" || fail "list: remote row"
+grep -Eq "^node +calico-02 .*running" "$WEB/list" || fail "list: node row"
+weps=$("$LAB" host calico-01 -- calicoctl get workloadendpoints)
+echo "$weps"
+[ "$(echo "$weps" | grep -c calico-01)" -eq 3 ] || fail "expected 3 WorkloadEndpoints on calico-01"
+[ "$(echo "$weps" | grep -c calico-02)" -eq 1 ] || fail "expected 1 WorkloadEndpoint on calico-02"
+
+echo "rm"
+"$LAB" rm other >/dev/null
+out=$("$LAB" rm other 2>&1) && fail "rm of a removed workload succeeded"
+[[ $out == *"no workload other"* ]] || fail "rm again: $out"
+ip netns list | grep -q "calico-lab-wl-other" && fail "namespace of other left"
+"$LAB" host calico-01 -- calicoctl get workloadendpoints | grep -q "$OTHER_IP" && fail "WEP of other left"
+
+echo "down"
+PIDS=$(recorded_pids)
+"$LAB" down
+assert_nothing_left "down" $PIDS
+"$LAB" down | grep -q "nothing to do" || fail "second down"
+
+echo "down after a node process was SIGKILLed"
+"$LAB" up --hosts 2 >/dev/null
+"$LAB" run calico-02 --net backend --name w -- sleep 600 >/dev/null
+PIDS=$(recorded_pids)
+kill -9 "$(cut -d' ' -f1 "$CALICO_LAB_STATE_DIR/calico-01/node.pid")"
+"$LAB" list | grep -Eq "^node +calico-01 .*exited" || fail "list does not show the dead node"
+"$LAB" down
+assert_nothing_left "down after SIGKILL" $PIDS
+
+echo "down after a crash (no state dir, namespaces and processes left)"
+"$LAB" up --hosts 1 >/dev/null
+"$LAB" run calico-01 --net backend --name w -- sleep 600 >/dev/null
+PIDS=$(recorded_pids)
+rm -rf "$CALICO_LAB_STATE_DIR"
+out=$("$LAB" up 2>&1) && fail "up over leftovers succeeded"
+[[ $out == *"leftovers of an earlier lab"* ]] || fail "up over leftovers: $out"
+"$LAB" down
+assert_nothing_left "down after a crash" $PIDS
+"$LAB" down >/dev/null
+echo "PASS: calico-lab"
