@@ -152,8 +152,10 @@ EncapMode ParseEncap(const std::string& mode) {
 
 // BGPPeer.spec.peerIP: "10.0.0.1", "10.0.0.1:1179", "fd00::1", "[fd00::1]:1179".
 Result<std::pair<std::string, std::optional<uint16_t>>> ParsePeerIP(const std::string& text,
-                                                                     std::string_view what) {
-  auto bad = [&] { return InvalidArgument(std::string(what) + ": invalid peerIP \"" + text + "\""); };
+                                                                    std::string_view what) {
+  auto bad = [&] {
+    return InvalidArgument(std::string(what) + ": invalid peerIP \"" + text + "\"");
+  };
   std::string host = text;
   std::optional<std::string> port_text;
   if (!text.empty() && text.front() == '[') {
@@ -197,8 +199,9 @@ class Resolver {
     RETURN_IF_ERROR(LoadNodes());
     auto me_it = nodes_.find(node_name_);
     if (me_it == nodes_.end()) {
-      return NotFound("node " + node_name_ +
-                      " has no Node resource in the datastore: run calico-node startup on it first");
+      return NotFound(
+          "node " + node_name_ +
+          " has no Node resource in the datastore: run calico-node startup on it first");
     }
     const NodeView& me = me_it->second;
     if (me.ipv4.empty()) {
@@ -389,8 +392,7 @@ class Resolver {
   Result<std::vector<std::string>> LoadBlocks() {
     std::vector<std::string> out;
     for (const char* family : {"ipv4", "ipv6"}) {
-      const std::string prefix =
-          datastore::IpamHostPrefix(node_name_) + family + "/block/";
+      const std::string prefix = datastore::IpamHostPrefix(node_name_) + family + "/block/";
       ASSIGN_OR_RETURN(auto listed, backend_.List(prefix));
       for (const auto& kv : listed.kvs) {
         std::string tail = kv.key.substr(prefix.size());

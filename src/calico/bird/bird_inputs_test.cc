@@ -48,7 +48,8 @@ class BirdInputsTest : public ::testing::Test {
 
 std::vector<std::string> PeerIPs(const BirdInput& in) {
   std::vector<std::string> out;
-  for (const auto& p : in.peers) out.push_back(p.peer_ip);
+  for (const auto& p : in.peers)
+    out.push_back(p.peer_ip);
   return out;
 }
 
@@ -93,7 +94,9 @@ TEST_F(BirdInputsTest, MeshOffWithGlobalPeer) {
   Node("node-a", "198.18.0.1/24");
   Node("node-b", "198.18.0.2/24");
   Create("BGPConfiguration", "default",
-         Json{{"nodeToNodeMeshEnabled", false}, {"asNumber", 65010}, {"listenPort", 1179},
+         Json{{"nodeToNodeMeshEnabled", false},
+              {"asNumber", 65010},
+              {"listenPort", 1179},
               {"logSeverityScreen", "Debug"}});
   Create("BGPPeer", "tor",
          Json{{"peerIP", "198.18.0.254"}, {"asNumber", 65001}, {"keepOriginalNextHop", true}});
@@ -126,19 +129,23 @@ TEST_F(BirdInputsTest, MeshOffWithGlobalPeer) {
 TEST_F(BirdInputsTest, NodeSpecificPeersByNameAndSelector) {
   Node("node-a", "198.18.0.1/24", Json{{"rack", "r1"}});
   Node("node-b", "198.18.0.2/24", Json{{"rack", "r2"}});
-  Create("BGPPeer", "a-only", Json{{"node", "node-a"}, {"peerIP", "198.18.0.250"},
-                                   {"asNumber", 65002}, {"sourceAddress", "None"}});
-  Create("BGPPeer", "b-only", Json{{"node", "node-b"}, {"peerIP", "198.18.0.251"},
-                                   {"asNumber", 65002}});
-  Create("BGPPeer", "rack1", Json{{"nodeSelector", "rack == 'r1'"}, {"peerIP", "198.18.0.252"},
-                                  {"asNumber", 65003}});
-  Create("BGPPeer", "rack2", Json{{"nodeSelector", "rack == 'r2'"}, {"peerIP", "198.18.0.253"},
-                                  {"asNumber", 65003}});
+  Create("BGPPeer", "a-only",
+         Json{{"node", "node-a"},
+              {"peerIP", "198.18.0.250"},
+              {"asNumber", 65002},
+              {"sourceAddress", "None"}});
+  Create("BGPPeer", "b-only",
+         Json{{"node", "node-b"}, {"peerIP", "198.18.0.251"}, {"asNumber", 65002}});
+  Create("BGPPeer", "rack1",
+         Json{{"nodeSelector", "rack == 'r1'"}, {"peerIP", "198.18.0.252"}, {"asNumber", 65003}});
+  Create("BGPPeer", "rack2",
+         Json{{"nodeSelector", "rack == 'r2'"}, {"peerIP", "198.18.0.253"}, {"asNumber", 65003}});
 
   auto a = Resolve("node-a");
   ASSERT_TRUE(a) << a.error().message();
   EXPECT_THAT(PeerIPs(*a), ElementsAre("198.18.0.250", "198.18.0.252"));
-  for (const auto& p : a->peers) EXPECT_EQ(p.scope, PeerScope::kNode);
+  for (const auto& p : a->peers)
+    EXPECT_EQ(p.scope, PeerScope::kNode);
   EXPECT_EQ(a->peers[0].source_address, SourceAddress::kNone);
   EXPECT_EQ(a->peers[1].as_number, 65003u);
 
@@ -240,8 +247,8 @@ TEST_F(BirdInputsTest, SelfIsNeverAPeer) {
   Node("node-a", "198.18.0.1/24", Json{{"x", "1"}});
   Node("node-b", "198.18.0.2/24", Json{{"x", "1"}});
   Create("BGPPeer", "all-to-all", Json{{"nodeSelector", "has(x)"}, {"peerSelector", "has(x)"}});
-  Create("BGPPeer", "to-self", Json{{"node", "node-a"}, {"peerIP", "198.18.0.1"},
-                                    {"asNumber", 64512}});
+  Create("BGPPeer", "to-self",
+         Json{{"node", "node-a"}, {"peerIP", "198.18.0.1"}, {"asNumber", 64512}});
   auto a = Resolve("node-a");
   ASSERT_TRUE(a) << a.error().message();
   // node-b once (forward and reverse give the same session), never node-a itself.

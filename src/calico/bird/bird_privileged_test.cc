@@ -3,11 +3,11 @@
 // shared in-memory datastore. Checks the mesh session, the block routes BIRD programs, restart,
 // reconfiguration and stop. Everything lives in namespaces and a temp dir this test creates;
 // the only processes signalled are the birds the supervisors started.
-#include <signal.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
+#include <csignal>
 #include <filesystem>
 #include <functional>
 #include <string>
@@ -65,6 +65,8 @@ struct TempDir {
   }
   TempDir(const TempDir&) = delete;
   TempDir& operator=(const TempDir&) = delete;
+  TempDir(TempDir&&) = delete;
+  TempDir& operator=(TempDir&&) = delete;
   fs::path path;
 };
 
@@ -149,21 +151,30 @@ TEST_F(BirdTwoHostsTest, MeshRoutesReconfigureStop) {
   EXPECT_THAT(ns_of_a, HasSubstr(host_a_.name()));
 
   // The mesh session comes up on both sides (about 4 s with BIRD 2.0.12).
-  ASSERT_TRUE(WaitFor([&] { return MeshState(sup_a_, "198.18.0.2") == "Established" &&
-                                   MeshState(sup_b_, "198.18.0.1") == "Established"; },
-                      std::chrono::seconds(30)))
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return MeshState(sup_a_, "198.18.0.2") == "Established" &&
+               MeshState(sup_b_, "198.18.0.1") == "Established";
+      },
+      std::chrono::seconds(30)))
       << "A: " << MeshState(sup_a_, "198.18.0.2") << " B: " << MeshState(sup_b_, "198.18.0.1")
-      << "\n" << Diagnostics();
+      << "\n"
+      << Diagnostics();
 
   // Each side programs the other's block through the peer.
   std::string routes_a;
   std::string routes_b;
-  EXPECT_TRUE(WaitFor([&] {
-    routes_a = dataplane::testing::ShOut("ip -n " + host_a_.name() + " route show 10.65.1.0/26");
-    routes_b = dataplane::testing::ShOut("ip -n " + host_b_.name() + " route show 10.65.0.0/26");
-    return routes_a.find("via 198.18.0.2") != std::string::npos &&
-           routes_b.find("via 198.18.0.1") != std::string::npos;
-  }, std::chrono::seconds(15))) << "A: " << routes_a << "B: " << routes_b;
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        routes_a =
+            dataplane::testing::ShOut("ip -n " + host_a_.name() + " route show 10.65.1.0/26");
+        routes_b =
+            dataplane::testing::ShOut("ip -n " + host_b_.name() + " route show 10.65.0.0/26");
+        return routes_a.find("via 198.18.0.2") != std::string::npos &&
+               routes_b.find("via 198.18.0.1") != std::string::npos;
+      },
+      std::chrono::seconds(15)))
+      << "A: " << routes_a << "B: " << routes_b;
   EXPECT_THAT(routes_a, HasSubstr("proto bird"));
   EXPECT_THAT(routes_b, HasSubstr("proto bird"));
 
@@ -194,7 +205,8 @@ TEST_F(BirdTwoHostsTest, MeshRoutesReconfigureStop) {
   EXPECT_THAT(ns_of_a2, HasSubstr(host_a_.name()));
   ASSERT_TRUE(WaitFor([&] { return MeshState(sup_a_, "198.18.0.2") == "Established"; },
                       std::chrono::seconds(30)))
-      << MeshState(sup_a_, "198.18.0.2") << "\n" << Diagnostics();
+      << MeshState(sup_a_, "198.18.0.2") << "\n"
+      << Diagnostics();
 
   // Mesh off in the datastore: re-rendered configs drop the session on both sides.
   CreateResource("BGPConfiguration", "default", Json{{"nodeToNodeMeshEnabled", false}});
@@ -203,9 +215,11 @@ TEST_F(BirdTwoHostsTest, MeshRoutesReconfigureStop) {
   ASSERT_THAT(off_a, ::testing::Not(HasSubstr("Mesh_")));
   ASSERT_TRUE(sup_a_.Reconfigure(off_a)) << Diagnostics();
   ASSERT_TRUE(sup_b_.Reconfigure(off_b)) << Diagnostics();
-  EXPECT_TRUE(WaitFor([&] { return MeshState(sup_a_, "198.18.0.2").empty() &&
-                                   MeshState(sup_b_, "198.18.0.1").empty(); },
-                      std::chrono::seconds(15)))
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        return MeshState(sup_a_, "198.18.0.2").empty() && MeshState(sup_b_, "198.18.0.1").empty();
+      },
+      std::chrono::seconds(15)))
       << "A: " << MeshState(sup_a_, "198.18.0.2") << " B: " << MeshState(sup_b_, "198.18.0.1");
   EXPECT_EQ(sup_a_.current_config(), off_a);
 

@@ -19,18 +19,21 @@ std::vector<std::string> Fields(std::string_view line) {
   std::vector<std::string> out;
   std::istringstream in{std::string(line)};
   std::string word;
-  while (in >> word) out.push_back(word);
+  while (in >> word)
+    out.push_back(word);
   return out;
 }
 
 std::string Lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (char& c : s)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
 }
 
 bool IsHeader(std::string_view line) {
   std::vector<std::string> f = Fields(line);
-  for (auto& w : f) w = Lower(w);
+  for (auto& w : f)
+    w = Lower(w);
   return f == std::vector<std::string>{"name", "proto", "table", "state", "since", "info"};
 }
 
@@ -74,17 +77,13 @@ std::optional<BgpPeerStatus> PeerFromRow(const std::vector<std::string>& cols) {
   std::replace(v4.begin(), v4.end(), '_', '.');
   std::string v6 = rest;
   std::replace(v6.begin(), v6.end(), '_', ':');
-  if (auto ip = net::IPAddr::Parse(v4); ip && ip->is_v4()) {
-    p.peer_address = v4;
-    p.family = 4;
-  } else if (auto ip6 = net::IPAddr::Parse(v6); ip6 && ip6->is_v6()) {
-    p.peer_address = v6;
-    p.family = 6;
-  } else {
-    // calicoctl shows whatever the substitution gives; so do we, as IPv4-looking text.
-    p.peer_address = v4;
-    p.family = 4;
-  }
+  // An IPv6 name is one that does not read as IPv4 but does as IPv6. Anything else is shown as
+  // calicoctl shows it: whatever the IPv4 substitution gives.
+  const auto ip4 = net::IPAddr::Parse(v4);
+  const auto ip6 = net::IPAddr::Parse(v6);
+  const bool is_v6 = !(ip4 && ip4->is_v4()) && ip6 && ip6->is_v6();
+  p.peer_address = is_v6 ? v6 : v4;
+  p.family = is_v6 ? 6 : 4;
   p.name = name;
   p.state = cols[3];
   p.since = cols[4];
@@ -101,14 +100,16 @@ std::optional<BgpPeerStatus> PeerFromRow(const std::vector<std::string>& cols) {
 std::string RenderTable(const std::vector<std::string>& headers,
                         const std::vector<std::vector<std::string>>& rows) {
   std::vector<size_t> width(headers.size());
-  for (size_t i = 0; i < headers.size(); ++i) width[i] = headers[i].size();
+  for (size_t i = 0; i < headers.size(); ++i)
+    width[i] = headers[i].size();
   for (const auto& row : rows) {
     for (size_t i = 0; i < row.size() && i < width.size(); ++i) {
       width[i] = std::max(width[i], row[i].size());
     }
   }
   std::string rule = "+";
-  for (size_t w : width) rule += std::string(w + 2, '-') + "+";
+  for (size_t w : width)
+    rule += std::string(w + 2, '-') + "+";
   rule += '\n';
   std::string out = rule + "|";
   for (size_t i = 0; i < headers.size(); ++i) {
@@ -143,8 +144,8 @@ std::string FamilySection(const std::vector<BgpPeerStatus>& peers, int family) {
     if (p.family != family) continue;
     std::string info = p.bgp_state;
     if (!p.info.empty()) info += (info.empty() ? "" : " ") + p.info;
-    rows.push_back({DisplayAddress(p), std::string(BgpPeerTypeName(p.type)), p.state, p.since,
-                    info});
+    rows.push_back(
+        {DisplayAddress(p), std::string(BgpPeerTypeName(p.type)), p.state, p.since, info});
   }
   if (rows.empty()) return out + "No IPv" + v + " peers found.\n";
   return out + RenderTable({"PEER ADDRESS", "PEER TYPE", "STATE", "SINCE", "INFO"}, rows);
@@ -178,8 +179,8 @@ Result<std::vector<BgpPeerStatus>> ParseBirdProtocols(std::string_view output) {
   auto take_row = [&](std::string_view row) {
     if (auto p = PeerFromRow(Fields(row))) peers.push_back(std::move(*p));
   };
-  const auto first = std::find_if(lines.begin(), lines.end(),
-                                  [](const std::string& l) { return !l.empty(); });
+  const auto first =
+      std::find_if(lines.begin(), lines.end(), [](const std::string& l) { return !l.empty(); });
   if (first == lines.end()) {
     return InvalidArgument("unknown BIRD table output format: empty reply");
   }
@@ -196,14 +197,14 @@ Result<std::vector<BgpPeerStatus>> ParseBirdProtocols(std::string_view output) {
         continue;
       }
       if (line.rfind("2002-", 0) == 0) {
-        if (!IsHeader(std::string_view(line).substr(5))) {
+        if (!IsHeader(line.substr(5))) {
           return InvalidArgument("unknown BIRD table output format: " + line);
         }
         header = true;
         continue;
       }
       if (header && line.rfind("1002-", 0) == 0) {
-        take_row(std::string_view(line).substr(5));
+        take_row(line.substr(5));
         continue;
       }
       if (header && line.front() == ' ') {
@@ -260,7 +261,8 @@ Result<std::vector<BgpPeerStatus>> ShowBirdPeers(const std::string& socket_path,
                    RunCommand({birdc_binary, "-s", socket_path, "show", "protocols"}, timeout));
   if (result.exit_code != 0 || result.output.find("Unable to connect") != std::string::npos) {
     std::string why = result.output;
-    while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();
+    while (!why.empty() && (why.back() == '\n' || why.back() == ' '))
+      why.pop_back();
     return Unavailable("birdc -s " + socket_path + " show protocols failed: " + why);
   }
   return ParseBirdProtocols(result.output);

@@ -56,8 +56,8 @@ struct BgpPeerStatus {
 [[nodiscard]] Result<std::vector<BgpPeerStatus>> ParseBirdProtocols(std::string_view output);
 
 struct NodeStatusInput {
-  bool calico_running = true;  // calico-node -felix (or calico-felix) runs on this host.
-  bool bird_running = true;    // The BIRD daemon answers on its control socket.
+  bool calico_running = true;          // calico-node -felix (or calico-felix) runs on this host.
+  bool bird_running = true;            // The BIRD daemon answers on its control socket.
   std::vector<BgpPeerStatus> peers{};  // Both families, in BIRD's order.
 };
 

@@ -26,6 +26,7 @@ std::string ReadTestdata(const std::string& name) {
 }
 
 bool UpdateGoldens() {
+  // NOLINTNEXTLINE(concurrency-mt-unsafe): read once, before any thread is started.
   return std::getenv("UPDATE_GOLDEN") != nullptr || std::getenv("CALICO_UPDATE_GOLDENS") != nullptr;
 }
 
@@ -201,7 +202,8 @@ TEST(RenderNodeStatusTest, NoPeersAndNotRunning) {
 TEST(ShowBirdPeersTest, NoSocket) {
   auto peers = ShowBirdPeers("/nonexistent/bird.ctl");
   ASSERT_FALSE(peers);
-  EXPECT_THAT(peers.error().code(), ::testing::AnyOf(ErrorCode::kUnavailable, ErrorCode::kNotFound));
+  EXPECT_THAT(peers.error().code(),
+              ::testing::AnyOf(ErrorCode::kUnavailable, ErrorCode::kNotFound));
 }
 
 }  // namespace

@@ -5,7 +5,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sched.h>
-#include <signal.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -14,10 +13,12 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <string_view>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -55,7 +56,8 @@ Status WriteFileAtomically(const std::string& path, const std::string& text) {
 }
 
 std::string Trim(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ' || s.back() == '\r')) s.pop_back();
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ' || s.back() == '\r'))
+    s.pop_back();
   return s;
 }
 
@@ -153,7 +155,8 @@ Status BirdSupervisor::StartLocked(const std::string& config_text) {
     netns_fd = ::open(options_.netns_path.c_str(), O_RDONLY | O_CLOEXEC);
     if (netns_fd < 0) {
       const int err = errno;
-      if (err == ENOENT) return NotFound("network namespace " + options_.netns_path + " does not exist");
+      if (err == ENOENT)
+        return NotFound("network namespace " + options_.netns_path + " does not exist");
       return Unexpected(Error::FromErrno(err, "open " + options_.netns_path));
     }
   }
@@ -165,20 +168,21 @@ Status BirdSupervisor::StartLocked(const std::string& config_text) {
   }
   const int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
 
-  const std::vector<std::string> argv = {options_.bird_binary, "-f", "-c", config_path_,
-                                         "-s", socket_path_, "-P", pid_path_};
+  const std::vector<std::string> argv = {options_.bird_binary, "-f", "-c",     config_path_, "-s",
+                                         socket_path_,         "-P", pid_path_};
   std::vector<char*> args;
   args.reserve(argv.size() + 1);
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  for (const auto& a : argv)
+    args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
-  static constexpr char kSetnsMessage[] = "calico: cannot enter the network namespace\n";
+  static constexpr std::string_view kSetnsMessage = "calico: cannot enter the network namespace\n";
 
   ::unlink(pid_path_.c_str());
   const pid_t pid = ::fork();
   if (pid == 0) {
     // Child: only async-signal-safe calls until exec.
     if (netns_fd >= 0 && ::setns(netns_fd, CLONE_NEWNET) != 0) {
-      [[maybe_unused]] ssize_t w = ::write(log_fd, kSetnsMessage, sizeof(kSetnsMessage) - 1);
+      [[maybe_unused]] ssize_t w = ::write(log_fd, kSetnsMessage.data(), kSetnsMessage.size());
       ::_exit(kSetnsFailed);
     }
     if (null_fd >= 0) ::dup2(null_fd, STDIN_FILENO);
@@ -186,7 +190,7 @@ Status BirdSupervisor::StartLocked(const std::string& config_text) {
     ::dup2(log_fd, STDERR_FILENO);
     sigset_t none;
     sigemptyset(&none);
-    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    ::pthread_sigmask(SIG_SETMASK, &none, nullptr);
     ::execvp(args[0], args.data());
     ::_exit(127);
   }
@@ -234,10 +238,10 @@ Status BirdSupervisor::Reconfigure(const std::string& config_text) {
     return Unavailable("birdc configure failed: " + why);
   }
   const std::string& out = reply->output;
-  const bool accepted = out.find("Reconfigured") != std::string::npos ||
-                        out.find("Reconfiguration in progress") != std::string::npos ||
-                        out.find("Reconfiguration already in progress, queueing") !=
-                            std::string::npos;
+  const bool accepted =
+      out.find("Reconfigured") != std::string::npos ||
+      out.find("Reconfiguration in progress") != std::string::npos ||
+      out.find("Reconfiguration already in progress, queueing") != std::string::npos;
   if (!accepted) {
     // bird keeps running with its previous configuration; keep the file in step with it.
     RETURN_IF_ERROR(restore());
@@ -255,8 +259,8 @@ Status BirdSupervisor::CheckCandidate(const std::string& text) {
     out.flush();
     if (!out) return Internal("cannot write " + candidate_path_);
   }
-  auto result = RunCommand({options_.bird_binary, "-p", "-c", candidate_path_},
-                           options_.command_timeout);
+  auto result =
+      RunCommand({options_.bird_binary, "-p", "-c", candidate_path_}, options_.command_timeout);
   if (!result) {
     ::unlink(candidate_path_.c_str());
     return Unexpected(result.error());

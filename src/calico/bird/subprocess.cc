@@ -4,12 +4,12 @@
 
 #include <fcntl.h>
 #include <poll.h>
-#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <array>
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 
 namespace calico::bird {
@@ -31,7 +31,8 @@ Result<CommandResult> RunCommand(const std::vector<std::string>& argv,
   if (argv.empty()) return InvalidArgument("empty command");
   std::vector<char*> args;
   args.reserve(argv.size() + 1);
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  for (const auto& a : argv)
+    args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
 
   std::array<int, 2> pipe_fds{-1, -1};
@@ -53,7 +54,7 @@ Result<CommandResult> RunCommand(const std::vector<std::string>& argv,
     ::dup2(pipe_fds[1], STDERR_FILENO);
     sigset_t none;
     sigemptyset(&none);
-    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    ::pthread_sigmask(SIG_SETMASK, &none, nullptr);
     ::execvp(args[0], args.data());
     ::_exit(kExecFailed);
   }
@@ -90,8 +91,9 @@ Result<CommandResult> RunCommand(const std::vector<std::string>& argv,
   }
   result.exit_code = DecodeWaitStatus(status);
   if (result.exit_code == kExecFailed && result.output.empty()) {
-    return NotFound(argv[0] + " could not be executed (is it installed? BIRD 2 comes with the "
-                              "Debian package bird2: run make deps)");
+    return NotFound(argv[0] +
+                    " could not be executed (is it installed? BIRD 2 comes with the "
+                    "Debian package bird2: run make deps)");
   }
   return result;
 }
