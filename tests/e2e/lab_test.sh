@@ -24,6 +24,7 @@ assert_nothing_left() {
   local what=$1; shift
   if ip netns list | grep -q '^calico-lab-'; then fail "$what: namespaces left: $(ip netns list | grep calico-lab-)"; fi
   [ ! -e "$CALICO_LAB_STATE_DIR" ] || fail "$what: state dir $CALICO_LAB_STATE_DIR left"
+  [ ! -e "$CALICO_LAB_STATE_DIR.lock" ] || fail "$what: lock file left"
   local left=""
   for _ in $(seq 20); do
     left=$(live_pids "$@")
@@ -130,6 +131,11 @@ kill -9 "$(cut -d' ' -f1 "$CALICO_LAB_STATE_DIR/calico-01/node.pid")"
 "$LAB" list | grep -Eq "^node +calico-01 .*exited" || fail "list does not show the dead node"
 "$LAB" down
 assert_nothing_left "down after SIGKILL" $PIDS
+
+echo "a failing up removes what it made"
+out=$("$LAB" up --node-cmd "calico-node -no-such-mode" 2>&1) && fail "up with a failing node command succeeded"
+[[ $out == *"the node process of calico-01"*"exited"* ]] || fail "failing up: $out"
+assert_nothing_left "failed up"
 
 echo "down after a crash (no state dir, namespaces and processes left)"
 "$LAB" up --hosts 1 >/dev/null

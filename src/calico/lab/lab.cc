@@ -291,9 +291,10 @@ Status Lab::Up(const UpCommand& up) {
 
   Status st = UpSteps(config);
   if (!st) {
-    Note("up failed: " + st.error().message() + "; removing the partial lab");
+    Note("up failed; removing the partial lab");
     Status down = DownLocked(true);
     if (!down) Note("clean-up after the failed up: " + down.error().message());
+    ::unlink(state_.paths().Lock().c_str());
     return Unexpected(std::move(st).error().Wrap("up"));
   }
   out_ << "lab up: " << config.hosts.size() << " hosts, datastore "
