@@ -30,8 +30,9 @@ struct Scanned {
 
 const FlagSpec* FindFlag(std::span<const FlagSpec> specs, std::string_view name, char shorthand) {
   for (const FlagSpec& f : specs) {
-    if ((!name.empty() && f.name == name) || (shorthand != 0 && f.shorthand == shorthand))
+    if ((!name.empty() && f.name == name) || (shorthand != 0 && f.shorthand == shorthand)) {
       return &f;
+    }
   }
   return nullptr;
 }
@@ -241,7 +242,7 @@ std::vector<std::string> SplitCommand(std::string_view text) {
 }
 
 Status ValidateWorkloadName(std::string_view name) {
-  auto bad = [&](std::string why) {
+  auto bad = [&](const std::string& why) {
     return InvalidArgument("invalid workload name \"" + std::string(name) + "\": " + why);
   };
   if (name.empty()) return bad("empty");
@@ -311,8 +312,9 @@ Result<Invocation> ParseArgs(std::span<const std::string> args) {
   } else if (cmd == "exec" || cmd == "host") {
     std::string_view what = cmd == "exec" ? "NAME" : "HOST";
     if (s.positionals.empty()) return InvalidArgument(cmd + ": missing " + std::string(what));
-    if (s.command.empty())
+    if (s.command.empty()) {
       return InvalidArgument(cmd + ": missing the command after " + std::string(what));
+    }
     if (cmd == "exec") {
       inv.command = ExecCommand{s.positionals[0], s.command};
     } else {

@@ -46,8 +46,9 @@ std::string Tail(const std::string& path, size_t lines) {
   std::vector<std::string> all = StrSplit(*text, '\n', true);
   size_t from = all.size() > lines ? all.size() - lines : 0;
   std::string out;
-  for (size_t i = from; i < all.size(); ++i)
+  for (size_t i = from; i < all.size(); ++i) {
     out += "  | " + all[i] + "\n";
+  }
   return out;
 }
 
@@ -139,8 +140,9 @@ std::string FormatTable(const std::vector<std::vector<std::string>>& rows) {
   std::vector<size_t> width;
   for (const auto& row : rows) {
     width.resize(std::max(width.size(), row.size()));
-    for (size_t i = 0; i < row.size(); ++i)
+    for (size_t i = 0; i < row.size(); ++i) {
       width[i] = std::max(width[i], row[i].size());
+    }
   }
   std::string out;
   for (const auto& row : rows) {
@@ -194,8 +196,9 @@ std::string StateDirFor(const GlobalOptions& global, const EnvMap& env) {
   std::error_code ec;
   fs::path abs = fs::absolute(dir, ec);
   std::string s = (ec ? fs::path(dir) : abs).lexically_normal().string();
-  while (s.size() > 1 && s.back() == '/')
+  while (s.size() > 1 && s.back() == '/') {
     s.pop_back();
+  }
   return s;
 }
 
@@ -259,8 +262,9 @@ Status Lab::Up(const UpCommand& up) {
   }
 
   LabConfig config;
-  for (int i = 1; i <= up.hosts; ++i)
+  for (int i = 1; i <= up.hosts; ++i) {
     config.hosts.push_back(HostName(i));
+  }
   config.datastore = up.datastore;
   config.backend = up.backend;
   config.ipv6 = up.ipv6;
@@ -448,9 +452,10 @@ Status Lab::CreatePools(const LabConfig& config) {
                      .env = HostEnv(config, state_.paths(), host, env_),
                      .netns_path = NetnsPath(HostNetns(host)),
                      .cwd = ""};
-  if (global_.verbose)
+  if (global_.verbose) {
     err_ << "+ calico-lab host " << host << " -- calicoctl apply -f - <<EOF\n"
          << PoolsYaml(config) << "EOF\n";
+  }
   std::string last;
   for (int attempt = 0; attempt < 20; ++attempt) {
     ASSIGN_OR_RETURN(Completed done, RunCaptured(spawn, PoolsYaml(config), kCtlTimeout));
@@ -514,8 +519,9 @@ Status Lab::Run(const RunCommand& run) {
     return NotFound("host " + run.host + " is gone (no namespace " + HostNetns(run.host) +
                     "): run calico-lab down, then calico-lab up");
   }
-  if (state_.HasWorkload(run.name))
+  if (state_.HasWorkload(run.name)) {
     return AlreadyExists("workload " + run.name + " already exists");
+  }
   if (NetnsExists(WorkloadNetns(run.name))) {
     return AlreadyExists("namespace " + WorkloadNetns(run.name) +
                          " is left from an earlier workload " + run.name + ": run calico-lab rm " +
@@ -571,8 +577,9 @@ Status Lab::Run(const RunCommand& run) {
          paths.WorkloadLog(w.name) + ":\n" + Tail(paths.WorkloadLog(w.name), 10));
   }
   std::vector<std::string> ips;
-  for (const WorkloadNet& n : w.nets)
+  for (const WorkloadNet& n : w.nets) {
     ips.insert(ips.end(), n.ips.begin(), n.ips.end());
+  }
   out_ << StrJoin(ips, " ") << "\n";
   return OkStatus();
 }
@@ -592,8 +599,9 @@ Status Lab::List() {
     std::vector<std::string> nets, ips;
     for (const WorkloadNet& n : w.nets) {
       nets.push_back(n.name);
-      for (const std::string& ip : n.ips)
+      for (const std::string& ip : n.ips) {
         ips.push_back(n.name + ":" + ip);
+      }
     }
     std::string state = w.host.empty()         ? "broken"
                         : w.process.pid == 0   ? "creating"
@@ -659,8 +667,9 @@ Status Lab::RemoveWorkload(const LabConfig* config, const WorkloadRecord& w, boo
   for (int pid : PidsInNetns(NetnsPath(w.netns))) {
     auto start = ProcessStartTime(pid);
     if (!start) continue;
-    if (Status st = Terminate({pid, *start}, kStopGrace); !st)
+    if (Status st = Terminate({pid, *start}, kStopGrace); !st) {
       problems.push_back(st.error().message());
+    }
   }
   // 2. CNI DEL, last network first, as a runtime tears down.
   bool del_failed = false;
@@ -681,8 +690,9 @@ Status Lab::RemoveWorkload(const LabConfig* config, const WorkloadRecord& w, boo
   }
   // 3. The namespace and the record.
   if (NetnsExists(w.netns)) {
-    if (Status st = Sh({"ip", "netns", "del", w.netns}); !st)
+    if (Status st = Sh({"ip", "netns", "del", w.netns}); !st) {
       problems.push_back(st.error().message());
+    }
   }
   if (!del_failed || force) {
     if (Status st = state_.RemoveWorkload(w.name); !st) problems.push_back(st.error().message());
@@ -767,8 +777,9 @@ Status Lab::DownLocked(bool quiet) {
            ": it is not in a lab namespace");
       continue;
     }
-    if (!quiet)
+    if (!quiet) {
       Note("stopping " + ProcessCommandLine(ref.pid) + " (pid " + std::to_string(ref.pid) + ")");
+    }
     if (Status st = Terminate(ref, kStopGrace); !st) {
       problems.push_back(st.error().message());
     } else {

@@ -112,8 +112,9 @@ EnvMap HostEnv(const LabConfig& config, const Paths& paths, std::string_view hos
                        k == "CALICO_NODENAME_FILE" || k == "NODENAME";
     it = conflicting ? env.erase(it) : std::next(it);
   }
-  for (auto& [k, v] : DatastoreEnv(config, paths))
+  for (auto& [k, v] : DatastoreEnv(config, paths)) {
     env[k] = v;
+  }
   if (config.datastore == Datastore::kEtcd) {
     env["ETCDCTL_API"] = "3";
     env["ETCDCTL_ENDPOINTS"] = std::string(kEtcdEndpoint);
@@ -205,8 +206,9 @@ std::string PoolsYaml(const LabConfig& config) {
 std::vector<std::string> EnvStrings(const EnvMap& env) {
   std::vector<std::string> out;
   out.reserve(env.size());
-  for (const auto& [k, v] : env)
+  for (const auto& [k, v] : env) {
     out.push_back(k + "=" + v);
+  }
   return out;
 }
 

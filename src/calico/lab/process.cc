@@ -51,11 +51,13 @@ Status Prepare(const SpawnOptions& spawn, Prepared& p) {
   }
   p.argv_storage = spawn.argv;
   p.env_storage = EnvStrings(spawn.env);
-  for (std::string& s : p.argv_storage)
+  for (std::string& s : p.argv_storage) {
     p.argv.push_back(s.data());
+  }
   p.argv.push_back(nullptr);
-  for (std::string& s : p.env_storage)
+  for (std::string& s : p.env_storage) {
     p.envp.push_back(s.data());
+  }
   p.envp.push_back(nullptr);
   if (!spawn.netns_path.empty()) {
     p.netns_fd = ::open(spawn.netns_path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -69,15 +71,17 @@ void ResetSignals() {
   sigset_t all;
   sigemptyset(&all);
   sigprocmask(SIG_SETMASK, &all, nullptr);
-  for (int sig : {SIGPIPE, SIGINT, SIGQUIT, SIGTERM, SIGHUP, SIGCHLD})
+  for (int sig : {SIGPIPE, SIGINT, SIGQUIT, SIGTERM, SIGHUP, SIGCHLD}) {
     ::signal(sig, SIG_DFL);
+  }
 }
 
 // Marks every descriptor from 3 up close-on-exec.
 void CloexecFrom3() {
   if (::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) == 0) return;
-  for (int fd = 3; fd < 4096; ++fd)
+  for (int fd = 3; fd < 4096; ++fd) {
     ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+  }
 }
 
 // In the child: enter the namespace and directory, exec. On failure the errno goes to `err_fd`.
@@ -208,11 +212,13 @@ Result<Completed> RunCaptured(const SpawnOptions& spawn, std::string_view input,
     ChildExec(p, report[1]);
   }
   int fork_err = errno;
-  for (int fd : {in[0], out[1], err[1], report[1]})
+  for (int fd : {in[0], out[1], err[1], report[1]}) {
     ::close(fd);
+  }
   if (pid < 0) {
-    for (int fd : {in[1], out[0], err[0], report[0]})
+    for (int fd : {in[1], out[0], err[0], report[0]}) {
       ::close(fd);
+    }
     ::sigaction(SIGPIPE, &old_pipe, nullptr);
     return Unexpected(Error::FromErrno(fork_err, "fork"));
   }
@@ -272,8 +278,9 @@ Result<Completed> RunCaptured(const SpawnOptions& spawn, std::string_view input,
                          std::to_string(timeout.count() / 1000) + " s");
     }
   } else {
-    for (int fd : {in[1], out[0], err[0]})
+    for (int fd : {in[1], out[0], err[0]}) {
       ::close(fd);
+    }
   }
   int wstatus = 0;
   while (::waitpid(pid, &wstatus, 0) < 0 && errno == EINTR) {
@@ -315,8 +322,9 @@ std::string ProcessCommandLine(int pid) {
   auto text = ReadFile("/proc/" + std::to_string(pid) + "/cmdline");
   if (!text) return "";
   std::string s = *text;
-  while (!s.empty() && s.back() == '\0')
+  while (!s.empty() && s.back() == '\0') {
     s.pop_back();
+  }
   std::replace(s.begin(), s.end(), '\0', ' ');
   return s;
 }
@@ -390,8 +398,9 @@ EnvMap CurrentEnv() {
   for (char** e = environ; *e != nullptr; ++e) {
     std::string_view kv(*e);
     size_t eq = kv.find('=');
-    if (eq != std::string_view::npos)
+    if (eq != std::string_view::npos) {
       env[std::string(kv.substr(0, eq))] = std::string(kv.substr(eq + 1));
+    }
   }
   return env;
 }
