@@ -12,6 +12,7 @@
 
 #include <atomic>
 #include <csignal>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -27,6 +28,12 @@
 #include "calico/datastore/client.h"
 #include "calico/datastore/config.h"
 #include "calico/datastore/factory/factory.h"
+#include "calico/agent/tunnel_addr.h"
+#include "calico/agent/vxlan_programmer.h"
+#include "calico/bird/bird_config.h"
+#include "calico/bird/bird_inputs.h"
+#include "calico/bird/bird_supervisor.h"
+#include "calico/ipam/ipam.h"
 #include "calico/node/netlink_address_source.h"
 #include "calico/node/startup.h"
 
@@ -140,10 +147,64 @@ int RunFelix(const std::map<std::string, std::string>& env, calico::datastore::B
   if (!started) return Fail(started.error().message());
   calico::agent::NftPolicyProgrammer policy;
   calico::agent::NetlinkRouteProgrammer routes(80, settings->agent.render.interface_prefixes);
+
+  // Routing between hosts: BIRD (BGP) by default, VXLAN for pools that ask for it, both driven by
+  // the agent's view of the datastore (after every batch of changes).
+  std::string networking = env.count("CALICO_NETWORKING_BACKEND") ? env.at("CALICO_NETWORKING_BACKEND") : "bird";
+  std::string run_dir = env.count("CALICO_RUN_DIR") ? env.at("CALICO_RUN_DIR") : "";
+  if (run_dir.empty() && env.count("CALICO_NODENAME_FILE")) {
+    run_dir = std::filesystem::path(env.at("CALICO_NODENAME_FILE")).parent_path().string();
+  }
+  if (run_dir.empty()) run_dir = "/var/run/calico";
+  std::unique_ptr<calico::bird::BirdSupervisor> bird;
+  if (networking == "bird") {
+    calico::bird::BirdSupervisorOptions opts;
+    opts.run_dir = run_dir;
+    bird = std::make_unique<calico::bird::BirdSupervisor>(opts);
+  }
+  calico::agent::VxlanProgrammer vxlan;
+  calico::ipam::IpamClient ipam(*backend);
+  std::string last_bird_error;
+  settings->agent.apply_vxlan = [&](const calico::agent::VxlanState& state) { return vxlan.Apply(state); };
+  settings->agent.on_synced = [&] {
+    if (networking == "vxlan" || networking == "bird") {
+      auto st = calico::agent::EnsureVxlanTunnelAddress(client, ipam, node);
+      if (!st) CALICO_LOG(warn, "node", "VXLAN tunnel address: {}", st.error().message());
+    }
+    if (!bird) return;
+    auto input = calico::bird::BirdInputFromDatastore(client, *backend, node);
+    auto text = input ? calico::bird::BuildBirdConfig(*input) : calico::Result<std::string>(calico::Unexpected(input.error()));
+    calico::Status st = calico::OkStatus();
+    if (!text) {
+      st = calico::Unexpected(text.error());
+    } else if (bird->current_config().empty() || !bird->Running()) {
+      if (bird->current_config().empty()) {
+        st = bird->Start(*text);
+      } else {
+        st = bird->EnsureRunning();
+        if (st) st = bird->Reconfigure(*text);
+      }
+    } else {
+      st = bird->Reconfigure(*text);
+    }
+    std::string err = st ? "" : st.error().message();
+    if (err != last_bird_error) {
+      if (err.empty()) {
+        CALICO_LOG(info, "node", "BIRD running with the current configuration ({})", bird->config_path());
+      } else {
+        CALICO_LOG(error, "node", "BIRD: {}", err);
+      }
+      last_bird_error = err;
+    }
+  };
   calico::agent::Agent agent(settings->agent, *backend, policy, routes, metrics);
   std::cerr << "calico-node: agent for node " << node << " on " << backend->Describe() << "\n";
   auto st = agent.Run(g_stop);
   http.Stop();
+  if (bird) {
+    auto stopped = bird->Stop();
+    if (!stopped) std::cerr << "calico-node: stopping BIRD: " << stopped.error().message() << "\n";
+  }
   if (!st) return Fail(st.error().message());
   return 0;
 }

@@ -8,6 +8,7 @@
 
 #include "calico/ctl/ctl.h"
 #include "calico/ctl/ipam_command.h"
+#include "calico/bird/bird_status.h"
 #include "calico/ctl/legacy_command.h"
 #include "calico/ctl/node_command.h"
 #include "calico/ctl/migrate_command.h"
@@ -18,7 +19,33 @@
 #define CALICO_VERSION "v0.0.0"
 #endif
 
+namespace {
+
+// `calicoctl node status`: the BGP part, from BIRD's control socket.
+int BgpStatus(const std::string& socket, calico::ctl::Context& ctx) {
+  calico::bird::NodeStatusInput input;
+  auto peers = calico::bird::ShowBirdPeers(socket);
+  if (!peers) {
+    input.bird_running = false;
+  } else {
+    input.peers = std::move(*peers);
+  }
+  auto text = calico::bird::RenderNodeStatus(input);
+  if (!text) {
+    ctx.err << text.error().message() << "\n";
+    return 1;
+  }
+  // RenderNodeStatus starts with the process line, which node status printed already.
+  std::string body = *text;
+  size_t nl = body.find('\n');
+  ctx.out << (nl == std::string::npos ? body : body.substr(nl + 1));
+  return 0;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
+  calico::ctl::SetNodeStatusHandler(BgpStatus);
   try {
     std::vector<std::string> args(argv + 1, argv + argc);
     std::unique_ptr<calico::datastore::Backend> backend;

@@ -90,15 +90,21 @@ if "$LAB" exec other -- timeout 3 busybox wget -q -O - "http://$WEB_IP/" >/dev/n
 fi
 echo "  ok: other (frontend) -/-> web (backend)"
 
-# TODO(cross-host): web on calico-01 and a client on calico-02 need routes between the hosts'
-# blocks, which come from BIRD (or VXLAN) in calico-node. Until calico-node carries BIRD the lab
-# runs `calico-node -felix` and this part only runs when the node can do BGP.
-if "$BIN/calico-node" --help 2>&1 | grep -q -i bird && command -v bird >/dev/null; then
-  echo "TODO: calico-node has BIRD support: add the cross-host checks (client on calico-02)"
-else
-  echo "  skip: cross-host reachability (calico-node has no BIRD support yet)"
+echo "across hosts (BGP between the lab hosts' calico-node/BIRD)"
+REMOTE_IP=$("$LAB" run calico-02 --net backend --name remote -- sleep 600 | tail -1)
+FAR_IP=$("$LAB" run calico-02 --net frontend --name far -- sleep 600 | tail -1)
+ok=""
+for _ in $(seq 30); do
+  out=$("$LAB" exec remote -- timeout 3 busybox wget -q -O - "http://$WEB_IP/" 2>/dev/null) && { ok=1; break; }
+  sleep 1
+done
+[ -n "$ok" ] || fail "remote (calico-02) cannot fetch from web (calico-01): routes: $("$LAB" host calico-02 -- ip route)"
+echo "  ok: remote (backend, calico-02) -> web (backend, calico-01)"
+if "$LAB" exec far -- timeout 3 busybox wget -q -O - "http://$WEB_IP/" >/dev/null 2>&1; then
+  fail "far (frontend, calico-02) reached web (backend, calico-01)"
 fi
-"$LAB" run calico-02 --net backend --name remote -- sleep 600 >/dev/null
+echo "  ok: far (frontend, calico-02) -/-> web (backend, calico-01)"
+"$LAB" rm far >/dev/null
 
 echo "list and host commands"
 "$LAB" list | tee "$WEB/list"

@@ -33,6 +33,7 @@ Agent::Agent(AgentConfig config, datastore::Backend& backend, PolicyProgrammer& 
       graph_(std::make_unique<calc::CalcGraph>(config_.node_name)) {}
 
 void Agent::Ingest(const datastore::KVPair& kv) {
+  if (config_.apply_vxlan && vxlan_inputs_.Ingest(kv.key, kv.value)) dirty_ = true;
   if (StartsWith(kv.key, datastore::kResourcePrefix)) {
     auto r = datastore::DecodeStoredResource(kv.key, kv.value, kv.mod_revision);
     if (!r) {
@@ -57,6 +58,7 @@ void Agent::Ingest(const datastore::KVPair& kv) {
 }
 
 void Agent::Remove(const std::string& key) {
+  if (config_.apply_vxlan && vxlan_inputs_.Remove(key)) dirty_ = true;
   auto it = resource_keys_.find(key);
   if (it != resource_keys_.end()) {
     const auto& [kind, ns, name] = it->second;
@@ -137,6 +139,20 @@ Status Agent::Program(std::chrono::steady_clock::time_point since) {
     metrics_.AddRoutes(synced->added, synced->removed);
     ConfigureInterfaces(false);
   }
+  if (config_.apply_vxlan) {
+    VxlanState state = ComputeVxlanState(config_.node_name, vxlan_inputs_);
+    if (!vxlan_applied_ || *vxlan_applied_ != state) {
+      Status st = config_.apply_vxlan(state);
+      if (!st) {
+        metrics_.AddDataplaneError();
+        vxlan_applied_.reset();
+        CALICO_LOG(error, "agent", "programming VXLAN: {}", st.error().message());
+      } else {
+        vxlan_applied_ = state;
+      }
+    }
+  }
+  if (config_.on_synced) config_.on_synced();
   metrics_.SetCounts(static_cast<int64_t>(model_.endpoints.size()),
                      static_cast<int64_t>(model_.policies.size()),
                      static_cast<int64_t>(model_.profiles.size()),
@@ -151,6 +167,8 @@ Status Agent::FullSync() {
   graph_ = std::make_unique<calc::CalcGraph>(config_.node_name);
   resource_keys_.clear();
   own_blocks_.clear();
+  vxlan_inputs_ = VxlanInputs{};
+  vxlan_applied_.reset();
   for (const auto& kv : list.kvs) Ingest(kv);
   revision_ = list.revision;
   if (watch_) watch_->Close();
@@ -214,6 +232,11 @@ Result<bool> Agent::Resync() {
     ConfigureInterfaces(true);
     repaired = repaired || synced.added > 0 || synced.removed > 0;
   }
+  if (config_.apply_vxlan) {
+    Status st = config_.apply_vxlan(ComputeVxlanState(config_.node_name, vxlan_inputs_));
+    if (!st) CALICO_LOG(error, "agent", "resync VXLAN: {}", st.error().message());
+  }
+  if (config_.on_synced) config_.on_synced();
   metrics_.AddResync(repaired);
   return repaired;
 }

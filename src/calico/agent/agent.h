@@ -17,6 +17,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -26,6 +27,7 @@
 
 #include "calico/agent/metrics.h"
 #include "calico/agent/programmers.h"
+#include "calico/agent/vxlan_model.h"
 #include "calico/base/result.h"
 #include "calico/calc/calc_graph.h"
 #include "calico/datastore/backend.h"
@@ -35,6 +37,11 @@ namespace calico::agent {
 
 struct AgentConfig {
   std::string node_name;
+  // Called on the agent's thread after every full sync and every batch of datastore changes
+  // (calico-node re-renders BIRD's configuration and the tunnel address there).
+  std::function<void()> on_synced{};
+  // Programs the VXLAN overlay (device, FDB, neighbours, remote block routes); unset = no VXLAN.
+  std::function<Status(const VxlanState&)> apply_vxlan{};
   // Felix's IptablesRefreshInterval / RouteRefreshInterval.
   std::chrono::milliseconds resync_interval{90000};
   policy::RenderOptions render{};
@@ -83,6 +90,8 @@ class Agent {
   policy::Model model_;
   bool dirty_ = false;
   std::set<std::string> configured_interfaces_;
+  VxlanInputs vxlan_inputs_;
+  std::optional<VxlanState> vxlan_applied_;
 };
 
 }  // namespace calico::agent

@@ -6,6 +6,7 @@
 #include <httplib.h>
 
 #include "calico/agent/http.h"
+#include "calico/agent/vxlan_model.h"
 #include "calico/datastore/client.h"
 #include "calico/datastore/keys.h"
 #include "calico/datastore/testing/mem_backend.h"
@@ -203,6 +204,52 @@ TEST_F(AgentTest, CompactedWatchListsAgain) {
   Drain();
   EXPECT_NE(policy_.kernel.find("caliaaaa"), std::string::npos);
   EXPECT_NE(policy_.kernel.find("calieeee"), std::string::npos);
+}
+
+TEST_F(AgentTest, VxlanStateFollowsNodesPoolsAndRemoteBlocks) {
+  std::vector<VxlanState> applied;
+  AgentConfig cfg;
+  cfg.node_name = "node1";
+  int synced = 0;
+  cfg.on_synced = [&] { ++synced; };
+  cfg.apply_vxlan = [&](const VxlanState& st) -> Status {
+    applied.push_back(st);
+    return OkStatus();
+  };
+  agent_ = std::make_unique<Agent>(cfg, store_, policy_, routes_, metrics_);
+  Resource pool("IPPool", "vx");
+  pool.spec() = Json{{"cidr", "10.70.0.0/16"}, {"vxlanMode", "Always"}};
+  ASSERT_TRUE(client_.Create(pool));
+  for (auto [name, ip, tun] : {std::tuple{"node1", "198.18.0.11/24", "10.70.0.1"},
+                               std::tuple{"node2", "198.18.0.12/24", "10.70.1.1"}}) {
+    Resource node("Node", name);
+    node.spec() = Json{{"bgp", {{"ipv4Address", ip}}}, {"ipv4VXLANTunnelAddr", tun}};
+    ASSERT_TRUE(client_.Create(node));
+  }
+  ASSERT_TRUE(store_.Put(datastore::IpamAffinityKey("node1", "10.70.0.0/26"), R"({"state":"confirmed"})"));
+  ASSERT_TRUE(agent_->FullSync());
+  EXPECT_GE(synced, 1);
+  ASSERT_FALSE(applied.empty());
+  EXPECT_TRUE(applied.back().enabled);
+  auto has_route = [&](const std::string& dst) {
+    for (const auto& r : applied.back().routes) {
+      if (r.dst.String() == dst) return true;
+    }
+    return false;
+  };
+  EXPECT_FALSE(has_route("10.70.1.0/26")) << "no remote block yet";
+  // node2 gets a block: one route via its tunnel address.
+  ASSERT_TRUE(store_.Put(datastore::IpamAffinityKey("node2", "10.70.1.0/26"), R"({"state":"confirmed"})"));
+  Drain();
+  EXPECT_TRUE(has_route("10.70.1.0/26"));
+  ASSERT_EQ(applied.back().remotes.size(), 1u);
+  EXPECT_EQ(applied.back().remotes[0].node, "node2");
+  size_t before = applied.size();
+  Resource bgp("BGPConfiguration", "default");
+  bgp.spec() = Json{{"asNumber", 64512}};
+  ASSERT_TRUE(client_.Create(bgp));
+  Drain();
+  EXPECT_EQ(applied.size(), before) << "an unchanged overlay is not programmed again";
 }
 
 TEST_F(AgentTest, HealthAndMetricsEndpoints) {

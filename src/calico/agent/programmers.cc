@@ -35,10 +35,12 @@ Result<RouteSyncStats> NetlinkRouteProgrammer::Sync(const std::set<OwnedRoute>& 
     // What the kernel has that concerns us: our own routes, and host routes through cali*.
     std::map<net::CIDR, dataplane::RouteSpec> ours;
     for (const auto& r : routes) {
-      bool mine = r.protocol == proto_;
+      // Ours: blackholes and host routes through workload interfaces. Other protocol-80 routes
+      // (VXLAN's on vxlan.calico, its CrossSubnet ones via the parent) belong to the overlay.
       bool workload = r.type == RTN_UNICAST && !r.gateway && is_workload_if(r.ifindex) &&
                       r.dst.prefix_len() == r.dst.addr().bit_len();
-      if (mine || workload) ours[r.dst] = r;
+      bool blackhole = r.type == RTN_BLACKHOLE && r.protocol == proto_;
+      if (workload || blackhole) ours[r.dst] = r;
     }
     std::set<net::CIDR> wanted;
     for (const OwnedRoute& want : desired) {

@@ -38,7 +38,7 @@ std::string_view BackendName(Backend b);      // "bird" | "vxlan"
 // The node process started in each host namespace when neither --node-cmd nor CALICO_LAB_NODE_CMD
 // says otherwise. `calico-node -felix` is the policy agent only; the full `calico-node` (start-up,
 // agent and BIRD) takes the same environment and plugs in here once it carries BIRD.
-inline constexpr std::string_view kDefaultNodeCommand = "calico-node -felix";
+inline constexpr std::string_view kDefaultNodeCommand = "calico-node";
 inline constexpr int kMaxHosts = 99;
 
 struct GlobalOptions {
