@@ -61,7 +61,10 @@ bench: deps
 
 install: build
 	@install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/calico $(DESTDIR)/opt/cni/bin
+	@install -d $(DESTDIR)$(PREFIX)/share/calico-lab/tutorials
+	@install -m 644 $(BUILD_DIR)/bin/tutorials/*.sh $(DESTDIR)$(PREFIX)/share/calico-lab/tutorials/
 	@for b in $(BUILD_DIR)/bin/*; do \
+	  [ -f $$b ] || continue; \
 	  case $$(basename $$b) in \
 	    calico|calico-ipam) install -m 755 $$b $(DESTDIR)/opt/cni/bin/ ;; \
 	    *.so) install -m 644 $$b $(DESTDIR)$(PREFIX)/lib/calico/ ;; \

@@ -295,7 +295,10 @@ Result<Invocation> ParseArgs(std::span<const std::string> args) {
     ASSIGN_OR_RETURN(s, Scan(rest, kRunFlags, cmd, 0, false));
   } else if (cmd == "exec" || cmd == "host") {
     ASSIGN_OR_RETURN(s, Scan(rest, {}, cmd, 1, false));
-  } else if (cmd == "list" || cmd == "rm" || cmd == "down" || cmd == "tutorial" || cmd == "help") {
+  } else if (cmd == "tutorial") {
+    static constexpr FlagSpec kTutorialFlags[] = {{"datastore", 0, true}, {"keep", 0, false}};
+    ASSIGN_OR_RETURN(s, Scan(rest, kTutorialFlags, cmd, 0, false));
+  } else if (cmd == "list" || cmd == "rm" || cmd == "down" || cmd == "help") {
     ASSIGN_OR_RETURN(s, Scan(rest, {}, cmd, 0, false));
   } else {
     return InvalidArgument("unknown command \"" + cmd + "\" (see calico-lab --help)");
@@ -335,7 +338,18 @@ Result<Invocation> ParseArgs(std::span<const std::string> args) {
   } else {  // tutorial
     RETURN_IF_ERROR(ExpectPositionals(s, cmd, 1, "NAME (rkt, isolation or libnetwork)"));
     RETURN_IF_ERROR(NoCommand(s, cmd));
-    inv.command = TutorialCommand{s.positionals[0]};
+    TutorialCommand t{s.positionals[0]};
+    if (t.name != "rkt" && t.name != "isolation" && t.name != "libnetwork") {
+      return InvalidArgument("tutorial: unknown tutorial \"" + t.name + "\" (rkt, isolation or libnetwork)");
+    }
+    if (Has(s, "datastore")) {
+      t.datastore = Last(s, "datastore");
+      if (t.datastore != "local" && t.datastore != "etcd") {
+        return InvalidArgument("tutorial: --datastore must be local or etcd, not \"" + t.datastore + "\"");
+      }
+    }
+    t.keep = Has(s, "keep");
+    inv.command = t;
   }
   return inv;
 }
@@ -357,7 +371,11 @@ Commands:
   host HOST [--] CMD...   run CMD on a lab host with its environment (calicoctl, etcdctl, birdc)
   rm NAME                 stop a workload, CNI DEL, remove its namespace
   down                    stop and remove everything the lab started (also after a crash)
-  tutorial NAME           (not implemented yet)
+  tutorial rkt|isolation|libnetwork [--datastore local|etcd] [--keep]
+        replay a seed tutorial step by step on a fresh lab, narrated, checking every expectation
+        (rkt: two CNI networks across two hosts; isolation: fixed addresses with IP=, cniVersion
+        0.1.0; libnetwork: Docker with the calico network and IPAM drivers); --keep leaves the
+        lab up to play with afterwards
 
 Global flags:
   --bin DIR        where calico, calico-ipam, calicoctl and calico-node are

@@ -76,6 +76,8 @@ struct RmCommand {
 struct DownCommand {};
 struct TutorialCommand {
   std::string name;
+  std::string datastore = "local";  // local | etcd
+  bool keep = false;                // leave the lab up afterwards
 };
 struct HelpCommand {};
 
