@@ -18,6 +18,7 @@
 #include "calico/base/log.h"
 #include "calico/datastore/config.h"
 #include "calico/datastore/factory/factory.h"
+#include "calico/libnetwork/docker_api.h"
 #include "calico/libnetwork/driver.h"
 #include "calico/libnetwork/plumbing.h"
 #include "calico/libnetwork/server.h"
@@ -56,6 +57,11 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--log-level", log_level, "trace, debug, info, warning, error")
       ->capture_default_str();
+  std::string docker_host = Env("DOCKER_HOST").empty() ? "unix:///var/run/docker.sock" : Env("DOCKER_HOST");
+  app.add_option("--docker-host", docker_host,
+                 "the Docker daemon's API (unix://PATH), for network names; same-named networks "
+                 "on several hosts then share one Calico profile")
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   calico::log::SetAllLevels(log_level);
 
@@ -69,6 +75,12 @@ int main(int argc, char** argv) {
   calico::libnetwork::DriverOptions options;
   options.node = NodeName();
   options.scope = scope;
+  if (docker_host.rfind("unix://", 0) == 0) {
+    std::string docker_socket = docker_host.substr(7);
+    options.network_name = [docker_socket](const std::string& id) {
+      return calico::libnetwork::DockerNetworkName(docker_socket, id, std::chrono::seconds(2));
+    };
+  }
   if (options.node.empty()) {
     std::cerr << "calico-libnetwork: cannot determine the node name (set NODENAME)\n";
     return 1;

@@ -10,9 +10,12 @@ STEP=""
 BOLD=$'\e[1m'; DIM=$'\e[2m'; RED=$'\e[31m'; GREEN=$'\e[32m'; OFF=$'\e[0m'
 [ -t 1 ] || { BOLD=""; DIM=""; RED=""; GREEN=""; OFF=""; }
 
+# A tutorial may define before_down() for what `calico-lab down` cannot see (Docker's containers).
+before_down() { :; }
 finish() {
   local rc=$?
   if [ "$rc" -ne 0 ] || [ "$KEEP" != 1 ]; then
+    before_down >/dev/null 2>&1 || true
     "$LAB" down >/dev/null 2>&1 || true
   fi
   if [ "$rc" -eq 0 ]; then

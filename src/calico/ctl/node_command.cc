@@ -62,6 +62,26 @@ pid_t RunningPid(const std::string& pid_file, const std::string& comm) {
   return name == comm.substr(0, 15) ? static_cast<pid_t>(pid) : 0;
 }
 
+// A calico-node in this network namespace (one per host), started by anyone; 0 if none.
+pid_t CalicoNodeInThisNetns() {
+  struct stat self {};
+  if (::stat("/proc/self/ns/net", &self) != 0) return 0;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator("/proc", ec)) {
+    std::string n = e.path().filename().string();
+    if (n.empty() || n.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream c(e.path() / "comm");
+    std::string name;
+    std::getline(c, name);
+    if (name != "calico-node") continue;
+    struct stat ns {};
+    if (::stat((e.path() / "ns/net").c_str(), &ns) == 0 && ns.st_ino == self.st_ino && ns.st_dev == self.st_dev) {
+      return static_cast<pid_t>(std::stol(n));
+    }
+  }
+  return 0;
+}
+
 bool AnyProcessNamed(const std::string& comm) {
   std::error_code ec;
   for (const auto& e : fs::directory_iterator("/proc", ec)) {
@@ -174,7 +194,8 @@ int NodeRun(const FlagSet& f, Context& ctx) {
   ctx.out << (node_bin.empty() ? "calico-node" : node_bin) << " >> " << node_log << " 2>&1\n\n";
   if (f.GetBool("libnetwork")) {
     ctx.out << "and the libnetwork plugin:\n\n"
-            << (lnw_bin.empty() ? "calico-libnetwork" : lnw_bin) << " >> " << lnw_log << " 2>&1\n\n";
+            << (lnw_bin.empty() ? "calico-libnetwork" : lnw_bin) << " --socket "
+            << f.GetString("libnetwork-socket") << " >> " << lnw_log << " 2>&1\n\n";
   }
   if (f.GetBool("dryrun")) return 0;
   if (node_bin.empty()) {
@@ -189,10 +210,35 @@ int NodeRun(const FlagSet& f, Context& ctx) {
   fs::create_directories(log_dir, ec);
   fs::create_directories(run_dir, ec);
   std::string pid_file = run_dir + "/calico-node.pid";
-  if (pid_t running = RunningPid(pid_file, "calico-node"); running != 0) {
+  pid_t running = RunningPid(pid_file, "calico-node");
+  if (running == 0) running = CalicoNodeInThisNetns();
+  if (running != 0 && !f.GetBool("libnetwork")) {
     ctx.err << "Error: calico-node is already running (PID " << running
             << "); stop it with: calicoctl node stop\n";
     return 1;
+  }
+  if (running != 0) {
+    // The calico-docker era's `calicoctl node --libnetwork` on a host whose node already runs:
+    // add the libnetwork plugin beside it.
+    ctx.out << "calico-node is already running (PID " << running << "); starting the libnetwork plugin.\n";
+    std::string lnw_pid_file = run_dir + "/calico-libnetwork.pid";
+    if (pid_t l = RunningPid(lnw_pid_file, "calico-libnetwork"); l != 0) {
+      ctx.out << "The libnetwork plugin is already running (PID " << l << ").\n";
+      return 0;
+    }
+    auto lpid = StartDetached(lnw_bin, {"--socket", f.GetString("libnetwork-socket")}, env, lnw_log);
+    if (!lpid || !WritePidFile(lnw_pid_file, *lpid)) {
+      ctx.err << "Error: cannot start calico-libnetwork (see " << lnw_log << ")\n";
+      return 1;
+    }
+    std::string sock = f.GetString("libnetwork-socket");
+    for (int i = 0; i < 50 && !fs::exists(sock); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    if (!fs::exists(sock)) {
+      ctx.err << "Error: calico-libnetwork did not open " << sock << ". Last log lines:\n" << Tail(lnw_log, 10);
+      return 1;
+    }
+    ctx.out << "Calico libnetwork plugin started successfully (" << sock << ").\n";
+    return 0;
   }
   auto pid = StartDetached(node_bin, {}, env, node_log);
   if (!pid) {
@@ -228,7 +274,7 @@ int NodeRun(const FlagSet& f, Context& ctx) {
   if (!lnw_bin.empty()) {
     std::string lnw_pid_file = run_dir + "/calico-libnetwork.pid";
     if (RunningPid(lnw_pid_file, "calico-libnetwork") == 0) {
-      auto lpid = StartDetached(lnw_bin, {}, env, lnw_log);
+      auto lpid = StartDetached(lnw_bin, {"--socket", f.GetString("libnetwork-socket")}, env, lnw_log);
       if (!lpid || !WritePidFile(lnw_pid_file, *lpid)) {
         ctx.err << "Error: cannot start calico-libnetwork (see " << lnw_log << ")\n";
         return 1;
@@ -415,6 +461,7 @@ int RunNode(std::span<const std::string> args, Context& ctx) {
   f.AddString("bird-socket", 0, "/var/run/calico/bird.ctl", "BIRD control socket.");
   f.AddBool("no-default-ippools", 0, "Do not create default pools.");
   f.AddBool("libnetwork", 0, "Also start the Docker libnetwork driver.");
+  f.AddString("libnetwork-socket", 0, "/run/docker/plugins/calico.sock", "Socket of the libnetwork driver.");
   f.AddBool("dryrun", 0, "Print the commands without running them.");
   f.AddString("log-level", 'l', "panic", "Log level.");
   if (Status st = f.Parse(args); !st) {

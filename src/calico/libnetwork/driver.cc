@@ -785,6 +785,17 @@ Result<Json> Driver::DoDeleteNetwork(const Json& req) {
   if (!profile && profile.error().code() != ErrorCode::kNotFound) {
     return Unexpected(profile.error().Wrap("failed to delete profile " + network_id));
   }
+  // A name record pointing at this network goes with it (another host's same-named network takes
+  // over at its next endpoint).
+  if (options_.network_name) {
+    if (auto name = options_.network_name(network_id)) {
+      auto rec = backend_.Get("/calico/libnetwork/v1/names/" + *name);
+      if (rec && rec->value == network_id) {
+        auto gone = backend_.Delete(rec->key, rec->mod_revision);
+        (void)gone;
+      }
+    }
+  }
   auto deleted = backend_.Delete(kNetworkPrefix + network_id);
   if (!deleted && deleted.error().code() != ErrorCode::kNotFound) {
     return Unexpected(deleted.error().Wrap("failed to delete the record of network " + network_id));
@@ -793,6 +804,31 @@ Result<Json> Driver::DoDeleteNetwork(const Json& req) {
     RETURN_IF_ERROR(DeleteSubnetPoolIfUnused(cidr));
   CALICO_LOG(info, "libnetwork", "deleted network {}", network_id);
   return Json::object();
+}
+
+std::string Driver::ProfileFor(const std::string& network_id) {
+  if (!options_.network_name) return network_id;
+  auto name = options_.network_name(network_id);
+  if (!name) {
+    CALICO_LOG(debug, "libnetwork", "no Docker name for network {}: {}", network_id,
+               name.error().message());
+    return network_id;
+  }
+  const std::string key = "/calico/libnetwork/v1/names/" + *name;
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    auto existing = backend_.Get(key);
+    if (!existing) {
+      if (existing.error().code() != ErrorCode::kNotFound) return network_id;
+      if (backend_.Create(key, network_id)) return network_id;
+      continue;  // another host recorded it first
+    }
+    // The recorded network still has its profile: share it; else this network takes over.
+    if (existing->value == network_id || client_.Get("Profile", "", existing->value)) {
+      return existing->value;
+    }
+    if (backend_.Update(key, network_id, existing->mod_revision)) return network_id;
+  }
+  return network_id;
 }
 
 Result<Json> Driver::DoCreateEndpoint(const Json& req) {
@@ -826,7 +862,7 @@ Result<Json> Driver::DoCreateEndpoint(const Json& req) {
                     {"interfaceName", HostIfname(endpoint_id)},
                     {"mac", Lower(mac)},
                     {"ipNetworks", networks},
-                    {"profiles", Json::array({network_id})}};
+                    {"profiles", Json::array({ProfileFor(network_id)})}};
   // Apply: a CreateEndpoint replayed after a driver restart finds its endpoint already there.
   auto written = client_.Apply(wep);
   if (!written) return Unexpected(written.error().Wrap("failed to write the WorkloadEndpoint"));

@@ -27,6 +27,7 @@
 #pragma once
 
 #include <memory>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -61,6 +62,10 @@ struct DriverOptions {
                                 // cluster store in Docker); "local" works with a plain dockerd
   int veth_mtu = 0;             // CALICO_LIBNETWORK_VETH_MTU; 0 = kernel default
   std::string namespace_ = "default";  // of the WorkloadEndpoints
+  // The Docker name of a network (from the daemon's API). When set, endpoints of networks with
+  // the same name on different hosts share one profile: that of the first such network, as one
+  // network shared through Docker's old cluster store had. Unset: the profile is the network ID.
+  std::function<Result<std::string>(const std::string& network_id)> network_name{};
 };
 
 class Driver {
@@ -126,6 +131,9 @@ class Driver {
   [[nodiscard]] Result<model::Resource> GetEndpoint(const std::string& endpoint_id);
   // Deletes the pool this driver made for --subnet `cidr` when no network and no address uses it.
   [[nodiscard]] Status DeleteSubnetPoolIfUnused(const net::CIDR& cidr);
+  // The profile for endpoints of `network_id`: the network ID, or the first network ID recorded
+  // for the network's Docker name (/calico/libnetwork/v1/names/<name>).
+  std::string ProfileFor(const std::string& network_id);
 
   datastore::Backend& backend_;
   datastore::Client client_;

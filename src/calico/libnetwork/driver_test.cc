@@ -500,3 +500,60 @@ TEST_F(DriverTest, DispatchHandlesAnyBody) {
 
 }  // namespace
 }  // namespace calico::libnetwork
+
+namespace calico::libnetwork {
+namespace {
+
+// Two hosts' dockerds each have their own "net1" (local scope, different IDs): with the Docker
+// names known, their endpoints share the first network's profile, so they reach each other like
+// one network shared through Docker's old cluster store did.
+TEST_F(DriverTest, SameNamedNetworksOfTwoHostsShareOneProfile) {
+  std::map<std::string, std::string> names = {{kNet, "net1"}, {kNet2, "net1"}};
+  auto lookup = [&](const std::string& id) -> Result<std::string> {
+    auto it = names.find(id);
+    if (it == names.end()) return NotFound("no network " + id);
+    return it->second;
+  };
+  Driver host1(backend_, plumber_, DriverOptions{.node = "host1", .network_name = lookup});
+  Driver host2(backend_, plumber_, DriverOptions{.node = "host2", .network_name = lookup});
+  auto create = [&](Driver& d, const std::string& id) {
+    return d.CreateNetwork(Json{
+        {"NetworkID", id},
+        {"Options", {{"com.docker.network.generic", Json::object()}}},
+        {"IPv4Data", Json::array({{{"AddressSpace", kLocalAddressSpace}, {"Pool", "0.0.0.0/0"}, {"Gateway", "0.0.0.0/0"}}})},
+        {"IPv6Data", Json::array()}});
+  };
+  auto endpoint = [&](Driver& d, const std::string& net, const std::string& ep, const std::string& addr) {
+    return d.CreateEndpoint(Json{{"NetworkID", net},
+                                 {"EndpointID", ep},
+                                 {"Interface", {{"Address", addr}, {"AddressIPv6", ""}, {"MacAddress", ""}}},
+                                 {"Options", Json::object()}});
+  };
+  ExpectOk(create(host1, kNet));
+  ExpectOk(create(host2, kNet2));
+  ExpectOk(endpoint(host1, kNet, kEp, "10.65.0.2/32"));
+  ExpectOk(endpoint(host2, kNet2, kEp2, "10.65.1.2/32"));
+  auto profiles_of = [&](Driver& d, const std::string& ep) {
+    auto name = d.EndpointName(ep);
+    auto w = client_.Get("WorkloadEndpoint", "default", *name);
+    return w ? w->spec()["profiles"] : Json();
+  };
+  EXPECT_EQ(profiles_of(host1, kEp), Json::array({kNet}));
+  EXPECT_EQ(profiles_of(host2, kEp2), Json::array({kNet})) << "host2's net1 endpoint is not in host1's net1 profile";
+
+  // Without the name (daemon unreachable) the network ID is the profile, as Calico's driver did.
+  names.clear();
+  const std::string kEp3(64, 'c');
+  ExpectOk(endpoint(host2, kNet2, kEp3, "10.65.1.3/32"));
+  EXPECT_EQ(profiles_of(host2, kEp3), Json::array({kNet2}));
+
+  // host1's net1 goes away: host2's net1 takes the name over for its next endpoints.
+  names = {{kNet, "net1"}, {kNet2, "net1"}};
+  ExpectOk(host1.DeleteNetwork(Json{{"NetworkID", kNet}}));
+  const std::string kEp4(64, 'd');
+  ExpectOk(endpoint(host2, kNet2, kEp4, "10.65.1.4/32"));
+  EXPECT_EQ(profiles_of(host2, kEp4), Json::array({kNet2}));
+}
+
+}  // namespace
+}  // namespace calico::libnetwork

@@ -1,0 +1,60 @@
+#include "calico/libnetwork/docker_api.h"
+
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include <nlohmann/json.hpp>
+
+namespace calico::libnetwork {
+
+Result<std::string> DockerNetworkName(const std::string& socket, const std::string& network_id,
+                                      std::chrono::milliseconds timeout) {
+  if (network_id.empty() || network_id.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos) {
+    return InvalidArgument("invalid network ID \"" + network_id + "\"");
+  }
+  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return Unexpected(Error::FromErrno(errno, "socket"));
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  timeval tv{static_cast<time_t>(timeout.count() / 1000),
+             static_cast<suseconds_t>((timeout.count() % 1000) * 1000)};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (socket.size() >= sizeof(addr.sun_path)) return InvalidArgument("socket path too long: " + socket);
+  std::memcpy(addr.sun_path, socket.c_str(), socket.size() + 1);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    return Unexpected(Error::FromErrno(errno, "connect to the Docker API at " + socket).Wrap(""));
+  }
+  // HTTP/1.0: no chunked encoding, the daemon closes after the reply.
+  std::string req = "GET /networks/" + network_id + " HTTP/1.0\r\nHost: docker\r\n\r\n";
+  if (::send(fd, req.data(), req.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(req.size())) {
+    return Unavailable("write to the Docker API at " + socket + " failed");
+  }
+  std::string reply;
+  char buf[8192];
+  ssize_t n;
+  while ((n = ::recv(fd, buf, sizeof(buf), 0)) > 0) reply.append(buf, static_cast<size_t>(n));
+  if (n < 0 && reply.empty()) return Unavailable("no reply from the Docker API at " + socket);
+  size_t sp = reply.find(' ');
+  size_t body = reply.find("\r\n\r\n");
+  if (sp == std::string::npos || body == std::string::npos) {
+    return InvalidArgument("malformed reply from the Docker API");
+  }
+  int status = std::atoi(reply.c_str() + sp + 1);
+  if (status == 404) return NotFound("Docker has no network " + network_id);
+  if (status != 200) return Unavailable("Docker API answered " + std::to_string(status));
+  auto j = nlohmann::json::parse(reply.substr(body + 4), nullptr, false);
+  if (!j.is_object() || !j.contains("Name") || !j["Name"].is_string()) {
+    return InvalidArgument("Docker's network reply has no Name");
+  }
+  return j["Name"].get<std::string>();
+}
+
+}  // namespace calico::libnetwork
