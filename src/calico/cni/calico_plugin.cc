@@ -377,30 +377,12 @@ Status Check(Context& ctx) {
 
 int RunCalicoPlugin(const std::map<std::string, std::string>& env, std::string_view stdin_text,
                     std::ostream& out, std::ostream& err) {
-  std::string version = "1.0.0";
-  auto fail = [&](CniCode code, const std::string& msg) {
-    out << ErrorJson(CniError{code, msg, ""}, version).dump() << "\n";
-    err << "calico: " << msg << "\n";
-    return 1;
-  };
-  auto inv = ParseInvocation(env);
-  if (!inv) return fail(CniCode::kInvalidEnvironment, inv.error().message());
-  if (inv->command == "VERSION") {
-    Json j = Json::parse(stdin_text, nullptr, false);
-    if (j.is_object() && j.contains("cniVersion") && j["cniVersion"].is_string()) {
-      version = j["cniVersion"].get<std::string>();
-    }
-    out << VersionInfo(version).dump() << "\n";
-    return 0;
-  }
-  auto conf = ParseNetConf(stdin_text);
-  if (!conf) {
-    return fail(conf.error().message().rfind("unsupported CNI version", 0) == 0
-                    ? CniCode::kIncompatibleVersion
-                    : CniCode::kDecodingFailure,
-                conf.error().message());
-  }
-  version = conf->cni_version;
+  PluginCall call("calico", out, err);
+  if (!call.Start(env, stdin_text)) return call.exit_code();
+  auto fail = [&](CniCode code, const std::string& msg) { return call.Fail(code, msg); };
+  const Invocation* inv = &call.inv();
+  const NetConf* conf = &call.conf();
+  const std::string& version = call.version();
   if (inv->command == "CHECK" && CompareVersions(version, "0.4.0") < 0) {
     return fail(CniCode::kIncompatibleVersion,
                 "config version does not allow CHECK (cniVersion " + version + " < 0.4.0)");

@@ -267,4 +267,39 @@ Json ErrorJson(const CniError& error, std::string_view cni_version) {
   return j;
 }
 
+int PluginCall::Fail(CniCode code, const std::string& msg) {
+  out_ << ErrorJson(CniError{code, msg, ""}, version_).dump() << "\n";
+  err_ << plugin_ << ": " << msg << "\n";
+  exit_code_ = 1;
+  return 1;
+}
+
+bool PluginCall::Start(const std::map<std::string, std::string>& env, std::string_view stdin_text) {
+  auto inv = ParseInvocation(env);
+  if (!inv) {
+    Fail(CniCode::kInvalidEnvironment, inv.error().message());
+    return false;
+  }
+  inv_ = std::move(*inv);
+  if (inv_.command == "VERSION") {
+    Json j = Json::parse(stdin_text, nullptr, false);
+    if (j.is_object() && j.contains("cniVersion") && j["cniVersion"].is_string()) {
+      version_ = j["cniVersion"].get<std::string>();
+    }
+    out_ << VersionInfo(version_).dump() << "\n";
+    exit_code_ = 0;
+    return false;
+  }
+  auto conf = ParseNetConf(stdin_text);
+  if (!conf) {
+    Fail(conf.error().message().rfind("unsupported CNI version", 0) == 0 ? CniCode::kIncompatibleVersion
+                                                                         : CniCode::kDecodingFailure,
+         conf.error().message());
+    return false;
+  }
+  conf_ = std::move(*conf);
+  version_ = conf_.cni_version;
+  return true;
+}
+
 }  // namespace calico::cni

@@ -7,6 +7,7 @@
 
 #include <map>
 #include <optional>
+#include <ostream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -125,6 +126,32 @@ struct CniResult {
 [[nodiscard]] Result<CniResult> ParseResult(const Json& j);
 
 Json VersionInfo(std::string_view cni_version);
+
+// What every plugin invocation starts with: the CNI environment, VERSION answered, the network
+// configuration parsed. Fail() prints the CNI error object (in the config's cniVersion once known)
+// on `out` and "<plugin>: msg" on `err`, and returns the exit code 1.
+class PluginCall {
+ public:
+  PluginCall(std::string_view plugin, std::ostream& out, std::ostream& err)
+      : plugin_(plugin), out_(out), err_(err) {}
+  // Returns true when the caller should go on with inv() and conf(); false when the call is
+  // answered (VERSION) or failed; exit_code() then says how.
+  bool Start(const std::map<std::string, std::string>& env, std::string_view stdin_text);
+  int Fail(CniCode code, const std::string& msg);
+  int exit_code() const { return exit_code_; }
+  const Invocation& inv() const { return inv_; }
+  const NetConf& conf() const { return conf_; }
+  const std::string& version() const { return version_; }
+
+ private:
+  std::string plugin_;
+  std::ostream& out_;
+  std::ostream& err_;
+  std::string version_ = "1.0.0";
+  Invocation inv_;
+  NetConf conf_;
+  int exit_code_ = 0;
+};
 Json ErrorJson(const CniError& error, std::string_view cni_version);
 
 // "0.3.1" < "1.0.0" etc. Unknown text compares as 0.0.0.
