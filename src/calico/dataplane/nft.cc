@@ -140,7 +140,9 @@ Result<std::string> NftablesTable::Run(std::string_view op, const std::string& c
 
 Status NftablesTable::RecordApplied(std::string_view text) {
   applied_text_.reset();
+  applied_parsed_.reset();
   applied_listing_.clear();
+  listing_stale_ = false;
   ASSIGN_OR_RETURN(std::string listing, ListTable());
   auto normalised = NormaliseNftListing(listing, family_, name_);
   if (!normalised) {
@@ -169,26 +171,35 @@ Status NftablesTable::ApplyFull(std::string_view ruleset_text) {
 }
 
 Status NftablesTable::ApplyIncremental(std::string_view old_text, std::string_view new_text) {
-  auto from = ParseNftRuleset(old_text, family_, name_);
-  if (!from) return Unexpected(from.error().Wrap("parse old ruleset"));
+  std::optional<NftRuleset> parsed_old;
+  if (!(applied_parsed_ && applied_text_ && *applied_text_ == old_text)) {
+    auto from = ParseNftRuleset(old_text, family_, name_);
+    if (!from) return Unexpected(from.error().Wrap("parse old ruleset"));
+    parsed_old = std::move(*from);
+  }
+  const NftRuleset& from = parsed_old ? *parsed_old : *applied_parsed_;
   auto to = ParseNftRuleset(new_text, family_, name_);
   if (!to) return Unexpected(to.error().Wrap("parse new ruleset"));
-  const NftDiff diff = DiffNftRulesets(*from, *to);
+  const NftDiff diff = DiffNftRulesets(from, *to);
   if (!diff.empty()) {
     auto out = Run(fmt::format("apply incremental update to table {} {}", family_, name_),
                    diff.commands, false);
     if (!out) {
       applied_text_.reset();
+      applied_parsed_.reset();
       return Unexpected(out.error());
     }
   }
+  applied_text_ = std::string(new_text);
+  applied_parsed_ = std::move(*to);
+  listing_stale_ = true;
   CALICO_LOG(debug, kLog,
              "applied incremental update table={} {} chains_added={} chains_removed={} "
              "chains_refilled={} recreated={} sets_added={} sets_removed={} sets_updated={}",
              family_, name_, diff.added_chains.size(), diff.removed_chains.size(),
              diff.refilled_chains.size(), diff.recreated.size(), diff.added_sets.size(),
              diff.removed_sets.size(), diff.updated_sets.size());
-  return RecordApplied(new_text);
+  return OkStatus();
 }
 
 Result<std::string> NftablesTable::ListTable() {
@@ -229,6 +240,19 @@ Result<std::vector<RuleCounter>> NftablesTable::Counters() {
 
 Result<bool> NftablesTable::Matches(std::string_view expected_text) {
   if (!applied_text_ || *applied_text_ != expected_text) return false;
+  if (listing_stale_) {
+    // The first check after incremental updates takes the kernel's listing as the baseline.
+    auto listing = ListTable();
+    if (!listing) {
+      if (listing.error().code() == ErrorCode::kNotFound) return false;
+      return Unexpected(listing.error());
+    }
+    auto normalised = NormaliseNftListing(*listing, family_, name_);
+    if (!normalised) return Unexpected(normalised.error());
+    applied_listing_ = std::move(*normalised);
+    listing_stale_ = false;
+    return true;
+  }
   auto listing = ListTable();
   if (!listing) {
     if (listing.error().code() == ErrorCode::kNotFound) return false;
@@ -244,7 +268,9 @@ Result<bool> NftablesTable::Matches(std::string_view expected_text) {
 
 Status NftablesTable::Delete() {
   applied_text_.reset();
+  applied_parsed_.reset();
   applied_listing_.clear();
+  listing_stale_ = false;
   auto out =
       Run(fmt::format("delete table {} {}", family_, name_),
           fmt::format("add table {0} {1}; delete table {0} {1}", family_, NftName(name_)), false);

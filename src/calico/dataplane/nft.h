@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "calico/base/result.h"
+#include "calico/dataplane/nft_diff.h"
 
 struct nft_ctx;
 
@@ -98,6 +99,11 @@ class NftablesTable {
   nft_ctx* ctx_ = nullptr;
   std::optional<std::string> applied_text_{};
   std::string applied_listing_{};  // NormaliseNftListing of the listing after the last apply.
+  // After an incremental apply the kernel listing is taken at the next Matches() (listing a big
+  // table after every change costs more than the change): drift in between becomes the baseline.
+  bool listing_stale_ = false;
+  // The parsed form of applied_text_, so the next incremental update parses only the new text.
+  std::optional<NftRuleset> applied_parsed_{};
 };
 
 }  // namespace calico::dataplane
