@@ -47,8 +47,8 @@ fi
 echo "usage errors"
 out=$("$LAB" list 2>&1) && fail "list without a lab succeeded"
 [[ $out == *"lab is not up: run calico-lab up"* ]] || fail "list without a lab: $out"
-out=$("$LAB" tutorial rkt 2>&1) && fail "tutorial succeeded"
-[[ $out == *"not yet"* ]] || fail "tutorial: $out"
+out=$("$LAB" tutorial nope 2>&1) && fail "an unknown tutorial succeeded"
+[[ $out == *"unknown tutorial"* ]] || fail "tutorial: $out"
 
 echo "up"
 "$LAB" up --hosts 2

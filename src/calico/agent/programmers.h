@@ -32,11 +32,11 @@ class PolicyProgrammer {
 // nftables through libnftables (dataplane/nft.h), in the namespace of the creating thread.
 class NftPolicyProgrammer final : public PolicyProgrammer {
  public:
-  Status ApplyFull(std::string_view text) override { return table_.ApplyFull(text); }
-  Status ApplyIncremental(std::string_view old_text, std::string_view text) override {
+  [[nodiscard]] Status ApplyFull(std::string_view text) override { return table_.ApplyFull(text); }
+  [[nodiscard]] Status ApplyIncremental(std::string_view old_text, std::string_view text) override {
     return table_.ApplyIncremental(old_text, text);
   }
-  Result<bool> Matches(std::string_view text) override { return table_.Matches(text); }
+  [[nodiscard]] Result<bool> Matches(std::string_view text) override { return table_.Matches(text); }
   dataplane::NftablesTable& table() { return table_; }
 
  private:
@@ -76,8 +76,8 @@ class NetlinkRouteProgrammer final : public RouteProgrammer {
  public:
   explicit NetlinkRouteProgrammer(int proto = 80, std::vector<std::string> prefixes = {"cali"})
       : proto_(proto), prefixes_(std::move(prefixes)) {}
-  Result<RouteSyncStats> Sync(const std::set<OwnedRoute>& desired) override;
-  Status ConfigureInterface(const std::string& ifname, bool v4, bool v6) override;
+  [[nodiscard]] Result<RouteSyncStats> Sync(const std::set<OwnedRoute>& desired) override;
+  [[nodiscard]] Status ConfigureInterface(const std::string& ifname, bool v4, bool v6) override;
 
  private:
   int proto_;

@@ -80,13 +80,13 @@ class BirdSupervisor {
   std::string current_config();
 
  private:
-  Status StartLocked(const std::string& config_text);
-  Status StopLocked();
+  [[nodiscard]] Status StartLocked(const std::string& config_text);
+  [[nodiscard]] Status StopLocked();
   bool RunningLocked();
   // Writes `text` to bird.conf.new and checks it with `bird -p -c`; on success the candidate is
   // left in place for CommitCandidate.
-  Status CheckCandidate(const std::string& text);
-  Status CommitCandidate();
+  [[nodiscard]] Status CheckCandidate(const std::string& text);
+  [[nodiscard]] Status CommitCandidate();
   std::string LogTail() const;
 
   const BirdSupervisorOptions options_;

@@ -90,9 +90,9 @@ class NftablesTable {
  private:
   // Runs `commands` as one libnftables call; returns its standard output. `op` names the
   // operation in errors: "<op>: <libnftables error text>".
-  Result<std::string> Run(std::string_view op, const std::string& commands, bool json);
+  [[nodiscard]] Result<std::string> Run(std::string_view op, const std::string& commands, bool json);
   // Remembers `text` and the kernel's (normalised) listing after a successful apply.
-  Status RecordApplied(std::string_view text);
+  [[nodiscard]] Status RecordApplied(std::string_view text);
 
   std::string family_;
   std::string name_;

@@ -109,22 +109,22 @@ class Driver {
   using Handler = Result<Json> (Driver::*)(const Json&);
   Json Run(std::string_view method, Handler handler, const Json& req);
 
-  Result<Json> DoCreateNetwork(const Json& req);
-  Result<Json> DoDeleteNetwork(const Json& req);
-  Result<Json> DoCreateEndpoint(const Json& req);
-  Result<Json> DoEndpointOperInfo(const Json& req);
-  Result<Json> DoDeleteEndpoint(const Json& req);
-  Result<Json> DoJoin(const Json& req);
-  Result<Json> DoLeave(const Json& req);
-  Result<Json> DoRequestPool(const Json& req);
-  Result<Json> DoReleasePool(const Json& req);
-  Result<Json> DoRequestAddress(const Json& req);
-  Result<Json> DoReleaseAddress(const Json& req);
-  Result<Json> Empty(const Json& req);
-  Result<Json> DoActivate(const Json& req);
-  Result<Json> DoGetCapabilities(const Json& req);
-  Result<Json> DoIpamGetCapabilities(const Json& req);
-  Result<Json> DoGetDefaultAddressSpaces(const Json& req);
+  [[nodiscard]] Result<Json> DoCreateNetwork(const Json& req);
+  [[nodiscard]] Result<Json> DoDeleteNetwork(const Json& req);
+  [[nodiscard]] Result<Json> DoCreateEndpoint(const Json& req);
+  [[nodiscard]] Result<Json> DoEndpointOperInfo(const Json& req);
+  [[nodiscard]] Result<Json> DoDeleteEndpoint(const Json& req);
+  [[nodiscard]] Result<Json> DoJoin(const Json& req);
+  [[nodiscard]] Result<Json> DoLeave(const Json& req);
+  [[nodiscard]] Result<Json> DoRequestPool(const Json& req);
+  [[nodiscard]] Result<Json> DoReleasePool(const Json& req);
+  [[nodiscard]] Result<Json> DoRequestAddress(const Json& req);
+  [[nodiscard]] Result<Json> DoReleaseAddress(const Json& req);
+  [[nodiscard]] Result<Json> Empty(const Json& req);
+  [[nodiscard]] Result<Json> DoActivate(const Json& req);
+  [[nodiscard]] Result<Json> DoGetCapabilities(const Json& req);
+  [[nodiscard]] Result<Json> DoIpamGetCapabilities(const Json& req);
+  [[nodiscard]] Result<Json> DoGetDefaultAddressSpaces(const Json& req);
 
   // The stored CreateNetwork request of a network; kNotFound when unknown.
   [[nodiscard]] Result<Json> GetNetwork(const std::string& network_id);

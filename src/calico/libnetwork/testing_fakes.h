@@ -10,7 +10,7 @@ namespace calico::libnetwork::testing {
 
 class FakePlumber final : public Plumber {
  public:
-  Result<PlumbedVeth> CreatePair(const VethPairSpec& spec) override {
+  [[nodiscard]] Result<PlumbedVeth> CreatePair(const VethPairSpec& spec) override {
     created.push_back(spec);
     if (fail_create) return Unavailable("injected: cannot create veth");
     PlumbedVeth out;
@@ -19,7 +19,7 @@ class FakePlumber final : public Plumber {
     }
     return out;
   }
-  Status DeletePair(const std::string& host_ifname) override {
+  [[nodiscard]] Status DeletePair(const std::string& host_ifname) override {
     deleted.push_back(host_ifname);
     if (fail_delete) return Unavailable("injected: cannot delete veth");
     return OkStatus();
