@@ -4,21 +4,25 @@ source "$(dirname "$0")/lib.sh"
 command -v dockerd >/dev/null || fail_step "dockerd is not installed (Debian docker.io; make deps installs it)"
 DOCKER_CLI=$(command -v docker) || fail_step "no docker client"
 S=$(state_dir)
+# Each host's Docker daemon keeps its files outside /run (it mounts a private /run of its own).
+DOCKER_DIR=$(mktemp -d /tmp/calico-lab-docker-XXXXXX)
+ddir() { echo "$DOCKER_DIR/$1"; }
 dk() {  # dk HOST ARGS...: the docker client of HOST's daemon
   local host=$1; shift
-  "$DOCKER_CLI" -H "unix://$S/$host/docker/docker.sock" "$@"
+  "$DOCKER_CLI" -H "unix://$(ddir "$host")/docker.sock" "$@"
 }
 show_dk() { local host=$1; shift; echo "${DIM}[$host]${OFF}\$ docker $*" >&2; dk "$host" "$@"; }
 before_down() {
   for host in calico-01 calico-02; do
-    [ -S "$S/$host/docker/docker.sock" ] || continue
+    [ -S "$(ddir "$host")/docker.sock" ] || continue
     ids=$(dk "$host" ps -aq 2>/dev/null)
     [ -n "$ids" ] && dk "$host" rm -f $ids
     for n in net1 net2 net3; do dk "$host" network rm "$n"; done
-    pid=$(cat "$S/$host/docker/dockerd.pid" 2>/dev/null) && kill "$pid"
+    pid=$(cat "$(ddir "$host")/dockerd.pid" 2>/dev/null) && kill "$pid"
     for _ in $(seq 50); do [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    for f in $(find "$S/$host/docker/exec" -name "*.pid" 2>/dev/null); do kill -9 "$(cat "$f")"; done
+    for f in $(find "$(ddir "$host")/exec" -name "*.pid" 2>/dev/null); do kill -9 "$(cat "$f")"; done
   done
+  rm -rf "$DOCKER_DIR"
 }
 
 section "Environment"
@@ -27,20 +31,21 @@ lab up --hosts 2 --datastore "$DATASTORE" >/dev/null || fail_step "calico-lab up
 
 section "Starting Calico services"
 for host in calico-01 calico-02; do
-  mkdir -p "$S/$host/docker/plugins" "$S/$host/docker/data" "$S/$host/docker/exec"
-  on "$host" env DOCKER_HOST="unix://$S/$host/docker/docker.sock" \
+  D=$(ddir "$host")
+  mkdir -p "$D/plugins" "$D/data" "$D/exec"
+  on "$host" env DOCKER_HOST="unix://$D/docker.sock" \
     calicoctl node --libnetwork --run-dir="$S/$host" --log-dir="$S/$host/log" \
-    --libnetwork-socket="$S/$host/docker/plugins/calico.sock" || fail_step "calicoctl node --libnetwork on $host"
+    --libnetwork-socket="$D/plugins/calico.sock" || fail_step "calicoctl node --libnetwork on $host"
   # The host's Docker daemon: its plugin directory is the one holding this host's driver socket.
   "$LAB" host "$host" -- unshare --mount --propagation private sh -c '
     mount -t tmpfs tmpfs /run && mkdir -p /run/docker/plugins &&
     mount --bind "$0/plugins" /run/docker/plugins &&
     exec dockerd --iptables=false --ip6tables=false --bridge=none --storage-driver=vfs \
       --data-root "$0/data" --exec-root "$0/exec" -H "unix://$0/docker.sock" --pidfile "$0/dockerd.pid"' \
-    "$S/$host/docker" >"$S/$host/docker/dockerd.log" 2>&1 &
+    "$D" >"$D/dockerd.log" 2>&1 &
 done
 for host in calico-01 calico-02; do
-  retry 30 dk "$host" version || fail_step "dockerd on $host did not start: $(tail -5 "$S/$host/docker/dockerd.log")"
+  retry 30 dk "$host" version || fail_step "dockerd on $host did not start: $(tail -5 "$(ddir "$host")/dockerd.log")"
 done
 ok "calico-node, the libnetwork plugin and dockerd run on both hosts"
 # An offline busybox image for both daemons.

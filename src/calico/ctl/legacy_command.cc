@@ -135,10 +135,17 @@ int RunLegacyPool(std::span<const std::string> args, Context& ctx) {
       ctx.err << cidr->String() << " is not a configured pool.\n";
       return 1;
     }
+    // A pool with this CIDR already (whatever its name) gets the options, as the old CLI
+    // overwrote the pool's settings.
     Resource pool("IPPool", name);
-    pool.spec() = Json{{"cidr", cidr->String()},
-                       {"ipipMode", fs.GetBool("ipip") ? "Always" : "Never"},
-                       {"natOutgoing", fs.GetBool("nat-outgoing")}};
+    if (auto pools = client->List("IPPool")) {
+      for (const Resource& p : *pools) {
+        if (p.spec().value("cidr", "") == cidr->String()) pool = p;
+      }
+    }
+    pool.spec()["cidr"] = cidr->String();
+    pool.spec()["ipipMode"] = fs.GetBool("ipip") ? "Always" : "Never";
+    pool.spec()["natOutgoing"] = fs.GetBool("nat-outgoing");
     auto r = client->Apply(pool);
     if (!r) {
       ctx.err << r.error().message() << "\n";

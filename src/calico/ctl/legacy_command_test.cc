@@ -58,6 +58,13 @@ TEST_F(LegacyCommandTest, PoolAddShowRemove) {
             "+----------------+---------+\n"
             "| fd80:24e2::/64 |         |\n"
             "+----------------+---------+\n");
+  // Adding a CIDR that an existing pool (of another name) has updates that pool.
+  model::Resource other("IPPool", "lab-pool");
+  other.spec()["cidr"] = "10.70.0.0/16";
+  ASSERT_TRUE(client_.Create(other));
+  ASSERT_EQ(Run({"pool", "add", "10.70.0.0/16", "--nat-outgoing"}).code, 0);
+  EXPECT_EQ(client_.Get("IPPool", "", "lab-pool")->spec()["natOutgoing"], true);
+  EXPECT_FALSE(client_.Get("IPPool", "", "pool-10-70-0-0-16"));
   EXPECT_EQ(Run({"pool", "remove", "192.168.0.0/16"}).code, 0);
   EXPECT_FALSE(client_.Get("IPPool", "", "pool-192-168-0-0-16"));
   auto bad = Run({"pool", "add", "192.168.0.1/16"});
