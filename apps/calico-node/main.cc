@@ -166,6 +166,12 @@ int RunFelix(const std::map<std::string, std::string>& env, calico::datastore::B
   calico::ipam::IpamClient ipam(*backend);
   std::string last_bird_error;
   settings->agent.apply_vxlan = [&](const calico::agent::VxlanState& state) { return vxlan.Apply(state); };
+  calico::dataplane::NftablesTable nat4("ip", "calico-nat");
+  calico::dataplane::NftablesTable nat6("ip6", "calico-nat");
+  settings->agent.apply_nat = [&](const std::string& v4, const std::string& v6) -> calico::Status {
+    RETURN_IF_ERROR(nat4.ApplyFull(v4));
+    return nat6.ApplyFull(v6);
+  };
   settings->agent.on_synced = [&] {
     if (networking == "vxlan" || networking == "bird") {
       auto st = calico::agent::EnsureVxlanTunnelAddress(client, ipam, node);

@@ -229,6 +229,26 @@ expect allow d1 tcp c1 80
 "$BIN/calicoctl" delete globalnetworkpolicy v6-deny >/dev/null
 expect allow c2 tcp c1 80
 
+echo "natOutgoing: traffic leaving the pools is masqueraded once the pool asks for it"
+ip netns add "$HOST-outside"
+CLEANUP_STEPS+=("ip netns del $HOST-outside")
+ip link add out0 netns "$HOST" type veth peer name eth0 netns "$HOST-outside"
+hx ip addr add 198.51.100.1/24 dev out0
+hx ip link set out0 up
+ip netns exec "$HOST-outside" ip addr add 198.51.100.2/24 dev eth0
+ip netns exec "$HOST-outside" ip link set eth0 up
+ip netns exec "$HOST-outside" ip link set lo up
+ip netns exec "$HOST-outside" "$BIN/calico-probe" serve tcp 80 >/dev/null 2>&1 &
+CLEANUP_STEPS+=("kill $!")
+IP[outside]=198.51.100.2
+# The outside knows no route back to the pool: without NAT the reply cannot come back.
+expect deny a1 tcp outside 80
+"$BIN/calicoctl" patch ippool runtime-pool -p '{"spec":{"natOutgoing":true}}' >/dev/null ||
+  fail "cannot turn natOutgoing on"
+expect allow a1 tcp outside 80
+hx nft list table ip calico-nat | grep -q "masquerade" || fail "no calico-nat table"
+echo "  ok: masqueraded as the host"
+
 echo "restart: the dataplane stays while the agent is down and after it is back"
 kill "$AGENT"; wait "$AGENT" 2>/dev/null || true
 expect allow a2 tcp a1 80

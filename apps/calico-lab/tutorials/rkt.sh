@@ -58,6 +58,10 @@ ok "backend -> backend: allowed"
 on calico-01 calicoctl get profiles | tee /dev/stderr | grep -q frontend || fail_step "no frontend profile"
 
 section "6. Resetting/Cleanup"
+if [ "$KEEP" = 1 ]; then
+  say "(--keep: the lab stays up as it is; 'calico-lab down' removes it)"
+  exit 0
+fi
 if [ "$DATASTORE" = etcd ]; then
   say "Wipe Calico's data from etcd (the hosts' environment has ETCDCTL_ENDPOINTS):"
   on calico-01 etcdctl del --prefix /calico || fail_step "etcdctl del"
@@ -65,9 +69,10 @@ if [ "$DATASTORE" = etcd ]; then
   ok "no /calico key left in etcd"
 else
   say "The embedded equivalent of etcdctl rm --recursive /calico: remove the store file."
-  echo "\$ rm $(state_dir)/datastore/calico.db*"
+  echo "\$ rm -f $(state_dir)/datastore/calico.db*"
+  rm -f "$(state_dir)"/datastore/calico.db*
+  ! ls "$(state_dir)"/datastore/calico.db* >/dev/null 2>&1 || fail_step "the store file is still there"
+  ok "the embedded store is gone"
 fi
-if [ "$KEEP" != 1 ]; then
-  lab down
-  if ip netns list | grep -q '^calico-lab-'; then fail_step "namespaces left after down"; fi
-fi
+lab down
+if ip netns list | grep -q '^calico-lab-'; then fail_step "namespaces left after down"; fi

@@ -2,6 +2,7 @@
 
 #include <thread>
 
+#include "calico/agent/nat.h"
 #include "calico/base/log.h"
 #include "calico/base/strings.h"
 #include "calico/datastore/keys.h"
@@ -152,6 +153,20 @@ Status Agent::Program(std::chrono::steady_clock::time_point since) {
       }
     }
   }
+  if (config_.apply_nat) {
+    auto pools = graph_->IpPools();
+    std::pair<std::string, std::string> nat{RenderNatRuleset(pools, 4), RenderNatRuleset(pools, 6)};
+    if (!nat_applied_ || *nat_applied_ != nat) {
+      Status st = config_.apply_nat(nat.first, nat.second);
+      if (!st) {
+        metrics_.AddDataplaneError();
+        nat_applied_.reset();
+        CALICO_LOG(error, "agent", "programming natOutgoing: {}", st.error().message());
+      } else {
+        nat_applied_ = nat;
+      }
+    }
+  }
   if (config_.on_synced) config_.on_synced();
   metrics_.SetCounts(static_cast<int64_t>(model_.endpoints.size()),
                      static_cast<int64_t>(model_.policies.size()),
@@ -169,6 +184,7 @@ Status Agent::FullSync() {
   own_blocks_.clear();
   vxlan_inputs_ = VxlanInputs{};
   vxlan_applied_.reset();
+  nat_applied_.reset();
   for (const auto& kv : list.kvs) Ingest(kv);
   revision_ = list.revision;
   if (watch_) watch_->Close();

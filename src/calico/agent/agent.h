@@ -42,6 +42,8 @@ struct AgentConfig {
   std::function<void()> on_synced{};
   // Programs the VXLAN overlay (device, FDB, neighbours, remote block routes); unset = no VXLAN.
   std::function<Status(const VxlanState&)> apply_vxlan{};
+  // Programs the natOutgoing tables (RenderNatRuleset text for IPv4 and IPv6); unset = no NAT.
+  std::function<Status(const std::string& v4, const std::string& v6)> apply_nat{};
   // Felix's IptablesRefreshInterval / RouteRefreshInterval.
   std::chrono::milliseconds resync_interval{90000};
   policy::RenderOptions render{};
@@ -92,6 +94,7 @@ class Agent {
   std::set<std::string> configured_interfaces_;
   VxlanInputs vxlan_inputs_;
   std::optional<VxlanState> vxlan_applied_;
+  std::optional<std::pair<std::string, std::string>> nat_applied_;
 };
 
 }  // namespace calico::agent

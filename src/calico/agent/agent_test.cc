@@ -6,6 +6,7 @@
 #include <httplib.h>
 
 #include "calico/agent/http.h"
+#include "calico/agent/nat.h"
 #include "calico/agent/vxlan_model.h"
 #include "calico/datastore/client.h"
 #include "calico/datastore/keys.h"
@@ -252,6 +253,28 @@ TEST_F(AgentTest, VxlanStateFollowsNodesPoolsAndRemoteBlocks) {
   EXPECT_EQ(applied.size(), before) << "an unchanged overlay is not programmed again";
 }
 
+TEST_F(AgentTest, NatTablesFollowThePools) {
+  std::vector<std::string> applied;
+  AgentConfig cfg;
+  cfg.node_name = "node1";
+  cfg.apply_nat = [&](const std::string& v4, const std::string&) -> Status {
+    applied.push_back(v4);
+    return OkStatus();
+  };
+  agent_ = std::make_unique<Agent>(cfg, store_, policy_, routes_, metrics_);
+  ASSERT_TRUE(agent_->FullSync());
+  ASSERT_EQ(applied.size(), 1u);
+  EXPECT_EQ(applied[0].find("elements"), std::string::npos);
+  Resource pool("IPPool", "p");
+  pool.spec() = Json{{"cidr", "10.80.0.0/16"}, {"natOutgoing", true}};
+  ASSERT_TRUE(client_.Create(pool));
+  Drain();
+  ASSERT_EQ(applied.size(), 2u);
+  EXPECT_NE(applied[1].find("masq-ipam-pools {\n    type ipv4_addr\n    flags interval\n    elements = { 10.80.0.0/16 }"),
+            std::string::npos)
+      << applied[1];
+}
+
 TEST_F(AgentTest, HealthAndMetricsEndpoints) {
   HttpEndpoints http(metrics_);
   ASSERT_TRUE(http.Start("127.0.0.1", 19099 + (::getpid() % 500), "127.0.0.1", 19699 + (::getpid() % 500)));
@@ -268,6 +291,35 @@ TEST_F(AgentTest, HealthAndMetricsEndpoints) {
   ASSERT_TRUE(m);
   EXPECT_NE(m->body.find("felix_int_dataplane_apply_time_seconds_count 1"), std::string::npos) << m->body;
   http.Stop();
+}
+
+}  // namespace
+}  // namespace calico::agent
+
+namespace calico::agent {
+namespace {
+
+TEST(NatTest, MasqueradesNatOutgoingPoolsToOutsideEveryPool) {
+  model::Resource a("IPPool", "a");
+  a.spec() = model::Json{{"cidr", "10.65.0.0/16"}, {"natOutgoing", true}};
+  model::Resource b("IPPool", "b");
+  b.spec() = model::Json{{"cidr", "10.66.0.0/16"}};
+  model::Resource c("IPPool", "c");
+  c.spec() = model::Json{{"cidr", "fd00:65::/48"}, {"natOutgoing", true}};
+  EXPECT_EQ(RenderNatRuleset({a, b, c}, 4),
+            "table ip calico-nat {\n"
+            "  set masq-ipam-pools {\n    type ipv4_addr\n    flags interval\n"
+            "    elements = { 10.65.0.0/16 }\n  }\n"
+            "  set all-ipam-pools {\n    type ipv4_addr\n    flags interval\n"
+            "    elements = { 10.65.0.0/16, 10.66.0.0/16 }\n  }\n"
+            "  chain nat-outgoing {\n"
+            "    type nat hook postrouting priority srcnat; policy accept;\n"
+            "    ip saddr @masq-ipam-pools ip daddr != @all-ipam-pools counter masquerade fully-random "
+            "comment \"calico natOutgoing\"\n"
+            "  }\n}\n");
+  EXPECT_NE(RenderNatRuleset({a, b, c}, 6).find("elements = { fd00:65::/48 }"), std::string::npos);
+  // No pool: empty sets, nothing masqueraded.
+  EXPECT_EQ(RenderNatRuleset({}, 4).find("elements"), std::string::npos);
 }
 
 }  // namespace

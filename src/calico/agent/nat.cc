@@ -1,0 +1,44 @@
+#include "calico/agent/nat.h"
+
+#include <set>
+
+#include "calico/net/ip.h"
+
+namespace calico::agent {
+
+std::string RenderNatRuleset(const std::vector<model::Resource>& pools, int family) {
+  std::set<net::CIDR> masq;
+  std::set<net::CIDR> all;
+  for (const auto& p : pools) {
+    auto cidr = net::CIDR::ParseNet(p.spec().value("cidr", ""));
+    if (!cidr || cidr->family() != family) continue;
+    all.insert(*cidr);
+    if (p.spec().value("natOutgoing", false)) masq.insert(*cidr);
+  }
+  const std::string fam = family == 4 ? "ip" : "ip6";
+  const std::string type = family == 4 ? "ipv4_addr" : "ipv6_addr";
+  auto set = [&](const std::string& name, const std::set<net::CIDR>& members) {
+    std::string out = "  set " + name + " {\n    type " + type + "\n    flags interval\n";
+    if (!members.empty()) {
+      out += "    elements = { ";
+      bool first = true;
+      for (const auto& m : members) {
+        out += (first ? "" : ", ") + m.String();
+        first = false;
+      }
+      out += " }\n";
+    }
+    return out + "  }\n";
+  };
+  std::string out = "table " + fam + " calico-nat {\n";
+  out += set("masq-ipam-pools", masq);
+  out += set("all-ipam-pools", all);
+  out += "  chain nat-outgoing {\n"
+         "    type nat hook postrouting priority srcnat; policy accept;\n";
+  out += "    " + fam + " saddr @masq-ipam-pools " + fam +
+         " daddr != @all-ipam-pools counter masquerade fully-random comment \"calico natOutgoing\"\n";
+  out += "  }\n}\n";
+  return out;
+}
+
+}  // namespace calico::agent
