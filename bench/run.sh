@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${1:-build-release}
 OUT=build/bench/results.json
-ROWS=${ROWS:-cni-add policy-apply}
+ROWS=${ROWS:-cni-add policy-apply lab}
 mkdir -p build/bench
 [ "$(id -u)" -eq 0 ] || { echo "bench: run as root (rows use network namespaces)" >&2; exit 1; }
 for row in $ROWS; do
@@ -19,6 +19,10 @@ for row in $ROWS; do
       echo "bench: policy-apply (10k endpoints, 100 local; 100 and 1000 policies; 50 one-change updates) and memory"
       "$BUILD/bin/calico-bench" policy-apply --endpoints 10000 --local 100 --policies 100,1000 --changes 50 \
         --bin "$BUILD/bin" --out "$OUT" 2>/dev/null
+      ;;
+    lab)
+      echo "bench: bgp and cross-host (calico-lab, 2 hosts, BGP and VXLAN, iperf3)"
+      bench/lab_rows.sh "$BUILD/bin" "$OUT" 5 5
       ;;
     *) echo "bench: unknown row $row" >&2; exit 2 ;;
   esac

@@ -17,6 +17,8 @@ PACKAGES=(
   containernetworking-plugins
   # real CNI runtimes for the plugin tests (their services never start: see policy-rc.d below)
   podman containerd runc docker.io
+  # benchmarks
+  iperf3 gnuplot-nox
 )
 
 missing=()

@@ -18,6 +18,8 @@ int Usage() {
                "--bin DIR --out FILE\n"
                "       calico-bench policy-apply [--endpoints N] [--local N] [--policies N,N] "
                "[--changes N] [--bin DIR] --out FILE\n"
+               "       calico-bench record --row R --metric M --ours X --peer Y --unit U --samples N "
+               "--params JSON --out FILE\n"
                "       calico-bench table FILE\n";
   return 2;
 }
@@ -35,6 +37,37 @@ int main(int argc, char** argv) {
       return 1;
     }
     std::cout << *table;
+    return 0;
+  }
+  if (cmd == "record") {
+    // A row measured by a script (bench/lab_rows.sh): appended to the results file.
+    calico::bench::RowResult r;
+    std::string out, params = "{}";
+    for (int i = 2; i + 1 < argc; i += 2) {
+      std::string a = argv[i], v = argv[i + 1];
+      if (a == "--row") r.row = v;
+      else if (a == "--metric") r.metric = v;
+      else if (a == "--ours") r.ours = std::atof(v.c_str());
+      else if (a == "--peer") r.peer = std::atof(v.c_str());
+      else if (a == "--unit") r.unit = v;
+      else if (a == "--samples") r.samples = std::atoi(v.c_str());
+      else if (a == "--params") params = v;
+      else if (a == "--out") out = v;
+      else {
+        std::cerr << "calico-bench record: unknown flag " << a << "\n";
+        return 2;
+      }
+    }
+    r.params = nlohmann::json::parse(params, nullptr, false);
+    if (r.row.empty() || r.metric.empty() || out.empty() || !r.params.is_object()) {
+      std::cerr << "calico-bench record: needs --row, --metric, --out and object --params\n";
+      return 2;
+    }
+    auto st = calico::bench::MergeResults(out, {r});
+    if (!st) {
+      std::cerr << "calico-bench: " << st.error().message() << "\n";
+      return 1;
+    }
     return 0;
   }
   if (cmd == "policy-apply") {

@@ -28,6 +28,7 @@
 #include "calico/datastore/client.h"
 #include "calico/datastore/config.h"
 #include "calico/datastore/factory/factory.h"
+#include "calico/agent/ipip.h"
 #include "calico/agent/tunnel_addr.h"
 #include "calico/agent/vxlan_programmer.h"
 #include "calico/bird/bird_config.h"
@@ -166,6 +167,8 @@ int RunFelix(const std::map<std::string, std::string>& env, calico::datastore::B
   calico::ipam::IpamClient ipam(*backend);
   std::string last_bird_error;
   settings->agent.apply_vxlan = [&](const calico::agent::VxlanState& state) { return vxlan.Apply(state); };
+  calico::agent::IpipProgrammer ipip;
+  settings->agent.apply_ipip = [&](const calico::agent::IpipState& state) { return ipip.Apply(state); };
   calico::dataplane::NftablesTable nat4("ip", "calico-nat");
   calico::dataplane::NftablesTable nat6("ip6", "calico-nat");
   settings->agent.apply_nat = [&](const std::string& v4, const std::string& v6) -> calico::Status {

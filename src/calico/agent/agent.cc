@@ -34,7 +34,7 @@ Agent::Agent(AgentConfig config, datastore::Backend& backend, PolicyProgrammer& 
       graph_(std::make_unique<calc::CalcGraph>(config_.node_name)) {}
 
 void Agent::Ingest(const datastore::KVPair& kv) {
-  if (config_.apply_vxlan && vxlan_inputs_.Ingest(kv.key, kv.value)) dirty_ = true;
+  if ((config_.apply_vxlan || config_.apply_ipip) && vxlan_inputs_.Ingest(kv.key, kv.value)) dirty_ = true;
   if (StartsWith(kv.key, datastore::kResourcePrefix)) {
     auto r = datastore::DecodeStoredResource(kv.key, kv.value, kv.mod_revision);
     if (!r) {
@@ -59,7 +59,7 @@ void Agent::Ingest(const datastore::KVPair& kv) {
 }
 
 void Agent::Remove(const std::string& key) {
-  if (config_.apply_vxlan && vxlan_inputs_.Remove(key)) dirty_ = true;
+  if ((config_.apply_vxlan || config_.apply_ipip) && vxlan_inputs_.Remove(key)) dirty_ = true;
   auto it = resource_keys_.find(key);
   if (it != resource_keys_.end()) {
     const auto& [kind, ns, name] = it->second;
@@ -153,6 +153,17 @@ Status Agent::Program(std::chrono::steady_clock::time_point since) {
       }
     }
   }
+  if (config_.apply_ipip) {
+    IpipState state = ComputeIpipState(config_.node_name, vxlan_inputs_);
+    if (!ipip_applied_ || *ipip_applied_ != state) {
+      Status st = config_.apply_ipip(state);
+      if (!st) {
+        metrics_.AddDataplaneError();
+        CALICO_LOG(error, "agent", "programming IPIP: {}", st.error().message());
+      }
+      ipip_applied_ = state;  // retried at resync, not on every batch
+    }
+  }
   if (config_.apply_nat) {
     auto pools = graph_->IpPools();
     std::pair<std::string, std::string> nat{RenderNatRuleset(pools, 4), RenderNatRuleset(pools, 6)};
@@ -184,6 +195,7 @@ Status Agent::FullSync() {
   own_blocks_.clear();
   vxlan_inputs_ = VxlanInputs{};
   vxlan_applied_.reset();
+  ipip_applied_.reset();
   nat_applied_.reset();
   for (const auto& kv : list.kvs) Ingest(kv);
   revision_ = list.revision;
@@ -251,6 +263,10 @@ Result<bool> Agent::Resync() {
   if (config_.apply_vxlan) {
     Status st = config_.apply_vxlan(ComputeVxlanState(config_.node_name, vxlan_inputs_));
     if (!st) CALICO_LOG(error, "agent", "resync VXLAN: {}", st.error().message());
+  }
+  if (config_.apply_ipip) {
+    Status st = config_.apply_ipip(ComputeIpipState(config_.node_name, vxlan_inputs_));
+    if (!st) CALICO_LOG(error, "agent", "resync IPIP: {}", st.error().message());
   }
   if (config_.on_synced) config_.on_synced();
   metrics_.AddResync(repaired);

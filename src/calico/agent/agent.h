@@ -27,6 +27,7 @@
 
 #include "calico/agent/metrics.h"
 #include "calico/agent/programmers.h"
+#include "calico/agent/ipip.h"
 #include "calico/agent/vxlan_model.h"
 #include "calico/base/result.h"
 #include "calico/calc/calc_graph.h"
@@ -42,6 +43,8 @@ struct AgentConfig {
   std::function<void()> on_synced{};
   // Programs the VXLAN overlay (device, FDB, neighbours, remote block routes); unset = no VXLAN.
   std::function<Status(const VxlanState&)> apply_vxlan{};
+  // Programs the IPIP overlay (tunl0 routes); unset = no IPIP.
+  std::function<Status(const IpipState&)> apply_ipip{};
   // Programs the natOutgoing tables (RenderNatRuleset text for IPv4 and IPv6); unset = no NAT.
   std::function<Status(const std::string& v4, const std::string& v6)> apply_nat{};
   // Felix's IptablesRefreshInterval / RouteRefreshInterval.
@@ -94,6 +97,7 @@ class Agent {
   std::set<std::string> configured_interfaces_;
   VxlanInputs vxlan_inputs_;
   std::optional<VxlanState> vxlan_applied_;
+  std::optional<IpipState> ipip_applied_;
   std::optional<std::pair<std::string, std::string>> nat_applied_;
 };
 

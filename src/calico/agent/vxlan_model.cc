@@ -96,7 +96,8 @@ bool VxlanInputs::Ingest(std::string_view key, std::string_view value) {
     if (!cidr) {
       pools.erase(name);
     } else {
-      pools[name] = {cidr->Masked(), ParseEncapMode(JsonString(doc["spec"], "vxlanMode"))};
+      pools[name] = {cidr->Masked(), ParseEncapMode(JsonString(doc["spec"], "vxlanMode")),
+                     ParseEncapMode(JsonString(doc["spec"], "ipipMode"))};
     }
     return true;
   }

@@ -53,6 +53,7 @@ struct VxlanNodeInfo {
 struct VxlanPoolInfo {
   net::CIDR cidr;
   EncapMode vxlan_mode = EncapMode::kNever;
+  EncapMode ipip_mode = EncapMode::kNever;  // for the IPIP overlay (ipip.h)
   bool operator==(const VxlanPoolInfo&) const = default;
 };
 
