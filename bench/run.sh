@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${1:-build-release}
 OUT=build/bench/results.json
-ROWS=${ROWS:-cni-add policy-apply lab}
+ROWS=${ROWS:-cni-add policy-apply per-packet lab}
 mkdir -p build/bench
 [ "$(id -u)" -eq 0 ] || { echo "bench: run as root (rows use network namespaces)" >&2; exit 1; }
 for row in $ROWS; do
@@ -20,6 +20,10 @@ for row in $ROWS; do
       "$BUILD/bin/calico-bench" policy-apply --endpoints 10000 --local 100 --policies 100,1000 --changes 50 \
         --bin "$BUILD/bin" --out "$OUT" 2>/dev/null
       ;;
+    per-packet)
+      echo "bench: per-packet (iperf3 and ping between two workloads, 0/100/1000/10000 policies vs no policy engine and a flat list)"
+      bench/per_packet.sh "$BUILD/bin" "$OUT" "0 100 1000 10000" 5
+      ;;
     lab)
       echo "bench: bgp and cross-host (calico-lab, 2 hosts, BGP and VXLAN, iperf3)"
       bench/lab_rows.sh "$BUILD/bin" "$OUT" 5 5
@@ -29,5 +33,10 @@ for row in $ROWS; do
 done
 echo
 "$BUILD/bin/calico-bench" table "$OUT"
+# The scaling plot: policy-apply time and throughput against the number of policies.
+"$BUILD/bin/calico-bench" plotdata "$OUT" > build/bench/scaling.dat
+if command -v gnuplot >/dev/null; then
+  gnuplot -e "data='build/bench/scaling.dat'; out='build/bench/scaling.png'" bench/plot.gp && echo "plot: build/bench/scaling.png"
+fi
 echo
 echo "results: $OUT"

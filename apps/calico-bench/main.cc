@@ -3,7 +3,10 @@
 //   calico-bench table FILE
 #include <cstdio>
 #include <cstdlib>
+#include <array>
+#include <fstream>
 #include <iostream>
+#include <map>
 #include <string>
 
 #include "cni_add.h"
@@ -37,6 +40,39 @@ int main(int argc, char** argv) {
       return 1;
     }
     std::cout << *table;
+    return 0;
+  }
+  if (cmd == "plotdata") {
+    // Columns for bench/plot.gp: policies, full program ms, incremental p99 ms, Gbit/s with that
+    // many policies, Gbit/s through a flat linear list of that many rules ("-" when not measured).
+    if (argc != 3) return Usage();
+    std::ifstream in(argv[2]);
+    auto doc = nlohmann::json::parse(in, nullptr, false);
+    if (!doc.is_object() || !doc.contains("rows")) {
+      std::cerr << "calico-bench: " << argv[2] << " is not a results file\n";
+      return 1;
+    }
+    std::map<int, std::array<std::string, 4>> by_n;
+    for (const auto& r : doc["rows"]) {
+      const auto params = r.value("params", nlohmann::json::object());
+      std::string row = r.value("row", ""), metric = r.value("metric", "");
+      std::string v = std::to_string(r.value("ours", 0.0));
+      if (row == "policy-apply" && params.contains("policies")) {
+        int n = params["policies"].get<int>();
+        if (metric == "full_ms") by_n[n][0] = v;
+        if (metric == "incr_p99_ms") by_n[n][1] = v;
+      } else if (row == "per-packet" && params.contains("policies") && metric.rfind("gbps_", 0) == 0) {
+        by_n[params["policies"].get<int>()][2] = v;
+      } else if (row == "per-packet" && params.contains("rules")) {
+        by_n[params["rules"].get<int>()][3] = v;
+      }
+    }
+    std::cout << "# policies full_ms incr_p99_ms gbps linear_gbps\n";
+    for (const auto& [n, cols] : by_n) {
+      std::cout << n;
+      for (const auto& c : cols) std::cout << " " << (c.empty() ? "-" : c);
+      std::cout << "\n";
+    }
     return 0;
   }
   if (cmd == "record") {

@@ -1,0 +1,20 @@
+# build/bench/scaling.png from `calico-bench plotdata` columns:
+# policies full_ms incr_p99_ms gbps linear_gbps
+set terminal pngcairo size 1100,450 font ",10"
+set output out
+set datafile missing "-"
+set multiplot layout 1,2 title "calico-cpp scaling with the number of policies (make bench)"
+set logscale x
+set xlabel "policies"
+set ylabel "ms"
+set key top left
+set title "policy-apply (10k endpoints, 100 local)"
+plot data using 1:2 with linespoints title "full program", \
+     data using 1:3 with linespoints title "one change, p99"
+set ylabel "Gbit/s"
+set yrange [0:*]
+set title "per-packet: iperf3 between two workloads"
+set key bottom right
+plot data using 1:4 with linespoints title "calico-cpp (nftables, established fast path)", \
+     data using 1:5 with linespoints title "flat linear rule list"
+unset multiplot
