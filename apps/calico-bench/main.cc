@@ -10,6 +10,7 @@
 #include <string>
 
 #include "cni_add.h"
+#include "ipam_bench.h"
 #include "policy_apply.h"
 #include "stats.h"
 #include "calico/base/strings.h"
@@ -23,6 +24,8 @@ int Usage() {
                "[--changes N] [--bin DIR] --out FILE\n"
                "       calico-bench record --row R --metric M --ours X --peer Y --unit U --samples N "
                "--params JSON --out FILE\n"
+               "       calico-bench ipam ALLOCATIONS_PER_CLIENT FILE\n"
+               "       calico-bench plotdata FILE\n"
                "       calico-bench table FILE\n";
   return 2;
 }
@@ -40,6 +43,17 @@ int main(int argc, char** argv) {
       return 1;
     }
     std::cout << *table;
+    return 0;
+  }
+  if (cmd == "ipam") {
+    if (argc != 4) return Usage();
+    auto rows = calico::bench::RunIpamBench(std::atoi(argv[2]));
+    if (!rows) {
+      std::cerr << "calico-bench ipam: " << rows.error().message() << "\n";
+      return 1;
+    }
+    if (!calico::bench::MergeResults(argv[3], *rows)) return 1;
+    std::cout << "ipam: " << rows->size() << " results written to " << argv[3] << "\n";
     return 0;
   }
   if (cmd == "plotdata") {

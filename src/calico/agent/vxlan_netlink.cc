@@ -98,7 +98,7 @@ Status VxlanNetlink::Dump(void* raw, std::string_view what, Fn&& on_message) {
 }
 
 Result<VxlanLinkParams> VxlanNetlink::GetVxlanParams(int ifindex) {
-  std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE);
+  std::vector<char> buf(static_cast<size_t>(MNL_SOCKET_BUFFER_SIZE));
   nlmsghdr* nlh = mnl_nlmsg_put_header(buf.data());
   nlh->nlmsg_type = RTM_GETLINK;
   static_cast<rtgenmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(rtgenmsg)))->rtgen_family =
@@ -141,7 +141,7 @@ Result<VxlanLinkParams> VxlanNetlink::GetVxlanParams(int ifindex) {
 }
 
 Result<std::vector<NeighEntry>> VxlanNetlink::ListNeighbors(int ifindex) {
-  std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE);
+  std::vector<char> buf(static_cast<size_t>(MNL_SOCKET_BUFFER_SIZE));
   nlmsghdr* nlh = mnl_nlmsg_put_header(buf.data());
   nlh->nlmsg_type = RTM_GETNEIGH;
   auto* req = static_cast<ndmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(ndmsg)));
@@ -161,7 +161,7 @@ Result<std::vector<NeighEntry>> VxlanNetlink::ListNeighbors(int ifindex) {
 }
 
 Result<std::vector<FdbEntry>> VxlanNetlink::ListFdb(int ifindex) {
-  std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE);
+  std::vector<char> buf(static_cast<size_t>(MNL_SOCKET_BUFFER_SIZE));
   nlmsghdr* nlh = mnl_nlmsg_put_header(buf.data());
   nlh->nlmsg_type = RTM_GETNEIGH;
   auto* req = static_cast<ndmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(ndmsg)));

@@ -15,7 +15,7 @@
 namespace calico::dataplane {
 
 struct NetlinkSocket::Message {
-  std::vector<char> buf = std::vector<char>(MNL_SOCKET_BUFFER_SIZE);
+  std::vector<char> buf = std::vector<char>(static_cast<size_t>(MNL_SOCKET_BUFFER_SIZE));
   nlmsghdr* nlh;
 
   Message(uint16_t type, uint16_t flags) {
@@ -122,7 +122,7 @@ Status NetlinkSocket::Request(Message& msg, std::string_view what) {
   if (mnl_socket_sendto(sock_, msg.nlh, msg.nlh->nlmsg_len) < 0) {
     return Unexpected(Error::FromErrno(errno, what));
   }
-  std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE);
+  std::vector<char> buf(static_cast<size_t>(MNL_SOCKET_BUFFER_SIZE));
   while (true) {
     ssize_t n = mnl_socket_recvfrom(sock_, buf.data(), buf.size());
     if (n < 0) return Unexpected(Error::FromErrno(errno, what));
@@ -166,7 +166,7 @@ Result<LinkInfo> NetlinkSocket::GetLink(std::string_view name) {
   if (mnl_socket_sendto(sock_, msg.nlh, msg.nlh->nlmsg_len) < 0) {
     return Unexpected(Error::FromErrno(errno, "get link"));
   }
-  std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE);
+  std::vector<char> buf(static_cast<size_t>(MNL_SOCKET_BUFFER_SIZE));
   ssize_t n = mnl_socket_recvfrom(sock_, buf.data(), buf.size());
   if (n < 0) return Unexpected(Error::FromErrno(errno, "get link"));
   std::optional<LinkInfo> found;
