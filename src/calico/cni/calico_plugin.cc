@@ -129,7 +129,7 @@ std::string HostVethName(const NodeEndpoints& eps, const std::string& cid) {
   std::string name = dataplane::HostVethNameForContainer(cid);
   if (!ClaimedByOther(eps, name, cid)) return name;
   uint64_t h = 1469598103934665603ULL;  // FNV-1a
-  for (unsigned char c : cid) h = (h ^ c) * 1099511628211ULL;
+  for (char c : cid) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ULL;
   char hex[17];
   std::snprintf(hex, sizeof(hex), "%016llx", static_cast<unsigned long long>(h));
   return "cali" + std::string(hex, 11);
