@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${1:-build-release}
 OUT=build/bench/results.json
-ROWS=${ROWS:-cni-add policy-apply per-packet lab}
+ROWS=${ROWS:-cni-add ipam policy-apply per-packet lab}
 mkdir -p build/bench
 [ "$(id -u)" -eq 0 ] || { echo "bench: run as root (rows use network namespaces)" >&2; exit 1; }
 for row in $ROWS; do
@@ -14,6 +14,10 @@ for row in $ROWS; do
     cni-add)
       echo "bench: cni-add (calico + calico-ipam vs ptp + host-local, 100 sequential, 20 parallel x 3)"
       "$BUILD/bin/calico-bench" cni-add --samples 100 --parallel 20 --rounds 3 --bin "$BUILD/bin" --out "$OUT"
+      ;;
+    ipam)
+      echo "bench: ipam (allocations/s with 1 and 4 concurrent clients, duplicates)"
+      "$BUILD/bin/calico-bench" ipam 200 "$OUT"
       ;;
     policy-apply)
       echo "bench: policy-apply (10k endpoints, 100 local; 100 and 1000 policies; 50 one-change updates) and memory"
