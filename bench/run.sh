@@ -20,8 +20,10 @@ for row in $ROWS; do
       "$BUILD/bin/calico-bench" ipam 200 "$OUT"
       ;;
     policy-apply)
-      echo "bench: policy-apply (10k endpoints, 100 local; 100 and 1000 policies; 50 one-change updates) and memory"
+      echo "bench: policy-apply (10k endpoints, 100 local; 100, 1000 and 10000 policies; one-change updates) and memory"
       "$BUILD/bin/calico-bench" policy-apply --endpoints 10000 --local 100 --policies 100,1000 --changes 50 \
+        --bin "$BUILD/bin" --out "$OUT" 2>/dev/null
+      "$BUILD/bin/calico-bench" policy-apply --endpoints 10000 --local 100 --policies 10000 --changes 10 \
         --bin "$BUILD/bin" --out "$OUT" 2>/dev/null
       ;;
     per-packet)
