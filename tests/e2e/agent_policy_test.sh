@@ -104,6 +104,9 @@ expect deny a2 tcp a1 80
 expect allow a2 tcp a1 8080
 expect allow a2 udp a1 53
 expect deny b1 tcp a1 8080
+out=$(hx "$BIN/calicoctl" node counters) || fail "calicoctl node counters: $out"
+echo "$out" | grep -E "^[1-9][0-9]* .*no-http" >/dev/null || fail "no counted rule of no-http: $out"
+echo "  ok: calicoctl node counters shows the rules of no-http that matched"
 
 echo "tiers: Pass hands over to the next tier; an earlier tier's Allow wins"
 apply <<YAML

@@ -27,6 +27,7 @@ namespace {
 namespace fs = std::filesystem;
 
 NodeStatusFn g_status_fn = nullptr;
+NodeCountersFn g_counters_fn = nullptr;
 
 constexpr const char* kUsage =
     "Usage:\n"
@@ -37,7 +38,8 @@ constexpr const char* kUsage =
     "  calicoctl node stop [--run-dir=<RUN_DIR>]\n"
     "  calicoctl node status [--bird-socket=<PATH>] [--run-dir=<RUN_DIR>]\n"
     "  calicoctl node diags [--log-dir=<LOG_DIR>] [--run-dir=<RUN_DIR>]\n"
-    "  calicoctl node checksystem\n";
+    "  calicoctl node checksystem\n"
+    "  calicoctl node counters [--all]\n";
 
 // The directory of this program: calico-node and calico-libnetwork are installed beside it.
 std::string FindProgram(const std::string& name) {
@@ -445,6 +447,7 @@ int NodeDiags(const FlagSet& f, Context& ctx) {
 }  // namespace
 
 void SetNodeStatusHandler(NodeStatusFn fn) { g_status_fn = fn; }
+void SetNodeCountersHandler(NodeCountersFn fn) { g_counters_fn = fn; }
 
 int RunNode(std::span<const std::string> args, Context& ctx) {
   FlagSet f;
@@ -463,6 +466,7 @@ int RunNode(std::span<const std::string> args, Context& ctx) {
   f.AddBool("libnetwork", 0, "Also start the Docker libnetwork driver.");
   f.AddString("libnetwork-socket", 0, "/run/docker/plugins/calico.sock", "Socket of the libnetwork driver.");
   f.AddBool("dryrun", 0, "Print the commands without running them.");
+  f.AddBool("all", 0, "node counters: also rules that never matched.");
   f.AddString("log-level", 'l', "panic", "Log level.");
   if (Status st = f.Parse(args); !st) {
     ctx.err << st.error().message() << "\n" << kUsage;
@@ -479,6 +483,13 @@ int RunNode(std::span<const std::string> args, Context& ctx) {
   if (cmd == "status") return NodeStatus(f, ctx);
   if (cmd == "checksystem") return NodeCheckSystem(ctx);
   if (cmd == "diags") return NodeDiags(f, ctx);
+  if (cmd == "counters") {
+    if (g_counters_fn == nullptr) {
+      ctx.err << "rule counters are not available in this build\n";
+      return 1;
+    }
+    return g_counters_fn(f.GetBool("all"), ctx);
+  }
   ctx.err << "Invalid option: 'node " << cmd << "'.\n" << kUsage;
   return 1;
 }

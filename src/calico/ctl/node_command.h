@@ -17,4 +17,9 @@ int RunNode(std::span<const std::string> args, Context& ctx);
 using NodeStatusFn = int (*)(const std::string& socket, Context& ctx);
 void SetNodeStatusHandler(NodeStatusFn fn);
 
+// Hook for `node counters` (set by the binary, which links the nftables layer): prints the
+// per-rule packet counters of this host's calico table; `all` includes rules that never matched.
+using NodeCountersFn = int (*)(bool all, Context& ctx);
+void SetNodeCountersHandler(NodeCountersFn fn);
+
 }  // namespace calico::ctl
