@@ -1,5 +1,7 @@
 #include "calico/agent/vxlan_netlink.h"
 
+#include "calico/dataplane/netlink_attrs.h"
+
 #include <arpa/inet.h>
 #include <libmnl/libmnl.h>
 #include <linux/if_link.h>
@@ -16,46 +18,10 @@
 namespace calico::agent {
 namespace {
 
-struct Attrs {
-  std::vector<const nlattr*> tb;
-  explicit Attrs(int max) : tb(static_cast<size_t>(max) + 1, nullptr) {}
-  const nlattr* operator[](int type) const {
-    return type >= 0 && static_cast<size_t>(type) < tb.size() ? tb[static_cast<size_t>(type)]
-                                                              : nullptr;
-  }
-};
-
-int CollectAttr(const nlattr* attr, void* data) {
-  auto* attrs = static_cast<Attrs*>(data);
-  int type = mnl_attr_get_type(attr);
-  if (type >= 0 && static_cast<size_t>(type) < attrs->tb.size()) {
-    attrs->tb[static_cast<size_t>(type)] = attr;
-  }
-  return MNL_CB_OK;
-}
-
-std::optional<net::IPAddr> AddrFromAttr(const nlattr* attr) {
-  if (attr == nullptr) return std::nullopt;
-  uint16_t len = mnl_attr_get_payload_len(attr);
-  const auto* p = static_cast<const uint8_t*>(mnl_attr_get_payload(attr));
-  if (len == 4) {
-    uint32_t v = (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | p[3];
-    return net::IPAddr::V4(v);
-  }
-  if (len == 16) {
-    std::array<uint8_t, 16> b{};
-    std::memcpy(b.data(), p, 16);
-    return net::IPAddr::V6(b);
-  }
-  return std::nullopt;
-}
-
-std::optional<net::MAC> MacFromAttr(const nlattr* attr) {
-  if (attr == nullptr || mnl_attr_get_payload_len(attr) != 6) return std::nullopt;
-  std::array<uint8_t, 6> mac{};
-  std::memcpy(mac.data(), mnl_attr_get_payload(attr), 6);
-  return net::MAC(mac);
-}
+using dataplane::nlattr_util::AddrFromAttr;
+using dataplane::nlattr_util::Attrs;
+using dataplane::nlattr_util::CollectAttr;
+using dataplane::nlattr_util::MacFromAttr;
 
 }  // namespace
 

@@ -1,5 +1,7 @@
 #include "calico/dataplane/netlink.h"
 
+#include "calico/dataplane/netlink_attrs.h"
+
 #include <arpa/inet.h>
 #include <libmnl/libmnl.h>
 #include <linux/if.h>
@@ -40,39 +42,9 @@ namespace {
 
 int Family(int version) { return version == 6 ? AF_INET6 : AF_INET; }
 
-std::optional<net::IPAddr> AddrFromAttr(const nlattr* attr) {
-  uint16_t len = mnl_attr_get_payload_len(attr);
-  const auto* p = static_cast<const uint8_t*>(mnl_attr_get_payload(attr));
-  if (len == 4) {
-    uint32_t v = (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | p[3];
-    return net::IPAddr::V4(v);
-  }
-  if (len == 16) {
-    std::array<uint8_t, 16> b{};
-    std::memcpy(b.data(), p, 16);
-    return net::IPAddr::V6(b);
-  }
-  return std::nullopt;
-}
-
-// Collects the top-level attributes of a message after its family header.
-struct Attrs {
-  std::vector<const nlattr*> tb;
-  explicit Attrs(int max) : tb(static_cast<size_t>(max) + 1, nullptr) {}
-  const nlattr* operator[](int type) const {
-    return type >= 0 && static_cast<size_t>(type) < tb.size() ? tb[static_cast<size_t>(type)]
-                                                              : nullptr;
-  }
-};
-
-int CollectAttr(const nlattr* attr, void* data) {
-  auto* attrs = static_cast<Attrs*>(data);
-  int type = mnl_attr_get_type(attr);
-  if (type >= 0 && static_cast<size_t>(type) < attrs->tb.size()) {
-    attrs->tb[static_cast<size_t>(type)] = attr;
-  }
-  return MNL_CB_OK;
-}
+using nlattr_util::AddrFromAttr;
+using nlattr_util::Attrs;
+using nlattr_util::CollectAttr;
 
 LinkInfo ParseLink(const nlmsghdr* nlh) {
   const auto* ifm = static_cast<const ifinfomsg*>(mnl_nlmsg_get_payload(nlh));
