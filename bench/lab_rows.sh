@@ -7,6 +7,9 @@
 #               iperf3 between the two host namespaces themselves (raw routed veth, same fabric)
 # Usage: bench/lab_rows.sh BIN OUT [SAMPLES] [SECONDS]
 set -euo pipefail
+# `grep -q` in a pipeline under pipefail can fail when it stops reading early (SIGPIPE for the
+# writer): `has` reads everything.
+has() { grep "$@" >/dev/null; }
 BIN=${1:?usage: lab_rows.sh BIN OUT [SAMPLES] [SECONDS]}
 OUT=${2:?usage: lab_rows.sh BIN OUT [SAMPLES] [SECONDS]}
 SAMPLES=${3:-5}
@@ -15,7 +18,7 @@ LAB="$BIN/calico-lab"
 export CALICO_LAB_STATE_DIR=/run/calico-lab
 export PATH="$BIN:$PATH"
 command -v iperf3 >/dev/null || { echo "bench: iperf3 is not installed (make deps)" >&2; exit 1; }
-if ip netns list | grep -q '^calico-lab-'; then echo "bench: a calico-lab is up; run calico-lab down" >&2; exit 1; fi
+if ip netns list | has '^calico-lab-'; then echo "bench: a calico-lab is up; run calico-lab down" >&2; exit 1; fi
 trap '"$LAB" down >/dev/null 2>&1 || true' EXIT
 record() { "$BIN/calico-bench" record --out "$OUT" "$@"; }
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
@@ -60,7 +63,7 @@ for backend in bird vxlan; do
       --params '{"peer":"target 1 s","what":"CNI ADD on calico-02 until calico-01 reaches it"}'
     start=$(now_ms)
     for f in node.pid bird.pid; do kill "$(cut -d' ' -f1 "$CALICO_LAB_STATE_DIR/calico-02/$f")" 2>/dev/null || true; done
-    until ! "$LAB" host calico-01 -- ip route | grep -q "via 198.18.0.12 .*proto bird"; do sleep 0.02; done
+    until ! "$LAB" host calico-01 -- ip route | has "via 198.18.0.12 .*proto bird"; do sleep 0.02; done
     w=$(( $(now_ms) - start ))
     record --row bgp --metric withdraw_ms --ours "$w" --peer 3000 --unit ms --samples 1 \
       --params '{"peer":"target 3 s","what":"calico-02 stops until calico-01 has no route to it"}'

@@ -183,11 +183,11 @@ echo "drift: the agent restores a workload interface's proxy ARP and a removed r
 hx sysctl -qw net.ipv4.conf.calia1.proxy_arp=0
 hx ip route del "${IP[a1]}" dev calia1
 for _ in $(seq 20); do
-  [ "$(hx cat /proc/sys/net/ipv4/conf/calia1/proxy_arp)" = 1 ] && hx ip route show | grep -q "^${IP[a1]} dev calia1" && break
+  [ "$(hx cat /proc/sys/net/ipv4/conf/calia1/proxy_arp)" = 1 ] && hx ip route show | has "^${IP[a1]} dev calia1" && break
   sleep 0.5
 done
 [ "$(hx cat /proc/sys/net/ipv4/conf/calia1/proxy_arp)" = 1 ] || fail "proxy_arp on calia1 was not restored"
-hx ip route show | grep -q "^${IP[a1]} dev calia1" || fail "the route to a1 was not restored"
+hx ip route show | has "^${IP[a1]} dev calia1" || fail "the route to a1 was not restored"
 expect allow a2 tcp a1 80
 
 echo "IPv6: dual-stack workloads, the same policy semantics"
@@ -249,7 +249,7 @@ expect deny a1 tcp outside 80
 "$BIN/calicoctl" patch ippool runtime-pool -p '{"spec":{"natOutgoing":true}}' >/dev/null ||
   fail "cannot turn natOutgoing on"
 expect allow a1 tcp outside 80
-hx nft list table ip calico-nat | grep -q "masquerade" || fail "no calico-nat table"
+hx nft list table ip calico-nat | has "masquerade" || fail "no calico-nat table"
 echo "  ok: masqueraded as the host"
 
 echo "restart: the dataplane stays while the agent is down and after it is back"
@@ -262,8 +262,8 @@ expect deny b1 tcp a1 80
 
 echo "a deleted workload's chains and routes go"
 wl_del a2
-for _ in $(seq 20); do hx nft list table inet calico | grep -q "calia2" || break; sleep 0.5; done
-if hx nft list table inet calico | grep -q "calia2"; then fail "chains of a2 left after DEL"; fi
+for _ in $(seq 20); do hx nft list table inet calico | has "calia2" || break; sleep 0.5; done
+if hx nft list table inet calico | has "calia2"; then fail "chains of a2 left after DEL"; fi
 expect allow a1 icmp a1 || true
 grep -q "in sync at revision" "$T/agent.log" || fail "the agent never reported being in sync"
 echo "PASS: agent policy"

@@ -4,6 +4,9 @@
 # in the host namespace), list, host commands, rm, and down leaving nothing behind (also twice,
 # and after a node process was SIGKILLed).
 set -euo pipefail
+# `grep -q` in a pipeline under pipefail can fail when it stops reading early (SIGPIPE for the
+# writer): `has` reads everything.
+has() { grep "$@" >/dev/null; }
 BIN=${1:?usage: lab_test.sh BUILD_BIN_DIR}
 LAB="$BIN/calico-lab"
 export CALICO_LAB_STATE_DIR=/run/calico-lab   # the lab's default; namespaces are calico-lab-*
@@ -22,7 +25,7 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 live_pids() { for p in "$@"; do [ -e "/proc/$p" ] && ! grep -q '^State:.*Z' "/proc/$p/status" 2>/dev/null && echo "$p"; done; true; }
 assert_nothing_left() {
   local what=$1; shift
-  if ip netns list | grep -q '^calico-lab-'; then fail "$what: namespaces left: $(ip netns list | grep calico-lab-)"; fi
+  if ip netns list | has '^calico-lab-'; then fail "$what: namespaces left: $(ip netns list | grep calico-lab-)"; fi
   [ ! -e "$CALICO_LAB_STATE_DIR" ] || fail "$what: state dir $CALICO_LAB_STATE_DIR left"
   [ ! -e "$CALICO_LAB_STATE_DIR.lock" ] || fail "$what: lock file left"
   local left=""
@@ -39,7 +42,7 @@ recorded_pids() {
 }
 
 # Not our lab? Then leave it alone.
-if ip netns list | grep -q '^calico-lab-' || [ -e "$CALICO_LAB_STATE_DIR" ]; then
+if ip netns list | has '^calico-lab-' || [ -e "$CALICO_LAB_STATE_DIR" ]; then
   echo "SKIP: a calico-lab is already up on this machine" >&2
   trap - EXIT; rm -rf "$WEB"; exit 0
 fi
@@ -55,11 +58,11 @@ echo "up"
 out=$("$LAB" up 2>&1) && fail "second up succeeded"
 [[ $out == *"lab is already up"* ]] || fail "second up: $out"
 for h in calico-01 calico-02; do
-  ip netns list | grep -q "^calico-lab-$h" || fail "no namespace for $h"
+  ip netns list | has "^calico-lab-$h" || fail "no namespace for $h"
 done
-"$LAB" host calico-02 -- ip -4 -o addr show dev eth0 | grep -q "198.18.0.12/24" || fail "calico-02 address"
+"$LAB" host calico-02 -- ip -4 -o addr show dev eth0 | has "198.18.0.12/24" || fail "calico-02 address"
 "$LAB" host calico-02 -- busybox ping -c 1 -W 2 198.18.0.11 >/dev/null || fail "calico-02 cannot reach calico-01 over the fabric"
-"$LAB" host calico-01 -- calicoctl get ippools -o wide | grep -q "198.19.0.0/16" || fail "lab pool missing"
+"$LAB" host calico-01 -- calicoctl get ippools -o wide | has "198.19.0.0/16" || fail "lab pool missing"
 out=$("$LAB" host calico-07 -- true 2>&1) && fail "unknown host accepted"
 [[ $out == *"no host calico-07 (hosts: calico-01, calico-02)"* ]] || fail "unknown host: $out"
 "$LAB" host calico-01 -- sh -c 'read x; echo "got $x"; exit 7' <<<"in" >"$WEB/host.out" && fail "exit code not passed"
@@ -120,14 +123,14 @@ echo "rm"
 "$LAB" rm other >/dev/null
 out=$("$LAB" rm other 2>&1) && fail "rm of a removed workload succeeded"
 [[ $out == *"no workload other"* ]] || fail "rm again: $out"
-ip netns list | grep -q "calico-lab-wl-other" && fail "namespace of other left"
-"$LAB" host calico-01 -- calicoctl get workloadendpoints | grep -q "$OTHER_IP" && fail "WEP of other left"
+ip netns list | has "calico-lab-wl-other" && fail "namespace of other left"
+"$LAB" host calico-01 -- calicoctl get workloadendpoints | has "$OTHER_IP" && fail "WEP of other left"
 
 echo "down"
 PIDS=$(recorded_pids)
 "$LAB" down
 assert_nothing_left "down" $PIDS
-"$LAB" down | grep -q "nothing to do" || fail "second down"
+"$LAB" down | has "nothing to do" || fail "second down"
 
 echo "down after a node process was SIGKILLed"
 "$LAB" up --hosts 2 >/dev/null

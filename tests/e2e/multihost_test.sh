@@ -6,6 +6,9 @@
 # topology (mesh off) carries the routes too.
 # Usage: multihost_test.sh BUILD_BIN_DIR bird|vxlan local|etcd
 set -euo pipefail
+# `grep -q` in a pipeline under pipefail can fail when it stops reading early (SIGPIPE for the
+# writer): `has` reads everything.
+has() { grep "$@" >/dev/null; }
 BIN=${1:?usage: multihost_test.sh BUILD_BIN_DIR bird|vxlan local|etcd}
 BACKEND=${2:-bird}
 DATASTORE=${3:-local}
@@ -26,7 +29,7 @@ fail() {
   done >&2
   exit 1
 }
-if ip netns list | grep -q '^calico-lab-'; then
+if ip netns list | has '^calico-lab-'; then
   echo "SKIP: a calico-lab is already up on this machine"
   exit 0
 fi
@@ -90,11 +93,11 @@ spec: {nodeToNodeMeshEnabled: false, asNumber: 64512}
 YAML
   for _ in $(seq 40); do
     st=$("$LAB" host calico-02 -- calicoctl node status --run-dir="$CALICO_LAB_STATE_DIR/calico-02" 2>&1 || true)
-    echo "$st" | grep -q "198.18.0.11 .*global.*Established" && ! echo "$st" | grep -q "node-to-node mesh" && break
+    echo "$st" | has "198.18.0.11 .*global.*Established" && ! echo "$st" | has "node-to-node mesh" && break
     sleep 0.5
   done
-  echo "$st" | grep -q "198.18.0.11 .*Established" || fail "calico-02 has no session with the reflector: $st"
-  echo "$st" | grep -q "198.18.0.13" && fail "calico-02 still peers with calico-03 directly: $st"
+  echo "$st" | has "198.18.0.11 .*Established" || fail "calico-02 has no session with the reflector: $st"
+  echo "$st" | has "198.18.0.13" && fail "calico-02 still peers with calico-03 directly: $st"
   R=$(run calico-02 backend viarr)
   reach c "$R" 30 || fail "c (calico-03) cannot reach a new workload on calico-02 through the reflector"
   echo "  ok: routes between calico-02 and calico-03 go through the reflector"
@@ -107,7 +110,7 @@ YAML
   start=$(date +%s%N)
   block=""
   for _ in $(seq 60); do
-    "$LAB" host calico-01 -- ip route | grep -q "via 198.18.0.13 .*proto bird" || { block=gone; break; }
+    "$LAB" host calico-01 -- ip route | has "via 198.18.0.13 .*proto bird" || { block=gone; break; }
     sleep 0.5
   done
   [ -n "$block" ] || fail "calico-01 still routes to calico-03's blocks after its BIRD stopped"

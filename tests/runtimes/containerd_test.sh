@@ -48,7 +48,7 @@ done
 case "$ip_a" in 10.68.0.*/32) ;; *) fail "container a has no WorkloadEndpoint with a pool address: '$ip_a'";; esac
 ip_a=${ip_a%/32}
 echo "containerd container a: $ip_a"
-hx ip route show | grep -q "^$ip_a dev cali" || fail "no host route to $ip_a"
+hx ip route show | has "^$ip_a dev cali" || fail "no host route to $ip_a"
 
 out=$(c run --rm --cni --env PATH=/bin --rootfs "$T/rootfs" b /bin/sh -c "ping -c 1 -W 2 10.99.0.1 && ping -c 1 -W 2 $ip_a" 2>&1) ||
   fail "container b cannot reach its host or a: $out"

@@ -49,28 +49,28 @@ net1=$(dk network inspect -f '{{.Id}}' net1)
 "$BIN/calicoctl" get profile "$net1" >/dev/null || fail "no profile named after network $net1"
 dk network create --driver calico --ipam-driver calico --subnet 10.69.0.0/24 net2 >/dev/null ||
   fail "network create net2: $(tail -20 "$D/driver.log")"
-"$BIN/calicoctl" get ippools -o wide | grep -q "10.69.0.0/24" || fail "no IP pool for --subnet 10.69.0.0/24"
+"$BIN/calicoctl" get ippools -o wide | has "10.69.0.0/24" || fail "no IP pool for --subnet 10.69.0.0/24"
 
 dk run -d --name wa --net net1 calico-busybox sleep 600 >/dev/null || fail "run wa: $(tail -20 "$D/dockerd.log")"
 ip_a=$(dk inspect -f "{{.NetworkSettings.Networks.net1.IPAddress}}" wa)
 case "$ip_a" in 10.68.0.*) ;; *) fail "container a has no pool address: '$ip_a'";; esac
 echo "docker container a: $ip_a"
-dk exec wa ip -o link show eth0 | grep -q "ee:ee:ee:ee:ee:ee" || fail "eth0 of a: $(dk exec wa ip -o link)"
-dk exec wa ip route | grep -q "default via 169.254.1.1" || fail "routes of a: $(dk exec wa ip route)"
-"$BIN/calicoctl" get workloadendpoints -o wide | grep -q "$ip_a/32" || fail "no WorkloadEndpoint for $ip_a"
-hx ip route show | grep -q "^$ip_a dev cali" || fail "no host route to $ip_a"
+dk exec wa ip -o link show eth0 | has "ee:ee:ee:ee:ee:ee" || fail "eth0 of a: $(dk exec wa ip -o link)"
+dk exec wa ip route | has "default via 169.254.1.1" || fail "routes of a: $(dk exec wa ip route)"
+"$BIN/calicoctl" get workloadendpoints -o wide | has "$ip_a/32" || fail "no WorkloadEndpoint for $ip_a"
+hx ip route show | has "^$ip_a dev cali" || fail "no host route to $ip_a"
 
 out=$(dk run --rm --net net1 calico-busybox sh -c "ping -c 1 -W 2 10.99.0.1 && ping -c 1 -W 2 $ip_a" 2>&1) ||
   fail "container b cannot reach its host or a: $out"
 echo "docker container b reached its host and $ip_a"
 out=$(dk run --rm --net net2 calico-busybox sh -c "ip -4 -o addr show eth0 && ping -c 1 -W 2 10.99.0.1" 2>&1) ||
   fail "container c on net2: $out"
-echo "$out" | grep -q "10.69.0." || fail "container c has no address from 10.69.0.0/24: $out"
+echo "$out" | has "10.69.0." || fail "container c has no address from 10.69.0.0/24: $out"
 echo "docker container c on net2 got an address from 10.69.0.0/24 and reached its host"
 
 dk rm -f wa >/dev/null
 dk network rm net1 net2 >/dev/null
 "$BIN/calicoctl" get profile "$net1" >/dev/null 2>&1 && fail "profile $net1 left behind"
-"$BIN/calicoctl" get ippools -o wide | grep -q "10.69.0.0/24" && fail "the --subnet pool was left behind: $(grep -i "10.69\|network\|keeping" "$D/driver.log" | cut -c1-250 | tail -12)"
+"$BIN/calicoctl" get ippools -o wide | has "10.69.0.0/24" && fail "the --subnet pool was left behind: $(grep -i "10.69\|network\|keeping" "$D/driver.log" | cut -c1-250 | tail -12)"
 assert_nothing_left
 echo "PASS: docker"

@@ -3,6 +3,9 @@
 # with one IP pool, and a busybox rootfs. Everything is removed by cleanup (called from a trap).
 # Needs: BIN (the build's bin directory with calico, calico-ipam, calicoctl).
 set -euo pipefail
+# `grep -q` in a pipeline under pipefail can fail when it stops reading early (SIGPIPE for the
+# writer): `has` reads everything.
+has() { grep "$@" >/dev/null; }
 
 T=$(mktemp -d /tmp/calico-runtime-XXXXXX)
 HOST=calico-rt-$$
@@ -55,7 +58,7 @@ assert_nothing_left() {
   local weps
   weps=$("$BIN/calicoctl" get workloadendpoints | tail -n +2)
   [ -z "$weps" ] || fail "WorkloadEndpoints left behind: $weps"
-  "$BIN/calicoctl" ipam show | grep -q "| 0 (0%)" || fail "addresses left allocated: $("$BIN/calicoctl" ipam show)"
-  if hx ip -o link show | grep -q cali; then fail "veths left on the host: $(hx ip -o link show)"; fi
-  if hx ip route show | grep -q "10.68.0."; then fail "routes left on the host: $(hx ip route show)"; fi
+  "$BIN/calicoctl" ipam show | has "| 0 (0%)" || fail "addresses left allocated: $("$BIN/calicoctl" ipam show)"
+  if hx ip -o link show | has cali; then fail "veths left on the host: $(hx ip -o link show)"; fi
+  if hx ip route show | has "10.68.0."; then fail "routes left on the host: $(hx ip route show)"; fi
 }

@@ -35,8 +35,8 @@ ip_a=$(pm exec a ip -4 -o addr show dev eth0 | awk '{print $4}')
 case "$ip_a" in 10.68.0.*/32) ;; *) fail "container a has no pool address: '$ip_a'";; esac
 ip_a=${ip_a%/32}
 echo "podman container a: $ip_a"
-"$BIN/calicoctl" get workloadendpoints -o wide | grep -q "$ip_a/32" || fail "no WorkloadEndpoint for $ip_a"
-hx ip route show | grep -q "^$ip_a dev cali" || fail "no host route to $ip_a"
+"$BIN/calicoctl" get workloadendpoints -o wide | has "$ip_a/32" || fail "no WorkloadEndpoint for $ip_a"
+hx ip route show | has "^$ip_a dev cali" || fail "no host route to $ip_a"
 
 out=$(pm run --rm --cap-add NET_RAW --network calnet localhost/calico-busybox \
   sh -c "ping -c 1 -W 2 10.99.0.1 && ping -c 1 -W 2 $ip_a") || fail "container b cannot reach its host or a: $out"

@@ -45,7 +45,7 @@ ok "network2 -> network1: blocked"
 section "6. Verify Calico profiles were created"
 out=$(on calico-01 calicoctl get profiles) || fail_step "calicoctl get profiles"
 echo "$out"
-echo "$out" | grep -q "^network1" && echo "$out" | grep -q "^network2" || fail_step "profiles network1 and network2 missing"
+echo "$out" | has "^network1" && echo "$out" | has "^network2" || fail_step "profiles network1 and network2 missing"
 ok "the CNI plugin created the profiles network1 and network2"
 
 section "7. Resetting/Cleanup"

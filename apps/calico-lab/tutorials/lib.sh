@@ -2,6 +2,9 @@
 # and checking what the seed says should happen. Any failed expectation names the step and exits
 # non-zero. Env: CALICO_LAB (the binary), CALICO_LAB_BIN, TUTORIAL_DATASTORE, TUTORIAL_KEEP.
 set -uo pipefail
+# `grep -q` in a pipeline under pipefail can fail when it stops reading early (SIGPIPE for the
+# writer): `has` reads everything.
+has() { grep "$@" >/dev/null; }
 LAB=${CALICO_LAB:?run through calico-lab tutorial}
 export PATH="$CALICO_LAB_BIN:$PATH"
 DATASTORE=${TUTORIAL_DATASTORE:-local}
@@ -73,7 +76,7 @@ www() {
   printf 'root:x:0:0:root:/root:/bin/sh\ndaemon:x:1:1:daemon:/usr/sbin:/bin/false\n' > "$dir/etc/passwd"
   echo "$dir"
 }
-if ip netns list | grep -q '^calico-lab-'; then
+if ip netns list | has '^calico-lab-'; then
   echo "A calico-lab is already up; run 'calico-lab down' first." >&2
   trap - EXIT
   exit 1

@@ -98,9 +98,9 @@ NET1=$(dk calico-01 network inspect --format '{{ .Id }}' net1)
 EID=$(dk calico-01 inspect --format '{{ .NetworkSettings.Networks.net1.EndpointID }}' workload-A)
 out=$(on calico-01 calicoctl endpoint "$EID" profile show) || fail_step "calicoctl endpoint profile show"
 echo "$out"
-echo "$out" | grep -q "$NET1" || fail_step "the endpoint's profile is not the network ID $NET1"
+echo "$out" | has "$NET1" || fail_step "the endpoint's profile is not the network ID $NET1"
 out=$(on calico-01 calicoctl profile "$NET1" rule show) || fail_step "calicoctl profile rule show"
 echo "$out"
-echo "$out" | grep -q "1 allow from tag $NET1" || fail_step "profile rules differ from the seed's"
+echo "$out" | has "1 allow from tag $NET1" || fail_step "profile rules differ from the seed's"
 ok "the profile is the network ID, with the seed's rules"
 on calico-01 calicoctl endpoint show --detailed

@@ -55,7 +55,7 @@ ok "other network: blocked"
 say "And the backend client reaches its own network's service on calico-02:"
 retry 30 "$LAB" exec backend-client -- timeout 3 busybox wget -q -O - "$BACK/etc/passwd" || fail_step "backend-client cannot reach the backend service"
 ok "backend -> backend: allowed"
-on calico-01 calicoctl get profiles | tee /dev/stderr | grep -q frontend || fail_step "no frontend profile"
+on calico-01 calicoctl get profiles | tee /dev/stderr | has frontend || fail_step "no frontend profile"
 
 section "6. Resetting/Cleanup"
 if [ "$KEEP" = 1 ]; then
@@ -75,4 +75,4 @@ else
   ok "the embedded store is gone"
 fi
 lab down
-if ip netns list | grep -q '^calico-lab-'; then fail_step "namespaces left after down"; fi
+if ip netns list | has '^calico-lab-'; then fail_step "namespaces left after down"; fi
