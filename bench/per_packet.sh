@@ -11,16 +11,18 @@ SECS=${4:-5}
 source "$(dirname "$0")/../tests/runtimes/lib.sh"
 command -v iperf3 >/dev/null || fail "iperf3 is not installed (make deps)"
 record() { "$BIN/calico-bench" record --out "$OUT" "$@"; }
-wl() {
+wl() {  # wl NAME: a workload namespace wired by the CNI plugin; its address in WL_IP
   local name=$1 ns=$HOST-$1
   ip netns add "$ns"; CLEANUP_STEPS+=("ip netns del $ns")
   ip netns exec "$ns" ip link set lo up
   printf '{"cniVersion":"0.4.0","name":"bench","type":"calico","nodename":"node1","datastore_path":"%s","ipam":{"type":"calico-ipam"}}' \
     "$T/db/calico.db" > "$T/conf-$name"
-  hx env -i CNI_COMMAND=ADD CNI_CONTAINERID="$name" CNI_NETNS=/var/run/netns/"$ns" CNI_IFNAME=eth0 \
-    CNI_PATH="$BIN" "$BIN/calico" < "$T/conf-$name" | grep -o '"address":"[0-9.]*' | cut -d'"' -f4
+  WL_IP=$(hx env -i CNI_COMMAND=ADD CNI_CONTAINERID="$name" CNI_NETNS=/var/run/netns/"$ns" CNI_IFNAME=eth0 \
+    CNI_PATH="$BIN" "$BIN/calico" < "$T/conf-$name" | grep -o '"address":"[0-9.]*' | cut -d'"' -f4)
 }
-SERVER_IP=$(wl server); wl client >/dev/null
+# Not in $(...): the cleanup steps wl registers must reach this shell.
+wl server; SERVER_IP=$WL_IP
+wl client
 ip netns exec "$HOST-server" iperf3 -s -p 5201 -D
 CLEANUP_STEPS+=("kill \$(ip netns pids $HOST-server) 2>/dev/null")
 gbps() { ip netns exec "$HOST-client" iperf3 -c "$SERVER_IP" -p 5201 -t "$SECS" -J 2>/dev/null |

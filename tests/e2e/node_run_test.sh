@@ -26,6 +26,7 @@ echo "$out" | has "Checking kernel modules..." || fail "checksystem output: $out
 
 out=$(hx "$BIN/calicoctl" node diags $RUN) || fail "diags: $out"
 tarball=$(echo "$out" | sed -n 's/^Diags saved to //p')
+CLEANUP_STEPS+=("rm -f '$tarball'")
 [ -f "$tarball" ] || fail "no diags tarball: $out"
 tar -tzf "$tarball" | has "diagnostics/nftables" || fail "diags tarball lacks the ruleset"
 tar -tzf "$tarball" | has "diagnostics/logs/calico-node.log" || fail "diags tarball lacks the log"
