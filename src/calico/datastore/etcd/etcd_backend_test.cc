@@ -330,37 +330,47 @@ TEST(EtcdAuthTest, UsernameAndPassword) {
   std::filesystem::remove_all(dir);
 }
 
+// A fresh 3-member cluster on loopback, members named <prefix>0..2; killed on destruction.
+struct TestCluster {
+  std::vector<std::string> client_urls;
+  std::vector<std::unique_ptr<EtcdProcess>> members;
+};
+
+TestCluster StartCluster(const std::filesystem::path& dir, const std::string& prefix) {
+  TestCluster c;
+  std::vector<std::string> peer_urls;
+  std::string initial;
+  for (int i = 0; i < 3; ++i) {
+    c.client_urls.push_back("http://127.0.0.1:" + std::to_string(FreePort()));
+    peer_urls.push_back("http://127.0.0.1:" + std::to_string(FreePort()));
+    if (i > 0) initial += ",";
+    initial += prefix + std::to_string(i) + "=" + peer_urls.back();
+  }
+  for (size_t i = 0; i < 3; ++i) {
+    c.members.push_back(std::make_unique<EtcdProcess>(
+        dir, prefix + std::to_string(i),
+        std::vector<std::string>{"--listen-client-urls", c.client_urls[i], "--advertise-client-urls",
+                                 c.client_urls[i], "--listen-peer-urls", peer_urls[i],
+                                 "--initial-advertise-peer-urls", peer_urls[i],
+                                 "--initial-cluster", initial, "--initial-cluster-state", "new"}));
+  }
+  return c;
+}
+
 // A 3-member cluster loses one member in the middle of a write workload: every acknowledged
 // write is still there and writes continue through the remaining members.
 TEST(EtcdClusterTest, KillingOneMemberLosesNoAcknowledgedWrite) {
   ASSERT_TRUE(HaveEtcd());
   auto dir = FreshDir("etcd-cluster");
-  std::vector<std::string> client_urls;
-  std::vector<std::string> peer_urls;
-  std::string initial;
-  for (int i = 0; i < 3; ++i) {
-    client_urls.push_back("http://127.0.0.1:" + std::to_string(FreePort()));
-    peer_urls.push_back("http://127.0.0.1:" + std::to_string(FreePort()));
-    if (i > 0) initial += ",";
-    initial += "m" + std::to_string(i) + "=" + peer_urls.back();
-  }
-  std::vector<std::unique_ptr<EtcdProcess>> members;
-  for (int i = 0; i < 3; ++i) {
-    members.push_back(std::make_unique<EtcdProcess>(
-        dir, "m" + std::to_string(i),
-        std::vector<std::string>{"--listen-client-urls", client_urls[static_cast<size_t>(i)],
-                                 "--advertise-client-urls", client_urls[static_cast<size_t>(i)],
-                                 "--listen-peer-urls", peer_urls[static_cast<size_t>(i)],
-                                 "--initial-advertise-peer-urls", peer_urls[static_cast<size_t>(i)],
-                                 "--initial-cluster", initial, "--initial-cluster-state", "new"}));
-  }
+  TestCluster cluster = StartCluster(dir, "m");
+  auto& members = cluster.members;
   EtcdConfig cfg;
-  cfg.endpoints = client_urls;
+  cfg.endpoints = cluster.client_urls;
   auto backend = ConnectWhenUp(cfg);
   ASSERT_TRUE(backend) << backend.error().message();
   std::vector<std::string> acked;
   for (int i = 0; i < 60; ++i) {
-    if (i == 20) members[0]->Kill();  // The endpoint the client is using first.
+    if (i == 20) members[0]->Kill();  // One member goes, whichever the client was using.
     std::string key = "/calico/cluster/" + std::to_string(i);
     for (int attempt = 0; attempt < 20; ++attempt) {
       if ((*backend)->Create(key, std::to_string(i))) {
@@ -462,24 +472,9 @@ int WatchersOn(const std::string& url) {
 TEST(EtcdClusterTest, WatchResumesThroughAnotherMember) {
   ASSERT_TRUE(HaveEtcd());
   auto dir = FreshDir("etcd-watch-cluster");
-  std::vector<std::string> client_urls;
-  std::vector<std::string> peer_urls;
-  std::string initial;
-  for (int i = 0; i < 3; ++i) {
-    client_urls.push_back("http://127.0.0.1:" + std::to_string(FreePort()));
-    peer_urls.push_back("http://127.0.0.1:" + std::to_string(FreePort()));
-    if (i > 0) initial += ",";
-    initial += "w" + std::to_string(i) + "=" + peer_urls.back();
-  }
-  std::vector<std::unique_ptr<EtcdProcess>> members;
-  for (size_t i = 0; i < 3; ++i) {
-    members.push_back(std::make_unique<EtcdProcess>(
-        dir, "w" + std::to_string(i),
-        std::vector<std::string>{"--listen-client-urls", client_urls[i], "--advertise-client-urls",
-                                 client_urls[i], "--listen-peer-urls", peer_urls[i],
-                                 "--initial-advertise-peer-urls", peer_urls[i],
-                                 "--initial-cluster", initial, "--initial-cluster-state", "new"}));
-  }
+  TestCluster cluster = StartCluster(dir, "w");
+  auto& members = cluster.members;
+  const auto& client_urls = cluster.client_urls;
   EtcdConfig cfg;
   cfg.endpoints = client_urls;
   auto backend = ConnectWhenUp(cfg);
