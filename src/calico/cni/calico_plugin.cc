@@ -400,22 +400,12 @@ int RunCalicoPlugin(const std::map<std::string, std::string>& env, std::string_v
   if (test_ns != inv->args.end() && !test_ns->second.empty()) ctx.ns = test_ns->second;
   if (Status st = CheckNodenameFile(ctx.conf); !st) return fail(CniCode::kInvalidConfig, st.error().message());
   ctx.node = DetermineNodename(ctx.conf);
-  auto cfg = ClientConfigFor(ctx.conf);
-  if (!cfg) return fail(CniCode::kInvalidConfig, cfg.error().message());
-  auto backend = datastore::OpenBackend(*cfg);
-  if (!backend) return fail(CniCode::kTryAgainLater, "datastore: " + backend.error().message());
-  ctx.backend = std::move(*backend);
+  ctx.backend = call.OpenDatastore();
+  if (!ctx.backend) return call.exit_code();
   ctx.client = std::make_unique<datastore::Client>(*ctx.backend);
   if (Status st = CheckClusterReady(*ctx.client); !st) return fail(CniCode::kTryAgainLater, st.error().message());
 
-  if (inv->command == "ADD") {
-    auto result = Add(ctx);
-    if (!result) return fail(CniCode::kInternal, result.error().message());
-    auto rendered = RenderResult(*result, version);
-    if (!rendered) return fail(CniCode::kIncompatibleVersion, rendered.error().message());
-    out << rendered->dump() << "\n";
-    return 0;
-  }
+  if (inv->command == "ADD") return call.PrintAddResult(Add(ctx));
   if (inv->command == "DEL") {
     Status st = Del(ctx);
     if (!st) return fail(CniCode::kTryAgainLater, st.error().message());

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "calico/base/strings.h"
+#include "calico/datastore/factory/factory.h"
 
 namespace calico::cni {
 namespace {
@@ -272,6 +273,29 @@ int PluginCall::Fail(CniCode code, const std::string& msg) {
   err_ << plugin_ << ": " << msg << "\n";
   exit_code_ = 1;
   return 1;
+}
+
+std::unique_ptr<datastore::Backend> PluginCall::OpenDatastore() {
+  auto cfg = ClientConfigFor(conf_);
+  if (!cfg) {
+    Fail(CniCode::kInvalidConfig, cfg.error().message());
+    return nullptr;
+  }
+  auto backend = datastore::OpenBackend(*cfg);
+  if (!backend) {
+    Fail(CniCode::kTryAgainLater, "datastore: " + backend.error().message());
+    return nullptr;
+  }
+  return std::move(*backend);
+}
+
+int PluginCall::PrintAddResult(const Result<CniResult>& result) {
+  if (!result) return Fail(CniCode::kInternal, result.error().message());
+  auto rendered = RenderResult(*result, version_);
+  if (!rendered) return Fail(CniCode::kIncompatibleVersion, rendered.error().message());
+  out_ << rendered->dump() << "\n";
+  exit_code_ = 0;
+  return 0;
 }
 
 bool PluginCall::Start(const std::map<std::string, std::string>& env, std::string_view stdin_text) {

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -15,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "calico/base/result.h"
+#include "calico/datastore/backend.h"
 #include "calico/datastore/config.h"
 #include "calico/net/ip.h"
 
@@ -138,6 +140,10 @@ class PluginCall {
   // answered (VERSION) or failed; exit_code() then says how.
   bool Start(const std::map<std::string, std::string>& env, std::string_view stdin_text);
   int Fail(CniCode code, const std::string& msg);
+  // The datastore the network config names; nullptr after printing the CNI error.
+  std::unique_ptr<datastore::Backend> OpenDatastore();
+  // An ADD's outcome: the result in the config's version on `out` (exit code 0), or the error.
+  int PrintAddResult(const Result<CniResult>& result);
   int exit_code() const { return exit_code_; }
   const Invocation& inv() const { return inv_; }
   const NetConf& conf() const { return conf_; }

@@ -37,7 +37,7 @@ net::CIDR HostPrefix(const net::IPAddr& ip) { return net::CIDR(ip, ip.bit_len())
 
 Result<CniResult> Add(const Invocation& inv, const NetConf& conf, ipam::IpamClient& client) {
   std::string node = DetermineNodename(conf);
-  std::string handle = conf.name + "." + inv.container_id;
+  std::string handle = IpamHandle(conf, inv);
   CniResult result;
   // A repeated ADD for the same container returns what it already holds.
   ASSIGN_OR_RETURN(auto existing, client.IPsByHandle(handle));
@@ -93,6 +93,10 @@ Result<CniResult> Add(const Invocation& inv, const NetConf& conf, ipam::IpamClie
 
 }  // namespace
 
+std::string IpamHandle(const NetConf& conf, const Invocation& inv) {
+  return conf.name + "." + inv.container_id;
+}
+
 Result<CniResult> IpamAdd(const Invocation& inv, const NetConf& conf, datastore::Backend& backend) {
   ipam::IpamClient client(backend);
   return Add(inv, conf, client);
@@ -100,7 +104,7 @@ Result<CniResult> IpamAdd(const Invocation& inv, const NetConf& conf, datastore:
 
 Status IpamDel(const Invocation& inv, const NetConf& conf, datastore::Backend& backend) {
   ipam::IpamClient client(backend);
-  return client.ReleaseByHandle(conf.name + "." + inv.container_id);
+  return client.ReleaseByHandle(IpamHandle(conf, inv));
 }
 
 int RunIpamPlugin(const std::map<std::string, std::string>& env, std::string_view stdin_text,
@@ -110,21 +114,11 @@ int RunIpamPlugin(const std::map<std::string, std::string>& env, std::string_vie
   auto fail = [&](CniCode code, const std::string& msg) { return call.Fail(code, msg); };
   const Invocation* inv = &call.inv();
   const NetConf* conf = &call.conf();
-  const std::string& version = call.version();
-  auto cfg = ClientConfigFor(*conf);
-  if (!cfg) return fail(CniCode::kInvalidConfig, cfg.error().message());
-  auto backend = datastore::OpenBackend(*cfg);
-  if (!backend) return fail(CniCode::kTryAgainLater, "datastore: " + backend.error().message());
-  ipam::IpamClient client(**backend);
-  std::string handle = conf->name + "." + inv->container_id;
-  if (inv->command == "ADD") {
-    auto result = Add(*inv, *conf, client);
-    if (!result) return fail(CniCode::kInternal, result.error().message());
-    auto rendered = RenderResult(*result, version);
-    if (!rendered) return fail(CniCode::kIncompatibleVersion, rendered.error().message());
-    out << rendered->dump() << "\n";
-    return 0;
-  }
+  auto backend = call.OpenDatastore();
+  if (!backend) return call.exit_code();
+  ipam::IpamClient client(*backend);
+  std::string handle = IpamHandle(*conf, *inv);
+  if (inv->command == "ADD") return call.PrintAddResult(Add(*inv, *conf, client));
   if (inv->command == "DEL") {
     Status st = client.ReleaseByHandle(handle);
     if (!st) return fail(CniCode::kTryAgainLater, st.error().message());

@@ -20,6 +20,9 @@ namespace calico::cni {
 int RunIpamPlugin(const std::map<std::string, std::string>& env, std::string_view stdin_text,
                   std::ostream& out, std::ostream& err);
 
+// The IPAM handle of a container on a network: "<network>.<containerID>".
+std::string IpamHandle(const NetConf& conf, const Invocation& inv);
+
 // The same ADD and DEL in-process, on an open datastore: the calico plugin uses these when
 // ipam.type is calico-ipam instead of starting a second process and a second connection.
 [[nodiscard]] Result<CniResult> IpamAdd(const Invocation& inv, const NetConf& conf,
