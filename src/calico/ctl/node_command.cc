@@ -53,49 +53,47 @@ std::string FindProgram(const std::string& name) {
   return "";
 }
 
+// The command name of process `pid` ("" when gone).
+std::string ProcessComm(const std::string& pid) {
+  std::ifstream c("/proc/" + pid + "/comm");
+  std::string name;
+  std::getline(c, name);
+  return name;
+}
+
+// The PIDs of the processes named `comm` (as /proc/PID/comm shows it, at most 15 characters).
+std::vector<pid_t> ProcessesNamed(const std::string& comm) {
+  std::vector<pid_t> out;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator("/proc", ec)) {
+    std::string n = e.path().filename().string();
+    if (n.empty() || n.find_first_not_of("0123456789") != std::string::npos) continue;
+    if (ProcessComm(n) == comm.substr(0, 15)) out.push_back(static_cast<pid_t>(std::stol(n)));
+  }
+  return out;
+}
+
 // The PID recorded in `pid_file` if that process is alive and is `comm`; else 0.
 pid_t RunningPid(const std::string& pid_file, const std::string& comm) {
   std::ifstream in(pid_file);
   long pid = 0;
   if (!(in >> pid) || pid <= 0) return 0;
-  std::ifstream c("/proc/" + std::to_string(pid) + "/comm");
-  std::string name;
-  std::getline(c, name);
-  return name == comm.substr(0, 15) ? static_cast<pid_t>(pid) : 0;
+  return ProcessComm(std::to_string(pid)) == comm.substr(0, 15) ? static_cast<pid_t>(pid) : 0;
 }
 
 // A calico-node in this network namespace (one per host), started by anyone; 0 if none.
 pid_t CalicoNodeInThisNetns() {
   struct stat self {};
   if (::stat("/proc/self/ns/net", &self) != 0) return 0;
-  std::error_code ec;
-  for (const auto& e : fs::directory_iterator("/proc", ec)) {
-    std::string n = e.path().filename().string();
-    if (n.empty() || n.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::ifstream c(e.path() / "comm");
-    std::string name;
-    std::getline(c, name);
-    if (name != "calico-node") continue;
+  for (pid_t pid : ProcessesNamed("calico-node")) {
     struct stat ns {};
-    if (::stat((e.path() / "ns/net").c_str(), &ns) == 0 && ns.st_ino == self.st_ino && ns.st_dev == self.st_dev) {
-      return static_cast<pid_t>(std::stol(n));
-    }
+    std::string path = "/proc/" + std::to_string(pid) + "/ns/net";
+    if (::stat(path.c_str(), &ns) == 0 && ns.st_ino == self.st_ino && ns.st_dev == self.st_dev) return pid;
   }
   return 0;
 }
 
-bool AnyProcessNamed(const std::string& comm) {
-  std::error_code ec;
-  for (const auto& e : fs::directory_iterator("/proc", ec)) {
-    std::string n = e.path().filename().string();
-    if (n.empty() || n.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::ifstream c(e.path() / "comm");
-    std::string name;
-    std::getline(c, name);
-    if (name == comm) return true;
-  }
-  return false;
-}
+bool AnyProcessNamed(const std::string& comm) { return !ProcessesNamed(comm).empty(); }
 
 std::vector<std::pair<std::string, std::string>> DatastoreEnv(const datastore::ClientConfig& cfg) {
   std::vector<std::pair<std::string, std::string>> env;
