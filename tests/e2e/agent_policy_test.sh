@@ -6,17 +6,24 @@ BIN=${1:?usage: agent_policy_test.sh BUILD_BIN_DIR}
 source "$(dirname "$0")/../runtimes/lib.sh"
 
 declare -A IP
-wl() {  # wl NAME NETWORK: a workload namespace with an echo server on tcp/udp 80, 8080 and 53
-  local name=$1 net=$2 ns=$HOST-$1
+wl() {  # wl NAME NETWORK [v6]: a workload namespace with an echo server on tcp/udp 80, 8080 and 53;
+        # with v6 it is dual-stack and IP[NAME] is its IPv6 address
+  local name=$1 net=$2 family=${3:-v4} ns=$HOST-$1
+  local ipam='{"type":"calico-ipam"}' pattern='"address":"[0-9.]*'
+  if [ "$family" = v6 ]; then
+    ipam='{"type":"calico-ipam","assign_ipv6":"true"}'
+    pattern='"address":"fd00:68::[0-9a-f]*'
+  fi
   ip netns add "$ns"
   CLEANUP_STEPS+=("ip netns del $ns")
   ip netns exec "$ns" ip link set lo up
-  printf '{"cniVersion":"0.4.0","name":"%s","type":"calico","nodename":"node1","datastore_path":"%s","ipam":{"type":"calico-ipam"}}' \
-    "$net" "$T/db/calico.db" > "$T/conf-$name"
+  printf '{"cniVersion":"0.4.0","name":"%s","type":"calico","nodename":"node1","datastore_path":"%s","ipam":%s}' \
+    "$net" "$T/db/calico.db" "$ipam" > "$T/conf-$name"
   local out
   out=$(hx env -i CNI_COMMAND=ADD CNI_CONTAINERID="$name" CNI_NETNS=/var/run/netns/"$ns" CNI_IFNAME=eth0 \
     CNI_PATH="$BIN" "$BIN/calico" < "$T/conf-$name") || fail "CNI ADD of $name: $out"
-  IP[$name]=$(echo "$out" | grep -o '"address":"[0-9.]*' | head -1 | cut -d'"' -f4)
+  IP[$name]=$(echo "$out" | grep -o "$pattern" | head -1 | cut -d'"' -f4)
+  [ -n "${IP[$name]}" ] || fail "no $family address for $name: $out"
   for spec in "tcp 80" "tcp 8080" "udp 53"; do
     ip netns exec "$ns" "$BIN/calico-probe" serve $spec >/dev/null 2>&1 &
     CLEANUP_STEPS+=("kill $!")
@@ -198,25 +205,9 @@ kind: IPPool
 metadata: {name: runtime-pool-v6}
 spec: {cidr: "fd00:68::/120"}
 YAML
-wl6() {
-  local name=$1 net=$2 ns=$HOST-$1
-  ip netns add "$ns"
-  CLEANUP_STEPS+=("ip netns del $ns")
-  ip netns exec "$ns" ip link set lo up
-  printf '{"cniVersion":"0.4.0","name":"%s","type":"calico","nodename":"node1","datastore_path":"%s","ipam":{"type":"calico-ipam","assign_ipv6":"true"}}' \
-    "$net" "$T/db/calico.db" > "$T/conf-$name"
-  local out
-  out=$(hx env -i CNI_COMMAND=ADD CNI_CONTAINERID="$name" CNI_NETNS=/var/run/netns/"$ns" CNI_IFNAME=eth0 \
-    CNI_PATH="$BIN" "$BIN/calico" < "$T/conf-$name") || fail "CNI ADD of $name: $out"
-  IP[$name]=$(echo "$out" | grep -o '"address":"fd00:68::[0-9a-f]*' | head -1 | cut -d'"' -f4)
-  [ -n "${IP[$name]}" ] || fail "no IPv6 address for $name: $out"
-  ip netns exec "$ns" "$BIN/calico-probe" serve tcp 80 >/dev/null 2>&1 &
-  CLEANUP_STEPS+=("kill $!")
-  echo "workload $name in $net: ${IP[$name]}"
-}
-wl6 c1 net1
-wl6 c2 net1
-wl6 d1 net2
+wl c1 net1 v6
+wl c2 net1 v6
+wl d1 net2 v6
 expect allow c2 tcp c1 80
 expect deny d1 tcp c1 80
 apply <<YAML
