@@ -175,7 +175,8 @@ int RunFelix(const std::map<std::string, std::string>& env, calico::datastore::B
     RETURN_IF_ERROR(nat4.ApplyFull(v4));
     return nat6.ApplyFull(v6);
   };
-  settings->agent.on_synced = [&] {
+  settings->agent.on_synced = [&](bool routing_changed) {
+    if (!routing_changed) return;
     if (networking == "vxlan" || networking == "bird") {
       auto st = calico::agent::EnsureVxlanTunnelAddress(client, ipam, node);
       if (!st) CALICO_LOG(warn, "node", "VXLAN tunnel address: {}", st.error().message());

@@ -12,6 +12,14 @@ namespace {
 
 constexpr std::string_view kWatchPrefix = "/calico/";
 
+// Keys whose changes matter to routing between hosts (BIRD's configuration, tunnel addresses).
+bool RoutingKey(std::string_view key) {
+  for (std::string_view kind : {"nodes/", "ippools/", "bgpconfigurations/", "bgppeers/"}) {
+    if (StartsWith(key, std::string(datastore::kResourcePrefix) + std::string(kind))) return true;
+  }
+  return StartsWith(key, std::string(datastore::kIpamPrefix) + "host/");
+}
+
 int64_t CountRules(const std::string& text) {
   int64_t n = 0;
   size_t pos = 0;
@@ -34,6 +42,7 @@ Agent::Agent(AgentConfig config, datastore::Backend& backend, PolicyProgrammer& 
       graph_(std::make_unique<calc::CalcGraph>(config_.node_name)) {}
 
 void Agent::Ingest(const datastore::KVPair& kv) {
+  if (RoutingKey(kv.key)) routing_dirty_ = true;
   if ((config_.apply_vxlan || config_.apply_ipip) && vxlan_inputs_.Ingest(kv.key, kv.value)) dirty_ = true;
   if (StartsWith(kv.key, datastore::kResourcePrefix)) {
     auto r = datastore::DecodeStoredResource(kv.key, kv.value, kv.mod_revision);
@@ -59,6 +68,7 @@ void Agent::Ingest(const datastore::KVPair& kv) {
 }
 
 void Agent::Remove(const std::string& key) {
+  if (RoutingKey(key)) routing_dirty_ = true;
   if ((config_.apply_vxlan || config_.apply_ipip) && vxlan_inputs_.Remove(key)) dirty_ = true;
   auto it = resource_keys_.find(key);
   if (it != resource_keys_.end()) {
@@ -178,7 +188,8 @@ Status Agent::Program(std::chrono::steady_clock::time_point since) {
       }
     }
   }
-  if (config_.on_synced) config_.on_synced();
+  if (config_.on_synced) config_.on_synced(routing_dirty_);
+  routing_dirty_ = false;
   metrics_.SetCounts(static_cast<int64_t>(model_.endpoints.size()),
                      static_cast<int64_t>(model_.policies.size()),
                      static_cast<int64_t>(model_.profiles.size()),
@@ -268,7 +279,7 @@ Result<bool> Agent::Resync() {
     Status st = config_.apply_ipip(ComputeIpipState(config_.node_name, vxlan_inputs_));
     if (!st) CALICO_LOG(error, "agent", "resync IPIP: {}", st.error().message());
   }
-  if (config_.on_synced) config_.on_synced();
+  if (config_.on_synced) config_.on_synced(true);
   metrics_.AddResync(repaired);
   return repaired;
 }

@@ -38,9 +38,11 @@ namespace calico::agent {
 
 struct AgentConfig {
   std::string node_name;
-  // Called on the agent's thread after every full sync and every batch of datastore changes
-  // (calico-node re-renders BIRD's configuration and the tunnel address there).
-  std::function<void()> on_synced{};
+  // Called on the agent's thread after every full sync, resync and batch of datastore changes;
+  // `routing_changed` says whether the batch touched what routing between hosts is made of
+  // (Nodes, IP pools, BGP configuration and peers, block affinities): calico-node re-renders
+  // BIRD's configuration and the tunnel address only then, not for every endpoint.
+  std::function<void(bool routing_changed)> on_synced{};
   // Programs the VXLAN overlay (device, FDB, neighbours, remote block routes); unset = no VXLAN.
   std::function<Status(const VxlanState&)> apply_vxlan{};
   // Programs the IPIP overlay (tunl0 routes); unset = no IPIP.
@@ -94,6 +96,7 @@ class Agent {
   std::string applied_;
   policy::Model model_;
   bool dirty_ = false;
+  bool routing_dirty_ = false;
   std::set<std::string> configured_interfaces_;
   VxlanInputs vxlan_inputs_;
   std::optional<VxlanState> vxlan_applied_;

@@ -212,7 +212,11 @@ TEST_F(AgentTest, VxlanStateFollowsNodesPoolsAndRemoteBlocks) {
   AgentConfig cfg;
   cfg.node_name = "node1";
   int synced = 0;
-  cfg.on_synced = [&] { ++synced; };
+  int routing_syncs = 0;
+  cfg.on_synced = [&](bool routing) {
+    ++synced;
+    routing_syncs += routing ? 1 : 0;
+  };
   cfg.apply_vxlan = [&](const VxlanState& st) -> Status {
     applied.push_back(st);
     return OkStatus();
@@ -251,6 +255,19 @@ TEST_F(AgentTest, VxlanStateFollowsNodesPoolsAndRemoteBlocks) {
   ASSERT_TRUE(client_.Create(bgp));
   Drain();
   EXPECT_EQ(applied.size(), before) << "an unchanged overlay is not programmed again";
+  // A workload endpoint is no routing change; a BGP configuration is.
+  int routing_before = routing_syncs;
+  Resource wep("WorkloadEndpoint", "", "default");
+  wep.spec() = Json{{"orchestrator", "cni"}, {"node", "node1"}, {"containerID", "rr1"}, {"endpoint", "eth0"},
+                    {"interfaceName", "calirr1"}, {"ipNetworks", Json::array({"10.70.0.5/32"})}};
+  ASSERT_TRUE(client_.Create(wep));
+  Drain();
+  EXPECT_EQ(routing_syncs, routing_before);
+  Resource peer("BGPPeer", "p1");
+  peer.spec() = Json{{"peerIP", "198.18.0.99"}, {"asNumber", 64513}};
+  ASSERT_TRUE(client_.Create(peer));
+  Drain();
+  EXPECT_EQ(routing_syncs, routing_before + 1);
 }
 
 TEST_F(AgentTest, NatTablesFollowThePools) {
