@@ -333,6 +333,27 @@ TEST_F(NftTableTest, DriftIsDetectedAndFullApplyRepairsIt) {
   }
 }
 
+// After an incremental update the first check takes the kernel's listing as the baseline (no
+// listing after every update); drift after that is detected as after a full apply.
+TEST_F(NftTableTest, DriftAfterAnIncrementalUpdateIsDetected) {
+  const std::string from = Golden("profile_only");
+  const std::string to = Golden("selector_ipsets");
+  auto table = OpenIn(ns_);
+  In(ns_, [&] {
+    ASSERT_TRUE(table->ApplyFull(from).has_value());
+    ASSERT_TRUE(table->ApplyIncremental(from, to).has_value());
+    EXPECT_EQ(table->Matches(from), Result<bool>(false));  // Not what was applied last.
+    EXPECT_EQ(table->Matches(to), Result<bool>(true));     // Baseline taken here.
+  });
+  std::string out;
+  ASSERT_EQ(ns_.Exec("nft insert rule inet calico cali-FORWARD accept", &out), 0) << out;
+  In(ns_, [&] {
+    EXPECT_EQ(table->Matches(to), Result<bool>(false));
+    ASSERT_TRUE(table->ApplyFull(to).has_value());
+    EXPECT_EQ(table->Matches(to), Result<bool>(true));
+  });
+}
+
 TEST_F(NftTableTest, BadRulesetFailsWithLibnftablesMessageAndKeepsTheTable) {
   const std::string good = Golden("tiers_pass");
   auto table = OpenIn(ns_);
