@@ -418,8 +418,11 @@ NftDiff DiffNftRulesets(const NftRuleset& from, const NftRuleset& to) {
   for (const auto& [name, chain] : to.chains) {
     if (from.chains.count(name) == 0) diff.added_chains.push_back(name);
   }
-  // Old chains whose rules refer to something that is deleted must be emptied first.
+  // Old chains whose rules refer to something that is deleted must be emptied first (nothing to
+  // look for in the common case of an update that deletes nothing).
+  const bool anything_doomed = !doomed_sets.empty() || !doomed_chains.empty();
   for (const auto& [name, chain] : from.chains) {
+    if (!anything_doomed) break;
     Refs refs;
     for (const std::string& rule : chain.rules) {
       CollectRefs(rule, refs);
@@ -442,6 +445,8 @@ NftDiff DiffNftRulesets(const NftRuleset& from, const NftRuleset& to) {
     auto it = to.sets.find(name);
     if (it == to.sets.end() || recreated_sets.count(name) != 0) continue;
     const NftSet& new_set = it->second;
+    // Same elements in the same order, and no map element can point at a deleted chain.
+    if (new_set.elements == old_set.elements && (!new_set.is_map || doomed_chains.empty())) continue;
     const std::set<std::string> old_elems(old_set.elements.begin(), old_set.elements.end());
     const std::set<std::string> new_elems(new_set.elements.begin(), new_set.elements.end());
     ElementChange change;
