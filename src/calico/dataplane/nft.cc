@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -138,36 +139,71 @@ Result<std::string> NftablesTable::Run(std::string_view op, const std::string& c
   return out;
 }
 
-Status NftablesTable::RecordApplied(std::string_view text) {
+void NftablesTable::Forget() {
+  applied_ = false;
+  applied_listing_hash_ = 0;
+  listing_stale_ = false;
   applied_text_.reset();
   applied_parsed_.reset();
-  applied_listing_.clear();
-  listing_stale_ = false;
+}
+
+Status NftablesTable::RecordApplied() {
   ASSIGN_OR_RETURN(std::string listing, ListTable());
   auto normalised = NormaliseNftListing(listing, family_, name_);
   if (!normalised) {
     return Unexpected(normalised.error().Wrap(
         fmt::format("parse listing of table {} {} after apply", family_, name_)));
   }
-  applied_listing_ = std::move(*normalised);
-  applied_text_ = std::string(text);
+  applied_listing_hash_ = std::hash<std::string>{}(*normalised);
+  listing_stale_ = false;
+  applied_ = true;
   return OkStatus();
 }
 
-Status NftablesTable::ApplyFull(std::string_view ruleset_text) {
+Status NftablesTable::ApplyFullText(std::string_view ruleset_text) {
+  Forget();  // Unknown relation between the kernel and what was applied until this succeeds.
   // "add table" makes "delete table" valid when the table is absent; the whole buffer is one
   // transaction, so the old table stays if anything in the new text is rejected. The prefix shares
   // the first line, so line numbers in errors are those of `ruleset_text`.
   const std::string commands = fmt::format("add table {0} {1}; delete table {0} {1}; {2}", family_,
                                            NftName(name_), ruleset_text);
   auto out = Run(fmt::format("apply full ruleset to table {} {}", family_, name_), commands, false);
-  if (!out) {
-    applied_text_.reset();  // Unknown relation between the kernel and the last text now.
-    return Unexpected(out.error());
-  }
+  if (!out) return Unexpected(out.error());
   CALICO_LOG(debug, kLog, "applied full ruleset table={} {} bytes={}", family_, name_,
              ruleset_text.size());
-  return RecordApplied(ruleset_text);
+  return RecordApplied();
+}
+
+Status NftablesTable::ApplyFull(std::string_view ruleset_text) {
+  RETURN_IF_ERROR(ApplyFullText(ruleset_text));
+  applied_text_ = std::string(ruleset_text);
+  return OkStatus();
+}
+
+Status NftablesTable::ApplyFull(const NftRuleset& ruleset) {
+  return ApplyFullText(NftRulesetText(ruleset));
+}
+
+Status NftablesTable::ApplyIncremental(const NftRuleset& from, const NftRuleset& to) {
+  const NftDiff diff = DiffNftRulesets(from, to);
+  applied_text_.reset();
+  applied_parsed_.reset();
+  if (!diff.empty()) {
+    auto out = Run(fmt::format("apply incremental update to table {} {}", family_, name_),
+                   diff.commands, false);
+    if (!out) {
+      Forget();
+      return Unexpected(out.error());
+    }
+    listing_stale_ = true;
+  }
+  CALICO_LOG(debug, kLog,
+             "applied incremental update table={} {} chains_added={} chains_removed={} "
+             "chains_refilled={} recreated={} sets_added={} sets_removed={} sets_updated={}",
+             family_, name_, diff.added_chains.size(), diff.removed_chains.size(),
+             diff.refilled_chains.size(), diff.recreated.size(), diff.added_sets.size(),
+             diff.removed_sets.size(), diff.updated_sets.size());
+  return OkStatus();
 }
 
 Status NftablesTable::ApplyIncremental(std::string_view old_text, std::string_view new_text) {
@@ -177,28 +213,12 @@ Status NftablesTable::ApplyIncremental(std::string_view old_text, std::string_vi
     if (!from) return Unexpected(from.error().Wrap("parse old ruleset"));
     parsed_old = std::move(*from);
   }
-  const NftRuleset& from = parsed_old ? *parsed_old : *applied_parsed_;
   auto to = ParseNftRuleset(new_text, family_, name_);
   if (!to) return Unexpected(to.error().Wrap("parse new ruleset"));
-  const NftDiff diff = DiffNftRulesets(from, *to);
-  if (!diff.empty()) {
-    auto out = Run(fmt::format("apply incremental update to table {} {}", family_, name_),
-                   diff.commands, false);
-    if (!out) {
-      applied_text_.reset();
-      applied_parsed_.reset();
-      return Unexpected(out.error());
-    }
-  }
+  const NftRuleset from = parsed_old ? std::move(*parsed_old) : std::move(*applied_parsed_);
+  RETURN_IF_ERROR(ApplyIncremental(from, *to));
   applied_text_ = std::string(new_text);
   applied_parsed_ = std::move(*to);
-  listing_stale_ = true;
-  CALICO_LOG(debug, kLog,
-             "applied incremental update table={} {} chains_added={} chains_removed={} "
-             "chains_refilled={} recreated={} sets_added={} sets_removed={} sets_updated={}",
-             family_, name_, diff.added_chains.size(), diff.removed_chains.size(),
-             diff.refilled_chains.size(), diff.recreated.size(), diff.added_sets.size(),
-             diff.removed_sets.size(), diff.updated_sets.size());
   return OkStatus();
 }
 
@@ -240,19 +260,11 @@ Result<std::vector<RuleCounter>> NftablesTable::Counters() {
 
 Result<bool> NftablesTable::Matches(std::string_view expected_text) {
   if (!applied_text_ || *applied_text_ != expected_text) return false;
-  if (listing_stale_) {
-    // The first check after incremental updates takes the kernel's listing as the baseline.
-    auto listing = ListTable();
-    if (!listing) {
-      if (listing.error().code() == ErrorCode::kNotFound) return false;
-      return Unexpected(listing.error());
-    }
-    auto normalised = NormaliseNftListing(*listing, family_, name_);
-    if (!normalised) return Unexpected(normalised.error());
-    applied_listing_ = std::move(*normalised);
-    listing_stale_ = false;
-    return true;
-  }
+  return Matches();
+}
+
+Result<bool> NftablesTable::Matches() {
+  if (!applied_) return false;
   auto listing = ListTable();
   if (!listing) {
     if (listing.error().code() == ErrorCode::kNotFound) return false;
@@ -263,14 +275,18 @@ Result<bool> NftablesTable::Matches(std::string_view expected_text) {
     return Unexpected(
         normalised.error().Wrap(fmt::format("parse listing of table {} {}", family_, name_)));
   }
-  return *normalised == applied_listing_;
+  const std::size_t hash = std::hash<std::string>{}(*normalised);
+  if (listing_stale_) {
+    // The first check after incremental updates takes the kernel's listing as the baseline.
+    applied_listing_hash_ = hash;
+    listing_stale_ = false;
+    return true;
+  }
+  return hash == applied_listing_hash_;
 }
 
 Status NftablesTable::Delete() {
-  applied_text_.reset();
-  applied_parsed_.reset();
-  applied_listing_.clear();
-  listing_stale_ = false;
+  Forget();
   auto out =
       Run(fmt::format("delete table {} {}", family_, name_),
           fmt::format("add table {0} {1}; delete table {0} {1}", family_, NftName(name_)), false);

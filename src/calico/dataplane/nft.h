@@ -20,6 +20,7 @@
 // later calls go to that namespace whichever thread makes them.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -71,6 +72,13 @@ class NftablesTable {
   // should fall back to ApplyFull(new_text).
   [[nodiscard]] Status ApplyIncremental(std::string_view old_text, std::string_view new_text);
 
+  // The same with the ruleset model (what the agent uses, so that nothing is printed and parsed
+  // on the way): ApplyFull applies NftRulesetText(ruleset); ApplyIncremental sends
+  // DiffNftRulesets(from, to), where `from` must be what was last applied (else the transaction
+  // may fail as above and the caller falls back to ApplyFull(to)).
+  [[nodiscard]] Status ApplyFull(const NftRuleset& ruleset);
+  [[nodiscard]] Status ApplyIncremental(const NftRuleset& from, const NftRuleset& to);
+
   // `list table <family> <name>` in nft syntax. kNotFound when the table does not exist.
   [[nodiscard]] Result<std::string> ListTable();
 
@@ -83,6 +91,9 @@ class NftablesTable {
   // table is missing, drifted, or `expected_text` was never applied here: the agent then calls
   // ApplyFull(expected_text). Errors: the listing could not be read or parsed.
   [[nodiscard]] Result<bool> Matches(std::string_view expected_text);
+  // True when something was applied through this object and the kernel's table still lists as it
+  // did right after that (counter values ignored).
+  [[nodiscard]] Result<bool> Matches();
 
   // Removes the table; a missing table is not an error.
   [[nodiscard]] Status Delete();
@@ -91,18 +102,24 @@ class NftablesTable {
   // Runs `commands` as one libnftables call; returns its standard output. `op` names the
   // operation in errors: "<op>: <libnftables error text>".
   [[nodiscard]] Result<std::string> Run(std::string_view op, const std::string& commands, bool json);
-  // Remembers `text` and the kernel's (normalised) listing after a successful apply.
-  [[nodiscard]] Status RecordApplied(std::string_view text);
+  // Takes the kernel's (normalised) listing as the drift baseline after a full apply.
+  [[nodiscard]] Status RecordApplied();
+  [[nodiscard]] Status ApplyFullText(std::string_view ruleset_text);
+  void Forget();
 
   std::string family_;
   std::string name_;
   nft_ctx* ctx_ = nullptr;
-  std::optional<std::string> applied_text_{};
-  std::string applied_listing_{};  // NormaliseNftListing of the listing after the last apply.
+  bool applied_ = false;  // The kernel holds what was last applied through this object.
+  // Hash of NormaliseNftListing of the listing after the last apply (a 10k-policy listing is
+  // megabytes; drift only needs "same or not").
+  std::size_t applied_listing_hash_ = 0;
   // After an incremental apply the kernel listing is taken at the next Matches() (listing a big
   // table after every change costs more than the change): drift in between becomes the baseline.
   bool listing_stale_ = false;
-  // The parsed form of applied_text_, so the next incremental update parses only the new text.
+  // Text applies only: the text last applied and its parsed form, so the next incremental update
+  // from it parses only the new text.
+  std::optional<std::string> applied_text_{};
   std::optional<NftRuleset> applied_parsed_{};
 };
 

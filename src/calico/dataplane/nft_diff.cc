@@ -523,10 +523,10 @@ NftDiff DiffNftRulesets(const NftRuleset& from, const NftRuleset& to) {
     out += fmt::format("add element {} {} {{ {} }}\n", t, NftName(name), StrJoin(elements, ", "));
   };
   for (const std::string& name : diff.added_sets) {
-    add_elements(name, to.sets.at(name).elements);
+    add_elements(name, to.sets.at(name).elements.get());
   }
   for (const std::string& name : recreated_sets) {
-    add_elements(name, to.sets.at(name).elements);
+    add_elements(name, to.sets.at(name).elements.get());
   }
   for (const auto& [name, change] : element_changes) {
     add_elements(name, change.add);
@@ -546,6 +546,47 @@ NftDiff DiffNftRulesets(const NftRuleset& from, const NftRuleset& to) {
   diff.recreated.assign(recreated_sets.begin(), recreated_sets.end());
   diff.recreated.insert(diff.recreated.end(), recreated_chains.begin(), recreated_chains.end());
   return diff;
+}
+
+std::string NftRulesetText(const NftRuleset& ruleset) {
+  std::string out = fmt::format("table {} {} {{\n", ruleset.family, NftName(ruleset.table));
+  bool first = true;
+  auto separate = [&] {
+    if (!first) out += "\n";
+    first = false;
+  };
+  for (bool maps : {false, true}) {
+    for (const auto& [name, set] : ruleset.sets) {
+      if (set.is_map != maps) continue;
+      separate();
+      out += fmt::format("\t{} {} {{\n", maps ? "map" : "set", NftName(name));
+      for (const std::string& h : set.header) {
+        out += fmt::format("\t\t{}\n", h);
+      }
+      if (!set.elements.empty() && maps) {
+        out += "\t\telements = {\n\t\t\t" + StrJoin(set.elements.get(), ",\n\t\t\t") + "\n\t\t}\n";
+      } else if (!set.elements.empty()) {
+        out += "\t\telements = { " + StrJoin(set.elements.get(), ", ") + " }\n";
+      }
+      out += "\t}\n";
+    }
+  }
+  for (bool base : {true, false}) {
+    for (const auto& [name, chain] : ruleset.chains) {
+      if (chain.header.empty() == base) continue;
+      separate();
+      out += fmt::format("\tchain {} {{\n", NftName(name));
+      for (const std::string& h : chain.header) {
+        out += fmt::format("\t\t{}\n", h);
+      }
+      for (const std::string& r : chain.rules) {
+        out += "\t\t" + r + "\n";
+      }
+      out += "\t}\n";
+    }
+  }
+  out += "}\n";
+  return out;
 }
 
 std::string CanonicalNftText(const NftRuleset& ruleset) {

@@ -1,6 +1,7 @@
-// The nftables ruleset text model used by the node agent's nftables layer: parses a rendered
+// The nftables ruleset model used by the node agent's nftables layer (no kernel access; its own
+// library, calico::nft_model, which calico::policy renders into): parses a
 // `table <family> <name> { ... }` (calico::policy's RenderRuleset output, or `nft list table`
-// output) into chains, sets and maps, and computes ONE incremental transaction between two
+// output) into chains, sets and maps, prints one back, and computes ONE incremental transaction between two
 // rulesets that touches only what changed, the way Felix's nftables table (felix/nftables/table.go)
 // keeps unchanged chains, and so their counters, in place.
 //
@@ -21,7 +22,9 @@
 // Thread-safety: pure functions over values.
 #pragma once
 
+#include <initializer_list>
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,11 +33,56 @@
 
 namespace calico::dataplane {
 
+// A list of lines (rules, elements) whose copies share one vector, so that the agent's render
+// cache, the rendered ruleset and the applied one hold a single copy of everything that did not
+// change, and comparing two copies of it is one pointer comparison. Reads like a const
+// std::vector<std::string>; push_back copies first when the vector is shared (copy on write).
+class NftLines {
+ public:
+  using value_type = std::string;
+  using const_iterator = std::vector<std::string>::const_iterator;
+  using iterator = const_iterator;
+
+  NftLines() = default;
+  NftLines(std::initializer_list<std::string> lines)
+      : lines_(std::make_shared<std::vector<std::string>>(lines)) {}
+  explicit NftLines(std::vector<std::string> lines)
+      : lines_(std::make_shared<std::vector<std::string>>(std::move(lines))) {}
+
+  const std::vector<std::string>& get() const { return lines_ ? *lines_ : Empty(); }
+  const_iterator begin() const { return get().begin(); }
+  const_iterator end() const { return get().end(); }
+  std::size_t size() const { return get().size(); }
+  bool empty() const { return get().empty(); }
+  const std::string& operator[](std::size_t i) const { return get()[i]; }
+
+  void push_back(std::string line) {
+    if (!lines_) {
+      lines_ = std::make_shared<std::vector<std::string>>();
+    } else if (lines_.use_count() > 1) {
+      lines_ = std::make_shared<std::vector<std::string>>(*lines_);
+    }
+    lines_->push_back(std::move(line));
+  }
+
+  bool operator==(const NftLines& other) const {
+    return lines_ == other.lines_ || get() == other.get();
+  }
+  bool operator==(const std::vector<std::string>& other) const { return get() == other; }
+
+ private:
+  static const std::vector<std::string>& Empty() {
+    static const std::vector<std::string> empty;
+    return empty;
+  }
+  std::shared_ptr<std::vector<std::string>> lines_{};
+};
+
 struct NftChain {
   // Declaration lines: "type filter hook forward priority filter; policy accept;" for base
   // chains; empty for regular chains.
   std::vector<std::string> header{};
-  std::vector<std::string> rules{};
+  NftLines rules{};
   bool operator==(const NftChain&) const = default;
 };
 
@@ -42,7 +90,7 @@ struct NftChain {
 struct NftSet {
   bool is_map = false;
   std::vector<std::string> header{};    // "type ipv4_addr", "flags interval", "comment \"...\""
-  std::vector<std::string> elements{};  // "10.65.0.0/24", "\"cali1\" : goto cali-fw-cali1"
+  NftLines elements{};  // "10.65.0.0/24", "\"cali1\" : goto cali-fw-cali1"
   bool operator==(const NftSet&) const = default;
 };
 
@@ -78,6 +126,11 @@ struct NftDiff {
 
 // The transaction that turns `from` (what the kernel has) into `to`. Both must name the same table.
 [[nodiscard]] NftDiff DiffNftRulesets(const NftRuleset& from, const NftRuleset& to);
+
+// The `nft -f` text of a ruleset: `table <family> <table> { ... }` with the sets, then the maps,
+// then the base chains and the other chains, each group by name; elements and rules in order.
+// ParseNftRuleset of the text gives `ruleset` back.
+std::string NftRulesetText(const NftRuleset& ruleset);
 
 // A canonical text of a ruleset for comparisons: sets and chains sorted by name, elements sorted,
 // counter values dropped ("counter packets 3 bytes 180" -> "counter").

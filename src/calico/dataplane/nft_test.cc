@@ -193,6 +193,36 @@ TEST_F(NftTableTest, IncrementalUpdatesEqualFullApplies) {
   }
 }
 
+// The agent's path: the ruleset model in, no text in between.
+TEST_F(NftTableTest, ModelAppliesEqualTextApplies) {
+  std::vector<NftRuleset> tour;
+  for (const char* name : {"selector_ipsets", "tiers_pass", "ipv6", "selector_ipsets"}) {
+    auto parsed = ParseNftRuleset(Golden(name));
+    ASSERT_TRUE(parsed) << parsed.error().message();
+    tour.push_back(*std::move(parsed));
+  }
+  auto table = OpenIn(ns_);
+  In(ns_, [&] {
+    EXPECT_FALSE(*table->Matches()) << "nothing applied yet";
+    Status st = table->ApplyFull(tour[0]);
+    ASSERT_TRUE(st.has_value()) << st.error().message();
+    EXPECT_TRUE(*table->Matches());
+  });
+  EXPECT_EQ(NormalisedListing(ns_, *table), ReferenceListing(Golden("selector_ipsets")));
+  for (std::size_t i = 1; i < tour.size(); ++i) {
+    SCOPED_TRACE("step " + std::to_string(i));
+    In(ns_, [&] {
+      Status st = table->ApplyIncremental(tour[i - 1], tour[i]);
+      ASSERT_TRUE(st.has_value()) << st.error().message();
+      EXPECT_TRUE(*table->Matches());
+    });
+    EXPECT_EQ(NormalisedListing(ns_, *table), ReferenceListing(NftRulesetText(tour[i])));
+  }
+  // Someone else's change is drift.
+  ASSERT_EQ(ns_.Exec("nft flush chain inet calico cali-FORWARD"), 0);
+  In(ns_, [&] { EXPECT_FALSE(*table->Matches()); });
+}
+
 TEST_F(NftTableTest, IncrementalUpdateKeepsUnchangedChainsAndTheirCounters) {
   const std::string from = Golden("selector_ipsets");
   const std::string to = Golden("tiers_pass");
