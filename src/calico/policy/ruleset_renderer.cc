@@ -3,20 +3,51 @@
 #include "calico/policy/ruleset_renderer.h"
 
 #include <algorithm>
+#include <array>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 
 #include <fmt/format.h>
 
 #include "calico/base/strings.h"
+#include "calico/dataplane/nft_diff.h"
 #include "calico/policy/names.h"
 #include "calico/policy/rule_compiler.h"
 #include "calico/selector/selector.h"
 
 namespace calico::policy {
+
+// What a render leaves for the next one (see RenderCache in the header).
+struct RenderCache::State {
+  // The options the entries were rendered with (marks, log prefix): a change empties the cache.
+  std::string options_key{};
+  uint64_t generation = 0;  // Of the render in progress; entries not used by it are dropped.
+  struct RulesChain {
+    std::string owner{};
+    Json rules{};
+    dataplane::NftLines lines{};  // Shared with the rendered rulesets.
+    std::vector<std::pair<std::string, int>> sets{};  // (set id, family) the rules refer to.
+    uint64_t used = 0;
+  };
+  std::unordered_map<std::string, RulesChain> chains{};  // By chain name.
+  struct SetElements {
+    std::vector<net::CIDR> members{};               // As given in the model.
+    std::array<dataplane::NftLines, 2> text{};  // IPv4, IPv6 elements.
+    uint64_t used = 0;
+  };
+  std::unordered_map<std::string, SetElements> sets{};  // By set id.
+};
+
+RenderCache::RenderCache() : state_(std::make_unique<State>()) {}
+RenderCache::~RenderCache() = default;
+RenderCache::RenderCache(RenderCache&&) noexcept = default;
+RenderCache& RenderCache::operator=(RenderCache&&) noexcept = default;
+
 namespace {
 
 constexpr std::string_view kTable = "calico";
@@ -34,26 +65,23 @@ std::string Comment(std::string_view text) {
 struct Chain {
   std::string owner{};  // What the chain was rendered for (collision detection).
   std::string base{};   // "type filter hook ... ;" line for base chains, else empty.
-  std::vector<std::string> rules{};
+  dataplane::NftLines rules{};
 };
 
-// Members of one family: masked, sorted, CIDRs covered by another member dropped.
+// Members of one family: masked, sorted, CIDRs covered by another member dropped. CIDRs nest or
+// are disjoint, so in (address, prefix length) order a covered CIDR follows the last one kept.
 std::vector<net::CIDR> NormaliseMembers(const std::vector<net::CIDR>& members, int family) {
   std::vector<net::CIDR> nets;
+  nets.reserve(members.size());
   for (const net::CIDR& c : members) {
     if (c.family() == family) nets.push_back(c.Masked());
   }
-  std::sort(nets.begin(), nets.end(), [](const net::CIDR& a, const net::CIDR& b) {
-    if (a.prefix_len() != b.prefix_len()) return a.prefix_len() < b.prefix_len();
-    return a.addr() < b.addr();
-  });
+  std::sort(nets.begin(), nets.end());
   std::vector<net::CIDR> kept;
+  kept.reserve(nets.size());
   for (const net::CIDR& c : nets) {
-    if (std::none_of(kept.begin(), kept.end(), [&](const net::CIDR& k) { return k.Contains(c); })) {
-      kept.push_back(c);
-    }
+    if (kept.empty() || !kept.back().Contains(c)) kept.push_back(c);
   }
-  std::sort(kept.begin(), kept.end());
   return kept;
 }
 
@@ -63,9 +91,23 @@ std::string MemberText(const net::CIDR& c) {
 
 class Renderer {
  public:
-  Renderer(const Model& model, const RenderOptions& options) : model_(model), options_(options) {}
+  Renderer(const Model& model, const RenderOptions& options, RenderCache* cache)
+      : model_(model), options_(options) {
+    // A custom set resolver may answer differently from one render to the next: no caching.
+    if (cache != nullptr && !options_.resolve_set) {
+      cache_ = &cache->state();
+      const std::string key = fmt::format("{:x}/{:x}/{}", options_.marks.accept,
+                                          options_.marks.pass, options_.log_prefix);
+      if (cache_->options_key != key) {
+        cache_->chains.clear();
+        cache_->sets.clear();
+        cache_->options_key = key;
+      }
+      ++cache_->generation;
+    }
+  }
 
-  Result<std::string> Render() {
+  Result<dataplane::NftRuleset> Render() {
     RETURN_IF_ERROR(IndexModel());
     RenderStaticChains();
     std::vector<const Endpoint*> endpoints;
@@ -79,7 +121,9 @@ class Renderer {
       RETURN_IF_ERROR(RenderEndpoint(*ep, true));
       RETURN_IF_ERROR(RenderEndpoint(*ep, false));
     }
-    return Emit();
+    dataplane::NftRuleset out = Parts();
+    if (cache_ != nullptr) Evict();
+    return out;
   }
 
  private:
@@ -145,7 +189,8 @@ class Renderer {
     return OkStatus();
   }
 
-  Result<std::string> ResolveSet(std::string_view field, std::string_view sel_text, int family) {
+  Result<std::string> ResolveSet(std::string_view field, std::string_view sel_text, int family,
+                                 std::vector<std::pair<std::string, int>>* used) {
     if (options_.resolve_set) {
       return options_.resolve_set(field, sel_text, family);
     }
@@ -157,6 +202,7 @@ class Renderer {
           fmt::format("{}: no IP set for selector \"{}\" (id {})", field, sel->String(), id));
     }
     referenced_sets_.insert({id, family});
+    if (used != nullptr) used->emplace_back(id, family);
     return SetName(id, family);
   }
 
@@ -245,9 +291,24 @@ class Renderer {
     if (!rules.is_null() && !rules.is_array()) {
       return InvalidArgument(fmt::format("{} {}: {} rules must be a list", kind, id, dir));
     }
+    if (cache_ != nullptr) {
+      auto it = cache_->chains.find(chain_name);
+      // A hit needs the same rules and every IP set they use still in the model.
+      if (it != cache_->chains.end() && it->second.owner == owner && it->second.rules == rules &&
+          std::all_of(it->second.sets.begin(), it->second.sets.end(),
+                      [&](const auto& ref) { return sets_.count(ref.first) != 0; })) {
+        it->second.used = cache_->generation;
+        referenced_sets_.insert(it->second.sets.begin(), it->second.sets.end());
+        chain.rules = it->second.lines;
+        AddChain(chain_name, std::move(chain));
+        return OkStatus();
+      }
+    }
+    std::vector<std::pair<std::string, int>> used_sets;
     RenderContext ctx{.marks = options_.marks, .log_prefix = options_.log_prefix};
-    ctx.resolve_set = [this](std::string_view field, std::string_view sel, int family) {
-      return ResolveSet(field, sel, family);
+    ctx.resolve_set = [this, &used_sets](std::string_view field, std::string_view sel,
+                                         int family) {
+      return ResolveSet(field, sel, family, &used_sets);
     };
     for (std::size_t i = 0; i < rules.size(); ++i) {
       ctx.comment = fmt::format("{} {} {} #{}", kind, id, dir, i);
@@ -259,35 +320,86 @@ class Renderer {
         chain.rules.push_back(std::move(line));
       }
     }
+    if (cache_ != nullptr) {
+      cache_->chains[chain_name] = RenderCache::State::RulesChain{.owner = owner,
+                                                                  .rules = rules,
+                                                                  .lines = chain.rules,
+                                                                  .sets = std::move(used_sets),
+                                                                  .used = cache_->generation};
+    }
     AddChain(chain_name, std::move(chain));
     return OkStatus();
+  }
+
+  // Drops what this render did not use.
+  void Evict() {
+    std::erase_if(cache_->chains,
+                  [&](const auto& entry) { return entry.second.used != cache_->generation; });
+    std::erase_if(cache_->sets,
+                  [&](const auto& entry) { return entry.second.used != cache_->generation; });
+  }
+
+  // Renders the rules chain of `source` (a Policy or Profile) unless this render already did.
+  Status EnsureRulesChain(const std::string& chain_name, const void* source, bool is_policy,
+                          bool ingress) {
+    auto [it, inserted] = chain_sources_.emplace(chain_name, source);
+    if (!inserted && it->second == source) return OkStatus();
+    if (is_policy) {
+      const Policy& p = *static_cast<const Policy*>(source);
+      return RenderRulesChain(chain_name, fmt::format("policy {}/{}", p.tier, p.id), "policy",
+                              fmt::format("{}/{}", p.tier, p.id), ingress ? p.ingress : p.egress,
+                              ingress);
+    }
+    const Profile& p = *static_cast<const Profile*>(source);
+    return RenderRulesChain(chain_name, fmt::format("profile {}", p.id), "profile", p.id,
+                            ingress ? p.ingress : p.egress, ingress);
+  }
+
+  // The endpoint chains' fixed lines, formatted once per render.
+  struct EndpointLines {
+    std::string ct_invalid, clear, drop_vxlan, drop_ipip, policy_jump_prefix, policy_accepted,
+        profile_accepted, no_profile;
+  };
+  const EndpointLines& Lines() {
+    if (!lines_) {
+      const MarkBits& m = options_.marks;
+      lines_ = EndpointLines{
+          .ct_invalid =
+              fmt::format("ct state invalid counter drop {}", Comment("Drop if conntrack INVALID")),
+          .clear = fmt::format("meta mark set meta mark & {} {}", ClearMask(m.accept | m.pass),
+                               Comment("Clear accept and pass marks")),
+          .drop_vxlan =
+              fmt::format("meta l4proto 17 th dport {} counter drop {}", options_.vxlan_port,
+                          Comment("Drop VXLAN encapped packets originating in workloads")),
+          .drop_ipip = fmt::format("meta l4proto 4 counter drop {}",
+                                   Comment("Drop IPinIP encapped packets originating in workloads")),
+          .policy_jump_prefix = fmt::format("meta mark & {} == 0 jump ", Hex(m.pass)),
+          .policy_accepted = fmt::format("meta mark & {0} == {0} return {1}", Hex(m.accept),
+                                         Comment("Return if policy accepted")),
+          .profile_accepted = fmt::format("meta mark & {0} == {0} return {1}", Hex(m.accept),
+                                          Comment("Return if profile accepted")),
+          .no_profile = fmt::format("counter drop {}", Comment("Drop if no profiles matched")),
+      };
+    }
+    return *lines_;
   }
 
   Status RenderEndpoint(const Endpoint& ep, bool ingress) {
     const MarkBits& m = options_.marks;
     const std::string name =
         ingress ? ToWorkloadChain(ep.interface_name) : FromWorkloadChain(ep.interface_name);
-    const std::string owner = fmt::format("endpoint {}", ep.name);
     if (auto it = chains_.find(name); it != chains_.end()) {
-      return InvalidArgument(fmt::format("{} and {} both map to the nftables chain {}",
-                                         it->second.owner, owner, name));
+      return InvalidArgument(fmt::format("{} and endpoint {} both map to the nftables chain {}",
+                                         it->second.owner, ep.name, name));
     }
     const std::string_view dir = ingress ? "ingress" : "egress";
-    Chain chain{.owner = owner};
-    if (options_.drop_invalid) {
-      chain.rules.push_back(
-          fmt::format("ct state invalid counter drop {}", Comment("Drop if conntrack INVALID")));
-    }
-    chain.rules.push_back(fmt::format("meta mark set meta mark & {} {}",
-                                      ClearMask(m.accept | m.pass),
-                                      Comment("Clear accept and pass marks")));
+    const EndpointLines& lines = Lines();
+    Chain chain{.owner = fmt::format("endpoint {}", ep.name)};
+    if (options_.drop_invalid) chain.rules.push_back(lines.ct_invalid);
+    chain.rules.push_back(lines.clear);
     if (!ingress && options_.drop_encap_from_workloads) {
-      chain.rules.push_back(
-          fmt::format("meta l4proto 17 th dport {} counter drop {}", options_.vxlan_port,
-                      Comment("Drop VXLAN encapped packets originating in workloads")));
-      chain.rules.push_back(
-          fmt::format("meta l4proto 4 counter drop {}",
-                      Comment("Drop IPinIP encapped packets originating in workloads")));
+      chain.rules.push_back(lines.drop_vxlan);
+      chain.rules.push_back(lines.drop_ipip);
     }
     const std::vector<TierRef>& tiers = ingress ? ep.ingress_tiers : ep.egress_tiers;
     for (std::size_t t = 0; t < tiers.size(); ++t) {
@@ -312,13 +424,9 @@ class Renderer {
               dir, tier.name, id, p.tier));
         }
         const std::string policy_chain = PolicyChain(p.tier, p.id, ingress);
-        RETURN_IF_ERROR(RenderRulesChain(policy_chain, fmt::format("policy {}/{}", p.tier, p.id),
-                                         "policy", fmt::format("{}/{}", p.tier, p.id),
-                                         ingress ? p.ingress : p.egress, ingress));
-        chain.rules.push_back(
-            fmt::format("meta mark & {} == 0 jump {}", Hex(m.pass), policy_chain));
-        chain.rules.push_back(fmt::format("meta mark & {0} == {0} return {1}", Hex(m.accept),
-                                          Comment("Return if policy accepted")));
+        RETURN_IF_ERROR(EnsureRulesChain(policy_chain, &p, true, ingress));
+        chain.rules.push_back(lines.policy_jump_prefix + policy_chain);
+        chain.rules.push_back(lines.policy_accepted);
       }
       if (tier.default_deny) {
         chain.rules.push_back(fmt::format(
@@ -333,90 +441,86 @@ class Renderer {
       }
       const Profile& p = *it->second;
       const std::string profile_chain = ProfileChain(p.id, ingress);
-      RETURN_IF_ERROR(RenderRulesChain(profile_chain, fmt::format("profile {}", p.id), "profile",
-                                       p.id, ingress ? p.ingress : p.egress, ingress));
-      chain.rules.push_back(fmt::format("jump {}", profile_chain));
-      chain.rules.push_back(fmt::format("meta mark & {0} == {0} return {1}", Hex(m.accept),
-                                        Comment("Return if profile accepted")));
+      RETURN_IF_ERROR(EnsureRulesChain(profile_chain, &p, false, ingress));
+      chain.rules.push_back("jump " + profile_chain);
+      chain.rules.push_back(lines.profile_accepted);
     }
-    chain.rules.push_back(fmt::format("counter drop {}", Comment("Drop if no profiles matched")));
+    chain.rules.push_back(lines.no_profile);
     AddChain(name, std::move(chain));
     (ingress ? to_wl_ : from_wl_).emplace_back(ep.interface_name, name);
     return OkStatus();
   }
 
-  static void EmitMap(std::string& out, std::string_view name,
-                      const std::vector<std::pair<std::string, std::string>>& entries) {
-    out += fmt::format("\tmap {} {{\n\t\ttype ifname : verdict\n", name);
-    if (!entries.empty()) {
-      std::vector<std::string> items;
-      for (const auto& [iface, chain] : entries) {
-        items.push_back(fmt::format("\"{}\" : goto {}", iface, chain));
+  // The set's elements of one family as nft text, from the cache when the members did not change.
+  dataplane::NftLines SetElements(const std::string& id, const IpSet& set, int family) {
+    RenderCache::State::SetElements* entry = nullptr;
+    if (cache_ != nullptr) {
+      entry = &cache_->sets[id];
+      if (entry->used != 0 && entry->members == set.members) {
+        entry->used = cache_->generation;
+        return entry->text[family == 6 ? 1 : 0];
       }
-      out += "\t\telements = {\n\t\t\t" + StrJoin(items, ",\n\t\t\t") + "\n\t\t}\n";
+      if (entry->used != cache_->generation) {
+        entry->members = set.members;
+        for (int f : {4, 6}) {
+          std::vector<std::string> text;
+          for (const net::CIDR& c : NormaliseMembers(set.members, f)) {
+            text.push_back(MemberText(c));
+          }
+          entry->text[f == 6 ? 1 : 0] = dataplane::NftLines(std::move(text));
+        }
+        entry->used = cache_->generation;
+      }
+      return entry->text[family == 6 ? 1 : 0];
     }
-    out += "\t}\n\n";
+    std::vector<std::string> text;
+    for (const net::CIDR& c : NormaliseMembers(set.members, family)) {
+      text.push_back(MemberText(c));
+    }
+    return dataplane::NftLines(std::move(text));
   }
 
-  std::string Emit() const {
-    std::string out =
-        "# Generated by calico::policy (Felix filter-table policy in nftables form). Do not "
-        "edit.\n";
-    if (options_.replace_table) {
-      out += fmt::format("table inet {0}\ndelete table inet {0}\n", kTable);
-    }
-    out += fmt::format("table inet {} {{\n", kTable);
-
+  dataplane::NftRuleset Parts() {
+    dataplane::NftRuleset out;
+    out.family = "inet";
+    out.table = std::string(kTable);
     // Sets: every set with members, plus every (set, family) a rule refers to.
     for (const auto& [id, set] : sets_) {
       for (int family : {4, 6}) {
-        const std::vector<net::CIDR> members = NormaliseMembers(set->members, family);
-        if (members.empty() && referenced_sets_.count({id, family}) == 0) continue;
-        out += fmt::format("\tset {} {{\n\t\ttype {}\n\t\tflags interval\n", SetName(id, family),
-                           family == 6 ? "ipv6_addr" : "ipv4_addr");
+        dataplane::NftLines elements = SetElements(id, *set, family);
+        if (elements.empty() && referenced_sets_.count({id, family}) == 0) continue;
+        dataplane::NftSet& s = out.sets[SetName(id, family)];
+        s.header.push_back(family == 6 ? "type ipv6_addr" : "type ipv4_addr");
+        s.header.push_back("flags interval");
         if (!set->selector.empty()) {
-          out += fmt::format("\t\tcomment \"{}\"\n", SanitizeComment(set->selector));
+          s.header.push_back(fmt::format("comment \"{}\"", SanitizeComment(set->selector)));
         }
-        if (!members.empty()) {
-          std::vector<std::string> items;
-          items.reserve(members.size());
-          for (const net::CIDR& c : members) {
-            items.push_back(MemberText(c));
-          }
-          out += "\t\telements = { " + StrJoin(items, ", ") + " }\n";
-        }
-        out += "\t}\n\n";
+        s.elements = std::move(elements);
       }
     }
-
-    EmitMap(out, kFromWlDispatch, from_wl_);
-    EmitMap(out, kToWlDispatch, to_wl_);
-
-    // Base chains first (hook order), then the others by name.
-    std::vector<const std::pair<const std::string, Chain>*> ordered;
-    for (const char* base : {"cali-FORWARD", "cali-INPUT", "cali-OUTPUT"}) {
-      ordered.push_back(&*chains_.find(base));
-    }
-    for (const auto& entry : chains_) {
-      if (entry.second.base.empty()) ordered.push_back(&entry);
-    }
-    bool first = true;
-    for (const auto* entry : ordered) {
-      if (!first) out += "\n";
-      first = false;
-      out += fmt::format("\tchain {} {{\n", entry->first);
-      if (!entry->second.base.empty()) out += fmt::format("\t\t{}\n", entry->second.base);
-      for (const std::string& rule : entry->second.rules) {
-        out += fmt::format("\t\t{}\n", rule);
+    for (const auto& [name, entries] :
+         {std::pair{kFromWlDispatch, &from_wl_}, std::pair{kToWlDispatch, &to_wl_}}) {
+      dataplane::NftSet& map = out.sets[std::string(name)];
+      map.is_map = true;
+      map.header.push_back("type ifname : verdict");
+      for (const auto& [iface, chain] : *entries) {
+        map.elements.push_back(fmt::format("\"{}\" : goto {}", iface, chain));
       }
-      out += "\t}\n";
     }
-    out += "}\n";
+    for (auto& [name, chain] : chains_) {
+      dataplane::NftChain& c = out.chains[name];
+      if (!chain.base.empty()) c.header.push_back(chain.base);
+      c.rules = std::move(chain.rules);
+    }
     return out;
   }
 
   const Model& model_;
   const RenderOptions& options_;
+  RenderCache::State* cache_ = nullptr;
+  std::optional<EndpointLines> lines_{};
+  // Rules chains rendered so far -> the Policy/Profile they were rendered for.
+  std::unordered_map<std::string, const void*> chain_sources_{};
   std::map<std::string, const Policy*> policies_;
   std::map<std::string, const Profile*> profiles_;
   std::map<std::string, const IpSet*> sets_;      // By set id.
@@ -452,8 +556,21 @@ void CollectSelectors(const Json& rules, std::map<std::string, selector::Selecto
 
 }  // namespace
 
+Result<dataplane::NftRuleset> RenderRulesetParts(const Model& model, const RenderOptions& options,
+                                                 RenderCache* cache) {
+  return Renderer(model, options, cache).Render();
+}
+
 Result<std::string> RenderRuleset(const Model& model, const RenderOptions& options) {
-  return Renderer(model, options).Render();
+  ASSIGN_OR_RETURN(dataplane::NftRuleset parts, RenderRulesetParts(model, options));
+  std::string out =
+      "# Generated by calico::policy (Felix filter-table policy in nftables form). Do not "
+      "edit.\n";
+  if (options.replace_table) {
+    out += fmt::format("table inet {0}\ndelete table inet {0}\n", kTable);
+  }
+  out += dataplane::NftRulesetText(parts);
+  return out;
 }
 
 Result<std::vector<IpSet>> ComputeSelectorIpSets(const Model& model) {

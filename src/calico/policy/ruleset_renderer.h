@@ -29,16 +29,18 @@
 // "policy default/allow-dns ingress #0", "profile kns.ns1 egress #2"; so do the drop rules of the
 // endpoint chains ("End of tier default. Drop if no policies passed packet", ...).
 //
-// Output is deterministic: endpoints sorted by interface, chains and sets sorted by name, rules in
-// model order.
+// Output is deterministic: sets, then maps, then base chains, then the other chains, each by name;
+// rules in model order.
 //
 // Thread-safety: pure function.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "calico/base/result.h"
+#include "calico/dataplane/nft_diff.h"
 #include "calico/policy/policy_model.h"
 
 namespace calico::policy {
@@ -62,6 +64,34 @@ struct RenderOptions {
   SetResolver resolve_set{};
 };
 
+// Compiled policy/profile chains and set elements kept from one render to the next, so that a
+// render after a small change compiles only the rules that changed (the agent keeps one). A cache
+// is not used when RenderOptions::resolve_set is set; a change of marks or log prefix empties it.
+// Thread-safety: one render at a time.
+class RenderCache {
+ public:
+  RenderCache();
+  ~RenderCache();
+  RenderCache(RenderCache&&) noexcept;
+  RenderCache& operator=(RenderCache&&) noexcept;
+  RenderCache(const RenderCache&) = delete;
+  RenderCache& operator=(const RenderCache&) = delete;
+
+  struct State;  // Defined by the renderer.
+  State& state() { return *state_; }
+
+ private:
+  std::unique_ptr<State> state_;
+};
+
+// The ruleset as the dataplane's ruleset model (chains, sets, maps; nft_diff.h), which the agent
+// diffs against what it applied without printing or parsing text. `cache` may be null.
+[[nodiscard]] Result<dataplane::NftRuleset> RenderRulesetParts(const Model& model,
+                                                               const RenderOptions& options = {},
+                                                               RenderCache* cache = nullptr);
+
+// The same ruleset as `nft -f` text: a generated-file comment, the replace-table prefix when
+// options.replace_table, then dataplane::NftRulesetText of the parts.
 [[nodiscard]] Result<std::string> RenderRuleset(const Model& model,
                                                 const RenderOptions& options = {});
 

@@ -7,7 +7,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "calico/dataplane/nft_diff.h"
 #include "calico/policy/golden.h"
+#include "calico/policy/names.h"
 #include "calico/selector/selector.h"
 
 namespace calico::policy {
@@ -42,6 +44,33 @@ TEST_P(GoldenTest, OutputDoesNotDependOnEndpointOrder) {
   auto b = RenderRuleset(model);
   ASSERT_TRUE(a && b);
   EXPECT_EQ(*a, *b);
+}
+
+// The agent programs the parts; `nft -f` users get the text: both must say the same.
+TEST_P(GoldenTest, PartsAreWhatTheTextSays) {
+  const Model model = LoadModel(GetParam());
+  auto text = RenderRuleset(model);
+  auto parts = RenderRulesetParts(model);
+  ASSERT_TRUE(text && parts);
+  auto parsed = dataplane::ParseNftRuleset(*text);
+  ASSERT_TRUE(parsed) << parsed.error().message();
+  EXPECT_EQ(*parsed, *parts);
+}
+
+// Rendering with a cache that holds every other golden model's chains gives what a fresh render
+// gives.
+TEST_P(GoldenTest, CachedRenderEqualsFreshRender) {
+  RenderCache cache;
+  for (const char* other : {"tiers_pass", "selector_ipsets", "ipv6"}) {
+    ASSERT_TRUE(RenderRulesetParts(LoadModel(other), {}, &cache));
+  }
+  const Model model = LoadModel(GetParam());
+  auto fresh = RenderRulesetParts(model);
+  auto cached = RenderRulesetParts(model, {}, &cache);
+  auto again = RenderRulesetParts(model, {}, &cache);
+  ASSERT_TRUE(fresh && cached && again);
+  EXPECT_EQ(*cached, *fresh);
+  EXPECT_EQ(*again, *fresh);
 }
 
 INSTANTIATE_TEST_SUITE_P(Policy, GoldenTest,
@@ -122,6 +151,40 @@ TEST(RulesetRendererTest, SharedPolicyChainRenderedOnce) {
   EXPECT_EQ(count, 1u);
   EXPECT_THAT(*text,
               HasSubstr("\"cali1\" : goto cali-tw-cali1,\n\t\t\t\"cali2\" : goto cali-tw-cali2"));
+}
+
+// A cached chain is reused only while its rules and the IP sets they use are unchanged.
+TEST(RulesetRendererTest, CacheFollowsChangesToRulesAndSets) {
+  RenderCache cache;
+  Model m = SmallModel();
+  m.policies[0].ingress =
+      Json::parse(R"([{"action": "Allow", "source": {"selector": "app == 'b'"}}])");
+  m.ip_sets.push_back(IpSet{.selector = "app == 'b'", .members = {*net::CIDR::Parse("10.0.0.2/32")}});
+  auto first = RenderRulesetParts(m, {}, &cache);
+  ASSERT_TRUE(first) << first.error().message();
+
+  // New port: the policy chain changes.
+  m.policies[0].ingress[0]["protocol"] = "TCP";
+  m.policies[0].ingress[0]["destination"] = {{"ports", {80}}};
+  auto second = RenderRulesetParts(m, {}, &cache);
+  ASSERT_TRUE(second);
+  EXPECT_EQ(*second, *RenderRulesetParts(m));
+  EXPECT_NE(second->chains.at("cali-pi-default/p").rules, first->chains.at("cali-pi-default/p").rules);
+
+  // New members: only the set's elements change.
+  m.ip_sets[0].members.push_back(*net::CIDR::Parse("10.0.0.3/32"));
+  auto third = RenderRulesetParts(m, {}, &cache);
+  ASSERT_TRUE(third);
+  EXPECT_EQ(*third, *RenderRulesetParts(m));
+  const std::string set_name = SetName(selector::Parse("app == 'b'")->UniqueId(), 4);
+  EXPECT_THAT(third->sets.at(set_name).elements, ::testing::ElementsAre("10.0.0.2", "10.0.0.3"));
+  EXPECT_EQ(third->chains, second->chains);
+
+  // The set is gone: the cached chain must not hide the error.
+  m.ip_sets.clear();
+  auto fourth = RenderRulesetParts(m, {}, &cache);
+  ASSERT_FALSE(fourth);
+  EXPECT_THAT(fourth.error().message(), HasSubstr("no IP set for selector"));
 }
 
 TEST(RulesetRendererTest, ModelErrors) {
