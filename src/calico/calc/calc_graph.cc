@@ -186,7 +186,8 @@ struct CalcGraph::State {
             [this](const std::string& policy, const std::string&) {
               if (policy_index.ItemsMatching(policy).empty()) DeactivatePolicy(policy);
             }),
-        ipset_index(nullptr, nullptr) {}
+        ipset_index([this](const std::string& set, const std::string&) { dirty_sets.insert(set); },
+                    [this](const std::string& set, const std::string&) { dirty_sets.insert(set); }) {}
 
   // --- IP set references (RuleScanner) -------------------------------------------------------
   std::vector<std::string> Acquire(const SelectorMap& sels) {
@@ -261,12 +262,23 @@ struct CalcGraph::State {
   // Pushes an endpoint's current labels and addresses into the indexes.
   void IndexEndpoint(const std::string& key, EndpointRec& ep) {
     ep.effective = Effective(ep);
-    item_members[key] = ep.addresses;
+    SetItemMembers(key, ep.addresses);
     ipset_index.UpdateItem(key, ep.effective);
     if (ep.local) {
       policy_index.UpdateItem(key, ep.effective);
     } else {
       policy_index.DeleteItem(key);
+    }
+  }
+
+  // An IP set index item's addresses; the sets it is in now have other members. (Sets it joins or
+  // leaves are marked by the index's callbacks.)
+  void SetItemMembers(const std::string& key, std::vector<net::CIDR> members) {
+    std::vector<net::CIDR>& have = item_members[key];
+    if (have == members) return;
+    have = std::move(members);
+    for (const std::string& set : ipset_index.SelectorsMatching(key)) {
+      dirty_sets.insert(set);
     }
   }
 
@@ -277,6 +289,11 @@ struct CalcGraph::State {
     for (const std::string& p : rec.profiles) {
       profile_users[p].insert(key);
       if (rec.local) RefProfile(p);
+    }
+    if (rec.local) {
+      local_endpoints.insert(key);
+    } else {
+      local_endpoints.erase(key);
     }
     if (auto it = endpoints.find(key); it != endpoints.end()) {
       ForgetProfiles(key, it->second, rec.profiles);
@@ -304,6 +321,7 @@ struct CalcGraph::State {
     policy_index.DeleteItem(key);
     ipset_index.DeleteItem(key);
     item_members.erase(key);
+    local_endpoints.erase(key);
     ForgetProfiles(key, it->second, {});
     endpoints.erase(it);
   }
@@ -421,7 +439,7 @@ struct CalcGraph::State {
   void UpdateNetworkSet(const std::string& key, const model::Resource& r, bool namespaced) {
     LabelMap labels = StringMap(r.metadata().value("labels", Json::object()));
     if (namespaced) labels[std::string(kNamespaceLabel)] = r.namespace_();
-    item_members[key] = Networks(StringList(r.spec(), "nets"));
+    SetItemMembers(key, Networks(StringList(r.spec(), "nets")));
     ipset_index.UpdateItem(key, labels);
   }
   void DeleteNetworkSet(const std::string& key) {
@@ -431,6 +449,7 @@ struct CalcGraph::State {
 
   std::string node_name;
   std::unordered_map<std::string, EndpointRec> endpoints;  // WEPs and HEPs by item key.
+  std::unordered_set<std::string> local_endpoints;         // Keys of the local ones.
   std::unordered_map<std::string, ProfileRec> profiles;
   std::unordered_map<std::string, PolicyRec> policies;  // By policy key.
   std::map<std::string, TierRec> tiers;
@@ -446,6 +465,14 @@ struct CalcGraph::State {
   std::unordered_map<std::string, std::pair<int, selector::Selector>> ipset_refs;
   // IP set index item -> the addresses/nets it contributes.
   std::unordered_map<std::string, std::vector<net::CIDR>> item_members;
+  // Model()'s IP sets as last computed (selector text, sorted members), and the sets whose members
+  // may have changed since: a change re-collects only the sets it touched.
+  struct SetCache {
+    std::string selector{};
+    std::vector<net::CIDR> members{};
+  };
+  mutable std::unordered_map<std::string, SetCache> set_cache;
+  mutable std::unordered_set<std::string> dirty_sets;
 
   LabelIndex policy_index;  // Policy keys x local workload endpoints.
   LabelIndex ipset_index;   // Active rule selectors x all endpoints and network sets.
@@ -599,8 +626,9 @@ policy::Model CalcGraph::Model() const {
 
   // Local endpoints (PolicyResolver).
   std::vector<std::pair<const std::string*, const State::EndpointRec*>> locals;
-  for (const auto& [key, ep] : s.endpoints) {
-    if (ep.local) locals.emplace_back(&key, &ep);
+  locals.reserve(s.local_endpoints.size());
+  for (const std::string& key : s.local_endpoints) {
+    locals.emplace_back(&key, &s.endpoints.at(key));
   }
   std::sort(locals.begin(), locals.end(), [](const auto& a, const auto& b) {
     return std::tie(a.second->interface_name, a.second->ns, a.second->name) <
@@ -654,18 +682,29 @@ policy::Model CalcGraph::Model() const {
   std::sort(m.profiles.begin(), m.profiles.end(),
             [](const auto& a, const auto& b) { return a.id < b.id; });
 
-  // IP sets (RuleScanner + member index).
-  for (const auto& [id, ref] : s.ipset_refs) {
-    policy::IpSet set{.id = id, .selector = ref.second.String()};
-    for (const std::string& item : s.ipset_index.ItemsMatching(id)) {
-      auto it = s.item_members.find(item);
-      if (it == s.item_members.end()) continue;
-      set.members.insert(set.members.end(), it->second.begin(), it->second.end());
-    }
-    std::sort(set.members.begin(), set.members.end());
-    set.members.erase(std::unique(set.members.begin(), set.members.end()), set.members.end());
-    m.ip_sets.push_back(std::move(set));
+  // IP sets (RuleScanner + member index); members re-collected only for sets marked dirty.
+  for (auto it = s.set_cache.begin(); it != s.set_cache.end();) {
+    it = s.ipset_refs.contains(it->first) ? std::next(it) : s.set_cache.erase(it);
   }
+  m.ip_sets.reserve(s.ipset_refs.size());
+  for (const auto& [id, ref] : s.ipset_refs) {
+    auto [cached, fresh] = s.set_cache.try_emplace(id);
+    if (fresh || s.dirty_sets.contains(id)) {
+      State::SetCache& c = cached->second;
+      if (fresh) c.selector = ref.second.String();
+      c.members.clear();
+      for (const std::string& item : s.ipset_index.ItemsMatching(id)) {
+        auto it = s.item_members.find(item);
+        if (it == s.item_members.end()) continue;
+        c.members.insert(c.members.end(), it->second.begin(), it->second.end());
+      }
+      std::sort(c.members.begin(), c.members.end());
+      c.members.erase(std::unique(c.members.begin(), c.members.end()), c.members.end());
+    }
+    m.ip_sets.push_back(
+        {.id = id, .selector = cached->second.selector, .members = cached->second.members});
+  }
+  s.dirty_sets.clear();
   std::sort(m.ip_sets.begin(), m.ip_sets.end(),
             [](const auto& a, const auto& b) { return a.id < b.id; });
   return m;

@@ -5,7 +5,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
 #include <random>
+#include <tuple>
 #include <string>
 #include <vector>
 
@@ -260,6 +262,41 @@ TEST(CalcGraphTest, ChangesAndRevertsReturnToTheSameModel) {
   EXPECT_EQ(g.Model(), ScenarioModel());
   DeleteAll(g, ScenarioUpdates());
   EXPECT_EQ(g.Model(), policy::Model{});
+}
+
+// Model() keeps IP set members between calls and re-collects only sets that changed: after every
+// single update of a random walk, the model must equal that of a fresh graph given the same
+// resources at once.
+TEST(CalcGraphTest, ModelAfterEveryUpdateEqualsAFreshGraphs) {
+  std::vector<Resource> pool = ScenarioUpdates();
+  const std::vector<Resource> variants = {
+      Wep("ns1", "b", kNode, "cali-b", {"10.0.0.2/32"}, {{"app", "web"}}, {"kns.ns1"}),
+      Wep("ns1", "b", kNode, "cali-b", {"10.0.0.9/32"}, {{"app", "db"}}, {"kns.ns1"}),
+      Wep("ns2", "c", kNode, "cali-c", {"10.0.1.3/32"}, {{"app", "web"}}, {"kns.ns2"}),
+      Wep("ns2", "c", kOtherNode, "cali-c", {"10.0.1.4/32"}, {{"app", "web"}}, {"kns.ns2"}),
+      Prof("kns.ns1", {{"labelsToApply", {{"team", "b"}}}}),
+      Gnp("block-egress", {{"selector", "all()"}, {"ingress", {RuleFrom("Allow", "x == 'y'")}}}),
+      Gnp("block-egress", {{"selector", "all()"}, {"ingress", {RuleFrom("Allow", "app == 'web'")}}}),
+      NetSet("", "ext", {{"app", "web"}}, {"192.168.7.0/24"}),
+  };
+  pool.insert(pool.end(), variants.begin(), variants.end());
+  std::mt19937 rng(7);
+  std::map<std::tuple<std::string, std::string, std::string>, Resource> current;
+  CalcGraph g(kNode);
+  for (int step = 0; step < 300; ++step) {
+    const Resource& r = pool[rng() % pool.size()];
+    const auto key = std::make_tuple(r.kind(), r.namespace_(), r.name());
+    if (rng() % 4 == 0) {
+      g.OnDelete(r.kind(), r.namespace_(), r.name());
+      current.erase(key);
+    } else {
+      g.OnUpdate(r);
+      current.insert_or_assign(key, r);
+    }
+    CalcGraph fresh(kNode);
+    for (const auto& [k, res] : current) fresh.OnUpdate(res);
+    ASSERT_EQ(g.Model(), fresh.Model()) << "step " << step;
+  }
 }
 
 // --- Focused behaviours
