@@ -20,12 +20,12 @@ bool RoutingKey(std::string_view key) {
   return StartsWith(key, std::string(datastore::kIpamPrefix) + "host/");
 }
 
-int64_t CountRules(const std::string& text) {
+int64_t CountRules(const dataplane::NftRuleset& ruleset) {
   int64_t n = 0;
-  size_t pos = 0;
-  while ((pos = text.find(" counter", pos)) != std::string::npos) {
-    ++n;
-    pos += 8;
+  for (const auto& [name, chain] : ruleset.chains) {
+    for (const std::string& rule : chain.rules) {
+      if (StartsWith(rule, "counter") || rule.find(" counter") != std::string::npos) ++n;
+    }
   }
   return n;
 }
@@ -123,23 +123,27 @@ void Agent::ConfigureInterfaces(bool all) {
 Status Agent::Program(std::chrono::steady_clock::time_point since) {
   dirty_ = false;
   model_ = graph_->Model();
-  auto text = policy::RenderRuleset(model_, config_.render);
-  if (!text) {
+  auto rendered = policy::RenderRulesetParts(model_, config_.render, &render_cache_);
+  if (!rendered) {
     metrics_.AddDataplaneError();
     CALICO_LOG(error, "agent", "cannot render the policy ruleset (keeping the previous one): {}",
-               text.error().message());
-  } else if (*text != applied_) {
-    Status st = applied_.empty() ? policy_.ApplyFull(*text) : policy_.ApplyIncremental(applied_, *text);
-    if (!st && !applied_.empty()) {
+               rendered.error().message());
+  } else if (!have_applied_ || *rendered != applied_) {
+    Status st = have_applied_ ? policy_.ApplyIncremental(applied_, *rendered)
+                              : policy_.ApplyFull(*rendered);
+    if (!st && have_applied_) {
       CALICO_LOG(warn, "agent", "incremental nftables update failed ({}); replacing the table",
                  st.error().message());
-      st = policy_.ApplyFull(*text);
+      st = policy_.ApplyFull(*rendered);
     }
     if (!st) {
+      have_applied_ = false;
       metrics_.AddDataplaneError();
       return Unexpected(st.error().Wrap("programming nftables"));
     }
-    applied_ = std::move(*text);
+    applied_ = std::move(*rendered);
+    have_applied_ = true;
+    ++policy_applies_;
   }
   if (config_.program_routes) {
     auto synced = routes_.Sync(DesiredRoutes());
@@ -257,8 +261,8 @@ Status Agent::Step(std::chrono::milliseconds wait) {
 
 Result<bool> Agent::Resync() {
   bool repaired = false;
-  if (!applied_.empty()) {
-    ASSIGN_OR_RETURN(bool same, policy_.Matches(applied_));
+  if (have_applied_) {
+    ASSIGN_OR_RETURN(bool same, policy_.Matches());
     if (!same) {
       CALICO_LOG(warn, "agent", "the calico nftables table drifted from the datastore; repairing");
       RETURN_IF_ERROR(policy_.ApplyFull(applied_));

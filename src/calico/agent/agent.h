@@ -1,14 +1,16 @@
 // The node agent (Felix's job): keeps this host's kernel equal to what the datastore says.
 //
-//   Backend ──List once, then Watch──▶ calc::CalcGraph ──Model()──▶ policy::RenderRuleset
-//                                        │                               │ text
+//   Backend ──List once, then Watch──▶ calc::CalcGraph ──Model()──▶ policy::RenderRulesetParts
+//                                        │                      (RenderCache) │ NftRuleset
 //                                        │ local endpoints, own blocks   ▼
 //                                        └──────────────▶ RouteProgrammer   PolicyProgrammer
 //                                                         (/32 routes,      (one nftables
 //                                                          blackholes)       transaction per batch)
 //
 // Events are taken in batches; each batch that changes the rendered ruleset becomes one
-// incremental nftables transaction (ApplyFull if that fails). A periodic resync compares the
+// incremental nftables transaction (ApplyFull if that fails). The ruleset stays a model
+// (dataplane::NftRuleset) all the way: no text is printed and parsed, the render cache recompiles
+// only changed policies, and the diff against what was applied decides what the kernel gets. A periodic resync compares the
 // kernel with what was applied and repairs drift. A compacted watch re-lists everything.
 // A policy the renderer cannot express is logged and counted; the previous ruleset stays.
 //
@@ -70,8 +72,10 @@ class Agent {
   // retried with back-off; the kernel keeps its last state meanwhile.
   [[nodiscard]] Status Run(const std::atomic<bool>& stop);
 
-  // The ruleset text last applied ("" before the first apply).
-  const std::string& applied() const { return applied_; }
+  // The ruleset last applied (empty before the first apply) and how many times a changed
+  // ruleset was applied.
+  const dataplane::NftRuleset& applied() const { return applied_; }
+  uint64_t policy_applies() const { return policy_applies_; }
   const policy::Model& model() const { return model_; }
 
  private:
@@ -93,7 +97,10 @@ class Agent {
   std::set<net::CIDR> own_blocks_;
   std::unique_ptr<datastore::WatchStream> watch_;
   int64_t revision_ = 0;
-  std::string applied_;
+  dataplane::NftRuleset applied_;
+  bool have_applied_ = false;
+  uint64_t policy_applies_ = 0;
+  policy::RenderCache render_cache_;
   policy::Model model_;
   bool dirty_ = false;
   bool routing_dirty_ = false;

@@ -18,21 +18,27 @@ namespace {
 using model::Json;
 using model::Resource;
 
+// The kernel as the text of what it holds.
 class FakePolicy final : public PolicyProgrammer {
  public:
-  Status ApplyFull(std::string_view text) override {
+  Status ApplyFull(const dataplane::NftRuleset& ruleset) override {
     ++full;
-    kernel = std::string(text);
+    kernel = dataplane::NftRulesetText(ruleset);
+    applied = kernel;
     return OkStatus();
   }
-  Status ApplyIncremental(std::string_view old_text, std::string_view text) override {
+  Status ApplyIncremental(const dataplane::NftRuleset& from,
+                          const dataplane::NftRuleset& to) override {
     ++incremental;
     if (fail_incremental) return Unavailable("injected");
-    EXPECT_EQ(old_text, kernel) << "incremental update from something other than the kernel state";
-    kernel = std::string(text);
+    EXPECT_EQ(dataplane::NftRulesetText(from), kernel)
+        << "incremental update from something other than the kernel state";
+    kernel = dataplane::NftRulesetText(to);
+    applied = kernel;
     return OkStatus();
   }
-  Result<bool> Matches(std::string_view text) override { return kernel == text; }
+  Result<bool> Matches() override { return kernel == applied; }
+  std::string applied;
   std::string kernel;
   int full = 0;
   int incremental = 0;
@@ -175,7 +181,7 @@ TEST_F(AgentTest, FailedIncrementalUpdateFallsBackToAFullReplace) {
   Drain();
   EXPECT_EQ(policy_.full, 2);
   EXPECT_NE(policy_.kernel.find("calidddd"), std::string::npos);
-  EXPECT_EQ(agent_->applied(), policy_.kernel);
+  EXPECT_EQ(dataplane::NftRulesetText(agent_->applied()), policy_.kernel);
 }
 
 TEST_F(AgentTest, ResyncRepairsDrift) {
@@ -190,7 +196,7 @@ TEST_F(AgentTest, ResyncRepairsDrift) {
   auto repaired = agent_->Resync();
   ASSERT_TRUE(repaired);
   EXPECT_TRUE(*repaired);
-  EXPECT_EQ(policy_.kernel, agent_->applied());
+  EXPECT_EQ(policy_.kernel, dataplane::NftRulesetText(agent_->applied()));
   EXPECT_TRUE(HasRoute("10.65.0.2/32", "caliaaaa"));
 }
 

@@ -22,21 +22,25 @@ class PolicyProgrammer {
  public:
   virtual ~PolicyProgrammer() = default;
   // Replaces the whole table (start, resync after drift, fallback).
-  [[nodiscard]] virtual Status ApplyFull(std::string_view text) = 0;
-  // Moves from the last applied text to `text`, touching only what changed.
-  [[nodiscard]] virtual Status ApplyIncremental(std::string_view old_text, std::string_view text) = 0;
+  [[nodiscard]] virtual Status ApplyFull(const dataplane::NftRuleset& ruleset) = 0;
+  // Moves from `from` (the ruleset last applied) to `to`, touching only what changed.
+  [[nodiscard]] virtual Status ApplyIncremental(const dataplane::NftRuleset& from,
+                                                const dataplane::NftRuleset& to) = 0;
   // Whether the kernel still holds what was last applied.
-  [[nodiscard]] virtual Result<bool> Matches(std::string_view text) = 0;
+  [[nodiscard]] virtual Result<bool> Matches() = 0;
 };
 
 // nftables through libnftables (dataplane/nft.h), in the namespace of the creating thread.
 class NftPolicyProgrammer final : public PolicyProgrammer {
  public:
-  [[nodiscard]] Status ApplyFull(std::string_view text) override { return table_.ApplyFull(text); }
-  [[nodiscard]] Status ApplyIncremental(std::string_view old_text, std::string_view text) override {
-    return table_.ApplyIncremental(old_text, text);
+  [[nodiscard]] Status ApplyFull(const dataplane::NftRuleset& ruleset) override {
+    return table_.ApplyFull(ruleset);
   }
-  [[nodiscard]] Result<bool> Matches(std::string_view text) override { return table_.Matches(text); }
+  [[nodiscard]] Status ApplyIncremental(const dataplane::NftRuleset& from,
+                                        const dataplane::NftRuleset& to) override {
+    return table_.ApplyIncremental(from, to);
+  }
+  [[nodiscard]] Result<bool> Matches() override { return table_.Matches(); }
   dataplane::NftablesTable& table() { return table_; }
 
  private:
