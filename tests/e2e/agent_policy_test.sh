@@ -168,6 +168,35 @@ expect allow a2 tcp a1 80
 expect allow a2 udp a1 53
 expect allow a2 icmp a1
 
+echo "named ports: only the workload's port named http is allowed, and it follows the endpoint"
+WEP_A1=node1-cni-a1-eth0   # The CNI plugin's name: <node>-cni-<container id>-<interface>.
+"$BIN/calicoctl" patch workloadendpoint "$WEP_A1" -n default \
+  -p '{"spec":{"ports":[{"name":"http","protocol":"TCP","port":8080}]}}' >/dev/null ||
+  fail "cannot give $WEP_A1 a named port"
+apply <<YAML
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: named-http}
+spec:
+  selector: has(net1)
+  ingress:
+  - {action: Allow, destination: {ports: [http]}}
+YAML
+expect allow a2 tcp a1 8080
+expect deny a2 tcp a1 80
+expect deny a2 udp a1 53
+expect allow b1 tcp a1 8080   # no source: any sender may reach the named port
+hx nft list table inet calico | has "type ipv4_addr . inet_proto . inet_service" ||
+  fail "no named-port set in the ruleset"
+hx nft list table inet calico | has "${IP[a1]} . tcp . 8080" || fail "a1's http port is not in its set"
+# The port number moves (calicoctl get -o yaml, edit, apply): the allowed port moves with it.
+"$BIN/calicoctl" get workloadendpoint "$WEP_A1" -n default -o yaml | sed 's/port: 8080/port: 80/' |
+  "$BIN/calicoctl" apply -f - >/dev/null || fail "cannot change the port of $WEP_A1"
+expect allow a2 tcp a1 80
+expect deny a2 tcp a1 8080
+"$BIN/calicoctl" delete globalnetworkpolicy named-http >/dev/null
+expect allow a2 tcp a1 8080
+
 echo "an established flow of an unaffected endpoint survives policy updates"
 ip netns exec "$HOST-a2" "$BIN/calico-probe" hold "${IP[a1]}" 8080 4 &
 HOLD=$!

@@ -16,6 +16,7 @@
 #include "calico/calc/label_index.h"
 #include "calico/calc/policy_conversion.h"
 #include "calico/net/ip.h"
+#include "calico/policy/named_ports.h"
 #include "calico/selector/selector.h"
 
 namespace calico::calc {
@@ -106,22 +107,63 @@ std::vector<net::CIDR> Networks(const std::vector<std::string>& texts) {
   return out;
 }
 
-using SelectorMap = std::map<std::string, selector::Selector>;  // UniqueId -> selector.
+// What an IP set stands for: a selector, or the named port `named_port` of the endpoints it
+// selects (named_ports.h).
+struct IpSetDef {
+  selector::Selector sel{};
+  std::string named_port{};  // Empty for selector sets.
+  uint8_t protocol = 0;      // Named-port sets: 6, 17 or 132.
+};
+using SelectorMap = std::map<std::string, IpSetDef>;  // IP set id -> definition.
 
+// The IP sets the rendered rules will match on (policy::ScanRuleIpSets): selector sets by
+// UniqueId, named-port sets by NamedPortSetId.
 void CollectRuleSelectors(const Json& rules, SelectorMap& out) {
   if (!rules.is_array()) return;
   for (const Json& rule : rules) {
-    if (!rule.is_object()) continue;
-    for (const char* side : {"source", "destination"}) {
-      auto it = rule.find(side);
-      if (it == rule.end() || !it->is_object()) continue;
-      for (const char* field : {"selector", "notSelector"}) {
-        const std::string text = StringField(*it, field);
-        if (text.empty()) continue;
-        if (auto sel = selector::Parse(text)) out.emplace(sel->UniqueId(), *sel);
-      }
+    policy::RuleIpSets sets = policy::ScanRuleIpSets(rule);
+    for (const std::string& text : sets.selectors) {
+      if (auto sel = selector::Parse(text)) out.emplace(sel->UniqueId(), IpSetDef{.sel = *sel});
+    }
+    for (policy::NamedPortSetDef& np : sets.named_ports) {
+      out.emplace(std::move(np.id), IpSetDef{.sel = std::move(np.selector),
+                                             .named_port = std::move(np.port),
+                                             .protocol = np.protocol});
     }
   }
+}
+
+// One spec.ports entry of a WorkloadEndpoint / HostEndpoint.
+struct EndpointPort {
+  std::string name{};
+  uint8_t protocol = 0;  // 6, 17, 132 for TCP/UDP/SCTP names (any case), else the number; 0 = none.
+  uint16_t port = 0;
+};
+
+// spec.ports: entries without a name or a valid port number are skipped (libcalico-go passes only
+// named ports to Felix).
+std::vector<EndpointPort> EndpointPorts(const Json& spec) {
+  std::vector<EndpointPort> out;
+  if (!spec.is_object()) return out;
+  auto it = spec.find("ports");
+  if (it == spec.end() || !it->is_array()) return out;
+  for (const Json& p : *it) {
+    EndpointPort port{.name = StringField(p, "name")};
+    if (port.name.empty() || !p.contains("port") || !p["port"].is_number_integer()) continue;
+    const auto number = p["port"].get<long long>();
+    if (number < 1 || number > 65535) continue;
+    port.port = static_cast<uint16_t>(number);
+    if (auto proto = p.find("protocol"); proto != p.end()) {
+      if (proto->is_string()) {
+        port.protocol = policy::ParseNamedPortProtocol(proto->get<std::string>()).value_or(0);
+      } else if (proto->is_number_integer() && proto->get<long long>() > 0 &&
+                 proto->get<long long>() < 256) {
+        port.protocol = static_cast<uint8_t>(proto->get<long long>());
+      }
+    }
+    out.push_back(std::move(port));
+  }
+  return out;
 }
 
 // Tier/policy ordering key: order ascending with "absent" last.
@@ -140,6 +182,7 @@ struct CalcGraph::State {
     bool local = false;
     std::string interface_name{};
     std::vector<net::CIDR> addresses{};
+    std::vector<EndpointPort> ports{};  // Named ports (for named-port IP sets).
     LabelMap own_labels{};
     std::vector<std::string> profiles{};  // Unique, in order.
     LabelMap effective{};
@@ -196,7 +239,7 @@ struct CalcGraph::State {
       auto& ref = ipset_refs[id];
       if (ref.first++ == 0) {
         ref.second = sel;
-        ipset_index.UpdateSelector(id, sel);
+        ipset_index.UpdateSelector(id, sel.sel);
       }
       ids.push_back(id);
     }
@@ -341,6 +384,7 @@ struct CalcGraph::State {
     } else {
       ep.addresses = HostAddresses(StringList(spec, "expectedIPs"));
     }
+    ep.ports = EndpointPorts(spec);
     for (std::string& p : StringList(spec, "profiles")) {
       if (std::find(ep.profiles.begin(), ep.profiles.end(), p) == ep.profiles.end()) {
         ep.profiles.push_back(std::move(p));
@@ -461,8 +505,9 @@ struct CalcGraph::State {
   // Profile name -> number of local endpoints that list it (active iff > 0).
   std::unordered_map<std::string, int> profile_local_refs;
   std::unordered_map<std::string, std::vector<std::string>> profile_acquired;
-  // IP set id (selector UniqueId) -> (references from active policies/profiles, selector).
-  std::unordered_map<std::string, std::pair<int, selector::Selector>> ipset_refs;
+  // IP set id (selector UniqueId, NamedPortSetId) -> (references from active policies/profiles,
+  // definition).
+  std::unordered_map<std::string, std::pair<int, IpSetDef>> ipset_refs;
   // IP set index item -> the addresses/nets it contributes.
   std::unordered_map<std::string, std::vector<net::CIDR>> item_members;
   // Model()'s IP sets as last computed (selector text, sorted members), and the sets whose members
@@ -682,16 +727,38 @@ policy::Model CalcGraph::Model() const {
   std::sort(m.profiles.begin(), m.profiles.end(),
             [](const auto& a, const auto& b) { return a.id < b.id; });
 
-  // IP sets (RuleScanner + member index); members re-collected only for sets marked dirty.
+  // IP sets (RuleScanner + member index). Selector sets' members are re-collected only for sets
+  // marked dirty; named-port sets (few, and their members also follow spec.ports) every time.
   for (auto it = s.set_cache.begin(); it != s.set_cache.end();) {
     it = s.ipset_refs.contains(it->first) ? std::next(it) : s.set_cache.erase(it);
   }
   m.ip_sets.reserve(s.ipset_refs.size());
   for (const auto& [id, ref] : s.ipset_refs) {
+    if (!ref.second.named_port.empty()) {
+      // Named-port set: (address, protocol, port) of the matching endpoints' ports of that name.
+      policy::IpSet set{.id = id, .selector = ref.second.sel.String()};
+      set.named_port = ref.second.named_port;
+      set.named_port_protocol = ref.second.protocol;
+      for (const std::string& item : s.ipset_index.ItemsMatching(id)) {
+        auto it = s.endpoints.find(item);
+        if (it == s.endpoints.end()) continue;  // Network sets have no ports.
+        for (const EndpointPort& p : it->second.ports) {
+          if (p.name != set.named_port || p.protocol != set.named_port_protocol) continue;
+          for (const net::CIDR& addr : it->second.addresses) {
+            set.port_members.push_back({.addr = addr.addr(), .protocol = p.protocol, .port = p.port});
+          }
+        }
+      }
+      std::sort(set.port_members.begin(), set.port_members.end());
+      set.port_members.erase(std::unique(set.port_members.begin(), set.port_members.end()),
+                             set.port_members.end());
+      m.ip_sets.push_back(std::move(set));
+      continue;
+    }
     auto [cached, fresh] = s.set_cache.try_emplace(id);
     if (fresh || s.dirty_sets.contains(id)) {
       State::SetCache& c = cached->second;
-      if (fresh) c.selector = ref.second.String();
+      if (fresh) c.selector = ref.second.sel.String();
       c.members.clear();
       for (const std::string& item : s.ipset_index.ItemsMatching(id)) {
         auto it = s.item_members.find(item);

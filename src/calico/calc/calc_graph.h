@@ -33,6 +33,11 @@
 //    only ⇒ Egress; both ⇒ both). Only the rules of the policy's directions are emitted.
 //  * Ids: policies "<name>" (global) and "<namespace>/<name>" (namespaced); profiles "<name>";
 //    endpoints are named "<namespace>/<name>"; IP sets by selector UniqueId().
+//  * Named ports (policy/named_ports.h): every (selector, protocol, port name) an active rule uses
+//    is a named-port IP set (id NamedPortSetId) whose members are (address, protocol, port) of
+//    each endpoint (WEP or HEP, any node; not network sets) that matches the selector and has a
+//    spec.ports entry of that name and protocol. Which selector sets a rule needs follows the
+//    renderer (policy::ScanRuleIpSets): a side with only named ports needs none.
 //  * A profile referenced by a local endpoint but not known is emitted without rules (it allows
 //    nothing), except projectcalico-default-allow which is Calico's synthetic allow-all.
 //

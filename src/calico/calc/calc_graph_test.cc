@@ -16,6 +16,7 @@
 
 #include "calico/datastore/client.h"
 #include "calico/datastore/testing/mem_backend.h"
+#include "calico/policy/named_ports.h"
 #include "calico/policy/ruleset_renderer.h"
 #include "calico/selector/selector.h"
 
@@ -574,6 +575,174 @@ TEST(CalcGraphTest, HostEndpointsAndPoolsAreStored) {
   g.OnDelete("HostEndpoint", "", "h1");
   EXPECT_TRUE(g.IpPools().empty());
   EXPECT_TRUE(g.HostEndpoints().empty());
+}
+
+// --- Named ports -----------------------------------------------------------------------------
+
+Resource WithPorts(Resource r, Json ports) {
+  r.spec()["ports"] = std::move(ports);
+  return r;
+}
+
+Json Port(const std::string& name, const std::string& proto, int port) {
+  return Json{{"name", name}, {"protocol", proto}, {"port", port}};
+}
+
+policy::IpPortMember M(std::string_view addr, uint8_t proto, uint16_t port) {
+  return {.addr = *net::IPAddr::Parse(addr), .protocol = proto, .port = port};
+}
+
+// The named-port set of (selector, protocol, name) with `members`.
+policy::IpSet NamedSet(std::string_view sel, uint8_t proto, const std::string& name,
+                       std::vector<policy::IpPortMember> members) {
+  auto parsed = selector::Parse(sel);
+  EXPECT_TRUE(parsed) << sel;
+  policy::IpSet set{.id = policy::NamedPortSetId(*parsed, proto, name),
+                    .selector = parsed->String(),
+                    .named_port = name,
+                    .named_port_protocol = proto,
+                    .port_members = std::move(members)};
+  std::sort(set.port_members.begin(), set.port_members.end());
+  return set;
+}
+
+std::vector<Resource> NamedPortUpdates() {
+  return {
+      WithPorts(Wep("ns1", "db", kNode, "cali-db", {"10.0.0.2/32", "fd00::2/128"}, {{"app", "db"}}),
+                {Port("http", "TCP", 8080), Port("http", "UDP", 8081),
+                 Port("metrics", "TCP", 9090), Port("", "TCP", 1)}),
+      WithPorts(Wep("ns1", "web", kNode, "cali-web", {"10.0.0.1/32"}, {{"app", "web"}}),
+                {Port("http", "TCP", 80)}),
+      WithPorts(Wep("ns2", "remote-db", kOtherNode, "cali-r", {"10.0.1.3/32"}, {{"app", "db"}}),
+                {Port("http", "tcp", 8080)}),
+      WithPorts(Hep("h1", {"192.168.0.1"}, {{"app", "db"}}), {Port("http", "TCP", 8443)}),
+      NetSet("", "ext", {{"app", "db"}}, {"198.51.100.0/24"}),  // No ports: never a member.
+      Gnp("db-in",
+          {{"selector", "app == 'db'"},
+           {"ingress",
+            {{{"action", "Allow"},
+              {"protocol", "TCP"},
+              {"source", {{"selector", "app == 'web'"}}},
+              {"destination", {{"ports", {"http"}}}}},
+             {{"action", "Allow"}, {"protocol", "UDP"}, {"destination", {{"ports", {"http"}}}}},
+             {{"action", "Deny"}, {"destination", {{"notPorts", {"metrics"}}}}}}}}),
+      Np("ns1", "web-out",
+         {{"selector", "app == 'web'"},
+          {"types", {"Egress"}},
+          {"egress",
+           {{{"action", "Allow"},
+             {"protocol", "TCP"},
+             {"destination", {{"selector", "app == 'db'"}, {"ports", {5432, "http"}}}}}}}}),
+  };
+}
+
+std::vector<policy::IpSet> NamedPortSets() {
+  const std::string db_in_ns1 = Canon("(projectcalico.org/namespace == 'ns1') && (app == 'db')");
+  std::vector<policy::IpSet> sets = {
+      Set("app == 'web'", {"10.0.0.1/32"}),
+      // all() x TCP http: every endpoint (WEPs of any node, HEPs) with a TCP port named http.
+      NamedSet("all()", 6, "http",
+               {M("10.0.0.2", 6, 8080), M("fd00::2", 6, 8080), M("10.0.0.1", 6, 80),
+                M("10.0.1.3", 6, 8080), M("192.168.0.1", 6, 8443)}),
+      NamedSet("all()", 17, "http", {M("10.0.0.2", 17, 8081), M("fd00::2", 17, 8081)}),
+      // notPorts with no protocol: a TCP set.
+      NamedSet("all()", 6, "metrics", {M("10.0.0.2", 6, 9090), M("fd00::2", 6, 9090)}),
+      // The NP's scoped selector: its numeric alternative needs the selector set, the named one
+      // a set filtered by it (ns1's db only).
+      Set(db_in_ns1, {"10.0.0.2/32", "fd00::2/128"}),
+      NamedSet(db_in_ns1, 6, "http", {M("10.0.0.2", 6, 8080), M("fd00::2", 6, 8080)}),
+  };
+  SortSets(sets);
+  return sets;
+}
+
+TEST(CalcGraphTest, NamedPortSetsHoldTheMatchingEndpointsPorts) {
+  CalcGraph g(kNode);
+  Apply(g, NamedPortUpdates());
+  const policy::Model m = g.Model();
+  EXPECT_EQ(m.ip_sets, NamedPortSets());
+  // The renderer finds every set the rules need.
+  auto ruleset = policy::RenderRuleset(m);
+  ASSERT_TRUE(ruleset) << ruleset.error().message();
+  EXPECT_NE(ruleset->find("ip daddr . meta l4proto . th dport @cali40n-"), std::string::npos);
+  EXPECT_NE(ruleset->find("10.0.0.2 . 6 . 8080"), std::string::npos);
+}
+
+TEST(CalcGraphTest, NamedPortSetsDoNotDependOnUpdateOrder) {
+  std::vector<Resource> updates = NamedPortUpdates();
+  CalcGraph forward(kNode);
+  Apply(forward, updates);
+  const policy::Model want = forward.Model();
+  std::reverse(updates.begin(), updates.end());
+  {
+    CalcGraph g(kNode);
+    Apply(g, updates);
+    EXPECT_EQ(g.Model(), want) << "reversed";
+    DeleteAll(g, updates);
+    EXPECT_EQ(g.Model(), policy::Model{});
+  }
+  std::mt19937 rng(7);
+  for (int round = 0; round < 10; ++round) {
+    std::shuffle(updates.begin(), updates.end(), rng);
+    CalcGraph g(kNode);
+    Apply(g, updates);
+    EXPECT_EQ(g.Model(), want) << "shuffle " << round;
+    std::shuffle(updates.begin(), updates.end(), rng);
+    DeleteAll(g, updates);
+    EXPECT_EQ(g.Model(), policy::Model{}) << "shuffle " << round;
+  }
+}
+
+TEST(CalcGraphTest, NamedPortMembersFollowPortsLabelsAndRules) {
+  CalcGraph g(kNode);
+  Apply(g, NamedPortUpdates());
+  auto find = [](const policy::Model& m, std::string_view sel, uint8_t proto,
+                 const std::string& name) -> const policy::IpSet* {
+    const std::string id = policy::NamedPortSetId(*selector::Parse(sel), proto, name);
+    for (const auto& set : m.ip_sets) {
+      if (set.id == id) return &set;
+    }
+    return nullptr;
+  };
+  const std::string db_in_ns1 = Canon("(projectcalico.org/namespace == 'ns1') && (app == 'db')");
+
+  // db's http port moves to 8088: both http sets follow, nothing else changes.
+  g.OnUpdate(WithPorts(
+      Wep("ns1", "db", kNode, "cali-db", {"10.0.0.2/32", "fd00::2/128"}, {{"app", "db"}}),
+      {Port("http", "TCP", 8088), Port("http", "UDP", 8081), Port("metrics", "TCP", 9090)}));
+  policy::Model m = g.Model();
+  ASSERT_NE(find(m, db_in_ns1, 6, "http"), nullptr);
+  EXPECT_EQ(find(m, db_in_ns1, 6, "http")->port_members,
+            (std::vector<policy::IpPortMember>{M("10.0.0.2", 6, 8088), M("fd00::2", 6, 8088)}));
+  EXPECT_EQ(find(m, "all()", 6, "http")->port_members.size(), 5u);
+
+  // web's label change deactivates the NP (it selected web), so the NP's sets go; web stays in the
+  // all() set (all() does not care about labels).
+  g.OnUpdate(WithPorts(Wep("ns1", "web", kNode, "cali-web", {"10.0.0.1/32"}, {{"app", "other"}}),
+                       {Port("http", "TCP", 80)}));
+  m = g.Model();
+  EXPECT_EQ(find(m, db_in_ns1, 6, "http"), nullptr);
+  ASSERT_NE(find(m, "all()", 6, "http"), nullptr);
+  EXPECT_EQ(find(m, "all()", 6, "http")->port_members.size(), 5u);
+
+  // A HEP dropping its ports and a deleted remote endpoint leave the all() set.
+  g.OnUpdate(Hep("h1", {"192.168.0.1"}, {{"app", "db"}}));
+  g.OnDelete("WorkloadEndpoint", "ns2", "remote-db");
+  m = g.Model();
+  EXPECT_EQ(find(m, "all()", 6, "http")->port_members,
+            (std::vector<policy::IpPortMember>{M("10.0.0.1", 6, 80), M("10.0.0.2", 6, 8088),
+                                               M("fd00::2", 6, 8088)}));
+
+  // The GNP goes inactive (no local endpoint matches): its named-port sets disappear.
+  g.OnUpdate(Gnp("db-in", {{"selector", "app == 'nothing'"},
+                           {"ingress", {{{"action", "Allow"}, {"destination",
+                                                               {{"ports", {"http"}}}}}}}}));
+  m = g.Model();
+  EXPECT_TRUE(m.ip_sets.empty());
+
+  // Everything back: the original model.
+  Apply(g, NamedPortUpdates());
+  EXPECT_EQ(g.Model().ip_sets, NamedPortSets());
 }
 
 // 10k endpoints (half local) x 1k policies; counts only, no timing assertions.

@@ -104,7 +104,7 @@ TEST(NftParseTest, ParsesRenderedText) {
 
 TEST(NftParseTest, ParsesEveryGolden) {
   for (const char* name : {"deny_allow_order", "icmp_ports_nets", "ipv6", "profile_only",
-                           "selector_ipsets", "tiers_pass"}) {
+                           "selector_ipsets", "tiers_pass", "named_ports"}) {
     SCOPED_TRACE(name);
     const std::string text = Golden(name);
     ASSERT_FALSE(text.empty());

@@ -48,8 +48,8 @@ std::string Normalised(const std::string& listing) {
 
 const std::vector<std::string>& GoldenNames() {
   static const std::vector<std::string> names = {
-      "deny_allow_order", "icmp_ports_nets", "ipv6",
-      "profile_only",     "selector_ipsets", "tiers_pass"};
+      "deny_allow_order", "icmp_ports_nets", "ipv6",       "profile_only",
+      "selector_ipsets",  "tiers_pass",      "named_ports"};
   return names;
 }
 
@@ -168,6 +168,12 @@ TEST_F(NftTableTest, IncrementalUpdatesEqualFullApplies) {
                             "elements = { 10.65.5.0/24, 10.65.6.0/24, 10.65.9.9 }"),
                  "th dport 53 counter", "th dport 5353 counter");
   ASSERT_NE(ipsets_changed, ipsets);
+  // Named-port sets (concatenated elements): a port moves, an address goes.
+  const std::string named = Golden("named_ports");
+  const std::string named_changed =
+      ReplaceAll(named, "elements = { 10.65.5.10 . 6 . 80, 10.65.5.20 . 6 . 8080 }",
+                 "elements = { 10.65.5.20 . 6 . 8088 }");
+  ASSERT_NE(named_changed, named);
   const std::vector<std::string> tour = {ipsets,
                                          Golden("tiers_pass"),
                                          Golden("profile_only"),
@@ -176,7 +182,10 @@ TEST_F(NftTableTest, IncrementalUpdatesEqualFullApplies) {
                                          Golden("icmp_ports_nets"),
                                          ipsets,
                                          ipsets_changed,
-                                         ipsets};
+                                         ipsets,
+                                         named,
+                                         named_changed,
+                                         named};
 
   auto table = OpenIn(ns_);
   In(ns_, [&] { ASSERT_TRUE(table->ApplyFull(tour[0]).has_value()); });

@@ -390,6 +390,46 @@ TEST_F(NftDataplaneTest, SelectorIpSets) {
   EXPECT_FALSE(Connects());
 }
 
+TEST_F(NftDataplaneTest, NamedPortsMatchTheEndpointsPorts) {
+  // W2's "http" port: TCP 8080 while the set says so, then 9090 (the listener stays on 8080).
+  auto http_set = [](uint16_t port) {
+    return IpSet{.named_port = "http",
+                 .port_members = {{.addr = *net::IPAddr::Parse("10.65.2.2"), .port = port}}};
+  };
+  Model m = BaseModel();
+  AddPolicy(m, "named", "default",
+            R"([{"action": "Allow", "destination": {"ports": ["http"]}}])");
+  m.endpoints[1].ingress_tiers = {{.name = "default", .policies = {"named"}}};
+  m.ip_sets = {http_set(8080)};
+  Load(m);
+  EXPECT_TRUE(Connects());
+  const CommandResult listing = host_.Exec("nft list table inet calico");
+  EXPECT_THAT(listing.output, HasSubstr("type ipv4_addr . inet_proto . inet_service"));
+  EXPECT_THAT(listing.output, HasSubstr("10.65.2.2 . tcp . 8080"));
+  EXPECT_THAT(listing.output, HasSubstr("ip daddr . meta l4proto . th dport @cali40n-"));
+
+  m.ip_sets = {http_set(9090)};
+  Load(m);
+  EXPECT_FALSE(Connects());
+  EXPECT_GT(CounterOf("cali-tw-calib", "End of tier default. Drop if no policies passed packet"),
+            0);
+
+  // Numeric and named ports are alternatives: 8080 allowed through the numeric list.
+  m.policies[0].ingress = Json::parse(
+      R"([{"action": "Allow", "protocol": "TCP", "destination": {"ports": [8080, "http"]}}])");
+  Load(m);
+  EXPECT_TRUE(Connects());
+
+  // notPorts names are negations: "not http" denies while http is 8080, allows when it is 9090.
+  m.policies[0].ingress = Json::parse(
+      R"([{"action": "Allow", "protocol": "TCP", "destination": {"notPorts": ["http"]}}])");
+  Load(m);
+  EXPECT_TRUE(Connects());
+  m.ip_sets = {http_set(8080)};
+  Load(m);
+  EXPECT_FALSE(Connects());
+}
+
 TEST_F(NftDataplaneTest, UnknownWorkloadInterfaceDrops) {
   Model m = BaseModel();
   m.endpoints.pop_back();  // calib exists but is not a known endpoint.

@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include "calico/policy/named_ports.h"
+
 namespace calico::policy {
 namespace {
 
@@ -157,13 +159,61 @@ Result<Profile> ParseProfile(const Json& p, const std::string& path) {
   return profile;
 }
 
+// A named-port set member as Felix writes it: "<addr>,<tcp|udp|sctp>:<port>".
+Result<IpPortMember> ParseIpPortMember(const std::string& text, const std::string& field) {
+  auto bad = [&](std::string_view why) {
+    return FieldError(field, fmt::format("invalid named-port member \"{}\": {} (want "
+                                         "\"<address>,<tcp|udp|sctp>:<port>\")",
+                                         text, why));
+  };
+  const std::size_t comma = text.rfind(',');
+  if (comma == std::string::npos) return bad("no ','");
+  const std::size_t colon = text.find(':', comma);
+  if (colon == std::string::npos) return bad("no ':' after ','");
+  IpPortMember m;
+  auto addr = net::IPAddr::Parse(std::string_view(text).substr(0, comma));
+  if (!addr) return bad("invalid address");
+  m.addr = *addr;
+  auto proto = ParseNamedPortProtocol(std::string_view(text).substr(comma + 1, colon - comma - 1));
+  if (!proto) return bad("invalid protocol");
+  m.protocol = *proto;
+  const std::string_view port = std::string_view(text).substr(colon + 1);
+  long n = 0;
+  for (char c : port) {
+    if (c < '0' || c > '9' || n > 65535) return bad("invalid port");
+    n = n * 10 + (c - '0');
+  }
+  if (port.empty() || n < 1 || n > 65535) return bad("invalid port");
+  m.port = static_cast<uint16_t>(n);
+  return m;
+}
+
 Result<IpSet> ParseIpSet(const Json& s, const std::string& path) {
-  RETURN_IF_ERROR(CheckKeys(s, path, {"id", "selector", "members"}));
+  RETURN_IF_ERROR(CheckKeys(s, path, {"id", "selector", "members", "namedPort", "protocol"}));
   IpSet set;
   ASSIGN_OR_RETURN(set.id, GetString(s, "id", path, false));
   ASSIGN_OR_RETURN(set.selector, GetString(s, "selector", path, false));
-  if (set.id.empty() && set.selector.empty()) return FieldError(path, "id or selector required");
-  ASSIGN_OR_RETURN(set.members, GetNets(s, "members", path));
+  ASSIGN_OR_RETURN(set.named_port, GetString(s, "namedPort", path, false));
+  ASSIGN_OR_RETURN(std::string protocol, GetString(s, "protocol", path, false));
+  if (!set.is_named_port()) {
+    if (!protocol.empty()) return FieldError(path + ".protocol", "only valid with namedPort");
+    if (set.id.empty() && set.selector.empty()) {
+      return FieldError(path, "id or selector required");
+    }
+    ASSIGN_OR_RETURN(set.members, GetNets(s, "members", path));
+    return set;
+  }
+  if (!protocol.empty()) {
+    auto p = ParseNamedPortProtocol(protocol);
+    if (!p) return FieldError(path + ".protocol", "must be tcp, udp or sctp");
+    set.named_port_protocol = *p;
+  }
+  ASSIGN_OR_RETURN(std::vector<std::string> texts, GetStrings(s, "members", path));
+  for (std::size_t i = 0; i < texts.size(); ++i) {
+    ASSIGN_OR_RETURN(IpPortMember m,
+                     ParseIpPortMember(texts[i], fmt::format("{}.members[{}]", path, i)));
+    set.port_members.push_back(m);
+  }
   return set;
 }
 

@@ -73,15 +73,33 @@ struct Profile {
   bool operator==(const Profile&) const = default;
 };
 
+// One member of a named-port IP set: an endpoint address with one of its ports.
+struct IpPortMember {
+  net::IPAddr addr{};
+  uint8_t protocol = 6;  // 6 (TCP), 17 (UDP) or 132 (SCTP).
+  uint16_t port = 0;
+
+  auto operator<=>(const IpPortMember&) const = default;
+};
+
 // A set of addresses that a selector (or anything else the caller names) stands for. Members of
 // both families may be mixed; the renderer emits one nftables set per family.
+//
+// A named-port set (named_port non-empty; Felix's IP_AND_PORT sets, named_ports.h) holds
+// (address, protocol, port) members in `port_members` instead and renders as an nftables set of
+// type `ipv4_addr . inet_proto . inet_service` (ipv6_addr for v6).
 struct IpSet {
   // Calico's set id: for selector sets "s:" + base64url(SHA-224("s:" + canonical selector)), i.e.
-  // selector::Selector::UniqueId(). May be left empty when `selector` is given.
+  // selector::Selector::UniqueId(); for named-port sets NamedPortSetId(). May be left empty when
+  // `selector` is given (or, for a named-port set, to mean all()).
   std::string id{};
   std::string selector{};  // Optional: the selector the members were computed for.
   std::vector<net::CIDR> members{};
+  std::string named_port{};                   // The port name; empty for address sets.
+  uint8_t named_port_protocol = 6;            // 6, 17 or 132 (named-port sets only).
+  std::vector<IpPortMember> port_members{};  // Named-port sets only.
 
+  bool is_named_port() const { return !named_port.empty(); }
   bool operator==(const IpSet&) const = default;
 };
 
@@ -112,13 +130,22 @@ struct MarkBits {
 using SetResolver = std::function<Result<std::string>(std::string_view field,
                                                       std::string_view selector, int family)>;
 
+// Returns the nftables set name for a named-port match (`field` is e.g. "destination.ports";
+// `set_id` the named-port set's id, NamedPortSetId(); `family` 4 or 6). The renderer's default
+// looks the id up in Model::ip_sets.
+using NamedPortSetResolver = std::function<Result<std::string>(
+    std::string_view field, std::string_view set_id, int family)>;
+
 // Builds a Model from its JSON form (used by the golden tests and tools):
 //   {"endpoints": [{"name", "interfaceName", "addresses": [cidr], "labels": {}, "profiles": [],
 //                   "ingressTiers"/"egressTiers": [{"name", "policies": [], "defaultAction":
 //                   "Deny"|"Pass"}]}],
 //    "policies": [{"id", "tier", "ingress": [Rule], "egress": [Rule]}],
 //    "profiles": [{"id", "ingress", "egress"}],
-//    "ipSets": [{"id" | "selector", "members": [cidr]}]}
+//    "ipSets": [{"id" | "selector", "members": [cidr]},
+//               {"id" | "selector", "namedPort": "http", "protocol": "tcp"|"udp"|"sctp",
+//                "members": ["10.0.0.1,tcp:8080", "fd00::1,tcp:8080"]}]}
+//   (a named-port set without id and selector is the all() one; protocol defaults to tcp)
 // Errors name the offending field, e.g. "endpoints[0].interfaceName: required".
 [[nodiscard]] Result<Model> ModelFromJson(const Json& doc);
 

@@ -7,11 +7,13 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <utility>
 
 #include <fmt/format.h>
 
 #include "calico/base/strings.h"
+#include "calico/policy/named_ports.h"
 #include "calico/policy/names.h"
 #include "calico/selector/selector.h"
 
@@ -67,8 +69,8 @@ Status CheckKeys(const Json& obj, std::string_view path,
   return OkStatus();
 }
 
-// Port: 80, "80", "1000:2000"; named ports are rejected as unsupported.
-Result<PortRange> ParsePort(const Json& v, const std::string& field) {
+// Port: 80, "80", "1000:2000", or a port name (returned in `name`).
+Result<PortRange> ParsePort(const Json& v, const std::string& field, std::string& name) {
   constexpr std::string_view kRangeMsg =
       "port range invalid, port number must be between 1 and 65535";
   auto check = [&](long n) -> Result<uint16_t> {
@@ -101,25 +103,30 @@ Result<PortRange> ParsePort(const Json& v, const std::string& field) {
     }
     return PortRange{first, last};
   }
-  const bool name_like =
-      !s.empty() && s.size() <= 128 && std::all_of(s.begin(), s.end(), [](char c) {
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-               c == '_' || c == '.' || c == '-';
-      });
-  if (name_like) {
-    return FieldUnsupported(field, fmt::format("named port \"{}\" is not supported by the nftables "
-                                               "renderer yet",
-                                               s));
+  if (std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    return FieldError(field, kRangeMsg);  // Too many digits for AllDigits.
+  }
+  if (IsPortName(s)) {
+    name = s;
+    return PortRange{};
   }
   return FieldError(field, fmt::format("invalid port \"{}\"", s));
 }
 
-Result<std::vector<PortRange>> ParsePorts(const Json& v, const std::string& field) {
+// Numeric ports (sorted, merged) into the result, port names (as written, unique) into `names`.
+Result<std::vector<PortRange>> ParsePorts(const Json& v, const std::string& field,
+                                          std::vector<NamedPortMatch>& names) {
   if (!v.is_array()) return FieldError(field, "must be a list of ports");
   std::vector<PortRange> ranges;
   for (std::size_t i = 0; i < v.size(); ++i) {
-    ASSIGN_OR_RETURN(PortRange r, ParsePort(v[i], fmt::format("{}[{}]", field, i)));
-    ranges.push_back(r);
+    std::string name;
+    ASSIGN_OR_RETURN(PortRange r, ParsePort(v[i], fmt::format("{}[{}]", field, i), name));
+    if (name.empty()) {
+      ranges.push_back(r);
+    } else if (std::none_of(names.begin(), names.end(),
+                            [&](const NamedPortMatch& n) { return n.name == name; })) {
+      names.push_back({.name = std::move(name)});
+    }
   }
   std::sort(ranges.begin(), ranges.end(),
             [](const PortRange& a, const PortRange& b) { return a.first < b.first; });
@@ -214,10 +221,10 @@ Result<EntityMatch> ParseEntity(const Json& v, const std::string& path) {
     ASSIGN_OR_RETURN(e.not_selector, ParseSelectorField(*it, path + ".notSelector"));
   }
   if (auto it = v.find("ports"); it != v.end() && !it->is_null()) {
-    ASSIGN_OR_RETURN(e.ports, ParsePorts(*it, path + ".ports"));
+    ASSIGN_OR_RETURN(e.ports, ParsePorts(*it, path + ".ports", e.named_ports));
   }
   if (auto it = v.find("notPorts"); it != v.end() && !it->is_null()) {
-    ASSIGN_OR_RETURN(e.not_ports, ParsePorts(*it, path + ".notPorts"));
+    ASSIGN_OR_RETURN(e.not_ports, ParsePorts(*it, path + ".notPorts", e.not_named_ports));
   }
   return e;
 }
@@ -277,8 +284,20 @@ std::string NetList(const std::vector<net::CIDR>& nets) {
   return Elements(items);
 }
 
+// The alternatives of a side's positive ports (they are ORed): nullptr stands for the numeric
+// ports (or no port match at all), then each named port.
+std::vector<const NamedPortMatch*> PortAlternatives(const EntityMatch& e) {
+  std::vector<const NamedPortMatch*> out;
+  if (!e.ports.empty() || e.named_ports.empty()) out.push_back(nullptr);
+  for (const NamedPortMatch& n : e.named_ports) {
+    out.push_back(&n);
+  }
+  return out;
+}
+
+// Appends the matches of one side; `named` is the positive-port alternative (PortAlternatives).
 Status AppendEntity(std::vector<std::string>& parts, const EntityMatch& e, bool source, int family,
-                    const RenderContext& ctx) {
+                    const NamedPortMatch* named, const RenderContext& ctx) {
   const std::string_view dir = source ? "source" : "destination";
   const std::string addr =
       fmt::format("{} {}", family == 6 ? "ip6" : "ip", source ? "saddr" : "daddr");
@@ -286,14 +305,33 @@ Status AppendEntity(std::vector<std::string>& parts, const EntityMatch& e, bool 
   if (!e.not_nets.empty()) parts.push_back(fmt::format("{} != {}", addr, NetList(e.not_nets)));
   for (const auto& [sel, negated] : {std::pair{&e.selector, false}, {&e.not_selector, true}}) {
     if (sel->empty()) continue;
+    // A named-port set is already filtered by the selector and the notSelector.
+    if (named != nullptr && !e.selector.empty()) continue;
     const std::string field = fmt::format("{}.{}", dir, negated ? "notSelector" : "selector");
     if (!ctx.resolve_set) return FieldError(field, "no IP set resolver configured");
     ASSIGN_OR_RETURN(std::string set, ctx.resolve_set(field, *sel, family));
     parts.push_back(fmt::format("{} {}@{}", addr, negated ? "!= " : "", set));
   }
   const std::string_view port = source ? "th sport" : "th dport";
-  if (!e.ports.empty()) parts.push_back(fmt::format("{} {}", port, PortList(e.ports)));
+  auto named_match = [&](const NamedPortMatch& n, bool negated) -> Status {
+    const std::string field = fmt::format("{}.{}", dir, negated ? "notPorts" : "ports");
+    if (!ctx.resolve_named_port_set) {
+      return FieldError(field, "no named-port IP set resolver configured");
+    }
+    ASSIGN_OR_RETURN(std::string set, ctx.resolve_named_port_set(field, n.set_id, family));
+    parts.push_back(
+        fmt::format("{} . meta l4proto . {} {}@{}", addr, port, negated ? "!= " : "", set));
+    return OkStatus();
+  };
+  if (named != nullptr) {
+    RETURN_IF_ERROR(named_match(*named, false));
+  } else if (!e.ports.empty()) {
+    parts.push_back(fmt::format("{} {}", port, PortList(e.ports)));
+  }
   if (!e.not_ports.empty()) parts.push_back(fmt::format("{} != {}", port, PortList(e.not_ports)));
+  for (const NamedPortMatch& n : e.not_named_ports) {
+    RETURN_IF_ERROR(named_match(n, true));
+  }
   return OkStatus();
 }
 
@@ -417,15 +455,30 @@ Result<RuleIR> ParseRule(const Json& rule) {
     }
   }
 
-  // Ports need a protocol that has ports.
+  // Ports need a protocol that has ports; named ports alone may leave the protocol out (their
+  // sets are TCP ones then).
   const bool port_proto =
       ir.protocol == kProtoTcp || ir.protocol == kProtoUdp || ir.protocol == kProtoSctp;
-  for (const auto& [field, ports] : {std::pair{"source.ports", &ir.source.ports},
-                                     {"source.notPorts", &ir.source.not_ports},
-                                     {"destination.ports", &ir.destination.ports},
-                                     {"destination.notPorts", &ir.destination.not_ports}}) {
-    if (!ports->empty() && !port_proto) {
+  for (const auto& [field, ports, names] :
+       {std::tuple{"source.ports", &ir.source.ports, &ir.source.named_ports},
+        {"source.notPorts", &ir.source.not_ports, &ir.source.not_named_ports},
+        {"destination.ports", &ir.destination.ports, &ir.destination.named_ports},
+        {"destination.notPorts", &ir.destination.not_ports, &ir.destination.not_named_ports}}) {
+    if ((!ports->empty() || (!names->empty() && ir.protocol)) && !port_proto) {
       return FieldError(field, "rules that specify ports must set protocol to TCP or UDP or SCTP");
+    }
+  }
+
+  // Named-port sets: filtered by the side's selector (notSelector folded in), see named_ports.h.
+  const uint8_t np_proto = NamedPortProtocol(ir.protocol);
+  for (const auto& [side, e] : {std::pair{"source", &ir.source}, {"destination", &ir.destination}}) {
+    if (e->named_ports.empty() && e->not_named_ports.empty()) continue;
+    auto sel = NamedPortSelector(e->selector, e->not_selector);
+    if (!sel) return FieldError(fmt::format("{}.selector", side), sel.error().message());
+    for (auto* names : {&e->named_ports, &e->not_named_ports}) {
+      for (NamedPortMatch& n : *names) {
+        n.set_id = NamedPortSetId(*sel, np_proto, n.name);
+      }
     }
   }
   return ir;
@@ -433,9 +486,11 @@ Result<RuleIR> ParseRule(const Json& rule) {
 
 Result<std::vector<std::string>> RenderRule(const RuleIR& rule, const RenderContext& ctx) {
   std::vector<int> families;
-  const bool uses_sets = !rule.source.selector.empty() || !rule.source.not_selector.empty() ||
-                         !rule.destination.selector.empty() ||
-                         !rule.destination.not_selector.empty();
+  bool uses_sets = false;
+  for (const EntityMatch* e : {&rule.source, &rule.destination}) {
+    uses_sets = uses_sets || !e->selector.empty() || !e->not_selector.empty() ||
+                !e->named_ports.empty() || !e->not_named_ports.empty();
+  }
   if (rule.family) {
     families = {*rule.family};
   } else if (uses_sets) {
@@ -462,17 +517,25 @@ Result<std::vector<std::string>> RenderRule(const RuleIR& rule, const RenderCont
   if (!ctx.comment.empty()) verdict += fmt::format(" comment \"{}\"", SanitizeComment(ctx.comment));
 
   std::vector<std::string> out;
+  const std::vector<const NamedPortMatch*> source_alternatives = PortAlternatives(rule.source);
+  const std::vector<const NamedPortMatch*> dest_alternatives = PortAlternatives(rule.destination);
   for (int family : families) {
-    std::vector<std::string> parts;
-    if (family != 0) parts.push_back(family == 6 ? "meta nfproto ipv6" : "meta nfproto ipv4");
-    if (rule.protocol) parts.push_back(fmt::format("meta l4proto {}", *rule.protocol));
-    if (rule.not_protocol) parts.push_back(fmt::format("meta l4proto != {}", *rule.not_protocol));
-    RETURN_IF_ERROR(AppendEntity(parts, rule.source, true, family, ctx));
-    RETURN_IF_ERROR(AppendEntity(parts, rule.destination, false, family, ctx));
-    if (rule.icmp) parts.push_back(IcmpMatchText(*rule.icmp, family, false));
-    if (rule.not_icmp) parts.push_back(IcmpMatchText(*rule.not_icmp, family, true));
-    parts.push_back(verdict);
-    out.push_back(StrJoin(parts, " "));
+    for (const NamedPortMatch* source_named : source_alternatives) {
+      for (const NamedPortMatch* dest_named : dest_alternatives) {
+        std::vector<std::string> parts;
+        if (family != 0) parts.push_back(family == 6 ? "meta nfproto ipv6" : "meta nfproto ipv4");
+        if (rule.protocol) parts.push_back(fmt::format("meta l4proto {}", *rule.protocol));
+        if (rule.not_protocol) {
+          parts.push_back(fmt::format("meta l4proto != {}", *rule.not_protocol));
+        }
+        RETURN_IF_ERROR(AppendEntity(parts, rule.source, true, family, source_named, ctx));
+        RETURN_IF_ERROR(AppendEntity(parts, rule.destination, false, family, dest_named, ctx));
+        if (rule.icmp) parts.push_back(IcmpMatchText(*rule.icmp, family, false));
+        if (rule.not_icmp) parts.push_back(IcmpMatchText(*rule.not_icmp, family, true));
+        parts.push_back(verdict);
+        out.push_back(StrJoin(parts, " "));
+      }
+    }
   }
   return out;
 }

@@ -4,8 +4,8 @@
 // Two steps, both usable on their own:
 //   ParseRule:  Rule JSON -> RuleIR, with the checks Calico's validator makes on the fields the
 //               renderer relies on. Errors are kInvalidArgument (kUnsupported for fields this
-//               renderer cannot express yet: named ports, namespaceSelector, serviceAccounts,
-//               services, http) and always start with the field, e.g.
+//               renderer cannot express yet: namespaceSelector, serviceAccounts, services,
+//               http) and always start with the field, e.g.
 //               "destination.ports[1]: port range invalid, port number must be between 1 and
 //               65535".
 //   RenderRule: RuleIR -> one nft rule per IP family the rule needs, e.g.
@@ -14,8 +14,16 @@
 //
 // IP family: a rule is restricted to one family by ipVersion, by its CIDRs or by protocol
 // ICMP (4) / ICMPv6 (6); conflicting sources are an error. A rule that is not restricted but
-// matches selectors (IP sets are per family) renders twice, IPv4 first, like Felix renders the
-// rule into both its v4 and v6 chains. Otherwise one family-agnostic rule is produced.
+// matches selectors or named ports (IP sets are per family) renders twice, IPv4 first, like Felix
+// renders the rule into both its v4 and v6 chains. Otherwise one family-agnostic rule is produced.
+//
+// Named ports (named_ports.h): positive `ports` are an OR of the numeric ports and each named
+// port, so a side with named ports renders one rule for its numeric ports (if any) and one per
+// named port, matching the named-port set instead of the side's selectors:
+//     meta nfproto ipv4 meta l4proto 6 ip daddr . meta l4proto . th dport @cali40n-xyz counter ...
+// (both sides with named ports: every combination). notPorts names are ANDed negations in each
+// rule: `ip daddr . meta l4proto . th dport != @cali40n-...`. A rule with only named ports needs
+// no protocol (its sets are TCP ones then, Calico's default).
 //
 // Actions (Calico semantics, reference 3.2/3.4): Allow sets the accept mark and returns to the
 // endpoint chain; Pass sets the pass mark and returns; Deny drops; Log logs and continues.
@@ -48,6 +56,13 @@ struct IcmpMatch {
   bool operator==(const IcmpMatch&) const = default;
 };
 
+// A port name with the id of its named-port IP set (NamedPortSetId).
+struct NamedPortMatch {
+  std::string name{};
+  std::string set_id{};
+  bool operator==(const NamedPortMatch&) const = default;
+};
+
 struct EntityMatch {
   std::vector<net::CIDR> nets{};
   std::vector<net::CIDR> not_nets{};
@@ -55,6 +70,8 @@ struct EntityMatch {
   std::string not_selector{};          // As written (validated); empty = absent.
   std::vector<PortRange> ports{};      // Sorted, overlapping/adjacent ranges merged.
   std::vector<PortRange> not_ports{};  // Same.
+  std::vector<NamedPortMatch> named_ports{};      // Names in `ports`, as written, unique.
+  std::vector<NamedPortMatch> not_named_ports{};  // Names in `notPorts`, as written, unique.
   bool operator==(const EntityMatch&) const = default;
 };
 
@@ -83,6 +100,8 @@ struct RenderContext {
   std::string comment{};
   // Resolves selector/notSelector matches to set names; required when the rule uses selectors.
   SetResolver resolve_set{};
+  // Resolves named-port set ids to set names; required when the rule uses named ports.
+  NamedPortSetResolver resolve_named_port_set{};
   MarkBits marks{};
   std::string log_prefix = "calico-packet";
 };

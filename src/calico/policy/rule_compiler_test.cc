@@ -3,8 +3,11 @@
 #include <string>
 #include <vector>
 
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include "calico/policy/named_ports.h"
 
 namespace calico::policy {
 namespace {
@@ -16,6 +19,10 @@ RenderContext Ctx() {
   RenderContext ctx{.comment = "policy t/p ingress #0"};
   ctx.resolve_set = [](std::string_view, std::string_view sel, int family) -> Result<std::string> {
     return std::string(family == 6 ? "six-" : "four-") + (sel == "role == 'db'" ? "db" : "other");
+  };
+  ctx.resolve_named_port_set = [](std::string_view, std::string_view id,
+                                  int family) -> Result<std::string> {
+    return std::string(family == 6 ? "np6-" : "np4-") + std::string(id);
   };
   return ctx;
 }
@@ -212,12 +219,107 @@ TEST(RuleCompilerTest, FieldErrors) {
             "source.selector: global() may not be used in an entity rule selector");
 }
 
+// The set a named port resolves to in Ctx(): "np<family>-" + NamedPortSetId.
+std::string NamedSet(int family, std::string_view sel, std::string_view not_sel, uint8_t proto,
+                     std::string_view name) {
+  auto s = NamedPortSelector(sel, not_sel);
+  EXPECT_TRUE(s);
+  return fmt::format("np{}-{}", family, NamedPortSetId(*s, proto, name));
+}
+
+TEST(RuleCompilerTest, NamedPortsRenderPerFamilyWithoutProtocol) {
+  // Only a named port: no protocol needed (TCP sets), one rule per family.
+  const std::string all4 = NamedSet(4, "", "", kNamedPortTcp, "http");
+  const std::string all6 = NamedSet(6, "", "", kNamedPortTcp, "http");
+  EXPECT_THAT(Compile(R"({"action": "Allow", "destination": {"ports": ["http"]}})"),
+              ElementsAre("meta nfproto ipv4 ip daddr . meta l4proto . th dport @" + all4 + " " +
+                              kAccept,
+                          "meta nfproto ipv6 ip6 daddr . meta l4proto . th dport @" + all6 + " " +
+                              kAccept));
+  // ipVersion pins the family; the protocol picks the set (UDP).
+  EXPECT_THAT(Compile(R"({"action": "Allow", "ipVersion": 6, "protocol": "UDP",
+                          "source": {"ports": ["dns"]}})"),
+              ElementsAre("meta nfproto ipv6 meta l4proto 17 ip6 saddr . meta l4proto . th sport @" +
+                          NamedSet(6, "", "", kNamedPortUdp, "dns") + " " + kAccept));
+}
+
+TEST(RuleCompilerTest, NumericAndNamedPortsAreAlternatives) {
+  // ports [80, "http", "alt"] = port 80 OR http OR alt: one rule for the numeric ports (with the
+  // selector set) and one per named port (its set is already filtered by the selector).
+  const auto out = Compile(R"({"action": "Allow", "protocol": "TCP",
+      "destination": {"selector": "role == 'db'", "ports": [80, "http", "alt", "http"]}})");
+  const std::string http4 = NamedSet(4, "role == 'db'", "", kNamedPortTcp, "http");
+  const std::string alt4 = NamedSet(4, "role == 'db'", "", kNamedPortTcp, "alt");
+  const std::string http6 = NamedSet(6, "role == 'db'", "", kNamedPortTcp, "http");
+  const std::string alt6 = NamedSet(6, "role == 'db'", "", kNamedPortTcp, "alt");
+  EXPECT_THAT(
+      out,
+      ElementsAre(
+          "meta nfproto ipv4 meta l4proto 6 ip daddr @four-db th dport 80 " + std::string(kAccept),
+          "meta nfproto ipv4 meta l4proto 6 ip daddr . meta l4proto . th dport @" + http4 + " " +
+              kAccept,
+          "meta nfproto ipv4 meta l4proto 6 ip daddr . meta l4proto . th dport @" + alt4 + " " +
+              kAccept,
+          "meta nfproto ipv6 meta l4proto 6 ip6 daddr @six-db th dport 80 " + std::string(kAccept),
+          "meta nfproto ipv6 meta l4proto 6 ip6 daddr . meta l4proto . th dport @" + http6 + " " +
+              kAccept,
+          "meta nfproto ipv6 meta l4proto 6 ip6 daddr . meta l4proto . th dport @" + alt6 + " " +
+              kAccept));
+}
+
+TEST(RuleCompilerTest, NamedNotPortsAreAndedNegations) {
+  const auto out = Compile(R"({"action": "Deny", "protocol": "TCP", "ipVersion": 4,
+      "source": {"selector": "role == 'db'", "notSelector": "x == 'y'",
+                 "notPorts": [22, "metrics", "debug"]}})");
+  const std::string metrics = NamedSet(4, "role == 'db'", "x == 'y'", kNamedPortTcp, "metrics");
+  const std::string debug = NamedSet(4, "role == 'db'", "x == 'y'", kNamedPortTcp, "debug");
+  EXPECT_THAT(out, ElementsAre("meta nfproto ipv4 meta l4proto 6 ip saddr @four-db ip saddr != "
+                               "@four-other th sport != 22 ip saddr . meta l4proto . th sport != @" +
+                               metrics + " ip saddr . meta l4proto . th sport != @" + debug +
+                               " counter drop comment \"policy t/p ingress #0\""));
+}
+
+TEST(RuleCompilerTest, NamedPortsOnBothSidesCombine) {
+  const auto out = Compile(R"({"action": "Allow", "protocol": "TCP", "ipVersion": 4,
+      "source": {"ports": ["a", "b"]}, "destination": {"ports": [80, "c"]}})");
+  ASSERT_EQ(out.size(), 4u);  // (a | b) x (80 | c)
+  EXPECT_THAT(out[0], HasSubstr("@" + NamedSet(4, "", "", kNamedPortTcp, "a") + " th dport 80 "));
+  EXPECT_THAT(out[3], HasSubstr("th sport @" + NamedSet(4, "", "", kNamedPortTcp, "b") +
+                                " ip daddr . meta l4proto . th dport @" +
+                                NamedSet(4, "", "", kNamedPortTcp, "c") + " counter"));
+}
+
+TEST(RuleCompilerTest, NamedPortErrors) {
+  EXPECT_EQ(
+      CompileError(R"({"action": "Allow", "protocol": "ICMP", "destination": {"ports": ["http"]}})"),
+      "destination.ports: rules that specify ports must set protocol to TCP or UDP or SCTP");
+  EXPECT_EQ(CompileError(R"({"action": "Allow", "destination": {"ports": [80, "http"]}})"),
+            "destination.ports: rules that specify ports must set protocol to TCP or UDP or SCTP");
+  EXPECT_EQ(CompileError(R"({"action": "Allow", "destination": {"ports": ["9999999999"]}})"),
+            "destination.ports[0]: port range invalid, port number must be between 1 and 65535");
+  RenderContext no_resolver{.comment = "c"};
+  auto out = CompileRule(
+      Json::parse(R"({"action": "Allow", "source": {"notPorts": ["metrics"]}})"), no_resolver);
+  ASSERT_FALSE(out);
+  EXPECT_EQ(out.error().message(),
+            "source.notPorts: no named-port IP set resolver configured");
+}
+
+TEST(RuleCompilerTest, ParseRuleNamedPorts) {
+  auto ir = ParseRule(Json::parse(R"({"action": "Allow", "protocol": "SCTP",
+      "destination": {"ports": ["b", 7, "a", "b"], "notPorts": ["c"]}})"));
+  ASSERT_TRUE(ir) << ir.error().message();
+  EXPECT_THAT(ir->destination.ports, ElementsAre(PortRange{7, 7}));
+  ASSERT_EQ(ir->destination.named_ports.size(), 2u);
+  EXPECT_EQ(ir->destination.named_ports[0].name, "b");
+  EXPECT_EQ(ir->destination.named_ports[0].set_id,
+            NamedPortSetId(selector::Selector::All(), kNamedPortSctp, "b"));
+  EXPECT_EQ(ir->destination.named_ports[1].name, "a");
+  ASSERT_EQ(ir->destination.not_named_ports.size(), 1u);
+  EXPECT_EQ(ir->destination.not_named_ports[0].name, "c");
+}
+
 TEST(RuleCompilerTest, UnsupportedFields) {
-  EXPECT_EQ(CompileError(R"({"action": "Allow", "protocol": "TCP",
-                             "destination": {"ports": [80, "http"]}})",
-                         ErrorCode::kUnsupported),
-            "destination.ports[1]: named port \"http\" is not supported by the nftables renderer "
-            "yet");
   EXPECT_THAT(CompileError(R"({"action": "Allow", "source": {"namespaceSelector": "a == 'b'"}})",
                            ErrorCode::kUnsupported),
               HasSubstr("source.namespaceSelector: not supported"));

@@ -16,6 +16,7 @@
 
 #include "calico/base/strings.h"
 #include "calico/dataplane/nft_diff.h"
+#include "calico/policy/named_ports.h"
 #include "calico/policy/names.h"
 #include "calico/policy/rule_compiler.h"
 #include "calico/selector/selector.h"
@@ -89,12 +90,28 @@ std::string MemberText(const net::CIDR& c) {
   return c.prefix_len() == c.addr().bit_len() ? c.addr().String() : c.String();
 }
 
+// Named-port set elements of one family, "<addr> . <proto> . <port>", sorted and unique.
+std::vector<std::string> PortMemberTexts(const std::vector<IpPortMember>& members, int family) {
+  std::vector<IpPortMember> sorted;
+  for (const IpPortMember& m : members) {
+    if (m.addr.family() == family) sorted.push_back(m);
+  }
+  std::sort(sorted.begin(), sorted.end());
+  sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
+  std::vector<std::string> out;
+  out.reserve(sorted.size());
+  for (const IpPortMember& m : sorted) {
+    out.push_back(fmt::format("{} . {} . {}", m.addr.String(), m.protocol, m.port));
+  }
+  return out;
+}
+
 class Renderer {
  public:
   Renderer(const Model& model, const RenderOptions& options, RenderCache* cache)
       : model_(model), options_(options) {
     // A custom set resolver may answer differently from one render to the next: no caching.
-    if (cache != nullptr && !options_.resolve_set) {
+    if (cache != nullptr && !options_.resolve_set && !options_.resolve_named_port_set) {
       cache_ = &cache->state();
       const std::string key = fmt::format("{:x}/{:x}/{}", options_.marks.accept,
                                           options_.marks.pass, options_.log_prefix);
@@ -164,7 +181,11 @@ class Renderer {
     for (std::size_t i = 0; i < model_.ip_sets.size(); ++i) {
       const IpSet& s = model_.ip_sets[i];
       std::string id = s.id;
-      if (id.empty()) {
+      if (id.empty() && s.is_named_port()) {
+        auto sel = NamedPortSelector(s.selector, "");
+        if (!sel) return Unexpected(sel.error().Wrap(fmt::format("ipSets[{}].selector", i)));
+        id = NamedPortSetId(*sel, s.named_port_protocol, s.named_port);
+      } else if (id.empty()) {
         if (s.selector.empty()) {
           return InvalidArgument(fmt::format("ipSets[{}]: id or selector required", i));
         }
@@ -200,6 +221,25 @@ class Renderer {
     if (sets_.find(id) == sets_.end()) {
       return InvalidArgument(
           fmt::format("{}: no IP set for selector \"{}\" (id {})", field, sel->String(), id));
+    }
+    referenced_sets_.insert({id, family});
+    if (used != nullptr) used->emplace_back(id, family);
+    return SetName(id, family);
+  }
+
+  Result<std::string> ResolveNamedPortSet(std::string_view field, std::string_view set_id,
+                                          int family,
+                                          std::vector<std::pair<std::string, int>>* used) {
+    if (options_.resolve_named_port_set) {
+      return options_.resolve_named_port_set(field, set_id, family);
+    }
+    const std::string id(set_id);
+    auto it = sets_.find(id);
+    if (it == sets_.end()) {
+      return InvalidArgument(fmt::format("{}: no named-port IP set {}", field, id));
+    }
+    if (!it->second->is_named_port()) {
+      return InvalidArgument(fmt::format("{}: IP set {} is not a named-port set", field, id));
     }
     referenced_sets_.insert({id, family});
     if (used != nullptr) used->emplace_back(id, family);
@@ -309,6 +349,10 @@ class Renderer {
     ctx.resolve_set = [this, &used_sets](std::string_view field, std::string_view sel,
                                          int family) {
       return ResolveSet(field, sel, family, &used_sets);
+    };
+    ctx.resolve_named_port_set = [this, &used_sets](std::string_view field,
+                                                    std::string_view set_id, int family) {
+      return ResolveNamedPortSet(field, set_id, family, &used_sets);
     };
     for (std::size_t i = 0; i < rules.size(); ++i) {
       ctx.comment = fmt::format("{} {} {} #{}", kind, id, dir, i);
@@ -480,12 +524,34 @@ class Renderer {
     return dataplane::NftLines(std::move(text));
   }
 
+  // A named-port set per family with members or referenced: no interval flag (single addresses).
+  void AddNamedPortSet(dataplane::NftRuleset& out, const std::string& id, const IpSet& set) const {
+    for (int family : {4, 6}) {
+      std::vector<std::string> items = PortMemberTexts(set.port_members, family);
+      if (items.empty() && referenced_sets_.count({id, family}) == 0) continue;
+      dataplane::NftSet& s = out.sets[SetName(id, family)];
+      s.header.push_back(fmt::format("type {} . inet_proto . inet_service",
+                                     family == 6 ? "ipv6_addr" : "ipv4_addr"));
+      const std::string what =
+          fmt::format("named port {}:{}", NamedPortProtocolName(set.named_port_protocol),
+                      set.named_port);
+      s.header.push_back(fmt::format(
+          "comment \"{}\"",
+          SanitizeComment(set.selector.empty() ? what : fmt::format("{} of {}", what, set.selector))));
+      s.elements = dataplane::NftLines(std::move(items));
+    }
+  }
+
   dataplane::NftRuleset Parts() {
     dataplane::NftRuleset out;
     out.family = "inet";
     out.table = std::string(kTable);
     // Sets: every set with members, plus every (set, family) a rule refers to.
     for (const auto& [id, set] : sets_) {
+      if (set->is_named_port()) {
+        AddNamedPortSet(out, id, *set);
+        continue;
+      }
       for (int family : {4, 6}) {
         dataplane::NftLines elements = SetElements(id, *set, family);
         if (elements.empty() && referenced_sets_.count({id, family}) == 0) continue;

@@ -18,7 +18,8 @@
 //     (tiers with defaultAction Deny); per profile: jump cali-pr{i,o}-<id>, return if accept;
 //     "Drop if no profiles matched"
 //   chain cali-p{i,o}-<tier>/<id>, cali-pr{i,o}-<id>: the compiled rules (rule_compiler.h)
-//   set cali40<id> / cali60<id>: the IP sets, `flags interval`
+//   set cali40<id> / cali60<id>: the IP sets, `flags interval`; named-port sets (cali40n-...)
+//     are `type ipv4_addr . inet_proto . inet_service` with elements "10.0.0.1 . 6 . 8080"
 //
 // Dispatch uses verdict maps, so the per-packet cost of finding an endpoint's chain does not grow
 // with the number of endpoints. Endpoint chains "return" with the accept mark set when policy
@@ -62,6 +63,9 @@ struct RenderOptions {
   // Maps selector matches to set names. Default: the IP set in Model::ip_sets whose id is the
   // selector's UniqueId() (an error if there is none), named by SetName().
   SetResolver resolve_set{};
+  // Maps named-port matches to set names. Default: the named-port IP set in Model::ip_sets with
+  // that id (an error if there is none), named by SetName().
+  NamedPortSetResolver resolve_named_port_set{};
 };
 
 // Compiled policy/profile chains and set elements kept from one render to the next, so that a
@@ -97,7 +101,8 @@ class RenderCache {
 
 // Convenience for single-host setups and tests: the IP sets for every selector/notSelector used by
 // the model's policies and profiles, with the addresses of the model's endpoints whose labels
-// match. (Felix computes these cluster-wide from all endpoints and network sets.)
+// match. (Felix computes these cluster-wide from all endpoints and network sets.) Named-port
+// sets are not computed (Endpoint carries no ports): the calculation graph makes those.
 [[nodiscard]] Result<std::vector<IpSet>> ComputeSelectorIpSets(const Model& model);
 
 }  // namespace calico::policy

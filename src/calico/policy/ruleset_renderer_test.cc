@@ -9,6 +9,7 @@
 
 #include "calico/dataplane/nft_diff.h"
 #include "calico/policy/golden.h"
+#include "calico/policy/named_ports.h"
 #include "calico/policy/names.h"
 #include "calico/selector/selector.h"
 
@@ -75,7 +76,8 @@ TEST_P(GoldenTest, CachedRenderEqualsFreshRender) {
 
 INSTANTIATE_TEST_SUITE_P(Policy, GoldenTest,
                          ::testing::Values("profile_only", "tiers_pass", "deny_allow_order",
-                                           "icmp_ports_nets", "ipv6", "selector_ipsets"));
+                                           "icmp_ports_nets", "ipv6", "selector_ipsets",
+                                           "named_ports"));
 
 Model SmallModel() {
   Model m;
@@ -234,6 +236,32 @@ TEST(RulesetRendererTest, ModelErrors) {
       "policy default/p ingress[0]: source.selector: no IP set for selector \"x == \"y\"\" (id s:");
 }
 
+TEST(RulesetRendererTest, NamedPortSetErrors) {
+  Model m = SmallModel();
+  m.policies[0].ingress =
+      Json::parse(R"([{"action": "Allow", "destination": {"ports": ["http"]}}])");
+  auto text = RenderRuleset(m);
+  ASSERT_FALSE(text);
+  EXPECT_THAT(text.error().message(),
+              HasSubstr("policy default/p ingress[0]: destination.ports: no named-port IP set n:"));
+  // A selector set with that id is not a named-port set.
+  const std::string id = NamedPortSetId(selector::Selector::All(), kNamedPortTcp, "http");
+  m.ip_sets = {IpSet{.id = id, .selector = "all()"}};
+  text = RenderRuleset(m);
+  ASSERT_FALSE(text);
+  EXPECT_THAT(text.error().message(), HasSubstr("is not a named-port set"));
+  // A custom resolver is used instead.
+  RenderOptions opts;
+  opts.resolve_named_port_set = [](std::string_view, std::string_view,
+                                   int family) -> Result<std::string> {
+    return std::string(family == 4 ? "np4" : "np6");
+  };
+  text = RenderRuleset(m, opts);
+  ASSERT_TRUE(text) << text.error().message();
+  EXPECT_THAT(*text, HasSubstr("ip daddr . meta l4proto . th dport @np4 "));
+  EXPECT_THAT(*text, HasSubstr("ip6 daddr . meta l4proto . th dport @np6 "));
+}
+
 TEST(RulesetRendererTest, CustomSetResolver) {
   Model m = SmallModel();
   m.policies[0].ingress =
@@ -285,7 +313,36 @@ TEST(ModelFromJsonTest, Errors) {
             "policies[0].ingress: must be a list of rules");
   EXPECT_EQ(err(R"({"ipSets": [{"members": []}]})"), "ipSets[0]: id or selector required");
   EXPECT_EQ(err(R"({"bogus": []})"), "model.bogus: unknown field");
+  EXPECT_EQ(err(R"({"ipSets": [{"selector": "a == 'b'", "protocol": "tcp"}]})"),
+            "ipSets[0].protocol: only valid with namedPort");
+  EXPECT_EQ(err(R"({"ipSets": [{"namedPort": "http", "protocol": "icmp"}]})"),
+            "ipSets[0].protocol: must be tcp, udp or sctp");
+  EXPECT_EQ(err(R"({"ipSets": [{"namedPort": "http", "members": ["10.0.0.1/32"]}]})"),
+            "ipSets[0].members[0]: invalid named-port member \"10.0.0.1/32\": no ',' (want "
+            "\"<address>,<tcp|udp|sctp>:<port>\")");
+  EXPECT_THAT(err(R"({"ipSets": [{"namedPort": "http", "members": ["10.0.0.1,tcp:0"]}]})"),
+              HasSubstr("ipSets[0].members[0]: invalid named-port member \"10.0.0.1,tcp:0\": "
+                        "invalid port"));
+  EXPECT_THAT(err(R"({"ipSets": [{"namedPort": "http", "members": ["10.0.0.1,gre:80"]}]})"),
+              HasSubstr("invalid protocol"));
+  EXPECT_THAT(err(R"({"ipSets": [{"namedPort": "http", "members": ["x,tcp:80"]}]})"),
+              HasSubstr("invalid address"));
   EXPECT_EQ(err(R"({"policies": [{"id": "p"}]})"), "ok");
+}
+
+TEST(ModelFromJsonTest, NamedPortSets) {
+  auto m = ModelFromJson(Json::parse(R"({"ipSets": [{"namedPort": "dns", "protocol": "UDP",
+      "members": ["fd00::1,udp:53", "10.0.0.1,udp:5353"]}]})"));
+  ASSERT_TRUE(m) << m.error().message();
+  ASSERT_EQ(m->ip_sets.size(), 1u);
+  const IpSet& s = m->ip_sets[0];
+  EXPECT_TRUE(s.is_named_port());
+  EXPECT_EQ(s.named_port_protocol, 17);
+  EXPECT_EQ(s.port_members,
+            (std::vector<IpPortMember>{
+                {.addr = *net::IPAddr::Parse("fd00::1"), .protocol = 17, .port = 53},
+                {.addr = *net::IPAddr::Parse("10.0.0.1"), .protocol = 17, .port = 5353}}));
+  EXPECT_TRUE(s.members.empty());
 }
 
 }  // namespace
