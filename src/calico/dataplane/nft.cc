@@ -107,6 +107,26 @@ NftablesTable::NftablesTable(std::string family, std::string name)
   CALICO_CHECK(ctx_ != nullptr);
   nft_ctx_buffer_output(ctx_);
   nft_ctx_buffer_error(ctx_);
+  if (auto ns = NetnsFd::Current()) netns_ = std::move(*ns);
+}
+
+void NftablesTable::ReleaseCache() {
+  if (!netns_) return;
+  nft_ctx* fresh = nullptr;
+  Status st = RunInNetns(*netns_, [&]() -> Status {
+    fresh = nft_ctx_new(NFT_CTX_DEFAULT);
+    return OkStatus();
+  });
+  if (!st || fresh == nullptr) {
+    CALICO_LOG(warn, kLog, "cannot open a fresh libnftables context (keeping the old one): {}",
+               st ? "allocation failed" : st.error().message());
+    return;
+  }
+  nft_ctx_buffer_output(fresh);
+  nft_ctx_buffer_error(fresh);
+  std::lock_guard<std::mutex> lock(NftMutex());
+  nft_ctx_free(ctx_);
+  ctx_ = fresh;
 }
 
 NftablesTable::~NftablesTable() {
@@ -147,19 +167,6 @@ void NftablesTable::Forget() {
   applied_parsed_.reset();
 }
 
-Status NftablesTable::RecordApplied() {
-  ASSIGN_OR_RETURN(std::string listing, ListTable());
-  auto normalised = NormaliseNftListing(listing, family_, name_);
-  if (!normalised) {
-    return Unexpected(normalised.error().Wrap(
-        fmt::format("parse listing of table {} {} after apply", family_, name_)));
-  }
-  applied_listing_hash_ = std::hash<std::string>{}(*normalised);
-  listing_stale_ = false;
-  applied_ = true;
-  return OkStatus();
-}
-
 Status NftablesTable::ApplyFullText(std::string_view ruleset_text) {
   Forget();  // Unknown relation between the kernel and what was applied until this succeeds.
   // "add table" makes "delete table" valid when the table is absent; the whole buffer is one
@@ -171,7 +178,9 @@ Status NftablesTable::ApplyFullText(std::string_view ruleset_text) {
   if (!out) return Unexpected(out.error());
   CALICO_LOG(debug, kLog, "applied full ruleset table={} {} bytes={}", family_, name_,
              ruleset_text.size());
-  return RecordApplied();
+  applied_ = true;
+  listing_stale_ = true;  // The baseline is the listing at the first Matches().
+  return OkStatus();
 }
 
 Status NftablesTable::ApplyFull(std::string_view ruleset_text) {
@@ -223,14 +232,17 @@ Status NftablesTable::ApplyIncremental(std::string_view old_text, std::string_vi
 }
 
 Result<std::string> NftablesTable::ListTable() {
-  return Run(fmt::format("list table {} {}", family_, name_),
-             fmt::format("list table {} {}", family_, NftName(name_)), false);
+  auto out = Run(fmt::format("list table {} {}", family_, name_),
+                 fmt::format("list table {} {}", family_, NftName(name_)), false);
+  ReleaseCache();
+  return out;
 }
 
 Result<std::vector<RuleCounter>> NftablesTable::Counters() {
   const std::string op = fmt::format("read counters of table {} {}", family_, name_);
-  ASSIGN_OR_RETURN(std::string out,
-                   Run(op, fmt::format("list table {} {}", family_, NftName(name_)), true));
+  auto listed = Run(op, fmt::format("list table {} {}", family_, NftName(name_)), true);
+  ReleaseCache();
+  ASSIGN_OR_RETURN(std::string out, std::move(listed));
   const nlohmann::json doc = nlohmann::json::parse(out, nullptr, false);
   if (doc.is_discarded() || !doc.is_object() || !doc.contains("nftables") ||
       !doc["nftables"].is_array()) {

@@ -10,8 +10,8 @@
 //                                                 └─ ListTable / Counters / Matches / Delete
 //
 // Every Apply* is one libnftables call, i.e. one nftables transaction: it succeeds completely or
-// leaves the table as it was. After a successful apply the table keeps the rendered text and the
-// kernel's listing of it; Matches() compares the kernel with that listing.
+// leaves the table as it was. The first Matches() after an apply takes the kernel's listing as the
+// baseline; later ones compare the kernel with it (a hash of the normalised listing).
 //
 // Thread-safety: an instance is not thread-safe; use it from one thread at a time. libnftables
 // keeps process-wide state (interface cache), so calls of all instances are serialised on a
@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "calico/base/result.h"
+#include "calico/dataplane/netns.h"
 #include "calico/dataplane/nft_diff.h"
 
 struct nft_ctx;
@@ -99,23 +100,26 @@ class NftablesTable {
   [[nodiscard]] Status Delete();
 
  private:
+  // libnftables keeps the last listing it fetched (every rule and set element: tens of MB for a
+  // big table) in its context until a later command needs another cache. After a listing the
+  // context is replaced by a fresh one opened in this table's namespace, which frees it.
+  void ReleaseCache();
   // Runs `commands` as one libnftables call; returns its standard output. `op` names the
   // operation in errors: "<op>: <libnftables error text>".
   [[nodiscard]] Result<std::string> Run(std::string_view op, const std::string& commands, bool json);
-  // Takes the kernel's (normalised) listing as the drift baseline after a full apply.
-  [[nodiscard]] Status RecordApplied();
   [[nodiscard]] Status ApplyFullText(std::string_view ruleset_text);
   void Forget();
 
   std::string family_;
   std::string name_;
   nft_ctx* ctx_ = nullptr;
+  std::optional<NetnsFd> netns_{};  // Where ctx_'s netlink socket was opened.
   bool applied_ = false;  // The kernel holds what was last applied through this object.
   // Hash of NormaliseNftListing of the listing after the last apply (a 10k-policy listing is
   // megabytes; drift only needs "same or not").
   std::size_t applied_listing_hash_ = 0;
-  // After an incremental apply the kernel listing is taken at the next Matches() (listing a big
-  // table after every change costs more than the change): drift in between becomes the baseline.
+  // After an apply the kernel listing is taken at the next Matches() (listing a big table after
+  // every change costs more than the change): drift in between becomes the baseline.
   bool listing_stale_ = false;
   // Text applies only: the text last applied and its parsed form, so the next incremental update
   // from it parses only the new text.

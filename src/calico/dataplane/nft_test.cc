@@ -154,7 +154,12 @@ TEST_F(NftTableTest, TableLivesInTheCreatorsNamespace) {
   In(ns_, [&] { ASSERT_TRUE(table->ApplyFull(Golden("profile_only")).has_value()); });
   EXPECT_THAT(ns_.ExecOut("nft list tables"), HasSubstr("table inet calico"));
   EXPECT_THAT(ref_.ExecOut("nft list tables"), ::testing::Not(HasSubstr("calico")));
-  // Later calls follow the context's socket, whichever namespace the calling thread is in.
+  // Later calls follow the context's socket, whichever namespace the calling thread is in; also
+  // after a listing, which replaces the context (to free libnftables' cache of the listing).
+  In(ref_, [&] { ASSERT_TRUE(table->ListTable().has_value()); });
+  In(ref_, [&] { ASSERT_TRUE(table->ApplyFull(Golden("tiers_pass")).has_value()); });
+  EXPECT_THAT(ns_.ExecOut("nft list chains"), HasSubstr("cali-pi-"));
+  EXPECT_THAT(ref_.ExecOut("nft list tables"), ::testing::Not(HasSubstr("calico")));
   In(ref_, [&] { ASSERT_TRUE(table->Delete().has_value()); });
   EXPECT_THAT(ns_.ExecOut("nft list tables"), ::testing::Not(HasSubstr("calico")));
 }
