@@ -2,6 +2,10 @@
 
 #include <thread>
 
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
 #include "calico/agent/nat.h"
 #include "calico/base/log.h"
 #include "calico/base/strings.h"
@@ -28,6 +32,14 @@ int64_t CountRules(const dataplane::NftRuleset& ruleset) {
     }
   }
   return n;
+}
+
+// A full sync frees what the listing and the first render needed (the whole datastore as
+// key-values, parse trees); glibc keeps freed heap pages mapped until told otherwise.
+void ReturnFreedMemory() {
+#if defined(__GLIBC__)
+  ::malloc_trim(0);
+#endif
 }
 
 }  // namespace
@@ -218,6 +230,7 @@ Status Agent::FullSync() {
   ASSIGN_OR_RETURN(watch_, backend_.Watch(kWatchPrefix, revision_ + 1));
   RETURN_IF_ERROR(Program(start));
   metrics_.SetReady(true);
+  ReturnFreedMemory();
   CALICO_LOG(info, "agent", "in sync at revision {}: {} local endpoints, {} policies", revision_,
              model_.endpoints.size(), model_.policies.size());
   return OkStatus();
@@ -285,6 +298,7 @@ Result<bool> Agent::Resync() {
   }
   if (config_.on_synced) config_.on_synced(true);
   metrics_.AddResync(repaired);
+  ReturnFreedMemory();
   return repaired;
 }
 
