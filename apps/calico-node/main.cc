@@ -175,6 +175,19 @@ int RunFelix(const std::map<std::string, std::string>& env, calico::datastore::B
     RETURN_IF_ERROR(nat4.ApplyFull(v4));
     return nat6.ApplyFull(v6);
   };
+  // Host endpoints that give only expectedIPs apply to the interfaces carrying those addresses.
+  settings->agent.host_interfaces =
+      []() -> calico::Result<std::map<std::string, std::vector<calico::net::IPAddr>>> {
+    ASSIGN_OR_RETURN(auto source, calico::node::NetlinkAddressSource::Open());
+    ASSIGN_OR_RETURN(auto listed, source->ListInterfaces());
+    std::map<std::string, std::vector<calico::net::IPAddr>> out;
+    for (const auto& iface : listed) {
+      auto& addrs = out[iface.name];
+      for (const auto& a : iface.addrs)
+        addrs.push_back(a.addr());
+    }
+    return out;
+  };
   settings->agent.on_synced = [&](bool routing_changed) {
     if (!routing_changed) return;
     if (networking == "vxlan" || networking == "bird") {

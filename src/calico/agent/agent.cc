@@ -10,6 +10,7 @@
 #include "calico/base/log.h"
 #include "calico/base/strings.h"
 #include "calico/datastore/keys.h"
+#include "calico/policy/host_endpoints.h"
 
 namespace calico::agent {
 namespace {
@@ -132,9 +133,39 @@ void Agent::ConfigureInterfaces(bool all) {
   }
 }
 
+void Agent::BindHostEndpoints() {
+  hep_by_address_ = false;
+  if (model_.host_endpoints.empty()) return;
+  std::map<std::string, std::vector<net::IPAddr>> ifaces;
+  for (const policy::HostEndpoint& ep : model_.host_endpoints) {
+    hep_by_address_ = hep_by_address_ || ep.interface_name.empty();
+  }
+  if (hep_by_address_ && !config_.host_interfaces) {
+    CALICO_LOG(warn, "agent", "host endpoints without interfaceName are not enforced here");
+  } else if (hep_by_address_) {
+    auto listed = config_.host_interfaces();
+    if (!listed) {
+      metrics_.AddDataplaneError();
+      CALICO_LOG(warn, "agent", "cannot list host interfaces for expectedIPs host endpoints: {}",
+                 listed.error().message());
+    } else {
+      ifaces = std::move(*listed);
+      // Workload interfaces are never host endpoints.
+      std::erase_if(ifaces, [&](const auto& entry) {
+        for (const std::string& prefix : config_.render.interface_prefixes) {
+          if (StartsWith(entry.first, prefix)) return true;
+        }
+        return false;
+      });
+    }
+  }
+  model_.host_endpoints = policy::ResolveHostEndpoints(model_.host_endpoints, ifaces);
+}
+
 Status Agent::Program(std::chrono::steady_clock::time_point since) {
   dirty_ = false;
   model_ = graph_->Model();
+  BindHostEndpoints();
   auto rendered = policy::RenderRulesetParts(model_, config_.render, &render_cache_);
   if (!rendered) {
     metrics_.AddDataplaneError();
@@ -274,6 +305,10 @@ Status Agent::Step(std::chrono::milliseconds wait) {
 
 Result<bool> Agent::Resync() {
   bool repaired = false;
+  if (hep_by_address_) {
+    // Interface addresses are not watched: re-bind expectedIPs host endpoints now.
+    RETURN_IF_ERROR(Program(std::chrono::steady_clock::now()));
+  }
   if (have_applied_) {
     ASSIGN_OR_RETURN(bool same, policy_.Matches());
     if (!same) {

@@ -13,6 +13,8 @@
 // only changed policies, and the diff against what was applied decides what the kernel gets. A periodic resync compares the
 // kernel with what was applied and repairs drift. A compacted watch re-lists everything.
 // A policy the renderer cannot express is logged and counted; the previous ruleset stays.
+// Host endpoints of this node are bound to interfaces before rendering (expectedIPs-only ones
+// through AgentConfig::host_interfaces, again at every resync).
 //
 // Thread-safety: drive an Agent from one thread; Metrics may be read from others.
 #pragma once
@@ -51,6 +53,11 @@ struct AgentConfig {
   std::function<Status(const IpipState&)> apply_ipip{};
   // Programs the natOutgoing tables (RenderNatRuleset text for IPv4 and IPv6); unset = no NAT.
   std::function<Status(const std::string& v4, const std::string& v6)> apply_nat{};
+  // The host's interfaces and their addresses, to bind host endpoints that name no interface
+  // (only expectedIPs) to the interfaces carrying those addresses (policy::ResolveHostEndpoints);
+  // consulted only while such endpoints exist, re-checked at every resync. Unset: they stay
+  // unenforced (logged).
+  std::function<Result<std::map<std::string, std::vector<net::IPAddr>>>()> host_interfaces{};
   // Felix's IptablesRefreshInterval / RouteRefreshInterval.
   std::chrono::milliseconds resync_interval{90000};
   policy::RenderOptions render{};
@@ -85,6 +92,8 @@ class Agent {
   std::set<OwnedRoute> DesiredRoutes() const;
   // Applies the host-interface sysctls to local endpoints not configured yet (all when `all`).
   void ConfigureInterfaces(bool all);
+  // Binds model_'s host endpoints to interfaces (one endpoint per interface, "*" the default).
+  void BindHostEndpoints();
 
   AgentConfig config_;
   datastore::Backend& backend_;
@@ -104,6 +113,8 @@ class Agent {
   policy::Model model_;
   bool dirty_ = false;
   bool routing_dirty_ = false;
+  // Some host endpoint names no interface: re-bind it (host addresses may change) at resync.
+  bool hep_by_address_ = false;
   std::set<std::string> configured_interfaces_;
   VxlanInputs vxlan_inputs_;
   std::optional<VxlanState> vxlan_applied_;

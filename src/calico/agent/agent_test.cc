@@ -11,6 +11,7 @@
 #include "calico/datastore/client.h"
 #include "calico/datastore/keys.h"
 #include "calico/datastore/testing/mem_backend.h"
+#include "calico/policy/host_endpoints.h"
 
 namespace calico::agent {
 namespace {
@@ -343,6 +344,67 @@ TEST(NatTest, MasqueradesNatOutgoingPoolsToOutsideEveryPool) {
   EXPECT_NE(RenderNatRuleset({a, b, c}, 6).find("elements = { fd00:65::/48 }"), std::string::npos);
   // No pool: empty sets, nothing masqueraded.
   EXPECT_EQ(RenderNatRuleset({}, 4).find("elements"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace calico::agent
+
+namespace calico::agent {
+namespace {
+
+// Host endpoints: enforced on this node only, failsafes from the configuration, expectedIPs-only
+// endpoints bound through the host's interface addresses (re-checked at resync).
+TEST(AgentHostEndpointTest, BindsHostEndpointsAndRebindsAtResync) {
+  datastore::MemBackend store;
+  datastore::Client client(store);
+  ASSERT_TRUE(client.EnsureInitialized());
+  FakePolicy policy;
+  FakeRoutes routes;
+  Metrics metrics;
+  std::map<std::string, std::vector<net::IPAddr>> ifaces = {
+      {"eth0", {*net::IPAddr::Parse("192.0.2.10")}},
+      {"cali123", {*net::IPAddr::Parse("192.0.2.99")}},  // A workload interface: never a HEP.
+  };
+  AgentConfig cfg;
+  cfg.node_name = "node1";
+  cfg.render.failsafe_inbound = *policy::ParseFailsafePorts("tcp:2222");
+  cfg.host_interfaces = [&]() -> Result<std::map<std::string, std::vector<net::IPAddr>>> {
+    return ifaces;
+  };
+  Agent agent(cfg, store, policy, routes, metrics);
+  auto hep = [&](const std::string& name, const std::string& node, Json spec) {
+    Resource r("HostEndpoint", name);
+    r.metadata()["labels"] = Json{{"role", "web"}};
+    r.spec() = std::move(spec);
+    r.spec()["node"] = node;
+    auto made = client.Create(r);
+    ASSERT_TRUE(made) << made.error().message();
+  };
+  hep("by-ip", "node1", {{"expectedIPs", {"192.0.2.10", "192.0.2.99"}}});
+  hep("other-node", "node2", {{"interfaceName", "eth7"}});
+  ASSERT_TRUE(agent.FullSync());
+  EXPECT_NE(policy.kernel.find("\"eth0\" : goto cali-fh-eth0"), std::string::npos) << policy.kernel;
+  EXPECT_EQ(policy.kernel.find("cali-fh-cali123"), std::string::npos);
+  EXPECT_EQ(policy.kernel.find("eth7"), std::string::npos);
+  EXPECT_NE(policy.kernel.find("th dport 2222 counter accept"), std::string::npos);
+  ASSERT_EQ(agent.model().host_endpoints.size(), 1u);
+  EXPECT_EQ(agent.model().host_endpoints[0].interface_name, "eth0");
+  EXPECT_TRUE(agent.model().endpoints.empty());
+  EXPECT_TRUE(routes.configured.empty()) << "host interfaces are not workload interfaces";
+
+  // The address moves to eth1: the next resync follows it.
+  ifaces = {{"eth1", {*net::IPAddr::Parse("192.0.2.10")}}};
+  auto repaired = agent.Resync();
+  ASSERT_TRUE(repaired) << repaired.error().message();
+  EXPECT_NE(policy.kernel.find("\"eth1\" : goto cali-fh-eth1"), std::string::npos);
+  EXPECT_EQ(policy.kernel.find("cali-fh-eth0"), std::string::npos);
+
+  // Deleting the host endpoint restores the workload-only ruleset.
+  ASSERT_TRUE(client.Delete("HostEndpoint", "", "by-ip"));
+  for (int i = 0; i < 5; ++i)
+    ASSERT_TRUE(agent.Step(std::chrono::milliseconds(20)));
+  EXPECT_EQ(policy.kernel.find("host-endpoint"), std::string::npos);
+  EXPECT_EQ(policy.kernel.find("failsafe"), std::string::npos);
 }
 
 }  // namespace

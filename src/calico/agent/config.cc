@@ -1,8 +1,10 @@
 #include "calico/agent/config.h"
 
 #include <cctype>
+#include <tuple>
 
 #include "calico/base/strings.h"
+#include "calico/policy/host_endpoints.h"
 
 namespace calico::agent {
 namespace {
@@ -75,8 +77,60 @@ Status Apply(FelixSettings& s, const std::map<std::string, std::string>& values,
     }
   }
   if (auto* v = get("logSeverityScreen", "FELIX_LOGSEVERITYSCREEN")) s.log_severity = AsciiLower(*v);
+  for (auto [spec_key, env_key, out] :
+       {std::tuple{"failsafeInboundHostPorts", "FELIX_FAILSAFEINBOUNDHOSTPORTS",
+                   &s.agent.render.failsafe_inbound},
+        std::tuple{"failsafeOutboundHostPorts", "FELIX_FAILSAFEOUTBOUNDHOSTPORTS",
+                   &s.agent.render.failsafe_outbound}}) {
+    if (auto* v = get(spec_key, env_key)) {
+      auto ports = policy::ParseFailsafePorts(*v);
+      if (!ports) return InvalidArgument(name(spec_key, env_key) + ": " + ports.error().message());
+      *out = std::move(*ports);
+    }
+  }
   if (auto* v = get("vxlanPort", "FELIX_VXLANPORT")) {
     ASSIGN_OR_RETURN(s.agent.render.vxlan_port, ParsePort(name("vxlanPort", "FELIX_VXLANPORT"), *v));
+  }
+  return OkStatus();
+}
+
+// FelixConfiguration's failsafe lists: [{protocol: TCP|UDP|SCTP (default TCP), port, net}].
+Status ApplyFailsafeSpec(FelixSettings& s, const model::Resource* r) {
+  if (r == nullptr || !r->spec().is_object()) return OkStatus();
+  for (auto [key, out] :
+       {std::pair{"failsafeInboundHostPorts", &s.agent.render.failsafe_inbound},
+        std::pair{"failsafeOutboundHostPorts", &s.agent.render.failsafe_outbound}}) {
+    auto it = r->spec().find(key);
+    if (it == r->spec().end() || it->is_null() || it->is_string()) continue;  // strings: Apply()
+    if (!it->is_array()) return InvalidArgument(std::string(key) + ": must be a list");
+    std::vector<policy::FailsafePort> ports;
+    for (std::size_t i = 0; i < it->size(); ++i) {
+      const model::Json& e = (*it)[i];
+      const std::string field = std::string(key) + "[" + std::to_string(i) + "]";
+      if (!e.is_object()) return InvalidArgument(field + ": must be an object");
+      policy::FailsafePort port;
+      if (auto p = e.find("protocol"); p != e.end() && !p->is_null()) {
+        const std::string proto = p->is_string() ? AsciiLower(p->get<std::string>()) : "";
+        if (proto != "tcp" && proto != "udp" && proto != "sctp") {
+          return InvalidArgument(field + ".protocol: must be TCP, UDP or SCTP, not " + p->dump());
+        }
+        port.protocol = proto;
+      }
+      if (auto p = e.find("port"); p != e.end() && !p->is_null()) {
+        if (!p->is_number_integer() || p->get<int64_t>() < 0 || p->get<int64_t>() > 65535) {
+          return InvalidArgument(field + ".port: not a port number: " + p->dump());
+        }
+        port.port = static_cast<uint16_t>(p->get<int64_t>());
+      }
+      if (auto p = e.find("net");
+          p != e.end() && !p->is_null() && p->is_string() && !p->get<std::string>().empty()) {
+        auto net = net::CIDR::ParseNet(p->get<std::string>());
+        if (!net) return InvalidArgument(field + ".net: invalid CIDR or IP " + p->dump());
+        port.net = net->Masked();
+      }
+      ports.push_back(std::move(port));
+    }
+    *out = std::move(ports);
   }
   return OkStatus();
 }
@@ -126,7 +180,9 @@ Result<FelixSettings> LoadFelixSettings(const std::map<std::string, std::string>
   FelixSettings s;
   s.agent.node_name = node_name;
   RETURN_IF_ERROR(Apply(s, SpecValues(global), false));
+  RETURN_IF_ERROR(ApplyFailsafeSpec(s, global));
   RETURN_IF_ERROR(Apply(s, SpecValues(per_node), false));
+  RETURN_IF_ERROR(ApplyFailsafeSpec(s, per_node));
   RETURN_IF_ERROR(Apply(s, env, true));
   return s;
 }

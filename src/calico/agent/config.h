@@ -1,6 +1,9 @@
 // The agent's configuration as Felix reads it: FelixConfiguration "default", then
 // "node.<nodename>", then FELIX_* environment variables (highest), for the settings this agent
 // implements. Unknown or unsupported settings are ignored as Felix ignores them.
+// Failsafe ports: failsafeInboundHostPorts / failsafeOutboundHostPorts ([{protocol, port, net}])
+// or FELIX_FAILSAFEINBOUNDHOSTPORTS / FELIX_FAILSAFEOUTBOUNDHOSTPORTS ("tcp:22,udp:68,
+// tcp:10.0.0.0/8:2379", "none" = no ports) into AgentConfig::render; Calico's defaults otherwise.
 //
 // Thread-safety: pure functions.
 #pragma once

@@ -2,8 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include "calico/policy/host_endpoints.h"
+
 namespace calico::agent {
 namespace {
+
+using model::Json;
 
 TEST(FelixSettingsTest, DefaultsThenGlobalThenNodeThenEnvironment) {
   auto d = LoadFelixSettings({}, "n1", nullptr, nullptr);
@@ -43,6 +47,70 @@ TEST(FelixSettingsTest, BadValuesNameTheSetting) {
   auto dur = LoadFelixSettings({{"FELIX_ROUTEREFRESHINTERVAL", "soon"}}, "n1", nullptr, nullptr);
   ASSERT_FALSE(dur);
   EXPECT_NE(dur.error().message().find("FELIX_ROUTEREFRESHINTERVAL"), std::string::npos);
+}
+
+TEST(FelixSettingsTest, FailsafePorts) {
+  auto d = LoadFelixSettings({}, "n1", nullptr, nullptr);
+  ASSERT_TRUE(d);
+  EXPECT_EQ(policy::FormatFailsafePorts(d->agent.render.failsafe_inbound),
+            "tcp:22,udp:68,tcp:179,tcp:2379,tcp:2380,tcp:5473,tcp:6443,tcp:6666,tcp:6667");
+  EXPECT_EQ(policy::FormatFailsafePorts(d->agent.render.failsafe_outbound),
+            "udp:53,udp:67,tcp:179,tcp:2379,tcp:2380,tcp:5473,tcp:6443,tcp:6666,tcp:6667");
+
+  model::Resource global("FelixConfiguration", "default");
+  global.spec() = {{"failsafeInboundHostPorts",
+                    {{{"protocol", "TCP"}, {"port", 22}},
+                     {{"protocol", "UDP"}, {"port", 68}, {"net", "10.1.0.0/16"}},
+                     {{"port", 2222}}}},
+                   {"failsafeOutboundHostPorts", Json::array()}};
+  auto s = LoadFelixSettings({}, "n1", &global, nullptr);
+  ASSERT_TRUE(s) << s.error().message();
+  EXPECT_EQ(policy::FormatFailsafePorts(s->agent.render.failsafe_inbound),
+            "tcp:22,udp:10.1.0.0/16:68,tcp:2222");
+  EXPECT_TRUE(s->agent.render.failsafe_outbound.empty());
+
+  // The node's resource, then the environment, win.
+  model::Resource node("FelixConfiguration", "node.n1");
+  node.spec() = {{"failsafeOutboundHostPorts", {{{"protocol", "SCTP"}, {"port", 9}}}}};
+  s = LoadFelixSettings({{"FELIX_FAILSAFEINBOUNDHOSTPORTS", "tcp:22, udp:[fd00::/64]:547"}}, "n1",
+                        &global, &node);
+  ASSERT_TRUE(s) << s.error().message();
+  EXPECT_EQ(policy::FormatFailsafePorts(s->agent.render.failsafe_inbound),
+            "tcp:22,udp:[fd00::/64]:547");
+  EXPECT_EQ(policy::FormatFailsafePorts(s->agent.render.failsafe_outbound), "sctp:9");
+  s = LoadFelixSettings({{"FELIX_FAILSAFEOUTBOUNDHOSTPORTS", "none"}}, "n1", nullptr, &node);
+  ASSERT_TRUE(s) << s.error().message();
+  EXPECT_TRUE(s->agent.render.failsafe_outbound.empty());
+}
+
+TEST(FelixSettingsTest, BadFailsafePortsNameTheSetting) {
+  auto env = LoadFelixSettings({{"FELIX_FAILSAFEINBOUNDHOSTPORTS", "tcp:22,icmp:0"}}, "n1", nullptr,
+                               nullptr);
+  ASSERT_FALSE(env);
+  EXPECT_EQ(env.error().message(),
+            "FELIX_FAILSAFEINBOUNDHOSTPORTS: \"icmp:0\": unknown protocol \"icmp\" (tcp, udp or "
+            "sctp)");
+  env =
+      LoadFelixSettings({{"FELIX_FAILSAFEOUTBOUNDHOSTPORTS", "udp:99999"}}, "n1", nullptr, nullptr);
+  ASSERT_FALSE(env);
+  EXPECT_EQ(env.error().message(),
+            "FELIX_FAILSAFEOUTBOUNDHOSTPORTS: \"udp:99999\": port must be a number 0-65535");
+
+  auto spec_error = [](Json spec) {
+    model::Resource global("FelixConfiguration", "default");
+    global.spec() = std::move(spec);
+    auto s = LoadFelixSettings({}, "n1", &global, nullptr);
+    return s ? std::string("ok") : s.error().message();
+  };
+  EXPECT_EQ(spec_error({{"failsafeInboundHostPorts", {{{"protocol", "ICMP"}, {"port", 1}}}}}),
+            "failsafeInboundHostPorts[0].protocol: must be TCP, UDP or SCTP, not \"ICMP\"");
+  EXPECT_EQ(spec_error({{"failsafeOutboundHostPorts",
+                         {{{"port", 1}}, {{"protocol", "TCP"}, {"port", 70000}}}}}),
+            "failsafeOutboundHostPorts[1].port: not a port number: 70000");
+  EXPECT_EQ(spec_error({{"failsafeInboundHostPorts", {{{"port", 1}, {"net", "nonsense"}}}}}),
+            "failsafeInboundHostPorts[0].net: invalid CIDR or IP \"nonsense\"");
+  EXPECT_EQ(spec_error({{"failsafeInboundHostPorts", 22}}),
+            "failsafeInboundHostPorts: must be a list");
 }
 
 TEST(FelixSettingsTest, GoDurations) {

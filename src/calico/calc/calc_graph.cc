@@ -180,7 +180,7 @@ struct CalcGraph::State {
     std::string ns{};
     std::string name{};
     bool local = false;
-    std::string interface_name{};
+    std::string interface_name{};  // HEPs: "*" = all host interfaces, "" = by expectedIPs.
     std::vector<net::CIDR> addresses{};
     std::vector<EndpointPort> ports{};  // Named ports (for named-port IP sets).
     LabelMap own_labels{};
@@ -207,9 +207,15 @@ struct CalcGraph::State {
     SelectorMap rule_selectors{};
     // PolicySorter's tie-break within an order: "<name>/<namespace>/<kind>".
     std::string sort_name{};
-    // Selects workload endpoints; false for doNotTrack/preDNAT policies (host endpoints only) and
-    // selectors that do not parse.
+    // The endpoint selector; nullopt when it does not parse (the policy selects nothing).
     std::optional<selector::Selector> sel{};
+    // GlobalNetworkPolicy host endpoint options. doNotTrack / preDNAT policies only ever apply to
+    // host endpoints (they are filed in host_policy_index); applyOnForward ones also govern
+    // forwarded traffic through host endpoints.
+    bool apply_on_forward = false;
+    bool pre_dnat = false;
+    bool do_not_track = false;
+    bool host_only() const { return pre_dnat || do_not_track; }
     // Active = matches at least one local endpoint; then `acquired` holds the IP set selectors
     // this policy holds a reference on.
     bool active = false;
@@ -222,12 +228,21 @@ struct CalcGraph::State {
 
   explicit State(std::string node)
       : node_name(std::move(node)),
+        // A policy is active while it matches a local endpoint in either index (it is filed in
+        // one of them, but moves when its doNotTrack/preDNAT options change).
         policy_index(
             [this](const std::string& policy, const std::string&) {
               if (policy_index.ItemsMatching(policy).size() == 1) ActivatePolicy(policy);
             },
             [this](const std::string& policy, const std::string&) {
-              if (policy_index.ItemsMatching(policy).empty()) DeactivatePolicy(policy);
+              if (!MatchesLocalEndpoint(policy)) DeactivatePolicy(policy);
+            }),
+        host_policy_index(
+            [this](const std::string& policy, const std::string&) {
+              if (host_policy_index.ItemsMatching(policy).size() == 1) ActivatePolicy(policy);
+            },
+            [this](const std::string& policy, const std::string&) {
+              if (!MatchesLocalEndpoint(policy)) DeactivatePolicy(policy);
             }),
         ipset_index([this](const std::string& set, const std::string&) { dirty_sets.insert(set); },
                     [this](const std::string& set, const std::string&) { dirty_sets.insert(set); }) {}
@@ -257,6 +272,10 @@ struct CalcGraph::State {
   }
 
   // --- Active rules ---------------------------------------------------------------------------
+  bool MatchesLocalEndpoint(const std::string& policy) const {
+    return !policy_index.ItemsMatching(policy).empty() ||
+           !host_policy_index.ItemsMatching(policy).empty();
+  }
   void ActivatePolicy(const std::string& key) {
     PolicyRec& p = policies.at(key);
     if (p.active) return;
@@ -312,6 +331,11 @@ struct CalcGraph::State {
     } else {
       policy_index.DeleteItem(key);
     }
+    if (ep.local && !ep.is_workload) {
+      host_policy_index.UpdateItem(key, ep.effective);
+    } else {
+      host_policy_index.DeleteItem(key);
+    }
   }
 
   // An IP set index item's addresses; the sets it is in now have other members. (Sets it joins or
@@ -362,6 +386,7 @@ struct CalcGraph::State {
     auto it = endpoints.find(key);
     if (it == endpoints.end()) return;
     policy_index.DeleteItem(key);
+    host_policy_index.DeleteItem(key);
     ipset_index.DeleteItem(key);
     item_members.erase(key);
     local_endpoints.erase(key);
@@ -382,6 +407,11 @@ struct CalcGraph::State {
       ep.addresses = HostAddresses(StringList(spec, "ipNetworks"));
       if (!ep.ns.empty()) ep.own_labels.emplace(kNamespaceLabel, ep.ns);
     } else {
+      // A host endpoint of this node is enforced on its interface ("*" = all of them) or, with
+      // expectedIPs only, on the interfaces carrying those addresses
+      // (policy::ResolveHostEndpoints).
+      ep.local = StringField(spec, "node") == node_name;
+      ep.interface_name = StringField(spec, "interfaceName");
       ep.addresses = HostAddresses(StringList(spec, "expectedIPs"));
     }
     ep.ports = EndpointPorts(spec);
@@ -447,9 +477,14 @@ struct CalcGraph::State {
     CollectRuleSelectors(p.ingress, p.rule_selectors);
     CollectRuleSelectors(p.egress, p.rule_selectors);
     p.sort_name = p.name + "/" + p.ns + "/" + p.kind;
-    // Untracked and pre-DNAT policies only ever apply to host endpoints (reference 3.2).
-    const bool host_only = BoolField(spec, "doNotTrack") || BoolField(spec, "preDNAT");
-    if (!host_only) p.sel = PolicyEndpointSelector(spec, p.ns);
+    // Untracked and pre-DNAT policies only ever apply to host endpoints (reference 3.2); the
+    // options exist on GlobalNetworkPolicy only.
+    if (kind == kGlobalNetworkPolicy) {
+      p.apply_on_forward = BoolField(spec, "applyOnForward");
+      p.pre_dnat = BoolField(spec, "preDNAT");
+      p.do_not_track = BoolField(spec, "doNotTrack");
+    }
+    p.sel = PolicyEndpointSelector(spec, p.ns);
     return p;
   }
 
@@ -461,20 +496,27 @@ struct CalcGraph::State {
       Release(it->second.acquired);
     }
     std::optional<selector::Selector> sel = rec.sel;
+    const bool host_only = rec.host_only();
     if (it != policies.end()) {
       it->second = std::move(rec);
     } else {
       policies.emplace(key, std::move(rec));
     }
+    // File the selector in its index first, then drop it from the other one (a policy that
+    // changes kind stays active throughout if it keeps matching).
+    LabelIndex& index = host_only ? host_policy_index : policy_index;
+    LabelIndex& other = host_only ? policy_index : host_policy_index;
     if (sel) {
-      policy_index.UpdateSelector(key, *sel);
+      index.UpdateSelector(key, *sel);
     } else {
-      policy_index.DeleteSelector(key);
+      index.DeleteSelector(key);
     }
+    other.DeleteSelector(key);
   }
   void DeletePolicy(const std::string& key) {
     if (!policies.contains(key)) return;
     policy_index.DeleteSelector(key);
+    host_policy_index.DeleteSelector(key);
     DeactivatePolicy(key);
     policies.erase(key);
   }
@@ -519,7 +561,8 @@ struct CalcGraph::State {
   mutable std::unordered_map<std::string, SetCache> set_cache;
   mutable std::unordered_set<std::string> dirty_sets;
 
-  LabelIndex policy_index;  // Policy keys x local workload endpoints.
+  LabelIndex policy_index;       // Normal policy keys x local workload and host endpoints.
+  LabelIndex host_policy_index;  // doNotTrack / preDNAT policy keys x local host endpoints.
   LabelIndex ipset_index;   // Active rule selectors x all endpoints and network sets.
 };
 
@@ -671,9 +714,11 @@ policy::Model CalcGraph::Model() const {
 
   // Local endpoints (PolicyResolver).
   std::vector<std::pair<const std::string*, const State::EndpointRec*>> locals;
+  std::vector<std::pair<const std::string*, const State::EndpointRec*>> local_heps;
   locals.reserve(s.local_endpoints.size());
   for (const std::string& key : s.local_endpoints) {
-    locals.emplace_back(&key, &s.endpoints.at(key));
+    const State::EndpointRec& ep = s.endpoints.at(key);
+    (ep.is_workload ? locals : local_heps).emplace_back(&key, &ep);
   }
   std::sort(locals.begin(), locals.end(), [](const auto& a, const auto& b) {
     return std::tie(a.second->interface_name, a.second->ns, a.second->name) <
@@ -704,6 +749,48 @@ policy::Model CalcGraph::Model() const {
       }
     }
     m.endpoints.push_back(std::move(out));
+  }
+
+  // Local host endpoints: normal policies, applyOnForward ones again for forwarded traffic,
+  // preDNAT (ingress only) and doNotTrack ones apart, those two with tier default Pass (Felix's
+  // tierInfoToProtoTierInfo: normal policy still follows them).
+  std::sort(local_heps.begin(), local_heps.end(),
+            [](const auto& a, const auto& b) { return a.second->name < b.second->name; });
+  auto add = [&](std::vector<policy::TierRef>& tiers, const State::PolicyRec& p, bool pass) {
+    if (tiers.empty() || tiers.back().name != p.tier) {
+      tiers.push_back({.name = p.tier, .default_deny = !pass && tier_info.at(p.tier).default_deny});
+    }
+    tiers.back().policies.push_back(p.id);
+  };
+  m.host_endpoints.reserve(local_heps.size());
+  for (const auto& [key, ep] : local_heps) {
+    policy::HostEndpoint out{.name = ep->name,
+                             .interface_name = ep->interface_name,
+                             .expected_ips = ep->addresses,
+                             .labels = ep->effective,
+                             .profiles = ep->profiles};
+    ranks.clear();
+    for (const LabelIndex* index : {&s.policy_index, &s.host_policy_index}) {
+      for (const std::string& pkey : index->SelectorsMatching(*key)) {
+        ranks.push_back(rank.at(pkey));
+      }
+    }
+    std::sort(ranks.begin(), ranks.end());
+    for (std::size_t r : ranks) {
+      const State::PolicyRec& p = *active[r];
+      if (p.do_not_track) {
+        if (p.applies_ingress) add(out.untracked_ingress_tiers, p, true);
+        if (p.applies_egress) add(out.untracked_egress_tiers, p, true);
+      } else if (p.pre_dnat) {
+        if (p.applies_ingress) add(out.pre_dnat_ingress_tiers, p, true);
+      } else {
+        if (p.applies_ingress) add(out.ingress_tiers, p, false);
+        if (p.applies_egress) add(out.egress_tiers, p, false);
+        if (p.apply_on_forward && p.applies_ingress) add(out.forward_ingress_tiers, p, false);
+        if (p.apply_on_forward && p.applies_egress) add(out.forward_egress_tiers, p, false);
+      }
+    }
+    m.host_endpoints.push_back(std::move(out));
   }
 
   // Active policies and profiles.

@@ -21,9 +21,17 @@
 //    GlobalNetworkSet, HostEndpoint, IPPool. Staged policies (StagedNetworkPolicy,
 //    StagedGlobalNetworkPolicy, StagedKubernetesNetworkPolicy) are accepted and ignored: they
 //    never affect traffic. Other kinds are ignored.
-//  * Local endpoints are the WorkloadEndpoints with spec.node == the node name; endpoints of other
-//    nodes, HostEndpoints (expectedIPs) and (Global)NetworkSets (nets) only contribute IP set
-//    members.
+//  * Local endpoints are the WorkloadEndpoints and HostEndpoints with spec.node == the node name;
+//    endpoints of other nodes and (Global)NetworkSets (nets) only contribute IP set members (host
+//    endpoints their expectedIPs).
+//  * Host endpoints (Model::host_endpoints, by name): interfaceName as given ("*" = all host
+//    interfaces; empty for expectedIPs-only ones, bound later by policy::ResolveHostEndpoints).
+//    (Global)NetworkPolicies select them like workloads (a NetworkPolicy's namespace scope never
+//    matches them). Per endpoint: normal policies -> ingress/egress tiers, applyOnForward ones also
+//    -> forward tiers, preDNAT ones -> pre-DNAT ingress tiers, doNotTrack ones -> untracked tiers;
+//    the last two with default action Pass (Felix's tierInfoToProtoTierInfo). doNotTrack and
+//    preDNAT policies never apply to workloads and are active only while they match a local host
+//    endpoint.
 //  * Tiers: ordered by spec.order (absent = last), then name; a policy whose tier has no Tier
 //    resource sorts after all known tiers. The built-in tiers exist implicitly with their fixed
 //    values until a Tier resource says otherwise: kube-admin (1000, Pass), default (1000000, Deny),
@@ -83,7 +91,7 @@ class CalcGraph {
   const std::string& node_name() const;
   // Stored resources the model does not use yet (for other consumers), sorted by name.
   std::vector<model::Resource> IpPools() const;
-  std::vector<model::Resource> HostEndpoints() const;
+  std::vector<model::Resource> HostEndpoints() const;  // Every node's.
 
  private:
   struct State;

@@ -16,6 +16,7 @@
 
 #include "calico/datastore/client.h"
 #include "calico/datastore/testing/mem_backend.h"
+#include "calico/policy/host_endpoints.h"
 #include "calico/policy/named_ports.h"
 #include "calico/policy/ruleset_renderer.h"
 #include "calico/selector/selector.h"
@@ -48,6 +49,18 @@ Resource Hep(const std::string& name, std::vector<std::string> ips, Json labels)
   Resource r("HostEndpoint", name);
   r.metadata()["labels"] = std::move(labels);
   r.spec() = Json{{"node", kOtherNode}, {"interfaceName", "eth0"}, {"expectedIPs", std::move(ips)}};
+  return r;
+}
+
+// A HostEndpoint of `node` on `iface` ("" = expectedIPs only).
+Resource LocalHep(const std::string& name, const std::string& node, const std::string& iface,
+                  std::vector<std::string> ips, Json labels,
+                  std::vector<std::string> profiles = {}) {
+  Resource r("HostEndpoint", name);
+  r.metadata()["labels"] = std::move(labels);
+  r.spec() =
+      Json{{"node", node}, {"expectedIPs", std::move(ips)}, {"profiles", std::move(profiles)}};
+  if (!iface.empty()) r.spec()["interfaceName"] = iface;
   return r;
 }
 
@@ -561,6 +574,205 @@ TEST(CalcGraphTest, RemoteEndpointsOnlyContributeIpSetMembers) {
   ASSERT_NE(FindEndpoint(m, "ns1/remote"), nullptr);
   EXPECT_EQ(FindEndpoint(m, "ns1/remote")->ingress_tiers[0].policies,
             std::vector<std::string>{"x"});
+}
+
+// --- Host endpoints ----------------------------------------------------------------------------
+
+std::vector<Resource> HostScenarioUpdates() {
+  return {
+      LocalHep("node1-eth0", kNode, "eth0", {"192.0.2.10"}, {{"role", "web"}}),
+      LocalHep("node1-all", kNode, "*", {}, {{"role", "any"}}, {"projectcalico-default-allow"}),
+      LocalHep("node1-by-ip", kNode, "", {"198.51.100.7"}, {{"role", "web"}}),
+      LocalHep("node2-eth0", kOtherNode, "eth0", {"192.0.2.20"}, {{"role", "web"}}),
+      Wep("ns1", "a", kNode, "cali-a", {"10.0.0.1/32"}, {{"role", "web"}}),
+      Gnp("web",
+          {{"selector", "role == 'web'"},
+           {"ingress",
+            {{{"action", "Allow"}, {"protocol", "TCP"}, {"destination", {{"ports", {8080}}}}}}}}),
+      Gnp("fwd", {{"selector", "has(role)"},
+                  {"applyOnForward", true},
+                  {"types", {"Ingress", "Egress"}},
+                  {"ingress", {RuleFrom("Allow", "role == 'web'")}}}),
+      Gnp("pre", {{"selector", "role == 'web'"},
+                  {"order", 1},
+                  {"preDNAT", true},
+                  {"applyOnForward", true},
+                  {"ingress", {Rule("Deny")}}}),
+      Gnp("untracked", {{"selector", "role == 'any'"},
+                        {"doNotTrack", true},
+                        {"applyOnForward", true},
+                        {"types", {"Ingress", "Egress"}},
+                        {"ingress", {Rule("Allow")}},
+                        {"egress", {Rule("Allow")}}}),
+      // Namespaced policies never apply to host endpoints.
+      Np("ns1", "all-in-ns1", {{"selector", "all()"}, {"ingress", {Rule("Allow")}}}),
+  };
+}
+
+policy::Model HostScenarioModel() {
+  policy::Model m;
+  m.endpoints = {
+      {.name = "ns1/a",
+       .interface_name = "cali-a",
+       .addresses = {C("10.0.0.1/32")},
+       .labels = {{"role", "web"}, {kNs, "ns1"}},
+       .ingress_tiers = {{.name = "default", .policies = {"ns1/all-in-ns1", "fwd", "web"}}},
+       .egress_tiers = {{.name = "default", .policies = {"fwd"}}}}};
+  const policy::TierRef fwd{.name = "default", .policies = {"fwd"}};
+  m.host_endpoints = {
+      {.name = "node1-all",
+       .interface_name = "*",
+       .labels = {{"role", "any"}},
+       .profiles = {"projectcalico-default-allow"},
+       .ingress_tiers = {fwd},
+       .egress_tiers = {fwd},
+       .forward_ingress_tiers = {fwd},
+       .forward_egress_tiers = {fwd},
+       .untracked_ingress_tiers = {{.name = "default",
+                                    .policies = {"untracked"},
+                                    .default_deny = false}},
+       .untracked_egress_tiers = {{.name = "default",
+                                   .policies = {"untracked"},
+                                   .default_deny = false}}},
+      {.name = "node1-by-ip",
+       .expected_ips = {C("198.51.100.7/32")},
+       .labels = {{"role", "web"}},
+       .ingress_tiers = {{.name = "default", .policies = {"fwd", "web"}}},
+       .egress_tiers = {fwd},
+       .forward_ingress_tiers = {fwd},
+       .forward_egress_tiers = {fwd},
+       .pre_dnat_ingress_tiers = {{.name = "default", .policies = {"pre"}, .default_deny = false}}},
+      {.name = "node1-eth0",
+       .interface_name = "eth0",
+       .expected_ips = {C("192.0.2.10/32")},
+       .labels = {{"role", "web"}},
+       .ingress_tiers = {{.name = "default", .policies = {"fwd", "web"}}},
+       .egress_tiers = {fwd},
+       .forward_ingress_tiers = {fwd},
+       .forward_egress_tiers = {fwd},
+       .pre_dnat_ingress_tiers = {{.name = "default", .policies = {"pre"}, .default_deny = false}}},
+  };
+  m.policies = {
+      {.id = "fwd", .tier = "default", .ingress = {RuleFrom("Allow", Canon("role == 'web'"))}},
+      {.id = "ns1/all-in-ns1", .tier = "default", .ingress = {Rule("Allow")}},
+      {.id = "pre", .tier = "default", .ingress = {Rule("Deny")}},
+      {.id = "untracked", .tier = "default", .ingress = {Rule("Allow")}, .egress = {Rule("Allow")}},
+      {.id = "web",
+       .tier = "default",
+       .ingress = {{{"action", "Allow"},
+                    {"protocol", "TCP"},
+                    {"destination", {{"ports", {8080}}}}}}},
+  };
+  m.profiles = {
+      {.id = "projectcalico-default-allow", .ingress = {Rule("Allow")}, .egress = {Rule("Allow")}}};
+  // Host endpoints' expectedIPs (any node) are members like workload addresses.
+  m.ip_sets = {
+      Set("role == 'web'", {"10.0.0.1/32", "192.0.2.10/32", "192.0.2.20/32", "198.51.100.7/32"})};
+  return m;
+}
+
+TEST(CalcGraphTest, HostEndpointsOfThisNodeGetTheirPolicies) {
+  CalcGraph g(kNode);
+  Apply(g, HostScenarioUpdates());
+  const policy::Model m = g.Model();
+  const policy::Model want = HostScenarioModel();
+  EXPECT_EQ(m.endpoints, want.endpoints);
+  ASSERT_EQ(m.host_endpoints.size(), want.host_endpoints.size());
+  for (std::size_t i = 0; i < want.host_endpoints.size(); ++i) {
+    EXPECT_EQ(m.host_endpoints[i], want.host_endpoints[i]) << want.host_endpoints[i].name;
+  }
+  EXPECT_EQ(m.policies, want.policies);
+  EXPECT_EQ(m.profiles, want.profiles);
+  EXPECT_EQ(m.ip_sets, want.ip_sets);
+  EXPECT_EQ(m, want);
+  // Bound to interfaces, the model renders.
+  policy::Model bound = m;
+  bound.host_endpoints = policy::ResolveHostEndpoints(
+      m.host_endpoints, {{"eth1", {*net::IPAddr::Parse("198.51.100.7")}}});
+  ASSERT_EQ(bound.host_endpoints.size(), 3u);
+  EXPECT_EQ(bound.host_endpoints[2].name, "node1-by-ip");
+  EXPECT_EQ(bound.host_endpoints[2].interface_name, "eth1");
+  auto ruleset = policy::RenderRuleset(bound);
+  ASSERT_TRUE(ruleset) << ruleset.error().message();
+  EXPECT_NE(ruleset->find("chain cali-fh-eth1 {"), std::string::npos);
+  // Untracked policy on the "*" endpoint is ignored (as Felix does).
+  EXPECT_EQ(ruleset->find("chain raw-cali-PREROUTING {"), std::string::npos);
+  EXPECT_NE(ruleset->find("chain mangle-cali-fh-eth0 {"), std::string::npos);
+}
+
+TEST(CalcGraphTest, HostEndpointUpdatesInAnyOrderAndDeleteAll) {
+  const policy::Model want = HostScenarioModel();
+  std::vector<Resource> updates = HostScenarioUpdates();
+  std::mt19937 rng(7);
+  for (int round = 0; round < 20; ++round) {
+    std::shuffle(updates.begin(), updates.end(), rng);
+    CalcGraph g(kNode);
+    Apply(g, updates);
+    EXPECT_EQ(g.Model(), want) << "shuffle " << round;
+    std::shuffle(updates.begin(), updates.end(), rng);
+    DeleteAll(g, updates);
+    EXPECT_EQ(g.Model(), policy::Model{}) << "shuffle " << round;
+  }
+}
+
+TEST(CalcGraphTest, PolicyMovesBetweenNormalAndHostOnlyKinds) {
+  CalcGraph g(kNode);
+  Apply(g, {LocalHep("h", kNode, "eth0", {}, {{"role", "web"}}),
+            Wep("ns1", "a", kNode, "cali-a", {"10.0.0.1/32"}, {{"role", "web"}})});
+  const Json spec = {{"selector", "role == 'web'"}, {"ingress", {RuleFrom("Allow", "src == 'x'")}}};
+  g.OnUpdate(Gnp("p", spec));
+  policy::Model m = g.Model();
+  ASSERT_EQ(m.host_endpoints.size(), 1u);
+  EXPECT_EQ(m.host_endpoints[0].ingress_tiers.size(), 1u);
+  EXPECT_EQ(m.endpoints[0].ingress_tiers.size(), 1u);
+  EXPECT_EQ(m.ip_sets.size(), 1u);
+
+  // preDNAT: only the host endpoint keeps it (pre-DNAT tier), the policy stays active.
+  Json pre = spec;
+  pre["preDNAT"] = true;
+  pre["applyOnForward"] = true;
+  g.OnUpdate(Gnp("p", pre));
+  m = g.Model();
+  EXPECT_TRUE(m.endpoints[0].ingress_tiers.empty());
+  EXPECT_TRUE(m.host_endpoints[0].ingress_tiers.empty());
+  EXPECT_EQ(m.host_endpoints[0].pre_dnat_ingress_tiers,
+            (std::vector<policy::TierRef>{
+                {.name = "default", .policies = {"p"}, .default_deny = false}}));
+  EXPECT_EQ(PolicyIds(m), std::vector<std::string>{"p"});
+  EXPECT_EQ(m.ip_sets.size(), 1u);
+
+  // Without the host endpoint a preDNAT policy is inactive (its IP sets go too).
+  g.OnDelete("HostEndpoint", "", "h");
+  m = g.Model();
+  EXPECT_TRUE(m.policies.empty());
+  EXPECT_TRUE(m.ip_sets.empty());
+
+  // Back to a normal policy: the workload has it again.
+  g.OnUpdate(Gnp("p", spec));
+  m = g.Model();
+  EXPECT_EQ(m.endpoints[0].ingress_tiers.size(), 1u);
+  EXPECT_EQ(m.ip_sets.size(), 1u);
+}
+
+TEST(CalcGraphTest, HostEndpointMovingNodesAndChangingLabels) {
+  CalcGraph g(kNode);
+  g.OnUpdate(Gnp("web", {{"selector", "role == 'web'"}, {"ingress", {Rule("Allow")}}}));
+  g.OnUpdate(LocalHep("h", kOtherNode, "eth0", {"192.0.2.1"}, {{"role", "web"}}));
+  EXPECT_TRUE(g.Model().host_endpoints.empty());
+  EXPECT_TRUE(g.Model().policies.empty());
+  g.OnUpdate(LocalHep("h", kNode, "eth0", {"192.0.2.1"}, {{"role", "web"}}));
+  policy::Model m = g.Model();
+  ASSERT_EQ(m.host_endpoints.size(), 1u);
+  EXPECT_EQ(m.host_endpoints[0].ingress_tiers.size(), 1u);
+  EXPECT_EQ(PolicyIds(m), std::vector<std::string>{"web"});
+  // Not selected any more: still enforced, with no policies (drops all but failsafes).
+  g.OnUpdate(LocalHep("h", kNode, "eth0", {"192.0.2.1"}, {{"role", "db"}}));
+  m = g.Model();
+  ASSERT_EQ(m.host_endpoints.size(), 1u);
+  EXPECT_TRUE(m.host_endpoints[0].ingress_tiers.empty());
+  EXPECT_TRUE(m.policies.empty());
+  g.OnDelete("HostEndpoint", "", "h");
+  EXPECT_EQ(g.Model(), policy::Model{});
 }
 
 TEST(CalcGraphTest, HostEndpointsAndPoolsAreStored) {

@@ -46,6 +46,27 @@ std::string FromWorkloadChain(std::string_view iface) {
   return ChainName("cali-fw-", iface);
 }
 
+std::string HostEndpointChain(HostChainKind kind, std::string_view iface) {
+  const std::string_view suffix = iface == "*" ? std::string_view("any-interface-at-all") : iface;
+  switch (kind) {
+    case HostChainKind::kFrom:
+      return ChainName("cali-fh-", suffix);
+    case HostChainKind::kTo:
+      return ChainName("cali-th-", suffix);
+    case HostChainKind::kFromForward:
+      return ChainName("cali-fhfw-", suffix);
+    case HostChainKind::kToForward:
+      return ChainName("cali-thfw-", suffix);
+    case HostChainKind::kPreDnatFrom:
+      return ChainName("mangle-cali-fh-", suffix);
+    case HostChainKind::kRawFrom:
+      return ChainName("raw-cali-fh-", suffix);
+    case HostChainKind::kRawTo:
+      return ChainName("raw-cali-th-", suffix);
+  }
+  return {};
+}
+
 std::string PolicyChain(std::string_view tier, std::string_view id, bool ingress) {
   return ChainName(ingress ? "cali-pi-" : "cali-po-", std::string(tier) + "/" + std::string(id));
 }

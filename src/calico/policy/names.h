@@ -34,6 +34,13 @@ std::string ChainName(std::string_view prefix, std::string_view suffix);
 // Per-endpoint chains: "cali-tw-<iface>" (to workload, ingress) / "cali-fw-<iface>" (egress).
 std::string ToWorkloadChain(std::string_view iface);
 std::string FromWorkloadChain(std::string_view iface);
+// Host endpoint chains (Felix's HostFromEndpointPfx etc.): "cali-fh-<iface>" (packets from the
+// interface: host endpoint ingress), "cali-th-<iface>" (egress), "cali-fhfw-" / "cali-thfw-"
+// (forwarded traffic), and the pre-DNAT / untracked variants "mangle-cali-fh-<iface>",
+// "raw-cali-fh-<iface>", "raw-cali-th-<iface>" (Felix's nftables "<table>-" namespacing). The
+// all-interfaces endpoint ("*") uses Felix's name "any-interface-at-all".
+enum class HostChainKind { kFrom, kTo, kFromForward, kToForward, kPreDnatFrom, kRawFrom, kRawTo };
+std::string HostEndpointChain(HostChainKind kind, std::string_view iface);
 // Policy chains: "cali-pi-<tier>/<id>" (inbound rules) / "cali-po-<tier>/<id>" (outbound).
 std::string PolicyChain(std::string_view tier, std::string_view id, bool ingress);
 // Profile chains: "cali-pri-<id>" / "cali-pro-<id>".

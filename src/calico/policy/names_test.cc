@@ -30,6 +30,18 @@ TEST(NamesTest, ChainNamesKeepCalicoForm) {
   EXPECT_EQ(ProfileChain("kns.ns1", false), "cali-pro-kns.ns1");
 }
 
+TEST(NamesTest, HostEndpointChains) {
+  EXPECT_EQ(HostEndpointChain(HostChainKind::kFrom, "eth0"), "cali-fh-eth0");
+  EXPECT_EQ(HostEndpointChain(HostChainKind::kTo, "eth0"), "cali-th-eth0");
+  EXPECT_EQ(HostEndpointChain(HostChainKind::kFromForward, "eth0"), "cali-fhfw-eth0");
+  EXPECT_EQ(HostEndpointChain(HostChainKind::kToForward, "eth0.100"), "cali-thfw-eth0.100");
+  EXPECT_EQ(HostEndpointChain(HostChainKind::kPreDnatFrom, "eth0"), "mangle-cali-fh-eth0");
+  EXPECT_EQ(HostEndpointChain(HostChainKind::kRawFrom, "eth0"), "raw-cali-fh-eth0");
+  EXPECT_EQ(HostEndpointChain(HostChainKind::kRawTo, "eth0"), "raw-cali-th-eth0");
+  EXPECT_EQ(HostEndpointChain(HostChainKind::kFrom, "*"), "cali-fh-any-interface-at-all");
+  EXPECT_TRUE(IsNftIdentifier(HostEndpointChain(HostChainKind::kTo, "eth@0")));
+}
+
 TEST(NamesTest, ChainNamesHashWhenNeeded) {
   const std::string long_id(300, 'p');
   const std::string hashed = ProfileChain(long_id, true);

@@ -1,8 +1,9 @@
 // Loads every golden ruleset (testdata/*.nft) into the kernel with the real `nft`, and checks
 // the policy semantics with real TCP connections between two "workload" namespaces routed through
-// a "host" namespace that holds the ruleset. Everything happens in network namespaces created
-// (and deleted) by the test, so the root namespace's nftables are never touched.
-// ctest label: privileged (needs root, `ip` and `nft`).
+// a "host" namespace that holds the ruleset, and host endpoint policy (failsafes, the "*"
+// endpoint, preDNAT, doNotTrack) between that host and a client namespace. Everything happens in
+// network namespaces created (and deleted) by the test, so the root namespace's nftables are never
+// touched. ctest label: privileged (needs root, `ip` and `nft`).
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -26,6 +27,7 @@
 #include <gtest/gtest.h>
 
 #include "calico/policy/golden.h"
+#include "calico/policy/host_endpoints.h"
 #include "calico/policy/ruleset_renderer.h"
 
 namespace calico::policy {
@@ -103,7 +105,7 @@ class NftValidityTest : public ::testing::Test {
 
 TEST_F(NftValidityTest, GoldenRulesetsLoad) {
   const std::vector<std::string> files = GoldenFiles();
-  ASSERT_GE(files.size(), 6u);
+  ASSERT_GE(files.size(), 8u);
   ScopedNetns ns;
   ASSERT_TRUE(ns.ok()) << ns.error();
   for (const std::string& file : files) {
@@ -120,6 +122,12 @@ TEST_F(NftValidityTest, GoldenRulesetsLoad) {
     EXPECT_THAT(r.output, HasSubstr("chain cali-FORWARD"));
     EXPECT_THAT(r.output, HasSubstr("type filter hook forward priority filter; policy accept;"));
     EXPECT_THAT(r.output, HasSubstr("map cali-from-wl-dispatch"));
+    if (file.find("host_endpoints") != std::string::npos) {
+      EXPECT_THAT(r.output, HasSubstr("map cali-from-host-endpoint"));
+      EXPECT_THAT(r.output, HasSubstr("chain cali-failsafe-in"));
+      EXPECT_THAT(r.output,
+                  HasSubstr("type filter hook postrouting priority mangle; policy accept;"));
+    }
   }
   // Clean up inside the namespace as well, so nothing lingers if deletion of the namespace is
   // delayed.
@@ -436,6 +444,216 @@ TEST_F(NftDataplaneTest, UnknownWorkloadInterfaceDrops) {
   Load(m);
   EXPECT_FALSE(Connects());
   EXPECT_GT(CounterOf("cali-to-wl-dispatch", "Unknown interface"), 0);
+}
+
+}  // namespace
+}  // namespace calico::policy
+
+namespace calico::policy {
+namespace {
+
+// A TCP connection from namespace `ns` to ip:port completes within 700 ms.
+bool ConnectsFrom(const std::string& ns, const char* ip, uint16_t port) {
+  const int fd = SocketInNetns(ns);
+  if (fd < 0) return false;
+  fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+  const sockaddr_in addr = Addr(ip, port);
+  bool ok = false;
+  if (connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) == 0) {
+    ok = true;
+  } else if (errno == EINPROGRESS) {
+    pollfd p{.fd = fd, .events = POLLOUT, .revents = 0};
+    if (poll(&p, 1, 700) == 1) {
+      int err = 0;
+      socklen_t len = sizeof(err);
+      getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
+      ok = err == 0;
+    }
+  }
+  close(fd);
+  return ok;
+}
+
+// Host endpoint policy with real packets: a host namespace H whose eth1 (10.66.0.1) faces a
+// client namespace C (10.66.0.2). H listens on TCP 22 (a failsafe port) and 8080; C listens on
+// TCP 179 (an outbound failsafe port) and 8080.
+class NftHostEndpointTest : public NftValidityTest {
+ protected:
+  void SetUp() override {
+    NftValidityTest::SetUp();
+    if (IsSkipped()) return;
+    ASSERT_TRUE(host_.ok() && client_.ok()) << host_.error() << client_.error();
+    const std::string h = host_.name();
+    const std::string c = client_.name();
+    for (const std::string& cmd : {
+             "ip -n " + h + " link add eth1 type veth peer name eth0 netns " + c,
+             "ip -n " + h + " addr add 10.66.0.1/24 dev eth1",
+             "ip -n " + h + " link set eth1 up",
+             "ip -n " + h + " link set lo up",
+             "ip -n " + c + " addr add 10.66.0.2/24 dev eth0",
+             "ip -n " + c + " link set eth0 up",
+             "ip -n " + c + " link set lo up",
+         }) {
+      const CommandResult r = RunCommand(cmd);
+      ASSERT_EQ(r.exit_code, 0) << cmd << ": " << r.output;
+    }
+    for (const auto& [ns, port] :
+         {std::pair{&host_, 22}, {&host_, 8080}, {&client_, 179}, {&client_, 8080}}) {
+      const int fd = SocketInNetns(ns->name());
+      ASSERT_GE(fd, 0);
+      const int one = 1;
+      setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+      const sockaddr_in addr = Addr("0.0.0.0", static_cast<uint16_t>(port));
+      ASSERT_EQ(bind(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)), 0);
+      ASSERT_EQ(listen(fd, 64), 0);
+      listeners_.push_back(fd);
+    }
+  }
+
+  void TearDown() override {
+    for (int fd : listeners_)
+      close(fd);
+  }
+
+  void Load(const Model& m, const RenderOptions& opts = {}) {
+    auto text = RenderRuleset(m, opts);
+    ASSERT_TRUE(text) << text.error().message();
+    const std::string path = std::filesystem::temp_directory_path() /
+                             ("calico-policy-test-" + std::to_string(getpid()) + "-hep.nft");
+    std::FILE* f = std::fopen(path.c_str(), "w");
+    ASSERT_NE(f, nullptr);
+    std::fwrite(text->data(), 1, text->size(), f);
+    std::fclose(f);
+    const CommandResult r = host_.Exec("nft -f " + path);
+    std::filesystem::remove(path);
+    ASSERT_EQ(r.exit_code, 0) << r.output << "\n" << *text;
+  }
+
+  bool ClientToHost(uint16_t port) const { return ConnectsFrom(client_.name(), "10.66.0.1", port); }
+  bool HostToClient(uint16_t port) const { return ConnectsFrom(host_.name(), "10.66.0.2", port); }
+
+  long CounterOf(const std::string& chain, const std::string& comment) const {
+    const CommandResult r = host_.Exec("nft list chain inet calico " + chain);
+    const std::regex re("counter packets ([0-9]+) bytes [0-9]+ .*comment \"" + comment + "\"");
+    std::smatch m;
+    if (!std::regex_search(r.output, m, re)) return -1;
+    return std::stol(m[1].str());
+  }
+
+  // A workload-only model (the host endpoint tests add to it).
+  static Model WorkloadModel() {
+    Model m;
+    m.endpoints.push_back(Endpoint{.name = "w", .interface_name = "calia", .profiles = {"allow"}});
+    m.profiles.push_back(Profile{.id = "allow",
+                                 .ingress = Json::parse(R"([{"action": "Allow"}])"),
+                                 .egress = Json::parse(R"([{"action": "Allow"}])")});
+    return m;
+  }
+  static void AddPolicy(Model& m, const std::string& id, const char* ingress,
+                        const char* egress = "[]") {
+    m.policies.push_back(Policy{.id = id,
+                                .tier = "default",
+                                .ingress = Json::parse(ingress),
+                                .egress = Json::parse(egress)});
+  }
+
+  ScopedNetns host_{"-hh"};
+  ScopedNetns client_{"-hc"};
+  std::vector<int> listeners_;
+};
+
+TEST_F(NftHostEndpointTest, WithoutHostEndpointsHostTrafficIsUntouched) {
+  Load(WorkloadModel());
+  EXPECT_TRUE(ClientToHost(22));
+  EXPECT_TRUE(ClientToHost(8080));
+  EXPECT_TRUE(HostToClient(8080));
+}
+
+TEST_F(NftHostEndpointTest, EndpointWithoutPolicyAllowsOnlyFailsafes) {
+  Model m = WorkloadModel();
+  m.host_endpoints.push_back(HostEndpoint{.name = "h", .interface_name = "eth1"});
+  Load(m);
+  EXPECT_TRUE(ClientToHost(22));     // Failsafe inbound.
+  EXPECT_FALSE(ClientToHost(8080));  // Dropped: no policies, no profiles.
+  EXPECT_GT(CounterOf("cali-fh-eth1", "Drop if no profiles matched"), 0);
+  EXPECT_GT(CounterOf("cali-failsafe-in", "Failsafe inbound host port"), 0);
+  EXPECT_TRUE(HostToClient(179));  // Failsafe outbound.
+  EXPECT_FALSE(HostToClient(8080));
+  EXPECT_GT(CounterOf("cali-th-eth1", "Drop if no profiles matched"), 0);
+
+  // Custom failsafes replace the defaults.
+  RenderOptions opts;
+  opts.failsafe_inbound = *ParseFailsafePorts("tcp:10.66.0.0/24:8080");
+  opts.failsafe_outbound = {};
+  Load(m, opts);
+  EXPECT_FALSE(ClientToHost(22));
+  EXPECT_TRUE(ClientToHost(8080));
+  EXPECT_FALSE(HostToClient(179));
+}
+
+TEST_F(NftHostEndpointTest, PolicySelectsTheEndpoint) {
+  Model m = WorkloadModel();
+  AddPolicy(m, "web",
+            R"([{"action": "Allow", "protocol": "TCP", "destination": {"ports": [8080]}}])");
+  m.host_endpoints.push_back(
+      HostEndpoint{.name = "h",
+                   .interface_name = "eth1",
+                   .ingress_tiers = {{.name = "default", .policies = {"web"}}}});
+  Load(m);
+  EXPECT_TRUE(ClientToHost(8080));
+  EXPECT_TRUE(ClientToHost(22));
+  EXPECT_FALSE(HostToClient(8080));  // No egress policy or profile.
+}
+
+TEST_F(NftHostEndpointTest, AllInterfacesEndpointIsTheDefault) {
+  Model m = WorkloadModel();
+  m.host_endpoints.push_back(HostEndpoint{.name = "all", .interface_name = "*"});
+  Load(m);
+  EXPECT_TRUE(ClientToHost(22));
+  EXPECT_FALSE(ClientToHost(8080));
+  EXPECT_GT(CounterOf("cali-fh-any-interface-at-all", "Drop if no profiles matched"), 0);
+  // A specific endpoint on eth1 takes over from it.
+  m.host_endpoints.push_back(
+      HostEndpoint{.name = "h", .interface_name = "eth1", .profiles = {"allow"}});
+  Load(m);
+  EXPECT_TRUE(ClientToHost(8080));
+}
+
+TEST_F(NftHostEndpointTest, PreDnatPolicyDropsBeforeNormalPolicy) {
+  Model m = WorkloadModel();
+  AddPolicy(m, "no-8080",
+            R"([{"action": "Deny", "protocol": "TCP", "destination": {"ports": [8080]}}])");
+  m.host_endpoints.push_back(
+      HostEndpoint{.name = "h",
+                   .interface_name = "eth1",
+                   .profiles = {"allow"},
+                   .pre_dnat_ingress_tiers = {
+                       {.name = "default", .policies = {"no-8080"}, .default_deny = false}}});
+  Load(m);
+  EXPECT_FALSE(ClientToHost(8080));
+  EXPECT_TRUE(ClientToHost(22));
+  EXPECT_GT(CounterOf("cali-pi-default/no-8080", "policy default/no-8080 ingress #0"), 0);
+}
+
+TEST_F(NftHostEndpointTest, UntrackedPolicyAllowsWithoutConntrack) {
+  Model m = WorkloadModel();
+  AddPolicy(m, "untracked-8080",
+            R"([{"action": "Allow", "protocol": "TCP", "destination": {"ports": [8080]}}])",
+            R"([{"action": "Allow", "protocol": "TCP", "source": {"ports": [8080]}}])");
+  m.host_endpoints.push_back(HostEndpoint{
+      .name = "h",
+      .interface_name = "eth1",
+      .untracked_ingress_tiers = {{.name = "default",
+                                   .policies = {"untracked-8080"},
+                                   .default_deny = false}},
+      .untracked_egress_tiers = {
+          {.name = "default", .policies = {"untracked-8080"}, .default_deny = false}}});
+  Load(m);
+  EXPECT_TRUE(ClientToHost(8080));  // Both directions allowed untracked; no normal policy needed.
+  EXPECT_TRUE(ClientToHost(22));
+  EXPECT_FALSE(HostToClient(8080));
+  EXPECT_GT(CounterOf("cali-pi-default/untracked-8080", "policy default/untracked-8080 ingress #0"),
+            0);
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 #include "calico/policy/policy_model.h"
 
 #include <initializer_list>
+#include <map>
 #include <string>
 #include <string_view>
 
@@ -105,6 +106,18 @@ Result<std::vector<TierRef>> GetTiers(const Json& obj, const char* key, const st
   return tiers;
 }
 
+Result<std::map<std::string, std::string>> GetLabels(const Json& e, const std::string& path) {
+  std::map<std::string, std::string> labels;
+  if (auto it = e.find("labels"); it != e.end() && !it->is_null()) {
+    if (!it->is_object()) return FieldError(path + ".labels", "must be an object");
+    for (const auto& [k, v] : it->items()) {
+      if (!v.is_string()) return FieldError(path + ".labels." + k, "must be a string");
+      labels[k] = v.get<std::string>();
+    }
+  }
+  return labels;
+}
+
 template <typename T, typename Fn>
 Status ForEachItem(const Json& doc, const char* key, std::vector<T>& out, Fn&& parse) {
   auto it = doc.find(key);
@@ -126,16 +139,36 @@ Result<Endpoint> ParseEndpoint(const Json& e, const std::string& path) {
   ASSIGN_OR_RETURN(ep.interface_name, GetString(e, "interfaceName", path, true));
   if (ep.name.empty()) ep.name = ep.interface_name;
   ASSIGN_OR_RETURN(ep.addresses, GetNets(e, "addresses", path));
-  if (auto it = e.find("labels"); it != e.end() && !it->is_null()) {
-    if (!it->is_object()) return FieldError(path + ".labels", "must be an object");
-    for (const auto& [k, v] : it->items()) {
-      if (!v.is_string()) return FieldError(path + ".labels." + k, "must be a string");
-      ep.labels[k] = v.get<std::string>();
-    }
-  }
+  ASSIGN_OR_RETURN(ep.labels, GetLabels(e, path));
   ASSIGN_OR_RETURN(ep.profiles, GetStrings(e, "profiles", path));
   ASSIGN_OR_RETURN(ep.ingress_tiers, GetTiers(e, "ingressTiers", path));
   ASSIGN_OR_RETURN(ep.egress_tiers, GetTiers(e, "egressTiers", path));
+  return ep;
+}
+
+Result<HostEndpoint> ParseHostEndpoint(const Json& e, const std::string& path) {
+  RETURN_IF_ERROR(
+      CheckKeys(e, path,
+                {"name", "interfaceName", "expectedIPs", "labels", "profiles", "ingressTiers",
+                 "egressTiers", "forwardIngressTiers", "forwardEgressTiers", "preDNATIngressTiers",
+                 "untrackedIngressTiers", "untrackedEgressTiers"}));
+  HostEndpoint ep;
+  ASSIGN_OR_RETURN(ep.name, GetString(e, "name", path, false));
+  ASSIGN_OR_RETURN(ep.interface_name, GetString(e, "interfaceName", path, false));
+  ASSIGN_OR_RETURN(ep.expected_ips, GetNets(e, "expectedIPs", path));
+  if (ep.interface_name.empty() && ep.expected_ips.empty()) {
+    return FieldError(path, "interfaceName or expectedIPs required");
+  }
+  if (ep.name.empty()) ep.name = ep.interface_name;
+  ASSIGN_OR_RETURN(ep.labels, GetLabels(e, path));
+  ASSIGN_OR_RETURN(ep.profiles, GetStrings(e, "profiles", path));
+  ASSIGN_OR_RETURN(ep.ingress_tiers, GetTiers(e, "ingressTiers", path));
+  ASSIGN_OR_RETURN(ep.egress_tiers, GetTiers(e, "egressTiers", path));
+  ASSIGN_OR_RETURN(ep.forward_ingress_tiers, GetTiers(e, "forwardIngressTiers", path));
+  ASSIGN_OR_RETURN(ep.forward_egress_tiers, GetTiers(e, "forwardEgressTiers", path));
+  ASSIGN_OR_RETURN(ep.pre_dnat_ingress_tiers, GetTiers(e, "preDNATIngressTiers", path));
+  ASSIGN_OR_RETURN(ep.untracked_ingress_tiers, GetTiers(e, "untrackedIngressTiers", path));
+  ASSIGN_OR_RETURN(ep.untracked_egress_tiers, GetTiers(e, "untrackedEgressTiers", path));
   return ep;
 }
 
@@ -221,8 +254,10 @@ Result<IpSet> ParseIpSet(const Json& s, const std::string& path) {
 
 Result<Model> ModelFromJson(const Json& doc) {
   Model m;
-  RETURN_IF_ERROR(CheckKeys(doc, "model", {"endpoints", "policies", "profiles", "ipSets"}));
+  RETURN_IF_ERROR(
+      CheckKeys(doc, "model", {"endpoints", "hostEndpoints", "policies", "profiles", "ipSets"}));
   RETURN_IF_ERROR(ForEachItem(doc, "endpoints", m.endpoints, ParseEndpoint));
+  RETURN_IF_ERROR(ForEachItem(doc, "hostEndpoints", m.host_endpoints, ParseHostEndpoint));
   RETURN_IF_ERROR(ForEachItem(doc, "policies", m.policies, ParsePolicy));
   RETURN_IF_ERROR(ForEachItem(doc, "profiles", m.profiles, ParseProfile));
   RETURN_IF_ERROR(ForEachItem(doc, "ipSets", m.ip_sets, ParseIpSet));

@@ -1,8 +1,8 @@
 // The input of the nftables policy renderer: a plain, already-resolved view of what Felix's
 // calculation graph hands to its rule renderer (felix/calc -> felix/rules): local workload
-// endpoints with the tiers/policies that apply to them per direction, the policies and profiles
-// themselves (rules as projectcalico.org/v3 Rule JSON) and the IP sets that selector matches
-// refer to, with their members already computed by the caller.
+// endpoints and local host endpoints with the tiers/policies that apply to them per direction,
+// the policies and profiles themselves (rules as projectcalico.org/v3 Rule JSON) and the IP sets
+// that selector matches refer to, with their members already computed by the caller.
 //
 //   Model m;
 //   m.endpoints.push_back({.name = "ns1/pod-a", .interface_name = "cali1234567890a",
@@ -56,6 +56,35 @@ struct Endpoint {
   bool operator==(const Endpoint&) const = default;
 };
 
+// A host endpoint (HostEndpoint resource of this node) bound to one host interface, or to all of
+// them ("*"). Directions are from the host's point of view (Felix): ingress = packets arriving
+// from the interface (cali-fh-<iface>), egress = packets leaving through it (cali-th-<iface>).
+// The calculation graph also emits host endpoints with only expectedIPs (interface_name empty);
+// ResolveHostEndpoints() binds those to the interfaces carrying the addresses before rendering.
+struct HostEndpoint {
+  std::string name{};            // HostEndpoint resource name (comments and errors).
+  std::string interface_name{};  // "eth0", "*" = every host interface, "" = by expected_ips.
+  std::vector<net::CIDR> expected_ips{};  // spec.expectedIPs as /32 or /128.
+  std::map<std::string, std::string> labels{};
+  std::vector<std::string> profiles{};
+  // Normal policies (filter hooks input/output): cali-fh-<iface> / cali-th-<iface>.
+  std::vector<TierRef> ingress_tiers{};
+  std::vector<TierRef> egress_tiers{};
+  // applyOnForward policies, for forwarded traffic: cali-fhfw-<iface> / cali-thfw-<iface>.
+  std::vector<TierRef> forward_ingress_tiers{};
+  std::vector<TierRef> forward_egress_tiers{};
+  // preDNAT policies (ingress only; prerouting at mangle priority, before DNAT).
+  std::vector<TierRef> pre_dnat_ingress_tiers{};
+  // doNotTrack policies (prerouting/output at raw priority; allowed packets are not tracked).
+  std::vector<TierRef> untracked_ingress_tiers{};
+  std::vector<TierRef> untracked_egress_tiers{};
+
+  bool operator==(const HostEndpoint&) const = default;
+};
+
+// The pseudo interface name of a host endpoint for all host interfaces.
+inline constexpr std::string_view kAllInterfaces = "*";
+
 struct Policy {
   std::string id{};              // Unique; e.g. "default.allow-dns" or "ns1/knp.default.allow".
   std::string tier{};            // The tier the policy belongs to.
@@ -105,6 +134,7 @@ struct IpSet {
 
 struct Model {
   std::vector<Endpoint> endpoints{};
+  std::vector<HostEndpoint> host_endpoints{};
   std::vector<Policy> policies{};
   std::vector<Profile> profiles{};
   std::vector<IpSet> ip_sets{};
@@ -142,6 +172,10 @@ using NamedPortSetResolver = std::function<Result<std::string>(
 //                   "Deny"|"Pass"}]}],
 //    "policies": [{"id", "tier", "ingress": [Rule], "egress": [Rule]}],
 //    "profiles": [{"id", "ingress", "egress"}],
+//    "hostEndpoints": [{"name", "interfaceName", "expectedIPs": [ip], "labels": {}, "profiles": [],
+//                       "ingressTiers", "egressTiers", "forwardIngressTiers",
+//                       "forwardEgressTiers", "preDNATIngressTiers", "untrackedIngressTiers",
+//                       "untrackedEgressTiers"}],
 //    "ipSets": [{"id" | "selector", "members": [cidr]},
 //               {"id" | "selector", "namedPort": "http", "protocol": "tcp"|"udp"|"sctp",
 //                "members": ["10.0.0.1,tcp:8080", "fd00::1,tcp:8080"]}]}

@@ -21,6 +21,32 @@
 //   set cali40<id> / cali60<id>: the IP sets, `flags interval`; named-port sets (cali40n-...)
 //     are `type ipv4_addr . inet_proto . inet_service` with elements "10.0.0.1 . 6 . 8080"
 //
+// Host endpoints (only when Model::host_endpoints is not empty; without them the output is exactly
+// the workload-only layout above, so host traffic is untouched):
+//   cali-INPUT   += [accept if accept mark (pre-DNAT/untracked verdict)]; clear marks;
+//                   jump cali-from-host-endpoint; "Host endpoint policy accepted packet." accept
+//   cali-OUTPUT  += (after the workload return) clear marks; ct status != dnat jump
+//                   cali-to-host-endpoint; accept if accept mark
+//   cali-FORWARD += jump cali-from-hep-forward (first), jump cali-to-hep-forward (after the
+//                   workload dispatch), set the accept mark on what falls through (forwarded)
+//   mangle-cali-POSTROUTING (hook postrouting, priority mangle): host egress policy for DNAT'd
+//                   host traffic (its output interface is only known after routing)
+//   chain/map cali-from-host-endpoint / cali-to-host-endpoint / cali-from-hep-forward /
+//     cali-to-hep-forward: iifname|oifname vmap {"<iface>" : goto cali-fh|th|fhfw|thfw-<iface>},
+//     then `goto ...-any-interface-at-all` for the "*" host endpoint (the default target)
+//   chain cali-fh-<iface> / cali-th-<iface>: conntrack; jump cali-failsafe-in|out; clear marks;
+//     tiers as for workloads; profiles; "Drop if no profiles matched"
+//   chain cali-fhfw-<iface> / cali-thfw-<iface>: conntrack; applyOnForward tiers; with none,
+//     "Allow forwarded traffic by default" (accept mark + return)
+//   chain cali-failsafe-in / cali-failsafe-out: one accept per protocol (anonymous port set) and
+//   per
+//     family and protocol for entries with a net (`ip saddr . th dport { net . port }`)
+//   preDNAT (ingress only): mangle-cali-PREROUTING (hook prerouting, priority mangle) ->
+//     mangle-cali-from-host-endpoint -> mangle-cali-fh-<iface> (conntrack, failsafes, tiers, no
+//     end-of-tier drop, no profiles); an accepted packet skips the filter-hook host policy
+//   doNotTrack: raw-cali-PREROUTING / raw-cali-OUTPUT (priority raw) -> raw-cali-fh|th-<iface>
+//     (raw failsafes incl. replies, tiers; an allowed packet is `notrack`ed); not for "*"
+//
 // Dispatch uses verdict maps, so the per-packet cost of finding an endpoint's chain does not grow
 // with the number of endpoints. Endpoint chains "return" with the accept mark set when policy
 // allows, so a packet between two local workloads passes the egress chain of the sender and the
@@ -42,6 +68,7 @@
 
 #include "calico/base/result.h"
 #include "calico/dataplane/nft_diff.h"
+#include "calico/policy/host_endpoints.h"
 #include "calico/policy/policy_model.h"
 
 namespace calico::policy {
@@ -66,6 +93,10 @@ struct RenderOptions {
   // Maps named-port matches to set names. Default: the named-port IP set in Model::ip_sets with
   // that id (an error if there is none), named by SetName().
   NamedPortSetResolver resolve_named_port_set{};
+  // Ports host endpoints never block (FelixConfiguration failsafeInboundHostPorts /
+  // failsafeOutboundHostPorts); only rendered when the model has host endpoints.
+  std::vector<FailsafePort> failsafe_inbound = DefaultFailsafeInbound();
+  std::vector<FailsafePort> failsafe_outbound = DefaultFailsafeOutbound();
 };
 
 // Compiled policy/profile chains and set elements kept from one render to the next, so that a
@@ -100,9 +131,10 @@ class RenderCache {
                                                 const RenderOptions& options = {});
 
 // Convenience for single-host setups and tests: the IP sets for every selector/notSelector used by
-// the model's policies and profiles, with the addresses of the model's endpoints whose labels
-// match. (Felix computes these cluster-wide from all endpoints and network sets.) Named-port
-// sets are not computed (Endpoint carries no ports): the calculation graph makes those.
+// the model's policies and profiles, with the addresses of the model's endpoints (and the
+// expectedIPs of its host endpoints) whose labels match. (Felix computes these cluster-wide from
+// all endpoints and network sets.) Named-port sets are not computed (Endpoint carries no ports):
+// the calculation graph makes those.
 [[nodiscard]] Result<std::vector<IpSet>> ComputeSelectorIpSets(const Model& model);
 
 }  // namespace calico::policy

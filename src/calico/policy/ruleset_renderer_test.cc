@@ -9,6 +9,7 @@
 
 #include "calico/dataplane/nft_diff.h"
 #include "calico/policy/golden.h"
+#include "calico/policy/host_endpoints.h"
 #include "calico/policy/named_ports.h"
 #include "calico/policy/names.h"
 #include "calico/selector/selector.h"
@@ -41,6 +42,7 @@ TEST_P(GoldenTest, OutputDoesNotDependOnEndpointOrder) {
   Model model = LoadModel(GetParam());
   auto a = RenderRuleset(model);
   std::reverse(model.endpoints.begin(), model.endpoints.end());
+  std::reverse(model.host_endpoints.begin(), model.host_endpoints.end());
   std::reverse(model.ip_sets.begin(), model.ip_sets.end());
   auto b = RenderRuleset(model);
   ASSERT_TRUE(a && b);
@@ -77,7 +79,8 @@ TEST_P(GoldenTest, CachedRenderEqualsFreshRender) {
 INSTANTIATE_TEST_SUITE_P(Policy, GoldenTest,
                          ::testing::Values("profile_only", "tiers_pass", "deny_allow_order",
                                            "icmp_ports_nets", "ipv6", "selector_ipsets",
-                                           "named_ports"));
+                                           "named_ports", "host_endpoints",
+                                           "host_endpoints_prednat_untracked"));
 
 Model SmallModel() {
   Model m;
@@ -292,10 +295,112 @@ TEST(RulesetRendererTest, ComputeSelectorIpSets) {
                                                  *net::CIDR::Parse("fd00:10:65::a/128")}));
   }
   EXPECT_TRUE(found);
+  // Host endpoints' expectedIPs are members too.
+  Model with_hep = model;
+  with_hep.host_endpoints.push_back(HostEndpoint{.name = "h",
+                                                 .interface_name = "eth0",
+                                                 .expected_ips = {*net::CIDR::Parse("192.0.2.1/32")},
+                                                 .labels = {{"app", "frontend"}}});
+  auto hep_sets = ComputeSelectorIpSets(with_hep);
+  ASSERT_TRUE(hep_sets) << hep_sets.error().message();
+  for (const IpSet& s : *hep_sets) {
+    if (s.id == frontend) {
+      EXPECT_EQ(s.members.size(), 3u);
+    }
+  }
   Model computed = model;
   computed.ip_sets = *sets;
   auto text = RenderRuleset(computed);
   ASSERT_TRUE(text) << text.error().message();
+}
+
+TEST(RulesetRendererTest, NoHostEndpointsLeaveHostTrafficAlone) {
+  auto text = RenderRuleset(SmallModel());
+  ASSERT_TRUE(text) << text.error().message();
+  for (const char* absent : {"host-endpoint", "hep-forward", "failsafe", "mangle-", "raw-",
+                             "Mark forwarded traffic", "ct status"}) {
+    EXPECT_THAT(*text, Not(HasSubstr(absent))) << absent;
+  }
+}
+
+Model HostModel() {
+  Model m = SmallModel();
+  m.host_endpoints.push_back(HostEndpoint{
+      .name = "h-eth0",
+      .interface_name = "eth0",
+      .forward_ingress_tiers = {{.name = "default", .policies = {"p"}}},
+  });
+  return m;
+}
+
+TEST(RulesetRendererTest, HostEndpointFailsafePorts) {
+  RenderOptions opts;
+  auto in = ParseFailsafePorts("tcp:22,tcp:22,tcp:10.0.0.0/8:2379,udp:[fd00::/64]:53,sctp:9");
+  ASSERT_TRUE(in) << in.error().message();
+  opts.failsafe_inbound = *in;
+  opts.failsafe_outbound = {};
+  auto text = RenderRuleset(HostModel(), opts);
+  ASSERT_TRUE(text) << text.error().message();
+  EXPECT_THAT(*text, HasSubstr("\tchain cali-failsafe-in {\n"
+                               "\t\tmeta l4proto tcp th dport 22 counter accept comment "
+                               "\"Failsafe inbound host port\"\n"
+                               "\t\tmeta l4proto tcp ip saddr . th dport { 10.0.0.0/8 . 2379 } "
+                               "counter accept comment \"Failsafe inbound host port\"\n"
+                               "\t\tmeta l4proto udp ip6 saddr . th dport { fd00::/64 . 53 } "
+                               "counter accept comment \"Failsafe inbound host port\"\n"
+                               "\t\tmeta l4proto sctp th dport 9 counter accept comment "
+                               "\"Failsafe inbound host port\"\n\t}\n"));
+  EXPECT_THAT(*text, HasSubstr("\tchain cali-failsafe-out {\n\t}\n"));
+  // The endpoint's forward chain has the policy; the other direction falls through.
+  EXPECT_THAT(*text, HasSubstr("meta mark & 0x20000 == 0 jump cali-pi-default/p\n"));
+  EXPECT_THAT(*text, Not(HasSubstr("cali-po-default/p")));
+}
+
+TEST(RulesetRendererTest, HostEndpointErrors) {
+  auto expect_error = [](const Model& m, const std::string& want) {
+    auto text = RenderRuleset(m);
+    ASSERT_FALSE(text) << "rendered unexpectedly";
+    EXPECT_THAT(text.error().message(), HasSubstr(want));
+  };
+  Model m = HostModel();
+  m.host_endpoints[0].forward_ingress_tiers[0].policies = {"missing"};
+  expect_error(
+      m,
+      "host endpoint h-eth0: forward ingress tier default references unknown policy \"missing\"");
+
+  m = HostModel();
+  m.host_endpoints[0].profiles = {"nope"};
+  expect_error(m, "host endpoint h-eth0: references unknown profile \"nope\"");
+
+  m = HostModel();
+  m.host_endpoints[0].interface_name.clear();
+  m.host_endpoints[0].expected_ips = {*net::CIDR::Parse("10.0.0.1/32")};
+  expect_error(m, "hostEndpoints[0].interfaceName: required (bind expectedIPs-only");
+
+  m = HostModel();
+  m.host_endpoints.push_back(m.host_endpoints[0]);
+  expect_error(m, "hostEndpoints[1].interfaceName: duplicate interface name \"eth0\"");
+
+  m = HostModel();
+  m.host_endpoints[0].interface_name = "eth*";
+  expect_error(m, "hostEndpoints[0].interfaceName: invalid interface name \"eth*\"");
+
+  m = HostModel();
+  m.host_endpoints[0].pre_dnat_ingress_tiers = {{.name = "other", .policies = {"p"}}};
+  expect_error(m, "pre-DNAT ingress tier other lists policy \"p\", which belongs to tier");
+}
+
+TEST(RulesetRendererTest, UntrackedPolicyIgnoredForAllInterfacesEndpoint) {
+  Model m = SmallModel();
+  m.host_endpoints.push_back(HostEndpoint{
+      .name = "all",
+      .interface_name = "*",
+      .untracked_ingress_tiers = {{.name = "default", .policies = {"p"}}},
+  });
+  auto text = RenderRuleset(m);
+  ASSERT_TRUE(text) << text.error().message();
+  EXPECT_THAT(*text, Not(HasSubstr("raw-")));
+  EXPECT_THAT(*text, HasSubstr("goto cali-fh-any-interface-at-all"));
 }
 
 TEST(ModelFromJsonTest, Errors) {
@@ -328,6 +433,12 @@ TEST(ModelFromJsonTest, Errors) {
   EXPECT_THAT(err(R"({"ipSets": [{"namedPort": "http", "members": ["x,tcp:80"]}]})"),
               HasSubstr("invalid address"));
   EXPECT_EQ(err(R"({"policies": [{"id": "p"}]})"), "ok");
+  EXPECT_EQ(err(R"({"hostEndpoints": [{"name": "h"}]})"),
+            "hostEndpoints[0]: interfaceName or expectedIPs required");
+  EXPECT_EQ(err(R"({"hostEndpoints": [{"interfaceName": "eth0", "forwardTiers": []}]})"),
+            "hostEndpoints[0].forwardTiers: unknown field");
+  EXPECT_EQ(err(R"({"hostEndpoints": [{"expectedIPs": ["10.0.0.300"]}]})"),
+            "hostEndpoints[0].expectedIPs[0]: invalid CIDR \"10.0.0.300\"");
 }
 
 TEST(ModelFromJsonTest, NamedPortSets) {
