@@ -1,6 +1,7 @@
 // In-memory Backend with etcd v3 semantics (the stateful fake of STYLE.md section 4).
 #include "calico/datastore/testing/mem_backend.h"
 
+#include <algorithm>
 #include <condition_variable>
 #include <deque>
 #include <map>
@@ -25,7 +26,9 @@ struct MemBackend::State {
   std::map<std::string, Entry, std::less<>> kv;
   int64_t revision = 0;
   int64_t compacted = 0;  // Events with revision <= compacted are gone.
-  std::deque<WatchEvent> history;
+  std::deque<WatchEvent> history;  // In revision order.
+  // No lease expires before this (a lower bound: deleted keys may have held it).
+  std::optional<std::chrono::steady_clock::time_point> next_expiry;
   std::optional<Error> fail_next;
   bool closed = false;
 
@@ -46,10 +49,16 @@ struct MemBackend::State {
     cv.notify_all();
   }
 
-  // Expires leases whose time has come (each expiry is a delete with its own revision).
+  // Expires leases whose time has come (each expiry is a delete with its own revision). Walks the
+  // keys only when the earliest lease may have expired.
   void ExpireLocked() {
     auto now = Now();
+    if (!next_expiry || now < *next_expiry) return;
+    next_expiry.reset();
     for (auto it = kv.begin(); it != kv.end();) {
+      if (it->second.ttl > 0 && it->second.expires > now) {
+        next_expiry = std::min(next_expiry.value_or(it->second.expires), it->second.expires);
+      }
       if (it->second.ttl > 0 && it->second.expires <= now) {
         ++revision;
         KVPair gone{it->first, "", revision, it->second.create_rev, 0};
@@ -78,7 +87,10 @@ struct MemBackend::State {
     e.mod_rev = revision;
     e.create_rev = it == kv.end() ? revision : it->second.create_rev;
     e.ttl = ttl.count();
-    if (e.ttl > 0) e.expires = Now() + ttl;
+    if (e.ttl > 0) {
+      e.expires = Now() + ttl;
+      next_expiry = std::min(next_expiry.value_or(e.expires), e.expires);
+    }
     KVPair out = ToPair(std::string(key), e);
     kv.insert_or_assign(std::string(key), std::move(e));
     Record(WatchEventType::kPut, out);
@@ -103,9 +115,11 @@ class MemWatchStream final : public WatchStream {
         return Conflict("watch revision " + std::to_string(next_) + " has been compacted");
       }
       std::vector<WatchEvent> out;
-      for (const WatchEvent& ev : state_->history) {
-        if (ev.kv.mod_revision < next_) continue;
-        if (ev.kv.key.compare(0, prefix_.size(), prefix_) == 0) out.push_back(ev);
+      auto first = std::partition_point(
+          state_->history.begin(), state_->history.end(),
+          [&](const WatchEvent& ev) { return ev.kv.mod_revision < next_; });
+      for (auto it = first; it != state_->history.end(); ++it) {
+        if (it->kv.key.compare(0, prefix_.size(), prefix_) == 0) out.push_back(*it);
       }
       if (!state_->history.empty()) next_ = std::max(next_, state_->history.back().kv.mod_revision + 1);
       if (!out.empty()) return out;
