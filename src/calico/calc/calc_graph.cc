@@ -189,8 +189,8 @@ struct CalcGraph::State {
   };
   struct ProfileRec {
     LabelMap labels_to_apply{};
-    Json ingress = Json::array();
-    Json egress = Json::array();
+    policy::SharedJson ingress{};  // Shared with every Model built from it.
+    policy::SharedJson egress{};
     SelectorMap rule_selectors{};
   };
   struct PolicyRec {
@@ -202,8 +202,8 @@ struct CalcGraph::State {
     std::optional<double> order{};
     bool applies_ingress = true;
     bool applies_egress = false;
-    Json ingress = Json::array();
-    Json egress = Json::array();
+    policy::SharedJson ingress{};  // Shared with every Model built from it.
+    policy::SharedJson egress{};
     SelectorMap rule_selectors{};
     // PolicySorter's tie-break within an order: "<name>/<namespace>/<kind>".
     std::string sort_name{};

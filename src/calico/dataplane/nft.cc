@@ -180,6 +180,7 @@ Status NftablesTable::ApplyFullText(std::string_view ruleset_text) {
              ruleset_text.size());
   applied_ = true;
   listing_stale_ = true;  // The baseline is the listing at the first Matches().
+  ReleaseCache();         // libnftables keeps what it evaluated: the whole ruleset.
   return OkStatus();
 }
 

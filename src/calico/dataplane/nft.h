@@ -100,9 +100,10 @@ class NftablesTable {
   [[nodiscard]] Status Delete();
 
  private:
-  // libnftables keeps the last listing it fetched (every rule and set element: tens of MB for a
-  // big table) in its context until a later command needs another cache. After a listing the
-  // context is replaced by a fresh one opened in this table's namespace, which frees it.
+  // libnftables keeps the last listing it fetched or the ruleset it loaded (every rule and set
+  // element: tens of MB for a big table) in its context until a later command needs another
+  // cache. After a listing or a full apply the context is replaced by a fresh one opened in this
+  // table's namespace, which frees it.
   void ReleaseCache();
   // Runs `commands` as one libnftables call; returns its standard output. `op` names the
   // operation in errors: "<op>: <libnftables error text>".

@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -85,19 +86,49 @@ struct HostEndpoint {
 // The pseudo interface name of a host endpoint for all host interfaces.
 inline constexpr std::string_view kAllInterfaces = "*";
 
+// A JSON value whose copies share one immutable document (copy on write). The calculation graph
+// builds a Model per change; sharing makes copying a policy's rules into it a reference count, and
+// lets the render cache see "same rules" by pointer. Reads like a const Json.
+class SharedJson {
+ public:
+  SharedJson() : SharedJson(Json::array()) {}
+  SharedJson(Json value)  // NOLINT(google-explicit-constructor): used like a Json.
+      : value_(std::make_shared<Json>(std::move(value))) {}
+  SharedJson(Json::initializer_list_t init) : SharedJson(Json(init)) {}
+
+  const Json& get() const { return *value_; }
+  operator const Json&() const { return *value_; }  // NOLINT(google-explicit-constructor)
+  const Json* operator->() const { return value_.get(); }
+  const Json& operator[](std::size_t i) const { return (*value_)[i]; }
+  // Mutable access (tests, builders): copies the document first when it is shared.
+  Json& mutable_json() {
+    if (value_.use_count() > 1) value_ = std::make_shared<Json>(*value_);
+    return *value_;
+  }
+  Json& operator[](std::size_t i) { return mutable_json()[i]; }
+
+  bool operator==(const SharedJson& other) const {
+    return value_ == other.value_ || *value_ == *other.value_;
+  }
+  bool operator==(const Json& other) const { return *value_ == other; }
+
+ private:
+  std::shared_ptr<Json> value_;
+};
+
 struct Policy {
-  std::string id{};              // Unique; e.g. "default.allow-dns" or "ns1/knp.default.allow".
-  std::string tier{};            // The tier the policy belongs to.
-  Json ingress = Json::array();  // [Rule]
-  Json egress = Json::array();   // [Rule]
+  std::string id{};    // Unique; e.g. "default.allow-dns" or "ns1/knp.default.allow".
+  std::string tier{};  // The tier the policy belongs to.
+  SharedJson ingress{};  // [Rule]
+  SharedJson egress{};   // [Rule]
 
   bool operator==(const Policy&) const = default;
 };
 
 struct Profile {
   std::string id{};  // e.g. "kns.ns1", "projectcalico-default-allow".
-  Json ingress = Json::array();
-  Json egress = Json::array();
+  SharedJson ingress{};
+  SharedJson egress{};
 
   bool operator==(const Profile&) const = default;
 };

@@ -30,7 +30,7 @@ struct RenderCache::State {
   uint64_t generation = 0;  // Of the render in progress; entries not used by it are dropped.
   struct RulesChain {
     std::string owner{};
-    Json rules{};
+    SharedJson rules{};  // Usually the model's own document: compared by pointer first.
     dataplane::NftLines lines{};  // Shared with the rendered rulesets.
     std::vector<std::pair<std::string, int>> sets{};  // (set id, family) the rules refer to.
     uint64_t used = 0;
@@ -373,8 +373,9 @@ class Renderer {
 
   // Compiles `rules` into `chain` (once per chain name).
   Status RenderRulesChain(const std::string& chain_name, const std::string& owner,
-                          std::string_view kind, std::string_view id, const Json& rules,
-                          bool ingress) {
+                          std::string_view kind, std::string_view id,
+                          const SharedJson& rules_doc, bool ingress) {
+    const Json& rules = rules_doc;
     if (auto it = chains_.find(chain_name); it != chains_.end()) {
       if (it->second.owner == owner) return OkStatus();
       return InvalidArgument(fmt::format("{} and {} both map to the nftables chain {}",
@@ -388,7 +389,7 @@ class Renderer {
     if (cache_ != nullptr) {
       auto it = cache_->chains.find(chain_name);
       // A hit needs the same rules and every IP set they use still in the model.
-      if (it != cache_->chains.end() && it->second.owner == owner && it->second.rules == rules &&
+      if (it != cache_->chains.end() && it->second.owner == owner && it->second.rules == rules_doc &&
           std::all_of(it->second.sets.begin(), it->second.sets.end(),
                       [&](const auto& ref) { return sets_.count(ref.first) != 0; })) {
         it->second.used = cache_->generation;
@@ -420,7 +421,7 @@ class Renderer {
     }
     if (cache_ != nullptr) {
       cache_->chains[chain_name] = RenderCache::State::RulesChain{.owner = owner,
-                                                                  .rules = rules,
+                                                                  .rules = rules_doc,
                                                                   .lines = chain.rules,
                                                                   .sets = std::move(used_sets),
                                                                   .used = cache_->generation};
