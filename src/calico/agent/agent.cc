@@ -246,8 +246,11 @@ Status Agent::Program(std::chrono::steady_clock::time_point since) {
 }
 
 Status Agent::FullSync() {
-  auto start = std::chrono::steady_clock::now();
+  using Clock = std::chrono::steady_clock;
+  auto ms = [](Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); };
+  const auto start = Clock::now();
   ASSIGN_OR_RETURN(auto list, backend_.List(kWatchPrefix));
+  const auto listed = Clock::now();
   graph_ = std::make_unique<calc::CalcGraph>(config_.node_name);
   resource_keys_.clear();
   own_blocks_.clear();
@@ -257,13 +260,18 @@ Status Agent::FullSync() {
   nat_applied_.reset();
   for (const auto& kv : list.kvs) Ingest(kv);
   revision_ = list.revision;
+  list = {};
+  const auto ingested = Clock::now();
   if (watch_) watch_->Close();
   ASSIGN_OR_RETURN(watch_, backend_.Watch(kWatchPrefix, revision_ + 1));
   RETURN_IF_ERROR(Program(start));
   metrics_.SetReady(true);
   ReturnFreedMemory();
-  CALICO_LOG(info, "agent", "in sync at revision {}: {} local endpoints, {} policies", revision_,
-             model_.endpoints.size(), model_.policies.size());
+  CALICO_LOG(info, "agent",
+             "in sync at revision {}: {} local endpoints, {} policies (list {:.0f} ms, calculate "
+             "{:.0f} ms, program {:.0f} ms)",
+             revision_, model_.endpoints.size(), model_.policies.size(), ms(listed - start),
+             ms(ingested - listed), ms(Clock::now() - ingested));
   return OkStatus();
 }
 

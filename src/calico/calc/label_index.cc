@@ -12,8 +12,8 @@ const LabelIndex::IdSet& EmptySet() {
   return empty;
 }
 
-template <typename Map, typename Key>
-void EraseFromSetIn(Map& map, const Key& key, const std::string& id) {
+template <typename Map, typename Key, typename Id>
+void EraseFromSetIn(Map& map, const Key& key, const Id& id) {
   auto it = map.find(key);
   if (it == map.end()) return;
   it->second.erase(id);
@@ -124,8 +124,8 @@ void LabelIndex::ForEachCandidateItem(const SelectorEntry& entry, Fn&& fn) const
       for (const std::string& v : entry.values) {
         auto vit = it->second.find(v);
         if (vit == it->second.end()) continue;
-        for (const std::string& item : vit->second) {
-          fn(item);
+        for (const std::string* item : vit->second) {
+          fn(*item);
         }
       }
       return;
@@ -133,8 +133,8 @@ void LabelIndex::ForEachCandidateItem(const SelectorEntry& entry, Fn&& fn) const
     case Filing::kByKey: {
       auto it = items_by_key_.find(entry.key);
       if (it == items_by_key_.end()) return;
-      for (const std::string& item : it->second) {
-        fn(item);
+      for (const std::string* item : it->second) {
+        fn(*item);
       }
       return;
     }
@@ -188,14 +188,14 @@ void LabelIndex::DeleteSelector(const std::string& id) {
   }
 }
 
-void LabelIndex::IndexItemLabels(const std::string& id, const selector::LabelMap& labels) {
+void LabelIndex::IndexItemLabels(const std::string* id, const selector::LabelMap& labels) {
   for (const auto& [k, v] : labels) {
     items_by_key_[k].insert(id);
     items_by_value_[k][v].insert(id);
   }
 }
 
-void LabelIndex::UnindexItemLabels(const std::string& id, const selector::LabelMap& labels) {
+void LabelIndex::UnindexItemLabels(const std::string* id, const selector::LabelMap& labels) {
   for (const auto& [k, v] : labels) {
     EraseFromSetIn(items_by_key_, k, id);
     auto it = items_by_value_.find(k);
@@ -209,12 +209,12 @@ void LabelIndex::UpdateItem(const std::string& id, const selector::LabelMap& lab
   auto it = items_.find(id);
   if (it != items_.end()) {
     if (it->second == labels) return;
-    UnindexItemLabels(id, it->second);
+    UnindexItemLabels(&it->first, it->second);
     it->second = labels;
   } else {
     it = items_.emplace(id, labels).first;
   }
-  IndexItemLabels(id, labels);
+  IndexItemLabels(&it->first, labels);
 
   // Candidates: selectors filed under the item's labels, plus the unoptimised ones.
   const selector::MapLabels view(it->second);
@@ -255,7 +255,7 @@ void LabelIndex::UpdateItem(const std::string& id, const selector::LabelMap& lab
 void LabelIndex::DeleteItem(const std::string& id) {
   auto it = items_.find(id);
   if (it == items_.end()) return;
-  UnindexItemLabels(id, it->second);
+  UnindexItemLabels(&it->first, it->second);
   items_.erase(it);
   auto mit = item_to_sels_.find(id);
   if (mit == item_to_sels_.end()) return;

@@ -69,8 +69,9 @@ class LabelIndex {
   // Items that may match `entry` (a superset of the matches).
   template <typename Fn>
   void ForEachCandidateItem(const SelectorEntry& entry, Fn&& fn) const;
-  void IndexItemLabels(const std::string& id, const selector::LabelMap& labels);
-  void UnindexItemLabels(const std::string& id, const selector::LabelMap& labels);
+  // `id` is the key of the item's entry in items_ (stable while the item exists).
+  void IndexItemLabels(const std::string* id, const selector::LabelMap& labels);
+  void UnindexItemLabels(const std::string* id, const selector::LabelMap& labels);
   void Start(const std::string& sel_id, const std::string& item_id);
   void Stop(const std::string& sel_id, const std::string& item_id);
 
@@ -84,9 +85,11 @@ class LabelIndex {
   std::unordered_map<std::string, std::unordered_map<std::string, IdSet>> sels_by_value_;
   std::unordered_map<std::string, IdSet> sels_by_key_;
   IdSet unoptimised_sels_;
-  // Item label index.
-  std::unordered_map<std::string, std::unordered_map<std::string, IdSet>> items_by_value_;
-  std::unordered_map<std::string, IdSet> items_by_key_;
+  // Item label index, by the address of the item's key in items_: no id copies or string hashing
+  // in sets that hold every item (e.g. all endpoints carry the namespace label).
+  using ItemRefSet = std::unordered_set<const std::string*>;
+  std::unordered_map<std::string, std::unordered_map<std::string, ItemRefSet>> items_by_value_;
+  std::unordered_map<std::string, ItemRefSet> items_by_key_;
 
   std::unordered_map<std::string, IdSet> sel_to_items_;
   std::unordered_map<std::string, IdSet> item_to_sels_;

@@ -56,6 +56,11 @@ const std::vector<KindInfo>& AllKinds() {
 }
 
 const KindInfo* LookupKind(std::string_view name) {
+  // The agent looks up the kind of every resource it reads: the canonical spelling needs no
+  // lower-casing.
+  for (const KindInfo& k : AllKinds()) {
+    if (name == k.kind) return &k;
+  }
   std::string lower = AsciiLower(name);
   for (const KindInfo& k : AllKinds()) {
     std::string kind_lower = AsciiLower(k.kind);
