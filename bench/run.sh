@@ -20,10 +20,13 @@ for row in $ROWS; do
       "$BUILD/bin/calico-bench" ipam 200 "$OUT"
       ;;
     policy-apply)
-      echo "bench: policy-apply (10k endpoints, 100 local; 100, 1000 and 10000 policies; one-change updates) and memory"
+      echo "bench: policy-apply (10k endpoints, 100 local: 100, 1000 and 10000 policies; 100k endpoints: 2000 policies; one-change updates) and memory"
       "$BUILD/bin/calico-bench" policy-apply --endpoints 10000 --local 100 --policies 100,1000 --changes 50 \
         --bin "$BUILD/bin" --out "$OUT" 2>/dev/null
       "$BUILD/bin/calico-bench" policy-apply --endpoints 10000 --local 100 --policies 10000 --changes 10 \
+        --bin "$BUILD/bin" --out "$OUT" 2>/dev/null
+      # Felix's design point (DESIGN.md section 8).
+      "$BUILD/bin/calico-bench" policy-apply --endpoints 100000 --local 100 --policies 2000 --changes 50 \
         --bin "$BUILD/bin" --out "$OUT" 2>/dev/null
       ;;
     per-packet)
