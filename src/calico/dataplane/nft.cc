@@ -114,6 +114,7 @@ void NftablesTable::ReleaseCache() {
   if (!netns_) return;
   nft_ctx* fresh = nullptr;
   Status st = RunInNetns(*netns_, [&]() -> Status {
+    std::lock_guard<std::mutex> lock(NftMutex());
     fresh = nft_ctx_new(NFT_CTX_DEFAULT);
     return OkStatus();
   });
@@ -122,9 +123,9 @@ void NftablesTable::ReleaseCache() {
                st ? "allocation failed" : st.error().message());
     return;
   }
+  std::lock_guard<std::mutex> lock(NftMutex());
   nft_ctx_buffer_output(fresh);
   nft_ctx_buffer_error(fresh);
-  std::lock_guard<std::mutex> lock(NftMutex());
   nft_ctx_free(ctx_);
   ctx_ = fresh;
 }
