@@ -22,6 +22,8 @@ CREATE TABLE IF NOT EXISTS events(
   seq INTEGER PRIMARY KEY AUTOINCREMENT, rev INTEGER NOT NULL, key TEXT NOT NULL,
   type INTEGER NOT NULL, value TEXT NOT NULL, create_rev INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS events_rev ON events(rev);
+-- Leased keys only: the expiry checks on every write and watch poll must not scan every key.
+CREATE INDEX IF NOT EXISTS kv_expires ON kv(expires_ms) WHERE expires_ms > 0;
 CREATE TABLE IF NOT EXISTS meta(name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 INSERT OR IGNORE INTO meta(name, value) VALUES ('revision', 0), ('compacted', 0);
 )sql";

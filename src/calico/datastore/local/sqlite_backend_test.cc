@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include "calico/base/testing/temp_dir.h"
 
@@ -32,6 +33,35 @@ TEST(SqliteBackendTest, FileIsPrivateAndDataPersists) {
   auto b = SqliteBackend::Open(path);
   ASSERT_TRUE(b);
   EXPECT_EQ((*b)->Get("/calico/x")->value, "1");
+}
+
+// The lease-expiry checks run on every write and every watch poll; with 100k keys a full scan per
+// write made filling a store quadratic. They must be index searches.
+TEST(SqliteBackendTest, ExpiryChecksUseAnIndexNotAScanOfEveryKey) {
+  std::string path = TempPath("calico.db");
+  {
+    auto b = SqliteBackend::Open(path);
+    ASSERT_TRUE(b) << b.error().message();
+  }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  for (const char* query : {"SELECT key, create_rev FROM kv WHERE expires_ms > 0 AND expires_ms <= 1",
+                            "SELECT 1 FROM kv WHERE expires_ms > 0 AND expires_ms <= 1 LIMIT 1"}) {
+    sqlite3_stmt* stmt = nullptr;
+    ASSERT_EQ(sqlite3_prepare_v2(db, (std::string("EXPLAIN QUERY PLAN ") + query).c_str(), -1,
+                                 &stmt, nullptr),
+              SQLITE_OK);
+    std::string plan;
+    while (sqlite3_step(stmt) == SQLITE_ROW) {
+      plan += reinterpret_cast<const char*>(sqlite3_column_text(stmt, 3));
+      plan += "; ";
+    }
+    sqlite3_finalize(stmt);
+    EXPECT_NE(plan.find("USING"), std::string::npos) << query << ": " << plan;
+    EXPECT_NE(plan.find("kv_expires"), std::string::npos) << query << ": " << plan;
+    EXPECT_EQ(plan.find("SCAN kv"), std::string::npos) << query << ": " << plan;
+  }
+  sqlite3_close(db);
 }
 
 // POSIX locks this process holds on `file` (from /proc/locks).
