@@ -3,6 +3,7 @@
 #include "calico/dataplane/nft.h"
 
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -98,6 +99,14 @@ class InputFile {
   std::string path_;
 };
 
+// Whether the calling thread is in the namespace `ns` refers to.
+bool InNetns(const NetnsFd& ns) {
+  struct stat want {};
+  struct stat have {};
+  return ::fstat(ns.fd(), &want) == 0 && ::stat("/proc/thread-self/ns/net", &have) == 0 &&
+         want.st_ino == have.st_ino && want.st_dev == have.st_dev;
+}
+
 }  // namespace
 
 NftablesTable::NftablesTable(std::string family, std::string name)
@@ -113,11 +122,13 @@ NftablesTable::NftablesTable(std::string family, std::string name)
 void NftablesTable::ReleaseCache() {
   if (!netns_) return;
   nft_ctx* fresh = nullptr;
-  Status st = RunInNetns(*netns_, [&]() -> Status {
+  auto open = [&]() -> Status {
     std::lock_guard<std::mutex> lock(NftMutex());
     fresh = nft_ctx_new(NFT_CTX_DEFAULT);
     return OkStatus();
-  });
+  };
+  // The usual caller is already in the table's namespace; otherwise a thread enters it.
+  Status st = InNetns(*netns_) ? open() : RunInNetns(*netns_, open);
   if (!st || fresh == nullptr) {
     CALICO_LOG(warn, kLog, "cannot open a fresh libnftables context (keeping the old one): {}",
                st ? "allocation failed" : st.error().message());
