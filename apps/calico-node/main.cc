@@ -139,6 +139,16 @@ int RunFelix(const std::map<std::string, std::string>& env, calico::datastore::B
                                                    per_node ? &*per_node : nullptr);
   if (!settings) return Fail(settings.error().message());
   calico::log::SetAllLevels(settings->log_severity);
+  // FelixConfiguration changes while running: policy rendering, resync interval and log level
+  // follow them; the health/metrics listeners and the route programmer keep their start-up values.
+  settings->agent.reload_settings = [env, node](const calico::model::Resource* g,
+                                                const calico::model::Resource* n)
+      -> calico::Result<calico::agent::ReloadableSettings> {
+    ASSIGN_OR_RETURN(auto next, calico::agent::LoadFelixSettings(env, node, g, n));
+    calico::log::SetAllLevels(next.log_severity);
+    return calico::agent::ReloadableSettings{.resync_interval = next.agent.resync_interval,
+                                             .render = std::move(next.agent.render)};
+  };
 
   calico::agent::Metrics metrics;
   calico::agent::HttpEndpoints http(metrics);

@@ -64,6 +64,7 @@ void Agent::Ingest(const datastore::KVPair& kv) {
       return;
     }
     resource_keys_[kv.key] = {r->kind(), r->namespace_(), r->name()};
+    if (r->kind() == "FelixConfiguration") NoteFelixConfiguration(r->name(), &*r);
     graph_->OnUpdate(*r);
     dirty_ = true;
     return;
@@ -86,6 +87,7 @@ void Agent::Remove(const std::string& key) {
   auto it = resource_keys_.find(key);
   if (it != resource_keys_.end()) {
     const auto& [kind, ns, name] = it->second;
+    if (kind == "FelixConfiguration") NoteFelixConfiguration(name, nullptr);
     graph_->OnDelete(kind, ns, name);
     resource_keys_.erase(it);
     dirty_ = true;
@@ -162,8 +164,39 @@ void Agent::BindHostEndpoints() {
   model_.host_endpoints = policy::ResolveHostEndpoints(model_.host_endpoints, ifaces);
 }
 
+void Agent::NoteFelixConfiguration(const std::string& name, const model::Resource* r) {
+  std::optional<model::Resource>* slot = nullptr;
+  if (name == "default") slot = &felix_global_;
+  if (name == "node." + config_.node_name) slot = &felix_node_;
+  if (slot == nullptr) return;
+  if (r == nullptr) {
+    slot->reset();
+  } else {
+    *slot = *r;
+  }
+  felix_config_changed_ = true;
+}
+
+void Agent::ReloadSettings() {
+  if (!felix_config_changed_ || !config_.reload_settings) return;
+  felix_config_changed_ = false;
+  auto next = config_.reload_settings(felix_global_ ? &*felix_global_ : nullptr,
+                                      felix_node_ ? &*felix_node_ : nullptr);
+  if (!next) {
+    metrics_.AddDataplaneError();
+    CALICO_LOG(error, "agent", "FelixConfiguration not applied (keeping the running settings): {}",
+               next.error().message());
+    return;
+  }
+  config_.resync_interval = next->resync_interval;
+  config_.render = std::move(next->render);
+  render_cache_ = policy::RenderCache();  // Compiled with the old marks and prefixes.
+  if (have_applied_) CALICO_LOG(info, "agent", "FelixConfiguration changed: settings applied");
+}
+
 Status Agent::Program(std::chrono::steady_clock::time_point since) {
   dirty_ = false;
+  ReloadSettings();
   model_ = graph_->Model();
   BindHostEndpoints();
   auto rendered = policy::RenderRulesetParts(model_, config_.render, &render_cache_);

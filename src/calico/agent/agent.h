@@ -40,6 +40,12 @@
 
 namespace calico::agent {
 
+// What a FelixConfiguration change may alter while the agent runs.
+struct ReloadableSettings {
+  std::chrono::milliseconds resync_interval{90000};
+  policy::RenderOptions render{};
+};
+
 struct AgentConfig {
   std::string node_name;
   // Called on the agent's thread after every full sync, resync and batch of datastore changes;
@@ -58,6 +64,13 @@ struct AgentConfig {
   // consulted only while such endpoints exist, re-checked at every resync. Unset: they stay
   // unenforced (logged).
   std::function<Result<std::map<std::string, std::vector<net::IPAddr>>>()> host_interfaces{};
+  // Called when the FelixConfiguration "default" or "node.<node_name>" changes (either may be
+  // absent = null): the settings they give now. Felix restarts itself on such changes; this agent
+  // applies them in place at the next programming. An error (a bad value) is logged and counted and
+  // the running settings stay. Unset: FelixConfiguration is read at start only.
+  std::function<Result<ReloadableSettings>(const model::Resource* global,
+                                           const model::Resource* per_node)>
+      reload_settings{};
   // Felix's IptablesRefreshInterval / RouteRefreshInterval.
   std::chrono::milliseconds resync_interval{90000};
   policy::RenderOptions render{};
@@ -92,6 +105,10 @@ class Agent {
   std::set<OwnedRoute> DesiredRoutes() const;
   // Applies the host-interface sysctls to local endpoints not configured yet (all when `all`).
   void ConfigureInterfaces(bool all);
+  // Tracks the FelixConfiguration resources of this node (`r` null = deleted).
+  void NoteFelixConfiguration(const std::string& name, const model::Resource* r);
+  // Applies changed FelixConfiguration settings through config_.reload_settings.
+  void ReloadSettings();
   // Binds model_'s host endpoints to interfaces (one endpoint per interface, "*" the default).
   void BindHostEndpoints();
 
@@ -120,6 +137,10 @@ class Agent {
   std::optional<VxlanState> vxlan_applied_;
   std::optional<IpipState> ipip_applied_;
   std::optional<std::pair<std::string, std::string>> nat_applied_;
+  // The FelixConfiguration resources this node reads, as last seen, and whether they changed.
+  std::optional<model::Resource> felix_global_;
+  std::optional<model::Resource> felix_node_;
+  bool felix_config_changed_ = false;
 };
 
 }  // namespace calico::agent

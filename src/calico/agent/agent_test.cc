@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include "calico/agent/config.h"
 #include "calico/agent/http.h"
 #include "calico/agent/nat.h"
 #include "calico/agent/vxlan_model.h"
@@ -183,6 +184,49 @@ TEST_F(AgentTest, FailedIncrementalUpdateFallsBackToAFullReplace) {
   EXPECT_EQ(policy_.full, 2);
   EXPECT_NE(policy_.kernel.find("calidddd"), std::string::npos);
   EXPECT_EQ(dataplane::NftRulesetText(agent_->applied()), policy_.kernel);
+}
+
+// FelixConfiguration changes are applied while running (Felix restarts for them); a bad value
+// keeps the running settings.
+TEST_F(AgentTest, FelixConfigurationChangesApplyWhileRunning) {
+  AgentConfig cfg;
+  cfg.node_name = "node1";
+  cfg.reload_settings = [](const Resource* global,
+                           const Resource* per_node) -> Result<ReloadableSettings> {
+    ASSIGN_OR_RETURN(auto s, LoadFelixSettings({}, "node1", global, per_node));
+    return ReloadableSettings{.resync_interval = s.agent.resync_interval,
+                              .render = s.agent.render};
+  };
+  agent_ = std::make_unique<Agent>(cfg, store_, policy_, routes_, metrics_);
+  AddProfile("net1");
+  AddEndpoint("aaaa", "10.65.0.2");
+  ASSERT_TRUE(agent_->FullSync());
+  const std::string drop = "counter drop comment \"Configured DefaultEndpointToHostAction\"";
+  const std::string accept = "counter accept comment \"Configured DefaultEndpointToHostAction\"";
+  EXPECT_NE(policy_.kernel.find(drop), std::string::npos);
+
+  Resource fc("FelixConfiguration", "node.node1");
+  fc.spec() = Json{{"defaultEndpointToHostAction", "Accept"}};
+  ASSERT_TRUE(client_.Create(fc));
+  Drain();
+  EXPECT_NE(policy_.kernel.find(accept), std::string::npos) << policy_.kernel;
+  EXPECT_EQ(policy_.kernel.find(drop), std::string::npos);
+
+  // A value the agent cannot use (written past the client's validation): nothing changes.
+  fc.spec() = Json{{"defaultEndpointToHostAction", "Maybe"}};
+  ASSERT_TRUE(store_.Put(datastore::ResourceKey(*model::LookupKind("FelixConfiguration"), "",
+                                                "node.node1"),
+                         datastore::EncodeStoredResource(fc)));
+  Drain();
+  EXPECT_NE(policy_.kernel.find(accept), std::string::npos);
+  EXPECT_NE(metrics_.Render().find("felix_int_dataplane_failures 1"), std::string::npos)
+      << metrics_.Render();
+
+  // Deleted: back to the defaults.
+  ASSERT_TRUE(store_.Delete(
+      datastore::ResourceKey(*model::LookupKind("FelixConfiguration"), "", "node.node1")));
+  Drain();
+  EXPECT_NE(policy_.kernel.find(drop), std::string::npos);
 }
 
 TEST_F(AgentTest, ResyncRepairsDrift) {

@@ -39,8 +39,7 @@
 //   chain cali-fhfw-<iface> / cali-thfw-<iface>: conntrack; applyOnForward tiers; with none,
 //     "Allow forwarded traffic by default" (accept mark + return)
 //   chain cali-failsafe-in / cali-failsafe-out: one accept per protocol (anonymous port set) and
-//   per
-//     family and protocol for entries with a net (`ip saddr . th dport { net . port }`)
+//     per family and protocol for entries with a net (`ip saddr . th dport { net . port }`)
 //   preDNAT (ingress only): mangle-cali-PREROUTING (hook prerouting, priority mangle) ->
 //     mangle-cali-from-host-endpoint -> mangle-cali-fh-<iface> (conntrack, failsafes, tiers, no
 //     end-of-tier drop, no profiles); an accepted packet skips the filter-hook host policy
@@ -59,7 +58,7 @@
 // Output is deterministic: sets, then maps, then base chains, then the other chains, each by name;
 // rules in model order.
 //
-// Thread-safety: pure function.
+// Thread-safety: pure functions, except that a RenderCache passed in is updated.
 #pragma once
 
 #include <memory>
