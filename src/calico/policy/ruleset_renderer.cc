@@ -29,7 +29,9 @@ struct RenderCache::State {
   std::string options_key{};
   uint64_t generation = 0;  // Of the render in progress; entries not used by it are dropped.
   struct RulesChain {
-    std::string owner{};
+    bool is_policy = false;  // What the chain was compiled for: a policy (tier, id) or a profile.
+    std::string tier{};
+    std::string id{};
     SharedJson rules{};  // Usually the model's own document: compared by pointer first.
     dataplane::NftLines lines{};  // Shared with the rendered rulesets.
     std::vector<std::pair<std::string, int>> sets{};  // (set id, family) the rules refer to.
@@ -76,10 +78,28 @@ std::string Comment(std::string_view text) {
 }
 
 struct Chain {
-  std::string owner{};  // What the chain was rendered for (collision detection).
-  std::string base{};   // "type filter hook ... ;" line for base chains, else empty.
+  // What the chain was rendered for (collision detection): `owner`, or for policy and profile
+  // chains the Policy / Profile `source` (formatted only when an error needs it).
+  std::string owner{};
+  const void* source = nullptr;
+  bool source_is_policy = false;
+  std::string base{};  // "type filter hook ... ;" line for base chains, else empty.
   dataplane::NftLines rules{};
 };
+
+const std::string& NoTier() {
+  static const std::string none;
+  return none;
+}
+
+std::string OwnerOf(const Chain& c) {
+  if (c.source == nullptr) return c.owner;
+  if (c.source_is_policy) {
+    const Policy& p = *static_cast<const Policy*>(c.source);
+    return fmt::format("policy {}/{}", p.tier, p.id);
+  }
+  return fmt::format("profile {}", static_cast<const Profile*>(c.source)->id);
+}
 
 // Members of one family: masked, sorted, CIDRs covered by another member dropped. CIDRs nest or
 // are disjoint, so in (address, prefix length) order a covered CIDR follows the last one kept.
@@ -371,31 +391,40 @@ class Renderer {
     }
   }
 
-  // Compiles `rules` into `chain` (once per chain name).
-  Status RenderRulesChain(const std::string& chain_name, const std::string& owner,
-                          std::string_view kind, std::string_view id,
-                          const SharedJson& rules_doc, bool ingress) {
+  // Compiles the rules of `source` (a Policy, or a Profile) into chain `chain_name`, from the
+  // cache when they did not change.
+  Status RenderRulesChain(std::string chain_name, const void* source, bool is_policy,
+                          bool ingress) {
+    const Policy* policy = is_policy ? static_cast<const Policy*>(source) : nullptr;
+    const Profile* profile = is_policy ? nullptr : static_cast<const Profile*>(source);
+    const std::string& tier = policy != nullptr ? policy->tier : NoTier();
+    const std::string& source_id = policy != nullptr ? policy->id : profile->id;
+    const SharedJson& rules_doc = policy != nullptr ? (ingress ? policy->ingress : policy->egress)
+                                                    : (ingress ? profile->ingress : profile->egress);
     const Json& rules = rules_doc;
+    Chain chain{.source = source, .source_is_policy = is_policy};
     if (auto it = chains_.find(chain_name); it != chains_.end()) {
-      if (it->second.owner == owner) return OkStatus();
+      if (it->second.source == source) return OkStatus();
       return InvalidArgument(fmt::format("{} and {} both map to the nftables chain {}",
-                                         it->second.owner, owner, chain_name));
+                                         OwnerOf(it->second), OwnerOf(chain), chain_name));
     }
-    Chain chain{.owner = owner};
+    const std::string_view kind = is_policy ? "policy" : "profile";
     const std::string_view dir = ingress ? "ingress" : "egress";
+    auto id = [&] { return is_policy ? fmt::format("{}/{}", tier, source_id) : source_id; };
     if (!rules.is_null() && !rules.is_array()) {
-      return InvalidArgument(fmt::format("{} {}: {} rules must be a list", kind, id, dir));
+      return InvalidArgument(fmt::format("{} {}: {} rules must be a list", kind, id(), dir));
     }
     if (cache_ != nullptr) {
       auto it = cache_->chains.find(chain_name);
-      // A hit needs the same rules and every IP set they use still in the model.
-      if (it != cache_->chains.end() && it->second.owner == owner && it->second.rules == rules_doc &&
+      // A hit needs the same source, the same rules and every IP set they use still in the model.
+      if (it != cache_->chains.end() && it->second.is_policy == is_policy &&
+          it->second.id == source_id && it->second.tier == tier && it->second.rules == rules_doc &&
           std::all_of(it->second.sets.begin(), it->second.sets.end(),
                       [&](const auto& ref) { return sets_.count(ref.first) != 0; })) {
         it->second.used = cache_->generation;
         referenced_sets_.insert(it->second.sets.begin(), it->second.sets.end());
         chain.rules = it->second.lines;
-        AddChain(chain_name, std::move(chain));
+        AddChain(std::move(chain_name), std::move(chain));
         return OkStatus();
       }
     }
@@ -409,24 +438,28 @@ class Renderer {
                                                     std::string_view set_id, int family) {
       return ResolveNamedPortSet(field, set_id, family, &used_sets);
     };
+    const std::string chain_id = id();
     for (std::size_t i = 0; i < rules.size(); ++i) {
-      ctx.comment = fmt::format("{} {} {} #{}", kind, id, dir, i);
+      ctx.comment = fmt::format("{} {} {} #{}", kind, chain_id, dir, i);
       auto lines = CompileRule(rules[i], ctx);
       if (!lines) {
-        return Unexpected(lines.error().Wrap(fmt::format("{} {} {}[{}]", kind, id, dir, i)));
+        return Unexpected(
+            lines.error().Wrap(fmt::format("{} {} {}[{}]", kind, chain_id, dir, i)));
       }
       for (std::string& line : *lines) {
         chain.rules.push_back(std::move(line));
       }
     }
     if (cache_ != nullptr) {
-      cache_->chains[chain_name] = RenderCache::State::RulesChain{.owner = owner,
+      cache_->chains[chain_name] = RenderCache::State::RulesChain{.is_policy = is_policy,
+                                                                  .tier = tier,
+                                                                  .id = source_id,
                                                                   .rules = rules_doc,
                                                                   .lines = chain.rules,
                                                                   .sets = std::move(used_sets),
                                                                   .used = cache_->generation};
     }
-    AddChain(chain_name, std::move(chain));
+    AddChain(std::move(chain_name), std::move(chain));
     return OkStatus();
   }
 
@@ -439,19 +472,12 @@ class Renderer {
   }
 
   // Renders the rules chain of `source` (a Policy or Profile) unless this render already did.
-  Status EnsureRulesChain(const std::string& chain_name, const void* source, bool is_policy,
+  Status EnsureRulesChain(std::string chain_name, const void* source, bool is_policy,
                           bool ingress) {
-    auto [it, inserted] = chain_sources_.emplace(chain_name, source);
-    if (!inserted && it->second == source) return OkStatus();
-    if (is_policy) {
-      const Policy& p = *static_cast<const Policy*>(source);
-      return RenderRulesChain(chain_name, fmt::format("policy {}/{}", p.tier, p.id), "policy",
-                              fmt::format("{}/{}", p.tier, p.id), ingress ? p.ingress : p.egress,
-                              ingress);
+    if (auto it = chains_.find(chain_name); it != chains_.end() && it->second.source == source) {
+      return OkStatus();
     }
-    const Profile& p = *static_cast<const Profile*>(source);
-    return RenderRulesChain(chain_name, fmt::format("profile {}", p.id), "profile", p.id,
-                            ingress ? p.ingress : p.egress, ingress);
+    return RenderRulesChain(std::move(chain_name), source, is_policy, ingress);
   }
 
   // The endpoint chains' fixed lines, formatted once per render.
@@ -489,7 +515,7 @@ class Renderer {
         ingress ? ToWorkloadChain(ep.interface_name) : FromWorkloadChain(ep.interface_name);
     if (auto it = chains_.find(name); it != chains_.end()) {
       return InvalidArgument(fmt::format("{} and endpoint {} both map to the nftables chain {}",
-                                         it->second.owner, ep.name, name));
+                                         OwnerOf(it->second), ep.name, name));
     }
     const std::string_view dir = ingress ? "ingress" : "egress";
     const EndpointLines& lines = Lines();
@@ -655,7 +681,7 @@ class Renderer {
     chain.owner = fmt::format("host endpoint {}", ep.name);
     if (auto it = chains_.find(name); it != chains_.end()) {
       return InvalidArgument(fmt::format("{} and {} both map to the nftables chain {}",
-                                         it->second.owner, chain.owner, name));
+                                         OwnerOf(it->second), chain.owner, name));
     }
     AddChain(name, std::move(chain));
     return OkStatus();
@@ -999,10 +1025,14 @@ class Renderer {
         map.elements.push_back(fmt::format("\"{}\" : goto {}", iface, chain));
       }
     }
-    for (auto& [name, chain] : chains_) {
-      dataplane::NftChain& c = out.chains[name];
-      if (!chain.base.empty()) c.header.push_back(chain.base);
-      c.rules = std::move(chain.rules);
+    // Both maps are ordered by name: the names move over (no copies), appended at the end.
+    while (!chains_.empty()) {
+      auto node = chains_.extract(chains_.begin());
+      dataplane::NftChain& c =
+          out.chains.emplace_hint(out.chains.end(), std::move(node.key()), dataplane::NftChain{})
+              ->second;
+      if (!node.mapped().base.empty()) c.header.push_back(node.mapped().base);
+      c.rules = std::move(node.mapped().rules);
     }
     return out;
   }
@@ -1011,8 +1041,7 @@ class Renderer {
   const RenderOptions& options_;
   RenderCache::State* cache_ = nullptr;
   std::optional<EndpointLines> lines_{};
-  // Rules chains rendered so far -> the Policy/Profile they were rendered for.
-  std::unordered_map<std::string, const void*> chain_sources_{};
+
   std::map<std::string, const Policy*> policies_;
   std::map<std::string, const Profile*> profiles_;
   std::map<std::string, const IpSet*> sets_;      // By set id.
