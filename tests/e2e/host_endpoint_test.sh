@@ -17,7 +17,8 @@ ip netns exec "$CLIENT" ip addr add 10.70.0.2/24 dev eth0
 ip netns exec "$CLIENT" ip link set eth0 up
 ip netns exec "$CLIENT" ip link set lo up
 for port in 22 8080; do  # 22 is a default inbound failsafe port, 8080 is not
-  hx "$BIN/calico-probe" serve tcp $port >/dev/null 2>&1 &
+  # Not through the hx function: $! must be the server itself (ip netns exec execs it).
+  ip netns exec "$HOST" "$BIN/calico-probe" serve tcp $port >/dev/null 2>&1 &
   CLEANUP_STEPS+=("kill $!")
 done
 
