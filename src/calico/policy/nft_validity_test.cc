@@ -190,6 +190,28 @@ sockaddr_in Addr(const char* ip, uint16_t port) {
   return a;
 }
 
+// A TCP connection from namespace `ns` to ip:port completes within 700 ms.
+bool ConnectsFrom(const std::string& ns, const char* ip, uint16_t port) {
+  const int fd = SocketInNetns(ns);
+  if (fd < 0) return false;
+  fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+  const sockaddr_in addr = Addr(ip, port);
+  bool ok = false;
+  if (connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) == 0) {
+    ok = true;
+  } else if (errno == EINPROGRESS) {
+    pollfd p{.fd = fd, .events = POLLOUT, .revents = 0};
+    if (poll(&p, 1, 700) == 1) {
+      int err = 0;
+      socklen_t len = sizeof(err);
+      getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
+      ok = err == 0;
+    }
+  }
+  close(fd);
+  return ok;
+}
+
 // Host namespace H with workloads W1 (calia, 10.65.1.2) and W2 (calib, 10.65.2.2) routed through
 // it; W2 listens on TCP 8080.
 class NftDataplaneTest : public NftValidityTest {
@@ -271,26 +293,7 @@ class NftDataplaneTest : public NftValidityTest {
   }
 
   // A TCP connection from W1 to W2:8080 completes within the timeout.
-  bool Connects() const {
-    const int fd = SocketInNetns(w1_.name());
-    if (fd < 0) return false;
-    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-    const sockaddr_in addr = Addr("10.65.2.2", kPort);
-    bool ok = false;
-    if (connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) == 0) {
-      ok = true;
-    } else if (errno == EINPROGRESS) {
-      pollfd p{.fd = fd, .events = POLLOUT, .revents = 0};
-      if (poll(&p, 1, 700) == 1) {
-        int err = 0;
-        socklen_t len = sizeof(err);
-        getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
-        ok = err == 0;
-      }
-    }
-    close(fd);
-    return ok;
-  }
+  bool Connects() const { return ConnectsFrom(w1_.name(), "10.65.2.2", kPort); }
 
   // Packets counted by the rule carrying `comment` in `chain`.
   long CounterOf(const std::string& chain, const std::string& comment) const {
@@ -444,34 +447,6 @@ TEST_F(NftDataplaneTest, UnknownWorkloadInterfaceDrops) {
   Load(m);
   EXPECT_FALSE(Connects());
   EXPECT_GT(CounterOf("cali-to-wl-dispatch", "Unknown interface"), 0);
-}
-
-}  // namespace
-}  // namespace calico::policy
-
-namespace calico::policy {
-namespace {
-
-// A TCP connection from namespace `ns` to ip:port completes within 700 ms.
-bool ConnectsFrom(const std::string& ns, const char* ip, uint16_t port) {
-  const int fd = SocketInNetns(ns);
-  if (fd < 0) return false;
-  fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-  const sockaddr_in addr = Addr(ip, port);
-  bool ok = false;
-  if (connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) == 0) {
-    ok = true;
-  } else if (errno == EINPROGRESS) {
-    pollfd p{.fd = fd, .events = POLLOUT, .revents = 0};
-    if (poll(&p, 1, 700) == 1) {
-      int err = 0;
-      socklen_t len = sizeof(err);
-      getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
-      ok = err == 0;
-    }
-  }
-  close(fd);
-  return ok;
 }
 
 // Host endpoint policy with real packets: a host namespace H whose eth1 (10.66.0.1) faces a
