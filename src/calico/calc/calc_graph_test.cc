@@ -108,6 +108,22 @@ void DeleteAll(CalcGraph& g, const std::vector<Resource>& updates) {
   }
 }
 
+// Applies `updates` in `rounds` shuffled orders (from `seed`), each to a fresh graph: the model
+// must be `want` every time, and deleting everything in yet another order must empty it.
+void ExpectAnyOrderGives(std::vector<Resource> updates, const policy::Model& want, int rounds,
+                         unsigned seed) {
+  std::mt19937 rng(seed);
+  for (int round = 0; round < rounds; ++round) {
+    std::shuffle(updates.begin(), updates.end(), rng);
+    CalcGraph g(kNode);
+    Apply(g, updates);
+    EXPECT_EQ(g.Model(), want) << "shuffle " << round;
+    std::shuffle(updates.begin(), updates.end(), rng);
+    DeleteAll(g, updates);
+    EXPECT_EQ(g.Model(), policy::Model{}) << "shuffle " << round;
+  }
+}
+
 net::CIDR C(std::string_view text) {
   return *net::CIDR::ParseNet(text);
 }
@@ -244,17 +260,7 @@ TEST(CalcGraphTest, OrderOfUpdatesDoesNotMatter) {
     Apply(g, updates);
     EXPECT_EQ(g.Model(), want) << "reversed";
   }
-  std::mt19937 rng(42);
-  for (int round = 0; round < 20; ++round) {
-    std::shuffle(updates.begin(), updates.end(), rng);
-    CalcGraph g(kNode);
-    Apply(g, updates);
-    EXPECT_EQ(g.Model(), want) << "shuffle " << round;
-    // Deleting in yet another order empties the model.
-    std::shuffle(updates.begin(), updates.end(), rng);
-    DeleteAll(g, updates);
-    EXPECT_EQ(g.Model(), policy::Model{}) << "shuffle " << round;
-  }
+  ExpectAnyOrderGives(updates, want, 20, 42);
 }
 
 TEST(CalcGraphTest, ChangesAndRevertsReturnToTheSameModel) {
@@ -701,18 +707,7 @@ TEST(CalcGraphTest, HostEndpointsOfThisNodeGetTheirPolicies) {
 }
 
 TEST(CalcGraphTest, HostEndpointUpdatesInAnyOrderAndDeleteAll) {
-  const policy::Model want = HostScenarioModel();
-  std::vector<Resource> updates = HostScenarioUpdates();
-  std::mt19937 rng(7);
-  for (int round = 0; round < 20; ++round) {
-    std::shuffle(updates.begin(), updates.end(), rng);
-    CalcGraph g(kNode);
-    Apply(g, updates);
-    EXPECT_EQ(g.Model(), want) << "shuffle " << round;
-    std::shuffle(updates.begin(), updates.end(), rng);
-    DeleteAll(g, updates);
-    EXPECT_EQ(g.Model(), policy::Model{}) << "shuffle " << round;
-  }
+  ExpectAnyOrderGives(HostScenarioUpdates(), HostScenarioModel(), 20, 7);
 }
 
 TEST(CalcGraphTest, PolicyMovesBetweenNormalAndHostOnlyKinds) {
@@ -893,16 +888,7 @@ TEST(CalcGraphTest, NamedPortSetsDoNotDependOnUpdateOrder) {
     DeleteAll(g, updates);
     EXPECT_EQ(g.Model(), policy::Model{});
   }
-  std::mt19937 rng(7);
-  for (int round = 0; round < 10; ++round) {
-    std::shuffle(updates.begin(), updates.end(), rng);
-    CalcGraph g(kNode);
-    Apply(g, updates);
-    EXPECT_EQ(g.Model(), want) << "shuffle " << round;
-    std::shuffle(updates.begin(), updates.end(), rng);
-    DeleteAll(g, updates);
-    EXPECT_EQ(g.Model(), policy::Model{}) << "shuffle " << round;
-  }
+  ExpectAnyOrderGives(updates, want, 10, 7);
 }
 
 TEST(CalcGraphTest, NamedPortMembersFollowPortsLabelsAndRules) {
