@@ -26,13 +26,7 @@ using dataplane::nlattr_util::MacFromAttr;
 }  // namespace
 
 Result<std::unique_ptr<VxlanNetlink>> VxlanNetlink::Open() {
-  mnl_socket* sock = mnl_socket_open(NETLINK_ROUTE);
-  if (sock == nullptr) return Unexpected(Error::FromErrno(errno, "netlink socket"));
-  if (mnl_socket_bind(sock, 0, MNL_SOCKET_AUTOPID) < 0) {
-    int err = errno;
-    mnl_socket_close(sock);
-    return Unexpected(Error::FromErrno(err, "netlink bind"));
-  }
+  ASSIGN_OR_RETURN(mnl_socket * sock, dataplane::nlattr_util::OpenRouteSocket());
   return std::unique_ptr<VxlanNetlink>(new VxlanNetlink(sock, mnl_socket_get_portid(sock)));
 }
 

@@ -75,13 +75,7 @@ NetlinkSocket::NetlinkSocket(mnl_socket* sock, uint32_t port) : sock_(sock), por
 NetlinkSocket::~NetlinkSocket() { mnl_socket_close(sock_); }
 
 Result<std::unique_ptr<NetlinkSocket>> NetlinkSocket::Open() {
-  mnl_socket* sock = mnl_socket_open(NETLINK_ROUTE);
-  if (sock == nullptr) return Unexpected(Error::FromErrno(errno, "netlink socket"));
-  if (mnl_socket_bind(sock, 0, MNL_SOCKET_AUTOPID) < 0) {
-    int err = errno;
-    mnl_socket_close(sock);
-    return Unexpected(Error::FromErrno(err, "netlink bind"));
-  }
+  ASSIGN_OR_RETURN(mnl_socket * sock, nlattr_util::OpenRouteSocket());
   // Extended acks: the kernel explains EINVAL and friends in the error message.
   int one = 1;
   setsockopt(mnl_socket_get_fd(sock), SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));

@@ -1,17 +1,32 @@
-// rtnetlink attribute helpers over libmnl, shared by the netlink code of dataplane and agent:
-// collecting a message's attributes by type, and reading addresses and MACs from them.
+// rtnetlink helpers over libmnl, shared by the netlink code of dataplane and agent: opening a
+// socket, collecting a message's attributes by type, and reading addresses and MACs from them.
 #pragma once
 
 #include <libmnl/libmnl.h>
+#include <linux/netlink.h>
 
 #include <array>
+#include <cerrno>
 #include <cstring>
 #include <optional>
 #include <vector>
 
+#include "calico/base/result.h"
 #include "calico/net/ip.h"
 
 namespace calico::dataplane::nlattr_util {
+
+// An rtnetlink socket bound with an automatic port id; nothing is left open on failure.
+[[nodiscard]] inline Result<mnl_socket*> OpenRouteSocket() {
+  mnl_socket* sock = mnl_socket_open(NETLINK_ROUTE);
+  if (sock == nullptr) return Unexpected(Error::FromErrno(errno, "netlink socket"));
+  if (mnl_socket_bind(sock, 0, MNL_SOCKET_AUTOPID) < 0) {
+    const int err = errno;
+    mnl_socket_close(sock);
+    return Unexpected(Error::FromErrno(err, "netlink bind"));
+  }
+  return sock;
+}
 
 // The attributes of one message (or nest), indexed by type; absent ones are nullptr.
 struct Attrs {
