@@ -218,6 +218,7 @@ Status Agent::Program(std::chrono::steady_clock::time_point since) {
       return Unexpected(st.error().Wrap("programming nftables"));
     }
     applied_ = std::move(*rendered);
+    applied_rules_ = CountRules(applied_);
     have_applied_ = true;
     ++policy_applies_;
   }
@@ -273,7 +274,7 @@ Status Agent::Program(std::chrono::steady_clock::time_point since) {
   metrics_.SetCounts(static_cast<int64_t>(model_.endpoints.size()),
                      static_cast<int64_t>(model_.policies.size()),
                      static_cast<int64_t>(model_.profiles.size()),
-                     static_cast<int64_t>(model_.ip_sets.size()), CountRules(applied_));
+                     static_cast<int64_t>(model_.ip_sets.size()), applied_rules_);
   metrics_.ObserveProgramming(std::chrono::steady_clock::now() - since);
   return OkStatus();
 }

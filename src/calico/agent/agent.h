@@ -125,6 +125,7 @@ class Agent {
   int64_t revision_ = 0;
   dataplane::NftRuleset applied_;
   bool have_applied_ = false;
+  int64_t applied_rules_ = 0;  // Rules with a counter in applied_ (a metric).
   uint64_t policy_applies_ = 0;
   policy::RenderCache render_cache_;
   policy::Model model_;

@@ -2,6 +2,8 @@
 // after a full sync, after each change, on failures, on drift and after compaction.
 #include "calico/agent/agent.h"
 
+#include <sstream>
+
 #include <gtest/gtest.h>
 #include <httplib.h>
 
@@ -132,6 +134,14 @@ TEST_F(AgentTest, FullSyncProgramsLocalEndpointsProfilesAndRoutes) {
   EXPECT_TRUE(remote_in_set);
   std::string prom = metrics_.Render();
   EXPECT_NE(prom.find("felix_active_local_endpoints 1"), std::string::npos) << prom;
+  // Every rule line with a counter in the programmed table is counted.
+  int counted = 0;
+  std::istringstream lines(policy_.kernel);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.find("\t\t") == 0 && line.find("counter") != std::string::npos) ++counted;
+  }
+  EXPECT_GT(counted, 0);
+  EXPECT_NE(prom.find("felix_nft_rules " + std::to_string(counted)), std::string::npos) << prom;
 }
 
 TEST_F(AgentTest, EachChangeIsOneIncrementalTransactionAndUnrelatedChangesNone) {
