@@ -15,7 +15,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (!parsed) continue;
     std::vector<calico::model::Json> items;
     if (parsed->is_array()) {
-      for (const auto& item : *parsed) items.push_back(item);
+      for (const auto& item : *parsed)
+        items.push_back(item);
     } else {
       items.push_back(*parsed);
     }

@@ -32,7 +32,9 @@ struct Side {
   std::string conf;  // network configuration
 };
 
-double Ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
+double Ms(Clock::duration d) {
+  return std::chrono::duration<double, std::milli>(d).count();
+}
 
 // One ADD followed by DEL; returns the summed time, or the plugin's error.
 Result<double> AddDel(const Side& side, const std::string& cni_path, const std::string& id,
@@ -148,7 +150,8 @@ Result<std::vector<double>> Parallel(const Side& side, int parallel, int rounds,
         }
       });
     }
-    for (auto& t : threads) t.join();
+    for (auto& t : threads)
+      t.join();
     RETURN_IF_ERROR(first);
   }
   return out;
@@ -197,7 +200,8 @@ Result<std::vector<RowResult>> RunCniAdd(const CniAddOptions& o) {
   // Everything below runs in the host namespace, plugins included (they inherit it).
   ASSIGN_OR_RETURN(auto root_ns, dataplane::NetnsFd::Current());
   ASSIGN_OR_RETURN(auto host_ns, dataplane::NetnsFd::Open(host.path()));
-  if (::setns(host_ns.fd(), CLONE_NEWNET) != 0) return Unavailable("setns to the bench host failed");
+  if (::setns(host_ns.fd(), CLONE_NEWNET) != 0)
+    return Unavailable("setns to the bench host failed");
   struct Back {
     int fd;
     ~Back() {
@@ -233,11 +237,12 @@ Result<std::vector<RowResult>> RunCniAdd(const CniAddOptions& o) {
   std::vector<double> peer_seq, peer_par;
   for (size_t s = 0; s < stores.size(); ++s) {
     RETURN_IF_ERROR(PreparePool(stores[s].cfg));
-    Side ours{"ours", "calico",
-              R"({"cniVersion":"1.0.0","name":"benchnet","type":"calico","nodename":"bench","mtu":1400,)" +
-                  stores[s].conf_fields + R"(,"ipam":{"type":"calico-ipam"}})"};
-    ASSIGN_OR_RETURN(auto seq, Sequential({ours, peer}, o.samples, cni_path,
-                                          {ours_paths[0], peer_paths[0]}));
+    Side ours{
+        "ours", "calico",
+        R"({"cniVersion":"1.0.0","name":"benchnet","type":"calico","nodename":"bench","mtu":1400,)" +
+            stores[s].conf_fields + R"(,"ipam":{"type":"calico-ipam"}})"};
+    ASSIGN_OR_RETURN(auto seq,
+                     Sequential({ours, peer}, o.samples, cni_path, {ours_paths[0], peer_paths[0]}));
     ASSIGN_OR_RETURN(auto ours_par, Parallel(ours, o.parallel, o.rounds, cni_path, ours_paths));
     ASSIGN_OR_RETURN(auto p_par, Parallel(peer, o.parallel, o.rounds, cni_path, peer_paths));
     // The peer runs beside each store's measurement; its samples from all runs count.

@@ -6,16 +6,17 @@
 #include <vector>
 
 #include "calico/base/result.h"
+
 #include "stats.h"
 
 namespace calico::bench {
 
 struct CniAddOptions {
-  int samples = 100;   // sequential ADD+DEL pairs per side
-  int parallel = 20;   // concurrent ADD+DEL pairs per round
-  int rounds = 3;      // parallel rounds per side
-  std::string bin;     // directory with calico, calico-ipam
-  bool etcd = true;    // also measure with etcd (when the etcd binary is installed)
+  int samples = 100;  // sequential ADD+DEL pairs per side
+  int parallel = 20;  // concurrent ADD+DEL pairs per round
+  int rounds = 3;     // parallel rounds per side
+  std::string bin;    // directory with calico, calico-ipam
+  bool etcd = true;   // also measure with etcd (when the etcd binary is installed)
 };
 
 [[nodiscard]] Result<std::vector<RowResult>> RunCniAdd(const CniAddOptions& options);

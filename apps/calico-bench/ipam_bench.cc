@@ -55,14 +55,17 @@ Result<std::vector<RowResult>> RunIpamBench(int per_client) {
           auto r = ipam.AutoAssign(args);
           std::lock_guard<std::mutex> lock(mu);
           if (!r || r->ipv4.empty()) {
-            if (first) first = r ? Status(Unavailable("no address assigned")) : Status(Unexpected(r.error()));
+            if (first)
+              first =
+                  r ? Status(Unavailable("no address assigned")) : Status(Unexpected(r.error()));
             return;
           }
           addresses.push_back(r->ipv4[0].addr().String());
         }
       });
     }
-    for (auto& t : threads) t.join();
+    for (auto& t : threads)
+      t.join();
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     std::filesystem::remove_all(tmpl);
     RETURN_IF_ERROR(first);

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "calico/base/result.h"
+
 #include "stats.h"
 
 namespace calico::bench {

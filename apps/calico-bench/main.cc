@@ -1,32 +1,34 @@
 // calico-bench: timing rows of `make bench`.
 //   calico-bench cni-add [--samples N] [--parallel N] [--rounds N] [--no-etcd] --bin DIR --out FILE
 //   calico-bench table FILE
+#include <array>
 #include <cstdio>
 #include <cstdlib>
-#include <array>
 #include <fstream>
 #include <iostream>
 #include <map>
 #include <string>
 
+#include "calico/base/strings.h"
+
 #include "cni_add.h"
 #include "ipam_bench.h"
 #include "policy_apply.h"
 #include "stats.h"
-#include "calico/base/strings.h"
 
 namespace {
 
 int Usage() {
-  std::cerr << "usage: calico-bench cni-add [--samples N] [--parallel N] [--rounds N] [--no-etcd] "
-               "--bin DIR --out FILE\n"
-               "       calico-bench policy-apply [--endpoints N] [--local N] [--policies N,N] "
-               "[--changes N] [--bin DIR] --out FILE\n"
-               "       calico-bench record --row R --metric M --ours X --peer Y --unit U --samples N "
-               "--params JSON --out FILE\n"
-               "       calico-bench ipam ALLOCATIONS_PER_CLIENT FILE\n"
-               "       calico-bench plotdata FILE\n"
-               "       calico-bench table FILE\n";
+  std::cerr
+      << "usage: calico-bench cni-add [--samples N] [--parallel N] [--rounds N] [--no-etcd] "
+         "--bin DIR --out FILE\n"
+         "       calico-bench policy-apply [--endpoints N] [--local N] [--policies N,N] "
+         "[--changes N] [--bin DIR] --out FILE\n"
+         "       calico-bench record --row R --metric M --ours X --peer Y --unit U --samples N "
+         "--params JSON --out FILE\n"
+         "       calico-bench ipam ALLOCATIONS_PER_CLIENT FILE\n"
+         "       calico-bench plotdata FILE\n"
+         "       calico-bench table FILE\n";
   return 2;
 }
 
@@ -77,7 +79,8 @@ int main(int argc, char** argv) {
         int n = params["policies"].get<int>();
         if (metric == "full_ms") by_n[n][0] = v;
         if (metric == "incr_p99_ms") by_n[n][1] = v;
-      } else if (row == "per-packet" && params.contains("policies") && metric.rfind("gbps_", 0) == 0) {
+      } else if (row == "per-packet" && params.contains("policies") &&
+                 metric.rfind("gbps_", 0) == 0) {
         by_n[params["policies"].get<int>()][2] = v;
       } else if (row == "per-packet" && params.contains("rules")) {
         by_n[params["rules"].get<int>()][3] = v;
@@ -86,7 +89,8 @@ int main(int argc, char** argv) {
     std::cout << "# policies full_ms incr_p99_ms gbps linear_gbps\n";
     for (const auto& [n, cols] : by_n) {
       std::cout << n;
-      for (const auto& c : cols) std::cout << " " << (c.empty() ? "-" : c);
+      for (const auto& c : cols)
+        std::cout << " " << (c.empty() ? "-" : c);
       std::cout << "\n";
     }
     return 0;
@@ -97,14 +101,22 @@ int main(int argc, char** argv) {
     std::string out, params = "{}";
     for (int i = 2; i + 1 < argc; i += 2) {
       std::string a = argv[i], v = argv[i + 1];
-      if (a == "--row") r.row = v;
-      else if (a == "--metric") r.metric = v;
-      else if (a == "--ours") r.ours = std::atof(v.c_str());
-      else if (a == "--peer") r.peer = std::atof(v.c_str());
-      else if (a == "--unit") r.unit = v;
-      else if (a == "--samples") r.samples = std::atoi(v.c_str());
-      else if (a == "--params") params = v;
-      else if (a == "--out") out = v;
+      if (a == "--row")
+        r.row = v;
+      else if (a == "--metric")
+        r.metric = v;
+      else if (a == "--ours")
+        r.ours = std::atof(v.c_str());
+      else if (a == "--peer")
+        r.peer = std::atof(v.c_str());
+      else if (a == "--unit")
+        r.unit = v;
+      else if (a == "--samples")
+        r.samples = std::atoi(v.c_str());
+      else if (a == "--params")
+        params = v;
+      else if (a == "--out")
+        out = v;
       else {
         std::cerr << "calico-bench record: unknown flag " << a << "\n";
         return 2;
@@ -128,20 +140,33 @@ int main(int argc, char** argv) {
     for (int i = 2; i < argc; ++i) {
       std::string a = argv[i];
       std::string v = i + 1 < argc ? argv[i + 1] : "";
-      if (a == "--endpoints") { o.endpoints = std::atoi(v.c_str()); ++i; }
-      else if (a == "--local") { o.local = std::atoi(v.c_str()); ++i; }
-      else if (a == "--changes") { o.changes = std::atoi(v.c_str()); ++i; }
-      else if (a == "--policies") {
-        o.policies.clear();
-        for (const auto& p : calico::StrSplit(v, ',', true)) o.policies.push_back(std::atoi(p.c_str()));
+      if (a == "--endpoints") {
+        o.endpoints = std::atoi(v.c_str());
         ++i;
+      } else if (a == "--local") {
+        o.local = std::atoi(v.c_str());
+        ++i;
+      } else if (a == "--changes") {
+        o.changes = std::atoi(v.c_str());
+        ++i;
+      } else if (a == "--policies") {
+        o.policies.clear();
+        for (const auto& p : calico::StrSplit(v, ',', true))
+          o.policies.push_back(std::atoi(p.c_str()));
+        ++i;
+      } else if (a == "--bin") {
+        o.bin = v;
+        ++i;
+      } else if (a == "--out") {
+        out = v;
+        ++i;
+      } else {
+        std::cerr << "calico-bench: unknown flag " << a << "\n";
+        return Usage();
       }
-      else if (a == "--bin") { o.bin = v; ++i; }
-      else if (a == "--out") { out = v; ++i; }
-      else { std::cerr << "calico-bench: unknown flag " << a << "\n"; return Usage(); }
     }
-    if (out.empty() || o.endpoints < 1 || o.local < 0 || o.local > o.endpoints || o.policies.empty() ||
-        o.changes < 1) {
+    if (out.empty() || o.endpoints < 1 || o.local < 0 || o.local > o.endpoints ||
+        o.policies.empty() || o.changes < 1) {
       return Usage();
     }
     auto rows = calico::bench::RunPolicyApply(o);

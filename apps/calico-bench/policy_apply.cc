@@ -13,12 +13,12 @@
 #include <fmt/format.h>
 
 #include "calico/agent/agent.h"
+#include "calico/dataplane/netns.h"
+#include "calico/dataplane/testing/netns_fixture.h"
 #include "calico/datastore/client.h"
 #include "calico/datastore/keys.h"
 #include "calico/datastore/local/sqlite_backend.h"
 #include "calico/datastore/testing/mem_backend.h"
-#include "calico/dataplane/netns.h"
-#include "calico/dataplane/testing/netns_fixture.h"
 
 namespace calico::bench {
 namespace {
@@ -27,7 +27,9 @@ using Clock = std::chrono::steady_clock;
 using dataplane::testing::ScopedNetns;
 using model::Json;
 
-double Ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
+double Ms(Clock::duration d) {
+  return std::chrono::duration<double, std::milli>(d).count();
+}
 
 // Routes are not what this row measures.
 class NoRoutes final : public agent::RouteProgrammer {
@@ -41,15 +43,17 @@ class NoRoutes final : public agent::RouteProgrammer {
 model::Resource Endpoint(int i, int local) {
   std::string id = fmt::format("{:011x}", i);
   model::Resource wep("WorkloadEndpoint", "", "default");
-  wep.metadata()["labels"] = {{"app", fmt::format("app-{}", i % 100)}, {"tier", i % 3 == 0 ? "web" : "db"}};
-  wep.spec() = Json{{"orchestrator", "cni"},
-                    {"node", i < local ? "bench" : fmt::format("node-{}", i % 50)},
-                    {"containerID", id},
-                    {"endpoint", "eth0"},
-                    {"interfaceName", "cali" + id},
-                    {"ipNetworks", Json::array({fmt::format("10.{}.{}.{}/32", 100 + i / 65536,
-                                                            (i / 256) % 256, i % 256)})},
-                    {"profiles", Json::array({"bench"})}};
+  wep.metadata()["labels"] = {{"app", fmt::format("app-{}", i % 100)},
+                              {"tier", i % 3 == 0 ? "web" : "db"}};
+  wep.spec() = Json{
+      {"orchestrator", "cni"},
+      {"node", i < local ? "bench" : fmt::format("node-{}", i % 50)},
+      {"containerID", id},
+      {"endpoint", "eth0"},
+      {"interfaceName", "cali" + id},
+      {"ipNetworks",
+       Json::array({fmt::format("10.{}.{}.{}/32", 100 + i / 65536, (i / 256) % 256, i % 256)})},
+      {"profiles", Json::array({"bench"})}};
   return wep;
 }
 
@@ -58,11 +62,12 @@ model::Resource Policy(int i, int port_shift = 0) {
   p.spec() = Json{
       {"order", i},
       {"selector", fmt::format("app == 'app-{}'", i % 100)},
-      {"ingress", Json::array({{{"action", "Allow"},
-                                {"protocol", "TCP"},
-                                {"source", {{"selector", fmt::format("app == 'app-{}'", (i + 1) % 100)}}},
-                                {"destination", {{"ports", Json::array({1000 + (i + port_shift) % 5000})}}}},
-                               {{"action", "Deny"}, {"source", {{"nets", Json::array({"192.0.2.0/24"})}}}}})},
+      {"ingress",
+       Json::array({{{"action", "Allow"},
+                     {"protocol", "TCP"},
+                     {"source", {{"selector", fmt::format("app == 'app-{}'", (i + 1) % 100)}}},
+                     {"destination", {{"ports", Json::array({1000 + (i + port_shift) % 5000})}}}},
+                    {{"action", "Deny"}, {"source", {{"nets", Json::array({"192.0.2.0/24"})}}}}})},
       {"egress", Json::array({{{"action", "Allow"}}})}};
   return p;
 }
@@ -167,9 +172,10 @@ Result<std::vector<RowResult>> RunPolicyApply(const PolicyApplyOptions& o) {
       text = dataplane::NftRulesetText(a.applied());
       for (int c = 0; c < changes; ++c) {
         // One policy that applies to local endpoints gets a new port.
-        RETURN_IF_ERROR(store.Put(datastore::ResourceKey(*model::LookupKind("GlobalNetworkPolicy"), "",
-                                                         fmt::format("p{:05d}", c % std::min(policies, 100))),
-                                  datastore::EncodeStoredResource(Policy(c % std::min(policies, 100), c + 1))));
+        RETURN_IF_ERROR(
+            store.Put(datastore::ResourceKey(*model::LookupKind("GlobalNetworkPolicy"), "",
+                                             fmt::format("p{:05d}", c % std::min(policies, 100))),
+                      datastore::EncodeStoredResource(Policy(c % std::min(policies, 100), c + 1))));
         auto t0 = Clock::now();
         const uint64_t before = a.policy_applies();
         while (a.policy_applies() == before && Ms(Clock::now() - t0) < 10000) {

@@ -25,8 +25,9 @@ Status MergeResults(const std::string& path, const std::vector<RowResult>& rows)
     if (old.is_object() && old.contains("rows") && old["rows"].is_array()) doc = old;
   }
   for (const RowResult& r : rows) {
-    Json row = {{"row", r.row},       {"metric", r.metric},   {"ours", r.ours},
-                {"peer", r.peer},     {"unit", r.unit},       {"samples", r.samples},
+    Json row = {{"row", r.row},       {"metric", r.metric},
+                {"ours", r.ours},     {"peer", r.peer},
+                {"unit", r.unit},     {"samples", r.samples},
                 {"params", r.params}, {"ratio", r.peer > 0 ? r.ours / r.peer : 0.0}};
     auto& list = doc["rows"];
     auto same = std::find_if(list.begin(), list.end(), [&](const Json& o) {
@@ -51,7 +52,8 @@ Result<std::string> RenderTable(const std::string& path) {
   std::ifstream in(path);
   if (!in) return NotFound("no results at " + path + " (run make bench)");
   Json doc = Json::parse(in, nullptr, false);
-  if (!doc.is_object() || !doc.contains("rows")) return InvalidArgument(path + " is not a results file");
+  if (!doc.is_object() || !doc.contains("rows"))
+    return InvalidArgument(path + " is not a results file");
   std::ostringstream out;
   out << fmt::format("{:<14} {:<8} {:<28} {:>10} {:>10} {:>7} {:>8}\n", "ROW", "METRIC", "PARAMS",
                      "OURS", "PEER", "RATIO", "SAMPLES");

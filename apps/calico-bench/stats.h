@@ -20,7 +20,7 @@ struct RowResult {
   std::string row;     // "cni-add"
   std::string metric;  // "p50_ms"
   double ours = 0;
-  double peer = 0;     // or the limit
+  double peer = 0;  // or the limit
   std::string unit;
   int samples = 0;
   Json params = Json::object();

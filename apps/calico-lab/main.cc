@@ -40,22 +40,25 @@ int main(int argc, char** argv) {
     // (build: bin/tutorials/, install: share/calico-lab/tutorials/).
     std::string dir = SelfDir();
     std::string script;
-    for (const std::string& candidate : {dir + "/tutorials/" + t->name + ".sh",
-                                         dir + "/../share/calico-lab/tutorials/" + t->name + ".sh"}) {
+    for (const std::string& candidate :
+         {dir + "/tutorials/" + t->name + ".sh",
+          dir + "/../share/calico-lab/tutorials/" + t->name + ".sh"}) {
       if (std::filesystem::exists(candidate)) {
         script = candidate;
         break;
       }
     }
     if (script.empty()) {
-      std::cerr << "calico-lab: tutorial " << t->name << ": script not found beside " << dir << "\n";
+      std::cerr << "calico-lab: tutorial " << t->name << ": script not found beside " << dir
+                << "\n";
       return 1;
     }
     std::string self = dir + "/calico-lab";
     std::string bin = inv->global.bin_dir.empty() ? dir : inv->global.bin_dir;
     ::setenv("CALICO_LAB", self.c_str(), 1);
     ::setenv("CALICO_LAB_BIN", bin.c_str(), 1);
-    if (!inv->global.state_dir.empty()) ::setenv("CALICO_LAB_STATE_DIR", inv->global.state_dir.c_str(), 1);
+    if (!inv->global.state_dir.empty())
+      ::setenv("CALICO_LAB_STATE_DIR", inv->global.state_dir.c_str(), 1);
     ::setenv("TUTORIAL_DATASTORE", t->datastore.c_str(), 1);
     ::setenv("TUTORIAL_KEEP", t->keep ? "1" : "0", 1);
     ::execlp("bash", "bash", script.c_str(), nullptr);

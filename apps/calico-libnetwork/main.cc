@@ -57,7 +57,8 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--log-level", log_level, "trace, debug, info, warning, error")
       ->capture_default_str();
-  std::string docker_host = Env("DOCKER_HOST").empty() ? "unix:///var/run/docker.sock" : Env("DOCKER_HOST");
+  std::string docker_host =
+      Env("DOCKER_HOST").empty() ? "unix:///var/run/docker.sock" : Env("DOCKER_HOST");
   app.add_option("--docker-host", docker_host,
                  "the Docker daemon's API (unix://PATH), for network names; same-named networks "
                  "on several hosts then share one Calico profile")

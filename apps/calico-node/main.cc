@@ -23,17 +23,17 @@
 #include "calico/agent/agent.h"
 #include "calico/agent/config.h"
 #include "calico/agent/http.h"
-#include "calico/base/log.h"
-#include "calico/base/strings.h"
-#include "calico/datastore/client.h"
-#include "calico/datastore/config.h"
-#include "calico/datastore/factory/factory.h"
 #include "calico/agent/ipip.h"
 #include "calico/agent/tunnel_addr.h"
 #include "calico/agent/vxlan_programmer.h"
+#include "calico/base/log.h"
+#include "calico/base/strings.h"
 #include "calico/bird/bird_config.h"
 #include "calico/bird/bird_inputs.h"
 #include "calico/bird/bird_supervisor.h"
+#include "calico/datastore/client.h"
+#include "calico/datastore/config.h"
+#include "calico/datastore/factory/factory.h"
 #include "calico/ipam/ipam.h"
 #include "calico/node/netlink_address_source.h"
 #include "calico/node/startup.h"
@@ -44,7 +44,9 @@ namespace {
 
 std::atomic<bool> g_stop{false};
 
-void OnSignal(int) { g_stop = true; }
+void OnSignal(int) {
+  g_stop = true;
+}
 
 std::map<std::string, std::string> Environment() {
   std::map<std::string, std::string> env;
@@ -89,7 +91,8 @@ std::unique_ptr<calico::datastore::Backend> OpenDatastore() {
   for (int attempt = 0; !g_stop; ++attempt) {
     auto b = calico::datastore::OpenBackend(*cfg);
     if (b) return std::move(*b);
-    if (attempt == 0) std::cerr << "calico-node: waiting for the datastore: " << b.error().message() << "\n";
+    if (attempt == 0)
+      std::cerr << "calico-node: waiting for the datastore: " << b.error().message() << "\n";
     std::this_thread::sleep_for(std::chrono::seconds(1));
   }
   return nullptr;
@@ -114,10 +117,13 @@ std::string RunStartup(calico::datastore::Backend& backend) {
     return "";
   }
   std::cerr << "calico-node: node " << result->node_name
-            << (result->node_created ? " created" : result->node_updated ? " updated" : " unchanged");
+            << (result->node_created   ? " created"
+                : result->node_updated ? " updated"
+                                       : " unchanged");
   if (result->ipv4) std::cerr << ", IPv4 " << result->ipv4->String();
   if (result->ipv6) std::cerr << ", IPv6 " << result->ipv6->String();
-  for (const auto& pool : result->created_pools) std::cerr << ", created pool " << pool;
+  for (const auto& pool : result->created_pools)
+    std::cerr << ", created pool " << pool;
   std::cerr << "\n";
   return result->node_name;
 }
@@ -141,9 +147,10 @@ int RunFelix(const std::map<std::string, std::string>& env, calico::datastore::B
   calico::log::SetAllLevels(settings->log_severity);
   // FelixConfiguration changes while running: policy rendering, resync interval and log level
   // follow them; the health/metrics listeners and the route programmer keep their start-up values.
-  settings->agent.reload_settings = [env, node](const calico::model::Resource* g,
-                                                const calico::model::Resource* n)
-      -> calico::Result<calico::agent::ReloadableSettings> {
+  settings->agent.reload_settings =
+      [env, node](
+          const calico::model::Resource* g,
+          const calico::model::Resource* n) -> calico::Result<calico::agent::ReloadableSettings> {
     ASSIGN_OR_RETURN(auto next, calico::agent::LoadFelixSettings(env, node, g, n));
     calico::log::SetAllLevels(next.log_severity);
     return calico::agent::ReloadableSettings{.resync_interval = next.agent.resync_interval,
@@ -152,16 +159,17 @@ int RunFelix(const std::map<std::string, std::string>& env, calico::datastore::B
 
   calico::agent::Metrics metrics;
   calico::agent::HttpEndpoints http(metrics);
-  auto started = http.Start(settings->health_host, settings->health_enabled ? settings->health_port : 0,
-                            settings->prometheus_host,
-                            settings->prometheus_enabled ? settings->prometheus_port : 0);
+  auto started = http.Start(
+      settings->health_host, settings->health_enabled ? settings->health_port : 0,
+      settings->prometheus_host, settings->prometheus_enabled ? settings->prometheus_port : 0);
   if (!started) return Fail(started.error().message());
   calico::agent::NftPolicyProgrammer policy;
   calico::agent::NetlinkRouteProgrammer routes(80, settings->agent.render.interface_prefixes);
 
   // Routing between hosts: BIRD (BGP) by default, VXLAN for pools that ask for it, both driven by
   // the agent's view of the datastore (after every batch of changes).
-  std::string networking = env.count("CALICO_NETWORKING_BACKEND") ? env.at("CALICO_NETWORKING_BACKEND") : "bird";
+  std::string networking =
+      env.count("CALICO_NETWORKING_BACKEND") ? env.at("CALICO_NETWORKING_BACKEND") : "bird";
   std::string run_dir = env.count("CALICO_RUN_DIR") ? env.at("CALICO_RUN_DIR") : "";
   if (run_dir.empty() && env.count("CALICO_NODENAME_FILE")) {
     run_dir = std::filesystem::path(env.at("CALICO_NODENAME_FILE")).parent_path().string();
@@ -176,9 +184,13 @@ int RunFelix(const std::map<std::string, std::string>& env, calico::datastore::B
   calico::agent::VxlanProgrammer vxlan;
   calico::ipam::IpamClient ipam(*backend);
   std::string last_bird_error;
-  settings->agent.apply_vxlan = [&](const calico::agent::VxlanState& state) { return vxlan.Apply(state); };
+  settings->agent.apply_vxlan = [&](const calico::agent::VxlanState& state) {
+    return vxlan.Apply(state);
+  };
   calico::agent::IpipProgrammer ipip;
-  settings->agent.apply_ipip = [&](const calico::agent::IpipState& state) { return ipip.Apply(state); };
+  settings->agent.apply_ipip = [&](const calico::agent::IpipState& state) {
+    return ipip.Apply(state);
+  };
   calico::dataplane::NftablesTable nat4("ip", "calico-nat");
   calico::dataplane::NftablesTable nat6("ip6", "calico-nat");
   settings->agent.apply_nat = [&](const std::string& v4, const std::string& v6) -> calico::Status {
@@ -206,7 +218,8 @@ int RunFelix(const std::map<std::string, std::string>& env, calico::datastore::B
     }
     if (!bird) return;
     auto input = calico::bird::BirdInputFromDatastore(client, *backend, node);
-    auto text = input ? calico::bird::BuildBirdConfig(*input) : calico::Result<std::string>(calico::Unexpected(input.error()));
+    auto text = input ? calico::bird::BuildBirdConfig(*input)
+                      : calico::Result<std::string>(calico::Unexpected(input.error()));
     calico::Status st = calico::OkStatus();
     if (!text) {
       st = calico::Unexpected(text.error());
@@ -223,7 +236,8 @@ int RunFelix(const std::map<std::string, std::string>& env, calico::datastore::B
     std::string err = st ? "" : st.error().message();
     if (err != last_bird_error) {
       if (err.empty()) {
-        CALICO_LOG(info, "node", "BIRD running with the current configuration ({})", bird->config_path());
+        CALICO_LOG(info, "node", "BIRD running with the current configuration ({})",
+                   bird->config_path());
       } else {
         CALICO_LOG(error, "node", "BIRD: {}", err);
       }

@@ -7,13 +7,13 @@
 #include <string>
 #include <vector>
 
+#include "calico/bird/bird_status.h"
 #include "calico/ctl/ctl.h"
 #include "calico/ctl/ipam_command.h"
-#include "calico/bird/bird_status.h"
-#include "calico/dataplane/nft.h"
 #include "calico/ctl/legacy_command.h"
-#include "calico/ctl/node_command.h"
 #include "calico/ctl/migrate_command.h"
+#include "calico/ctl/node_command.h"
+#include "calico/dataplane/nft.h"
 #include "calico/datastore/config.h"
 #include "calico/datastore/factory/factory.h"
 
@@ -66,7 +66,8 @@ int RuleCounters(bool all, calico::ctl::Context& ctx) {
   }
   std::vector<size_t> width(4, 0);
   for (const auto& r : rows) {
-    for (size_t i = 0; i < r.size(); ++i) width[i] = std::max(width[i], r[i].size());
+    for (size_t i = 0; i < r.size(); ++i)
+      width[i] = std::max(width[i], r[i].size());
   }
   for (const auto& r : rows) {
     for (size_t i = 0; i < r.size(); ++i) {
@@ -86,28 +87,30 @@ int main(int argc, char** argv) {
     std::vector<std::string> args(argv + 1, argv + argc);
     std::unique_ptr<calico::datastore::Backend> backend;
     std::unique_ptr<calico::datastore::Client> client;
-    calico::ctl::Context ctx{
-        .in = std::cin,
-        .out = std::cout,
-        .err = std::cerr,
-        .open_client = [&](const calico::ctl::ClientOptions& opts)
-            -> calico::Result<calico::datastore::Client*> {
-          if (client) return client.get();
-          ASSIGN_OR_RETURN(auto config, calico::datastore::LoadClientConfig(
-                                            opts.config_path, opts.config_path_set));
-          ASSIGN_OR_RETURN(backend, calico::datastore::OpenBackend(config));
-          client = std::make_unique<calico::datastore::Client>(*backend);
-          return client.get();
-        },
-        .build = {.version = CALICO_VERSION, .git_commit = "unknown"},
-        .retry_sleep_ms = 1000};
+    calico::ctl::Context ctx{.in = std::cin,
+                             .out = std::cout,
+                             .err = std::cerr,
+                             .open_client = [&](const calico::ctl::ClientOptions& opts)
+                                 -> calico::Result<calico::datastore::Client*> {
+                               if (client) return client.get();
+                               ASSIGN_OR_RETURN(auto config,
+                                                calico::datastore::LoadClientConfig(
+                                                    opts.config_path, opts.config_path_set));
+                               ASSIGN_OR_RETURN(backend, calico::datastore::OpenBackend(config));
+                               client = std::make_unique<calico::datastore::Client>(*backend);
+                               return client.get();
+                             },
+                             .build = {.version = CALICO_VERSION, .git_commit = "unknown"},
+                             .retry_sleep_ms = 1000};
     calico::ctl::CommandRegistry registry = calico::ctl::DefaultRegistry();
     registry.Register("ipam", "IP address management", calico::ctl::RunIpam);
     registry.Register("node", "Calico node management", calico::ctl::RunNode);
     // The calico-docker era commands the libnetwork tutorial uses.
     registry.Register("pool", "Legacy: add, remove or show IP pools", calico::ctl::RunLegacyPool);
-    registry.Register("profile", "Legacy: show profiles and their rules", calico::ctl::RunLegacyProfile);
-    registry.Register("endpoint", "Legacy: show endpoints and their profiles", calico::ctl::RunLegacyEndpoint);
+    registry.Register("profile", "Legacy: show profiles and their rules",
+                      calico::ctl::RunLegacyProfile);
+    registry.Register("endpoint", "Legacy: show endpoints and their profiles",
+                      calico::ctl::RunLegacyEndpoint);
     registry.Register("datastore migrate", "Export or import the whole datastore",
                       calico::ctl::RunDatastoreMigrate);
     return calico::ctl::Run(registry, args, ctx);

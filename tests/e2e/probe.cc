@@ -10,11 +10,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
-#include <chrono>
 #include <thread>
 
 namespace {
@@ -57,7 +57,8 @@ int Serve(bool tcp, int port) {
       sockaddr_storage from{};
       socklen_t flen = sizeof(from);
       ssize_t n = ::recvfrom(fd, buf, sizeof(buf), 0, reinterpret_cast<sockaddr*>(&from), &flen);
-      if (n > 0) ::sendto(fd, buf, static_cast<size_t>(n), 0, reinterpret_cast<sockaddr*>(&from), flen);
+      if (n > 0)
+        ::sendto(fd, buf, static_cast<size_t>(n), 0, reinterpret_cast<sockaddr*>(&from), flen);
     }
   }
   ::listen(fd, 64);
@@ -88,7 +89,8 @@ int Connect(bool tcp, const char* addr, int port, int timeout_ms) {
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
   if (::connect(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0) return 1;
   const char msg[] = "calico-probe";
-  for (int attempt = 0; attempt < (tcp ? 1 : 3); ++attempt) {  // UDP may lose the first packet (ARP)
+  for (int attempt = 0; attempt < (tcp ? 1 : 3);
+       ++attempt) {  // UDP may lose the first packet (ARP)
     if (::send(fd, msg, sizeof(msg), 0) < 0) return 1;
     pollfd p{fd, POLLIN, 0};
     if (::poll(&p, 1, tcp ? timeout_ms : timeout_ms / 3) == 1) {
@@ -134,6 +136,7 @@ int main(int argc, char** argv) {
     return Connect(std::string(argv[2]) == "tcp", argv[3], std::atoi(argv[4]),
                    argc > 5 ? std::atoi(argv[5]) : 1500);
   }
-  std::fprintf(stderr, "usage: calico-probe serve tcp|udp PORT | connect tcp|udp ADDR PORT [TIMEOUT_MS]\n");
+  std::fprintf(stderr,
+               "usage: calico-probe serve tcp|udp PORT | connect tcp|udp ADDR PORT [TIMEOUT_MS]\n");
   return 2;
 }

@@ -56,7 +56,8 @@ Agent::Agent(AgentConfig config, datastore::Backend& backend, PolicyProgrammer& 
 
 void Agent::Ingest(const datastore::KVPair& kv) {
   if (RoutingKey(kv.key)) routing_dirty_ = true;
-  if ((config_.apply_vxlan || config_.apply_ipip) && vxlan_inputs_.Ingest(kv.key, kv.value)) dirty_ = true;
+  if ((config_.apply_vxlan || config_.apply_ipip) && vxlan_inputs_.Ingest(kv.key, kv.value))
+    dirty_ = true;
   if (StartsWith(kv.key, datastore::kResourcePrefix)) {
     auto r = datastore::DecodeStoredResource(kv.key, kv.value, kv.mod_revision);
     if (!r) {
@@ -73,7 +74,8 @@ void Agent::Ingest(const datastore::KVPair& kv) {
   if (StartsWith(kv.key, host_prefix)) {
     // .../host/<node>/ipv4/block/10.65.0.0-26
     std::string tail = kv.key.substr(kv.key.rfind('/') + 1);
-    for (char& c : tail) c = c == '-' ? '/' : c;
+    for (char& c : tail)
+      c = c == '-' ? '/' : c;
     if (auto cidr = net::CIDR::ParseNet(tail)) {
       own_blocks_.insert(*cidr);
       dirty_ = true;
@@ -96,7 +98,8 @@ void Agent::Remove(const std::string& key) {
   std::string host_prefix = datastore::IpamHostPrefix(config_.node_name);
   if (StartsWith(key, host_prefix)) {
     std::string tail = key.substr(key.rfind('/') + 1);
-    for (char& c : tail) c = c == '-' ? '/' : c;
+    for (char& c : tail)
+      c = c == '-' ? '/' : c;
     if (auto cidr = net::CIDR::ParseNet(tail)) {
       own_blocks_.erase(*cidr);
       dirty_ = true;
@@ -111,7 +114,8 @@ std::set<OwnedRoute> Agent::DesiredRoutes() const {
       out.insert({net::CIDR(a.addr(), a.addr().bit_len()), ep.interface_name, false});
     }
   }
-  for (const auto& b : own_blocks_) out.insert({b, "", true});
+  for (const auto& b : own_blocks_)
+    out.insert({b, "", true});
   return out;
 }
 
@@ -121,7 +125,8 @@ void Agent::ConfigureInterfaces(bool all) {
     now.insert(ep.interface_name);
     if (!all && configured_interfaces_.count(ep.interface_name) > 0) continue;
     bool v4 = false, v6 = false;
-    for (const auto& a : ep.addresses) (a.family() == 4 ? v4 : v6) = true;
+    for (const auto& a : ep.addresses)
+      (a.family() == 4 ? v4 : v6) = true;
     Status st = routes_.ConfigureInterface(ep.interface_name, v4, v6);
     if (st) {
       configured_interfaces_.insert(ep.interface_name);
@@ -292,7 +297,8 @@ Status Agent::FullSync() {
   vxlan_applied_.reset();
   ipip_applied_.reset();
   nat_applied_.reset();
-  for (const auto& kv : list.kvs) Ingest(kv);
+  for (const auto& kv : list.kvs)
+    Ingest(kv);
   revision_ = list.revision;
   list = {};
   const auto ingested = Clock::now();

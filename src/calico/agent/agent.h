@@ -10,11 +10,11 @@
 // Events are taken in batches; each batch that changes the rendered ruleset becomes one
 // incremental nftables transaction (ApplyFull if that fails). The ruleset stays a model
 // (dataplane::NftRuleset) all the way: no text is printed and parsed, the render cache recompiles
-// only changed policies, and the diff against what was applied decides what the kernel gets. A periodic resync compares the
-// kernel with what was applied and repairs drift. A compacted watch re-lists everything.
-// A policy the renderer cannot express is logged and counted; the previous ruleset stays.
-// Host endpoints of this node are bound to interfaces before rendering (expectedIPs-only ones
-// through AgentConfig::host_interfaces, again at every resync).
+// only changed policies, and the diff against what was applied decides what the kernel gets. A
+// periodic resync compares the kernel with what was applied and repairs drift. A compacted watch
+// re-lists everything. A policy the renderer cannot express is logged and counted; the previous
+// ruleset stays. Host endpoints of this node are bound to interfaces before rendering
+// (expectedIPs-only ones through AgentConfig::host_interfaces, again at every resync).
 //
 // Thread-safety: drive an Agent from one thread; Metrics may be read from others.
 #pragma once
@@ -29,9 +29,9 @@
 #include <string>
 #include <tuple>
 
+#include "calico/agent/ipip.h"
 #include "calico/agent/metrics.h"
 #include "calico/agent/programmers.h"
-#include "calico/agent/ipip.h"
 #include "calico/agent/vxlan_model.h"
 #include "calico/base/result.h"
 #include "calico/calc/calc_graph.h"

@@ -2,10 +2,11 @@
 // after a full sync, after each change, on failures, on drift and after compaction.
 #include "calico/agent/agent.h"
 
+#include <httplib.h>
+
 #include <sstream>
 
 #include <gtest/gtest.h>
-#include <httplib.h>
 
 #include "calico/agent/config.h"
 #include "calico/agent/http.h"
@@ -53,8 +54,10 @@ class FakeRoutes final : public RouteProgrammer {
  public:
   Result<RouteSyncStats> Sync(const std::set<OwnedRoute>& desired) override {
     RouteSyncStats stats;
-    for (const auto& r : desired) stats.added += kernel.count(r) == 0 ? 1 : 0;
-    for (const auto& r : kernel) stats.removed += desired.count(r) == 0 ? 1 : 0;
+    for (const auto& r : desired)
+      stats.added += kernel.count(r) == 0 ? 1 : 0;
+    for (const auto& r : kernel)
+      stats.removed += desired.count(r) == 0 ? 1 : 0;
     kernel = desired;
     return stats;
   }
@@ -77,8 +80,11 @@ class AgentTest : public ::testing::Test {
   void AddEndpoint(const std::string& id, const std::string& ip, const std::string& node = "node1",
                    const std::string& profile = "net1") {
     Resource wep("WorkloadEndpoint", "", "default");
-    wep.spec() = Json{{"orchestrator", "cni"}, {"node", node},         {"containerID", id},
-                      {"endpoint", "eth0"},    {"interfaceName", "cali" + id},
+    wep.spec() = Json{{"orchestrator", "cni"},
+                      {"node", node},
+                      {"containerID", id},
+                      {"endpoint", "eth0"},
+                      {"interfaceName", "cali" + id},
                       {"ipNetworks", Json::array({ip + "/32"})},
                       {"profiles", Json::array({profile})}};
     auto made = client_.Create(wep);
@@ -86,15 +92,17 @@ class AgentTest : public ::testing::Test {
   }
   void AddProfile(const std::string& name) {
     Resource p("Profile", name);
-    p.spec() = Json{{"ingress", Json::array({{{"action", "Allow"},
-                                              {"source", {{"selector", "has(" + name + ")"}}}}})},
-                    {"egress", Json::array({{{"action", "Allow"}}})},
-                    {"labelsToApply", {{name, ""}}}};
+    p.spec() = Json{
+        {"ingress",
+         Json::array({{{"action", "Allow"}, {"source", {{"selector", "has(" + name + ")"}}}}})},
+        {"egress", Json::array({{{"action", "Allow"}}})},
+        {"labelsToApply", {{name, ""}}}};
     ASSERT_TRUE(client_.Create(p));
   }
   // Runs Step until the watch is drained.
   void Drain() {
-    for (int i = 0; i < 5; ++i) ASSERT_TRUE(agent_->Step(std::chrono::milliseconds(20)));
+    for (int i = 0; i < 5; ++i)
+      ASSERT_TRUE(agent_->Step(std::chrono::milliseconds(20)));
   }
   bool HasRoute(const std::string& cidr, const std::string& ifname, bool blackhole = false) {
     return routes_.kernel.count({*net::CIDR::Parse(cidr), ifname, blackhole}) > 0;
@@ -112,7 +120,8 @@ TEST_F(AgentTest, FullSyncProgramsLocalEndpointsProfilesAndRoutes) {
   AddProfile("net1");
   AddEndpoint("aaaa", "10.65.0.2");
   AddEndpoint("bbbb", "10.65.1.2", "node2");  // remote: no chain, no route, but in IP sets
-  ASSERT_TRUE(store_.Put(datastore::IpamAffinityKey("node1", "10.65.0.0/26"), R"({"state":"confirmed"})"));
+  ASSERT_TRUE(
+      store_.Put(datastore::IpamAffinityKey("node1", "10.65.0.0/26"), R"({"state":"confirmed"})"));
   EXPECT_FALSE(metrics_.ready());
   ASSERT_TRUE(agent_->FullSync());
   EXPECT_TRUE(metrics_.ready());
@@ -129,7 +138,8 @@ TEST_F(AgentTest, FullSyncProgramsLocalEndpointsProfilesAndRoutes) {
   // The remote endpoint is a member of the profile's selector set.
   bool remote_in_set = false;
   for (const auto& set : agent_->model().ip_sets) {
-    for (const auto& m : set.members) remote_in_set = remote_in_set || m.String() == "10.65.1.2/32";
+    for (const auto& m : set.members)
+      remote_in_set = remote_in_set || m.String() == "10.65.1.2/32";
   }
   EXPECT_TRUE(remote_in_set);
   std::string prom = metrics_.Render();
@@ -204,8 +214,7 @@ TEST_F(AgentTest, FelixConfigurationChangesApplyWhileRunning) {
   cfg.reload_settings = [](const Resource* global,
                            const Resource* per_node) -> Result<ReloadableSettings> {
     ASSIGN_OR_RETURN(auto s, LoadFelixSettings({}, "node1", global, per_node));
-    return ReloadableSettings{.resync_interval = s.agent.resync_interval,
-                              .render = s.agent.render};
+    return ReloadableSettings{.resync_interval = s.agent.resync_interval, .render = s.agent.render};
   };
   agent_ = std::make_unique<Agent>(cfg, store_, policy_, routes_, metrics_);
   AddProfile("net1");
@@ -224,9 +233,9 @@ TEST_F(AgentTest, FelixConfigurationChangesApplyWhileRunning) {
 
   // A value the agent cannot use (written past the client's validation): nothing changes.
   fc.spec() = Json{{"defaultEndpointToHostAction", "Maybe"}};
-  ASSERT_TRUE(store_.Put(datastore::ResourceKey(*model::LookupKind("FelixConfiguration"), "",
-                                                "node.node1"),
-                         datastore::EncodeStoredResource(fc)));
+  ASSERT_TRUE(
+      store_.Put(datastore::ResourceKey(*model::LookupKind("FelixConfiguration"), "", "node.node1"),
+                 datastore::EncodeStoredResource(fc)));
   Drain();
   EXPECT_NE(policy_.kernel.find(accept), std::string::npos);
   EXPECT_NE(metrics_.Render().find("felix_int_dataplane_failures 1"), std::string::npos)
@@ -292,7 +301,8 @@ TEST_F(AgentTest, VxlanStateFollowsNodesPoolsAndRemoteBlocks) {
     node.spec() = Json{{"bgp", {{"ipv4Address", ip}}}, {"ipv4VXLANTunnelAddr", tun}};
     ASSERT_TRUE(client_.Create(node));
   }
-  ASSERT_TRUE(store_.Put(datastore::IpamAffinityKey("node1", "10.70.0.0/26"), R"({"state":"confirmed"})"));
+  ASSERT_TRUE(
+      store_.Put(datastore::IpamAffinityKey("node1", "10.70.0.0/26"), R"({"state":"confirmed"})"));
   ASSERT_TRUE(agent_->FullSync());
   EXPECT_GE(synced, 1);
   ASSERT_FALSE(applied.empty());
@@ -305,7 +315,8 @@ TEST_F(AgentTest, VxlanStateFollowsNodesPoolsAndRemoteBlocks) {
   };
   EXPECT_FALSE(has_route("10.70.1.0/26")) << "no remote block yet";
   // node2 gets a block: one route via its tunnel address.
-  ASSERT_TRUE(store_.Put(datastore::IpamAffinityKey("node2", "10.70.1.0/26"), R"({"state":"confirmed"})"));
+  ASSERT_TRUE(
+      store_.Put(datastore::IpamAffinityKey("node2", "10.70.1.0/26"), R"({"state":"confirmed"})"));
   Drain();
   EXPECT_TRUE(has_route("10.70.1.0/26"));
   ASSERT_EQ(applied.back().remotes.size(), 1u);
@@ -319,7 +330,8 @@ TEST_F(AgentTest, VxlanStateFollowsNodesPoolsAndRemoteBlocks) {
   // A workload endpoint is no routing change; a BGP configuration is.
   int routing_before = routing_syncs;
   Resource wep("WorkloadEndpoint", "", "default");
-  wep.spec() = Json{{"orchestrator", "cni"}, {"node", "node1"}, {"containerID", "rr1"}, {"endpoint", "eth0"},
+  wep.spec() = Json{{"orchestrator", "cni"},      {"node", "node1"},
+                    {"containerID", "rr1"},       {"endpoint", "eth0"},
                     {"interfaceName", "calirr1"}, {"ipNetworks", Json::array({"10.70.0.5/32"})}};
   ASSERT_TRUE(client_.Create(wep));
   Drain();
@@ -348,14 +360,16 @@ TEST_F(AgentTest, NatTablesFollowThePools) {
   ASSERT_TRUE(client_.Create(pool));
   Drain();
   ASSERT_EQ(applied.size(), 2u);
-  EXPECT_NE(applied[1].find("masq-ipam-pools {\n    type ipv4_addr\n    flags interval\n    elements = { 10.80.0.0/16 }"),
+  EXPECT_NE(applied[1].find("masq-ipam-pools {\n    type ipv4_addr\n    flags interval\n    "
+                            "elements = { 10.80.0.0/16 }"),
             std::string::npos)
       << applied[1];
 }
 
 TEST_F(AgentTest, HealthAndMetricsEndpoints) {
   HttpEndpoints http(metrics_);
-  ASSERT_TRUE(http.Start("127.0.0.1", 19099 + (::getpid() % 500), "127.0.0.1", 19699 + (::getpid() % 500)));
+  ASSERT_TRUE(
+      http.Start("127.0.0.1", 19099 + (::getpid() % 500), "127.0.0.1", 19699 + (::getpid() % 500)));
   httplib::Client health("127.0.0.1", 19099 + (::getpid() % 500));
   auto ready = health.Get("/readiness");
   ASSERT_TRUE(ready);
@@ -367,7 +381,8 @@ TEST_F(AgentTest, HealthAndMetricsEndpoints) {
   httplib::Client prom("127.0.0.1", 19699 + (::getpid() % 500));
   auto m = prom.Get("/metrics");
   ASSERT_TRUE(m);
-  EXPECT_NE(m->body.find("felix_int_dataplane_apply_time_seconds_count 1"), std::string::npos) << m->body;
+  EXPECT_NE(m->body.find("felix_int_dataplane_apply_time_seconds_count 1"), std::string::npos)
+      << m->body;
   http.Stop();
 }
 
@@ -384,17 +399,18 @@ TEST(NatTest, MasqueradesNatOutgoingPoolsToOutsideEveryPool) {
   b.spec() = model::Json{{"cidr", "10.66.0.0/16"}};
   model::Resource c("IPPool", "c");
   c.spec() = model::Json{{"cidr", "fd00:65::/48"}, {"natOutgoing", true}};
-  EXPECT_EQ(RenderNatRuleset({a, b, c}, 4),
-            "table ip calico-nat {\n"
-            "  set masq-ipam-pools {\n    type ipv4_addr\n    flags interval\n"
-            "    elements = { 10.65.0.0/16 }\n  }\n"
-            "  set all-ipam-pools {\n    type ipv4_addr\n    flags interval\n"
-            "    elements = { 10.65.0.0/16, 10.66.0.0/16 }\n  }\n"
-            "  chain nat-outgoing {\n"
-            "    type nat hook postrouting priority srcnat; policy accept;\n"
-            "    ip saddr @masq-ipam-pools ip daddr != @all-ipam-pools counter masquerade fully-random "
-            "comment \"calico natOutgoing\"\n"
-            "  }\n}\n");
+  EXPECT_EQ(
+      RenderNatRuleset({a, b, c}, 4),
+      "table ip calico-nat {\n"
+      "  set masq-ipam-pools {\n    type ipv4_addr\n    flags interval\n"
+      "    elements = { 10.65.0.0/16 }\n  }\n"
+      "  set all-ipam-pools {\n    type ipv4_addr\n    flags interval\n"
+      "    elements = { 10.65.0.0/16, 10.66.0.0/16 }\n  }\n"
+      "  chain nat-outgoing {\n"
+      "    type nat hook postrouting priority srcnat; policy accept;\n"
+      "    ip saddr @masq-ipam-pools ip daddr != @all-ipam-pools counter masquerade fully-random "
+      "comment \"calico natOutgoing\"\n"
+      "  }\n}\n");
   EXPECT_NE(RenderNatRuleset({a, b, c}, 6).find("elements = { fd00:65::/48 }"), std::string::npos);
   // No pool: empty sets, nothing masqueraded.
   EXPECT_EQ(RenderNatRuleset({}, 4).find("elements"), std::string::npos);

@@ -50,16 +50,18 @@ Status Apply(FelixSettings& s, const std::map<std::string, std::string>& values,
     ASSIGN_OR_RETURN(s.health_port, ParsePort(name("healthPort", "FELIX_HEALTHPORT"), *v));
   }
   if (auto* v = get("prometheusMetricsEnabled", "FELIX_PROMETHEUSMETRICSENABLED")) {
-    ASSIGN_OR_RETURN(s.prometheus_enabled,
-                     ParseBool(name("prometheusMetricsEnabled", "FELIX_PROMETHEUSMETRICSENABLED"), *v));
+    ASSIGN_OR_RETURN(
+        s.prometheus_enabled,
+        ParseBool(name("prometheusMetricsEnabled", "FELIX_PROMETHEUSMETRICSENABLED"), *v));
   }
   if (auto* v = get("prometheusMetricsHost", "FELIX_PROMETHEUSMETRICSHOST")) s.prometheus_host = *v;
   if (auto* v = get("prometheusMetricsPort", "FELIX_PROMETHEUSMETRICSPORT")) {
     ASSIGN_OR_RETURN(s.prometheus_port,
                      ParsePort(name("prometheusMetricsPort", "FELIX_PROMETHEUSMETRICSPORT"), *v));
   }
-  for (auto [spec_key, env_key] : {std::pair{"iptablesRefreshInterval", "FELIX_IPTABLESREFRESHINTERVAL"},
-                                   std::pair{"routeRefreshInterval", "FELIX_ROUTEREFRESHINTERVAL"}}) {
+  for (auto [spec_key, env_key] :
+       {std::pair{"iptablesRefreshInterval", "FELIX_IPTABLESREFRESHINTERVAL"},
+        std::pair{"routeRefreshInterval", "FELIX_ROUTEREFRESHINTERVAL"}}) {
     if (auto* v = get(spec_key, env_key)) {
       auto d = ParseGoDuration(*v);
       if (!d) return InvalidArgument(name(spec_key, env_key) + ": " + d.error().message());
@@ -67,8 +69,9 @@ Status Apply(FelixSettings& s, const std::map<std::string, std::string>& values,
     }
   }
   if (auto* v = get("defaultEndpointToHostAction", "FELIX_DEFAULTENDPOINTTOHOSTACTION")) {
-    ASSIGN_OR_RETURN(s.agent.render.endpoint_to_host_action,
-                     ParseAction(name("defaultEndpointToHostAction", "FELIX_DEFAULTENDPOINTTOHOSTACTION"), *v));
+    ASSIGN_OR_RETURN(
+        s.agent.render.endpoint_to_host_action,
+        ParseAction(name("defaultEndpointToHostAction", "FELIX_DEFAULTENDPOINTTOHOSTACTION"), *v));
   }
   if (auto* v = get("interfacePrefix", "FELIX_INTERFACEPREFIX")) {
     s.agent.render.interface_prefixes = StrSplit(*v, ',', true);
@@ -76,7 +79,8 @@ Status Apply(FelixSettings& s, const std::map<std::string, std::string>& values,
       return InvalidArgument(name("interfacePrefix", "FELIX_INTERFACEPREFIX") + ": empty");
     }
   }
-  if (auto* v = get("logSeverityScreen", "FELIX_LOGSEVERITYSCREEN")) s.log_severity = AsciiLower(*v);
+  if (auto* v = get("logSeverityScreen", "FELIX_LOGSEVERITYSCREEN"))
+    s.log_severity = AsciiLower(*v);
   for (auto [spec_key, env_key, out] :
        {std::tuple{"failsafeInboundHostPorts", "FELIX_FAILSAFEINBOUNDHOSTPORTS",
                    &s.agent.render.failsafe_inbound},
@@ -89,7 +93,8 @@ Status Apply(FelixSettings& s, const std::map<std::string, std::string>& values,
     }
   }
   if (auto* v = get("vxlanPort", "FELIX_VXLANPORT")) {
-    ASSIGN_OR_RETURN(s.agent.render.vxlan_port, ParsePort(name("vxlanPort", "FELIX_VXLANPORT"), *v));
+    ASSIGN_OR_RETURN(s.agent.render.vxlan_port,
+                     ParsePort(name("vxlanPort", "FELIX_VXLANPORT"), *v));
   }
   return OkStatus();
 }
@@ -159,17 +164,24 @@ Result<std::chrono::milliseconds> ParseGoDuration(std::string_view text) {
   size_t i = 0;
   while (i < text.size()) {
     size_t start = i;
-    while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.')) ++i;
+    while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.'))
+      ++i;
     if (start == i) return InvalidArgument("invalid duration \"" + std::string(text) + "\"");
     double n = std::stod(std::string(text.substr(start, i - start)));
     size_t ustart = i;
-    while (i < text.size() && std::isalpha(static_cast<unsigned char>(text[i]))) ++i;
+    while (i < text.size() && std::isalpha(static_cast<unsigned char>(text[i])))
+      ++i;
     std::string_view unit = text.substr(ustart, i - ustart);
-    if (unit == "h") total_ms += n * 3600000;
-    else if (unit == "m") total_ms += n * 60000;
-    else if (unit == "s") total_ms += n * 1000;
-    else if (unit == "ms") total_ms += n;
-    else return InvalidArgument("invalid duration \"" + std::string(text) + "\" (units: h, m, s, ms)");
+    if (unit == "h")
+      total_ms += n * 3600000;
+    else if (unit == "m")
+      total_ms += n * 60000;
+    else if (unit == "s")
+      total_ms += n * 1000;
+    else if (unit == "ms")
+      total_ms += n;
+    else
+      return InvalidArgument("invalid duration \"" + std::string(text) + "\" (units: h, m, s, ms)");
   }
   return std::chrono::milliseconds(static_cast<int64_t>(total_ms));
 }

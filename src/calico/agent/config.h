@@ -31,9 +31,10 @@ struct FelixSettings {
 
 // `global` and `per_node` are the FelixConfiguration resources (either may be empty). Errors
 // (kInvalidArgument) name the setting: "FELIX_HEALTHPORT: not a port number: \"x\"".
-[[nodiscard]] Result<FelixSettings> LoadFelixSettings(
-    const std::map<std::string, std::string>& env, const std::string& node_name,
-    const model::Resource* global, const model::Resource* per_node);
+[[nodiscard]] Result<FelixSettings> LoadFelixSettings(const std::map<std::string, std::string>& env,
+                                                      const std::string& node_name,
+                                                      const model::Resource* global,
+                                                      const model::Resource* per_node);
 
 // "90s", "1m30s", "250ms", or plain seconds "90". Errors for anything else.
 [[nodiscard]] Result<std::chrono::milliseconds> ParseGoDuration(std::string_view text);

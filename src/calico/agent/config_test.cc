@@ -20,12 +20,15 @@ TEST(FelixSettingsTest, DefaultsThenGlobalThenNodeThenEnvironment) {
   EXPECT_EQ(d->agent.node_name, "n1");
 
   model::Resource global("FelixConfiguration", "default");
-  global.spec() = {{"prometheusMetricsEnabled", true}, {"prometheusMetricsPort", 9200},
-                   {"defaultEndpointToHostAction", "Accept"}, {"routeRefreshInterval", "30s"}};
+  global.spec() = {{"prometheusMetricsEnabled", true},
+                   {"prometheusMetricsPort", 9200},
+                   {"defaultEndpointToHostAction", "Accept"},
+                   {"routeRefreshInterval", "30s"}};
   model::Resource node("FelixConfiguration", "node.n1");
   node.spec() = {{"prometheusMetricsPort", 9300}, {"interfacePrefix", "cali,tap"}};
-  auto s = LoadFelixSettings({{"FELIX_HEALTHPORT", "9199"}, {"FELIX_PROMETHEUSMETRICSPORT", "9400"}},
-                             "n1", &global, &node);
+  auto s =
+      LoadFelixSettings({{"FELIX_HEALTHPORT", "9199"}, {"FELIX_PROMETHEUSMETRICSPORT", "9400"}},
+                        "n1", &global, &node);
   ASSERT_TRUE(s) << s.error().message();
   EXPECT_TRUE(s->prometheus_enabled);
   EXPECT_EQ(s->prometheus_port, 9400);

@@ -6,7 +6,9 @@ namespace calico::agent {
 
 HttpEndpoints::HttpEndpoints(Metrics& metrics) : metrics_(metrics) {}
 
-HttpEndpoints::~HttpEndpoints() { Stop(); }
+HttpEndpoints::~HttpEndpoints() {
+  Stop();
+}
 
 Status HttpEndpoints::Start(const std::string& health_host, int health_port,
                             const std::string& metrics_host, int metrics_port) {

@@ -22,10 +22,13 @@ IpipState ComputeIpipState(std::string_view node, const VxlanInputs& inputs) {
   state.enabled = !ipip_pools.empty();
   if (!state.enabled) return state;
   std::optional<net::CIDR> local;
-  if (auto it = inputs.nodes.find(std::string(node)); it != inputs.nodes.end()) local = it->second.parent;
+  if (auto it = inputs.nodes.find(std::string(node)); it != inputs.nodes.end())
+    local = it->second.parent;
   std::set<net::CIDR> blocks;
-  for (const auto& [cidr, owner] : inputs.block_owner) blocks.insert(cidr);
-  for (const auto& [cidr, owner] : inputs.affinity_owner) blocks.insert(cidr);
+  for (const auto& [cidr, owner] : inputs.block_owner)
+    blocks.insert(cidr);
+  for (const auto& [cidr, owner] : inputs.affinity_owner)
+    blocks.insert(cidr);
   for (const net::CIDR& block : blocks) {
     std::string owner = inputs.OwnerOf(block);
     if (owner.empty() || owner == node) continue;
@@ -53,7 +56,9 @@ Status IpipProgrammer::Apply(const IpipState& state) {
     for (const auto& r : routes) {
       if (r.ifindex == tunl->index && r.protocol == proto_) {
         Status st = nl->DeleteRoute(r);
-        if (!st) CALICO_LOG(warn, "agent", "removing IPIP route {}: {}", r.dst.String(), st.error().message());
+        if (!st)
+          CALICO_LOG(warn, "agent", "removing IPIP route {}: {}", r.dst.String(),
+                     st.error().message());
       }
     }
     return OkStatus();
@@ -89,7 +94,9 @@ Status IpipProgrammer::Apply(const IpipState& state) {
                                    [&](const net::CIDR& p) { return p.Contains(r.dst); });
     if (r.ifindex == tunl->index || (inside_pool && r.gateway)) {
       Status st = nl->DeleteRoute(r);
-      if (!st) CALICO_LOG(warn, "agent", "removing IPIP route {}: {}", r.dst.String(), st.error().message());
+      if (!st)
+        CALICO_LOG(warn, "agent", "removing IPIP route {}: {}", r.dst.String(),
+                   st.error().message());
     }
   }
   return OkStatus();

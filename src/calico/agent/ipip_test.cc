@@ -12,9 +12,12 @@ VxlanInputs Inputs(const std::string& mode) {
   VxlanInputs in;
   in.Ingest("/calico/resources/v3/projectcalico.org/ippools/p",
             R"({"kind":"IPPool","spec":{"cidr":"10.90.0.0/16","ipipMode":")" + mode + R"("}})");
-  in.Ingest("/calico/resources/v3/projectcalico.org/nodes/a", R"({"kind":"Node","spec":{"bgp":{"ipv4Address":"198.18.0.11/24"}}})");
-  in.Ingest("/calico/resources/v3/projectcalico.org/nodes/b", R"({"kind":"Node","spec":{"bgp":{"ipv4Address":"198.18.0.12/24"}}})");
-  in.Ingest("/calico/resources/v3/projectcalico.org/nodes/c", R"({"kind":"Node","spec":{"bgp":{"ipv4Address":"198.18.1.13/24"}}})");
+  in.Ingest("/calico/resources/v3/projectcalico.org/nodes/a",
+            R"({"kind":"Node","spec":{"bgp":{"ipv4Address":"198.18.0.11/24"}}})");
+  in.Ingest("/calico/resources/v3/projectcalico.org/nodes/b",
+            R"({"kind":"Node","spec":{"bgp":{"ipv4Address":"198.18.0.12/24"}}})");
+  in.Ingest("/calico/resources/v3/projectcalico.org/nodes/c",
+            R"({"kind":"Node","spec":{"bgp":{"ipv4Address":"198.18.1.13/24"}}})");
   in.Ingest("/calico/ipam/v2/host/a/ipv4/block/10.90.1.0-26", R"({"state":"confirmed"})");
   in.Ingest("/calico/ipam/v2/host/b/ipv4/block/10.90.2.0-26", R"({"state":"confirmed"})");
   in.Ingest("/calico/ipam/v2/host/c/ipv4/block/10.90.3.0-26", R"({"state":"confirmed"})");
@@ -47,10 +50,13 @@ TEST(IpipTest, ProgramsTunl0WhereTheKernelHasIpip) {
   ASSERT_EQ(ns.Exec("ip link set eth0 up"), 0);
   auto fd = dataplane::NetnsFd::Open(ns.path());
   ASSERT_TRUE(fd);
-  Status st = dataplane::RunInNetns(*fd, [] { return IpipProgrammer().Apply(ComputeIpipState("a", Inputs("Always"))); });
+  Status st = dataplane::RunInNetns(
+      *fd, [] { return IpipProgrammer().Apply(ComputeIpipState("a", Inputs("Always"))); });
   ASSERT_TRUE(st) << st.error().message();
   std::string routes = ns.ExecOut("ip route");
-  EXPECT_NE(routes.find("10.90.2.0/26 via 198.18.0.12 dev tunl0 proto 80 onlink"), std::string::npos) << routes;
+  EXPECT_NE(routes.find("10.90.2.0/26 via 198.18.0.12 dev tunl0 proto 80 onlink"),
+            std::string::npos)
+      << routes;
 }
 
 // Without ipip the error says what is missing.
@@ -59,7 +65,8 @@ TEST(IpipTest, MissingModuleIsNamed) {
   ASSERT_TRUE(ns.ok());
   if (ns.Exec("ip link show tunl0") == 0) GTEST_SKIP() << "this kernel has ipip";
   auto fd = dataplane::NetnsFd::Open(ns.path());
-  Status st = dataplane::RunInNetns(*fd, [] { return IpipProgrammer().Apply(ComputeIpipState("a", Inputs("Always"))); });
+  Status st = dataplane::RunInNetns(
+      *fd, [] { return IpipProgrammer().Apply(ComputeIpipState("a", Inputs("Always"))); });
   ASSERT_FALSE(st);
   EXPECT_EQ(st.error().code(), ErrorCode::kUnsupported);
   EXPECT_NE(st.error().message().find("ipip module"), std::string::npos);

@@ -54,11 +54,13 @@ std::string Metrics::Render() const {
   auto counter = [&](const char* name, const char* help, uint64_t v) {
     out += fmt::format("# HELP {} {}\n# TYPE {} counter\n{} {}\n", name, help, name, name, v);
   };
-  out += "# HELP felix_int_dataplane_apply_time_seconds Time from a change to the kernel being programmed.\n";
+  out +=
+      "# HELP felix_int_dataplane_apply_time_seconds Time from a change to the kernel being "
+      "programmed.\n";
   out += "# TYPE felix_int_dataplane_apply_time_seconds histogram\n";
   for (size_t i = 0; i < bounds_.size(); ++i) {
-    out += fmt::format("felix_int_dataplane_apply_time_seconds_bucket{{le=\"{}\"}} {}\n", bounds_[i],
-                       buckets_[i]);
+    out += fmt::format("felix_int_dataplane_apply_time_seconds_bucket{{le=\"{}\"}} {}\n",
+                       bounds_[i], buckets_[i]);
   }
   out += fmt::format("felix_int_dataplane_apply_time_seconds_bucket{{le=\"+Inf\"}} {}\n", count_);
   out += fmt::format("felix_int_dataplane_apply_time_seconds_sum {}\n", sum_);

@@ -18,7 +18,8 @@ class Metrics {
   Metrics();
   // Time from a datastore change (or resync) to the kernel being programmed.
   void ObserveProgramming(std::chrono::duration<double> seconds);
-  void SetCounts(int64_t endpoints, int64_t policies, int64_t profiles, int64_t ip_sets, int64_t rules);
+  void SetCounts(int64_t endpoints, int64_t policies, int64_t profiles, int64_t ip_sets,
+                 int64_t rules);
   void AddDataplaneError();
   void AddResync(bool repaired);
   void AddRoutes(int added, int removed);
@@ -37,7 +38,8 @@ class Metrics {
   double sum_ = 0;
   uint64_t count_ = 0;
   int64_t endpoints_ = 0, policies_ = 0, profiles_ = 0, ip_sets_ = 0, rules_ = 0;
-  uint64_t dataplane_errors_ = 0, resyncs_ = 0, repairs_ = 0, routes_added_ = 0, routes_removed_ = 0;
+  uint64_t dataplane_errors_ = 0, resyncs_ = 0, repairs_ = 0, routes_added_ = 0,
+           routes_removed_ = 0;
   std::atomic<bool> live_{true};
   std::atomic<bool> ready_{false};
 };

@@ -33,10 +33,12 @@ std::string RenderNatRuleset(const std::vector<model::Resource>& pools, int fami
   std::string out = "table " + fam + " calico-nat {\n";
   out += set("masq-ipam-pools", masq);
   out += set("all-ipam-pools", all);
-  out += "  chain nat-outgoing {\n"
-         "    type nat hook postrouting priority srcnat; policy accept;\n";
-  out += "    " + fam + " saddr @masq-ipam-pools " + fam +
-         " daddr != @all-ipam-pools counter masquerade fully-random comment \"calico natOutgoing\"\n";
+  out +=
+      "  chain nat-outgoing {\n"
+      "    type nat hook postrouting priority srcnat; policy accept;\n";
+  out +=
+      "    " + fam + " saddr @masq-ipam-pools " + fam +
+      " daddr != @all-ipam-pools counter masquerade fully-random comment \"calico natOutgoing\"\n";
   out += "  }\n}\n";
   return out;
 }

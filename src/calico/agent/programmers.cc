@@ -67,7 +67,8 @@ Result<RouteSyncStats> NetlinkRouteProgrammer::Sync(const std::set<OwnedRoute>& 
       }
       Status st = nl_->AddRoute(spec, /*replace=*/true);
       if (!st) {
-        CALICO_LOG(warn, "agent", "cannot program route {}: {}", want.dst.String(), st.error().message());
+        CALICO_LOG(warn, "agent", "cannot program route {}: {}", want.dst.String(),
+                   st.error().message());
         continue;
       }
       ++stats.added;

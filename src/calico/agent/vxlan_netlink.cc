@@ -1,7 +1,5 @@
 #include "calico/agent/vxlan_netlink.h"
 
-#include "calico/dataplane/netlink_attrs.h"
-
 #include <arpa/inet.h>
 #include <libmnl/libmnl.h>
 #include <linux/if_link.h>
@@ -14,6 +12,8 @@
 #include <cstring>
 #include <string>
 #include <type_traits>
+
+#include "calico/dataplane/netlink_attrs.h"
 
 namespace calico::agent {
 namespace {

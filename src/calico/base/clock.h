@@ -1,4 +1,5 @@
-// Clock: the time seam. Production code takes a Clock& so tests can drive time (Envoy's TimeSource).
+// Clock: the time seam. Production code takes a Clock& so tests can drive time (Envoy's
+// TimeSource).
 //
 // Thread-safety: SystemClock is thread-safe; FakeClock is not (tests drive it from one thread).
 #pragma once

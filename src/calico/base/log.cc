@@ -59,7 +59,8 @@ void SetAllLevels(std::string_view level) {
     std::lock_guard<std::mutex> lock(st.mu);
     st.default_level = ParseLevel(level);
   }
-  spdlog::apply_all([&](const std::shared_ptr<spdlog::logger>& l) { l->set_level(ParseLevel(level)); });
+  spdlog::apply_all(
+      [&](const std::shared_ptr<spdlog::logger>& l) { l->set_level(ParseLevel(level)); });
 }
 
 bool SetLogFile(const std::string& path) {

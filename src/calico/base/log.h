@@ -3,8 +3,8 @@
 //
 //   CALICO_LOG(info, "ipam", "assigned ip={} handle={}", ip, handle);
 //
-// Levels: trace, debug, info, warn, error, critical. SetLevel("ipam", "debug") changes one component
-// at run time; SetAllLevels() changes all, and sets the level for loggers created later.
+// Levels: trace, debug, info, warn, error, critical. SetLevel("ipam", "debug") changes one
+// component at run time; SetAllLevels() changes all, and sets the level for loggers created later.
 // Loggers write to stderr by default; SetLogFile() redirects every component to a file.
 //
 // Thread-safety: all functions are thread-safe (spdlog's registry is).
@@ -33,5 +33,4 @@ bool SetLogFile(const std::string& path);
 
 }  // namespace calico::log
 
-#define CALICO_LOG(level, component, ...) \
-  ::calico::log::Get(component)->level(__VA_ARGS__)
+#define CALICO_LOG(level, component, ...) ::calico::log::Get(component)->level(__VA_ARGS__)

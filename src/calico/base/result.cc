@@ -9,14 +9,22 @@ namespace calico {
 
 std::string_view ErrorCodeName(ErrorCode code) {
   switch (code) {
-    case ErrorCode::kNotFound: return "NotFound";
-    case ErrorCode::kAlreadyExists: return "AlreadyExists";
-    case ErrorCode::kConflict: return "Conflict";
-    case ErrorCode::kInvalidArgument: return "InvalidArgument";
-    case ErrorCode::kUnavailable: return "Unavailable";
-    case ErrorCode::kPermissionDenied: return "PermissionDenied";
-    case ErrorCode::kInternal: return "Internal";
-    case ErrorCode::kUnsupported: return "Unsupported";
+    case ErrorCode::kNotFound:
+      return "NotFound";
+    case ErrorCode::kAlreadyExists:
+      return "AlreadyExists";
+    case ErrorCode::kConflict:
+      return "Conflict";
+    case ErrorCode::kInvalidArgument:
+      return "InvalidArgument";
+    case ErrorCode::kUnavailable:
+      return "Unavailable";
+    case ErrorCode::kPermissionDenied:
+      return "PermissionDenied";
+    case ErrorCode::kInternal:
+      return "Internal";
+    case ErrorCode::kUnsupported:
+      return "Unsupported";
   }
   return "Unknown";
 }
@@ -24,14 +32,23 @@ std::string_view ErrorCodeName(ErrorCode code) {
 Error Error::FromErrno(int err, std::string_view what) {
   ErrorCode code = ErrorCode::kUnavailable;
   switch (err) {
-    case EEXIST: code = ErrorCode::kAlreadyExists; break;
+    case EEXIST:
+      code = ErrorCode::kAlreadyExists;
+      break;
     case ENOENT:
     case ESRCH:
-    case ENODEV: code = ErrorCode::kNotFound; break;
+    case ENODEV:
+      code = ErrorCode::kNotFound;
+      break;
     case EACCES:
-    case EPERM: code = ErrorCode::kPermissionDenied; break;
-    case EINVAL: code = ErrorCode::kInvalidArgument; break;
-    default: break;
+    case EPERM:
+      code = ErrorCode::kPermissionDenied;
+      break;
+    case EINVAL:
+      code = ErrorCode::kInvalidArgument;
+      break;
+    default:
+      break;
   }
   std::string msg(what);
   msg += ": ";

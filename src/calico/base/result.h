@@ -75,9 +75,13 @@ inline tl::unexpected<Error> Unavailable(std::string message) {
 inline tl::unexpected<Error> Internal(std::string message) {
   return MakeError(ErrorCode::kInternal, std::move(message));
 }
-inline tl::unexpected<Error> Unexpected(Error err) { return tl::unexpected<Error>(std::move(err)); }
+inline tl::unexpected<Error> Unexpected(Error err) {
+  return tl::unexpected<Error>(std::move(err));
+}
 
-[[nodiscard]] inline Status OkStatus() { return {}; }
+[[nodiscard]] inline Status OkStatus() {
+  return {};
+}
 
 }  // namespace calico
 
@@ -85,24 +89,24 @@ inline tl::unexpected<Error> Unexpected(Error err) { return tl::unexpected<Error
 #define CALICO_CONCAT_(a, b) CALICO_CONCAT_INNER_(a, b)
 
 // Returns the error of `expr` (a Status or Result) from the enclosing function.
-#define RETURN_IF_ERROR(expr)                                           \
-  do {                                                                  \
-    auto&& calico_status_ = (expr);                                     \
+#define RETURN_IF_ERROR(expr)                                             \
+  do {                                                                    \
+    auto&& calico_status_ = (expr);                                       \
     if (!calico_status_) return ::tl::unexpected(calico_status_.error()); \
   } while (false)
 
 // ASSIGN_OR_RETURN(auto routes, nl.ListRoutes(254));
 #define ASSIGN_OR_RETURN(lhs, expr) \
   ASSIGN_OR_RETURN_IMPL_(CALICO_CONCAT_(calico_result_, __LINE__), lhs, expr)
-#define ASSIGN_OR_RETURN_IMPL_(tmp, lhs, expr)                   \
-  auto tmp = (expr);                                             \
-  if (!tmp) return ::tl::unexpected(std::move(tmp).error());     \
+#define ASSIGN_OR_RETURN_IMPL_(tmp, lhs, expr)               \
+  auto tmp = (expr);                                         \
+  if (!tmp) return ::tl::unexpected(std::move(tmp).error()); \
   lhs = std::move(*tmp)
 
 // Always-on invariant check for "should never happen" conditions.
-#define CALICO_CHECK(cond)                                                       \
-  do {                                                                           \
-    if (!(cond)) ::calico::internal::CheckFailed(#cond, __FILE__, __LINE__);     \
+#define CALICO_CHECK(cond)                                                   \
+  do {                                                                       \
+    if (!(cond)) ::calico::internal::CheckFailed(#cond, __FILE__, __LINE__); \
   } while (false)
 
 namespace calico::internal {

@@ -28,8 +28,10 @@ std::string StrJoin(const std::vector<std::string>& parts, std::string_view sep)
 }
 
 std::string_view StrTrim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front())))
+    s.remove_prefix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back())))
+    s.remove_suffix(1);
   return s;
 }
 
@@ -40,8 +42,12 @@ std::string AsciiLower(std::string_view s) {
   return out;
 }
 
-bool StartsWith(std::string_view s, std::string_view prefix) { return s.starts_with(prefix); }
-bool EndsWith(std::string_view s, std::string_view suffix) { return s.ends_with(suffix); }
+bool StartsWith(std::string_view s, std::string_view prefix) {
+  return s.starts_with(prefix);
+}
+bool EndsWith(std::string_view s, std::string_view suffix) {
+  return s.ends_with(suffix);
+}
 
 bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;

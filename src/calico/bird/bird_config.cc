@@ -429,7 +429,8 @@ class Renderer {
     }
     Line("template bgp bgp_template {{");
     std::string severity = input_.log_severity;
-    for (char& c : severity) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (char& c : severity)
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     if (severity == "debug") {
       Line("  debug all;");
     } else if (severity == "none") {

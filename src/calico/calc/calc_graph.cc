@@ -244,8 +244,9 @@ struct CalcGraph::State {
             [this](const std::string& policy, const std::string&) {
               if (!MatchesLocalEndpoint(policy)) DeactivatePolicy(policy);
             }),
-        ipset_index([this](const std::string& set, const std::string&) { dirty_sets.insert(set); },
-                    [this](const std::string& set, const std::string&) { dirty_sets.insert(set); }) {}
+        ipset_index(
+            [this](const std::string& set, const std::string&) { dirty_sets.insert(set); },
+            [this](const std::string& set, const std::string&) { dirty_sets.insert(set); }) {}
 
   // --- IP set references (RuleScanner) -------------------------------------------------------
   std::vector<std::string> Acquire(const SelectorMap& sels) {
@@ -563,7 +564,7 @@ struct CalcGraph::State {
 
   LabelIndex policy_index;       // Normal policy keys x local workload and host endpoints.
   LabelIndex host_policy_index;  // doNotTrack / preDNAT policy keys x local host endpoints.
-  LabelIndex ipset_index;   // Active rule selectors x all endpoints and network sets.
+  LabelIndex ipset_index;        // Active rule selectors x all endpoints and network sets.
 };
 
 namespace {
@@ -832,7 +833,8 @@ policy::Model CalcGraph::Model() const {
         for (const EndpointPort& p : it->second.ports) {
           if (p.name != set.named_port || p.protocol != set.named_port_protocol) continue;
           for (const net::CIDR& addr : it->second.addresses) {
-            set.port_members.push_back({.addr = addr.addr(), .protocol = p.protocol, .port = p.port});
+            set.port_members.push_back(
+                {.addr = addr.addr(), .protocol = p.protocol, .port = p.port});
           }
         }
       }

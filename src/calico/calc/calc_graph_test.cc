@@ -7,8 +7,8 @@
 #include <chrono>
 #include <map>
 #include <random>
-#include <tuple>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include <fmt/format.h>
@@ -296,7 +296,8 @@ TEST(CalcGraphTest, ModelAfterEveryUpdateEqualsAFreshGraphs) {
       Wep("ns2", "c", kOtherNode, "cali-c", {"10.0.1.4/32"}, {{"app", "web"}}, {"kns.ns2"}),
       Prof("kns.ns1", {{"labelsToApply", {{"team", "b"}}}}),
       Gnp("block-egress", {{"selector", "all()"}, {"ingress", {RuleFrom("Allow", "x == 'y'")}}}),
-      Gnp("block-egress", {{"selector", "all()"}, {"ingress", {RuleFrom("Allow", "app == 'web'")}}}),
+      Gnp("block-egress",
+          {{"selector", "all()"}, {"ingress", {RuleFrom("Allow", "app == 'web'")}}}),
       NetSet("", "ext", {{"app", "web"}}, {"192.168.7.0/24"}),
   };
   pool.insert(pool.end(), variants.begin(), variants.end());
@@ -314,7 +315,8 @@ TEST(CalcGraphTest, ModelAfterEveryUpdateEqualsAFreshGraphs) {
       current.insert_or_assign(key, r);
     }
     CalcGraph fresh(kNode);
-    for (const auto& [k, res] : current) fresh.OnUpdate(res);
+    for (const auto& [k, res] : current)
+      fresh.OnUpdate(res);
     ASSERT_EQ(g.Model(), fresh.Model()) << "step " << step;
   }
 }
@@ -816,8 +818,8 @@ policy::IpSet NamedSet(std::string_view sel, uint8_t proto, const std::string& n
 std::vector<Resource> NamedPortUpdates() {
   return {
       WithPorts(Wep("ns1", "db", kNode, "cali-db", {"10.0.0.2/32", "fd00::2/128"}, {{"app", "db"}}),
-                {Port("http", "TCP", 8080), Port("http", "UDP", 8081),
-                 Port("metrics", "TCP", 9090), Port("", "TCP", 1)}),
+                {Port("http", "TCP", 8080), Port("http", "UDP", 8081), Port("metrics", "TCP", 9090),
+                 Port("", "TCP", 1)}),
       WithPorts(Wep("ns1", "web", kNode, "cali-web", {"10.0.0.1/32"}, {{"app", "web"}}),
                 {Port("http", "TCP", 80)}),
       WithPorts(Wep("ns2", "remote-db", kOtherNode, "cali-r", {"10.0.1.3/32"}, {{"app", "db"}}),
@@ -932,9 +934,9 @@ TEST(CalcGraphTest, NamedPortMembersFollowPortsLabelsAndRules) {
                                                M("fd00::2", 6, 8088)}));
 
   // The GNP goes inactive (no local endpoint matches): its named-port sets disappear.
-  g.OnUpdate(Gnp("db-in", {{"selector", "app == 'nothing'"},
-                           {"ingress", {{{"action", "Allow"}, {"destination",
-                                                               {{"ports", {"http"}}}}}}}}));
+  g.OnUpdate(
+      Gnp("db-in", {{"selector", "app == 'nothing'"},
+                    {"ingress", {{{"action", "Allow"}, {"destination", {{"ports", {"http"}}}}}}}}));
   m = g.Model();
   EXPECT_TRUE(m.ip_sets.empty());
 

@@ -64,7 +64,8 @@ Result<int> DetermineMtu(const NetConf& conf) {
     return 0;
   }
   int mtu = 0;
-  if (!(in >> mtu) || mtu < 0) return InvalidArgument(std::string("failed to read MTU file ") + kMtuFile);
+  if (!(in >> mtu) || mtu < 0)
+    return InvalidArgument(std::string("failed to read MTU file ") + kMtuFile);
   return mtu;
 }
 
@@ -115,7 +116,8 @@ Result<NodeEndpoints> ListNodeEndpoints(Context& ctx) {
 // Whether another container's endpoint on this node uses host interface `name`.
 bool ClaimedByOther(const NodeEndpoints& eps, const std::string& name, const std::string& cid) {
   for (const Resource& wep : eps.all) {
-    if (wep.spec().value("interfaceName", "") == name && wep.spec().value("containerID", "") != cid) {
+    if (wep.spec().value("interfaceName", "") == name &&
+        wep.spec().value("containerID", "") != cid) {
       return true;
     }
   }
@@ -129,7 +131,8 @@ std::string HostVethName(const NodeEndpoints& eps, const std::string& cid) {
   std::string name = dataplane::HostVethNameForContainer(cid);
   if (!ClaimedByOther(eps, name, cid)) return name;
   uint64_t h = 1469598103934665603ULL;  // FNV-1a
-  for (char c : cid) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ULL;
+  for (char c : cid)
+    h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ULL;
   char hex[17];
   std::snprintf(hex, sizeof(hex), "%016llx", static_cast<unsigned long long>(h));
   return "cali" + std::string(hex, 11);
@@ -147,7 +150,9 @@ std::map<std::string, std::string> IpamEnv(const Context& ctx) {
 
 // calico-ipam runs in this process on the open datastore (same code as the calico-ipam binary);
 // any other IPAM plugin is executed from CNI_PATH as Calico does.
-bool InProcessIpam(const Context& ctx) { return ctx.conf.ipam.type == "calico-ipam"; }
+bool InProcessIpam(const Context& ctx) {
+  return ctx.conf.ipam.type == "calico-ipam";
+}
 
 Status IpamRelease(const Context& ctx);
 
@@ -157,8 +162,10 @@ Result<CniResult> IpamAssign(const Context& ctx) {
   auto parsed = ParseResult(j);
   if (!parsed) {
     Status undo = IpamRelease(ctx);
-    if (!undo) CALICO_LOG(error, "cni", "releasing after a bad IPAM result: {}", undo.error().message());
-    return Unexpected(parsed.error().Wrap(ctx.conf.ipam.type + " returned a result that cannot be read"));
+    if (!undo)
+      CALICO_LOG(error, "cni", "releasing after a bad IPAM result: {}", undo.error().message());
+    return Unexpected(
+        parsed.error().Wrap(ctx.conf.ipam.type + " returned a result that cannot be read"));
   }
   return parsed;
 }
@@ -173,7 +180,9 @@ Status IpamRelease(const Context& ctx) {
 // Undo for a failed ADD: each step registers what removes it; Commit() keeps everything.
 class Undo {
  public:
-  void Push(std::string what, std::function<Status()> fn) { steps_.push_back({std::move(what), std::move(fn)}); }
+  void Push(std::string what, std::function<Status()> fn) {
+    steps_.push_back({std::move(what), std::move(fn)});
+  }
   void Commit() { steps_.clear(); }
   ~Undo() {
     for (auto it = steps_.rbegin(); it != steps_.rend(); ++it) {
@@ -189,8 +198,8 @@ class Undo {
 Resource DefaultProfile(const std::string& network) {
   Resource p("Profile", network);
   p.spec() = model::Json{
-      {"ingress", model::Json::array({{{"action", "Allow"},
-                                       {"source", {{"selector", "has(" + network + ")"}}}}})},
+      {"ingress", model::Json::array(
+                      {{{"action", "Allow"}, {"source", {{"selector", "has(" + network + ")"}}}}})},
       {"egress", model::Json::array({{{"action", "Allow"}}})},
       {"labelsToApply", {{network, ""}}}};
   return p;
@@ -200,8 +209,8 @@ CniResult ResultFromEndpoint(const Resource& wep, const Context& ctx) {
   CniResult result;
   const auto& spec = wep.spec();
   result.interfaces.push_back({spec.value("interfaceName", ""), "", "", std::nullopt});
-  result.interfaces.push_back({spec.value("endpoint", ctx.inv.ifname), spec.value("mac", ""),
-                               ctx.inv.netns, std::nullopt});
+  result.interfaces.push_back(
+      {spec.value("endpoint", ctx.inv.ifname), spec.value("mac", ""), ctx.inv.netns, std::nullopt});
   if (spec.contains("ipNetworks") && spec["ipNetworks"].is_array()) {
     for (const auto& n : spec["ipNetworks"]) {
       if (!n.is_string()) continue;
@@ -219,7 +228,8 @@ Result<CniResult> Add(Context& ctx) {
   }
   std::string device_type = ctx.conf.raw.value("device_type", "");
   if (!device_type.empty() && device_type != "veth") {
-    return InvalidArgument("unsupported device_type \"" + device_type + "\" (this plugin makes veth pairs)");
+    return InvalidArgument("unsupported device_type \"" + device_type +
+                           "\" (this plugin makes veth pairs)");
   }
   ASSIGN_OR_RETURN(int mtu, DetermineMtu(ctx.conf));
   const std::string profile_id = ctx.conf.name;
@@ -255,8 +265,9 @@ Result<CniResult> Add(Context& ctx) {
     spec.host_ifname = HostVethName(endpoints, ctx.inv.container_id);
     spec.mtu = mtu;
     spec.num_queues = std::max(1, ctx.conf.raw.value("num_queues", 1));
-    spec.allow_ip_forwarding = ctx.conf.raw.contains("container_settings") &&
-                               ctx.conf.raw["container_settings"].value("allow_ip_forwarding", false);
+    spec.allow_ip_forwarding =
+        ctx.conf.raw.contains("container_settings") &&
+        ctx.conf.raw["container_settings"].value("allow_ip_forwarding", false);
     model::Json networks = model::Json::array();
     for (IpConfig& ip : ipam_result->ips) {
       ip.address = net::CIDR(ip.address.addr(), ip.address.addr().bit_len());
@@ -350,7 +361,8 @@ Status Check(Context& ctx) {
   ASSIGN_OR_RETURN(NodeEndpoints endpoints, ListNodeEndpoints(ctx));
   auto& existing = endpoints.mine;
   if (!existing) {
-    return NotFound("no WorkloadEndpoint for container " + ctx.inv.container_id + " on node " + ctx.node);
+    return NotFound("no WorkloadEndpoint for container " + ctx.inv.container_id + " on node " +
+                    ctx.node);
   }
   CniResult want = ResultFromEndpoint(*existing, ctx);
   ASSIGN_OR_RETURN(auto ns, dataplane::NetnsFd::Open(ctx.inv.netns));
@@ -363,7 +375,8 @@ Status Check(Context& ctx) {
       for (const IpConfig& ip : want.ips) {
         if (ip.address.family() != family) continue;
         bool found = false;
-        for (const auto& a : addrs) found = found || a.addr.addr() == ip.address.addr();
+        for (const auto& a : addrs)
+          found = found || a.addr.addr() == ip.address.addr();
         if (!found) {
           return NotFound("address " + ip.address.String() + " is missing on " + ctx.inv.ifname);
         }
@@ -398,12 +411,14 @@ int RunCalicoPlugin(const std::map<std::string, std::string>& env, std::string_v
   ctx.stdin_text = std::string(stdin_text);
   auto test_ns = inv->args.find("CNI_TEST_NAMESPACE");
   if (test_ns != inv->args.end() && !test_ns->second.empty()) ctx.ns = test_ns->second;
-  if (Status st = CheckNodenameFile(ctx.conf); !st) return fail(CniCode::kInvalidConfig, st.error().message());
+  if (Status st = CheckNodenameFile(ctx.conf); !st)
+    return fail(CniCode::kInvalidConfig, st.error().message());
   ctx.node = DetermineNodename(ctx.conf);
   ctx.backend = call.OpenDatastore();
   if (!ctx.backend) return call.exit_code();
   ctx.client = std::make_unique<datastore::Client>(*ctx.backend);
-  if (Status st = CheckClusterReady(*ctx.client); !st) return fail(CniCode::kTryAgainLater, st.error().message());
+  if (Status st = CheckClusterReady(*ctx.client); !st)
+    return fail(CniCode::kTryAgainLater, st.error().message());
 
   if (inv->command == "ADD") return call.PrintAddResult(Add(ctx));
   if (inv->command == "DEL") {

@@ -7,12 +7,12 @@
 
 #include <chrono>
 #include <filesystem>
-#include <regex>
+#include <fstream>
 #include <iostream>
+#include <regex>
 #include <set>
 #include <sstream>
 #include <thread>
-#include <fstream>
 
 #include <gtest/gtest.h>
 
@@ -69,8 +69,8 @@ class CalicoPluginTest : public ::testing::Test {
   }
 
   PluginRun Invoke(const std::string& command, const std::string& container, const ScopedNetns& ns,
-             const std::string& conf, const std::string& args = "",
-             const std::string& ifname = "eth0") {
+                   const std::string& conf, const std::string& args = "",
+                   const std::string& ifname = "eth0") {
     std::string stdin_path = (dir_ / ("stdin-" + container)).string();
     std::ofstream(stdin_path) << conf;
     std::string bin = std::string(CALICO_BINARY_DIR) + "/bin";
@@ -99,7 +99,8 @@ class CalicoPluginTest : public ::testing::Test {
     auto blocks = client.ListBlocks();
     EXPECT_TRUE(blocks);
     if (!blocks) return 0;
-    for (const auto& b : *blocks) n += (b.size() - b.NumFree());
+    for (const auto& b : *blocks)
+      n += (b.size() - b.NumFree());
     return n;
   }
 
@@ -223,7 +224,7 @@ TEST_F(CalicoPluginTest, ContainerIdsWithACommonPrefixGetTheirOwnVeths) {
 
 TEST_F(CalicoPluginTest, DualStackEndpoint) {
   PluginRun add = Invoke("ADD", "dual", a_,
-                   Conf("net6", "1.0.0", R"({"type":"calico-ipam","assign_ipv6":"true"})"));
+                         Conf("net6", "1.0.0", R"({"type":"calico-ipam","assign_ipv6":"true"})"));
   ASSERT_EQ(add.code, 0) << add.out;
   ASSERT_EQ(add.json["ips"].size(), 2u) << add.out;
   EXPECT_EQ(add.json["interfaces"][1]["mtu"], 1400);
@@ -264,7 +265,8 @@ TEST_F(CalicoPluginTest, FailedAddLeavesNothingBehind) {
   EXPECT_TRUE(client.List("WorkloadEndpoint", "default")->empty());
 
   // No IPAM plugin of that name: a clear error, nothing made.
-  PluginRun missing = Invoke("ADD", "noipam", b_, Conf("net1", "0.3.1", R"({"type":"no-such-ipam"})"));
+  PluginRun missing =
+      Invoke("ADD", "noipam", b_, Conf("net1", "0.3.1", R"({"type":"no-such-ipam"})"));
   EXPECT_EQ(missing.code, 1);
   EXPECT_NE(missing.out.find("failed to find plugin \\\"no-such-ipam\\\""), std::string::npos)
       << missing.out;
@@ -290,7 +292,8 @@ TEST_F(CalicoPluginTest, KillDuringAddLeavesOnlyWhatIpamCheckReports) {
   std::ofstream(dir_ / "stdin") << conf;
   std::vector<std::unique_ptr<ScopedNetns>> containers;
   constexpr int kRuns = 12;
-  for (int i = 0; i < kRuns; ++i) containers.push_back(std::make_unique<ScopedNetns>("calico-cni-k"));
+  for (int i = 0; i < kRuns; ++i)
+    containers.push_back(std::make_unique<ScopedNetns>("calico-cni-k"));
   for (int i = 0; i < kRuns; ++i) {
     std::string cmd = "exec ip netns exec " + host_.name() +
                       " env -i CNI_COMMAND=ADD CNI_CONTAINERID=kill" + std::to_string(i) +
@@ -339,7 +342,8 @@ TEST_F(CalicoPluginTest, KillDuringAddLeavesOnlyWhatIpamCheckReports) {
   }
   EXPECT_EQ(AllocatedAddresses(), in_use.size());
   for (int i = 0; i < kRuns; ++i) {
-    PluginRun del = Invoke("DEL", "kill" + std::to_string(i), *containers[static_cast<size_t>(i)], conf);
+    PluginRun del =
+        Invoke("DEL", "kill" + std::to_string(i), *containers[static_cast<size_t>(i)], conf);
     EXPECT_EQ(del.code, 0) << del.out;
   }
   EXPECT_EQ(AllocatedAddresses(), 0u);

@@ -24,7 +24,8 @@ std::vector<int> VersionParts(std::string_view v) {
     }
     out.push_back(n);
   }
-  while (out.size() < 3) out.push_back(0);
+  while (out.size() < 3)
+    out.push_back(0);
   return out;
 }
 
@@ -120,7 +121,8 @@ Result<NetConf> ParseNetConf(std::string_view stdin_text) {
   c.etcd_ca_cert_file = GetString(j, "etcd_ca_cert_file");
   c.datastore_path = GetString(j, "datastore_path");
   c.log_level = GetString(j, "log_level", "info");
-  if (j.contains("policy") && j["policy"].is_object()) c.policy_type = GetString(j["policy"], "type");
+  if (j.contains("policy") && j["policy"].is_object())
+    c.policy_type = GetString(j["policy"], "type");
   return c;
 }
 
@@ -164,7 +166,8 @@ std::string DetermineNodename(const NetConf& conf) {
 
 Result<Json> RenderResult(const CniResult& result, std::string_view version) {
   bool known = false;
-  for (const char* v : kSupportedVersions) known = known || version == v;
+  for (const char* v : kSupportedVersions)
+    known = known || version == v;
   if (!known) return InvalidArgument("unsupported CNI result version " + std::string(version));
   Json out;
   out["cniVersion"] = std::string(version);
@@ -230,13 +233,16 @@ Result<CniResult> ParseResult(const Json& j) {
     auto addr = net::CIDR::Parse(e.value(key, ""));
     if (!addr) return InvalidArgument("invalid address in IPAM result: " + e.dump());
     IpConfig ip{*addr, std::nullopt, std::nullopt};
-    if (e.contains("gateway") && e["gateway"].is_string()) ip.gateway = net::IPAddr::Parse(e["gateway"].get<std::string>());
-    if (e.contains("interface") && e["interface"].is_number_integer()) ip.interface = e["interface"].get<int>();
+    if (e.contains("gateway") && e["gateway"].is_string())
+      ip.gateway = net::IPAddr::Parse(e["gateway"].get<std::string>());
+    if (e.contains("interface") && e["interface"].is_number_integer())
+      ip.interface = e["interface"].get<int>();
     r.ips.push_back(ip);
     return OkStatus();
   };
   if (j.contains("ips") && j["ips"].is_array()) {
-    for (const Json& e : j["ips"]) RETURN_IF_ERROR(parse_ip(e, "address"));
+    for (const Json& e : j["ips"])
+      RETURN_IF_ERROR(parse_ip(e, "address"));
   }
   for (const char* key : {"ip4", "ip6"}) {
     if (j.contains(key) && j[key].is_object()) RETURN_IF_ERROR(parse_ip(j[key], "ip"));
@@ -246,7 +252,8 @@ Result<CniResult> ParseResult(const Json& j) {
       auto dst = net::CIDR::Parse(e.value("dst", ""));
       if (!dst) continue;
       Route route{*dst, std::nullopt};
-      if (e.contains("gw") && e["gw"].is_string()) route.gw = net::IPAddr::Parse(e["gw"].get<std::string>());
+      if (e.contains("gw") && e["gw"].is_string())
+        route.gw = net::IPAddr::Parse(e["gw"].get<std::string>());
       r.routes.push_back(route);
     }
   }
@@ -255,7 +262,8 @@ Result<CniResult> ParseResult(const Json& j) {
 
 Json VersionInfo(std::string_view cni_version) {
   Json versions = Json::array();
-  for (const char* v : kSupportedVersions) versions.push_back(v);
+  for (const char* v : kSupportedVersions)
+    versions.push_back(v);
   return Json{{"cniVersion", cni_version.empty() ? "1.0.0" : std::string(cni_version)},
               {"supportedVersions", versions}};
 }
@@ -316,8 +324,9 @@ bool PluginCall::Start(const std::map<std::string, std::string>& env, std::strin
   }
   auto conf = ParseNetConf(stdin_text);
   if (!conf) {
-    Fail(conf.error().message().rfind("unsupported CNI version", 0) == 0 ? CniCode::kIncompatibleVersion
-                                                                         : CniCode::kDecodingFailure,
+    Fail(conf.error().message().rfind("unsupported CNI version", 0) == 0
+             ? CniCode::kIncompatibleVersion
+             : CniCode::kDecodingFailure,
          conf.error().message());
     return false;
   }

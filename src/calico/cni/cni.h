@@ -24,8 +24,8 @@ namespace calico::cni {
 
 using Json = nlohmann::json;
 
-inline constexpr const char* kSupportedVersions[] = {"0.1.0", "0.2.0", "0.3.0", "0.3.1", "0.4.0",
-                                                     "1.0.0"};
+inline constexpr const char* kSupportedVersions[] = {"0.1.0", "0.2.0", "0.3.0",
+                                                     "0.3.1", "0.4.0", "1.0.0"};
 
 // CNI error codes (spec section "Error").
 enum class CniCode : int {
@@ -101,9 +101,9 @@ std::string DetermineNodename(const NetConf& conf);
 
 // A CNI result in the internal (1.0.0-like) form.
 struct IpConfig {
-  net::CIDR address;                // 10.0.0.5/32
+  net::CIDR address;  // 10.0.0.5/32
   std::optional<net::IPAddr> gateway;
-  std::optional<int> interface;     // index into interfaces
+  std::optional<int> interface;  // index into interfaces
 };
 struct Interface {
   std::string name;

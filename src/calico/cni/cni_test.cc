@@ -21,7 +21,8 @@ void ExpectGolden(const std::string& name, const std::string& actual) {
     std::ofstream(path) << actual;
     return;
   }
-  EXPECT_EQ(ReadGolden(name), actual) << "golden " << path << " (CALICO_UPDATE_GOLDENS=1 rewrites it)";
+  EXPECT_EQ(ReadGolden(name), actual)
+      << "golden " << path << " (CALICO_UPDATE_GOLDENS=1 rewrites it)";
 }
 
 TEST(CniResultTest, EveryVersionRendersAsTheSpecSays) {
@@ -42,11 +43,13 @@ TEST(CniResultTest, EveryVersionRendersAsTheSpecSays) {
 }
 
 TEST(CniResultTest, ParsesOldAndNewResults) {
-  auto old = ParseResult(Json::parse(R"({"cniVersion":"0.2.0","ip4":{"ip":"10.0.0.2/24","gateway":"10.0.0.1"}})"));
+  auto old = ParseResult(
+      Json::parse(R"({"cniVersion":"0.2.0","ip4":{"ip":"10.0.0.2/24","gateway":"10.0.0.1"}})"));
   ASSERT_TRUE(old);
   ASSERT_EQ(old->ips.size(), 1u);
   EXPECT_EQ(old->ips[0].address.String(), "10.0.0.2/24");
-  auto current = ParseResult(Json::parse(R"({"cniVersion":"1.0.0","ips":[{"address":"fd00::2/128"}]})"));
+  auto current =
+      ParseResult(Json::parse(R"({"cniVersion":"1.0.0","ips":[{"address":"fd00::2/128"}]})"));
   ASSERT_TRUE(current);
   EXPECT_EQ(current->ips[0].address.family(), 6);
 }
@@ -60,8 +63,7 @@ TEST(NetConfTest, DefaultsAndErrors) {
   EXPECT_NE(ParseNetConf("{").error().message().find("not a JSON object"), std::string::npos);
   EXPECT_NE(ParseNetConf(R"({"name":"bad name!"})").error().message().find("invalid characters"),
             std::string::npos);
-  EXPECT_NE(ParseNetConf(R"({"name":"n","cniVersion":"1.1.0"})").error().message(),
-            "");
+  EXPECT_NE(ParseNetConf(R"({"name":"n","cniVersion":"1.1.0"})").error().message(), "");
   EXPECT_EQ(ParseNetConf(R"({"name":"n","cniVersion":"1.1.0"})").error().message(),
             "unsupported CNI version 1.1.0");
   auto pools = ParseNetConf(
@@ -83,8 +85,11 @@ TEST(InvocationTest, ParsesArgsAndNamesMissingVariables) {
   ASSERT_FALSE(missing);
   EXPECT_EQ(missing.error().message(),
             "required env variables [CNI_CONTAINERID,CNI_IFNAME,CNI_NETNS] missing");
-  EXPECT_FALSE(ParseInvocation({{"CNI_COMMAND", "ADD"}, {"CNI_CONTAINERID", "a"}, {"CNI_IFNAME", "e"},
-                                {"CNI_NETNS", "n"}, {"CNI_ARGS", "novalue"}}));
+  EXPECT_FALSE(ParseInvocation({{"CNI_COMMAND", "ADD"},
+                                {"CNI_CONTAINERID", "a"},
+                                {"CNI_IFNAME", "e"},
+                                {"CNI_NETNS", "n"},
+                                {"CNI_ARGS", "novalue"}}));
   EXPECT_LT(CompareVersions("0.3.1", "1.0.0"), 0);
   EXPECT_EQ(CompareVersions("0.4.0", "0.4.0"), 0);
 }

@@ -81,9 +81,11 @@ Result<Json> DelegateInvoke(std::string_view type, std::string_view command,
   ASSIGN_OR_RETURN(std::string path, FindPlugin(type, env["CNI_PATH"]));
   env["CNI_COMMAND"] = std::string(command);
   std::vector<std::string> env_strings;
-  for (const auto& [k, v] : env) env_strings.push_back(k + "=" + v);
+  for (const auto& [k, v] : env)
+    env_strings.push_back(k + "=" + v);
   std::vector<char*> envp;
-  for (std::string& s : env_strings) envp.push_back(s.data());
+  for (std::string& s : env_strings)
+    envp.push_back(s.data());
   envp.push_back(nullptr);
   std::string arg0 = path;
   char* argv[] = {arg0.data(), nullptr};
@@ -132,8 +134,8 @@ Result<Json> DelegateInvoke(std::string_view type, std::string_view command,
     return Unavailable(std::string(type) + " (" + std::string(command) + "): " + msg);
   }
   if (result.is_discarded()) {
-    return InvalidArgument(std::string(type) + " printed something that is not JSON: " +
-                           stdout_text.substr(0, 200));
+    return InvalidArgument(std::string(type) +
+                           " printed something that is not JSON: " + stdout_text.substr(0, 200));
   }
   return result;
 }

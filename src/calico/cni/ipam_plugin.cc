@@ -21,7 +21,8 @@ Result<std::vector<net::CIDR>> ResolvePools(ipam::IpamClient& client,
   for (const std::string& e : entries) {
     auto cidr = net::CIDR::Parse(e);
     if (!cidr) {
-      auto it = std::find_if(pools.begin(), pools.end(), [&](const ipam::Pool& p) { return p.name == e; });
+      auto it = std::find_if(pools.begin(), pools.end(),
+                             [&](const ipam::Pool& p) { return p.name == e; });
       if (it == pools.end()) return InvalidArgument("IPPool \"" + e + "\" not found");
       cidr = it->cidr;
     }
@@ -33,7 +34,9 @@ Result<std::vector<net::CIDR>> ResolvePools(ipam::IpamClient& client,
   return out;
 }
 
-net::CIDR HostPrefix(const net::IPAddr& ip) { return net::CIDR(ip, ip.bit_len()); }
+net::CIDR HostPrefix(const net::IPAddr& ip) {
+  return net::CIDR(ip, ip.bit_len());
+}
 
 Result<CniResult> Add(const Invocation& inv, const NetConf& conf, ipam::IpamClient& client) {
   std::string node = DetermineNodename(conf);
@@ -42,7 +45,8 @@ Result<CniResult> Add(const Invocation& inv, const NetConf& conf, ipam::IpamClie
   // A repeated ADD for the same container returns what it already holds.
   ASSIGN_OR_RETURN(auto existing, client.IPsByHandle(handle));
   if (!existing.empty()) {
-    for (const net::IPAddr& ip : existing) result.ips.push_back({HostPrefix(ip), std::nullopt, std::nullopt});
+    for (const net::IPAddr& ip : existing)
+      result.ips.push_back({HostPrefix(ip), std::nullopt, std::nullopt});
     return result;
   }
   ipam::Json attrs{{"node", node}, {"timestamp", ""}};
@@ -80,14 +84,18 @@ Result<CniResult> Add(const Invocation& inv, const NetConf& conf, ipam::IpamClie
     if (want > 0 && got < static_cast<size_t>(want)) {
       Status undo = client.ReleaseByHandle(handle);
       (void)undo;
-      std::string msg = "failed to request " + std::to_string(want) + " IPv" + std::to_string(family) +
-                        " addresses. IPAM allocated only " + std::to_string(got);
-      for (const std::string& m : assigned->messages) msg += "; " + m;
+      std::string msg = "failed to request " + std::to_string(want) + " IPv" +
+                        std::to_string(family) + " addresses. IPAM allocated only " +
+                        std::to_string(got);
+      for (const std::string& m : assigned->messages)
+        msg += "; " + m;
       return Unavailable(msg);
     }
   }
-  for (const auto& c : assigned->ipv4) result.ips.push_back({HostPrefix(c.addr()), std::nullopt, std::nullopt});
-  for (const auto& c : assigned->ipv6) result.ips.push_back({HostPrefix(c.addr()), std::nullopt, std::nullopt});
+  for (const auto& c : assigned->ipv4)
+    result.ips.push_back({HostPrefix(c.addr()), std::nullopt, std::nullopt});
+  for (const auto& c : assigned->ipv6)
+    result.ips.push_back({HostPrefix(c.addr()), std::nullopt, std::nullopt});
   return result;
 }
 

@@ -27,6 +27,7 @@ std::string IpamHandle(const NetConf& conf, const Invocation& inv);
 // ipam.type is calico-ipam instead of starting a second process and a second connection.
 [[nodiscard]] Result<CniResult> IpamAdd(const Invocation& inv, const NetConf& conf,
                                         datastore::Backend& backend);
-[[nodiscard]] Status IpamDel(const Invocation& inv, const NetConf& conf, datastore::Backend& backend);
+[[nodiscard]] Status IpamDel(const Invocation& inv, const NetConf& conf,
+                             datastore::Backend& backend);
 
 }  // namespace calico::cni

@@ -46,24 +46,27 @@ class IpamPluginTest : public ::testing::Test {
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
   std::string Conf(const std::string& version, const std::string& ipam_extra = "") {
-    return R"({"cniVersion":")" + version + R"(","name":"backend","type":"calico","nodename":"node1","datastore_path":")" +
-           db_ + R"(","ipam":{"type":"calico-ipam")" + ipam_extra + "}}";
+    return R"({"cniVersion":")" + version +
+           R"(","name":"backend","type":"calico","nodename":"node1","datastore_path":")" + db_ +
+           R"(","ipam":{"type":"calico-ipam")" + ipam_extra + "}}";
   }
 
-  PluginRun Invoke(const std::string& command, const std::string& container, const std::string& conf,
-             const std::string& args = "") {
+  PluginRun Invoke(const std::string& command, const std::string& container,
+                   const std::string& conf, const std::string& args = "") {
     std::string stdin_path = (dir_ / ("stdin-" + container)).string();
     FILE* f = std::fopen(stdin_path.c_str(), "w");
     std::fputs(conf.c_str(), f);
     std::fclose(f);
-    std::string cmd = "env -i CNI_COMMAND=" + command + " CNI_CONTAINERID=" + container +
-                      " CNI_NETNS=/run/netns/test CNI_IFNAME=eth0 CNI_PATH=/opt/cni/bin CNI_ARGS='" + args +
-                      "' " + std::string(CALICO_BINARY_DIR) + "/bin/calico-ipam < " + stdin_path;
+    std::string cmd =
+        "env -i CNI_COMMAND=" + command + " CNI_CONTAINERID=" + container +
+        " CNI_NETNS=/run/netns/test CNI_IFNAME=eth0 CNI_PATH=/opt/cni/bin CNI_ARGS='" + args +
+        "' " + std::string(CALICO_BINARY_DIR) + "/bin/calico-ipam < " + stdin_path;
     PluginRun r{0, ""};
     FILE* p = ::popen(cmd.c_str(), "r");
     std::array<char, 4096> buf{};
     size_t n;
-    while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
+    while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0)
+      r.out.append(buf.data(), n);
     int status = ::pclose(p);
     r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     return r;
@@ -76,13 +79,15 @@ class IpamPluginTest : public ::testing::Test {
 TEST_F(IpamPluginTest, AddReturnsAnAddressInEveryVersionAndDelReleasesIt) {
   for (const char* v : kSupportedVersions) {
     std::string cid = std::string("ctr-") + v;
-    for (char& c : cid) c = c == '.' ? '-' : c;
+    for (char& c : cid)
+      c = c == '.' ? '-' : c;
     PluginRun add = Invoke("ADD", cid, Conf(v));
     ASSERT_EQ(add.code, 0) << add.out;
     Json j = Json::parse(add.out);
     EXPECT_EQ(j["cniVersion"], v);
-    std::string address = CompareVersions(v, "0.3.0") < 0 ? j["ip4"]["ip"].get<std::string>()
-                                                            : j["ips"][0]["address"].get<std::string>();
+    std::string address = CompareVersions(v, "0.3.0") < 0
+                              ? j["ip4"]["ip"].get<std::string>()
+                              : j["ips"][0]["address"].get<std::string>();
     EXPECT_EQ(address.substr(0, 6), "10.65.") << address;
     EXPECT_EQ(address.substr(address.size() - 3), "/32");
     PluginRun again = Invoke("ADD", cid, Conf(v));  // Repeated ADD returns the same address.
@@ -103,7 +108,8 @@ TEST_F(IpamPluginTest, FixedAddressDualStackAndVersion) {
   EXPECT_EQ(Json::parse(fixed.out)["ip4"]["ip"], "10.65.0.77/32");
   PluginRun taken = Invoke("ADD", "other", Conf("0.1.0"), "IP=10.65.0.77");
   EXPECT_EQ(taken.code, 1);
-  EXPECT_NE(Json::parse(taken.out)["msg"].get<std::string>().find("already assigned"), std::string::npos);
+  EXPECT_NE(Json::parse(taken.out)["msg"].get<std::string>().find("already assigned"),
+            std::string::npos);
   PluginRun dual = Invoke("ADD", "dual", Conf("1.0.0", R"(,"assign_ipv6":"true")"));
   ASSERT_EQ(dual.code, 0) << dual.out;
   Json j = Json::parse(dual.out);
@@ -134,7 +140,8 @@ TEST_F(IpamPluginTest, BadInputGivesCniErrorsAndLeavesNothing) {
   EXPECT_TRUE((*backend)->List("/calico/ipam/v2/handle/")->kvs.empty());
   auto blocks = client.ListBlocks();
   ASSERT_TRUE(blocks);
-  for (const auto& b : *blocks) EXPECT_TRUE(b.Empty());
+  for (const auto& b : *blocks)
+    EXPECT_TRUE(b.Empty());
 }
 
 // 4 processes x 50 ADDs against one store: all distinct, and the pool is empty after DEL.
@@ -151,7 +158,8 @@ TEST_F(IpamPluginTest, ParallelProcessesGetDistinctAddresses) {
     if (pid == 0) {
       std::string all;
       for (int i = 0; i < kEach; ++i) {
-        PluginRun r = Invoke("ADD", "p" + std::to_string(p) + "c" + std::to_string(i), Conf("1.0.0"));
+        PluginRun r =
+            Invoke("ADD", "p" + std::to_string(p) + "c" + std::to_string(i), Conf("1.0.0"));
         if (r.code != 0) ::_exit(3);
         all += Json::parse(r.out)["ips"][0]["address"].get<std::string>() + "\n";
       }
@@ -171,19 +179,22 @@ TEST_F(IpamPluginTest, ParallelProcessesGetDistinctAddresses) {
   for (const std::string& f : files) {
     std::ifstream in(f);
     std::string line;
-    while (std::getline(in, line)) addresses.insert(line);
+    while (std::getline(in, line))
+      addresses.insert(line);
   }
   EXPECT_EQ(addresses.size(), static_cast<size_t>(kProcs * kEach));
   for (int p = 0; p < kProcs; ++p) {
     for (int i = 0; i < kEach; ++i) {
-      ASSERT_EQ(Invoke("DEL", "p" + std::to_string(p) + "c" + std::to_string(i), Conf("1.0.0")).code, 0);
+      ASSERT_EQ(
+          Invoke("DEL", "p" + std::to_string(p) + "c" + std::to_string(i), Conf("1.0.0")).code, 0);
     }
   }
   auto backend = datastore::SqliteBackend::Open(db_);
   ipam::IpamClient client(**backend);
   auto blocks = client.ListBlocks();
   ASSERT_TRUE(blocks);
-  for (const auto& b : *blocks) EXPECT_TRUE(b.Empty());
+  for (const auto& b : *blocks)
+    EXPECT_TRUE(b.Empty());
 }
 
 }  // namespace

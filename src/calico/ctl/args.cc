@@ -68,7 +68,8 @@ Status FlagSet::Parse(std::span<const std::string> args) {
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
     if (a == "--") {
-      for (size_t j = i + 1; j < args.size(); ++j) positionals_.push_back(args[j]);
+      for (size_t j = i + 1; j < args.size(); ++j)
+        positionals_.push_back(args[j]);
       break;
     }
     if (a.size() > 2 && a[0] == '-' && a[1] == '-') {

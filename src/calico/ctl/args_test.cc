@@ -18,8 +18,8 @@ FlagSet MakeFlags() {
 
 TEST(FlagSetTest, ParsesLongShortAndPositionalsInAnyOrder) {
   FlagSet fs = MakeFlags();
-  std::vector<std::string> args = {"ippools", "-o", "yaml", "p1", "--filename=x.yaml", "-AR",
-                                   "--", "-weird"};
+  std::vector<std::string> args = {"ippools",           "-o",  "yaml", "p1",
+                                   "--filename=x.yaml", "-AR", "--",   "-weird"};
   ASSERT_TRUE(fs.Parse(args).has_value());
   EXPECT_EQ(fs.GetString("output"), "yaml");
   EXPECT_EQ(fs.GetString("filename"), "x.yaml");

@@ -19,7 +19,8 @@ ProcResult RunBinary(const std::string& args) {
   std::string out;
   char buf[4096];
   size_t n = 0;
-  while (p != nullptr && (n = fread(buf, 1, sizeof(buf), p)) > 0) out.append(buf, n);
+  while (p != nullptr && (n = fread(buf, 1, sizeof(buf), p)) > 0)
+    out.append(buf, n);
   const int status = p != nullptr ? pclose(p) : -1;
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
 }

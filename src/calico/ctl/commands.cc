@@ -33,8 +33,9 @@ enum class Action { kApply, kCreate, kUpdate, kDelete, kGetOrList, kPatch, kVali
 // ---- flags --------------------------------------------------------------------------------------
 
 void AddGlobalFlags(FlagSet& fs) {
-  fs.AddString("log-level", 'l', "panic", "Set the log level (one of panic, fatal, error, warn, "
-                                          "info, debug)");
+  fs.AddString("log-level", 'l', "panic",
+               "Set the log level (one of panic, fatal, error, warn, "
+               "info, debug)");
   fs.AddString("context", 0, "", "The name of the kubeconfig context to use.");
   fs.AddBool("allow-version-mismatch", 0, "Allow client and cluster versions mismatch.");
   fs.AddBool("help", 'h', "help for this command");
@@ -112,11 +113,21 @@ struct FileError {
 };
 
 const std::vector<std::string>& ObjectMetaFields() {
-  static const std::vector<std::string> k = {
-      "name",          "generateName",      "namespace",         "selfLink",
-      "uid",           "resourceVersion",   "generation",        "creationTimestamp",
-      "deletionTimestamp", "deletionGracePeriodSeconds", "labels", "annotations",
-      "ownerReferences", "finalizers",      "managedFields"};
+  static const std::vector<std::string> k = {"name",
+                                             "generateName",
+                                             "namespace",
+                                             "selfLink",
+                                             "uid",
+                                             "resourceVersion",
+                                             "generation",
+                                             "creationTimestamp",
+                                             "deletionTimestamp",
+                                             "deletionGracePeriodSeconds",
+                                             "labels",
+                                             "annotations",
+                                             "ownerReferences",
+                                             "finalizers",
+                                             "managedFields"};
   return k;
 }
 
@@ -128,9 +139,8 @@ Result<std::vector<Resource>> DecodeObject(const Json& obj) {
         "type map[string]interface {{}}",
         obj.is_array() ? "array" : (obj.is_string() ? "string" : "number")));
   }
-  const std::string kind = obj.value("kind", Json("")).is_string()
-                               ? obj.value("kind", std::string())
-                               : std::string();
+  const std::string kind =
+      obj.value("kind", Json("")).is_string() ? obj.value("kind", std::string()) : std::string();
   const std::string api = obj.value("apiVersion", Json("")).is_string()
                               ? obj.value("apiVersion", std::string())
                               : std::string();
@@ -158,14 +168,16 @@ Result<std::vector<Resource>> DecodeObject(const Json& obj) {
       if (copy.is_object() && !copy.contains("apiVersion")) copy["apiVersion"] = api;
       if (copy.is_object() && !copy.contains("kind")) copy["kind"] = info->kind;
       ASSIGN_OR_RETURN(auto rs, DecodeObject(copy));
-      for (auto& r : rs) out.push_back(std::move(r));
+      for (auto& r : rs)
+        out.push_back(std::move(r));
     }
     return out;
   }
   if (obj.contains("metadata")) {
     const Json& md = obj["metadata"];
     if (!md.is_object() && !md.is_null()) {
-      return InvalidArgument("cannot unmarshal metadata into Go struct field of type v1.ObjectMeta");
+      return InvalidArgument(
+          "cannot unmarshal metadata into Go struct field of type v1.ObjectMeta");
     }
     if (md.is_object()) {
       for (auto it = md.begin(); it != md.end(); ++it) {
@@ -190,12 +202,14 @@ Result<std::vector<Resource>> ParseStream(std::string_view text) {
     if (v.is_array()) {
       for (const auto& e : v) {
         ASSIGN_OR_RETURN(auto rs, DecodeObject(e));
-        for (auto& r : rs) out.push_back(std::move(r));
+        for (auto& r : rs)
+          out.push_back(std::move(r));
       }
       continue;
     }
     ASSIGN_OR_RETURN(auto rs, DecodeObject(v));
-    for (auto& r : rs) out.push_back(std::move(r));
+    for (auto& r : rs)
+      out.push_back(std::move(r));
   }
   return out;
 }
@@ -227,9 +241,11 @@ std::vector<std::string> ExpandFilename(const Args& args) {
   std::vector<std::string> files;
   std::function<void(const fs::path&)> walk = [&](const fs::path& dir) {
     std::vector<fs::directory_entry> entries;
-    for (const auto& e : fs::directory_iterator(dir, ec)) entries.push_back(e);
-    std::sort(entries.begin(), entries.end(),
-              [](const auto& a, const auto& b) { return a.path().filename() < b.path().filename(); });
+    for (const auto& e : fs::directory_iterator(dir, ec))
+      entries.push_back(e);
+    std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) {
+      return a.path().filename() < b.path().filename();
+    });
     for (const auto& e : entries) {
       if (e.is_directory(ec)) {
         if (args.recursive) walk(e.path());
@@ -304,7 +320,8 @@ Status HandleNamespace(Resource& r, const model::KindInfo& info, const Args& arg
         "resource",
         info.kind));
   }
-  if (all_ns || !cli_ns.empty()) return InvalidArgument(fmt::format("{} is not namespaced", info.kind));
+  if (all_ns || !cli_ns.empty())
+    return InvalidArgument(fmt::format("{} is not namespaced", info.kind));
   return OkStatus();
 }
 
@@ -369,8 +386,9 @@ Result<Resource> DoCreate(datastore::Client& client, const Resource& r) {
 
 Result<Resource> DoApply(datastore::Client& client, Resource r, Context& ctx) {
   if (r.kind() == "ClusterInformation") {
-    return MakeError(ErrorCode::kUnsupported,
-                     "operation apply is not supported on ClusterInformation: resource is readonly");
+    return MakeError(
+        ErrorCode::kUnsupported,
+        "operation apply is not supported on ClusterInformation: resource is readonly");
   }
   const std::string original_rv = r.resource_version();
   r.set_resource_version("");
@@ -429,8 +447,8 @@ Result<Resource> DoPatch(datastore::Client& client, const Resource& r, const Arg
   ASSIGN_OR_RETURN(Resource stored, client.Get(r.kind(), r.namespace_(), r.name()));
   Json patch = Json::parse(args.patch, nullptr, false);
   if (patch.is_discarded()) {
-    return InvalidArgument(fmt::format("performing strategic merge patch: invalid JSON patch: {}",
-                                       args.patch));
+    return InvalidArgument(
+        fmt::format("performing strategic merge patch: invalid JSON patch: {}", args.patch));
   }
   Json patched;
   if (args.patch_type == "json") {
@@ -445,8 +463,7 @@ Result<Resource> DoPatch(datastore::Client& client, const Resource& r, const Arg
     }
   } else {
     if (!patch.is_object()) {
-      return InvalidArgument(
-          "performing strategic merge patch: patch must be a JSON object");
+      return InvalidArgument("performing strategic merge patch: patch must be a JSON object");
     }
     patched = stored.doc();
     patched.merge_patch(patch);
@@ -457,14 +474,12 @@ Result<Resource> DoPatch(datastore::Client& client, const Resource& r, const Arg
                                        MassageError(decoded.error().message())));
   }
   if (decoded->size() != 1) {
-    return InvalidArgument(
-        fmt::format("invalid number of patched resources: {}", decoded->size()));
+    return InvalidArgument(fmt::format("invalid number of patched resources: {}", decoded->size()));
   }
   auto updated = client.Update((*decoded)[0]);
   if (!updated) {
-    return Unexpected(
-        Error(updated.error().code(),
-              fmt::format("updating existing resource: {}", updated.error().message())));
+    return Unexpected(Error(updated.error().code(), fmt::format("updating existing resource: {}",
+                                                                updated.error().message())));
   }
   return updated;
 }
@@ -480,14 +495,23 @@ Result<Output> ExecuteResourceAction(const Args& args, datastore::Client* client
   out.kind = info->kind;
   Result<Resource> res = r;
   switch (args.action) {
-    case Action::kApply: res = DoApply(*client, r, ctx); break;
-    case Action::kCreate: res = DoCreate(*client, r); break;
-    case Action::kUpdate: res = DoUpdate(*client, r, ctx); break;
+    case Action::kApply:
+      res = DoApply(*client, r, ctx);
+      break;
+    case Action::kCreate:
+      res = DoCreate(*client, r);
+      break;
+    case Action::kUpdate:
+      res = DoUpdate(*client, r, ctx);
+      break;
     case Action::kDelete:
       res = client->Delete(info->kind, r.namespace_(), r.name(), r.resource_version());
       break;
-    case Action::kGetOrList: return DoGetOrList(*client, r, *info, args);
-    case Action::kPatch: res = DoPatch(*client, r, args); break;
+    case Action::kGetOrList:
+      return DoGetOrList(*client, r, *info, args);
+    case Action::kPatch:
+      res = DoPatch(*client, r, args);
+      break;
     case Action::kValidate: {
       Resource copy = r;
       Status st = model::ApplyDefaultsAndValidate(copy);
@@ -521,10 +545,10 @@ Status CheckVersionMismatch(const Args& args, Context& ctx) {
   auto ci = (*client)->Get("ClusterInformation", "", "default");
   if (!ci) {
     if (ci.error().code() == ErrorCode::kNotFound) return OkStatus();
-    return Unavailable(fmt::format(
-        "unable to get Cluster Information to verify version mismatch: {}\nUse "
-        "--allow-version-mismatch to override",
-        ci.error().message()));
+    return Unavailable(
+        fmt::format("unable to get Cluster Information to verify version mismatch: {}\nUse "
+                    "--allow-version-mismatch to override",
+                    ci.error().message()));
   }
   std::string cluster_v = ci->spec().value("calicoVersion", std::string());
   if (cluster_v.empty()) return OkStatus();
@@ -534,10 +558,10 @@ Status CheckVersionMismatch(const Args& args, Context& ctx) {
   };
   cluster_v = base(cluster_v);
   if (cluster_v != base(ctx.build.version)) {
-    return InvalidArgument(fmt::format(
-        "version mismatch.\nClient Version:   {}\nCluster Version:  {}\nUse "
-        "--allow-version-mismatch to override",
-        ctx.build.version, cluster_v));
+    return InvalidArgument(
+        fmt::format("version mismatch.\nClient Version:   {}\nCluster Version:  {}\nUse "
+                    "--allow-version-mismatch to override",
+                    ctx.build.version, cluster_v));
   }
   return OkStatus();
 }
@@ -561,11 +585,13 @@ CommandResults ExecuteConfigCommand(const Args& args, Context& ctx, bool& client
       if (parsed->empty() && error_on_empty) {
         return CommandResults::Error(fmt::format("no resources specified in file {}", file));
       }
-      for (auto& r : *parsed) resources.push_back(std::move(r));
+      for (auto& r : *parsed)
+        resources.push_back(std::move(r));
     }
     if (resources.empty()) {
       if (error_on_empty) {
-        return CommandResults::Error(fmt::format("no resources specified in directory {}", args.filename));
+        return CommandResults::Error(
+            fmt::format("no resources specified in directory {}", args.filename));
       }
       return CommandResults{};
     }
@@ -576,7 +602,8 @@ CommandResults ExecuteConfigCommand(const Args& args, Context& ctx, bool& client
     const model::KindInfo* info = model::LookupKind(*args.kind);
     bool alias = false;
     if (info != nullptr) {
-      for (const auto& a : info->aliases) alias = alias || EqualsIgnoreCase(a, *args.kind);
+      for (const auto& a : info->aliases)
+        alias = alias || EqualsIgnoreCase(a, *args.kind);
     }
     if (!alias) {
       return CommandResults::Error(fmt::format("resource type '{}' is not supported", *args.kind));
@@ -619,7 +646,8 @@ CommandResults ExecuteConfigCommand(const Args& args, Context& ctx, bool& client
   if (args.action == Action::kApply || args.action == Action::kCreate ||
       args.action == Action::kUpdate) {
     auto st = client->EnsureInitialized();
-    if (!st) CALICO_LOG(info, "calicoctl", "unable to initialize datastore err={}", st.error().message());
+    if (!st)
+      CALICO_LOG(info, "calicoctl", "unable to initialize datastore err={}", st.error().message());
   }
 
   const bool name_specified = !args.names.empty();
@@ -737,7 +765,8 @@ int CreateApplyValidate(std::span<const std::string> argv, Context& ctx, std::st
 
 Json ListDoc(const Output& o) {
   Json items = Json::array();
-  for (const auto& r : o.items) items.push_back(r.doc());
+  for (const auto& r : o.items)
+    items.push_back(r.doc());
   Json md = Json::object();
   md["resourceVersion"] = o.list_revision;
   return Json{{"apiVersion", std::string(model::kApiVersion)},
@@ -746,7 +775,9 @@ Json ListDoc(const Output& o) {
               {"items", items}};
 }
 
-Json OutputDoc(const Output& o) { return o.is_list ? ListDoc(o) : o.resource.doc(); }
+Json OutputDoc(const Output& o) {
+  return o.is_list ? ListDoc(o) : o.resource.doc();
+}
 
 std::string GlobalAsNumber(datastore::Client* client) {
   if (client == nullptr) return "64512";
@@ -793,7 +824,8 @@ int RunReplace(std::span<const std::string> argv, Context& ctx) {
   FlagSet fs;
   AddCrudFlags(fs);
   AddGlobalFlags(fs);
-  if (int rc = ParseOrFail(fs, argv, ctx, "Usage:\n  calicoctl replace [flags]"); rc >= 0) return rc;
+  if (int rc = ParseOrFail(fs, argv, ctx, "Usage:\n  calicoctl replace [flags]"); rc >= 0)
+    return rc;
   Args args = CommonArgs(fs, Action::kUpdate);
   bool client_failed = false;
   CommandResults results = ExecuteConfigCommand(args, ctx, client_failed);
@@ -807,11 +839,12 @@ int RunReplace(std::span<const std::string> argv, Context& ctx) {
   }
   if (results.num_handled == 0) {
     if (results.num_resources == 1) {
-      return Fail(ctx, fmt::format("failed to replace '{}' resource: {}", results.single_kind, err));
+      return Fail(ctx,
+                  fmt::format("failed to replace '{}' resource: {}", results.single_kind, err));
     }
     if (!results.single_kind.empty()) {
-      return Fail(ctx,
-                  fmt::format("failed to replace any '{}' resources: {}", results.single_kind, err));
+      return Fail(
+          ctx, fmt::format("failed to replace any '{}' resources: {}", results.single_kind, err));
     }
     return Fail(ctx, fmt::format("failed to replace any resources: {}", err));
   }
@@ -826,8 +859,8 @@ int RunReplace(std::span<const std::string> argv, Context& ctx) {
   }
   ctx.out << "Partial success: ";
   if (!results.single_kind.empty()) {
-    ctx.out << fmt::format("replaced the first {} out of {} '{}' resources:\n",
-                           results.num_handled, results.num_resources, results.single_kind);
+    ctx.out << fmt::format("replaced the first {} out of {} '{}' resources:\n", results.num_handled,
+                           results.num_resources, results.single_kind);
   } else {
     ctx.out << fmt::format("replaced the first {} out of {} resources:\n", results.num_handled,
                            results.num_resources);
@@ -883,8 +916,7 @@ int RunDelete(std::span<const std::string> argv, Context& ctx) {
 int RunGet(std::span<const std::string> argv, Context& ctx) {
   FlagSet fs;
   AddCrudFlags(fs);
-  fs.AddString("output", 'o', "ps",
-               "Output format: yaml, json, ps, wide, custom-columns=...");
+  fs.AddString("output", 'o', "ps", "Output format: yaml, json, ps, wide, custom-columns=...");
   fs.AddBool("all-namespaces", 'A', "List the requested object(s) across all namespaces.");
   fs.AddBool("all-namespaces-a", 'a', "Alias for --all-namespaces.", /*hidden=*/true);
   fs.AddBool("export", 0, "Strip cluster-specific information from the output.");
@@ -929,8 +961,8 @@ int RunGet(std::span<const std::string> argv, Context& ctx) {
   if (!args.selector.empty()) {
     Status st = selector::Validate(args.selector);
     if (!st) {
-      return Fail(ctx, fmt::format("invalid --selector \"{}\": {}", args.selector,
-                                   st.error().message()));
+      return Fail(
+          ctx, fmt::format("invalid --selector \"{}\": {}", args.selector, st.error().message()));
     }
     if (!args.names.empty() || !args.filename.empty()) {
       return Fail(ctx, "--selector can only be used when listing resources (no names, no -f)");
@@ -962,7 +994,8 @@ int RunGet(std::span<const std::string> argv, Context& ctx) {
       doc = OutputDoc(results.resources[0]);
     } else {
       doc = Json::array();
-      for (const auto& o : results.resources) doc.push_back(OutputDoc(o));
+      for (const auto& o : results.resources)
+        doc.push_back(OutputDoc(o));
     }
     ctx.out << (format == Format::kYaml ? EmitGoYaml(doc) : EmitGoJson(doc));
   }
@@ -1058,8 +1091,8 @@ int RunLabel(std::span<const std::string> argv, Context& ctx) {
   bool overwritten = false;
   if (remove) {
     if (!labels.contains(key)) {
-      return Fail(ctx, fmt::format("cannot remove label of {} {}, key {} does not exist", kind,
-                                   name, key));
+      return Fail(
+          ctx, fmt::format("cannot remove label of {} {}, key {} does not exist", kind, name, key));
     }
     labels.erase(key);
   } else if (labels.contains(key)) {
@@ -1078,7 +1111,8 @@ int RunLabel(std::span<const std::string> argv, Context& ctx) {
   Args update_args = args;
   update_args.action = Action::kUpdate;
   auto updated = ExecuteResourceAction(update_args, results.client, resource, ctx);
-  if (!updated) return Fail(ctx, fmt::format("failed to update {} {}, label not changed", kind, name));
+  if (!updated)
+    return Fail(ctx, fmt::format("failed to update {} {}, label not changed", kind, name));
   if (remove) {
     ctx.out << fmt::format("Successfully removed label {} from {} {}\n", key, kind, name);
   } else if (overwritten) {
@@ -1093,11 +1127,13 @@ int RunVersion(std::span<const std::string> argv, Context& ctx) {
   FlagSet fs;
   AddConfigFlag(fs);
   fs.AddBool("client", 0, "Display only the client version.");
-  fs.AddString("poll", 0, "", "Poll for changes to the cluster information at a frequency "
-                              "specified using POLL duration (e.g. 1s, 10m, 2h etc.). A value of "
-                              "0 (the default) disables polling.");
+  fs.AddString("poll", 0, "",
+               "Poll for changes to the cluster information at a frequency "
+               "specified using POLL duration (e.g. 1s, 10m, 2h etc.). A value of "
+               "0 (the default) disables polling.");
   AddGlobalFlags(fs);
-  if (int rc = ParseOrFail(fs, argv, ctx, "Usage:\n  calicoctl version [flags]"); rc >= 0) return rc;
+  if (int rc = ParseOrFail(fs, argv, ctx, "Usage:\n  calicoctl version [flags]"); rc >= 0)
+    return rc;
   if (!fs.GetString("poll").empty() && fs.GetString("poll") != "0") {
     return Fail(ctx, fmt::format("invalid poll duration specified: {}", fs.GetString("poll")));
   }
@@ -1118,8 +1154,8 @@ int RunVersion(std::span<const std::string> argv, Context& ctx) {
   }
   auto ci = (*client)->Get("ClusterInformation", "", "default");
   if (!ci) {
-    return Fail(ctx, fmt::format("unable to retrieve Cluster Version or Type: {}",
-                                 ci.error().message()));
+    return Fail(
+        ctx, fmt::format("unable to retrieve Cluster Version or Type: {}", ci.error().message()));
   }
   std::string v = ci->spec().value("calicoVersion", std::string());
   std::string t = ci->spec().value("clusterType", std::string());

@@ -1,6 +1,8 @@
 // In-process tests of the calicoctl commands (calicoctl/calicoctl/commands behaviour): messages,
 // exit codes, namespace rules, partial failures, get output formats, patch, label, version and
 // --selector, run against datastore::Client over an in-memory Backend with injected streams.
+#include "calico/ctl/ctl.h"
+
 #include <map>
 #include <mutex>
 #include <sstream>
@@ -9,7 +11,6 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "calico/ctl/ctl.h"
 #include "calico/ctl/golden.h"
 #include "calico/datastore/backend.h"
 #include "calico/datastore/client.h"
@@ -312,7 +313,8 @@ items:
   auto step = [&](std::vector<std::string> args, const std::string& in = "") {
     auto r = Run(args, in);
     transcript += "$ calicoctl";
-    for (const auto& a : args) transcript += " " + a;
+    for (const auto& a : args)
+      transcript += " " + a;
     transcript += fmt::format("\n[exit {}]\n", r.code);
     transcript += r.out;
     if (!r.err.empty()) transcript += "[stderr]\n" + r.err;

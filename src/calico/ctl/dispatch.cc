@@ -3,14 +3,14 @@
 #include <fmt/format.h>
 
 #include "calico/base/strings.h"
-#include "calico/ctl/ctl.h"
-
 #include "calico/ctl/args.h"
+#include "calico/ctl/ctl.h"
 
 namespace calico::ctl {
 namespace {
 
-constexpr std::string_view kUsageHead = R"(The calicoctl command line tool is used to manage Calico network and security
+constexpr std::string_view kUsageHead =
+    R"(The calicoctl command line tool is used to manage Calico network and security
 policy, to view and manage endpoint configuration, and to manage a Calico
 node instance.
 
@@ -43,7 +43,8 @@ const Handler* CommandRegistry::Find(std::span<const std::string> args, size_t& 
     const auto words = StrSplit(path, ' ', /*skip_empty=*/true);
     if (words.size() > args.size() || words.size() <= best_words) continue;
     bool match = true;
-    for (size_t i = 0; i < words.size() && match; ++i) match = words[i] == args[i];
+    for (size_t i = 0; i < words.size() && match; ++i)
+      match = words[i] == args[i];
     if (match) {
       best = &entry.handler;
       best_words = words.size();
@@ -55,7 +56,8 @@ const Handler* CommandRegistry::Find(std::span<const std::string> args, size_t& 
 
 std::string CommandRegistry::Summary() const {
   size_t width = 0;
-  for (const auto& [path, entry] : commands_) width = std::max(width, path.size());
+  for (const auto& [path, entry] : commands_)
+    width = std::max(width, path.size());
   std::string out;
   for (const auto& [path, entry] : commands_) {
     out += fmt::format("  {:<{}}   {}\n", path, width, entry.summary);
@@ -86,8 +88,7 @@ int Run(const CommandRegistry& registry, std::span<const std::string> args, Cont
     const std::string& a = args[i];
     if (a == "-h" || a == "--help") break;
     globals.push_back(a);
-    const bool takes_value =
-        (a == "-l" || a == "--log-level" || a == "--context");
+    const bool takes_value = (a == "-l" || a == "--log-level" || a == "--context");
     if (takes_value && i + 1 < args.size()) globals.push_back(args[++i]);
     ++i;
   }
@@ -99,9 +100,10 @@ int Run(const CommandRegistry& registry, std::span<const std::string> args, Cont
   size_t consumed = 0;
   const Handler* handler = registry.Find(rest, consumed);
   if (handler == nullptr) {
-    ctx.err << fmt::format("unknown command \"{}\" for \"calicoctl\"\nRun 'calicoctl --help' for "
-                           "usage.\n",
-                           rest[0]);
+    ctx.err << fmt::format(
+        "unknown command \"{}\" for \"calicoctl\"\nRun 'calicoctl --help' for "
+        "usage.\n",
+        rest[0]);
     return 1;
   }
   std::vector<std::string> sub(rest.begin() + static_cast<std::ptrdiff_t>(consumed), rest.end());
@@ -110,7 +112,8 @@ int Run(const CommandRegistry& registry, std::span<const std::string> args, Cont
 }
 
 datastore::Client* OpenClientFromFlags(const FlagSet& fs, Context& ctx) {
-  ClientOptions opts{.config_path = fs.GetString("config"), .config_path_set = fs.Changed("config")};
+  ClientOptions opts{.config_path = fs.GetString("config"),
+                     .config_path_set = fs.Changed("config")};
   auto client = ctx.open_client(opts);
   if (!client) {
     ctx.err << "Failed to create Calico API client: " << client.error().message() << "\n";

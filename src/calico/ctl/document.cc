@@ -134,8 +134,8 @@ Result<Json> Convert(const YAML::Node& node) {
       Json obj = Json::object();
       for (const auto& kv : node) {
         if (!kv.first.IsScalar()) {
-          return InvalidArgument(fmt::format("yaml: line {}: invalid map key",
-                                             kv.first.Mark().line + 1));
+          return InvalidArgument(
+              fmt::format("yaml: line {}: invalid map key", kv.first.Mark().line + 1));
         }
         ASSIGN_OR_RETURN(Json v, Convert(kv.second));
         obj[kv.first.Scalar()] = std::move(v);
@@ -184,12 +184,24 @@ std::string DoubleQuote(const std::string& s) {
   for (const char ch : s) {
     const auto c = static_cast<unsigned char>(ch);
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '\r': out += "\\r"; break;
-      case 0: out += "\\0"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case 0:
+        out += "\\0";
+        break;
       default:
         if (c < 0x20 || c == 0x7f) {
           out += fmt::format("\\x{:02X}", c);
@@ -237,11 +249,14 @@ std::string YamlScalar(const Json& v) {
   return YamlScalarString(v.get<std::string>());
 }
 
-bool IsEmptyCollection(const Json& v) { return (v.is_object() || v.is_array()) && v.empty(); }
+bool IsEmptyCollection(const Json& v) {
+  return (v.is_object() || v.is_array()) && v.empty();
+}
 
 void EmitLiteral(const std::string& s, int indent, std::string& out) {
   size_t trailing = 0;
-  while (trailing < s.size() && s[s.size() - 1 - trailing] == '\n') ++trailing;
+  while (trailing < s.size() && s[s.size() - 1 - trailing] == '\n')
+    ++trailing;
   out += trailing == 0 ? "|-" : (trailing == 1 ? "|" : "|+");
   out += '\n';
   std::string body = s.substr(0, s.size() - trailing);
@@ -250,7 +265,8 @@ void EmitLiteral(const std::string& s, int indent, std::string& out) {
     out += line;
     out += '\n';
   }
-  for (size_t i = 1; i < trailing; ++i) out += '\n';
+  for (size_t i = 1; i < trailing; ++i)
+    out += '\n';
 }
 
 void EmitBlock(const Json& v, int indent, std::string& out);
@@ -307,7 +323,8 @@ void EmitBlock(const Json& v, int indent, std::string& out) {
       EmitValueAfterKey(it.value(), indent, out);
     }
   } else if (v.is_array()) {
-    for (const auto& item : v) EmitSeqItem(item, indent, out);
+    for (const auto& item : v)
+      EmitSeqItem(item, indent, out);
   } else {
     out.append(static_cast<size_t>(indent), ' ');
     out += YamlScalar(v);
@@ -322,14 +339,30 @@ std::string JsonString(const std::string& s) {
   for (size_t i = 0; i < s.size(); ++i) {
     const auto c = static_cast<unsigned char>(s[i]);
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '<': out += "\\u003c"; break;
-      case '>': out += "\\u003e"; break;
-      case '&': out += "\\u0026"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '<':
+        out += "\\u003c";
+        break;
+      case '>':
+        out += "\\u003e";
+        break;
+      case '&':
+        out += "\\u0026";
+        break;
       default:
         if (c < 0x20) {
           out += fmt::format("\\u{:04x}", c);
@@ -350,12 +383,21 @@ enum class Ctx { kPlain, kEnvelope, kObjectMeta, kListMeta };
 
 std::vector<std::string> OrderedKeys(const Json& obj, Ctx ctx) {
   static const std::vector<std::string> kEnvelope = {"kind", "apiVersion", "metadata"};
-  static const std::vector<std::string> kObjectMeta = {
-      "name",          "generateName",      "namespace",
-      "selfLink",      "uid",               "resourceVersion",
-      "generation",    "creationTimestamp", "deletionTimestamp",
-      "deletionGracePeriodSeconds", "labels", "annotations",
-      "ownerReferences", "finalizers",      "managedFields"};
+  static const std::vector<std::string> kObjectMeta = {"name",
+                                                       "generateName",
+                                                       "namespace",
+                                                       "selfLink",
+                                                       "uid",
+                                                       "resourceVersion",
+                                                       "generation",
+                                                       "creationTimestamp",
+                                                       "deletionTimestamp",
+                                                       "deletionGracePeriodSeconds",
+                                                       "labels",
+                                                       "annotations",
+                                                       "ownerReferences",
+                                                       "finalizers",
+                                                       "managedFields"};
   static const std::vector<std::string> kListMeta = {"selfLink", "resourceVersion", "continue",
                                                      "remainingItemCount"};
   const std::vector<std::string>* first = nullptr;
@@ -442,7 +484,8 @@ std::vector<std::string> SplitYamlDocuments(std::string_view text) {
     std::string_view l = line;
     if (!l.empty() && l.back() == '\r') l.remove_suffix(1);
     std::string_view trimmed = l;
-    while (!trimmed.empty() && trimmed.back() == ' ') trimmed.remove_suffix(1);
+    while (!trimmed.empty() && trimmed.back() == ' ')
+      trimmed.remove_suffix(1);
     if (trimmed == "---") {
       if (!IsBlankOrComment(cur)) docs.push_back(cur);
       cur.clear();
@@ -462,7 +505,11 @@ size_t InvalidUtf8Offset(std::string_view s) {
   size_t i = 0;
   while (i < s.size()) {
     auto c = static_cast<unsigned char>(s[i]);
-    size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
+    size_t len = c < 0x80           ? 1
+                 : (c >> 5) == 0x6  ? 2
+                 : (c >> 4) == 0xe  ? 3
+                 : (c >> 3) == 0x1e ? 4
+                                    : 0;
     if (len == 0 || i + len > s.size()) return i;
     uint32_t cp = len == 1 ? c : len == 2 ? (c & 0x1fu) : len == 3 ? (c & 0x0fu) : (c & 0x07u);
     for (size_t k = 1; k < len; ++k) {
@@ -470,7 +517,8 @@ size_t InvalidUtf8Offset(std::string_view s) {
       if ((cc & 0xc0) != 0x80) return i;
       cp = (cp << 6) | (cc & 0x3fu);
     }
-    bool overlong = (len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000);
+    bool overlong =
+        (len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000);
     if (overlong || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return i;
     i += len;
   }

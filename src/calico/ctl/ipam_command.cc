@@ -19,12 +19,15 @@ std::string RenderPrettyTable(const std::vector<std::string>& header,
                               const std::vector<std::vector<std::string>>& rows,
                               const std::set<size_t>& right_aligned) {
   std::vector<size_t> width(header.size(), 0);
-  for (size_t c = 0; c < header.size(); ++c) width[c] = header[c].size();
+  for (size_t c = 0; c < header.size(); ++c)
+    width[c] = header[c].size();
   for (const auto& row : rows) {
-    for (size_t c = 0; c < row.size(); ++c) width[c] = std::max(width[c], row[c].size());
+    for (size_t c = 0; c < row.size(); ++c)
+      width[c] = std::max(width[c], row[c].size());
   }
   std::string sep = "+";
-  for (size_t w : width) sep += std::string(w + 2, '-') + "+";
+  for (size_t w : width)
+    sep += std::string(w + 2, '-') + "+";
   sep += "\n";
   std::string out = sep + "|";
   for (size_t c = 0; c < header.size(); ++c) {
@@ -75,7 +78,8 @@ double ReservedIn(const net::CIDR& within, const std::vector<net::CIDR>& reserva
 }
 
 Result<std::vector<net::CIDR>> ListReservations(datastore::Backend& backend) {
-  ASSIGN_OR_RETURN(auto listed, backend.List("/calico/resources/v3/projectcalico.org/ipreservations/"));
+  ASSIGN_OR_RETURN(auto listed,
+                   backend.List("/calico/resources/v3/projectcalico.org/ipreservations/"));
   std::vector<net::CIDR> out;
   for (const auto& kv : listed.kvs) {
     Json doc = Json::parse(kv.value, nullptr, false);
@@ -111,7 +115,8 @@ int ShowIp(ipam::IpamClient& client, const std::string& text, Context& ctx) {
   } else {
     ctx.out << "Active Owner Attributes:\n";
     for (auto it = (*attr)->secondary.begin(); it != (*attr)->secondary.end(); ++it) {
-      ctx.out << "  " << it.key() << ": " << (it->is_string() ? it->get<std::string>() : it->dump()) << "\n";
+      ctx.out << "  " << it.key() << ": " << (it->is_string() ? it->get<std::string>() : it->dump())
+              << "\n";
     }
   }
   return 0;
@@ -123,11 +128,12 @@ int ShowConfiguration(ipam::IpamClient& client, Context& ctx) {
     ctx.err << cfg.error().message() << "\n";
     return 1;
   }
-  ctx.out << RenderPrettyTable({"PROPERTY", "VALUE"},
-                               {{"StrictAffinity", cfg->strict_affinity ? "true" : "false"},
-                                {"AutoAllocateBlocks", cfg->auto_allocate_blocks ? "true" : "false"},
-                                {"MaxBlocksPerHost", std::to_string(cfg->max_blocks_per_host)}},
-                               {});
+  ctx.out << RenderPrettyTable(
+      {"PROPERTY", "VALUE"},
+      {{"StrictAffinity", cfg->strict_affinity ? "true" : "false"},
+       {"AutoAllocateBlocks", cfg->auto_allocate_blocks ? "true" : "false"},
+       {"MaxBlocksPerHost", std::to_string(cfg->max_blocks_per_host)}},
+      {});
   return 0;
 }
 
@@ -138,7 +144,10 @@ int ShowUsage(ipam::IpamClient& client, datastore::Backend& backend, bool show_b
   auto reservations = ListReservations(backend);
   if (!pools || !blocks || !reservations) {
     ctx.err << "Failed to read IPAM data: "
-            << (!pools ? pools.error() : !blocks ? blocks.error() : reservations.error()).message()
+            << (!pools    ? pools.error()
+                : !blocks ? blocks.error()
+                          : reservations.error())
+                   .message()
             << "\n";
     return 1;
   }
@@ -155,8 +164,8 @@ int ShowUsage(ipam::IpamClient& client, datastore::Backend& backend, bool show_b
                         attr.secondary.value("type", "pod"), to});
       }
     }
-    ctx.out << RenderPrettyTable({"IP", "BORROWING-NODE", "BLOCK", "BLOCK OWNER", "TYPE", "ALLOCATED-TO"},
-                                 rows, {});
+    ctx.out << RenderPrettyTable(
+        {"IP", "BORROWING-NODE", "BLOCK", "BLOCK OWNER", "TYPE", "ALLOCATED-TO"}, rows, {});
     return 0;
   }
   std::vector<std::vector<std::string>> rows;
@@ -183,11 +192,13 @@ int ShowUsage(ipam::IpamClient& client, datastore::Backend& backend, bool show_b
   }
   if (show_blocks) {
     for (const ipam::Block& b : *blocks) {
-      if (shown.count(b.cidr().String()) == 0) row("Block", b.cidr(), static_cast<double>(b.size() - b.NumFree()));
+      if (shown.count(b.cidr().String()) == 0)
+        row("Block", b.cidr(), static_cast<double>(b.size() - b.NumFree()));
     }
   }
-  ctx.out << RenderPrettyTable({"GROUPING", "CIDR", "IPS TOTAL", "IPS IN USE", "IPS RESERVED", "IPS FREE"},
-                               rows, {2});  // go-pretty right-aligns only cells that are numbers.
+  ctx.out << RenderPrettyTable(
+      {"GROUPING", "CIDR", "IPS TOTAL", "IPS IN USE", "IPS RESERVED", "IPS FREE"}, rows,
+      {2});  // go-pretty right-aligns only cells that are numbers.
   return 0;
 }
 
@@ -206,11 +217,13 @@ int Check(ipam::IpamClient& client, datastore::Backend& backend, Context& ctx) {
   ctx.out << "Found " << blocks->size() << " IPAM blocks.\n";
   std::map<std::string, std::string> allocations;  // ip -> handle
   for (const ipam::Block& b : *blocks) {
-    for (const auto& [ip, attr] : b.Allocations()) allocations[ip.String()] = attr.handle_id;
+    for (const auto& [ip, attr] : b.Allocations())
+      allocations[ip.String()] = attr.handle_id;
   }
   ctx.out << " IPAM blocks record " << allocations.size() << " allocations.\n\n";
   size_t active_pools = 0;
-  for (const ipam::Pool& p : *pools) active_pools += p.disabled ? 0 : 1;
+  for (const ipam::Pool& p : *pools)
+    active_pools += p.disabled ? 0 : 1;
   ctx.out << "Loading all IP pools...\n  Found " << active_pools << " active IP pools.\n\n";
   std::set<std::string> in_use;
   size_t tunnel = 0;
@@ -247,31 +260,38 @@ int Check(ipam::IpamClient& client, datastore::Backend& backend, Context& ctx) {
   ctx.out << "  Workloads and nodes are using " << in_use.size() << " IPs.\n\n";
   std::vector<std::string> leaked;
   for (const auto& [ip, handle] : allocations) {
-    if (in_use.count(ip) == 0) leaked.push_back(ip + " (handle " + (handle.empty() ? "<none>" : handle) + ")");
+    if (in_use.count(ip) == 0)
+      leaked.push_back(ip + " (handle " + (handle.empty() ? "<none>" : handle) + ")");
   }
   size_t not_in_pool = 0;
   for (const std::string& ip : in_use) {
     auto addr = net::IPAddr::Parse(ip);
     bool found = false;
-    for (const ipam::Pool& p : *pools) found = found || (addr && !p.disabled && p.cidr.Contains(*addr));
+    for (const ipam::Pool& p : *pools)
+      found = found || (addr && !p.disabled && p.cidr.Contains(*addr));
     if (!found) ++not_in_pool;
   }
   std::set<std::string> handles_with_ips;
-  for (const auto& kv : allocations) handles_with_ips.insert(kv.second);
+  for (const auto& kv : allocations)
+    handles_with_ips.insert(kv.second);
   std::vector<std::string> leaked_handles;
   for (const auto& kv : handles->kvs) {
     std::string h = kv.key.substr(kv.key.rfind('/') + 1);
     if (handles_with_ips.count(h) == 0) leaked_handles.push_back(h);
   }
   ctx.out << "Scanning for IPs that are allocated but not actually in use...\n";
-  ctx.out << "Found " << leaked.size() << " IPs that are allocated in IPAM but not actually in use.\n";
-  for (const std::string& l : leaked) ctx.out << "  " << l << "\n";
-  ctx.out << "Scanning for IPs that are in use by a workload or node but not allocated in IPAM...\n";
+  ctx.out << "Found " << leaked.size()
+          << " IPs that are allocated in IPAM but not actually in use.\n";
+  for (const std::string& l : leaked)
+    ctx.out << "  " << l << "\n";
+  ctx.out
+      << "Scanning for IPs that are in use by a workload or node but not allocated in IPAM...\n";
   ctx.out << "Found " << not_in_pool << " in-use IPs that are not in active IP pools.\n";
   ctx.out << "Scanning for handles with no matching IPs...\n";
   ctx.out << "Found " << leaked_handles.size() << " handles with no matching IPs (and "
           << (handles->kvs.size() - leaked_handles.size()) << " handles with matches).\n";
-  for (const std::string& h : leaked_handles) ctx.out << "  " << h << "\n";
+  for (const std::string& h : leaked_handles)
+    ctx.out << "  " << h << "\n";
   ctx.out << "Check complete; found " << (leaked.size() + leaked_handles.size()) << " problems.\n";
   return 0;
 }
@@ -374,7 +394,8 @@ int RunIpam(std::span<const std::string> args, Context& ctx) {
     ctx.err << st.error().message() << "\n";
     return 1;
   }
-  for (const std::string& m : messages) ctx.out << m << "\n";
+  for (const std::string& m : messages)
+    ctx.out << m << "\n";
   return 0;
 }
 

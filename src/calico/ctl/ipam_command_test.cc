@@ -70,13 +70,14 @@ TEST_F(IpamCommandTest, ShowTablesAndAddresses) {
   auto r = Allocate(5, 7, "web");
   ASSERT_EQ(r.ipv4.size(), 5u);
   std::string transcript;
-  for (const std::vector<std::string>& cmd :
-       {std::vector<std::string>{"ipam", "show"}, {"ipam", "show", "--show-blocks"},
-        {"ipam", "show", "--show-configuration"}}) {
+  for (const std::vector<std::string>& cmd : {std::vector<std::string>{"ipam", "show"},
+                                              {"ipam", "show", "--show-blocks"},
+                                              {"ipam", "show", "--show-configuration"}}) {
     Outcome o = Run(cmd);
     EXPECT_EQ(o.code, 0) << o.err;
     transcript += "$ calicoctl";
-    for (const auto& w : cmd) transcript += " " + w;
+    for (const auto& w : cmd)
+      transcript += " " + w;
     transcript += "\n" + o.out;
   }
   // Block choice is deterministic per host name (FNV-1 seeded), so the golden is stable.
@@ -85,7 +86,8 @@ TEST_F(IpamCommandTest, ShowTablesAndAddresses) {
   EXPECT_NE(ip.out.find("is in use"), std::string::npos);
   EXPECT_NE(ip.out.find("Handle ID: web"), std::string::npos);
   EXPECT_NE(ip.out.find("  pod: web"), std::string::npos);
-  EXPECT_NE(Run({"ipam", "show", "--ip=10.65.255.255"}).out.find("is not assigned"), std::string::npos);
+  EXPECT_NE(Run({"ipam", "show", "--ip=10.65.255.255"}).out.find("is not assigned"),
+            std::string::npos);
   Outcome bad = Run({"ipam", "show", "--ip=nonsense"});
   EXPECT_EQ(bad.code, 1);
   EXPECT_NE(bad.err.find("invalid IP address"), std::string::npos);
@@ -112,14 +114,19 @@ TEST_F(IpamCommandTest, CheckFindsLeaks) {
   ASSERT_EQ(r.ipv4.size(), 2u);
   // An endpoint uses the first address; the second is allocated but used by nothing.
   model::Resource wep("WorkloadEndpoint", "", "default");
-  wep.spec() = model::Json{{"node", "node1"}, {"orchestrator", "cni"}, {"containerID", "leaky"},
-                           {"endpoint", "eth0"}, {"interfaceName", "calileaky"},
+  wep.spec() = model::Json{{"node", "node1"},
+                           {"orchestrator", "cni"},
+                           {"containerID", "leaky"},
+                           {"endpoint", "eth0"},
+                           {"interfaceName", "calileaky"},
                            {"ipNetworks", {r.ipv4[0].addr().String() + "/32"}}};
   ASSERT_TRUE(client_.Create(wep));
   ASSERT_TRUE(backend_.Put("/calico/ipam/v2/handle/orphan", R"({"block":{},"deleted":false})"));
   Outcome o = Run({"ipam", "check"});
   EXPECT_EQ(o.code, 0) << o.err;
-  EXPECT_NE(o.out.find("Found 1 IPs that are allocated in IPAM but not actually in use."), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("Found 1 IPs that are allocated in IPAM but not actually in use."),
+            std::string::npos)
+      << o.out;
   EXPECT_NE(o.out.find(r.ipv4[1].addr().String()), std::string::npos);
   EXPECT_NE(o.out.find("Found 1 handles with no matching IPs"), std::string::npos) << o.out;
 }

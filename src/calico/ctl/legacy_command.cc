@@ -21,7 +21,8 @@ std::string PoolName(const net::CIDR& cidr) {
 }
 
 // "has(net1)" / "has(libnetwork.projectcalico.org/<id>)" -> the tag it stood for in the old CLI.
-std::string TagOf(const std::string& selector, const std::map<std::string, std::string>& label_to_profile) {
+std::string TagOf(const std::string& selector,
+                  const std::map<std::string, std::string>& label_to_profile) {
   if (selector.rfind("has(", 0) != 0 || selector.back() != ')') return "";
   std::string label = selector.substr(4, selector.size() - 5);
   auto it = label_to_profile.find(label);
@@ -32,7 +33,8 @@ std::string RuleText(const Json& rule, const std::map<std::string, std::string>&
   std::string out = rule.value("action", "Allow");
   std::transform(out.begin(), out.end(), out.begin(), ::tolower);
   if (rule.contains("protocol")) {
-    std::string p = rule["protocol"].is_string() ? rule["protocol"].get<std::string>() : rule["protocol"].dump();
+    std::string p = rule["protocol"].is_string() ? rule["protocol"].get<std::string>()
+                                                 : rule["protocol"].dump();
     std::transform(p.begin(), p.end(), p.begin(), ::tolower);
     out += " " + p;
   }
@@ -47,14 +49,17 @@ std::string RuleText(const Json& rule, const std::map<std::string, std::string>&
       parts.push_back(tag.empty() ? "selector \"" + sel + "\"" : "tag " + tag);
     }
     if (e.contains("nets")) {
-      for (const auto& n : e["nets"]) parts.push_back("cidr " + n.get<std::string>());
+      for (const auto& n : e["nets"])
+        parts.push_back("cidr " + n.get<std::string>());
     }
     if (e.contains("ports")) {
       std::string ports;
-      for (const auto& p : e["ports"]) ports += (ports.empty() ? "" : ",") + (p.is_string() ? p.get<std::string>() : p.dump());
+      for (const auto& p : e["ports"])
+        ports += (ports.empty() ? "" : ",") + (p.is_string() ? p.get<std::string>() : p.dump());
       parts.push_back("ports " + ports);
     }
-    for (const auto& p : parts) out += " " + word + " " + p;
+    for (const auto& p : parts)
+      out += " " + word + " " + p;
   }
   return out;
 }
@@ -69,12 +74,15 @@ int Usage(Context& ctx, const char* usage) {
 std::string RenderPrettyTableCentered(const std::vector<std::string>& header,
                                       const std::vector<std::vector<std::string>>& rows) {
   std::vector<size_t> width(header.size(), 0);
-  for (size_t c = 0; c < header.size(); ++c) width[c] = header[c].size();
+  for (size_t c = 0; c < header.size(); ++c)
+    width[c] = header[c].size();
   for (const auto& r : rows) {
-    for (size_t c = 0; c < r.size() && c < width.size(); ++c) width[c] = std::max(width[c], r[c].size());
+    for (size_t c = 0; c < r.size() && c < width.size(); ++c)
+      width[c] = std::max(width[c], r[c].size());
   }
   std::string sep = "+";
-  for (size_t w : width) sep += std::string(w + 2, '-') + "+";
+  for (size_t w : width)
+    sep += std::string(w + 2, '-') + "+";
   sep += "\n";
   auto line = [&](const std::vector<std::string>& cells) {
     std::string out = "|";
@@ -86,7 +94,8 @@ std::string RenderPrettyTableCentered(const std::vector<std::string>& header,
     return out + "\n";
   };
   std::string out = sep + line(header) + sep;
-  for (const auto& r : rows) out += line(r);
+  for (const auto& r : rows)
+    out += line(r);
   return out + sep;
 }
 
@@ -172,10 +181,12 @@ int RunLegacyPool(std::span<const std::string> args, Context& ctx) {
         if (p.spec().value("natOutgoing", false)) opts.push_back("nat-outgoing");
         if (p.spec().value("disabled", false)) opts.push_back("disabled");
         std::string joined;
-        for (const auto& o : opts) joined += (joined.empty() ? "" : ",") + o;
+        for (const auto& o : opts)
+          joined += (joined.empty() ? "" : ",") + o;
         rows.push_back({cidr->String(), joined});
       }
-      ctx.out << RenderPrettyTableCentered({"IPv" + std::to_string(family) + " CIDR", "Options"}, rows);
+      ctx.out << RenderPrettyTableCentered({"IPv" + std::to_string(family) + " CIDR", "Options"},
+                                           rows);
     }
     return 0;
   }
@@ -183,7 +194,8 @@ int RunLegacyPool(std::span<const std::string> args, Context& ctx) {
 }
 
 int RunLegacyProfile(std::span<const std::string> args, Context& ctx) {
-  static constexpr const char* kUsage = "Usage:\n  calicoctl profile <PROFILE> rule show\n  calicoctl profile show\n";
+  static constexpr const char* kUsage =
+      "Usage:\n  calicoctl profile <PROFILE> rule show\n  calicoctl profile show\n";
   FlagSet fs;
   fs.AddString("config", 'c', std::string(kDefaultConfigPath), "Path to the client config file.");
   if (Status st = fs.Parse(args); !st) {
@@ -201,7 +213,8 @@ int RunLegacyProfile(std::span<const std::string> args, Context& ctx) {
       return 1;
     }
     std::vector<std::vector<std::string>> rows;
-    for (const Resource& p : *profiles) rows.push_back({p.name()});
+    for (const Resource& p : *profiles)
+      rows.push_back({p.name()});
     ctx.out << RenderPrettyTableCentered({"Name"}, rows);
     return 0;
   }
@@ -223,12 +236,14 @@ int RunLegacyProfile(std::span<const std::string> args, Context& ctx) {
       }
     }
   }
-  for (auto [title, key] : {std::pair{"Inbound rules:", "ingress"}, std::pair{"Outbound rules:", "egress"}}) {
+  for (auto [title, key] :
+       {std::pair{"Inbound rules:", "ingress"}, std::pair{"Outbound rules:", "egress"}}) {
     ctx.out << title << "\n";
     int i = 1;
     if (profile->spec().contains(key)) {
       for (const auto& rule : profile->spec()[key]) {
-        ctx.out << "  " << (i < 10 ? " " : "") << i << " " << RuleText(rule, label_to_profile) << "\n";
+        ctx.out << "  " << (i < 10 ? " " : "") << i << " " << RuleText(rule, label_to_profile)
+                << "\n";
         ++i;
       }
     }
@@ -238,7 +253,8 @@ int RunLegacyProfile(std::span<const std::string> args, Context& ctx) {
 
 int RunLegacyEndpoint(std::span<const std::string> args, Context& ctx) {
   static constexpr const char* kUsage =
-      "Usage:\n  calicoctl endpoint show [--detailed]\n  calicoctl endpoint <ENDPOINT_ID> profile show\n";
+      "Usage:\n  calicoctl endpoint show [--detailed]\n  calicoctl endpoint <ENDPOINT_ID> profile "
+      "show\n";
   FlagSet fs;
   fs.AddString("config", 'c', std::string(kDefaultConfigPath), "Path to the client config file.");
   fs.AddBool("detailed", 0, "Show every endpoint.");
@@ -260,15 +276,18 @@ int RunLegacyEndpoint(std::span<const std::string> args, Context& ctx) {
   auto join = [](const Json& a) {
     std::string out;
     if (!a.is_array()) return out;
-    for (const auto& v : a) out += (out.empty() ? "" : ",") + v.get<std::string>();
+    for (const auto& v : a)
+      out += (out.empty() ? "" : ",") + v.get<std::string>();
     return out;
   };
   if (profiles) {
     for (const Resource& w : *weps) {
       const auto& s = w.spec();
-      if (s.value("endpoint", "") == pos[0] || s.value("containerID", "") == pos[0] || w.name() == pos[0]) {
+      if (s.value("endpoint", "") == pos[0] || s.value("containerID", "") == pos[0] ||
+          w.name() == pos[0]) {
         std::vector<std::vector<std::string>> rows;
-        for (const auto& p : s.value("profiles", Json::array())) rows.push_back({p.get<std::string>()});
+        for (const auto& p : s.value("profiles", Json::array()))
+          rows.push_back({p.get<std::string>()});
         ctx.out << RenderPrettyTableCentered({"Name"}, rows);
         return 0;
       }
@@ -278,10 +297,13 @@ int RunLegacyEndpoint(std::span<const std::string> args, Context& ctx) {
   }
   if (!fs.GetBool("detailed")) {
     std::map<std::pair<std::string, std::string>, int> counts;
-    for (const Resource& w : *weps) ++counts[{w.spec().value("node", ""), w.spec().value("orchestrator", "")}];
+    for (const Resource& w : *weps)
+      ++counts[{w.spec().value("node", ""), w.spec().value("orchestrator", "")}];
     std::vector<std::vector<std::string>> rows;
-    for (const auto& [k, n] : counts) rows.push_back({k.first, k.second, std::to_string(n)});
-    ctx.out << RenderPrettyTableCentered({"Hostname", "Orchestrator ID", "Number of Endpoints"}, rows);
+    for (const auto& [k, n] : counts)
+      rows.push_back({k.first, k.second, std::to_string(n)});
+    ctx.out << RenderPrettyTableCentered({"Hostname", "Orchestrator ID", "Number of Endpoints"},
+                                         rows);
     return 0;
   }
   std::vector<std::vector<std::string>> rows;
@@ -289,9 +311,9 @@ int RunLegacyEndpoint(std::span<const std::string> args, Context& ctx) {
     const auto& s = w.spec();
     std::string workload = s.value("workload", "");
     if (workload.empty()) workload = s.value("containerID", "");
-    rows.push_back({s.value("node", ""), s.value("orchestrator", ""), workload, s.value("endpoint", ""),
-                    join(s.value("ipNetworks", Json::array())), s.value("mac", ""),
-                    join(s.value("profiles", Json::array())), "active"});
+    rows.push_back({s.value("node", ""), s.value("orchestrator", ""), workload,
+                    s.value("endpoint", ""), join(s.value("ipNetworks", Json::array())),
+                    s.value("mac", ""), join(s.value("profiles", Json::array())), "active"});
   }
   ctx.out << RenderPrettyTableCentered({"Hostname", "Orchestrator ID", "Workload ID", "Endpoint ID",
                                         "Addresses", "MAC", "Profiles", "State"},

@@ -28,7 +28,9 @@ class LegacyCommandTest : public ::testing::Test {
     Context ctx{.in = in,
                 .out = out,
                 .err = err,
-                .open_client = [this](const ClientOptions&) -> Result<datastore::Client*> { return &client_; },
+                .open_client = [this](const ClientOptions&) -> Result<datastore::Client*> {
+                  return &client_;
+                },
                 .build = {},
                 .retry_sleep_ms = 0};
     int code = ctl::Run(registry_, args, ctx);
@@ -69,7 +71,8 @@ TEST_F(LegacyCommandTest, PoolAddShowRemove) {
   EXPECT_FALSE(client_.Get("IPPool", "", "pool-192-168-0-0-16"));
   auto bad = Run({"pool", "add", "192.168.0.1/16"});
   EXPECT_EQ(bad.code, 1);
-  EXPECT_EQ(bad.err, "error with field spec.cidr = '192.168.0.1/16' (IPPool CIDR is not strictly masked)\n");
+  EXPECT_EQ(bad.err,
+            "error with field spec.cidr = '192.168.0.1/16' (IPPool CIDR is not strictly masked)\n");
   auto junk = Run({"pool", "add", "banana"});
   EXPECT_EQ(junk.code, 1);
   EXPECT_EQ(junk.err, "Invalid CIDR specified: banana\n");
@@ -80,7 +83,8 @@ TEST_F(LegacyCommandTest, ProfileRulesAndEndpointProfilesAsTheSeedShows) {
   const std::string label = "libnetwork.projectcalico.org/" + net.substr(0, 63);
   model::Resource profile("Profile", net);
   profile.spec() = model::Json{
-      {"ingress", model::Json::array({{{"action", "Allow"}, {"source", {{"selector", "has(" + label + ")"}}}}})},
+      {"ingress", model::Json::array(
+                      {{{"action", "Allow"}, {"source", {{"selector", "has(" + label + ")"}}}}})},
       {"egress", model::Json::array({{{"action", "Allow"}}})},
       {"labelsToApply", {{label, ""}}}};
   ASSERT_TRUE(client_.Create(profile));
@@ -89,19 +93,27 @@ TEST_F(LegacyCommandTest, ProfileRulesAndEndpointProfilesAsTheSeedShows) {
 
   const std::string eid = "5a21f63bc17feb6b9c879bbbc271594dfa1483ddf9af5171efca7a2d509908e5";
   model::Resource wep("WorkloadEndpoint", "", "default");
-  wep.spec() = model::Json{{"orchestrator", "libnetwork"}, {"workload", "libnetwork"}, {"node", "host1"},
-                           {"endpoint", eid},           {"interfaceName", "cali5a21f63bc17"},
-                           {"mac", "ee:ee:ee:ee:ee:ee"}, {"ipNetworks", model::Json::array({"10.0.0.2/32"})},
+  wep.spec() = model::Json{{"orchestrator", "libnetwork"},
+                           {"workload", "libnetwork"},
+                           {"node", "host1"},
+                           {"endpoint", eid},
+                           {"interfaceName", "cali5a21f63bc17"},
+                           {"mac", "ee:ee:ee:ee:ee:ee"},
+                           {"ipNetworks", model::Json::array({"10.0.0.2/32"})},
                            {"profiles", model::Json::array({net})}};
   ASSERT_TRUE(client_.Create(wep));
   EXPECT_EQ(Run({"endpoint", eid, "profile", "show"}).out,
             "+------------------------------------------------------------------+\n"
             "|                               Name                               |\n"
             "+------------------------------------------------------------------+\n"
-            "| " + net + " |\n"
-            "+------------------------------------------------------------------+\n");
+            "| " +
+                net +
+                " |\n"
+                "+------------------------------------------------------------------+\n");
   auto summary = Run({"endpoint", "show"});
-  EXPECT_NE(summary.out.find("|  host1   |   libnetwork    |          1          |"), std::string::npos) << summary.out;
+  EXPECT_NE(summary.out.find("|  host1   |   libnetwork    |          1          |"),
+            std::string::npos)
+      << summary.out;
   auto detailed = Run({"endpoint", "show", "--detailed"});
   EXPECT_NE(detailed.out.find(eid), std::string::npos);
   EXPECT_NE(detailed.out.find("10.0.0.2/32"), std::string::npos);

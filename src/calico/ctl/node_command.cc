@@ -32,8 +32,10 @@ NodeCountersFn g_counters_fn = nullptr;
 constexpr const char* kUsage =
     "Usage:\n"
     "  calicoctl node run [--ip=<IP>] [--ip6=<IP6>] [--as=<AS_NUM>] [--name=<NAME>]\n"
-    "                     [--ip-autodetection-method=<METHOD>] [--ip6-autodetection-method=<METHOD>]\n"
-    "                     [--log-dir=<LOG_DIR>] [--run-dir=<RUN_DIR>] [--backend=(bird|vxlan|none)]\n"
+    "                     [--ip-autodetection-method=<METHOD>] "
+    "[--ip6-autodetection-method=<METHOD>]\n"
+    "                     [--log-dir=<LOG_DIR>] [--run-dir=<RUN_DIR>] "
+    "[--backend=(bird|vxlan|none)]\n"
     "                     [--no-default-ippools] [--libnetwork] [--dryrun] [--config=<CONFIG>]\n"
     "  calicoctl node stop [--run-dir=<RUN_DIR>]\n"
     "  calicoctl node status [--bird-socket=<PATH>] [--run-dir=<RUN_DIR>]\n"
@@ -88,19 +90,23 @@ pid_t CalicoNodeInThisNetns() {
   for (pid_t pid : ProcessesNamed("calico-node")) {
     struct stat ns {};
     std::string path = "/proc/" + std::to_string(pid) + "/ns/net";
-    if (::stat(path.c_str(), &ns) == 0 && ns.st_ino == self.st_ino && ns.st_dev == self.st_dev) return pid;
+    if (::stat(path.c_str(), &ns) == 0 && ns.st_ino == self.st_ino && ns.st_dev == self.st_dev)
+      return pid;
   }
   return 0;
 }
 
-bool AnyProcessNamed(const std::string& comm) { return !ProcessesNamed(comm).empty(); }
+bool AnyProcessNamed(const std::string& comm) {
+  return !ProcessesNamed(comm).empty();
+}
 
 std::vector<std::pair<std::string, std::string>> DatastoreEnv(const datastore::ClientConfig& cfg) {
   std::vector<std::pair<std::string, std::string>> env;
   if (cfg.type == datastore::DatastoreType::kEtcdV3) {
     env.emplace_back("DATASTORE_TYPE", "etcdv3");
     env.emplace_back("ETCD_ENDPOINTS", StrJoin(cfg.etcd.endpoints, ","));
-    if (!cfg.etcd.ca_cert_file.empty()) env.emplace_back("ETCD_CA_CERT_FILE", cfg.etcd.ca_cert_file);
+    if (!cfg.etcd.ca_cert_file.empty())
+      env.emplace_back("ETCD_CA_CERT_FILE", cfg.etcd.ca_cert_file);
     if (!cfg.etcd.cert_file.empty()) env.emplace_back("ETCD_CERT_FILE", cfg.etcd.cert_file);
     if (!cfg.etcd.key_file.empty()) env.emplace_back("ETCD_KEY_FILE", cfg.etcd.key_file);
     if (!cfg.etcd.username.empty()) env.emplace_back("ETCD_USERNAME", cfg.etcd.username);
@@ -129,12 +135,14 @@ Result<pid_t> StartDetached(const std::string& program, const std::vector<std::s
     ::dup2(fd, 2);
     int devnull = ::open("/dev/null", O_RDONLY);
     if (devnull >= 0) ::dup2(devnull, 0);
-    for (const auto& [k, v] : extra_env) ::setenv(k.c_str(), v.c_str(), 1);
+    for (const auto& [k, v] : extra_env)
+      ::setenv(k.c_str(), v.c_str(), 1);
     std::vector<char*> argv;
     std::string prog = program;
     argv.push_back(prog.data());
     std::vector<std::string> copy = args;
-    for (auto& a : copy) argv.push_back(a.data());
+    for (auto& a : copy)
+      argv.push_back(a.data());
     argv.push_back(nullptr);
     ::execv(prog.c_str(), argv.data());
     std::perror("exec");
@@ -154,9 +162,11 @@ Status WritePidFile(const std::string& path, pid_t pid) {
 std::string Tail(const std::string& path, size_t lines) {
   std::ifstream in(path);
   std::vector<std::string> all;
-  for (std::string l; std::getline(in, l);) all.push_back(l);
+  for (std::string l; std::getline(in, l);)
+    all.push_back(l);
   std::string out;
-  for (size_t i = all.size() > lines ? all.size() - lines : 0; i < all.size(); ++i) out += "  " + all[i] + "\n";
+  for (size_t i = all.size() > lines ? all.size() - lines : 0; i < all.size(); ++i)
+    out += "  " + all[i] + "\n";
   return out;
 }
 
@@ -190,7 +200,8 @@ int NodeRun(const FlagSet& f, Context& ctx) {
   std::string node_log = log_dir + "/calico-node.log";
   std::string lnw_log = log_dir + "/libnetwork.log";
   ctx.out << "Running the following command to start calico-node:\n\n";
-  for (const auto& [k, v] : env) ctx.out << k << "=" << v << " \\\n";
+  for (const auto& [k, v] : env)
+    ctx.out << k << "=" << v << " \\\n";
   ctx.out << (node_bin.empty() ? "calico-node" : node_bin) << " >> " << node_log << " 2>&1\n\n";
   if (f.GetBool("libnetwork")) {
     ctx.out << "and the libnetwork plugin:\n\n"
@@ -220,21 +231,25 @@ int NodeRun(const FlagSet& f, Context& ctx) {
   if (running != 0) {
     // The calico-docker era's `calicoctl node --libnetwork` on a host whose node already runs:
     // add the libnetwork plugin beside it.
-    ctx.out << "calico-node is already running (PID " << running << "); starting the libnetwork plugin.\n";
+    ctx.out << "calico-node is already running (PID " << running
+            << "); starting the libnetwork plugin.\n";
     std::string lnw_pid_file = run_dir + "/calico-libnetwork.pid";
     if (pid_t l = RunningPid(lnw_pid_file, "calico-libnetwork"); l != 0) {
       ctx.out << "The libnetwork plugin is already running (PID " << l << ").\n";
       return 0;
     }
-    auto lpid = StartDetached(lnw_bin, {"--socket", f.GetString("libnetwork-socket")}, env, lnw_log);
+    auto lpid =
+        StartDetached(lnw_bin, {"--socket", f.GetString("libnetwork-socket")}, env, lnw_log);
     if (!lpid || !WritePidFile(lnw_pid_file, *lpid)) {
       ctx.err << "Error: cannot start calico-libnetwork (see " << lnw_log << ")\n";
       return 1;
     }
     std::string sock = f.GetString("libnetwork-socket");
-    for (int i = 0; i < 50 && !fs::exists(sock); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    for (int i = 0; i < 50 && !fs::exists(sock); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
     if (!fs::exists(sock)) {
-      ctx.err << "Error: calico-libnetwork did not open " << sock << ". Last log lines:\n" << Tail(lnw_log, 10);
+      ctx.err << "Error: calico-libnetwork did not open " << sock << ". Last log lines:\n"
+              << Tail(lnw_log, 10);
       return 1;
     }
     ctx.out << "Calico libnetwork plugin started successfully (" << sock << ").\n";
@@ -274,7 +289,8 @@ int NodeRun(const FlagSet& f, Context& ctx) {
   if (!lnw_bin.empty()) {
     std::string lnw_pid_file = run_dir + "/calico-libnetwork.pid";
     if (RunningPid(lnw_pid_file, "calico-libnetwork") == 0) {
-      auto lpid = StartDetached(lnw_bin, {"--socket", f.GetString("libnetwork-socket")}, env, lnw_log);
+      auto lpid =
+          StartDetached(lnw_bin, {"--socket", f.GetString("libnetwork-socket")}, env, lnw_log);
       if (!lpid || !WritePidFile(lnw_pid_file, *lpid)) {
         ctx.err << "Error: cannot start calico-libnetwork (see " << lnw_log << ")\n";
         return 1;
@@ -353,7 +369,8 @@ int NodeCheckSystem(Context& ctx) {
   std::sscanf(release.c_str(), "%d.%d", &major, &minor);
   ctx.out << "Checking kernel version...\n";
   bool kernel_ok = major > 4 || (major == 4 && minor >= 19);
-  ctx.out << "\t\t" << release << "\t\t\t\t\t" << (kernel_ok ? "OK" : "FAIL (needs 4.19 or later for nftables sets and maps)") << "\n";
+  ctx.out << "\t\t" << release << "\t\t\t\t\t"
+          << (kernel_ok ? "OK" : "FAIL (needs 4.19 or later for nftables sets and maps)") << "\n";
   all_ok = all_ok && kernel_ok;
   ctx.out << "Checking kernel modules...\n";
   // Built in or loadable: /sys/module/<name> exists once loaded; modules.builtin / the module
@@ -379,13 +396,16 @@ int NodeCheckSystem(Context& ctx) {
                        Mod{"ipip", false, "IPIP mode"}, Mod{"wireguard", false, "WireGuard"}}) {
     bool ok = available(m.name);
     ctx.out << "\t\t" << m.name << "\t\t\t\t\t"
-            << (ok ? "OK" : m.required ? "FAIL" : std::string("WARNING: not available (") + m.why + ")")
+            << (ok           ? "OK"
+                : m.required ? "FAIL"
+                             : std::string("WARNING: not available (") + m.why + ")")
             << "\n";
     if (m.required && !ok) all_ok = false;
   }
   ctx.out << "Checking tools...\n";
   bool bird = !FindProgram("bird").empty();
-  ctx.out << "\t\tbird\t\t\t\t\t" << (bird ? "OK" : "WARNING: not installed (needed for BGP)") << "\n";
+  ctx.out << "\t\tbird\t\t\t\t\t" << (bird ? "OK" : "WARNING: not installed (needed for BGP)")
+          << "\n";
   if (all_ok) {
     ctx.out << "System meets minimum system requirements to run Calico!\n";
     return 0;
@@ -423,7 +443,8 @@ int NodeDiags(const FlagSet& f, Context& ctx) {
   for (const char* name : {"bird.conf", "nodename"}) {
     if (fs::exists(run_dir + "/" + name)) fs::copy_file(run_dir + "/" + name, dir / name, ec);
   }
-  if (fs::exists(run_dir + "/bird.ctl")) run("birdc-protocols", "birdc -s '" + run_dir + "/bird.ctl' show protocols all");
+  if (fs::exists(run_dir + "/bird.ctl"))
+    run("birdc-protocols", "birdc -s '" + run_dir + "/bird.ctl' show protocols all");
   std::string log_dir = f.GetString("log-dir");
   ctx.out << "Copying Calico logs\n";
   if (fs::exists(log_dir)) fs::copy(log_dir, dir / "logs", fs::copy_options::recursive, ec);
@@ -444,8 +465,12 @@ int NodeDiags(const FlagSet& f, Context& ctx) {
 
 }  // namespace
 
-void SetNodeStatusHandler(NodeStatusFn fn) { g_status_fn = fn; }
-void SetNodeCountersHandler(NodeCountersFn fn) { g_counters_fn = fn; }
+void SetNodeStatusHandler(NodeStatusFn fn) {
+  g_status_fn = fn;
+}
+void SetNodeCountersHandler(NodeCountersFn fn) {
+  g_counters_fn = fn;
+}
 
 int RunNode(std::span<const std::string> args, Context& ctx) {
   FlagSet f;
@@ -457,12 +482,14 @@ int RunNode(std::span<const std::string> args, Context& ctx) {
   f.AddString("ip-autodetection-method", 0, "first-found", "IPv4 autodetection method.");
   f.AddString("ip6-autodetection-method", 0, "first-found", "IPv6 autodetection method.");
   f.AddString("log-dir", 0, "/var/log/calico", "Directory for calico-node's logs.");
-  f.AddString("run-dir", 0, "/var/run/calico", "Directory for PID files, the BIRD socket and the nodename.");
+  f.AddString("run-dir", 0, "/var/run/calico",
+              "Directory for PID files, the BIRD socket and the nodename.");
   f.AddString("backend", 0, "bird", "Networking backend: bird, vxlan or none.");
   f.AddString("bird-socket", 0, "/var/run/calico/bird.ctl", "BIRD control socket.");
   f.AddBool("no-default-ippools", 0, "Do not create default pools.");
   f.AddBool("libnetwork", 0, "Also start the Docker libnetwork driver.");
-  f.AddString("libnetwork-socket", 0, "/run/docker/plugins/calico.sock", "Socket of the libnetwork driver.");
+  f.AddString("libnetwork-socket", 0, "/run/docker/plugins/calico.sock",
+              "Socket of the libnetwork driver.");
   f.AddBool("dryrun", 0, "Print the commands without running them.");
   f.AddBool("all", 0, "node counters: also rules that never matched.");
   f.AddString("log-level", 'l', "panic", "Log level.");

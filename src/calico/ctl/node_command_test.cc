@@ -13,7 +13,9 @@ struct Io {
   Context ctx{in, out, err, nullptr, {}, 0};
 };
 
-int Node(Io& io, std::vector<std::string> args) { return RunNode(args, io.ctx); }
+int Node(Io& io, std::vector<std::string> args) {
+  return RunNode(args, io.ctx);
+}
 
 TEST(NodeCommandTest, RunDryrunPrintsTheProcessItWouldStart) {
   Io io;
@@ -25,9 +27,10 @@ TEST(NodeCommandTest, RunDryrunPrintsTheProcessItWouldStart) {
       << io.err.str();
   std::string out = io.out.str();
   EXPECT_NE(out.find("Running the following command to start calico-node:"), std::string::npos);
-  for (const char* want : {"NODENAME=calico-01", "IP=198.18.0.11", "AS=64513", "CALICO_NETWORKING_BACKEND=vxlan",
-                           "NO_DEFAULT_POOLS=true", "DATASTORE_TYPE=local", "CALICO_DATASTORE_PATH=/tmp/x.db",
-                           "IP_AUTODETECTION_METHOD=first-found", ">> /tmp/logs/calico-node.log"}) {
+  for (const char* want :
+       {"NODENAME=calico-01", "IP=198.18.0.11", "AS=64513", "CALICO_NETWORKING_BACKEND=vxlan",
+        "NO_DEFAULT_POOLS=true", "DATASTORE_TYPE=local", "CALICO_DATASTORE_PATH=/tmp/x.db",
+        "IP_AUTODETECTION_METHOD=first-found", ">> /tmp/logs/calico-node.log"}) {
     EXPECT_NE(out.find(want), std::string::npos) << want << "\n" << out;
   }
   ::unsetenv("DATASTORE_TYPE");

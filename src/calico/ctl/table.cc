@@ -67,7 +67,9 @@ Cell WithZero(Cell c, std::string zero) {
 }
 
 // A Go pointer field: "<nil>" when absent.
-Cell Ptr(std::initializer_list<std::string_view> path) { return WithZero(Str(path), "<nil>"); }
+Cell Ptr(std::initializer_list<std::string_view> path) {
+  return WithZero(Str(path), "<nil>");
+}
 
 // joinAndTruncate over a list (each element %v) or a map (sorted k=v).
 std::string JoinAndTruncate(const Json* v, std::string_view sep, size_t max_len) {
@@ -154,9 +156,8 @@ std::map<std::string, KindTable> BuildTables() {
                   {"DISABLEBGPEXPORT", WithZero(Str({"spec", "disableBGPExport"}), "false")},
                   {"SELECTOR", Str({"spec", "nodeSelector"})},
                   {"ASSIGNMENTMODE", Ptr({"spec", "assignmentMode"})}}};
-  t["Profile"] = {{"NAME"},
-                  {"NAME", "LABELS"},
-                  {{"NAME", kName}, {"LABELS", Join({"spec", "labelsToApply"})}}};
+  t["Profile"] = {
+      {"NAME"}, {"NAME", "LABELS"}, {{"NAME", kName}, {"LABELS", Join({"spec", "labelsToApply"})}}};
   // Node ASN needs the global AS number: filled in by RenderTable.
   t["Node"] = {{"NAME"},
                {"NAME", "ASN", "IPV4", "IPV6"},
@@ -200,8 +201,9 @@ std::map<std::string, KindTable> BuildTables() {
        {"PODSELECTOR", [](const Json& doc) {
           // Go %v of a metav1.LabelSelector struct; JSON form is the closest stable rendering.
           const Json* v = Path(doc, {"spec", "podSelector"});
-          return v == nullptr ? std::string("&LabelSelector{MatchLabels:map[string]string{},"
-                                            "MatchExpressions:[]LabelSelectorRequirement{},}")
+          return v == nullptr ? std::string(
+                                    "&LabelSelector{MatchLabels:map[string]string{},"
+                                    "MatchExpressions:[]LabelSelectorRequirement{},}")
                               : v->dump();
         }}}};
   t["HostEndpoint"] = {{"NAME", "NODE"},
@@ -223,24 +225,21 @@ std::map<std::string, KindTable> BuildTables() {
                       return sel.empty() ? std::string("(global)") : sel;
                     }},
                    {"ASN", WithZero(Str({"spec", "asNumber"}), "0")}}};
-  t["BGPConfiguration"] = {
-      {"NAME", "LOGSEVERITY", "MESHENABLED", "ASNUMBER"},
-      {"NAME", "LOGSEVERITY", "MESHENABLED", "ASNUMBER"},
-      {{"NAME", kName},
-       {"LOGSEVERITY", Str({"spec", "logSeverityScreen"})},
-       {"MESHENABLED", WithZero(Str({"spec", "nodeToNodeMeshEnabled"}), "-")},
-       {"ASNUMBER", WithZero(Str({"spec", "asNumber"}), "-")}}};
-  t["Tier"] = {{"NAME", "ORDER"},
-               {"NAME", "ORDER"},
-               {{"NAME", kName}, {"ORDER", Ptr({"spec", "order"})}}};
+  t["BGPConfiguration"] = {{"NAME", "LOGSEVERITY", "MESHENABLED", "ASNUMBER"},
+                           {"NAME", "LOGSEVERITY", "MESHENABLED", "ASNUMBER"},
+                           {{"NAME", kName},
+                            {"LOGSEVERITY", Str({"spec", "logSeverityScreen"})},
+                            {"MESHENABLED", WithZero(Str({"spec", "nodeToNodeMeshEnabled"}), "-")},
+                            {"ASNUMBER", WithZero(Str({"spec", "asNumber"}), "-")}}};
+  t["Tier"] = {
+      {"NAME", "ORDER"}, {"NAME", "ORDER"}, {{"NAME", kName}, {"ORDER", Ptr({"spec", "order"})}}};
   t["IPReservation"] = {{"NAME"},
                         {"NAME", "CIDRS"},
                         {{"NAME", kName}, {"CIDRS", Join({"spec", "reservedCIDRs"}, 80)}}};
-  t["NetworkSet"] = {{"NAME"},
-                     {"NAME", "NETS"},
-                     {{"NAME", kName},
-                      {"NAMESPACE", kNamespace},
-                      {"NETS", Join({"spec", "nets"}, 80)}}};
+  t["NetworkSet"] = {
+      {"NAME"},
+      {"NAME", "NETS"},
+      {{"NAME", kName}, {"NAMESPACE", kNamespace}, {"NETS", Join({"spec", "nets"}, 80)}}};
   t["GlobalNetworkSet"] = {
       {"NAME"}, {"NAME", "NETS"}, {{"NAME", kName}, {"NETS", Join({"spec", "nets"}, 80)}}};
   t["ClusterInformation"] = {
@@ -267,11 +266,10 @@ std::map<std::string, KindTable> BuildTables() {
                      {"NUMIMPORTV4", Len("importV4")},
                      {"NUMEXPORTV6", Len("exportV6")},
                      {"NUMIMPORTV6", Len("importV6")}}};
-  t["CalicoNodeStatus"] = {{"NAME", "NODE"},
-                           {"NAME", "NODE", "CLASSES"},
-                           {{"NAME", kName},
-                            {"NODE", Str({"spec", "node"})},
-                            {"CLASSES", Join({"spec", "classes"})}}};
+  t["CalicoNodeStatus"] = {
+      {"NAME", "NODE"},
+      {"NAME", "NODE", "CLASSES"},
+      {{"NAME", kName}, {"NODE", Str({"spec", "node"})}, {"CLASSES", Join({"spec", "classes"})}}};
   return t;
 }
 
@@ -305,9 +303,11 @@ std::string RenderTabwriter(const std::vector<std::vector<std::string>>& rows) {
   std::vector<size_t> widths;
   for (const auto& row : rows) {
     if (widths.size() < row.size()) widths.resize(row.size(), 0);
-    for (size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], Utf8Width(row[i]));
+    for (size_t i = 0; i < row.size(); ++i)
+      widths[i] = std::max(widths[i], Utf8Width(row[i]));
   }
-  for (auto& w : widths) w = std::max<size_t>(5, w + 3);
+  for (auto& w : widths)
+    w = std::max<size_t>(5, w + 3);
   std::string out;
   for (const auto& row : rows) {
     for (size_t i = 0; i < row.size(); ++i) {
@@ -342,7 +342,8 @@ Result<std::string> RenderTable(std::string_view kind, const std::vector<model::
     auto c = table.cells.find(h);
     if (c == table.cells.end()) {
       std::vector<std::string> valid;
-      for (const auto& [name, unused] : table.cells) valid.push_back(name);
+      for (const auto& [name, unused] : table.cells)
+        valid.push_back(name);
       return InvalidArgument(
           fmt::format("unknown heading {}, valid values are: {}", h, StrJoin(valid, ", ")));
     }
@@ -352,8 +353,8 @@ Result<std::string> RenderTable(std::string_view kind, const std::vector<model::
         if (bgp == nullptr) return std::string();
         const Json* asn = Path(*bgp, {"asNumber"});
         if (asn != nullptr) return Scalar(*asn);
-        return fmt::format("({})", options.global_as_number ? options.global_as_number()
-                                                            : std::string("64512"));
+        return fmt::format(
+            "({})", options.global_as_number ? options.global_as_number() : std::string("64512"));
       });
     } else {
       cells.push_back(c->second);
@@ -364,7 +365,8 @@ Result<std::string> RenderTable(std::string_view kind, const std::vector<model::
   for (const auto& r : items) {
     std::vector<std::string> row;
     row.reserve(cells.size());
-    for (const auto& c : cells) row.push_back(c(r.doc()));
+    for (const auto& c : cells)
+      row.push_back(c(r.doc()));
     rows.push_back(std::move(row));
   }
   return RenderTabwriter(rows) + "\n";

@@ -27,7 +27,7 @@ std::vector<std::string> DefaultHeadings(std::string_view kind, bool wide);
 struct TableOptions {
   std::vector<std::string> headings;  // Empty = the kind's default (ps or wide) headings.
   bool wide = false;
-  bool print_namespace = false;       // Prepend NAMESPACE for namespaced kinds (-n or -A given).
+  bool print_namespace = false;  // Prepend NAMESPACE for namespaced kinds (-n or -A given).
   // Returns the global AS number for the Node ASN column ("64512" when unset).
   std::function<std::string()> global_as_number;
 };

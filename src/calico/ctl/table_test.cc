@@ -12,7 +12,9 @@ namespace {
 using model::Json;
 using model::Resource;
 
-Resource R(const char* json) { return Resource(Json::parse(json)); }
+Resource R(const char* json) {
+  return Resource(Json::parse(json));
+}
 
 std::vector<Resource> Pools() {
   return {R(R"j({"apiVersion":"projectcalico.org/v3","kind":"IPPool",
@@ -45,8 +47,7 @@ TEST(TableTest, UpstreamIPPoolExamples) {
 
 TEST(TableTest, GoldenTablesPerKind) {
   std::string out;
-  auto add = [&](std::string_view kind, const std::vector<Resource>& items,
-                 const TableOptions& o) {
+  auto add = [&](std::string_view kind, const std::vector<Resource>& items, const TableOptions& o) {
     auto t = RenderTable(kind, items, o);
     ASSERT_TRUE(t.has_value()) << t.error().message();
     out += *t;
@@ -70,13 +71,12 @@ TEST(TableTest, GoldenTablesPerKind) {
   add("WorkloadEndpoint", weps, ps);
   add("WorkloadEndpoint", weps, ns);
   add("WorkloadEndpoint", weps, ns_wide);
-  std::vector<Resource> nodes = {
-      R(R"j({"kind":"Node","metadata":{"name":"node1"},
+  std::vector<Resource> nodes = {R(R"j({"kind":"Node","metadata":{"name":"node1"},
             "spec":{"bgp":{"ipv4Address":"10.0.0.1/24"}}})j"),
-      R(R"j({"kind":"Node","metadata":{"name":"node2"},
+                                 R(R"j({"kind":"Node","metadata":{"name":"node2"},
             "spec":{"bgp":{"asNumber":64513,"ipv4Address":"10.0.0.2/24",
                            "ipv6Address":"fd00::2/64"}}})j"),
-      R(R"j({"kind":"Node","metadata":{"name":"node3"},"spec":{}})j")};
+                                 R(R"j({"kind":"Node","metadata":{"name":"node3"},"spec":{}})j")};
   add("Node", nodes, ps);
   add("Node", nodes, wide);
   std::vector<Resource> pols = {

@@ -1,7 +1,5 @@
 #include "calico/dataplane/netlink.h"
 
-#include "calico/dataplane/netlink_attrs.h"
-
 #include <arpa/inet.h>
 #include <libmnl/libmnl.h>
 #include <linux/if.h>
@@ -13,6 +11,8 @@
 
 #include <cerrno>
 #include <cstring>
+
+#include "calico/dataplane/netlink_attrs.h"
 
 namespace calico::dataplane {
 
@@ -40,7 +40,9 @@ struct NetlinkSocket::Message {
 
 namespace {
 
-int Family(int version) { return version == 6 ? AF_INET6 : AF_INET; }
+int Family(int version) {
+  return version == 6 ? AF_INET6 : AF_INET;
+}
 
 using nlattr_util::AddrFromAttr;
 using nlattr_util::Attrs;
@@ -72,7 +74,9 @@ LinkInfo ParseLink(const nlmsghdr* nlh) {
 
 NetlinkSocket::NetlinkSocket(mnl_socket* sock, uint32_t port) : sock_(sock), port_(port) {}
 
-NetlinkSocket::~NetlinkSocket() { mnl_socket_close(sock_); }
+NetlinkSocket::~NetlinkSocket() {
+  mnl_socket_close(sock_);
+}
 
 Result<std::unique_ptr<NetlinkSocket>> NetlinkSocket::Open() {
   ASSIGN_OR_RETURN(mnl_socket * sock, nlattr_util::OpenRouteSocket());
@@ -92,8 +96,8 @@ Status NetlinkSocket::Request(Message& msg, std::string_view what) {
   while (true) {
     ssize_t n = mnl_socket_recvfrom(sock_, buf.data(), buf.size());
     if (n < 0) return Unexpected(Error::FromErrno(errno, what));
-    int ret = mnl_cb_run(buf.data(), static_cast<size_t>(n), msg.nlh->nlmsg_seq, port_, nullptr,
-                         nullptr);
+    int ret =
+        mnl_cb_run(buf.data(), static_cast<size_t>(n), msg.nlh->nlmsg_seq, port_, nullptr, nullptr);
     if (ret < 0) return Unexpected(Error::FromErrno(errno, what));
     if (ret == MNL_CB_STOP) return OkStatus();
   }
@@ -114,8 +118,8 @@ Status NetlinkSocket::Dump(Message& msg, std::string_view what, Fn&& on_message)
   while (true) {
     ssize_t n = mnl_socket_recvfrom(sock_, buf.data(), buf.size());
     if (n < 0) return Unexpected(Error::FromErrno(errno, what));
-    int ret = mnl_cb_run(buf.data(), static_cast<size_t>(n), msg.nlh->nlmsg_seq, port_, cb,
-                         &on_message);
+    int ret =
+        mnl_cb_run(buf.data(), static_cast<size_t>(n), msg.nlh->nlmsg_seq, port_, cb, &on_message);
     if (ret < 0) return Unexpected(Error::FromErrno(errno, what));
     if (ret == MNL_CB_STOP) return OkStatus();
   }
@@ -137,7 +141,8 @@ Result<LinkInfo> NetlinkSocket::GetLink(std::string_view name) {
   if (n < 0) return Unexpected(Error::FromErrno(errno, "get link"));
   std::optional<LinkInfo> found;
   auto cb = [](const nlmsghdr* nlh, void* data) -> int {
-    if (nlh->nlmsg_type == RTM_NEWLINK) *static_cast<std::optional<LinkInfo>*>(data) = ParseLink(nlh);
+    if (nlh->nlmsg_type == RTM_NEWLINK)
+      *static_cast<std::optional<LinkInfo>*>(data) = ParseLink(nlh);
     return MNL_CB_OK;
   };
   int ret = mnl_cb_run(buf.data(), static_cast<size_t>(n), msg.nlh->nlmsg_seq, port_, cb, &found);
@@ -208,7 +213,8 @@ Status NetlinkSocket::CreateVxlan(std::string_view name, uint32_t vni, const net
   nlattr* data = mnl_attr_nest_start(msg.nlh, IFLA_INFO_DATA);
   mnl_attr_put_u32(msg.nlh, IFLA_VXLAN_ID, vni);
   msg.PutAddr(local.is_v4() ? IFLA_VXLAN_LOCAL : IFLA_VXLAN_LOCAL6, local);
-  if (parent_index > 0) mnl_attr_put_u32(msg.nlh, IFLA_VXLAN_LINK, static_cast<uint32_t>(parent_index));
+  if (parent_index > 0)
+    mnl_attr_put_u32(msg.nlh, IFLA_VXLAN_LINK, static_cast<uint32_t>(parent_index));
   mnl_attr_put_u16(msg.nlh, IFLA_VXLAN_PORT, htons(port));
   mnl_attr_put_u8(msg.nlh, IFLA_VXLAN_LEARNING, 0);
   mnl_attr_nest_end(msg.nlh, data);
@@ -290,8 +296,8 @@ Result<std::vector<AddrInfo>> NetlinkSocket::ListAddresses(int family, int index
     if (attr == nullptr) return;
     auto ip = AddrFromAttr(attr);
     if (!ip) return;
-    out.push_back({static_cast<int>(ifa->ifa_index), net::CIDR(*ip, ifa->ifa_prefixlen),
-                   ifa->ifa_scope});
+    out.push_back(
+        {static_cast<int>(ifa->ifa_index), net::CIDR(*ip, ifa->ifa_prefixlen), ifa->ifa_scope});
   }));
   return out;
 }
@@ -301,7 +307,8 @@ Status NetlinkSocket::AddRoute(const RouteSpec& route, bool replace) {
   auto* rtm = msg.Header<rtmsg>();
   rtm->rtm_family = static_cast<uint8_t>(Family(route.dst.family()));
   rtm->rtm_dst_len = static_cast<uint8_t>(route.dst.prefix_len());
-  rtm->rtm_table = static_cast<uint8_t>(route.table < 256 ? route.table : uint32_t{RT_TABLE_UNSPEC});
+  rtm->rtm_table =
+      static_cast<uint8_t>(route.table < 256 ? route.table : uint32_t{RT_TABLE_UNSPEC});
   rtm->rtm_protocol = static_cast<uint8_t>(route.protocol);
   rtm->rtm_scope = static_cast<uint8_t>(route.scope);
   rtm->rtm_type = static_cast<uint8_t>(route.type);
@@ -318,7 +325,8 @@ Status NetlinkSocket::DeleteRoute(const RouteSpec& route) {
   auto* rtm = msg.Header<rtmsg>();
   rtm->rtm_family = static_cast<uint8_t>(Family(route.dst.family()));
   rtm->rtm_dst_len = static_cast<uint8_t>(route.dst.prefix_len());
-  rtm->rtm_table = static_cast<uint8_t>(route.table < 256 ? route.table : uint32_t{RT_TABLE_UNSPEC});
+  rtm->rtm_table =
+      static_cast<uint8_t>(route.table < 256 ? route.table : uint32_t{RT_TABLE_UNSPEC});
   rtm->rtm_scope = RT_SCOPE_NOWHERE;
   mnl_attr_put_u32(msg.nlh, RTA_TABLE, route.table);
   msg.PutAddr(RTA_DST, route.dst.addr());

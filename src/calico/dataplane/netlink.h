@@ -42,9 +42,9 @@ struct RouteSpec {
   net::CIDR dst;
   int ifindex = 0;
   std::optional<net::IPAddr> gateway;
-  int scope = 0;     // RT_SCOPE_UNIVERSE (0), RT_SCOPE_LINK (253)
-  int type = 1;      // RTN_UNICAST; RTN_BLACKHOLE (6), RTN_UNREACHABLE (7)
-  int protocol = 3;  // RTPROT_BOOT (what `ip route add` uses); the agent uses 80 for its own
+  int scope = 0;         // RT_SCOPE_UNIVERSE (0), RT_SCOPE_LINK (253)
+  int type = 1;          // RTN_UNICAST; RTN_BLACKHOLE (6), RTN_UNREACHABLE (7)
+  int protocol = 3;      // RTPROT_BOOT (what `ip route add` uses); the agent uses 80 for its own
   uint32_t table = 254;  // RT_TABLE_MAIN
   bool onlink = false;   // RTNH_F_ONLINK (next hop not on a connected subnet, VXLAN)
 };
@@ -79,7 +79,8 @@ class NetlinkSocket {
   // (-1: this namespace). `mtu` 0 leaves the kernel default.
   [[nodiscard]] Status CreateVeth(std::string_view name, std::string_view peer_name, int mtu,
                                   int peer_netns_fd, int num_queues = 1);
-  // Creates a VXLAN device (Calico's vxlan.calico): VNI, local VTEP address, UDP port, learning off.
+  // Creates a VXLAN device (Calico's vxlan.calico): VNI, local VTEP address, UDP port, learning
+  // off.
   [[nodiscard]] Status CreateVxlan(std::string_view name, uint32_t vni, const net::IPAddr& local,
                                    int parent_index, uint16_t port, int mtu, const net::MAC& mac);
   [[nodiscard]] Status SetMac(int index, const net::MAC& mac);

@@ -1,8 +1,9 @@
 // Privileged: builds workload plumbing in namespaces this test creates, then checks it the way a
 // user would (ip, ping), and that failures and teardown leave nothing behind.
+#include "calico/dataplane/netlink.h"
+
 #include <gtest/gtest.h>
 
-#include "calico/dataplane/netlink.h"
 #include "calico/dataplane/netns.h"
 #include "calico/dataplane/testing/netns_fixture.h"
 #include "calico/dataplane/workload_net.h"
@@ -12,7 +13,9 @@ namespace {
 
 using testing::ScopedNetns;
 
-net::IPAddr Ip(const char* s) { return *net::IPAddr::Parse(s); }
+net::IPAddr Ip(const char* s) {
+  return *net::IPAddr::Parse(s);
+}
 
 // Runs `fn` with the calling thread inside `host` (the plumbing's "host" namespace).
 template <typename Fn>

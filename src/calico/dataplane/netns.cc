@@ -74,7 +74,8 @@ std::string SysctlPath(std::string_view name) {
   std::string path = "/proc/sys/";
   // Dotted form (net.ipv4.ip_forward) becomes a path; a path form is kept as it is.
   if (name.find('/') == std::string_view::npos) {
-    for (char c : name) path.push_back(c == '.' ? '/' : c);
+    for (char c : name)
+      path.push_back(c == '.' ? '/' : c);
   } else {
     path += name;
   }
@@ -100,7 +101,8 @@ Result<std::string> ReadSysctl(std::string_view name) {
   std::stringstream ss;
   ss << in.rdbuf();
   std::string v = ss.str();
-  while (!v.empty() && (v.back() == '\n' || v.back() == ' ')) v.pop_back();
+  while (!v.empty() && (v.back() == '\n' || v.back() == ' '))
+    v.pop_back();
   return v;
 }
 

@@ -107,7 +107,8 @@ class NftablesTable {
   void ReleaseCache();
   // Runs `commands` as one libnftables call; returns its standard output. `op` names the
   // operation in errors: "<op>: <libnftables error text>".
-  [[nodiscard]] Result<std::string> Run(std::string_view op, const std::string& commands, bool json);
+  [[nodiscard]] Result<std::string> Run(std::string_view op, const std::string& commands,
+                                        bool json);
   [[nodiscard]] Status ApplyFullText(std::string_view ruleset_text);
   void Forget();
 
@@ -115,7 +116,7 @@ class NftablesTable {
   std::string name_;
   nft_ctx* ctx_ = nullptr;
   std::optional<NetnsFd> netns_{};  // Where ctx_'s netlink socket was opened.
-  bool applied_ = false;  // The kernel holds what was last applied through this object.
+  bool applied_ = false;            // The kernel holds what was last applied through this object.
   // Hash of NormaliseNftListing of the listing after the last apply (a 10k-policy listing is
   // megabytes; drift only needs "same or not").
   std::size_t applied_listing_hash_ = 0;

@@ -446,7 +446,8 @@ NftDiff DiffNftRulesets(const NftRuleset& from, const NftRuleset& to) {
     if (it == to.sets.end() || recreated_sets.count(name) != 0) continue;
     const NftSet& new_set = it->second;
     // Same elements in the same order, and no map element can point at a deleted chain.
-    if (new_set.elements == old_set.elements && (!new_set.is_map || doomed_chains.empty())) continue;
+    if (new_set.elements == old_set.elements && (!new_set.is_map || doomed_chains.empty()))
+      continue;
     const std::set<std::string> old_elems(old_set.elements.begin(), old_set.elements.end());
     const std::set<std::string> new_elems(new_set.elements.begin(), new_set.elements.end());
     ElementChange change;

@@ -1,9 +1,9 @@
 // The nftables ruleset model used by the node agent's nftables layer (no kernel access; its own
 // library, calico::nft_model, which calico::policy renders into): parses a
 // `table <family> <name> { ... }` (calico::policy's RenderRuleset output, or `nft list table`
-// output) into chains, sets and maps, prints one back, and computes ONE incremental transaction between two
-// rulesets that touches only what changed, the way Felix's nftables table (felix/nftables/table.go)
-// keeps unchanged chains, and so their counters, in place.
+// output) into chains, sets and maps, prints one back, and computes ONE incremental transaction
+// between two rulesets that touches only what changed, the way Felix's nftables table
+// (felix/nftables/table.go) keeps unchanged chains, and so their counters, in place.
 //
 //   old text ──ParseNftRuleset──▶ NftRuleset ─┐
 //                                              ├─DiffNftRulesets──▶ NftDiff{commands}
@@ -89,8 +89,8 @@ struct NftChain {
 // A named set or map (they share one namespace in nftables).
 struct NftSet {
   bool is_map = false;
-  std::vector<std::string> header{};    // "type ipv4_addr", "flags interval", "comment \"...\""
-  NftLines elements{};  // "10.65.0.0/24", "\"cali1\" : goto cali-fw-cali1"
+  std::vector<std::string> header{};  // "type ipv4_addr", "flags interval", "comment \"...\""
+  NftLines elements{};                // "10.65.0.0/24", "\"cali1\" : goto cali-fw-cali1"
   bool operator==(const NftSet&) const = default;
 };
 

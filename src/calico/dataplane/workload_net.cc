@@ -38,7 +38,8 @@ Status ConfigureHostVeth(const WorkloadNetSpec& spec) {
     RETURN_IF_ERROR(Step(WriteSysctl(InterfaceSysctl("ipv4", x, "route_localnet"), "1"),
                          "failed to set route_localnet on the host veth"));
     Status delay = WriteSysctl("net/ipv4/neigh/" + x + "/proxy_delay", "0");
-    if (!delay) CALICO_LOG(warn, "cni", "cannot set proxy_delay=0 on {}: {}", x, delay.error().message());
+    if (!delay)
+      CALICO_LOG(warn, "cni", "cannot set proxy_delay=0 on {}: {}", x, delay.error().message());
     RETURN_IF_ERROR(Step(WriteSysctl(InterfaceSysctl("ipv4", x, "proxy_arp"), "1"),
                          "failed to set proxy_arp on the host veth"));
     RETURN_IF_ERROR(Step(WriteSysctl(InterfaceSysctl("ipv4", x, "forwarding"), "1"),
@@ -66,10 +67,12 @@ Result<net::IPAddr> HostLinkLocal(NetlinkSocket& host, int index, const std::str
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  return Unavailable("the host veth " + name + " has no IPv6 link-local address (is IPv6 disabled on the host?)");
+  return Unavailable("the host veth " + name +
+                     " has no IPv6 link-local address (is IPv6 disabled on the host?)");
 }
 
-Status AddHostRoute(NetlinkSocket& host, int index, const net::IPAddr& ip, const std::string& veth) {
+Status AddHostRoute(NetlinkSocket& host, int index, const net::IPAddr& ip,
+                    const std::string& veth) {
   RouteSpec route;
   route.dst = net::CIDR(ip, ip.bit_len());
   route.ifindex = index;
@@ -102,7 +105,8 @@ Result<WorkloadNet> SetUpWorkload(const WorkloadNetSpec& spec) {
   }
   ASSIGN_OR_RETURN(NetnsFd host_ns, NetnsFd::Current());
   auto container_ns = NetnsFd::Open(spec.netns_path);
-  if (!container_ns) return Unexpected(container_ns.error().Wrap("failed to open the container netns"));
+  if (!container_ns)
+    return Unexpected(container_ns.error().Wrap("failed to open the container netns"));
   ASSIGN_OR_RETURN(auto host, NetlinkSocket::Open());
 
   // A leftover host end from an earlier, interrupted ADD is replaced.
@@ -131,7 +135,9 @@ Result<WorkloadNet> SetUpWorkload(const WorkloadNetSpec& spec) {
     if (done) return;
     if (auto link = host->GetLink(spec.host_ifname)) {
       Status st = host->DeleteLink(link->index);
-      if (!st) CALICO_LOG(warn, "cni", "rollback: cannot delete {}: {}", spec.host_ifname, st.error().message());
+      if (!st)
+        CALICO_LOG(warn, "cni", "rollback: cannot delete {}: {}", spec.host_ifname,
+                   st.error().message());
     }
   }};
 
@@ -141,17 +147,18 @@ Result<WorkloadNet> SetUpWorkload(const WorkloadNetSpec& spec) {
   // Fixed host-side MAC; keep the kernel's if the driver refuses (as Calico does).
   auto fixed = *net::MAC::Parse(kHostVethMac);
   Status mac = host->SetMac(host_link.index, fixed);
-  if (!mac) CALICO_LOG(warn, "cni", "cannot set MAC of {}: {}", spec.host_ifname, mac.error().message());
+  if (!mac)
+    CALICO_LOG(warn, "cni", "cannot set MAC of {}: {}", spec.host_ifname, mac.error().message());
 
   const bool v4 = HasV4(spec);
   const bool v6 = HasV6(spec);
   auto enable_v6 = [&]() -> Status {
-      for (const char* dev : {"all", "default", "lo"}) {
-        RETURN_IF_ERROR(Step(WriteSysctl(InterfaceSysctl("ipv6", dev, "disable_ipv6"), "0"),
-                             "failed to enable IPv6 in the container"));
-      }
-      return Step(WriteSysctl(InterfaceSysctl("ipv6", spec.container_ifname, "accept_dad"), "0"),
-                  "failed to disable DAD in the container");
+    for (const char* dev : {"all", "default", "lo"}) {
+      RETURN_IF_ERROR(Step(WriteSysctl(InterfaceSysctl("ipv6", dev, "disable_ipv6"), "0"),
+                           "failed to enable IPv6 in the container"));
+    }
+    return Step(WriteSysctl(InterfaceSysctl("ipv6", spec.container_ifname, "accept_dad"), "0"),
+                "failed to disable DAD in the container");
   };
   if (v6) RETURN_IF_ERROR(RunInNetns(*container_ns, enable_v6));
   RETURN_IF_ERROR(ConfigureHostVeth(spec));
@@ -169,7 +176,8 @@ Result<WorkloadNet> SetUpWorkload(const WorkloadNetSpec& spec) {
     def.dst = net::CIDR(net::IPAddr::V4(0), 0);
     def.ifindex = cont_link.index;
     def.gateway = gw;
-    RETURN_IF_ERROR(Step(cont->AddRoute(def), "failed to add the default route inside the container"));
+    RETURN_IF_ERROR(
+        Step(cont->AddRoute(def), "failed to add the default route inside the container"));
   }
   if (v6) {
     ASSIGN_OR_RETURN(net::IPAddr ll, HostLinkLocal(*host, host_link.index, spec.host_ifname));
@@ -177,7 +185,8 @@ Result<WorkloadNet> SetUpWorkload(const WorkloadNetSpec& spec) {
     def.dst = net::CIDR(net::IPAddr::V6({}), 0);
     def.ifindex = cont_link.index;
     def.gateway = ll;
-    RETURN_IF_ERROR(Step(cont->AddRoute(def), "failed to add the IPv6 default route inside the container"));
+    RETURN_IF_ERROR(
+        Step(cont->AddRoute(def), "failed to add the IPv6 default route inside the container"));
   }
   for (const net::IPAddr& ip : spec.addresses) {
     RETURN_IF_ERROR(Step(cont->AddAddress(cont_link.index, net::CIDR(ip, ip.bit_len())),
@@ -185,8 +194,12 @@ Result<WorkloadNet> SetUpWorkload(const WorkloadNetSpec& spec) {
   }
   auto set_forwarding = [&]() -> Status {
     const char* fwd = spec.allow_ip_forwarding ? "1" : "0";
-    if (v4) RETURN_IF_ERROR(Step(WriteSysctl("net/ipv4/ip_forward", fwd), "failed to set ip_forward in the container"));
-    if (v6) RETURN_IF_ERROR(Step(WriteSysctl("net/ipv6/conf/all/forwarding", fwd), "failed to set IPv6 forwarding in the container"));
+    if (v4)
+      RETURN_IF_ERROR(Step(WriteSysctl("net/ipv4/ip_forward", fwd),
+                           "failed to set ip_forward in the container"));
+    if (v6)
+      RETURN_IF_ERROR(Step(WriteSysctl("net/ipv6/conf/all/forwarding", fwd),
+                           "failed to set IPv6 forwarding in the container"));
     return OkStatus();
   };
   RETURN_IF_ERROR(RunInNetns(*container_ns, set_forwarding));
@@ -220,7 +233,9 @@ Status TearDownWorkload(const std::string& netns_path, const std::string& ifname
   return RunInNetns(*ns, [&]() -> Status {
     ASSIGN_OR_RETURN(auto nl, NetlinkSocket::Open());
     auto link = nl->GetLink(ifname);
-    if (!link) return link.error().code() == ErrorCode::kNotFound ? OkStatus() : Status(Unexpected(link.error()));
+    if (!link)
+      return link.error().code() == ErrorCode::kNotFound ? OkStatus()
+                                                         : Status(Unexpected(link.error()));
     Status st = nl->DeleteLink(link->index);
     if (!st && st.error().code() != ErrorCode::kNotFound) {
       return Unexpected(st.error().Wrap("failed to delete " + ifname + " in " + netns_path));
@@ -232,7 +247,9 @@ Status TearDownWorkload(const std::string& netns_path, const std::string& ifname
 Status DeleteHostVeth(const std::string& host_ifname) {
   ASSIGN_OR_RETURN(auto nl, NetlinkSocket::Open());
   auto link = nl->GetLink(host_ifname);
-  if (!link) return link.error().code() == ErrorCode::kNotFound ? OkStatus() : Status(Unexpected(link.error()));
+  if (!link)
+    return link.error().code() == ErrorCode::kNotFound ? OkStatus()
+                                                       : Status(Unexpected(link.error()));
   Status st = nl->DeleteLink(link->index);
   if (!st && st.error().code() != ErrorCode::kNotFound) return st;
   return OkStatus();

@@ -18,11 +18,11 @@ inline constexpr const char* kHostVethMac = "ee:ee:ee:ee:ee:ee";
 inline constexpr const char* kGatewayV4 = "169.254.1.1";
 
 struct WorkloadNetSpec {
-  std::string netns_path;      // CNI_NETNS
+  std::string netns_path;  // CNI_NETNS
   std::string container_ifname = "eth0";
-  std::string host_ifname;     // cali + 11 characters
+  std::string host_ifname;  // cali + 11 characters
   std::vector<net::IPAddr> addresses;
-  int mtu = 0;                 // 0: kernel default
+  int mtu = 0;  // 0: kernel default
   int num_queues = 1;
   bool allow_ip_forwarding = false;
 };
@@ -34,7 +34,8 @@ struct WorkloadNet {
 };
 
 // The host veth name for a plain CNI container: "cali" + the container ID's first 11 characters.
-std::string HostVethNameForContainer(std::string_view container_id, std::string_view prefix = "cali");
+std::string HostVethNameForContainer(std::string_view container_id,
+                                     std::string_view prefix = "cali");
 
 // Builds everything; on failure removes what it made (the veth pair and with it its routes) and
 // returns the error naming the step ("failed to add route inside the container: ...").

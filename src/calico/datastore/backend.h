@@ -28,8 +28,8 @@ namespace calico::datastore {
 struct KVPair {
   std::string key;
   std::string value;
-  int64_t mod_revision = 0;     // Revision of the last write of this key.
-  int64_t create_revision = 0;  // Revision at which the key was created.
+  int64_t mod_revision = 0;       // Revision of the last write of this key.
+  int64_t create_revision = 0;    // Revision at which the key was created.
   int64_t lease_ttl_seconds = 0;  // 0 = no expiry.
   bool operator==(const KVPair&) const = default;
 };
@@ -69,15 +69,16 @@ class Backend {
 
   // Creates `key`; returns the new KVPair (with revisions). Errors: kAlreadyExists.
   // ttl > 0 attaches a lease: the key disappears (with a delete event) after ttl.
-  [[nodiscard]] virtual Result<KVPair> Create(std::string_view key, std::string_view value,
-                                              std::chrono::seconds ttl = std::chrono::seconds(0)) = 0;
+  [[nodiscard]] virtual Result<KVPair> Create(
+      std::string_view key, std::string_view value,
+      std::chrono::seconds ttl = std::chrono::seconds(0)) = 0;
 
   // Compare-and-swap on mod_revision: replaces the value only if the key's current mod_revision
   // equals expected_revision. expected_revision == 0 means "any existing revision".
   // Errors: kNotFound when absent; kConflict when the revision does not match.
-  [[nodiscard]] virtual Result<KVPair> Update(std::string_view key, std::string_view value,
-                                              int64_t expected_revision,
-                                              std::chrono::seconds ttl = std::chrono::seconds(0)) = 0;
+  [[nodiscard]] virtual Result<KVPair> Update(
+      std::string_view key, std::string_view value, int64_t expected_revision,
+      std::chrono::seconds ttl = std::chrono::seconds(0)) = 0;
 
   // Create-or-update without a revision check (used by status writers and migration import).
   [[nodiscard]] virtual Result<KVPair> Put(std::string_view key, std::string_view value,
@@ -85,7 +86,8 @@ class Backend {
 
   // Deletes `key` if its mod_revision equals expected_revision (0 = any). Returns the deleted pair
   // (value and revision as they were before the delete). Errors: kNotFound, kConflict.
-  [[nodiscard]] virtual Result<KVPair> Delete(std::string_view key, int64_t expected_revision = 0) = 0;
+  [[nodiscard]] virtual Result<KVPair> Delete(std::string_view key,
+                                              int64_t expected_revision = 0) = 0;
 
   // Deletes every key with the prefix; returns how many were deleted.
   [[nodiscard]] virtual Result<int64_t> DeletePrefix(std::string_view prefix) = 0;

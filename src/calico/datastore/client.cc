@@ -43,7 +43,6 @@ std::string NewUid() {
   return buf;
 }
 
-
 Resource SyntheticDefaultAllowProfile() {
   Resource r("Profile", kDefaultAllowProfile);
   r.spec()["ingress"] = Json::array({Json{{"action", "Allow"}}});
@@ -186,8 +185,8 @@ Result<Resource> Client::Update(Resource r) {
     }
     if (rv != expected) {
       return Conflict("update conflict: " + KindRef(kind->kind, r.namespace_(), r.name()) +
-                      " resource version '" + r.resource_version() + "' is out of date (latest: " +
-                      std::to_string(expected) + ")");
+                      " resource version '" + r.resource_version() +
+                      "' is out of date (latest: " + std::to_string(expected) + ")");
     }
   }
   // Server-owned metadata comes from the stored object.
@@ -231,7 +230,8 @@ Result<Resource> Client::Apply(Resource r) {
 Result<Resource> Client::Delete(std::string_view kind_name, std::string_view ns,
                                 std::string_view name, std::string_view resource_version) {
   const model::KindInfo* kind = model::LookupKind(kind_name);
-  if (kind == nullptr) return InvalidArgument("unknown resource type (" + std::string(kind_name) + ")");
+  if (kind == nullptr)
+    return InvalidArgument("unknown resource type (" + std::string(kind_name) + ")");
   if (kind->kind == "Profile" && name == kDefaultAllowProfile) {
     return InvalidArgument("operation Delete is not supported on Profile(" + std::string(name) +
                            "): the default profile is read-only");
@@ -276,8 +276,10 @@ Result<Resource> Client::Delete(std::string_view kind_name, std::string_view ns,
 Result<Resource> Client::Get(std::string_view kind_name, std::string_view ns,
                              std::string_view name) {
   const model::KindInfo* kind = model::LookupKind(kind_name);
-  if (kind == nullptr) return InvalidArgument("unknown resource type (" + std::string(kind_name) + ")");
-  if (kind->kind == "Profile" && name == kDefaultAllowProfile) return SyntheticDefaultAllowProfile();
+  if (kind == nullptr)
+    return InvalidArgument("unknown resource type (" + std::string(kind_name) + ")");
+  if (kind->kind == "Profile" && name == kDefaultAllowProfile)
+    return SyntheticDefaultAllowProfile();
   std::string key = ResourceKey(*kind, ns, name);
   auto kv = backend_.Get(key);
   if (!kv) {
@@ -297,7 +299,8 @@ Result<std::vector<Resource>> Client::List(std::string_view kind_name, std::stri
 Result<Client::ListResult> Client::ListWithRevision(std::string_view kind_name,
                                                     std::string_view ns) {
   const model::KindInfo* kind = model::LookupKind(kind_name);
-  if (kind == nullptr) return InvalidArgument("unknown resource type (" + std::string(kind_name) + ")");
+  if (kind == nullptr)
+    return InvalidArgument("unknown resource type (" + std::string(kind_name) + ")");
   ASSIGN_OR_RETURN(auto kvs, backend_.List(ResourceListPrefix(*kind, ns)));
   ListResult out;
   out.revision = kvs.revision;

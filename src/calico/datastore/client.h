@@ -53,7 +53,8 @@ class Client {
     std::vector<model::Resource> items;
     int64_t revision = 0;
   };
-  [[nodiscard]] Result<ListResult> ListWithRevision(std::string_view kind, std::string_view ns = "");
+  [[nodiscard]] Result<ListResult> ListWithRevision(std::string_view kind,
+                                                    std::string_view ns = "");
 
   Backend& backend() { return backend_; }
 

@@ -125,9 +125,9 @@ TEST_F(ClientTest, DefaultAllowProfileIsSyntheticAndReadOnly) {
 
 TEST_F(ClientTest, WorkloadEndpointNameIsDerivedAndChecked) {
   Resource wep("WorkloadEndpoint", "", "default");
-  wep.spec() = Json{{"node", "node-1"},        {"orchestrator", "cni"},
-                    {"containerID", "abc123"}, {"endpoint", "eth0"},
-                    {"interfaceName", "caliabc123"}, {"ipNetworks", {"10.0.0.1/32"}}};
+  wep.spec() =
+      Json{{"node", "node-1"},   {"orchestrator", "cni"},         {"containerID", "abc123"},
+           {"endpoint", "eth0"}, {"interfaceName", "caliabc123"}, {"ipNetworks", {"10.0.0.1/32"}}};
   auto created = client_.Create(wep);
   ASSERT_TRUE(created) << created.error().message();
   EXPECT_EQ(created->name(), "node--1-cni-abc123-eth0");

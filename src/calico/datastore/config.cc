@@ -1,4 +1,5 @@
-// CalicoAPIConfig and environment handling (libcalico-go/lib/apiconfig, clientmgr.LoadClientConfig).
+// CalicoAPIConfig and environment handling (libcalico-go/lib/apiconfig,
+// clientmgr.LoadClientConfig).
 #include "calico/datastore/config.h"
 
 #include <cstdlib>
@@ -47,7 +48,8 @@ Result<ClientConfig> Finish(const RawConfig& raw) {
   }
   if (!raw.local_path.empty()) cfg.local_path = raw.local_path;
   cfg.etcd.endpoints = StrSplit(raw.endpoints, ',', true);
-  for (std::string& e : cfg.etcd.endpoints) e = std::string(StrTrim(e));
+  for (std::string& e : cfg.etcd.endpoints)
+    e = std::string(StrTrim(e));
   cfg.etcd.username = raw.username;
   cfg.etcd.password = raw.password;
   cfg.etcd.ca_cert_file = raw.ca;
@@ -62,9 +64,9 @@ Result<ClientConfig> Finish(const RawConfig& raw) {
 }  // namespace
 
 Result<ClientConfig> ClientConfigFromEnv() {
-  RawConfig raw{Env("DATASTORE_TYPE"), Env("ETCD_ENDPOINTS"), Env("ETCD_USERNAME"),
-                Env("ETCD_PASSWORD"),  Env("ETCD_CA_CERT_FILE"), Env("ETCD_CERT_FILE"),
-                Env("ETCD_KEY_FILE"),  ""};
+  RawConfig raw{
+      Env("DATASTORE_TYPE"),    Env("ETCD_ENDPOINTS"), Env("ETCD_USERNAME"), Env("ETCD_PASSWORD"),
+      Env("ETCD_CA_CERT_FILE"), Env("ETCD_CERT_FILE"), Env("ETCD_KEY_FILE"), ""};
   if (const char* p = std::getenv("CALICO_DATASTORE_PATH"); p && *p) raw.local_path = p;
   return Finish(raw);
 }
@@ -96,27 +98,31 @@ Result<ClientConfig> LoadClientConfig(const std::string& config_path, bool path_
   for (auto it = doc.begin(); it != doc.end(); ++it) {
     std::string k = it->first.as<std::string>("");
     if (k != "apiVersion" && k != "kind" && k != "metadata" && k != "spec") {
-      return InvalidArgument("invalid config file " + config_path +
-                             ": field in document is not recognized or is in the wrong location: " + k);
+      return InvalidArgument(
+          "invalid config file " + config_path +
+          ": field in document is not recognized or is in the wrong location: " + k);
     }
   }
   RawConfig raw;
   YAML::Node spec = doc["spec"];
   if (spec && spec.IsMap()) {
-    static const char* kKnown[] = {"datastoreType", "etcdEndpoints", "etcdUsername", "etcdPassword",
-                                   "etcdCACertFile", "etcdCertFile", "etcdKeyFile", "datastorePath",
-                                   "etcdDiscoverySrv", "etcdKey", "etcdCert", "etcdCACert"};
+    static const char* kKnown[] = {"datastoreType", "etcdEndpoints",  "etcdUsername",
+                                   "etcdPassword",  "etcdCACertFile", "etcdCertFile",
+                                   "etcdKeyFile",   "datastorePath",  "etcdDiscoverySrv",
+                                   "etcdKey",       "etcdCert",       "etcdCACert"};
     for (auto it = spec.begin(); it != spec.end(); ++it) {
       std::string k = it->first.as<std::string>("");
       bool known = false;
-      for (const char* n : kKnown) known = known || k == n;
+      for (const char* n : kKnown)
+        known = known || k == n;
       if (!known) {
-        return InvalidArgument("invalid config file " + config_path +
-                               ": field in document is not recognized or is in the wrong location: spec." + k);
+        return InvalidArgument(
+            "invalid config file " + config_path +
+            ": field in document is not recognized or is in the wrong location: spec." + k);
       }
     }
     auto get = [&](const char* k) { return spec[k] ? spec[k].as<std::string>("") : std::string(); };
-    raw = RawConfig{get("datastoreType"), get("etcdEndpoints"), get("etcdUsername"),
+    raw = RawConfig{get("datastoreType"), get("etcdEndpoints"),  get("etcdUsername"),
                     get("etcdPassword"),  get("etcdCACertFile"), get("etcdCertFile"),
                     get("etcdKeyFile"),   get("datastorePath")};
   }

@@ -12,28 +12,32 @@
 namespace calico::datastore {
 namespace {
 
-std::string FreshStorePath() { return (::calico::testing::MakeTestDir("conformance") / "calico.db").string(); }
+std::string FreshStorePath() {
+  return (::calico::testing::MakeTestDir("conformance") / "calico.db").string();
+}
 
 INSTANTIATE_TEST_SUITE_P(
     Backends, BackendConformanceTest,
-    ::testing::Values(BackendFactory{"mem",
-                                     [] {
-                                       auto mem = std::make_unique<MemBackend>();
-                                       MemBackend* raw = mem.get();
-                                       return BackendUnderTest{
-                                           std::move(mem), [raw](int64_t rev) { raw->Compact(rev); }};
-                                     }},
-                      BackendFactory{"sqlite",
-                                     [] {
-                                       auto opened = SqliteBackend::Open(FreshStorePath());
-                                       CALICO_CHECK(opened.has_value());
-                                       SqliteBackend* raw = opened->get();
-                                       return BackendUnderTest{
-                                           std::move(*opened), [raw](int64_t rev) {
-                                             CALICO_CHECK(raw->Compact(rev).has_value());
-                                           }};
-                                     }}),
-    [](const ::testing::TestParamInfo<BackendFactory>& param_info) { return param_info.param.name; });
+    ::testing::Values(
+        BackendFactory{
+            "mem",
+            [] {
+              auto mem = std::make_unique<MemBackend>();
+              MemBackend* raw = mem.get();
+              return BackendUnderTest{std::move(mem), [raw](int64_t rev) { raw->Compact(rev); }};
+            }},
+        BackendFactory{"sqlite",
+                       [] {
+                         auto opened = SqliteBackend::Open(FreshStorePath());
+                         CALICO_CHECK(opened.has_value());
+                         SqliteBackend* raw = opened->get();
+                         return BackendUnderTest{std::move(*opened), [raw](int64_t rev) {
+                                                   CALICO_CHECK(raw->Compact(rev).has_value());
+                                                 }};
+                       }}),
+    [](const ::testing::TestParamInfo<BackendFactory>& param_info) {
+      return param_info.param.name;
+    });
 
 }  // namespace
 }  // namespace calico::datastore

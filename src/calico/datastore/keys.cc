@@ -55,12 +55,11 @@ std::string EncodeStoredResource(const model::Resource& r) {
   meta.erase("resourceVersion");
   meta.erase("selfLink");
   if (IsPolicyKind(r.kind())) {
-    meta["annotations"][kMetadataAnnotation] =
-        model::Json{{"name", r.name()}}.dump();
+    meta["annotations"][kMetadataAnnotation] = model::Json{{"name", r.name()}}.dump();
   }
   // Go field order: kind, apiVersion, metadata, spec, status.
-  std::string out = "{\"kind\":" + doc["kind"].dump() + ",\"apiVersion\":" +
-                    doc["apiVersion"].dump() + ",\"metadata\":" + meta.dump();
+  std::string out = "{\"kind\":" + doc["kind"].dump() +
+                    ",\"apiVersion\":" + doc["apiVersion"].dump() + ",\"metadata\":" + meta.dump();
   if (doc.contains("spec")) out += ",\"spec\":" + doc["spec"].dump();
   if (doc.contains("status")) out += ",\"status\":" + doc["status"].dump();
   out += "}";
@@ -77,8 +76,8 @@ Result<model::Resource> DecodeStoredResource(std::string_view key, std::string_v
   model::Json& meta = r.metadata();
   if (meta.contains("annotations") && meta["annotations"].is_object() &&
       meta["annotations"].contains(kMetadataAnnotation)) {
-    model::Json stored =
-        model::Json::parse(meta["annotations"][kMetadataAnnotation].get<std::string>(), nullptr, false);
+    model::Json stored = model::Json::parse(
+        meta["annotations"][kMetadataAnnotation].get<std::string>(), nullptr, false);
     if (stored.is_object() && stored.contains("name") && stored["name"].is_string()) {
       meta["name"] = stored["name"];
     }
@@ -101,7 +100,9 @@ std::string IpamAffinityKey(std::string_view host, std::string_view cidr) {
 std::string IpamHandleKey(std::string_view handle) {
   return std::string(kIpamPrefix) + "handle/" + std::string(handle);
 }
-std::string IpamConfigKey() { return std::string(kIpamPrefix) + "config"; }
+std::string IpamConfigKey() {
+  return std::string(kIpamPrefix) + "config";
+}
 std::string IpamHostPrefix(std::string_view host) {
   return std::string(kIpamPrefix) + "host/" + std::string(host) + "/";
 }

@@ -26,7 +26,8 @@ std::string ResourceListPrefix(const model::KindInfo& kind, std::string_view ns)
 std::string EncodeStoredResource(const model::Resource& r);
 // Parses a stored value and restores the resource: name from the policy annotation (annotation
 // removed), resourceVersion = mod_revision. Errors: kInternal for unparsable data (names the key).
-[[nodiscard]] Result<model::Resource> DecodeStoredResource(std::string_view key, std::string_view value,
+[[nodiscard]] Result<model::Resource> DecodeStoredResource(std::string_view key,
+                                                           std::string_view value,
                                                            int64_t mod_revision);
 
 // IPAM keys (reference Part 4.4). cidr is masked text "10.65.79.0/26".

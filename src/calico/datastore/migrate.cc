@@ -23,7 +23,8 @@ void EmitJson(YAML::Emitter& out, const Json& v) {
     out << YAML::EndMap;
   } else if (v.is_array()) {
     out << YAML::BeginSeq;
-    for (const Json& e : v) EmitJson(out, e);
+    for (const Json& e : v)
+      EmitJson(out, e);
     out << YAML::EndSeq;
   } else if (v.is_string()) {
     out << YAML::DoubleQuoted << v.get<std::string>();
@@ -38,12 +39,14 @@ Json ToJson(const YAML::Node& n) {
   switch (n.Type()) {
     case YAML::NodeType::Map: {
       Json obj = Json::object();
-      for (auto it = n.begin(); it != n.end(); ++it) obj[it->first.as<std::string>()] = ToJson(it->second);
+      for (auto it = n.begin(); it != n.end(); ++it)
+        obj[it->first.as<std::string>()] = ToJson(it->second);
       return obj;
     }
     case YAML::NodeType::Sequence: {
       Json arr = Json::array();
-      for (const auto& e : n) arr.push_back(ToJson(e));
+      for (const auto& e : n)
+        arr.push_back(ToJson(e));
       return arr;
     }
     case YAML::NodeType::Scalar: {
@@ -76,7 +79,8 @@ Result<std::string> ExportDatastore(Backend& source) {
     out += "\n";
   }
   Json items = Json::array();
-  for (const KVPair& kv : ipam.kvs) items.push_back(Json{{"key", kv.key}, {"value", kv.value}});
+  for (const KVPair& kv : ipam.kvs)
+    items.push_back(Json{{"key", kv.key}, {"value", kv.value}});
   YAML::Emitter e;
   EmitJson(e, Json{{"apiVersion", std::string(model::kApiVersion)},
                    {"kind", "IPAMData"},
@@ -120,7 +124,8 @@ Result<ImportSummary> ImportDatastore(std::string_view text, Backend& target) {
     const model::KindInfo* kind = model::LookupKind(r.kind());
     if (kind == nullptr) return InvalidArgument(where + ": unknown kind " + r.kind());
     if (Status st = model::ApplyDefaultsAndValidate(r); !st) {
-      return InvalidArgument(where + " (" + r.kind() + " " + r.name() + "): " + st.error().message());
+      return InvalidArgument(where + " (" + r.kind() + " " + r.name() +
+                             "): " + st.error().message());
     }
     writes.emplace_back(ResourceKey(*kind, r.namespace_(), r.name()), EncodeStoredResource(r));
     ++summary.resources;

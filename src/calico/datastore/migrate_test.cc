@@ -22,22 +22,27 @@ void Populate(Backend& backend) {
   CALICO_CHECK(client.Create(pool).has_value());
   Resource profile("Profile", "backend");
   profile.spec()["labelsToApply"] = Json{{"backend", ""}};
-  profile.spec()["ingress"] = Json::array({Json{{"action", "Allow"}, {"source", {{"selector", "has(backend)"}}}}});
+  profile.spec()["ingress"] =
+      Json::array({Json{{"action", "Allow"}, {"source", {{"selector", "has(backend)"}}}}});
   CALICO_CHECK(client.Create(profile).has_value());
   Resource policy("NetworkPolicy", "allow-db", "prod");
   policy.spec()["selector"] = "role == 'db'";
   policy.spec()["ingress"] = Json::array({Json{{"action", "Allow"}, {"protocol", "TCP"}}});
   CALICO_CHECK(client.Create(policy).has_value());
-  CALICO_CHECK(backend.Put(IpamBlockKey("10.0.0.0/26"),
-                           R"({"cidr":"10.0.0.0/26","affinity":"host:node1","allocations":[0,null],"unallocated":[1],"attributes":[{"handle_id":"net.abc","secondary":null}],"deleted":false})")
-                   .has_value());
+  CALICO_CHECK(
+      backend
+          .Put(
+              IpamBlockKey("10.0.0.0/26"),
+              R"({"cidr":"10.0.0.0/26","affinity":"host:node1","allocations":[0,null],"unallocated":[1],"attributes":[{"handle_id":"net.abc","secondary":null}],"deleted":false})")
+          .has_value());
 }
 
 std::map<std::string, std::string> Dump(Backend& backend) {
   std::map<std::string, std::string> out;
   auto listed = backend.List("/calico/");
   CALICO_CHECK(listed.has_value());
-  for (const KVPair& kv : listed->kvs) out[kv.key] = kv.value;
+  for (const KVPair& kv : listed->kvs)
+    out[kv.key] = kv.value;
   return out;
 }
 
@@ -61,8 +66,10 @@ TEST(MigrateTest, RoundTripKeepsEveryKeyAndValue) {
 TEST(MigrateTest, InvalidDocumentWritesNothing) {
   MemBackend target;
   std::string text =
-      "apiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata: {name: good}\nspec: {cidr: 10.0.0.0/16}\n"
-      "---\napiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata: {name: bad}\nspec: {cidr: 10.0.0.1/8}\n";
+      "apiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata: {name: good}\nspec: {cidr: "
+      "10.0.0.0/16}\n"
+      "---\napiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata: {name: bad}\nspec: {cidr: "
+      "10.0.0.1/8}\n";
   auto summary = ImportDatastore(text, target);
   ASSERT_FALSE(summary);
   EXPECT_NE(summary.error().message().find("document 2"), std::string::npos);

@@ -29,7 +29,9 @@ std::vector<std::pair<const char*, std::string>> Segments(const WorkloadEndpoint
   } else {
     third = ids.workload;
   }
-  return {{"node", ids.node}, {"orchestrator", ids.orchestrator}, {third_name, third},
+  return {{"node", ids.node},
+          {"orchestrator", ids.orchestrator},
+          {third_name, third},
           {"endpoint", ids.endpoint}};
 }
 
@@ -39,7 +41,8 @@ Result<std::string> WorkloadEndpointName(const WorkloadEndpointIdentifiers& ids)
   std::string name;
   for (const auto& [field, value] : Segments(ids)) {
     if (value.empty()) {
-      return InvalidArgument(std::string("error with field ") + field + " = '' (field should be assigned)");
+      return InvalidArgument(std::string("error with field ") + field +
+                             " = '' (field should be assigned)");
     }
     if (value.front() == '-' || value.back() == '-') {
       return InvalidArgument(std::string("error with field ") + field + " = '" + value +
@@ -82,7 +85,8 @@ Status CheckWorkloadEndpointName(model::Resource& wep) {
     return InvalidArgument(
         "error with field Metadata.Name = '" + wep.name() +
         "' (the WorkloadEndpoint name does not match the primary identifiers assigned in the "
-        "Spec: expected name " + *expected + ")");
+        "Spec: expected name " +
+        *expected + ")");
   }
   return OkStatus();
 }

@@ -9,7 +9,6 @@
 namespace calico::ipam {
 namespace {
 
-
 bool Reserved(const net::IPAddr& ip, const std::vector<net::CIDR>& reserved) {
   for (const net::CIDR& r : reserved) {
     if (r.Contains(ip)) return true;
@@ -29,7 +28,8 @@ Block Block::New(const net::CIDR& cidr, const std::string& host, int64_t now_ns)
   size_t n = static_cast<size_t>(cidr.Size());
   b.allocations_.assign(n, std::nullopt);
   b.unallocated_.resize(n);
-  for (size_t i = 0; i < n; ++i) b.unallocated_[i] = i;
+  for (size_t i = 0; i < n; ++i)
+    b.unallocated_[i] = i;
   b.sequence_number_ = now_ns;
   return b;
 }
@@ -48,7 +48,8 @@ Result<Block> Block::FromJson(std::string_view text) {
   if (j.contains("allocations") && j["allocations"].is_array()) {
     const Json& a = j["allocations"];
     for (size_t i = 0; i < std::min(n, a.size()); ++i) {
-      if (a[i].is_number_unsigned() || a[i].is_number_integer()) b.allocations_[i] = a[i].get<size_t>();
+      if (a[i].is_number_unsigned() || a[i].is_number_integer())
+        b.allocations_[i] = a[i].get<size_t>();
     }
   }
   if (j.contains("unallocated") && j["unallocated"].is_array()) {
@@ -81,7 +82,8 @@ std::string Block::ToJson() const {
   j["affinity"] = affinity_.empty() ? Json(nullptr) : Json(affinity_);
   if (!claim_time_.empty()) j["affinity_claim_time"] = claim_time_;
   Json allocs = Json::array();
-  for (const auto& a : allocations_) allocs.push_back(a ? Json(*a) : Json(nullptr));
+  for (const auto& a : allocations_)
+    allocs.push_back(a ? Json(*a) : Json(nullptr));
   j["allocations"] = allocs;
   j["unallocated"] = unallocated_;
   Json attrs = Json::array();
@@ -146,7 +148,8 @@ Status Block::Assign(const net::IPAddr& ip, const Attribute& attr) {
   allocations_[*ord] = AttributeIndex(attr);
   ++sequence_number_;
   seq_for_allocation_[std::to_string(*ord)] = sequence_number_;
-  unallocated_.erase(std::remove(unallocated_.begin(), unallocated_.end(), *ord), unallocated_.end());
+  unallocated_.erase(std::remove(unallocated_.begin(), unallocated_.end(), *ord),
+                     unallocated_.end());
   return OkStatus();
 }
 

@@ -22,7 +22,7 @@ namespace calico::ipam {
 using Json = nlohmann::json;
 
 struct Attribute {
-  std::string handle_id;           // "" = none.
+  std::string handle_id;            // "" = none.
   Json secondary = Json::object();  // {"node": ..., "namespace": ..., "pod": ...}
   bool operator==(const Attribute& o) const {
     return handle_id == o.handle_id && secondary == o.secondary;

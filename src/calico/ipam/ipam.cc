@@ -24,7 +24,9 @@ int64_t NowNs() {
       .count();
 }
 
-std::string BlockKey(const net::CIDR& cidr) { return datastore::IpamBlockKey(cidr.Masked().String()); }
+std::string BlockKey(const net::CIDR& cidr) {
+  return datastore::IpamBlockKey(cidr.Masked().String());
+}
 std::string AffinityKey(const std::string& host, const net::CIDR& cidr) {
   return datastore::IpamAffinityKey(host, cidr.Masked().String());
 }
@@ -144,8 +146,10 @@ Result<std::vector<Pool>> IpamClient::PoolsFor(int family, const AutoAssignArgs&
     selector::LabelMap labels;
     if (auto node = backend_.Get(kNodePrefix + args.host)) {
       Json doc = Json::parse(node->value, nullptr, false);
-      if (doc.is_object() && doc["metadata"].contains("labels") && doc["metadata"]["labels"].is_object()) {
-        for (auto it = doc["metadata"]["labels"].begin(); it != doc["metadata"]["labels"].end(); ++it) {
+      if (doc.is_object() && doc["metadata"].contains("labels") &&
+          doc["metadata"]["labels"].is_object()) {
+        for (auto it = doc["metadata"]["labels"].begin(); it != doc["metadata"]["labels"].end();
+             ++it) {
           if (it->is_string()) labels[it.key()] = it->get<std::string>();
         }
       }
@@ -206,10 +210,12 @@ Status IpamClient::AdjustHandle(const std::string& handle, const net::CIDR& bloc
     } else {
       j["block"][cidr] = count;
     }
-    Result<datastore::KVPair> written = j["block"].empty() ? backend_.Delete(key, kv->mod_revision)
-                                                          : backend_.Update(key, j.dump(), kv->mod_revision);
+    Result<datastore::KVPair> written = j["block"].empty()
+                                            ? backend_.Delete(key, kv->mod_revision)
+                                            : backend_.Update(key, j.dump(), kv->mod_revision);
     if (written) return OkStatus();
-    if (written.error().code() == ErrorCode::kConflict || written.error().code() == ErrorCode::kNotFound) {
+    if (written.error().code() == ErrorCode::kConflict ||
+        written.error().code() == ErrorCode::kNotFound) {
       continue;
     }
     return tl::unexpected(written.error());
@@ -247,7 +253,8 @@ Result<std::vector<net::IPAddr>> IpamClient::AssignFromBlock(const net::CIDR& ci
 Result<net::CIDR> IpamClient::ClaimBlock(const std::vector<Pool>& pools, const std::string& host) {
   ASSIGN_OR_RETURN(auto listed, backend_.List(std::string(datastore::kIpamPrefix) + "assignment/"));
   std::set<std::string> existing;
-  for (const auto& kv : listed.kvs) existing.insert(kv.key);
+  for (const auto& kv : listed.kvs)
+    existing.insert(kv.key);
   for (const Pool& pool : pools) {
     int host_bits = pool.cidr.addr().bit_len() - pool.block_size;
     int index_bits = pool.block_size - pool.cidr.prefix_len();
@@ -265,7 +272,8 @@ Result<net::CIDR> IpamClient::ClaimBlock(const std::vector<Pool>& pools, const s
       (void)pending;
       auto created = backend_.Create(key, Block::New(cidr, host, NowNs()).ToJson());
       if (!created) {
-        if (created.error().code() != ErrorCode::kAlreadyExists) return tl::unexpected(created.error());
+        if (created.error().code() != ErrorCode::kAlreadyExists)
+          return tl::unexpected(created.error());
         auto other = backend_.Get(key);
         if (other) {
           auto b = Block::FromJson(other->value);
@@ -295,11 +303,14 @@ Result<int> IpamClient::AssignFamily(int family, int num, const AutoAssignArgs& 
   Attribute attr{args.handle, args.attrs.is_object() ? args.attrs : Json::object()};
   auto& out = family == 4 ? result.ipv4 : result.ipv6;
   auto in_pools = [&](const net::CIDR& block) {
-    return std::any_of(pools.begin(), pools.end(), [&](const Pool& p) { return p.cidr.Contains(block); });
+    return std::any_of(pools.begin(), pools.end(),
+                       [&](const Pool& p) { return p.cidr.Contains(block); });
   };
-  auto take = [&](const net::CIDR& block, int want, const std::string& require_host) -> Result<int> {
+  auto take = [&](const net::CIDR& block, int want,
+                  const std::string& require_host) -> Result<int> {
     ASSIGN_OR_RETURN(auto ips, AssignFromBlock(block, want, attr, reserved, require_host));
-    for (const net::IPAddr& ip : ips) out.emplace_back(ip, block.prefix_len());
+    for (const net::IPAddr& ip : ips)
+      out.emplace_back(ip, block.prefix_len());
     return static_cast<int>(ips.size());
   };
 
@@ -313,7 +324,8 @@ Result<int> IpamClient::AssignFamily(int family, int num, const AutoAssignArgs& 
     ASSIGN_OR_RETURN(int got, take(block, remaining, config.strict_affinity ? args.host : ""));
     remaining -= got;
   }
-  int max_blocks = args.max_blocks_per_host != 0 ? args.max_blocks_per_host : config.max_blocks_per_host;
+  int max_blocks =
+      args.max_blocks_per_host != 0 ? args.max_blocks_per_host : config.max_blocks_per_host;
   if (max_blocks == 0) max_blocks = kDefaultBlockCap;
   while (remaining > 0) {
     if (owned >= max_blocks) {
@@ -345,9 +357,11 @@ Result<int> IpamClient::AssignFamily(int family, int num, const AutoAssignArgs& 
   }
   if (remaining > 0) {
     std::vector<std::string> cidrs;
-    for (const Pool& p : pools) cidrs.push_back(p.cidr.String());
+    for (const Pool& p : pools)
+      cidrs.push_back(p.cidr.String());
     std::string list;
-    for (const auto& c : cidrs) list += (list.empty() ? "" : ",") + c;
+    for (const auto& c : cidrs)
+      list += (list.empty() ? "" : ",") + c;
     result.messages.push_back("No IPs available in pools: [" + list + "]");
   }
   return num - remaining;
@@ -370,7 +384,8 @@ Status IpamClient::AssignIP(const net::IPAddr& ip, const std::string& handle, co
   auto pool = std::find_if(pools.begin(), pools.end(),
                            [&](const Pool& p) { return !p.disabled && p.cidr.Contains(ip); });
   if (pool == pools.end()) {
-    return InvalidArgument("The provided IP address " + ip.String() + " is not in a configured pool");
+    return InvalidArgument("The provided IP address " + ip.String() +
+                           " is not in a configured pool");
   }
   net::CIDR cidr = net::CIDR(ip, pool->block_size).Masked();
   std::string key = BlockKey(cidr);
@@ -390,7 +405,8 @@ Status IpamClient::AssignIP(const net::IPAddr& ip, const std::string& handle, co
         (void)confirmed;
       } else {
         (void)backend_.Delete(aff_key, 0);
-        if (created.error().code() != ErrorCode::kAlreadyExists) return tl::unexpected(created.error());
+        if (created.error().code() != ErrorCode::kAlreadyExists)
+          return tl::unexpected(created.error());
       }
       continue;
     }
@@ -429,7 +445,8 @@ Result<std::vector<net::IPAddr>> IpamClient::ReleaseIPs(const std::vector<net::I
   std::map<net::CIDR, std::vector<net::IPAddr>> by_block;
   std::optional<std::vector<Block>> blocks;
   for (const net::IPAddr& ip : ips) {
-    auto pool = std::find_if(pools.begin(), pools.end(), [&](const Pool& p) { return p.cidr.Contains(ip); });
+    auto pool = std::find_if(pools.begin(), pools.end(),
+                             [&](const Pool& p) { return p.cidr.Contains(ip); });
     if (pool != pools.end()) {
       by_block[net::CIDR(ip, pool->block_size).Masked()].push_back(ip);
       continue;
@@ -438,7 +455,8 @@ Result<std::vector<net::IPAddr>> IpamClient::ReleaseIPs(const std::vector<net::I
       ASSIGN_OR_RETURN(auto all, ListBlocks(ip.family()));
       blocks = std::move(all);
     }
-    auto b = std::find_if(blocks->begin(), blocks->end(), [&](const Block& blk) { return blk.cidr().Contains(ip); });
+    auto b = std::find_if(blocks->begin(), blocks->end(),
+                          [&](const Block& blk) { return blk.cidr().Contains(ip); });
     if (b == blocks->end()) {
       unallocated.push_back(ip);
     } else {
@@ -464,15 +482,17 @@ Result<std::vector<net::IPAddr>> IpamClient::ReleaseIPs(const std::vector<net::I
         done = true;
         break;
       }
-      Result<datastore::KVPair> written = block.Empty() && block.affinity().empty()
-                                              ? backend_.Delete(key, kv->mod_revision)
-                                              : backend_.Update(key, block.ToJson(), kv->mod_revision);
+      Result<datastore::KVPair> written =
+          block.Empty() && block.affinity().empty()
+              ? backend_.Delete(key, kv->mod_revision)
+              : backend_.Update(key, block.ToJson(), kv->mod_revision);
       if (!written) {
         if (written.error().code() == ErrorCode::kConflict) continue;
         return tl::unexpected(written.error());
       }
       unallocated.insert(unallocated.end(), not_allocated.begin(), not_allocated.end());
-      for (const auto& [handle, count] : handles) RETURN_IF_ERROR(AdjustHandle(handle, cidr, -count));
+      for (const auto& [handle, count] : handles)
+        RETURN_IF_ERROR(AdjustHandle(handle, cidr, -count));
       done = true;
     }
     if (!done) return Exhausted("release from block " + cidr.String());
@@ -544,7 +564,8 @@ Status IpamClient::ReleaseHostAffinities(const std::string& host) {
       if (written.error().code() != ErrorCode::kConflict) return tl::unexpected(written.error());
     }
     auto deleted = backend_.Delete(kv.key, 0);
-    if (!deleted && deleted.error().code() != ErrorCode::kNotFound) return tl::unexpected(deleted.error());
+    if (!deleted && deleted.error().code() != ErrorCode::kNotFound)
+      return tl::unexpected(deleted.error());
   }
   return OkStatus();
 }

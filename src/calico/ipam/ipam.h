@@ -41,8 +41,8 @@ struct Pool {
 struct AutoAssignArgs {
   int num4 = 0;
   int num6 = 0;
-  std::string handle;               // "<network>.<containerID>"
-  Json attrs = Json::object();      // secondary attributes
+  std::string handle;           // "<network>.<containerID>"
+  Json attrs = Json::object();  // secondary attributes
   std::string host;
   std::vector<net::CIDR> ipv4_pools;  // Restrict to these pools (by CIDR); empty = automatic.
   std::vector<net::CIDR> ipv6_pools;
@@ -91,12 +91,12 @@ class IpamClient {
   [[nodiscard]] Result<std::vector<Pool>> PoolsFor(int family, const AutoAssignArgs& args);
   [[nodiscard]] Result<std::vector<net::CIDR>> Reservations();
   // Assigns up to `num` from the block at `cidr` (CAS loop); returns the addresses.
-  [[nodiscard]] Result<std::vector<net::IPAddr>> AssignFromBlock(const net::CIDR& cidr, int num,
-                                                                 const Attribute& attr,
-                                                                 const std::vector<net::CIDR>& reserved,
-                                                                 const std::string& require_host);
+  [[nodiscard]] Result<std::vector<net::IPAddr>> AssignFromBlock(
+      const net::CIDR& cidr, int num, const Attribute& attr, const std::vector<net::CIDR>& reserved,
+      const std::string& require_host);
   // Claims a free block of the pools for the host; returns its CIDR or kNotFound.
-  [[nodiscard]] Result<net::CIDR> ClaimBlock(const std::vector<Pool>& pools, const std::string& host);
+  [[nodiscard]] Result<net::CIDR> ClaimBlock(const std::vector<Pool>& pools,
+                                             const std::string& host);
   [[nodiscard]] Status AdjustHandle(const std::string& handle, const net::CIDR& block, int delta);
   [[nodiscard]] Result<std::vector<net::CIDR>> AffineBlocks(const std::string& host, int family);
 

@@ -11,8 +11,12 @@
 namespace calico::ipam {
 namespace {
 
-net::IPAddr IP(const char* s) { return *net::IPAddr::Parse(s); }
-net::CIDR Net(const char* s) { return *net::CIDR::Parse(s); }
+net::IPAddr IP(const char* s) {
+  return *net::IPAddr::Parse(s);
+}
+net::CIDR Net(const char* s) {
+  return *net::CIDR::Parse(s);
+}
 
 class IpamTest : public ::testing::Test {
  protected:
@@ -30,10 +34,14 @@ class IpamTest : public ::testing::Test {
                {"allowedUses", allowed_uses}}}};
     ASSERT_TRUE(backend_.Put("/calico/resources/v3/projectcalico.org/ippools/" + name, doc.dump()));
   }
-  void DeletePools() { ASSERT_TRUE(backend_.DeletePrefix("/calico/resources/v3/projectcalico.org/ippools/")); }
+  void DeletePools() {
+    ASSERT_TRUE(backend_.DeletePrefix("/calico/resources/v3/projectcalico.org/ippools/"));
+  }
   void AddNode(const std::string& name, Json labels = Json::object()) {
-    Json doc{{"kind", "Node"}, {"apiVersion", "projectcalico.org/v3"},
-             {"metadata", {{"name", name}, {"labels", labels}}}, {"spec", Json::object()}};
+    Json doc{{"kind", "Node"},
+             {"apiVersion", "projectcalico.org/v3"},
+             {"metadata", {{"name", name}, {"labels", labels}}},
+             {"spec", Json::object()}};
     ASSERT_TRUE(backend_.Put("/calico/resources/v3/projectcalico.org/nodes/" + name, doc.dump()));
   }
   AssignResult Assign(const std::string& host, int num4, const std::string& handle = "h",
@@ -74,8 +82,9 @@ TEST_F(IpamTest, WholeBlockAndReservations) {  // 2.9 #9, #10
   IpamClient ipam(fresh);
   Json pool{{"spec", {{"cidr", "10.0.0.0/26"}, {"blockSize", 26}}}, {"metadata", {{"name", "p"}}}};
   ASSERT_TRUE(fresh.Put("/calico/resources/v3/projectcalico.org/ippools/p", pool.dump()));
-  Json res{{"spec", {{"reservedCIDRs", {"10.0.0.1/32", "10.0.0.32/30", "11.0.0.0/30", "10.0.0.17"}}}},
-           {"metadata", {{"name", "r"}}}};
+  Json res{
+      {"spec", {{"reservedCIDRs", {"10.0.0.1/32", "10.0.0.32/30", "11.0.0.0/30", "10.0.0.17"}}}},
+      {"metadata", {{"name", "r"}}}};
   ASSERT_TRUE(fresh.Put("/calico/resources/v3/projectcalico.org/ipreservations/r", res.dump()));
   AutoAssignArgs args;
   args.num4 = 64;
@@ -154,12 +163,14 @@ TEST_F(IpamTest, RequestedPoolsAreStrictAndValidated) {  // 2.9 #27, #33
   auto r = ipam_.AutoAssign(args);
   ASSERT_TRUE(r);
   EXPECT_EQ(r->ipv4.size(), 256u);
-  for (const auto& ip : r->ipv4) EXPECT_TRUE(Net("20.0.0.0/24").Contains(ip.addr()));
+  for (const auto& ip : r->ipv4)
+    EXPECT_TRUE(Net("20.0.0.0/24").Contains(ip.addr()));
   EXPECT_FALSE(r->messages.empty());
   args.ipv4_pools = {Net("30.0.0.0/24")};
   auto disabled = ipam_.AutoAssign(args);
   ASSERT_FALSE(disabled);
-  EXPECT_NE(disabled.error().message().find("does not exist, or is not enabled"), std::string::npos);
+  EXPECT_NE(disabled.error().message().find("does not exist, or is not enabled"),
+            std::string::npos);
   args.ipv4_pools = {Net("fd00::/120")};
   EXPECT_FALSE(ipam_.AutoAssign(args));
 }
@@ -170,7 +181,8 @@ TEST_F(IpamTest, NodeSelectorsChooseThePool) {  // 2.9 #28, #31
   AddPool("pool2", "20.0.0.0/24", 26, "foo != \"bar\"");
   auto r = Assign("node1", 300);
   EXPECT_EQ(r.ipv4.size(), 256u);
-  for (const auto& ip : r.ipv4) EXPECT_TRUE(Net("10.0.0.0/24").Contains(ip.addr()));
+  for (const auto& ip : r.ipv4)
+    EXPECT_TRUE(Net("10.0.0.0/24").Contains(ip.addr()));
   DeletePools();
   AddPool("only", "10.1.0.0/24", 26, "foo == \"other\"");
   AutoAssignArgs args;
@@ -226,7 +238,8 @@ TEST_F(IpamTest, ReleaseReportsUnallocated) {  // 2.9 #43
   ASSERT_TRUE(outside);
   EXPECT_EQ(outside->size(), 1u);
   std::vector<net::IPAddr> ips;
-  for (const auto& c : r.ipv4) ips.push_back(c.addr());
+  for (const auto& c : r.ipv4)
+    ips.push_back(c.addr());
   auto released = ipam_.ReleaseIPs(ips);
   ASSERT_TRUE(released);
   EXPECT_TRUE(released->empty());
@@ -284,11 +297,13 @@ TEST_F(IpamTest, ConcurrentAllocationsAreUnique) {
         args.host = "node" + std::to_string(t % 2);
         args.handle = "h" + std::to_string(t) + "-" + std::to_string(i);
         auto r = client.AutoAssign(args);
-        if (r && !r->ipv4.empty()) got[static_cast<size_t>(t)].push_back(r->ipv4[0].addr().String());
+        if (r && !r->ipv4.empty())
+          got[static_cast<size_t>(t)].push_back(r->ipv4[0].addr().String());
       }
     });
   }
-  for (auto& th : threads) th.join();
+  for (auto& th : threads)
+    th.join();
   std::set<std::string> all;
   size_t total = 0;
   for (const auto& v : got) {

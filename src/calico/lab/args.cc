@@ -340,12 +340,14 @@ Result<Invocation> ParseArgs(std::span<const std::string> args) {
     RETURN_IF_ERROR(NoCommand(s, cmd));
     TutorialCommand t{s.positionals[0]};
     if (t.name != "rkt" && t.name != "isolation" && t.name != "libnetwork") {
-      return InvalidArgument("tutorial: unknown tutorial \"" + t.name + "\" (rkt, isolation or libnetwork)");
+      return InvalidArgument("tutorial: unknown tutorial \"" + t.name +
+                             "\" (rkt, isolation or libnetwork)");
     }
     if (Has(s, "datastore")) {
       t.datastore = Last(s, "datastore");
       if (t.datastore != "local" && t.datastore != "etcd") {
-        return InvalidArgument("tutorial: --datastore must be local or etcd, not \"" + t.datastore + "\"");
+        return InvalidArgument("tutorial: --datastore must be local or etcd, not \"" + t.datastore +
+                               "\"");
       }
     }
     t.keep = Has(s, "keep");

@@ -12,7 +12,8 @@ namespace calico::libnetwork {
 
 Result<std::string> DockerNetworkName(const std::string& socket, const std::string& network_id,
                                       std::chrono::milliseconds timeout) {
-  if (network_id.empty() || network_id.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos) {
+  if (network_id.empty() ||
+      network_id.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos) {
     return InvalidArgument("invalid network ID \"" + network_id + "\"");
   }
   int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -27,7 +28,8 @@ Result<std::string> DockerNetworkName(const std::string& socket, const std::stri
   setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
-  if (socket.size() >= sizeof(addr.sun_path)) return InvalidArgument("socket path too long: " + socket);
+  if (socket.size() >= sizeof(addr.sun_path))
+    return InvalidArgument("socket path too long: " + socket);
   std::memcpy(addr.sun_path, socket.c_str(), socket.size() + 1);
   if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
     return Unexpected(Error::FromErrno(errno, "connect to the Docker API at " + socket).Wrap(""));
@@ -40,7 +42,8 @@ Result<std::string> DockerNetworkName(const std::string& socket, const std::stri
   std::string reply;
   char buf[8192];
   ssize_t n;
-  while ((n = ::recv(fd, buf, sizeof(buf), 0)) > 0) reply.append(buf, static_cast<size_t>(n));
+  while ((n = ::recv(fd, buf, sizeof(buf), 0)) > 0)
+    reply.append(buf, static_cast<size_t>(n));
   if (n < 0 && reply.empty()) return Unavailable("no reply from the Docker API at " + socket);
   size_t sp = reply.find(' ');
   size_t body = reply.find("\r\n\r\n");

@@ -26,8 +26,8 @@
 // Thread-safety: thread-safe; calls are serialised (Docker issues them concurrently).
 #pragma once
 
-#include <memory>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>

@@ -517,17 +517,20 @@ TEST_F(DriverTest, SameNamedNetworksOfTwoHostsShareOneProfile) {
   Driver host1(backend_, plumber_, DriverOptions{.node = "host1", .network_name = lookup});
   Driver host2(backend_, plumber_, DriverOptions{.node = "host2", .network_name = lookup});
   auto create = [&](Driver& d, const std::string& id) {
-    return d.CreateNetwork(Json{
-        {"NetworkID", id},
-        {"Options", {{"com.docker.network.generic", Json::object()}}},
-        {"IPv4Data", Json::array({{{"AddressSpace", kLocalAddressSpace}, {"Pool", "0.0.0.0/0"}, {"Gateway", "0.0.0.0/0"}}})},
-        {"IPv6Data", Json::array()}});
+    return d.CreateNetwork(Json{{"NetworkID", id},
+                                {"Options", {{"com.docker.network.generic", Json::object()}}},
+                                {"IPv4Data", Json::array({{{"AddressSpace", kLocalAddressSpace},
+                                                           {"Pool", "0.0.0.0/0"},
+                                                           {"Gateway", "0.0.0.0/0"}}})},
+                                {"IPv6Data", Json::array()}});
   };
-  auto endpoint = [&](Driver& d, const std::string& net, const std::string& ep, const std::string& addr) {
-    return d.CreateEndpoint(Json{{"NetworkID", net},
-                                 {"EndpointID", ep},
-                                 {"Interface", {{"Address", addr}, {"AddressIPv6", ""}, {"MacAddress", ""}}},
-                                 {"Options", Json::object()}});
+  auto endpoint = [&](Driver& d, const std::string& net, const std::string& ep,
+                      const std::string& addr) {
+    return d.CreateEndpoint(
+        Json{{"NetworkID", net},
+             {"EndpointID", ep},
+             {"Interface", {{"Address", addr}, {"AddressIPv6", ""}, {"MacAddress", ""}}},
+             {"Options", Json::object()}});
   };
   ExpectOk(create(host1, kNet));
   ExpectOk(create(host2, kNet2));
@@ -539,7 +542,8 @@ TEST_F(DriverTest, SameNamedNetworksOfTwoHostsShareOneProfile) {
     return w ? w->spec()["profiles"] : Json();
   };
   EXPECT_EQ(profiles_of(host1, kEp), Json::array({kNet}));
-  EXPECT_EQ(profiles_of(host2, kEp2), Json::array({kNet})) << "host2's net1 endpoint is not in host1's net1 profile";
+  EXPECT_EQ(profiles_of(host2, kEp2), Json::array({kNet}))
+      << "host2's net1 endpoint is not in host1's net1 profile";
 
   // Without the name (daemon unreachable) the network ID is the profile, as Calico's driver did.
   names.clear();

@@ -26,14 +26,22 @@ Resource::Resource(std::string_view kind, std::string_view name, std::string_vie
   doc_["spec"] = Json::object();
 }
 
-std::string Resource::kind() const { return StringField(doc_, "kind"); }
-std::string Resource::name() const { return StringField(metadata(), "name"); }
-std::string Resource::namespace_() const { return StringField(metadata(), "namespace"); }
+std::string Resource::kind() const {
+  return StringField(doc_, "kind");
+}
+std::string Resource::name() const {
+  return StringField(metadata(), "name");
+}
+std::string Resource::namespace_() const {
+  return StringField(metadata(), "namespace");
+}
 std::string Resource::resource_version() const {
   return StringField(metadata(), "resourceVersion");
 }
 
-void Resource::set_name(std::string_view name) { metadata()["name"] = std::string(name); }
+void Resource::set_name(std::string_view name) {
+  metadata()["name"] = std::string(name);
+}
 
 void Resource::set_namespace(std::string_view ns) {
   if (ns.empty()) {

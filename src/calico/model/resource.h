@@ -23,10 +23,11 @@ inline constexpr std::string_view kApiVersion = "projectcalico.org/v3";
 inline constexpr std::string_view kGroup = "projectcalico.org";
 
 struct KindInfo {
-  std::string kind;                  // "IPPool"
-  std::string plural;                // "ippools" (etcd key segment, lower case)
+  std::string kind;    // "IPPool"
+  std::string plural;  // "ippools" (etcd key segment, lower case)
   bool namespaced = false;
-  std::vector<std::string> aliases;  // calicoctl names, lower case: "ippool", "ippools", "pool", ...
+  std::vector<std::string>
+      aliases;  // calicoctl names, lower case: "ippool", "ippools", "pool", ...
   bool has_crd = true;
 };
 

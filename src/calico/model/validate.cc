@@ -25,8 +25,8 @@ bool MatchesPolicyName(const std::string& name) {
 }
 
 bool MatchesGlobalPolicyName(const std::string& name) {
-  static const std::regex* re = new std::regex("^(" + std::string(kLabel) + "\\.)?" +
-                                               std::string(kLabel) + "$");
+  static const std::regex* re =
+      new std::regex("^(" + std::string(kLabel) + "\\.)?" + std::string(kLabel) + "$");
   return name.size() <= 253 && std::regex_match(name, *re);
 }
 
@@ -50,7 +50,8 @@ void ValidateName(const std::string& kind, const Json& name_json, FieldErrors& e
   if (kind == "ClusterInformation" || kind == "KubeControllersConfiguration" ||
       kind == "IPAMConfiguration") {
     if (name != "default") {
-      errors.Add(path, name, "Cannot create a " + kind + " resource with a name other than \"default\"");
+      errors.Add(path, name,
+                 "Cannot create a " + kind + " resource with a name other than \"default\"");
     }
     return;
   }
@@ -124,9 +125,9 @@ void ValidateMetadata(const KindInfo& kind, const Json& meta, FieldErrors& error
     validation::ValidateLabels(meta["labels"], path.Child("labels"), errors);
     if ((kind.kind == "NetworkSet" || kind.kind == "GlobalNetworkSet") &&
         meta["labels"].is_object() && meta["labels"].contains("projectcalico.org/namespace")) {
-      errors.Add(path.Child("labels").Key("projectcalico.org/namespace"), "",
-                 "label projectcalico.org/namespace is reserved and cannot be set on a " +
-                     kind.kind);
+      errors.Add(
+          path.Child("labels").Key("projectcalico.org/namespace"), "",
+          "label projectcalico.org/namespace is reserved and cannot be set on a " + kind.kind);
     }
   }
   if (meta.contains("annotations")) {
@@ -159,8 +160,8 @@ Status Validate(const Resource& r) {
                            api_version + ")");
   }
   FieldErrors errors;
-  validation::CheckKnownFields(doc, FieldPath(), {"apiVersion", "kind", "metadata", "spec", "status"},
-                               errors);
+  validation::CheckKnownFields(doc, FieldPath(),
+                               {"apiVersion", "kind", "metadata", "spec", "status"}, errors);
   ValidateMetadata(*kind, doc.contains("metadata") ? doc["metadata"] : Json::object(), errors);
   if (doc.contains("spec") && !doc["spec"].is_null() && !doc["spec"].is_object()) {
     errors.Add("spec", ValueText(doc["spec"]), "spec must be an object");

@@ -69,7 +69,8 @@ bool ParseV6(std::string_view s, std::array<uint8_t, 16>& out) {
       if (j + 4 > 16) return false;
       std::array<uint8_t, 16> v4{};
       if (!ParseV4(s.substr(start), v4)) return false;
-      for (size_t k = 0; k < 4; ++k) out[j + k] = v4[k];
+      for (size_t k = 0; k < 4; ++k)
+        out[j + k] = v4[k];
       j += 4;
       i = s.size();
       break;
@@ -91,7 +92,8 @@ bool ParseV6(std::string_view s, std::array<uint8_t, 16>& out) {
   if (j < 16) {
     if (ellipsis < 0) return false;
     size_t n = 16 - j;
-    for (size_t k = j; k-- > static_cast<size_t>(ellipsis);) out[k + n] = out[k];
+    for (size_t k = j; k-- > static_cast<size_t>(ellipsis);)
+      out[k + n] = out[k];
     for (size_t k = static_cast<size_t>(ellipsis); k < static_cast<size_t>(ellipsis) + n; ++k) {
       out[k] = 0;
     }
@@ -127,7 +129,8 @@ std::optional<IPAddr> IPAddr::Parse(std::string_view text) {
     static constexpr std::array<uint8_t, 12> kMapped = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
     if (std::memcmp(b.data(), kMapped.data(), kMapped.size()) == 0) {
       IPAddr ip;
-      for (size_t k = 0; k < 4; ++k) ip.bytes_[k] = b[12 + k];
+      for (size_t k = 0; k < 4; ++k)
+        ip.bytes_[k] = b[12 + k];
       return ip;
     }
     return V6(b);
@@ -162,7 +165,8 @@ std::string IPAddr::String() const {
       continue;
     }
     int e = k;
-    while (e < 8 && g[e] == 0) ++e;
+    while (e < 8 && g[e] == 0)
+      ++e;
     if (e - k > best_len && e - k >= 2) {
       best = k;
       best_len = e - k;
@@ -245,13 +249,15 @@ CIDR CIDR::Masked() const {
       b[k] = static_cast<uint8_t>(b[k] & (0xff << (8 - bits)));
     }
   }
-  IPAddr a = addr_.is_v6() ? IPAddr::V6(b) : IPAddr::V4((uint32_t{b[0]} << 24) |
-                                                       (uint32_t{b[1]} << 16) |
-                                                       (uint32_t{b[2]} << 8) | uint32_t{b[3]});
+  IPAddr a = addr_.is_v6() ? IPAddr::V6(b)
+                           : IPAddr::V4((uint32_t{b[0]} << 24) | (uint32_t{b[1]} << 16) |
+                                        (uint32_t{b[2]} << 8) | uint32_t{b[3]});
   return CIDR(a, prefix_len_);
 }
 
-bool CIDR::IsStrictlyMasked() const { return Masked().addr_ == addr_; }
+bool CIDR::IsStrictlyMasked() const {
+  return Masked().addr_ == addr_;
+}
 
 bool CIDR::Contains(const IPAddr& ip) const {
   if (ip.family() != family()) return false;
@@ -262,7 +268,9 @@ bool CIDR::Contains(const CIDR& other) const {
   return other.family() == family() && other.prefix_len_ >= prefix_len_ && Contains(other.addr_);
 }
 
-bool CIDR::Overlaps(const CIDR& other) const { return Contains(other) || other.Contains(*this); }
+bool CIDR::Overlaps(const CIDR& other) const {
+  return Contains(other) || other.Contains(*this);
+}
 
 uint64_t CIDR::Size() const {
   int host_bits = addr_.bit_len() - prefix_len_;
@@ -270,7 +278,9 @@ uint64_t CIDR::Size() const {
   return uint64_t{1} << host_bits;
 }
 
-std::string CIDR::String() const { return addr_.String() + "/" + std::to_string(prefix_len_); }
+std::string CIDR::String() const {
+  return addr_.String() + "/" + std::to_string(prefix_len_);
+}
 
 std::optional<MAC> MAC::Parse(std::string_view text) {
   if (text.size() != 17) return std::nullopt;

@@ -22,20 +22,18 @@ TEST(IPAddrTest, ParsesAndFormatsIPv6Canonically) {
     const char* in;
     const char* out;
   };
-  for (const Case& c : {Case{"::", "::"}, Case{"::1", "::1"}, Case{"fd00::1", "fd00::1"},
-                        Case{"FD00:0:0:0:0:0:0:1", "fd00::1"},
-                        Case{"2001:db8:0:0:1:0:0:1", "2001:db8::1:0:0:1"},
-                        Case{"2001:db8::ffff:0:1", "2001:db8::ffff:0:1"},
-                        Case{"fe80::1:2:3:4", "fe80::1:2:3:4"},
-                        Case{"1:0:2:3:4:5:6:7", "1:0:2:3:4:5:6:7"},
-                        Case{"64:ff9b::1.2.3.4", "64:ff9b::102:304"}}) {
+  for (const Case& c :
+       {Case{"::", "::"}, Case{"::1", "::1"}, Case{"fd00::1", "fd00::1"},
+        Case{"FD00:0:0:0:0:0:0:1", "fd00::1"}, Case{"2001:db8:0:0:1:0:0:1", "2001:db8::1:0:0:1"},
+        Case{"2001:db8::ffff:0:1", "2001:db8::ffff:0:1"}, Case{"fe80::1:2:3:4", "fe80::1:2:3:4"},
+        Case{"1:0:2:3:4:5:6:7", "1:0:2:3:4:5:6:7"}, Case{"64:ff9b::1.2.3.4", "64:ff9b::102:304"}}) {
     auto ip = IPAddr::Parse(c.in);
     ASSERT_TRUE(ip) << c.in;
     EXPECT_TRUE(ip->is_v6()) << c.in;
     EXPECT_EQ(ip->String(), c.out) << c.in;
   }
-  for (const char* bad : {":", ":::", "1::2::3", "12345::", "1:2:3:4:5:6:7:8:9", "g::1", "1:2:3:4:5:6:7::8:9",
-                          "fd00::1%eth0", "1:2:3:4:5:6:7:8::"}) {
+  for (const char* bad : {":", ":::", "1::2::3", "12345::", "1:2:3:4:5:6:7:8:9", "g::1",
+                          "1:2:3:4:5:6:7::8:9", "fd00::1%eth0", "1:2:3:4:5:6:7:8::"}) {
     EXPECT_FALSE(IPAddr::Parse(bad)) << bad;
   }
 }
@@ -71,8 +69,8 @@ TEST(CIDRTest, ParsesMasksAndContains) {
   EXPECT_EQ(CIDR::Parse("10.0.0.0/26")->Size(), 64u);
   EXPECT_EQ(CIDR::Parse("fd00::/122")->Size(), 64u);
   EXPECT_EQ(CIDR::Parse("fd00:0::/64")->String(), "fd00::/64");
-  for (const char* bad : {"10.0.0.0", "10.0.0.0/33", "10.0.0.0/", "10.0.0.0/a", "fd00::/129",
-                          "10.0.0.0/08", "/8"}) {
+  for (const char* bad :
+       {"10.0.0.0", "10.0.0.0/33", "10.0.0.0/", "10.0.0.0/a", "fd00::/129", "10.0.0.0/08", "/8"}) {
     EXPECT_FALSE(CIDR::Parse(bad)) << bad;
   }
   EXPECT_EQ(CIDR::ParseNet("10.0.0.1")->String(), "10.0.0.1/32");

@@ -52,8 +52,8 @@ void ClassifyPorts(const Json& entity, const char* key, bool& numeric,
 bool IsPortName(std::string_view text) {
   if (text.empty() || text.size() > 128 || IsDigits(text)) return false;
   return std::all_of(text.begin(), text.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '.' || c == '-';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '.' || c == '-';
   });
 }
 

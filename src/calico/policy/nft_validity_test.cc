@@ -408,8 +408,7 @@ TEST_F(NftDataplaneTest, NamedPortsMatchTheEndpointsPorts) {
                  .port_members = {{.addr = *net::IPAddr::Parse("10.65.2.2"), .port = port}}};
   };
   Model m = BaseModel();
-  AddPolicy(m, "named", "default",
-            R"([{"action": "Allow", "destination": {"ports": ["http"]}}])");
+  AddPolicy(m, "named", "default", R"([{"action": "Allow", "destination": {"ports": ["http"]}}])");
   m.endpoints[1].ingress_tiers = {{.name = "default", .policies = {"named"}}};
   m.ip_sets = {http_set(8080)};
   Load(m);

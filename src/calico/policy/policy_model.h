@@ -117,8 +117,8 @@ class SharedJson {
 };
 
 struct Policy {
-  std::string id{};    // Unique; e.g. "default.allow-dns" or "ns1/knp.default.allow".
-  std::string tier{};  // The tier the policy belongs to.
+  std::string id{};      // Unique; e.g. "default.allow-dns" or "ns1/knp.default.allow".
+  std::string tier{};    // The tier the policy belongs to.
   SharedJson ingress{};  // [Rule]
   SharedJson egress{};   // [Rule]
 
@@ -155,8 +155,8 @@ struct IpSet {
   std::string id{};
   std::string selector{};  // Optional: the selector the members were computed for.
   std::vector<net::CIDR> members{};
-  std::string named_port{};                   // The port name; empty for address sets.
-  uint8_t named_port_protocol = 6;            // 6, 17 or 132 (named-port sets only).
+  std::string named_port{};                  // The port name; empty for address sets.
+  uint8_t named_port_protocol = 6;           // 6, 17 or 132 (named-port sets only).
   std::vector<IpPortMember> port_members{};  // Named-port sets only.
 
   bool is_named_port() const { return !named_port.empty(); }
@@ -194,8 +194,8 @@ using SetResolver = std::function<Result<std::string>(std::string_view field,
 // Returns the nftables set name for a named-port match (`field` is e.g. "destination.ports";
 // `set_id` the named-port set's id, NamedPortSetId(); `family` 4 or 6). The renderer's default
 // looks the id up in Model::ip_sets.
-using NamedPortSetResolver = std::function<Result<std::string>(
-    std::string_view field, std::string_view set_id, int family)>;
+using NamedPortSetResolver =
+    std::function<Result<std::string>(std::string_view field, std::string_view set_id, int family)>;
 
 // Builds a Model from its JSON form (used by the golden tests and tools):
 //   {"endpoints": [{"name", "interfaceName", "addresses": [cidr], "labels": {}, "profiles": [],

@@ -471,7 +471,8 @@ Result<RuleIR> ParseRule(const Json& rule) {
 
   // Named-port sets: filtered by the side's selector (notSelector folded in), see named_ports.h.
   const uint8_t np_proto = NamedPortProtocol(ir.protocol);
-  for (const auto& [side, e] : {std::pair{"source", &ir.source}, {"destination", &ir.destination}}) {
+  for (const auto& [side, e] :
+       {std::pair{"source", &ir.source}, {"destination", &ir.destination}}) {
     if (e->named_ports.empty() && e->not_named_ports.empty()) continue;
     auto sel = NamedPortSelector(e->selector, e->not_selector);
     if (!sel) return FieldError(fmt::format("{}.selector", side), sel.error().message());

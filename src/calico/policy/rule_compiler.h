@@ -66,10 +66,10 @@ struct NamedPortMatch {
 struct EntityMatch {
   std::vector<net::CIDR> nets{};
   std::vector<net::CIDR> not_nets{};
-  std::string selector{};              // As written (validated); empty = absent.
-  std::string not_selector{};          // As written (validated); empty = absent.
-  std::vector<PortRange> ports{};      // Sorted, overlapping/adjacent ranges merged.
-  std::vector<PortRange> not_ports{};  // Same.
+  std::string selector{};                         // As written (validated); empty = absent.
+  std::string not_selector{};                     // As written (validated); empty = absent.
+  std::vector<PortRange> ports{};                 // Sorted, overlapping/adjacent ranges merged.
+  std::vector<PortRange> not_ports{};             // Same.
   std::vector<NamedPortMatch> named_ports{};      // Names in `ports`, as written, unique.
   std::vector<NamedPortMatch> not_named_ports{};  // Names in `notPorts`, as written, unique.
   bool operator==(const EntityMatch&) const = default;

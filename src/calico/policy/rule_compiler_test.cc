@@ -231,16 +231,17 @@ TEST(RuleCompilerTest, NamedPortsRenderPerFamilyWithoutProtocol) {
   // Only a named port: no protocol needed (TCP sets), one rule per family.
   const std::string all4 = NamedSet(4, "", "", kNamedPortTcp, "http");
   const std::string all6 = NamedSet(6, "", "", kNamedPortTcp, "http");
-  EXPECT_THAT(Compile(R"({"action": "Allow", "destination": {"ports": ["http"]}})"),
-              ElementsAre("meta nfproto ipv4 ip daddr . meta l4proto . th dport @" + all4 + " " +
-                              kAccept,
-                          "meta nfproto ipv6 ip6 daddr . meta l4proto . th dport @" + all6 + " " +
-                              kAccept));
+  EXPECT_THAT(
+      Compile(R"({"action": "Allow", "destination": {"ports": ["http"]}})"),
+      ElementsAre(
+          "meta nfproto ipv4 ip daddr . meta l4proto . th dport @" + all4 + " " + kAccept,
+          "meta nfproto ipv6 ip6 daddr . meta l4proto . th dport @" + all6 + " " + kAccept));
   // ipVersion pins the family; the protocol picks the set (UDP).
-  EXPECT_THAT(Compile(R"({"action": "Allow", "ipVersion": 6, "protocol": "UDP",
+  EXPECT_THAT(
+      Compile(R"({"action": "Allow", "ipVersion": 6, "protocol": "UDP",
                           "source": {"ports": ["dns"]}})"),
-              ElementsAre("meta nfproto ipv6 meta l4proto 17 ip6 saddr . meta l4proto . th sport @" +
-                          NamedSet(6, "", "", kNamedPortUdp, "dns") + " " + kAccept));
+      ElementsAre("meta nfproto ipv6 meta l4proto 17 ip6 saddr . meta l4proto . th sport @" +
+                  NamedSet(6, "", "", kNamedPortUdp, "dns") + " " + kAccept));
 }
 
 TEST(RuleCompilerTest, NumericAndNamedPortsAreAlternatives) {
@@ -273,10 +274,11 @@ TEST(RuleCompilerTest, NamedNotPortsAreAndedNegations) {
                  "notPorts": [22, "metrics", "debug"]}})");
   const std::string metrics = NamedSet(4, "role == 'db'", "x == 'y'", kNamedPortTcp, "metrics");
   const std::string debug = NamedSet(4, "role == 'db'", "x == 'y'", kNamedPortTcp, "debug");
-  EXPECT_THAT(out, ElementsAre("meta nfproto ipv4 meta l4proto 6 ip saddr @four-db ip saddr != "
-                               "@four-other th sport != 22 ip saddr . meta l4proto . th sport != @" +
-                               metrics + " ip saddr . meta l4proto . th sport != @" + debug +
-                               " counter drop comment \"policy t/p ingress #0\""));
+  EXPECT_THAT(out,
+              ElementsAre("meta nfproto ipv4 meta l4proto 6 ip saddr @four-db ip saddr != "
+                          "@four-other th sport != 22 ip saddr . meta l4proto . th sport != @" +
+                          metrics + " ip saddr . meta l4proto . th sport != @" + debug +
+                          " counter drop comment \"policy t/p ingress #0\""));
 }
 
 TEST(RuleCompilerTest, NamedPortsOnBothSidesCombine) {
@@ -290,19 +292,18 @@ TEST(RuleCompilerTest, NamedPortsOnBothSidesCombine) {
 }
 
 TEST(RuleCompilerTest, NamedPortErrors) {
-  EXPECT_EQ(
-      CompileError(R"({"action": "Allow", "protocol": "ICMP", "destination": {"ports": ["http"]}})"),
-      "destination.ports: rules that specify ports must set protocol to TCP or UDP or SCTP");
+  EXPECT_EQ(CompileError(
+                R"({"action": "Allow", "protocol": "ICMP", "destination": {"ports": ["http"]}})"),
+            "destination.ports: rules that specify ports must set protocol to TCP or UDP or SCTP");
   EXPECT_EQ(CompileError(R"({"action": "Allow", "destination": {"ports": [80, "http"]}})"),
             "destination.ports: rules that specify ports must set protocol to TCP or UDP or SCTP");
   EXPECT_EQ(CompileError(R"({"action": "Allow", "destination": {"ports": ["9999999999"]}})"),
             "destination.ports[0]: port range invalid, port number must be between 1 and 65535");
   RenderContext no_resolver{.comment = "c"};
-  auto out = CompileRule(
-      Json::parse(R"({"action": "Allow", "source": {"notPorts": ["metrics"]}})"), no_resolver);
+  auto out = CompileRule(Json::parse(R"({"action": "Allow", "source": {"notPorts": ["metrics"]}})"),
+                         no_resolver);
   ASSERT_FALSE(out);
-  EXPECT_EQ(out.error().message(),
-            "source.notPorts: no named-port IP set resolver configured");
+  EXPECT_EQ(out.error().message(), "source.notPorts: no named-port IP set resolver configured");
 }
 
 TEST(RuleCompilerTest, ParseRuleNamedPorts) {

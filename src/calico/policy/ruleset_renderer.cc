@@ -32,14 +32,14 @@ struct RenderCache::State {
     bool is_policy = false;  // What the chain was compiled for: a policy (tier, id) or a profile.
     std::string tier{};
     std::string id{};
-    SharedJson rules{};  // Usually the model's own document: compared by pointer first.
+    SharedJson rules{};           // Usually the model's own document: compared by pointer first.
     dataplane::NftLines lines{};  // Shared with the rendered rulesets.
     std::vector<std::pair<std::string, int>> sets{};  // (set id, family) the rules refer to.
     uint64_t used = 0;
   };
   std::unordered_map<std::string, RulesChain> chains{};  // By chain name.
   struct SetElements {
-    std::vector<net::CIDR> members{};               // As given in the model.
+    std::vector<net::CIDR> members{};           // As given in the model.
     std::array<dataplane::NftLines, 2> text{};  // IPv4, IPv6 elements.
     uint64_t used = 0;
   };
@@ -399,8 +399,9 @@ class Renderer {
     const Profile* profile = is_policy ? nullptr : static_cast<const Profile*>(source);
     const std::string& tier = policy != nullptr ? policy->tier : NoTier();
     const std::string& source_id = policy != nullptr ? policy->id : profile->id;
-    const SharedJson& rules_doc = policy != nullptr ? (ingress ? policy->ingress : policy->egress)
-                                                    : (ingress ? profile->ingress : profile->egress);
+    const SharedJson& rules_doc = policy != nullptr
+                                      ? (ingress ? policy->ingress : policy->egress)
+                                      : (ingress ? profile->ingress : profile->egress);
     const Json& rules = rules_doc;
     Chain chain{.source = source, .source_is_policy = is_policy};
     if (auto it = chains_.find(chain_name); it != chains_.end()) {
@@ -430,12 +431,11 @@ class Renderer {
     }
     std::vector<std::pair<std::string, int>> used_sets;
     RenderContext ctx{.marks = options_.marks, .log_prefix = options_.log_prefix};
-    ctx.resolve_set = [this, &used_sets](std::string_view field, std::string_view sel,
-                                         int family) {
+    ctx.resolve_set = [this, &used_sets](std::string_view field, std::string_view sel, int family) {
       return ResolveSet(field, sel, family, &used_sets);
     };
-    ctx.resolve_named_port_set = [this, &used_sets](std::string_view field,
-                                                    std::string_view set_id, int family) {
+    ctx.resolve_named_port_set = [this, &used_sets](std::string_view field, std::string_view set_id,
+                                                    int family) {
       return ResolveNamedPortSet(field, set_id, family, &used_sets);
     };
     const std::string chain_id = id();
@@ -443,8 +443,7 @@ class Renderer {
       ctx.comment = fmt::format("{} {} {} #{}", kind, chain_id, dir, i);
       auto lines = CompileRule(rules[i], ctx);
       if (!lines) {
-        return Unexpected(
-            lines.error().Wrap(fmt::format("{} {} {}[{}]", kind, chain_id, dir, i)));
+        return Unexpected(lines.error().Wrap(fmt::format("{} {} {}[{}]", kind, chain_id, dir, i)));
       }
       for (std::string& line : *lines) {
         chain.rules.push_back(std::move(line));
@@ -496,8 +495,9 @@ class Renderer {
           .drop_vxlan =
               fmt::format("meta l4proto 17 th dport {} counter drop {}", options_.vxlan_port,
                           Comment("Drop VXLAN encapped packets originating in workloads")),
-          .drop_ipip = fmt::format("meta l4proto 4 counter drop {}",
-                                   Comment("Drop IPinIP encapped packets originating in workloads")),
+          .drop_ipip =
+              fmt::format("meta l4proto 4 counter drop {}",
+                          Comment("Drop IPinIP encapped packets originating in workloads")),
           .policy_jump_prefix = fmt::format("meta mark & {} == 0 jump ", Hex(m.pass)),
           .policy_accepted = fmt::format("meta mark & {0} == {0} return {1}", Hex(m.accept),
                                          Comment("Return if policy accepted")),
@@ -972,12 +972,12 @@ class Renderer {
       dataplane::NftSet& s = out.sets[SetName(id, family)];
       s.header.push_back(fmt::format("type {} . inet_proto . inet_service",
                                      family == 6 ? "ipv6_addr" : "ipv4_addr"));
-      const std::string what =
-          fmt::format("named port {}:{}", NamedPortProtocolName(set.named_port_protocol),
-                      set.named_port);
+      const std::string what = fmt::format(
+          "named port {}:{}", NamedPortProtocolName(set.named_port_protocol), set.named_port);
       s.header.push_back(fmt::format(
           "comment \"{}\"",
-          SanitizeComment(set.selector.empty() ? what : fmt::format("{} of {}", what, set.selector))));
+          SanitizeComment(set.selector.empty() ? what
+                                               : fmt::format("{} of {}", what, set.selector))));
       s.elements = dataplane::NftLines(std::move(items));
     }
   }
@@ -1004,7 +1004,8 @@ class Renderer {
         s.elements = std::move(elements);
       }
     }
-    std::vector<std::pair<std::string_view, const std::vector<std::pair<std::string, std::string>>*>>
+    std::vector<
+        std::pair<std::string_view, const std::vector<std::pair<std::string, std::string>>*>>
         maps = {{kFromWlDispatch, &from_wl_}, {kToWlDispatch, &to_wl_}};
     if (!host_endpoints_.empty()) {
       maps.insert(maps.end(), {{kFromHostEndpoint, &from_hep_},

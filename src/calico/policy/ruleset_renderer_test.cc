@@ -164,7 +164,8 @@ TEST(RulesetRendererTest, CacheFollowsChangesToRulesAndSets) {
   Model m = SmallModel();
   m.policies[0].ingress =
       Json::parse(R"([{"action": "Allow", "source": {"selector": "app == 'b'"}}])");
-  m.ip_sets.push_back(IpSet{.selector = "app == 'b'", .members = {*net::CIDR::Parse("10.0.0.2/32")}});
+  m.ip_sets.push_back(
+      IpSet{.selector = "app == 'b'", .members = {*net::CIDR::Parse("10.0.0.2/32")}});
   auto first = RenderRulesetParts(m, {}, &cache);
   ASSERT_TRUE(first) << first.error().message();
 
@@ -174,7 +175,8 @@ TEST(RulesetRendererTest, CacheFollowsChangesToRulesAndSets) {
   auto second = RenderRulesetParts(m, {}, &cache);
   ASSERT_TRUE(second);
   EXPECT_EQ(*second, *RenderRulesetParts(m));
-  EXPECT_NE(second->chains.at("cali-pi-default/p").rules, first->chains.at("cali-pi-default/p").rules);
+  EXPECT_NE(second->chains.at("cali-pi-default/p").rules,
+            first->chains.at("cali-pi-default/p").rules);
 
   // New members: only the set's elements change.
   m.ip_sets[0].members.push_back(*net::CIDR::Parse("10.0.0.3/32"));
@@ -297,10 +299,11 @@ TEST(RulesetRendererTest, ComputeSelectorIpSets) {
   EXPECT_TRUE(found);
   // Host endpoints' expectedIPs are members too.
   Model with_hep = model;
-  with_hep.host_endpoints.push_back(HostEndpoint{.name = "h",
-                                                 .interface_name = "eth0",
-                                                 .expected_ips = {*net::CIDR::Parse("192.0.2.1/32")},
-                                                 .labels = {{"app", "frontend"}}});
+  with_hep.host_endpoints.push_back(
+      HostEndpoint{.name = "h",
+                   .interface_name = "eth0",
+                   .expected_ips = {*net::CIDR::Parse("192.0.2.1/32")},
+                   .labels = {{"app", "frontend"}}});
   auto hep_sets = ComputeSelectorIpSets(with_hep);
   ASSERT_TRUE(hep_sets) << hep_sets.error().message();
   for (const IpSet& s : *hep_sets) {

@@ -19,7 +19,8 @@ inline std::filesystem::path MakeTestDir(std::string_view what) {
     int counter = 0;
     ~Registry() {
       std::error_code ec;
-      for (const auto& d : dirs) std::filesystem::remove_all(d, ec);
+      for (const auto& d : dirs)
+        std::filesystem::remove_all(d, ec);
     }
   };
   static Registry registry;

@@ -5,8 +5,8 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <array>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -21,7 +21,8 @@ inline int Sh(const std::string& cmd, std::string* out = nullptr) {
   std::array<char, 4096> buf{};
   std::string text;
   size_t n = 0;
-  while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0) text.append(buf.data(), n);
+  while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0)
+    text.append(buf.data(), n);
   int st = ::pclose(p);
   if (out != nullptr) *out = text;
   return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
@@ -88,14 +89,14 @@ class ScopedNetns {
   bool ok_ = false;
 };
 
-// A namespace playing a Calico host: forwarding on, an uplink (a veth; no dummy module here) with the host's address and a
-// default route through it (proxy ARP answers only for destinations the host has a route to).
+// A namespace playing a Calico host: forwarding on, an uplink (a veth; no dummy module here) with
+// the host's address and a default route through it (proxy ARP answers only for destinations the
+// host has a route to).
 inline bool MakeHost(const ScopedNetns& host, const std::string& host_ip = "10.99.0.1") {
   return host.Exec("sysctl -qw net.ipv4.ip_forward=1") == 0 &&
          host.Exec("sysctl -qw net.ipv6.conf.all.forwarding=1") == 0 &&
          host.Exec("ip link add uplink0 type veth peer name uplink1") == 0 &&
-         host.Exec("ip link set uplink1 up") == 0 &&
-         host.Exec("ip link set uplink0 up") == 0 &&
+         host.Exec("ip link set uplink1 up") == 0 && host.Exec("ip link set uplink0 up") == 0 &&
          host.Exec("ip addr add " + host_ip + "/32 dev uplink0") == 0 &&
          host.Exec("ip route add default dev uplink0") == 0 &&
          host.Exec("ip -6 route add default dev uplink0") == 0;

@@ -14,6 +14,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "calico/base/strings.h"
+
 #include "etcd_rpc.grpc.pb.h"
 
 namespace calico::datastore::etcd {
@@ -92,9 +93,12 @@ class EtcdBackend final : public Backend {
     req.set_name(config_.username);
     req.set_password(config_.password);
     pb::AuthenticateResponse resp;
-    RETURN_IF_ERROR(Call("authenticate", [&](Endpoint& ep, grpc::ClientContext& ctx) {
-      return ep.auth->Authenticate(&ctx, req, &resp);
-    }, /*with_token=*/false));
+    RETURN_IF_ERROR(Call(
+        "authenticate",
+        [&](Endpoint& ep, grpc::ClientContext& ctx) {
+          return ep.auth->Authenticate(&ctx, req, &resp);
+        },
+        /*with_token=*/false));
     std::lock_guard<std::mutex> lock(mu_);
     token_ = resp.token();
     return OkStatus();
@@ -183,12 +187,12 @@ class EtcdBackend final : public Backend {
       req.set_limit(kListPageSize);
       req.set_revision(out.revision);  // 0 for the first page: the current revision.
       pb::RangeResponse resp;
-      RETURN_IF_ERROR(Call("list " + std::string(prefix),
-                           [&](Endpoint& ep, grpc::ClientContext& ctx) {
-                             return ep.kv->Range(&ctx, req, &resp);
-                           }));
+      RETURN_IF_ERROR(Call(
+          "list " + std::string(prefix),
+          [&](Endpoint& ep, grpc::ClientContext& ctx) { return ep.kv->Range(&ctx, req, &resp); }));
       if (out.revision == 0) out.revision = resp.header().revision();
-      for (const auto& kv : resp.kvs()) out.kvs.push_back(FromPb(kv));
+      for (const auto& kv : resp.kvs())
+        out.kvs.push_back(FromPb(kv));
       if (!resp.more() || resp.kvs_size() == 0) return out;
       key = resp.kvs(resp.kvs_size() - 1).key();
       key.push_back('\0');  // The next key after the last one returned.
@@ -307,18 +311,20 @@ class EtcdBackend final : public Backend {
     req.set_key(RangeStart(prefix));
     req.set_range_end(RangeEnd(prefix));
     pb::DeleteRangeResponse resp;
-    RETURN_IF_ERROR(Call("delete prefix " + std::string(prefix),
-                         [&](Endpoint& ep, grpc::ClientContext& ctx) {
-                           return ep.kv->DeleteRange(&ctx, req, &resp);
-                         }));
+    RETURN_IF_ERROR(
+        Call("delete prefix " + std::string(prefix), [&](Endpoint& ep, grpc::ClientContext& ctx) {
+          return ep.kv->DeleteRange(&ctx, req, &resp);
+        }));
     return resp.deleted();
   }
 
-  Result<std::unique_ptr<WatchStream>> Watch(std::string_view prefix, int64_t from_revision) override;
+  Result<std::unique_ptr<WatchStream>> Watch(std::string_view prefix,
+                                             int64_t from_revision) override;
 
   std::string Describe() const override {
     std::vector<std::string> urls;
-    for (const Endpoint& ep : endpoints_) urls.push_back(ep.url);
+    for (const Endpoint& ep : endpoints_)
+      urls.push_back(ep.url);
     return "etcd " + StrJoin(urls, ",");
   }
 
@@ -380,7 +386,8 @@ class EtcdWatchStream final : public WatchStream {
 
   Result<std::vector<WatchEvent>> Next(std::chrono::milliseconds timeout) override {
     std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait_for(lock, timeout, [this] { return !queue_.empty() || error_.has_value() || closed_; });
+    cv_.wait_for(lock, timeout,
+                 [this] { return !queue_.empty() || error_.has_value() || closed_; });
     if (!queue_.empty()) {
       std::vector<WatchEvent> out(queue_.begin(), queue_.end());
       queue_.clear();
@@ -416,8 +423,9 @@ class EtcdWatchStream final : public WatchStream {
       cv_.wait(lock, [this] { return queue_.size() < kMaxQueued || closed_; });
       if (closed_) break;
       if (resp.compact_revision() > 0) {
-        error_ = Error(ErrorCode::kConflict, "watch revision has been compacted (compact revision " +
-                                                 std::to_string(resp.compact_revision()) + ")");
+        error_ =
+            Error(ErrorCode::kConflict, "watch revision has been compacted (compact revision " +
+                                            std::to_string(resp.compact_revision()) + ")");
         cv_.notify_all();
         break;
       }
@@ -468,8 +476,8 @@ Result<std::unique_ptr<WatchStream>> EtcdBackend::Watch(std::string_view prefix,
   // the current revision so nothing older is replayed.
   ASSIGN_OR_RETURN(auto probe, List("\x01__calico_revision_probe__"));
   if (from_revision <= 0) from_revision = probe.revision + 1;
-  auto stream = std::make_unique<EtcdWatchStream>(current_endpoint(), token(),
-                                                  std::string(prefix), from_revision);
+  auto stream = std::make_unique<EtcdWatchStream>(current_endpoint(), token(), std::string(prefix),
+                                                  from_revision);
   return std::unique_ptr<WatchStream>(std::move(stream));
 }
 
@@ -484,7 +492,8 @@ Result<Endpoint> MakeEndpoint(const std::string& url, const EtcdConfig& config) 
   } else if (target.find("://") != std::string::npos) {
     return InvalidArgument("unsupported etcd endpoint " + url + " (use http:// or https://)");
   }
-  while (!target.empty() && target.back() == '/') target.pop_back();
+  while (!target.empty() && target.back() == '/')
+    target.pop_back();
   if (target.empty()) return InvalidArgument("empty etcd endpoint in ETCD_ENDPOINTS");
   std::shared_ptr<grpc::ChannelCredentials> creds;
   if (tls || !config.ca_cert_file.empty()) {

@@ -10,17 +10,16 @@
 #include <unistd.h>
 
 #include <array>
-#include <cstdlib>
-#include <vector>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <thread>
+#include <vector>
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "calico/base/testing/temp_dir.h"
-
 #include "calico/datastore/client.h"
 #include "calico/datastore/local/sqlite_backend.h"
 #include "calico/datastore/migrate.h"
@@ -48,7 +47,8 @@ std::string RunCommand(const std::string& cmd) {
   if (p == nullptr) return out;
   std::array<char, 4096> buf{};
   size_t n;
-  while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0) out.append(buf.data(), n);
+  while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0)
+    out.append(buf.data(), n);
   ::pclose(p);
   return out;
 }
@@ -116,27 +116,34 @@ class EtcdServer {
   pid_t pid_ = -1;
 };
 
-bool HaveEtcd() { return RunCommand("command -v etcd").find("etcd") != std::string::npos; }
+bool HaveEtcd() {
+  return RunCommand("command -v etcd").find("etcd") != std::string::npos;
+}
 
 INSTANTIATE_TEST_SUITE_P(
     Etcd, BackendConformanceTest,
-    ::testing::Values(BackendFactory{"etcd", [] {
-      if (!HaveEtcd()) {
-        std::fprintf(stderr, "etcd is not installed: run `make deps` (Debian etcd-server)\n");
-        std::abort();
-      }
-      auto backend = EtcdServer::Shared().Connect();
-      if (!backend) {
-        std::fprintf(stderr, "cannot reach the test etcd: %s\n", backend.error().message().c_str());
-        std::abort();
-      }
-      CALICO_CHECK((*backend)->DeletePrefix("").has_value());
-      Backend* raw = backend->get();
-      return BackendUnderTest{std::move(*backend), [raw](int64_t rev) {
-                                CALICO_CHECK(CompactEtcd(*raw, rev).has_value());
-                              }};
-    }}),
-    [](const ::testing::TestParamInfo<BackendFactory>& param_info) { return param_info.param.name; });
+    ::testing::Values(BackendFactory{
+        "etcd",
+        [] {
+          if (!HaveEtcd()) {
+            std::fprintf(stderr, "etcd is not installed: run `make deps` (Debian etcd-server)\n");
+            std::abort();
+          }
+          auto backend = EtcdServer::Shared().Connect();
+          if (!backend) {
+            std::fprintf(stderr, "cannot reach the test etcd: %s\n",
+                         backend.error().message().c_str());
+            std::abort();
+          }
+          CALICO_CHECK((*backend)->DeletePrefix("").has_value());
+          Backend* raw = backend->get();
+          return BackendUnderTest{std::move(*backend), [raw](int64_t rev) {
+                                    CALICO_CHECK(CompactEtcd(*raw, rev).has_value());
+                                  }};
+        }}),
+    [](const ::testing::TestParamInfo<BackendFactory>& param_info) {
+      return param_info.param.name;
+    });
 
 TEST(EtcdInteropTest, DataIsReadableWithEtcdctlBothWays) {
   ASSERT_TRUE(HaveEtcd()) << "etcd is not installed (make deps installs etcd-server)";
@@ -199,7 +206,8 @@ class EtcdProcess {
                                        (dir_ / (name + ".data")).string()};
       argv.insert(argv.end(), flags.begin(), flags.end());
       std::vector<char*> cargv;
-      for (std::string& a : argv) cargv.push_back(a.data());
+      for (std::string& a : argv)
+        cargv.push_back(a.data());
       cargv.push_back(nullptr);
       ::execvp("etcd", cargv.data());
       ::_exit(127);
@@ -221,7 +229,9 @@ class EtcdProcess {
   pid_t pid_ = -1;
 };
 
-std::filesystem::path FreshDir(const std::string& what) { return ::calico::testing::MakeTestDir(what); }
+std::filesystem::path FreshDir(const std::string& what) {
+  return ::calico::testing::MakeTestDir(what);
+}
 
 // Retries OpenEtcdBackend until the server is up (bounded).
 Result<std::unique_ptr<Backend>> ConnectWhenUp(const EtcdConfig& cfg) {
@@ -243,24 +253,28 @@ TEST(EtcdTlsTest, MutualTlsWithGeneratedCertificates) {
   auto dir = FreshDir("etcd-tls");
   std::string d = dir.string();
   std::string script =
-      "cd " + d + " && "
-      "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=test-ca -keyout ca.key -out ca.pem && "
+      "cd " + d +
+      " && "
+      "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=test-ca -keyout ca.key -out "
+      "ca.pem && "
       "openssl req -newkey rsa:2048 -nodes -subj /CN=etcd -keyout server.key -out server.csr && "
       "printf 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\n' > ext.cnf && "
-      "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -extfile ext.cnf -out server.pem && "
+      "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -extfile "
+      "ext.cnf -out server.pem && "
       "openssl req -newkey rsa:2048 -nodes -subj /CN=calico -keyout client.key -out client.csr && "
-      "openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -extfile ext.cnf -out client.pem";
+      "openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -extfile "
+      "ext.cnf -out client.pem";
   ASSERT_EQ(std::system((script + " >/dev/null 2>&1").c_str()), 0) << "openssl failed";
   int port = FreePort();
   int peer = FreePort();
   std::string url = "https://127.0.0.1:" + std::to_string(port);
   std::string peer_url = "http://127.0.0.1:" + std::to_string(peer);
-  EtcdProcess etcd(dir, "tls",
-                   {"--listen-client-urls", url, "--advertise-client-urls", url,
-                    "--listen-peer-urls", peer_url, "--initial-advertise-peer-urls", peer_url,
-                    "--initial-cluster", "tls=" + peer_url, "--cert-file", d + "/server.pem",
-                    "--key-file", d + "/server.key", "--trusted-ca-file", d + "/ca.pem",
-                    "--client-cert-auth"});
+  EtcdProcess etcd(
+      dir, "tls",
+      {"--listen-client-urls", url, "--advertise-client-urls", url, "--listen-peer-urls", peer_url,
+       "--initial-advertise-peer-urls", peer_url, "--initial-cluster", "tls=" + peer_url,
+       "--cert-file", d + "/server.pem", "--key-file", d + "/server.key", "--trusted-ca-file",
+       d + "/ca.pem", "--client-cert-auth"});
   EtcdConfig cfg;
   cfg.endpoints = {url};
   cfg.ca_cert_file = d + "/ca.pem";
@@ -349,9 +363,9 @@ TestCluster StartCluster(const std::filesystem::path& dir, const std::string& pr
   for (size_t i = 0; i < 3; ++i) {
     c.members.push_back(std::make_unique<EtcdProcess>(
         dir, prefix + std::to_string(i),
-        std::vector<std::string>{"--listen-client-urls", c.client_urls[i], "--advertise-client-urls",
-                                 c.client_urls[i], "--listen-peer-urls", peer_urls[i],
-                                 "--initial-advertise-peer-urls", peer_urls[i],
+        std::vector<std::string>{"--listen-client-urls", c.client_urls[i],
+                                 "--advertise-client-urls", c.client_urls[i], "--listen-peer-urls",
+                                 peer_urls[i], "--initial-advertise-peer-urls", peer_urls[i],
                                  "--initial-cluster", initial, "--initial-cluster-state", "new"}));
   }
   return c;
@@ -434,7 +448,8 @@ TEST(EtcdListScaleTest, ListsMoreThanOneMessageWorthOfValues) {
   for (int i = 0; i < kKeys; ++i) {
     EXPECT_EQ(list->kvs[static_cast<size_t>(i)].key, fmt::format("/calico/big/{:05d}", i));
   }
-  for (const KVPair& kv : list->kvs) EXPECT_LE(kv.mod_revision, list->revision);
+  for (const KVPair& kv : list->kvs)
+    EXPECT_LE(kv.mod_revision, list->revision);
   ASSERT_TRUE((*backend)->DeletePrefix("/calico/big/"));
 }
 
@@ -459,7 +474,8 @@ int WatchersOn(const std::string& url) {
   std::string body;
   char buf[8192];
   ssize_t n;
-  while ((n = ::read(fd, buf, sizeof(buf))) > 0) body.append(buf, static_cast<size_t>(n));
+  while ((n = ::read(fd, buf, sizeof(buf))) > 0)
+    body.append(buf, static_cast<size_t>(n));
   ::close(fd);
   const std::string metric = "\netcd_debugging_mvcc_watcher_total ";
   size_t at = body.find(metric);
@@ -542,7 +558,8 @@ TEST(EtcdMigrateTest, LocalToEtcdToLocalRoundTrip) {
   model::Resource pool("IPPool", "pool1");
   pool.spec()["cidr"] = "192.168.0.0/16";
   ASSERT_TRUE(client.Create(pool));
-  ASSERT_TRUE((*local)->Put("/calico/ipam/v2/handle/net.abc", R"({"block":{"192.168.0.0/26":1},"deleted":false})"));
+  ASSERT_TRUE((*local)->Put("/calico/ipam/v2/handle/net.abc",
+                            R"({"block":{"192.168.0.0/26":1},"deleted":false})"));
 
   auto etcd = EtcdServer::Shared().Connect();
   ASSERT_TRUE(etcd);
@@ -550,8 +567,9 @@ TEST(EtcdMigrateTest, LocalToEtcdToLocalRoundTrip) {
   auto exported = ExportDatastore(**local);
   ASSERT_TRUE(exported);
   ASSERT_TRUE(ImportDatastore(*exported, **etcd));
-  std::string got = RunCommand("ETCDCTL_API=3 etcdctl --endpoints=" + EtcdServer::Shared().url() +
-                               " get --print-value-only /calico/resources/v3/projectcalico.org/ippools/pool1");
+  std::string got =
+      RunCommand("ETCDCTL_API=3 etcdctl --endpoints=" + EtcdServer::Shared().url() +
+                 " get --print-value-only /calico/resources/v3/projectcalico.org/ippools/pool1");
   EXPECT_NE(got.find("192.168.0.0/16"), std::string::npos) << got;
 
   auto back = SqliteBackend::Open((dir / "b.db").string());

@@ -2,8 +2,9 @@
 // loads only when the configuration names etcd. Binaries that never talk to etcd (a CNI plugin on
 // the embedded store) then do not load gRPC, protobuf and abseil at every start, which is most of a
 // plugin's start-up time.
-#include "calico/datastore/etcd/etcd_backend.h"
 #include "calico/datastore/etcd/etcd_module.h"
+
+#include "calico/datastore/etcd/etcd_backend.h"
 
 extern "C" __attribute__((visibility("default"))) int calico_etcd_open_v1(
     const calico::datastore::EtcdConfig* config,

@@ -57,10 +57,10 @@ Result<CalicoEtcdOpenFn> LoadEtcdModule() {
     open_fn = reinterpret_cast<CalicoEtcdOpenFn>(sym);
     return open_fn;
   }
-  return MakeError(ErrorCode::kUnsupported,
-                   std::string("the etcd backend module ") + kCalicoEtcdModule +
-                       " was not found (looked in " + StrJoin(tried, ", ") +
-                       "; set CALICO_LIB_DIR or run make install)");
+  return MakeError(ErrorCode::kUnsupported, std::string("the etcd backend module ") +
+                                                kCalicoEtcdModule + " was not found (looked in " +
+                                                StrJoin(tried, ", ") +
+                                                "; set CALICO_LIB_DIR or run make install)");
 }
 
 }  // namespace

@@ -2,7 +2,6 @@
 #include "calico/datastore/local/sqlite_backend.h"
 
 #include <fcntl.h>
-#include <sqlite3.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -10,6 +9,8 @@
 #include <chrono>
 #include <filesystem>
 #include <thread>
+
+#include <sqlite3.h>
 
 namespace calico::datastore {
 namespace {
@@ -82,9 +83,9 @@ Status Exec(sqlite3* db, const char* sql, std::string_view what) {
 
 Result<sqlite3*> OpenConnection(const std::string& path) {
   sqlite3* db = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &db,
-                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
-                           nullptr);
+  int rc =
+      sqlite3_open_v2(path.c_str(), &db,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     std::string msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
     sqlite3_close(db);
@@ -171,7 +172,8 @@ Status ExpireLocked(sqlite3* db) {
   {
     Stmt s(db, "SELECT key, create_rev FROM kv WHERE expires_ms > 0 AND expires_ms <= ?");
     s.Bind(1, NowMs());
-    while (s.Step() == SQLITE_ROW) expired.emplace_back(s.Text(0), s.Int(1));
+    while (s.Step() == SQLITE_ROW)
+      expired.emplace_back(s.Text(0), s.Int(1));
   }
   for (const auto& [key, create_rev] : expired) {
     ASSIGN_OR_RETURN(int64_t rev, NextRevision(db));
@@ -242,11 +244,11 @@ class SqliteWatchStream final : public WatchStream {
       return Conflict("watch revision " + std::to_string(next_rev_) + " has been compacted");
     }
     std::vector<WatchEvent> out;
-    const char* sql = end_.empty()
-                          ? "SELECT seq, rev, key, type, value, create_rev FROM events WHERE seq > ? "
-                            "AND rev >= ? AND key >= ? ORDER BY seq"
-                          : "SELECT seq, rev, key, type, value, create_rev FROM events WHERE seq > ? "
-                            "AND rev >= ? AND key >= ? AND key < ? ORDER BY seq";
+    const char* sql =
+        end_.empty() ? "SELECT seq, rev, key, type, value, create_rev FROM events WHERE seq > ? "
+                       "AND rev >= ? AND key >= ? ORDER BY seq"
+                     : "SELECT seq, rev, key, type, value, create_rev FROM events WHERE seq > ? "
+                       "AND rev >= ? AND key >= ? AND key < ? ORDER BY seq";
     Stmt s(db_, sql);
     s.Bind(1, last_seq_).Bind(2, next_rev_).Bind(3, std::string_view(prefix_));
     if (!end_.empty()) s.Bind(4, std::string_view(end_));
@@ -305,7 +307,9 @@ Result<std::unique_ptr<SqliteBackend>> SqliteBackend::Open(const std::string& pa
   return backend;
 }
 
-SqliteBackend::~SqliteBackend() { sqlite3_close(db_); }
+SqliteBackend::~SqliteBackend() {
+  sqlite3_close(db_);
+}
 
 Result<KVPair> SqliteBackend::Get(std::string_view key) {
   std::lock_guard<std::mutex> lock(mu_);
@@ -399,7 +403,8 @@ Result<KVPair> SqliteBackend::Delete(std::string_view key, int64_t expected_revi
   Stmt s(db_, "DELETE FROM kv WHERE key = ?");
   s.Bind(1, key);
   if (s.Step() != SQLITE_DONE) return Unavailable("delete " + std::string(key) + ": " + s.ErrMsg());
-  RETURN_IF_ERROR(AppendEvent(db_, rev, key, WatchEventType::kDelete, "", existing->create_revision));
+  RETURN_IF_ERROR(
+      AppendEvent(db_, rev, key, WatchEventType::kDelete, "", existing->create_revision));
   RETURN_IF_ERROR(TrimEvents(db_, history_));
   RETURN_IF_ERROR(txn.Commit());
   return *existing;
@@ -417,7 +422,8 @@ Result<int64_t> SqliteBackend::DeletePrefix(std::string_view prefix) {
                             : "SELECT key, create_rev FROM kv WHERE key >= ? AND key < ?");
     s.Bind(1, prefix);
     if (!end.empty()) s.Bind(2, std::string_view(end));
-    while (s.Step() == SQLITE_ROW) keys.emplace_back(s.Text(0), s.Int(1));
+    while (s.Step() == SQLITE_ROW)
+      keys.emplace_back(s.Text(0), s.Int(1));
   }
   if (keys.empty()) return int64_t{0};
   ASSIGN_OR_RETURN(int64_t rev, NextRevision(db_));

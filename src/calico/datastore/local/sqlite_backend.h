@@ -33,7 +33,8 @@ class SqliteBackend final : public Backend {
   [[nodiscard]] Result<KVPair> Create(std::string_view key, std::string_view value,
                                       std::chrono::seconds ttl = std::chrono::seconds(0)) override;
   [[nodiscard]] Result<KVPair> Update(std::string_view key, std::string_view value,
-                                      int64_t expected_revision, std::chrono::seconds ttl = std::chrono::seconds(0)) override;
+                                      int64_t expected_revision,
+                                      std::chrono::seconds ttl = std::chrono::seconds(0)) override;
   [[nodiscard]] Result<KVPair> Put(std::string_view key, std::string_view value,
                                    std::chrono::seconds ttl = std::chrono::seconds(0)) override;
   [[nodiscard]] Result<KVPair> Delete(std::string_view key, int64_t expected_revision = 0) override;

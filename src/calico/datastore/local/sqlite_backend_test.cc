@@ -12,7 +12,6 @@
 
 #include "calico/base/testing/temp_dir.h"
 
-
 namespace calico::datastore {
 namespace {
 
@@ -45,8 +44,9 @@ TEST(SqliteBackendTest, ExpiryChecksUseAnIndexNotAScanOfEveryKey) {
   }
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
-  for (const char* query : {"SELECT key, create_rev FROM kv WHERE expires_ms > 0 AND expires_ms <= 1",
-                            "SELECT 1 FROM kv WHERE expires_ms > 0 AND expires_ms <= 1 LIMIT 1"}) {
+  for (const char* query :
+       {"SELECT key, create_rev FROM kv WHERE expires_ms > 0 AND expires_ms <= 1",
+        "SELECT 1 FROM kv WHERE expires_ms > 0 AND expires_ms <= 1 LIMIT 1"}) {
     sqlite3_stmt* stmt = nullptr;
     ASSERT_EQ(sqlite3_prepare_v2(db, (std::string("EXPLAIN QUERY PLAN ") + query).c_str(), -1,
                                  &stmt, nullptr),
@@ -74,8 +74,8 @@ int LocksHeldOn(const std::string& file) {
   const std::string pid = std::to_string(::getpid());
   const std::string inode = ":" + std::to_string(st.st_ino) + " ";
   while (std::getline(in, line)) {
-    if (line.find("POSIX") != std::string::npos && line.find(" " + pid + " ") != std::string::npos &&
-        line.find(inode) != std::string::npos) {
+    if (line.find("POSIX") != std::string::npos &&
+        line.find(" " + pid + " ") != std::string::npos && line.find(inode) != std::string::npos) {
       ++n;
     }
   }
@@ -145,7 +145,8 @@ TEST(SqliteBackendTest, ProcessesShareTheStoreWithoutLostUpdates) {
   EXPECT_EQ((*parent)->Get("/counter")->value, std::to_string(kProcs * kIncrements));
   size_t seen = 0;
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  while (seen < static_cast<size_t>(kProcs * kIncrements) && std::chrono::steady_clock::now() < deadline) {
+  while (seen < static_cast<size_t>(kProcs * kIncrements) &&
+         std::chrono::steady_clock::now() < deadline) {
     auto evs = (*watch)->Next(std::chrono::milliseconds(200));
     ASSERT_TRUE(evs);
     seen += evs->size();

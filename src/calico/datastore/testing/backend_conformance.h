@@ -32,7 +32,9 @@ struct BackendFactory {
   std::function<BackendUnderTest()> make;
 };
 
-inline std::ostream& operator<<(std::ostream& os, const BackendFactory& f) { return os << f.name; }
+inline std::ostream& operator<<(std::ostream& os, const BackendFactory& f) {
+  return os << f.name;
+}
 
 class BackendConformanceTest : public ::testing::TestWithParam<BackendFactory> {
  protected:
@@ -113,7 +115,8 @@ TEST_P(BackendConformanceTest, DeleteWithAndWithoutRevision) {
 }
 
 TEST_P(BackendConformanceTest, ListAndDeletePrefixRespectBoundaries) {
-  for (const char* k : {"/l/a/1", "/l/a/2", "/l/ab/1", "/l/b/1"}) ASSERT_TRUE(b().Create(k, k));
+  for (const char* k : {"/l/a/1", "/l/a/2", "/l/ab/1", "/l/b/1"})
+    ASSERT_TRUE(b().Create(k, k));
   auto list = b().List("/l/a/");
   ASSERT_TRUE(list);
   ASSERT_EQ(list->kvs.size(), 2u);
@@ -203,7 +206,8 @@ TEST_P(BackendConformanceTest, ConcurrentCasLosesNoUpdate) {
       }
     });
   }
-  for (auto& th : threads) th.join();
+  for (auto& th : threads)
+    th.join();
   EXPECT_EQ(b().Get("/counter")->value, std::to_string(kThreads * kIncrements));
 }
 

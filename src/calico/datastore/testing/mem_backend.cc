@@ -25,7 +25,7 @@ struct MemBackend::State {
   size_t history_limit = 0;
   std::map<std::string, Entry, std::less<>> kv;
   int64_t revision = 0;
-  int64_t compacted = 0;  // Events with revision <= compacted are gone.
+  int64_t compacted = 0;           // Events with revision <= compacted are gone.
   std::deque<WatchEvent> history;  // In revision order.
   // No lease expires before this (a lower bound: deleted keys may have held it).
   std::optional<std::chrono::steady_clock::time_point> next_expiry;
@@ -115,13 +115,14 @@ class MemWatchStream final : public WatchStream {
         return Conflict("watch revision " + std::to_string(next_) + " has been compacted");
       }
       std::vector<WatchEvent> out;
-      auto first = std::partition_point(
-          state_->history.begin(), state_->history.end(),
-          [&](const WatchEvent& ev) { return ev.kv.mod_revision < next_; });
+      auto first =
+          std::partition_point(state_->history.begin(), state_->history.end(),
+                               [&](const WatchEvent& ev) { return ev.kv.mod_revision < next_; });
       for (auto it = first; it != state_->history.end(); ++it) {
         if (it->kv.key.compare(0, prefix_.size(), prefix_) == 0) out.push_back(*it);
       }
-      if (!state_->history.empty()) next_ = std::max(next_, state_->history.back().kv.mod_revision + 1);
+      if (!state_->history.empty())
+        next_ = std::max(next_, state_->history.back().kv.mod_revision + 1);
       if (!out.empty()) return out;
       if (std::chrono::steady_clock::now() >= deadline) return out;
       // Poll at least every 50 ms so lease expiry is noticed without writes.
@@ -218,7 +219,8 @@ Result<KVPair> MemBackend::Delete(std::string_view key, int64_t expected_revisio
   KVPair prev = state_->ToPair(it->first, it->second);
   state_->kv.erase(it);
   ++state_->revision;
-  state_->Record(WatchEventType::kDelete, KVPair{prev.key, "", state_->revision, prev.create_revision, 0});
+  state_->Record(WatchEventType::kDelete,
+                 KVPair{prev.key, "", state_->revision, prev.create_revision, 0});
   return prev;
 }
 

@@ -22,16 +22,24 @@ std::optional<long long> ParseDecimal(std::string_view s) {
 
 }  // namespace
 
-std::string CheckString(const Json& v) { return v.is_string() ? "" : "must be a string"; }
-std::string CheckBool(const Json& v) { return v.is_boolean() ? "" : "must be a boolean"; }
-std::string CheckNumber(const Json& v) { return v.is_number() ? "" : "must be a number"; }
+std::string CheckString(const Json& v) {
+  return v.is_string() ? "" : "must be a string";
+}
+std::string CheckBool(const Json& v) {
+  return v.is_boolean() ? "" : "must be a boolean";
+}
+std::string CheckNumber(const Json& v) {
+  return v.is_number() ? "" : "must be a number";
+}
 
 std::string CheckInt(const Json& v, long long lo, long long hi) {
-  if (!v.is_number_integer() && !(v.is_number_float() && v.get<double>() == static_cast<double>(
-                                                                 static_cast<long long>(v.get<double>())))) {
+  if (!v.is_number_integer() &&
+      !(v.is_number_float() &&
+        v.get<double>() == static_cast<double>(static_cast<long long>(v.get<double>())))) {
     return "must be an integer";
   }
-  long long n = v.is_number_integer() ? v.get<long long>() : static_cast<long long>(v.get<double>());
+  long long n =
+      v.is_number_integer() ? v.get<long long>() : static_cast<long long>(v.get<double>());
   if (n < lo || n > hi) {
     return "must be between " + std::to_string(lo) + " and " + std::to_string(hi);
   }
@@ -135,9 +143,9 @@ std::string CheckPort(const Json& v, PortInfo* info) {
     auto lo = ParseDecimal(std::string_view(s).substr(0, colon));
     auto hi = ParseDecimal(std::string_view(s).substr(colon + 1));
     if (!lo || !hi) return "invalid port range \"" + s + "\"";
-    if (*lo > *hi) return "minimum port number (" + std::to_string(*lo) +
-                          ") is greater than maximum port number (" + std::to_string(*hi) +
-                          ") in port range";
+    if (*lo > *hi)
+      return "minimum port number (" + std::to_string(*lo) +
+             ") is greater than maximum port number (" + std::to_string(*hi) + ") in port range";
     if (*lo < 1 || *hi > 65535) return kRange;
     pi.min = static_cast<int>(*lo);
     pi.max = static_cast<int>(*hi);

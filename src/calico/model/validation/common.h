@@ -37,10 +37,10 @@ bool IsValidPortName(std::string_view s);
 std::string CheckSelector(const Json& v, bool allow_global = false);
 
 enum class NetKind {
-  kNet,     // strictly masked CIDR or bare IP
-  kCidr,    // any CIDR or bare IP, host bits allowed
+  kNet,         // strictly masked CIDR or bare IP
+  kCidr,        // any CIDR or bare IP, host bits allowed
   kStrictCidr,  // "addr/len" required and strictly masked (rule nets)
-  kIP,      // bare address
+  kIP,          // bare address
 };
 // family: 0 any, 4 or 6. On success *family_out (if given) is the address family.
 std::string CheckNet(const Json& v, NetKind kind, int family = 0, int* family_out = nullptr);

@@ -8,8 +8,12 @@
 namespace calico::model::validation {
 namespace {
 
-bool IsAlnumLower(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
-bool IsAlnum(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; }
+bool IsAlnumLower(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+bool IsAlnum(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) != 0;
+}
 
 bool IsQualifiedNamePart(std::string_view s) {
   if (s.empty() || s.size() > 63) return false;
@@ -51,7 +55,9 @@ bool IsQualifiedName(std::string_view s) {
   return IsDnsSubdomain(prefix) && IsQualifiedNamePart(s.substr(slash + 1));
 }
 
-bool IsValidLabelValue(std::string_view s) { return s.empty() || IsQualifiedNamePart(s); }
+bool IsValidLabelValue(std::string_view s) {
+  return s.empty() || IsQualifiedNamePart(s);
+}
 
 std::string ValueText(const Json& v) {
   if (v.is_string()) return v.get<std::string>();
@@ -127,8 +133,9 @@ void ValidateAnnotations(const Json& annotations, const FieldPath& path, FieldEr
   }
   constexpr size_t kTotalAnnotationSizeLimitB = 256 * 1024;
   if (total > kTotalAnnotationSizeLimitB) {
-    errors.Add(path, "", "annotations size " + std::to_string(total) +
-                             " bytes, must be less than or equal to 262144 bytes");
+    errors.Add(path, "",
+               "annotations size " + std::to_string(total) +
+                   " bytes, must be less than or equal to 262144 bytes");
   }
 }
 

@@ -49,7 +49,8 @@ bool IsIcmpProtocol(const Json& proto, int* version) {
 void ValidateIcmp(const Json& icmp, const FieldPath& path, FieldErrors& errors) {
   CheckKnownFields(icmp, path, {"type", "code"}, errors);
   if (!icmp.is_object()) return;
-  if (Has(icmp, "type")) Report(errors, path.Child("type"), icmp["type"], CheckInt(icmp["type"], 0, 254));
+  if (Has(icmp, "type"))
+    Report(errors, path.Child("type"), icmp["type"], CheckInt(icmp["type"], 0, 254));
   if (Has(icmp, "code")) {
     Report(errors, path.Child("code"), icmp["code"], CheckInt(icmp["code"], 0, 255));
     if (!Has(icmp, "type")) errors.Add(path, "", "ICMP code specified without an ICMP type");
@@ -73,7 +74,8 @@ void ValidateNets(const Json& nets, const FieldPath& path, bool negated, NetFami
     int fam = 0;
     std::string reason = CheckNet(nets[i], NetKind::kStrictCidr, 0, &fam);
     if (!reason.empty()) {
-      errors.Add(path.Index(i), ValueText(nets[i]), reason == "invalid CIDR" ? "invalid CIDR" : reason);
+      errors.Add(path.Index(i), ValueText(nets[i]),
+                 reason == "invalid CIDR" ? "invalid CIDR" : reason);
       continue;
     }
     (fam == 4 ? fams.v4 : fams.v6) = true;
@@ -87,7 +89,8 @@ void ValidateNets(const Json& nets, const FieldPath& path, bool negated, NetFami
   }
 }
 
-void ValidatePorts(const Json& ports, const FieldPath& path, const Json& rule, FieldErrors& errors) {
+void ValidatePorts(const Json& ports, const FieldPath& path, const Json& rule,
+                   FieldErrors& errors) {
   if (!ports.is_array()) {
     errors.Add(path, ValueText(ports), "must be a list of ports");
     return;
@@ -143,8 +146,10 @@ void ValidateEntityRule(const Json& er, const FieldPath& path, const Json& rule,
     FieldPath sp = path.Child("serviceAccounts");
     CheckKnownFields(sa, sp, {"names", "selector"}, errors);
     if (sa.is_object()) {
-      if (Has(sa, "names")) Report(errors, sp.Child("names"), sa["names"], CheckStringList(sa["names"]));
-      if (Has(sa, "selector")) Report(errors, sp.Child("selector"), sa["selector"], CheckSelector(sa["selector"]));
+      if (Has(sa, "names"))
+        Report(errors, sp.Child("names"), sa["names"], CheckStringList(sa["names"]));
+      if (Has(sa, "selector"))
+        Report(errors, sp.Child("selector"), sa["selector"], CheckSelector(sa["selector"]));
     }
   }
   if (Has(er, "services")) {
@@ -155,13 +160,15 @@ void ValidateEntityRule(const Json& er, const FieldPath& path, const Json& rule,
       if (!Has(svc, "name") || !svc["name"].is_string() || svc["name"].get<std::string>().empty()) {
         errors.Add(sp.Child("name"), "", "must specify a service name");
       }
-      if (Has(svc, "namespace")) Report(errors, sp.Child("namespace"), svc["namespace"], CheckString(svc["namespace"]));
+      if (Has(svc, "namespace"))
+        Report(errors, sp.Child("namespace"), svc["namespace"], CheckString(svc["namespace"]));
       if (ctx.global && (!Has(svc, "namespace") || svc["namespace"] == "")) {
-        errors.Add(sp.Child("namespace"), "", "must specify a service namespace in a global policy");
+        errors.Add(sp.Child("namespace"), "",
+                   "must specify a service namespace in a global policy");
       }
     }
-    for (const char* key : {"selector", "notSelector", "namespaceSelector", "nets", "notNets",
-                            "serviceAccounts"}) {
+    for (const char* key :
+         {"selector", "notSelector", "namespaceSelector", "nets", "notNets", "serviceAccounts"}) {
       if (Has(er, key)) {
         errors.Add(sp, "", std::string("cannot specify services together with ") + key);
       }
@@ -178,8 +185,8 @@ void ValidateEntityRule(const Json& er, const FieldPath& path, const Json& rule,
   }
 }
 
-void ValidateHttp(const Json& http, const FieldPath& path, const Json& rule, const PolicyContext& ctx,
-                  FieldErrors& errors) {
+void ValidateHttp(const Json& http, const FieldPath& path, const Json& rule,
+                  const PolicyContext& ctx, FieldErrors& errors) {
   CheckKnownFields(http, path, {"methods", "paths"}, errors);
   if (!http.is_object()) return;
   if (Has(http, "methods")) {
@@ -189,7 +196,8 @@ void ValidateHttp(const Json& http, const FieldPath& path, const Json& rule, con
       if (m.size() > 20) reason = "must have at most 20 items";
       std::set<std::string> seen;
       for (const Json& e : m) {
-        if (!seen.insert(e.get<std::string>()).second) reason = "duplicate HTTP method " + e.get<std::string>();
+        if (!seen.insert(e.get<std::string>()).second)
+          reason = "duplicate HTTP method " + e.get<std::string>();
       }
     }
     Report(errors, path.Child("methods"), m, reason);
@@ -228,9 +236,11 @@ void ValidateHttp(const Json& http, const FieldPath& path, const Json& rule, con
   }
   if (Has(rule, "protocol")) {
     auto n = ProtocolNumber(rule["protocol"]);
-    if (!n || *n != 6) errors.Add(path, "", "rules with HTTP match must have protocol TCP or unset");
+    if (!n || *n != 6)
+      errors.Add(path, "", "rules with HTTP match must have protocol TCP or unset");
   }
-  if (ctx.direction == Direction::kEgress) errors.Add(path, "", "HTTP match is not allowed in egress rule(s)");
+  if (ctx.direction == Direction::kEgress)
+    errors.Add(path, "", "HTTP match is not allowed in egress rule(s)");
 }
 
 void ValidateRule(const Json& rule, const FieldPath& path, const PolicyContext& ctx,
@@ -313,7 +323,8 @@ void ValidateRules(const Json& spec, const char* key, const PolicyContext& base,
   if (rules.size() > 1024) errors.Add(path, "", "must have at most 1024 items");
   PolicyContext ctx = base;
   ctx.direction = std::string_view(key) == "ingress" ? Direction::kIngress : Direction::kEgress;
-  for (size_t i = 0; i < rules.size(); ++i) ValidateRule(rules[i], path.Index(i), ctx, errors);
+  for (size_t i = 0; i < rules.size(); ++i)
+    ValidateRule(rules[i], path.Index(i), ctx, errors);
 }
 
 bool IsPolicyKind(const std::string& k) {
@@ -327,8 +338,8 @@ void ValidatePolicy(const Resource& r, FieldErrors& errors) {
   const bool staged = kind.rfind("Staged", 0) == 0;
   const Json& spec = r.spec();
   FieldPath sp("spec");
-  std::vector<std::string_view> known = {"tier", "order", "selector", "serviceAccountSelector",
-                                         "types", "ingress", "egress", "performanceHints"};
+  std::vector<std::string_view> known = {"tier",  "order",   "selector", "serviceAccountSelector",
+                                         "types", "ingress", "egress",   "performanceHints"};
   if (global) {
     for (std::string_view k : {"namespaceSelector", "applyOnForward", "preDNAT", "doNotTrack"}) {
       known.push_back(k);
@@ -346,7 +357,8 @@ void ValidatePolicy(const Resource& r, FieldErrors& errors) {
       errors.Add(sp.Child("tier"), ValueText(t), "tier must be a valid tier name");
     }
   }
-  if (Has(spec, "order")) Report(errors, sp.Child("order"), spec["order"], CheckNumber(spec["order"]));
+  if (Has(spec, "order"))
+    Report(errors, sp.Child("order"), spec["order"], CheckNumber(spec["order"]));
   for (const char* key : {"selector", "serviceAccountSelector", "namespaceSelector"}) {
     if (Has(spec, key)) Report(errors, sp.Child(key), spec[key], CheckSelector(spec[key], false));
   }
@@ -376,7 +388,8 @@ void ValidatePolicy(const Resource& r, FieldErrors& errors) {
       std::set<std::string> seen;
       for (size_t i = 0; i < h.size(); ++i) {
         std::string reason = CheckEnum(h[i], {"AssumeNeededOnEveryNode"});
-        if (reason.empty() && !seen.insert(h[i].get<std::string>()).second) reason = "duplicate value";
+        if (reason.empty() && !seen.insert(h[i].get<std::string>()).second)
+          reason = "duplicate value";
         Report(errors, sp.Child("performanceHints").Index(i), h[i], reason);
       }
     }
@@ -400,7 +413,8 @@ void ValidatePolicy(const Resource& r, FieldErrors& errors) {
       }
       if (Has(spec, "types") && spec["types"].is_array()) {
         for (const Json& t : spec["types"]) {
-          if (t == "Egress") errors.Add(sp.Child("types"), "Egress", "preDNAT policy cannot have 'Egress' type");
+          if (t == "Egress")
+            errors.Add(sp.Child("types"), "Egress", "preDNAT policy cannot have 'Egress' type");
         }
       }
     }
@@ -415,7 +429,8 @@ void ValidatePolicy(const Resource& r, FieldErrors& errors) {
     if (reason.empty() && spec["stagedAction"] == "Delete") {
       for (auto it = spec.begin(); it != spec.end(); ++it) {
         if (it.key() == "tier" || it.key() == "stagedAction" || it.key() == "types") continue;
-        if (!it->is_null() && !(it->is_array() && it->empty()) && !(it->is_string() && it->get<std::string>().empty())) {
+        if (!it->is_null() && !(it->is_array() && it->empty()) &&
+            !(it->is_string() && it->get<std::string>().empty())) {
           errors.Add(sp.Child(it.key()), ValueText(*it),
                      "stagedAction Delete requires all spec fields except tier to be empty");
         }
@@ -428,7 +443,8 @@ void ValidateTier(const Resource& r, FieldErrors& errors) {
   const Json& spec = r.spec();
   FieldPath sp("spec");
   CheckKnownFields(spec, sp, {"order", "defaultAction"}, errors);
-  if (Has(spec, "order")) Report(errors, sp.Child("order"), spec["order"], CheckNumber(spec["order"]));
+  if (Has(spec, "order"))
+    Report(errors, sp.Child("order"), spec["order"], CheckNumber(spec["order"]));
   if (Has(spec, "defaultAction")) {
     Report(errors, sp.Child("defaultAction"), spec["defaultAction"],
            CheckEnum(spec["defaultAction"], {"Deny", "Pass"}));
@@ -441,7 +457,8 @@ void ValidateTier(const Resource& r, FieldErrors& errors) {
   for (const BuiltIn& b : {BuiltIn{"default", 1000000, "Deny"}, BuiltIn{"kube-admin", 1000, "Pass"},
                            BuiltIn{"kube-baseline", 10000000, "Pass"}}) {
     if (r.name() != b.name) continue;
-    if (!Has(spec, "order") || !spec["order"].is_number() || spec["order"].get<double>() != b.order) {
+    if (!Has(spec, "order") || !spec["order"].is_number() ||
+        spec["order"].get<double>() != b.order) {
       errors.Add(sp.Child("order"), Has(spec, "order") ? ValueText(spec["order"]) : "",
                  std::string("The '") + b.name + "' tier must have order " +
                      std::to_string(static_cast<long long>(b.order)));
@@ -459,7 +476,8 @@ void ValidateProfile(const Resource& r, FieldErrors& errors) {
   CheckKnownFields(spec, sp, {"ingress", "egress", "labelsToApply"}, errors);
   ValidateRules(spec, "ingress", PolicyContext{}, errors);
   ValidateRules(spec, "egress", PolicyContext{}, errors);
-  if (Has(spec, "labelsToApply")) ValidateLabels(spec["labelsToApply"], sp.Child("labelsToApply"), errors);
+  if (Has(spec, "labelsToApply"))
+    ValidateLabels(spec["labelsToApply"], sp.Child("labelsToApply"), errors);
 }
 
 void ValidateNameList(const Json& v, const FieldPath& path, FieldErrors& errors) {
@@ -507,20 +525,22 @@ void ValidateEndpointPorts(const Json& ports, const FieldPath& path, bool name_r
     } else {
       Report(errors, pp.Child("port"), p["port"], CheckInt(p["port"], 1, 65535));
     }
-    if (Has(p, "hostPort")) Report(errors, pp.Child("hostPort"), p["hostPort"], CheckInt(p["hostPort"], 0, 65535));
-    if (Has(p, "hostIP")) Report(errors, pp.Child("hostIP"), p["hostIP"], CheckNet(p["hostIP"], NetKind::kIP));
+    if (Has(p, "hostPort"))
+      Report(errors, pp.Child("hostPort"), p["hostPort"], CheckInt(p["hostPort"], 0, 65535));
+    if (Has(p, "hostIP"))
+      Report(errors, pp.Child("hostIP"), p["hostIP"], CheckNet(p["hostIP"], NetKind::kIP));
   }
 }
 
 void ValidateWorkloadEndpoint(const Resource& r, FieldErrors& errors) {
   const Json& spec = r.spec();
   FieldPath sp("spec");
-  CheckKnownFields(spec, sp,
-                   {"orchestrator", "workload", "node", "containerID", "pod", "endpoint",
-                    "serviceAccountName", "ipNetworks", "ipNATs", "ipv4Gateway", "ipv6Gateway",
-                    "profiles", "interfaceName", "mac", "ports", "allowSpoofedSourcePrefixes",
-                    "qosControls"},
-                   errors);
+  CheckKnownFields(
+      spec, sp,
+      {"orchestrator", "workload", "node", "containerID", "pod", "endpoint", "serviceAccountName",
+       "ipNetworks", "ipNATs", "ipv4Gateway", "ipv6Gateway", "profiles", "interfaceName", "mac",
+       "ports", "allowSpoofedSourcePrefixes", "qosControls"},
+      errors);
   for (const char* key : {"orchestrator", "workload", "pod", "endpoint", "serviceAccountName"}) {
     if (Has(spec, key)) Report(errors, sp.Child(key), spec[key], CheckString(spec[key]));
   }
@@ -535,7 +555,8 @@ void ValidateWorkloadEndpoint(const Resource& r, FieldErrors& errors) {
       std::string s = c.get<std::string>();
       ok = !s.empty() && std::isalnum(static_cast<unsigned char>(s.front())) &&
            std::isalnum(static_cast<unsigned char>(s.back()));
-      for (char ch : s) ok = ok && (std::isalnum(static_cast<unsigned char>(ch)) || ch == '-');
+      for (char ch : s)
+        ok = ok && (std::isalnum(static_cast<unsigned char>(ch)) || ch == '-');
     }
     if (!ok) errors.Add(sp.Child("containerID"), ValueText(c), "invalid container ID");
   }
@@ -543,7 +564,8 @@ void ValidateWorkloadEndpoint(const Resource& r, FieldErrors& errors) {
     errors.Add(sp.Child("interfaceName"), "", "interfaceName is required");
   } else if (!spec["interfaceName"].is_string() ||
              !IsValidInterfaceName(spec["interfaceName"].get<std::string>())) {
-    errors.Add(sp.Child("interfaceName"), ValueText(spec["interfaceName"]), "invalid interface name");
+    errors.Add(sp.Child("interfaceName"), ValueText(spec["interfaceName"]),
+               "invalid interface name");
   }
   std::vector<net::CIDR> networks;
   if (Has(spec, "ipNetworks")) {
@@ -585,14 +607,19 @@ void ValidateWorkloadEndpoint(const Resource& r, FieldErrors& errors) {
           if (fi != fe) errors.Add(np, "", "internalIP and externalIP must be the same IP version");
           auto ip = net::IPAddr::Parse(nats[i]["internalIP"].get<std::string>());
           bool inside = false;
-          for (const net::CIDR& c : networks) inside = inside || c.Contains(*ip);
+          for (const net::CIDR& c : networks)
+            inside = inside || c.Contains(*ip);
           if (!inside) errors.Add(np, ValueText(nats[i]), "NAT is not in the endpoint networks");
         }
       }
     }
   }
-  if (Has(spec, "ipv4Gateway")) Report(errors, sp.Child("ipv4Gateway"), spec["ipv4Gateway"], CheckNet(spec["ipv4Gateway"], NetKind::kIP, 4));
-  if (Has(spec, "ipv6Gateway")) Report(errors, sp.Child("ipv6Gateway"), spec["ipv6Gateway"], CheckNet(spec["ipv6Gateway"], NetKind::kIP, 6));
+  if (Has(spec, "ipv4Gateway"))
+    Report(errors, sp.Child("ipv4Gateway"), spec["ipv4Gateway"],
+           CheckNet(spec["ipv4Gateway"], NetKind::kIP, 4));
+  if (Has(spec, "ipv6Gateway"))
+    Report(errors, sp.Child("ipv6Gateway"), spec["ipv6Gateway"],
+           CheckNet(spec["ipv6Gateway"], NetKind::kIP, 6));
   if (Has(spec, "profiles")) ValidateNameList(spec["profiles"], sp.Child("profiles"), errors);
   if (Has(spec, "mac") && spec["mac"] != "") {
     if (!spec["mac"].is_string() || !net::MAC::Parse(spec["mac"].get<std::string>())) {
@@ -606,7 +633,8 @@ void ValidateWorkloadEndpoint(const Resource& r, FieldErrors& errors) {
       errors.Add(sp.Child("allowSpoofedSourcePrefixes"), ValueText(a), "must be a list");
     } else {
       for (size_t i = 0; i < a.size(); ++i) {
-        Report(errors, sp.Child("allowSpoofedSourcePrefixes").Index(i), a[i], CheckNet(a[i], NetKind::kCidr));
+        Report(errors, sp.Child("allowSpoofedSourcePrefixes").Index(i), a[i],
+               CheckNet(a[i], NetKind::kCidr));
       }
     }
   }
@@ -625,7 +653,8 @@ void ValidateHostEndpoint(const Resource& r, FieldErrors& errors) {
     errors.Add(sp.Child("node"), ValueText(spec["node"]), "invalid node name");
   }
   bool iface = Has(spec, "interfaceName") && spec["interfaceName"] != "";
-  bool ips = Has(spec, "expectedIPs") && spec["expectedIPs"].is_array() && !spec["expectedIPs"].empty();
+  bool ips =
+      Has(spec, "expectedIPs") && spec["expectedIPs"].is_array() && !spec["expectedIPs"].empty();
   if (iface) {
     const Json& i = spec["interfaceName"];
     if (!i.is_string() || (i != "*" && !IsValidInterfaceName(i.get<std::string>()))) {
@@ -679,7 +708,8 @@ void ValidateStagedKubernetesPolicy(const Resource& r, FieldErrors& errors) {
       errors.Add(sp.Child("policyTypes"), ValueText(t), "must be a list");
     } else {
       for (size_t i = 0; i < t.size(); ++i) {
-        Report(errors, sp.Child("policyTypes").Index(i), t[i], CheckEnum(t[i], {"Ingress", "Egress"}));
+        Report(errors, sp.Child("policyTypes").Index(i), t[i],
+               CheckEnum(t[i], {"Ingress", "Egress"}));
       }
     }
   }
@@ -716,9 +746,12 @@ bool DefaultPolicyFamily(Resource& r) {
   if (kind == "Tier") {
     Json& spec = r.spec();
     if (!Has(spec, "order")) {
-      if (r.name() == "default") spec["order"] = 1000000;
-      else if (r.name() == "kube-admin") spec["order"] = 1000;
-      else if (r.name() == "kube-baseline") spec["order"] = 10000000;
+      if (r.name() == "default")
+        spec["order"] = 1000000;
+      else if (r.name() == "kube-admin")
+        spec["order"] = 1000;
+      else if (r.name() == "kube-baseline")
+        spec["order"] = 10000000;
     }
     if (!Has(spec, "defaultAction")) {
       spec["defaultAction"] =
@@ -754,8 +787,10 @@ bool ValidatePolicyFamily(const Resource& r, FieldErrors& errors) {
 }
 
 std::string StrTrimCopy(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
+    s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
+    s.remove_suffix(1);
   return std::string(s);
 }
 
