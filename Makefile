@@ -10,6 +10,13 @@ FUZZ_SECONDS ?= 20
 CMAKE_FLAGS  ?=
 PREFIX       ?= /usr/local
 
+# ccache: one cache outside the clone, and paths on the compiler's command line made relative to
+# the tree, so every clone (CI's fresh one, a second worktree) reuses the objects of the others.
+export CCACHE_DIR     ?= /var/cache/calico-ci-ccache
+export CCACHE_BASEDIR ?= $(CURDIR)
+export CCACHE_NOHASHDIR ?= 1
+export CCACHE_MAXSIZE ?= 20G
+
 .PHONY: all deps configure build test unit-test privileged-test fuzz clang-build format-check \
         demo bench install clean
 

@@ -27,6 +27,10 @@ function(calico_cc_library)
   add_library(calico::${ARG_NAME} ALIAS calico_${ARG_NAME})
 endfunction()
 
+set(CALICO_TEST_PATHS_HEADER ${CMAKE_BINARY_DIR}/generated/calico_test_paths.h)
+file(CONFIGURE OUTPUT ${CALICO_TEST_PATHS_HEADER} CONTENT
+  "#pragma once\n#define CALICO_SOURCE_DIR \"${PROJECT_SOURCE_DIR}\"\n#define CALICO_BINARY_DIR \"${CMAKE_BINARY_DIR}\"\n")
+
 # LABELS: unit (hermetic, default) | privileged (root + network namespaces) | integration.
 function(calico_cc_test)
   cmake_parse_arguments(ARG "" "NAME" "SRCS;DEPS;LABELS" ${ARGN})
@@ -37,8 +41,11 @@ function(calico_cc_test)
   set_target_properties(${ARG_NAME} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
   target_link_libraries(${ARG_NAME} PRIVATE ${ARG_DEPS} GTest::gmock GTest::gtest_main)
   target_compile_options(${ARG_NAME} PRIVATE ${CALICO_WARNINGS})
-  target_compile_definitions(${ARG_NAME} PRIVATE
-    CALICO_SOURCE_DIR="${PROJECT_SOURCE_DIR}" CALICO_BINARY_DIR="${CMAKE_BINARY_DIR}")
+  # CALICO_SOURCE_DIR / CALICO_BINARY_DIR come from a generated header forced into every test
+  # rather than from -D flags: ccache (with CCACHE_BASEDIR, see the Makefile) then rewrites every
+  # path on the command line to a relative one, so two clones of the tree share cached objects, and
+  # the absolute directories reach only the tests through the header's content.
+  target_compile_options(${ARG_NAME} PRIVATE -include ${CALICO_TEST_PATHS_HEADER})
   # NO_PRETTY_VALUES: parameter values (some are raw bytes) stay out of the ctest names.
   gtest_discover_tests(${ARG_NAME} NO_PRETTY_VALUES PROPERTIES LABELS "${ARG_LABELS}" DISCOVERY_TIMEOUT 60)
 endfunction()

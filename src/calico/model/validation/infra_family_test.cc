@@ -59,7 +59,8 @@ struct Case {
 };
 
 std::vector<Case> LoadCases(const std::string& file) {
-  auto path = std::filesystem::path(__FILE__).parent_path() / "testdata" / "infra" / file;
+  auto path = std::filesystem::path(CALICO_SOURCE_DIR) /
+              "src/calico/model/validation/testdata/infra" / file;
   YAML::Node root = YAML::LoadFile(path.string());
   std::vector<Case> out;
   for (const auto& c : root) {
