@@ -7,7 +7,6 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include <charconv>
 #include <cstdlib>
 #include <iostream>
 #include <memory>
@@ -16,6 +15,7 @@
 #include <CLI/CLI.hpp>
 
 #include "calico/base/log.h"
+#include "calico/base/numbers.h"
 #include "calico/datastore/config.h"
 #include "calico/datastore/factory/factory.h"
 #include "calico/libnetwork/docker_api.h"
@@ -66,12 +66,12 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   calico::log::SetAllLevels(log_level);
 
-  unsigned mode = 0;
-  auto [ptr, ec] = std::from_chars(mode_text.data(), mode_text.data() + mode_text.size(), mode, 8);
-  if (ec != std::errc() || ptr != mode_text.data() + mode_text.size() || mode > 0777) {
+  auto parsed_mode = calico::ParseIntInRange<unsigned>(mode_text, 0, 0777, 8);
+  if (!parsed_mode) {
     std::cerr << "calico-libnetwork: invalid --socket-mode " << mode_text << "\n";
     return 2;
   }
+  const unsigned mode = *parsed_mode;
 
   calico::libnetwork::DriverOptions options;
   options.node = NodeName();
@@ -87,11 +87,12 @@ int main(int argc, char** argv) {
     return 1;
   }
   if (std::string mtu = Env("CALICO_LIBNETWORK_VETH_MTU"); !mtu.empty()) {
-    auto [p, e] = std::from_chars(mtu.data(), mtu.data() + mtu.size(), options.veth_mtu);
-    if (e != std::errc() || p != mtu.data() + mtu.size() || options.veth_mtu < 68) {
+    auto veth_mtu = calico::ParseInt<decltype(options.veth_mtu)>(mtu);
+    if (!veth_mtu || *veth_mtu < 68) {
       std::cerr << "calico-libnetwork: invalid CALICO_LIBNETWORK_VETH_MTU " << mtu << "\n";
       return 1;
     }
+    options.veth_mtu = *veth_mtu;
   }
 
   auto config = calico::datastore::ClientConfigFromEnv();

@@ -164,7 +164,8 @@ int RunFelix(const std::map<std::string, std::string>& env, calico::datastore::B
       settings->prometheus_host, settings->prometheus_enabled ? settings->prometheus_port : 0);
   if (!started) return Fail(started.error().message());
   calico::agent::NftPolicyProgrammer policy;
-  calico::agent::NetlinkRouteProgrammer routes(80, settings->agent.render.interface_prefixes);
+  calico::agent::NetlinkRouteProgrammer routes(calico::dataplane::kCalicoRouteProtocol,
+                                               settings->agent.render.interface_prefixes);
 
   // Routing between hosts: BIRD (BGP) by default, VXLAN for pools that ask for it, both driven by
   // the agent's view of the datastore (after every batch of changes).

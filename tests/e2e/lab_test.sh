@@ -44,7 +44,7 @@ recorded_pids() {
 # Not our lab? Then leave it alone.
 if ip netns list | has '^calico-lab-' || [ -e "$CALICO_LAB_STATE_DIR" ]; then
   echo "SKIP: a calico-lab is already up on this machine" >&2
-  trap - EXIT; rm -rf "$WEB"; exit 0
+  trap - EXIT; rm -rf "$WEB"; exit 77
 fi
 
 echo "usage errors"

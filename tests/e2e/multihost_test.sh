@@ -31,7 +31,7 @@ fail() {
 }
 if ip netns list | has '^calico-lab-'; then
   echo "SKIP: a calico-lab is already up on this machine"
-  exit 0
+  exit 77
 fi
 if [ "$DATASTORE" = etcd ] && ! command -v etcd >/dev/null; then fail "etcd is not installed: run make deps"; fi
 

@@ -13,6 +13,7 @@
 
 #include "calico/agent/vxlan_model.h"
 #include "calico/base/result.h"
+#include "calico/dataplane/netlink.h"
 
 namespace calico::agent {
 
@@ -34,7 +35,8 @@ struct IpipState {
 
 class IpipProgrammer {
  public:
-  explicit IpipProgrammer(int route_protocol = 80) : proto_(route_protocol) {}
+  explicit IpipProgrammer(int route_protocol = dataplane::kCalicoRouteProtocol)
+      : proto_(route_protocol) {}
   // Errors: kUnsupported when the kernel has no IPIP (no tunl0 and it cannot be made).
   [[nodiscard]] Status Apply(const IpipState& state);
 

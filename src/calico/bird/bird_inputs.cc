@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "calico/base/numbers.h"
 #include "calico/datastore/keys.h"
 #include "calico/model/resource.h"
 #include "calico/net/ip.h"
@@ -173,13 +174,9 @@ Result<std::pair<std::string, std::optional<uint16_t>>> ParsePeerIP(const std::s
   }
   std::optional<uint16_t> port;
   if (port_text) {
-    if (port_text->empty() || port_text->size() > 5 ||
-        port_text->find_first_not_of("0123456789") != std::string::npos) {
-      return bad();
-    }
-    unsigned long p = std::stoul(*port_text);
-    if (p == 0 || p > 65535) return bad();
-    port = static_cast<uint16_t>(p);
+    Result<uint16_t> p = ParseIntInRange<uint16_t>(*port_text, 1, 65535);
+    if (!p) return bad();
+    port = *p;
   }
   auto ip = net::IPAddr::Parse(host);
   if (!ip) return bad();

@@ -24,14 +24,14 @@
 #include <vector>
 
 #include "calico/base/log.h"
-#include "calico/bird/subprocess.h"
+#include "calico/base/subprocess.h"
+#include "calico/base/unique_fd.h"
 
 namespace calico::bird {
 namespace {
 
 namespace fs = std::filesystem;
 
-constexpr int kSetnsFailed = 126;
 constexpr std::chrono::milliseconds kPollInterval{20};
 
 std::string JoinPath(const std::string& dir, const char* file) {
@@ -88,8 +88,9 @@ bool BirdSocketAnswers(const std::string& socket_path, std::chrono::milliseconds
   addr.sun_family = AF_UNIX;
   if (socket_path.size() >= sizeof(addr.sun_path)) return false;
   std::memcpy(addr.sun_path, socket_path.c_str(), socket_path.size() + 1);
-  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return false;
+  UniqueFd sock(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!sock) return false;
+  const int fd = sock.get();
   bool ok = false;
   if (::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) == 0) {
     std::string line;
@@ -109,7 +110,6 @@ bool BirdSocketAnswers(const std::string& socket_path, std::chrono::milliseconds
     }
     ok = line.rfind("0001 ", 0) == 0;
   }
-  ::close(fd);
   return ok;
 }
 
@@ -150,55 +150,23 @@ Status BirdSupervisor::Start(const std::string& config_text) {
 }
 
 Status BirdSupervisor::StartLocked(const std::string& config_text) {
-  int netns_fd = -1;
+  UniqueFd netns_fd;
   if (!options_.netns_path.empty()) {
-    netns_fd = ::open(options_.netns_path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (netns_fd < 0) {
+    netns_fd.reset(::open(options_.netns_path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!netns_fd) {
       const int err = errno;
       if (err == ENOENT)
         return NotFound("network namespace " + options_.netns_path + " does not exist");
       return Unexpected(Error::FromErrno(err, "open " + options_.netns_path));
     }
   }
-  const int log_fd = ::open(log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (log_fd < 0) {
-    const int err = errno;
-    if (netns_fd >= 0) ::close(netns_fd);
-    return Unexpected(Error::FromErrno(err, "open " + log_path_));
-  }
-  const int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-
-  const std::vector<std::string> argv = {options_.bird_binary, "-f", "-c",     config_path_, "-s",
-                                         socket_path_,         "-P", pid_path_};
-  std::vector<char*> args;
-  args.reserve(argv.size() + 1);
-  for (const auto& a : argv)
-    args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  static constexpr std::string_view kSetnsMessage = "calico: cannot enter the network namespace\n";
-
   ::unlink(pid_path_.c_str());
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    // Child: only async-signal-safe calls until exec.
-    if (netns_fd >= 0 && ::setns(netns_fd, CLONE_NEWNET) != 0) {
-      [[maybe_unused]] ssize_t w = ::write(log_fd, kSetnsMessage.data(), kSetnsMessage.size());
-      ::_exit(kSetnsFailed);
-    }
-    if (null_fd >= 0) ::dup2(null_fd, STDIN_FILENO);
-    ::dup2(log_fd, STDOUT_FILENO);
-    ::dup2(log_fd, STDERR_FILENO);
-    sigset_t none;
-    sigemptyset(&none);
-    ::pthread_sigmask(SIG_SETMASK, &none, nullptr);
-    ::execvp(args[0], args.data());
-    ::_exit(127);
-  }
-  const int fork_errno = errno;
-  if (netns_fd >= 0) ::close(netns_fd);
-  ::close(log_fd);
-  if (null_fd >= 0) ::close(null_fd);
-  if (pid < 0) return Unexpected(Error::FromErrno(fork_errno, "fork for bird"));
+  // In calico-node's session, so bird goes when the node's process group is killed.
+  ASSIGN_OR_RETURN(const pid_t pid,
+                   SpawnSubprocess({.argv = {options_.bird_binary, "-f", "-c", config_path_, "-s",
+                                             socket_path_, "-P", pid_path_},
+                                    .netns_fd = netns_fd.get()},
+                                   {.log_path = log_path_}));
   pid_ = pid;
   CALICO_LOG(info, "bird", "started bird pid={} config={} socket={}", pid, config_path_,
              socket_path_);
@@ -230,14 +198,17 @@ Status BirdSupervisor::Reconfigure(const std::string& config_text) {
     if (good_config_) return WriteFileAtomically(config_path_, *good_config_);
     return OkStatus();
   };
-  auto reply = RunCommand({options_.birdc_binary, "-s", socket_path_, "configure"},
-                          options_.command_timeout);
+  auto reply = RunSubprocess({.argv = {options_.birdc_binary, "-s", socket_path_, "configure"}},
+                             {.timeout = options_.command_timeout, .merge_stderr = true});
   if (!reply || reply->exit_code != 0) {
-    (void)restore();
-    const std::string why = reply ? Trim(reply->output) : reply.error().message();
+    if (Status restored = restore(); !restored) {
+      CALICO_LOG(error, "bird", "cannot restore the running configuration file: {}",
+                 restored.error().message());
+    }
+    const std::string why = reply ? Trim(reply->out) : reply.error().message();
     return Unavailable("birdc configure failed: " + why);
   }
-  const std::string& out = reply->output;
+  const std::string& out = reply->out;
   const bool accepted =
       out.find("Reconfigured") != std::string::npos ||
       out.find("Reconfiguration in progress") != std::string::npos ||
@@ -259,15 +230,15 @@ Status BirdSupervisor::CheckCandidate(const std::string& text) {
     out.flush();
     if (!out) return Internal("cannot write " + candidate_path_);
   }
-  auto result =
-      RunCommand({options_.bird_binary, "-p", "-c", candidate_path_}, options_.command_timeout);
+  auto result = RunSubprocess({.argv = {options_.bird_binary, "-p", "-c", candidate_path_}},
+                              {.timeout = options_.command_timeout, .merge_stderr = true});
   if (!result) {
     ::unlink(candidate_path_.c_str());
     return Unexpected(result.error());
   }
   if (result->exit_code != 0) {
     ::unlink(candidate_path_.c_str());
-    std::string message = Trim(result->output);
+    std::string message = Trim(result->out);
     if (message.rfind("bird: ", 0) == 0) message = message.substr(6);
     return InvalidArgument("bird rejected the configuration: " + message);
   }

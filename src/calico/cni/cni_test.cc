@@ -1,29 +1,11 @@
 #include "calico/cni/cni.h"
 
-#include <fstream>
-#include <sstream>
-
 #include <gtest/gtest.h>
+
+#include "calico/base/testing/golden.h"
 
 namespace calico::cni {
 namespace {
-
-std::string ReadGolden(const std::string& name) {
-  std::ifstream in(std::string(CALICO_SOURCE_DIR) + "/src/calico/cni/testdata/" + name);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-void ExpectGolden(const std::string& name, const std::string& actual) {
-  std::string path = std::string(CALICO_SOURCE_DIR) + "/src/calico/cni/testdata/" + name;
-  if (std::getenv("CALICO_UPDATE_GOLDENS") != nullptr) {
-    std::ofstream(path) << actual;
-    return;
-  }
-  EXPECT_EQ(ReadGolden(name), actual)
-      << "golden " << path << " (CALICO_UPDATE_GOLDENS=1 rewrites it)";
-}
 
 TEST(CniResultTest, EveryVersionRendersAsTheSpecSays) {
   CniResult r;
@@ -38,7 +20,7 @@ TEST(CniResultTest, EveryVersionRendersAsTheSpecSays) {
     ASSERT_TRUE(j) << v;
     all += j->dump(2) + "\n";
   }
-  ExpectGolden("results.golden", all);
+  calico::testing::ExpectGolden("src/calico/cni/testdata/results.golden", all);
   EXPECT_FALSE(RenderResult(r, "9.9.9"));
 }
 

@@ -11,7 +11,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "calico/ctl/golden.h"
+#include "calico/base/testing/golden.h"
 #include "calico/datastore/backend.h"
 #include "calico/datastore/client.h"
 
@@ -343,7 +343,7 @@ items:
   step({"create"});
   step({"get", "globalnetworksets", "--bogus"});
   step({"version", "--client"});
-  testing::ExpectGolden("commands.golden", transcript);
+  calico::testing::ExpectGolden("src/calico/ctl/testdata/commands.golden", transcript);
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <map>
 #include <set>
 
+#include "calico/base/numbers.h"
 #include "calico/ctl/args.h"
 #include "calico/ipam/ipam.h"
 #include "calico/model/resource.h"
@@ -373,12 +374,12 @@ int RunIpam(std::span<const std::string> args, Context& ctx) {
   }
   if (fs.Changed("max-blocks-per-host")) {
     std::string v = fs.GetString("max-blocks-per-host");
-    char* end = nullptr;
-    long n = std::strtol(v.c_str(), &end, 10);
-    if (v.empty() || *end != '\0' || n < 0 || n > 1000000) {
+    Result<long> parsed = ParseIntInRange<long>(v, 0, 1000000);
+    if (!parsed) {
       ctx.err << "invalid value for --max-blocks-per-host: '" << v << "'\n";
       return 1;
     }
+    const long n = *parsed;
     if (n > 0 && !cfg->strict_affinity) {
       ctx.err << "maxBlocksPerHost requires strictAffinity to be true\n";
       return 1;

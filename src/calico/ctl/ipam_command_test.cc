@@ -5,7 +5,7 @@
 
 #include <gtest/gtest.h>
 
-#include "calico/ctl/golden.h"
+#include "calico/base/testing/golden.h"
 #include "calico/ctl/migrate_command.h"
 #include "calico/datastore/client.h"
 #include "calico/datastore/testing/mem_backend.h"
@@ -81,7 +81,7 @@ TEST_F(IpamCommandTest, ShowTablesAndAddresses) {
     transcript += "\n" + o.out;
   }
   // Block choice is deterministic per host name (FNV-1 seeded), so the golden is stable.
-  testing::ExpectGolden("ipam_show.golden", transcript);
+  calico::testing::ExpectGolden("src/calico/ctl/testdata/ipam_show.golden", transcript);
   Outcome ip = Run({"ipam", "show", "--ip=" + r.ipv4[0].addr().String()});
   EXPECT_NE(ip.out.find("is in use"), std::string::npos);
   EXPECT_NE(ip.out.find("Handle ID: web"), std::string::npos);

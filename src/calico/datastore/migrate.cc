@@ -131,8 +131,7 @@ Result<ImportSummary> ImportDatastore(std::string_view text, Backend& target) {
     ++summary.resources;
   }
   for (const auto& [key, value] : writes) {
-    ASSIGN_OR_RETURN(auto written, target.Put(key, value));
-    (void)written;
+    RETURN_IF_ERROR(target.Put(key, value));
   }
   return summary;
 }

@@ -3,9 +3,9 @@
 
 #include <algorithm>
 #include <cctype>
-#include <charconv>
 #include <map>
 
+#include "calico/base/numbers.h"
 #include "calico/base/strings.h"
 #include "calico/net/ip.h"
 
@@ -147,13 +147,12 @@ Result<Command> ParseUp(const Scanned& s) {
   UpCommand up;
   if (Has(s, "hosts")) {
     std::string text = Last(s, "hosts");
-    int n = 0;
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
-    if (ec != std::errc() || end != text.data() + text.size() || n < 1 || n > kMaxHosts) {
+    Result<int> n = ParseIntInRange<int>(text, 1, kMaxHosts);
+    if (!n) {
       return InvalidArgument("up: invalid --hosts \"" + text + "\" (1-" +
                              std::to_string(kMaxHosts) + ")");
     }
-    up.hosts = n;
+    up.hosts = *n;
   }
   if (Has(s, "datastore")) {
     auto d = ParseDatastore(Last(s, "datastore"));

@@ -18,6 +18,8 @@
 #include <nlohmann/json.hpp>
 
 #include "calico/base/log.h"
+#include "calico/base/numbers.h"
+#include "calico/base/unique_fd.h"
 
 namespace calico::libnetwork {
 namespace {
@@ -107,12 +109,11 @@ ParseState ReadMessage(int fd, std::string& buf, size_t max_body, Message& out) 
         if (buf.size() > kMaxHeader) return ParseState::kBad;
         if (!ReadMore(fd, buf)) return ParseState::kBad;
       }
-      size_t size = 0;
-      try {
-        size = std::stoul(buf.substr(0, le), nullptr, 16);
-      } catch (const std::exception&) {
-        return ParseState::kBad;
-      }
+      // chunk-size [ ";" chunk-ext ] CRLF (RFC 9112 section 7.1); extensions are ignored.
+      std::string_view size_line(buf.data(), le);
+      Result<size_t> parsed_size = ParseInt<size_t>(size_line.substr(0, size_line.find(';')), 16);
+      if (!parsed_size) return ParseState::kBad;
+      const size_t size = *parsed_size;
       buf.erase(0, le + 2);
       if (out.body.size() + size > max_body) return ParseState::kTooLarge;
       while (buf.size() < size + 2) {
@@ -138,15 +139,10 @@ ParseState ReadMessage(int fd, std::string& buf, size_t max_body, Message& out) 
   size_t length = 0;
   auto cl = out.headers.find("content-length");
   if (cl != out.headers.end()) {
-    try {
-      size_t pos = 0;
-      unsigned long long v = std::stoull(cl->second, &pos, 10);
-      if (pos != cl->second.size()) return ParseState::kBad;
-      if (v > max_body) return ParseState::kTooLarge;
-      length = static_cast<size_t>(v);
-    } catch (const std::exception&) {
-      return ParseState::kBad;
-    }
+    Result<uint64_t> v = ParseInt<uint64_t>(cl->second);
+    if (!v) return ParseState::kBad;
+    if (*v > max_body) return ParseState::kTooLarge;
+    length = static_cast<size_t>(*v);
   }
   while (buf.size() < length) {
     if (!ReadMore(fd, buf)) return ParseState::kBad;
@@ -204,39 +200,33 @@ Status UnixHttpServer::Start() {
     if (!S_ISSOCK(st.st_mode)) {
       return AlreadyExists(fmt::format("{} exists and is not a socket", options_.socket_path));
     }
-    int probe = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    bool live =
-        probe >= 0 && ::connect(probe, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) == 0;
-    if (probe >= 0) ::close(probe);
+    UniqueFd probe(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    const bool live = probe && ::connect(probe.get(), reinterpret_cast<const sockaddr*>(&addr),
+                                         sizeof(addr)) == 0;
     if (live) {
       return AlreadyExists(fmt::format("another server is listening on {}", options_.socket_path));
     }
     ::unlink(options_.socket_path.c_str());  // stale: left by a server that died
   }
-  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return Unexpected(Error::FromErrno(errno, "socket"));
+  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd) return Unexpected(Error::FromErrno(errno, "socket"));
   // Bind under a restrictive umask so the socket is never reachable with wider permissions.
   mode_t old_mask = ::umask(0177);
-  int rc = ::bind(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr));
+  int rc = ::bind(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof(addr));
   int bind_errno = errno;
   ::umask(old_mask);
-  if (rc != 0) {
-    ::close(fd);
-    return Unexpected(Error::FromErrno(bind_errno, "bind " + options_.socket_path));
-  }
-  if (::chmod(options_.socket_path.c_str(), options_.mode) != 0 || ::listen(fd, 64) != 0) {
+  if (rc != 0) return Unexpected(Error::FromErrno(bind_errno, "bind " + options_.socket_path));
+  if (::chmod(options_.socket_path.c_str(), options_.mode) != 0 || ::listen(fd.get(), 64) != 0) {
     int err = errno;
-    ::close(fd);
     ::unlink(options_.socket_path.c_str());
     return Unexpected(Error::FromErrno(err, "listen on " + options_.socket_path));
   }
   if (::pipe2(wake_, O_CLOEXEC) != 0) {
     int err = errno;
-    ::close(fd);
     ::unlink(options_.socket_path.c_str());
     return Unexpected(Error::FromErrno(err, "pipe"));
   }
-  listen_fd_ = fd;
+  listen_fd_ = fd.release();
   {
     std::lock_guard<std::mutex> lock(mu_);
     started_ = true;
@@ -295,6 +285,7 @@ void UnixHttpServer::Serve(Conn& conn) {
       bad.content_type = "application/json";
       bad.body = state == ParseState::kTooLarge ? R"({"Err":"request too large"})"
                                                 : R"({"Err":"malformed HTTP request"})";
+      // The connection closes next either way; a client that is gone gets no answer.
       (void)WriteAll(conn.fd, Render(bad, true));
       break;
     }
@@ -303,6 +294,7 @@ void UnixHttpServer::Serve(Conn& conn) {
     size_t sp2 = msg.start_line.rfind(' ');
     if (sp1 == std::string::npos || sp2 == sp1) {
       HttpResponse bad{400, "application/json", R"({"Err":"malformed HTTP request line"})"};
+      // As above: the connection closes next either way.
       (void)WriteAll(conn.fd, Render(bad, true));
       break;
     }
@@ -372,18 +364,12 @@ void UnixHttpServer::Wait() {
 
 Result<std::unique_ptr<UnixHttpClient>> UnixHttpClient::Connect(const std::string& socket_path) {
   ASSIGN_OR_RETURN(sockaddr_un addr, UnixAddr(socket_path));
-  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return Unexpected(Error::FromErrno(errno, "socket"));
-  if (::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) != 0) {
-    int err = errno;
-    ::close(fd);
-    return Unexpected(Error::FromErrno(err, "connect " + socket_path));
+  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd) return Unexpected(Error::FromErrno(errno, "socket"));
+  if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) != 0) {
+    return Unexpected(Error::FromErrno(errno, "connect " + socket_path));
   }
-  return std::unique_ptr<UnixHttpClient>(new UnixHttpClient(fd));
-}
-
-UnixHttpClient::~UnixHttpClient() {
-  if (fd_ >= 0) ::close(fd_);
+  return std::unique_ptr<UnixHttpClient>(new UnixHttpClient(std::move(fd)));
 }
 
 Result<HttpReply> UnixHttpClient::Post(const std::string& path, const std::string& body,
@@ -396,18 +382,16 @@ Result<HttpReply> UnixHttpClient::Post(const std::string& path, const std::strin
 }
 
 Result<HttpReply> UnixHttpClient::Raw(const std::string& bytes) {
-  if (!WriteAll(fd_, bytes)) return Unavailable("write to the plugin socket failed");
+  if (!WriteAll(fd_.get(), bytes)) return Unavailable("write to the plugin socket failed");
   Message msg;
-  ParseState st = ReadMessage(fd_, buf_, 64u << 20, msg);
+  ParseState st = ReadMessage(fd_.get(), buf_, 64u << 20, msg);
   if (st != ParseState::kOk) return Unavailable("no valid HTTP response from the plugin socket");
   HttpReply reply;
   size_t sp = msg.start_line.find(' ');
   if (sp == std::string::npos) return Unavailable("malformed status line: " + msg.start_line);
-  try {
-    reply.status = std::stoi(msg.start_line.substr(sp + 1, 3));
-  } catch (const std::exception&) {
-    return Unavailable("malformed status line: " + msg.start_line);
-  }
+  Result<int> status = ParseInt<int>(msg.start_line.substr(sp + 1, 3));
+  if (!status) return Unavailable("malformed status line: " + msg.start_line);
+  reply.status = *status;
   reply.headers = std::move(msg.headers);
   reply.body = std::move(msg.body);
   return reply;

@@ -20,8 +20,10 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <utility>
 
 #include "calico/base/result.h"
+#include "calico/base/unique_fd.h"
 
 namespace calico::libnetwork {
 
@@ -95,7 +97,6 @@ class UnixHttpClient {
  public:
   [[nodiscard]] static Result<std::unique_ptr<UnixHttpClient>> Connect(
       const std::string& socket_path);
-  ~UnixHttpClient();
   UnixHttpClient(const UnixHttpClient&) = delete;
   UnixHttpClient& operator=(const UnixHttpClient&) = delete;
   // `content_type` "" sends none, as Docker does.
@@ -105,8 +106,8 @@ class UnixHttpClient {
   [[nodiscard]] Result<HttpReply> Raw(const std::string& bytes);
 
  private:
-  explicit UnixHttpClient(int fd) : fd_(fd) {}
-  int fd_ = -1;
+  explicit UnixHttpClient(UniqueFd fd) : fd_(std::move(fd)) {}
+  UniqueFd fd_;
   std::string buf_;
 };
 
