@@ -19,7 +19,7 @@
 
 #include "calico/base/log.h"
 #include "calico/base/strings.h"
-#include "calico/dataplane/nft_diff.h"
+#include "calico/nft_model/ruleset.h"
 
 namespace calico::dataplane {
 namespace {

@@ -6,8 +6,8 @@
 //
 //   agent ── rendered text (calico::policy) ──▶ NftablesTable ──libnftables──▶ kernel (netns of
 //                                                 │  ApplyFull         creator thread)
-//                                                 │  ApplyIncremental ─ nft_diff.h (ONE batch)
-//                                                 └─ ListTable / Counters / Matches / Delete
+//                                                 │  ApplyIncremental ─ nft_model/ruleset.h (ONE
+//                                                 batch) └─ ListTable / Counters / Matches / Delete
 //
 // Every Apply* is one libnftables call, i.e. one nftables transaction: it succeeds completely or
 // leaves the table as it was. The first Matches() after an apply takes the kernel's listing as the
@@ -29,7 +29,7 @@
 
 #include "calico/base/result.h"
 #include "calico/dataplane/netns.h"
-#include "calico/dataplane/nft_diff.h"
+#include "calico/nft_model/ruleset.h"
 
 struct nft_ctx;
 
@@ -67,7 +67,7 @@ class NftablesTable {
   [[nodiscard]] Status ApplyFull(std::string_view ruleset_text);
 
   // Moves the table from `old_text` (what was last applied) to `new_text` in one transaction that
-  // touches only what changed (DiffNftRulesets in nft_diff.h). Both texts must parse (else
+  // touches only what changed (DiffNftRulesets in nft_model/ruleset.h). Both texts must parse (else
   // kInvalidArgument before anything is sent). If the kernel has drifted from `old_text` the
   // transaction may fail (kNotFound, kConflict...): the table is then unchanged and the caller
   // should fall back to ApplyFull(new_text).

@@ -17,8 +17,8 @@
 #include <gtest/gtest.h>
 
 #include "calico/dataplane/netns.h"
-#include "calico/dataplane/nft_diff.h"
 #include "calico/dataplane/testing/netns_fixture.h"
+#include "calico/nft_model/ruleset.h"
 
 namespace calico::dataplane {
 namespace {

@@ -15,7 +15,7 @@
 #include <fmt/format.h>
 
 #include "calico/base/strings.h"
-#include "calico/dataplane/nft_diff.h"
+#include "calico/nft_model/ruleset.h"
 #include "calico/policy/named_ports.h"
 #include "calico/policy/names.h"
 #include "calico/policy/rule_compiler.h"

@@ -7,7 +7,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "calico/dataplane/nft_diff.h"
+#include "calico/nft_model/ruleset.h"
 #include "calico/policy/golden.h"
 #include "calico/policy/host_endpoints.h"
 #include "calico/policy/named_ports.h"

@@ -1,7 +1,7 @@
 // Ruleset text model and incremental transactions for the agent's nftables table; reproduces the
 // "only rewrite what changed" behaviour of Felix's nftables table (felix/nftables/table.go) on the
 // text rendered by calico::policy.
-#include "calico/dataplane/nft_diff.h"
+#include "calico/nft_model/ruleset.h"
 
 #include <algorithm>
 #include <cctype>

@@ -1,5 +1,5 @@
 // Unit tests for the nftables ruleset text model and the incremental differ (no kernel).
-#include "calico/dataplane/nft_diff.h"
+#include "calico/nft_model/ruleset.h"
 
 #include <fstream>
 #include <sstream>
