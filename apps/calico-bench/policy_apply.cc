@@ -169,7 +169,7 @@ Result<std::vector<RowResult>> RunPolicyApply(const PolicyApplyOptions& o) {
       auto start = Clock::now();
       RETURN_IF_ERROR(a.FullSync());
       full.push_back(Ms(Clock::now() - start));
-      text = dataplane::NftRulesetText(a.applied());
+      text = nft_model::NftRulesetText(a.applied());
       for (int c = 0; c < changes; ++c) {
         // One policy that applies to local endpoints gets a new port.
         RETURN_IF_ERROR(

@@ -22,10 +22,10 @@ class PolicyProgrammer {
  public:
   virtual ~PolicyProgrammer() = default;
   // Replaces the whole table (start, resync after drift, fallback).
-  [[nodiscard]] virtual Status ApplyFull(const dataplane::NftRuleset& ruleset) = 0;
+  [[nodiscard]] virtual Status ApplyFull(const nft_model::NftRuleset& ruleset) = 0;
   // Moves from `from` (the ruleset last applied) to `to`, touching only what changed.
-  [[nodiscard]] virtual Status ApplyIncremental(const dataplane::NftRuleset& from,
-                                                const dataplane::NftRuleset& to) = 0;
+  [[nodiscard]] virtual Status ApplyIncremental(const nft_model::NftRuleset& from,
+                                                const nft_model::NftRuleset& to) = 0;
   // Whether the kernel still holds what was last applied.
   [[nodiscard]] virtual Result<bool> Matches() = 0;
 };
@@ -33,11 +33,11 @@ class PolicyProgrammer {
 // nftables through libnftables (dataplane/nft.h), in the namespace of the creating thread.
 class NftPolicyProgrammer final : public PolicyProgrammer {
  public:
-  [[nodiscard]] Status ApplyFull(const dataplane::NftRuleset& ruleset) override {
+  [[nodiscard]] Status ApplyFull(const nft_model::NftRuleset& ruleset) override {
     return table_.ApplyFull(ruleset);
   }
-  [[nodiscard]] Status ApplyIncremental(const dataplane::NftRuleset& from,
-                                        const dataplane::NftRuleset& to) override {
+  [[nodiscard]] Status ApplyIncremental(const nft_model::NftRuleset& from,
+                                        const nft_model::NftRuleset& to) override {
     return table_.ApplyIncremental(from, to);
   }
   [[nodiscard]] Result<bool> Matches() override { return table_.Matches(); }

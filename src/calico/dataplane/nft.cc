@@ -22,6 +22,15 @@
 #include "calico/nft_model/ruleset.h"
 
 namespace calico::dataplane {
+
+using nft_model::DiffNftRulesets;
+using nft_model::NftDiff;
+using nft_model::NftName;
+using nft_model::NftRuleset;
+using nft_model::NftRulesetText;
+using nft_model::NormaliseNftListing;
+using nft_model::ParseNftRuleset;
+
 namespace {
 
 constexpr std::string_view kLog = "nft";

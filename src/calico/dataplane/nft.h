@@ -77,8 +77,9 @@ class NftablesTable {
   // on the way): ApplyFull applies NftRulesetText(ruleset); ApplyIncremental sends
   // DiffNftRulesets(from, to), where `from` must be what was last applied (else the transaction
   // may fail as above and the caller falls back to ApplyFull(to)).
-  [[nodiscard]] Status ApplyFull(const NftRuleset& ruleset);
-  [[nodiscard]] Status ApplyIncremental(const NftRuleset& from, const NftRuleset& to);
+  [[nodiscard]] Status ApplyFull(const nft_model::NftRuleset& ruleset);
+  [[nodiscard]] Status ApplyIncremental(const nft_model::NftRuleset& from,
+                                        const nft_model::NftRuleset& to);
 
   // `list table <family> <name>` in nft syntax. kNotFound when the table does not exist.
   [[nodiscard]] Result<std::string> ListTable();
@@ -126,7 +127,7 @@ class NftablesTable {
   // Text applies only: the text last applied and its parsed form, so the next incremental update
   // from it parses only the new text.
   std::optional<std::string> applied_text_{};
-  std::optional<NftRuleset> applied_parsed_{};
+  std::optional<nft_model::NftRuleset> applied_parsed_{};
 };
 
 }  // namespace calico::dataplane

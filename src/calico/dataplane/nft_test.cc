@@ -21,6 +21,12 @@
 #include "calico/nft_model/ruleset.h"
 
 namespace calico::dataplane {
+
+using nft_model::NftRuleset;
+using nft_model::NftRulesetText;
+using nft_model::NormaliseNftListing;
+using nft_model::ParseNftRuleset;
+
 namespace {
 
 using ::testing::HasSubstr;

@@ -13,7 +13,7 @@
 
 #include "calico/base/strings.h"
 
-namespace calico::dataplane {
+namespace calico::nft_model {
 namespace {
 
 bool IsIdentChar(char c) {
@@ -627,4 +627,4 @@ Result<std::string> NormaliseNftListing(std::string_view listing, std::string_vi
   return CanonicalNftText(rs);
 }
 
-}  // namespace calico::dataplane
+}  // namespace calico::nft_model

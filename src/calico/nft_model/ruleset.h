@@ -31,7 +31,7 @@
 
 #include "calico/base/result.h"
 
-namespace calico::dataplane {
+namespace calico::nft_model {
 
 // A list of lines (rules, elements) whose copies share one vector, so that the agent's render
 // cache, the rendered ruleset and the applied one hold a single copy of everything that did not
@@ -148,4 +148,4 @@ std::vector<std::string> SplitNftElements(std::string_view list);
 // `name` as an nft identifier: unchanged when it is a plain identifier, quoted otherwise.
 std::string NftName(std::string_view name);
 
-}  // namespace calico::dataplane
+}  // namespace calico::nft_model

@@ -9,7 +9,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-namespace calico::dataplane {
+namespace calico::nft_model {
 namespace {
 
 using ::testing::ElementsAre;
@@ -351,4 +351,4 @@ TEST(NftDiffTest, BetweenGoldensStaticChainsAreUntouched) {
 }
 
 }  // namespace
-}  // namespace calico::dataplane
+}  // namespace calico::nft_model

@@ -120,12 +120,12 @@ class RenderCache {
 
 // The ruleset as the dataplane's ruleset model (chains, sets, maps; nft_model/ruleset.h), which the
 // agent diffs against what it applied without printing or parsing text. `cache` may be null.
-[[nodiscard]] Result<dataplane::NftRuleset> RenderRulesetParts(const Model& model,
+[[nodiscard]] Result<nft_model::NftRuleset> RenderRulesetParts(const Model& model,
                                                                const RenderOptions& options = {},
                                                                RenderCache* cache = nullptr);
 
 // The same ruleset as `nft -f` text: a generated-file comment, the replace-table prefix when
-// options.replace_table, then dataplane::NftRulesetText of the parts.
+// options.replace_table, then nft_model::NftRulesetText of the parts.
 [[nodiscard]] Result<std::string> RenderRuleset(const Model& model,
                                                 const RenderOptions& options = {});
 

@@ -55,7 +55,7 @@ TEST_P(GoldenTest, PartsAreWhatTheTextSays) {
   auto text = RenderRuleset(model);
   auto parts = RenderRulesetParts(model);
   ASSERT_TRUE(text && parts);
-  auto parsed = dataplane::ParseNftRuleset(*text);
+  auto parsed = nft_model::ParseNftRuleset(*text);
   ASSERT_TRUE(parsed) << parsed.error().message();
   EXPECT_EQ(*parsed, *parts);
 }
