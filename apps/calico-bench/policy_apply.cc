@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 
 #include "calico/agent/agent.h"
+#include "calico/agent/linux/programmers.h"
 #include "calico/dataplane/netns.h"
 #include "calico/dataplane/testing/netns_fixture.h"
 #include "calico/datastore/client.h"

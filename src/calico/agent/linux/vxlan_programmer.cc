@@ -1,7 +1,7 @@
 // Reproduces Felix's vxlanManager dataplane side (felix/dataplane/linux/vxlan_mgr.go and
 // vxlanfdb): the vxlan.calico device, its permanent ARP and FDB entries and the remote block
 // routes, reference §3.7.
-#include "calico/agent/vxlan_programmer.h"
+#include "calico/agent/linux/vxlan_programmer.h"
 
 #include <algorithm>
 #include <map>
