@@ -1,7 +1,7 @@
 // rtnetlink over libmnl: links (veth pairs, VXLAN devices and their parameters, MAC, MTU, up/down,
 // delete), addresses, routes, neighbours and bridge FDB entries, in the network namespace the
 // socket was opened in. The only netlink code of the tree: nothing outside dataplane/ includes
-// libmnl or a <linux/*.h> header (tests/check_kernel_confinement.sh checks it). The CNI plugin and
+// libmnl or a <linux/*.h> header (tools/check_kernel_confinement.sh checks it). The CNI plugin and
 // the agent program the kernel only through this (no `ip` command), as Calico does through
 // vishvananda/netlink.
 //
