@@ -1,93 +1,44 @@
 // calicoctl create|apply|replace|validate|delete|patch (calicoctl/calicoctl/commands/
-// crud_commands.go): their flags and the success, partial-success and failure messages and exit
-// codes over common.ExecuteConfigCommand's results.
+// crud_commands.go): their flags; ExecuteConfigCommand runs them and ReportResults prints the
+// success, partial-success and failure messages with upstream's exit codes.
 #include <fmt/format.h>
 
-#include "calico/base/log.h"
-#include "calico/base/strings.h"
 #include "calico/ctl/args.h"
 #include "calico/ctl/ctl.h"
 #include "calico/ctl/resource_command.h"
+#include "calico/ctl/result_reporter.h"
 
 namespace calico::ctl {
 namespace {
 
-std::string PastTense(std::string_view action) {
-  if (action == "create") return "created";
-  if (action == "apply") return "applied";
-  if (action == "validate") return "validated";
-  return std::string(action);
-}
-
-int CreateApplyValidate(std::span<const std::string> argv, Context& ctx, std::string_view action) {
+// create, apply and validate take the same flags (create adds --skip-exists).
+int CreateApplyValidate(std::span<const std::string> argv, Context& ctx, Action action) {
+  const std::string_view verb = ActionVerb(action);
   FlagSet fs;
   AddCrudFlags(fs);
-  if (action == "create") fs.AddBool("skip-exists", 0, "Skip over resources that already exist.");
+  if (action == Action::kCreate) {
+    fs.AddBool("skip-exists", 0, "Skip over resources that already exist.");
+  }
   AddGlobalFlags(fs);
-  if (int rc = ParseOrFail(fs, argv, ctx, fmt::format("Usage:\n  calicoctl {} [flags]", action));
+  if (int rc = ParseOrFail(fs, argv, ctx, fmt::format("Usage:\n  calicoctl {} [flags]", verb));
       rc >= 0) {
     return rc;
   }
-  Action a = action == "create" ? Action::kCreate
-                                : (action == "apply" ? Action::kApply : Action::kValidate);
-  ResourceArgs args = ResourceArgsFromFlags(fs, a);
+  ResourceArgs args = ResourceArgsFromFlags(fs, action);
   args.skip_exists = fs.GetBool("skip-exists");
-  bool client_failed = false;
-  CommandResults results = ExecuteConfigCommand(args, ctx, client_failed);
-  if (client_failed) return 1;
-  const std::string past = PastTense(action);
-  if (results.file_invalid) {
-    return Fail(ctx, fmt::format("failed to execute command: {}", *results.err));
-  }
-  if (results.num_resources == 0) {
-    if (results.err) return Fail(ctx, *results.err);
-    ctx.out << "No resources specified\n";
-    return 0;
-  }
-  if (results.num_handled == 0) {
-    if (results.num_resources == 1) {
-      return Fail(ctx, fmt::format("failed to {} '{}' resource: {}", action, results.single_kind,
-                                   GoErrList(results.res_errs)));
-    }
-    if (!results.single_kind.empty()) {
-      return Fail(ctx, fmt::format("failed to {} any '{}' resources: {}", action,
-                                   results.single_kind, GoErrList(results.res_errs)));
-    }
-    return Fail(ctx,
-                fmt::format("failed to {} any resources: {}", action, GoErrList(results.res_errs)));
-  }
-  if (results.res_errs.empty()) {
-    if (!results.single_kind.empty()) {
-      ctx.out << fmt::format("Successfully {} {} '{}' resource(s)\n", past, results.num_handled,
-                             results.single_kind);
-    } else {
-      ctx.out << fmt::format("Successfully {} {} resource(s)\n", past, results.num_handled);
-    }
-    return 0;
-  }
-  if (results.num_handled - static_cast<int>(results.res_errs.size()) > 0) {
-    ctx.out << "Partial success: ";
-    if (!results.single_kind.empty()) {
-      ctx.out << fmt::format("{} the first {} out of {} '{}' resources:\n", past,
-                             results.num_handled, results.num_resources, results.single_kind);
-    } else {
-      ctx.out << fmt::format("{} the first {} out of {} resources:\n", past, results.num_handled,
-                             results.num_resources);
-    }
-  }
-  return Fail(ctx, fmt::format("hit error: {}", GoErrList(results.res_errs)));
+  return ReportResults(action, ExecuteConfigCommand(args, ctx), ctx);
 }
 
 }  // namespace
 
 int RunCreate(std::span<const std::string> args, Context& ctx) {
-  return CreateApplyValidate(args, ctx, "create");
+  return CreateApplyValidate(args, ctx, Action::kCreate);
 }
 int RunApply(std::span<const std::string> args, Context& ctx) {
-  return CreateApplyValidate(args, ctx, "apply");
+  return CreateApplyValidate(args, ctx, Action::kApply);
 }
 int RunValidate(std::span<const std::string> args, Context& ctx) {
-  return CreateApplyValidate(args, ctx, "validate");
+  return CreateApplyValidate(args, ctx, Action::kValidate);
 }
 
 int RunReplace(std::span<const std::string> argv, Context& ctx) {
@@ -97,45 +48,7 @@ int RunReplace(std::span<const std::string> argv, Context& ctx) {
   if (int rc = ParseOrFail(fs, argv, ctx, "Usage:\n  calicoctl replace [flags]"); rc >= 0)
     return rc;
   ResourceArgs args = ResourceArgsFromFlags(fs, Action::kUpdate);
-  bool client_failed = false;
-  CommandResults results = ExecuteConfigCommand(args, ctx, client_failed);
-  if (client_failed) return 1;
-  const std::string err = results.err.value_or("<nil>");
-  if (results.file_invalid) return Fail(ctx, fmt::format("failed to execute command: {}", err));
-  if (results.num_resources == 0) {
-    if (results.err) return Fail(ctx, *results.err);
-    ctx.out << "No resources specified\n";
-    return 0;
-  }
-  if (results.num_handled == 0) {
-    if (results.num_resources == 1) {
-      return Fail(ctx,
-                  fmt::format("failed to replace '{}' resource: {}", results.single_kind, err));
-    }
-    if (!results.single_kind.empty()) {
-      return Fail(
-          ctx, fmt::format("failed to replace any '{}' resources: {}", results.single_kind, err));
-    }
-    return Fail(ctx, fmt::format("failed to replace any resources: {}", err));
-  }
-  if (!results.err) {
-    if (!results.single_kind.empty()) {
-      ctx.out << fmt::format("Successfully replaced {} '{}' resource(s)\n", results.num_handled,
-                             results.single_kind);
-    } else {
-      ctx.out << fmt::format("Successfully replaced {} resource(s)\n", results.num_handled);
-    }
-    return 0;
-  }
-  ctx.out << "Partial success: ";
-  if (!results.single_kind.empty()) {
-    ctx.out << fmt::format("replaced the first {} out of {} '{}' resources:\n", results.num_handled,
-                           results.num_resources, results.single_kind);
-  } else {
-    ctx.out << fmt::format("replaced the first {} out of {} resources:\n", results.num_handled,
-                           results.num_resources);
-  }
-  return Fail(ctx, fmt::format("hit error: {}", err));
+  return ReportResults(Action::kUpdate, ExecuteConfigCommand(args, ctx), ctx);
 }
 
 int RunDelete(std::span<const std::string> argv, Context& ctx) {
@@ -149,38 +62,7 @@ int RunDelete(std::span<const std::string> argv, Context& ctx) {
   }
   ResourceArgs args = ResourceArgsFromFlags(fs, Action::kDelete);
   args.skip_not_exists = fs.GetBool("skip-not-exists");
-  bool client_failed = false;
-  CommandResults results = ExecuteConfigCommand(args, ctx, client_failed);
-  if (client_failed) return 1;
-  if (results.file_invalid) {
-    return Fail(ctx, fmt::format("failed to execute command: {}", *results.err));
-  }
-  if (results.num_resources == 0) {
-    if (results.err) return Fail(ctx, *results.err);
-    ctx.out << "No resources specified\n";
-    return 0;
-  }
-  if (!results.err && results.num_handled > 0) {
-    if (!results.single_kind.empty()) {
-      ctx.out << fmt::format("Successfully deleted {} '{}' resource(s)\n", results.num_handled,
-                             results.single_kind);
-    } else {
-      ctx.out << fmt::format("Successfully deleted {} resource(s)\n", results.num_handled);
-    }
-  } else if (results.err) {
-    return Fail(ctx, fmt::format("hit error: {}", *results.err));
-  }
-  if (!results.res_errs.empty()) {
-    std::string msg;
-    for (const auto& e : results.res_errs) {
-      msg += results.single_kind.empty()
-                 ? fmt::format("Failed to delete resource: {}\n", e)
-                 : fmt::format("Failed to delete '{}' resource: {}\n", results.single_kind, e);
-    }
-    ctx.err << MassageError(msg) << "\n";
-    return 1;
-  }
-  return 0;
+  return ReportResults(Action::kDelete, ExecuteConfigCommand(args, ctx), ctx);
 }
 
 int RunPatch(std::span<const std::string> argv, Context& ctx) {
@@ -202,18 +84,7 @@ int RunPatch(std::span<const std::string> argv, Context& ctx) {
   if (args.patch_type != "strategic" && args.patch_type != "merge" && args.patch_type != "json") {
     return Fail(ctx, fmt::format("unknown patch type {}", args.patch_type));
   }
-  bool client_failed = false;
-  CommandResults results = ExecuteConfigCommand(args, ctx, client_failed);
-  if (client_failed) return 1;
-  if (results.num_resources == 0) {
-    return Fail(ctx, results.err.value_or("no resources specified"));
-  }
-  if (!results.err && results.num_handled > 0) {
-    ctx.out << fmt::format("Successfully patched {} '{}' resource\n", results.num_handled,
-                           results.single_kind);
-    return 0;
-  }
-  return Fail(ctx, fmt::format("hit error: {}", results.err.value_or("<nil>")));
+  return ReportResults(Action::kPatch, ExecuteConfigCommand(args, ctx), ctx);
 }
 
 }  // namespace calico::ctl

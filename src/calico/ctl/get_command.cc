@@ -104,9 +104,8 @@ int RunGet(std::span<const std::string> argv, Context& ctx) {
     }
   }
 
-  bool client_failed = false;
-  CommandResults results = ExecuteConfigCommand(args, ctx, client_failed);
-  if (client_failed) return 1;
+  CommandResults results = ExecuteConfigCommand(args, ctx);
+  if (results.client_failed) return 1;
   if (results.file_invalid) {
     return Fail(ctx, fmt::format("failed to execute command: {}", *results.err));
   }

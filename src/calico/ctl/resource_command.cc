@@ -99,10 +99,6 @@ ResourceArgs ResourceArgsFromFlags(const FlagSet& fs, Action action) {
 
 // ---- errors and messages ------------------------------------------------------------------------
 
-std::string GoErrList(const std::vector<std::string>& errs) {
-  return "[" + StrJoin(errs, " ") + "]";
-}
-
 int Fail(Context& ctx, std::string_view message) {
   ctx.err << MassageError(message) << "\n";
   return 1;
@@ -120,8 +116,7 @@ int ParseOrFail(FlagSet& fs, std::span<const std::string> args, Context& ctx,
 }
 
 // Returns nullopt after printing "Failed to create Calico API client" (the caller exits 1).
-CommandResults ExecuteConfigCommand(const ResourceArgs& args, Context& ctx, bool& client_failed) {
-  client_failed = false;
+CommandResults ExecuteConfigCommand(const ResourceArgs& args, Context& ctx) {
   std::vector<Resource> resources;
   bool single_kind = false;
   if (args.action != Action::kValidate) {
@@ -163,8 +158,9 @@ CommandResults ExecuteConfigCommand(const ResourceArgs& args, Context& ctx, bool
     auto c = OpenClient(args, ctx);
     if (!c) {
       ctx.out << fmt::format("Failed to create Calico API client: {}\n", c.error().message());
-      client_failed = true;
-      return CommandResults{};
+      CommandResults failed;
+      failed.client_failed = true;
+      return failed;
     }
     client = *c;
   }

@@ -39,9 +39,6 @@ int ParseOrFail(FlagSet& fs, std::span<const std::string> args, Context& ctx,
 // Prints MassageError(message) to ctx.err; returns 1.
 int Fail(Context& ctx, std::string_view message);
 
-// Go's %v of an error slice: "[e1 e2]".
-std::string GoErrList(const std::vector<std::string>& errs);
-
 // common.CommandResults.
 struct CommandResults {
   static CommandResults Error(std::string message, bool file_invalid = false) {
@@ -50,6 +47,8 @@ struct CommandResults {
     r.file_invalid = file_invalid;
     return r;
   }
+  // "Failed to create Calico API client: ..." was printed: the command exits 1.
+  bool client_failed = false;
   bool file_invalid = false;
   int num_resources = 0;
   int num_handled = 0;
@@ -61,8 +60,7 @@ struct CommandResults {
 };
 
 // common.ExecuteConfigCommand: the version-mismatch check, the resources of -f or of KIND NAME...,
-// then ExecuteResourceAction on each. `client_failed` is set (and the caller exits 1) after
-// "Failed to create Calico API client: ..." was printed.
-CommandResults ExecuteConfigCommand(const ResourceArgs& args, Context& ctx, bool& client_failed);
+// then ExecuteResourceAction on each (result_reporter.h prints the summary).
+CommandResults ExecuteConfigCommand(const ResourceArgs& args, Context& ctx);
 
 }  // namespace calico::ctl
