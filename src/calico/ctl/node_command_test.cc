@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "calico/ctl/rule_counters.h"
 #include "calico/ctl/testing/ctl_fixture.h"
 
 namespace calico::ctl {
@@ -55,6 +56,56 @@ TEST_F(NodeCommandTest, StopWithNothingRunning) {
   auto r = Node({"stop", "--run-dir=/tmp/calico-no-such-run-dir"});
   EXPECT_EQ(r.code, 0);
   EXPECT_EQ(r.out, "Calico node is not running.\n");
+}
+
+// `node counters` through the injected reader: the table, sorted by packets; --all adds the rules
+// that never matched; no table and no reader are named.
+TEST_F(NodeCommandTest, CountersFromTheInjectedReader) {
+  std::vector<nft_model::RuleCounter> counters = {
+      {.chain = "cali-pi-_a",
+       .handle = 7,
+       .comment = "policy default/allow ingress #0",
+       .packets = 3,
+       .bytes = 180},
+      {.chain = "cali-tw-cali1", .handle = 9, .comment = "", .packets = 0, .bytes = 0},
+      {.chain = "cali-pi-_b",
+       .handle = 8,
+       .comment = "policy default/deny ingress #1",
+       .packets = 12,
+       .bytes = 1008},
+  };
+  Handler node = NodeCommand({.bgp_status = nullptr, .rule_counters = [&] {
+                                return Result<std::vector<nft_model::RuleCounter>>(counters);
+                              }});
+  auto r = RunHandler(node, {"counters"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out,
+            "PACKETS   BYTES   CHAIN        RULE\n"
+            "12        1008    cali-pi-_b   policy default/deny ingress #1\n"
+            "3         180     cali-pi-_a   policy default/allow ingress #0\n");
+  r = RunHandler(node, {"counters", "--all"});
+  EXPECT_NE(r.out.find("0         0       cali-tw-cali1   (handle 9)\n"), std::string::npos)
+      << r.out;
+
+  Handler no_table =
+      NodeCommand({.bgp_status = nullptr, .rule_counters = [] {
+                     return Result<std::vector<nft_model::RuleCounter>>(NotFound("no such table"));
+                   }});
+  r = RunHandler(no_table, {"counters"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.err, "no calico table on this host: is calico-node running here?\n");
+
+  r = Node({"counters"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.err, "rule counters are not available in this build\n");
+}
+
+TEST(RuleCountersTest, NothingMatchedYet) {
+  EXPECT_EQ(
+      RenderRuleCounters({{.chain = "c", .handle = 1, .comment = "x", .packets = 0, .bytes = 0}},
+                         /*all=*/false),
+      "PACKETS   BYTES   CHAIN   RULE\n"
+      "(no rule has matched a packet yet; --all lists every rule)\n");
 }
 
 }  // namespace

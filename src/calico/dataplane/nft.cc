@@ -30,6 +30,7 @@ using nft_model::NftRuleset;
 using nft_model::NftRulesetText;
 using nft_model::NormaliseNftListing;
 using nft_model::ParseNftRuleset;
+using nft_model::RuleCounter;
 
 namespace {
 

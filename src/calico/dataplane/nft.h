@@ -35,16 +35,6 @@ struct nft_ctx;
 
 namespace calico::dataplane {
 
-// One rule with a `counter` statement.
-struct RuleCounter {
-  std::string chain{};
-  uint64_t handle = 0;
-  std::string comment{};  // "policy default/allow-dns ingress #0"; empty when the rule has none.
-  uint64_t packets = 0;
-  uint64_t bytes = 0;
-  bool operator==(const RuleCounter&) const = default;
-};
-
 class NftablesTable {
  public:
   // Opens a libnftables context (and its netlink socket) in the calling thread's network
@@ -86,7 +76,7 @@ class NftablesTable {
 
   // Every rule of the table that has a counter, in listing order, with its chain, handle and
   // comment (from libnftables' JSON output). kNotFound when the table does not exist.
-  [[nodiscard]] Result<std::vector<RuleCounter>> Counters();
+  [[nodiscard]] Result<std::vector<nft_model::RuleCounter>> Counters();
 
   // True when `expected_text` is the text last applied through this object and the kernel's table
   // still lists exactly as it did right after that apply (counter values ignored). False when the

@@ -22,6 +22,7 @@
 // Thread-safety: pure functions over values.
 #pragma once
 
+#include <cstdint>
 #include <initializer_list>
 #include <map>
 #include <memory>
@@ -100,6 +101,17 @@ struct NftRuleset {
   std::map<std::string, NftChain> chains{};
   std::map<std::string, NftSet> sets{};
   bool operator==(const NftRuleset&) const = default;
+};
+
+// One rule with a `counter` statement, as `nft list` reports it
+// (dataplane::NftablesTable::Counters; `calicoctl node counters` prints them).
+struct RuleCounter {
+  std::string chain{};
+  uint64_t handle = 0;
+  std::string comment{};  // "policy default/allow-dns ingress #0"; empty when the rule has none.
+  uint64_t packets = 0;
+  uint64_t bytes = 0;
+  bool operator==(const RuleCounter&) const = default;
 };
 
 // Parses the block `table <family> <table> { ... }` of `text`. Accepted outside the block: blank
