@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <csignal>
 #include <filesystem>
 #include <fstream>
@@ -19,6 +20,7 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "calico/agent/agent.h"
 #include "calico/agent/config.h"
@@ -210,16 +212,35 @@ int RunFelix(const std::map<std::string, std::string>& env, calico::datastore::B
     }
     return out;
   };
-  settings->agent.on_synced = [&](bool routing_changed) {
-    if (!routing_changed) return;
-    if (networking == "vxlan" || networking == "bird") {
-      auto st = calico::agent::EnsureVxlanTunnelAddress(client, ipam, node);
-      if (!st) CALICO_LOG(warn, "node", "VXLAN tunnel address: {}", st.error().message());
-    }
-    if (!bird) return;
-    auto input = calico::bird::BirdInputFromDatastore(client, *backend, node);
+  // BIRD's configuration follows the datastore (after any routing change) and the password
+  // secret files it uses (checked between batches, as confd's secret watcher does); a BIRD that
+  // died is restarted at once, as runit does upstream.
+  calico::bird::BirdInputOptions bird_options;
+  if (auto it = env.find("CALICO_SECRETS_DIR"); it != env.end() && !it->second.empty()) {
+    bird_options.secrets_dir = it->second;
+  }
+  if (auto it = env.find("CALICO_ROUTER_ID"); it != env.end()) bird_options.router_id = it->second;
+  std::vector<std::string> bird_secret_files;
+  std::string bird_secrets_fingerprint;
+  std::string last_bird_notes;
+  auto bird_retry_at = std::chrono::steady_clock::time_point::max();
+  auto reconcile_bird = [&]() {
+    std::vector<std::string> secret_files;
+    auto input =
+        calico::bird::BirdInputFromDatastore(client, *backend, node, bird_options, &secret_files);
+    bird_secret_files = secret_files;
+    bird_secrets_fingerprint = calico::bird::FilesFingerprint(secret_files);
     auto text = input ? calico::bird::BuildBirdConfig(*input)
                       : calico::Result<std::string>(calico::Unexpected(input.error()));
+    if (input) {
+      // Resolution warnings (a secret that cannot be read, a missing BGPFilter): logged when
+      // they change, never with a password in them.
+      std::string notes = calico::StrJoin(input->notes, "; ");
+      if (notes != last_bird_notes && !notes.empty()) {
+        CALICO_LOG(warn, "node", "BGP configuration: {}", notes);
+      }
+      last_bird_notes = notes;
+    }
     calico::Status st = calico::OkStatus();
     if (!text) {
       st = calico::Unexpected(text.error());
@@ -234,6 +255,9 @@ int RunFelix(const std::map<std::string, std::string>& env, calico::datastore::B
       st = bird->Reconfigure(*text);
     }
     std::string err = st ? "" : st.error().message();
+    // A failed attempt (the datastore unreachable, BIRD refusing the file) is retried.
+    bird_retry_at = err.empty() ? std::chrono::steady_clock::time_point::max()
+                                : std::chrono::steady_clock::now() + std::chrono::seconds(5);
     if (err != last_bird_error) {
       if (err.empty()) {
         CALICO_LOG(info, "node", "BIRD running with the current configuration ({})",
@@ -242,6 +266,27 @@ int RunFelix(const std::map<std::string, std::string>& env, calico::datastore::B
         CALICO_LOG(error, "node", "BIRD: {}", err);
       }
       last_bird_error = err;
+    }
+  };
+  settings->agent.on_synced = [&](bool routing_changed) {
+    if (!routing_changed) return;
+    if (networking == "vxlan" || networking == "bird") {
+      auto st = calico::agent::EnsureVxlanTunnelAddress(client, ipam, node);
+      if (!st) CALICO_LOG(warn, "node", "VXLAN tunnel address: {}", st.error().message());
+    }
+    if (!bird) return;
+    reconcile_bird();
+  };
+  settings->agent.on_idle = [&]() {
+    if (!bird) return;
+    if (!bird->current_config().empty() && !bird->Running()) {
+      auto st = bird->EnsureRunning();
+      if (!st) CALICO_LOG(error, "node", "restarting BIRD: {}", st.error().message());
+    }
+    if (std::chrono::steady_clock::now() >= bird_retry_at ||
+        (!bird_secret_files.empty() &&
+         calico::bird::FilesFingerprint(bird_secret_files) != bird_secrets_fingerprint)) {
+      reconcile_bird();
     }
   };
   calico::agent::Agent agent(settings->agent, *backend, policy, routes, metrics);
