@@ -813,6 +813,26 @@ class Renderer {
     } else if (!input_.node_to_node_mesh) {
       Line("# Node-to-node mesh: disabled.");
     }
+    // bindMode NodeIP: BIRD 2 binds each session's listening socket to its local address
+    // (`strict bind`), and a bound socket and an unbound one on the same port collide ("bind:
+    // Address already in use"), so a family is bound only when all its sessions have an address.
+    strict_bind_.clear();
+    if (input_.bind_node_ip) {
+      for (int family : Families()) {
+        bool all = true;
+        for (const Session& s : sessions) {
+          if (s.skip_reason.empty() && s.family == family && s.local_ip.empty()) all = false;
+        }
+        if (all) {
+          strict_bind_.insert(family);
+        } else {
+          Line(
+              "# bindMode NodeIP: IPv{} sessions not bound to the node's address, as one has no "
+              "source address (sourceAddress None).",
+              family);
+        }
+      }
+    }
     if (sessions.empty()) Line("# No BGP peers.");
     for (const Session& s : sessions) {
       RenderSession(s);
@@ -836,13 +856,7 @@ class Renderer {
     Line("protocol bgp {} from bgp_template {{", s.name);
     Line("  local{}{} as {};", local_ip, local_port, s.local_as);
     Line("  neighbor {}{} as {};", s.neighbor_ip, port, s.neighbor_as);
-    if (input_.bind_node_ip && !s.local_ip.empty()) {
-      Line("  strict bind on;  # bindMode NodeIP");
-    } else if (input_.bind_node_ip) {
-      Line(
-          "  # bindMode NodeIP: not bound, the session has no source address (sourceAddress "
-          "None).");
-    }
+    if (strict_bind_.contains(s.family)) Line("  strict bind on;  # bindMode NodeIP");
     if (s.ttl_security > 0) {
       Line("  ttl security on;");
       Line("  multihop {};", s.ttl_security);
@@ -903,8 +917,9 @@ class Renderer {
   std::vector<net::CIDR> static_routes_;
   std::vector<net::CIDR> reject_cidrs_;
   std::map<std::string, const BGPFilter*> filters_;
-  std::string debug_;       // device/direct: "all", "{ states }" or "" (none).
-  std::string peer_debug_;  // the BGP template's debug line, or "".
+  std::set<int> strict_bind_;  // Families whose sessions are bound (bindMode NodeIP).
+  std::string debug_;          // device/direct: "all", "{ states }" or "" (none).
+  std::string peer_debug_;     // the BGP template's debug line, or "".
   std::string out_;
 };
 

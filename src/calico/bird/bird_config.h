@@ -31,8 +31,9 @@
 //    No-encapsulation pools are BIRD's unless programClusterRoutes is Disabled or
 //    EnabledIPIPOnly.
 //  * There is no global `listen bgp`; a non-default listen port is set on every session with
-//    `local ... port <p>`, and bindMode NodeIP becomes `strict bind on` on every session that has
-//    a source address (BIRD 2 binds each session's socket to its local address).
+//    `local ... port <p>`. bindMode NodeIP becomes `strict bind on` (BIRD 2 binds each
+//    session's listening socket to its local address) on the sessions of a family when all of
+//    them have a source address: a bound and an unbound socket on one port collide.
 //  * Password, TTL security, keepalive and restart times, `allow local as` and `rr client` are
 //    protocol options; next hop self/keep and the filters sit in the ipv4/ipv6 channel.
 //
@@ -156,7 +157,8 @@ struct BirdInput {
   // direct and `debug { states, routes, filters, events }` on BGP sessions, anything else no
   // debug output.
   std::string log_severity{};
-  // bindMode NodeIP: BGP sockets bound to the node's address (`strict bind`).
+  // bindMode NodeIP: BGP sockets bound to the node's address (`strict bind`), per family when
+  // every session of the family has a source address.
   bool bind_node_ip = false;
   // ignoredInterfaces: excluded from the direct protocol (before cali* and kube-ipvs*).
   std::vector<std::string> ignored_interfaces{};
