@@ -6,7 +6,9 @@
 //   calico-node -v         version
 // Configuration: NODENAME (else /var/lib/calico/nodename, else the hostname), the datastore as
 // calicoctl takes it (DATASTORE_TYPE, ETCD_ENDPOINTS, CALICO_DATASTORE_PATH, ...), and Felix's
-// settings from FelixConfiguration "default" / "node.<name>" and FELIX_* variables.
+// settings from FelixConfiguration "default" / "node.<name>" and FELIX_* variables; for BGP,
+// CALICO_NETWORKING_BACKEND (bird), CALICO_RUN_DIR, CALICO_SECRETS_DIR (BGP password secrets as
+// <dir>/<name>/<key>, default /etc/calico/secrets) and CALICO_ROUTER_ID.
 #include <signal.h>
 #include <unistd.h>
 

@@ -311,17 +311,26 @@ old_bird=$(cat "$STATE/calico-01/bird.pid")
 kill -9 "$old_bird"
 mark
 gone=""
+restarted=""
+back=""
 for _ in $(seq 40); do  # 10 s of samples while calico-node restarts BIRD
   kroutes calico-02 "$BLOCK1" | has 'via 198.18.0.11' || gone="calico-02 at $(since)"
   tor show route "$BLOCK1" protocol node1 | has "$BLOCK1" || gone="${gone:+$gone, }the ToR at $(since)"
   [ -n "$gone" ] && fail "calico-01's block was withdrawn while its BIRD restarted: $gone"
+  if [ -z "$restarted" ] && node_birdc calico-01 show status >/dev/null 2>&1; then
+    restarted=$(since)
+  fi
+  if [ -z "$back" ] && established calico-01 Mesh_198_18_0_12 && tor_established node1; then
+    back=$(since)
+  fi
   sleep 0.25
 done
 new_bird=$(cat "$STATE/calico-01/bird.pid" 2>/dev/null || true)
 [ -n "$new_bird" ] && [ "$new_bird" != "$old_bird" ] || fail "calico-node did not restart BIRD"
 wait_for 40 "calico-01's sessions are back after the restart" \
   'established calico-01 Mesh_198_18_0_12 && tor_established node1'
-echo "  ok: BIRD killed and restarted: its routes stayed on calico-02 (mesh) and the ToR throughout"
+echo "  ok: BIRD killed, answering again after ${restarted:-?}, sessions back after ${back:-$(since)};" \
+  "its routes stayed on calico-02 (mesh) and the ToR throughout"
 
 echo "phase 5: route reflector by label, reversePeering"
 "$LAB" host calico-01 -- calicoctl label nodes calico-01 route-reflector=true >/dev/null

@@ -206,6 +206,12 @@ class Resolver {
     in.communities =
         Communities(mine != nullptr && !mine->prefix_advertisements.empty() ? *mine : global);
     ResolveServiceRanges(me, global, in);
+    if (!global.local_workload_peering_ipv4.empty() ||
+        !global.local_workload_peering_ipv6.empty()) {
+      notes_.emplace_back(
+          "BGPConfiguration default: localWorkloadPeeringIPV4/IPV6 are not supported, as "
+          "localWorkloadSelector peerings are not (docs/COMPATIBILITY.md)");
+    }
     for (const auto& [name, node] : nodes_) {
       if (name == node_name_ || (node.ipv4.empty() && node.ipv6.empty())) continue;
       in.nodes.push_back(PeerNode{.name = name,

@@ -534,11 +534,15 @@ TEST_F(BirdInputsTest, RouteReflectorClusterIDAnnotationAndPerNodeAS) {
 
 TEST_F(BirdInputsTest, NotesForWhatIsNotRendered) {
   Node("node-a", "198.18.0.1/24");
+  Create("BGPConfiguration", "default", Json{{"localWorkloadPeeringIPV4", "169.254.0.179"}});
   Create("BGPPeer", "wl", Json{{"localWorkloadSelector", "app == 'router'"}, {"asNumber", 65500}});
   Create("BGPPeer", "tor", Json{{"peerIP", "198.18.0.254"}, {"filters", {"nope"}}});
   auto a = Resolve("node-a");
   ASSERT_TRUE(a) << a.error().message();
-  EXPECT_THAT(a->notes, ElementsAre("BGPPeer tor: BGPFilter nope does not exist (skipped)",
+  EXPECT_THAT(a->notes, ElementsAre("BGPConfiguration default: localWorkloadPeeringIPV4/IPV6 are "
+                                    "not supported, as localWorkloadSelector peerings are not "
+                                    "(docs/COMPATIBILITY.md)",
+                                    "BGPPeer tor: BGPFilter nope does not exist (skipped)",
                                     "BGPPeer wl: localWorkloadSelector peerings are not supported "
                                     "(docs/COMPATIBILITY.md)"));
   EXPECT_THAT(PeerIPs(*a), ElementsAre("198.18.0.254"));
