@@ -1050,6 +1050,10 @@ Status ValidateBirdInput(const BirdInput& input) {
     }
     if (peer.port == 0) return InvalidArgument(field + ": port must not be 0");
     RETURN_IF_ERROR(CheckPassword(peer.password, field + " password"));
+    if (peer.keepalive_time && (*peer.keepalive_time < 1 || *peer.keepalive_time > 65535)) {
+      return InvalidArgument(fmt::format("{}: keepalive time {} s: BIRD needs 1 to 65535", field,
+                                         *peer.keepalive_time));
+    }
     if (!peer.reachable_by.empty()) {
       RETURN_IF_ERROR(CheckAddress(peer.reachable_by, ip->family(), field + " reachable_by"));
     }
