@@ -222,16 +222,13 @@ int RunFelix(const std::map<std::string, std::string>& env, calico::datastore::B
     bird_options.secrets_dir = it->second;
   }
   if (auto it = env.find("CALICO_ROUTER_ID"); it != env.end()) bird_options.router_id = it->second;
-  std::vector<std::string> bird_secret_files;
-  std::string bird_secrets_fingerprint;
+  calico::bird::SecretFiles bird_secrets;
   std::string last_bird_notes;
+  std::string last_restart_error;
   auto bird_retry_at = std::chrono::steady_clock::time_point::max();
   auto reconcile_bird = [&]() {
-    std::vector<std::string> secret_files;
     auto input =
-        calico::bird::BirdInputFromDatastore(client, *backend, node, bird_options, &secret_files);
-    bird_secret_files = secret_files;
-    bird_secrets_fingerprint = calico::bird::FilesFingerprint(secret_files);
+        calico::bird::BirdInputFromDatastore(client, *backend, node, bird_options, &bird_secrets);
     auto text = input ? calico::bird::BuildBirdConfig(*input)
                       : calico::Result<std::string>(calico::Unexpected(input.error()));
     if (input) {
@@ -283,11 +280,15 @@ int RunFelix(const std::map<std::string, std::string>& env, calico::datastore::B
     if (!bird) return;
     if (!bird->current_config().empty() && !bird->Running()) {
       auto st = bird->EnsureRunning();
-      if (!st) CALICO_LOG(error, "node", "restarting BIRD: {}", st.error().message());
+      std::string err = st ? "" : st.error().message();
+      if (!err.empty() && err != last_restart_error) {
+        CALICO_LOG(error, "node", "restarting BIRD: {}", err);
+      }
+      last_restart_error = err;
     }
     if (std::chrono::steady_clock::now() >= bird_retry_at ||
-        (!bird_secret_files.empty() &&
-         calico::bird::FilesFingerprint(bird_secret_files) != bird_secrets_fingerprint)) {
+        (!bird_secrets.paths.empty() &&
+         calico::bird::FilesFingerprint(bird_secrets.paths) != bird_secrets.fingerprint)) {
       reconcile_bird();
     }
   };

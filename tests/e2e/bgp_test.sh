@@ -217,7 +217,7 @@ wait_for 60 "calico-02's session with the ToR is up" 'tor_established node2'
 echo "  ok: mesh and calico-02 <-> ToR established $(since) after the configuration"
 # calico-01's ToR session has no password yet: the secret file does not exist.
 established calico-01 Node_198_18_0_1 && fail "calico-01 peered with the ToR without its password"
-grep "bgp/tor cannot be read ($SECRETS/calico-01/bgp/tor): configured without a password" \
+grep "bgp/tor cannot be read ($SECRETS/calico-01/bgp/tor: No such file or directory): configured without a password" \
   "$STATE/calico-01/node.log" >/dev/null || fail "calico-node did not report the missing secret"
 secret calico-01 bgp tor "tor-pw-1"
 mark

@@ -4,12 +4,15 @@
 // datastore resources, secrets and IPAM affinities resolved into one BirdInput for this node.
 #include "calico/bird/bird_inputs.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <cmath>
-#include <fstream>
+#include <cstring>
 #include <map>
 #include <optional>
 #include <set>
@@ -144,15 +147,20 @@ bool SafePathPart(const std::string& part) {
   });
 }
 
+std::string FingerprintLine(const std::string& path, const struct stat& st) {
+  return fmt::format("{} {} {} {} {}.{}\n", path, st.st_dev, st.st_ino, st.st_size,
+                     st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+}
+
 class Resolver {
  public:
   Resolver(datastore::Client& client, datastore::Backend& backend, std::string_view node_name,
-           const BirdInputOptions& options, std::vector<std::string>* secret_files)
+           const BirdInputOptions& options, SecretFiles* secrets)
       : client_(client),
         backend_(backend),
         node_name_(node_name),
         options_(options),
-        secret_files_(secret_files) {}
+        secrets_(secrets) {}
 
   Result<BirdInput> Run() {
     RETURN_IF_ERROR(LoadNodes());
@@ -191,8 +199,7 @@ class Resolver {
     }
     if (global.node_mesh_password && global.node_mesh_password->secret_key_ref) {
       in.mesh_password = Secret(*global.node_mesh_password->secret_key_ref,
-                                "BGPConfiguration default "
-                                "nodeMeshPassword");
+                                "BGPConfiguration default nodeMeshPassword");
     }
     in.mesh_restart_time = Seconds(global.node_mesh_max_restart_time);
     in.bind_node_ip = global.bind_mode == v3::BindMode::kNodeIP;
@@ -230,10 +237,12 @@ class Resolver {
     for (std::string& note : notes_) {
       if (seen.insert(note).second) in.notes.push_back(std::move(note));
     }
-    if (secret_files_ != nullptr) {
-      std::sort(secret_files_->begin(), secret_files_->end());
-      secret_files_->erase(std::unique(secret_files_->begin(), secret_files_->end()),
-                           secret_files_->end());
+    if (secrets_ != nullptr) {
+      *secrets_ = SecretFiles{};
+      for (const auto& [path, state] : read_state_) {
+        secrets_->paths.push_back(path);
+        secrets_->fingerprint += state;
+      }
     }
     return in;
   }
@@ -290,17 +299,28 @@ class Resolver {
       return "";
     }
     const std::string path = options_.secrets_dir + "/" + ref.name + "/" + ref.key;
-    if (secret_files_ != nullptr) secret_files_->push_back(path);
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    struct stat st {};
+    if (fd < 0 || ::fstat(fd, &st) != 0) {
+      const int err = errno;
+      if (fd >= 0) ::close(fd);
+      read_state_[path] = FilesFingerprint({path});
       notes_.push_back(fmt::format(
-          "{}: secret {}/{} cannot be read ({}): configured without a password, as Calico does",
-          what, ref.name, ref.key, path));
+          "{}: secret {}/{} cannot be read ({}: {}): configured without a password, as Calico does",
+          what, ref.name, ref.key, path, std::strerror(err)));
       return "";
     }
+    read_state_[path] = FingerprintLine(path, st);
     std::string value(kMaxSecretBytes + 1, '\0');
-    in.read(value.data(), static_cast<std::streamsize>(value.size()));
-    value.resize(static_cast<size_t>(in.gcount()));
+    size_t got = 0;
+    while (got < value.size()) {
+      const ssize_t n = ::read(fd, value.data() + got, value.size() - got);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      got += static_cast<size_t>(n);
+    }
+    ::close(fd);
+    value.resize(got);
     if (value.size() > kMaxSecretBytes) {
       notes_.push_back(
           fmt::format("{}: secret {}/{} ({}) is larger than {} bytes: configured "
@@ -673,7 +693,9 @@ class Resolver {
   datastore::Backend& backend_;
   std::string node_name_;
   const BirdInputOptions& options_;
-  std::vector<std::string>* secret_files_;
+  SecretFiles* secrets_;
+  // Each secret file consulted, with its FilesFingerprint line as it was when read.
+  std::map<std::string, std::string> read_state_;
   std::map<std::string, NodeView> nodes_;
   v3::BGPConfiguration global_;
   std::map<std::string, v3::BGPConfiguration> per_node_;
@@ -685,9 +707,8 @@ class Resolver {
 
 Result<BirdInput> BirdInputFromDatastore(datastore::Client& client, datastore::Backend& backend,
                                          std::string_view node_name,
-                                         const BirdInputOptions& options,
-                                         std::vector<std::string>* secret_files) {
-  return Resolver(client, backend, node_name, options, secret_files).Run();
+                                         const BirdInputOptions& options, SecretFiles* secrets) {
+  return Resolver(client, backend, node_name, options, secrets).Run();
 }
 
 std::string RouterIDFromHash(std::string_view node_name) {
@@ -701,12 +722,7 @@ std::string FilesFingerprint(const std::vector<std::string>& paths) {
   std::string out;
   for (const std::string& path : paths) {
     struct stat st {};
-    if (::stat(path.c_str(), &st) != 0) {
-      out += path + " -\n";
-      continue;
-    }
-    out += fmt::format("{} {} {} {} {}.{}\n", path, st.st_dev, st.st_ino, st.st_size,
-                       st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+    out += ::stat(path.c_str(), &st) == 0 ? FingerprintLine(path, st) : path + " -\n";
   }
   return out;
 }

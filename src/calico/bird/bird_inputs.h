@@ -58,27 +58,39 @@ struct BirdInputOptions {
   std::string router_id{};
 };
 
+// The secret files a BirdInput was resolved from, and their state when they were read.
+struct SecretFiles {
+  std::vector<std::string> paths{};  // Sorted, each once; read or not.
+  // FilesFingerprint(paths) as the files were when read: compare it with FilesFingerprint(paths)
+  // now to know whether a secret changed since (a file replaced between reading it and a later
+  // stat is not missed).
+  std::string fingerprint{};
+};
+
 // Builds this node's BirdInput from the datastore.
 //
 // Passwords: a secretKeyRef is read from <secrets_dir>/<name>/<key> (at most 4 KiB, one trailing
 // newline dropped). A secret that cannot be read leaves the peering without a password, as confd
-// does, and adds a note naming the secret and the file (never its content). `secret_files` lists
-// every file consulted, read or not, so that the caller can re-render when one changes.
+// does, and adds a note naming the secret and the file (never its content). `secrets` (optional)
+// receives the files consulted, so that the caller can re-render when one changes.
 //
 // Errors: kNotFound when `node_name` has no Node resource; kInvalidArgument when the node has no
 // IPv4 BGP address ("node X has no IPv4 BGP address: run calico-node startup (IP=autodetect)"),
 // or when a resource read from the store is malformed (names it); the store's errors (kUnavailable)
 // otherwise.
-[[nodiscard]] Result<BirdInput> BirdInputFromDatastore(
-    datastore::Client& client, datastore::Backend& backend, std::string_view node_name,
-    const BirdInputOptions& options = {}, std::vector<std::string>* secret_files = nullptr);
+[[nodiscard]] Result<BirdInput> BirdInputFromDatastore(datastore::Client& client,
+                                                       datastore::Backend& backend,
+                                                       std::string_view node_name,
+                                                       const BirdInputOptions& options = {},
+                                                       SecretFiles* secrets = nullptr);
 
 // CALICO_ROUTER_ID=hash (confd/pkg/resource/template/util.go HashToIPv4): the first four bytes of
 // SHA-256(node name) as a dotted quad, the first octet lowered by 32 when above 223.
 std::string RouterIDFromHash(std::string_view node_name);
 
-// A cheap fingerprint of files (device, inode, size, modification time; "-" for a missing file):
-// it changes when a secret is written, replaced (Kubernetes swaps a symlink) or removed.
+// A cheap fingerprint of files (device, inode, size, modification time; "-" for a missing file,
+// in the order given): it changes when a secret is written, replaced (Kubernetes swaps a symlink)
+// or removed.
 std::string FilesFingerprint(const std::vector<std::string>& paths);
 
 }  // namespace calico::bird

@@ -45,8 +45,8 @@ class BirdInputsTest : public ::testing::Test {
                            Json{{"state", std::string(state)}, {"deleted", false}}.dump()));
   }
   Result<BirdInput> Resolve(std::string_view node, const BirdInputOptions& options = {},
-                            std::vector<std::string>* secret_files = nullptr) {
-    return BirdInputFromDatastore(client_, store_, node, options, secret_files);
+                            SecretFiles* secrets = nullptr) {
+    return BirdInputFromDatastore(client_, store_, node, options, secrets);
   }
 
   datastore::MemBackend store_;
@@ -302,7 +302,7 @@ TEST_F(BirdInputsTest, EveryBGPPeerFieldReachesThePeering) {
              "ttlSecurity": 2, "numAllowedLocalASNumbers": 1, "reachableBy": "198.18.0.1",
              "filters": ["f1"], "sourceAddress": "None",
              "password": {"secretKeyRef": {"name": "bgp-secrets", "key": "tor"}}})"));
-  std::vector<std::string> files;
+  SecretFiles files;
   auto in = Resolve("node-a", {.secrets_dir = secrets.path()}, &files);
   ASSERT_TRUE(in) << in.error().message();
   ASSERT_EQ(in->peers.size(), 1u);
@@ -320,7 +320,8 @@ TEST_F(BirdInputsTest, EveryBGPPeerFieldReachesThePeering) {
   EXPECT_EQ(p.source_address, SourceAddress::kNone);
   EXPECT_EQ(p.password, "s3cret");
   EXPECT_EQ(p.origin, "BGPPeer tor");
-  EXPECT_THAT(files, ElementsAre(secrets.path() + "/bgp-secrets/tor"));
+  EXPECT_THAT(files.paths, ElementsAre(secrets.path() + "/bgp-secrets/tor"));
+  EXPECT_EQ(files.fingerprint, FilesFingerprint(files.paths));
   EXPECT_THAT(in->notes, IsEmpty());
   ASSERT_EQ(in->filters.size(), 1u);
   EXPECT_EQ(in->filters[0].name, "f1");
@@ -340,21 +341,23 @@ TEST_F(BirdInputsTest, SecretsFromFiles) {
          Json::parse(R"({"nodeMeshPassword": {"secretKeyRef": {"name": "mesh", "key": "pw"}}})"));
   Create("BGPPeer", "evil", Json::parse(R"({"peerIP": "198.18.0.250", "asNumber": 65000,
              "password": {"secretKeyRef": {"name": "..", "key": "passwd"}}})"));
-  std::vector<std::string> files;
+  SecretFiles files;
   auto in = Resolve("node-a", {.secrets_dir = secrets.path()}, &files);
   ASSERT_TRUE(in) << in.error().message();
   EXPECT_EQ(in->mesh_password, "");
   EXPECT_THAT(in->notes,
               ElementsAre(HasSubstr("BGPConfiguration default nodeMeshPassword: secret mesh/pw "
                                     "cannot be read (" +
-                                    secrets.path() + "/mesh/pw): configured without a password"),
+                                    secrets.path() +
+                                    "/mesh/pw: No such file or directory): configured without a "
+                                    "password"),
                           HasSubstr("BGPPeer evil password: secret name \"..\" and key \"passwd\" "
                                     "must be plain names")));
-  EXPECT_THAT(files, ElementsAre(secrets.path() + "/mesh/pw"));
-  const std::string before = FilesFingerprint(files);
+  EXPECT_THAT(files.paths, ElementsAre(secrets.path() + "/mesh/pw"));
+  EXPECT_EQ(files.fingerprint, FilesFingerprint(files.paths));  // Unchanged since read.
 
   secrets.Write("mesh", "pw", "m3sh");
-  EXPECT_NE(FilesFingerprint(files), before);
+  EXPECT_NE(FilesFingerprint(files.paths), files.fingerprint);
   in = Resolve("node-a", {.secrets_dir = secrets.path()});
   ASSERT_TRUE(in) << in.error().message();
   EXPECT_EQ(in->mesh_password, "m3sh");
