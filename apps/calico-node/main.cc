@@ -6,11 +6,14 @@
 //   calico-node -v         version
 // Configuration: NODENAME (else /var/lib/calico/nodename, else the hostname), the datastore as
 // calicoctl takes it (DATASTORE_TYPE, ETCD_ENDPOINTS, CALICO_DATASTORE_PATH, ...), and Felix's
-// settings from FelixConfiguration "default" / "node.<name>" and FELIX_* variables.
+// settings from FelixConfiguration "default" / "node.<name>" and FELIX_* variables; for BGP,
+// CALICO_NETWORKING_BACKEND (bird), CALICO_RUN_DIR, CALICO_SECRETS_DIR (BGP password secrets as
+// <dir>/<name>/<key>, default /etc/calico/secrets) and CALICO_ROUTER_ID.
 #include <signal.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <csignal>
 #include <filesystem>
 #include <fstream>
@@ -19,6 +22,7 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "calico/agent/agent.h"
 #include "calico/agent/config.h"
@@ -180,7 +184,16 @@ int RunFelix(const std::map<std::string, std::string>& env, calico::datastore::B
     calico::bird::BirdSupervisorOptions opts;
     opts.run_dir = run_dir;
     bird = std::make_unique<calico::bird::BirdSupervisor>(opts);
-    bird_reconciler = std::make_unique<calico::bird::BirdReconciler>(client, *backend, node, *bird);
+    // BGP password secrets are read as <CALICO_SECRETS_DIR>/<secret>/<key> (confd's secret
+    // watcher); CALICO_ROUTER_ID overrides the router id.
+    calico::bird::BirdInputOptions bird_options;
+    if (auto it = env.find("CALICO_SECRETS_DIR"); it != env.end() && !it->second.empty()) {
+      bird_options.secrets_dir = it->second;
+    }
+    if (auto it = env.find("CALICO_ROUTER_ID"); it != env.end())
+      bird_options.router_id = it->second;
+    bird_reconciler =
+        std::make_unique<calico::bird::BirdReconciler>(client, *backend, node, *bird, bird_options);
   }
   calico::ipam::IpamClient ipam(*backend);
   settings->agent.on_synced = [&](bool routing_changed) {
@@ -191,6 +204,9 @@ int RunFelix(const std::map<std::string, std::string>& env, calico::datastore::B
     }
     // A failure is logged by the reconciler; BIRD keeps its last good configuration.
     if (bird_reconciler) (void)bird_reconciler->Reconcile();
+  };
+  settings->agent.on_idle = [&]() {
+    if (bird_reconciler) bird_reconciler->OnIdle();
   };
   calico::agent::Agent agent(settings->agent, *backend, dataplane.policy(), dataplane.routes(),
                              metrics);

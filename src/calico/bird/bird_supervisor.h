@@ -10,8 +10,11 @@
 //                      configure`; a rejected config leaves the running one (and the previous
 //                      bird.conf) in place
 //   Running()          reaps the child if it exited
-//   EnsureRunning()    restarts a dead bird with the last good config
+//   EnsureRunning()    restarts a dead bird with the last good config, in graceful-restart
+//                      recovery (`bird -R`, as calico-node's runit script runs it)
 //   Stop()             SIGTERM, SIGKILL after 5 s; removes bird.ctl and bird.pid
+//
+// bird.conf and bird.conf.new are written mode 0600: they hold the BGP passwords.
 //
 // Foreground mode (-f) keeps bird our child, so its PID is known exactly and it is the only
 // process this class ever signals. The namespace is entered in the forked child (setns before
@@ -81,7 +84,7 @@ class BirdSupervisor final : public BirdDaemon {
   std::string current_config() override;
 
  private:
-  [[nodiscard]] Status StartLocked(const std::string& config_text);
+  [[nodiscard]] Status StartLocked(const std::string& config_text, bool recovery);
   [[nodiscard]] Status StopLocked();
   bool RunningLocked();
   // Writes `text` to bird.conf.new and checks it with `bird -p -c`; on success the candidate is

@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "calico/base/strings.h"
+#include "calico/bird/bird_config.h"
 #include "calico/ctl/args.h"
 #include "calico/ctl/rule_counters.h"
 #include "calico/datastore/config.h"
@@ -462,8 +463,13 @@ int NodeDiags(const FlagSet& f, Context& ctx) {
   run("processes", "ps -eo pid,ppid,comm,args");
   std::string run_dir = f.GetString("run-dir");
   std::error_code ec;
-  for (const char* name : {"bird.conf", "nodename"}) {
-    if (fs::exists(run_dir + "/" + name)) fs::copy_file(run_dir + "/" + name, dir / name, ec);
+  if (fs::exists(run_dir + "/nodename")) fs::copy_file(run_dir + "/nodename", dir / "nodename", ec);
+  // bird.conf holds the BGP passwords: the copy has them redacted.
+  if (std::ifstream conf(run_dir + "/bird.conf", std::ios::binary); conf) {
+    std::stringstream text;
+    text << conf.rdbuf();
+    std::ofstream(dir / "bird.conf", std::ios::binary)
+        << calico::bird::RedactBirdPasswords(text.str());
   }
   if (fs::exists(run_dir + "/bird.ctl"))
     run("birdc-protocols", "birdc -s '" + run_dir + "/bird.ctl' show protocols all");
