@@ -25,7 +25,10 @@
 // Graceful restart recovery: Start and EnsureRunning run `bird -R` when the previous bird did not
 // end with a full Stop (bird.pid or the bird.restart marker left behind). bird then keeps the
 // kernel's routes until its BGP sessions are back and have sent End-of-RIB, instead of deleting
-// them at its first kernel scan, so traffic through the peers' blocks keeps flowing.
+// them at its first kernel scan, so traffic through the peers' blocks keeps flowing. Calico runs
+// bird -R always (node/filesystem/etc/service/available/bird/run); here only after such an end,
+// because recovery also holds back kernel updates until every graceful-restart peer is back (or
+// BIRD's `graceful restart wait`, 240 s, passes) when a peer is down at the time.
 //
 // Foreground mode (-f) keeps bird our child, so its PID is known exactly and it is the only
 // process this class ever signals, apart from a stale bird identified as above. The namespace is
