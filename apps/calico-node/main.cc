@@ -88,9 +88,13 @@ Environment (the names of Calico's calico/node image; /etc/calico/calico.env und
                             FELIX_PROMETHEUSMETRICSENABLED, ...); FelixConfiguration resources
                             override the defaults, FELIX_* variables override both
 
-Signals: SIGTERM and SIGINT stop the agent; the nftables table and routes stay, and BIRD is shut
-down for a graceful restart (its peers keep this node's routes until the next calico-node takes
-over). BIRD never outlives calico-node, not even a SIGKILLed one.
+Signals: SIGTERM and SIGINT stop the agent; the nftables table and routes stay. BIRD stops with
+it and withdraws this node's routes from its peers, unless a restart was requested: when
+$CALICO_RUN_DIR/restart-requested exists (the package's upgrade writes it before restarting the
+unit; `touch /var/run/calico/restart-requested && systemctl restart calico-node` does the same),
+BIRD goes down for a graceful restart instead, so peers keep routing to this node's workloads
+until the next calico-node's BIRD has recovered its sessions. BIRD never outlives calico-node,
+not even a SIGKILLed one (then peers keep the routes as for a graceful restart).
 
 Exit status: 0 after SIGTERM/SIGINT, 1 on errors, 2 for usage errors, 78 when the datastore
 holds data of a newer schema than this calico-node reads (a downgrade).
@@ -239,6 +243,8 @@ int RunFelix(const std::map<std::string, std::string>& env, calico::datastore::B
     run_dir = std::filesystem::path(env.at("CALICO_NODENAME_FILE")).parent_path().string();
   }
   if (run_dir.empty()) run_dir = "/var/run/calico";
+  // A restart request is for the calico-node that runs when it is made, never a later one.
+  ::unlink((run_dir + "/restart-requested").c_str());
   std::unique_ptr<calico::bird::BirdSupervisor> bird;
   if (networking == "bird") {
     calico::bird::BirdSupervisorOptions opts;
@@ -313,11 +319,17 @@ int RunFelix(const std::map<std::string, std::string>& env, calico::datastore::B
   auto st = agent.Run(g_stop);
   http.Stop();
   if (bird) {
-    // A stopping calico-node is usually about to be replaced (systemctl restart, a package
-    // upgrade): BIRD goes down for a graceful restart, so peers keep routing to this node's
-    // workloads and the next calico-node's BIRD recovers the sessions (BirdSupervisor).
-    auto stopped = bird->StopForRestart();
+    // Stopping for good withdraws this node's routes (peers stop routing to it within seconds).
+    // Stopping to be replaced (a package upgrade, an operator's restart: restart-requested) ends
+    // BIRD for a graceful restart: peers keep routing to this node's workloads and the next
+    // calico-node's BIRD recovers the sessions (BirdSupervisor).
+    const std::string request = run_dir + "/restart-requested";
+    const bool restart = ::unlink(request.c_str()) == 0;
+    auto stopped = restart ? bird->StopForRestart() : bird->Stop();
     if (!stopped) std::cerr << "calico-node: stopping BIRD: " << stopped.error().message() << "\n";
+    std::cerr << "calico-node: stopped"
+              << (restart ? " for a restart: BIRD's peers keep this node's routes\n"
+                          : "; BIRD withdrew this node's routes\n");
   }
   if (!st) return Fail(st.error().message());
   return 0;

@@ -85,10 +85,10 @@ class BirdSupervisor {
   [[nodiscard]] Status Reconfigure(const std::string& config_text);
   // Idempotent. Errors: kInternal when the child could not be signalled.
   [[nodiscard]] Status Stop();
-  // Ends bird for a restart (calico-node's SIGTERM: upgrades, `systemctl restart`): `birdc
-  // graceful restart`, SIGKILL when bird has not exited after options.stop_timeout, and the
-  // bird.restart marker so that the next Start recovers. Idempotent. Errors: kInternal (files,
-  // signals).
+  // Ends bird for a restart (calico-node stopping with a restart requested: package upgrades):
+  // `birdc graceful restart`, SIGKILL when bird has not exited after options.stop_timeout, and
+  // the bird.restart marker so that the next Start recovers. Idempotent. Errors: kInternal
+  // (files, signals).
   [[nodiscard]] Status StopForRestart();
   bool Running();
   // Starts bird again with the last configuration it accepted when it is not running.
