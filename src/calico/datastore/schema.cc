@@ -67,9 +67,9 @@ Status CheckSchema(Backend& backend, std::string_view program, int reader_schema
   if (!record || record->min_reader_schema <= reader_schema) return OkStatus();
   return MakeError(
       ErrorCode::kUnsupported,
-      fmt::format("refusing to start: the datastore ({}) holds schema {} data written by {}, which "
-                  "needs binaries that read schema {} or later; {} reads schema {}. Install the "
-                  "calico-cpp version that wrote it (or a later one): a downgrade cannot read "
+      fmt::format("refusing to use the datastore ({}): it holds schema {} data written by {}, "
+                  "which needs binaries that read schema {} or later; {} reads schema {}. Install "
+                  "the calico-cpp version that wrote it (or a later one): a downgrade cannot read "
                   "this datastore",
                   backend.Describe(), record->schema,
                   record->written_by.empty() ? "a newer calico-cpp" : record->written_by,

@@ -55,7 +55,7 @@ struct SchemaRecord {
 
 // Whether a binary reading `reader_schema` may use this store. `program` names the binary in the
 // message ("calico-node 0.1.0"). Errors: kUnsupported when the data needs a newer binary
-// ("... refusing to start: ..."), ReadSchema's errors.
+// ("refusing to use the datastore (...): ..."), ReadSchema's errors.
 [[nodiscard]] Status CheckSchema(Backend& backend, std::string_view program,
                                  int reader_schema = kSchemaVersion);
 

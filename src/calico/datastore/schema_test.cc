@@ -77,7 +77,7 @@ TEST(SchemaTest, DowngradeBelowMinReaderIsRefused) {
   Status st = CheckSchema(store, "calico-node 0.1.0", 1);
   ASSERT_FALSE(st);
   EXPECT_EQ(st.error().code(), ErrorCode::kUnsupported);
-  EXPECT_THAT(st.error().message(), HasSubstr("refusing to start"));
+  EXPECT_THAT(st.error().message(), HasSubstr("refusing to use the datastore"));
   EXPECT_THAT(st.error().message(), HasSubstr("schema 4 data written by calico-cpp 0.4.0"));
   EXPECT_THAT(st.error().message(), HasSubstr("read schema 2 or later"));
   EXPECT_THAT(st.error().message(), HasSubstr("calico-node 0.1.0 reads schema 1"));
