@@ -4,7 +4,8 @@
 # dependencies resolve on this Debian; `dpkg --root` installs it into a scratch tree with the
 # maintainer scripts run there (DPKG_ROOT), the installed binaries work from there (the etcd
 # module is found, calico-lab finds its binaries), the systemd units pass `systemd-analyze
-# verify`, as does the unit `calicoctl node run --init-system` prints; an upgrade keeps an
+# verify`, as does the unit `calicoctl node run --init-system` prints; calico-libnetwork serves a
+# socket passed by socket activation (systemd-socket-activate); an upgrade keeps an
 # edited conffile; a downgraded binary refuses a datastore of a newer schema; remove and purge
 # leave the datastore. Nothing outside a temp dir is touched (no network changes at all).
 set -euo pipefail
@@ -110,6 +111,23 @@ for b in calico calico-ipam calicoctl calico-node tutorials/rkt.sh; do
   [ -e "$R/usr/lib/calico/lab/$b" ] || fail "calico-lab cannot find $b beside itself"
 done
 zcat "$R/usr/share/man/man8/calico-node.8.gz" | has -i "graceful restart" || fail "calico-node(8)"
+
+echo "calico-libnetwork serves the socket systemd passes (socket activation, as its .socket unit)"
+sock=$T/plugins/calico.sock
+mkdir -p "$T/plugins"
+# systemd-socket-activate passes only the variables named with -E (so the scratch store here).
+NODENAME=node-7 systemd-socket-activate -l "$sock" -E NODENAME -E DATASTORE_TYPE \
+  -E CALICO_DATASTORE_PATH "$R/usr/bin/calico-libnetwork" --socket "$sock" >"$T/libnetwork.log" 2>&1 &
+activated=$!
+for _ in $(seq 50); do [ -S "$sock" ] && break; sleep 0.1; done
+reply=$(curl -s --max-time 20 --unix-socket "$sock" -X POST http://docker/Plugin.Activate) || true
+kill "$activated" 2>/dev/null || true
+wait "$activated" 2>/dev/null || true
+[[ $reply == *'"Implements":["NetworkDriver","IpamDriver"]'* ]] ||
+  fail "Plugin.Activate through the activated socket: $reply $(cat "$T/libnetwork.log")"
+has "serving node node-7 on $sock (socket from systemd) (local store $T/db" "$T/libnetwork.log" ||
+  fail "the driver bound its own socket or used another store: $(cat "$T/libnetwork.log")"
+[ -S "$sock" ] || fail "the driver removed systemd's socket file"
 
 echo "systemd-analyze verify"
 mkdir -p "$T/units"
