@@ -164,6 +164,7 @@ start_node calico-01 "$T/crash.env" "$S/calico-01"
 wait_synced calico-01 "$lines"
 tail -n +"$((lines + 1))" "$S/calico-01/node.log" | has "graceful restart recovery" ||
   fail "BIRD did not recover after the crash"
+kill -0 "$IPERF" 2>/dev/null || fail "the flow ended before the restarts were done (raise iperf3 -t)"
 
 echo "the flow"
 wait "$IPERF" || fail "iperf3 failed: $(tail -5 "$T/iperf-client")"
