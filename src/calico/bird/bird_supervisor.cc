@@ -203,6 +203,8 @@ Status BirdSupervisor::StartLocked(const std::string& config_text) {
     args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
   static constexpr std::string_view kSetnsMessage = "calico: cannot enter the network namespace\n";
+  static constexpr std::string_view kOrphanMessage =
+      "calico: the supervisor ended before bird started: not starting it\n";
 
   ::unlink(pid_path_.c_str());
   ::unlink(socket_path_.c_str());  // Nobody answers on it (checked by Start / reaped child).
@@ -212,7 +214,10 @@ Status BirdSupervisor::StartLocked(const std::string& config_text) {
     // Child: only async-signal-safe calls until exec. bird dies with its supervisor (with SIGKILL,
     // so that its peers keep our routes for the restart); if the parent is already gone, the
     // request came too late: do not start an orphan.
-    if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != parent) ::_exit(kSetnsFailed);
+    if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != parent) {
+      [[maybe_unused]] ssize_t w = ::write(log_fd, kOrphanMessage.data(), kOrphanMessage.size());
+      ::_exit(kSetnsFailed);
+    }
     if (netns_fd >= 0 && ::setns(netns_fd, CLONE_NEWNET) != 0) {
       [[maybe_unused]] ssize_t w = ::write(log_fd, kSetnsMessage.data(), kSetnsMessage.size());
       ::_exit(kSetnsFailed);
