@@ -4,6 +4,9 @@
 //   DATASTORE_TYPE, CALICO_DATASTORE_PATH, ETCD_ENDPOINTS, ...  the datastore (as calicoctl)
 //   NODENAME (else HOSTNAME, else gethostname())                 this node's name
 //   CALICO_LIBNETWORK_VETH_MTU                                   veth MTU (default: kernel's)
+//   LISTEN_PID, LISTEN_FDS (systemd socket activation, sd_listen_fds(3)): serve the socket
+//   systemd passes as fd 3 (calico-libnetwork.socket) instead of binding --socket, so Docker
+//   finds the plugin before the driver has started.
 #include <signal.h>
 #include <unistd.h>
 
@@ -28,6 +31,22 @@ namespace {
 std::string Env(const char* name) {
   const char* v = std::getenv(name);
   return v == nullptr ? "" : v;
+}
+
+// The listening socket systemd passed (sd_listen_fds(3): LISTEN_PID is us, LISTEN_FDS >= 1, the
+// first at fd 3), or -1. The variables are removed so that children do not take them as theirs.
+int SocketFromSystemd() {
+  constexpr int kFirstFd = 3;  // SD_LISTEN_FDS_START
+  const std::string pid = Env("LISTEN_PID");
+  const std::string fds = Env("LISTEN_FDS");
+  ::unsetenv("LISTEN_PID");
+  ::unsetenv("LISTEN_FDS");
+  ::unsetenv("LISTEN_FDNAMES");
+  if (pid.empty() || fds.empty() || pid != std::to_string(::getpid())) return -1;
+  int n = 0;
+  auto [p, e] = std::from_chars(fds.data(), fds.data() + fds.size(), n);
+  if (e != std::errc() || p != fds.data() + fds.size() || n < 1) return -1;
+  return kFirstFd;
 }
 
 std::string NodeName() {
@@ -114,14 +133,16 @@ int main(int argc, char** argv) {
 
   auto plumber = calico::libnetwork::NewHostPlumber();
   calico::libnetwork::Driver driver(**backend, *plumber, options);
+  const int activated = SocketFromSystemd();
   calico::libnetwork::PluginServer server(
-      driver, {.socket_path = socket_path, .mode = static_cast<mode_t>(mode)});
+      driver,
+      {.socket_path = socket_path, .mode = static_cast<mode_t>(mode), .listen_fd = activated});
   if (auto st = server.Start(); !st) {
     std::cerr << "calico-libnetwork: " << st.error().message() << "\n";
     return 1;
   }
-  CALICO_LOG(info, "libnetwork", "calico-libnetwork serving node {} on {} ({})", options.node,
-             socket_path, (*backend)->Describe());
+  CALICO_LOG(info, "libnetwork", "calico-libnetwork serving node {} on {}{} ({})", options.node,
+             socket_path, activated >= 0 ? " (socket from systemd)" : "", (*backend)->Describe());
   int sig = 0;
   sigwait(&signals, &sig);
   CALICO_LOG(info, "libnetwork", "signal {}: stopping", sig);

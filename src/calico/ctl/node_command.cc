@@ -18,6 +18,7 @@
 #include "calico/base/strings.h"
 #include "calico/bird/bird_config.h"
 #include "calico/ctl/args.h"
+#include "calico/ctl/init_system.h"
 #include "calico/ctl/rule_counters.h"
 #include "calico/datastore/config.h"
 
@@ -35,7 +36,8 @@ constexpr const char* kUsage =
     "[--ip6-autodetection-method=<METHOD>]\n"
     "                     [--log-dir=<LOG_DIR>] [--run-dir=<RUN_DIR>] "
     "[--backend=(bird|vxlan|none)]\n"
-    "                     [--no-default-ippools] [--libnetwork] [--dryrun] [--config=<CONFIG>]\n"
+    "                     [--no-default-ippools] [--libnetwork] [--dryrun] [--init-system]\n"
+    "                     [--config=<CONFIG>]\n"
     "  calicoctl node stop [--run-dir=<RUN_DIR>]\n"
     "  calicoctl node status [--bird-socket=<PATH>] [--run-dir=<RUN_DIR>]\n"
     "  calicoctl node diags [--log-dir=<LOG_DIR>] [--run-dir=<RUN_DIR>]\n"
@@ -195,6 +197,19 @@ int NodeRun(const FlagSet& f, Context& ctx) {
   env.emplace_back("CALICO_RUN_DIR", run_dir);
 
   std::string node_bin = FindProgram("calico-node");
+  if (f.GetBool("init-system")) {
+    // Under systemd the nodename file and BIRD's directory keep calico-node's defaults
+    // (/var/lib/calico/nodename, where the CNI plugin looks; /var/run/calico).
+    std::vector<std::pair<std::string, std::string>> settings;
+    for (const auto& kv : env) {
+      if (kv.first == "CALICO_NODENAME_FILE") continue;
+      if (kv.first == "CALICO_RUN_DIR" && !f.Changed("run-dir")) continue;
+      settings.push_back(kv);
+    }
+    ctx.out << InitSystemText(node_bin.empty() ? "/usr/bin/calico-node" : node_bin, settings,
+                              f.GetBool("libnetwork"));
+    return 0;
+  }
   std::string lnw_bin = f.GetBool("libnetwork") ? FindProgram("calico-libnetwork") : "";
   std::string node_log = log_dir + "/calico-node.log";
   std::string lnw_log = log_dir + "/libnetwork.log";
@@ -510,6 +525,9 @@ int NodeMain(std::span<const std::string> args, Context& ctx, const NodeCommandD
   f.AddString("libnetwork-socket", 0, "/run/docker/plugins/calico.sock",
               "Socket of the libnetwork driver.");
   f.AddBool("dryrun", 0, "Print the commands without running them.");
+  f.AddBool("init-system", 0,
+            "Print the systemd unit and /etc/calico/calico.env that run calico-node with these "
+            "settings.");
   f.AddBool("all", 0, "node counters: also rules that never matched.");
   f.AddString("log-level", 'l', "panic", "Log level.");
   if (Status st = f.Parse(args); !st) {
