@@ -120,6 +120,7 @@ Result<NetConf> ParseNetConf(std::string_view stdin_text) {
   c.etcd_cert_file = GetString(j, "etcd_cert_file");
   c.etcd_ca_cert_file = GetString(j, "etcd_ca_cert_file");
   c.datastore_path = GetString(j, "datastore_path");
+  c.ipam_lock_file = GetString(j, "ipam_lock_file");
   c.log_level = GetString(j, "log_level", "info");
   if (j.contains("policy") && j["policy"].is_object())
     c.policy_type = GetString(j["policy"], "type");

@@ -534,6 +534,12 @@ Status Driver::DeleteSubnetPoolIfUnused(const net::CIDR& cidr) {
   return OkStatus();
 }
 
+Result<std::optional<ipam::HostLock>> Driver::LockIpam() {
+  if (options_.ipam_lock_file.empty()) return std::optional<ipam::HostLock>();
+  ASSIGN_OR_RETURN(ipam::HostLock lock, ipam::HostLock::Acquire(options_.ipam_lock_file));
+  return std::optional<ipam::HostLock>(std::move(lock));
+}
+
 Result<Json> Driver::DoRequestAddress(const Json& req) {
   ASSIGN_OR_RETURN(std::string pool_id, Field(req, "PoolID"));
   ASSIGN_OR_RETURN(std::string address, OptField(req, "Address"));
@@ -562,6 +568,7 @@ Result<Json> Driver::DoRequestAddress(const Json& req) {
   std::string handle = "libnetwork." + RandomHex(16);
   Json attrs = Json{{"node", options_.node}, {"type", "libnetwork"}};
   net::IPAddr ip;
+  ASSIGN_OR_RETURN(std::optional<ipam::HostLock> lock, LockIpam());
   if (!address.empty()) {
     auto parsed = net::IPAddr::Parse(address);
     if (!parsed) {
@@ -619,6 +626,7 @@ Result<Json> Driver::DoReleaseAddress(const Json& req) {
   }
   // Docker releases the gateway it was given, the 0.0.0.0 / :: marker: nothing to do.
   if (*ip == net::IPAddr::V4(0) || *ip == net::IPAddr::V6({})) return Json::object();
+  ASSIGN_OR_RETURN(std::optional<ipam::HostLock> lock, LockIpam());
   ASSIGN_OR_RETURN(auto not_allocated, ipam_.ReleaseIPs({*ip}));
   if (!not_allocated.empty()) {
     CALICO_LOG(info, "libnetwork", "release of {} (pool {}): it was not allocated", ip->String(),

@@ -29,6 +29,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -37,6 +38,7 @@
 #include "calico/base/result.h"
 #include "calico/datastore/backend.h"
 #include "calico/datastore/client.h"
+#include "calico/ipam/host_lock.h"
 #include "calico/ipam/ipam.h"
 #include "calico/libnetwork/plumbing.h"
 
@@ -66,6 +68,9 @@ struct DriverOptions {
   // the same name on different hosts share one profile: that of the first such network, as one
   // network shared through Docker's old cluster store had. Unset: the profile is the network ID.
   std::function<Result<std::string>(const std::string& network_id)> network_name{};
+  // The host-wide IPAM lock shared with the CNI plugins of this host (ipam/host_lock.h), held
+  // around every assignment and release; "" = none (tests with a private store).
+  std::string ipam_lock_file{};
 };
 
 class Driver {
@@ -109,6 +114,8 @@ class Driver {
   using Handler = Result<Json> (Driver::*)(const Json&);
   Json Run(std::string_view method, Handler handler, const Json& req);
 
+  // The host-wide IPAM lock when options_.ipam_lock_file is set, else nothing.
+  [[nodiscard]] Result<std::optional<ipam::HostLock>> LockIpam();
   [[nodiscard]] Result<Json> DoCreateNetwork(const Json& req);
   [[nodiscard]] Result<Json> DoDeleteNetwork(const Json& req);
   [[nodiscard]] Result<Json> DoCreateEndpoint(const Json& req);
