@@ -65,7 +65,7 @@ class CalicoPluginTest : public ::testing::Test {
                    const std::string& ipam = R"({"type":"calico-ipam"})") {
     return R"({"cniVersion":")" + version + R"(","name":")" + network +
            R"(","type":"calico","nodename":"node1","mtu":1400,"datastore_path":")" + db_ +
-           R"(","ipam":)" + ipam + "}";
+           R"(","ipam_lock_file":")" + db_ + R"(.ipam.lock","ipam":)" + ipam + "}";
   }
 
   PluginRun Invoke(const std::string& command, const std::string& container, const ScopedNetns& ns,
@@ -316,9 +316,9 @@ TEST_F(CalicoPluginTest, KillDuringAddLeavesOnlyWhatIpamCheckReports) {
 
   std::string env = "DATASTORE_TYPE=local CALICO_DATASTORE_PATH=" + db_ + " ";
   std::string check;
-  ASSERT_EQ(Sh(env + bin + "/calicoctl ipam check", &check), 0) << check;
+  ASSERT_EQ(Sh(env + bin + "/calicoctl ipam check --show-problem-ips", &check), 0) << check;
   std::set<std::string> leaked;
-  std::regex leaked_re(R"(^  (10\.66\.0\.\d+) \(handle)");
+  std::regex leaked_re(R"(^  (10\.66\.0\.\d+) leaked; attrs Main:net1\.kill)");
   std::istringstream lines(check);
   for (std::string line; std::getline(lines, line);) {
     std::smatch m;
