@@ -244,6 +244,21 @@ int RunFelix(const std::map<std::string, std::string>& env, calico::datastore::B
       last_bird_error = err;
     }
   };
+  // runit restarts a dead bird at once in Calico's node image; here the agent's tick does (a
+  // routing change or the next resync would be too late: peers withdraw the node's routes as
+  // soon as its BGP sessions drop).
+  std::string last_restart_error;
+  settings->agent.on_tick = [&]() {
+    if (!bird || bird->current_config().empty() || bird->Running()) return;
+    auto st = bird->EnsureRunning();
+    if (st) {
+      CALICO_LOG(warn, "node", "BIRD had exited; restarted it (pid {})", bird->pid());
+      last_restart_error.clear();
+    } else if (st.error().message() != last_restart_error) {  // once per distinct failure
+      last_restart_error = st.error().message();
+      CALICO_LOG(error, "node", "restarting BIRD: {}", last_restart_error);
+    }
+  };
   calico::agent::Agent agent(settings->agent, *backend, policy, routes, metrics);
   std::cerr << "calico-node: agent for node " << node << " on " << backend->Describe() << "\n";
   auto st = agent.Run(g_stop);

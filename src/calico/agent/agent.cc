@@ -404,6 +404,7 @@ Status Agent::Run(const std::atomic<bool>& stop) {
   auto next_resync = std::chrono::steady_clock::now() + config_.resync_interval;
   while (!stop) {
     Status st = Step(std::chrono::milliseconds(500));
+    if (config_.on_tick) config_.on_tick();
     if (!st) {
       CALICO_LOG(error, "agent", "{}", st.error().message());
       metrics_.SetLive(true);

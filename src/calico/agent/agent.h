@@ -53,6 +53,10 @@ struct AgentConfig {
   // (Nodes, IP pools, BGP configuration and peers, block affinities): calico-node re-renders
   // BIRD's configuration and the tunnel address only then, not for every endpoint.
   std::function<void(bool routing_changed)> on_synced{};
+  // Called on the agent's thread at least every 500 ms (after every wait for datastore changes,
+  // also while the datastore is unreachable): for supervision that must not wait for a change,
+  // such as restarting a BIRD that died.
+  std::function<void()> on_tick{};
   // Programs the VXLAN overlay (device, FDB, neighbours, remote block routes); unset = no VXLAN.
   std::function<Status(const VxlanState&)> apply_vxlan{};
   // Programs the IPIP overlay (tunl0 routes); unset = no IPIP.

@@ -3,12 +3,14 @@
 // shared in-memory datastore. Checks the mesh session, the block routes BIRD programs, restart,
 // reconfiguration and stop. Everything lives in namespaces and a temp dir this test creates;
 // the only processes signalled are the birds the supervisors started.
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
 #include <csignal>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <string>
 #include <thread>
@@ -236,6 +238,81 @@ TEST_F(BirdTwoHostsTest, MeshRoutesReconfigureStop) {
   EXPECT_FALSE(fs::exists(sup_a_.pid_path()));
   EXPECT_FALSE(BirdSocketAnswers(sup_b_.socket_path(), std::chrono::milliseconds(200)));
   EXPECT_TRUE(sup_a_.Stop());  // Idempotent.
+}
+
+// calico-node killed with SIGKILL leaves its bird running (not our child any more): the next
+// supervisor of the run directory adopts it instead of failing with "another bird answers", so
+// sessions and routes survive an agent crash. The adopted bird is reconfigured, watched and
+// stopped like our own; its files are owner-only.
+TEST_F(BirdTwoHostsTest, BirdLeftByAKilledNodeIsAdopted) {
+  const std::string conf_a = Render("node-a");
+  const fs::path run = dir_.path / "a";
+  fs::create_directories(run);
+  {
+    std::ofstream out(run / "bird.conf");
+    out << conf_a;
+  }
+  // As a crashed calico-node leaves it: a daemonised bird (its parent is gone) on bird.ctl.
+  ASSERT_EQ(Sh("nsenter --net=" + host_a_.path() + " bird -c " + (run / "bird.conf").string() +
+               " -s " + (run / "bird.ctl").string() + " -P " + (run / "bird.pid").string()),
+            0);
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return BirdSocketAnswers((run / "bird.ctl").string(), std::chrono::milliseconds(200));
+      },
+      std::chrono::seconds(10)));
+  std::string pid_text;
+  Sh("cat " + (run / "bird.pid").string(), &pid_text);
+  const pid_t left = static_cast<pid_t>(std::stol(pid_text));
+
+  Status st = sup_a_.Start(conf_a + "\n# changed\n");
+  ASSERT_TRUE(st) << st.error().message() << Diagnostics();
+  EXPECT_EQ(sup_a_.pid(), left) << "the running bird was replaced instead of adopted";
+  EXPECT_TRUE(sup_a_.Running());
+  EXPECT_EQ(sup_a_.current_config(), conf_a + "\n# changed\n");
+  EXPECT_EQ(fs::status(sup_a_.config_path()).permissions() & fs::perms::all,
+            fs::perms::owner_read | fs::perms::owner_write);
+
+  // An adopted bird is stopped like our own: gone, socket removed.
+  ASSERT_TRUE(sup_a_.Stop());
+  // Gone, or a zombie its parent (not us) has yet to reap.
+  std::string state;
+  Sh("grep '^State:' /proc/" + std::to_string(left) + "/status 2>/dev/null", &state);
+  EXPECT_TRUE(state.empty() || state.find('Z') != std::string::npos) << state;
+  EXPECT_FALSE(fs::exists(sup_a_.socket_path()));
+
+  // Something else answering on the socket with a pid file that is not a bird is refused.
+  ASSERT_TRUE(sup_a_.Start(conf_a)) << Diagnostics();
+  const pid_t ours = sup_a_.pid();
+  {
+    std::ofstream out(sup_a_.pid_path());
+    out << ::getpid() << "\n";  // this test process: alive, but not bird
+  }
+  BirdSupervisor other({.run_dir = run.string(), .netns_path = host_a_.path()});
+  Status refused = other.Start(conf_a);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code(), ErrorCode::kAlreadyExists);
+  EXPECT_TRUE(sup_a_.Running());
+  EXPECT_EQ(sup_a_.pid(), ours);
+}
+
+// Whatever umask the node runs with, nobody but root reaches bird's control socket (bird makes
+// it 0660 root:root) or reads its configuration, and the run directory is not writable by others.
+TEST_F(BirdTwoHostsTest, ControlSocketIsRootOnlyWhateverTheUmask) {
+  const mode_t old = ::umask(0);
+  Status st = sup_a_.Start(Render("node-a"));
+  ::umask(old);
+  ASSERT_TRUE(st) << Diagnostics();
+  struct stat sock {};
+  ASSERT_EQ(::stat(sup_a_.socket_path().c_str(), &sock), 0);
+  EXPECT_EQ(sock.st_mode & 0007, 0u) << std::oct << (sock.st_mode & 0777);
+  EXPECT_EQ(sock.st_gid, 0u);
+  struct stat dir {};
+  ASSERT_EQ(::stat((dir_.path / "a").c_str(), &dir), 0);
+  EXPECT_EQ(dir.st_mode & 0022, 0u) << std::oct << (dir.st_mode & 0777);
+  struct stat conf {};
+  ASSERT_EQ(::stat(sup_a_.config_path().c_str(), &conf), 0);
+  EXPECT_EQ(conf.st_mode & 0777, 0600u) << std::oct << (conf.st_mode & 0777);
 }
 
 }  // namespace

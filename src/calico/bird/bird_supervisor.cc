@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -39,14 +40,29 @@ std::string JoinPath(const std::string& dir, const char* file) {
 }
 
 // Writes `text` to `path` through `path`.tmp and rename(2), so readers see the old or the new file.
+// BIRD's configuration may hold BGP passwords: owner-only whatever the umask.
+Status WriteOwnerOnly(const std::string& path, const std::string& text) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return Unexpected(Error::FromErrno(errno, "cannot write " + path));
+  ::fchmod(fd, 0600);  // an existing file keeps its mode through O_CREAT
+  size_t done = 0;
+  while (done < text.size()) {
+    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      const int err = errno;
+      ::close(fd);
+      return Unexpected(Error::FromErrno(err, "cannot write " + path));
+    }
+    done += static_cast<size_t>(n);
+  }
+  if (::close(fd) != 0) return Unexpected(Error::FromErrno(errno, "cannot write " + path));
+  return OkStatus();
+}
+
 Status WriteFileAtomically(const std::string& path, const std::string& text) {
   const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << text;
-    out.flush();
-    if (!out) return Internal("cannot write " + tmp);
-  }
+  RETURN_IF_ERROR(WriteOwnerOnly(tmp, text));
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
     const int err = errno;
     ::unlink(tmp.c_str());
@@ -138,15 +154,57 @@ Status BirdSupervisor::Start(const std::string& config_text) {
     return InvalidArgument("control socket path too long for a unix socket: " + socket_path_);
   }
   std::error_code ec;
-  fs::create_directories(options_.run_dir, ec);
-  if (ec) return Internal("cannot create " + options_.run_dir + ": " + ec.message());
+  if (!fs::exists(options_.run_dir, ec)) {
+    fs::create_directories(options_.run_dir, ec);
+    if (ec) return Internal("cannot create " + options_.run_dir + ": " + ec.message());
+    // Not the umask's choice: others must not replace bird.conf or bird.pid in it.
+    ::chmod(options_.run_dir.c_str(), 0755);
+  }
   if (BirdSocketAnswers(socket_path_, std::chrono::milliseconds(200))) {
-    return AlreadyExists("another bird already answers on " + socket_path_);
+    // A bird of this run directory outlives a calico-node killed with SIGKILL (it is not our
+    // child any more, and keeps its sessions and routes). Adopt it rather than failing: the
+    // restarted node reconfigures it and traffic through its routes never stops (Calico's runit
+    // restarts felix without touching bird).
+    const pid_t left = AdoptablePid();
+    if (left == 0) return AlreadyExists("another bird already answers on " + socket_path_);
+    pid_ = left;
+    adopted_ = true;
+    CALICO_LOG(warn, "bird", "adopting bird pid={} left running by an earlier calico-node ({})",
+               left, socket_path_);
+    Status st = ReconfigureLocked(config_text);
+    if (!st) {
+      // It runs with a configuration we did not give it and refuses ours: replace it.
+      CALICO_LOG(warn, "bird", "adopted bird pid={} refused the configuration ({}): restarting it",
+                 left, st.error().message());
+      RETURN_IF_ERROR(StopLocked());
+      RETURN_IF_ERROR(CheckCandidate(config_text));
+      RETURN_IF_ERROR(CommitCandidate());
+      return StartLocked(config_text);
+    }
+    return OkStatus();
   }
   RETURN_IF_ERROR(CheckCandidate(config_text));
   RETURN_IF_ERROR(CommitCandidate());
   RETURN_IF_ERROR(StartLocked(config_text));
   return OkStatus();
+}
+
+pid_t BirdSupervisor::AdoptablePid() const {
+  std::ifstream in(pid_path_);
+  long pid = 0;
+  if (!(in >> pid) || pid <= 1) return 0;
+  const std::string proc = "/proc/" + std::to_string(pid);
+  std::ifstream comm_in(proc + "/comm");
+  std::string comm;
+  std::getline(comm_in, comm);
+  if (comm != fs::path(options_.bird_binary).filename().string().substr(0, 15)) return 0;
+  // In the namespace we run bird in (a reused PID elsewhere is not ours).
+  struct stat want {};
+  struct stat got {};
+  const std::string ns = options_.netns_path.empty() ? "/proc/self/ns/net" : options_.netns_path;
+  if (::stat(ns.c_str(), &want) != 0 || ::stat((proc + "/ns/net").c_str(), &got) != 0) return 0;
+  if (want.st_ino != got.st_ino || want.st_dev != got.st_dev) return 0;
+  return static_cast<pid_t>(pid);
 }
 
 Status BirdSupervisor::StartLocked(const std::string& config_text) {
@@ -191,6 +249,9 @@ Status BirdSupervisor::StartLocked(const std::string& config_text) {
     sigset_t none;
     sigemptyset(&none);
     ::pthread_sigmask(SIG_SETMASK, &none, nullptr);
+    // bird creates its control socket with the umask: anyone who can connect can reconfigure or
+    // stop BGP, so the socket is root-only whatever umask calico-node was started with.
+    ::umask(077);
     ::execvp(args[0], args.data());
     ::_exit(127);
   }
@@ -224,6 +285,10 @@ Status BirdSupervisor::Reconfigure(const std::string& config_text) {
   std::lock_guard lock(mu_);
   if (!RunningLocked()) return Unavailable("bird is not running");
   if (good_config_ && *good_config_ == config_text) return OkStatus();
+  return ReconfigureLocked(config_text);
+}
+
+Status BirdSupervisor::ReconfigureLocked(const std::string& config_text) {
   RETURN_IF_ERROR(CheckCandidate(config_text));
   RETURN_IF_ERROR(CommitCandidate());
   auto restore = [&]() -> Status {
@@ -253,12 +318,7 @@ Status BirdSupervisor::Reconfigure(const std::string& config_text) {
 }
 
 Status BirdSupervisor::CheckCandidate(const std::string& text) {
-  {
-    std::ofstream out(candidate_path_, std::ios::binary | std::ios::trunc);
-    out << text;
-    out.flush();
-    if (!out) return Internal("cannot write " + candidate_path_);
-  }
+  RETURN_IF_ERROR(WriteOwnerOnly(candidate_path_, text));
   auto result =
       RunCommand({options_.bird_binary, "-p", "-c", candidate_path_}, options_.command_timeout);
   if (!result) {
@@ -300,11 +360,19 @@ Status BirdSupervisor::StopLocked() {
       CALICO_LOG(warn, "bird", "bird pid={} ignored SIGTERM for {} ms: SIGKILL", pid_,
                  options_.stop_timeout.count());
       ::kill(pid_, SIGKILL);
-      int status = 0;
-      while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+      if (adopted_) {  // not our child: wait for it to disappear
+        const auto kill_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+        while (RunningLocked() && std::chrono::steady_clock::now() < kill_deadline) {
+          std::this_thread::sleep_for(kPollInterval);
+        }
+      } else {
+        int status = 0;
+        while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+        }
+        last_exit_ = DescribeWaitStatus(status);
       }
-      last_exit_ = DescribeWaitStatus(status);
       pid_ = 0;
+      adopted_ = false;
     }
   }
   ::unlink(socket_path_.c_str());
@@ -320,6 +388,20 @@ bool BirdSupervisor::Running() {
 
 bool BirdSupervisor::RunningLocked() {
   if (pid_ == 0) return false;
+  if (adopted_) {
+    // Alive, not a zombie, and still bird (its parent, not us, reaps it).
+    std::ifstream stat_in("/proc/" + std::to_string(pid_) + "/stat");
+    std::string stat_line;
+    std::getline(stat_in, stat_line);
+    const size_t paren = stat_line.rfind(')');
+    const char state =
+        paren != std::string::npos && paren + 2 < stat_line.size() ? stat_line[paren + 2] : 'X';
+    if (state != 'Z' && state != 'X' && ::kill(pid_, 0) == 0) return true;
+    last_exit_ = "adopted bird exited";
+    pid_ = 0;
+    adopted_ = false;
+    return false;
+  }
   int status = 0;
   const pid_t r = ::waitpid(pid_, &status, WNOHANG);
   if (r == 0) return true;

@@ -2,7 +2,10 @@
 // §4.1: configs checked with `bird -p -c`, reloaded with `sv hup bird`, control socket
 // /var/run/calico/bird.ctl).
 //
-//   Start(text)        write <dir>/bird.conf.new, `bird -p -c` it (BIRD's error text on failure,
+//   Start(text)        a bird already answering on bird.ctl whose bird.pid is a live bird in our
+//                      namespace (left by a calico-node killed with SIGKILL) is adopted and
+//                      reconfigured: its sessions and routes stay. Otherwise:
+//                      write <dir>/bird.conf.new, `bird -p -c` it (BIRD's error text on failure,
 //                      nothing started), rename over bird.conf, fork/exec
 //                      `bird -f -c bird.conf -s bird.ctl -P bird.pid` (stdout/stderr → bird.log,
 //                      inside options.netns_path when set), wait until bird.ctl answers
@@ -12,6 +15,7 @@
 //   Running()          reaps the child if it exited
 //   EnsureRunning()    restarts a dead bird with the last good config
 //   Stop()             SIGTERM, SIGKILL after 5 s; removes bird.ctl and bird.pid
+//   Files: bird.conf (may hold BGP passwords) 0600, bird.ctl created under umask 077.
 //
 // Foreground mode (-f) keeps bird our child, so its PID is known exactly and it is the only
 // process this class ever signals. The namespace is entered in the forked child (setns before
@@ -56,7 +60,8 @@ class BirdSupervisor {
   BirdSupervisor& operator=(BirdSupervisor&&) = delete;
 
   // Errors: kInvalidArgument (bird -p rejected the text: BIRD's message, with the path of
-  // bird.conf), kAlreadyExists (this object's bird runs, or another bird answers on the socket),
+  // bird.conf), kAlreadyExists (this object's bird runs, or a process that is not an adoptable
+  // bird answers on the socket),
   // kNotFound (bird is not installed / the namespace does not exist), kUnavailable (bird exited
   // or did not answer in time: the tail of bird.log), kInternal (files).
   [[nodiscard]] Status Start(const std::string& config_text);
@@ -81,6 +86,10 @@ class BirdSupervisor {
 
  private:
   [[nodiscard]] Status StartLocked(const std::string& config_text);
+  [[nodiscard]] Status ReconfigureLocked(const std::string& config_text);
+  // The PID in bird.pid when it is a live bird in our namespace (left by an earlier supervisor
+  // of this run directory), else 0.
+  pid_t AdoptablePid() const;
   [[nodiscard]] Status StopLocked();
   bool RunningLocked();
   // Writes `text` to bird.conf.new and checks it with `bird -p -c`; on success the candidate is
@@ -98,6 +107,7 @@ class BirdSupervisor {
 
   std::mutex mu_;
   pid_t pid_ = 0;
+  bool adopted_ = false;  // pid_ is a bird an earlier supervisor started (not our child)
   std::optional<std::string> good_config_;  // Last text bird accepted.
   std::string last_exit_;                   // How the last child ended ("exit 1", "signal 9").
 };
