@@ -15,6 +15,7 @@
 #include <sstream>
 #include <thread>
 
+#include "calico/base/redact.h"
 #include "calico/base/strings.h"
 #include "calico/ctl/args.h"
 #include "calico/datastore/config.h"
@@ -448,11 +449,24 @@ int NodeDiags(const FlagSet& f, Context& ctx) {
   std::string log_dir = f.GetString("log-dir");
   ctx.out << "Copying Calico logs\n";
   if (fs::exists(log_dir)) fs::copy(log_dir, dir / "logs", fs::copy_options::recursive, ec);
+  // Diagnostics are read by people and attached to bug reports: no secret leaves in them (BGP
+  // passwords in bird.conf, etcd passwords in process arguments and logs, private keys).
+  ctx.out << "Removing secrets\n";
+  for (fs::recursive_directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    if (!it->is_regular_file(ec)) continue;
+    std::ifstream in(it->path(), std::ios::binary);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    in.close();
+    std::string clean = base::Redact(text);
+    if (clean != text) std::ofstream(it->path(), std::ios::binary | std::ios::trunc) << clean;
+  }
   std::time_t now = std::time(nullptr);
   char stamp[32];
   std::strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H-%M-%S", std::gmtime(&now));
   std::string tarball = std::string("/tmp/calico-diags-") + stamp + ".tar.gz";
-  std::string tar = "tar -czf '" + tarball + "' -C '" + root.string() + "' diagnostics";
+  // Owner-only whatever the caller's umask (it holds addresses, rules and logs).
+  std::string tar =
+      "umask 077 && tar -czf '" + tarball + "' -C '" + root.string() + "' diagnostics";
   if (std::system(tar.c_str()) != 0) {
     ctx.err << "Error: cannot write " << tarball << "\n";
     fs::remove_all(root, ec);
