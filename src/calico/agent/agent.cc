@@ -385,6 +385,11 @@ Result<bool> Agent::Resync() {
   return repaired;
 }
 
+// Retries against an unreachable datastore back off up to 1 s, as libcalico-go's watcher cache
+// retries a failed list every second (watchersyncer/watchercache.go ListRetryInterval): the
+// agent sees a datastore that comes back within a second, not after a 10 s back-off.
+constexpr std::chrono::milliseconds kMaxRetryBackoff{1000};
+
 Status Agent::Run(const std::atomic<bool>& stop) {
   auto backoff = std::chrono::milliseconds(200);
   auto sleep = [&](std::chrono::milliseconds d) {
@@ -399,7 +404,7 @@ Status Agent::Run(const std::atomic<bool>& stop) {
     CALICO_LOG(error, "agent", "initial sync failed (retrying in {} ms): {}", backoff.count(),
                st.error().message());
     sleep(backoff);
-    backoff = std::min(backoff * 2, std::chrono::milliseconds(10000));
+    backoff = std::min(backoff * 2, kMaxRetryBackoff);
   }
   auto next_resync = std::chrono::steady_clock::now() + config_.resync_interval;
   while (!stop) {
@@ -409,7 +414,7 @@ Status Agent::Run(const std::atomic<bool>& stop) {
       CALICO_LOG(error, "agent", "{}", st.error().message());
       metrics_.SetLive(true);
       sleep(backoff);
-      backoff = std::min(backoff * 2, std::chrono::milliseconds(10000));
+      backoff = std::min(backoff * 2, kMaxRetryBackoff);
       continue;
     }
     backoff = std::chrono::milliseconds(200);

@@ -72,9 +72,12 @@ Result<int> DetermineMtu(const NetConf& conf) {
 Status CheckClusterReady(datastore::Client& client) {
   auto info = client.Get("ClusterInformation", "", "default");
   if (!info) {
+    // The hint fits a datastore nobody initialised, not one that is unreachable.
     return Unexpected(info.error().Wrap(
-        "error getting ClusterInformation (start calico-node, or run any calicoctl create/apply, "
-        "to initialise the datastore)"));
+        info.error().code() == ErrorCode::kNotFound
+            ? "error getting ClusterInformation (start calico-node, or run any calicoctl "
+              "create/apply, to initialise the datastore)"
+            : "error getting ClusterInformation"));
   }
   if (!info->spec().value("datastoreReady", false)) {
     return Unavailable("Calico is currently not ready to process requests");
