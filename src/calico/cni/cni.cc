@@ -8,6 +8,7 @@
 #include <regex>
 #include <sstream>
 
+#include "calico/base/log.h"
 #include "calico/base/strings.h"
 #include "calico/datastore/factory/factory.h"
 
@@ -333,6 +334,9 @@ bool PluginCall::Start(const std::map<std::string, std::string>& env, std::strin
   }
   conf_ = std::move(*conf);
   version_ = conf_.cni_version;
+  // The netconf's log_level (debug, info, warning, error; Calico's default info) applies to what
+  // the plugin writes on stderr, which the runtime collects.
+  log::SetAllLevels(conf_.log_level);
   return true;
 }
 

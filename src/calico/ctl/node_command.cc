@@ -153,10 +153,15 @@ Result<pid_t> StartDetached(const std::string& program, const std::vector<std::s
   return pid;
 }
 
+// 0644 whatever the umask: `node stop` signals the PID in it, so nobody else may write it.
 Status WritePidFile(const std::string& path, pid_t pid) {
-  std::ofstream out(path, std::ios::trunc);
-  if (!out) return Unavailable("cannot write " + path);
-  out << pid << "\n";
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+  if (fd < 0) return Unexpected(Error::FromErrno(errno, "cannot write " + path));
+  ::fchmod(fd, 0644);
+  std::string text = std::to_string(pid) + "\n";
+  bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  ok = ::close(fd) == 0 && ok;
+  if (!ok) return Unavailable("cannot write " + path);
   return OkStatus();
 }
 
@@ -219,8 +224,13 @@ int NodeRun(const FlagSet& f, Context& ctx) {
     return 1;
   }
   std::error_code ec;
-  fs::create_directories(log_dir, ec);
-  fs::create_directories(run_dir, ec);
+  // Directories this command makes are 0755 whatever the umask: others must not replace the pid
+  // file `node stop` signals, the nodename file the CNI plugins read, or BIRD's files.
+  for (const std::string& dir : {log_dir, run_dir}) {
+    if (fs::exists(dir, ec)) continue;
+    fs::create_directories(dir, ec);
+    if (!ec) ::chmod(dir.c_str(), 0755);
+  }
   std::string pid_file = run_dir + "/calico-node.pid";
   pid_t running = RunningPid(pid_file, "calico-node");
   if (running == 0) running = CalicoNodeInThisNetns();
