@@ -20,6 +20,7 @@
 #include "calico/dataplane/testing/netns_fixture.h"
 #include "calico/datastore/client.h"
 #include "calico/datastore/local/sqlite_backend.h"
+#include "calico/ipam/host_lock.h"
 #include "calico/ipam/ipam.h"
 
 namespace calico::cni {
@@ -352,6 +353,33 @@ TEST_F(CalicoPluginTest, KillDuringAddLeavesOnlyWhatIpamCheckReports) {
   std::cout << "kill -9 during ADD: " << in_use.size() << " completed, " << leaked.size()
             << " leaked and released, " << (kRuns - in_use.size() - leaked.size())
             << " killed before IPAM\n";
+}
+
+// DEL removes the interfaces (and with them the route to the address) before it releases the
+// address: released first, the address could go to a new container while the old veth still
+// held its route, and that container's ADD failed with "route ... already exists for an interface
+// other than ..." (seen under the 4 x 250 ADD/DEL stress test). Holding the host-wide IPAM lock
+// stops the DEL at its IPAM step: by then the veth must be gone and the address still allocated.
+TEST_F(CalicoPluginTest, DelRemovesTheVethBeforeItReleasesTheAddress) {
+  PluginRun add = Invoke("ADD", "order", a_, Conf("net1"));
+  ASSERT_EQ(add.code, 0) << add.out;
+  ASSERT_NE(host_.ExecOut("ip -o link show").find("caliorder"), std::string::npos);
+  auto lock = ipam::HostLock::Acquire(db_ + ".ipam.lock");
+  ASSERT_TRUE(lock) << lock.error().message();
+  std::thread del([&] {
+    PluginRun r = Invoke("DEL", "order", a_, Conf("net1"));
+    EXPECT_EQ(r.code, 0) << r.out;
+  });
+  bool veth_gone = false;
+  for (int i = 0; i < 100 && !veth_gone; ++i) {
+    veth_gone = host_.ExecOut("ip -o link show").find("caliorder") == std::string::npos;
+    if (!veth_gone) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_TRUE(veth_gone) << "DEL waits for the IPAM lock with the veth still there";
+  EXPECT_EQ(AllocatedAddresses(), 1u) << "the address was released before the veth went";
+  { ipam::HostLock released = std::move(*lock); }
+  del.join();
+  EXPECT_EQ(AllocatedAddresses(), 0u);
 }
 
 }  // namespace
