@@ -74,6 +74,7 @@ for h in "${HOSTS[@]}"; do
   for ((w = 0; w < PAR; w++)); do
     worker "$h" "$w" &
     pids+=($!)
+    BG_PIDS+=($!)
   done
 done
 for p in "${pids[@]}"; do wait "$p" || fail "a worker failed"; done

@@ -364,11 +364,13 @@ Result<int> IpamClient::AssignFamily(int family, int num, const AutoAssignArgs& 
   ASSIGN_OR_RETURN(std::vector<Affinity> affine, AffineBlocks(args.host, family));
   int owned = 0;
   for (const Affinity& affinity : affine) {
+    // The count of owned blocks matters only when a new block is needed, i.e. when every affine
+    // block has been tried; once satisfied, the rest need not be read.
+    if (remaining == 0) break;
     if (!in_pools(affinity.cidr)) continue;
     ASSIGN_OR_RETURN(bool mine, ReconcileAffinity(affinity, args.host));
     if (!mine) continue;
     ++owned;
-    if (remaining == 0) continue;
     ASSIGN_OR_RETURN(int got,
                      take(affinity.cidr, remaining, config.strict_affinity ? args.host : ""));
     remaining -= got;
