@@ -7,6 +7,7 @@
 //   LISTEN_PID, LISTEN_FDS (systemd socket activation, sd_listen_fds(3)): serve the socket
 //   systemd passes as fd 3 (calico-libnetwork.socket) instead of binding --socket, so Docker
 //   finds the plugin before the driver has started.
+//   CALICO_IPAM_LOCK_FILE (--ipam-lock-file)                     the host-wide IPAM lock
 #include <signal.h>
 #include <unistd.h>
 
@@ -21,6 +22,7 @@
 #include "calico/base/log.h"
 #include "calico/datastore/config.h"
 #include "calico/datastore/factory/factory.h"
+#include "calico/ipam/host_lock.h"
 #include "calico/libnetwork/docker_api.h"
 #include "calico/libnetwork/driver.h"
 #include "calico/libnetwork/plumbing.h"
@@ -82,6 +84,12 @@ int main(int argc, char** argv) {
                  "the Docker daemon's API (unix://PATH), for network names; same-named networks "
                  "on several hosts then share one Calico profile")
       ->capture_default_str();
+  std::string ipam_lock_file = Env("CALICO_IPAM_LOCK_FILE").empty()
+                                   ? std::string(calico::ipam::kDefaultIpamLockFile)
+                                   : Env("CALICO_IPAM_LOCK_FILE");
+  app.add_option("--ipam-lock-file", ipam_lock_file,
+                 "the host-wide IPAM lock shared with the CNI plugins (CALICO_IPAM_LOCK_FILE)")
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   calico::log::SetAllLevels(log_level);
 
@@ -95,6 +103,7 @@ int main(int argc, char** argv) {
   calico::libnetwork::DriverOptions options;
   options.node = NodeName();
   options.scope = scope;
+  options.ipam_lock_file = ipam_lock_file;
   if (docker_host.rfind("unix://", 0) == 0) {
     std::string docker_socket = docker_host.substr(7);
     options.network_name = [docker_socket](const std::string& id) {

@@ -3,6 +3,7 @@
 // shared in-memory datastore. Checks the mesh session, the block routes BIRD programs, restart,
 // reconfiguration and stop. Everything lives in namespaces and a temp dir this test creates;
 // the only processes signalled are the birds the supervisors started.
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -397,6 +398,25 @@ TEST_F(BirdTwoHostsTest, GracefulRestartKeepsRoutes) {
       },
       std::chrono::seconds(15)))
       << "B kept A's block after A's bird withdrew";
+}
+
+// Whatever umask the node runs with, nobody but root reaches bird's control socket (bird makes
+// it 0660 root:root) or reads its configuration, and the run directory is not writable by others.
+TEST_F(BirdTwoHostsTest, ControlSocketIsRootOnlyWhateverTheUmask) {
+  const mode_t old = ::umask(0);
+  Status st = sup_a_.Start(Render("node-a"));
+  ::umask(old);
+  ASSERT_TRUE(st) << Diagnostics();
+  struct stat sock {};
+  ASSERT_EQ(::stat(sup_a_.socket_path().c_str(), &sock), 0);
+  EXPECT_EQ(sock.st_mode & 0007, 0u) << std::oct << (sock.st_mode & 0777);
+  EXPECT_EQ(sock.st_gid, 0u);
+  struct stat dir {};
+  ASSERT_EQ(::stat((dir_.path / "a").c_str(), &dir), 0);
+  EXPECT_EQ(dir.st_mode & 0022, 0u) << std::oct << (dir.st_mode & 0777);
+  struct stat conf {};
+  ASSERT_EQ(::stat(sup_a_.config_path().c_str(), &conf), 0);
+  EXPECT_EQ(conf.st_mode & 0777, 0600u) << std::oct << (conf.st_mode & 0777);
 }
 
 }  // namespace

@@ -179,8 +179,12 @@ Status BirdSupervisor::Start(const std::string& config_text) {
     return InvalidArgument("control socket path too long for a unix socket: " + socket_path_);
   }
   std::error_code ec;
-  fs::create_directories(options_.run_dir, ec);
-  if (ec) return Internal("cannot create " + options_.run_dir + ": " + ec.message());
+  if (!fs::exists(options_.run_dir, ec)) {
+    fs::create_directories(options_.run_dir, ec);
+    if (ec) return Internal("cannot create " + options_.run_dir + ": " + ec.message());
+    // Not the umask's choice: others must not replace bird.conf or bird.pid in it.
+    ::chmod(options_.run_dir.c_str(), 0755);
+  }
   RETURN_IF_ERROR(KillStaleLocked());
   if (BirdSocketAnswers(socket_path_, std::chrono::milliseconds(200))) {
     return AlreadyExists("another bird already answers on " + socket_path_);
@@ -252,6 +256,9 @@ Status BirdSupervisor::StartLocked(const std::string& config_text, bool recovery
     sigset_t none;
     sigemptyset(&none);
     ::pthread_sigmask(SIG_SETMASK, &none, nullptr);
+    // bird creates its control socket with the umask: anyone who can connect can reconfigure or
+    // stop BGP, so the socket is root-only whatever umask calico-node was started with.
+    ::umask(077);
     ::execvp(args[0], args.data());
     ::_exit(127);
   }

@@ -31,7 +31,8 @@
 // because recovery also holds back kernel updates until every graceful-restart peer is back (or
 // BIRD's `graceful restart wait`, 240 s, passes) when a peer is down at the time.
 //
-// bird.conf and bird.conf.new are written mode 0600: they hold the BGP passwords.
+// bird.conf and bird.conf.new are written mode 0600: they hold the BGP passwords; bird.ctl is
+// created under umask 077 (root only) and a run directory this class creates is 0755.
 //
 // Foreground mode (-f) keeps bird our child, so its PID is known exactly and it is the only
 // process this class ever signals, apart from a stale bird identified as above. The namespace is

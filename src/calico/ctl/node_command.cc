@@ -15,6 +15,7 @@
 #include <sstream>
 #include <thread>
 
+#include "calico/base/redact.h"
 #include "calico/base/strings.h"
 #include "calico/bird/bird_config.h"
 #include "calico/ctl/args.h"
@@ -153,10 +154,15 @@ Result<pid_t> StartDetached(const std::string& program, const std::vector<std::s
   return pid;
 }
 
+// 0644 whatever the umask: `node stop` signals the PID in it, so nobody else may write it.
 Status WritePidFile(const std::string& path, pid_t pid) {
-  std::ofstream out(path, std::ios::trunc);
-  if (!out) return Unavailable("cannot write " + path);
-  out << pid << "\n";
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+  if (fd < 0) return Unexpected(Error::FromErrno(errno, "cannot write " + path));
+  ::fchmod(fd, 0644);
+  std::string text = std::to_string(pid) + "\n";
+  bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  ok = ::close(fd) == 0 && ok;
+  if (!ok) return Unavailable("cannot write " + path);
   return OkStatus();
 }
 
@@ -232,8 +238,13 @@ int NodeRun(const FlagSet& f, Context& ctx) {
     return 1;
   }
   std::error_code ec;
-  fs::create_directories(log_dir, ec);
-  fs::create_directories(run_dir, ec);
+  // Directories this command makes are 0755 whatever the umask: others must not replace the pid
+  // file `node stop` signals, the nodename file the CNI plugins read, or BIRD's files.
+  for (const std::string& dir : {log_dir, run_dir}) {
+    if (fs::exists(dir, ec)) continue;
+    fs::create_directories(dir, ec);
+    if (!ec) ::chmod(dir.c_str(), 0755);
+  }
   std::string pid_file = run_dir + "/calico-node.pid";
   pid_t running = RunningPid(pid_file, "calico-node");
   if (running == 0) running = CalicoNodeInThisNetns();
@@ -491,11 +502,24 @@ int NodeDiags(const FlagSet& f, Context& ctx) {
   std::string log_dir = f.GetString("log-dir");
   ctx.out << "Copying Calico logs\n";
   if (fs::exists(log_dir)) fs::copy(log_dir, dir / "logs", fs::copy_options::recursive, ec);
+  // Diagnostics are read by people and attached to bug reports: no secret leaves in them (BGP
+  // passwords in bird.conf, etcd passwords in process arguments and logs, private keys).
+  ctx.out << "Removing secrets\n";
+  for (fs::recursive_directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    if (!it->is_regular_file(ec)) continue;
+    std::ifstream in(it->path(), std::ios::binary);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    in.close();
+    std::string clean = base::Redact(text);
+    if (clean != text) std::ofstream(it->path(), std::ios::binary | std::ios::trunc) << clean;
+  }
   std::time_t now = std::time(nullptr);
   char stamp[32];
   std::strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H-%M-%S", std::gmtime(&now));
   std::string tarball = std::string("/tmp/calico-diags-") + stamp + ".tar.gz";
-  std::string tar = "tar -czf '" + tarball + "' -C '" + root.string() + "' diagnostics";
+  // Owner-only whatever the caller's umask (it holds addresses, rules and logs).
+  std::string tar =
+      "umask 077 && tar -czf '" + tarball + "' -C '" + root.string() + "' diagnostics";
   if (std::system(tar.c_str()) != 0) {
     ctx.err << "Error: cannot write " << tarball << "\n";
     fs::remove_all(root, ec);
