@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 
 #include "calico/agent/agent.h"
+#include "calico/agent/linux/programmers.h"
 #include "calico/base/cleanup.h"
 #include "calico/base/numbers.h"
 #include "calico/base/strings.h"
@@ -83,15 +84,12 @@ Status Fill(datastore::Client& client, int endpoints, int local, int policies) {
   model::Resource profile("Profile", "bench");
   profile.spec() = Json{{"ingress", Json::array({{{"action", "Allow"}}})},
                         {"egress", Json::array({{{"action", "Allow"}}})}};
-  ASSIGN_OR_RETURN(auto p, client.Create(profile));
-  (void)p;
+  RETURN_IF_ERROR(client.Create(profile));
   for (int i = 0; i < endpoints; ++i) {
-    ASSIGN_OR_RETURN(auto w, client.Create(Endpoint(i, local)));
-    (void)w;
+    RETURN_IF_ERROR(client.Create(Endpoint(i, local)));
   }
   for (int i = 0; i < policies; ++i) {
-    ASSIGN_OR_RETURN(auto q, client.Create(Policy(i)));
-    (void)q;
+    RETURN_IF_ERROR(client.Create(Policy(i)));
   }
   return OkStatus();
 }
@@ -177,7 +175,7 @@ Result<std::vector<RowResult>> RunPolicyApply(const PolicyApplyOptions& o) {
       auto start = Clock::now();
       RETURN_IF_ERROR(a.FullSync());
       full.push_back(Ms(Clock::now() - start));
-      text = dataplane::NftRulesetText(a.applied());
+      text = nft_model::NftRulesetText(a.applied());
       for (int c = 0; c < changes; ++c) {
         // One policy that applies to local endpoints gets a new port.
         RETURN_IF_ERROR(

@@ -1,12 +1,13 @@
 // The subprocess runner; see subprocess.h. Everything the child needs is prepared before fork:
-// between fork and exec the child only makes async-signal-safe calls (dup2, setsid, setns, chdir,
-// sigaction, execve, write, _exit), because the parent may have other threads holding locks.
+// between fork and exec the child only makes async-signal-safe calls (dup2, setsid, prctl, umask,
+// setns, chdir, sigaction, execve, write, _exit), because the parent may have other threads holding
+// locks.
 #include "calico/base/subprocess.h"
 
 #include <fcntl.h>
-#include <linux/close_range.h>
 #include <poll.h>
 #include <sched.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -37,6 +38,7 @@ struct Prepared {
   char** envp_ptr = nullptr;
   int netns_fd = -1;
   std::string cwd;
+  int umask = -1;
 };
 
 Status Prepare(const SubprocessSpec& spec, Prepared& p) {
@@ -76,6 +78,7 @@ Status Prepare(const SubprocessSpec& spec, Prepared& p) {
   }
   p.netns_fd = spec.netns_fd;
   p.cwd = spec.cwd;
+  p.umask = spec.umask;
   return OkStatus();
 }
 
@@ -118,6 +121,7 @@ struct ChildReport {
 // to `report_fd` (close-on-exec, so a successful exec closes it with nothing written).
 [[noreturn]] void ChildExec(const Prepared& p, int report_fd) {
   ChildReport report;
+  if (p.umask >= 0) ::umask(static_cast<mode_t>(p.umask));
   if (p.netns_fd >= 0 && ::setns(p.netns_fd, CLONE_NEWNET) != 0) {
     report = {static_cast<int>(ChildStage::kSetns), errno};
   } else if (!p.cwd.empty() && ::chdir(p.cwd.c_str()) != 0) {
@@ -345,9 +349,15 @@ Result<pid_t> SpawnSubprocess(const SubprocessSpec& spec, const SpawnOptions& op
   ASSIGN_OR_RETURN(UniqueFd null_in, OpenDevNull(O_RDONLY));
   UniqueFd report_read, report_write;
   RETURN_IF_ERROR(MakePipe(report_read, report_write));
+  const pid_t parent = ::getpid();
   const pid_t pid = ::fork();
   if (pid == 0) {
     if (options.new_session) ::setsid();
+    // A parent that died before the prctl would leave an orphan nobody asked for: do not start.
+    if (options.die_with_parent &&
+        (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != parent)) {
+      ::_exit(127);
+    }
     ResetSignals();
     MoveFd(null_in.get(), STDIN_FILENO);
     MoveFd(log.get(), STDOUT_FILENO);
@@ -376,6 +386,7 @@ Status ExecSubprocess(const SubprocessSpec& spec) {
   if (!p.cwd.empty() && ::chdir(p.cwd.c_str()) != 0) {
     return Unexpected(Error::FromErrno(errno, "start " + spec.argv[0] + ": chdir " + p.cwd));
   }
+  if (p.umask >= 0) ::umask(static_cast<mode_t>(p.umask));
   ResetSignals();
   ::execve(p.program.c_str(), p.argv.data(), p.envp_ptr);
   return Unexpected(Error::FromErrno(errno, "start " + spec.argv[0]));

@@ -1,6 +1,6 @@
 // The one way product code runs another program: argv only (never a shell), the program looked
-// up in PATH, an optional complete environment, working directory and network namespace (by fd,
-// entered with setns(2) in the child, as `nsenter --net` does), then either
+// up in PATH, an optional complete environment, working directory, umask and network namespace
+// (by fd, entered with setns(2) in the child, as `nsenter --net` does), then either
 //   RunSubprocess:   run to completion: stdin from `input`, stdout and stderr captured (apart or
 //                    interleaved), a timeout after which the child (only that PID) is killed;
 //   SpawnSubprocess: start and return its PID (stdin /dev/null, stdout and stderr appended to a
@@ -45,6 +45,7 @@ struct SubprocessSpec {
   std::optional<Environment> env{};  // the complete environment; nullopt: the caller's
   std::string cwd{};                 // empty: the caller's directory
   int netns_fd = -1;                 // >= 0: the network namespace to run in (not owned)
+  int umask = -1;  // >= 0: the program's umask(2), e.g. 077 for files only the owner may read
 };
 
 struct RunOptions {
@@ -63,6 +64,10 @@ struct SpawnOptions {
   std::string log_path{};    // stdout and stderr appended here; empty: /dev/null
   mode_t log_mode = 0644;    // the log's mode when it is created
   bool new_session = false;  // setsid(2): no controlling terminal, its own process group
+  // PR_SET_PDEATHSIG(SIGKILL): the child is killed when the thread that spawned it ends (the
+  // kernel ties it to the forking thread, so spawn from a thread that lives as long as the
+  // process); when the parent is already gone at that point, the program is not started.
+  bool die_with_parent = false;
 };
 
 [[nodiscard]] Result<SubprocessOutput> RunSubprocess(const SubprocessSpec& spec,

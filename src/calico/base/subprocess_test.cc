@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -159,6 +160,37 @@ TEST(SpawnSubprocessTest, AppendsToTheLogAndReturnsThePid) {
   ASSERT_EQ(::waitpid(*pid, &status, 0), *pid);
   EXPECT_EQ(ExitCodeFromWaitStatus(status), 4);
   EXPECT_EQ(ReadAll(log), "before\nout\nerr\n");
+}
+
+TEST(SpawnSubprocessTest, SetsTheChildsUmask) {
+  const auto dir = testing::MakeTestDir("spawn-umask");
+  const std::string log = (dir / "child.log").string();
+  auto pid = SpawnSubprocess({.argv = {"sh", "-c", "umask"}, .umask = 077}, {.log_path = log});
+  ASSERT_THAT(pid, IsOk());
+  int status = 0;
+  ASSERT_EQ(::waitpid(*pid, &status, 0), *pid);
+  EXPECT_EQ(ReadAll(log), "0077\n");
+  // RunSubprocess too; the caller's umask is untouched.
+  const mode_t before = ::umask(022);
+  auto ran = RunSubprocess({.argv = {"sh", "-c", "umask"}, .umask = 027});
+  ASSERT_THAT(ran, IsOk());
+  EXPECT_EQ(ran->out, "0027\n");
+  EXPECT_EQ(::umask(before), 022);
+}
+
+// bird is started this way: it must not outlive the thread (in calico-node, the process) that
+// supervises it.
+TEST(SpawnSubprocessTest, DieWithParentKillsTheChildWhenTheSpawningThreadEnds) {
+  Result<pid_t> pid = Internal("not spawned");
+  std::thread spawner([&] {
+    pid = SpawnSubprocess({.argv = {"sleep", "600"}}, {.die_with_parent = true});
+  });
+  spawner.join();
+  ASSERT_THAT(pid, IsOk());
+  int status = 0;
+  ASSERT_EQ(::waitpid(*pid, &status, 0), *pid);  // Returns only once the child is gone.
+  ASSERT_TRUE(WIFSIGNALED(status));
+  EXPECT_EQ(WTERMSIG(status), SIGKILL);
 }
 
 TEST(SpawnSubprocessTest, ExecFailuresAreErrorsNotDeadChildren) {

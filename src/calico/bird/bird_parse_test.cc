@@ -80,5 +80,19 @@ TEST(BirdParseTest, RejectsBrokenConfig) {
   EXPECT_THAT(output, HasSubstr("syntax error"));
 }
 
+// Two peerings of one protocol name: BIRD refuses the whole file, which is what BuildBirdConfig's
+// collision check (bird_config_test, CollidingPeeringsAreRefused) spares calico-node.
+TEST(BirdParseTest, RefusesCollidingPeerings) {
+  if (!BirdInstalled()) GTEST_FAIL() << "bird is not installed: run make deps";
+  std::string text = calico::testing::ReadSourceFile("src/calico/bird/testdata/mesh_2node.conf");
+  const auto at = text.find("# Node node-b\nprotocol bgp Mesh_10_192_0_3");
+  ASSERT_NE(at, std::string::npos);
+  const auto end = text.find("\n}\n", at);
+  text += text.substr(at, end + 3 - at);
+  auto [rc, output] = BirdParse(WriteTemp("collision.conf", text));
+  EXPECT_NE(rc, 0);
+  EXPECT_THAT(output, HasSubstr("Symbol 'Mesh_10_192_0_3' already defined"));
+}
+
 }  // namespace
 }  // namespace calico::bird

@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -24,6 +25,8 @@
 #include <vector>
 
 #include "calico/base/log.h"
+#include "calico/base/numbers.h"
+#include "calico/base/strings.h"
 #include "calico/base/subprocess.h"
 #include "calico/base/unique_fd.h"
 
@@ -38,15 +41,28 @@ std::string JoinPath(const std::string& dir, const char* file) {
   return (fs::path(dir) / file).string();
 }
 
+// Writes `text` to `path`, readable by root only: bird.conf holds the BGP passwords.
+Status WritePrivateFile(const std::string& path, const std::string& text) {
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+  if (!fd) return Unexpected(Error::FromErrno(errno, "open " + path));
+  // An existing file keeps its mode through O_TRUNC: tighten it.
+  if (::fchmod(fd.get(), 0600) != 0) return Unexpected(Error::FromErrno(errno, "chmod " + path));
+  size_t done = 0;
+  while (done < text.size()) {
+    const ssize_t n = ::write(fd.get(), text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return Unexpected(Error::FromErrno(errno, "write " + path));
+    done += static_cast<size_t>(n);
+  }
+  // close(2) reports a failed delayed write (NFS, a full disk): check it here.
+  if (::close(fd.release()) != 0) return Unexpected(Error::FromErrno(errno, "close " + path));
+  return OkStatus();
+}
+
 // Writes `text` to `path` through `path`.tmp and rename(2), so readers see the old or the new file.
 Status WriteFileAtomically(const std::string& path, const std::string& text) {
   const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << text;
-    out.flush();
-    if (!out) return Internal("cannot write " + tmp);
-  }
+  RETURN_IF_ERROR(WritePrivateFile(tmp, text));
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
     const int err = errno;
     ::unlink(tmp.c_str());
@@ -73,6 +89,24 @@ std::string ReplyBody(const std::string& reply) {
     out += line;
   }
   return Trim(out);
+}
+
+// The argv of process `pid` ({} when it is gone).
+std::vector<std::string> ProcessArgv(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/cmdline", std::ios::binary);
+  std::vector<std::string> argv;
+  for (std::string arg; std::getline(in, arg, '\0');)
+    argv.push_back(arg);
+  return argv;
+}
+
+// Gone, or a zombie nobody has reaped yet (it holds no socket, routes or sessions any more).
+bool ProcessGone(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const size_t paren = stat.rfind(')');
+  if (paren == std::string::npos || paren + 2 >= stat.size()) return true;
+  return stat[paren + 2] == 'Z' || stat[paren + 2] == 'X';
 }
 
 std::string DescribeWaitStatus(int status) {
@@ -119,7 +153,8 @@ BirdSupervisor::BirdSupervisor(BirdSupervisorOptions options)
       candidate_path_(JoinPath(options_.run_dir, "bird.conf.new")),
       socket_path_(JoinPath(options_.run_dir, "bird.ctl")),
       pid_path_(JoinPath(options_.run_dir, "bird.pid")),
-      log_path_(JoinPath(options_.run_dir, "bird.log")) {}
+      log_path_(JoinPath(options_.run_dir, "bird.log")),
+      restart_marker_path_(JoinPath(options_.run_dir, "bird.restart")) {}
 
 BirdSupervisor::~BirdSupervisor() {
   std::lock_guard lock(mu_);
@@ -138,18 +173,23 @@ Status BirdSupervisor::Start(const std::string& config_text) {
     return InvalidArgument("control socket path too long for a unix socket: " + socket_path_);
   }
   std::error_code ec;
-  fs::create_directories(options_.run_dir, ec);
-  if (ec) return Internal("cannot create " + options_.run_dir + ": " + ec.message());
+  if (!fs::exists(options_.run_dir, ec)) {
+    fs::create_directories(options_.run_dir, ec);
+    if (ec) return Internal("cannot create " + options_.run_dir + ": " + ec.message());
+    // Not the umask's choice: others must not replace bird.conf or bird.pid in it.
+    ::chmod(options_.run_dir.c_str(), 0755);
+  }
+  RETURN_IF_ERROR(KillStaleLocked());
   if (BirdSocketAnswers(socket_path_, std::chrono::milliseconds(200))) {
     return AlreadyExists("another bird already answers on " + socket_path_);
   }
   RETURN_IF_ERROR(CheckCandidate(config_text));
   RETURN_IF_ERROR(CommitCandidate());
-  RETURN_IF_ERROR(StartLocked(config_text));
+  RETURN_IF_ERROR(StartLocked(config_text, /*recovery=*/false));
   return OkStatus();
 }
 
-Status BirdSupervisor::StartLocked(const std::string& config_text) {
+Status BirdSupervisor::StartLocked(const std::string& config_text, bool recovery) {
   UniqueFd netns_fd;
   if (!options_.netns_path.empty()) {
     netns_fd.reset(::open(options_.netns_path.c_str(), O_RDONLY | O_CLOEXEC));
@@ -160,16 +200,33 @@ Status BirdSupervisor::StartLocked(const std::string& config_text) {
       return Unexpected(Error::FromErrno(err, "open " + options_.netns_path));
     }
   }
+  // The previous bird did not end with a full Stop (crash, SIGKILL with its supervisor, graceful
+  // restart): its routes are still in the kernel and at the peers, so recover instead of
+  // withdrawing them at the first kernel scan.
+  std::error_code ec;
+  // EnsureRunning (a bird that died under us) always recovers, as calico-node's runit script
+  // runs `bird -R`.
+  const bool recover =
+      recovery || fs::exists(pid_path_, ec) || fs::exists(restart_marker_path_, ec);
+  std::vector<std::string> argv = {options_.bird_binary, "-f", "-c",     config_path_, "-s",
+                                   socket_path_,         "-P", pid_path_};
+  if (recover) argv.emplace_back("-R");
+
   ::unlink(pid_path_.c_str());
-  // In calico-node's session, so bird goes when the node's process group is killed.
-  ASSIGN_OR_RETURN(const pid_t pid,
-                   SpawnSubprocess({.argv = {options_.bird_binary, "-f", "-c", config_path_, "-s",
-                                             socket_path_, "-P", pid_path_},
-                                    .netns_fd = netns_fd.get()},
-                                   {.log_path = log_path_}));
+  ::unlink(socket_path_.c_str());  // Nobody answers on it (checked by Start / reaped child).
+  // bird dies with its supervisor (with SIGKILL, so that its peers keep our routes for the
+  // restart), and is not started if the supervisor is already gone. bird creates its control
+  // socket with the umask: anyone who can connect can reconfigure or stop BGP, so the socket is
+  // root-only whatever umask calico-node was started with.
+  ASSIGN_OR_RETURN(
+      const pid_t pid,
+      SpawnSubprocess({.argv = std::move(argv), .netns_fd = netns_fd.get(), .umask = 077},
+                      {.log_path = log_path_, .die_with_parent = true}));
   pid_ = pid;
-  CALICO_LOG(info, "bird", "started bird pid={} config={} socket={}", pid, config_path_,
-             socket_path_);
+  recovering_ = recover;
+  ::unlink(restart_marker_path_.c_str());
+  CALICO_LOG(info, "bird", "started bird pid={} config={} socket={}{}", pid, config_path_,
+             socket_path_, recover ? " with graceful restart recovery (-R)" : "");
 
   const auto deadline = std::chrono::steady_clock::now() + options_.start_timeout;
   while (std::chrono::steady_clock::now() < deadline) {
@@ -224,12 +281,7 @@ Status BirdSupervisor::Reconfigure(const std::string& config_text) {
 }
 
 Status BirdSupervisor::CheckCandidate(const std::string& text) {
-  {
-    std::ofstream out(candidate_path_, std::ios::binary | std::ios::trunc);
-    out << text;
-    out.flush();
-    if (!out) return Internal("cannot write " + candidate_path_);
-  }
+  RETURN_IF_ERROR(WritePrivateFile(candidate_path_, text));
   auto result = RunSubprocess({.argv = {options_.bird_binary, "-p", "-c", candidate_path_}},
                               {.timeout = options_.command_timeout, .merge_stderr = true});
   if (!result) {
@@ -257,6 +309,84 @@ Status BirdSupervisor::Stop() {
   return StopLocked();
 }
 
+Status BirdSupervisor::StopForRestart() {
+  std::lock_guard lock(mu_);
+  if (!RunningLocked()) return OkStatus();
+  {
+    std::ofstream marker(restart_marker_path_, std::ios::trunc);
+    marker << "bird pid " << pid_ << " stopped for a graceful restart\n";
+    if (!marker) return Internal("cannot write " + restart_marker_path_);
+  }
+  auto reply =
+      RunSubprocess({.argv = {options_.birdc_binary, "-s", socket_path_, "graceful restart"}},
+                    {.timeout = options_.command_timeout, .merge_stderr = true});
+  if (!reply || reply->exit_code != 0) {
+    CALICO_LOG(warn, "bird", "birdc graceful restart failed ({}): killing bird pid={}",
+               reply ? Trim(reply->out) : reply.error().message(), pid_);
+    ::kill(pid_, SIGKILL);
+  }
+  const auto deadline = std::chrono::steady_clock::now() + options_.stop_timeout;
+  while (RunningLocked() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(kPollInterval);
+  }
+  if (pid_ != 0) {
+    CALICO_LOG(warn, "bird", "bird pid={} still runs {} ms after graceful restart: SIGKILL", pid_,
+               options_.stop_timeout.count());
+    ::kill(pid_, SIGKILL);
+    int status = 0;
+    while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+    }
+    last_exit_ = DescribeWaitStatus(status);
+    pid_ = 0;
+  }
+  ::unlink(socket_path_.c_str());
+  CALICO_LOG(info, "bird", "bird stopped for a graceful restart ({})", last_exit_);
+  return OkStatus();
+}
+
+Status BirdSupervisor::KillStaleLocked() {
+  std::ifstream in(pid_path_);
+  std::string text;
+  if (!std::getline(in, text)) return OkStatus();
+  const Result<pid_t> recorded = ParseInt<pid_t>(StrTrim(text));
+  if (!recorded || *recorded <= 0 || *recorded == pid_) return OkStatus();
+  const pid_t stale = *recorded;
+  const std::vector<std::string> argv = ProcessArgv(stale);
+  if (argv.empty() || ProcessGone(stale)) return OkStatus();
+  if (fs::path(argv[0]).filename().string().rfind("bird", 0) != 0) return OkStatus();
+  bool serves_our_socket = false;
+  for (size_t i = 0; i + 1 < argv.size(); ++i) {
+    if (argv[i] == "-s" && argv[i + 1] == socket_path_) serves_our_socket = true;
+  }
+  if (!serves_our_socket) return OkStatus();  // Another bird's pid (reused): not ours to signal.
+  CALICO_LOG(warn, "bird",
+             "bird pid={} was left running on {} by an earlier calico-node: killing it (its peers "
+             "keep the routes for the graceful restart)",
+             stale, socket_path_);
+  if (::kill(stale, SIGKILL) != 0 && errno != ESRCH) {
+    return Unexpected(Error::FromErrno(errno, "SIGKILL stale bird pid " + std::to_string(stale)));
+  }
+  const auto deadline = std::chrono::steady_clock::now() + options_.stop_timeout;
+  while (!ProcessGone(stale)) {
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return Internal("stale bird pid " + std::to_string(stale) + " did not exit after SIGKILL");
+    }
+    std::this_thread::sleep_for(kPollInterval);
+  }
+  killed_stale_pid_ = stale;
+  return OkStatus();
+}
+
+bool BirdSupervisor::recovering() {
+  std::lock_guard lock(mu_);
+  return recovering_;
+}
+
+pid_t BirdSupervisor::killed_stale_pid() {
+  std::lock_guard lock(mu_);
+  return killed_stale_pid_;
+}
+
 Status BirdSupervisor::StopLocked() {
   if (pid_ == 0) return OkStatus();
   if (RunningLocked()) {
@@ -280,6 +410,7 @@ Status BirdSupervisor::StopLocked() {
   }
   ::unlink(socket_path_.c_str());
   ::unlink(pid_path_.c_str());
+  ::unlink(restart_marker_path_.c_str());  // Withdrawn: nothing to recover.
   CALICO_LOG(info, "bird", "bird stopped ({})", last_exit_);
   return OkStatus();
 }
@@ -311,7 +442,7 @@ Status BirdSupervisor::EnsureRunning() {
   ::unlink(socket_path_.c_str());
   RETURN_IF_ERROR(WriteFileAtomically(config_path_, *good_config_));
   const std::string text = *good_config_;
-  return StartLocked(text);
+  return StartLocked(text, /*recovery=*/true);
 }
 
 pid_t BirdSupervisor::pid() {

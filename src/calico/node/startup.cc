@@ -3,6 +3,8 @@
 // that users search for keep Calico's wording.
 #include "calico/node/startup.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>  // environ, gethostname
 
 #include <algorithm>
@@ -22,6 +24,7 @@
 #include "calico/base/numbers.h"
 #include "calico/base/random.h"
 #include "calico/base/strings.h"
+#include "calico/base/unique_fd.h"
 
 namespace calico::node {
 namespace {
@@ -412,11 +415,15 @@ Status WriteNodenameFile(const std::string& path, const std::string& name) {
   }
   const std::string tmp = path + ".tmp";
   {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) return Unexpected(Error::FromErrno(errno, "write " + tmp));
-    out << name;
-    out.flush();
-    if (!out) return Unexpected(Error::FromErrno(errno, "write " + tmp));
+    // 0644 whatever the umask: the CNI plugins take the node name from it, so nobody but root
+    // may write it.
+    UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644));
+    if (!fd) return Unexpected(Error::FromErrno(errno, "write " + tmp));
+    ::fchmod(fd.get(), 0644);
+    bool ok = ::write(fd.get(), name.data(), name.size()) == static_cast<ssize_t>(name.size());
+    int err = errno;
+    ok = ::close(fd.release()) == 0 && ok;  // close(2) reports a failed delayed write
+    if (!ok) return Unexpected(Error::FromErrno(err, "write " + tmp));
   }
   fs::rename(tmp, p, ec);
   if (ec) {

@@ -8,7 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "calico/base/testing/golden.h"
-#include "calico/dataplane/nft_diff.h"
+#include "calico/nft_model/ruleset.h"
 #include "calico/policy/host_endpoints.h"
 #include "calico/policy/named_ports.h"
 #include "calico/policy/names.h"
@@ -56,7 +56,7 @@ TEST_P(GoldenTest, PartsAreWhatTheTextSays) {
   auto text = RenderRuleset(model);
   auto parts = RenderRulesetParts(model);
   ASSERT_TRUE(text && parts);
-  auto parsed = dataplane::ParseNftRuleset(*text);
+  auto parsed = nft_model::ParseNftRuleset(*text);
   ASSERT_TRUE(parsed) << parsed.error().message();
   EXPECT_EQ(*parsed, *parts);
 }
