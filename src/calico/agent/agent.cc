@@ -70,16 +70,10 @@ void Agent::Ingest(const datastore::KVPair& kv) {
     dirty_ = true;
     return;
   }
-  std::string host_prefix = datastore::IpamHostPrefix(config_.node_name);
-  if (StartsWith(kv.key, host_prefix)) {
-    // .../host/<node>/ipv4/block/10.65.0.0-26
-    std::string tail = kv.key.substr(kv.key.rfind('/') + 1);
-    for (char& c : tail)
-      c = c == '-' ? '/' : c;
-    if (auto cidr = net::CIDR::ParseNet(tail)) {
-      own_blocks_.insert(*cidr);
-      dirty_ = true;
-    }
+  if (auto affinity = datastore::BlockAffinityKey::Parse(kv.key);
+      affinity && affinity->affinity_type == "host" && affinity->host == config_.node_name) {
+    own_blocks_.insert(affinity->cidr);
+    dirty_ = true;
   }
 }
 
@@ -95,15 +89,10 @@ void Agent::Remove(const std::string& key) {
     dirty_ = true;
     return;
   }
-  std::string host_prefix = datastore::IpamHostPrefix(config_.node_name);
-  if (StartsWith(key, host_prefix)) {
-    std::string tail = key.substr(key.rfind('/') + 1);
-    for (char& c : tail)
-      c = c == '-' ? '/' : c;
-    if (auto cidr = net::CIDR::ParseNet(tail)) {
-      own_blocks_.erase(*cidr);
-      dirty_ = true;
-    }
+  if (auto affinity = datastore::BlockAffinityKey::Parse(key);
+      affinity && affinity->affinity_type == "host" && affinity->host == config_.node_name) {
+    own_blocks_.erase(affinity->cidr);
+    dirty_ = true;
   }
 }
 

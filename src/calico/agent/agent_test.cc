@@ -120,8 +120,10 @@ TEST_F(AgentTest, FullSyncProgramsLocalEndpointsProfilesAndRoutes) {
   AddProfile("net1");
   AddEndpoint("aaaa", "10.65.0.2");
   AddEndpoint("bbbb", "10.65.1.2", "node2");  // remote: no chain, no route, but in IP sets
-  ASSERT_TRUE(
-      store_.Put(datastore::IpamAffinityKey("node1", "10.65.0.0/26"), R"({"state":"confirmed"})"));
+  ASSERT_TRUE(store_.Put(
+      datastore::BlockAffinityKey{.cidr = *net::CIDR::Parse("10.65.0.0/26"), .host = "node1"}
+          .Format(),
+      R"({"state":"confirmed"})"));
   EXPECT_FALSE(metrics_.ready());
   ASSERT_TRUE(agent_->FullSync());
   EXPECT_TRUE(metrics_.ready());
@@ -233,9 +235,10 @@ TEST_F(AgentTest, FelixConfigurationChangesApplyWhileRunning) {
 
   // A value the agent cannot use (written past the client's validation): nothing changes.
   fc.spec() = Json{{"defaultEndpointToHostAction", "Maybe"}};
-  ASSERT_TRUE(
-      store_.Put(datastore::ResourceKey(*model::LookupKind("FelixConfiguration"), "", "node.node1"),
-                 datastore::EncodeStoredResource(fc)));
+  ASSERT_TRUE(store_.Put(
+      datastore::ResourceKey{.kind = model::LookupKind("FelixConfiguration"), .name = "node.node1"}
+          .Format(),
+      datastore::EncodeStoredResource(fc)));
   Drain();
   EXPECT_NE(policy_.kernel.find(accept), std::string::npos);
   EXPECT_NE(metrics_.Render().find("felix_int_dataplane_failures 1"), std::string::npos)
@@ -243,7 +246,8 @@ TEST_F(AgentTest, FelixConfigurationChangesApplyWhileRunning) {
 
   // Deleted: back to the defaults.
   ASSERT_TRUE(store_.Delete(
-      datastore::ResourceKey(*model::LookupKind("FelixConfiguration"), "", "node.node1")));
+      datastore::ResourceKey{.kind = model::LookupKind("FelixConfiguration"), .name = "node.node1"}
+          .Format()));
   Drain();
   EXPECT_NE(policy_.kernel.find(drop), std::string::npos);
 }
@@ -301,8 +305,10 @@ TEST_F(AgentTest, VxlanStateFollowsNodesPoolsAndRemoteBlocks) {
     node.spec() = Json{{"bgp", {{"ipv4Address", ip}}}, {"ipv4VXLANTunnelAddr", tun}};
     ASSERT_TRUE(client_.Create(node));
   }
-  ASSERT_TRUE(
-      store_.Put(datastore::IpamAffinityKey("node1", "10.70.0.0/26"), R"({"state":"confirmed"})"));
+  ASSERT_TRUE(store_.Put(
+      datastore::BlockAffinityKey{.cidr = *net::CIDR::Parse("10.70.0.0/26"), .host = "node1"}
+          .Format(),
+      R"({"state":"confirmed"})"));
   ASSERT_TRUE(agent_->FullSync());
   EXPECT_GE(synced, 1);
   ASSERT_FALSE(applied.empty());
@@ -315,8 +321,10 @@ TEST_F(AgentTest, VxlanStateFollowsNodesPoolsAndRemoteBlocks) {
   };
   EXPECT_FALSE(has_route("10.70.1.0/26")) << "no remote block yet";
   // node2 gets a block: one route via its tunnel address.
-  ASSERT_TRUE(
-      store_.Put(datastore::IpamAffinityKey("node2", "10.70.1.0/26"), R"({"state":"confirmed"})"));
+  ASSERT_TRUE(store_.Put(
+      datastore::BlockAffinityKey{.cidr = *net::CIDR::Parse("10.70.1.0/26"), .host = "node2"}
+          .Format(),
+      R"({"state":"confirmed"})"));
   Drain();
   EXPECT_TRUE(has_route("10.70.1.0/26"));
   ASSERT_EQ(applied.back().remotes.size(), 1u);

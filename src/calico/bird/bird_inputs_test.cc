@@ -35,8 +35,10 @@ class BirdInputsTest : public ::testing::Test {
     Create("Node", name, bgp.empty() ? Json::object() : Json{{"bgp", bgp}}, std::move(labels));
   }
   void Affinity(std::string_view node, std::string_view cidr, std::string_view state) {
-    ASSERT_TRUE(store_.Put(datastore::IpamAffinityKey(node, cidr),
-                           Json{{"state", std::string(state)}, {"deleted", false}}.dump()));
+    ASSERT_TRUE(store_.Put(
+        datastore::BlockAffinityKey{.cidr = *net::CIDR::Parse(cidr), .host = std::string(node)}
+            .Format(),
+        Json{{"state", std::string(state)}, {"deleted", false}}.dump()));
   }
   Result<BirdInput> Resolve(std::string_view node) {
     return BirdInputFromDatastore(client_, store_, node);
@@ -64,7 +66,10 @@ TEST_F(BirdInputsTest, MeshWithDefaults) {
   Affinity("node-a", "10.65.0.0/26", "confirmed");
   Affinity("node-a", "10.65.0.64/26", "pending");
   Affinity("node-b", "10.65.1.0/26", "confirmed");
-  ASSERT_TRUE(store_.Put(datastore::IpamAffinityKey("node-a", "10.65.0.128/26"), "{}"));
+  ASSERT_TRUE(store_.Put(
+      datastore::BlockAffinityKey{.cidr = *net::CIDR::Parse("10.65.0.128/26"), .host = "node-a"}
+          .Format(),
+      "{}"));
 
   auto in = Resolve("node-a");
   ASSERT_TRUE(in) << in.error().message();

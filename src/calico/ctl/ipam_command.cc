@@ -6,6 +6,7 @@
 #include <set>
 
 #include "calico/ctl/args.h"
+#include "calico/datastore/keys.h"
 #include "calico/ipam/ipam.h"
 #include "calico/model/resource.h"
 
@@ -209,7 +210,7 @@ int Check(ipam::IpamClient& client, datastore::Backend& backend, Context& ctx) {
   auto pools = client.ListPools();
   auto weps = backend.List("/calico/resources/v3/projectcalico.org/workloadendpoints/");
   auto nodes = backend.List("/calico/resources/v3/projectcalico.org/nodes/");
-  auto handles = backend.List("/calico/ipam/v2/handle/");
+  auto handles = backend.List(datastore::HandleKey::ListPrefix());
   if (!blocks || !pools || !weps || !nodes || !handles) {
     ctx.err << "Failed to read the datastore\n";
     return 1;
@@ -276,8 +277,10 @@ int Check(ipam::IpamClient& client, datastore::Backend& backend, Context& ctx) {
     handles_with_ips.insert(kv.second);
   std::vector<std::string> leaked_handles;
   for (const auto& kv : handles->kvs) {
-    std::string h = kv.key.substr(kv.key.rfind('/') + 1);
-    if (handles_with_ips.count(h) == 0) leaked_handles.push_back(h);
+    auto key = datastore::HandleKey::Parse(kv.key);
+    if (key && handles_with_ips.count(key->handle_id) == 0) {
+      leaked_handles.push_back(key->handle_id);
+    }
   }
   ctx.out << "Scanning for IPs that are allocated but not actually in use...\n";
   ctx.out << "Found " << leaked.size()

@@ -25,20 +25,10 @@ int64_t NowNs() {
 }
 
 std::string BlockKey(const net::CIDR& cidr) {
-  return datastore::IpamBlockKey(cidr.Masked().String());
+  return datastore::BlockKey{.cidr = cidr}.Format();
 }
 std::string AffinityKey(const std::string& host, const net::CIDR& cidr) {
-  return datastore::IpamAffinityKey(host, cidr.Masked().String());
-}
-
-// "/calico/ipam/v2/.../block/10.0.0.0-26" -> 10.0.0.0/26.
-std::optional<net::CIDR> CidrFromKey(std::string_view key) {
-  size_t slash = key.rfind('/');
-  std::string last(key.substr(slash == std::string_view::npos ? 0 : slash + 1));
-  size_t dash = last.rfind('-');
-  if (dash == std::string::npos) return std::nullopt;
-  last[dash] = '/';
-  return net::CIDR::Parse(last);
+  return datastore::BlockAffinityKey{.cidr = cidr, .host = host}.Format();
 }
 
 uint32_t Fnv1(std::string_view s) {
@@ -51,7 +41,7 @@ uint32_t Fnv1(std::string_view s) {
 }
 
 std::string AffinityValue(const char* state) {
-  return Json{{"state", state}, {"deleted", false}}.dump();
+  return datastore::BlockAffinity{.state = state}.Format();
 }
 
 tl::unexpected<Error> Exhausted(const std::string& what) {
@@ -62,13 +52,14 @@ tl::unexpected<Error> Exhausted(const std::string& what) {
 
 Result<IpamConfig> IpamClient::GetConfig() {
   IpamConfig cfg;
-  auto kv = backend_.Get(datastore::IpamConfigKey());
+  auto kv = backend_.Get(datastore::IpamConfigKey{}.Format());
   if (!kv) {
     if (kv.error().code() == ErrorCode::kNotFound) return cfg;
     return tl::unexpected(kv.error());
   }
   Json j = Json::parse(kv->value, nullptr, false);
-  if (!j.is_object()) return Internal("unparsable IPAM config at " + datastore::IpamConfigKey());
+  if (!j.is_object())
+    return Internal("unparsable IPAM config at " + datastore::IpamConfigKey{}.Format());
   cfg.strict_affinity = j.value("strict_affinity", false);
   cfg.auto_allocate_blocks = j.value("auto_allocate_blocks", true);
   cfg.max_blocks_per_host = j.value("maxBlocksPerHost", 0);
@@ -79,7 +70,7 @@ Status IpamClient::SetConfig(const IpamConfig& config) {
   Json j{{"strict_affinity", config.strict_affinity},
          {"auto_allocate_blocks", config.auto_allocate_blocks}};
   if (config.max_blocks_per_host != 0) j["maxBlocksPerHost"] = config.max_blocks_per_host;
-  ASSIGN_OR_RETURN(auto written, backend_.Put(datastore::IpamConfigKey(), j.dump()));
+  ASSIGN_OR_RETURN(auto written, backend_.Put(datastore::IpamConfigKey{}.Format(), j.dump()));
   (void)written;
   return OkStatus();
 }
@@ -177,18 +168,18 @@ Result<std::vector<Pool>> IpamClient::PoolsFor(int family, const AutoAssignArgs&
 }
 
 Result<std::vector<net::CIDR>> IpamClient::AffineBlocks(const std::string& host, int family) {
-  ASSIGN_OR_RETURN(auto listed, backend_.List(datastore::IpamHostPrefix(host) + "ipv" +
-                                              std::to_string(family) + "/block/"));
+  ASSIGN_OR_RETURN(auto listed,
+                   backend_.List(datastore::BlockAffinityKey::ListPrefix(host, family)));
   std::vector<net::CIDR> out;
   for (const auto& kv : listed.kvs) {
-    if (auto cidr = CidrFromKey(kv.key)) out.push_back(*cidr);
+    if (auto key = datastore::BlockAffinityKey::Parse(kv.key)) out.push_back(key->cidr);
   }
   return out;
 }
 
 Status IpamClient::AdjustHandle(const std::string& handle, const net::CIDR& block, int delta) {
   if (handle.empty() || delta == 0) return OkStatus();
-  std::string key = datastore::IpamHandleKey(handle);
+  std::string key = datastore::HandleKey{.handle_id = handle}.Format();
   std::string cidr = block.Masked().String();
   for (int attempt = 0; attempt < kMaxRetries; ++attempt) {
     auto kv = backend_.Get(key);
@@ -251,7 +242,7 @@ Result<std::vector<net::IPAddr>> IpamClient::AssignFromBlock(const net::CIDR& ci
 }
 
 Result<net::CIDR> IpamClient::ClaimBlock(const std::vector<Pool>& pools, const std::string& host) {
-  ASSIGN_OR_RETURN(auto listed, backend_.List(std::string(datastore::kIpamPrefix) + "assignment/"));
+  ASSIGN_OR_RETURN(auto listed, backend_.List(datastore::BlockKey::ListPrefix()));
   std::set<std::string> existing;
   for (const auto& kv : listed.kvs)
     existing.insert(kv.key);
@@ -428,9 +419,7 @@ Status IpamClient::AssignIP(const net::IPAddr& ip, const std::string& handle, co
 }
 
 Result<std::vector<Block>> IpamClient::ListBlocks(int family) {
-  std::string prefix = std::string(datastore::kIpamPrefix) + "assignment/";
-  if (family != 0) prefix += "ipv" + std::to_string(family) + "/";
-  ASSIGN_OR_RETURN(auto listed, backend_.List(prefix));
+  ASSIGN_OR_RETURN(auto listed, backend_.List(datastore::BlockKey::ListPrefix(family)));
   std::vector<Block> out;
   for (const auto& kv : listed.kvs) {
     ASSIGN_OR_RETURN(Block b, Block::FromJson(kv.value));
@@ -501,7 +490,7 @@ Result<std::vector<net::IPAddr>> IpamClient::ReleaseIPs(const std::vector<net::I
 }
 
 Result<std::vector<net::IPAddr>> IpamClient::IPsByHandle(const std::string& handle) {
-  auto kv = backend_.Get(datastore::IpamHandleKey(handle));
+  auto kv = backend_.Get(datastore::HandleKey{.handle_id = handle}.Format());
   if (!kv) {
     if (kv.error().code() == ErrorCode::kNotFound) return std::vector<net::IPAddr>{};
     return tl::unexpected(kv.error());
@@ -528,7 +517,7 @@ Status IpamClient::ReleaseByHandle(const std::string& handle) {
     (void)unallocated;
   }
   // Whatever is left of the handle (e.g. counts for blocks that no longer hold its IPs).
-  auto left = backend_.Delete(datastore::IpamHandleKey(handle), 0);
+  auto left = backend_.Delete(datastore::HandleKey{.handle_id = handle}.Format(), 0);
   if (!left && left.error().code() != ErrorCode::kNotFound) return tl::unexpected(left.error());
   return OkStatus();
 }
@@ -542,11 +531,11 @@ Result<std::optional<Attribute>> IpamClient::GetAssignmentAttributes(const net::
 }
 
 Status IpamClient::ReleaseHostAffinities(const std::string& host) {
-  ASSIGN_OR_RETURN(auto listed, backend_.List(datastore::IpamHostPrefix(host)));
+  ASSIGN_OR_RETURN(auto listed, backend_.List(datastore::BlockAffinityKey::ListPrefix(host)));
   for (const auto& kv : listed.kvs) {
-    auto cidr = CidrFromKey(kv.key);
-    if (!cidr) continue;
-    std::string key = BlockKey(*cidr);
+    auto affinity = datastore::BlockAffinityKey::Parse(kv.key);
+    if (!affinity) continue;
+    std::string key = BlockKey(affinity->cidr);
     for (int attempt = 0; attempt < kMaxRetries; ++attempt) {
       auto block_kv = backend_.Get(key);
       if (!block_kv) break;
