@@ -19,10 +19,12 @@ constexpr std::string_view kWatchPrefix = "/calico/";
 
 // Keys whose changes matter to routing between hosts (BIRD's configuration, tunnel addresses).
 bool RoutingKey(std::string_view key) {
-  for (std::string_view kind : {"nodes/", "ippools/", "bgpconfigurations/", "bgppeers/"}) {
-    if (StartsWith(key, std::string(datastore::kResourcePrefix) + std::string(kind))) return true;
+  if (auto resource = datastore::ResourceKey::Parse(key)) {
+    const std::string& kind = resource->kind->kind;
+    return kind == "Node" || kind == "IPPool" || kind == "BGPConfiguration" || kind == "BGPPeer";
   }
-  return StartsWith(key, std::string(datastore::kIpamPrefix) + "host/");
+  auto affinity = datastore::BlockAffinityKey::Parse(key);
+  return affinity && affinity->affinity_type == "host";
 }
 
 int64_t CountRules(const dataplane::NftRuleset& ruleset) {

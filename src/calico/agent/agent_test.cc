@@ -401,12 +401,9 @@ namespace calico::agent {
 namespace {
 
 TEST(NatTest, MasqueradesNatOutgoingPoolsToOutsideEveryPool) {
-  model::Resource a("IPPool", "a");
-  a.spec() = model::Json{{"cidr", "10.65.0.0/16"}, {"natOutgoing", true}};
-  model::Resource b("IPPool", "b");
-  b.spec() = model::Json{{"cidr", "10.66.0.0/16"}};
-  model::Resource c("IPPool", "c");
-  c.spec() = model::Json{{"cidr", "fd00:65::/48"}, {"natOutgoing", true}};
+  const model::v3::IPPool a{.spec = {.cidr = "10.65.0.0/16", .nat_outgoing = true}};
+  const model::v3::IPPool b{.spec = {.cidr = "10.66.0.0/16"}};
+  const model::v3::IPPool c{.spec = {.cidr = "fd00:65::/48", .nat_outgoing = true}};
   EXPECT_EQ(
       RenderNatRuleset({a, b, c}, 4),
       "table ip calico-nat {\n"

@@ -529,7 +529,9 @@ TEST(CalcGraphTest, IpSetMembersFollowLabelsAddressesAndNetworkSets) {
   EXPECT_EQ(m.ip_sets, want);
   // The NP's rule had its namespaceSelector folded into the selector.
   ASSERT_EQ(PolicyIds(m), (std::vector<std::string>{"ns1/global-only", "server"}));
-  EXPECT_EQ(m.policies[0].ingress[0]["source"], Json({{"selector", global_role}}));
+  EXPECT_EQ(m.policies[0].ingress[0].source,
+            policy::ParseRule(Json{{"action", "Allow"}, {"source", {{"selector", global_role}}}})
+                ->source);
 
   // Label change, address change, network set removal.
   g.OnUpdate(Wep("ns1", "r1", kOtherNode, "cali-r1", {"10.1.0.1/32"}, {{"role", "other"}}));

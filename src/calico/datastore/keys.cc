@@ -243,6 +243,11 @@ Result<model::Resource> DecodeStoredResource(std::string_view key, std::string_v
   if (doc.is_discarded() || !doc.is_object()) {
     return Internal("unparsable resource value at " + std::string(key));
   }
+  // As in libcalico-go's etcdv3 backend, the key says what the value is: a value that leaves out
+  // its kind is read as the key's kind.
+  if (!doc.contains("kind")) {
+    if (auto rkey = ResourceKey::Parse(key)) doc["kind"] = rkey->kind->kind;
+  }
   model::Resource r(std::move(doc));
   model::Json& meta = r.metadata();
   if (meta.contains("annotations") && meta["annotations"].is_object() &&

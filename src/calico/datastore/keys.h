@@ -108,8 +108,9 @@ std::string IpamHostPrefix(std::string_view host);
 // The JSON Calico stores: the resource with resourceVersion and selfLink removed, apiVersion and
 // kind forced, and for policy kinds the projectcalico.org/metadata annotation holding the name.
 std::string EncodeStoredResource(const model::Resource& r);
-// Parses a stored value and restores the resource: name from the policy annotation (annotation
-// removed), resourceVersion = mod_revision. Errors: kInternal for unparsable data (names the key).
+// Parses a stored value and restores the resource: kind from the key when the value has none, name
+// from the policy annotation (annotation removed), resourceVersion = mod_revision. Errors:
+// kInternal for unparsable data (names the key).
 [[nodiscard]] Result<model::Resource> DecodeStoredResource(std::string_view key,
                                                            std::string_view value,
                                                            int64_t mod_revision);

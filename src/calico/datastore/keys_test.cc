@@ -115,5 +115,15 @@ TEST(KeysTest, HandleAndConfigKeys) {
   EXPECT_FALSE(IpamConfigKey::Parse("/calico/ipam/v2/configx"));
 }
 
+// The key says what a stored value is when the value does not (libcalico-go's etcdv3 backend
+// unmarshals by key type).
+TEST(KeysTest, StoredValueWithoutKindTakesTheKeysKind) {
+  const std::string key = ResourceKey{.kind = Kind("IPPool"), .name = "p"}.Format();
+  auto r = DecodeStoredResource(key, R"({"metadata": {"name": "p"}, "spec": {}})", 7);
+  ASSERT_TRUE(r) << r.error().message();
+  EXPECT_EQ(r->kind(), "IPPool");
+  EXPECT_EQ(r->resource_version(), "7");
+}
+
 }  // namespace
 }  // namespace calico::datastore

@@ -5,8 +5,12 @@
 #include <map>
 #include <random>
 #include <set>
+#include <type_traits>
 
+#include "calico/base/log.h"
 #include "calico/datastore/keys.h"
+#include "calico/model/v3/ipam.h"
+#include "calico/model/v3/node.h"
 #include "calico/selector/selector.h"
 
 namespace calico::ipam {
@@ -14,9 +18,6 @@ namespace {
 
 constexpr int kMaxRetries = 100;
 constexpr int kDefaultBlockCap = 20;
-constexpr const char* kPoolPrefix = "/calico/resources/v3/projectcalico.org/ippools/";
-constexpr const char* kReservationPrefix = "/calico/resources/v3/projectcalico.org/ipreservations/";
-constexpr const char* kNodePrefix = "/calico/resources/v3/projectcalico.org/nodes/";
 
 int64_t NowNs() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -38,6 +39,28 @@ uint32_t Fnv1(std::string_view s) {
     h ^= static_cast<uint8_t>(c);
   }
   return h;
+}
+
+// Every stored resource of `kind`.
+std::string StoredListPrefix(std::string_view kind) {
+  return datastore::ResourceListPrefix(*model::LookupKind(kind), "");
+}
+
+// A stored v3 resource, decoded; nullopt (logged) when it does not decode: IPAM skips it.
+template <typename F>
+auto DecodeStored(const datastore::KVPair& kv, F&& decode)
+    -> std::optional<typename std::invoke_result_t<F, const model::Resource&>::value_type> {
+  auto r = datastore::DecodeStoredResource(kv.key, kv.value, kv.mod_revision);
+  if (!r) {
+    CALICO_LOG(warn, "ipam", "ignoring {}: {}", kv.key, r.error().message());
+    return std::nullopt;
+  }
+  auto typed = decode(*r);
+  if (!typed) {
+    CALICO_LOG(warn, "ipam", "ignoring {}: {}", kv.key, typed.error().message());
+    return std::nullopt;
+  }
+  return *std::move(typed);
 }
 
 std::string AffinityValue(const char* state) {
@@ -76,39 +99,37 @@ Status IpamClient::SetConfig(const IpamConfig& config) {
 }
 
 Result<std::vector<Pool>> IpamClient::ListPools() {
-  ASSIGN_OR_RETURN(auto listed, backend_.List(kPoolPrefix));
+  ASSIGN_OR_RETURN(auto listed, backend_.List(StoredListPrefix("IPPool")));
   std::vector<Pool> pools;
   for (const auto& kv : listed.kvs) {
-    Json doc = Json::parse(kv.value, nullptr, false);
-    if (!doc.is_object() || !doc.contains("spec")) continue;
-    const Json& spec = doc["spec"];
-    auto cidr = net::CIDR::ParseNet(spec.value("cidr", ""));
+    auto typed = DecodeStored(kv, model::v3::DecodeIPPool);
+    if (!typed) continue;
+    const model::v3::IPPoolSpec& spec = typed->spec;
+    auto cidr = net::CIDR::ParseNet(spec.cidr);
     if (!cidr) continue;
+    // Calico's defaults for what the pool does not say (a pool written by someone else).
     Pool p;
-    p.name = doc["metadata"].value("name", "");
+    p.name = typed->metadata.name;
     p.cidr = cidr->Masked();
-    p.block_size = spec.value("blockSize", cidr->family() == 4 ? 26 : 122);
-    p.disabled = spec.value("disabled", false);
-    p.node_selector = spec.value("nodeSelector", "all()");
+    p.block_size = spec.block_size.value_or(cidr->family() == 4 ? 26 : 122);
+    p.disabled = spec.disabled;
+    p.node_selector = spec.node_selector.value_or("all()");
     if (p.node_selector.empty()) p.node_selector = "all()";
-    if (spec.contains("allowedUses") && spec["allowedUses"].is_array()) {
-      p.allowed_uses = spec["allowedUses"].get<std::vector<std::string>>();
-    }
-    p.assignment_mode = spec.value("assignmentMode", "Automatic");
+    if (spec.allowed_uses) p.allowed_uses = *spec.allowed_uses;
+    p.assignment_mode = spec.assignment_mode.value_or("Automatic");
     pools.push_back(std::move(p));
   }
   return pools;
 }
 
 Result<std::vector<net::CIDR>> IpamClient::Reservations() {
-  ASSIGN_OR_RETURN(auto listed, backend_.List(kReservationPrefix));
+  ASSIGN_OR_RETURN(auto listed, backend_.List(StoredListPrefix("IPReservation")));
   std::vector<net::CIDR> out;
   for (const auto& kv : listed.kvs) {
-    Json doc = Json::parse(kv.value, nullptr, false);
-    if (!doc.is_object() || !doc.contains("spec")) continue;
-    for (const Json& c : doc["spec"].value("reservedCIDRs", Json::array())) {
-      if (!c.is_string()) continue;
-      if (auto cidr = net::CIDR::ParseNet(c.get<std::string>())) out.push_back(cidr->Masked());
+    auto typed = DecodeStored(kv, model::v3::DecodeIPReservation);
+    if (!typed) continue;
+    for (const std::string& c : typed->spec.reserved_cidrs) {
+      if (auto cidr = net::CIDR::ParseNet(c)) out.push_back(cidr->Masked());
     }
   }
   return out;
@@ -135,14 +156,10 @@ Result<std::vector<Pool>> IpamClient::PoolsFor(int family, const AutoAssignArgs&
   } else {
     // Node labels for nodeSelector (a missing Node has no labels).
     selector::LabelMap labels;
-    if (auto node = backend_.Get(kNodePrefix + args.host)) {
-      Json doc = Json::parse(node->value, nullptr, false);
-      if (doc.is_object() && doc["metadata"].contains("labels") &&
-          doc["metadata"]["labels"].is_object()) {
-        for (auto it = doc["metadata"]["labels"].begin(); it != doc["metadata"]["labels"].end();
-             ++it) {
-          if (it->is_string()) labels[it.key()] = it->get<std::string>();
-        }
+    const datastore::ResourceKey node_key{.kind = model::LookupKind("Node"), .name = args.host};
+    if (auto node = backend_.Get(node_key.Format())) {
+      if (auto typed = DecodeStored(*node, model::v3::DecodeNode)) {
+        labels = std::move(typed->metadata.labels);
       }
     }
     for (const Pool& p : all) {

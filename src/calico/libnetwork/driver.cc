@@ -14,6 +14,8 @@
 
 #include "calico/base/log.h"
 #include "calico/datastore/names.h"
+#include "calico/model/v3/endpoint.h"
+#include "calico/model/v3/ipam.h"
 
 namespace calico::libnetwork {
 namespace {
@@ -159,11 +161,16 @@ std::string PoolNameFor(const net::CIDR& cidr) {
 }
 
 std::string Annotation(const Resource& r, const char* key) {
-  const Json& md = r.metadata();
-  auto it = md.find("annotations");
-  if (it == md.end() || !it->is_object()) return "";
-  auto v = it->find(key);
-  return v != it->end() && v->is_string() ? v->get<std::string>() : "";
+  model::v3::ObjectMeta meta;
+  if (!model::v3::DecodeObjectMeta(r.metadata(), "metadata", meta)) return "";
+  auto it = meta.annotations.find(key);
+  return it == meta.annotations.end() ? "" : it->second;
+}
+
+// The typed spec of a pool FindPool returned (it decoded then).
+model::v3::IPPoolSpec PoolSpec(const Resource& pool) {
+  auto typed = model::v3::DecodeIPPool(pool);
+  return typed ? std::move(typed->spec) : model::v3::IPPoolSpec{};
 }
 
 bool CreatedByUs(const Resource& pool) {
@@ -390,7 +397,9 @@ namespace {
 Result<std::optional<Resource>> FindPool(datastore::Client& client, const net::CIDR& cidr) {
   ASSIGN_OR_RETURN(auto pools, client.List("IPPool"));
   for (Resource& pool : pools) {
-    auto pc = net::CIDR::Parse(pool.spec().value("cidr", ""));
+    auto typed = model::v3::DecodeIPPool(pool);
+    if (!typed) continue;
+    auto pc = net::CIDR::Parse(typed->spec.cidr);
     if (pc && pc->Masked() == cidr.Masked()) return std::optional<Resource>(std::move(pool));
   }
   return std::optional<Resource>();
@@ -478,7 +487,7 @@ Result<Json> Driver::DoRequestPool(const Json& req) {
           fmt::format("cannot create a Calico IP pool for the subnet {}", cidr.String())));
     }
     CALICO_LOG(info, "libnetwork", "created IP pool {} for subnet {}", made->name(), cidr.String());
-  } else if (existing->spec().value("disabled", false)) {
+  } else if (PoolSpec(*existing).disabled) {
     return InvalidArgument(fmt::format(
         "the Calico IP pool {} for subnet {} is disabled (it may be the routing-only pool of a "
         "network on Docker's IPAM)",
@@ -639,18 +648,20 @@ Result<Json> Driver::DoCreateNetwork(const Json& req) {
   // Applies --opt ipip / nat-outgoing to a pool: pools this driver made follow the network; a pool
   // someone else made is left alone, and a contradiction is reported.
   auto apply_pool_options = [&](Resource pool) -> Status {
+    const model::v3::IPPoolSpec now = PoolSpec(pool);
     Json& spec = pool.spec();
     bool changed = false;
     std::vector<std::string> conflicts;
-    if (opts.ipip_mode && spec.value("ipipMode", "Never") != *opts.ipip_mode) {
-      conflicts.push_back(fmt::format("ipipMode is {}, the network asks for {}",
-                                      spec.value("ipipMode", "Never"), *opts.ipip_mode));
+    const std::string ipip_mode = now.ipip_mode.value_or("Never");
+    if (opts.ipip_mode && ipip_mode != *opts.ipip_mode) {
+      conflicts.push_back(
+          fmt::format("ipipMode is {}, the network asks for {}", ipip_mode, *opts.ipip_mode));
       spec["ipipMode"] = *opts.ipip_mode;
       changed = true;
     }
-    if (opts.nat_outgoing && spec.value("natOutgoing", false) != *opts.nat_outgoing) {
+    if (opts.nat_outgoing && now.nat_outgoing != *opts.nat_outgoing) {
       conflicts.push_back(fmt::format("natOutgoing is {}, the network asks for {}",
-                                      spec.value("natOutgoing", false), *opts.nat_outgoing));
+                                      now.nat_outgoing, *opts.nat_outgoing));
       spec["natOutgoing"] = *opts.nat_outgoing;
       changed = true;
     }
@@ -662,7 +673,7 @@ Result<Json> Driver::DoCreateNetwork(const Json& req) {
       return InvalidArgument(fmt::format(
           "the Calico IP pool {} ({}) was not created by this driver and its {}: change the pool "
           "with calicoctl, or leave out the option",
-          pool.name(), spec.value("cidr", ""), why));
+          pool.name(), now.cidr, why));
     }
     auto updated = client_.Update(pool);
     if (!updated)
@@ -899,18 +910,18 @@ Result<Json> Driver::DoJoin(const Json& req) {
   ASSIGN_OR_RETURN(std::string network_id, IdField(req, "NetworkID"));
   ASSIGN_OR_RETURN(std::string endpoint_id, IdField(req, "EndpointID"));
   ASSIGN_OR_RETURN(Json network, GetNetwork(network_id));
-  ASSIGN_OR_RETURN(Resource wep, GetEndpoint(endpoint_id));
+  ASSIGN_OR_RETURN(Resource wep_resource, GetEndpoint(endpoint_id));
+  ASSIGN_OR_RETURN(model::v3::WorkloadEndpoint wep, model::v3::DecodeWorkloadEndpoint(wep_resource));
   ASSIGN_OR_RETURN(NetworkOptions opts, ParseNetworkOptions(network));
   VethPairSpec spec;
   spec.host_ifname = HostIfname(endpoint_id);
   spec.temp_ifname = TempIfname(endpoint_id);
-  spec.container_mac = wep.spec().value("mac", std::string(kEndpointMac));
+  spec.container_mac = wep.spec.mac.empty() ? std::string(kEndpointMac) : wep.spec.mac;
   spec.mtu = opts.mtu > 0 ? opts.mtu : options_.veth_mtu;
   bool v4 = false;
   bool v6 = false;
-  const Json& nets = wep.spec().contains("ipNetworks") ? wep.spec()["ipNetworks"] : Json::array();
-  for (const Json& n : nets) {
-    auto cidr = n.is_string() ? net::CIDR::ParseNet(n.get<std::string>()) : std::nullopt;
+  for (const std::string& n : wep.spec.ip_networks) {
+    auto cidr = net::CIDR::ParseNet(n);
     if (!cidr) continue;
     spec.addresses.push_back(cidr->addr());
     (cidr->family() == 4 ? v4 : v6) = true;
