@@ -87,8 +87,7 @@ Status EnsureVxlanTunnelAddress(datastore::Client& client, ipam::IpamClient& ipa
   ASSIGN_OR_RETURN(model::v3::Node typed_node, model::v3::DecodeNode(node));
   ASSIGN_OR_RETURN(auto pool_resources, client.List("IPPool"));
   std::vector<net::CIDR> eligible = EligiblePools(DecodePools(pool_resources), typed_node);
-  std::optional<net::IPAddr> current =
-      net::IPAddr::Parse(typed_node.spec.ipv4_vxlan_tunnel_addr);
+  std::optional<net::IPAddr> current = net::IPAddr::Parse(typed_node.spec.ipv4_vxlan_tunnel_addr);
 
   if (eligible.empty()) {
     // No VXLAN for this node: give the address back and clear the field.

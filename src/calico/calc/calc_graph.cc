@@ -55,7 +55,8 @@ std::string_view CanonicalKind(std::string_view kind) {
 void ReportRuleErrors(std::string_view what, const policy::ParsedRules& rules,
                       std::string_view direction) {
   if (rules.ok()) return;
-  CALICO_LOG(error, "calc", "{} {} rule {}: {} (the policy ruleset cannot be programmed while it "
+  CALICO_LOG(error, "calc",
+             "{} {} rule {}: {} (the policy ruleset cannot be programmed while it "
              "applies to an endpoint of this node)",
              what, direction, rules.size(), rules.error()->message());
 }

@@ -166,7 +166,8 @@ Result<PolicyRec> DecodePolicyRec(const model::Resource& r) {
     p.applies_egress = Contains(types, "Egress");
   }
   // Rules are scoped to the policy's namespace and parsed once, here.
-  if (p.applies_ingress) p.ingress = policy::ParsedRules::Parse(ScopeRules(std::move(ingress), p.ns));
+  if (p.applies_ingress)
+    p.ingress = policy::ParsedRules::Parse(ScopeRules(std::move(ingress), p.ns));
   if (p.applies_egress) p.egress = policy::ParsedRules::Parse(ScopeRules(std::move(egress), p.ns));
   p.rule_sets = RuleIpSets(p.ingress);
   p.rule_sets.merge(RuleIpSets(p.egress));
@@ -177,9 +178,10 @@ Result<PolicyRec> DecodePolicyRec(const model::Resource& r) {
 
 Result<ProfileRec> DecodeProfileRec(const model::Resource& r) {
   ASSIGN_OR_RETURN(model::v3::Profile profile, model::v3::DecodeProfile(r));
-  ProfileRec rec{.labels_to_apply = std::move(profile.spec.labels_to_apply),
-                 .ingress = policy::ParsedRules::Parse(ScopeRules(std::move(profile.spec.ingress), "")),
-                 .egress = policy::ParsedRules::Parse(ScopeRules(std::move(profile.spec.egress), ""))};
+  ProfileRec rec{
+      .labels_to_apply = std::move(profile.spec.labels_to_apply),
+      .ingress = policy::ParsedRules::Parse(ScopeRules(std::move(profile.spec.ingress), "")),
+      .egress = policy::ParsedRules::Parse(ScopeRules(std::move(profile.spec.egress), ""))};
   rec.rule_sets = RuleIpSets(rec.ingress);
   rec.rule_sets.merge(RuleIpSets(rec.egress));
   return rec;

@@ -39,9 +39,9 @@ TEST(PolicyConversionTest, NamespacedPolicySelectsItsNamespace) {
 
 TEST(PolicyConversionTest, GlobalPolicyNamespaceAndServiceAccountSelectors) {
   auto sel = PolicySelector(Json{{"selector", "app == 'db'"},
-                                         {"namespaceSelector", "team == 'a'"},
-                                         {"serviceAccountSelector", "role == 'x'"}},
-                                    "");
+                                 {"namespaceSelector", "team == 'a'"},
+                                 {"serviceAccountSelector", "role == 'x'"}},
+                            "");
   ASSERT_TRUE(sel);
   EXPECT_EQ(sel->String(), Canon("((app == 'db') && (pcns.team == 'a')) && (pcsa.role == 'x')"));
   EXPECT_FALSE(PolicySelector(Json{{"selector", "app == "}}, ""));

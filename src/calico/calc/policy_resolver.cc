@@ -2,8 +2,6 @@
 // policy_resolver.h.
 #include "calico/calc/policy_resolver.h"
 
-#include "calico/calc/calc_graph.h"
-
 #include <algorithm>
 #include <array>
 #include <limits>
@@ -11,6 +9,8 @@
 #include <tuple>
 #include <utility>
 #include <vector>
+
+#include "calico/calc/calc_graph.h"
 
 namespace calico::calc {
 namespace {
@@ -124,8 +124,7 @@ policy::Model ResolvePolicies(const EndpointStore& store, const ActiveRules& rul
                                         std::pair{p.applies_egress, &out.egress_tiers}}) {
         if (!applies) continue;
         if (out_tiers->empty() || out_tiers->back().name != p.tier) {
-          out_tiers->push_back(
-              {.name = p.tier, .default_deny = tier_info.at(p.tier).default_deny});
+          out_tiers->push_back({.name = p.tier, .default_deny = tier_info.at(p.tier).default_deny});
         }
         out_tiers->back().policies.push_back(p.id);
       }
@@ -153,7 +152,8 @@ policy::Model ResolvePolicies(const EndpointStore& store, const ActiveRules& rul
                              .labels = ep->effective,
                              .profiles = ep->profiles};
     ranks.clear();
-    for (const auto* matching : {&rules.PoliciesMatching(*key), &rules.HostPoliciesMatching(*key)}) {
+    for (const auto* matching :
+         {&rules.PoliciesMatching(*key), &rules.HostPoliciesMatching(*key)}) {
       for (const std::string& pkey : *matching) {
         ranks.push_back(rank.at(pkey));
       }

@@ -911,7 +911,8 @@ Result<Json> Driver::DoJoin(const Json& req) {
   ASSIGN_OR_RETURN(std::string endpoint_id, IdField(req, "EndpointID"));
   ASSIGN_OR_RETURN(Json network, GetNetwork(network_id));
   ASSIGN_OR_RETURN(Resource wep_resource, GetEndpoint(endpoint_id));
-  ASSIGN_OR_RETURN(model::v3::WorkloadEndpoint wep, model::v3::DecodeWorkloadEndpoint(wep_resource));
+  ASSIGN_OR_RETURN(model::v3::WorkloadEndpoint wep,
+                   model::v3::DecodeWorkloadEndpoint(wep_resource));
   ASSIGN_OR_RETURN(NetworkOptions opts, ParseNetworkOptions(network));
   VethPairSpec spec;
   spec.host_ifname = HostIfname(endpoint_id);

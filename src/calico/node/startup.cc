@@ -266,8 +266,8 @@ Result<std::optional<std::pair<int, std::string>>> FindConflict(datastore::Clien
       auto typed = model::v3::DecodeNode(other);
       if (!typed || !typed->spec.bgp) continue;  // An unreadable Node claims no address.
       const model::v3::NodeBGPSpec& theirs_bgp = *typed->spec.bgp;
-      auto theirs = net::CIDR::ParseNet(family == 4 ? theirs_bgp.ipv4_address
-                                                    : theirs_bgp.ipv6_address);
+      auto theirs =
+          net::CIDR::ParseNet(family == 4 ? theirs_bgp.ipv4_address : theirs_bgp.ipv6_address);
       if (theirs && theirs->addr() == ours->addr()) {
         return std::optional(
             std::pair(family, fmt::format("Calico node '{}' is already using the IPv{} address {}.",

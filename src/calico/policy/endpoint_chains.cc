@@ -27,9 +27,8 @@ const Renderer::EndpointLines& Renderer::Lines() {
         .drop_vxlan =
             fmt::format("meta l4proto 17 th dport {} counter drop {}", options_.vxlan_port,
                         Comment("Drop VXLAN encapped packets originating in workloads")),
-        .drop_ipip =
-            fmt::format("meta l4proto 4 counter drop {}",
-                        Comment("Drop IPinIP encapped packets originating in workloads")),
+        .drop_ipip = fmt::format("meta l4proto 4 counter drop {}",
+                                 Comment("Drop IPinIP encapped packets originating in workloads")),
         .policy_jump_prefix = fmt::format("meta mark & {} == 0 jump ", Hex(m.pass)),
         .policy_accepted = fmt::format("meta mark & {0} == {0} return {1}", Hex(m.accept),
                                        Comment("Return if policy accepted")),
@@ -76,9 +75,9 @@ Status Renderer::RenderEndpoint(const Endpoint& ep, bool ingress) {
       }
       const Policy& p = *it->second;
       if (p.tier != tier.name) {
-        return InvalidArgument(fmt::format(
-            "endpoint {}: {} tier {} lists policy \"{}\", which belongs to tier \"{}\"", ep.name,
-            dir, tier.name, id, p.tier));
+        return InvalidArgument(
+            fmt::format("endpoint {}: {} tier {} lists policy \"{}\", which belongs to tier \"{}\"",
+                        ep.name, dir, tier.name, id, p.tier));
       }
       const std::string policy_chain = PolicyChain(p.tier, p.id, ingress);
       RETURN_IF_ERROR(EnsureRulesChain(policy_chain, &p, ingress));

@@ -35,8 +35,7 @@ Status Renderer::IndexHostEndpoints() {
                              "with ResolveHostEndpoints first)");
     }
     if (iface.size() > 15) {
-      return InvalidArgument(
-          fmt::format("{}: \"{}\" is longer than 15 characters", field, iface));
+      return InvalidArgument(fmt::format("{}: \"{}\" is longer than 15 characters", field, iface));
     }
     if (iface != kAllInterfaces) {
       for (char c : iface) {
@@ -49,8 +48,8 @@ Status Renderer::IndexHostEndpoints() {
     }
     if (!ifaces.insert(iface).second) {
       return InvalidArgument(
-          fmt::format("{}: duplicate interface name \"{}\" (host endpoints {} and another)",
-                      field, iface, ep.name));
+          fmt::format("{}: duplicate interface name \"{}\" (host endpoints {} and another)", field,
+                      iface, ep.name));
     }
     host_endpoints_.push_back(&ep);
     pre_dnat_ = pre_dnat_ || HasPolicies(ep.pre_dnat_ingress_tiers);
@@ -71,8 +70,8 @@ Status Renderer::IndexHostEndpoints() {
 // filter chains drop at the end of a Deny tier; pre-DNAT and untracked chains never do (normal
 // policy still follows). `notrack`: untracked chains exempt allowed packets from conntrack.
 Status Renderer::AppendTierRules(Chain& chain, const std::string& who, std::string_view dir,
-                       const std::vector<TierRef>& tiers, bool ingress, bool end_of_tier_drop,
-                       bool notrack) {
+                                 const std::vector<TierRef>& tiers, bool ingress,
+                                 bool end_of_tier_drop, bool notrack) {
   const MarkBits& m = options_.marks;
   for (std::size_t t = 0; t < tiers.size(); ++t) {
     const TierRef& tier = tiers[t];
@@ -124,7 +123,6 @@ Status Renderer::AddHostChain(const std::string& name, const HostEndpoint& ep, C
   AddChain(name, std::move(chain));
   return OkStatus();
 }
-
 
 Status Renderer::RenderHostNormalChain(const HostEndpoint& ep, bool ingress) {
   const std::string who = fmt::format("host endpoint {}", ep.name);
@@ -196,10 +194,10 @@ Status Renderer::RenderHostUntrackedChain(const HostEndpoint& ep, bool ingress) 
   Chain chain;
   chain.rules.push_back(fmt::format("jump {}", ingress ? kRawFailsafeIn : kRawFailsafeOut));
   chain.rules.push_back(ClearMarks());
-  RETURN_IF_ERROR(AppendTierRules(
-      chain, fmt::format("host endpoint {}", ep.name),
-      ingress ? "untracked ingress" : "untracked egress",
-      ingress ? ep.untracked_ingress_tiers : ep.untracked_egress_tiers, ingress, false, true));
+  RETURN_IF_ERROR(AppendTierRules(chain, fmt::format("host endpoint {}", ep.name),
+                                  ingress ? "untracked ingress" : "untracked egress",
+                                  ingress ? ep.untracked_ingress_tiers : ep.untracked_egress_tiers,
+                                  ingress, false, true));
   const std::string name = HostEndpointChain(
       ingress ? HostChainKind::kRawFrom : HostChainKind::kRawTo, ep.interface_name);
   RETURN_IF_ERROR(AddHostChain(name, ep, std::move(chain)));
@@ -209,13 +207,12 @@ Status Renderer::RenderHostUntrackedChain(const HostEndpoint& ep, bool ingress) 
 
 // Accept rules for `ports` matched on the destination port (`reply`: on the source port, for
 // the return direction in the raw table). `inbound` puts a port's net on the source address.
-std::vector<std::string> Renderer::FailsafeRules(const std::vector<FailsafePort>& ports, bool inbound,
-                                       bool reply) const {
+std::vector<std::string> Renderer::FailsafeRules(const std::vector<FailsafePort>& ports,
+                                                 bool inbound, bool reply) const {
   const std::string_view port_field = reply ? "sport" : "dport";
   const std::string_view addr_field = inbound ? "saddr" : "daddr";
-  const std::string comment =
-      Comment(fmt::format("Failsafe {} host port{}", inbound != reply ? "inbound" : "outbound",
-                          reply ? " reply" : ""));
+  const std::string comment = Comment(fmt::format(
+      "Failsafe {} host port{}", inbound != reply ? "inbound" : "outbound", reply ? " reply" : ""));
   std::vector<std::string> rules;
   for (const char* proto : {"tcp", "udp", "sctp"}) {
     std::set<uint16_t> plain;
@@ -241,15 +238,16 @@ std::vector<std::string> Renderer::FailsafeRules(const std::vector<FailsafePort>
       for (const auto& [net, port] : elements) {
         items.push_back(fmt::format("{} . {}", MemberText(net), port));
       }
-      rules.push_back(fmt::format("meta l4proto {} {} {} . th {} {{ {} }} counter accept {}",
-                                  proto, family == 6 ? "ip6" : "ip", addr_field, port_field,
+      rules.push_back(fmt::format("meta l4proto {} {} {} . th {} {{ {} }} counter accept {}", proto,
+                                  family == 6 ? "ip6" : "ip", addr_field, port_field,
                                   StrJoin(items, ", "), comment));
     }
   }
   return rules;
 }
 
-void Renderer::AddStaticChain(std::string_view name, std::string base, std::vector<std::string> rules) {
+void Renderer::AddStaticChain(std::string_view name, std::string base,
+                              std::vector<std::string> rules) {
   AddChain(std::string(name), Chain{.owner = std::string("static"),
                                     .base = std::move(base),
                                     .rules = dataplane::NftLines(std::move(rules))});
@@ -257,7 +255,7 @@ void Renderer::AddStaticChain(std::string_view name, std::string base, std::vect
 
 // Dispatch chain: `<key> vmap @<name>`, then the "*" endpoint's chain as the default target.
 void Renderer::AddDispatchChain(std::string_view name, std::string_view key, HostChainKind kind,
-                      bool skip_workloads) {
+                                bool skip_workloads) {
   std::vector<std::string> rules = {fmt::format("{} vmap @{}", key, name)};
   if (wildcard_ != nullptr) {
     if (skip_workloads) {
@@ -315,9 +313,8 @@ Status Renderer::RenderHostEndpoints() {
                                    clear};
   if (wildcard_ != nullptr) {
     for (const std::string& prefix : options_.interface_prefixes) {
-      post.push_back(
-          fmt::format("oifname \"{}*\" return {}", prefix,
-                      Comment("Skip egress WHEP policy for traffic to local workload")));
+      post.push_back(fmt::format("oifname \"{}*\" return {}", prefix,
+                                 Comment("Skip egress WHEP policy for traffic to local workload")));
     }
   }
   post.push_back(fmt::format("ct status dnat jump {}", kToHostEndpoint));
@@ -353,8 +350,7 @@ Status Renderer::RenderHostEndpoints() {
   }
   if (pre_dnat_) {
     std::vector<std::string> pre;
-    if (!untracked_)
-      pre.push_back(clear);  // Else raw-cali-PREROUTING did (and may have accepted).
+    if (!untracked_) pre.push_back(clear);  // Else raw-cali-PREROUTING did (and may have accepted).
     pre.push_back("ct state established,related accept");
     pre.push_back(accept_if_accepted);
     pre.push_back(fmt::format("jump {}", kPreDnatFromHostEndpoint));
@@ -362,8 +358,7 @@ Status Renderer::RenderHostEndpoints() {
                               Comment("Host endpoint policy accepted packet.")));
     AddStaticChain("mangle-cali-PREROUTING",
                    "type filter hook prerouting priority mangle; policy accept;", std::move(pre));
-    std::vector<std::string> dispatch = {
-        fmt::format("iifname vmap @{}", kPreDnatFromHostEndpoint)};
+    std::vector<std::string> dispatch = {fmt::format("iifname vmap @{}", kPreDnatFromHostEndpoint)};
     if (pre_dnat_wildcard_) {
       dispatch.push_back(
           fmt::format("goto {}", HostEndpointChain(HostChainKind::kPreDnatFrom, kAllInterfaces)));

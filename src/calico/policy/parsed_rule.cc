@@ -184,9 +184,10 @@ Result<EntityMatch> ParseEntity(const model::v3::EntityRule& v, const std::strin
   EntityMatch e;
   const bool ns_selector = !StrTrim(v.namespace_selector).empty();
   const bool service_accounts =
-      v.service_accounts && (!v.service_accounts->names.empty() ||
-                             !StrTrim(v.service_accounts->selector).empty());
-  const bool services = v.services && (!v.services->name.empty() || !v.services->namespace_.empty());
+      v.service_accounts &&
+      (!v.service_accounts->names.empty() || !StrTrim(v.service_accounts->selector).empty());
+  const bool services =
+      v.services && (!v.services->name.empty() || !v.services->namespace_.empty());
   for (const auto& [key, used] : {std::pair{"namespaceSelector", ns_selector},
                                   {"serviceAccounts", service_accounts},
                                   {"services", services}}) {

@@ -61,10 +61,10 @@ struct NamedPortMatch {
 struct EntityMatch {
   std::vector<net::CIDR> nets{};
   std::vector<net::CIDR> not_nets{};
-  std::string selector{};         // As written (validated); empty = absent.
-  std::string selector_id{};      // Its IP set id (selector::Selector::UniqueId()).
-  std::string not_selector{};     // As written (validated); empty = absent.
-  std::string not_selector_id{};  // Its IP set id.
+  std::string selector{};                         // As written (validated); empty = absent.
+  std::string selector_id{};                      // Its IP set id (selector::Selector::UniqueId()).
+  std::string not_selector{};                     // As written (validated); empty = absent.
+  std::string not_selector_id{};                  // Its IP set id.
   std::vector<PortRange> ports{};                 // Sorted, overlapping/adjacent ranges merged.
   std::vector<PortRange> not_ports{};             // Same.
   std::vector<NamedPortMatch> named_ports{};      // Names in `ports`, as written, unique.
@@ -102,8 +102,8 @@ class ParsedRules {
   explicit ParsedRules(std::vector<ParsedRule> rules, std::optional<Error> error = std::nullopt);
   // Tests and tools: [Rule] JSON, parsed rule by rule (a parse failure is kept, as above; a value
   // that is not a list is an error at index 0). NOLINTs: the model's JSON form reads like JSON.
-  ParsedRules(const nlohmann::json& rules);                    // NOLINT(google-explicit-constructor)
-  ParsedRules(nlohmann::json::initializer_list_t init);        // NOLINT(google-explicit-constructor)
+  ParsedRules(const nlohmann::json& rules);              // NOLINT(google-explicit-constructor)
+  ParsedRules(nlohmann::json::initializer_list_t init);  // NOLINT(google-explicit-constructor)
 
   // Parses every rule of `rules` (the calculation graph's path).
   static ParsedRules Parse(const std::vector<model::v3::Rule>& rules);

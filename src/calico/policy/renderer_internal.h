@@ -100,24 +100,24 @@ std::string OwnerOf(const ChainOwner& owner);
 class Renderer {
  public:
   Renderer(const Model& model, const RenderOptions& options, RenderCache* cache);
-  Result<dataplane::NftRuleset> Render();
+  [[nodiscard]] Result<dataplane::NftRuleset> Render();
 
  private:
   // --- ruleset_renderer.cc: model index, rules chains, IP sets, parts --------------------------
-  Status IndexModel();
-  Result<std::string> ResolveSet(std::string_view field, std::string_view sel_text,
-                                 std::string_view set_id, int family,
-                                 std::vector<std::pair<std::string, int>>* used);
-  Result<std::string> ResolveNamedPortSet(std::string_view field, std::string_view set_id,
-                                          int family,
-                                          std::vector<std::pair<std::string, int>>* used);
+  [[nodiscard]] Status IndexModel();
+  [[nodiscard]] Result<std::string> ResolveSet(std::string_view field, std::string_view sel_text,
+                                               std::string_view set_id, int family,
+                                               std::vector<std::pair<std::string, int>>* used);
+  [[nodiscard]] Result<std::string> ResolveNamedPortSet(
+      std::string_view field, std::string_view set_id, int family,
+      std::vector<std::pair<std::string, int>>* used);
   std::string ClearMask(uint32_t bits) const { return Hex(~bits); }
   void AddChain(std::string name, Chain chain) { chains_[std::move(name)] = std::move(chain); }
   // Compiles the rules of `source` into chain `chain_name`, from the cache when they did not
   // change.
-  Status RenderRulesChain(std::string chain_name, RulesSource source, bool ingress);
+  [[nodiscard]] Status RenderRulesChain(std::string chain_name, RulesSource source, bool ingress);
   // Renders the rules chain of `source` unless this render already did.
-  Status EnsureRulesChain(std::string chain_name, RulesSource source, bool ingress);
+  [[nodiscard]] Status EnsureRulesChain(std::string chain_name, RulesSource source, bool ingress);
   // Drops what this render did not use.
   void Evict();
   dataplane::NftLines SetElements(const std::string& id, const IpSet& set, int family);
@@ -134,27 +134,27 @@ class Renderer {
         profile_accepted, no_profile;
   };
   const EndpointLines& Lines();
-  Status RenderEndpoint(const Endpoint& ep, bool ingress);
+  [[nodiscard]] Status RenderEndpoint(const Endpoint& ep, bool ingress);
 
   // --- host_endpoint_chains.cc -----------------------------------------------------------------
   static bool HasPolicies(const std::vector<TierRef>& tiers);
-  Status IndexHostEndpoints();
-  Status AppendTierRules(Chain& chain, const std::string& who, std::string_view dir,
-                         const std::vector<TierRef>& tiers, bool ingress, bool end_of_tier_drop,
-                         bool notrack);
+  [[nodiscard]] Status IndexHostEndpoints();
+  [[nodiscard]] Status AppendTierRules(Chain& chain, const std::string& who, std::string_view dir,
+                                       const std::vector<TierRef>& tiers, bool ingress,
+                                       bool end_of_tier_drop, bool notrack);
   void AppendConntrackRules(Chain& chain);
   std::string ClearMarks() { return Lines().clear; }
-  Status AddHostChain(const std::string& name, const HostEndpoint& ep, Chain chain);
-  Status RenderHostNormalChain(const HostEndpoint& ep, bool ingress);
-  Status RenderHostForwardChain(const HostEndpoint& ep, bool ingress);
-  Status RenderHostPreDnatChain(const HostEndpoint& ep);
-  Status RenderHostUntrackedChain(const HostEndpoint& ep, bool ingress);
+  [[nodiscard]] Status AddHostChain(const std::string& name, const HostEndpoint& ep, Chain chain);
+  [[nodiscard]] Status RenderHostNormalChain(const HostEndpoint& ep, bool ingress);
+  [[nodiscard]] Status RenderHostForwardChain(const HostEndpoint& ep, bool ingress);
+  [[nodiscard]] Status RenderHostPreDnatChain(const HostEndpoint& ep);
+  [[nodiscard]] Status RenderHostUntrackedChain(const HostEndpoint& ep, bool ingress);
   std::vector<std::string> FailsafeRules(const std::vector<FailsafePort>& ports, bool inbound,
                                          bool reply) const;
   void AddStaticChain(std::string_view name, std::string base, std::vector<std::string> rules);
   void AddDispatchChain(std::string_view name, std::string_view key, HostChainKind kind,
                         bool skip_workloads);
-  Status RenderHostEndpoints();
+  [[nodiscard]] Status RenderHostEndpoints();
 
   const Model& model_;
   const RenderOptions& options_;

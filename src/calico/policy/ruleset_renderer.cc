@@ -87,7 +87,8 @@ std::string OwnerOf(const ChainOwner& owner) {
   if (const auto* p = std::get_if<const Policy*>(&owner)) {
     return fmt::format("policy {}/{}", (*p)->tier, (*p)->id);
   }
-  if (const auto* p = std::get_if<const Profile*>(&owner)) return fmt::format("profile {}", (*p)->id);
+  if (const auto* p = std::get_if<const Profile*>(&owner))
+    return fmt::format("profile {}", (*p)->id);
   return std::get<std::string>(owner);
 }
 
@@ -96,8 +97,8 @@ Renderer::Renderer(const Model& model, const RenderOptions& options, RenderCache
   // A custom set resolver may answer differently from one render to the next: no caching.
   if (cache != nullptr && !options_.resolve_set && !options_.resolve_named_port_set) {
     cache_ = &cache->state();
-    const std::string key = fmt::format("{:x}/{:x}/{}", options_.marks.accept,
-                                        options_.marks.pass, options_.log_prefix);
+    const std::string key = fmt::format("{:x}/{:x}/{}", options_.marks.accept, options_.marks.pass,
+                                        options_.log_prefix);
     if (cache_->options_key != key) {
       cache_->chains.clear();
       cache_->sets.clear();
@@ -213,8 +214,8 @@ Result<std::string> Renderer::ResolveSet(std::string_view field, std::string_vie
 }
 
 Result<std::string> Renderer::ResolveNamedPortSet(std::string_view field, std::string_view set_id,
-                                        int family,
-                                        std::vector<std::pair<std::string, int>>* used) {
+                                                  int family,
+                                                  std::vector<std::pair<std::string, int>>* used) {
   if (options_.resolve_named_port_set) {
     return options_.resolve_named_port_set(field, set_id, family);
   }
@@ -313,8 +314,8 @@ void Renderer::Evict() {
 
 Status Renderer::EnsureRulesChain(std::string chain_name, RulesSource source, bool ingress) {
   if (auto it = chains_.find(chain_name); it != chains_.end()) {
-    const bool same = std::visit(
-        [&](const auto* p) { return it->second.owner == ChainOwner(p); }, source);
+    const bool same =
+        std::visit([&](const auto* p) { return it->second.owner == ChainOwner(p); }, source);
     if (same) return OkStatus();
   }
   return RenderRulesChain(std::move(chain_name), source, ingress);
@@ -350,7 +351,8 @@ dataplane::NftLines Renderer::SetElements(const std::string& id, const IpSet& se
 }
 
 // A named-port set per family with members or referenced: no interval flag (single addresses).
-void Renderer::AddNamedPortSet(dataplane::NftRuleset& out, const std::string& id, const IpSet& set) const {
+void Renderer::AddNamedPortSet(dataplane::NftRuleset& out, const std::string& id,
+                               const IpSet& set) const {
   for (int family : {4, 6}) {
     std::vector<std::string> items = PortMemberTexts(set.port_members, family);
     if (items.empty() && referenced_sets_.count({id, family}) == 0) continue;
@@ -389,8 +391,7 @@ dataplane::NftRuleset Renderer::Parts() {
       s.elements = std::move(elements);
     }
   }
-  std::vector<
-      std::pair<std::string_view, const std::vector<std::pair<std::string, std::string>>*>>
+  std::vector<std::pair<std::string_view, const std::vector<std::pair<std::string, std::string>>*>>
       maps = {{kFromWlDispatch, &from_wl_}, {kToWlDispatch, &to_wl_}};
   if (!host_endpoints_.empty()) {
     maps.insert(maps.end(), {{kFromHostEndpoint, &from_hep_},

@@ -35,8 +35,7 @@ void Renderer::RenderStaticChains() {
   if (early_verdict) {
     fwd.rules.push_back(fmt::format("meta mark set meta mark & {} {}", ClearMask(m.pass),
                                     Comment("Clear pass mark")));
-    fwd.rules.push_back(
-        fmt::format("meta mark & {} == 0 jump {}", Hex(m.accept), kFromHepForward));
+    fwd.rules.push_back(fmt::format("meta mark & {} == 0 jump {}", Hex(m.accept), kFromHepForward));
   } else {
     fwd.rules.push_back(clear);
     if (heps) fwd.rules.push_back(fmt::format("jump {}", kFromHepForward));
