@@ -21,13 +21,14 @@ constexpr std::string_view kWatchPrefix = "/calico/";
 bool RoutingKey(std::string_view key) {
   if (auto resource = datastore::ResourceKey::Parse(key)) {
     const std::string& kind = resource->kind->kind;
-    return kind == "Node" || kind == "IPPool" || kind == "BGPConfiguration" || kind == "BGPPeer";
+    return kind == "Node" || kind == "IPPool" || kind == "BGPConfiguration" || kind == "BGPPeer" ||
+           kind == "BGPFilter";
   }
   auto affinity = datastore::BlockAffinityKey::Parse(key);
   return affinity && affinity->affinity_type == "host";
 }
 
-int64_t CountRules(const dataplane::NftRuleset& ruleset) {
+int64_t CountRules(const nft_model::NftRuleset& ruleset) {
   int64_t n = 0;
   for (const auto& [name, chain] : ruleset.chains) {
     for (const std::string& rule : chain.rules) {
@@ -376,6 +377,11 @@ Result<bool> Agent::Resync() {
   return repaired;
 }
 
+// Retries against an unreachable datastore back off up to 1 s, as libcalico-go's watcher cache
+// retries a failed list every second (watchersyncer/watchercache.go ListRetryInterval): the
+// agent sees a datastore that comes back within a second, not after a 10 s back-off.
+constexpr std::chrono::milliseconds kMaxRetryBackoff{1000};
+
 Status Agent::Run(const std::atomic<bool>& stop) {
   auto backoff = std::chrono::milliseconds(200);
   auto sleep = [&](std::chrono::milliseconds d) {
@@ -390,16 +396,17 @@ Status Agent::Run(const std::atomic<bool>& stop) {
     CALICO_LOG(error, "agent", "initial sync failed (retrying in {} ms): {}", backoff.count(),
                st.error().message());
     sleep(backoff);
-    backoff = std::min(backoff * 2, std::chrono::milliseconds(10000));
+    backoff = std::min(backoff * 2, kMaxRetryBackoff);
   }
   auto next_resync = std::chrono::steady_clock::now() + config_.resync_interval;
   while (!stop) {
     Status st = Step(std::chrono::milliseconds(500));
+    if (config_.on_idle) config_.on_idle();
     if (!st) {
       CALICO_LOG(error, "agent", "{}", st.error().message());
       metrics_.SetLive(true);
       sleep(backoff);
-      backoff = std::min(backoff * 2, std::chrono::milliseconds(10000));
+      backoff = std::min(backoff * 2, kMaxRetryBackoff);
       continue;
     }
     backoff = std::chrono::milliseconds(200);

@@ -1,27 +1,21 @@
 // calicoctl ipam show/release/configure/check and datastore migrate, in-process on MemBackend.
 #include "calico/ctl/ipam_command.h"
 
+#include <fstream>
 #include <sstream>
 
 #include <gtest/gtest.h>
 
 #include "calico/ctl/golden.h"
 #include "calico/ctl/migrate_command.h"
-#include "calico/datastore/client.h"
-#include "calico/datastore/testing/mem_backend.h"
+#include "calico/ctl/testing/ctl_fixture.h"
 #include "calico/ipam/ipam.h"
 
 namespace calico::ctl {
 namespace {
 
-class IpamCommandTest : public ::testing::Test {
+class IpamCommandTest : public testing::CtlFixture {
  protected:
-  struct Outcome {
-    int code;
-    std::string out;
-    std::string err;
-  };
-
   void SetUp() override {
     registry_.Register("ipam", "IP address management", RunIpam);
     registry_.Register("datastore migrate", "Migrate", RunDatastoreMigrate);
@@ -30,22 +24,6 @@ class IpamCommandTest : public ::testing::Test {
       pool.spec()["cidr"] = cidr;
       ASSERT_TRUE(client_.Create(pool));
     }
-  }
-
-  Outcome Run(std::vector<std::string> args, const std::string& stdin_text = "") {
-    std::istringstream in(stdin_text);
-    std::ostringstream out;
-    std::ostringstream err;
-    Context ctx{.in = in,
-                .out = out,
-                .err = err,
-                .open_client = [this](const ClientOptions&) -> Result<datastore::Client*> {
-                  return &client_;
-                },
-                .build = {.version = "v3.31.0", .git_commit = "0123abc"},
-                .retry_sleep_ms = 0};
-    const int code = ctl::Run(registry_, args, ctx);
-    return {code, out.str(), err.str()};
   }
 
   ipam::AssignResult Allocate(int num4, int num6, const std::string& handle) {
@@ -60,10 +38,7 @@ class IpamCommandTest : public ::testing::Test {
     return r ? *r : ipam::AssignResult{};
   }
 
-  datastore::MemBackend backend_;
-  datastore::Client client_{backend_};
   ipam::IpamClient ipam_{backend_};
-  CommandRegistry registry_ = DefaultRegistry();
 };
 
 TEST_F(IpamCommandTest, ShowTablesAndAddresses) {
@@ -73,7 +48,7 @@ TEST_F(IpamCommandTest, ShowTablesAndAddresses) {
   for (const std::vector<std::string>& cmd : {std::vector<std::string>{"ipam", "show"},
                                               {"ipam", "show", "--show-blocks"},
                                               {"ipam", "show", "--show-configuration"}}) {
-    Outcome o = Run(cmd);
+    testing::CommandOutcome o = Run(cmd);
     EXPECT_EQ(o.code, 0) << o.err;
     transcript += "$ calicoctl";
     for (const auto& w : cmd)
@@ -82,13 +57,13 @@ TEST_F(IpamCommandTest, ShowTablesAndAddresses) {
   }
   // Block choice is deterministic per host name (FNV-1 seeded), so the golden is stable.
   testing::ExpectGolden("ipam_show.golden", transcript);
-  Outcome ip = Run({"ipam", "show", "--ip=" + r.ipv4[0].addr().String()});
+  testing::CommandOutcome ip = Run({"ipam", "show", "--ip=" + r.ipv4[0].addr().String()});
   EXPECT_NE(ip.out.find("is in use"), std::string::npos);
   EXPECT_NE(ip.out.find("Handle ID: web"), std::string::npos);
   EXPECT_NE(ip.out.find("  pod: web"), std::string::npos);
   EXPECT_NE(Run({"ipam", "show", "--ip=10.65.255.255"}).out.find("is not assigned"),
             std::string::npos);
-  Outcome bad = Run({"ipam", "show", "--ip=nonsense"});
+  testing::CommandOutcome bad = Run({"ipam", "show", "--ip=nonsense"});
   EXPECT_EQ(bad.code, 1);
   EXPECT_NE(bad.err.find("invalid IP address"), std::string::npos);
 }
@@ -96,13 +71,13 @@ TEST_F(IpamCommandTest, ShowTablesAndAddresses) {
 TEST_F(IpamCommandTest, ReleaseAndConfigure) {
   auto r = Allocate(1, 0, "web");
   std::string ip = r.ipv4[0].addr().String();
-  Outcome released = Run({"ipam", "release", "--ip=" + ip});
+  testing::CommandOutcome released = Run({"ipam", "release", "--ip=" + ip});
   EXPECT_EQ(released.code, 0) << released.err;
   EXPECT_EQ(released.out, "Successfully released IP address " + ip + "\n");
-  Outcome again = Run({"ipam", "release", "--ip=" + ip});
+  testing::CommandOutcome again = Run({"ipam", "release", "--ip=" + ip});
   EXPECT_EQ(again.code, 1);
   EXPECT_EQ(again.err, "IP address " + ip + " is not assigned\n");
-  Outcome cfg = Run({"ipam", "configure", "--strictaffinity=true"});
+  testing::CommandOutcome cfg = Run({"ipam", "configure", "--strictaffinity=true"});
   EXPECT_EQ(cfg.code, 0);
   EXPECT_EQ(cfg.out, "Successfully set StrictAffinity to: true\n");
   EXPECT_TRUE(ipam_.GetConfig()->strict_affinity);
@@ -122,7 +97,7 @@ TEST_F(IpamCommandTest, CheckFindsLeaks) {
                            {"ipNetworks", {r.ipv4[0].addr().String() + "/32"}}};
   ASSERT_TRUE(client_.Create(wep));
   ASSERT_TRUE(backend_.Put("/calico/ipam/v2/handle/orphan", R"({"block":{},"deleted":false})"));
-  Outcome o = Run({"ipam", "check"});
+  testing::CommandOutcome o = Run({"ipam", "check", "--show-problem-ips"});
   EXPECT_EQ(o.code, 0) << o.err;
   EXPECT_NE(o.out.find("Found 1 IPs that are allocated in IPAM but not actually in use."),
             std::string::npos)
@@ -131,12 +106,108 @@ TEST_F(IpamCommandTest, CheckFindsLeaks) {
   EXPECT_NE(o.out.find("Found 1 handles with no matching IPs"), std::string::npos) << o.out;
 }
 
+// What a crash in the middle of a CNI ADD or DEL leaves, each found by ipam check: an allocation
+// without an endpoint (ADD killed after IPAM), an endpoint whose address is no longer allocated
+// (DEL killed after IPAM), a handle without addresses (ADD killed between the handle and the block
+// write). `-o` writes Calico's report; `release --from-report` frees the leaked address and the
+// handle and leaves everything in use alone, after which check is clean.
+TEST_F(IpamCommandTest, CheckReportThenReleaseFromReportCleansEveryLeak) {
+  auto used = Allocate(1, 0, "net.used");
+  auto leaked = Allocate(1, 0, "net.leaked");
+  auto gone = Allocate(1, 0, "net.gone");
+  auto make_wep = [&](const std::string& cid, const net::CIDR& ip) {
+    model::Resource wep("WorkloadEndpoint", "", "default");
+    wep.spec() = model::Json{{"node", "node1"},
+                             {"orchestrator", "cni"},
+                             {"containerID", cid},
+                             {"endpoint", "eth0"},
+                             {"interfaceName", "cali" + cid},
+                             {"ipNetworks", {ip.addr().String() + "/32"}}};
+    ASSERT_TRUE(client_.Create(wep));
+  };
+  make_wep("used", used.ipv4[0]);
+  make_wep("gone", gone.ipv4[0]);
+  ASSERT_TRUE(ipam_.ReleaseIPs(std::vector<net::IPAddr>{gone.ipv4[0].addr()}));  // DEL killed
+  ASSERT_TRUE(backend_.Put("/calico/ipam/v2/handle/net.orphan", R"({"block":{},"deleted":false})"));
+  model::Resource info("ClusterInformation", "default");
+  info.spec() = model::Json{{"clusterGUID", "abc"}, {"datastoreReady", true}};
+  ASSERT_TRUE(client_.Create(info));
+
+  std::string report = ::testing::TempDir() + "/ipam-report.json";
+  testing::CommandOutcome o = Run({"ipam", "check", "--show-problem-ips", "-o", report});
+  ASSERT_EQ(o.code, 0) << o.err;
+  const std::string leaked_ip = leaked.ipv4[0].addr().String();
+  EXPECT_NE(o.out.find("  " + leaked_ip + " leaked; attrs Main:net.leaked"), std::string::npos)
+      << o.out;
+  EXPECT_NE(o.out.find("Found 1 IPs that are allocated in IPAM but not actually in use."),
+            std::string::npos);
+  EXPECT_NE(o.out.find("Found 1 in-use IPs that are in active IP pools but have no corresponding "
+                       "IPAM allocation."),
+            std::string::npos);
+  EXPECT_NE(o.out.find(gone.ipv4[0].addr().String() + " in use by Workload(default/"),
+            std::string::npos);
+  EXPECT_NE(o.out.find("Found 1 handles with no matching IPs (and 2 handles with matches)."),
+            std::string::npos)
+      << o.out;
+  EXPECT_NE(o.out.find("Check complete; found 3 problems."), std::string::npos) << o.out;
+  auto doc = nlohmann::json::parse(std::ifstream(report));
+  EXPECT_EQ(doc["clusterGUID"], "abc");
+  EXPECT_EQ(doc["allocations"][leaked_ip][0]["inUse"], false);
+  EXPECT_EQ(doc["allocations"][leaked_ip][0]["handle"], "net.leaked");
+  EXPECT_EQ(doc["leakedHandles"].size(), 1u);
+
+  // The datastore is not locked (datastoreReady is true): refused without --force.
+  testing::CommandOutcome refused = Run({"ipam", "release", "--from-report", report});
+  EXPECT_EQ(refused.code, 1);
+  EXPECT_NE(refused.err.find("data store is not locked"), std::string::npos) << refused.err;
+  testing::CommandOutcome released = Run({"ipam", "release", "--from-report", report, "--force"});
+  EXPECT_EQ(released.code, 0) << released.err << released.out;
+  EXPECT_NE(released.out.find("Released 1 IPs successfully"), std::string::npos) << released.out;
+  EXPECT_NE(released.out.find("Released 1 handles; 0 skipped; 0 errors."), std::string::npos)
+      << released.out;
+  EXPECT_FALSE(*ipam_.GetAssignmentAttributes(leaked.ipv4[0].addr()));
+  EXPECT_TRUE(*ipam_.GetAssignmentAttributes(used.ipv4[0].addr()));
+
+  // What is left is the endpoint without an allocation: a CNI DEL's job, not release's.
+  testing::CommandOutcome after = Run({"ipam", "check"});
+  EXPECT_NE(after.out.find("Check complete; found 1 problems."), std::string::npos) << after.out;
+  auto weps = client_.List("WorkloadEndpoint", "default");
+  ASSERT_TRUE(weps);
+  for (const model::Resource& wep : *weps) {
+    if (wep.spec().value("containerID", "") == "gone") {
+      ASSERT_TRUE(client_.Delete("WorkloadEndpoint", "default", wep.name()));
+    }
+  }
+  testing::CommandOutcome clean = Run({"ipam", "check"});
+  EXPECT_NE(clean.out.find("Check complete; found 0 problems."), std::string::npos) << clean.out;
+}
+
+// An address released and allocated again after the report was made is not freed by it.
+TEST_F(IpamCommandTest, ReleaseFromAStaleReportSparesReallocatedAddresses) {
+  auto leaked = Allocate(1, 0, "net.a");
+  std::string report = ::testing::TempDir() + "/ipam-report-stale.json";
+  ASSERT_EQ(Run({"ipam", "check", "-o", report}).code, 0);
+  ASSERT_TRUE(ipam_.ReleaseIPs(std::vector<net::IPAddr>{leaked.ipv4[0].addr()}));
+  ASSERT_TRUE(ipam_.AssignIP(leaked.ipv4[0].addr(), "net.b", ipam::Json::object(), "node1"));
+  testing::CommandOutcome o = Run({"ipam", "release", "--from-report", report, "--force"});
+  EXPECT_EQ(o.code, 0) << o.err;
+  EXPECT_NE(o.out.find("Released 0 IPs successfully"), std::string::npos) << o.out;
+  auto attr = ipam_.GetAssignmentAttributes(leaked.ipv4[0].addr());
+  ASSERT_TRUE(attr && *attr);
+  EXPECT_EQ((*attr)->handle_id, "net.b");
+  std::ofstream(report) << "{\"clusterGUID\": \"other\"}";
+  testing::CommandOutcome other = Run({"ipam", "release", "--from-report", report, "--force"});
+  EXPECT_EQ(other.code, 1);
+  EXPECT_NE(other.err.find("mismatched cluster GUID"), std::string::npos) << other.err;
+}
+
 TEST_F(IpamCommandTest, MigrateExportImportThroughTheCommand) {
   Allocate(1, 0, "web");
-  Outcome exported = Run({"datastore", "migrate", "export"});
+  testing::CommandOutcome exported = Run({"datastore", "migrate", "export"});
   ASSERT_EQ(exported.code, 0) << exported.err;
   EXPECT_NE(exported.out.find("IPAMData"), std::string::npos);
-  Outcome imported = Run({"datastore", "migrate", "import", "-f", "-"}, exported.out);
+  testing::CommandOutcome imported =
+      Run({"datastore", "migrate", "import", "-f", "-"}, exported.out);
   EXPECT_EQ(imported.code, 0) << imported.err;
   EXPECT_NE(imported.out.find("Successfully imported"), std::string::npos);
   EXPECT_EQ(Run({"datastore", "migrate", "sideways"}).code, 1);

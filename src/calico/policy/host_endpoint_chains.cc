@@ -250,7 +250,7 @@ void Renderer::AddStaticChain(std::string_view name, std::string base,
                               std::vector<std::string> rules) {
   AddChain(std::string(name), Chain{.owner = std::string("static"),
                                     .base = std::move(base),
-                                    .rules = dataplane::NftLines(std::move(rules))});
+                                    .rules = nft_model::NftLines(std::move(rules))});
 }
 
 // Dispatch chain: `<key> vmap @<name>`, then the "*" endpoint's chain as the default target.

@@ -25,7 +25,7 @@
 #include <vector>
 
 #include "calico/base/result.h"
-#include "calico/dataplane/nft_diff.h"
+#include "calico/nft_model/ruleset.h"
 #include "calico/policy/host_endpoints.h"
 #include "calico/policy/names.h"
 #include "calico/policy/parsed_rule.h"
@@ -44,14 +44,14 @@ struct RenderCache::State {
     std::string tier{};
     std::string id{};
     ParsedRules rules{};          // Usually the model's own rules: compared by pointer first.
-    dataplane::NftLines lines{};  // Shared with the rendered rulesets.
+    nft_model::NftLines lines{};  // Shared with the rendered rulesets.
     std::vector<std::pair<std::string, int>> sets{};  // (set id, family) the rules refer to.
     uint64_t used = 0;
   };
   std::unordered_map<std::string, RulesChain> chains{};  // By chain name.
   struct SetElements {
     std::vector<net::CIDR> members{};           // As given in the model.
-    std::array<dataplane::NftLines, 2> text{};  // IPv4, IPv6 elements.
+    std::array<nft_model::NftLines, 2> text{};  // IPv4, IPv6 elements.
     uint64_t used = 0;
   };
   std::unordered_map<std::string, SetElements> sets{};  // By set id.
@@ -91,7 +91,7 @@ using ChainOwner = std::variant<std::string, const Policy*, const Profile*>;
 struct Chain {
   ChainOwner owner{};
   std::string base{};  // "type filter hook ... ;" line for base chains, else empty.
-  dataplane::NftLines rules{};
+  nft_model::NftLines rules{};
 };
 
 // "policy <tier>/<id>", "profile <id>" or the description.
@@ -100,7 +100,7 @@ std::string OwnerOf(const ChainOwner& owner);
 class Renderer {
  public:
   Renderer(const Model& model, const RenderOptions& options, RenderCache* cache);
-  [[nodiscard]] Result<dataplane::NftRuleset> Render();
+  [[nodiscard]] Result<nft_model::NftRuleset> Render();
 
  private:
   // --- ruleset_renderer.cc: model index, rules chains, IP sets, parts --------------------------
@@ -120,9 +120,9 @@ class Renderer {
   [[nodiscard]] Status EnsureRulesChain(std::string chain_name, RulesSource source, bool ingress);
   // Drops what this render did not use.
   void Evict();
-  dataplane::NftLines SetElements(const std::string& id, const IpSet& set, int family);
-  void AddNamedPortSet(dataplane::NftRuleset& out, const std::string& id, const IpSet& set) const;
-  dataplane::NftRuleset Parts();
+  nft_model::NftLines SetElements(const std::string& id, const IpSet& set, int family);
+  void AddNamedPortSet(nft_model::NftRuleset& out, const std::string& id, const IpSet& set) const;
+  nft_model::NftRuleset Parts();
 
   // --- static_chains.cc ------------------------------------------------------------------------
   void RenderStaticChains();

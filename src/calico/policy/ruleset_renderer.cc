@@ -108,7 +108,7 @@ Renderer::Renderer(const Model& model, const RenderOptions& options, RenderCache
   }
 }
 
-Result<dataplane::NftRuleset> Renderer::Render() {
+Result<nft_model::NftRuleset> Renderer::Render() {
   RETURN_IF_ERROR(IndexModel());
   RETURN_IF_ERROR(IndexHostEndpoints());
   RenderStaticChains();
@@ -124,7 +124,7 @@ Result<dataplane::NftRuleset> Renderer::Render() {
     RETURN_IF_ERROR(RenderEndpoint(*ep, false));
   }
   if (!host_endpoints_.empty()) RETURN_IF_ERROR(RenderHostEndpoints());
-  dataplane::NftRuleset out = Parts();
+  nft_model::NftRuleset out = Parts();
   if (cache_ != nullptr) Evict();
   return out;
 }
@@ -322,7 +322,7 @@ Status Renderer::EnsureRulesChain(std::string chain_name, RulesSource source, bo
 }
 
 // The set's elements of one family as nft text, from the cache when the members did not change.
-dataplane::NftLines Renderer::SetElements(const std::string& id, const IpSet& set, int family) {
+nft_model::NftLines Renderer::SetElements(const std::string& id, const IpSet& set, int family) {
   RenderCache::State::SetElements* entry = nullptr;
   if (cache_ != nullptr) {
     entry = &cache_->sets[id];
@@ -337,7 +337,7 @@ dataplane::NftLines Renderer::SetElements(const std::string& id, const IpSet& se
         for (const net::CIDR& c : NormaliseMembers(set.members, f)) {
           text.push_back(MemberText(c));
         }
-        entry->text[f == 6 ? 1 : 0] = dataplane::NftLines(std::move(text));
+        entry->text[f == 6 ? 1 : 0] = nft_model::NftLines(std::move(text));
       }
       entry->used = cache_->generation;
     }
@@ -347,16 +347,16 @@ dataplane::NftLines Renderer::SetElements(const std::string& id, const IpSet& se
   for (const net::CIDR& c : NormaliseMembers(set.members, family)) {
     text.push_back(MemberText(c));
   }
-  return dataplane::NftLines(std::move(text));
+  return nft_model::NftLines(std::move(text));
 }
 
 // A named-port set per family with members or referenced: no interval flag (single addresses).
-void Renderer::AddNamedPortSet(dataplane::NftRuleset& out, const std::string& id,
+void Renderer::AddNamedPortSet(nft_model::NftRuleset& out, const std::string& id,
                                const IpSet& set) const {
   for (int family : {4, 6}) {
     std::vector<std::string> items = PortMemberTexts(set.port_members, family);
     if (items.empty() && referenced_sets_.count({id, family}) == 0) continue;
-    dataplane::NftSet& s = out.sets[SetName(id, family)];
+    nft_model::NftSet& s = out.sets[SetName(id, family)];
     s.header.push_back(fmt::format("type {} . inet_proto . inet_service",
                                    family == 6 ? "ipv6_addr" : "ipv4_addr"));
     const std::string what = fmt::format(
@@ -365,12 +365,12 @@ void Renderer::AddNamedPortSet(dataplane::NftRuleset& out, const std::string& id
         "comment \"{}\"",
         SanitizeComment(set.selector.empty() ? what
                                              : fmt::format("{} of {}", what, set.selector))));
-    s.elements = dataplane::NftLines(std::move(items));
+    s.elements = nft_model::NftLines(std::move(items));
   }
 }
 
-dataplane::NftRuleset Renderer::Parts() {
-  dataplane::NftRuleset out;
+nft_model::NftRuleset Renderer::Parts() {
+  nft_model::NftRuleset out;
   out.family = "inet";
   out.table = std::string(kTable);
   // Sets: every set with members, plus every (set, family) a rule refers to.
@@ -380,9 +380,9 @@ dataplane::NftRuleset Renderer::Parts() {
       continue;
     }
     for (int family : {4, 6}) {
-      dataplane::NftLines elements = SetElements(id, *set, family);
+      nft_model::NftLines elements = SetElements(id, *set, family);
       if (elements.empty() && referenced_sets_.count({id, family}) == 0) continue;
-      dataplane::NftSet& s = out.sets[SetName(id, family)];
+      nft_model::NftSet& s = out.sets[SetName(id, family)];
       s.header.push_back(family == 6 ? "type ipv6_addr" : "type ipv4_addr");
       s.header.push_back("flags interval");
       if (!set->selector.empty()) {
@@ -405,7 +405,7 @@ dataplane::NftRuleset Renderer::Parts() {
     }
   }
   for (const auto& [name, entries] : maps) {
-    dataplane::NftSet& map = out.sets[std::string(name)];
+    nft_model::NftSet& map = out.sets[std::string(name)];
     map.is_map = true;
     map.header.push_back("type ifname : verdict");
     for (const auto& [iface, chain] : *entries) {
@@ -415,8 +415,8 @@ dataplane::NftRuleset Renderer::Parts() {
   // Both maps are ordered by name: the names move over (no copies), appended at the end.
   while (!chains_.empty()) {
     auto node = chains_.extract(chains_.begin());
-    dataplane::NftChain& c =
-        out.chains.emplace_hint(out.chains.end(), std::move(node.key()), dataplane::NftChain{})
+    nft_model::NftChain& c =
+        out.chains.emplace_hint(out.chains.end(), std::move(node.key()), nft_model::NftChain{})
             ->second;
     if (!node.mapped().base.empty()) c.header.push_back(node.mapped().base);
     c.rules = std::move(node.mapped().rules);
@@ -446,20 +446,20 @@ Status CollectSelectors(const ParsedRules& rules, std::map<std::string, selector
 
 }  // namespace
 
-Result<dataplane::NftRuleset> RenderRulesetParts(const Model& model, const RenderOptions& options,
+Result<nft_model::NftRuleset> RenderRulesetParts(const Model& model, const RenderOptions& options,
                                                  RenderCache* cache) {
   return internal::Renderer(model, options, cache).Render();
 }
 
 Result<std::string> RenderRuleset(const Model& model, const RenderOptions& options) {
-  ASSIGN_OR_RETURN(dataplane::NftRuleset parts, RenderRulesetParts(model, options));
+  ASSIGN_OR_RETURN(nft_model::NftRuleset parts, RenderRulesetParts(model, options));
   std::string out =
       "# Generated by calico::policy (Felix filter-table policy in nftables form). Do not "
       "edit.\n";
   if (options.replace_table) {
     out += fmt::format("table inet {0}\ndelete table inet {0}\n", internal::kTable);
   }
-  out += dataplane::NftRulesetText(parts);
+  out += nft_model::NftRulesetText(parts);
   return out;
 }
 

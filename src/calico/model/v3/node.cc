@@ -6,16 +6,6 @@
 namespace calico::model::v3 {
 namespace {
 
-Status DecodeNodeBGPSpec(const Json& j, std::string_view path, NodeBGPSpec& out) {
-  RETURN_IF_ERROR(CheckObject(j, path));
-  RETURN_IF_ERROR(Field(j, path, "asNumber", out.as_number, DecodeNumOrString));
-  RETURN_IF_ERROR(Field(j, path, "ipv4Address", out.ipv4_address));
-  RETURN_IF_ERROR(Field(j, path, "ipv6Address", out.ipv6_address));
-  RETURN_IF_ERROR(Field(j, path, "ipv4IPIPTunnelAddr", out.ipv4_ipip_tunnel_addr));
-  RETURN_IF_ERROR(Field(j, path, "routeReflectorClusterID", out.route_reflector_cluster_id));
-  return OkStatus();
-}
-
 Status DecodeOrchRef(const Json& j, std::string_view path, OrchRef& out) {
   RETURN_IF_ERROR(CheckObject(j, path));
   RETURN_IF_ERROR(Field(j, path, "nodeName", out.node_name));
@@ -46,7 +36,6 @@ Status DecodeNodeInterface(const Json& j, std::string_view path, NodeInterface& 
 
 Status DecodeNodeSpec(const Json& j, std::string_view path, NodeSpec& out) {
   RETURN_IF_ERROR(CheckObject(j, path));
-  RETURN_IF_ERROR(Field(j, path, "bgp", out.bgp, DecodeNodeBGPSpec));
   RETURN_IF_ERROR(Field(j, path, "ipv4VXLANTunnelAddr", out.ipv4_vxlan_tunnel_addr));
   RETURN_IF_ERROR(Field(j, path, "vxlanTunnelMACAddr", out.vxlan_tunnel_mac_addr));
   RETURN_IF_ERROR(Field(j, path, "ipv6VXLANTunnelAddr", out.ipv6_vxlan_tunnel_addr));
@@ -61,7 +50,11 @@ Status DecodeNodeSpec(const Json& j, std::string_view path, NodeSpec& out) {
 }  // namespace
 
 Result<Node> DecodeNode(const model::Resource& r) {
-  return DecodeResource<Node>(r, "Node", DecodeNodeSpec);
+  ASSIGN_OR_RETURN(Node node, DecodeResource<Node>(r, "Node", DecodeNodeSpec));
+  // spec.bgp has one reader, the BGP one (bgp.h).
+  ASSIGN_OR_RETURN(NodeBGP bgp, DecodeNodeBGP(r));
+  node.spec.bgp = std::move(bgp.bgp);
+  return node;
 }
 
 }  // namespace calico::model::v3

@@ -10,19 +10,10 @@
 
 #include "calico/base/result.h"
 #include "calico/model/resource.h"
+#include "calico/model/v3/bgp.h"
 #include "calico/model/v3/common.h"
 
 namespace calico::model::v3 {
-
-struct NodeBGPSpec {
-  std::optional<NumOrString> as_number{};  // numorstring.ASNumber ("64512", "1.10" or 64512).
-  std::string ipv4_address{};              // "10.0.0.1/24" (or a bare address).
-  std::string ipv6_address{};
-  std::string ipv4_ipip_tunnel_addr{};
-  std::string route_reflector_cluster_id{};
-
-  bool operator==(const NodeBGPSpec&) const = default;
-};
 
 struct OrchRef {
   std::string node_name{};
@@ -54,6 +45,8 @@ struct NodeInterface {
 };
 
 struct NodeSpec {
+  // bgp.h's NodeBGPSpec, decoded by DecodeNodeBGP (the one reader of spec.bgp; its
+  // routeReflectorClusterID also comes from the Node's annotation or label).
   std::optional<NodeBGPSpec> bgp{};
   std::string ipv4_vxlan_tunnel_addr{};
   std::string vxlan_tunnel_mac_addr{};

@@ -204,7 +204,7 @@ TEST(V3DecodeTest, Node) {
   ASSERT_TRUE(node) << node.error().message();
   ASSERT_TRUE(node->spec.bgp);
   EXPECT_EQ(node->spec.bgp->ipv4_address, "10.0.0.1/24");
-  EXPECT_EQ(node->spec.bgp->as_number, NumOrString::Num(64512));
+  EXPECT_EQ(node->spec.bgp->as_number, 64512u);
   EXPECT_EQ(node->spec.ipv4_vxlan_tunnel_addr, "10.65.0.1");
   EXPECT_EQ(node->spec.orch_refs[0].orchestrator, "k8s");
   EXPECT_EQ(node->spec.interfaces[0].addresses, std::vector<std::string>{"10.0.0.1"});
