@@ -19,11 +19,13 @@ constexpr std::string_view kWatchPrefix = "/calico/";
 
 // Keys whose changes matter to routing between hosts (BIRD's configuration, tunnel addresses).
 bool RoutingKey(std::string_view key) {
-  for (std::string_view kind :
-       {"nodes/", "ippools/", "bgpconfigurations/", "bgppeers/", "bgpfilters/"}) {
-    if (StartsWith(key, std::string(datastore::kResourcePrefix) + std::string(kind))) return true;
+  if (auto resource = datastore::ResourceKey::Parse(key)) {
+    const std::string& kind = resource->kind->kind;
+    return kind == "Node" || kind == "IPPool" || kind == "BGPConfiguration" || kind == "BGPPeer" ||
+           kind == "BGPFilter";
   }
-  return StartsWith(key, std::string(datastore::kIpamPrefix) + "host/");
+  auto affinity = datastore::BlockAffinityKey::Parse(key);
+  return affinity && affinity->affinity_type == "host";
 }
 
 int64_t CountRules(const nft_model::NftRuleset& ruleset) {
@@ -71,16 +73,10 @@ void Agent::Ingest(const datastore::KVPair& kv) {
     dirty_ = true;
     return;
   }
-  std::string host_prefix = datastore::IpamHostPrefix(config_.node_name);
-  if (StartsWith(kv.key, host_prefix)) {
-    // .../host/<node>/ipv4/block/10.65.0.0-26
-    std::string tail = kv.key.substr(kv.key.rfind('/') + 1);
-    for (char& c : tail)
-      c = c == '-' ? '/' : c;
-    if (auto cidr = net::CIDR::ParseNet(tail)) {
-      own_blocks_.insert(*cidr);
-      dirty_ = true;
-    }
+  if (auto affinity = datastore::BlockAffinityKey::Parse(kv.key);
+      affinity && affinity->affinity_type == "host" && affinity->host == config_.node_name) {
+    own_blocks_.insert(affinity->cidr);
+    dirty_ = true;
   }
 }
 
@@ -96,15 +92,10 @@ void Agent::Remove(const std::string& key) {
     dirty_ = true;
     return;
   }
-  std::string host_prefix = datastore::IpamHostPrefix(config_.node_name);
-  if (StartsWith(key, host_prefix)) {
-    std::string tail = key.substr(key.rfind('/') + 1);
-    for (char& c : tail)
-      c = c == '-' ? '/' : c;
-    if (auto cidr = net::CIDR::ParseNet(tail)) {
-      own_blocks_.erase(*cidr);
-      dirty_ = true;
-    }
+  if (auto affinity = datastore::BlockAffinityKey::Parse(key);
+      affinity && affinity->affinity_type == "host" && affinity->host == config_.node_name) {
+    own_blocks_.erase(affinity->cidr);
+    dirty_ = true;
   }
 }
 

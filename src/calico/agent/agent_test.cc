@@ -121,8 +121,10 @@ TEST_F(AgentTest, FullSyncProgramsLocalEndpointsProfilesAndRoutes) {
   AddProfile("net1");
   AddEndpoint("aaaa", "10.65.0.2");
   AddEndpoint("bbbb", "10.65.1.2", "node2");  // remote: no chain, no route, but in IP sets
-  ASSERT_TRUE(
-      store_.Put(datastore::IpamAffinityKey("node1", "10.65.0.0/26"), R"({"state":"confirmed"})"));
+  ASSERT_TRUE(store_.Put(
+      datastore::BlockAffinityKey{.cidr = *net::CIDR::Parse("10.65.0.0/26"), .host = "node1"}
+          .Format(),
+      R"({"state":"confirmed"})"));
   EXPECT_FALSE(metrics_.ready());
   ASSERT_TRUE(agent_->FullSync());
   EXPECT_TRUE(metrics_.ready());
@@ -234,9 +236,10 @@ TEST_F(AgentTest, FelixConfigurationChangesApplyWhileRunning) {
 
   // A value the agent cannot use (written past the client's validation): nothing changes.
   fc.spec() = Json{{"defaultEndpointToHostAction", "Maybe"}};
-  ASSERT_TRUE(
-      store_.Put(datastore::ResourceKey(*model::LookupKind("FelixConfiguration"), "", "node.node1"),
-                 datastore::EncodeStoredResource(fc)));
+  ASSERT_TRUE(store_.Put(
+      datastore::ResourceKey{.kind = model::LookupKind("FelixConfiguration"), .name = "node.node1"}
+          .Format(),
+      datastore::EncodeStoredResource(fc)));
   Drain();
   EXPECT_NE(policy_.kernel.find(accept), std::string::npos);
   EXPECT_NE(metrics_.Render().find("felix_int_dataplane_failures 1"), std::string::npos)
@@ -244,7 +247,8 @@ TEST_F(AgentTest, FelixConfigurationChangesApplyWhileRunning) {
 
   // Deleted: back to the defaults.
   ASSERT_TRUE(store_.Delete(
-      datastore::ResourceKey(*model::LookupKind("FelixConfiguration"), "", "node.node1")));
+      datastore::ResourceKey{.kind = model::LookupKind("FelixConfiguration"), .name = "node.node1"}
+          .Format()));
   Drain();
   EXPECT_NE(policy_.kernel.find(drop), std::string::npos);
 }
@@ -302,8 +306,10 @@ TEST_F(AgentTest, VxlanStateFollowsNodesPoolsAndRemoteBlocks) {
     node.spec() = Json{{"bgp", {{"ipv4Address", ip}}}, {"ipv4VXLANTunnelAddr", tun}};
     ASSERT_TRUE(client_.Create(node));
   }
-  ASSERT_TRUE(
-      store_.Put(datastore::IpamAffinityKey("node1", "10.70.0.0/26"), R"({"state":"confirmed"})"));
+  ASSERT_TRUE(store_.Put(
+      datastore::BlockAffinityKey{.cidr = *net::CIDR::Parse("10.70.0.0/26"), .host = "node1"}
+          .Format(),
+      R"({"state":"confirmed"})"));
   ASSERT_TRUE(agent_->FullSync());
   EXPECT_GE(synced, 1);
   ASSERT_FALSE(applied.empty());
@@ -316,8 +322,10 @@ TEST_F(AgentTest, VxlanStateFollowsNodesPoolsAndRemoteBlocks) {
   };
   EXPECT_FALSE(has_route("10.70.1.0/26")) << "no remote block yet";
   // node2 gets a block: one route via its tunnel address.
-  ASSERT_TRUE(
-      store_.Put(datastore::IpamAffinityKey("node2", "10.70.1.0/26"), R"({"state":"confirmed"})"));
+  ASSERT_TRUE(store_.Put(
+      datastore::BlockAffinityKey{.cidr = *net::CIDR::Parse("10.70.1.0/26"), .host = "node2"}
+          .Format(),
+      R"({"state":"confirmed"})"));
   Drain();
   EXPECT_TRUE(has_route("10.70.1.0/26"));
   ASSERT_EQ(applied.back().remotes.size(), 1u);
@@ -415,12 +423,9 @@ namespace calico::agent {
 namespace {
 
 TEST(NatTest, MasqueradesNatOutgoingPoolsToOutsideEveryPool) {
-  model::Resource a("IPPool", "a");
-  a.spec() = model::Json{{"cidr", "10.65.0.0/16"}, {"natOutgoing", true}};
-  model::Resource b("IPPool", "b");
-  b.spec() = model::Json{{"cidr", "10.66.0.0/16"}};
-  model::Resource c("IPPool", "c");
-  c.spec() = model::Json{{"cidr", "fd00:65::/48"}, {"natOutgoing", true}};
+  const model::v3::IPPool a{.spec = {.cidr = "10.65.0.0/16", .nat_outgoing = true}};
+  const model::v3::IPPool b{.spec = {.cidr = "10.66.0.0/16"}};
+  const model::v3::IPPool c{.spec = {.cidr = "fd00:65::/48", .nat_outgoing = true}};
   EXPECT_EQ(
       RenderNatRuleset({a, b, c}, 4),
       "table ip calico-nat {\n"

@@ -235,6 +235,44 @@ policy::Model ScenarioModel() {
   return m;
 }
 
+// A policy's rules are parsed once, when the policy arrives (Felix's ParsedRule): the model carries
+// the parsed form, shared between models (so the render cache recognises unchanged rules by
+// pointer), and a rule that does not parse is kept as the policy's rule error after the rules
+// before it, which the renderer reports naming the policy and the rule.
+TEST(CalcGraphTest, RulesAreParsedOnceWhenThePolicyArrives) {
+  CalcGraph g(kNode);
+  g.OnUpdate(Wep("ns1", "a", kNode, "cali-a", {"10.0.0.1/32"}, {{"app", "web"}}));
+  g.OnUpdate(Gnp(
+      "p",
+      Json{{"selector", "app == 'web'"},
+           {"ingress",
+            {{{"action", "Allow"},
+              {"protocol", "TCP"},
+              {"destination", {{"ports", {80, "8080:8081"}}}}},
+             {{"action", "Allow"}, {"protocol", "TCP"}, {"destination", {{"ports", {70000}}}}}}}}));
+  const policy::Model first = g.Model();
+  ASSERT_EQ(first.policies.size(), 1u);
+  const policy::ParsedRules& rules = first.policies[0].ingress;
+  ASSERT_EQ(rules.size(), 1u);
+  EXPECT_EQ(rules[0].protocol, 6);
+  EXPECT_EQ(rules[0].destination.ports, (std::vector<policy::PortRange>{{80, 80}, {8080, 8081}}));
+  ASSERT_FALSE(rules.ok());
+  EXPECT_NE(rules.error()->message().find("destination.ports[0]"), std::string::npos)
+      << rules.error()->message();
+
+  // A second model shares the parsed rules (no copy, no second parse).
+  const policy::Model second = g.Model();
+  EXPECT_TRUE(second.policies[0].ingress.SameAs(rules));
+
+  // The renderer reports the rule error, naming the policy and the rule.
+  auto ruleset = policy::RenderRuleset(first);
+  ASSERT_FALSE(ruleset);
+  EXPECT_NE(ruleset.error().message().find("default/p"), std::string::npos)
+      << ruleset.error().message();
+  EXPECT_NE(ruleset.error().message().find("ingress"), std::string::npos)
+      << ruleset.error().message();
+}
+
 TEST(CalcGraphTest, ScenarioGivesExpectedModel) {
   CalcGraph g(kNode);
   Apply(g, ScenarioUpdates());
@@ -529,7 +567,9 @@ TEST(CalcGraphTest, IpSetMembersFollowLabelsAddressesAndNetworkSets) {
   EXPECT_EQ(m.ip_sets, want);
   // The NP's rule had its namespaceSelector folded into the selector.
   ASSERT_EQ(PolicyIds(m), (std::vector<std::string>{"ns1/global-only", "server"}));
-  EXPECT_EQ(m.policies[0].ingress[0]["source"], Json({{"selector", global_role}}));
+  EXPECT_EQ(m.policies[0].ingress[0].source,
+            policy::ParseRule(Json{{"action", "Allow"}, {"source", {{"selector", global_role}}}})
+                ->source);
 
   // Label change, address change, network set removal.
   g.OnUpdate(Wep("ns1", "r1", kOtherNode, "cali-r1", {"10.1.0.1/32"}, {{"role", "other"}}));

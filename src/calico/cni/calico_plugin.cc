@@ -16,6 +16,8 @@
 #include "calico/datastore/client.h"
 #include "calico/datastore/factory/factory.h"
 #include "calico/datastore/names.h"
+#include "calico/model/v3/cluster.h"
+#include "calico/model/v3/endpoint.h"
 
 namespace calico::cni {
 namespace {
@@ -79,7 +81,8 @@ Status CheckClusterReady(datastore::Client& client) {
               "create/apply, to initialise the datastore)"
             : "error getting ClusterInformation"));
   }
-  if (!info->spec().value("datastoreReady", false)) {
+  ASSIGN_OR_RETURN(model::v3::ClusterInformation typed, model::v3::DecodeClusterInformation(*info));
+  if (!typed.spec.datastore_ready.value_or(false)) {
     return Unavailable("Calico is currently not ready to process requests");
   }
   return OkStatus();
@@ -94,35 +97,42 @@ datastore::WorkloadEndpointIdentifiers Identifiers(const Context& ctx) {
   return ids;
 }
 
+// A WorkloadEndpoint as stored (for read-modify-write) and decoded (for reading).
+struct NodeEndpoint {
+  Resource resource;
+  model::v3::WorkloadEndpoint typed;
+};
+
 // The endpoints of this node in the plugin's namespace, and among them this container's (any
 // interface name), if it has one.
 struct NodeEndpoints {
-  std::vector<Resource> all;
-  std::optional<Resource> mine;
+  std::vector<model::v3::WorkloadEndpoint> all;
+  std::optional<NodeEndpoint> mine;
 };
 
 Result<NodeEndpoints> ListNodeEndpoints(Context& ctx) {
   NodeEndpoints out;
   ASSIGN_OR_RETURN(auto weps, ctx.client->List("WorkloadEndpoint", ctx.ns));
   for (Resource& wep : weps) {
-    const auto& spec = wep.spec();
-    if (spec.value("node", "") != ctx.node) continue;
-    if (!out.mine && spec.value("orchestrator", "") == "cni" &&
-        spec.value("containerID", "") == ctx.inv.container_id) {
-      out.mine = wep;
+    auto typed = model::v3::DecodeWorkloadEndpoint(wep);
+    if (!typed) {
+      CALICO_LOG(warn, "cni", "ignoring unreadable endpoint: {}", typed.error().message());
+      continue;
     }
-    out.all.push_back(std::move(wep));
+    const model::v3::WorkloadEndpointSpec& spec = typed->spec;
+    if (spec.node != ctx.node) continue;
+    if (!out.mine && spec.orchestrator == "cni" && spec.container_id == ctx.inv.container_id) {
+      out.mine = NodeEndpoint{.resource = std::move(wep), .typed = *typed};
+    }
+    out.all.push_back(*std::move(typed));
   }
   return out;
 }
 
 // Whether another container's endpoint on this node uses host interface `name`.
 bool ClaimedByOther(const NodeEndpoints& eps, const std::string& name, const std::string& cid) {
-  for (const Resource& wep : eps.all) {
-    if (wep.spec().value("interfaceName", "") == name &&
-        wep.spec().value("containerID", "") != cid) {
-      return true;
-    }
+  for (const model::v3::WorkloadEndpoint& wep : eps.all) {
+    if (wep.spec.interface_name == name && wep.spec.container_id != cid) return true;
   }
   return false;
 }
@@ -208,18 +218,14 @@ Resource DefaultProfile(const std::string& network) {
   return p;
 }
 
-CniResult ResultFromEndpoint(const Resource& wep, const Context& ctx) {
+CniResult ResultFromEndpoint(const model::v3::WorkloadEndpoint& wep, const Context& ctx) {
   CniResult result;
-  const auto& spec = wep.spec();
-  result.interfaces.push_back({spec.value("interfaceName", ""), "", "", std::nullopt});
-  result.interfaces.push_back(
-      {spec.value("endpoint", ctx.inv.ifname), spec.value("mac", ""), ctx.inv.netns, std::nullopt});
-  if (spec.contains("ipNetworks") && spec["ipNetworks"].is_array()) {
-    for (const auto& n : spec["ipNetworks"]) {
-      if (!n.is_string()) continue;
-      auto cidr = net::CIDR::Parse(n.get<std::string>());
-      if (cidr) result.ips.push_back({*cidr, std::nullopt, 1});
-    }
+  const model::v3::WorkloadEndpointSpec& spec = wep.spec;
+  result.interfaces.push_back({spec.interface_name, "", "", std::nullopt});
+  result.interfaces.push_back({spec.endpoint.empty() ? ctx.inv.ifname : spec.endpoint, spec.mac,
+                               ctx.inv.netns, std::nullopt});
+  for (const std::string& n : spec.ip_networks) {
+    if (auto cidr = net::CIDR::Parse(n)) result.ips.push_back({*cidr, std::nullopt, 1});
   }
   return result;
 }
@@ -246,13 +252,14 @@ Result<CniResult> Add(Context& ctx) {
   if (!is_new) {
     // Repeat ADD, or the same container joining another network: no IPAM, no plumbing; the
     // network's profile is added to the endpoint.
-    wep = std::move(*existing);
-    auto& profiles = wep.spec()["profiles"];
-    if (!profiles.is_array()) profiles = model::Json::array();
+    const std::vector<std::string>& profiles = existing->typed.spec.profiles;
     if (std::find(profiles.begin(), profiles.end(), profile_id) == profiles.end()) {
-      profiles.push_back(profile_id);
+      auto& stored = existing->resource.spec()["profiles"];
+      if (!stored.is_array()) stored = model::Json::array();
+      stored.push_back(profile_id);
     }
-    result = ResultFromEndpoint(wep, ctx);
+    result = ResultFromEndpoint(existing->typed, ctx);
+    wep = std::move(existing->resource);
   } else {
     if (ctx.conf.ipam.type.empty()) return InvalidArgument("the network config has no ipam.type");
     auto ipam_result = IpamAssign(ctx);
@@ -349,8 +356,10 @@ Status Del(Context& ctx) {
     keep(Unexpected(endpoints.error()));
   } else {
     if (endpoints->mine) {
-      host_veth = endpoints->mine->spec().value("interfaceName", host_veth);
-      auto d = ctx.client->Delete("WorkloadEndpoint", ctx.ns, endpoints->mine->name());
+      if (!endpoints->mine->typed.spec.interface_name.empty()) {
+        host_veth = endpoints->mine->typed.spec.interface_name;
+      }
+      auto d = ctx.client->Delete("WorkloadEndpoint", ctx.ns, endpoints->mine->resource.name());
       if (!d && d.error().code() != ErrorCode::kNotFound) keep(Unexpected(d.error()));
     }
     veth_is_mine = !ClaimedByOther(*endpoints, host_veth, ctx.inv.container_id);
@@ -374,7 +383,7 @@ Status Check(Context& ctx) {
     return NotFound("no WorkloadEndpoint for container " + ctx.inv.container_id + " on node " +
                     ctx.node);
   }
-  CniResult want = ResultFromEndpoint(*existing, ctx);
+  CniResult want = ResultFromEndpoint(existing->typed, ctx);
   ASSIGN_OR_RETURN(auto ns, dataplane::NetnsFd::Open(ctx.inv.netns));
   return dataplane::RunInNetns(ns, [&]() -> Status {
     ASSIGN_OR_RETURN(auto nl, dataplane::NetlinkSocket::Open());

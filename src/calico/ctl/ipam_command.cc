@@ -324,7 +324,7 @@ int Check(ipam::IpamClient& client, datastore::Client& api, const FlagSet& fs, C
   }
 
   ctx.out << "Loading all IPAM blocks...\n";
-  auto block_kvs = backend.List("/calico/ipam/v2/assignment/");
+  auto block_kvs = backend.List(datastore::BlockKey::ListPrefix());
   if (!block_kvs) return fail("failed to list IPAM blocks", block_kvs.error());
   ctx.out << "Found " << block_kvs->kvs.size() << " IPAM blocks.\n";
   std::map<std::string, std::vector<Allocation>> allocations;  // ip -> allocations
@@ -441,11 +441,12 @@ int Check(ipam::IpamClient& client, datastore::Client& api, const FlagSet& fs, C
   ctx.out << "Workloads and nodes are using " << in_use.size() << " IPs.\n\n";
 
   ctx.out << "Loading all handles\n";
-  auto handle_kvs = backend.List("/calico/ipam/v2/handle/");
+  auto handle_kvs = backend.List(datastore::HandleKey::ListPrefix());
   if (!handle_kvs) return fail("failed to list handles", handle_kvs.error());
   std::map<std::string, int64_t> handles;  // id -> revision
-  for (const auto& kv : handle_kvs->kvs)
-    handles[kv.key.substr(kv.key.rfind('/') + 1)] = kv.mod_revision;
+  for (const auto& kv : handle_kvs->kvs) {
+    if (auto key = datastore::HandleKey::Parse(kv.key)) handles[key->handle_id] = kv.mod_revision;
+  }
 
   ctx.out << "Looking for top (up to 20) nodes by allocations...\n";
   std::vector<std::pair<std::string, size_t>> nodes_by_count(by_node.begin(), by_node.end());
@@ -659,7 +660,7 @@ int ReleaseFromReport(ipam::IpamClient& client, datastore::Client& api, const st
     for (const Json& h : leaked_handles) {
       if (!h.is_object() || !h.contains("ID") || !h["ID"].is_string()) continue;
       const std::string id = h["ID"].get<std::string>();
-      const std::string key = datastore::IpamHandleKey(id);
+      const std::string key = datastore::HandleKey{.handle_id = id}.Format();
       int64_t rev = 0;
       if (h.contains("Revision") && h["Revision"].is_string())
         rev = std::strtoll(h["Revision"].get<std::string>().c_str(), nullptr, 10);

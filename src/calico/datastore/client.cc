@@ -115,7 +115,7 @@ Result<const model::KindInfo*> Client::Prepare(Resource& r) {
 Status Client::CheckCreateRules(const model::KindInfo& kind, const Resource& r) {
   if (IsPolicyKind(kind.kind)) {
     std::string tier = r.spec().value("tier", "default");
-    auto got = backend_.Get(ResourceKey(*model::LookupKind("Tier"), "", tier));
+    auto got = backend_.Get(ResourceKey{.kind = model::LookupKind("Tier"), .name = tier}.Format());
     if (!got) {
       if (got.error().code() == ErrorCode::kNotFound) {
         return NotFound("resource does not exist: Tier(" + tier + ")");
@@ -152,7 +152,7 @@ Result<Resource> Client::Create(Resource r) {
   RETURN_IF_ERROR(CheckCreateRules(*kind, r));
   r.metadata()["uid"] = NewUid();
   r.metadata()["creationTimestamp"] = FormatRfc3339(std::chrono::system_clock::now());
-  std::string key = ResourceKey(*kind, r.namespace_(), r.name());
+  std::string key = ResourceKey{.kind = kind, .ns = r.namespace_(), .name = r.name()}.Format();
   auto kv = backend_.Create(key, EncodeStoredResource(r));
   if (!kv) {
     if (kv.error().code() == ErrorCode::kAlreadyExists) {
@@ -167,7 +167,7 @@ Result<Resource> Client::Create(Resource r) {
 
 Result<Resource> Client::Update(Resource r) {
   ASSIGN_OR_RETURN(const model::KindInfo* kind, Prepare(r));
-  std::string key = ResourceKey(*kind, r.namespace_(), r.name());
+  std::string key = ResourceKey{.kind = kind, .ns = r.namespace_(), .name = r.name()}.Format();
   auto current_kv = backend_.Get(key);
   if (!current_kv) {
     if (current_kv.error().code() == ErrorCode::kNotFound) {
@@ -262,7 +262,8 @@ Result<Resource> Client::Delete(std::string_view kind_name, std::string_view ns,
       return InvalidArgument("invalid resource version '" + std::string(resource_version) + "'");
     }
   }
-  std::string key = ResourceKey(*kind, ns, name);
+  std::string key =
+      ResourceKey{.kind = kind, .ns = std::string(ns), .name = std::string(name)}.Format();
   auto kv = backend_.Delete(key, expected);
   if (!kv) {
     if (kv.error().code() == ErrorCode::kNotFound) {
@@ -283,7 +284,8 @@ Result<Resource> Client::Get(std::string_view kind_name, std::string_view ns,
     return InvalidArgument("unknown resource type (" + std::string(kind_name) + ")");
   if (kind->kind == "Profile" && name == kDefaultAllowProfile)
     return SyntheticDefaultAllowProfile();
-  std::string key = ResourceKey(*kind, ns, name);
+  std::string key =
+      ResourceKey{.kind = kind, .ns = std::string(ns), .name = std::string(name)}.Format();
   auto kv = backend_.Get(key);
   if (!kv) {
     if (kv.error().code() == ErrorCode::kNotFound) {

@@ -128,7 +128,8 @@ Result<ImportSummary> ImportDatastore(std::string_view text, Backend& target) {
       return InvalidArgument(where + " (" + r.kind() + " " + r.name() +
                              "): " + st.error().message());
     }
-    writes.emplace_back(ResourceKey(*kind, r.namespace_(), r.name()), EncodeStoredResource(r));
+    writes.emplace_back(ResourceKey{.kind = kind, .ns = r.namespace_(), .name = r.name()}.Format(),
+                        EncodeStoredResource(r));
     ++summary.resources;
   }
   // The target holds this build's layout from now on (and refuses if it holds a newer one).

@@ -32,7 +32,7 @@ void Populate(Backend& backend) {
   CALICO_CHECK(
       backend
           .Put(
-              IpamBlockKey("10.0.0.0/26"),
+              BlockKey{.cidr = *net::CIDR::Parse("10.0.0.0/26")}.Format(),
               R"({"cidr":"10.0.0.0/26","affinity":"host:node1","allocations":[0,null],"unallocated":[1],"attributes":[{"handle_id":"net.abc","secondary":null}],"deleted":false})")
           .has_value());
 }

@@ -43,6 +43,7 @@ class Block {
   size_t size() const { return allocations_.size(); }
   size_t NumFree() const { return unallocated_.size(); }
   bool Empty() const { return unallocated_.size() == allocations_.size(); }
+  bool deleted() const { return deleted_; }  // Marked deleted (being removed by its owner).
 
   // Takes up to `num` free ordinals in FIFO order, skipping reserved addresses (kept in place).
   // All share one attribute entry. Returns the addresses.

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "calico/base/log.h"
+#include "calico/model/v3/common.h"
 
 namespace calico::libnetwork {
 
@@ -24,11 +25,15 @@ std::string PoolNameFor(const net::CIDR& cidr) {
 }
 
 std::string Annotation(const Resource& r, const char* key) {
-  const Json& md = r.metadata();
-  auto it = md.find("annotations");
-  if (it == md.end() || !it->is_object()) return "";
-  auto v = it->find(key);
-  return v != it->end() && v->is_string() ? v->get<std::string>() : "";
+  model::v3::ObjectMeta meta;
+  if (!model::v3::DecodeObjectMeta(r.metadata(), "metadata", meta)) return "";
+  auto it = meta.annotations.find(key);
+  return it == meta.annotations.end() ? "" : it->second;
+}
+
+model::v3::IPPoolSpec PoolSpec(const Resource& pool) {
+  auto typed = model::v3::DecodeIPPool(pool);
+  return typed ? std::move(typed->spec) : model::v3::IPPoolSpec{};
 }
 
 bool CreatedByUs(const Resource& pool) {
@@ -39,7 +44,9 @@ bool CreatedByUs(const Resource& pool) {
 Result<std::optional<Resource>> FindPool(datastore::Client& client, const net::CIDR& cidr) {
   ASSIGN_OR_RETURN(auto pools, client.List("IPPool"));
   for (Resource& pool : pools) {
-    auto pc = net::CIDR::Parse(pool.spec().value("cidr", ""));
+    auto typed = model::v3::DecodeIPPool(pool);
+    if (!typed) continue;
+    auto pc = net::CIDR::Parse(typed->spec.cidr);
     if (pc && pc->Masked() == cidr.Masked()) return std::optional<Resource>(std::move(pool));
   }
   return std::optional<Resource>();

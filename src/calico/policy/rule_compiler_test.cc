@@ -17,7 +17,8 @@ using ::testing::HasSubstr;
 
 RenderContext Ctx() {
   RenderContext ctx{.comment = "policy t/p ingress #0"};
-  ctx.resolve_set = [](std::string_view, std::string_view sel, int family) -> Result<std::string> {
+  ctx.resolve_set = [](std::string_view, std::string_view sel, std::string_view,
+                       int family) -> Result<std::string> {
     return std::string(family == 6 ? "six-" : "four-") + (sel == "role == 'db'" ? "db" : "other");
   };
   ctx.resolve_named_port_set = [](std::string_view, std::string_view id,
@@ -150,7 +151,8 @@ TEST(RuleCompilerTest, SelectorNeedsResolver) {
 
 TEST(RuleCompilerTest, ResolverErrorsPropagate) {
   RenderContext ctx;
-  ctx.resolve_set = [](std::string_view field, std::string_view, int) -> Result<std::string> {
+  ctx.resolve_set = [](std::string_view field, std::string_view, std::string_view,
+                       int) -> Result<std::string> {
     return NotFound(std::string(field) + ": nope");
   };
   auto out = CompileRule(
@@ -336,7 +338,7 @@ TEST(RuleCompilerTest, UnsupportedFields) {
               ElementsAre(kAccept));
 }
 
-TEST(RuleCompilerTest, ParseRuleIR) {
+TEST(RuleCompilerTest, ParseRuleGivesParsedRule) {
   auto ir = ParseRule(Json::parse(R"({"action": "Pass", "protocol": "TCP", "ipVersion": 4,
                                       "source": {"ports": [22, "20:21"]}})"));
   ASSERT_TRUE(ir);

@@ -170,8 +170,8 @@ TEST(RulesetRendererTest, CacheFollowsChangesToRulesAndSets) {
   ASSERT_TRUE(first) << first.error().message();
 
   // New port: the policy chain changes.
-  m.policies[0].ingress[0]["protocol"] = "TCP";
-  m.policies[0].ingress[0]["destination"] = {{"ports", {80}}};
+  m.policies[0].ingress = Json::parse(R"([{"action": "Allow", "source": {"selector": "app == 'b'"},
+                                            "protocol": "TCP", "destination": {"ports": [80]}}])");
   auto second = RenderRulesetParts(m, {}, &cache);
   ASSERT_TRUE(second);
   EXPECT_EQ(*second, *RenderRulesetParts(m));
