@@ -12,7 +12,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libcli11-dev libcpp-httplib-dev libmnl-dev libnftables-dev libnftnl-dev
   uuid-dev libssl-dev libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   # run time and tests
-  etcd-server etcd-client nftables iproute2 openssl procps bird2 busybox-static
+  etcd-server etcd-client nftables iproute2 openssl procps bird2 busybox-static curl
   # reference plugins (host-local IPAM, ptp for the cni-add benchmark)
   containernetworking-plugins
   # real CNI runtimes for the plugin tests (their services never start: see policy-rc.d below)

@@ -25,7 +25,7 @@ std::string BlockPath(std::string_view cidr) {
 }  // namespace
 
 std::string ResourceKey(const model::KindInfo& kind, std::string_view ns, std::string_view name) {
-  std::string key(kResourcePrefix);
+  std::string key = kind.key_root.empty() ? std::string(kResourcePrefix) : kind.key_root;
   key += kind.plural;
   key += '/';
   if (kind.namespaced) {
@@ -37,7 +37,7 @@ std::string ResourceKey(const model::KindInfo& kind, std::string_view ns, std::s
 }
 
 std::string ResourceListPrefix(const model::KindInfo& kind, std::string_view ns) {
-  std::string key(kResourcePrefix);
+  std::string key = kind.key_root.empty() ? std::string(kResourcePrefix) : kind.key_root;
   key += kind.plural;
   key += '/';
   if (kind.namespaced && !ns.empty()) {
@@ -49,7 +49,8 @@ std::string ResourceListPrefix(const model::KindInfo& kind, std::string_view ns)
 
 std::string EncodeStoredResource(const model::Resource& r) {
   model::Json doc = r.doc();
-  doc["apiVersion"] = std::string(model::kApiVersion);
+  const model::KindInfo* info = model::LookupKind(r.kind());
+  doc["apiVersion"] = info != nullptr ? info->api_version : std::string(model::kApiVersion);
   model::Json& meta = doc["metadata"];
   if (!meta.is_object()) meta = model::Json::object();
   meta.erase("resourceVersion");
@@ -105,6 +106,12 @@ std::string IpamConfigKey() {
 }
 std::string IpamHostPrefix(std::string_view host) {
   return std::string(kIpamPrefix) + "host/" + std::string(host) + "/";
+}
+std::string FelixStatusKey(std::string_view node) {
+  return std::string(kFelixStatusPrefix) + std::string(node) + "/status";
+}
+std::string FelixLastStatusKey(std::string_view node) {
+  return std::string(kFelixStatusPrefix) + std::string(node) + "/last_reported_status";
 }
 
 }  // namespace calico::datastore
