@@ -25,7 +25,7 @@ bool RoutingKey(std::string_view key) {
   return StartsWith(key, std::string(datastore::kIpamPrefix) + "host/");
 }
 
-int64_t CountRules(const dataplane::NftRuleset& ruleset) {
+int64_t CountRules(const nft_model::NftRuleset& ruleset) {
   int64_t n = 0;
   for (const auto& [name, chain] : ruleset.chains) {
     for (const std::string& rule : chain.rules) {

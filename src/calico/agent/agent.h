@@ -9,7 +9,7 @@
 //
 // Events are taken in batches; each batch that changes the rendered ruleset becomes one
 // incremental nftables transaction (ApplyFull if that fails). The ruleset stays a model
-// (dataplane::NftRuleset) all the way: no text is printed and parsed, the render cache recompiles
+// (nft_model::NftRuleset) all the way: no text is printed and parsed, the render cache recompiles
 // only changed policies, and the diff against what was applied decides what the kernel gets. A
 // periodic resync compares the kernel with what was applied and repairs drift. A compacted watch
 // re-lists everything. A policy the renderer cannot express is logged and counted; the previous
@@ -94,7 +94,7 @@ class Agent {
 
   // The ruleset last applied (empty before the first apply) and how many times a changed
   // ruleset was applied.
-  const dataplane::NftRuleset& applied() const { return applied_; }
+  const nft_model::NftRuleset& applied() const { return applied_; }
   uint64_t policy_applies() const { return policy_applies_; }
   const policy::Model& model() const { return model_; }
 
@@ -123,7 +123,7 @@ class Agent {
   std::set<net::CIDR> own_blocks_;
   std::unique_ptr<datastore::WatchStream> watch_;
   int64_t revision_ = 0;
-  dataplane::NftRuleset applied_;
+  nft_model::NftRuleset applied_;
   bool have_applied_ = false;
   int64_t applied_rules_ = 0;  // Rules with a counter in applied_ (a metric).
   uint64_t policy_applies_ = 0;

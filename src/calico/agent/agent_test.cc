@@ -26,19 +26,19 @@ using model::Resource;
 // The kernel as the text of what it holds.
 class FakePolicy final : public PolicyProgrammer {
  public:
-  Status ApplyFull(const dataplane::NftRuleset& ruleset) override {
+  Status ApplyFull(const nft_model::NftRuleset& ruleset) override {
     ++full;
-    kernel = dataplane::NftRulesetText(ruleset);
+    kernel = nft_model::NftRulesetText(ruleset);
     applied = kernel;
     return OkStatus();
   }
-  Status ApplyIncremental(const dataplane::NftRuleset& from,
-                          const dataplane::NftRuleset& to) override {
+  Status ApplyIncremental(const nft_model::NftRuleset& from,
+                          const nft_model::NftRuleset& to) override {
     ++incremental;
     if (fail_incremental) return Unavailable("injected");
-    EXPECT_EQ(dataplane::NftRulesetText(from), kernel)
+    EXPECT_EQ(nft_model::NftRulesetText(from), kernel)
         << "incremental update from something other than the kernel state";
-    kernel = dataplane::NftRulesetText(to);
+    kernel = nft_model::NftRulesetText(to);
     applied = kernel;
     return OkStatus();
   }
@@ -203,7 +203,7 @@ TEST_F(AgentTest, FailedIncrementalUpdateFallsBackToAFullReplace) {
   Drain();
   EXPECT_EQ(policy_.full, 2);
   EXPECT_NE(policy_.kernel.find("calidddd"), std::string::npos);
-  EXPECT_EQ(dataplane::NftRulesetText(agent_->applied()), policy_.kernel);
+  EXPECT_EQ(nft_model::NftRulesetText(agent_->applied()), policy_.kernel);
 }
 
 // FelixConfiguration changes are applied while running (Felix restarts for them); a bad value
@@ -260,7 +260,7 @@ TEST_F(AgentTest, ResyncRepairsDrift) {
   auto repaired = agent_->Resync();
   ASSERT_TRUE(repaired);
   EXPECT_TRUE(*repaired);
-  EXPECT_EQ(policy_.kernel, dataplane::NftRulesetText(agent_->applied()));
+  EXPECT_EQ(policy_.kernel, nft_model::NftRulesetText(agent_->applied()));
   EXPECT_TRUE(HasRoute("10.65.0.2/32", "caliaaaa"));
 }
 
