@@ -9,7 +9,8 @@
 # parallel, compare with the expected table, next case.
 #
 # A pod always reaches itself (its own address never leaves its namespace), as cyclonus treats
-# loopback. Expected tables are written as rules over (from, to, port) below each case.
+# loopback. Namespace names are quoted in the YAML: `y` unquoted is YAML 1.1's true, as in
+# kubectl (sigs.k8s.io/yaml). Expected tables are written as rules over (from, to, port) below each case.
 set -euo pipefail
 has() { grep "$@" >/dev/null; }
 BIN=${1:?usage: k8s_netpol_test.sh BUILD_BIN_DIR}
@@ -45,7 +46,7 @@ for ns in $NSS; do
   ctl apply -f - >/dev/null <<EOF
 apiVersion: v1
 kind: Namespace
-metadata: {name: $ns, labels: {ns: $ns}}
+metadata: {name: "$ns", labels: {ns: "$ns"}}
 EOF
 done
 i=0
@@ -63,7 +64,7 @@ echo "pods:"; for p in $PODS; do echo "  $p ${IP[$p]}"; done
 # The controllers made the namespaces' profiles; pods are k8s endpoints in their namespace.
 for ns in $NSS; do
   for _ in $(seq 100); do ctl get profile "kns.$ns" >/dev/null 2>&1 && break; sleep 0.2; done
-  ctl get profile "kns.$ns" -o yaml | has "pcns.ns: $ns" || fail "no kns.$ns profile with the namespace labels"
+  ctl get profile "kns.$ns" -o yaml | has -E "pcns.ns: \"?$ns\"?\$" || fail "no kns.$ns profile with the namespace labels"
 done
 ctl get workloadendpoints -n x -o yaml | has "orchestrator: k8s" || fail "pods are not k8s endpoints"
 ctl get workloadendpoints -n x -o yaml | has "calico--01-k8s-x--a-eth0" || fail "WorkloadEndpoint name is not <node>-k8s-<pod>-<iface>"
@@ -136,7 +137,7 @@ run_case() {
 }
 
 np() {  # np NAMESPACE NAME SPEC-YAML (indented under spec:)
-  printf 'apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: %s, namespace: %s}\nspec:\n%s\n---\n' "$2" "$1" "$3"
+  printf 'apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: %s, namespace: "%s"}\nspec:\n%s\n---\n' "$2" "$1" "$3"
 }
 
 echo "== truth tables (from \\ to, ports 80 and 81)"
@@ -156,7 +157,7 @@ allowed_from_namespace() { [ "$3" != x ] || [ "$1" = y ]; }
 run_case from_namespace "x allows ingress from namespace y only" "$(np x allow-from-y '  podSelector: {}
   ingress:
   - from:
-    - namespaceSelector: {matchLabels: {ns: y}}')"
+    - namespaceSelector: {matchLabels: {ns: "y"}}')"
 
 allowed_from_pod() { [ "$3/$4" != x/a ] || [ "$1/$2" = x/b ]; }
 run_case from_pod "x/a allows ingress from pod b of its namespace" "$(np x allow-a-from-b '  podSelector: {matchLabels: {pod: a}}
@@ -168,14 +169,14 @@ allowed_combined() { [ "$3/$4" != x/a ] || [ "$1/$2" = y/c ]; }
 run_case combined "x/a from pod c AND namespace y (one peer)" "$(np x allow-a-from-yc '  podSelector: {matchLabels: {pod: a}}
   ingress:
   - from:
-    - namespaceSelector: {matchLabels: {ns: y}}
+    - namespaceSelector: {matchLabels: {ns: "y"}}
       podSelector: {matchLabels: {pod: c}}')"
 
 allowed_either() { [ "$3/$4" != x/a ] || [ "$1" = y ] || [ "$1/$2" = x/b ]; }
 run_case either "x/a from namespace y OR pod b (two peers)" "$(np x allow-a-from-y-or-b '  podSelector: {matchLabels: {pod: a}}
   ingress:
   - from:
-    - namespaceSelector: {matchLabels: {ns: y}}
+    - namespaceSelector: {matchLabels: {ns: "y"}}
     - podSelector: {matchLabels: {pod: b}}')"
 
 allowed_ipblock() { [ "$3/$4" != x/a ] || [ "$1/$2" != y/b ]; }
@@ -207,7 +208,7 @@ allowed_admin_deny() { [ "$1" != z ] && [ "$3" != x ]; }
 run_case admin_deny "AdminNetworkPolicy (kube-admin) denies z, over x's NetworkPolicy allowing z" "$(np x allow-from-z '  podSelector: {}
   ingress:
   - from:
-    - namespaceSelector: {matchLabels: {ns: z}}')
+    - namespaceSelector: {matchLabels: {ns: "z"}}')
 apiVersion: policy.networking.k8s.io/v1alpha1
 kind: AdminNetworkPolicy
 metadata: {name: deny-from-z}
@@ -215,20 +216,20 @@ spec:
   priority: 10
   subject: {namespaces: {}}
   ingress:
-  - {name: deny z, action: Deny, from: [{namespaces: {matchLabels: {ns: z}}}]}"
+  - {name: deny z, action: Deny, from: [{namespaces: {matchLabels: {ns: "z"}}}]}"
 
 allowed_baseline() { if [ "$3" = x ]; then [ "$1" = z ]; else [ "$1" != z ]; fi; }
 run_case baseline "BaselineAdminNetworkPolicy (kube-baseline) denies z unless a NetworkPolicy allows" "$(np x allow-from-z '  podSelector: {}
   ingress:
   - from:
-    - namespaceSelector: {matchLabels: {ns: z}}')
+    - namespaceSelector: {matchLabels: {ns: "z"}}')
 apiVersion: policy.networking.k8s.io/v1alpha1
 kind: BaselineAdminNetworkPolicy
 metadata: {name: default}
 spec:
   subject: {namespaces: {}}
   ingress:
-  - {action: Deny, from: [{namespaces: {matchLabels: {ns: z}}}]}"
+  - {action: Deny, from: [{namespaces: {matchLabels: {ns: "z"}}}]}"
 
 # What the controllers wrote, as calicoctl shows it (the last case is still applied).
 ctl get networkpolicies -n x | has "knp.default.allow-from-z" || fail "knp.default.allow-from-z not listed"

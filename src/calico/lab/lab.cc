@@ -406,6 +406,9 @@ Status Lab::UpSteps(const LabConfig& config) {
   // calico-controllers, cluster-wide, in the fabric namespace: it looks into the hosts'
   // namespaces (the pattern) for workloads' interfaces, and into the workloads' own.
   if (config.controllers) {
+    std::error_code ec;  // etcd's start makes the fabric directory; with SQLite it is missing.
+    fs::create_directories(paths.FabricDir(), ec);
+    if (ec) return Internal("create " + paths.FabricDir() + ": " + ec.message());
     EnvMap env = DatastoreEnv(config, paths);
     env["PATH"] = config.bin_dir + ":/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
     if (env_.contains("LOG_LEVEL")) env["LOG_LEVEL"] = env_.at("LOG_LEVEL");

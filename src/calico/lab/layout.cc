@@ -97,7 +97,8 @@ std::string PodArgsJson(const std::map<std::string, std::string>& labels,
 }
 
 std::string NamespaceYaml(std::string_view name) {
-  return "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: " + std::string(name) + "\n";
+  // Quoted: a name such as `y` or `no` unquoted is a YAML 1.1 boolean (as in kubectl).
+  return "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: \"" + std::string(name) + "\"\n";
 }
 
 Result<std::string> PluginConfig(std::string_view conflist_json, std::string_view prev_result_json,

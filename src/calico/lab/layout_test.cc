@@ -117,6 +117,7 @@ TEST(LayoutTest, PodsAsTheKubeletRunsThem) {
   cni = CniEnv("ADD", "c1", "/n", "eth0", "/b", "198.19.0.9", "shop", "web");
   EXPECT_THAT(cni["CNI_ARGS"], ::testing::EndsWith(";IP=198.19.0.9"));
   EXPECT_THAT(NamespaceYaml("shop"), HasSubstr("kind: Namespace"));
+  EXPECT_THAT(NamespaceYaml("y"), HasSubstr("name: \"y\"\n"));  // not YAML 1.1's true
 }
 
 TEST(LayoutTest, HostEnvReplacesTheCallersDatastoreSettings) {
