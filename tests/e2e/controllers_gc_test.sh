@@ -8,9 +8,12 @@
 # Throughout: only one instance is leader, workloads that still exist keep their addresses and
 # reach each other, and in the end `calicoctl ipam check` finds nothing leaked and the
 # reclamations counted by both instances add up to exactly what leaked (nothing released twice).
+# The second argument picks the datastore: local (the leader lease is an expiring row in SQLite)
+# or etcd (an etcd lease).
 set -euo pipefail
 has() { grep "$@" >/dev/null; }
-BIN=${1:?usage: controllers_gc_test.sh BUILD_BIN_DIR}
+BIN=${1:?usage: controllers_gc_test.sh BUILD_BIN_DIR [local|etcd]}
+STORE=${2:-local}
 LAB="$BIN/calico-lab"
 export CALICO_LAB_STATE_DIR=/run/calico-lab
 FABRIC=calico-lab-fabric
@@ -53,8 +56,8 @@ wait_for() {  # wait_for SECONDS DESCRIPTION COMMAND...
 allocated() { ctl ipam show --ip="$1" 2>/dev/null | has "is in use"; }
 not_allocated() { ! allocated "$1"; }
 
-echo "== lab up (3 hosts), leak grace period 5s"
-"$LAB" up --hosts 3 >/dev/null
+echo "== lab up (3 hosts, $STORE datastore), leak grace period 5s"
+"$LAB" up --hosts 3 --datastore "$STORE" >/dev/null
 ctl apply -f - >/dev/null <<'EOF'
 apiVersion: projectcalico.org/v3
 kind: KubeControllersConfiguration
@@ -68,8 +71,14 @@ spec:
 EOF
 
 echo "== a second calico-controllers in the fabric namespace"
-ip netns exec "$FABRIC" env -i PATH="$BIN:/usr/bin:/bin" DATASTORE_TYPE=local \
-  CALICO_DATASTORE_PATH="$CALICO_LAB_STATE_DIR/datastore/calico.db" \
+if [ "$STORE" = etcd ]; then
+  STORE_ENV=(DATASTORE_TYPE=etcdv3 ETCD_ENDPOINTS=http://198.18.0.1:2379)
+  STORE_CONF='"datastore_type":"etcdv3","etcd_endpoints":"http://198.18.0.1:2379"'
+else
+  STORE_ENV=(DATASTORE_TYPE=local CALICO_DATASTORE_PATH="$CALICO_LAB_STATE_DIR/datastore/calico.db")
+  STORE_CONF=$(printf '"datastore_type":"local","datastore_path":"%s/datastore/calico.db"' "$CALICO_LAB_STATE_DIR")
+fi
+ip netns exec "$FABRIC" env -i PATH="$BIN:/usr/bin:/bin" "${STORE_ENV[@]}" \
   "$BIN/calico-controllers" --identity second --metrics-port 9095 \
   --node-netns-pattern '/run/netns/calico-lab-{node}' >"$TMP/second.log" 2>&1 &
 SECOND_PID=$!
@@ -90,7 +99,7 @@ wait_for 30 "keep-1 reaches keep-2" reach
 for _ in $(seq 20); do one_leader || fail "two leaders (or none)"; sleep 0.1; done
 
 echo "== 1. kill -9 of CNI ADDs at random moments"
-CONF=$(printf '{"cniVersion":"0.4.0","name":"backend","type":"calico","nodename":"calico-01","mtu":1500,"datastore_type":"local","datastore_path":"%s/datastore/calico.db","ipam":{"type":"calico-ipam"}}' "$CALICO_LAB_STATE_DIR")
+CONF=$(printf '{"cniVersion":"0.4.0","name":"backend","type":"calico","nodename":"calico-01","mtu":1500,%s,"ipam":{"type":"calico-ipam"}}' "$STORE_CONF")
 KILLED=0
 for i in $(seq 1 12); do
   ns=calico-lab-wl-kill$i
@@ -99,7 +108,8 @@ for i in $(seq 1 12); do
     CNI_NETNS="/run/netns/$ns" CNI_IFNAME=eth0 CNI_PATH="$BIN" PATH=/usr/sbin:/usr/bin:/sbin:/bin \
     "$BIN/calico" <<<"$CONF" >/dev/null 2>&1 &
   pid=$!
-  sleep "0.$(( RANDOM % 40 ))"
+  # Spread over an ADD's run (IPAM, veth, endpoint write): 25..324 ms, with jitter.
+  sleep "$(printf '0.%03d' $(( i * 25 + RANDOM % 25 )))"
   if kill -9 "$pid" 2>/dev/null; then KILLED=$((KILLED + 1)); fi
   wait "$pid" 2>/dev/null || true
 done
