@@ -1,5 +1,6 @@
 // calico-controllers: the datastore-only duties of Calico's kube-controllers (see
-// src/calico/controllers/README.md). Flags only; the work is calico::controllers::Controllers.
+// src/calico/controllers/README.md). The command line is controllers::ParseCommandLine; the work
+// is calico::controllers::Controllers.
 //
 //   calico-controllers [--identity NAME] [--lease-duration 15s] [--metrics-port N]
 //                      [--metrics-host ADDR] [--node-netns-pattern /run/netns/{node}]
@@ -13,9 +14,7 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <atomic>
-#include <charconv>
 #include <csignal>
 #include <fstream>
 #include <iostream>
@@ -23,10 +22,12 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "calico/base/clock.h"
 #include "calico/base/log.h"
 #include "calico/base/strings.h"
+#include "calico/controllers/command_line.h"
 #include "calico/controllers/controllers.h"
 #include "calico/datastore/client.h"
 #include "calico/datastore/config.h"
@@ -64,14 +65,6 @@ std::string LocalNode(const std::map<std::string, std::string>& env) {
   return "";
 }
 
-int Usage(std::ostream& out, int code) {
-  out << "usage: calico-controllers [--identity NAME] [--lease-duration 15s] [--metrics-port N]\n"
-         "                          [--metrics-host ADDR] [--node-netns-pattern PATH_WITH_{node}]\n"
-         "                          [--node-report-timeout DURATION] [--log-level LEVEL]\n"
-         "       calico-controllers -v | --version\n";
-  return code;
-}
-
 int Fail(const std::string& msg) {
   std::cerr << "calico-controllers: " << msg << "\n";
   return 1;
@@ -82,57 +75,35 @@ int Fail(const std::string& msg) {
 int main(int argc, char** argv) {
   try {
     std::map<std::string, std::string> env = Environment();
-    std::map<std::string, std::string> flags;
-    for (int i = 1; i < argc; ++i) {
-      std::string a = argv[i];
-      if (a == "-v" || a == "--version") {
-        std::cout << "calico-controllers " << CALICO_VERSION << "\n";
-        return 0;
-      }
-      if (a == "-h" || a == "--help") return Usage(std::cout, 0);
-      if (!calico::StartsWith(a, "--")) return Usage(std::cerr, 2);
-      std::string name = a.substr(2);
-      std::string value;
-      if (auto eq = name.find('='); eq != std::string::npos) {
-        value = name.substr(eq + 1);
-        name = name.substr(0, eq);
-      } else if (i + 1 < argc) {
-        value = argv[++i];
-      } else {
-        return Fail("flag --" + name + " needs a value");
-      }
-      static const char* kKnown[] = {"identity",     "lease-duration",     "metrics-port",
-                                     "metrics-host", "node-netns-pattern", "node-report-timeout",
-                                     "log-level"};
-      if (std::find(std::begin(kKnown), std::end(kKnown), name) == std::end(kKnown)) {
-        std::cerr << "calico-controllers: unknown flag --" << name << "\n";
-        return Usage(std::cerr, 2);
-      }
-      flags[name] = value;
+    std::vector<std::string> args(argv + 1, argv + argc);
+    auto parsed = calico::controllers::ParseCommandLine(args, env);
+    if (!parsed) {
+      std::cerr << "calico-controllers: " << parsed.error().message() << "\n"
+                << calico::controllers::Usage();
+      return 2;
     }
-    if (flags.count("log-level")) env["LOG_LEVEL"] = flags["log-level"];
-    if (env.count("LOG_LEVEL")) calico::log::SetAllLevels(calico::AsciiLower(env["LOG_LEVEL"]));
+    const calico::controllers::CommandLine& cl = *parsed;
+    if (cl.version) {
+      std::cout << "calico-controllers " << CALICO_VERSION << "\n";
+      return 0;
+    }
+    if (cl.help) {
+      std::cout << calico::controllers::Usage();
+      return 0;
+    }
+    if (!cl.log_level.empty()) {
+      env["LOG_LEVEL"] = cl.log_level;  // also wins over logSeverityScreen, as the variable does
+      calico::log::SetAllLevels(calico::AsciiLower(cl.log_level));
+    }
 
     calico::controllers::ControllersOptions options;
     options.env = env;
     char host[256] = {};
     ::gethostname(host, sizeof(host) - 1);
-    options.identity = flags.count("identity")
-                           ? flags["identity"]
-                           : std::string(host) + "/" + std::to_string(::getpid());
-    if (flags.count("lease-duration")) {
-      auto d = calico::controllers::ParseDuration(flags["lease-duration"]);
-      if (!d || d->count() < 3000) return Fail("--lease-duration: at least 3s, e.g. 15s");
-      options.lease = std::chrono::duration_cast<std::chrono::seconds>(*d);
-    }
-    std::string timeout = flags.count("node-report-timeout") ? flags["node-report-timeout"]
-                          : env.count("NODE_REPORT_TIMEOUT") ? env["NODE_REPORT_TIMEOUT"]
-                                                             : "";
-    if (!timeout.empty()) {
-      auto d = calico::controllers::ParseDuration(timeout);
-      if (!d || d->count() < 0) return Fail("--node-report-timeout: not a duration: " + timeout);
-      options.node_report_timeout = *d;
-    }
+    options.identity =
+        !cl.identity.empty() ? cl.identity : std::string(host) + "/" + std::to_string(::getpid());
+    if (cl.lease) options.lease = *cl.lease;
+    options.node_report_timeout = cl.node_report_timeout;
 
     auto cfg = calico::datastore::ClientConfigFromEnv();
     if (!cfg) return Fail(cfg.error().message());
@@ -152,14 +123,8 @@ int main(int argc, char** argv) {
 
     // The metrics port: the flag, else KubeControllersConfiguration's prometheusMetricsPort.
     int metrics_port = calico::controllers::kDefaultMetricsPort;
-    if (flags.count("metrics-port")) {
-      const std::string& text = flags["metrics-port"];
-      int port = -1;
-      auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), port);
-      if (ec != std::errc() || end != text.data() + text.size() || port < 0 || port > 65535) {
-        return Fail("--metrics-port: not a port number: " + text);
-      }
-      metrics_port = port;
+    if (cl.metrics_port) {
+      metrics_port = *cl.metrics_port;
     } else {
       calico::datastore::Client client(*backend);
       auto kcc = client.Get("KubeControllersConfiguration", "", "default");
@@ -170,16 +135,16 @@ int main(int argc, char** argv) {
     }
     calico::controllers::ControllerMetrics metrics;
     calico::controllers::MetricsServer server(metrics);
-    std::string metrics_host = flags.count("metrics-host") ? flags["metrics-host"] : "0.0.0.0";
-    if (auto st = server.Start(metrics_host, metrics_port); !st) return Fail(st.error().message());
+    if (auto st = server.Start(cl.metrics_host, metrics_port); !st) {
+      return Fail(st.error().message());
+    }
 
-    calico::controllers::LinuxNodeInspector inspector(
-        LocalNode(env), flags.count("node-netns-pattern") ? flags["node-netns-pattern"] : "");
+    calico::controllers::LinuxNodeInspector inspector(LocalNode(env), cl.node_netns_pattern);
     calico::SystemClock clock;
     ::signal(SIGTERM, OnSignal);
     ::signal(SIGINT, OnSignal);
     std::cerr << "calico-controllers: starting identity=" << options.identity
-              << " lease=" << options.lease.count() << "s metrics=" << metrics_host << ":"
+              << " lease=" << options.lease.count() << "s metrics=" << cl.metrics_host << ":"
               << metrics_port << "\n";
     calico::controllers::Controllers controllers(*backend, inspector, clock, metrics, options);
     auto st = controllers.Run(g_stop);

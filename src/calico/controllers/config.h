@@ -8,11 +8,11 @@
 // missing (getOrCreateSnapshot).
 //
 // What each controller does here (docs/COMPATIBILITY.md):
-//   policy            networking.k8s.io NetworkPolicy -> knp.default.*, admin policies ->
-//   kanp/kbanp namespace         Namespace -> kns.* Profile node              IPAM garbage
-//   collection, clean-up after deleted (or silent, opt-in) nodes workloadendpoint  removes
-//   WorkloadEndpoints whose host interface is gone serviceaccount, loadbalancer: accepted, nothing
-//   to do without a Kubernetes API server
+//   policy:            NetworkPolicy -> knp.default.*, admin policies -> kanp/kbanp
+//   namespace:         Namespace -> kns.* Profile
+//   node:              IPAM garbage collection, clean-up after deleted (or silent, opt-in) nodes
+//   workloadendpoint:  removes WorkloadEndpoints whose host interface is gone
+//   serviceaccount, loadbalancer: accepted, nothing to do without a Kubernetes API server
 //
 // Thread-safety: pure functions.
 #pragma once
