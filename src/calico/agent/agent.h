@@ -50,9 +50,15 @@ struct AgentConfig {
   std::string node_name;
   // Called on the agent's thread after every full sync, resync and batch of datastore changes;
   // `routing_changed` says whether the batch touched what routing between hosts is made of
-  // (Nodes, IP pools, BGP configuration and peers, block affinities): calico-node re-renders
-  // BIRD's configuration and the tunnel address only then, not for every endpoint.
+  // (Nodes, IP pools, BGP configuration, peers and filters, block affinities): calico-node
+  // re-renders BIRD's configuration and the tunnel address only then, not for every endpoint.
   std::function<void(bool routing_changed)> on_synced{};
+  // Called on the agent's thread after every wait for datastore changes (at least every 500 ms
+  // while running, also while the datastore is unreachable), for work that does not follow from
+  // the datastore and must not wait for a change: calico-node restarts a dead BIRD at once (peers
+  // withdraw the node's routes as soon as its sessions drop) and re-renders BIRD's configuration
+  // when a password secret file changed.
+  std::function<void()> on_idle{};
   // Programs the VXLAN overlay (device, FDB, neighbours, remote block routes); unset = no VXLAN.
   std::function<Status(const VxlanState&)> apply_vxlan{};
   // Programs the IPIP overlay (tunl0 routes); unset = no IPIP.

@@ -4,6 +4,7 @@
 
 #include <httplib.h>
 
+#include <atomic>
 #include <sstream>
 
 #include <gtest/gtest.h>
@@ -341,6 +342,27 @@ TEST_F(AgentTest, VxlanStateFollowsNodesPoolsAndRemoteBlocks) {
   ASSERT_TRUE(client_.Create(peer));
   Drain();
   EXPECT_EQ(routing_syncs, routing_before + 1);
+  // A BGPFilter changes what BIRD renders too.
+  Resource filter("BGPFilter", "f1");
+  filter.spec() = Json{{"exportV4", Json::array({Json{{"action", "Reject"}}})}};
+  ASSERT_TRUE(client_.Create(filter));
+  Drain();
+  EXPECT_EQ(routing_syncs, routing_before + 2);
+}
+
+// Between waits for datastore changes the agent calls on_idle even when nothing changes, so
+// calico-node can restart a dead BIRD and notice changed secret files without a datastore event.
+TEST_F(AgentTest, RunCallsOnIdleWithoutDatastoreChanges) {
+  std::atomic<int> idle{0};
+  std::atomic<bool> stop{false};
+  AgentConfig cfg;
+  cfg.node_name = "node1";
+  cfg.on_idle = [&] {
+    if (++idle >= 3) stop = true;
+  };
+  agent_ = std::make_unique<Agent>(cfg, store_, policy_, routes_, metrics_);
+  ASSERT_TRUE(agent_->Run(stop));
+  EXPECT_GE(idle.load(), 3);
 }
 
 TEST_F(AgentTest, NatTablesFollowThePools) {

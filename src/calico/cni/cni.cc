@@ -8,6 +8,7 @@
 #include <regex>
 #include <sstream>
 
+#include "calico/base/log.h"
 #include "calico/base/strings.h"
 #include "calico/datastore/factory/factory.h"
 
@@ -120,6 +121,7 @@ Result<NetConf> ParseNetConf(std::string_view stdin_text) {
   c.etcd_cert_file = GetString(j, "etcd_cert_file");
   c.etcd_ca_cert_file = GetString(j, "etcd_ca_cert_file");
   c.datastore_path = GetString(j, "datastore_path");
+  c.ipam_lock_file = GetString(j, "ipam_lock_file");
   c.log_level = GetString(j, "log_level", "info");
   if (j.contains("policy") && j["policy"].is_object())
     c.policy_type = GetString(j["policy"], "type");
@@ -332,6 +334,9 @@ bool PluginCall::Start(const std::map<std::string, std::string>& env, std::strin
   }
   conf_ = std::move(*conf);
   version_ = conf_.cni_version;
+  // The netconf's log_level (debug, info, warning, error; Calico's default info) applies to what
+  // the plugin writes on stderr, which the runtime collects.
+  log::SetAllLevels(conf_.log_level);
   return true;
 }
 

@@ -87,6 +87,11 @@ Result<ClientConfig> LoadClientConfig(const std::string& config_path, bool path_
   } catch (const YAML::Exception& e) {
     return InvalidArgument("invalid config file " + config_path + ": " + e.what());
   }
+  if (doc.IsNull() && !path_given) {
+    // Only comments (the file the Debian package ships): no settings here, the environment's
+    // apply. Calico's calicoctl rejects such a file; a file named with -c still must hold one.
+    return ClientConfigFromEnv();
+  }
   if (!doc.IsMap() || !doc["kind"] || doc["kind"].as<std::string>("") != "CalicoAPIConfig") {
     return InvalidArgument("invalid config file " + config_path +
                            ": expected kind CalicoAPIConfig");

@@ -5,6 +5,7 @@
 
 #include "calico/base/strings.h"
 #include "calico/datastore/keys.h"
+#include "calico/datastore/schema.h"
 #include "calico/model/validate.h"
 
 namespace calico::datastore {
@@ -130,6 +131,8 @@ Result<ImportSummary> ImportDatastore(std::string_view text, Backend& target) {
     writes.emplace_back(ResourceKey(*kind, r.namespace_(), r.name()), EncodeStoredResource(r));
     ++summary.resources;
   }
+  // The target holds this build's layout from now on (and refuses if it holds a newer one).
+  RETURN_IF_ERROR(EnsureSchema(target, ThisBuild()));
   for (const auto& [key, value] : writes) {
     ASSIGN_OR_RETURN(auto written, target.Put(key, value));
     (void)written;

@@ -48,6 +48,9 @@ class Lab {
   [[nodiscard]] Status Host(const HostCommand& host);
   [[nodiscard]] Status Rm(const RmCommand& rm);
   [[nodiscard]] Status Down();
+  // A host's node process or an etcd member: stop (SIGTERM / SIGKILL), start again.
+  [[nodiscard]] Status Stop(const StopCommand& stop);
+  [[nodiscard]] Status Start(const StartCommand& start);
 
   // The exit code for the last error: 127 when Exec/Host could not find the command, else 1.
   int failure_exit_code() const { return failure_exit_code_; }
@@ -59,6 +62,8 @@ class Lab {
   [[nodiscard]] Status Sh(const std::vector<std::string>& argv);
   [[nodiscard]] Status UpSteps(const LabConfig& config);
   [[nodiscard]] Status StartEtcd(const LabConfig& config);
+  [[nodiscard]] Result<ProcessRef> SpawnEtcdMember(const LabConfig& config, int member);
+  [[nodiscard]] Result<std::string> PidFileOf(const LabConfig& config, const std::string& target);
   [[nodiscard]] Status CreatePools(const LabConfig& config);
   // `calicoctl create --skip-exists` of the Namespace `ns`.
   [[nodiscard]] Status EnsureNamespace(const LabConfig& config, const std::string& ns);

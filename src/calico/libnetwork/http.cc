@@ -195,6 +195,7 @@ UnixHttpServer::~UnixHttpServer() {
 }
 
 Status UnixHttpServer::Start() {
+  if (options_.listen_fd >= 0) return StartInherited();
   ASSIGN_OR_RETURN(sockaddr_un addr, UnixAddr(options_.socket_path));
   std::error_code ec;
   std::filesystem::path dir = std::filesystem::path(options_.socket_path).parent_path();
@@ -245,6 +246,35 @@ Status UnixHttpServer::Start() {
   }
   accept_thread_ = std::thread([this] { AcceptLoop(); });
   CALICO_LOG(info, "libnetwork", "listening on {}", options_.socket_path);
+  return OkStatus();
+}
+
+Status UnixHttpServer::StartInherited() {
+  const int fd = options_.listen_fd;
+  int type = 0;
+  int listening = 0;
+  socklen_t len = sizeof(type);
+  if (::getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0 || type != SOCK_STREAM) {
+    return InvalidArgument(fmt::format("inherited descriptor {} is not a stream socket", fd));
+  }
+  len = sizeof(listening);
+  if (::getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0 || listening == 0) {
+    return InvalidArgument(fmt::format("inherited socket {} is not listening", fd));
+  }
+  (void)::fcntl(fd, F_SETFD, FD_CLOEXEC);
+  if (::pipe2(wake_, O_CLOEXEC) != 0) return Unexpected(Error::FromErrno(errno, "pipe"));
+  listen_fd_ = fd;
+  options_.listen_fd = -1;  // Owned by listen_fd_ now.
+  inherited_ = true;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    started_ = true;
+    stopped_ = false;
+    finished_ = false;
+  }
+  accept_thread_ = std::thread([this] { AcceptLoop(); });
+  CALICO_LOG(info, "libnetwork", "accepting on the inherited socket (fd {}) for {}", fd,
+             options_.socket_path);
   return OkStatus();
 }
 
@@ -352,7 +382,7 @@ void UnixHttpServer::Stop() {
   }
   ::close(listen_fd_);
   listen_fd_ = -1;
-  ::unlink(options_.socket_path.c_str());
+  if (!inherited_) ::unlink(options_.socket_path.c_str());
   for (int& fd : wake_) {
     if (fd >= 0) ::close(fd);
     fd = -1;

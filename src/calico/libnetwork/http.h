@@ -45,6 +45,10 @@ class UnixHttpServer {
     std::string socket_path;
     mode_t mode = 0660;
     size_t max_body = 16u << 20;
+    // An already listening unix socket to serve instead of binding socket_path (systemd socket
+    // activation: calico-libnetwork.socket). The server takes ownership of the descriptor; the
+    // socket file belongs to whoever created it and is never removed.
+    int listen_fd = -1;
   };
 
   UnixHttpServer(Options options, Handler handler);
@@ -54,9 +58,11 @@ class UnixHttpServer {
 
   // Creates the socket's directory if needed, replaces a stale socket file (refuses when a live
   // server answers on it), binds, sets the mode and starts accepting on a thread of its own.
+  // With options.listen_fd: accepts on that socket (kInvalidArgument when it is not a listening
+  // stream socket).
   [[nodiscard]] Status Start();
-  // Stops accepting, closes every connection, waits for the handlers and removes the socket file.
-  // Idempotent.
+  // Stops accepting, closes every connection, waits for the handlers and removes the socket file
+  // (not an inherited one). Idempotent.
   void Stop();
   // Blocks until a Stop() (from another thread) has completed.
   void Wait();
@@ -67,6 +73,7 @@ class UnixHttpServer {
     std::thread thread;
     std::atomic<bool> done{false};
   };
+  [[nodiscard]] Status StartInherited();
   void AcceptLoop();
   void Serve(Conn& conn);
   void ReapFinished();
@@ -74,6 +81,7 @@ class UnixHttpServer {
   Options options_;
   Handler handler_;
   int listen_fd_ = -1;
+  bool inherited_ = false;  // listen_fd_ came from options.listen_fd.
   int wake_[2] = {-1, -1};
   std::thread accept_thread_;
   std::mutex mu_;

@@ -34,7 +34,8 @@ HttpResponse HandlePluginRequest(Driver& driver, const HttpRequest& req) {
 
 PluginServer::PluginServer(Driver& driver, ServerOptions options)
     : http_(UnixHttpServer::Options{.socket_path = std::move(options.socket_path),
-                                    .mode = options.mode},
+                                    .mode = options.mode,
+                                    .listen_fd = options.listen_fd},
             [&driver](const HttpRequest& req) { return HandlePluginRequest(driver, req); }) {}
 
 }  // namespace calico::libnetwork
