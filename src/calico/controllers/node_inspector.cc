@@ -1,16 +1,26 @@
 // See node_inspector.h.
 #include "calico/controllers/node_inspector.h"
 
+#include <errno.h>
 #include <net/if.h>
 #include <sys/stat.h>
+
+#include <cstring>
 
 #include "calico/dataplane/netns.h"
 
 namespace calico::controllers {
 namespace {
 
-bool InterfaceHere(std::string_view ifname) {
-  return ::if_nametoindex(std::string(ifname).c_str()) != 0;
+// Only "no such device" means the interface is gone: any other failure (no socket, for
+// instance, under a sandbox) is an error, so that nothing is removed on its account.
+Result<bool> InterfaceHere(std::string_view ifname) {
+  errno = 0;
+  if (::if_nametoindex(std::string(ifname).c_str()) != 0) return true;
+  const int err = errno;
+  if (err == ENODEV || err == ENXIO) return false;
+  return Unavailable("look up interface " + std::string(ifname) + ": " +
+                     std::string(std::strerror(err != 0 ? err : EIO)));
 }
 
 }  // namespace
@@ -45,7 +55,7 @@ Result<bool> LinuxNodeInspector::InterfaceExists(std::string_view node, std::str
   if (netns_pattern_.empty()) return Unavailable("cannot inspect node " + std::string(node));
   auto ns = dataplane::NetnsFd::Open(PathFor(node));
   if (!ns) return Unexpected(ns.error().Wrap("enter the namespace of node " + std::string(node)));
-  bool exists = false;
+  Result<bool> exists = false;
   Status st = dataplane::RunInNetns(*ns, [&]() -> Status {
     exists = InterfaceHere(ifname);
     return OkStatus();
@@ -57,9 +67,13 @@ Result<bool> LinuxNodeInspector::InterfaceExists(std::string_view node, std::str
 Result<bool> LinuxNodeInspector::NetnsExists(std::string_view /*node*/, std::string_view path,
                                              std::string_view inode) {
   if (path.empty()) return Unavailable("no namespace path");
-  std::string now = NetnsInode(path);
-  if (now.empty()) return false;
-  return inode.empty() || now == inode;
+  struct stat st {};
+  if (::stat(std::string(path).c_str(), &st) != 0) {
+    // Only "not there" means gone; anything else (a sandbox, a loop) leaves it in use.
+    if (errno == ENOENT || errno == ENOTDIR) return false;
+    return Unavailable("stat " + std::string(path) + ": " + std::strerror(errno));
+  }
+  return inode.empty() || std::to_string(st.st_ino) == inode;
 }
 
 }  // namespace calico::controllers
