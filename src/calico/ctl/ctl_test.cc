@@ -254,7 +254,7 @@ TEST_F(CtlTest, CreateRefusesADatastoreOfANewerSchema) {
   ASSERT_TRUE(backend_.Put("/calico/calico-cpp/schema",
                            R"({"schema":9,"minReaderSchema":9,"writtenBy":"calico-cpp 9.0.0"})",
                            std::chrono::seconds(0)));
-  Outcome o = Run({"apply", "-f", "-"}, kPool);
+  testing::CommandOutcome o = Run({"apply", "-f", "-"}, kPool);
   EXPECT_EQ(o.code, 1);
   EXPECT_THAT(o.out + o.err, HasSubstr("written by calico-cpp 9.0.0"));
   EXPECT_THAT(o.out + o.err, HasSubstr("a downgrade cannot read this datastore"));
