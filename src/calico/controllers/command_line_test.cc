@@ -33,11 +33,11 @@ TEST(CommandLineTest, Defaults) {
 }
 
 TEST(CommandLineTest, EveryFlagBothSpellings) {
-  auto cl = ParseCommandLine({"--identity", "a", "--lease-duration=20s", "--metrics-port", "0",
-                              "--metrics-host=127.0.0.1", "--node-netns-pattern",
-                              "/run/netns/lab-{node}", "--node-report-timeout=2m",
-                              "--log-level", "debug"},
-                             {});
+  auto cl =
+      ParseCommandLine({"--identity", "a", "--lease-duration=20s", "--metrics-port", "0",
+                        "--metrics-host=127.0.0.1", "--node-netns-pattern", "/run/netns/lab-{node}",
+                        "--node-report-timeout=2m", "--log-level", "debug"},
+                       {});
   ASSERT_TRUE(cl) << cl.error().message();
   EXPECT_EQ(cl->identity, "a");
   EXPECT_EQ(cl->lease, std::chrono::seconds(20));

@@ -342,9 +342,9 @@ Result<Invocation> ParseArgs(std::span<const std::string> args) {
   }
   const std::string cmd = head.command[0];
   std::span<const std::string> rest = std::span(head.command).subspan(1);
-  static constexpr FlagSpec kUpFlags[] = {{"hosts", 0, true},    {"datastore", 0, true},
-                                          {"backend", 0, true},  {"ipv6", 0, false},
-                                          {"node-cmd", 0, true}, {"etcd-members", 0, true},
+  static constexpr FlagSpec kUpFlags[] = {{"hosts", 0, true},          {"datastore", 0, true},
+                                          {"backend", 0, true},        {"ipv6", 0, false},
+                                          {"node-cmd", 0, true},       {"etcd-members", 0, true},
                                           {"no-controllers", 0, false}};
   static constexpr FlagSpec kRunFlags[] = {{"net", 0, true},   {"ip", 0, true},
                                            {"name", 0, true},  {"namespace", 0, true},

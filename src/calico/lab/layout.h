@@ -74,7 +74,7 @@ struct LabConfig {
   bool ipv6 = false;
   std::string bin_dir;
   std::vector<std::string> node_command;
-  int etcd_members = 1;  // --etcd-members (datastore etcd)
+  int etcd_members = 1;     // --etcd-members (datastore etcd)
   bool controllers = true;  // calico-controllers runs in the fabric namespace
   bool operator==(const LabConfig&) const = default;
 };
