@@ -39,6 +39,10 @@ struct Context {
   std::string stdin_text;
   std::string node;
   std::string ns = "default";
+  // "k8s" when CNI_ARGS names the pod (K8S_POD_NAMESPACE and K8S_POD_NAME), else "cni"
+  // (cni-plugin/pkg/utils GetIdentifiers).
+  std::string orchestrator = "cni";
+  std::string pod;
   std::unique_ptr<datastore::Backend> backend;
   std::unique_ptr<datastore::Client> client;
 };
@@ -91,8 +95,12 @@ Status CheckClusterReady(datastore::Client& client) {
 datastore::WorkloadEndpointIdentifiers Identifiers(const Context& ctx) {
   datastore::WorkloadEndpointIdentifiers ids;
   ids.node = ctx.node;
-  ids.orchestrator = "cni";
-  ids.container_id = ctx.inv.container_id;
+  ids.orchestrator = ctx.orchestrator;
+  if (ctx.orchestrator == "k8s") {
+    ids.pod = ctx.pod;
+  } else {
+    ids.container_id = ctx.inv.container_id;
+  }
   ids.endpoint = ctx.inv.ifname;
   return ids;
 }
@@ -121,7 +129,8 @@ Result<NodeEndpoints> ListNodeEndpoints(Context& ctx) {
     }
     const model::v3::WorkloadEndpointSpec& spec = typed->spec;
     if (spec.node != ctx.node) continue;
-    if (!out.mine && spec.orchestrator == "cni" && spec.container_id == ctx.inv.container_id) {
+    if (!out.mine && spec.orchestrator == ctx.orchestrator &&
+        spec.container_id == ctx.inv.container_id) {
       out.mine = NodeEndpoint{.resource = std::move(wep), .typed = *typed};
     }
     out.all.push_back(*std::move(typed));
@@ -218,6 +227,55 @@ Resource DefaultProfile(const std::string& network) {
   return p;
 }
 
+// Kubernetes pods' labels and named ports, which upstream's plugin reads from the API server:
+// here they come in the network configuration's "args" as a runtime passes them (the CNI
+// conventions' args.cni.labels, [{"key": k, "value": v}], and ours, args.cni.ports,
+// [{"name", "protocol", "containerPort"}] as in a pod's container ports). The WorkloadEndpoint
+// validation checks them.
+Result<model::Json> PodLabels(const NetConf& conf) {
+  model::Json labels = model::Json::object();
+  const model::Json* list = nullptr;
+  if (conf.raw.contains("args") && conf.raw["args"].is_object() &&
+      conf.raw["args"].contains("cni") && conf.raw["args"]["cni"].is_object() &&
+      conf.raw["args"]["cni"].contains("labels")) {
+    list = &conf.raw["args"]["cni"]["labels"];
+  }
+  if (list == nullptr) return labels;
+  if (!list->is_array()) return InvalidArgument("args.cni.labels must be a list of {key, value}");
+  for (const auto& l : *list) {
+    if (!l.is_object() || !l.contains("key") || !l["key"].is_string() ||
+        (l.contains("value") && !l["value"].is_string())) {
+      return InvalidArgument("args.cni.labels: each entry needs a string key and value: " +
+                             l.dump());
+    }
+    labels[l["key"].get<std::string>()] = l.value("value", "");
+  }
+  return labels;
+}
+
+Result<model::Json> PodPorts(const NetConf& conf) {
+  model::Json ports = model::Json::array();
+  if (!conf.raw.contains("args") || !conf.raw["args"].is_object() ||
+      !conf.raw["args"].contains("cni") || !conf.raw["args"]["cni"].is_object() ||
+      !conf.raw["args"]["cni"].contains("ports")) {
+    return ports;
+  }
+  const model::Json& list = conf.raw["args"]["cni"]["ports"];
+  if (!list.is_array()) return InvalidArgument("args.cni.ports must be a list of container ports");
+  for (const auto& p : list) {
+    // appendEndpointPorts: only named ports become endpoint ports.
+    if (!p.is_object() || !p.contains("containerPort") || !p["containerPort"].is_number_integer()) {
+      return InvalidArgument("args.cni.ports: each entry needs a containerPort: " + p.dump());
+    }
+    std::string name = p.value("name", "");
+    if (name.empty()) continue;
+    ports.push_back({{"name", name},
+                     {"protocol", p.value("protocol", std::string("TCP"))},
+                     {"port", p["containerPort"]}});
+  }
+  return ports;
+}
+
 CniResult ResultFromEndpoint(const model::v3::WorkloadEndpoint& wep, const Context& ctx) {
   CniResult result;
   const model::v3::WorkloadEndpointSpec& spec = wep.spec;
@@ -241,7 +299,13 @@ Result<CniResult> Add(Context& ctx) {
                            "\" (this plugin makes veth pairs)");
   }
   ASSIGN_OR_RETURN(int mtu, DetermineMtu(ctx.conf));
-  const std::string profile_id = ctx.conf.name;
+  // With policy type "k8s" a pod's endpoint takes its namespace's profile (kns.<namespace>, made
+  // by calico-controllers from the Namespace), as upstream's Kubernetes path does; otherwise the
+  // network's.
+  const bool k8s_policy = ctx.orchestrator == "k8s" && ctx.conf.policy_type == "k8s";
+  const std::string profile_id = k8s_policy ? "kns." + ctx.ns : ctx.conf.name;
+  ASSIGN_OR_RETURN(model::Json pod_labels, PodLabels(ctx.conf));
+  ASSIGN_OR_RETURN(model::Json pod_ports, PodPorts(ctx.conf));
 
   Undo undo;
   ASSIGN_OR_RETURN(NodeEndpoints endpoints, ListNodeEndpoints(ctx));
@@ -293,7 +357,7 @@ Result<CniResult> Add(Context& ctx) {
       return dataplane::DeleteHostVeth(host);
     });
     wep = Resource("WorkloadEndpoint", name, ctx.ns);
-    wep.spec() = model::Json{{"orchestrator", "cni"},
+    wep.spec() = model::Json{{"orchestrator", ctx.orchestrator},
                              {"workload", ""},
                              {"node", ctx.node},
                              {"containerID", ctx.inv.container_id},
@@ -302,6 +366,11 @@ Result<CniResult> Add(Context& ctx) {
                              {"mac", plumbing->container_mac},
                              {"ipNetworks", networks},
                              {"profiles", model::Json::array({profile_id})}};
+    if (ctx.orchestrator == "k8s") {
+      wep.spec()["pod"] = ctx.pod;
+      if (!pod_ports.empty()) wep.spec()["ports"] = pod_ports;
+    }
+    if (!pod_labels.empty()) wep.metadata()["labels"] = pod_labels;
     result.interfaces.push_back({plumbing->host_ifname, "", "", std::nullopt});
     result.interfaces.push_back({ctx.inv.ifname, plumbing->container_mac, ctx.inv.netns,
                                  mtu > 0 ? std::optional<int>(mtu) : std::nullopt});
@@ -311,6 +380,16 @@ Result<CniResult> Add(Context& ctx) {
 
   if (wep.resource_version().empty()) {
     auto created = ctx.client->Create(wep);
+    if (!created && created.error().code() == ErrorCode::kAlreadyExists &&
+        ctx.orchestrator == "k8s") {
+      // The pod's endpoint from an earlier sandbox (same pod, other container): this sandbox
+      // takes it over, as upstream's Kubernetes path does.
+      auto old = ctx.client->Get("WorkloadEndpoint", ctx.ns, wep.name());
+      if (old) {
+        wep.set_resource_version(old->resource_version());
+        created = ctx.client->Update(wep);
+      }
+    }
     if (!created) return Unexpected(created.error().Wrap("failed to write the WorkloadEndpoint"));
     undo.Push("delete the WorkloadEndpoint", [&ctx, name = wep.name()]() -> Status {
       auto d = ctx.client->Delete("WorkloadEndpoint", ctx.ns, name);
@@ -323,7 +402,7 @@ Result<CniResult> Add(Context& ctx) {
   }
 
   // The network's profile: created on first use, never updated (the user may have edited it).
-  if (ctx.conf.policy_type.empty()) {
+  if (ctx.conf.policy_type.empty() && !k8s_policy) {
     auto profile = ctx.client->Get("Profile", "", profile_id);
     if (!profile) {
       if (profile.error().code() != ErrorCode::kNotFound) {
@@ -430,6 +509,14 @@ int RunCalicoPlugin(const std::map<std::string, std::string>& env, std::string_v
   ctx.stdin_text = std::string(stdin_text);
   auto test_ns = inv->args.find("CNI_TEST_NAMESPACE");
   if (test_ns != inv->args.end() && !test_ns->second.empty()) ctx.ns = test_ns->second;
+  auto pod_ns = inv->args.find("K8S_POD_NAMESPACE");
+  auto pod_name = inv->args.find("K8S_POD_NAME");
+  if (pod_ns != inv->args.end() && pod_name != inv->args.end() && !pod_ns->second.empty() &&
+      !pod_name->second.empty()) {
+    ctx.orchestrator = "k8s";
+    ctx.ns = pod_ns->second;
+    ctx.pod = pod_name->second;
+  }
   if (Status st = CheckNodenameFile(ctx.conf); !st)
     return fail(CniCode::kInvalidConfig, st.error().message());
   ctx.node = DetermineNodename(ctx.conf);

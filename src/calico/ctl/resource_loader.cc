@@ -53,9 +53,13 @@ Result<std::vector<Resource>> DecodeResourceObject(const Json& obj) {
   const std::string api = obj.value("apiVersion", Json("")).is_string()
                               ? obj.value("apiVersion", std::string())
                               : std::string();
-  const model::KindInfo* info = kind.empty() ? nullptr : model::LookupKind(kind);
-  const bool is_list = info != nullptr && kind == info->kind + "List";
-  if (info == nullptr || (kind != info->kind && !is_list) || api != model::kApiVersion) {
+  // projectcalico.org/v3 kinds, and the Kubernetes kinds calico-controllers converts
+  // (networking.k8s.io/v1 NetworkPolicy, v1 Namespace, policy.networking.k8s.io/v1alpha1
+  // AdminNetworkPolicy / BaselineAdminNetworkPolicy), each stored under its own key root.
+  bool is_list = false;
+  const model::KindInfo* info =
+      kind.empty() ? nullptr : model::LookupKindByApi(api, kind, &is_list);
+  if (info == nullptr) {
     return InvalidArgument(
         fmt::format("unknown resource type ({}) and/or version ({})", kind, api));
   }
@@ -75,7 +79,7 @@ Result<std::vector<Resource>> DecodeResourceObject(const Json& obj) {
     for (const auto& item : items) {
       Json copy = item;
       if (copy.is_object() && !copy.contains("apiVersion")) copy["apiVersion"] = api;
-      if (copy.is_object() && !copy.contains("kind")) copy["kind"] = info->kind;
+      if (copy.is_object() && !copy.contains("kind")) copy["kind"] = info->document_kind();
       ASSIGN_OR_RETURN(auto rs, DecodeResourceObject(copy));
       for (auto& r : rs)
         out.push_back(std::move(r));

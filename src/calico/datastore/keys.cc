@@ -71,7 +71,7 @@ const model::KindInfo* KindByPlural(std::string_view plural) {
 
 std::string ResourceKey::Format() const {
   CALICO_CHECK(kind != nullptr);
-  std::string key(kResourcePrefix);
+  std::string key = kind->key_root.empty() ? std::string(kResourcePrefix) : kind->key_root;
   key += kind->plural;
   key += '/';
   if (kind->namespaced) {
@@ -83,6 +83,27 @@ std::string ResourceKey::Format() const {
 }
 
 Result<ResourceKey> ResourceKey::Parse(std::string_view path) {
+  // Kubernetes kinds live under their own roots (KindInfo::key_root): the root and plural decide.
+  if (StartsWith(path, model::kKubernetesKeyRoot)) {
+    for (const model::KindInfo& k : model::KubernetesKinds()) {
+      auto tail = After(path, k.key_root + k.plural + "/");
+      if (!tail) continue;
+      ResourceKey key{.kind = &k};
+      std::string_view t = *tail;
+      if (k.namespaced) {
+        const std::size_t ns_end = t.find('/');
+        if (ns_end == std::string_view::npos || !IsSegment(t.substr(0, ns_end))) {
+          return NotA("a namespaced resource", path);
+        }
+        key.ns = std::string(t.substr(0, ns_end));
+        t.remove_prefix(ns_end + 1);
+      }
+      if (!IsSegment(t)) return NotA("a resource", path);
+      key.name = std::string(t);
+      return key;
+    }
+    return NotA("a resource", path);
+  }
   auto rest = After(path, kResourcePrefix);
   if (!rest) return NotA("a resource", path);
   const std::size_t slash = rest->find('/');
@@ -107,7 +128,7 @@ Result<ResourceKey> ResourceKey::Parse(std::string_view path) {
 }
 
 std::string ResourceListPrefix(const model::KindInfo& kind, std::string_view ns) {
-  std::string key(kResourcePrefix);
+  std::string key = kind.key_root.empty() ? std::string(kResourcePrefix) : kind.key_root;
   key += kind.plural;
   key += '/';
   if (kind.namespaced && !ns.empty()) {
@@ -220,7 +241,8 @@ std::string IpamHostPrefix(std::string_view host) {
 
 std::string EncodeStoredResource(const model::Resource& r) {
   model::Json doc = r.doc();
-  doc["apiVersion"] = std::string(model::kApiVersion);
+  const model::KindInfo* info = model::LookupKind(r.kind());
+  doc["apiVersion"] = info != nullptr ? info->api_version : std::string(model::kApiVersion);
   model::Json& meta = doc["metadata"];
   if (!meta.is_object()) meta = model::Json::object();
   meta.erase("resourceVersion");
@@ -265,6 +287,13 @@ Result<model::Resource> DecodeStoredResource(std::string_view key, std::string_v
   }
   r.set_resource_version(std::to_string(mod_revision));
   return r;
+}
+
+std::string FelixStatusKey(std::string_view node) {
+  return std::string(kFelixStatusPrefix) + std::string(node) + "/status";
+}
+std::string FelixLastStatusKey(std::string_view node) {
+  return std::string(kFelixStatusPrefix) + std::string(node) + "/last_reported_status";
 }
 
 }  // namespace calico::datastore

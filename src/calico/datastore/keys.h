@@ -30,7 +30,8 @@ namespace calico::datastore {
 inline constexpr std::string_view kResourcePrefix = "/calico/resources/v3/projectcalico.org/";
 inline constexpr std::string_view kIpamPrefix = "/calico/ipam/v2/";
 
-// /calico/resources/v3/projectcalico.org/<plural>/[<namespace>/]<name>
+// /calico/resources/v3/projectcalico.org/<plural>/[<namespace>/]<name>; Kubernetes kinds under
+// their KindInfo::key_root (/calico/kubernetes/<apiVersion>/<plural>/[<ns>/]<name>).
 struct ResourceKey {
   const model::KindInfo* kind = nullptr;  // An entry of model::AllKinds(); required by Format.
   std::string ns{};                       // Namespaced kinds only; ignored for the others.
@@ -105,8 +106,9 @@ struct IpamConfigKey {
 // "/calico/ipam/v2/host/<host>/" (BlockAffinityKey::ListPrefix(host)).
 std::string IpamHostPrefix(std::string_view host);
 
-// The JSON Calico stores: the resource with resourceVersion and selfLink removed, apiVersion and
-// kind forced, and for policy kinds the projectcalico.org/metadata annotation holding the name.
+// The JSON Calico stores: the resource with resourceVersion and selfLink removed, apiVersion (the
+// kind's own for Kubernetes kinds) and kind forced, and for policy kinds the
+// projectcalico.org/metadata annotation holding the name.
 std::string EncodeStoredResource(const model::Resource& r);
 // Parses a stored value and restores the resource: kind from the key when the value has none, name
 // from the policy annotation (annotation removed), resourceVersion = mod_revision. Errors:
@@ -114,5 +116,12 @@ std::string EncodeStoredResource(const model::Resource& r);
 [[nodiscard]] Result<model::Resource> DecodeStoredResource(std::string_view key,
                                                            std::string_view value,
                                                            int64_t mod_revision);
+
+// Felix's status reports (libcalico-go/lib/backend/model/statusreports.go), written by calico-node
+// every reportingInterval: /calico/felix/v2/no-region/host/<node>/status (with a TTL of
+// reportingTTL) and .../last_reported_status (no TTL); value {"time", "uptime", "first_update"}.
+inline constexpr std::string_view kFelixStatusPrefix = "/calico/felix/v2/no-region/host/";
+std::string FelixStatusKey(std::string_view node);
+std::string FelixLastStatusKey(std::string_view node);
 
 }  // namespace calico::datastore
