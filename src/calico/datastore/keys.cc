@@ -2,6 +2,7 @@
 #include "calico/datastore/keys.h"
 
 #include "calico/base/strings.h"
+#include "calico/model/json_codec.h"
 
 namespace calico::datastore {
 namespace {
@@ -68,16 +69,21 @@ std::string EncodeStoredResource(const model::Resource& r) {
 
 Result<model::Resource> DecodeStoredResource(std::string_view key, std::string_view value,
                                              int64_t mod_revision) {
-  model::Json doc = model::Json::parse(value, nullptr, false);
-  if (doc.is_discarded() || !doc.is_object()) {
-    return Internal("unparsable resource value at " + std::string(key));
+  // Values come from etcd or the store file: anything may be there, so the decoder limits apply.
+  auto parsed = model::ParseStoredJson(key, value);
+  if (!parsed) return Internal("unparsable resource: " + parsed.error().message());
+  if (!parsed->is_object()) {
+    return Internal("unparsable resource value at " + std::string(key) + ": not a JSON object");
   }
-  model::Resource r(std::move(doc));
+  model::Resource r(std::move(*parsed));
   model::Json& meta = r.metadata();
   if (meta.contains("annotations") && meta["annotations"].is_object() &&
       meta["annotations"].contains(kMetadataAnnotation)) {
-    model::Json stored = model::Json::parse(
-        meta["annotations"][kMetadataAnnotation].get<std::string>(), nullptr, false);
+    const model::Json& annotation = meta["annotations"][kMetadataAnnotation];
+    model::Json stored =
+        annotation.is_string()
+            ? model::ParseJson(annotation.get<std::string>()).value_or(model::Json())
+            : model::Json();
     if (stored.is_object() && stored.contains("name") && stored["name"].is_string()) {
       meta["name"] = stored["name"];
     }
