@@ -98,6 +98,36 @@ TEST_F(HttpTest, ServesPluginMethodsOnAUnixSocket) {
   EXPECT_FALSE(UnixHttpClient::Connect(socket_));
 }
 
+// Issue 19: "Content-Length: -5" was answered 413, two Content-Length headers were accepted, and
+// one 40 KB request of nested JSON killed the daemon.
+TEST_F(HttpTest, HostileRequestsAreRefusedAndTheServerCarriesOn) {
+  PluginServer server(driver_, {.socket_path = socket_, .mode = 0600});
+  ASSERT_TRUE(server.Start());
+  auto send = [&](const std::string& raw) {
+    auto client = UnixHttpClient::Connect(socket_);
+    EXPECT_TRUE(client) << client.error().message();
+    auto r = (*client)->Raw(raw);
+    EXPECT_TRUE(r) << r.error().message();
+    return r ? *r : HttpReply{};
+  };
+  HttpReply r = send("POST /Plugin.Activate HTTP/1.1\r\nContent-Length: -5\r\n\r\n");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_THAT(Json::parse(r.body).value("Err", ""), HasSubstr("Content-Length"));
+  r = send("POST /Plugin.Activate HTTP/1.1\r\nContent-Length: 2\r\nContent-Length: 10\r\n\r\n{}");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_THAT(Json::parse(r.body).value("Err", ""),
+              HasSubstr("cannot contain multiple Content-Length headers"));
+  const std::string deep = std::string(20000, '[') + std::string(20000, ']');
+  r = send("POST /NetworkDriver.CreateNetwork HTTP/1.1\r\nContent-Length: " +
+           std::to_string(deep.size()) + "\r\n\r\n" + deep);
+  EXPECT_EQ(r.status, 200);
+  EXPECT_THAT(Json::parse(r.body).value("Err", ""), HasSubstr("max nesting depth of 512"));
+  // Still serving.
+  r = send("POST /Plugin.Activate HTTP/1.1\r\nContent-Length: 0\r\n\r\n");
+  EXPECT_EQ(r.status, 200);
+  server.Stop();
+}
+
 TEST_F(HttpTest, ReplacesStaleSocketButNotALiveOne) {
   // A socket file left by a crashed driver.
   std::filesystem::create_directories(std::filesystem::path(socket_).parent_path());
