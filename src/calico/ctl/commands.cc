@@ -196,9 +196,8 @@ Result<std::vector<Resource>> DecodeObject(const Json& obj) {
 
 Result<std::vector<Resource>> ParseStream(std::string_view text) {
   std::vector<Resource> out;
-  for (const auto& doc : SplitYamlDocuments(text)) {
-    ASSIGN_OR_RETURN(Json v, ParseYaml(doc));
-    if (v.is_null()) continue;
+  ASSIGN_OR_RETURN(std::vector<Json> docs, ParseYamlStream(text));
+  for (const Json& v : docs) {
     if (v.is_array()) {
       for (const auto& e : v) {
         ASSIGN_OR_RETURN(auto rs, DecodeObject(e));
@@ -214,12 +213,24 @@ Result<std::vector<Resource>> ParseStream(std::string_view text) {
   return out;
 }
 
-Result<std::string> ReadInput(const std::string& path, Context& ctx) {
-  if (path == "-") {
-    std::stringstream ss;
-    ss << ctx.in.rdbuf();
-    return ss.str();
+// Reads at most the input limit (model::kMaxStreamBytes) and one byte more, so that an endless
+// or huge input is refused without being held in memory.
+Result<std::string> ReadLimited(std::istream& in, const std::string& path) {
+  std::string text;
+  char buf[65536];
+  while (in.read(buf, sizeof(buf)) || in.gcount() > 0) {
+    text.append(buf, static_cast<size_t>(in.gcount()));
+    if (text.size() > model::kMaxStreamBytes) {
+      return InvalidArgument(fmt::format("{}: input larger than the {} of {} bytes",
+                                         path == "-" ? "stdin" : path, model::kMaxStreamBytesName,
+                                         model::kMaxStreamBytes));
+    }
   }
+  return text;
+}
+
+Result<std::string> ReadInput(const std::string& path, Context& ctx) {
+  if (path == "-") return ReadLimited(ctx.in, path);
   std::ifstream f(path, std::ios::binary);
   if (!f) {
     std::error_code ec;
@@ -227,13 +238,12 @@ Result<std::string> ReadInput(const std::string& path, Context& ctx) {
     return NotFound(fmt::format("open {}: {}", path,
                                 exists ? "permission denied" : "no such file or directory"));
   }
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
+  return ReadLimited(f, path);
 }
 
 // file.Iter: a file, stdin, or the .yaml/.yml/.json files of a directory (recursively with -R),
-// in lexical order.
+// in lexical order. As filepath.Walk there, symbolic links to directories are not followed (only
+// the named directory itself may be one), so a link loop cannot apply a file twice.
 std::vector<std::string> ExpandFilename(const Args& args) {
   namespace fs = std::filesystem;
   std::error_code ec;
@@ -247,6 +257,7 @@ std::vector<std::string> ExpandFilename(const Args& args) {
       return a.path().filename() < b.path().filename();
     });
     for (const auto& e : entries) {
+      if (e.is_symlink(ec) && e.is_directory(ec)) continue;
       if (e.is_directory(ec)) {
         if (args.recursive) walk(e.path());
         continue;
@@ -445,11 +456,12 @@ Result<Output> DoGetOrList(datastore::Client& client, const Resource& r,
 
 Result<Resource> DoPatch(datastore::Client& client, const Resource& r, const Args& args) {
   ASSIGN_OR_RETURN(Resource stored, client.Get(r.kind(), r.namespace_(), r.name()));
-  Json patch = Json::parse(args.patch, nullptr, false);
-  if (patch.is_discarded()) {
-    return InvalidArgument(
-        fmt::format("performing strategic merge patch: invalid JSON patch: {}", args.patch));
+  auto parsed_patch = model::ParseJson(args.patch);
+  if (!parsed_patch) {
+    return InvalidArgument(fmt::format("performing strategic merge patch: invalid JSON patch: {}",
+                                       parsed_patch.error().message()));
   }
+  Json patch = std::move(*parsed_patch);
   Json patched;
   if (args.patch_type == "json") {
     if (!patch.is_array()) {
@@ -468,6 +480,8 @@ Result<Resource> DoPatch(datastore::Client& client, const Resource& r, const Arg
     patched = stored.doc();
     patched.merge_patch(patch);
   }
+  // A JSON patch can nest one value inside another: the result must still be readable.
+  RETURN_IF_ERROR(model::CheckJsonLimits(patched, "the patched resource"));
   auto decoded = DecodeObject(patched);
   if (!decoded) {
     return InvalidArgument(fmt::format("creating resource from patched data: {}",
@@ -1111,8 +1125,11 @@ int RunLabel(std::span<const std::string> argv, Context& ctx) {
   Args update_args = args;
   update_args.action = Action::kUpdate;
   auto updated = ExecuteResourceAction(update_args, results.client, resource, ctx);
-  if (!updated)
-    return Fail(ctx, fmt::format("failed to update {} {}, label not changed", kind, name));
+  if (!updated) {
+    // Upstream stops at "label not changed"; the validator's reason says what to fix.
+    return Fail(ctx, fmt::format("failed to update {} {}, label not changed: {}", kind, name,
+                                 updated.error().message()));
+  }
   if (remove) {
     ctx.out << fmt::format("Successfully removed label {} from {} {}\n", key, kind, name);
   } else if (overwritten) {

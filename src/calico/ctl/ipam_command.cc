@@ -7,6 +7,7 @@
 
 #include "calico/ctl/args.h"
 #include "calico/ipam/ipam.h"
+#include "calico/model/json_codec.h"
 #include "calico/model/resource.h"
 
 namespace calico::ctl {
@@ -82,8 +83,8 @@ Result<std::vector<net::CIDR>> ListReservations(datastore::Backend& backend) {
                    backend.List("/calico/resources/v3/projectcalico.org/ipreservations/"));
   std::vector<net::CIDR> out;
   for (const auto& kv : listed.kvs) {
-    Json doc = Json::parse(kv.value, nullptr, false);
-    if (!doc.is_object()) continue;
+    Json doc = model::ReadStoredJson(kv.key, kv.value);
+    if (!doc.is_object() || !doc["spec"].is_object()) continue;
     for (const Json& c : doc["spec"].value("reservedCIDRs", Json::array())) {
       if (c.is_string()) {
         if (auto cidr = net::CIDR::ParseNet(c.get<std::string>())) out.push_back(cidr->Masked());
@@ -228,7 +229,7 @@ int Check(ipam::IpamClient& client, datastore::Backend& backend, Context& ctx) {
   std::set<std::string> in_use;
   size_t tunnel = 0;
   for (const auto& kv : nodes->kvs) {
-    Json doc = Json::parse(kv.value, nullptr, false);
+    Json doc = model::ReadStoredJson(kv.key, kv.value);
     if (!doc.is_object()) continue;
     const Json spec = doc.value("spec", Json::object());
     for (const char* f : {"ipv4VXLANTunnelAddr", "ipv6VXLANTunnelAddr"}) {
@@ -245,8 +246,8 @@ int Check(ipam::IpamClient& client, datastore::Backend& backend, Context& ctx) {
   ctx.out << "Loading all nodes.\n  Found " << tunnel << " node tunnel IPs.\n\n";
   size_t workload = 0;
   for (const auto& kv : weps->kvs) {
-    Json doc = Json::parse(kv.value, nullptr, false);
-    if (!doc.is_object()) continue;
+    Json doc = model::ReadStoredJson(kv.key, kv.value);
+    if (!doc.is_object() || !doc["spec"].is_object()) continue;
     for (const Json& n : doc["spec"].value("ipNetworks", Json::array())) {
       if (!n.is_string()) continue;
       auto c = net::CIDR::ParseNet(n.get<std::string>());
