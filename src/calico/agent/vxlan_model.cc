@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "calico/base/strings.h"
+#include "calico/model/json_codec.h"
 
 namespace calico::agent {
 namespace {
@@ -49,6 +50,13 @@ std::string JsonString(const Json& obj, const char* field) {
   return it != obj.end() && it->is_string() ? it->get<std::string>() : "";
 }
 
+// A boolean field; anything else (missing, another type) is false.
+bool JsonTrue(const Json& obj, const char* field) {
+  if (!obj.is_object()) return false;
+  auto it = obj.find(field);
+  return it != obj.end() && it->is_boolean() && it->get<bool>();
+}
+
 VxlanNodeInfo ParseNode(const Json& doc) {
   VxlanNodeInfo info;
   const Json spec = doc.is_object() && doc.contains("spec") ? doc["spec"] : Json::object();
@@ -78,7 +86,7 @@ EncapMode ParseEncapMode(std::string_view text) {
 bool VxlanInputs::Ingest(std::string_view key, std::string_view value) {
   if (StartsWith(key, kNodePrefix)) {
     std::string name(key.substr(kNodePrefix.size()));
-    Json doc = Json::parse(value, nullptr, false);
+    Json doc = model::ReadStoredJson(key, value);
     if (!doc.is_object()) {
       nodes.erase(name);
     } else {
@@ -88,7 +96,7 @@ bool VxlanInputs::Ingest(std::string_view key, std::string_view value) {
   }
   if (StartsWith(key, kPoolPrefix)) {
     std::string name(key.substr(kPoolPrefix.size()));
-    Json doc = Json::parse(value, nullptr, false);
+    Json doc = model::ReadStoredJson(key, value);
     std::optional<net::CIDR> cidr;
     if (doc.is_object() && doc.contains("spec")) {
       cidr = net::CIDR::ParseNet(JsonString(doc["spec"], "cidr"));
@@ -104,9 +112,9 @@ bool VxlanInputs::Ingest(std::string_view key, std::string_view value) {
   if (StartsWith(key, kBlockPrefix)) {
     auto cidr = CidrFromKeySegment(key.substr(kBlockPrefix.size()));
     if (!cidr) return false;
-    Json doc = Json::parse(value, nullptr, false);
+    Json doc = model::ReadStoredJson(key, value);
     std::string affinity = JsonString(doc, "affinity");
-    bool deleted = doc.is_object() && doc.value("deleted", false);
+    bool deleted = JsonTrue(doc, "deleted");
     if (deleted || !StartsWith(affinity, "host:")) {
       // A known block without a host affinity overrides any affinity key: record it as "".
       if (doc.is_object() && !deleted) {
@@ -120,8 +128,8 @@ bool VxlanInputs::Ingest(std::string_view key, std::string_view value) {
     return true;
   }
   if (auto parsed = ParseAffinityKey(key)) {
-    Json doc = Json::parse(value, nullptr, false);
-    bool live = doc.is_object() && !doc.value("deleted", false) &&
+    Json doc = model::ReadStoredJson(key, value);
+    bool live = doc.is_object() && !JsonTrue(doc, "deleted") &&
                 JsonString(doc, "state") != "pendingDeletion";
     if (live) {
       affinity_owner[parsed->second] = parsed->first;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "calico/datastore/keys.h"
+#include "calico/model/json_codec.h"
 #include "calico/model/resource.h"
 #include "calico/net/ip.h"
 #include "calico/selector/selector.h"
@@ -399,7 +400,7 @@ class Resolver {
         std::replace(tail.begin(), tail.end(), '-', '/');
         auto cidr = net::CIDR::Parse(tail);
         if (!cidr) continue;
-        Json value = Json::parse(kv.value, nullptr, false);
+        Json value = model::ReadStoredJson(kv.key, kv.value);
         std::string state;
         bool deleted = false;
         if (value.is_object()) {

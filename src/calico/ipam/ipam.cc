@@ -6,7 +6,9 @@
 #include <random>
 #include <set>
 
+#include "calico/base/log.h"
 #include "calico/datastore/keys.h"
+#include "calico/model/json_codec.h"
 #include "calico/selector/selector.h"
 
 namespace calico::ipam {
@@ -67,11 +69,17 @@ Result<IpamConfig> IpamClient::GetConfig() {
     if (kv.error().code() == ErrorCode::kNotFound) return cfg;
     return tl::unexpected(kv.error());
   }
-  Json j = Json::parse(kv->value, nullptr, false);
+  auto parsed = model::ParseStoredJson(kv->key, kv->value);
+  if (!parsed) return Internal("unparsable IPAM config: " + parsed.error().message());
+  const Json& j = *parsed;
   if (!j.is_object()) return Internal("unparsable IPAM config at " + datastore::IpamConfigKey());
-  cfg.strict_affinity = j.value("strict_affinity", false);
-  cfg.auto_allocate_blocks = j.value("auto_allocate_blocks", true);
-  cfg.max_blocks_per_host = j.value("maxBlocksPerHost", 0);
+  try {
+    cfg.strict_affinity = j.value("strict_affinity", false);
+    cfg.auto_allocate_blocks = j.value("auto_allocate_blocks", true);
+    cfg.max_blocks_per_host = j.value("maxBlocksPerHost", 0);
+  } catch (const Json::exception& e) {
+    return Internal("unparsable IPAM config at " + datastore::IpamConfigKey() + ": " + e.what());
+  }
   return cfg;
 }
 
@@ -88,22 +96,28 @@ Result<std::vector<Pool>> IpamClient::ListPools() {
   ASSIGN_OR_RETURN(auto listed, backend_.List(kPoolPrefix));
   std::vector<Pool> pools;
   for (const auto& kv : listed.kvs) {
-    Json doc = Json::parse(kv.value, nullptr, false);
+    Json doc = model::ReadStoredJson(kv.key, kv.value);
     if (!doc.is_object() || !doc.contains("spec")) continue;
-    const Json& spec = doc["spec"];
-    auto cidr = net::CIDR::ParseNet(spec.value("cidr", ""));
-    if (!cidr) continue;
     Pool p;
-    p.name = doc["metadata"].value("name", "");
-    p.cidr = cidr->Masked();
-    p.block_size = spec.value("blockSize", cidr->family() == 4 ? 26 : 122);
-    p.disabled = spec.value("disabled", false);
-    p.node_selector = spec.value("nodeSelector", "all()");
-    if (p.node_selector.empty()) p.node_selector = "all()";
-    if (spec.contains("allowedUses") && spec["allowedUses"].is_array()) {
-      p.allowed_uses = spec["allowedUses"].get<std::vector<std::string>>();
+    try {
+      const Json& spec = doc["spec"];
+      auto cidr = net::CIDR::ParseNet(spec.value("cidr", ""));
+      if (!cidr) continue;
+      p.name = doc["metadata"].value("name", "");
+      p.cidr = cidr->Masked();
+      p.block_size = spec.value("blockSize", cidr->family() == 4 ? 26 : 122);
+      p.disabled = spec.value("disabled", false);
+      p.node_selector = spec.value("nodeSelector", "all()");
+      if (p.node_selector.empty()) p.node_selector = "all()";
+      if (spec.contains("allowedUses") && spec["allowedUses"].is_array()) {
+        p.allowed_uses = spec["allowedUses"].get<std::vector<std::string>>();
+      }
+      p.assignment_mode = spec.value("assignmentMode", "Automatic");
+    } catch (const Json::exception& e) {
+      // A field of the wrong type: the pool is unusable, the others are not.
+      CALICO_LOG(warn, "ipam", "skipping unreadable IP pool {}: {}", kv.key, e.what());
+      continue;
     }
-    p.assignment_mode = spec.value("assignmentMode", "Automatic");
     pools.push_back(std::move(p));
   }
   return pools;
@@ -113,9 +127,11 @@ Result<std::vector<net::CIDR>> IpamClient::Reservations() {
   ASSIGN_OR_RETURN(auto listed, backend_.List(kReservationPrefix));
   std::vector<net::CIDR> out;
   for (const auto& kv : listed.kvs) {
-    Json doc = Json::parse(kv.value, nullptr, false);
-    if (!doc.is_object() || !doc.contains("spec")) continue;
-    for (const Json& c : doc["spec"].value("reservedCIDRs", Json::array())) {
+    Json doc = model::ReadStoredJson(kv.key, kv.value);
+    if (!doc.is_object() || !doc.contains("spec") || !doc["spec"].is_object()) continue;
+    auto cidrs = doc["spec"].find("reservedCIDRs");
+    if (cidrs == doc["spec"].end() || !cidrs->is_array()) continue;
+    for (const Json& c : *cidrs) {
       if (!c.is_string()) continue;
       if (auto cidr = net::CIDR::ParseNet(c.get<std::string>())) out.push_back(cidr->Masked());
     }
@@ -145,8 +161,8 @@ Result<std::vector<Pool>> IpamClient::PoolsFor(int family, const AutoAssignArgs&
     // Node labels for nodeSelector (a missing Node has no labels).
     selector::LabelMap labels;
     if (auto node = backend_.Get(kNodePrefix + args.host)) {
-      Json doc = Json::parse(node->value, nullptr, false);
-      if (doc.is_object() && doc["metadata"].contains("labels") &&
+      Json doc = model::ReadStoredJson(node->key, node->value);
+      if (doc.is_object() && doc["metadata"].is_object() && doc["metadata"].contains("labels") &&
           doc["metadata"]["labels"].is_object()) {
         for (auto it = doc["metadata"]["labels"].begin(); it != doc["metadata"]["labels"].end();
              ++it) {
@@ -201,10 +217,11 @@ Status IpamClient::AdjustHandle(const std::string& handle, const net::CIDR& bloc
       if (created.error().code() == ErrorCode::kAlreadyExists) continue;
       return tl::unexpected(created.error());
     }
-    Json j = Json::parse(kv->value, nullptr, false);
+    Json j = model::ReadStoredJson(kv->key, kv->value);
     if (!j.is_object()) j = Json{{"block", Json::object()}, {"deleted", false}};
     if (!j.contains("block") || !j["block"].is_object()) j["block"] = Json::object();
-    int count = j["block"].value(cidr, 0) + delta;
+    const Json& current = j["block"][cidr];
+    int count = (current.is_number_integer() ? current.get<int>() : 0) + delta;
     if (count <= 0) {
       j["block"].erase(cidr);
     } else {
@@ -506,7 +523,7 @@ Result<std::vector<net::IPAddr>> IpamClient::IPsByHandle(const std::string& hand
     if (kv.error().code() == ErrorCode::kNotFound) return std::vector<net::IPAddr>{};
     return tl::unexpected(kv.error());
   }
-  Json j = Json::parse(kv->value, nullptr, false);
+  Json j = model::ReadStoredJson(kv->key, kv->value);
   std::vector<net::IPAddr> out;
   if (!j.is_object() || !j.contains("block") || !j["block"].is_object()) return out;
   for (auto it = j["block"].begin(); it != j["block"].end(); ++it) {

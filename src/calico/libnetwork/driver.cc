@@ -14,6 +14,7 @@
 
 #include "calico/base/log.h"
 #include "calico/datastore/names.h"
+#include "calico/model/json_codec.h"
 
 namespace calico::libnetwork {
 namespace {
@@ -283,10 +284,12 @@ Json Driver::Dispatch(std::string_view method, std::string_view body, bool* know
     Json req = Json::object();
     bool blank = body.find_first_not_of(" \t\r\n") == std::string_view::npos;
     if (!blank) {
-      req = Json::parse(body, nullptr, /*allow_exceptions=*/false);
-      if (req.is_discarded()) {
-        return ErrJson(fmt::format("{}: the request body is not valid JSON", method));
+      auto parsed = model::ParseJson(body);  // the decoder limits (model/decode_limits.h)
+      if (!parsed) {
+        return ErrJson(fmt::format("{}: the request body is not valid JSON: {}", method,
+                                   parsed.error().message()));
       }
+      req = std::move(*parsed);
     }
     return (this->*fn)(req);
   }
@@ -413,7 +416,7 @@ Result<Json> Driver::GetNetwork(const std::string& network_id) {
     }
     return Unexpected(kv.error().Wrap("failed to read network " + network_id));
   }
-  Json j = Json::parse(kv->value, nullptr, false);
+  Json j = model::ReadStoredJson(kv->key, kv->value);
   if (!j.is_object())
     return Internal(fmt::format("the stored record of network {} is corrupt", network_id));
   return j;
@@ -506,7 +509,7 @@ Status Driver::DeleteSubnetPoolIfUnused(const net::CIDR& cidr) {
   // Kept while a network uses the subnet or addresses are still allocated from it.
   ASSIGN_OR_RETURN(auto records, backend_.List(kNetworkPrefix));
   for (const auto& kv : records.kvs) {
-    Json net = Json::parse(kv.value, nullptr, false);
+    Json net = model::ReadStoredJson(kv.key, kv.value);
     if (!net.is_object()) continue;
     for (const char* key : {"IPv4Data", "IPv6Data"}) {
       auto data = net.find(key);

@@ -9,6 +9,8 @@
 
 #include <fmt/format.h>
 
+#include "calico/base/log.h"
+
 namespace calico::model {
 namespace {
 
@@ -81,6 +83,15 @@ Result<Json> ParseStoredJson(std::string_view key, std::string_view value) {
   if (!parsed)
     return InvalidArgument(fmt::format("value at {}: {}", key, parsed.error().message()));
   return parsed;
+}
+
+Json ReadStoredJson(std::string_view key, std::string_view value) {
+  auto parsed = ParseStoredJson(key, value);
+  if (!parsed) {
+    CALICO_LOG(warn, "datastore", "skipping unreadable value: {}", parsed.error().message());
+    return Json(Json::value_t::discarded);
+  }
+  return std::move(*parsed);
 }
 
 int JsonDepth(const Json& value, int stop_after) {

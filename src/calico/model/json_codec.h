@@ -27,6 +27,10 @@ namespace calico::model {
 // ParseJson with the stored-value limits; errors name `key`.
 [[nodiscard]] Result<Json> ParseStoredJson(std::string_view key, std::string_view value);
 
+// For readers that skip what they cannot use: ParseStoredJson's value, or a discarded value
+// (is_discarded(), not an object) after logging a warning that names `key` and the reason.
+Json ReadStoredJson(std::string_view key, std::string_view value);
+
 // kInvalidArgument when `text` nests arrays/objects deeper than `max_depth` (strings skipped).
 [[nodiscard]] Status CheckJsonTextDepth(std::string_view text, int max_depth);
 
