@@ -145,7 +145,6 @@ size_t InvalidUtf8Offset(std::string_view s) {
 
 // ---- libyaml events -> nodes (go-yaml's parser.go) --------------------------------------------
 
-constexpr const char* kStrTag = "tag:yaml.org,2002:str";
 constexpr const char* kNullTag = "tag:yaml.org,2002:null";
 constexpr const char* kBoolTag = "tag:yaml.org,2002:bool";
 constexpr const char* kIntTag = "tag:yaml.org,2002:int";
