@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 
 #include "calico/agent/agent.h"
+#include "calico/agent/linux/programmers.h"
 #include "calico/dataplane/netns.h"
 #include "calico/dataplane/testing/netns_fixture.h"
 #include "calico/datastore/client.h"
@@ -169,7 +170,7 @@ Result<std::vector<RowResult>> RunPolicyApply(const PolicyApplyOptions& o) {
       auto start = Clock::now();
       RETURN_IF_ERROR(a.FullSync());
       full.push_back(Ms(Clock::now() - start));
-      text = dataplane::NftRulesetText(a.applied());
+      text = nft_model::NftRulesetText(a.applied());
       for (int c = 0; c < changes; ++c) {
         // One policy that applies to local endpoints gets a new port.
         RETURN_IF_ERROR(

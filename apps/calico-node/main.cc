@@ -6,11 +6,14 @@
 //   calico-node -v         version
 // Configuration: NODENAME (else /var/lib/calico/nodename, else the hostname), the datastore as
 // calicoctl takes it (DATASTORE_TYPE, ETCD_ENDPOINTS, CALICO_DATASTORE_PATH, ...), and Felix's
-// settings from FelixConfiguration "default" / "node.<name>" and FELIX_* variables.
+// settings from FelixConfiguration "default" / "node.<name>" and FELIX_* variables; for BGP,
+// CALICO_NETWORKING_BACKEND (bird), CALICO_RUN_DIR, CALICO_SECRETS_DIR (BGP password secrets as
+// <dir>/<name>/<key>, default /etc/calico/secrets) and CALICO_ROUTER_ID.
 #include <signal.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <csignal>
 #include <filesystem>
 #include <fstream>
@@ -19,17 +22,16 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "calico/agent/agent.h"
 #include "calico/agent/config.h"
 #include "calico/agent/http.h"
-#include "calico/agent/ipip.h"
+#include "calico/agent/linux/dataplane.h"
 #include "calico/agent/tunnel_addr.h"
-#include "calico/agent/vxlan_programmer.h"
 #include "calico/base/log.h"
 #include "calico/base/strings.h"
-#include "calico/bird/bird_config.h"
-#include "calico/bird/bird_inputs.h"
+#include "calico/bird/bird_reconciler.h"
 #include "calico/bird/bird_supervisor.h"
 #include "calico/datastore/client.h"
 #include "calico/datastore/config.h"
@@ -163,8 +165,9 @@ int RunFelix(const std::map<std::string, std::string>& env, calico::datastore::B
       settings->health_host, settings->health_enabled ? settings->health_port : 0,
       settings->prometheus_host, settings->prometheus_enabled ? settings->prometheus_port : 0);
   if (!started) return Fail(started.error().message());
-  calico::agent::NftPolicyProgrammer policy;
-  calico::agent::NetlinkRouteProgrammer routes(80, settings->agent.render.interface_prefixes);
+  // The kernel side (nftables, routes, overlays, NAT) in this thread's network namespace.
+  calico::agent::LinuxDataplane dataplane(settings->agent.render.interface_prefixes);
+  dataplane.Wire(settings->agent);
 
   // Routing between hosts: BIRD (BGP) by default, VXLAN for pools that ask for it, both driven by
   // the agent's view of the datastore (after every batch of changes).
@@ -176,75 +179,37 @@ int RunFelix(const std::map<std::string, std::string>& env, calico::datastore::B
   }
   if (run_dir.empty()) run_dir = "/var/run/calico";
   std::unique_ptr<calico::bird::BirdSupervisor> bird;
+  std::unique_ptr<calico::bird::BirdReconciler> bird_reconciler;
   if (networking == "bird") {
     calico::bird::BirdSupervisorOptions opts;
     opts.run_dir = run_dir;
     bird = std::make_unique<calico::bird::BirdSupervisor>(opts);
-  }
-  calico::agent::VxlanProgrammer vxlan;
-  calico::ipam::IpamClient ipam(*backend);
-  std::string last_bird_error;
-  settings->agent.apply_vxlan = [&](const calico::agent::VxlanState& state) {
-    return vxlan.Apply(state);
-  };
-  calico::agent::IpipProgrammer ipip;
-  settings->agent.apply_ipip = [&](const calico::agent::IpipState& state) {
-    return ipip.Apply(state);
-  };
-  calico::dataplane::NftablesTable nat4("ip", "calico-nat");
-  calico::dataplane::NftablesTable nat6("ip6", "calico-nat");
-  settings->agent.apply_nat = [&](const std::string& v4, const std::string& v6) -> calico::Status {
-    RETURN_IF_ERROR(nat4.ApplyFull(v4));
-    return nat6.ApplyFull(v6);
-  };
-  // Host endpoints that give only expectedIPs apply to the interfaces carrying those addresses.
-  settings->agent.host_interfaces =
-      []() -> calico::Result<std::map<std::string, std::vector<calico::net::IPAddr>>> {
-    ASSIGN_OR_RETURN(auto source, calico::node::NetlinkAddressSource::Open());
-    ASSIGN_OR_RETURN(auto listed, source->ListInterfaces());
-    std::map<std::string, std::vector<calico::net::IPAddr>> out;
-    for (const auto& iface : listed) {
-      auto& addrs = out[iface.name];
-      for (const auto& a : iface.addrs)
-        addrs.push_back(a.addr());
+    // BGP password secrets are read as <CALICO_SECRETS_DIR>/<secret>/<key> (confd's secret
+    // watcher); CALICO_ROUTER_ID overrides the router id.
+    calico::bird::BirdInputOptions bird_options;
+    if (auto it = env.find("CALICO_SECRETS_DIR"); it != env.end() && !it->second.empty()) {
+      bird_options.secrets_dir = it->second;
     }
-    return out;
-  };
+    if (auto it = env.find("CALICO_ROUTER_ID"); it != env.end())
+      bird_options.router_id = it->second;
+    bird_reconciler =
+        std::make_unique<calico::bird::BirdReconciler>(client, *backend, node, *bird, bird_options);
+  }
+  calico::ipam::IpamClient ipam(*backend);
   settings->agent.on_synced = [&](bool routing_changed) {
     if (!routing_changed) return;
     if (networking == "vxlan" || networking == "bird") {
       auto st = calico::agent::EnsureVxlanTunnelAddress(client, ipam, node);
       if (!st) CALICO_LOG(warn, "node", "VXLAN tunnel address: {}", st.error().message());
     }
-    if (!bird) return;
-    auto input = calico::bird::BirdInputFromDatastore(client, *backend, node);
-    auto text = input ? calico::bird::BuildBirdConfig(*input)
-                      : calico::Result<std::string>(calico::Unexpected(input.error()));
-    calico::Status st = calico::OkStatus();
-    if (!text) {
-      st = calico::Unexpected(text.error());
-    } else if (bird->current_config().empty() || !bird->Running()) {
-      if (bird->current_config().empty()) {
-        st = bird->Start(*text);
-      } else {
-        st = bird->EnsureRunning();
-        if (st) st = bird->Reconfigure(*text);
-      }
-    } else {
-      st = bird->Reconfigure(*text);
-    }
-    std::string err = st ? "" : st.error().message();
-    if (err != last_bird_error) {
-      if (err.empty()) {
-        CALICO_LOG(info, "node", "BIRD running with the current configuration ({})",
-                   bird->config_path());
-      } else {
-        CALICO_LOG(error, "node", "BIRD: {}", err);
-      }
-      last_bird_error = err;
-    }
+    // A failure is logged by the reconciler; BIRD keeps its last good configuration.
+    if (bird_reconciler) (void)bird_reconciler->Reconcile();
   };
-  calico::agent::Agent agent(settings->agent, *backend, policy, routes, metrics);
+  settings->agent.on_idle = [&]() {
+    if (bird_reconciler) bird_reconciler->OnIdle();
+  };
+  calico::agent::Agent agent(settings->agent, *backend, dataplane.policy(), dataplane.routes(),
+                             metrics);
   std::cerr << "calico-node: agent for node " << node << " on " << backend->Describe() << "\n";
   auto st = agent.Run(g_stop);
   http.Stop();

@@ -1,6 +1,5 @@
 // calicoctl: builds the Context (streams, datastore opener, build info) and hands the arguments
 // to calico::ctl (calicoctl/calicoctl/calicoctl.go). Flags are parsed by the command layer.
-#include <algorithm>
 #include <exception>
 #include <iostream>
 #include <memory>
@@ -21,68 +20,7 @@
 #define CALICO_VERSION "v0.0.0"
 #endif
 
-namespace {
-
-// `calicoctl node status`: the BGP part, from BIRD's control socket.
-int BgpStatus(const std::string& socket, calico::ctl::Context& ctx) {
-  calico::bird::NodeStatusInput input;
-  auto peers = calico::bird::ShowBirdPeers(socket);
-  if (!peers) {
-    input.bird_running = false;
-  } else {
-    input.peers = std::move(*peers);
-  }
-  auto text = calico::bird::RenderNodeStatus(input);
-  if (!text) {
-    ctx.err << text.error().message() << "\n";
-    return 1;
-  }
-  // RenderNodeStatus starts with the process line, which node status printed already.
-  std::string body = *text;
-  size_t nl = body.find('\n');
-  ctx.out << (nl == std::string::npos ? body : body.substr(nl + 1));
-  return 0;
-}
-
-// `calicoctl node counters`: which rule of this host's policy matched how often ("which rule
-// dropped this"), from the calico nftables table's per-rule counters.
-int RuleCounters(bool all, calico::ctl::Context& ctx) {
-  calico::dataplane::NftablesTable table;
-  auto counters = table.Counters();
-  if (!counters) {
-    ctx.err << (counters.error().code() == calico::ErrorCode::kNotFound
-                    ? std::string("no calico table on this host: is calico-node running here?")
-                    : counters.error().message())
-            << "\n";
-    return 1;
-  }
-  std::stable_sort(counters->begin(), counters->end(),
-                   [](const auto& a, const auto& b) { return a.packets > b.packets; });
-  std::vector<std::vector<std::string>> rows = {{"PACKETS", "BYTES", "CHAIN", "RULE"}};
-  for (const auto& c : *counters) {
-    if (!all && c.packets == 0) continue;
-    rows.push_back({std::to_string(c.packets), std::to_string(c.bytes), c.chain,
-                    c.comment.empty() ? "(handle " + std::to_string(c.handle) + ")" : c.comment});
-  }
-  std::vector<size_t> width(4, 0);
-  for (const auto& r : rows) {
-    for (size_t i = 0; i < r.size(); ++i)
-      width[i] = std::max(width[i], r[i].size());
-  }
-  for (const auto& r : rows) {
-    for (size_t i = 0; i < r.size(); ++i) {
-      ctx.out << r[i] << (i + 1 < r.size() ? std::string(width[i] - r[i].size() + 3, ' ') : "\n");
-    }
-  }
-  if (rows.size() == 1) ctx.out << "(no rule has matched a packet yet; --all lists every rule)\n";
-  return 0;
-}
-
-}  // namespace
-
 int main(int argc, char** argv) {
-  calico::ctl::SetNodeCountersHandler(RuleCounters);
-  calico::ctl::SetNodeStatusHandler(BgpStatus);
   try {
     std::vector<std::string> args(argv + 1, argv + argc);
     calico::ctl::Context ctx{.in = std::cin,
@@ -96,7 +34,13 @@ int main(int argc, char** argv) {
                              .retry_sleep_ms = 1000};
     calico::ctl::CommandRegistry registry = calico::ctl::DefaultRegistry();
     registry.Register("ipam", "IP address management", calico::ctl::RunIpam);
-    registry.Register("node", "Calico node management", calico::ctl::RunNode);
+    // `node status` reads BIRD's control socket; `node counters` this host's calico table.
+    registry.Register(
+        "node", "Calico node management",
+        calico::ctl::NodeCommand({
+            .bgp_status = calico::bird::NodeStatusBgpSection,
+            .rule_counters = [] { return calico::dataplane::NftablesTable().Counters(); },
+        }));
     // The calico-docker era commands the libnetwork tutorial uses.
     registry.Register("pool", "Legacy: add, remove or show IP pools", calico::ctl::RunLegacyPool);
     registry.Register("profile", "Legacy: show profiles and their rules",

@@ -19,13 +19,14 @@ constexpr std::string_view kWatchPrefix = "/calico/";
 
 // Keys whose changes matter to routing between hosts (BIRD's configuration, tunnel addresses).
 bool RoutingKey(std::string_view key) {
-  for (std::string_view kind : {"nodes/", "ippools/", "bgpconfigurations/", "bgppeers/"}) {
+  for (std::string_view kind :
+       {"nodes/", "ippools/", "bgpconfigurations/", "bgppeers/", "bgpfilters/"}) {
     if (StartsWith(key, std::string(datastore::kResourcePrefix) + std::string(kind))) return true;
   }
   return StartsWith(key, std::string(datastore::kIpamPrefix) + "host/");
 }
 
-int64_t CountRules(const dataplane::NftRuleset& ruleset) {
+int64_t CountRules(const nft_model::NftRuleset& ruleset) {
   int64_t n = 0;
   for (const auto& [name, chain] : ruleset.chains) {
     for (const std::string& rule : chain.rules) {
@@ -412,6 +413,7 @@ Status Agent::Run(const std::atomic<bool>& stop) {
       continue;
     }
     backoff = std::chrono::milliseconds(200);
+    if (config_.on_idle) config_.on_idle();
     if (std::chrono::steady_clock::now() >= next_resync) {
       auto r = Resync();
       if (!r) CALICO_LOG(error, "agent", "resync: {}", r.error().message());

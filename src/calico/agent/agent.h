@@ -9,7 +9,7 @@
 //
 // Events are taken in batches; each batch that changes the rendered ruleset becomes one
 // incremental nftables transaction (ApplyFull if that fails). The ruleset stays a model
-// (dataplane::NftRuleset) all the way: no text is printed and parsed, the render cache recompiles
+// (nft_model::NftRuleset) all the way: no text is printed and parsed, the render cache recompiles
 // only changed policies, and the diff against what was applied decides what the kernel gets. A
 // periodic resync compares the kernel with what was applied and repairs drift. A compacted watch
 // re-lists everything. A policy the renderer cannot express is logged and counted; the previous
@@ -50,9 +50,13 @@ struct AgentConfig {
   std::string node_name;
   // Called on the agent's thread after every full sync, resync and batch of datastore changes;
   // `routing_changed` says whether the batch touched what routing between hosts is made of
-  // (Nodes, IP pools, BGP configuration and peers, block affinities): calico-node re-renders
-  // BIRD's configuration and the tunnel address only then, not for every endpoint.
+  // (Nodes, IP pools, BGP configuration, peers and filters, block affinities): calico-node
+  // re-renders BIRD's configuration and the tunnel address only then, not for every endpoint.
   std::function<void(bool routing_changed)> on_synced{};
+  // Called on the agent's thread after every wait for datastore changes (at least every 500 ms
+  // while running), for work that does not follow from the datastore: calico-node restarts a
+  // dead BIRD and re-renders its configuration when a password secret file changed.
+  std::function<void()> on_idle{};
   // Programs the VXLAN overlay (device, FDB, neighbours, remote block routes); unset = no VXLAN.
   std::function<Status(const VxlanState&)> apply_vxlan{};
   // Programs the IPIP overlay (tunl0 routes); unset = no IPIP.
@@ -94,7 +98,7 @@ class Agent {
 
   // The ruleset last applied (empty before the first apply) and how many times a changed
   // ruleset was applied.
-  const dataplane::NftRuleset& applied() const { return applied_; }
+  const nft_model::NftRuleset& applied() const { return applied_; }
   uint64_t policy_applies() const { return policy_applies_; }
   const policy::Model& model() const { return model_; }
 
@@ -123,7 +127,7 @@ class Agent {
   std::set<net::CIDR> own_blocks_;
   std::unique_ptr<datastore::WatchStream> watch_;
   int64_t revision_ = 0;
-  dataplane::NftRuleset applied_;
+  nft_model::NftRuleset applied_;
   bool have_applied_ = false;
   int64_t applied_rules_ = 0;  // Rules with a counter in applied_ (a metric).
   uint64_t policy_applies_ = 0;

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <sstream>
 #include <vector>
 
@@ -31,19 +32,19 @@ using model::Resource;
 // The kernel as the text of what it holds.
 class FakePolicy final : public PolicyProgrammer {
  public:
-  Status ApplyFull(const dataplane::NftRuleset& ruleset) override {
+  Status ApplyFull(const nft_model::NftRuleset& ruleset) override {
     ++full;
-    kernel = dataplane::NftRulesetText(ruleset);
+    kernel = nft_model::NftRulesetText(ruleset);
     applied = kernel;
     return OkStatus();
   }
-  Status ApplyIncremental(const dataplane::NftRuleset& from,
-                          const dataplane::NftRuleset& to) override {
+  Status ApplyIncremental(const nft_model::NftRuleset& from,
+                          const nft_model::NftRuleset& to) override {
     ++incremental;
     if (fail_incremental) return Unavailable("injected");
-    EXPECT_EQ(dataplane::NftRulesetText(from), kernel)
+    EXPECT_EQ(nft_model::NftRulesetText(from), kernel)
         << "incremental update from something other than the kernel state";
-    kernel = dataplane::NftRulesetText(to);
+    kernel = nft_model::NftRulesetText(to);
     applied = kernel;
     return OkStatus();
   }
@@ -208,7 +209,7 @@ TEST_F(AgentTest, FailedIncrementalUpdateFallsBackToAFullReplace) {
   Drain();
   EXPECT_EQ(policy_.full, 2);
   EXPECT_NE(policy_.kernel.find("calidddd"), std::string::npos);
-  EXPECT_EQ(dataplane::NftRulesetText(agent_->applied()), policy_.kernel);
+  EXPECT_EQ(nft_model::NftRulesetText(agent_->applied()), policy_.kernel);
 }
 
 // FelixConfiguration changes are applied while running (Felix restarts for them); a bad value
@@ -265,7 +266,7 @@ TEST_F(AgentTest, ResyncRepairsDrift) {
   auto repaired = agent_->Resync();
   ASSERT_TRUE(repaired);
   EXPECT_TRUE(*repaired);
-  EXPECT_EQ(policy_.kernel, dataplane::NftRulesetText(agent_->applied()));
+  EXPECT_EQ(policy_.kernel, nft_model::NftRulesetText(agent_->applied()));
   EXPECT_TRUE(HasRoute("10.65.0.2/32", "caliaaaa"));
 }
 
@@ -346,6 +347,27 @@ TEST_F(AgentTest, VxlanStateFollowsNodesPoolsAndRemoteBlocks) {
   ASSERT_TRUE(client_.Create(peer));
   Drain();
   EXPECT_EQ(routing_syncs, routing_before + 1);
+  // A BGPFilter changes what BIRD renders too.
+  Resource filter("BGPFilter", "f1");
+  filter.spec() = Json{{"exportV4", Json::array({Json{{"action", "Reject"}}})}};
+  ASSERT_TRUE(client_.Create(filter));
+  Drain();
+  EXPECT_EQ(routing_syncs, routing_before + 2);
+}
+
+// Between waits for datastore changes the agent calls on_idle even when nothing changes, so
+// calico-node can restart a dead BIRD and notice changed secret files without a datastore event.
+TEST_F(AgentTest, RunCallsOnIdleWithoutDatastoreChanges) {
+  std::atomic<int> idle{0};
+  std::atomic<bool> stop{false};
+  AgentConfig cfg;
+  cfg.node_name = "node1";
+  cfg.on_idle = [&] {
+    if (++idle >= 3) stop = true;
+  };
+  agent_ = std::make_unique<Agent>(cfg, store_, policy_, routes_, metrics_);
+  ASSERT_TRUE(agent_->Run(stop));
+  EXPECT_GE(idle.load(), 3);
 }
 
 TEST_F(AgentTest, NatTablesFollowThePools) {

@@ -2,9 +2,7 @@
 // tunl0 up, and for every block of another node inside an IPIP pool a route
 // `<block> via <node's address> dev tunl0 onlink` (CrossSubnet: nodes in the same subnet get a
 // plain route via their address instead). Inputs are the same as the VXLAN overlay's.
-//
-// The kernel's ipip module provides tunl0; where it is missing Apply fails with kUnsupported and
-// a message saying so (these machines have no ipip module: the tests skip there).
+// This is the model (no kernel access); agent/linux/ipip_programmer.h programs it.
 #pragma once
 
 #include <optional>
@@ -31,15 +29,5 @@ struct IpipState {
 };
 
 [[nodiscard]] IpipState ComputeIpipState(std::string_view node, const VxlanInputs& inputs);
-
-class IpipProgrammer {
- public:
-  explicit IpipProgrammer(int route_protocol = 80) : proto_(route_protocol) {}
-  // Errors: kUnsupported when the kernel has no IPIP (no tunl0 and it cannot be made).
-  [[nodiscard]] Status Apply(const IpipState& state);
-
- private:
-  int proto_;
-};
 
 }  // namespace calico::agent

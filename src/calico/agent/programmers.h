@@ -1,20 +1,17 @@
 // The agent's two kernel seams (Envoy-style interfaces with a real and a fake implementation):
 // the policy table (nftables) and the routes it owns. The agent decides what should be; these
-// make the kernel say so.
+// make the kernel say so. Interfaces only: the Linux implementations (libnftables, rtnetlink) are
+// in agent/linux/programmers.h, the tests' fakes beside the tests.
 //
 // Thread-safety: one instance per agent thread.
 #pragma once
 
-#include <memory>
 #include <set>
 #include <string>
-#include <string_view>
-#include <vector>
 
 #include "calico/base/result.h"
-#include "calico/dataplane/netlink.h"
-#include "calico/dataplane/nft.h"
 #include "calico/net/ip.h"
+#include "calico/nft_model/ruleset.h"
 
 namespace calico::agent {
 
@@ -22,29 +19,12 @@ class PolicyProgrammer {
  public:
   virtual ~PolicyProgrammer() = default;
   // Replaces the whole table (start, resync after drift, fallback).
-  [[nodiscard]] virtual Status ApplyFull(const dataplane::NftRuleset& ruleset) = 0;
+  [[nodiscard]] virtual Status ApplyFull(const nft_model::NftRuleset& ruleset) = 0;
   // Moves from `from` (the ruleset last applied) to `to`, touching only what changed.
-  [[nodiscard]] virtual Status ApplyIncremental(const dataplane::NftRuleset& from,
-                                                const dataplane::NftRuleset& to) = 0;
+  [[nodiscard]] virtual Status ApplyIncremental(const nft_model::NftRuleset& from,
+                                                const nft_model::NftRuleset& to) = 0;
   // Whether the kernel still holds what was last applied.
   [[nodiscard]] virtual Result<bool> Matches() = 0;
-};
-
-// nftables through libnftables (dataplane/nft.h), in the namespace of the creating thread.
-class NftPolicyProgrammer final : public PolicyProgrammer {
- public:
-  [[nodiscard]] Status ApplyFull(const dataplane::NftRuleset& ruleset) override {
-    return table_.ApplyFull(ruleset);
-  }
-  [[nodiscard]] Status ApplyIncremental(const dataplane::NftRuleset& from,
-                                        const dataplane::NftRuleset& to) override {
-    return table_.ApplyIncremental(from, to);
-  }
-  [[nodiscard]] Result<bool> Matches() override { return table_.Matches(); }
-  dataplane::NftablesTable& table() { return table_; }
-
- private:
-  dataplane::NftablesTable table_;
 };
 
 // A route the agent owns: a workload's /32 (/128) through its cali interface, or a blackhole for
@@ -73,20 +53,6 @@ class RouteProgrammer {
   // Proxy ARP/NDP, forwarding and the other sysctls Calico sets on a workload's host interface.
   // kNotFound when the interface does not exist (yet).
   [[nodiscard]] virtual Status ConfigureInterface(const std::string& ifname, bool v4, bool v6) = 0;
-};
-
-// rtnetlink; agent routes carry protocol `proto` (Felix's default route protocol is 80).
-class NetlinkRouteProgrammer final : public RouteProgrammer {
- public:
-  explicit NetlinkRouteProgrammer(int proto = 80, std::vector<std::string> prefixes = {"cali"})
-      : proto_(proto), prefixes_(std::move(prefixes)) {}
-  [[nodiscard]] Result<RouteSyncStats> Sync(const std::set<OwnedRoute>& desired) override;
-  [[nodiscard]] Status ConfigureInterface(const std::string& ifname, bool v4, bool v6) override;
-
- private:
-  int proto_;
-  std::vector<std::string> prefixes_;
-  std::unique_ptr<dataplane::NetlinkSocket> nl_;
 };
 
 }  // namespace calico::agent

@@ -1,6 +1,8 @@
 // BIRD 2.x configuration renderer for calico-node: what confd's bird.cfg, bird6.cfg,
-// bird_ipam.cfg, bird6_ipam.cfg and bird_aggr.cfg templates produce for Calico's BIRD 1.6 fork,
-// translated into one file for a single upstream BIRD 2 daemon that carries IPv4 and IPv6.
+// bird_ipam.cfg, bird6_ipam.cfg and bird_aggr.cfg templates (with confd's Go processing in
+// confd/pkg/backends/calico/bgp_processor.go and the BGPFilter functions of
+// confd/pkg/resource/template/template_funcs.go) produce for Calico's BIRD 1.6 fork, translated
+// into one file for a single upstream BIRD 2 daemon that carries IPv4 and IPv6.
 //
 //   BirdInput (this node's view of the datastore, resolved by the caller)
 //        |
@@ -8,29 +10,44 @@
 //   ValidateBirdInput ---> Error (kInvalidArgument) for anything BIRD could not parse
 //        |
 //        v
-//   RenderBirdConfig ---> router id, device, direct, kernel v4/v6, static blocks (bird_aggr),
-//                         filters (bird_ipam), one `protocol bgp` per peer, sorted by name
+//   RenderBirdConfig ---> router id
+//                         static_v4/v6: own blocks, service ranges, reachableBy routes (bird_aggr)
+//                         calico_aggr, apply_communities (prefixAdvertisements)
+//                         calico_export_to_bgp_peers, calico_kernel_programming[_v6] (bird_ipam)
+//                         device, direct (ignoredInterfaces), kernel_v4 [, kernel_v6]
+//                         'bgp_<filter>_{import,export}FilterV{4,6}' (BGPFilter)
+//                         bgp_template, one `protocol bgp` per peer, sorted by name, each with
+//                         its inline import/export filter calling its BGPFilters in order
 //
 // Differences from Calico's templates, forced by upstream BIRD 2:
-//  * One daemon and one file for both families. The filters and functions keep Calico's names
-//    (calico_aggr, calico_export_to_bgp_peers, calico_kernel_programming) and serve both
-//    families: `net ~ <prefix>` never matches a prefix of the other family.
+//  * One daemon and one file for both families. The export function keeps Calico's names
+//    (calico_aggr, calico_export_to_bgp_peers) and serves both families: `net ~ <prefix>` never
+//    matches a prefix of the other family. The kernel filters are per family
+//    (calico_kernel_programming for IPv4, calico_kernel_programming_v6), as the two daemons' were.
 //  * Upstream BIRD has no `krt_tunnel` (a Calico-fork extension), and setting `ifname`/`gw` in a
 //    kernel export filter cannot produce `via <peer> dev tunl0 onlink`. So routes in IPIP pools
 //    are left to Felix, as with Calico's default programClusterRoutes, and the kernel filter
-//    rejects them. VXLAN pools are always Felix's. Only no-encapsulation pools are programmed
-//    by BIRD.
+//    rejects them whatever programClusterRoutes says. VXLAN pools are always Felix's.
+//    No-encapsulation pools are BIRD's unless programClusterRoutes is Disabled or
+//    EnabledIPIPOnly.
 //  * There is no global `listen bgp`; a non-default listen port is set on every session with
-//    `local ... port <p>`.
+//    `local ... port <p>`. bindMode NodeIP becomes `strict bind on` (BIRD 2 binds each
+//    session's listening socket to its local address) on the sessions of a family when all of
+//    them have a source address: a bound and an unbound socket on one port collide.
+//  * Password, TTL security, keepalive and restart times, `allow local as` and `rr client` are
+//    protocol options; next hop self/keep and the filters sit in the ipv4/ipv6 channel.
 //
 // Thread-safety: pure functions over values.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "calico/base/result.h"
+#include "calico/model/v3/bgp.h"
 
 namespace calico::bird {
 
@@ -68,27 +85,51 @@ struct PeerNode {
 };
 
 // A BGPPeer applying to this node. Global peers (no node, no nodeSelector) are named
-// Global_<ip>, node-specific ones Node_<ip>; a peer selected through peerSelector is one entry per
-// matching node with calico_node set and that node's rr_cluster_id.
-enum class PeerScope { kGlobal, kNode };
-// BGPPeer.spec.sourceAddress.
-enum class SourceAddress { kUseNodeIP, kNone };
+// Global_<ip>, node-specific ones (and automatic reverse peerings) Node_<ip>, peerings with local
+// workloads (localWorkloadSelector) Local_Workload_<ip>.
+enum class PeerScope { kGlobal, kNode, kLocalWorkload };
+using model::v3::NextHopMode;
+using model::v3::SourceAddress;
 
 struct BgpPeer {
   PeerScope scope = PeerScope::kGlobal;
   std::string peer_ip{};
   uint16_t port = kDefaultBgpPort;
   uint32_t as_number = kDefaultASNumber;
-  // Legacy keepOriginalNextHop: `next hop keep`, only meaningful (and only emitted) for eBGP.
+  // BGPPeer.localASNumber: the AS this node presents on this session (`local ... as <n>`); it
+  // also decides whether the session is iBGP.
+  std::optional<uint32_t> local_as_number{};
+  // Legacy keepOriginalNextHop: `next hop keep`, only for eBGP (ignored when next_hop_mode is set).
   bool keep_original_next_hop = false;
-  std::string password{};  // TCP MD5 key; empty for none.
+  // BGPPeer.nextHopMode: Self gives `next hop self`, Keep `next hop keep`, Auto BIRD's default.
+  std::optional<NextHopMode> next_hop_mode{};
+  std::string password{};  // TCP MD5 key (resolved from the secret); empty for none.
   SourceAddress source_address = SourceAddress::kUseNodeIP;
-  // The remote is a calico node (peerSelector): the session is made unidirectional like the mesh.
+  // The remote is a calico node: the session is made unidirectional like the mesh.
   bool calico_node = false;
-  std::string rr_cluster_id{};  // The remote node's cluster ID, when calico_node.
+  std::string rr_cluster_id{};               // The remote node's cluster ID, when calico_node.
+  std::optional<uint32_t> restart_time{};    // maxRestartTime, seconds: `graceful restart time`.
+  std::optional<uint32_t> keepalive_time{};  // keepaliveTime, seconds: `keepalive time`.
+  uint8_t ttl_security = 0;                  // GTSM hops; 0: `ttl security off`.
+  uint32_t num_allow_local_as = 0;           // numAllowedLocalASNumbers: `allow local as <n>`.
+  std::string reachable_by{};                // Gateway: a static <peer>/32 route via it.
+  std::vector<std::string> filters{};        // BGPFilter names, applied in this order.
+  bool passive = false;                      // Always `passive on` (local workload peers).
+  std::string origin{};                      // "BGPPeer <name>", for the rendered comment.
 
   bool operator==(const BgpPeer&) const = default;
 };
+
+// BGPConfiguration prefixAdvertisements, resolved: community values to add to routes in `cidr`
+// ("aa:nn" standard, "aa:nn:mm" large).
+struct CommunityRule {
+  std::string cidr{};
+  std::vector<std::string> communities{};
+
+  bool operator==(const CommunityRule&) const = default;
+};
+
+using model::v3::ProgramClusterRoutes;
 
 struct BirdInput {
   std::string node_name{};
@@ -98,7 +139,8 @@ struct BirdInput {
   uint32_t as_number = kDefaultASNumber;
   uint16_t listen_port = kDefaultBgpPort;
   bool node_to_node_mesh = true;
-  std::string mesh_password{};    // BGPConfiguration nodeMeshPassword; empty for none.
+  std::string mesh_password{};  // BGPConfiguration nodeMeshPassword (resolved); empty for none.
+  std::optional<uint32_t> mesh_restart_time{};  // nodeMeshMaxRestartTime, seconds.
   std::vector<PeerNode> nodes{};  // Other calico nodes (this node may appear; it is skipped).
   std::vector<BgpPeer> peers{};
   // Non-empty: this node is a route reflector. It then gets no mesh, and every iBGP peer whose
@@ -110,28 +152,61 @@ struct BirdInput {
   // `bfd on` for every session (with a `protocol bfd`); BIRD needs a source address for it, so
   // sessions without one (sourceAddress None) get none.
   bool bfd = false;
-  // BGPConfiguration logSeverityScreen (node.<name> overriding default), case-insensitive:
-  // "Debug" gives `debug all` on the BGP sessions, "None" `debug off`, anything else (the default
-  // "Info") `debug { states, routes, filters, events }` as Calico's template does.
+  // BGPConfiguration logSeverityScreen (node.<name> overriding default), case-insensitive, as
+  // confd maps it: "Debug" gives `debug all`, "" and "Info" `debug { states }` on device and
+  // direct and `debug { states, routes, filters, events }` on BGP sessions, anything else no
+  // debug output.
   std::string log_severity{};
+  // bindMode NodeIP: BGP sockets bound to the node's address (`strict bind`), per family when
+  // every session of the family has a source address.
+  bool bind_node_ip = false;
+  // ignoredInterfaces: excluded from the direct protocol (before cali* and kube-ipvs*).
+  std::vector<std::string> ignored_interfaces{};
+  std::vector<CommunityRule> communities{};
+  // Service address ranges this node originates (a blackhole route, advertised to every peer).
+  std::vector<std::string> static_routes{};
+  // Service address ranges never programmed into the kernel from BGP.
+  std::vector<std::string> reject_cidrs{};
+  // serviceLoadBalancerIPs / serviceExternalIPs: a route reflector re-advertises routes inside.
+  std::vector<std::string> service_load_balancer_ips{};
+  std::vector<std::string> service_external_ips{};
+  // Every BGPFilter; peers refer to them by name.
+  std::vector<model::v3::BGPFilter> filters{};
+  // ipv4/ipv6NormalRoutePriority: the kernel metric of ordinary routes (Felix's workload routes).
+  uint32_t normal_route_priority_v4 = 1024;
+  uint32_t normal_route_priority_v6 = 1024;
+  // Which pools' routes BIRD programs into the kernel (upstream BIRD 2 cannot program IPIP
+  // routes: those stay Felix's whatever this says; see bird_config.h's header comment).
+  ProgramClusterRoutes program_cluster_routes = ProgramClusterRoutes::kEnabledNoEncapOnly;
+  // Things the caller resolved with a warning (a secret it could not read, a filter that does not
+  // exist): rendered as comments; the caller logs them. Never contains a password.
+  std::vector<std::string> notes{};
 
   bool operator==(const BirdInput&) const = default;
 };
 
 // Checks everything RenderBirdConfig writes into the file: addresses and CIDRs parse, the router ID
 // is IPv4, at least one of ipv4/ipv6 is set, AS numbers are non-zero, passwords are at most 80
-// bytes of printable ASCII without '"' or '\' (BIRD 2 strings have no escapes), and cluster IDs
-// are dotted quads. Names only reach comments and are sanitised there.
+// bytes of printable ASCII without '"' or '\' (BIRD 2 strings have no escapes), cluster IDs are
+// dotted quads, communities are aa:nn or aa:nn:mm, interface patterns use [a-zA-Z0-9_.*-] only,
+// BGPFilter rules are complete (cidr with matchOperator, a prefixLength range that allows some
+// length), and no two peerings get the same protocol name: two nodes with one BGP address, or two
+// peers with the same scope, address and port (BIRD would refuse the file with "Symbol ...
+// already defined"; the error names both sides). Names only reach comments and are sanitised there.
 // Errors: kInvalidArgument naming the offending field.
 [[nodiscard]] Status ValidateBirdInput(const BirdInput& input);
 
-// Renders the whole BIRD 2 configuration. Deterministic: pools, blocks and peers are sorted, so
-// permuting the input vectors gives the same text.
+// Renders the whole BIRD 2 configuration. Deterministic: pools, blocks, filters and peers are
+// sorted, so permuting the input vectors gives the same text.
 // Precondition: ValidateBirdInput(input) succeeded; otherwise entries that do not parse are
 // skipped with a comment, and the text may not load.
 std::string RenderBirdConfig(const BirdInput& input);
 
 // ValidateBirdInput, then RenderBirdConfig.
 [[nodiscard]] Result<std::string> BuildBirdConfig(const BirdInput& input);
+
+// The text with every `password "..."` line replaced by `password "(redacted)";`, for copies of
+// bird.conf that leave the node (calicoctl node diags).
+std::string RedactBirdPasswords(std::string_view text);
 
 }  // namespace calico::bird

@@ -1,8 +1,18 @@
-// confd's BGP view (calico confd's BGP syncer and its peer key derivation, reference §4.1/§4.3):
-// datastore resources and IPAM affinities resolved into one BirdInput for this node.
+// confd's BGP view (confd/pkg/backends/calico/client.go: updatePeersV1 and its helpers
+// nodesWithIPPortAndAS / nodeAsBGPPeers / setPeerConfigFieldsFromV3Resource, updateBGPConfigCache,
+// getPrefixAdvertisementsKVPair, updateGlobalRoutes; secret_watcher.go; reference §4.1/§4.3):
+// datastore resources, secrets and IPAM affinities resolved into one BirdInput for this node.
 #include "calico/bird/bird_inputs.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cmath>
+#include <cstring>
 #include <map>
 #include <optional>
 #include <set>
@@ -11,18 +21,30 @@
 #include <utility>
 #include <vector>
 
+#include <fmt/format.h>
+
 #include "calico/datastore/keys.h"
 #include "calico/model/json_codec.h"
 #include "calico/model/resource.h"
+#include "calico/model/v3/bgp.h"
 #include "calico/net/ip.h"
 #include "calico/selector/selector.h"
+#include "calico/selector/unique_id.h"
 
 namespace calico::bird {
 namespace {
 
+namespace v3 = model::v3;
 using model::Json;
 
-// One Node resource, reduced to what peering needs.
+// The largest secret value read (a TCP-MD5 key is at most 80 bytes).
+constexpr size_t kMaxSecretBytes = 4096;
+// Upstream's label that keeps a node from advertising service ranges (client.go
+// ExcludeServiceAdvertisement).
+constexpr std::string_view kExcludeServiceLabel =
+    "node.kubernetes.io/exclude-from-external-load-balancers";
+
+// One Node, reduced to what peering needs.
 struct NodeView {
   std::string name;
   selector::LabelMap labels;
@@ -32,117 +54,36 @@ struct NodeView {
   std::string rr_cluster_id;
 };
 
-// The BGPConfiguration fields confd reads.
-struct BgpConfigView {
-  std::optional<uint32_t> as_number;
-  std::optional<bool> mesh;
-  std::optional<uint16_t> listen_port;
-  std::optional<std::string> log_severity;
-};
-
-std::string StringField(const Json& obj, const char* key) {
-  if (!obj.is_object()) return "";
-  auto it = obj.find(key);
-  if (it == obj.end() || !it->is_string()) return "";
-  return it->get<std::string>();
-}
-
-std::optional<bool> BoolField(const Json& obj, const char* key) {
-  if (!obj.is_object()) return std::nullopt;
-  auto it = obj.find(key);
-  if (it == obj.end() || !it->is_boolean()) return std::nullopt;
-  return it->get<bool>();
-}
-
-// numorstring.ASNumber: a JSON number, or a string in plain ("64512") or dotted ("1.10") notation.
-Result<std::optional<uint32_t>> AsNumberField(const Json& obj, const char* key,
-                                              std::string_view what) {
-  if (!obj.is_object()) return std::optional<uint32_t>{};
-  auto it = obj.find(key);
-  if (it == obj.end() || it->is_null()) return std::optional<uint32_t>{};
-  auto bad = [&] {
-    return InvalidArgument(std::string(what) + ": invalid " + key + " " + it->dump());
-  };
-  if (it->is_number_unsigned()) {
-    uint64_t v = it->get<uint64_t>();
-    if (v == 0 || v > 0xffffffffULL) return bad();
-    return std::optional<uint32_t>(static_cast<uint32_t>(v));
-  }
-  if (!it->is_string()) return bad();
-  const std::string text = it->get<std::string>();
-  uint64_t value = 0;
-  uint64_t high = 0;
-  bool dotted = false;
-  bool digits = false;
-  for (char c : text) {
-    if (c == '.' && !dotted && digits) {
-      dotted = true;
-      high = value;
-      value = 0;
-      digits = false;
-      continue;
-    }
-    if (c < '0' || c > '9') return bad();
-    value = value * 10 + static_cast<uint64_t>(c - '0');
-    digits = true;
-    if (value > 0xffffffffULL) return bad();
-  }
-  if (!digits) return bad();
-  if (dotted) {
-    if (high > 0xffff || value > 0xffff) return bad();
-    value = (high << 16) | value;
-  }
-  if (value == 0) return bad();
-  return std::optional<uint32_t>(static_cast<uint32_t>(value));
-}
-
 // "10.0.0.5/24" or "10.0.0.5" → "10.0.0.5" in canonical form.
-Result<std::string> AddressField(const Json& obj, const char* key, int family,
-                                 std::string_view what) {
-  std::string text = StringField(obj, key);
+Result<std::string> NodeAddress(const std::string& text, int family, const std::string& node,
+                                const char* field) {
   if (text.empty()) return std::string();
   auto cidr = net::CIDR::ParseNet(text);
   if (!cidr || cidr->family() != family) {
-    return InvalidArgument(std::string(what) + ": invalid " + key + " \"" + text + "\"");
+    return InvalidArgument(fmt::format("Node {}: spec.bgp.{}: \"{}\" is not an IPv{} address", node,
+                                       field, text, family));
   }
   return cidr->addr().String();
 }
 
 Result<NodeView> ParseNode(const model::Resource& r) {
+  ASSIGN_OR_RETURN(v3::NodeBGP decoded, v3::DecodeNodeBGP(r));
   NodeView node;
-  node.name = r.name();
-  const std::string what = "Node " + node.name;
-  const Json& labels = r.metadata().contains("labels") ? r.metadata()["labels"] : Json();
-  if (labels.is_object()) {
-    for (const auto& [k, v] : labels.items()) {
-      if (v.is_string()) node.labels[k] = v.get<std::string>();
-    }
+  node.name = decoded.name;
+  node.labels = selector::LabelMap(decoded.labels.begin(), decoded.labels.end());
+  if (decoded.bgp) {
+    ASSIGN_OR_RETURN(node.ipv4,
+                     NodeAddress(decoded.bgp->ipv4_address, 4, node.name, "ipv4Address"));
+    ASSIGN_OR_RETURN(node.ipv6,
+                     NodeAddress(decoded.bgp->ipv6_address, 6, node.name, "ipv6Address"));
+    node.as_number = decoded.bgp->as_number;
+    node.rr_cluster_id = decoded.bgp->route_reflector_cluster_id;
   }
-  const Json& spec = r.spec();
-  const Json bgp = spec.is_object() && spec.contains("bgp") ? spec["bgp"] : Json::object();
-  ASSIGN_OR_RETURN(node.ipv4, AddressField(bgp, "ipv4Address", 4, what));
-  ASSIGN_OR_RETURN(node.ipv6, AddressField(bgp, "ipv6Address", 6, what));
-  ASSIGN_OR_RETURN(node.as_number, AsNumberField(bgp, "asNumber", what));
-  node.rr_cluster_id = StringField(bgp, "routeReflectorClusterID");
   return node;
 }
 
-Result<BgpConfigView> ParseBgpConfig(const model::Resource& r) {
-  BgpConfigView view;
-  const std::string what = "BGPConfiguration " + r.name();
-  const Json& spec = r.spec();
-  ASSIGN_OR_RETURN(view.as_number, AsNumberField(spec, "asNumber", what));
-  view.mesh = BoolField(spec, "nodeToNodeMeshEnabled");
-  if (spec.is_object() && spec.contains("listenPort")) {
-    const Json& port = spec["listenPort"];
-    if (!port.is_number_unsigned() || port.get<uint64_t>() == 0 || port.get<uint64_t>() > 65535) {
-      return InvalidArgument(what + ": invalid listenPort " + port.dump());
-    }
-    view.listen_port = static_cast<uint16_t>(port.get<uint64_t>());
-  }
-  std::string severity = StringField(spec, "logSeverityScreen");
-  if (!severity.empty()) view.log_severity = severity;
-  return view;
+std::string NodeAddressOf(const NodeView& node, int family) {
+  return family == 4 ? node.ipv4 : node.ipv6;
 }
 
 EncapMode ParseEncap(const std::string& mode) {
@@ -151,11 +92,15 @@ EncapMode ParseEncap(const std::string& mode) {
   return EncapMode::kNever;
 }
 
-// BGPPeer.spec.peerIP: "10.0.0.1", "10.0.0.1:1179", "fd00::1", "[fd00::1]:1179".
-Result<std::pair<std::string, std::optional<uint16_t>>> ParsePeerIP(const std::string& text,
-                                                                    std::string_view what) {
+// BGPPeer.spec.peerIP: "10.0.0.1", "10.0.0.1:1179", "fd00::1", "[fd00::1]:1179" → canonical IP
+// and the port (0 when none), as client.go parseIPPort.
+Result<std::pair<net::IPAddr, uint16_t>> ParsePeerIP(const std::string& text,
+                                                     std::string_view what) {
   auto bad = [&] {
-    return InvalidArgument(std::string(what) + ": invalid peerIP \"" + text + "\"");
+    return InvalidArgument(
+        fmt::format("{}: spec.peerIP: \"{}\" is not an IP address with an "
+                    "optional port",
+                    what, text));
   };
   std::string host = text;
   std::optional<std::string> port_text;
@@ -172,7 +117,7 @@ Result<std::pair<std::string, std::optional<uint16_t>>> ParsePeerIP(const std::s
     host = text.substr(0, colon);
     port_text = text.substr(colon + 1);
   }
-  std::optional<uint16_t> port;
+  uint16_t port = 0;
   if (port_text) {
     if (port_text->empty() || port_text->size() > 5 ||
         port_text->find_first_not_of("0123456789") != std::string::npos) {
@@ -184,17 +129,39 @@ Result<std::pair<std::string, std::optional<uint16_t>>> ParsePeerIP(const std::s
   }
   auto ip = net::IPAddr::Parse(host);
   if (!ip) return bad();
-  return std::make_pair(ip->String(), port);
+  return std::make_pair(*ip, port);
 }
 
-std::string NodeAddress(const NodeView& node, int family) {
-  return family == 4 ? node.ipv4 : node.ipv6;
+// client.go setPeerConfigFieldsFromV3Resource: durations in whole seconds, rounded.
+std::optional<uint32_t> Seconds(const std::optional<std::chrono::nanoseconds>& d) {
+  if (!d) return std::nullopt;
+  const double seconds = std::round(std::chrono::duration<double>(*d).count());
+  if (seconds > 4294967295.0) return 4294967295U;
+  return static_cast<uint32_t>(seconds);
+}
+
+// A secret name or key that is one path component (Kubernetes names and keys are).
+bool SafePathPart(const std::string& part) {
+  if (part.empty() || part == "." || part == ".." || part.size() > 253) return false;
+  return std::all_of(part.begin(), part.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
+  });
+}
+
+std::string FingerprintLine(const std::string& path, const struct stat& st) {
+  return fmt::format("{} {} {} {} {}.{}\n", path, st.st_dev, st.st_ino, st.st_size,
+                     st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
 }
 
 class Resolver {
  public:
-  Resolver(datastore::Client& client, datastore::Backend& backend, std::string_view node_name)
-      : client_(client), backend_(backend), node_name_(node_name) {}
+  Resolver(datastore::Client& client, datastore::Backend& backend, std::string_view node_name,
+           const BirdInputOptions& options, SecretFiles* secrets)
+      : client_(client),
+        backend_(backend),
+        node_name_(node_name),
+        options_(options),
+        secrets_(secrets) {}
 
   Result<BirdInput> Run() {
     RETURN_IF_ERROR(LoadNodes());
@@ -210,19 +177,48 @@ class Resolver {
                              " has no IPv4 BGP address: run calico-node startup (IP=autodetect)");
     }
     RETURN_IF_ERROR(LoadBgpConfigs());
+    const v3::BGPConfigurationSpec& global = global_.spec;
 
     BirdInput in;
     in.node_name = node_name_;
     in.router_id = me.ipv4;
+    if (options_.router_id == "hash") {
+      in.router_id = RouterIDFromHash(node_name_);
+    } else if (!options_.router_id.empty()) {
+      in.router_id = options_.router_id;
+    }
     in.ipv4 = me.ipv4;
     in.ipv6 = me.ipv6;
     in.as_number = NodeAs(me);
     in.listen_port = NodePort(me.name);
-    in.node_to_node_mesh = global_.mesh.value_or(true);
+    in.node_to_node_mesh = global.node_to_node_mesh_enabled.value_or(true);
     in.rr_cluster_id = me.rr_cluster_id;
-    in.log_severity = global_.log_severity.value_or("Info");
-    if (auto it = per_node_.find(node_name_); it != per_node_.end() && it->second.log_severity) {
-      in.log_severity = *it->second.log_severity;
+    in.log_severity = global.log_severity_screen.empty() ? "Info" : global.log_severity_screen;
+    const v3::BGPConfigurationSpec* mine = PerNode(node_name_);
+    if (mine != nullptr && !mine->log_severity_screen.empty()) {
+      in.log_severity = mine->log_severity_screen;
+    }
+    if (global.node_mesh_password && global.node_mesh_password->secret_key_ref) {
+      in.mesh_password = Secret(*global.node_mesh_password->secret_key_ref,
+                                "BGPConfiguration default nodeMeshPassword");
+    }
+    in.mesh_restart_time = Seconds(global.node_mesh_max_restart_time);
+    in.bind_node_ip = global.bind_mode == v3::BindMode::kNodeIP;
+    in.ignored_interfaces = global.ignored_interfaces;
+    in.normal_route_priority_v4 =
+        static_cast<uint32_t>(global.ipv4_normal_route_priority.value_or(1024));
+    in.normal_route_priority_v6 =
+        static_cast<uint32_t>(global.ipv6_normal_route_priority.value_or(1024));
+    in.program_cluster_routes =
+        global.program_cluster_routes.value_or(v3::ProgramClusterRoutes::kEnabledNoEncapOnly);
+    in.communities =
+        Communities(mine != nullptr && !mine->prefix_advertisements.empty() ? *mine : global);
+    ResolveServiceRanges(me, global, in);
+    if (!global.local_workload_peering_ipv4.empty() ||
+        !global.local_workload_peering_ipv6.empty()) {
+      notes_.emplace_back(
+          "BGPConfiguration default: localWorkloadPeeringIPV4/IPV6 are not supported, as "
+          "localWorkloadSelector peerings are not (docs/COMPATIBILITY.md)");
     }
     for (const auto& [name, node] : nodes_) {
       if (name == node_name_ || (node.ipv4.empty() && node.ipv6.empty())) continue;
@@ -233,9 +229,22 @@ class Resolver {
                                   .listen_port = NodePort(name),
                                   .rr_cluster_id = node.rr_cluster_id});
     }
+    ASSIGN_OR_RETURN(in.filters, LoadFilters());
     ASSIGN_OR_RETURN(in.peers, ResolvePeers(me));
     ASSIGN_OR_RETURN(in.pools, LoadPools());
     ASSIGN_OR_RETURN(in.blocks, LoadBlocks());
+    // The same note can come from several passes over one BGPPeer: keep the first of each.
+    std::set<std::string> seen;
+    for (std::string& note : notes_) {
+      if (seen.insert(note).second) in.notes.push_back(std::move(note));
+    }
+    if (secrets_ != nullptr) {
+      *secrets_ = SecretFiles{};
+      for (const auto& [path, state] : read_state_) {
+        secrets_->paths.push_back(path);
+        secrets_->fingerprint += state;
+      }
+    }
     return in;
   }
 
@@ -252,115 +261,371 @@ class Resolver {
   Status LoadBgpConfigs() {
     ASSIGN_OR_RETURN(auto list, client_.List("BGPConfiguration"));
     for (const auto& r : list) {
-      ASSIGN_OR_RETURN(BgpConfigView view, ParseBgpConfig(r));
-      const std::string name = r.name();
-      if (name == "default") {
-        global_ = view;
-      } else if (name.rfind("node.", 0) == 0) {
-        per_node_.emplace(name.substr(5), view);
+      ASSIGN_OR_RETURN(v3::BGPConfiguration config, v3::DecodeBGPConfiguration(r));
+      if (config.name == "default") {
+        global_ = std::move(config);
+      } else if (config.name.starts_with("node.")) {
+        per_node_.emplace(config.name.substr(5), std::move(config));
       }
     }
     return OkStatus();
   }
 
-  uint32_t GlobalAs() const { return global_.as_number.value_or(kDefaultASNumber); }
+  const v3::BGPConfigurationSpec* PerNode(const std::string& name) const {
+    auto it = per_node_.find(name);
+    return it == per_node_.end() ? nullptr : &it->second.spec;
+  }
+
+  uint32_t GlobalAs() const { return global_.spec.as_number.value_or(kDefaultASNumber); }
   uint32_t NodeAs(const NodeView& node) const { return node.as_number.value_or(GlobalAs()); }
-  uint16_t NodePort(const std::string& name) const {
-    if (auto it = per_node_.find(name); it != per_node_.end() && it->second.listen_port) {
-      return *it->second.listen_port;
+  // A node's listen port: node.<name>'s, else the global one; 0 when neither sets one.
+  uint16_t ConfiguredPort(const std::string& name) const {
+    if (const auto* spec = PerNode(name); spec != nullptr && spec->listen_port) {
+      return *spec->listen_port;
     }
-    return global_.listen_port.value_or(kDefaultBgpPort);
+    return global_.spec.listen_port.value_or(0);
+  }
+  uint16_t NodePort(const std::string& name) const {
+    const uint16_t port = ConfiguredPort(name);
+    return port == 0 ? kDefaultBgpPort : port;
+  }
+
+  // The password of a secretKeyRef, "" (with a note) when the file cannot be read.
+  std::string Secret(const v3::SecretKeySelector& ref, const std::string& what) {
+    if (!SafePathPart(ref.name) || !SafePathPart(ref.key)) {
+      notes_.push_back(fmt::format(
+          "{}: secret name \"{}\" and key \"{}\" must be plain names; configured without a "
+          "password",
+          what, ref.name.substr(0, 64), ref.key.substr(0, 64)));
+      return "";
+    }
+    const std::string path = options_.secrets_dir + "/" + ref.name + "/" + ref.key;
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    struct stat st {};
+    if (fd < 0 || ::fstat(fd, &st) != 0) {
+      const int err = errno;
+      if (fd >= 0) ::close(fd);
+      read_state_[path] = FilesFingerprint({path});
+      notes_.push_back(fmt::format(
+          "{}: secret {}/{} cannot be read ({}: {}): configured without a password, as Calico does",
+          what, ref.name, ref.key, path, std::strerror(err)));
+      return "";
+    }
+    read_state_[path] = FingerprintLine(path, st);
+    std::string value(kMaxSecretBytes + 1, '\0');
+    size_t got = 0;
+    while (got < value.size()) {
+      const ssize_t n = ::read(fd, value.data() + got, value.size() - got);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      got += static_cast<size_t>(n);
+    }
+    ::close(fd);
+    value.resize(got);
+    if (value.size() > kMaxSecretBytes) {
+      notes_.push_back(
+          fmt::format("{}: secret {}/{} ({}) is larger than {} bytes: configured "
+                      "without a password",
+                      what, ref.name, ref.key, path, kMaxSecretBytes));
+      return "";
+    }
+    // A file written with `echo` ends with a newline that is not part of the password.
+    if (!value.empty() && value.back() == '\n') value.pop_back();
+    if (!value.empty() && value.back() == '\r') value.pop_back();
+    return value;
+  }
+
+  // getPrefixAdvertisementsKVPair: each prefix with its community values (names resolved against
+  // the same configuration's communities, unknown names dropped), deduplicated and sorted.
+  std::vector<CommunityRule> Communities(const v3::BGPConfigurationSpec& spec) {
+    std::vector<CommunityRule> out;
+    for (const auto& adv : spec.prefix_advertisements) {
+      if (adv.cidr.empty()) continue;
+      std::set<std::string> values;
+      for (const std::string& c : adv.communities) {
+        bool literal = !c.empty() && std::all_of(c.begin(), c.end(), [](char ch) {
+          return (ch >= '0' && ch <= '9') || ch == ':';
+        });
+        if (literal) {
+          values.insert(c);
+          continue;
+        }
+        for (const auto& named : spec.communities) {
+          if (named.name == c) {
+            values.insert(named.value);
+            break;
+          }
+        }
+      }
+      if (values.empty()) continue;
+      auto cidr = net::CIDR::ParseNet(adv.cidr);
+      out.push_back(CommunityRule{.cidr = cidr ? cidr->Masked().String() : adv.cidr,
+                                  .communities = {values.begin(), values.end()}});
+    }
+    return out;
+  }
+
+  // client.go onClusterIPsUpdate / onExternalIPsUpdate / onLoadBalancerIPsUpdate +
+  // updateGlobalRoutes: cluster IP ranges, external IP ranges and (with aggregation, the default)
+  // LoadBalancer IP ranges are originated by every node; single addresses (/32, /128) are left to
+  // per-Service advertisement. A node labelled exclude-from-external-load-balancers originates
+  // none, but every node keeps the ranges out of its kernel.
+  void ResolveServiceRanges(const NodeView& me, const v3::BGPConfigurationSpec& global,
+                            BirdInput& in) {
+    auto not_single = [](const std::vector<std::string>& cidrs) {
+      std::vector<std::string> out;
+      for (const std::string& text : cidrs) {
+        auto cidr = net::CIDR::ParseNet(text);
+        if (cidr && cidr->prefix_len() != cidr->addr().bit_len()) out.push_back(text);
+      }
+      return out;
+    };
+    std::vector<std::string> ranges = global.service_cluster_ips;
+    for (const std::string& c : not_single(global.service_external_ips))
+      ranges.push_back(c);
+    if (global.service_load_balancer_aggregation.value_or(
+            v3::ServiceLoadBalancerAggregation::kEnabled) ==
+        v3::ServiceLoadBalancerAggregation::kEnabled) {
+      for (const std::string& c : not_single(global.service_load_balancer_ips)) {
+        ranges.push_back(c);
+      }
+    }
+    std::set<std::string> unique;
+    for (const std::string& text : ranges) {
+      if (auto cidr = net::CIDR::ParseNet(text)) unique.insert(cidr->Masked().String());
+    }
+    in.reject_cidrs.assign(unique.begin(), unique.end());
+    auto label = me.labels.find(std::string(kExcludeServiceLabel));
+    if (label == me.labels.end() || label->second != "true") in.static_routes = in.reject_cidrs;
+    for (const auto& [from, to] :
+         {std::pair{&global.service_load_balancer_ips, &in.service_load_balancer_ips},
+          std::pair{&global.service_external_ips, &in.service_external_ips}}) {
+      for (const std::string& text : *from) {
+        if (auto cidr = net::CIDR::ParseNet(text)) to->push_back(cidr->Masked().String());
+      }
+    }
+  }
+
+  Result<std::vector<v3::BGPFilter>> LoadFilters() {
+    ASSIGN_OR_RETURN(auto list, client_.List("BGPFilter"));
+    std::vector<v3::BGPFilter> out;
+    for (const auto& r : list) {
+      ASSIGN_OR_RETURN(v3::BGPFilter filter, v3::DecodeBGPFilter(r));
+      filter_names_.insert(filter.name);
+      out.push_back(std::move(filter));
+    }
+    return out;
   }
 
   // Does the BGPPeer apply to node `n` (its local side)? Global peers apply to every node.
-  static Result<bool> AppliesTo(const model::Resource& peer, const NodeView& n) {
-    const Json& spec = peer.spec();
-    const std::string node = StringField(spec, "node");
-    const std::string node_selector = StringField(spec, "nodeSelector");
-    if (!node.empty()) return node == n.name;
-    if (node_selector.empty()) return true;
-    ASSIGN_OR_RETURN(auto sel, selector::Parse(node_selector));
+  static Result<bool> AppliesTo(const v3::BGPPeer& peer, const NodeView& n) {
+    if (!peer.spec.node.empty()) return peer.spec.node == n.name;
+    if (peer.spec.node_selector.empty()) return true;
+    ASSIGN_OR_RETURN(auto sel, selector::Parse(peer.spec.node_selector));
     return sel.Evaluate(n.labels);
   }
 
-  static bool IsGlobal(const model::Resource& peer) {
-    return StringField(peer.spec(), "node").empty() &&
-           StringField(peer.spec(), "nodeSelector").empty();
+  static bool IsGlobal(const v3::BGPPeer& peer) {
+    return peer.spec.node.empty() && peer.spec.node_selector.empty();
   }
 
+  Result<std::vector<const NodeView*>> NodesMatching(const std::string& text) {
+    ASSIGN_OR_RETURN(auto sel, selector::Parse(text));
+    std::vector<const NodeView*> out;
+    for (const auto& [name, node] : nodes_) {
+      if (sel.Evaluate(node.labels)) out.push_back(&node);
+    }
+    return out;
+  }
+
+  // client.go nodesWithIPPortAndAS: the calico nodes behind a peerIP (same address and AS, and
+  // the same listen port when the peerIP gives one).
+  std::vector<const NodeView*> NodesWithIPPortAndAS(const std::string& ip, uint32_t as_number,
+                                                    uint16_t port) const {
+    std::vector<const NodeView*> out;
+    for (const auto& [name, node] : nodes_) {
+      if (node.ipv4 != ip && node.ipv6 != ip) continue;
+      if (NodeAs(node) != as_number) continue;
+      if (port != 0 && NodePort(name) != port) continue;
+      out.push_back(&node);
+    }
+    return out;
+  }
+
+  // The fields every peering of a BGPPeer carries (client.go setPeerConfigFieldsFromV3Resource,
+  // getNextHopMode, and the TTL/filters/reachableBy that nodeAsBGPPeers copies).
+  BgpPeer Common(const v3::BGPPeer& r) {
+    const v3::BGPPeerSpec& s = r.spec;
+    BgpPeer p;
+    p.origin = "BGPPeer " + r.name;
+    p.source_address = s.source_address;
+    if (s.next_hop_mode) {
+      p.next_hop_mode = s.next_hop_mode;
+    } else {
+      p.keep_original_next_hop = s.keep_original_next_hop;
+    }
+    p.restart_time = Seconds(s.max_restart_time);
+    p.keepalive_time = Seconds(s.keepalive_time);
+    p.ttl_security = s.ttl_security.value_or(0);
+    p.filters = s.filters;
+    if (s.password && s.password->secret_key_ref) {
+      p.password = Secret(*s.password->secret_key_ref, "BGPPeer " + r.name + " password");
+    }
+    for (const std::string& f : s.filters) {
+      if (!filter_names_.contains(f)) {
+        notes_.push_back(
+            fmt::format("BGPPeer {}: BGPFilter {} does not exist (skipped)", r.name, f));
+      }
+    }
+    return p;
+  }
+
+  // client.go nodeAsBGPPeers: peerings with a calico node, one per family both ends have.
+  void NodeAsPeers(const NodeView& remote, const NodeView& me, bool v4, bool v6,
+                   const BgpPeer& common, std::vector<BgpPeer>& out) const {
+    for (int family : {4, 6}) {
+      if ((family == 4 && !v4) || (family == 6 && !v6)) continue;
+      const std::string ip = NodeAddressOf(remote, family);
+      if (ip.empty() || NodeAddressOf(me, family).empty()) continue;
+      BgpPeer p = common;
+      p.peer_ip = ip;
+      p.port = NodePort(remote.name);
+      p.as_number = NodeAs(remote);
+      p.calico_node = true;
+      p.rr_cluster_id = remote.rr_cluster_id;
+      out.push_back(std::move(p));
+    }
+  }
+
+  // client.go updatePeersV1, for this node: global BGPPeers first, then node-specific ones (a
+  // node-specific peering that a global one covers is dropped), then the automatic reverse
+  // peerings; the first peering of a (scope, address, port) wins. BGPPeers are taken in name
+  // order (confd's order is its map's).
   Result<std::vector<BgpPeer>> ResolvePeers(const NodeView& me) {
     ASSIGN_OR_RETURN(auto list, client_.List("BGPPeer"));
-    std::vector<BgpPeer> out;
-    std::set<std::tuple<PeerScope, std::string, uint16_t>> seen;
-    auto add = [&](BgpPeer p) {
-      if (p.peer_ip == me.ipv4 || p.peer_ip == me.ipv6) return;  // Never peer with ourselves.
-      if (seen.emplace(p.scope, p.peer_ip, p.port).second) out.push_back(std::move(p));
-    };
+    std::vector<v3::BGPPeer> peers;
     for (const auto& r : list) {
-      const std::string what = "BGPPeer " + r.name();
-      const Json& spec = r.spec();
-      const PeerScope scope = IsGlobal(r) ? PeerScope::kGlobal : PeerScope::kNode;
-      BgpPeer base;
-      base.scope = scope;
-      base.keep_original_next_hop = BoolField(spec, "keepOriginalNextHop").value_or(false);
-      base.source_address = StringField(spec, "sourceAddress") == "None"
-                                ? SourceAddress::kNone
-                                : SourceAddress::kUseNodeIP;
-      ASSIGN_OR_RETURN(auto applies, AppliesTo(r, me));
-      if (auto sel_it = spec.find("peerSelector"); spec.is_object() && sel_it != spec.end() &&
-                                                   sel_it->is_string() &&
-                                                   !sel_it->get<std::string>().empty()) {
-        ASSIGN_OR_RETURN(auto peer_sel, selector::Parse(sel_it->get<std::string>()));
-        std::vector<const NodeView*> remotes;
-        // Forward: this node is a local side; every selected node is a remote.
-        if (applies) {
-          for (const auto& [name, node] : nodes_) {
-            if (name != me.name && peer_sel.Evaluate(node.labels)) remotes.push_back(&node);
-          }
-        }
-        // Reverse (confd adds it so a peering configured one way exists on both sides): this node
-        // is selected as a remote, so every node the peering applies to is a remote of ours.
-        if (peer_sel.Evaluate(me.labels)) {
-          for (const auto& [name, node] : nodes_) {
-            if (name == me.name) continue;
-            ASSIGN_OR_RETURN(auto applies_to_other, AppliesTo(r, node));
-            if (applies_to_other) remotes.push_back(&node);
-          }
-        }
-        for (const NodeView* remote : remotes) {
-          for (int family : {4, 6}) {
-            const std::string ip = NodeAddress(*remote, family);
-            if (ip.empty() || NodeAddress(me, family).empty()) continue;
-            BgpPeer p = base;
-            // Reverse peerings of a global BGPPeer are node-specific on this side.
-            p.scope = PeerScope::kNode;
-            p.peer_ip = ip;
-            p.port = NodePort(remote->name);
-            p.as_number = NodeAs(*remote);
-            p.calico_node = true;
-            p.rr_cluster_id = remote->rr_cluster_id;
-            add(std::move(p));
-          }
-        }
-        continue;
+      ASSIGN_OR_RETURN(v3::BGPPeer peer, v3::DecodeBGPPeer(r));
+      peers.push_back(std::move(peer));
+    }
+    std::sort(peers.begin(), peers.end(),
+              [](const v3::BGPPeer& a, const v3::BGPPeer& b) { return a.name < b.name; });
+
+    std::vector<BgpPeer> out;
+    std::map<std::tuple<PeerScope, std::string, uint16_t>, std::string> seen;
+    auto emit = [&](BgpPeer p) {
+      if (p.peer_ip == me.ipv4 || p.peer_ip == me.ipv6) return;  // Never peer with ourselves.
+      if (p.scope == PeerScope::kNode && seen.contains({PeerScope::kGlobal, p.peer_ip, p.port})) {
+        return;
       }
-      if (!applies) continue;
-      const std::string peer_ip = StringField(spec, "peerIP");
-      if (peer_ip.empty()) continue;
-      ASSIGN_OR_RETURN(auto ip_port, ParsePeerIP(peer_ip, what));
-      ASSIGN_OR_RETURN(auto as_number, AsNumberField(spec, "asNumber", what));
-      BgpPeer p = base;
-      p.peer_ip = ip_port.first;
-      p.port = ip_port.second.value_or(kDefaultBgpPort);
-      p.as_number = as_number.value_or(GlobalAs());
-      // A peerIP that is another calico node's address: the session is between two calico nodes.
+      auto [it, inserted] = seen.emplace(std::make_tuple(p.scope, p.peer_ip, p.port), p.origin);
+      if (!inserted) {
+        if (it->second != p.origin) {
+          notes_.push_back(
+              fmt::format("{}: the peering with {} port {} is already configured by "
+                          "{} (skipped)",
+                          p.origin, p.peer_ip, p.port, it->second));
+        }
+        return;
+      }
+      out.push_back(std::move(p));
+    };
+
+    for (const bool global_pass : {true, false}) {
+      for (const v3::BGPPeer& r : peers) {
+        if (global_pass != IsGlobal(r)) continue;
+        const std::string what = "BGPPeer " + r.name;
+        if (!r.spec.local_workload_selector.empty()) {
+          if (global_pass || AppliesTo(r, me).value_or(false)) {
+            notes_.push_back(what +
+                             ": localWorkloadSelector peerings are not supported "
+                             "(docs/COMPATIBILITY.md)");
+          }
+          continue;
+        }
+        ASSIGN_OR_RETURN(bool applies, AppliesTo(r, me));
+        if (!applies) continue;
+        const PeerScope scope = global_pass ? PeerScope::kGlobal : PeerScope::kNode;
+        BgpPeer common = Common(r);
+        common.scope = scope;
+        std::vector<BgpPeer> candidates;
+        if (!r.spec.peer_selector.empty()) {
+          ASSIGN_OR_RETURN(auto remotes, NodesMatching(r.spec.peer_selector));
+          for (const NodeView* remote : remotes) {
+            if (remote->name == me.name) continue;
+            NodeAsPeers(*remote, me, true, true, common, candidates);
+          }
+        } else {
+          if (r.spec.peer_ip.empty()) continue;
+          ASSIGN_OR_RETURN(auto ip_port, ParsePeerIP(r.spec.peer_ip, what));
+          const auto& [ip, explicit_port] = ip_port;
+          BgpPeer p = common;
+          p.peer_ip = ip.String();
+          p.as_number = r.spec.as_number.value_or(GlobalAs());
+          p.local_as_number = r.spec.local_as_number;
+          p.num_allow_local_as =
+              static_cast<uint32_t>(std::max(0, r.spec.num_allowed_local_as_numbers.value_or(0)));
+          uint16_t port = explicit_port;
+          // A peerIP of a calico node without a port: that node's listen port.
+          const auto behind = NodesWithIPPortAndAS(p.peer_ip, p.as_number, 0);
+          if (port == 0 && !behind.empty()) port = ConfiguredPort(behind.front()->name);
+          p.port = port == 0 ? kDefaultBgpPort : port;
+          for (const auto& [name, node] : nodes_) {
+            if (node.ipv4 == p.peer_ip || node.ipv6 == p.peer_ip) {
+              p.calico_node = true;
+              p.rr_cluster_id = node.rr_cluster_id;
+            }
+          }
+          if (!r.spec.reachable_by.empty()) {
+            auto gw = net::IPAddr::Parse(r.spec.reachable_by);
+            if (!gw || gw->family() != ip.family()) {
+              notes_.push_back(what +
+                               ": reachableBy is not an address of the peer's family "
+                               "(peering skipped)");
+              continue;
+            }
+            p.reachable_by = gw->String();
+          }
+          candidates.push_back(std::move(p));
+        }
+        for (BgpPeer& p : candidates)
+          emit(std::move(p));
+      }
+    }
+
+    // Reverse peerings: this node is the remote side of a BGPPeer (peerSelector selects it, or
+    // peerIP is its address), so every node the BGPPeer applies to becomes its peer.
+    for (const v3::BGPPeer& r : peers) {
+      if (r.spec.reverse_peering == v3::ReversePeering::kManual) continue;
+      if (!r.spec.local_workload_selector.empty()) continue;
+      bool v4 = false;
+      bool v6 = false;
+      bool selected = false;
+      if (!r.spec.peer_selector.empty()) {
+        ASSIGN_OR_RETURN(auto sel, selector::Parse(r.spec.peer_selector));
+        selected = sel.Evaluate(me.labels);
+        v4 = v6 = true;
+      } else if (!r.spec.peer_ip.empty()) {
+        ASSIGN_OR_RETURN(auto ip_port, ParsePeerIP(r.spec.peer_ip, "BGPPeer " + r.name));
+        const auto& [ip, port] = ip_port;
+        for (const NodeView* n :
+             NodesWithIPPortAndAS(ip.String(), r.spec.as_number.value_or(GlobalAs()), port)) {
+          selected = selected || n->name == me.name;
+        }
+        v4 = ip.family() == 4;
+        v6 = ip.family() == 6;
+      }
+      if (!selected) continue;
+      BgpPeer common = Common(r);
+      common.scope = PeerScope::kNode;
+      std::vector<BgpPeer> candidates;
       for (const auto& [name, node] : nodes_) {
-        if (name != me.name && (node.ipv4 == p.peer_ip || node.ipv6 == p.peer_ip)) {
-          p.calico_node = true;
-          p.rr_cluster_id = node.rr_cluster_id;
-        }
+        if (name == me.name) continue;
+        ASSIGN_OR_RETURN(bool applies, AppliesTo(r, node));
+        if (applies) NodeAsPeers(node, me, v4, v6, common, candidates);
       }
-      add(std::move(p));
+      for (BgpPeer& p : candidates)
+        emit(std::move(p));
     }
     return out;
   }
@@ -370,18 +635,25 @@ class Resolver {
     std::vector<IPPool> out;
     for (const auto& r : list) {
       const Json& spec = r.spec();
+      auto str = [&](const char* key) {
+        auto it = spec.find(key);
+        return it != spec.end() && it->is_string() ? it->get<std::string>() : std::string();
+      };
+      auto flag = [&](const char* key) {
+        auto it = spec.find(key);
+        return it != spec.end() && it->is_boolean() && it->get<bool>();
+      };
       IPPool pool;
-      auto cidr = net::CIDR::Parse(StringField(spec, "cidr"));
+      auto cidr = net::CIDR::Parse(str("cidr"));
       if (!cidr) {
-        return InvalidArgument("IPPool " + r.name() + ": invalid cidr \"" +
-                               StringField(spec, "cidr") + "\"");
+        return InvalidArgument("IPPool " + r.name() + ": invalid cidr \"" + str("cidr") + "\"");
       }
       pool.cidr = cidr->Masked().String();
-      pool.ipip_mode = ParseEncap(StringField(spec, "ipipMode"));
-      pool.vxlan_mode = ParseEncap(StringField(spec, "vxlanMode"));
-      pool.nat_outgoing = BoolField(spec, "natOutgoing").value_or(false);
-      pool.disabled = BoolField(spec, "disabled").value_or(false);
-      pool.disable_bgp_export = BoolField(spec, "disableBGPExport").value_or(false);
+      pool.ipip_mode = ParseEncap(str("ipipMode"));
+      pool.vxlan_mode = ParseEncap(str("vxlanMode"));
+      pool.nat_outgoing = flag("natOutgoing");
+      pool.disabled = flag("disabled");
+      pool.disable_bgp_export = flag("disableBGPExport");
       out.push_back(std::move(pool));
     }
     return out;
@@ -404,8 +676,12 @@ class Resolver {
         std::string state;
         bool deleted = false;
         if (value.is_object()) {
-          state = StringField(value, "state");
-          deleted = BoolField(value, "deleted").value_or(false);
+          if (auto it = value.find("state"); it != value.end() && it->is_string()) {
+            state = it->get<std::string>();
+          }
+          if (auto it = value.find("deleted"); it != value.end() && it->is_boolean()) {
+            deleted = it->get<bool>();
+          }
         }
         if (deleted || (!state.empty() && state != "confirmed")) continue;
         out.push_back(cidr->Masked().String());
@@ -417,16 +693,39 @@ class Resolver {
   datastore::Client& client_;
   datastore::Backend& backend_;
   std::string node_name_;
+  const BirdInputOptions& options_;
+  SecretFiles* secrets_;
+  // Each secret file consulted, with its FilesFingerprint line as it was when read.
+  std::map<std::string, std::string> read_state_;
   std::map<std::string, NodeView> nodes_;
-  BgpConfigView global_;
-  std::map<std::string, BgpConfigView> per_node_;
+  v3::BGPConfiguration global_;
+  std::map<std::string, v3::BGPConfiguration> per_node_;
+  std::set<std::string> filter_names_;
+  std::vector<std::string> notes_;
 };
 
 }  // namespace
 
 Result<BirdInput> BirdInputFromDatastore(datastore::Client& client, datastore::Backend& backend,
-                                         std::string_view node_name) {
-  return Resolver(client, backend, node_name).Run();
+                                         std::string_view node_name,
+                                         const BirdInputOptions& options, SecretFiles* secrets) {
+  return Resolver(client, backend, node_name, options, secrets).Run();
+}
+
+std::string RouterIDFromHash(std::string_view node_name) {
+  const auto digest = selector::Sha256(node_name);
+  int first = digest[0];
+  if (first > 223) first -= 32;
+  return fmt::format("{}.{}.{}.{}", first, digest[1], digest[2], digest[3]);
+}
+
+std::string FilesFingerprint(const std::vector<std::string>& paths) {
+  std::string out;
+  for (const std::string& path : paths) {
+    struct stat st {};
+    out += ::stat(path.c_str(), &st) == 0 ? FingerprintLine(path, st) : path + " -\n";
+  }
+  return out;
 }
 
 }  // namespace calico::bird

@@ -268,4 +268,18 @@ Result<std::vector<BgpPeerStatus>> ShowBirdPeers(const std::string& socket_path,
   return ParseBirdProtocols(result.output);
 }
 
+Result<std::string> NodeStatusBgpSection(const std::string& socket_path) {
+  NodeStatusInput input;
+  auto peers = ShowBirdPeers(socket_path);
+  if (!peers) {
+    input.bird_running = false;
+  } else {
+    input.peers = std::move(*peers);
+  }
+  ASSIGN_OR_RETURN(std::string text, RenderNodeStatus(input));
+  // The process line is the caller's (calicoctl checks calico-node itself).
+  const size_t nl = text.find('\n');
+  return nl == std::string::npos ? text : text.substr(nl + 1);
+}
+
 }  // namespace calico::bird

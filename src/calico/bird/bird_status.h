@@ -85,4 +85,9 @@ struct NodeStatusInput {
     const std::string& socket_path, const std::string& birdc_binary = "birdc",
     std::chrono::milliseconds timeout = std::chrono::seconds(5));
 
+// The BGP part of `calicoctl node status` for the BIRD control socket `socket_path`: what
+// RenderNodeStatus prints after its first (process) line, from ShowBirdPeers (a BIRD that does not
+// answer is reported as not running). Errors: RenderNodeStatus's.
+[[nodiscard]] Result<std::string> NodeStatusBgpSection(const std::string& socket_path);
+
 }  // namespace calico::bird

@@ -206,5 +206,13 @@ TEST(ShowBirdPeersTest, NoSocket) {
               ::testing::AnyOf(ErrorCode::kUnavailable, ErrorCode::kNotFound));
 }
 
+// No BIRD answers on the socket: node status says BIRD is not running (after calicoctl's own
+// process line, which is not part of the section).
+TEST(NodeStatusBgpSectionTest, NoBirdOnTheSocket) {
+  auto section = NodeStatusBgpSection("/nonexistent/calico-test/bird.ctl");
+  ASSERT_TRUE(section) << section.error().message();
+  EXPECT_EQ(*section, "\nThe BGP backend process (BIRD) is not running.\n\n");
+}
+
 }  // namespace
 }  // namespace calico::bird

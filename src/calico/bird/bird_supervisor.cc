@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -38,15 +39,35 @@ std::string JoinPath(const std::string& dir, const char* file) {
   return (fs::path(dir) / file).string();
 }
 
+// Writes `text` to `path`, readable by root only: bird.conf holds the BGP passwords.
+Status WritePrivateFile(const std::string& path, const std::string& text) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return Unexpected(Error::FromErrno(errno, "open " + path));
+  // An existing file keeps its mode through O_TRUNC: tighten it.
+  if (::fchmod(fd, 0600) != 0) {
+    const int err = errno;
+    ::close(fd);
+    return Unexpected(Error::FromErrno(err, "chmod " + path));
+  }
+  size_t done = 0;
+  while (done < text.size()) {
+    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      const int err = errno;
+      ::close(fd);
+      return Unexpected(Error::FromErrno(err, "write " + path));
+    }
+    done += static_cast<size_t>(n);
+  }
+  if (::close(fd) != 0) return Unexpected(Error::FromErrno(errno, "close " + path));
+  return OkStatus();
+}
+
 // Writes `text` to `path` through `path`.tmp and rename(2), so readers see the old or the new file.
 Status WriteFileAtomically(const std::string& path, const std::string& text) {
   const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << text;
-    out.flush();
-    if (!out) return Internal("cannot write " + tmp);
-  }
+  RETURN_IF_ERROR(WritePrivateFile(tmp, text));
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
     const int err = errno;
     ::unlink(tmp.c_str());
@@ -145,11 +166,11 @@ Status BirdSupervisor::Start(const std::string& config_text) {
   }
   RETURN_IF_ERROR(CheckCandidate(config_text));
   RETURN_IF_ERROR(CommitCandidate());
-  RETURN_IF_ERROR(StartLocked(config_text));
+  RETURN_IF_ERROR(StartLocked(config_text, /*recovery=*/false));
   return OkStatus();
 }
 
-Status BirdSupervisor::StartLocked(const std::string& config_text) {
+Status BirdSupervisor::StartLocked(const std::string& config_text, bool recovery) {
   int netns_fd = -1;
   if (!options_.netns_path.empty()) {
     netns_fd = ::open(options_.netns_path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -168,8 +189,12 @@ Status BirdSupervisor::StartLocked(const std::string& config_text) {
   }
   const int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
 
-  const std::vector<std::string> argv = {options_.bird_binary, "-f", "-c",     config_path_, "-s",
-                                         socket_path_,         "-P", pid_path_};
+  std::vector<std::string> argv = {options_.bird_binary, "-f", "-c",     config_path_, "-s",
+                                   socket_path_,         "-P", pid_path_};
+  // A restart after a crash runs graceful-restart recovery (`bird -R`, as calico-node's runit
+  // script always does): the kernel routes BIRD left behind (`persist`) stay until the sessions
+  // have converged, and peers keep this node's routes through the restart.
+  if (recovery) argv.emplace_back("-R");
   std::vector<char*> args;
   args.reserve(argv.size() + 1);
   for (const auto& a : argv)
@@ -200,8 +225,8 @@ Status BirdSupervisor::StartLocked(const std::string& config_text) {
   if (null_fd >= 0) ::close(null_fd);
   if (pid < 0) return Unexpected(Error::FromErrno(fork_errno, "fork for bird"));
   pid_ = pid;
-  CALICO_LOG(info, "bird", "started bird pid={} config={} socket={}", pid, config_path_,
-             socket_path_);
+  CALICO_LOG(info, "bird", "started bird pid={} config={} socket={}{}", pid, config_path_,
+             socket_path_, recovery ? " (graceful restart recovery)" : "");
 
   const auto deadline = std::chrono::steady_clock::now() + options_.start_timeout;
   while (std::chrono::steady_clock::now() < deadline) {
@@ -253,12 +278,7 @@ Status BirdSupervisor::Reconfigure(const std::string& config_text) {
 }
 
 Status BirdSupervisor::CheckCandidate(const std::string& text) {
-  {
-    std::ofstream out(candidate_path_, std::ios::binary | std::ios::trunc);
-    out << text;
-    out.flush();
-    if (!out) return Internal("cannot write " + candidate_path_);
-  }
+  RETURN_IF_ERROR(WritePrivateFile(candidate_path_, text));
   auto result =
       RunCommand({options_.bird_binary, "-p", "-c", candidate_path_}, options_.command_timeout);
   if (!result) {
@@ -340,7 +360,7 @@ Status BirdSupervisor::EnsureRunning() {
   ::unlink(socket_path_.c_str());
   RETURN_IF_ERROR(WriteFileAtomically(config_path_, *good_config_));
   const std::string text = *good_config_;
-  return StartLocked(text);
+  return StartLocked(text, /*recovery=*/true);
 }
 
 pid_t BirdSupervisor::pid() {

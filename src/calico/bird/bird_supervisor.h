@@ -10,8 +10,11 @@
 //                      configure`; a rejected config leaves the running one (and the previous
 //                      bird.conf) in place
 //   Running()          reaps the child if it exited
-//   EnsureRunning()    restarts a dead bird with the last good config
+//   EnsureRunning()    restarts a dead bird with the last good config, in graceful-restart
+//                      recovery (`bird -R`, as calico-node's runit script runs it)
 //   Stop()             SIGTERM, SIGKILL after 5 s; removes bird.ctl and bird.pid
+//
+// bird.conf and bird.conf.new are written mode 0600: they hold the BGP passwords.
 //
 // Foreground mode (-f) keeps bird our child, so its PID is known exactly and it is the only
 // process this class ever signals. The namespace is entered in the forked child (setns before
@@ -28,6 +31,7 @@
 #include <string>
 
 #include "calico/base/result.h"
+#include "calico/bird/bird_daemon.h"
 
 namespace calico::bird {
 
@@ -45,11 +49,11 @@ struct BirdSupervisorOptions {
   std::chrono::milliseconds stop_timeout{5000};
 };
 
-class BirdSupervisor {
+class BirdSupervisor final : public BirdDaemon {
  public:
   explicit BirdSupervisor(BirdSupervisorOptions options);
   // Stops bird if it runs (errors are logged).
-  ~BirdSupervisor();
+  ~BirdSupervisor() override;
   BirdSupervisor(const BirdSupervisor&) = delete;
   BirdSupervisor& operator=(const BirdSupervisor&) = delete;
   BirdSupervisor(BirdSupervisor&&) = delete;
@@ -59,28 +63,28 @@ class BirdSupervisor {
   // bird.conf), kAlreadyExists (this object's bird runs, or another bird answers on the socket),
   // kNotFound (bird is not installed / the namespace does not exist), kUnavailable (bird exited
   // or did not answer in time: the tail of bird.log), kInternal (files).
-  [[nodiscard]] Status Start(const std::string& config_text);
+  [[nodiscard]] Status Start(const std::string& config_text) override;
   // Errors: kInvalidArgument (rejected by `bird -p` or by the running bird; the running config
   // is kept), kUnavailable (not running, or birdc failed).
-  [[nodiscard]] Status Reconfigure(const std::string& config_text);
+  [[nodiscard]] Status Reconfigure(const std::string& config_text) override;
   // Idempotent. Errors: kInternal when the child could not be signalled.
   [[nodiscard]] Status Stop();
-  bool Running();
+  bool Running() override;
   // Starts bird again with the last configuration it accepted when it is not running.
   // Errors: kInvalidArgument when Start never succeeded; Start's errors.
-  [[nodiscard]] Status EnsureRunning();
+  [[nodiscard]] Status EnsureRunning() override;
 
   // 0 when not running.
   pid_t pid();
-  const std::string& config_path() const { return config_path_; }
+  const std::string& config_path() const override { return config_path_; }
   const std::string& socket_path() const { return socket_path_; }
   const std::string& pid_path() const { return pid_path_; }
   const std::string& log_path() const { return log_path_; }
   // The configuration bird runs with (last one accepted), "" before the first Start.
-  std::string current_config();
+  std::string current_config() override;
 
  private:
-  [[nodiscard]] Status StartLocked(const std::string& config_text);
+  [[nodiscard]] Status StartLocked(const std::string& config_text, bool recovery);
   [[nodiscard]] Status StopLocked();
   bool RunningLocked();
   // Writes `text` to bird.conf.new and checks it with `bird -p -c`; on success the candidate is

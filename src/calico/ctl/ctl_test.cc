@@ -1,19 +1,14 @@
 // In-process tests of the calicoctl commands (calicoctl/calicoctl/commands behaviour): messages,
 // exit codes, namespace rules, partial failures, get output formats, patch, label, version and
-// --selector, run against datastore::Client over an in-memory Backend with injected streams.
+// --selector, run in-process by the ctl test harness (an in-memory store, captured streams).
 #include "calico/ctl/ctl.h"
-
-#include <map>
-#include <mutex>
-#include <sstream>
 
 #include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "calico/ctl/golden.h"
-#include "calico/datastore/backend.h"
-#include "calico/datastore/client.h"
+#include "calico/ctl/testing/ctl_fixture.h"
 
 namespace calico::ctl {
 namespace {
@@ -21,118 +16,8 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
-// A minimal stateful key/value store with etcd revision semantics (no watches, no leases).
-class FakeBackend final : public datastore::Backend {
- public:
-  Result<datastore::KVPair> Get(std::string_view key) override {
-    std::lock_guard lock(mu_);
-    auto it = kvs_.find(std::string(key));
-    if (it == kvs_.end()) return NotFound(std::string(key));
-    return it->second;
-  }
-  Result<datastore::ListResult> List(std::string_view prefix) override {
-    std::lock_guard lock(mu_);
-    datastore::ListResult r;
-    for (const auto& [k, v] : kvs_) {
-      if (k.rfind(prefix, 0) == 0) r.kvs.push_back(v);
-    }
-    r.revision = rev_;
-    return r;
-  }
-  Result<datastore::KVPair> Create(std::string_view key, std::string_view value,
-                                   std::chrono::seconds) override {
-    std::lock_guard lock(mu_);
-    if (kvs_.count(std::string(key)) > 0) return AlreadyExists(std::string(key));
-    ++rev_;
-    datastore::KVPair kv{std::string(key), std::string(value), rev_, rev_, 0};
-    kvs_[kv.key] = kv;
-    return kv;
-  }
-  Result<datastore::KVPair> Update(std::string_view key, std::string_view value, int64_t expected,
-                                   std::chrono::seconds) override {
-    std::lock_guard lock(mu_);
-    auto it = kvs_.find(std::string(key));
-    if (it == kvs_.end()) return NotFound(std::string(key));
-    if (expected != 0 && it->second.mod_revision != expected) return Conflict(std::string(key));
-    ++rev_;
-    it->second.value = std::string(value);
-    it->second.mod_revision = rev_;
-    return it->second;
-  }
-  Result<datastore::KVPair> Put(std::string_view key, std::string_view value,
-                                std::chrono::seconds) override {
-    std::lock_guard lock(mu_);
-    ++rev_;
-    auto& kv = kvs_[std::string(key)];
-    if (kv.create_revision == 0) kv.create_revision = rev_;
-    kv.key = std::string(key);
-    kv.value = std::string(value);
-    kv.mod_revision = rev_;
-    return kv;
-  }
-  Result<datastore::KVPair> Delete(std::string_view key, int64_t expected) override {
-    std::lock_guard lock(mu_);
-    auto it = kvs_.find(std::string(key));
-    if (it == kvs_.end()) return NotFound(std::string(key));
-    if (expected != 0 && it->second.mod_revision != expected) return Conflict(std::string(key));
-    auto kv = it->second;
-    kvs_.erase(it);
-    ++rev_;
-    return kv;
-  }
-  Result<int64_t> DeletePrefix(std::string_view prefix) override {
-    std::lock_guard lock(mu_);
-    int64_t n = 0;
-    for (auto it = kvs_.begin(); it != kvs_.end();) {
-      if (it->first.rfind(prefix, 0) == 0) {
-        it = kvs_.erase(it);
-        ++n;
-      } else {
-        ++it;
-      }
-    }
-    if (n > 0) ++rev_;
-    return n;
-  }
-  Result<std::unique_ptr<datastore::WatchStream>> Watch(std::string_view, int64_t) override {
-    return Unavailable("watch not supported by the ctl test backend");
-  }
-  std::string Describe() const override { return "ctl test backend"; }
-
- private:
-  std::mutex mu_;
-  std::map<std::string, datastore::KVPair> kvs_;
-  int64_t rev_ = 1;
-};
-
-class CtlTest : public ::testing::Test {
- protected:
-  struct Outcome {
-    int code;
-    std::string out;
-    std::string err;
-  };
-
-  Outcome Run(std::vector<std::string> args, const std::string& stdin_text = "") {
-    std::istringstream in(stdin_text);
-    std::ostringstream out;
-    std::ostringstream err;
-    Context ctx{.in = in,
-                .out = out,
-                .err = err,
-                .open_client = [this](const ClientOptions&) -> Result<datastore::Client*> {
-                  return &client_;
-                },
-                .build = {.version = "v3.31.0", .git_commit = "0123abc"},
-                .retry_sleep_ms = 0};
-    const int code = ctl::Run(registry_, args, ctx);
-    return {code, out.str(), err.str()};
-  }
-
-  FakeBackend backend_;
-  datastore::Client client_{backend_};
-  CommandRegistry registry_ = DefaultRegistry();
-};
+// The harness (testing/ctl_fixture.h): command lines against an in-memory store.
+class CtlTest : public testing::CtlFixture {};
 
 constexpr const char* kPool = R"j(apiVersion: projectcalico.org/v3
 kind: IPPool
@@ -292,6 +177,22 @@ TEST_F(CtlTest, VersionValidateAndDispatch) {
   });
   r = Run({"-l", "debug", "ipam", "show", "--show-blocks"});
   EXPECT_EQ(r.out, "ipam show 3\n");  // --show-blocks plus the moved global flag and its value.
+}
+
+// A datastore that cannot be opened is named, and nothing is done (every resource command).
+TEST_F(CtlTest, UnreachableDatastoreIsNamed) {
+  FailDatastore("etcd unreachable within 10000 ms");
+  for (std::vector<std::string> args : {std::vector<std::string>{"get", "ippools"},
+                                        {"apply", "-f", "-"},
+                                        {"delete", "ippool", "p"},
+                                        {"label", "ippool", "p", "a=b"},
+                                        {"patch", "ippool", "p", "-p", "{}"}}) {
+    auto r = Run(args, kPool);
+    EXPECT_EQ(r.code, 1) << args[0];
+    EXPECT_EQ(r.out, "Failed to create Calico API client: etcd unreachable within 10000 ms\n")
+        << args[0];
+  }
+  EXPECT_EQ(Run({"validate", "-f", "-"}, kPool).code, 0) << "validate needs no datastore";
 }
 
 // A transcript of commands whose output calicoctl itself determines (messages, tables, YAML and

@@ -1,27 +1,18 @@
 // calicoctl ipam show/release/configure/check and datastore migrate, in-process on MemBackend.
 #include "calico/ctl/ipam_command.h"
 
-#include <sstream>
-
 #include <gtest/gtest.h>
 
 #include "calico/ctl/golden.h"
 #include "calico/ctl/migrate_command.h"
-#include "calico/datastore/client.h"
-#include "calico/datastore/testing/mem_backend.h"
+#include "calico/ctl/testing/ctl_fixture.h"
 #include "calico/ipam/ipam.h"
 
 namespace calico::ctl {
 namespace {
 
-class IpamCommandTest : public ::testing::Test {
+class IpamCommandTest : public testing::CtlFixture {
  protected:
-  struct Outcome {
-    int code;
-    std::string out;
-    std::string err;
-  };
-
   void SetUp() override {
     registry_.Register("ipam", "IP address management", RunIpam);
     registry_.Register("datastore migrate", "Migrate", RunDatastoreMigrate);
@@ -30,22 +21,6 @@ class IpamCommandTest : public ::testing::Test {
       pool.spec()["cidr"] = cidr;
       ASSERT_TRUE(client_.Create(pool));
     }
-  }
-
-  Outcome Run(std::vector<std::string> args, const std::string& stdin_text = "") {
-    std::istringstream in(stdin_text);
-    std::ostringstream out;
-    std::ostringstream err;
-    Context ctx{.in = in,
-                .out = out,
-                .err = err,
-                .open_client = [this](const ClientOptions&) -> Result<datastore::Client*> {
-                  return &client_;
-                },
-                .build = {.version = "v3.31.0", .git_commit = "0123abc"},
-                .retry_sleep_ms = 0};
-    const int code = ctl::Run(registry_, args, ctx);
-    return {code, out.str(), err.str()};
   }
 
   ipam::AssignResult Allocate(int num4, int num6, const std::string& handle) {
@@ -60,10 +35,7 @@ class IpamCommandTest : public ::testing::Test {
     return r ? *r : ipam::AssignResult{};
   }
 
-  datastore::MemBackend backend_;
-  datastore::Client client_{backend_};
   ipam::IpamClient ipam_{backend_};
-  CommandRegistry registry_ = DefaultRegistry();
 };
 
 TEST_F(IpamCommandTest, ShowTablesAndAddresses) {
@@ -73,7 +45,7 @@ TEST_F(IpamCommandTest, ShowTablesAndAddresses) {
   for (const std::vector<std::string>& cmd : {std::vector<std::string>{"ipam", "show"},
                                               {"ipam", "show", "--show-blocks"},
                                               {"ipam", "show", "--show-configuration"}}) {
-    Outcome o = Run(cmd);
+    testing::CommandOutcome o = Run(cmd);
     EXPECT_EQ(o.code, 0) << o.err;
     transcript += "$ calicoctl";
     for (const auto& w : cmd)
@@ -82,13 +54,13 @@ TEST_F(IpamCommandTest, ShowTablesAndAddresses) {
   }
   // Block choice is deterministic per host name (FNV-1 seeded), so the golden is stable.
   testing::ExpectGolden("ipam_show.golden", transcript);
-  Outcome ip = Run({"ipam", "show", "--ip=" + r.ipv4[0].addr().String()});
+  testing::CommandOutcome ip = Run({"ipam", "show", "--ip=" + r.ipv4[0].addr().String()});
   EXPECT_NE(ip.out.find("is in use"), std::string::npos);
   EXPECT_NE(ip.out.find("Handle ID: web"), std::string::npos);
   EXPECT_NE(ip.out.find("  pod: web"), std::string::npos);
   EXPECT_NE(Run({"ipam", "show", "--ip=10.65.255.255"}).out.find("is not assigned"),
             std::string::npos);
-  Outcome bad = Run({"ipam", "show", "--ip=nonsense"});
+  testing::CommandOutcome bad = Run({"ipam", "show", "--ip=nonsense"});
   EXPECT_EQ(bad.code, 1);
   EXPECT_NE(bad.err.find("invalid IP address"), std::string::npos);
 }
@@ -96,13 +68,13 @@ TEST_F(IpamCommandTest, ShowTablesAndAddresses) {
 TEST_F(IpamCommandTest, ReleaseAndConfigure) {
   auto r = Allocate(1, 0, "web");
   std::string ip = r.ipv4[0].addr().String();
-  Outcome released = Run({"ipam", "release", "--ip=" + ip});
+  testing::CommandOutcome released = Run({"ipam", "release", "--ip=" + ip});
   EXPECT_EQ(released.code, 0) << released.err;
   EXPECT_EQ(released.out, "Successfully released IP address " + ip + "\n");
-  Outcome again = Run({"ipam", "release", "--ip=" + ip});
+  testing::CommandOutcome again = Run({"ipam", "release", "--ip=" + ip});
   EXPECT_EQ(again.code, 1);
   EXPECT_EQ(again.err, "IP address " + ip + " is not assigned\n");
-  Outcome cfg = Run({"ipam", "configure", "--strictaffinity=true"});
+  testing::CommandOutcome cfg = Run({"ipam", "configure", "--strictaffinity=true"});
   EXPECT_EQ(cfg.code, 0);
   EXPECT_EQ(cfg.out, "Successfully set StrictAffinity to: true\n");
   EXPECT_TRUE(ipam_.GetConfig()->strict_affinity);
@@ -122,7 +94,7 @@ TEST_F(IpamCommandTest, CheckFindsLeaks) {
                            {"ipNetworks", {r.ipv4[0].addr().String() + "/32"}}};
   ASSERT_TRUE(client_.Create(wep));
   ASSERT_TRUE(backend_.Put("/calico/ipam/v2/handle/orphan", R"({"block":{},"deleted":false})"));
-  Outcome o = Run({"ipam", "check"});
+  testing::CommandOutcome o = Run({"ipam", "check"});
   EXPECT_EQ(o.code, 0) << o.err;
   EXPECT_NE(o.out.find("Found 1 IPs that are allocated in IPAM but not actually in use."),
             std::string::npos)
@@ -133,10 +105,11 @@ TEST_F(IpamCommandTest, CheckFindsLeaks) {
 
 TEST_F(IpamCommandTest, MigrateExportImportThroughTheCommand) {
   Allocate(1, 0, "web");
-  Outcome exported = Run({"datastore", "migrate", "export"});
+  testing::CommandOutcome exported = Run({"datastore", "migrate", "export"});
   ASSERT_EQ(exported.code, 0) << exported.err;
   EXPECT_NE(exported.out.find("IPAMData"), std::string::npos);
-  Outcome imported = Run({"datastore", "migrate", "import", "-f", "-"}, exported.out);
+  testing::CommandOutcome imported =
+      Run({"datastore", "migrate", "import", "-f", "-"}, exported.out);
   EXPECT_EQ(imported.code, 0) << imported.err;
   EXPECT_NE(imported.out.find("Successfully imported"), std::string::npos);
   EXPECT_EQ(Run({"datastore", "migrate", "sideways"}).code, 1);

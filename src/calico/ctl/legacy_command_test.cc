@@ -1,44 +1,20 @@
 // The calico-docker era commands of seed 003, in-process on MemBackend; outputs as the seed shows.
 #include "calico/ctl/legacy_command.h"
 
-#include <sstream>
-
 #include <gtest/gtest.h>
 
-#include "calico/datastore/client.h"
-#include "calico/datastore/testing/mem_backend.h"
+#include "calico/ctl/testing/ctl_fixture.h"
 
 namespace calico::ctl {
 namespace {
 
-class LegacyCommandTest : public ::testing::Test {
+class LegacyCommandTest : public testing::CtlFixture {
  protected:
   void SetUp() override {
     registry_.Register("pool", "pools", RunLegacyPool);
     registry_.Register("profile", "profiles", RunLegacyProfile);
     registry_.Register("endpoint", "endpoints", RunLegacyEndpoint);
   }
-  struct Outcome {
-    int code;
-    std::string out, err;
-  };
-  Outcome Run(std::vector<std::string> args) {
-    std::istringstream in;
-    std::ostringstream out, err;
-    Context ctx{.in = in,
-                .out = out,
-                .err = err,
-                .open_client = [this](const ClientOptions&) -> Result<datastore::Client*> {
-                  return &client_;
-                },
-                .build = {},
-                .retry_sleep_ms = 0};
-    int code = ctl::Run(registry_, args, ctx);
-    return {code, out.str(), err.str()};
-  }
-  datastore::MemBackend backend_;
-  datastore::Client client_{backend_};
-  CommandRegistry registry_;
 };
 
 TEST_F(LegacyCommandTest, PoolAddShowRemove) {

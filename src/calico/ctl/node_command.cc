@@ -16,7 +16,9 @@
 #include <thread>
 
 #include "calico/base/strings.h"
+#include "calico/bird/bird_config.h"
 #include "calico/ctl/args.h"
+#include "calico/ctl/rule_counters.h"
 #include "calico/datastore/config.h"
 
 extern char** environ;
@@ -25,9 +27,6 @@ namespace calico::ctl {
 namespace {
 
 namespace fs = std::filesystem;
-
-NodeStatusFn g_status_fn = nullptr;
-NodeCountersFn g_counters_fn = nullptr;
 
 constexpr const char* kUsage =
     "Usage:\n"
@@ -322,7 +321,7 @@ int NodeStop(const FlagSet& f, Context& ctx) {
   return 0;
 }
 
-int NodeStatus(const FlagSet& f, Context& ctx) {
+int NodeStatus(const FlagSet& f, const NodeCommandDeps& deps, Context& ctx) {
   if (::geteuid() != 0) {
     ctx.err << "This command must be run as root.\n";
     return 1;
@@ -347,11 +346,35 @@ int NodeStatus(const FlagSet& f, Context& ctx) {
       }
     }
   }
-  if (g_status_fn == nullptr) {
+  if (!deps.bgp_status) {
     ctx.err << "BGP status is not available in this build\n";
     return 1;
   }
-  return g_status_fn(socket, ctx);
+  auto section = deps.bgp_status(socket);
+  if (!section) {
+    ctx.err << section.error().message() << "\n";
+    return 1;
+  }
+  ctx.out << *section;
+  return 0;
+}
+
+// `node counters`: which rule of this host's policy matched how often.
+int NodeCounters(const FlagSet& f, const NodeCommandDeps& deps, Context& ctx) {
+  if (!deps.rule_counters) {
+    ctx.err << "rule counters are not available in this build\n";
+    return 1;
+  }
+  auto counters = deps.rule_counters();
+  if (!counters) {
+    ctx.err << (counters.error().code() == ErrorCode::kNotFound
+                    ? std::string("no calico table on this host: is calico-node running here?")
+                    : counters.error().message())
+            << "\n";
+    return 1;
+  }
+  ctx.out << RenderRuleCounters(std::move(*counters), f.GetBool("all"));
+  return 0;
 }
 
 struct CheckLine {
@@ -440,8 +463,13 @@ int NodeDiags(const FlagSet& f, Context& ctx) {
   run("processes", "ps -eo pid,ppid,comm,args");
   std::string run_dir = f.GetString("run-dir");
   std::error_code ec;
-  for (const char* name : {"bird.conf", "nodename"}) {
-    if (fs::exists(run_dir + "/" + name)) fs::copy_file(run_dir + "/" + name, dir / name, ec);
+  if (fs::exists(run_dir + "/nodename")) fs::copy_file(run_dir + "/nodename", dir / "nodename", ec);
+  // bird.conf holds the BGP passwords: the copy has them redacted.
+  if (std::ifstream conf(run_dir + "/bird.conf", std::ios::binary); conf) {
+    std::stringstream text;
+    text << conf.rdbuf();
+    std::ofstream(dir / "bird.conf", std::ios::binary)
+        << calico::bird::RedactBirdPasswords(text.str());
   }
   if (fs::exists(run_dir + "/bird.ctl"))
     run("birdc-protocols", "birdc -s '" + run_dir + "/bird.ctl' show protocols all");
@@ -463,16 +491,7 @@ int NodeDiags(const FlagSet& f, Context& ctx) {
   return 0;
 }
 
-}  // namespace
-
-void SetNodeStatusHandler(NodeStatusFn fn) {
-  g_status_fn = fn;
-}
-void SetNodeCountersHandler(NodeCountersFn fn) {
-  g_counters_fn = fn;
-}
-
-int RunNode(std::span<const std::string> args, Context& ctx) {
+int NodeMain(std::span<const std::string> args, Context& ctx, const NodeCommandDeps& deps) {
   FlagSet f;
   f.AddString("config", 'c', std::string(kDefaultConfigPath), "Path to the client config file.");
   f.AddString("ip", 0, "", "Set the IP address of this node (or autodetect, none).");
@@ -505,18 +524,24 @@ int RunNode(std::span<const std::string> args, Context& ctx) {
   const std::string cmd = f.positionals().empty() ? "run" : f.positionals()[0];
   if (cmd == "run") return NodeRun(f, ctx);
   if (cmd == "stop") return NodeStop(f, ctx);
-  if (cmd == "status") return NodeStatus(f, ctx);
+  if (cmd == "status") return NodeStatus(f, deps, ctx);
   if (cmd == "checksystem") return NodeCheckSystem(ctx);
   if (cmd == "diags") return NodeDiags(f, ctx);
-  if (cmd == "counters") {
-    if (g_counters_fn == nullptr) {
-      ctx.err << "rule counters are not available in this build\n";
-      return 1;
-    }
-    return g_counters_fn(f.GetBool("all"), ctx);
-  }
+  if (cmd == "counters") return NodeCounters(f, deps, ctx);
   ctx.err << "Invalid option: 'node " << cmd << "'.\n" << kUsage;
   return 1;
+}
+
+}  // namespace
+
+Handler NodeCommand(NodeCommandDeps deps) {
+  return [deps = std::move(deps)](std::span<const std::string> args, Context& ctx) {
+    return NodeMain(args, ctx, deps);
+  };
+}
+
+int RunNode(std::span<const std::string> args, Context& ctx) {
+  return NodeMain(args, ctx, NodeCommandDeps{});
 }
 
 }  // namespace calico::ctl

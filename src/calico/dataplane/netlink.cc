@@ -9,12 +9,76 @@
 #include <linux/veth.h>
 #include <sys/socket.h>
 
+#include <array>
 #include <cerrno>
 #include <cstring>
-
-#include "calico/dataplane/netlink_attrs.h"
+#include <optional>
+#include <vector>
 
 namespace calico::dataplane {
+
+static_assert(kRouteTypeUnicast == RTN_UNICAST && kRouteTypeBlackhole == RTN_BLACKHOLE);
+static_assert(kScopeUniverse == RT_SCOPE_UNIVERSE && kScopeLink == RT_SCOPE_LINK);
+static_assert(kNeighNoArp == NUD_NOARP && kNeighPermanent == NUD_PERMANENT);
+
+namespace {
+
+// An rtnetlink socket bound with an automatic port id; nothing is left open on failure.
+[[nodiscard]] Result<mnl_socket*> OpenRouteSocket() {
+  mnl_socket* sock = mnl_socket_open(NETLINK_ROUTE);
+  if (sock == nullptr) return Unexpected(Error::FromErrno(errno, "netlink socket"));
+  if (mnl_socket_bind(sock, 0, MNL_SOCKET_AUTOPID) < 0) {
+    const int err = errno;
+    mnl_socket_close(sock);
+    return Unexpected(Error::FromErrno(err, "netlink bind"));
+  }
+  return sock;
+}
+
+// The attributes of one message (or nest), indexed by type; absent ones are nullptr.
+struct Attrs {
+  std::vector<const nlattr*> tb;
+  explicit Attrs(int max) : tb(static_cast<size_t>(max) + 1, nullptr) {}
+  const nlattr* operator[](int type) const {
+    return type >= 0 && static_cast<size_t>(type) < tb.size() ? tb[static_cast<size_t>(type)]
+                                                              : nullptr;
+  }
+};
+
+// mnl_attr_parse callback filling an Attrs.
+int CollectAttr(const nlattr* attr, void* data) {
+  auto* attrs = static_cast<Attrs*>(data);
+  int type = mnl_attr_get_type(attr);
+  if (type >= 0 && static_cast<size_t>(type) < attrs->tb.size()) {
+    attrs->tb[static_cast<size_t>(type)] = attr;
+  }
+  return MNL_CB_OK;
+}
+
+std::optional<net::IPAddr> AddrFromAttr(const nlattr* attr) {
+  if (attr == nullptr) return std::nullopt;
+  uint16_t len = mnl_attr_get_payload_len(attr);
+  const auto* p = static_cast<const uint8_t*>(mnl_attr_get_payload(attr));
+  if (len == 4) {
+    uint32_t v = (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | p[3];
+    return net::IPAddr::V4(v);
+  }
+  if (len == 16) {
+    std::array<uint8_t, 16> b{};
+    std::memcpy(b.data(), p, 16);
+    return net::IPAddr::V6(b);
+  }
+  return std::nullopt;
+}
+
+std::optional<net::MAC> MacFromAttr(const nlattr* attr) {
+  if (attr == nullptr || mnl_attr_get_payload_len(attr) != 6) return std::nullopt;
+  std::array<uint8_t, 6> mac{};
+  std::memcpy(mac.data(), mnl_attr_get_payload(attr), 6);
+  return net::MAC(mac);
+}
+
+}  // namespace
 
 struct NetlinkSocket::Message {
   std::vector<char> buf = std::vector<char>(static_cast<size_t>(MNL_SOCKET_BUFFER_SIZE));
@@ -43,10 +107,6 @@ namespace {
 int Family(int version) {
   return version == 6 ? AF_INET6 : AF_INET;
 }
-
-using nlattr_util::AddrFromAttr;
-using nlattr_util::Attrs;
-using nlattr_util::CollectAttr;
 
 LinkInfo ParseLink(const nlmsghdr* nlh) {
   const auto* ifm = static_cast<const ifinfomsg*>(mnl_nlmsg_get_payload(nlh));
@@ -79,7 +139,7 @@ NetlinkSocket::~NetlinkSocket() {
 }
 
 Result<std::unique_ptr<NetlinkSocket>> NetlinkSocket::Open() {
-  ASSIGN_OR_RETURN(mnl_socket * sock, nlattr_util::OpenRouteSocket());
+  ASSIGN_OR_RETURN(mnl_socket * sock, OpenRouteSocket());
   // Extended acks: the kernel explains EINVAL and friends in the error message.
   int one = 1;
   setsockopt(mnl_socket_get_fd(sock), SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
@@ -359,6 +419,80 @@ Result<std::vector<RouteSpec>> NetlinkSocket::ListRoutes(int family, uint32_t ta
     r.protocol = rtm->rtm_protocol;
     r.onlink = (rtm->rtm_flags & RTNH_F_ONLINK) != 0;
     out.push_back(std::move(r));
+  }));
+  return out;
+}
+
+Result<VxlanLinkParams> NetlinkSocket::GetVxlanParams(int ifindex) {
+  Message msg(RTM_GETLINK, 0);
+  msg.Header<rtgenmsg>()->rtgen_family = AF_UNSPEC;
+  bool found = false;
+  std::optional<VxlanLinkParams> params;
+  RETURN_IF_ERROR(Dump(msg, "list links", [&](const nlmsghdr* nlh) {
+    if (nlh->nlmsg_type != RTM_NEWLINK) return;
+    const auto* ifm = static_cast<const ifinfomsg*>(mnl_nlmsg_get_payload(nlh));
+    if (ifm->ifi_index != ifindex) return;
+    found = true;
+    Attrs a(IFLA_MAX);
+    mnl_attr_parse(nlh, sizeof(*ifm), CollectAttr, &a);
+    if (a[IFLA_LINKINFO] == nullptr) return;
+    Attrs info(IFLA_INFO_MAX);
+    mnl_attr_parse_nested(a[IFLA_LINKINFO], CollectAttr, &info);
+    if (info[IFLA_INFO_KIND] == nullptr ||
+        std::strcmp(mnl_attr_get_str(info[IFLA_INFO_KIND]), "vxlan") != 0 ||
+        info[IFLA_INFO_DATA] == nullptr) {
+      return;
+    }
+    Attrs data(IFLA_VXLAN_MAX);
+    mnl_attr_parse_nested(info[IFLA_INFO_DATA], CollectAttr, &data);
+    VxlanLinkParams p;
+    if (data[IFLA_VXLAN_ID] != nullptr) p.vni = mnl_attr_get_u32(data[IFLA_VXLAN_ID]);
+    p.local = AddrFromAttr(data[IFLA_VXLAN_LOCAL]);
+    if (!p.local) p.local = AddrFromAttr(data[IFLA_VXLAN_LOCAL6]);
+    if (data[IFLA_VXLAN_LINK] != nullptr) {
+      p.parent_index = static_cast<int>(mnl_attr_get_u32(data[IFLA_VXLAN_LINK]));
+    }
+    if (data[IFLA_VXLAN_PORT] != nullptr) p.port = ntohs(mnl_attr_get_u16(data[IFLA_VXLAN_PORT]));
+    if (data[IFLA_VXLAN_LEARNING] != nullptr) {
+      p.learning = mnl_attr_get_u8(data[IFLA_VXLAN_LEARNING]) != 0;
+    }
+    params = p;
+  }));
+  if (!found) return NotFound("link index " + std::to_string(ifindex) + " not found");
+  if (!params) return InvalidArgument("link index " + std::to_string(ifindex) + " is not VXLAN");
+  return *params;
+}
+
+Result<std::vector<NeighEntry>> NetlinkSocket::ListNeighbors(int ifindex) {
+  Message msg(RTM_GETNEIGH, 0);
+  msg.Header<ndmsg>()->ndm_family = AF_INET;
+  std::vector<NeighEntry> out;
+  RETURN_IF_ERROR(Dump(msg, "list neighbours", [&](const nlmsghdr* nlh) {
+    if (nlh->nlmsg_type != RTM_NEWNEIGH) return;
+    const auto* ndm = static_cast<const ndmsg*>(mnl_nlmsg_get_payload(nlh));
+    if (ndm->ndm_ifindex != ifindex || ndm->ndm_family != AF_INET) return;
+    Attrs a(NDA_MAX);
+    mnl_attr_parse(nlh, sizeof(*ndm), CollectAttr, &a);
+    auto ip = AddrFromAttr(a[NDA_DST]);
+    if (!ip) return;
+    out.push_back({ndm->ndm_ifindex, *ip, MacFromAttr(a[NDA_LLADDR]), ndm->ndm_state});
+  }));
+  return out;
+}
+
+Result<std::vector<FdbEntry>> NetlinkSocket::ListFdb(int ifindex) {
+  Message msg(RTM_GETNEIGH, 0);
+  msg.Header<ndmsg>()->ndm_family = AF_BRIDGE;
+  std::vector<FdbEntry> out;
+  RETURN_IF_ERROR(Dump(msg, "list FDB", [&](const nlmsghdr* nlh) {
+    if (nlh->nlmsg_type != RTM_NEWNEIGH) return;
+    const auto* ndm = static_cast<const ndmsg*>(mnl_nlmsg_get_payload(nlh));
+    if (ndm->ndm_ifindex != ifindex || ndm->ndm_family != AF_BRIDGE) return;
+    Attrs a(NDA_MAX);
+    mnl_attr_parse(nlh, sizeof(*ndm), CollectAttr, &a);
+    auto mac = MacFromAttr(a[NDA_LLADDR]);
+    if (!mac) return;
+    out.push_back({ndm->ndm_ifindex, *mac, AddrFromAttr(a[NDA_DST]), ndm->ndm_state});
   }));
   return out;
 }

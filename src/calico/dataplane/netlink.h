@@ -1,6 +1,9 @@
-// rtnetlink over libmnl: links (veth pairs, MAC, MTU, up/down, delete), addresses and routes, in
-// the network namespace the socket was opened in. The CNI plugin and the agent program the kernel
-// only through this (no `ip` command), as Calico does through vishvananda/netlink.
+// rtnetlink over libmnl: links (veth pairs, VXLAN devices and their parameters, MAC, MTU, up/down,
+// delete), addresses, routes, neighbours and bridge FDB entries, in the network namespace the
+// socket was opened in. The only netlink code of the tree: nothing outside dataplane/ includes
+// libmnl or a <linux/*.h> header (tools/check_kernel_confinement.sh checks it). The CNI plugin and
+// the agent program the kernel only through this (no `ip` command), as Calico does through
+// vishvananda/netlink.
 //
 // A socket stays bound to the namespace of the thread that opened it, so a socket opened inside a
 // container's namespace (see netns.h) can be used afterwards from any thread.
@@ -22,6 +25,15 @@ struct mnl_socket;
 
 namespace calico::dataplane {
 
+// The kernel's values of the route and neighbour fields below, so that code outside dataplane/
+// needs no kernel header (netlink.cc checks them against <linux/rtnetlink.h>).
+inline constexpr int kRouteTypeUnicast = 1;        // RTN_UNICAST
+inline constexpr int kRouteTypeBlackhole = 6;      // RTN_BLACKHOLE
+inline constexpr int kScopeUniverse = 0;           // RT_SCOPE_UNIVERSE
+inline constexpr int kScopeLink = 253;             // RT_SCOPE_LINK
+inline constexpr uint16_t kNeighNoArp = 0x40;      // NUD_NOARP
+inline constexpr uint16_t kNeighPermanent = 0x80;  // NUD_PERMANENT
+
 struct LinkInfo {
   int index = 0;
   std::string name;
@@ -34,7 +46,7 @@ struct LinkInfo {
 struct AddrInfo {
   int index = 0;
   net::CIDR addr;  // address with its prefix length
-  int scope = 0;   // RT_SCOPE_*
+  int scope = 0;   // RT_SCOPE_* (kScopeLink for link-local addresses)
 };
 
 // A route in the main table unless `table` says otherwise.
@@ -42,8 +54,8 @@ struct RouteSpec {
   net::CIDR dst;
   int ifindex = 0;
   std::optional<net::IPAddr> gateway;
-  int scope = 0;         // RT_SCOPE_UNIVERSE (0), RT_SCOPE_LINK (253)
-  int type = 1;          // RTN_UNICAST; RTN_BLACKHOLE (6), RTN_UNREACHABLE (7)
+  int scope = kScopeUniverse;    // or kScopeLink
+  int type = kRouteTypeUnicast;  // or kRouteTypeBlackhole, RTN_UNREACHABLE (7)
   int protocol = 3;      // RTPROT_BOOT (what `ip route add` uses); the agent uses 80 for its own
   uint32_t table = 254;  // RT_TABLE_MAIN
   bool onlink = false;   // RTNH_F_ONLINK (next hop not on a connected subnet, VXLAN)
@@ -60,6 +72,31 @@ struct FdbSpec {
   int ifindex = 0;
   net::MAC mac;
   net::IPAddr dst;  // the remote VTEP
+};
+
+// A VXLAN device's fixed parameters (IFLA_INFO_DATA).
+struct VxlanLinkParams {
+  uint32_t vni = 0;
+  std::optional<net::IPAddr> local;
+  int parent_index = 0;  // IFLA_VXLAN_LINK; 0 = none
+  uint16_t port = 0;     // host order
+  bool learning = true;
+};
+
+// One entry of a device's neighbour table.
+struct NeighEntry {
+  int ifindex = 0;
+  net::IPAddr ip;
+  std::optional<net::MAC> mac;
+  uint16_t state = 0;  // NUD_* (kNeighPermanent, kNeighNoArp, ...)
+};
+
+// One bridge FDB entry (AF_BRIDGE) of a device.
+struct FdbEntry {
+  int ifindex = 0;
+  net::MAC mac;
+  std::optional<net::IPAddr> dst;  // NDA_DST (the remote VTEP) for VXLAN entries
+  uint16_t state = 0;
 };
 
 class NetlinkSocket {
@@ -101,6 +138,14 @@ class NetlinkSocket {
   [[nodiscard]] Status DeleteRoute(const RouteSpec& route);
   // Routes of `family` in `table` (0: every table).
   [[nodiscard]] Result<std::vector<RouteSpec>> ListRoutes(int family, uint32_t table = 254);
+
+  // The VXLAN parameters of the link `ifindex`; kInvalidArgument when it is not a VXLAN device,
+  // kNotFound when there is no such link.
+  [[nodiscard]] Result<VxlanLinkParams> GetVxlanParams(int ifindex);
+  // IPv4 neighbour entries of `ifindex`.
+  [[nodiscard]] Result<std::vector<NeighEntry>> ListNeighbors(int ifindex);
+  // Bridge FDB entries (AF_BRIDGE) of `ifindex`.
+  [[nodiscard]] Result<std::vector<FdbEntry>> ListFdb(int ifindex);
 
   [[nodiscard]] Status ReplaceNeighbor(const NeighSpec& neigh);
   [[nodiscard]] Status DeleteNeighbor(const NeighSpec& neigh);

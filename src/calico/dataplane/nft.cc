@@ -19,9 +19,19 @@
 
 #include "calico/base/log.h"
 #include "calico/base/strings.h"
-#include "calico/dataplane/nft_diff.h"
+#include "calico/nft_model/ruleset.h"
 
 namespace calico::dataplane {
+
+using nft_model::DiffNftRulesets;
+using nft_model::NftDiff;
+using nft_model::NftName;
+using nft_model::NftRuleset;
+using nft_model::NftRulesetText;
+using nft_model::NormaliseNftListing;
+using nft_model::ParseNftRuleset;
+using nft_model::RuleCounter;
+
 namespace {
 
 constexpr std::string_view kLog = "nft";

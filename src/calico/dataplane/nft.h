@@ -6,8 +6,8 @@
 //
 //   agent ── rendered text (calico::policy) ──▶ NftablesTable ──libnftables──▶ kernel (netns of
 //                                                 │  ApplyFull         creator thread)
-//                                                 │  ApplyIncremental ─ nft_diff.h (ONE batch)
-//                                                 └─ ListTable / Counters / Matches / Delete
+//                                                 │  ApplyIncremental ─ nft_model/ruleset.h (ONE
+//                                                 batch) └─ ListTable / Counters / Matches / Delete
 //
 // Every Apply* is one libnftables call, i.e. one nftables transaction: it succeeds completely or
 // leaves the table as it was. The first Matches() after an apply takes the kernel's listing as the
@@ -29,21 +29,11 @@
 
 #include "calico/base/result.h"
 #include "calico/dataplane/netns.h"
-#include "calico/dataplane/nft_diff.h"
+#include "calico/nft_model/ruleset.h"
 
 struct nft_ctx;
 
 namespace calico::dataplane {
-
-// One rule with a `counter` statement.
-struct RuleCounter {
-  std::string chain{};
-  uint64_t handle = 0;
-  std::string comment{};  // "policy default/allow-dns ingress #0"; empty when the rule has none.
-  uint64_t packets = 0;
-  uint64_t bytes = 0;
-  bool operator==(const RuleCounter&) const = default;
-};
 
 class NftablesTable {
  public:
@@ -67,7 +57,7 @@ class NftablesTable {
   [[nodiscard]] Status ApplyFull(std::string_view ruleset_text);
 
   // Moves the table from `old_text` (what was last applied) to `new_text` in one transaction that
-  // touches only what changed (DiffNftRulesets in nft_diff.h). Both texts must parse (else
+  // touches only what changed (DiffNftRulesets in nft_model/ruleset.h). Both texts must parse (else
   // kInvalidArgument before anything is sent). If the kernel has drifted from `old_text` the
   // transaction may fail (kNotFound, kConflict...): the table is then unchanged and the caller
   // should fall back to ApplyFull(new_text).
@@ -77,15 +67,16 @@ class NftablesTable {
   // on the way): ApplyFull applies NftRulesetText(ruleset); ApplyIncremental sends
   // DiffNftRulesets(from, to), where `from` must be what was last applied (else the transaction
   // may fail as above and the caller falls back to ApplyFull(to)).
-  [[nodiscard]] Status ApplyFull(const NftRuleset& ruleset);
-  [[nodiscard]] Status ApplyIncremental(const NftRuleset& from, const NftRuleset& to);
+  [[nodiscard]] Status ApplyFull(const nft_model::NftRuleset& ruleset);
+  [[nodiscard]] Status ApplyIncremental(const nft_model::NftRuleset& from,
+                                        const nft_model::NftRuleset& to);
 
   // `list table <family> <name>` in nft syntax. kNotFound when the table does not exist.
   [[nodiscard]] Result<std::string> ListTable();
 
   // Every rule of the table that has a counter, in listing order, with its chain, handle and
   // comment (from libnftables' JSON output). kNotFound when the table does not exist.
-  [[nodiscard]] Result<std::vector<RuleCounter>> Counters();
+  [[nodiscard]] Result<std::vector<nft_model::RuleCounter>> Counters();
 
   // True when `expected_text` is the text last applied through this object and the kernel's table
   // still lists exactly as it did right after that apply (counter values ignored). False when the
@@ -126,7 +117,7 @@ class NftablesTable {
   // Text applies only: the text last applied and its parsed form, so the next incremental update
   // from it parses only the new text.
   std::optional<std::string> applied_text_{};
-  std::optional<NftRuleset> applied_parsed_{};
+  std::optional<nft_model::NftRuleset> applied_parsed_{};
 };
 
 }  // namespace calico::dataplane

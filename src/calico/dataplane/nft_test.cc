@@ -17,10 +17,17 @@
 #include <gtest/gtest.h>
 
 #include "calico/dataplane/netns.h"
-#include "calico/dataplane/nft_diff.h"
 #include "calico/dataplane/testing/netns_fixture.h"
+#include "calico/nft_model/ruleset.h"
 
 namespace calico::dataplane {
+
+using nft_model::NftRuleset;
+using nft_model::NftRulesetText;
+using nft_model::NormaliseNftListing;
+using nft_model::ParseNftRuleset;
+using nft_model::RuleCounter;
+
 namespace {
 
 using ::testing::HasSubstr;

@@ -1,7 +1,8 @@
-// The Calico Docker network and IPAM driver (projectcalico/libnetwork-plugin; reference §5),
-// transport-free: one method per Docker remote-plugin endpoint, request JSON in, response JSON
-// out. Failures are answered as {"Err": "<message>"}, never thrown: malformed JSON, missing
-// fields, unknown networks or endpoints, datastore and kernel errors.
+// The Calico Docker network and IPAM driver (projectcalico/libnetwork-plugin), transport-free:
+// one dispatch table from Docker's remote-plugin methods to the network driver
+// (network_driver.h) and the IPAM driver (ipam_driver.h), request JSON in, response JSON out.
+// Failures are answered as {"Err": "<message>"}, never thrown: malformed JSON, missing fields,
+// unknown networks or endpoints, datastore and kernel errors.
 //
 //   docker network create --driver calico --ipam-driver calico [--subnet C] [--opt ipip=true] N
 //     IpamDriver.RequestPool  -> PoolID "CalicoPoolIPv4" (Calico's pools) or C (a Calico IPPool,
@@ -27,6 +28,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -36,8 +38,6 @@
 
 #include "calico/base/result.h"
 #include "calico/datastore/backend.h"
-#include "calico/datastore/client.h"
-#include "calico/ipam/ipam.h"
 #include "calico/libnetwork/plumbing.h"
 
 namespace calico::libnetwork {
@@ -68,78 +68,72 @@ struct DriverOptions {
   std::function<Result<std::string>(const std::string& network_id)> network_name{};
 };
 
+class NetworkDriver;
+class IpamDriver;
+struct DriverContext;
+
 class Driver {
  public:
   // `backend` and `plumber` must outlive the driver.
   Driver(datastore::Backend& backend, Plumber& plumber, DriverOptions options);
+  ~Driver();
+  Driver(const Driver&) = delete;
+  Driver& operator=(const Driver&) = delete;
 
-  // Plugin.Activate
-  Json Activate(const Json& req);
-  // NetworkDriver.*
-  Json GetCapabilities(const Json& req);
-  Json CreateNetwork(const Json& req);
-  Json DeleteNetwork(const Json& req);
-  Json CreateEndpoint(const Json& req);
-  Json EndpointOperInfo(const Json& req);
-  Json DeleteEndpoint(const Json& req);
-  Json Join(const Json& req);
-  Json Leave(const Json& req);
-  Json DiscoverNew(const Json& req);
-  Json DiscoverDelete(const Json& req);
-  Json ProgramExternalConnectivity(const Json& req);
-  Json RevokeExternalConnectivity(const Json& req);
-  Json AllocateNetwork(const Json& req);
-  Json FreeNetwork(const Json& req);
-  // IpamDriver.*
-  Json IpamGetCapabilities(const Json& req);
-  Json GetDefaultAddressSpaces(const Json& req);
-  Json RequestPool(const Json& req);
-  Json ReleasePool(const Json& req);
-  Json RequestAddress(const Json& req);
-  Json ReleaseAddress(const Json& req);
-
-  // Routes "Plugin.Activate", "NetworkDriver.Join", ... with the raw request body (which may be
-  // empty or not JSON). `known` tells whether the method exists (the transport answers 404).
+  // Routes "Plugin.Activate", "NetworkDriver.Join", ... (the request path without its '/') with
+  // the raw request body (which may be empty or not JSON) through the dispatch table.
+  // `known` tells whether the method exists (the transport answers 404).
   Json Dispatch(std::string_view method, std::string_view body, bool* known = nullptr);
+  // The same with a decoded request (null is taken as {}); unknown methods are an {"Err": ...}.
+  Json Call(std::string_view method, const Json& req);
+
+  // One call per plugin method, for tests and in-process callers: Call("<Method>", req).
+  // Plugin.*
+  Json Activate(const Json& req) { return Call("Plugin.Activate", req); }
+  // NetworkDriver.* (network_driver.h)
+  Json GetCapabilities(const Json& req) { return Call("NetworkDriver.GetCapabilities", req); }
+  Json CreateNetwork(const Json& req) { return Call("NetworkDriver.CreateNetwork", req); }
+  Json DeleteNetwork(const Json& req) { return Call("NetworkDriver.DeleteNetwork", req); }
+  Json CreateEndpoint(const Json& req) { return Call("NetworkDriver.CreateEndpoint", req); }
+  Json EndpointOperInfo(const Json& req) { return Call("NetworkDriver.EndpointOperInfo", req); }
+  Json DeleteEndpoint(const Json& req) { return Call("NetworkDriver.DeleteEndpoint", req); }
+  Json Join(const Json& req) { return Call("NetworkDriver.Join", req); }
+  Json Leave(const Json& req) { return Call("NetworkDriver.Leave", req); }
+  Json DiscoverNew(const Json& req) { return Call("NetworkDriver.DiscoverNew", req); }
+  Json DiscoverDelete(const Json& req) { return Call("NetworkDriver.DiscoverDelete", req); }
+  Json ProgramExternalConnectivity(const Json& req) {
+    return Call("NetworkDriver.ProgramExternalConnectivity", req);
+  }
+  Json RevokeExternalConnectivity(const Json& req) {
+    return Call("NetworkDriver.RevokeExternalConnectivity", req);
+  }
+  Json AllocateNetwork(const Json& req) { return Call("NetworkDriver.AllocateNetwork", req); }
+  Json FreeNetwork(const Json& req) { return Call("NetworkDriver.FreeNetwork", req); }
+  // IpamDriver.* (ipam_driver.h)
+  Json IpamGetCapabilities(const Json& req) { return Call("IpamDriver.GetCapabilities", req); }
+  Json GetDefaultAddressSpaces(const Json& req) {
+    return Call("IpamDriver.GetDefaultAddressSpaces", req);
+  }
+  Json RequestPool(const Json& req) { return Call("IpamDriver.RequestPool", req); }
+  Json ReleasePool(const Json& req) { return Call("IpamDriver.ReleasePool", req); }
+  Json RequestAddress(const Json& req) { return Call("IpamDriver.RequestAddress", req); }
+  Json ReleaseAddress(const Json& req) { return Call("IpamDriver.ReleaseAddress", req); }
 
   // The WorkloadEndpoint name for a Docker endpoint on this node.
   [[nodiscard]] Result<std::string> EndpointName(const std::string& endpoint_id) const;
 
+  // A plugin method's handler: the request (an object) in, the answer or an error out.
+  using Handler = Result<Json> (*)(Driver& driver, const Json& req);
+
  private:
-  using Handler = Result<Json> (Driver::*)(const Json&);
+  // The one dispatch table: "<Plugin|NetworkDriver|IpamDriver>.<Method>" -> handler.
+  static const std::map<std::string_view, Handler>& Routes();
+  // Serialises, checks that the request is an object, logs, turns errors into {"Err": ...}.
   Json Run(std::string_view method, Handler handler, const Json& req);
 
-  [[nodiscard]] Result<Json> DoCreateNetwork(const Json& req);
-  [[nodiscard]] Result<Json> DoDeleteNetwork(const Json& req);
-  [[nodiscard]] Result<Json> DoCreateEndpoint(const Json& req);
-  [[nodiscard]] Result<Json> DoEndpointOperInfo(const Json& req);
-  [[nodiscard]] Result<Json> DoDeleteEndpoint(const Json& req);
-  [[nodiscard]] Result<Json> DoJoin(const Json& req);
-  [[nodiscard]] Result<Json> DoLeave(const Json& req);
-  [[nodiscard]] Result<Json> DoRequestPool(const Json& req);
-  [[nodiscard]] Result<Json> DoReleasePool(const Json& req);
-  [[nodiscard]] Result<Json> DoRequestAddress(const Json& req);
-  [[nodiscard]] Result<Json> DoReleaseAddress(const Json& req);
-  [[nodiscard]] Result<Json> Empty(const Json& req);
-  [[nodiscard]] Result<Json> DoActivate(const Json& req);
-  [[nodiscard]] Result<Json> DoGetCapabilities(const Json& req);
-  [[nodiscard]] Result<Json> DoIpamGetCapabilities(const Json& req);
-  [[nodiscard]] Result<Json> DoGetDefaultAddressSpaces(const Json& req);
-
-  // The stored CreateNetwork request of a network; kNotFound when unknown.
-  [[nodiscard]] Result<Json> GetNetwork(const std::string& network_id);
-  [[nodiscard]] Result<model::Resource> GetEndpoint(const std::string& endpoint_id);
-  // Deletes the pool this driver made for --subnet `cidr` when no network and no address uses it.
-  [[nodiscard]] Status DeleteSubnetPoolIfUnused(const net::CIDR& cidr);
-  // The profile for endpoints of `network_id`: the network ID, or the first network ID recorded
-  // for the network's Docker name (/calico/libnetwork/v1/names/<name>).
-  std::string ProfileFor(const std::string& network_id);
-
-  datastore::Backend& backend_;
-  datastore::Client client_;
-  ipam::IpamClient ipam_;
-  Plumber& plumber_;
-  DriverOptions options_;
+  std::unique_ptr<DriverContext> ctx_;
+  std::unique_ptr<NetworkDriver> network_;
+  std::unique_ptr<IpamDriver> ipam_;
   std::mutex mu_;
 };
 

@@ -9,6 +9,7 @@
 
 #include "calico/datastore/client.h"
 #include "calico/datastore/testing/mem_backend.h"
+#include "calico/ipam/ipam.h"
 #include "calico/libnetwork/testing_fakes.h"
 
 namespace calico::libnetwork {
@@ -460,6 +461,39 @@ TEST_F(DriverTest, RestartedDriverKnowsEverything) {
   EXPECT_EQ(net::CIDR(plumber2.created[0].addresses.at(0), 32).String(), addr);
   ExpectOk(restarted.DeleteEndpoint(Json{{"NetworkID", kNet}, {"EndpointID", kEp}}));
   ExpectOk(restarted.DeleteNetwork(Json{{"NetworkID", kNet}}));
+}
+
+// Every method of Docker's remote network and IPAM driver APIs is in the dispatch table (an
+// unrouted one would be a 404 to dockerd), and each answers a request that carries nothing.
+TEST_F(DriverTest, EveryPluginMethodIsRouted) {
+  for (const char* m : {"Plugin.Activate",
+                        "NetworkDriver.GetCapabilities",
+                        "NetworkDriver.CreateNetwork",
+                        "NetworkDriver.DeleteNetwork",
+                        "NetworkDriver.CreateEndpoint",
+                        "NetworkDriver.EndpointOperInfo",
+                        "NetworkDriver.DeleteEndpoint",
+                        "NetworkDriver.Join",
+                        "NetworkDriver.Leave",
+                        "NetworkDriver.DiscoverNew",
+                        "NetworkDriver.DiscoverDelete",
+                        "NetworkDriver.ProgramExternalConnectivity",
+                        "NetworkDriver.RevokeExternalConnectivity",
+                        "NetworkDriver.AllocateNetwork",
+                        "NetworkDriver.FreeNetwork",
+                        "IpamDriver.GetCapabilities",
+                        "IpamDriver.GetDefaultAddressSpaces",
+                        "IpamDriver.RequestPool",
+                        "IpamDriver.ReleasePool",
+                        "IpamDriver.RequestAddress",
+                        "IpamDriver.ReleaseAddress"}) {
+    bool known = false;
+    Json answer = driver_.Dispatch(m, "{}", &known);
+    EXPECT_TRUE(known) << m;
+    EXPECT_THAT(Err(answer), ::testing::Not(HasSubstr("unknown method"))) << m;
+  }
+  EXPECT_THAT(Err(driver_.Call("IpamDriver.Frobnicate", Json::object())),
+              HasSubstr("unknown method \"IpamDriver.Frobnicate\""));
 }
 
 TEST_F(DriverTest, DispatchHandlesAnyBody) {

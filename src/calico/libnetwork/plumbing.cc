@@ -3,8 +3,6 @@
 // as soon as Docker starts it, before any agent has seen the endpoint.
 #include "calico/libnetwork/plumbing.h"
 
-#include <linux/rtnetlink.h>
-
 #include <functional>
 #include <utility>
 
@@ -59,7 +57,7 @@ Status AddHostRoute(NetlinkSocket& nl, int index, const net::IPAddr& ip, const s
   dataplane::RouteSpec route;
   route.dst = net::CIDR(ip, ip.bit_len());
   route.ifindex = index;
-  route.scope = RT_SCOPE_LINK;
+  route.scope = dataplane::kScopeLink;
   Status st = nl.AddRoute(route);
   if (st || st.error().code() != ErrorCode::kAlreadyExists) {
     return Step(std::move(st), "failed to add host route to " + route.dst.String());

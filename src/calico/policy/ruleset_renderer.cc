@@ -15,7 +15,7 @@
 #include <fmt/format.h>
 
 #include "calico/base/strings.h"
-#include "calico/dataplane/nft_diff.h"
+#include "calico/nft_model/ruleset.h"
 #include "calico/policy/named_ports.h"
 #include "calico/policy/names.h"
 #include "calico/policy/rule_compiler.h"
@@ -33,14 +33,14 @@ struct RenderCache::State {
     std::string tier{};
     std::string id{};
     SharedJson rules{};           // Usually the model's own document: compared by pointer first.
-    dataplane::NftLines lines{};  // Shared with the rendered rulesets.
+    nft_model::NftLines lines{};  // Shared with the rendered rulesets.
     std::vector<std::pair<std::string, int>> sets{};  // (set id, family) the rules refer to.
     uint64_t used = 0;
   };
   std::unordered_map<std::string, RulesChain> chains{};  // By chain name.
   struct SetElements {
     std::vector<net::CIDR> members{};           // As given in the model.
-    std::array<dataplane::NftLines, 2> text{};  // IPv4, IPv6 elements.
+    std::array<nft_model::NftLines, 2> text{};  // IPv4, IPv6 elements.
     uint64_t used = 0;
   };
   std::unordered_map<std::string, SetElements> sets{};  // By set id.
@@ -84,7 +84,7 @@ struct Chain {
   const void* source = nullptr;
   bool source_is_policy = false;
   std::string base{};  // "type filter hook ... ;" line for base chains, else empty.
-  dataplane::NftLines rules{};
+  nft_model::NftLines rules{};
 };
 
 const std::string& NoTier() {
@@ -156,7 +156,7 @@ class Renderer {
     }
   }
 
-  Result<dataplane::NftRuleset> Render() {
+  Result<nft_model::NftRuleset> Render() {
     RETURN_IF_ERROR(IndexModel());
     RETURN_IF_ERROR(IndexHostEndpoints());
     RenderStaticChains();
@@ -172,7 +172,7 @@ class Renderer {
       RETURN_IF_ERROR(RenderEndpoint(*ep, false));
     }
     if (!host_endpoints_.empty()) RETURN_IF_ERROR(RenderHostEndpoints());
-    dataplane::NftRuleset out = Parts();
+    nft_model::NftRuleset out = Parts();
     if (cache_ != nullptr) Evict();
     return out;
   }
@@ -814,7 +814,7 @@ class Renderer {
   void AddStaticChain(std::string_view name, std::string base, std::vector<std::string> rules) {
     AddChain(std::string(name), Chain{.owner = "static",
                                       .base = std::move(base),
-                                      .rules = dataplane::NftLines(std::move(rules))});
+                                      .rules = nft_model::NftLines(std::move(rules))});
   }
 
   // Dispatch chain: `<key> vmap @<name>`, then the "*" endpoint's chain as the default target.
@@ -936,7 +936,7 @@ class Renderer {
   }
 
   // The set's elements of one family as nft text, from the cache when the members did not change.
-  dataplane::NftLines SetElements(const std::string& id, const IpSet& set, int family) {
+  nft_model::NftLines SetElements(const std::string& id, const IpSet& set, int family) {
     RenderCache::State::SetElements* entry = nullptr;
     if (cache_ != nullptr) {
       entry = &cache_->sets[id];
@@ -951,7 +951,7 @@ class Renderer {
           for (const net::CIDR& c : NormaliseMembers(set.members, f)) {
             text.push_back(MemberText(c));
           }
-          entry->text[f == 6 ? 1 : 0] = dataplane::NftLines(std::move(text));
+          entry->text[f == 6 ? 1 : 0] = nft_model::NftLines(std::move(text));
         }
         entry->used = cache_->generation;
       }
@@ -961,15 +961,15 @@ class Renderer {
     for (const net::CIDR& c : NormaliseMembers(set.members, family)) {
       text.push_back(MemberText(c));
     }
-    return dataplane::NftLines(std::move(text));
+    return nft_model::NftLines(std::move(text));
   }
 
   // A named-port set per family with members or referenced: no interval flag (single addresses).
-  void AddNamedPortSet(dataplane::NftRuleset& out, const std::string& id, const IpSet& set) const {
+  void AddNamedPortSet(nft_model::NftRuleset& out, const std::string& id, const IpSet& set) const {
     for (int family : {4, 6}) {
       std::vector<std::string> items = PortMemberTexts(set.port_members, family);
       if (items.empty() && referenced_sets_.count({id, family}) == 0) continue;
-      dataplane::NftSet& s = out.sets[SetName(id, family)];
+      nft_model::NftSet& s = out.sets[SetName(id, family)];
       s.header.push_back(fmt::format("type {} . inet_proto . inet_service",
                                      family == 6 ? "ipv6_addr" : "ipv4_addr"));
       const std::string what = fmt::format(
@@ -978,12 +978,12 @@ class Renderer {
           "comment \"{}\"",
           SanitizeComment(set.selector.empty() ? what
                                                : fmt::format("{} of {}", what, set.selector))));
-      s.elements = dataplane::NftLines(std::move(items));
+      s.elements = nft_model::NftLines(std::move(items));
     }
   }
 
-  dataplane::NftRuleset Parts() {
-    dataplane::NftRuleset out;
+  nft_model::NftRuleset Parts() {
+    nft_model::NftRuleset out;
     out.family = "inet";
     out.table = std::string(kTable);
     // Sets: every set with members, plus every (set, family) a rule refers to.
@@ -993,9 +993,9 @@ class Renderer {
         continue;
       }
       for (int family : {4, 6}) {
-        dataplane::NftLines elements = SetElements(id, *set, family);
+        nft_model::NftLines elements = SetElements(id, *set, family);
         if (elements.empty() && referenced_sets_.count({id, family}) == 0) continue;
-        dataplane::NftSet& s = out.sets[SetName(id, family)];
+        nft_model::NftSet& s = out.sets[SetName(id, family)];
         s.header.push_back(family == 6 ? "type ipv6_addr" : "type ipv4_addr");
         s.header.push_back("flags interval");
         if (!set->selector.empty()) {
@@ -1019,7 +1019,7 @@ class Renderer {
       }
     }
     for (const auto& [name, entries] : maps) {
-      dataplane::NftSet& map = out.sets[std::string(name)];
+      nft_model::NftSet& map = out.sets[std::string(name)];
       map.is_map = true;
       map.header.push_back("type ifname : verdict");
       for (const auto& [iface, chain] : *entries) {
@@ -1029,8 +1029,8 @@ class Renderer {
     // Both maps are ordered by name: the names move over (no copies), appended at the end.
     while (!chains_.empty()) {
       auto node = chains_.extract(chains_.begin());
-      dataplane::NftChain& c =
-          out.chains.emplace_hint(out.chains.end(), std::move(node.key()), dataplane::NftChain{})
+      nft_model::NftChain& c =
+          out.chains.emplace_hint(out.chains.end(), std::move(node.key()), nft_model::NftChain{})
               ->second;
       if (!node.mapped().base.empty()) c.header.push_back(node.mapped().base);
       c.rules = std::move(node.mapped().rules);
@@ -1086,20 +1086,20 @@ void CollectSelectors(const Json& rules, std::map<std::string, selector::Selecto
 
 }  // namespace
 
-Result<dataplane::NftRuleset> RenderRulesetParts(const Model& model, const RenderOptions& options,
+Result<nft_model::NftRuleset> RenderRulesetParts(const Model& model, const RenderOptions& options,
                                                  RenderCache* cache) {
   return Renderer(model, options, cache).Render();
 }
 
 Result<std::string> RenderRuleset(const Model& model, const RenderOptions& options) {
-  ASSIGN_OR_RETURN(dataplane::NftRuleset parts, RenderRulesetParts(model, options));
+  ASSIGN_OR_RETURN(nft_model::NftRuleset parts, RenderRulesetParts(model, options));
   std::string out =
       "# Generated by calico::policy (Felix filter-table policy in nftables form). Do not "
       "edit.\n";
   if (options.replace_table) {
     out += fmt::format("table inet {0}\ndelete table inet {0}\n", kTable);
   }
-  out += dataplane::NftRulesetText(parts);
+  out += nft_model::NftRulesetText(parts);
   return out;
 }
 

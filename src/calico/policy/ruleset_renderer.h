@@ -66,7 +66,7 @@
 #include <vector>
 
 #include "calico/base/result.h"
-#include "calico/dataplane/nft_diff.h"
+#include "calico/nft_model/ruleset.h"
 #include "calico/policy/host_endpoints.h"
 #include "calico/policy/policy_model.h"
 
@@ -118,14 +118,14 @@ class RenderCache {
   std::unique_ptr<State> state_;
 };
 
-// The ruleset as the dataplane's ruleset model (chains, sets, maps; nft_diff.h), which the agent
-// diffs against what it applied without printing or parsing text. `cache` may be null.
-[[nodiscard]] Result<dataplane::NftRuleset> RenderRulesetParts(const Model& model,
+// The ruleset as the dataplane's ruleset model (chains, sets, maps; nft_model/ruleset.h), which the
+// agent diffs against what it applied without printing or parsing text. `cache` may be null.
+[[nodiscard]] Result<nft_model::NftRuleset> RenderRulesetParts(const Model& model,
                                                                const RenderOptions& options = {},
                                                                RenderCache* cache = nullptr);
 
 // The same ruleset as `nft -f` text: a generated-file comment, the replace-table prefix when
-// options.replace_table, then dataplane::NftRulesetText of the parts.
+// options.replace_table, then nft_model::NftRulesetText of the parts.
 [[nodiscard]] Result<std::string> RenderRuleset(const Model& model,
                                                 const RenderOptions& options = {});
 

@@ -7,7 +7,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "calico/dataplane/nft_diff.h"
+#include "calico/nft_model/ruleset.h"
 #include "calico/policy/golden.h"
 #include "calico/policy/host_endpoints.h"
 #include "calico/policy/named_ports.h"
@@ -55,7 +55,7 @@ TEST_P(GoldenTest, PartsAreWhatTheTextSays) {
   auto text = RenderRuleset(model);
   auto parts = RenderRulesetParts(model);
   ASSERT_TRUE(text && parts);
-  auto parsed = dataplane::ParseNftRuleset(*text);
+  auto parsed = nft_model::ParseNftRuleset(*text);
   ASSERT_TRUE(parsed) << parsed.error().message();
   EXPECT_EQ(*parsed, *parts);
 }

@@ -2,7 +2,7 @@
 // (198.18.0.1/24, 198.18.0.2/24), each with a workload namespace behind a cali veth, as the CNI
 // plugin wires them (198.19.1.2/32 on host a, 198.19.2.2/32 on host b, blocks 198.19.1.0/26 and
 // 198.19.2.0/26). Traffic between the workloads must cross vxlan.calico.
-#include "calico/agent/vxlan_programmer.h"
+#include "calico/agent/linux/vxlan_programmer.h"
 
 #include <string>
 

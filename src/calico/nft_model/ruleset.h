@@ -22,6 +22,7 @@
 // Thread-safety: pure functions over values.
 #pragma once
 
+#include <cstdint>
 #include <initializer_list>
 #include <map>
 #include <memory>
@@ -31,7 +32,7 @@
 
 #include "calico/base/result.h"
 
-namespace calico::dataplane {
+namespace calico::nft_model {
 
 // A list of lines (rules, elements) whose copies share one vector, so that the agent's render
 // cache, the rendered ruleset and the applied one hold a single copy of everything that did not
@@ -102,6 +103,17 @@ struct NftRuleset {
   bool operator==(const NftRuleset&) const = default;
 };
 
+// One rule with a `counter` statement, as `nft list` reports it
+// (dataplane::NftablesTable::Counters; `calicoctl node counters` prints them).
+struct RuleCounter {
+  std::string chain{};
+  uint64_t handle = 0;
+  std::string comment{};  // "policy default/allow-dns ingress #0"; empty when the rule has none.
+  uint64_t packets = 0;
+  uint64_t bytes = 0;
+  bool operator==(const RuleCounter&) const = default;
+};
+
 // Parses the block `table <family> <table> { ... }` of `text`. Accepted outside the block: blank
 // lines, `#` comment lines and table-level commands (`table f t`, `add|delete|flush table f t`),
 // which a full apply uses to replace the table. Errors (kInvalidArgument) name the line: missing
@@ -148,4 +160,4 @@ std::vector<std::string> SplitNftElements(std::string_view list);
 // `name` as an nft identifier: unchanged when it is a plain identifier, quoted otherwise.
 std::string NftName(std::string_view name);
 
-}  // namespace calico::dataplane
+}  // namespace calico::nft_model

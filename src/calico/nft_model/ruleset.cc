@@ -1,7 +1,7 @@
 // Ruleset text model and incremental transactions for the agent's nftables table; reproduces the
 // "only rewrite what changed" behaviour of Felix's nftables table (felix/nftables/table.go) on the
 // text rendered by calico::policy.
-#include "calico/dataplane/nft_diff.h"
+#include "calico/nft_model/ruleset.h"
 
 #include <algorithm>
 #include <cctype>
@@ -13,7 +13,7 @@
 
 #include "calico/base/strings.h"
 
-namespace calico::dataplane {
+namespace calico::nft_model {
 namespace {
 
 bool IsIdentChar(char c) {
@@ -627,4 +627,4 @@ Result<std::string> NormaliseNftListing(std::string_view listing, std::string_vi
   return CanonicalNftText(rs);
 }
 
-}  // namespace calico::dataplane
+}  // namespace calico::nft_model

@@ -1,10 +1,7 @@
 // Reproduces Felix's vxlanManager dataplane side (felix/dataplane/linux/vxlan_mgr.go and
 // vxlanfdb): the vxlan.calico device, its permanent ARP and FDB entries and the remote block
 // routes, reference §3.7.
-#include "calico/agent/vxlan_programmer.h"
-
-#include <linux/neighbour.h>
-#include <linux/rtnetlink.h>
+#include "calico/agent/linux/vxlan_programmer.h"
 
 #include <algorithm>
 #include <map>
@@ -12,7 +9,6 @@
 #include <set>
 #include <string>
 
-#include "calico/agent/vxlan_netlink.h"
 #include "calico/base/log.h"
 #include "calico/dataplane/netlink.h"
 
@@ -32,7 +28,7 @@ bool SameRoute(const dataplane::RouteSpec& have, const dataplane::RouteSpec& wan
 // on `ifindex` (0: any device).
 bool IsOwnedParentRoute(const dataplane::RouteSpec& r, int proto, int ifindex,
                         const std::vector<net::CIDR>& pools) {
-  return r.protocol == proto && r.type == RTN_UNICAST && r.gateway.has_value() &&
+  return r.protocol == proto && r.type == dataplane::kRouteTypeUnicast && r.gateway.has_value() &&
          (ifindex == 0 || r.ifindex == ifindex) && Within(pools, r.dst);
 }
 
@@ -70,7 +66,6 @@ Status VxlanProgrammer::Apply(const VxlanState& state) {
   if (!state.enabled) return Disable();
   const LocalVtep& local = state.local;
   ASSIGN_OR_RETURN(auto nl, dataplane::NetlinkSocket::Open());
-  ASSIGN_OR_RETURN(auto vnl, VxlanNetlink::Open());
 
   // The parent device: the interface holding the node IP.
   ASSIGN_OR_RETURN(auto addrs, nl->ListAddresses(4));
@@ -94,7 +89,7 @@ Status VxlanProgrammer::Apply(const VxlanState& state) {
   if (dev) {
     bool right = false;
     if (dev->kind == "vxlan") {
-      ASSIGN_OR_RETURN(auto params, vnl->GetVxlanParams(dev->index));
+      ASSIGN_OR_RETURN(auto params, nl->GetVxlanParams(dev->index));
       right = params.vni == state.options.vni && params.local == local.parent_ip &&
               params.parent_index == parent_index && params.port == state.options.port &&
               !params.learning;
@@ -154,15 +149,17 @@ Status VxlanProgrammer::Apply(const VxlanState& state) {
     want_neigh[r.tunnel_ip] = r.mac;
     want_fdb.emplace(r.mac, r.parent_ip);
   }
-  ASSIGN_OR_RETURN(auto neighs, vnl->ListNeighbors(vx));
+  ASSIGN_OR_RETURN(auto neighs, nl->ListNeighbors(vx));
   std::set<net::IPAddr> neigh_ok;
-  for (const NeighEntry& n : neighs) {
+  for (const dataplane::NeighEntry& n : neighs) {
     auto want = want_neigh.find(n.ip);
-    if (want != want_neigh.end() && n.mac == want->second && n.state == NUD_PERMANENT) {
+    if (want != want_neigh.end() && n.mac == want->second &&
+        n.state == dataplane::kNeighPermanent) {
       neigh_ok.insert(n.ip);
       continue;
     }
-    if (want != want_neigh.end() || n.state == NUD_NOARP) continue;  // replaced below / kernel's
+    if (want != want_neigh.end() || n.state == dataplane::kNeighNoArp)
+      continue;  // replaced below / kernel's
     Status st = nl->DeleteNeighbor({vx, n.ip, n.mac.value_or(net::MAC()), true});
     if (!st && st.error().code() != ErrorCode::kNotFound) {
       return Unexpected(std::move(st).error().Wrap("remove stale neighbour"));
@@ -177,12 +174,12 @@ Status VxlanProgrammer::Apply(const VxlanState& state) {
 
   // FDB: remote VTEP MAC -> remote parent IP. Stale entries go first, so that a MAC moving to a
   // new node IP ends with exactly one destination.
-  ASSIGN_OR_RETURN(auto fdb, vnl->ListFdb(vx));
+  ASSIGN_OR_RETURN(auto fdb, nl->ListFdb(vx));
   std::set<std::pair<net::MAC, net::IPAddr>> fdb_ok;
-  for (const FdbEntry& f : fdb) {
+  for (const dataplane::FdbEntry& f : fdb) {
     if (!f.dst) continue;  // not a VXLAN forwarding entry
     std::pair<net::MAC, net::IPAddr> entry{f.mac, *f.dst};
-    if (want_fdb.count(entry) > 0 && (f.state & NUD_PERMANENT) != 0) {
+    if (want_fdb.count(entry) > 0 && (f.state & dataplane::kNeighPermanent) != 0) {
       fdb_ok.insert(entry);
       continue;
     }
@@ -209,7 +206,7 @@ Status VxlanProgrammer::Apply(const VxlanState& state) {
     spec.gateway = r.via;
     if (!r.via) {
       spec.ifindex = vx;
-      spec.scope = RT_SCOPE_LINK;
+      spec.scope = dataplane::kScopeLink;
     } else {
       spec.ifindex = r.encap ? vx : parent_index;
       spec.onlink = true;

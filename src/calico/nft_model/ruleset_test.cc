@@ -1,5 +1,5 @@
 // Unit tests for the nftables ruleset text model and the incremental differ (no kernel).
-#include "calico/dataplane/nft_diff.h"
+#include "calico/nft_model/ruleset.h"
 
 #include <fstream>
 #include <sstream>
@@ -9,7 +9,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-namespace calico::dataplane {
+namespace calico::nft_model {
 namespace {
 
 using ::testing::ElementsAre;
@@ -351,4 +351,4 @@ TEST(NftDiffTest, BetweenGoldensStaticChainsAreUntouched) {
 }
 
 }  // namespace
-}  // namespace calico::dataplane
+}  // namespace calico::nft_model

@@ -1,6 +1,4 @@
-#include "calico/agent/programmers.h"
-
-#include <linux/rtnetlink.h>
+#include "calico/agent/linux/programmers.h"
 
 #include <map>
 
@@ -37,9 +35,9 @@ Result<RouteSyncStats> NetlinkRouteProgrammer::Sync(const std::set<OwnedRoute>& 
     for (const auto& r : routes) {
       // Ours: blackholes and host routes through workload interfaces. Other protocol-80 routes
       // (VXLAN's on vxlan.calico, its CrossSubnet ones via the parent) belong to the overlay.
-      bool workload = r.type == RTN_UNICAST && !r.gateway && is_workload_if(r.ifindex) &&
-                      r.dst.prefix_len() == r.dst.addr().bit_len();
-      bool blackhole = r.type == RTN_BLACKHOLE && r.protocol == proto_;
+      bool workload = r.type == dataplane::kRouteTypeUnicast && !r.gateway &&
+                      is_workload_if(r.ifindex) && r.dst.prefix_len() == r.dst.addr().bit_len();
+      bool blackhole = r.type == dataplane::kRouteTypeBlackhole && r.protocol == proto_;
       if (workload || blackhole) ours[r.dst] = r;
     }
     std::set<net::CIDR> wanted;
@@ -50,7 +48,7 @@ Result<RouteSyncStats> NetlinkRouteProgrammer::Sync(const std::set<OwnedRoute>& 
       spec.dst = want.dst;
       spec.protocol = proto_;
       if (want.blackhole) {
-        spec.type = RTN_BLACKHOLE;
+        spec.type = dataplane::kRouteTypeBlackhole;
       } else {
         auto idx = index_of.find(want.ifname);
         if (idx == index_of.end()) {
@@ -58,7 +56,7 @@ Result<RouteSyncStats> NetlinkRouteProgrammer::Sync(const std::set<OwnedRoute>& 
           continue;
         }
         spec.ifindex = idx->second;
-        spec.scope = RT_SCOPE_LINK;
+        spec.scope = dataplane::kScopeLink;
       }
       auto have = ours.find(want.dst);
       if (have != ours.end() && have->second.ifindex == spec.ifindex &&

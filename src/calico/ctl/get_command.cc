@@ -1,0 +1,140 @@
+// calicoctl get (calicoctl/calicoctl/commands/get_command.go, common/printer.go): flags,
+// --selector, and the ps/wide/custom-columns tables or the YAML/JSON documents of the resources.
+#include <fmt/format.h>
+
+#include "calico/base/log.h"
+#include "calico/base/strings.h"
+#include "calico/ctl/args.h"
+#include "calico/ctl/ctl.h"
+#include "calico/ctl/document.h"
+#include "calico/ctl/resource_command.h"
+#include "calico/ctl/table.h"
+#include "calico/model/resource.h"
+#include "calico/selector/selector.h"
+
+namespace calico::ctl {
+namespace {
+
+using model::Json;
+using model::Resource;
+
+Json ListDoc(const ActionOutput& o) {
+  Json items = Json::array();
+  for (const auto& r : o.items)
+    items.push_back(r.doc());
+  Json md = Json::object();
+  md["resourceVersion"] = o.list_revision;
+  return Json{{"apiVersion", std::string(model::kApiVersion)},
+              {"kind", o.kind + "List"},
+              {"metadata", md},
+              {"items", items}};
+}
+
+Json OutputDoc(const ActionOutput& o) {
+  return o.is_list ? ListDoc(o) : o.resource.doc();
+}
+
+std::string GlobalAsNumber(datastore::Client* client) {
+  if (client == nullptr) return "64512";
+  auto bgp = client->Get("BGPConfiguration", "", "default");
+  if (!bgp) return bgp.error().code() == ErrorCode::kNotFound ? "64512" : "unknown";
+  const Json& spec = bgp->spec();
+  if (spec.contains("asNumber") && !spec["asNumber"].is_null()) {
+    const Json& v = spec["asNumber"];
+    return v.is_string() ? v.get<std::string>() : v.dump();
+  }
+  return "64512";
+}
+
+}  // namespace
+
+int RunGet(std::span<const std::string> argv, Context& ctx) {
+  FlagSet fs;
+  AddCrudFlags(fs);
+  fs.AddString("output", 'o', "ps", "Output format: yaml, json, ps, wide, custom-columns=...");
+  fs.AddBool("all-namespaces", 'A', "List the requested object(s) across all namespaces.");
+  fs.AddBool("all-namespaces-a", 'a', "Alias for --all-namespaces.", /*hidden=*/true);
+  fs.AddBool("export", 0, "Strip cluster-specific information from the output.");
+  fs.AddString("selector", 'S', "",
+               "Only list resources whose labels match this selector (e.g. \"role == 'db'\").");
+  AddGlobalFlags(fs);
+  if (int rc = ParseOrFail(fs, argv, ctx, "Usage:\n  calicoctl get [KIND [NAME...]] [flags]");
+      rc >= 0) {
+    return rc;
+  }
+  ResourceArgs args = ResourceArgsFromFlags(fs, Action::kGetOrList);
+  args.all_namespaces = fs.GetBool("all-namespaces") || fs.GetBool("all-namespaces-a");
+  args.export_ = fs.GetBool("export");
+  args.selector = fs.GetString("selector");
+  const std::string output = fs.GetString("output");
+  const bool print_namespace = args.all_namespaces || !args.namespace_.empty();
+
+  // buildResourcePrinter.
+  enum class Format { kYaml, kJson, kTable } format = Format::kTable;
+  TableOptions table;
+  table.print_namespace = print_namespace;
+  if (output == "yaml" || output == "yml") {
+    format = Format::kYaml;
+  } else if (output == "json") {
+    format = Format::kJson;
+  } else if (output == "ps" || output == "wide") {
+    table.wide = output == "wide";
+  } else {
+    const size_t eq = output.find('=');
+    const std::string key = output.substr(0, eq);
+    const std::string value = eq == std::string::npos ? "" : output.substr(eq + 1);
+    if (key == "custom-columns") {
+      if (value.empty()) return Fail(ctx, "need to specify at least one column");
+      table.headings = StrSplit(value, ',');
+      table.print_namespace = false;
+    } else if (key == "go-template" || key == "go-template-file") {
+      return Fail(ctx, fmt::format("output format '{}' is not supported by this calicoctl", key));
+    } else {
+      return Fail(ctx, fmt::format("unrecognized output format '{}'", output));
+    }
+  }
+  if (!args.selector.empty()) {
+    Status st = selector::Validate(args.selector);
+    if (!st) {
+      return Fail(
+          ctx, fmt::format("invalid --selector \"{}\": {}", args.selector, st.error().message()));
+    }
+    if (!args.names.empty() || !args.filename.empty()) {
+      return Fail(ctx, "--selector can only be used when listing resources (no names, no -f)");
+    }
+  }
+
+  CommandResults results = ExecuteConfigCommand(args, ctx);
+  if (results.client_failed) return 1;
+  if (results.file_invalid) {
+    return Fail(ctx, fmt::format("failed to execute command: {}", *results.err));
+  }
+  if (results.err) return Fail(ctx, fmt::format("failed to get resources: {}", *results.err));
+
+  if (format == Format::kTable) {
+    table.global_as_number = [client = results.client, cached = std::string()]() mutable {
+      if (cached.empty()) cached = GlobalAsNumber(client);
+      return cached;
+    };
+    for (const auto& o : results.resources) {
+      std::vector<Resource> items = o.is_list ? o.items : std::vector<Resource>{o.resource};
+      auto text = RenderTable(o.kind, items, table);
+      if (!text) return Fail(ctx, text.error().message());
+      ctx.out << *text;
+    }
+  } else if (!results.resources.empty() || results.res_errs.empty()) {
+    Json doc;
+    if (results.resources.size() == 1) {
+      doc = OutputDoc(results.resources[0]);
+    } else {
+      doc = Json::array();
+      for (const auto& o : results.resources)
+        doc.push_back(OutputDoc(o));
+    }
+    ctx.out << (format == Format::kYaml ? EmitGoYaml(doc) : EmitGoJson(doc));
+  }
+  if (!results.res_errs.empty()) return Fail(ctx, StrJoin(results.res_errs, "\n"));
+  return 0;
+}
+
+}  // namespace calico::ctl

@@ -1,0 +1,210 @@
+// calicoctl's resource loading (calicoctl/calicoctl/resourcemgr/resourcemgr.go
+// CreateResourcesFromFile and its strict decoder, commands/file/iter.go).
+#include "calico/ctl/resource_loader.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "calico/base/strings.h"
+#include "calico/ctl/document.h"
+#include "calico/model/decode_limits.h"
+
+namespace calico::ctl {
+namespace {
+
+using model::Json;
+using model::Resource;
+
+const std::vector<std::string>& ObjectMetaFields() {
+  static const std::vector<std::string> k = {"name",
+                                             "generateName",
+                                             "namespace",
+                                             "selfLink",
+                                             "uid",
+                                             "resourceVersion",
+                                             "generation",
+                                             "creationTimestamp",
+                                             "deletionTimestamp",
+                                             "deletionGracePeriodSeconds",
+                                             "labels",
+                                             "annotations",
+                                             "ownerReferences",
+                                             "finalizers",
+                                             "managedFields"};
+  return k;
+}
+
+}  // namespace
+
+// One decoded document object -> resources (a <Kind>List gives its items).
+Result<std::vector<Resource>> DecodeResourceObject(const Json& obj) {
+  if (!obj.is_object()) {
+    return InvalidArgument(fmt::format(
+        "error unmarshaling JSON: while decoding JSON: json: cannot unmarshal {} into Go value of "
+        "type map[string]interface {{}}",
+        obj.is_array() ? "array" : (obj.is_string() ? "string" : "number")));
+  }
+  const std::string kind =
+      obj.value("kind", Json("")).is_string() ? obj.value("kind", std::string()) : std::string();
+  const std::string api = obj.value("apiVersion", Json("")).is_string()
+                              ? obj.value("apiVersion", std::string())
+                              : std::string();
+  const model::KindInfo* info = kind.empty() ? nullptr : model::LookupKind(kind);
+  const bool is_list = info != nullptr && kind == info->kind + "List";
+  if (info == nullptr || (kind != info->kind && !is_list) || api != model::kApiVersion) {
+    return InvalidArgument(
+        fmt::format("unknown resource type ({}) and/or version ({})", kind, api));
+  }
+  for (auto it = obj.begin(); it != obj.end(); ++it) {
+    static const std::vector<std::string> kTop = {"apiVersion", "kind", "metadata", "spec",
+                                                  "status"};
+    static const std::vector<std::string> kListTop = {"apiVersion", "kind", "metadata", "items"};
+    const auto& allowed = is_list ? kListTop : kTop;
+    if (std::find(allowed.begin(), allowed.end(), it.key()) == allowed.end()) {
+      return InvalidArgument(fmt::format("unknown field \"{}\"", it.key()));
+    }
+  }
+  std::vector<Resource> out;
+  if (is_list) {
+    const Json items = obj.value("items", Json::array());
+    if (!items.is_array()) return InvalidArgument("items must be a list");
+    for (const auto& item : items) {
+      Json copy = item;
+      if (copy.is_object() && !copy.contains("apiVersion")) copy["apiVersion"] = api;
+      if (copy.is_object() && !copy.contains("kind")) copy["kind"] = info->kind;
+      ASSIGN_OR_RETURN(auto rs, DecodeResourceObject(copy));
+      for (auto& r : rs)
+        out.push_back(std::move(r));
+    }
+    return out;
+  }
+  if (obj.contains("metadata")) {
+    const Json& md = obj["metadata"];
+    if (!md.is_object() && !md.is_null()) {
+      return InvalidArgument(
+          "cannot unmarshal metadata into Go struct field of type v1.ObjectMeta");
+    }
+    if (md.is_object()) {
+      for (auto it = md.begin(); it != md.end(); ++it) {
+        const auto& f = ObjectMetaFields();
+        if (std::find(f.begin(), f.end(), it.key()) == f.end()) {
+          return InvalidArgument(fmt::format("unknown field \"{}\"", it.key()));
+        }
+      }
+    }
+  }
+  Json doc = obj;
+  if (!doc.contains("metadata") || doc["metadata"].is_null()) doc["metadata"] = Json::object();
+  out.emplace_back(std::move(doc));
+  return out;
+}
+
+Result<std::vector<Resource>> ParseResourceStream(std::string_view text) {
+  std::vector<Resource> out;
+  ASSIGN_OR_RETURN(std::vector<Json> docs, ParseYamlStream(text));
+  for (const Json& v : docs) {
+    if (v.is_array()) {
+      for (const auto& e : v) {
+        ASSIGN_OR_RETURN(auto rs, DecodeResourceObject(e));
+        for (auto& r : rs)
+          out.push_back(std::move(r));
+      }
+      continue;
+    }
+    ASSIGN_OR_RETURN(auto rs, DecodeResourceObject(v));
+    for (auto& r : rs)
+      out.push_back(std::move(r));
+  }
+  return out;
+}
+
+// Reads at most the input limit (model::kMaxStreamBytes) and one byte more, so that an endless
+// or huge input is refused without being held in memory.
+Result<std::string> ReadLimited(std::istream& in, const std::string& path) {
+  std::string text;
+  char buf[65536];
+  while (in.read(buf, sizeof(buf)) || in.gcount() > 0) {
+    text.append(buf, static_cast<size_t>(in.gcount()));
+    if (text.size() > model::kMaxStreamBytes) {
+      return InvalidArgument(fmt::format("{}: input larger than the {} of {} bytes",
+                                         path == "-" ? "stdin" : path, model::kMaxStreamBytesName,
+                                         model::kMaxStreamBytes));
+    }
+  }
+  return text;
+}
+
+Result<std::string> ReadResourceInput(const std::string& path, std::istream& in) {
+  if (path == "-") return ReadLimited(in, path);
+  std::ifstream f(path, std::ios::binary);
+  if (!f) {
+    std::error_code ec;
+    const bool exists = std::filesystem::exists(path, ec);
+    return NotFound(fmt::format("open {}: {}", path,
+                                exists ? "permission denied" : "no such file or directory"));
+  }
+  return ReadLimited(f, path);
+}
+
+// file.Iter: a file, stdin, or the .yaml/.yml/.json files of a directory (recursively with -R),
+// in lexical order. As filepath.Walk there, symbolic links to directories are not followed (only
+// the named directory itself may be one), so a link loop cannot apply a file twice.
+std::vector<std::string> ExpandFilename(const std::string& filename, bool recursive) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (filename == "-" || !fs::is_directory(filename, ec)) return {filename};
+  std::vector<std::string> files;
+  std::function<void(const fs::path&)> walk = [&](const fs::path& dir) {
+    std::vector<fs::directory_entry> entries;
+    for (const auto& e : fs::directory_iterator(dir, ec))
+      entries.push_back(e);
+    std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) {
+      return a.path().filename() < b.path().filename();
+    });
+    for (const auto& e : entries) {
+      if (e.is_symlink(ec) && e.is_directory(ec)) continue;
+      if (e.is_directory(ec)) {
+        if (recursive) walk(e.path());
+        continue;
+      }
+      const std::string ext = AsciiLower(e.path().extension().string());
+      if (ext == ".yaml" || ext == ".yml" || ext == ".json") files.push_back(e.path().string());
+    }
+  };
+  walk(filename);
+  return files;
+}
+
+LoadedResources LoadResources(const std::string& filename, bool recursive, bool skip_empty,
+                              std::istream& in) {
+  LoadedResources out;
+  auto fail = [&out](std::string message, bool file_invalid) {
+    out.resources.clear();
+    out.error = std::move(message);
+    out.file_invalid = file_invalid;
+    return std::move(out);
+  };
+  const bool error_on_empty = !skip_empty;
+  for (const auto& file : ExpandFilename(filename, recursive)) {
+    auto text = ReadResourceInput(file, in);
+    if (!text) return fail(text.error().message(), true);
+    auto parsed = ParseResourceStream(*text);
+    if (!parsed) return fail(parsed.error().message(), true);
+    if (parsed->empty() && error_on_empty) {
+      return fail(fmt::format("no resources specified in file {}", file), false);
+    }
+    for (auto& r : *parsed)
+      out.resources.push_back(std::move(r));
+  }
+  if (out.resources.empty() && error_on_empty) {
+    return fail(fmt::format("no resources specified in directory {}", filename), false);
+  }
+  return out;
+}
+
+}  // namespace calico::ctl
