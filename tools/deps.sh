@@ -12,13 +12,16 @@ PACKAGES=(
   libgtest-dev libgmock-dev libcli11-dev libcpp-httplib-dev libmnl-dev libnftables-dev libnftnl-dev
   uuid-dev libssl-dev libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   # run time and tests
-  etcd-server etcd-client nftables iproute2 openssl procps bird2 busybox-static
+  etcd-server etcd-client nftables iproute2 openssl procps bird2 busybox-static curl
   # reference plugins (host-local IPAM, ptp for the cni-add benchmark)
   containernetworking-plugins
   # real CNI runtimes for the plugin tests (their services never start: see policy-rc.d below)
   podman containerd runc docker.io
   # benchmarks
   iperf3 gnuplot-nox
+  # the Debian package (make deb): help2man for the man pages, lintian, systemd-analyze for the
+  # units, init-system-helpers for the maintainer scripts
+  dpkg-dev fakeroot help2man lintian systemd init-system-helpers sqlite3
 )
 
 missing=()

@@ -76,6 +76,8 @@ int main(int argc, char** argv) {
         if constexpr (std::is_same_v<T, calico::lab::HostCommand>) return lab.Host(cmd);
         if constexpr (std::is_same_v<T, calico::lab::RmCommand>) return lab.Rm(cmd);
         if constexpr (std::is_same_v<T, calico::lab::DownCommand>) return lab.Down();
+        if constexpr (std::is_same_v<T, calico::lab::StopCommand>) return lab.Stop(cmd);
+        if constexpr (std::is_same_v<T, calico::lab::StartCommand>) return lab.Start(cmd);
         return calico::OkStatus();
       },
       inv->command);

@@ -4,6 +4,10 @@
 //   DATASTORE_TYPE, CALICO_DATASTORE_PATH, ETCD_ENDPOINTS, ...  the datastore (as calicoctl)
 //   NODENAME (else HOSTNAME, else gethostname())                 this node's name
 //   CALICO_LIBNETWORK_VETH_MTU                                   veth MTU (default: kernel's)
+//   LISTEN_PID, LISTEN_FDS (systemd socket activation, sd_listen_fds(3)): serve the socket
+//   systemd passes as fd 3 (calico-libnetwork.socket) instead of binding --socket, so Docker
+//   finds the plugin before the driver has started.
+//   CALICO_IPAM_LOCK_FILE (--ipam-lock-file)                     the host-wide IPAM lock
 #include <signal.h>
 #include <unistd.h>
 
@@ -18,6 +22,7 @@
 #include "calico/base/log.h"
 #include "calico/datastore/config.h"
 #include "calico/datastore/factory/factory.h"
+#include "calico/ipam/host_lock.h"
 #include "calico/libnetwork/docker_api.h"
 #include "calico/libnetwork/driver.h"
 #include "calico/libnetwork/plumbing.h"
@@ -28,6 +33,22 @@ namespace {
 std::string Env(const char* name) {
   const char* v = std::getenv(name);
   return v == nullptr ? "" : v;
+}
+
+// The listening socket systemd passed (sd_listen_fds(3): LISTEN_PID is us, LISTEN_FDS >= 1, the
+// first at fd 3), or -1. The variables are removed so that children do not take them as theirs.
+int SocketFromSystemd() {
+  constexpr int kFirstFd = 3;  // SD_LISTEN_FDS_START
+  const std::string pid = Env("LISTEN_PID");
+  const std::string fds = Env("LISTEN_FDS");
+  ::unsetenv("LISTEN_PID");
+  ::unsetenv("LISTEN_FDS");
+  ::unsetenv("LISTEN_FDNAMES");
+  if (pid.empty() || fds.empty() || pid != std::to_string(::getpid())) return -1;
+  int n = 0;
+  auto [p, e] = std::from_chars(fds.data(), fds.data() + fds.size(), n);
+  if (e != std::errc() || p != fds.data() + fds.size() || n < 1) return -1;
+  return kFirstFd;
 }
 
 std::string NodeName() {
@@ -63,6 +84,12 @@ int main(int argc, char** argv) {
                  "the Docker daemon's API (unix://PATH), for network names; same-named networks "
                  "on several hosts then share one Calico profile")
       ->capture_default_str();
+  std::string ipam_lock_file = Env("CALICO_IPAM_LOCK_FILE").empty()
+                                   ? std::string(calico::ipam::kDefaultIpamLockFile)
+                                   : Env("CALICO_IPAM_LOCK_FILE");
+  app.add_option("--ipam-lock-file", ipam_lock_file,
+                 "the host-wide IPAM lock shared with the CNI plugins (CALICO_IPAM_LOCK_FILE)")
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   calico::log::SetAllLevels(log_level);
 
@@ -76,6 +103,7 @@ int main(int argc, char** argv) {
   calico::libnetwork::DriverOptions options;
   options.node = NodeName();
   options.scope = scope;
+  options.ipam_lock_file = ipam_lock_file;
   if (docker_host.rfind("unix://", 0) == 0) {
     std::string docker_socket = docker_host.substr(7);
     options.network_name = [docker_socket](const std::string& id) {
@@ -114,14 +142,16 @@ int main(int argc, char** argv) {
 
   auto plumber = calico::libnetwork::NewHostPlumber();
   calico::libnetwork::Driver driver(**backend, *plumber, options);
+  const int activated = SocketFromSystemd();
   calico::libnetwork::PluginServer server(
-      driver, {.socket_path = socket_path, .mode = static_cast<mode_t>(mode)});
+      driver,
+      {.socket_path = socket_path, .mode = static_cast<mode_t>(mode), .listen_fd = activated});
   if (auto st = server.Start(); !st) {
     std::cerr << "calico-libnetwork: " << st.error().message() << "\n";
     return 1;
   }
-  CALICO_LOG(info, "libnetwork", "calico-libnetwork serving node {} on {} ({})", options.node,
-             socket_path, (*backend)->Describe());
+  CALICO_LOG(info, "libnetwork", "calico-libnetwork serving node {} on {}{} ({})", options.node,
+             socket_path, activated >= 0 ? " (socket from systemd)" : "", (*backend)->Describe());
   int sig = 0;
   sigwait(&signals, &sig);
   CALICO_LOG(info, "libnetwork", "signal {}: stopping", sig);

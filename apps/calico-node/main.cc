@@ -4,11 +4,15 @@
 //   calico-node -startup   start-up only (exits 0 when done)
 //   calico-node -felix     the agent only: datastore -> nftables policy and routes (until SIGTERM)
 //   calico-node -v         version
+//   calico-node -h         usage (the man page is generated from it)
 // Configuration: NODENAME (else /var/lib/calico/nodename, else the hostname), the datastore as
 // calicoctl takes it (DATASTORE_TYPE, ETCD_ENDPOINTS, CALICO_DATASTORE_PATH, ...), and Felix's
 // settings from FelixConfiguration "default" / "node.<name>" and FELIX_* variables; for BGP,
 // CALICO_NETWORKING_BACKEND (bird), CALICO_RUN_DIR, CALICO_SECRETS_DIR (BGP password secrets as
 // <dir>/<name>/<key>, default /etc/calico/secrets) and CALICO_ROUTER_ID.
+// Exit codes: 0 after SIGTERM/SIGINT, 1 on errors, 2 for usage errors, 78 (EX_CONFIG) when the
+// datastore holds data of a newer schema than this binary reads (datastore/schema.h): the
+// systemd unit does not restart it then (RestartPreventExitStatus=78).
 #include <signal.h>
 #include <unistd.h>
 
@@ -36,13 +40,67 @@
 #include "calico/datastore/client.h"
 #include "calico/datastore/config.h"
 #include "calico/datastore/factory/factory.h"
+#include "calico/datastore/schema.h"
 #include "calico/ipam/ipam.h"
 #include "calico/node/netlink_address_source.h"
 #include "calico/node/startup.h"
 
 extern char** environ;
 
+#ifndef CALICO_VERSION
+#define CALICO_VERSION "0.0.0"
+#endif
+
 namespace {
+
+// sysexits.h EX_CONFIG: the datastore is newer than this binary (see the unit's
+// RestartPreventExitStatus).
+constexpr int kExitNewerSchema = 78;
+
+constexpr const char* kUsage = R"(Usage: calico-node [-startup | -felix | -v | -h]
+
+The per-host Calico agent. Without a flag it runs the node start-up (the Node resource with this
+host's addresses and AS, the default IP pools, the nodename file for the CNI plugin), then the
+agent until SIGTERM: nftables policy, routes to local workloads, the VXLAN/IPIP overlay, and BIRD
+for BGP (CALICO_NETWORKING_BACKEND=bird, the default).
+
+Options:
+  -startup    run the start-up only and exit 0 when done
+  -felix      run the agent only (the start-up has run before)
+  -v, --version
+              print the version and exit
+  -h, --help  print this help and exit
+
+Environment (the names of Calico's calico/node image; /etc/calico/calico.env under systemd):
+  NODENAME                  this node's name (else /var/lib/calico/nodename, else the hostname)
+  IP, IP6                   the node's addresses: ADDRESS[/PREFIX], autodetect or none
+  IP_AUTODETECTION_METHOD   first-found, interface=REGEX, skip-interface=REGEX, cidr=CIDR,
+                            can-reach=DEST (IP6_AUTODETECTION_METHOD for IPv6)
+  AS                        the node's BGP AS number (default: BGPConfiguration's, 64512)
+  CALICO_NETWORKING_BACKEND bird (default), vxlan or none
+  CALICO_IPV4POOL_CIDR, CALICO_IPV4POOL_IPIP, CALICO_IPV4POOL_VXLAN, NO_DEFAULT_POOLS, ...
+                            the default pools created when none exist
+  DATASTORE_TYPE            local (default) or etcdv3 (default when ETCD_ENDPOINTS is set)
+  CALICO_DATASTORE_PATH     the embedded store (default /var/lib/calico/calico.db)
+  ETCD_ENDPOINTS, ETCD_CA_CERT_FILE, ETCD_CERT_FILE, ETCD_KEY_FILE, ETCD_USERNAME, ETCD_PASSWORD
+                            etcd v3 (also read with a CALICO_ prefix)
+  CALICO_RUN_DIR            BIRD's configuration, control socket and pid file
+                            (default /var/run/calico)
+  FELIX_*                   Felix settings (FELIX_LOGSEVERITYSCREEN, FELIX_HEALTHPORT,
+                            FELIX_PROMETHEUSMETRICSENABLED, ...); FelixConfiguration resources
+                            override the defaults, FELIX_* variables override both
+
+Signals: SIGTERM and SIGINT stop the agent; the nftables table and routes stay. BIRD stops with
+it and withdraws this node's routes from its peers, unless a restart was requested: when
+$CALICO_RUN_DIR/restart-requested exists (the package's upgrade writes it before restarting the
+unit; `touch /var/run/calico/restart-requested && systemctl restart calico-node` does the same),
+BIRD goes down for a graceful restart instead, so peers keep routing to this node's workloads
+until the next calico-node's BIRD has recovered its sessions. BIRD never outlives calico-node,
+not even a SIGKILLed one (then peers keep the routes as for a graceful restart).
+
+Exit status: 0 after SIGTERM/SIGINT, 1 on errors, 2 for usage errors, 78 when the datastore
+holds data of a newer schema than this calico-node reads (a downgrade).
+)";
 
 std::atomic<bool> g_stop{false};
 
@@ -100,6 +158,15 @@ std::unique_ptr<calico::datastore::Backend> OpenDatastore() {
   return nullptr;
 }
 
+// Refuses a datastore written by a newer, incompatible calico-cpp (datastore/schema.h); returns
+// the exit code to end with, or 0 to carry on.
+int CheckDatastoreSchema(calico::datastore::Backend& backend) {
+  auto st = calico::datastore::CheckSchema(backend, "calico-node " CALICO_VERSION);
+  if (st) return 0;
+  Fail(st.error().message());
+  return st.error().code() == calico::ErrorCode::kUnsupported ? kExitNewerSchema : 1;
+}
+
 // Calico's start-up; returns the node name, or "" after printing the error.
 std::string RunStartup(calico::datastore::Backend& backend) {
   auto config = calico::node::StartupConfig::FromEnv(calico::node::ProcessEnv());
@@ -137,6 +204,7 @@ int RunFelix(const std::map<std::string, std::string>& env, calico::datastore::B
     owned = OpenDatastore();
     if (!owned) return g_stop ? 0 : 1;
     open = owned.get();
+    if (int rc = CheckDatastoreSchema(*open); rc != 0) return rc;
   }
   calico::datastore::Backend* backend = open;
   if (node.empty()) node = NodeName(env);
@@ -178,6 +246,8 @@ int RunFelix(const std::map<std::string, std::string>& env, calico::datastore::B
     run_dir = std::filesystem::path(env.at("CALICO_NODENAME_FILE")).parent_path().string();
   }
   if (run_dir.empty()) run_dir = "/var/run/calico";
+  // A restart request is for the calico-node that runs when it is made, never a later one.
+  ::unlink((run_dir + "/restart-requested").c_str());
   std::unique_ptr<calico::bird::BirdSupervisor> bird;
   std::unique_ptr<calico::bird::BirdReconciler> bird_reconciler;
   if (networking == "bird") {
@@ -214,8 +284,17 @@ int RunFelix(const std::map<std::string, std::string>& env, calico::datastore::B
   auto st = agent.Run(g_stop);
   http.Stop();
   if (bird) {
-    auto stopped = bird->Stop();
+    // Stopping for good withdraws this node's routes (peers stop routing to it within seconds).
+    // Stopping to be replaced (a package upgrade, an operator's restart: restart-requested) ends
+    // BIRD for a graceful restart: peers keep routing to this node's workloads and the next
+    // calico-node's BIRD recovers the sessions (BirdSupervisor).
+    const std::string request = run_dir + "/restart-requested";
+    const bool restart = ::unlink(request.c_str()) == 0;
+    auto stopped = restart ? bird->StopForRestart() : bird->Stop();
     if (!stopped) std::cerr << "calico-node: stopping BIRD: " << stopped.error().message() << "\n";
+    std::cerr << "calico-node: stopped"
+              << (restart ? " for a restart: BIRD's peers keep this node's routes\n"
+                          : "; BIRD withdrew this node's routes\n");
   }
   if (!st) return Fail(st.error().message());
   return 0;
@@ -226,7 +305,11 @@ int RunFelix(const std::map<std::string, std::string>& env, calico::datastore::B
 int main(int argc, char** argv) {
   std::string mode = argc > 1 ? argv[1] : "";
   if (mode == "-v" || mode == "--version") {
-    std::cout << "calico-node v0.1.0\n";
+    std::cout << "calico-node v" CALICO_VERSION "\n";
+    return 0;
+  }
+  if (mode == "-h" || mode == "--help") {
+    std::cout << kUsage;
     return 0;
   }
   struct sigaction sa {};
@@ -237,11 +320,12 @@ int main(int argc, char** argv) {
   if (mode == "-startup" || mode.empty()) {
     auto backend = OpenDatastore();
     if (!backend) return g_stop ? 0 : 1;
+    if (int rc = CheckDatastoreSchema(*backend); rc != 0) return rc;
     std::string node = RunStartup(*backend);
     if (node.empty()) return 1;
     if (mode == "-startup") return 0;
     return RunFelix(Environment(), backend.get(), node);
   }
-  std::cerr << "usage: calico-node [-startup | -felix | -v]\n";
+  std::cerr << "calico-node: unknown option \"" << mode << "\"\n" << kUsage;
   return 2;
 }

@@ -386,6 +386,11 @@ Result<bool> Agent::Resync() {
   return repaired;
 }
 
+// Retries against an unreachable datastore back off up to 1 s, as libcalico-go's watcher cache
+// retries a failed list every second (watchersyncer/watchercache.go ListRetryInterval): the
+// agent sees a datastore that comes back within a second, not after a 10 s back-off.
+constexpr std::chrono::milliseconds kMaxRetryBackoff{1000};
+
 Status Agent::Run(const std::atomic<bool>& stop) {
   auto backoff = std::chrono::milliseconds(200);
   auto sleep = [&](std::chrono::milliseconds d) {
@@ -400,20 +405,20 @@ Status Agent::Run(const std::atomic<bool>& stop) {
     CALICO_LOG(error, "agent", "initial sync failed (retrying in {} ms): {}", backoff.count(),
                st.error().message());
     sleep(backoff);
-    backoff = std::min(backoff * 2, std::chrono::milliseconds(10000));
+    backoff = std::min(backoff * 2, kMaxRetryBackoff);
   }
   auto next_resync = std::chrono::steady_clock::now() + config_.resync_interval;
   while (!stop) {
     Status st = Step(std::chrono::milliseconds(500));
+    if (config_.on_idle) config_.on_idle();
     if (!st) {
       CALICO_LOG(error, "agent", "{}", st.error().message());
       metrics_.SetLive(true);
       sleep(backoff);
-      backoff = std::min(backoff * 2, std::chrono::milliseconds(10000));
+      backoff = std::min(backoff * 2, kMaxRetryBackoff);
       continue;
     }
     backoff = std::chrono::milliseconds(200);
-    if (config_.on_idle) config_.on_idle();
     if (std::chrono::steady_clock::now() >= next_resync) {
       auto r = Resync();
       if (!r) CALICO_LOG(error, "agent", "resync: {}", r.error().message());

@@ -54,8 +54,10 @@ struct AgentConfig {
   // re-renders BIRD's configuration and the tunnel address only then, not for every endpoint.
   std::function<void(bool routing_changed)> on_synced{};
   // Called on the agent's thread after every wait for datastore changes (at least every 500 ms
-  // while running), for work that does not follow from the datastore: calico-node restarts a
-  // dead BIRD and re-renders its configuration when a password secret file changed.
+  // while running, also while the datastore is unreachable), for work that does not follow from
+  // the datastore and must not wait for a change: calico-node restarts a dead BIRD at once (peers
+  // withdraw the node's routes as soon as its sessions drop) and re-renders BIRD's configuration
+  // when a password secret file changed.
   std::function<void()> on_idle{};
   // Programs the VXLAN overlay (device, FDB, neighbours, remote block routes); unset = no VXLAN.
   std::function<Status(const VxlanState&)> apply_vxlan{};

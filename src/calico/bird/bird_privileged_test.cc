@@ -3,12 +3,16 @@
 // shared in-memory datastore. Checks the mesh session, the block routes BIRD programs, restart,
 // reconfiguration and stop. Everything lives in namespaces and a temp dir this test creates;
 // the only processes signalled are the birds the supervisors started.
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <csignal>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <string>
 #include <thread>
@@ -53,6 +57,26 @@ std::string MeshState(BirdSupervisor& sup, const std::string& peer_ip) {
   }
   return "";
 }
+
+// Gone, or a zombie waiting for init (it holds no socket, session or route any more).
+bool Gone(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const size_t paren = stat.rfind(')');
+  return paren == std::string::npos || paren + 2 >= stat.size() || stat[paren + 2] == 'Z';
+}
+
+// Kills `pid` at the end of a test only if it is still a bird (never a reused PID).
+struct BirdReaper {
+  pid_t pid = 0;
+  ~BirdReaper() {
+    if (pid <= 0 || Gone(pid)) return;
+    std::ifstream comm("/proc/" + std::to_string(pid) + "/comm");
+    std::string name;
+    std::getline(comm, name);
+    if (name == "bird") ::kill(pid, SIGKILL);
+  }
+};
 
 struct TempDir {
   TempDir() : path(fs::temp_directory_path() / ("calico-bird-priv-" + std::to_string(::getpid()))) {
@@ -236,6 +260,163 @@ TEST_F(BirdTwoHostsTest, MeshRoutesReconfigureStop) {
   EXPECT_FALSE(fs::exists(sup_a_.pid_path()));
   EXPECT_FALSE(BirdSocketAnswers(sup_b_.socket_path(), std::chrono::milliseconds(200)));
   EXPECT_TRUE(sup_a_.Stop());  // Idempotent.
+}
+
+// No bird outlives its supervisor: a SIGKILLed calico-node (here: a child process owning a
+// BirdSupervisor) takes its bird along (PR_SET_PDEATHSIG), and the next Start recovers.
+TEST_F(BirdTwoHostsTest, BirdDiesWithAKilledSupervisor) {
+  const std::string conf_a = Render("node-a");
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  const pid_t supervisor = ::fork();
+  ASSERT_GE(supervisor, 0);
+  if (supervisor == 0) {
+    ::close(fds[0]);
+    BirdSupervisor sup({.run_dir = (dir_.path / "a").string(), .netns_path = host_a_.path()});
+    pid_t bird = sup.Start(conf_a) ? sup.pid() : 0;
+    (void)!::write(fds[1], &bird, sizeof(bird));
+    for (;;)
+      ::pause();  // Until SIGKILL.
+  }
+  ::close(fds[1]);
+  pid_t bird = 0;
+  ASSERT_EQ(::read(fds[0], &bird, sizeof(bird)), static_cast<ssize_t>(sizeof(bird)));
+  ::close(fds[0]);
+  BirdReaper reaper{bird};
+  ASSERT_GT(bird, 0) << Diagnostics();
+  ASSERT_FALSE(Gone(bird));
+  ASSERT_EQ(::kill(supervisor, SIGKILL), 0);
+  int status = 0;
+  ASSERT_EQ(::waitpid(supervisor, &status, 0), supervisor);
+  EXPECT_TRUE(WaitFor([&] { return Gone(bird); }, std::chrono::seconds(5)))
+      << "bird pid " << bird << " outlived its SIGKILLed supervisor";
+
+  // bird.pid is left behind (bird had no chance to remove it): the next supervisor recovers.
+  EXPECT_TRUE(fs::exists(sup_a_.pid_path()));
+  ASSERT_TRUE(sup_a_.Start(conf_a)) << Diagnostics();
+  EXPECT_TRUE(sup_a_.recovering());
+  EXPECT_EQ(sup_a_.killed_stale_pid(), 0);
+  ASSERT_TRUE(sup_a_.Stop());
+  EXPECT_FALSE(fs::exists(sup_a_.restart_marker_path()));
+  ASSERT_TRUE(sup_a_.Start(conf_a)) << Diagnostics();
+  EXPECT_FALSE(sup_a_.recovering()) << "a full Stop leaves nothing to recover";
+}
+
+// A bird left running by an older calico-node (no parent-death signal: a daemonised bird on our
+// socket, named by our bird.pid) is killed by the next Start, which recovers.
+TEST_F(BirdTwoHostsTest, StaleBirdOnOurSocketIsReplaced) {
+  const std::string conf_a = Render("node-a");
+  const fs::path run = dir_.path / "a";
+  fs::create_directories(run);
+  std::ofstream(run / "bird.conf") << conf_a;
+  ASSERT_EQ(host_a_.Exec("bird -c " + (run / "bird.conf").string() + " -s " +
+                         (run / "bird.ctl").string() + " -P " + (run / "bird.pid").string()),
+            0);
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return BirdSocketAnswers((run / "bird.ctl").string(), std::chrono::milliseconds(200));
+      },
+      std::chrono::seconds(10)));
+  pid_t stale = 0;
+  std::ifstream(run / "bird.pid") >> stale;
+  BirdReaper reaper{stale};
+  ASSERT_GT(stale, 0);
+
+  ASSERT_TRUE(sup_a_.Start(conf_a)) << Diagnostics();
+  EXPECT_EQ(sup_a_.killed_stale_pid(), stale);
+  EXPECT_TRUE(Gone(stale));
+  EXPECT_NE(sup_a_.pid(), stale);
+  EXPECT_TRUE(sup_a_.recovering());
+  EXPECT_TRUE(BirdSocketAnswers(sup_a_.socket_path(), std::chrono::milliseconds(500)));
+
+  // A pid file naming some other process is not ours to signal.
+  ASSERT_TRUE(sup_a_.Stop());
+  const pid_t sleeper = ::fork();
+  if (sleeper == 0) {
+    ::execlp("sleep", "sleep", "30", nullptr);
+    ::_exit(127);
+  }
+  std::ofstream(run / "bird.pid") << sleeper << "\n";
+  ASSERT_TRUE(sup_a_.Start(conf_a)) << Diagnostics();
+  EXPECT_EQ(::kill(sleeper, 0), 0) << "Start signalled a process that is not its bird";
+  ::kill(sleeper, SIGKILL);
+  ::waitpid(sleeper, nullptr, 0);
+}
+
+// Hitless restarts: StopForRestart and a recovering Start keep the routes between the hosts in
+// both kernels the whole time (peers keep ours as stale: graceful restart; our kernel keeps
+// BIRD's routes: persist + -R). A full Stop withdraws them from the peer.
+TEST_F(BirdTwoHostsTest, GracefulRestartKeepsRoutes) {
+  const std::string conf_a = Render("node-a");
+  const std::string conf_b = Render("node-b");
+  ASSERT_TRUE(sup_a_.Start(conf_a)) << Diagnostics();
+  ASSERT_TRUE(sup_b_.Start(conf_b)) << Diagnostics();
+  auto routes_ok = [&] {
+    return dataplane::testing::ShOut("ip -n " + host_a_.name() + " route show 10.65.1.0/26")
+                   .find("via 198.18.0.2") != std::string::npos &&
+           dataplane::testing::ShOut("ip -n " + host_b_.name() + " route show 10.65.0.0/26")
+                   .find("via 198.18.0.1") != std::string::npos;
+  };
+  ASSERT_TRUE(WaitFor(routes_ok, std::chrono::seconds(30))) << Diagnostics();
+
+  // Sample both kernels from just before the stop until the new bird has its session back.
+  std::atomic<bool> sampling{true};
+  std::atomic<int> samples{0};
+  std::atomic<int> missing{0};
+  std::thread sampler([&] {
+    while (sampling) {
+      ++samples;
+      if (!routes_ok()) ++missing;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  });
+  ASSERT_TRUE(sup_a_.StopForRestart()) << Diagnostics();
+  EXPECT_FALSE(sup_a_.Running());
+  EXPECT_TRUE(fs::exists(sup_a_.restart_marker_path()));
+  std::this_thread::sleep_for(std::chrono::seconds(2));  // bird is down: routes must stay.
+  BirdSupervisor again({.run_dir = (dir_.path / "a").string(), .netns_path = host_a_.path()});
+  ASSERT_TRUE(again.Start(conf_a)) << Diagnostics();
+  EXPECT_TRUE(again.recovering());
+  EXPECT_FALSE(fs::exists(again.restart_marker_path()));
+  const bool back = WaitFor([&] { return MeshState(again, "198.18.0.2") == "Established"; },
+                            std::chrono::seconds(30));
+  std::this_thread::sleep_for(std::chrono::seconds(3));  // past End-of-RIB and the kernel scan
+  sampling = false;
+  sampler.join();
+  ASSERT_TRUE(back) << MeshState(again, "198.18.0.2") << "\n" << Diagnostics();
+  EXPECT_GT(samples.load(), 20);
+  EXPECT_EQ(missing.load(), 0) << missing.load() << " of " << samples.load()
+                               << " samples lacked a route between the hosts";
+  EXPECT_TRUE(routes_ok());
+
+  // A full stop withdraws: B loses the route to A's block.
+  ASSERT_TRUE(again.Stop());
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        return dataplane::testing::ShOut("ip -n " + host_b_.name() + " route show 10.65.0.0/26")
+                   .find("via 198.18.0.1") == std::string::npos;
+      },
+      std::chrono::seconds(15)))
+      << "B kept A's block after A's bird withdrew";
+}
+
+// Whatever umask the node runs with, nobody but root reaches bird's control socket (bird makes
+// it 0660 root:root) or reads its configuration, and the run directory is not writable by others.
+TEST_F(BirdTwoHostsTest, ControlSocketIsRootOnlyWhateverTheUmask) {
+  const mode_t old = ::umask(0);
+  Status st = sup_a_.Start(Render("node-a"));
+  ::umask(old);
+  ASSERT_TRUE(st) << Diagnostics();
+  struct stat sock {};
+  ASSERT_EQ(::stat(sup_a_.socket_path().c_str(), &sock), 0);
+  EXPECT_EQ(sock.st_mode & 0007, 0u) << std::oct << (sock.st_mode & 0777);
+  EXPECT_EQ(sock.st_gid, 0u);
+  struct stat dir {};
+  ASSERT_EQ(::stat((dir_.path / "a").c_str(), &dir), 0);
+  EXPECT_EQ(dir.st_mode & 0022, 0u) << std::oct << (dir.st_mode & 0777);
+  struct stat conf {};
+  ASSERT_EQ(::stat(sup_a_.config_path().c_str(), &conf), 0);
+  EXPECT_EQ(conf.st_mode & 0777, 0600u) << std::oct << (conf.st_mode & 0777);
 }
 
 }  // namespace

@@ -56,7 +56,9 @@ void BirdReconciler::OnIdle() {
   if (!daemon_.current_config().empty() && !daemon_.Running()) {
     Status st = daemon_.EnsureRunning();
     std::string err = st ? "" : st.error().message();
-    if (!err.empty() && err != last_restart_error_) {
+    if (err.empty()) {
+      CALICO_LOG(warn, "node", "BIRD had exited; restarted it");
+    } else if (err != last_restart_error_) {  // once per distinct failure
       CALICO_LOG(error, "node", "restarting BIRD: {}", err);
     }
     last_restart_error_ = err;

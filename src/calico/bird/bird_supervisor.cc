@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sched.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -96,6 +97,24 @@ std::string ReplyBody(const std::string& reply) {
   return Trim(out);
 }
 
+// The argv of process `pid` ({} when it is gone).
+std::vector<std::string> ProcessArgv(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/cmdline", std::ios::binary);
+  std::vector<std::string> argv;
+  for (std::string arg; std::getline(in, arg, '\0');)
+    argv.push_back(arg);
+  return argv;
+}
+
+// Gone, or a zombie nobody has reaped yet (it holds no socket, routes or sessions any more).
+bool ProcessGone(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const size_t paren = stat.rfind(')');
+  if (paren == std::string::npos || paren + 2 >= stat.size()) return true;
+  return stat[paren + 2] == 'Z' || stat[paren + 2] == 'X';
+}
+
 std::string DescribeWaitStatus(int status) {
   if (WIFEXITED(status)) return "exit status " + std::to_string(WEXITSTATUS(status));
   if (WIFSIGNALED(status)) return "signal " + std::to_string(WTERMSIG(status));
@@ -140,7 +159,8 @@ BirdSupervisor::BirdSupervisor(BirdSupervisorOptions options)
       candidate_path_(JoinPath(options_.run_dir, "bird.conf.new")),
       socket_path_(JoinPath(options_.run_dir, "bird.ctl")),
       pid_path_(JoinPath(options_.run_dir, "bird.pid")),
-      log_path_(JoinPath(options_.run_dir, "bird.log")) {}
+      log_path_(JoinPath(options_.run_dir, "bird.log")),
+      restart_marker_path_(JoinPath(options_.run_dir, "bird.restart")) {}
 
 BirdSupervisor::~BirdSupervisor() {
   std::lock_guard lock(mu_);
@@ -159,8 +179,13 @@ Status BirdSupervisor::Start(const std::string& config_text) {
     return InvalidArgument("control socket path too long for a unix socket: " + socket_path_);
   }
   std::error_code ec;
-  fs::create_directories(options_.run_dir, ec);
-  if (ec) return Internal("cannot create " + options_.run_dir + ": " + ec.message());
+  if (!fs::exists(options_.run_dir, ec)) {
+    fs::create_directories(options_.run_dir, ec);
+    if (ec) return Internal("cannot create " + options_.run_dir + ": " + ec.message());
+    // Not the umask's choice: others must not replace bird.conf or bird.pid in it.
+    ::chmod(options_.run_dir.c_str(), 0755);
+  }
+  RETURN_IF_ERROR(KillStaleLocked());
   if (BirdSocketAnswers(socket_path_, std::chrono::milliseconds(200))) {
     return AlreadyExists("another bird already answers on " + socket_path_);
   }
@@ -189,23 +214,38 @@ Status BirdSupervisor::StartLocked(const std::string& config_text, bool recovery
   }
   const int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
 
+  // The previous bird did not end with a full Stop (crash, SIGKILL with its supervisor, graceful
+  // restart): its routes are still in the kernel and at the peers, so recover instead of
+  // withdrawing them at the first kernel scan.
+  std::error_code ec;
+  // EnsureRunning (a bird that died under us) always recovers, as calico-node's runit script
+  // runs `bird -R`.
+  const bool recover =
+      recovery || fs::exists(pid_path_, ec) || fs::exists(restart_marker_path_, ec);
   std::vector<std::string> argv = {options_.bird_binary, "-f", "-c",     config_path_, "-s",
                                    socket_path_,         "-P", pid_path_};
-  // A restart after a crash runs graceful-restart recovery (`bird -R`, as calico-node's runit
-  // script always does): the kernel routes BIRD left behind (`persist`) stay until the sessions
-  // have converged, and peers keep this node's routes through the restart.
-  if (recovery) argv.emplace_back("-R");
+  if (recover) argv.emplace_back("-R");
   std::vector<char*> args;
   args.reserve(argv.size() + 1);
   for (const auto& a : argv)
     args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
   static constexpr std::string_view kSetnsMessage = "calico: cannot enter the network namespace\n";
+  static constexpr std::string_view kOrphanMessage =
+      "calico: the supervisor ended before bird started: not starting it\n";
 
   ::unlink(pid_path_.c_str());
+  ::unlink(socket_path_.c_str());  // Nobody answers on it (checked by Start / reaped child).
+  const pid_t parent = ::getpid();
   const pid_t pid = ::fork();
   if (pid == 0) {
-    // Child: only async-signal-safe calls until exec.
+    // Child: only async-signal-safe calls until exec. bird dies with its supervisor (with SIGKILL,
+    // so that its peers keep our routes for the restart); if the parent is already gone, the
+    // request came too late: do not start an orphan.
+    if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != parent) {
+      [[maybe_unused]] ssize_t w = ::write(log_fd, kOrphanMessage.data(), kOrphanMessage.size());
+      ::_exit(kSetnsFailed);
+    }
     if (netns_fd >= 0 && ::setns(netns_fd, CLONE_NEWNET) != 0) {
       [[maybe_unused]] ssize_t w = ::write(log_fd, kSetnsMessage.data(), kSetnsMessage.size());
       ::_exit(kSetnsFailed);
@@ -216,6 +256,9 @@ Status BirdSupervisor::StartLocked(const std::string& config_text, bool recovery
     sigset_t none;
     sigemptyset(&none);
     ::pthread_sigmask(SIG_SETMASK, &none, nullptr);
+    // bird creates its control socket with the umask: anyone who can connect can reconfigure or
+    // stop BGP, so the socket is root-only whatever umask calico-node was started with.
+    ::umask(077);
     ::execvp(args[0], args.data());
     ::_exit(127);
   }
@@ -225,8 +268,10 @@ Status BirdSupervisor::StartLocked(const std::string& config_text, bool recovery
   if (null_fd >= 0) ::close(null_fd);
   if (pid < 0) return Unexpected(Error::FromErrno(fork_errno, "fork for bird"));
   pid_ = pid;
+  recovering_ = recover;
+  ::unlink(restart_marker_path_.c_str());
   CALICO_LOG(info, "bird", "started bird pid={} config={} socket={}{}", pid, config_path_,
-             socket_path_, recovery ? " (graceful restart recovery)" : "");
+             socket_path_, recover ? " with graceful restart recovery (-R)" : "");
 
   const auto deadline = std::chrono::steady_clock::now() + options_.start_timeout;
   while (std::chrono::steady_clock::now() < deadline) {
@@ -306,6 +351,81 @@ Status BirdSupervisor::Stop() {
   return StopLocked();
 }
 
+Status BirdSupervisor::StopForRestart() {
+  std::lock_guard lock(mu_);
+  if (!RunningLocked()) return OkStatus();
+  {
+    std::ofstream marker(restart_marker_path_, std::ios::trunc);
+    marker << "bird pid " << pid_ << " stopped for a graceful restart\n";
+    if (!marker) return Internal("cannot write " + restart_marker_path_);
+  }
+  auto reply = RunCommand({options_.birdc_binary, "-s", socket_path_, "graceful restart"},
+                          options_.command_timeout);
+  if (!reply || reply->exit_code != 0) {
+    CALICO_LOG(warn, "bird", "birdc graceful restart failed ({}): killing bird pid={}",
+               reply ? Trim(reply->output) : reply.error().message(), pid_);
+    ::kill(pid_, SIGKILL);
+  }
+  const auto deadline = std::chrono::steady_clock::now() + options_.stop_timeout;
+  while (RunningLocked() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(kPollInterval);
+  }
+  if (pid_ != 0) {
+    CALICO_LOG(warn, "bird", "bird pid={} still runs {} ms after graceful restart: SIGKILL", pid_,
+               options_.stop_timeout.count());
+    ::kill(pid_, SIGKILL);
+    int status = 0;
+    while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+    }
+    last_exit_ = DescribeWaitStatus(status);
+    pid_ = 0;
+  }
+  ::unlink(socket_path_.c_str());
+  CALICO_LOG(info, "bird", "bird stopped for a graceful restart ({})", last_exit_);
+  return OkStatus();
+}
+
+Status BirdSupervisor::KillStaleLocked() {
+  std::ifstream in(pid_path_);
+  long recorded = 0;
+  if (!(in >> recorded) || recorded <= 0 || recorded == pid_) return OkStatus();
+  const auto stale = static_cast<pid_t>(recorded);
+  const std::vector<std::string> argv = ProcessArgv(stale);
+  if (argv.empty() || ProcessGone(stale)) return OkStatus();
+  if (fs::path(argv[0]).filename().string().rfind("bird", 0) != 0) return OkStatus();
+  bool serves_our_socket = false;
+  for (size_t i = 0; i + 1 < argv.size(); ++i) {
+    if (argv[i] == "-s" && argv[i + 1] == socket_path_) serves_our_socket = true;
+  }
+  if (!serves_our_socket) return OkStatus();  // Another bird's pid (reused): not ours to signal.
+  CALICO_LOG(warn, "bird",
+             "bird pid={} was left running on {} by an earlier calico-node: killing it (its peers "
+             "keep the routes for the graceful restart)",
+             stale, socket_path_);
+  if (::kill(stale, SIGKILL) != 0 && errno != ESRCH) {
+    return Unexpected(Error::FromErrno(errno, "SIGKILL stale bird pid " + std::to_string(stale)));
+  }
+  const auto deadline = std::chrono::steady_clock::now() + options_.stop_timeout;
+  while (!ProcessGone(stale)) {
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return Internal("stale bird pid " + std::to_string(stale) + " did not exit after SIGKILL");
+    }
+    std::this_thread::sleep_for(kPollInterval);
+  }
+  killed_stale_pid_ = stale;
+  return OkStatus();
+}
+
+bool BirdSupervisor::recovering() {
+  std::lock_guard lock(mu_);
+  return recovering_;
+}
+
+pid_t BirdSupervisor::killed_stale_pid() {
+  std::lock_guard lock(mu_);
+  return killed_stale_pid_;
+}
+
 Status BirdSupervisor::StopLocked() {
   if (pid_ == 0) return OkStatus();
   if (RunningLocked()) {
@@ -329,6 +449,7 @@ Status BirdSupervisor::StopLocked() {
   }
   ::unlink(socket_path_.c_str());
   ::unlink(pid_path_.c_str());
+  ::unlink(restart_marker_path_.c_str());  // Withdrawn: nothing to recover.
   CALICO_LOG(info, "bird", "bird stopped ({})", last_exit_);
   return OkStatus();
 }

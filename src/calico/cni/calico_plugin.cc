@@ -72,9 +72,12 @@ Result<int> DetermineMtu(const NetConf& conf) {
 Status CheckClusterReady(datastore::Client& client) {
   auto info = client.Get("ClusterInformation", "", "default");
   if (!info) {
+    // The hint fits a datastore nobody initialised, not one that is unreachable.
     return Unexpected(info.error().Wrap(
-        "error getting ClusterInformation (start calico-node, or run any calicoctl create/apply, "
-        "to initialise the datastore)"));
+        info.error().code() == ErrorCode::kNotFound
+            ? "error getting ClusterInformation (start calico-node, or run any calicoctl "
+              "create/apply, to initialise the datastore)"
+            : "error getting ClusterInformation"));
   }
   if (!info->spec().value("datastoreReady", false)) {
     return Unavailable("Calico is currently not ready to process requests");
@@ -330,12 +333,15 @@ Result<CniResult> Add(Context& ctx) {
 }
 
 Status Del(Context& ctx) {
-  // Every step runs even when an earlier one failed; the first error is reported.
+  // Every step runs even when an earlier one failed; the first error is reported. The addresses
+  // are released last, and only once the interfaces are gone (cni-plugin k8s.go CmdDelK8s order):
+  // released first, an address could be handed to a new container while this one's veth still
+  // held the route to it, and that ADD failed ("route ... already exists for an interface other
+  // than ..."; found by the 4 x 250 ADD/DEL stress test with a tight block cap).
   Status first = OkStatus();
   auto keep = [&first](Status st) {
     if (!st && first) first = std::move(st);
   };
-  if (!ctx.conf.ipam.type.empty()) keep(IpamRelease(ctx));
   auto endpoints = ListNodeEndpoints(ctx);
   std::string host_veth = dataplane::HostVethNameForContainer(ctx.inv.container_id);
   bool veth_is_mine = false;
@@ -353,7 +359,11 @@ Status Del(Context& ctx) {
   // The namespace may be gone already (ctr sends DEL without CNI_NETNS), and a crashed ADD may
   // have left a host end without an endpoint: remove the host end by name, unless it is another
   // container's.
-  if (veth_is_mine) keep(dataplane::DeleteHostVeth(host_veth));
+  Status host_end = veth_is_mine ? dataplane::DeleteHostVeth(host_veth) : OkStatus();
+  keep(host_end);
+  // The routes to the addresses hang off the host end: while it is left, keep the addresses (the
+  // runtime retries DEL).
+  if (host_end && !ctx.conf.ipam.type.empty()) keep(IpamRelease(ctx));
   return first;
 }
 

@@ -89,6 +89,7 @@ struct NetConf {
   std::string etcd_cert_file;
   std::string etcd_ca_cert_file;
   std::string datastore_path;  // Ours: the embedded store file (else CALICO_DATASTORE_PATH).
+  std::string ipam_lock_file;  // The host-wide IPAM lock; "" = /var/run/calico/ipam.lock.
   std::string log_level = "info";
   std::string policy_type;
   Json raw;  // The whole stdin document (passed unchanged to the IPAM plugin).

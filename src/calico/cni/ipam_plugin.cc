@@ -3,6 +3,7 @@
 #include "calico/base/strings.h"
 #include "calico/cni/cni.h"
 #include "calico/datastore/factory/factory.h"
+#include "calico/ipam/host_lock.h"
 #include "calico/ipam/ipam.h"
 
 namespace calico::cni {
@@ -38,9 +39,18 @@ net::CIDR HostPrefix(const net::IPAddr& ip) {
   return net::CIDR(ip, ip.bit_len());
 }
 
+// The host-wide lock held around every assignment and release (cni-plugin ipam_plugin.go
+// autoAssignWithLock / assignIPWithLock and cmdDel): one request of this host at a time reaches
+// the datastore, so maxBlocksPerHost holds under any number of parallel plugins.
+Result<ipam::HostLock> LockHost(const NetConf& conf) {
+  return ipam::HostLock::Acquire(conf.ipam_lock_file.empty() ? ipam::kDefaultIpamLockFile
+                                                             : conf.ipam_lock_file);
+}
+
 Result<CniResult> Add(const Invocation& inv, const NetConf& conf, ipam::IpamClient& client) {
   std::string node = DetermineNodename(conf);
   std::string handle = IpamHandle(conf, inv);
+  ASSIGN_OR_RETURN(ipam::HostLock lock, LockHost(conf));
   CniResult result;
   // A repeated ADD for the same container returns what it already holds.
   ASSIGN_OR_RETURN(auto existing, client.IPsByHandle(handle));
@@ -112,6 +122,7 @@ Result<CniResult> IpamAdd(const Invocation& inv, const NetConf& conf, datastore:
 
 Status IpamDel(const Invocation& inv, const NetConf& conf, datastore::Backend& backend) {
   ipam::IpamClient client(backend);
+  ASSIGN_OR_RETURN(ipam::HostLock lock, LockHost(conf));
   return client.ReleaseByHandle(IpamHandle(conf, inv));
 }
 
@@ -128,7 +139,7 @@ int RunIpamPlugin(const std::map<std::string, std::string>& env, std::string_vie
   std::string handle = IpamHandle(*conf, *inv);
   if (inv->command == "ADD") return call.PrintAddResult(Add(*inv, *conf, client));
   if (inv->command == "DEL") {
-    Status st = client.ReleaseByHandle(handle);
+    Status st = IpamDel(*inv, *conf, *backend);
     if (!st) return fail(CniCode::kTryAgainLater, st.error().message());
     return 0;
   }

@@ -48,6 +48,7 @@ class IpamPluginTest : public ::testing::Test {
   std::string Conf(const std::string& version, const std::string& ipam_extra = "") {
     return R"({"cniVersion":")" + version +
            R"(","name":"backend","type":"calico","nodename":"node1","datastore_path":")" + db_ +
+           R"(","ipam_lock_file":")" + (dir_ / "ipam.lock").string() +
            R"(","ipam":{"type":"calico-ipam")" + ipam_extra + "}}";
   }
 

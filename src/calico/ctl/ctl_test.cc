@@ -247,5 +247,19 @@ items:
   testing::ExpectGolden("commands.golden", transcript);
 }
 
+// A datastore written by a newer calico-cpp whose data this calicoctl cannot read (its schema
+// record asks for a newer reader, datastore/schema.h) is not written into: exit 1, the record's
+// message, nothing created. Other initialisation problems stay log-only, as upstream.
+TEST_F(CtlTest, CreateRefusesADatastoreOfANewerSchema) {
+  ASSERT_TRUE(backend_.Put("/calico/calico-cpp/schema",
+                           R"({"schema":9,"minReaderSchema":9,"writtenBy":"calico-cpp 9.0.0"})",
+                           std::chrono::seconds(0)));
+  testing::CommandOutcome o = Run({"apply", "-f", "-"}, kPool);
+  EXPECT_EQ(o.code, 1);
+  EXPECT_THAT(o.out + o.err, HasSubstr("written by calico-cpp 9.0.0"));
+  EXPECT_THAT(o.out + o.err, HasSubstr("a downgrade cannot read this datastore"));
+  EXPECT_TRUE(backend_.List("/calico/resources/")->kvs.empty());
+}
+
 }  // namespace
 }  // namespace calico::ctl

@@ -1,6 +1,9 @@
 // calicoctl ipam show/release/configure/check and datastore migrate, in-process on MemBackend.
 #include "calico/ctl/ipam_command.h"
 
+#include <fstream>
+#include <sstream>
+
 #include <gtest/gtest.h>
 
 #include "calico/ctl/golden.h"
@@ -94,13 +97,108 @@ TEST_F(IpamCommandTest, CheckFindsLeaks) {
                            {"ipNetworks", {r.ipv4[0].addr().String() + "/32"}}};
   ASSERT_TRUE(client_.Create(wep));
   ASSERT_TRUE(backend_.Put("/calico/ipam/v2/handle/orphan", R"({"block":{},"deleted":false})"));
-  testing::CommandOutcome o = Run({"ipam", "check"});
+  testing::CommandOutcome o = Run({"ipam", "check", "--show-problem-ips"});
   EXPECT_EQ(o.code, 0) << o.err;
   EXPECT_NE(o.out.find("Found 1 IPs that are allocated in IPAM but not actually in use."),
             std::string::npos)
       << o.out;
   EXPECT_NE(o.out.find(r.ipv4[1].addr().String()), std::string::npos);
   EXPECT_NE(o.out.find("Found 1 handles with no matching IPs"), std::string::npos) << o.out;
+}
+
+// What a crash in the middle of a CNI ADD or DEL leaves, each found by ipam check: an allocation
+// without an endpoint (ADD killed after IPAM), an endpoint whose address is no longer allocated
+// (DEL killed after IPAM), a handle without addresses (ADD killed between the handle and the block
+// write). `-o` writes Calico's report; `release --from-report` frees the leaked address and the
+// handle and leaves everything in use alone, after which check is clean.
+TEST_F(IpamCommandTest, CheckReportThenReleaseFromReportCleansEveryLeak) {
+  auto used = Allocate(1, 0, "net.used");
+  auto leaked = Allocate(1, 0, "net.leaked");
+  auto gone = Allocate(1, 0, "net.gone");
+  auto make_wep = [&](const std::string& cid, const net::CIDR& ip) {
+    model::Resource wep("WorkloadEndpoint", "", "default");
+    wep.spec() = model::Json{{"node", "node1"},
+                             {"orchestrator", "cni"},
+                             {"containerID", cid},
+                             {"endpoint", "eth0"},
+                             {"interfaceName", "cali" + cid},
+                             {"ipNetworks", {ip.addr().String() + "/32"}}};
+    ASSERT_TRUE(client_.Create(wep));
+  };
+  make_wep("used", used.ipv4[0]);
+  make_wep("gone", gone.ipv4[0]);
+  ASSERT_TRUE(ipam_.ReleaseIPs(std::vector<net::IPAddr>{gone.ipv4[0].addr()}));  // DEL killed
+  ASSERT_TRUE(backend_.Put("/calico/ipam/v2/handle/net.orphan", R"({"block":{},"deleted":false})"));
+  model::Resource info("ClusterInformation", "default");
+  info.spec() = model::Json{{"clusterGUID", "abc"}, {"datastoreReady", true}};
+  ASSERT_TRUE(client_.Create(info));
+
+  std::string report = ::testing::TempDir() + "/ipam-report.json";
+  testing::CommandOutcome o = Run({"ipam", "check", "--show-problem-ips", "-o", report});
+  ASSERT_EQ(o.code, 0) << o.err;
+  const std::string leaked_ip = leaked.ipv4[0].addr().String();
+  EXPECT_NE(o.out.find("  " + leaked_ip + " leaked; attrs Main:net.leaked"), std::string::npos)
+      << o.out;
+  EXPECT_NE(o.out.find("Found 1 IPs that are allocated in IPAM but not actually in use."),
+            std::string::npos);
+  EXPECT_NE(o.out.find("Found 1 in-use IPs that are in active IP pools but have no corresponding "
+                       "IPAM allocation."),
+            std::string::npos);
+  EXPECT_NE(o.out.find(gone.ipv4[0].addr().String() + " in use by Workload(default/"),
+            std::string::npos);
+  EXPECT_NE(o.out.find("Found 1 handles with no matching IPs (and 2 handles with matches)."),
+            std::string::npos)
+      << o.out;
+  EXPECT_NE(o.out.find("Check complete; found 3 problems."), std::string::npos) << o.out;
+  auto doc = nlohmann::json::parse(std::ifstream(report));
+  EXPECT_EQ(doc["clusterGUID"], "abc");
+  EXPECT_EQ(doc["allocations"][leaked_ip][0]["inUse"], false);
+  EXPECT_EQ(doc["allocations"][leaked_ip][0]["handle"], "net.leaked");
+  EXPECT_EQ(doc["leakedHandles"].size(), 1u);
+
+  // The datastore is not locked (datastoreReady is true): refused without --force.
+  testing::CommandOutcome refused = Run({"ipam", "release", "--from-report", report});
+  EXPECT_EQ(refused.code, 1);
+  EXPECT_NE(refused.err.find("data store is not locked"), std::string::npos) << refused.err;
+  testing::CommandOutcome released = Run({"ipam", "release", "--from-report", report, "--force"});
+  EXPECT_EQ(released.code, 0) << released.err << released.out;
+  EXPECT_NE(released.out.find("Released 1 IPs successfully"), std::string::npos) << released.out;
+  EXPECT_NE(released.out.find("Released 1 handles; 0 skipped; 0 errors."), std::string::npos)
+      << released.out;
+  EXPECT_FALSE(*ipam_.GetAssignmentAttributes(leaked.ipv4[0].addr()));
+  EXPECT_TRUE(*ipam_.GetAssignmentAttributes(used.ipv4[0].addr()));
+
+  // What is left is the endpoint without an allocation: a CNI DEL's job, not release's.
+  testing::CommandOutcome after = Run({"ipam", "check"});
+  EXPECT_NE(after.out.find("Check complete; found 1 problems."), std::string::npos) << after.out;
+  auto weps = client_.List("WorkloadEndpoint", "default");
+  ASSERT_TRUE(weps);
+  for (const model::Resource& wep : *weps) {
+    if (wep.spec().value("containerID", "") == "gone") {
+      ASSERT_TRUE(client_.Delete("WorkloadEndpoint", "default", wep.name()));
+    }
+  }
+  testing::CommandOutcome clean = Run({"ipam", "check"});
+  EXPECT_NE(clean.out.find("Check complete; found 0 problems."), std::string::npos) << clean.out;
+}
+
+// An address released and allocated again after the report was made is not freed by it.
+TEST_F(IpamCommandTest, ReleaseFromAStaleReportSparesReallocatedAddresses) {
+  auto leaked = Allocate(1, 0, "net.a");
+  std::string report = ::testing::TempDir() + "/ipam-report-stale.json";
+  ASSERT_EQ(Run({"ipam", "check", "-o", report}).code, 0);
+  ASSERT_TRUE(ipam_.ReleaseIPs(std::vector<net::IPAddr>{leaked.ipv4[0].addr()}));
+  ASSERT_TRUE(ipam_.AssignIP(leaked.ipv4[0].addr(), "net.b", ipam::Json::object(), "node1"));
+  testing::CommandOutcome o = Run({"ipam", "release", "--from-report", report, "--force"});
+  EXPECT_EQ(o.code, 0) << o.err;
+  EXPECT_NE(o.out.find("Released 0 IPs successfully"), std::string::npos) << o.out;
+  auto attr = ipam_.GetAssignmentAttributes(leaked.ipv4[0].addr());
+  ASSERT_TRUE(attr && *attr);
+  EXPECT_EQ((*attr)->handle_id, "net.b");
+  std::ofstream(report) << "{\"clusterGUID\": \"other\"}";
+  testing::CommandOutcome other = Run({"ipam", "release", "--from-report", report, "--force"});
+  EXPECT_EQ(other.code, 1);
+  EXPECT_NE(other.err.find("mismatched cluster GUID"), std::string::npos) << other.err;
 }
 
 TEST_F(IpamCommandTest, MigrateExportImportThroughTheCommand) {

@@ -15,9 +15,11 @@
 #include <sstream>
 #include <thread>
 
+#include "calico/base/redact.h"
 #include "calico/base/strings.h"
 #include "calico/bird/bird_config.h"
 #include "calico/ctl/args.h"
+#include "calico/ctl/init_system.h"
 #include "calico/ctl/rule_counters.h"
 #include "calico/datastore/config.h"
 
@@ -35,7 +37,8 @@ constexpr const char* kUsage =
     "[--ip6-autodetection-method=<METHOD>]\n"
     "                     [--log-dir=<LOG_DIR>] [--run-dir=<RUN_DIR>] "
     "[--backend=(bird|vxlan|none)]\n"
-    "                     [--no-default-ippools] [--libnetwork] [--dryrun] [--config=<CONFIG>]\n"
+    "                     [--no-default-ippools] [--libnetwork] [--dryrun] [--init-system]\n"
+    "                     [--config=<CONFIG>]\n"
     "  calicoctl node stop [--run-dir=<RUN_DIR>]\n"
     "  calicoctl node status [--bird-socket=<PATH>] [--run-dir=<RUN_DIR>]\n"
     "  calicoctl node diags [--log-dir=<LOG_DIR>] [--run-dir=<RUN_DIR>]\n"
@@ -151,10 +154,15 @@ Result<pid_t> StartDetached(const std::string& program, const std::vector<std::s
   return pid;
 }
 
+// 0644 whatever the umask: `node stop` signals the PID in it, so nobody else may write it.
 Status WritePidFile(const std::string& path, pid_t pid) {
-  std::ofstream out(path, std::ios::trunc);
-  if (!out) return Unavailable("cannot write " + path);
-  out << pid << "\n";
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+  if (fd < 0) return Unexpected(Error::FromErrno(errno, "cannot write " + path));
+  ::fchmod(fd, 0644);
+  std::string text = std::to_string(pid) + "\n";
+  bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  ok = ::close(fd) == 0 && ok;
+  if (!ok) return Unavailable("cannot write " + path);
   return OkStatus();
 }
 
@@ -195,6 +203,19 @@ int NodeRun(const FlagSet& f, Context& ctx) {
   env.emplace_back("CALICO_RUN_DIR", run_dir);
 
   std::string node_bin = FindProgram("calico-node");
+  if (f.GetBool("init-system")) {
+    // Under systemd the nodename file and BIRD's directory keep calico-node's defaults
+    // (/var/lib/calico/nodename, where the CNI plugin looks; /var/run/calico).
+    std::vector<std::pair<std::string, std::string>> settings;
+    for (const auto& kv : env) {
+      if (kv.first == "CALICO_NODENAME_FILE") continue;
+      if (kv.first == "CALICO_RUN_DIR" && !f.Changed("run-dir")) continue;
+      settings.push_back(kv);
+    }
+    ctx.out << InitSystemText(node_bin.empty() ? "/usr/bin/calico-node" : node_bin, settings,
+                              f.GetBool("libnetwork"));
+    return 0;
+  }
   std::string lnw_bin = f.GetBool("libnetwork") ? FindProgram("calico-libnetwork") : "";
   std::string node_log = log_dir + "/calico-node.log";
   std::string lnw_log = log_dir + "/libnetwork.log";
@@ -217,8 +238,13 @@ int NodeRun(const FlagSet& f, Context& ctx) {
     return 1;
   }
   std::error_code ec;
-  fs::create_directories(log_dir, ec);
-  fs::create_directories(run_dir, ec);
+  // Directories this command makes are 0755 whatever the umask: others must not replace the pid
+  // file `node stop` signals, the nodename file the CNI plugins read, or BIRD's files.
+  for (const std::string& dir : {log_dir, run_dir}) {
+    if (fs::exists(dir, ec)) continue;
+    fs::create_directories(dir, ec);
+    if (!ec) ::chmod(dir.c_str(), 0755);
+  }
   std::string pid_file = run_dir + "/calico-node.pid";
   pid_t running = RunningPid(pid_file, "calico-node");
   if (running == 0) running = CalicoNodeInThisNetns();
@@ -476,11 +502,24 @@ int NodeDiags(const FlagSet& f, Context& ctx) {
   std::string log_dir = f.GetString("log-dir");
   ctx.out << "Copying Calico logs\n";
   if (fs::exists(log_dir)) fs::copy(log_dir, dir / "logs", fs::copy_options::recursive, ec);
+  // Diagnostics are read by people and attached to bug reports: no secret leaves in them (BGP
+  // passwords in bird.conf, etcd passwords in process arguments and logs, private keys).
+  ctx.out << "Removing secrets\n";
+  for (fs::recursive_directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    if (!it->is_regular_file(ec)) continue;
+    std::ifstream in(it->path(), std::ios::binary);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    in.close();
+    std::string clean = base::Redact(text);
+    if (clean != text) std::ofstream(it->path(), std::ios::binary | std::ios::trunc) << clean;
+  }
   std::time_t now = std::time(nullptr);
   char stamp[32];
   std::strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H-%M-%S", std::gmtime(&now));
   std::string tarball = std::string("/tmp/calico-diags-") + stamp + ".tar.gz";
-  std::string tar = "tar -czf '" + tarball + "' -C '" + root.string() + "' diagnostics";
+  // Owner-only whatever the caller's umask (it holds addresses, rules and logs).
+  std::string tar =
+      "umask 077 && tar -czf '" + tarball + "' -C '" + root.string() + "' diagnostics";
   if (std::system(tar.c_str()) != 0) {
     ctx.err << "Error: cannot write " << tarball << "\n";
     fs::remove_all(root, ec);
@@ -510,6 +549,9 @@ int NodeMain(std::span<const std::string> args, Context& ctx, const NodeCommandD
   f.AddString("libnetwork-socket", 0, "/run/docker/plugins/calico.sock",
               "Socket of the libnetwork driver.");
   f.AddBool("dryrun", 0, "Print the commands without running them.");
+  f.AddBool("init-system", 0,
+            "Print the systemd unit and /etc/calico/calico.env that run calico-node with these "
+            "settings.");
   f.AddBool("all", 0, "node counters: also rules that never matched.");
   f.AddString("log-level", 'l', "panic", "Log level.");
   if (Status st = f.Parse(args); !st) {

@@ -180,6 +180,11 @@ CommandResults ExecuteConfigCommand(const ResourceArgs& args, Context& ctx) {
   if (args.action == Action::kApply || args.action == Action::kCreate ||
       args.action == Action::kUpdate) {
     auto st = client->EnsureInitialized();
+    // A datastore of a newer schema than this calicoctl reads (datastore/schema.h) is not
+    // written; other initialisation errors are only logged, as upstream does.
+    if (!st && st.error().code() == ErrorCode::kUnsupported) {
+      return CommandResults::Error(st.error().message());
+    }
     if (!st)
       CALICO_LOG(info, "calicoctl", "unable to initialize datastore err={}", st.error().message());
   }

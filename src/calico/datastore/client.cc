@@ -12,6 +12,7 @@
 #include "calico/base/strings.h"
 #include "calico/datastore/keys.h"
 #include "calico/datastore/names.h"
+#include "calico/datastore/schema.h"
 #include "calico/model/json_codec.h"
 #include "calico/model/validate.h"
 #include "calico/net/ip.h"
@@ -64,6 +65,8 @@ std::string KindRef(std::string_view kind, std::string_view ns, std::string_view
 }  // namespace
 
 Status Client::EnsureInitialized() {
+  // First the schema record: a binary that cannot read this store must not initialise it.
+  RETURN_IF_ERROR(EnsureSchema(backend_, ThisBuild()));
   struct Tier {
     const char* name;
     int order;

@@ -93,6 +93,11 @@ Result<ClientConfig> LoadClientConfig(const std::string& config_path, bool path_
     if (it == obj.end() || it->is_null() || it->is_structured()) return "";
     return it->is_string() ? it->get<std::string>() : it->dump();
   };
+  if (doc.is_null() && !path_given) {
+    // Only comments (the file the Debian package ships): no settings here, the environment's
+    // apply. Calico's calicoctl rejects such a file; a file named with -c still must hold one.
+    return ClientConfigFromEnv();
+  }
   if (!doc.is_object() || text_of(doc, "kind") != "CalicoAPIConfig") {
     return InvalidArgument("invalid config file " + config_path +
                            ": expected kind CalicoAPIConfig");

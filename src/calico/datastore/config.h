@@ -42,7 +42,8 @@ struct ClientConfig {
 };
 
 // Loads from `config_path` if that file exists; a missing file is an error only when
-// path_given (Calico: "Error reading config file: <path>"). Otherwise from the environment.
+// path_given (Calico: "Error reading config file: <path>"). Otherwise, and when the default file
+// holds no document (only comments, as the Debian package ships it), from the environment.
 // Errors: kInvalidArgument for a malformed file or unsupported datastore type.
 [[nodiscard]] Result<ClientConfig> LoadClientConfig(
     const std::string& config_path = kDefaultConfigPath, bool path_given = false);

@@ -4,6 +4,7 @@
 #include "calico/base/log.h"
 #include "calico/base/strings.h"
 #include "calico/datastore/keys.h"
+#include "calico/datastore/schema.h"
 #include "calico/model/validate.h"
 #include "calico/model/yaml_codec.h"
 
@@ -76,6 +77,8 @@ Result<ImportSummary> ImportDatastore(std::string_view text, Backend& target) {
     writes.emplace_back(ResourceKey(*kind, r.namespace_(), r.name()), EncodeStoredResource(r));
     ++summary.resources;
   }
+  // The target holds this build's layout from now on (and refuses if it holds a newer one).
+  RETURN_IF_ERROR(EnsureSchema(target, ThisBuild()));
   for (const auto& [key, value] : writes) {
     ASSIGN_OR_RETURN(auto written, target.Put(key, value));
     (void)written;

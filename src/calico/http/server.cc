@@ -236,12 +236,33 @@ Result<int> Server::ListenTcp() {
       Error::FromErrno(last_errno, "cannot listen on " + HostPort(host, options_.port)));
 }
 
+// An inherited listening socket (sd_listen_fds(3)): checked, then owned.
+Result<int> Server::TakeInherited() {
+  const int fd = options_.listen_fd;
+  int type = 0;
+  int listening = 0;
+  socklen_t len = sizeof(type);
+  if (::getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0 || type != SOCK_STREAM) {
+    return InvalidArgument(fmt::format("inherited descriptor {} is not a stream socket", fd));
+  }
+  len = sizeof(listening);
+  if (::getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0 || listening == 0) {
+    return InvalidArgument(fmt::format("inherited socket {} is not listening", fd));
+  }
+  (void)::fcntl(fd, F_SETFD, FD_CLOEXEC);
+  options_.listen_fd = -1;  // Owned by listen_fd_ from now on.
+  inherited_ = true;
+  return fd;
+}
+
 Status Server::Start() {
-  ASSIGN_OR_RETURN(int fd, options_.unix_path.empty() ? ListenTcp() : ListenUnix());
+  ASSIGN_OR_RETURN(int fd, options_.listen_fd >= 0      ? TakeInherited()
+                           : options_.unix_path.empty() ? ListenTcp()
+                                                        : ListenUnix());
   if (::pipe2(wake_, O_CLOEXEC) != 0) {
     int err = errno;
     ::close(fd);
-    if (!options_.unix_path.empty()) ::unlink(options_.unix_path.c_str());
+    if (!options_.unix_path.empty() && !inherited_) ::unlink(options_.unix_path.c_str());
     return Unexpected(Error::FromErrno(err, "pipe"));
   }
   listen_fd_ = fd;
@@ -252,9 +273,9 @@ Status Server::Start() {
     finished_ = false;
   }
   accept_thread_ = std::thread([this] { AcceptLoop(); });
-  CALICO_LOG(
-      info, options_.name, "listening on {}",
-      options_.unix_path.empty() ? HostPort(options_.host, bound_port_) : options_.unix_path);
+  CALICO_LOG(info, options_.name, "listening on {}{}",
+             options_.unix_path.empty() ? HostPort(options_.host, bound_port_) : options_.unix_path,
+             inherited_ ? fmt::format(" (inherited socket, fd {})", fd) : "");
   return OkStatus();
 }
 
@@ -354,7 +375,7 @@ void Server::Stop() {
   }
   ::close(listen_fd_);
   listen_fd_ = -1;
-  if (!options_.unix_path.empty()) ::unlink(options_.unix_path.c_str());
+  if (!options_.unix_path.empty() && !inherited_) ::unlink(options_.unix_path.c_str());
   for (int& fd : wake_) {
     if (fd >= 0) ::close(fd);
     fd = -1;

@@ -39,6 +39,10 @@ struct ServerOptions {
   // port (0 = an ephemeral port, see Server::port()).
   std::string unix_path{};
   mode_t unix_mode = 0660;
+  // An already listening stream socket to serve instead of binding (systemd socket activation:
+  // calico-libnetwork.socket). The server takes ownership of the descriptor; the socket file (if
+  // unix_path names it) belongs to whoever created it and is never removed.
+  int listen_fd = -1;
   std::string host{};
   int port = 0;
 
@@ -66,9 +70,12 @@ class Server {
 
   // Binds and starts accepting on a thread of its own. A unix socket: its directory is created if
   // needed, a stale socket file replaced (a live server on it is an error), the mode set.
-  // Errors: kUnavailable / kAlreadyExists / kInvalidArgument naming the address.
+  // Errors: kUnavailable / kAlreadyExists / kInvalidArgument naming the address. With
+  // options.listen_fd: accepts on that socket (kInvalidArgument when it is not a listening stream
+  // socket).
   [[nodiscard]] Status Start();
-  // Stops accepting, closes every connection, waits for the handlers; removes a unix socket file.
+  // Stops accepting, closes every connection, waits for the handlers; removes a unix socket file
+  // it bound (not an inherited one).
   // Idempotent.
   void Stop();
   // Blocks until a Stop() (from another thread) has completed.
@@ -86,6 +93,7 @@ class Server {
   };
   [[nodiscard]] Result<int> ListenUnix();
   [[nodiscard]] Result<int> ListenTcp();
+  [[nodiscard]] Result<int> TakeInherited();
   void AcceptLoop();
   void Serve(Conn& conn);
   void ReapFinished();
@@ -93,6 +101,7 @@ class Server {
   ServerOptions options_;
   Handler handler_;
   int listen_fd_ = -1;
+  bool inherited_ = false;  // listen_fd_ came from options.listen_fd.
   int bound_port_ = 0;
   int wake_[2] = {-1, -1};
   std::thread accept_thread_;

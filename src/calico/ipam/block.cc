@@ -238,6 +238,14 @@ void Block::CompactAttributes() {
   attributes_ = std::move(kept);
 }
 
+std::optional<int64_t> Block::SequenceNumberOf(const net::IPAddr& ip) const {
+  auto ord = Ordinal(ip);
+  if (!ord || !allocations_[*ord]) return std::nullopt;
+  auto it = seq_for_allocation_.find(std::to_string(*ord));
+  if (it == seq_for_allocation_.end()) return std::nullopt;
+  return it->second;
+}
+
 std::vector<net::IPAddr> Block::IPsByHandle(const std::string& handle) const {
   std::vector<net::IPAddr> out;
   for (size_t i = 0; i < allocations_.size(); ++i) {

@@ -64,6 +64,8 @@ class Block {
   std::vector<net::IPAddr> IPsByHandle(const std::string& handle) const;
   // The attribute of an allocated address, if any.
   std::optional<Attribute> AttributeOf(const net::IPAddr& ip) const;
+  // The sequence number recorded when the address was allocated (unset when it is free).
+  std::optional<int64_t> SequenceNumberOf(const net::IPAddr& ip) const;
   // (address, attribute) for every allocation.
   std::vector<std::pair<net::IPAddr, Attribute>> Allocations() const;
 

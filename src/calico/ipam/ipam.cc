@@ -192,14 +192,62 @@ Result<std::vector<Pool>> IpamClient::PoolsFor(int family, const AutoAssignArgs&
   return usable;
 }
 
-Result<std::vector<net::CIDR>> IpamClient::AffineBlocks(const std::string& host, int family) {
+Result<std::vector<IpamClient::Affinity>> IpamClient::AffineBlocks(const std::string& host,
+                                                                   int family) {
   ASSIGN_OR_RETURN(auto listed, backend_.List(datastore::IpamHostPrefix(host) + "ipv" +
                                               std::to_string(family) + "/block/"));
-  std::vector<net::CIDR> out;
+  std::vector<Affinity> out;
   for (const auto& kv : listed.kvs) {
-    if (auto cidr = CidrFromKey(kv.key)) out.push_back(*cidr);
+    auto cidr = CidrFromKey(kv.key);
+    if (!cidr) continue;
+    Json j = model::ReadStoredJson(kv.key, kv.value);
+    // No state (older data) counts as confirmed, as in libcalico-go.
+    std::string state = "confirmed";
+    if (j.is_object() && j.contains("state") && j["state"].is_string())
+      state = j["state"].get<std::string>();
+    out.push_back({*cidr, state.empty() ? "confirmed" : state});
   }
   return out;
+}
+
+// libcalico-go lib/ipam/ipam.go getBlockFromAffinity: an affinity is only half of a claim. A
+// claim interrupted after the pending affinity (kill -9, datastore outage) leaves an affinity
+// without a block, or a block whose affinity never became confirmed (BIRD exports confirmed
+// blocks only); another host may also have won the block. Finish or drop the claim here.
+Result<bool> IpamClient::ReconcileAffinity(const Affinity& affinity, const std::string& host) {
+  const std::string key = BlockKey(affinity.cidr);
+  const std::string aff_key = AffinityKey(host, affinity.cidr);
+  for (int attempt = 0; attempt < kMaxRetries; ++attempt) {
+    auto kv = backend_.Get(key);
+    if (!kv) {
+      if (kv.error().code() != ErrorCode::kNotFound) return tl::unexpected(kv.error());
+      // The affinity's block does not exist: create it, then confirm the affinity.
+      ASSIGN_OR_RETURN(auto pending, backend_.Put(aff_key, AffinityValue("pending")));
+      (void)pending;
+      auto created = backend_.Create(key, Block::New(affinity.cidr, host, NowNs()).ToJson());
+      if (!created) {
+        if (created.error().code() == ErrorCode::kAlreadyExists) continue;  // look again
+        return tl::unexpected(created.error());
+      }
+      ASSIGN_OR_RETURN(auto confirmed, backend_.Put(aff_key, AffinityValue("confirmed")));
+      (void)confirmed;
+      return true;
+    }
+    ASSIGN_OR_RETURN(Block block, Block::FromJson(kv->value));
+    if (block.host() != host) {
+      // A stale affinity: the block belongs to another host (or to none).
+      auto deleted = backend_.Delete(aff_key, 0);
+      if (!deleted && deleted.error().code() != ErrorCode::kNotFound)
+        return tl::unexpected(deleted.error());
+      return false;
+    }
+    if (affinity.state != "confirmed") {
+      ASSIGN_OR_RETURN(auto confirmed, backend_.Put(aff_key, AffinityValue("confirmed")));
+      (void)confirmed;
+    }
+    return true;
+  }
+  return Exhausted("claim block " + affinity.cidr.String());
 }
 
 Status IpamClient::AdjustHandle(const std::string& handle, const net::CIDR& block, int delta) {
@@ -332,13 +380,18 @@ Result<int> IpamClient::AssignFamily(int family, int num, const AutoAssignArgs& 
   };
 
   int remaining = num;
-  ASSIGN_OR_RETURN(std::vector<net::CIDR> affine, AffineBlocks(args.host, family));
+  ASSIGN_OR_RETURN(std::vector<Affinity> affine, AffineBlocks(args.host, family));
   int owned = 0;
-  for (const net::CIDR& block : affine) {
-    if (!in_pools(block)) continue;
+  for (const Affinity& affinity : affine) {
+    // The count of owned blocks matters only when a new block is needed, i.e. when every affine
+    // block has been tried; once satisfied, the rest need not be read.
+    if (remaining == 0) break;
+    if (!in_pools(affinity.cidr)) continue;
+    ASSIGN_OR_RETURN(bool mine, ReconcileAffinity(affinity, args.host));
+    if (!mine) continue;
     ++owned;
-    if (remaining == 0) continue;
-    ASSIGN_OR_RETURN(int got, take(block, remaining, config.strict_affinity ? args.host : ""));
+    ASSIGN_OR_RETURN(int got,
+                     take(affinity.cidr, remaining, config.strict_affinity ? args.host : ""));
     remaining -= got;
   }
   int max_blocks =
@@ -457,15 +510,25 @@ Result<std::vector<Block>> IpamClient::ListBlocks(int family) {
 }
 
 Result<std::vector<net::IPAddr>> IpamClient::ReleaseIPs(const std::vector<net::IPAddr>& ips) {
+  std::vector<ReleaseOptions> releases;
+  releases.reserve(ips.size());
+  for (const net::IPAddr& ip : ips)
+    releases.push_back({ip, "", std::nullopt});
+  return ReleaseIPs(releases);
+}
+
+Result<std::vector<net::IPAddr>> IpamClient::ReleaseIPs(
+    const std::vector<ReleaseOptions>& releases) {
   ASSIGN_OR_RETURN(std::vector<Pool> pools, ListPools());
   std::vector<net::IPAddr> unallocated;
-  std::map<net::CIDR, std::vector<net::IPAddr>> by_block;
+  std::map<net::CIDR, std::vector<ReleaseOptions>> by_block;
   std::optional<std::vector<Block>> blocks;
-  for (const net::IPAddr& ip : ips) {
+  for (const ReleaseOptions& r : releases) {
+    const net::IPAddr& ip = r.address;
     auto pool = std::find_if(pools.begin(), pools.end(),
                              [&](const Pool& p) { return p.cidr.Contains(ip); });
     if (pool != pools.end()) {
-      by_block[net::CIDR(ip, pool->block_size).Masked()].push_back(ip);
+      by_block[net::CIDR(ip, pool->block_size).Masked()].push_back(r);
       continue;
     }
     if (!blocks) {
@@ -477,25 +540,35 @@ Result<std::vector<net::IPAddr>> IpamClient::ReleaseIPs(const std::vector<net::I
     if (b == blocks->end()) {
       unallocated.push_back(ip);
     } else {
-      by_block[b->cidr()].push_back(ip);
+      by_block[b->cidr()].push_back(r);
     }
   }
-  for (const auto& [cidr, block_ips] : by_block) {
+  for (const auto& [cidr, block_releases] : by_block) {
     std::string key = BlockKey(cidr);
     bool done = false;
     for (int attempt = 0; attempt < kMaxRetries && !done; ++attempt) {
       auto kv = backend_.Get(key);
       if (!kv) {
         if (kv.error().code() != ErrorCode::kNotFound) return tl::unexpected(kv.error());
-        unallocated.insert(unallocated.end(), block_ips.begin(), block_ips.end());
+        for (const ReleaseOptions& r : block_releases)
+          unallocated.push_back(r.address);
         done = true;
         break;
       }
       ASSIGN_OR_RETURN(Block block, Block::FromJson(kv->value));
+      std::vector<net::IPAddr> block_ips;
+      std::vector<net::IPAddr> changed;  // allocated again since the caller looked
+      for (const ReleaseOptions& r : block_releases) {
+        auto attr = block.AttributeOf(r.address);
+        bool same = attr && (r.handle.empty() || attr->handle_id == r.handle) &&
+                    (!r.sequence_number || block.SequenceNumberOf(r.address) == r.sequence_number);
+        (attr && !same ? changed : block_ips).push_back(r.address);
+      }
       std::vector<net::IPAddr> not_allocated;
       std::map<std::string, int> handles = block.Release(block_ips, not_allocated);
       if (not_allocated.size() == block_ips.size()) {
         unallocated.insert(unallocated.end(), not_allocated.begin(), not_allocated.end());
+        unallocated.insert(unallocated.end(), changed.begin(), changed.end());
         done = true;
         break;
       }
@@ -508,6 +581,7 @@ Result<std::vector<net::IPAddr>> IpamClient::ReleaseIPs(const std::vector<net::I
         return tl::unexpected(written.error());
       }
       unallocated.insert(unallocated.end(), not_allocated.begin(), not_allocated.end());
+      unallocated.insert(unallocated.end(), changed.begin(), changed.end());
       for (const auto& [handle, count] : handles)
         RETURN_IF_ERROR(AdjustHandle(handle, cidr, -count));
       done = true;

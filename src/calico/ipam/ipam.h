@@ -3,12 +3,16 @@
 // compare-and-swap on every write, borrowing when strict affinity is off, IPReservations,
 // specific-address assignment, release by address and by handle.
 //
-//   AutoAssign ──> pools (enabled, nodeSelector, allowedUses) ──> host's affine blocks
+//   AutoAssign ──> pools (enabled, nodeSelector, allowedUses) ──> host's affine blocks (a claim
+//                  left half-made by a crash is finished, a stale affinity dropped)
 //              ──> claim new block (pending affinity -> Create block -> confirmed)
 //              ──> borrow from other hosts' blocks (strictAffinity=false)
 //   every block write: handle++ then CAS update of the block (handle-- on failure)
 //
-// Thread-safety: thread-safe if the Backend is (all state lives in the datastore).
+// Thread-safety: thread-safe if the Backend is (all state lives in the datastore). Concurrent
+// AutoAssigns for one host never hand out an address twice (CAS on every block), but they may
+// each claim a block and so pass maxBlocksPerHost together: callers on a host serialise
+// assignments with the host-wide lock (host_lock.h), as Calico's CNI plugin does.
 #pragma once
 
 #include <optional>
@@ -50,6 +54,15 @@ struct AutoAssignArgs {
   int max_blocks_per_host = 0;
 };
 
+// An address to release only while it is still the same allocation (libcalico-go
+// ipam.ReleaseOptions): held by `handle` (when set) under `sequence_number` (when set), so that a
+// release from an old `ipam check` report never frees an address allocated again since.
+struct ReleaseOptions {
+  net::IPAddr address;
+  std::string handle;
+  std::optional<int64_t> sequence_number;
+};
+
 struct AssignResult {
   std::vector<net::CIDR> ipv4;  // Address with the block's prefix length (10.0.0.5/26).
   std::vector<net::CIDR> ipv6;
@@ -68,6 +81,10 @@ class IpamClient {
                                 const std::string& host);
   // Frees the addresses; returns those that were not allocated.
   [[nodiscard]] Result<std::vector<net::IPAddr>> ReleaseIPs(const std::vector<net::IPAddr>& ips);
+  // Frees the addresses that are still the allocations described; returns the others (not
+  // allocated, or allocated again since).
+  [[nodiscard]] Result<std::vector<net::IPAddr>> ReleaseIPs(
+      const std::vector<ReleaseOptions>& releases);
   // Frees every address of the handle and deletes the handle. A missing handle is not an error.
   [[nodiscard]] Status ReleaseByHandle(const std::string& handle);
   [[nodiscard]] Result<std::vector<net::IPAddr>> IPsByHandle(const std::string& handle);
@@ -98,7 +115,15 @@ class IpamClient {
   [[nodiscard]] Result<net::CIDR> ClaimBlock(const std::vector<Pool>& pools,
                                              const std::string& host);
   [[nodiscard]] Status AdjustHandle(const std::string& handle, const net::CIDR& block, int delta);
-  [[nodiscard]] Result<std::vector<net::CIDR>> AffineBlocks(const std::string& host, int family);
+  struct Affinity {
+    net::CIDR cidr;
+    std::string state;  // "pending" | "confirmed" (no state in the store counts as confirmed)
+  };
+  [[nodiscard]] Result<std::vector<Affinity>> AffineBlocks(const std::string& host, int family);
+  // Completes or drops a half-made claim of the host's affinity; true when the block exists and
+  // is the host's (creating it when only the affinity existed), false for a stale affinity
+  // (deleted).
+  [[nodiscard]] Result<bool> ReconcileAffinity(const Affinity& affinity, const std::string& host);
 
   datastore::Backend& backend_;
 };

@@ -1,12 +1,19 @@
 // Scenarios of reference section 2.9 (libcalico-go/lib/ipam tests) against the in-memory store.
 #include "calico/ipam/ipam.h"
 
+#include <sys/stat.h>
+
+#include <atomic>
+#include <cstdio>
 #include <set>
 #include <thread>
 
 #include <gtest/gtest.h>
 
+#include "calico/base/testing/temp_dir.h"
+#include "calico/datastore/keys.h"
 #include "calico/datastore/testing/mem_backend.h"
+#include "calico/ipam/host_lock.h"
 
 namespace calico::ipam {
 namespace {
@@ -312,6 +319,96 @@ TEST_F(IpamTest, ConcurrentAllocationsAreUnique) {
   }
   EXPECT_EQ(total, static_cast<size_t>(kThreads * kEach));
   EXPECT_EQ(all.size(), total);
+}
+
+// A claim killed between its pending affinity and the block (kill -9 of a CNI plugin) leaves an
+// affinity without a block: the next assignment for the host creates the block and confirms the
+// affinity (libcalico-go getBlockFromAffinity) instead of counting a block that does not exist
+// against the host's cap forever.
+TEST_F(IpamTest, AffinityWithoutItsBlockIsCompletedByTheNextAssignment) {
+  AddPool("p", "10.0.0.0/24", 26);
+  ASSERT_TRUE(ipam_.SetConfig({.strict_affinity = true, .max_blocks_per_host = 1}));
+  const std::string aff = datastore::IpamAffinityKey("node1", "10.0.0.128/26");
+  ASSERT_TRUE(backend_.Put(aff, R"({"state":"pending","deleted":false})"));
+  auto r = Assign("node1", 1);
+  ASSERT_EQ(r.ipv4.size(), 1u) << (r.messages.empty() ? "" : r.messages[0]);
+  EXPECT_EQ(r.ipv4[0].addr().String(), "10.0.0.128");
+  auto block = backend_.Get(datastore::IpamBlockKey("10.0.0.128/26"));
+  ASSERT_TRUE(block);
+  EXPECT_EQ(Block::FromJson(block->value)->host(), "node1");
+  EXPECT_EQ(Json::parse(backend_.Get(aff)->value)["state"], "confirmed");
+  EXPECT_EQ(ipam_.ListBlocks()->size(), 1u);
+}
+
+// A claim killed after the block but before the affinity was confirmed: BIRD exports confirmed
+// blocks only, so the next assignment confirms it.
+TEST_F(IpamTest, PendingAffinityOfAnExistingBlockIsConfirmed) {
+  AddPool("p", "10.0.0.0/24", 26);
+  auto first = Assign("node1", 1);
+  ASSERT_EQ(first.ipv4.size(), 1u);
+  const std::string aff = datastore::IpamAffinityKey("node1", first.ipv4[0].Masked().String());
+  ASSERT_TRUE(backend_.Get(aff));
+  ASSERT_TRUE(backend_.Put(aff, R"({"state":"pending","deleted":false})"));
+  Assign("node1", 1, "h2");
+  EXPECT_EQ(Json::parse(backend_.Get(aff)->value)["state"], "confirmed");
+}
+
+// An affinity whose block another host won is stale: dropped, and not counted as the host's.
+TEST_F(IpamTest, StaleAffinityIsDroppedAndNotCounted) {
+  AddPool("p", "10.0.0.0/24", 26);
+  ASSERT_TRUE(ipam_.SetConfig({.strict_affinity = true, .max_blocks_per_host = 1}));
+  auto other = Assign("node2", 1);
+  ASSERT_EQ(other.ipv4.size(), 1u);
+  std::string theirs = other.ipv4[0].Masked().String();
+  const std::string stale = datastore::IpamAffinityKey("node1", theirs);
+  ASSERT_TRUE(backend_.Put(stale, R"({"state":"confirmed","deleted":false})"));
+  auto mine = Assign("node1", 1);
+  ASSERT_EQ(mine.ipv4.size(), 1u) << (mine.messages.empty() ? "" : mine.messages[0]);
+  EXPECT_NE(mine.ipv4[0].Masked().String(), theirs);
+  EXPECT_FALSE(backend_.Get(stale));
+}
+
+// The host-wide lock excludes a second holder, also a second descriptor in the same process
+// (flock is per open file), and is free again once the holder is gone.
+TEST(HostLockTest, ExcludesOtherHoldersUntilReleased) {
+  auto dir = ::calico::testing::MakeTestDir("host-lock");
+  std::string path = (dir / "run" / "calico" / "ipam.lock").string();
+  auto first = HostLock::Acquire(path);
+  ASSERT_TRUE(first) << first.error().message();
+  std::atomic<bool> second_held{false};
+  std::thread waiter([&] {
+    auto second = HostLock::Acquire(path);
+    second_held = second.has_value();
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_FALSE(second_held) << "a second holder got the lock while the first held it";
+  { HostLock released = std::move(*first); }
+  waiter.join();
+  EXPECT_TRUE(second_held);
+}
+
+TEST(HostLockTest, FileIsRootOnlyWhateverTheUmask) {
+  auto dir = ::calico::testing::MakeTestDir("host-lock-mode");
+  std::string path = (dir / "ipam.lock").string();
+  mode_t old = ::umask(0);
+  auto lock = HostLock::Acquire(path);
+  ::umask(old);
+  ASSERT_TRUE(lock) << lock.error().message();
+  struct stat st {};
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+}
+
+TEST(HostLockTest, UnusableLockFileIsAnErrorNamingIt) {
+  auto dir = ::calico::testing::MakeTestDir("host-lock-bad");
+  std::string path = (dir / "a-file" / "ipam.lock").string();
+  std::FILE* f = std::fopen((dir / "a-file").c_str(), "w");
+  std::fclose(f);
+  auto lock = HostLock::Acquire(path);
+  ASSERT_FALSE(lock);
+  EXPECT_NE(lock.error().message().find("cannot take the host-wide IPAM lock " + path),
+            std::string::npos)
+      << lock.error().message();
 }
 
 }  // namespace

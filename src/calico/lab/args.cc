@@ -165,6 +165,18 @@ Result<Command> ParseUp(const Scanned& s) {
     if (!b) return Unexpected(std::move(b).error().Wrap("up"));
     up.backend = *b;
   }
+  if (Has(s, "etcd-members")) {
+    std::string text = Last(s, "etcd-members");
+    int n = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+    if (ec != std::errc() || end != text.data() + text.size() || n < 1 || n > 5) {
+      return InvalidArgument("up: invalid --etcd-members \"" + text + "\" (1-5)");
+    }
+    if (up.datastore != Datastore::kEtcd && n != 1) {
+      return InvalidArgument("up: --etcd-members needs --datastore etcd");
+    }
+    up.etcd_members = n;
+  }
   up.ipv6 = Has(s, "ipv6");
   if (Has(s, "node-cmd")) {
     up.node_command = SplitCommand(Last(s, "node-cmd"));
@@ -282,11 +294,9 @@ Result<Invocation> ParseArgs(std::span<const std::string> args) {
   }
   const std::string cmd = head.command[0];
   std::span<const std::string> rest = std::span(head.command).subspan(1);
-  static constexpr FlagSpec kUpFlags[] = {{"hosts", 0, true},
-                                          {"datastore", 0, true},
-                                          {"backend", 0, true},
-                                          {"ipv6", 0, false},
-                                          {"node-cmd", 0, true}};
+  static constexpr FlagSpec kUpFlags[] = {{"hosts", 0, true},    {"datastore", 0, true},
+                                          {"backend", 0, true},  {"ipv6", 0, false},
+                                          {"node-cmd", 0, true}, {"etcd-members", 0, true}};
   static constexpr FlagSpec kRunFlags[] = {{"net", 0, true}, {"ip", 0, true}, {"name", 0, true}};
   Scanned s;
   if (cmd == "up") {
@@ -298,7 +308,10 @@ Result<Invocation> ParseArgs(std::span<const std::string> args) {
   } else if (cmd == "tutorial") {
     static constexpr FlagSpec kTutorialFlags[] = {{"datastore", 0, true}, {"keep", 0, false}};
     ASSIGN_OR_RETURN(s, Scan(rest, kTutorialFlags, cmd, 0, false));
-  } else if (cmd == "list" || cmd == "rm" || cmd == "down" || cmd == "help") {
+  } else if (cmd == "stop") {
+    static constexpr FlagSpec kStopFlags[] = {{"kill", 0, false}};
+    ASSIGN_OR_RETURN(s, Scan(rest, kStopFlags, cmd, 0, false));
+  } else if (cmd == "list" || cmd == "rm" || cmd == "down" || cmd == "help" || cmd == "start") {
     ASSIGN_OR_RETURN(s, Scan(rest, {}, cmd, 0, false));
   } else {
     return InvalidArgument("unknown command \"" + cmd + "\" (see calico-lab --help)");
@@ -335,6 +348,14 @@ Result<Invocation> ParseArgs(std::span<const std::string> args) {
     RETURN_IF_ERROR(ExpectPositionals(s, cmd, 1, "NAME"));
     RETURN_IF_ERROR(NoCommand(s, cmd));
     inv.command = RmCommand{s.positionals[0]};
+  } else if (cmd == "stop" || cmd == "start") {
+    RETURN_IF_ERROR(ExpectPositionals(s, cmd, 1, "HOST or etcd member"));
+    RETURN_IF_ERROR(NoCommand(s, cmd));
+    if (cmd == "stop") {
+      inv.command = StopCommand{s.positionals[0], Has(s, "kill")};
+    } else {
+      inv.command = StartCommand{s.positionals[0]};
+    }
   } else {  // tutorial
     RETURN_IF_ERROR(ExpectPositionals(s, cmd, 1, "NAME (rkt, isolation or libnetwork)"));
     RETURN_IF_ERROR(NoCommand(s, cmd));
@@ -362,9 +383,11 @@ std::string Usage() {
 Usage: calico-lab [--bin DIR] [--state-dir DIR] [-v] COMMAND ...
 
 Commands:
-  up [--hosts N] [--datastore local|etcd] [--backend bird|vxlan] [--ipv6] [--node-cmd CMD]
-        start hosts calico-01..N (default 2) on a fabric bridge, the datastore, the lab IP pools
-        (198.19.0.0/16, fd00:198:19::/48 with --ipv6) and the node process on every host
+  up [--hosts N] [--datastore local|etcd] [--etcd-members N] [--backend bird|vxlan] [--ipv6]
+     [--node-cmd CMD]
+        start hosts calico-01..N (default 2) on a fabric bridge, the datastore (etcd: N members,
+        default 1, on 198.18.0.1, .2, ...), the lab IP pools (198.19.0.0/16, fd00:198:19::/48
+        with --ipv6) and the node process on every host
   run HOST --net NET[,NET...] [--ip ADDR] --name NAME -- CMD...
         network a new workload on HOST through the CNI plugins (like rkt run --net=NET), start
         CMD in it in the background and print its IP
@@ -372,6 +395,10 @@ Commands:
   exec NAME [--] CMD...   run CMD inside a workload (stdin, stdout and exit code pass through)
   host HOST [--] CMD...   run CMD on a lab host with its environment (calicoctl, etcdctl, birdc)
   rm NAME                 stop a workload, CNI DEL, remove its namespace
+  stop HOST|etcd|etcd-N [--kill]
+                          stop a host's node process (BIRD, its child, is left running) or an
+                          etcd member: SIGTERM, or SIGKILL with --kill
+  start HOST|etcd|etcd-N  start it again (after stop, or after it died)
   down                    stop and remove everything the lab started (also after a crash)
   tutorial rkt|isolation|libnetwork [--datastore local|etcd] [--keep]
         replay a seed tutorial step by step on a fresh lab, narrated, checking every expectation

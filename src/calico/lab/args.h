@@ -1,12 +1,15 @@
 // The calico-lab command line (DESIGN.md section 6):
 //
 //   calico-lab [--bin DIR] [--state-dir DIR] [-v] COMMAND ...
-//     up [--hosts N] [--datastore local|etcd] [--backend bird|vxlan] [--ipv6] [--node-cmd CMD]
+//     up [--hosts N] [--datastore local|etcd] [--etcd-members N] [--backend bird|vxlan] [--ipv6]
+//        [--node-cmd CMD]
 //     run HOST --net NET[,NET...] [--ip ADDR] --name NAME -- CMD...
 //     list
 //     exec NAME [--] CMD...
 //     host HOST [--] CMD...
 //     rm NAME
+//     stop HOST|etcd|etcd-N [--kill]
+//     start HOST|etcd|etcd-N
 //     down
 //     tutorial NAME                   (not implemented yet)
 //
@@ -53,6 +56,7 @@ struct UpCommand {
   Backend backend = Backend::kBird;
   bool ipv6 = false;
   std::vector<std::string> node_command;  // --node-cmd split on blanks; empty: the default
+  int etcd_members = 1;                   // --etcd-members (1-5; needs --datastore etcd)
 };
 struct RunCommand {
   std::string host;
@@ -74,6 +78,15 @@ struct RmCommand {
   std::string name;
 };
 struct DownCommand {};
+// Stops (SIGTERM, or SIGKILL with --kill) / starts again one lab process: a host's node process
+// or an etcd member, for fault tests and for playing with failures by hand.
+struct StopCommand {
+  std::string target;  // a host name, "etcd" or "etcd-N"
+  bool kill = false;
+};
+struct StartCommand {
+  std::string target;
+};
 struct TutorialCommand {
   std::string name;
   std::string datastore = "local";  // local | etcd
@@ -81,8 +94,9 @@ struct TutorialCommand {
 };
 struct HelpCommand {};
 
-using Command = std::variant<HelpCommand, UpCommand, RunCommand, ListCommand, ExecCommand,
-                             HostCommand, RmCommand, DownCommand, TutorialCommand>;
+using Command =
+    std::variant<HelpCommand, UpCommand, RunCommand, ListCommand, ExecCommand, HostCommand,
+                 RmCommand, DownCommand, TutorialCommand, StopCommand, StartCommand>;
 
 struct Invocation {
   GlobalOptions global;

@@ -149,12 +149,38 @@ TEST(ArgsTest, SimpleCommands) {
   EXPECT_TRUE(std::holds_alternative<HelpCommand>(Parse({"up", "-h"})->command));
 
   EXPECT_EQ(ErrorOf({}), "missing command (see calico-lab --help)");
-  EXPECT_EQ(ErrorOf({"start"}), "unknown command \"start\" (see calico-lab --help)");
+  EXPECT_EQ(ErrorOf({"restart"}), "unknown command \"restart\" (see calico-lab --help)");
   EXPECT_EQ(ErrorOf({"rm"}), "rm: missing NAME");
   EXPECT_EQ(ErrorOf({"rm", "a", "b"}), "rm: unexpected argument \"b\"");
   EXPECT_EQ(ErrorOf({"list", "x"}), "list: unexpected argument \"x\"");
   EXPECT_EQ(ErrorOf({"down", "--", "x"}), "down: takes no command after --");
   EXPECT_EQ(ErrorOf({"--bin"}), "flag --bin needs a value");
+}
+
+TEST(ArgsTest, StopAndStart) {
+  auto inv = Parse({"stop", "calico-02", "--kill"});
+  ASSERT_TRUE(inv) << inv.error().message();
+  EXPECT_EQ(std::get<StopCommand>(inv->command).target, "calico-02");
+  EXPECT_TRUE(std::get<StopCommand>(inv->command).kill);
+  inv = Parse({"stop", "etcd-1"});
+  ASSERT_TRUE(inv);
+  EXPECT_FALSE(std::get<StopCommand>(inv->command).kill);
+  inv = Parse({"start", "etcd"});
+  ASSERT_TRUE(inv);
+  EXPECT_EQ(std::get<StartCommand>(inv->command).target, "etcd");
+  EXPECT_EQ(ErrorOf({"stop"}), "stop: missing HOST or etcd member");
+  EXPECT_EQ(ErrorOf({"start", "a", "b"}), "start: unexpected argument \"b\"");
+  EXPECT_EQ(ErrorOf({"start", "a", "--kill"}), "start: unknown flag --kill");
+}
+
+TEST(ArgsTest, EtcdMembers) {
+  auto inv = Parse({"up", "--datastore", "etcd", "--etcd-members", "3"});
+  ASSERT_TRUE(inv) << inv.error().message();
+  EXPECT_EQ(std::get<UpCommand>(inv->command).etcd_members, 3);
+  EXPECT_EQ(std::get<UpCommand>(Parse({"up"})->command).etcd_members, 1);
+  EXPECT_EQ(ErrorOf({"up", "--etcd-members", "3"}), "up: --etcd-members needs --datastore etcd");
+  EXPECT_EQ(ErrorOf({"up", "--datastore=etcd", "--etcd-members", "6"}),
+            "up: invalid --etcd-members \"6\" (1-5)");
 }
 
 TEST(ArgsTest, WorkloadNames) {

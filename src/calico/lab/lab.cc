@@ -266,6 +266,7 @@ Status Lab::Up(const UpCommand& up) {
     config.hosts.push_back(HostName(i));
   }
   config.datastore = up.datastore;
+  config.etcd_members = up.datastore == Datastore::kEtcd ? up.etcd_members : 1;
   config.backend = up.backend;
   config.ipv6 = up.ipv6;
   config.bin_dir = BinDir();
@@ -303,7 +304,7 @@ Status Lab::Up(const UpCommand& up) {
   }
   out_ << "lab up: " << config.hosts.size() << " hosts, datastore "
        << DatastoreName(config.datastore) << " ("
-       << (config.datastore == Datastore::kEtcd ? std::string(kEtcdEndpoint)
+       << (config.datastore == Datastore::kEtcd ? EtcdEndpoints(config)
                                                 : state_.paths().DatastoreFile())
        << "), backend " << BackendName(config.backend) << ", pool " << kPoolV4
        << (config.ipv6 ? " and " + std::string(kPoolV6) : "") << "\n";
@@ -413,37 +414,66 @@ Status Lab::UpSteps(const LabConfig& config) {
   return OkStatus();
 }
 
-Status Lab::StartEtcd(const LabConfig& config) {
+// etcd member `member` in the fabric namespace on EtcdMemberAddress(member):2379 (peers on
+// :2380); a fresh cluster of config.etcd_members members, or (restart) the member's data dir.
+Result<ProcessRef> Lab::SpawnEtcdMember(const LabConfig& config, int member) {
   const Paths& paths = state_.paths();
   std::error_code ec;
-  fs::create_directories(paths.EtcdData(), ec);
-  if (ec) return Internal("create " + paths.EtcdData() + ": " + ec.message());
-  const std::string client(kEtcdEndpoint), peer = "http://127.0.0.1:2380";
+  fs::create_directories(paths.EtcdData(member), ec);
+  if (ec) return Internal("create " + paths.EtcdData(member) + ": " + ec.message());
+  auto url = [](int m, int port) {
+    return "http://" + EtcdMemberAddress(m) + ":" + std::to_string(port);
+  };
+  std::string initial;
+  for (int m = 0; m < config.etcd_members; ++m) {
+    initial += (m == 0 ? "" : ",") + EtcdMemberName(m) + "=" + url(m, 2380);
+  }
   SpawnOptions spawn{
-      .argv = {ResolveBinary("etcd", config.bin_dir), "--name", "calico-lab", "--data-dir",
-               paths.EtcdData(), "--listen-client-urls", client, "--advertise-client-urls", client,
-               "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
-               "--initial-cluster", "calico-lab=" + peer},
+      .argv = {ResolveBinary("etcd", config.bin_dir), "--name", EtcdMemberName(member),
+               "--data-dir", paths.EtcdData(member), "--listen-client-urls", url(member, 2379),
+               "--advertise-client-urls", url(member, 2379), "--listen-peer-urls",
+               url(member, 2380), "--initial-advertise-peer-urls", url(member, 2380),
+               "--initial-cluster", initial, "--initial-cluster-token", "calico-lab"},
       .env = env_,
       .netns_path = NetnsPath(kFabricNetns),
       .cwd = paths.FabricDir()};
   if (global_.verbose) {
     err_ << "+ nsenter --net=" << spawn.netns_path << " " << StrJoin(spawn.argv, " ") << "\n";
   }
-  ASSIGN_OR_RETURN(ProcessRef ref, StartDetached(spawn, paths.EtcdLog()));
-  RETURN_IF_ERROR(state_.SavePid(paths.EtcdPid(), ref));
-  for (int i = 0; i < 200; ++i) {
-    if (!IsRunning(ref)) {
-      return Unavailable("etcd exited; its log " + paths.EtcdLog() + ":\n" +
-                         Tail(paths.EtcdLog(), 10));
-    }
-    if (TcpReachable(NetnsPath(kFabricNetns), std::string(kFabricGatewayV4), 2379,
-                     milliseconds(200))) {
-      return OkStatus();
-    }
-    std::this_thread::sleep_for(milliseconds(100));
+  ASSIGN_OR_RETURN(ProcessRef ref, StartDetached(spawn, paths.EtcdLog(member)));
+  RETURN_IF_ERROR(state_.SavePid(paths.EtcdPid(member), ref));
+  return ref;
+}
+
+Status Lab::StartEtcd(const LabConfig& config) {
+  const Paths& paths = state_.paths();
+  for (int m = 1; m < config.etcd_members; ++m) {
+    RETURN_IF_ERROR(Sh({"ip", "-n", std::string(kFabricNetns), "addr", "add",
+                        EtcdMemberAddress(m) + "/" + std::to_string(kFabricPrefixV4), "dev",
+                        std::string(kFabricBridge)}));
   }
-  return Unavailable("etcd does not answer on " + client + "; its log " + paths.EtcdLog());
+  std::vector<ProcessRef> refs;
+  for (int m = 0; m < config.etcd_members; ++m) {
+    ASSIGN_OR_RETURN(ProcessRef ref, SpawnEtcdMember(config, m));
+    refs.push_back(ref);
+  }
+  // Every member answers (a cluster serves once a majority has met).
+  for (int m = 0; m < config.etcd_members; ++m) {
+    bool up = false;
+    for (int i = 0; i < 300 && !up; ++i) {
+      if (!IsRunning(refs[static_cast<size_t>(m)])) {
+        return Unavailable(EtcdMemberName(m) + " exited; its log " + paths.EtcdLog(m) + ":\n" +
+                           Tail(paths.EtcdLog(m), 10));
+      }
+      up = TcpReachable(NetnsPath(kFabricNetns), EtcdMemberAddress(m), 2379, milliseconds(200));
+      if (!up) std::this_thread::sleep_for(milliseconds(100));
+    }
+    if (!up) {
+      return Unavailable(EtcdMemberName(m) + " does not answer on " + EtcdMemberAddress(m) +
+                         ":2379; its log " + paths.EtcdLog(m));
+    }
+  }
+  return OkStatus();
 }
 
 Status Lab::CreatePools(const LabConfig& config) {
@@ -652,9 +682,13 @@ bool Lab::DatastoreReachable(const LabConfig& config) {
     std::error_code ec;
     return fs::exists(state_.paths().DatastoreFile(), ec);
   }
-  return NetnsExists(kFabricNetns) &&
-         TcpReachable(NetnsPath(kFabricNetns), std::string(kFabricGatewayV4), 2379,
-                      milliseconds(1000));
+  if (!NetnsExists(kFabricNetns)) return false;
+  for (int m = 0; m < config.etcd_members; ++m) {
+    if (TcpReachable(NetnsPath(kFabricNetns), EtcdMemberAddress(m), 2379, milliseconds(1000))) {
+      return true;
+    }
+  }
+  return false;
 }
 
 Status Lab::RemoveWorkload(const LabConfig* config, const WorkloadRecord& w, bool force) {
@@ -729,6 +763,71 @@ Status Lab::Rm(const RmCommand& rm) {
   return OkStatus();
 }
 
+Status Lab::Stop(const StopCommand& stop) {
+  ASSIGN_OR_RETURN(Lock lock, Lock::Take(state_.paths(), err_));
+  ASSIGN_OR_RETURN(LabConfig config, state_.LoadConfig());
+  ASSIGN_OR_RETURN(std::string pid_file, PidFileOf(config, stop.target));
+  auto text = ReadFile(pid_file);
+  auto ref = text ? ParsePidFile(*text) : Result<ProcessRef>(NotFound(""));
+  if (!ref || !IsRunning(*ref)) {
+    out_ << stop.target << ": not running\n";
+    return OkStatus();
+  }
+  RETURN_IF_ERROR(stop.kill ? KillNow(*ref) : Terminate(*ref, kStopGrace));
+  out_ << stop.target << ": stopped (pid " << ref->pid << (stop.kill ? ", SIGKILL" : "") << ")\n";
+  return OkStatus();
+}
+
+Status Lab::Start(const StartCommand& start) {
+  ASSIGN_OR_RETURN(Lock lock, Lock::Take(state_.paths(), err_));
+  ASSIGN_OR_RETURN(LabConfig config, state_.LoadConfig());
+  if (!global_.bin_dir.empty() || env_.contains("CALICO_LAB_BIN")) config.bin_dir = BinDir();
+  ASSIGN_OR_RETURN(std::string pid_file, PidFileOf(config, start.target));
+  auto text = ReadFile(pid_file);
+  auto old = text ? ParsePidFile(*text) : Result<ProcessRef>(NotFound(""));
+  if (old && IsRunning(*old)) {
+    return AlreadyExists(start.target + " is running (pid " + std::to_string(old->pid) + ")");
+  }
+  const Paths& paths = state_.paths();
+  ProcessRef ref;
+  std::string log;
+  if (int member = EtcdMemberIndex(start.target); member >= 0) {
+    ASSIGN_OR_RETURN(ref, SpawnEtcdMember(config, member));
+    log = paths.EtcdLog(member);
+  } else {
+    const std::string& host = start.target;
+    SpawnOptions spawn{.argv = config.node_command,
+                       .env = NodeEnv(config, paths, host, env_),
+                       .netns_path = NetnsPath(HostNetns(host)),
+                       .cwd = paths.HostDir(host)};
+    ASSIGN_OR_RETURN(ref, StartDetached(spawn, paths.NodeLog(host)));
+    RETURN_IF_ERROR(state_.SavePid(paths.NodePid(host), ref));
+    log = paths.NodeLog(host);
+  }
+  std::this_thread::sleep_for(milliseconds(300));
+  if (!IsRunning(ref)) {
+    return Unavailable(start.target + " exited at once; its log " + log + ":\n" + Tail(log, 10));
+  }
+  out_ << start.target << ": started (pid " << ref.pid << ")\n";
+  return OkStatus();
+}
+
+Result<std::string> Lab::PidFileOf(const LabConfig& config, const std::string& target) {
+  if (int member = EtcdMemberIndex(target); member >= 0) {
+    if (config.datastore != Datastore::kEtcd || member >= config.etcd_members) {
+      return NotFound("the lab has no etcd member " + target + " (datastore " +
+                      std::string(DatastoreName(config.datastore)) + ", " +
+                      std::to_string(config.etcd_members) + " member(s))");
+    }
+    return state_.paths().EtcdPid(member);
+  }
+  RETURN_IF_ERROR(CheckHost(config, target));
+  if (!NetnsExists(HostNetns(target))) {
+    return NotFound("host " + target + " is gone (no namespace " + HostNetns(target) + ")");
+  }
+  return state_.paths().NodePid(target);
+}
+
 Status Lab::Down() {
   ASSIGN_OR_RETURN(Lock lock, Lock::Take(state_.paths(), err_));
   Status st = DownLocked(false);
@@ -768,8 +867,9 @@ Status Lab::DownLocked(bool quiet) {
     return false;
   };
   auto pid_files = state_.PidFiles();
-  std::stable_partition(pid_files.begin(), pid_files.end(),
-                        [&](const auto& p) { return p.first != paths.EtcdPid(); });
+  std::stable_partition(pid_files.begin(), pid_files.end(), [&](const auto& p) {
+    return fs::path(p.first).parent_path() != fs::path(paths.FabricDir());
+  });
   for (const auto& [file, ref] : pid_files) {
     if (!IsRunning(ref)) continue;
     if (ref.start_time == 0 && !in_lab_netns(ref.pid)) {

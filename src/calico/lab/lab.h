@@ -47,6 +47,9 @@ class Lab {
   [[nodiscard]] Status Host(const HostCommand& host);
   [[nodiscard]] Status Rm(const RmCommand& rm);
   [[nodiscard]] Status Down();
+  // A host's node process or an etcd member: stop (SIGTERM / SIGKILL), start again.
+  [[nodiscard]] Status Stop(const StopCommand& stop);
+  [[nodiscard]] Status Start(const StartCommand& start);
 
   // The exit code for the last error: 127 when Exec/Host could not find the command, else 1.
   int failure_exit_code() const { return failure_exit_code_; }
@@ -58,6 +61,8 @@ class Lab {
   [[nodiscard]] Status Sh(const std::vector<std::string>& argv);
   [[nodiscard]] Status UpSteps(const LabConfig& config);
   [[nodiscard]] Status StartEtcd(const LabConfig& config);
+  [[nodiscard]] Result<ProcessRef> SpawnEtcdMember(const LabConfig& config, int member);
+  [[nodiscard]] Result<std::string> PidFileOf(const LabConfig& config, const std::string& target);
   [[nodiscard]] Status CreatePools(const LabConfig& config);
   [[nodiscard]] Status DownLocked(bool quiet);
   // CNI `command` for one network of a workload; returns the plugin's stdout.

@@ -1,6 +1,7 @@
 // The lab layout; see layout.h.
 #include "calico/lab/layout.h"
 
+#include <algorithm>
 #include <cstdio>
 
 #include <nlohmann/json.hpp>
@@ -45,6 +46,25 @@ std::string HostAddressV6(int index) {
 std::string FabricPort(std::string_view host) {
   return std::string(host);
 }
+std::string EtcdMemberName(int member) {
+  return member == 0 ? "etcd" : "etcd-" + std::to_string(member);
+}
+int EtcdMemberIndex(std::string_view name) {
+  if (name == "etcd") return 0;
+  if (!name.starts_with("etcd-") || name.size() != 6) return -1;
+  int n = name[5] - '0';
+  return n >= 1 && n < kMaxEtcdMembers ? n : -1;
+}
+std::string EtcdMemberAddress(int member) {
+  return "198.18.0." + std::to_string(1 + member);
+}
+std::string EtcdEndpoints(const LabConfig& config) {
+  std::string out;
+  for (int i = 0; i < std::max(1, config.etcd_members); ++i) {
+    out += (i == 0 ? "" : ",") + std::string("http://") + EtcdMemberAddress(i) + ":2379";
+  }
+  return out;
+}
 
 std::string ConflistJson(const LabConfig& config, const Paths& paths, std::string_view host,
                          std::string_view net) {
@@ -53,9 +73,10 @@ std::string ConflistJson(const LabConfig& config, const Paths& paths, std::strin
   plugin["log_level"] = "info";
   plugin["nodename"] = std::string(host);
   plugin["mtu"] = config.backend == Backend::kVxlan ? kCniMtuVxlan : kCniMtu;
+  plugin["ipam_lock_file"] = paths.IpamLock(host);
   if (config.datastore == Datastore::kEtcd) {
     plugin["datastore_type"] = "etcdv3";
-    plugin["etcd_endpoints"] = std::string(kEtcdEndpoint);
+    plugin["etcd_endpoints"] = EtcdEndpoints(config);
   } else {
     plugin["datastore_type"] = "local";
     plugin["datastore_path"] = paths.DatastoreFile();
@@ -96,7 +117,7 @@ Result<std::string> PluginConfig(std::string_view conflist_json,
 
 EnvMap DatastoreEnv(const LabConfig& config, const Paths& paths) {
   if (config.datastore == Datastore::kEtcd) {
-    return {{"DATASTORE_TYPE", "etcdv3"}, {"ETCD_ENDPOINTS", std::string(kEtcdEndpoint)}};
+    return {{"DATASTORE_TYPE", "etcdv3"}, {"ETCD_ENDPOINTS", EtcdEndpoints(config)}};
   }
   return {{"DATASTORE_TYPE", "local"}, {"CALICO_DATASTORE_PATH", paths.DatastoreFile()}};
 }
@@ -117,9 +138,10 @@ EnvMap HostEnv(const LabConfig& config, const Paths& paths, std::string_view hos
   }
   if (config.datastore == Datastore::kEtcd) {
     env["ETCDCTL_API"] = "3";
-    env["ETCDCTL_ENDPOINTS"] = std::string(kEtcdEndpoint);
+    env["ETCDCTL_ENDPOINTS"] = EtcdEndpoints(config);
   }
   env["NODENAME"] = std::string(host);
+  env["CALICO_IPAM_LOCK_FILE"] = paths.IpamLock(host);
   env["CALICO_NODENAME_FILE"] = paths.NodenameFile(host);
   std::string path = caller.contains("PATH")
                          ? caller.at("PATH")

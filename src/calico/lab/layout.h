@@ -3,7 +3,8 @@
 // is unit-tested without namespaces.
 //
 //   netns calico-lab-fabric     bridge fabric0 198.18.0.1/24 (fd00:198:18::1/64 with --ipv6);
-//                               etcd on 198.18.0.1:2379 with --datastore etcd
+//                               etcd on 198.18.0.1:2379 with --datastore etcd; with
+//                               --etcd-members 3 members etcd-1, etcd-2 on 198.18.0.2, .3
 //   netns calico-lab-calico-NN  eth0 198.18.0.(10+N)/24, default via 198.18.0.1; its veth peer
 //                               calico-NN is a port of fabric0; forwarding on
 //   netns calico-lab-wl-NAME    a workload, wired by the calico CNI plugin run in its host's netns
@@ -11,8 +12,9 @@
 //
 //   STATE/lab.json              LabConfig
 //   STATE/datastore/calico.db   the local datastore shared by every host
-//   STATE/fabric/etcd.pid etcd.log etcd/      the etcd of --datastore etcd
-//   STATE/<host>/nodename node.pid node.log net.d/10-calico-<net>.conflist
+//   STATE/fabric/etcd.pid etcd.log etcd/      the etcd of --datastore etcd (etcd-N.pid ... for
+//                                             the other members)
+//   STATE/<host>/nodename node.pid node.log ipam.lock net.d/10-calico-<net>.conflist
 //   STATE/workloads/<name>/workload.json log root/   (root/ is the workload's working directory)
 //
 // A pid file holds "PID STARTTIME" (STARTTIME from /proc/PID/stat, so a reused PID is never
@@ -38,7 +40,8 @@ inline constexpr int kFabricPrefixV4 = 24;
 inline constexpr int kFabricPrefixV6 = 64;
 inline constexpr std::string_view kPoolV4 = "198.19.0.0/16";
 inline constexpr std::string_view kPoolV6 = "fd00:198:19::/48";
-inline constexpr std::string_view kEtcdEndpoint = "http://198.18.0.1:2379";
+inline constexpr std::string_view kEtcdEndpoint = "http://198.18.0.1:2379";  // member 0
+inline constexpr int kMaxEtcdMembers = 5;
 inline constexpr std::string_view kNetnsDir = "/run/netns";
 inline constexpr std::string_view kDefaultStateDir = "/run/calico-lab";
 inline constexpr int kCniMtu = 1500;       // the fabric's MTU
@@ -57,6 +60,10 @@ std::string NetnsPath(std::string_view netns);         // /run/netns/<netns>
 std::string HostAddressV4(int index);                  // 198.18.0.11
 std::string HostAddressV6(int index);                  // fd00:198:18::11
 std::string FabricPort(std::string_view host);         // calico-01 (the fabric side of the veth)
+std::string EtcdMemberName(int member);                // "etcd" for 0, else "etcd-N"
+// The member number of "etcd" / "etcd-N"; -1 when `name` is not an etcd member name.
+int EtcdMemberIndex(std::string_view name);
+std::string EtcdMemberAddress(int member);  // 198.18.0.(1 + member)
 
 // What `up` decided, stored as STATE/lab.json; every later command reads it.
 struct LabConfig {
@@ -66,8 +73,12 @@ struct LabConfig {
   bool ipv6 = false;
   std::string bin_dir;
   std::vector<std::string> node_command;
+  int etcd_members = 1;  // --etcd-members (datastore etcd)
   bool operator==(const LabConfig&) const = default;
 };
+
+// http://198.18.0.1:2379,... one per etcd member.
+std::string EtcdEndpoints(const LabConfig& config);
 
 class Paths {
  public:
@@ -79,9 +90,13 @@ class Paths {
   std::string DatastoreDir() const { return root_ + "/datastore"; }
   std::string DatastoreFile() const { return DatastoreDir() + "/calico.db"; }
   std::string FabricDir() const { return root_ + "/fabric"; }
-  std::string EtcdPid() const { return FabricDir() + "/etcd.pid"; }
-  std::string EtcdLog() const { return FabricDir() + "/etcd.log"; }
-  std::string EtcdData() const { return FabricDir() + "/etcd"; }
+  std::string EtcdPid(int member = 0) const {
+    return FabricDir() + "/" + EtcdMemberName(member) + ".pid";
+  }
+  std::string EtcdLog(int member = 0) const {
+    return FabricDir() + "/" + EtcdMemberName(member) + ".log";
+  }
+  std::string EtcdData(int member = 0) const { return FabricDir() + "/" + EtcdMemberName(member); }
   std::string HostDir(std::string_view host) const { return root_ + "/" + std::string(host); }
   std::string NetD(std::string_view host) const { return HostDir(host) + "/net.d"; }
   std::string Conflist(std::string_view host, std::string_view net) const {
@@ -90,6 +105,8 @@ class Paths {
   std::string NodenameFile(std::string_view host) const { return HostDir(host) + "/nodename"; }
   std::string NodePid(std::string_view host) const { return HostDir(host) + "/node.pid"; }
   std::string NodeLog(std::string_view host) const { return HostDir(host) + "/node.log"; }
+  // The host-wide IPAM lock of the host's CNI plugins (each lab host is its own Calico host).
+  std::string IpamLock(std::string_view host) const { return HostDir(host) + "/ipam.lock"; }
   std::string WorkloadsDir() const { return root_ + "/workloads"; }
   std::string WorkloadDir(std::string_view name) const {
     return WorkloadsDir() + "/" + std::string(name);

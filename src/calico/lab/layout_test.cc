@@ -42,6 +42,26 @@ TEST(LayoutTest, Paths) {
   EXPECT_EQ(p.NodePid("calico-02"), "/run/calico-lab/calico-02/node.pid");
   EXPECT_EQ(p.WorkloadJson("web"), "/run/calico-lab/workloads/web/workload.json");
   EXPECT_EQ(p.EtcdPid(), "/run/calico-lab/fabric/etcd.pid");
+  EXPECT_EQ(p.EtcdPid(2), "/run/calico-lab/fabric/etcd-2.pid");
+  EXPECT_EQ(p.EtcdData(1), "/run/calico-lab/fabric/etcd-1");
+  EXPECT_EQ(p.IpamLock("calico-01"), "/run/calico-lab/calico-01/ipam.lock");
+}
+
+TEST(LayoutTest, EtcdMembers) {
+  EXPECT_EQ(EtcdMemberName(0), "etcd");
+  EXPECT_EQ(EtcdMemberName(2), "etcd-2");
+  EXPECT_EQ(EtcdMemberIndex("etcd"), 0);
+  EXPECT_EQ(EtcdMemberIndex("etcd-2"), 2);
+  EXPECT_EQ(EtcdMemberIndex("etcd-0"), -1);
+  EXPECT_EQ(EtcdMemberIndex("etcd-9"), -1);
+  EXPECT_EQ(EtcdMemberIndex("calico-01"), -1);
+  LabConfig c = Config(Datastore::kEtcd);
+  c.etcd_members = 3;
+  EXPECT_EQ(EtcdEndpoints(c),
+            "http://198.18.0.1:2379,http://198.18.0.2:2379,http://198.18.0.3:2379");
+  auto j = nlohmann::json::parse(ConflistJson(c, Paths("/s"), "calico-01", "n"));
+  EXPECT_EQ(j["plugins"][0]["etcd_endpoints"], EtcdEndpoints(c));
+  EXPECT_EQ(HostEnv(c, Paths("/s"), "calico-01", {})["ETCD_ENDPOINTS"], EtcdEndpoints(c));
 }
 
 TEST(LayoutTest, ConflistForTheLocalStore) {
@@ -58,6 +78,8 @@ TEST(LayoutTest, ConflistForTheLocalStore) {
   EXPECT_EQ(plugin["ipam"]["type"], "calico-ipam");
   EXPECT_FALSE(plugin["ipam"].contains("assign_ipv6"));
   EXPECT_EQ(plugin["mtu"], 1500);
+  // Every lab host is its own Calico host: its own host-wide IPAM lock.
+  EXPECT_EQ(plugin["ipam_lock_file"], "/s/calico-01/ipam.lock");
 }
 
 TEST(LayoutTest, ConflistForEtcdAndIPv6) {

@@ -348,6 +348,17 @@ Status Terminate(const ProcessRef& ref, std::chrono::milliseconds grace) {
   return Unavailable("process " + std::to_string(ref.pid) + " did not stop after SIGKILL");
 }
 
+Status KillNow(const ProcessRef& ref) {
+  if (IsRunning(ref)) ::kill(ref.pid, SIGKILL);
+  auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(5000);
+  while (std::chrono::steady_clock::now() < until) {
+    ReapIfChild(ref.pid);
+    if (!IsRunning(ref)) return OkStatus();
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return Unavailable("process " + std::to_string(ref.pid) + " did not stop after SIGKILL");
+}
+
 std::vector<int> PidsInNetns(const std::string& netns_path) {
   std::vector<int> pids;
   struct stat want {};

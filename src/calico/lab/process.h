@@ -54,6 +54,8 @@ bool IsRunning(const ProcessRef& ref);
 std::string ProcessCommandLine(int pid);
 // SIGTERM, up to `grace` for it to go, then SIGKILL. Ok when the process is (already) gone.
 [[nodiscard]] Status Terminate(const ProcessRef& ref, std::chrono::milliseconds grace);
+// SIGKILL at once (a crash, for fault tests); Ok once the process is gone.
+[[nodiscard]] Status KillNow(const ProcessRef& ref);
 
 // The PIDs of processes whose network namespace is the one mounted at `netns_path`.
 std::vector<int> PidsInNetns(const std::string& netns_path);

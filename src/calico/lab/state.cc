@@ -55,6 +55,7 @@ std::string LabConfigToJson(const LabConfig& config) {
   j["ipv6"] = config.ipv6;
   j["bin_dir"] = config.bin_dir;
   j["node_command"] = config.node_command;
+  j["etcd_members"] = config.etcd_members;
   return j.dump(2) + "\n";
 }
 
@@ -70,6 +71,10 @@ Result<LabConfig> LabConfigFromJson(std::string_view text) {
   ASSIGN_OR_RETURN(c.ipv6, OptionalField<bool>(j, "ipv6", kWhat, false));
   ASSIGN_OR_RETURN(c.bin_dir, Field<std::string>(j, "bin_dir", kWhat));
   ASSIGN_OR_RETURN(c.node_command, Field<std::vector<std::string>>(j, "node_command", kWhat));
+  ASSIGN_OR_RETURN(c.etcd_members, OptionalField<int>(j, "etcd_members", kWhat, 1));
+  if (c.etcd_members < 1 || c.etcd_members > kMaxEtcdMembers) {
+    return InvalidArgument("lab.json: invalid etcd_members " + std::to_string(c.etcd_members));
+  }
   for (const std::string& h : c.hosts) {
     if (HostIndex(h) == 0) return InvalidArgument("lab.json: invalid host name \"" + h + "\"");
   }
@@ -277,8 +282,8 @@ std::vector<std::pair<std::string, ProcessRef>> StateDir::PidFiles() const {
   for (fs::recursive_directory_iterator end; !ec && it != end; it.increment(ec)) {
     const fs::path& p = it->path();
     if (it->is_directory(ec) &&
-        (p == fs::path(paths_.WorkloadsDir()) || p == fs::path(paths_.EtcdData()) ||
-         p == fs::path(paths_.DatastoreDir()))) {
+        (p == fs::path(paths_.WorkloadsDir()) || p.parent_path() == fs::path(paths_.FabricDir()) ||
+         p == fs::path(paths_.DatastoreDir()))) {  // (the fabric's directories are etcd data)
       it.disable_recursion_pending();
       continue;
     }

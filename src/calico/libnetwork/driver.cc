@@ -87,7 +87,8 @@ Json Driver::Run(std::string_view method, Handler handler, const Json& req_in) {
       CALICO_LOG(warn, "libnetwork", "{} failed: {}", method, r.error().message());
       return ErrJson(r.error().message());
     }
-    CALICO_LOG(debug, "libnetwork", "{} request={} response={}", method, req.dump(), r->dump());
+    CALICO_LOG(debug, "libnetwork", "{} request={} response={}", method, req.dump(),
+               r->dump(-1, ' ', false, Json::error_handler_t::replace));
     return std::move(*r);
   } catch (const std::exception& e) {  // a JSON type error in a field we did not check
     CALICO_LOG(error, "libnetwork", "{}: {}", method, e.what());

@@ -66,6 +66,9 @@ struct DriverOptions {
   // the same name on different hosts share one profile: that of the first such network, as one
   // network shared through Docker's old cluster store had. Unset: the profile is the network ID.
   std::function<Result<std::string>(const std::string& network_id)> network_name{};
+  // The host-wide IPAM lock shared with the CNI plugins of this host (ipam/host_lock.h), held
+  // around every assignment and release; "" = none (tests with a private store).
+  std::string ipam_lock_file{};
 };
 
 class NetworkDriver;

@@ -17,7 +17,9 @@ namespace {
 
 // Requests the plugin cannot read are answered as the plugin answers every error: {"Err": ...}.
 http::Response PluginError(int status, const std::string& error) {
-  return http::Response{status, "application/json", nlohmann::json{{"Err", error}}.dump()};
+  return http::Response{status, "application/json",
+                        nlohmann::json{{"Err", error}}.dump(
+                            -1, ' ', false, nlohmann::json::error_handler_t::replace)};
 }
 
 }  // namespace
@@ -25,6 +27,7 @@ http::Response PluginError(int status, const std::string& error) {
 UnixHttpServer::UnixHttpServer(Options options, Handler handler)
     : server_(http::ServerOptions{.unix_path = std::move(options.socket_path),
                                   .unix_mode = options.mode,
+                                  .listen_fd = options.listen_fd,
                                   .max_connections = options.max_connections,
                                   .limits = http::Limits{.max_body_bytes = options.max_body},
                                   .name = "libnetwork",

@@ -30,13 +30,20 @@ class UnixHttpServer {
     mode_t mode = 0660;
     size_t max_body = model::kMaxHttpBodyBytes;
     size_t max_connections = 64;
+    // An already listening unix socket to serve instead of binding socket_path (systemd socket
+    // activation: calico-libnetwork.socket). The server takes ownership of the descriptor; the
+    // socket file belongs to whoever created it and is never removed.
+    int listen_fd = -1;
   };
 
   UnixHttpServer(Options options, Handler handler);
   // Creates the socket's directory if needed, replaces a stale socket file (refuses when a live
   // server answers on it), binds, sets the mode and starts accepting on a thread of its own.
+  // With options.listen_fd: accepts on that socket (kInvalidArgument when it is not a listening
+  // stream socket).
   [[nodiscard]] Status Start() { return server_.Start(); }
-  // Stops accepting, closes every connection, waits for the handlers and removes the socket file.
+  // Stops accepting, closes every connection, waits for the handlers and removes the socket file
+  // (not an inherited one).
   // Idempotent.
   void Stop() { server_.Stop(); }
   // Blocks until a Stop() (from another thread) has completed.

@@ -1,5 +1,6 @@
 // The unix-socket HTTP transport and the plugin routes, with the fake Plumber (no privileges: a
 // socket under /tmp). The full Docker call order with real veths is in server_test.cc.
+#include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -128,6 +129,19 @@ TEST_F(HttpTest, HostileRequestsAreRefusedAndTheServerCarriesOn) {
   server.Stop();
 }
 
+// Found by libnetwork_request_fuzz: an unknown method whose name is not UTF-8 was quoted in the
+// {"Err": ...} answer, whose dump() threw: the daemon aborted. The answer is JSON now.
+TEST_F(HttpTest, MethodNamesThatAreNotUtf8GetAJsonAnswer) {
+  HttpRequest req;
+  req.method = "POST";
+  req.path = "/Plugin.Activat\xf9name";
+  HttpResponse resp = HandlePluginRequest(driver_, req);
+  EXPECT_EQ(resp.status, 404);
+  Json j = Json::parse(resp.body, nullptr, false);
+  ASSERT_TRUE(j.is_object()) << resp.body;
+  EXPECT_THAT(j.value("Err", ""), HasSubstr("unknown method"));
+}
+
 TEST_F(HttpTest, ReplacesStaleSocketButNotALiveOne) {
   // A socket file left by a crashed driver.
   std::filesystem::create_directories(std::filesystem::path(socket_).parent_path());
@@ -166,6 +180,50 @@ TEST_F(HttpTest, RefusesBadSocketPaths) {
   auto st = not_socket.Start();
   ASSERT_FALSE(st);
   EXPECT_THAT(st.error().message(), HasSubstr("not a socket"));
+}
+
+// systemd socket activation (calico-libnetwork.socket): the server answers on the socket it was
+// given, and leaves the socket file to its owner on stop. Anything but a listening stream socket
+// is refused by name.
+TEST_F(HttpTest, ServesAnInheritedListeningSocket) {
+  std::filesystem::create_directories(std::filesystem::path(socket_).parent_path());
+  auto listening = [&](bool listen) {
+    int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", socket_.c_str());
+    ::unlink(socket_.c_str());
+    EXPECT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+    if (listen) {
+      EXPECT_EQ(::listen(fd, 8), 0);
+    }
+    return fd;
+  };
+  int fd = listening(true);
+  PluginServer server(driver_, {.socket_path = socket_, .listen_fd = fd});
+  ASSERT_TRUE(server.Start());
+  auto client = UnixHttpClient::Connect(socket_);
+  ASSERT_TRUE(client) << client.error().message();
+  auto r = (*client)->Post("/Plugin.Activate", "");
+  ASSERT_TRUE(r) << r.error().message();
+  EXPECT_EQ(r->status, 200);
+  (*client).reset();
+  server.Stop();
+  EXPECT_TRUE(std::filesystem::exists(socket_)) << "systemd's socket file must stay";
+  EXPECT_EQ(::fcntl(fd, F_GETFD), -1) << "the server owns and closes the descriptor";
+
+  int not_listening = listening(false);
+  PluginServer bad(driver_, {.socket_path = socket_, .listen_fd = not_listening});
+  auto st = bad.Start();
+  ASSERT_FALSE(st);
+  EXPECT_THAT(st.error().message(), HasSubstr("is not listening"));
+  ::close(not_listening);
+  int dgram = ::socket(AF_UNIX, SOCK_DGRAM, 0);
+  PluginServer wrong(driver_, {.socket_path = socket_, .listen_fd = dgram});
+  st = wrong.Start();
+  ASSERT_FALSE(st);
+  EXPECT_THAT(st.error().message(), HasSubstr("not a stream socket"));
+  ::close(dgram);
 }
 
 }  // namespace

@@ -27,6 +27,12 @@ std::string RandomHex(size_t n) {
 
 }  // namespace
 
+Result<std::optional<ipam::HostLock>> IpamDriver::LockIpam() {
+  if (ctx_.options.ipam_lock_file.empty()) return std::optional<ipam::HostLock>();
+  ASSIGN_OR_RETURN(ipam::HostLock lock, ipam::HostLock::Acquire(ctx_.options.ipam_lock_file));
+  return std::optional<ipam::HostLock>(std::move(lock));
+}
+
 Result<Json> IpamDriver::GetCapabilities(const Json& /*req*/) {
   return Json{{"RequiresMACAddress", false}, {"RequiresRequestReplay", false}};
 }
@@ -120,6 +126,7 @@ Result<Json> IpamDriver::RequestAddress(const Json& req) {
   std::string handle = "libnetwork." + RandomHex(16);
   Json attrs = Json{{"node", ctx_.options.node}, {"type", "libnetwork"}};
   net::IPAddr ip;
+  ASSIGN_OR_RETURN(std::optional<ipam::HostLock> lock, LockIpam());
   if (!address.empty()) {
     auto parsed = net::IPAddr::Parse(address);
     if (!parsed) {
@@ -177,6 +184,7 @@ Result<Json> IpamDriver::ReleaseAddress(const Json& req) {
   }
   // Docker releases the gateway it was given, the 0.0.0.0 / :: marker: nothing to do.
   if (*ip == net::IPAddr::V4(0) || *ip == net::IPAddr::V6({})) return Json::object();
+  ASSIGN_OR_RETURN(std::optional<ipam::HostLock> lock, LockIpam());
   ASSIGN_OR_RETURN(auto not_allocated, ctx_.ipam.ReleaseIPs({*ip}));
   if (!not_allocated.empty()) {
     CALICO_LOG(info, "libnetwork", "release of {} (pool {}): it was not allocated", ip->String(),

@@ -13,7 +13,10 @@
 // Thread-safety: none; Driver serialises every call.
 #pragma once
 
+#include <optional>
+
 #include "calico/base/result.h"
+#include "calico/ipam/host_lock.h"
 #include "calico/libnetwork/driver.h"
 #include "calico/libnetwork/driver_context.h"
 
@@ -32,6 +35,9 @@ class IpamDriver {
   [[nodiscard]] Result<Json> ReleaseAddress(const Json& req);
 
  private:
+  // The host-wide IPAM lock when options.ipam_lock_file is set, else nothing.
+  [[nodiscard]] Result<std::optional<ipam::HostLock>> LockIpam();
+
   DriverContext& ctx_;
 };
 

@@ -24,6 +24,9 @@ inline constexpr const char* kPluginContentType = "application/vnd.docker.plugin
 struct ServerOptions {
   std::string socket_path = kDefaultSocket;
   mode_t mode = 0660;
+  // A listening socket passed by systemd (socket activation), served instead of binding
+  // socket_path; see UnixHttpServer::Options::listen_fd.
+  int listen_fd = -1;
 };
 
 // The HTTP handler for `driver` (exposed for tests without a socket).

@@ -3,6 +3,8 @@
 // that users search for keep Calico's wording.
 #include "calico/node/startup.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>  // environ, gethostname
 
 #include <algorithm>
@@ -424,11 +426,15 @@ Status WriteNodenameFile(const std::string& path, const std::string& name) {
   }
   const std::string tmp = path + ".tmp";
   {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) return Unexpected(Error::FromErrno(errno, "write " + tmp));
-    out << name;
-    out.flush();
-    if (!out) return Unexpected(Error::FromErrno(errno, "write " + tmp));
+    // 0644 whatever the umask: the CNI plugins take the node name from it, so nobody but root
+    // may write it.
+    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (fd < 0) return Unexpected(Error::FromErrno(errno, "write " + tmp));
+    ::fchmod(fd, 0644);
+    bool ok = ::write(fd, name.data(), name.size()) == static_cast<ssize_t>(name.size());
+    int err = errno;
+    ok = ::close(fd) == 0 && ok;
+    if (!ok) return Unexpected(Error::FromErrno(err, "write " + tmp));
   }
   fs::rename(tmp, p, ec);
   if (ec) {

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <cstdlib>
 #include <deque>
 #include <fstream>
 #include <limits>
@@ -11,6 +12,7 @@
 #include <sstream>
 #include <thread>
 
+#include <grpc/support/log.h>
 #include <grpcpp/grpcpp.h>
 
 #include "calico/base/strings.h"
@@ -23,6 +25,37 @@ namespace {
 namespace pb = ::etcdserverpb;
 
 constexpr auto kCallTimeout = std::chrono::seconds(10);
+
+// gRPC's own messages (a TLS handshake the server refused, a certificate that does not verify)
+// went straight to stderr, dozens of "E1207 ... ssl_transport_security.cc" lines on a calicoctl
+// user's terminal, while our error said only "unreachable". They are dropped now, and the last
+// TLS error is kept for the unreachable error to name; GRPC_VERBOSITY set in the environment
+// (gRPC's own switch) keeps gRPC's logging for whoever debugs the transport.
+std::mutex g_grpc_log_mu;
+std::string g_last_tls_error;
+
+void GrpcLog(gpr_log_func_args* args) {
+  std::string_view message = args->message == nullptr ? "" : args->message;
+  if (args->severity == GPR_LOG_SEVERITY_ERROR &&
+      (message.find("SSL") != std::string_view::npos ||
+       message.find("certificate") != std::string_view::npos ||
+       message.find("handshake") != std::string_view::npos)) {
+    std::lock_guard<std::mutex> lock(g_grpc_log_mu);
+    g_last_tls_error = std::string(message);
+  }
+}
+
+void RouteGrpcLogging() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    if (std::getenv("GRPC_VERBOSITY") == nullptr) gpr_set_log_function(GrpcLog);
+  });
+}
+
+std::string LastTlsError() {
+  std::lock_guard<std::mutex> lock(g_grpc_log_mu);
+  return g_last_tls_error;
+}
 constexpr int64_t kListPageSize = 1000;
 
 std::string RangeEnd(std::string_view prefix) {
@@ -533,6 +566,7 @@ Result<Endpoint> MakeEndpoint(const std::string& url, const EtcdConfig& config) 
 
 Result<std::unique_ptr<Backend>> OpenEtcdBackend(const EtcdConfig& config) {
   if (config.endpoints.empty()) return InvalidArgument("no etcd endpoints specified");
+  RouteGrpcLogging();
   std::vector<Endpoint> endpoints;
   for (const std::string& url : config.endpoints) {
     ASSIGN_OR_RETURN(Endpoint ep, MakeEndpoint(url, config));
@@ -555,8 +589,13 @@ Result<std::unique_ptr<Backend>> OpenEtcdBackend(const EtcdConfig& config) {
     }
   }
   if (!ready) {
+    std::string tls = LastTlsError();
     return Unavailable("etcd unreachable at " + StrJoin(config.endpoints, ",") + " within " +
-                       std::to_string(config.dial_timeout.count()) + " ms");
+                       std::to_string(config.dial_timeout.count()) + " ms" +
+                       (tls.empty() ? ""
+                                    : " (TLS: " + tls +
+                                          "; check ETCD_CA_CERT_FILE, ETCD_CERT_FILE and "
+                                          "ETCD_KEY_FILE)"));
   }
   auto backend = std::make_unique<EtcdBackend>(config, std::move(endpoints), *ready);
   RETURN_IF_ERROR(backend->Authenticate());

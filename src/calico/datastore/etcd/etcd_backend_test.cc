@@ -292,6 +292,11 @@ TEST(EtcdTlsTest, MutualTlsWithGeneratedCertificates) {
   auto refused = OpenEtcdBackend(no_cert);
   if (refused) {
     EXPECT_FALSE((*refused)->Get("/calico/tls"));
+  } else {
+    // The server's refusal is named (gRPC's own log lines no longer reach stderr).
+    EXPECT_NE(refused.error().message().find("(TLS: "), std::string::npos)
+        << refused.error().message();
+    EXPECT_NE(refused.error().message().find("ETCD_CERT_FILE"), std::string::npos);
   }
   EtcdConfig missing = cfg;
   missing.ca_cert_file = d + "/nope.pem";

@@ -14,8 +14,12 @@
 namespace calico::datastore {
 namespace {
 
+constexpr const char* kPackagedLibDir = "/usr/lib/calico";  // tools/mkdeb.sh
+
 // Where libcalico-etcd.so may be: $CALICO_LIB_DIR, beside the program (build/bin), the build's bin
-// directory from build/tests, <prefix>/lib/calico next to an installed program, the install dir.
+// directory from build/tests, <prefix>/lib/calico next to an installed program, the install dir,
+// and the Debian package's /usr/lib/calico (whatever prefix the binaries were built with: the CNI
+// plugins run from /usr/lib/cni, calico-lab from /usr/lib/calico/lab).
 std::vector<std::string> ModuleDirs() {
   std::vector<std::string> dirs;
   if (const char* env = std::getenv("CALICO_LIB_DIR"); env != nullptr && *env != '\0') {
@@ -30,6 +34,7 @@ std::vector<std::string> ModuleDirs() {
     dirs.push_back((dir.parent_path() / "lib" / "calico").string());
   }
   dirs.emplace_back(CALICO_INSTALL_LIBDIR);
+  if (dirs.back() != kPackagedLibDir) dirs.emplace_back(kPackagedLibDir);
   return dirs;
 }
 
