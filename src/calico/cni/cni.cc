@@ -9,6 +9,7 @@
 #include <regex>
 #include <sstream>
 
+#include "calico/base/log.h"
 #include "calico/base/strings.h"
 #include "calico/datastore/factory/factory.h"
 #include "calico/model/json_codec.h"
@@ -193,6 +194,7 @@ tl::expected<NetConf, CniError> LoadNetConf(std::string_view stdin_text) {
   c.etcd_cert_file = GetString(j, "etcd_cert_file");
   c.etcd_ca_cert_file = GetString(j, "etcd_ca_cert_file");
   c.datastore_path = GetString(j, "datastore_path");
+  c.ipam_lock_file = GetString(j, "ipam_lock_file");
   c.log_level = GetString(j, "log_level", "info");
   if (j.contains("policy") && j["policy"].is_object())
     c.policy_type = GetString(j["policy"], "type");
@@ -353,7 +355,10 @@ Json ErrorJson(const CniError& error, std::string_view cni_version) {
 }
 
 int PluginCall::Fail(CniCode code, const std::string& msg, const std::string& details) {
-  out_ << ErrorJson(CniError{code, msg, details}, version_).dump() << "\n";
+  // The message may quote the caller's bytes, which need not be UTF-8: replaced, not thrown on.
+  out_ << ErrorJson(CniError{code, msg, details}, version_)
+              .dump(-1, ' ', false, Json::error_handler_t::replace)
+       << "\n";
   err_ << plugin_ << ": " << msg << (details.empty() ? "" : ": " + details) << "\n";
   exit_code_ = 1;
   return 1;
@@ -405,6 +410,9 @@ bool PluginCall::Start(const std::map<std::string, std::string>& env, std::strin
   }
   conf_ = std::move(*conf);
   version_ = conf_.cni_version;
+  // The netconf's log_level (debug, info, warning, error; Calico's default info) applies to what
+  // the plugin writes on stderr, which the runtime collects.
+  log::SetAllLevels(conf_.log_level);
   return true;
 }
 

@@ -1,6 +1,7 @@
 #include "calico/cni/cni.h"
 
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include <gtest/gtest.h>
@@ -141,6 +142,25 @@ TEST(NetConfTest, OversizedConfigIsRefused) {
   EXPECT_EQ(r.error().code, CniCode::kDecodingFailure);
   EXPECT_NE(r.error().msg.find("exceeds the max document size of 3145728 bytes"),
             std::string::npos);
+}
+
+// Found by cni_stdin_fuzz: a network configuration with a string that is not UTF-8 made the
+// error object's dump() throw, so the plugin aborted with nothing on stdout. Now it prints a CNI
+// error (code 6) that the runtime can read.
+TEST(NetConfTest, ConfigThatIsNotUtf8GivesACniErrorOnStdout) {
+  std::ostringstream out;
+  std::ostringstream err;
+  PluginCall call("calico", out, err);
+  const std::map<std::string, std::string> env = {{"CNI_COMMAND", "ADD"},
+                                                  {"CNI_CONTAINERID", "c1"},
+                                                  {"CNI_NETNS", "/run/netns/x"},
+                                                  {"CNI_IFNAME", "eth0"},
+                                                  {"CNI_PATH", "/opt/cni/bin"}};
+  EXPECT_FALSE(call.Start(env, "{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"type\":\"cali\xcco\"}"));
+  EXPECT_EQ(call.exit_code(), 1);
+  Json e = Json::parse(out.str(), nullptr, false);
+  ASSERT_TRUE(e.is_object()) << out.str();
+  EXPECT_EQ(e.value("code", 0), 6);
 }
 
 TEST(InvocationTest, ParsesArgsAndNamesMissingVariables) {

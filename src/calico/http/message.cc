@@ -19,6 +19,24 @@ ParseResult Bad(int status, std::string error) {
   return r;
 }
 
+// Go's %q for a header value in an error: printable ASCII as is, '"' and '\\' escaped, every
+// other byte as \xNN (fmt's "{:?}" asserts on some invalid UTF-8, and the bytes are the client's).
+std::string Quote(std::string_view s) {
+  std::string out = "\"";
+  for (const char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (u >= 0x20 && u < 0x7f) {
+      out += c;
+    } else {
+      out += fmt::format("\\x{:02x}", u);
+    }
+  }
+  return out + "\"";
+}
+
 ParseResult NeedMore() {
   return ParseResult{};
 }
@@ -177,7 +195,7 @@ ParseResult ParseMessage(std::string_view buf, const Limits& limits, bool is_res
     const size_t colon = line.find(':');
     if (colon == std::string_view::npos) return Bad(400, "malformed header line");
     const std::string_view name = line.substr(0, colon);
-    if (!IsToken(name)) return Bad(400, fmt::format("invalid header name {:?}", std::string(name)));
+    if (!IsToken(name)) return Bad(400, "invalid header name " + Quote(name));
     const std::string_view value = TrimOws(line.substr(colon + 1));
     for (const char c : value) {
       const auto u = static_cast<unsigned char>(c);
@@ -192,7 +210,7 @@ ParseResult ParseMessage(std::string_view buf, const Limits& limits, bool is_res
   auto te = req.headers.find("transfer-encoding");
   if (te != req.headers.end()) {
     if (Lower(te->second) != "chunked") {
-      return Bad(501, fmt::format("unsupported transfer encoding {:?}", te->second));
+      return Bad(501, "unsupported transfer encoding " + Quote(te->second));
     }
     // Chunked: a Content-Length is ignored (Go's fixLength removes it).
     for (;;) {
@@ -243,7 +261,7 @@ ParseResult ParseMessage(std::string_view buf, const Limits& limits, bool is_res
     }
     auto parsed = ParseDecimal(content_lengths.front());
     if (!parsed) {
-      return Bad(400, fmt::format("bad Content-Length {:?}", content_lengths.front()));
+      return Bad(400, "bad Content-Length " + Quote(content_lengths.front()));
     }
     length = *parsed;
     req.headers["content-length"] = content_lengths.front();

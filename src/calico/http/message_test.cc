@@ -78,6 +78,21 @@ TEST(HttpMessageTest, RequestsAreCheckedAsGoChecksThem) {
   }
 }
 
+// Found by http_parser_fuzz: a header name with a byte that is not UTF-8 was quoted with fmt's
+// "{:?}", which asserted and aborted the process. It is a 400 that names the bytes.
+TEST(HttpMessageTest, BytesThatAreNotUtf8AreQuotedInErrors) {
+  const Limits limits{.max_header_bytes = 1024, .max_body_bytes = 1024};
+  ParseResult r = ParseMessage("POST /x HTTP/1.1\r\nContent-Typ\xe5: a\r\n\r\n", limits);
+  EXPECT_EQ(r.state, ParseState::kBad);
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.error, "invalid header name \"Content-Typ\\xe5\"");
+  r = ParseMessage("HTTP/1.1 200 OK\r\nContent-Typ\xe5: a\r\nContent-Length: 2\r\n\r\n{}", limits,
+                   /*is_response=*/true);
+  EXPECT_EQ(r.state, ParseState::kBad);
+  r = ParseMessage("POST /x HTTP/1.1\r\nContent-Length: \xff\"5\r\n\r\n", limits);
+  EXPECT_EQ(r.error, "bad Content-Length \"\\xff\\\"5\"");
+}
+
 TEST(HttpMessageTest, CompleteRequestFields) {
   ParseResult r = ParseMessage(
       "POST /Plugin.Activate?x=1 HTTP/1.1\r\nX-A: 1\r\nx-a: 2\r\nContent-Length: 2\r\n\r\n{}NEXT",

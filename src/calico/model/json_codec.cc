@@ -14,13 +14,25 @@
 namespace calico::model {
 namespace {
 
-// nlohmann's messages start with "[json.exception.parse_error.101] ".
+// nlohmann's messages start with "[json.exception.parse_error.101] ". They quote the last bytes
+// read, which need not be UTF-8 (that may be the very error): bytes outside printable ASCII become
+// \xNN, so that the message can go into a JSON answer (a CNI error, libnetwork's {"Err": ...}).
 std::string CleanParserMessage(std::string_view what) {
   if (!what.empty() && what.front() == '[') {
     size_t close = what.find("] ");
     if (close != std::string_view::npos) what.remove_prefix(close + 2);
   }
-  return std::string(what);
+  std::string out;
+  out.reserve(what.size());
+  for (const char c : what) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u >= 0x20 && u < 0x7f) {
+      out += c;
+    } else {
+      out += fmt::format("\\x{:02x}", u);
+    }
+  }
+  return out;
 }
 
 }  // namespace

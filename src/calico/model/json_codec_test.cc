@@ -56,6 +56,20 @@ TEST(JsonCodecTest, SyntaxErrorsKeepTheParserMessage) {
   EXPECT_FALSE(ParseJson(""));
 }
 
+// Found by cni_stdin_fuzz: nlohmann's message quotes the bytes it read, here an invalid UTF-8
+// sequence; put into a CNI error object, dump() threw and the plugin aborted with nothing on
+// stdout. The message now escapes them and can be dumped.
+TEST(JsonCodecTest, ParserMessagesAreAsciiWhateverTheInput) {
+  auto r = ParseJson("{\"type\":\"cali\xcco\"}");
+  ASSERT_FALSE(r);
+  EXPECT_THAT(r.error().message(), HasSubstr("\\xcc"));
+  for (const char c : r.error().message()) {
+    EXPECT_TRUE(c >= 0x20 && c < 0x7f) << static_cast<int>(static_cast<unsigned char>(c));
+  }
+  const Json msg = {{"msg", r.error().message()}};
+  EXPECT_NO_THROW((void)msg.dump());
+}
+
 TEST(JsonCodecTest, StoredValuesNameTheKey) {
   auto r = ParseStoredJson("/calico/resources/v3/projectcalico.org/ippools/p", Nested(600));
   ASSERT_FALSE(r);
