@@ -2,10 +2,15 @@
 // after a full sync, after each change, on failures, on drift and after compaction.
 #include "calico/agent/agent.h"
 
+#include <arpa/inet.h>
 #include <httplib.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <sstream>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -413,6 +418,33 @@ TEST_F(AgentTest, HealthAndMetricsEndpoints) {
   ASSERT_TRUE(m);
   EXPECT_NE(m->body.find("felix_int_dataplane_apply_time_seconds_count 1"), std::string::npos)
       << m->body;
+  http.Stop();
+}
+
+// Issue 19: eight connections sending a byte a second made /liveness time out (the server took
+// one connection at a time). They now hold eight connection threads while the probe is answered.
+TEST_F(AgentTest, LivenessAnswersWhileSlowClientsHoldConnections) {
+  HttpEndpoints http(metrics_);
+  const int port = 20099 + (::getpid() % 500);
+  ASSERT_TRUE(http.Start("127.0.0.1", port, "127.0.0.1", 0));
+  std::vector<int> slow;
+  for (int i = 0; i < 8; ++i) {
+    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    ASSERT_GE(fd, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<uint16_t>(port));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)), 0);
+    ASSERT_EQ(::send(fd, "G", 1, MSG_NOSIGNAL), 1);  // a request begun, never finished
+    slow.push_back(fd);
+  }
+  httplib::Client health("127.0.0.1", port);
+  auto live = health.Get("/liveness");
+  ASSERT_TRUE(live) << "no answer while eight slow clients are connected";
+  EXPECT_EQ(live->status, 204);
+  for (int fd : slow)
+    ::close(fd);
   http.Stop();
 }
 

@@ -24,6 +24,7 @@
 #include <fmt/format.h>
 
 #include "calico/datastore/keys.h"
+#include "calico/model/json_codec.h"
 #include "calico/model/resource.h"
 #include "calico/model/v3/bgp.h"
 #include "calico/net/ip.h"

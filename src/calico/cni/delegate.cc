@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "calico/base/strings.h"
+#include "calico/model/json_codec.h"
 
 namespace calico::cni {
 
@@ -118,7 +119,11 @@ Result<Json> DelegateInvoke(std::string_view type, std::string_view command,
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
   RETURN_IF_ERROR(pumped);
-  Json result = stdout_text.empty() ? Json::object() : Json::parse(stdout_text, nullptr, false);
+  Json result = Json::object();
+  if (!stdout_text.empty()) {
+    // Another plugin's output: the decoder limits apply (a failure leaves a discarded value).
+    result = model::ParseJson(stdout_text).value_or(Json(Json::value_t::discarded));
+  }
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
     std::string msg;
     if (result.is_object() && result.contains("msg") && result["msg"].is_string()) {

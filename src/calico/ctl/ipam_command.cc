@@ -15,6 +15,7 @@
 #include "calico/ctl/args.h"
 #include "calico/datastore/keys.h"
 #include "calico/ipam/ipam.h"
+#include "calico/model/json_codec.h"
 #include "calico/model/resource.h"
 
 namespace calico::ctl {
@@ -90,8 +91,8 @@ Result<std::vector<net::CIDR>> ListReservations(datastore::Backend& backend) {
                    backend.List("/calico/resources/v3/projectcalico.org/ipreservations/"));
   std::vector<net::CIDR> out;
   for (const auto& kv : listed.kvs) {
-    Json doc = Json::parse(kv.value, nullptr, false);
-    if (!doc.is_object()) continue;
+    Json doc = model::ReadStoredJson(kv.key, kv.value);
+    if (!doc.is_object() || !doc["spec"].is_object()) continue;
     for (const Json& c : doc["spec"].value("reservedCIDRs", Json::array())) {
       if (c.is_string()) {
         if (auto cidr = net::CIDR::ParseNet(c.get<std::string>())) out.push_back(cidr->Masked());
@@ -253,7 +254,9 @@ std::string AttrString(const ipam::Attribute& attr) {
 // block, every attribute must be used. Our Block keeps that invariant, so this reads the stored
 // JSON: a block written by another tool (or damaged) is reported, not trusted.
 std::string ValidateBlockJson(const std::string& text) {
-  Json j = Json::parse(text, nullptr, false);
+  auto parsed = model::ParseStoredJson("block", text);  // the decoder limits
+  if (!parsed) return parsed.error().message();
+  const Json& j = *parsed;
   if (!j.is_object()) return "not a JSON object";
   const Json allocations = j.value("allocations", Json::array());
   const Json unallocated = j.value("unallocated", Json::array());
@@ -395,7 +398,7 @@ int Check(ipam::IpamClient& client, datastore::Client& api, const FlagSet& fs, C
   if (!nodes) return fail("failed to list nodes", nodes.error());
   size_t node_ips = 0;
   for (const auto& kv : nodes->kvs) {
-    Json doc = Json::parse(kv.value, nullptr, false);
+    Json doc = model::ReadStoredJson(kv.key, kv.value);
     if (!doc.is_object()) continue;
     std::string name = doc.value("metadata", Json::object()).value("name", "");
     const Json spec = doc.value("spec", Json::object());
@@ -424,7 +427,7 @@ int Check(ipam::IpamClient& client, datastore::Client& api, const FlagSet& fs, C
   if (!weps) return fail("failed to list workload endpoints", weps.error());
   size_t wep_ips = 0;
   for (const auto& kv : weps->kvs) {
-    Json doc = Json::parse(kv.value, nullptr, false);
+    Json doc = model::ReadStoredJson(kv.key, kv.value);
     if (!doc.is_object()) continue;
     const Json meta = doc.value("metadata", Json::object());
     std::string owner =
@@ -573,7 +576,13 @@ int ReleaseFromReport(ipam::IpamClient& client, datastore::Client& api, const st
     return 1;
   }
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  Json report = Json::parse(text, nullptr, false);
+  auto parsed = model::ParseJson(text);  // the decoder limits (model/decode_limits.h)
+  if (!parsed) {
+    ctx.err << "Error: " << file << " is not an ipam check report: " << parsed.error().message()
+            << "\n";
+    return 1;
+  }
+  Json report = std::move(*parsed);
   if (!report.is_object()) {
     ctx.err << "Error: " << file << " is not an ipam check report (not a JSON object)\n";
     return 1;

@@ -12,6 +12,7 @@
 
 #include "calico/base/strings.h"
 #include "calico/ctl/document.h"
+#include "calico/model/decode_limits.h"
 
 namespace calico::ctl {
 namespace {
@@ -109,9 +110,8 @@ Result<std::vector<Resource>> DecodeResourceObject(const Json& obj) {
 
 Result<std::vector<Resource>> ParseResourceStream(std::string_view text) {
   std::vector<Resource> out;
-  for (const auto& doc : SplitYamlDocuments(text)) {
-    ASSIGN_OR_RETURN(Json v, ParseYaml(doc));
-    if (v.is_null()) continue;
+  ASSIGN_OR_RETURN(std::vector<Json> docs, ParseYamlStream(text));
+  for (const Json& v : docs) {
     if (v.is_array()) {
       for (const auto& e : v) {
         ASSIGN_OR_RETURN(auto rs, DecodeResourceObject(e));
@@ -127,12 +127,24 @@ Result<std::vector<Resource>> ParseResourceStream(std::string_view text) {
   return out;
 }
 
-Result<std::string> ReadResourceInput(const std::string& path, std::istream& in) {
-  if (path == "-") {
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
+// Reads at most the input limit (model::kMaxStreamBytes) and one byte more, so that an endless
+// or huge input is refused without being held in memory.
+Result<std::string> ReadLimited(std::istream& in, const std::string& path) {
+  std::string text;
+  char buf[65536];
+  while (in.read(buf, sizeof(buf)) || in.gcount() > 0) {
+    text.append(buf, static_cast<size_t>(in.gcount()));
+    if (text.size() > model::kMaxStreamBytes) {
+      return InvalidArgument(fmt::format("{}: input larger than the {} of {} bytes",
+                                         path == "-" ? "stdin" : path, model::kMaxStreamBytesName,
+                                         model::kMaxStreamBytes));
+    }
   }
+  return text;
+}
+
+Result<std::string> ReadResourceInput(const std::string& path, std::istream& in) {
+  if (path == "-") return ReadLimited(in, path);
   std::ifstream f(path, std::ios::binary);
   if (!f) {
     std::error_code ec;
@@ -140,13 +152,12 @@ Result<std::string> ReadResourceInput(const std::string& path, std::istream& in)
     return NotFound(fmt::format("open {}: {}", path,
                                 exists ? "permission denied" : "no such file or directory"));
   }
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
+  return ReadLimited(f, path);
 }
 
 // file.Iter: a file, stdin, or the .yaml/.yml/.json files of a directory (recursively with -R),
-// in lexical order.
+// in lexical order. As filepath.Walk there, symbolic links to directories are not followed (only
+// the named directory itself may be one), so a link loop cannot apply a file twice.
 std::vector<std::string> ExpandFilename(const std::string& filename, bool recursive) {
   namespace fs = std::filesystem;
   std::error_code ec;
@@ -160,6 +171,7 @@ std::vector<std::string> ExpandFilename(const std::string& filename, bool recurs
       return a.path().filename() < b.path().filename();
     });
     for (const auto& e : entries) {
+      if (e.is_symlink(ec) && e.is_directory(ec)) continue;
       if (e.is_directory(ec)) {
         if (recursive) walk(e.path());
         continue;

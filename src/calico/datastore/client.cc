@@ -5,11 +5,15 @@
 #include <chrono>
 #include <random>
 
+#include <fmt/format.h>
+
 #include "calico/base/clock.h"
+#include "calico/base/log.h"
 #include "calico/base/strings.h"
 #include "calico/datastore/keys.h"
 #include "calico/datastore/names.h"
 #include "calico/datastore/schema.h"
+#include "calico/model/json_codec.h"
 #include "calico/model/validate.h"
 #include "calico/net/ip.h"
 
@@ -140,6 +144,25 @@ Status Client::CheckCreateRules(const model::KindInfo& kind, const Resource& r) 
   return OkStatus();
 }
 
+namespace {
+
+// The stored form of `r`, refused when readers would refuse it (model/decode_limits.h).
+Result<std::string> EncodeWithinLimits(const Resource& r) {
+  if (model::JsonDepth(r.doc()) > model::kMaxNestingDepth) {
+    return InvalidArgument(fmt::format("{} {} exceeds the {} of {}", r.kind(), r.name(),
+                                       model::kMaxNestingDepthName, model::kMaxNestingDepth));
+  }
+  std::string value = EncodeStoredResource(r);
+  if (value.size() > model::kMaxStoredValueBytes) {
+    return InvalidArgument(
+        fmt::format("{} {} is {} bytes stored, more than the {} of {} bytes", r.kind(), r.name(),
+                    value.size(), model::kMaxStoredValueBytesName, model::kMaxStoredValueBytes));
+  }
+  return value;
+}
+
+}  // namespace
+
 Result<Resource> Client::Create(Resource r) {
   ASSIGN_OR_RETURN(const model::KindInfo* kind, Prepare(r));
   if (!r.resource_version().empty()) {
@@ -153,7 +176,8 @@ Result<Resource> Client::Create(Resource r) {
   r.metadata()["uid"] = NewUid();
   r.metadata()["creationTimestamp"] = FormatRfc3339(std::chrono::system_clock::now());
   std::string key = ResourceKey{.kind = kind, .ns = r.namespace_(), .name = r.name()}.Format();
-  auto kv = backend_.Create(key, EncodeStoredResource(r));
+  ASSIGN_OR_RETURN(std::string value, EncodeWithinLimits(r));
+  auto kv = backend_.Create(key, value);
   if (!kv) {
     if (kv.error().code() == ErrorCode::kAlreadyExists) {
       return AlreadyExists("resource already exists: " +
@@ -210,7 +234,8 @@ Result<Resource> Client::Update(Resource r) {
     }
   }
   if (IsPolicyKind(kind->kind)) RETURN_IF_ERROR(CheckCreateRules(*kind, r));
-  auto kv = backend_.Update(key, EncodeStoredResource(r), expected);
+  ASSIGN_OR_RETURN(std::string value, EncodeWithinLimits(r));
+  auto kv = backend_.Update(key, value, expected);
   if (!kv) {
     if (kv.error().code() == ErrorCode::kConflict) {
       return Conflict("update conflict: " + KindRef(kind->kind, r.namespace_(), r.name()));
@@ -311,8 +336,16 @@ Result<Client::ListResult> Client::ListWithRevision(std::string_view kind_name,
   out.revision = kvs.revision;
   if (kind->kind == "Profile") out.items.push_back(SyntheticDefaultAllowProfile());
   for (const KVPair& kv : kvs.kvs) {
-    ASSIGN_OR_RETURN(Resource r, DecodeStoredResource(kv.key, kv.value, kv.mod_revision));
-    out.items.push_back(std::move(r));
+    auto r = DecodeStoredResource(kv.key, kv.value, kv.mod_revision);
+    if (!r) {
+      // One unreadable value (hand-written into etcd, or over a decoder limit) must not hide
+      // every other resource of the kind: skipped and logged, as calico-node does.
+      CALICO_LOG(warn, "datastore", "skipping unreadable resource {}: {}", kv.key,
+                 r.error().message());
+      ++out.skipped;
+      continue;
+    }
+    out.items.push_back(std::move(*r));
   }
   std::sort(out.items.begin(), out.items.end(), [](const Resource& a, const Resource& b) {
     return std::make_pair(a.namespace_(), a.name()) < std::make_pair(b.namespace_(), b.name());

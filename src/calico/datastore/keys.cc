@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "calico/base/strings.h"
+#include "calico/model/json_codec.h"
 
 namespace calico::datastore {
 namespace {
@@ -196,10 +197,12 @@ std::string BlockAffinity::Format() const {
 Result<BlockAffinity> BlockAffinity::Parse(std::string_view value) {
   BlockAffinity out;
   if (value.empty()) return out;
-  const model::Json doc = model::Json::parse(value, nullptr, false);
-  if (doc.is_discarded() || !doc.is_object()) {
+  // A stored value: the decoder limits apply (model/json_codec.h).
+  auto parsed = model::ParseJson(value, model::kMaxStoredValueBytes);
+  if (!parsed || !parsed->is_object()) {
     return InvalidArgument("block affinity: not a JSON object");
   }
+  const model::Json& doc = *parsed;
   if (auto it = doc.find("state"); it != doc.end() && !it->is_null()) {
     if (!it->is_string()) return InvalidArgument("block affinity: state: must be a string");
     out.state = it->get<std::string>();
@@ -261,21 +264,26 @@ std::string EncodeStoredResource(const model::Resource& r) {
 
 Result<model::Resource> DecodeStoredResource(std::string_view key, std::string_view value,
                                              int64_t mod_revision) {
-  model::Json doc = model::Json::parse(value, nullptr, false);
-  if (doc.is_discarded() || !doc.is_object()) {
-    return Internal("unparsable resource value at " + std::string(key));
+  // Values come from etcd or the store file: anything may be there, so the decoder limits apply.
+  auto parsed = model::ParseStoredJson(key, value);
+  if (!parsed) return Internal("unparsable resource: " + parsed.error().message());
+  if (!parsed->is_object()) {
+    return Internal("unparsable resource value at " + std::string(key) + ": not a JSON object");
   }
   // As in libcalico-go's etcdv3 backend, the key says what the value is: a value that leaves out
   // its kind is read as the key's kind.
-  if (!doc.contains("kind")) {
-    if (auto rkey = ResourceKey::Parse(key)) doc["kind"] = rkey->kind->kind;
+  if (!parsed->contains("kind")) {
+    if (auto rkey = ResourceKey::Parse(key)) (*parsed)["kind"] = rkey->kind->kind;
   }
-  model::Resource r(std::move(doc));
+  model::Resource r(std::move(*parsed));
   model::Json& meta = r.metadata();
   if (meta.contains("annotations") && meta["annotations"].is_object() &&
       meta["annotations"].contains(kMetadataAnnotation)) {
-    model::Json stored = model::Json::parse(
-        meta["annotations"][kMetadataAnnotation].get<std::string>(), nullptr, false);
+    const model::Json& annotation = meta["annotations"][kMetadataAnnotation];
+    model::Json stored =
+        annotation.is_string()
+            ? model::ParseJson(annotation.get<std::string>()).value_or(model::Json())
+            : model::Json();
     if (stored.is_object() && stored.contains("name") && stored["name"].is_string()) {
       meta["name"] = stored["name"];
     }

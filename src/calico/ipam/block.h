@@ -33,6 +33,11 @@ class Block {
  public:
   // A new empty block for `cidr` (masked) affine to "host:<host>" (empty host = no affinity).
   static Block New(const net::CIDR& cidr, const std::string& host, int64_t now_ns);
+  // The largest block there can be: IPPool's blockSize is 20..32 (IPv4) or 116..128 (IPv6),
+  // so 4096 addresses. A stored block claiming more is refused rather than allocated for.
+  static constexpr int kMaxBlockHostBits = 12;
+  // Decodes a stored AllocationBlock (any value: the decoder limits apply, and indexes are
+  // checked). Errors: kInternal naming what is wrong.
   [[nodiscard]] static Result<Block> FromJson(std::string_view text);
   std::string ToJson() const;
 
@@ -66,6 +71,7 @@ class Block {
   std::vector<std::pair<net::IPAddr, Attribute>> Allocations() const;
 
  private:
+  [[nodiscard]] static Result<Block> FromParsedJson(const Json& j);
   std::optional<size_t> Ordinal(const net::IPAddr& ip) const;
   size_t AttributeIndex(const Attribute& attr);
   void CompactAttributes();

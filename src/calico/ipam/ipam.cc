@@ -9,6 +9,7 @@
 
 #include "calico/base/log.h"
 #include "calico/datastore/keys.h"
+#include "calico/model/json_codec.h"
 #include "calico/model/v3/ipam.h"
 #include "calico/model/v3/node.h"
 #include "calico/selector/selector.h"
@@ -80,12 +81,19 @@ Result<IpamConfig> IpamClient::GetConfig() {
     if (kv.error().code() == ErrorCode::kNotFound) return cfg;
     return tl::unexpected(kv.error());
   }
-  Json j = Json::parse(kv->value, nullptr, false);
+  auto parsed = model::ParseStoredJson(kv->key, kv->value);
+  if (!parsed) return Internal("unparsable IPAM config: " + parsed.error().message());
+  const Json& j = *parsed;
   if (!j.is_object())
     return Internal("unparsable IPAM config at " + datastore::IpamConfigKey{}.Format());
-  cfg.strict_affinity = j.value("strict_affinity", false);
-  cfg.auto_allocate_blocks = j.value("auto_allocate_blocks", true);
-  cfg.max_blocks_per_host = j.value("maxBlocksPerHost", 0);
+  try {
+    cfg.strict_affinity = j.value("strict_affinity", false);
+    cfg.auto_allocate_blocks = j.value("auto_allocate_blocks", true);
+    cfg.max_blocks_per_host = j.value("maxBlocksPerHost", 0);
+  } catch (const Json::exception& e) {
+    return Internal("unparsable IPAM config at " + datastore::IpamConfigKey{}.Format() + ": " +
+                    e.what());
+  }
   return cfg;
 }
 
@@ -256,10 +264,11 @@ Status IpamClient::AdjustHandle(const std::string& handle, const net::CIDR& bloc
       if (created.error().code() == ErrorCode::kAlreadyExists) continue;
       return tl::unexpected(created.error());
     }
-    Json j = Json::parse(kv->value, nullptr, false);
+    Json j = model::ReadStoredJson(kv->key, kv->value);
     if (!j.is_object()) j = Json{{"block", Json::object()}, {"deleted", false}};
     if (!j.contains("block") || !j["block"].is_object()) j["block"] = Json::object();
-    int count = j["block"].value(cidr, 0) + delta;
+    const Json& current = j["block"][cidr];
+    int count = (current.is_number_integer() ? current.get<int>() : 0) + delta;
     if (count <= 0) {
       j["block"].erase(cidr);
     } else {
@@ -585,7 +594,7 @@ Result<std::vector<net::IPAddr>> IpamClient::IPsByHandle(const std::string& hand
     if (kv.error().code() == ErrorCode::kNotFound) return std::vector<net::IPAddr>{};
     return tl::unexpected(kv.error());
   }
-  Json j = Json::parse(kv->value, nullptr, false);
+  Json j = model::ReadStoredJson(kv->key, kv->value);
   std::vector<net::IPAddr> out;
   if (!j.is_object() || !j.contains("block") || !j["block"].is_object()) return out;
   for (auto it = j["block"].begin(); it != j["block"].end(); ++it) {

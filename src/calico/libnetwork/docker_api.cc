@@ -8,6 +8,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "calico/model/json_codec.h"
+
 namespace calico::libnetwork {
 
 Result<std::string> DockerNetworkName(const std::string& socket, const std::string& network_id,
@@ -53,7 +55,8 @@ Result<std::string> DockerNetworkName(const std::string& socket, const std::stri
   int status = std::atoi(reply.c_str() + sp + 1);
   if (status == 404) return NotFound("Docker has no network " + network_id);
   if (status != 200) return Unavailable("Docker API answered " + std::to_string(status));
-  auto j = nlohmann::json::parse(reply.substr(body + 4), nullptr, false);
+  auto j = model::ParseJson(std::string_view(reply).substr(body + 4))
+               .value_or(nlohmann::json(nlohmann::json::value_t::discarded));
   if (!j.is_object() || !j.contains("Name") || !j["Name"].is_string()) {
     return InvalidArgument("Docker's network reply has no Name");
   }

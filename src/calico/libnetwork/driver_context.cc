@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "calico/base/log.h"
+#include "calico/model/json_codec.h"
 #include "calico/model/v3/common.h"
 
 namespace calico::libnetwork {
@@ -67,7 +68,7 @@ Result<Json> GetNetwork(DriverContext& ctx, const std::string& network_id) {
     }
     return Unexpected(kv.error().Wrap("failed to read network " + network_id));
   }
-  Json j = Json::parse(kv->value, nullptr, false);
+  Json j = model::ReadStoredJson(kv->key, kv->value);
   if (!j.is_object())
     return Internal(fmt::format("the stored record of network {} is corrupt", network_id));
   return j;
@@ -83,7 +84,7 @@ Status DeleteSubnetPoolIfUnused(DriverContext& ctx, const net::CIDR& cidr) {
   // Kept while a network uses the subnet or addresses are still allocated from it.
   ASSIGN_OR_RETURN(auto records, ctx.backend.List(kNetworkPrefix));
   for (const auto& kv : records.kvs) {
-    Json net = Json::parse(kv.value, nullptr, false);
+    Json net = model::ReadStoredJson(kv.key, kv.value);
     if (!net.is_object()) continue;
     for (const char* key : {"IPv4Data", "IPv6Data"}) {
       auto data = net.find(key);
