@@ -19,7 +19,7 @@ Status HttpEndpoints::Start(const std::string& health_host, int health_port,
           if (req.method != "GET" && req.method != "HEAD") {
             return http::Response{405, "text/plain", "method not allowed\n"};
           }
-          std::string_view path = req.path.substr(0, req.path.find('?'));
+          std::string_view path = std::string_view(req.path).substr(0, req.path.find('?'));
           if (path != "/liveness" && path != "/readiness") {
             return http::Response{404, "text/plain", "404 page not found\n"};
           }
