@@ -384,8 +384,12 @@ Result<RuleIR> ParseRule(const Json& rule) {
     return FieldError("action",
                       fmt::format("invalid action \"{}\" (want Allow, Deny, Pass or Log)", a));
   }
-  if (auto it = rule.find("http"); it != rule.end() && !it->is_null() && !it->empty()) {
-    return FieldUnsupported("http", "HTTP matches are not supported by the nftables renderer");
+  // HTTP matches are enforced by an L7 proxy (Dikastes) in Calico; Felix itself renders only the
+  // rule's L3/L4 part (felix/rules/policy.go never reads HttpMatch; felix/calc/rule_convert.go
+  // passes it on for the proxy). This build has no proxy: the same, and the rule says so.
+  if (auto it = rule.find("http"); it != rule.end() && !it->is_null()) {
+    if (!it->is_object()) return FieldError("http", "must be an object");
+    ir.http_match_ignored = !it->empty();
   }
   if (auto it = rule.find("ipVersion"); it != rule.end() && !it->is_null()) {
     if (!it->is_number_integer() || (it->get<long long>() != 4 && it->get<long long>() != 6)) {

@@ -4,8 +4,8 @@
 // Two steps, both usable on their own:
 //   ParseRule:  Rule JSON -> RuleIR, with the checks Calico's validator makes on the fields the
 //               renderer relies on. Errors are kInvalidArgument (kUnsupported for fields this
-//               renderer cannot express yet: namespaceSelector, serviceAccounts, services,
-//               http) and always start with the field, e.g.
+//               renderer cannot express yet: namespaceSelector, serviceAccounts, services)
+//               and always start with the field, e.g.
 //               "destination.ports[1]: port range invalid, port number must be between 1 and
 //               65535".
 //   RenderRule: RuleIR -> one nft rule per IP family the rule needs, e.g.
@@ -86,6 +86,9 @@ struct RuleIR {
   EntityMatch destination{};
   // The single family the rule is restricted to (ipVersion, CIDRs, ICMP/ICMPv6), or nullopt.
   std::optional<int> family{};
+  // The rule has an `http` match, which is not enforced: as Felix without an L7 proxy, only the
+  // rule's L3/L4 part is rendered (an Allow with an HTTP match allows every request to the port).
+  bool http_match_ignored = false;
   bool operator==(const RuleIR&) const = default;
 };
 

@@ -35,6 +35,7 @@ struct RenderCache::State {
     SharedJson rules{};           // Usually the model's own document: compared by pointer first.
     nft_model::NftLines lines{};  // Shared with the rendered rulesets.
     std::vector<std::pair<std::string, int>> sets{};  // (set id, family) the rules refer to.
+    int http_ignored = 0;  // Rules whose HTTP match is not enforced (for RenderReport).
     uint64_t used = 0;
   };
   std::unordered_map<std::string, RulesChain> chains{};  // By chain name.
@@ -140,8 +141,9 @@ std::vector<std::string> PortMemberTexts(const std::vector<IpPortMember>& member
 
 class Renderer {
  public:
-  Renderer(const Model& model, const RenderOptions& options, RenderCache* cache)
-      : model_(model), options_(options) {
+  Renderer(const Model& model, const RenderOptions& options, RenderCache* cache,
+           RenderReport* report)
+      : model_(model), options_(options), report_(report) {
     // A custom set resolver may answer differently from one render to the next: no caching.
     if (cache != nullptr && !options_.resolve_set && !options_.resolve_named_port_set) {
       cache_ = &cache->state();
@@ -168,6 +170,7 @@ class Renderer {
       return a->interface_name < b->interface_name;
     });
     for (const Endpoint* ep : endpoints) {
+      if (skipped_endpoints_.count(ep) != 0) continue;
       RETURN_IF_ERROR(RenderEndpoint(*ep, true));
       RETURN_IF_ERROR(RenderEndpoint(*ep, false));
     }
@@ -179,27 +182,50 @@ class Renderer {
 
  private:
   Status IndexModel() {
+    RETURN_IF_ERROR(IndexEndpoints());
+    return IndexPoliciesAndSets();
+  }
+
+  // With a report, an endpoint whose interface cannot be named in nftables is left out (its
+  // packets meet the dispatch chains' "Unknown interface" drop) and reported; without, an error.
+  Status IndexEndpoints() {
     std::set<std::string> ifaces;
     for (std::size_t i = 0; i < model_.endpoints.size(); ++i) {
       const Endpoint& ep = model_.endpoints[i];
-      const std::string field = fmt::format("endpoints[{}].interfaceName", i);
-      if (ep.interface_name.empty()) return InvalidArgument(field + ": required");
-      if (ep.interface_name.size() > 15) {
-        return InvalidArgument(
-            fmt::format("{}: \"{}\" is longer than 15 characters", field, ep.interface_name));
-      }
-      for (char c : ep.interface_name) {
-        const auto u = static_cast<unsigned char>(c);
-        if (c == '"' || c == '/' || c == '\\' || c == '*' || u <= 0x20 || u >= 0x7f) {
-          return InvalidArgument(fmt::format("{}: invalid interface name \"{}\"", field,
-                                             SanitizeComment(ep.interface_name)));
-        }
-      }
-      if (!ifaces.insert(ep.interface_name).second) {
-        return InvalidArgument(
-            fmt::format("{}: duplicate interface name \"{}\"", field, ep.interface_name));
+      Status st = CheckEndpoint(ep, i, ifaces);
+      if (st) continue;
+      if (report_ == nullptr) return st;
+      skipped_endpoints_.insert(&ep);
+      report_->skipped.push_back(RenderProblem{.kind = "endpoint",
+                                               .name = ep.name,
+                                               .message = st.error().message(),
+                                               .effect = "not programmed: its traffic is dropped"});
+    }
+    return OkStatus();
+  }
+
+  Status CheckEndpoint(const Endpoint& ep, std::size_t i, std::set<std::string>& ifaces) {
+    const std::string field = fmt::format("endpoints[{}].interfaceName", i);
+    if (ep.interface_name.empty()) return InvalidArgument(field + ": required");
+    if (ep.interface_name.size() > 15) {
+      return InvalidArgument(
+          fmt::format("{}: \"{}\" is longer than 15 characters", field, ep.interface_name));
+    }
+    for (char c : ep.interface_name) {
+      const auto u = static_cast<unsigned char>(c);
+      if (c == '"' || c == '/' || c == '\\' || c == '*' || u <= 0x20 || u >= 0x7f) {
+        return InvalidArgument(fmt::format("{}: invalid interface name \"{}\"", field,
+                                           SanitizeComment(ep.interface_name)));
       }
     }
+    if (!ifaces.insert(ep.interface_name).second) {
+      return InvalidArgument(
+          fmt::format("{}: duplicate interface name \"{}\"", field, ep.interface_name));
+    }
+    return OkStatus();
+  }
+
+  Status IndexPoliciesAndSets() {
     for (const Policy& p : model_.policies) {
       if (p.id.empty()) return InvalidArgument("policies: policy with empty id");
       if (!policies_.emplace(p.id, &p).second) {
@@ -413,7 +439,8 @@ class Renderer {
     const std::string_view dir = ingress ? "ingress" : "egress";
     auto id = [&] { return is_policy ? fmt::format("{}/{}", tier, source_id) : source_id; };
     if (!rules.is_null() && !rules.is_array()) {
-      return InvalidArgument(fmt::format("{} {}: {} rules must be a list", kind, id(), dir));
+      Status st = InvalidArgument(fmt::format("{} {}: {} rules must be a list", kind, id(), dir));
+      return Isolate(std::move(st), std::move(chain_name), std::move(chain), kind, id());
     }
     if (cache_ != nullptr) {
       auto it = cache_->chains.find(chain_name);
@@ -424,6 +451,7 @@ class Renderer {
                       [&](const auto& ref) { return sets_.count(ref.first) != 0; })) {
         it->second.used = cache_->generation;
         referenced_sets_.insert(it->second.sets.begin(), it->second.sets.end());
+        NoteHttpIgnored(kind, id(), it->second.http_ignored);
         chain.rules = it->second.lines;
         AddChain(std::move(chain_name), std::move(chain));
         return OkStatus();
@@ -439,16 +467,24 @@ class Renderer {
       return ResolveNamedPortSet(field, set_id, family, &used_sets);
     };
     const std::string chain_id = id();
+    int http_ignored = 0;
     for (std::size_t i = 0; i < rules.size(); ++i) {
       ctx.comment = fmt::format("{} {} {} #{}", kind, chain_id, dir, i);
-      auto lines = CompileRule(rules[i], ctx);
+      auto ir = ParseRule(rules[i]);
+      Result<std::vector<std::string>> lines =
+          ir ? RenderRule(*ir, ctx) : Result<std::vector<std::string>>(Unexpected(ir.error()));
       if (!lines) {
-        return Unexpected(lines.error().Wrap(fmt::format("{} {} {}[{}]", kind, chain_id, dir, i)));
+        Status st =
+            Unexpected(lines.error().Wrap(fmt::format("{} {} {}[{}]", kind, chain_id, dir, i)));
+        return Isolate(std::move(st), std::move(chain_name),
+                       Chain{.source = source, .source_is_policy = is_policy}, kind, chain_id);
       }
+      if (ir->http_match_ignored) ++http_ignored;
       for (std::string& line : *lines) {
         chain.rules.push_back(std::move(line));
       }
     }
+    NoteHttpIgnored(kind, chain_id, http_ignored);
     if (cache_ != nullptr) {
       cache_->chains[chain_name] = RenderCache::State::RulesChain{.is_policy = is_policy,
                                                                   .tier = tier,
@@ -456,10 +492,34 @@ class Renderer {
                                                                   .rules = rules_doc,
                                                                   .lines = chain.rules,
                                                                   .sets = std::move(used_sets),
+                                                                  .http_ignored = http_ignored,
                                                                   .used = cache_->generation};
     }
     AddChain(std::move(chain_name), std::move(chain));
     return OkStatus();
+  }
+
+  // A policy or profile chain that cannot be compiled: without a report, the error; with one, the
+  // chain becomes a single drop (so endpoints that reach it get their tier's end-of-tier drop
+  // there, whatever the tier's default action, and no rule of it allows anything) and the problem
+  // is reported. Such chains are not cached: the next render tries again.
+  Status Isolate(Status st, std::string chain_name, Chain chain, std::string_view kind,
+                 const std::string& name) {
+    if (report_ == nullptr) return st;
+    report_->skipped.push_back(RenderProblem{
+        .kind = std::string(kind),
+        .name = name,
+        .message = st.error().message(),
+        .effect = "not programmed: endpoints it applies to drop their traffic at its place"});
+    chain.rules = nft_model::NftLines{fmt::format(
+        "counter drop {}", Comment(fmt::format("{} {} cannot be rendered: drop", kind, name)))};
+    AddChain(std::move(chain_name), std::move(chain));
+    return OkStatus();
+  }
+
+  void NoteHttpIgnored(std::string_view kind, const std::string& name, int rules) {
+    if (report_ == nullptr || rules == 0) return;
+    report_->http_ignored[fmt::format("{} {}", kind, name)] += rules;
   }
 
   // Drops what this render did not use.
@@ -1040,6 +1100,8 @@ class Renderer {
 
   const Model& model_;
   const RenderOptions& options_;
+  RenderReport* report_ = nullptr;
+  std::set<const Endpoint*> skipped_endpoints_;
   RenderCache::State* cache_ = nullptr;
   std::optional<EndpointLines> lines_{};
 
@@ -1087,8 +1149,9 @@ void CollectSelectors(const Json& rules, std::map<std::string, selector::Selecto
 }  // namespace
 
 Result<nft_model::NftRuleset> RenderRulesetParts(const Model& model, const RenderOptions& options,
-                                                 RenderCache* cache) {
-  return Renderer(model, options, cache).Render();
+                                                 RenderCache* cache, RenderReport* report) {
+  if (report != nullptr) *report = RenderReport{};
+  return Renderer(model, options, cache, report).Render();
 }
 
 Result<std::string> RenderRuleset(const Model& model, const RenderOptions& options) {
