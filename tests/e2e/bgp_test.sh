@@ -388,7 +388,7 @@ has tor-pw-1 "$STATE/calico-01/bird.conf" || fail "calico-01's bird.conf has no 
   fail "calicoctl node diags failed: $(cat "$WORK/diags.out")"
 TARBALL=$(awk '/Diags saved to/ {print $4}' "$WORK/diags.out")
 mkdir "$WORK/diags" && tar -xzf "$TARBALL" -C "$WORK/diags"
-has 'password "(redacted)"' "$WORK/diags/diagnostics/bird.conf" || fail "diags has no redacted bird.conf"
+has 'password "<redacted>"' "$WORK/diags/diagnostics/bird.conf" || fail "diags has no redacted bird.conf"
 grep -r -l -e tor-pw-1 -e mesh-pw-7 -e another-pw "$WORK/diags" && fail "a password is in the diags tarball"
 [ "$(stat -c %a "$STATE/calico-01/bird.conf")" = 600 ] || fail "bird.conf is readable by others"
 echo "  ok: no password in node.log, bird.log or the diags tarball; bird.conf is 0600"

@@ -1120,23 +1120,4 @@ Result<std::string> BuildBirdConfig(const BirdInput& input) {
   return RenderBirdConfig(input);
 }
 
-std::string RedactBirdPasswords(std::string_view text) {
-  std::string out;
-  size_t pos = 0;
-  while (pos < text.size()) {
-    size_t end = text.find('\n', pos);
-    if (end == std::string_view::npos) end = text.size();
-    std::string_view line = text.substr(pos, end - pos);
-    const size_t indent = line.find_first_not_of(" \t");
-    if (indent != std::string_view::npos && line.substr(indent).starts_with("password ")) {
-      out += std::string(line.substr(0, indent)) + "password \"(redacted)\";";
-    } else {
-      out += line;
-    }
-    if (end < text.size()) out += '\n';
-    pos = end + 1;
-  }
-  return out;
-}
-
 }  // namespace calico::bird

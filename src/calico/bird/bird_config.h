@@ -205,8 +205,4 @@ std::string RenderBirdConfig(const BirdInput& input);
 // ValidateBirdInput, then RenderBirdConfig.
 [[nodiscard]] Result<std::string> BuildBirdConfig(const BirdInput& input);
 
-// The text with every `password "..."` line replaced by `password "(redacted)";`, for copies of
-// bird.conf that leave the node (calicoctl node diags).
-std::string RedactBirdPasswords(std::string_view text);
-
 }  // namespace calico::bird

@@ -19,6 +19,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "calico/base/redact.h"
+
 namespace calico::bird {
 namespace {
 
@@ -1018,15 +1020,16 @@ TEST(BirdConfigTest, NotesBecomeComments) {
                               "(/etc/calico/secrets/bgp/tor)\n"));
 }
 
+// calicoctl node diags copies bird.conf through base::Redact (base/redact.h): every password the
+// renderer writes is caught by it, and nothing else changes.
 TEST(BirdConfigTest, PasswordsAreRedactedForDiagnostics) {
   const std::string text = Render(ClusterSettings());
   ASSERT_THAT(text, HasSubstr("mesh-secret"));
-  const std::string redacted = RedactBirdPasswords(text);
+  const std::string redacted = base::Redact(text);
   EXPECT_THAT(redacted, Not(HasSubstr("mesh-secret")));
-  EXPECT_THAT(redacted, HasSubstr("  password \"(redacted)\";\n"));
+  EXPECT_THAT(redacted, HasSubstr("  password \"<redacted>\";\n"));
   EXPECT_EQ(std::count(redacted.begin(), redacted.end(), '\n'),
             std::count(text.begin(), text.end(), '\n'));
-  EXPECT_EQ(RedactBirdPasswords("a\n  password \"x\";"), "a\n  password \"(redacted)\";");
 }
 
 TEST(BirdConfigTest, AllScenariosValidate) {

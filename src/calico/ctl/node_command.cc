@@ -17,7 +17,6 @@
 
 #include "calico/base/redact.h"
 #include "calico/base/strings.h"
-#include "calico/bird/bird_config.h"
 #include "calico/ctl/args.h"
 #include "calico/ctl/init_system.h"
 #include "calico/ctl/rule_counters.h"
@@ -490,13 +489,9 @@ int NodeDiags(const FlagSet& f, Context& ctx) {
   std::string run_dir = f.GetString("run-dir");
   std::error_code ec;
   if (fs::exists(run_dir + "/nodename")) fs::copy_file(run_dir + "/nodename", dir / "nodename", ec);
-  // bird.conf holds the BGP passwords: the copy has them redacted.
-  if (std::ifstream conf(run_dir + "/bird.conf", std::ios::binary); conf) {
-    std::stringstream text;
-    text << conf.rdbuf();
-    std::ofstream(dir / "bird.conf", std::ios::binary)
-        << calico::bird::RedactBirdPasswords(text.str());
-  }
+  // bird.conf holds the BGP passwords: "Removing secrets" below redacts them in the copy.
+  if (fs::exists(run_dir + "/bird.conf"))
+    fs::copy_file(run_dir + "/bird.conf", dir / "bird.conf", ec);
   if (fs::exists(run_dir + "/bird.ctl"))
     run("birdc-protocols", "birdc -s '" + run_dir + "/bird.ctl' show protocols all");
   std::string log_dir = f.GetString("log-dir");
