@@ -50,14 +50,15 @@ std::string_view CanonicalKind(std::string_view kind) {
   return info->kind;
 }
 
-// A rule that does not parse leaves the ruleset unrenderable while its policy applies here: say
-// so when the policy arrives (the renderer repeats it when it tries).
+// A rule that does not parse makes its policy's (profile's) chain unrenderable: say so when the
+// policy arrives. The renderer isolates it (policy::RenderReport: the chain drops, every other
+// policy is programmed) and the agent reports it while it applies to an endpoint of this node.
 void ReportRuleErrors(std::string_view what, const policy::ParsedRules& rules,
                       std::string_view direction) {
   if (rules.ok()) return;
   CALICO_LOG(error, "calc",
-             "{} {} rule {}: {} (the policy ruleset cannot be programmed while it "
-             "applies to an endpoint of this node)",
+             "{} {} rule {}: {} (the endpoints of this node it applies to drop their traffic at "
+             "its place; the other policies are programmed)",
              what, direction, rules.size(), rules.error()->message());
 }
 

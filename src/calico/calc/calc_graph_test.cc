@@ -273,6 +273,62 @@ TEST(CalcGraphTest, RulesAreParsedOnceWhenThePolicyArrives) {
       << ruleset.error().message();
 }
 
+// Fault isolation (issue #16) on the parsed-rules path: a policy whose rule does not parse is
+// isolated to its own chain (a drop) when rendered with a report, and a policy on the same
+// endpoint is programmed as without it; an `http` match parses (ignored, its L3/L4 part kept).
+TEST(CalcGraphTest, UnparsableRuleIsIsolatedToItsPolicy) {
+  CalcGraph g(kNode);
+  g.OnUpdate(Wep("ns1", "a", kNode, "cali-a", {"10.0.0.1/32"}, {{"app", "web"}}));
+  g.OnUpdate(Gnp(
+      "bad",
+      Json{{"selector", "app == 'web'"},
+           {"order", 1},
+           {"ingress",
+            {{{"action", "Allow"}, {"protocol", "TCP"}, {"destination", {{"ports", {70000}}}}}}}}));
+  g.OnUpdate(
+      Gnp("deny-ssh",
+          Json{{"selector", "app == 'web'"},
+               {"order", 2},
+               {"ingress",
+                {{{"action", "Deny"}, {"protocol", "TCP"}, {"destination", {{"ports", {22}}}}},
+                 {{"action", "Allow"},
+                  {"protocol", "TCP"},
+                  {"destination", {{"ports", {80}}}},
+                  {"http", {{"methods", {"GET"}}}}}}}}));
+  const policy::Model m = g.Model();
+  ASSERT_EQ(m.policies.size(), 2u);
+  ASSERT_FALSE(policy::RenderRulesetParts(m));  // Without a report: an error, as before.
+
+  policy::RenderReport report;
+  auto parts = policy::RenderRulesetParts(m, {}, nullptr, &report);
+  ASSERT_TRUE(parts) << parts.error().message();
+  ASSERT_EQ(report.skipped.size(), 1u);
+  EXPECT_EQ(report.skipped[0].kind, "policy");
+  EXPECT_NE(report.skipped[0].name.find("bad"), std::string::npos) << report.skipped[0].name;
+  EXPECT_NE(report.skipped[0].message.find("destination.ports[0]"), std::string::npos)
+      << report.skipped[0].message;
+  ASSERT_EQ(report.http_ignored.size(), 1u);
+  EXPECT_NE(report.http_ignored.begin()->first.find("deny-ssh"), std::string::npos);
+  EXPECT_EQ(report.http_ignored.begin()->second, 1);
+  int drop_chains = 0;
+  bool deny_rendered = false;
+  for (const auto& [name, chain] : parts->chains) {
+    if (name.find("bad") != std::string::npos) {
+      ASSERT_EQ(chain.rules.size(), 1u) << name;
+      EXPECT_NE(chain.rules[0].find("cannot be rendered: drop"), std::string::npos);
+      ++drop_chains;
+    }
+    if (name.find("deny-ssh") != std::string::npos) {
+      ASSERT_EQ(chain.rules.size(), 2u) << name;
+      EXPECT_NE(chain.rules[0].find("th dport 22 counter drop"), std::string::npos);
+      EXPECT_NE(chain.rules[1].find("th dport 80 counter meta mark set"), std::string::npos);
+      deny_rendered = true;
+    }
+  }
+  EXPECT_EQ(drop_chains, 1);
+  EXPECT_TRUE(deny_rendered);
+}
+
 TEST(CalcGraphTest, ScenarioGivesExpectedModel) {
   CalcGraph g(kNode);
   Apply(g, ScenarioUpdates());

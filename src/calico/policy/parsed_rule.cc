@@ -268,9 +268,10 @@ Result<ParsedRule> ParseRule(const model::v3::Rule& rule) {
     return FieldError("action",
                       fmt::format("invalid action \"{}\" (want Allow, Deny, Pass or Log)", a));
   }
-  if (rule.http && !rule.http->empty()) {
-    return FieldUnsupported("http", "HTTP matches are not supported by the nftables renderer");
-  }
+  // HTTP matches are enforced by an L7 proxy (Dikastes) in Calico; Felix itself renders only the
+  // rule's L3/L4 part (felix/rules/policy.go never reads HttpMatch; felix/calc/rule_convert.go
+  // passes it on for the proxy). This build has no proxy: the same, and the rule says so.
+  ir.http_match_ignored = rule.http.has_value() && !rule.http->empty();
   if (rule.ip_version) {
     if (*rule.ip_version != 4 && *rule.ip_version != 6) {
       return FieldError("ipVersion", "must be 4 or 6");

@@ -6,9 +6,11 @@
 //
 // ParseRule makes the checks Calico's validator makes on the fields the renderer relies on.
 // Errors are kInvalidArgument (kUnsupported for fields this renderer cannot express yet:
-// namespaceSelector, serviceAccounts, services, http; the calculation graph folds the first two
-// into selectors before parsing) and always start with the field, e.g.
+// namespaceSelector, serviceAccounts, services; the calculation graph folds the first two into
+// selectors before parsing) and always start with the field, e.g.
 // "destination.ports[1]: port range invalid, port number must be between 1 and 65535".
+// An `http` match is not an error: as Felix without an L7 proxy, it is ignored and the rule's
+// L3/L4 part is enforced (ParsedRule::http_match_ignored says so, for the report).
 //
 // IP family: a rule is restricted to one family by ipVersion, by its CIDRs or by protocol
 // ICMP (4) / ICMPv6 (6); conflicting sources are an error.
@@ -83,6 +85,9 @@ struct ParsedRule {
   EntityMatch destination{};
   // The single family the rule is restricted to (ipVersion, CIDRs, ICMP/ICMPv6), or nullopt.
   std::optional<int> family{};
+  // The rule has an `http` match, which is not enforced: as Felix without an L7 proxy, only the
+  // rule's L3/L4 part is rendered (an Allow with an HTTP match allows every request to the port).
+  bool http_match_ignored = false;
   bool operator==(const ParsedRule&) const = default;
 };
 

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -46,6 +47,7 @@ struct RenderCache::State {
     ParsedRules rules{};          // Usually the model's own rules: compared by pointer first.
     nft_model::NftLines lines{};  // Shared with the rendered rulesets.
     std::vector<std::pair<std::string, int>> sets{};  // (set id, family) the rules refer to.
+    int http_ignored = 0;  // Rules whose HTTP match is not enforced (for RenderReport).
     uint64_t used = 0;
   };
   std::unordered_map<std::string, RulesChain> chains{};  // By chain name.
@@ -99,12 +101,21 @@ std::string OwnerOf(const ChainOwner& owner);
 
 class Renderer {
  public:
-  Renderer(const Model& model, const RenderOptions& options, RenderCache* cache);
+  // `report` null: the first policy, profile or endpoint that cannot be rendered is an error;
+  // otherwise such items are isolated and listed there (RenderRulesetParts).
+  Renderer(const Model& model, const RenderOptions& options, RenderCache* cache,
+           RenderReport* report);
   [[nodiscard]] Result<nft_model::NftRuleset> Render();
 
  private:
   // --- ruleset_renderer.cc: model index, rules chains, IP sets, parts --------------------------
   [[nodiscard]] Status IndexModel();
+  // With a report, an endpoint whose interface cannot be named in nftables is left out (its
+  // packets meet the dispatch chains' "Unknown interface" drop) and reported; without, an error.
+  [[nodiscard]] Status IndexEndpoints();
+  [[nodiscard]] Status CheckEndpoint(const Endpoint& ep, std::size_t i,
+                                     std::set<std::string>& ifaces) const;
+  [[nodiscard]] Status IndexPoliciesAndSets();
   [[nodiscard]] Result<std::string> ResolveSet(std::string_view field, std::string_view sel_text,
                                                std::string_view set_id, int family,
                                                std::vector<std::pair<std::string, int>>* used);
@@ -116,6 +127,12 @@ class Renderer {
   // Compiles the rules of `source` into chain `chain_name`, from the cache when they did not
   // change.
   [[nodiscard]] Status RenderRulesChain(std::string chain_name, RulesSource source, bool ingress);
+  // A policy or profile chain that cannot be compiled: without a report, the error `st`; with
+  // one, the chain becomes a single drop and the problem is reported (see RenderRulesChain).
+  [[nodiscard]] Status Isolate(Status st, std::string chain_name, Chain chain,
+                               std::string_view kind, const std::string& name);
+  // Counts `rules` rules of `kind name` whose HTTP match is ignored, in the report.
+  void NoteHttpIgnored(std::string_view kind, const std::string& name, int rules);
   // Renders the rules chain of `source` unless this render already did.
   [[nodiscard]] Status EnsureRulesChain(std::string chain_name, RulesSource source, bool ingress);
   // Drops what this render did not use.
@@ -158,6 +175,8 @@ class Renderer {
 
   const Model& model_;
   const RenderOptions& options_;
+  RenderReport* report_ = nullptr;
+  std::set<const Endpoint*> skipped_endpoints_;  // Left out by IndexEndpoints (with a report).
   RenderCache::State* cache_ = nullptr;
   std::optional<EndpointLines> lines_{};
 

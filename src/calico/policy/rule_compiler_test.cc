@@ -329,13 +329,32 @@ TEST(RuleCompilerTest, UnsupportedFields) {
   EXPECT_THAT(CompileError(R"({"action": "Allow", "destination": {"services": {"name": "x"}}})",
                            ErrorCode::kUnsupported),
               HasSubstr("destination.services: not supported"));
-  EXPECT_THAT(
-      CompileError(R"({"action": "Allow", "http": {"methods": ["GET"]}})", ErrorCode::kUnsupported),
-      HasSubstr("http: "));
   // Empty values of those fields are fine.
   EXPECT_THAT(Compile(R"({"action": "Allow", "source": {"namespaceSelector": ""},
                           "metadata": {"annotations": {"a": "b"}}})"),
               ElementsAre(kAccept));
+}
+
+// As Felix without an L7 proxy (felix/rules/policy.go ignores HttpMatch): the L3/L4 part is
+// rendered, the HTTP part is not, and the ParsedRule says so.
+TEST(RuleCompilerTest, HttpMatchIgnoredL4Enforced) {
+  const Json rule = Json::parse(R"({"action": "Allow", "protocol": "TCP",
+      "destination": {"ports": [80]}, "http": {"methods": ["GET"], "paths": [{"prefix": "/a"}]}})");
+  auto ir = ParseRule(rule);
+  ASSERT_TRUE(ir) << ir.error().message();
+  EXPECT_TRUE(ir->http_match_ignored);
+  auto plain =
+      Json::parse(R"({"action": "Allow", "protocol": "TCP", "destination": {"ports": [80]}})");
+  EXPECT_EQ(Compile(rule.dump().c_str()), Compile(plain.dump().c_str()));
+  auto without = ParseRule(plain);
+  ASSERT_TRUE(without);
+  EXPECT_FALSE(without->http_match_ignored);
+  // An empty match is no match at all; a match that is not an object is an error.
+  auto empty = ParseRule(Json::parse(R"({"action": "Deny", "http": {}})"));
+  ASSERT_TRUE(empty);
+  EXPECT_FALSE(empty->http_match_ignored);
+  EXPECT_THAT(CompileError(R"({"action": "Allow", "http": "GET"})", ErrorCode::kInvalidArgument),
+              HasSubstr("http: must be an object"));
 }
 
 TEST(RuleCompilerTest, ParseRuleGivesParsedRule) {

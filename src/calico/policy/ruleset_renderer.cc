@@ -92,8 +92,9 @@ std::string OwnerOf(const ChainOwner& owner) {
   return std::get<std::string>(owner);
 }
 
-Renderer::Renderer(const Model& model, const RenderOptions& options, RenderCache* cache)
-    : model_(model), options_(options) {
+Renderer::Renderer(const Model& model, const RenderOptions& options, RenderCache* cache,
+                   RenderReport* report)
+    : model_(model), options_(options), report_(report) {
   // A custom set resolver may answer differently from one render to the next: no caching.
   if (cache != nullptr && !options_.resolve_set && !options_.resolve_named_port_set) {
     cache_ = &cache->state();
@@ -120,6 +121,7 @@ Result<nft_model::NftRuleset> Renderer::Render() {
     return a->interface_name < b->interface_name;
   });
   for (const Endpoint* ep : endpoints) {
+    if (skipped_endpoints_.count(ep) != 0) continue;
     RETURN_IF_ERROR(RenderEndpoint(*ep, true));
     RETURN_IF_ERROR(RenderEndpoint(*ep, false));
   }
@@ -130,27 +132,49 @@ Result<nft_model::NftRuleset> Renderer::Render() {
 }
 
 Status Renderer::IndexModel() {
+  RETURN_IF_ERROR(IndexEndpoints());
+  return IndexPoliciesAndSets();
+}
+
+Status Renderer::IndexEndpoints() {
   std::set<std::string> ifaces;
   for (std::size_t i = 0; i < model_.endpoints.size(); ++i) {
     const Endpoint& ep = model_.endpoints[i];
-    const std::string field = fmt::format("endpoints[{}].interfaceName", i);
-    if (ep.interface_name.empty()) return InvalidArgument(field + ": required");
-    if (ep.interface_name.size() > 15) {
-      return InvalidArgument(
-          fmt::format("{}: \"{}\" is longer than 15 characters", field, ep.interface_name));
-    }
-    for (char c : ep.interface_name) {
-      const auto u = static_cast<unsigned char>(c);
-      if (c == '"' || c == '/' || c == '\\' || c == '*' || u <= 0x20 || u >= 0x7f) {
-        return InvalidArgument(fmt::format("{}: invalid interface name \"{}\"", field,
-                                           SanitizeComment(ep.interface_name)));
-      }
-    }
-    if (!ifaces.insert(ep.interface_name).second) {
-      return InvalidArgument(
-          fmt::format("{}: duplicate interface name \"{}\"", field, ep.interface_name));
+    Status st = CheckEndpoint(ep, i, ifaces);
+    if (st) continue;
+    if (report_ == nullptr) return st;
+    skipped_endpoints_.insert(&ep);
+    report_->skipped.push_back(RenderProblem{.kind = "endpoint",
+                                             .name = ep.name,
+                                             .message = st.error().message(),
+                                             .effect = "not programmed: its traffic is dropped"});
+  }
+  return OkStatus();
+}
+
+Status Renderer::CheckEndpoint(const Endpoint& ep, std::size_t i,
+                               std::set<std::string>& ifaces) const {
+  const std::string field = fmt::format("endpoints[{}].interfaceName", i);
+  if (ep.interface_name.empty()) return InvalidArgument(field + ": required");
+  if (ep.interface_name.size() > 15) {
+    return InvalidArgument(
+        fmt::format("{}: \"{}\" is longer than 15 characters", field, ep.interface_name));
+  }
+  for (char c : ep.interface_name) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '"' || c == '/' || c == '\\' || c == '*' || u <= 0x20 || u >= 0x7f) {
+      return InvalidArgument(fmt::format("{}: invalid interface name \"{}\"", field,
+                                         SanitizeComment(ep.interface_name)));
     }
   }
+  if (!ifaces.insert(ep.interface_name).second) {
+    return InvalidArgument(
+        fmt::format("{}: duplicate interface name \"{}\"", field, ep.interface_name));
+  }
+  return OkStatus();
+}
+
+Status Renderer::IndexPoliciesAndSets() {
   for (const Policy& p : model_.policies) {
     if (p.id.empty()) return InvalidArgument("policies: policy with empty id");
     if (!policies_.emplace(p.id, &p).second) {
@@ -260,6 +284,7 @@ Status Renderer::RenderRulesChain(std::string chain_name, RulesSource source, bo
                     [&](const auto& ref) { return sets_.count(ref.first) != 0; })) {
       it->second.used = cache_->generation;
       referenced_sets_.insert(it->second.sets.begin(), it->second.sets.end());
+      NoteHttpIgnored(kind, chain_id, it->second.http_ignored);
       chain.rules = it->second.lines;
       AddChain(std::move(chain_name), std::move(chain));
       return OkStatus();
@@ -275,22 +300,29 @@ Status Renderer::RenderRulesChain(std::string chain_name, RulesSource source, bo
                                                   int family) {
     return ResolveNamedPortSet(field, set_id, family, &used_sets);
   };
+  // A rule that does not render (an IP set missing from the model) or did not parse (logged by
+  // the calculation graph when the policy arrived) makes the whole chain unrenderable: an error
+  // without a report, a chain that drops with one (Isolate).
+  int http_ignored = 0;
   for (std::size_t i = 0; i < rules.size(); ++i) {
     ctx.comment = fmt::format("{} {} {} #{}", kind, chain_id, dir, i);
     auto lines = RenderRule(rules[i], ctx);
     if (!lines) {
-      return Unexpected(lines.error().Wrap(fmt::format("{} {} {}[{}]", kind, chain_id, dir, i)));
+      Status st =
+          Unexpected(lines.error().Wrap(fmt::format("{} {} {}[{}]", kind, chain_id, dir, i)));
+      return Isolate(std::move(st), std::move(chain_name), Chain{.owner = owner}, kind, chain_id);
     }
+    if (rules[i].http_match_ignored) ++http_ignored;
     for (std::string& line : *lines) {
       chain.rules.push_back(std::move(line));
     }
   }
-  // A rule that did not parse (reported when the policy arrived) stops the chain here, as it
-  // stops the render.
   if (!rules.ok()) {
-    return Unexpected(
+    Status st = Unexpected(
         rules.error()->Wrap(fmt::format("{} {} {}[{}]", kind, chain_id, dir, rules.size())));
+    return Isolate(std::move(st), std::move(chain_name), Chain{.owner = owner}, kind, chain_id);
   }
+  NoteHttpIgnored(kind, chain_id, http_ignored);
   if (cache_ != nullptr) {
     cache_->chains[chain_name] = RenderCache::State::RulesChain{.is_policy = is_policy,
                                                                 .tier = tier,
@@ -298,10 +330,33 @@ Status Renderer::RenderRulesChain(std::string chain_name, RulesSource source, bo
                                                                 .rules = rules,
                                                                 .lines = chain.rules,
                                                                 .sets = std::move(used_sets),
+                                                                .http_ignored = http_ignored,
                                                                 .used = cache_->generation};
   }
   AddChain(std::move(chain_name), std::move(chain));
   return OkStatus();
+}
+
+// The chain becomes a single drop: endpoints that reach it drop there (their tier's end-of-tier
+// drop brought forward, whatever the tier's default action) and no rule of it allows anything.
+// Such chains are not cached: the next render tries again.
+Status Renderer::Isolate(Status st, std::string chain_name, Chain chain, std::string_view kind,
+                         const std::string& name) {
+  if (report_ == nullptr) return st;
+  report_->skipped.push_back(RenderProblem{
+      .kind = std::string(kind),
+      .name = name,
+      .message = st.error().message(),
+      .effect = "not programmed: endpoints it applies to drop their traffic at its place"});
+  chain.rules = nft_model::NftLines{fmt::format(
+      "counter drop {}", Comment(fmt::format("{} {} cannot be rendered: drop", kind, name)))};
+  AddChain(std::move(chain_name), std::move(chain));
+  return OkStatus();
+}
+
+void Renderer::NoteHttpIgnored(std::string_view kind, const std::string& name, int rules) {
+  if (report_ == nullptr || rules == 0) return;
+  report_->http_ignored[fmt::format("{} {}", kind, name)] += rules;
 }
 
 // Drops what this render did not use.
@@ -447,8 +502,9 @@ Status CollectSelectors(const ParsedRules& rules, std::map<std::string, selector
 }  // namespace
 
 Result<nft_model::NftRuleset> RenderRulesetParts(const Model& model, const RenderOptions& options,
-                                                 RenderCache* cache) {
-  return internal::Renderer(model, options, cache).Render();
+                                                 RenderCache* cache, RenderReport* report) {
+  if (report != nullptr) *report = RenderReport{};
+  return internal::Renderer(model, options, cache, report).Render();
 }
 
 Result<std::string> RenderRuleset(const Model& model, const RenderOptions& options) {
