@@ -19,8 +19,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (r) (void)r->doc().dump();
   calico::datastore::MemBackend backend;
   (void)backend.Put(key, value);
-  (void)backend.Put(calico::datastore::IpamConfigKey(), value);
-  (void)backend.Put(calico::datastore::IpamHandleKey("h"), value);
+  (void)backend.Put(calico::datastore::IpamConfigKey{}.Format(), value);
+  (void)backend.Put(calico::datastore::HandleKey{.handle_id = "h"}.Format(), value);
   calico::datastore::Client client(backend);
   auto listed = client.ListWithRevision("IPPool");
   if (!listed) __builtin_trap();  // an unreadable value is skipped, never fatal
