@@ -13,31 +13,13 @@
 #include "calico/base/strings.h"
 #include "calico/ctl/document.h"
 #include "calico/model/decode_limits.h"
+#include "calico/model/json_codec.h"
 
 namespace calico::ctl {
 namespace {
 
 using model::Json;
 using model::Resource;
-
-const std::vector<std::string>& ObjectMetaFields() {
-  static const std::vector<std::string> k = {"name",
-                                             "generateName",
-                                             "namespace",
-                                             "selfLink",
-                                             "uid",
-                                             "resourceVersion",
-                                             "generation",
-                                             "creationTimestamp",
-                                             "deletionTimestamp",
-                                             "deletionGracePeriodSeconds",
-                                             "labels",
-                                             "annotations",
-                                             "ownerReferences",
-                                             "finalizers",
-                                             "managedFields"};
-  return k;
-}
 
 }  // namespace
 
@@ -95,7 +77,7 @@ Result<std::vector<Resource>> DecodeResourceObject(const Json& obj) {
     }
     if (md.is_object()) {
       for (auto it = md.begin(); it != md.end(); ++it) {
-        const auto& f = ObjectMetaFields();
+        const auto& f = model::ObjectMetaFieldOrder();
         if (std::find(f.begin(), f.end(), it.key()) == f.end()) {
           return InvalidArgument(fmt::format("unknown field \"{}\"", it.key()));
         }

@@ -187,26 +187,11 @@ enum class Ctx { kPlain, kEnvelope, kObjectMeta, kListMeta };
 
 std::vector<std::string> OrderedKeys(const Json& obj, Ctx ctx) {
   static const std::vector<std::string> kEnvelope = {"kind", "apiVersion", "metadata"};
-  static const std::vector<std::string> kObjectMeta = {"name",
-                                                       "generateName",
-                                                       "namespace",
-                                                       "selfLink",
-                                                       "uid",
-                                                       "resourceVersion",
-                                                       "generation",
-                                                       "creationTimestamp",
-                                                       "deletionTimestamp",
-                                                       "deletionGracePeriodSeconds",
-                                                       "labels",
-                                                       "annotations",
-                                                       "ownerReferences",
-                                                       "finalizers",
-                                                       "managedFields"};
   static const std::vector<std::string> kListMeta = {"selfLink", "resourceVersion", "continue",
                                                      "remainingItemCount"};
   const std::vector<std::string>* first = nullptr;
   if (ctx == Ctx::kEnvelope) first = &kEnvelope;
-  if (ctx == Ctx::kObjectMeta) first = &kObjectMeta;
+  if (ctx == Ctx::kObjectMeta) first = &ObjectMetaFieldOrder();
   if (ctx == Ctx::kListMeta) first = &kListMeta;
   std::vector<std::string> keys;
   if (first != nullptr) {
@@ -292,6 +277,25 @@ std::string EmitGoJson(const Json& value) {
   std::string out;
   EmitJson(value, 0, IsEnvelope(value) ? Ctx::kEnvelope : Ctx::kPlain, out);
   return out;
+}
+
+const std::vector<std::string>& ObjectMetaFieldOrder() {
+  static const std::vector<std::string> k = {"name",
+                                             "generateName",
+                                             "namespace",
+                                             "selfLink",
+                                             "uid",
+                                             "resourceVersion",
+                                             "generation",
+                                             "creationTimestamp",
+                                             "deletionTimestamp",
+                                             "deletionGracePeriodSeconds",
+                                             "labels",
+                                             "annotations",
+                                             "ownerReferences",
+                                             "finalizers",
+                                             "managedFields"};
+  return k;
 }
 
 }  // namespace calico::model

@@ -11,6 +11,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "calico/base/result.h"
 #include "calico/model/decode_limits.h"
@@ -46,6 +47,10 @@ int JsonDepth(const Json& value, int stop_after = kMaxNestingDepth);
 // Go json.MarshalIndent(v, "", "  ") (no trailing newline): Go struct order for the envelope and
 // metadata, '<', '>', '&' escaped as \u003c \u003e \u0026.
 std::string EmitGoJson(const Json& value);
+
+// Kubernetes ObjectMeta's JSON fields in Go struct order (apimachinery's ObjectMeta): the order
+// EmitGoJson prints them in, and the fields calicoctl's loader accepts in metadata.
+const std::vector<std::string>& ObjectMetaFieldOrder();
 
 // A number as Go's encoding prints it (integral floats without a fraction).
 std::string GoNumber(const Json& value);
