@@ -10,7 +10,8 @@ TSAN_DIR     ?= build-tsan
 DEB_DIR      ?= build-deb
 DEB_VERSION  ?=
 JOBS         ?= $(shell nproc)
-FUZZ_SECONDS ?= 20
+FUZZ_SECONDS ?= 120
+TEST_FUZZ_SECONDS ?= 10
 CMAKE_FLAGS  ?=
 PREFIX       ?= /usr/local
 
@@ -37,10 +38,11 @@ configure: deps
 build: configure
 	@cmake --build $(BUILD_DIR) -j $(JOBS)
 
-# Every test (labels unit and privileged), then a short libFuzzer run of each fuzz target.
+# Every test (labels unit and privileged), then a short libFuzzer run of each fuzz target
+# (TEST_FUZZ_SECONDS each).
 test: build
 	@ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS) --timeout 600 -LE soak
-	@$(MAKE) --no-print-directory fuzz
+	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(TEST_FUZZ_SECONDS)
 
 unit-test: build
 	@ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS) -L unit
@@ -53,9 +55,10 @@ privileged-test: build
 soak: build
 	@ctest --test-dir $(BUILD_DIR) --output-on-failure -L soak
 
-# libFuzzer targets built with clang-14 + ASan/UBSan, each run for FUZZ_SECONDS.
+# libFuzzer targets built with clang-14 + ASan/UBSan, each run for FUZZ_SECONDS (default 120;
+# `make test` runs them for TEST_FUZZ_SECONDS). New corpus entries stay in build-fuzz/fuzz/.
 fuzz: deps
-	@cmake --preset fuzz >/dev/null
+	@cmake --preset fuzz -DCALICO_FUZZ_SECONDS=$(FUZZ_SECONDS) >/dev/null
 	@cmake --build $(FUZZ_DIR) -j $(JOBS) --target fuzz_all
 	@ctest --test-dir $(FUZZ_DIR) --output-on-failure -L fuzz
 

@@ -9,7 +9,7 @@ PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config clang-14 libclang-rt-14-dev clang-format-14
   clang-tidy-14
   # libraries
-  libexpected-dev libfmt-dev libspdlog-dev nlohmann-json3-dev libyaml-cpp-dev libsqlite3-dev
+  libexpected-dev libfmt-dev libspdlog-dev nlohmann-json3-dev libyaml-dev libsqlite3-dev
   libgtest-dev libgmock-dev libcli11-dev libcpp-httplib-dev libmnl-dev libnftables-dev libnftnl-dev
   uuid-dev libssl-dev libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   # run time and tests

@@ -84,6 +84,8 @@ install_elf "$BIN/calico-lab" "$LAB/calico-lab" 0755
 ln -s ../lib/calico/lab/calico-lab "$ROOT/usr/bin/calico-lab"
 for b in calico calico-ipam; do ln -s "../../cni/$b" "$LAB/$b"; done
 for b in calicoctl calico-node; do ln -s "../../../bin/$b" "$LAB/$b"; done
+# calico-lab up starts calico-controllers too (up --no-controllers when the package lacks it).
+if [ -x "$BIN/calico-controllers" ]; then ln -s ../../../bin/calico-controllers "$LAB/calico-controllers"; fi
 for t in "$BIN"/tutorials/*.sh; do
   install -D -m 0644 "$t" "$ROOT/usr/share/calico-lab/tutorials/$(basename "$t")"
 done

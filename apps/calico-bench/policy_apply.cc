@@ -178,10 +178,11 @@ Result<std::vector<RowResult>> RunPolicyApply(const PolicyApplyOptions& o) {
       text = nft_model::NftRulesetText(a.applied());
       for (int c = 0; c < changes; ++c) {
         // One policy that applies to local endpoints gets a new port.
-        RETURN_IF_ERROR(
-            store.Put(datastore::ResourceKey(*model::LookupKind("GlobalNetworkPolicy"), "",
-                                             fmt::format("p{:05d}", c % std::min(policies, 100))),
-                      datastore::EncodeStoredResource(Policy(c % std::min(policies, 100), c + 1))));
+        RETURN_IF_ERROR(store.Put(
+            datastore::ResourceKey{.kind = model::LookupKind("GlobalNetworkPolicy"),
+                                   .name = fmt::format("p{:05d}", c % std::min(policies, 100))}
+                .Format(),
+            datastore::EncodeStoredResource(Policy(c % std::min(policies, 100), c + 1))));
         auto t0 = Clock::now();
         const uint64_t before = a.policy_applies();
         while (a.policy_applies() == before && Ms(Clock::now() - t0) < 10000) {

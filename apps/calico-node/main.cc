@@ -44,6 +44,7 @@
 #include "calico/ipam/ipam.h"
 #include "calico/node/netlink_address_source.h"
 #include "calico/node/startup.h"
+#include "calico/node/status_report.h"
 
 extern char** environ;
 
@@ -324,7 +325,16 @@ int main(int argc, char** argv) {
     std::string node = RunStartup(*backend);
     if (node.empty()) return 1;
     if (mode == "-startup") return 0;
-    return RunFelix(Environment(), backend.get(), node);
+    // Felix's status reports, beside the agent (calico-controllers reads them).
+    auto report = calico::node::StatusReportSettingsFromEnv(Environment());
+    if (!report) return Fail(report.error().message());
+    calico::SystemClock clock;
+    calico::node::StatusReporter reporter(*backend, clock, node, *report);
+    std::thread reporting([&] { reporter.Run(g_stop); });
+    int rc = RunFelix(Environment(), backend.get(), node);
+    g_stop = true;
+    reporting.join();
+    return rc;
   }
   std::cerr << "calico-node: unknown option \"" << mode << "\"\n" << kUsage;
   return 2;

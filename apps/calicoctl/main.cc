@@ -23,21 +23,13 @@
 int main(int argc, char** argv) {
   try {
     std::vector<std::string> args(argv + 1, argv + argc);
-    std::unique_ptr<calico::datastore::Backend> backend;
-    std::unique_ptr<calico::datastore::Client> client;
     calico::ctl::Context ctx{.in = std::cin,
                              .out = std::cout,
                              .err = std::cerr,
-                             .open_client = [&](const calico::ctl::ClientOptions& opts)
-                                 -> calico::Result<calico::datastore::Client*> {
-                               if (client) return client.get();
-                               ASSIGN_OR_RETURN(auto config,
-                                                calico::datastore::LoadClientConfig(
-                                                    opts.config_path, opts.config_path_set));
-                               ASSIGN_OR_RETURN(backend, calico::datastore::OpenBackend(config));
-                               client = std::make_unique<calico::datastore::Client>(*backend);
-                               return client.get();
-                             },
+                             .open_client = calico::ctl::MakeClientOpener(
+                                 [](const calico::datastore::ClientConfig& config) {
+                                   return calico::datastore::OpenBackend(config);
+                                 }),
                              .build = {.version = CALICO_VERSION, .git_commit = "unknown"},
                              .retry_sleep_ms = 1000};
     calico::ctl::CommandRegistry registry = calico::ctl::DefaultRegistry();

@@ -168,6 +168,55 @@ expect allow a2 tcp a1 80
 expect allow a2 udp a1 53
 expect allow a2 icmp a1
 
+echo "fault isolation: an HTTP-match policy, a Deny policy and an unrenderable policy"
+# Felix without an L7 proxy enforces the L3/L4 part of a rule with an HTTP match; a policy the
+# renderer cannot express (destination.services) drops at its place; the rest is programmed.
+apply <<YAML
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: http-get}
+spec:
+  order: 20
+  selector: has(net1)
+  ingress:
+  - {action: Allow, protocol: TCP, destination: {ports: [80]}, http: {methods: [GET]}}
+YAML
+apply <<YAML
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: deny-8080}
+spec:
+  order: 10
+  selector: has(net1)
+  ingress:
+  - {action: Deny, protocol: TCP, destination: {ports: [8080]}}
+YAML
+expect deny a2 tcp a1 8080    # the Deny policy on the same endpoint is enforced
+expect allow a2 tcp a1 80     # the HTTP rule's L3/L4 part
+expect deny a2 udp a1 53      # nothing else: the tier's end-of-tier drop
+expect allow b1 tcp a1 80
+apply <<YAML
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: to-dns}
+spec:
+  selector: has(net2)
+  types: [Egress]
+  egress:
+  - {action: Allow, destination: {services: {name: kube-dns, namespace: kube-system}}}
+YAML
+expect deny b1 tcp a1 80      # b1's unrenderable egress policy drops
+expect deny a2 tcp a1 8080    # and the others stay programmed
+expect allow a2 tcp a1 80
+[ "$(grep -c 'HTTP match ignored' "$T/agent.log")" = 1 ] ||
+  fail "the ignored HTTP match is not logged exactly once: $(grep 'HTTP match' "$T/agent.log")"
+grep -q "to-dns cannot be rendered" "$T/agent.log" || fail "the unrenderable policy is not logged"
+hx nft list table inet calico | has "to-dns cannot be rendered: drop" ||
+  fail "no drop in place of the unrenderable policy"
+for p in http-get deny-8080 to-dns; do "$BIN/calicoctl" delete globalnetworkpolicy $p >/dev/null; done
+expect allow a2 udp a1 53
+echo "  ok: HTTP part ignored, Deny enforced, unrenderable policy isolated"
+
 echo "named ports: only the workload's port named http is allowed, and it follows the endpoint"
 WEP_A1=node1-cni-a1-eth0   # The CNI plugin's name: <node>-cni-<container id>-<interface>.
 "$BIN/calicoctl" patch workloadendpoint "$WEP_A1" -n default \

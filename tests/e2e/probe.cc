@@ -4,6 +4,9 @@
 //   calico-probe connect tcp|udp ADDR PORT [TIMEOUT_MS]
 //                                            exit 0 when the echo comes back, 1 otherwise
 //   calico-probe hold ADDR PORT SECONDS      one TCP connection echoing every 100 ms; 0 if unbroken
+//   calico-probe matrix TIMEOUT_MS ADDR:PORT...
+//                                            TCP echo to every target at once; prints one line of
+//                                            1 (reached) / 0 (not) per target, in order
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -16,6 +19,7 @@
 #include <cstring>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace {
 
@@ -123,9 +127,36 @@ int Hold(const char* addr, int port, int seconds) {
   return 0;
 }
 
+// Every target probed at once (a thread each), so a row of a policy truth table takes one
+// timeout at most.
+int Matrix(int timeout_ms, int argc, char** argv) {
+  std::vector<int> results(static_cast<size_t>(argc), 0);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < argc; ++i) {
+    threads.emplace_back([&, i] {
+      std::string target = argv[i];
+      auto colon = target.rfind(':');
+      if (colon == std::string::npos) return;
+      std::string addr = target.substr(0, colon);
+      int port = std::atoi(target.c_str() + colon + 1);
+      results[static_cast<size_t>(i)] = Connect(true, addr.c_str(), port, timeout_ms) == 0 ? 1 : 0;
+    });
+  }
+  for (auto& t : threads)
+    t.join();
+  std::string line;
+  for (int r : results)
+    line += (line.empty() ? "" : " ") + std::to_string(r);
+  std::printf("%s\n", line.c_str());
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc >= 3 && std::string(argv[1]) == "matrix") {
+    return Matrix(std::atoi(argv[2]), argc - 3, argv + 3);
+  }
   if (argc >= 5 && std::string(argv[1]) == "hold") {
     return Hold(argv[2], std::atoi(argv[3]), std::atoi(argv[4]));
   }

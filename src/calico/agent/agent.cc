@@ -6,10 +6,12 @@
 #include <malloc.h>
 #endif
 
+#include "calico/agent/field_support.h"
 #include "calico/agent/nat.h"
 #include "calico/base/log.h"
 #include "calico/base/strings.h"
 #include "calico/datastore/keys.h"
+#include "calico/model/validate.h"
 #include "calico/policy/host_endpoints.h"
 
 namespace calico::agent {
@@ -19,11 +21,13 @@ constexpr std::string_view kWatchPrefix = "/calico/";
 
 // Keys whose changes matter to routing between hosts (BIRD's configuration, tunnel addresses).
 bool RoutingKey(std::string_view key) {
-  for (std::string_view kind :
-       {"nodes/", "ippools/", "bgpconfigurations/", "bgppeers/", "bgpfilters/"}) {
-    if (StartsWith(key, std::string(datastore::kResourcePrefix) + std::string(kind))) return true;
+  if (auto resource = datastore::ResourceKey::Parse(key)) {
+    const std::string& kind = resource->kind->kind;
+    return kind == "Node" || kind == "IPPool" || kind == "BGPConfiguration" || kind == "BGPPeer" ||
+           kind == "BGPFilter";
   }
-  return StartsWith(key, std::string(datastore::kIpamPrefix) + "host/");
+  auto affinity = datastore::BlockAffinityKey::Parse(key);
+  return affinity && affinity->affinity_type == "host";
 }
 
 int64_t CountRules(const nft_model::NftRuleset& ruleset) {
@@ -56,31 +60,53 @@ Agent::Agent(AgentConfig config, datastore::Backend& backend, PolicyProgrammer& 
       graph_(std::make_unique<calc::CalcGraph>(config_.node_name)) {}
 
 void Agent::Ingest(const datastore::KVPair& kv) {
+  try {
+    IngestValue(kv);
+  } catch (const std::exception& e) {
+    // A value of an unexpected shape that validation let through (a JSON type error).
+    SkipValue(kv.key, e.what());
+  }
+}
+
+void Agent::SkipValue(const std::string& key, const std::string& why) {
+  metrics_.AddSkippedDatastoreValue();
+  CALICO_LOG(warn, "agent", "skipping the datastore value at {} (treated as deleted): {}", key,
+             why);
+  Remove(key);
+}
+
+void Agent::IngestValue(const datastore::KVPair& kv) {
   if (RoutingKey(kv.key)) routing_dirty_ = true;
+  std::optional<model::Resource> resource;
+  if (StartsWith(kv.key, datastore::kResourcePrefix)) {
+    // As Felix's validation filter (felix/calc/validation_filter.go): a value that does not
+    // decode or validate is treated as missing, and never stops the rest.
+    auto r = datastore::DecodeStoredResource(kv.key, kv.value, kv.mod_revision);
+    if (!r) return SkipValue(kv.key, r.error().message());
+    if (Status valid = model::Validate(*r); !valid) {
+      return SkipValue(kv.key, fmt::format("{} \"{}\" is not valid: {}", r->kind(), r->name(),
+                                           valid.error().message()));
+    }
+    resource = std::move(*r);
+  }
   if ((config_.apply_vxlan || config_.apply_ipip) && vxlan_inputs_.Ingest(kv.key, kv.value))
     dirty_ = true;
-  if (StartsWith(kv.key, datastore::kResourcePrefix)) {
-    auto r = datastore::DecodeStoredResource(kv.key, kv.value, kv.mod_revision);
-    if (!r) {
-      CALICO_LOG(warn, "agent", "ignoring unreadable resource {}: {}", kv.key, r.error().message());
-      return;
+  if (resource) {
+    const model::Resource& r = *resource;
+    resource_keys_[kv.key] = {r.kind(), r.namespace_(), r.name()};
+    if (r.kind() == "FelixConfiguration") NoteFelixConfiguration(r.name(), &r);
+    if (r.kind() == "Node" && r.name() == config_.node_name) {
+      own_node_ = r;
+      config_records_changed_ = true;
     }
-    resource_keys_[kv.key] = {r->kind(), r->namespace_(), r->name()};
-    if (r->kind() == "FelixConfiguration") NoteFelixConfiguration(r->name(), &*r);
-    graph_->OnUpdate(*r);
+    graph_->OnUpdate(r);
     dirty_ = true;
     return;
   }
-  std::string host_prefix = datastore::IpamHostPrefix(config_.node_name);
-  if (StartsWith(kv.key, host_prefix)) {
-    // .../host/<node>/ipv4/block/10.65.0.0-26
-    std::string tail = kv.key.substr(kv.key.rfind('/') + 1);
-    for (char& c : tail)
-      c = c == '-' ? '/' : c;
-    if (auto cidr = net::CIDR::ParseNet(tail)) {
-      own_blocks_.insert(*cidr);
-      dirty_ = true;
-    }
+  if (auto affinity = datastore::BlockAffinityKey::Parse(kv.key);
+      affinity && affinity->affinity_type == "host" && affinity->host == config_.node_name) {
+    own_blocks_.insert(affinity->cidr);
+    dirty_ = true;
   }
 }
 
@@ -91,20 +117,19 @@ void Agent::Remove(const std::string& key) {
   if (it != resource_keys_.end()) {
     const auto& [kind, ns, name] = it->second;
     if (kind == "FelixConfiguration") NoteFelixConfiguration(name, nullptr);
+    if (kind == "Node" && name == config_.node_name) {
+      own_node_.reset();
+      config_records_changed_ = true;
+    }
     graph_->OnDelete(kind, ns, name);
     resource_keys_.erase(it);
     dirty_ = true;
     return;
   }
-  std::string host_prefix = datastore::IpamHostPrefix(config_.node_name);
-  if (StartsWith(key, host_prefix)) {
-    std::string tail = key.substr(key.rfind('/') + 1);
-    for (char& c : tail)
-      c = c == '-' ? '/' : c;
-    if (auto cidr = net::CIDR::ParseNet(tail)) {
-      own_blocks_.erase(*cidr);
-      dirty_ = true;
-    }
+  if (auto affinity = datastore::BlockAffinityKey::Parse(key);
+      affinity && affinity->affinity_type == "host" && affinity->host == config_.node_name) {
+    own_blocks_.erase(affinity->cidr);
+    dirty_ = true;
   }
 }
 
@@ -181,6 +206,62 @@ void Agent::NoteFelixConfiguration(const std::string& name, const model::Resourc
     *slot = *r;
   }
   felix_config_changed_ = true;
+  config_records_changed_ = true;
+}
+
+void Agent::ReportNotActedOn() {
+  if (!config_records_changed_) return;
+  config_records_changed_ = false;
+  int64_t total = 0;
+  std::map<std::string, std::string> now;
+  for (const std::optional<model::Resource>* r : {&felix_global_, &felix_node_, &own_node_}) {
+    if (!r->has_value()) continue;
+    const std::vector<std::string> fields = NotActedOn(**r);
+    total += static_cast<int64_t>(fields.size());
+    const std::string key = (*r)->kind() + "/" + (*r)->name();
+    now[key] = NotActedOnLine(**r, fields);
+    auto was = logged_not_acted_on_.find(key);
+    if (!now[key].empty() && (was == logged_not_acted_on_.end() || was->second != now[key])) {
+      CALICO_LOG(warn, "agent", "{}", now[key]);
+    }
+  }
+  logged_not_acted_on_ = std::move(now);
+  metrics_.SetConfigNotActedOn(total);
+}
+
+void Agent::NoteRenderReport(const policy::RenderReport& report) {
+  std::map<std::string, std::string> unrenderable;
+  std::vector<std::pair<std::string, std::string>> unrenderable_metric;
+  for (const policy::RenderProblem& p : report.skipped) {
+    const std::string key = p.kind + " " + p.name;
+    unrenderable[key] = p.message;
+    unrenderable_metric.emplace_back(p.kind, p.name);
+    auto was = logged_unrenderable_.find(key);
+    if (was == logged_unrenderable_.end() || was->second != p.message) {
+      CALICO_LOG(error, "agent", "{} cannot be rendered ({}): {}", key, p.effect, p.message);
+    }
+  }
+  for (const auto& [key, message] : logged_unrenderable_) {
+    if (unrenderable.count(key) == 0) CALICO_LOG(info, "agent", "{} is rendered again", key);
+  }
+  logged_unrenderable_ = std::move(unrenderable);
+
+  std::set<std::string> http;
+  std::map<std::pair<std::string, std::string>, int> http_metric;
+  for (const auto& [key, rules] : report.http_ignored) {
+    http.insert(key);
+    const std::size_t space = key.find(' ');
+    http_metric[{key.substr(0, space), space == std::string::npos ? "" : key.substr(space + 1)}] =
+        rules;
+    if (logged_http_ignored_.count(key) == 0) {
+      CALICO_LOG(warn, "agent",
+                 "{}: HTTP match ignored in {} rule(s): only their L3/L4 part is enforced (no L7 "
+                 "proxy in this build)",
+                 key, rules);
+    }
+  }
+  logged_http_ignored_ = std::move(http);
+  metrics_.SetRenderProblems(std::move(unrenderable_metric), std::move(http_metric));
 }
 
 void Agent::ReloadSettings() {
@@ -203,9 +284,12 @@ void Agent::ReloadSettings() {
 Status Agent::Program(std::chrono::steady_clock::time_point since) {
   dirty_ = false;
   ReloadSettings();
+  ReportNotActedOn();
   model_ = graph_->Model();
   BindHostEndpoints();
-  auto rendered = policy::RenderRulesetParts(model_, config_.render, &render_cache_);
+  policy::RenderReport report;
+  auto rendered = policy::RenderRulesetParts(model_, config_.render, &render_cache_, &report);
+  if (rendered) NoteRenderReport(report);
   if (!rendered) {
     metrics_.AddDataplaneError();
     CALICO_LOG(error, "agent", "cannot render the policy ruleset (keeping the previous one): {}",
@@ -293,6 +377,8 @@ Status Agent::FullSync() {
   const auto listed = Clock::now();
   graph_ = std::make_unique<calc::CalcGraph>(config_.node_name);
   resource_keys_.clear();
+  own_node_.reset();
+  config_records_changed_ = true;
   own_blocks_.clear();
   vxlan_inputs_ = VxlanInputs{};
   vxlan_applied_.reset();

@@ -12,9 +12,21 @@
 // (nft_model::NftRuleset) all the way: no text is printed and parsed, the render cache recompiles
 // only changed policies, and the diff against what was applied decides what the kernel gets. A
 // periodic resync compares the kernel with what was applied and repairs drift. A compacted watch
-// re-lists everything. A policy the renderer cannot express is logged and counted; the previous
-// ruleset stays. Host endpoints of this node are bound to interfaces before rendering
+// re-lists everything. Host endpoints of this node are bound to interfaces before rendering
 // (expectedIPs-only ones through AgentConfig::host_interfaces, again at every resync).
+//
+// Fault isolation (as Felix): a datastore value that is not JSON or not a valid resource
+// (model::Validate) is skipped, logged and counted, and treated as deleted (Felix's
+// felix/calc/validation_filter.go); a policy, profile or endpoint the renderer cannot express is
+// isolated by policy::RenderReport (its chain drops, everything else is programmed), logged once
+// while it stays so, and shown in calico_node_unrenderable; HTTP matches are ignored (L3/L4 part
+// enforced), logged once per policy and counted in calico_node_http_match_ignored. Only a model
+// that is inconsistent as a whole keeps the previous ruleset.
+//
+// Accepted, not acted on: the fields of FelixConfiguration "default" / "node.<name>" and of this
+// node's Node that validate but this build ignores (field_support.h) are logged at start-up and
+// whenever they change ("accepted, not acted on by this build: ...") and counted in
+// calico_node_config_fields_not_acted_on.
 //
 // Thread-safety: drive an Agent from one thread; Metrics may be read from others.
 #pragma once
@@ -106,6 +118,13 @@ class Agent {
 
  private:
   void Ingest(const datastore::KVPair& kv);
+  void IngestValue(const datastore::KVPair& kv);
+  // A value that is not JSON or not a valid resource: logged, counted, treated as deleted.
+  void SkipValue(const std::string& key, const std::string& why);
+  // Logs what a render isolated or ignored when it changes, and sets the metrics.
+  void NoteRenderReport(const policy::RenderReport& report);
+  // Logs the fields of the node's configuration resources that are not acted on, when changed.
+  void ReportNotActedOn();
   void Remove(const std::string& key);
   [[nodiscard]] Status Program(std::chrono::steady_clock::time_point since);
   std::set<OwnedRoute> DesiredRoutes() const;
@@ -148,6 +167,14 @@ class Agent {
   std::optional<model::Resource> felix_global_;
   std::optional<model::Resource> felix_node_;
   bool felix_config_changed_ = false;
+  // This node's Node resource, for the fields not acted on.
+  std::optional<model::Resource> own_node_;
+  bool config_records_changed_ = true;
+  // What was last logged: "<kind> <name>" -> problem; HTTP-ignoring policies; not-acted-on lines
+  // per resource. Each is logged again only when it changes.
+  std::map<std::string, std::string> logged_unrenderable_;
+  std::set<std::string> logged_http_ignored_;
+  std::map<std::string, std::string> logged_not_acted_on_;
 };
 
 }  // namespace calico::agent

@@ -2,17 +2,26 @@
 // after a full sync, after each change, on failures, on drift and after compaction.
 #include "calico/agent/agent.h"
 
+#include <arpa/inet.h>
 #include <httplib.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <sstream>
+#include <vector>
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <spdlog/sinks/ostream_sink.h>
 
 #include "calico/agent/config.h"
 #include "calico/agent/http.h"
 #include "calico/agent/nat.h"
 #include "calico/agent/vxlan_model.h"
+#include "calico/base/log.h"
 #include "calico/datastore/client.h"
 #include "calico/datastore/keys.h"
 #include "calico/datastore/testing/mem_backend.h"
@@ -121,8 +130,10 @@ TEST_F(AgentTest, FullSyncProgramsLocalEndpointsProfilesAndRoutes) {
   AddProfile("net1");
   AddEndpoint("aaaa", "10.65.0.2");
   AddEndpoint("bbbb", "10.65.1.2", "node2");  // remote: no chain, no route, but in IP sets
-  ASSERT_TRUE(
-      store_.Put(datastore::IpamAffinityKey("node1", "10.65.0.0/26"), R"({"state":"confirmed"})"));
+  ASSERT_TRUE(store_.Put(
+      datastore::BlockAffinityKey{.cidr = *net::CIDR::Parse("10.65.0.0/26"), .host = "node1"}
+          .Format(),
+      R"({"state":"confirmed"})"));
   EXPECT_FALSE(metrics_.ready());
   ASSERT_TRUE(agent_->FullSync());
   EXPECT_TRUE(metrics_.ready());
@@ -232,21 +243,213 @@ TEST_F(AgentTest, FelixConfigurationChangesApplyWhileRunning) {
   EXPECT_NE(policy_.kernel.find(accept), std::string::npos) << policy_.kernel;
   EXPECT_EQ(policy_.kernel.find(drop), std::string::npos);
 
-  // A value the agent cannot use (written past the client's validation): nothing changes.
+  // A value that is not valid (written past the client's validation) is treated as missing, as
+  // Felix's validation filter does: back to the defaults, and counted.
   fc.spec() = Json{{"defaultEndpointToHostAction", "Maybe"}};
-  ASSERT_TRUE(
-      store_.Put(datastore::ResourceKey(*model::LookupKind("FelixConfiguration"), "", "node.node1"),
-                 datastore::EncodeStoredResource(fc)));
-  Drain();
-  EXPECT_NE(policy_.kernel.find(accept), std::string::npos);
-  EXPECT_NE(metrics_.Render().find("felix_int_dataplane_failures 1"), std::string::npos)
-      << metrics_.Render();
-
-  // Deleted: back to the defaults.
-  ASSERT_TRUE(store_.Delete(
-      datastore::ResourceKey(*model::LookupKind("FelixConfiguration"), "", "node.node1")));
+  ASSERT_TRUE(store_.Put(
+      datastore::ResourceKey{.kind = model::LookupKind("FelixConfiguration"), .name = "node.node1"}
+          .Format(),
+      datastore::EncodeStoredResource(fc)));
   Drain();
   EXPECT_NE(policy_.kernel.find(drop), std::string::npos);
+  EXPECT_NE(metrics_.Render().find("calico_node_datastore_values_skipped_total 1"),
+            std::string::npos)
+      << metrics_.Render();
+
+  // Valid again, then deleted: applied, then back to the defaults.
+  fc.spec() = Json{{"defaultEndpointToHostAction", "Accept"}};
+  ASSERT_TRUE(store_.Put(
+      datastore::ResourceKey{.kind = model::LookupKind("FelixConfiguration"), .name = "node.node1"}
+          .Format(),
+      datastore::EncodeStoredResource(fc)));
+  Drain();
+  EXPECT_NE(policy_.kernel.find(accept), std::string::npos);
+  ASSERT_TRUE(store_.Delete(
+      datastore::ResourceKey{.kind = model::LookupKind("FelixConfiguration"), .name = "node.node1"}
+          .Format()));
+  Drain();
+  EXPECT_NE(policy_.kernel.find(drop), std::string::npos);
+}
+
+// The agent's log lines while a test runs (the "agent" logger).
+class LogCapture {
+ public:
+  LogCapture() : sink_(std::make_shared<spdlog::sinks::ostream_sink_mt>(out_)) {
+    log::Get("agent")->sinks().push_back(sink_);
+  }
+  ~LogCapture() {
+    auto& sinks = log::Get("agent")->sinks();
+    sinks.erase(std::remove(sinks.begin(), sinks.end(), sink_), sinks.end());
+  }
+  std::string text() const { return out_.str(); }
+  // How many lines contain `needle`.
+  int Count(const std::string& needle) const {
+    int n = 0;
+    std::istringstream in(out_.str());
+    for (std::string line; std::getline(in, line);)
+      n += line.find(needle) != std::string::npos ? 1 : 0;
+    return n;
+  }
+
+ private:
+  std::ostringstream out_;
+  std::shared_ptr<spdlog::sinks::ostream_sink_mt> sink_;
+};
+
+Resource Policy(const std::string& name, int order, Json ingress, Json egress = Json::array()) {
+  Resource p("NetworkPolicy", name, "default");
+  p.spec() = Json{{"order", order},
+                  {"selector", "all()"},
+                  {"types", Json::array({"Ingress", "Egress"})},
+                  {"ingress", std::move(ingress)},
+                  {"egress", std::move(egress)}};
+  return p;
+}
+
+// Felix without an L7 proxy: the HTTP part of a rule is ignored, its L3/L4 part enforced, logged
+// once per policy and counted; a Deny policy on the same endpoint is programmed as usual.
+TEST_F(AgentTest, HttpMatchIsIgnoredAndTheOtherPoliciesProgrammed) {
+  LogCapture log;
+  AddProfile("net1");
+  AddEndpoint("aaaa", "10.65.0.2");
+  ASSERT_TRUE(client_.Create(Policy("deny-ssh", 5, Json::parse(R"([{"action": "Deny",
+      "protocol": "TCP", "destination": {"ports": [22]}}])"))));
+  ASSERT_TRUE(client_.Create(Policy("http-get", 10, Json::parse(R"([{"action": "Allow",
+      "protocol": "TCP", "destination": {"ports": [80]}, "http": {"methods": ["GET"]}}])"))));
+  ASSERT_TRUE(agent_->FullSync());
+  EXPECT_NE(policy_.kernel.find("meta l4proto 6 th dport 22 counter drop"), std::string::npos)
+      << policy_.kernel;
+  EXPECT_NE(policy_.kernel.find("meta l4proto 6 th dport 80 counter meta mark set"),
+            std::string::npos)
+      << policy_.kernel;
+  const std::string metrics = metrics_.Render();
+  EXPECT_NE(metrics.find("calico_node_http_match_ignored{kind=\"policy\",name=\"default/"),
+            std::string::npos)
+      << metrics;
+  EXPECT_NE(metrics.find("http-get\"} 1\n"), std::string::npos) << metrics;
+  // More changes: logged once.
+  AddEndpoint("bbbb", "10.65.0.3");
+  Drain();
+  EXPECT_NE(policy_.kernel.find("calibbbb"), std::string::npos);
+  EXPECT_EQ(log.Count("HTTP match ignored in 1 rule(s)"), 1) << log.text();
+  EXPECT_EQ(log.Count("http-get"), 1) << log.text();
+}
+
+// One policy the renderer cannot express never stops the others: it becomes a drop, is named in
+// the log (once) and in calico_node_unrenderable, and is programmed once it is fixed.
+TEST_F(AgentTest, UnrenderablePolicyIsIsolated) {
+  LogCapture log;
+  AddProfile("net1");
+  AddEndpoint("aaaa", "10.65.0.2");
+  ASSERT_TRUE(client_.Create(Policy("deny-ssh", 5, Json::parse(R"([{"action": "Deny",
+      "protocol": "TCP", "destination": {"ports": [22]}}])"))));
+  Resource svc = Policy("to-dns", 10, Json::array(), Json::parse(R"([{"action": "Allow",
+      "destination": {"services": {"name": "kube-dns", "namespace": "kube-system"}}}])"));
+  auto made = client_.Create(svc);
+  ASSERT_TRUE(made) << made.error().message();
+  ASSERT_TRUE(agent_->FullSync());
+  EXPECT_NE(policy_.kernel.find("meta l4proto 6 th dport 22 counter drop"), std::string::npos)
+      << policy_.kernel;
+  EXPECT_NE(policy_.kernel.find("to-dns cannot be rendered: drop"), std::string::npos)
+      << policy_.kernel;
+  EXPECT_NE(metrics_.Render().find("calico_node_unrenderable{kind=\"policy\""), std::string::npos)
+      << metrics_.Render();
+  AddEndpoint("bbbb", "10.65.0.3");
+  Drain();
+  EXPECT_EQ(log.Count("to-dns cannot be rendered"), 1) << log.text();
+  EXPECT_EQ(log.Count("destination.services"), 1) << log.text();
+
+  // Fixed: rendered, the metric is empty again.
+  svc = *made;
+  svc.spec()["egress"] = Json::parse(R"([{"action": "Allow", "protocol": "UDP",
+      "destination": {"ports": [53]}}])");
+  ASSERT_TRUE(client_.Update(svc));
+  Drain();
+  EXPECT_EQ(policy_.kernel.find("cannot be rendered"), std::string::npos);
+  EXPECT_NE(policy_.kernel.find("meta l4proto 17 th dport 53"), std::string::npos);
+  EXPECT_EQ(metrics_.Render().find("calico_node_unrenderable{"), std::string::npos);
+  EXPECT_EQ(log.Count("is rendered again"), 1) << log.text();
+}
+
+// Values that are not JSON or not valid resources are skipped (treated as deleted), logged and
+// counted; everything else is programmed.
+TEST_F(AgentTest, BadDatastoreValuesAreSkipped) {
+  LogCapture log;
+  AddProfile("net1");
+  AddEndpoint("aaaa", "10.65.0.2");
+  const model::KindInfo& gnp = *model::LookupKind("GlobalNetworkPolicy");
+  ASSERT_TRUE(
+      store_.Put(datastore::ResourceKey{.kind = &gnp, .name = "garbage"}.Format(), "{not json"));
+  ASSERT_TRUE(store_.Put(datastore::ResourceKey{.kind = &gnp, .name = "array"}.Format(), "[1, 2]"));
+  Resource bad("GlobalNetworkPolicy", "bad-shape");
+  bad.spec() = Json{{"selector", "all()"}, {"ingress", "not a list"}};
+  ASSERT_TRUE(store_.Put(datastore::ResourceKey{.kind = &gnp, .name = "bad-shape"}.Format(),
+                         datastore::EncodeStoredResource(bad)));
+  Resource wrong_types("Profile", "wrong");
+  wrong_types.spec() = Json{{"labelsToApply", Json::array({1})}};
+  ASSERT_TRUE(store_.Put(
+      datastore::ResourceKey{.kind = model::LookupKind("Profile"), .name = "wrong"}.Format(),
+      datastore::EncodeStoredResource(wrong_types)));
+  ASSERT_TRUE(agent_->FullSync());
+  EXPECT_NE(policy_.kernel.find("caliaaaa"), std::string::npos);
+  EXPECT_NE(metrics_.Render().find("calico_node_datastore_values_skipped_total 4"),
+            std::string::npos)
+      << metrics_.Render();
+  EXPECT_EQ(log.Count("skipping the datastore value at"), 4) << log.text();
+
+  // A good policy that turns bad is treated as deleted (its chain goes), then comes back.
+  Resource good("GlobalNetworkPolicy", "deny-ssh");
+  good.spec() = Json{{"selector", "all()"},
+                     {"types", Json::array({"Ingress"})},
+                     {"ingress", Json::parse(R"([{"action": "Deny", "protocol": "TCP",
+                         "destination": {"ports": [22]}}])")}};
+  auto made = client_.Create(good);
+  ASSERT_TRUE(made) << made.error().message();
+  Drain();
+  EXPECT_NE(policy_.kernel.find("th dport 22 counter drop"), std::string::npos);
+  ASSERT_TRUE(store_.Put(datastore::ResourceKey{.kind = &gnp, .name = "deny-ssh"}.Format(),
+                         "{\"kind\": 7"));
+  Drain();
+  EXPECT_EQ(policy_.kernel.find("th dport 22 counter drop"), std::string::npos);
+  ASSERT_TRUE(store_.Put(datastore::ResourceKey{.kind = &gnp, .name = "deny-ssh"}.Format(),
+                         datastore::EncodeStoredResource(good)));
+  Drain();
+  EXPECT_NE(policy_.kernel.find("th dport 22 counter drop"), std::string::npos);
+}
+
+// FelixConfiguration fields that validate but this build ignores: logged at start-up and on
+// change (naming the resource), counted in a metric; an unchanged resource is not logged again.
+TEST_F(AgentTest, FieldsNotActedOnAreLoggedAndCounted) {
+  LogCapture log;
+  AddProfile("net1");
+  AddEndpoint("aaaa", "10.65.0.2");
+  Resource fc("FelixConfiguration", "default");
+  fc.spec() = Json{{"wireguardEnabled", true}, {"bpfEnabled", false}, {"healthPort", 9099}};
+  auto made = client_.Create(fc);
+  ASSERT_TRUE(made) << made.error().message();
+  ASSERT_TRUE(agent_->FullSync());
+  EXPECT_EQ(log.Count("accepted, not acted on by this build: "
+                      "FelixConfiguration(default).spec.bpfEnabled, "
+                      "FelixConfiguration(default).spec.wireguardEnabled"),
+            1)
+      << log.text();
+  EXPECT_NE(metrics_.Render().find("calico_node_config_fields_not_acted_on 2\n"),
+            std::string::npos);
+  AddEndpoint("bbbb", "10.65.0.3");
+  Drain();
+  EXPECT_EQ(log.Count("accepted, not acted on"), 1) << log.text();
+
+  fc = *made;
+  fc.spec()["natPortRange"] = "32768:65000";
+  ASSERT_TRUE(client_.Update(fc));
+  Drain();
+  EXPECT_EQ(log.Count("FelixConfiguration(default).spec.natPortRange"), 1) << log.text();
+  EXPECT_NE(metrics_.Render().find("calico_node_config_fields_not_acted_on 3\n"),
+            std::string::npos);
+  ASSERT_TRUE(client_.Delete("FelixConfiguration", "", "default"));
+  Drain();
+  EXPECT_NE(metrics_.Render().find("calico_node_config_fields_not_acted_on 0\n"),
+            std::string::npos);
 }
 
 TEST_F(AgentTest, ResyncRepairsDrift) {
@@ -302,8 +505,10 @@ TEST_F(AgentTest, VxlanStateFollowsNodesPoolsAndRemoteBlocks) {
     node.spec() = Json{{"bgp", {{"ipv4Address", ip}}}, {"ipv4VXLANTunnelAddr", tun}};
     ASSERT_TRUE(client_.Create(node));
   }
-  ASSERT_TRUE(
-      store_.Put(datastore::IpamAffinityKey("node1", "10.70.0.0/26"), R"({"state":"confirmed"})"));
+  ASSERT_TRUE(store_.Put(
+      datastore::BlockAffinityKey{.cidr = *net::CIDR::Parse("10.70.0.0/26"), .host = "node1"}
+          .Format(),
+      R"({"state":"confirmed"})"));
   ASSERT_TRUE(agent_->FullSync());
   EXPECT_GE(synced, 1);
   ASSERT_FALSE(applied.empty());
@@ -316,8 +521,10 @@ TEST_F(AgentTest, VxlanStateFollowsNodesPoolsAndRemoteBlocks) {
   };
   EXPECT_FALSE(has_route("10.70.1.0/26")) << "no remote block yet";
   // node2 gets a block: one route via its tunnel address.
-  ASSERT_TRUE(
-      store_.Put(datastore::IpamAffinityKey("node2", "10.70.1.0/26"), R"({"state":"confirmed"})"));
+  ASSERT_TRUE(store_.Put(
+      datastore::BlockAffinityKey{.cidr = *net::CIDR::Parse("10.70.1.0/26"), .host = "node2"}
+          .Format(),
+      R"({"state":"confirmed"})"));
   Drain();
   EXPECT_TRUE(has_route("10.70.1.0/26"));
   ASSERT_EQ(applied.back().remotes.size(), 1u);
@@ -408,6 +615,33 @@ TEST_F(AgentTest, HealthAndMetricsEndpoints) {
   http.Stop();
 }
 
+// Issue 19: eight connections sending a byte a second made /liveness time out (the server took
+// one connection at a time). They now hold eight connection threads while the probe is answered.
+TEST_F(AgentTest, LivenessAnswersWhileSlowClientsHoldConnections) {
+  HttpEndpoints http(metrics_);
+  const int port = 20099 + (::getpid() % 500);
+  ASSERT_TRUE(http.Start("127.0.0.1", port, "127.0.0.1", 0));
+  std::vector<int> slow;
+  for (int i = 0; i < 8; ++i) {
+    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    ASSERT_GE(fd, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<uint16_t>(port));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)), 0);
+    ASSERT_EQ(::send(fd, "G", 1, MSG_NOSIGNAL), 1);  // a request begun, never finished
+    slow.push_back(fd);
+  }
+  httplib::Client health("127.0.0.1", port);
+  auto live = health.Get("/liveness");
+  ASSERT_TRUE(live) << "no answer while eight slow clients are connected";
+  EXPECT_EQ(live->status, 204);
+  for (int fd : slow)
+    ::close(fd);
+  http.Stop();
+}
+
 }  // namespace
 }  // namespace calico::agent
 
@@ -415,12 +649,9 @@ namespace calico::agent {
 namespace {
 
 TEST(NatTest, MasqueradesNatOutgoingPoolsToOutsideEveryPool) {
-  model::Resource a("IPPool", "a");
-  a.spec() = model::Json{{"cidr", "10.65.0.0/16"}, {"natOutgoing", true}};
-  model::Resource b("IPPool", "b");
-  b.spec() = model::Json{{"cidr", "10.66.0.0/16"}};
-  model::Resource c("IPPool", "c");
-  c.spec() = model::Json{{"cidr", "fd00:65::/48"}, {"natOutgoing", true}};
+  const model::v3::IPPool a{.spec = {.cidr = "10.65.0.0/16", .nat_outgoing = true}};
+  const model::v3::IPPool b{.spec = {.cidr = "10.66.0.0/16"}};
+  const model::v3::IPPool c{.spec = {.cidr = "fd00:65::/48", .nat_outgoing = true}};
   EXPECT_EQ(
       RenderNatRuleset({a, b, c}, 4),
       "table ip calico-nat {\n"

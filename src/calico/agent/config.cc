@@ -1,10 +1,13 @@
 #include "calico/agent/config.h"
 
 #include <cctype>
+#include <optional>
 #include <tuple>
+#include <type_traits>
 
 #include "calico/base/numbers.h"
 #include "calico/base/strings.h"
+#include "calico/model/v3/felix.h"
 #include "calico/policy/host_endpoints.h"
 
 namespace calico::agent {
@@ -97,38 +100,40 @@ Status Apply(FelixSettings& s, const std::map<std::string, std::string>& values,
   return OkStatus();
 }
 
-// FelixConfiguration's failsafe lists: [{protocol: TCP|UDP|SCTP (default TCP), port, net}].
-Status ApplyFailsafeSpec(FelixSettings& s, const model::Resource* r) {
-  if (r == nullptr || !r->spec().is_object()) return OkStatus();
-  for (auto [key, out] :
-       {std::pair{"failsafeInboundHostPorts", &s.agent.render.failsafe_inbound},
-        std::pair{"failsafeOutboundHostPorts", &s.agent.render.failsafe_outbound}}) {
-    auto it = r->spec().find(key);
-    if (it == r->spec().end() || it->is_null() || it->is_string()) continue;  // strings: Apply()
-    if (!it->is_array()) return InvalidArgument(std::string(key) + ": must be a list");
+// FelixConfiguration's failsafe lists: [{protocol: TCP|UDP|SCTP (default TCP), port, net}]. The
+// string form ("tcp:22,...") goes through Apply() with the environment's syntax.
+Status ApplyFailsafeSpec(FelixSettings& s, const model::v3::FelixConfigurationSpec* spec) {
+  if (spec == nullptr) return OkStatus();
+  for (auto [key, in, out] :
+       {std::tuple{"failsafeInboundHostPorts", &spec->failsafe_inbound_host_ports,
+                   &s.agent.render.failsafe_inbound},
+        std::tuple{"failsafeOutboundHostPorts", &spec->failsafe_outbound_host_ports,
+                   &s.agent.render.failsafe_outbound}}) {
+    if (!*in || (*in)->text) continue;
     std::vector<policy::FailsafePort> ports;
-    for (std::size_t i = 0; i < it->size(); ++i) {
-      const model::Json& e = (*it)[i];
+    for (std::size_t i = 0; i < (*in)->ports.size(); ++i) {
+      const model::v3::ProtoPort& e = (*in)->ports[i];
       const std::string field = std::string(key) + "[" + std::to_string(i) + "]";
-      if (!e.is_object()) return InvalidArgument(field + ": must be an object");
       policy::FailsafePort port;
-      if (auto p = e.find("protocol"); p != e.end() && !p->is_null()) {
-        const std::string proto = p->is_string() ? AsciiLower(p->get<std::string>()) : "";
+      if (e.protocol) {
+        const std::string proto = AsciiLower(*e.protocol);
         if (proto != "tcp" && proto != "udp" && proto != "sctp") {
-          return InvalidArgument(field + ".protocol: must be TCP, UDP or SCTP, not " + p->dump());
+          return InvalidArgument(field + ".protocol: must be TCP, UDP or SCTP, not " +
+                                 model::Json(*e.protocol).dump());
         }
         port.protocol = proto;
       }
-      if (auto p = e.find("port"); p != e.end() && !p->is_null()) {
-        if (!p->is_number_integer() || p->get<int64_t>() < 0 || p->get<int64_t>() > 65535) {
-          return InvalidArgument(field + ".port: not a port number: " + p->dump());
+      if (e.port) {
+        if (*e.port < 0 || *e.port > 65535) {
+          return InvalidArgument(field + ".port: not a port number: " + std::to_string(*e.port));
         }
-        port.port = static_cast<uint16_t>(p->get<int64_t>());
+        port.port = static_cast<uint16_t>(*e.port);
       }
-      if (auto p = e.find("net");
-          p != e.end() && !p->is_null() && p->is_string() && !p->get<std::string>().empty()) {
-        auto net = net::CIDR::ParseNet(p->get<std::string>());
-        if (!net) return InvalidArgument(field + ".net: invalid CIDR or IP " + p->dump());
+      if (!e.net.empty()) {
+        auto net = net::CIDR::ParseNet(e.net);
+        if (!net) {
+          return InvalidArgument(field + ".net: invalid CIDR or IP " + model::Json(e.net).dump());
+        }
         port.net = net->Masked();
       }
       ports.push_back(std::move(port));
@@ -138,17 +143,47 @@ Status ApplyFailsafeSpec(FelixSettings& s, const model::Resource* r) {
   return OkStatus();
 }
 
-std::map<std::string, std::string> SpecValues(const model::Resource* r) {
+// The settings of a FelixConfiguration spec in the environment's text form (Apply()).
+std::map<std::string, std::string> SpecValues(const model::v3::FelixConfigurationSpec* spec) {
   std::map<std::string, std::string> out;
-  if (r == nullptr || !r->spec().is_object()) return out;
-  for (const auto& [k, v] : r->spec().items()) {
-    if (v.is_string()) {
-      out[k] = v.get<std::string>();
-    } else if (v.is_boolean() || v.is_number()) {
-      out[k] = v.dump();
+  if (spec == nullptr) return out;
+  auto put = [&](const char* key, const auto& value) {
+    if (!value) return;
+    using T = std::decay_t<decltype(*value)>;
+    if constexpr (std::is_same_v<T, bool>) {
+      out[key] = *value ? "true" : "false";
+    } else if constexpr (std::is_same_v<T, int64_t>) {
+      out[key] = std::to_string(*value);
+    } else {
+      out[key] = *value;
     }
+  };
+  put("healthEnabled", spec->health_enabled);
+  put("healthHost", spec->health_host);
+  put("healthPort", spec->health_port);
+  put("prometheusMetricsEnabled", spec->prometheus_metrics_enabled);
+  put("prometheusMetricsHost", spec->prometheus_metrics_host);
+  put("prometheusMetricsPort", spec->prometheus_metrics_port);
+  put("iptablesRefreshInterval", spec->iptables_refresh_interval);
+  put("routeRefreshInterval", spec->route_refresh_interval);
+  put("defaultEndpointToHostAction", spec->default_endpoint_to_host_action);
+  put("interfacePrefix", spec->interface_prefix);
+  put("logSeverityScreen", spec->log_severity_screen);
+  put("vxlanPort", spec->vxlan_port);
+  if (spec->failsafe_inbound_host_ports && spec->failsafe_inbound_host_ports->text) {
+    out["failsafeInboundHostPorts"] = *spec->failsafe_inbound_host_ports->text;
+  }
+  if (spec->failsafe_outbound_host_ports && spec->failsafe_outbound_host_ports->text) {
+    out["failsafeOutboundHostPorts"] = *spec->failsafe_outbound_host_ports->text;
   }
   return out;
+}
+
+// The typed spec of `r` (nullopt for no resource).
+Result<std::optional<model::v3::FelixConfiguration>> Decode(const model::Resource* r) {
+  if (r == nullptr) return std::optional<model::v3::FelixConfiguration>();
+  ASSIGN_OR_RETURN(model::v3::FelixConfiguration fc, model::v3::DecodeFelixConfiguration(*r));
+  return std::optional(std::move(fc));
 }
 
 }  // namespace
@@ -195,10 +230,14 @@ Result<FelixSettings> LoadFelixSettings(const std::map<std::string, std::string>
                                         const model::Resource* per_node) {
   FelixSettings s;
   s.agent.node_name = node_name;
-  RETURN_IF_ERROR(Apply(s, SpecValues(global), false));
-  RETURN_IF_ERROR(ApplyFailsafeSpec(s, global));
-  RETURN_IF_ERROR(Apply(s, SpecValues(per_node), false));
-  RETURN_IF_ERROR(ApplyFailsafeSpec(s, per_node));
+  ASSIGN_OR_RETURN(auto global_fc, Decode(global));
+  ASSIGN_OR_RETURN(auto node_fc, Decode(per_node));
+  const model::v3::FelixConfigurationSpec* global_spec = global_fc ? &global_fc->spec : nullptr;
+  const model::v3::FelixConfigurationSpec* node_spec = node_fc ? &node_fc->spec : nullptr;
+  RETURN_IF_ERROR(Apply(s, SpecValues(global_spec), false));
+  RETURN_IF_ERROR(ApplyFailsafeSpec(s, global_spec));
+  RETURN_IF_ERROR(Apply(s, SpecValues(node_spec), false));
+  RETURN_IF_ERROR(ApplyFailsafeSpec(s, node_spec));
   RETURN_IF_ERROR(Apply(s, env, true));
   return s;
 }

@@ -24,7 +24,7 @@ struct FelixSettings {
   std::string health_host = "localhost";
   int health_port = 9099;
   bool prometheus_enabled = false;
-  std::string prometheus_host = "0.0.0.0";
+  std::string prometheus_host;  // "" = every address (IPv6 and IPv4), as upstream
   int prometheus_port = 9091;
   std::string log_severity = "info";
 };

@@ -116,7 +116,8 @@ TEST(FelixSettingsTest, BadFailsafePortsNameTheSetting) {
   EXPECT_EQ(spec_error({{"failsafeInboundHostPorts", {{{"port", 1}, {"net", "nonsense"}}}}}),
             "failsafeInboundHostPorts[0].net: invalid CIDR or IP \"nonsense\"");
   EXPECT_EQ(spec_error({{"failsafeInboundHostPorts", 22}}),
-            "failsafeInboundHostPorts: must be a list");
+            "FelixConfiguration default: spec.failsafeInboundHostPorts: must be a string or a "
+            "list");
 }
 
 TEST(FelixSettingsTest, GoDurations) {

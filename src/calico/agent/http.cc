@@ -1,6 +1,6 @@
+// Felix's health aggregator and Prometheus endpoints (felix/health, felix/metrics) on the
+// project's HTTP server.
 #include "calico/agent/http.h"
-
-#include <httplib.h>
 
 namespace calico::agent {
 
@@ -13,41 +13,50 @@ HttpEndpoints::~HttpEndpoints() {
 Status HttpEndpoints::Start(const std::string& health_host, int health_port,
                             const std::string& metrics_host, int metrics_port) {
   if (health_port > 0) {
-    health_ = std::make_unique<httplib::Server>();
-    auto probe = [this](bool ready) {
-      return [this, ready](const httplib::Request&, httplib::Response& res) {
-        bool ok = ready ? metrics_.ready() : metrics_.live();
-        res.status = ok ? 204 : 503;
-      };
-    };
-    health_->Get("/liveness", probe(false));
-    health_->Get("/readiness", probe(true));
-    if (!health_->bind_to_port(health_host, health_port)) {
+    health_ = std::make_unique<http::Server>(
+        http::ServerOptions{.host = health_host, .port = health_port, .name = "health"},
+        [this](const http::Request& req) {
+          if (req.method != "GET" && req.method != "HEAD") {
+            return http::Response{405, "text/plain", "method not allowed\n"};
+          }
+          std::string_view path = std::string_view(req.path).substr(0, req.path.find('?'));
+          if (path != "/liveness" && path != "/readiness") {
+            return http::Response{404, "text/plain", "404 page not found\n"};
+          }
+          const bool ok = path == "/readiness" ? metrics_.ready() : metrics_.live();
+          return http::Response{ok ? 204 : 503, "", ""};
+        });
+    if (auto st = health_->Start(); !st) {
+      health_.reset();
       return Unavailable("cannot listen for health checks on " + health_host + ":" +
-                         std::to_string(health_port));
+                         std::to_string(health_port) + ": " + st.error().message());
     }
-    health_thread_ = std::thread([this] { health_->listen_after_bind(); });
   }
   if (metrics_port > 0) {
-    prom_ = std::make_unique<httplib::Server>();
-    prom_->Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
-      res.set_content(metrics_.Render(), "text/plain; version=0.0.4");
-    });
-    if (!prom_->bind_to_port(metrics_host, metrics_port)) {
+    prom_ = std::make_unique<http::Server>(
+        http::ServerOptions{.host = metrics_host, .port = metrics_port, .name = "metrics"},
+        [this](const http::Request& req) {
+          if (req.method != "GET" && req.method != "HEAD") {
+            return http::Response{405, "text/plain", "method not allowed\n"};
+          }
+          if (req.path.substr(0, req.path.find('?')) != "/metrics") {
+            return http::Response{404, "text/plain", "404 page not found\n"};
+          }
+          return http::Response{200, "text/plain; version=0.0.4", metrics_.Render()};
+        });
+    if (auto st = prom_->Start(); !st) {
+      prom_.reset();
       Stop();
       return Unavailable("cannot listen for Prometheus metrics on " + metrics_host + ":" +
-                         std::to_string(metrics_port));
+                         std::to_string(metrics_port) + ": " + st.error().message());
     }
-    prom_thread_ = std::thread([this] { prom_->listen_after_bind(); });
   }
   return OkStatus();
 }
 
 void HttpEndpoints::Stop() {
-  if (health_) health_->stop();
-  if (prom_) prom_->stop();
-  if (health_thread_.joinable()) health_thread_.join();
-  if (prom_thread_.joinable()) prom_thread_.join();
+  if (health_) health_->Stop();
+  if (prom_) prom_->Stop();
   health_.reset();
   prom_.reset();
 }

@@ -1,19 +1,19 @@
 // Felix's HTTP endpoints: health (/liveness, /readiness: 204 when good, 503 when not) and
-// Prometheus metrics (/metrics), each on its own host:port, served on background threads.
+// Prometheus metrics (/metrics), each on its own host:port (FelixConfiguration healthHost /
+// healthPort, default localhost:9099, and prometheusMetricsHost / prometheusMetricsPort, default
+// every address :9091, as upstream). Both run on http::Server: connections served concurrently
+// (at most 64 each), with read, idle and write deadlines, so slow clients cannot stall the
+// probes.
 //
 // Thread-safety: Start/Stop from one thread.
 #pragma once
 
 #include <memory>
 #include <string>
-#include <thread>
 
 #include "calico/agent/metrics.h"
 #include "calico/base/result.h"
-
-namespace httplib {
-class Server;
-}
+#include "calico/http/server.h"
 
 namespace calico::agent {
 
@@ -21,17 +21,19 @@ class HttpEndpoints {
  public:
   explicit HttpEndpoints(Metrics& metrics);
   ~HttpEndpoints();
-  // port 0 leaves that endpoint off. Errors name the address that could not be bound.
+  // port 0 leaves that endpoint off; host "" is every address. Errors name the address that
+  // could not be bound.
   [[nodiscard]] Status Start(const std::string& health_host, int health_port,
                              const std::string& metrics_host, int metrics_port);
   void Stop();
+  // The bound ports (0 when off).
+  int health_port() const { return health_ ? health_->port() : 0; }
+  int metrics_port() const { return prom_ ? prom_->port() : 0; }
 
  private:
   Metrics& metrics_;
-  std::unique_ptr<httplib::Server> health_;
-  std::unique_ptr<httplib::Server> prom_;
-  std::thread health_thread_;
-  std::thread prom_thread_;
+  std::unique_ptr<http::Server> health_;
+  std::unique_ptr<http::Server> prom_;
 };
 
 }  // namespace calico::agent

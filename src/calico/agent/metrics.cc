@@ -45,6 +45,37 @@ void Metrics::AddRoutes(int added, int removed) {
   routes_removed_ += static_cast<uint64_t>(removed);
 }
 
+void Metrics::SetRenderProblems(std::vector<std::pair<std::string, std::string>> unrenderable,
+                                std::map<std::pair<std::string, std::string>, int> http_ignored) {
+  std::lock_guard<std::mutex> lock(mu_);
+  unrenderable_ = std::move(unrenderable);
+  http_ignored_ = std::move(http_ignored);
+}
+
+void Metrics::AddSkippedDatastoreValue() {
+  std::lock_guard<std::mutex> lock(mu_);
+  ++skipped_values_;
+}
+
+void Metrics::SetConfigNotActedOn(int64_t fields) {
+  std::lock_guard<std::mutex> lock(mu_);
+  not_acted_on_ = fields;
+}
+
+namespace {
+
+// A Prometheus label value: backslash, double quote and newline escaped.
+std::string LabelValue(std::string_view v) {
+  std::string out;
+  for (char c : v) {
+    if (c == '\\' || c == '"') out += '\\';
+    out += c == '\n' ? std::string("\\n") : std::string(1, c);
+  }
+  return out;
+}
+
+}  // namespace
+
 std::string Metrics::Render() const {
   std::lock_guard<std::mutex> lock(mu_);
   std::string out;
@@ -75,6 +106,28 @@ std::string Metrics::Render() const {
   counter("felix_resync_repairs_total", "Resyncs that found drift and repaired it.", repairs_);
   counter("felix_routes_added_total", "Routes the agent added.", routes_added_);
   counter("felix_routes_removed_total", "Routes the agent removed.", routes_removed_);
+  // This build's own metrics (not Felix's): the calico_node_ prefix.
+  out +=
+      "# HELP calico_node_unrenderable Policies, profiles and endpoints that cannot be rendered: "
+      "replaced by a drop (policies, profiles) or left out (endpoints).\n"
+      "# TYPE calico_node_unrenderable gauge\n";
+  for (const auto& [kind, name] : unrenderable_) {
+    out += fmt::format("calico_node_unrenderable{{kind=\"{}\",name=\"{}\"}} 1\n", LabelValue(kind),
+                       LabelValue(name));
+  }
+  out +=
+      "# HELP calico_node_http_match_ignored Rules whose HTTP match is not enforced (their L3/L4 "
+      "part is), per policy or profile.\n"
+      "# TYPE calico_node_http_match_ignored gauge\n";
+  for (const auto& [who, rules] : http_ignored_) {
+    out += fmt::format("calico_node_http_match_ignored{{kind=\"{}\",name=\"{}\"}} {}\n",
+                       LabelValue(who.first), LabelValue(who.second), rules);
+  }
+  counter("calico_node_datastore_values_skipped_total",
+          "Datastore values skipped as not JSON or not a valid resource.", skipped_values_);
+  gauge("calico_node_config_fields_not_acted_on",
+        "FelixConfiguration/Node fields set that this build accepts but does not act on.",
+        not_acted_on_);
   return out;
 }
 

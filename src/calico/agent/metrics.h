@@ -7,8 +7,10 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace calico::agent {
@@ -23,6 +25,14 @@ class Metrics {
   void AddDataplaneError();
   void AddResync(bool repaired);
   void AddRoutes(int added, int removed);
+  // What the last render could not honour (policy::RenderReport): (kind, name) of each item
+  // replaced by a drop, and per (kind, name) the rules whose HTTP match is ignored.
+  void SetRenderProblems(std::vector<std::pair<std::string, std::string>> unrenderable,
+                         std::map<std::pair<std::string, std::string>, int> http_ignored);
+  // A datastore value the agent skipped (not JSON, not a valid resource).
+  void AddSkippedDatastoreValue();
+  // FelixConfiguration/Node fields set but not acted on by this build (field_support.h).
+  void SetConfigNotActedOn(int64_t fields);
 
   void SetLive(bool live) { live_ = live; }
   void SetReady(bool ready) { ready_ = ready; }
@@ -38,6 +48,10 @@ class Metrics {
   double sum_ = 0;
   uint64_t count_ = 0;
   int64_t endpoints_ = 0, policies_ = 0, profiles_ = 0, ip_sets_ = 0, rules_ = 0;
+  std::vector<std::pair<std::string, std::string>> unrenderable_;
+  std::map<std::pair<std::string, std::string>, int> http_ignored_;
+  uint64_t skipped_values_ = 0;
+  int64_t not_acted_on_ = 0;
   uint64_t dataplane_errors_ = 0, resyncs_ = 0, repairs_ = 0, routes_added_ = 0,
            routes_removed_ = 0;
   std::atomic<bool> live_{true};

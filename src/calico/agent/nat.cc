@@ -6,14 +6,14 @@
 
 namespace calico::agent {
 
-std::string RenderNatRuleset(const std::vector<model::Resource>& pools, int family) {
+std::string RenderNatRuleset(const std::vector<model::v3::IPPool>& pools, int family) {
   std::set<net::CIDR> masq;
   std::set<net::CIDR> all;
-  for (const auto& p : pools) {
-    auto cidr = net::CIDR::ParseNet(p.spec().value("cidr", ""));
+  for (const model::v3::IPPool& p : pools) {
+    auto cidr = net::CIDR::ParseNet(p.spec.cidr);
     if (!cidr || cidr->family() != family) continue;
     all.insert(*cidr);
-    if (p.spec().value("natOutgoing", false)) masq.insert(*cidr);
+    if (p.spec.nat_outgoing) masq.insert(*cidr);
   }
   const std::string fam = family == 4 ? "ip" : "ip6";
   const std::string type = family == 4 ? "ipv4_addr" : "ipv6_addr";

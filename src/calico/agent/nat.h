@@ -6,12 +6,12 @@
 #include <string>
 #include <vector>
 
-#include "calico/model/resource.h"
+#include "calico/model/v3/ipam.h"
 
 namespace calico::agent {
 
 // The ruleset text for `family` (4 or 6) from the IPPool resources (disabled pools still count
 // as pools, as in Felix; they are not masqueraded unless natOutgoing is set).
-std::string RenderNatRuleset(const std::vector<model::Resource>& pools, int family);
+std::string RenderNatRuleset(const std::vector<model::v3::IPPool>& pools, int family);
 
 }  // namespace calico::agent

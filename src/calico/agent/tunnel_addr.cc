@@ -9,6 +9,8 @@
 
 #include "calico/agent/vxlan_model.h"
 #include "calico/base/log.h"
+#include "calico/model/v3/ipam.h"
+#include "calico/model/v3/node.h"
 #include "calico/selector/selector.h"
 
 namespace calico::agent {
@@ -18,42 +20,38 @@ constexpr int kMaxNodeUpdateAttempts = 5;
 constexpr const char* kTunnelAddrField = "ipv4VXLANTunnelAddr";
 constexpr const char* kMacField = "vxlanTunnelMACAddr";
 
-std::string StringField(const model::Json& obj, const char* field) {
-  if (!obj.is_object()) return "";
-  auto it = obj.find(field);
-  return it != obj.end() && it->is_string() ? it->get<std::string>() : "";
+// The IPv4 pools a VXLAN tunnel address of `node` may come from.
+std::vector<net::CIDR> EligiblePools(const std::vector<model::v3::IPPool>& pools,
+                                     const model::v3::Node& node) {
+  std::vector<net::CIDR> out;
+  for (const model::v3::IPPool& pool : pools) {
+    const model::v3::IPPoolSpec& spec = pool.spec;
+    if (pool.metadata.deletion_timestamp) continue;
+    if (spec.disabled) continue;
+    if (ParseEncapMode(spec.vxlan_mode.value_or("")) == EncapMode::kNever) continue;
+    auto cidr = net::CIDR::ParseNet(spec.cidr);
+    if (!cidr || cidr->family() != 4) continue;
+    const std::vector<std::string> uses =
+        spec.allowed_uses.value_or(std::vector<std::string>{"Workload", "Tunnel"});
+    if (std::find(uses.begin(), uses.end(), "Tunnel") == uses.end()) continue;
+    const std::string text = spec.node_selector.value_or("");
+    auto sel = selector::Parse(text.empty() ? "all()" : text);
+    if (!sel || !sel->Evaluate(node.metadata.labels)) continue;
+    out.push_back(cidr->Masked());
+  }
+  return out;
 }
 
-// The IPv4 pools a VXLAN tunnel address of `node` may come from.
-std::vector<net::CIDR> EligiblePools(const std::vector<model::Resource>& pools,
-                                     const model::Resource& node) {
-  selector::LabelMap labels;
-  const model::Json& meta = node.metadata();
-  if (meta.contains("labels") && meta["labels"].is_object()) {
-    for (auto it = meta["labels"].begin(); it != meta["labels"].end(); ++it) {
-      if (it->is_string()) labels[it.key()] = it->get<std::string>();
+// The IP pools that decode (one that does not is not eligible; logged).
+std::vector<model::v3::IPPool> DecodePools(const std::vector<model::Resource>& resources) {
+  std::vector<model::v3::IPPool> out;
+  for (const model::Resource& r : resources) {
+    auto pool = model::v3::DecodeIPPool(r);
+    if (!pool) {
+      CALICO_LOG(warn, "tunnel-addr", "ignoring IP pool: {}", pool.error().message());
+      continue;
     }
-  }
-  std::vector<net::CIDR> out;
-  for (const model::Resource& pool : pools) {
-    const model::Json& spec = pool.spec();
-    if (pool.metadata().contains("deletionTimestamp")) continue;
-    if (spec.value("disabled", false)) continue;
-    if (ParseEncapMode(StringField(spec, "vxlanMode")) == EncapMode::kNever) continue;
-    auto cidr = net::CIDR::ParseNet(StringField(spec, "cidr"));
-    if (!cidr || cidr->family() != 4) continue;
-    std::vector<std::string> uses = {"Workload", "Tunnel"};
-    if (spec.contains("allowedUses") && spec["allowedUses"].is_array()) {
-      uses.clear();
-      for (const auto& u : spec["allowedUses"]) {
-        if (u.is_string()) uses.push_back(u.get<std::string>());
-      }
-    }
-    if (std::find(uses.begin(), uses.end(), "Tunnel") == uses.end()) continue;
-    std::string text = StringField(spec, "nodeSelector");
-    auto sel = selector::Parse(text.empty() ? "all()" : text);
-    if (!sel || !sel->Evaluate(labels)) continue;
-    out.push_back(cidr->Masked());
+    out.push_back(*std::move(pool));
   }
   return out;
 }
@@ -61,9 +59,10 @@ std::vector<net::CIDR> EligiblePools(const std::vector<model::Resource>& pools,
 // Writes the Node with `edit` applied (compare-and-swap; on conflict re-reads and re-applies).
 // `edit` returns false when the Node needs no change.
 Status UpdateNode(datastore::Client& client, model::Resource node,
-                  const std::function<bool(model::Json& spec)>& edit) {
+                  const std::function<Result<bool>(model::Resource& node)>& edit) {
   for (int attempt = 0; attempt < kMaxNodeUpdateAttempts; ++attempt) {
-    if (!edit(node.spec())) return OkStatus();
+    ASSIGN_OR_RETURN(bool changed, edit(node));
+    if (!changed) return OkStatus();
     auto updated = client.Update(node);
     if (updated) return OkStatus();
     if (updated.error().code() != ErrorCode::kConflict) {
@@ -85,10 +84,10 @@ Status EnsureVxlanTunnelAddress(datastore::Client& client, ipam::IpamClient& ipa
   const std::string node_str(node_name);
   const std::string handle = VxlanTunnelHandle(node_name);
   ASSIGN_OR_RETURN(model::Resource node, client.Get("Node", "", node_name));
-  ASSIGN_OR_RETURN(auto pools, client.List("IPPool"));
-  std::vector<net::CIDR> eligible = EligiblePools(pools, node);
-  std::optional<net::IPAddr> current =
-      net::IPAddr::Parse(StringField(node.spec(), kTunnelAddrField));
+  ASSIGN_OR_RETURN(model::v3::Node typed_node, model::v3::DecodeNode(node));
+  ASSIGN_OR_RETURN(auto pool_resources, client.List("IPPool"));
+  std::vector<net::CIDR> eligible = EligiblePools(DecodePools(pool_resources), typed_node);
+  std::optional<net::IPAddr> current = net::IPAddr::Parse(typed_node.spec.ipv4_vxlan_tunnel_addr);
 
   if (eligible.empty()) {
     // No VXLAN for this node: give the address back and clear the field.
@@ -97,17 +96,17 @@ Status EnsureVxlanTunnelAddress(datastore::Client& client, ipam::IpamClient& ipa
       CALICO_LOG(info, "tunnel-addr", "releasing VXLAN tunnel address of {}", node_str);
       RETURN_IF_ERROR(ipam.ReleaseByHandle(handle));
     }
-    return UpdateNode(client, std::move(node), [](model::Json& spec) {
-      if (!spec.contains(kTunnelAddrField)) return false;
-      spec.erase(kTunnelAddrField);
-      return true;
+    return UpdateNode(client, std::move(node), [](model::Resource& n) -> Result<bool> {
+      return n.spec().erase(kTunnelAddrField) > 0;
     });
   }
 
   const std::string mac = DeriveVtepMac(node_name).String();
-  auto set_mac = [&](model::Json& spec) {
-    if (!StringField(spec, kMacField).empty()) return false;
-    spec[kMacField] = mac;
+  // The Node may have been re-read after a conflict: decide on what it says now.
+  auto set_mac = [&](model::Resource& n) -> Result<bool> {
+    ASSIGN_OR_RETURN(model::v3::Node now, model::v3::DecodeNode(n));
+    if (!now.spec.vxlan_tunnel_mac_addr.empty()) return false;
+    n.spec()[kMacField] = mac;
     return true;
   };
 
@@ -138,9 +137,9 @@ Status EnsureVxlanTunnelAddress(datastore::Client& client, ipam::IpamClient& ipa
   }
   const net::IPAddr ip = assigned.ipv4[0].addr();
   CALICO_LOG(info, "tunnel-addr", "assigned VXLAN tunnel address {} to {}", ip.String(), node_str);
-  Status st = UpdateNode(client, std::move(node), [&](model::Json& spec) {
-    spec[kTunnelAddrField] = ip.String();
-    set_mac(spec);
+  Status st = UpdateNode(client, std::move(node), [&](model::Resource& n) -> Result<bool> {
+    n.spec()[kTunnelAddrField] = ip.String();
+    RETURN_IF_ERROR(set_mac(n));
     return true;
   });
   if (!st) {

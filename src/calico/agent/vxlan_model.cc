@@ -6,61 +6,37 @@
 #include <cstring>
 #include <set>
 
-#include <nlohmann/json.hpp>
-
 #include "calico/base/strings.h"
+#include "calico/datastore/keys.h"
+#include "calico/ipam/block.h"
+#include "calico/model/v3/ipam.h"
+#include "calico/model/v3/node.h"
 
 namespace calico::agent {
 namespace {
 
-using Json = nlohmann::json;
-
-constexpr std::string_view kNodePrefix = "/calico/resources/v3/projectcalico.org/nodes/";
-constexpr std::string_view kPoolPrefix = "/calico/resources/v3/projectcalico.org/ippools/";
-constexpr std::string_view kBlockPrefix = "/calico/ipam/v2/assignment/ipv4/block/";
-constexpr std::string_view kHostPrefix = "/calico/ipam/v2/host/";
-constexpr std::string_view kAffinityInfix = "/ipv4/block/";
-
-// "10.0.0.0-26" -> 10.0.0.0/26.
-std::optional<net::CIDR> CidrFromKeySegment(std::string_view segment) {
-  std::string text(segment);
-  size_t dash = text.rfind('-');
-  if (dash == std::string::npos) return std::nullopt;
-  text[dash] = '/';
-  auto cidr = net::CIDR::Parse(text);
-  if (!cidr) return std::nullopt;
-  return cidr->Masked();
-}
-
-// "/calico/ipam/v2/host/<node>/ipv4/block/<cidr>" -> (node, cidr).
-std::optional<std::pair<std::string, net::CIDR>> ParseAffinityKey(std::string_view key) {
-  if (!StartsWith(key, kHostPrefix)) return std::nullopt;
-  std::string_view rest = key.substr(kHostPrefix.size());
-  size_t infix = rest.find(kAffinityInfix);
-  if (infix == std::string_view::npos || infix == 0) return std::nullopt;
-  auto cidr = CidrFromKeySegment(rest.substr(infix + kAffinityInfix.size()));
-  if (!cidr) return std::nullopt;
-  return std::make_pair(std::string(rest.substr(0, infix)), *cidr);
-}
-
-std::string JsonString(const Json& obj, const char* field) {
-  if (!obj.is_object()) return "";
-  auto it = obj.find(field);
-  return it != obj.end() && it->is_string() ? it->get<std::string>() : "";
-}
-
-VxlanNodeInfo ParseNode(const Json& doc) {
+// The VXLAN-relevant part of a Node resource.
+VxlanNodeInfo NodeInfo(const model::v3::Node& node) {
   VxlanNodeInfo info;
-  const Json spec = doc.is_object() && doc.contains("spec") ? doc["spec"] : Json::object();
-  if (spec.is_object() && spec.contains("bgp")) {
-    std::string addr = JsonString(spec["bgp"], "ipv4Address");
+  if (node.spec.bgp) {
+    const std::string& addr = node.spec.bgp->ipv4_address;
     if (auto cidr = net::CIDR::ParseNet(addr); cidr && cidr->family() == 4) info.parent = *cidr;
   }
-  if (auto ip = net::IPAddr::Parse(JsonString(spec, "ipv4VXLANTunnelAddr")); ip && ip->is_v4()) {
+  if (auto ip = net::IPAddr::Parse(node.spec.ipv4_vxlan_tunnel_addr); ip && ip->is_v4()) {
     info.tunnel_ip = *ip;
   }
-  if (auto mac = net::MAC::Parse(JsonString(spec, "vxlanTunnelMACAddr"))) info.mac = *mac;
+  if (auto mac = net::MAC::Parse(node.spec.vxlan_tunnel_mac_addr)) info.mac = *mac;
   return info;
+}
+
+// A stored resource of `key`, decoded by `decode`; nullopt when the value is unreadable.
+template <typename T, typename F>
+std::optional<T> DecodeStored(std::string_view key, std::string_view value, F&& decode) {
+  auto r = datastore::DecodeStoredResource(key, value, 0);
+  if (!r) return std::nullopt;
+  auto typed = decode(*r);
+  if (!typed) return std::nullopt;
+  return *std::move(typed);
 }
 
 bool Within(const std::vector<net::CIDR>& nets, const net::CIDR& c) {
@@ -76,57 +52,52 @@ EncapMode ParseEncapMode(std::string_view text) {
 }
 
 bool VxlanInputs::Ingest(std::string_view key, std::string_view value) {
-  if (StartsWith(key, kNodePrefix)) {
-    std::string name(key.substr(kNodePrefix.size()));
-    Json doc = Json::parse(value, nullptr, false);
-    if (!doc.is_object()) {
-      nodes.erase(name);
-    } else {
-      nodes[name] = ParseNode(doc);
-    }
-    return true;
-  }
-  if (StartsWith(key, kPoolPrefix)) {
-    std::string name(key.substr(kPoolPrefix.size()));
-    Json doc = Json::parse(value, nullptr, false);
-    std::optional<net::CIDR> cidr;
-    if (doc.is_object() && doc.contains("spec")) {
-      cidr = net::CIDR::ParseNet(JsonString(doc["spec"], "cidr"));
-    }
-    if (!cidr) {
-      pools.erase(name);
-    } else {
-      pools[name] = {cidr->Masked(), ParseEncapMode(JsonString(doc["spec"], "vxlanMode")),
-                     ParseEncapMode(JsonString(doc["spec"], "ipipMode"))};
-    }
-    return true;
-  }
-  if (StartsWith(key, kBlockPrefix)) {
-    auto cidr = CidrFromKeySegment(key.substr(kBlockPrefix.size()));
-    if (!cidr) return false;
-    Json doc = Json::parse(value, nullptr, false);
-    std::string affinity = JsonString(doc, "affinity");
-    bool deleted = doc.is_object() && doc.value("deleted", false);
-    if (deleted || !StartsWith(affinity, "host:")) {
-      // A known block without a host affinity overrides any affinity key: record it as "".
-      if (doc.is_object() && !deleted) {
-        block_owner[*cidr] = "";
+  if (auto rkey = datastore::ResourceKey::Parse(key)) {
+    const std::string& kind = rkey->kind->kind;
+    if (kind == "Node") {
+      auto node = DecodeStored<model::v3::Node>(key, value, model::v3::DecodeNode);
+      if (!node) {
+        nodes.erase(rkey->name);
       } else {
-        block_owner.erase(*cidr);
+        nodes[rkey->name] = NodeInfo(*node);
       }
+      return true;
+    }
+    if (kind == "IPPool") {
+      auto pool = DecodeStored<model::v3::IPPool>(key, value, model::v3::DecodeIPPool);
+      std::optional<net::CIDR> cidr;
+      if (pool) cidr = net::CIDR::ParseNet(pool->spec.cidr);
+      if (!cidr) {
+        pools.erase(rkey->name);
+      } else {
+        pools[rkey->name] = {cidr->Masked(), ParseEncapMode(pool->spec.vxlan_mode.value_or("")),
+                             ParseEncapMode(pool->spec.ipip_mode.value_or(""))};
+      }
+      return true;
+    }
+    return false;
+  }
+  if (auto bkey = datastore::BlockKey::Parse(key)) {
+    if (bkey->cidr.family() != 4) return false;
+    auto block = ipam::Block::FromJson(value);
+    if (!block || block->deleted()) {
+      block_owner.erase(bkey->cidr);
     } else {
-      block_owner[*cidr] = affinity.substr(5);
+      // A known block without a host affinity overrides any affinity key: record it as "".
+      block_owner[bkey->cidr] = StartsWith(block->affinity(), "host:") ? block->host() : "";
     }
     return true;
   }
-  if (auto parsed = ParseAffinityKey(key)) {
-    Json doc = Json::parse(value, nullptr, false);
-    bool live = doc.is_object() && !doc.value("deleted", false) &&
-                JsonString(doc, "state") != "pendingDeletion";
+  if (auto akey = datastore::BlockAffinityKey::Parse(key)) {
+    if (akey->affinity_type != "host" || akey->cidr.family() != 4) return false;
+    auto affinity = datastore::BlockAffinity::Parse(value);
+    // A value that is not an affinity object (also an empty one) is not live.
+    const bool live =
+        !value.empty() && affinity && !affinity->deleted && affinity->state != "pendingDeletion";
     if (live) {
-      affinity_owner[parsed->second] = parsed->first;
-    } else if (auto it = affinity_owner.find(parsed->second);
-               it != affinity_owner.end() && it->second == parsed->first) {
+      affinity_owner[akey->cidr] = akey->host;
+    } else if (auto it = affinity_owner.find(akey->cidr);
+               it != affinity_owner.end() && it->second == akey->host) {
       affinity_owner.erase(it);
     }
     return true;
@@ -135,24 +106,27 @@ bool VxlanInputs::Ingest(std::string_view key, std::string_view value) {
 }
 
 bool VxlanInputs::Remove(std::string_view key) {
-  if (StartsWith(key, kNodePrefix)) {
-    nodes.erase(std::string(key.substr(kNodePrefix.size())));
-    return true;
-  }
-  if (StartsWith(key, kPoolPrefix)) {
-    pools.erase(std::string(key.substr(kPoolPrefix.size())));
-    return true;
-  }
-  if (StartsWith(key, kBlockPrefix)) {
-    if (auto cidr = CidrFromKeySegment(key.substr(kBlockPrefix.size()))) {
-      block_owner.erase(*cidr);
+  if (auto rkey = datastore::ResourceKey::Parse(key)) {
+    const std::string& kind = rkey->kind->kind;
+    if (kind == "Node") {
+      nodes.erase(rkey->name);
+      return true;
+    }
+    if (kind == "IPPool") {
+      pools.erase(rkey->name);
       return true;
     }
     return false;
   }
-  if (auto parsed = ParseAffinityKey(key)) {
-    if (auto it = affinity_owner.find(parsed->second);
-        it != affinity_owner.end() && it->second == parsed->first) {
+  if (auto bkey = datastore::BlockKey::Parse(key)) {
+    if (bkey->cidr.family() != 4) return false;
+    block_owner.erase(bkey->cidr);
+    return true;
+  }
+  if (auto akey = datastore::BlockAffinityKey::Parse(key)) {
+    if (akey->affinity_type != "host" || akey->cidr.family() != 4) return false;
+    if (auto it = affinity_owner.find(akey->cidr);
+        it != affinity_owner.end() && it->second == akey->host) {
       affinity_owner.erase(it);
     }
     return true;

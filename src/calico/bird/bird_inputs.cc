@@ -26,6 +26,7 @@
 #include "calico/base/numbers.h"
 #include "calico/base/unique_fd.h"
 #include "calico/datastore/keys.h"
+#include "calico/model/json_codec.h"
 #include "calico/model/resource.h"
 #include "calico/model/v3/bgp.h"
 #include "calico/net/ip.h"
@@ -659,27 +660,16 @@ class Resolver {
   // is an implicitly confirmed affinity written by older Calico versions.
   Result<std::vector<std::string>> LoadBlocks() {
     std::vector<std::string> out;
-    for (const char* family : {"ipv4", "ipv6"}) {
-      const std::string prefix = datastore::IpamHostPrefix(node_name_) + family + "/block/";
-      ASSIGN_OR_RETURN(auto listed, backend_.List(prefix));
+    for (int family : {4, 6}) {
+      ASSIGN_OR_RETURN(auto listed,
+                       backend_.List(datastore::BlockAffinityKey::ListPrefix(node_name_, family)));
       for (const auto& kv : listed.kvs) {
-        std::string tail = kv.key.substr(prefix.size());
-        std::replace(tail.begin(), tail.end(), '-', '/');
-        auto cidr = net::CIDR::Parse(tail);
-        if (!cidr) continue;
-        Json value = Json::parse(kv.value, nullptr, false);
-        std::string state;
-        bool deleted = false;
-        if (value.is_object()) {
-          if (auto it = value.find("state"); it != value.end() && it->is_string()) {
-            state = it->get<std::string>();
-          }
-          if (auto it = value.find("deleted"); it != value.end() && it->is_boolean()) {
-            deleted = it->get<bool>();
-          }
-        }
-        if (deleted || (!state.empty() && state != "confirmed")) continue;
-        out.push_back(cidr->Masked().String());
+        auto key = datastore::BlockAffinityKey::Parse(kv.key);
+        if (!key) continue;
+        // An unreadable value counts as an empty one (confirmed), as before.
+        auto affinity = datastore::BlockAffinity::Parse(kv.value);
+        if (affinity && !affinity->Confirmed()) continue;
+        out.push_back(key->cidr.String());
       }
     }
     return out;

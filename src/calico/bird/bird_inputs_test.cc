@@ -41,8 +41,10 @@ class BirdInputsTest : public ::testing::Test {
     Create("Node", name, bgp.empty() ? Json::object() : Json{{"bgp", bgp}}, std::move(labels));
   }
   void Affinity(std::string_view node, std::string_view cidr, std::string_view state) {
-    ASSERT_TRUE(store_.Put(datastore::IpamAffinityKey(node, cidr),
-                           Json{{"state", std::string(state)}, {"deleted", false}}.dump()));
+    ASSERT_TRUE(store_.Put(
+        datastore::BlockAffinityKey{.cidr = *net::CIDR::Parse(cidr), .host = std::string(node)}
+            .Format(),
+        Json{{"state", std::string(state)}, {"deleted", false}}.dump()));
   }
   Result<BirdInput> Resolve(std::string_view node, const BirdInputOptions& options = {},
                             SecretFiles* secrets = nullptr) {
@@ -71,7 +73,10 @@ TEST_F(BirdInputsTest, MeshWithDefaults) {
   Affinity("node-a", "10.65.0.0/26", "confirmed");
   Affinity("node-a", "10.65.0.64/26", "pending");
   Affinity("node-b", "10.65.1.0/26", "confirmed");
-  ASSERT_TRUE(store_.Put(datastore::IpamAffinityKey("node-a", "10.65.0.128/26"), "{}"));
+  ASSERT_TRUE(store_.Put(
+      datastore::BlockAffinityKey{.cidr = *net::CIDR::Parse("10.65.0.128/26"), .host = "node-a"}
+          .Format(),
+      "{}"));
 
   auto in = Resolve("node-a");
   ASSERT_TRUE(in) << in.error().message();
@@ -555,8 +560,9 @@ TEST_F(BirdInputsTest, MalformedBGPResourcesAreNamed) {
   Node("node-a", "198.18.0.1/24");
   model::Resource bad("BGPFilter", "broken");
   bad.spec() = Json::parse(R"({"exportV4": [{"action": "Maybe"}]})");
-  ASSERT_TRUE(store_.Put(datastore::ResourceKey(*model::LookupKind("BGPFilter"), "", "broken"),
-                         datastore::EncodeStoredResource(bad)));
+  ASSERT_TRUE(store_.Put(
+      datastore::ResourceKey{.kind = model::LookupKind("BGPFilter"), .name = "broken"}.Format(),
+      datastore::EncodeStoredResource(bad)));
   auto a = Resolve("node-a");
   ASSERT_FALSE(a);
   EXPECT_EQ(a.error().code(), ErrorCode::kInvalidArgument);

@@ -112,10 +112,14 @@ class BirdTwoHostsTest : public ::testing::Test {
     CreateResource("Node", "node-b", Json{{"bgp", {{"ipv4Address", "198.18.0.2/24"}}}});
     CreateResource("IPPool", "pool",
                    Json{{"cidr", "10.65.0.0/16"}, {"ipipMode", "Never"}, {"vxlanMode", "Never"}});
-    ASSERT_TRUE(store_.Put(datastore::IpamAffinityKey("node-a", "10.65.0.0/26"),
-                           R"({"state":"confirmed","deleted":false})"));
-    ASSERT_TRUE(store_.Put(datastore::IpamAffinityKey("node-b", "10.65.1.0/26"),
-                           R"({"state":"confirmed","deleted":false})"));
+    ASSERT_TRUE(store_.Put(
+        datastore::BlockAffinityKey{.cidr = *net::CIDR::Parse("10.65.0.0/26"), .host = "node-a"}
+            .Format(),
+        R"({"state":"confirmed","deleted":false})"));
+    ASSERT_TRUE(store_.Put(
+        datastore::BlockAffinityKey{.cidr = *net::CIDR::Parse("10.65.1.0/26"), .host = "node-b"}
+            .Format(),
+        R"({"state":"confirmed","deleted":false})"));
   }
 
   void CreateResource(std::string_view kind, std::string_view name, Json spec) {

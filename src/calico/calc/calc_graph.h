@@ -1,15 +1,17 @@
-// CalcGraph: Felix's calculation graph for one node (felix/calc: the dispatcher, the
-// ActiveRulesCalculator, the RuleScanner, the IP set member index and the PolicyResolver /
-// PolicySorter), producing the policy::Model that the nftables renderer consumes.
+// CalcGraph: Felix's calculation graph for one node (felix/calc), producing the policy::Model
+// that the nftables renderer consumes. Its parts follow Felix's layout:
 //
-//   datastore updates ──OnUpdate/OnDelete──▶ stores (endpoints, policies, profiles, tiers, sets)
-//        │ effective labels = own labels (+ projectcalico.org/namespace) over profiles'
-//        labelsToApply ├─▶ policy index   (LabelIndex: policy selectors × LOCAL endpoints) │ policy
-//        matches ≥1 local endpoint ⇒ active ⇒ its rule selectors become IP sets │       profile
-//        referenced by a local endpoint ⇒ active ⇒ same └─▶ IP set index   (LabelIndex: active rule
-//        selectors × ALL endpoints and network sets)
-//   Model(): local endpoints with their tiers/policies per direction, active policies/profiles
-//            (rules scoped to their namespace, policy_conversion.h) and the IP sets with members.
+//   OnUpdate(Resource) ──decoding.h──▶ records (once per update; no JSON kept: parsed addresses,
+//     │                                ports, labels, namespace-scoped parsed rules)
+//     │ endpoints: effective labels = own labels (+ projectcalico.org/namespace) over profiles'
+//     │            labelsToApply (calc_graph.cc, Felix's label inheritance)
+//     ├─▶ active_rules.h   policy selectors × LOCAL endpoints ⇒ active policies; profiles listed
+//     │                    by local endpoints ⇒ active profiles; active ⇒ their rules' IP sets
+//     │                    are referenced
+//     └─▶ ipset_index.h    referenced IP sets × ALL endpoints and network sets ⇒ members
+//   Model() ──policy_resolver.h──▶ local endpoints with their tiers/policies per direction,
+//                                  active policies/profiles (parsed rules shared, not copied);
+//                                  + IpSetIndex::Sets() (members re-collected only when dirty)
 //
 //   CalcGraph graph("node-1");
 //   graph.OnUpdate(wep);            // model::Resource of kind WorkloadEndpoint
@@ -48,6 +50,9 @@
 //    renderer (policy::ScanRuleIpSets): a side with only named ports needs none.
 //  * A profile referenced by a local endpoint but not known is emitted without rules (it allows
 //    nothing), except projectcalico-default-allow which is Calico's synthetic allow-all.
+//  * A resource that does not decode (model/v3) is logged and treated as deleted (Felix's
+//    validation filter). A policy rule that does not parse is logged when the policy arrives and
+//    kept in the policy's ParsedRules: rendering fails on it while the policy applies here.
 //
 // Thread-safety: none; drive it from one thread (as Felix's calc graph goroutine does).
 #pragma once
@@ -59,6 +64,8 @@
 
 #include "calico/base/result.h"
 #include "calico/model/resource.h"
+#include "calico/model/v3/endpoint.h"
+#include "calico/model/v3/ipam.h"
 #include "calico/policy/policy_model.h"
 
 namespace calico::datastore {
@@ -90,8 +97,8 @@ class CalcGraph {
 
   const std::string& node_name() const;
   // Stored resources the model does not use yet (for other consumers), sorted by name.
-  std::vector<model::Resource> IpPools() const;
-  std::vector<model::Resource> HostEndpoints() const;  // Every node's.
+  std::vector<model::v3::IPPool> IpPools() const;
+  std::vector<model::v3::HostEndpoint> HostEndpoints() const;  // Every node's.
 
  private:
   struct State;

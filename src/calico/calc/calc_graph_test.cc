@@ -235,6 +235,100 @@ policy::Model ScenarioModel() {
   return m;
 }
 
+// A policy's rules are parsed once, when the policy arrives (Felix's ParsedRule): the model carries
+// the parsed form, shared between models (so the render cache recognises unchanged rules by
+// pointer), and a rule that does not parse is kept as the policy's rule error after the rules
+// before it, which the renderer reports naming the policy and the rule.
+TEST(CalcGraphTest, RulesAreParsedOnceWhenThePolicyArrives) {
+  CalcGraph g(kNode);
+  g.OnUpdate(Wep("ns1", "a", kNode, "cali-a", {"10.0.0.1/32"}, {{"app", "web"}}));
+  g.OnUpdate(Gnp(
+      "p",
+      Json{{"selector", "app == 'web'"},
+           {"ingress",
+            {{{"action", "Allow"},
+              {"protocol", "TCP"},
+              {"destination", {{"ports", {80, "8080:8081"}}}}},
+             {{"action", "Allow"}, {"protocol", "TCP"}, {"destination", {{"ports", {70000}}}}}}}}));
+  const policy::Model first = g.Model();
+  ASSERT_EQ(first.policies.size(), 1u);
+  const policy::ParsedRules& rules = first.policies[0].ingress;
+  ASSERT_EQ(rules.size(), 1u);
+  EXPECT_EQ(rules[0].protocol, 6);
+  EXPECT_EQ(rules[0].destination.ports, (std::vector<policy::PortRange>{{80, 80}, {8080, 8081}}));
+  ASSERT_FALSE(rules.ok());
+  EXPECT_NE(rules.error()->message().find("destination.ports[0]"), std::string::npos)
+      << rules.error()->message();
+
+  // A second model shares the parsed rules (no copy, no second parse).
+  const policy::Model second = g.Model();
+  EXPECT_TRUE(second.policies[0].ingress.SameAs(rules));
+
+  // The renderer reports the rule error, naming the policy and the rule.
+  auto ruleset = policy::RenderRuleset(first);
+  ASSERT_FALSE(ruleset);
+  EXPECT_NE(ruleset.error().message().find("default/p"), std::string::npos)
+      << ruleset.error().message();
+  EXPECT_NE(ruleset.error().message().find("ingress"), std::string::npos)
+      << ruleset.error().message();
+}
+
+// Fault isolation (issue #16) on the parsed-rules path: a policy whose rule does not parse is
+// isolated to its own chain (a drop) when rendered with a report, and a policy on the same
+// endpoint is programmed as without it; an `http` match parses (ignored, its L3/L4 part kept).
+TEST(CalcGraphTest, UnparsableRuleIsIsolatedToItsPolicy) {
+  CalcGraph g(kNode);
+  g.OnUpdate(Wep("ns1", "a", kNode, "cali-a", {"10.0.0.1/32"}, {{"app", "web"}}));
+  g.OnUpdate(Gnp(
+      "bad",
+      Json{{"selector", "app == 'web'"},
+           {"order", 1},
+           {"ingress",
+            {{{"action", "Allow"}, {"protocol", "TCP"}, {"destination", {{"ports", {70000}}}}}}}}));
+  g.OnUpdate(
+      Gnp("deny-ssh",
+          Json{{"selector", "app == 'web'"},
+               {"order", 2},
+               {"ingress",
+                {{{"action", "Deny"}, {"protocol", "TCP"}, {"destination", {{"ports", {22}}}}},
+                 {{"action", "Allow"},
+                  {"protocol", "TCP"},
+                  {"destination", {{"ports", {80}}}},
+                  {"http", {{"methods", {"GET"}}}}}}}}));
+  const policy::Model m = g.Model();
+  ASSERT_EQ(m.policies.size(), 2u);
+  ASSERT_FALSE(policy::RenderRulesetParts(m));  // Without a report: an error, as before.
+
+  policy::RenderReport report;
+  auto parts = policy::RenderRulesetParts(m, {}, nullptr, &report);
+  ASSERT_TRUE(parts) << parts.error().message();
+  ASSERT_EQ(report.skipped.size(), 1u);
+  EXPECT_EQ(report.skipped[0].kind, "policy");
+  EXPECT_NE(report.skipped[0].name.find("bad"), std::string::npos) << report.skipped[0].name;
+  EXPECT_NE(report.skipped[0].message.find("destination.ports[0]"), std::string::npos)
+      << report.skipped[0].message;
+  ASSERT_EQ(report.http_ignored.size(), 1u);
+  EXPECT_NE(report.http_ignored.begin()->first.find("deny-ssh"), std::string::npos);
+  EXPECT_EQ(report.http_ignored.begin()->second, 1);
+  int drop_chains = 0;
+  bool deny_rendered = false;
+  for (const auto& [name, chain] : parts->chains) {
+    if (name.find("bad") != std::string::npos) {
+      ASSERT_EQ(chain.rules.size(), 1u) << name;
+      EXPECT_NE(chain.rules[0].find("cannot be rendered: drop"), std::string::npos);
+      ++drop_chains;
+    }
+    if (name.find("deny-ssh") != std::string::npos) {
+      ASSERT_EQ(chain.rules.size(), 2u) << name;
+      EXPECT_NE(chain.rules[0].find("th dport 22 counter drop"), std::string::npos);
+      EXPECT_NE(chain.rules[1].find("th dport 80 counter meta mark set"), std::string::npos);
+      deny_rendered = true;
+    }
+  }
+  EXPECT_EQ(drop_chains, 1);
+  EXPECT_TRUE(deny_rendered);
+}
+
 TEST(CalcGraphTest, ScenarioGivesExpectedModel) {
   CalcGraph g(kNode);
   Apply(g, ScenarioUpdates());
@@ -529,7 +623,9 @@ TEST(CalcGraphTest, IpSetMembersFollowLabelsAddressesAndNetworkSets) {
   EXPECT_EQ(m.ip_sets, want);
   // The NP's rule had its namespaceSelector folded into the selector.
   ASSERT_EQ(PolicyIds(m), (std::vector<std::string>{"ns1/global-only", "server"}));
-  EXPECT_EQ(m.policies[0].ingress[0]["source"], Json({{"selector", global_role}}));
+  EXPECT_EQ(m.policies[0].ingress[0].source,
+            policy::ParseRule(Json{{"action", "Allow"}, {"source", {{"selector", global_role}}}})
+                ->source);
 
   // Label change, address change, network set removal.
   g.OnUpdate(Wep("ns1", "r1", kOtherNode, "cali-r1", {"10.1.0.1/32"}, {{"role", "other"}}));

@@ -2,8 +2,6 @@
 // see policy_conversion.h.
 #include "calico/calc/policy_conversion.h"
 
-#include <vector>
-
 #include <fmt/format.h>
 
 #include "calico/base/strings.h"
@@ -11,19 +9,12 @@
 namespace calico::calc {
 namespace {
 
-std::string StringField(const Json& obj, const char* key) {
-  if (!obj.is_object()) return "";
-  auto it = obj.find(key);
-  if (it == obj.end() || !it->is_string()) return "";
-  return std::string(StrTrim(it->get_ref<const std::string&>()));
-}
-
 // A label value as a selector string literal (double quotes unless the value contains one).
 std::string Quote(std::string_view v) {
   return v.find('"') == std::string_view::npos ? fmt::format("\"{}\"", v) : fmt::format("'{}'", v);
 }
 
-std::optional<std::string> Prefixed(const std::string& text, std::string_view prefix) {
+std::optional<std::string> Prefixed(std::string_view text, std::string_view prefix) {
   auto sel = selector::Parse(text);
   if (!sel) return std::nullopt;
   return sel->WithLabelPrefix(prefix).String();
@@ -40,21 +31,18 @@ std::optional<std::string> Canonical(const std::string& text) {
 }
 
 // upstream parseServiceAccounts: names and selector, ANDed.
-std::optional<std::string> ServiceAccountSelector(const Json& entity) {
-  if (!entity.is_object()) return "";
-  auto it = entity.find("serviceAccounts");
-  if (it == entity.end() || !it->is_object()) return "";
+std::optional<std::string> ServiceAccountSelector(const model::v3::EntityRule& entity) {
+  if (!entity.service_accounts) return "";
   std::vector<std::string> parts;
-  if (auto nit = it->find("names"); nit != it->end() && nit->is_array() && !nit->empty()) {
+  if (const auto& names = entity.service_accounts->names; !names.empty()) {
     std::string set;
-    for (const Json& n : *nit) {
-      if (!n.is_string()) return std::nullopt;
+    for (const std::string& n : names) {
       if (!set.empty()) set += ", ";
-      set += Quote(n.get_ref<const std::string&>());
+      set += Quote(n);
     }
     parts.push_back(fmt::format("{} in {{{}}}", kServiceAccountLabel, set));
   }
-  if (std::string sel = StringField(*it, "selector"); !sel.empty()) {
+  if (std::string_view sel = StrTrim(entity.service_accounts->selector); !sel.empty()) {
     auto prefixed = Prefixed(sel, kServiceAccountLabelPrefix);
     if (!prefixed) return std::nullopt;
     parts.push_back(*prefixed);
@@ -66,18 +54,21 @@ std::optional<std::string> ServiceAccountSelector(const Json& entity) {
 
 }  // namespace
 
-std::optional<selector::Selector> PolicyEndpointSelector(const Json& spec, std::string_view ns) {
-  std::string text = StringField(spec, "selector");
+std::optional<selector::Selector> PolicyEndpointSelector(std::string_view selector_text,
+                                                         std::string_view namespace_selector,
+                                                         std::string_view service_account_selector,
+                                                         std::string_view ns) {
+  std::string text(StrTrim(selector_text));
   if (text.empty()) text = "all()";
   if (!selector::Parse(text)) return std::nullopt;
   if (!ns.empty()) {
     text = fmt::format("({}) && {}", text, NamespaceEquals(ns));
-  } else if (std::string ns_sel = StringField(spec, "namespaceSelector"); !ns_sel.empty()) {
+  } else if (std::string_view ns_sel = StrTrim(namespace_selector); !ns_sel.empty()) {
     auto prefixed = Prefixed(ns_sel, kNamespaceLabelPrefix);
     if (!prefixed) return std::nullopt;
     text = fmt::format("({}) && ({})", text, *prefixed);
   }
-  if (std::string sa_sel = StringField(spec, "serviceAccountSelector"); !sa_sel.empty()) {
+  if (std::string_view sa_sel = StrTrim(service_account_selector); !sa_sel.empty()) {
     auto prefixed = Prefixed(sa_sel, kServiceAccountLabelPrefix);
     if (!prefixed) return std::nullopt;
     text = fmt::format("({}) && ({})", text, *prefixed);
@@ -87,8 +78,9 @@ std::optional<selector::Selector> PolicyEndpointSelector(const Json& spec, std::
   return *std::move(sel);
 }
 
-std::optional<std::string> EntityRuleSelector(const Json& entity, std::string_view ns) {
-  const std::string ns_sel = StringField(entity, "namespaceSelector");
+std::optional<std::string> EntityRuleSelector(const model::v3::EntityRule& entity,
+                                              std::string_view ns) {
+  const std::string_view ns_sel = StrTrim(entity.namespace_selector);
   std::string ns_part;
   if (!ns_sel.empty()) {
     if (selector::IsGlobalOnly(ns_sel)) {
@@ -106,9 +98,9 @@ std::optional<std::string> EntityRuleSelector(const Json& entity, std::string_vi
   auto sa = ServiceAccountSelector(entity);
   if (!sa) return std::nullopt;
   if (!sa->empty()) parts.push_back(*sa);
-  if (std::string sel = StringField(entity, "selector"); !sel.empty()) {
+  if (std::string_view sel = StrTrim(entity.selector); !sel.empty()) {
     if (!selector::Parse(sel)) return std::nullopt;
-    parts.push_back(sel);
+    parts.emplace_back(sel);
   }
   std::string combined;
   if (parts.size() == 1) {
@@ -116,34 +108,25 @@ std::optional<std::string> EntityRuleSelector(const Json& entity, std::string_vi
   } else if (parts.size() == 2) {
     combined = fmt::format("({}) && ({})", parts[0], parts[1]);
   }
-  const std::string not_sel = StringField(entity, "notSelector");
-  if (!ns_part.empty() && (!combined.empty() || !not_sel.empty() || !ns_sel.empty())) {
+  const bool not_sel = !StrTrim(entity.not_selector).empty();
+  if (!ns_part.empty() && (!combined.empty() || not_sel || !ns_sel.empty())) {
     combined = combined.empty() ? ns_part : fmt::format("({}) && ({})", ns_part, combined);
   }
   if (combined.empty()) return combined;
   return Canonical(combined);
 }
 
-Json ScopeRules(const Json& rules, std::string_view ns) {
-  if (!rules.is_array()) return Json::array();
-  Json out = rules;
-  for (Json& rule : out) {
-    if (!rule.is_object()) continue;
-    for (const char* side : {"source", "destination"}) {
-      auto it = rule.find(side);
-      if (it == rule.end() || !it->is_object()) continue;
-      auto sel = EntityRuleSelector(*it, ns);
+std::vector<model::v3::Rule> ScopeRules(std::vector<model::v3::Rule> rules, std::string_view ns) {
+  for (model::v3::Rule& rule : rules) {
+    for (model::v3::EntityRule* side : {&rule.source, &rule.destination}) {
+      auto sel = EntityRuleSelector(*side, ns);
       if (!sel) continue;
-      it->erase("namespaceSelector");
-      it->erase("serviceAccounts");
-      if (sel->empty()) {
-        it->erase("selector");
-      } else {
-        (*it)["selector"] = *sel;
-      }
+      side->namespace_selector.clear();
+      side->service_accounts.reset();
+      side->selector = std::move(*sel);
     }
   }
-  return out;
+  return rules;
 }
 
 }  // namespace calico::calc

@@ -1,5 +1,5 @@
-// From projectcalico.org/v3 policy documents to what the calculation graph evaluates: the
-// namespace scoping that libcalico-go's syncer update processors apply when they convert v3
+// From projectcalico.org/v3 policies to what the calculation graph evaluates: the namespace
+// scoping that libcalico-go's syncer update processors apply when they convert v3
 // NetworkPolicy / GlobalNetworkPolicy / Profile into Felix's model
 // (libcalico-go/lib/backend/syncersv1/updateprocessors: networkpolicyprocessor.go, rules.go).
 //
@@ -17,7 +17,8 @@
 //    selector, notSelector or namespaceSelector, `selector` becomes
 //      (<namespace part>) && (<selector> [&& <serviceaccount part>])
 //    (just the namespace part when there is no selector); notSelector is kept as is. The folded
-//    namespaceSelector / serviceAccounts keys are removed, so the rule only uses IP-set selectors.
+//    namespaceSelector / serviceAccounts are cleared, so the rule only uses IP-set selectors.
+// Selector texts are trimmed; blank ones count as absent.
 //
 // Thread-safety: pure functions.
 #pragma once
@@ -25,30 +26,33 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
-#include <nlohmann/json.hpp>
-
+#include "calico/model/v3/policy.h"
 #include "calico/selector/selector.h"
 
 namespace calico::calc {
-
-using Json = nlohmann::json;
 
 inline constexpr std::string_view kNamespaceLabel = "projectcalico.org/namespace";
 inline constexpr std::string_view kServiceAccountLabel = "projectcalico.org/serviceaccount";
 inline constexpr std::string_view kNamespaceLabelPrefix = "pcns.";
 inline constexpr std::string_view kServiceAccountLabelPrefix = "pcsa.";
 
-// The endpoint selector of a (Global)NetworkPolicy spec; `ns` is "" for global policies.
-// nullopt when a selector field does not parse (the policy then selects nothing).
-std::optional<selector::Selector> PolicyEndpointSelector(const Json& spec, std::string_view ns);
+// The endpoint selector of a (Global)NetworkPolicy: its selector, namespaceSelector (global
+// policies) and serviceAccountSelector; `ns` is "" for global policies. nullopt when a selector
+// does not parse (the policy then selects nothing).
+std::optional<selector::Selector> PolicyEndpointSelector(std::string_view selector,
+                                                         std::string_view namespace_selector,
+                                                         std::string_view service_account_selector,
+                                                         std::string_view ns);
 
 // The scoped selector text of one EntityRule (see above); "" when the rule has none. nullopt
 // when a selector field does not parse.
-std::optional<std::string> EntityRuleSelector(const Json& entity, std::string_view ns);
+std::optional<std::string> EntityRuleSelector(const model::v3::EntityRule& entity,
+                                              std::string_view ns);
 
-// `rules` ([Rule]) with every source/destination scoped as above. Entities whose selectors do
-// not parse are left unchanged (the renderer then reports the field).
-Json ScopeRules(const Json& rules, std::string_view ns);
+// `rules` with every source/destination scoped as above. Entities whose selectors do not parse
+// are left unchanged (parsing the rule then reports the field).
+std::vector<model::v3::Rule> ScopeRules(std::vector<model::v3::Rule> rules, std::string_view ns);
 
 }  // namespace calico::calc

@@ -17,6 +17,8 @@
 #include "calico/datastore/client.h"
 #include "calico/datastore/factory/factory.h"
 #include "calico/datastore/names.h"
+#include "calico/model/v3/cluster.h"
+#include "calico/model/v3/endpoint.h"
 
 namespace calico::cni {
 namespace {
@@ -38,6 +40,10 @@ struct Context {
   std::string stdin_text;
   std::string node;
   std::string ns = "default";
+  // "k8s" when CNI_ARGS names the pod (K8S_POD_NAMESPACE and K8S_POD_NAME), else "cni"
+  // (cni-plugin/pkg/utils GetIdentifiers).
+  std::string orchestrator = "cni";
+  std::string pod;
   std::unique_ptr<datastore::Backend> backend;
   std::unique_ptr<datastore::Client> client;
 };
@@ -80,7 +86,8 @@ Status CheckClusterReady(datastore::Client& client) {
               "create/apply, to initialise the datastore)"
             : "error getting ClusterInformation"));
   }
-  if (!info->spec().value("datastoreReady", false)) {
+  ASSIGN_OR_RETURN(model::v3::ClusterInformation typed, model::v3::DecodeClusterInformation(*info));
+  if (!typed.spec.datastore_ready.value_or(false)) {
     return Unavailable("Calico is currently not ready to process requests");
   }
   return OkStatus();
@@ -89,41 +96,53 @@ Status CheckClusterReady(datastore::Client& client) {
 datastore::WorkloadEndpointIdentifiers Identifiers(const Context& ctx) {
   datastore::WorkloadEndpointIdentifiers ids;
   ids.node = ctx.node;
-  ids.orchestrator = "cni";
-  ids.container_id = ctx.inv.container_id;
+  ids.orchestrator = ctx.orchestrator;
+  if (ctx.orchestrator == "k8s") {
+    ids.pod = ctx.pod;
+  } else {
+    ids.container_id = ctx.inv.container_id;
+  }
   ids.endpoint = ctx.inv.ifname;
   return ids;
 }
 
+// A WorkloadEndpoint as stored (for read-modify-write) and decoded (for reading).
+struct NodeEndpoint {
+  Resource resource;
+  model::v3::WorkloadEndpoint typed;
+};
+
 // The endpoints of this node in the plugin's namespace, and among them this container's (any
 // interface name), if it has one.
 struct NodeEndpoints {
-  std::vector<Resource> all;
-  std::optional<Resource> mine;
+  std::vector<model::v3::WorkloadEndpoint> all;
+  std::optional<NodeEndpoint> mine;
 };
 
 Result<NodeEndpoints> ListNodeEndpoints(Context& ctx) {
   NodeEndpoints out;
   ASSIGN_OR_RETURN(auto weps, ctx.client->List("WorkloadEndpoint", ctx.ns));
   for (Resource& wep : weps) {
-    const auto& spec = wep.spec();
-    if (spec.value("node", "") != ctx.node) continue;
-    if (!out.mine && spec.value("orchestrator", "") == "cni" &&
-        spec.value("containerID", "") == ctx.inv.container_id) {
-      out.mine = wep;
+    auto typed = model::v3::DecodeWorkloadEndpoint(wep);
+    if (!typed) {
+      CALICO_LOG(warn, "cni", "ignoring unreadable endpoint: {}", typed.error().message());
+      continue;
     }
-    out.all.push_back(std::move(wep));
+    const model::v3::WorkloadEndpointSpec& spec = typed->spec;
+    if (spec.node != ctx.node) continue;
+    if (!out.mine && spec.orchestrator == ctx.orchestrator &&
+        spec.container_id == ctx.inv.container_id) {
+      out.mine = NodeEndpoint{.resource = std::move(wep), .typed = *typed};
+    }
+    out.all.push_back(*std::move(typed));
   }
   return out;
 }
 
 // Whether another container's endpoint on this node uses host interface `name`.
 bool ClaimedByOther(const NodeEndpoints& eps, const std::string& name, const std::string& cid) {
-  for (const Resource& wep : eps.all) {
-    if (wep.spec().value("interfaceName", "") == name &&
-        wep.spec().value("containerID", "") != cid) {
-      return true;
-    }
+  for (const model::v3::WorkloadEndpoint& wep : eps.all) {
+    if (wep.spec.interface_name == name && wep.spec.container_id != cid) return true;
   }
   return false;
 }
@@ -191,18 +210,63 @@ Resource DefaultProfile(const std::string& network) {
   return p;
 }
 
-CniResult ResultFromEndpoint(const Resource& wep, const Context& ctx) {
-  CniResult result;
-  const auto& spec = wep.spec();
-  result.interfaces.push_back({spec.value("interfaceName", ""), "", "", std::nullopt});
-  result.interfaces.push_back(
-      {spec.value("endpoint", ctx.inv.ifname), spec.value("mac", ""), ctx.inv.netns, std::nullopt});
-  if (spec.contains("ipNetworks") && spec["ipNetworks"].is_array()) {
-    for (const auto& n : spec["ipNetworks"]) {
-      if (!n.is_string()) continue;
-      auto cidr = net::CIDR::Parse(n.get<std::string>());
-      if (cidr) result.ips.push_back({*cidr, std::nullopt, 1});
+// Kubernetes pods' labels and named ports, which upstream's plugin reads from the API server:
+// here they come in the network configuration's "args" as a runtime passes them (the CNI
+// conventions' args.cni.labels, [{"key": k, "value": v}], and ours, args.cni.ports,
+// [{"name", "protocol", "containerPort"}] as in a pod's container ports). The WorkloadEndpoint
+// validation checks them.
+Result<model::Json> PodLabels(const NetConf& conf) {
+  model::Json labels = model::Json::object();
+  const model::Json* list = nullptr;
+  if (conf.raw.contains("args") && conf.raw["args"].is_object() &&
+      conf.raw["args"].contains("cni") && conf.raw["args"]["cni"].is_object() &&
+      conf.raw["args"]["cni"].contains("labels")) {
+    list = &conf.raw["args"]["cni"]["labels"];
+  }
+  if (list == nullptr) return labels;
+  if (!list->is_array()) return InvalidArgument("args.cni.labels must be a list of {key, value}");
+  for (const auto& l : *list) {
+    if (!l.is_object() || !l.contains("key") || !l["key"].is_string() ||
+        (l.contains("value") && !l["value"].is_string())) {
+      return InvalidArgument("args.cni.labels: each entry needs a string key and value: " +
+                             l.dump());
     }
+    labels[l["key"].get<std::string>()] = l.value("value", "");
+  }
+  return labels;
+}
+
+Result<model::Json> PodPorts(const NetConf& conf) {
+  model::Json ports = model::Json::array();
+  if (!conf.raw.contains("args") || !conf.raw["args"].is_object() ||
+      !conf.raw["args"].contains("cni") || !conf.raw["args"]["cni"].is_object() ||
+      !conf.raw["args"]["cni"].contains("ports")) {
+    return ports;
+  }
+  const model::Json& list = conf.raw["args"]["cni"]["ports"];
+  if (!list.is_array()) return InvalidArgument("args.cni.ports must be a list of container ports");
+  for (const auto& p : list) {
+    // appendEndpointPorts: only named ports become endpoint ports.
+    if (!p.is_object() || !p.contains("containerPort") || !p["containerPort"].is_number_integer()) {
+      return InvalidArgument("args.cni.ports: each entry needs a containerPort: " + p.dump());
+    }
+    std::string name = p.value("name", "");
+    if (name.empty()) continue;
+    ports.push_back({{"name", name},
+                     {"protocol", p.value("protocol", std::string("TCP"))},
+                     {"port", p["containerPort"]}});
+  }
+  return ports;
+}
+
+CniResult ResultFromEndpoint(const model::v3::WorkloadEndpoint& wep, const Context& ctx) {
+  CniResult result;
+  const model::v3::WorkloadEndpointSpec& spec = wep.spec;
+  result.interfaces.push_back({spec.interface_name, "", "", std::nullopt});
+  result.interfaces.push_back({spec.endpoint.empty() ? ctx.inv.ifname : spec.endpoint, spec.mac,
+                               ctx.inv.netns, std::nullopt});
+  for (const std::string& n : spec.ip_networks) {
+    if (auto cidr = net::CIDR::Parse(n)) result.ips.push_back({*cidr, std::nullopt, 1});
   }
   return result;
 }
@@ -218,7 +282,13 @@ Result<CniResult> Add(Context& ctx) {
                            "\" (this plugin makes veth pairs)");
   }
   ASSIGN_OR_RETURN(int mtu, DetermineMtu(ctx.conf));
-  const std::string profile_id = ctx.conf.name;
+  // With policy type "k8s" a pod's endpoint takes its namespace's profile (kns.<namespace>, made
+  // by calico-controllers from the Namespace), as upstream's Kubernetes path does; otherwise the
+  // network's.
+  const bool k8s_policy = ctx.orchestrator == "k8s" && ctx.conf.policy_type == "k8s";
+  const std::string profile_id = k8s_policy ? "kns." + ctx.ns : ctx.conf.name;
+  ASSIGN_OR_RETURN(model::Json pod_labels, PodLabels(ctx.conf));
+  ASSIGN_OR_RETURN(model::Json pod_ports, PodPorts(ctx.conf));
 
   UndoStack undo("cni");  // a failed ADD removes what it made, newest first
   ASSIGN_OR_RETURN(NodeEndpoints endpoints, ListNodeEndpoints(ctx));
@@ -229,13 +299,14 @@ Result<CniResult> Add(Context& ctx) {
   if (!is_new) {
     // Repeat ADD, or the same container joining another network: no IPAM, no plumbing; the
     // network's profile is added to the endpoint.
-    wep = std::move(*existing);
-    auto& profiles = wep.spec()["profiles"];
-    if (!profiles.is_array()) profiles = model::Json::array();
+    const std::vector<std::string>& profiles = existing->typed.spec.profiles;
     if (std::find(profiles.begin(), profiles.end(), profile_id) == profiles.end()) {
-      profiles.push_back(profile_id);
+      auto& stored = existing->resource.spec()["profiles"];
+      if (!stored.is_array()) stored = model::Json::array();
+      stored.push_back(profile_id);
     }
-    result = ResultFromEndpoint(wep, ctx);
+    result = ResultFromEndpoint(existing->typed, ctx);
+    wep = std::move(existing->resource);
   } else {
     if (ctx.conf.ipam.type.empty()) return InvalidArgument("the network config has no ipam.type");
     auto ipam_result = IpamAssign(ctx);
@@ -269,7 +340,7 @@ Result<CniResult> Add(Context& ctx) {
       return dataplane::DeleteHostVeth(host);
     });
     wep = Resource("WorkloadEndpoint", name, ctx.ns);
-    wep.spec() = model::Json{{"orchestrator", "cni"},
+    wep.spec() = model::Json{{"orchestrator", ctx.orchestrator},
                              {"workload", ""},
                              {"node", ctx.node},
                              {"containerID", ctx.inv.container_id},
@@ -278,6 +349,11 @@ Result<CniResult> Add(Context& ctx) {
                              {"mac", plumbing->container_mac},
                              {"ipNetworks", networks},
                              {"profiles", model::Json::array({profile_id})}};
+    if (ctx.orchestrator == "k8s") {
+      wep.spec()["pod"] = ctx.pod;
+      if (!pod_ports.empty()) wep.spec()["ports"] = pod_ports;
+    }
+    if (!pod_labels.empty()) wep.metadata()["labels"] = pod_labels;
     result.interfaces.push_back({plumbing->host_ifname, "", "", std::nullopt});
     result.interfaces.push_back({ctx.inv.ifname, plumbing->container_mac, ctx.inv.netns,
                                  mtu > 0 ? std::optional<int>(mtu) : std::nullopt});
@@ -287,6 +363,16 @@ Result<CniResult> Add(Context& ctx) {
 
   if (wep.resource_version().empty()) {
     auto created = ctx.client->Create(wep);
+    if (!created && created.error().code() == ErrorCode::kAlreadyExists &&
+        ctx.orchestrator == "k8s") {
+      // The pod's endpoint from an earlier sandbox (same pod, other container): this sandbox
+      // takes it over, as upstream's Kubernetes path does.
+      auto old = ctx.client->Get("WorkloadEndpoint", ctx.ns, wep.name());
+      if (old) {
+        wep.set_resource_version(old->resource_version());
+        created = ctx.client->Update(wep);
+      }
+    }
     if (!created) return Unexpected(created.error().Wrap("failed to write the WorkloadEndpoint"));
     undo.Push("delete the WorkloadEndpoint", [&ctx, name = wep.name()]() -> Status {
       auto d = ctx.client->Delete("WorkloadEndpoint", ctx.ns, name);
@@ -299,7 +385,7 @@ Result<CniResult> Add(Context& ctx) {
   }
 
   // The network's profile: created on first use, never updated (the user may have edited it).
-  if (ctx.conf.policy_type.empty()) {
+  if (ctx.conf.policy_type.empty() && !k8s_policy) {
     auto profile = ctx.client->Get("Profile", "", profile_id);
     if (!profile) {
       if (profile.error().code() != ErrorCode::kNotFound) {
@@ -332,8 +418,10 @@ Status Del(Context& ctx) {
     keep(Unexpected(endpoints.error()));
   } else {
     if (endpoints->mine) {
-      host_veth = endpoints->mine->spec().value("interfaceName", host_veth);
-      auto d = ctx.client->Delete("WorkloadEndpoint", ctx.ns, endpoints->mine->name());
+      if (!endpoints->mine->typed.spec.interface_name.empty()) {
+        host_veth = endpoints->mine->typed.spec.interface_name;
+      }
+      auto d = ctx.client->Delete("WorkloadEndpoint", ctx.ns, endpoints->mine->resource.name());
       if (!d && d.error().code() != ErrorCode::kNotFound) keep(Unexpected(d.error()));
     }
     veth_is_mine = !ClaimedByOther(*endpoints, host_veth, ctx.inv.container_id);
@@ -357,7 +445,7 @@ Status Check(Context& ctx) {
     return NotFound("no WorkloadEndpoint for container " + ctx.inv.container_id + " on node " +
                     ctx.node);
   }
-  CniResult want = ResultFromEndpoint(*existing, ctx);
+  CniResult want = ResultFromEndpoint(existing->typed, ctx);
   ASSIGN_OR_RETURN(auto ns, dataplane::NetnsFd::Open(ctx.inv.netns));
   return dataplane::RunInNetns(ns, [&]() -> Status {
     ASSIGN_OR_RETURN(auto nl, dataplane::NetlinkSocket::Open());
@@ -404,6 +492,14 @@ int RunCalicoPlugin(const std::map<std::string, std::string>& env, std::string_v
   ctx.stdin_text = std::string(stdin_text);
   auto test_ns = inv->args.find("CNI_TEST_NAMESPACE");
   if (test_ns != inv->args.end() && !test_ns->second.empty()) ctx.ns = test_ns->second;
+  auto pod_ns = inv->args.find("K8S_POD_NAMESPACE");
+  auto pod_name = inv->args.find("K8S_POD_NAME");
+  if (pod_ns != inv->args.end() && pod_name != inv->args.end() && !pod_ns->second.empty() &&
+      !pod_name->second.empty()) {
+    ctx.orchestrator = "k8s";
+    ctx.ns = pod_ns->second;
+    ctx.pod = pod_name->second;
+  }
   if (Status st = CheckNodenameFile(ctx.conf); !st)
     return fail(CniCode::kInvalidConfig, st.error().message());
   ctx.node = DetermineNodename(ctx.conf);

@@ -184,6 +184,62 @@ TEST_F(CalicoPluginTest, AddWiresTheWorkloadWritesItsEndpointAndDelRemovesEveryt
 }
 
 // Seed 001: a fixed address through CNI_ARGS, legacy 0.1.0 results, and two networks.
+// A Kubernetes pod, as the kubelet calls the plugin (K8S_POD_* in CNI_ARGS) with Calico's
+// Kubernetes network config (policy type k8s), its labels and named ports in the config's args:
+// the endpoint is <node>-k8s-<pod>-<iface> in the pod's namespace with profile kns.<namespace>,
+// no network profile is made, and the allocation names the pod and its network namespace.
+TEST_F(CalicoPluginTest, KubernetesPodEndpoint) {
+  std::string conf = R"j({"cniVersion":"0.3.1","name":"k8s-pod-network","type":"calico",
+      "nodename":"node1","datastore_path":")j" +
+                     db_ + R"j(","ipam":{"type":"calico-ipam"},
+      "policy":{"type":"k8s"},
+      "args":{"cni":{"labels":[{"key":"app","value":"web"}],
+                     "ports":[{"name":"http","protocol":"TCP","containerPort":8080},
+                              {"protocol":"TCP","containerPort":9090}]}}})j";
+  const std::string args =
+      "IgnoreUnknown=1;K8S_POD_NAMESPACE=shop;K8S_POD_NAME=web;K8S_POD_INFRA_CONTAINER_ID=c1";
+  PluginRun add = Invoke("ADD", "c1", a_, conf, args);
+  ASSERT_EQ(add.code, 0) << add.out;
+  std::string ip = add.json["ips"][0]["address"].get<std::string>();
+  ip = ip.substr(0, ip.find('/'));
+  {
+    auto store = Store();
+    datastore::Client client(*store);
+    auto wep = client.Get("WorkloadEndpoint", "shop", "node1-k8s-web-eth0");
+    ASSERT_TRUE(wep) << wep.error().message();
+    EXPECT_EQ(wep->spec()["orchestrator"], "k8s");
+    EXPECT_EQ(wep->spec()["pod"], "web");
+    EXPECT_EQ(wep->spec()["profiles"], Json::array({"kns.shop"}));
+    EXPECT_EQ(wep->spec()["ports"],
+              Json::parse(R"j([{"name":"http","protocol":"TCP","port":8080}])j"));
+    EXPECT_EQ(wep->metadata()["labels"]["app"], "web");
+    EXPECT_EQ(wep->metadata()["labels"]["projectcalico.org/namespace"], "shop");
+    EXPECT_EQ(wep->metadata()["labels"]["projectcalico.org/orchestrator"], "k8s");
+    EXPECT_FALSE(client.Get("Profile", "", "k8s-pod-network"));
+    ipam::IpamClient ipam(*store);
+    auto attr = ipam.GetAssignmentAttributes(*net::IPAddr::Parse(ip));
+    ASSERT_TRUE(attr && attr->has_value());
+    EXPECT_EQ((*attr)->handle_id, "k8s-pod-network.c1");
+    EXPECT_EQ((*attr)->secondary["pod"], "web");
+    EXPECT_EQ((*attr)->secondary["namespace"], "shop");
+    EXPECT_EQ((*attr)->secondary["netns"], a_.path());
+    EXPECT_FALSE((*attr)->secondary.value("netnsInode", "").empty());
+  }
+  // Bad labels are refused with the endpoint validation's reason, and leave nothing behind.
+  std::string bad = conf;
+  bad.replace(bad.find("\"key\":\"app\""), 11, "\"key\":\"a b\"");
+  PluginRun refused =
+      Invoke("ADD", "c2", b_, bad, "IgnoreUnknown=1;K8S_POD_NAMESPACE=shop;K8S_POD_NAME=other");
+  EXPECT_NE(refused.code, 0) << refused.out;
+  EXPECT_EQ(AllocatedAddresses(), 1u);
+  PluginRun del = Invoke("DEL", "c1", a_, conf, args);
+  ASSERT_EQ(del.code, 0) << del.out;
+  auto store = Store();
+  datastore::Client client(*store);
+  EXPECT_FALSE(client.Get("WorkloadEndpoint", "shop", "node1-k8s-web-eth0"));
+  EXPECT_EQ(AllocatedAddresses(), 0u);
+}
+
 TEST_F(CalicoPluginTest, FixedAddressLegacyResultAndTwoNetworks) {
   PluginRun add = Invoke("ADD", "c1", a_, Conf("network1", "0.1.0"), "IP=10.66.0.50");
   ASSERT_EQ(add.code, 0) << add.out;

@@ -3,6 +3,7 @@
 
 #include <unistd.h>
 
+#include <cstdint>
 #include <cstdlib>
 #include <fstream>
 #include <regex>
@@ -11,6 +12,7 @@
 #include "calico/base/log.h"
 #include "calico/base/strings.h"
 #include "calico/datastore/factory/factory.h"
+#include "calico/model/json_codec.h"
 
 namespace calico::cni {
 namespace {
@@ -83,23 +85,88 @@ Result<Invocation> ParseInvocation(const std::map<std::string, std::string>& env
   return inv;
 }
 
-Result<NetConf> ParseNetConf(std::string_view stdin_text) {
-  Json j = Json::parse(stdin_text, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) {
-    return InvalidArgument("failed to load netconf: stdin is not a JSON object");
+namespace {
+
+// Go's name for a JSON value's type in "cannot unmarshal X into ..." messages.
+std::string GoJsonType(const Json& v) {
+  if (v.is_string()) return "string";
+  if (v.is_boolean()) return "bool";
+  if (v.is_array()) return "array";
+  if (v.is_object()) return "object";
+  if (v.is_number_float()) return "number " + v.dump();
+  return "number";
+}
+
+CniError DecodingError(std::string msg) {
+  return CniError{CniCode::kDecodingFailure, std::move(msg), ""};
+}
+
+// version.ConfigDecoder + version.Reconciler of the CNI skel.
+std::optional<CniError> CheckConfigVersion(const Json& j) {
+  auto it = j.find("cniVersion");
+  if (it == j.end() || it->is_null()) return std::nullopt;  // "0.1.0": supported
+  if (!it->is_string()) {
+    return DecodingError("decoding version from network config: json: cannot unmarshal " +
+                         GoJsonType(*it) + " into Go struct field .cniVersion of type string");
   }
+  const std::string v = it->get<std::string>();
+  if (v.empty()) return std::nullopt;
+  std::string supported;
+  for (const char* s : kSupportedVersions) {
+    if (v == s) return std::nullopt;
+    supported += std::string(supported.empty() ? "" : " ") + "\"" + s + "\"";
+  }
+  return CniError{CniCode::kIncompatibleVersion, "incompatible CNI versions",
+                  "config is " + Json(v).dump() + ", plugin supports [" + supported + "]"};
+}
+
+}  // namespace
+
+Result<NetConf> ParseNetConf(std::string_view stdin_text) {
+  auto conf = LoadNetConf(stdin_text);
+  if (!conf) return InvalidArgument(conf.error().msg);
+  return std::move(*conf);
+}
+
+tl::expected<NetConf, CniError> LoadNetConf(std::string_view stdin_text) {
+  auto parsed = model::ParseJson(stdin_text);
+  if (!parsed)
+    return tl::unexpected(DecodingError("failed to load netconf: " + parsed.error().message()));
+  Json& j = *parsed;
+  if (!j.is_object()) {
+    return tl::unexpected(DecodingError("failed to load netconf: stdin is not a JSON object"));
+  }
+  if (auto bad = CheckConfigVersion(j); bad) return tl::unexpected(std::move(*bad));
   NetConf c;
-  c.raw = j;
   c.cni_version = GetString(j, "cniVersion");
   if (c.cni_version.empty()) c.cni_version = "0.2.0";
-  if (CompareVersions(c.cni_version, "1.0.0") > 0) {
-    return InvalidArgument("unsupported CNI version " + c.cni_version);
+  if (auto mtu = j.find("mtu"); mtu != j.end() && !mtu->is_null()) {
+    if (!mtu->is_number_integer()) {
+      return tl::unexpected(DecodingError("failed to load netconf: json: cannot unmarshal " +
+                                          GoJsonType(*mtu) +
+                                          " into Go struct field NetConf.mtu of type int"));
+    }
+    // Any JSON integer; an unsigned one past INT64_MAX is out of range all the same.
+    const int64_t mtu_value = mtu->is_number_unsigned() && mtu->get<uint64_t>() > INT64_MAX
+                                  ? INT64_MAX
+                                  : mtu->get<int64_t>();
+    if (mtu_value != 0 && (mtu_value < kMinMtu || mtu_value > kMaxMtu)) {
+      return tl::unexpected(
+          CniError{CniCode::kInvalidConfig,
+                   "invalid mtu " + mtu->dump() + ": must be 0 (the default) or between " +
+                       std::to_string(kMinMtu) + " and " + std::to_string(kMaxMtu),
+                   ""});
+    }
+    c.mtu = static_cast<int>(mtu_value);
   }
   c.name = GetString(j, "name");
   static const std::regex* name_re = new std::regex("^[a-zA-Z0-9_.\\-]+$");
   if (c.name.empty() || !std::regex_match(c.name, *name_re)) {
-    return InvalidArgument("invalid characters detected in the given network name: \"" + c.name +
-                           "\"; only letters a-z, A-Z, numbers 0-9, and symbols _.- are supported");
+    return tl::unexpected(
+        CniError{CniCode::kInvalidConfig,
+                 "invalid characters detected in the given network name: \"" + c.name +
+                     "\"; only letters a-z, A-Z, numbers 0-9, and symbols _.- are supported",
+                 ""});
   }
   c.type = GetString(j, "type");
   if (j.contains("ipam") && j["ipam"].is_object()) {
@@ -110,10 +177,16 @@ Result<NetConf> ParseNetConf(std::string_view stdin_text) {
     c.ipam.ipv4_pools = GetStringList(ipam, "ipv4_pools");
     c.ipam.ipv6_pools = GetStringList(ipam, "ipv6_pools");
   }
-  if (j.contains("mtu") && j["mtu"].is_number_integer()) c.mtu = j["mtu"].get<int>();
   c.nodename = GetString(j, "nodename");
   c.nodename_file = GetString(j, "nodename_file", c.nodename_file);
-  c.nodename_file_optional = j.value("nodename_file_optional", false);
+  if (auto opt = j.find("nodename_file_optional"); opt != j.end() && !opt->is_null()) {
+    if (!opt->is_boolean()) {
+      return tl::unexpected(
+          DecodingError("failed to load netconf: json: cannot unmarshal " + GoJsonType(*opt) +
+                        " into Go struct field NetConf.nodename_file_optional of type bool"));
+    }
+    c.nodename_file_optional = opt->get<bool>();
+  }
   c.hostname = GetString(j, "hostname");
   c.datastore_type = GetString(j, "datastore_type");
   c.etcd_endpoints = GetString(j, "etcd_endpoints");
@@ -125,6 +198,7 @@ Result<NetConf> ParseNetConf(std::string_view stdin_text) {
   c.log_level = GetString(j, "log_level", "info");
   if (j.contains("policy") && j["policy"].is_object())
     c.policy_type = GetString(j["policy"], "type");
+  c.raw = std::move(j);
   return c;
 }
 
@@ -146,6 +220,8 @@ Result<datastore::ClientConfig> ClientConfigFor(const NetConf& conf) {
   if (!conf.etcd_cert_file.empty()) cfg.etcd.cert_file = conf.etcd_cert_file;
   if (!conf.etcd_ca_cert_file.empty()) cfg.etcd.ca_cert_file = conf.etcd_ca_cert_file;
   if (!conf.datastore_path.empty()) cfg.local_path = conf.datastore_path;
+  // The plugins use the store calico-node created; they never create one (nor its directories).
+  cfg.create_local_store = false;
   if (cfg.type == datastore::DatastoreType::kEtcdV3 && cfg.etcd.endpoints.empty()) {
     return InvalidArgument("datastore_type etcdv3 needs etcd_endpoints");
   }
@@ -278,9 +354,12 @@ Json ErrorJson(const CniError& error, std::string_view cni_version) {
   return j;
 }
 
-int PluginCall::Fail(CniCode code, const std::string& msg) {
-  out_ << ErrorJson(CniError{code, msg, ""}, version_).dump() << "\n";
-  err_ << plugin_ << ": " << msg << "\n";
+int PluginCall::Fail(CniCode code, const std::string& msg, const std::string& details) {
+  // The message may quote the caller's bytes, which need not be UTF-8: replaced, not thrown on.
+  out_ << ErrorJson(CniError{code, msg, details}, version_)
+              .dump(-1, ' ', false, Json::error_handler_t::replace)
+       << "\n";
+  err_ << plugin_ << ": " << msg << (details.empty() ? "" : ": " + details) << "\n";
   exit_code_ = 1;
   return 1;
 }
@@ -316,20 +395,17 @@ bool PluginCall::Start(const std::map<std::string, std::string>& env, std::strin
   }
   inv_ = std::move(*inv);
   if (inv_.command == "VERSION") {
-    Json j = Json::parse(stdin_text, nullptr, false);
-    if (j.is_object() && j.contains("cniVersion") && j["cniVersion"].is_string()) {
-      version_ = j["cniVersion"].get<std::string>();
+    auto j = model::ParseJson(stdin_text);
+    if (j && j->is_object() && j->contains("cniVersion") && (*j)["cniVersion"].is_string()) {
+      version_ = (*j)["cniVersion"].get<std::string>();
     }
     out_ << VersionInfo(version_).dump() << "\n";
     exit_code_ = 0;
     return false;
   }
-  auto conf = ParseNetConf(stdin_text);
+  auto conf = LoadNetConf(stdin_text);
   if (!conf) {
-    Fail(conf.error().message().rfind("unsupported CNI version", 0) == 0
-             ? CniCode::kIncompatibleVersion
-             : CniCode::kDecodingFailure,
-         conf.error().message());
+    Fail(conf.error().code, conf.error().msg, conf.error().details);
     return false;
   }
   conf_ = std::move(*conf);

@@ -27,6 +27,11 @@ using Json = nlohmann::json;
 inline constexpr const char* kSupportedVersions[] = {"0.1.0", "0.2.0", "0.3.0",
                                                      "0.3.1", "0.4.0", "1.0.0"};
 
+// The MTUs a network configuration may ask for (0 = the default): IPv4's minimum (RFC 791) to
+// the largest a veth takes.
+inline constexpr int64_t kMinMtu = 68;
+inline constexpr int64_t kMaxMtu = 65535;
+
 // CNI error codes (spec section "Error").
 enum class CniCode : int {
   kIncompatibleVersion = 1,
@@ -90,8 +95,21 @@ struct NetConf {
   Json raw;  // The whole stdin document (passed unchanged to the IPAM plugin).
 };
 
-// Errors: kInvalidArgument with the CNI-facing message (bad JSON, missing name, bad name,
-// unsupported version).
+// Loads the network configuration as the CNI skel and Calico's plugins do, with the decoder
+// limits (model/decode_limits.h: size, nesting depth):
+//   * not JSON, too big, too deep, not an object: code 6 "failed to load netconf: ...";
+//   * cniVersion not a string: code 6 "decoding version from network config: json: cannot
+//     unmarshal number into Go struct field .cniVersion of type string" (version.ConfigDecoder);
+//   * cniVersion not one the plugins support: code 1 "incompatible CNI versions", details
+//     `config is "5", plugin supports [...]` (version.Reconciler). "" means 0.1.0 there and is
+//     accepted, then used as 0.2.0 (cni-plugin/pkg/plugin/plugin.go);
+//   * mtu not an integer: code 6 "failed to load netconf: json: cannot unmarshal string into Go
+//     struct field NetConf.mtu of type int"; an integer outside 0 (the default) or 68..65535:
+//     code 7 (Go takes it and the kernel refuses the veth later);
+//   * a bad network name: code 7.
+[[nodiscard]] tl::expected<NetConf, CniError> LoadNetConf(std::string_view stdin_text);
+
+// LoadNetConf with the CNI error's message as a kInvalidArgument error.
 [[nodiscard]] Result<NetConf> ParseNetConf(std::string_view stdin_text);
 
 // Datastore client configuration from the network config, falling back to the environment.
@@ -140,7 +158,7 @@ class PluginCall {
   // Returns true when the caller should go on with inv() and conf(); false when the call is
   // answered (VERSION) or failed; exit_code() then says how.
   bool Start(const std::map<std::string, std::string>& env, std::string_view stdin_text);
-  int Fail(CniCode code, const std::string& msg);
+  int Fail(CniCode code, const std::string& msg, const std::string& details = "");
   // The datastore the network config names; nullptr after printing the CNI error.
   std::unique_ptr<datastore::Backend> OpenDatastore();
   // An ADD's outcome: the result in the config's version on `out` (exit code 0), or the error.

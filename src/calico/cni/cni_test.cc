@@ -1,5 +1,8 @@
 #include "calico/cni/cni.h"
 
+#include <map>
+#include <sstream>
+
 #include <gtest/gtest.h>
 
 #include "calico/base/testing/golden.h"
@@ -42,17 +45,106 @@ TEST(NetConfTest, DefaultsAndErrors) {
   EXPECT_EQ(c->cni_version, "0.2.0");
   EXPECT_EQ(c->ipam.assign_ipv4, "true");
   EXPECT_EQ(c->ipam.assign_ipv6, "false");
-  EXPECT_NE(ParseNetConf("{").error().message().find("not a JSON object"), std::string::npos);
+  EXPECT_NE(ParseNetConf("{").error().message().find("failed to load netconf: json: "),
+            std::string::npos);
+  EXPECT_NE(ParseNetConf("[1]").error().message().find("not a JSON object"), std::string::npos);
   EXPECT_NE(ParseNetConf(R"({"name":"bad name!"})").error().message().find("invalid characters"),
             std::string::npos);
-  EXPECT_NE(ParseNetConf(R"({"name":"n","cniVersion":"1.1.0"})").error().message(), "");
   EXPECT_EQ(ParseNetConf(R"({"name":"n","cniVersion":"1.1.0"})").error().message(),
-            "unsupported CNI version 1.1.0");
+            "incompatible CNI versions");
   auto pools = ParseNetConf(
       R"({"name":"n","ipam":{"type":"calico-ipam","assign_ipv6":"true","ipv4_pools":["10.0.0.0/24","pool2"]}})");
   ASSERT_TRUE(pools);
   EXPECT_EQ(pools->ipam.ipv4_pools.size(), 2u);
   EXPECT_EQ(pools->ipam.assign_ipv6, "true");
+}
+
+// The skel's version check and Go's typed decoding (issue 19: cniVersion 5, mtu "abc" and
+// mtu -5 were accepted).
+TEST(NetConfTest, HostileFieldsAreRefusedWithCniCodes) {
+  struct Case {
+    std::string conf;
+    CniCode code;
+    std::string msg;
+    std::string details;
+  };
+  const std::vector<Case> cases = {
+      {R"({"name":"n","cniVersion":5})", CniCode::kDecodingFailure,
+       "decoding version from network config: json: cannot unmarshal number into Go struct "
+       "field .cniVersion of type string",
+       ""},
+      {R"({"name":"n","cniVersion":"5"})", CniCode::kIncompatibleVersion,
+       "incompatible CNI versions",
+       R"(config is "5", plugin supports ["0.1.0" "0.2.0" "0.3.0" "0.3.1" "0.4.0" "1.0.0"])"},
+      {R"({"name":"n","cniVersion":"0.3.2"})", CniCode::kIncompatibleVersion,
+       "incompatible CNI versions",
+       R"(config is "0.3.2", plugin supports ["0.1.0" "0.2.0" "0.3.0" "0.3.1" "0.4.0" "1.0.0"])"},
+      {R"({"name":"n","cniVersion":"0.3.1","mtu":"abc"})", CniCode::kDecodingFailure,
+       "failed to load netconf: json: cannot unmarshal string into Go struct field NetConf.mtu "
+       "of type int",
+       ""},
+      {R"({"name":"n","cniVersion":"0.3.1","mtu":1.5})", CniCode::kDecodingFailure,
+       "failed to load netconf: json: cannot unmarshal number 1.5 into Go struct field "
+       "NetConf.mtu of type int",
+       ""},
+      {R"({"name":"n","cniVersion":"0.3.1","mtu":-5})", CniCode::kInvalidConfig,
+       "invalid mtu -5: must be 0 (the default) or between 68 and 65535", ""},
+      {R"({"name":"n","cniVersion":"0.3.1","mtu":70000})", CniCode::kInvalidConfig,
+       "invalid mtu 70000: must be 0 (the default) or between 68 and 65535", ""},
+      {R"({"name":"n","cniVersion":"0.3.1","mtu":18446744073709551615})", CniCode::kInvalidConfig,
+       "invalid mtu 18446744073709551615: must be 0 (the default) or between 68 and 65535", ""},
+      {R"({"name":"n","nodename_file_optional":"yes"})", CniCode::kDecodingFailure,
+       "failed to load netconf: json: cannot unmarshal string into Go struct field "
+       "NetConf.nodename_file_optional of type bool",
+       ""},
+      {R"({"name":"n","x":)" + std::string(20000, '[') + std::string(20000, ']') + "}",
+       CniCode::kDecodingFailure,
+       "failed to load netconf: json: exceeded max nesting depth of 512 at byte offset 527", ""},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.conf.substr(0, 80));
+    auto r = LoadNetConf(c.conf);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, c.code);
+    EXPECT_EQ(r.error().msg, c.msg);
+    EXPECT_EQ(r.error().details, c.details);
+  }
+  // Accepted as upstream accepts them: "" (the skel reads it as 0.1.0; the plugin uses 0.2.0),
+  // null, and the MTUs in range.
+  auto empty = LoadNetConf(R"({"name":"n","cniVersion":"","mtu":1450})");
+  ASSERT_TRUE(empty);
+  EXPECT_EQ(empty->cni_version, "0.2.0");
+  EXPECT_EQ(empty->mtu, 1450);
+  EXPECT_TRUE(LoadNetConf(R"({"name":"n","cniVersion":null,"mtu":0})"));
+  EXPECT_TRUE(LoadNetConf(R"({"name":"n","cniVersion":"1.0.0","mtu":68})"));
+}
+
+TEST(NetConfTest, OversizedConfigIsRefused) {
+  std::string big = R"({"name":"n","x":")" + std::string(4u << 20, 'x') + "\"}";
+  auto r = LoadNetConf(big);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, CniCode::kDecodingFailure);
+  EXPECT_NE(r.error().msg.find("exceeds the max document size of 3145728 bytes"),
+            std::string::npos);
+}
+
+// Found by cni_stdin_fuzz: a network configuration with a string that is not UTF-8 made the
+// error object's dump() throw, so the plugin aborted with nothing on stdout. Now it prints a CNI
+// error (code 6) that the runtime can read.
+TEST(NetConfTest, ConfigThatIsNotUtf8GivesACniErrorOnStdout) {
+  std::ostringstream out;
+  std::ostringstream err;
+  PluginCall call("calico", out, err);
+  const std::map<std::string, std::string> env = {{"CNI_COMMAND", "ADD"},
+                                                  {"CNI_CONTAINERID", "c1"},
+                                                  {"CNI_NETNS", "/run/netns/x"},
+                                                  {"CNI_IFNAME", "eth0"},
+                                                  {"CNI_PATH", "/opt/cni/bin"}};
+  EXPECT_FALSE(call.Start(env, "{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"type\":\"cali\xcco\"}"));
+  EXPECT_EQ(call.exit_code(), 1);
+  Json e = Json::parse(out.str(), nullptr, false);
+  ASSERT_TRUE(e.is_object()) << out.str();
+  EXPECT_EQ(e.value("code", 0), 6);
 }
 
 TEST(InvocationTest, ParsesArgsAndNamesMissingVariables) {

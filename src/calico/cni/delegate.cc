@@ -6,6 +6,7 @@
 
 #include "calico/base/strings.h"
 #include "calico/base/subprocess.h"
+#include "calico/model/json_codec.h"
 
 namespace calico::cni {
 
@@ -35,7 +36,11 @@ Result<Json> DelegateInvoke(std::string_view type, std::string_view command,
   const std::string& stdout_text = ran->out;
   const std::string& stderr_text = ran->err;
   const int exit_code = ran->exit_code;
-  Json result = stdout_text.empty() ? Json::object() : Json::parse(stdout_text, nullptr, false);
+  Json result = Json::object();
+  if (!stdout_text.empty()) {
+    // Another plugin's output: the decoder limits apply (a failure leaves a discarded value).
+    result = model::ParseJson(stdout_text).value_or(Json(Json::value_t::discarded));
+  }
   if (exit_code != 0) {
     std::string msg;
     if (result.is_object() && result.contains("msg") && result["msg"].is_string()) {

@@ -1,5 +1,7 @@
 #include "calico/cni/ipam_plugin.h"
 
+#include <sys/stat.h>
+
 #include "calico/base/log.h"
 #include "calico/base/strings.h"
 #include "calico/cni/cni.h"
@@ -71,6 +73,20 @@ Result<CniResult> Add(const Invocation& inv, const NetConf& conf, ipam::IpamClie
     return result;
   }
   ipam::Json attrs{{"node", node}, {"timestamp", ""}};
+  // The pod (cni-plugin's ipam_plugin.go: AttributePod, AttributeNamespace), and the container's
+  // network namespace: calico-controllers releases an address whose endpoint and namespace are
+  // gone (src/calico/controllers/gc.h). The inode tells a recycled /proc/PID/ns/net path apart.
+  auto pod = inv.args.find("K8S_POD_NAME");
+  auto pod_ns = inv.args.find("K8S_POD_NAMESPACE");
+  if (pod != inv.args.end() && pod_ns != inv.args.end() && !pod->second.empty()) {
+    attrs["pod"] = pod->second;
+    attrs["namespace"] = pod_ns->second;
+  }
+  if (!inv.netns.empty()) {
+    attrs["netns"] = inv.netns;
+    struct stat st {};
+    if (::stat(inv.netns.c_str(), &st) == 0) attrs["netnsInode"] = std::to_string(st.st_ino);
+  }
   auto ip_arg = inv.args.find("IP");
   if (ip_arg != inv.args.end() && !ip_arg->second.empty()) {
     for (const std::string& text : StrSplit(ip_arg->second, ',', true)) {

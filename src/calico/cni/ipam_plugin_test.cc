@@ -77,6 +77,35 @@ class IpamPluginTest : public ::testing::Test {
   std::string db_;
 };
 
+// Issue 19: the plugins created a missing store (and its directories) instead of failing.
+TEST_F(IpamPluginTest, MissingStoreIsAnErrorAndNothingIsCreated) {
+  const auto missing = dir_ / "not-there" / "deeper" / "calico.db";
+  std::string conf = Conf("0.3.1");
+  conf.replace(conf.find(db_), db_.size(), missing.string());
+  PluginRun add = Invoke("ADD", "ctr-missing", conf);
+  EXPECT_EQ(add.code, 1);
+  Json err = Json::parse(add.out, nullptr, false);
+  ASSERT_TRUE(err.is_object()) << add.out;
+  EXPECT_EQ(err["code"], 11);
+  EXPECT_NE(
+      err["msg"].get<std::string>().find("local store " + missing.string() + " does not exist"),
+      std::string::npos)
+      << add.out;
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "not-there"));
+}
+
+// Issue 19: JSON nested 20000 deep killed the plugin with SIGSEGV and no CNI error on stdout.
+TEST_F(IpamPluginTest, DeepJsonOnStdinGivesACniError) {
+  std::string conf = Conf("0.3.1");
+  conf.insert(conf.size() - 1, R"(,"x":)" + std::string(20000, '[') + std::string(20000, ']'));
+  PluginRun add = Invoke("ADD", "ctr-deep", conf);
+  EXPECT_EQ(add.code, 1);
+  Json err = Json::parse(add.out, nullptr, false);
+  ASSERT_TRUE(err.is_object()) << add.out.substr(0, 200);
+  EXPECT_EQ(err["code"], 6);
+  EXPECT_NE(err["msg"].get<std::string>().find("max nesting depth of 512"), std::string::npos);
+}
+
 TEST_F(IpamPluginTest, AddReturnsAnAddressInEveryVersionAndDelReleasesIt) {
   for (const char* v : kSupportedVersions) {
     std::string cid = std::string("ctr-") + v;

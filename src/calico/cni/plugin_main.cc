@@ -27,7 +27,7 @@ int PluginMain(int argc, char** argv, std::string_view name, PluginFn fn) {
   } catch (const std::exception& e) {
     std::cout << ErrorJson({CniCode::kInternal, std::string(name) + " failed: " + e.what(), ""},
                            "1.0.0")
-                     .dump()
+                     .dump(-1, ' ', false, Json::error_handler_t::replace)
               << "\n";
     return 1;
   }

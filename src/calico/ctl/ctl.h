@@ -22,6 +22,7 @@
 #include <functional>
 #include <iosfwd>
 #include <map>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -29,6 +30,7 @@
 
 #include "calico/base/result.h"
 #include "calico/datastore/client.h"
+#include "calico/datastore/config.h"
 
 namespace calico::ctl {
 
@@ -55,6 +57,15 @@ struct Context {
   // Sleep between update retries on conflict (Calico: 1 s); tests set 0.
   int retry_sleep_ms = 1000;
 };
+
+// The open_client of the binary: loads the configuration (ClientOptions), opens the backend with
+// `open` the first time and returns the same Client after. A failure is remembered too: commands
+// ask more than once (the version check, then the command itself), and an unreachable etcd must
+// cost one dial timeout, not one per ask.
+using BackendOpener =
+    std::function<Result<std::unique_ptr<datastore::Backend>>(const datastore::ClientConfig&)>;
+std::function<Result<datastore::Client*>(const ClientOptions&)> MakeClientOpener(
+    BackendOpener open);
 
 class FlagSet;
 

@@ -1,5 +1,8 @@
 // Reproduces calicoctl's top-level command dispatch (calicoctl/calicoctl/calicoctl.go, cobra):
 // usage text, unknown-command error, global flags, and the registry other libraries extend.
+#include <memory>
+#include <optional>
+
 #include <fmt/format.h>
 
 #include "calico/base/strings.h"
@@ -109,6 +112,35 @@ int Run(const CommandRegistry& registry, std::span<const std::string> args, Cont
   std::vector<std::string> sub(rest.begin() + static_cast<std::ptrdiff_t>(consumed), rest.end());
   sub.insert(sub.end(), globals.begin(), globals.end());
   return (*handler)(sub, ctx);
+}
+
+std::function<Result<datastore::Client*>(const ClientOptions&)> MakeClientOpener(
+    BackendOpener open) {
+  struct State {
+    BackendOpener open;
+    std::unique_ptr<datastore::Backend> backend;
+    std::unique_ptr<datastore::Client> client;
+    std::optional<Error> error;
+  };
+  auto state = std::make_shared<State>();
+  state->open = std::move(open);
+  return [state](const ClientOptions& opts) -> Result<datastore::Client*> {
+    if (state->client) return state->client.get();
+    if (state->error) return Unexpected(*state->error);
+    auto config = datastore::LoadClientConfig(opts.config_path, opts.config_path_set);
+    if (!config) {
+      state->error = config.error();
+      return Unexpected(config.error());
+    }
+    auto backend = state->open(*config);
+    if (!backend) {
+      state->error = backend.error();
+      return Unexpected(backend.error());
+    }
+    state->backend = std::move(*backend);
+    state->client = std::make_unique<datastore::Client>(*state->backend);
+    return state->client.get();
+  };
 }
 
 datastore::Client* OpenClientFromFlags(const FlagSet& fs, Context& ctx) {

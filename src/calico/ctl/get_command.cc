@@ -24,8 +24,9 @@ Json ListDoc(const ActionOutput& o) {
     items.push_back(r.doc());
   Json md = Json::object();
   md["resourceVersion"] = o.list_revision;
-  return Json{{"apiVersion", std::string(model::kApiVersion)},
-              {"kind", o.kind + "List"},
+  const model::KindInfo* info = model::LookupKind(o.kind);
+  return Json{{"apiVersion", info != nullptr ? info->api_version : std::string(model::kApiVersion)},
+              {"kind", (info != nullptr ? info->document_kind() : o.kind) + "List"},
               {"metadata", md},
               {"items", items}};
 }

@@ -17,6 +17,7 @@
 #include "calico/ctl/args.h"
 #include "calico/datastore/keys.h"
 #include "calico/ipam/ipam.h"
+#include "calico/model/json_codec.h"
 #include "calico/model/resource.h"
 
 namespace calico::ctl {
@@ -92,8 +93,8 @@ Result<std::vector<net::CIDR>> ListReservations(datastore::Backend& backend) {
                    backend.List("/calico/resources/v3/projectcalico.org/ipreservations/"));
   std::vector<net::CIDR> out;
   for (const auto& kv : listed.kvs) {
-    Json doc = Json::parse(kv.value, nullptr, false);
-    if (!doc.is_object()) continue;
+    Json doc = model::ReadStoredJson(kv.key, kv.value);
+    if (!doc.is_object() || !doc["spec"].is_object()) continue;
     for (const Json& c : doc["spec"].value("reservedCIDRs", Json::array())) {
       if (c.is_string()) {
         if (auto cidr = net::CIDR::ParseNet(c.get<std::string>())) out.push_back(cidr->Masked());
@@ -255,7 +256,9 @@ std::string AttrString(const ipam::Attribute& attr) {
 // block, every attribute must be used. Our Block keeps that invariant, so this reads the stored
 // JSON: a block written by another tool (or damaged) is reported, not trusted.
 std::string ValidateBlockJson(const std::string& text) {
-  Json j = Json::parse(text, nullptr, false);
+  auto parsed = model::ParseStoredJson("block", text);  // the decoder limits
+  if (!parsed) return parsed.error().message();
+  const Json& j = *parsed;
   if (!j.is_object()) return "not a JSON object";
   const Json allocations = j.value("allocations", Json::array());
   const Json unallocated = j.value("unallocated", Json::array());
@@ -326,7 +329,7 @@ int Check(ipam::IpamClient& client, datastore::Client& api, const FlagSet& fs, C
   }
 
   ctx.out << "Loading all IPAM blocks...\n";
-  auto block_kvs = backend.List("/calico/ipam/v2/assignment/");
+  auto block_kvs = backend.List(datastore::BlockKey::ListPrefix());
   if (!block_kvs) return fail("failed to list IPAM blocks", block_kvs.error());
   ctx.out << "Found " << block_kvs->kvs.size() << " IPAM blocks.\n";
   std::map<std::string, std::vector<Allocation>> allocations;  // ip -> allocations
@@ -397,7 +400,7 @@ int Check(ipam::IpamClient& client, datastore::Client& api, const FlagSet& fs, C
   if (!nodes) return fail("failed to list nodes", nodes.error());
   size_t node_ips = 0;
   for (const auto& kv : nodes->kvs) {
-    Json doc = Json::parse(kv.value, nullptr, false);
+    Json doc = model::ReadStoredJson(kv.key, kv.value);
     if (!doc.is_object()) continue;
     std::string name = doc.value("metadata", Json::object()).value("name", "");
     const Json spec = doc.value("spec", Json::object());
@@ -426,7 +429,7 @@ int Check(ipam::IpamClient& client, datastore::Client& api, const FlagSet& fs, C
   if (!weps) return fail("failed to list workload endpoints", weps.error());
   size_t wep_ips = 0;
   for (const auto& kv : weps->kvs) {
-    Json doc = Json::parse(kv.value, nullptr, false);
+    Json doc = model::ReadStoredJson(kv.key, kv.value);
     if (!doc.is_object()) continue;
     const Json meta = doc.value("metadata", Json::object());
     std::string owner =
@@ -443,11 +446,12 @@ int Check(ipam::IpamClient& client, datastore::Client& api, const FlagSet& fs, C
   ctx.out << "Workloads and nodes are using " << in_use.size() << " IPs.\n\n";
 
   ctx.out << "Loading all handles\n";
-  auto handle_kvs = backend.List("/calico/ipam/v2/handle/");
+  auto handle_kvs = backend.List(datastore::HandleKey::ListPrefix());
   if (!handle_kvs) return fail("failed to list handles", handle_kvs.error());
   std::map<std::string, int64_t> handles;  // id -> revision
-  for (const auto& kv : handle_kvs->kvs)
-    handles[kv.key.substr(kv.key.rfind('/') + 1)] = kv.mod_revision;
+  for (const auto& kv : handle_kvs->kvs) {
+    if (auto key = datastore::HandleKey::Parse(kv.key)) handles[key->handle_id] = kv.mod_revision;
+  }
 
   ctx.out << "Looking for top (up to 20) nodes by allocations...\n";
   std::vector<std::pair<std::string, size_t>> nodes_by_count(by_node.begin(), by_node.end());
@@ -572,7 +576,13 @@ int ReleaseFromReport(ipam::IpamClient& client, datastore::Client& api, const st
     return 1;
   }
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  Json report = Json::parse(text, nullptr, false);
+  auto parsed = model::ParseJson(text);  // the decoder limits (model/decode_limits.h)
+  if (!parsed) {
+    ctx.err << "Error: " << file << " is not an ipam check report: " << parsed.error().message()
+            << "\n";
+    return 1;
+  }
+  Json report = std::move(*parsed);
   if (!report.is_object()) {
     ctx.err << "Error: " << file << " is not an ipam check report (not a JSON object)\n";
     return 1;
@@ -659,7 +669,7 @@ int ReleaseFromReport(ipam::IpamClient& client, datastore::Client& api, const st
     for (const Json& h : leaked_handles) {
       if (!h.is_object() || !h.contains("ID") || !h["ID"].is_string()) continue;
       const std::string id = h["ID"].get<std::string>();
-      const std::string key = datastore::IpamHandleKey(id);
+      const std::string key = datastore::HandleKey{.handle_id = id}.Format();
       int64_t rev = 0;
       if (h.contains("Revision") && h["Revision"].is_string()) {
         // An unparsable revision stays 0, which matches no handle: the handle is skipped.

@@ -88,8 +88,11 @@ int RunLabel(std::span<const std::string> argv, Context& ctx) {
   ResourceArgs update_args = args;
   update_args.action = Action::kUpdate;
   auto updated = ExecuteResourceAction(update_args, results.client, resource, ctx);
-  if (!updated)
-    return Fail(ctx, fmt::format("failed to update {} {}, label not changed", kind, name));
+  if (!updated) {
+    // Upstream stops at "label not changed"; the validator's reason says what to fix.
+    return Fail(ctx, fmt::format("failed to update {} {}, label not changed: {}", kind, name,
+                                 updated.error().message()));
+  }
   if (remove) {
     ctx.out << fmt::format("Successfully removed label {} from {} {}\n", key, kind, name);
   } else if (overwritten) {

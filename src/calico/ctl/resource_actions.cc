@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "calico/ctl/resource_loader.h"
+#include "calico/model/json_codec.h"
 #include "calico/model/validate.h"
 #include "calico/selector/selector.h"
 
@@ -136,11 +137,12 @@ Result<ActionOutput> DoGetOrList(datastore::Client& client, const Resource& r,
 
 Result<Resource> DoPatch(datastore::Client& client, const Resource& r, const ResourceArgs& args) {
   ASSIGN_OR_RETURN(Resource stored, client.Get(r.kind(), r.namespace_(), r.name()));
-  Json patch = Json::parse(args.patch, nullptr, false);
-  if (patch.is_discarded()) {
-    return InvalidArgument(
-        fmt::format("performing strategic merge patch: invalid JSON patch: {}", args.patch));
+  auto parsed_patch = model::ParseJson(args.patch);
+  if (!parsed_patch) {
+    return InvalidArgument(fmt::format("performing strategic merge patch: invalid JSON patch: {}",
+                                       parsed_patch.error().message()));
   }
+  Json patch = std::move(*parsed_patch);
   Json patched;
   if (args.patch_type == "json") {
     if (!patch.is_array()) {
@@ -159,6 +161,8 @@ Result<Resource> DoPatch(datastore::Client& client, const Resource& r, const Res
     patched = stored.doc();
     patched.merge_patch(patch);
   }
+  // A JSON patch can nest one value inside another: the result must still be readable.
+  RETURN_IF_ERROR(model::CheckJsonLimits(patched, "the patched resource"));
   auto decoded = DecodeResourceObject(patched);
   if (!decoded) {
     return InvalidArgument(fmt::format("creating resource from patched data: {}",

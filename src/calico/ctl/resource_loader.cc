@@ -12,31 +12,14 @@
 
 #include "calico/base/strings.h"
 #include "calico/ctl/document.h"
+#include "calico/model/decode_limits.h"
+#include "calico/model/json_codec.h"
 
 namespace calico::ctl {
 namespace {
 
 using model::Json;
 using model::Resource;
-
-const std::vector<std::string>& ObjectMetaFields() {
-  static const std::vector<std::string> k = {"name",
-                                             "generateName",
-                                             "namespace",
-                                             "selfLink",
-                                             "uid",
-                                             "resourceVersion",
-                                             "generation",
-                                             "creationTimestamp",
-                                             "deletionTimestamp",
-                                             "deletionGracePeriodSeconds",
-                                             "labels",
-                                             "annotations",
-                                             "ownerReferences",
-                                             "finalizers",
-                                             "managedFields"};
-  return k;
-}
 
 }  // namespace
 
@@ -53,9 +36,13 @@ Result<std::vector<Resource>> DecodeResourceObject(const Json& obj) {
   const std::string api = obj.value("apiVersion", Json("")).is_string()
                               ? obj.value("apiVersion", std::string())
                               : std::string();
-  const model::KindInfo* info = kind.empty() ? nullptr : model::LookupKind(kind);
-  const bool is_list = info != nullptr && kind == info->kind + "List";
-  if (info == nullptr || (kind != info->kind && !is_list) || api != model::kApiVersion) {
+  // projectcalico.org/v3 kinds, and the Kubernetes kinds calico-controllers converts
+  // (networking.k8s.io/v1 NetworkPolicy, v1 Namespace, policy.networking.k8s.io/v1alpha1
+  // AdminNetworkPolicy / BaselineAdminNetworkPolicy), each stored under its own key root.
+  bool is_list = false;
+  const model::KindInfo* info =
+      kind.empty() ? nullptr : model::LookupKindByApi(api, kind, &is_list);
+  if (info == nullptr) {
     return InvalidArgument(
         fmt::format("unknown resource type ({}) and/or version ({})", kind, api));
   }
@@ -75,7 +62,7 @@ Result<std::vector<Resource>> DecodeResourceObject(const Json& obj) {
     for (const auto& item : items) {
       Json copy = item;
       if (copy.is_object() && !copy.contains("apiVersion")) copy["apiVersion"] = api;
-      if (copy.is_object() && !copy.contains("kind")) copy["kind"] = info->kind;
+      if (copy.is_object() && !copy.contains("kind")) copy["kind"] = info->document_kind();
       ASSIGN_OR_RETURN(auto rs, DecodeResourceObject(copy));
       for (auto& r : rs)
         out.push_back(std::move(r));
@@ -90,7 +77,7 @@ Result<std::vector<Resource>> DecodeResourceObject(const Json& obj) {
     }
     if (md.is_object()) {
       for (auto it = md.begin(); it != md.end(); ++it) {
-        const auto& f = ObjectMetaFields();
+        const auto& f = model::ObjectMetaFieldOrder();
         if (std::find(f.begin(), f.end(), it.key()) == f.end()) {
           return InvalidArgument(fmt::format("unknown field \"{}\"", it.key()));
         }
@@ -105,9 +92,8 @@ Result<std::vector<Resource>> DecodeResourceObject(const Json& obj) {
 
 Result<std::vector<Resource>> ParseResourceStream(std::string_view text) {
   std::vector<Resource> out;
-  for (const auto& doc : SplitYamlDocuments(text)) {
-    ASSIGN_OR_RETURN(Json v, ParseYaml(doc));
-    if (v.is_null()) continue;
+  ASSIGN_OR_RETURN(std::vector<Json> docs, ParseYamlStream(text));
+  for (const Json& v : docs) {
     if (v.is_array()) {
       for (const auto& e : v) {
         ASSIGN_OR_RETURN(auto rs, DecodeResourceObject(e));
@@ -123,12 +109,24 @@ Result<std::vector<Resource>> ParseResourceStream(std::string_view text) {
   return out;
 }
 
-Result<std::string> ReadResourceInput(const std::string& path, std::istream& in) {
-  if (path == "-") {
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
+// Reads at most the input limit (model::kMaxStreamBytes) and one byte more, so that an endless
+// or huge input is refused without being held in memory.
+Result<std::string> ReadLimited(std::istream& in, const std::string& path) {
+  std::string text;
+  char buf[65536];
+  while (in.read(buf, sizeof(buf)) || in.gcount() > 0) {
+    text.append(buf, static_cast<size_t>(in.gcount()));
+    if (text.size() > model::kMaxStreamBytes) {
+      return InvalidArgument(fmt::format("{}: input larger than the {} of {} bytes",
+                                         path == "-" ? "stdin" : path, model::kMaxStreamBytesName,
+                                         model::kMaxStreamBytes));
+    }
   }
+  return text;
+}
+
+Result<std::string> ReadResourceInput(const std::string& path, std::istream& in) {
+  if (path == "-") return ReadLimited(in, path);
   std::ifstream f(path, std::ios::binary);
   if (!f) {
     std::error_code ec;
@@ -136,13 +134,12 @@ Result<std::string> ReadResourceInput(const std::string& path, std::istream& in)
     return NotFound(fmt::format("open {}: {}", path,
                                 exists ? "permission denied" : "no such file or directory"));
   }
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
+  return ReadLimited(f, path);
 }
 
 // file.Iter: a file, stdin, or the .yaml/.yml/.json files of a directory (recursively with -R),
-// in lexical order.
+// in lexical order. As filepath.Walk there, symbolic links to directories are not followed (only
+// the named directory itself may be one), so a link loop cannot apply a file twice.
 std::vector<std::string> ExpandFilename(const std::string& filename, bool recursive) {
   namespace fs = std::filesystem;
   std::error_code ec;
@@ -156,6 +153,7 @@ std::vector<std::string> ExpandFilename(const std::string& filename, bool recurs
       return a.path().filename() < b.path().filename();
     });
     for (const auto& e : entries) {
+      if (e.is_symlink(ec) && e.is_directory(ec)) continue;
       if (e.is_directory(ec)) {
         if (recursive) walk(e.path());
         continue;

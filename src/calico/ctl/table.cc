@@ -259,6 +259,51 @@ std::map<std::string, KindTable> BuildTables() {
        {"AUTOALLOCATEBLOCKS", WithZero(Str({"spec", "autoAllocateBlocks"}), "false")},
        {"MAXBLOCKSPERHOST", WithZero(Str({"spec", "maxBlocksPerHost"}), "0")}}};
   t["FelixConfiguration"] = {{"NAME"}, {"NAME"}, {{"NAME", kName}}};
+  // The Kubernetes kinds calico-controllers converts (kubectl's columns, without AGE).
+  auto selector_text = [](std::initializer_list<std::string_view> path) {
+    std::vector<std::string_view> p(path);
+    return Cell([p](const Json& doc) {
+      const Json* cur = &doc;
+      for (const auto s : p) {
+        if (!cur->is_object() || !cur->contains(std::string(s))) return std::string("<none>");
+        cur = &(*cur)[std::string(s)];
+      }
+      std::vector<std::string> terms;
+      if (cur->is_object() && cur->contains("matchLabels") && (*cur)["matchLabels"].is_object()) {
+        for (const auto& [k, v] : (*cur)["matchLabels"].items()) {
+          terms.push_back(k + "=" + Scalar(v));
+        }
+      }
+      if (cur->is_object() && cur->contains("matchExpressions") &&
+          (*cur)["matchExpressions"].is_array()) {
+        for (const auto& e : (*cur)["matchExpressions"]) {
+          terms.push_back(e.value("key", "") + " " + e.value("operator", ""));
+        }
+      }
+      return terms.empty() ? std::string("<none>") : StrJoin(terms, ",");
+    });
+  };
+  t["NetworkPolicy.networking.k8s.io"] = {{"NAME", "POD-SELECTOR"},
+                                          {"NAME", "POD-SELECTOR", "POLICYTYPES"},
+                                          {{"NAME", kName},
+                                           {"NAMESPACE", kNamespace},
+                                           {"POD-SELECTOR", selector_text({"spec", "podSelector"})},
+                                           {"POLICYTYPES", Join({"spec", "policyTypes"})}}};
+  t["Namespace"] = {{"NAME"},
+                    {"NAME", "STATUS", "LABELS"},
+                    {{"NAME", kName},
+                     {"STATUS", WithZero(Str({"status", "phase"}), "Active")},
+                     {"LABELS", Join({"metadata", "labels"})}}};
+  t["AdminNetworkPolicy.policy.networking.k8s.io"] = {{"NAME", "PRIORITY"},
+                                                      {"NAME", "PRIORITY", "INGRESS", "EGRESS"},
+                                                      {{"NAME", kName},
+                                                       {"PRIORITY", Str({"spec", "priority"})},
+                                                       {"INGRESS", Len("ingress")},
+                                                       {"EGRESS", Len("egress")}}};
+  t["BaselineAdminNetworkPolicy.policy.networking.k8s.io"] = {
+      {"NAME"},
+      {"NAME", "INGRESS", "EGRESS"},
+      {{"NAME", kName}, {"INGRESS", Len("ingress")}, {"EGRESS", Len("egress")}}};
   t["KubeControllersConfiguration"] = {{"NAME"}, {"NAME"}, {{"NAME", kName}}};
   t["BGPFilter"] = {{"NAME", "NUMEXPORTV4", "NUMIMPORTV4", "NUMEXPORTV6", "NUMIMPORTV6"},
                     {"NAME", "NUMEXPORTV4", "NUMIMPORTV4", "NUMEXPORTV6", "NUMIMPORTV6"},

@@ -44,7 +44,9 @@ class Client {
                                                std::string_view resource_version = "");
   [[nodiscard]] Result<model::Resource> Get(std::string_view kind, std::string_view ns,
                                             std::string_view name);
-  // ns "" lists every namespace for namespaced kinds. Sorted by namespace, then name.
+  // ns "" lists every namespace for namespaced kinds. Sorted by namespace, then name. A stored
+  // value that cannot be decoded (corrupt, or over a limit of model/decode_limits.h) is skipped
+  // and logged, never fatal.
   [[nodiscard]] Result<std::vector<model::Resource>> List(std::string_view kind,
                                                           std::string_view ns = "");
 
@@ -52,6 +54,7 @@ class Client {
   struct ListResult {
     std::vector<model::Resource> items;
     int64_t revision = 0;
+    int skipped = 0;  // stored values that could not be read (logged, left out of items)
   };
   [[nodiscard]] Result<ListResult> ListWithRevision(std::string_view kind,
                                                     std::string_view ns = "");

@@ -7,9 +7,8 @@
 #include <fstream>
 #include <sstream>
 
-#include <yaml-cpp/yaml.h>
-
 #include "calico/base/strings.h"
+#include "calico/model/yaml_codec.h"
 
 namespace calico::datastore {
 namespace {
@@ -81,27 +80,34 @@ Result<ClientConfig> LoadClientConfig(const std::string& config_path, bool path_
   std::stringstream text;
   text << in.rdbuf();
   if (!in) return InvalidArgument("Error reading config file: " + config_path);
-  YAML::Node doc;
-  try {
-    doc = YAML::Load(text.str());
-  } catch (const YAML::Exception& e) {
-    return InvalidArgument("invalid config file " + config_path + ": " + e.what());
+  // The calicoctl YAML codec (sigs.k8s.io/yaml into apiconfig.CalicoAPIConfig).
+  auto parsed = model::ParseYaml(text.str());
+  if (!parsed) {
+    return InvalidArgument("invalid config file " + config_path + ": " + parsed.error().message());
   }
-  if (doc.IsNull() && !path_given) {
+  const model::Json& doc = *parsed;
+  // A string field given a number or boolean takes its text, as sigs.k8s.io/yaml does when the
+  // target field is a string.
+  auto text_of = [](const model::Json& obj, const char* k) -> std::string {
+    auto it = obj.find(k);
+    if (it == obj.end() || it->is_null() || it->is_structured()) return "";
+    return it->is_string() ? it->get<std::string>() : it->dump();
+  };
+  if (doc.is_null() && !path_given) {
     // Only comments (the file the Debian package ships): no settings here, the environment's
     // apply. Calico's calicoctl rejects such a file; a file named with -c still must hold one.
     return ClientConfigFromEnv();
   }
-  if (!doc.IsMap() || !doc["kind"] || doc["kind"].as<std::string>("") != "CalicoAPIConfig") {
+  if (!doc.is_object() || text_of(doc, "kind") != "CalicoAPIConfig") {
     return InvalidArgument("invalid config file " + config_path +
                            ": expected kind CalicoAPIConfig");
   }
-  if (doc["apiVersion"] && doc["apiVersion"].as<std::string>("") != "projectcalico.org/v3") {
+  if (doc.contains("apiVersion") && text_of(doc, "apiVersion") != "projectcalico.org/v3") {
     return InvalidArgument("invalid config file " + config_path +
                            ": apiVersion must be projectcalico.org/v3");
   }
   for (auto it = doc.begin(); it != doc.end(); ++it) {
-    std::string k = it->first.as<std::string>("");
+    const std::string& k = it.key();
     if (k != "apiVersion" && k != "kind" && k != "metadata" && k != "spec") {
       return InvalidArgument(
           "invalid config file " + config_path +
@@ -109,24 +115,24 @@ Result<ClientConfig> LoadClientConfig(const std::string& config_path, bool path_
     }
   }
   RawConfig raw;
-  YAML::Node spec = doc["spec"];
-  if (spec && spec.IsMap()) {
+  auto spec_it = doc.find("spec");
+  if (spec_it != doc.end() && spec_it->is_object()) {
+    const model::Json& spec = *spec_it;
     static const char* kKnown[] = {"datastoreType", "etcdEndpoints",  "etcdUsername",
                                    "etcdPassword",  "etcdCACertFile", "etcdCertFile",
                                    "etcdKeyFile",   "datastorePath",  "etcdDiscoverySrv",
                                    "etcdKey",       "etcdCert",       "etcdCACert"};
     for (auto it = spec.begin(); it != spec.end(); ++it) {
-      std::string k = it->first.as<std::string>("");
       bool known = false;
       for (const char* n : kKnown)
-        known = known || k == n;
+        known = known || it.key() == n;
       if (!known) {
         return InvalidArgument(
             "invalid config file " + config_path +
-            ": field in document is not recognized or is in the wrong location: spec." + k);
+            ": field in document is not recognized or is in the wrong location: spec." + it.key());
       }
     }
-    auto get = [&](const char* k) { return spec[k] ? spec[k].as<std::string>("") : std::string(); };
+    auto get = [&](const char* k) { return text_of(spec, k); };
     raw = RawConfig{get("datastoreType"), get("etcdEndpoints"),  get("etcdUsername"),
                     get("etcdPassword"),  get("etcdCACertFile"), get("etcdCertFile"),
                     get("etcdKeyFile"),   get("datastorePath")};

@@ -35,6 +35,9 @@ enum class DatastoreType { kLocal, kEtcdV3 };
 struct ClientConfig {
   DatastoreType type = DatastoreType::kLocal;
   std::string local_path = kDefaultLocalPath;
+  // False for the CNI plugins: they only use a store calico-node (or calicoctl) created, and fail
+  // with a clear message rather than create a new empty store (and its directories) of their own.
+  bool create_local_store = true;
   EtcdConfig etcd;
 };
 

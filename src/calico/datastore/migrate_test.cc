@@ -32,7 +32,7 @@ void Populate(Backend& backend) {
   CALICO_CHECK(
       backend
           .Put(
-              IpamBlockKey("10.0.0.0/26"),
+              BlockKey{.cidr = *net::CIDR::Parse("10.0.0.0/26")}.Format(),
               R"({"cidr":"10.0.0.0/26","affinity":"host:node1","allocations":[0,null],"unallocated":[1],"attributes":[{"handle_id":"net.abc","secondary":null}],"deleted":false})")
           .has_value());
 }
@@ -74,6 +74,43 @@ TEST(MigrateTest, InvalidDocumentWritesNothing) {
   ASSERT_FALSE(summary);
   EXPECT_NE(summary.error().message().find("document 2"), std::string::npos);
   EXPECT_TRUE(target.List("/calico/")->kvs.empty());
+}
+
+// One YAML codec with calicoctl (issue 19): import read `yes` as the string "yes" where calicoctl
+// reads a YAML 1.1 boolean, and it had no limits.
+TEST(MigrateTest, ImportReadsYamlAsCalicoctlDoes) {
+  MemBackend target;
+  std::string text =
+      "apiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata: {name: p}\n"
+      "spec: {cidr: 10.0.0.0/16, natOutgoing: yes, disabled: off}\n";
+  auto summary = ImportDatastore(text, target);
+  ASSERT_TRUE(summary) << summary.error().message();
+  auto stored = target.Get("/calico/resources/v3/projectcalico.org/ippools/p");
+  ASSERT_TRUE(stored);
+  auto doc = model::Json::parse(stored->value);
+  EXPECT_EQ(doc["spec"]["natOutgoing"], true);
+  EXPECT_EQ(doc["spec"]["disabled"], false);
+  // The codec's rules hold here too.
+  auto aliased = ImportDatastore("a: &r [*r]\n", target);
+  ASSERT_FALSE(aliased);
+  EXPECT_NE(aliased.error().message().find("value contains itself"), std::string::npos);
+  auto dup = ImportDatastore("kind: IPPool\nkind: Node\n", target);
+  ASSERT_FALSE(dup);
+  EXPECT_NE(dup.error().message().find("already set in map"), std::string::npos);
+}
+
+TEST(MigrateTest, ExportSkipsAnUnreadableValue) {
+  MemBackend source;
+  Populate(source);
+  ASSERT_TRUE(source.Put("/calico/resources/v3/projectcalico.org/ippools/broken",
+                         std::string(5000, '[') + std::string(5000, ']')));
+  auto text = ExportDatastore(source);
+  ASSERT_TRUE(text) << text.error().message();
+  EXPECT_EQ(text->find("broken"), std::string::npos);
+  MemBackend target;
+  auto summary = ImportDatastore(*text, target);
+  ASSERT_TRUE(summary) << summary.error().message();
+  EXPECT_EQ(summary->resources, 7);
 }
 
 }  // namespace

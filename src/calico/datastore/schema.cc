@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "calico/model/json_codec.h"
 #include "calico/model/resource.h"
 
 namespace calico::datastore {
@@ -23,11 +24,13 @@ std::string Encode(const SchemaRecord& r) {
 }
 
 Result<SchemaRecord> Decode(const std::string& value) {
-  Json doc = Json::parse(value, nullptr, false);
   auto bad = [](std::string_view why) {
     return InvalidArgument(
         fmt::format("{} is not a calico-cpp schema record: {}", kSchemaKey, why));
   };
+  auto parsed = model::ParseStoredJson(kSchemaKey, value);  // the decoder limits
+  if (!parsed) return bad(parsed.error().message());
+  const Json& doc = *parsed;
   if (!doc.is_object()) return bad("not a JSON object");
   SchemaRecord r;
   for (auto [field, out] :

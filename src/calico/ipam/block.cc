@@ -5,6 +5,7 @@
 #include <chrono>
 
 #include "calico/base/clock.h"
+#include "calico/model/json_codec.h"
 
 namespace calico::ipam {
 namespace {
@@ -35,44 +36,88 @@ Block Block::New(const net::CIDR& cidr, const std::string& host, int64_t now_ns)
 }
 
 Result<Block> Block::FromJson(std::string_view text) {
-  Json j = Json::parse(text, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) return Internal("unparsable IPAM block");
+  // The value comes from the datastore, where anything may have been written: the decoder limits
+  // apply, and every index is checked before it can be used (an allocation naming a missing
+  // attribute, or an ordinal both allocated and free, would corrupt or crash allocation).
+  auto parsed = model::ParseJson(text, model::kMaxStoredValueBytes);
+  if (!parsed) return Internal("unparsable IPAM block: " + parsed.error().message());
+  const Json& j = *parsed;
+  if (!j.is_object()) return Internal("unparsable IPAM block: not a JSON object");
+  try {
+    return FromParsedJson(j);
+  } catch (const Json::exception& e) {
+    // A field of the wrong type (Go's decoder would refuse the value the same way).
+    return Internal(std::string("unparsable IPAM block: ") + e.what());
+  }
+}
+
+Result<Block> Block::FromParsedJson(const Json& j) {
   Block b;
-  auto cidr = net::CIDR::Parse(j.value("cidr", ""));
+  auto cidr_field = j.find("cidr");
+  auto cidr = cidr_field != j.end() && cidr_field->is_string()
+                  ? net::CIDR::Parse(cidr_field->get<std::string>())
+                  : std::nullopt;
   if (!cidr) return Internal("IPAM block has an invalid cidr");
+  const int host_bits = (cidr->family() == 4 ? 32 : 128) - cidr->prefix_len();
+  if (host_bits > kMaxBlockHostBits) {
+    return Internal("IPAM block " + cidr->String() + " is larger than a Calico block can be (/" +
+                    std::to_string((cidr->family() == 4 ? 32 : 128) - kMaxBlockHostBits) + ")");
+  }
   b.cidr_ = *cidr;
   if (j.contains("affinity") && j["affinity"].is_string()) b.affinity_ = j["affinity"];
-  b.claim_time_ = j.value("affinity_claim_time", "");
-  size_t n = static_cast<size_t>(cidr->Size());
+  if (j.contains("affinity_claim_time") && j["affinity_claim_time"].is_string()) {
+    b.claim_time_ = j["affinity_claim_time"];
+  }
+  const size_t n = static_cast<size_t>(cidr->Size());
+  if (j.contains("attributes") && j["attributes"].is_array()) {
+    for (const Json& a : j["attributes"]) {
+      Attribute attr;
+      if (a.is_object()) {
+        if (a.contains("handle_id") && a["handle_id"].is_string()) attr.handle_id = a["handle_id"];
+        if (a.contains("secondary") && a["secondary"].is_object()) attr.secondary = a["secondary"];
+      }
+      b.attributes_.push_back(std::move(attr));
+    }
+  }
+  auto bad = [&](const std::string& what) {
+    return Internal("IPAM block " + cidr->String() + " is corrupt: " + what);
+  };
   b.allocations_.assign(n, std::nullopt);
   if (j.contains("allocations") && j["allocations"].is_array()) {
     const Json& a = j["allocations"];
     for (size_t i = 0; i < std::min(n, a.size()); ++i) {
-      if (a[i].is_number_unsigned() || a[i].is_number_integer())
-        b.allocations_[i] = a[i].get<size_t>();
+      if (a[i].is_null()) continue;
+      if (!a[i].is_number_unsigned() || a[i].get<uint64_t>() >= b.attributes_.size()) {
+        return bad("allocation " + std::to_string(i) + " names attribute " + a[i].dump() + " of " +
+                   std::to_string(b.attributes_.size()));
+      }
+      b.allocations_[i] = a[i].get<size_t>();
     }
   }
   if (j.contains("unallocated") && j["unallocated"].is_array()) {
+    std::vector<bool> seen(n, false);
     for (const Json& o : j["unallocated"]) {
-      if (o.is_number()) b.unallocated_.push_back(o.get<size_t>());
+      if (!o.is_number_unsigned() || o.get<uint64_t>() >= n) {
+        return bad("unallocated ordinal " + o.dump() + " is outside the block");
+      }
+      const size_t ordinal = o.get<size_t>();
+      if (seen[ordinal] || b.allocations_[ordinal]) {
+        return bad("ordinal " + std::to_string(ordinal) + " is listed free twice or is in use");
+      }
+      seen[ordinal] = true;
+      b.unallocated_.push_back(ordinal);
     }
   }
-  if (j.contains("attributes") && j["attributes"].is_array()) {
-    for (const Json& a : j["attributes"]) {
-      Attribute attr;
-      if (a.contains("handle_id") && a["handle_id"].is_string()) attr.handle_id = a["handle_id"];
-      if (a.contains("secondary") && a["secondary"].is_object()) attr.secondary = a["secondary"];
-      b.attributes_.push_back(std::move(attr));
-    }
+  if (j.contains("sequenceNumber") && j["sequenceNumber"].is_number_integer()) {
+    b.sequence_number_ = j["sequenceNumber"].get<int64_t>();
   }
-  b.sequence_number_ = j.value("sequenceNumber", int64_t{0});
   if (j.contains("sequenceNumberForAllocation") && j["sequenceNumberForAllocation"].is_object()) {
     for (auto it = j["sequenceNumberForAllocation"].begin();
          it != j["sequenceNumberForAllocation"].end(); ++it) {
-      if (it->is_number()) b.seq_for_allocation_[it.key()] = it->get<int64_t>();
+      if (it->is_number_integer()) b.seq_for_allocation_[it.key()] = it->get<int64_t>();
     }
   }
-  b.deleted_ = j.value("deleted", false);
+  if (j.contains("deleted") && j["deleted"].is_boolean()) b.deleted_ = j["deleted"];
   return b;
 }
 

@@ -33,6 +33,11 @@ class Block {
  public:
   // A new empty block for `cidr` (masked) affine to "host:<host>" (empty host = no affinity).
   static Block New(const net::CIDR& cidr, const std::string& host, int64_t now_ns);
+  // The largest block there can be: IPPool's blockSize is 20..32 (IPv4) or 116..128 (IPv6),
+  // so 4096 addresses. A stored block claiming more is refused rather than allocated for.
+  static constexpr int kMaxBlockHostBits = 12;
+  // Decodes a stored AllocationBlock (any value: the decoder limits apply, and indexes are
+  // checked). Errors: kInternal naming what is wrong.
   [[nodiscard]] static Result<Block> FromJson(std::string_view text);
   std::string ToJson() const;
 
@@ -43,6 +48,7 @@ class Block {
   size_t size() const { return allocations_.size(); }
   size_t NumFree() const { return unallocated_.size(); }
   bool Empty() const { return unallocated_.size() == allocations_.size(); }
+  bool deleted() const { return deleted_; }  // Marked deleted (being removed by its owner).
 
   // Takes up to `num` free ordinals in FIFO order, skipping reserved addresses (kept in place).
   // All share one attribute entry. Returns the addresses.
@@ -65,6 +71,7 @@ class Block {
   std::vector<std::pair<net::IPAddr, Attribute>> Allocations() const;
 
  private:
+  [[nodiscard]] static Result<Block> FromParsedJson(const Json& j);
   std::optional<size_t> Ordinal(const net::IPAddr& ip) const;
   size_t AttributeIndex(const Attribute& attr);
   void CompactAttributes();

@@ -5,9 +5,13 @@
 #include <map>
 #include <random>
 #include <set>
+#include <type_traits>
 
 #include "calico/base/log.h"
 #include "calico/datastore/keys.h"
+#include "calico/model/json_codec.h"
+#include "calico/model/v3/ipam.h"
+#include "calico/model/v3/node.h"
 #include "calico/selector/selector.h"
 
 namespace calico::ipam {
@@ -15,9 +19,6 @@ namespace {
 
 constexpr int kMaxRetries = 100;
 constexpr int kDefaultBlockCap = 20;
-constexpr const char* kPoolPrefix = "/calico/resources/v3/projectcalico.org/ippools/";
-constexpr const char* kReservationPrefix = "/calico/resources/v3/projectcalico.org/ipreservations/";
-constexpr const char* kNodePrefix = "/calico/resources/v3/projectcalico.org/nodes/";
 
 int64_t NowNs() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -26,20 +27,10 @@ int64_t NowNs() {
 }
 
 std::string BlockKey(const net::CIDR& cidr) {
-  return datastore::IpamBlockKey(cidr.Masked().String());
+  return datastore::BlockKey{.cidr = cidr}.Format();
 }
 std::string AffinityKey(const std::string& host, const net::CIDR& cidr) {
-  return datastore::IpamAffinityKey(host, cidr.Masked().String());
-}
-
-// "/calico/ipam/v2/.../block/10.0.0.0-26" -> 10.0.0.0/26.
-std::optional<net::CIDR> CidrFromKey(std::string_view key) {
-  size_t slash = key.rfind('/');
-  std::string last(key.substr(slash == std::string_view::npos ? 0 : slash + 1));
-  size_t dash = last.rfind('-');
-  if (dash == std::string::npos) return std::nullopt;
-  last[dash] = '/';
-  return net::CIDR::Parse(last);
+  return datastore::BlockAffinityKey{.cidr = cidr, .host = host}.Format();
 }
 
 uint32_t Fnv1(std::string_view s) {
@@ -51,8 +42,30 @@ uint32_t Fnv1(std::string_view s) {
   return h;
 }
 
+// Every stored resource of `kind`.
+std::string StoredListPrefix(std::string_view kind) {
+  return datastore::ResourceListPrefix(*model::LookupKind(kind), "");
+}
+
+// A stored v3 resource, decoded; nullopt (logged) when it does not decode: IPAM skips it.
+template <typename F>
+auto DecodeStored(const datastore::KVPair& kv, F&& decode)
+    -> std::optional<typename std::invoke_result_t<F, const model::Resource&>::value_type> {
+  auto r = datastore::DecodeStoredResource(kv.key, kv.value, kv.mod_revision);
+  if (!r) {
+    CALICO_LOG(warn, "ipam", "ignoring {}: {}", kv.key, r.error().message());
+    return std::nullopt;
+  }
+  auto typed = decode(*r);
+  if (!typed) {
+    CALICO_LOG(warn, "ipam", "ignoring {}: {}", kv.key, typed.error().message());
+    return std::nullopt;
+  }
+  return *std::move(typed);
+}
+
 std::string AffinityValue(const char* state) {
-  return Json{{"state", state}, {"deleted", false}}.dump();
+  return datastore::BlockAffinity{.state = state}.Format();
 }
 
 // Another host created the block first: our pending affinity for it goes. A failure leaves a
@@ -74,16 +87,24 @@ tl::unexpected<Error> Exhausted(const std::string& what) {
 
 Result<IpamConfig> IpamClient::GetConfig() {
   IpamConfig cfg;
-  auto kv = backend_.Get(datastore::IpamConfigKey());
+  auto kv = backend_.Get(datastore::IpamConfigKey{}.Format());
   if (!kv) {
     if (kv.error().code() == ErrorCode::kNotFound) return cfg;
     return Unexpected(kv.error());
   }
-  Json j = Json::parse(kv->value, nullptr, false);
-  if (!j.is_object()) return Internal("unparsable IPAM config at " + datastore::IpamConfigKey());
-  cfg.strict_affinity = j.value("strict_affinity", false);
-  cfg.auto_allocate_blocks = j.value("auto_allocate_blocks", true);
-  cfg.max_blocks_per_host = j.value("maxBlocksPerHost", 0);
+  auto parsed = model::ParseStoredJson(kv->key, kv->value);
+  if (!parsed) return Internal("unparsable IPAM config: " + parsed.error().message());
+  const Json& j = *parsed;
+  if (!j.is_object())
+    return Internal("unparsable IPAM config at " + datastore::IpamConfigKey{}.Format());
+  try {
+    cfg.strict_affinity = j.value("strict_affinity", false);
+    cfg.auto_allocate_blocks = j.value("auto_allocate_blocks", true);
+    cfg.max_blocks_per_host = j.value("maxBlocksPerHost", 0);
+  } catch (const Json::exception& e) {
+    return Internal("unparsable IPAM config at " + datastore::IpamConfigKey{}.Format() + ": " +
+                    e.what());
+  }
   return cfg;
 }
 
@@ -91,44 +112,42 @@ Status IpamClient::SetConfig(const IpamConfig& config) {
   Json j{{"strict_affinity", config.strict_affinity},
          {"auto_allocate_blocks", config.auto_allocate_blocks}};
   if (config.max_blocks_per_host != 0) j["maxBlocksPerHost"] = config.max_blocks_per_host;
-  RETURN_IF_ERROR(backend_.Put(datastore::IpamConfigKey(), j.dump()));
+  RETURN_IF_ERROR(backend_.Put(datastore::IpamConfigKey{}.Format(), j.dump()));
   return OkStatus();
 }
 
 Result<std::vector<Pool>> IpamClient::ListPools() {
-  ASSIGN_OR_RETURN(auto listed, backend_.List(kPoolPrefix));
+  ASSIGN_OR_RETURN(auto listed, backend_.List(StoredListPrefix("IPPool")));
   std::vector<Pool> pools;
   for (const auto& kv : listed.kvs) {
-    Json doc = Json::parse(kv.value, nullptr, false);
-    if (!doc.is_object() || !doc.contains("spec")) continue;
-    const Json& spec = doc["spec"];
-    auto cidr = net::CIDR::ParseNet(spec.value("cidr", ""));
+    auto typed = DecodeStored(kv, model::v3::DecodeIPPool);
+    if (!typed) continue;
+    const model::v3::IPPoolSpec& spec = typed->spec;
+    auto cidr = net::CIDR::ParseNet(spec.cidr);
     if (!cidr) continue;
+    // Calico's defaults for what the pool does not say (a pool written by someone else).
     Pool p;
-    p.name = doc["metadata"].value("name", "");
+    p.name = typed->metadata.name;
     p.cidr = cidr->Masked();
-    p.block_size = spec.value("blockSize", cidr->family() == 4 ? 26 : 122);
-    p.disabled = spec.value("disabled", false);
-    p.node_selector = spec.value("nodeSelector", "all()");
+    p.block_size = spec.block_size.value_or(cidr->family() == 4 ? 26 : 122);
+    p.disabled = spec.disabled;
+    p.node_selector = spec.node_selector.value_or("all()");
     if (p.node_selector.empty()) p.node_selector = "all()";
-    if (spec.contains("allowedUses") && spec["allowedUses"].is_array()) {
-      p.allowed_uses = spec["allowedUses"].get<std::vector<std::string>>();
-    }
-    p.assignment_mode = spec.value("assignmentMode", "Automatic");
+    if (spec.allowed_uses) p.allowed_uses = *spec.allowed_uses;
+    p.assignment_mode = spec.assignment_mode.value_or("Automatic");
     pools.push_back(std::move(p));
   }
   return pools;
 }
 
 Result<std::vector<net::CIDR>> IpamClient::Reservations() {
-  ASSIGN_OR_RETURN(auto listed, backend_.List(kReservationPrefix));
+  ASSIGN_OR_RETURN(auto listed, backend_.List(StoredListPrefix("IPReservation")));
   std::vector<net::CIDR> out;
   for (const auto& kv : listed.kvs) {
-    Json doc = Json::parse(kv.value, nullptr, false);
-    if (!doc.is_object() || !doc.contains("spec")) continue;
-    for (const Json& c : doc["spec"].value("reservedCIDRs", Json::array())) {
-      if (!c.is_string()) continue;
-      if (auto cidr = net::CIDR::ParseNet(c.get<std::string>())) out.push_back(cidr->Masked());
+    auto typed = DecodeStored(kv, model::v3::DecodeIPReservation);
+    if (!typed) continue;
+    for (const std::string& c : typed->spec.reserved_cidrs) {
+      if (auto cidr = net::CIDR::ParseNet(c)) out.push_back(cidr->Masked());
     }
   }
   return out;
@@ -155,14 +174,10 @@ Result<std::vector<Pool>> IpamClient::PoolsFor(int family, const AutoAssignArgs&
   } else {
     // Node labels for nodeSelector (a missing Node has no labels).
     selector::LabelMap labels;
-    if (auto node = backend_.Get(kNodePrefix + args.host)) {
-      Json doc = Json::parse(node->value, nullptr, false);
-      if (doc.is_object() && doc["metadata"].contains("labels") &&
-          doc["metadata"]["labels"].is_object()) {
-        for (auto it = doc["metadata"]["labels"].begin(); it != doc["metadata"]["labels"].end();
-             ++it) {
-          if (it->is_string()) labels[it.key()] = it->get<std::string>();
-        }
+    const datastore::ResourceKey node_key{.kind = model::LookupKind("Node"), .name = args.host};
+    if (auto node = backend_.Get(node_key.Format())) {
+      if (auto typed = DecodeStored(*node, model::v3::DecodeNode)) {
+        labels = std::move(typed->metadata.labels);
       }
     }
     for (const Pool& p : all) {
@@ -189,16 +204,17 @@ Result<std::vector<Pool>> IpamClient::PoolsFor(int family, const AutoAssignArgs&
 
 Result<std::vector<IpamClient::Affinity>> IpamClient::AffineBlocks(const std::string& host,
                                                                    int family) {
-  ASSIGN_OR_RETURN(auto listed, backend_.List(datastore::IpamHostPrefix(host) + "ipv" +
-                                              std::to_string(family) + "/block/"));
+  ASSIGN_OR_RETURN(auto listed,
+                   backend_.List(datastore::BlockAffinityKey::ListPrefix(host, family)));
   std::vector<Affinity> out;
   for (const auto& kv : listed.kvs) {
-    auto cidr = CidrFromKey(kv.key);
-    if (!cidr) continue;
-    Json j = Json::parse(kv.value, nullptr, false);
-    // No state (older data) counts as confirmed, as in libcalico-go.
-    std::string state = j.is_object() ? j.value("state", "confirmed") : "confirmed";
-    out.push_back({*cidr, state.empty() ? "confirmed" : state});
+    auto key = datastore::BlockAffinityKey::Parse(kv.key);
+    if (!key) continue;
+    // No state (older data, or a value that does not parse) counts as confirmed, as in
+    // libcalico-go.
+    auto value = datastore::BlockAffinity::Parse(kv.value);
+    const std::string state = value && !value->state.empty() ? value->state : "confirmed";
+    out.push_back({key->cidr, state});
   }
   return out;
 }
@@ -242,7 +258,7 @@ Result<bool> IpamClient::ReconcileAffinity(const Affinity& affinity, const std::
 
 Status IpamClient::AdjustHandle(const std::string& handle, const net::CIDR& block, int delta) {
   if (handle.empty() || delta == 0) return OkStatus();
-  std::string key = datastore::IpamHandleKey(handle);
+  std::string key = datastore::HandleKey{.handle_id = handle}.Format();
   std::string cidr = block.Masked().String();
   for (int attempt = 0; attempt < kMaxRetries; ++attempt) {
     auto kv = backend_.Get(key);
@@ -255,10 +271,11 @@ Status IpamClient::AdjustHandle(const std::string& handle, const net::CIDR& bloc
       if (created.error().code() == ErrorCode::kAlreadyExists) continue;
       return Unexpected(created.error());
     }
-    Json j = Json::parse(kv->value, nullptr, false);
+    Json j = model::ReadStoredJson(kv->key, kv->value);
     if (!j.is_object()) j = Json{{"block", Json::object()}, {"deleted", false}};
     if (!j.contains("block") || !j["block"].is_object()) j["block"] = Json::object();
-    int count = j["block"].value(cidr, 0) + delta;
+    const Json& current = j["block"][cidr];
+    int count = (current.is_number_integer() ? current.get<int>() : 0) + delta;
     if (count <= 0) {
       j["block"].erase(cidr);
     } else {
@@ -305,7 +322,7 @@ Result<std::vector<net::IPAddr>> IpamClient::AssignFromBlock(const net::CIDR& ci
 }
 
 Result<net::CIDR> IpamClient::ClaimBlock(const std::vector<Pool>& pools, const std::string& host) {
-  ASSIGN_OR_RETURN(auto listed, backend_.List(std::string(datastore::kIpamPrefix) + "assignment/"));
+  ASSIGN_OR_RETURN(auto listed, backend_.List(datastore::BlockKey::ListPrefix()));
   std::set<std::string> existing;
   for (const auto& kv : listed.kvs)
     existing.insert(kv.key);
@@ -478,9 +495,7 @@ Status IpamClient::AssignIP(const net::IPAddr& ip, const std::string& handle, co
 }
 
 Result<std::vector<Block>> IpamClient::ListBlocks(int family) {
-  std::string prefix = std::string(datastore::kIpamPrefix) + "assignment/";
-  if (family != 0) prefix += "ipv" + std::to_string(family) + "/";
-  ASSIGN_OR_RETURN(auto listed, backend_.List(prefix));
+  ASSIGN_OR_RETURN(auto listed, backend_.List(datastore::BlockKey::ListPrefix(family)));
   std::vector<Block> out;
   for (const auto& kv : listed.kvs) {
     ASSIGN_OR_RETURN(Block b, Block::FromJson(kv.value));
@@ -572,12 +587,12 @@ Result<std::vector<net::IPAddr>> IpamClient::ReleaseIPs(
 }
 
 Result<std::vector<net::IPAddr>> IpamClient::IPsByHandle(const std::string& handle) {
-  auto kv = backend_.Get(datastore::IpamHandleKey(handle));
+  auto kv = backend_.Get(datastore::HandleKey{.handle_id = handle}.Format());
   if (!kv) {
     if (kv.error().code() == ErrorCode::kNotFound) return std::vector<net::IPAddr>{};
     return Unexpected(kv.error());
   }
-  Json j = Json::parse(kv->value, nullptr, false);
+  Json j = model::ReadStoredJson(kv->key, kv->value);
   std::vector<net::IPAddr> out;
   if (!j.is_object() || !j.contains("block") || !j["block"].is_object()) return out;
   for (auto it = j["block"].begin(); it != j["block"].end(); ++it) {
@@ -598,7 +613,7 @@ Status IpamClient::ReleaseByHandle(const std::string& handle) {
     RETURN_IF_ERROR(ReleaseIPs(ips));
   }
   // Whatever is left of the handle (e.g. counts for blocks that no longer hold its IPs).
-  auto left = backend_.Delete(datastore::IpamHandleKey(handle), 0);
+  auto left = backend_.Delete(datastore::HandleKey{.handle_id = handle}.Format(), 0);
   if (!left && left.error().code() != ErrorCode::kNotFound) return Unexpected(left.error());
   return OkStatus();
 }
@@ -612,11 +627,11 @@ Result<std::optional<Attribute>> IpamClient::GetAssignmentAttributes(const net::
 }
 
 Status IpamClient::ReleaseHostAffinities(const std::string& host) {
-  ASSIGN_OR_RETURN(auto listed, backend_.List(datastore::IpamHostPrefix(host)));
+  ASSIGN_OR_RETURN(auto listed, backend_.List(datastore::BlockAffinityKey::ListPrefix(host)));
   for (const auto& kv : listed.kvs) {
-    auto cidr = CidrFromKey(kv.key);
-    if (!cidr) continue;
-    std::string key = BlockKey(*cidr);
+    auto affinity = datastore::BlockAffinityKey::Parse(kv.key);
+    if (!affinity) continue;
+    std::string key = BlockKey(affinity->cidr);
     for (int attempt = 0; attempt < kMaxRetries; ++attempt) {
       auto block_kv = backend_.Get(key);
       if (!block_kv) break;

@@ -328,12 +328,15 @@ TEST_F(IpamTest, ConcurrentAllocationsAreUnique) {
 TEST_F(IpamTest, AffinityWithoutItsBlockIsCompletedByTheNextAssignment) {
   AddPool("p", "10.0.0.0/24", 26);
   ASSERT_TRUE(ipam_.SetConfig({.strict_affinity = true, .max_blocks_per_host = 1}));
-  const std::string aff = datastore::IpamAffinityKey("node1", "10.0.0.128/26");
+  const std::string aff =
+      datastore::BlockAffinityKey{.cidr = *net::CIDR::Parse("10.0.0.128/26"), .host = "node1"}
+          .Format();
   ASSERT_TRUE(backend_.Put(aff, R"({"state":"pending","deleted":false})"));
   auto r = Assign("node1", 1);
   ASSERT_EQ(r.ipv4.size(), 1u) << (r.messages.empty() ? "" : r.messages[0]);
   EXPECT_EQ(r.ipv4[0].addr().String(), "10.0.0.128");
-  auto block = backend_.Get(datastore::IpamBlockKey("10.0.0.128/26"));
+  auto block =
+      backend_.Get(datastore::BlockKey{.cidr = *net::CIDR::Parse("10.0.0.128/26")}.Format());
   ASSERT_TRUE(block);
   EXPECT_EQ(Block::FromJson(block->value)->host(), "node1");
   EXPECT_EQ(Json::parse(backend_.Get(aff)->value)["state"], "confirmed");
@@ -346,7 +349,8 @@ TEST_F(IpamTest, PendingAffinityOfAnExistingBlockIsConfirmed) {
   AddPool("p", "10.0.0.0/24", 26);
   auto first = Assign("node1", 1);
   ASSERT_EQ(first.ipv4.size(), 1u);
-  const std::string aff = datastore::IpamAffinityKey("node1", first.ipv4[0].Masked().String());
+  const std::string aff =
+      datastore::BlockAffinityKey{.cidr = first.ipv4[0].Masked(), .host = "node1"}.Format();
   ASSERT_TRUE(backend_.Get(aff));
   ASSERT_TRUE(backend_.Put(aff, R"({"state":"pending","deleted":false})"));
   Assign("node1", 1, "h2");
@@ -359,12 +363,12 @@ TEST_F(IpamTest, StaleAffinityIsDroppedAndNotCounted) {
   ASSERT_TRUE(ipam_.SetConfig({.strict_affinity = true, .max_blocks_per_host = 1}));
   auto other = Assign("node2", 1);
   ASSERT_EQ(other.ipv4.size(), 1u);
-  std::string theirs = other.ipv4[0].Masked().String();
-  const std::string stale = datastore::IpamAffinityKey("node1", theirs);
+  const net::CIDR theirs = other.ipv4[0].Masked();
+  const std::string stale = datastore::BlockAffinityKey{.cidr = theirs, .host = "node1"}.Format();
   ASSERT_TRUE(backend_.Put(stale, R"({"state":"confirmed","deleted":false})"));
   auto mine = Assign("node1", 1);
   ASSERT_EQ(mine.ipv4.size(), 1u) << (mine.messages.empty() ? "" : mine.messages[0]);
-  EXPECT_NE(mine.ipv4[0].Masked().String(), theirs);
+  EXPECT_NE(mine.ipv4[0].Masked(), theirs);
   EXPECT_FALSE(backend_.Get(stale));
 }
 

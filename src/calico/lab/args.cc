@@ -107,6 +107,14 @@ Result<Scanned> Scan(std::span<const std::string> args, std::span<const FlagSpec
   return out;
 }
 
+// [a-z0-9]([-a-z0-9]*[a-z0-9])?, at most 63: a Kubernetes namespace name.
+bool IsDnsLabelName(std::string_view s) {
+  if (s.empty() || s.size() > 63 || s.front() == '-' || s.back() == '-') return false;
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+  });
+}
+
 bool Has(const Scanned& s, std::string_view flag) {
   return s.values.contains(flag);
 }
@@ -175,6 +183,7 @@ Result<Command> ParseUp(const Scanned& s) {
     up.etcd_members = n;
   }
   up.ipv6 = Has(s, "ipv6");
+  up.controllers = !Has(s, "no-controllers");
   if (Has(s, "node-cmd")) {
     up.node_command = SplitCommand(Last(s, "node-cmd"));
     if (up.node_command.empty()) return InvalidArgument("up: --node-cmd is empty");
@@ -196,7 +205,46 @@ Result<Command> ParseRun(const Scanned& s) {
       run.nets.push_back(std::move(net));
     }
   }
-  if (run.nets.empty()) return InvalidArgument("run: missing --net NET");
+  if (Has(s, "namespace")) {
+    run.k8s_namespace = Last(s, "namespace");
+    if (!IsDnsLabelName(run.k8s_namespace)) {
+      return InvalidArgument("run: invalid --namespace \"" + run.k8s_namespace +
+                             "\" (a DNS label: lower case letters, digits and '-')");
+    }
+    if (run.nets.empty()) run.nets.emplace_back(kK8sNetworkName);
+  }
+  for (const std::string& l :
+       s.values.contains("label") ? s.values.at("label") : std::vector<std::string>{}) {
+    auto eq = l.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      return InvalidArgument("run: invalid --label \"" + l + "\" (KEY=VALUE)");
+    }
+    run.labels[l.substr(0, eq)] = l.substr(eq + 1);
+  }
+  for (const std::string& p :
+       s.values.contains("port") ? s.values.at("port") : std::vector<std::string>{}) {
+    // NAME=PORT[/PROTO]
+    PodPort port;
+    auto eq = p.find('=');
+    auto slash = p.find('/');
+    std::string number =
+        p.substr(eq == std::string::npos ? 0 : eq + 1,
+                 slash == std::string::npos ? std::string::npos : slash - (eq + 1));
+    port.name = eq == std::string::npos ? "" : p.substr(0, eq);
+    if (slash != std::string::npos) port.protocol = p.substr(slash + 1);
+    auto [end, ec] = std::from_chars(number.data(), number.data() + number.size(), port.port);
+    if (port.name.empty() || ec != std::errc() || end != number.data() + number.size() ||
+        port.port < 1 || port.port > 65535 ||
+        (port.protocol != "TCP" && port.protocol != "UDP" && port.protocol != "SCTP")) {
+      return InvalidArgument("run: invalid --port \"" + p +
+                             "\" (NAME=PORT[/TCP|UDP|SCTP], e.g. http=8080/TCP)");
+    }
+    run.ports.push_back(port);
+  }
+  if ((!run.labels.empty() || !run.ports.empty()) && run.k8s_namespace.empty()) {
+    return InvalidArgument("run: --label and --port describe a pod: give its --namespace too");
+  }
+  if (run.nets.empty()) return InvalidArgument("run: missing --net NET (or --namespace NS)");
   if (!Has(s, "name")) return InvalidArgument("run: missing --name NAME");
   run.name = Last(s, "name");
   RETURN_IF_ERROR(ValidateWorkloadName(run.name));
@@ -291,10 +339,13 @@ Result<Invocation> ParseArgs(std::span<const std::string> args) {
   }
   const std::string cmd = head.command[0];
   std::span<const std::string> rest = std::span(head.command).subspan(1);
-  static constexpr FlagSpec kUpFlags[] = {{"hosts", 0, true},    {"datastore", 0, true},
-                                          {"backend", 0, true},  {"ipv6", 0, false},
-                                          {"node-cmd", 0, true}, {"etcd-members", 0, true}};
-  static constexpr FlagSpec kRunFlags[] = {{"net", 0, true}, {"ip", 0, true}, {"name", 0, true}};
+  static constexpr FlagSpec kUpFlags[] = {{"hosts", 0, true},          {"datastore", 0, true},
+                                          {"backend", 0, true},        {"ipv6", 0, false},
+                                          {"node-cmd", 0, true},       {"etcd-members", 0, true},
+                                          {"no-controllers", 0, false}};
+  static constexpr FlagSpec kRunFlags[] = {{"net", 0, true},   {"ip", 0, true},
+                                           {"name", 0, true},  {"namespace", 0, true},
+                                           {"label", 0, true}, {"port", 0, true}};
   Scanned s;
   if (cmd == "up") {
     ASSIGN_OR_RETURN(s, Scan(rest, kUpFlags, cmd, 0, false));
@@ -381,13 +432,17 @@ Usage: calico-lab [--bin DIR] [--state-dir DIR] [-v] COMMAND ...
 
 Commands:
   up [--hosts N] [--datastore local|etcd] [--etcd-members N] [--backend bird|vxlan] [--ipv6]
-     [--node-cmd CMD]
+     [--node-cmd CMD] [--no-controllers]
         start hosts calico-01..N (default 2) on a fabric bridge, the datastore (etcd: N members,
         default 1, on 198.18.0.1, .2, ...), the lab IP pools (198.19.0.0/16, fd00:198:19::/48
-        with --ipv6) and the node process on every host
+        with --ipv6), the node process on every host and calico-controllers in the fabric
+        namespace
   run HOST --net NET[,NET...] [--ip ADDR] --name NAME -- CMD...
         network a new workload on HOST through the CNI plugins (like rkt run --net=NET), start
         CMD in it in the background and print its IP
+  run HOST --namespace NS [--label K=V]... [--port NAME=PORT[/PROTO]]... --name NAME -- CMD...
+        the same for a Kubernetes pod NAME in namespace NS (created when missing) on the
+        k8s-pod-network network (policy type k8s: profile kns.NS, Kubernetes NetworkPolicy)
   list  workloads and node processes: NAME HOST NETS IPS STATE
   exec NAME [--] CMD...   run CMD inside a workload (stdin, stdout and exit code pass through)
   host HOST [--] CMD...   run CMD on a lab host with its environment (calicoctl, etcdctl, birdc)

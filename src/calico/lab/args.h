@@ -4,6 +4,7 @@
 //     up [--hosts N] [--datastore local|etcd] [--etcd-members N] [--backend bird|vxlan] [--ipv6]
 //        [--node-cmd CMD]
 //     run HOST --net NET[,NET...] [--ip ADDR] --name NAME -- CMD...
+//     run HOST --namespace NS [--label K=V]... [--port NAME=PORT[/PROTO]]... --name NAME -- CMD...
 //     list
 //     exec NAME [--] CMD...
 //     host HOST [--] CMD...
@@ -20,6 +21,7 @@
 // Thread-safety: pure functions.
 #pragma once
 
+#include <map>
 #include <span>
 #include <string>
 #include <string_view>
@@ -43,6 +45,9 @@ std::string_view BackendName(Backend b);      // "bird" | "vxlan"
 // agent and BIRD) takes the same environment and plugs in here once it carries BIRD.
 inline constexpr std::string_view kDefaultNodeCommand = "calico-node";
 inline constexpr int kMaxHosts = 99;
+// The network of Kubernetes pods, named as in Calico's manifests; its conflist carries
+// "policy": {"type": "k8s"}.
+inline constexpr std::string_view kK8sNetworkName = "k8s-pod-network";
 
 struct GlobalOptions {
   std::string bin_dir;    // --bin (else CALICO_LAB_BIN, else the directory of calico-lab)
@@ -52,11 +57,19 @@ struct GlobalOptions {
 
 struct UpCommand {
   int hosts = 2;
+  bool controllers = true;  // --no-controllers: do not start calico-controllers
   Datastore datastore = Datastore::kLocal;
   Backend backend = Backend::kBird;
   bool ipv6 = false;
   std::vector<std::string> node_command;  // --node-cmd split on blanks; empty: the default
   int etcd_members = 1;                   // --etcd-members (1-5; needs --datastore etcd)
+};
+// A pod's named container port (--port http=8080/TCP).
+struct PodPort {
+  std::string name;
+  int port = 0;
+  std::string protocol = "TCP";
+  bool operator==(const PodPort&) const = default;
 };
 struct RunCommand {
   std::string host;
@@ -64,6 +77,12 @@ struct RunCommand {
   std::string ip;                 // --ip: passed to the first network as CNI_ARGS IP=
   std::string name;
   std::vector<std::string> argv;
+  // --namespace: the workload is a Kubernetes pod NAME in that namespace (CNI_ARGS
+  // K8S_POD_NAMESPACE/K8S_POD_NAME; the network defaults to k8s-pod-network); its --label and
+  // --port go to the plugin in the network config's args.cni.labels / args.cni.ports.
+  std::string k8s_namespace;
+  std::map<std::string, std::string> labels;
+  std::vector<PodPort> ports;
 };
 struct ListCommand {};
 struct ExecCommand {

@@ -76,7 +76,8 @@ TEST(ArgsTest, RunFlagsBeforeHostAndSeveralNetworks) {
 
 TEST(ArgsTest, RunErrors) {
   EXPECT_EQ(ErrorOf({"run", "--net", "a", "--name", "x", "--", "sleep"}), "run: missing HOST");
-  EXPECT_EQ(ErrorOf({"run", "h", "--name", "x", "--", "sleep"}), "run: missing --net NET");
+  EXPECT_EQ(ErrorOf({"run", "h", "--name", "x", "--", "sleep"}),
+            "run: missing --net NET (or --namespace NS)");
   EXPECT_EQ(ErrorOf({"run", "h", "--net", "a", "--", "sleep"}), "run: missing --name NAME");
   EXPECT_THAT(ErrorOf({"run", "h", "--net", "a", "--name", "x"}),
               HasSubstr("run: missing the command"));
@@ -92,6 +93,42 @@ TEST(ArgsTest, RunErrors) {
             "run: network a given twice");
   EXPECT_THAT(ErrorOf({"run", "h", "--net", "a", "--name", "Web", "--", "sleep"}),
               HasSubstr("invalid workload name \"Web\""));
+}
+
+TEST(ArgsTest, RunAPod) {
+  auto inv = Parse({"run", "calico-01", "--namespace", "shop", "--label", "app=web", "--label",
+                    "tier=", "--port", "http=8080", "--port", "dns=53/UDP", "--name", "web", "--",
+                    "sleep", "1"});
+  ASSERT_TRUE(inv) << inv.error().message();
+  const auto& run = std::get<RunCommand>(inv->command);
+  EXPECT_EQ(run.k8s_namespace, "shop");
+  EXPECT_THAT(run.nets, ElementsAre("k8s-pod-network"));  // the default network of pods
+  EXPECT_EQ(run.labels, (std::map<std::string, std::string>{{"app", "web"}, {"tier", ""}}));
+  ASSERT_EQ(run.ports.size(), 2u);
+  EXPECT_EQ(run.ports[0], (PodPort{.name = "http", .port = 8080, .protocol = "TCP"}));
+  EXPECT_EQ(run.ports[1], (PodPort{.name = "dns", .port = 53, .protocol = "UDP"}));
+  // A pod on another network keeps it.
+  inv = Parse({"run", "h", "--namespace", "a", "--net", "backend", "--name", "p", "--", "x"});
+  ASSERT_TRUE(inv);
+  EXPECT_THAT(std::get<RunCommand>(inv->command).nets, ElementsAre("backend"));
+}
+
+TEST(ArgsTest, RunAPodErrors) {
+  EXPECT_THAT(ErrorOf({"run", "h", "--namespace", "Shop", "--name", "x", "--", "y"}),
+              HasSubstr("invalid --namespace \"Shop\""));
+  EXPECT_THAT(
+      ErrorOf({"run", "h", "--namespace", "s", "--label", "novalue", "--name", "x", "--", "y"}),
+      HasSubstr("invalid --label \"novalue\" (KEY=VALUE)"));
+  EXPECT_THAT(
+      ErrorOf({"run", "h", "--namespace", "s", "--port", "http=99999", "--name", "x", "--", "y"}),
+      HasSubstr("invalid --port \"http=99999\""));
+  EXPECT_THAT(ErrorOf({"run", "h", "--namespace", "s", "--port", "8080", "--name", "x", "--", "y"}),
+              HasSubstr("invalid --port \"8080\""));
+  EXPECT_THAT(
+      ErrorOf({"run", "h", "--namespace", "s", "--port", "a=1/ICMP", "--name", "x", "--", "y"}),
+      HasSubstr("invalid --port"));
+  EXPECT_EQ(ErrorOf({"run", "h", "--net", "n", "--label", "a=b", "--name", "x", "--", "y"}),
+            "run: --label and --port describe a pod: give its --namespace too");
 }
 
 TEST(ArgsTest, ExecAndHostTakeEverythingAfterTheName) {

@@ -252,6 +252,7 @@ Status Lab::Up(const UpCommand& up) {
   config.ipv6 = up.ipv6;
   config.bin_dir = BinDir();
   config.node_command = up.node_command;
+  config.controllers = up.controllers;
   if (config.node_command.empty() && env_.contains("CALICO_LAB_NODE_CMD")) {
     config.node_command = SplitCommand(env_.at("CALICO_LAB_NODE_CMD"));
   }
@@ -269,6 +270,9 @@ Status Lab::Up(const UpCommand& up) {
   }
   if (config.datastore == Datastore::kEtcd && ResolveBinary("etcd", config.bin_dir).empty()) {
     missing.emplace_back("etcd");
+  }
+  if (config.controllers && !IsExecutable(config.bin_dir + "/calico-controllers")) {
+    missing.emplace_back("calico-controllers (or up --no-controllers)");
   }
   if (!missing.empty()) {
     return NotFound("not found in " + config.bin_dir + " (or PATH): " + StrJoin(missing, ", ") +
@@ -381,8 +385,39 @@ Status Lab::UpSteps(const LabConfig& config) {
     ASSIGN_OR_RETURN(ProcessRef ref, StartDetached(spawn, paths.NodeLog(host)));
     RETURN_IF_ERROR(state_.SavePid(paths.NodePid(host), ref));
   }
+  // calico-controllers, cluster-wide, in the fabric namespace: it looks into the hosts'
+  // namespaces (the pattern) for workloads' interfaces, and into the workloads' own.
+  if (config.controllers) {
+    std::error_code ec;  // etcd's start makes the fabric directory; with SQLite it is missing.
+    fs::create_directories(paths.FabricDir(), ec);
+    if (ec) return Internal("create " + paths.FabricDir() + ": " + ec.message());
+    EnvMap env = DatastoreEnv(config, paths);
+    env["PATH"] = config.bin_dir + ":/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+    if (env_.contains("LOG_LEVEL")) env["LOG_LEVEL"] = env_.at("LOG_LEVEL");
+    SpawnOptions spawn{
+        .argv = {config.bin_dir + "/calico-controllers", "--identity", "calico-lab-fabric",
+                 "--node-netns-pattern", NetnsPath(std::string(kNetnsPrefix) + "{node}"),
+                 "--metrics-port", "9094"},
+        .env = env,
+        .netns_path = NetnsPath(kFabricNetns),
+        .cwd = paths.FabricDir()};
+    if (global_.verbose) {
+      err_ << "+ nsenter --net=" << spawn.netns_path << " " << StrJoin(spawn.argv, " ") << " >"
+           << paths.ControllersLog() << "\n";
+    }
+    ASSIGN_OR_RETURN(ProcessRef ref, StartDetached(spawn, paths.ControllersLog()));
+    RETURN_IF_ERROR(state_.SavePid(paths.ControllersPid(), ref));
+  }
   // A node process that cannot start (bad datastore, missing capability) dies within a moment.
   std::this_thread::sleep_for(milliseconds(1000));
+  if (config.controllers) {
+    ASSIGN_OR_RETURN(std::string text, ReadFile(paths.ControllersPid()));
+    ASSIGN_OR_RETURN(ProcessRef ref, ParsePidFile(text));
+    if (!IsRunning(ref)) {
+      return Unavailable("calico-controllers exited; its log " + paths.ControllersLog() + ":\n" +
+                         Tail(paths.ControllersLog(), 10));
+    }
+  }
   for (const std::string& host : config.hosts) {
     ASSIGN_OR_RETURN(std::string text, ReadFile(paths.NodePid(host)));
     ASSIGN_OR_RETURN(ProcessRef ref, ParsePidFile(text));
@@ -480,6 +515,24 @@ Status Lab::CreatePools(const LabConfig& config) {
 
 // --------------------------------------------------------------------------------------- run
 
+Status Lab::EnsureNamespace(const LabConfig& config, const std::string& ns) {
+  const std::string host = config.hosts.front();
+  SpawnOptions spawn{.argv = {config.bin_dir + "/calicoctl", "create", "--skip-exists", "-f", "-"},
+                     .env = HostEnv(config, state_.paths(), host, env_),
+                     .netns_path = NetnsPath(HostNetns(host)),
+                     .cwd = ""};
+  if (global_.verbose) {
+    err_ << "+ calico-lab host " << host << " -- calicoctl create --skip-exists -f - <<EOF\n"
+         << NamespaceYaml(ns) << "EOF\n";
+  }
+  ASSIGN_OR_RETURN(Completed done, RunCaptured(spawn, NamespaceYaml(ns), kCtlTimeout));
+  if (done.status != 0) {
+    return Internal("create namespace " + ns +
+                    ": calicoctl: " + std::string(StrTrim(done.err.empty() ? done.out : done.err)));
+  }
+  return OkStatus();
+}
+
 Result<std::string> Lab::Cni(const LabConfig& config, std::string_view command,
                              const WorkloadRecord& w, const WorkloadNet& net, std::string_view ip) {
   const Paths& paths = state_.paths();
@@ -495,7 +548,7 @@ Result<std::string> Lab::Cni(const LabConfig& config, std::string_view command,
   auto list = nlohmann::json::parse(conflist, nullptr, false);
   std::string version = list.is_object() ? list.value("cniVersion", "") : "";
   bool with_prev = command == "DEL" && !net.result.empty() && version >= "0.4.0";
-  auto conf = PluginConfig(conflist, with_prev ? net.result : "");
+  auto conf = PluginConfig(conflist, with_prev ? net.result : "", PodArgsJson(w.labels, w.ports));
   if (!conf) return Unexpected(std::move(conf).error().Wrap(conflist_path));
   auto plugin_conf = nlohmann::json::parse(*conf);
   std::string type = plugin_conf.value("type", "");
@@ -506,7 +559,8 @@ Result<std::string> Lab::Cni(const LabConfig& config, std::string_view command,
   }
   SpawnOptions spawn{
       .argv = {plugin},
-      .env = CniEnv(command, w.container_id, NetnsPath(w.netns), net.ifname, config.bin_dir, ip),
+      .env = CniEnv(command, w.container_id, NetnsPath(w.netns), net.ifname, config.bin_dir, ip,
+                    w.k8s_namespace, w.k8s_namespace.empty() ? "" : w.name),
       .netns_path = NetnsPath(HostNetns(w.host)),
       .cwd = ""};
   if (global_.verbose) {
@@ -547,6 +601,14 @@ Status Lab::Run(const RunCommand& run) {
   w.requested_ip = run.ip;
   w.argv = run.argv;
   w.created = static_cast<int64_t>(std::time(nullptr));
+  w.k8s_namespace = run.k8s_namespace;
+  w.labels = run.labels;
+  w.ports = run.ports;
+  if (!w.k8s_namespace.empty()) {
+    // A pod's namespace must exist, as in Kubernetes: create it like `kubectl create namespace`
+    // when missing (calico-controllers turns it into the kns.<namespace> profile).
+    RETURN_IF_ERROR(EnsureNamespace(config, w.k8s_namespace));
+  }
   RETURN_IF_ERROR(state_.SaveWorkload(w));  // before anything exists, so rm/down find it
 
   auto steps = [&]() -> Status {

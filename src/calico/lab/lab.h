@@ -4,7 +4,8 @@
 //
 //   up ──▶ lab.json ─▶ fabric netns + bridge ─▶ host netns + veth + address + default route
 //          ─▶ [etcd in the fabric netns] ─▶ IP pools (calicoctl apply in calico-01)
-//          ─▶ node process per host (NodeEnv; pid file) ─▶ check they are still running
+//          ─▶ node process per host (NodeEnv; pid file) ─▶ calico-controllers in the fabric netns
+//          ─▶ check they are still running
 //   run ─▶ workload record ─▶ netns ─▶ conflist in the host's net.d ─▶ `calico` ADD in the host
 //          netns (CNI_* env + stdin) ─▶ CMD in the workload netns, detached ─▶ print the IPs
 //   rm/down ─▶ stop processes (pid + start time) ─▶ CNI DEL ─▶ delete netns ─▶ drop the state
@@ -64,6 +65,8 @@ class Lab {
   [[nodiscard]] Result<ProcessRef> SpawnEtcdMember(const LabConfig& config, int member);
   [[nodiscard]] Result<std::string> PidFileOf(const LabConfig& config, const std::string& target);
   [[nodiscard]] Status CreatePools(const LabConfig& config);
+  // `calicoctl create --skip-exists` of the Namespace `ns`.
+  [[nodiscard]] Status EnsureNamespace(const LabConfig& config, const std::string& ns);
   [[nodiscard]] Status DownLocked(bool quiet);
   // CNI `command` for one network of a workload; returns the plugin's stdout.
   [[nodiscard]] Result<std::string> Cni(const LabConfig& config, std::string_view command,

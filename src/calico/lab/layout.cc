@@ -88,6 +88,7 @@ std::string ConflistJson(const LabConfig& config, const Paths& paths, std::strin
     ipam["assign_ipv6"] = "true";
   }
   plugin["ipam"] = ipam;
+  if (net == kK8sNetworkName) plugin["policy"] = Json{{"type", "k8s"}};
   Json list;
   list["cniVersion"] = std::string(kCniVersion);
   list["name"] = std::string(net);
@@ -95,8 +96,34 @@ std::string ConflistJson(const LabConfig& config, const Paths& paths, std::strin
   return list.dump(2) + "\n";
 }
 
-Result<std::string> PluginConfig(std::string_view conflist_json,
-                                 std::string_view prev_result_json) {
+std::string PodArgsJson(const std::map<std::string, std::string>& labels,
+                        const std::vector<PodPort>& ports) {
+  if (labels.empty() && ports.empty()) return "";
+  Json cni = Json::object();
+  if (!labels.empty()) {
+    Json l = Json::array();
+    for (const auto& [k, v] : labels) {
+      l.push_back({{"key", k}, {"value", v}});
+    }
+    cni["labels"] = l;
+  }
+  if (!ports.empty()) {
+    Json p = Json::array();
+    for (const PodPort& port : ports) {
+      p.push_back({{"name", port.name}, {"protocol", port.protocol}, {"containerPort", port.port}});
+    }
+    cni["ports"] = p;
+  }
+  return Json{{"cni", cni}}.dump();
+}
+
+std::string NamespaceYaml(std::string_view name) {
+  // Quoted: a name such as `y` or `no` unquoted is a YAML 1.1 boolean (as in kubectl).
+  return "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: \"" + std::string(name) + "\"\n";
+}
+
+Result<std::string> PluginConfig(std::string_view conflist_json, std::string_view prev_result_json,
+                                 std::string_view args_json) {
   Json list = Json::parse(conflist_json, nullptr, false);
   if (list.is_discarded() || !list.is_object()) {
     return InvalidArgument("the network configuration list is not a JSON object");
@@ -111,6 +138,11 @@ Result<std::string> PluginConfig(std::string_view conflist_json,
   if (!prev_result_json.empty()) {
     Json prev = Json::parse(prev_result_json, nullptr, false);
     if (!prev.is_discarded()) conf["prevResult"] = prev;
+  }
+  if (!args_json.empty()) {
+    Json args = Json::parse(args_json, nullptr, false);
+    if (args.is_discarded() || !args.is_object()) return InvalidArgument("bad pod args");
+    conf["args"] = args;
   }
   return conf.dump();
 }
@@ -173,7 +205,8 @@ EnvMap WorkloadEnv(const LabConfig& config, std::string_view workload, const Env
 }
 
 EnvMap CniEnv(std::string_view command, std::string_view container_id, std::string_view netns,
-              std::string_view ifname, std::string_view cni_path, std::string_view ip) {
+              std::string_view ifname, std::string_view cni_path, std::string_view ip,
+              std::string_view k8s_namespace, std::string_view pod_name) {
   EnvMap env = {
       {"CNI_COMMAND", std::string(command)},
       {"CNI_CONTAINERID", std::string(container_id)},
@@ -182,7 +215,14 @@ EnvMap CniEnv(std::string_view command, std::string_view container_id, std::stri
       {"CNI_PATH", std::string(cni_path)},
       {"PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"},
   };
-  if (!ip.empty()) env["CNI_ARGS"] = "IgnoreUnknown=1;IP=" + std::string(ip);
+  std::string args;
+  if (!k8s_namespace.empty()) {
+    args = "IgnoreUnknown=1;K8S_POD_NAMESPACE=" + std::string(k8s_namespace) +
+           ";K8S_POD_NAME=" + std::string(pod_name) +
+           ";K8S_POD_INFRA_CONTAINER_ID=" + std::string(container_id);
+  }
+  if (!ip.empty()) args += (args.empty() ? "IgnoreUnknown=1;IP=" : ";IP=") + std::string(ip);
+  if (!args.empty()) env["CNI_ARGS"] = args;
   return env;
 }
 

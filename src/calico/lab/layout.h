@@ -14,6 +14,7 @@
 //   STATE/datastore/calico.db   the local datastore shared by every host
 //   STATE/fabric/etcd.pid etcd.log etcd/      the etcd of --datastore etcd (etcd-N.pid ... for
 //                                             the other members)
+//   STATE/fabric/controllers.pid controllers.log   calico-controllers (in the fabric netns)
 //   STATE/<host>/nodename node.pid node.log ipam.lock net.d/10-calico-<net>.conflist
 //   STATE/workloads/<name>/workload.json log root/   (root/ is the workload's working directory)
 //
@@ -73,7 +74,8 @@ struct LabConfig {
   bool ipv6 = false;
   std::string bin_dir;
   std::vector<std::string> node_command;
-  int etcd_members = 1;  // --etcd-members (datastore etcd)
+  int etcd_members = 1;     // --etcd-members (datastore etcd)
+  bool controllers = true;  // calico-controllers runs in the fabric namespace
   bool operator==(const LabConfig&) const = default;
 };
 
@@ -97,6 +99,8 @@ class Paths {
     return FabricDir() + "/" + EtcdMemberName(member) + ".log";
   }
   std::string EtcdData(int member = 0) const { return FabricDir() + "/" + EtcdMemberName(member); }
+  std::string ControllersPid() const { return FabricDir() + "/controllers.pid"; }
+  std::string ControllersLog() const { return FabricDir() + "/controllers.log"; }
   std::string HostDir(std::string_view host) const { return root_ + "/" + std::string(host); }
   std::string NetD(std::string_view host) const { return HostDir(host) + "/net.d"; }
   std::string Conflist(std::string_view host, std::string_view net) const {
@@ -122,14 +126,22 @@ class Paths {
 };
 
 // The conflist a host's net.d gets for network `net` (cniVersion 0.4.0, one calico plugin with
-// calico-ipam, the host's node name and the lab's datastore settings).
+// calico-ipam, the host's node name and the lab's datastore settings; for k8s-pod-network also
+// "policy": {"type": "k8s"}, as in Calico's Kubernetes manifests).
 std::string ConflistJson(const LabConfig& config, const Paths& paths, std::string_view host,
                          std::string_view net);
 // The network configuration a runtime passes on the plugin's stdin for the first plugin of a
 // conflist (libcni: the plugin object plus the list's name and cniVersion, and prevResult when
 // given). Errors: kInvalidArgument for a conflist without plugins.
+// `args_json` (a JSON object, "" = none) becomes the config's "args" (a pod's labels and ports
+// as args.cni.labels / args.cni.ports).
 [[nodiscard]] Result<std::string> PluginConfig(std::string_view conflist_json,
-                                               std::string_view prev_result_json = "");
+                                               std::string_view prev_result_json = "",
+                                               std::string_view args_json = "");
+// {"cni": {"labels": [{"key", "value"}...], "ports": [{"name", "protocol", "containerPort"}...]}}
+// for a pod's labels and named ports; "" when it has neither.
+std::string PodArgsJson(const std::map<std::string, std::string>& labels,
+                        const std::vector<PodPort>& ports);
 
 // The datastore variables every program on a host gets (calicoctl's environment variables).
 EnvMap DatastoreEnv(const LabConfig& config, const Paths& paths);
@@ -145,9 +157,14 @@ EnvMap NodeEnv(const LabConfig& config, const Paths& paths, std::string_view hos
 // A workload process: a container's small environment (PATH with the bin directory, HOME,
 // HOSTNAME=<workload>, TERM when the caller has one).
 EnvMap WorkloadEnv(const LabConfig& config, std::string_view workload, const EnvMap& caller);
-// The CNI plugin's environment, as a runtime sets it.
+// The CNI plugin's environment, as a runtime sets it; a pod (k8s_namespace non-empty) gets
+// CNI_ARGS as the kubelet passes them (K8S_POD_NAMESPACE, K8S_POD_NAME,
+// K8S_POD_INFRA_CONTAINER_ID).
 EnvMap CniEnv(std::string_view command, std::string_view container_id, std::string_view netns,
-              std::string_view ifname, std::string_view cni_path, std::string_view ip);
+              std::string_view ifname, std::string_view cni_path, std::string_view ip,
+              std::string_view k8s_namespace = "", std::string_view pod_name = "");
+// A Namespace document (for `calicoctl create`), as `kubectl create namespace` makes it.
+std::string NamespaceYaml(std::string_view name);
 
 // The lab's IPPools as calicoctl YAML.
 std::string PoolsYaml(const LabConfig& config);

@@ -16,7 +16,8 @@ LabConfig Config(Datastore d = Datastore::kLocal, bool ipv6 = false) {
           .backend = Backend::kBird,
           .ipv6 = ipv6,
           .bin_dir = "/opt/lab/bin",
-          .node_command = {"/opt/lab/bin/calico-node", "-felix"}};
+          .node_command = {"/opt/lab/bin/calico-node", "-felix"},
+          .controllers = true};
 }
 
 TEST(LayoutTest, Names) {
@@ -110,6 +111,35 @@ TEST(LayoutTest, PluginConfigIsWhatLibcniSends) {
 
   EXPECT_FALSE(PluginConfig("{"));
   EXPECT_FALSE(PluginConfig(R"({"name":"x","plugins":[]})"));
+}
+
+// Pods: k8s-pod-network carries policy type k8s (Calico's manifests); a pod's labels and named
+// ports reach the plugin in the config's args, its identity in CNI_ARGS as the kubelet sends it.
+TEST(LayoutTest, PodsAsTheKubeletRunsThem) {
+  Paths p("/s");
+  auto k8s = nlohmann::json::parse(ConflistJson(Config(), p, "calico-01", "k8s-pod-network"));
+  EXPECT_EQ(k8s["plugins"][0]["policy"]["type"], "k8s");
+  auto other = nlohmann::json::parse(ConflistJson(Config(), p, "calico-01", "backend"));
+  EXPECT_FALSE(other["plugins"][0].contains("policy"));
+
+  std::string args =
+      PodArgsJson({{"app", "web"}}, {{.name = "http", .port = 80, .protocol = "TCP"}});
+  auto conf = PluginConfig(ConflistJson(Config(), p, "calico-01", "k8s-pod-network"), "", args);
+  ASSERT_TRUE(conf);
+  auto j = nlohmann::json::parse(*conf);
+  EXPECT_EQ(j["args"], nlohmann::json::parse(R"j({"cni":{
+      "labels":[{"key":"app","value":"web"}],
+      "ports":[{"name":"http","protocol":"TCP","containerPort":80}]}})j"));
+  EXPECT_EQ(PodArgsJson({}, {}), "");
+
+  EnvMap cni = CniEnv("ADD", "c1", "/n", "eth0", "/b", "", "shop", "web");
+  EXPECT_EQ(
+      cni["CNI_ARGS"],
+      "IgnoreUnknown=1;K8S_POD_NAMESPACE=shop;K8S_POD_NAME=web;K8S_POD_INFRA_CONTAINER_ID=c1");
+  cni = CniEnv("ADD", "c1", "/n", "eth0", "/b", "198.19.0.9", "shop", "web");
+  EXPECT_THAT(cni["CNI_ARGS"], ::testing::EndsWith(";IP=198.19.0.9"));
+  EXPECT_THAT(NamespaceYaml("shop"), HasSubstr("kind: Namespace"));
+  EXPECT_THAT(NamespaceYaml("y"), HasSubstr("name: \"y\"\n"));  // not YAML 1.1's true
 }
 
 TEST(LayoutTest, HostEnvReplacesTheCallersDatastoreSettings) {

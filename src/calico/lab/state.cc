@@ -56,6 +56,7 @@ std::string LabConfigToJson(const LabConfig& config) {
   j["ipv6"] = config.ipv6;
   j["bin_dir"] = config.bin_dir;
   j["node_command"] = config.node_command;
+  j["controllers"] = config.controllers;
   j["etcd_members"] = config.etcd_members;
   return j.dump(2) + "\n";
 }
@@ -72,6 +73,7 @@ Result<LabConfig> LabConfigFromJson(std::string_view text) {
   ASSIGN_OR_RETURN(c.ipv6, OptionalField<bool>(j, "ipv6", kWhat, false));
   ASSIGN_OR_RETURN(c.bin_dir, Field<std::string>(j, "bin_dir", kWhat));
   ASSIGN_OR_RETURN(c.node_command, Field<std::vector<std::string>>(j, "node_command", kWhat));
+  ASSIGN_OR_RETURN(c.controllers, OptionalField<bool>(j, "controllers", kWhat, true));
   ASSIGN_OR_RETURN(c.etcd_members, OptionalField<int>(j, "etcd_members", kWhat, 1));
   if (c.etcd_members < 1 || c.etcd_members > kMaxEtcdMembers) {
     return InvalidArgument("lab.json: invalid etcd_members " + std::to_string(c.etcd_members));
@@ -103,6 +105,15 @@ std::string WorkloadToJson(const WorkloadRecord& w) {
   j["pid"] = w.process.pid;
   j["start_time"] = w.process.start_time;
   j["created"] = w.created;
+  if (!w.k8s_namespace.empty()) {
+    j["k8s_namespace"] = w.k8s_namespace;
+    j["labels"] = w.labels;
+    Json ports = Json::array();
+    for (const PodPort& p : w.ports) {
+      ports.push_back({{"name", p.name}, {"port", p.port}, {"protocol", p.protocol}});
+    }
+    j["ports"] = std::move(ports);
+  }
   return j.dump(2) + "\n";
 }
 
@@ -130,6 +141,18 @@ Result<WorkloadRecord> WorkloadFromJson(std::string_view text) {
   ASSIGN_OR_RETURN(w.process.pid, OptionalField<int>(j, "pid", kWhat, 0));
   ASSIGN_OR_RETURN(w.process.start_time, OptionalField<uint64_t>(j, "start_time", kWhat, 0));
   ASSIGN_OR_RETURN(w.created, OptionalField<int64_t>(j, "created", kWhat, 0));
+  ASSIGN_OR_RETURN(w.k8s_namespace, OptionalField<std::string>(j, "k8s_namespace", kWhat, ""));
+  ASSIGN_OR_RETURN(w.labels,
+                   (OptionalField<std::map<std::string, std::string>>(j, "labels", kWhat, {})));
+  if (j.contains("ports") && j["ports"].is_array()) {
+    for (const Json& e : j["ports"]) {
+      PodPort p;
+      ASSIGN_OR_RETURN(p.name, Field<std::string>(e, "name", kWhat));
+      ASSIGN_OR_RETURN(p.port, Field<int>(e, "port", kWhat));
+      ASSIGN_OR_RETURN(p.protocol, OptionalField<std::string>(e, "protocol", kWhat, "TCP"));
+      w.ports.push_back(std::move(p));
+    }
+  }
   // The namespace is always the lab's own; a record cannot point `rm` at another one.
   if (w.netns != WorkloadNetns(w.name)) {
     return InvalidArgument("workload.json: netns \"" + w.netns + "\" is not the lab's " +

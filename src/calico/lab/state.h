@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -42,6 +43,10 @@ struct WorkloadRecord {
   std::vector<WorkloadNet> nets;  // the networks ADD succeeded for, in order
   ProcessRef process;             // pid 0 while the workload is being set up
   int64_t created = 0;            // Unix seconds
+  // A Kubernetes pod (run --namespace): its namespace, labels and named ports.
+  std::string k8s_namespace;
+  std::map<std::string, std::string> labels;
+  std::vector<PodPort> ports;
   bool operator==(const WorkloadRecord&) const = default;
 };
 

@@ -45,7 +45,8 @@ LabConfig SampleConfig() {
           .backend = Backend::kVxlan,
           .ipv6 = true,
           .bin_dir = "/b",
-          .node_command = {"/b/calico-node", "-felix"}};
+          .node_command = {"/b/calico-node", "-felix"},
+          .controllers = false};
 }
 
 WorkloadRecord SampleWorkload() {
@@ -60,7 +61,28 @@ WorkloadRecord SampleWorkload() {
                     .ips = {"198.19.0.5"},
                     .result = R"({"cniVersion":"0.4.0"})"}},
           .process = {.pid = 4242, .start_time = 99},
-          .created = 1700000000};
+          .created = 1700000000,
+          .k8s_namespace = "",
+          .labels = {},
+          .ports = {}};
+}
+
+WorkloadRecord SamplePod() {
+  WorkloadRecord w = SampleWorkload();
+  w.k8s_namespace = "shop";
+  w.labels = {{"app", "web"}, {"tier", "front"}};
+  w.ports = {{.name = "http", .port = 8080, .protocol = "TCP"}};
+  return w;
+}
+
+TEST_F(StateTest, PodRecordRoundTrip) {
+  auto back = WorkloadFromJson(WorkloadToJson(SamplePod()));
+  ASSERT_TRUE(back) << back.error().message();
+  EXPECT_EQ(*back, SamplePod());
+  // Records written before pods existed still load.
+  auto old = WorkloadFromJson(WorkloadToJson(SampleWorkload()));
+  ASSERT_TRUE(old);
+  EXPECT_TRUE(old->k8s_namespace.empty());
 }
 
 TEST_F(StateTest, ConfigRoundTrip) {

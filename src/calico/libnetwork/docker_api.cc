@@ -10,6 +10,7 @@
 
 #include "calico/base/numbers.h"
 #include "calico/base/unique_fd.h"
+#include "calico/model/json_codec.h"
 
 namespace calico::libnetwork {
 
@@ -55,7 +56,8 @@ Result<std::string> DockerNetworkName(const std::string& socket, const std::stri
   const int status = *parsed_status;
   if (status == 404) return NotFound("Docker has no network " + network_id);
   if (status != 200) return Unavailable("Docker API answered " + std::to_string(status));
-  auto j = nlohmann::json::parse(reply.substr(body + 4), nullptr, false);
+  auto j = model::ParseJson(std::string_view(reply).substr(body + 4))
+               .value_or(nlohmann::json(nlohmann::json::value_t::discarded));
   if (!j.is_object() || !j.contains("Name") || !j["Name"].is_string()) {
     return InvalidArgument("Docker's network reply has no Name");
   }

@@ -10,6 +10,7 @@
 #include "calico/libnetwork/driver_context.h"
 #include "calico/libnetwork/ipam_driver.h"
 #include "calico/libnetwork/network_driver.h"
+#include "calico/model/json_codec.h"
 
 namespace calico::libnetwork {
 namespace {
@@ -86,7 +87,8 @@ Json Driver::Run(std::string_view method, Handler handler, const Json& req_in) {
       CALICO_LOG(warn, "libnetwork", "{} failed: {}", method, r.error().message());
       return ErrJson(r.error().message());
     }
-    CALICO_LOG(debug, "libnetwork", "{} request={} response={}", method, req.dump(), r->dump());
+    CALICO_LOG(debug, "libnetwork", "{} request={} response={}", method, req.dump(),
+               r->dump(-1, ' ', false, Json::error_handler_t::replace));
     return std::move(*r);
   } catch (const std::exception& e) {  // a JSON type error in a field we did not check
     CALICO_LOG(error, "libnetwork", "{}: {}", method, e.what());
@@ -107,10 +109,12 @@ Json Driver::Dispatch(std::string_view method, std::string_view body, bool* know
   Json req = Json::object();
   bool blank = body.find_first_not_of(" \t\r\n") == std::string_view::npos;
   if (!blank) {
-    req = Json::parse(body, nullptr, /*allow_exceptions=*/false);
-    if (req.is_discarded()) {
-      return ErrJson(fmt::format("{}: the request body is not valid JSON", method));
+    auto parsed = model::ParseJson(body);  // the decoder limits (model/decode_limits.h)
+    if (!parsed) {
+      return ErrJson(fmt::format("{}: the request body is not valid JSON: {}", method,
+                                 parsed.error().message()));
     }
+    req = std::move(*parsed);
   }
   return Run(method, route->second, req);
 }

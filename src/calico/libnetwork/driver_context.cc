@@ -7,6 +7,8 @@
 #include <fmt/format.h>
 
 #include "calico/base/log.h"
+#include "calico/model/json_codec.h"
+#include "calico/model/v3/common.h"
 
 namespace calico::libnetwork {
 
@@ -24,11 +26,15 @@ std::string PoolNameFor(const net::CIDR& cidr) {
 }
 
 std::string Annotation(const Resource& r, const char* key) {
-  const Json& md = r.metadata();
-  auto it = md.find("annotations");
-  if (it == md.end() || !it->is_object()) return "";
-  auto v = it->find(key);
-  return v != it->end() && v->is_string() ? v->get<std::string>() : "";
+  model::v3::ObjectMeta meta;
+  if (!model::v3::DecodeObjectMeta(r.metadata(), "metadata", meta)) return "";
+  auto it = meta.annotations.find(key);
+  return it == meta.annotations.end() ? "" : it->second;
+}
+
+model::v3::IPPoolSpec PoolSpec(const Resource& pool) {
+  auto typed = model::v3::DecodeIPPool(pool);
+  return typed ? std::move(typed->spec) : model::v3::IPPoolSpec{};
 }
 
 bool CreatedByUs(const Resource& pool) {
@@ -39,7 +45,9 @@ bool CreatedByUs(const Resource& pool) {
 Result<std::optional<Resource>> FindPool(datastore::Client& client, const net::CIDR& cidr) {
   ASSIGN_OR_RETURN(auto pools, client.List("IPPool"));
   for (Resource& pool : pools) {
-    auto pc = net::CIDR::Parse(pool.spec().value("cidr", ""));
+    auto typed = model::v3::DecodeIPPool(pool);
+    if (!typed) continue;
+    auto pc = net::CIDR::Parse(typed->spec.cidr);
     if (pc && pc->Masked() == cidr.Masked()) return std::optional<Resource>(std::move(pool));
   }
   return std::optional<Resource>();
@@ -60,7 +68,7 @@ Result<Json> GetNetwork(DriverContext& ctx, const std::string& network_id) {
     }
     return Unexpected(kv.error().Wrap("failed to read network " + network_id));
   }
-  Json j = Json::parse(kv->value, nullptr, false);
+  Json j = model::ReadStoredJson(kv->key, kv->value);
   if (!j.is_object())
     return Internal(fmt::format("the stored record of network {} is corrupt", network_id));
   return j;
@@ -76,7 +84,7 @@ Status DeleteSubnetPoolIfUnused(DriverContext& ctx, const net::CIDR& cidr) {
   // Kept while a network uses the subnet or addresses are still allocated from it.
   ASSIGN_OR_RETURN(auto records, ctx.backend.List(kNetworkPrefix));
   for (const auto& kv : records.kvs) {
-    Json net = Json::parse(kv.value, nullptr, false);
+    Json net = model::ReadStoredJson(kv.key, kv.value);
     if (!net.is_object()) continue;
     for (const char* key : {"IPv4Data", "IPv6Data"}) {
       auto data = net.find(key);

@@ -15,6 +15,7 @@
 #include "calico/ipam/ipam.h"
 #include "calico/libnetwork/driver.h"
 #include "calico/model/resource.h"
+#include "calico/model/v3/ipam.h"
 #include "calico/net/ip.h"
 
 namespace calico::libnetwork {
@@ -42,6 +43,8 @@ bool IsAny(const std::string& cidr);
 std::string PoolNameFor(const net::CIDR& cidr);
 // The annotation `key` of `r` ("" when absent).
 std::string Annotation(const model::Resource& r, const char* key);
+// The typed spec of a pool FindPool returned (it decoded then; empty if it does not decode).
+model::v3::IPPoolSpec PoolSpec(const model::Resource& pool);
 // Whether this driver made `pool`.
 bool CreatedByUs(const model::Resource& pool);
 // The Calico IPPool whose CIDR equals `cidr`, if any.

@@ -99,6 +99,49 @@ TEST_F(HttpTest, ServesPluginMethodsOnAUnixSocket) {
   EXPECT_FALSE(UnixHttpClient::Connect(socket_));
 }
 
+// Issue 19: "Content-Length: -5" was answered 413, two Content-Length headers were accepted, and
+// one 40 KB request of nested JSON killed the daemon.
+TEST_F(HttpTest, HostileRequestsAreRefusedAndTheServerCarriesOn) {
+  PluginServer server(driver_, {.socket_path = socket_, .mode = 0600});
+  ASSERT_TRUE(server.Start());
+  auto send = [&](const std::string& raw) {
+    auto client = UnixHttpClient::Connect(socket_);
+    EXPECT_TRUE(client) << client.error().message();
+    auto r = (*client)->Raw(raw);
+    EXPECT_TRUE(r) << r.error().message();
+    return r ? *r : HttpReply{};
+  };
+  HttpReply r = send("POST /Plugin.Activate HTTP/1.1\r\nContent-Length: -5\r\n\r\n");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_THAT(Json::parse(r.body).value("Err", ""), HasSubstr("Content-Length"));
+  r = send("POST /Plugin.Activate HTTP/1.1\r\nContent-Length: 2\r\nContent-Length: 10\r\n\r\n{}");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_THAT(Json::parse(r.body).value("Err", ""),
+              HasSubstr("cannot contain multiple Content-Length headers"));
+  const std::string deep = std::string(20000, '[') + std::string(20000, ']');
+  r = send("POST /NetworkDriver.CreateNetwork HTTP/1.1\r\nContent-Length: " +
+           std::to_string(deep.size()) + "\r\n\r\n" + deep);
+  EXPECT_EQ(r.status, 200);
+  EXPECT_THAT(Json::parse(r.body).value("Err", ""), HasSubstr("max nesting depth of 512"));
+  // Still serving.
+  r = send("POST /Plugin.Activate HTTP/1.1\r\nContent-Length: 0\r\n\r\n");
+  EXPECT_EQ(r.status, 200);
+  server.Stop();
+}
+
+// Found by libnetwork_request_fuzz: an unknown method whose name is not UTF-8 was quoted in the
+// {"Err": ...} answer, whose dump() threw: the daemon aborted. The answer is JSON now.
+TEST_F(HttpTest, MethodNamesThatAreNotUtf8GetAJsonAnswer) {
+  HttpRequest req;
+  req.method = "POST";
+  req.path = "/Plugin.Activat\xf9name";
+  HttpResponse resp = HandlePluginRequest(driver_, req);
+  EXPECT_EQ(resp.status, 404);
+  Json j = Json::parse(resp.body, nullptr, false);
+  ASSERT_TRUE(j.is_object()) << resp.body;
+  EXPECT_THAT(j.value("Err", ""), HasSubstr("unknown method"));
+}
+
 TEST_F(HttpTest, ReplacesStaleSocketButNotALiveOne) {
   // A socket file left by a crashed driver.
   std::filesystem::create_directories(std::filesystem::path(socket_).parent_path());

@@ -70,7 +70,7 @@ Result<Json> IpamDriver::RequestPool(const Json& req) {
           fmt::format("cannot create a Calico IP pool for the subnet {}", cidr.String())));
     }
     CALICO_LOG(info, "libnetwork", "created IP pool {} for subnet {}", made->name(), cidr.String());
-  } else if (existing->spec().value("disabled", false)) {
+  } else if (PoolSpec(*existing).disabled) {
     return InvalidArgument(fmt::format(
         "the Calico IP pool {} for subnet {} is disabled (it may be the routing-only pool of a "
         "network on Docker's IPAM)",

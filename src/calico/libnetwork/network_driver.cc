@@ -15,6 +15,7 @@
 #include "calico/base/numbers.h"
 #include "calico/datastore/names.h"
 #include "calico/libnetwork/request_fields.h"
+#include "calico/model/v3/endpoint.h"
 
 namespace calico::libnetwork {
 namespace {
@@ -134,18 +135,20 @@ Result<Json> NetworkDriver::CreateNetwork(const Json& req) {
   // Applies --opt ipip / nat-outgoing to a pool: pools this driver made follow the network; a pool
   // someone else made is left alone, and a contradiction is reported.
   auto apply_pool_options = [&](Resource pool) -> Status {
+    const model::v3::IPPoolSpec now = PoolSpec(pool);
     Json& spec = pool.spec();
     bool changed = false;
     std::vector<std::string> conflicts;
-    if (opts.ipip_mode && spec.value("ipipMode", "Never") != *opts.ipip_mode) {
-      conflicts.push_back(fmt::format("ipipMode is {}, the network asks for {}",
-                                      spec.value("ipipMode", "Never"), *opts.ipip_mode));
+    const std::string ipip_mode = now.ipip_mode.value_or("Never");
+    if (opts.ipip_mode && ipip_mode != *opts.ipip_mode) {
+      conflicts.push_back(
+          fmt::format("ipipMode is {}, the network asks for {}", ipip_mode, *opts.ipip_mode));
       spec["ipipMode"] = *opts.ipip_mode;
       changed = true;
     }
-    if (opts.nat_outgoing && spec.value("natOutgoing", false) != *opts.nat_outgoing) {
+    if (opts.nat_outgoing && now.nat_outgoing != *opts.nat_outgoing) {
       conflicts.push_back(fmt::format("natOutgoing is {}, the network asks for {}",
-                                      spec.value("natOutgoing", false), *opts.nat_outgoing));
+                                      now.nat_outgoing, *opts.nat_outgoing));
       spec["natOutgoing"] = *opts.nat_outgoing;
       changed = true;
     }
@@ -157,7 +160,7 @@ Result<Json> NetworkDriver::CreateNetwork(const Json& req) {
       return InvalidArgument(fmt::format(
           "the Calico IP pool {} ({}) was not created by this driver and its {}: change the pool "
           "with calicoctl, or leave out the option",
-          pool.name(), spec.value("cidr", ""), why));
+          pool.name(), now.cidr, why));
     }
     auto updated = ctx_.client.Update(pool);
     if (!updated)
@@ -399,18 +402,19 @@ Result<Json> NetworkDriver::Join(const Json& req) {
   ASSIGN_OR_RETURN(std::string network_id, IdField(req, "NetworkID"));
   ASSIGN_OR_RETURN(std::string endpoint_id, IdField(req, "EndpointID"));
   ASSIGN_OR_RETURN(Json network, GetNetwork(ctx_, network_id));
-  ASSIGN_OR_RETURN(Resource wep, GetEndpoint(endpoint_id));
+  ASSIGN_OR_RETURN(Resource wep_resource, GetEndpoint(endpoint_id));
+  ASSIGN_OR_RETURN(model::v3::WorkloadEndpoint wep,
+                   model::v3::DecodeWorkloadEndpoint(wep_resource));
   ASSIGN_OR_RETURN(NetworkOptions opts, ParseNetworkOptions(network));
   VethPairSpec spec;
   spec.host_ifname = HostIfname(endpoint_id);
   spec.temp_ifname = TempIfname(endpoint_id);
-  spec.container_mac = wep.spec().value("mac", std::string(kEndpointMac));
+  spec.container_mac = wep.spec.mac.empty() ? std::string(kEndpointMac) : wep.spec.mac;
   spec.mtu = opts.mtu > 0 ? opts.mtu : ctx_.options.veth_mtu;
   bool v4 = false;
   bool v6 = false;
-  const Json& nets = wep.spec().contains("ipNetworks") ? wep.spec()["ipNetworks"] : Json::array();
-  for (const Json& n : nets) {
-    auto cidr = n.is_string() ? net::CIDR::ParseNet(n.get<std::string>()) : std::nullopt;
+  for (const std::string& n : wep.spec.ip_networks) {
+    auto cidr = net::CIDR::ParseNet(n);
     if (!cidr) continue;
     spec.addresses.push_back(cidr->addr());
     (cidr->family() == 4 ? v4 : v6) = true;

@@ -18,7 +18,7 @@ HttpResponse HandlePluginRequest(Driver& driver, const HttpRequest& req) {
     resp.status = 405;
     resp.body =
         Json{{"Err", fmt::format("method {} not allowed (plugin calls are POST)", req.method)}}
-            .dump();
+            .dump(-1, ' ', false, Json::error_handler_t::replace);
     return resp;
   }
   if (!path.empty() && path.front() == '/') path.remove_prefix(1);
@@ -28,7 +28,8 @@ HttpResponse HandlePluginRequest(Driver& driver, const HttpRequest& req) {
     CALICO_LOG(warn, "libnetwork", "unknown plugin method {}", path);
     resp.status = 404;
   }
-  resp.body = answer.dump();
+  // An error may quote the request's bytes (the method name), which need not be UTF-8.
+  resp.body = answer.dump(-1, ' ', false, Json::error_handler_t::replace);
   return resp;
 }
 

@@ -18,8 +18,14 @@ const Json& EmptyObject() {
 }  // namespace
 
 Resource::Resource(std::string_view kind, std::string_view name, std::string_view ns) {
-  doc_["apiVersion"] = std::string(kApiVersion);
-  doc_["kind"] = std::string(kind);
+  const KindInfo* info = LookupKind(kind);
+  if (info != nullptr && info->kind == kind && info->is_kubernetes()) {
+    doc_["apiVersion"] = info->api_version;
+    doc_["kind"] = info->document_kind();
+  } else {
+    doc_["apiVersion"] = std::string(kApiVersion);
+    doc_["kind"] = std::string(kind);
+  }
   doc_["metadata"] = Json::object();
   doc_["metadata"]["name"] = std::string(name);
   if (!ns.empty()) doc_["metadata"]["namespace"] = std::string(ns);
@@ -27,7 +33,11 @@ Resource::Resource(std::string_view kind, std::string_view name, std::string_vie
 }
 
 std::string Resource::kind() const {
-  return StringField(doc_, "kind");
+  std::string kind = StringField(doc_, "kind");
+  std::string api = StringField(doc_, "apiVersion");
+  if (api.empty() || api == kApiVersion) return kind;
+  const KindInfo* info = LookupKindByApi(api, kind);
+  return info != nullptr ? info->kind : kind;
 }
 std::string Resource::name() const {
   return StringField(metadata(), "name");

@@ -24,9 +24,15 @@ bool MatchesPolicyName(const std::string& name) {
   return name.size() <= 253 && std::regex_match(name, *re);
 }
 
+// The GlobalNetworkPolicies calico-controllers writes for AdminNetworkPolicies
+// ("kanp.kube-admin.<name>") and the BaselineAdminNetworkPolicy ("kbanp.kube-baseline.default")
+// carry the object's name, a DNS subdomain, after the prefix, as "knp.default." NetworkPolicies
+// do (docs/COMPATIBILITY.md, "Kubernetes policy and controllers").
 bool MatchesGlobalPolicyName(const std::string& name) {
-  static const std::regex* re =
-      new std::regex("^(" + std::string(kLabel) + "\\.)?" + std::string(kLabel) + "$");
+  static const std::regex* re = new std::regex(
+      "^((" + std::string(kLabel) + "\\.)?" + std::string(kLabel) + "|kanp\\.kube-admin\\." +
+      std::string(kLabel) + "(\\." + std::string(kLabel) + ")*|kbanp\\.kube-baseline\\." +
+      std::string(kLabel) + "(\\." + std::string(kLabel) + ")*)$");
   return name.size() <= 253 && std::regex_match(name, *re);
 }
 
@@ -76,6 +82,14 @@ void ValidateName(const std::string& kind, const Json& name_json, FieldErrors& e
       errors.Add(path, name,
                  "name must consist of lower case alphanumeric characters, '-' or '.' (at most "
                  "one '.'), and must start and end with an alphanumeric character");
+    }
+    return;
+  }
+  if (kind == "Namespace") {  // ValidateNamespaceName: a DNS-1123 label.
+    if (!IsDnsLabel(name)) {
+      errors.Add(path, name,
+                 "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or "
+                 "'-', and must start and end with an alphanumeric character (max 63 chars)");
     }
     return;
   }
@@ -144,7 +158,9 @@ void ValidateMetadata(const KindInfo& kind, const Json& meta, FieldErrors& error
 
 void ApplyDefaults(Resource& r) {
   if (!r.doc().is_object()) return;
-  if (!validation::DefaultPolicyFamily(r)) validation::DefaultInfraFamily(r);
+  if (!validation::DefaultPolicyFamily(r) && !validation::DefaultInfraFamily(r)) {
+    validation::DefaultKubernetesFamily(r);
+  }
 }
 
 Status Validate(const Resource& r) {
@@ -155,8 +171,11 @@ Status Validate(const Resource& r) {
                                 : "";
   std::string kind_name = r.kind();
   const KindInfo* kind = LookupKind(kind_name);
-  if (kind == nullptr || kind->kind != kind_name || api_version != kApiVersion) {
-    return InvalidArgument("unknown resource type (" + kind_name + ") and/or version (" +
+  if (kind == nullptr || kind->kind != kind_name || api_version != kind->api_version) {
+    std::string doc_kind = doc.contains("kind") && doc["kind"].is_string()
+                               ? doc["kind"].get<std::string>()
+                               : kind_name;
+    return InvalidArgument("unknown resource type (" + doc_kind + ") and/or version (" +
                            api_version + ")");
   }
   FieldErrors errors;
@@ -166,7 +185,8 @@ Status Validate(const Resource& r) {
   if (doc.contains("spec") && !doc["spec"].is_null() && !doc["spec"].is_object()) {
     errors.Add("spec", ValueText(doc["spec"]), "spec must be an object");
   } else if (!validation::ValidatePolicyFamily(r, errors) &&
-             !validation::ValidateInfraFamily(r, errors)) {
+             !validation::ValidateInfraFamily(r, errors) &&
+             !validation::ValidateKubernetesFamily(r, errors)) {
     return Internal("no validator for kind " + kind_name);
   }
   // Strict decoding fails before any validator runs: report the first unknown field alone.

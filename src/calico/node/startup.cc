@@ -25,6 +25,8 @@
 #include "calico/base/random.h"
 #include "calico/base/strings.h"
 #include "calico/base/unique_fd.h"
+#include "calico/model/v3/ipam.h"
+#include "calico/model/v3/node.h"
 
 namespace calico::node {
 namespace {
@@ -255,9 +257,11 @@ Result<std::optional<std::pair<int, std::string>>> FindConflict(datastore::Clien
     if (!ours) continue;
     for (const Resource& other : nodes) {
       if (other.name() == our_name) continue;
-      auto it = other.spec().find("bgp");
-      if (it == other.spec().end() || !it->is_object()) continue;
-      auto theirs = net::CIDR::ParseNet(StoredAddress(*it, family));
+      auto typed = model::v3::DecodeNode(other);
+      if (!typed || !typed->spec.bgp) continue;  // An unreadable Node claims no address.
+      const model::v3::NodeBGPSpec& theirs_bgp = *typed->spec.bgp;
+      auto theirs =
+          net::CIDR::ParseNet(family == 4 ? theirs_bgp.ipv4_address : theirs_bgp.ipv6_address);
       if (theirs && theirs->addr() == ours->addr()) {
         return std::optional(
             std::pair(family, fmt::format("Calico node '{}' is already using the IPv{} address {}.",
@@ -373,7 +377,9 @@ Status ConfigurePools(const StartupConfig& config, datastore::Client& client, Ad
   ASSIGN_OR_RETURN(auto pools, client.List("IPPool"));
   std::array<bool, 2> have = {false, false};
   for (const Resource& p : pools) {
-    auto cidr = net::CIDR::Parse(p.spec().value("cidr", ""));
+    auto typed = model::v3::DecodeIPPool(p);
+    if (!typed) continue;
+    auto cidr = net::CIDR::Parse(typed->spec.cidr);
     if (cidr) have[cidr->family() == 4 ? 0U : 1U] = true;
   }
   for (int family : {4, 6}) {

@@ -8,43 +8,13 @@
 #include <fmt/format.h>
 
 #include "calico/base/strings.h"
-#include "calico/policy/rule_compiler.h"
 #include "calico/selector/unique_id.h"
 
 namespace calico::policy {
 namespace {
 
-using Json = nlohmann::json;
-
 bool IsDigits(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
-}
-
-// A blank selector text counts as absent (the rule compiler does the same).
-std::string SelectorText(const Json& entity, const char* key) {
-  auto it = entity.find(key);
-  if (it == entity.end() || !it->is_string()) return "";
-  const std::string text = it->get<std::string>();
-  return StrTrim(text).empty() ? "" : text;
-}
-
-// Sets `numeric` when `entity[key]` lists a number or a range; appends the port names.
-void ClassifyPorts(const Json& entity, const char* key, bool& numeric,
-                   std::vector<std::string>& named) {
-  auto it = entity.find(key);
-  if (it == entity.end() || !it->is_array()) return;
-  for (const Json& p : *it) {
-    if (p.is_number_integer()) {
-      numeric = true;
-    } else if (p.is_string()) {
-      const std::string text = p.get<std::string>();
-      if (IsPortName(text)) {
-        named.push_back(text);
-      } else if (IsDigits(text) || text.find(':') != std::string::npos) {
-        numeric = true;
-      }
-    }
-  }
 }
 
 }  // namespace
@@ -94,45 +64,28 @@ std::string NamedPortSetId(const selector::Selector& sel, uint8_t protocol,
       "n", fmt::format("{},{},{}", sel.UniqueId(), NamedPortProtocolName(protocol), port_name));
 }
 
-RuleIpSets ScanRuleIpSets(const Json& rule) {
+RuleIpSets ScanRuleIpSets(const ParsedRule& rule) {
   RuleIpSets out;
-  if (!rule.is_object()) return out;
-  std::optional<uint8_t> protocol;
-  if (auto it = rule.find("protocol"); it != rule.end() && !it->is_null()) {
-    if (auto p = ParseProtocol(*it)) protocol = *p;
-  }
-  const uint8_t np_proto = NamedPortProtocol(protocol);
+  const uint8_t np_proto = NamedPortProtocol(rule.protocol);
   std::set<std::string> seen_selectors;
   std::set<std::string> seen_sets;
-  for (const char* side : {"source", "destination"}) {
-    auto it = rule.find(side);
-    if (it == rule.end() || !it->is_object()) continue;
-    const Json& entity = *it;
-    const std::string sel = SelectorText(entity, "selector");
-    const std::string not_sel = SelectorText(entity, "notSelector");
-    bool numeric = false;
-    bool ignored = false;
-    std::vector<std::string> named;
-    std::vector<std::string> not_named;
-    ClassifyPorts(entity, "ports", numeric, named);
-    ClassifyPorts(entity, "notPorts", ignored, not_named);
+  for (const EntityMatch* e : {&rule.source, &rule.destination}) {
     // The rule's numeric (or port-less) alternative matches the selector sets; the named-port
     // alternatives only the notSelector, and only when it is not folded into their sets.
-    const bool numeric_alternative = numeric || named.empty();
+    const bool numeric_alternative = !e->ports.empty() || e->named_ports.empty();
     auto add_selector = [&](const std::string& text) {
       if (!text.empty() && seen_selectors.insert(text).second) out.selectors.push_back(text);
     };
-    if (numeric_alternative) add_selector(sel);
-    if (numeric_alternative || sel.empty()) add_selector(not_sel);
-    if (named.empty() && not_named.empty()) continue;
-    auto np_sel = NamedPortSelector(sel, not_sel);
+    if (numeric_alternative) add_selector(e->selector);
+    if (numeric_alternative || e->selector.empty()) add_selector(e->not_selector);
+    if (e->named_ports.empty() && e->not_named_ports.empty()) continue;
+    auto np_sel = NamedPortSelector(e->selector, e->not_selector);
     if (!np_sel) continue;
-    for (const auto* names : {&named, &not_named}) {
-      for (const std::string& name : *names) {
-        std::string id = NamedPortSetId(*np_sel, np_proto, name);
-        if (!seen_sets.insert(id).second) continue;
+    for (const auto* names : {&e->named_ports, &e->not_named_ports}) {
+      for (const NamedPortMatch& n : *names) {
+        if (!seen_sets.insert(n.set_id).second) continue;
         out.named_ports.push_back(
-            {.id = std::move(id), .selector = *np_sel, .protocol = np_proto, .port = name});
+            {.id = n.set_id, .selector = *np_sel, .protocol = np_proto, .port = n.name});
       }
     }
   }

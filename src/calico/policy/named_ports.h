@@ -21,7 +21,7 @@
 //
 //   auto sel = NamedPortSelector("app == 'db'", "");
 //   NamedPortSetId(*sel, kProtoTcp, "http");   // "n:..."
-//   ScanRuleIpSets(rule_json);                 // selector + named-port sets a rule needs
+//   ScanRuleIpSets(parsed_rule);               // selector + named-port sets a rule needs
 //
 // Thread-safety: pure functions.
 #pragma once
@@ -32,9 +32,8 @@
 #include <string_view>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "calico/base/result.h"
+#include "calico/policy/parsed_rule.h"
 #include "calico/selector/selector.h"
 
 namespace calico::policy {
@@ -73,14 +72,12 @@ struct NamedPortSetDef {
   std::string port{};  // The port name.
 };
 
-// The IP sets one projectcalico.org/v3 Rule (JSON) needs once rendered: the selector texts (as
+// The IP sets one parsed rule needs once rendered (Felix's RuleScanner): the selector texts (as
 // written, for selector sets keyed by their UniqueId) and the named-port sets, each once.
-// Lenient, for the calculation graph: unparsable selectors and invalid ports are skipped (the
-// renderer reports them).
 struct RuleIpSets {
   std::vector<std::string> selectors{};
   std::vector<NamedPortSetDef> named_ports{};
 };
-RuleIpSets ScanRuleIpSets(const nlohmann::json& rule);
+RuleIpSets ScanRuleIpSets(const ParsedRule& rule);
 
 }  // namespace calico::policy

@@ -10,6 +10,13 @@
 namespace calico::policy {
 namespace {
 
+// ScanRuleIpSets of a rule given as JSON (which must parse).
+RuleIpSets Scan(const nlohmann::json& rule) {
+  auto parsed = ParseRule(rule);
+  EXPECT_TRUE(parsed) << (parsed ? "" : parsed.error().message());
+  return parsed ? ScanRuleIpSets(*parsed) : RuleIpSets{};
+}
+
 using Json = nlohmann::json;
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
@@ -61,7 +68,7 @@ TEST(NamedPortsTest, ScanRuleIpSets) {
       "action": "Allow", "protocol": "UDP",
       "source": {"selector": "a == 'x'", "notSelector": "b == 'y'", "notPorts": ["metrics"]},
       "destination": {"selector": "app == 'db'", "ports": [53, "dns", "dns", "dns-alt"]}})");
-  const RuleIpSets sets = ScanRuleIpSets(rule);
+  const RuleIpSets sets = Scan(rule);
   // Source: no positive named ports, so its numeric alternative needs both selector sets.
   EXPECT_THAT(sets.selectors, ElementsAre("a == 'x'", "b == 'y'", "app == 'db'"));
   auto src = *NamedPortSelector("a == 'x'", "b == 'y'");
@@ -80,26 +87,28 @@ TEST(NamedPortsTest, NamedOnlySideNeedsNoSelectorSets) {
   // named-port set alone; no protocol means TCP.
   const Json rule = Json::parse(R"({"action": "Allow",
       "destination": {"selector": "app == 'db'", "notSelector": "x == 'y'", "ports": ["http"]}})");
-  const RuleIpSets sets = ScanRuleIpSets(rule);
+  const RuleIpSets sets = Scan(rule);
   EXPECT_THAT(sets.selectors, IsEmpty());
   ASSERT_EQ(sets.named_ports.size(), 1u);
   EXPECT_EQ(sets.named_ports[0].protocol, kNamedPortTcp);
   EXPECT_EQ(sets.named_ports[0].selector, *NamedPortSelector("app == 'db'", "x == 'y'"));
 
   // Without a selector the notSelector is still matched on its own (it is not folded into all()).
-  const RuleIpSets no_sel = ScanRuleIpSets(Json::parse(
+  const RuleIpSets no_sel = Scan(Json::parse(
       R"({"action": "Allow", "destination": {"notSelector": "x == 'y'", "ports": ["http"]}})"));
   EXPECT_THAT(no_sel.selectors, ElementsAre("x == 'y'"));
   ASSERT_EQ(no_sel.named_ports.size(), 1u);
   EXPECT_TRUE(no_sel.named_ports[0].selector.IsAll());
 }
 
-TEST(NamedPortsTest, ScanIsLenient) {
-  EXPECT_THAT(ScanRuleIpSets(Json("x")).selectors, IsEmpty());
-  const RuleIpSets sets = ScanRuleIpSets(Json::parse(
-      R"({"action": "Allow", "destination": {"selector": "app ==", "ports": ["http", "a b"]}})"));
-  EXPECT_THAT(sets.named_ports, IsEmpty());  // The side's selector does not parse.
-  EXPECT_THAT(sets.selectors, IsEmpty());
+// The scanner only sees rules that parsed: an invalid rule is an error when its policy arrives,
+// not a source of IP sets.
+TEST(NamedPortsTest, InvalidRulesNeverReachTheScanner) {
+  EXPECT_FALSE(ParseRule(Json("x")));
+  EXPECT_FALSE(ParseRule(Json::parse(
+      R"({"action": "Allow", "destination": {"selector": "app ==", "ports": ["http"]}})")));
+  EXPECT_FALSE(ParseRule(Json::parse(
+      R"({"action": "Allow", "destination": {"selector": "app == 'x'", "ports": ["a b"]}})")));
 }
 
 }  // namespace

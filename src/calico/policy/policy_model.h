@@ -1,14 +1,14 @@
 // The input of the nftables policy renderer: a plain, already-resolved view of what Felix's
 // calculation graph hands to its rule renderer (felix/calc -> felix/rules): local workload
 // endpoints and local host endpoints with the tiers/policies that apply to them per direction,
-// the policies and profiles themselves (rules as projectcalico.org/v3 Rule JSON) and the IP sets
+// the policies and profiles themselves (their rules parsed once, parsed_rule.h) and the IP sets
 // that selector matches refer to, with their members already computed by the caller.
 //
 //   Model m;
 //   m.endpoints.push_back({.name = "ns1/pod-a", .interface_name = "cali1234567890a",
 //                          .profiles = {"kns.ns1"},
 //                          .ingress_tiers = {{.name = "default", .policies = {"allow-dns"}}}});
-//   m.policies.push_back({.id = "allow-dns", .tier = "default", .ingress = Json::array({...})});
+//   m.policies.push_back({.id = "allow-dns", .tier = "default", .ingress = parsed_rules});
 //
 // Staged policies are never rendered (Felix), so callers leave them out; a tier whose only
 // matching policies are staged is left out as well (it passes).
@@ -19,7 +19,6 @@
 #include <cstdint>
 #include <functional>
 #include <map>
-#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -28,6 +27,7 @@
 
 #include "calico/base/result.h"
 #include "calico/net/ip.h"
+#include "calico/policy/parsed_rule.h"
 
 namespace calico::policy {
 
@@ -86,49 +86,19 @@ struct HostEndpoint {
 // The pseudo interface name of a host endpoint for all host interfaces.
 inline constexpr std::string_view kAllInterfaces = "*";
 
-// A JSON value whose copies share one immutable document (copy on write). The calculation graph
-// builds a Model per change; sharing makes copying a policy's rules into it a reference count, and
-// lets the render cache see "same rules" by pointer. Reads like a const Json.
-class SharedJson {
- public:
-  SharedJson() : SharedJson(Json::array()) {}
-  SharedJson(Json value)  // NOLINT(google-explicit-constructor): used like a Json.
-      : value_(std::make_shared<Json>(std::move(value))) {}
-  SharedJson(Json::initializer_list_t init) : SharedJson(Json(init)) {}
-
-  const Json& get() const { return *value_; }
-  operator const Json&() const { return *value_; }  // NOLINT(google-explicit-constructor)
-  const Json* operator->() const { return value_.get(); }
-  const Json& operator[](std::size_t i) const { return (*value_)[i]; }
-  // Mutable access (tests, builders): copies the document first when it is shared.
-  Json& mutable_json() {
-    if (value_.use_count() > 1) value_ = std::make_shared<Json>(*value_);
-    return *value_;
-  }
-  Json& operator[](std::size_t i) { return mutable_json()[i]; }
-
-  bool operator==(const SharedJson& other) const {
-    return value_ == other.value_ || *value_ == *other.value_;
-  }
-  bool operator==(const Json& other) const { return *value_ == other; }
-
- private:
-  std::shared_ptr<Json> value_;
-};
-
 struct Policy {
-  std::string id{};      // Unique; e.g. "default.allow-dns" or "ns1/knp.default.allow".
-  std::string tier{};    // The tier the policy belongs to.
-  SharedJson ingress{};  // [Rule]
-  SharedJson egress{};   // [Rule]
+  std::string id{};       // Unique; e.g. "default.allow-dns" or "ns1/knp.default.allow".
+  std::string tier{};     // The tier the policy belongs to.
+  ParsedRules ingress{};  // Parsed once, shared by every copy of the model (parsed_rule.h).
+  ParsedRules egress{};
 
   bool operator==(const Policy&) const = default;
 };
 
 struct Profile {
   std::string id{};  // e.g. "kns.ns1", "projectcalico-default-allow".
-  SharedJson ingress{};
-  SharedJson egress{};
+  ParsedRules ingress{};
+  ParsedRules egress{};
 
   bool operator==(const Profile&) const = default;
 };

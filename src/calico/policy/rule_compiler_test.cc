@@ -17,7 +17,8 @@ using ::testing::HasSubstr;
 
 RenderContext Ctx() {
   RenderContext ctx{.comment = "policy t/p ingress #0"};
-  ctx.resolve_set = [](std::string_view, std::string_view sel, int family) -> Result<std::string> {
+  ctx.resolve_set = [](std::string_view, std::string_view sel, std::string_view,
+                       int family) -> Result<std::string> {
     return std::string(family == 6 ? "six-" : "four-") + (sel == "role == 'db'" ? "db" : "other");
   };
   ctx.resolve_named_port_set = [](std::string_view, std::string_view id,
@@ -150,7 +151,8 @@ TEST(RuleCompilerTest, SelectorNeedsResolver) {
 
 TEST(RuleCompilerTest, ResolverErrorsPropagate) {
   RenderContext ctx;
-  ctx.resolve_set = [](std::string_view field, std::string_view, int) -> Result<std::string> {
+  ctx.resolve_set = [](std::string_view field, std::string_view, std::string_view,
+                       int) -> Result<std::string> {
     return NotFound(std::string(field) + ": nope");
   };
   auto out = CompileRule(
@@ -327,16 +329,35 @@ TEST(RuleCompilerTest, UnsupportedFields) {
   EXPECT_THAT(CompileError(R"({"action": "Allow", "destination": {"services": {"name": "x"}}})",
                            ErrorCode::kUnsupported),
               HasSubstr("destination.services: not supported"));
-  EXPECT_THAT(
-      CompileError(R"({"action": "Allow", "http": {"methods": ["GET"]}})", ErrorCode::kUnsupported),
-      HasSubstr("http: "));
   // Empty values of those fields are fine.
   EXPECT_THAT(Compile(R"({"action": "Allow", "source": {"namespaceSelector": ""},
                           "metadata": {"annotations": {"a": "b"}}})"),
               ElementsAre(kAccept));
 }
 
-TEST(RuleCompilerTest, ParseRuleIR) {
+// As Felix without an L7 proxy (felix/rules/policy.go ignores HttpMatch): the L3/L4 part is
+// rendered, the HTTP part is not, and the ParsedRule says so.
+TEST(RuleCompilerTest, HttpMatchIgnoredL4Enforced) {
+  const Json rule = Json::parse(R"({"action": "Allow", "protocol": "TCP",
+      "destination": {"ports": [80]}, "http": {"methods": ["GET"], "paths": [{"prefix": "/a"}]}})");
+  auto ir = ParseRule(rule);
+  ASSERT_TRUE(ir) << ir.error().message();
+  EXPECT_TRUE(ir->http_match_ignored);
+  auto plain =
+      Json::parse(R"({"action": "Allow", "protocol": "TCP", "destination": {"ports": [80]}})");
+  EXPECT_EQ(Compile(rule.dump().c_str()), Compile(plain.dump().c_str()));
+  auto without = ParseRule(plain);
+  ASSERT_TRUE(without);
+  EXPECT_FALSE(without->http_match_ignored);
+  // An empty match is no match at all; a match that is not an object is an error.
+  auto empty = ParseRule(Json::parse(R"({"action": "Deny", "http": {}})"));
+  ASSERT_TRUE(empty);
+  EXPECT_FALSE(empty->http_match_ignored);
+  EXPECT_THAT(CompileError(R"({"action": "Allow", "http": "GET"})", ErrorCode::kInvalidArgument),
+              HasSubstr("http: must be an object"));
+}
+
+TEST(RuleCompilerTest, ParseRuleGivesParsedRule) {
   auto ir = ParseRule(Json::parse(R"({"action": "Pass", "protocol": "TCP", "ipVersion": 4,
                                       "source": {"ports": [22, "20:21"]}})"));
   ASSERT_TRUE(ir);

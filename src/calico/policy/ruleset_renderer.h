@@ -61,6 +61,7 @@
 // Thread-safety: pure functions, except that a RenderCache passed in is updated.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -118,11 +119,38 @@ class RenderCache {
   std::unique_ptr<State> state_;
 };
 
+// One item a render left out (RenderReport::skipped).
+struct RenderProblem {
+  std::string kind{};     // "policy", "profile" or "endpoint".
+  std::string name{};     // "<tier>/<policy id>", the profile id or the endpoint name.
+  std::string message{};  // Why, naming the rule and field: "... ingress[0]: source...: ...".
+  std::string effect{};   // What the dataplane does instead.
+  bool operator==(const RenderProblem&) const = default;
+};
+
+// What a render could not honour, for the agent's log and metrics (fault isolation: one bad
+// policy never stops the others from being programmed).
+struct RenderReport {
+  // Policies/profiles with a rule that did not parse (ParsedRules' error, kept by the calculation
+  // graph) or cannot be compiled (an IP set the model lacks): their chain is a single drop, so
+  // endpoints that reach them drop there (their tier's end-of-tier drop, brought forward) while
+  // every other policy and endpoint is programmed. Endpoints whose interface cannot be named in
+  // nftables: left out (their packets meet the dispatch chains' "Unknown interface" drop).
+  std::vector<RenderProblem> skipped{};
+  // "policy <tier>/<id>" / "profile <id>" -> rules whose `http` match is ignored (their L3/L4 part
+  // is enforced, as Felix does without an L7 proxy).
+  std::map<std::string, int> http_ignored{};
+};
+
 // The ruleset as the dataplane's ruleset model (chains, sets, maps; nft_model/ruleset.h), which the
 // agent diffs against what it applied without printing or parsing text. `cache` may be null.
+// `report` null: the first policy, profile or endpoint that cannot be rendered is an error. With a
+// report, such items are isolated and listed there (the report is cleared first); errors remain
+// for a model that is inconsistent as a whole (unknown policy ids, chain name collisions).
 [[nodiscard]] Result<nft_model::NftRuleset> RenderRulesetParts(const Model& model,
                                                                const RenderOptions& options = {},
-                                                               RenderCache* cache = nullptr);
+                                                               RenderCache* cache = nullptr,
+                                                               RenderReport* report = nullptr);
 
 // The same ruleset as `nft -f` text: a generated-file comment, the replace-table prefix when
 // options.replace_table, then nft_model::NftRulesetText of the parts.

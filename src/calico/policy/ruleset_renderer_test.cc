@@ -171,8 +171,8 @@ TEST(RulesetRendererTest, CacheFollowsChangesToRulesAndSets) {
   ASSERT_TRUE(first) << first.error().message();
 
   // New port: the policy chain changes.
-  m.policies[0].ingress[0]["protocol"] = "TCP";
-  m.policies[0].ingress[0]["destination"] = {{"ports", {80}}};
+  m.policies[0].ingress = Json::parse(R"([{"action": "Allow", "source": {"selector": "app == 'b'"},
+                                            "protocol": "TCP", "destination": {"ports": [80]}}])");
   auto second = RenderRulesetParts(m, {}, &cache);
   ASSERT_TRUE(second);
   EXPECT_EQ(*second, *RenderRulesetParts(m));
@@ -240,6 +240,102 @@ TEST(RulesetRendererTest, ModelErrors) {
   expect_error(
       m,
       "policy default/p ingress[0]: source.selector: no IP set for selector \"x == \"y\"\" (id s:");
+}
+
+// With a report, one policy that cannot be compiled never stops the rest: its chain drops, every
+// other policy, profile and endpoint is rendered as without it, and the report names it.
+TEST(RulesetRendererTest, ReportIsolatesUnrenderablePolicy) {
+  Model m = SmallModel();
+  Endpoint second = m.endpoints[0];
+  second.name = "ns/b";
+  second.interface_name = "cali2";
+  second.ingress_tiers = {{.name = "default", .policies = {"good"}}};
+  m.endpoints.push_back(second);
+  m.endpoints[0].ingress_tiers[0].policies = {"p", "good"};
+  m.policies.push_back(Policy{.id = "good",
+                              .tier = "default",
+                              .ingress = Json::parse(R"([{"action": "Deny", "protocol": "TCP",
+                                  "destination": {"ports": [22]}}])")});
+  m.policies[0].ingress =
+      Json::parse(R"([{"action": "Allow"}, {"action": "Allow", "ipVersion": 5}])");
+
+  // Without a report: an error, as before.
+  ASSERT_FALSE(RenderRulesetParts(m));
+
+  RenderReport report;
+  RenderCache cache;
+  for (int pass = 0; pass < 2; ++pass) {  // The second render is from the cache: same report.
+    auto parts = RenderRulesetParts(m, {}, &cache, &report);
+    ASSERT_TRUE(parts) << parts.error().message();
+    ASSERT_EQ(report.skipped.size(), 1u);
+    EXPECT_EQ(report.skipped[0].kind, "policy");
+    EXPECT_EQ(report.skipped[0].name, "default/p");
+    EXPECT_THAT(report.skipped[0].message, HasSubstr("ingress[1]: ipVersion: must be 4 or 6"));
+    // The bad policy's chain is one drop, so nothing it would have allowed is allowed.
+    EXPECT_THAT(parts->chains.at("cali-pi-default/p").rules.get(),
+                ::testing::ElementsAre(
+                    "counter drop comment \"policy default/p cannot be rendered: drop\""));
+    // The good policy is enforced on both endpoints.
+    ASSERT_EQ(parts->chains.at("cali-pi-default/good").rules.size(), 1u);
+    EXPECT_THAT(parts->chains.at("cali-pi-default/good").rules[0],
+                HasSubstr("meta l4proto 6 th dport 22 counter drop"));
+    EXPECT_THAT(parts->chains.at("cali-tw-cali2").rules.get(),
+                ::testing::Contains(HasSubstr("jump cali-pi-default/good")));
+  }
+  EXPECT_TRUE(report.http_ignored.empty());
+
+  // Fixed: the report is empty again and the chain holds the policy's rules.
+  m.policies[0].ingress = Json::parse(R"([{"action": "Allow"}])");
+  auto fixed = RenderRulesetParts(m, {}, &cache, &report);
+  ASSERT_TRUE(fixed);
+  EXPECT_TRUE(report.skipped.empty());
+  EXPECT_EQ(*fixed, *RenderRulesetParts(m));
+}
+
+TEST(RulesetRendererTest, ReportIsolatesProfileAndEndpoint) {
+  Model m = SmallModel();
+  m.profiles[0].egress = Json::parse(R"({"not": "a list"})");
+  Endpoint bad = m.endpoints[0];
+  bad.name = "ns/bad";
+  bad.interface_name = "cali\"x";
+  m.endpoints.push_back(bad);
+  RenderReport report;
+  auto parts = RenderRulesetParts(m, {}, nullptr, &report);
+  ASSERT_TRUE(parts) << parts.error().message();
+  ASSERT_EQ(report.skipped.size(), 2u);
+  EXPECT_EQ(report.skipped[0].kind, "endpoint");
+  EXPECT_EQ(report.skipped[0].name, "ns/bad");
+  EXPECT_THAT(report.skipped[0].message, HasSubstr("invalid interface name"));
+  EXPECT_EQ(report.skipped[1].kind, "profile");
+  EXPECT_EQ(report.skipped[1].name, "prof");
+  EXPECT_THAT(report.skipped[1].message, HasSubstr("egress[0]: rules must be a list"));
+  EXPECT_THAT(
+      parts->chains.at("cali-pro-prof").rules.get(),
+      ::testing::ElementsAre("counter drop comment \"profile prof cannot be rendered: drop\""));
+  // The good endpoint and its ingress profile are programmed; the bad endpoint is not.
+  EXPECT_EQ(parts->chains.count("cali-tw-cali1"), 1u);
+  EXPECT_THAT(parts->chains.at("cali-pri-prof").rules.get(), ::testing::SizeIs(0));
+  EXPECT_EQ(parts->chains.count("cali-tw-cali\"x"), 0u);
+}
+
+TEST(RulesetRendererTest, ReportCountsIgnoredHttpMatches) {
+  Model m = SmallModel();
+  m.policies[0].ingress = Json::parse(R"([
+      {"action": "Allow", "protocol": "TCP", "destination": {"ports": [80]},
+       "http": {"methods": ["GET"]}},
+      {"action": "Allow", "http": {"paths": [{"exact": "/x"}]}}])");
+  RenderReport report;
+  RenderCache cache;
+  for (int pass = 0; pass < 2; ++pass) {
+    auto parts = RenderRulesetParts(m, {}, &cache, &report);
+    ASSERT_TRUE(parts) << parts.error().message();
+    EXPECT_TRUE(report.skipped.empty());
+    EXPECT_THAT(report.http_ignored,
+                ::testing::ElementsAre(::testing::Pair("policy default/p", 2)));
+    ASSERT_EQ(parts->chains.at("cali-pi-default/p").rules.size(), 2u);
+    EXPECT_THAT(parts->chains.at("cali-pi-default/p").rules[0],
+                HasSubstr("meta l4proto 6 th dport 80 counter meta mark set"));
+  }
 }
 
 TEST(RulesetRendererTest, NamedPortSetErrors) {

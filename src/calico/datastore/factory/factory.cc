@@ -78,7 +78,10 @@ Result<std::unique_ptr<Backend>> OpenBackend(const ClientConfig& config) {
     if (open_fn(&config.etcd, &backend, &error) != 0) return Unexpected(std::move(error));
     return backend;
   }
-  ASSIGN_OR_RETURN(auto local, SqliteBackend::Open(config.local_path));
+  ASSIGN_OR_RETURN(auto local, SqliteBackend::Open(
+                                   config.local_path, SqliteBackend::kDefaultHistory,
+                                   config.create_local_store ? SqliteBackend::OpenMode::kCreate
+                                                             : SqliteBackend::OpenMode::kExisting));
   return std::unique_ptr<Backend>(std::move(local));
 }
 

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <filesystem>
 #include <thread>
+#include <vector>
 
 #include <sqlite3.h>
 
@@ -279,14 +280,45 @@ class SqliteWatchStream final : public WatchStream {
 
 }  // namespace
 
-Result<std::unique_ptr<SqliteBackend>> SqliteBackend::Open(const std::string& path,
-                                                           int64_t history) {
+namespace {
+
+// mkdir -p with fixed modes: ancestors 0755 (root-owned and traversable, as `install -d`), the
+// store's own directory 0700 (root only). chmod after mkdir because mkdir's mode is cut by the
+// umask (0777 directories with umask 000 before). Existing directories are left as they are.
+Status MakeStoreDirectories(const std::filesystem::path& dir) {
+  std::vector<std::filesystem::path> missing;
   std::error_code ec;
+  for (auto p = dir; !p.empty() && !std::filesystem::exists(p, ec); p = p.parent_path()) {
+    missing.push_back(p);
+    if (p == p.parent_path()) break;
+  }
+  for (auto it = missing.rbegin(); it != missing.rend(); ++it) {
+    const mode_t mode = *it == dir ? 0700 : 0755;
+    if (::mkdir(it->c_str(), mode) != 0 && errno != EEXIST) {
+      return Unexpected(Error::FromErrno(errno, "create directory " + it->string()));
+    }
+    if (::chmod(it->c_str(), mode) != 0) {
+      return Unexpected(Error::FromErrno(errno, "set the mode of " + it->string()));
+    }
+  }
+  return OkStatus();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<SqliteBackend>> SqliteBackend::Open(const std::string& path, int64_t history,
+                                                           OpenMode mode) {
+  std::error_code ec;
+  if (mode == OpenMode::kExisting && !std::filesystem::exists(path, ec)) {
+    return Unavailable("local store " + path +
+                       " does not exist (calico-node creates it at start-up; point "
+                       "CALICO_DATASTORE_PATH or the network config's datastore_path at the "
+                       "store calico-node uses)");
+  }
   std::filesystem::path parent = std::filesystem::path(path).parent_path();
   if (!parent.empty() && !std::filesystem::exists(parent, ec)) {
-    std::filesystem::create_directories(parent, ec);
-    if (ec) return Unavailable("create directory " + parent.string() + ": " + ec.message());
-    ::chmod(parent.c_str(), 0700);
+    auto made = MakeStoreDirectories(parent);
+    if (!made) return Unavailable(made.error().message());
   }
   // Create the file with mode 0600 before SQLite does (the WAL and SHM files copy its mode).
   // Only when it is new: close() of any descriptor of the file drops every POSIX lock this

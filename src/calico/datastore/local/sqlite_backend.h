@@ -20,10 +20,15 @@ namespace calico::datastore {
 
 class SqliteBackend final : public Backend {
  public:
-  // Opens (creating if needed, mode 0600, parent directory 0700) the store at `path`.
-  // Errors: kUnavailable naming the path.
-  [[nodiscard]] static Result<std::unique_ptr<SqliteBackend>> Open(const std::string& path,
-                                                                   int64_t history = 100000);
+  static constexpr int64_t kDefaultHistory = 100000;
+  // kCreate: a missing store is created (file 0600; missing directories 0755, the store's own
+  // directory 0700, whatever the umask). kExisting: a missing store is an error (kUnavailable
+  // "local store PATH does not exist ...") and nothing is created.
+  enum class OpenMode { kCreate, kExisting };
+  // Opens the store at `path`. Errors: kUnavailable naming the path.
+  [[nodiscard]] static Result<std::unique_ptr<SqliteBackend>> Open(
+      const std::string& path, int64_t history = kDefaultHistory,
+      OpenMode mode = OpenMode::kCreate);
   ~SqliteBackend() override;
   SqliteBackend(const SqliteBackend&) = delete;
   SqliteBackend& operator=(const SqliteBackend&) = delete;

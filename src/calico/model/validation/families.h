@@ -8,6 +8,9 @@
 //   infra family (infra_family.cc): IPPool, IPReservation, IPAMConfiguration, Node, BGPPeer,
 //     BGPConfiguration, BGPFilter, FelixConfiguration, ClusterInformation,
 //     KubeControllersConfiguration, CalicoNodeStatus.
+//   kubernetes family (kubernetes_family.cc): networking.k8s.io/v1 NetworkPolicy, v1 Namespace,
+//     policy.networking.k8s.io/v1alpha1 AdminNetworkPolicy and BaselineAdminNetworkPolicy, with
+//     the Kubernetes API server's defaults and validation.
 //
 // Each function returns false when the kind is not in its family (and does nothing then).
 // Defaults are applied as Calico's client does before validation; Validate* report every problem
@@ -27,5 +30,8 @@ bool ValidatePolicyFamily(const Resource& r, FieldErrors& errors);
 
 bool DefaultInfraFamily(Resource& r);
 bool ValidateInfraFamily(const Resource& r, FieldErrors& errors);
+
+bool DefaultKubernetesFamily(Resource& r);
+bool ValidateKubernetesFamily(const Resource& r, FieldErrors& errors);
 
 }  // namespace calico::model::validation

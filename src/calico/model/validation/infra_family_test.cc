@@ -2,47 +2,19 @@
 // BGP, Felix, Node, IPAM and KubeControllers, ported as YAML tables in testdata/infra/, plus
 // defaulting).
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <string>
 
 #include <gtest/gtest.h>
-#include <yaml-cpp/yaml.h>
 
 #include "calico/model/validate.h"
 #include "calico/model/validation/families.h"
 #include "calico/model/validation/infra_schema.h"
+#include "calico/model/yaml_codec.h"
 
 namespace calico::model::validation {
 namespace {
-
-// Minimal YAML -> JSON for test tables: quoted scalars stay strings, plain ones are typed.
-Json ToJson(const YAML::Node& n) {
-  switch (n.Type()) {
-    case YAML::NodeType::Map: {
-      Json o = Json::object();
-      for (const auto& kv : n)
-        o[kv.first.as<std::string>()] = ToJson(kv.second);
-      return o;
-    }
-    case YAML::NodeType::Sequence: {
-      Json a = Json::array();
-      for (const auto& e : n)
-        a.push_back(ToJson(e));
-      return a;
-    }
-    case YAML::NodeType::Scalar: {
-      std::string s = n.Scalar();
-      if (n.Tag() == "!") return s;
-      if (s == "true") return true;
-      if (s == "false") return false;
-      if (s == "null" || s == "~") return nullptr;
-      Json parsed = Json::parse(s, nullptr, false);
-      if (!parsed.is_discarded() && parsed.is_number()) return parsed;
-      return s;
-    }
-    default:
-      return nullptr;
-  }
-}
 
 std::string Render(const FieldErrors& errs) {
   std::string out;
@@ -61,20 +33,25 @@ struct Case {
 std::vector<Case> LoadCases(const std::string& file) {
   auto path = std::filesystem::path(CALICO_SOURCE_DIR) /
               "src/calico/model/validation/testdata/infra" / file;
-  YAML::Node root = YAML::LoadFile(path.string());
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  // The tables go through the project's YAML codec (YAML 1.1 scalars, as calicoctl reads them).
+  auto root = ParseYaml(text.str());
+  EXPECT_TRUE(root.has_value()) << path << ": " << root.error().message();
   std::vector<Case> out;
-  for (const auto& c : root) {
+  if (!root || !root->is_array()) return out;
+  for (const auto& c : *root) {
     Case tc;
-    tc.name = c["name"].as<std::string>();
-    tc.valid = c["valid"].as<bool>();
-    if (c["expect"]) tc.expect = c["expect"].as<std::string>();
+    tc.name = c.value("name", "");
+    tc.valid = c.value("valid", false);
+    tc.expect = c.value("expect", "");
     Json doc = Json::object();
     doc["apiVersion"] = "projectcalico.org/v3";
-    doc["kind"] = c["kind"].as<std::string>();
-    doc["metadata"] = {
-        {"name", c["resourceName"] ? c["resourceName"].as<std::string>() : "default"}};
-    if (c["spec"]) doc["spec"] = ToJson(c["spec"]);
-    if (c["status"]) doc["status"] = ToJson(c["status"]);
+    doc["kind"] = c.value("kind", "");
+    doc["metadata"] = {{"name", c.value("resourceName", "default")}};
+    if (c.contains("spec")) doc["spec"] = c["spec"];
+    if (c.contains("status")) doc["status"] = c["status"];
     tc.resource = Resource(std::move(doc));
     out.push_back(std::move(tc));
   }

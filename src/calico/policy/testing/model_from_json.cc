@@ -71,13 +71,13 @@ Result<std::vector<net::CIDR>> GetNets(const Json& obj, const char* key, const s
   return out;
 }
 
-Result<Json> GetRules(const Json& obj, const char* key, const std::string& path) {
+Result<ParsedRules> GetRules(const Json& obj, const char* key, const std::string& path) {
   auto it = obj.find(key);
-  if (it == obj.end() || it->is_null()) return Json::array();
+  if (it == obj.end() || it->is_null()) return ParsedRules();
   if (!it->is_array()) {
     return FieldError(fmt::format("{}.{}", path, key), "must be a list of rules");
   }
-  return *it;
+  return ParsedRules(*it);
 }
 
 Result<std::vector<TierRef>> GetTiers(const Json& obj, const char* key, const std::string& path) {

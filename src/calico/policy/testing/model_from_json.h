@@ -10,7 +10,8 @@
 
 namespace calico::policy {
 
-// Builds a Model from its JSON form (the golden tests' input files):
+// Builds a Model from its JSON form (the golden tests' input files; rules are parsed here, a
+// rule that does not parse is kept as ParsedRules' error for the renderer to report):
 //   {"endpoints": [{"name", "interfaceName", "addresses": [cidr], "labels": {}, "profiles": [],
 //                   "ingressTiers"/"egressTiers": [{"name", "policies": [], "defaultAction":
 //                   "Deny"|"Pass"}]}],

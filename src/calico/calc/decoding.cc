@@ -1,0 +1,212 @@
+// Resources -> the calculation graph's records (libcalico-go syncer update processors), see
+// decoding.h.
+#include "calico/calc/decoding.h"
+
+#include <algorithm>
+
+#include "calico/calc/policy_conversion.h"
+#include "calico/model/v3/endpoint.h"
+#include "calico/model/v3/policy.h"
+#include "calico/policy/named_ports.h"
+
+namespace calico::calc {
+namespace {
+
+constexpr std::string_view kDefaultTier = "default";
+
+// Addresses as host routes (/32, /128): workload ipNetworks and host endpoint expectedIPs.
+std::vector<net::CIDR> HostAddresses(const std::vector<std::string>& texts) {
+  std::vector<net::CIDR> out;
+  for (const std::string& t : texts) {
+    auto cidr = net::CIDR::ParseNet(t);
+    if (!cidr) continue;
+    out.emplace_back(cidr->addr(), cidr->addr().bit_len());
+  }
+  return out;
+}
+
+// Network set nets: host bits allowed and bare addresses (reference 1.8); members are masked.
+std::vector<net::CIDR> Networks(const std::vector<std::string>& texts) {
+  std::vector<net::CIDR> out;
+  for (const std::string& t : texts) {
+    if (auto cidr = net::CIDR::ParseNet(t)) out.push_back(cidr->Masked());
+  }
+  return out;
+}
+
+// spec.ports: entries without a name or a valid port number are skipped (libcalico-go passes only
+// named ports to Felix). The protocol is 6/17/132 for TCP/UDP/SCTP (any case), a number 1-255 as
+// given, else 0 (which no named-port set matches).
+template <typename Port>
+std::vector<EndpointPort> EndpointPorts(const std::vector<Port>& ports) {
+  std::vector<EndpointPort> out;
+  for (const Port& p : ports) {
+    if (p.name.empty() || p.port < 1 || p.port > 65535) continue;
+    EndpointPort port{.name = p.name, .port = static_cast<uint16_t>(p.port)};
+    if (p.protocol.is_string) {
+      port.protocol = policy::ParseNamedPortProtocol(p.protocol.str).value_or(0);
+    } else if (p.protocol.num > 0 && p.protocol.num < 256) {
+      port.protocol = static_cast<uint8_t>(p.protocol.num);
+    }
+    out.push_back(std::move(port));
+  }
+  return out;
+}
+
+std::vector<std::string> UniqueProfiles(const std::vector<std::string>& profiles) {
+  std::vector<std::string> out;
+  for (const std::string& p : profiles) {
+    if (std::find(out.begin(), out.end(), p) == out.end()) out.push_back(p);
+  }
+  return out;
+}
+
+bool Contains(const std::vector<std::string>& v, std::string_view s) {
+  return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+}  // namespace
+
+IpSetDefs RuleIpSets(const policy::ParsedRules& rules) {
+  IpSetDefs out;
+  for (const policy::ParsedRule& rule : rules) {
+    policy::RuleIpSets sets = policy::ScanRuleIpSets(rule);
+    for (const std::string& text : sets.selectors) {
+      if (auto sel = selector::Parse(text)) out.emplace(sel->UniqueId(), IpSetDef{.sel = *sel});
+    }
+    for (policy::NamedPortSetDef& np : sets.named_ports) {
+      out.emplace(std::move(np.id), IpSetDef{.sel = std::move(np.selector),
+                                             .named_port = std::move(np.port),
+                                             .protocol = np.protocol});
+    }
+  }
+  return out;
+}
+
+Result<EndpointRec> DecodeWorkloadEndpointRec(const model::Resource& r, std::string_view node) {
+  ASSIGN_OR_RETURN(model::v3::WorkloadEndpoint wep, model::v3::DecodeWorkloadEndpoint(r));
+  EndpointRec ep{.is_workload = true,
+                 .ns = std::move(wep.metadata.namespace_),
+                 .name = std::move(wep.metadata.name),
+                 .local = wep.spec.node == node,
+                 .interface_name = std::move(wep.spec.interface_name),
+                 .addresses = HostAddresses(wep.spec.ip_networks),
+                 .ports = EndpointPorts(wep.spec.ports),
+                 .own_labels = std::move(wep.metadata.labels),
+                 .profiles = UniqueProfiles(wep.spec.profiles)};
+  if (!ep.ns.empty()) ep.own_labels.emplace(kNamespaceLabel, ep.ns);
+  return ep;
+}
+
+EndpointRec HostEndpointRec(const model::v3::HostEndpoint& hep, std::string_view node) {
+  // A host endpoint of this node is enforced on its interface ("*" = all of them) or, with
+  // expectedIPs only, on the interfaces carrying those addresses (policy::ResolveHostEndpoints).
+  return EndpointRec{.is_workload = false,
+                     .name = hep.metadata.name,
+                     .local = hep.spec.node == node,
+                     .interface_name = hep.spec.interface_name,
+                     .addresses = HostAddresses(hep.spec.expected_ips),
+                     .ports = EndpointPorts(hep.spec.ports),
+                     .own_labels = hep.metadata.labels,
+                     .profiles = UniqueProfiles(hep.spec.profiles)};
+}
+
+Result<EndpointRec> DecodeHostEndpointRec(const model::Resource& r, std::string_view node) {
+  ASSIGN_OR_RETURN(model::v3::HostEndpoint hep, model::v3::DecodeHostEndpoint(r));
+  return HostEndpointRec(hep, node);
+}
+
+Result<PolicyRec> DecodePolicyRec(const model::Resource& r) {
+  // The fields both kinds share; the host endpoint options exist on GlobalNetworkPolicy only.
+  PolicyRec p;
+  std::vector<model::v3::Rule> ingress;
+  std::vector<model::v3::Rule> egress;
+  std::vector<std::string> types;
+  std::string selector_text;
+  std::string namespace_selector;
+  std::string service_account_selector;
+  const model::KindInfo* kind = model::LookupKind(r.kind());
+  if (kind != nullptr && kind->kind == "NetworkPolicy") {
+    ASSIGN_OR_RETURN(model::v3::NetworkPolicy np, model::v3::DecodeNetworkPolicy(r));
+    p.kind = "NetworkPolicy";
+    p.name = std::move(np.metadata.name);
+    p.ns = std::move(np.metadata.namespace_);
+    p.tier = std::move(np.spec.tier);
+    p.order = np.spec.order;
+    ingress = std::move(np.spec.ingress);
+    egress = std::move(np.spec.egress);
+    types = std::move(np.spec.types);
+    selector_text = std::move(np.spec.selector);
+    service_account_selector = std::move(np.spec.service_account_selector);
+  } else {
+    ASSIGN_OR_RETURN(model::v3::GlobalNetworkPolicy gnp, model::v3::DecodeGlobalNetworkPolicy(r));
+    p.kind = "GlobalNetworkPolicy";
+    p.name = std::move(gnp.metadata.name);
+    p.tier = std::move(gnp.spec.tier);
+    p.order = gnp.spec.order;
+    ingress = std::move(gnp.spec.ingress);
+    egress = std::move(gnp.spec.egress);
+    types = std::move(gnp.spec.types);
+    selector_text = std::move(gnp.spec.selector);
+    namespace_selector = std::move(gnp.spec.namespace_selector);
+    service_account_selector = std::move(gnp.spec.service_account_selector);
+    // Untracked and pre-DNAT policies only ever apply to host endpoints (reference 3.2).
+    p.apply_on_forward = gnp.spec.apply_on_forward;
+    p.pre_dnat = gnp.spec.pre_dnat;
+    p.do_not_track = gnp.spec.do_not_track;
+  }
+  p.id = p.ns.empty() ? p.name : p.ns + "/" + p.name;
+  if (p.tier.empty()) p.tier = std::string(kDefaultTier);
+  if (types.empty()) {
+    // api/pkg/defaults: no egress rules -> [Ingress]; egress only -> [Egress]; both -> both.
+    p.applies_ingress = !ingress.empty() || egress.empty();
+    p.applies_egress = !egress.empty();
+  } else {
+    p.applies_ingress = Contains(types, "Ingress");
+    p.applies_egress = Contains(types, "Egress");
+  }
+  // Rules are scoped to the policy's namespace and parsed once, here.
+  if (p.applies_ingress)
+    p.ingress = policy::ParsedRules::Parse(ScopeRules(std::move(ingress), p.ns));
+  if (p.applies_egress) p.egress = policy::ParsedRules::Parse(ScopeRules(std::move(egress), p.ns));
+  p.rule_sets = RuleIpSets(p.ingress);
+  p.rule_sets.merge(RuleIpSets(p.egress));
+  p.sort_name = p.name + "/" + p.ns + "/" + p.kind;
+  p.sel = PolicyEndpointSelector(selector_text, namespace_selector, service_account_selector, p.ns);
+  return p;
+}
+
+Result<ProfileRec> DecodeProfileRec(const model::Resource& r) {
+  ASSIGN_OR_RETURN(model::v3::Profile profile, model::v3::DecodeProfile(r));
+  ProfileRec rec{
+      .labels_to_apply = std::move(profile.spec.labels_to_apply),
+      .ingress = policy::ParsedRules::Parse(ScopeRules(std::move(profile.spec.ingress), "")),
+      .egress = policy::ParsedRules::Parse(ScopeRules(std::move(profile.spec.egress), ""))};
+  rec.rule_sets = RuleIpSets(rec.ingress);
+  rec.rule_sets.merge(RuleIpSets(rec.egress));
+  return rec;
+}
+
+Result<TierRec> DecodeTierRec(const model::Resource& r) {
+  ASSIGN_OR_RETURN(model::v3::Tier tier, model::v3::DecodeTier(r));
+  return TierRec{.order = tier.spec.order,
+                 .default_deny = tier.spec.default_action.value_or("") != "Pass"};
+}
+
+Result<NetworkSetRec> DecodeNetworkSetRec(const model::Resource& r) {
+  NetworkSetRec rec;
+  const model::KindInfo* kind = model::LookupKind(r.kind());
+  if (kind != nullptr && kind->kind == "NetworkSet") {
+    ASSIGN_OR_RETURN(model::v3::NetworkSet set, model::v3::DecodeNetworkSet(r));
+    rec.labels = std::move(set.metadata.labels);
+    rec.labels[std::string(kNamespaceLabel)] = set.metadata.namespace_;
+    rec.members = Networks(set.spec.nets);
+  } else {
+    ASSIGN_OR_RETURN(model::v3::GlobalNetworkSet set, model::v3::DecodeGlobalNetworkSet(r));
+    rec.labels = std::move(set.metadata.labels);
+    rec.members = Networks(set.spec.nets);
+  }
+  return rec;
+}
+
+}  // namespace calico::calc

@@ -1,0 +1,468 @@
+// See gc.h.
+#include "calico/controllers/gc.h"
+
+#include <ctime>
+
+#include <nlohmann/json.hpp>
+
+#include "calico/base/log.h"
+#include "calico/base/numbers.h"
+#include "calico/base/strings.h"
+#include "calico/datastore/keys.h"
+
+namespace calico::controllers {
+namespace {
+
+using model::Json;
+using model::Resource;
+using SteadyTime = std::chrono::steady_clock::time_point;
+
+constexpr std::string_view kWindowsReservedHandle = "windows-reserved-ipam-handle";
+
+bool IsTunnelType(std::string_view type) {
+  return type == "ipipTunnelAddress" || type == "vxlanTunnelAddress" ||
+         type == "vxlanV6TunnelAddress" || type == "wireguardTunnelAddress" ||
+         type == "wireguardV6TunnelAddress";
+}
+
+std::string StringAttr(const Json& attrs, std::string_view key) {
+  if (!attrs.is_object()) return "";
+  auto it = attrs.find(std::string(key));
+  return it != attrs.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+std::set<std::string> WorkloadIPs(const std::vector<Resource>& weps) {
+  std::set<std::string> ips;
+  for (const Resource& wep : weps) {
+    const Json& nets = wep.spec().value("ipNetworks", Json::array());
+    if (!nets.is_array()) continue;
+    for (const Json& n : nets) {
+      if (!n.is_string()) continue;
+      auto cidr = net::CIDR::Parse(n.get<std::string>());
+      if (cidr) ips.insert(cidr->addr().String());
+    }
+  }
+  return ips;
+}
+
+// "2026-11-24T00:17:32Z" (and fractional seconds; the offset is not read) -> time; nullopt when
+// unreadable. Fields are fixed-width, as Go's time.RFC3339 layout.
+std::optional<std::chrono::system_clock::time_point> ParseRfc3339(std::string_view text) {
+  if (text.size() < 19 || text[4] != '-' || text[7] != '-' ||
+      (text[10] != 'T' && text[10] != 't') || text[13] != ':' || text[16] != ':') {
+    return std::nullopt;
+  }
+  auto field = [&](size_t pos, size_t len, int min, int max) {
+    return ParseIntInRange<int>(text.substr(pos, len), min, max);
+  };
+  const Result<int> y = field(0, 4, 0, 9999);
+  const Result<int> mo = field(5, 2, 1, 12);
+  const Result<int> d = field(8, 2, 1, 31);
+  const Result<int> h = field(11, 2, 0, 23);
+  const Result<int> mi = field(14, 2, 0, 59);
+  const Result<int> s = field(17, 2, 0, 60);  // 60: a leap second, as Go accepts
+  if (!y || !mo || !d || !h || !mi || !s) return std::nullopt;
+  std::tm tm{};
+  tm.tm_year = *y - 1900;
+  tm.tm_mon = *mo - 1;
+  tm.tm_mday = *d;
+  tm.tm_hour = *h;
+  tm.tm_min = *mi;
+  tm.tm_sec = *s;
+  time_t t = ::timegm(&tm);
+  if (t == static_cast<time_t>(-1)) return std::nullopt;
+  return std::chrono::system_clock::from_time_t(t);
+}
+
+Status CheckMayAct(const MayAct& may_act) {
+  if (may_act && !may_act()) return Unavailable("not leader: pass stopped");
+  return OkStatus();
+}
+
+// Deletes a resource, ignoring one that is already gone.
+Status DeleteIfPresent(datastore::Client& client, std::string_view kind, const std::string& ns,
+                       const std::string& name, int& count) {
+  auto d = client.Delete(kind, ns, name);
+  if (d) {
+    ++count;
+    return OkStatus();
+  }
+  if (d.error().code() == ErrorCode::kNotFound) return OkStatus();
+  return Unexpected(d.error().Wrap("delete " + std::string(kind) + " " + name));
+}
+
+}  // namespace
+
+Result<NodeCleanup> CleanUpNode(datastore::Client& client, ipam::IpamClient& ipam,
+                                const std::string& node, bool delete_node_resource,
+                                const MayAct& may_act) {
+  NodeCleanup out;
+  // 1. Every address allocated to the node (its endpoints', leaked ones, its tunnel addresses),
+  //    per handle.
+  ASSIGN_OR_RETURN(auto blocks, ipam.ListBlocks());
+  std::map<std::string, std::vector<net::IPAddr>> handles;
+  std::vector<net::IPAddr> no_handle;
+  for (const ipam::Block& b : blocks) {
+    for (const auto& [ip, attr] : b.Allocations()) {
+      std::string owner = StringAttr(attr.secondary, "node");
+      if (owner.empty()) owner = b.host();
+      if (owner != node || attr.handle_id == kWindowsReservedHandle) continue;
+      if (attr.handle_id.empty()) {
+        no_handle.push_back(ip);
+      } else {
+        handles[attr.handle_id].push_back(ip);
+      }
+    }
+  }
+  for (const auto& [handle, ips] : handles) {
+    RETURN_IF_ERROR(CheckMayAct(may_act));
+    RETURN_IF_ERROR(ipam.ReleaseByHandle(handle));
+    out.ips += static_cast<int>(ips.size());
+  }
+  if (!no_handle.empty()) {
+    RETURN_IF_ERROR(CheckMayAct(may_act));
+    ASSIGN_OR_RETURN(auto unallocated, ipam.ReleaseIPs(no_handle));
+    out.ips += static_cast<int>(no_handle.size() - unallocated.size());
+  }
+  // 2. Its WorkloadEndpoints.
+  ASSIGN_OR_RETURN(auto weps, client.List("WorkloadEndpoint"));
+  for (const Resource& wep : weps) {
+    if (wep.spec().value("node", "") != node) continue;
+    RETURN_IF_ERROR(CheckMayAct(may_act));
+    RETURN_IF_ERROR(DeleteIfPresent(client, "WorkloadEndpoint", wep.namespace_(), wep.name(),
+                                    out.workload_endpoints));
+  }
+  // 3. Its block affinities (RemoveIPAMHost); blocks still holding borrowed addresses stay.
+  ASSIGN_OR_RETURN(auto affinities, client.backend().List(datastore::IpamHostPrefix(node)));
+  if (!affinities.kvs.empty()) {
+    RETURN_IF_ERROR(CheckMayAct(may_act));
+    RETURN_IF_ERROR(ipam.ReleaseHostAffinities(node));
+    out.affinities = static_cast<int>(affinities.kvs.size());
+  }
+  // 4. BGPPeers, per-node configuration, HostEndpoints.
+  for (const char* kind : {"BGPPeer", "HostEndpoint"}) {
+    ASSIGN_OR_RETURN(auto list, client.List(kind));
+    for (const Resource& r : list) {
+      if (r.spec().value("node", "") != node) continue;
+      RETURN_IF_ERROR(CheckMayAct(may_act));
+      RETURN_IF_ERROR(DeleteIfPresent(client, kind, "", r.name(), out.other));
+    }
+  }
+  for (const char* kind : {"FelixConfiguration", "BGPConfiguration"}) {
+    RETURN_IF_ERROR(CheckMayAct(may_act));
+    RETURN_IF_ERROR(DeleteIfPresent(client, kind, "", "node." + node, out.other));
+  }
+  // 5. calico-node's status reports, then the Node.
+  for (const std::string& key :
+       {datastore::FelixStatusKey(node), datastore::FelixLastStatusKey(node)}) {
+    auto d = client.backend().Delete(key);
+    if (!d && d.error().code() != ErrorCode::kNotFound) {
+      return Unexpected(d.error().Wrap("delete " + key));
+    }
+  }
+  if (delete_node_resource) {
+    RETURN_IF_ERROR(CheckMayAct(may_act));
+    int unused = 0;
+    RETURN_IF_ERROR(DeleteIfPresent(client, "Node", "", node, unused));
+  }
+  CALICO_LOG(info, "controllers",
+             "cleaned up node {}: ips={} workloadendpoints={} affinities={} other={}", node,
+             out.ips, out.workload_endpoints, out.affinities, out.other);
+  return out;
+}
+
+// Everything a pass reads, once.
+struct GarbageCollector::Snapshot {
+  std::set<std::string> nodes;                  // Node resources
+  std::vector<Resource> weps;                   // every WorkloadEndpoint
+  std::vector<ipam::Block> blocks;              // every block
+  std::set<std::string> affinity_nodes;         // nodes with block affinities
+  std::map<std::string, std::string> reported;  // node -> last_reported_status time
+  std::set<std::string> alive;                  // nodes whose TTL status key exists
+};
+
+GarbageCollector::GarbageCollector(datastore::Backend& backend, NodeInspector& inspector,
+                                   const Clock& clock, ControllerMetrics& metrics)
+    : backend_(backend),
+      client_(backend),
+      ipam_(backend),
+      inspector_(inspector),
+      clock_(clock),
+      metrics_(metrics) {}
+
+void GarbageCollector::Reset() {
+  wep_candidates_.clear();
+  leak_candidates_.clear();
+}
+
+Status GarbageCollector::LoadSnapshot(Snapshot& snap) {
+  ASSIGN_OR_RETURN(auto nodes, client_.List("Node"));
+  for (const Resource& n : nodes) {
+    snap.nodes.insert(n.name());
+    seen_nodes_.insert(n.name());
+  }
+  ASSIGN_OR_RETURN(snap.weps, client_.List("WorkloadEndpoint"));
+  ASSIGN_OR_RETURN(snap.blocks, ipam_.ListBlocks());
+  ASSIGN_OR_RETURN(auto affinities, backend_.List(std::string(datastore::kIpamPrefix) + "host/"));
+  for (const auto& kv : affinities.kvs) {
+    std::string rest = kv.key.substr(datastore::kIpamPrefix.size() + 5);
+    snap.affinity_nodes.insert(rest.substr(0, rest.find('/')));
+  }
+  ASSIGN_OR_RETURN(auto reports, backend_.List(datastore::kFelixStatusPrefix));
+  for (const auto& kv : reports.kvs) {
+    std::string rest = kv.key.substr(datastore::kFelixStatusPrefix.size());
+    auto slash = rest.find('/');
+    if (slash == std::string::npos) continue;
+    std::string node = rest.substr(0, slash);
+    std::string leaf = rest.substr(slash + 1);
+    if (leaf == "status") {
+      snap.alive.insert(node);
+    } else if (leaf == "last_reported_status") {
+      auto j = Json::parse(kv.value, nullptr, false);
+      snap.reported[node] = j.is_object() ? j.value("time", std::string()) : std::string();
+    }
+  }
+  return OkStatus();
+}
+
+Result<GcResult> GarbageCollector::RunOnce(const GcSettings& settings, const MayAct& may_act) {
+  GcResult result;
+  Snapshot snap;
+  RETURN_IF_ERROR(LoadSnapshot(snap));
+  if (settings.nodes) RETURN_IF_ERROR(CleanUpNodes(settings, snap, may_act, result));
+  if (settings.workload_endpoints) {
+    RETURN_IF_ERROR(CollectWorkloadEndpoints(settings, snap, may_act, result));
+  }
+  if (settings.ipam) RETURN_IF_ERROR(CollectIpam(settings, snap, may_act, result));
+  return result;
+}
+
+Status GarbageCollector::CleanUpNodes(const GcSettings& settings, Snapshot& snap,
+                                      const MayAct& may_act, GcResult& result) {
+  // Nodes something still refers to.
+  std::set<std::string> referenced = snap.affinity_nodes;
+  for (const Resource& wep : snap.weps) {
+    referenced.insert(wep.spec().value("node", ""));
+  }
+  for (const ipam::Block& b : snap.blocks) {
+    for (const auto& [ip, attr] : b.Allocations()) {
+      std::string owner = StringAttr(attr.secondary, "node");
+      referenced.insert(owner.empty() ? b.host() : owner);
+    }
+  }
+  for (const auto& [node, time] : snap.reported) {
+    referenced.insert(node);
+  }
+  referenced.erase("");
+  bool changed = false;
+  for (const std::string& node : referenced) {
+    if (snap.nodes.contains(node)) continue;
+    if (!seen_nodes_.contains(node) && !snap.reported.contains(node)) {
+      // A host that never ran calico-node's start-up (e.g. `calico-node -felix` alone): there is
+      // no evidence it was ever a node, so it cannot have been deleted.
+      if (warned_nodes_.insert(node).second) {
+        CALICO_LOG(info, "controllers",
+                   "node {} has endpoints or addresses but never had a Node resource; leaving them",
+                   node);
+      }
+      continue;
+    }
+    ASSIGN_OR_RETURN(NodeCleanup done, CleanUpNode(client_, ipam_, node, false, may_act));
+    metrics_.AddNodeCleaned("deleted");
+    metrics_.AddIpamReclaimed(node, done.ips);
+    ++result.nodes_cleaned;
+    seen_nodes_.erase(node);
+    changed = true;
+  }
+  if (settings.node_report_timeout.count() > 0) {
+    auto now = clock_.WallNow();
+    for (const std::string& node : snap.nodes) {
+      auto it = snap.reported.find(node);
+      if (it == snap.reported.end() || snap.alive.contains(node)) continue;
+      auto last = ParseRfc3339(it->second);
+      if (!last || now - *last < settings.node_report_timeout) continue;
+      CALICO_LOG(warn, "controllers",
+                 "calico-node on {} last reported at {} (more than {} ago): removing the node",
+                 node, it->second, FormatDuration(settings.node_report_timeout));
+      ASSIGN_OR_RETURN(NodeCleanup done, CleanUpNode(client_, ipam_, node, true, may_act));
+      metrics_.AddNodeCleaned("not-reporting");
+      metrics_.AddIpamReclaimed(node, done.ips);
+      ++result.nodes_cleaned;
+      changed = true;
+    }
+  }
+  if (changed) {
+    // What the clean-up removed must not be judged again from the old snapshot.
+    snap = Snapshot{};
+    RETURN_IF_ERROR(LoadSnapshot(snap));
+  }
+  return OkStatus();
+}
+
+Status GarbageCollector::CollectWorkloadEndpoints(const GcSettings& settings, Snapshot& snap,
+                                                  const MayAct& may_act, GcResult& result) {
+  const Duration grace =
+      settings.leak_grace.count() > 0 ? settings.leak_grace : kDefaultLeakGracePeriod;
+  const SteadyTime now = clock_.Now();
+  std::set<std::string> seen;
+  std::vector<Resource> kept;
+  for (Resource& wep : snap.weps) {
+    const std::string node = wep.spec().value("node", "");
+    const std::string ifname = wep.spec().value("interfaceName", "");
+    const std::string key =
+        wep.namespace_() + "/" + wep.name() + "/" + wep.metadata().value("uid", "");
+    if (ifname.empty() || !inspector_.CanInspect(node)) {
+      kept.push_back(std::move(wep));
+      continue;
+    }
+    auto exists = inspector_.InterfaceExists(node, ifname);
+    if (!exists || *exists) {
+      if (!exists) {
+        CALICO_LOG(warn, "controllers", "check interface {} of {}: {}", ifname, key,
+                   exists.error().message());
+      }
+      kept.push_back(std::move(wep));
+      continue;
+    }
+    seen.insert(key);
+    auto [it, inserted] = wep_candidates_.emplace(key, now);
+    if (inserted) {
+      CALICO_LOG(info, "controllers",
+                 "WorkloadEndpoint {} has no interface {} on {}: removing it in {} unless it comes "
+                 "back",
+                 key, ifname, node, FormatDuration(grace));
+    }
+    if (now - it->second < grace) {
+      kept.push_back(std::move(wep));
+      continue;
+    }
+    // Re-check just before acting, and delete only the revision that was checked.
+    auto again = inspector_.InterfaceExists(node, ifname);
+    if (!again || *again) {
+      kept.push_back(std::move(wep));
+      continue;
+    }
+    RETURN_IF_ERROR(CheckMayAct(may_act));
+    auto d =
+        client_.Delete("WorkloadEndpoint", wep.namespace_(), wep.name(), wep.resource_version());
+    if (!d && d.error().code() != ErrorCode::kNotFound &&
+        d.error().code() != ErrorCode::kConflict) {
+      return Unexpected(d.error().Wrap("delete WorkloadEndpoint " + key));
+    }
+    wep_candidates_.erase(key);
+    seen.erase(key);
+    if (d) {
+      CALICO_LOG(info, "controllers", "removed WorkloadEndpoint {}: host interface {} is gone", key,
+                 ifname);
+      ++result.workload_endpoints_removed;
+      metrics_.AddWorkloadEndpointsRemoved(1);
+    } else {
+      kept.push_back(std::move(wep));  // changed or gone meanwhile: judged again next pass
+    }
+  }
+  std::erase_if(wep_candidates_, [&](const auto& kv) { return !seen.contains(kv.first); });
+  snap.weps = std::move(kept);
+  return OkStatus();
+}
+
+Result<bool> GarbageCollector::StillInUse(const std::string& ip, const std::string& node,
+                                          const std::string& netns, const std::string& inode) {
+  ASSIGN_OR_RETURN(auto weps, client_.List("WorkloadEndpoint"));
+  if (WorkloadIPs(weps).contains(ip)) return true;
+  if (!inspector_.CanInspect(node)) return true;
+  auto exists = inspector_.NetnsExists(node, netns, inode);
+  return !exists || *exists;
+}
+
+Status GarbageCollector::CollectIpam(const GcSettings& settings, Snapshot& snap,
+                                     const MayAct& may_act, GcResult& result) {
+  const SteadyTime now = clock_.Now();
+  const std::set<std::string> wep_ips = WorkloadIPs(snap.weps);
+  struct Candidate {
+    std::string ip;
+    std::string node;
+    std::string netns;
+    std::string inode;
+    bool ripe = false;
+  };
+  // handle -> its allocations that look leaked; handles with any allocation in use.
+  std::map<std::string, std::vector<Candidate>> leaked;
+  std::set<std::string> handles_in_use;
+  std::map<std::string, int> in_use;
+  std::map<std::string, int> candidates;
+  std::map<std::string, int> blocks;
+  std::set<std::string> seen;
+  for (const ipam::Block& b : snap.blocks) {
+    if (!b.host().empty()) ++blocks[b.host()];
+    for (const auto& [addr, attr] : b.Allocations()) {
+      const std::string ip = addr.String();
+      std::string node = StringAttr(attr.secondary, "node");
+      if (node.empty()) node = b.host();
+      ++in_use[node];
+      const std::string& handle = attr.handle_id;
+      if (handle.empty() || handle == kWindowsReservedHandle) continue;
+      // Tunnel addresses live as long as their node (the node clean-up releases them).
+      if (IsTunnelType(StringAttr(attr.secondary, "type")) || wep_ips.contains(ip)) {
+        handles_in_use.insert(handle);
+        continue;
+      }
+      const std::string netns = StringAttr(attr.secondary, "netns");
+      if (netns.empty() || !snap.nodes.contains(node) || !inspector_.CanInspect(node)) {
+        // Nothing to confirm a leak with: assume it is in use, as upstream does for allocations
+        // without pod attributes. (Deleted nodes are the node clean-up's.)
+        handles_in_use.insert(handle);
+        continue;
+      }
+      const std::string inode = StringAttr(attr.secondary, "netnsInode");
+      auto exists = inspector_.NetnsExists(node, netns, inode);
+      if (!exists || *exists) {
+        handles_in_use.insert(handle);
+        continue;
+      }
+      const std::string key = handle + "|" + ip;
+      seen.insert(key);
+      auto [it, inserted] = leak_candidates_.emplace(key, now);
+      if (inserted) {
+        CALICO_LOG(info, "controllers",
+                   "address {} (handle {}, node {}) has no endpoint and its namespace {} is gone: "
+                   "releasing it in {} unless it comes back",
+                   ip, handle, node, netns, FormatDuration(settings.leak_grace));
+      }
+      bool ripe = now - it->second >= settings.leak_grace;
+      if (!ripe) ++candidates[node];
+      leaked[handle].push_back({ip, node, netns, inode, ripe});
+    }
+  }
+  std::erase_if(leak_candidates_, [&](const auto& kv) { return !seen.contains(kv.first); });
+
+  for (const auto& [handle, allocations] : leaked) {
+    if (handles_in_use.contains(handle)) continue;  // all or none per handle
+    bool all_ripe = std::all_of(allocations.begin(), allocations.end(),
+                                [](const Candidate& c) { return c.ripe; });
+    if (!all_ripe) {
+      ++result.candidates;
+      continue;
+    }
+    bool still_used = false;
+    for (const Candidate& c : allocations) {
+      ASSIGN_OR_RETURN(bool used, StillInUse(c.ip, c.node, c.netns, c.inode));
+      still_used = still_used || used;
+    }
+    if (still_used) continue;
+    RETURN_IF_ERROR(CheckMayAct(may_act));
+    RETURN_IF_ERROR(ipam_.ReleaseByHandle(handle));
+    std::vector<std::string> ips;
+    for (const Candidate& c : allocations) {
+      ips.push_back(c.ip);
+      leak_candidates_.erase(handle + "|" + c.ip);
+    }
+    CALICO_LOG(info, "controllers", "released leaked address(es) {} of handle {} on {}",
+               StrJoin(ips, ","), handle, allocations.front().node);
+    metrics_.AddIpamReclaimed(allocations.front().node, static_cast<int>(allocations.size()));
+    result.ips_released += static_cast<int>(allocations.size());
+  }
+  metrics_.SetIpamFigures(in_use, candidates, blocks);
+  return OkStatus();
+}
+
+}  // namespace calico::controllers

@@ -1,0 +1,60 @@
+// Decoder of the FelixConfiguration kind, see felix.h.
+#include "calico/model/v3/felix.h"
+
+#include "calico/model/v3/decode.h"
+
+namespace calico::model::v3 {
+namespace {
+
+Status DecodeProtoPort(const Json& j, std::string_view path, ProtoPort& out) {
+  RETURN_IF_ERROR(CheckObject(j, path));
+  RETURN_IF_ERROR(Field(j, path, "protocol", out.protocol));
+  RETURN_IF_ERROR(Field(j, path, "port", out.port));
+  RETURN_IF_ERROR(Field(j, path, "net", out.net));
+  return OkStatus();
+}
+
+Status DecodeProtoPorts(const Json& j, std::string_view path, ProtoPorts& out) {
+  if (j.is_string()) {
+    out.text = j.get<std::string>();
+    return OkStatus();
+  }
+  if (!j.is_array()) return FieldError(path, "must be a string or a list");
+  return DecodeList(j, path, out.ports, DecodeProtoPort);
+}
+
+Status DecodeFelixConfigurationSpec(const Json& j, std::string_view path,
+                                    FelixConfigurationSpec& out) {
+  RETURN_IF_ERROR(CheckObject(j, path));
+  RETURN_IF_ERROR(Field(j, path, "healthEnabled", out.health_enabled));
+  RETURN_IF_ERROR(Field(j, path, "healthHost", out.health_host));
+  RETURN_IF_ERROR(Field(j, path, "healthPort", out.health_port));
+  RETURN_IF_ERROR(Field(j, path, "prometheusMetricsEnabled", out.prometheus_metrics_enabled));
+  RETURN_IF_ERROR(Field(j, path, "prometheusMetricsHost", out.prometheus_metrics_host));
+  RETURN_IF_ERROR(Field(j, path, "prometheusMetricsPort", out.prometheus_metrics_port));
+  RETURN_IF_ERROR(Field(j, path, "iptablesRefreshInterval", out.iptables_refresh_interval));
+  RETURN_IF_ERROR(Field(j, path, "routeRefreshInterval", out.route_refresh_interval));
+  RETURN_IF_ERROR(
+      Field(j, path, "defaultEndpointToHostAction", out.default_endpoint_to_host_action));
+  RETURN_IF_ERROR(Field(j, path, "interfacePrefix", out.interface_prefix));
+  RETURN_IF_ERROR(Field(j, path, "logSeverityScreen", out.log_severity_screen));
+  RETURN_IF_ERROR(Field(j, path, "failsafeInboundHostPorts", out.failsafe_inbound_host_ports,
+                        DecodeProtoPorts));
+  RETURN_IF_ERROR(Field(j, path, "failsafeOutboundHostPorts", out.failsafe_outbound_host_ports,
+                        DecodeProtoPorts));
+  RETURN_IF_ERROR(Field(j, path, "vxlanEnabled", out.vxlan_enabled));
+  RETURN_IF_ERROR(Field(j, path, "vxlanPort", out.vxlan_port));
+  RETURN_IF_ERROR(Field(j, path, "vxlanVNI", out.vxlan_vni));
+  RETURN_IF_ERROR(Field(j, path, "vxlanMTU", out.vxlan_mtu));
+  RETURN_IF_ERROR(Field(j, path, "ipipEnabled", out.ipip_enabled));
+  RETURN_IF_ERROR(Field(j, path, "ipipMTU", out.ipip_mtu));
+  return OkStatus();
+}
+
+}  // namespace
+
+Result<FelixConfiguration> DecodeFelixConfiguration(const model::Resource& r) {
+  return DecodeResource<FelixConfiguration>(r, "FelixConfiguration", DecodeFelixConfigurationSpec);
+}
+
+}  // namespace calico::model::v3

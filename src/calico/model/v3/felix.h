@@ -1,0 +1,71 @@
+// The typed FelixConfiguration kind (api/pkg/apis/projectcalico/v3/felixconfig.go), for the
+// settings this agent implements (agent/config.h); Felix has many more, which are ignored here
+// as Go ignores fields it does not know. Conventions: common.h.
+//
+// Thread-safety: values and pure functions.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "calico/base/result.h"
+#include "calico/model/resource.h"
+#include "calico/model/v3/common.h"
+
+namespace calico::model::v3 {
+
+// ProtoPort: one failsafe port. The agent checks the values (protocol TCP/UDP/SCTP, port
+// range, net) so that its errors name the setting.
+struct ProtoPort {
+  std::optional<std::string> protocol{};  // TCP when absent.
+  std::optional<int64_t> port{};
+  std::string net{};  // "" = any address.
+
+  bool operator==(const ProtoPort&) const = default;
+};
+
+// failsafeInboundHostPorts / failsafeOutboundHostPorts: Calico's list of ProtoPorts, or (an
+// extension this agent accepts) the FELIX_* environment form "tcp:22,udp:68".
+struct ProtoPorts {
+  std::optional<std::string> text{};  // Set for the string form.
+  std::vector<ProtoPort> ports{};     // The list form.
+
+  bool operator==(const ProtoPorts&) const = default;
+};
+
+struct FelixConfigurationSpec {
+  std::optional<bool> health_enabled{};
+  std::optional<std::string> health_host{};
+  std::optional<int64_t> health_port{};
+  std::optional<bool> prometheus_metrics_enabled{};
+  std::optional<std::string> prometheus_metrics_host{};
+  std::optional<int64_t> prometheus_metrics_port{};
+  std::optional<std::string> iptables_refresh_interval{};  // metav1.Duration text, "90s".
+  std::optional<std::string> route_refresh_interval{};
+  std::optional<std::string> default_endpoint_to_host_action{};  // Drop, Accept, Return.
+  std::optional<std::string> interface_prefix{};                 // "cali" or "cali,tap".
+  std::optional<std::string> log_severity_screen{};
+  std::optional<ProtoPorts> failsafe_inbound_host_ports{};
+  std::optional<ProtoPorts> failsafe_outbound_host_ports{};
+  std::optional<bool> vxlan_enabled{};
+  std::optional<int64_t> vxlan_port{};
+  std::optional<int64_t> vxlan_vni{};
+  std::optional<int64_t> vxlan_mtu{};
+  std::optional<bool> ipip_enabled{};
+  std::optional<int64_t> ipip_mtu{};
+
+  bool operator==(const FelixConfigurationSpec&) const = default;
+};
+
+struct FelixConfiguration {
+  ObjectMeta metadata{};
+  FelixConfigurationSpec spec{};
+
+  bool operator==(const FelixConfiguration&) const = default;
+};
+
+[[nodiscard]] Result<FelixConfiguration> DecodeFelixConfiguration(const model::Resource& r);
+
+}  // namespace calico::model::v3

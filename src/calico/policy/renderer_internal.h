@@ -1,0 +1,202 @@
+// The ruleset renderer's internals, shared by its files (not part of the policy library's
+// contract; include ruleset_renderer.h instead):
+//
+//   ruleset_renderer.cc       Render(): index the model, then the chains below; rules chains
+//                             (policy/profile rules compiled through the RenderCache), IP sets,
+//                             the ruleset parts; the public functions
+//   static_chains.cc          cali-FORWARD/INPUT/OUTPUT, cali-wl-to-host, the workload dispatch
+//   endpoint_chains.cc        cali-tw-/cali-fw-<iface>: a workload's tiers, policies, profiles
+//   host_endpoint_chains.cc   host endpoints: their chains, dispatch maps, failsafes, the
+//                             pre-DNAT and untracked (raw) hooks
+//
+// Thread-safety: a Renderer is used for one render on one thread.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "calico/base/result.h"
+#include "calico/nft_model/ruleset.h"
+#include "calico/policy/host_endpoints.h"
+#include "calico/policy/names.h"
+#include "calico/policy/parsed_rule.h"
+#include "calico/policy/policy_model.h"
+#include "calico/policy/ruleset_renderer.h"
+
+namespace calico::policy {
+
+// What a render leaves for the next one (see RenderCache in ruleset_renderer.h).
+struct RenderCache::State {
+  // The options the entries were rendered with (marks, log prefix): a change empties the cache.
+  std::string options_key{};
+  uint64_t generation = 0;  // Of the render in progress; entries not used by it are dropped.
+  struct RulesChain {
+    bool is_policy = false;  // What the chain was compiled for: a policy (tier, id) or a profile.
+    std::string tier{};
+    std::string id{};
+    ParsedRules rules{};          // Usually the model's own rules: compared by pointer first.
+    nft_model::NftLines lines{};  // Shared with the rendered rulesets.
+    std::vector<std::pair<std::string, int>> sets{};  // (set id, family) the rules refer to.
+    int http_ignored = 0;  // Rules whose HTTP match is not enforced (for RenderReport).
+    uint64_t used = 0;
+  };
+  std::unordered_map<std::string, RulesChain> chains{};  // By chain name.
+  struct SetElements {
+    std::vector<net::CIDR> members{};           // As given in the model.
+    std::array<nft_model::NftLines, 2> text{};  // IPv4, IPv6 elements.
+    uint64_t used = 0;
+  };
+  std::unordered_map<std::string, SetElements> sets{};  // By set id.
+};
+
+namespace internal {
+
+inline constexpr std::string_view kTable = "calico";
+inline constexpr std::string_view kFromWlDispatch = "cali-from-wl-dispatch";
+inline constexpr std::string_view kToWlDispatch = "cali-to-wl-dispatch";
+inline constexpr std::string_view kWlToHost = "cali-wl-to-host";
+// Host endpoint dispatch (chain and verdict map of the same name) and failsafe chains.
+inline constexpr std::string_view kFromHostEndpoint = "cali-from-host-endpoint";
+inline constexpr std::string_view kToHostEndpoint = "cali-to-host-endpoint";
+inline constexpr std::string_view kFromHepForward = "cali-from-hep-forward";
+inline constexpr std::string_view kToHepForward = "cali-to-hep-forward";
+inline constexpr std::string_view kPreDnatFromHostEndpoint = "mangle-cali-from-host-endpoint";
+inline constexpr std::string_view kRawFromHostEndpoint = "raw-cali-from-host-endpoint";
+inline constexpr std::string_view kRawToHostEndpoint = "raw-cali-to-host-endpoint";
+inline constexpr std::string_view kFailsafeIn = "cali-failsafe-in";
+inline constexpr std::string_view kFailsafeOut = "cali-failsafe-out";
+inline constexpr std::string_view kRawFailsafeIn = "raw-cali-failsafe-in";
+inline constexpr std::string_view kRawFailsafeOut = "raw-cali-failsafe-out";
+
+std::string Hex(uint32_t v);
+std::string Comment(std::string_view text);
+// A set member as nft text: a bare address for a host route, else the CIDR.
+std::string MemberText(const net::CIDR& c);
+
+// What a policy or profile chain is compiled from.
+using RulesSource = std::variant<const Policy*, const Profile*>;
+// What a chain was rendered for (collision detection): a description ("static", "endpoint
+// ns/a", "host endpoint h1"), or the Policy / Profile of a rules chain (formatted only when an
+// error needs it).
+using ChainOwner = std::variant<std::string, const Policy*, const Profile*>;
+
+struct Chain {
+  ChainOwner owner{};
+  std::string base{};  // "type filter hook ... ;" line for base chains, else empty.
+  nft_model::NftLines rules{};
+};
+
+// "policy <tier>/<id>", "profile <id>" or the description.
+std::string OwnerOf(const ChainOwner& owner);
+
+class Renderer {
+ public:
+  // `report` null: the first policy, profile or endpoint that cannot be rendered is an error;
+  // otherwise such items are isolated and listed there (RenderRulesetParts).
+  Renderer(const Model& model, const RenderOptions& options, RenderCache* cache,
+           RenderReport* report);
+  [[nodiscard]] Result<nft_model::NftRuleset> Render();
+
+ private:
+  // --- ruleset_renderer.cc: model index, rules chains, IP sets, parts --------------------------
+  [[nodiscard]] Status IndexModel();
+  // With a report, an endpoint whose interface cannot be named in nftables is left out (its
+  // packets meet the dispatch chains' "Unknown interface" drop) and reported; without, an error.
+  [[nodiscard]] Status IndexEndpoints();
+  [[nodiscard]] Status CheckEndpoint(const Endpoint& ep, std::size_t i,
+                                     std::set<std::string>& ifaces) const;
+  [[nodiscard]] Status IndexPoliciesAndSets();
+  [[nodiscard]] Result<std::string> ResolveSet(std::string_view field, std::string_view sel_text,
+                                               std::string_view set_id, int family,
+                                               std::vector<std::pair<std::string, int>>* used);
+  [[nodiscard]] Result<std::string> ResolveNamedPortSet(
+      std::string_view field, std::string_view set_id, int family,
+      std::vector<std::pair<std::string, int>>* used);
+  std::string ClearMask(uint32_t bits) const { return Hex(~bits); }
+  void AddChain(std::string name, Chain chain) { chains_[std::move(name)] = std::move(chain); }
+  // Compiles the rules of `source` into chain `chain_name`, from the cache when they did not
+  // change.
+  [[nodiscard]] Status RenderRulesChain(std::string chain_name, RulesSource source, bool ingress);
+  // A policy or profile chain that cannot be compiled: without a report, the error `st`; with
+  // one, the chain becomes a single drop and the problem is reported (see RenderRulesChain).
+  [[nodiscard]] Status Isolate(Status st, std::string chain_name, Chain chain,
+                               std::string_view kind, const std::string& name);
+  // Counts `rules` rules of `kind name` whose HTTP match is ignored, in the report.
+  void NoteHttpIgnored(std::string_view kind, const std::string& name, int rules);
+  // Renders the rules chain of `source` unless this render already did.
+  [[nodiscard]] Status EnsureRulesChain(std::string chain_name, RulesSource source, bool ingress);
+  // Drops what this render did not use.
+  void Evict();
+  nft_model::NftLines SetElements(const std::string& id, const IpSet& set, int family);
+  void AddNamedPortSet(nft_model::NftRuleset& out, const std::string& id, const IpSet& set) const;
+  nft_model::NftRuleset Parts();
+
+  // --- static_chains.cc ------------------------------------------------------------------------
+  void RenderStaticChains();
+
+  // --- endpoint_chains.cc ----------------------------------------------------------------------
+  // The endpoint chains' fixed lines, formatted once per render.
+  struct EndpointLines {
+    std::string ct_invalid, clear, drop_vxlan, drop_ipip, policy_jump_prefix, policy_accepted,
+        profile_accepted, no_profile;
+  };
+  const EndpointLines& Lines();
+  [[nodiscard]] Status RenderEndpoint(const Endpoint& ep, bool ingress);
+
+  // --- host_endpoint_chains.cc -----------------------------------------------------------------
+  static bool HasPolicies(const std::vector<TierRef>& tiers);
+  [[nodiscard]] Status IndexHostEndpoints();
+  [[nodiscard]] Status AppendTierRules(Chain& chain, const std::string& who, std::string_view dir,
+                                       const std::vector<TierRef>& tiers, bool ingress,
+                                       bool end_of_tier_drop, bool notrack);
+  void AppendConntrackRules(Chain& chain);
+  std::string ClearMarks() { return Lines().clear; }
+  [[nodiscard]] Status AddHostChain(const std::string& name, const HostEndpoint& ep, Chain chain);
+  [[nodiscard]] Status RenderHostNormalChain(const HostEndpoint& ep, bool ingress);
+  [[nodiscard]] Status RenderHostForwardChain(const HostEndpoint& ep, bool ingress);
+  [[nodiscard]] Status RenderHostPreDnatChain(const HostEndpoint& ep);
+  [[nodiscard]] Status RenderHostUntrackedChain(const HostEndpoint& ep, bool ingress);
+  std::vector<std::string> FailsafeRules(const std::vector<FailsafePort>& ports, bool inbound,
+                                         bool reply) const;
+  void AddStaticChain(std::string_view name, std::string base, std::vector<std::string> rules);
+  void AddDispatchChain(std::string_view name, std::string_view key, HostChainKind kind,
+                        bool skip_workloads);
+  [[nodiscard]] Status RenderHostEndpoints();
+
+  const Model& model_;
+  const RenderOptions& options_;
+  RenderReport* report_ = nullptr;
+  std::set<const Endpoint*> skipped_endpoints_;  // Left out by IndexEndpoints (with a report).
+  RenderCache::State* cache_ = nullptr;
+  std::optional<EndpointLines> lines_{};
+
+  std::map<std::string, const Policy*> policies_;
+  std::map<std::string, const Profile*> profiles_;
+  std::map<std::string, const IpSet*> sets_;      // By set id.
+  std::map<std::string, std::string> set_names_;  // nft set name -> set id.
+  std::set<std::pair<std::string, int>> referenced_sets_;
+  std::map<std::string, Chain> chains_;
+  std::vector<std::pair<std::string, std::string>> from_wl_;  // iface -> chain, sorted.
+  std::vector<std::pair<std::string, std::string>> to_wl_;
+  // Host endpoints, sorted by interface; dispatch map entries (iface -> chain) per hook.
+  std::vector<const HostEndpoint*> host_endpoints_;
+  const HostEndpoint* wildcard_ = nullptr;  // The "*" endpoint, if any.
+  bool pre_dnat_ = false;                   // Some endpoint has preDNAT policy.
+  bool pre_dnat_wildcard_ = false;          // ... the "*" one.
+  bool untracked_ = false;                  // Some (named) endpoint has doNotTrack policy.
+  std::vector<std::pair<std::string, std::string>> from_hep_, to_hep_, from_hep_fwd_, to_hep_fwd_,
+      pre_dnat_from_, raw_from_, raw_to_;
+};
+
+}  // namespace internal
+}  // namespace calico::policy
