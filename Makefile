@@ -85,10 +85,10 @@ asan-test: deps
 
 # The tests labelled `threads` under ThreadSanitizer (preset tsan): the subprocess runner, the
 # datastore backends' watchers and concurrent writers (the etcd backend against a real etcd),
-# IPAM's concurrent clients, the agent's health/metrics HTTP servers and the libnetwork
-# unix-socket HTTP server. TSAN_TARGETS are the test binaries that carry the label.
-TSAN_TARGETS ?= base_test datastore_test etcd_backend_test ipam_test agent_test libnetwork_test \
-                selector_test
+# IPAM's concurrent clients, the one HTTP server (http::Server: calico-node's health/metrics and
+# libnetwork's unix socket) and its users. TSAN_TARGETS are the test binaries that carry the label.
+TSAN_TARGETS ?= base_test datastore_test etcd_backend_test ipam_test agent_test http_test \
+                libnetwork_test selector_test
 tsan-test: deps
 	@cmake --preset tsan >/dev/null
 	@cmake --build $(TSAN_DIR) -j $(JOBS) --target $(TSAN_TARGETS)
