@@ -673,8 +673,8 @@ int ReleaseFromReport(ipam::IpamClient& client, datastore::Client& api, const st
       int64_t rev = 0;
       if (h.contains("Revision") && h["Revision"].is_string()) {
         // An unparsable revision stays 0, which matches no handle: the handle is skipped.
-        const Result<int64_t> parsed = ParseInt<int64_t>(h["Revision"].get<std::string>());
-        if (parsed) rev = *parsed;
+        const Result<int64_t> stored = ParseInt<int64_t>(h["Revision"].get<std::string>());
+        if (stored) rev = *stored;
       }
       auto current = api.backend().Get(key);
       if (!current || current->mod_revision != rev) {
