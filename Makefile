@@ -48,7 +48,7 @@ unit-test: build
 	@ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS) -L unit
 
 privileged-test: build
-	@ctest --test-dir $(BUILD_DIR) --output-on-failure -L privileged
+	@ctest --test-dir $(BUILD_DIR) --output-on-failure -L privileged -LE soak
 
 # The long concurrency and fault runs (root; one calico-lab per machine): 4 hosts x 250 CNI ADDs
 # with DELs on both datastores, 100 kill -9s of the CNI plugin, the node, BIRD and etcd faults.

@@ -50,8 +50,11 @@ lab_up() {
   fi
   HOSTS=()
   for i in $(seq "$hosts"); do HOSTS+=("$(printf 'calico-%02d' "$i")"); done
-  "$LAB" up --hosts "$hosts" --datastore "$store" "${extra[@]}" >"$T/up.log" 2>&1 ||
+  if ! "$LAB" up --hosts "$hosts" --datastore "$store" "${extra[@]}" >"$T/up.log" 2>&1; then
+    # Another lab came up between wait_for_no_lab and here: it is not ours to tear down.
+    if has "already up" "$T/up.log"; then LAB_NOT_OURS=1; fi
     fail "lab up: $(cat "$T/up.log")"
+  fi
   ENDPOINTS=$(grep -o 'http://[^) ]*' "$T/up.log" | head -1 || true)
   for h in "${HOSTS[@]}"; do write_conf "$h"; done
 }
