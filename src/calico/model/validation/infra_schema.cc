@@ -376,6 +376,30 @@ const Json* InfraSchema(std::string_view kind) {
   return it == schemas->end() ? nullptr : &it->second;
 }
 
+void FormatSchemaDurations(const Json& schema, Json& value) {
+  if (schema.contains("dur") && value.is_string()) {
+    if (auto ns = ParseGoDuration(value.get<std::string>())) value = FormatGoDuration(*ns);
+    return;
+  }
+  if (value.is_object()) {
+    auto props = schema.find("p");
+    auto map_schema = schema.find("m");
+    for (auto it = value.begin(); it != value.end(); ++it) {
+      if (props != schema.end()) {
+        auto ps = props->find(it.key());
+        if (ps != props->end()) FormatSchemaDurations(*ps, it.value());
+      } else if (map_schema != schema.end()) {
+        FormatSchemaDurations(*map_schema, it.value());
+      }
+    }
+  } else if (value.is_array()) {
+    auto items = schema.find("i");
+    if (items == schema.end()) return;
+    for (auto& e : value)
+      FormatSchemaDurations(*items, e);
+  }
+}
+
 void ApplySchemaDefaults(const Json& schema, Json& value) {
   if (value.is_object()) {
     if (auto p = schema.find("p"); p != schema.end()) {
@@ -441,7 +465,14 @@ void CheckSchema(const Json& schema, const Json& value, const FieldPath& path,
       if (props != schema.end()) {
         auto ps = props->find(name);
         if (ps == props->end()) {
-          errors.Add(path.Child(name), Render(child), kUnknownFieldReason);
+          std::vector<std::string_view> names;
+          for (auto p = props->begin(); p != props->end(); ++p)
+            names.emplace_back(p.key());
+          if (auto canonical = FoldFieldName(name, names)) {
+            errors.Add(path.Child(name), *canonical, kFoldedFieldReason);
+          } else {
+            errors.Add(path.Child(name), Render(child), kUnknownFieldReason);
+          }
           continue;
         }
         CheckSchema(*ps, child, path.Child(name), errors);

@@ -67,6 +67,47 @@ std::string ValueText(const Json& v) {
   return text;
 }
 
+namespace {
+
+// `key` with Go's folding of a field name applied: ASCII lower case, KELVIN SIGN -> k, LONG S -> s.
+std::string FoldKey(std::string_view key) {
+  std::string out;
+  out.reserve(key.size());
+  for (size_t i = 0; i < key.size(); ++i) {
+    if (key.compare(i, 3, "\xE2\x84\xAA") == 0) {  // U+212A KELVIN SIGN
+      out.push_back('k');
+      i += 2;
+    } else if (key.compare(i, 2, "\xC5\xBF") == 0) {  // U+017F LATIN SMALL LETTER LONG S
+      out.push_back('s');
+      i += 1;
+    } else {
+      const char c = key[i];
+      out.push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::optional<std::string_view> FoldFieldName(std::string_view key,
+                                              std::span<const std::string_view> known) {
+  const std::string folded = FoldKey(key);
+  for (std::string_view k : known) {
+    if (FoldKey(k) == folded) return k;
+  }
+  return std::nullopt;
+}
+
+void AddUnknownField(const FieldPath& path, std::string_view key,
+                     std::span<const std::string_view> known, FieldErrors& errors) {
+  if (auto canonical = FoldFieldName(key, known)) {
+    errors.Add(path.Child(key), *canonical, kFoldedFieldReason);
+  } else {
+    errors.Add(path.Child(key), "", kUnknownFieldReason);
+  }
+}
+
 void CheckKnownFields(const Json& obj, const FieldPath& path,
                       std::initializer_list<std::string_view> known, FieldErrors& errors) {
   if (obj.is_null()) return;
@@ -82,7 +123,10 @@ void CheckKnownFields(const Json& obj, const FieldPath& path,
         break;
       }
     }
-    if (!found) errors.Add(path.Child(it.key()), "", kUnknownFieldReason);
+    if (!found) {
+      std::vector<std::string_view> names(known.begin(), known.end());
+      AddUnknownField(path, it.key(), names, errors);
+    }
   }
 }
 
