@@ -63,7 +63,28 @@ Status FlagSet::Set(Flag& f, std::string_view value, std::string_view shown) {
   return OkStatus();
 }
 
+void FlagSet::InheritPersistentFlags() {
+  // calicoctl.go NewCommand: cmd.PersistentFlags() log-level/-l, context, allow-version-mismatch;
+  // cobra gives every subcommand its root's persistent flags. A handler that declares one itself
+  // keeps its own (and its help text); the inherited ones stay out of Usage() as cobra lists them
+  // under "Global Flags".
+  if (Find("log-level") == nullptr && FindShort('l') == nullptr) {
+    AddString("log-level", 'l', "panic",
+              "Set the log level (one of panic, fatal, error, warn, info, debug)");
+    flags_.back().hidden = true;
+  }
+  if (Find("context") == nullptr) {
+    AddString("context", 0, "", "The name of the kubeconfig context to use.");
+    flags_.back().hidden = true;
+  }
+  if (Find("allow-version-mismatch") == nullptr) {
+    AddBool("allow-version-mismatch", 0, "Allow client and cluster versions mismatch.",
+            /*hidden=*/true);
+  }
+}
+
 Status FlagSet::Parse(std::span<const std::string> args) {
+  InheritPersistentFlags();
   positionals_.clear();
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];

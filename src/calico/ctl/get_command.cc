@@ -1,5 +1,9 @@
 // calicoctl get (calicoctl/calicoctl/commands/get_command.go, common/printer.go): flags,
 // --selector, and the ps/wide/custom-columns tables or the YAML/JSON documents of the resources.
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
 #include <fmt/format.h>
 
 #include "calico/base/log.h"
@@ -7,9 +11,11 @@
 #include "calico/ctl/args.h"
 #include "calico/ctl/ctl.h"
 #include "calico/ctl/document.h"
+#include "calico/ctl/go_template.h"
 #include "calico/ctl/resource_command.h"
 #include "calico/ctl/table.h"
 #include "calico/model/resource.h"
+#include "calico/model/validate.h"
 #include "calico/selector/selector.h"
 
 namespace calico::ctl {
@@ -18,10 +24,18 @@ namespace {
 using model::Json;
 using model::Resource;
 
+// The document as Go marshals it: metav1.Duration fields as time.Duration.String() prints them,
+// also for values stored by other writers.
+Json Marshalled(const Resource& r) {
+  Resource copy = r;
+  model::FormatGoDurations(copy);
+  return copy.doc();
+}
+
 Json ListDoc(const ActionOutput& o) {
   Json items = Json::array();
   for (const auto& r : o.items)
-    items.push_back(r.doc());
+    items.push_back(Marshalled(r));
   Json md = Json::object();
   md["resourceVersion"] = o.list_revision;
   const model::KindInfo* info = model::LookupKind(o.kind);
@@ -32,7 +46,7 @@ Json ListDoc(const ActionOutput& o) {
 }
 
 Json OutputDoc(const ActionOutput& o) {
-  return o.is_list ? ListDoc(o) : o.resource.doc();
+  return o.is_list ? ListDoc(o) : Marshalled(o.resource);
 }
 
 std::string GlobalAsNumber(datastore::Client* client) {
@@ -47,12 +61,31 @@ std::string GlobalAsNumber(datastore::Client* client) {
   return "64512";
 }
 
+// os.ReadFile's errors as Go words them.
+Result<std::string> ReadTemplateFile(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    return InvalidArgument(fmt::format("read {}: is a directory", path));
+  }
+  if (!f) {
+    const bool exists = std::filesystem::exists(path, ec);
+    return NotFound(fmt::format("open {}: {}", path,
+                                exists ? "permission denied" : "no such file or directory"));
+  }
+  std::ostringstream text;
+  text << f.rdbuf();
+  return text.str();
+}
+
 }  // namespace
 
 int RunGet(std::span<const std::string> argv, Context& ctx) {
   FlagSet fs;
   AddCrudFlags(fs);
-  fs.AddString("output", 'o', "ps", "Output format: yaml, json, ps, wide, custom-columns=...");
+  fs.AddString("output", 'o', "ps",
+               "Output format: yaml, json, ps, wide, custom-columns=..., go-template=..., "
+               "go-template-file=...");
   fs.AddBool("all-namespaces", 'A', "List the requested object(s) across all namespaces.");
   fs.AddBool("all-namespaces-a", 'a', "Alias for --all-namespaces.", /*hidden=*/true);
   fs.AddBool("export", 0, "Strip cluster-specific information from the output.");
@@ -71,7 +104,9 @@ int RunGet(std::span<const std::string> argv, Context& ctx) {
   const bool print_namespace = args.all_namespaces || !args.namespace_.empty();
 
   // buildResourcePrinter.
-  enum class Format { kYaml, kJson, kTable } format = Format::kTable;
+  enum class Format { kYaml, kJson, kTable, kTemplate } format = Format::kTable;
+  std::string template_text;
+  std::string template_file;
   TableOptions table;
   table.print_namespace = print_namespace;
   if (output == "yaml" || output == "yml") {
@@ -88,8 +123,14 @@ int RunGet(std::span<const std::string> argv, Context& ctx) {
       if (value.empty()) return Fail(ctx, "need to specify at least one column");
       table.headings = StrSplit(value, ',');
       table.print_namespace = false;
-    } else if (key == "go-template" || key == "go-template-file") {
-      return Fail(ctx, fmt::format("output format '{}' is not supported by this calicoctl", key));
+    } else if (key == "go-template") {
+      if (value.empty()) return Fail(ctx, "need to specify a template");
+      format = Format::kTemplate;
+      template_text = value;
+    } else if (key == "go-template-file") {
+      if (value.empty()) return Fail(ctx, "need to specify a template file");
+      format = Format::kTemplate;
+      template_file = value;
     } else {
       return Fail(ctx, fmt::format("unrecognized output format '{}'", output));
     }
@@ -123,6 +164,26 @@ int RunGet(std::span<const std::string> argv, Context& ctx) {
       if (!text) return Fail(ctx, text.error().message());
       ctx.out << *text;
     }
+  } else if (format == Format::kTemplate) {
+    // printer.go ResourcePrinterTemplate(File): the file is read and the template parsed when
+    // printing; the template runs once over the slice of results.
+    if (!template_file.empty()) {
+      auto text = ReadTemplateFile(template_file);
+      if (!text) return Fail(ctx, text.error().message());
+      template_text = std::move(*text);
+    }
+    auto tmpl = GoTemplate::Parse(template_text);
+    if (!tmpl) return Fail(ctx, tmpl.error().message());
+    Json data = Json::array();
+    for (const auto& o : results.resources)
+      data.push_back(OutputDoc(o));
+    GoTemplateFuncs funcs{
+        .config = [client = results.client, cached = std::string()](std::string_view) mutable {
+          if (cached.empty()) cached = GlobalAsNumber(client);
+          return cached;
+        }};
+    Status st = tmpl->Execute(data, ctx.out, funcs);
+    if (!st) return Fail(ctx, st.error().message());
   } else if (!results.resources.empty() || results.res_errs.empty()) {
     Json doc;
     if (results.resources.size() == 1) {
