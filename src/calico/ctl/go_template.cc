@@ -870,8 +870,10 @@ struct Exec {
             text = verb == 'x' ? fmt::format("{:x}", a.get<int64_t>())
                                : fmt::format("{:X}", a.get<int64_t>());
           } else if (a.is_string()) {
-            for (unsigned char c : a.get<std::string>())
-              text += verb == 'x' ? fmt::format("{:02x}", c) : fmt::format("{:02X}", c);
+            for (char c : a.get<std::string>()) {
+              const auto byte = static_cast<unsigned char>(c);
+              text += verb == 'x' ? fmt::format("{:02x}", byte) : fmt::format("{:02X}", byte);
+            }
           } else {
             text = bad();
           }
