@@ -86,6 +86,28 @@ spec: {CIDR: 10.5.0.0/16, Bogus: 1}
   EXPECT_EQ(Run({"get", "ippool", "p1"}).code, 1);
 }
 
+// Several keys naming one field: encoding/json decodes each into it in the order it reads them,
+// and sigs.k8s.io/yaml (YAMLToJSON over a map) hands them over sorted, so the key sorting last
+// wins: "order" over "Order", but "ipipmode" over "ipipMode".
+TEST_F(DecodeTest, OfKeysNamingOneFieldTheLastSortedWins) {
+  auto r = Run({"apply", "-f", "-"}, R"(apiVersion: projectcalico.org/v3
+kind: IPPool
+metadata: {name: p1}
+spec: {cidr: 10.1.0.0/16, ipipmode: CrossSubnet, ipipMode: Always}
+---
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: g1}
+spec: {order: 1, Order: 2, selector: all()}
+)");
+  ASSERT_EQ(r.code, 0) << r.err;
+  r = Run({"get", "ippool", "p1", "-o", "yaml"});
+  EXPECT_THAT(r.out, HasSubstr("  ipipMode: CrossSubnet\n"));
+  EXPECT_THAT(r.out, Not(HasSubstr("ipipmode")));
+  r = Run({"get", "globalnetworkpolicy", "g1", "-o", "yaml"});
+  EXPECT_THAT(r.out, HasSubstr("  order: 1\n"));
+}
+
 // resourcemgr.go CreateResourcesFromFile decodes every document before
 // common/resources.go ExecuteConfigCommand acts on any (a decode error is a fileError:
 // "failed to execute command: ..."): nothing of the file is applied.

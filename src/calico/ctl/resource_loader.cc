@@ -25,11 +25,13 @@ using model::Json;
 using model::Resource;
 
 // The object `obj` with its keys matched to `fields` as encoding/json matches struct fields
-// (decode.go object(): exact name first, then case-insensitively; the exact name wins over a
-// folded duplicate). A key matching no field fails as the strict decoder does
+// (decode.go object(): exact name first, then case-insensitively). A key matching no field fails as
+// the strict decoder does
 // (`unknown field "x"`).
 Result<Json> FoldKeys(const Json& obj, std::span<const std::string_view> fields) {
   Json out = Json::object();
+  // Keys in sorted order, as Go sees them (sigs.k8s.io/yaml marshals the YAML as a map): of
+  // several keys naming one field the last sorted wins, as each overwrites the field.
   for (auto it = obj.begin(); it != obj.end(); ++it) {
     if (std::find(fields.begin(), fields.end(), it.key()) != fields.end()) {
       out[it.key()] = it.value();
@@ -37,8 +39,7 @@ Result<Json> FoldKeys(const Json& obj, std::span<const std::string_view> fields)
     }
     auto canonical = model::validation::FoldFieldName(it.key(), fields);
     if (!canonical) return InvalidArgument(fmt::format("unknown field \"{}\"", it.key()));
-    const std::string name(*canonical);
-    if (!obj.contains(name)) out[name] = it.value();
+    out[std::string(*canonical)] = it.value();
   }
   return out;
 }

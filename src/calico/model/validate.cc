@@ -3,6 +3,7 @@
 // per-kind name regexes), then the kind's family validator for the spec.
 #include "calico/model/validate.h"
 
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <regex>
@@ -247,8 +248,18 @@ bool RenameKeyAt(Json& doc, const std::string& path, const std::string& canonica
     last = read_name();
   }
   if (!cur->is_object() || !cur->contains(last) || last == canonical) return false;
-  if (!cur->contains(canonical)) (*cur)[canonical] = std::move((*cur)[last]);
-  cur->erase(last);
+  // Every key naming this field: Go decodes them all into it in the order it sees them, which is
+  // sorted (sigs.k8s.io/yaml marshals the YAML as a map), so the key sorting last wins.
+  const std::string_view names[] = {canonical};
+  std::vector<std::string> same;
+  for (auto it = cur->begin(); it != cur->end(); ++it) {
+    if (validation::FoldFieldName(it.key(), names)) same.push_back(it.key());
+  }
+  const std::string winner = *std::max_element(same.begin(), same.end());
+  Json value = (*cur)[winner];
+  for (const auto& k : same)
+    cur->erase(k);
+  (*cur)[canonical] = std::move(value);
   return true;
 }
 

@@ -17,12 +17,12 @@ namespace calico::model {
 void ApplyDefaults(Resource& r);
 // Go encoding/json's case-insensitive field matching (decode.go object(): an exact match is
 // preferred, then a case-insensitive one): renames every key of `r` that is not a field name but
-// matches one ignoring case to the field's name (Order -> order, ICMP -> icmp, exportV4 ->
-// exportV4 of its struct), in the envelope, metadata and the spec's nested structs (rules,
+// matches one ignoring case to the field's name (Order -> order, ICMP -> icmp, EXPORTV4 ->
+// exportV4), in the envelope, metadata and the spec's nested structs (rules,
 // entity rules, ports, BGP fields, ...). Map keys (labels, annotations, ...) are data and stay
-// as written; unknown fields stay for Validate to refuse. When both a folded key and the exact
-// name are present the exact one is kept (Go keeps the later in document order, which the parsed
-// document no longer records).
+// as written; unknown fields stay for Validate to refuse. When several keys name one field
+// (`order` and `Order`) the one sorting last bytewise wins, as in Go, which sees the keys sorted
+// (sigs.k8s.io/yaml hands it the YAML as a marshalled map) and lets each overwrite the field.
 void CanonicalizeFieldNames(Resource& r);
 // The metav1.Duration fields of `r` (BGPPeer keepaliveTime/maxRestartTime, BGPConfiguration
 // nodeMeshMaxRestartTime, FelixConfiguration and KubeControllersConfiguration periods, ...) as
