@@ -142,6 +142,21 @@ Status FlagSet::Parse(std::span<const std::string> args) {
     }
     positionals_.push_back(a);
   }
+  // calicoctl.go NewCommand PersistentPreRunE: the level must be one logrus.ParseLevel knows
+  // (checked after the flags parse and not when help is asked for, as cobra orders them).
+  if (Flag* level = Find("log-level"); level != nullptr && level->changed && !GetBool("help")) {
+    static const std::vector<std::string_view> kLevels = {"panic",   "fatal", "error", "warn",
+                                                          "warning", "info",  "debug", "trace"};
+    std::string lower = level->value;
+    for (char& c : lower) {
+      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    }
+    if (std::find(kLevels.begin(), kLevels.end(), lower) == kLevels.end()) {
+      return InvalidArgument(fmt::format(
+          "unknown log level: {}, expected one of: panic, fatal, error, warn, info, debug",
+          level->value));
+    }
+  }
   return OkStatus();
 }
 

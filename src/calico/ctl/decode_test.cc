@@ -302,6 +302,15 @@ TEST_F(DecodeTest, UnknownGlobalFlagFails) {
   r = Run({"ipam", "show", "--bogus"});
   EXPECT_EQ(r.code, 1);
   EXPECT_THAT(r.err, HasSubstr("unknown flag: --bogus"));
+  // calicoctl.go PersistentPreRunE: logrus.ParseLevel must know the level.
+  r = Run({"--log-level", "loud", "get", "ippools"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.err,
+            "unknown log level: loud, expected one of: panic, fatal, error, warn, info, debug\n");
+  r = Run({"ipam", "show", "-l", "LOUD"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.err, HasSubstr("unknown log level: LOUD"));
+  EXPECT_EQ(Run({"get", "ippools", "-l", "Debug"}).code, 0);
   // Known global flags and no command: the help, exit 0.
   r = Run({"--allow-version-mismatch", "-l", "debug"});
   EXPECT_EQ(r.code, 0);
