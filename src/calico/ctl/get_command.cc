@@ -16,6 +16,7 @@
 #include "calico/ctl/table.h"
 #include "calico/model/resource.h"
 #include "calico/model/validate.h"
+#include "calico/model/validation/infra_schema.h"
 #include "calico/selector/selector.h"
 
 namespace calico::ctl {
@@ -59,6 +60,66 @@ std::string GlobalAsNumber(datastore::Client* client) {
     return v.is_string() ? v.get<std::string>() : v.dump();
   }
   return "64512";
+}
+
+// Go's zero values for the fields a marshalled document omits, from the kind's schema (infra
+// kinds): what text/template sees in the struct (false, 0, "", empty lists and maps; pointer
+// fields stay absent). Policy kinds have no schema here and keep absent fields empty.
+void FillGoZeroValues(const Json& schema, Json& value) {
+  if (value.is_array()) {
+    auto items = schema.find("i");
+    if (items == schema.end()) return;
+    for (auto& e : value)
+      FillGoZeroValues(*items, e);
+    return;
+  }
+  if (!value.is_object()) return;
+  auto props = schema.find("p");
+  if (props == schema.end()) return;
+  for (auto it = props->begin(); it != props->end(); ++it) {
+    const Json& child = it.value();
+    if (value.contains(it.key())) {
+      FillGoZeroValues(child, value[it.key()]);
+      continue;
+    }
+    if (child.contains("ptr")) continue;
+    const std::string type = child.value("t", std::string());
+    if (type == "boolean") {
+      value[it.key()] = false;
+    } else if (type == "integer" || type == "number") {
+      value[it.key()] = 0;
+    } else if (type == "string") {
+      value[it.key()] = "";
+    } else if (type == "array") {
+      value[it.key()] = Json::array();
+    } else if (type == "object") {
+      value[it.key()] = Json::object();
+      FillGoZeroValues(child, value[it.key()]);
+    }
+  }
+}
+
+// The data of a go-template: each result as Go holds it.
+Json TemplateData(const Json& doc) {
+  Json out = doc;
+  auto fill = [](Json& r) {
+    if (!r.is_object() || !r.contains("kind") || !r["kind"].is_string()) return;
+    const Json* schema = model::validation::InfraSchema(r["kind"].get<std::string>());
+    if (schema == nullptr) return;
+    for (const char* section : {"spec", "status"}) {
+      auto s = schema->find(section);
+      if (s == schema->end()) continue;
+      if (!r.contains(section) || r[section].is_null()) r[section] = Json::object();
+      FillGoZeroValues(*s, r[section]);
+    }
+  };
+  if (out.contains("items") && out["items"].is_array()) {
+    for (auto& item : out["items"])
+      fill(item);
+  } else {
+    fill(out);
+  }
+  return out;
 }
 
 // os.ReadFile's errors as Go words them.
@@ -176,7 +237,7 @@ int RunGet(std::span<const std::string> argv, Context& ctx) {
     if (!tmpl) return Fail(ctx, tmpl.error().message());
     Json data = Json::array();
     for (const auto& o : results.resources)
-      data.push_back(OutputDoc(o));
+      data.push_back(TemplateData(OutputDoc(o)));
     GoTemplateFuncs funcs{
         .config = [client = results.client, cached = std::string()](std::string_view) mutable {
           if (cached.empty()) cached = GlobalAsNumber(client);

@@ -16,9 +16,9 @@
 // Data is JSON (the resources as calicoctl marshals them). Field names resolve as Go's struct
 // fields do for calicoctl's types: a key equal ignoring case (CIDR -> cidr, NATOutgoing ->
 // natOutgoing), ObjectMeta / ListMeta -> metadata, TypeMeta -> the object itself, and
-// ObjectMeta's fields promoted (.Name, .Namespace, .Labels). An absent field is empty (Go would
-// print the field type's zero value: 0, false, <nil>); a field of a string, number or list is an
-// error as in Go.
+// ObjectMeta's fields promoted (.Name, .Namespace, .Labels). An absent field is empty (the
+// caller fills in Go's zero values where it knows the types); a field of a string, number or
+// list is an error as in Go.
 //
 // Errors use text/template's wording: "template: get:LINE: ..." for parse errors and
 // `template: get:LINE:COL: executing "get" at <.X>: ...` for execution errors.

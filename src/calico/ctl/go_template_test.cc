@@ -122,6 +122,11 @@ TEST_F(GoTemplateCommandTest, GetPrintsThroughTheTemplate) {
   EXPECT_EQ(r.out, "p1=10.1.0.0/16 p2=10.2.0.0/16 ");
   r = Run({"get", "ippool", "p2", "-o", "go-template={{range .}}{{.Name}}{{end}}"});
   EXPECT_EQ(r.out, "p2");
+  // Fields the document omits hold Go's zero values (the struct's false, 0, empty list).
+  r = Run({"get", "ippool", "p2", "-o",
+           "go-template={{range .}}{{.Spec.NATOutgoing}} {{.Spec.Disabled}} {{.Spec.BlockSize}} "
+           "{{.Spec.DisableBGPExport}} {{len .Spec.AllowedUses}}{{end}}"});
+  EXPECT_EQ(r.out, "false false 26 false 2");
   const std::string file = ::testing::TempDir() + "/ctl_template.tmpl";
   { std::ofstream(file) << "{{range .}}{{range .Items}}{{.Name}}\n{{end}}{{end}}"; }
   r = Run({"get", "ippools", "-o", "go-template-file=" + file});
