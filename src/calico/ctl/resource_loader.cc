@@ -108,8 +108,7 @@ Result<std::vector<Resource>> DecodeResourceObject(const Json& obj) {
   Resource r(std::move(folded));
   // The spec's own structs (rules, entity rules, ports, BGP fields, ...) as encoding/json
   // matches them; unknown fields stay for the strict check below.
-  model::CanonicalizeFieldNames(r);
-  RETURN_IF_ERROR(model::CheckStrictDecoding(r));
+  RETURN_IF_ERROR(model::CanonicalizeAndCheckStrictDecoding(r));
   // metav1.Duration fields hold what Go marshals ("2m5s" for "125s").
   model::FormatGoDurations(r);
   out.push_back(std::move(r));

@@ -324,20 +324,39 @@ const Json* ValueAt(const Json& doc, const std::string& path) {
 
 }  // namespace
 
-void CanonicalizeFieldNames(Resource& r) {
+namespace {
+
+// CanonicalizeFieldNames; returns the errors of the last round (those of the renamed document)
+// when the envelope could be checked.
+std::optional<FieldErrors> Canonicalize(Resource& r) {
   // Each round renames the keys the validators reach; a renamed struct's own fields are reached
   // in the next round. Every round renames at least one key, so the document's size bounds it.
   for (int round = 0; round < 256; ++round) {
     FieldErrors errors;
-    if (!CollectErrors(r, errors)) return;
+    if (!CollectErrors(r, errors)) return std::nullopt;
     bool renamed = false;
     for (const FieldError& e : errors.errors()) {
       if (e.reason == validation::kFoldedFieldReason) {
         renamed = RenameKeyAt(r.doc(), e.field, e.value) || renamed;
       }
     }
-    if (!renamed) return;
+    if (!renamed) return errors;
   }
+  return std::nullopt;
+}
+
+Status StrictDecodingError(const Resource& r, const FieldErrors& errors);
+
+}  // namespace
+
+void CanonicalizeFieldNames(Resource& r) {
+  (void)Canonicalize(r);
+}
+
+Status CanonicalizeAndCheckStrictDecoding(Resource& r) {
+  std::optional<FieldErrors> errors = Canonicalize(r);
+  if (!errors) return CheckStrictDecoding(r);
+  return StrictDecodingError(r, *errors);
 }
 
 void FormatGoDurations(Resource& r) {
@@ -354,6 +373,12 @@ void FormatGoDurations(Resource& r) {
 Status CheckStrictDecoding(const Resource& r) {
   FieldErrors errors;
   if (!CollectErrors(r, errors)) return OkStatus();  // the validator reports it
+  return StrictDecodingError(r, errors);
+}
+
+namespace {
+
+Status StrictDecodingError(const Resource& r, const FieldErrors& errors) {
   // A custom unmarshaler's error (metav1.Duration's time.ParseDuration) ends decoding at once;
   // an unknown field is only remembered (decode.go saveError), so the bad value is reported.
   for (const FieldError& e : errors.errors()) {
@@ -407,6 +432,8 @@ Status CheckStrictDecoding(const Resource& r) {
   }
   return OkStatus();
 }
+
+}  // namespace
 
 Status Validate(const Resource& r) {
   FieldErrors errors;

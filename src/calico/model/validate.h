@@ -38,6 +38,8 @@ void FormatGoDurations(Resource& r);
 // unknown field "x"`). Call after CanonicalizeFieldNames. OK otherwise (also
 // when the envelope is invalid: Validate reports that).
 [[nodiscard]] Status CheckStrictDecoding(const Resource& r);
+// CanonicalizeFieldNames then CheckStrictDecoding, validating the document once less.
+[[nodiscard]] Status CanonicalizeAndCheckStrictDecoding(Resource& r);
 // kInvalidArgument with the FieldErrors text when anything is wrong.
 [[nodiscard]] Status Validate(const Resource& r);
 // ApplyDefaults then Validate.

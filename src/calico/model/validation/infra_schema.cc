@@ -465,11 +465,16 @@ void CheckSchema(const Json& schema, const Json& value, const FieldPath& path,
       if (props != schema.end()) {
         auto ps = props->find(name);
         if (ps == props->end()) {
-          std::vector<std::string_view> names;
-          for (auto p = props->begin(); p != props->end(); ++p)
-            names.emplace_back(p.key());
-          if (auto canonical = FoldFieldName(name, names)) {
-            errors.Add(path.Child(name), *canonical, kFoldedFieldReason);
+          const auto props_end = props->end();
+          auto folded = props_end;
+          for (auto p = props->begin(); p != props_end; ++p) {
+            if (EqualFoldFieldName(name, p.key())) {
+              folded = p;
+              break;
+            }
+          }
+          if (folded != props_end) {
+            errors.Add(path.Child(name), folded.key(), kFoldedFieldReason);
           } else {
             errors.Add(path.Child(name), Render(child), kUnknownFieldReason);
           }

@@ -69,32 +69,38 @@ std::string ValueText(const Json& v) {
 
 namespace {
 
-// `key` with Go's folding of a field name applied: ASCII lower case, KELVIN SIGN -> k, LONG S -> s.
-std::string FoldKey(std::string_view key) {
-  std::string out;
-  out.reserve(key.size());
-  for (size_t i = 0; i < key.size(); ++i) {
-    if (key.compare(i, 3, "\xE2\x84\xAA") == 0) {  // U+212A KELVIN SIGN
-      out.push_back('k');
-      i += 2;
-    } else if (key.compare(i, 2, "\xC5\xBF") == 0) {  // U+017F LATIN SMALL LETTER LONG S
-      out.push_back('s');
-      i += 1;
-    } else {
-      const char c = key[i];
-      out.push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c);
-    }
+// The next character of `s` from `i` as Go folds a field name: ASCII lower case, U+212A KELVIN
+// SIGN -> k, U+017F LATIN SMALL LETTER LONG S -> s; advances `i`.
+char NextFolded(std::string_view s, size_t& i) {
+  const char c = s[i];
+  if (static_cast<unsigned char>(c) == 0xE2 && s.compare(i, 3, "\xE2\x84\xAA") == 0) {
+    i += 3;
+    return 'k';
   }
-  return out;
+  if (static_cast<unsigned char>(c) == 0xC5 && s.compare(i, 2, "\xC5\xBF") == 0) {
+    i += 2;
+    return 's';
+  }
+  ++i;
+  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
 }
 
 }  // namespace
 
+bool EqualFoldFieldName(std::string_view a, std::string_view b) {
+  // Character by character: most names differ in their first few.
+  size_t i = 0;
+  size_t j = 0;
+  while (i < a.size() && j < b.size()) {
+    if (NextFolded(a, i) != NextFolded(b, j)) return false;
+  }
+  return i == a.size() && j == b.size();
+}
+
 std::optional<std::string_view> FoldFieldName(std::string_view key,
                                               std::span<const std::string_view> known) {
-  const std::string folded = FoldKey(key);
   for (std::string_view k : known) {
-    if (FoldKey(k) == folded) return k;
+    if (EqualFoldFieldName(key, k)) return k;
   }
   return std::nullopt;
 }
@@ -124,8 +130,8 @@ void CheckKnownFields(const Json& obj, const FieldPath& path,
       }
     }
     if (!found) {
-      std::vector<std::string_view> names(known.begin(), known.end());
-      AddUnknownField(path, it.key(), names, errors);
+      AddUnknownField(path, it.key(),
+                      std::span<const std::string_view>(known.begin(), known.size()), errors);
     }
   }
 }

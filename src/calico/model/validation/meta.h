@@ -29,6 +29,8 @@ inline constexpr std::string_view kFoldedFieldReason = "field name in another ca
 // Go encoding/json's field matching (decode.go object(), foldName): the field whose name equals
 // `key` ignoring case (ASCII case, plus U+212A KELVIN SIGN for k and U+017F LONG S for s, as
 // Go's Unicode simple folding does for ASCII names). nullopt when none does.
+// True when `a` and `b` are one name under that folding (no allocation: run per unknown key).
+bool EqualFoldFieldName(std::string_view a, std::string_view b);
 std::optional<std::string_view> FoldFieldName(std::string_view key,
                                               std::span<const std::string_view> known);
 // Reports `key` of the object at `path` that is not one of `known`: a kFoldedFieldReason error
