@@ -1,5 +1,8 @@
 // calicoctl's decoding of -f input, its error precedence, Go duration output and the global
 // flags, each against the upstream code it reproduces (cited per test).
+#include <cctype>
+
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -106,6 +109,38 @@ spec: {order: 1, Order: 2, selector: all()}
   EXPECT_THAT(r.out, Not(HasSubstr("ipipmode")));
   r = Run({"get", "globalnetworkpolicy", "g1", "-o", "yaml"});
   EXPECT_THAT(r.out, HasSubstr("  order: 1\n"));
+}
+
+// Hostile: thousands of case variants of one field name decode into that field (the last sorted
+// wins), and the stored document holds only the canonical name.
+TEST_F(DecodeTest, ThousandsOfCaseVariantsOfOneFieldDecodeToIt) {
+  const std::string name = "serviceAccountSelector";
+  std::string yaml =
+      "apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata: {name: g}\n"
+      "spec:\n";
+  std::string last;
+  int last_v = -1;
+  for (int v = 1; v <= 3000; ++v) {
+    std::string key = name;
+    // Toggle the case of 12 of its lower-case letters (positions 0-6 and 8-12).
+    static constexpr size_t kPositions[] = {0, 1, 2, 3, 4, 5, 6, 8, 9, 10, 11, 12};
+    for (size_t b = 0; b < std::size(kPositions); ++b) {
+      if ((v >> b) & 1) key[kPositions[b]] = static_cast<char>(std::toupper(key[kPositions[b]]));
+    }
+    if (key > last) {
+      last = key;
+      last_v = v;
+    }
+    yaml += fmt::format("  {}: \"n == '{}'\"\n", key, v);
+  }
+  auto r = Run({"apply", "-f", "-"}, yaml);
+  ASSERT_EQ(r.code, 0) << r.err;
+  r = Run({"get", "globalnetworkpolicy", "g", "-o", "json"});
+  EXPECT_THAT(r.out, Not(HasSubstr("ServiceAccount")));
+  EXPECT_THAT(r.out, Not(HasSubstr("serviceaccount")));
+  // The canonical spelling is not among them: the variant sorting last wins.
+  EXPECT_NE(last, name);
+  EXPECT_THAT(r.out, HasSubstr(fmt::format("\"serviceAccountSelector\": \"n == '{}'\"", last_v)));
 }
 
 // resourcemgr.go CreateResourcesFromFile decodes every document before
