@@ -255,6 +255,7 @@ bool RenameKeyAt(Json& doc, const std::string& path, const std::string& canonica
   for (auto it = cur->begin(); it != cur->end(); ++it) {
     if (validation::FoldFieldName(it.key(), names)) same.push_back(it.key());
   }
+  if (same.empty()) return false;  // the path led elsewhere (a map key holding '.' or ']')
   const std::string winner = *std::max_element(same.begin(), same.end());
   Json value = (*cur)[winner];
   for (const auto& k : same)
