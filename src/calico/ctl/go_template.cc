@@ -12,6 +12,9 @@
 
 #include <fmt/format.h>
 
+#include "calico/base/numbers.h"
+#include "calico/ctl/table.h"
+
 namespace calico::ctl {
 namespace go_template_internal {
 
@@ -539,18 +542,25 @@ class Parser {
                 ((s[j] == '-' || s[j] == '+') && (s[j - 1] == 'e' || s[j - 1] == 'E'))))
           ++j;
         std::string text = s.substr(i, j - i);
+        // Go's number syntax: decimal or 0x/0o/0b integers, floats; a leading sign.
+        std::string_view digits = text;
+        const bool negative = !digits.empty() && digits[0] == '-';
+        if (!digits.empty() && (digits[0] == '-' || digits[0] == '+')) digits.remove_prefix(1);
         Json v;
-        try {
-          size_t used = 0;
-          if (text.find_first_of(".eE") == std::string::npos) {
-            const long long n = std::stoll(text, &used, 0);
-            v = static_cast<int64_t>(n);
-          } else {
-            v = std::stod(text, &used);
-          }
-          if (used != text.size()) return Fail(fmt::format("bad number syntax: \"{}\"", text));
-        } catch (const std::exception&) {
-          return Fail(fmt::format("bad number syntax: \"{}\"", text));
+        int base = 10;
+        if (digits.size() > 2 && digits[0] == '0') {
+          const char p = static_cast<char>(digits[1] | 0x20);
+          base = p == 'x' ? 16 : (p == 'o' ? 8 : (p == 'b' ? 2 : 10));
+          if (base != 10) digits.remove_prefix(2);
+        }
+        if (base != 10 || text.find_first_of(".eE") == std::string::npos) {
+          auto n = ParseInt<int64_t>(digits, base);
+          if (!n) return Fail(fmt::format("bad number syntax: \"{}\"", text));
+          v = negative ? -*n : *n;
+        } else {
+          auto d = ParseDouble(text);
+          if (!d) return Fail(fmt::format("bad number syntax: \"{}\"", text));
+          v = *d;
         }
         out.push_back({Token::Kind::kNumber, text, v});
         i = j;
@@ -603,33 +613,8 @@ std::string PrintValue(const Json& v) {
       return std::to_string(v.get<int64_t>());
     case Json::value_t::number_unsigned:
       return std::to_string(v.get<uint64_t>());
-    case Json::value_t::number_float: {
-      const double d = v.get<double>();
-      if (std::isinf(d)) return d > 0 ? "+Inf" : "-Inf";
-      if (std::isnan(d)) return "NaN";
-      // strconv.FormatFloat(f, 'g', -1, 64): the shortest text that reads back exactly, with an
-      // exponent below 1e-4 and from 1e21.
-      for (int prec = 1; prec <= 17; ++prec) {
-        char buf[64];
-        std::snprintf(buf, sizeof(buf), "%.*g", prec, d);
-        if (std::stod(buf) == d) {
-          std::string s = buf;
-          const double a = std::fabs(d);
-          if (a != 0 && (a < 1e-4 || a >= 1e21)) {
-            // Go writes e+21 / e-05 with at least two exponent digits, as C does.
-            return s;
-          }
-          if (s.find('e') != std::string::npos) {
-            // C chose an exponent where Go does not: print plainly.
-            std::snprintf(buf, sizeof(buf), "%.*f",
-                          std::max(0, prec - 1 - static_cast<int>(std::floor(std::log10(a)))), d);
-            s = buf;
-          }
-          return s;
-        }
-      }
-      return fmt::format("{}", d);
-    }
+    case Json::value_t::number_float:
+      return GoFloat(v.get<double>());
     case Json::value_t::array: {
       std::string out = "[";
       for (size_t i = 0; i < v.size(); ++i) {
@@ -827,6 +812,17 @@ struct Exec {
         out += "%!(NOVERB)";
         break;
       }
+      // fmt refuses widths and precisions above 1e6.
+      auto w_num = width.empty() ? Result<size_t>(0) : ParseIntInRange<size_t>(width, 0, 1000000);
+      auto p_num = prec.empty() ? Result<size_t>(0) : ParseIntInRange<size_t>(prec, 0, 1000000);
+      if (!w_num) {
+        out += "%!(BADWIDTH)";
+        continue;
+      }
+      if (!p_num) {
+        out += "%!(BADPREC)";
+        continue;
+      }
       const char verb = format[i];
       if (verb == '%') {
         out.push_back('%');
@@ -847,7 +843,7 @@ struct Exec {
           } else {
             text = PrintValue(a);
           }
-          if (has_prec && verb == 's') text = text.substr(0, std::stoul(prec.empty() ? "0" : prec));
+          if (has_prec && verb == 's') text = text.substr(0, std::min(text.size(), *p_num));
           break;
         case 'q':
           if (!a.is_string()) {
@@ -906,7 +902,7 @@ struct Exec {
           text = fmt::format("%!{}({}={})", verb, GoTypeName(a), PrintValue(a));
       }
       if (!width.empty()) {
-        const size_t w = std::stoul(width);
+        const size_t w = *w_num;
         if (text.size() < w) {
           const bool left = flags.find('-') != std::string::npos;
           const bool zero = !left && flags.find('0') != std::string::npos &&

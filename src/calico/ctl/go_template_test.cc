@@ -9,7 +9,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "calico/ctl/golden.h"
+#include "calico/base/testing/golden.h"
 #include "calico/ctl/testing/ctl_fixture.h"
 
 namespace calico::ctl {
@@ -79,7 +79,7 @@ TEST(GoTemplateTest, TemplatesRenderAsGoDoes) {
   for (const auto& t : templates) {
     all += "=== " + t + "\n" + Render(t, PoolListData(), funcs) + "\n";
   }
-  testing::ExpectGolden("go_template.golden", all);
+  calico::testing::ExpectGolden("src/calico/ctl/testdata/go_template.golden", all);
 }
 
 // text/template/parse's and exec's error texts.
