@@ -63,7 +63,28 @@ Status FlagSet::Set(Flag& f, std::string_view value, std::string_view shown) {
   return OkStatus();
 }
 
+void FlagSet::InheritPersistentFlags() {
+  // calicoctl.go NewCommand: cmd.PersistentFlags() log-level/-l, context, allow-version-mismatch;
+  // cobra gives every subcommand its root's persistent flags. A handler that declares one itself
+  // keeps its own (and its help text); the inherited ones stay out of Usage() as cobra lists them
+  // under "Global Flags".
+  if (Find("log-level") == nullptr && FindShort('l') == nullptr) {
+    AddString("log-level", 'l', "panic",
+              "Set the log level (one of panic, fatal, error, warn, info, debug)");
+    flags_.back().hidden = true;
+  }
+  if (Find("context") == nullptr) {
+    AddString("context", 0, "", "The name of the kubeconfig context to use.");
+    flags_.back().hidden = true;
+  }
+  if (Find("allow-version-mismatch") == nullptr) {
+    AddBool("allow-version-mismatch", 0, "Allow client and cluster versions mismatch.",
+            /*hidden=*/true);
+  }
+}
+
 Status FlagSet::Parse(std::span<const std::string> args) {
+  InheritPersistentFlags();
   positionals_.clear();
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
@@ -120,6 +141,21 @@ Status FlagSet::Parse(std::span<const std::string> args) {
       continue;
     }
     positionals_.push_back(a);
+  }
+  // calicoctl.go NewCommand PersistentPreRunE: the level must be one logrus.ParseLevel knows
+  // (checked after the flags parse and not when help is asked for, as cobra orders them).
+  if (Flag* level = Find("log-level"); level != nullptr && level->changed && !GetBool("help")) {
+    static const std::vector<std::string_view> kLevels = {"panic",   "fatal", "error", "warn",
+                                                          "warning", "info",  "debug", "trace"};
+    std::string lower = level->value;
+    for (char& c : lower) {
+      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    }
+    if (std::find(kLevels.begin(), kLevels.end(), lower) == kLevels.end()) {
+      return InvalidArgument(fmt::format(
+          "unknown log level: {}, expected one of: panic, fatal, error, warn, info, debug",
+          level->value));
+    }
   }
   return OkStatus();
 }

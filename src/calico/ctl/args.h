@@ -28,7 +28,9 @@ class FlagSet {
   void AddBool(std::string name, char shorthand, std::string help, bool hidden = false);
   void AddString(std::string name, char shorthand, std::string default_value, std::string help);
 
-  // Parses `args` (without the command words). Positionals are collected in order.
+  // Parses `args` (without the command words). Positionals are collected in order. calicoctl's
+  // global flags (--log-level/-l, --context, --allow-version-mismatch: the root command's
+  // persistent flags) are accepted by every FlagSet that does not declare them itself.
   // Errors: kInvalidArgument with pflag's message.
   [[nodiscard]] Status Parse(std::span<const std::string> args);
 
@@ -52,6 +54,7 @@ class FlagSet {
     std::string help;
     bool changed = false;
   };
+  void InheritPersistentFlags();
   Flag* Find(std::string_view name);
   Flag* FindShort(char c);
   [[nodiscard]] Status Set(Flag& f, std::string_view value, std::string_view shown);

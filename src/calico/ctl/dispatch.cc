@@ -84,19 +84,36 @@ CommandRegistry DefaultRegistry() {
 }
 
 int Run(const CommandRegistry& registry, std::span<const std::string> args, Context& ctx) {
-  // Global flags before the command word are moved behind it (cobra persistent flags).
+  // Global flags before the command word are moved behind it: cobra's Find (command.go
+  // stripFlags) skips them, taking "--name VALUE" / "-x VALUE" as one flag and its value unless
+  // the root knows the flag as a boolean, and the command then parses every flag. So any flag of
+  // the command (-c/--config too) may come first.
   std::vector<std::string> globals;
   size_t i = 0;
   while (i < args.size() && StartsWith(args[i], "-")) {
     const std::string& a = args[i];
     if (a == "-h" || a == "--help") break;
+    if (a == "--") break;
     globals.push_back(a);
-    const bool takes_value = (a == "-l" || a == "--log-level" || a == "--context");
+    const bool root_bool = a == "--allow-version-mismatch";
+    const bool takes_value =
+        !root_bool && a.find('=') == std::string::npos && (StartsWith(a, "--") || a.size() == 2);
     if (takes_value && i + 1 < args.size()) globals.push_back(args[++i]);
     ++i;
   }
   std::vector<std::string> rest(args.begin() + static_cast<std::ptrdiff_t>(i), args.end());
   if (rest.empty() || rest[0] == "-h" || rest[0] == "--help" || rest[0] == "help") {
+    // No command: the root command parses the flags itself (its own are the global flags), so
+    // an unknown one fails as pflag says it, exit 1 (calicoctl.go main prints the error).
+    if (rest.empty() || rest[0] != "help") {
+      FlagSet root;
+      root.AddBool("help", 'h', "help for calicoctl");
+      Status st = root.Parse(args);
+      if (!st) {
+        ctx.err << st.error().message() << "\n";
+        return 1;
+      }
+    }
     ctx.out << kUsageHead << registry.Summary() << kUsageTail;
     return 0;
   }

@@ -1,5 +1,9 @@
 // calicoctl get (calicoctl/calicoctl/commands/get_command.go, common/printer.go): flags,
 // --selector, and the ps/wide/custom-columns tables or the YAML/JSON documents of the resources.
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
 #include <fmt/format.h>
 
 #include "calico/base/log.h"
@@ -7,9 +11,12 @@
 #include "calico/ctl/args.h"
 #include "calico/ctl/ctl.h"
 #include "calico/ctl/document.h"
+#include "calico/ctl/go_template.h"
 #include "calico/ctl/resource_command.h"
 #include "calico/ctl/table.h"
 #include "calico/model/resource.h"
+#include "calico/model/validate.h"
+#include "calico/model/validation/infra_schema.h"
 #include "calico/selector/selector.h"
 
 namespace calico::ctl {
@@ -18,10 +25,18 @@ namespace {
 using model::Json;
 using model::Resource;
 
+// The document as Go marshals it: metav1.Duration fields as time.Duration.String() prints them,
+// also for values stored by other writers.
+Json Marshalled(const Resource& r) {
+  Resource copy = r;
+  model::FormatGoDurations(copy);
+  return copy.doc();
+}
+
 Json ListDoc(const ActionOutput& o) {
   Json items = Json::array();
   for (const auto& r : o.items)
-    items.push_back(r.doc());
+    items.push_back(Marshalled(r));
   Json md = Json::object();
   md["resourceVersion"] = o.list_revision;
   const model::KindInfo* info = model::LookupKind(o.kind);
@@ -32,7 +47,7 @@ Json ListDoc(const ActionOutput& o) {
 }
 
 Json OutputDoc(const ActionOutput& o) {
-  return o.is_list ? ListDoc(o) : o.resource.doc();
+  return o.is_list ? ListDoc(o) : Marshalled(o.resource);
 }
 
 std::string GlobalAsNumber(datastore::Client* client) {
@@ -47,12 +62,91 @@ std::string GlobalAsNumber(datastore::Client* client) {
   return "64512";
 }
 
+// Go's zero values for the fields a marshalled document omits, from the kind's schema (infra
+// kinds): what text/template sees in the struct (false, 0, "", empty lists and maps; pointer
+// fields stay absent). Policy kinds have no schema here and keep absent fields empty.
+void FillGoZeroValues(const Json& schema, Json& value) {
+  if (value.is_array()) {
+    auto items = schema.find("i");
+    if (items == schema.end()) return;
+    for (auto& e : value)
+      FillGoZeroValues(*items, e);
+    return;
+  }
+  if (!value.is_object()) return;
+  auto props = schema.find("p");
+  if (props == schema.end()) return;
+  for (auto it = props->begin(); it != props->end(); ++it) {
+    const Json& child = it.value();
+    if (value.contains(it.key())) {
+      FillGoZeroValues(child, value[it.key()]);
+      continue;
+    }
+    if (child.contains("ptr")) continue;
+    const std::string type = child.value("t", std::string());
+    if (type == "boolean") {
+      value[it.key()] = false;
+    } else if (type == "integer" || type == "number") {
+      value[it.key()] = 0;
+    } else if (type == "string") {
+      value[it.key()] = "";
+    } else if (type == "array") {
+      value[it.key()] = Json::array();
+    } else if (type == "object") {
+      value[it.key()] = Json::object();
+      FillGoZeroValues(child, value[it.key()]);
+    }
+  }
+}
+
+// The data of a go-template: each result as Go holds it.
+Json TemplateData(const Json& doc) {
+  Json out = doc;
+  auto fill = [](Json& r) {
+    if (!r.is_object() || !r.contains("kind") || !r["kind"].is_string()) return;
+    const Json* schema = model::validation::InfraSchema(r["kind"].get<std::string>());
+    if (schema == nullptr) return;
+    for (const char* section : {"spec", "status"}) {
+      auto s = schema->find(section);
+      if (s == schema->end()) continue;
+      if (!r.contains(section) || r[section].is_null()) r[section] = Json::object();
+      FillGoZeroValues(*s, r[section]);
+    }
+  };
+  if (out.contains("items") && out["items"].is_array()) {
+    for (auto& item : out["items"])
+      fill(item);
+  } else {
+    fill(out);
+  }
+  return out;
+}
+
+// os.ReadFile's errors as Go words them.
+Result<std::string> ReadTemplateFile(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    return InvalidArgument(fmt::format("read {}: is a directory", path));
+  }
+  if (!f) {
+    const bool exists = std::filesystem::exists(path, ec);
+    return NotFound(fmt::format("open {}: {}", path,
+                                exists ? "permission denied" : "no such file or directory"));
+  }
+  std::ostringstream text;
+  text << f.rdbuf();
+  return text.str();
+}
+
 }  // namespace
 
 int RunGet(std::span<const std::string> argv, Context& ctx) {
   FlagSet fs;
   AddCrudFlags(fs);
-  fs.AddString("output", 'o', "ps", "Output format: yaml, json, ps, wide, custom-columns=...");
+  fs.AddString("output", 'o', "ps",
+               "Output format: yaml, json, ps, wide, custom-columns=..., go-template=..., "
+               "go-template-file=...");
   fs.AddBool("all-namespaces", 'A', "List the requested object(s) across all namespaces.");
   fs.AddBool("all-namespaces-a", 'a', "Alias for --all-namespaces.", /*hidden=*/true);
   fs.AddBool("export", 0, "Strip cluster-specific information from the output.");
@@ -71,7 +165,9 @@ int RunGet(std::span<const std::string> argv, Context& ctx) {
   const bool print_namespace = args.all_namespaces || !args.namespace_.empty();
 
   // buildResourcePrinter.
-  enum class Format { kYaml, kJson, kTable } format = Format::kTable;
+  enum class Format { kYaml, kJson, kTable, kTemplate } format = Format::kTable;
+  std::string template_text;
+  std::string template_file;
   TableOptions table;
   table.print_namespace = print_namespace;
   if (output == "yaml" || output == "yml") {
@@ -88,8 +184,14 @@ int RunGet(std::span<const std::string> argv, Context& ctx) {
       if (value.empty()) return Fail(ctx, "need to specify at least one column");
       table.headings = StrSplit(value, ',');
       table.print_namespace = false;
-    } else if (key == "go-template" || key == "go-template-file") {
-      return Fail(ctx, fmt::format("output format '{}' is not supported by this calicoctl", key));
+    } else if (key == "go-template") {
+      if (value.empty()) return Fail(ctx, "need to specify a template");
+      format = Format::kTemplate;
+      template_text = value;
+    } else if (key == "go-template-file") {
+      if (value.empty()) return Fail(ctx, "need to specify a template file");
+      format = Format::kTemplate;
+      template_file = value;
     } else {
       return Fail(ctx, fmt::format("unrecognized output format '{}'", output));
     }
@@ -123,6 +225,26 @@ int RunGet(std::span<const std::string> argv, Context& ctx) {
       if (!text) return Fail(ctx, text.error().message());
       ctx.out << *text;
     }
+  } else if (format == Format::kTemplate) {
+    // printer.go ResourcePrinterTemplate(File): the file is read and the template parsed when
+    // printing; the template runs once over the slice of results.
+    if (!template_file.empty()) {
+      auto text = ReadTemplateFile(template_file);
+      if (!text) return Fail(ctx, text.error().message());
+      template_text = std::move(*text);
+    }
+    auto tmpl = GoTemplate::Parse(template_text);
+    if (!tmpl) return Fail(ctx, tmpl.error().message());
+    Json data = Json::array();
+    for (const auto& o : results.resources)
+      data.push_back(TemplateData(OutputDoc(o)));
+    GoTemplateFuncs funcs{
+        .config = [client = results.client, cached = std::string()](std::string_view) mutable {
+          if (cached.empty()) cached = GlobalAsNumber(client);
+          return cached;
+        }};
+    Status st = tmpl->Execute(data, ctx.out, funcs);
+    if (!st) return Fail(ctx, st.error().message());
   } else if (!results.resources.empty() || results.res_errs.empty()) {
     Json doc;
     if (results.resources.size() == 1) {

@@ -48,7 +48,7 @@ TEST_F(LegacyCommandTest, PoolAddShowRemove) {
   auto bad = Run({"pool", "add", "192.168.0.1/16"});
   EXPECT_EQ(bad.code, 1);
   EXPECT_EQ(bad.err,
-            "error with field spec.cidr = '192.168.0.1/16' (IPPool CIDR is not strictly masked)\n");
+            "error with field spec.cidr = '192.168.0.0/16' (IPPool CIDR is not strictly masked)\n");
   auto junk = Run({"pool", "add", "banana"});
   EXPECT_EQ(junk.code, 1);
   EXPECT_EQ(junk.err, "Invalid CIDR specified: banana\n");

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <span>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -14,12 +15,34 @@
 #include "calico/ctl/document.h"
 #include "calico/model/decode_limits.h"
 #include "calico/model/json_codec.h"
+#include "calico/model/validate.h"
+#include "calico/model/validation/meta.h"
 
 namespace calico::ctl {
 namespace {
 
 using model::Json;
 using model::Resource;
+
+// The object `obj` with its keys matched to `fields` as encoding/json matches struct fields
+// (decode.go object(): exact name first, then case-insensitively). A key matching no field fails as
+// the strict decoder does
+// (`unknown field "x"`).
+Result<Json> FoldKeys(const Json& obj, std::span<const std::string_view> fields) {
+  Json out = Json::object();
+  // Keys in sorted order, as Go sees them (sigs.k8s.io/yaml marshals the YAML as a map): of
+  // several keys naming one field the last sorted wins, as each overwrites the field.
+  for (auto it = obj.begin(); it != obj.end(); ++it) {
+    if (std::find(fields.begin(), fields.end(), it.key()) != fields.end()) {
+      out[it.key()] = it.value();
+      continue;
+    }
+    auto canonical = model::validation::FoldFieldName(it.key(), fields);
+    if (!canonical) return InvalidArgument(fmt::format("unknown field \"{}\"", it.key()));
+    out[std::string(*canonical)] = it.value();
+  }
+  return out;
+}
 
 }  // namespace
 
@@ -46,18 +69,16 @@ Result<std::vector<Resource>> DecodeResourceObject(const Json& obj) {
     return InvalidArgument(
         fmt::format("unknown resource type ({}) and/or version ({})", kind, api));
   }
-  for (auto it = obj.begin(); it != obj.end(); ++it) {
-    static const std::vector<std::string> kTop = {"apiVersion", "kind", "metadata", "spec",
-                                                  "status"};
-    static const std::vector<std::string> kListTop = {"apiVersion", "kind", "metadata", "items"};
-    const auto& allowed = is_list ? kListTop : kTop;
-    if (std::find(allowed.begin(), allowed.end(), it.key()) == allowed.end()) {
-      return InvalidArgument(fmt::format("unknown field \"{}\"", it.key()));
-    }
-  }
+  // kind and apiVersion are read from the document's map as written (unstructured); the typed
+  // decoding then matches the other fields case-insensitively (encoding/json).
+  static const std::vector<std::string_view> kTop = {"apiVersion", "kind", "metadata", "spec",
+                                                     "status"};
+  static const std::vector<std::string_view> kListTop = {"apiVersion", "kind", "metadata", "items"};
+  Json folded;
+  ASSIGN_OR_RETURN(folded, FoldKeys(obj, is_list ? kListTop : kTop));
   std::vector<Resource> out;
   if (is_list) {
-    const Json items = obj.value("items", Json::array());
+    const Json items = folded.value("items", Json::array());
     if (!items.is_array()) return InvalidArgument("items must be a list");
     for (const auto& item : items) {
       Json copy = item;
@@ -69,42 +90,64 @@ Result<std::vector<Resource>> DecodeResourceObject(const Json& obj) {
     }
     return out;
   }
-  if (obj.contains("metadata")) {
-    const Json& md = obj["metadata"];
+  if (folded.contains("metadata")) {
+    Json& md = folded["metadata"];
     if (!md.is_object() && !md.is_null()) {
       return InvalidArgument(
           "cannot unmarshal metadata into Go struct field of type v1.ObjectMeta");
     }
     if (md.is_object()) {
-      for (auto it = md.begin(); it != md.end(); ++it) {
-        const auto& f = model::ObjectMetaFieldOrder();
-        if (std::find(f.begin(), f.end(), it.key()) == f.end()) {
-          return InvalidArgument(fmt::format("unknown field \"{}\"", it.key()));
-        }
-      }
+      const auto& f = model::ObjectMetaFieldOrder();
+      std::vector<std::string_view> names(f.begin(), f.end());
+      ASSIGN_OR_RETURN(md, FoldKeys(md, names));
     }
   }
-  Json doc = obj;
-  if (!doc.contains("metadata") || doc["metadata"].is_null()) doc["metadata"] = Json::object();
-  out.emplace_back(std::move(doc));
+  if (!folded.contains("metadata") || folded["metadata"].is_null()) {
+    folded["metadata"] = Json::object();
+  }
+  Resource r(std::move(folded));
+  // The spec's own structs (rules, entity rules, ports, BGP fields, ...) as encoding/json
+  // matches them; unknown fields stay for the strict check below.
+  RETURN_IF_ERROR(model::CanonicalizeAndCheckStrictDecoding(r));
+  // metav1.Duration fields hold what Go marshals ("2m5s" for "125s").
+  model::FormatGoDurations(r);
+  out.push_back(std::move(r));
   return out;
 }
 
 Result<std::vector<Resource>> ParseResourceStream(std::string_view text) {
   std::vector<Resource> out;
   ASSIGN_OR_RETURN(std::vector<Json> docs, ParseYamlStream(text));
+  // Every document is decoded before the command acts on any (resourcemgr.go
+  // CreateResourcesFromFile returns the first error and no resources). With several documents
+  // the error also says which one: its position in the stream, kind and name.
+  auto decode = [&](const Json& v, size_t index) -> Status {
+    auto rs = DecodeResourceObject(v);
+    if (!rs) {
+      if (docs.size() == 1 && !v.is_array()) return Unexpected(rs.error());
+      std::string what = fmt::format("document {}", index);
+      if (v.is_object()) {
+        const Json kind = v.value("kind", Json());
+        const Json md = v.value("metadata", Json());
+        const Json name = md.is_object() ? md.value("name", Json()) : Json();
+        if (kind.is_string()) what += " (" + kind.get<std::string>();
+        if (kind.is_string() && name.is_string()) what += " " + name.get<std::string>();
+        if (kind.is_string()) what += ")";
+      }
+      return InvalidArgument(fmt::format("{}: {}", what, rs.error().message()));
+    }
+    for (auto& r : *rs)
+      out.push_back(std::move(r));
+    return OkStatus();
+  };
+  size_t index = 0;
   for (const Json& v : docs) {
     if (v.is_array()) {
-      for (const auto& e : v) {
-        ASSIGN_OR_RETURN(auto rs, DecodeResourceObject(e));
-        for (auto& r : rs)
-          out.push_back(std::move(r));
-      }
+      for (const auto& e : v)
+        RETURN_IF_ERROR(decode(e, ++index));
       continue;
     }
-    ASSIGN_OR_RETURN(auto rs, DecodeResourceObject(v));
-    for (auto& r : rs)
-      out.push_back(std::move(r));
+    RETURN_IF_ERROR(decode(v, ++index));
   }
   return out;
 }

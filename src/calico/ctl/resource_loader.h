@@ -1,8 +1,11 @@
 // Loading the resources a command names with -f (calicoctl/calicoctl/resourcemgr/resourcemgr.go
 // CreateResourcesFromFile, commands/file/iter.go): a file, stdin ("-"), or the .yaml/.yml/.json
 // files of a directory (recursively with -R), each a stream of `---` separated YAML or JSON
-// documents holding a resource, a list of them, or a <Kind>List, checked for unknown fields as
-// calicoctl's strict decoder does.
+// documents holding a resource, a list of them, or a <Kind>List, decoded as calicoctl's strict
+// decoder does: field names matched case-insensitively (encoding/json) and stored canonically,
+// then bad durations, wrong JSON types and unknown fields refused. Every document is decoded
+// before the command acts on any; with several, an error names the document
+// ("document 2 (IPPool second): ...").
 //
 //   -f FILE|DIR|-  ──ExpandFilename──▶ files ──ReadResourceInput──▶ text
 //                  ──ParseResourceStream (SplitYamlDocuments, ParseYaml, DecodeResourceObject)──▶
@@ -22,9 +25,10 @@
 
 namespace calico::ctl {
 
-// One decoded document object -> resources (a <Kind>List gives its items). Errors
-// (kInvalidArgument) carry calicoctl's messages: "unknown resource type (K) and/or version (V)",
-// `unknown field "x"` (see MassageError), "cannot unmarshal ...".
+// One decoded document object -> resources (a <Kind>List gives its items), field names
+// canonical and durations in Go's form. Errors (kInvalidArgument) carry calicoctl's messages:
+// "unknown resource type (K) and/or version (V)", `unknown field "x"` (see MassageError),
+// "cannot unmarshal ...", `time: invalid duration "x"`.
 [[nodiscard]] Result<std::vector<model::Resource>> DecodeResourceObject(const model::Json& obj);
 
 // Every resource of a YAML/JSON stream (`---` separated documents; null documents are skipped).

@@ -3,9 +3,15 @@
 // per-kind name regexes), then the kind's family validator for the spec.
 #include "calico/model/validate.h"
 
+#include <algorithm>
+#include <map>
+#include <optional>
 #include <regex>
 
+#include <fmt/format.h>
+
 #include "calico/model/validation/families.h"
+#include "calico/model/validation/infra_schema.h"
 #include "calico/model/validation/meta.h"
 
 namespace calico::model {
@@ -163,7 +169,11 @@ void ApplyDefaults(Resource& r) {
   }
 }
 
-Status Validate(const Resource& r) {
+namespace {
+
+// The envelope check and every field error of `r`, or the envelope's error (unknown kind, spec
+// not an object) when the spec cannot be checked.
+Status CollectErrors(const Resource& r, FieldErrors& errors) {
   const Json& doc = r.doc();
   if (!doc.is_object()) return InvalidArgument("resource document must be an object");
   std::string api_version = doc.contains("apiVersion") && doc["apiVersion"].is_string()
@@ -178,7 +188,6 @@ Status Validate(const Resource& r) {
     return InvalidArgument("unknown resource type (" + doc_kind + ") and/or version (" +
                            api_version + ")");
   }
-  FieldErrors errors;
   validation::CheckKnownFields(doc, FieldPath(),
                                {"apiVersion", "kind", "metadata", "spec", "status"}, errors);
   ValidateMetadata(*kind, doc.contains("metadata") ? doc["metadata"] : Json::object(), errors);
@@ -189,9 +198,251 @@ Status Validate(const Resource& r) {
              !validation::ValidateKubernetesFamily(r, errors)) {
     return Internal("no validator for kind " + kind_name);
   }
-  // Strict decoding fails before any validator runs: report the first unknown field alone.
+  return OkStatus();
+}
+
+// Renames the key at `path` (a FieldPath string: a.b[0].c, map entries as [key]) of `doc` to
+// `canonical`. When the object already holds `canonical`, the exact name wins and the folded key
+// is dropped. False when the path does not lead to an object holding the key.
+bool RenameKeyAt(Json& doc, const std::string& path, const std::string& canonical) {
+  Json* cur = &doc;
+  size_t i = 0;
+  std::string last;
+  auto read_name = [&]() {
+    const size_t end = path.find_first_of(".[", i);
+    std::string name = path.substr(i, end == std::string::npos ? std::string::npos : end - i);
+    i = end == std::string::npos ? path.size() : end;
+    return name;
+  };
+  last = read_name();
+  while (i < path.size()) {
+    if (!cur->is_object() || !cur->contains(last)) return false;
+    cur = &(*cur)[last];
+    if (path[i] == '.') {
+      ++i;
+      last = read_name();
+      continue;
+    }
+    // "[...]": an index into a list or a key of a map; then more of the path may follow.
+    const size_t close = path.find(']', i);
+    if (close == std::string::npos) return false;
+    const std::string inner = path.substr(i + 1, close - i - 1);
+    i = close + 1;
+    Json* next = nullptr;
+    if (cur->is_array()) {
+      size_t idx = 0;
+      for (char c : inner) {
+        if (c < '0' || c > '9') return false;
+        idx = idx * 10 + static_cast<size_t>(c - '0');
+      }
+      if (inner.empty() || idx >= cur->size()) return false;
+      next = &(*cur)[idx];
+    } else if (cur->is_object() && cur->contains(inner)) {
+      next = &(*cur)[inner];
+    } else {
+      return false;
+    }
+    if (i >= path.size() || path[i] != '.') return false;  // the renamed key is a struct field
+    ++i;
+    cur = next;
+    last = read_name();
+  }
+  if (!cur->is_object() || !cur->contains(last) || last == canonical) return false;
+  // Every key naming this field: Go decodes them all into it in the order it sees them, which is
+  // sorted (sigs.k8s.io/yaml marshals the YAML as a map), so the key sorting last wins.
+  const std::string_view names[] = {canonical};
+  std::vector<std::string> same;
+  for (auto it = cur->begin(); it != cur->end(); ++it) {
+    if (validation::FoldFieldName(it.key(), names)) same.push_back(it.key());
+  }
+  if (same.empty()) return false;  // the path led elsewhere (a map key holding '.' or ']')
+  const std::string winner = *std::max_element(same.begin(), same.end());
+  Json value = (*cur)[winner];
+  for (const auto& k : same)
+    cur->erase(k);
+  (*cur)[canonical] = std::move(value);
+  return true;
+}
+
+// The Go type a validator's type-error reason stands for, or nullopt when the reason is not a
+// JSON type mismatch (the validators word them "must be a string", "must be of type integer").
+std::optional<std::string> GoTypeOfTypeError(const std::string& reason) {
+  static const std::map<std::string, std::string, std::less<>> kReasons = {
+      {"must be a string", "string"},
+      {"must be a boolean", "bool"},
+      {"must be a number", "float64"},
+      {"must be an integer", "int"},
+      {"must be a list of strings", "[]string"},
+      {"must be a list", "[]interface {}"},
+      {"must be a list of rules", "[]v3.Rule"},
+      {"must be of type string", "string"},
+      {"must be of type boolean", "bool"},
+      {"must be of type number", "float64"},
+      {"must be of type integer", "int"},
+      {"must be of type array", "[]interface {}"},
+      {"labels must be a map of strings", "map[string]string"},
+  };
+  auto it = kReasons.find(reason);
+  if (it == kReasons.end()) return std::nullopt;
+  return it->second;
+}
+
+// The value at a FieldPath string (a.b[0].c, map entries as [key]); nullptr when absent.
+const Json* ValueAt(const Json& doc, const std::string& path) {
+  const Json* cur = &doc;
+  size_t i = 0;
+  while (i < path.size() && cur != nullptr) {
+    if (path[i] == '.') {
+      ++i;
+      continue;
+    }
+    if (path[i] == '[') {
+      const size_t close = path.find(']', i);
+      if (close == std::string::npos) return nullptr;
+      const std::string inner = path.substr(i + 1, close - i - 1);
+      i = close + 1;
+      if (cur->is_array()) {
+        size_t idx = 0;
+        for (char c : inner) {
+          if (c < '0' || c > '9') return nullptr;
+          idx = idx * 10 + static_cast<size_t>(c - '0');
+        }
+        cur = idx < cur->size() ? &(*cur)[idx] : nullptr;
+      } else if (cur->is_object() && cur->contains(inner)) {
+        cur = &(*cur)[inner];
+      } else {
+        return nullptr;
+      }
+      continue;
+    }
+    const size_t end = path.find_first_of(".[", i);
+    const std::string name = path.substr(i, end == std::string::npos ? std::string::npos : end - i);
+    i = end == std::string::npos ? path.size() : end;
+    cur = cur->is_object() && cur->contains(name) ? &(*cur)[name] : nullptr;
+  }
+  return cur;
+}
+
+}  // namespace
+
+namespace {
+
+// CanonicalizeFieldNames; returns the errors of the last round (those of the renamed document)
+// when the envelope could be checked.
+std::optional<FieldErrors> Canonicalize(Resource& r) {
+  // Each round renames the keys the validators reach; a renamed struct's own fields are reached
+  // in the next round. Every round renames at least one key, so the document's size bounds it.
+  for (int round = 0; round < 256; ++round) {
+    FieldErrors errors;
+    if (!CollectErrors(r, errors)) return std::nullopt;
+    bool renamed = false;
+    for (const FieldError& e : errors.errors()) {
+      if (e.reason == validation::kFoldedFieldReason) {
+        renamed = RenameKeyAt(r.doc(), e.field, e.value) || renamed;
+      }
+    }
+    if (!renamed) return errors;
+  }
+  return std::nullopt;
+}
+
+Status StrictDecodingError(const Resource& r, const FieldErrors& errors);
+
+}  // namespace
+
+void CanonicalizeFieldNames(Resource& r) {
+  (void)Canonicalize(r);
+}
+
+Status CanonicalizeAndCheckStrictDecoding(Resource& r) {
+  std::optional<FieldErrors> errors = Canonicalize(r);
+  if (!errors) return CheckStrictDecoding(r);
+  return StrictDecodingError(r, *errors);
+}
+
+void FormatGoDurations(Resource& r) {
+  const Json* schema = validation::InfraSchema(r.kind());
+  if (schema == nullptr || !r.doc().is_object()) return;
+  for (const char* section : {"spec", "status"}) {
+    auto s = schema->find(section);
+    if (s != schema->end() && r.doc().contains(section)) {
+      validation::FormatSchemaDurations(*s, r.doc()[section]);
+    }
+  }
+}
+
+Status CheckStrictDecoding(const Resource& r) {
+  FieldErrors errors;
+  if (!CollectErrors(r, errors)) return OkStatus();  // the validator reports it
+  return StrictDecodingError(r, errors);
+}
+
+namespace {
+
+Status StrictDecodingError(const Resource& r, const FieldErrors& errors) {
+  // A custom unmarshaler's error (metav1.Duration's time.ParseDuration) ends decoding at once;
+  // an unknown field is only remembered (decode.go saveError), so the bad value is reported.
   for (const FieldError& e : errors.errors()) {
-    if (e.reason == validation::kUnknownFieldReason) {
+    if (e.reason.rfind("time: invalid duration", 0) == 0) {
+      return InvalidArgument("error unmarshaling JSON: while decoding JSON: " + e.reason);
+    }
+  }
+  // A value of the wrong JSON type is an UnmarshalTypeError (decode.go literalStore/array/
+  // object): a decoding error, reported before an unknown field.
+  for (const FieldError& e : errors.errors()) {
+    if (auto go_type = GoTypeOfTypeError(e.reason)) {
+      const Json* v = ValueAt(r.doc(), e.field);
+      std::string json_type = "value";
+      if (v != nullptr) {
+        if (v->is_string()) json_type = "string";
+        if (v->is_boolean()) json_type = "bool";
+        if (v->is_array()) json_type = "array";
+        if (v->is_object()) json_type = "object";
+        if (v->is_number()) json_type = "number";
+        if (v->is_number_float() && *go_type == "int") json_type = "number " + v->dump();
+      }
+      if (json_type == "number" && *go_type == "int") continue;  // an int out of range: validator
+      // Go names the innermost struct type; the top-level one (<Kind>Spec, ObjectMeta) is used
+      // here, and the path is the JSON field path without list indices, as Go 1.20+ prints it.
+      std::string path;
+      for (size_t i = 0; i < e.field.size(); ++i) {
+        if (e.field[i] == '[') {
+          i = e.field.find(']', i);
+          if (i == std::string::npos) break;
+          continue;
+        }
+        path.push_back(e.field[i]);
+      }
+      std::string strct = r.kind() + "Spec";
+      if (path.rfind("status", 0) == 0) strct = r.kind() + "Status";
+      if (path.rfind("metadata", 0) == 0) strct = "ObjectMeta";
+      return InvalidArgument(fmt::format(
+          "error unmarshaling JSON: while decoding JSON: json: cannot unmarshal {} into Go struct "
+          "field {}.{} of type {}",
+          json_type, strct, path, *go_type));
+    }
+  }
+  for (const FieldError& e : errors.errors()) {
+    if (e.reason == validation::kUnknownFieldReason || e.reason == validation::kFoldedFieldReason) {
+      // Go names the key only: json: unknown field "x".
+      std::string key = e.field.substr(
+          e.field.find_last_of(".]") == std::string::npos ? 0 : e.field.find_last_of(".]") + 1);
+      return InvalidArgument(
+          "error unmarshaling JSON: while decoding JSON: json: unknown field \"" + key + "\"");
+    }
+  }
+  return OkStatus();
+}
+
+}  // namespace
+
+Status Validate(const Resource& r) {
+  FieldErrors errors;
+  RETURN_IF_ERROR(CollectErrors(r, errors));
+  // Strict decoding fails before any validator runs: report the first unknown field alone (a
+  // key in another case than its field's is one unless CanonicalizeFieldNames renamed it).
+  for (const FieldError& e : errors.errors()) {
+    if (e.reason == validation::kUnknownFieldReason || e.reason == validation::kFoldedFieldReason) {
       return InvalidArgument("field in document is not recognized or is in the wrong location: " +
                              e.field);
     }

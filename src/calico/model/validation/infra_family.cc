@@ -118,7 +118,9 @@ bool IPPoolCidrPrecheck(const Json& spec, FieldErrors& errors) {
     return false;
   }
   if (!cidr->IsStrictlyMasked()) {
-    errors.Add(cidr_path, text, "IPPool CIDR is not strictly masked");
+    // clientv3/ippool.go validateAndSetDefaults normalizes spec.cidr (cidr.String(), the masked
+    // network) before this check, so the error quotes the masked form.
+    errors.Add(cidr_path, cidr->Masked().String(), "IPPool CIDR is not strictly masked");
     return false;
   }
   return true;
@@ -692,7 +694,27 @@ bool ValidateInfraFamily(const Resource& r, FieldErrors& errors) {
   const Json& doc = r.doc();
   static const Json kEmpty = Json::object();
   const Json& spec = doc.contains("spec") && doc["spec"].is_object() ? doc["spec"] : kEmpty;
-  if (kind == "IPPool" && !IPPoolCidrPrecheck(spec, errors)) return true;
+  if (kind == "IPPool") {
+    FieldErrors cidr_errors;
+    if (!IPPoolCidrPrecheck(spec, cidr_errors)) {
+      // The strict decoder runs before clientv3's CIDR check: its unknown (and case-folded)
+      // field names are reported too, the CIDR error alone otherwise.
+      FieldErrors decoding;
+      if (const Json* schema = InfraSchema(kind); schema != nullptr && doc.contains("spec")) {
+        if (auto s = schema->find("spec"); s != schema->end()) {
+          CheckSchema(*s, doc["spec"], FieldPath("spec"), decoding);
+        }
+      }
+      for (const FieldError& e : decoding.errors()) {
+        if (e.reason == kUnknownFieldReason || e.reason == kFoldedFieldReason) {
+          errors.Add(e.field, e.value, e.reason);
+        }
+      }
+      for (const FieldError& e : cidr_errors.errors())
+        errors.Add(e.field, e.value, e.reason);
+      return true;
+    }
+  }
   if (const Json* schema = InfraSchema(kind)) {
     for (const char* section : {"spec", "status"}) {
       auto s = schema->find(section);

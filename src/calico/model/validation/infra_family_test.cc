@@ -124,7 +124,8 @@ TEST(InfraFamilyTest, IPPoolErrorPathsAndReasons) {
   ASSERT_TRUE(DefaultInfraFamily(unstrict));
   FieldErrors errs;
   ASSERT_TRUE(ValidateInfraFamily(unstrict, errs));
-  EXPECT_EQ(Render(errs), "spec.cidr = '10.0.0.1/8' (IPPool CIDR is not strictly masked)\n");
+  // clientv3/ippool.go validateAndSetDefaults quotes the CIDR after normalizing it (masked).
+  EXPECT_EQ(Render(errs), "spec.cidr = '10.0.0.0/8' (IPPool CIDR is not strictly masked)\n");
 
   Resource r(Json::parse(R"js({"apiVersion":"projectcalico.org/v3","kind":"IPPool",
     "metadata":{"name":"p"},"spec":{"cidr":"10.0.0.0/8","blockSize":40,"bogus":1}})js"));

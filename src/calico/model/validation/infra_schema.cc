@@ -378,6 +378,30 @@ const Json* InfraSchema(std::string_view kind) {
   return it == schemas->end() ? nullptr : &it->second;
 }
 
+void FormatSchemaDurations(const Json& schema, Json& value) {
+  if (schema.contains("dur") && value.is_string()) {
+    if (auto ns = ParseGoDuration(value.get<std::string>())) value = FormatGoDuration(*ns);
+    return;
+  }
+  if (value.is_object()) {
+    auto props = schema.find("p");
+    auto map_schema = schema.find("m");
+    for (auto it = value.begin(); it != value.end(); ++it) {
+      if (props != schema.end()) {
+        auto ps = props->find(it.key());
+        if (ps != props->end()) FormatSchemaDurations(*ps, it.value());
+      } else if (map_schema != schema.end()) {
+        FormatSchemaDurations(*map_schema, it.value());
+      }
+    }
+  } else if (value.is_array()) {
+    auto items = schema.find("i");
+    if (items == schema.end()) return;
+    for (auto& e : value)
+      FormatSchemaDurations(*items, e);
+  }
+}
+
 void ApplySchemaDefaults(const Json& schema, Json& value) {
   if (value.is_object()) {
     if (auto p = schema.find("p"); p != schema.end()) {
@@ -443,7 +467,19 @@ void CheckSchema(const Json& schema, const Json& value, const FieldPath& path,
       if (props != schema.end()) {
         auto ps = props->find(name);
         if (ps == props->end()) {
-          errors.Add(path.Child(name), Render(child), kUnknownFieldReason);
+          const auto props_end = props->end();
+          auto folded = props_end;
+          for (auto p = props->begin(); p != props_end; ++p) {
+            if (EqualFoldFieldName(name, p.key())) {
+              folded = p;
+              break;
+            }
+          }
+          if (folded != props_end) {
+            errors.Add(path.Child(name), folded.key(), kFoldedFieldReason);
+          } else {
+            errors.Add(path.Child(name), Render(child), kUnknownFieldReason);
+          }
           continue;
         }
         CheckSchema(*ps, child, path.Child(name), errors);

@@ -25,6 +25,9 @@ std::string_view InfraSchemaText(std::string_view kind);
 // Parsed schema per kind (Node included); nullptr for kinds outside the infra family.
 const Json* InfraSchema(std::string_view kind);
 
+// Rewrites every valid metav1.Duration text under `value` (schema "dur") as Go prints it
+// (time.Duration.String: "125s" -> "2m5s"); invalid texts are left for CheckSchema.
+void FormatSchemaDurations(const Json& schema, Json& value);
 // Structural CRD defaulting: fills `def` values of absent properties of present objects.
 void ApplySchemaDefaults(const Json& schema, Json& value);
 // Reports unknown fields, wrong types and OpenAPI/Go-tag violations under `path`.

@@ -67,6 +67,53 @@ std::string ValueText(const Json& v) {
   return text;
 }
 
+namespace {
+
+// The next character of `s` from `i` as Go folds a field name: ASCII lower case, U+212A KELVIN
+// SIGN -> k, U+017F LATIN SMALL LETTER LONG S -> s; advances `i`.
+char NextFolded(std::string_view s, size_t& i) {
+  const char c = s[i];
+  if (static_cast<unsigned char>(c) == 0xE2 && s.compare(i, 3, "\xE2\x84\xAA") == 0) {
+    i += 3;
+    return 'k';
+  }
+  if (static_cast<unsigned char>(c) == 0xC5 && s.compare(i, 2, "\xC5\xBF") == 0) {
+    i += 2;
+    return 's';
+  }
+  ++i;
+  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
+}  // namespace
+
+bool EqualFoldFieldName(std::string_view a, std::string_view b) {
+  // Character by character: most names differ in their first few.
+  size_t i = 0;
+  size_t j = 0;
+  while (i < a.size() && j < b.size()) {
+    if (NextFolded(a, i) != NextFolded(b, j)) return false;
+  }
+  return i == a.size() && j == b.size();
+}
+
+std::optional<std::string_view> FoldFieldName(std::string_view key,
+                                              std::span<const std::string_view> known) {
+  for (std::string_view k : known) {
+    if (EqualFoldFieldName(key, k)) return k;
+  }
+  return std::nullopt;
+}
+
+void AddUnknownField(const FieldPath& path, std::string_view key,
+                     std::span<const std::string_view> known, FieldErrors& errors) {
+  if (auto canonical = FoldFieldName(key, known)) {
+    errors.Add(path.Child(key), *canonical, kFoldedFieldReason);
+  } else {
+    errors.Add(path.Child(key), "", kUnknownFieldReason);
+  }
+}
+
 void CheckKnownFields(const Json& obj, const FieldPath& path,
                       std::initializer_list<std::string_view> known, FieldErrors& errors) {
   if (obj.is_null()) return;
@@ -82,7 +129,10 @@ void CheckKnownFields(const Json& obj, const FieldPath& path,
         break;
       }
     }
-    if (!found) errors.Add(path.Child(it.key()), "", kUnknownFieldReason);
+    if (!found) {
+      AddUnknownField(path, it.key(),
+                      std::span<const std::string_view>(known.begin(), known.size()), errors);
+    }
   }
 }
 

@@ -7,6 +7,8 @@
 #pragma once
 
 #include <initializer_list>
+#include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -18,6 +20,23 @@ namespace calico::model::validation {
 // Reason used for fields the strict decoder does not know. Validate() turns the first such error
 // into calicoctl's message "field in document is not recognized or is in the wrong location: X".
 inline constexpr std::string_view kUnknownFieldReason = "unknown field";
+// Reason used for a key that is not a field name but matches one case-insensitively (Go's
+// encoding/json decodes it into that field). The error's value is the canonical field name;
+// CanonicalizeFieldNames (validate.h) renames such keys, and Validate() treats any left as
+// unknown fields.
+inline constexpr std::string_view kFoldedFieldReason = "field name in another case";
+
+// Go encoding/json's field matching (decode.go object(), foldName): the field whose name equals
+// `key` ignoring case (ASCII case, plus U+212A KELVIN SIGN for k and U+017F LONG S for s, as
+// Go's Unicode simple folding does for ASCII names). nullopt when none does.
+// True when `a` and `b` are one name under that folding (no allocation: run per unknown key).
+bool EqualFoldFieldName(std::string_view a, std::string_view b);
+std::optional<std::string_view> FoldFieldName(std::string_view key,
+                                              std::span<const std::string_view> known);
+// Reports `key` of the object at `path` that is not one of `known`: a kFoldedFieldReason error
+// naming the field it folds to, otherwise a kUnknownFieldReason error.
+void AddUnknownField(const FieldPath& path, std::string_view key,
+                     std::span<const std::string_view> known, FieldErrors& errors);
 
 // [a-z0-9]([-a-z0-9]*[a-z0-9])?, <= 63.
 bool IsDnsLabel(std::string_view s);

@@ -348,7 +348,7 @@ void ValidatePolicy(const Resource& r, FieldErrors& errors) {
   if (staged) known.push_back("stagedAction");
   for (auto it = spec.begin(); it != spec.end(); ++it) {
     if (std::find(known.begin(), known.end(), it.key()) == known.end()) {
-      errors.Add(sp.Child(it.key()), "", kUnknownFieldReason);
+      AddUnknownField(sp, it.key(), known, errors);
     }
   }
   if (Has(spec, "tier")) {
