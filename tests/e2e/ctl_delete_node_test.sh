@@ -57,11 +57,11 @@ for spec in node1:a1 node1:a2 node2:b1; do
   CLEANUP_STEPS+=("ip netns del $HOST-$c")
   out=$(cni "$node" "$c" ADD) || fail "CNI ADD of $c on $node: $out"
   CLEANUP_STEPS+=("cni $node $c DEL >/dev/null 2>&1")
-  IP[$c]=$(echo "$out" | sed -n 's/.*"address": *"\([0-9.]*\)\/.*/\1/p' | head -1)
+  IP[$c]=$(echo "$out" | sed -n 's/.*"address": *"\([0-9.]*\)\/.*/\1/p' | sed -n 1p)
   [ -n "${IP[$c]}" ] || fail "no address in the CNI result for $c: $out"
   echo "  ok: $c on $node has ${IP[$c]}"
 done
-[ "$(ctl get workloadendpoints -o yaml | grep -c 'node: node1')" = 2 ] || fail "expected 2 endpoints of node1"
+[ "$(ctl get workloadendpoints -A -o yaml | grep -c 'node: node1')" = 2 ] || fail "expected 2 endpoints of node1"
 
 # dump: everything in the datastore (resources and IPAM keys).
 dump() {
@@ -85,7 +85,7 @@ for c in a1 a2; do
   if has "k8s-pod-network\.$c\b\|net1\.$c\b" "$T/after.yaml"; then fail "the handle of $c is left"; fi
 done
 ctl ipam show --ip="${IP[b1]}" | has "is in use" || fail "node2's ${IP[b1]} was released"
-[ "$(ctl get workloadendpoints -o yaml | grep -c 'node: node2')" = 1 ] || fail "node2's endpoint is gone"
+[ "$(ctl get workloadendpoints -A -o yaml | grep -c 'node: node2')" = 1 ] || fail "node2's endpoint is gone"
 ctl get node node2 >/dev/null || fail "node2 was deleted"
 check=$(ctl ipam check) || fail "ipam check: $check"
 echo "$check" | has "Found 0 IPs that are allocated in IPAM but not actually in use." ||

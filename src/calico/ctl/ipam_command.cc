@@ -967,9 +967,14 @@ int RunIpam(std::span<const std::string> args, Context& ctx) {
   datastore::Backend& backend = client->backend();
   ipam::IpamClient ipam(backend);
   if (cmd == "show") {
+    // ipam_command.go newIPAMShowCommand: --ip, then --show-blocks, --show-borrowed,
+    // --show-configuration, in that precedence.
     if (fs.Changed("ip")) return ShowIp(ipam, fs.GetString("ip"), ctx);
-    if (fs.GetBool("show-configuration")) return ShowConfiguration(ipam, backend, ctx);
-    return ShowUsage(ipam, backend, fs.GetBool("show-blocks"), fs.GetBool("show-borrowed"), ctx);
+    const bool blocks = fs.GetBool("show-blocks");
+    if (!blocks && !fs.GetBool("show-borrowed") && fs.GetBool("show-configuration")) {
+      return ShowConfiguration(ipam, backend, ctx);
+    }
+    return ShowUsage(ipam, backend, blocks, !blocks && fs.GetBool("show-borrowed"), ctx);
   }
   if (cmd == "check") return Check(ipam, *client, fs, ctx);
   if (is_split) return Split(*client, fs, ctx);
