@@ -619,29 +619,13 @@ int Check(ipam::IpamClient& client, datastore::Client& api, const FlagSet& fs, C
 }
 
 // ipam release --from-report (calicoctl/calicoctl/commands/ipam/release.go ReleaseFromReports):
-// frees the leaked addresses and handles a check report lists, refusing a report of another
-// cluster, of another calicoctl version (unless --force), a stale report, and an unlocked
-// datastore (unless --force). An address allocated again since the report (another handle or
+// frees the leaked addresses and handles the check reports list (several --from-report: only what
+// every report lists, mergeReports), refusing a report of another cluster, of another calicoctl
+// version (unless --force), reports that are all stale, and an unlocked datastore (unless
+// --force). An address allocated again since the report (another handle or
 // sequence number) and a handle changed since are left alone.
-int ReleaseFromReport(ipam::IpamClient& client, datastore::Client& api, const std::string& file,
-                      bool force, Context& ctx) {
-  std::ifstream in(file);
-  if (!in) {
-    ctx.err << "Error: open " << file << ": no such file or it cannot be read\n";
-    return 1;
-  }
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  auto parsed = model::ParseJson(text);  // the decoder limits (model/decode_limits.h)
-  if (!parsed) {
-    ctx.err << "Error: " << file << " is not an ipam check report: " << parsed.error().message()
-            << "\n";
-    return 1;
-  }
-  Json report = std::move(*parsed);
-  if (!report.is_object()) {
-    ctx.err << "Error: " << file << " is not an ipam check report (not a JSON object)\n";
-    return 1;
-  }
+int ReleaseFromReports(ipam::IpamClient& client, datastore::Client& api,
+                       const std::vector<std::string>& files, bool force, Context& ctx) {
   std::string guid, revision;
   bool locked = false;
   if (auto info = api.Get("ClusterInformation", "", "default")) {
@@ -652,22 +636,46 @@ int ReleaseFromReport(ipam::IpamClient& client, datastore::Client& api, const st
     ctx.err << "Error: " << info.error().message() << "\n";
     return 1;
   }
-  if (report.value("clusterGUID", "") != guid) {
-    ctx.err << "Error: cluster does not match the provided report (" << file
-            << "): mismatched cluster GUID. Refusing to release\n";
-    return 1;
-  }
-  if (report.value("version", "") != ctx.build.version) {
-    if (!force) {
-      ctx.err << "Error: the provided report (" << file
-              << ") was produced using a different version (" << report.value("version", "")
-              << ") of calicoctl. Refusing to release\n";
+  // Every report is checked; at least one must be of the current ClusterInformation revision.
+  std::vector<Json> reports;
+  bool found_current = false;
+  for (const std::string& file : files) {
+    std::ifstream in(file);
+    if (!in) {
+      ctx.err << "Error: open " << file << ": no such file or it cannot be read\n";
       return 1;
     }
-    ctx.out << "WARNING: Report was produced using a different version of calicoctl. Ignoring due "
-               "to --force option\n";
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto parsed = model::ParseJson(text);  // the decoder limits (model/decode_limits.h)
+    if (!parsed) {
+      ctx.err << "Error: " << file << " is not an ipam check report: " << parsed.error().message()
+              << "\n";
+      return 1;
+    }
+    Json report = std::move(*parsed);
+    if (!report.is_object()) {
+      ctx.err << "Error: " << file << " is not an ipam check report (not a JSON object)\n";
+      return 1;
+    }
+    if (report.value("clusterGUID", "") != guid) {
+      ctx.err << "Error: cluster does not match the provided report (" << file
+              << "): mismatched cluster GUID. Refusing to release\n";
+      return 1;
+    }
+    if (report.value("version", "") != ctx.build.version) {
+      if (!force) {
+        ctx.err << "Error: the provided report (" << file
+                << ") was produced using a different version (" << report.value("version", "")
+                << ") of calicoctl. Refusing to release\n";
+        return 1;
+      }
+      ctx.out << "WARNING: Report was produced using a different version of calicoctl. Ignoring "
+                 "due to --force option\n";
+    }
+    if (report.value("clusterInformationRevision", "") == revision) found_current = true;
+    reports.push_back(std::move(report));
   }
-  if (report.value("clusterInformationRevision", "") != revision) {
+  if (!found_current) {
     ctx.err << "Error: the provided reports are all stale - at least one should be up-to-date. "
                "Please generate a new report while the data store is locked and try again\n";
     return 1;
@@ -680,20 +688,48 @@ int ReleaseFromReport(ipam::IpamClient& client, datastore::Client& api, const st
     }
     ctx.out << "WARNING: Data store is not locked. Ignoring due to --force option\n";
   }
-  std::vector<ipam::ReleaseOptions> releases;
-  const Json report_allocations = report.value("allocations", Json::object());
-  for (const auto& [ip, list] : report_allocations.items()) {
-    if (!list.is_array()) continue;
-    for (const Json& a : list) {
-      if (!a.is_object() || a.value("inUse", true) || a.value("coolingDown", false)) continue;
-      auto addr = net::IPAddr::Parse(a.value("ip", ip));
-      if (!addr) continue;
-      ipam::ReleaseOptions r{*addr, a.value("handle", ""), std::nullopt};
-      if (a.contains("sequenceNumber") && a["sequenceNumber"].is_number_integer())
-        r.sequence_number = a["sequenceNumber"].get<int64_t>();
-      releases.push_back(std::move(r));
+  // release.go mergeReports: only what every report found leaked (handles at the same revision).
+  std::optional<std::map<std::string, ipam::ReleaseOptions>> leaked_ips;
+  std::optional<std::map<std::string, Json>> handles;
+  for (const Json& report : reports) {
+    std::map<std::string, ipam::ReleaseOptions> merged_ips;
+    const Json report_allocations = report.value("allocations", Json::object());
+    for (const auto& [ip, list] : report_allocations.items()) {
+      if (!list.is_array()) continue;
+      for (const Json& a : list) {
+        if (!a.is_object() || a.value("inUse", true) || a.value("coolingDown", false)) continue;
+        const std::string text = a.value("ip", ip);
+        if (leaked_ips && !leaked_ips->contains(text)) continue;
+        auto addr = net::IPAddr::Parse(text);
+        if (!addr) continue;
+        ipam::ReleaseOptions r{*addr, a.value("handle", ""), std::nullopt};
+        if (a.contains("sequenceNumber") && a["sequenceNumber"].is_number_integer())
+          r.sequence_number = a["sequenceNumber"].get<int64_t>();
+        merged_ips[text] = std::move(r);
+      }
     }
+    leaked_ips = std::move(merged_ips);
+    std::map<std::string, Json> merged_handles;
+    const Json report_handles = report.value("leakedHandles", Json::array());
+    for (const Json& h : report_handles.is_array() ? report_handles : Json::array()) {
+      if (!h.is_object() || !h.contains("ID") || !h["ID"].is_string()) continue;
+      const std::string id = h["ID"].get<std::string>();
+      if (!handles) {
+        merged_handles[id] = h;
+      } else if (auto old = handles->find(id);
+                 old != handles->end() &&
+                 old->second.value("Revision", Json()) == h.value("Revision", Json())) {
+        merged_handles[id] = h;
+      }
+    }
+    handles = std::move(merged_handles);
   }
+  std::vector<ipam::ReleaseOptions> releases;
+  for (auto& [ip, r] : *leaked_ips)
+    releases.push_back(std::move(r));
+  Json leaked_handles = Json::array();
+  for (auto& [id, h] : *handles)
+    leaked_handles.push_back(std::move(h));
   int code = 0;
   if (releases.empty()) {
     ctx.out << "Report didn't contain any leaked IPs to clean up.\n";
@@ -713,8 +749,7 @@ int ReleaseFromReport(ipam::IpamClient& client, datastore::Client& api, const st
       }
     }
   }
-  const Json leaked_handles = report.value("leakedHandles", Json::array());
-  if (!leaked_handles.is_array() || leaked_handles.empty()) {
+  if (leaked_handles.empty()) {
     ctx.out << "Report didn't contain any handles to clean up.\n";
   } else {
     ctx.out << "Deleting " << leaked_handles.size() << " handles...\n";
@@ -924,7 +959,7 @@ int RunIpam(std::span<const std::string> args, Context& ctx) {
       "  calicoctl ipam show [--ip=<IP> | --show-blocks | --show-borrowed | --show-configuration]\n"
       "  calicoctl ipam check [--show-all-ips] [--show-problem-ips] [-o <REPORT>]\n"
       "  calicoctl ipam release --ip=<IP>\n"
-      "  calicoctl ipam release --from-report=<REPORT> [--force]\n"
+      "  calicoctl ipam release --from-report=<REPORT> [--from-report=<REPORT>...] [--force]\n"
       "  calicoctl ipam split (--cidr=<CIDR> | --name=<POOL>) <NUMBER>\n"
       "  calicoctl ipam configure --strictaffinity=<true/false> [--max-blocks-per-host=<N>]\n";
   FlagSet fs;
@@ -943,7 +978,19 @@ int RunIpam(std::span<const std::string> args, Context& ctx) {
   fs.AddBool("force", 0, "Force release of leaked addresses.");
   fs.AddString("cidr", 0, "", "CIDR of the IP pool to split.");
   fs.AddString("name", 0, "", "Name of the IP pool to split.");
-  if (Status st = fs.Parse(args); !st) {
+  // --from-report may be given more than once (ipam_command.go: a StringArray flag).
+  std::vector<std::string> reports;
+  std::vector<std::string> rest;
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--from-report" && i + 1 < args.size()) {
+      reports.push_back(args[++i]);
+    } else if (args[i].starts_with("--from-report=")) {
+      reports.push_back(args[i].substr(std::string_view("--from-report=").size()));
+    } else {
+      rest.push_back(args[i]);
+    }
+  }
+  if (Status st = fs.Parse(rest); !st) {
     ctx.err << st.error().message() << "\n" << kUsage;
     return 1;
   }
@@ -979,9 +1026,8 @@ int RunIpam(std::span<const std::string> args, Context& ctx) {
   if (cmd == "check") return Check(ipam, *client, fs, ctx);
   if (is_split) return Split(*client, fs, ctx);
   if (cmd == "release") {
-    if (fs.Changed("from-report")) {
-      return ReleaseFromReport(ipam, *client, fs.GetString("from-report"), fs.GetBool("force"),
-                               ctx);
+    if (!reports.empty()) {
+      return ReleaseFromReports(ipam, *client, reports, fs.GetBool("force"), ctx);
     }
     auto ip = net::IPAddr::Parse(fs.GetString("ip"));
     if (!ip) {

@@ -535,5 +535,27 @@ TEST_F(IpamSemanticsTest, SplitByCidrAndByName) {
   ASSERT_EQ(Run({"datastore", "migrate", "unlock"}).code, 0);
 }
 
+// calicoctl/calicoctl/commands/ipam/release.go ReleaseFromReports and mergeReports: with several
+// --from-report, only what every report found leaked is released.
+TEST_F(IpamSemanticsTest, ReleaseFromSeveralReportsReleasesTheirIntersection) {
+  ASSERT_EQ(Run({"datastore", "migrate", "lock"}).code, 0);
+  const std::string first = Allocate("node1", "leak-1");
+  const std::string dir = ::testing::TempDir();
+  const std::string r1 = dir + "/ipam-report-1.json";
+  const std::string r2 = dir + "/ipam-report-2.json";
+  ASSERT_EQ(Run({"ipam", "check", "-o", r1}).code, 0);
+  const std::string second = Allocate("node1", "leak-2");  // leaked after the first report
+  ASSERT_EQ(Run({"ipam", "check", "-o", r2}).code, 0);
+  auto r = Run({"ipam", "release", "--from-report", r1, "--from-report=" + r2});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("Released 1 IPs successfully"));
+  EXPECT_FALSE(Allocated(first));
+  EXPECT_TRUE(Allocated(second));
+  r = Run({"ipam", "release", "--from-report", r2});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_FALSE(Allocated(second));
+  ASSERT_EQ(Run({"datastore", "migrate", "unlock"}).code, 0);
+}
+
 }  // namespace
 }  // namespace calico::ctl
