@@ -3,7 +3,6 @@
 
 #include <sys/stat.h>
 
-#include <cstdlib>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
@@ -13,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "calico/base/redact.h"
+#include "calico/base/subprocess.h"
 #include "calico/ctl/args.h"
 #include "calico/ctl/ipam_command.h"
 #include "calico/datastore/keys.h"
@@ -180,11 +180,12 @@ int RunCluster(std::span<const std::string> args, Context& ctx) {
   ctx.out << "\n==== Producing a diagnostics bundle. ====\n";
   fs::remove(archive_name, ec);
   // Owner-only whatever the caller's umask (it holds addresses, rules and configuration).
-  const std::string tar = "umask 077 && tar -czf './" + archive_name + "' -C '" +
-                          temp_dir.string() + "' '" + directory_name + "'";
-  const int rc = std::system(tar.c_str());
+  auto tar = RunSubprocess({.argv = {"tar", "-czf", "./" + archive_name, "-C", temp_dir.string(),
+                                     directory_name},
+                            .umask = 077},
+                           {.merge_stderr = true});
   if (!fs_flags.GetBool("skip-temp-dir-cleanup")) fs::remove_all(temp_dir, ec);
-  if (rc != 0) {
+  if (!tar || tar->exit_code != 0) {
     ctx.err << "Could not create new archive " << archive_name << "\n";
     return 1;
   }

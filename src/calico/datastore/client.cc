@@ -3,12 +3,13 @@
 #include "calico/datastore/client.h"
 
 #include <chrono>
-#include <random>
 
 #include <fmt/format.h>
 
 #include "calico/base/clock.h"
 #include "calico/base/log.h"
+#include "calico/base/numbers.h"
+#include "calico/base/random.h"
 #include "calico/base/strings.h"
 #include "calico/datastore/keys.h"
 #include "calico/datastore/names.h"
@@ -32,20 +33,6 @@ bool IsPolicyKind(std::string_view kind) {
 
 bool IsBuiltInTier(std::string_view name) {
   return name == "default" || name == "kube-admin" || name == "kube-baseline";
-}
-
-std::string NewUid() {
-  static thread_local std::mt19937_64 rng{std::random_device{}()};
-  uint64_t a = rng();
-  uint64_t b = rng();
-  a = (a & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;  // Version 4.
-  b = (b & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;  // Variant 10.
-  char buf[40];
-  std::snprintf(buf, sizeof(buf), "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(a >> 32),
-                static_cast<unsigned>((a >> 16) & 0xffff), static_cast<unsigned>(a & 0xffff),
-                static_cast<unsigned>(b >> 48),
-                static_cast<unsigned long long>(b & 0xffffffffffffULL));
-  return buf;
 }
 
 Resource SyntheticDefaultAllowProfile() {
@@ -79,7 +66,7 @@ Status Client::EnsureInitialized() {
     tier.spec()["defaultAction"] = t.action;
     auto created = Create(std::move(tier));
     if (!created && created.error().code() != ErrorCode::kAlreadyExists) {
-      return tl::unexpected(created.error().Wrap("initialize tier " + std::string(t.name)));
+      return Unexpected(created.error().Wrap("initialize tier " + std::string(t.name)));
     }
   }
   return EnsureClusterInformation();
@@ -92,7 +79,7 @@ Status Client::EnsureInitialized() {
 // calico-node's to set at start-up.
 Status Client::EnsureClusterInformation() {
   auto new_guid = [] {
-    std::string guid = NewUid();
+    std::string guid = NewUuid();
     guid.erase(std::remove(guid.begin(), guid.end(), '-'), guid.end());
     return guid;
   };
@@ -100,7 +87,7 @@ Status Client::EnsureClusterInformation() {
     auto existing = Get("ClusterInformation", "", "default");
     if (!existing) {
       if (existing.error().code() != ErrorCode::kNotFound) {
-        return tl::unexpected(existing.error().Wrap("initialize cluster information"));
+        return Unexpected(existing.error().Wrap("initialize cluster information"));
       }
       Resource info("ClusterInformation", "default");
       info.spec()["clusterGUID"] = new_guid();
@@ -108,7 +95,7 @@ Status Client::EnsureClusterInformation() {
       auto created = Create(std::move(info));
       if (created) return OkStatus();
       if (created.error().code() == ErrorCode::kAlreadyExists) continue;  // Another got there.
-      return tl::unexpected(created.error().Wrap("initialize cluster information"));
+      return Unexpected(created.error().Wrap("initialize cluster information"));
     }
     Resource info = std::move(*existing);
     if (!info.spec().is_object()) info.spec() = Json::object();
@@ -125,7 +112,7 @@ Status Client::EnsureClusterInformation() {
     auto updated = Update(std::move(info));
     if (updated) return OkStatus();
     if (updated.error().code() == ErrorCode::kConflict) continue;
-    return tl::unexpected(updated.error().Wrap("initialize cluster information"));
+    return Unexpected(updated.error().Wrap("initialize cluster information"));
   }
   return Conflict("initialize cluster information: too many concurrent updates");
 }
@@ -160,7 +147,7 @@ Status Client::CheckCreateRules(const model::KindInfo& kind, const Resource& r,
       if (got.error().code() == ErrorCode::kNotFound) {
         return NotFound("resource does not exist: Tier(" + tier + ")");
       }
-      return tl::unexpected(got.error());
+      return Unexpected(got.error());
     }
   }
   if (kind.kind == "IPPool" && check_pool_overlap) {
@@ -217,7 +204,7 @@ Result<Resource> Client::CreateImpl(Resource r, bool check_pool_overlap) {
     return AlreadyExists("resource already exists: Profile(" + r.name() + ")");
   }
   RETURN_IF_ERROR(CheckCreateRules(*kind, r, check_pool_overlap));
-  r.metadata()["uid"] = NewUid();
+  r.metadata()["uid"] = NewUuid();
   r.metadata()["creationTimestamp"] = FormatRfc3339(std::chrono::system_clock::now());
   std::string key = ResourceKey{.kind = kind, .ns = r.namespace_(), .name = r.name()}.Format();
   ASSIGN_OR_RETURN(std::string value, EncodeWithinLimits(r));
@@ -227,7 +214,7 @@ Result<Resource> Client::CreateImpl(Resource r, bool check_pool_overlap) {
       return AlreadyExists("resource already exists: " +
                            KindRef(kind->kind, r.namespace_(), r.name()));
     }
-    return tl::unexpected(kv.error());
+    return Unexpected(kv.error());
   }
   r.set_resource_version(std::to_string(kv->mod_revision));
   return r;
@@ -241,20 +228,18 @@ Result<Resource> Client::Update(Resource r) {
     if (current_kv.error().code() == ErrorCode::kNotFound) {
       return NotFound("resource does not exist: " + KindRef(kind->kind, r.namespace_(), r.name()));
     }
-    return tl::unexpected(current_kv.error());
+    return Unexpected(current_kv.error());
   }
   ASSIGN_OR_RETURN(Resource current,
                    DecodeStoredResource(key, current_kv->value, current_kv->mod_revision));
   int64_t expected = current_kv->mod_revision;
   if (!r.resource_version().empty()) {
-    int64_t rv = 0;
-    try {
-      rv = std::stoll(r.resource_version());
-    } catch (...) {
+    Result<int64_t> rv = ParseInt<int64_t>(r.resource_version());
+    if (!rv) {
       return InvalidArgument("error with field metadata.resourceVersion = '" +
                              r.resource_version() + "' (invalid resource version)");
     }
-    if (rv != expected) {
+    if (*rv != expected) {
       return Conflict("update conflict: " + KindRef(kind->kind, r.namespace_(), r.name()) +
                       " resource version '" + r.resource_version() +
                       "' is out of date (latest: " + std::to_string(expected) + ")");
@@ -284,7 +269,7 @@ Result<Resource> Client::Update(Resource r) {
     if (kv.error().code() == ErrorCode::kConflict) {
       return Conflict("update conflict: " + KindRef(kind->kind, r.namespace_(), r.name()));
     }
-    return tl::unexpected(kv.error());
+    return Unexpected(kv.error());
   }
   r.set_resource_version(std::to_string(kv->mod_revision));
   return r;
@@ -325,11 +310,11 @@ Result<Resource> Client::Delete(std::string_view kind_name, std::string_view ns,
   }
   int64_t expected = 0;
   if (!resource_version.empty()) {
-    try {
-      expected = std::stoll(std::string(resource_version));
-    } catch (...) {
+    Result<int64_t> rv = ParseInt<int64_t>(resource_version);
+    if (!rv) {
       return InvalidArgument("invalid resource version '" + std::string(resource_version) + "'");
     }
+    expected = *rv;
   }
   std::string key =
       ResourceKey{.kind = kind, .ns = std::string(ns), .name = std::string(name)}.Format();
@@ -341,7 +326,7 @@ Result<Resource> Client::Delete(std::string_view kind_name, std::string_view ns,
     if (kv.error().code() == ErrorCode::kConflict) {
       return Conflict("update conflict: " + KindRef(kind->kind, ns, name));
     }
-    return tl::unexpected(kv.error());
+    return Unexpected(kv.error());
   }
   return DecodeStoredResource(key, kv->value, kv->mod_revision);
 }
@@ -360,7 +345,7 @@ Result<Resource> Client::Get(std::string_view kind_name, std::string_view ns,
     if (kv.error().code() == ErrorCode::kNotFound) {
       return NotFound("resource does not exist: " + KindRef(kind->kind, ns, name));
     }
-    return tl::unexpected(kv.error());
+    return Unexpected(kv.error());
   }
   return DecodeStoredResource(key, kv->value, kv->mod_revision);
 }
