@@ -180,10 +180,10 @@ int RunCluster(std::span<const std::string> args, Context& ctx) {
   ctx.out << "\n==== Producing a diagnostics bundle. ====\n";
   fs::remove(archive_name, ec);
   // Owner-only whatever the caller's umask (it holds addresses, rules and configuration).
-  auto tar = RunSubprocess({.argv = {"tar", "-czf", "./" + archive_name, "-C", temp_dir.string(),
-                                     directory_name},
-                            .umask = 077},
-                           {.merge_stderr = true});
+  auto tar = RunSubprocess(
+      {.argv = {"tar", "-czf", "./" + archive_name, "-C", temp_dir.string(), directory_name},
+       .umask = 077},
+      {.merge_stderr = true});
   if (!fs_flags.GetBool("skip-temp-dir-cleanup")) fs::remove_all(temp_dir, ec);
   if (!tar || tar->exit_code != 0) {
     ctx.err << "Could not create new archive " << archive_name << "\n";

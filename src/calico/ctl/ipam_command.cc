@@ -862,9 +862,10 @@ int Split(datastore::Client& api, const FlagSet& fs, Context& ctx) {
   // Go's strconv.Atoi.
   const Result<int64_t> parsed_num = ParseInt<int64_t>(number);
   if (!parsed_num) {
-    return fail(fmt::format("error reading number to split IP pools into. {} is not a valid "
-                            "number: strconv.Atoi: parsing \"{}\": invalid syntax",
-                            number, number));
+    return fail(
+        fmt::format("error reading number to split IP pools into. {} is not a valid "
+                    "number: strconv.Atoi: parsing \"{}\": invalid syntax",
+                    number, number));
   }
   const int64_t split_num = *parsed_num;
   const std::string cidr = fs.GetString("cidr");
