@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "calico/bird/bird_status.h"
+#include "calico/ctl/cluster_command.h"
 #include "calico/ctl/ctl.h"
 #include "calico/ctl/ipam_command.h"
 #include "calico/ctl/legacy_command.h"
@@ -47,8 +48,9 @@ int main(int argc, char** argv) {
                       calico::ctl::RunLegacyProfile);
     registry.Register("endpoint", "Legacy: show endpoints and their profiles",
                       calico::ctl::RunLegacyEndpoint);
-    registry.Register("datastore migrate", "Export or import the whole datastore",
+    registry.Register("datastore migrate", "Lock, export, import or unlock the whole datastore",
                       calico::ctl::RunDatastoreMigrate);
+    registry.Register("cluster", "Access cluster information (diags)", calico::ctl::RunCluster);
     return calico::ctl::Run(registry, args, ctx);
   } catch (const std::exception& e) {
     std::cerr << e.what() << "\n";

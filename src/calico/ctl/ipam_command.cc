@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -11,6 +12,8 @@
 #include <map>
 #include <optional>
 #include <set>
+
+#include <fmt/format.h>
 
 #include "calico/base/numbers.h"
 #include "calico/base/unique_fd.h"
@@ -133,17 +136,40 @@ int ShowIp(ipam::IpamClient& client, const std::string& text, Context& ctx) {
   return 0;
 }
 
-int ShowConfiguration(ipam::IpamClient& client, Context& ctx) {
+// calicoctl/calicoctl/commands/ipam/show.go ShowConfiguration: one row per field of
+// libcalico-go's ipam.IPAMConfig, in struct order, the value as Go's %#v prints it. The fields our
+// IpamClient does not use (kubeVirtVMAddressPersistence, ipCooldownSeconds) are read from the
+// stored config (libcalico-go/lib/backend/model/ipam_config.go); with no stored config,
+// GetIPAMConfig's defaults apply (persistence "Enabled").
+int ShowConfiguration(ipam::IpamClient& client, datastore::Backend& backend, Context& ctx) {
   auto cfg = client.GetConfig();
   if (!cfg) {
-    ctx.err << cfg.error().message() << "\n";
+    ctx.err << "error: " << cfg.error().message() << "\n";
+    return 1;
+  }
+  std::string persistence = R"("Enabled")";
+  int64_t cooldown = 0;
+  auto kv = backend.Get(datastore::IpamConfigKey{}.Format());
+  if (kv) {
+    persistence = "(*ipam.VMAddressPersistence)(nil)";
+    auto parsed = model::ParseStoredJson(kv->key, kv->value);
+    if (parsed && parsed->is_object()) {
+      auto p = parsed->find("kubeVirtVMAddressPersistence");
+      if (p != parsed->end() && p->is_string()) persistence = p->dump();
+      auto c = parsed->find("ipCooldownSeconds");
+      if (c != parsed->end() && c->is_number_integer()) cooldown = c->get<int64_t>();
+    }
+  } else if (kv.error().code() != ErrorCode::kNotFound) {
+    ctx.err << "error: " << kv.error().message() << "\n";
     return 1;
   }
   ctx.out << RenderPrettyTable(
       {"PROPERTY", "VALUE"},
       {{"StrictAffinity", cfg->strict_affinity ? "true" : "false"},
        {"AutoAllocateBlocks", cfg->auto_allocate_blocks ? "true" : "false"},
-       {"MaxBlocksPerHost", std::to_string(cfg->max_blocks_per_host)}},
+       {"MaxBlocksPerHost", std::to_string(cfg->max_blocks_per_host)},
+       {"KubeVirtVMAddressPersistence", persistence},
+       {"IPCooldownSeconds", std::to_string(cooldown)}},
       {});
   return 0;
 }
@@ -163,20 +189,49 @@ int ShowUsage(ipam::IpamClient& client, datastore::Backend& backend, bool show_b
     return 1;
   }
   if (show_borrowed) {
+    // show.go getBorrowedIPs / ShowBorrowedDetails: an allocation whose "node" attribute is not
+    // its block's affinity host. TYPE and ALLOCATED-TO: "vmi" and ns/vmi-name, "pod" and ns/pod,
+    // else the "type" attribute and nothing, else both blank. Allocations without a node
+    // attribute cannot be classified and are counted in a note.
     std::vector<std::vector<std::string>> rows;
+    int unclassified = 0;
+    auto attr_of = [](const Json& attrs, const char* key) -> std::optional<std::string> {
+      if (!attrs.is_object()) return std::nullopt;
+      auto it = attrs.find(key);
+      if (it == attrs.end() || !it->is_string()) return std::nullopt;
+      return it->get<std::string>();
+    };
     for (const ipam::Block& b : *blocks) {
       for (const auto& [ip, attr] : b.Allocations()) {
-        std::string node = attr.secondary.value("node", "");
-        if (node.empty() || node == b.host()) continue;
+        auto node = attr_of(attr.secondary, "node");
+        if (!node) {
+          ++unclassified;
+          continue;
+        }
+        if (*node == b.host()) continue;
+        const std::string ns = attr_of(attr.secondary, "namespace").value_or("");
+        std::string type;
         std::string to;
-        if (attr.secondary.contains("namespace")) to = attr.secondary.value("namespace", "") + "/";
-        to += attr.secondary.value("pod", attr.secondary.value("workload", ""));
-        rows.push_back({ip.String(), node, b.cidr().String(), b.host(),
-                        attr.secondary.value("type", "pod"), to});
+        if (auto vmi = attr_of(attr.secondary, "vmi-name")) {
+          type = "vmi";
+          to = ns + "/" + *vmi;
+        } else if (auto pod = attr_of(attr.secondary, "pod")) {
+          type = "pod";
+          to = ns + "/" + *pod;
+        } else if (auto t = attr_of(attr.secondary, "type")) {
+          type = *t;
+        }
+        rows.push_back({ip.String(), *node, b.cidr().String(), b.host(), type, to});
       }
     }
     ctx.out << RenderPrettyTable(
         {"IP", "BORROWING-NODE", "BLOCK", "BLOCK OWNER", "TYPE", "ALLOCATED-TO"}, rows, {});
+    if (unclassified != 0) {
+      ctx.out << fmt::format(
+          "\nNote: found {} IP allocations without an explicit node association. Unable to "
+          "determine if they are borrowed.\n",
+          unclassified);
+    }
     return 0;
   }
   std::vector<std::vector<std::string>> rows;
@@ -564,29 +619,13 @@ int Check(ipam::IpamClient& client, datastore::Client& api, const FlagSet& fs, C
 }
 
 // ipam release --from-report (calicoctl/calicoctl/commands/ipam/release.go ReleaseFromReports):
-// frees the leaked addresses and handles a check report lists, refusing a report of another
-// cluster, of another calicoctl version (unless --force), a stale report, and an unlocked
-// datastore (unless --force). An address allocated again since the report (another handle or
+// frees the leaked addresses and handles the check reports list (several --from-report: only what
+// every report lists, mergeReports), refusing a report of another cluster, of another calicoctl
+// version (unless --force), reports that are all stale, and an unlocked datastore (unless
+// --force). An address allocated again since the report (another handle or
 // sequence number) and a handle changed since are left alone.
-int ReleaseFromReport(ipam::IpamClient& client, datastore::Client& api, const std::string& file,
-                      bool force, Context& ctx) {
-  std::ifstream in(file);
-  if (!in) {
-    ctx.err << "Error: open " << file << ": no such file or it cannot be read\n";
-    return 1;
-  }
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  auto parsed = model::ParseJson(text);  // the decoder limits (model/decode_limits.h)
-  if (!parsed) {
-    ctx.err << "Error: " << file << " is not an ipam check report: " << parsed.error().message()
-            << "\n";
-    return 1;
-  }
-  Json report = std::move(*parsed);
-  if (!report.is_object()) {
-    ctx.err << "Error: " << file << " is not an ipam check report (not a JSON object)\n";
-    return 1;
-  }
+int ReleaseFromReports(ipam::IpamClient& client, datastore::Client& api,
+                       const std::vector<std::string>& files, bool force, Context& ctx) {
   std::string guid, revision;
   bool locked = false;
   if (auto info = api.Get("ClusterInformation", "", "default")) {
@@ -597,22 +636,46 @@ int ReleaseFromReport(ipam::IpamClient& client, datastore::Client& api, const st
     ctx.err << "Error: " << info.error().message() << "\n";
     return 1;
   }
-  if (report.value("clusterGUID", "") != guid) {
-    ctx.err << "Error: cluster does not match the provided report (" << file
-            << "): mismatched cluster GUID. Refusing to release\n";
-    return 1;
-  }
-  if (report.value("version", "") != ctx.build.version) {
-    if (!force) {
-      ctx.err << "Error: the provided report (" << file
-              << ") was produced using a different version (" << report.value("version", "")
-              << ") of calicoctl. Refusing to release\n";
+  // Every report is checked; at least one must be of the current ClusterInformation revision.
+  std::vector<Json> reports;
+  bool found_current = false;
+  for (const std::string& file : files) {
+    std::ifstream in(file);
+    if (!in) {
+      ctx.err << "Error: open " << file << ": no such file or it cannot be read\n";
       return 1;
     }
-    ctx.out << "WARNING: Report was produced using a different version of calicoctl. Ignoring due "
-               "to --force option\n";
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto parsed = model::ParseJson(text);  // the decoder limits (model/decode_limits.h)
+    if (!parsed) {
+      ctx.err << "Error: " << file << " is not an ipam check report: " << parsed.error().message()
+              << "\n";
+      return 1;
+    }
+    Json report = std::move(*parsed);
+    if (!report.is_object()) {
+      ctx.err << "Error: " << file << " is not an ipam check report (not a JSON object)\n";
+      return 1;
+    }
+    if (report.value("clusterGUID", "") != guid) {
+      ctx.err << "Error: cluster does not match the provided report (" << file
+              << "): mismatched cluster GUID. Refusing to release\n";
+      return 1;
+    }
+    if (report.value("version", "") != ctx.build.version) {
+      if (!force) {
+        ctx.err << "Error: the provided report (" << file
+                << ") was produced using a different version (" << report.value("version", "")
+                << ") of calicoctl. Refusing to release\n";
+        return 1;
+      }
+      ctx.out << "WARNING: Report was produced using a different version of calicoctl. Ignoring "
+                 "due to --force option\n";
+    }
+    if (report.value("clusterInformationRevision", "") == revision) found_current = true;
+    reports.push_back(std::move(report));
   }
-  if (report.value("clusterInformationRevision", "") != revision) {
+  if (!found_current) {
     ctx.err << "Error: the provided reports are all stale - at least one should be up-to-date. "
                "Please generate a new report while the data store is locked and try again\n";
     return 1;
@@ -625,20 +688,48 @@ int ReleaseFromReport(ipam::IpamClient& client, datastore::Client& api, const st
     }
     ctx.out << "WARNING: Data store is not locked. Ignoring due to --force option\n";
   }
-  std::vector<ipam::ReleaseOptions> releases;
-  const Json report_allocations = report.value("allocations", Json::object());
-  for (const auto& [ip, list] : report_allocations.items()) {
-    if (!list.is_array()) continue;
-    for (const Json& a : list) {
-      if (!a.is_object() || a.value("inUse", true) || a.value("coolingDown", false)) continue;
-      auto addr = net::IPAddr::Parse(a.value("ip", ip));
-      if (!addr) continue;
-      ipam::ReleaseOptions r{*addr, a.value("handle", ""), std::nullopt};
-      if (a.contains("sequenceNumber") && a["sequenceNumber"].is_number_integer())
-        r.sequence_number = a["sequenceNumber"].get<int64_t>();
-      releases.push_back(std::move(r));
+  // release.go mergeReports: only what every report found leaked (handles at the same revision).
+  std::optional<std::map<std::string, ipam::ReleaseOptions>> leaked_ips;
+  std::optional<std::map<std::string, Json>> handles;
+  for (const Json& report : reports) {
+    std::map<std::string, ipam::ReleaseOptions> merged_ips;
+    const Json report_allocations = report.value("allocations", Json::object());
+    for (const auto& [ip, list] : report_allocations.items()) {
+      if (!list.is_array()) continue;
+      for (const Json& a : list) {
+        if (!a.is_object() || a.value("inUse", true) || a.value("coolingDown", false)) continue;
+        const std::string text = a.value("ip", ip);
+        if (leaked_ips && !leaked_ips->contains(text)) continue;
+        auto addr = net::IPAddr::Parse(text);
+        if (!addr) continue;
+        ipam::ReleaseOptions r{*addr, a.value("handle", ""), std::nullopt};
+        if (a.contains("sequenceNumber") && a["sequenceNumber"].is_number_integer())
+          r.sequence_number = a["sequenceNumber"].get<int64_t>();
+        merged_ips[text] = std::move(r);
+      }
     }
+    leaked_ips = std::move(merged_ips);
+    std::map<std::string, Json> merged_handles;
+    const Json report_handles = report.value("leakedHandles", Json::array());
+    for (const Json& h : report_handles.is_array() ? report_handles : Json::array()) {
+      if (!h.is_object() || !h.contains("ID") || !h["ID"].is_string()) continue;
+      const std::string id = h["ID"].get<std::string>();
+      if (!handles) {
+        merged_handles[id] = h;
+      } else if (auto old = handles->find(id);
+                 old != handles->end() &&
+                 old->second.value("Revision", Json()) == h.value("Revision", Json())) {
+        merged_handles[id] = h;
+      }
+    }
+    handles = std::move(merged_handles);
   }
+  std::vector<ipam::ReleaseOptions> releases;
+  for (auto& [ip, r] : *leaked_ips)
+    releases.push_back(std::move(r));
+  Json leaked_handles = Json::array();
+  for (auto& [id, h] : *handles)
+    leaked_handles.push_back(std::move(h));
   int code = 0;
   if (releases.empty()) {
     ctx.out << "Report didn't contain any leaked IPs to clean up.\n";
@@ -658,8 +749,7 @@ int ReleaseFromReport(ipam::IpamClient& client, datastore::Client& api, const st
       }
     }
   }
-  const Json leaked_handles = report.value("leakedHandles", Json::array());
-  if (!leaked_handles.is_array() || leaked_handles.empty()) {
+  if (leaked_handles.empty()) {
     ctx.out << "Report didn't contain any handles to clean up.\n";
   } else {
     ctx.out << "Deleting " << leaked_handles.size() << " handles...\n";
@@ -709,6 +799,157 @@ int ReleaseFromReport(ipam::IpamClient& client, datastore::Client& api, const st
   return code;
 }
 
+// common.CheckLocked (calicoctl/calicoctl/commands/common/resources.go): the datastore is locked
+// for a migration or a pool split while ClusterInformation's datastoreReady is false.
+Result<bool> DatastoreLocked(datastore::Client& api) {
+  auto info = api.Get("ClusterInformation", "", "default");
+  if (!info) return Unexpected(info.error().Wrap("error retrieving ClusterInformation"));
+  const Json& ready =
+      info->spec().is_object() ? info->spec().value("datastoreReady", Json()) : Json();
+  return ready.is_boolean() && !ready.get<bool>();
+}
+
+// ipam/split.go splitCIDR: `parts` (a power of two, at least 2) equal children of `text`, in
+// address order.
+Result<std::vector<net::CIDR>> SplitCidr(const std::string& text, int64_t parts) {
+  int power = 0;
+  while (power < 63 && (int64_t{1} << power) < parts)
+    ++power;
+  if (parts < 2 || (int64_t{1} << power) != parts) {
+    return InvalidArgument(
+        fmt::format("number to split CIDR into is not a valid power of 2: {}", parts));
+  }
+  auto cidr = net::CIDR::ParseNet(text);
+  if (!cidr) {
+    return InvalidArgument(
+        fmt::format("error reading CIDR {} before attempting to split it", text));
+  }
+  const int ones = cidr->prefix_len();
+  const int bits = cidr->addr().bit_len();
+  if (power + ones > bits) {
+    return InvalidArgument(
+        fmt::format("the CIDR {} is not large enough to be split into {} parts", text, parts));
+  }
+  const net::CIDR base = cidr->Masked();
+  std::vector<net::CIDR> out;
+  for (int64_t i = 0; i < parts; ++i) {
+    // Child i: the parent's prefix, then i in the next `power` bits.
+    std::array<uint8_t, 16> bytes = base.addr().bytes();
+    for (int b = 0; b < power; ++b) {  // IPAddr keeps an IPv4 address in bytes 0-3.
+      if (((i >> (power - 1 - b)) & 1) == 0) continue;
+      const int pos = ones + b;
+      bytes[pos / 8] |= static_cast<uint8_t>(0x80 >> (pos % 8));
+    }
+    net::IPAddr addr = base.addr().is_v4() ? net::IPAddr::V4((uint32_t{bytes[0]} << 24) |
+                                                             (uint32_t{bytes[1]} << 16) |
+                                                             (uint32_t{bytes[2]} << 8) | bytes[3])
+                                           : net::IPAddr::V6(bytes);
+    out.emplace_back(addr, ones + power);
+  }
+  return out;
+}
+
+// calicoctl ipam split (calicoctl/calicoctl/commands/ipam/split.go SplitPool): with the datastore
+// locked, the pool named by --name (or whose spec.cidr is --cidr) is disabled, N pools
+// "split-<name>-<i>" with its spec and the child CIDRs are created (clientv3 UnsafeCreate: they
+// overlap the old pool) and the old pool is deleted.
+int Split(datastore::Client& api, const FlagSet& fs, Context& ctx) {
+  auto fail = [&](const std::string& message) {
+    ctx.err << message << "\n";
+    return 1;
+  };
+  const std::string& number = fs.positionals()[1];
+  // Go's strconv.Atoi.
+  const Result<int64_t> parsed_num = ParseInt<int64_t>(number);
+  if (!parsed_num) {
+    return fail(
+        fmt::format("error reading number to split IP pools into. {} is not a valid "
+                    "number: strconv.Atoi: parsing \"{}\": invalid syntax",
+                    number, number));
+  }
+  const int64_t split_num = *parsed_num;
+  const std::string cidr = fs.GetString("cidr");
+  const std::string pool_name = fs.GetString("name");
+  if (cidr.empty() && pool_name.empty()) {
+    return fail("no name or CIDR provided. Provide a name or CIDR to denote the IP pool to split");
+  }
+  auto locked = DatastoreLocked(api);
+  if (!locked) {
+    return fail(
+        fmt::format("error while checking if datastore was locked: {}", locked.error().message()));
+  }
+  if (!*locked) {
+    return fail(
+        "datastore is not locked. Run the `calicoctl datastore migrate lock` command in order "
+        "split the IP pools");
+  }
+  std::optional<model::Resource> old_pool;
+  if (!pool_name.empty()) {
+    auto got = api.Get("IPPool", "", pool_name);
+    if (!got) {
+      return fail(
+          fmt::format("unable to find IP pool with name {}: {}", pool_name, got.error().message()));
+    }
+    old_pool = std::move(*got);
+  } else {
+    auto pools = api.List("IPPool");
+    if (!pools) {
+      return fail(fmt::format("unable to list IP pools to find the pool specified by {}", cidr));
+    }
+    for (auto& p : *pools) {
+      if (p.spec().value("cidr", "") == cidr) old_pool = p;
+    }
+  }
+  if (!old_pool) {
+    return fail(
+        fmt::format("unable to find IP pool {} covering the specified CIDR {}", pool_name, cidr));
+  }
+  const std::string old_cidr = old_pool->spec().value("cidr", "");
+  // Checked before anything is written (upstream disables the pool first, then finds the
+  // number invalid, leaving it disabled).
+  auto children = SplitCidr(old_cidr, split_num);
+  if (!children) {
+    return fail(fmt::format("error splitting the CIDR {} into {} CIDRs: {}", old_cidr, split_num,
+                            children.error().message()));
+  }
+  old_pool->spec()["disabled"] = true;
+  auto disabled = api.Update(*old_pool);
+  if (!disabled) return fail(fmt::format("error disabling IP pool {}", cidr));
+  const std::string name = disabled->name();
+  std::vector<std::pair<std::string, std::string>> created;
+  for (size_t i = 0; i < children->size(); ++i) {
+    model::Resource pool = *disabled;
+    Json md = Json::object();
+    std::string new_name = fmt::format("split-{}-{}", name, i);
+    if (new_name.size() > 253) new_name = fmt::format("split-{}-{}", name.substr(0, 245), i);
+    md["name"] = new_name;
+    for (const char* k : {"labels", "annotations"}) {
+      if (disabled->metadata().contains(k)) md[k] = disabled->metadata()[k];
+    }
+    pool.metadata() = std::move(md);
+    pool.spec()["cidr"] = (*children)[i].String();
+    pool.spec()["disabled"] = false;
+    auto made = api.UnsafeCreate(pool);
+    if (!made) {
+      return fail(fmt::format("error using unsafe create to make split pool with cidr {}: {}",
+                              (*children)[i].String(), made.error().message()));
+    }
+    created.emplace_back(made->name(), (*children)[i].String());
+  }
+  auto deleted = api.Delete("IPPool", "", name);
+  if (!deleted) {
+    return fail(fmt::format("error removing the IP pool that was split {}: {}", name,
+                            deleted.error().message()));
+  }
+  // Upstream prints the first and last lines without a newline; ours end their lines.
+  ctx.out << fmt::format("IP Pool {} was successfully split into {} smaller pools.\n", name,
+                         split_num);
+  for (const auto& [n, c] : created)
+    ctx.out << fmt::format("Created {} with CIDR {}.\n", n, c);
+  ctx.out << "Please refer to the documentation for final steps.\n";
+  return 0;
+}
+
 }  // namespace
 
 int RunIpam(std::span<const std::string> args, Context& ctx) {
@@ -717,7 +958,8 @@ int RunIpam(std::span<const std::string> args, Context& ctx) {
       "  calicoctl ipam show [--ip=<IP> | --show-blocks | --show-borrowed | --show-configuration]\n"
       "  calicoctl ipam check [--show-all-ips] [--show-problem-ips] [-o <REPORT>]\n"
       "  calicoctl ipam release --ip=<IP>\n"
-      "  calicoctl ipam release --from-report=<REPORT> [--force]\n"
+      "  calicoctl ipam release --from-report=<REPORT> [--from-report=<REPORT>...] [--force]\n"
+      "  calicoctl ipam split (--cidr=<CIDR> | --name=<POOL>) <NUMBER>\n"
       "  calicoctl ipam configure --strictaffinity=<true/false> [--max-blocks-per-host=<N>]\n";
   FlagSet fs;
   fs.AddString("config", 'c', std::string(kDefaultConfigPath), "Path to the client config file.");
@@ -733,16 +975,36 @@ int RunIpam(std::span<const std::string> args, Context& ctx) {
   fs.AddString("output", 'o', "", "Path to output report file.");
   fs.AddString("from-report", 0, "", "Release all leaked addresses from the report.");
   fs.AddBool("force", 0, "Force release of leaked addresses.");
-  if (Status st = fs.Parse(args); !st) {
+  fs.AddString("cidr", 0, "", "CIDR of the IP pool to split.");
+  fs.AddString("name", 0, "", "Name of the IP pool to split.");
+  // --from-report may be given more than once (ipam_command.go: a StringArray flag).
+  std::vector<std::string> reports;
+  std::vector<std::string> rest;
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--from-report" && i + 1 < args.size()) {
+      reports.push_back(args[++i]);
+    } else if (args[i].starts_with("--from-report=")) {
+      reports.push_back(args[i].substr(std::string_view("--from-report=").size()));
+    } else {
+      rest.push_back(args[i]);
+    }
+  }
+  if (Status st = fs.Parse(rest); !st) {
     ctx.err << st.error().message() << "\n" << kUsage;
     return 1;
   }
-  if (fs.positionals().size() != 1) {
+  const bool is_split = !fs.positionals().empty() && fs.positionals()[0] == "split";
+  if (is_split && fs.positionals().size() != 2) {
+    ctx.err << fmt::format("accepts 1 arg(s), received {}\n", fs.positionals().size() - 1)
+            << kUsage;
+    return 1;
+  }
+  if (!is_split && fs.positionals().size() != 1) {
     ctx.err << "Invalid option.\n" << kUsage;
     return 1;
   }
   const std::string& cmd = fs.positionals()[0];
-  if (cmd != "show" && cmd != "check" && cmd != "release" && cmd != "configure") {
+  if (cmd != "show" && cmd != "check" && cmd != "release" && cmd != "configure" && !is_split) {
     ctx.err << "Invalid option: 'ipam " << cmd << "'.\n" << kUsage;
     return 1;
   }
@@ -751,15 +1013,20 @@ int RunIpam(std::span<const std::string> args, Context& ctx) {
   datastore::Backend& backend = client->backend();
   ipam::IpamClient ipam(backend);
   if (cmd == "show") {
+    // ipam_command.go newIPAMShowCommand: --ip, then --show-blocks, --show-borrowed,
+    // --show-configuration, in that precedence.
     if (fs.Changed("ip")) return ShowIp(ipam, fs.GetString("ip"), ctx);
-    if (fs.GetBool("show-configuration")) return ShowConfiguration(ipam, ctx);
-    return ShowUsage(ipam, backend, fs.GetBool("show-blocks"), fs.GetBool("show-borrowed"), ctx);
+    const bool blocks = fs.GetBool("show-blocks");
+    if (!blocks && !fs.GetBool("show-borrowed") && fs.GetBool("show-configuration")) {
+      return ShowConfiguration(ipam, backend, ctx);
+    }
+    return ShowUsage(ipam, backend, blocks, !blocks && fs.GetBool("show-borrowed"), ctx);
   }
   if (cmd == "check") return Check(ipam, *client, fs, ctx);
+  if (is_split) return Split(*client, fs, ctx);
   if (cmd == "release") {
-    if (fs.Changed("from-report")) {
-      return ReleaseFromReport(ipam, *client, fs.GetString("from-report"), fs.GetBool("force"),
-                               ctx);
+    if (!reports.empty()) {
+      return ReleaseFromReports(ipam, *client, reports, fs.GetBool("force"), ctx);
     }
     auto ip = net::IPAddr::Parse(fs.GetString("ip"));
     if (!ip) {

@@ -203,6 +203,16 @@ TEST_F(IpamCommandTest, ReleaseFromAStaleReportSparesReallocatedAddresses) {
 
 TEST_F(IpamCommandTest, MigrateExportImportThroughTheCommand) {
   Allocate(1, 0, "web");
+  ASSERT_TRUE(client_.EnsureInitialized().has_value());
+  // datastore/migrate/export.go Export: refused unless `migrate lock` ran (common.CheckLocked).
+  testing::CommandOutcome unlocked = Run({"datastore", "migrate", "export"});
+  EXPECT_EQ(unlocked.code, 1);
+  EXPECT_EQ(unlocked.err,
+            "datastore is not locked. Run the `calicoctl datastore migrate lock` command in order "
+            "to begin migration\n");
+  testing::CommandOutcome lock = Run({"datastore", "migrate", "lock"});
+  ASSERT_EQ(lock.code, 0) << lock.err;
+  EXPECT_EQ(lock.out, "Datastore locked.\n");
   testing::CommandOutcome exported = Run({"datastore", "migrate", "export"});
   ASSERT_EQ(exported.code, 0) << exported.err;
   EXPECT_NE(exported.out.find("IPAMData"), std::string::npos);
@@ -211,6 +221,13 @@ TEST_F(IpamCommandTest, MigrateExportImportThroughTheCommand) {
   EXPECT_EQ(imported.code, 0) << imported.err;
   EXPECT_NE(imported.out.find("Successfully imported"), std::string::npos);
   EXPECT_EQ(Run({"datastore", "migrate", "sideways"}).code, 1);
+  testing::CommandOutcome unlock = Run({"datastore", "migrate", "unlock"});
+  ASSERT_EQ(unlock.code, 0) << unlock.err;
+  EXPECT_EQ(unlock.out, "Datastore unlocked.\n");
+  auto info = client_.Get("ClusterInformation", "", "default");
+  ASSERT_TRUE(info.has_value());
+  EXPECT_EQ(info->spec().value("datastoreReady", false), true);
+  EXPECT_EQ(Run({"datastore", "migrate", "export"}).code, 1);
 }
 
 }  // namespace

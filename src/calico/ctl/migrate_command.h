@@ -1,6 +1,7 @@
-// `calicoctl datastore migrate export|import` (calicoctl/calicoctl/commands/datastore/migrate):
-// export writes the whole datastore as YAML to stdout; import -f FILE|- writes it into the
-// configured datastore (validated first, nothing written when a document is invalid).
+// `calicoctl datastore migrate lock|export|import|unlock` (calicoctl/calicoctl/commands/datastore/
+// migrate): lock sets ClusterInformation's datastoreReady to false (unlock back to true); export
+// (only while locked) writes the whole datastore as YAML to stdout; import -f FILE|- writes it
+// into the configured datastore (validated first, nothing written when a document is invalid).
 #pragma once
 
 #include <span>

@@ -22,6 +22,7 @@
 #include "calico/base/unique_fd.h"
 #include "calico/ctl/args.h"
 #include "calico/ctl/init_system.h"
+#include "calico/ctl/kernel_config.h"
 #include "calico/ctl/rule_counters.h"
 #include "calico/datastore/config.h"
 
@@ -42,7 +43,7 @@ constexpr const char* kUsage =
     "  calicoctl node stop [--run-dir=<RUN_DIR>]\n"
     "  calicoctl node status [--bird-socket=<PATH>] [--run-dir=<RUN_DIR>]\n"
     "  calicoctl node diags [--log-dir=<LOG_DIR>] [--run-dir=<RUN_DIR>]\n"
-    "  calicoctl node checksystem\n"
+    "  calicoctl node checksystem [--kernel-config=<FILE>]\n"
     "  calicoctl node counters [--all]\n";
 
 // The directory of this program: calico-node and calico-libnetwork are installed beside it.
@@ -388,11 +389,25 @@ struct CheckLine {
   std::string note;
 };
 
-int NodeCheckSystem(Context& ctx) {
+int NodeCheckSystem(const FlagSet& f, Context& ctx) {
   bool all_ok = true;
   utsname u{};
   ::uname(&u);
   std::string release = u.release;
+  // --kernel-config FILE, else the running kernel's configuration (kernel_config.h): built-in
+  // modules (nf_tables is often =y) count as present.
+  KernelSources sources;
+  sources.modules_dir = "/lib/modules/" + release;
+  const std::string config_path =
+      f.Changed("kernel-config") ? f.GetString("kernel-config") : FindKernelConfig(release);
+  if (!config_path.empty()) {
+    auto text = ReadKernelConfig(config_path);
+    if (!text && f.Changed("kernel-config")) {
+      ctx.err << "Error: " << text.error().message() << "\n";
+      return 1;
+    }
+    if (text) sources.config_text = std::move(*text);
+  }
   // "6.1.0-18-amd64": the leading digits of the first two dot-separated parts.
   auto version_part = [&](size_t index) {
     std::vector<std::string> parts = StrSplit(release, '.');
@@ -408,32 +423,12 @@ int NodeCheckSystem(Context& ctx) {
           << (kernel_ok ? "OK" : "FAIL (needs 4.19 or later for nftables sets and maps)") << "\n";
   all_ok = all_ok && kernel_ok;
   ctx.out << "Checking kernel modules...\n";
-  // Built in or loadable: /sys/module/<name> exists once loaded; modules.builtin / the module
-  // tree tell whether it can be.
-  auto available = [&](const std::string& mod) {
-    if (fs::exists("/sys/module/" + mod)) return true;
-    std::string base = "/lib/modules/" + release;
-    for (const char* list : {"/modules.builtin", "/modules.dep"}) {
-      std::ifstream in(base + list);
-      for (std::string l; std::getline(in, l);) {
-        if (l.find("/" + mod + ".ko") != std::string::npos) return true;
-      }
-    }
-    return false;
-  };
-  struct Mod {
-    const char* name;
-    bool required;
-    const char* why;
-  };
-  for (const Mod& m : {Mod{"nf_tables", true, "policy"}, Mod{"nf_conntrack", true, "policy"},
-                       Mod{"veth", true, "workload interfaces"}, Mod{"vxlan", false, "VXLAN mode"},
-                       Mod{"ipip", false, "IPIP mode"}, Mod{"wireguard", false, "WireGuard"}}) {
-    bool ok = available(m.name);
+  for (const KernelModuleCheck& m : CalicoKernelModules()) {
+    bool ok = KernelModuleAvailable(m, sources);
     ctx.out << "\t\t" << m.name << "\t\t\t\t\t"
             << (ok           ? "OK"
                 : m.required ? "FAIL"
-                             : std::string("WARNING: not available (") + m.why + ")")
+                             : "WARNING: not available (" + m.why + ")")
             << "\n";
     if (m.required && !ok) all_ok = false;
   }
@@ -539,6 +534,8 @@ int NodeMain(std::span<const std::string> args, Context& ctx, const NodeCommandD
             "Print the systemd unit and /etc/calico/calico.env that run calico-node with these "
             "settings.");
   f.AddBool("all", 0, "node counters: also rules that never matched.");
+  f.AddString("kernel-config", 'f', "",
+              "node checksystem: override the kernel config file location.");
   f.AddString("log-level", 'l', "panic", "Log level.");
   if (Status st = f.Parse(args); !st) {
     ctx.err << st.error().message() << "\n" << kUsage;
@@ -553,7 +550,7 @@ int NodeMain(std::span<const std::string> args, Context& ctx, const NodeCommandD
   if (cmd == "run") return NodeRun(f, ctx);
   if (cmd == "stop") return NodeStop(f, ctx);
   if (cmd == "status") return NodeStatus(f, deps, ctx);
-  if (cmd == "checksystem") return NodeCheckSystem(ctx);
+  if (cmd == "checksystem") return NodeCheckSystem(f, ctx);
   if (cmd == "diags") return NodeDiags(f, ctx);
   if (cmd == "counters") return NodeCounters(f, deps, ctx);
   ctx.err << "Invalid option: 'node " << cmd << "'.\n" << kUsage;

@@ -2,13 +2,17 @@
 // commands/common/resources.go ExecuteResourceAction and handleNamespace).
 #include "calico/ctl/resource_actions.h"
 
+#include <algorithm>
 #include <chrono>
 #include <map>
+#include <optional>
 #include <thread>
 
 #include <fmt/format.h>
 
+#include "calico/controllers/gc.h"
 #include "calico/ctl/resource_loader.h"
+#include "calico/ipam/ipam.h"
 #include "calico/model/json_codec.h"
 #include "calico/model/validate.h"
 #include "calico/selector/selector.h"
@@ -18,6 +22,9 @@ namespace {
 
 using model::Json;
 using model::Resource;
+
+// kube-controllers/pkg/converter/networkpolicy_converter.go KubernetesNetworkPolicyEtcdPrefix.
+constexpr std::string_view kKubernetesNetworkPolicyPrefix = "knp.default.";
 
 std::string Identifier(const Resource& r) {
   if (!r.namespace_().empty()) return fmt::format("{}({}/{})", r.kind(), r.namespace_(), r.name());
@@ -51,10 +58,36 @@ Resource MergeForUpdate(const Resource& stored, Resource doc) {
   return doc;
 }
 
+// The per-kind refusals of calicoctl's resource helpers, for the operation names upstream uses
+// ("create or apply", "apply or replace", "delete"):
+// - calicoctl/calicoctl/resourcemgr/networkpolicy.go: a NetworkPolicy named "knp.default.*"
+//   (kube-controllers' converter.KubernetesNetworkPolicyEtcdPrefix) is the image of a Kubernetes
+//   NetworkPolicy; only the controllers write it (through datastore::Client, which has no such
+//   rule), users cannot.
+// - calicoctl/calicoctl/resourcemgr/clusterinfo.go: ClusterInformation is managed by calico-node
+//   and the datastore's initialisation.
+// Upstream prints the Go object (%v) as the identifier; we print Kind(namespace/name).
+Status RefuseUserWrite(const Resource& r, std::string_view operation) {
+  if (r.kind() == "NetworkPolicy" && r.name().starts_with(kKubernetesNetworkPolicyPrefix)) {
+    return MakeError(ErrorCode::kUnsupported,
+                     fmt::format("operation {} is not supported on {}: kubernetes network "
+                                 "policies must be managed through the kubernetes API",
+                                 operation, Identifier(r)));
+  }
+  if (r.kind() == "ClusterInformation") {
+    return MakeError(ErrorCode::kUnsupported,
+                     fmt::format("operation {} is not supported on ClusterInformation", operation));
+  }
+  return OkStatus();
+}
+
 Result<Resource> DoUpdate(datastore::Client& client, const Resource& r, Context& ctx) {
   const std::string rv = r.resource_version();
+  // resourcemgr Update reads the stored resource first (so a missing one is "does not exist"),
+  // then calls the kind's update, which refuses.
   if (!rv.empty()) {
     ASSIGN_OR_RETURN(Resource stored, client.Get(r.kind(), r.namespace_(), r.name()));
+    RETURN_IF_ERROR(RefuseUserWrite(r, "apply or replace"));
     if (stored.resource_version() != rv) {
       return Conflict(fmt::format("update conflict: {}", Identifier(stored)));
     }
@@ -62,6 +95,7 @@ Result<Resource> DoUpdate(datastore::Client& client, const Resource& r, Context&
   }
   for (int attempt = 0; attempt < 5; ++attempt) {
     ASSIGN_OR_RETURN(Resource stored, client.Get(r.kind(), r.namespace_(), r.name()));
+    RETURN_IF_ERROR(RefuseUserWrite(r, "apply or replace"));
     auto res = client.Update(MergeForUpdate(stored, r));
     if (!res && res.error().code() == ErrorCode::kConflict) {
       std::this_thread::sleep_for(std::chrono::milliseconds(ctx.retry_sleep_ms));
@@ -73,6 +107,7 @@ Result<Resource> DoUpdate(datastore::Client& client, const Resource& r, Context&
 }
 
 Result<Resource> DoCreate(datastore::Client& client, const Resource& r) {
+  RETURN_IF_ERROR(RefuseUserWrite(r, "create or apply"));
   return client.Create(PrepareForCreate(r));
 }
 
@@ -110,6 +145,25 @@ std::map<std::string, std::string> LabelsOf(const Resource& r) {
   return labels;
 }
 
+// calicoctl/calicoctl/resourcemgr/tier.go (the list function): tiers sorted by spec.order,
+// stable (so equal orders keep the client's name order), a tier without an order last.
+void SortTiersByOrder(std::vector<Resource>& tiers) {
+  auto order = [](const Resource& t) -> std::optional<double> {
+    const Json& spec = t.spec();
+    if (!spec.is_object()) return std::nullopt;
+    auto it = spec.find("order");
+    if (it == spec.end() || !it->is_number()) return std::nullopt;
+    return it->get<double>();
+  };
+  std::stable_sort(tiers.begin(), tiers.end(), [&](const Resource& a, const Resource& b) {
+    const auto oa = order(a);
+    const auto ob = order(b);
+    if (!oa) return false;
+    if (!ob) return true;
+    return *oa < *ob;
+  });
+}
+
 Result<ActionOutput> DoGetOrList(datastore::Client& client, const Resource& r,
                                  const model::KindInfo& info, const ResourceArgs& args) {
   ActionOutput out;
@@ -131,6 +185,7 @@ Result<ActionOutput> DoGetOrList(datastore::Client& client, const Resource& r,
     }
     out.items = std::move(kept);
   }
+  if (info.kind == "Tier") SortTiersByOrder(out.items);
   out.list_revision = ListRevision(client);
   return out;
 }
@@ -171,12 +226,45 @@ Result<Resource> DoPatch(datastore::Client& client, const Resource& r, const Res
   if (decoded->size() != 1) {
     return InvalidArgument(fmt::format("invalid number of patched resources: {}", decoded->size()));
   }
-  auto updated = client.Update((*decoded)[0]);
+  Result<Resource> updated = (*decoded)[0];
+  if (Status refused = RefuseUserWrite(*updated, "apply or replace"); !refused) {
+    updated = Unexpected(refused.error());
+  } else {
+    updated = client.Update((*decoded)[0]);
+  }
   if (!updated) {
     return Unexpected(Error(updated.error().code(), fmt::format("updating existing resource: {}",
                                                                 updated.error().message())));
   }
   return updated;
+}
+
+// libcalico-go/lib/clientv3/node.go nodes.Delete: before the Node itself goes, everything of the
+// node does: the addresses allocated to it (its workloads' and its tunnel addresses, per handle,
+// so the handles go too), its WorkloadEndpoints, its block affinities (an empty block is
+// released, a block still holding borrowed addresses loses its affinity), its BGPPeers,
+// node.<name> FelixConfiguration and BGPConfiguration, its HostEndpoints and calico-node's
+// status reports. A missing Node is still cleaned up after, then reported as not existing; the
+// resource version, when given, conditions only the Node's own deletion (as upstream's opts).
+// The cascade is calico-controllers' node clean-up (controllers/gc.h CleanUpNode), the one
+// implementation both use.
+Result<Resource> DeleteNode(datastore::Client& client, const Resource& r) {
+  auto existing = client.Get("Node", "", r.name());
+  if (!existing && existing.error().code() != ErrorCode::kNotFound) {
+    return Unexpected(existing.error());
+  }
+  ipam::IpamClient ipam(client.backend());
+  auto cleaned = controllers::CleanUpNode(client, ipam, r.name(), /*delete_node_resource=*/false,
+                                          /*may_act=*/{});
+  if (!cleaned) return Unexpected(cleaned.error());
+  return client.Delete("Node", "", r.name(), r.resource_version());
+}
+
+Result<Resource> DoDelete(datastore::Client& client, const Resource& r,
+                          const model::KindInfo& info) {
+  RETURN_IF_ERROR(RefuseUserWrite(r, "delete"));
+  if (info.kind == "Node") return DeleteNode(client, r);
+  return client.Delete(info.kind, r.namespace_(), r.name(), r.resource_version());
 }
 
 }  // namespace
@@ -238,7 +326,7 @@ Result<ActionOutput> ExecuteResourceAction(const ResourceArgs& args, datastore::
       res = DoUpdate(*client, r, ctx);
       break;
     case Action::kDelete:
-      res = client->Delete(info->kind, r.namespace_(), r.name(), r.resource_version());
+      res = DoDelete(*client, r, *info);
       break;
     case Action::kGetOrList:
       return DoGetOrList(*client, r, *info, args);

@@ -69,17 +69,52 @@ Status Client::EnsureInitialized() {
       return Unexpected(created.error().Wrap("initialize tier " + std::string(t.name)));
     }
   }
-  Resource info("ClusterInformation", "default");
-  std::string guid = NewUuid();
-  guid.erase(std::remove(guid.begin(), guid.end(), '-'), guid.end());
-  info.spec()["clusterGUID"] = guid;
-  info.spec()["clusterType"] = "local";
-  info.spec()["datastoreReady"] = true;
-  auto created = Create(std::move(info));
-  if (!created && created.error().code() != ErrorCode::kAlreadyExists) {
-    return Unexpected(created.error().Wrap("initialize cluster information"));
+  return EnsureClusterInformation();
+}
+
+// clientv3 client.go ensureClusterInformation as calicoctl calls it (EnsureInitialized(ctx, "",
+// "")): a missing "default" is created with a random clusterGUID (hex of a UUID's 16 bytes) and
+// datastoreReady true; an existing one gets whichever of the two it lacks (an explicit
+// datastoreReady false, a datastore migration's lock, stays). calicoVersion and clusterType are
+// calico-node's to set at start-up.
+Status Client::EnsureClusterInformation() {
+  auto new_guid = [] {
+    std::string guid = NewUuid();
+    guid.erase(std::remove(guid.begin(), guid.end(), '-'), guid.end());
+    return guid;
+  };
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    auto existing = Get("ClusterInformation", "", "default");
+    if (!existing) {
+      if (existing.error().code() != ErrorCode::kNotFound) {
+        return Unexpected(existing.error().Wrap("initialize cluster information"));
+      }
+      Resource info("ClusterInformation", "default");
+      info.spec()["clusterGUID"] = new_guid();
+      info.spec()["datastoreReady"] = true;
+      auto created = Create(std::move(info));
+      if (created) return OkStatus();
+      if (created.error().code() == ErrorCode::kAlreadyExists) continue;  // Another got there.
+      return Unexpected(created.error().Wrap("initialize cluster information"));
+    }
+    Resource info = std::move(*existing);
+    if (!info.spec().is_object()) info.spec() = Json::object();
+    bool update_needed = false;
+    if (info.spec().value("clusterGUID", std::string()).empty()) {
+      info.spec()["clusterGUID"] = new_guid();
+      update_needed = true;
+    }
+    if (!info.spec().contains("datastoreReady") || info.spec()["datastoreReady"].is_null()) {
+      info.spec()["datastoreReady"] = true;
+      update_needed = true;
+    }
+    if (!update_needed) return OkStatus();
+    auto updated = Update(std::move(info));
+    if (updated) return OkStatus();
+    if (updated.error().code() == ErrorCode::kConflict) continue;
+    return Unexpected(updated.error().Wrap("initialize cluster information"));
   }
-  return OkStatus();
+  return Conflict("initialize cluster information: too many concurrent updates");
 }
 
 Result<const model::KindInfo*> Client::Prepare(Resource& r) {
@@ -103,7 +138,8 @@ Result<const model::KindInfo*> Client::Prepare(Resource& r) {
   return kind;
 }
 
-Status Client::CheckCreateRules(const model::KindInfo& kind, const Resource& r) {
+Status Client::CheckCreateRules(const model::KindInfo& kind, const Resource& r,
+                                bool check_pool_overlap) {
   if (IsPolicyKind(kind.kind)) {
     std::string tier = r.spec().value("tier", "default");
     auto got = backend_.Get(ResourceKey{.kind = model::LookupKind("Tier"), .name = tier}.Format());
@@ -114,7 +150,7 @@ Status Client::CheckCreateRules(const model::KindInfo& kind, const Resource& r) 
       return Unexpected(got.error());
     }
   }
-  if (kind.kind == "IPPool") {
+  if (kind.kind == "IPPool" && check_pool_overlap) {
     auto cidr = net::CIDR::ParseNet(r.spec().value("cidr", ""));
     if (!cidr) return OkStatus();
     ASSIGN_OR_RETURN(auto pools, List("IPPool"));
@@ -151,6 +187,14 @@ Result<std::string> EncodeWithinLimits(const Resource& r) {
 }  // namespace
 
 Result<Resource> Client::Create(Resource r) {
+  return CreateImpl(std::move(r), true);
+}
+
+Result<Resource> Client::UnsafeCreate(Resource r) {
+  return CreateImpl(std::move(r), false);
+}
+
+Result<Resource> Client::CreateImpl(Resource r, bool check_pool_overlap) {
   ASSIGN_OR_RETURN(const model::KindInfo* kind, Prepare(r));
   if (!r.resource_version().empty()) {
     return InvalidArgument("error with field metadata.resourceVersion = '" + r.resource_version() +
@@ -159,7 +203,7 @@ Result<Resource> Client::Create(Resource r) {
   if (kind->kind == "Profile" && r.name() == kDefaultAllowProfile) {
     return AlreadyExists("resource already exists: Profile(" + r.name() + ")");
   }
-  RETURN_IF_ERROR(CheckCreateRules(*kind, r));
+  RETURN_IF_ERROR(CheckCreateRules(*kind, r, check_pool_overlap));
   r.metadata()["uid"] = NewUuid();
   r.metadata()["creationTimestamp"] = FormatRfc3339(std::chrono::system_clock::now());
   std::string key = ResourceKey{.kind = kind, .ns = r.namespace_(), .name = r.name()}.Format();

@@ -33,6 +33,9 @@ class Client {
   // Errors: kAlreadyExists, kInvalidArgument (validation, with the field errors text), kNotFound
   // (e.g. the policy's tier), kUnavailable.
   [[nodiscard]] Result<model::Resource> Create(model::Resource r);
+  // Create without the IPPool overlap check (clientv3 ipPools.UnsafeCreate), for `calicoctl ipam
+  // split`, whose new pools overlap the disabled pool they replace until it is deleted.
+  [[nodiscard]] Result<model::Resource> UnsafeCreate(model::Resource r);
   // Compare-and-swap when metadata.resourceVersion is set, otherwise last-writer-wins.
   // Errors: kNotFound, kConflict, kInvalidArgument, kUnavailable.
   [[nodiscard]] Result<model::Resource> Update(model::Resource r);
@@ -62,10 +65,14 @@ class Client {
   Backend& backend() { return backend_; }
 
  private:
+  // ClusterInformation "default" with clusterGUID and datastoreReady (see client.cc).
+  [[nodiscard]] Status EnsureClusterInformation();
   // Kind lookup, WorkloadEndpoint name derivation, defaults and validation.
   [[nodiscard]] Result<const model::KindInfo*> Prepare(model::Resource& r);
   // Tier must exist for policies; IPPool must not overlap another pool.
-  [[nodiscard]] Status CheckCreateRules(const model::KindInfo& kind, const model::Resource& r);
+  [[nodiscard]] Status CheckCreateRules(const model::KindInfo& kind, const model::Resource& r,
+                                        bool check_pool_overlap = true);
+  [[nodiscard]] Result<model::Resource> CreateImpl(model::Resource r, bool check_pool_overlap);
 
   Backend& backend_;
 };
