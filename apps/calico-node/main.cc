@@ -271,13 +271,15 @@ int RunFelix(const std::map<std::string, std::string>& env, calico::datastore::B
   }
   // What the agent isolated or ignored, for `calicoctl node status` (agent/status_file.h).
   const std::string status_file = run_dir + "/" + calico::agent::kAgentStatusFileName;
-  settings->agent.on_status = [status_file](const calico::agent::AgentStatus& status) {
+  auto write_status = [status_file](const calico::agent::AgentStatus& status) {
     std::error_code ec;
     std::filesystem::create_directories(std::filesystem::path(status_file).parent_path(), ec);
     if (auto st = calico::agent::WriteAgentStatusFile(status_file, status); !st) {
       CALICO_LOG(warn, "node", "agent status file: {}", st.error().message());
     }
   };
+  write_status({});  // Nothing from a previous run is shown before the first render.
+  settings->agent.on_status = write_status;
   calico::ipam::IpamClient ipam(*backend);
   settings->agent.on_synced = [&](bool routing_changed) {
     if (!routing_changed) return;
