@@ -1,12 +1,10 @@
 // The agent's own metrics (calico_node_*) beside Felix's.
 #include "calico/agent/metrics.h"
 
-#include <cstdlib>
-#include <fstream>
-#include <sstream>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include "calico/base/testing/golden.h"
 
 namespace calico::agent {
 namespace {
@@ -42,8 +40,9 @@ TEST(MetricsTest, RenderProblemsSkippedValuesAndFieldsNotActedOn) {
   EXPECT_THAT(m.Render(), Not(HasSubstr("calico_node_unrenderable{")));
 }
 
-// The whole /metrics page for a known state, against testdata/metrics.golden (UPDATE_GOLDEN=1
-// rewrites it): Felix's names, types, HELP and labels as upstream's dashboard reads them.
+// The whole /metrics page for a known state, against testdata/metrics.golden
+// (CALICO_UPDATE_GOLDENS=1 rewrites it): Felix's names, types, HELP and labels as upstream's
+// dashboard reads them.
 TEST(MetricsTest, GoldenPage) {
   std::chrono::steady_clock::time_point now{};
   Metrics m([&] { return now; });
@@ -63,19 +62,7 @@ TEST(MetricsTest, GoldenPage) {
   m.AddRoutes(4, 1);
   m.SetRenderProblems({{"policy", "default/default.bad"}}, {{{"policy", "default/web"}, 1}});
   m.SetConfigNotActedOn(2);
-  const std::string page = m.Render();
-  const std::string path =
-      std::string(CALICO_SOURCE_DIR) + "/src/calico/agent/testdata/metrics.golden";
-  const char* update = std::getenv("UPDATE_GOLDEN");
-  if (update != nullptr && std::string(update) == "1") {
-    std::ofstream(path, std::ios::binary) << page;
-    return;
-  }
-  std::ifstream in(path, std::ios::binary);
-  ASSERT_TRUE(in.good()) << "missing golden " << path << " (run with UPDATE_GOLDEN=1)";
-  std::stringstream golden;
-  golden << in.rdbuf();
-  EXPECT_EQ(page, golden.str()) << "UPDATE_GOLDEN=1 rewrites " << path;
+  calico::testing::ExpectGolden("src/calico/agent/testdata/metrics.golden", m.Render());
 
   // Summaries forget observations older than ten minutes (client_golang's MaxAge): the quantiles
   // become NaN, _sum and _count keep counting.
