@@ -32,6 +32,7 @@
 #include "calico/agent/config.h"
 #include "calico/agent/http.h"
 #include "calico/agent/linux/dataplane.h"
+#include "calico/agent/status_file.h"
 #include "calico/agent/tunnel_addr.h"
 #include "calico/base/log.h"
 #include "calico/base/strings.h"
@@ -81,6 +82,7 @@ Environment (the names of Calico's calico/node image; /etc/calico/calico.env und
   CALICO_NETWORKING_BACKEND bird (default), vxlan or none
   CALICO_IPV4POOL_CIDR, CALICO_IPV4POOL_IPIP, CALICO_IPV4POOL_VXLAN, NO_DEFAULT_POOLS, ...
                             the default pools created when none exist
+  CLUSTER_TYPE              types added to ClusterInformation's clusterType (comma-separated)
   DATASTORE_TYPE            local (default) or etcdv3 (default when ETCD_ENDPOINTS is set)
   CALICO_DATASTORE_PATH     the embedded store (default /var/lib/calico/calico.db)
   ETCD_ENDPOINTS, ETCD_CA_CERT_FILE, ETCD_CERT_FILE, ETCD_KEY_FILE, ETCD_USERNAME, ETCD_PASSWORD
@@ -175,6 +177,7 @@ std::string RunStartup(calico::datastore::Backend& backend) {
     Fail(config.error().message());
     return "";
   }
+  config->calico_version = "v" CALICO_VERSION;
   auto host = calico::node::NetlinkAddressSource::Open();
   if (!host) {
     Fail(host.error().message());
@@ -266,6 +269,17 @@ int RunFelix(const std::map<std::string, std::string>& env, calico::datastore::B
     bird_reconciler =
         std::make_unique<calico::bird::BirdReconciler>(client, *backend, node, *bird, bird_options);
   }
+  // What the agent isolated or ignored, for `calicoctl node status` (agent/status_file.h).
+  const std::string status_file = run_dir + "/" + calico::agent::kAgentStatusFileName;
+  auto write_status = [status_file](const calico::agent::AgentStatus& status) {
+    std::error_code ec;
+    std::filesystem::create_directories(std::filesystem::path(status_file).parent_path(), ec);
+    if (auto st = calico::agent::WriteAgentStatusFile(status_file, status); !st) {
+      CALICO_LOG(warn, "node", "agent status file: {}", st.error().message());
+    }
+  };
+  write_status({});  // Nothing from a previous run is shown before the first render.
+  settings->agent.on_status = write_status;
   calico::ipam::IpamClient ipam(*backend);
   settings->agent.on_synced = [&](bool routing_changed) {
     if (!routing_changed) return;

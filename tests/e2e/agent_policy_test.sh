@@ -57,8 +57,9 @@ expect() {  # expect allow|deny FROM PROTO TO [PORT]
 apply() { "$BIN/calicoctl" apply -f - >/dev/null || fail "calicoctl apply failed"; }
 
 start_agent() {
+  mkdir -p "$T/run"
   nsenter --net=/run/netns/"$HOST" env NODENAME=node1 DATASTORE_TYPE=local \
-    CALICO_DATASTORE_PATH="$T/db/calico.db" FELIX_ROUTEREFRESHINTERVAL=2s \
+    CALICO_DATASTORE_PATH="$T/db/calico.db" FELIX_ROUTEREFRESHINTERVAL=2s CALICO_RUN_DIR="$T/run" \
     "$BIN/calico-node" -felix >>"$T/agent.log" 2>&1 &
   AGENT=$!
   CLEANUP_STEPS+=("kill $AGENT 2>/dev/null; wait $AGENT 2>/dev/null")
@@ -213,6 +214,13 @@ expect allow a2 tcp a1 80
 grep -q "to-dns cannot be rendered" "$T/agent.log" || fail "the unrenderable policy is not logged"
 hx nft list table inet calico | has "to-dns cannot be rendered: drop" ||
   fail "no drop in place of the unrenderable policy"
+# calicoctl node status names it after the BGP part (calico-node's agent status file).
+status=$("$BIN/calicoctl" node status --run-dir "$T/run" 2>&1)
+echo "$status" | grep -E "^\| policy +\| default/to-dns +\| .*destination.services" >/dev/null ||
+  fail "calicoctl node status does not name the isolated policy: $status"
+echo "$status" | grep -E "^\| policy +\| default/http-get +\| 1 " >/dev/null ||
+  fail "calicoctl node status does not name the ignored HTTP match: $status"
+echo "  ok: calicoctl node status lists the isolated policy and the ignored HTTP match"
 for p in http-get deny-8080 to-dns; do "$BIN/calicoctl" delete globalnetworkpolicy $p >/dev/null; done
 expect allow a2 udp a1 53
 echo "  ok: HTTP part ignored, Deny enforced, unrenderable policy isolated"

@@ -93,13 +93,17 @@ void Agent::IngestValue(const datastore::KVPair& kv) {
     dirty_ = true;
   if (resource) {
     const model::Resource& r = *resource;
+    if (resource_keys_.count(kv.key) == 0) ++kind_counts_[r.kind()];
     resource_keys_[kv.key] = {r.kind(), r.namespace_(), r.name()};
+    NoteHost(kv.key, r);
     if (r.kind() == "FelixConfiguration") NoteFelixConfiguration(r.name(), &r);
     if (r.kind() == "Node" && r.name() == config_.node_name) {
       own_node_ = r;
       config_records_changed_ = true;
     }
+    const auto start = std::chrono::steady_clock::now();
     graph_->OnUpdate(r);
+    metrics_.ObserveCalcGraphUpdate(std::chrono::steady_clock::now() - start);
     dirty_ = true;
     return;
   }
@@ -108,6 +112,49 @@ void Agent::IngestValue(const datastore::KVPair& kv) {
     own_blocks_.insert(affinity->cidr);
     dirty_ = true;
   }
+}
+
+// felix/calc/stats_collector.go: a host is counted while a Node, workload endpoint or host
+// endpoint names it.
+void Agent::NoteHost(const std::string& key, const std::optional<model::Resource>& r) {
+  std::string host;
+  if (r) {
+    if (r->kind() == "Node") {
+      host = r->name();
+    } else if (r->kind() == "WorkloadEndpoint" || r->kind() == "HostEndpoint") {
+      auto it = r->spec().find("node");
+      if (it != r->spec().end() && it->is_string()) host = it->get<std::string>();
+    }
+  }
+  auto was = key_hosts_.find(key);
+  if (was != key_hosts_.end()) {
+    if (was->second == host) return;
+    if (--host_key_counts_[was->second] <= 0) host_key_counts_.erase(was->second);
+    key_hosts_.erase(was);
+  }
+  if (host.empty()) return;
+  key_hosts_[key] = host;
+  ++host_key_counts_[host];
+}
+
+ClusterCounts Agent::CountCluster() const {
+  auto count = [&](std::initializer_list<const char*> kinds) {
+    int64_t n = 0;
+    for (const char* k : kinds) {
+      auto it = kind_counts_.find(k);
+      if (it != kind_counts_.end()) n += it->second;
+    }
+    return n;
+  };
+  return ClusterCounts{
+      .hosts = static_cast<int64_t>(host_key_counts_.size()),
+      .workload_endpoints = count({"WorkloadEndpoint"}),
+      .host_endpoints = count({"HostEndpoint"}),
+      .tiers = count({"Tier"}),
+      .policies = count({"NetworkPolicy", "GlobalNetworkPolicy", "StagedNetworkPolicy",
+                         "StagedGlobalNetworkPolicy", "StagedKubernetesNetworkPolicy"}),
+      .profiles = count({"Profile"}),
+  };
 }
 
 void Agent::Remove(const std::string& key) {
@@ -121,7 +168,11 @@ void Agent::Remove(const std::string& key) {
       own_node_.reset();
       config_records_changed_ = true;
     }
+    const auto start = std::chrono::steady_clock::now();
     graph_->OnDelete(kind, ns, name);
+    metrics_.ObserveCalcGraphUpdate(std::chrono::steady_clock::now() - start);
+    if (--kind_counts_[kind] <= 0) kind_counts_.erase(kind);
+    NoteHost(key, std::nullopt);
     resource_keys_.erase(it);
     dirty_ = true;
     return;
@@ -261,7 +312,18 @@ void Agent::NoteRenderReport(const policy::RenderReport& report) {
     }
   }
   logged_http_ignored_ = std::move(http);
+  AgentStatus status;
+  for (const policy::RenderProblem& p : report.skipped) {
+    status.unrenderable.push_back({p.kind, p.name, p.message, p.effect});
+  }
+  for (const auto& [key, rules] : http_metric) {
+    status.http_ignored.push_back({key.first, key.second, rules});
+  }
   metrics_.SetRenderProblems(std::move(unrenderable_metric), std::move(http_metric));
+  if (!reported_status_ || *reported_status_ != status) {
+    if (config_.on_status) config_.on_status(status);
+    reported_status_ = std::move(status);
+  }
 }
 
 void Agent::ReloadSettings() {
@@ -365,6 +427,7 @@ Status Agent::Program(std::chrono::steady_clock::time_point since) {
                      static_cast<int64_t>(model_.policies.size()),
                      static_cast<int64_t>(model_.profiles.size()),
                      static_cast<int64_t>(model_.ip_sets.size()), applied_rules_);
+  metrics_.SetClusterCounts(CountCluster());
   metrics_.ObserveProgramming(std::chrono::steady_clock::now() - since);
   return OkStatus();
 }
@@ -375,8 +438,12 @@ Status Agent::FullSync() {
   const auto start = Clock::now();
   ASSIGN_OR_RETURN(auto list, backend_.List(kWatchPrefix));
   const auto listed = Clock::now();
+  metrics_.AddResyncStarted();
   graph_ = std::make_unique<calc::CalcGraph>(config_.node_name);
   resource_keys_.clear();
+  kind_counts_.clear();
+  key_hosts_.clear();
+  host_key_counts_.clear();
   own_node_.reset();
   config_records_changed_ = true;
   own_blocks_.clear();
@@ -453,7 +520,9 @@ Result<bool> Agent::Resync() {
     }
   }
   if (config_.program_routes) {
+    const auto listing = std::chrono::steady_clock::now();
     ASSIGN_OR_RETURN(auto synced, routes_.Sync(DesiredRoutes()));
+    metrics_.ObserveRouteTableList(std::chrono::steady_clock::now() - listing);
     metrics_.AddRoutes(synced.added, synced.removed);
     ConfigureInterfaces(true);
     repaired = repaired || synced.added > 0 || synced.removed > 0;

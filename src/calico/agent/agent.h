@@ -20,8 +20,10 @@
 // felix/calc/validation_filter.go); a policy, profile or endpoint the renderer cannot express is
 // isolated by policy::RenderReport (its chain drops, everything else is programmed), logged once
 // while it stays so, and shown in calico_node_unrenderable; HTTP matches are ignored (L3/L4 part
-// enforced), logged once per policy and counted in calico_node_http_match_ignored. Only a model
-// that is inconsistent as a whole keeps the previous ruleset.
+// enforced), logged once per policy and counted in calico_node_http_match_ignored. A model
+// inconsistent as a whole (a tier naming an unknown policy, colliding chain names, an IP set that
+// cannot be named) is isolated the same way, to the endpoints and policies it touches. Both are
+// handed to AgentConfig::on_status (calicoctl node status).
 //
 // Accepted, not acted on: the fields of FelixConfiguration "default" / "node.<name>" and of this
 // node's Node that validate but this build ignores (field_support.h) are logged at start-up and
@@ -44,6 +46,7 @@
 #include "calico/agent/ipip.h"
 #include "calico/agent/metrics.h"
 #include "calico/agent/programmers.h"
+#include "calico/agent/status_file.h"
 #include "calico/agent/vxlan_model.h"
 #include "calico/base/result.h"
 #include "calico/calc/calc_graph.h"
@@ -89,6 +92,10 @@ struct AgentConfig {
   std::function<Result<ReloadableSettings>(const model::Resource* global,
                                            const model::Resource* per_node)>
       reload_settings{};
+  // Called on the agent's thread with what the render isolated or ignored (status_file.h), once
+  // after the first render and then whenever that list changes; calico-node writes it to the
+  // agent status file that `calicoctl node status` prints.
+  std::function<void(const AgentStatus&)> on_status{};
   // Felix's IptablesRefreshInterval / RouteRefreshInterval.
   std::chrono::milliseconds resync_interval{90000};
   policy::RenderOptions render{};
@@ -126,6 +133,9 @@ class Agent {
   // Logs the fields of the node's configuration resources that are not acted on, when changed.
   void ReportNotActedOn();
   void Remove(const std::string& key);
+  // Tracks which host the resource at `key` names (nullopt: deleted), for felix_cluster_num_hosts.
+  void NoteHost(const std::string& key, const std::optional<model::Resource>& r);
+  ClusterCounts CountCluster() const;
   [[nodiscard]] Status Program(std::chrono::steady_clock::time_point since);
   std::set<OwnedRoute> DesiredRoutes() const;
   // Applies the host-interface sysctls to local endpoints not configured yet (all when `all`).
@@ -145,6 +155,11 @@ class Agent {
   std::unique_ptr<calc::CalcGraph> graph_;
   // key -> (kind, namespace, name) of every resource fed to the graph (deletes carry no value).
   std::map<std::string, std::tuple<std::string, std::string, std::string>> resource_keys_;
+  // Cluster-wide counts for Felix's felix_cluster_num_* gauges: resources per kind, and per host
+  // the keys naming it (key -> host).
+  std::map<std::string, int64_t> kind_counts_;
+  std::map<std::string, std::string> key_hosts_;
+  std::map<std::string, int64_t> host_key_counts_;
   std::set<net::CIDR> own_blocks_;
   std::unique_ptr<datastore::WatchStream> watch_;
   int64_t revision_ = 0;
@@ -175,6 +190,8 @@ class Agent {
   std::map<std::string, std::string> logged_unrenderable_;
   std::set<std::string> logged_http_ignored_;
   std::map<std::string, std::string> logged_not_acted_on_;
+  // The status last given to on_status.
+  std::optional<AgentStatus> reported_status_;
 };
 
 }  // namespace calico::agent

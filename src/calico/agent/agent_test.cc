@@ -163,7 +163,29 @@ TEST_F(AgentTest, FullSyncProgramsLocalEndpointsProfilesAndRoutes) {
     if (line.find("\t\t") == 0 && line.find("counter") != std::string::npos) ++counted;
   }
   EXPECT_GT(counted, 0);
-  EXPECT_NE(prom.find("felix_nft_rules " + std::to_string(counted)), std::string::npos) << prom;
+  EXPECT_NE(prom.find("calico_node_nft_rules " + std::to_string(counted)), std::string::npos)
+      << prom;
+  // Cluster-wide counts as Felix's stats collector: two endpoints on two hosts (no Node
+  // resources), the three tiers EnsureInitialized made, one profile, one full list.
+  EXPECT_NE(prom.find("felix_cluster_num_workload_endpoints 2\n"), std::string::npos) << prom;
+  EXPECT_NE(prom.find("felix_cluster_num_hosts 2\n"), std::string::npos) << prom;
+  EXPECT_NE(prom.find("felix_cluster_num_tiers 3\n"), std::string::npos) << prom;
+  EXPECT_NE(prom.find("felix_cluster_num_profiles 1\n"), std::string::npos) << prom;
+  EXPECT_NE(prom.find("felix_cluster_num_policies 0\n"), std::string::npos) << prom;
+  EXPECT_NE(prom.find("felix_resyncs_started 1\n"), std::string::npos) << prom;
+  EXPECT_NE(prom.find("felix_calc_graph_update_time_seconds_count "), std::string::npos) << prom;
+  // A host's last endpoint goes: it is no longer counted.
+  auto weps = client_.List("WorkloadEndpoint", "default");
+  ASSERT_TRUE(weps);
+  for (const Resource& w : *weps) {
+    if (w.spec().value("node", "") == "node2") {
+      ASSERT_TRUE(client_.Delete("WorkloadEndpoint", "default", w.name()));
+    }
+  }
+  Drain();
+  prom = metrics_.Render();
+  EXPECT_NE(prom.find("felix_cluster_num_workload_endpoints 1\n"), std::string::npos) << prom;
+  EXPECT_NE(prom.find("felix_cluster_num_hosts 1\n"), std::string::npos) << prom;
 }
 
 TEST_F(AgentTest, EachChangeIsOneIncrementalTransactionAndUnrelatedChangesNone) {
@@ -369,6 +391,54 @@ TEST_F(AgentTest, UnrenderablePolicyIsIsolated) {
   EXPECT_NE(policy_.kernel.find("meta l4proto 17 th dport 53"), std::string::npos);
   EXPECT_EQ(metrics_.Render().find("calico_node_unrenderable{"), std::string::npos);
   EXPECT_EQ(log.Count("is rendered again"), 1) << log.text();
+}
+
+// What was isolated or ignored reaches on_status (calico-node's agent status file, printed by
+// `calicoctl node status`): once after the first render, then only when it changes.
+TEST_F(AgentTest, IsolatedItemsAreReportedThroughOnStatus) {
+  std::vector<AgentStatus> reported;
+  AgentConfig cfg;
+  cfg.node_name = "node1";
+  cfg.on_status = [&](const AgentStatus& s) { reported.push_back(s); };
+  agent_ = std::make_unique<Agent>(cfg, store_, policy_, routes_, metrics_);
+  AddProfile("net1");
+  AddEndpoint("aaaa", "10.65.0.2");
+  ASSERT_TRUE(agent_->FullSync());
+  ASSERT_EQ(reported.size(), 1u);
+  EXPECT_EQ(reported[0], AgentStatus{});
+
+  Resource svc = Policy("to-dns", 10, Json::array(), Json::parse(R"([{"action": "Allow",
+      "destination": {"services": {"name": "kube-dns", "namespace": "kube-system"}}}])"));
+  auto made = client_.Create(svc);
+  ASSERT_TRUE(made) << made.error().message();
+  ASSERT_TRUE(client_.Create(Policy("http-get", 20, Json::parse(R"([{"action": "Allow",
+      "protocol": "TCP", "destination": {"ports": [80]}, "http": {"methods": ["GET"]}}])"))));
+  Drain();
+  ASSERT_EQ(reported.size(), 2u);
+  ASSERT_EQ(reported[1].unrenderable.size(), 1u);
+  EXPECT_EQ(reported[1].unrenderable[0].kind, "policy");
+  EXPECT_EQ(reported[1].unrenderable[0].name, "default/default/to-dns");
+  EXPECT_NE(reported[1].unrenderable[0].reason.find("destination.services"), std::string::npos)
+      << reported[1].unrenderable[0].reason;
+  ASSERT_EQ(reported[1].http_ignored.size(), 1u);
+  EXPECT_EQ(reported[1].http_ignored[0].name, "default/default/http-get");
+  EXPECT_EQ(reported[1].http_ignored[0].rules, 1);
+  const std::string section = RenderAgentStatusSection(reported[1]);
+  EXPECT_NE(section.find("| policy | default/default/to-dns |"), std::string::npos) << section;
+
+  // Unrelated changes: nothing new reported.
+  AddEndpoint("bbbb", "10.65.0.3");
+  Drain();
+  EXPECT_EQ(reported.size(), 2u);
+  // Fixed: reported again without it.
+  svc = *made;
+  svc.spec()["egress"] = Json::parse(R"([{"action": "Allow", "protocol": "UDP",
+      "destination": {"ports": [53]}}])");
+  ASSERT_TRUE(client_.Update(svc));
+  Drain();
+  ASSERT_EQ(reported.size(), 3u);
+  EXPECT_TRUE(reported[2].unrenderable.empty());
+  EXPECT_EQ(reported[2].http_ignored.size(), 1u);
 }
 
 // Values that are not JSON or not valid resources are skipped (treated as deleted), logged and

@@ -1,21 +1,94 @@
 #include "calico/agent/metrics.h"
 
+#include <algorithm>
+#include <cmath>
+
 #include <fmt/format.h>
 
 namespace calico::agent {
 
-Metrics::Metrics()
-    : bounds_{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10},
-      buckets_(bounds_.size(), 0) {}
+namespace {
+
+constexpr std::size_t kMaxSummaryWindow = 4096;
+constexpr std::chrono::minutes kSummaryMaxAge{10};
+
+// A sample value as client_golang prints it (shortest round-trip form, NaN and +Inf spelled out).
+std::string Value(double v) {
+  if (std::isnan(v)) return "NaN";
+  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
+  return fmt::format("{}", v);
+}
+
+}  // namespace
+
+void Summary::Expire(TimePoint now) {
+  while (!window_.empty() &&
+         (window_.size() > kMaxSummaryWindow || now - window_.front().first > kSummaryMaxAge)) {
+    window_.pop_front();
+  }
+}
+
+void Summary::Observe(double value, TimePoint now) {
+  window_.emplace_back(now, value);
+  sum_ += value;
+  ++count_;
+  Expire(now);
+}
+
+std::string Summary::Render(const char* name, const char* help, TimePoint now) {
+  Expire(now);
+  std::vector<double> values;
+  values.reserve(window_.size());
+  for (const auto& [t, v] : window_)
+    values.push_back(v);
+  std::sort(values.begin(), values.end());
+  std::string out = fmt::format("# HELP {} {}\n# TYPE {} summary\n", name, help, name);
+  for (double q : {0.5, 0.9, 0.99}) {
+    double v = std::nan("");
+    if (!values.empty()) {
+      // The smallest value with at least q of the observations at or below it.
+      auto rank = static_cast<std::size_t>(std::ceil(q * static_cast<double>(values.size())));
+      v = values[std::max<std::size_t>(rank, 1) - 1];
+    }
+    out += fmt::format("{}{{quantile=\"{}\"}} {}\n", name, q, Value(v));
+  }
+  out += fmt::format("{}_sum {}\n{}_count {}\n", name, Value(sum_), name, count_);
+  return out;
+}
+
+Metrics::Metrics(std::function<std::chrono::steady_clock::time_point()> now)
+    : now_(std::move(now)) {}
+
+std::chrono::steady_clock::time_point Metrics::Now() const {
+  return now_ ? now_() : std::chrono::steady_clock::now();
+}
 
 void Metrics::ObserveProgramming(std::chrono::duration<double> seconds) {
+  const auto now = Now();
   std::lock_guard<std::mutex> lock(mu_);
-  double s = seconds.count();
-  for (size_t i = 0; i < bounds_.size(); ++i) {
-    if (s <= bounds_[i]) ++buckets_[i];
-  }
-  sum_ += s;
-  ++count_;
+  apply_time_.Observe(seconds.count(), now);
+}
+
+void Metrics::ObserveCalcGraphUpdate(std::chrono::duration<double> seconds) {
+  const auto now = Now();
+  std::lock_guard<std::mutex> lock(mu_);
+  calc_graph_time_.Observe(seconds.count(), now);
+}
+
+void Metrics::ObserveRouteTableList(std::chrono::duration<double> seconds) {
+  const auto now = Now();
+  std::lock_guard<std::mutex> lock(mu_);
+  route_list_time_.Observe(seconds.count(), now);
+}
+
+void Metrics::AddResyncStarted() {
+  std::lock_guard<std::mutex> lock(mu_);
+  ++resyncs_started_;
+}
+
+void Metrics::SetClusterCounts(const ClusterCounts& counts) {
+  std::lock_guard<std::mutex> lock(mu_);
+  cluster_ = counts;
 }
 
 void Metrics::SetCounts(int64_t endpoints, int64_t policies, int64_t profiles, int64_t ip_sets,
@@ -77,6 +150,7 @@ std::string LabelValue(std::string_view v) {
 }  // namespace
 
 std::string Metrics::Render() const {
+  const auto now = Now();
   std::lock_guard<std::mutex> lock(mu_);
   std::string out;
   auto gauge = [&](const char* name, const char* help, int64_t v) {
@@ -85,28 +159,40 @@ std::string Metrics::Render() const {
   auto counter = [&](const char* name, const char* help, uint64_t v) {
     out += fmt::format("# HELP {} {}\n# TYPE {} counter\n{} {}\n", name, help, name, name, v);
   };
-  out +=
-      "# HELP felix_int_dataplane_apply_time_seconds Time from a change to the kernel being "
-      "programmed.\n";
-  out += "# TYPE felix_int_dataplane_apply_time_seconds histogram\n";
-  for (size_t i = 0; i < bounds_.size(); ++i) {
-    out += fmt::format("felix_int_dataplane_apply_time_seconds_bucket{{le=\"{}\"}} {}\n",
-                       bounds_[i], buckets_[i]);
-  }
-  out += fmt::format("felix_int_dataplane_apply_time_seconds_bucket{{le=\"+Inf\"}} {}\n", count_);
-  out += fmt::format("felix_int_dataplane_apply_time_seconds_sum {}\n", sum_);
-  out += fmt::format("felix_int_dataplane_apply_time_seconds_count {}\n", count_);
-  gauge("felix_active_local_endpoints", "Local workload endpoints programmed.", endpoints_);
-  gauge("felix_active_local_policies", "Policies that apply to local endpoints.", policies_);
-  gauge("felix_active_local_profiles", "Profiles that apply to local endpoints.", profiles_);
-  gauge("felix_ipsets_calico", "IP sets programmed.", ip_sets_);
-  gauge("felix_nft_rules", "Rules in the calico nftables table.", rules_);
-  counter("felix_int_dataplane_failures", "Failed dataplane updates.", dataplane_errors_);
-  counter("felix_resyncs_total", "Periodic checks of the kernel against the datastore.", resyncs_);
-  counter("felix_resync_repairs_total", "Resyncs that found drift and repaired it.", repairs_);
-  counter("felix_routes_added_total", "Routes the agent added.", routes_added_);
-  counter("felix_routes_removed_total", "Routes the agent removed.", routes_removed_);
+  // Felix's metrics: names, types and HELP as upstream (see metrics.h for the sources).
+  gauge("felix_active_local_endpoints", "Number of active endpoints on this host.", endpoints_);
+  gauge("felix_active_local_policies", "Number of active policies on this host.", policies_);
+  gauge("felix_active_local_selectors", "Number of active selectors on this host.", ip_sets_);
+  out += calc_graph_time_.Render(
+      "felix_calc_graph_update_time_seconds",
+      "Seconds to update calculation graph for each datastore OnUpdate call.", now);
+  gauge("felix_cluster_num_host_endpoints", "Total number of host endpoints cluster-wide.",
+        cluster_.host_endpoints);
+  gauge("felix_cluster_num_hosts", "Total number of calico hosts in the cluster.", cluster_.hosts);
+  gauge("felix_cluster_num_policies", "Total number of policies cluster-wide.", cluster_.policies);
+  gauge("felix_cluster_num_profiles", "Total number of profiles cluster-wide.", cluster_.profiles);
+  gauge("felix_cluster_num_tiers", "Total number of tiers cluster-wide.", cluster_.tiers);
+  gauge("felix_cluster_num_workload_endpoints", "Total number of workload endpoints cluster-wide.",
+        cluster_.workload_endpoints);
+  out += apply_time_.Render("felix_int_dataplane_apply_time_seconds",
+                            "Time in seconds for each incremental update to the dataplane "
+                            "(after the initial resync).",
+                            now);
+  counter("felix_int_dataplane_failures",
+          "Number of times dataplane updates failed and will be retried.", dataplane_errors_);
+  counter("felix_resyncs_started", "Current datastore state.", resyncs_started_);
+  out += route_list_time_.Render("felix_route_table_list_seconds",
+                                 "Time taken to list all the interfaces during a resync.", now);
   // This build's own metrics (not Felix's): the calico_node_ prefix.
+  gauge("calico_node_active_local_profiles", "Profiles that apply to local endpoints.", profiles_);
+  gauge("calico_node_ip_sets", "IP sets in the calico nftables table.", ip_sets_);
+  gauge("calico_node_nft_rules", "Rules with a counter in the calico nftables table.", rules_);
+  counter("calico_node_kernel_resyncs_total",
+          "Periodic checks of the kernel against what was programmed.", resyncs_);
+  counter("calico_node_kernel_resync_repairs_total", "Resyncs that found drift and repaired it.",
+          repairs_);
+  counter("calico_node_routes_added_total", "Routes the agent added.", routes_added_);
+  counter("calico_node_routes_removed_total", "Routes the agent removed.", routes_removed_);
   out +=
       "# HELP calico_node_unrenderable Policies, profiles and endpoints that cannot be rendered: "
       "replaced by a drop (policies, profiles) or left out (endpoints).\n"

@@ -15,6 +15,7 @@
 #include <sstream>
 #include <thread>
 
+#include "calico/agent/status_file.h"
 #include "calico/base/numbers.h"
 #include "calico/base/redact.h"
 #include "calico/base/strings.h"
@@ -327,6 +328,20 @@ int NodeStop(const FlagSet& f, Context& ctx) {
   return 0;
 }
 
+// After the BGP part: what calico-node's agent isolated or ignored (agent/status_file.h). No
+// file (an older calico-node, or one not started yet) prints nothing; a damaged one a warning.
+void PrintAgentStatus(const std::string& run_dir, Context& ctx) {
+  auto status = agent::ReadAgentStatusFile(run_dir + "/" + agent::kAgentStatusFileName);
+  if (!status) {
+    if (status.error().code() != ErrorCode::kNotFound) {
+      ctx.err << "Warning: cannot read calico-node's policy status: " << status.error().message()
+              << "\n";
+    }
+    return;
+  }
+  ctx.out << agent::RenderAgentStatusSection(*status);
+}
+
 int NodeStatus(const FlagSet& f, const NodeCommandDeps& deps, Context& ctx) {
   if (::geteuid() != 0) {
     ctx.err << "This command must be run as root.\n";
@@ -339,6 +354,7 @@ int NodeStatus(const FlagSet& f, const NodeCommandDeps& deps, Context& ctx) {
   ctx.out << "Calico process is running.\n";
   if (!AnyProcessNamed("bird") && !AnyProcessNamed("bird6")) {
     ctx.out << "\nThe BGP backend process (BIRD) is not running.\n\n";
+    PrintAgentStatus(f.GetString("run-dir"), ctx);
     return 0;
   }
   std::string socket = f.GetString("bird-socket");
@@ -362,6 +378,7 @@ int NodeStatus(const FlagSet& f, const NodeCommandDeps& deps, Context& ctx) {
     return 1;
   }
   ctx.out << *section;
+  PrintAgentStatus(f.GetString("run-dir"), ctx);
   return 0;
 }
 

@@ -409,6 +409,114 @@ Status ConfigurePools(const StartupConfig& config, datastore::Client& client, Ad
   return OkStatus();
 }
 
+// ---------------------------------------------------------------------------------------------
+// Cluster-wide defaults (node/pkg/lifecycle/startup/startup.go ensureDefaultConfig and
+// libcalico-go/lib/clientv3/client.go ensureClusterInformation). Nothing a user set is changed:
+// only missing fields are filled in, and clusterType only gains values.
+
+// "a,b" + "b,c" -> "a,b,c": the stored types first, then the new ones not yet listed
+// (ensureClusterInformation's set logic).
+std::string AccumulateClusterType(const std::string& stored, const std::string& local) {
+  if (local.empty()) return stored;
+  if (stored.empty()) return local;
+  std::vector<std::string> all = StrSplit(stored, ',');
+  for (const std::string& t : StrSplit(local, ',')) {
+    if (std::find(all.begin(), all.end(), t) == all.end()) all.push_back(t);
+  }
+  return StrJoin(all, ",");
+}
+
+Status EnsureClusterInformation(const StartupConfig& config, datastore::Client& client,
+                                StartupResult& result) {
+  // Another node may write between our Get and Update: retry on a conflict, as upstream.
+  for (int attempt = 0;; ++attempt) {
+    auto got = client.Get("ClusterInformation", "", "default");
+    if (!got) {
+      return Unexpected(std::move(got).error().Wrap("get ClusterInformation default"));
+    }
+    Resource info = std::move(*got);
+    Json& spec = info.spec();
+    bool update = false;
+    if (!config.calico_version.empty() &&
+        spec.value("calicoVersion", std::string()) != config.calico_version) {
+      spec["calicoVersion"] = config.calico_version;
+      update = true;
+    }
+    const std::string stored_type = spec.value("clusterType", std::string());
+    const std::string type = AccumulateClusterType(stored_type, config.cluster_type);
+    if (type != stored_type) {
+      spec["clusterType"] = type;
+      update = true;
+    }
+    if (!update) return OkStatus();
+    auto updated = client.Update(std::move(info));
+    if (updated) {
+      CALICO_LOG(info, kLog, "ClusterInformation default: calicoVersion={} clusterType={}",
+                 config.calico_version, type);
+      result.updated_records.push_back("ClusterInformation/default");
+      return OkStatus();
+    }
+    if (updated.error().code() != ErrorCode::kConflict || attempt >= 4) {
+      return Unexpected(std::move(updated).error().Wrap("update ClusterInformation default"));
+    }
+    CALICO_LOG(warn, kLog, "Conflict while updating cluster information, retrying");
+  }
+}
+
+// Creates FelixConfiguration `name` with `defaults` when missing; otherwise fills in the fields
+// of `defaults` that the stored resource does not set. An AlreadyExists / Conflict from a
+// concurrent writer is ignored (the other writer's record wins), as upstream.
+Status EnsureFelixConfiguration(datastore::Client& client, const std::string& name,
+                                const Json& defaults, StartupResult& result) {
+  auto got = client.Get("FelixConfiguration", "", name);
+  if (!got) {
+    if (got.error().code() != ErrorCode::kNotFound) {
+      return Unexpected(std::move(got).error().Wrap("get FelixConfiguration " + name));
+    }
+    Resource felix("FelixConfiguration", name);
+    felix.spec() = defaults;
+    auto created = client.Create(std::move(felix));
+    if (created) {
+      CALICO_LOG(info, kLog, "created FelixConfiguration {}: {}", name, defaults.dump());
+      result.created_records.push_back("FelixConfiguration/" + name);
+      return OkStatus();
+    }
+    if (created.error().code() == ErrorCode::kAlreadyExists) return OkStatus();
+    return Unexpected(std::move(created).error().Wrap("create FelixConfiguration " + name));
+  }
+  Resource felix = std::move(*got);
+  bool update = false;
+  for (const auto& [field, value] : defaults.items()) {
+    const Json* stored = felix.spec().contains(field) ? &felix.spec()[field] : nullptr;
+    if (stored == nullptr || stored->is_null() || (stored->is_string() && stored->empty())) {
+      felix.spec()[field] = value;
+      update = true;
+    }
+  }
+  if (!update) return OkStatus();
+  auto updated = client.Update(std::move(felix));
+  if (updated) {
+    CALICO_LOG(info, kLog, "filled in FelixConfiguration {} defaults", name);
+    result.updated_records.push_back("FelixConfiguration/" + name);
+    return OkStatus();
+  }
+  if (updated.error().code() == ErrorCode::kConflict) return OkStatus();
+  return Unexpected(std::move(updated).error().Wrap("update FelixConfiguration " + name));
+}
+
+Status EnsureDefaultConfig(const StartupConfig& config, datastore::Client& client,
+                           StartupResult& result) {
+  RETURN_IF_ERROR(EnsureClusterInformation(config, client, result));
+  // Felix's global defaults as calico-node sets them: no status reports, screen logging at Info.
+  RETURN_IF_ERROR(EnsureFelixConfiguration(
+      client, "default", Json{{"reportingInterval", "0s"}, {"logSeverityScreen", "Info"}}, result));
+  // Workloads may talk to their host (upstream: every datastore but Kubernetes; ours are all
+  // non-Kubernetes datastores).
+  RETURN_IF_ERROR(EnsureFelixConfiguration(
+      client, "node." + result.node_name, Json{{"defaultEndpointToHostAction", "Return"}}, result));
+  return OkStatus();
+}
+
 // Writes the nodename file atomically, without a trailing newline.
 Status WriteNodenameFile(const std::string& path, const std::string& name) {
   namespace fs = std::filesystem;
@@ -470,6 +578,9 @@ Result<StartupConfig> StartupConfig::FromEnv(const EnvMap& env) {
   c.nodename = std::string(StrTrim(Env(env, "NODENAME")));
   c.hostname = std::string(StrTrim(Env(env, "HOSTNAME")));
   if (IsSet(env, "CALICO_NODENAME_FILE")) c.nodename_file = Env(env, "CALICO_NODENAME_FILE");
+  c.cluster_type = std::string(StrTrim(Env(env, "CLUSTER_TYPE")));
+  while (!c.cluster_type.empty() && c.cluster_type.back() == ',')
+    c.cluster_type.pop_back();
 
   c.ip = std::string(StrTrim(Env(env, "IP")));
   c.ip6 = std::string(StrTrim(Env(env, "IP6")));
@@ -628,6 +739,9 @@ Result<StartupResult> RunStartup(const StartupConfig& config, datastore::Client&
   result.node = node;
 
   RETURN_IF_ERROR(ConfigurePools(config, client, host, result));
+  if (auto st = EnsureDefaultConfig(config, client, result); !st) {
+    return Unexpected(std::move(st).error().Wrap("Unable to set global default configuration"));
+  }
   if (auto st = WriteNodenameFile(config.nodename_file, result.node_name); !st) {
     return Unexpected(std::move(st).error().Wrap("write the nodename file"));
   }

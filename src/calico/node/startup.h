@@ -4,6 +4,9 @@
 //   EnsureInitialized ─▶ node name ─▶ Get Node ─▶ IPv4/IPv6 (autodetect | explicit | keep | none)
 //        ─▶ spec.interfaces ─▶ conflict check (when an address changed) ─▶ AS number
 //        ─▶ write Node if changed ─▶ default IP pools (only for a family with no pool)
+//        ─▶ default config (ensureDefaultConfig): ClusterInformation calicoVersion/clusterType,
+//           FelixConfiguration "default" (reportingInterval 0s, logSeverityScreen Info) and
+//           "node.<name>" (defaultEndpointToHostAction Return), only filling in what is unset
 //        ─▶ write the nodename file
 //
 // The nodename file is written last: the CNI plugin waits for it, so it must not appear before
@@ -31,6 +34,8 @@
 //   CALICO_IPV{4,6}POOL_NAT_OUTGOING     v4 default true, v6 default false
 //   CALICO_IPV{4,6}POOL_NODE_SELECTOR    default all()
 //   CALICO_IPV{4,6}POOL_DISABLE_BGP_EXPORT  default false
+//   CLUSTER_TYPE                  comma-separated types added to ClusterInformation's clusterType
+//                                 (existing values are kept, new ones appended)
 //
 // Thread-safety: RunStartup uses the Client and AddressSource it is given from the calling thread
 // only; run one start-up at a time per node.
@@ -99,6 +104,9 @@ struct StartupConfig {
   bool no_default_pools = false;
   PoolConfig ipv4_pool = PoolConfig::Defaults(4);
   PoolConfig ipv6_pool = PoolConfig::Defaults(6);
+  std::string cluster_type;    // CLUSTER_TYPE: added to ClusterInformation's clusterType
+  std::string calico_version;  // not from the environment: the caller's build version, written
+                               // to ClusterInformation's calicoVersion ("" leaves it alone)
 
   // Parses and checks every value up front, so a typo fails before anything is written.
   // Errors: kInvalidArgument naming the variable and the value.
@@ -118,9 +126,11 @@ struct StartupResult {
   std::optional<net::CIDR> ipv6;  // spec.bgp.ipv6Address
   std::string ipv4_interface;     // where an autodetected/explicit address was found
   std::string ipv6_interface;
-  std::vector<std::string> created_pools;  // names
-  std::string router_id;                   // CALICO_ROUTER_ID, for the BGP configuration
-  std::vector<std::string> warnings;       // also logged
+  std::vector<std::string> created_pools;    // names
+  std::string router_id;                     // CALICO_ROUTER_ID, for the BGP configuration
+  std::vector<std::string> warnings;         // also logged
+  std::vector<std::string> created_records;  // "FelixConfiguration/default", ...
+  std::vector<std::string> updated_records;  // "ClusterInformation/default", ...
 };
 
 // Runs start-up against `client` with the host seen through `host`.

@@ -309,6 +309,91 @@ TEST_F(StartupTest, SecondRunChangesNothing) {
   EXPECT_EQ(client_.Get("Node", "", "node-a")->resource_version(), before->resource_version());
 }
 
+// ---------------------------------------------------------------------------------------------
+// Default configuration (startup.go ensureDefaultConfig, clientv3 ensureClusterInformation)
+
+TEST_F(StartupTest, FreshStartCreatesFelixDefaultsAndClusterVersion) {
+  auto config = StartupConfig::FromEnv(
+      {{"NODENAME", "node-a"}, {"CALICO_NODENAME_FILE", NodenameFile()}, {"CLUSTER_TYPE", "bgp,"}});
+  ASSERT_TRUE(config) << config.error().message();
+  config->calico_version = "v3.99.0";
+  auto r = RunStartup(*config, client_, host_);
+  ASSERT_TRUE(r) << r.error().message();
+
+  auto global = client_.Get("FelixConfiguration", "", "default");
+  ASSERT_TRUE(global) << global.error().message();
+  EXPECT_EQ(global->spec()["reportingInterval"], "0s");
+  EXPECT_EQ(global->spec()["logSeverityScreen"], "Info");
+  auto per_node = client_.Get("FelixConfiguration", "", "node.node-a");
+  ASSERT_TRUE(per_node) << per_node.error().message();
+  EXPECT_EQ(per_node->spec()["defaultEndpointToHostAction"], "Return");
+  EXPECT_FALSE(per_node->spec().contains("reportingInterval"));
+  EXPECT_EQ(r->created_records, (std::vector<std::string>{"FelixConfiguration/default",
+                                                          "FelixConfiguration/node.node-a"}));
+
+  auto info = client_.Get("ClusterInformation", "", "default");
+  ASSERT_TRUE(info);
+  EXPECT_EQ(info->spec()["calicoVersion"], "v3.99.0");
+  // The trailing comma is trimmed; the type is appended to what the store had.
+  const std::string type = info->spec()["clusterType"];
+  EXPECT_EQ(type.substr(type.size() - 4), ",bgp") << type;
+  EXPECT_EQ(info->spec()["datastoreReady"], true);  // untouched
+}
+
+TEST_F(StartupTest, DefaultsNeverOverwriteWhatTheUserSet) {
+  Resource global("FelixConfiguration", "default");
+  global.spec()["logSeverityScreen"] = "Debug";
+  global.spec()["ipipEnabled"] = false;
+  ASSERT_TRUE(client_.Create(std::move(global)));
+  Resource per_node("FelixConfiguration", "node.node-a");
+  per_node.spec()["defaultEndpointToHostAction"] = "Drop";
+  ASSERT_TRUE(client_.Create(std::move(per_node)));
+
+  auto r = Run();
+  ASSERT_TRUE(r) << r.error().message();
+  // Only the unset field was filled in.
+  Json global_spec = client_.Get("FelixConfiguration", "", "default")->spec();
+  EXPECT_EQ(global_spec["logSeverityScreen"], "Debug");
+  EXPECT_EQ(global_spec["ipipEnabled"], false);
+  EXPECT_EQ(global_spec["reportingInterval"], "0s");
+  EXPECT_EQ(
+      client_.Get("FelixConfiguration", "", "node.node-a")->spec()["defaultEndpointToHostAction"],
+      "Drop");
+  EXPECT_TRUE(r->created_records.empty());
+  EXPECT_EQ(r->updated_records, std::vector<std::string>{"FelixConfiguration/default"});
+}
+
+TEST_F(StartupTest, ClusterTypeAccumulatesAndVersionFollowsTheNode) {
+  ASSERT_TRUE(client_.EnsureInitialized());
+  auto info = client_.Get("ClusterInformation", "", "default");
+  ASSERT_TRUE(info);
+  info->spec()["clusterType"] = "k8s,bgp";
+  info->spec()["calicoVersion"] = "v3.1.0";
+  ASSERT_TRUE(client_.Update(*info));
+
+  auto run = [&](const std::string& type, const std::string& version) {
+    auto config = StartupConfig::FromEnv(
+        {{"NODENAME", "node-a"}, {"CALICO_NODENAME_FILE", NodenameFile()}, {"CLUSTER_TYPE", type}});
+    EXPECT_TRUE(config);
+    config->calico_version = version;
+    auto r = RunStartup(*config, client_, host_);
+    EXPECT_TRUE(r) << r.error().message();
+    return client_.Get("ClusterInformation", "", "default")->spec();
+  };
+  Json spec = run("bgp,openstack", "v3.2.0");
+  EXPECT_EQ(spec["clusterType"], "k8s,bgp,openstack");
+  EXPECT_EQ(spec["calicoVersion"], "v3.2.0");
+  // Nothing new: nothing written.
+  auto rv = client_.Get("ClusterInformation", "", "default")->resource_version();
+  spec = run("openstack", "v3.2.0");
+  EXPECT_EQ(spec["clusterType"], "k8s,bgp,openstack");
+  EXPECT_EQ(client_.Get("ClusterInformation", "", "default")->resource_version(), rv);
+  // No CLUSTER_TYPE and no version: both kept.
+  spec = run("", "");
+  EXPECT_EQ(spec["clusterType"], "k8s,bgp,openstack");
+  EXPECT_EQ(spec["calicoVersion"], "v3.2.0");
+}
+
 TEST_F(StartupTest, PoolEnvOverrides) {
   host_.set_supports_ipv6(true);
   auto r = Run({{"CALICO_IPV4POOL_CIDR", "10.244.0.0/16"},

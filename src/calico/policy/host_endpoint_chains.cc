@@ -23,34 +23,48 @@ bool Renderer::HasPolicies(const std::vector<TierRef>& tiers) {
                      [](const TierRef& t) { return !t.policies.empty(); });
 }
 
+Status Renderer::CheckHostEndpoint(const HostEndpoint& ep, std::size_t i,
+                                   const std::set<std::string>& ifaces) const {
+  const std::string field = fmt::format("hostEndpoints[{}].interfaceName", i);
+  const std::string& iface = ep.interface_name;
+  if (iface.empty()) {
+    return InvalidArgument(field +
+                           ": required (bind expectedIPs-only host endpoints to interfaces "
+                           "with ResolveHostEndpoints first)");
+  }
+  if (iface.size() > 15) {
+    return InvalidArgument(fmt::format("{}: \"{}\" is longer than 15 characters", field, iface));
+  }
+  if (iface != kAllInterfaces) {
+    for (char c : iface) {
+      const auto u = static_cast<unsigned char>(c);
+      if (c == '"' || c == '/' || c == '\\' || c == '*' || u <= 0x20 || u >= 0x7f) {
+        return InvalidArgument(
+            fmt::format("{}: invalid interface name \"{}\"", field, SanitizeComment(iface)));
+      }
+    }
+  }
+  if (ifaces.count(iface) != 0) {
+    return InvalidArgument(
+        fmt::format("{}: duplicate interface name \"{}\" (host endpoints {} and another)", field,
+                    iface, ep.name));
+  }
+  return OkStatus();
+}
+
 Status Renderer::IndexHostEndpoints() {
   std::set<std::string> ifaces;
   for (std::size_t i = 0; i < model_.host_endpoints.size(); ++i) {
     const HostEndpoint& ep = model_.host_endpoints[i];
-    const std::string field = fmt::format("hostEndpoints[{}].interfaceName", i);
     const std::string& iface = ep.interface_name;
-    if (iface.empty()) {
-      return InvalidArgument(field +
-                             ": required (bind expectedIPs-only host endpoints to interfaces "
-                             "with ResolveHostEndpoints first)");
+    // With a report, a host endpoint that cannot be bound is left out (the first one bound to an
+    // interface keeps it, as Felix's endpoint manager keeps one host endpoint per interface).
+    if (Status st = CheckHostEndpoint(ep, i, ifaces); !st) {
+      RETURN_IF_ERROR(SkipInconsistent(std::move(st), "hostendpoint", ep.name,
+                                       "not programmed: its interface gets no policy from it"));
+      continue;
     }
-    if (iface.size() > 15) {
-      return InvalidArgument(fmt::format("{}: \"{}\" is longer than 15 characters", field, iface));
-    }
-    if (iface != kAllInterfaces) {
-      for (char c : iface) {
-        const auto u = static_cast<unsigned char>(c);
-        if (c == '"' || c == '/' || c == '\\' || c == '*' || u <= 0x20 || u >= 0x7f) {
-          return InvalidArgument(
-              fmt::format("{}: invalid interface name \"{}\"", field, SanitizeComment(iface)));
-        }
-      }
-    }
-    if (!ifaces.insert(iface).second) {
-      return InvalidArgument(
-          fmt::format("{}: duplicate interface name \"{}\" (host endpoints {} and another)", field,
-                      iface, ep.name));
-    }
+    ifaces.insert(iface);
     host_endpoints_.push_back(&ep);
     pre_dnat_ = pre_dnat_ || HasPolicies(ep.pre_dnat_ingress_tiers);
     // Felix does not support untracked policy on the all-interfaces endpoint (it ignores it).
@@ -253,6 +267,48 @@ void Renderer::AddStaticChain(std::string_view name, std::string base,
                                     .rules = nft_model::NftLines(std::move(rules))});
 }
 
+// A host endpoint whose tiers name an unknown policy (or one of another tier), or whose chains
+// collide: what it added is taken back; its normal chains keep the failsafe ports and
+// established connections and drop everything else, its forward chains drop, it has no pre-DNAT
+// or untracked chains. Other endpoints are programmed as usual.
+Status Renderer::IsolateHostEndpoint(const HostEndpoint& ep, Status st) {
+  if (report_ == nullptr) return st;
+  const ChainOwner owner = fmt::format("host endpoint {}", ep.name);
+  std::erase_if(chains_, [&](const auto& c) { return c.second.owner == owner; });
+  for (auto* entries : {&from_hep_, &to_hep_, &from_hep_fwd_, &to_hep_fwd_, &pre_dnat_from_,
+                        &raw_from_, &raw_to_}) {
+    std::erase_if(*entries, [&](const auto& e) { return e.first == ep.interface_name; });
+  }
+  if (wildcard_ == &ep) pre_dnat_wildcard_ = false;
+  report_->skipped.push_back(RenderProblem{
+      .kind = "hostendpoint",
+      .name = ep.name,
+      .message = st.error().message(),
+      .effect = "not programmed: its traffic is dropped (failsafe ports still open)"});
+  const std::string drop =
+      fmt::format("counter drop {}",
+                  Comment(fmt::format("host endpoint {} cannot be rendered: drop", ep.name)));
+  struct Hook {
+    HostChainKind kind;
+    std::vector<std::pair<std::string, std::string>>* entries;
+    std::string_view failsafe;
+  };
+  for (const Hook& h : {Hook{HostChainKind::kFrom, &from_hep_, kFailsafeIn},
+                        Hook{HostChainKind::kTo, &to_hep_, kFailsafeOut},
+                        Hook{HostChainKind::kFromForward, &from_hep_fwd_, ""},
+                        Hook{HostChainKind::kToForward, &to_hep_fwd_, ""}}) {
+    const std::string name = HostEndpointChain(h.kind, ep.interface_name);
+    if (chains_.count(name) != 0) continue;  // Taken by another owner: left out of dispatch.
+    Chain chain{.owner = owner};
+    AppendConntrackRules(chain);
+    if (!h.failsafe.empty()) chain.rules.push_back(fmt::format("jump {}", h.failsafe));
+    chain.rules.push_back(drop);
+    AddChain(name, std::move(chain));
+    h.entries->emplace_back(ep.interface_name, name);
+  }
+  return OkStatus();
+}
+
 // Dispatch chain: `<key> vmap @<name>`, then the "*" endpoint's chain as the default target.
 void Renderer::AddDispatchChain(std::string_view name, std::string_view key, HostChainKind kind,
                                 bool skip_workloads) {
@@ -275,19 +331,20 @@ Status Renderer::RenderHostEndpoints() {
   for (const HostEndpoint* ep : host_endpoints_) {
     const bool wildcard = ep->interface_name == kAllInterfaces;
     if (wildcard) wildcard_ = ep;
-    RETURN_IF_ERROR(RenderHostNormalChain(*ep, true));
-    RETURN_IF_ERROR(RenderHostNormalChain(*ep, false));
-    RETURN_IF_ERROR(RenderHostForwardChain(*ep, true));
-    RETURN_IF_ERROR(RenderHostForwardChain(*ep, false));
-    if (HasPolicies(ep->pre_dnat_ingress_tiers)) {
-      RETURN_IF_ERROR(RenderHostPreDnatChain(*ep));
-      if (wildcard) pre_dnat_wildcard_ = true;
+    Status st = RenderHostNormalChain(*ep, true);
+    if (st) st = RenderHostNormalChain(*ep, false);
+    if (st) st = RenderHostForwardChain(*ep, true);
+    if (st) st = RenderHostForwardChain(*ep, false);
+    if (st && HasPolicies(ep->pre_dnat_ingress_tiers)) {
+      st = RenderHostPreDnatChain(*ep);
+      if (st && wildcard) pre_dnat_wildcard_ = true;
     }
-    if (!wildcard &&
+    if (st && !wildcard &&
         (HasPolicies(ep->untracked_ingress_tiers) || HasPolicies(ep->untracked_egress_tiers))) {
-      RETURN_IF_ERROR(RenderHostUntrackedChain(*ep, true));
-      RETURN_IF_ERROR(RenderHostUntrackedChain(*ep, false));
+      st = RenderHostUntrackedChain(*ep, true);
+      if (st) st = RenderHostUntrackedChain(*ep, false);
     }
+    if (!st) RETURN_IF_ERROR(IsolateHostEndpoint(*ep, std::move(st)));
   }
   // The "*" endpoint is the default target, not a map element.
   for (auto* entries : {&from_hep_, &to_hep_, &from_hep_fwd_, &to_hep_fwd_, &pre_dnat_from_}) {

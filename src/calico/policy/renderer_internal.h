@@ -131,6 +131,14 @@ class Renderer {
   // one, the chain becomes a single drop and the problem is reported (see RenderRulesChain).
   [[nodiscard]] Status Isolate(Status st, std::string chain_name, Chain chain,
                                std::string_view kind, const std::string& name);
+  // An inconsistent item of the model: without a report, the error `st`; with one, reported
+  // (kind, name, effect) and OK, the caller leaving the item out.
+  [[nodiscard]] Status SkipInconsistent(Status st, std::string_view kind, const std::string& name,
+                                        std::string_view effect);
+  // A workload endpoint RenderEndpoint failed on (see ruleset_renderer.cc).
+  [[nodiscard]] Status IsolateEndpoint(const Endpoint& ep, Status st);
+  // A host endpoint the host endpoint chains failed on (see host_endpoint_chains.cc).
+  [[nodiscard]] Status IsolateHostEndpoint(const HostEndpoint& ep, Status st);
   // Counts `rules` rules of `kind name` whose HTTP match is ignored, in the report.
   void NoteHttpIgnored(std::string_view kind, const std::string& name, int rules);
   // Renders the rules chain of `source` unless this render already did.
@@ -156,6 +164,8 @@ class Renderer {
   // --- host_endpoint_chains.cc -----------------------------------------------------------------
   static bool HasPolicies(const std::vector<TierRef>& tiers);
   [[nodiscard]] Status IndexHostEndpoints();
+  [[nodiscard]] Status CheckHostEndpoint(const HostEndpoint& ep, std::size_t i,
+                                         const std::set<std::string>& ifaces) const;
   [[nodiscard]] Status AppendTierRules(Chain& chain, const std::string& who, std::string_view dir,
                                        const std::vector<TierRef>& tiers, bool ingress,
                                        bool end_of_tier_drop, bool notrack);

@@ -122,8 +122,11 @@ Result<nft_model::NftRuleset> Renderer::Render() {
   });
   for (const Endpoint* ep : endpoints) {
     if (skipped_endpoints_.count(ep) != 0) continue;
-    RETURN_IF_ERROR(RenderEndpoint(*ep, true));
-    RETURN_IF_ERROR(RenderEndpoint(*ep, false));
+    Status st = RenderEndpoint(*ep, true);
+    if (st) st = RenderEndpoint(*ep, false);
+    // An endpoint whose tiers name an unknown policy, a policy of another tier, or whose chain
+    // (or one of its policies' chains) collides with another: only this endpoint is affected.
+    if (!st) RETURN_IF_ERROR(IsolateEndpoint(*ep, std::move(st)));
   }
   if (!host_endpoints_.empty()) RETURN_IF_ERROR(RenderHostEndpoints());
   nft_model::NftRuleset out = Parts();
@@ -174,46 +177,95 @@ Status Renderer::CheckEndpoint(const Endpoint& ep, std::size_t i,
   return OkStatus();
 }
 
+// With a report, an inconsistent item is left out and reported instead of failing the render:
+// a policy or profile id given twice (the first is kept), an IP set that cannot be named (the
+// rules that use it are isolated, as for any missing set). Without one, the first problem is
+// the error.
+Status Renderer::SkipInconsistent(Status st, std::string_view kind, const std::string& name,
+                                  std::string_view effect) {
+  if (report_ == nullptr) return st;
+  report_->skipped.push_back(RenderProblem{.kind = std::string(kind),
+                                           .name = name,
+                                           .message = st.error().message(),
+                                           .effect = std::string(effect)});
+  return OkStatus();
+}
+
 Status Renderer::IndexPoliciesAndSets() {
-  for (const Policy& p : model_.policies) {
-    if (p.id.empty()) return InvalidArgument("policies: policy with empty id");
-    if (!policies_.emplace(p.id, &p).second) {
-      return InvalidArgument(fmt::format("policies: duplicate policy id \"{}\"", p.id));
+  constexpr std::string_view kDuplicate = "ignored: the first item with this id is programmed";
+  for (std::size_t i = 0; i < model_.policies.size(); ++i) {
+    const Policy& p = model_.policies[i];
+    if (p.id.empty()) {
+      RETURN_IF_ERROR(SkipInconsistent(InvalidArgument("policies: policy with empty id"), "policy",
+                                       fmt::format("policies[{}]", i),
+                                       "ignored: endpoints naming it are isolated"));
+    } else if (!policies_.emplace(p.id, &p).second) {
+      RETURN_IF_ERROR(SkipInconsistent(
+          InvalidArgument(fmt::format("policies: duplicate policy id \"{}\"", p.id)), "policy",
+          p.tier + "/" + p.id, kDuplicate));
     }
   }
-  for (const Profile& p : model_.profiles) {
-    if (p.id.empty()) return InvalidArgument("profiles: profile with empty id");
-    if (!profiles_.emplace(p.id, &p).second) {
-      return InvalidArgument(fmt::format("profiles: duplicate profile id \"{}\"", p.id));
+  for (std::size_t i = 0; i < model_.profiles.size(); ++i) {
+    const Profile& p = model_.profiles[i];
+    if (p.id.empty()) {
+      RETURN_IF_ERROR(SkipInconsistent(InvalidArgument("profiles: profile with empty id"),
+                                       "profile", fmt::format("profiles[{}]", i),
+                                       "ignored: endpoints naming it are isolated"));
+    } else if (!profiles_.emplace(p.id, &p).second) {
+      RETURN_IF_ERROR(SkipInconsistent(
+          InvalidArgument(fmt::format("profiles: duplicate profile id \"{}\"", p.id)), "profile",
+          p.id, kDuplicate));
     }
   }
+  constexpr std::string_view kSetLeftOut = "left out: the policies using it are isolated";
   for (std::size_t i = 0; i < model_.ip_sets.size(); ++i) {
     const IpSet& s = model_.ip_sets[i];
+    const std::string where = fmt::format("ipSets[{}]", i);
     std::string id = s.id;
     if (id.empty() && s.is_named_port()) {
       auto sel = NamedPortSelector(s.selector, "");
-      if (!sel) return Unexpected(sel.error().Wrap(fmt::format("ipSets[{}].selector", i)));
+      if (!sel) {
+        RETURN_IF_ERROR(SkipInconsistent(Unexpected(sel.error().Wrap(where + ".selector")), "ipset",
+                                         where, kSetLeftOut));
+        continue;
+      }
       id = NamedPortSetId(*sel, s.named_port_protocol, s.named_port);
     } else if (id.empty()) {
       if (s.selector.empty()) {
-        return InvalidArgument(fmt::format("ipSets[{}]: id or selector required", i));
+        RETURN_IF_ERROR(SkipInconsistent(InvalidArgument(where + ": id or selector required"),
+                                         "ipset", where, kSetLeftOut));
+        continue;
       }
       auto sel = selector::Parse(s.selector);
-      if (!sel) return Unexpected(sel.error().Wrap(fmt::format("ipSets[{}].selector", i)));
+      if (!sel) {
+        RETURN_IF_ERROR(SkipInconsistent(Unexpected(sel.error().Wrap(where + ".selector")), "ipset",
+                                         where, kSetLeftOut));
+        continue;
+      }
       id = sel->UniqueId();
     }
-    if (!sets_.emplace(id, &s).second) {
-      return InvalidArgument(fmt::format("ipSets[{}]: duplicate IP set id \"{}\"", i, id));
+    if (sets_.count(id) != 0) {
+      RETURN_IF_ERROR(SkipInconsistent(
+          InvalidArgument(fmt::format("{}: duplicate IP set id \"{}\"", where, id)), "ipset", id,
+          kDuplicate));
+      continue;
     }
+    std::string clash;
     for (int family : {4, 6}) {
-      const std::string name = SetName(id, family);
-      auto [it, inserted] = set_names_.emplace(name, id);
-      if (!inserted) {
-        return InvalidArgument(
-            fmt::format("ipSets[{}]: IP sets \"{}\" and \"{}\" both map to "
-                        "the nftables set name {}",
-                        i, it->second, id, name));
+      auto it = set_names_.find(SetName(id, family));
+      if (it != set_names_.end()) {
+        clash = fmt::format("{}: IP sets \"{}\" and \"{}\" both map to the nftables set name {}",
+                            where, it->second, id, it->first);
       }
+    }
+    if (!clash.empty()) {
+      // The set seen first keeps the name; rules using this one are isolated.
+      RETURN_IF_ERROR(SkipInconsistent(InvalidArgument(clash), "ipset", id, kSetLeftOut));
+      continue;
+    }
+    sets_.emplace(id, &s);
+    for (int family : {4, 6}) {
+      set_names_.emplace(SetName(id, family), id);
     }
   }
   return OkStatus();
@@ -351,6 +403,46 @@ Status Renderer::Isolate(Status st, std::string chain_name, Chain chain, std::st
   chain.rules = nft_model::NftLines{fmt::format(
       "counter drop {}", Comment(fmt::format("{} {} cannot be rendered: drop", kind, name)))};
   AddChain(std::move(chain_name), std::move(chain));
+  return OkStatus();
+}
+
+// A workload endpoint that cannot be rendered as a whole (its tiers name an unknown policy or
+// one of another tier, its chain name is taken): what it added is taken back and both its chains
+// become a single drop, so its traffic drops while every other endpoint is programmed. When the
+// chain names themselves are taken, it is left out of the dispatch maps (the "Unknown
+// interface" drop).
+Status Renderer::IsolateEndpoint(const Endpoint& ep, Status st) {
+  if (report_ == nullptr) return st;
+  const std::string owner = fmt::format("endpoint {}", ep.name);
+  bool taken = false;
+  for (bool ingress : {true, false}) {
+    const std::string name =
+        ingress ? ToWorkloadChain(ep.interface_name) : FromWorkloadChain(ep.interface_name);
+    auto it = chains_.find(name);
+    if (it == chains_.end()) continue;
+    if (it->second.owner == ChainOwner(owner)) {
+      chains_.erase(it);
+    } else {
+      taken = true;
+    }
+  }
+  for (auto* entries : {&to_wl_, &from_wl_}) {
+    std::erase_if(*entries, [&](const auto& e) { return e.first == ep.interface_name; });
+  }
+  report_->skipped.push_back(RenderProblem{.kind = "endpoint",
+                                           .name = ep.name,
+                                           .message = st.error().message(),
+                                           .effect = "not programmed: its traffic is dropped"});
+  if (taken) return OkStatus();
+  for (bool ingress : {true, false}) {
+    const std::string name =
+        ingress ? ToWorkloadChain(ep.interface_name) : FromWorkloadChain(ep.interface_name);
+    Chain chain{.owner = owner};
+    chain.rules.push_back(fmt::format(
+        "counter drop {}", Comment(fmt::format("endpoint {} cannot be rendered: drop", ep.name))));
+    AddChain(name, std::move(chain));
+    (ingress ? to_wl_ : from_wl_).emplace_back(ep.interface_name, name);
+  }
   return OkStatus();
 }
 

@@ -121,7 +121,7 @@ class RenderCache {
 
 // One item a render left out (RenderReport::skipped).
 struct RenderProblem {
-  std::string kind{};     // "policy", "profile" or "endpoint".
+  std::string kind{};     // "policy", "profile", "endpoint", "hostendpoint" or "ipset".
   std::string name{};     // "<tier>/<policy id>", the profile id or the endpoint name.
   std::string message{};  // Why, naming the rule and field: "... ingress[0]: source...: ...".
   std::string effect{};   // What the dataplane does instead.
@@ -136,6 +136,7 @@ struct RenderReport {
   // endpoints that reach them drop there (their tier's end-of-tier drop, brought forward) while
   // every other policy and endpoint is programmed. Endpoints whose interface cannot be named in
   // nftables: left out (their packets meet the dispatch chains' "Unknown interface" drop).
+  // Kinds: "policy", "profile", "endpoint", "hostendpoint", "ipset".
   std::vector<RenderProblem> skipped{};
   // "policy <tier>/<id>" / "profile <id>" -> rules whose `http` match is ignored (their L3/L4 part
   // is enforced, as Felix does without an L7 proxy).
@@ -145,8 +146,12 @@ struct RenderReport {
 // The ruleset as the dataplane's ruleset model (chains, sets, maps; nft_model/ruleset.h), which the
 // agent diffs against what it applied without printing or parsing text. `cache` may be null.
 // `report` null: the first policy, profile or endpoint that cannot be rendered is an error. With a
-// report, such items are isolated and listed there (the report is cleared first); errors remain
-// for a model that is inconsistent as a whole (unknown policy ids, chain name collisions).
+// report, such items are isolated and listed there (the report is cleared first), and so is what
+// a model inconsistent as a whole touches: an endpoint whose tiers name an unknown policy (or a
+// policy of another tier) or whose chains collide drops its traffic (a host endpoint keeps its
+// failsafe ports), a policy/profile id given twice keeps the first, an IP set that cannot be
+// named isolates the policies using it. Every other endpoint and policy is rendered as without
+// the problem.
 [[nodiscard]] Result<nft_model::NftRuleset> RenderRulesetParts(const Model& model,
                                                                const RenderOptions& options = {},
                                                                RenderCache* cache = nullptr,

@@ -318,6 +318,67 @@ TEST(RulesetRendererTest, ReportIsolatesProfileAndEndpoint) {
   EXPECT_EQ(parts->chains.count("cali-tw-cali\"x"), 0u);
 }
 
+// A model inconsistent as a whole (a tier naming an unknown policy or one of another tier, a
+// policy id given twice, an IP set that cannot be named): with a report, only what it touches is
+// isolated; without one, still an error (ModelErrors).
+TEST(RulesetRendererTest, ReportIsolatesInconsistentModel) {
+  Model m = SmallModel();
+  Endpoint good = m.endpoints[0];
+  good.name = "ns/good";
+  good.interface_name = "cali2";
+  m.endpoints.push_back(good);
+  Endpoint wrong_tier = m.endpoints[0];
+  wrong_tier.name = "ns/wrong-tier";
+  wrong_tier.interface_name = "cali3";
+  wrong_tier.ingress_tiers = {{.name = "other", .policies = {"p"}}};
+  m.endpoints.push_back(wrong_tier);
+  m.endpoints[0].ingress_tiers[0].policies = {"p", "missing"};
+  m.policies.push_back(m.policies[0]);  // "p" twice: the first is kept.
+  m.policies.push_back(
+      Policy{.id = "uses-bad-set", .tier = "default", .ingress = Json::parse(R"([{"action": "Allow",
+                                  "source": {"selector": "x == 'y'"}}])")});
+  m.endpoints[1].ingress_tiers[0].policies = {"p"};
+  m.ip_sets.push_back(IpSet{.selector = "x == "});  // Does not parse.
+  ASSERT_FALSE(RenderRulesetParts(m));
+
+  RenderReport report;
+  RenderCache cache;
+  for (int pass = 0; pass < 2; ++pass) {
+    auto parts = RenderRulesetParts(m, {}, &cache, &report);
+    ASSERT_TRUE(parts) << parts.error().message();
+    std::vector<std::string> skipped;
+    for (const RenderProblem& p : report.skipped)
+      skipped.push_back(p.kind + " " + p.name + ": " + p.message);
+    EXPECT_THAT(skipped,
+                ::testing::ElementsAre(
+                    HasSubstr("policy default/p: policies: duplicate policy id \"p\""),
+                    HasSubstr("ipset ipSets[0]: ipSets[0].selector"),
+                    HasSubstr("endpoint ns/a: ingress tier default references unknown policy "
+                              "\"missing\""),
+                    HasSubstr("endpoint ns/wrong-tier: ingress tier other lists policy \"p\", "
+                              "which belongs to tier \"default\"")));
+    // The endpoints naming what does not fit drop everything; the other one is programmed.
+    for (const char* chain : {"cali-tw-cali1", "cali-fw-cali1", "cali-tw-cali3"}) {
+      EXPECT_THAT(parts->chains.at(chain).rules.get(),
+                  ::testing::ElementsAre(HasSubstr("cannot be rendered: drop")))
+          << chain;
+    }
+    EXPECT_THAT(parts->chains.at("cali-tw-cali2").rules.get(),
+                ::testing::Contains("meta mark & 0x20000 == 0 jump cali-pi-default/p"));
+    EXPECT_THAT(nft_model::NftRulesetText(*parts), HasSubstr("\"cali1\" : goto cali-tw-cali1"));
+  }
+  // Fixed: nothing reported, the same ruleset as a render without a report.
+  m.endpoints[0].ingress_tiers[0].policies = {"p"};
+  m.endpoints[2].ingress_tiers[0].name = "default";
+  m.policies.pop_back();
+  m.policies.pop_back();
+  m.ip_sets.clear();
+  auto fixed = RenderRulesetParts(m, {}, &cache, &report);
+  ASSERT_TRUE(fixed) << fixed.error().message();
+  EXPECT_TRUE(report.skipped.empty());
+  EXPECT_EQ(*fixed, *RenderRulesetParts(m));
+}
+
 TEST(RulesetRendererTest, ReportCountsIgnoredHttpMatches) {
   Model m = SmallModel();
   m.policies[0].ingress = Json::parse(R"([
@@ -488,6 +549,39 @@ TEST(RulesetRendererTest, HostEndpointErrors) {
   m = HostModel();
   m.host_endpoints[0].pre_dnat_ingress_tiers = {{.name = "other", .policies = {"p"}}};
   expect_error(m, "pre-DNAT ingress tier other lists policy \"p\", which belongs to tier");
+}
+
+TEST(RulesetRendererTest, ReportIsolatesInconsistentHostEndpoint) {
+  Model m = HostModel();
+  m.host_endpoints.push_back(HostEndpoint{
+      .name = "h-eth1",
+      .interface_name = "eth1",
+      .ingress_tiers = {{.name = "default", .policies = {"missing"}}},
+  });
+  m.host_endpoints.push_back(HostEndpoint{.name = "h-eth1-again", .interface_name = "eth1"});
+  ASSERT_FALSE(RenderRulesetParts(m));
+  RenderReport report;
+  auto parts = RenderRulesetParts(m, {}, nullptr, &report);
+  ASSERT_TRUE(parts) << parts.error().message();
+  ASSERT_EQ(report.skipped.size(), 2u);
+  EXPECT_EQ(report.skipped[0].name, "h-eth1-again");
+  EXPECT_THAT(report.skipped[0].message, HasSubstr("duplicate interface name \"eth1\""));
+  EXPECT_EQ(report.skipped[1].kind, "hostendpoint");
+  EXPECT_EQ(report.skipped[1].name, "h-eth1");
+  EXPECT_THAT(report.skipped[1].message, HasSubstr("unknown policy \"missing\""));
+  // eth1: established connections and the failsafe ports, then a drop; eth0 as without it.
+  EXPECT_THAT(parts->chains.at(HostEndpointChain(HostChainKind::kFrom, "eth1")).rules.get(),
+              ::testing::ElementsAre("ct state established,related accept",
+                                     HasSubstr("ct state invalid"), "jump cali-failsafe-in",
+                                     HasSubstr("host endpoint h-eth1 cannot be rendered: drop")));
+  EXPECT_THAT(parts->chains.at(HostEndpointChain(HostChainKind::kToForward, "eth1")).rules.get(),
+              ::testing::Contains(HasSubstr("cannot be rendered: drop")));
+  auto alone = RenderRulesetParts(HostModel());
+  ASSERT_TRUE(alone);
+  for (HostChainKind kind : {HostChainKind::kFrom, HostChainKind::kFromForward}) {
+    EXPECT_EQ(parts->chains.at(HostEndpointChain(kind, "eth0")),
+              alone->chains.at(HostEndpointChain(kind, "eth0")));
+  }
 }
 
 TEST(RulesetRendererTest, UntrackedPolicyIgnoredForAllInterfacesEndpoint) {
