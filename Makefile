@@ -5,6 +5,8 @@ BUILD_DIR    ?= build
 FUZZ_DIR     ?= build-fuzz
 CLANG_DIR    ?= build-clang
 RELEASE_DIR  ?= build-release
+ASAN_DIR     ?= build-asan
+TSAN_DIR     ?= build-tsan
 DEB_DIR      ?= build-deb
 DEB_VERSION  ?=
 JOBS         ?= $(shell nproc)
@@ -21,7 +23,7 @@ export CCACHE_NOHASHDIR ?= 1
 export CCACHE_MAXSIZE ?= 20G
 
 .PHONY: all deps configure build test unit-test privileged-test soak fuzz clang-build format-check \
-        demo bench install deb clean
+        tidy asan-test tsan-test demo bench install deb clean
 
 all: build
 
@@ -68,6 +70,32 @@ clang-build: deps
 format-check:
 	@git ls-files '*.h' '*.cc' | xargs clang-format-14 --dry-run --Werror
 
+# clang-tidy-14 with .clang-tidy's checks on the .cc files changed since the merge base with main
+# (and those beside changed headers); its WarningsAsErrors fail the target. TIDY_BASE=<rev>
+# compares with another revision; `tools/tidy.sh FILE...` checks given files.
+tidy: build
+	@tools/tidy.sh
+
+# The unit tests under AddressSanitizer + UndefinedBehaviorSanitizer (preset asan).
+asan-test: deps
+	@cmake --preset asan >/dev/null
+	@cmake --build $(ASAN_DIR) -j $(JOBS)
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  ctest --test-dir $(ASAN_DIR) --output-on-failure -j $(JOBS) -L unit --timeout 600
+
+# The tests labelled `threads` under ThreadSanitizer (preset tsan): the subprocess runner, the
+# datastore backends' watchers and concurrent writers (the etcd backend against a real etcd),
+# IPAM's concurrent clients, the one HTTP server (http::Server: calico-node's health/metrics and
+# libnetwork's unix socket) and its users. TSAN_TARGETS are the test binaries that carry the label.
+TSAN_TARGETS ?= base_test datastore_test etcd_backend_test ipam_test agent_test http_test \
+                libnetwork_test selector_test
+tsan-test: deps
+	@cmake --preset tsan >/dev/null
+	@cmake --build $(TSAN_DIR) -j $(JOBS) --target $(TSAN_TARGETS)
+	@TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
+	  ctest --test-dir $(TSAN_DIR) --output-on-failure -j $(JOBS) --timeout 900 -L threads \
+	  --no-tests=error
+
 demo: build
 	@tools/demo.sh $(BUILD_DIR)/bin
 
@@ -106,4 +134,4 @@ deb: deps
 	@tools/mkdeb.sh $(DEB_DIR) $(DEB_DIR) $(DEB_VERSION)
 
 clean:
-	@rm -rf $(BUILD_DIR) $(FUZZ_DIR) $(CLANG_DIR) $(RELEASE_DIR) $(DEB_DIR) build-asan
+	@rm -rf $(BUILD_DIR) $(FUZZ_DIR) $(CLANG_DIR) $(RELEASE_DIR) $(DEB_DIR) $(ASAN_DIR) $(TSAN_DIR)

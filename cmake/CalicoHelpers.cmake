@@ -31,7 +31,9 @@ set(CALICO_TEST_PATHS_HEADER ${CMAKE_BINARY_DIR}/generated/calico_test_paths.h)
 file(CONFIGURE OUTPUT ${CALICO_TEST_PATHS_HEADER} CONTENT
   "#pragma once\n#define CALICO_SOURCE_DIR \"${PROJECT_SOURCE_DIR}\"\n#define CALICO_BINARY_DIR \"${CMAKE_BINARY_DIR}\"\n")
 
-# LABELS: unit (hermetic, default) | privileged (root + network namespaces) | integration.
+# LABELS: unit (hermetic, default) | privileged (root + network namespaces) | integration (runs
+# another program: etcd, BIRD) | threads (exercises code on several threads: `make tsan-test`
+# runs these under ThreadSanitizer); a test may carry several ("unit threads").
 function(calico_cc_test)
   cmake_parse_arguments(ARG "" "NAME" "SRCS;DEPS;LABELS" ${ARGN})
   if(NOT ARG_LABELS)
@@ -48,7 +50,17 @@ function(calico_cc_test)
   target_compile_options(${ARG_NAME} PRIVATE -include ${CALICO_TEST_PATHS_HEADER})
   # NO_PRETTY_VALUES: parameter values (some are raw bytes) stay out of the ctest names.
   gtest_discover_tests(${ARG_NAME} NO_PRETTY_VALUES PROPERTIES LABELS "${ARG_LABELS}" DISCOVERY_TIMEOUT 60)
+  # gtest_discover_tests flattens PROPERTIES, so a list of labels would lose all but the first:
+  # a script run after discovery (in ctest) sets the whole list on the discovered tests.
+  list(LENGTH ARG_LABELS label_count)
+  if(label_count GREATER 1)
+    set(label_script ${CMAKE_CURRENT_BINARY_DIR}/${ARG_NAME}_labels.cmake)
+    file(WRITE ${label_script}
+      "if(${ARG_NAME}_TESTS)\n  set_tests_properties(\${${ARG_NAME}_TESTS} PROPERTIES LABELS \"${ARG_LABELS}\")\nendif()\n")
+    set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES ${label_script})
+  endif()
 endfunction()
+
 
 # A thin binary in build/bin.
 function(calico_cc_binary)

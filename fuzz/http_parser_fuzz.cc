@@ -17,6 +17,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (r.state == ParseState::kComplete) {
       if (r.consumed > size || r.consumed == 0) __builtin_trap();
       if (r.request.body.size() > limits.max_body_bytes) __builtin_trap();
+      // The fuzzer looks for crashes and hangs: an error for fuzzed input is an expected outcome.
       (void)calico::http::WantsClose(r.request);
       // The same message alone parses to the same length.
       auto again = calico::http::ParseMessage(buf.substr(0, r.consumed), limits, response);
@@ -25,6 +26,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       if (r.status < 400 || r.status > 505) __builtin_trap();
     }
   }
+  // The fuzzer looks for crashes and hangs: an error for fuzzed input is an expected outcome.
   (void)calico::http::RenderResponse(
       calico::http::Response{static_cast<int>(size % 600), "text/plain", std::string(buf)}, true);
   return 0;

@@ -18,6 +18,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto r = calico::datastore::DecodeStoredResource(key, value, 7);
   if (r) (void)r->doc().dump();
   calico::datastore::MemBackend backend;
+  // The fuzzer looks for crashes and hangs: an error for fuzzed input is an expected outcome.
   (void)backend.Put(key, value);
   (void)backend.Put(calico::datastore::IpamConfigKey{}.Format(), value);
   (void)backend.Put(calico::datastore::HandleKey{.handle_id = "h"}.Format(), value);
@@ -26,6 +27,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!listed) __builtin_trap();  // an unreadable value is skipped, never fatal
   if (listed->items.size() + static_cast<size_t>(listed->skipped) != 1) __builtin_trap();
   calico::ipam::IpamClient ipam(backend);
+  // The fuzzer looks for crashes and hangs: an error for fuzzed input is an expected outcome.
   (void)ipam.GetConfig();
   (void)ipam.IPsByHandle("h");
   (void)calico::model::ReadStoredJson(key, value);

@@ -7,6 +7,7 @@ set -euo pipefail
 PACKAGES=(
   # toolchain
   build-essential cmake ninja-build ccache pkg-config clang-14 libclang-rt-14-dev clang-format-14
+  clang-tidy-14
   # libraries
   libexpected-dev libfmt-dev libspdlog-dev nlohmann-json3-dev libyaml-dev libsqlite3-dev
   libgtest-dev libgmock-dev libcli11-dev libcpp-httplib-dev libmnl-dev libnftables-dev libnftnl-dev

@@ -14,6 +14,9 @@
 #include <mutex>
 #include <thread>
 
+#include "calico/base/cleanup.h"
+#include "calico/base/subprocess.h"
+#include "calico/base/unique_fd.h"
 #include "calico/cni/delegate.h"
 #include "calico/dataplane/netns.h"
 #include "calico/dataplane/testing/netns_fixture.h"
@@ -53,14 +56,13 @@ Result<double> AddDel(const Side& side, const std::string& cni_path, const std::
 }
 
 int FreePort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  ::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
   socklen_t len = sizeof(addr);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
+  ::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&addr), &len);
   return ntohs(addr.sin_port);
 }
 
@@ -70,15 +72,16 @@ class EtcdProcess {
   explicit EtcdProcess(const std::string& dir) {
     url_ = "http://127.0.0.1:" + std::to_string(FreePort());
     std::string peer = "http://127.0.0.1:" + std::to_string(FreePort());
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      std::freopen((dir + "/etcd.log").c_str(), "w", stderr);
-      std::freopen("/dev/null", "w", stdout);
-      ::execlp("etcd", "etcd", "--data-dir", (dir + "/etcd").c_str(), "--listen-client-urls",
-               url_.c_str(), "--advertise-client-urls", url_.c_str(), "--listen-peer-urls",
-               peer.c_str(), "--initial-advertise-peer-urls", peer.c_str(), "--initial-cluster",
-               ("default=" + peer).c_str(), nullptr);
-      ::_exit(127);
+    auto pid = SpawnSubprocess(
+        {.argv = {"etcd", "--data-dir", dir + "/etcd", "--listen-client-urls", url_,
+                  "--advertise-client-urls", url_, "--listen-peer-urls", peer,
+                  "--initial-advertise-peer-urls", peer, "--initial-cluster", "default=" + peer}},
+        {.log_path = dir + "/etcd.log"});
+    if (pid) {
+      pid_ = *pid;
+    } else {
+      // The datastore then never answers and PreparePool reports it.
+      std::fprintf(stderr, "calico-bench: cannot start etcd: %s\n", pid.error().message().c_str());
     }
   }
   ~EtcdProcess() {
@@ -179,10 +182,10 @@ Result<std::vector<RowResult>> RunCniAdd(const CniAddOptions& o) {
   char tmpl[] = "/tmp/calico-bench-XXXXXX";
   if (::mkdtemp(tmpl) == nullptr) return Unavailable("mkdtemp failed");
   const std::string dir = tmpl;
-  struct RemoveDir {
-    std::string d;
-    ~RemoveDir() { std::filesystem::remove_all(d); }
-  } remove_dir{dir};
+  Cleanup remove_dir([&dir] {
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+  });
 
   ScopedNetns host("calico-bench-host");
   if (!host.ok() || !dataplane::testing::MakeHost(host)) {
@@ -202,12 +205,9 @@ Result<std::vector<RowResult>> RunCniAdd(const CniAddOptions& o) {
   ASSIGN_OR_RETURN(auto host_ns, dataplane::NetnsFd::Open(host.path()));
   if (::setns(host_ns.fd(), CLONE_NEWNET) != 0)
     return Unavailable("setns to the bench host failed");
-  struct Back {
-    int fd;
-    ~Back() {
-      if (::setns(fd, CLONE_NEWNET) != 0) std::perror("setns back");
-    }
-  } back{root_ns.fd()};
+  Cleanup back([fd = root_ns.fd()] {
+    if (::setns(fd, CLONE_NEWNET) != 0) std::perror("setns back");
+  });
 
   const std::string cni_path = o.bin + ":/usr/lib/cni";
   Side peer{"peer", "ptp",

@@ -29,8 +29,7 @@ Result<std::vector<RowResult>> RunIpamBench(int per_client) {
       RETURN_IF_ERROR(client.EnsureInitialized());
       model::Resource pool("IPPool", "bench");
       pool.spec()["cidr"] = "10.210.0.0/16";
-      ASSIGN_OR_RETURN(auto made, client.Create(pool));
-      (void)made;
+      RETURN_IF_ERROR(client.Create(pool));
     }
     std::mutex mu;
     std::vector<std::string> addresses;

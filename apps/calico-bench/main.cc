@@ -9,6 +9,7 @@
 #include <map>
 #include <string>
 
+#include "calico/base/numbers.h"
 #include "calico/base/strings.h"
 
 #include "cni_add.h"
@@ -32,6 +33,24 @@ int Usage() {
   return 2;
 }
 
+// The number a flag was given, or exit 2 naming the flag (no atoi: "12abc" is not 12).
+int IntOrExit(const std::string& flag, const std::string& text) {
+  auto n = calico::ParseInt<int>(text);
+  if (!n) {
+    std::cerr << "calico-bench: " << flag << ": " << n.error().message() << "\n";
+    std::exit(2);
+  }
+  return *n;
+}
+double DoubleOrExit(const std::string& flag, const std::string& text) {
+  auto n = calico::ParseDouble(text);
+  if (!n) {
+    std::cerr << "calico-bench: " << flag << ": " << n.error().message() << "\n";
+    std::exit(2);
+  }
+  return *n;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -49,7 +68,7 @@ int main(int argc, char** argv) {
   }
   if (cmd == "ipam") {
     if (argc != 4) return Usage();
-    auto rows = calico::bench::RunIpamBench(std::atoi(argv[2]));
+    auto rows = calico::bench::RunIpamBench(IntOrExit("ALLOCATIONS_PER_CLIENT", argv[2]));
     if (!rows) {
       std::cerr << "calico-bench ipam: " << rows.error().message() << "\n";
       return 1;
@@ -106,13 +125,13 @@ int main(int argc, char** argv) {
       else if (a == "--metric")
         r.metric = v;
       else if (a == "--ours")
-        r.ours = std::atof(v.c_str());
+        r.ours = DoubleOrExit(a, v);
       else if (a == "--peer")
-        r.peer = std::atof(v.c_str());
+        r.peer = DoubleOrExit(a, v);
       else if (a == "--unit")
         r.unit = v;
       else if (a == "--samples")
-        r.samples = std::atoi(v.c_str());
+        r.samples = IntOrExit(a, v);
       else if (a == "--params")
         params = v;
       else if (a == "--out")
@@ -141,18 +160,18 @@ int main(int argc, char** argv) {
       std::string a = argv[i];
       std::string v = i + 1 < argc ? argv[i + 1] : "";
       if (a == "--endpoints") {
-        o.endpoints = std::atoi(v.c_str());
+        o.endpoints = IntOrExit(a, v);
         ++i;
       } else if (a == "--local") {
-        o.local = std::atoi(v.c_str());
+        o.local = IntOrExit(a, v);
         ++i;
       } else if (a == "--changes") {
-        o.changes = std::atoi(v.c_str());
+        o.changes = IntOrExit(a, v);
         ++i;
       } else if (a == "--policies") {
         o.policies.clear();
         for (const auto& p : calico::StrSplit(v, ',', true))
-          o.policies.push_back(std::atoi(p.c_str()));
+          o.policies.push_back(IntOrExit(a, p));
         ++i;
       } else if (a == "--bin") {
         o.bin = v;
@@ -193,13 +212,12 @@ int main(int argc, char** argv) {
     };
     auto number = [&]() {
       std::string v = next();
-      char* end = nullptr;
-      long n = std::strtol(v.c_str(), &end, 10);
-      if (*end != '\0' || n < 1 || n > 100000) {
+      auto n = calico::ParseIntInRange<int>(v, 1, 100000);
+      if (!n) {
         std::cerr << "calico-bench: " << a << " must be a positive number, not \"" << v << "\"\n";
         std::exit(2);
       }
-      return static_cast<int>(n);
+      return *n;
     };
     if (a == "--samples") {
       o.samples = number();

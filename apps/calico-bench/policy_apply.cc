@@ -1,5 +1,6 @@
 #include "policy_apply.h"
 
+#include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -14,6 +15,11 @@
 
 #include "calico/agent/agent.h"
 #include "calico/agent/linux/programmers.h"
+#include "calico/base/cleanup.h"
+#include "calico/base/numbers.h"
+#include "calico/base/strings.h"
+#include "calico/base/subprocess.h"
+#include "calico/base/unique_fd.h"
 #include "calico/dataplane/netns.h"
 #include "calico/dataplane/testing/netns_fixture.h"
 #include "calico/datastore/client.h"
@@ -78,15 +84,12 @@ Status Fill(datastore::Client& client, int endpoints, int local, int policies) {
   model::Resource profile("Profile", "bench");
   profile.spec() = Json{{"ingress", Json::array({{{"action", "Allow"}}})},
                         {"egress", Json::array({{{"action", "Allow"}}})}};
-  ASSIGN_OR_RETURN(auto p, client.Create(profile));
-  (void)p;
+  RETURN_IF_ERROR(client.Create(profile));
   for (int i = 0; i < endpoints; ++i) {
-    ASSIGN_OR_RETURN(auto w, client.Create(Endpoint(i, local)));
-    (void)w;
+    RETURN_IF_ERROR(client.Create(Endpoint(i, local)));
   }
   for (int i = 0; i < policies; ++i) {
-    ASSIGN_OR_RETURN(auto q, client.Create(Policy(i)));
-    (void)q;
+    RETURN_IF_ERROR(client.Create(Policy(i)));
   }
   return OkStatus();
 }
@@ -104,10 +107,10 @@ Result<double> AgentRssMb(const std::string& bin, int endpoints, int local, int 
   char tmpl[] = "/tmp/calico-bench-rss-XXXXXX";
   if (::mkdtemp(tmpl) == nullptr) return Unavailable("mkdtemp");
   std::string dir = tmpl;
-  struct Rm {
-    std::string d;
-    ~Rm() { std::filesystem::remove_all(d); }
-  } rm{dir};
+  Cleanup rm([&dir] {
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+  });
   {
     ASSIGN_OR_RETURN(auto store, datastore::SqliteBackend::Open(dir + "/calico.db"));
     datastore::Client client(*store);
@@ -116,27 +119,29 @@ Result<double> AgentRssMb(const std::string& bin, int endpoints, int local, int 
   ScopedNetns ns("calico-bench-rss");
   if (!ns.ok()) return Unavailable("cannot create a bench namespace");
   std::string log = dir + "/agent.log";
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    std::freopen(log.c_str(), "w", stderr);
-    ::setenv("NODENAME", "bench", 1);
-    ::setenv("DATASTORE_TYPE", "local", 1);
-    ::setenv("CALICO_DATASTORE_PATH", (dir + "/calico.db").c_str(), 1);
-    ::setenv("FELIX_HEALTHENABLED", "false", 1);
-    ::execl("/usr/bin/nsenter", "nsenter", ("--net=" + ns.path()).c_str(),
-            (bin + "/calico-node").c_str(), "-felix", nullptr);
-    ::_exit(127);
-  }
+  UniqueFd netns(::open(ns.path().c_str(), O_RDONLY | O_CLOEXEC));
+  if (!netns) return Unexpected(Error::FromErrno(errno, "open " + ns.path()));
+  Environment env = CurrentEnvironment();
+  env["NODENAME"] = "bench";
+  env["DATASTORE_TYPE"] = "local";
+  env["CALICO_DATASTORE_PATH"] = dir + "/calico.db";
+  env["FELIX_HEALTHENABLED"] = "false";
+  ASSIGN_OR_RETURN(pid_t pid, SpawnSubprocess({.argv = {bin + "/calico-node", "-felix"},
+                                               .env = std::move(env),
+                                               .netns_fd = netns.get()},
+                                              {.log_path = log}));
   double rss = 0;
   for (int i = 0; i < 600 && rss == 0; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     std::ifstream in(log);
     std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     if (text.find("in sync at revision") == std::string::npos) continue;
-    // nsenter execs calico-node, so the PID is the agent's.
     std::ifstream status("/proc/" + std::to_string(pid) + "/status");
     for (std::string line; std::getline(status, line);) {
-      if (line.rfind("VmRSS:", 0) == 0) rss = std::stod(line.substr(6)) / 1024.0;
+      if (line.rfind("VmRSS:", 0) != 0) continue;
+      // "VmRSS:\t   65432 kB"
+      const std::vector<std::string> words = StrSplit(StrTrim(line.substr(6)), ' ', true);
+      if (auto kb = ParseDouble(words.empty() ? "" : words[0])) rss = *kb / 1024.0;
     }
   }
   ::kill(pid, SIGTERM);

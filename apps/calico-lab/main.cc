@@ -9,6 +9,7 @@
 #include <variant>
 #include <vector>
 
+#include "calico/base/subprocess.h"
 #include "calico/lab/args.h"
 #include "calico/lab/lab.h"
 #include "calico/lab/process.h"
@@ -65,7 +66,7 @@ int main(int argc, char** argv) {
     std::perror("calico-lab: bash");
     return 1;
   }
-  calico::lab::Lab lab(inv->global, calico::lab::CurrentEnv(), SelfDir(), std::cout, std::cerr);
+  calico::lab::Lab lab(inv->global, calico::CurrentEnvironment(), SelfDir(), std::cout, std::cerr);
   calico::Status st = std::visit(
       [&](const auto& cmd) -> calico::Status {
         using T = std::decay_t<decltype(cmd)>;

@@ -11,7 +11,6 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include <charconv>
 #include <cstdlib>
 #include <iostream>
 #include <memory>
@@ -20,6 +19,7 @@
 #include <CLI/CLI.hpp>
 
 #include "calico/base/log.h"
+#include "calico/base/numbers.h"
 #include "calico/datastore/config.h"
 #include "calico/datastore/factory/factory.h"
 #include "calico/ipam/host_lock.h"
@@ -45,9 +45,8 @@ int SocketFromSystemd() {
   ::unsetenv("LISTEN_FDS");
   ::unsetenv("LISTEN_FDNAMES");
   if (pid.empty() || fds.empty() || pid != std::to_string(::getpid())) return -1;
-  int n = 0;
-  auto [p, e] = std::from_chars(fds.data(), fds.data() + fds.size(), n);
-  if (e != std::errc() || p != fds.data() + fds.size() || n < 1) return -1;
+  const calico::Result<int> n = calico::ParseInt<int>(fds);
+  if (!n || *n < 1) return -1;
   return kFirstFd;
 }
 
@@ -93,12 +92,12 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   calico::log::SetAllLevels(log_level);
 
-  unsigned mode = 0;
-  auto [ptr, ec] = std::from_chars(mode_text.data(), mode_text.data() + mode_text.size(), mode, 8);
-  if (ec != std::errc() || ptr != mode_text.data() + mode_text.size() || mode > 0777) {
+  auto parsed_mode = calico::ParseIntInRange<unsigned>(mode_text, 0, 0777, 8);
+  if (!parsed_mode) {
     std::cerr << "calico-libnetwork: invalid --socket-mode " << mode_text << "\n";
     return 2;
   }
+  const unsigned mode = *parsed_mode;
 
   calico::libnetwork::DriverOptions options;
   options.node = NodeName();
@@ -115,11 +114,12 @@ int main(int argc, char** argv) {
     return 1;
   }
   if (std::string mtu = Env("CALICO_LIBNETWORK_VETH_MTU"); !mtu.empty()) {
-    auto [p, e] = std::from_chars(mtu.data(), mtu.data() + mtu.size(), options.veth_mtu);
-    if (e != std::errc() || p != mtu.data() + mtu.size() || options.veth_mtu < 68) {
+    auto veth_mtu = calico::ParseInt<decltype(options.veth_mtu)>(mtu);
+    if (!veth_mtu || *veth_mtu < 68) {
       std::cerr << "calico-libnetwork: invalid CALICO_LIBNETWORK_VETH_MTU " << mtu << "\n";
       return 1;
     }
+    options.veth_mtu = *veth_mtu;
   }
 
   auto config = calico::datastore::ClientConfigFromEnv();

@@ -48,10 +48,9 @@ fail() {
   echo "--- ToR log" >&2; tail -20 "$WORK/tor.log" >&2 2>/dev/null || true
   exit 1
 }
-if ip netns list | has '^calico-lab-'; then
-  echo "SKIP: a calico-lab is already up on this machine"
-  trap - EXIT; rm -rf "$WORK"; exit 0
-fi
+# Another test's lab is left alone: wait for it to go away, fail if it does not.
+source "$(dirname "$0")/lab_guard.sh"
+wait_for_no_lab || { trap - EXIT; rm -rf "$WORK"; exit 1; }
 command -v bird >/dev/null || fail "bird is not installed: run make deps"
 
 # wait_for SECONDS DESCRIPTION CODE: evaluates the shell code CODE every half second until it

@@ -34,10 +34,9 @@ cleanup() {
 trap cleanup EXIT INT TERM
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
-if ip netns list | has '^calico-lab-' || [ -e "$CALICO_LAB_STATE_DIR" ]; then
-  echo "SKIP: a calico-lab is already up on this machine" >&2
-  trap - EXIT; rm -rf "$TMP"; exit 77
-fi
+# Another test's lab is left alone: wait for it to go away, fail if it does not.
+source "$(dirname "$0")/lab_guard.sh"
+wait_for_no_lab || { trap - EXIT; rm -rf "$TMP"; exit 1; }
 
 ctl() { "$LAB" host calico-01 -- calicoctl "$@"; }
 metric() {  # metric PORT NAME -> the sum of that metric's samples

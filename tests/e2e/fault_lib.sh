@@ -18,12 +18,12 @@ cleanup() {
   local rc=$?
   for p in "${BG_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
   for p in "${BG_PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-  if [ "$rc" != 0 ] && [ "$rc" != 77 ] && [ -d "$S" ]; then
+  if [ "$rc" != 0 ] && [ -z "${LAB_NOT_OURS:-}" ] && [ -d "$S" ]; then
     for f in "$S"/*/node.log "$S"/fabric/*.log; do
       [ -f "$f" ] && { echo "--- tail $f"; tail -n 15 "$f"; }
     done >&2
   fi
-  [ "$rc" = 77 ] || "$LAB" down >/dev/null 2>&1 || true
+  [ -n "${LAB_NOT_OURS:-}" ] || "$LAB" down >/dev/null 2>&1 || true
   rm -rf "$T"
   exit "$rc"
 }
@@ -31,12 +31,12 @@ trap cleanup EXIT INT TERM
 fail() { echo "FAIL: $*" >&2; exit 1; }
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 
-# One lab per machine: another test's lab is left alone (exit 77 = ctest SKIP_RETURN_CODE).
+# One lab per machine: another test's lab is left alone (cleanup does not tear it down); wait for
+# it to go away, fail if it stays.
+source "$(dirname "${BASH_SOURCE[0]}")/lab_guard.sh"
+LAB_NOT_OURS=
 require_no_lab() {
-  if ip netns list | has '^calico-lab-' || [ -e "$S" ]; then
-    echo "SKIP: a calico-lab is already up on this machine" >&2
-    exit 77
-  fi
+  wait_for_no_lab || { LAB_NOT_OURS=1; exit 1; }
 }
 
 # lab_up HOSTS local|etcd [MEMBERS]

@@ -41,11 +41,9 @@ recorded_pids() {
   cat "$CALICO_LAB_STATE_DIR"/workloads/*/workload.json 2>/dev/null | grep -o '"pid": [0-9]*' | grep -o '[0-9]*'
 }
 
-# Not our lab? Then leave it alone.
-if ip netns list | has '^calico-lab-' || [ -e "$CALICO_LAB_STATE_DIR" ]; then
-  echo "SKIP: a calico-lab is already up on this machine" >&2
-  trap - EXIT; rm -rf "$WEB"; exit 0
-fi
+# Another test's lab is left alone: wait for it to go away, fail if it does not.
+source "$(dirname "$0")/lab_guard.sh"
+wait_for_no_lab || { trap - EXIT; rm -rf "$WEB"; exit 1; }
 
 echo "usage errors"
 out=$("$LAB" list 2>&1) && fail "list without a lab succeeded"

@@ -29,10 +29,9 @@ fail() {
   done >&2
   exit 1
 }
-if ip netns list | has '^calico-lab-'; then
-  echo "SKIP: a calico-lab is already up on this machine"
-  exit 0
-fi
+# Another test's lab is left alone: wait for it to go away, fail if it does not.
+source "$(dirname "$0")/lab_guard.sh"
+wait_for_no_lab || { trap - EXIT; exit 1; }
 if [ "$DATASTORE" = etcd ] && ! command -v etcd >/dev/null; then fail "etcd is not installed: run make deps"; fi
 
 "$LAB" up --hosts 3 --backend "$BACKEND" --datastore "$DATASTORE" >/dev/null

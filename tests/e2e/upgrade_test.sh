@@ -39,10 +39,9 @@ fail() {
   echo "--- iperf3 receiver"; cat "$S/workloads/server/log" 2>/dev/null | tail -40 >&2
   exit 1
 }
-if ip netns list | has '^calico-lab-' || [ -e "$S" ]; then
-  echo "SKIP: a calico-lab is already up on this machine"
-  trap - EXIT; rm -rf "$T"; exit 0
-fi
+# Another test's lab is left alone: wait for it to go away, fail if it does not.
+source "$(dirname "$0")/lab_guard.sh"
+wait_for_no_lab || { trap - EXIT; rm -rf "$T"; exit 1; }
 
 echo "packages 0.1.0~old and 0.1.0~new, the old one installed into $R"
 OLD=$(MKDEB_COMPRESS=gzip "$SRC/tools/mkdeb.sh" "$BUILD" "$T/out" 0.1.0~old | tail -1)

@@ -7,6 +7,7 @@
 #include <tuple>
 #include <type_traits>
 
+#include "calico/base/numbers.h"
 #include "calico/base/strings.h"
 #include "calico/model/v3/felix.h"
 #include "calico/policy/host_endpoints.h"
@@ -15,12 +16,9 @@ namespace calico::agent {
 namespace {
 
 Result<int> ParsePort(const std::string& name, const std::string& v) {
-  char* end = nullptr;
-  long n = std::strtol(v.c_str(), &end, 10);
-  if (v.empty() || *end != '\0' || n < 0 || n > 65535) {
-    return InvalidArgument(name + ": not a port number: \"" + v + "\"");
-  }
-  return static_cast<int>(n);
+  Result<int> n = ParseIntInRange<int>(v, 0, 65535);
+  if (!n) return InvalidArgument(name + ": not a port number: \"" + v + "\"");
+  return n;
 }
 
 // An integer in [lo, hi].
@@ -318,7 +316,11 @@ Result<std::optional<model::v3::FelixConfiguration>> Decode(const model::Resourc
 Result<std::chrono::milliseconds> ParseGoDuration(std::string_view text) {
   if (text.empty()) return InvalidArgument("empty duration");
   if (text.find_first_not_of("0123456789") == std::string_view::npos) {
-    return std::chrono::milliseconds(std::stoll(std::string(text)) * 1000);
+    // Plain seconds, as Felix's config parameters accept them. At most 9 digits (30 years), so
+    // the milliseconds fit.
+    Result<int64_t> seconds = ParseIntInRange<int64_t>(text, 0, 999999999);
+    if (!seconds) return InvalidArgument("invalid duration \"" + std::string(text) + "\"");
+    return std::chrono::milliseconds(*seconds * 1000);
   }
   double total_ms = 0;
   size_t i = 0;
@@ -327,7 +329,9 @@ Result<std::chrono::milliseconds> ParseGoDuration(std::string_view text) {
     while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.'))
       ++i;
     if (start == i) return InvalidArgument("invalid duration \"" + std::string(text) + "\"");
-    double n = std::stod(std::string(text.substr(start, i - start)));
+    Result<double> number = ParseDouble(text.substr(start, i - start));
+    if (!number) return InvalidArgument("invalid duration \"" + std::string(text) + "\"");
+    const double n = *number;
     size_t ustart = i;
     while (i < text.size() && std::isalpha(static_cast<unsigned char>(text[i])))
       ++i;

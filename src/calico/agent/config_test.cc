@@ -5,10 +5,13 @@
 
 #include <gtest/gtest.h>
 
+#include "calico/base/testing/status_matchers.h"
 #include "calico/policy/host_endpoints.h"
 
 namespace calico::agent {
 namespace {
+
+using ::calico::testing::StatusIs;
 
 using model::Json;
 
@@ -224,6 +227,13 @@ TEST(FelixSettingsTest, GoDurations) {
   EXPECT_EQ(*ParseGoDuration("10"), std::chrono::seconds(10));
   EXPECT_FALSE(ParseGoDuration("1d"));
   EXPECT_FALSE(ParseGoDuration(""));
+  // Checked parsing: stod took "1.2.3" as 1.2 and threw (ending the agent) on "." and on a seconds
+  // value too large for an int64.
+  EXPECT_THAT(ParseGoDuration("1.2.3s"), StatusIs(ErrorCode::kInvalidArgument));
+  EXPECT_THAT(ParseGoDuration(".s"), StatusIs(ErrorCode::kInvalidArgument));
+  EXPECT_THAT(
+      ParseGoDuration("99999999999999999999999"),
+      StatusIs(ErrorCode::kInvalidArgument, "invalid duration \"99999999999999999999999\""));
 }
 
 }  // namespace

@@ -1,7 +1,8 @@
 // Clock: the time seam. Production code takes a Clock& so tests can drive time (Envoy's
-// TimeSource).
+// TimeSource); tests use calico::testing::FakeClock (base/testing/fake_clock.h, target
+// calico::base_testing).
 //
-// Thread-safety: SystemClock is thread-safe; FakeClock is not (tests drive it from one thread).
+// Thread-safety: SystemClock is thread-safe.
 #pragma once
 
 #include <chrono>
@@ -24,21 +25,6 @@ class SystemClock final : public Clock {
   std::chrono::system_clock::time_point WallNow() const override {
     return std::chrono::system_clock::now();
   }
-};
-
-class FakeClock final : public Clock {
- public:
-  std::chrono::steady_clock::time_point Now() const override { return now_; }
-  std::chrono::system_clock::time_point WallNow() const override { return wall_; }
-  void Advance(std::chrono::nanoseconds d) {
-    now_ += d;
-    wall_ += std::chrono::duration_cast<std::chrono::system_clock::duration>(d);
-  }
-  void SetWall(std::chrono::system_clock::time_point t) { wall_ = t; }
-
- private:
-  std::chrono::steady_clock::time_point now_{};
-  std::chrono::system_clock::time_point wall_{};
 };
 
 // "2026-11-24T00:17:32Z" (UTC, seconds precision), as Kubernetes/Calico timestamps are written.

@@ -3,6 +3,9 @@
 //
 //   CALICO_LOG(info, "ipam", "assigned ip={} handle={}", ip, handle);
 //
+// The macro checks the component's level first: when the level is off, the arguments are not
+// evaluated and nothing is formatted (Envoy's ENVOY_LOG), so debug lines cost a level check.
+//
 // Levels: trace, debug, info, warn, error, critical. SetLevel("ipam", "debug") changes one
 // component at run time; SetAllLevels() changes all, and sets the level for loggers created later.
 // Loggers write to stderr by default; SetLogFile() redirects every component to a file.
@@ -47,4 +50,21 @@ bool AddRotatingLogFile(const std::string& path, std::size_t max_bytes, std::siz
 
 }  // namespace calico::log
 
-#define CALICO_LOG(level, component, ...) ::calico::log::Get(component)->level(__VA_ARGS__)
+namespace calico::log::internal {
+// The spdlog level of each CALICO_LOG level name.
+inline constexpr spdlog::level::level_enum kLevel_trace = spdlog::level::trace;
+inline constexpr spdlog::level::level_enum kLevel_debug = spdlog::level::debug;
+inline constexpr spdlog::level::level_enum kLevel_info = spdlog::level::info;
+inline constexpr spdlog::level::level_enum kLevel_warn = spdlog::level::warn;
+inline constexpr spdlog::level::level_enum kLevel_error = spdlog::level::err;
+inline constexpr spdlog::level::level_enum kLevel_critical = spdlog::level::critical;
+}  // namespace calico::log::internal
+
+// CALICO_LOG(trace|debug|info|warn|error|critical, component, format, args...)
+#define CALICO_LOG(level, component, ...)                                                   \
+  do {                                                                                      \
+    const std::shared_ptr<::spdlog::logger> calico_logger_ = ::calico::log::Get(component); \
+    if (calico_logger_->should_log(::calico::log::internal::kLevel_##level)) {              \
+      calico_logger_->log(::calico::log::internal::kLevel_##level, __VA_ARGS__);            \
+    }                                                                                       \
+  } while (false)

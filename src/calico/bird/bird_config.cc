@@ -19,6 +19,7 @@
 
 #include <fmt/format.h>
 
+#include "calico/base/numbers.h"
 #include "calico/net/ip.h"
 #include "calico/selector/unique_id.h"
 
@@ -121,7 +122,8 @@ std::vector<std::string> CommunityParts(std::string_view value) {
   if (parts.size() != 2 && parts.size() != 3) return {};
   const uint64_t max = parts.size() == 2 ? 0xffff : 0xffffffffULL;
   for (const std::string& p : parts) {
-    if (p.empty() || std::stoull(p) > max) return {};
+    const Result<uint64_t> v = ParseInt<uint64_t>(p);
+    if (!v || *v > max) return {};
   }
   return parts;
 }

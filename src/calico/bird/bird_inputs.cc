@@ -23,6 +23,8 @@
 
 #include <fmt/format.h>
 
+#include "calico/base/numbers.h"
+#include "calico/base/unique_fd.h"
 #include "calico/datastore/keys.h"
 #include "calico/model/json_codec.h"
 #include "calico/model/resource.h"
@@ -119,13 +121,9 @@ Result<std::pair<net::IPAddr, uint16_t>> ParsePeerIP(const std::string& text,
   }
   uint16_t port = 0;
   if (port_text) {
-    if (port_text->empty() || port_text->size() > 5 ||
-        port_text->find_first_not_of("0123456789") != std::string::npos) {
-      return bad();
-    }
-    unsigned long p = std::stoul(*port_text);
-    if (p == 0 || p > 65535) return bad();
-    port = static_cast<uint16_t>(p);
+    Result<uint16_t> p = ParseIntInRange<uint16_t>(*port_text, 1, 65535);
+    if (!p) return bad();
+    port = *p;
   }
   auto ip = net::IPAddr::Parse(host);
   if (!ip) return bad();
@@ -300,11 +298,10 @@ class Resolver {
       return "";
     }
     const std::string path = options_.secrets_dir + "/" + ref.name + "/" + ref.key;
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    const UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
     struct stat st {};
-    if (fd < 0 || ::fstat(fd, &st) != 0) {
+    if (!fd || ::fstat(fd.get(), &st) != 0) {
       const int err = errno;
-      if (fd >= 0) ::close(fd);
       read_state_[path] = FilesFingerprint({path});
       notes_.push_back(fmt::format(
           "{}: secret {}/{} cannot be read ({}: {}): configured without a password, as Calico does",
@@ -315,12 +312,11 @@ class Resolver {
     std::string value(kMaxSecretBytes + 1, '\0');
     size_t got = 0;
     while (got < value.size()) {
-      const ssize_t n = ::read(fd, value.data() + got, value.size() - got);
+      const ssize_t n = ::read(fd.get(), value.data() + got, value.size() - got);
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) break;
       got += static_cast<size_t>(n);
     }
-    ::close(fd);
     value.resize(got);
     if (value.size() > kMaxSecretBytes) {
       notes_.push_back(

@@ -9,7 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "calico/bird/subprocess.h"
+#include "calico/base/numbers.h"
+#include "calico/base/subprocess.h"
 #include "calico/net/ip.h"
 
 namespace calico::bird {
@@ -65,11 +66,8 @@ std::optional<BgpPeerStatus> PeerFromRow(const std::vector<std::string>& cols) {
   }
   if (rest.empty()) return std::nullopt;
   if (size_t at = rest.rfind("_port_"); at != std::string::npos) {
-    const std::string digits = rest.substr(at + 6);
-    if (!digits.empty() && digits.size() <= 5 &&
-        digits.find_first_not_of("0123456789") == std::string::npos &&
-        std::stoul(digits) <= 65535) {
-      p.port = static_cast<uint16_t>(std::stoul(digits));
+    if (Result<uint16_t> port = ParseInt<uint16_t>(rest.substr(at + 6))) {
+      p.port = *port;
       rest.resize(at);
     }
   }
@@ -257,15 +255,16 @@ Result<std::string> RenderNodeStatus(const NodeStatusInput& input) {
 Result<std::vector<BgpPeerStatus>> ShowBirdPeers(const std::string& socket_path,
                                                  const std::string& birdc_binary,
                                                  std::chrono::milliseconds timeout) {
-  ASSIGN_OR_RETURN(auto result,
-                   RunCommand({birdc_binary, "-s", socket_path, "show", "protocols"}, timeout));
-  if (result.exit_code != 0 || result.output.find("Unable to connect") != std::string::npos) {
-    std::string why = result.output;
+  ASSIGN_OR_RETURN(SubprocessOutput result,
+                   RunSubprocess({.argv = {birdc_binary, "-s", socket_path, "show", "protocols"}},
+                                 {.timeout = timeout, .merge_stderr = true}));
+  if (result.exit_code != 0 || result.out.find("Unable to connect") != std::string::npos) {
+    std::string why = result.out;
     while (!why.empty() && (why.back() == '\n' || why.back() == ' '))
       why.pop_back();
     return Unavailable("birdc -s " + socket_path + " show protocols failed: " + why);
   }
-  return ParseBirdProtocols(result.output);
+  return ParseBirdProtocols(result.out);
 }
 
 Result<std::string> NodeStatusBgpSection(const std::string& socket_path) {

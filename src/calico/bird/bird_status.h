@@ -79,8 +79,8 @@ struct NodeStatusInput {
 [[nodiscard]] Result<std::string> RenderNodeStatus(const NodeStatusInput& input);
 
 // Runs `birdc -s <socket> show protocols` and parses the reply.
-// Errors: RunCommand's (kNotFound: birdc missing; kUnavailable: timeout), kUnavailable when birdc
-// cannot reach the socket, ParseBirdProtocols' errors.
+// Errors: RunSubprocess's (kNotFound: birdc missing; kUnavailable: timeout), kUnavailable when
+// birdc cannot reach the socket, ParseBirdProtocols' errors.
 [[nodiscard]] Result<std::vector<BgpPeerStatus>> ShowBirdPeers(
     const std::string& socket_path, const std::string& birdc_binary = "birdc",
     std::chrono::milliseconds timeout = std::chrono::seconds(5));

@@ -1,41 +1,23 @@
 #include "calico/bird/bird_status.h"
 
-#include <cstdlib>
-#include <fstream>
-#include <sstream>
 #include <string>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include "calico/base/testing/golden.h"
 
 namespace calico::bird {
 namespace {
 
 using ::testing::HasSubstr;
 
-std::string TestdataPath(const std::string& name) {
-  return std::string(CALICO_SOURCE_DIR) + "/src/calico/bird/testdata/" + name;
-}
-
 std::string ReadTestdata(const std::string& name) {
-  std::ifstream in(TestdataPath(name), std::ios::binary);
-  EXPECT_TRUE(in) << "missing " << TestdataPath(name);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-bool UpdateGoldens() {
-  // NOLINTNEXTLINE(concurrency-mt-unsafe): read once, before any thread is started.
-  return std::getenv("UPDATE_GOLDEN") != nullptr || std::getenv("CALICO_UPDATE_GOLDENS") != nullptr;
+  return calico::testing::ReadSourceFile("src/calico/bird/testdata/" + name);
 }
 
 void ExpectGolden(const std::string& name, const std::string& text) {
-  if (UpdateGoldens()) {
-    std::ofstream(TestdataPath(name), std::ios::binary) << text;
-    return;
-  }
-  EXPECT_EQ(text, ReadTestdata(name)) << "golden " << name << " (UPDATE_GOLDEN=1 rewrites it)";
+  calico::testing::ExpectGolden("src/calico/bird/testdata/" + name, text);
 }
 
 // ---- Parser: real birdc output from BIRD 2.0.12 (captured in two namespaces) ----

@@ -5,7 +5,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sched.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -26,14 +25,16 @@
 #include <vector>
 
 #include "calico/base/log.h"
-#include "calico/bird/subprocess.h"
+#include "calico/base/numbers.h"
+#include "calico/base/strings.h"
+#include "calico/base/subprocess.h"
+#include "calico/base/unique_fd.h"
 
 namespace calico::bird {
 namespace {
 
 namespace fs = std::filesystem;
 
-constexpr int kSetnsFailed = 126;
 constexpr std::chrono::milliseconds kPollInterval{20};
 
 std::string JoinPath(const std::string& dir, const char* file) {
@@ -42,26 +43,19 @@ std::string JoinPath(const std::string& dir, const char* file) {
 
 // Writes `text` to `path`, readable by root only: bird.conf holds the BGP passwords.
 Status WritePrivateFile(const std::string& path, const std::string& text) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return Unexpected(Error::FromErrno(errno, "open " + path));
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+  if (!fd) return Unexpected(Error::FromErrno(errno, "open " + path));
   // An existing file keeps its mode through O_TRUNC: tighten it.
-  if (::fchmod(fd, 0600) != 0) {
-    const int err = errno;
-    ::close(fd);
-    return Unexpected(Error::FromErrno(err, "chmod " + path));
-  }
+  if (::fchmod(fd.get(), 0600) != 0) return Unexpected(Error::FromErrno(errno, "chmod " + path));
   size_t done = 0;
   while (done < text.size()) {
-    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    const ssize_t n = ::write(fd.get(), text.data() + done, text.size() - done);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      const int err = errno;
-      ::close(fd);
-      return Unexpected(Error::FromErrno(err, "write " + path));
-    }
+    if (n <= 0) return Unexpected(Error::FromErrno(errno, "write " + path));
     done += static_cast<size_t>(n);
   }
-  if (::close(fd) != 0) return Unexpected(Error::FromErrno(errno, "close " + path));
+  // close(2) reports a failed delayed write (NFS, a full disk): check it here.
+  if (::close(fd.release()) != 0) return Unexpected(Error::FromErrno(errno, "close " + path));
   return OkStatus();
 }
 
@@ -128,8 +122,9 @@ bool BirdSocketAnswers(const std::string& socket_path, std::chrono::milliseconds
   addr.sun_family = AF_UNIX;
   if (socket_path.size() >= sizeof(addr.sun_path)) return false;
   std::memcpy(addr.sun_path, socket_path.c_str(), socket_path.size() + 1);
-  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return false;
+  UniqueFd sock(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!sock) return false;
+  const int fd = sock.get();
   bool ok = false;
   if (::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) == 0) {
     std::string line;
@@ -149,7 +144,6 @@ bool BirdSocketAnswers(const std::string& socket_path, std::chrono::milliseconds
     }
     ok = line.rfind("0001 ", 0) == 0;
   }
-  ::close(fd);
   return ok;
 }
 
@@ -196,24 +190,16 @@ Status BirdSupervisor::Start(const std::string& config_text) {
 }
 
 Status BirdSupervisor::StartLocked(const std::string& config_text, bool recovery) {
-  int netns_fd = -1;
+  UniqueFd netns_fd;
   if (!options_.netns_path.empty()) {
-    netns_fd = ::open(options_.netns_path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (netns_fd < 0) {
+    netns_fd.reset(::open(options_.netns_path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!netns_fd) {
       const int err = errno;
       if (err == ENOENT)
         return NotFound("network namespace " + options_.netns_path + " does not exist");
       return Unexpected(Error::FromErrno(err, "open " + options_.netns_path));
     }
   }
-  const int log_fd = ::open(log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (log_fd < 0) {
-    const int err = errno;
-    if (netns_fd >= 0) ::close(netns_fd);
-    return Unexpected(Error::FromErrno(err, "open " + log_path_));
-  }
-  const int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-
   // The previous bird did not end with a full Stop (crash, SIGKILL with its supervisor, graceful
   // restart): its routes are still in the kernel and at the peers, so recover instead of
   // withdrawing them at the first kernel scan.
@@ -225,48 +211,17 @@ Status BirdSupervisor::StartLocked(const std::string& config_text, bool recovery
   std::vector<std::string> argv = {options_.bird_binary, "-f", "-c",     config_path_, "-s",
                                    socket_path_,         "-P", pid_path_};
   if (recover) argv.emplace_back("-R");
-  std::vector<char*> args;
-  args.reserve(argv.size() + 1);
-  for (const auto& a : argv)
-    args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  static constexpr std::string_view kSetnsMessage = "calico: cannot enter the network namespace\n";
-  static constexpr std::string_view kOrphanMessage =
-      "calico: the supervisor ended before bird started: not starting it\n";
 
   ::unlink(pid_path_.c_str());
   ::unlink(socket_path_.c_str());  // Nobody answers on it (checked by Start / reaped child).
-  const pid_t parent = ::getpid();
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    // Child: only async-signal-safe calls until exec. bird dies with its supervisor (with SIGKILL,
-    // so that its peers keep our routes for the restart); if the parent is already gone, the
-    // request came too late: do not start an orphan.
-    if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != parent) {
-      [[maybe_unused]] ssize_t w = ::write(log_fd, kOrphanMessage.data(), kOrphanMessage.size());
-      ::_exit(kSetnsFailed);
-    }
-    if (netns_fd >= 0 && ::setns(netns_fd, CLONE_NEWNET) != 0) {
-      [[maybe_unused]] ssize_t w = ::write(log_fd, kSetnsMessage.data(), kSetnsMessage.size());
-      ::_exit(kSetnsFailed);
-    }
-    if (null_fd >= 0) ::dup2(null_fd, STDIN_FILENO);
-    ::dup2(log_fd, STDOUT_FILENO);
-    ::dup2(log_fd, STDERR_FILENO);
-    sigset_t none;
-    sigemptyset(&none);
-    ::pthread_sigmask(SIG_SETMASK, &none, nullptr);
-    // bird creates its control socket with the umask: anyone who can connect can reconfigure or
-    // stop BGP, so the socket is root-only whatever umask calico-node was started with.
-    ::umask(077);
-    ::execvp(args[0], args.data());
-    ::_exit(127);
-  }
-  const int fork_errno = errno;
-  if (netns_fd >= 0) ::close(netns_fd);
-  ::close(log_fd);
-  if (null_fd >= 0) ::close(null_fd);
-  if (pid < 0) return Unexpected(Error::FromErrno(fork_errno, "fork for bird"));
+  // bird dies with its supervisor (with SIGKILL, so that its peers keep our routes for the
+  // restart), and is not started if the supervisor is already gone. bird creates its control
+  // socket with the umask: anyone who can connect can reconfigure or stop BGP, so the socket is
+  // root-only whatever umask calico-node was started with.
+  ASSIGN_OR_RETURN(
+      const pid_t pid,
+      SpawnSubprocess({.argv = std::move(argv), .netns_fd = netns_fd.get(), .umask = 077},
+                      {.log_path = log_path_, .die_with_parent = true}));
   pid_ = pid;
   recovering_ = recover;
   ::unlink(restart_marker_path_.c_str());
@@ -300,14 +255,17 @@ Status BirdSupervisor::Reconfigure(const std::string& config_text) {
     if (good_config_) return WriteFileAtomically(config_path_, *good_config_);
     return OkStatus();
   };
-  auto reply = RunCommand({options_.birdc_binary, "-s", socket_path_, "configure"},
-                          options_.command_timeout);
+  auto reply = RunSubprocess({.argv = {options_.birdc_binary, "-s", socket_path_, "configure"}},
+                             {.timeout = options_.command_timeout, .merge_stderr = true});
   if (!reply || reply->exit_code != 0) {
-    (void)restore();
-    const std::string why = reply ? Trim(reply->output) : reply.error().message();
+    if (Status restored = restore(); !restored) {
+      CALICO_LOG(error, "bird", "cannot restore the running configuration file: {}",
+                 restored.error().message());
+    }
+    const std::string why = reply ? Trim(reply->out) : reply.error().message();
     return Unavailable("birdc configure failed: " + why);
   }
-  const std::string& out = reply->output;
+  const std::string& out = reply->out;
   const bool accepted =
       out.find("Reconfigured") != std::string::npos ||
       out.find("Reconfiguration in progress") != std::string::npos ||
@@ -324,15 +282,15 @@ Status BirdSupervisor::Reconfigure(const std::string& config_text) {
 
 Status BirdSupervisor::CheckCandidate(const std::string& text) {
   RETURN_IF_ERROR(WritePrivateFile(candidate_path_, text));
-  auto result =
-      RunCommand({options_.bird_binary, "-p", "-c", candidate_path_}, options_.command_timeout);
+  auto result = RunSubprocess({.argv = {options_.bird_binary, "-p", "-c", candidate_path_}},
+                              {.timeout = options_.command_timeout, .merge_stderr = true});
   if (!result) {
     ::unlink(candidate_path_.c_str());
     return Unexpected(result.error());
   }
   if (result->exit_code != 0) {
     ::unlink(candidate_path_.c_str());
-    std::string message = Trim(result->output);
+    std::string message = Trim(result->out);
     if (message.rfind("bird: ", 0) == 0) message = message.substr(6);
     return InvalidArgument("bird rejected the configuration: " + message);
   }
@@ -359,11 +317,12 @@ Status BirdSupervisor::StopForRestart() {
     marker << "bird pid " << pid_ << " stopped for a graceful restart\n";
     if (!marker) return Internal("cannot write " + restart_marker_path_);
   }
-  auto reply = RunCommand({options_.birdc_binary, "-s", socket_path_, "graceful restart"},
-                          options_.command_timeout);
+  auto reply =
+      RunSubprocess({.argv = {options_.birdc_binary, "-s", socket_path_, "graceful restart"}},
+                    {.timeout = options_.command_timeout, .merge_stderr = true});
   if (!reply || reply->exit_code != 0) {
     CALICO_LOG(warn, "bird", "birdc graceful restart failed ({}): killing bird pid={}",
-               reply ? Trim(reply->output) : reply.error().message(), pid_);
+               reply ? Trim(reply->out) : reply.error().message(), pid_);
     ::kill(pid_, SIGKILL);
   }
   const auto deadline = std::chrono::steady_clock::now() + options_.stop_timeout;
@@ -387,9 +346,11 @@ Status BirdSupervisor::StopForRestart() {
 
 Status BirdSupervisor::KillStaleLocked() {
   std::ifstream in(pid_path_);
-  long recorded = 0;
-  if (!(in >> recorded) || recorded <= 0 || recorded == pid_) return OkStatus();
-  const auto stale = static_cast<pid_t>(recorded);
+  std::string text;
+  if (!std::getline(in, text)) return OkStatus();
+  const Result<pid_t> recorded = ParseInt<pid_t>(StrTrim(text));
+  if (!recorded || *recorded <= 0 || *recorded == pid_) return OkStatus();
+  const pid_t stale = *recorded;
   const std::vector<std::string> argv = ProcessArgv(stale);
   if (argv.empty() || ProcessGone(stale)) return OkStatus();
   if (fs::path(argv[0]).filename().string().rfind("bird", 0) != 0) return OkStatus();

@@ -5,6 +5,7 @@
 #include <memory>
 #include <sstream>
 
+#include "calico/base/cleanup.h"
 #include "calico/base/log.h"
 #include "calico/base/strings.h"
 #include "calico/cni/cni.h"
@@ -199,24 +200,6 @@ Status IpamRelease(const Context& ctx) {
   return OkStatus();
 }
 
-// Undo for a failed ADD: each step registers what removes it; Commit() keeps everything.
-class Undo {
- public:
-  void Push(std::string what, std::function<Status()> fn) {
-    steps_.push_back({std::move(what), std::move(fn)});
-  }
-  void Commit() { steps_.clear(); }
-  ~Undo() {
-    for (auto it = steps_.rbegin(); it != steps_.rend(); ++it) {
-      Status st = it->second();
-      if (!st) CALICO_LOG(error, "cni", "rollback: {} failed: {}", it->first, st.error().message());
-    }
-  }
-
- private:
-  std::vector<std::pair<std::string, std::function<Status()>>> steps_;
-};
-
 Resource DefaultProfile(const std::string& network) {
   Resource p("Profile", network);
   p.spec() = model::Json{
@@ -307,7 +290,7 @@ Result<CniResult> Add(Context& ctx) {
   ASSIGN_OR_RETURN(model::Json pod_labels, PodLabels(ctx.conf));
   ASSIGN_OR_RETURN(model::Json pod_ports, PodPorts(ctx.conf));
 
-  Undo undo;
+  UndoStack undo("cni");  // a failed ADD removes what it made, newest first
   ASSIGN_OR_RETURN(NodeEndpoints endpoints, ListNodeEndpoints(ctx));
   auto& existing = endpoints.mine;
   Resource wep;

@@ -112,12 +112,14 @@ std::optional<CniError> CheckConfigVersion(const Json& j) {
                          GoJsonType(*it) + " into Go struct field .cniVersion of type string");
   }
   const std::string v = it->get<std::string>();
-  if (v.empty()) return std::nullopt;
   std::string supported;
   for (const char* s : kSupportedVersions) {
     if (v == s) return std::nullopt;
     supported += std::string(supported.empty() ? "" : " ") + "\"" + s + "\"";
   }
+  // An empty string is refused, where the CNI skel reads it as "0.1.0": a version the user
+  // meant to write and did not (an unset template variable, say) must not be taken for the
+  // oldest one. An absent or null cniVersion still means 0.1.0, as upstream.
   return CniError{CniCode::kIncompatibleVersion, "incompatible CNI versions",
                   "config is " + Json(v).dump() + ", plugin supports [" + supported + "]"};
 }

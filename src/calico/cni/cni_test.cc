@@ -11,26 +11,10 @@
 #include <gtest/gtest.h>
 
 #include "calico/base/log.h"
+#include "calico/base/testing/golden.h"
 
 namespace calico::cni {
 namespace {
-
-std::string ReadGolden(const std::string& name) {
-  std::ifstream in(std::string(CALICO_SOURCE_DIR) + "/src/calico/cni/testdata/" + name);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-void ExpectGolden(const std::string& name, const std::string& actual) {
-  std::string path = std::string(CALICO_SOURCE_DIR) + "/src/calico/cni/testdata/" + name;
-  if (std::getenv("CALICO_UPDATE_GOLDENS") != nullptr) {
-    std::ofstream(path) << actual;
-    return;
-  }
-  EXPECT_EQ(ReadGolden(name), actual)
-      << "golden " << path << " (CALICO_UPDATE_GOLDENS=1 rewrites it)";
-}
 
 TEST(CniResultTest, EveryVersionRendersAsTheSpecSays) {
   CniResult r;
@@ -45,7 +29,7 @@ TEST(CniResultTest, EveryVersionRendersAsTheSpecSays) {
     ASSERT_TRUE(j) << v;
     all += j->dump(2) + "\n";
   }
-  ExpectGolden("results.golden", all);
+  calico::testing::ExpectGolden("src/calico/cni/testdata/results.golden", all);
   EXPECT_FALSE(RenderResult(r, "9.9.9"));
 }
 
@@ -98,6 +82,10 @@ TEST(NetConfTest, HostileFieldsAreRefusedWithCniCodes) {
       {R"({"name":"n","cniVersion":"5"})", CniCode::kIncompatibleVersion,
        "incompatible CNI versions",
        R"(config is "5", plugin supports ["0.1.0" "0.2.0" "0.3.0" "0.3.1" "0.4.0" "1.0.0"])"},
+      // Refused, where the skel reads "" as 0.1.0: an empty version is a mistake, not a choice.
+      {R"({"name":"n","cniVersion":""})", CniCode::kIncompatibleVersion,
+       "incompatible CNI versions",
+       R"(config is "", plugin supports ["0.1.0" "0.2.0" "0.3.0" "0.3.1" "0.4.0" "1.0.0"])"},
       {R"({"name":"n","cniVersion":"0.3.2"})", CniCode::kIncompatibleVersion,
        "incompatible CNI versions",
        R"(config is "0.3.2", plugin supports ["0.1.0" "0.2.0" "0.3.0" "0.3.1" "0.4.0" "1.0.0"])"},
@@ -131,12 +119,13 @@ TEST(NetConfTest, HostileFieldsAreRefusedWithCniCodes) {
     EXPECT_EQ(r.error().msg, c.msg);
     EXPECT_EQ(r.error().details, c.details);
   }
-  // Accepted as upstream accepts them: "" (the skel reads it as 0.1.0; the plugin uses 0.2.0),
-  // null, and the MTUs in range.
-  auto empty = LoadNetConf(R"({"name":"n","cniVersion":"","mtu":1450})");
-  ASSERT_TRUE(empty);
-  EXPECT_EQ(empty->cni_version, "0.2.0");
-  EXPECT_EQ(empty->mtu, 1450);
+  // Accepted as upstream accepts them (containernetworking/cni pkg/version/conf.go
+  // ConfigDecoder.Decode reads a missing or null cniVersion as 0.1.0; the plugin answers 0.2.0),
+  // and the MTUs in range.
+  auto absent = LoadNetConf(R"({"name":"n","mtu":1450})");
+  ASSERT_TRUE(absent);
+  EXPECT_EQ(absent->cni_version, "0.2.0");
+  EXPECT_EQ(absent->mtu, 1450);
   EXPECT_TRUE(LoadNetConf(R"({"name":"n","cniVersion":null,"mtu":0})"));
   EXPECT_TRUE(LoadNetConf(R"({"name":"n","cniVersion":"1.0.0","mtu":68})"));
 }

@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include "calico/base/log.h"
 #include "calico/base/strings.h"
 #include "calico/cni/cni.h"
 #include "calico/datastore/factory/factory.h"
@@ -39,6 +40,16 @@ Result<std::vector<net::CIDR>> ResolvePools(ipam::IpamClient& client,
 
 net::CIDR HostPrefix(const net::IPAddr& ip) {
   return net::CIDR(ip, ip.bit_len());
+}
+
+// An ADD that failed half way gives back what it got (cni-plugin/pkg/ipamplugin: ReleaseByHandle
+// before returning the error). The ADD's error is what the runtime sees; a failed release leaves
+// addresses that the runtime's DEL (which it sends after a failed ADD) releases again.
+void ReleaseAfterFailure(ipam::IpamClient& client, const std::string& handle) {
+  if (Status released = client.ReleaseByHandle(handle); !released) {
+    CALICO_LOG(warn, "cni", "cannot release handle={} after a failed ADD: {}", handle,
+               released.error().message());
+  }
 }
 
 // The host-wide lock held around every assignment and release (cni-plugin ipam_plugin.go
@@ -83,9 +94,8 @@ Result<CniResult> Add(const Invocation& inv, const NetConf& conf, ipam::IpamClie
       if (!ip) return InvalidArgument("invalid IP address in CNI_ARGS: \"" + text + "\"");
       Status st = client.AssignIP(*ip, handle, attrs, node);
       if (!st) {
-        Status undo = client.ReleaseByHandle(handle);
-        (void)undo;
-        return tl::unexpected(st.error().Wrap("failed to assign " + ip->String()));
+        ReleaseAfterFailure(client, handle);
+        return Unexpected(st.error().Wrap("failed to assign " + ip->String()));
       }
       result.ips.push_back({HostPrefix(*ip), std::nullopt, std::nullopt});
     }
@@ -101,15 +111,13 @@ Result<CniResult> Add(const Invocation& inv, const NetConf& conf, ipam::IpamClie
   ASSIGN_OR_RETURN(args.ipv6_pools, ResolvePools(client, conf.ipam.ipv6_pools, 6));
   auto assigned = client.AutoAssign(args);
   if (!assigned) {
-    Status undo = client.ReleaseByHandle(handle);
-    (void)undo;
-    return tl::unexpected(assigned.error());
+    ReleaseAfterFailure(client, handle);
+    return Unexpected(assigned.error());
   }
   for (auto [family, want, got] : {std::tuple{4, args.num4, assigned->ipv4.size()},
                                    std::tuple{6, args.num6, assigned->ipv6.size()}}) {
     if (want > 0 && got < static_cast<size_t>(want)) {
-      Status undo = client.ReleaseByHandle(handle);
-      (void)undo;
+      ReleaseAfterFailure(client, handle);
       std::string msg = "failed to request " + std::to_string(want) + " IPv" +
                         std::to_string(family) + " addresses. IPAM allocated only " +
                         std::to_string(got);

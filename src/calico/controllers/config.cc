@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "calico/base/numbers.h"
 #include "calico/base/strings.h"
 
 namespace calico::controllers {
@@ -52,12 +53,8 @@ Result<Duration> ParseDuration(std::string_view text) {
     while (i < s.size() && ((s[i] >= '0' && s[i] <= '9') || s[i] == '.'))
       ++i;
     if (start == i) return InvalidArgument(fmt::format("invalid duration \"{}\"", text));
-    double value = 0;
-    try {
-      value = std::stod(std::string(s.substr(start, i - start)));
-    } catch (...) {
-      return InvalidArgument(fmt::format("invalid duration \"{}\"", text));
-    }
+    Result<double> value = ParseDouble(s.substr(start, i - start));
+    if (!value) return InvalidArgument(fmt::format("invalid duration \"{}\"", text));
     size_t unit_start = i;
     while (i < s.size() && !((s[i] >= '0' && s[i] <= '9') || s[i] == '.'))
       ++i;
@@ -79,7 +76,7 @@ Result<Duration> ParseDuration(std::string_view text) {
       return InvalidArgument(
           fmt::format("invalid duration \"{}\" (unknown unit \"{}\")", text, unit));
     }
-    total_ms += value * scale;
+    total_ms += *value * scale;
   }
   return Duration(static_cast<int64_t>(std::llround(total_ms)));
 }

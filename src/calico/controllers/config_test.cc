@@ -81,6 +81,7 @@ TEST(ConfigTest, Durations) {
   EXPECT_EQ(*ParseDuration("0"), std::chrono::milliseconds(0));
   EXPECT_FALSE(ParseDuration("5 minutes").has_value());
   EXPECT_FALSE(ParseDuration("").has_value());
+  EXPECT_FALSE(ParseDuration("1.2.3s").has_value());  // Go's time.ParseDuration refuses it too
   EXPECT_EQ(FormatDuration(minutes(5)), "5m0s");
   EXPECT_EQ(FormatDuration(seconds(15)), "15s");
   EXPECT_EQ(FormatDuration(std::chrono::milliseconds(1500)), "1.5s");

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "calico/base/log.h"
+#include "calico/base/numbers.h"
 #include "calico/base/strings.h"
 #include "calico/datastore/keys.h"
 
@@ -44,24 +45,30 @@ std::set<std::string> WorkloadIPs(const std::vector<Resource>& weps) {
   return ips;
 }
 
-// "2026-11-24T00:17:32Z" (and fractional seconds) -> time; nullopt when unreadable.
+// "2026-11-24T00:17:32Z" (and fractional seconds; the offset is not read) -> time; nullopt when
+// unreadable. Fields are fixed-width, as Go's time.RFC3339 layout.
 std::optional<std::chrono::system_clock::time_point> ParseRfc3339(std::string_view text) {
-  std::tm tm{};
-  int y = 0;
-  int mo = 0;
-  int d = 0;
-  int h = 0;
-  int mi = 0;
-  int s = 0;
-  if (std::sscanf(std::string(text).c_str(), "%d-%d-%dT%d:%d:%d", &y, &mo, &d, &h, &mi, &s) != 6) {
+  if (text.size() < 19 || text[4] != '-' || text[7] != '-' ||
+      (text[10] != 'T' && text[10] != 't') || text[13] != ':' || text[16] != ':') {
     return std::nullopt;
   }
-  tm.tm_year = y - 1900;
-  tm.tm_mon = mo - 1;
-  tm.tm_mday = d;
-  tm.tm_hour = h;
-  tm.tm_min = mi;
-  tm.tm_sec = s;
+  auto field = [&](size_t pos, size_t len, int min, int max) {
+    return ParseIntInRange<int>(text.substr(pos, len), min, max);
+  };
+  const Result<int> y = field(0, 4, 0, 9999);
+  const Result<int> mo = field(5, 2, 1, 12);
+  const Result<int> d = field(8, 2, 1, 31);
+  const Result<int> h = field(11, 2, 0, 23);
+  const Result<int> mi = field(14, 2, 0, 59);
+  const Result<int> s = field(17, 2, 0, 60);  // 60: a leap second, as Go accepts
+  if (!y || !mo || !d || !h || !mi || !s) return std::nullopt;
+  std::tm tm{};
+  tm.tm_year = *y - 1900;
+  tm.tm_mon = *mo - 1;
+  tm.tm_mday = *d;
+  tm.tm_hour = *h;
+  tm.tm_min = *mi;
+  tm.tm_sec = *s;
   time_t t = ::timegm(&tm);
   if (t == static_cast<time_t>(-1)) return std::nullopt;
   return std::chrono::system_clock::from_time_t(t);

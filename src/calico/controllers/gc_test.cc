@@ -5,12 +5,15 @@
 
 #include <gtest/gtest.h>
 
+#include "calico/base/testing/fake_clock.h"
 #include "calico/controllers/testing/fake_node_inspector.h"
 #include "calico/datastore/keys.h"
 #include "calico/datastore/testing/mem_backend.h"
 
 namespace calico::controllers {
 namespace {
+
+using ::calico::testing::FakeClock;
 
 using model::Json;
 using model::Resource;

@@ -5,10 +5,13 @@
 
 #include <gtest/gtest.h>
 
+#include "calico/base/testing/fake_clock.h"
 #include "calico/datastore/testing/mem_backend.h"
 
 namespace calico::controllers {
 namespace {
+
+using ::calico::testing::FakeClock;
 
 using std::chrono::seconds;
 

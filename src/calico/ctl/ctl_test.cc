@@ -7,7 +7,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "calico/ctl/golden.h"
+#include "calico/base/testing/golden.h"
 #include "calico/ctl/testing/ctl_fixture.h"
 
 namespace calico::ctl {
@@ -244,7 +244,7 @@ items:
   step({"create"});
   step({"get", "globalnetworksets", "--bogus"});
   step({"version", "--client"});
-  testing::ExpectGolden("commands.golden", transcript);
+  calico::testing::ExpectGolden("src/calico/ctl/testdata/commands.golden", transcript);
 }
 
 // A datastore written by a newer calico-cpp whose data this calicoctl cannot read (its schema

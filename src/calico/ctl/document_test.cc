@@ -4,7 +4,7 @@
 
 #include <gtest/gtest.h>
 
-#include "calico/ctl/golden.h"
+#include "calico/base/testing/golden.h"
 
 namespace calico::ctl {
 namespace {
@@ -52,8 +52,8 @@ TEST(DocumentTest, GoYamlGolden) {
                {"kind", "NetworkPolicyList"},
                {"metadata", {{"resourceVersion", "12"}}},
                {"items", Json::array({SamplePolicy()})}};
-  testing::ExpectGolden("document_yaml.golden",
-                        EmitGoYaml(SamplePolicy()) + "---\n" + EmitGoYaml(list));
+  calico::testing::ExpectGolden("src/calico/ctl/testdata/document_yaml.golden",
+                                EmitGoYaml(SamplePolicy()) + "---\n" + EmitGoYaml(list));
 }
 
 TEST(DocumentTest, GoJsonGolden) {
@@ -61,8 +61,8 @@ TEST(DocumentTest, GoJsonGolden) {
                {"kind", "NetworkPolicyList"},
                {"metadata", {{"resourceVersion", "12"}}},
                {"items", Json::array({SamplePolicy()})}};
-  testing::ExpectGolden("document_json.golden",
-                        EmitGoJson(SamplePolicy()) + "\n---\n" + EmitGoJson(list));
+  calico::testing::ExpectGolden("src/calico/ctl/testdata/document_json.golden",
+                                EmitGoJson(SamplePolicy()) + "\n---\n" + EmitGoJson(list));
 }
 
 TEST(DocumentTest, RoundTripsThroughYaml) {

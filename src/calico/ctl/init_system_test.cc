@@ -9,7 +9,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "calico/ctl/golden.h"
+#include "calico/base/testing/golden.h"
 #include "calico/ctl/node_command.h"
 
 namespace calico::ctl {
@@ -54,7 +54,7 @@ TEST(InitSystemTest, EnvironmentFileFilledIn) {
   EXPECT_THAT(env, Not(HasSubstr("\n#ETCD_ENDPOINTS=")));
   EXPECT_THAT(env, HasSubstr("calicoctl node run ---"));
   EXPECT_TRUE(env.ends_with("\nCALICO_RUN_DIR=/srv/calico/run\n")) << env;
-  testing::ExpectGolden("init_system_env.golden", env);
+  calico::testing::ExpectGolden("src/calico/ctl/testdata/init_system_env.golden", env);
   // Nothing set: the shipped file as it is.
   EXPECT_EQ(RenderCalicoEnv({}), ReadSource("packaging/etc/calico.env"));
 }

@@ -12,6 +12,8 @@
 #include <optional>
 #include <set>
 
+#include "calico/base/numbers.h"
+#include "calico/base/unique_fd.h"
 #include "calico/ctl/args.h"
 #include "calico/datastore/keys.h"
 #include "calico/ipam/ipam.h"
@@ -550,15 +552,13 @@ int Check(ipam::IpamClient& client, datastore::Client& api, const FlagSet& fs, C
     report["allocations"] = allocs;
     if (!leaked_handles.empty()) report["leakedHandles"] = leaked_handles;
     // The report names addresses and workloads: readable by its owner only.
-    int fd = ::open(output.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    UniqueFd fd(::open(output.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
     std::string text = report.dump(2);
-    if (fd < 0 || ::write(fd, text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
+    if (!fd || ::write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
       int err = errno;
-      if (fd >= 0) ::close(fd);
       ctx.err << "Error: cannot write the report " << output << ": " << std::strerror(err) << "\n";
       return 1;
     }
-    ::close(fd);
   }
   return 0;
 }
@@ -671,8 +671,11 @@ int ReleaseFromReport(ipam::IpamClient& client, datastore::Client& api, const st
       const std::string id = h["ID"].get<std::string>();
       const std::string key = datastore::HandleKey{.handle_id = id}.Format();
       int64_t rev = 0;
-      if (h.contains("Revision") && h["Revision"].is_string())
-        rev = std::strtoll(h["Revision"].get<std::string>().c_str(), nullptr, 10);
+      if (h.contains("Revision") && h["Revision"].is_string()) {
+        // An unparsable revision stays 0, which matches no handle: the handle is skipped.
+        const Result<int64_t> stored = ParseInt<int64_t>(h["Revision"].get<std::string>());
+        if (stored) rev = *stored;
+      }
       auto current = api.backend().Get(key);
       if (!current || current->mod_revision != rev) {
         if (current || current.error().code() == ErrorCode::kNotFound) {
@@ -793,12 +796,12 @@ int RunIpam(std::span<const std::string> args, Context& ctx) {
   }
   if (fs.Changed("max-blocks-per-host")) {
     std::string v = fs.GetString("max-blocks-per-host");
-    char* end = nullptr;
-    long n = std::strtol(v.c_str(), &end, 10);
-    if (v.empty() || *end != '\0' || n < 0 || n > 1000000) {
+    Result<long> parsed = ParseIntInRange<long>(v, 0, 1000000);
+    if (!parsed) {
       ctx.err << "invalid value for --max-blocks-per-host: '" << v << "'\n";
       return 1;
     }
+    const long n = *parsed;
     if (n > 0 && !cfg->strict_affinity) {
       ctx.err << "maxBlocksPerHost requires strictAffinity to be true\n";
       return 1;

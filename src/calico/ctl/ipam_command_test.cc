@@ -6,7 +6,7 @@
 
 #include <gtest/gtest.h>
 
-#include "calico/ctl/golden.h"
+#include "calico/base/testing/golden.h"
 #include "calico/ctl/migrate_command.h"
 #include "calico/ctl/testing/ctl_fixture.h"
 #include "calico/ipam/ipam.h"
@@ -56,7 +56,7 @@ TEST_F(IpamCommandTest, ShowTablesAndAddresses) {
     transcript += "\n" + o.out;
   }
   // Block choice is deterministic per host name (FNV-1 seeded), so the golden is stable.
-  testing::ExpectGolden("ipam_show.golden", transcript);
+  calico::testing::ExpectGolden("src/calico/ctl/testdata/ipam_show.golden", transcript);
   testing::CommandOutcome ip = Run({"ipam", "show", "--ip=" + r.ipv4[0].addr().String()});
   EXPECT_NE(ip.out.find("is in use"), std::string::npos);
   EXPECT_NE(ip.out.find("Handle ID: web"), std::string::npos);

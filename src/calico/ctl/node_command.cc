@@ -15,14 +15,15 @@
 #include <sstream>
 #include <thread>
 
+#include "calico/base/numbers.h"
 #include "calico/base/redact.h"
 #include "calico/base/strings.h"
+#include "calico/base/subprocess.h"
+#include "calico/base/unique_fd.h"
 #include "calico/ctl/args.h"
 #include "calico/ctl/init_system.h"
 #include "calico/ctl/rule_counters.h"
 #include "calico/datastore/config.h"
-
-extern char** environ;
 
 namespace calico::ctl {
 namespace {
@@ -70,8 +71,8 @@ std::vector<pid_t> ProcessesNamed(const std::string& comm) {
   std::error_code ec;
   for (const auto& e : fs::directory_iterator("/proc", ec)) {
     std::string n = e.path().filename().string();
-    if (n.empty() || n.find_first_not_of("0123456789") != std::string::npos) continue;
-    if (ProcessComm(n) == comm.substr(0, 15)) out.push_back(static_cast<pid_t>(std::stol(n)));
+    Result<pid_t> pid = ParseInt<pid_t>(n);  // the other entries of /proc are not numbers
+    if (pid && ProcessComm(n) == comm.substr(0, 15)) out.push_back(*pid);
   }
   return out;
 }
@@ -123,44 +124,23 @@ std::vector<std::pair<std::string, std::string>> DatastoreEnv(const datastore::C
 Result<pid_t> StartDetached(const std::string& program, const std::vector<std::string>& args,
                             const std::vector<std::pair<std::string, std::string>>& extra_env,
                             const std::string& log) {
-  int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
-  if (fd < 0) return Unexpected(Error::FromErrno(errno, "open log " + log));
-  pid_t pid = ::fork();
-  if (pid < 0) {
-    ::close(fd);
-    return Unexpected(Error::FromErrno(errno, "fork"));
-  }
-  if (pid == 0) {
-    ::setsid();
-    ::dup2(fd, 1);
-    ::dup2(fd, 2);
-    int devnull = ::open("/dev/null", O_RDONLY);
-    if (devnull >= 0) ::dup2(devnull, 0);
-    for (const auto& [k, v] : extra_env)
-      ::setenv(k.c_str(), v.c_str(), 1);
-    std::vector<char*> argv;
-    std::string prog = program;
-    argv.push_back(prog.data());
-    std::vector<std::string> copy = args;
-    for (auto& a : copy)
-      argv.push_back(a.data());
-    argv.push_back(nullptr);
-    ::execv(prog.c_str(), argv.data());
-    std::perror("exec");
-    ::_exit(127);
-  }
-  ::close(fd);
-  return pid;
+  Environment env = CurrentEnvironment();
+  for (const auto& [k, v] : extra_env)
+    env[k] = v;
+  std::vector<std::string> argv{program};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return SpawnSubprocess({.argv = std::move(argv), .env = std::move(env)},
+                         {.log_path = log, .log_mode = 0640, .new_session = true});
 }
 
 // 0644 whatever the umask: `node stop` signals the PID in it, so nobody else may write it.
 Status WritePidFile(const std::string& path, pid_t pid) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-  if (fd < 0) return Unexpected(Error::FromErrno(errno, "cannot write " + path));
-  ::fchmod(fd, 0644);
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644));
+  if (!fd) return Unexpected(Error::FromErrno(errno, "cannot write " + path));
+  ::fchmod(fd.get(), 0644);
   std::string text = std::to_string(pid) + "\n";
-  bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
-  ok = ::close(fd) == 0 && ok;
+  bool ok = ::write(fd.get(), text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  ok = ::close(fd.release()) == 0 && ok;  // close(2) reports a failed delayed write
   if (!ok) return Unavailable("cannot write " + path);
   return OkStatus();
 }
@@ -413,8 +393,15 @@ int NodeCheckSystem(Context& ctx) {
   utsname u{};
   ::uname(&u);
   std::string release = u.release;
-  int major = 0, minor = 0;
-  std::sscanf(release.c_str(), "%d.%d", &major, &minor);
+  // "6.1.0-18-amd64": the leading digits of the first two dot-separated parts.
+  auto version_part = [&](size_t index) {
+    std::vector<std::string> parts = StrSplit(release, '.');
+    if (index >= parts.size()) return 0;
+    const std::string& part = parts[index];
+    return ParseInt<int>(part.substr(0, part.find_first_not_of("0123456789"))).value_or(0);
+  };
+  const int major = version_part(0);
+  const int minor = version_part(1);
   ctx.out << "Checking kernel version...\n";
   bool kernel_ok = major > 4 || (major == 4 && minor >= 19);
   ctx.out << "\t\t" << release << "\t\t\t\t\t"
@@ -472,20 +459,23 @@ int NodeDiags(const FlagSet& f, Context& ctx) {
   fs::path dir = root / "diagnostics";
   fs::create_directories(dir);
   ctx.out << "Collecting diagnostics\n";
-  auto run = [&](const std::string& file, const std::string& cmd) {
-    ctx.out << "Running " << cmd << "\n";
-    std::string full = cmd + " > '" + (dir / file).string() + "' 2>&1";
-    int rc = std::system(full.c_str());
-    (void)rc;
+  // Each command's output (stdout and stderr) goes to its file; a command that fails or is
+  // missing leaves its error there instead, and collection goes on (calicoctl's diags does too).
+  auto run = [&](const std::string& file, const std::vector<std::string>& argv) {
+    ctx.out << "Running " << StrJoin(argv, " ") << "\n";
+    auto done =
+        RunSubprocess({.argv = argv}, {.timeout = std::chrono::seconds(30), .merge_stderr = true});
+    std::ofstream(dir / file, std::ios::binary)
+        << (done ? done->out : done.error().message() + "\n");
   };
-  run("date", "date");
-  run("hostname", "hostname");
-  run("ipaddr", "ip addr");
-  run("iproute", "ip route");
-  run("iproute6", "ip -6 route");
-  run("ipneigh", "ip neigh");
-  run("nftables", "nft list table inet calico");
-  run("processes", "ps -eo pid,ppid,comm,args");
+  run("date", {"date"});
+  run("hostname", {"hostname"});
+  run("ipaddr", {"ip", "addr"});
+  run("iproute", {"ip", "route"});
+  run("iproute6", {"ip", "-6", "route"});
+  run("ipneigh", {"ip", "neigh"});
+  run("nftables", {"nft", "list", "table", "inet", "calico"});
+  run("processes", {"ps", "-eo", "pid,ppid,comm,args"});
   std::string run_dir = f.GetString("run-dir");
   std::error_code ec;
   if (fs::exists(run_dir + "/nodename")) fs::copy_file(run_dir + "/nodename", dir / "nodename", ec);
@@ -493,7 +483,7 @@ int NodeDiags(const FlagSet& f, Context& ctx) {
   if (fs::exists(run_dir + "/bird.conf"))
     fs::copy_file(run_dir + "/bird.conf", dir / "bird.conf", ec);
   if (fs::exists(run_dir + "/bird.ctl"))
-    run("birdc-protocols", "birdc -s '" + run_dir + "/bird.ctl' show protocols all");
+    run("birdc-protocols", {"birdc", "-s", run_dir + "/bird.ctl", "show", "protocols", "all"});
   std::string log_dir = f.GetString("log-dir");
   ctx.out << "Copying Calico logs\n";
   if (fs::exists(log_dir)) fs::copy(log_dir, dir / "logs", fs::copy_options::recursive, ec);
@@ -513,9 +503,10 @@ int NodeDiags(const FlagSet& f, Context& ctx) {
   std::strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H-%M-%S", std::gmtime(&now));
   std::string tarball = std::string("/tmp/calico-diags-") + stamp + ".tar.gz";
   // Owner-only whatever the caller's umask (it holds addresses, rules and logs).
-  std::string tar =
-      "umask 077 && tar -czf '" + tarball + "' -C '" + root.string() + "' diagnostics";
-  if (std::system(tar.c_str()) != 0) {
+  auto tar = RunSubprocess(
+      {.argv = {"tar", "-czf", tarball, "-C", root.string(), "diagnostics"}, .umask = 077},
+      {.merge_stderr = true});
+  if (!tar || tar->exit_code != 0) {
     ctx.err << "Error: cannot write " << tarball << "\n";
     fs::remove_all(root, ec);
     return 1;

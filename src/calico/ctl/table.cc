@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "calico/base/numbers.h"
 #include "calico/base/strings.h"
 
 namespace calico::ctl {
@@ -334,7 +335,7 @@ std::string GoFloat(double v) {
     std::string s = fmt::format("{:e}", v);
     for (int prec = 0; prec < 17; ++prec) {
       std::string t = fmt::format("{:.{}e}", v, prec);
-      if (std::stod(t) == v) {
+      if (Result<double> back = ParseDouble(t); back && *back == v) {
         s = t;
         break;
       }

@@ -4,7 +4,7 @@
 
 #include <gtest/gtest.h>
 
-#include "calico/ctl/golden.h"
+#include "calico/base/testing/golden.h"
 
 namespace calico::ctl {
 namespace {
@@ -137,7 +137,7 @@ TEST(TableTest, GoldenTablesPerKind) {
       "spec":{}})j")};
   add("FelixConfiguration", felix, wide);
   add("IPPool", {}, ps);  // Empty list: header only.
-  testing::ExpectGolden("tables.golden", out);
+  calico::testing::ExpectGolden("src/calico/ctl/testdata/tables.golden", out);
 }
 
 TEST(TableTest, CustomColumns) {
@@ -145,7 +145,7 @@ TEST(TableTest, CustomColumns) {
   o.headings = {"CIDR", "NAME", "NAT"};
   auto t = RenderTable("IPPool", Pools(), o);
   ASSERT_TRUE(t.has_value());
-  testing::ExpectGolden("custom_columns.golden", *t);
+  calico::testing::ExpectGolden("src/calico/ctl/testdata/custom_columns.golden", *t);
   o.headings = {"NAME", "BOGUS"};
   auto bad = RenderTable("IPPool", Pools(), o);
   ASSERT_FALSE(bad.has_value());

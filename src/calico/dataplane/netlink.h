@@ -49,6 +49,11 @@ struct AddrInfo {
   int scope = 0;   // RT_SCOPE_* (kScopeLink for link-local addresses)
 };
 
+// The rtnetlink protocol of the routes Calico's agent programs (workload /32s, blackholes, VXLAN
+// and IPIP routes; `ip route` shows "proto 80"), so it can find and remove its own routes and
+// leave everyone else's: felix/dataplane/linux/dataplanedefs DefaultRouteProto.
+inline constexpr int kCalicoRouteProtocol = 80;
+
 // A route in the main table unless `table` says otherwise.
 struct RouteSpec {
   net::CIDR dst;
@@ -56,7 +61,7 @@ struct RouteSpec {
   std::optional<net::IPAddr> gateway;
   int scope = kScopeUniverse;    // or kScopeLink
   int type = kRouteTypeUnicast;  // or kRouteTypeBlackhole, RTN_UNREACHABLE (7)
-  int protocol = 3;      // RTPROT_BOOT (what `ip route add` uses); the agent uses 80 for its own
+  int protocol = 3;      // RTPROT_BOOT (what `ip route add` uses); the agent: kCalicoRouteProtocol
   uint32_t table = 254;  // RT_TABLE_MAIN
   bool onlink = false;   // RTNH_F_ONLINK (next hop not on a connected subnet, VXLAN)
   std::optional<net::IPAddr> prefsrc;  // RTA_PREFSRC (`ip route ... src`)

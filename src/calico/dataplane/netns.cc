@@ -15,34 +15,20 @@ namespace calico::dataplane {
 
 Result<NetnsFd> NetnsFd::Open(std::string_view path) {
   std::string p(path);
-  int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return Unexpected(Error::FromErrno(errno, "open network namespace " + p));
+  UniqueFd fd(::open(p.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return Unexpected(Error::FromErrno(errno, "open network namespace " + p));
   struct statfs st {};
-  if (::fstatfs(fd, &st) != 0 ||
+  if (::fstatfs(fd.get(), &st) != 0 ||
       (st.f_type != static_cast<decltype(st.f_type)>(NSFS_MAGIC) &&
        st.f_type != static_cast<decltype(st.f_type)>(PROC_SUPER_MAGIC))) {
-    ::close(fd);
     return InvalidArgument(p + " is not a network namespace");
   }
-  return NetnsFd(fd);
+  return NetnsFd(std::move(fd));
 }
 
 Result<NetnsFd> NetnsFd::Current() {
   // /proc/thread-self: the namespace of this thread, which may differ from the process's.
   return Open("/proc/thread-self/ns/net");
-}
-
-NetnsFd& NetnsFd::operator=(NetnsFd&& other) noexcept {
-  if (this != &other) {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = other.fd_;
-    other.fd_ = -1;
-  }
-  return *this;
-}
-
-NetnsFd::~NetnsFd() {
-  if (fd_ >= 0) ::close(fd_);
 }
 
 Status RunInNetns(const NetnsFd& ns, const std::function<Status()>& fn) {
@@ -85,11 +71,11 @@ std::string SysctlPath(std::string_view name) {
 
 Status WriteSysctl(std::string_view name, std::string_view value) {
   std::string path = SysctlPath(name);
-  int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
-  if (fd < 0) return Unexpected(Error::FromErrno(errno, "sysctl " + path));
-  ssize_t n = ::write(fd, value.data(), value.size());
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
+  if (!fd) return Unexpected(Error::FromErrno(errno, "sysctl " + path));
+  ssize_t n = ::write(fd.get(), value.data(), value.size());
   int err = errno;
-  ::close(fd);
+  fd.reset();
   if (n < 0) return Unexpected(Error::FromErrno(err, "sysctl " + path + "=" + std::string(value)));
   return OkStatus();
 }

@@ -9,8 +9,10 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "calico/base/result.h"
+#include "calico/base/unique_fd.h"
 
 namespace calico::dataplane {
 
@@ -21,16 +23,11 @@ class NetnsFd {
   [[nodiscard]] static Result<NetnsFd> Open(std::string_view path);
   // The calling thread's own network namespace.
   [[nodiscard]] static Result<NetnsFd> Current();
-  NetnsFd(NetnsFd&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
-  NetnsFd& operator=(NetnsFd&& other) noexcept;
-  NetnsFd(const NetnsFd&) = delete;
-  NetnsFd& operator=(const NetnsFd&) = delete;
-  ~NetnsFd();
-  int fd() const { return fd_; }
+  int fd() const { return fd_.get(); }
 
  private:
-  explicit NetnsFd(int fd) : fd_(fd) {}
-  int fd_ = -1;
+  explicit NetnsFd(UniqueFd fd) : fd_(std::move(fd)) {}
+  UniqueFd fd_;
 };
 
 // Runs `fn` on a new thread that has entered `ns`; returns fn's status (or the setns error).

@@ -19,6 +19,7 @@
 
 #include "calico/base/log.h"
 #include "calico/base/strings.h"
+#include "calico/base/unique_fd.h"
 #include "calico/nft_model/ruleset.h"
 
 namespace calico::dataplane {
@@ -80,32 +81,24 @@ class InputFile {
  public:
   // nullopt when no memfd can be made (the caller falls back to the buffer API).
   static std::optional<InputFile> Create(std::string_view text) {
-    const int fd = ::memfd_create("calico-nft", MFD_CLOEXEC);
-    if (fd < 0) return std::nullopt;
-    InputFile file(fd);
+    UniqueFd fd(::memfd_create("calico-nft", MFD_CLOEXEC));
+    if (!fd) return std::nullopt;
+    InputFile file(std::move(fd));
     std::size_t done = 0;
     while (done < text.size()) {
-      const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+      const ssize_t n = ::write(file.fd_.get(), text.data() + done, text.size() - done);
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) return std::nullopt;
       done += static_cast<std::size_t>(n);
     }
     return file;
   }
-  InputFile(InputFile&& other) noexcept : fd_(other.fd_), path_(std::move(other.path_)) {
-    other.fd_ = -1;
-  }
-  InputFile& operator=(InputFile&&) = delete;
-  InputFile(const InputFile&) = delete;
-  InputFile& operator=(const InputFile&) = delete;
-  ~InputFile() {
-    if (fd_ >= 0) ::close(fd_);
-  }
   const std::string& path() const { return path_; }
 
  private:
-  explicit InputFile(int fd) : fd_(fd), path_(fmt::format("/proc/self/fd/{}", fd)) {}
-  int fd_;
+  explicit InputFile(UniqueFd fd)
+      : fd_(std::move(fd)), path_(fmt::format("/proc/self/fd/{}", fd_.get())) {}
+  UniqueFd fd_;
   std::string path_;
 };
 

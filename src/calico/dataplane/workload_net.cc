@@ -6,6 +6,7 @@
 #include <memory>
 #include <thread>
 
+#include "calico/base/cleanup.h"
 #include "calico/base/log.h"
 #include "calico/dataplane/netlink.h"
 #include "calico/dataplane/netns.h"
@@ -127,19 +128,14 @@ Result<WorkloadNet> SetUpWorkload(const WorkloadNetSpec& spec) {
   RETURN_IF_ERROR(RunInNetns(*container_ns, make_pair));
 
   // From here on a failure deletes the pair (and with it every route through it).
-  bool done = false;
-  struct Rollback {
-    std::function<void()> fn;
-    ~Rollback() { fn(); }
-  } rollback{[&] {
-    if (done) return;
+  Cleanup rollback([&] {
     if (auto link = host->GetLink(spec.host_ifname)) {
       Status st = host->DeleteLink(link->index);
       if (!st)
         CALICO_LOG(warn, "cni", "rollback: cannot delete {}: {}", spec.host_ifname,
                    st.error().message());
     }
-  }};
+  });
 
   ASSIGN_OR_RETURN(LinkInfo host_link, host->GetLink(spec.host_ifname));
   ASSIGN_OR_RETURN(LinkInfo cont_link, cont->GetLink(spec.container_ifname));
@@ -208,7 +204,7 @@ Result<WorkloadNet> SetUpWorkload(const WorkloadNetSpec& spec) {
   }
 
   ASSIGN_OR_RETURN(LinkInfo final_link, cont->GetLink(cont_link.index));
-  done = true;
+  std::move(rollback).Cancel();
   return WorkloadNet{spec.host_ifname, final_link.mac.String(), final_link.mtu};
 }
 

@@ -3,12 +3,13 @@
 #include "calico/datastore/client.h"
 
 #include <chrono>
-#include <random>
 
 #include <fmt/format.h>
 
 #include "calico/base/clock.h"
 #include "calico/base/log.h"
+#include "calico/base/numbers.h"
+#include "calico/base/random.h"
 #include "calico/base/strings.h"
 #include "calico/datastore/keys.h"
 #include "calico/datastore/names.h"
@@ -32,20 +33,6 @@ bool IsPolicyKind(std::string_view kind) {
 
 bool IsBuiltInTier(std::string_view name) {
   return name == "default" || name == "kube-admin" || name == "kube-baseline";
-}
-
-std::string NewUid() {
-  static thread_local std::mt19937_64 rng{std::random_device{}()};
-  uint64_t a = rng();
-  uint64_t b = rng();
-  a = (a & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;  // Version 4.
-  b = (b & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;  // Variant 10.
-  char buf[40];
-  std::snprintf(buf, sizeof(buf), "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(a >> 32),
-                static_cast<unsigned>((a >> 16) & 0xffff), static_cast<unsigned>(a & 0xffff),
-                static_cast<unsigned>(b >> 48),
-                static_cast<unsigned long long>(b & 0xffffffffffffULL));
-  return buf;
 }
 
 Resource SyntheticDefaultAllowProfile() {
@@ -79,18 +66,18 @@ Status Client::EnsureInitialized() {
     tier.spec()["defaultAction"] = t.action;
     auto created = Create(std::move(tier));
     if (!created && created.error().code() != ErrorCode::kAlreadyExists) {
-      return tl::unexpected(created.error().Wrap("initialize tier " + std::string(t.name)));
+      return Unexpected(created.error().Wrap("initialize tier " + std::string(t.name)));
     }
   }
   Resource info("ClusterInformation", "default");
-  std::string guid = NewUid();
+  std::string guid = NewUuid();
   guid.erase(std::remove(guid.begin(), guid.end(), '-'), guid.end());
   info.spec()["clusterGUID"] = guid;
   info.spec()["clusterType"] = "local";
   info.spec()["datastoreReady"] = true;
   auto created = Create(std::move(info));
   if (!created && created.error().code() != ErrorCode::kAlreadyExists) {
-    return tl::unexpected(created.error().Wrap("initialize cluster information"));
+    return Unexpected(created.error().Wrap("initialize cluster information"));
   }
   return OkStatus();
 }
@@ -124,7 +111,7 @@ Status Client::CheckCreateRules(const model::KindInfo& kind, const Resource& r) 
       if (got.error().code() == ErrorCode::kNotFound) {
         return NotFound("resource does not exist: Tier(" + tier + ")");
       }
-      return tl::unexpected(got.error());
+      return Unexpected(got.error());
     }
   }
   if (kind.kind == "IPPool") {
@@ -173,7 +160,7 @@ Result<Resource> Client::Create(Resource r) {
     return AlreadyExists("resource already exists: Profile(" + r.name() + ")");
   }
   RETURN_IF_ERROR(CheckCreateRules(*kind, r));
-  r.metadata()["uid"] = NewUid();
+  r.metadata()["uid"] = NewUuid();
   r.metadata()["creationTimestamp"] = FormatRfc3339(std::chrono::system_clock::now());
   std::string key = ResourceKey{.kind = kind, .ns = r.namespace_(), .name = r.name()}.Format();
   ASSIGN_OR_RETURN(std::string value, EncodeWithinLimits(r));
@@ -183,7 +170,7 @@ Result<Resource> Client::Create(Resource r) {
       return AlreadyExists("resource already exists: " +
                            KindRef(kind->kind, r.namespace_(), r.name()));
     }
-    return tl::unexpected(kv.error());
+    return Unexpected(kv.error());
   }
   r.set_resource_version(std::to_string(kv->mod_revision));
   return r;
@@ -197,20 +184,18 @@ Result<Resource> Client::Update(Resource r) {
     if (current_kv.error().code() == ErrorCode::kNotFound) {
       return NotFound("resource does not exist: " + KindRef(kind->kind, r.namespace_(), r.name()));
     }
-    return tl::unexpected(current_kv.error());
+    return Unexpected(current_kv.error());
   }
   ASSIGN_OR_RETURN(Resource current,
                    DecodeStoredResource(key, current_kv->value, current_kv->mod_revision));
   int64_t expected = current_kv->mod_revision;
   if (!r.resource_version().empty()) {
-    int64_t rv = 0;
-    try {
-      rv = std::stoll(r.resource_version());
-    } catch (...) {
+    Result<int64_t> rv = ParseInt<int64_t>(r.resource_version());
+    if (!rv) {
       return InvalidArgument("error with field metadata.resourceVersion = '" +
                              r.resource_version() + "' (invalid resource version)");
     }
-    if (rv != expected) {
+    if (*rv != expected) {
       return Conflict("update conflict: " + KindRef(kind->kind, r.namespace_(), r.name()) +
                       " resource version '" + r.resource_version() +
                       "' is out of date (latest: " + std::to_string(expected) + ")");
@@ -240,7 +225,7 @@ Result<Resource> Client::Update(Resource r) {
     if (kv.error().code() == ErrorCode::kConflict) {
       return Conflict("update conflict: " + KindRef(kind->kind, r.namespace_(), r.name()));
     }
-    return tl::unexpected(kv.error());
+    return Unexpected(kv.error());
   }
   r.set_resource_version(std::to_string(kv->mod_revision));
   return r;
@@ -281,11 +266,11 @@ Result<Resource> Client::Delete(std::string_view kind_name, std::string_view ns,
   }
   int64_t expected = 0;
   if (!resource_version.empty()) {
-    try {
-      expected = std::stoll(std::string(resource_version));
-    } catch (...) {
+    Result<int64_t> rv = ParseInt<int64_t>(resource_version);
+    if (!rv) {
       return InvalidArgument("invalid resource version '" + std::string(resource_version) + "'");
     }
+    expected = *rv;
   }
   std::string key =
       ResourceKey{.kind = kind, .ns = std::string(ns), .name = std::string(name)}.Format();
@@ -297,7 +282,7 @@ Result<Resource> Client::Delete(std::string_view kind_name, std::string_view ns,
     if (kv.error().code() == ErrorCode::kConflict) {
       return Conflict("update conflict: " + KindRef(kind->kind, ns, name));
     }
-    return tl::unexpected(kv.error());
+    return Unexpected(kv.error());
   }
   return DecodeStoredResource(key, kv->value, kv->mod_revision);
 }
@@ -316,7 +301,7 @@ Result<Resource> Client::Get(std::string_view kind_name, std::string_view ns,
     if (kv.error().code() == ErrorCode::kNotFound) {
       return NotFound("resource does not exist: " + KindRef(kind->kind, ns, name));
     }
-    return tl::unexpected(kv.error());
+    return Unexpected(kv.error());
   }
   return DecodeStoredResource(key, kv->value, kv->mod_revision);
 }

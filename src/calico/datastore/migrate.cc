@@ -81,8 +81,7 @@ Result<ImportSummary> ImportDatastore(std::string_view text, Backend& target) {
   // The target holds this build's layout from now on (and refuses if it holds a newer one).
   RETURN_IF_ERROR(EnsureSchema(target, ThisBuild()));
   for (const auto& [key, value] : writes) {
-    ASSIGN_OR_RETURN(auto written, target.Put(key, value));
-    (void)written;
+    RETURN_IF_ERROR(target.Put(key, value));
   }
   return summary;
 }

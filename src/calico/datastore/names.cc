@@ -76,7 +76,7 @@ Status CheckWorkloadEndpointName(model::Resource& wep) {
   };
   auto expected = WorkloadEndpointName(ids);
   if (wep.name().empty()) {
-    if (!expected) return tl::unexpected(expected.error());
+    if (!expected) return Unexpected(expected.error());
     wep.set_name(*expected);
     return OkStatus();
   }

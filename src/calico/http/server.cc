@@ -298,6 +298,7 @@ void Server::AcceptLoop() {
       // At the cap: say so at once rather than queue behind slow clients.
       Response busy{503, "text/plain", "too many connections\n"};
       if (options_.error_response) busy = options_.error_response(503, "too many connections");
+      // The connection is closed next either way; a client that is gone gets no answer.
       (void)WriteAll(cfd, RenderResponse(busy, true), std::chrono::milliseconds(100));
       ::close(cfd);
       continue;
@@ -332,6 +333,7 @@ void Server::Serve(Conn& conn) {
     if (r.state == ParseState::kBad) {
       Response bad{r.status, "text/plain", r.error + "\n"};
       if (options_.error_response) bad = options_.error_response(r.status, r.error);
+      // As above: the connection closes next either way.
       (void)WriteAll(conn.fd, RenderResponse(bad, true), options_.write_timeout);
       break;
     }

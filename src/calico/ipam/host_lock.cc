@@ -10,6 +10,8 @@
 #include <filesystem>
 #include <utility>
 
+#include "calico/base/unique_fd.h"
+
 namespace calico::ipam {
 
 Result<HostLock> HostLock::Acquire(const std::string& path) {
@@ -26,15 +28,13 @@ Result<HostLock> HostLock::Acquire(const std::string& path) {
       ::chmod(parent.c_str(), 0755);  // not the umask's choice
     }
   }
-  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0) return fail(errno);
-  while (::flock(fd, LOCK_EX) != 0) {
+  UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
+  if (!fd) return fail(errno);
+  while (::flock(fd.get(), LOCK_EX) != 0) {
     if (errno == EINTR) continue;
-    int err = errno;
-    ::close(fd);
-    return fail(err);
+    return fail(errno);
   }
-  return HostLock(fd, path);
+  return HostLock(fd.release(), path);
 }
 
 HostLock::HostLock(HostLock&& other) noexcept

@@ -68,6 +68,17 @@ std::string AffinityValue(const char* state) {
   return datastore::BlockAffinity{.state = state}.Format();
 }
 
+// Another host created the block first: our pending affinity for it goes. A failure leaves a
+// pending affinity that matches no block, which the next claim of this block overwrites and
+// release/cleanup removes (libcalico-go/lib/ipam/ipam.go logs and goes on the same way).
+void DeletePendingAffinity(datastore::Backend& backend, const std::string& aff_key) {
+  auto deleted = backend.Delete(aff_key, 0);
+  if (!deleted && deleted.error().code() != ErrorCode::kNotFound) {
+    CALICO_LOG(warn, "ipam", "cannot delete pending affinity key={}: {}", aff_key,
+               deleted.error().message());
+  }
+}
+
 tl::unexpected<Error> Exhausted(const std::string& what) {
   return Unavailable(what + ": too many concurrent updates, giving up");
 }
@@ -79,7 +90,7 @@ Result<IpamConfig> IpamClient::GetConfig() {
   auto kv = backend_.Get(datastore::IpamConfigKey{}.Format());
   if (!kv) {
     if (kv.error().code() == ErrorCode::kNotFound) return cfg;
-    return tl::unexpected(kv.error());
+    return Unexpected(kv.error());
   }
   auto parsed = model::ParseStoredJson(kv->key, kv->value);
   if (!parsed) return Internal("unparsable IPAM config: " + parsed.error().message());
@@ -101,8 +112,7 @@ Status IpamClient::SetConfig(const IpamConfig& config) {
   Json j{{"strict_affinity", config.strict_affinity},
          {"auto_allocate_blocks", config.auto_allocate_blocks}};
   if (config.max_blocks_per_host != 0) j["maxBlocksPerHost"] = config.max_blocks_per_host;
-  ASSIGN_OR_RETURN(auto written, backend_.Put(datastore::IpamConfigKey{}.Format(), j.dump()));
-  (void)written;
+  RETURN_IF_ERROR(backend_.Put(datastore::IpamConfigKey{}.Format(), j.dump()));
   return OkStatus();
 }
 
@@ -219,17 +229,15 @@ Result<bool> IpamClient::ReconcileAffinity(const Affinity& affinity, const std::
   for (int attempt = 0; attempt < kMaxRetries; ++attempt) {
     auto kv = backend_.Get(key);
     if (!kv) {
-      if (kv.error().code() != ErrorCode::kNotFound) return tl::unexpected(kv.error());
+      if (kv.error().code() != ErrorCode::kNotFound) return Unexpected(kv.error());
       // The affinity's block does not exist: create it, then confirm the affinity.
-      ASSIGN_OR_RETURN(auto pending, backend_.Put(aff_key, AffinityValue("pending")));
-      (void)pending;
+      RETURN_IF_ERROR(backend_.Put(aff_key, AffinityValue("pending")));
       auto created = backend_.Create(key, Block::New(affinity.cidr, host, NowNs()).ToJson());
       if (!created) {
         if (created.error().code() == ErrorCode::kAlreadyExists) continue;  // look again
-        return tl::unexpected(created.error());
+        return Unexpected(created.error());
       }
-      ASSIGN_OR_RETURN(auto confirmed, backend_.Put(aff_key, AffinityValue("confirmed")));
-      (void)confirmed;
+      RETURN_IF_ERROR(backend_.Put(aff_key, AffinityValue("confirmed")));
       return true;
     }
     ASSIGN_OR_RETURN(Block block, Block::FromJson(kv->value));
@@ -237,12 +245,11 @@ Result<bool> IpamClient::ReconcileAffinity(const Affinity& affinity, const std::
       // A stale affinity: the block belongs to another host (or to none).
       auto deleted = backend_.Delete(aff_key, 0);
       if (!deleted && deleted.error().code() != ErrorCode::kNotFound)
-        return tl::unexpected(deleted.error());
+        return Unexpected(deleted.error());
       return false;
     }
     if (affinity.state != "confirmed") {
-      ASSIGN_OR_RETURN(auto confirmed, backend_.Put(aff_key, AffinityValue("confirmed")));
-      (void)confirmed;
+      RETURN_IF_ERROR(backend_.Put(aff_key, AffinityValue("confirmed")));
     }
     return true;
   }
@@ -256,13 +263,13 @@ Status IpamClient::AdjustHandle(const std::string& handle, const net::CIDR& bloc
   for (int attempt = 0; attempt < kMaxRetries; ++attempt) {
     auto kv = backend_.Get(key);
     if (!kv) {
-      if (kv.error().code() != ErrorCode::kNotFound) return tl::unexpected(kv.error());
+      if (kv.error().code() != ErrorCode::kNotFound) return Unexpected(kv.error());
       if (delta < 0) return OkStatus();
       Json j{{"block", {{cidr, delta}}}, {"deleted", false}};
       auto created = backend_.Create(key, j.dump());
       if (created) return OkStatus();
       if (created.error().code() == ErrorCode::kAlreadyExists) continue;
-      return tl::unexpected(created.error());
+      return Unexpected(created.error());
     }
     Json j = model::ReadStoredJson(kv->key, kv->value);
     if (!j.is_object()) j = Json{{"block", Json::object()}, {"deleted", false}};
@@ -282,7 +289,7 @@ Status IpamClient::AdjustHandle(const std::string& handle, const net::CIDR& bloc
         written.error().code() == ErrorCode::kNotFound) {
       continue;
     }
-    return tl::unexpected(written.error());
+    return Unexpected(written.error());
   }
   return Exhausted("update handle " + handle);
 }
@@ -296,7 +303,7 @@ Result<std::vector<net::IPAddr>> IpamClient::AssignFromBlock(const net::CIDR& ci
     auto kv = backend_.Get(key);
     if (!kv) {
       if (kv.error().code() == ErrorCode::kNotFound) return std::vector<net::IPAddr>{};
-      return tl::unexpected(kv.error());
+      return Unexpected(kv.error());
     }
     ASSIGN_OR_RETURN(Block block, Block::FromJson(kv->value));
     if (!require_host.empty() && block.host() != require_host) return std::vector<net::IPAddr>{};
@@ -308,8 +315,8 @@ Result<std::vector<net::IPAddr>> IpamClient::AssignFromBlock(const net::CIDR& ci
     if (written) return ips;
     Status undo = AdjustHandle(attr.handle_id, cidr, -n);
     if (written.error().code() == ErrorCode::kConflict) continue;
-    if (!undo) return tl::unexpected(undo.error());
-    return tl::unexpected(written.error());
+    if (!undo) return Unexpected(undo.error());
+    return Unexpected(written.error());
   }
   return Exhausted("assign from block " + cidr.String());
 }
@@ -332,26 +339,22 @@ Result<net::CIDR> IpamClient::ClaimBlock(const std::vector<Pool>& pools, const s
       std::string key = BlockKey(cidr);
       if (existing.count(key) != 0) continue;
       std::string aff_key = AffinityKey(host, cidr);
-      ASSIGN_OR_RETURN(auto pending, backend_.Put(aff_key, AffinityValue("pending")));
-      (void)pending;
+      RETURN_IF_ERROR(backend_.Put(aff_key, AffinityValue("pending")));
       auto created = backend_.Create(key, Block::New(cidr, host, NowNs()).ToJson());
       if (!created) {
-        if (created.error().code() != ErrorCode::kAlreadyExists)
-          return tl::unexpected(created.error());
+        if (created.error().code() != ErrorCode::kAlreadyExists) return Unexpected(created.error());
         auto other = backend_.Get(key);
         if (other) {
           auto b = Block::FromJson(other->value);
           if (b && b->host() == host) {
-            ASSIGN_OR_RETURN(auto confirmed, backend_.Put(aff_key, AffinityValue("confirmed")));
-            (void)confirmed;
+            RETURN_IF_ERROR(backend_.Put(aff_key, AffinityValue("confirmed")));
             return cidr;
           }
         }
-        (void)backend_.Delete(aff_key, 0);
+        DeletePendingAffinity(backend_, aff_key);
         continue;
       }
-      ASSIGN_OR_RETURN(auto confirmed, backend_.Put(aff_key, AffinityValue("confirmed")));
-      (void)confirmed;
+      RETURN_IF_ERROR(backend_.Put(aff_key, AffinityValue("confirmed")));
       return cidr;
     }
   }
@@ -405,7 +408,7 @@ Result<int> IpamClient::AssignFamily(int family, int num, const AutoAssignArgs& 
     if (!config.auto_allocate_blocks) break;
     auto claimed = ClaimBlock(pools, args.host);
     if (!claimed) {
-      if (claimed.error().code() != ErrorCode::kNotFound) return tl::unexpected(claimed.error());
+      if (claimed.error().code() != ErrorCode::kNotFound) return Unexpected(claimed.error());
       if (config.strict_affinity) {
         result.messages.push_back("No more free affine blocks and strict affinity enabled");
       }
@@ -440,10 +443,8 @@ Result<AssignResult> IpamClient::AutoAssign(const AutoAssignArgs& args) {
   if (args.host.empty()) return InvalidArgument("IPAM request needs a host");
   if (args.intended_use.empty()) return InvalidArgument("IPAM request needs an intended use");
   AssignResult result;
-  ASSIGN_OR_RETURN(int got4, AssignFamily(4, args.num4, args, result));
-  ASSIGN_OR_RETURN(int got6, AssignFamily(6, args.num6, args, result));
-  (void)got4;
-  (void)got6;
+  RETURN_IF_ERROR(AssignFamily(4, args.num4, args, result));
+  RETURN_IF_ERROR(AssignFamily(6, args.num6, args, result));
   return result;
 }
 
@@ -463,19 +464,16 @@ Status IpamClient::AssignIP(const net::IPAddr& ip, const std::string& handle, co
   for (int attempt = 0; attempt < kMaxRetries; ++attempt) {
     auto kv = backend_.Get(key);
     if (!kv) {
-      if (kv.error().code() != ErrorCode::kNotFound) return tl::unexpected(kv.error());
+      if (kv.error().code() != ErrorCode::kNotFound) return Unexpected(kv.error());
       // The block does not exist yet: claim it for this host.
       std::string aff_key = AffinityKey(host, cidr);
-      ASSIGN_OR_RETURN(auto pending, backend_.Put(aff_key, AffinityValue("pending")));
-      (void)pending;
+      RETURN_IF_ERROR(backend_.Put(aff_key, AffinityValue("pending")));
       auto created = backend_.Create(key, Block::New(cidr, host, NowNs()).ToJson());
       if (created) {
-        ASSIGN_OR_RETURN(auto confirmed, backend_.Put(aff_key, AffinityValue("confirmed")));
-        (void)confirmed;
+        RETURN_IF_ERROR(backend_.Put(aff_key, AffinityValue("confirmed")));
       } else {
-        (void)backend_.Delete(aff_key, 0);
-        if (created.error().code() != ErrorCode::kAlreadyExists)
-          return tl::unexpected(created.error());
+        DeletePendingAffinity(backend_, aff_key);
+        if (created.error().code() != ErrorCode::kAlreadyExists) return Unexpected(created.error());
       }
       continue;
     }
@@ -490,8 +488,8 @@ Status IpamClient::AssignIP(const net::IPAddr& ip, const std::string& handle, co
     if (written) return OkStatus();
     Status undo = AdjustHandle(handle, cidr, -1);
     if (written.error().code() == ErrorCode::kConflict) continue;
-    if (!undo) return tl::unexpected(undo.error());
-    return tl::unexpected(written.error());
+    if (!undo) return Unexpected(undo.error());
+    return Unexpected(written.error());
   }
   return Exhausted("assign " + ip.String());
 }
@@ -546,7 +544,7 @@ Result<std::vector<net::IPAddr>> IpamClient::ReleaseIPs(
     for (int attempt = 0; attempt < kMaxRetries && !done; ++attempt) {
       auto kv = backend_.Get(key);
       if (!kv) {
-        if (kv.error().code() != ErrorCode::kNotFound) return tl::unexpected(kv.error());
+        if (kv.error().code() != ErrorCode::kNotFound) return Unexpected(kv.error());
         for (const ReleaseOptions& r : block_releases)
           unallocated.push_back(r.address);
         done = true;
@@ -575,7 +573,7 @@ Result<std::vector<net::IPAddr>> IpamClient::ReleaseIPs(
               : backend_.Update(key, block.ToJson(), kv->mod_revision);
       if (!written) {
         if (written.error().code() == ErrorCode::kConflict) continue;
-        return tl::unexpected(written.error());
+        return Unexpected(written.error());
       }
       unallocated.insert(unallocated.end(), not_allocated.begin(), not_allocated.end());
       unallocated.insert(unallocated.end(), changed.begin(), changed.end());
@@ -592,7 +590,7 @@ Result<std::vector<net::IPAddr>> IpamClient::IPsByHandle(const std::string& hand
   auto kv = backend_.Get(datastore::HandleKey{.handle_id = handle}.Format());
   if (!kv) {
     if (kv.error().code() == ErrorCode::kNotFound) return std::vector<net::IPAddr>{};
-    return tl::unexpected(kv.error());
+    return Unexpected(kv.error());
   }
   Json j = model::ReadStoredJson(kv->key, kv->value);
   std::vector<net::IPAddr> out;
@@ -612,12 +610,11 @@ Result<std::vector<net::IPAddr>> IpamClient::IPsByHandle(const std::string& hand
 Status IpamClient::ReleaseByHandle(const std::string& handle) {
   ASSIGN_OR_RETURN(auto ips, IPsByHandle(handle));
   if (!ips.empty()) {
-    ASSIGN_OR_RETURN(auto unallocated, ReleaseIPs(ips));
-    (void)unallocated;
+    RETURN_IF_ERROR(ReleaseIPs(ips));
   }
   // Whatever is left of the handle (e.g. counts for blocks that no longer hold its IPs).
   auto left = backend_.Delete(datastore::HandleKey{.handle_id = handle}.Format(), 0);
-  if (!left && left.error().code() != ErrorCode::kNotFound) return tl::unexpected(left.error());
+  if (!left && left.error().code() != ErrorCode::kNotFound) return Unexpected(left.error());
   return OkStatus();
 }
 
@@ -649,11 +646,11 @@ Status IpamClient::ReleaseHostAffinities(const std::string& host) {
         written = backend_.Update(key, j.dump(), block_kv->mod_revision);
       }
       if (written) break;
-      if (written.error().code() != ErrorCode::kConflict) return tl::unexpected(written.error());
+      if (written.error().code() != ErrorCode::kConflict) return Unexpected(written.error());
     }
     auto deleted = backend_.Delete(kv.key, 0);
     if (!deleted && deleted.error().code() != ErrorCode::kNotFound)
-      return tl::unexpected(deleted.error());
+      return Unexpected(deleted.error());
   }
   return OkStatus();
 }

@@ -3,9 +3,9 @@
 
 #include <algorithm>
 #include <cctype>
-#include <charconv>
 #include <map>
 
+#include "calico/base/numbers.h"
 #include "calico/base/strings.h"
 #include "calico/net/ip.h"
 
@@ -155,13 +155,12 @@ Result<Command> ParseUp(const Scanned& s) {
   UpCommand up;
   if (Has(s, "hosts")) {
     std::string text = Last(s, "hosts");
-    int n = 0;
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
-    if (ec != std::errc() || end != text.data() + text.size() || n < 1 || n > kMaxHosts) {
+    Result<int> n = ParseIntInRange<int>(text, 1, kMaxHosts);
+    if (!n) {
       return InvalidArgument("up: invalid --hosts \"" + text + "\" (1-" +
                              std::to_string(kMaxHosts) + ")");
     }
-    up.hosts = n;
+    up.hosts = *n;
   }
   if (Has(s, "datastore")) {
     auto d = ParseDatastore(Last(s, "datastore"));
@@ -175,11 +174,9 @@ Result<Command> ParseUp(const Scanned& s) {
   }
   if (Has(s, "etcd-members")) {
     std::string text = Last(s, "etcd-members");
-    int n = 0;
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
-    if (ec != std::errc() || end != text.data() + text.size() || n < 1 || n > 5) {
-      return InvalidArgument("up: invalid --etcd-members \"" + text + "\" (1-5)");
-    }
+    const Result<int> members = ParseIntInRange<int>(text, 1, 5);
+    if (!members) return InvalidArgument("up: invalid --etcd-members \"" + text + "\" (1-5)");
+    const int n = *members;
     if (up.datastore != Datastore::kEtcd && n != 1) {
       return InvalidArgument("up: --etcd-members needs --datastore etcd");
     }

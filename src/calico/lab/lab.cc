@@ -15,12 +15,14 @@
 #include <cerrno>
 #include <ctime>
 #include <filesystem>
-#include <random>
 #include <thread>
 
 #include <nlohmann/json.hpp>
 
+#include "calico/base/random.h"
 #include "calico/base/strings.h"
+#include "calico/base/subprocess.h"
+#include "calico/base/unique_fd.h"
 #include "calico/dataplane/netns.h"
 #include "calico/lab/process.h"
 
@@ -48,18 +50,6 @@ std::string Tail(const std::string& path, size_t lines) {
   std::string out;
   for (size_t i = from; i < all.size(); ++i) {
     out += "  | " + all[i] + "\n";
-  }
-  return out;
-}
-
-std::string RandomHex(size_t bytes) {
-  std::random_device rd;
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (size_t i = 0; i < bytes; ++i) {
-    auto b = static_cast<unsigned>(rd()) & 0xffU;
-    out.push_back(kHex[b >> 4]);
-    out.push_back(kHex[b & 0xfU]);
   }
   return out;
 }
@@ -111,8 +101,9 @@ bool TcpReachable(const std::string& netns_path, const std::string& ip, int port
   auto ns = dataplane::NetnsFd::Open(netns_path);
   if (!ns) return false;
   Status st = dataplane::RunInNetns(*ns, [&]() -> Status {
-    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) return Unexpected(Error::FromErrno(errno, "socket"));
+    UniqueFd sock(::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    if (!sock) return Unexpected(Error::FromErrno(errno, "socket"));
+    const int fd = sock.get();
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_port = htons(static_cast<uint16_t>(port));
@@ -128,7 +119,6 @@ bool TcpReachable(const std::string& netns_path, const std::string& ip, int port
         r = -1;
       }
     }
-    ::close(fd);
     if (r != 0) return Unavailable("not reachable");
     return OkStatus();
   });
@@ -164,29 +154,20 @@ class Lab::Lock {
   static Result<Lock> Take(const Paths& paths, std::ostream& err) {
     std::error_code ec;
     fs::create_directories(fs::path(paths.Lock()).parent_path(), ec);
-    int fd = ::open(paths.Lock().c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0) return Unexpected(Error::FromErrno(errno, "open " + paths.Lock()));
-    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    UniqueFd fd(::open(paths.Lock().c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
+    if (!fd) return Unexpected(Error::FromErrno(errno, "open " + paths.Lock()));
+    if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
       err << "calico-lab: waiting for another calico-lab command (" << paths.Lock() << ")\n";
-      if (::flock(fd, LOCK_EX) != 0) {
-        int e = errno;
-        ::close(fd);
-        return Unexpected(Error::FromErrno(e, "lock " + paths.Lock()));
+      if (::flock(fd.get(), LOCK_EX) != 0) {
+        return Unexpected(Error::FromErrno(errno, "lock " + paths.Lock()));
       }
     }
-    return Lock(fd);
-  }
-  Lock(Lock&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-  Lock& operator=(Lock&&) = delete;
-  Lock(const Lock&) = delete;
-  Lock& operator=(const Lock&) = delete;
-  ~Lock() {
-    if (fd_ >= 0) ::close(fd_);
+    return Lock(std::move(fd));
   }
 
  private:
-  explicit Lock(int fd) : fd_(fd) {}
-  int fd_;
+  explicit Lock(UniqueFd fd) : fd_(std::move(fd)) {}
+  UniqueFd fd_;  // the flock goes with the descriptor
 };
 
 std::string StateDirFor(const GlobalOptions& global, const EnvMap& env) {
@@ -616,7 +597,7 @@ Status Lab::Run(const RunCommand& run) {
   w.name = run.name;
   w.host = run.host;
   w.netns = WorkloadNetns(run.name);
-  w.container_id = RandomHex(16);
+  w.container_id = RandomHex(32);
   w.requested_ip = run.ip;
   w.argv = run.argv;
   w.created = static_cast<int64_t>(std::time(nullptr));

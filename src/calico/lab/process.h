@@ -1,7 +1,8 @@
 // Processes and namespaces the lab starts and stops. A process is started in a network namespace
 // the way `nsenter --net=/run/netns/NS CMD` does (setns(2) then execve in the child, never
-// `ip netns exec`, which remounts /sys), and is later identified by PID *and* start time, so a
-// PID the kernel has reused is never signalled.
+// `ip netns exec`, which remounts /sys), through the base subprocess runner
+// (calico/base/subprocess.h), and is later identified by PID *and* start time, so a PID the
+// kernel has reused is never signalled.
 //
 // Thread-safety: functions; they fork, so call them from a thread that holds no locks a child
 // would need (the lab is single-threaded while it spawns).
@@ -61,12 +62,5 @@ std::string ProcessCommandLine(int pid);
 std::vector<int> PidsInNetns(const std::string& netns_path);
 // Names under /run/netns starting with `prefix`, sorted.
 std::vector<std::string> ListNetns(std::string_view prefix);
-
-// `name` if it has a slash, else the first executable `dir/name` over the ':'-separated `path`;
-// "" when there is none.
-std::string FindProgram(std::string_view name, std::string_view path);
-bool IsExecutable(const std::string& path);
-// The calling process's environment.
-EnvMap CurrentEnv();
 
 }  // namespace calico::lab

@@ -6,14 +6,15 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <charconv>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
 
+#include "calico/base/numbers.h"
 #include "calico/base/strings.h"
+#include "calico/base/unique_fd.h"
 
 namespace calico::lab {
 namespace fs = std::filesystem;
@@ -171,12 +172,13 @@ Result<ProcessRef> ParsePidFile(std::string_view text) {
   };
   if (words.empty() || words.size() > 2) return bad();
   ProcessRef ref;
-  auto [end, ec] = std::from_chars(words[0].data(), words[0].data() + words[0].size(), ref.pid);
-  if (ec != std::errc() || end != words[0].data() + words[0].size() || ref.pid <= 1) return bad();
+  auto pid = ParseInt<decltype(ref.pid)>(words[0]);
+  if (!pid || *pid <= 1) return bad();
+  ref.pid = *pid;
   if (words.size() == 2) {
-    auto [end2, ec2] =
-        std::from_chars(words[1].data(), words[1].data() + words[1].size(), ref.start_time);
-    if (ec2 != std::errc() || end2 != words[1].data() + words[1].size()) return bad();
+    auto start_time = ParseInt<decltype(ref.start_time)>(words[1]);
+    if (!start_time) return bad();
+    ref.start_time = *start_time;
   }
   return ref;
 }
@@ -194,21 +196,21 @@ Status WriteFileAtomic(const std::string& path, std::string_view contents) {
   fs::create_directories(fs::path(path).parent_path(), ec);
   if (ec) return Internal("create " + fs::path(path).parent_path().string() + ": " + ec.message());
   std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return Unexpected(Error::FromErrno(errno, "create " + tmp));
+  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+  if (!fd) return Unexpected(Error::FromErrno(errno, "create " + tmp));
   size_t done = 0;
   while (done < contents.size()) {
-    ssize_t n = ::write(fd, contents.data() + done, contents.size() - done);
+    ssize_t n = ::write(fd.get(), contents.data() + done, contents.size() - done);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
       int err = errno;
-      ::close(fd);
+      fd.reset();
       ::unlink(tmp.c_str());
       return Unexpected(Error::FromErrno(err, "write " + tmp));
     }
     done += static_cast<size_t>(n);
   }
-  ::close(fd);
+  fd.reset();
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
     int err = errno;
     ::unlink(tmp.c_str());

@@ -9,10 +9,13 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "calico/base/testing/status_matchers.h"
 #include "calico/lab/process.h"
 
 namespace calico::lab {
 namespace {
+
+using ::calico::testing::StatusIs;
 
 namespace fs = std::filesystem;
 using ::testing::ElementsAre;
@@ -256,14 +259,13 @@ TEST_F(StateTest, RunCapturedAndStartDetached) {
   auto missing = RunCaptured(
       {.argv = {"no-such-program-x"}, .env = {{"PATH", "/bin"}}, .netns_path = "", .cwd = ""}, "",
       std::chrono::seconds(10));
-  ASSERT_FALSE(missing);
-  EXPECT_THAT(missing.error().message(), HasSubstr("no-such-program-x: command not found"));
+  EXPECT_THAT(missing,
+              StatusIs(ErrorCode::kNotFound, HasSubstr("no-such-program-x: command not found")));
 
   auto slow = RunCaptured(
       {.argv = {"sleep", "5"}, .env = {{"PATH", "/bin:/usr/bin"}}, .netns_path = "", .cwd = ""}, "",
       std::chrono::milliseconds(200));
-  ASSERT_FALSE(slow);
-  EXPECT_THAT(slow.error().message(), HasSubstr("timed out"));
+  EXPECT_THAT(slow, StatusIs(ErrorCode::kUnavailable, HasSubstr("sleep timed out after 200 ms")));
 
   std::string log = tmp_ + "/log";
   auto ref = StartDetached({.argv = {"sh", "-c", "echo started; exec sleep 30"},

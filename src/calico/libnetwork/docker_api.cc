@@ -8,6 +8,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "calico/base/numbers.h"
+#include "calico/base/unique_fd.h"
 #include "calico/model/json_codec.h"
 
 namespace calico::libnetwork {
@@ -18,12 +20,9 @@ Result<std::string> DockerNetworkName(const std::string& socket, const std::stri
       network_id.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos) {
     return InvalidArgument("invalid network ID \"" + network_id + "\"");
   }
-  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return Unexpected(Error::FromErrno(errno, "socket"));
-  struct Closer {
-    int fd;
-    ~Closer() { ::close(fd); }
-  } closer{fd};
+  UniqueFd sock(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!sock) return Unexpected(Error::FromErrno(errno, "socket"));
+  const int fd = sock.get();
   timeval tv{static_cast<time_t>(timeout.count() / 1000),
              static_cast<suseconds_t>((timeout.count() % 1000) * 1000)};
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
@@ -52,7 +51,9 @@ Result<std::string> DockerNetworkName(const std::string& socket, const std::stri
   if (sp == std::string::npos || body == std::string::npos) {
     return InvalidArgument("malformed reply from the Docker API");
   }
-  int status = std::atoi(reply.c_str() + sp + 1);
+  Result<int> parsed_status = ParseInt<int>(reply.substr(sp + 1, 3));
+  if (!parsed_status) return InvalidArgument("malformed reply from the Docker API");
+  const int status = *parsed_status;
   if (status == 404) return NotFound("Docker has no network " + network_id);
   if (status != 200) return Unavailable("Docker API answered " + std::to_string(status));
   auto j = model::ParseJson(std::string_view(reply).substr(body + 4))

@@ -10,7 +10,7 @@
 #include "calico/datastore/client.h"
 #include "calico/datastore/testing/mem_backend.h"
 #include "calico/ipam/ipam.h"
-#include "calico/libnetwork/testing_fakes.h"
+#include "calico/libnetwork/testing/fake_plumber.h"
 
 namespace calico::libnetwork {
 namespace {

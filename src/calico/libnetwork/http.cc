@@ -8,9 +8,12 @@
 
 #include <cerrno>
 #include <cstring>
+#include <utility>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+
+#include "calico/base/unique_fd.h"
 
 namespace calico::libnetwork {
 namespace {
@@ -41,18 +44,12 @@ Result<std::unique_ptr<UnixHttpClient>> UnixHttpClient::Connect(const std::strin
     return InvalidArgument(fmt::format("invalid unix socket path \"{}\"", socket_path));
   }
   std::memcpy(addr.sun_path, socket_path.c_str(), socket_path.size() + 1);
-  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return Unexpected(Error::FromErrno(errno, "socket"));
-  if (::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) != 0) {
-    int err = errno;
-    ::close(fd);
-    return Unexpected(Error::FromErrno(err, "connect " + socket_path));
+  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd) return Unexpected(Error::FromErrno(errno, "socket"));
+  if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) != 0) {
+    return Unexpected(Error::FromErrno(errno, "connect " + socket_path));
   }
-  return std::unique_ptr<UnixHttpClient>(new UnixHttpClient(fd));
-}
-
-UnixHttpClient::~UnixHttpClient() {
-  if (fd_ >= 0) ::close(fd_);
+  return std::unique_ptr<UnixHttpClient>(new UnixHttpClient(std::move(fd)));
 }
 
 Result<HttpReply> UnixHttpClient::Post(const std::string& path, const std::string& body,
@@ -66,11 +63,11 @@ Result<HttpReply> UnixHttpClient::Post(const std::string& path, const std::strin
 
 Result<HttpReply> UnixHttpClient::Raw(const std::string& bytes) {
   constexpr std::chrono::milliseconds kTimeout{120000};
-  if (!http::WriteAll(fd_, bytes, kTimeout)) {
+  if (!http::WriteAll(fd_.get(), bytes, kTimeout)) {
     return Unavailable("write to the plugin socket failed");
   }
   http::ParseResult r =
-      http::ReadMessage(fd_, buf_, http::Limits{.max_body_bytes = size_t{64} << 20},
+      http::ReadMessage(fd_.get(), buf_, http::Limits{.max_body_bytes = size_t{64} << 20},
                         /*is_response=*/true, kTimeout, kTimeout);
   if (r.state != http::ParseState::kComplete) {
     return Unavailable("no valid HTTP response from the plugin socket");

@@ -13,8 +13,10 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "calico/base/result.h"
+#include "calico/base/unique_fd.h"
 #include "calico/http/server.h"
 
 namespace calico::libnetwork {
@@ -64,7 +66,6 @@ class UnixHttpClient {
  public:
   [[nodiscard]] static Result<std::unique_ptr<UnixHttpClient>> Connect(
       const std::string& socket_path);
-  ~UnixHttpClient();
   UnixHttpClient(const UnixHttpClient&) = delete;
   UnixHttpClient& operator=(const UnixHttpClient&) = delete;
   // `content_type` "" sends none, as Docker does.
@@ -74,8 +75,8 @@ class UnixHttpClient {
   [[nodiscard]] Result<HttpReply> Raw(const std::string& bytes);
 
  private:
-  explicit UnixHttpClient(int fd) : fd_(fd) {}
-  int fd_ = -1;
+  explicit UnixHttpClient(UniqueFd fd) : fd_(std::move(fd)) {}
+  UniqueFd fd_;
   std::string buf_;
 };
 

@@ -14,7 +14,7 @@
 
 #include "calico/datastore/testing/mem_backend.h"
 #include "calico/libnetwork/server.h"
-#include "calico/libnetwork/testing_fakes.h"
+#include "calico/libnetwork/testing/fake_plumber.h"
 
 namespace calico::libnetwork {
 namespace {

@@ -2,11 +2,10 @@
 // Calico IPAM behind Docker's IpamDriver calls.
 #include "calico/libnetwork/ipam_driver.h"
 
-#include <random>
-
 #include <fmt/format.h>
 
 #include "calico/base/log.h"
+#include "calico/base/random.h"
 #include "calico/libnetwork/request_fields.h"
 
 namespace calico::libnetwork {
@@ -15,15 +14,6 @@ namespace {
 using model::Resource;
 
 constexpr const char* kRequestAddressType = "RequestAddressType";
-
-std::string RandomHex(size_t n) {
-  static thread_local std::mt19937_64 rng{std::random_device{}()};
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (size_t i = 0; i < n; ++i)
-    out += kHex[rng() % 16];
-  return out;
-}
 
 }  // namespace
 

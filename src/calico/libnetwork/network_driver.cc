@@ -4,14 +4,15 @@
 #include "calico/libnetwork/network_driver.h"
 
 #include <cctype>
-#include <charconv>
 #include <functional>
 #include <utility>
 #include <vector>
 
 #include <fmt/format.h>
 
+#include "calico/base/cleanup.h"
 #include "calico/base/log.h"
+#include "calico/base/numbers.h"
 #include "calico/datastore/names.h"
 #include "calico/libnetwork/request_fields.h"
 #include "calico/model/v3/endpoint.h"
@@ -72,12 +73,9 @@ Result<NetworkOptions> ParseNetworkOptions(const Json& req) {
     } else if (key == "nat-outgoing") {
       out.nat_outgoing = Truthy(value);
     } else if (key == kMtuOption || key == "mtu") {
-      int mtu = 0;
-      auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), mtu);
-      if (ec != std::errc() || ptr != value.data() + value.size() || mtu < 68 || mtu > 65535) {
-        return InvalidArgument(fmt::format("invalid MTU \"{}\" (68-65535)", value));
-      }
-      out.mtu = mtu;
+      Result<int> mtu = ParseIntInRange<int>(value, 68, 65535);
+      if (!mtu) return InvalidArgument(fmt::format("invalid MTU \"{}\" (68-65535)", value));
+      out.mtu = *mtu;
     } else if (key == kInternal) {
       if (Truthy(value))
         return InvalidArgument("Calico driver does not support the flag --internal.");
@@ -102,28 +100,6 @@ Resource DefaultProfile(const std::string& network_id) {
            {"labelsToApply", {{label, ""}}}};
   return p;
 }
-
-// Rollback of a partly done request: each step registers its undo; Commit() keeps everything.
-class Undo {
- public:
-  void Push(std::string what, std::function<Status()> fn) {
-    steps_.emplace_back(std::move(what), std::move(fn));
-  }
-  void Commit() { steps_.clear(); }
-  Undo() = default;
-  Undo(const Undo&) = delete;
-  Undo& operator=(const Undo&) = delete;
-  ~Undo() {
-    for (auto it = steps_.rbegin(); it != steps_.rend(); ++it) {
-      Status st = it->second();
-      if (!st)
-        CALICO_LOG(error, "libnetwork", "rollback: {} failed: {}", it->first, st.error().message());
-    }
-  }
-
- private:
-  std::vector<std::pair<std::string, std::function<Status()>>> steps_;
-};
 
 }  // namespace
 
@@ -154,7 +130,7 @@ Result<Json> NetworkDriver::CreateNetwork(const Json& req) {
   ASSIGN_OR_RETURN(std::string network_id, IdField(req, "NetworkID"));
   ASSIGN_OR_RETURN(NetworkOptions opts, ParseNetworkOptions(req));
   const bool pool_options = opts.ipip_mode.has_value() || opts.nat_outgoing.has_value();
-  Undo undo;
+  UndoStack undo("libnetwork");  // a failed request removes what it made, newest first
 
   // Applies --opt ipip / nat-outgoing to a pool: pools this driver made follow the network; a pool
   // someone else made is left alone, and a contradiction is reported.
@@ -313,8 +289,13 @@ Result<Json> NetworkDriver::DeleteNetwork(const Json& req) {
     if (auto name = ctx_.options.network_name(network_id)) {
       auto rec = ctx_.backend.Get("/calico/libnetwork/v1/names/" + *name);
       if (rec && rec->value == network_id) {
+        // A conflict means the name moved to another network meanwhile: that record stays.
         auto gone = ctx_.backend.Delete(rec->key, rec->mod_revision);
-        (void)gone;
+        if (!gone && gone.error().code() != ErrorCode::kConflict &&
+            gone.error().code() != ErrorCode::kNotFound) {
+          CALICO_LOG(warn, "libnetwork", "cannot delete the name record {}: {}", rec->key,
+                     gone.error().message());
+        }
       }
     }
   }

@@ -6,6 +6,7 @@
 #include <functional>
 #include <utility>
 
+#include "calico/base/cleanup.h"
 #include "calico/base/log.h"
 #include "calico/dataplane/netlink.h"
 #include "calico/dataplane/netns.h"
@@ -91,15 +92,10 @@ Result<PlumbedVeth> CreatePairHere(const VethPairSpec& spec) {
   RETURN_IF_ERROR(
       Step(nl->CreateVeth(spec.host_ifname, spec.temp_ifname, spec.mtu, -1),
            "failed to create the veth pair " + spec.host_ifname + "/" + spec.temp_ifname));
-  bool done = false;
-  struct Rollback {
-    std::function<void()> fn;
-    ~Rollback() { fn(); }
-  } rollback{[&] {
-    if (done) return;
+  Cleanup rollback([&] {
     Status st = DeleteLinkNamed(*nl, spec.host_ifname);
     if (!st) CALICO_LOG(warn, "libnetwork", "rollback: {}", st.error().message());
-  }};
+  });
 
   ASSIGN_OR_RETURN(dataplane::LinkInfo host, nl->GetLink(spec.host_ifname));
   ASSIGN_OR_RETURN(dataplane::LinkInfo temp, nl->GetLink(spec.temp_ifname));
@@ -131,7 +127,7 @@ Result<PlumbedVeth> CreatePairHere(const VethPairSpec& spec) {
   for (const net::IPAddr& ip : spec.addresses) {
     RETURN_IF_ERROR(AddHostRoute(*nl, host.index, ip, spec.host_ifname));
   }
-  done = true;
+  std::move(rollback).Cancel();
   return out;
 }
 

@@ -44,7 +44,7 @@ Error FieldErrors::ToError() const {
 
 Status FieldErrors::ToStatus() const {
   if (errors_.empty()) return OkStatus();
-  return tl::unexpected(ToError());
+  return Unexpected(ToError());
 }
 
 }  // namespace calico::model

@@ -17,6 +17,8 @@
 
 #include <fmt/format.h>
 
+#include "calico/base/cleanup.h"
+#include "calico/base/numbers.h"
 #include "calico/base/strings.h"
 #include "calico/model/json_codec.h"
 
@@ -79,13 +81,8 @@ Json ResolvePlain(const std::string& s) {
     for (const char c : s) {
       if (c != '_' && c != '+') digits += c;
     }
-    try {
-      size_t pos = 0;
-      long long v = std::stoll(digits, &pos);
-      if (pos == digits.size()) return v;
-    } catch (...) {
-      // Out of range: falls through to float.
-    }
+    // Out of range: falls through to float.
+    if (Result<long long> v = ParseInt<long long>(digits)) return *v;
   }
   if (std::regex_match(s, OtherIntRe())) {
     std::string body;
@@ -94,26 +91,16 @@ Json ResolvePlain(const std::string& s) {
     }
     bool neg = body[0] == '-';
     if (body[0] == '-' || body[0] == '+') body.erase(0, 1);
-    try {
-      long long v = 0;
-      if (body.rfind("0b", 0) == 0) {
-        v = std::stoll(body.substr(2), nullptr, 2);
-      } else if (body.rfind("0x", 0) == 0) {
-        v = std::stoll(body.substr(2), nullptr, 16);
-      } else {
-        v = std::stoll(body, nullptr, 8);
-      }
-      return neg ? -v : v;
-    } catch (...) {
-      return s;
-    }
+    Result<long long> v = body.rfind("0b", 0) == 0   ? ParseInt<long long>(body.substr(2), 2)
+                          : body.rfind("0x", 0) == 0 ? ParseInt<long long>(body.substr(2), 16)
+                                                     : ParseInt<long long>(body, 8);
+    if (!v) return s;  // out of range: the string, as before
+    return neg ? -*v : *v;
   }
   if (std::regex_match(s, FloatRe())) {
-    try {
-      return std::stod(s);
-    } catch (...) {
-      return s;
-    }
+    // ParseDouble takes no leading '+'; out of range gives the string.
+    Result<double> v = ParseDouble(s[0] == '+' ? std::string_view(s).substr(1) : s);
+    return v ? Json(*v) : Json(s);
   }
   return s;
 }
@@ -205,10 +192,7 @@ class EventParser {
     for (;;) {
       yaml_event_t ev;
       if (yaml_parser_parse(&parser_, &ev) == 0) return Unexpected(ParserError(parser_));
-      struct Guard {
-        yaml_event_t* e;
-        ~Guard() { yaml_event_delete(e); }
-      } guard{&ev};
+      Cleanup delete_event([&ev] { yaml_event_delete(&ev); });
       const int line = static_cast<int>(ev.start_mark.line) + 1;
       switch (ev.type) {
         case YAML_STREAM_END_EVENT:

@@ -167,6 +167,30 @@ TEST(YamlCodecTest, ParserErrorsReadAsGoYamls) {
   EXPECT_EQ(ErrorOf(ParseYaml("a: [1]\nb: {x: 1}\n: \n  - [\n")).substr(0, 11), "yaml: line ");
 }
 
+// Plain scalars resolved as go-yaml v2 resolves them (resolve.go), through base::ParseInt and
+// ParseDouble: the whole text or not a number of that form.
+TEST(YamlCodecTest, PlainNumbersResolveAsGoYaml) {
+  auto v = ParseYaml(
+      "dec: 1_000\nplus: +5\nneg: -7\nhex: 0x1F\nnhex: -0x10\nbin: 0b101\noct: 017\n"
+      "f: 1.5\npf: +1.5\nlead: .5\nexp: 1e3\nbig: 99999999999999999999\n"
+      "word: 12abc\n");
+  ASSERT_TRUE(v) << v.error().message();
+  EXPECT_EQ((*v)["dec"], 1000);
+  EXPECT_EQ((*v)["plus"], 5);
+  EXPECT_EQ((*v)["neg"], -7);
+  EXPECT_EQ((*v)["hex"], 31);
+  EXPECT_EQ((*v)["nhex"], -16);
+  EXPECT_EQ((*v)["bin"], 5);
+  EXPECT_EQ((*v)["oct"], 15);
+  EXPECT_EQ((*v)["f"], 1.5);
+  EXPECT_EQ((*v)["pf"], 1.5);
+  EXPECT_EQ((*v)["lead"], 0.5);
+  EXPECT_TRUE((*v)["exp"].is_number_float());
+  EXPECT_EQ((*v)["exp"], 1000.0);
+  EXPECT_TRUE((*v)["big"].is_number_float());  // too big for int64: a float, as go-yaml
+  EXPECT_EQ((*v)["word"], "12abc");
+}
+
 TEST(YamlCodecTest, TagsAndEscapes) {
   auto v = ParseYaml("a: !!str 12\nb: !!int \"12\"\nc: !custom 7\nd: \"\\xff\"\ne: !!float 1\n");
   ASSERT_TRUE(v) << v.error().message();

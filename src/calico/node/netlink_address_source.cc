@@ -17,27 +17,11 @@
 #include <fmt/format.h>
 
 #include "calico/base/strings.h"
+#include "calico/base/unique_fd.h"
 #include "calico/dataplane/netns.h"
 
 namespace calico::node {
 namespace {
-
-// Closes a file descriptor on scope exit.
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  Fd(Fd&&) = delete;
-  Fd& operator=(Fd&&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 // Resolves `dest` (an address or a host name) to one socket address of `family`, port 80.
 Result<sockaddr_storage> Resolve(std::string_view dest, int family, socklen_t* len) {
@@ -102,7 +86,7 @@ Result<std::vector<HostInterface>> NetlinkAddressSource::ListInterfaces() {
 Result<net::IPAddr> NetlinkAddressSource::SourceAddressFor(std::string_view dest, int family) {
   socklen_t len = 0;
   ASSIGN_OR_RETURN(sockaddr_storage remote, Resolve(dest, family, &len));
-  Fd sock(::socket(remote.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  UniqueFd sock(::socket(remote.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0));
   if (sock.get() < 0) return Unexpected(Error::FromErrno(errno, "open UDP socket"));
   // connect() on a UDP socket only fixes the peer: the kernel picks a route and a source address
   // but no packet leaves the host.

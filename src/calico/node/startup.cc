@@ -9,11 +9,10 @@
 
 #include <algorithm>
 #include <array>
-#include <charconv>
 #include <climits>
 #include <filesystem>
 #include <fstream>
-#include <random>
+#include <span>
 #include <sstream>
 #include <string>
 #include <system_error>
@@ -22,7 +21,10 @@
 #include <fmt/format.h>
 
 #include "calico/base/log.h"
+#include "calico/base/numbers.h"
+#include "calico/base/random.h"
 #include "calico/base/strings.h"
+#include "calico/base/unique_fd.h"
 #include "calico/model/v3/ipam.h"
 #include "calico/model/v3/node.h"
 
@@ -75,22 +77,12 @@ bool ParseNatOutgoing(const std::string& value, bool def) {
   return !(v == "false" || v == "0" || v == "no" || v == "n" || v == "f");
 }
 
-Result<int> ParseInt(const std::string& value) {
-  int out = 0;
-  std::string_view s = StrTrim(value);
-  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
-  if (ec != std::errc() || ptr != s.data() + s.size()) return InvalidArgument("not a number");
-  return out;
-}
-
 // numorstring.ASNumber: a 32-bit number or AS-dot "high.low" (two 16-bit numbers).
 std::optional<uint32_t> ParseAsn(std::string_view s) {
   auto parse_u = [](std::string_view t, uint64_t max) -> std::optional<uint64_t> {
-    if (t.empty()) return std::nullopt;
-    uint64_t v = 0;
-    auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
-    if (ec != std::errc() || ptr != t.data() + t.size() || v > max) return std::nullopt;
-    return v;
+    Result<uint64_t> v = ParseIntInRange<uint64_t>(t, 0, max);
+    if (!v) return std::nullopt;
+    return *v;
   };
   if (auto dot = s.find('.'); dot != std::string_view::npos) {
     auto hi = parse_u(s.substr(0, dot), 0xffff);
@@ -134,7 +126,7 @@ Result<PoolConfig> ParsePool(const EnvMap& env, int family) {
 
   const std::string bs_var = prefix + "BLOCK_SIZE";
   if (std::string bs = Env(env, bs_var); !bs.empty()) {
-    auto n = ParseInt(bs);
+    auto n = ParseInt<int>(StrTrim(bs));
     const int lo = family == 4 ? 20 : 116;
     const int hi = family == 4 ? 32 : 128;
     if (!n || *n < lo || *n > hi) {
@@ -360,12 +352,9 @@ Result<net::CIDR> DefaultIPv4PoolCidr(AddressSource& host, StartupResult& result
 
 // A random unique local /48: fdxx:xxxx:xxxx::/48 (RFC 4193).
 net::CIDR RandomULA() {
-  std::random_device rd;
   std::array<uint8_t, 16> bytes{};
   bytes[0] = 0xfd;
-  for (size_t i = 1; i < 6; ++i) {
-    bytes[i] = static_cast<uint8_t>(rd() & 0xff);
-  }
+  RandomBytes(std::span<uint8_t>(bytes).subspan(1, 5));
   return {net::IPAddr::V6(bytes), 48};
 }
 
@@ -434,12 +423,12 @@ Status WriteNodenameFile(const std::string& path, const std::string& name) {
   {
     // 0644 whatever the umask: the CNI plugins take the node name from it, so nobody but root
     // may write it.
-    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-    if (fd < 0) return Unexpected(Error::FromErrno(errno, "write " + tmp));
-    ::fchmod(fd, 0644);
-    bool ok = ::write(fd, name.data(), name.size()) == static_cast<ssize_t>(name.size());
+    UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644));
+    if (!fd) return Unexpected(Error::FromErrno(errno, "write " + tmp));
+    ::fchmod(fd.get(), 0644);
+    bool ok = ::write(fd.get(), name.data(), name.size()) == static_cast<ssize_t>(name.size());
     int err = errno;
-    ok = ::close(fd) == 0 && ok;
+    ok = ::close(fd.release()) == 0 && ok;  // close(2) reports a failed delayed write
     if (!ok) return Unexpected(Error::FromErrno(err, "write " + tmp));
   }
   fs::rename(tmp, p, ec);

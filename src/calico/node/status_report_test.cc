@@ -4,11 +4,14 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "calico/base/testing/fake_clock.h"
 #include "calico/datastore/keys.h"
 #include "calico/datastore/testing/mem_backend.h"
 
 namespace calico::node {
 namespace {
+
+using ::calico::testing::FakeClock;
 
 TEST(StatusReportTest, WritesBothKeysTtlOnTheLiveOne) {
   FakeClock clock;

@@ -3,10 +3,10 @@
 #include "calico/policy/host_endpoints.h"
 
 #include <algorithm>
-#include <charconv>
 
 #include <fmt/format.h>
 
+#include "calico/base/numbers.h"
 #include "calico/base/strings.h"
 
 namespace calico::policy {
@@ -62,13 +62,9 @@ Result<FailsafePort> ParseEntry(std::string_view entry) {
     return InvalidArgument(
         fmt::format("{}: unknown protocol \"{}\" (tcp, udp or sctp)", quoted, out.protocol));
   }
-  unsigned value = 0;
-  const char* end = port_text.data() + port_text.size();
-  auto [ptr, ec] = std::from_chars(port_text.data(), end, value);
-  if (port_text.empty() || ec != std::errc() || ptr != end || value > 65535) {
-    return InvalidArgument(fmt::format("{}: port must be a number 0-65535", quoted));
-  }
-  out.port = static_cast<uint16_t>(value);
+  Result<uint16_t> port = ParseInt<uint16_t>(port_text);
+  if (!port) return InvalidArgument(fmt::format("{}: port must be a number 0-65535", quoted));
+  out.port = *port;
   if (!net_text.empty()) {
     auto net = net::CIDR::ParseNet(net_text);
     if (!net)

@@ -26,7 +26,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "calico/policy/golden.h"
+#include "calico/base/testing/golden.h"
 #include "calico/policy/host_endpoints.h"
 #include "calico/policy/ruleset_renderer.h"
 
@@ -86,7 +86,8 @@ class ScopedNetns {
 
 std::vector<std::string> GoldenFiles() {
   std::vector<std::string> files;
-  for (const auto& entry : std::filesystem::directory_iterator(testing::TestdataPath(""))) {
+  for (const auto& entry : std::filesystem::directory_iterator(
+           calico::testing::SourcePath("src/calico/policy/testdata"))) {
     if (entry.path().extension() == ".nft") files.push_back(entry.path().string());
   }
   std::sort(files.begin(), files.end());

@@ -167,22 +167,4 @@ using SetResolver = std::function<Result<std::string>(std::string_view field,
 using NamedPortSetResolver =
     std::function<Result<std::string>(std::string_view field, std::string_view set_id, int family)>;
 
-// Builds a Model from its JSON form (used by the golden tests and tools; rules are parsed here,
-// a rule that does not parse is kept as ParsedRules' error for the renderer to report):
-//   {"endpoints": [{"name", "interfaceName", "addresses": [cidr], "labels": {}, "profiles": [],
-//                   "ingressTiers"/"egressTiers": [{"name", "policies": [], "defaultAction":
-//                   "Deny"|"Pass"}]}],
-//    "policies": [{"id", "tier", "ingress": [Rule], "egress": [Rule]}],
-//    "profiles": [{"id", "ingress", "egress"}],
-//    "hostEndpoints": [{"name", "interfaceName", "expectedIPs": [ip], "labels": {}, "profiles": [],
-//                       "ingressTiers", "egressTiers", "forwardIngressTiers",
-//                       "forwardEgressTiers", "preDNATIngressTiers", "untrackedIngressTiers",
-//                       "untrackedEgressTiers"}],
-//    "ipSets": [{"id" | "selector", "members": [cidr]},
-//               {"id" | "selector", "namedPort": "http", "protocol": "tcp"|"udp"|"sctp",
-//                "members": ["10.0.0.1,tcp:8080", "fd00::1,tcp:8080"]}]}
-//   (a named-port set without id and selector is the all() one; protocol defaults to tcp)
-// Errors name the offending field, e.g. "endpoints[0].interfaceName: required".
-[[nodiscard]] Result<Model> ModelFromJson(const Json& doc);
-
 }  // namespace calico::policy

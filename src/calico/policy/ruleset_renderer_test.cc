@@ -7,11 +7,12 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "calico/base/testing/golden.h"
 #include "calico/nft_model/ruleset.h"
-#include "calico/policy/golden.h"
 #include "calico/policy/host_endpoints.h"
 #include "calico/policy/named_ports.h"
 #include "calico/policy/names.h"
+#include "calico/policy/testing/model_from_json.h"
 #include "calico/selector/selector.h"
 
 namespace calico::policy {
@@ -21,8 +22,8 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 
 Model LoadModel(const std::string& name) {
-  const std::string text = testing::ReadFileOrEmpty(testing::TestdataPath(name + ".json"));
-  EXPECT_FALSE(text.empty()) << "missing " << name << ".json";
+  const std::string text =
+      calico::testing::ReadSourceFile("src/calico/policy/testdata/" + name + ".json");
   auto model = ModelFromJson(Json::parse(text));
   EXPECT_TRUE(model) << (model ? "" : model.error().message());
   return model ? *model : Model{};
@@ -35,7 +36,7 @@ TEST_P(GoldenTest, Renders) {
   const Model model = LoadModel(GetParam());
   auto text = RenderRuleset(model);
   ASSERT_TRUE(text) << text.error().message();
-  testing::ExpectGolden(GetParam() + ".nft", *text);
+  calico::testing::ExpectGolden("src/calico/policy/testdata/" + GetParam() + ".nft", *text);
 }
 
 TEST_P(GoldenTest, OutputDoesNotDependOnEndpointOrder) {

@@ -24,6 +24,7 @@
 #include "calico/agent/linux/programmers.h"
 #include "calico/agent/linux/vxlan_programmer.h"
 #include "calico/base/result.h"
+#include "calico/dataplane/netlink.h"
 #include "calico/dataplane/nft.h"
 #include "calico/net/ip.h"
 
@@ -32,8 +33,10 @@ namespace calico::agent {
 class LinuxDataplane {
  public:
   // `interface_prefixes`: the workload interface prefixes (FelixConfiguration
-  // interfacePrefix); the agent's routes carry `route_protocol` (Felix's default is 80).
-  explicit LinuxDataplane(std::vector<std::string> interface_prefixes, int route_protocol = 80);
+  // interfacePrefix); the agent's routes carry `route_protocol` (dataplane::kCalicoRouteProtocol by
+  // default).
+  explicit LinuxDataplane(std::vector<std::string> interface_prefixes,
+                          int route_protocol = dataplane::kCalicoRouteProtocol);
 
   // Points `config`'s apply_vxlan, apply_ipip, apply_nat and host_interfaces at this dataplane,
   // which must outlive the agent that uses `config`.

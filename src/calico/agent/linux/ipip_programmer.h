@@ -11,12 +11,14 @@
 
 #include "calico/agent/ipip.h"
 #include "calico/base/result.h"
+#include "calico/dataplane/netlink.h"
 
 namespace calico::agent {
 
 class IpipProgrammer {
  public:
-  explicit IpipProgrammer(int route_protocol = 80) : proto_(route_protocol) {}
+  explicit IpipProgrammer(int route_protocol = dataplane::kCalicoRouteProtocol)
+      : proto_(route_protocol) {}
   // Errors: kUnsupported when the kernel has no IPIP (no tunl0 and it cannot be made).
   [[nodiscard]] Status Apply(const IpipState& state);
 

@@ -36,10 +36,11 @@ class NftPolicyProgrammer final : public PolicyProgrammer {
   dataplane::NftablesTable table_;
 };
 
-// rtnetlink; agent routes carry protocol `proto` (Felix's default route protocol is 80).
+// rtnetlink; agent routes carry protocol `proto` (dataplane::kCalicoRouteProtocol by default).
 class NetlinkRouteProgrammer final : public RouteProgrammer {
  public:
-  explicit NetlinkRouteProgrammer(int proto = 80, std::vector<std::string> prefixes = {"cali"})
+  explicit NetlinkRouteProgrammer(int proto = dataplane::kCalicoRouteProtocol,
+                                  std::vector<std::string> prefixes = {"cali"})
       : proto_(proto), prefixes_(std::move(prefixes)) {}
   void SetOptions(const RouteOptions& options) override { options_ = options; }
   [[nodiscard]] Result<RouteSyncStats> Sync(const std::set<OwnedRoute>& desired) override;

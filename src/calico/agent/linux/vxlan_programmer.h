@@ -30,13 +30,15 @@
 
 #include "calico/agent/vxlan_model.h"
 #include "calico/base/result.h"
+#include "calico/dataplane/netlink.h"
 #include "calico/net/ip.h"
 
 namespace calico::agent {
 
 class VxlanProgrammer {
  public:
-  explicit VxlanProgrammer(int route_protocol = 80) : proto_(route_protocol) {}
+  explicit VxlanProgrammer(int route_protocol = dataplane::kCalicoRouteProtocol)
+      : proto_(route_protocol) {}
 
   [[nodiscard]] Status Apply(const VxlanState& state);
 

@@ -1,31 +1,26 @@
 // Test helpers for privileged tests: network namespaces this test creates (and always deletes)
-// and commands run inside them. Never touches the root namespace.
+// and commands run inside them. Never touches the root namespace. Target calico::dataplane_testing
+// (tests and calico-bench only).
 #pragma once
 
 #include <signal.h>
 #include <unistd.h>
 
-#include <array>
 #include <cerrno>
-#include <cstdio>
-#include <cstdlib>
 #include <string>
+
+#include "calico/base/numbers.h"
+#include "calico/base/subprocess.h"
 
 namespace calico::dataplane::testing {
 
-// Runs a shell command; returns its exit status and fills `out` with stdout+stderr.
+// Runs a shell command line (test scripts are shell by design; they still go through the one
+// runner); returns its exit status (128 + signal when killed, -1 when sh cannot run) and fills
+// `out` with stdout and stderr.
 inline int Sh(const std::string& cmd, std::string* out = nullptr) {
-  std::string full = cmd + " 2>&1";
-  FILE* p = ::popen(full.c_str(), "r");
-  if (p == nullptr) return -1;
-  std::array<char, 4096> buf{};
-  std::string text;
-  size_t n = 0;
-  while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0)
-    text.append(buf.data(), n);
-  int st = ::pclose(p);
-  if (out != nullptr) *out = text;
-  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  auto ran = RunSubprocess({.argv = {"sh", "-c", cmd}}, {.merge_stderr = true});
+  if (out != nullptr) *out = ran ? ran->out : ran.error().message();
+  return ran ? ran->exit_code : -1;
 }
 
 inline std::string ShOut(const std::string& cmd) {
@@ -78,9 +73,9 @@ class ScopedNetns {
       std::string rest = name.substr(prefix.size() + 1);
       size_t dash = rest.find('-');
       if (dash == std::string::npos) continue;
-      std::string pid = rest.substr(0, dash);
-      if (pid.empty() || pid.find_first_not_of("0123456789") != std::string::npos) continue;
-      if (::kill(std::stoi(pid), 0) != 0 && errno == ESRCH) Sh("ip netns del " + name);
+      Result<pid_t> pid = ParseInt<pid_t>(rest.substr(0, dash));
+      if (!pid) continue;
+      if (::kill(*pid, 0) != 0 && errno == ESRCH) Sh("ip netns del " + name);
     }
   }
 

@@ -427,7 +427,7 @@ class EtcdWatchStream final : public WatchStream {
       cv_.notify_all();  // Wakes the reader if it was stalled on a full queue.
       return out;
     }
-    if (error_) return tl::unexpected(*error_);
+    if (error_) return Unexpected(*error_);
     if (closed_) return Unavailable("watch closed");
     return std::vector<WatchEvent>{};
   }

@@ -593,5 +593,38 @@ TEST(EtcdMigrateTest, LocalToEtcdToLocalRoundTrip) {
   std::filesystem::remove_all(dir);
 }
 
+// Values that a user or another program wrote into etcd by hand (not JSON, or JSON nested deeper
+// than the decoder's limit of 512) are skipped and logged by the client's readers, never fatal and
+// never hiding the other resources of the kind, exactly as with the embedded store (Felix's
+// calc/validation_filter.go skips what does not decode). Issue 19: the etcd path.
+TEST(EtcdStoredValuesTest, UnreadableValuesAreSkippedByReaders) {
+  ASSERT_TRUE(HaveEtcd()) << "etcd is not installed (make deps installs etcd-server)";
+  auto backend = EtcdServer::Shared().Connect();
+  ASSERT_TRUE(backend) << backend.error().message();
+  const std::string prefix = "/calico/resources/v3/projectcalico.org/globalnetworkpolicies/";
+  ASSERT_TRUE((*backend)->DeletePrefix(prefix));
+  ASSERT_TRUE((*backend)->Put(
+      prefix + "good",
+      R"json({"kind":"GlobalNetworkPolicy","apiVersion":"projectcalico.org/v3",)json"
+      R"json("metadata":{"name":"good"},"spec":{"selector":"all()","types":["Ingress"]}})json"));
+  RunCommand("ETCDCTL_API=3 etcdctl --endpoints=" + EtcdServer::Shared().url() + " put " + prefix +
+             "garbage '{not json'");
+  ASSERT_TRUE((*backend)->Put(prefix + "deep", std::string(20000, '[') + std::string(20000, ']')));
+
+  Client client(**backend);
+  auto listed = client.ListWithRevision("GlobalNetworkPolicy");
+  ASSERT_TRUE(listed) << listed.error().message();
+  ASSERT_EQ(listed->items.size(), 1u);
+  EXPECT_EQ(listed->items[0].name(), "good");
+  EXPECT_EQ(listed->skipped, 2);
+
+  // A direct read of one such value is an error naming the key, not a crash.
+  auto one = client.Get("GlobalNetworkPolicy", "", "deep");
+  ASSERT_FALSE(one);
+  EXPECT_NE(one.error().message().find("globalnetworkpolicies/deep"), std::string::npos)
+      << one.error().message();
+  ASSERT_TRUE((*backend)->DeletePrefix(prefix));
+}
+
 }  // namespace
 }  // namespace calico::datastore::etcd

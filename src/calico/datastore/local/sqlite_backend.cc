@@ -13,6 +13,9 @@
 
 #include <sqlite3.h>
 
+#include "calico/base/log.h"
+#include "calico/base/unique_fd.h"
+
 namespace calico::datastore {
 namespace {
 
@@ -237,6 +240,8 @@ class SqliteWatchStream final : public WatchStream {
       s.Bind(1, NowMs());
       if (s.Step() == SQLITE_ROW) {
         WriteTxn txn(db_);
+        // Best effort: a failed expiry (another process holds the write lock) is retried on the
+        // next poll, half a second later, and every read already hides expired keys.
         if (txn.Begin() && ExpireLocked(db_)) (void)txn.Commit();
       }
     }
@@ -320,11 +325,10 @@ Result<std::unique_ptr<SqliteBackend>> SqliteBackend::Open(const std::string& pa
   // process holds on it, so touching an existing store that another connection in this process
   // has open would silently unlock that connection and corrupt the database.
   if (!std::filesystem::exists(path, ec)) {
-    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0 && errno != EEXIST) {
-      return tl::unexpected(Error::FromErrno(errno, "open local store " + path));
+    UniqueFd created(::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+    if (!created && errno != EEXIST) {
+      return Unexpected(Error::FromErrno(errno, "open local store " + path));
     }
-    if (fd >= 0) ::close(fd);
   }
   ASSIGN_OR_RETURN(sqlite3 * db, OpenConnection(path));
   std::unique_ptr<SqliteBackend> backend(new SqliteBackend(path, db, history));
@@ -367,9 +371,12 @@ Result<ListResult> SqliteBackend::List(std::string_view prefix) {
     out.kvs.push_back(KVPair{s.Text(0), s.Text(1), s.Int(2), s.Int(3), s.Int(4)});
   }
   auto rev = MetaValue(db_, "revision");
-  (void)Exec(db_, "COMMIT", "end read");
+  // Ending a read transaction changes nothing; the rows read are valid either way.
+  if (Status ended = Exec(db_, "COMMIT", "end read"); !ended) {
+    CALICO_LOG(warn, "datastore", "sqlite: {}", ended.error().message());
+  }
   if (rc != SQLITE_DONE) return Unavailable("list " + std::string(prefix) + ": " + s.ErrMsg());
-  if (!rev) return tl::unexpected(rev.error());
+  if (!rev) return Unexpected(rev.error());
   out.revision = *rev;
   return out;
 }

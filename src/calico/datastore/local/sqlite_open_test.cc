@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include "calico/base/cleanup.h"
 #include "calico/base/testing/temp_dir.h"
 #include "calico/datastore/config.h"
 #include "calico/datastore/factory/factory.h"
@@ -20,24 +21,14 @@ mode_t ModeOf(const std::filesystem::path& p) {
   return st.st_mode & 07777;
 }
 
-class UmaskGuard {
- public:
-  explicit UmaskGuard(mode_t mask) : old_(::umask(mask)) {}
-  ~UmaskGuard() { ::umask(old_); }
-  UmaskGuard(const UmaskGuard&) = delete;
-  UmaskGuard& operator=(const UmaskGuard&) = delete;
-
- private:
-  mode_t old_;
-};
-
 TEST(SqliteOpenTest, CreatedDirectoriesHaveFixedModesWhateverTheUmask) {
   for (mode_t mask : {mode_t{0}, mode_t{022}, mode_t{077}}) {
     SCOPED_TRACE(mask);
     const auto root = ::calico::testing::MakeTestDir("sqlite-open");
     const auto store = root / "var" / "lib" / "calico" / "calico.db";
     {
-      UmaskGuard guard(mask);
+      const mode_t old_mask = ::umask(mask);
+      Cleanup restore_umask([old_mask] { ::umask(old_mask); });
       auto b = SqliteBackend::Open(store.string());
       ASSERT_TRUE(b) << b.error().message();
     }

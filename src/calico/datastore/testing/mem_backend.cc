@@ -74,7 +74,7 @@ struct MemBackend::State {
     if (fail_next) {
       Error e = std::move(*fail_next);
       fail_next.reset();
-      return tl::unexpected(std::move(e));
+      return Unexpected(std::move(e));
     }
     return OkStatus();
   }

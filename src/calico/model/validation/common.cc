@@ -1,9 +1,9 @@
 // Scalar validators (libcalico-go/lib/validator/v3 + api/pkg/lib/numorstring).
 #include "calico/model/validation/common.h"
 
-#include <charconv>
 #include <regex>
 
+#include "calico/base/numbers.h"
 #include "calico/base/strings.h"
 #include "calico/model/validation/meta.h"
 #include "calico/net/ip.h"
@@ -13,11 +13,10 @@ namespace calico::model::validation {
 namespace {
 
 std::optional<long long> ParseDecimal(std::string_view s) {
-  if (s.empty() || s.size() > 18) return std::nullopt;
-  long long v = 0;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
-  return v;
+  if (s.size() > 18) return std::nullopt;
+  Result<long long> v = ParseInt<long long>(s);
+  if (!v) return std::nullopt;
+  return *v;
 }
 
 }  // namespace

@@ -16,6 +16,7 @@
 
 #include <fmt/format.h>
 
+#include "calico/base/numbers.h"
 #include "calico/model/validation/families.h"
 #include "calico/model/validation/infra_schema.h"
 #include "calico/model/validation/meta.h"
@@ -284,8 +285,8 @@ bool IsValidCommunity(const std::string& value, const FieldPath& path, FieldErro
   int bits = parts.size() == 3 ? 32 : 16;
   uint64_t max = bits == 32 ? 0xffffffffULL : 0xffffULL;
   for (const auto& p : parts) {
-    bool ok = p.size() <= 10;
-    if (ok) ok = std::stoull(p) <= max;
+    Result<uint64_t> n = ParseInt<uint64_t>(p);
+    const bool ok = p.size() <= 10 && n && *n <= max;
     if (!ok) {
       errors.Add(path, value, fmt::format("invalid community value, expected {} bit value", bits));
     }

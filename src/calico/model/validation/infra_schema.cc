@@ -14,6 +14,7 @@
 
 #include <fmt/format.h>
 
+#include "calico/base/numbers.h"
 #include "calico/model/validation/meta.h"
 #include "calico/net/ip.h"
 #include "calico/selector/selector.h"
@@ -173,8 +174,7 @@ std::optional<std::string> ProcessIPPort(std::string_view text) {
     std::string port = s.substr(colon + 1);
     if (!host.empty() && host.front() == '[') host = host.substr(1, host.size() - 2);
     if (port.size() > 5) return std::nullopt;
-    unsigned long p = std::stoul(port);
-    if (p < 1 || p > 65535) return std::nullopt;
+    if (!ParseIntInRange<uint32_t>(port, 1, 65535)) return std::nullopt;
   }
   if (!net::IPAddr::Parse(host)) return std::nullopt;
   return host;
@@ -322,8 +322,10 @@ void CheckGoTags(const std::string& tags, const Json& value, const FieldPath& pa
     auto eq = tag.find('=');
     if (eq != std::string::npos && tag.rfind("oneof", 0) != 0) {
       std::string op = tag.substr(0, eq);
-      double bound = std::strtod(tag.c_str() + eq + 1, nullptr);
-      if (!value.is_number()) continue;
+      // The bounds come from the embedded schema (Go validate tags such as "lte=65535").
+      Result<double> parsed_bound = ParseDouble(std::string_view(tag).substr(eq + 1));
+      if (!parsed_bound || !value.is_number()) continue;
+      const double bound = *parsed_bound;
       double v = value.get<double>();
       bool ok = true;
       if (op == "gte") ok = v >= bound;

@@ -1,5 +1,5 @@
-// JSON form of the policy renderer's input model.
-#include "calico/policy/policy_model.h"
+// JSON form of the policy renderer's input model; see model_from_json.h.
+#include "calico/policy/testing/model_from_json.h"
 
 #include <initializer_list>
 #include <map>

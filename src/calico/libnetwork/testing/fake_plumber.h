@@ -1,4 +1,5 @@
-// Test helpers for the libnetwork driver: a recording fake Plumber and a store with a pool.
+// Test helpers for the libnetwork driver: a recording fake Plumber with failure injection.
+// Test-only (target calico::libnetwork_testing).
 #pragma once
 
 #include <string>
