@@ -1,7 +1,6 @@
 #include "calico/agent/config.h"
 
 #include <cctype>
-#include <cerrno>
 #include <cstdlib>
 #include <optional>
 #include <tuple>
@@ -21,16 +20,14 @@ Result<int> ParsePort(const std::string& name, const std::string& v) {
   return n;
 }
 
-// An integer in [lo, hi].
+// An integer in [lo, hi] (base::ParseIntInRange), the error naming the setting.
 Result<int64_t> ParseRange(const std::string& name, const std::string& v, int64_t lo, int64_t hi) {
-  char* end = nullptr;
-  errno = 0;
-  long long n = std::strtoll(v.c_str(), &end, 10);
-  if (v.empty() || *end != '\0' || errno != 0 || n < lo || n > hi) {
+  Result<int64_t> n = ParseIntInRange<int64_t>(v, lo, hi);
+  if (!n) {
     return InvalidArgument(name + ": not a number from " + std::to_string(lo) + " to " +
                            std::to_string(hi) + ": \"" + v + "\"");
   }
-  return static_cast<int64_t>(n);
+  return n;
 }
 
 // Felix's "portrange": "N" or "MIN:MAX" (ports 0-65535, MIN <= MAX); "" or "0" = none.
