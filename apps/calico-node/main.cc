@@ -218,17 +218,40 @@ int RunFelix(const std::map<std::string, std::string>& env, calico::datastore::B
   auto settings = calico::agent::LoadFelixSettings(env, node, global ? &*global : nullptr,
                                                    per_node ? &*per_node : nullptr);
   if (!settings) return Fail(settings.error().message());
-  calico::log::SetAllLevels(settings->log_severity);
-  // FelixConfiguration changes while running: policy rendering, resync interval and log level
-  // follow them; the health/metrics listeners and the route programmer keep their start-up values.
+  // logFilePath (opened at start-up; a change applies when calico-node restarts) beside stderr,
+  // each output at its own level (logSeverityScreen, logSeverityFile).
+  const std::string log_file = settings->log_file_path;
+  if (!log_file.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(std::filesystem::path(log_file).parent_path(), ec);
+    if (!calico::log::AddLogFile(log_file)) {
+      std::cerr << "calico-node: cannot open the log file " << log_file
+                << " (logFilePath); logging to stderr only\n";
+    }
+  }
+  calico::log::SetScreenAndFileLevels(settings->log_severity, settings->log_severity_file);
+  // FelixConfiguration changes while running: policy rendering, the refresh intervals, route
+  // options, natOutgoing options and log level follow them; the health/metrics listeners keep
+  // their start-up values.
   settings->agent.reload_settings =
-      [env, node](
+      [env, node, log_file](
           const calico::model::Resource* g,
           const calico::model::Resource* n) -> calico::Result<calico::agent::ReloadableSettings> {
     ASSIGN_OR_RETURN(auto next, calico::agent::LoadFelixSettings(env, node, g, n));
-    calico::log::SetAllLevels(next.log_severity);
-    return calico::agent::ReloadableSettings{.resync_interval = next.agent.resync_interval,
-                                             .render = std::move(next.agent.render)};
+    calico::log::SetScreenAndFileLevels(next.log_severity, next.log_severity_file);
+    if (next.log_file_path != log_file) {
+      CALICO_LOG(warn, "node",
+                 "logFilePath is now \"{}\": it takes effect when calico-node restarts",
+                 next.log_file_path);
+    }
+    return calico::agent::ReloadableSettings{
+        .route_refresh_interval = next.agent.route_refresh_interval,
+        .policy_refresh_interval = next.agent.policy_refresh_interval,
+        .render = std::move(next.agent.render),
+        .routes = next.agent.routes,
+        .nat = next.agent.nat,
+        .vxlan = next.agent.vxlan,
+        .vxlan_enabled = next.agent.vxlan_enabled};
   };
 
   calico::agent::Metrics metrics;
@@ -283,8 +306,11 @@ int RunFelix(const std::map<std::string, std::string>& env, calico::datastore::B
   calico::ipam::IpamClient ipam(*backend);
   settings->agent.on_synced = [&](bool routing_changed) {
     if (!routing_changed) return;
+    // node/pkg/allocateip: the tunnel addresses of the IPIP and VXLAN pools that apply.
     if (networking == "vxlan" || networking == "bird") {
-      auto st = calico::agent::EnsureVxlanTunnelAddress(client, ipam, node);
+      auto st = calico::agent::EnsureIpipTunnelAddress(client, ipam, node);
+      if (!st) CALICO_LOG(warn, "node", "IPIP tunnel address: {}", st.error().message());
+      st = calico::agent::EnsureVxlanTunnelAddress(client, ipam, node);
       if (!st) CALICO_LOG(warn, "node", "VXLAN tunnel address: {}", st.error().message());
     }
     // A failure is logged by the reconciler; BIRD keeps its last good configuration.

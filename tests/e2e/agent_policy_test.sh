@@ -17,8 +17,8 @@ wl() {  # wl NAME NETWORK [v6]: a workload namespace with an echo server on tcp/
   ip netns add "$ns"
   CLEANUP_STEPS+=("ip netns del $ns")
   ip netns exec "$ns" ip link set lo up
-  printf '{"cniVersion":"0.4.0","name":"%s","type":"calico","nodename":"node1","datastore_path":"%s","ipam":%s}' \
-    "$net" "$T/db/calico.db" "$ipam" > "$T/conf-$name"
+  printf '{"cniVersion":"0.4.0","name":"%s","type":"calico","nodename":"node1","datastore_path":"%s","log_file_path":"%s","ipam":%s}' \
+    "$net" "$T/db/calico.db" "$T/log/cni/cni.log" "$ipam" > "$T/conf-$name"
   local out
   out=$(hx env -i CNI_COMMAND=ADD CNI_CONTAINERID="$name" CNI_NETNS=/var/run/netns/"$ns" CNI_IFNAME=eth0 \
     CNI_PATH="$BIN" "$BIN/calico" < "$T/conf-$name") || fail "CNI ADD of $name: $out"
@@ -60,6 +60,7 @@ start_agent() {
   mkdir -p "$T/run"
   nsenter --net=/run/netns/"$HOST" env NODENAME=node1 DATASTORE_TYPE=local \
     CALICO_DATASTORE_PATH="$T/db/calico.db" FELIX_ROUTEREFRESHINTERVAL=2s CALICO_RUN_DIR="$T/run" \
+    FELIX_LOGFILEPATH="$T/felix/felix.log" FELIX_LOGSEVERITYFILE=warning \
     "$BIN/calico-node" -felix >>"$T/agent.log" 2>&1 &
   AGENT=$!
   CLEANUP_STEPS+=("kill $AGENT 2>/dev/null; wait $AGENT 2>/dev/null")
@@ -69,6 +70,10 @@ start_agent
 wl a1 net1
 wl a2 net1
 wl b1 net2
+# The plugins log to the netconf's log_file_path (its directory created), at log_level.
+grep -q "ADD container=a1 .* network=net1" "$T/log/cni/cni.log" ||
+  fail "the CNI log file has no line for the ADD of a1: $(head -5 "$T/log/cni/cni.log" 2>&1)"
+echo "  ok: the CNI plugin logs to log_file_path"
 
 echo "profiles: a network reaches itself, not the other network"
 expect allow a2 tcp a1 80
@@ -329,6 +334,121 @@ expect allow a1 tcp outside 80
 hx nft list table ip calico-nat | has "masquerade" || fail "no calico-nat table"
 echo "  ok: masqueraded as the host"
 
+echo "FelixConfiguration natOutgoingAddress and natPortRange: SNAT to that address and those ports"
+# The outside accepts TCP only from 198.51.100.77 (not the host's own 198.51.100.1, which
+# masquerade would use) and, once the port range is set, only from source ports 40000-40010.
+hx ip addr add 198.51.100.77/32 dev out0
+ip netns exec "$HOST-outside" nft -f - <<'NFT'
+table ip gate {
+  chain input { type filter hook input priority 0; policy accept; tcp dport 80 ip saddr != 198.51.100.77 drop; }
+}
+NFT
+expect deny a1 tcp outside 80   # masqueraded to 198.51.100.1
+felix_config() {  # felix_config 'SPEC FIELDS': FelixConfiguration default with that spec
+  "$BIN/calicoctl" apply -f - >/dev/null <<YAML || fail "cannot apply FelixConfiguration default: $1"
+apiVersion: projectcalico.org/v3
+kind: FelixConfiguration
+metadata: {name: default}
+spec: {$1}
+YAML
+}
+felix_config "natOutgoingAddress: 198.51.100.77"
+expect allow a1 tcp outside 80
+hx nft list table ip calico-nat | has "snat to 198.51.100.77 fully-random" || fail "no SNAT rule"
+ip netns exec "$HOST-outside" nft add rule ip gate input tcp dport 80 tcp sport != 40000-40010 drop
+felix_config "natOutgoingAddress: 198.51.100.77, natPortRange: '40000:40010'"
+expect allow a1 tcp outside 80
+hx nft list table ip calico-nat | has "snat to 198.51.100.77:40000-40010" || fail "no port range"
+echo "  ok: SNAT to natOutgoingAddress within natPortRange"
+
+echo "FelixConfiguration nftablesFilterDenyAction: Reject refuses at once, Drop lets time out"
+refused() {  # refused FROM TO PORT: the connection is refused (exit 3), not left unanswered
+  # 3 s: an ICMP error that comes back while connect() still holds the socket (all in one kernel
+  # here) is only a soft error; the SYN sent again after 1 s gets the hard one.
+  local rc=0
+  ip netns exec "$HOST-$1" "$BIN/calico-probe" connect tcp "${IP[$2]}" "$3" 3000 || rc=$?
+  [ "$rc" = 3 ]
+}
+if refused b1 a1 80; then fail "b1 -> a1 refused before nftablesFilterDenyAction: Reject"; fi
+felix_config "nftablesFilterDenyAction: Reject"
+for _ in $(seq 5); do refused b1 a1 80 && break; sleep 0.5; done
+refused b1 a1 80 || fail "b1 -> a1 (no profile matched) is not rejected: $(tail -20 "$T/agent.log"; hx nft list table inet calico | grep -n "reject" | head)"
+hx nft list table inet calico | has 'reject comment "Reject if no profiles matched"' ||
+  fail "no reject rule in the calico table"
+expect allow a2 tcp a1 80
+felix_config "nftablesFilterDenyAction: Drop"
+expect deny b1 tcp a1 80
+if refused b1 a1 80; then fail "b1 -> a1 still refused after nftablesFilterDenyAction: Drop"; fi
+echo "  ok: Reject refuses, Drop drops"
+
+echo "FelixConfiguration logPrefix, disableConntrackInvalidCheck, allow*PacketsFromWorkloads"
+ip netns exec "$HOST-a1" "$BIN/calico-probe" serve udp 4789 >/dev/null 2>&1 &
+CLEANUP_STEPS+=("kill $!")
+expect deny a2 udp a1 4789   # VXLAN from a workload is dropped by default
+felix_config "allowVXLANPacketsFromWorkloads: true, disableConntrackInvalidCheck: true, logPrefix: my-node"
+expect allow a2 udp a1 4789
+if hx nft list table inet calico | has "ct state invalid"; then fail "conntrack INVALID still dropped"; fi
+hx nft list table inet calico | has "IPinIP encapped" || fail "IPIP from workloads no longer dropped"
+apply <<YAML
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: log-all}
+spec:
+  selector: has(net1)
+  ingress: [{action: Log}, {action: Pass}]
+YAML
+for _ in $(seq 20); do hx nft list table inet calico | has 'log prefix "my-node: "' && break; sleep 0.5; done
+hx nft list table inet calico | has 'log prefix "my-node: "' || fail "logPrefix not used by Log rules"
+"$BIN/calicoctl" delete globalnetworkpolicy log-all >/dev/null
+echo "  ok: VXLAN from workloads allowed, no INVALID check, Log rules carry the prefix"
+
+echo "FelixConfiguration deviceRouteSourceAddress and removeExternalRoutes"
+felix_config "deviceRouteSourceAddress: 10.99.0.1"
+for _ in $(seq 20); do hx ip route show "${IP[a1]}" | has "src 10.99.0.1" && break; sleep 0.5; done
+hx ip route show "${IP[a1]}" | has "src 10.99.0.1" ||
+  fail "the route to a1 has no source address: $(hx ip route show "${IP[a1]}")"
+# A route through a workload interface that the agent did not make goes (removeExternalRoutes is
+# true by default) after a grace period of 10 s, at a route refresh (2 s here).
+hx ip route add 10.77.0.0/24 dev calia1 proto static
+for _ in $(seq 40); do hx ip route show 10.77.0.0/24 | has calia1 || break; sleep 0.5; done
+if hx ip route show 10.77.0.0/24 | has calia1; then fail "the foreign route through calia1 stayed"; fi
+grep -q "removed route 10.77.0.0/24 through calia1 (removeExternalRoutes)" "$T/agent.log" ||
+  fail "the removal is not logged"
+felix_config "deviceRouteSourceAddress: 10.99.0.1, removeExternalRoutes: false"
+sleep 1
+hx ip route add 10.77.0.0/24 dev calia1 proto static
+sleep 14   # grace period and several route refreshes: it must stay
+hx ip route show 10.77.0.0/24 | has calia1 || fail "removeExternalRoutes: false removed a foreign route"
+hx ip route del 10.77.0.0/24 dev calia1
+echo "  ok: workload routes carry the source address; external routes removed only when asked"
+
+echo "FelixConfiguration nftablesRefreshInterval apart from routeRefreshInterval"
+# The environment's 2 s route refresh stays; the nftables table is checked only hourly: a removed
+# rule is not put back, while a removed route is. Then a 1 s nftables refresh repairs the table.
+# A first check at 1 s takes the kernel's listing as the baseline (NftablesTable::Matches after
+# incremental updates), then hourly checks only.
+felix_config "nftablesRefreshInterval: 1s"
+sleep 3
+felix_config "nftablesRefreshInterval: 1h"
+sleep 1
+hx nft flush chain inet calico cali-wl-to-host
+hx ip route del "${IP[a1]}" dev calia1
+for _ in $(seq 20); do hx ip route show | has "^${IP[a1]} dev calia1" && break; sleep 0.5; done
+hx ip route show | has "^${IP[a1]} dev calia1" || fail "the route to a1 was not restored"
+sleep 3
+if hx nft list chain inet calico cali-wl-to-host | has "Configured DefaultEndpointToHostAction"; then
+  fail "the nftables table was repaired although nftablesRefreshInterval is 1h"
+fi
+felix_config "nftablesRefreshInterval: 1s"
+for _ in $(seq 20); do
+  hx nft list chain inet calico cali-wl-to-host | has "Configured DefaultEndpointToHostAction" && break
+  sleep 0.5
+done
+hx nft list chain inet calico cali-wl-to-host | has "Configured DefaultEndpointToHostAction" ||
+  fail "the nftables table was not repaired with nftablesRefreshInterval 1s"
+"$BIN/calicoctl" delete felixconfiguration default >/dev/null || fail "cannot delete FelixConfiguration default"
+echo "  ok: routes and the nftables table are refreshed each at its own interval"
+
 echo "restart: the dataplane stays while the agent is down and after it is back"
 kill "$AGENT"; wait "$AGENT" 2>/dev/null || true
 expect allow a2 tcp a1 80
@@ -343,4 +463,8 @@ for _ in $(seq 20); do hx nft list table inet calico | has "calia2" || break; sl
 if hx nft list table inet calico | has "calia2"; then fail "chains of a2 left after DEL"; fi
 expect allow a1 icmp a1 || true
 grep -q "in sync at revision" "$T/agent.log" || fail "the agent never reported being in sync"
+# logFilePath at logSeverityFile (warning): the warnings, not the info lines.
+grep -q "removeExternalRoutes\|cannot\|drifted" "$T/felix/felix.log" ||
+  fail "no warning in the log file: $(head -5 "$T/felix/felix.log" 2>&1)"
+if grep -q "in sync at revision" "$T/felix/felix.log"; then fail "info lines in a warning-level log file"; fi
 echo "PASS: agent policy"

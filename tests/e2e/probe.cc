@@ -2,12 +2,15 @@
 // no UDP).
 //   calico-probe serve tcp|udp PORT          echo every message back, until killed
 //   calico-probe connect tcp|udp ADDR PORT [TIMEOUT_MS]
-//                                            exit 0 when the echo comes back, 1 otherwise
+//                                            exit 0 when the echo comes back, 3 when the network
+//                                            refused the connection (a TCP reset or an ICMP
+//                                            unreachable: a Reject), 1 otherwise (no answer)
 //   calico-probe hold ADDR PORT SECONDS      one TCP connection echoing every 100 ms; 0 if unbroken
 //   calico-probe matrix TIMEOUT_MS ADDR:PORT...
 //                                            TCP echo to every target at once; prints one line of
 //                                            1 (reached) / 0 (not) per target, in order
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -91,7 +94,9 @@ int Connect(bool tcp, const char* addr, int port, int timeout_ms) {
   timeval tv{timeout_ms / 1000, (timeout_ms % 1000) * 1000};
   setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0) return 1;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0) {
+    return errno == ECONNREFUSED || errno == EHOSTUNREACH || errno == ENETUNREACH ? 3 : 1;
+  }
   const char msg[] = "calico-probe";
   for (int attempt = 0; attempt < (tcp ? 1 : 3);
        ++attempt) {  // UDP may lose the first packet (ARP)

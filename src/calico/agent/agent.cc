@@ -196,6 +196,15 @@ std::set<OwnedRoute> Agent::DesiredRoutes() const {
   return out;
 }
 
+VxlanState Agent::DesiredVxlan() const {
+  if (config_.vxlan_enabled == false) {
+    VxlanState off;
+    off.options = config_.vxlan;
+    return off;
+  }
+  return ComputeVxlanState(config_.node_name, vxlan_inputs_, config_.vxlan);
+}
+
 void Agent::ConfigureInterfaces(bool all) {
   std::set<std::string> now;
   for (const auto& ep : model_.endpoints) {
@@ -337,8 +346,13 @@ void Agent::ReloadSettings() {
                next.error().message());
     return;
   }
-  config_.resync_interval = next->resync_interval;
+  config_.route_refresh_interval = next->route_refresh_interval;
+  config_.policy_refresh_interval = next->policy_refresh_interval;
   config_.render = std::move(next->render);
+  config_.routes = next->routes;
+  config_.nat = next->nat;
+  config_.vxlan = next->vxlan;
+  config_.vxlan_enabled = next->vxlan_enabled;
   render_cache_ = policy::RenderCache();  // Compiled with the old marks and prefixes.
   if (have_applied_) CALICO_LOG(info, "agent", "FelixConfiguration changed: settings applied");
 }
@@ -375,6 +389,7 @@ Status Agent::Program(std::chrono::steady_clock::time_point since) {
     ++policy_applies_;
   }
   if (config_.program_routes) {
+    routes_.SetOptions(config_.routes);
     auto synced = routes_.Sync(DesiredRoutes());
     if (!synced) {
       metrics_.AddDataplaneError();
@@ -384,7 +399,7 @@ Status Agent::Program(std::chrono::steady_clock::time_point since) {
     ConfigureInterfaces(false);
   }
   if (config_.apply_vxlan) {
-    VxlanState state = ComputeVxlanState(config_.node_name, vxlan_inputs_);
+    VxlanState state = DesiredVxlan();
     if (!vxlan_applied_ || *vxlan_applied_ != state) {
       Status st = config_.apply_vxlan(state);
       if (!st) {
@@ -409,7 +424,8 @@ Status Agent::Program(std::chrono::steady_clock::time_point since) {
   }
   if (config_.apply_nat) {
     auto pools = graph_->IpPools();
-    std::pair<std::string, std::string> nat{RenderNatRuleset(pools, 4), RenderNatRuleset(pools, 6)};
+    std::pair<std::string, std::string> nat{RenderNatRuleset(pools, 4, config_.nat),
+                                            RenderNatRuleset(pools, 6, config_.nat)};
     if (!nat_applied_ || *nat_applied_ != nat) {
       Status st = config_.apply_nat(nat.first, nat.second);
       if (!st) {
@@ -506,6 +522,27 @@ Status Agent::Step(std::chrono::milliseconds wait) {
 }
 
 Result<bool> Agent::Resync() {
+  ASSIGN_OR_RETURN(bool policy, CheckPolicy());
+  ASSIGN_OR_RETURN(bool routes, CheckRoutes());
+  metrics_.AddResync(policy || routes);
+  ReturnFreedMemory();
+  return policy || routes;
+}
+
+Result<bool> Agent::ResyncPolicy() {
+  ASSIGN_OR_RETURN(bool repaired, CheckPolicy());
+  metrics_.AddResync(repaired);
+  return repaired;
+}
+
+Result<bool> Agent::ResyncRoutes() {
+  ASSIGN_OR_RETURN(bool repaired, CheckRoutes());
+  metrics_.AddResync(repaired);
+  ReturnFreedMemory();
+  return repaired;
+}
+
+Result<bool> Agent::CheckPolicy() {
   bool repaired = false;
   if (hep_by_address_) {
     // Interface addresses are not watched: re-bind expectedIPs host endpoints now.
@@ -519,7 +556,13 @@ Result<bool> Agent::Resync() {
       repaired = true;
     }
   }
+  return repaired;
+}
+
+Result<bool> Agent::CheckRoutes() {
+  bool repaired = false;
   if (config_.program_routes) {
+    routes_.SetOptions(config_.routes);
     const auto listing = std::chrono::steady_clock::now();
     ASSIGN_OR_RETURN(auto synced, routes_.Sync(DesiredRoutes()));
     metrics_.ObserveRouteTableList(std::chrono::steady_clock::now() - listing);
@@ -528,7 +571,7 @@ Result<bool> Agent::Resync() {
     repaired = repaired || synced.added > 0 || synced.removed > 0;
   }
   if (config_.apply_vxlan) {
-    Status st = config_.apply_vxlan(ComputeVxlanState(config_.node_name, vxlan_inputs_));
+    Status st = config_.apply_vxlan(DesiredVxlan());
     if (!st) CALICO_LOG(error, "agent", "resync VXLAN: {}", st.error().message());
   }
   if (config_.apply_ipip) {
@@ -536,8 +579,6 @@ Result<bool> Agent::Resync() {
     if (!st) CALICO_LOG(error, "agent", "resync IPIP: {}", st.error().message());
   }
   if (config_.on_synced) config_.on_synced(true);
-  metrics_.AddResync(repaired);
-  ReturnFreedMemory();
   return repaired;
 }
 
@@ -562,7 +603,14 @@ Status Agent::Run(const std::atomic<bool>& stop) {
     sleep(backoff);
     backoff = std::min(backoff * 2, kMaxRetryBackoff);
   }
-  auto next_resync = std::chrono::steady_clock::now() + config_.resync_interval;
+  using Clock = std::chrono::steady_clock;
+  // The next refresh of each kind after `from` (never while its interval is 0).
+  auto next = [](Clock::time_point from, std::chrono::milliseconds interval) {
+    return interval.count() > 0 ? from + interval : Clock::time_point::max();
+  };
+  auto next_policy = next(Clock::now(), config_.policy_refresh_interval);
+  auto next_routes = next(Clock::now(), config_.route_refresh_interval);
+  auto intervals = std::pair(config_.policy_refresh_interval, config_.route_refresh_interval);
   while (!stop) {
     Status st = Step(std::chrono::milliseconds(500));
     if (config_.on_idle) config_.on_idle();
@@ -574,10 +622,21 @@ Status Agent::Run(const std::atomic<bool>& stop) {
       continue;
     }
     backoff = std::chrono::milliseconds(200);
-    if (std::chrono::steady_clock::now() >= next_resync) {
-      auto r = Resync();
-      if (!r) CALICO_LOG(error, "agent", "resync: {}", r.error().message());
-      next_resync = std::chrono::steady_clock::now() + config_.resync_interval;
+    if (intervals != std::pair(config_.policy_refresh_interval, config_.route_refresh_interval)) {
+      // A FelixConfiguration change: the new intervals count from now.
+      intervals = {config_.policy_refresh_interval, config_.route_refresh_interval};
+      next_policy = next(Clock::now(), config_.policy_refresh_interval);
+      next_routes = next(Clock::now(), config_.route_refresh_interval);
+    }
+    if (Clock::now() >= next_policy) {
+      auto r = ResyncPolicy();
+      if (!r) CALICO_LOG(error, "agent", "nftables refresh: {}", r.error().message());
+      next_policy = next(Clock::now(), config_.policy_refresh_interval);
+    }
+    if (Clock::now() >= next_routes) {
+      auto r = ResyncRoutes();
+      if (!r) CALICO_LOG(error, "agent", "route refresh: {}", r.error().message());
+      next_routes = next(Clock::now(), config_.route_refresh_interval);
     }
   }
   if (watch_) watch_->Close();

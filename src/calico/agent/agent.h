@@ -45,6 +45,7 @@
 
 #include "calico/agent/ipip.h"
 #include "calico/agent/metrics.h"
+#include "calico/agent/nat.h"
 #include "calico/agent/programmers.h"
 #include "calico/agent/status_file.h"
 #include "calico/agent/vxlan_model.h"
@@ -57,8 +58,13 @@ namespace calico::agent {
 
 // What a FelixConfiguration change may alter while the agent runs.
 struct ReloadableSettings {
-  std::chrono::milliseconds resync_interval{90000};
+  std::chrono::milliseconds route_refresh_interval{90000};
+  std::chrono::milliseconds policy_refresh_interval{180000};
   policy::RenderOptions render{};
+  RouteOptions routes{};
+  NatOptions nat{};
+  VxlanOptions vxlan{};
+  std::optional<bool> vxlan_enabled{};
 };
 
 struct AgentConfig {
@@ -96,9 +102,19 @@ struct AgentConfig {
   // after the first render and then whenever that list changes; calico-node writes it to the
   // agent status file that `calicoctl node status` prints.
   std::function<void(const AgentStatus&)> on_status{};
-  // Felix's IptablesRefreshInterval / RouteRefreshInterval.
-  std::chrono::milliseconds resync_interval{90000};
+  // Felix's RouteRefreshInterval: how often routes (and the overlays' devices, routes and
+  // neighbours) are checked against the kernel and repaired; 0 = never.
+  std::chrono::milliseconds route_refresh_interval{90000};
+  // Felix's NftablesRefreshInterval (IptablesRefreshInterval when only that is set): how often
+  // the calico nftables table is compared with what was applied and repaired; 0 = never.
+  std::chrono::milliseconds policy_refresh_interval{180000};
   policy::RenderOptions render{};
+  RouteOptions routes{};
+  NatOptions nat{};
+  // vxlanVNI, vxlanPort and vxlanMTU for vxlan.calico.
+  VxlanOptions vxlan{};
+  // vxlanEnabled: false keeps VXLAN off whatever the pools say; unset or true: the pools decide.
+  std::optional<bool> vxlan_enabled{};
   bool program_routes = true;
 };
 
@@ -112,8 +128,12 @@ class Agent {
   // Waits up to `wait` for datastore events and applies them (one transaction per batch).
   [[nodiscard]] Status Step(std::chrono::milliseconds wait);
   // Verifies the kernel against what was applied; repairs drift. Returns whether it repaired.
+  // Resync does both halves: the nftables table (ResyncPolicy) and the routes, interfaces and
+  // overlays (ResyncRoutes); Run calls each at its own interval.
   [[nodiscard]] Result<bool> Resync();
-  // FullSync, then Step until `stop`, with Resync every resync_interval. Datastore outages are
+  [[nodiscard]] Result<bool> ResyncPolicy();
+  [[nodiscard]] Result<bool> ResyncRoutes();
+  // FullSync, then Step until `stop`, with ResyncPolicy every policy_refresh_interval and ResyncRoutes every route_refresh_interval. Datastore outages are
   // retried with back-off; the kernel keeps its last state meanwhile.
   [[nodiscard]] Status Run(const std::atomic<bool>& stop);
 
@@ -136,8 +156,13 @@ class Agent {
   // Tracks which host the resource at `key` names (nullopt: deleted), for felix_cluster_num_hosts.
   void NoteHost(const std::string& key, const std::optional<model::Resource>& r);
   ClusterCounts CountCluster() const;
+  // The two halves of Resync, without the metrics: whether they repaired anything.
+  [[nodiscard]] Result<bool> CheckPolicy();
+  [[nodiscard]] Result<bool> CheckRoutes();
   [[nodiscard]] Status Program(std::chrono::steady_clock::time_point since);
   std::set<OwnedRoute> DesiredRoutes() const;
+  // The VXLAN overlay the pools, nodes and blocks ask for, with the configured options.
+  VxlanState DesiredVxlan() const;
   // Applies the host-interface sysctls to local endpoints not configured yet (all when `all`).
   void ConfigureInterfaces(bool all);
   // Tracks the FelixConfiguration resources of this node (`r` null = deleted).

@@ -75,6 +75,8 @@ class FakeRoutes final : public RouteProgrammer {
     configured[ifname] = {v4, v6};
     return OkStatus();
   }
+  void SetOptions(const RouteOptions& o) override { options = o; }
+  RouteOptions options;
   std::set<OwnedRoute> kernel;
   std::map<std::string, std::pair<bool, bool>> configured;
 };
@@ -240,6 +242,31 @@ TEST_F(AgentTest, FailedIncrementalUpdateFallsBackToAFullReplace) {
   EXPECT_EQ(nft_model::NftRulesetText(agent_->applied()), policy_.kernel);
 }
 
+// routeRefreshInterval and nftablesRefreshInterval are separate: each refresh repairs only its
+// own half of the kernel.
+TEST_F(AgentTest, PolicyAndRouteRefreshAreSeparate) {
+  AddProfile("net1");
+  AddEndpoint("aaaa", "10.65.0.2");
+  ASSERT_TRUE(agent_->FullSync());
+  const std::string applied = policy_.applied;
+  policy_.kernel = "drifted";
+  routes_.kernel.clear();
+  auto routes = agent_->ResyncRoutes();
+  ASSERT_TRUE(routes) << routes.error().message();
+  EXPECT_TRUE(*routes);
+  EXPECT_TRUE(HasRoute("10.65.0.2/32", "caliaaaa"));
+  EXPECT_EQ(policy_.kernel, "drifted");
+  auto policy = agent_->ResyncPolicy();
+  ASSERT_TRUE(policy) << policy.error().message();
+  EXPECT_TRUE(*policy);
+  EXPECT_EQ(policy_.kernel, applied);
+  routes_.kernel.clear();
+  policy = agent_->ResyncPolicy();
+  ASSERT_TRUE(policy);
+  EXPECT_FALSE(*policy);
+  EXPECT_FALSE(HasRoute("10.65.0.2/32", "caliaaaa"));
+}
+
 // FelixConfiguration changes are applied while running (Felix restarts for them); a bad value
 // keeps the running settings.
 TEST_F(AgentTest, FelixConfigurationChangesApplyWhileRunning) {
@@ -248,7 +275,13 @@ TEST_F(AgentTest, FelixConfigurationChangesApplyWhileRunning) {
   cfg.reload_settings = [](const Resource* global,
                            const Resource* per_node) -> Result<ReloadableSettings> {
     ASSIGN_OR_RETURN(auto s, LoadFelixSettings({}, "node1", global, per_node));
-    return ReloadableSettings{.resync_interval = s.agent.resync_interval, .render = s.agent.render};
+    return ReloadableSettings{.route_refresh_interval = s.agent.route_refresh_interval,
+                              .policy_refresh_interval = s.agent.policy_refresh_interval,
+                              .render = s.agent.render,
+                              .routes = s.agent.routes,
+                              .nat = s.agent.nat,
+                              .vxlan = s.agent.vxlan,
+                              .vxlan_enabled = s.agent.vxlan_enabled};
   };
   agent_ = std::make_unique<Agent>(cfg, store_, policy_, routes_, metrics_);
   AddProfile("net1");
@@ -258,12 +291,31 @@ TEST_F(AgentTest, FelixConfigurationChangesApplyWhileRunning) {
   const std::string accept = "counter accept comment \"Configured DefaultEndpointToHostAction\"";
   EXPECT_NE(policy_.kernel.find(drop), std::string::npos);
 
+  EXPECT_TRUE(routes_.options.remove_external_routes);
+
   Resource fc("FelixConfiguration", "node.node1");
-  fc.spec() = Json{{"defaultEndpointToHostAction", "Accept"}};
+  fc.spec() = Json{{"defaultEndpointToHostAction", "Accept"},
+                   {"removeExternalRoutes", false},
+                   {"deviceRouteSourceAddress", "10.99.0.1"},
+                   {"nftablesFilterDenyAction", "Reject"}};
   ASSERT_TRUE(client_.Create(fc));
   Drain();
   EXPECT_NE(policy_.kernel.find(accept), std::string::npos) << policy_.kernel;
   EXPECT_EQ(policy_.kernel.find(drop), std::string::npos);
+  EXPECT_NE(policy_.kernel.find("counter reject comment \"Reject if no profiles matched\""),
+            std::string::npos);
+  // The route options reach the route programmer with the next sync.
+  EXPECT_FALSE(routes_.options.remove_external_routes);
+  EXPECT_EQ(routes_.options.source_v4, net::IPAddr::Parse("10.99.0.1"));
+  fc.spec() = Json{{"defaultEndpointToHostAction", "Accept"}};
+  ASSERT_TRUE(store_.Put(
+      datastore::ResourceKey{.kind = model::LookupKind("FelixConfiguration"), .name = "node.node1"}
+          .Format(),
+      datastore::EncodeStoredResource(fc)));
+  Drain();
+  EXPECT_TRUE(routes_.options.remove_external_routes);
+  EXPECT_FALSE(routes_.options.source_v4);
+  EXPECT_EQ(policy_.kernel.find("reject"), std::string::npos);
 
   // A value that is not valid (written past the client's validation) is treated as missing, as
   // Felix's validation filter does: back to the defaults, and counted.
@@ -510,10 +562,10 @@ TEST_F(AgentTest, FieldsNotActedOnAreLoggedAndCounted) {
   EXPECT_EQ(log.Count("accepted, not acted on"), 1) << log.text();
 
   fc = *made;
-  fc.spec()["natPortRange"] = "32768:65000";
+  fc.spec()["workloadSourceSpoofing"] = "Any";
   ASSERT_TRUE(client_.Update(fc));
   Drain();
-  EXPECT_EQ(log.Count("FelixConfiguration(default).spec.natPortRange"), 1) << log.text();
+  EXPECT_EQ(log.Count("FelixConfiguration(default).spec.workloadSourceSpoofing"), 1) << log.text();
   EXPECT_NE(metrics_.Render().find("calico_node_config_fields_not_acted_on 3\n"),
             std::string::npos);
   ASSERT_TRUE(client_.Delete("FelixConfiguration", "", "default"));
@@ -549,6 +601,51 @@ TEST_F(AgentTest, CompactedWatchListsAgain) {
   Drain();
   EXPECT_NE(policy_.kernel.find("caliaaaa"), std::string::npos);
   EXPECT_NE(policy_.kernel.find("calieeee"), std::string::npos);
+}
+
+// vxlanVNI, vxlanPort, vxlanMTU and vxlanEnabled reach the VXLAN programmer, also when
+// FelixConfiguration changes while running.
+TEST_F(AgentTest, VxlanOptionsFromFelixConfiguration) {
+  std::vector<VxlanState> applied;
+  AgentConfig cfg;
+  cfg.node_name = "node1";
+  cfg.apply_vxlan = [&](const VxlanState& st) -> Status {
+    applied.push_back(st);
+    return OkStatus();
+  };
+  cfg.reload_settings = [](const Resource* global,
+                           const Resource* per_node) -> Result<ReloadableSettings> {
+    ASSIGN_OR_RETURN(auto s, LoadFelixSettings({}, "node1", global, per_node));
+    return ReloadableSettings{
+        .render = s.agent.render, .vxlan = s.agent.vxlan, .vxlan_enabled = s.agent.vxlan_enabled};
+  };
+  Resource pool("IPPool", "vx");
+  pool.spec() = Json{{"cidr", "10.70.0.0/16"}, {"vxlanMode", "Always"}};
+  ASSERT_TRUE(client_.Create(pool));
+  Resource node("Node", "node1");
+  node.spec() =
+      Json{{"bgp", {{"ipv4Address", "198.18.0.11/24"}}}, {"ipv4VXLANTunnelAddr", "10.70.0.1"}};
+  ASSERT_TRUE(client_.Create(node));
+  AddProfile("net1");
+  AddEndpoint("aaaa", "10.70.0.2");
+  Resource fc("FelixConfiguration", "default");
+  fc.spec() = Json{{"vxlanVNI", 5000}, {"vxlanPort", 4790}, {"vxlanMTU", 1400}};
+  ASSERT_TRUE(client_.Create(fc));
+  agent_ = std::make_unique<Agent>(cfg, store_, policy_, routes_, metrics_);
+  ASSERT_TRUE(agent_->FullSync());
+  ASSERT_FALSE(applied.empty());
+  EXPECT_TRUE(applied.back().enabled);
+  EXPECT_EQ(applied.back().options, (VxlanOptions{.vni = 5000, .port = 4790, .mtu = 1400}));
+  EXPECT_NE(policy_.kernel.find("th dport 4790 counter drop"), std::string::npos);
+
+  fc.spec() = Json{{"vxlanEnabled", false}};
+  ASSERT_TRUE(store_.Put(
+      datastore::ResourceKey{.kind = model::LookupKind("FelixConfiguration"), .name = "default"}
+          .Format(),
+      datastore::EncodeStoredResource(fc)));
+  Drain();
+  EXPECT_FALSE(applied.back().enabled) << "vxlanEnabled: false turns the overlay off";
+  EXPECT_EQ(applied.back().options, VxlanOptions{});
 }
 
 TEST_F(AgentTest, VxlanStateFollowsNodesPoolsAndRemoteBlocks) {
@@ -737,6 +834,47 @@ TEST(NatTest, MasqueradesNatOutgoingPoolsToOutsideEveryPool) {
   EXPECT_NE(RenderNatRuleset({a, b, c}, 6).find("elements = { fd00:65::/48 }"), std::string::npos);
   // No pool: empty sets, nothing masqueraded.
   EXPECT_EQ(RenderNatRuleset({}, 4).find("elements"), std::string::npos);
+}
+
+// natOutgoingAddress / natPortRange (felix/rules/nat.go NATOutgoingChain): TCP and UDP get the
+// port range first, then everything is SNATed to the address (IPv4 only) or masqueraded.
+TEST(NatTest, OutgoingAddressAndPortRange) {
+  const model::v3::IPPool a{.spec = {.cidr = "10.65.0.0/16", .nat_outgoing = true}};
+  const model::v3::IPPool c{.spec = {.cidr = "fd00:65::/48", .nat_outgoing = true}};
+  const std::string match = "ip saddr @masq-ipam-pools ip daddr != @all-ipam-pools ";
+  NatOptions snat{.address = net::IPAddr::Parse("192.0.2.7")};
+  std::string v4 = RenderNatRuleset({a, c}, 4, snat);
+  EXPECT_NE(
+      v4.find(match + "counter snat to 192.0.2.7 fully-random comment \"calico natOutgoing\""),
+      std::string::npos)
+      << v4;
+  EXPECT_EQ(v4.find("masquerade"), std::string::npos);
+  // The IPv6 table keeps masquerading: the address is IPv4.
+  EXPECT_NE(RenderNatRuleset({a, c}, 6, snat).find("counter masquerade fully-random"),
+            std::string::npos);
+
+  NatOptions ports{.port_range = std::pair(40000, 40010)};
+  v4 = RenderNatRuleset({a, c}, 4, ports);
+  const std::size_t tcp = v4.find(match +
+                                  "meta l4proto tcp counter masquerade to :40000-40010 "
+                                  "fully-random comment \"calico natOutgoing port range\"");
+  const std::size_t udp = v4.find(match + "meta l4proto udp counter masquerade to :40000-40010");
+  const std::size_t rest = v4.find(match + "counter masquerade fully-random");
+  ASSERT_NE(tcp, std::string::npos) << v4;
+  ASSERT_NE(udp, std::string::npos) << v4;
+  ASSERT_NE(rest, std::string::npos) << v4;
+  EXPECT_LT(tcp, rest);
+  EXPECT_LT(udp, rest);
+  EXPECT_NE(RenderNatRuleset({a, c}, 6, ports)
+                .find("meta l4proto tcp counter masquerade to :40000-40010"),
+            std::string::npos);
+
+  NatOptions both{.address = net::IPAddr::Parse("192.0.2.7"),
+                  .port_range = std::pair(40000, 40010)};
+  EXPECT_NE(RenderNatRuleset({a}, 4, both)
+                .find("meta l4proto udp counter snat to "
+                      "192.0.2.7:40000-40010 fully-random"),
+            std::string::npos);
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #include "calico/agent/config.h"
 
 #include <cctype>
+#include <cstdlib>
 #include <optional>
 #include <tuple>
 #include <type_traits>
@@ -17,6 +18,30 @@ Result<int> ParsePort(const std::string& name, const std::string& v) {
   Result<int> n = ParseIntInRange<int>(v, 0, 65535);
   if (!n) return InvalidArgument(name + ": not a port number: \"" + v + "\"");
   return n;
+}
+
+// An integer in [lo, hi] (base::ParseIntInRange), the error naming the setting.
+Result<int64_t> ParseRange(const std::string& name, const std::string& v, int64_t lo, int64_t hi) {
+  Result<int64_t> n = ParseIntInRange<int64_t>(v, lo, hi);
+  if (!n) {
+    return InvalidArgument(name + ": not a number from " + std::to_string(lo) + " to " +
+                           std::to_string(hi) + ": \"" + v + "\"");
+  }
+  return n;
+}
+
+// Felix's "portrange": "N" or "MIN:MAX" (ports 0-65535, MIN <= MAX); "" or "0" = none.
+Result<std::optional<std::pair<int, int>>> ParsePortRange(const std::string& name,
+                                                          const std::string& v) {
+  if (v.empty() || v == "0") return std::optional<std::pair<int, int>>();
+  const std::vector<std::string> parts = StrSplit(v, ':');
+  if (parts.size() > 2) return InvalidArgument(name + ": not a port range: \"" + v + "\"");
+  auto lo = ParsePort(name, parts[0]);
+  auto hi = ParsePort(name, parts.back());
+  if (!lo || !hi || *lo > *hi) {
+    return InvalidArgument(name + ": not a port range (N or MIN:MAX): \"" + v + "\"");
+  }
+  return std::optional(std::pair(*lo, *hi));
 }
 
 Result<bool> ParseBool(const std::string& name, const std::string& v) {
@@ -60,14 +85,75 @@ Status Apply(FelixSettings& s, const std::map<std::string, std::string>& values,
     ASSIGN_OR_RETURN(s.prometheus_port,
                      ParsePort(name("prometheusMetricsPort", "FELIX_PROMETHEUSMETRICSPORT"), *v));
   }
-  for (auto [spec_key, env_key] :
-       {std::pair{"iptablesRefreshInterval", "FELIX_IPTABLESREFRESHINTERVAL"},
-        std::pair{"routeRefreshInterval", "FELIX_ROUTEREFRESHINTERVAL"}}) {
+  for (auto [spec_key, env_key, out] :
+       {std::tuple{"iptablesRefreshInterval", "FELIX_IPTABLESREFRESHINTERVAL", &s.iptables_refresh},
+        std::tuple{"nftablesRefreshInterval", "FELIX_NFTABLESREFRESHINTERVAL", &s.nftables_refresh},
+        std::tuple{"routeRefreshInterval", "FELIX_ROUTEREFRESHINTERVAL",
+                   static_cast<std::optional<std::chrono::milliseconds>*>(nullptr)}}) {
     if (auto* v = get(spec_key, env_key)) {
       auto d = ParseGoDuration(*v);
       if (!d) return InvalidArgument(name(spec_key, env_key) + ": " + d.error().message());
-      if (d->count() > 0) s.agent.resync_interval = std::min(s.agent.resync_interval, *d);
+      if (d->count() < 0) return InvalidArgument(name(spec_key, env_key) + ": negative");
+      if (out != nullptr) {
+        *out = *d;
+      } else {
+        s.agent.route_refresh_interval = *d;
+      }
     }
+  }
+  // nftablesFilterDenyAction wins over iptablesFilterDenyAction from the same source.
+  for (auto [spec_key, env_key] :
+       {std::pair{"iptablesFilterDenyAction", "FELIX_IPTABLESFILTERDENYACTION"},
+        std::pair{"nftablesFilterDenyAction", "FELIX_NFTABLESFILTERDENYACTION"}}) {
+    if (auto* v = get(spec_key, env_key)) {
+      const std::string l = AsciiLower(*v);
+      if (l == "drop") {
+        s.agent.render.deny_action = policy::DenyAction::kDrop;
+      } else if (l == "reject") {
+        s.agent.render.deny_action = policy::DenyAction::kReject;
+      } else {
+        return InvalidArgument(name(spec_key, env_key) + ": must be Drop or Reject, not \"" + *v +
+                               "\"");
+      }
+    }
+  }
+  if (auto* v = get("logPrefix", "FELIX_LOGPREFIX")) s.agent.render.log_prefix = *v;
+  for (auto [spec_key, env_key, out, invert] :
+       {std::tuple{"disableConntrackInvalidCheck", "FELIX_DISABLECONNTRACKINVALIDCHECK",
+                   &s.agent.render.drop_invalid, true},
+        std::tuple{"allowVXLANPacketsFromWorkloads", "FELIX_ALLOWVXLANPACKETSFROMWORKLOADS",
+                   &s.agent.render.drop_vxlan_from_workloads, true},
+        std::tuple{"allowIPIPPacketsFromWorkloads", "FELIX_ALLOWIPIPPACKETSFROMWORKLOADS",
+                   &s.agent.render.drop_ipip_from_workloads, true},
+        std::tuple{"removeExternalRoutes", "FELIX_REMOVEEXTERNALROUTES",
+                   &s.agent.routes.remove_external_routes, false}}) {
+    if (auto* v = get(spec_key, env_key)) {
+      ASSIGN_OR_RETURN(bool b, ParseBool(name(spec_key, env_key), *v));
+      *out = invert ? !b : b;
+    }
+  }
+  for (auto [spec_key, env_key, family, out] :
+       {std::tuple{"deviceRouteSourceAddress", "FELIX_DEVICEROUTESOURCEADDRESS", 4,
+                   &s.agent.routes.source_v4},
+        std::tuple{"deviceRouteSourceAddressIPv6", "FELIX_DEVICEROUTESOURCEADDRESSIPV6", 6,
+                   &s.agent.routes.source_v6},
+        std::tuple{"natOutgoingAddress", "FELIX_NATOUTGOINGADDRESS", 4, &s.agent.nat.address}}) {
+    if (auto* v = get(spec_key, env_key)) {
+      if (v->empty()) {
+        out->reset();
+        continue;
+      }
+      auto ip = net::IPAddr::Parse(*v);
+      if (!ip || ip->family() != family) {
+        return InvalidArgument(name(spec_key, env_key) + ": not an IPv" + std::to_string(family) +
+                               " address: \"" + *v + "\"");
+      }
+      *out = *ip;
+    }
+  }
+  if (auto* v = get("natPortRange", "FELIX_NATPORTRANGE")) {
+    ASSIGN_OR_RETURN(s.agent.nat.port_range,
+                     ParsePortRange(name("natPortRange", "FELIX_NATPORTRANGE"), *v));
   }
   if (auto* v = get("defaultEndpointToHostAction", "FELIX_DEFAULTENDPOINTTOHOSTACTION")) {
     ASSIGN_OR_RETURN(
@@ -82,6 +168,11 @@ Status Apply(FelixSettings& s, const std::map<std::string, std::string>& values,
   }
   if (auto* v = get("logSeverityScreen", "FELIX_LOGSEVERITYSCREEN"))
     s.log_severity = AsciiLower(*v);
+  if (auto* v = get("logSeverityFile", "FELIX_LOGSEVERITYFILE"))
+    s.log_severity_file = AsciiLower(*v);
+  if (auto* v = get("logFilePath", "FELIX_LOGFILEPATH")) {
+    s.log_file_path = AsciiLower(*v) == "none" ? "" : *v;
+  }
   for (auto [spec_key, env_key, out] :
        {std::tuple{"failsafeInboundHostPorts", "FELIX_FAILSAFEINBOUNDHOSTPORTS",
                    &s.agent.render.failsafe_inbound},
@@ -96,6 +187,20 @@ Status Apply(FelixSettings& s, const std::map<std::string, std::string>& values,
   if (auto* v = get("vxlanPort", "FELIX_VXLANPORT")) {
     ASSIGN_OR_RETURN(s.agent.render.vxlan_port,
                      ParsePort(name("vxlanPort", "FELIX_VXLANPORT"), *v));
+    s.agent.vxlan.port = static_cast<uint16_t>(s.agent.render.vxlan_port);
+  }
+  if (auto* v = get("vxlanVNI", "FELIX_VXLANVNI")) {
+    ASSIGN_OR_RETURN(int64_t vni,
+                     ParseRange(name("vxlanVNI", "FELIX_VXLANVNI"), *v, 1, (1 << 24) - 1));
+    s.agent.vxlan.vni = static_cast<uint32_t>(vni);
+  }
+  if (auto* v = get("vxlanMTU", "FELIX_VXLANMTU")) {
+    ASSIGN_OR_RETURN(int64_t mtu, ParseRange(name("vxlanMTU", "FELIX_VXLANMTU"), *v, 0, 65535));
+    s.agent.vxlan.mtu = static_cast<int>(mtu);
+  }
+  if (auto* v = get("vxlanEnabled", "FELIX_VXLANENABLED")) {
+    ASSIGN_OR_RETURN(s.agent.vxlan_enabled,
+                     ParseBool(name("vxlanEnabled", "FELIX_VXLANENABLED"), *v));
   }
   return OkStatus();
 }
@@ -170,6 +275,23 @@ std::map<std::string, std::string> SpecValues(const model::v3::FelixConfiguratio
   put("interfacePrefix", spec->interface_prefix);
   put("logSeverityScreen", spec->log_severity_screen);
   put("vxlanPort", spec->vxlan_port);
+  put("vxlanVNI", spec->vxlan_vni);
+  put("vxlanMTU", spec->vxlan_mtu);
+  put("vxlanEnabled", spec->vxlan_enabled);
+  put("nftablesRefreshInterval", spec->nftables_refresh_interval);
+  put("iptablesFilterDenyAction", spec->iptables_filter_deny_action);
+  put("nftablesFilterDenyAction", spec->nftables_filter_deny_action);
+  put("logPrefix", spec->log_prefix);
+  put("logFilePath", spec->log_file_path);
+  put("logSeverityFile", spec->log_severity_file);
+  put("disableConntrackInvalidCheck", spec->disable_conntrack_invalid_check);
+  put("allowVXLANPacketsFromWorkloads", spec->allow_vxlan_packets_from_workloads);
+  put("allowIPIPPacketsFromWorkloads", spec->allow_ipip_packets_from_workloads);
+  put("removeExternalRoutes", spec->remove_external_routes);
+  put("deviceRouteSourceAddress", spec->device_route_source_address);
+  put("deviceRouteSourceAddressIPv6", spec->device_route_source_address_ipv6);
+  put("natOutgoingAddress", spec->nat_outgoing_address);
+  put("natPortRange", spec->nat_port_range);
   if (spec->failsafe_inbound_host_ports && spec->failsafe_inbound_host_ports->text) {
     out["failsafeInboundHostPorts"] = *spec->failsafe_inbound_host_ports->text;
   }
@@ -239,6 +361,11 @@ Result<FelixSettings> LoadFelixSettings(const std::map<std::string, std::string>
   RETURN_IF_ERROR(Apply(s, SpecValues(node_spec), false));
   RETURN_IF_ERROR(ApplyFailsafeSpec(s, node_spec));
   RETURN_IF_ERROR(Apply(s, env, true));
+  if (s.nftables_refresh) {
+    s.agent.policy_refresh_interval = *s.nftables_refresh;
+  } else if (s.iptables_refresh) {
+    s.agent.policy_refresh_interval = *s.iptables_refresh;
+  }
   return s;
 }
 

@@ -1,6 +1,12 @@
 // The agent's configuration as Felix reads it: FelixConfiguration "default", then
 // "node.<nodename>", then FELIX_* environment variables (highest), for the settings this agent
 // implements. Unknown or unsupported settings are ignored as Felix ignores them.
+// Refresh: routeRefreshInterval (90s) and nftablesRefreshInterval (180s; iptablesRefreshInterval
+// when only that is set), each separately, 0 = never. The deny action (nftablesFilterDenyAction,
+// else iptablesFilterDenyAction: Drop or Reject), logPrefix, disableConntrackInvalidCheck,
+// allowVXLANPacketsFromWorkloads, allowIPIPPacketsFromWorkloads into AgentConfig::render;
+// natOutgoingAddress and natPortRange into AgentConfig::nat; removeExternalRoutes and
+// deviceRouteSourceAddress(IPv6) into AgentConfig::routes.
 // Failsafe ports: failsafeInboundHostPorts / failsafeOutboundHostPorts ([{protocol, port, net}])
 // or FELIX_FAILSAFEINBOUNDHOSTPORTS / FELIX_FAILSAFEOUTBOUNDHOSTPORTS ("tcp:22,udp:68,
 // tcp:10.0.0.0/8:2379", "none" = no ports) into AgentConfig::render; Calico's defaults otherwise.
@@ -10,6 +16,7 @@
 
 #include <chrono>
 #include <map>
+#include <optional>
 #include <string>
 
 #include "calico/agent/agent.h"
@@ -27,6 +34,12 @@ struct FelixSettings {
   std::string prometheus_host;  // "" = every address (IPv6 and IPv4), as upstream
   int prometheus_port = 9091;
   std::string log_severity = "info";
+  // logFilePath: "" (calico-node's default, as its felix.cfg "None") or "none" = no file.
+  std::string log_file_path;
+  std::string log_severity_file = "info";
+  // As read; LoadFelixSettings makes agent.policy_refresh_interval of them (nftables wins).
+  std::optional<std::chrono::milliseconds> iptables_refresh{};
+  std::optional<std::chrono::milliseconds> nftables_refresh{};
 };
 
 // `global` and `per_node` are the FelixConfiguration resources (either may be empty). Errors

@@ -1,5 +1,8 @@
 #include "calico/agent/config.h"
 
+#include <tuple>
+#include <vector>
+
 #include <gtest/gtest.h>
 
 #include "calico/base/testing/status_matchers.h"
@@ -19,7 +22,8 @@ TEST(FelixSettingsTest, DefaultsThenGlobalThenNodeThenEnvironment) {
   EXPECT_EQ(d->health_port, 9099);
   EXPECT_FALSE(d->prometheus_enabled);
   EXPECT_EQ(d->prometheus_port, 9091);
-  EXPECT_EQ(d->agent.resync_interval, std::chrono::seconds(90));
+  EXPECT_EQ(d->agent.route_refresh_interval, std::chrono::seconds(90));
+  EXPECT_EQ(d->agent.policy_refresh_interval, std::chrono::seconds(180));
   EXPECT_EQ(d->agent.node_name, "n1");
 
   model::Resource global("FelixConfiguration", "default");
@@ -37,7 +41,8 @@ TEST(FelixSettingsTest, DefaultsThenGlobalThenNodeThenEnvironment) {
   EXPECT_EQ(s->prometheus_port, 9400);
   EXPECT_EQ(s->health_port, 9199);
   EXPECT_EQ(s->agent.render.endpoint_to_host_action, policy::EndpointToHostAction::kAccept);
-  EXPECT_EQ(s->agent.resync_interval, std::chrono::seconds(30));
+  EXPECT_EQ(s->agent.route_refresh_interval, std::chrono::seconds(30));
+  EXPECT_EQ(s->agent.policy_refresh_interval, std::chrono::seconds(180));
   EXPECT_EQ(s->agent.render.interface_prefixes, (std::vector<std::string>{"cali", "tap"}));
 }
 
@@ -53,6 +58,101 @@ TEST(FelixSettingsTest, BadValuesNameTheSetting) {
   auto dur = LoadFelixSettings({{"FELIX_ROUTEREFRESHINTERVAL", "soon"}}, "n1", nullptr, nullptr);
   ASSERT_FALSE(dur);
   EXPECT_NE(dur.error().message().find("FELIX_ROUTEREFRESHINTERVAL"), std::string::npos);
+}
+
+// The fields of issue 16 that take effect: each from FelixConfiguration and from FELIX_*.
+TEST(FelixSettingsTest, DataplaneFields) {
+  auto d = LoadFelixSettings({}, "n1", nullptr, nullptr);
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->agent.render.deny_action, policy::DenyAction::kDrop);
+  EXPECT_TRUE(d->agent.render.drop_invalid);
+  EXPECT_TRUE(d->agent.render.drop_vxlan_from_workloads);
+  EXPECT_TRUE(d->agent.render.drop_ipip_from_workloads);
+  EXPECT_EQ(d->agent.render.log_prefix, "calico-packet");
+  EXPECT_TRUE(d->agent.routes.remove_external_routes);
+  EXPECT_FALSE(d->agent.routes.source_v4);
+  EXPECT_FALSE(d->agent.nat.address);
+  EXPECT_FALSE(d->agent.nat.port_range);
+
+  model::Resource global("FelixConfiguration", "default");
+  global.spec() = {{"nftablesFilterDenyAction", "Reject"},
+                   {"iptablesFilterDenyAction", "Drop"},  // nftables' wins
+                   {"logPrefix", "my-prefix"},
+                   {"disableConntrackInvalidCheck", true},
+                   {"allowVXLANPacketsFromWorkloads", true},
+                   {"removeExternalRoutes", false},
+                   {"deviceRouteSourceAddress", "10.99.0.1"},
+                   {"deviceRouteSourceAddressIPv6", "fd00::1"},
+                   {"natOutgoingAddress", "192.0.2.7"},
+                   {"natPortRange", "40000:40010"},
+                   {"routeRefreshInterval", "10s"},
+                   {"iptablesRefreshInterval", "20s"},
+                   {"nftablesRefreshInterval", "0"}};
+  auto s = LoadFelixSettings({}, "n1", &global, nullptr);
+  ASSERT_TRUE(s) << s.error().message();
+  EXPECT_EQ(s->agent.render.deny_action, policy::DenyAction::kReject);
+  EXPECT_EQ(s->agent.render.log_prefix, "my-prefix");
+  EXPECT_FALSE(s->agent.render.drop_invalid);
+  EXPECT_FALSE(s->agent.render.drop_vxlan_from_workloads);
+  EXPECT_TRUE(s->agent.render.drop_ipip_from_workloads);
+  EXPECT_FALSE(s->agent.routes.remove_external_routes);
+  EXPECT_EQ(s->agent.routes.source_v4, net::IPAddr::Parse("10.99.0.1"));
+  EXPECT_EQ(s->agent.routes.source_v6, net::IPAddr::Parse("fd00::1"));
+  EXPECT_EQ(s->agent.nat.address, net::IPAddr::Parse("192.0.2.7"));
+  EXPECT_EQ(s->agent.nat.port_range, std::pair(40000, 40010));
+  EXPECT_EQ(s->agent.route_refresh_interval, std::chrono::seconds(10));
+  EXPECT_EQ(s->agent.policy_refresh_interval, std::chrono::seconds(0));  // nftables' wins: never
+
+  // The environment over the resource; natPortRange as a number (numorstring.Port).
+  global.spec()["natPortRange"] = 8000;
+  global.spec().erase("nftablesRefreshInterval");
+  s = LoadFelixSettings({{"FELIX_NFTABLESFILTERDENYACTION", "DROP"},
+                         {"FELIX_ALLOWIPIPPACKETSFROMWORKLOADS", "true"},
+                         {"FELIX_NATOUTGOINGADDRESS", ""}},
+                        "n1", &global, nullptr);
+  ASSERT_TRUE(s) << s.error().message();
+  EXPECT_EQ(s->agent.render.deny_action, policy::DenyAction::kDrop);
+  EXPECT_FALSE(s->agent.render.drop_ipip_from_workloads);
+  EXPECT_FALSE(s->agent.nat.address);
+  EXPECT_EQ(s->agent.nat.port_range, std::pair(8000, 8000));
+  EXPECT_EQ(s->agent.policy_refresh_interval, std::chrono::seconds(20));  // iptables' then
+
+  // logFilePath: none by default (calico-node's felix.cfg), "none" = none; logSeverityFile.
+  EXPECT_EQ(d->log_file_path, "");
+  EXPECT_EQ(d->log_severity_file, "info");
+  global.spec()["logFilePath"] = "/var/log/calico/felix.log";
+  global.spec()["logSeverityFile"] = "Debug";
+  s = LoadFelixSettings({}, "n1", &global, nullptr);
+  ASSERT_TRUE(s) << s.error().message();
+  EXPECT_EQ(s->log_file_path, "/var/log/calico/felix.log");
+  EXPECT_EQ(s->log_severity_file, "debug");
+  s = LoadFelixSettings({{"FELIX_LOGFILEPATH", "None"}}, "n1", &global, nullptr);
+  ASSERT_TRUE(s) << s.error().message();
+  EXPECT_EQ(s->log_file_path, "");
+}
+
+TEST(FelixSettingsTest, BadDataplaneFieldsNameTheSetting) {
+  for (const auto& [key, value, want] :
+       std::vector<std::tuple<std::string, std::string, std::string>>{
+           {"FELIX_NFTABLESFILTERDENYACTION", "Maybe",
+            "FELIX_NFTABLESFILTERDENYACTION: must be Drop or Reject, not \"Maybe\""},
+           {"FELIX_NATOUTGOINGADDRESS", "fd00::1",
+            "FELIX_NATOUTGOINGADDRESS: not an IPv4 address: \"fd00::1\""},
+           {"FELIX_NATPORTRANGE", "9:1",
+            "FELIX_NATPORTRANGE: not a port range (N or MIN:MAX): \"9:1\""},
+           {"FELIX_DEVICEROUTESOURCEADDRESS", "x",
+            "FELIX_DEVICEROUTESOURCEADDRESS: not an IPv4 address: \"x\""},
+           {"FELIX_REMOVEEXTERNALROUTES", "maybe",
+            "FELIX_REMOVEEXTERNALROUTES: not a boolean: \"maybe\""},
+           {"FELIX_NFTABLESREFRESHINTERVAL", "soon", ""}}) {
+    auto s = LoadFelixSettings({{key, value}}, "n1", nullptr, nullptr);
+    ASSERT_FALSE(s) << key;
+    if (!want.empty()) {
+      EXPECT_EQ(s.error().message(), want);
+    } else {
+      EXPECT_NE(s.error().message().find(key), std::string::npos) << s.error().message();
+    }
+  }
 }
 
 TEST(FelixSettingsTest, FailsafePorts) {

@@ -44,12 +44,37 @@ TEST(FieldSupportTest, HonouredFieldsAreTheOnesTheAgentReads) {
       honoured.insert(std::string(f.field));
     }
   }
-  EXPECT_EQ(honoured, (std::set<std::string>{
-                          "defaultEndpointToHostAction", "failsafeInboundHostPorts",
-                          "failsafeOutboundHostPorts", "healthEnabled", "healthHost", "healthPort",
-                          "interfacePrefix", "iptablesRefreshInterval", "logSeverityScreen",
-                          "prometheusMetricsEnabled", "prometheusMetricsHost",
-                          "prometheusMetricsPort", "routeRefreshInterval", "vxlanPort"}));
+  EXPECT_EQ(honoured, (std::set<std::string>{"allowIPIPPacketsFromWorkloads",
+                                             "allowVXLANPacketsFromWorkloads",
+                                             "defaultEndpointToHostAction",
+                                             "deviceRouteSourceAddress",
+                                             "deviceRouteSourceAddressIPv6",
+                                             "disableConntrackInvalidCheck",
+                                             "failsafeInboundHostPorts",
+                                             "failsafeOutboundHostPorts",
+                                             "healthEnabled",
+                                             "healthHost",
+                                             "healthPort",
+                                             "interfacePrefix",
+                                             "iptablesFilterDenyAction",
+                                             "iptablesRefreshInterval",
+                                             "logFilePath",
+                                             "logPrefix",
+                                             "logSeverityFile",
+                                             "logSeverityScreen",
+                                             "natOutgoingAddress",
+                                             "natPortRange",
+                                             "nftablesFilterDenyAction",
+                                             "nftablesRefreshInterval",
+                                             "prometheusMetricsEnabled",
+                                             "prometheusMetricsHost",
+                                             "prometheusMetricsPort",
+                                             "removeExternalRoutes",
+                                             "routeRefreshInterval",
+                                             "vxlanEnabled",
+                                             "vxlanMTU",
+                                             "vxlanPort",
+                                             "vxlanVNI"}));
 }
 
 TEST(FieldSupportTest, NotActedOnListsTheSetFieldsInTableOrder) {
@@ -71,7 +96,7 @@ TEST(FieldSupportTest, NotActedOnListsTheSetFieldsInTableOrder) {
   node.spec() = model::Json::parse(
       R"({"bgp": {"ipv4Address": "10.0.0.1/24", "ipv4IPIPTunnelAddr": "10.65.0.1"},
           "ipv4VXLANTunnelAddr": "10.65.0.2", "wireguard": {"interfaceIPv4Address": "10.65.0.3"}})");
-  EXPECT_THAT(NotActedOn(node), ElementsAre("bgp.ipv4IPIPTunnelAddr", "wireguard"));
+  EXPECT_THAT(NotActedOn(node), ElementsAre("wireguard"));
 
   model::Resource empty("FelixConfiguration", "default");
   EXPECT_THAT(NotActedOn(empty), IsEmpty());

@@ -2,11 +2,14 @@
 
 #include <set>
 
+#include <fmt/format.h>
+
 #include "calico/net/ip.h"
 
 namespace calico::agent {
 
-std::string RenderNatRuleset(const std::vector<model::v3::IPPool>& pools, int family) {
+std::string RenderNatRuleset(const std::vector<model::v3::IPPool>& pools, int family,
+                             const NatOptions& options) {
   std::set<net::CIDR> masq;
   std::set<net::CIDR> all;
   for (const model::v3::IPPool& p : pools) {
@@ -36,9 +39,23 @@ std::string RenderNatRuleset(const std::vector<model::v3::IPPool>& pools, int fa
   out +=
       "  chain nat-outgoing {\n"
       "    type nat hook postrouting priority srcnat; policy accept;\n";
-  out +=
-      "    " + fam + " saddr @masq-ipam-pools " + fam +
-      " daddr != @all-ipam-pools counter masquerade fully-random comment \"calico natOutgoing\"\n";
+  const std::string match =
+      "    " + fam + " saddr @masq-ipam-pools " + fam + " daddr != @all-ipam-pools ";
+  // natOutgoingAddress: SNAT to it; otherwise masquerade (felix/rules/nat.go). Both IPv4 only.
+  const bool snat = family == 4 && options.address && options.address->family() == 4;
+  auto action = [&](const std::string& ports) {
+    if (snat) return "snat to " + options.address->String() + ports;
+    return "masquerade" + (ports.empty() ? std::string() : " to " + ports);
+  };
+  if (options.port_range) {
+    const std::string ports =
+        fmt::format(":{}-{}", options.port_range->first, options.port_range->second);
+    for (const char* proto : {"tcp", "udp"}) {
+      out += match + "meta l4proto " + proto + " counter " + action(ports) +
+             " fully-random comment \"calico natOutgoing port range\"\n";
+    }
+  }
+  out += match + "counter " + action("") + " fully-random comment \"calico natOutgoing\"\n";
   out += "  }\n}\n";
   return out;
 }

@@ -6,6 +6,7 @@
 // Thread-safety: one instance per agent thread.
 #pragma once
 
+#include <optional>
 #include <set>
 #include <string>
 
@@ -42,9 +43,24 @@ struct RouteSyncStats {
   int waiting = 0;  // workload routes whose interface does not exist (yet)
 };
 
+// How routes are programmed (FelixConfiguration; the agent passes them before every Sync).
+struct RouteOptions {
+  // removeExternalRoutes (Felix's default true): any route through a workload interface that the
+  // agent does not want is removed, whoever made it; false: only the agent's own (its route
+  // protocol) are, as felix/routetable/ownershippol/main_route_table_policy.go.
+  bool remove_external_routes = true;
+  // deviceRouteSourceAddress / deviceRouteSourceAddressIPv6: the source address (RTA_PREFSRC)
+  // of workload routes, so that traffic from the host to its workloads leaves from it.
+  std::optional<net::IPAddr> source_v4{};
+  std::optional<net::IPAddr> source_v6{};
+  bool operator==(const RouteOptions&) const = default;
+};
+
 class RouteProgrammer {
  public:
   virtual ~RouteProgrammer() = default;
+  // The options for the next Syncs (fakes may ignore them).
+  virtual void SetOptions(const RouteOptions& options) { (void)options; }
   // Makes the agent's routes exactly `desired`: adds missing ones (a workload route only once its
   // interface exists), replaces wrong ones, removes agent routes no longer desired. Routes of
   // other owners are never touched, except a stale route to a desired workload address through a

@@ -1,11 +1,13 @@
-// Reproduces calico-node's tunnel address allocation for VXLAN (node/pkg/allocateip,
-// reconcileTunnelAddrs for ipam.AttributeTypeVXLAN), reference §4.12.
+// Reproduces calico-node's tunnel address allocation for VXLAN and IPIP (node/pkg/allocateip,
+// reconcileTunnelAddrs for ipam.AttributeTypeVXLAN and ipam.AttributeTypeIPIP), reference §4.12.
 #include "calico/agent/tunnel_addr.h"
 
 #include <algorithm>
 #include <functional>
 #include <optional>
 #include <vector>
+
+#include <fmt/format.h>
 
 #include "calico/agent/vxlan_model.h"
 #include "calico/base/log.h"
@@ -17,18 +19,76 @@ namespace calico::agent {
 namespace {
 
 constexpr int kMaxNodeUpdateAttempts = 5;
-constexpr const char* kTunnelAddrField = "ipv4VXLANTunnelAddr";
 constexpr const char* kMacField = "vxlanTunnelMACAddr";
 
-// The IPv4 pools a VXLAN tunnel address of `node` may come from.
+// What differs between the VXLAN and the IPIP tunnel address (allocateip's AttributeTypeVXLAN and
+// AttributeTypeIPIP).
+struct TunnelKind {
+  const char* name;  // "VXLAN", "IPIP"
+  std::string_view handle_prefix;
+  std::string_view attr_type;
+  // The pool's encapsulation mode for this kind.
+  std::optional<std::string> model::v3::IPPoolSpec::*mode;
+  // Where the Node keeps the address: spec.<field>, or spec.bgp.<field>.
+  bool under_bgp;
+  const char* field;
+  bool set_mac;  // VXLAN also sets spec.vxlanTunnelMACAddr.
+};
+
+const TunnelKind kVxlan{"VXLAN",
+                        kVxlanTunnelHandlePrefix,
+                        kVxlanTunnelAttrType,
+                        &model::v3::IPPoolSpec::vxlan_mode,
+                        false,
+                        "ipv4VXLANTunnelAddr",
+                        true};
+const TunnelKind kIpip{"IPIP",
+                       kIpipTunnelHandlePrefix,
+                       kIpipTunnelAttrType,
+                       &model::v3::IPPoolSpec::ipip_mode,
+                       true,
+                       "ipv4IPIPTunnelAddr",
+                       false};
+
+// The Node's tunnel address field of `kind` ("" when unset).
+std::string TunnelAddrOf(const model::Resource& node, const TunnelKind& kind) {
+  const model::Json* at = &node.spec();
+  if (kind.under_bgp) {
+    auto bgp = at->find("bgp");
+    if (bgp == at->end() || !bgp->is_object()) return "";
+    at = &*bgp;
+  }
+  auto it = at->find(kind.field);
+  return it != at->end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+// Sets (or with "" removes) the field; whether the Node changed.
+bool SetTunnelAddr(model::Resource& node, const TunnelKind& kind, const std::string& addr) {
+  if (TunnelAddrOf(node, kind) == addr) return false;
+  model::Json& spec = node.spec();
+  if (!kind.under_bgp) {
+    if (addr.empty()) return spec.erase(kind.field) > 0;
+    spec[kind.field] = addr;
+    return true;
+  }
+  if (addr.empty()) {
+    auto bgp = spec.find("bgp");
+    return bgp != spec.end() && bgp->is_object() && bgp->erase(kind.field) > 0;
+  }
+  if (!spec.contains("bgp") || !spec["bgp"].is_object()) spec["bgp"] = model::Json::object();
+  spec["bgp"][kind.field] = addr;
+  return true;
+}
+
+// The IPv4 pools a tunnel address of `node` may come from.
 std::vector<net::CIDR> EligiblePools(const std::vector<model::v3::IPPool>& pools,
-                                     const model::v3::Node& node) {
+                                     const model::v3::Node& node, const TunnelKind& kind) {
   std::vector<net::CIDR> out;
   for (const model::v3::IPPool& pool : pools) {
     const model::v3::IPPoolSpec& spec = pool.spec;
     if (pool.metadata.deletion_timestamp) continue;
     if (spec.disabled) continue;
-    if (ParseEncapMode(spec.vxlan_mode.value_or("")) == EncapMode::kNever) continue;
+    if (ParseEncapMode((spec.*kind.mode).value_or("")) == EncapMode::kNever) continue;
     auto cidr = net::CIDR::ParseNet(spec.cidr);
     if (!cidr || cidr->family() != 4) continue;
     const std::vector<std::string> uses =
@@ -73,37 +133,33 @@ Status UpdateNode(datastore::Client& client, model::Resource node,
   return Conflict("update node " + node.name() + ": too many concurrent updates");
 }
 
-}  // namespace
-
-std::string VxlanTunnelHandle(std::string_view node) {
-  return std::string(kVxlanTunnelHandlePrefix) + std::string(node);
-}
-
-Status EnsureVxlanTunnelAddress(datastore::Client& client, ipam::IpamClient& ipam,
-                                std::string_view node_name) {
+// One pass of allocateip's reconcileTunnelAddrs for `kind`.
+Status EnsureTunnelAddress(datastore::Client& client, ipam::IpamClient& ipam,
+                           std::string_view node_name, const TunnelKind& kind) {
   const std::string node_str(node_name);
-  const std::string handle = VxlanTunnelHandle(node_name);
+  const std::string handle = std::string(kind.handle_prefix) + node_str;
   ASSIGN_OR_RETURN(model::Resource node, client.Get("Node", "", node_name));
   ASSIGN_OR_RETURN(model::v3::Node typed_node, model::v3::DecodeNode(node));
   ASSIGN_OR_RETURN(auto pool_resources, client.List("IPPool"));
-  std::vector<net::CIDR> eligible = EligiblePools(DecodePools(pool_resources), typed_node);
-  std::optional<net::IPAddr> current = net::IPAddr::Parse(typed_node.spec.ipv4_vxlan_tunnel_addr);
+  std::vector<net::CIDR> eligible = EligiblePools(DecodePools(pool_resources), typed_node, kind);
+  std::optional<net::IPAddr> current = net::IPAddr::Parse(TunnelAddrOf(node, kind));
 
   if (eligible.empty()) {
-    // No VXLAN for this node: give the address back and clear the field.
+    // No such tunnel for this node: give the address back and clear the field.
     ASSIGN_OR_RETURN(auto held, ipam.IPsByHandle(handle));
     if (!held.empty()) {
-      CALICO_LOG(info, "tunnel-addr", "releasing VXLAN tunnel address of {}", node_str);
+      CALICO_LOG(info, "tunnel-addr", "releasing {} tunnel address of {}", kind.name, node_str);
       RETURN_IF_ERROR(ipam.ReleaseByHandle(handle));
     }
-    return UpdateNode(client, std::move(node), [](model::Resource& n) -> Result<bool> {
-      return n.spec().erase(kTunnelAddrField) > 0;
+    return UpdateNode(client, std::move(node), [&](model::Resource& n) -> Result<bool> {
+      return SetTunnelAddr(n, kind, "");
     });
   }
 
   const std::string mac = DeriveVtepMac(node_name).String();
   // The Node may have been re-read after a conflict: decide on what it says now.
   auto set_mac = [&](model::Resource& n) -> Result<bool> {
+    if (!kind.set_mac) return false;
     ASSIGN_OR_RETURN(model::v3::Node now, model::v3::DecodeNode(n));
     if (!now.spec.vxlan_tunnel_mac_addr.empty()) return false;
     n.spec()[kMacField] = mac;
@@ -126,19 +182,21 @@ Status EnsureVxlanTunnelAddress(datastore::Client& client, ipam::IpamClient& ipa
   ipam::AutoAssignArgs args;
   args.num4 = 1;
   args.handle = handle;
-  args.attrs = ipam::Json{{"node", node_str}, {"type", std::string(kVxlanTunnelAttrType)}};
+  args.attrs = ipam::Json{{"node", node_str}, {"type", std::string(kind.attr_type)}};
   args.host = node_str;
   args.ipv4_pools = eligible;
   args.intended_use = "Tunnel";
   ASSIGN_OR_RETURN(auto assigned, ipam.AutoAssign(args));
   if (assigned.ipv4.empty()) {
     std::string why = assigned.messages.empty() ? "no address available" : assigned.messages[0];
-    return Unavailable("assign VXLAN tunnel address for " + node_str + ": " + why);
+    return Unavailable(
+        fmt::format("assign {} tunnel address for {}: {}", kind.name, node_str, why));
   }
   const net::IPAddr ip = assigned.ipv4[0].addr();
-  CALICO_LOG(info, "tunnel-addr", "assigned VXLAN tunnel address {} to {}", ip.String(), node_str);
+  CALICO_LOG(info, "tunnel-addr", "assigned {} tunnel address {} to {}", kind.name, ip.String(),
+             node_str);
   Status st = UpdateNode(client, std::move(node), [&](model::Resource& n) -> Result<bool> {
-    n.spec()[kTunnelAddrField] = ip.String();
+    SetTunnelAddr(n, kind, ip.String());
     RETURN_IF_ERROR(set_mac(n));
     return true;
   });
@@ -152,6 +210,26 @@ Status EnsureVxlanTunnelAddress(datastore::Client& client, ipam::IpamClient& ipa
     return st;
   }
   return OkStatus();
+}
+
+}  // namespace
+
+std::string VxlanTunnelHandle(std::string_view node) {
+  return std::string(kVxlanTunnelHandlePrefix) + std::string(node);
+}
+
+std::string IpipTunnelHandle(std::string_view node) {
+  return std::string(kIpipTunnelHandlePrefix) + std::string(node);
+}
+
+Status EnsureVxlanTunnelAddress(datastore::Client& client, ipam::IpamClient& ipam,
+                                std::string_view node_name) {
+  return EnsureTunnelAddress(client, ipam, node_name, kVxlan);
+}
+
+Status EnsureIpipTunnelAddress(datastore::Client& client, ipam::IpamClient& ipam,
+                               std::string_view node_name) {
+  return EnsureTunnelAddress(client, ipam, node_name, kIpip);
 }
 
 }  // namespace calico::agent

@@ -1,4 +1,6 @@
-// The VXLAN tunnel address of a node (calico-node's allocateip, reference §4.12, VXLAN v4 only).
+// The VXLAN and IPIP tunnel addresses of a node (calico-node's allocateip, reference §4.12, IPv4
+// only). IPIP is the same with ipipMode, the handle "ipip-tunnel-addr-<node>", the attribute type
+// ipipTunnelAddress, the field spec.bgp.ipv4IPIPTunnelAddr and no MAC.
 //
 //   eligible pools = IPv4 IPPools: enabled, not being deleted, vxlanMode Always/CrossSubnet,
 //                    nodeSelector matches the Node's labels, allowedUses contains Tunnel
@@ -25,11 +27,16 @@ namespace calico::agent {
 
 inline constexpr std::string_view kVxlanTunnelHandlePrefix = "vxlan-tunnel-addr-";
 inline constexpr std::string_view kVxlanTunnelAttrType = "vxlanTunnelAddress";
+inline constexpr std::string_view kIpipTunnelHandlePrefix = "ipip-tunnel-addr-";
+inline constexpr std::string_view kIpipTunnelAttrType = "ipipTunnelAddress";
 
 std::string VxlanTunnelHandle(std::string_view node);
+std::string IpipTunnelHandle(std::string_view node);
 
 // Errors: kNotFound when the Node does not exist; IPAM and datastore errors otherwise.
 [[nodiscard]] Status EnsureVxlanTunnelAddress(datastore::Client& client, ipam::IpamClient& ipam,
                                               std::string_view node);
+[[nodiscard]] Status EnsureIpipTunnelAddress(datastore::Client& client, ipam::IpamClient& ipam,
+                                             std::string_view node);
 
 }  // namespace calico::agent

@@ -172,5 +172,36 @@ TEST_F(TunnelAddrTest, FailedNodeUpdateRollsBackTheAssignment) {
   EXPECT_TRUE(held->empty()) << "the address assigned in the failed pass is released";
 }
 
+// IPIP (allocateip's AttributeTypeIPIP): an address from a pool with ipipMode, under spec.bgp,
+// with its own handle and attribute type; released when no IPIP pool applies any more.
+TEST_F(TunnelAddrTest, IpipAddressFromTheIpipPool) {
+  model::Resource pool("IPPool", "ipip");
+  pool.spec() = Json{
+      {"cidr", "10.80.0.0/16"}, {"blockSize", 26}, {"ipipMode", "Always"}, {"vxlanMode", "Never"}};
+  ASSERT_TRUE(client_.Apply(pool));
+  AddPool("vx", "10.65.0.0/16", "Always");
+  AddNode("node1");
+  ASSERT_TRUE(EnsureIpipTunnelAddress(client_, ipam_, "node1"));
+  const std::string addr = Spec("node1")["bgp"].value("ipv4IPIPTunnelAddr", "");
+  ASSERT_TRUE(IsFirstOfBlockIn(addr, "10.80.0.0/16")) << addr;
+  EXPECT_EQ(Spec("node1")["bgp"].value("ipv4Address", ""), "198.18.0.1/24") << "bgp kept";
+  EXPECT_EQ(TunnelAddr("node1"), "") << "VXLAN's field untouched";
+  EXPECT_FALSE(Spec("node1").contains("vxlanTunnelMACAddr"));
+  auto attr = ipam_.GetAssignmentAttributes(*net::IPAddr::Parse(addr));
+  ASSERT_TRUE(attr && attr->has_value());
+  EXPECT_EQ((*attr)->handle_id, "ipip-tunnel-addr-node1");
+  EXPECT_EQ((*attr)->secondary.value("type", ""), "ipipTunnelAddress");
+  // Idempotent.
+  const std::string rv = client_.Get("Node", "", "node1")->resource_version();
+  ASSERT_TRUE(EnsureIpipTunnelAddress(client_, ipam_, "node1"));
+  EXPECT_EQ(client_.Get("Node", "", "node1")->resource_version(), rv);
+  // The pool stops being IPIP: released and cleared.
+  pool.spec()["ipipMode"] = "Never";
+  ASSERT_TRUE(client_.Apply(pool));
+  ASSERT_TRUE(EnsureIpipTunnelAddress(client_, ipam_, "node1"));
+  EXPECT_FALSE(Spec("node1")["bgp"].contains("ipv4IPIPTunnelAddr"));
+  EXPECT_TRUE(ipam_.IPsByHandle("ipip-tunnel-addr-node1")->empty());
+}
+
 }  // namespace
 }  // namespace calico::agent

@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <cctype>
 #include <mutex>
+#include <vector>
 
 #include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/sinks/rotating_file_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
 
 namespace calico::log {
@@ -14,7 +16,10 @@ struct State {
   std::mutex mu;
   spdlog::level::level_enum default_level = spdlog::level::info;
   spdlog::sink_ptr sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
+  std::vector<spdlog::sink_ptr> extra;  // AddRotatingLogFile
 };
+
+constexpr const char* kPattern = "%Y-%m-%d %H:%M:%S.%e [%L] %n: %v";
 
 State& GetState() {
   static State* state = new State();  // Never destroyed: loggers may log during exit.
@@ -42,9 +47,11 @@ std::shared_ptr<spdlog::logger> Get(std::string_view component) {
   std::lock_guard<std::mutex> lock(st.mu);
   std::string name(component);
   if (auto existing = spdlog::get(name)) return existing;
-  auto logger = std::make_shared<spdlog::logger>(name, st.sink);
+  std::vector<spdlog::sink_ptr> sinks{st.sink};
+  sinks.insert(sinks.end(), st.extra.begin(), st.extra.end());
+  auto logger = std::make_shared<spdlog::logger>(name, sinks.begin(), sinks.end());
   logger->set_level(st.default_level);
-  logger->set_pattern("%Y-%m-%d %H:%M:%S.%e [%L] %n: %v");
+  logger->set_pattern(kPattern);
   spdlog::register_logger(logger);
   return logger;
 }
@@ -73,10 +80,55 @@ bool SetLogFile(const std::string& path) {
   State& st = GetState();
   std::lock_guard<std::mutex> lock(st.mu);
   st.sink = sink;
+  st.extra.clear();
   spdlog::apply_all([&](const std::shared_ptr<spdlog::logger>& l) {
     l->sinks().clear();
     l->sinks().push_back(sink);
   });
+  return true;
+}
+
+bool AddLogFile(const std::string& path) {
+  spdlog::sink_ptr sink;
+  try {
+    sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(path, false);
+  } catch (const spdlog::spdlog_ex&) {
+    return false;
+  }
+  sink->set_pattern(kPattern);
+  State& st = GetState();
+  std::lock_guard<std::mutex> lock(st.mu);
+  sink->set_level(st.default_level);
+  st.extra.push_back(sink);
+  spdlog::apply_all([&](const std::shared_ptr<spdlog::logger>& l) { l->sinks().push_back(sink); });
+  return true;
+}
+
+void SetScreenAndFileLevels(std::string_view screen, std::string_view file) {
+  const spdlog::level::level_enum s = ParseLevel(screen);
+  const spdlog::level::level_enum f = ParseLevel(file);
+  State& st = GetState();
+  std::lock_guard<std::mutex> lock(st.mu);
+  st.sink->set_level(s);
+  for (const spdlog::sink_ptr& sink : st.extra)
+    sink->set_level(f);
+  st.default_level = st.extra.empty() ? s : std::min(s, f);
+  spdlog::apply_all(
+      [&](const std::shared_ptr<spdlog::logger>& l) { l->set_level(st.default_level); });
+}
+
+bool AddRotatingLogFile(const std::string& path, std::size_t max_bytes, std::size_t max_files) {
+  spdlog::sink_ptr sink;
+  try {
+    sink = std::make_shared<spdlog::sinks::rotating_file_sink_mt>(path, max_bytes, max_files);
+  } catch (const spdlog::spdlog_ex&) {
+    return false;
+  }
+  sink->set_pattern(kPattern);
+  State& st = GetState();
+  std::lock_guard<std::mutex> lock(st.mu);
+  st.extra.push_back(sink);
+  spdlog::apply_all([&](const std::shared_ptr<spdlog::logger>& l) { l->sinks().push_back(sink); });
   return true;
 }
 

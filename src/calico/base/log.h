@@ -13,6 +13,7 @@
 // Thread-safety: all functions are thread-safe (spdlog's registry is).
 #pragma once
 
+#include <cstddef>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -33,6 +34,19 @@ void SetAllLevels(std::string_view level);
 
 // Redirects all loggers (existing and future) to `path` (appending). Returns false on failure.
 bool SetLogFile(const std::string& path);
+
+// Adds `path` (appending; Felix's log file, rotated by logrotate, not by us) as a second output of
+// all loggers (existing and future). Returns false (and changes nothing) on failure.
+bool AddLogFile(const std::string& path);
+
+// Separate levels for stderr and the added log files (Felix's logSeverityScreen and
+// logSeverityFile): loggers pass what either wants, each output keeps its own level.
+void SetScreenAndFileLevels(std::string_view screen, std::string_view file);
+
+// Adds `path` as a second output of all loggers (existing and future), beside the current one,
+// rotated by size: when it would exceed `max_bytes` it becomes <stem>.1<ext> (the older ones
+// shift up, at most `max_files` are kept). Returns false (and changes nothing) on failure.
+bool AddRotatingLogFile(const std::string& path, std::size_t max_bytes, std::size_t max_files);
 
 }  // namespace calico::log
 

@@ -3,8 +3,10 @@
 
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdint>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <regex>
 #include <sstream>
@@ -202,6 +204,58 @@ tl::expected<NetConf, CniError> LoadNetConf(std::string_view stdin_text) {
     c.policy_type = GetString(j["policy"], "type");
   c.raw = std::move(j);
   return c;
+}
+
+LogFileConf LogFileConfFrom(const Json& netconf) {
+  LogFileConf c;
+  if (!netconf.is_object()) return c;
+  if (auto it = netconf.find("log_file_path"); it != netconf.end() && it->is_string()) {
+    c.path = it->get<std::string>();
+    c.path_given = true;
+  }
+  for (auto [key, out] : {std::pair{"log_file_max_size", &c.max_size_mb},
+                          std::pair{"log_file_max_age", &c.max_age_days},
+                          std::pair{"log_file_max_count", &c.max_count}}) {
+    auto it = netconf.find(key);
+    if (it != netconf.end() && it->is_number_integer() && it->get<int64_t>() > 0 &&
+        it->get<int64_t>() < (1 << 20)) {
+      *out = static_cast<int>(it->get<int64_t>());
+    }
+  }
+  return c;
+}
+
+Status OpenLogFile(const LogFileConf& conf) {
+  if (conf.path.empty()) return OkStatus();
+  namespace fs = std::filesystem;
+  const fs::path path(conf.path);
+  std::error_code ec;
+  if (path.has_parent_path()) fs::create_directories(path.parent_path(), ec);
+  if (ec) {
+    return Unavailable("creating the directory of the CNI log file " + conf.path + ": " +
+                       ec.message());
+  }
+  // Rotated files: <stem>.<n><ext> beside it; those older than max_age_days go.
+  const std::string stem = path.stem().string();
+  const std::string ext = path.extension().string();
+  const auto cutoff = fs::file_time_type::clock::now() - std::chrono::hours(24) * conf.max_age_days;
+  for (const auto& entry :
+       fs::directory_iterator(path.has_parent_path() ? path.parent_path() : fs::path("."), ec)) {
+    const std::string name = entry.path().filename().string();
+    if (!StartsWith(name, stem + ".") || name.size() <= stem.size() + 1 + ext.size() ||
+        name.substr(name.size() - ext.size()) != ext) {
+      continue;
+    }
+    const std::string n = name.substr(stem.size() + 1, name.size() - stem.size() - 1 - ext.size());
+    if (n.empty() || n.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::error_code time_ec;
+    if (entry.last_write_time(time_ec) < cutoff && !time_ec) fs::remove(entry.path(), time_ec);
+  }
+  if (!log::AddRotatingLogFile(conf.path, static_cast<std::size_t>(conf.max_size_mb) << 20,
+                               static_cast<std::size_t>(conf.max_count))) {
+    return Unavailable("cannot open the CNI log file " + conf.path);
+  }
+  return OkStatus();
 }
 
 Result<datastore::ClientConfig> ClientConfigFor(const NetConf& conf) {
@@ -413,8 +467,10 @@ bool PluginCall::Start(const std::map<std::string, std::string>& env, std::strin
   conf_ = std::move(*conf);
   version_ = conf_.cni_version;
   // The netconf's log_level (debug, info, warning, error; Calico's default info) applies to what
-  // the plugin writes on stderr, which the runtime collects.
+  // the plugin writes on stderr, which the runtime collects, and to its log file (plugin_main.cc).
   log::SetAllLevels(conf_.log_level);
+  CALICO_LOG(info, "cni", "{} container={} netns={} ifname={} network={}", inv_.command,
+             inv_.container_id, inv_.netns, inv_.ifname, conf_.name);
   return true;
 }
 

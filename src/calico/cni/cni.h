@@ -109,6 +109,25 @@ struct NetConf {
 //   * a bad network name: code 7.
 [[nodiscard]] tl::expected<NetConf, CniError> LoadNetConf(std::string_view stdin_text);
 
+// The plugins' log file, as upstream's (cni-plugin/internal/pkg/utils/utils.go ConfigureLogging,
+// cni-plugin/pkg/types/types.go): the netconf's log_file_path (absent: what Calico's installer
+// writes there, /var/log/calico/cni/cni.log; "": stderr only), rotated when it reaches
+// log_file_max_size MB (100), rotated files (cni.1.log, cni.2.log, ...) kept at most
+// log_file_max_count (10) and log_file_max_age days (30). Absent, 0 or mistyped sizes are the
+// defaults: the log never fails a CNI operation.
+struct LogFileConf {
+  std::string path = "/var/log/calico/cni/cni.log";
+  bool path_given = false;  // log_file_path was in the netconf
+  int max_size_mb = 100;
+  int max_age_days = 30;
+  int max_count = 10;
+};
+LogFileConf LogFileConfFrom(const Json& netconf);
+
+// Adds the log file beside stderr for every logger (creating its directory) and removes rotated
+// files older than max_age_days. An error names the file; the caller logs it and goes on.
+[[nodiscard]] Status OpenLogFile(const LogFileConf& conf);
+
 // LoadNetConf with the CNI error's message as a kInvalidArgument error.
 [[nodiscard]] Result<NetConf> ParseNetConf(std::string_view stdin_text);
 

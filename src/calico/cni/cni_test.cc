@@ -1,10 +1,16 @@
 #include "calico/cni/cni.h"
 
+#include <stdlib.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <sstream>
 
 #include <gtest/gtest.h>
 
+#include "calico/base/log.h"
 #include "calico/base/testing/golden.h"
 
 namespace calico::cni {
@@ -171,6 +177,66 @@ TEST(InvocationTest, ParsesArgsAndNamesMissingVariables) {
                                 {"CNI_ARGS", "novalue"}}));
   EXPECT_LT(CompareVersions("0.3.1", "1.0.0"), 0);
   EXPECT_EQ(CompareVersions("0.4.0", "0.4.0"), 0);
+}
+
+// log_file_path and its rotation settings, as upstream's types.NetConf; mistyped values are the
+// defaults (logging never fails an ADD).
+TEST(LogFileConfTest, FromNetconf) {
+  LogFileConf d = LogFileConfFrom(Json::parse(R"({"type":"calico"})"));
+  EXPECT_EQ(d.path, "/var/log/calico/cni/cni.log");
+  EXPECT_FALSE(d.path_given);
+  EXPECT_EQ(d.max_size_mb, 100);
+  EXPECT_EQ(d.max_age_days, 30);
+  EXPECT_EQ(d.max_count, 10);
+  LogFileConf c = LogFileConfFrom(Json::parse(
+      R"({"log_file_path":"/tmp/x/cni.log","log_file_max_size":5,"log_file_max_age":2,
+          "log_file_max_count":"many"})"));
+  EXPECT_EQ(c.path, "/tmp/x/cni.log");
+  EXPECT_TRUE(c.path_given);
+  EXPECT_EQ(c.max_size_mb, 5);
+  EXPECT_EQ(c.max_age_days, 2);
+  EXPECT_EQ(c.max_count, 10);
+  EXPECT_EQ(LogFileConfFrom(Json::parse(R"({"log_file_path":""})")).path, "");
+}
+
+// The file gets the log lines, is rotated by size (cni.1.log, ... at most max_count) and rotated
+// files older than max_age days are removed when a plugin starts.
+TEST(LogFileConfTest, WritesRotatesAndExpires) {
+  namespace fs = std::filesystem;
+  char tmpl[] = "/tmp/cni-log-test-XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  const fs::path dir = fs::path(tmpl) / "calico" / "cni";  // Created by OpenLogFile.
+  fs::create_directories(dir);
+  std::ofstream(dir / "cni.7.log") << "old\n";
+  fs::last_write_time(dir / "cni.7.log",
+                      fs::file_time_type::clock::now() - std::chrono::hours(24 * 3));
+  std::ofstream(dir / "cni.8.log") << "recent\n";
+  std::ofstream(dir / "other.1.log") << "not ours\n";
+  fs::last_write_time(dir / "other.1.log",
+                      fs::file_time_type::clock::now() - std::chrono::hours(24 * 3));
+  LogFileConf conf{.path = (dir / "cni.log").string(),
+                   .path_given = true,
+                   .max_size_mb = 1,
+                   .max_age_days = 2,
+                   .max_count = 2};
+  ASSERT_TRUE(OpenLogFile(conf));
+  EXPECT_FALSE(fs::exists(dir / "cni.7.log")) << "older than log_file_max_age";
+  EXPECT_TRUE(fs::exists(dir / "cni.8.log"));
+  EXPECT_TRUE(fs::exists(dir / "other.1.log"));
+  CALICO_LOG(warn, "cni", "first line of the CNI log");
+  log::Get("cni")->flush();
+  std::stringstream first;
+  first << std::ifstream(dir / "cni.log").rdbuf();
+  EXPECT_NE(first.str().find("first line of the CNI log"), std::string::npos) << first.str();
+  const std::string filler(1000, 'x');
+  for (int i = 0; i < 3000; ++i)
+    CALICO_LOG(warn, "cni", "{} {}", i, filler);
+  log::Get("cni")->flush();
+  EXPECT_TRUE(fs::exists(dir / "cni.1.log"));
+  EXPECT_TRUE(fs::exists(dir / "cni.2.log"));
+  EXPECT_FALSE(fs::exists(dir / "cni.3.log")) << "at most log_file_max_count rotated files";
+  EXPECT_LE(fs::file_size(dir / "cni.log"), std::uintmax_t{1} << 20);
+  fs::remove_all(tmpl);
 }
 
 }  // namespace

@@ -377,6 +377,7 @@ Status NetlinkSocket::AddRoute(const RouteSpec& route, bool replace) {
   msg.PutAddr(RTA_DST, route.dst.addr());
   if (route.ifindex > 0) mnl_attr_put_u32(msg.nlh, RTA_OIF, static_cast<uint32_t>(route.ifindex));
   if (route.gateway) msg.PutAddr(RTA_GATEWAY, *route.gateway);
+  if (route.prefsrc) msg.PutAddr(RTA_PREFSRC, *route.prefsrc);
   return Request(msg, "add route " + route.dst.String());
 }
 
@@ -414,6 +415,7 @@ Result<std::vector<RouteSpec>> NetlinkSocket::ListRoutes(int family, uint32_t ta
     r.dst = net::CIDR(*dst, rtm->rtm_dst_len);
     if (a[RTA_OIF] != nullptr) r.ifindex = static_cast<int>(mnl_attr_get_u32(a[RTA_OIF]));
     if (a[RTA_GATEWAY] != nullptr) r.gateway = AddrFromAttr(a[RTA_GATEWAY]);
+    if (a[RTA_PREFSRC] != nullptr) r.prefsrc = AddrFromAttr(a[RTA_PREFSRC]);
     r.scope = rtm->rtm_scope;
     r.type = rtm->rtm_type;
     r.protocol = rtm->rtm_protocol;

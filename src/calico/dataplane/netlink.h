@@ -64,6 +64,7 @@ struct RouteSpec {
   int protocol = 3;      // RTPROT_BOOT (what `ip route add` uses); the agent: kCalicoRouteProtocol
   uint32_t table = 254;  // RT_TABLE_MAIN
   bool onlink = false;   // RTNH_F_ONLINK (next hop not on a connected subnet, VXLAN)
+  std::optional<net::IPAddr> prefsrc;  // RTA_PREFSRC (`ip route ... src`)
 };
 
 struct NeighSpec {

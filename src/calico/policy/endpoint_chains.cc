@@ -20,21 +20,24 @@ const Renderer::EndpointLines& Renderer::Lines() {
   if (!lines_) {
     const MarkBits& m = options_.marks;
     lines_ = EndpointLines{
-        .ct_invalid =
-            fmt::format("ct state invalid counter drop {}", Comment("Drop if conntrack INVALID")),
+        .ct_invalid = fmt::format("ct state invalid counter {} {}", DenyVerdict(),
+                                  Comment(fmt::format("{} if conntrack INVALID", DenyWord()))),
         .clear = fmt::format("meta mark set meta mark & {} {}", ClearMask(m.accept | m.pass),
                              Comment("Clear accept and pass marks")),
-        .drop_vxlan =
-            fmt::format("meta l4proto 17 th dport {} counter drop {}", options_.vxlan_port,
-                        Comment("Drop VXLAN encapped packets originating in workloads")),
-        .drop_ipip = fmt::format("meta l4proto 4 counter drop {}",
-                                 Comment("Drop IPinIP encapped packets originating in workloads")),
+        .drop_vxlan = fmt::format(
+            "meta l4proto 17 th dport {} counter {} {}", options_.vxlan_port, DenyVerdict(),
+            Comment(fmt::format("{} VXLAN encapped packets originating in workloads", DenyWord()))),
+        .drop_ipip =
+            fmt::format("meta l4proto 4 counter {} {}", DenyVerdict(),
+                        Comment(fmt::format("{} IPinIP encapped packets originating in workloads",
+                                            DenyWord()))),
         .policy_jump_prefix = fmt::format("meta mark & {} == 0 jump ", Hex(m.pass)),
         .policy_accepted = fmt::format("meta mark & {0} == {0} return {1}", Hex(m.accept),
                                        Comment("Return if policy accepted")),
         .profile_accepted = fmt::format("meta mark & {0} == {0} return {1}", Hex(m.accept),
                                         Comment("Return if profile accepted")),
-        .no_profile = fmt::format("counter drop {}", Comment("Drop if no profiles matched")),
+        .no_profile = fmt::format("counter {} {}", DenyVerdict(),
+                                  Comment(fmt::format("{} if no profiles matched", DenyWord()))),
     };
   }
   return *lines_;
@@ -53,10 +56,8 @@ Status Renderer::RenderEndpoint(const Endpoint& ep, bool ingress) {
   Chain chain{.owner = fmt::format("endpoint {}", ep.name)};
   if (options_.drop_invalid) chain.rules.push_back(lines.ct_invalid);
   chain.rules.push_back(lines.clear);
-  if (!ingress && options_.drop_encap_from_workloads) {
-    chain.rules.push_back(lines.drop_vxlan);
-    chain.rules.push_back(lines.drop_ipip);
-  }
+  if (!ingress && options_.drop_vxlan_from_workloads) chain.rules.push_back(lines.drop_vxlan);
+  if (!ingress && options_.drop_ipip_from_workloads) chain.rules.push_back(lines.drop_ipip);
   const std::vector<TierRef>& tiers = ingress ? ep.ingress_tiers : ep.egress_tiers;
   for (std::size_t t = 0; t < tiers.size(); ++t) {
     const TierRef& tier = tiers[t];
@@ -85,9 +86,10 @@ Status Renderer::RenderEndpoint(const Endpoint& ep, bool ingress) {
       chain.rules.push_back(lines.policy_accepted);
     }
     if (tier.default_deny) {
-      chain.rules.push_back(fmt::format(
-          "meta mark & {} == 0 counter drop {}", Hex(m.pass),
-          Comment(fmt::format("End of tier {}. Drop if no policies passed packet", tier.name))));
+      chain.rules.push_back(
+          fmt::format("meta mark & {} == 0 counter {} {}", Hex(m.pass), DenyVerdict(),
+                      Comment(fmt::format("End of tier {}. {} if no policies passed packet",
+                                          tier.name, DenyWord()))));
     }
   }
   for (const std::string& id : ep.profiles) {

@@ -115,9 +115,10 @@ Status Renderer::AppendTierRules(Chain& chain, const std::string& who, std::stri
                                         Comment("Return if policy accepted")));
     }
     if (end_of_tier_drop && tier.default_deny) {
-      chain.rules.push_back(fmt::format(
-          "meta mark & {} == 0 counter drop {}", Hex(m.pass),
-          Comment(fmt::format("End of tier {}. Drop if no policies passed packet", tier.name))));
+      chain.rules.push_back(
+          fmt::format("meta mark & {} == 0 counter {} {}", Hex(m.pass), DenyVerdict(),
+                      Comment(fmt::format("End of tier {}. {} if no policies passed packet",
+                                          tier.name, DenyWord()))));
     }
   }
   return OkStatus();

@@ -171,6 +171,13 @@ class Renderer {
                                        bool end_of_tier_drop, bool notrack);
   void AppendConntrackRules(Chain& chain);
   std::string ClearMarks() { return Lines().clear; }
+  // The deny verdict ("drop" / "reject") and its word in comments ("Drop" / "Reject").
+  const char* DenyVerdict() const {
+    return options_.deny_action == DenyAction::kReject ? "reject" : "drop";
+  }
+  const char* DenyWord() const {
+    return options_.deny_action == DenyAction::kReject ? "Reject" : "Drop";
+  }
   [[nodiscard]] Status AddHostChain(const std::string& name, const HostEndpoint& ep, Chain chain);
   [[nodiscard]] Status RenderHostNormalChain(const HostEndpoint& ep, bool ingress);
   [[nodiscard]] Status RenderHostForwardChain(const HostEndpoint& ep, bool ingress);

@@ -136,7 +136,7 @@ Result<std::vector<std::string>> RenderRule(const ParsedRule& rule, const Render
       verdict += fmt::format("meta mark set meta mark | {} return", Hex(ctx.marks.pass));
       break;
     case Action::kDeny:
-      verdict += "drop";
+      verdict += ctx.deny_verdict;
       break;
     case Action::kLog:
       verdict += fmt::format("log prefix \"{}: \"", SanitizeComment(ctx.log_prefix));

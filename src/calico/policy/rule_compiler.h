@@ -52,6 +52,8 @@ struct RenderContext {
   NamedPortSetResolver resolve_named_port_set{};
   MarkBits marks{};
   std::string log_prefix = "calico-packet";
+  // The verdict of Deny rules: "drop" or "reject" (RenderOptions::deny_action).
+  std::string deny_verdict = "drop";
 };
 
 // The rule bodies (what follows "add rule inet calico <chain> "), one per family needed.

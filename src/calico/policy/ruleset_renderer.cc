@@ -98,8 +98,8 @@ Renderer::Renderer(const Model& model, const RenderOptions& options, RenderCache
   // A custom set resolver may answer differently from one render to the next: no caching.
   if (cache != nullptr && !options_.resolve_set && !options_.resolve_named_port_set) {
     cache_ = &cache->state();
-    const std::string key = fmt::format("{:x}/{:x}/{}", options_.marks.accept, options_.marks.pass,
-                                        options_.log_prefix);
+    const std::string key = fmt::format("{:x}/{:x}/{}/{}", options_.marks.accept,
+                                        options_.marks.pass, options_.log_prefix, DenyVerdict());
     if (cache_->options_key != key) {
       cache_->chains.clear();
       cache_->sets.clear();
@@ -343,7 +343,8 @@ Status Renderer::RenderRulesChain(std::string chain_name, RulesSource source, bo
     }
   }
   std::vector<std::pair<std::string, int>> used_sets;
-  RenderContext ctx{.marks = options_.marks, .log_prefix = options_.log_prefix};
+  RenderContext ctx{
+      .marks = options_.marks, .log_prefix = options_.log_prefix, .deny_verdict = DenyVerdict()};
   ctx.resolve_set = [this, &used_sets](std::string_view field, std::string_view sel,
                                        std::string_view set_id, int family) {
     return ResolveSet(field, sel, set_id, family, &used_sets);
@@ -400,8 +401,9 @@ Status Renderer::Isolate(Status st, std::string chain_name, Chain chain, std::st
       .name = name,
       .message = st.error().message(),
       .effect = "not programmed: endpoints it applies to drop their traffic at its place"});
-  chain.rules = nft_model::NftLines{fmt::format(
-      "counter drop {}", Comment(fmt::format("{} {} cannot be rendered: drop", kind, name)))};
+  chain.rules = nft_model::NftLines{
+      fmt::format("counter {} {}", DenyVerdict(),
+                  Comment(fmt::format("{} {} cannot be rendered: {}", kind, name, DenyVerdict())))};
   AddChain(std::move(chain_name), std::move(chain));
   return OkStatus();
 }

@@ -73,6 +73,10 @@
 
 namespace calico::policy {
 
+// What Deny (and every drop Felix makes with its filter deny action) does to a packet
+// (FelixConfiguration nftablesFilterDenyAction / iptablesFilterDenyAction: Drop or Reject).
+enum class DenyAction { kDrop, kReject };
+
 struct RenderOptions {
   MarkBits marks{};
   // Workload interface prefixes (FelixConfiguration interfacePrefix), matched as "<prefix>*".
@@ -80,8 +84,14 @@ struct RenderOptions {
   EndpointToHostAction endpoint_to_host_action = EndpointToHostAction::kDrop;
   // Drop conntrack-INVALID packets (Felix DisableConntrackInvalidCheck=false).
   bool drop_invalid = true;
-  // Drop VXLAN (UDP vxlan_port) and IPIP packets sent by workloads (Felix's default).
-  bool drop_encap_from_workloads = true;
+  // Drop VXLAN (UDP vxlan_port) / IPIP packets sent by workloads (Felix's default; Felix's
+  // allowVXLANPacketsFromWorkloads / allowIPIPPacketsFromWorkloads turn them off).
+  bool drop_vxlan_from_workloads = true;
+  bool drop_ipip_from_workloads = true;
+  // The verdict of Deny rules, end-of-tier and no-profile drops, conntrack INVALID, encapsulated
+  // packets from workloads, unknown interfaces and unrenderable chains (felix/rules/rule_defs.go
+  // IptablesFilterDenyAction): `drop`, or `reject` (ICMP port unreachable / TCP reset).
+  DenyAction deny_action = DenyAction::kDrop;
   int vxlan_port = 4789;
   std::string log_prefix = "calico-packet";
   // Start the text with "table inet calico / delete table inet calico", so that `nft -f` replaces

@@ -119,7 +119,8 @@ TEST(RulesetRendererTest, Options) {
                      .interface_prefixes = {"cali", "tap"},
                      .endpoint_to_host_action = EndpointToHostAction::kReturn,
                      .drop_invalid = false,
-                     .drop_encap_from_workloads = false,
+                     .drop_vxlan_from_workloads = false,
+                     .drop_ipip_from_workloads = false,
                      .replace_table = false};
   auto text = RenderRuleset(SmallModel(), opts);
   ASSERT_TRUE(text) << text.error().message();
@@ -139,6 +140,45 @@ TEST(RulesetRendererTest, Options) {
   ASSERT_TRUE(text);
   EXPECT_THAT(*text,
               HasSubstr("counter accept comment \"Configured DefaultEndpointToHostAction\""));
+}
+
+// FelixConfiguration nftablesFilterDenyAction: Reject turns every deny of the filter path into
+// `reject` (felix/rules/rule_defs.go IptablesFilterDenyAction); the workload-to-host action and
+// the policy's Allow keep theirs.
+TEST(RulesetRendererTest, DenyActionReject) {
+  Model m = SmallModel();
+  m.policies[0].ingress =
+      Json::parse(R"([{"action": "Deny", "protocol": "TCP"}, {"action": "Allow"}])");
+  RenderCache cache;
+  auto dropped_parts = RenderRulesetParts(m, RenderOptions{}, &cache);
+  ASSERT_TRUE(dropped_parts) << dropped_parts.error().message();
+  const std::string dropped = nft_model::NftRulesetText(*dropped_parts);
+  EXPECT_THAT(dropped, HasSubstr("meta l4proto 6 counter drop comment"));
+  EXPECT_THAT(dropped, Not(HasSubstr("reject")));
+
+  // The same cache: it must not hand back the "drop" lines compiled before.
+  auto parts = RenderRulesetParts(m, RenderOptions{.deny_action = DenyAction::kReject}, &cache);
+  ASSERT_TRUE(parts) << parts.error().message();
+  const std::optional<std::string> text = nft_model::NftRulesetText(*parts);
+  EXPECT_THAT(*text, HasSubstr("meta l4proto 6 counter reject comment"));
+  EXPECT_THAT(*text, HasSubstr("End of tier default. Reject if no policies passed packet"));
+  EXPECT_THAT(*text, HasSubstr("counter reject comment \"Reject if no profiles matched\""));
+  EXPECT_THAT(*text, HasSubstr("ct state invalid counter reject"));
+  EXPECT_THAT(*text, HasSubstr("counter reject comment \"Unknown interface\""));
+  EXPECT_THAT(*text, HasSubstr("Reject VXLAN encapped packets originating in workloads"));
+  EXPECT_THAT(*text, HasSubstr("counter drop comment \"Configured DefaultEndpointToHostAction\""));
+}
+
+// allowVXLANPacketsFromWorkloads and allowIPIPPacketsFromWorkloads are separate settings.
+TEST(RulesetRendererTest, EncapFromWorkloadsSeparately) {
+  auto text = RenderRuleset(SmallModel(), RenderOptions{.drop_vxlan_from_workloads = false});
+  ASSERT_TRUE(text) << text.error().message();
+  EXPECT_THAT(*text, Not(HasSubstr("VXLAN encapped")));
+  EXPECT_THAT(*text, HasSubstr("meta l4proto 4 counter drop"));
+  text = RenderRuleset(SmallModel(), RenderOptions{.drop_ipip_from_workloads = false});
+  ASSERT_TRUE(text) << text.error().message();
+  EXPECT_THAT(*text, HasSubstr("th dport 4789 counter drop"));
+  EXPECT_THAT(*text, Not(HasSubstr("IPinIP encapped")));
 }
 
 TEST(RulesetRendererTest, SharedPolicyChainRenderedOnce) {

@@ -118,7 +118,8 @@ void Renderer::RenderStaticChains() {
        {std::pair{kFromWlDispatch, "iifname"}, {kToWlDispatch, "oifname"}}) {
     Chain dispatch{.owner = std::string("static")};
     dispatch.rules.push_back(fmt::format("{} vmap @{}", key, chain));
-    dispatch.rules.push_back(fmt::format("counter drop {}", Comment("Unknown interface")));
+    dispatch.rules.push_back(
+        fmt::format("counter {} {}", DenyVerdict(), Comment("Unknown interface")));
     AddChain(std::string(chain), std::move(dispatch));
   }
 }

@@ -5,6 +5,8 @@
 // Thread-safety: one instance per agent thread.
 #pragma once
 
+#include <chrono>
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -40,11 +42,15 @@ class NetlinkRouteProgrammer final : public RouteProgrammer {
   explicit NetlinkRouteProgrammer(int proto = dataplane::kCalicoRouteProtocol,
                                   std::vector<std::string> prefixes = {"cali"})
       : proto_(proto), prefixes_(std::move(prefixes)) {}
+  void SetOptions(const RouteOptions& options) override { options_ = options; }
   [[nodiscard]] Result<RouteSyncStats> Sync(const std::set<OwnedRoute>& desired) override;
   [[nodiscard]] Status ConfigureInterface(const std::string& ifname, bool v4, bool v6) override;
 
  private:
   int proto_;
+  RouteOptions options_;
+  // Routes of other owners through workload interfaces (dst, ifindex) and when first seen.
+  std::map<std::pair<net::CIDR, int>, std::chrono::steady_clock::time_point> external_seen_;
   std::vector<std::string> prefixes_;
   std::unique_ptr<dataplane::NetlinkSocket> nl_;
 };

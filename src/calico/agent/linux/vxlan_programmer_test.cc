@@ -96,6 +96,24 @@ class VxlanProgrammerTest : public ::testing::Test {
   VxlanProgrammer prog_b_;
 };
 
+// FelixConfiguration vxlanVNI / vxlanPort / vxlanMTU: the device uses them, and the workloads
+// still talk (both ends agree).
+TEST_F(VxlanProgrammerTest, ConfiguredVniPortAndMtu) {
+  const VxlanOptions options{.vni = 5000, .port = 4790, .mtu = 1400};
+  Apply(prog_a_, host_a_, ComputeVxlanState("a", inputs_, options));
+  Apply(prog_b_, host_b_, ComputeVxlanState("b", inputs_, options));
+  std::string link = Out("ip -n " + host_a_.name() + " -d link show vxlan.calico");
+  EXPECT_NE(link.find("vxlan id 5000"), std::string::npos) << link;
+  EXPECT_NE(link.find("dstport 4790"), std::string::npos) << link;
+  EXPECT_NE(link.find("mtu 1400"), std::string::npos) << link;
+  EXPECT_TRUE(Ping(wl_a_, "198.19.2.2"));
+  // Back to the defaults: the device is recreated with them.
+  Apply(prog_a_, host_a_, ComputeVxlanState("a", inputs_));
+  link = Out("ip -n " + host_a_.name() + " -d link show vxlan.calico");
+  EXPECT_NE(link.find("vxlan id 4096"), std::string::npos) << link;
+  EXPECT_NE(link.find("dstport 4789"), std::string::npos) << link;
+}
+
 TEST_F(VxlanProgrammerTest, WorkloadsTalkThroughTheTunnel) {
   const std::string a = host_a_.name();
   const std::string mac_a = DeriveVtepMac("a").String();

@@ -23,6 +23,17 @@ Status DecodeProtoPorts(const Json& j, std::string_view path, ProtoPorts& out) {
   return DecodeList(j, path, out.ports, DecodeProtoPort);
 }
 
+// numorstring.Port: a number (8000) or a string ("8000", "32768:65535"), kept as text.
+Status DecodeNumOrString(const Json& j, std::string_view path, std::string& out) {
+  if (j.is_number_integer()) {
+    out = std::to_string(j.get<int64_t>());
+    return OkStatus();
+  }
+  if (!j.is_string()) return FieldError(path, "must be a number or a string");
+  out = j.get<std::string>();
+  return OkStatus();
+}
+
 Status DecodeFelixConfigurationSpec(const Json& j, std::string_view path,
                                     FelixConfigurationSpec& out) {
   RETURN_IF_ERROR(CheckObject(j, path));
@@ -48,6 +59,24 @@ Status DecodeFelixConfigurationSpec(const Json& j, std::string_view path,
   RETURN_IF_ERROR(Field(j, path, "vxlanMTU", out.vxlan_mtu));
   RETURN_IF_ERROR(Field(j, path, "ipipEnabled", out.ipip_enabled));
   RETURN_IF_ERROR(Field(j, path, "ipipMTU", out.ipip_mtu));
+  RETURN_IF_ERROR(Field(j, path, "nftablesRefreshInterval", out.nftables_refresh_interval));
+  RETURN_IF_ERROR(Field(j, path, "nftablesFilterDenyAction", out.nftables_filter_deny_action));
+  RETURN_IF_ERROR(Field(j, path, "iptablesFilterDenyAction", out.iptables_filter_deny_action));
+  RETURN_IF_ERROR(Field(j, path, "natOutgoingAddress", out.nat_outgoing_address));
+  RETURN_IF_ERROR(Field(j, path, "natPortRange", out.nat_port_range, DecodeNumOrString));
+  RETURN_IF_ERROR(Field(j, path, "removeExternalRoutes", out.remove_external_routes));
+  RETURN_IF_ERROR(Field(j, path, "deviceRouteSourceAddress", out.device_route_source_address));
+  RETURN_IF_ERROR(
+      Field(j, path, "deviceRouteSourceAddressIPv6", out.device_route_source_address_ipv6));
+  RETURN_IF_ERROR(
+      Field(j, path, "disableConntrackInvalidCheck", out.disable_conntrack_invalid_check));
+  RETURN_IF_ERROR(
+      Field(j, path, "allowVXLANPacketsFromWorkloads", out.allow_vxlan_packets_from_workloads));
+  RETURN_IF_ERROR(
+      Field(j, path, "allowIPIPPacketsFromWorkloads", out.allow_ipip_packets_from_workloads));
+  RETURN_IF_ERROR(Field(j, path, "logPrefix", out.log_prefix));
+  RETURN_IF_ERROR(Field(j, path, "logFilePath", out.log_file_path));
+  RETURN_IF_ERROR(Field(j, path, "logSeverityFile", out.log_severity_file));
   return OkStatus();
 }
 

@@ -55,6 +55,20 @@ struct FelixConfigurationSpec {
   std::optional<int64_t> vxlan_mtu{};
   std::optional<bool> ipip_enabled{};
   std::optional<int64_t> ipip_mtu{};
+  std::optional<std::string> nftables_refresh_interval{};
+  std::optional<std::string> nftables_filter_deny_action{};  // Drop, Reject.
+  std::optional<std::string> iptables_filter_deny_action{};
+  std::optional<std::string> nat_outgoing_address{};
+  std::optional<std::string> nat_port_range{};  // numorstring.Port: 8000 or "32768:65535".
+  std::optional<bool> remove_external_routes{};
+  std::optional<std::string> device_route_source_address{};
+  std::optional<std::string> device_route_source_address_ipv6{};
+  std::optional<bool> disable_conntrack_invalid_check{};
+  std::optional<bool> allow_vxlan_packets_from_workloads{};
+  std::optional<bool> allow_ipip_packets_from_workloads{};
+  std::optional<std::string> log_prefix{};
+  std::optional<std::string> log_file_path{};
+  std::optional<std::string> log_severity_file{};
 
   bool operator==(const FelixConfigurationSpec&) const = default;
 };
