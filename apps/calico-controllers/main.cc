@@ -27,13 +27,12 @@
 #include "calico/base/clock.h"
 #include "calico/base/log.h"
 #include "calico/base/strings.h"
+#include "calico/base/subprocess.h"
 #include "calico/controllers/command_line.h"
 #include "calico/controllers/controllers.h"
 #include "calico/datastore/client.h"
 #include "calico/datastore/config.h"
 #include "calico/datastore/factory/factory.h"
-
-extern char** environ;
 
 namespace {
 
@@ -41,16 +40,6 @@ std::atomic<bool> g_stop{false};
 
 void OnSignal(int) {
   g_stop = true;
-}
-
-std::map<std::string, std::string> Environment() {
-  std::map<std::string, std::string> env;
-  for (char** e = environ; *e != nullptr; ++e) {
-    std::string kv(*e);
-    size_t eq = kv.find('=');
-    if (eq != std::string::npos) env[kv.substr(0, eq)] = kv.substr(eq + 1);
-  }
-  return env;
 }
 
 std::string LocalNode(const std::map<std::string, std::string>& env) {
@@ -74,7 +63,7 @@ int Fail(const std::string& msg) {
 
 int main(int argc, char** argv) {
   try {
-    std::map<std::string, std::string> env = Environment();
+    std::map<std::string, std::string> env = calico::CurrentEnvironment();
     std::vector<std::string> args(argv + 1, argv + argc);
     auto parsed = calico::controllers::ParseCommandLine(args, env);
     if (!parsed) {

@@ -36,6 +36,7 @@
 #include "calico/agent/tunnel_addr.h"
 #include "calico/base/log.h"
 #include "calico/base/strings.h"
+#include "calico/base/subprocess.h"
 #include "calico/bird/bird_reconciler.h"
 #include "calico/bird/bird_supervisor.h"
 #include "calico/datastore/client.h"
@@ -46,8 +47,6 @@
 #include "calico/node/netlink_address_source.h"
 #include "calico/node/startup.h"
 #include "calico/node/status_report.h"
-
-extern char** environ;
 
 #ifndef CALICO_VERSION
 #define CALICO_VERSION "0.0.0"
@@ -109,16 +108,6 @@ std::atomic<bool> g_stop{false};
 
 void OnSignal(int) {
   g_stop = true;
-}
-
-std::map<std::string, std::string> Environment() {
-  std::map<std::string, std::string> env;
-  for (char** e = environ; *e != nullptr; ++e) {
-    std::string kv(*e);
-    size_t eq = kv.find('=');
-    if (eq != std::string::npos) env[kv.substr(0, eq)] = kv.substr(eq + 1);
-  }
-  return env;
 }
 
 std::string NodeName(const std::map<std::string, std::string>& env) {
@@ -357,7 +346,7 @@ int main(int argc, char** argv) {
   sa.sa_handler = OnSignal;
   sigaction(SIGTERM, &sa, nullptr);
   sigaction(SIGINT, &sa, nullptr);
-  if (mode == "-felix") return RunFelix(Environment(), nullptr, "");
+  if (mode == "-felix") return RunFelix(calico::CurrentEnvironment(), nullptr, "");
   if (mode == "-startup" || mode.empty()) {
     auto backend = OpenDatastore();
     if (!backend) return g_stop ? 0 : 1;
@@ -366,12 +355,12 @@ int main(int argc, char** argv) {
     if (node.empty()) return 1;
     if (mode == "-startup") return 0;
     // Felix's status reports, beside the agent (calico-controllers reads them).
-    auto report = calico::node::StatusReportSettingsFromEnv(Environment());
+    auto report = calico::node::StatusReportSettingsFromEnv(calico::CurrentEnvironment());
     if (!report) return Fail(report.error().message());
     calico::SystemClock clock;
     calico::node::StatusReporter reporter(*backend, clock, node, *report);
     std::thread reporting([&] { reporter.Run(g_stop); });
-    int rc = RunFelix(Environment(), backend.get(), node);
+    int rc = RunFelix(calico::CurrentEnvironment(), backend.get(), node);
     g_stop = true;
     reporting.join();
     return rc;

@@ -133,8 +133,9 @@ class Agent {
   [[nodiscard]] Result<bool> Resync();
   [[nodiscard]] Result<bool> ResyncPolicy();
   [[nodiscard]] Result<bool> ResyncRoutes();
-  // FullSync, then Step until `stop`, with ResyncPolicy every policy_refresh_interval and ResyncRoutes every route_refresh_interval. Datastore outages are
-  // retried with back-off; the kernel keeps its last state meanwhile.
+  // FullSync, then Step until `stop`, with ResyncPolicy every policy_refresh_interval and
+  // ResyncRoutes every route_refresh_interval. Datastore outages are retried with back-off; the
+  // kernel keeps its last state meanwhile.
   [[nodiscard]] Status Run(const std::atomic<bool>& stop);
 
   // The ruleset last applied (empty before the first apply) and how many times a changed

@@ -3,6 +3,8 @@
 // (confd/pkg/backends/calico/bgp_processor.go GetBirdBGPConfig, buildImportFilter,
 // buildExportFilter; confd/pkg/resource/template/template_funcs.go BGPFilterBIRDFuncs) for
 // upstream BIRD 2; see bird_config.h for where the output differs and why.
+// Size: over 700 lines because it renders the whole of confd's bird.cfg/bird_ipam.cfg/bird_aggr.cfg
+// (v4 and v6) in template order, so that a diff against upstream's templates reads top to bottom.
 #include "calico/bird/bird_config.h"
 
 #include <algorithm>

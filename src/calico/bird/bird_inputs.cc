@@ -2,6 +2,8 @@
 // nodesWithIPPortAndAS / nodeAsBGPPeers / setPeerConfigFieldsFromV3Resource, updateBGPConfigCache,
 // getPrefixAdvertisementsKVPair, updateGlobalRoutes; secret_watcher.go; reference §4.1/§4.3):
 // datastore resources, secrets and IPAM affinities resolved into one BirdInput for this node.
+// Size: one file because it is one walk of confd's client.go over the datastore; splitting it
+// would separate helpers that only make sense together (peers need nodes, filters and secrets).
 #include "calico/bird/bird_inputs.h"
 
 #include <fcntl.h>

@@ -5,10 +5,9 @@
 #include <iterator>
 
 #include "calico/base/log.h"
+#include "calico/base/subprocess.h"
 #include "calico/cni/cni.h"
 #include "calico/model/json_codec.h"
-
-extern char** environ;
 
 namespace calico::cni {
 
@@ -18,12 +17,7 @@ int PluginMain(int argc, char** argv, std::string_view name, PluginFn fn) {
     return 0;
   }
   try {
-    std::map<std::string, std::string> env;
-    for (char** e = environ; *e != nullptr; ++e) {
-      std::string kv(*e);
-      size_t eq = kv.find('=');
-      if (eq != std::string::npos) env[kv.substr(0, eq)] = kv.substr(eq + 1);
-    }
+    const std::map<std::string, std::string> env = CurrentEnvironment();
     std::string in((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
     // The log file of the netconf (LogFileConf); only here, so that tests calling the plugins as
     // functions write no files. A netconf that does not parse is reported by the plugin itself.

@@ -1,5 +1,7 @@
 // Go text/template subset (text/template/parse lex.go, parse.go, node.go; text/template exec.go,
 // funcs.go; fmt's %v) for calicoctl's -o go-template output.
+// Size: over 700 lines because it is one small interpreter (lexer, parser, evaluator, the
+// built-in functions and fmt's %v) whose parts share the node types declared here only.
 #include "calico/ctl/go_template.h"
 
 #include <algorithm>

@@ -1,3 +1,6 @@
+// calicoctl ipam: show, check, release, configure and split (calicoctl/commands/ipam/*.go).
+// Size: over 700 lines because the five subcommands share the block and allocation readers and
+// the report format of check/release; each subcommand is one Run function below.
 #include "calico/ctl/ipam_command.h"
 
 #include <fcntl.h>

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "calico/ctl/ctl.h"
+#include "calico/ctl/testing/ctl_fixture.h"
 #include "calico/datastore/client.h"
 #include "calico/datastore/testing/mem_backend.h"
 
@@ -16,33 +17,8 @@ namespace {
 
 using ::testing::HasSubstr;
 
-class KubernetesKindsTest : public ::testing::Test {
- protected:
-  struct Outcome {
-    int code;
-    std::string out;
-    std::string err;
-  };
-  Outcome Run(std::vector<std::string> args, const std::string& stdin_text = "") {
-    std::istringstream in(stdin_text);
-    std::ostringstream out;
-    std::ostringstream err;
-    Context ctx{.in = in,
-                .out = out,
-                .err = err,
-                .open_client = [this](const ClientOptions&) -> Result<datastore::Client*> {
-                  return &client_;
-                },
-                .build = {.version = "v3.31.0", .git_commit = "0123abc"},
-                .retry_sleep_ms = 0};
-    const int code = ctl::Run(registry_, args, ctx);
-    return {code, out.str(), err.str()};
-  }
-
-  datastore::MemBackend backend_;
-  datastore::Client client_{backend_};
-  CommandRegistry registry_ = DefaultRegistry();
-};
+// The ctl tests' one harness (ctl/testing/ctl_fixture.h): in-process runs on an in-memory store.
+class KubernetesKindsTest : public testing::CtlFixture {};
 
 constexpr const char* kObjects = R"j(apiVersion: v1
 kind: Namespace

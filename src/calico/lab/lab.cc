@@ -1,6 +1,8 @@
 // calico-lab's commands; see lab.h. Reproduces what an operator does by hand in Calico's
 // multi-host tutorials (the rkt and Docker getting-started guides): hosts on one L2 network, a
 // shared datastore, calico-node on every host, and a CNI runtime calling the calico plugins.
+// Size: over 700 lines because it holds every calico-lab command (up, down, run, host, list,
+// tutorial) over one shared state; each command is one function.
 #include "calico/lab/lab.h"
 
 #include <arpa/inet.h>

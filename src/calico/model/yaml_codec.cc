@@ -4,6 +4,8 @@
 // registered when a node starts), then a decoder that counts every node it visits for the alias
 // ratio (allowedAliasRatio), refuses an alias inside its own anchor, merges "<<" keys and collects
 // strict-mode duplicate keys.
+// Size: over 700 lines because decoding and printing must agree on go-yaml's scalar rules
+// (resolve.go), which are defined once here for both directions.
 #include "calico/model/yaml_codec.h"
 
 #include <yaml.h>

@@ -1,11 +1,13 @@
 // calico-node start-up (node/pkg/lifecycle/startup/startup.go: determineNodeName,
 // configureIPsAndSubnets, checkConflictingNodes, configureASNumber, configureIPPools). Messages
 // that users search for keep Calico's wording.
+// Size: over 700 lines because it follows startup.go's one sequence (name, addresses, AS, pools,
+// default records) step by step; each step is a function, kept in the upstream order.
 #include "calico/node/startup.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
-#include <unistd.h>  // environ, gethostname
+#include <unistd.h>  // gethostname
 
 #include <algorithm>
 #include <array>
@@ -24,6 +26,7 @@
 #include "calico/base/numbers.h"
 #include "calico/base/random.h"
 #include "calico/base/strings.h"
+#include "calico/base/subprocess.h"
 #include "calico/base/unique_fd.h"
 #include "calico/model/v3/ipam.h"
 #include "calico/model/v3/node.h"
@@ -551,14 +554,7 @@ Status WriteNodenameFile(const std::string& path, const std::string& name) {
 }  // namespace
 
 EnvMap ProcessEnv() {
-  EnvMap env;
-  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
-    std::string_view kv(*e);
-    auto eq = kv.find('=');
-    if (eq == std::string_view::npos) continue;
-    env.emplace(std::string(kv.substr(0, eq)), std::string(kv.substr(eq + 1)));
-  }
-  return env;
+  return CurrentEnvironment();
 }
 
 std::string_view EncapModeName(EncapMode mode) {

@@ -1,6 +1,8 @@
 // Defaulting and validation of the policy family (libcalico-go/lib/validator/v3 validateRule,
 // validateEntityRule, validateNetworkPolicy, validateGlobalNetworkPolicy, validateWorkloadEndpoint
 // and friends; the CRD schema and CEL rules of reference Part 1.2-1.8; api/pkg/defaults).
+// Size: over 700 lines because the rule, entity-rule and policy validators call one another and
+// share the selector and port checks; validator/v3 keeps them in one file too.
 #include <algorithm>
 #include <cctype>
 #include <set>
