@@ -76,7 +76,8 @@ format-check:
 tidy: build
 	@tools/tidy.sh
 
-# The unit tests under AddressSanitizer + UndefinedBehaviorSanitizer (preset asan).
+# The unit tests under AddressSanitizer + UndefinedBehaviorSanitizer (preset asan: clang++-14 with
+# -Werror, so this build is also the clang build; .ci/run's third step).
 asan-test: deps
 	@cmake --preset asan >/dev/null
 	@cmake --build $(ASAN_DIR) -j $(JOBS)

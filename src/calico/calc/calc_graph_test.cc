@@ -884,8 +884,10 @@ TEST(CalcGraphTest, HostEndpointsAndPoolsAreStored) {
 
 // --- Named ports -----------------------------------------------------------------------------
 
-Resource WithPorts(Resource r, Json ports) {
-  r.spec()["ports"] = std::move(ports);
+// A vector, not a Json: `{Port(...)}` with one element is a one-element array to g++ but a copy
+// of that element to clang (CWG 2137), which made the named-port tests fail under clang only.
+Resource WithPorts(Resource r, std::vector<Json> ports) {
+  r.spec()["ports"] = Json(std::move(ports));
   return r;
 }
 

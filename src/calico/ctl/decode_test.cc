@@ -313,7 +313,10 @@ TEST_F(DecodeTest, GlobalFlagsBeforeAnyCommand) {
   auto r = Run({"--allow-version-mismatch", "-l", "error", "ipam", "show"});
   EXPECT_EQ(r.code, 0) << r.err;
   r = Run({"--allow-version-mismatch", "--log-level=error", "--context", "x", "datastore",
-           "migrate", "export"});
+           "migrate", "lock"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  r = Run({"--allow-version-mismatch", "--log-level=error", "--context", "x", "datastore",
+           "migrate", "export"});  // export needs the lock (migrate/export.go)
   EXPECT_EQ(r.code, 0) << r.err;
   r = Run({"--config", "/dev/null", "--allow-version-mismatch", "get", "ippools"});
   EXPECT_EQ(r.code, 0) << r.err;

@@ -334,9 +334,9 @@ TEST_F(StartupTest, FreshStartCreatesFelixDefaultsAndClusterVersion) {
   auto info = client_.Get("ClusterInformation", "", "default");
   ASSERT_TRUE(info);
   EXPECT_EQ(info->spec()["calicoVersion"], "v3.99.0");
-  // The trailing comma is trimmed; the type is appended to what the store had.
-  const std::string type = info->spec()["clusterType"];
-  EXPECT_EQ(type.substr(type.size() - 4), ",bgp") << type;
+  // The trailing comma is trimmed; a fresh store's ClusterInformation has no type before it
+  // (calicoctl's ensureClusterInformation writes only clusterGUID and datastoreReady).
+  EXPECT_EQ(info->spec()["clusterType"], "bgp");
   EXPECT_EQ(info->spec()["datastoreReady"], true);  // untouched
 }
 
