@@ -841,7 +841,7 @@ Result<std::vector<net::CIDR>> SplitCidr(const std::string& text, int64_t parts)
     for (int b = 0; b < power; ++b) {  // IPAddr keeps an IPv4 address in bytes 0-3.
       if (((i >> (power - 1 - b)) & 1) == 0) continue;
       const int pos = ones + b;
-      bytes[pos / 8] |= static_cast<uint8_t>(0x80 >> (pos % 8));
+      bytes[static_cast<size_t>(pos / 8)] |= static_cast<uint8_t>(0x80 >> (pos % 8));
     }
     net::IPAddr addr = base.addr().is_v4() ? net::IPAddr::V4((uint32_t{bytes[0]} << 24) |
                                                              (uint32_t{bytes[1]} << 16) |
