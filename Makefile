@@ -77,7 +77,7 @@ tidy: build
 	@tools/tidy.sh
 
 # The unit tests under AddressSanitizer + UndefinedBehaviorSanitizer (preset asan: clang++-14 with
-# -Werror, so this build is also the clang build; .ci/run's third step).
+# -Werror, so this build is also the clang build; meant to replace clang-build in .ci/run).
 asan-test: deps
 	@cmake --preset asan >/dev/null
 	@cmake --build $(ASAN_DIR) -j $(JOBS)

@@ -10,7 +10,7 @@
 #include "calico/datastore/client.h"
 #include "calico/datastore/testing/mem_backend.h"
 #include "calico/libnetwork/server.h"
-#include "calico/libnetwork/testing_fakes.h"
+#include "calico/libnetwork/testing/fake_plumber.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view input(reinterpret_cast<const char*>(data), size);
