@@ -13,42 +13,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include "calico/base/strings.h"
+
 namespace calico::agent {
 namespace {
 
 using Json = nlohmann::ordered_json;
-
-// go-pretty's default table, as bird_status.cc renders `node status`: `+-`/`-|`, one space of
-// padding, headers centred (extra space on the right), cells left-aligned.
-std::string RenderTable(const std::vector<std::string>& headers,
-                        const std::vector<std::vector<std::string>>& rows) {
-  std::vector<size_t> width(headers.size());
-  for (size_t i = 0; i < headers.size(); ++i)
-    width[i] = headers[i].size();
-  for (const auto& row : rows) {
-    for (size_t i = 0; i < row.size() && i < width.size(); ++i)
-      width[i] = std::max(width[i], row[i].size());
-  }
-  std::string rule = "+";
-  for (size_t w : width)
-    rule += std::string(w + 2, '-') + "+";
-  rule += '\n';
-  std::string out = rule + "|";
-  for (size_t i = 0; i < headers.size(); ++i) {
-    const size_t pad = width[i] - headers[i].size();
-    out += " " + std::string(pad / 2, ' ') + headers[i] + std::string(pad - pad / 2, ' ') + " |";
-  }
-  out += '\n' + rule;
-  for (const auto& row : rows) {
-    out += "|";
-    for (size_t i = 0; i < width.size(); ++i) {
-      const std::string cell = i < row.size() ? row[i] : "";
-      out += " " + cell + std::string(width[i] - cell.size(), ' ') + " |";
-    }
-    out += '\n';
-  }
-  return out + rule;
-}
 
 }  // namespace
 
@@ -143,7 +113,7 @@ std::string RenderAgentStatusSection(const AgentStatus& status) {
           {u.kind, u.name, u.effect.empty() ? u.reason : u.reason + " (" + u.effect + ")"});
     }
     out += "Policy not programmed as written (isolated by calico-node)\n";
-    out += RenderTable({"KIND", "NAME", "REASON"}, rows);
+    out += RenderBoxTable({"KIND", "NAME", "REASON"}, rows);
     out += "\n";
   }
   if (!status.http_ignored.empty()) {
@@ -152,7 +122,7 @@ std::string RenderAgentStatusSection(const AgentStatus& status) {
       rows.push_back({h.kind, h.name, std::to_string(h.rules)});
     }
     out += "HTTP matches ignored (L3/L4 part enforced)\n";
-    out += RenderTable({"KIND", "NAME", "RULES"}, rows);
+    out += RenderBoxTable({"KIND", "NAME", "RULES"}, rows);
     out += "\n";
   }
   return out;

@@ -60,4 +60,37 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   return true;
 }
 
+std::string RenderBoxTable(const std::vector<std::string>& headers,
+                           const std::vector<std::vector<std::string>>& rows) {
+  std::vector<size_t> width(headers.size());
+  for (size_t i = 0; i < headers.size(); ++i)
+    width[i] = headers[i].size();
+  for (const auto& row : rows) {
+    for (size_t i = 0; i < row.size() && i < width.size(); ++i) {
+      width[i] = std::max(width[i], row[i].size());
+    }
+  }
+  std::string rule = "+";
+  for (size_t w : width)
+    rule += std::string(w + 2, '-') + "+";
+  rule += '\n';
+  std::string out = rule + "|";
+  for (size_t i = 0; i < headers.size(); ++i) {
+    const size_t pad = width[i] - headers[i].size();
+    out += " " + std::string(pad / 2, ' ') + headers[i] + std::string(pad - pad / 2, ' ') + " |";
+  }
+  out += '\n';
+  out += rule;
+  for (const auto& row : rows) {
+    out += "|";
+    for (size_t i = 0; i < width.size(); ++i) {
+      const std::string cell = i < row.size() ? row[i] : "";
+      out += " " + cell + std::string(width[i] - cell.size(), ' ') + " |";
+    }
+    out += '\n';
+  }
+  out += rule;
+  return out;
+}
+
 }  // namespace calico

@@ -18,4 +18,10 @@ bool EndsWith(std::string_view s, std::string_view suffix);
 // Case-insensitive ASCII equality.
 bool EqualsIgnoreCase(std::string_view a, std::string_view b);
 
+// go-pretty's default table (as calicoctl node status prints it): `+-`/`-|` borders, one space of
+// padding, headers centred (extra space on the right), cells left-aligned, a rule under the header
+// and at the bottom. Rows shorter than the header get empty cells.
+std::string RenderBoxTable(const std::vector<std::string>& headers,
+                           const std::vector<std::vector<std::string>>& rows);
+
 }  // namespace calico

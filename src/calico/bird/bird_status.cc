@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "calico/base/numbers.h"
+#include "calico/base/strings.h"
 #include "calico/base/subprocess.h"
 #include "calico/net/ip.h"
 
@@ -93,41 +94,6 @@ std::optional<BgpPeerStatus> PeerFromRow(const std::vector<std::string>& cols) {
   return p;
 }
 
-// go-pretty's default table: `+-`/`-|`, one space of padding, headers centred (extra space on the
-// right), cells left-aligned, a rule under the header and at the bottom.
-std::string RenderTable(const std::vector<std::string>& headers,
-                        const std::vector<std::vector<std::string>>& rows) {
-  std::vector<size_t> width(headers.size());
-  for (size_t i = 0; i < headers.size(); ++i)
-    width[i] = headers[i].size();
-  for (const auto& row : rows) {
-    for (size_t i = 0; i < row.size() && i < width.size(); ++i) {
-      width[i] = std::max(width[i], row[i].size());
-    }
-  }
-  std::string rule = "+";
-  for (size_t w : width)
-    rule += std::string(w + 2, '-') + "+";
-  rule += '\n';
-  std::string out = rule + "|";
-  for (size_t i = 0; i < headers.size(); ++i) {
-    const size_t pad = width[i] - headers[i].size();
-    out += " " + std::string(pad / 2, ' ') + headers[i] + std::string(pad - pad / 2, ' ') + " |";
-  }
-  out += '\n';
-  out += rule;
-  for (const auto& row : rows) {
-    out += "|";
-    for (size_t i = 0; i < width.size(); ++i) {
-      const std::string cell = i < row.size() ? row[i] : "";
-      out += " " + cell + std::string(width[i] - cell.size(), ' ') + " |";
-    }
-    out += '\n';
-  }
-  out += rule;
-  return out;
-}
-
 std::string DisplayAddress(const BgpPeerStatus& p) {
   if (p.port == 0) return p.peer_address;
   if (p.family == 6) return "[" + p.peer_address + "]:" + std::to_string(p.port);
@@ -146,7 +112,7 @@ std::string FamilySection(const std::vector<BgpPeerStatus>& peers, int family) {
         {DisplayAddress(p), std::string(BgpPeerTypeName(p.type)), p.state, p.since, info});
   }
   if (rows.empty()) return out + "No IPv" + v + " peers found.\n";
-  return out + RenderTable({"PEER ADDRESS", "PEER TYPE", "STATE", "SINCE", "INFO"}, rows);
+  return out + RenderBoxTable({"PEER ADDRESS", "PEER TYPE", "STATE", "SINCE", "INFO"}, rows);
 }
 
 }  // namespace
