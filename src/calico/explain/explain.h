@@ -62,10 +62,10 @@ Snapshot Overlay(Snapshot base, const std::vector<model::Resource>& overlay);
 struct Query {
   std::string from{};  // "<namespace>/<name>" or "<name>" of a WorkloadEndpoint, or an IP.
   std::string to{};
-  std::string protocol = "TCP";  // A Calico protocol name (TCP, UDP, ICMP, ...) or a number.
-  std::optional<int> port{};     // Destination port (TCP/UDP/SCTP/UDPLite); required for those.
-  std::optional<int> source_port{};  // Unknown when absent: a rule on source ports then matches
-                                     // only if it would for every port (it says so).
+  std::string protocol = "TCP";      // A Calico protocol name (TCP, UDP, ICMP, ...) or a number.
+  std::optional<int> port{};         // Destination port (TCP/UDP/SCTP/UDPLite); required for those.
+  std::optional<int> source_port{};  // Unknown when absent: a rule matching on source ports
+                                     // (ports or notPorts) then does not match (it says so).
   std::optional<int> icmp_type{};    // ICMP/ICMPv6; default echo request (8 / 128).
   std::optional<int> icmp_code{};    // Default 0.
 
@@ -89,14 +89,14 @@ struct Step {
     kNoProfile,      // No profile allowed: drop (the endpoint chain's last rule).
   };
   Kind kind = Kind::kRule;
-  std::string tier{};     // Empty for profiles.
-  std::string policy{};   // Policy id ("default.allow-dns", "ns1/allow") or profile id.
-  bool profile = false;   // `policy` names a profile.
+  std::string tier{};         // Empty for profiles.
+  std::string policy{};       // Policy id ("default.allow-dns", "ns1/allow") or profile id.
+  bool profile = false;       // `policy` names a profile.
   std::optional<int> rule{};  // Rule index (kRule).
-  bool matched = false;   // kRule: the rule matched the packet.
-  std::string action{};   // "Allow", "Deny", "Pass", "Log" (kRule); "Deny"/"Pass" (kEndOfTier).
-  std::string reason{};   // Why (the first field that did not match, or what matched).
-  bool pending = false;   // A staged policy's step: shown, never decides.
+  bool matched = false;       // kRule: the rule matched the packet.
+  std::string action{};       // "Allow", "Deny", "Pass", "Log" (kRule); "Deny"/"Pass" (kEndOfTier).
+  std::string reason{};       // Why (the first field that did not match, or what matched).
+  bool pending = false;       // A staged policy's step: shown, never decides.
 
   bool operator==(const Step&) const = default;
 };
