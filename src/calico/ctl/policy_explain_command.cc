@@ -32,6 +32,16 @@ Result<std::vector<model::Resource>> LoadOverlay(const std::string& filename, Co
     if (Status st = model::ApplyDefaultsAndValidate(r); !st) {
       return Unexpected(st.error().Wrap(fmt::format("{} {}", r.kind(), r.name())));
     }
+    if (kind->kind == "WorkloadEndpoint") {
+      // The labels clientv3 stores on an endpoint (datastore::Client::Prepare, which is private to
+      // the write path), so that selectors see the endpoint as it would be stored.
+      model::Json& labels = r.doc()["metadata"]["labels"];
+      if (!labels.is_object()) labels = model::Json::object();
+      labels["projectcalico.org/namespace"] = r.namespace_();
+      labels["projectcalico.org/orchestrator"] = r.spec().value("orchestrator", "");
+      const std::string sa = r.spec().value("serviceAccountName", "");
+      if (!sa.empty()) labels["projectcalico.org/serviceaccount"] = sa;
+    }
   }
   return std::move(loaded.resources);
 }
