@@ -91,7 +91,8 @@ bool InNamedPortSet(const policy::Model& model, const std::string& id, const net
 // One side (AppendEntity in rule_compiler.cc) for one positive-port alternative (`named`:
 // nullptr = the numeric ports or none).
 bool EntityMatches(const policy::EntityMatch& e, bool source, const policy::NamedPortMatch* named,
-                   const Packet& pkt, const policy::Model& model, std::string& why) {
+                   const Packet& pkt, const policy::Model& model, std::string& why,
+                   std::vector<std::string>& hits) {
   const std::string_view side = source ? "source" : "destination";
   const net::IPAddr& addr = source ? pkt.src : pkt.dst;
   const std::optional<int>& port = source ? pkt.source_port : pkt.dest_port;
@@ -99,19 +100,28 @@ bool EntityMatches(const policy::EntityMatch& e, bool source, const policy::Name
     why = fmt::format("{} {} not in nets {}", side, addr.String(), Nets(e.nets));
     return false;
   }
+  if (!e.nets.empty()) hits.push_back(fmt::format("{} in nets {}", side, Nets(e.nets)));
   if (!e.not_nets.empty() && InNets(e.not_nets, addr)) {
     why = fmt::format("{} {} in notNets {}", side, addr.String(), Nets(e.not_nets));
     return false;
   }
+  if (!e.not_nets.empty())
+    hits.push_back(fmt::format("{} not in notNets {}", side, Nets(e.not_nets)));
   // A named-port set is already filtered by the selector and the notSelector.
   const bool skip_selectors = named != nullptr && !e.selector.empty();
   if (!skip_selectors && !e.selector.empty() && !InSet(model, e.selector_id, addr)) {
     why = fmt::format("{} {} not selected by {}", side, addr.String(), e.selector);
     return false;
   }
+  if (!skip_selectors && !e.selector.empty()) {
+    hits.push_back(fmt::format("{} selected by {}", side, e.selector));
+  }
   if (!skip_selectors && !e.not_selector.empty() && InSet(model, e.not_selector_id, addr)) {
     why = fmt::format("{} {} selected by notSelector {}", side, addr.String(), e.not_selector);
     return false;
+  }
+  if (!skip_selectors && !e.not_selector.empty()) {
+    hits.push_back(fmt::format("{} not selected by notSelector {}", side, e.not_selector));
   }
   const bool uses_ports =
       named != nullptr || !e.ports.empty() || !e.not_ports.empty() || !e.not_named_ports.empty();
@@ -129,19 +139,28 @@ bool EntityMatches(const policy::EntityMatch& e, bool source, const policy::Name
                         addr.String(), *port, named->name);
       return false;
     }
+    hits.push_back(fmt::format("{} port {} is the named port \"{}\"{}", side, *port, named->name,
+                               e.selector.empty() ? "" : fmt::format(" of {}", e.selector)));
   } else if (!e.ports.empty() && !InPorts(e.ports, *port)) {
     why = fmt::format("{} port {} not in ports {}", side, *port, Ports(e.ports));
     return false;
+  } else if (!e.ports.empty()) {
+    hits.push_back(fmt::format("{} port {} in ports {}", side, *port, Ports(e.ports)));
   }
   if (!e.not_ports.empty() && InPorts(e.not_ports, *port)) {
     why = fmt::format("{} port {} in notPorts {}", side, *port, Ports(e.not_ports));
     return false;
+  }
+  if (!e.not_ports.empty()) {
+    hits.push_back(fmt::format("{} port {} not in notPorts {}", side, *port, Ports(e.not_ports)));
   }
   for (const policy::NamedPortMatch& n : e.not_named_ports) {
     if (InNamedPortSet(model, n.set_id, addr, pkt.protocol, *port)) {
       why = fmt::format("{} port {} is the named port \"{}\" in notPorts", side, *port, n.name);
       return false;
     }
+    hits.push_back(
+        fmt::format("{} port {} is not the named port \"{}\" in notPorts", side, *port, n.name));
   }
   return true;
 }
@@ -157,11 +176,15 @@ std::vector<const policy::NamedPortMatch*> Alternatives(const policy::EntityMatc
 }
 
 bool SideMatches(const policy::EntityMatch& e, bool source, const Packet& pkt,
-                 const policy::Model& model, std::string& why) {
+                 const policy::Model& model, std::string& why, std::vector<std::string>& hits) {
   std::string first_why;
   for (const policy::NamedPortMatch* alt : Alternatives(e)) {
     std::string w;
-    if (EntityMatches(e, source, alt, pkt, model, w)) return true;
+    std::vector<std::string> alt_hits;
+    if (EntityMatches(e, source, alt, pkt, model, w, alt_hits)) {
+      hits.insert(hits.end(), alt_hits.begin(), alt_hits.end());
+      return true;
+    }
     if (first_why.empty()) first_why = w;
   }
   why = first_why;
@@ -228,8 +251,12 @@ bool RuleMatches(const policy::ParsedRule& rule, const Packet& pkt, const policy
     why = fmt::format("notProtocol {}", ProtoName(*rule.not_protocol));
     return false;
   }
-  if (!SideMatches(rule.source, true, pkt, model, why)) return false;
-  if (!SideMatches(rule.destination, false, pkt, model, why)) return false;
+  std::vector<std::string> hits;
+  if (rule.protocol) hits.push_back(fmt::format("protocol {}", ProtoName(*rule.protocol)));
+  if (rule.not_protocol)
+    hits.push_back(fmt::format("notProtocol {}", ProtoName(*rule.not_protocol)));
+  if (!SideMatches(rule.source, true, pkt, model, why, hits)) return false;
+  if (!SideMatches(rule.destination, false, pkt, model, why, hits)) return false;
   const bool is_icmp = pkt.protocol == (family == 6 ? 58 : 1);
   if (rule.icmp && (!is_icmp || !IcmpMatches(*rule.icmp, pkt))) {
     why = fmt::format("icmp {} (packet {})", IcmpText(*rule.icmp),
@@ -240,7 +267,9 @@ bool RuleMatches(const policy::ParsedRule& rule, const Packet& pkt, const policy
     why = is_icmp ? fmt::format("notICMP {}", IcmpText(*rule.not_icmp)) : "notICMP: not ICMP";
     return false;
   }
-  why = "all fields match";
+  if (rule.icmp) hits.push_back(fmt::format("icmp {}", IcmpText(*rule.icmp)));
+  if (rule.not_icmp) hits.push_back(fmt::format("notICMP {}", IcmpText(*rule.not_icmp)));
+  why = hits.empty() ? "the rule matches every packet" : StrJoin(hits, "; ");
   return true;
 }
 
