@@ -72,44 +72,44 @@ pick() { local a=("$@"); REPLY=${a[RANDOM % ${#a[@]}]}; }
 SELECTORS=("all()" "app == 'web'" "app == 'db'" "app in {'web', 'db'}" "has(net2)" "app != 'client'")
 PEERS=("app == 'client'" "app == 'web'" "has(net1)" "has(net2)" "app in {'db', 'client'}")
 NSSEL=("env == 'prod'" "env == 'dev'")
-entity() {  # entity SIDE PROTO: ENT = a random source/destination match (YAML flow mapping) or ""
-  local side=$1 proto=$2 parts=()
-  case $((RANDOM % 10)) in
-    0) pick "${PEERS[@]}"; parts+=("selector: \"$REPLY\"") ;;
-    1) pick "${NSSEL[@]}"; parts+=("namespaceSelector: \"$REPLY\"") ;;
-    2) pick "${W[@]}"; pick 10.68.0.0/16 "${IP[$REPLY]}/32" "${IP[$REPLY]}/32" 192.0.2.0/24; parts+=("nets: [$REPLY]") ;;
-    3) pick "${W[@]}"; pick "${IP[$REPLY]}/32" "${IP[$REPLY]}/32" 192.0.2.0/24; parts+=("notNets: [$REPLY]") ;;
-    4) pick "${PEERS[@]}"; parts+=("notSelector: \"$REPLY\"") ;;
+feature() {  # feature: adds one random match to the rule being built (items, proto, src, dst)
+  case $((RANDOM % 12)) in
+    0) pick "${PEERS[@]}"; src+=("selector: \"$REPLY\"") ;;
+    1) pick "${NSSEL[@]}"; src+=("namespaceSelector: \"$REPLY\"") ;;
+    2) pick "${W[@]}"; pick 10.68.0.0/16 "${IP[$REPLY]}/32" "${IP[$REPLY]}/32" 192.0.2.0/24
+       _n=$REPLY; pick src dst
+       if [ "$REPLY" = src ]; then src+=("nets: [$_n]"); else dst+=("nets: [$_n]"); fi ;;
+    3) pick "${W[@]}"; pick "${IP[$REPLY]}/32" "${IP[$REPLY]}/32" 192.0.2.0/24; dst+=("notNets: [$REPLY]") ;;
+    4) pick "${PEERS[@]}"; src+=("notSelector: \"$REPLY\"") ;;
+    5) pick "${PEERS[@]}"; dst+=("selector: \"$REPLY\"") ;;
+    6|7) [ -n "$proto" ] || { pick TCP TCP UDP; proto=$REPLY; }
+       if [ "$proto" = TCP ]; then pick 80 8080 '"8000:8100"' http; else pick 53 dns; fi
+       if [ "$proto" != ICMP ]; then dst+=("ports: [$REPLY]"); fi ;;
+    8) [ -n "$proto" ] || { pick TCP UDP; proto=$REPLY; }
+       if [ "$proto" = TCP ]; then pick 80 8080 http; else pick 53 dns; fi
+       if [ "$proto" != ICMP ]; then dst+=("notPorts: [$REPLY]"); fi ;;
+    9) [ -n "$proto" ] || { pick TCP UDP ICMP; notproto=$REPLY; } ;;
+    10) if [ -z "$proto" ]; then proto=ICMP; pick 8 0; icmp=$REPLY; fi ;;
+    11) [ -n "$proto" ] || { pick TCP UDP ICMP; proto=$REPLY; } ;;
   esac
-  if [ "$side" = destination ] && [ "$proto" = TCP ]; then
-    case $((RANDOM % 4)) in
-      0) pick 80 8080 '"8000:8100"'; parts+=("ports: [$REPLY]") ;;
-      1) parts+=("ports: [http]") ;;
-      2) pick 80 8080 http; parts+=("notPorts: [$REPLY]") ;;
-    esac
-  elif [ "$side" = destination ] && [ "$proto" = UDP ]; then
-    case $((RANDOM % 3)) in
-      0) pick 53 dns; parts+=("ports: [$REPLY]") ;;
-      1) parts+=("notPorts: [53]") ;;
-    esac
-  fi
-  local IFS=,
-  ENT=""
-  if [ ${#parts[@]} -gt 0 ]; then ENT="{${parts[*]}}"; fi
 }
-rule() {  # RULE = one random rule as a YAML flow mapping
-  local proto items=()
+rule() {  # RULE = one random rule (one match, sometimes two) as a YAML flow mapping
+  local proto="" notproto="" icmp="" src=() dst=() items=() _n
   pick Allow Allow Deny Pass Log; items+=("action: $REPLY")
-  pick "" TCP TCP UDP ICMP; proto=$REPLY
-  if [ -n "$proto" ]; then
-    items+=("protocol: $proto")
-  elif [ $((RANDOM % 4)) = 0 ]; then
-    pick TCP UDP ICMP; items+=("notProtocol: $REPLY")
-  fi
-  if [ "$proto" = ICMP ] && [ $((RANDOM % 2)) = 0 ]; then pick 8 0; items+=("icmp: {type: $REPLY}"); fi
-  entity source "$proto"; if [ -n "$ENT" ]; then items+=("source: $ENT"); fi
-  entity destination "$proto"; if [ -n "$ENT" ]; then items+=("destination: $ENT"); fi
+  feature
+  if [ $((RANDOM % 3)) = 0 ]; then feature; fi
+  if [ -n "$proto" ]; then items+=("protocol: $proto"); fi
+  if [ -n "$notproto" ] && [ -z "$proto" ]; then items+=("notProtocol: $notproto"); fi
+  if [ -n "$icmp" ] && [ "$proto" = ICMP ]; then items+=("icmp: {type: $icmp}"); fi
+  # A second match on the same field keeps the first (YAML keys are unique).
+  local keep=() seen=" " m
+  for m in "${src[@]}"; do case $seen in *" s.${m%%:*} "*) ;; *) keep+=("$m"); seen+="s.${m%%:*} " ;; esac; done
+  src=("${keep[@]}"); keep=()
+  for m in "${dst[@]}"; do case $seen in *" d.${m%%:*} "*) ;; *) keep+=("$m"); seen+="d.${m%%:*} " ;; esac; done
+  dst=("${keep[@]}")
   local IFS=,
+  if [ ${#src[@]} -gt 0 ]; then items+=("source: {${src[*]}}"); fi
+  if [ ${#dst[@]} -gt 0 ]; then items+=("destination: {${dst[*]}}"); fi
   RULE="{${items[*]}}"
 }
 scenario() {  # scenario N: one generated policy set: its tiers to $T/sN-tiers.yaml, its policies
