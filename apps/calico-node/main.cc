@@ -45,6 +45,7 @@
 #include "calico/datastore/schema.h"
 #include "calico/ipam/ipam.h"
 #include "calico/node/netlink_address_source.h"
+#include "calico/node/node_status_reporter.h"
 #include "calico/node/startup.h"
 #include "calico/node/status_report.h"
 
@@ -310,8 +311,15 @@ int RunFelix(const std::map<std::string, std::string>& env, calico::datastore::B
   };
   calico::agent::Agent agent(settings->agent, *backend, dataplane.policy(), dataplane.routes(),
                              metrics);
+  // CalicoNodeStatus resources of this node, filled in from BIRD (node/pkg/status).
+  calico::SystemClock clock;
+  calico::node::BirdcStatusSource bird_status(run_dir + "/bird.ctl");
+  calico::node::CalicoNodeStatusReporter node_status(client, clock, node, bird_status);
+  std::thread node_status_thread([&] { node_status.Run(g_stop); });
   std::cerr << "calico-node: agent for node " << node << " on " << backend->Describe() << "\n";
   auto st = agent.Run(g_stop);
+  g_stop = true;
+  node_status_thread.join();
   http.Stop();
   if (bird) {
     // Stopping for good withdraws this node's routes (peers stop routing to it within seconds).
