@@ -32,6 +32,7 @@
 #include "calico/agent/config.h"
 #include "calico/agent/http.h"
 #include "calico/agent/linux/dataplane.h"
+#include "calico/agent/mtu.h"
 #include "calico/agent/status_file.h"
 #include "calico/agent/tunnel_addr.h"
 #include "calico/base/log.h"
@@ -39,6 +40,7 @@
 #include "calico/base/subprocess.h"
 #include "calico/bird/bird_reconciler.h"
 #include "calico/bird/bird_supervisor.h"
+#include "calico/dataplane/netlink.h"
 #include "calico/datastore/client.h"
 #include "calico/datastore/config.h"
 #include "calico/datastore/factory/factory.h"
@@ -191,6 +193,57 @@ std::string RunStartup(calico::datastore::Backend& backend) {
   return result->node_name;
 }
 
+// Felix's MTU auto-detection (agent/mtu.h): the pod MTU from this host's interfaces and the
+// encapsulations in use, written to the MTU file the CNI plugin reads. Once at start-up, as Felix.
+void WriteDetectedMtu(const std::map<std::string, std::string>& env,
+                      const calico::agent::FelixSettings& settings,
+                      calico::datastore::Client& client) {
+  std::vector<calico::agent::HostLink> links;
+  auto nl = calico::dataplane::NetlinkSocket::Open();
+  if (nl) {
+    if (auto listed = (*nl)->ListLinks()) {
+      for (const auto& l : *listed)
+        links.push_back({l.name, l.mtu, l.up});
+    } else {
+      CALICO_LOG(warn, "node", "MTU detection: listing interfaces: {}", listed.error().message());
+    }
+  } else {
+    CALICO_LOG(warn, "node", "MTU detection: netlink: {}", nl.error().message());
+  }
+  auto host_mtu = calico::agent::FindHostMtu(links, settings.mtu_iface_pattern);
+  if (!host_mtu) {
+    CALICO_LOG(warn, "node", "{}; using the default pattern", host_mtu.error().message());
+    host_mtu = calico::agent::FindHostMtu(links, calico::agent::kDefaultMtuIfacePattern);
+    if (!host_mtu) return;
+  }
+  // ipipEnabled / vxlanEnabled when set, else whether an enabled pool uses the encapsulation
+  // (Felix's auto-detection of IPIPEnabled / VXLANEnabled from the pools).
+  bool pool_ipip = false;
+  bool pool_vxlan = false;
+  bool pool_vxlan_v6 = false;
+  if (auto pools = client.List("IPPool")) {
+    for (const auto& p : *pools) {
+      if (p.spec().value("disabled", false)) continue;
+      const bool v6 = p.spec().value("cidr", "").find(':') != std::string::npos;
+      if (p.spec().value("ipipMode", "Never") != "Never" && !v6) pool_ipip = true;
+      if (p.spec().value("vxlanMode", "Never") != "Never") (v6 ? pool_vxlan_v6 : pool_vxlan) = true;
+    }
+  }
+  calico::agent::MtuEncaps encaps{
+      .ipip = settings.ipip_enabled.value_or(pool_ipip),
+      .vxlan = settings.agent.vxlan_enabled.value_or(pool_vxlan),
+      .vxlan_mtu = settings.agent.vxlan.mtu,
+      .vxlan_v6 = settings.agent.vxlan_enabled.value_or(true) && pool_vxlan_v6};
+  const int pod_mtu = calico::agent::PodMtu(*host_mtu, encaps);
+  const std::string path = calico::agent::MtuFilePath(env);
+  if (auto st = calico::agent::WriteMtuFile(path, pod_mtu); !st) {
+    CALICO_LOG(warn, "node", "MTU file: {}", st.error().message());
+    return;
+  }
+  CALICO_LOG(info, "node", "host MTU {} (mtuIfacePattern {}), pod MTU {} written to {}", *host_mtu,
+             settings.mtu_iface_pattern, pod_mtu, path);
+}
+
 int RunFelix(const std::map<std::string, std::string>& env, calico::datastore::Backend* open,
              std::string node) {
   std::unique_ptr<calico::datastore::Backend> owned;
@@ -243,6 +296,8 @@ int RunFelix(const std::map<std::string, std::string>& env, calico::datastore::B
         .vxlan = next.agent.vxlan,
         .vxlan_enabled = next.agent.vxlan_enabled};
   };
+
+  WriteDetectedMtu(env, *settings, client);
 
   calico::agent::Metrics metrics;
   calico::agent::HttpEndpoints http(metrics);
