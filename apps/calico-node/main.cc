@@ -91,6 +91,8 @@ Environment (the names of Calico's calico/node image; /etc/calico/calico.env und
                             etcd v3 (also read with a CALICO_ prefix)
   CALICO_RUN_DIR            BIRD's configuration, control socket and pid file
                             (default /var/run/calico)
+  CALICO_MTU_FILE           where the detected pod MTU is written for the CNI plugin
+                            (default /var/lib/calico/mtu)
   FELIX_*                   Felix settings (FELIX_LOGSEVERITYSCREEN, FELIX_HEALTHPORT,
                             FELIX_PROMETHEUSMETRICSENABLED, ...); FelixConfiguration resources
                             override the defaults, FELIX_* variables override both
