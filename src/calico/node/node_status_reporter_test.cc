@@ -137,15 +137,14 @@ TEST_F(NodeStatusReporterTest, FillsTheRequestedClassesAsUpstream) {
   EXPECT_EQ(status["bgp"]["numberNotEstablishedV4"], 1);
   EXPECT_EQ(status["bgp"]["numberEstablishedV6"], 0);
   EXPECT_EQ(status["bgp"]["numberNotEstablishedV6"], 1);
-  EXPECT_EQ(status["bgp"]["peersV4"],
-            (Json{{{"peerIP", "10.0.0.2"},
-                   {"type", "NodeMesh"},
-                   {"state", "Established"},
-                   {"since", "10:00:03.000"}},
-                  {{"peerIP", "10.0.0.9"},
-                   {"type", "NodePeer"},
-                   {"state", "Connect"},
-                   {"since", "10:00:00.000"}}}));
+  EXPECT_EQ(status["bgp"]["peersV4"], (Json{{{"peerIP", "10.0.0.2"},
+                                             {"type", "NodeMesh"},
+                                             {"state", "Established"},
+                                             {"since", "10:00:03.000"}},
+                                            {{"peerIP", "10.0.0.9"},
+                                             {"type", "NodePeer"},
+                                             {"state", "Connect"},
+                                             {"since", "10:00:00.000"}}}));
   // A protocol that is down has no BGP state in BIRD 2: no state field.
   EXPECT_EQ(status["bgp"]["peersV6"],
             (Json{{{"peerIP", "fd00::9"}, {"type", "GlobalPeer"}, {"since", "10:00:00.000"}}}));
@@ -165,12 +164,11 @@ TEST_F(NodeStatusReporterTest, FillsTheRequestedClassesAsUpstream) {
                    {"gateway", "10.0.0.9"},
                    {"interface", "eth0"},
                    {"learnedFrom", {{"sourceType", "BGPPeer"}, {"peerIP", "10.0.0.9"}}}}}));
-  EXPECT_EQ(status["routes"]["routesV6"],
-            (Json{{{"type", "FIB"},
-                   {"destination", "fd00:65::/122"},
-                   {"gateway", "N/A"},
-                   {"interface", "d0"},
-                   {"learnedFrom", {{"sourceType", "Direct"}}}}}));
+  EXPECT_EQ(status["routes"]["routesV6"], (Json{{{"type", "FIB"},
+                                                 {"destination", "fd00:65::/122"},
+                                                 {"gateway", "N/A"},
+                                                 {"interface", "d0"},
+                                                 {"learnedFrom", {{"sourceType", "Direct"}}}}}));
   EXPECT_EQ(status["lastUpdated"], "2023-11-14T22:13:20Z");
 }
 
