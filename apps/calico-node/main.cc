@@ -32,6 +32,7 @@
 #include "calico/agent/config.h"
 #include "calico/agent/http.h"
 #include "calico/agent/linux/dataplane.h"
+#include "calico/agent/mtu.h"
 #include "calico/agent/status_file.h"
 #include "calico/agent/tunnel_addr.h"
 #include "calico/base/log.h"
@@ -39,12 +40,14 @@
 #include "calico/base/subprocess.h"
 #include "calico/bird/bird_reconciler.h"
 #include "calico/bird/bird_supervisor.h"
+#include "calico/dataplane/netlink.h"
 #include "calico/datastore/client.h"
 #include "calico/datastore/config.h"
 #include "calico/datastore/factory/factory.h"
 #include "calico/datastore/schema.h"
 #include "calico/ipam/ipam.h"
 #include "calico/node/netlink_address_source.h"
+#include "calico/node/node_status_reporter.h"
 #include "calico/node/startup.h"
 #include "calico/node/status_report.h"
 
@@ -88,6 +91,8 @@ Environment (the names of Calico's calico/node image; /etc/calico/calico.env und
                             etcd v3 (also read with a CALICO_ prefix)
   CALICO_RUN_DIR            BIRD's configuration, control socket and pid file
                             (default /var/run/calico)
+  CALICO_MTU_FILE           where the detected pod MTU is written for the CNI plugin
+                            (default /var/lib/calico/mtu)
   FELIX_*                   Felix settings (FELIX_LOGSEVERITYSCREEN, FELIX_HEALTHPORT,
                             FELIX_PROMETHEUSMETRICSENABLED, ...); FelixConfiguration resources
                             override the defaults, FELIX_* variables override both
@@ -190,6 +195,57 @@ std::string RunStartup(calico::datastore::Backend& backend) {
   return result->node_name;
 }
 
+// Felix's MTU auto-detection (agent/mtu.h): the pod MTU from this host's interfaces and the
+// encapsulations in use, written to the MTU file the CNI plugin reads. Once at start-up, as Felix.
+void WriteDetectedMtu(const std::map<std::string, std::string>& env,
+                      const calico::agent::FelixSettings& settings,
+                      calico::datastore::Client& client) {
+  std::vector<calico::agent::HostLink> links;
+  auto nl = calico::dataplane::NetlinkSocket::Open();
+  if (nl) {
+    if (auto listed = (*nl)->ListLinks()) {
+      for (const auto& l : *listed)
+        links.push_back({l.name, l.mtu, l.up});
+    } else {
+      CALICO_LOG(warn, "node", "MTU detection: listing interfaces: {}", listed.error().message());
+    }
+  } else {
+    CALICO_LOG(warn, "node", "MTU detection: netlink: {}", nl.error().message());
+  }
+  auto host_mtu = calico::agent::FindHostMtu(links, settings.mtu_iface_pattern);
+  if (!host_mtu) {
+    CALICO_LOG(warn, "node", "{}; using the default pattern", host_mtu.error().message());
+    host_mtu = calico::agent::FindHostMtu(links, calico::agent::kDefaultMtuIfacePattern);
+    if (!host_mtu) return;
+  }
+  // ipipEnabled / vxlanEnabled when set, else whether an enabled pool uses the encapsulation
+  // (Felix's auto-detection of IPIPEnabled / VXLANEnabled from the pools).
+  bool pool_ipip = false;
+  bool pool_vxlan = false;
+  bool pool_vxlan_v6 = false;
+  if (auto pools = client.List("IPPool")) {
+    for (const auto& p : *pools) {
+      if (p.spec().value("disabled", false)) continue;
+      const bool v6 = p.spec().value("cidr", "").find(':') != std::string::npos;
+      if (p.spec().value("ipipMode", "Never") != "Never" && !v6) pool_ipip = true;
+      if (p.spec().value("vxlanMode", "Never") != "Never") (v6 ? pool_vxlan_v6 : pool_vxlan) = true;
+    }
+  }
+  calico::agent::MtuEncaps encaps{
+      .ipip = settings.ipip_enabled.value_or(pool_ipip),
+      .vxlan = settings.agent.vxlan_enabled.value_or(pool_vxlan),
+      .vxlan_mtu = settings.agent.vxlan.mtu,
+      .vxlan_v6 = settings.agent.vxlan_enabled.value_or(true) && pool_vxlan_v6};
+  const int pod_mtu = calico::agent::PodMtu(*host_mtu, encaps);
+  const std::string path = calico::agent::MtuFilePath(env);
+  if (auto st = calico::agent::WriteMtuFile(path, pod_mtu); !st) {
+    CALICO_LOG(warn, "node", "MTU file: {}", st.error().message());
+    return;
+  }
+  CALICO_LOG(info, "node", "host MTU {} (mtuIfacePattern {}), pod MTU {} written to {}", *host_mtu,
+             settings.mtu_iface_pattern, pod_mtu, path);
+}
+
 int RunFelix(const std::map<std::string, std::string>& env, calico::datastore::Backend* open,
              std::string node) {
   std::unique_ptr<calico::datastore::Backend> owned;
@@ -242,6 +298,8 @@ int RunFelix(const std::map<std::string, std::string>& env, calico::datastore::B
         .vxlan = next.agent.vxlan,
         .vxlan_enabled = next.agent.vxlan_enabled};
   };
+
+  WriteDetectedMtu(env, *settings, client);
 
   calico::agent::Metrics metrics;
   calico::agent::HttpEndpoints http(metrics);
@@ -310,8 +368,15 @@ int RunFelix(const std::map<std::string, std::string>& env, calico::datastore::B
   };
   calico::agent::Agent agent(settings->agent, *backend, dataplane.policy(), dataplane.routes(),
                              metrics);
+  // CalicoNodeStatus resources of this node, filled in from BIRD (node/pkg/status).
+  calico::SystemClock clock;
+  calico::node::BirdcStatusSource bird_status(run_dir + "/bird.ctl");
+  calico::node::CalicoNodeStatusReporter node_status(client, clock, node, bird_status);
+  std::thread node_status_thread([&] { node_status.Run(g_stop); });
   std::cerr << "calico-node: agent for node " << node << " on " << backend->Describe() << "\n";
   auto st = agent.Run(g_stop);
+  g_stop = true;
+  node_status_thread.join();
   http.Stop();
   if (bird) {
     // Stopping for good withdraws this node's routes (peers stop routing to it within seconds).

@@ -21,7 +21,7 @@ wl() {  # wl NAME NETWORK [v6]: a workload namespace with an echo server on tcp/
     "$net" "$T/db/calico.db" "$T/log/cni/cni.log" "$ipam" > "$T/conf-$name"
   local out
   out=$(hx env -i CNI_COMMAND=ADD CNI_CONTAINERID="$name" CNI_NETNS=/var/run/netns/"$ns" CNI_IFNAME=eth0 \
-    CNI_PATH="$BIN" "$BIN/calico" < "$T/conf-$name") || fail "CNI ADD of $name: $out"
+    CNI_PATH="$BIN" CALICO_MTU_FILE="$T/mtu" "$BIN/calico" < "$T/conf-$name") || fail "CNI ADD of $name: $out"
   IP[$name]=$(echo "$out" | grep -o "$pattern" | head -1 | cut -d'"' -f4)
   [ -n "${IP[$name]}" ] || fail "no $family address for $name: $out"
   for spec in "tcp 80" "tcp 8080" "udp 53"; do
@@ -60,14 +60,26 @@ start_agent() {
   mkdir -p "$T/run"
   nsenter --net=/run/netns/"$HOST" env NODENAME=node1 DATASTORE_TYPE=local \
     CALICO_DATASTORE_PATH="$T/db/calico.db" FELIX_ROUTEREFRESHINTERVAL=2s CALICO_RUN_DIR="$T/run" \
-    FELIX_LOGFILEPATH="$T/felix/felix.log" FELIX_LOGSEVERITYFILE=warning \
+    FELIX_LOGFILEPATH="$T/felix/felix.log" FELIX_LOGSEVERITYFILE=warning CALICO_MTU_FILE="$T/mtu" \
     "$BIN/calico-node" -felix >>"$T/agent.log" 2>&1 &
   AGENT=$!
   CLEANUP_STEPS+=("kill $AGENT 2>/dev/null; wait $AGENT 2>/dev/null")
 }
 
+# MTU auto-detection: the host's interfaces matching mtuIfacePattern (eth7 here, at 1400; uplink0
+# does not match) give the pod MTU (no encapsulation in use: the host MTU), written to the MTU
+# file the CNI plugin uses when its netconf has no mtu (these have none; the kernel's is 1500).
+hx ip link add eth7 mtu 1400 type veth peer name mtupeer7
+hx ip link set eth7 up
+hx ip link set mtupeer7 up
 start_agent
+for _ in $(seq 50); do [ -s "$T/mtu" ] && break; sleep 0.2; done
+[ "$(cat "$T/mtu" 2>/dev/null)" = 1400 ] ||
+  fail "calico-node's MTU file should say 1400: $(cat "$T/mtu" 2>&1); $(tail -5 "$T/agent.log")"
 wl a1 net1
+ip netns exec "$HOST-a1" ip -o link show eth0 | grep -q "mtu 1400 " ||
+  fail "a1's eth0 should have the detected MTU 1400: $(ip netns exec "$HOST-a1" ip -o link show eth0)"
+echo "  ok: MTU detected from eth7 (1400), written to the MTU file, used by the CNI plugin"
 wl a2 net1
 wl b1 net2
 # The plugins log to the netconf's log_file_path (its directory created), at log_level.

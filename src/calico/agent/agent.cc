@@ -202,7 +202,8 @@ VxlanState Agent::DesiredVxlan() const {
     off.options = config_.vxlan;
     return off;
   }
-  return ComputeVxlanState(config_.node_name, vxlan_inputs_, config_.vxlan);
+  return ComputeVxlanState(config_.node_name, vxlan_inputs_, config_.vxlan,
+                           /*forced=*/config_.vxlan_enabled == true);
 }
 
 void Agent::ConfigureInterfaces(bool all) {

@@ -198,6 +198,10 @@ Status Apply(FelixSettings& s, const std::map<std::string, std::string>& values,
     ASSIGN_OR_RETURN(int64_t mtu, ParseRange(name("vxlanMTU", "FELIX_VXLANMTU"), *v, 0, 65535));
     s.agent.vxlan.mtu = static_cast<int>(mtu);
   }
+  if (auto* v = get("mtuIfacePattern", "FELIX_MTUIFACEPATTERN")) s.mtu_iface_pattern = *v;
+  if (auto* v = get("ipipEnabled", "FELIX_IPIPENABLED")) {
+    ASSIGN_OR_RETURN(s.ipip_enabled, ParseBool(name("ipipEnabled", "FELIX_IPIPENABLED"), *v));
+  }
   if (auto* v = get("vxlanEnabled", "FELIX_VXLANENABLED")) {
     ASSIGN_OR_RETURN(s.agent.vxlan_enabled,
                      ParseBool(name("vxlanEnabled", "FELIX_VXLANENABLED"), *v));
@@ -278,6 +282,7 @@ std::map<std::string, std::string> SpecValues(const model::v3::FelixConfiguratio
   put("vxlanVNI", spec->vxlan_vni);
   put("vxlanMTU", spec->vxlan_mtu);
   put("vxlanEnabled", spec->vxlan_enabled);
+  put("ipipEnabled", spec->ipip_enabled);
   put("nftablesRefreshInterval", spec->nftables_refresh_interval);
   put("iptablesFilterDenyAction", spec->iptables_filter_deny_action);
   put("nftablesFilterDenyAction", spec->nftables_filter_deny_action);
@@ -299,6 +304,17 @@ std::map<std::string, std::string> SpecValues(const model::v3::FelixConfiguratio
     out["failsafeOutboundHostPorts"] = *spec->failsafe_outbound_host_ports->text;
   }
   return out;
+}
+
+// Plus the string settings the typed spec does not carry (mtuIfacePattern), from `r`'s spec.
+std::map<std::string, std::string> WithRawValues(std::map<std::string, std::string> values,
+                                                 const model::Resource* r) {
+  if (r == nullptr) return values;
+  for (const char* key : {"mtuIfacePattern"}) {
+    auto it = r->spec().find(key);
+    if (it != r->spec().end() && it->is_string()) values[key] = it->get<std::string>();
+  }
+  return values;
 }
 
 // The typed spec of `r` (nullopt for no resource).
@@ -356,9 +372,9 @@ Result<FelixSettings> LoadFelixSettings(const std::map<std::string, std::string>
   ASSIGN_OR_RETURN(auto node_fc, Decode(per_node));
   const model::v3::FelixConfigurationSpec* global_spec = global_fc ? &global_fc->spec : nullptr;
   const model::v3::FelixConfigurationSpec* node_spec = node_fc ? &node_fc->spec : nullptr;
-  RETURN_IF_ERROR(Apply(s, SpecValues(global_spec), false));
+  RETURN_IF_ERROR(Apply(s, WithRawValues(SpecValues(global_spec), global), false));
   RETURN_IF_ERROR(ApplyFailsafeSpec(s, global_spec));
-  RETURN_IF_ERROR(Apply(s, SpecValues(node_spec), false));
+  RETURN_IF_ERROR(Apply(s, WithRawValues(SpecValues(node_spec), per_node), false));
   RETURN_IF_ERROR(ApplyFailsafeSpec(s, node_spec));
   RETURN_IF_ERROR(Apply(s, env, true));
   if (s.nftables_refresh) {

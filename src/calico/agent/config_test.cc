@@ -46,6 +46,27 @@ TEST(FelixSettingsTest, DefaultsThenGlobalThenNodeThenEnvironment) {
   EXPECT_EQ(s->agent.render.interface_prefixes, (std::vector<std::string>{"cali", "tap"}));
 }
 
+// MTU detection settings (agent/mtu.h): mtuIfacePattern and ipipEnabled, global < node < env.
+TEST(FelixSettingsTest, MtuSettings) {
+  auto d = LoadFelixSettings({}, "n1", nullptr, nullptr);
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->mtu_iface_pattern, "^((en|wl|ww|sl|ib)[Pcopsvx].*|(eth|wlan|wwan).*)");
+  EXPECT_FALSE(d->ipip_enabled.has_value());
+  model::Resource global("FelixConfiguration", "default");
+  global.spec() = {{"mtuIfacePattern", "^ens"}, {"ipipEnabled", true}};
+  model::Resource node("FelixConfiguration", "node.n1");
+  node.spec() = {{"mtuIfacePattern", "^bond"}};
+  auto s = LoadFelixSettings({}, "n1", &global, &node);
+  ASSERT_TRUE(s) << s.error().message();
+  EXPECT_EQ(s->mtu_iface_pattern, "^bond");
+  EXPECT_EQ(s->ipip_enabled, true);
+  s = LoadFelixSettings({{"FELIX_MTUIFACEPATTERN", "^eth1$"}, {"FELIX_IPIPENABLED", "false"}}, "n1",
+                        &global, &node);
+  ASSERT_TRUE(s) << s.error().message();
+  EXPECT_EQ(s->mtu_iface_pattern, "^eth1$");
+  EXPECT_EQ(s->ipip_enabled, false);
+}
+
 TEST(FelixSettingsTest, BadValuesNameTheSetting) {
   auto port = LoadFelixSettings({{"FELIX_HEALTHPORT", "99999"}}, "n1", nullptr, nullptr);
   ASSERT_FALSE(port);

@@ -141,7 +141,7 @@ std::string VxlanInputs::OwnerOf(const net::CIDR& block) const {
 }
 
 VxlanState ComputeVxlanState(std::string_view node, const VxlanInputs& inputs,
-                             const VxlanOptions& options) {
+                             const VxlanOptions& options, bool forced) {
   VxlanState state;
   state.options = options;
 
@@ -174,7 +174,7 @@ VxlanState ComputeVxlanState(std::string_view node, const VxlanInputs& inputs,
   }
   std::sort(state.pools.begin(), state.pools.end());
   state.pools.erase(std::unique(state.pools.begin(), state.pools.end()), state.pools.end());
-  state.enabled = !vxlan_pools.empty() && local_parent.has_value();
+  state.enabled = (!vxlan_pools.empty() || forced) && local_parent.has_value();
   if (!state.enabled) {
     state.pools.clear();
     return state;

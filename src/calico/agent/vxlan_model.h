@@ -122,8 +122,12 @@ struct VxlanState {
   bool operator==(const VxlanState&) const = default;
 };
 
+// `forced` (FelixConfiguration vxlanEnabled: true): VXLAN is on even without a VXLAN pool, as
+// Felix's VXLANEnabled: the device and the remote VTEPs (FDB, ARP, routes to their tunnel
+// addresses) once this node has a VTEP (parent and tunnel address); block routes still only for
+// blocks of VXLAN pools. Otherwise VXLAN is on when a pool uses it (Felix's auto-detection).
 [[nodiscard]] VxlanState ComputeVxlanState(std::string_view node, const VxlanInputs& inputs,
-                                           const VxlanOptions& options = {});
+                                           const VxlanOptions& options = {}, bool forced = false);
 
 // Felix's VTEP MAC for a node without spec.vxlanTunnelMACAddr: 0x66 ('f', locally administered
 // unicast) followed by the first 5 bytes of SHA-1(node name).

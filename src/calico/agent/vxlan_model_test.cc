@@ -120,6 +120,25 @@ TEST_F(VxlanModelTest, NeverPoolsDisableVxlan) {
   EXPECT_TRUE(s.pools.empty());
 }
 
+// vxlanEnabled: true (Felix's VXLANEnabled) turns VXLAN on without a VXLAN pool: the remote VTEPs
+// and routes to their tunnel addresses; no block routes (no block is in a VXLAN pool); and only
+// once this node has a VTEP.
+TEST_F(VxlanModelTest, ForcedOnWithoutAVxlanPool) {
+  Pool("p", "10.65.0.0/16", EncapMode::kNever);
+  Node("a", "192.168.1.1/24", "10.65.0.0");
+  Node("b", "192.168.1.2/24", "10.65.1.0");
+  Block("10.65.1.0/26", "b");
+  VxlanState s = ComputeVxlanState("a", in_, {}, /*forced=*/true);
+  EXPECT_TRUE(s.enabled);
+  ASSERT_EQ(s.remotes.size(), 1u);
+  EXPECT_EQ(s.remotes[0].node, "b");
+  ASSERT_EQ(s.routes.size(), 1u);
+  EXPECT_EQ(s.routes[0].dst, Net("10.65.1.0/32"));
+  EXPECT_FALSE(s.routes[0].via.has_value());
+  Node("a", "192.168.1.1/24", nullptr);  // No tunnel address yet: no VTEP, nothing to program.
+  EXPECT_FALSE(ComputeVxlanState("a", in_, {}, /*forced=*/true).enabled);
+}
+
 TEST_F(VxlanModelTest, OnlyBlocksInsideVxlanPoolsAreRouted) {
   Pool("vx", "10.65.0.0/16", EncapMode::kAlways);
   Pool("plain", "10.66.0.0/16", EncapMode::kNever);

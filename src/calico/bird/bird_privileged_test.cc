@@ -28,6 +28,7 @@
 #include "calico/datastore/client.h"
 #include "calico/datastore/keys.h"
 #include "calico/datastore/testing/mem_backend.h"
+#include "calico/node/node_status_reporter.h"
 
 namespace calico::bird {
 namespace {
@@ -213,6 +214,44 @@ TEST_F(BirdTwoHostsTest, MeshRoutesReconfigureStop) {
   ASSERT_TRUE(status);
   EXPECT_THAT(*status, HasSubstr("| 198.18.0.2   | node-to-node mesh | up    |"));
   EXPECT_THAT(*status, HasSubstr("| Established |"));
+
+  // calico-node's CalicoNodeStatus reporter on A's real BIRD (node/pkg/status).
+  {
+    datastore::MemBackend store;
+    datastore::Client client(store);
+    model::Resource req("CalicoNodeStatus", "host-a-status");
+    req.spec()["node"] = "host-a";
+    req.spec()["classes"] = model::Json{"Agent", "BGP", "Routes"};
+    req.spec()["updatePeriodSeconds"] = 10;
+    ASSERT_TRUE(client.Create(req));
+    SystemClock clock;
+    node::BirdcStatusSource source(sup_a_.socket_path());
+    node::CalicoNodeStatusReporter reporter(client, clock, "host-a", source);
+    auto wrote = reporter.Tick();
+    ASSERT_TRUE(wrote) << wrote.error().message();
+    EXPECT_EQ(*wrote, 1);
+    auto got = client.Get("CalicoNodeStatus", "", "host-a-status");
+    ASSERT_TRUE(got);
+    const model::Json& st = got->doc()["status"];
+    EXPECT_EQ(st["agent"]["birdV4"]["state"], "Ready") << st.dump();
+    EXPECT_EQ(st["agent"]["birdV4"]["routerID"], "198.18.0.1") << st.dump();
+    EXPECT_THAT(st["agent"]["birdV4"]["version"].get<std::string>(), HasSubstr("2."));
+    EXPECT_EQ(st["bgp"]["numberEstablishedV4"], 1) << st.dump();
+    EXPECT_EQ(st["bgp"]["peersV4"][0], (model::Json{{"peerIP", "198.18.0.2"},
+                                                    {"type", "NodeMesh"},
+                                                    {"state", "Established"},
+                                                    {"since", st["bgp"]["peersV4"][0]["since"]}}));
+    // B's block, learned over the mesh and in the kernel.
+    bool learned = false;
+    for (const model::Json& r : st["routes"]["routesV4"]) {
+      if (r["destination"] == "10.65.1.0/26" && r["type"] == "FIB" &&
+          r["learnedFrom"]["sourceType"] == "NodeMesh" &&
+          r["learnedFrom"]["peerIP"] == "198.18.0.2" && r["gateway"] == "198.18.0.2") {
+        learned = true;
+      }
+    }
+    EXPECT_TRUE(learned) << st.dump();
+  }
 
   // Unchanged text: nothing to do. A config bird rejects: the running one stays.
   EXPECT_TRUE(sup_a_.Reconfigure(conf_a));

@@ -117,6 +117,12 @@ std::string FamilySection(const std::vector<BgpPeerStatus>& peers, int family) {
 
 }  // namespace
 
+std::optional<BgpPeerStatus> PeerFromProtocolName(std::string_view name) {
+  auto p = PeerFromRow({std::string(name), "BGP", "", "", ""});
+  if (p) p->state.clear();
+  return p;
+}
+
 std::string_view BgpPeerTypeName(BgpPeerType type) {
   switch (type) {
     case BgpPeerType::kNodeToNodeMesh:
@@ -218,19 +224,147 @@ Result<std::string> RenderNodeStatus(const NodeStatusInput& input) {
   return out;
 }
 
-Result<std::vector<BgpPeerStatus>> ShowBirdPeers(const std::string& socket_path,
-                                                 const std::string& birdc_binary,
-                                                 std::chrono::milliseconds timeout) {
+namespace {
+
+// `birdc -s <socket> show <what>`'s output. Errors: RunSubprocess's; kUnavailable when birdc
+// fails or cannot reach the socket.
+Result<std::string> RunBirdc(const std::string& socket_path, const std::string& birdc_binary,
+                             std::chrono::milliseconds timeout, const std::string& what) {
   ASSIGN_OR_RETURN(SubprocessOutput result,
-                   RunSubprocess({.argv = {birdc_binary, "-s", socket_path, "show", "protocols"}},
+                   RunSubprocess({.argv = {birdc_binary, "-s", socket_path, "show", what}},
                                  {.timeout = timeout, .merge_stderr = true}));
   if (result.exit_code != 0 || result.out.find("Unable to connect") != std::string::npos) {
     std::string why = result.out;
     while (!why.empty() && (why.back() == '\n' || why.back() == ' '))
       why.pop_back();
-    return Unavailable("birdc -s " + socket_path + " show protocols failed: " + why);
+    return Unavailable("birdc -s " + socket_path + " show " + what + " failed: " + why);
   }
-  return ParseBirdProtocols(result.out);
+  return std::move(result.out);
+}
+
+std::string_view TrimLeft(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
+    s.remove_prefix(1);
+  return s;
+}
+
+// The text after a reply code ("1011-Router ID is ..."), or the line itself (birdc's form).
+std::string_view Payload(std::string_view line) {
+  if (HasCode(line)) return line.substr(5);
+  return line;
+}
+
+}  // namespace
+
+Result<BirdDaemonStatus> ParseBirdShowStatus(std::string_view output) {
+  BirdDaemonStatus st;
+  bool any = false;
+  for (const std::string& raw : StrSplit(output, '\n', true)) {
+    std::string_view line = TrimLeft(Payload(raw));
+    if (line.find("Unable to connect") != std::string_view::npos) {
+      return Unavailable("BIRD is not reachable: " + std::string(line));
+    }
+    auto after = [&](std::string_view prefix, std::string& into) {
+      if (line.substr(0, prefix.size()) != prefix) return false;
+      into = std::string(line.substr(prefix.size()));
+      return true;
+    };
+    if (line.rfind("BIRD ", 0) == 0 && line.find(" ready.") != std::string_view::npos) {
+      st.ready = true;
+    } else if (line.rfind("BIRD ", 0) == 0) {
+      st.version = std::string(line.substr(5));
+    } else if (!after("Router ID is ", st.router_id) &&
+               !after("Current server time is ", st.server_time) &&
+               !after("Last reboot on ", st.last_boot) &&
+               !after("Last reconfiguration on ", st.last_reconfig)) {
+      continue;
+    }
+    any = true;
+  }
+  if (!any) return InvalidArgument("unexpected output from BIRD's show status");
+  return st;
+}
+
+Result<std::vector<BirdRoute>> ParseBirdRoutes(std::string_view output) {
+  std::vector<BirdRoute> routes;
+  int table_family = 0;
+  std::string previous_dest;
+  for (const std::string& raw : StrSplit(output, '\n', true)) {
+    std::string_view line = Payload(raw);
+    if (line.find("Unable to connect") != std::string_view::npos) {
+      return Unavailable("BIRD is not reachable: " + std::string(line));
+    }
+    if (TrimLeft(line).empty()) continue;
+    if (line.rfind("BIRD ", 0) == 0) continue;
+    if (line.rfind("Table ", 0) == 0) {
+      table_family = line.find('6') != std::string_view::npos ? 6 : 4;
+      continue;
+    }
+    if (line.front() == '\t') {
+      // A next hop or an attribute of the last route ("Type: ...", "BGP.origin: ..." with `all`).
+      if (routes.empty()) continue;
+      BirdRoute& r = routes.back();
+      std::vector<std::string> f = Fields(line);
+      if (!r.interface.empty() || f.empty()) continue;  // Multipath: the first hop only.
+      if (f[0] == "via" && f.size() >= 4 && f[2] == "on") {
+        r.gateway = f[1];
+        r.interface = f[3];
+      } else if (f[0] == "dev" && f.size() >= 2) {
+        r.gateway = "N/A";
+        r.interface = f[1];
+      }
+      continue;
+    }
+    std::vector<std::string> f = Fields(line);
+    BirdRoute r;
+    size_t at = 0;
+    if (line.front() != ' ') {
+      previous_dest = f[0];
+      at = 1;
+    } else if (previous_dest.empty()) {
+      return InvalidArgument("route without a destination in BIRD's show route: " +
+                             std::string(line));
+    }
+    r.destination = previous_dest;
+    if (at < f.size()) {
+      const std::string& type = f[at];
+      if (type == "blackhole" || type == "unreachable" || type == "prohibit") {
+        r.gateway = "N/A";
+        r.interface = type;
+      }
+    }
+    if (at + 1 < f.size() && f[at + 1].size() > 1 && f[at + 1].front() == '[') {
+      r.protocol = f[at + 1].substr(1);
+      if (!r.protocol.empty() && r.protocol.back() == ']') r.protocol.pop_back();
+    }
+    r.primary = line.find("] *") != std::string_view::npos;
+    r.family = table_family != 0                              ? table_family
+               : r.destination.find(':') != std::string::npos ? 6
+                                                              : 4;
+    routes.push_back(std::move(r));
+  }
+  return routes;
+}
+
+Result<BirdDaemonStatus> ShowBirdStatus(const std::string& socket_path,
+                                        const std::string& birdc_binary,
+                                        std::chrono::milliseconds timeout) {
+  ASSIGN_OR_RETURN(std::string out, RunBirdc(socket_path, birdc_binary, timeout, "status"));
+  return ParseBirdShowStatus(out);
+}
+
+Result<std::vector<BirdRoute>> ShowBirdRoutes(const std::string& socket_path,
+                                              const std::string& birdc_binary,
+                                              std::chrono::milliseconds timeout) {
+  ASSIGN_OR_RETURN(std::string out, RunBirdc(socket_path, birdc_binary, timeout, "route"));
+  return ParseBirdRoutes(out);
+}
+
+Result<std::vector<BgpPeerStatus>> ShowBirdPeers(const std::string& socket_path,
+                                                 const std::string& birdc_binary,
+                                                 std::chrono::milliseconds timeout) {
+  ASSIGN_OR_RETURN(std::string out, RunBirdc(socket_path, birdc_binary, timeout, "protocols"));
+  return ParseBirdProtocols(out);
 }
 
 Result<std::string> NodeStatusBgpSection(const std::string& socket_path) {

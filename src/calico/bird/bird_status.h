@@ -23,6 +23,7 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -55,6 +56,10 @@ struct BgpPeerStatus {
 // "Unable to connect to server control socket").
 [[nodiscard]] Result<std::vector<BgpPeerStatus>> ParseBirdProtocols(std::string_view output);
 
+// The peer a BIRD protocol name stands for ("Mesh_198_18_0_2" -> mesh peer 198.18.0.2, as
+// ParseBirdProtocols reads a row's name; state fields empty), or nothing when it is not a peer.
+std::optional<BgpPeerStatus> PeerFromProtocolName(std::string_view name);
+
 struct NodeStatusInput {
   bool calico_running = true;          // calico-node -felix (or calico-felix) runs on this host.
   bool bird_running = true;            // The BIRD daemon answers on its control socket.
@@ -82,6 +87,57 @@ struct NodeStatusInput {
 // Errors: RunSubprocess's (kNotFound: birdc missing; kUnavailable: timeout), kUnavailable when
 // birdc cannot reach the socket, ParseBirdProtocols' errors.
 [[nodiscard]] Result<std::vector<BgpPeerStatus>> ShowBirdPeers(
+    const std::string& socket_path, const std::string& birdc_binary = "birdc",
+    std::chrono::milliseconds timeout = std::chrono::seconds(5));
+
+// BIRD's `show status` (node/pkg/status/populators/bird_status.go, birdStatus):
+//   BIRD 2.0.12 ready.            -> ready
+//   BIRD 2.0.12                   -> version "2.0.12"
+//   Router ID is 198.18.0.1       -> router_id
+//   Current server time is ...    -> server_time
+//   Last reboot on ...            -> last_boot
+//   Last reconfiguration on ...   -> last_reconfig
+struct BirdDaemonStatus {
+  bool ready = false;
+  std::string version{};
+  std::string router_id{};
+  std::string server_time{};
+  std::string last_boot{};
+  std::string last_reconfig{};
+
+  bool operator==(const BirdDaemonStatus&) const = default;
+};
+
+// Errors: kUnavailable for birdc's "Unable to connect ..." reply; kInvalidArgument when no line
+// of `output` is one of the above.
+[[nodiscard]] Result<BirdDaemonStatus> ParseBirdShowStatus(std::string_view output);
+
+// One route of BIRD 2's `show route` (node/pkg/status/populators/route.go, route):
+//   10.65.1.0/26   unicast [Mesh_198_18_0_2 14:07:15.779] * (100) [i]
+//   \tvia 198.18.0.2 on eth0
+// A route line that starts with blanks is another route to the previous destination; the
+// indented next-hop line gives gateway and interface ("dev d0": gateway "N/A"). Blackhole and
+// unreachable routes have gateway "N/A" and interface "blackhole" / "unreachable", as upstream.
+struct BirdRoute {
+  std::string destination{};  // "10.65.1.0/26"
+  std::string gateway{};      // "198.18.0.2" or "N/A"
+  std::string interface {};   // "eth0", "blackhole", "unreachable"
+  std::string protocol{};     // The protocol it was learned from: "Mesh_198_18_0_2", "static1".
+  bool primary = false;       // Marked "*": the route BIRD exports to the kernel (FIB).
+  int family = 4;             // From the table (master4/master6) or the destination.
+
+  bool operator==(const BirdRoute&) const = default;
+};
+
+// Errors: kUnavailable for birdc's "Unable to connect ..." reply; kInvalidArgument for a route
+// line without a destination to attach it to.
+[[nodiscard]] Result<std::vector<BirdRoute>> ParseBirdRoutes(std::string_view output);
+
+// Run `birdc -s <socket> show status` / `show route` and parse the reply. Errors as ShowBirdPeers.
+[[nodiscard]] Result<BirdDaemonStatus> ShowBirdStatus(
+    const std::string& socket_path, const std::string& birdc_binary = "birdc",
+    std::chrono::milliseconds timeout = std::chrono::seconds(5));
+[[nodiscard]] Result<std::vector<BirdRoute>> ShowBirdRoutes(
     const std::string& socket_path, const std::string& birdc_binary = "birdc",
     std::chrono::milliseconds timeout = std::chrono::seconds(5));
 

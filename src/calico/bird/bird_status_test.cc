@@ -181,6 +181,77 @@ TEST(RenderNodeStatusTest, NoPeersAndNotRunning) {
   EXPECT_EQ(no_calico.error().message(), "Calico process is not running.");
 }
 
+// ---- show status / show route (CalicoNodeStatus): real birdc output from BIRD 2.0.12 ----
+
+TEST(ParseBirdShowStatusTest, Birdc) {
+  auto st = ParseBirdShowStatus(ReadTestdata("birdc/show_status.txt"));
+  ASSERT_TRUE(st) << st.error().message();
+  EXPECT_EQ(*st, (BirdDaemonStatus{.ready = true,
+                                   .version = "2.0.12",
+                                   .router_id = "198.18.0.1",
+                                   .server_time = "2026-12-07 14:07:17.703",
+                                   .last_boot = "2026-12-07 14:07:11.539",
+                                   .last_reconfig = "2026-12-07 14:07:11.539"}));
+}
+
+TEST(ParseBirdShowStatusTest, SocketFormAndErrors) {
+  auto st = ParseBirdShowStatus(
+      "0001 BIRD 2.0.12 ready.\n1000-BIRD 2.0.12\n1011-Router ID is 10.0.0.1\n"
+      " Last reboot on 2026-12-07 10:00:00.000\n0013 Daemon is up and running\n");
+  ASSERT_TRUE(st) << st.error().message();
+  EXPECT_TRUE(st->ready);
+  EXPECT_EQ(st->version, "2.0.12");
+  EXPECT_EQ(st->router_id, "10.0.0.1");
+  EXPECT_EQ(st->last_boot, "2026-12-07 10:00:00.000");
+  EXPECT_FALSE(ParseBirdShowStatus("something else\n"));
+  auto down = ParseBirdShowStatus("Unable to connect to server control socket (x): No such file");
+  ASSERT_FALSE(down);
+  EXPECT_EQ(down.error().code(), ErrorCode::kUnavailable);
+}
+
+TEST(ParseBirdRoutesTest, Birdc) {
+  auto routes = ParseBirdRoutes(ReadTestdata("birdc/show_route.txt"));
+  ASSERT_TRUE(routes) << routes.error().message();
+  ASSERT_EQ(routes->size(), 6u);
+  EXPECT_EQ((*routes)[0], (BirdRoute{.destination = "10.65.1.0/26",
+                                     .gateway = "198.18.0.2",
+                                     .interface = "ve",
+                                     .protocol = "static1",
+                                     .primary = true}));
+  // Second route to the same destination, learned over BGP and not the best one.
+  EXPECT_EQ((*routes)[1], (BirdRoute{.destination = "10.65.1.0/26",
+                                     .gateway = "198.18.0.2",
+                                     .interface = "ve",
+                                     .protocol = "Mesh_198_18_0_2",
+                                     .primary = false}));
+  EXPECT_EQ((*routes)[2], (BirdRoute{.destination = "10.65.0.0/26",
+                                     .gateway = "N/A",
+                                     .interface = "blackhole",
+                                     .protocol = "static1",
+                                     .primary = true}));
+  EXPECT_EQ((*routes)[3], (BirdRoute{.destination = "192.0.2.0/28",
+                                     .gateway = "N/A",
+                                     .interface = "d0",
+                                     .protocol = "direct1",
+                                     .primary = true}));
+  EXPECT_EQ((*routes)[4].destination, "10.65.0.64/26");
+  EXPECT_EQ((*routes)[5], (BirdRoute{.destination = "fd00:65:1::/122",
+                                     .gateway = "N/A",
+                                     .interface = "unreachable",
+                                     .protocol = "Mesh_198_18_0_2",
+                                     .primary = true,
+                                     .family = 6}));
+}
+
+TEST(ParseBirdRoutesTest, ContinuationWithoutDestinationIsAnError) {
+  auto routes = ParseBirdRoutes("Table master4:\n      unicast [static1 10:00:00] * (200)\n");
+  ASSERT_FALSE(routes);
+  EXPECT_EQ(routes.error().code(), ErrorCode::kInvalidArgument);
+  auto empty = ParseBirdRoutes("BIRD 2.0.12 ready.\n");
+  ASSERT_TRUE(empty);
+  EXPECT_TRUE(empty->empty());
+}
+
 TEST(ShowBirdPeersTest, NoSocket) {
   auto peers = ShowBirdPeers("/nonexistent/bird.ctl");
   ASSERT_FALSE(peers);

@@ -61,18 +61,21 @@ Status CheckNodenameFile(const NetConf& conf) {
   return OkStatus();
 }
 
-Result<int> DetermineMtu(const NetConf& conf) {
+// The netconf's mtu, else the MTU calico-node detected (the MTU file: /var/lib/calico/mtu, or
+// CALICO_MTU_FILE in the plugin's environment), else 0 (the kernel's default).
+Result<int> DetermineMtu(const NetConf& conf, const std::map<std::string, std::string>& env) {
   if (conf.mtu > 0) return conf.mtu;
-  std::ifstream in(kMtuFile);
+  auto it = env.find("CALICO_MTU_FILE");
+  const std::string path = it != env.end() && !it->second.empty() ? it->second : kMtuFile;
+  std::ifstream in(path);
   if (!in) {
     if (conf.raw.value("require_mtu_file", false)) {
-      return NotFound(std::string("failed to read MTU file: ") + kMtuFile + " does not exist");
+      return NotFound("failed to read MTU file: " + path + " does not exist");
     }
     return 0;
   }
   int mtu = 0;
-  if (!(in >> mtu) || mtu < 0)
-    return InvalidArgument(std::string("failed to read MTU file ") + kMtuFile);
+  if (!(in >> mtu) || mtu < 0) return InvalidArgument("failed to read MTU file " + path);
   return mtu;
 }
 
@@ -281,7 +284,7 @@ Result<CniResult> Add(Context& ctx) {
     return InvalidArgument("unsupported device_type \"" + device_type +
                            "\" (this plugin makes veth pairs)");
   }
-  ASSIGN_OR_RETURN(int mtu, DetermineMtu(ctx.conf));
+  ASSIGN_OR_RETURN(int mtu, DetermineMtu(ctx.conf, ctx.env));
   // With policy type "k8s" a pod's endpoint takes its namespace's profile (kns.<namespace>, made
   // by calico-controllers from the Namespace), as upstream's Kubernetes path does; otherwise the
   // network's.

@@ -249,6 +249,13 @@ Result<Resource> Client::Update(Resource r) {
   for (const char* field : {"uid", "creationTimestamp"}) {
     if (current.metadata().contains(field)) r.metadata()[field] = current.metadata()[field];
   }
+  // CalicoNodeStatus.status belongs to calico-node (a status subresource in Calico's CRD): an
+  // update without one (the user's spec change) keeps the stored status, as the Kubernetes
+  // datastore does; calico-node's own writes carry it.
+  if (kind->kind == "CalicoNodeStatus" && !r.doc().contains("status") &&
+      current.doc().contains("status")) {
+    r.doc()["status"] = current.doc()["status"];
+  }
   if (kind->kind == "IPPool") {
     auto old_cidr = net::CIDR::ParseNet(current.spec().value("cidr", ""));
     auto new_cidr = net::CIDR::ParseNet(r.spec().value("cidr", ""));

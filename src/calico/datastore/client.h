@@ -36,7 +36,8 @@ class Client {
   // Create without the IPPool overlap check (clientv3 ipPools.UnsafeCreate), for `calicoctl ipam
   // split`, whose new pools overlap the disabled pool they replace until it is deleted.
   [[nodiscard]] Result<model::Resource> UnsafeCreate(model::Resource r);
-  // Compare-and-swap when metadata.resourceVersion is set, otherwise last-writer-wins.
+  // Compare-and-swap when metadata.resourceVersion is set, otherwise last-writer-wins. A
+  // CalicoNodeStatus update without `status` keeps the stored status (calico-node's).
   // Errors: kNotFound, kConflict, kInvalidArgument, kUnavailable.
   [[nodiscard]] Result<model::Resource> Update(model::Resource r);
   // Create, or update the existing resource (keeping uid and creationTimestamp).

@@ -258,6 +258,28 @@ TEST_F(VxlanProgrammerTest, DisablingRemovesDeviceRoutesAndFdb) {
   EXPECT_EQ(Apply(prog_a_, host_a_, off), 0) << "disabled and already clean";
 }
 
+// FelixConfiguration vxlanEnabled: true with no VXLAN pool: the device and the peer's VTEP are
+// programmed all the same (Felix's VXLANEnabled), the workloads' blocks are not routed through it
+// (their pool does not use VXLAN); unset (false here), no device.
+TEST_F(VxlanProgrammerTest, VxlanEnabledForcesTheDeviceWithoutAVxlanPool) {
+  const std::string a = host_a_.name();
+  inputs_.pools["p"].vxlan_mode = EncapMode::kNever;
+  VxlanState auto_state = ComputeVxlanState("a", inputs_);
+  ASSERT_FALSE(auto_state.enabled);
+  Apply(prog_a_, host_a_, auto_state);
+  EXPECT_NE(Sh("ip -n " + a + " link show vxlan.calico"), 0) << "no VXLAN pool: no device";
+  VxlanState forced = ComputeVxlanState("a", inputs_, {}, /*forced=*/true);
+  ASSERT_TRUE(forced.enabled);
+  EXPECT_GT(Apply(prog_a_, host_a_, forced), 0);
+  std::string link = Out("ip -n " + a + " -d link show vxlan.calico");
+  EXPECT_NE(link.find("vxlan id 4096"), std::string::npos) << link;
+  EXPECT_NE(Out("bridge -n " + a + " fdb show dev vxlan.calico").find("dst 198.18.0.2"),
+            std::string::npos);
+  std::string routes = Out("ip -n " + a + " route");
+  EXPECT_NE(routes.find("198.19.2.0 dev vxlan.calico"), std::string::npos) << routes;
+  EXPECT_EQ(routes.find("198.19.2.0/26"), std::string::npos) << routes;
+}
+
 TEST_F(VxlanProgrammerTest, MissingParentAddressIsAnError) {
   VxlanState s = ComputeVxlanState("a", inputs_);
   s.local.parent_ip = IP("203.0.113.1");
