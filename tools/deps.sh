@@ -21,6 +21,8 @@ PACKAGES=(
   podman containerd runc docker.io
   # benchmarks
   iperf3 gnuplot-nox
+  # calico-flows' web page tests (headless)
+  chromium
   # the Debian package (make deb): help2man for the man pages, lintian, systemd-analyze for the
   # units, init-system-helpers for the maintainer scripts
   dpkg-dev fakeroot help2man lintian systemd init-system-helpers sqlite3
