@@ -93,9 +93,9 @@ struct FlowKeyData {
   std::string dest_name, dest_namespace, dest_type;
   int64_t dest_port = 0;
   std::string source_ip, dest_ip;  // calico-flows' additions to Goldmane's key (flows/flow.h).
-  std::string proto;     // "tcp", "udp", "icmp", ... or the number.
-  std::string reporter;  // "Src" / "Dst".
-  std::string action;    // "Allow" / "Deny".
+  std::string proto;               // "tcp", "udp", "icmp", ... or the number.
+  std::string reporter;            // "Src" / "Dst".
+  std::string action;              // "Allow" / "Deny".
   std::vector<FlowPolicyHit> enforced{};
   std::vector<FlowPolicyHit> pending{};
 
