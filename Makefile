@@ -77,7 +77,8 @@ tidy: build
 	@tools/tidy.sh
 
 # The unit tests under AddressSanitizer + UndefinedBehaviorSanitizer (preset asan: clang++-14 with
-# -Werror, so this build is also the clang build; meant to replace clang-build in .ci/run).
+# -Werror, so this build is also the clang build; .ci/run's third step). Every binary of the build
+# carries the run-time defaults of cmake/sanitizer_defaults.cc.
 asan-test: deps
 	@cmake --preset asan >/dev/null
 	@cmake --build $(ASAN_DIR) -j $(JOBS)

@@ -13,6 +13,7 @@
 #include "calico/ctl/legacy_command.h"
 #include "calico/ctl/migrate_command.h"
 #include "calico/ctl/node_command.h"
+#include "calico/ctl/policy_explain_command.h"
 #include "calico/dataplane/nft.h"
 #include "calico/datastore/config.h"
 #include "calico/datastore/factory/factory.h"
@@ -51,6 +52,9 @@ int main(int argc, char** argv) {
     registry.Register("datastore migrate", "Lock, export, import or unlock the whole datastore",
                       calico::ctl::RunDatastoreMigrate);
     registry.Register("cluster", "Access cluster information (diags)", calico::ctl::RunCluster);
+    registry.Register("policy explain",
+                      "Explain which tiers, policies and rules allow or deny a connection",
+                      calico::ctl::RunPolicyExplain);
     return calico::ctl::Run(registry, args, ctx);
   } catch (const std::exception& e) {
     std::cerr << e.what() << "\n";
