@@ -47,7 +47,7 @@ stop_agent() { kill "$AGENT"; wait "$AGENT" 2>/dev/null || true; }
 wait_programmed() {  # until the table has N policy chains (and log statements when $2 = logs)
   for _ in $(seq 600); do
     local table
-    table=$(hx nft list table inet calico 2>/dev/null)
+    table=$(hx nft list table inet calico 2>/dev/null || true)
     if [ "$(grep -c 'chain cali-pi-' <<<"$table")" -ge "$1" ]; then
       if [ "${2:-}" != logs ] || grep -q 'log group' <<<"$table"; then return 0; fi
     fi
