@@ -11,6 +11,7 @@ PACKAGES=(
   # libraries
   libexpected-dev libfmt-dev libspdlog-dev nlohmann-json3-dev libyaml-dev libsqlite3-dev
   libgtest-dev libgmock-dev libcli11-dev libcpp-httplib-dev libmnl-dev libnftables-dev libnftnl-dev
+  libnetfilter-log-dev libnetfilter-conntrack-dev
   uuid-dev zlib1g-dev libssl-dev libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   # run time and tests
   etcd-server etcd-client nftables iproute2 openssl procps bird2 busybox-static curl
@@ -20,6 +21,8 @@ PACKAGES=(
   podman containerd runc docker.io
   # benchmarks
   iperf3 gnuplot-nox
+  # calico-flows' web page tests (headless)
+  chromium
   # the Debian package (make deb): help2man for the man pages, lintian, systemd-analyze for the
   # units, init-system-helpers for the maintainer scripts
   dpkg-dev fakeroot help2man lintian systemd init-system-helpers sqlite3

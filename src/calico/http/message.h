@@ -19,6 +19,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <map>
 #include <string>
 #include <string_view>
@@ -35,10 +36,26 @@ struct Request {
   std::string body;
 };
 
+// The sink of a streamed response body (Server::Serve implements it).
+class StreamWriter {
+ public:
+  virtual ~StreamWriter() = default;
+  // Sends `data` now (waiting at most the server's write_timeout). False once the peer is gone,
+  // too slow, or the server is stopping; the stream should then return.
+  virtual bool Write(std::string_view data) = 0;
+  // False once the peer has closed or the server is stopping (checked without blocking).
+  virtual bool Open() = 0;
+};
+
 struct Response {
   int status = 200;
   std::string content_type;
   std::string body;
+  // A streamed body (Server-Sent Events, NDJSON), for a Server only: the status line and headers
+  // go out without Content-Length ("Cache-Control: no-cache", "Connection: close"), then `stream`
+  // writes the body for as long as it likes; the connection closes when it returns. `body` is
+  // ignored. The stream runs on the connection's thread, so it counts against max_connections.
+  std::function<void(StreamWriter&)> stream{};
 };
 
 struct Limits {

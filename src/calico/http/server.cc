@@ -343,6 +343,10 @@ void Server::Serve(Conn& conn) {
     } catch (const std::exception& e) {
       resp = Response{500, "text/plain", std::string(e.what()) + "\n"};
     }
+    if (resp.stream) {
+      ServeStream(conn, resp);
+      break;
+    }
     const bool close = WantsClose(r.request);
     if (!WriteAll(conn.fd, RenderResponse(resp, close), options_.write_timeout) || close) break;
   }
@@ -351,7 +355,54 @@ void Server::Serve(Conn& conn) {
   conn.done.store(true);
 }
 
+namespace {
+
+class ConnWriter final : public StreamWriter {
+ public:
+  ConnWriter(int fd, std::chrono::milliseconds timeout, const std::atomic<bool>& stopping)
+      : fd_(fd), timeout_(timeout), stopping_(stopping) {}
+  bool Write(std::string_view data) override {
+    if (!Open()) return false;
+    ok_ = WriteAll(fd_, data, timeout_);
+    return ok_;
+  }
+  bool Open() override {
+    if (!ok_ || stopping_.load()) return false;
+    pollfd p{.fd = fd_, .events = POLLIN | POLLRDHUP, .revents = 0};
+    if (::poll(&p, 1, 0) > 0) {
+      // Anything from the peer (it sends nothing more on a stream) or a hang-up ends it.
+      char c = 0;
+      if ((p.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0 || ::recv(fd_, &c, 1, MSG_PEEK) <= 0) {
+        ok_ = false;
+      }
+    }
+    return ok_;
+  }
+
+ private:
+  int fd_;
+  std::chrono::milliseconds timeout_;
+  const std::atomic<bool>& stopping_;
+  bool ok_ = true;
+};
+
+}  // namespace
+
+void Server::ServeStream(Conn& conn, const Response& resp) {
+  std::string head = fmt::format("HTTP/1.1 {} {}\r\n", resp.status, ReasonPhrase(resp.status));
+  if (!resp.content_type.empty()) head += fmt::format("Content-Type: {}\r\n", resp.content_type);
+  head += "Cache-Control: no-cache\r\nConnection: close\r\n\r\n";
+  if (!WriteAll(conn.fd, head, options_.write_timeout)) return;
+  ConnWriter writer(conn.fd, options_.write_timeout, stopping_);
+  try {
+    resp.stream(writer);
+  } catch (const std::exception& e) {
+    CALICO_LOG(warn, options_.name, "stream ended: {}", e.what());
+  }
+}
+
 void Server::Stop() {
+  stopping_.store(true);
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (!started_ || stopped_) {

@@ -9,6 +9,9 @@
 //          │                                        handler ──> response (write_timeout) ──> next
 //          └─> [at the cap] 503 "Connection: close" and close
 //
+// A handler may answer with a stream (Response::stream: Server-Sent Events for calico-flows):
+// it writes on the connection's thread until it returns, the peer leaves or Stop() is called.
+//
 // Eight clients sending a byte a second therefore hold eight threads for at most read_timeout
 // each, while /liveness is answered on another.
 //
@@ -96,6 +99,7 @@ class Server {
   [[nodiscard]] Result<int> TakeInherited();
   void AcceptLoop();
   void Serve(Conn& conn);
+  void ServeStream(Conn& conn, const Response& resp);
   void ReapFinished();
 
   ServerOptions options_;
@@ -111,6 +115,7 @@ class Server {
   bool stopped_ = false;
   bool finished_ = false;
   std::atomic<size_t> active_{0};
+  std::atomic<bool> stopping_{false};  // set first thing in Stop(): streams end
   std::list<std::unique_ptr<Conn>> conns_;
 };
 

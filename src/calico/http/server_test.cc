@@ -205,5 +205,49 @@ TEST(HttpServerTest, BindsWhereItIsTold) {
   EXPECT_NE(st.error().message().find("192.0.2.1:9099"), std::string::npos) << st.error().message();
 }
 
+// A streamed response (calico-flows' Server-Sent Events): the head without Content-Length, the
+// body as written; the stream learns when the client leaves, and Stop() ends a running stream.
+TEST(HttpServerTest, StreamsUntilTheClientLeavesOrTheServerStops) {
+  std::atomic<int> ended{0};
+  Server server(ServerOptions{.host = "127.0.0.1", .port = 0}, [&](const Request&) {
+    Response r{200, "text/event-stream", ""};
+    r.stream = [&](StreamWriter& w) {
+      if (w.Write("data: one\n\n")) {
+        while (w.Open())
+          std::this_thread::sleep_for(milliseconds(10));
+      }
+      ++ended;
+    };
+    return r;
+  });
+  ASSERT_TRUE(server.Start());
+  // The client leaves: the stream sees it.
+  int fd = Connect(server.port());
+  ASSERT_GE(fd, 0);
+  ASSERT_TRUE(WriteAll(fd, "GET /stream HTTP/1.1\r\n\r\n", kGuard));
+  std::string got;
+  char buf[256];
+  while (got.find("data: one\n\n") == std::string::npos) {
+    ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
+    ASSERT_GT(n, 0);
+    got.append(buf, static_cast<size_t>(n));
+  }
+  EXPECT_EQ(got.rfind("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n", 0), 0u) << got;
+  EXPECT_EQ(got.find("Content-Length"), std::string::npos);
+  ::close(fd);
+  for (int i = 0; i < 6000 && ended.load() == 0; ++i)
+    std::this_thread::sleep_for(milliseconds(10));
+  EXPECT_EQ(ended.load(), 1);
+  // The server stops with a client still listening: Stop() returns and the stream ended.
+  fd = Connect(server.port());
+  ASSERT_GE(fd, 0);
+  ASSERT_TRUE(WriteAll(fd, "GET /stream HTTP/1.1\r\n\r\n", kGuard));
+  ASSERT_GT(::recv(fd, buf, sizeof(buf), 0), 0);
+  server.Stop();
+  EXPECT_EQ(ended.load(), 2);
+  EXPECT_TRUE(ClosedByServer(fd));
+  ::close(fd);
+}
+
 }  // namespace
 }  // namespace calico::http

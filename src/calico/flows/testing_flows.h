@@ -1,0 +1,51 @@
+// Test helpers for calico::flows tests: small flows built in one expression.
+#pragma once
+
+#include <chrono>
+#include <string>
+
+#include "calico/flows/flow.h"
+
+namespace calico::flows::testing_flows {
+
+inline constexpr int64_t kT0 = 1765100000;  // a Unix time on a 15 s boundary (2025-12-07)
+
+// A flow from `src` ("ns/name") to `dst` ("ns/name") on TCP `port` with `action` decided by
+// policy `policy` (tier "default", rule `rule`; rule -1: end of tier).
+inline Flow MakeFlow(std::string src, std::string dst, int64_t port, Action action,
+                     std::string policy, int64_t rule, int64_t start = kT0, int64_t packets = 1) {
+  Flow f;
+  auto split = [](const std::string& s, std::string& ns, std::string& name) {
+    const size_t slash = s.find('/');
+    ns = slash == std::string::npos ? "" : s.substr(0, slash);
+    name = slash == std::string::npos ? s : s.substr(slash + 1);
+  };
+  split(src, f.key.source_namespace, f.key.source_name);
+  split(dst, f.key.dest_namespace, f.key.dest_name);
+  f.key.source_type = EndpointType::kWorkloadEndpoint;
+  f.key.dest_type = EndpointType::kWorkloadEndpoint;
+  f.key.dest_port = port;
+  f.key.proto = "tcp";
+  f.key.reporter = Reporter::kDst;
+  f.key.action = action;
+  PolicyHit hit{.kind = PolicyKind::kCalicoNetworkPolicy,
+                .ns = f.key.dest_namespace,
+                .name = "default." + policy,
+                .tier = "default",
+                .action = action,
+                .policy_index = 0,
+                .rule_index = rule};
+  if (rule < 0) {
+    hit.trigger = std::make_shared<PolicyHit>(hit);
+    hit.kind = PolicyKind::kEndOfTier;
+  }
+  f.key.policies.enforced_policies = {hit};
+  f.start_time = start;
+  f.end_time = start + 5;
+  f.packets_out = packets;
+  f.bytes_out = packets * 60;
+  f.num_connections_started = 1;
+  return f;
+}
+
+}  // namespace calico::flows::testing_flows
