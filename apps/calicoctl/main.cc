@@ -14,6 +14,7 @@
 #include "calico/ctl/legacy_command.h"
 #include "calico/ctl/migrate_command.h"
 #include "calico/ctl/node_command.h"
+#include "calico/ctl/policy_explain_command.h"
 #include "calico/dataplane/nft.h"
 #include "calico/datastore/config.h"
 #include "calico/datastore/factory/factory.h"
@@ -59,6 +60,9 @@ int main(int argc, char** argv) {
                         const char* env = std::getenv("CALICO_FLOWS_SERVER");
                         return calico::flows::RunFlowsCommand(words, c, env == nullptr ? "" : env);
                       });
+    registry.Register("policy explain",
+                      "Explain which tiers, policies and rules allow or deny a connection",
+                      calico::ctl::RunPolicyExplain);
     return calico::ctl::Run(registry, args, ctx);
   } catch (const std::exception& e) {
     std::cerr << e.what() << "\n";
