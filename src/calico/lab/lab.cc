@@ -540,7 +540,9 @@ Status Lab::StartFlows(const LabConfig& config) {
   std::error_code ec;  // etcd's start makes the fabric directory; with SQLite it is missing.
   fs::create_directories(paths.FabricDir(), ec);
   if (ec) return Internal("create " + paths.FabricDir() + ": " + ec.message());
-  EnvMap env = {{"PATH", config.bin_dir + ":/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin"}};
+  // The datastore, for the web page's explain view.
+  EnvMap env = DatastoreEnv(config, paths);
+  env["PATH"] = config.bin_dir + ":/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
   SpawnOptions spawn{
       .argv = {config.bin_dir + "/calico-flows", "--listen", std::string(kFlowsListen)},
       .env = env,
