@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${1:-build-release}
 OUT=build/bench/results.json
-ROWS=${ROWS:-cni-add ipam policy-apply per-packet flows lab}
+ROWS=${ROWS:-cni-add ipam policy-apply per-packet flow-logs flows lab}
 mkdir -p build/bench
 [ "$(id -u)" -eq 0 ] || { echo "bench: run as root (rows use network namespaces)" >&2; exit 1; }
 for row in $ROWS; do
@@ -32,6 +32,10 @@ for row in $ROWS; do
     per-packet)
       echo "bench: per-packet (iperf3 and ping between two workloads, 0/100/1000/10000 policies vs no policy engine and a flat list)"
       bench/per_packet.sh "$BUILD/bin" "$OUT" "0 100 1000 10000" 5
+      ;;
+    flow-logs)
+      echo "bench: flow-logs (throughput and connections/s with flow logs on vs off, 100 policies)"
+      bench/flow_logs.sh "$BUILD/bin" "$OUT" 5
       ;;
     flows)
       echo "bench: flows (calico-flows: 100k flow records ingested twice, records/s and RSS)"

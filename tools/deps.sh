@@ -11,6 +11,7 @@ PACKAGES=(
   # libraries
   libexpected-dev libfmt-dev libspdlog-dev nlohmann-json3-dev libyaml-dev libsqlite3-dev
   libgtest-dev libgmock-dev libcli11-dev libcpp-httplib-dev libmnl-dev libnftables-dev libnftnl-dev
+  libnetfilter-log-dev libnetfilter-conntrack-dev
   uuid-dev zlib1g-dev libssl-dev libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   # run time and tests
   etcd-server etcd-client nftables iproute2 openssl procps bird2 busybox-static curl

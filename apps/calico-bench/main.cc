@@ -1,5 +1,6 @@
 // calico-bench: timing rows of `make bench`.
 //   calico-bench cni-add [--samples N] [--parallel N] [--rounds N] [--no-etcd] --bin DIR --out FILE
+//   calico-bench connect-rate SERVER_NETNS CLIENT_NETNS IP PORT SECONDS
 //   calico-bench table FILE
 #include <array>
 #include <cstdio>
@@ -9,10 +10,13 @@
 #include <map>
 #include <string>
 
+#include <fmt/format.h>
+
 #include "calico/base/numbers.h"
 #include "calico/base/strings.h"
 
 #include "cni_add.h"
+#include "connect_rate.h"
 #include "ipam_bench.h"
 #include "policy_apply.h"
 #include "stats.h"
@@ -28,6 +32,7 @@ int Usage() {
          "       calico-bench record --row R --metric M --ours X --peer Y --unit U --samples N "
          "--params JSON --out FILE\n"
          "       calico-bench ipam ALLOCATIONS_PER_CLIENT FILE\n"
+         "       calico-bench connect-rate SERVER_NETNS CLIENT_NETNS IP PORT SECONDS\n"
          "       calico-bench plotdata FILE\n"
          "       calico-bench table FILE\n";
   return 2;
@@ -64,6 +69,17 @@ int main(int argc, char** argv) {
       return 1;
     }
     std::cout << *table;
+    return 0;
+  }
+  if (cmd == "connect-rate") {
+    if (argc != 7) return Usage();
+    auto rate = calico::bench::MeasureConnectRate(
+        argv[2], argv[3], argv[4], IntOrExit("PORT", argv[5]), DoubleOrExit("SECONDS", argv[6]));
+    if (!rate) {
+      std::cerr << "calico-bench connect-rate: " << rate.error().message() << "\n";
+      return 1;
+    }
+    std::cout << fmt::format("{:.1f}\n", *rate);
     return 0;
   }
   if (cmd == "ipam") {

@@ -23,6 +23,7 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -43,6 +44,8 @@
 #include "calico/datastore/config.h"
 #include "calico/datastore/factory/factory.h"
 #include "calico/datastore/schema.h"
+#include "calico/flowlog/flows_codec.h"
+#include "calico/flowlog/linux/node_flow_logs.h"
 #include "calico/ipam/ipam.h"
 #include "calico/node/netlink_address_source.h"
 #include "calico/node/startup.h"
@@ -222,12 +225,21 @@ int RunFelix(const std::map<std::string, std::string>& env, calico::datastore::B
   // FelixConfiguration changes while running: policy rendering, the refresh intervals, route
   // options, natOutgoing options and log level follow them; the health/metrics listeners keep
   // their start-up values.
+  // Flow logs (flowLogsGoldmaneServer, read at start-up: a change applies when calico-node
+  // restarts, so the ruleset's log statements and the collector stay in step).
+  const calico::agent::FlowLogSettings flow_logs = settings->flow_logs;
+  auto flow_logs_on = std::make_shared<bool>(!flow_logs.goldmane_server.empty());
   settings->agent.reload_settings =
-      [env, node, log_file](
+      [env, node, log_file, flow_logs, flow_logs_on](
           const calico::model::Resource* g,
           const calico::model::Resource* n) -> calico::Result<calico::agent::ReloadableSettings> {
     ASSIGN_OR_RETURN(auto next, calico::agent::LoadFelixSettings(env, node, g, n));
     calico::log::SetScreenAndFileLevels(next.log_severity, next.log_severity_file);
+    if (next.flow_logs != flow_logs) {
+      CALICO_LOG(warn, "node",
+                 "flowLogs* settings changed: they take effect when calico-node restarts");
+    }
+    next.agent.render.flow_logs.enabled = *flow_logs_on;
     if (next.log_file_path != log_file) {
       CALICO_LOG(warn, "node",
                  "logFilePath is now \"{}\": it takes effect when calico-node restarts",
@@ -308,6 +320,30 @@ int RunFelix(const std::map<std::string, std::string>& env, calico::datastore::B
   settings->agent.on_idle = [&]() {
     if (bird_reconciler) bird_reconciler->OnIdle();
   };
+  // Flow logs: NFLOG verdicts and conntrack counters -> records -> calico-flows. A collector
+  // that cannot start (no CAP_NET_ADMIN, NFLOG groups taken) leaves the ruleset without the
+  // log statements rather than logging to nobody.
+  std::unique_ptr<calico::flowlog::NodeFlowLogs> flow_log_pipeline;
+  if (!flow_logs.goldmane_server.empty()) {
+    calico::flowlog::NodeFlowLogOptions opts{.server = flow_logs.goldmane_server,
+                                             .flush_interval = flow_logs.flush_interval,
+                                             .debug_trace = flow_logs.debug_trace,
+                                             .encode = calico::flowlog::EncodeIngestBody};
+    auto started_flows = calico::flowlog::NodeFlowLogs::Start(std::move(opts));
+    if (started_flows) {
+      flow_log_pipeline = std::move(*started_flows);
+      calico::flowlog::NodeFlowLogs* p = flow_log_pipeline.get();
+      settings->agent.on_policy_programmed = [p](const calico::policy::Model& m,
+                                                 const calico::calc::CalcGraph& g) {
+        p->OnPolicyProgrammed(m, g);
+      };
+      metrics.AddSource([p] { return p->MetricsText(); });
+    } else {
+      CALICO_LOG(error, "node", "flow logs are off: {}", started_flows.error().message());
+      settings->agent.render.flow_logs.enabled = false;
+      *flow_logs_on = false;
+    }
+  }
   calico::agent::Agent agent(settings->agent, *backend, dataplane.policy(), dataplane.routes(),
                              metrics);
   std::cerr << "calico-node: agent for node " << node << " on " << backend->Describe() << "\n";

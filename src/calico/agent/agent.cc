@@ -388,6 +388,7 @@ Status Agent::Program(std::chrono::steady_clock::time_point since) {
     have_applied_ = true;
     ++policy_applies_;
   }
+  if (rendered && config_.on_policy_programmed) config_.on_policy_programmed(model_, *graph_);
   if (config_.program_routes) {
     routes_.SetOptions(config_.routes);
     auto synced = routes_.Sync(DesiredRoutes());

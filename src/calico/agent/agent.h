@@ -102,6 +102,9 @@ struct AgentConfig {
   // after the first render and then whenever that list changes; calico-node writes it to the
   // agent status file that `calicoctl node status` prints.
   std::function<void(const AgentStatus&)> on_status{};
+  // Called on the agent's thread after each ruleset it rendered and programmed, with the model
+  // and the calculation graph it came from (the flow-log collector's lookups follow them).
+  std::function<void(const policy::Model&, const calc::CalcGraph&)> on_policy_programmed{};
   // Felix's RouteRefreshInterval: how often routes (and the overlays' devices, routes and
   // neighbours) are checked against the kernel and repaired; 0 = never.
   std::chrono::milliseconds route_refresh_interval{90000};

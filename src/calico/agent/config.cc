@@ -118,6 +118,32 @@ Status Apply(FelixSettings& s, const std::map<std::string, std::string>& values,
     }
   }
   if (auto* v = get("logPrefix", "FELIX_LOGPREFIX")) s.agent.render.log_prefix = *v;
+  // Flow logs: on when flowLogsGoldmaneServer names a server (Felix's FlowLogsEnabled()).
+  if (auto* v = get("flowLogsGoldmaneServer", "FELIX_FLOWLOGSGOLDMANESERVER")) {
+    s.flow_logs.goldmane_server = *v;
+  }
+  if (auto* v = get("flowLogsFlushInterval", "FELIX_FLOWLOGSFLUSHINTERVAL")) {
+    auto d = ParseGoDuration(*v);
+    const std::string n = name("flowLogsFlushInterval", "FELIX_FLOWLOGSFLUSHINTERVAL");
+    if (!d) return InvalidArgument(n + ": " + d.error().message());
+    if (d->count() <= 0) return InvalidArgument(n + ": must be positive");
+    s.flow_logs.flush_interval = *d;
+  }
+  if (auto* v = get("flowLogsPolicyEvaluationMode", "FELIX_FLOWLOGSPOLICYEVALUATIONMODE")) {
+    const std::string l = AsciiLower(*v);
+    if (l != "none" && l != "continuous") {
+      return InvalidArgument(
+          name("flowLogsPolicyEvaluationMode", "FELIX_FLOWLOGSPOLICYEVALUATIONMODE") +
+          ": must be None or Continuous, not \"" + *v + "\"");
+    }
+    s.flow_logs.evaluate_pending = l == "continuous";
+  }
+  if (auto* v = get("flowLogsCollectorDebugTrace", "FELIX_FLOWLOGSCOLLECTORDEBUGTRACE")) {
+    ASSIGN_OR_RETURN(
+        s.flow_logs.debug_trace,
+        ParseBool(name("flowLogsCollectorDebugTrace", "FELIX_FLOWLOGSCOLLECTORDEBUGTRACE"), *v));
+  }
+  s.agent.render.flow_logs.enabled = !s.flow_logs.goldmane_server.empty();
   for (auto [spec_key, env_key, out, invert] :
        {std::tuple{"disableConntrackInvalidCheck", "FELIX_DISABLECONNTRACKINVALIDCHECK",
                    &s.agent.render.drop_invalid, true},
@@ -292,6 +318,10 @@ std::map<std::string, std::string> SpecValues(const model::v3::FelixConfiguratio
   put("deviceRouteSourceAddressIPv6", spec->device_route_source_address_ipv6);
   put("natOutgoingAddress", spec->nat_outgoing_address);
   put("natPortRange", spec->nat_port_range);
+  put("flowLogsFlushInterval", spec->flow_logs_flush_interval);
+  put("flowLogsGoldmaneServer", spec->flow_logs_goldmane_server);
+  put("flowLogsPolicyEvaluationMode", spec->flow_logs_policy_evaluation_mode);
+  put("flowLogsCollectorDebugTrace", spec->flow_logs_collector_debug_trace);
   if (spec->failsafe_inbound_host_ports && spec->failsafe_inbound_host_ports->text) {
     out["failsafeInboundHostPorts"] = *spec->failsafe_inbound_host_ports->text;
   }

@@ -25,6 +25,15 @@
 
 namespace calico::agent {
 
+// FelixConfiguration's flow-log fields (felix/config/config_params.go FlowLogs*).
+struct FlowLogSettings {
+  std::string goldmane_server{};                     // flowLogsGoldmaneServer: "" = flow logs off.
+  std::chrono::milliseconds flush_interval{300000};  // flowLogsFlushInterval (Felix: 300s).
+  bool evaluate_pending = true;  // flowLogsPolicyEvaluationMode: Continuous (true) or None.
+  bool debug_trace = false;      // flowLogsCollectorDebugTrace: log each NFLOG message.
+  bool operator==(const FlowLogSettings&) const = default;
+};
+
 struct FelixSettings {
   AgentConfig agent;
   bool health_enabled = true;  // calico-node turns Felix's health on
@@ -37,6 +46,7 @@ struct FelixSettings {
   // logFilePath: "" (calico-node's default, as its felix.cfg "None") or "none" = no file.
   std::string log_file_path;
   std::string log_severity_file = "info";
+  FlowLogSettings flow_logs{};
   // As read; LoadFelixSettings makes agent.policy_refresh_interval of them (nftables wins).
   std::optional<std::chrono::milliseconds> iptables_refresh{};
   std::optional<std::chrono::milliseconds> nftables_refresh{};

@@ -238,3 +238,42 @@ TEST(FelixSettingsTest, GoDurations) {
 
 }  // namespace
 }  // namespace calico::agent
+
+namespace calico::agent {
+namespace {
+
+TEST(FelixSettingsTest, FlowLogFields) {
+  auto d = LoadFelixSettings({}, "n1", nullptr, nullptr);
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->flow_logs, FlowLogSettings{});  // Off; Felix's 300 s interval.
+  EXPECT_FALSE(d->agent.render.flow_logs.enabled);
+  EXPECT_EQ(d->flow_logs.flush_interval, std::chrono::seconds(300));
+
+  model::Resource global("FelixConfiguration", "default");
+  global.spec() = {{"flowLogsGoldmaneServer", "http://10.0.0.9:7443"},
+                   {"flowLogsFlushInterval", "15s"},
+                   {"flowLogsPolicyEvaluationMode", "None"},
+                   {"flowLogsCollectorDebugTrace", true}};
+  auto s = LoadFelixSettings({{"FELIX_FLOWLOGSFLUSHINTERVAL", "2s"}}, "n1", &global, nullptr);
+  ASSERT_TRUE(s) << s.error().message();
+  EXPECT_EQ(s->flow_logs.goldmane_server, "http://10.0.0.9:7443");
+  EXPECT_EQ(s->flow_logs.flush_interval, std::chrono::seconds(2));
+  EXPECT_FALSE(s->flow_logs.evaluate_pending);
+  EXPECT_TRUE(s->flow_logs.debug_trace);
+  EXPECT_TRUE(s->agent.render.flow_logs.enabled);
+
+  for (const auto& [key, value, want] :
+       std::vector<std::tuple<std::string, std::string, std::string>>{
+           {"FELIX_FLOWLOGSFLUSHINTERVAL", "0s", "FELIX_FLOWLOGSFLUSHINTERVAL: must be positive"},
+           {"FELIX_FLOWLOGSPOLICYEVALUATIONMODE", "Sometimes",
+            "FELIX_FLOWLOGSPOLICYEVALUATIONMODE: must be None or Continuous, not \"Sometimes\""},
+           {"FELIX_FLOWLOGSCOLLECTORDEBUGTRACE", "maybe",
+            "FELIX_FLOWLOGSCOLLECTORDEBUGTRACE: not a boolean: \"maybe\""}}) {
+    auto bad = LoadFelixSettings({{key, value}}, "n1", nullptr, nullptr);
+    ASSERT_FALSE(bad) << key;
+    EXPECT_EQ(bad.error().message(), want);
+  }
+}
+
+}  // namespace
+}  // namespace calico::agent

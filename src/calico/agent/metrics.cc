@@ -214,7 +214,15 @@ std::string Metrics::Render() const {
   gauge("calico_node_config_fields_not_acted_on",
         "FelixConfiguration/Node fields set that this build accepts but does not act on.",
         not_acted_on_);
+  for (const auto& extra : extra_) {
+    out += extra();
+  }
   return out;
+}
+
+void Metrics::AddSource(std::function<std::string()> render) {
+  std::lock_guard<std::mutex> lock(mu_);
+  extra_.push_back(std::move(render));
 }
 
 }  // namespace calico::agent

@@ -89,6 +89,10 @@ class Metrics {
   // FelixConfiguration/Node fields set but not acted on by this build (field_support.h).
   void SetConfigNotActedOn(int64_t fields);
 
+  // More metrics in the exposition format, appended to Render() (e.g. the flow-log collector's;
+  // called under this object's lock: it must not call back into Metrics).
+  void AddSource(std::function<std::string()> render);
+
   void SetLive(bool live) { live_ = live; }
   void SetReady(bool ready) { ready_ = ready; }
   bool live() const { return live_; }
@@ -108,6 +112,7 @@ class Metrics {
   std::map<std::pair<std::string, std::string>, int> http_ignored_;
   uint64_t skipped_values_ = 0;
   int64_t not_acted_on_ = 0;
+  std::vector<std::function<std::string()>> extra_;
   uint64_t dataplane_errors_ = 0, resyncs_started_ = 0, resyncs_ = 0, repairs_ = 0,
            routes_added_ = 0, routes_removed_ = 0;
   std::atomic<bool> live_{true};

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <map>
 #include <optional>
+#include <tuple>
 #include <utility>
 
 #include "calico/base/log.h"
@@ -265,6 +266,23 @@ std::vector<model::v3::HostEndpoint> CalcGraph::HostEndpoints() const {
   for (const auto& [name, hep] : state_->host_endpoints) {
     out.push_back(hep);
   }
+  return out;
+}
+
+std::vector<EndpointSummary> CalcGraph::Endpoints() const {
+  std::vector<EndpointSummary> out;
+  out.reserve(state_->store.endpoints.size());
+  for (const auto& [key, ep] : state_->store.endpoints) {
+    out.push_back(EndpointSummary{.is_workload = ep.is_workload,
+                                  .local = ep.local,
+                                  .ns = ep.ns,
+                                  .name = ep.name,
+                                  .addresses = ep.addresses,
+                                  .labels = ep.effective});
+  }
+  std::sort(out.begin(), out.end(), [](const EndpointSummary& a, const EndpointSummary& b) {
+    return std::tie(a.ns, a.name, a.is_workload) < std::tie(b.ns, b.name, b.is_workload);
+  });
   return out;
 }
 

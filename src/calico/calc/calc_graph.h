@@ -57,6 +57,7 @@
 // Thread-safety: none; drive it from one thread (as Felix's calc graph goroutine does).
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -76,6 +77,19 @@ namespace calico::calc {
 
 // The synthetic profile Calico's etcd mode always has (allow everything both ways).
 inline constexpr std::string_view kDefaultAllowProfile = "projectcalico-default-allow";
+
+// A workload or host endpoint of any node as the graph sees it (flow logs name the endpoints of a
+// flow's addresses with it: felix/calc's endpoint lookups cache).
+struct EndpointSummary {
+  bool is_workload = true;
+  bool local = false;
+  std::string ns{};    // Workloads only.
+  std::string name{};  // Workload: the WorkloadEndpoint name; host endpoint: its name.
+  std::vector<net::CIDR> addresses{};
+  std::map<std::string, std::string> labels{};  // Effective labels (profiles' labelsToApply).
+
+  bool operator==(const EndpointSummary&) const = default;
+};
 
 class CalcGraph {
  public:
@@ -99,6 +113,8 @@ class CalcGraph {
   // Stored resources the model does not use yet (for other consumers), sorted by name.
   std::vector<model::v3::IPPool> IpPools() const;
   std::vector<model::v3::HostEndpoint> HostEndpoints() const;  // Every node's.
+  // Every workload and host endpoint (local and remote), sorted by namespace, then name.
+  std::vector<EndpointSummary> Endpoints() const;
 
  private:
   struct State;

@@ -43,6 +43,19 @@ const Renderer::EndpointLines& Renderer::Lines() {
   return *lines_;
 }
 
+std::string Renderer::NoProfileLine(bool ingress) {
+  if (!options_.flow_logs.enabled) return Lines().no_profile;
+  return fmt::format("counter {}{} {}", NoProfileLog(ingress), DenyVerdict(),
+                     Comment(fmt::format("{} if no profiles matched", DenyWord())));
+}
+
+std::string Renderer::EndOfTierLine(bool ingress, const std::string& tier) {
+  return fmt::format(
+      "meta mark & {} == 0 counter {}{} {}", Hex(options_.marks.pass), EndOfTierLog(ingress, tier),
+      DenyVerdict(),
+      Comment(fmt::format("End of tier {}. {} if no policies passed packet", tier, DenyWord())));
+}
+
 Status Renderer::RenderEndpoint(const Endpoint& ep, bool ingress) {
   const MarkBits& m = options_.marks;
   const std::string name =
@@ -86,10 +99,7 @@ Status Renderer::RenderEndpoint(const Endpoint& ep, bool ingress) {
       chain.rules.push_back(lines.policy_accepted);
     }
     if (tier.default_deny) {
-      chain.rules.push_back(
-          fmt::format("meta mark & {} == 0 counter {} {}", Hex(m.pass), DenyVerdict(),
-                      Comment(fmt::format("End of tier {}. {} if no policies passed packet",
-                                          tier.name, DenyWord()))));
+      chain.rules.push_back(EndOfTierLine(ingress, tier.name));
     }
   }
   for (const std::string& id : ep.profiles) {
@@ -103,7 +113,7 @@ Status Renderer::RenderEndpoint(const Endpoint& ep, bool ingress) {
     chain.rules.push_back("jump " + profile_chain);
     chain.rules.push_back(lines.profile_accepted);
   }
-  chain.rules.push_back(lines.no_profile);
+  chain.rules.push_back(NoProfileLine(ingress));
   AddChain(name, std::move(chain));
   (ingress ? to_wl_ : from_wl_).emplace_back(ep.interface_name, name);
   return OkStatus();

@@ -115,10 +115,7 @@ Status Renderer::AppendTierRules(Chain& chain, const std::string& who, std::stri
                                         Comment("Return if policy accepted")));
     }
     if (end_of_tier_drop && tier.default_deny) {
-      chain.rules.push_back(
-          fmt::format("meta mark & {} == 0 counter {} {}", Hex(m.pass), DenyVerdict(),
-                      Comment(fmt::format("End of tier {}. {} if no policies passed packet",
-                                          tier.name, DenyWord()))));
+      chain.rules.push_back(EndOfTierLine(ingress, tier.name));
     }
   }
   return OkStatus();
@@ -159,7 +156,7 @@ Status Renderer::RenderHostNormalChain(const HostEndpoint& ep, bool ingress) {
     chain.rules.push_back("jump " + profile_chain);
     chain.rules.push_back(Lines().profile_accepted);
   }
-  chain.rules.push_back(Lines().no_profile);
+  chain.rules.push_back(NoProfileLine(ingress));
   const std::string name =
       HostEndpointChain(ingress ? HostChainKind::kFrom : HostChainKind::kTo, ep.interface_name);
   RETURN_IF_ERROR(AddHostChain(name, ep, std::move(chain)));

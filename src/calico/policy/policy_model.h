@@ -91,6 +91,9 @@ struct Policy {
   std::string tier{};     // The tier the policy belongs to.
   ParsedRules ingress{};  // Parsed once, shared by every copy of the model (parsed_rule.h).
   ParsedRules egress{};
+  // The v3 kind ("GlobalNetworkPolicy", "NetworkPolicy", ...); only flow-log prefixes use it
+  // (flow_log_prefix.h). Empty: derived from the id.
+  std::string kind{};
 
   bool operator==(const Policy&) const = default;
 };

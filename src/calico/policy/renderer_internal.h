@@ -47,7 +47,8 @@ struct RenderCache::State {
     ParsedRules rules{};          // Usually the model's own rules: compared by pointer first.
     nft_model::NftLines lines{};  // Shared with the rendered rulesets.
     std::vector<std::pair<std::string, int>> sets{};  // (set id, family) the rules refer to.
-    int http_ignored = 0;  // Rules whose HTTP match is not enforced (for RenderReport).
+    int http_ignored = 0;      // Rules whose HTTP match is not enforced (for RenderReport).
+    bool flow_logged = false;  // Rendered with flow-log statements (FlowLogged()).
     uint64_t used = 0;
   };
   std::unordered_map<std::string, RulesChain> chains{};  // By chain name.
@@ -149,6 +150,19 @@ class Renderer {
   void AddNamedPortSet(nft_model::NftRuleset& out, const std::string& id, const IpSet& set) const;
   nft_model::NftRuleset Parts();
 
+  // Flow logs (RenderOptions::flow_logs): whether the rules chain of `policy` (null: a profile)
+  // logs verdicts (not for doNotTrack policies), the NFLOG group of a direction, and the
+  // statement an endpoint chain's end-of-tier / no-profile drop carries ("" without flow logs).
+  bool FlowLogged(const Policy* policy) const {
+    return options_.flow_logs.enabled &&
+           (policy == nullptr || untracked_policies_.count(policy->id) == 0);
+  }
+  int NflogGroup(bool ingress) const {
+    return ingress ? options_.flow_logs.ingress_group : options_.flow_logs.egress_group;
+  }
+  std::string EndOfTierLog(bool ingress, const std::string& tier) const;
+  std::string NoProfileLog(bool ingress) const;
+
   // --- static_chains.cc ------------------------------------------------------------------------
   void RenderStaticChains();
 
@@ -160,6 +174,9 @@ class Renderer {
   };
   const EndpointLines& Lines();
   [[nodiscard]] Status RenderEndpoint(const Endpoint& ep, bool ingress);
+  // The endpoint chains' final drops, with the flow-log statement when flow logs are on.
+  std::string NoProfileLine(bool ingress);
+  std::string EndOfTierLine(bool ingress, const std::string& tier);
 
   // --- host_endpoint_chains.cc -----------------------------------------------------------------
   static bool HasPolicies(const std::vector<TierRef>& tiers);
@@ -197,6 +214,7 @@ class Renderer {
   RenderCache::State* cache_ = nullptr;
   std::optional<EndpointLines> lines_{};
 
+  std::set<std::string> untracked_policies_;  // Ids of policies in untracked tiers.
   std::map<std::string, const Policy*> policies_;
   std::map<std::string, const Profile*> profiles_;
   std::map<std::string, const IpSet*> sets_;      // By set id.

@@ -128,6 +128,9 @@ Result<std::vector<std::string>> RenderRule(const ParsedRule& rule, const Render
   }
 
   std::string verdict = "counter ";
+  if (!ctx.nflog_group.empty() && ctx.nflog_prefix && rule.action != Action::kLog) {
+    verdict += fmt::format("{} \"{}\" ", ctx.nflog_group, ctx.nflog_prefix(rule.action));
+  }
   switch (rule.action) {
     case Action::kAllow:
       verdict += fmt::format("meta mark set meta mark | {} return", Hex(ctx.marks.accept));

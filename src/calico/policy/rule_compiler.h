@@ -54,6 +54,11 @@ struct RenderContext {
   std::string log_prefix = "calico-packet";
   // The verdict of Deny rules: "drop" or "reject" (RenderOptions::deny_action).
   std::string deny_verdict = "drop";
+  // Flow logs (RenderOptions::flow_logs): the `log group N prefix "..."` statement put between
+  // the counter and the verdict of an Allow, Deny or Pass rule; empty = none. Prefixes come from
+  // flow_log_prefix.h: the caller gives the one for each action.
+  std::string nflog_group{};  // e.g. "log group 1 prefix"; the prefix is made per action.
+  std::function<std::string(Action)> nflog_prefix{};
 };
 
 // The rule bodies (what follows "add rule inet calico <chain> "), one per family needed.

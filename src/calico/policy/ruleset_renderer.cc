@@ -15,6 +15,7 @@
 #include <fmt/format.h>
 
 #include "calico/base/strings.h"
+#include "calico/policy/flow_log_prefix.h"
 #include "calico/policy/named_ports.h"
 #include "calico/policy/names.h"
 #include "calico/policy/renderer_internal.h"
@@ -98,8 +99,12 @@ Renderer::Renderer(const Model& model, const RenderOptions& options, RenderCache
   // A custom set resolver may answer differently from one render to the next: no caching.
   if (cache != nullptr && !options_.resolve_set && !options_.resolve_named_port_set) {
     cache_ = &cache->state();
-    const std::string key = fmt::format("{:x}/{:x}/{}/{}", options_.marks.accept,
-                                        options_.marks.pass, options_.log_prefix, DenyVerdict());
+    std::string key = fmt::format("{:x}/{:x}/{}/{}", options_.marks.accept, options_.marks.pass,
+                                  options_.log_prefix, DenyVerdict());
+    if (options_.flow_logs.enabled) {
+      key += fmt::format("/nflog{}.{}", options_.flow_logs.ingress_group,
+                         options_.flow_logs.egress_group);
+    }
     if (cache_->options_key != key) {
       cache_->chains.clear();
       cache_->sets.clear();
@@ -107,6 +112,27 @@ Renderer::Renderer(const Model& model, const RenderOptions& options, RenderCache
     }
     ++cache_->generation;
   }
+  if (options_.flow_logs.enabled) {
+    for (const HostEndpoint& ep : model_.host_endpoints) {
+      for (const auto* tiers : {&ep.untracked_ingress_tiers, &ep.untracked_egress_tiers}) {
+        for (const TierRef& t : *tiers) {
+          untracked_policies_.insert(t.policies.begin(), t.policies.end());
+        }
+      }
+    }
+  }
+}
+
+std::string Renderer::EndOfTierLog(bool ingress, const std::string& tier) const {
+  if (!options_.flow_logs.enabled) return "";
+  return fmt::format("log group {} prefix \"{}\" ", NflogGroup(ingress),
+                     EndOfTierDropPrefix(ingress, tier));
+}
+
+std::string Renderer::NoProfileLog(bool ingress) const {
+  if (!options_.flow_logs.enabled) return "";
+  return fmt::format("log group {} prefix \"{}\" ", NflogGroup(ingress),
+                     NoMatchProfilePrefix(ingress));
 }
 
 Result<nft_model::NftRuleset> Renderer::Render() {
@@ -332,6 +358,7 @@ Status Renderer::RenderRulesChain(std::string chain_name, RulesSource source, bo
     // A hit needs the same source, the same rules and every IP set they use still in the model.
     if (it != cache_->chains.end() && it->second.is_policy == is_policy &&
         it->second.id == source_id && it->second.tier == tier && it->second.rules == rules &&
+        it->second.flow_logged == FlowLogged(policy) &&
         std::all_of(it->second.sets.begin(), it->second.sets.end(),
                     [&](const auto& ref) { return sets_.count(ref.first) != 0; })) {
       it->second.used = cache_->generation;
@@ -357,7 +384,19 @@ Status Renderer::RenderRulesChain(std::string chain_name, RulesSource source, bo
   // the calculation graph when the policy arrived) makes the whole chain unrenderable: an error
   // without a report, a chain that drops with one (Isolate).
   int http_ignored = 0;
+  std::size_t rule_index = 0;
+  const std::string felix_id = is_policy ? FelixPolicyId(*policy) : source_id;
+  if (FlowLogged(policy)) {
+    ctx.nflog_group = fmt::format("log group {} prefix", NflogGroup(ingress));
+    ctx.nflog_prefix = [&](Action a) {
+      const FlowAction fa = a == Action::kAllow  ? FlowAction::kAllow
+                            : a == Action::kPass ? FlowAction::kPass
+                                                 : FlowAction::kDeny;
+      return RulePrefix(fa, !is_policy, ingress, rule_index, felix_id);
+    };
+  }
   for (std::size_t i = 0; i < rules.size(); ++i) {
+    rule_index = i;
     ctx.comment = fmt::format("{} {} {} #{}", kind, chain_id, dir, i);
     auto lines = RenderRule(rules[i], ctx);
     if (!lines) {
@@ -384,6 +423,7 @@ Status Renderer::RenderRulesChain(std::string chain_name, RulesSource source, bo
                                                                 .lines = chain.rules,
                                                                 .sets = std::move(used_sets),
                                                                 .http_ignored = http_ignored,
+                                                                .flow_logged = FlowLogged(policy),
                                                                 .used = cache_->generation};
   }
   AddChain(std::move(chain_name), std::move(chain));

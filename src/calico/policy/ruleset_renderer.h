@@ -107,6 +107,21 @@ struct RenderOptions {
   // failsafeOutboundHostPorts); only rendered when the model has host endpoints.
   std::vector<FailsafePort> failsafe_inbound = DefaultFailsafeInbound();
   std::vector<FailsafePort> failsafe_outbound = DefaultFailsafeOutbound();
+  // Flow logs (FelixConfiguration flowLogsGoldmaneServer set; flow_log_prefix.h): every Allow,
+  // Deny and Pass rule of a policy or profile chain, every end-of-tier drop and every "no
+  // profiles matched" drop of a workload or host endpoint chain also logs the packet to NFLOG
+  // group `ingress_group` (ingress verdicts) or `egress_group` with Felix's verdict prefix
+  // ("API0|gnp/allow-web", "DPI|default", "DRE"). Only packets of new connections reach these
+  // rules: established and related ones are accepted before any policy chain (cali-FORWARD,
+  // cali-wl-to-host and the host endpoint chains check conntrack first), so the established fast
+  // path is untouched. doNotTrack policies (untracked tiers, every packet) are never logged.
+  // Off by default: the ruleset is then exactly the one without this option.
+  struct FlowLogs {
+    bool enabled = false;
+    int ingress_group = 1;
+    int egress_group = 2;
+  };
+  FlowLogs flow_logs{};
 };
 
 // Compiled policy/profile chains and set elements kept from one render to the next, so that a

@@ -83,6 +83,57 @@ INSTANTIATE_TEST_SUITE_P(Policy, GoldenTest,
                                            "named_ports", "host_endpoints",
                                            "host_endpoints_prednat_untracked"));
 
+// The same models with flow logs on (testdata/<case>.flowlogs.nft): every Allow/Deny/Pass rule,
+// end-of-tier and no-profile drop logs to NFLOG with Felix's prefix; nothing else changes.
+class FlowLogGoldenTest : public ::testing::TestWithParam<std::string> {};
+
+RenderOptions FlowLogOptions() {
+  RenderOptions o;
+  o.flow_logs.enabled = true;
+  return o;
+}
+
+TEST_P(FlowLogGoldenTest, Renders) {
+  const Model model = LoadModel(GetParam());
+  auto text = RenderRuleset(model, FlowLogOptions());
+  ASSERT_TRUE(text) << text.error().message();
+  calico::testing::ExpectGolden("src/calico/policy/testdata/" + GetParam() + ".flowlogs.nft",
+                                *text);
+}
+
+// Dropping every flow-log statement gives the ruleset without flow logs: the switch adds the
+// log statements and nothing else.
+TEST_P(FlowLogGoldenTest, OnlyAddsLogStatements) {
+  const Model model = LoadModel(GetParam());
+  auto with = RenderRuleset(model, FlowLogOptions());
+  auto without = RenderRuleset(model);
+  ASSERT_TRUE(with && without);
+  std::string stripped = *with;
+  for (std::size_t pos; (pos = stripped.find("log group ")) != std::string::npos;) {
+    const std::size_t q1 = stripped.find('"', pos);
+    const std::size_t q2 = stripped.find('"', q1 + 1);
+    stripped.erase(pos, q2 + 2 - pos);
+  }
+  EXPECT_EQ(stripped, *without);
+}
+
+// Switching flow logs on and off with one cache gives what fresh renders give.
+TEST_P(FlowLogGoldenTest, CacheFollowsTheSwitch) {
+  const Model model = LoadModel(GetParam());
+  RenderCache cache;
+  for (int round = 0; round < 2; ++round) {
+    auto off = RenderRulesetParts(model, {}, &cache);
+    auto on = RenderRulesetParts(model, FlowLogOptions(), &cache);
+    ASSERT_TRUE(off && on);
+    EXPECT_EQ(*off, *RenderRulesetParts(model));
+    EXPECT_EQ(*on, *RenderRulesetParts(model, FlowLogOptions()));
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Policy, FlowLogGoldenTest,
+                         ::testing::Values("profile_only", "tiers_pass", "deny_allow_order",
+                                           "host_endpoints_prednat_untracked"));
+
 Model SmallModel() {
   Model m;
   m.endpoints.push_back(Endpoint{

@@ -64,6 +64,12 @@ Status DecodeFelixConfigurationSpec(const Json& j, std::string_view path,
   RETURN_IF_ERROR(Field(j, path, "iptablesFilterDenyAction", out.iptables_filter_deny_action));
   RETURN_IF_ERROR(Field(j, path, "natOutgoingAddress", out.nat_outgoing_address));
   RETURN_IF_ERROR(Field(j, path, "natPortRange", out.nat_port_range, DecodeNumOrString));
+  RETURN_IF_ERROR(Field(j, path, "flowLogsFlushInterval", out.flow_logs_flush_interval));
+  RETURN_IF_ERROR(Field(j, path, "flowLogsGoldmaneServer", out.flow_logs_goldmane_server));
+  RETURN_IF_ERROR(
+      Field(j, path, "flowLogsPolicyEvaluationMode", out.flow_logs_policy_evaluation_mode));
+  RETURN_IF_ERROR(
+      Field(j, path, "flowLogsCollectorDebugTrace", out.flow_logs_collector_debug_trace));
   RETURN_IF_ERROR(Field(j, path, "removeExternalRoutes", out.remove_external_routes));
   RETURN_IF_ERROR(Field(j, path, "deviceRouteSourceAddress", out.device_route_source_address));
   RETURN_IF_ERROR(

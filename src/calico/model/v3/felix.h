@@ -60,6 +60,11 @@ struct FelixConfigurationSpec {
   std::optional<std::string> iptables_filter_deny_action{};
   std::optional<std::string> nat_outgoing_address{};
   std::optional<std::string> nat_port_range{};  // numorstring.Port: 8000 or "32768:65535".
+  // Flow logs (felix/config/config_params.go FlowLogs*).
+  std::optional<std::string> flow_logs_flush_interval{};  // Duration text, "15s".
+  std::optional<std::string> flow_logs_goldmane_server{};
+  std::optional<std::string> flow_logs_policy_evaluation_mode{};  // None, Continuous.
+  std::optional<bool> flow_logs_collector_debug_trace{};
   std::optional<bool> remove_external_routes{};
   std::optional<std::string> device_route_source_address{};
   std::optional<std::string> device_route_source_address_ipv6{};

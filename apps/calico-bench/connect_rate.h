@@ -1,0 +1,16 @@
+// calico-bench connect-rate: TCP connections per second from one network namespace to a listener
+// in another (the flow-logs row: every new connection meets the policy chains and, with flow
+// logs on, NFLOG and conntrack events; established packets do not).
+#pragma once
+
+#include "calico/base/result.h"
+
+namespace calico::bench {
+
+// A listener on 0.0.0.0:`port` in namespace `server_ns` (a path, /var/run/netns/x); connections
+// from `client_ns` to `ip`:`port` for `seconds`, each closed with a reset (no TIME_WAIT).
+// Returns the completed connections per second.
+[[nodiscard]] Result<double> MeasureConnectRate(const char* server_ns, const char* client_ns,
+                                                const char* ip, int port, double seconds);
+
+}  // namespace calico::bench

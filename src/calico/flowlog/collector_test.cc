@@ -1,0 +1,286 @@
+#include "calico/flowlog/collector.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+namespace calico::flowlog {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::SizeIs;
+
+net::IPAddr Ip(const char* s) {
+  return *net::IPAddr::Parse(s);
+}
+net::CIDR Cidr(const char* s) {
+  return *net::CIDR::Parse(s);
+}
+
+// tier security: gnp "sec" (ingress: Pass); tier default: np "ns1/web" (ingress: Allow tcp 80,
+// Deny); profile kns.ns1 (egress: Allow).
+policy::Model TestModel() {
+  policy::Model m;
+  m.policies.push_back(policy::Policy{
+      .id = "sec", .tier = "security", .ingress = policy::Json::parse(R"([{"action": "Pass"}])")});
+  m.policies.push_back(
+      policy::Policy{.id = "ns1/web",
+                     .tier = "default",
+                     .ingress = policy::Json::parse(
+                         R"([{"action": "Allow", "protocol": "TCP", "destination": {"ports": [80]}},
+              {"action": "Deny"}])")});
+  m.profiles.push_back(
+      policy::Profile{.id = "kns.ns1", .egress = policy::Json::parse(R"([{"action": "Allow"}])")});
+  return m;
+}
+
+std::vector<calc::EndpointSummary> TestEndpoints() {
+  return {
+      {.is_workload = true,
+       .local = true,
+       .ns = "ns1",
+       .name = "pod-b",
+       .addresses = {Cidr("10.0.0.2/32")},
+       .labels = {{"app", "web"}}},
+      {.is_workload = true,
+       .local = false,
+       .ns = "ns2",
+       .name = "pod-a",
+       .addresses = {Cidr("10.0.1.1/32")},
+       .labels = {{"app", "client"}}},
+  };
+}
+
+std::shared_ptr<const FlowContext> Context(StagedEvaluator staged = nullptr) {
+  return std::make_shared<FlowContext>(policy::PolicyLookup::Build(TestModel()), TestEndpoints(),
+                                       std::move(staged));
+}
+
+FiveTuple Tcp(const char* src, uint16_t sport, const char* dst, uint16_t dport) {
+  return FiveTuple{
+      .src = Ip(src), .dst = Ip(dst), .proto = 6, .src_port = sport, .dst_port = dport};
+}
+
+NflogPacket In(const FiveTuple& t, const char* prefix) {
+  return NflogPacket{.group = 1, .prefix = prefix, .tuple = t, .bytes = 60};
+}
+
+const Clock::time_point kT0 = Clock::time_point(std::chrono::seconds(1'700'000'000));
+
+TEST(CollectorTest, DeniedConnectionHasItsTraceAndEndpoints) {
+  Collector c;
+  c.SetContext(Context());
+  const FiveTuple t = Tcp("10.0.1.1", 40000, "10.0.0.2", 22);
+  c.OnNflog(In(t, "PPI0|gnp/sec"), kT0);
+  c.OnNflog(In(t, "DPI1|np/ns1/web"), kT0);
+  // The client retries: the same verdict again.
+  c.OnNflog(In(t, "PPI0|gnp/sec"), kT0 + std::chrono::seconds(1));
+  c.OnNflog(In(t, "DPI1|np/ns1/web"), kT0 + std::chrono::seconds(1));
+  auto records = c.Flush(kT0 + std::chrono::seconds(5));
+  ASSERT_THAT(records, SizeIs(1));
+  const FlowRecord& r = records[0];
+  EXPECT_EQ(r.key.source_name, "pod-a");
+  EXPECT_EQ(r.key.source_namespace, "ns2");
+  EXPECT_EQ(r.key.source_type, "wep");
+  EXPECT_EQ(r.key.dest_name, "pod-b");
+  EXPECT_EQ(r.key.dest_namespace, "ns1");
+  EXPECT_EQ(r.key.dest_port, 22);
+  EXPECT_EQ(r.key.proto, "tcp");
+  EXPECT_EQ(r.key.reporter, "Dst");
+  EXPECT_EQ(r.key.action, "Deny");
+  EXPECT_THAT(r.key.enforced, ElementsAre(FlowPolicyHit{.kind = "GlobalNetworkPolicy",
+                                                        .name = "sec",
+                                                        .tier = "security",
+                                                        .action = "Pass",
+                                                        .policy_index = 0,
+                                                        .rule_index = 0},
+                                          FlowPolicyHit{.kind = "CalicoNetworkPolicy",
+                                                        .ns = "ns1",
+                                                        .name = "web",
+                                                        .tier = "default",
+                                                        .action = "Deny",
+                                                        .policy_index = 1,
+                                                        .rule_index = 1}));
+  EXPECT_EQ(r.key.pending, r.key.enforced);  // No staged policies.
+  EXPECT_EQ(r.packets_in, 2);
+  EXPECT_EQ(r.bytes_in, 120);
+  EXPECT_EQ(r.num_connections_started, 1);
+  EXPECT_EQ(r.num_connections_completed, 1);
+  EXPECT_EQ(r.num_connections_live, 0);
+  EXPECT_EQ(r.source_labels.at("app"), "client");
+  EXPECT_EQ(r.dest_labels.at("app"), "web");
+  EXPECT_EQ(r.end_time - r.start_time, 5);
+  // Denied connections end with their verdict: nothing is left for the next interval.
+  EXPECT_THAT(c.Flush(kT0 + std::chrono::seconds(10)), SizeIs(0));
+  EXPECT_EQ(c.stats().live_flows, 0u);
+}
+
+TEST(CollectorTest, AllowedConnectionCountsFromConntrackUntilDestroyed) {
+  Collector c;
+  c.SetContext(Context());
+  const FiveTuple t = Tcp("10.0.1.1", 40001, "10.0.0.2", 80);
+  c.OnNflog(In(t, "PPI0|gnp/sec"), kT0);
+  c.OnNflog(In(t, "API0|np/ns1/web"), kT0);
+  c.OnConntrack(ConntrackEntry{.type = ConntrackEntry::Type::kDump,
+                               .orig = t,
+                               .orig_packets = 5,
+                               .orig_bytes = 500,
+                               .reply_packets = 4,
+                               .reply_bytes = 4000},
+                kT0 + std::chrono::seconds(2));
+  auto first = c.Flush(kT0 + std::chrono::seconds(5));
+  ASSERT_THAT(first, SizeIs(1));
+  EXPECT_EQ(first[0].key.action, "Allow");
+  EXPECT_EQ(first[0].packets_in, 5);
+  EXPECT_EQ(first[0].bytes_in, 500);
+  EXPECT_EQ(first[0].packets_out, 4);
+  EXPECT_EQ(first[0].bytes_out, 4000);
+  EXPECT_EQ(first[0].num_connections_started, 1);
+  EXPECT_EQ(first[0].num_connections_live, 1);
+  EXPECT_EQ(first[0].num_connections_completed, 0);
+
+  // The next interval reports what happened in it, then the end.
+  c.OnConntrack(ConntrackEntry{.type = ConntrackEntry::Type::kDestroy,
+                               .orig = t,
+                               .orig_packets = 7,
+                               .orig_bytes = 700,
+                               .reply_packets = 6,
+                               .reply_bytes = 6000},
+                kT0 + std::chrono::seconds(7));
+  auto second = c.Flush(kT0 + std::chrono::seconds(10));
+  ASSERT_THAT(second, SizeIs(1));
+  EXPECT_EQ(second[0].packets_in, 2);
+  EXPECT_EQ(second[0].bytes_out, 2000);
+  EXPECT_EQ(second[0].num_connections_started, 0);
+  EXPECT_EQ(second[0].num_connections_completed, 1);
+  EXPECT_EQ(second[0].num_connections_live, 0);
+  EXPECT_THAT(c.Flush(kT0 + std::chrono::seconds(15)), SizeIs(0));
+}
+
+TEST(CollectorTest, ConnectionsWithTheSameKeyAggregate) {
+  Collector c;
+  c.SetContext(Context());
+  for (uint16_t port = 41000; port < 41003; ++port) {
+    const FiveTuple t = Tcp("10.0.1.1", port, "10.0.0.2", 22);
+    c.OnNflog(In(t, "PPI0|gnp/sec"), kT0);
+    c.OnNflog(In(t, "DPI1|np/ns1/web"), kT0);
+  }
+  auto records = c.Flush(kT0 + std::chrono::seconds(5));
+  ASSERT_THAT(records, SizeIs(1));
+  EXPECT_EQ(records[0].num_connections_started, 3);
+  EXPECT_EQ(records[0].packets_in, 3);
+}
+
+TEST(CollectorTest, EgressVerdictsAreReportedBySourceAndUnknownAddressesAreNetworks) {
+  Collector c;
+  c.SetContext(Context());
+  const FiveTuple t = Tcp("10.0.0.2", 50000, "8.8.8.8", 53);
+  c.OnNflog(NflogPacket{.group = 2, .prefix = "ARE0|kns.ns1", .tuple = t, .bytes = 80}, kT0);
+  auto records = c.Flush(kT0 + std::chrono::seconds(5));
+  ASSERT_THAT(records, SizeIs(1));
+  EXPECT_EQ(records[0].key.reporter, "Src");
+  EXPECT_EQ(records[0].key.dest_type, "net");
+  EXPECT_EQ(records[0].key.dest_name, "pub");
+  EXPECT_EQ(records[0].packets_out, 1);
+  EXPECT_EQ(records[0].bytes_out, 80);
+  ASSERT_THAT(records[0].key.enforced, SizeIs(1));
+  EXPECT_EQ(records[0].key.enforced[0].kind, "Profile");
+  EXPECT_EQ(records[0].key.enforced[0].name, "kns.ns1");
+}
+
+TEST(CollectorTest, EndOfTierAndNoProfileDrops) {
+  Collector c;
+  c.SetContext(Context());
+  const FiveTuple a = Tcp("10.0.1.1", 1, "10.0.0.2", 9);
+  c.OnNflog(In(a, "DPI|default"), kT0);
+  const FiveTuple b = Tcp("10.0.1.1", 2, "10.0.0.2", 9);
+  c.OnNflog(In(b, "DRI"), kT0);
+  auto records = c.Flush(kT0 + std::chrono::seconds(5));
+  ASSERT_THAT(records, SizeIs(2));
+  std::vector<std::string> kinds;
+  for (const FlowRecord& r : records) {
+    EXPECT_EQ(r.key.action, "Deny");
+    kinds.push_back(r.key.enforced.at(0).kind);
+  }
+  EXPECT_THAT(kinds, ::testing::UnorderedElementsAre("EndOfTier", "Profile"));
+}
+
+TEST(CollectorTest, BoundsAreEnforcedAndCounted) {
+  Collector c(CollectorOptions{.max_live_flows = 1, .nflog_per_second = 3});
+  c.SetContext(Context());
+  c.OnNflog(In(Tcp("10.0.1.1", 1, "10.0.0.2", 22), "DPI1|np/ns1/web"), kT0);
+  c.OnNflog(In(Tcp("10.0.1.1", 2, "10.0.0.2", 22), "DPI1|np/ns1/web"), kT0);  // Over the cap.
+  c.OnNflog(In(Tcp("10.0.1.1", 1, "10.0.0.2", 22), "XPI9|gnp/gone"), kT0);    // Unknown.
+  c.OnNflog(In(Tcp("10.0.1.1", 1, "10.0.0.2", 22), "DPI1|np/ns1/web"), kT0);  // Over the rate.
+  EXPECT_EQ(c.stats().nflog_messages, 4u);
+  EXPECT_EQ(c.stats().dropped_flow_limit, 1u);
+  EXPECT_EQ(c.stats().dropped_unknown_prefix, 1u);
+  EXPECT_EQ(c.stats().dropped_rate_limited, 1u);
+  // A second later the bucket has refilled.
+  c.OnNflog(In(Tcp("10.0.1.1", 1, "10.0.0.2", 22), "DPI1|np/ns1/web"),
+            kT0 + std::chrono::seconds(1));
+  EXPECT_EQ(c.stats().dropped_rate_limited, 1u);
+}
+
+TEST(CollectorTest, IncompleteTraceIsDroppedAfterAnInterval) {
+  Collector c;
+  c.SetContext(Context());
+  c.OnNflog(In(Tcp("10.0.1.1", 1, "10.0.0.2", 22), "PPI0|gnp/sec"), kT0);  // Verdict lost.
+  EXPECT_THAT(c.Flush(kT0 + std::chrono::seconds(5)), SizeIs(0));
+  EXPECT_EQ(c.stats().dropped_incomplete, 1u);
+  EXPECT_EQ(c.stats().live_flows, 0u);
+}
+
+TEST(CollectorTest, PendingTraceComesFromTheStagedEvaluator) {
+  int calls = 0;
+  Collector c;
+  c.SetContext(
+      Context([&](const FiveTuple& t, bool ingress,
+                  const EndpointInfo& reporter) -> std::optional<std::vector<policy::RuleHit>> {
+        ++calls;
+        EXPECT_TRUE(ingress);
+        EXPECT_EQ(reporter.name, "pod-b");
+        EXPECT_EQ(t.dst_port, 22);
+        return std::vector<policy::RuleHit>{{.kind = policy::RuleHit::Kind::kPolicy,
+                                             .action = policy::FlowAction::kAllow,
+                                             .tier = "default",
+                                             .name = "open-ssh",
+                                             .namespace_ = "ns1",
+                                             .policy_kind = "snp",
+                                             .rule_index = 0}};
+      }));
+  const FiveTuple t = Tcp("10.0.1.1", 40000, "10.0.0.2", 22);
+  c.OnNflog(In(t, "PPI0|gnp/sec"), kT0);
+  c.OnNflog(In(t, "DPI1|np/ns1/web"), kT0);
+  c.OnNflog(In(t, "PPI0|gnp/sec"), kT0);
+  c.OnNflog(In(t, "DPI1|np/ns1/web"), kT0);
+  auto records = c.Flush(kT0 + std::chrono::seconds(5));
+  ASSERT_THAT(records, SizeIs(1));
+  EXPECT_EQ(calls, 1);  // Once per connection and trace.
+  ASSERT_THAT(records[0].key.pending, SizeIs(1));
+  EXPECT_EQ(records[0].key.pending[0].kind, "StagedNetworkPolicy");
+  EXPECT_EQ(records[0].key.pending[0].action, "Allow");
+  EXPECT_EQ(records[0].key.action, "Deny");
+}
+
+TEST(CollectorTest, PolicyCountsFollowTheDecidingRule) {
+  Collector c;
+  c.SetContext(Context());
+  const FiveTuple t = Tcp("10.0.1.1", 40001, "10.0.0.2", 80);
+  c.OnNflog(In(t, "PPI0|gnp/sec"), kT0);
+  c.OnNflog(In(t, "API0|np/ns1/web"), kT0);
+  c.OnConntrack(ConntrackEntry{.orig = t, .orig_packets = 3, .orig_bytes = 300}, kT0);
+  (void)c.Flush(kT0 + std::chrono::seconds(5));
+  const auto& counts = c.policy_counts();
+  ASSERT_EQ(counts.count("CalicoNetworkPolicy|default|ns1/web|0|allow"), 1u);
+  const PolicyRuleCounts& pc = counts.at("CalicoNetworkPolicy|default|ns1/web|0|allow");
+  EXPECT_EQ(pc.flows, 1);
+  EXPECT_EQ(pc.packets, 3);
+  EXPECT_EQ(pc.bytes, 300);
+}
+
+}  // namespace
+}  // namespace calico::flowlog
