@@ -38,7 +38,11 @@ std::string HitText(const PolicyHit& h) {
   const std::string who = (p.ns.empty() ? "" : p.ns + "/") + p.name;
   const std::string rule =
       h.kind == PolicyKind::kEndOfTier ? "end of tier" : fmt::format("rule {}", h.rule_index);
-  if (h.kind == PolicyKind::kProfile) return fmt::format("profile {} ({})", who, rule);
+  if (h.kind == PolicyKind::kProfile) {
+    // rule -1: the endpoint's profiles ran out (the chain's last drop).
+    if (h.rule_index >= 0) return fmt::format("profile {} ({})", who, rule);
+    return p.name.empty() ? "no profile allowed" : fmt::format("profile {} (no rule matched)", who);
+  }
   return fmt::format("{} ({}, {})", who, p.tier.empty() ? "-" : p.tier, rule);
 }
 

@@ -37,6 +37,32 @@ TEST(FlowsCommandTest, TablesGolden) {
                                 RenderFlowsTable(stored, true));
 }
 
+TEST(FlowsCommandTest, DecidingPolicyNamesTheStep) {
+  Flow f;
+  EXPECT_EQ(DecidingPolicy(f), "-");
+  f.key.policies.enforced_policies = {PolicyHit{.kind = PolicyKind::kGlobalNetworkPolicy,
+                                                .name = "security.pass",
+                                                .tier = "security",
+                                                .action = Action::kPass,
+                                                .policy_index = 0,
+                                                .rule_index = 0},
+                                      PolicyHit{.kind = PolicyKind::kProfile,
+                                                .name = "backend",
+                                                .action = Action::kDeny,
+                                                .policy_index = 1,
+                                                .rule_index = -1}};
+  EXPECT_EQ(DecidingPolicy(f), "profile backend (no rule matched)");
+  f.key.policies.enforced_policies[1].rule_index = 2;
+  EXPECT_EQ(DecidingPolicy(f), "profile backend (rule 2)");
+  f.key.policies.enforced_policies[1] = PolicyHit{.kind = PolicyKind::kEndOfTier,
+                                                  .name = "default",
+                                                  .tier = "default",
+                                                  .action = Action::kDeny,
+                                                  .policy_index = 1,
+                                                  .rule_index = -1};
+  EXPECT_EQ(DecidingPolicy(f), "default (default, end of tier)");
+}
+
 struct Ran {
   int rc;
   std::string out;
