@@ -33,10 +33,16 @@
 #include <vector>
 
 #include "calico/calc/calc_graph.h"
-#include "calico/flowlog/sources.h"
+#include "calico/dataplane/flow_sources.h"
 #include "calico/policy/flow_log_prefix.h"
 
 namespace calico::flowlog {
+
+using dataplane::ConntrackEntry;
+using dataplane::ConntrackSource;
+using dataplane::FiveTuple;
+using dataplane::NflogPacket;
+using dataplane::NflogSource;
 
 using Clock = std::chrono::system_clock;
 

@@ -20,8 +20,8 @@
 #include <thread>
 #include <vector>
 
+#include "calico/dataplane/flow_sources.h"
 #include "calico/flowlog/collector.h"
-#include "calico/flowlog/sources.h"
 
 namespace calico::flowlog {
 

@@ -21,9 +21,9 @@
 
 #include <gtest/gtest.h>
 
+#include "calico/dataplane/netfilter_sources.h"
 #include "calico/dataplane/netns.h"
 #include "calico/dataplane/testing/netns_fixture.h"
-#include "calico/flowlog/linux/netfilter_sources.h"
 #include "calico/flowlog/runner.h"
 #include "calico/policy/flow_log_prefix.h"
 #include "calico/policy/ruleset_renderer.h"
@@ -182,10 +182,10 @@ TEST_F(FlowLogsPrivilegedTest, AllowedAndDeniedConnectionsNameTheirRule) {
   auto nsfd = dataplane::NetnsFd::Open(host_.path());
   ASSERT_TRUE(nsfd);
   Status opened = dataplane::RunInNetns(*nsfd, [&]() -> Status {
-    RETURN_IF_ERROR(EnableConntrackAccounting());
-    ASSIGN_OR_RETURN(nflog,
-                     OpenNflogSource({policy::kNflogIngressGroup, policy::kNflogEgressGroup}));
-    ASSIGN_OR_RETURN(conntrack, OpenConntrackSource());
+    RETURN_IF_ERROR(dataplane::EnableConntrackAccounting());
+    ASSIGN_OR_RETURN(
+        nflog, dataplane::OpenNflogSource({policy::kNflogIngressGroup, policy::kNflogEgressGroup}));
+    ASSIGN_OR_RETURN(conntrack, dataplane::OpenConntrackSource());
     return OkStatus();
   });
   ASSERT_TRUE(opened) << opened.error().message();

@@ -4,21 +4,22 @@
 #include <utility>
 
 #include "calico/base/log.h"
-#include "calico/flowlog/linux/netfilter_sources.h"
+#include "calico/dataplane/netfilter_sources.h"
 #include "calico/policy/flow_log_prefix.h"
 
 namespace calico::flowlog {
 
 Result<std::unique_ptr<NodeFlowLogs>> NodeFlowLogs::Start(NodeFlowLogOptions options) {
   RETURN_IF_ERROR(ParseServerAddress(options.server));
-  ASSIGN_OR_RETURN(std::unique_ptr<NflogSource> nflog,
-                   OpenNflogSource({policy::kNflogIngressGroup, policy::kNflogEgressGroup}));
+  ASSIGN_OR_RETURN(
+      std::unique_ptr<NflogSource> nflog,
+      dataplane::OpenNflogSource({policy::kNflogIngressGroup, policy::kNflogEgressGroup}));
   std::unique_ptr<ConntrackSource> conntrack;
-  if (Status st = EnableConntrackAccounting(); !st) {
+  if (Status st = dataplane::EnableConntrackAccounting(); !st) {
     CALICO_LOG(warn, "flowlog", "conntrack accounting: {} (flows carry no byte counts)",
                st.error().message());
   }
-  if (auto ct = OpenConntrackSource()) {
+  if (auto ct = dataplane::OpenConntrackSource()) {
     conntrack = std::move(*ct);
   } else {
     CALICO_LOG(warn, "flowlog",

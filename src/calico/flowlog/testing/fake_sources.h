@@ -7,9 +7,15 @@
 #include <map>
 #include <vector>
 
-#include "calico/flowlog/sources.h"
+#include "calico/dataplane/flow_sources.h"
 
 namespace calico::flowlog::testing {
+
+using dataplane::ConntrackEntry;
+using dataplane::ConntrackSource;
+using dataplane::FiveTuple;
+using dataplane::NflogPacket;
+using dataplane::NflogSource;
 
 class FakeNflogSource : public NflogSource {
  public:

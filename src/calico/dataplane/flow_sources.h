@@ -1,7 +1,7 @@
 // The flow-log collector's kernel seams (contracts; no kernel headers): the NFLOG messages the
 // ruleset's flow-log statements emit (policy/flow_log_prefix.h) and conntrack's events and
-// counters. The Linux implementations (libnetfilter-log, libnetfilter-conntrack) are in linux/,
-// stateful fakes in testing/.
+// counters. The Linux implementations (libnetfilter-log, libnetfilter-conntrack) are in
+// netfilter_sources.h; stateful fakes in flowlog/testing/fake_sources.h.
 //
 // Thread-safety: a source is used from one thread (the collector's).
 #pragma once
@@ -14,7 +14,7 @@
 #include "calico/base/result.h"
 #include "calico/net/ip.h"
 
-namespace calico::flowlog {
+namespace calico::dataplane {
 
 // A connection's original-direction 5-tuple (ports 0 for protocols without them).
 struct FiveTuple {
@@ -65,4 +65,4 @@ class ConntrackSource {
   [[nodiscard]] virtual Result<std::vector<ConntrackEntry>> Dump() = 0;
 };
 
-}  // namespace calico::flowlog
+}  // namespace calico::dataplane

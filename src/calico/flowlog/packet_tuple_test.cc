@@ -3,9 +3,9 @@
 
 #include <gtest/gtest.h>
 
-#include "calico/flowlog/linux/netfilter_sources.h"
+#include "calico/dataplane/netfilter_sources.h"
 
-namespace calico::flowlog {
+namespace calico::dataplane {
 namespace {
 
 TEST(ParsePacketTupleTest, Ipv4Tcp) {
@@ -45,4 +45,4 @@ TEST(ParsePacketTupleTest, Ipv6UdpAndShortPackets) {
 }
 
 }  // namespace
-}  // namespace calico::flowlog
+}  // namespace calico::dataplane

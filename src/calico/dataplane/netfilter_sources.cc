@@ -1,6 +1,6 @@
 // NFLOG and conntrack sources over libnetfilter-log / libnetfilter-conntrack (Felix's
 // felix/collector nfnetlink readers). See netfilter_sources.h.
-#include "calico/flowlog/linux/netfilter_sources.h"
+#include "calico/dataplane/netfilter_sources.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -18,7 +18,7 @@
 #include <libnetfilter_conntrack/libnetfilter_conntrack.h>
 #include <libnetfilter_log/libnetfilter_log.h>
 
-namespace calico::flowlog {
+namespace calico::dataplane {
 
 std::optional<FiveTuple> ParsePacketTuple(const uint8_t* data, std::size_t len) {
   if (len < 1) return std::nullopt;
@@ -281,4 +281,4 @@ Status EnableConntrackAccounting() {
   return OkStatus();
 }
 
-}  // namespace calico::flowlog
+}  // namespace calico::dataplane
