@@ -119,7 +119,7 @@ scenario() {  # scenario N: one generated policy set: its tiers to $T/sN-tiers.y
   exec 3>>"$T/s$n-tiers.yaml" 4>"$T/s$n.yaml"
   for t in $(seq "$nt"); do
     tiers+=("s$n-t$t")
-    pick Deny Deny Pass
+    pick Deny Pass
     printf -- '---\napiVersion: projectcalico.org/v3\nkind: Tier\nmetadata: {name: s%s-t%s}\nspec: {order: %s, defaultAction: %s}\n' \
       "$n" "$t" $((RANDOM % 3 * 50 + t)) "$REPLY" >&3
   done

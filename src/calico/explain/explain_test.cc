@@ -328,5 +328,54 @@ TEST(Explain, QueryJsonRoundTrip) {
   EXPECT_EQ(numeric->protocol, "17");
 }
 
+TEST(Explain, IsolatedPolicyDropsInItsPlace) {
+  // destination.services validates but the renderer cannot express it: the agent isolates the
+  // policy (its chain is one drop) while it applies to a local endpoint.
+  const Snapshot s = Snap(R"(
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: to-dns}
+spec:
+  selector: app == 'client'
+  types: [Egress]
+  egress:
+  - {action: Allow, destination: {services: {name: kube-dns, namespace: kube-system}}}
+)");
+  Explanation e = Must(s, {.from = "10.68.0.2", .to = "10.68.0.1", .port = 80});
+  EXPECT_EQ(e.verdict, Verdict::kDeny);
+  ASSERT_EQ(e.directions.size(), 2u);
+  ASSERT_EQ(e.directions[0].steps.size(), 1u);
+  EXPECT_EQ(e.directions[0].steps[0].kind, Step::Kind::kIsolated);
+  EXPECT_EQ(e.directions[0].steps[0].policy, "to-dns");
+}
+
+TEST(Explain, Ipv6AndIpVersion) {
+  const Snapshot s = Snap(R"(
+apiVersion: projectcalico.org/v3
+kind: WorkloadEndpoint
+metadata: {name: node1-cni-v6-eth0, namespace: default, labels: {app: web6}}
+spec: {node: node1, orchestrator: cni, workload: v6, endpoint: eth0, interfaceName: cali00000000v6,
+       ipNetworks: [10.68.0.9/32, "fd00:68::9/128"], profiles: [net1]}
+---
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: v4-only}
+spec:
+  selector: app == 'web6'
+  ingress: [{action: Allow, ipVersion: 4}]
+)");
+  Explanation e =
+      Must(s, {.from = "fd00:68::1", .to = "default/node1-cni-v6-eth0", .protocol = "ICMPv6"});
+  EXPECT_EQ(e.to.ip, "fd00:68::9");  // The endpoint's address of the other side's family.
+  EXPECT_EQ(e.verdict, Verdict::kDeny);
+  EXPECT_EQ(e.directions[0].steps[0].reason, "rule is IPv4, packet is IPv6");
+  e = Must(s, {.from = "10.68.0.2", .to = "default/node1-cni-v6-eth0", .protocol = "ICMP"});
+  EXPECT_EQ(e.to.ip, "10.68.0.9");
+  EXPECT_EQ(e.verdict, Verdict::kAllow);
+  EXPECT_THAT(
+      Explain(s, {.from = "fd00:68::1", .to = "fd00:68::9", .protocol = "ICMP"}),
+      StatusIs(ErrorCode::kInvalidArgument, "protocol: ICMP does not go with IPv6 addresses"));
+}
+
 }  // namespace
 }  // namespace calico::explain
