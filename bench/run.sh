@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${1:-build-release}
 OUT=build/bench/results.json
-ROWS=${ROWS:-cni-add ipam policy-apply per-packet flow-logs lab}
+ROWS=${ROWS:-cni-add ipam policy-apply per-packet flow-logs flows lab}
 mkdir -p build/bench
 [ "$(id -u)" -eq 0 ] || { echo "bench: run as root (rows use network namespaces)" >&2; exit 1; }
 for row in $ROWS; do
@@ -36,6 +36,10 @@ for row in $ROWS; do
     flow-logs)
       echo "bench: flow-logs (throughput and connections/s with flow logs on vs off, 100 policies)"
       bench/flow_logs.sh "$BUILD/bin" "$OUT" 5
+      ;;
+    flows)
+      echo "bench: flows (calico-flows: 100k flow records ingested twice, records/s and RSS)"
+      bench/flows_rows.sh "$BUILD/bin" "$OUT" 100000
       ;;
     lab)
       echo "bench: bgp and cross-host (calico-lab, 2 hosts, BGP and VXLAN, iperf3)"

@@ -5,9 +5,14 @@
 //
 //   calico-flows [--listen :7443] [--aggregation-interval 15s] [--window 1h] [--max-flows 200000]
 //                [--max-streams 16] [--log-level info]
+//
+//   DATASTORE_TYPE, CALICO_DATASTORE_PATH, ETCD_ENDPOINTS, ...  the datastore (as calicoctl),
+//   read by GET /api/v1/explain (the web page's explain view) on its first use; calico-flows
+//   never creates a local store.
 #include <signal.h>
 
 #include <iostream>
+#include <memory>
 #include <string>
 
 #include <CLI/CLI.hpp>
@@ -15,7 +20,10 @@
 #include "calico/base/clock.h"
 #include "calico/base/log.h"
 #include "calico/base/numbers.h"
+#include "calico/datastore/config.h"
+#include "calico/datastore/factory/factory.h"
 #include "calico/flows/aggregator.h"
+#include "calico/flows/explain_api.h"
 #include "calico/flows/service.h"
 #include "calico/http/server.h"
 #include "calico/model/validation/infra_schema.h"
@@ -103,7 +111,22 @@ int main(int argc, char** argv) {
   calico::flows::Aggregator aggregator(agg_options, clock);
   calico::flows::ServiceOptions service_options;
   service_options.max_streams = max_streams;
-  calico::flows::FlowService service(aggregator, clock, service_options);
+  // The explain view reads the datastore: opened on first use, so calico-flows serves flows
+  // even when the datastore is down (explain then answers 503 with the calicoctl command).
+  std::unique_ptr<calico::datastore::Backend> backend;
+  std::unique_ptr<calico::datastore::Client> client;
+  auto open_client = [&]() -> calico::Result<calico::datastore::Client*> {
+    auto config = calico::datastore::ClientConfigFromEnv();
+    if (!config) return calico::Unexpected(std::move(config).error());
+    config->create_local_store = false;
+    auto opened = calico::datastore::OpenBackend(*config);
+    if (!opened) return calico::Unexpected(std::move(opened).error());
+    backend = std::move(*opened);
+    client = std::make_unique<calico::datastore::Client>(*backend);
+    return client.get();
+  };
+  calico::flows::FlowService service(aggregator, clock, service_options,
+                                     calico::flows::MakeExplainHandler(open_client));
   calico::http::Server server(server_options,
                               [&](const calico::http::Request& r) { return service.Handle(r); });
   if (auto st = server.Start(); !st) {

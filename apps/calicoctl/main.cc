@@ -1,5 +1,6 @@
 // calicoctl: builds the Context (streams, datastore opener, build info) and hands the arguments
 // to calico::ctl (calicoctl/calicoctl/calicoctl.go). Flags are parsed by the command layer.
+#include <cstdlib>
 #include <exception>
 #include <iostream>
 #include <memory>
@@ -17,6 +18,7 @@
 #include "calico/dataplane/nft.h"
 #include "calico/datastore/config.h"
 #include "calico/datastore/factory/factory.h"
+#include "calico/flows/flows_command.h"
 
 #ifndef CALICO_VERSION
 #define CALICO_VERSION "v0.0.0"
@@ -52,6 +54,12 @@ int main(int argc, char** argv) {
     registry.Register("datastore migrate", "Lock, export, import or unlock the whole datastore",
                       calico::ctl::RunDatastoreMigrate);
     registry.Register("cluster", "Access cluster information (diags)", calico::ctl::RunCluster);
+    // Flow logs from calico-flows (issue 18).
+    registry.Register("flows", "Show flows and the policies that decided them",
+                      [](std::span<const std::string> words, calico::ctl::Context& c) {
+                        const char* env = std::getenv("CALICO_FLOWS_SERVER");
+                        return calico::flows::RunFlowsCommand(words, c, env == nullptr ? "" : env);
+                      });
     registry.Register("policy explain",
                       "Explain which tiers, policies and rules allow or deny a connection",
                       calico::ctl::RunPolicyExplain);

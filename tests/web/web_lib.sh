@@ -1,8 +1,7 @@
 # Headless Chromium helpers for tests of calico-flows' page (sourced).
-#   chromium_dom URL OUT [MODE]   the page's DOM after it ran: MODE "virtual" (default) gives
-#                                 it 8 s of virtual time (its polls and fetches all complete);
-#                                 MODE "live" waits for the load event (a stream never ends, so
-#                                 virtual time would never run out).
+#   chromium_dom URL OUT          the page's DOM after 8 s of virtual time (its polls and
+#                                 fetches all complete; virtual time stops while a request is
+#                                 open, so a page streaming must use streamTimeout=...).
 #   chromium_shot URL PNG         a 1400x900 screenshot after 8 s of virtual time.
 # Chromium gets its own profile directory under $WEB_TMP, nothing from the network but URL.
 CHROMIUM_FLAGS=(--headless --no-sandbox --disable-gpu --disable-background-networking
@@ -16,12 +15,7 @@ chromium_run() {
 }
 
 chromium_dom() {
-  local url=$1 out=$2 mode=${3:-virtual}
-  if [ "$mode" = live ]; then
-    chromium_run --timeout=10000 --dump-dom "$url" >"$out"
-  else
-    chromium_run --virtual-time-budget=8000 --dump-dom "$url" >"$out"
-  fi
+  chromium_run --virtual-time-budget=8000 --dump-dom "$1" >"$2"
 }
 
 chromium_shot() {

@@ -137,9 +137,10 @@ Result<QueryParams> ParseQueryString(std::string_view query) {
 
 std::string UrlEncode(std::string_view text) {
   std::string out;
-  for (unsigned char c : text) {
-    if (std::isalnum(c) != 0 || c == '-' || c == '_' || c == '.' || c == '~' || c == '/') {
-      out += static_cast<char>(c);
+  for (char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (std::isalnum(c) != 0 || ch == '-' || ch == '_' || ch == '.' || ch == '~' || ch == '/') {
+      out += ch;
     } else {
       out += fmt::format("%{:02X}", c);
     }

@@ -2,6 +2,7 @@
 #include "calico/flows/service.h"
 
 #include <algorithm>
+#include <optional>
 #include <thread>
 #include <utility>
 
@@ -10,6 +11,7 @@
 
 #include "calico/base/log.h"
 #include "calico/flows/webui.h"
+#include "calico/model/validation/infra_schema.h"
 
 namespace calico::flows {
 namespace {
@@ -106,7 +108,20 @@ http::Response FlowService::Query(const QueryParams& params) {
   return JsonResponse(200, body);
 }
 
-http::Response FlowService::Stream(const QueryParams& params) {
+http::Response FlowService::Stream(const QueryParams& params_in) {
+  // timeout=<duration>: the stream ends after that long (a bounded watch; the web page test's
+  // headless browser, whose virtual clock stops while a request is open).
+  QueryParams params = params_in;
+  std::optional<std::chrono::steady_clock::time_point> deadline;
+  if (auto it = params.find("timeout"); it != params.end()) {
+    std::optional<int64_t> ns = model::validation::ParseGoDuration(it->second);
+    if (!ns || *ns <= 0) {
+      return ErrorResponse(
+          400, fmt::format("timeout: \"{}\" is not a positive duration (2s, 5m)", it->second));
+    }
+    deadline = std::chrono::steady_clock::now() + std::chrono::nanoseconds(*ns);
+    params.erase(it);
+  }
   Result<FlowQuery> q = FlowQueryFromParams(params, Now());
   if (!q) return ErrorResponse(400, q.error().message());
   // Counted from the stream's start; streams starting at the same moment may pass the cap by a
@@ -115,7 +130,7 @@ http::Response FlowService::Stream(const QueryParams& params) {
     return ErrorResponse(503, fmt::format("too many streams (at most {})", options_.max_streams));
   }
   http::Response r{200, "text/event-stream", ""};
-  r.stream = [this, query = std::move(*q)](http::StreamWriter& w) {
+  r.stream = [this, query = std::move(*q), deadline](http::StreamWriter& w) {
     ++streams_;
     struct Release {
       std::atomic<size_t>& n;
@@ -126,7 +141,7 @@ http::Response FlowService::Stream(const QueryParams& params) {
     size_t limit = query.limit;  // the first batch; later ones are only the changes
     auto last_write = std::chrono::steady_clock::now();
     const auto tick = std::chrono::milliseconds(250);
-    while (w.Open()) {
+    while (w.Open() && (!deadline || std::chrono::steady_clock::now() < *deadline)) {
       const uint64_t v = seen == 0 ? aggregator_.version() : aggregator_.WaitForChange(seen, tick);
       if (v > seen || seen == 0) {
         filter.after_version = seen;

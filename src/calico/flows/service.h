@@ -4,7 +4,8 @@
 //   POST /api/v1/flows               ingest: NDJSON flow records (README.md "Ingest API")
 //   GET  /api/v1/flows?...           filtered query (api.h): {"total":N,"items":[{"id","flow"}]}
 //   GET  /api/v1/flows/stream?...    Server-Sent Events: "event: flow" / "data: {"id","flow"}"
-//                                    for each matching flow as it changes (first the current ones)
+//                                    for each matching flow as it changes (first the current
+//                                    ones, then "event: ready"); &timeout=2s ends it after 2s
 //   GET  /api/v1/policies/hits       per-policy counts: {"policies":[...]}
 //   GET  /api/v1/explain?from=&to=&protocol=&port=   the explain library's answer (when wired)
 //   GET  /api/v1/status              window statistics

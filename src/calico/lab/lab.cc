@@ -303,6 +303,10 @@ Status Lab::Up(const UpCommand& up) {
                     state_.paths().NodeLog(host)});
   }
   out_ << FormatTable(rows);
+  if (HasFlows(config)) {
+    out_ << "flows: calico-flows on http://" << kFlowsServer << " (calico-lab host "
+         << config.hosts.front() << " calicoctl flows; its web page at the same address)\n";
+  }
   if (config.node_command.size() >= 2 && config.node_command[1] == "-felix") {
     out_ << "note: the hosts run the policy agent only (" << StrJoin(config.node_command, " ")
          << "); routes between hosts need calico-node with BIRD or VXLAN\n";
@@ -374,6 +378,8 @@ Status Lab::UpSteps(const LabConfig& config) {
     if (ec) return Internal("create " + paths.DatastoreDir() + ": " + ec.message());
   }
   RETURN_IF_ERROR(CreatePools(config));
+  // calico-flows before the nodes, so their first flush finds it.
+  if (HasFlows(config)) RETURN_IF_ERROR(StartFlows(config));
 
   for (const std::string& host : config.hosts) {
     SpawnOptions spawn{.argv = config.node_command,
@@ -418,6 +424,14 @@ Status Lab::UpSteps(const LabConfig& config) {
     if (!IsRunning(ref)) {
       return Unavailable("calico-controllers exited; its log " + paths.ControllersLog() + ":\n" +
                          Tail(paths.ControllersLog(), 10));
+    }
+  }
+  if (HasFlows(config)) {
+    ASSIGN_OR_RETURN(std::string text, ReadFile(paths.FlowsPid()));
+    ASSIGN_OR_RETURN(ProcessRef ref, ParsePidFile(text));
+    if (!IsRunning(ref)) {
+      return Unavailable("calico-flows exited; its log " + paths.FlowsLog() + ":\n" +
+                         Tail(paths.FlowsLog(), 10));
     }
   }
   for (const std::string& host : config.hosts) {
@@ -500,19 +514,46 @@ Status Lab::CreatePools(const LabConfig& config) {
                      .env = HostEnv(config, state_.paths(), host, env_),
                      .netns_path = NetnsPath(HostNetns(host)),
                      .cwd = ""};
+  // With calico-flows, the nodes send it their flow records (FelixConfiguration default).
+  const std::string yaml =
+      PoolsYaml(config) + (HasFlows(config) ? "---\n" + FlowLogsFelixYaml() : std::string());
   if (global_.verbose) {
-    err_ << "+ calico-lab host " << host << " -- calicoctl apply -f - <<EOF\n"
-         << PoolsYaml(config) << "EOF\n";
+    err_ << "+ calico-lab host " << host << " -- calicoctl apply -f - <<EOF\n" << yaml << "EOF\n";
   }
   std::string last;
   for (int attempt = 0; attempt < 20; ++attempt) {
-    ASSIGN_OR_RETURN(Completed done, RunCaptured(spawn, PoolsYaml(config), kCtlTimeout));
+    ASSIGN_OR_RETURN(Completed done, RunCaptured(spawn, yaml, kCtlTimeout));
     if (done.status == 0) return OkStatus();
     last = std::string(StrTrim(done.err.empty() ? done.out : done.err));
     if (config.datastore != Datastore::kEtcd) break;  // only etcd may still be settling
     std::this_thread::sleep_for(milliseconds(500));
   }
   return Internal("create the lab IP pools: calicoctl apply: " + last);
+}
+
+bool Lab::HasFlows(const LabConfig& config) const {
+  return IsExecutable(config.bin_dir + "/calico-flows");
+}
+
+Status Lab::StartFlows(const LabConfig& config) {
+  const Paths& paths = state_.paths();
+  std::error_code ec;  // etcd's start makes the fabric directory; with SQLite it is missing.
+  fs::create_directories(paths.FabricDir(), ec);
+  if (ec) return Internal("create " + paths.FabricDir() + ": " + ec.message());
+  // The datastore, for the web page's explain view.
+  EnvMap env = DatastoreEnv(config, paths);
+  env["PATH"] = config.bin_dir + ":/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  SpawnOptions spawn{
+      .argv = {config.bin_dir + "/calico-flows", "--listen", std::string(kFlowsListen)},
+      .env = env,
+      .netns_path = NetnsPath(kFabricNetns),
+      .cwd = paths.FabricDir()};
+  if (global_.verbose) {
+    err_ << "+ nsenter --net=" << spawn.netns_path << " " << StrJoin(spawn.argv, " ") << " >"
+         << paths.FlowsLog() << "\n";
+  }
+  ASSIGN_OR_RETURN(ProcessRef ref, StartDetached(spawn, paths.FlowsLog()));
+  return state_.SavePid(paths.FlowsPid(), ref);
 }
 
 // --------------------------------------------------------------------------------------- run

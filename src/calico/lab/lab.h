@@ -4,6 +4,7 @@
 //
 //   up ──▶ lab.json ─▶ fabric netns + bridge ─▶ host netns + veth + address + default route
 //          ─▶ [etcd in the fabric netns] ─▶ IP pools (calicoctl apply in calico-01)
+//          ─▶ [calico-flows in the fabric netns, FelixConfiguration flowLogsGoldmaneServer]
 //          ─▶ node process per host (NodeEnv; pid file) ─▶ calico-controllers in the fabric netns
 //          ─▶ check they are still running
 //   run ─▶ workload record ─▶ netns ─▶ conflist in the host's net.d ─▶ `calico` ADD in the host
@@ -65,6 +66,9 @@ class Lab {
   [[nodiscard]] Result<ProcessRef> SpawnEtcdMember(const LabConfig& config, int member);
   [[nodiscard]] Result<std::string> PidFileOf(const LabConfig& config, const std::string& target);
   [[nodiscard]] Status CreatePools(const LabConfig& config);
+  // calico-flows (when the bin directory has it) in the fabric namespace on kFlowsListen.
+  bool HasFlows(const LabConfig& config) const;
+  [[nodiscard]] Status StartFlows(const LabConfig& config);
   // `calicoctl create --skip-exists` of the Namespace `ns`.
   [[nodiscard]] Status EnsureNamespace(const LabConfig& config, const std::string& ns);
   [[nodiscard]] Status DownLocked(bool quiet);

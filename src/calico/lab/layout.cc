@@ -265,6 +265,19 @@ std::string PoolsYaml(const LabConfig& config) {
   return yaml;
 }
 
+std::string FlowLogsFelixYaml() {
+  return "apiVersion: projectcalico.org/v3\n"
+         "kind: FelixConfiguration\n"
+         "metadata:\n"
+         "  name: default\n"
+         "spec:\n"
+         "  flowLogsGoldmaneServer: " +
+         std::string(kFlowsServer) +
+         "\n"
+         "  flowLogsFlushInterval: " +
+         std::string(kLabFlowLogsFlushInterval) + "\n";
+}
+
 std::vector<std::string> EnvStrings(const EnvMap& env) {
   std::vector<std::string> out;
   out.reserve(env.size());

@@ -15,6 +15,8 @@
 //   STATE/fabric/etcd.pid etcd.log etcd/      the etcd of --datastore etcd (etcd-N.pid ... for
 //                                             the other members)
 //   STATE/fabric/controllers.pid controllers.log   calico-controllers (in the fabric netns)
+//   STATE/fabric/flows.pid flows.log   calico-flows (in the fabric netns, on 198.18.0.1:7443;
+//                               the nodes' FelixConfiguration flowLogsGoldmaneServer)
 //   STATE/<host>/nodename node.pid node.log ipam.lock net.d/10-calico-<net>.conflist
 //   STATE/workloads/<name>/workload.json log root/   (root/ is the workload's working directory)
 //
@@ -43,6 +45,12 @@ inline constexpr std::string_view kPoolV4 = "198.19.0.0/16";
 inline constexpr std::string_view kPoolV6 = "fd00:198:19::/48";
 inline constexpr std::string_view kEtcdEndpoint = "http://198.18.0.1:2379";  // member 0
 inline constexpr int kMaxEtcdMembers = 5;
+// calico-flows in the fabric namespace (Goldmane's port): every host reaches it, and so does
+// `calicoctl flows` run through `calico-lab host` (its default server, flows/flows_command.h).
+inline constexpr std::string_view kFlowsServer = "198.18.0.1:7443";
+inline constexpr std::string_view kFlowsListen = ":7443";
+// The nodes' flush interval in the lab: short, so a flow shows within seconds (upstream: 15s).
+inline constexpr std::string_view kLabFlowLogsFlushInterval = "1s";
 inline constexpr std::string_view kNetnsDir = "/run/netns";
 inline constexpr std::string_view kDefaultStateDir = "/run/calico-lab";
 inline constexpr int kCniMtu = 1500;       // the fabric's MTU
@@ -101,6 +109,8 @@ class Paths {
   std::string EtcdData(int member = 0) const { return FabricDir() + "/" + EtcdMemberName(member); }
   std::string ControllersPid() const { return FabricDir() + "/controllers.pid"; }
   std::string ControllersLog() const { return FabricDir() + "/controllers.log"; }
+  std::string FlowsPid() const { return FabricDir() + "/flows.pid"; }
+  std::string FlowsLog() const { return FabricDir() + "/flows.log"; }
   std::string HostDir(std::string_view host) const { return root_ + "/" + std::string(host); }
   std::string NetD(std::string_view host) const { return HostDir(host) + "/net.d"; }
   std::string Conflist(std::string_view host, std::string_view net) const {
@@ -168,6 +178,9 @@ std::string NamespaceYaml(std::string_view name);
 
 // The lab's IPPools as calicoctl YAML.
 std::string PoolsYaml(const LabConfig& config);
+// FelixConfiguration default sending flow records to the lab's calico-flows
+// (flowLogsGoldmaneServer) every kLabFlowLogsFlushInterval.
+std::string FlowLogsFelixYaml();
 
 // "K=V" strings for execve.
 std::vector<std::string> EnvStrings(const EnvMap& env);

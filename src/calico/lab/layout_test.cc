@@ -210,5 +210,13 @@ TEST(LayoutTest, Pools) {
   EXPECT_THAT(both, HasSubstr("cidr: fd00:198:19::/48"));
 }
 
+TEST(LayoutTest, FlowLogsGoToTheLabsCalicoFlows) {
+  EXPECT_EQ(FlowLogsFelixYaml(),
+            "apiVersion: projectcalico.org/v3\nkind: FelixConfiguration\nmetadata:\n  name: "
+            "default\nspec:\n  flowLogsGoldmaneServer: 198.18.0.1:7443\n  "
+            "flowLogsFlushInterval: 1s\n");
+  EXPECT_EQ(Paths("/run/calico-lab").FlowsPid(), "/run/calico-lab/fabric/flows.pid");
+}
+
 }  // namespace
 }  // namespace calico::lab
