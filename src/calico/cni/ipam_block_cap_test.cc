@@ -75,8 +75,8 @@ class IpamBlockCapTest : public ::testing::TestWithParam<std::string> {
     }
     std::string cmd = "env -i CNI_COMMAND=" + command + " CNI_CONTAINERID=" + container +
                       " CNI_NETNS=/run/netns/x CNI_IFNAME=eth0 CNI_PATH=/opt/cni/bin " +
-                      std::string(CALICO_BINARY_DIR) + "/bin/calico-ipam < " + stdin_path +
-                      " 2>/dev/null";
+                      std::string(CALICO_BINARY_DIR) + "/bin/calico-ipam < " + stdin_path + " 2>" +
+                      (dir_ / ("stderr-" + command + "-" + container)).string();
     Outcome r;
     FILE* p = ::popen(cmd.c_str(), "r");
     if (p == nullptr) return r;
@@ -102,6 +102,12 @@ class IpamBlockCapTest : public ::testing::TestWithParam<std::string> {
     return runs;
   }
 
+  // What the plugin wrote to stderr for one invocation (its log; a sanitizer's report).
+  std::string StderrOf(const std::string& command, const std::string& container) const {
+    std::ifstream err(dir_ / ("stderr-" + command + "-" + container));
+    return std::string((std::istreambuf_iterator<char>(err)), std::istreambuf_iterator<char>());
+  }
+
   std::map<std::string, std::string> BlocksByHost() const {
     ipam::IpamClient ipam(*backend_);
     auto blocks = ipam.ListBlocks();
@@ -121,8 +127,9 @@ class IpamBlockCapTest : public ::testing::TestWithParam<std::string> {
 TEST_P(IpamBlockCapTest, HundredParallelAddsStayWithinTwoBlocks) {
   std::vector<Outcome> first = ParallelAdds("c", 100);
   std::set<std::string> addresses;
-  for (const Outcome& r : first) {
-    ASSERT_EQ(r.code, 0) << r.out;
+  for (size_t i = 0; i < first.size(); ++i) {
+    const Outcome& r = first[i];
+    ASSERT_EQ(r.code, 0) << r.out << StderrOf("ADD", "c" + std::to_string(i));
     addresses.insert(Json::parse(r.out)["ips"][0]["address"].get<std::string>());
   }
   EXPECT_EQ(addresses.size(), 100u) << "an address was handed out twice";
@@ -141,7 +148,8 @@ TEST_P(IpamBlockCapTest, HundredParallelAddsStayWithinTwoBlocks) {
     } else if (r.out.find("limit of 2 blocks reached for this node") != std::string::npos) {
       ++limited;
     } else {
-      ADD_FAILURE() << "unexpected failure: " << r.out;
+      ADD_FAILURE() << "unexpected failure: " << r.out
+                    << StderrOf("ADD", "m" + std::to_string(&r - more.data()));
     }
   }
   EXPECT_EQ(ok, 28);
@@ -160,8 +168,10 @@ TEST_P(IpamBlockCapTest, HundredParallelAddsStayWithinTwoBlocks) {
   }
   for (auto& t : dels)
     t.join();
-  for (int code : codes)
-    EXPECT_EQ(code, 0);
+  for (int i = 0; i < 140; ++i) {
+    std::string c = i < 100 ? "c" + std::to_string(i) : "m" + std::to_string(i - 100);
+    EXPECT_EQ(codes[static_cast<size_t>(i)], 0) << "DEL " << c << ": " << StderrOf("DEL", c);
+  }
   ipam::IpamClient ipam(*backend_);
   auto blocks_after = ipam.ListBlocks();
   ASSERT_TRUE(blocks_after);

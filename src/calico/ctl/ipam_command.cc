@@ -140,39 +140,25 @@ int ShowIp(ipam::IpamClient& client, const std::string& text, Context& ctx) {
 }
 
 // calicoctl/calicoctl/commands/ipam/show.go ShowConfiguration: one row per field of
-// libcalico-go's ipam.IPAMConfig, in struct order, the value as Go's %#v prints it. The fields our
-// IpamClient does not use (kubeVirtVMAddressPersistence, ipCooldownSeconds) are read from the
-// stored config (libcalico-go/lib/backend/model/ipam_config.go); with no stored config,
-// GetIPAMConfig's defaults apply (persistence "Enabled").
-int ShowConfiguration(ipam::IpamClient& client, datastore::Backend& backend, Context& ctx) {
+// libcalico-go's ipam.IPAMConfig, in struct order, the value as Go's %#v prints it (an unset
+// KubeVirtVMAddressPersistence of a stored record is a nil pointer; with no stored config,
+// GetIPAMConfig's defaults apply: persistence "Enabled").
+int ShowConfiguration(ipam::IpamClient& client, Context& ctx) {
   auto cfg = client.GetConfig();
   if (!cfg) {
     ctx.err << "error: " << cfg.error().message() << "\n";
     return 1;
   }
-  std::string persistence = R"("Enabled")";
-  int64_t cooldown = 0;
-  auto kv = backend.Get(datastore::IpamConfigKey{}.Format());
-  if (kv) {
-    persistence = "(*ipam.VMAddressPersistence)(nil)";
-    auto parsed = model::ParseStoredJson(kv->key, kv->value);
-    if (parsed && parsed->is_object()) {
-      auto p = parsed->find("kubeVirtVMAddressPersistence");
-      if (p != parsed->end() && p->is_string()) persistence = p->dump();
-      auto c = parsed->find("ipCooldownSeconds");
-      if (c != parsed->end() && c->is_number_integer()) cooldown = c->get<int64_t>();
-    }
-  } else if (kv.error().code() != ErrorCode::kNotFound) {
-    ctx.err << "error: " << kv.error().message() << "\n";
-    return 1;
-  }
+  const std::string persistence = cfg->kubevirt_vm_address_persistence
+                                      ? Json(*cfg->kubevirt_vm_address_persistence).dump()
+                                      : std::string("(*ipam.VMAddressPersistence)(nil)");
   ctx.out << RenderPrettyTable(
       {"PROPERTY", "VALUE"},
       {{"StrictAffinity", cfg->strict_affinity ? "true" : "false"},
        {"AutoAllocateBlocks", cfg->auto_allocate_blocks ? "true" : "false"},
        {"MaxBlocksPerHost", std::to_string(cfg->max_blocks_per_host)},
        {"KubeVirtVMAddressPersistence", persistence},
-       {"IPCooldownSeconds", std::to_string(cooldown)}},
+       {"IPCooldownSeconds", std::to_string(cfg->ip_cooldown_seconds)}},
       {});
   return 0;
 }
@@ -963,7 +949,9 @@ int RunIpam(std::span<const std::string> args, Context& ctx) {
       "  calicoctl ipam release --ip=<IP>\n"
       "  calicoctl ipam release --from-report=<REPORT> [--from-report=<REPORT>...] [--force]\n"
       "  calicoctl ipam split (--cidr=<CIDR> | --name=<POOL>) <NUMBER>\n"
-      "  calicoctl ipam configure --strictaffinity=<true/false> [--max-blocks-per-host=<N>]\n";
+      "  calicoctl ipam configure [--strictaffinity=<true/false>] [--max-blocks-per-host=<N>]\n"
+      "                           [--kubevirt-ip-persistence=<Enabled|Disabled>]\n"
+      "                           [--ip-cooldown-seconds=<N>]\n";
   FlagSet fs;
   fs.AddString("config", 'c', std::string(kDefaultConfigPath), "Path to the client config file.");
   fs.AddString("ip", 0, "", "IP address.");
@@ -972,6 +960,10 @@ int RunIpam(std::span<const std::string> args, Context& ctx) {
   fs.AddBool("show-configuration", 0, "Show the IPAM configuration.");
   fs.AddString("strictaffinity", 0, "", "true or false.");
   fs.AddString("max-blocks-per-host", 0, "", "Maximum blocks per host (0 = unlimited).");
+  fs.AddString("kubevirt-ip-persistence", 0, "",
+               "Control whether KubeVirt VMs retain persistent IP addresses (Enabled|Disabled).");
+  fs.AddString("ip-cooldown-seconds", 0, "",
+               "Set the minimum time between release and re-allocation of an IP address.");
   fs.AddString("log-level", 'l', "panic", "Log level.");
   fs.AddBool("show-all-ips", 0, "Print all IPs that are checked.");
   fs.AddBool("show-problem-ips", 0, "Print all IPs that are leaked or not allocated properly.");
@@ -1021,7 +1013,7 @@ int RunIpam(std::span<const std::string> args, Context& ctx) {
     if (fs.Changed("ip")) return ShowIp(ipam, fs.GetString("ip"), ctx);
     const bool blocks = fs.GetBool("show-blocks");
     if (!blocks && !fs.GetBool("show-borrowed") && fs.GetBool("show-configuration")) {
-      return ShowConfiguration(ipam, backend, ctx);
+      return ShowConfiguration(ipam, ctx);
     }
     return ShowUsage(ipam, backend, blocks, !blocks && fs.GetBool("show-borrowed"), ctx);
   }
@@ -1078,6 +1070,29 @@ int RunIpam(std::span<const std::string> args, Context& ctx) {
     }
     cfg->max_blocks_per_host = static_cast<int>(n);
     messages.push_back("Successfully set MaxBlocksPerHost to: " + v);
+  }
+  // calicoctl/calicoctl/commands/ipam/configure.go parsePersistence and --ip-cooldown-seconds:
+  // stored for Calico's own clients (this build's IPAM does not act on them,
+  // docs/COMPATIBILITY.md).
+  if (fs.Changed("kubevirt-ip-persistence")) {
+    std::string v = fs.GetString("kubevirt-ip-persistence");
+    if (v != "Enabled" && v != "Disabled") {
+      ctx.err << "invalid value for --kubevirt-ip-persistence. Use Enabled or Disabled\n";
+      return 1;
+    }
+    cfg->kubevirt_vm_address_persistence = v;
+    messages.push_back("Successfully set KubeVirtVMAddressPersistence to: " + v);
+  }
+  if (fs.Changed("ip-cooldown-seconds")) {
+    std::string v = fs.GetString("ip-cooldown-seconds");
+    Result<long> parsed = ParseIntInRange<long>(v, 0, 1000000000);
+    if (!parsed) {
+      ctx.err << "invalid value for --ip-cooldown-seconds: '" << v
+              << "' (expected a whole number of seconds, 0 or more)\n";
+      return 1;
+    }
+    cfg->ip_cooldown_seconds = static_cast<int>(*parsed);
+    messages.push_back("Successfully set IPCooldownSeconds to: " + v);
   }
   if (messages.empty()) {
     ctx.err << "Nothing to configure.\n" << kUsage;

@@ -84,6 +84,46 @@ TEST_F(IpamCommandTest, ReleaseAndConfigure) {
   EXPECT_EQ(Run({"ipam", "configure", "--strictaffinity=maybe"}).code, 1);
 }
 
+// calicoctl/calicoctl/commands/ipam/configure.go updateIPAMConfig: read the whole config, change
+// only what was asked, write it back; fields this build's IPAM does not act on survive.
+TEST_F(IpamCommandTest, ConfigureKeepsTheFieldsItWasNotAskedToChange) {
+  ASSERT_TRUE(
+      backend_.Put("/calico/ipam/v2/config",
+                   R"({"auto_allocate_blocks":true,"kubeVirtVMAddressPersistence":"Disabled",)"
+                   R"("ipCooldownSeconds":30})"));
+  testing::CommandOutcome o = Run({"ipam", "configure", "--strictaffinity=true"});
+  ASSERT_EQ(o.code, 0) << o.err;
+  EXPECT_EQ(
+      ipam::Json::parse(backend_.Get("/calico/ipam/v2/config")->value),
+      ipam::Json::parse(R"({"strict_affinity":true,"auto_allocate_blocks":true,)"
+                        R"("kubeVirtVMAddressPersistence":"Disabled","ipCooldownSeconds":30})"));
+  o = Run({"ipam", "configure", "--kubevirt-ip-persistence=Enabled", "--ip-cooldown-seconds=0"});
+  ASSERT_EQ(o.code, 0) << o.err;
+  EXPECT_EQ(o.out,
+            "Successfully set KubeVirtVMAddressPersistence to: Enabled\n"
+            "Successfully set IPCooldownSeconds to: 0\n");
+  EXPECT_EQ(ipam::Json::parse(backend_.Get("/calico/ipam/v2/config")->value),
+            ipam::Json::parse(R"({"strict_affinity":true,"auto_allocate_blocks":true,)"
+                              R"("kubeVirtVMAddressPersistence":"Enabled"})"));
+  o = Run({"ipam", "configure", "--kubevirt-ip-persistence=yes"});
+  EXPECT_EQ(o.code, 1);
+  EXPECT_EQ(o.err, "invalid value for --kubevirt-ip-persistence. Use Enabled or Disabled\n");
+  o = Run({"ipam", "configure", "--ip-cooldown-seconds=-5"});
+  EXPECT_EQ(o.code, 1);
+  EXPECT_NE(o.err.find("--ip-cooldown-seconds"), std::string::npos) << o.err;
+}
+
+// A record stored by Calico with AutoAllocateBlocks false has no auto_allocate_blocks field
+// (omitempty): it reads as false, so `ipam show --show-configuration` and block allocation agree
+// with Calico's.
+TEST_F(IpamCommandTest, StoredConfigMissingFieldsReadAsGoZeroValues) {
+  ASSERT_TRUE(backend_.Put("/calico/ipam/v2/config", R"({"strict_affinity":true})"));
+  testing::CommandOutcome o = Run({"ipam", "show", "--show-configuration"});
+  ASSERT_EQ(o.code, 0) << o.err;
+  EXPECT_NE(o.out.find("| AutoAllocateBlocks           | false "), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("(*ipam.VMAddressPersistence)(nil)"), std::string::npos) << o.out;
+}
+
 TEST_F(IpamCommandTest, CheckFindsLeaks) {
   auto r = Allocate(2, 0, "leaky");
   ASSERT_EQ(r.ipv4.size(), 2u);

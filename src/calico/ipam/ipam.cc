@@ -87,7 +87,8 @@ tl::unexpected<Error> Exhausted(const std::string& what) {
 
 Result<IpamConfig> IpamClient::GetConfig() {
   IpamConfig cfg;
-  auto kv = backend_.Get(datastore::IpamConfigKey{}.Format());
+  const std::string key = datastore::IpamConfigKey{}.Format();
+  auto kv = backend_.Get(key);
   if (!kv) {
     if (kv.error().code() == ErrorCode::kNotFound) return cfg;
     return Unexpected(kv.error());
@@ -95,24 +96,47 @@ Result<IpamConfig> IpamClient::GetConfig() {
   auto parsed = model::ParseStoredJson(kv->key, kv->value);
   if (!parsed) return Internal("unparsable IPAM config: " + parsed.error().message());
   const Json& j = *parsed;
-  if (!j.is_object())
-    return Internal("unparsable IPAM config at " + datastore::IpamConfigKey{}.Format());
+  if (!j.is_object()) return Internal("unparsable IPAM config at " + key);
+  // A stored record: what is missing is Go's zero value (model.IPAMConfig's fields are omitempty).
   try {
     cfg.strict_affinity = j.value("strict_affinity", false);
-    cfg.auto_allocate_blocks = j.value("auto_allocate_blocks", true);
+    cfg.auto_allocate_blocks = j.value("auto_allocate_blocks", false);
     cfg.max_blocks_per_host = j.value("maxBlocksPerHost", 0);
+    cfg.kubevirt_vm_address_persistence.reset();
+    if (auto p = j.find("kubeVirtVMAddressPersistence"); p != j.end() && !p->is_null())
+      cfg.kubevirt_vm_address_persistence = p->get<std::string>();
+    cfg.ip_cooldown_seconds = j.value("ipCooldownSeconds", 0);
   } catch (const Json::exception& e) {
-    return Internal("unparsable IPAM config at " + datastore::IpamConfigKey{}.Format() + ": " +
-                    e.what());
+    return Internal("unparsable IPAM config at " + key + ": " + e.what());
   }
   return cfg;
 }
 
 Status IpamClient::SetConfig(const IpamConfig& config) {
-  Json j{{"strict_affinity", config.strict_affinity},
-         {"auto_allocate_blocks", config.auto_allocate_blocks}};
+  if (!config.strict_affinity && !config.auto_allocate_blocks)
+    return InvalidArgument(
+        "Cannot disable 'StrictAffinity' and 'AutoAllocateBlocks' at the same time");
+  if (config.max_blocks_per_host > 0 && !config.strict_affinity)
+    return InvalidArgument("MaxBlocksPerHost requires StrictAffinity to be enabled");
+  ASSIGN_OR_RETURN(IpamConfig current, GetConfig());
+  if (current == config) return OkStatus();
+  // model.IPAMConfig as encoding/json writes it: omitempty leaves out false, 0 and nil.
+  Json j = Json::object();
+  if (config.strict_affinity) j["strict_affinity"] = true;
+  if (config.auto_allocate_blocks) j["auto_allocate_blocks"] = true;
   if (config.max_blocks_per_host != 0) j["maxBlocksPerHost"] = config.max_blocks_per_host;
-  RETURN_IF_ERROR(backend_.Put(datastore::IpamConfigKey{}.Format(), j.dump()));
+  if (config.kubevirt_vm_address_persistence)
+    j["kubeVirtVMAddressPersistence"] = *config.kubevirt_vm_address_persistence;
+  if (config.ip_cooldown_seconds != 0) j["ipCooldownSeconds"] = config.ip_cooldown_seconds;
+  const std::string key = datastore::IpamConfigKey{}.Format();
+  // SetIPAMConfig applies with the revision it read: a concurrent writer makes this fail.
+  auto old = backend_.Get(key);
+  if (!old && old.error().code() != ErrorCode::kNotFound) return Unexpected(old.error());
+  if (old) {
+    RETURN_IF_ERROR(backend_.Update(key, j.dump(), old->mod_revision));
+  } else {
+    RETURN_IF_ERROR(backend_.Create(key, j.dump()));
+  }
   return OkStatus();
 }
 

@@ -26,10 +26,20 @@
 
 namespace calico::ipam {
 
+// libcalico-go/lib/ipam/ipam_types.go IPAMConfig, stored as model.IPAMConfig
+// (libcalico-go/lib/backend/model/ipam_config.go) at /calico/ipam/v2/config. The member defaults
+// are GetIPAMConfig's defaults when nothing is stored; a stored record's missing fields are Go's
+// zero values (its writer omits false, 0 and nil).
 struct IpamConfig {
   bool strict_affinity = false;
   bool auto_allocate_blocks = true;
   int max_blocks_per_host = 0;  // 0 = unlimited (Calico's default cap of 20 applies).
+  // KubeVirt VM address persistence ("Enabled" / "Disabled"); not used by this build's IPAM, kept
+  // so that `calicoctl ipam configure` never drops it. nullopt = unset in the stored record.
+  std::optional<std::string> kubevirt_vm_address_persistence = "Enabled";
+  int ip_cooldown_seconds = 0;  // not used by this build's IPAM (kept, as above)
+
+  bool operator==(const IpamConfig&) const = default;
 };
 
 struct Pool {
@@ -92,7 +102,13 @@ class IpamClient {
   // Releases every block affinity of the host (empty blocks are deleted).
   [[nodiscard]] Status ReleaseHostAffinities(const std::string& host);
 
+  // GetIPAMConfig: the stored config, or the defaults when none is stored (never written by a
+  // read). Errors: kInternal naming the key when the stored value is not an IPAM config.
   [[nodiscard]] Result<IpamConfig> GetConfig();
+  // SetIPAMConfig: refuses what upstream refuses (StrictAffinity and AutoAllocateBlocks both off;
+  // MaxBlocksPerHost without StrictAffinity) with kInvalidArgument; writes nothing when unchanged;
+  // otherwise a compare-and-swap on the stored record's revision (kConflict when another writer
+  // got there first).
   [[nodiscard]] Status SetConfig(const IpamConfig& config);
   [[nodiscard]] Result<std::vector<Pool>> ListPools();
   // All blocks (family 0 = both).

@@ -276,6 +276,29 @@ TEST_F(IpamTest, ConfigDefaultsAreNotPersisted) {  // 2.9 #45
   EXPECT_EQ(Json::parse(backend_.Get("/calico/ipam/v2/config")->value)["strict_affinity"], true);
 }
 
+// libcalico-go/lib/ipam/ipam.go SetIPAMConfig: the same refusals, nothing written when unchanged,
+// and model.IPAMConfig's omitempty encoding.
+TEST_F(IpamTest, SetConfigRefusesWhatCalicoRefusesAndWritesOmitempty) {
+  Status both_off = ipam_.SetConfig({.strict_affinity = false, .auto_allocate_blocks = false});
+  ASSERT_FALSE(both_off);
+  EXPECT_EQ(both_off.error().message(),
+            "Cannot disable 'StrictAffinity' and 'AutoAllocateBlocks' at the same time");
+  Status max_alone = ipam_.SetConfig({.strict_affinity = false, .max_blocks_per_host = 3});
+  ASSERT_FALSE(max_alone);
+  EXPECT_EQ(max_alone.error().message(), "MaxBlocksPerHost requires StrictAffinity to be enabled");
+  EXPECT_FALSE(backend_.Get("/calico/ipam/v2/config"));
+  // The defaults unchanged: nothing is written.
+  ASSERT_TRUE(ipam_.SetConfig(IpamConfig{}));
+  EXPECT_FALSE(backend_.Get("/calico/ipam/v2/config"));
+  ASSERT_TRUE(ipam_.SetConfig({.strict_affinity = true, .auto_allocate_blocks = false}));
+  EXPECT_EQ(Json::parse(backend_.Get("/calico/ipam/v2/config")->value),
+            Json::parse(R"({"strict_affinity":true,"kubeVirtVMAddressPersistence":"Enabled"})"));
+  auto back = ipam_.GetConfig();
+  ASSERT_TRUE(back);
+  EXPECT_FALSE(back->auto_allocate_blocks);
+  EXPECT_EQ(back->kubevirt_vm_address_persistence, "Enabled");
+}
+
 TEST_F(IpamTest, HostAffinitiesRelease) {  // 2.9 #15/16 (simplified)
   AddPool("p", "10.0.0.0/24", 30);
   auto r = Assign("node1", 12);
