@@ -1,6 +1,5 @@
 #include "calico/agent/agent.h"
 
-#include <future>
 #include <thread>
 
 #if defined(__GLIBC__)
@@ -497,27 +496,8 @@ Status Agent::FullSync() {
   nat_applied_.reset();
   // Both cores: a second thread decodes and validates the next batch of values while this one
   // feeds the current batch to the graph (decoding is most of the work and touches no state).
-  constexpr size_t kDecodeBatch = 1024;
-  auto decode = [&list](size_t from) {
-    std::vector<DecodedValue> out;
-    const size_t to = std::min(from + kDecodeBatch, list.kvs.size());
-    out.reserve(to - from);
-    for (size_t i = from; i < to; ++i) {
-      out.push_back(DecodeValue(list.kvs[i]));
-    }
-    return out;
-  };
-  std::future<std::vector<DecodedValue>> next;
-  if (!list.kvs.empty()) next = std::async(std::launch::async, decode, 0);
-  for (size_t from = 0; from < list.kvs.size(); from += kDecodeBatch) {
-    std::vector<DecodedValue> batch = next.get();
-    if (from + kDecodeBatch < list.kvs.size()) {
-      next = std::async(std::launch::async, decode, from + kDecodeBatch);
-    }
-    for (size_t i = 0; i < batch.size(); ++i) {
-      IngestDecoded(list.kvs[from + i], std::move(batch[i]));
-    }
-  }
+  for (const auto& kv : list.kvs)
+    Ingest(kv);
   revision_ = list.revision;
   list = {};
   const auto ingested = Clock::now();

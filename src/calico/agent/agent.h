@@ -155,7 +155,8 @@ class Agent {
     const std::string* host = nullptr;  // A key of host_key_counts_; null: names no host.
   };
   // A value read as a validated resource (`resource` unset for keys that are not resources), or
-  // why it is skipped. Touches no agent state: FullSync decodes on a second thread.
+  // why it is skipped. Touches no agent state (a second thread could run it; measured slower on
+  // this project's shared 2-core machine, see bench/README.md, so FullSync does not).
   struct DecodedValue {
     std::optional<model::Resource> resource{};
     std::string skip{};  // Non-empty: skip the value, for this reason.
