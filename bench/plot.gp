@@ -1,5 +1,5 @@
 # build/bench/scaling.png from `calico-bench plotdata` columns:
-# policies full_ms incr_p99_ms gbps linear_gbps
+# policies full_ms incr_p99_ms gbps linear_gbps nft_full_ms nft_change_p99_ms
 set terminal pngcairo size 1100,450 font ",10"
 set output out
 set datafile missing "-"
@@ -10,7 +10,9 @@ set ylabel "ms"
 set key top left
 set title "policy-apply (10k endpoints, 100 local)"
 plot data using 1:2 with linespoints title "full program", \
-     data using 1:3 with linespoints title "one change, p99"
+     data using 1:6 with linespoints dashtype 2 title "nft -f of the same ruleset", \
+     data using 1:3 with linespoints title "one change, p99", \
+     data using 1:7 with linespoints dashtype 2 title "nft -f of the same change, p99 (floor)"
 set ylabel "Gbit/s"
 set yrange [0:*]
 set title "per-packet: iperf3 between two workloads"

@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${1:-build-release}
 OUT=build/bench/results.json
-ROWS=${ROWS:-cni-add ipam policy-apply per-packet flow-logs flows lab}
+ROWS=${ROWS:-cni-add ipam calc policy-apply per-packet flow-logs flows lab}
 mkdir -p build/bench
 [ "$(id -u)" -eq 0 ] || { echo "bench: run as root (rows use network namespaces)" >&2; exit 1; }
 for row in $ROWS; do
@@ -18,6 +18,10 @@ for row in $ROWS; do
     ipam)
       echo "bench: ipam (allocations/s with 1 and 4 concurrent clients, duplicates)"
       "$BUILD/bin/calico-bench" ipam 200 "$OUT"
+      ;;
+    calc)
+      echo "bench: calc (start-up without the kernel at 100k endpoints / 2000 policies: phases, bytes per remote endpoint)"
+      "$BUILD/bin/calico-bench" calc --endpoints 100000 --local 100 --policies 2000 --repeats 3 --out "$OUT"
       ;;
     policy-apply)
       echo "bench: policy-apply (10k endpoints, 100 local: 100, 1000 and 10000 policies; 100k endpoints: 2000 policies; one-change updates) and memory"

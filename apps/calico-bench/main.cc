@@ -15,6 +15,7 @@
 #include "calico/base/numbers.h"
 #include "calico/base/strings.h"
 
+#include "calc_bench.h"
 #include "cni_add.h"
 #include "connect_rate.h"
 #include "ipam_bench.h"
@@ -29,6 +30,8 @@ int Usage() {
          "--bin DIR --out FILE\n"
          "       calico-bench policy-apply [--endpoints N] [--local N] [--policies N,N] "
          "[--changes N] [--bin DIR] --out FILE\n"
+         "       calico-bench calc [--endpoints N] [--local N] [--policies N] [--repeats N] "
+         "[--out FILE]\n"
          "       calico-bench record --row R --metric M --ours X --peer Y --unit U --samples N "
          "--params JSON --out FILE\n"
          "       calico-bench ipam ALLOCATIONS_PER_CLIENT FILE\n"
@@ -95,7 +98,8 @@ int main(int argc, char** argv) {
   }
   if (cmd == "plotdata") {
     // Columns for bench/plot.gp: policies, full program ms, incremental p99 ms, Gbit/s with that
-    // many policies, Gbit/s through a flat linear list of that many rules ("-" when not measured).
+    // many policies, Gbit/s through a flat linear list of that many rules, `nft -f` of the same
+    // ruleset ms, `nft -f` of the same one change p99 ms (the floor) ("-" when not measured).
     if (argc != 3) return Usage();
     std::ifstream in(argv[2]);
     auto doc = nlohmann::json::parse(in, nullptr, false);
@@ -103,7 +107,7 @@ int main(int argc, char** argv) {
       std::cerr << "calico-bench: " << argv[2] << " is not a results file\n";
       return 1;
     }
-    std::map<int, std::array<std::string, 4>> by_n;
+    std::map<int, std::array<std::string, 6>> by_n;
     for (const auto& r : doc["rows"]) {
       const auto params = r.value("params", nlohmann::json::object());
       std::string row = r.value("row", ""), metric = r.value("metric", "");
@@ -112,8 +116,15 @@ int main(int argc, char** argv) {
       if (row == "policy-apply" && params.contains("policies") &&
           params.value("endpoints", 0) == 10000) {
         int n = params["policies"].get<int>();
-        if (metric == "full_ms") by_n[n][0] = v;
-        if (metric == "incr_p99_ms") by_n[n][1] = v;
+        std::string peer = std::to_string(r.value("peer", 0.0));
+        if (metric == "full_ms") {
+          by_n[n][0] = v;
+          by_n[n][4] = peer;
+        }
+        if (metric == "incr_p99_ms") {
+          by_n[n][1] = v;
+          by_n[n][5] = peer;
+        }
       } else if (row == "per-packet" && params.contains("policies") &&
                  metric.rfind("gbps_", 0) == 0) {
         by_n[params["policies"].get<int>()][2] = v;
@@ -121,7 +132,7 @@ int main(int argc, char** argv) {
         by_n[params["rules"].get<int>()][3] = v;
       }
     }
-    std::cout << "# policies full_ms incr_p99_ms gbps linear_gbps\n";
+    std::cout << "# policies full_ms incr_p99_ms gbps linear_gbps nft_full_ms nft_change_p99_ms\n";
     for (const auto& [n, cols] : by_n) {
       std::cout << n;
       for (const auto& c : cols)
@@ -166,6 +177,47 @@ int main(int argc, char** argv) {
     if (!st) {
       std::cerr << "calico-bench: " << st.error().message() << "\n";
       return 1;
+    }
+    return 0;
+  }
+  if (cmd == "calc") {
+    calico::bench::CalcBenchOptions o;
+    std::string out;
+    for (int i = 2; i < argc; ++i) {
+      std::string a = argv[i];
+      std::string v = i + 1 < argc ? argv[i + 1] : "";
+      if (a == "--endpoints") {
+        o.endpoints = IntOrExit(a, v);
+      } else if (a == "--local") {
+        o.local = IntOrExit(a, v);
+      } else if (a == "--policies") {
+        o.policies = IntOrExit(a, v);
+      } else if (a == "--repeats") {
+        o.repeats = IntOrExit(a, v);
+      } else if (a == "--out") {
+        out = v;
+      } else {
+        std::cerr << "calico-bench: unknown flag " << a << "\n";
+        return Usage();
+      }
+      ++i;
+    }
+    if (o.local < 0 || o.endpoints <= o.local || o.policies < 0 || o.repeats < 1) return Usage();
+    auto rows = calico::bench::RunCalcBench(o);
+    if (!rows) {
+      std::cerr << "calico-bench calc: " << rows.error().message() << "\n";
+      return 1;
+    }
+    for (const auto& r : *rows) {
+      std::cout << "calc " << r.metric << " " << r.ours << " " << r.unit << " (" << r.params.dump()
+                << ")\n";
+    }
+    if (!out.empty()) {
+      auto st = calico::bench::MergeResults(out, *rows);
+      if (!st) {
+        std::cerr << "calico-bench: " << st.error().message() << "\n";
+        return 1;
+      }
     }
     return 0;
   }

@@ -47,7 +47,9 @@ class NoRoutes final : public agent::RouteProgrammer {
   Status ConfigureInterface(const std::string&, bool, bool) override { return OkStatus(); }
 };
 
-model::Resource Endpoint(int i, int local) {
+}  // namespace
+
+model::Resource BenchEndpoint(int i, int local) {
   std::string id = fmt::format("{:011x}", i);
   model::Resource wep("WorkloadEndpoint", "", "default");
   wep.metadata()["labels"] = {{"app", fmt::format("app-{}", i % 100)},
@@ -64,7 +66,7 @@ model::Resource Endpoint(int i, int local) {
   return wep;
 }
 
-model::Resource Policy(int i, int port_shift = 0) {
+model::Resource BenchPolicy(int i, int port_shift) {
   model::Resource p("GlobalNetworkPolicy", fmt::format("p{:05d}", i));
   p.spec() = Json{
       {"order", i},
@@ -79,20 +81,22 @@ model::Resource Policy(int i, int port_shift = 0) {
   return p;
 }
 
-Status Fill(datastore::Client& client, int endpoints, int local, int policies) {
+Status FillBenchStore(datastore::Client& client, int endpoints, int local, int policies) {
   RETURN_IF_ERROR(client.EnsureInitialized());
   model::Resource profile("Profile", "bench");
   profile.spec() = Json{{"ingress", Json::array({{{"action", "Allow"}}})},
                         {"egress", Json::array({{{"action", "Allow"}}})}};
   RETURN_IF_ERROR(client.Create(profile));
   for (int i = 0; i < endpoints; ++i) {
-    RETURN_IF_ERROR(client.Create(Endpoint(i, local)));
+    RETURN_IF_ERROR(client.Create(BenchEndpoint(i, local)));
   }
   for (int i = 0; i < policies; ++i) {
-    RETURN_IF_ERROR(client.Create(Policy(i)));
+    RETURN_IF_ERROR(client.Create(BenchPolicy(i)));
   }
   return OkStatus();
 }
+
+namespace {
 
 // Runs `fn` on a thread inside a fresh namespace.
 Status InFreshNetns(const std::string& prefix, const std::function<Status()>& fn) {
@@ -114,7 +118,7 @@ Result<double> AgentRssMb(const std::string& bin, int endpoints, int local, int 
   {
     ASSIGN_OR_RETURN(auto store, datastore::SqliteBackend::Open(dir + "/calico.db"));
     datastore::Client client(*store);
-    RETURN_IF_ERROR(Fill(client, endpoints, local, policies));
+    RETURN_IF_ERROR(FillBenchStore(client, endpoints, local, policies));
   }
   ScopedNetns ns("calico-bench-rss");
   if (!ns.ok()) return Unavailable("cannot create a bench namespace");
@@ -157,10 +161,12 @@ Result<std::vector<RowResult>> RunPolicyApply(const PolicyApplyOptions& o) {
   for (int policies : o.policies) {
     datastore::MemBackend store(nullptr, 1000000);
     datastore::Client client(store);
-    RETURN_IF_ERROR(Fill(client, o.endpoints, o.local, policies));
+    RETURN_IF_ERROR(FillBenchStore(client, o.endpoints, o.local, policies));
     Json params = {{"endpoints", o.endpoints}, {"local", o.local}, {"policies", policies}};
     std::vector<double> full, nft;
     std::vector<double> incremental;
+    std::vector<double> floor;       // the same changes as `nft -f` transactions
+    std::vector<std::string> diffs;  // each change's minimal transaction, in order
     std::string text;
     // Full programs are single events on a shared machine: three of each side, medians reported.
     constexpr int kFullRepeats = 3;
@@ -178,17 +184,19 @@ Result<std::vector<RowResult>> RunPolicyApply(const PolicyApplyOptions& o) {
       text = nft_model::NftRulesetText(a.applied());
       for (int c = 0; c < changes; ++c) {
         // One policy that applies to local endpoints gets a new port.
+        const nft_model::NftRuleset applied_before = a.applied();
         RETURN_IF_ERROR(store.Put(
             datastore::ResourceKey{.kind = model::LookupKind("GlobalNetworkPolicy"),
                                    .name = fmt::format("p{:05d}", c % std::min(policies, 100))}
                 .Format(),
-            datastore::EncodeStoredResource(Policy(c % std::min(policies, 100), c + 1))));
+            datastore::EncodeStoredResource(BenchPolicy(c % std::min(policies, 100), c + 1))));
         auto t0 = Clock::now();
         const uint64_t before = a.policy_applies();
         while (a.policy_applies() == before && Ms(Clock::now() - t0) < 10000) {
           RETURN_IF_ERROR(a.Step(std::chrono::milliseconds(50)));
         }
         incremental.push_back(Ms(Clock::now() - t0));
+        diffs.push_back(nft_model::DiffNftRulesets(applied_before, a.applied()).commands);
       }
       return OkStatus();
     };
@@ -209,6 +217,36 @@ Result<std::vector<RowResult>> RunPolicyApply(const PolicyApplyOptions& o) {
         return Unavailable("nft -f could not load the rendered ruleset");
       }
     }
+    // The kernel's floor for one change: the same ruleset loaded into a fresh namespace, then
+    // each change the agent made, in the same order, as the smallest `nft -f` transaction (the
+    // diff between the rulesets before and after it). nft runs in the namespace directly.
+    {
+      ScopedNetns ns("calico-bench-floor");
+      UniqueFd netns(::open(ns.path().c_str(), O_RDONLY | O_CLOEXEC));
+      if (!ns.ok() || !netns) {
+        std::filesystem::remove(file);
+        return Unavailable("cannot create a bench namespace");
+      }
+      auto nft_f = [&](const std::string& path) -> Status {
+        ASSIGN_OR_RETURN(auto out,
+                         RunSubprocess({.argv = {"nft", "-f", path}, .netns_fd = netns.get()}));
+        if (out.exit_code != 0) return Unavailable("nft -f " + path + ": " + out.err);
+        return OkStatus();
+      };
+      Status loaded = nft_f(file);
+      const std::string change_file = file + ".change";
+      for (size_t i = 0; loaded && i < diffs.size(); ++i) {
+        std::ofstream(change_file) << diffs[i];
+        auto t0 = Clock::now();
+        loaded = nft_f(change_file);
+        floor.push_back(Ms(Clock::now() - t0));
+      }
+      std::filesystem::remove(change_file);
+      if (!loaded) {
+        std::filesystem::remove(file);
+        return Unexpected(loaded.error().Wrap("the one-change floor"));
+      }
+    }
     std::filesystem::remove(file);
     const double full_ms = Percentile(full, 50);
     const double nft_ms = Percentile(nft, 50);
@@ -225,8 +263,14 @@ Result<std::vector<RowResult>> RunPolicyApply(const PolicyApplyOptions& o) {
       rows.push_back(r);
     };
     row("full_ms", full_ms, nft_ms, kFullRepeats);
-    row("incr_p50_ms", Percentile(incremental, 50), nft_ms, static_cast<int>(incremental.size()));
-    row("incr_p99_ms", Percentile(incremental, 99), nft_ms, static_cast<int>(incremental.size()));
+    // One change against the same change sent alone to the kernel as an `nft -f` transaction.
+    auto change_row = [&](const char* metric, double p) {
+      row(metric, Percentile(incremental, p), Percentile(floor, p),
+          static_cast<int>(incremental.size()));
+      rows.back().params["peer"] = "nft -f of the same change into the loaded table (floor)";
+    };
+    change_row("incr_p50_ms", 50);
+    change_row("incr_p99_ms", 99);
     if (!o.bin.empty()) {
       ASSIGN_OR_RETURN(double rss, AgentRssMb(o.bin, o.endpoints, o.local, policies));
       RowResult r;
@@ -239,6 +283,16 @@ Result<std::vector<RowResult>> RunPolicyApply(const PolicyApplyOptions& o) {
       r.params = params;
       r.params["peer"] = "target 100 MB";
       rows.push_back(r);
+      if (o.endpoints > o.local) {
+        // What calico-node holds per remote endpoint: against the same data without them.
+        ASSIGN_OR_RETURN(double local_rss, AgentRssMb(o.bin, o.local, o.local, policies));
+        r.metric = "bytes_per_remote_endpoint";
+        r.ours = (rss - local_rss) * 1024.0 * 1024.0 / (o.endpoints - o.local);
+        r.peer = 1024;
+        r.unit = "B";
+        r.params["peer"] = "target 1 KB";
+        rows.push_back(r);
+      }
     }
   }
   return rows;

@@ -7,6 +7,8 @@
 #include <vector>
 
 #include "calico/base/result.h"
+#include "calico/datastore/client.h"
+#include "calico/model/resource.h"
 
 #include "stats.h"
 
@@ -19,6 +21,15 @@ struct PolicyApplyOptions {
   int changes = 50;  // one-change samples
   std::string bin;   // for calico-node (RSS)
 };
+
+// The bench's data, shared with the calc row: endpoint i (the first `local` on node "bench", the
+// rest spread over 50 other nodes; labels app-(i%100) and tier), policy i (selects app-(i%100),
+// allows TCP to one port from app-(i+1%100), denies 192.0.2.0/24; `port_shift` moves the port),
+// and a store holding a profile, the endpoints and the policies.
+model::Resource BenchEndpoint(int i, int local);
+model::Resource BenchPolicy(int i, int port_shift = 0);
+[[nodiscard]] Status FillBenchStore(datastore::Client& client, int endpoints, int local,
+                                    int policies);
 
 [[nodiscard]] Result<std::vector<RowResult>> RunPolicyApply(const PolicyApplyOptions& options);
 

@@ -59,9 +59,38 @@ Agent::Agent(AgentConfig config, datastore::Backend& backend, PolicyProgrammer& 
       metrics_(metrics),
       graph_(std::make_unique<calc::CalcGraph>(config_.node_name)) {}
 
-void Agent::Ingest(const datastore::KVPair& kv) {
+Agent::DecodedValue Agent::DecodeValue(const datastore::KVPair& kv) {
+  DecodedValue out;
+  if (!StartsWith(kv.key, datastore::kResourcePrefix)) return out;
   try {
-    IngestValue(kv);
+    // As Felix's validation filter (felix/calc/validation_filter.go): a value that does not
+    // decode or validate is treated as missing, and never stops the rest.
+    auto r = datastore::DecodeStoredResource(kv.key, kv.value, kv.mod_revision);
+    if (!r) {
+      out.skip = r.error().message();
+      return out;
+    }
+    if (Status valid = model::Validate(*r); !valid) {
+      out.skip =
+          fmt::format("{} \"{}\" is not valid: {}", r->kind(), r->name(), valid.error().message());
+      return out;
+    }
+    out.resource = std::move(*r);
+  } catch (const std::exception& e) {
+    // A value of an unexpected shape that validation let through (a JSON type error).
+    out.skip = e.what();
+  }
+  return out;
+}
+
+void Agent::Ingest(const datastore::KVPair& kv) {
+  IngestDecoded(kv, DecodeValue(kv));
+}
+
+void Agent::IngestDecoded(const datastore::KVPair& kv, DecodedValue decoded) {
+  if (!decoded.skip.empty()) return SkipValue(kv.key, decoded.skip);
+  try {
+    IngestValue(kv, std::move(decoded));
   } catch (const std::exception& e) {
     // A value of an unexpected shape that validation let through (a JSON type error).
     SkipValue(kv.key, e.what());
@@ -75,27 +104,23 @@ void Agent::SkipValue(const std::string& key, const std::string& why) {
   Remove(key);
 }
 
-void Agent::IngestValue(const datastore::KVPair& kv) {
+void Agent::IngestValue(const datastore::KVPair& kv, DecodedValue decoded) {
   if (RoutingKey(kv.key)) routing_dirty_ = true;
-  std::optional<model::Resource> resource;
-  if (StartsWith(kv.key, datastore::kResourcePrefix)) {
-    // As Felix's validation filter (felix/calc/validation_filter.go): a value that does not
-    // decode or validate is treated as missing, and never stops the rest.
-    auto r = datastore::DecodeStoredResource(kv.key, kv.value, kv.mod_revision);
-    if (!r) return SkipValue(kv.key, r.error().message());
-    if (Status valid = model::Validate(*r); !valid) {
-      return SkipValue(kv.key, fmt::format("{} \"{}\" is not valid: {}", r->kind(), r->name(),
-                                           valid.error().message()));
-    }
-    resource = std::move(*r);
-  }
+  std::optional<model::Resource> resource = std::move(decoded.resource);
   if ((config_.apply_vxlan || config_.apply_ipip) && vxlan_inputs_.Ingest(kv.key, kv.value))
     dirty_ = true;
   if (resource) {
     const model::Resource& r = *resource;
-    if (resource_keys_.count(kv.key) == 0) ++kind_counts_[r.kind()];
-    resource_keys_[kv.key] = {r.kind(), r.namespace_(), r.name()};
-    NoteHost(kv.key, r);
+    KeyRecord& rec = resource_keys_[kv.key];
+    if (rec.kind == nullptr || *rec.kind != r.kind()) {
+      if (rec.kind != nullptr && --kind_counts_[*rec.kind] <= 0) kind_counts_.erase(*rec.kind);
+      auto counted = kind_counts_.try_emplace(r.kind(), 0).first;
+      ++counted->second;
+      rec.kind = &counted->first;
+    }
+    rec.ns = r.namespace_();
+    rec.name = r.name();
+    NoteHost(rec, &r);
     if (r.kind() == "FelixConfiguration") NoteFelixConfiguration(r.name(), &r);
     if (r.kind() == "Node" && r.name() == config_.node_name) {
       own_node_ = r;
@@ -116,9 +141,9 @@ void Agent::IngestValue(const datastore::KVPair& kv) {
 
 // felix/calc/stats_collector.go: a host is counted while a Node, workload endpoint or host
 // endpoint names it.
-void Agent::NoteHost(const std::string& key, const std::optional<model::Resource>& r) {
+void Agent::NoteHost(KeyRecord& rec, const model::Resource* r) {
   std::string host;
-  if (r) {
+  if (r != nullptr) {
     if (r->kind() == "Node") {
       host = r->name();
     } else if (r->kind() == "WorkloadEndpoint" || r->kind() == "HostEndpoint") {
@@ -126,15 +151,16 @@ void Agent::NoteHost(const std::string& key, const std::optional<model::Resource
       if (it != r->spec().end() && it->is_string()) host = it->get<std::string>();
     }
   }
-  auto was = key_hosts_.find(key);
-  if (was != key_hosts_.end()) {
-    if (was->second == host) return;
-    if (--host_key_counts_[was->second] <= 0) host_key_counts_.erase(was->second);
-    key_hosts_.erase(was);
+  if (rec.host != nullptr) {
+    if (*rec.host == host) return;
+    auto was = host_key_counts_.find(*rec.host);
+    if (--was->second <= 0) host_key_counts_.erase(was);
+    rec.host = nullptr;
   }
   if (host.empty()) return;
-  key_hosts_[key] = host;
-  ++host_key_counts_[host];
+  auto counted = host_key_counts_.try_emplace(std::move(host), 0).first;
+  ++counted->second;
+  rec.host = &counted->first;
 }
 
 ClusterCounts Agent::CountCluster() const {
@@ -162,7 +188,10 @@ void Agent::Remove(const std::string& key) {
   if ((config_.apply_vxlan || config_.apply_ipip) && vxlan_inputs_.Remove(key)) dirty_ = true;
   auto it = resource_keys_.find(key);
   if (it != resource_keys_.end()) {
-    const auto& [kind, ns, name] = it->second;
+    NoteHost(it->second, nullptr);
+    const std::string kind = *it->second.kind;
+    const std::string& ns = it->second.ns;
+    const std::string& name = it->second.name;
     if (kind == "FelixConfiguration") NoteFelixConfiguration(name, nullptr);
     if (kind == "Node" && name == config_.node_name) {
       own_node_.reset();
@@ -172,7 +201,6 @@ void Agent::Remove(const std::string& key) {
     graph_->OnDelete(kind, ns, name);
     metrics_.ObserveCalcGraphUpdate(std::chrono::steady_clock::now() - start);
     if (--kind_counts_[kind] <= 0) kind_counts_.erase(kind);
-    NoteHost(key, std::nullopt);
     resource_keys_.erase(it);
     dirty_ = true;
     return;
@@ -460,7 +488,6 @@ Status Agent::FullSync() {
   graph_ = std::make_unique<calc::CalcGraph>(config_.node_name);
   resource_keys_.clear();
   kind_counts_.clear();
-  key_hosts_.clear();
   host_key_counts_.clear();
   own_node_.reset();
   config_records_changed_ = true;
@@ -469,6 +496,8 @@ Status Agent::FullSync() {
   vxlan_applied_.reset();
   ipip_applied_.reset();
   nat_applied_.reset();
+  // Both cores: a second thread decodes and validates the next batch of values while this one
+  // feeds the current batch to the graph (decoding is most of the work and touches no state).
   for (const auto& kv : list.kvs)
     Ingest(kv);
   revision_ = list.revision;

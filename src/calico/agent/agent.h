@@ -42,6 +42,7 @@
 #include <set>
 #include <string>
 #include <tuple>
+#include <unordered_map>
 
 #include "calico/agent/ipip.h"
 #include "calico/agent/metrics.h"
@@ -148,8 +149,25 @@ class Agent {
   const policy::Model& model() const { return model_; }
 
  private:
+  // What the agent keeps per resource key (resource_keys_): one small record, as at 100k
+  // endpoints this is a large part of what it holds per endpoint.
+  struct KeyRecord {
+    const std::string* kind = nullptr;  // A key of kind_counts_ (alive while counted).
+    std::string ns{};
+    std::string name{};
+    const std::string* host = nullptr;  // A key of host_key_counts_; null: names no host.
+  };
+  // A value read as a validated resource (`resource` unset for keys that are not resources), or
+  // why it is skipped. Touches no agent state (a second thread could run it; measured slower on
+  // this project's shared 2-core machine, see bench/README.md, so FullSync does not).
+  struct DecodedValue {
+    std::optional<model::Resource> resource{};
+    std::string skip{};  // Non-empty: skip the value, for this reason.
+  };
+  static DecodedValue DecodeValue(const datastore::KVPair& kv);
   void Ingest(const datastore::KVPair& kv);
-  void IngestValue(const datastore::KVPair& kv);
+  void IngestDecoded(const datastore::KVPair& kv, DecodedValue decoded);
+  void IngestValue(const datastore::KVPair& kv, DecodedValue decoded);
   // A value that is not JSON or not a valid resource: logged, counted, treated as deleted.
   void SkipValue(const std::string& key, const std::string& why);
   // Logs what a render isolated or ignored when it changes, and sets the metrics.
@@ -158,7 +176,8 @@ class Agent {
   void ReportNotActedOn();
   void Remove(const std::string& key);
   // Tracks which host the resource at `key` names (nullopt: deleted), for felix_cluster_num_hosts.
-  void NoteHost(const std::string& key, const std::optional<model::Resource>& r);
+  // The host `r` names (null: none), counted in host_key_counts_ for `rec`.
+  void NoteHost(KeyRecord& rec, const model::Resource* r);
   ClusterCounts CountCluster() const;
   // The two halves of Resync, without the metrics: whether they repaired anything.
   [[nodiscard]] Result<bool> CheckPolicy();
@@ -182,12 +201,11 @@ class Agent {
   RouteProgrammer& routes_;
   Metrics& metrics_;
   std::unique_ptr<calc::CalcGraph> graph_;
-  // key -> (kind, namespace, name) of every resource fed to the graph (deletes carry no value).
-  std::map<std::string, std::tuple<std::string, std::string, std::string>> resource_keys_;
+  // Every resource fed to the graph, by key (deletes carry no value); KeyRecord above.
+  std::unordered_map<std::string, KeyRecord> resource_keys_;
   // Cluster-wide counts for Felix's felix_cluster_num_* gauges: resources per kind, and per host
-  // the keys naming it (key -> host).
+  // the keys naming it.
   std::map<std::string, int64_t> kind_counts_;
-  std::map<std::string, std::string> key_hosts_;
   std::map<std::string, int64_t> host_key_counts_;
   std::set<net::CIDR> own_blocks_;
   std::unique_ptr<datastore::WatchStream> watch_;

@@ -62,10 +62,10 @@ class ActiveRules {
   // For the policy resolver.
   const std::unordered_map<std::string, Policy>& policies() const { return policies_; }
   // Keys of the normal / doNotTrack-preDNAT policies whose selector matches local endpoint `key`.
-  const LabelIndex::IdSet& PoliciesMatching(const std::string& key) const {
+  const LabelIndex::RefList& PoliciesMatching(const std::string& key) const {
     return policy_index_.SelectorsMatching(key);
   }
-  const LabelIndex::IdSet& HostPoliciesMatching(const std::string& key) const {
+  const LabelIndex::RefList& HostPoliciesMatching(const std::string& key) const {
     return host_policy_index_.SelectorsMatching(key);
   }
   // Profile name -> number of local endpoints listing it (the active profiles).

@@ -12,6 +12,7 @@
 #include "calico/base/log.h"
 #include "calico/calc/active_rules.h"
 #include "calico/calc/decoding.h"
+#include "calico/calc/interned_labels.h"
 #include "calico/calc/ipset_index.h"
 #include "calico/calc/policy_resolver.h"
 
@@ -69,10 +70,12 @@ struct CalcGraph::State {
   explicit State(std::string node) : node_name(std::move(node)), rules(ipsets) {}
 
   // --- Labels (Felix's label inheritance index) -----------------------------------------------
-  LabelMap Effective(const EndpointRec& ep) const {
-    LabelMap out = ep.own_labels;
-    for (const std::string& profile : ep.profiles) {
-      for (const auto& [k, v] : rules.ProfileLabels(profile)) {
+  static const std::string& Name(const std::string& s) { return s; }
+  static const std::string& Name(const std::string* s) { return *s; }
+  template <typename Profiles>
+  LabelMap Effective(LabelMap out, const Profiles& profiles) const {
+    for (const auto& profile : profiles) {
+      for (const auto& [k, v] : rules.ProfileLabels(Name(profile))) {
         out.emplace(k, v);  // Own labels win.
       }
     }
@@ -80,58 +83,88 @@ struct CalcGraph::State {
   }
 
   // --- Endpoints ------------------------------------------------------------------------------
+  // What the graph keeps of every endpoint (most of them remote at Felix's design point): its own
+  // labels and profiles for label inheritance, interned in `names`. Its effective labels and
+  // addresses live in the IP set index only; local endpoints also keep their whole record in
+  // `store` for the model.
+  struct StoredEndpoint {
+    CompactLabels own_labels{};
+    std::vector<const std::string*> profiles{};  // Interned in `names`; unique, in order.
+    bool local = false;
+    bool is_workload = true;
+  };
+
   void UpdateEndpoint(const std::string& key, EndpointRec&& rec) {
     // Reference the new profiles before dropping the old ones, so that a profile both use stays
     // active.
     for (const std::string& p : rec.profiles) {
-      profile_users[p].insert(key);
       if (rec.local) rules.RefProfile(p);
     }
-    if (rec.local) {
+    LabelMap effective = Effective(rec.own_labels, rec.profiles);
+    std::vector<EndpointPort> ports = std::exchange(rec.ports, {});
+    std::vector<net::CIDR> addresses = rec.local ? rec.addresses : std::exchange(rec.addresses, {});
+    auto [it, fresh] = endpoints.try_emplace(key);
+    const std::string* stored_key = &it->first;
+    StoredEndpoint& ep = it->second;
+    if (!fresh) ForgetProfiles(stored_key, ep, rec.profiles);
+    // Intern the new strings before releasing the old ones: the ones both share stay put.
+    StoredEndpoint old = std::move(ep);
+    ep = StoredEndpoint{.own_labels = CompactLabels::Make(rec.own_labels, names),
+                        .local = rec.local,
+                        .is_workload = rec.is_workload};
+    ep.profiles.reserve(rec.profiles.size());
+    for (const std::string& p : rec.profiles) {
+      ep.profiles.push_back(names.Intern(p));
+      profile_users[p].insert(stored_key);
+    }
+    Release(old);
+    ipsets.UpdateItem(key, effective, std::move(addresses), std::move(ports));
+    rules.UpdateEndpoint(key, effective, ep.local, ep.is_workload);
+    if (ep.local) {
       store.local.insert(key);
+      rec.effective = std::move(effective);
+      store.endpoints.insert_or_assign(key, std::move(rec));
     } else {
       store.local.erase(key);
+      store.endpoints.erase(key);
     }
-    rec.effective = Effective(rec);
-    std::vector<EndpointPort> ports = std::move(rec.ports);
-    rec.ports.clear();
-    EndpointRec* ep = nullptr;
-    if (auto it = store.endpoints.find(key); it != store.endpoints.end()) {
-      ForgetProfiles(key, it->second, rec.profiles);
-      it->second = std::move(rec);
-      ep = &it->second;
-    } else {
-      ep = &store.endpoints.emplace(key, std::move(rec)).first->second;
-    }
-    ipsets.UpdateItem(key, ep->effective, ep->addresses, std::move(ports));
-    rules.UpdateEndpoint(key, ep->effective, ep->local, ep->is_workload);
   }
   // Re-labels an endpoint after a change to one of its profiles' labelsToApply.
-  void RelabelEndpoint(const std::string& key, EndpointRec& ep) {
-    ep.effective = Effective(ep);
-    ipsets.UpdateItemLabels(key, ep.effective);
-    rules.UpdateEndpoint(key, ep.effective, ep.local, ep.is_workload);
+  void RelabelEndpoint(const std::string& key, const StoredEndpoint& ep) {
+    LabelMap effective = Effective(ep.own_labels.ToMap(), ep.profiles);
+    ipsets.UpdateItemLabels(key, effective);
+    rules.UpdateEndpoint(key, effective, ep.local, ep.is_workload);
+    if (ep.local) store.endpoints.at(key).effective = std::move(effective);
   }
   // Drops `ep`'s profile references (the ones not in `keep` from profile_users).
-  void ForgetProfiles(const std::string& key, const EndpointRec& ep,
+  void ForgetProfiles(const std::string* key, const StoredEndpoint& ep,
                       const std::vector<std::string>& keep) {
-    for (const std::string& p : ep.profiles) {
-      if (ep.local) rules.UnrefProfile(p);
-      if (std::find(keep.begin(), keep.end(), p) != keep.end()) continue;
-      auto it = profile_users.find(p);
+    for (const std::string* p : ep.profiles) {
+      if (ep.local) rules.UnrefProfile(*p);
+      if (std::find(keep.begin(), keep.end(), *p) != keep.end()) continue;
+      auto it = profile_users.find(*p);
       if (it == profile_users.end()) continue;
       it->second.erase(key);
       if (it->second.empty()) profile_users.erase(it);
     }
   }
+  void Release(StoredEndpoint& ep) {
+    ep.own_labels.Release(names);
+    for (const std::string* p : ep.profiles) {
+      names.Release(p);
+    }
+    ep.profiles.clear();
+  }
   void DeleteEndpoint(const std::string& key) {
-    auto it = store.endpoints.find(key);
-    if (it == store.endpoints.end()) return;
+    auto it = endpoints.find(key);
+    if (it == endpoints.end()) return;
     rules.DeleteEndpoint(key);
     ipsets.DeleteItem(key);
     store.local.erase(key);
-    ForgetProfiles(key, it->second, {});
-    store.endpoints.erase(it);
+    store.endpoints.erase(key);
+    ForgetProfiles(&it->first, it->second, {});
+    Release(it->second);
+    endpoints.erase(it);
   }
 
   // --- Profiles -------------------------------------------------------------------------------
@@ -139,18 +172,21 @@ struct CalcGraph::State {
     if (!rules.UpdateProfile(name, std::move(rec))) return;
     auto it = profile_users.find(name);
     if (it == profile_users.end()) return;
-    const std::vector<std::string> users(it->second.begin(), it->second.end());
-    for (const std::string& key : users) {
-      RelabelEndpoint(key, store.endpoints.at(key));
+    const std::vector<const std::string*> users(it->second.begin(), it->second.end());
+    for (const std::string* key : users) {
+      RelabelEndpoint(*key, endpoints.at(*key));
     }
   }
 
   std::string node_name;
   IpSetIndex ipsets;
   ActiveRules rules;
-  EndpointStore store;  // WEPs and HEPs by item key.
-  // Profile name -> endpoints (any node, WEPs and HEPs) that list it, for labelsToApply changes.
-  std::unordered_map<std::string, std::unordered_set<std::string>> profile_users;
+  StringInterner names;  // Endpoints' own label names and values, profile names.
+  std::unordered_map<std::string, StoredEndpoint> endpoints;  // WEPs and HEPs by item key.
+  EndpointStore store;  // The local ones' whole records, for the model.
+  // Profile name -> endpoints (any node, WEPs and HEPs) that list it, for labelsToApply changes
+  // (their keys as stored in `store`).
+  std::unordered_map<std::string, std::unordered_set<const std::string*>> profile_users;
   std::map<std::string, TierRec> tiers;
   std::map<std::string, model::v3::IPPool> ip_pools;
   std::map<std::string, model::v3::HostEndpoint> host_endpoints;

@@ -680,6 +680,57 @@ TEST(CalcGraphTest, RemoteEndpointsOnlyContributeIpSetMembers) {
             std::vector<std::string>{"x"});
 }
 
+// Remote endpoints are kept compact (own labels and profiles interned, effective labels and
+// addresses only in the IP set index): a profile's labelsToApply still re-labels them, moving
+// between nodes keeps and restores the whole record, and the model equals a fresh graph's.
+TEST(CalcGraphTest, CompactRemoteEndpointsFollowProfilesAndNodeMoves) {
+  CalcGraph g(kNode);
+  const std::vector<Resource> base = {
+      Wep("ns1", "local", kNode, "cali-l", {"10.0.0.1/32"}, {{"app", "y"}}),
+      Gnp("y", {{"selector", "app == 'y'"}, {"ingress", {RuleFrom("Allow", "team == 'blue'")}}}),
+      Prof("prof", {{"labelsToApply", {{"team", "red"}}}}),
+      Wep("ns1", "r1", kOtherNode, "cali-r1", {"10.1.0.1/32"}, {{"app", "x"}}, {"prof"}),
+      Wep("ns1", "r2", kOtherNode, "cali-r2", {"10.1.0.2/32"}, {{"app", "x"}, {"team", "blue"}},
+          {"prof"}),
+  };
+  Apply(g, base);
+  // r2's own label wins over the profile's.
+  EXPECT_EQ(g.Model().ip_sets, std::vector<policy::IpSet>{Set("team == 'blue'", {"10.1.0.2/32"})});
+  // The profile now gives team=blue: r1 joins through inheritance while remote.
+  const Resource blue = Prof("prof", {{"labelsToApply", {{"team", "blue"}}}});
+  g.OnUpdate(blue);
+  EXPECT_EQ(g.Model().ip_sets,
+            std::vector<policy::IpSet>{Set("team == 'blue'", {"10.1.0.1/32", "10.1.0.2/32"})});
+  // r1 moves here (its whole record is kept), then away again, with a new address.
+  const Resource r1_here =
+      Wep("ns1", "r1", kNode, "cali-r1", {"10.1.0.1/32"}, {{"app", "x"}}, {"prof"});
+  g.OnUpdate(r1_here);
+  policy::Model m = g.Model();
+  ASSERT_NE(FindEndpoint(m, "ns1/r1"), nullptr);
+  EXPECT_EQ(FindEndpoint(m, "ns1/r1")->labels,
+            (selector::LabelMap{{"app", "x"}, {kNs, "ns1"}, {"team", "blue"}}));
+  EXPECT_EQ(FindEndpoint(m, "ns1/r1")->addresses, std::vector<net::CIDR>{C("10.1.0.1/32")});
+  const Resource r1_away =
+      Wep("ns1", "r1", kOtherNode, "cali-r1", {"10.1.0.9/32"}, {{"app", "x"}}, {"prof"});
+  g.OnUpdate(r1_away);
+  m = g.Model();
+  EXPECT_EQ(FindEndpoint(m, "ns1/r1"), nullptr);
+  EXPECT_EQ(m.ip_sets,
+            std::vector<policy::IpSet>{Set("team == 'blue'", {"10.1.0.2/32", "10.1.0.9/32"})});
+  // The same model as a fresh graph given the current resources.
+  CalcGraph fresh(kNode);
+  std::vector<Resource> now = base;
+  now.push_back(blue);
+  now.push_back(r1_away);
+  Apply(fresh, now);
+  EXPECT_EQ(m, fresh.Model());
+  // Deleting the profile drops the inherited label; deleting r2 empties the set.
+  g.OnDelete("Profile", "", "prof");
+  EXPECT_EQ(g.Model().ip_sets, std::vector<policy::IpSet>{Set("team == 'blue'", {"10.1.0.2/32"})});
+  g.OnDelete("WorkloadEndpoint", "ns1", "r2");
+  EXPECT_EQ(g.Model().ip_sets, std::vector<policy::IpSet>{Set("team == 'blue'", {})});
+}
+
 // --- Host endpoints ----------------------------------------------------------------------------
 
 std::vector<Resource> HostScenarioUpdates() {

@@ -43,8 +43,8 @@ void IpSetIndex::UpdateItem(const std::string& key, const LabelMap& labels,
     // The sets it is in now have other members (sets it joins or leaves are marked by the index's
     // callbacks).
     item.members = std::move(members);
-    for (const std::string& set : index_.SelectorsMatching(key)) {
-      dirty_sets_.insert(set);
+    for (const std::string* set : index_.SelectorsMatching(key)) {
+      dirty_sets_.insert(*set);
     }
   }
   index_.UpdateItem(key, labels);
@@ -64,8 +64,8 @@ policy::IpSet IpSetIndex::NamedPortSet(const std::string& id, const IpSetDef& de
   policy::IpSet set{.id = id, .selector = def.sel.String()};
   set.named_port = def.named_port;
   set.named_port_protocol = def.protocol;
-  for (const std::string& key : index_.ItemsMatching(id)) {
-    auto it = items_.find(key);
+  for (const std::string* key : index_.ItemsMatching(id)) {
+    auto it = items_.find(*key);
     if (it == items_.end()) continue;
     for (const EndpointPort& p : it->second.ports) {  // Network sets have no ports.
       if (p.name != set.named_port || p.protocol != set.named_port_protocol) continue;
@@ -98,8 +98,8 @@ std::vector<policy::IpSet> IpSetIndex::Sets() const {
       SetCache& c = cached->second;
       if (fresh) c.selector = ref.second.sel.String();
       c.members.clear();
-      for (const std::string& key : index_.ItemsMatching(id)) {
-        auto it = items_.find(key);
+      for (const std::string* key : index_.ItemsMatching(id)) {
+        auto it = items_.find(*key);
         if (it == items_.end()) continue;
         c.members.insert(c.members.end(), it->second.members.begin(), it->second.members.end());
       }

@@ -1,16 +1,12 @@
 // Felix's label index (felix/labelindex), see label_index.h.
 #include "calico/calc/label_index.h"
 
+#include <algorithm>
 #include <utility>
 #include <vector>
 
 namespace calico::calc {
 namespace {
-
-const LabelIndex::IdSet& EmptySet() {
-  static const LabelIndex::IdSet empty;
-  return empty;
-}
 
 template <typename Map, typename Key, typename Id>
 void EraseFromSetIn(Map& map, const Key& key, const Id& id) {
@@ -25,36 +21,41 @@ void EraseFromSetIn(Map& map, const Key& key, const Id& id) {
 LabelIndex::LabelIndex(Callback on_match_started, Callback on_match_stopped)
     : on_started_(std::move(on_match_started)), on_stopped_(std::move(on_match_stopped)) {}
 
-const LabelIndex::IdSet& LabelIndex::ItemsMatching(const std::string& selector_id) const {
-  auto it = sel_to_items_.find(selector_id);
-  return it == sel_to_items_.end() ? EmptySet() : it->second;
+const LabelIndex::RefSet& LabelIndex::ItemsMatching(const std::string& selector_id) const {
+  static const RefSet empty;
+  auto it = selectors_.find(selector_id);
+  return it == selectors_.end() ? empty : it->second.items;
 }
 
-const LabelIndex::IdSet& LabelIndex::SelectorsMatching(const std::string& item_id) const {
-  auto it = item_to_sels_.find(item_id);
-  return it == item_to_sels_.end() ? EmptySet() : it->second;
+const LabelIndex::RefList& LabelIndex::SelectorsMatching(const std::string& item_id) const {
+  static const RefList empty;
+  auto it = items_.find(item_id);
+  return it == items_.end() ? empty : it->second.selectors;
 }
 
-const selector::LabelMap* LabelIndex::ItemLabels(const std::string& id) const {
+const CompactLabels* LabelIndex::ItemLabels(const std::string& id) const {
   auto it = items_.find(id);
-  return it == items_.end() ? nullptr : &it->second;
+  return it == items_.end() ? nullptr : &it->second.labels;
 }
 
-void LabelIndex::Start(const std::string& sel_id, const std::string& item_id) {
-  if (!sel_to_items_[sel_id].insert(item_id).second) return;
-  item_to_sels_[item_id].insert(sel_id);
-  if (on_started_) on_started_(sel_id, item_id);
+void LabelIndex::Start(Ref sel_id, SelectorEntry& sel, Ref item_id, ItemEntry& item) {
+  if (!sel.items.insert(item_id).second) return;
+  item.selectors.push_back(sel_id);
+  if (on_started_) on_started_(*sel_id, *item_id);
 }
 
-void LabelIndex::Stop(const std::string& sel_id, const std::string& item_id) {
-  auto it = sel_to_items_.find(sel_id);
-  if (it == sel_to_items_.end() || it->second.erase(item_id) == 0) return;
-  if (it->second.empty()) sel_to_items_.erase(it);
-  EraseFromSetIn(item_to_sels_, item_id, sel_id);
-  if (on_stopped_) on_stopped_(sel_id, item_id);
+void LabelIndex::Stop(Ref sel_id, SelectorEntry& sel, Ref item_id, ItemEntry& item) {
+  if (sel.items.erase(item_id) == 0) return;
+  auto it = std::find(item.selectors.begin(), item.selectors.end(), sel_id);
+  if (it != item.selectors.end()) {
+    *it = item.selectors.back();
+    item.selectors.pop_back();
+  }
+  if (item.selectors.empty()) item.selectors.shrink_to_fit();
+  if (on_stopped_) on_stopped_(*sel_id, *item_id);
 }
 
-void LabelIndex::FileSelector(const std::string& id, SelectorEntry& entry) {
+void LabelIndex::FileSelector(Ref id, SelectorEntry& entry) {
   const selector::LabelRestrictions restrictions = entry.sel.GetLabelRestrictions();
   const std::string* best_values_key = nullptr;
   const std::string* present_key = nullptr;
@@ -91,7 +92,7 @@ void LabelIndex::FileSelector(const std::string& id, SelectorEntry& entry) {
   }
 }
 
-void LabelIndex::UnfileSelector(const std::string& id, const SelectorEntry& entry) {
+void LabelIndex::UnfileSelector(Ref id, const SelectorEntry& entry) {
   switch (entry.filing) {
     case Filing::kNone:
       break;
@@ -114,33 +115,39 @@ void LabelIndex::UnfileSelector(const std::string& id, const SelectorEntry& entr
 }
 
 template <typename Fn>
-void LabelIndex::ForEachCandidateItem(const SelectorEntry& entry, Fn&& fn) const {
+void LabelIndex::ForEachCandidateItem(const SelectorEntry& entry, Fn&& fn) {
   switch (entry.filing) {
     case Filing::kNone:
       return;
-    case Filing::kByValue: {
-      auto it = items_by_value_.find(entry.key);
+    case Filing::kByValue:
+    case Filing::kByKey: {
+      // Label names and values no item carries are not in the pool.
+      const std::string* key = pool_.Find(entry.key);
+      if (key == nullptr) return;
+      auto it = items_by_value_.find(key);
       if (it == items_by_value_.end()) return;
+      if (entry.filing == Filing::kByKey) {
+        for (auto& [value, items] : it->second) {
+          for (Ref item : items) {
+            fn(item);
+          }
+        }
+        return;
+      }
       for (const std::string& v : entry.values) {
-        auto vit = it->second.find(v);
+        const std::string* value = pool_.Find(v);
+        if (value == nullptr) continue;
+        auto vit = it->second.find(value);
         if (vit == it->second.end()) continue;
-        for (const std::string* item : vit->second) {
-          fn(*item);
+        for (Ref item : vit->second) {
+          fn(item);
         }
       }
       return;
     }
-    case Filing::kByKey: {
-      auto it = items_by_key_.find(entry.key);
-      if (it == items_by_key_.end()) return;
-      for (const std::string* item : it->second) {
-        fn(*item);
-      }
-      return;
-    }
     case Filing::kUnoptimised:
-      for (const auto& [item, labels] : items_) {
-        fn(item);
+      for (const auto& [item, entry_] : items_) {
+        fn(&item);
       }
       return;
   }
@@ -150,54 +157,54 @@ void LabelIndex::UpdateSelector(const std::string& id, const selector::Selector&
   auto it = selectors_.find(id);
   if (it != selectors_.end()) {
     if (it->second.sel == sel) return;
-    UnfileSelector(id, it->second);
-    it->second = SelectorEntry{.sel = sel};
+    UnfileSelector(&it->first, it->second);
+    it->second.sel = sel;
+    it->second.key.clear();
+    it->second.values.clear();
   } else {
     it = selectors_.emplace(id, SelectorEntry{.sel = sel}).first;
   }
+  const Ref sel_id = &it->first;
   SelectorEntry& entry = it->second;
-  FileSelector(id, entry);
+  FileSelector(sel_id, entry);
 
-  IdSet now;
-  ForEachCandidateItem(entry, [&](const std::string& item) {
-    if (entry.sel.Evaluate(items_.at(item))) now.insert(item);
+  RefSet now;
+  ForEachCandidateItem(entry, [&](Ref item) {
+    if (entry.sel.Evaluate(items_.find(*item)->second.labels)) now.insert(item);
   });
   // Stop the matches that ended, then start the new ones.
-  std::vector<std::string> ended;
-  for (const std::string& item : ItemsMatching(id)) {
+  RefList ended;
+  for (Ref item : entry.items) {
     if (!now.contains(item)) ended.push_back(item);
   }
-  for (const std::string& item : ended) {
-    Stop(id, item);
+  for (Ref item : ended) {
+    Stop(sel_id, entry, item, items_.find(*item)->second);
   }
-  for (const std::string& item : now) {
-    Start(id, item);
+  for (Ref item : now) {
+    Start(sel_id, entry, item, items_.find(*item)->second);
   }
 }
 
 void LabelIndex::DeleteSelector(const std::string& id) {
   auto it = selectors_.find(id);
   if (it == selectors_.end()) return;
-  UnfileSelector(id, it->second);
-  selectors_.erase(it);
-  auto mit = sel_to_items_.find(id);
-  if (mit == sel_to_items_.end()) return;
-  const std::vector<std::string> items(mit->second.begin(), mit->second.end());
-  for (const std::string& item : items) {
-    Stop(id, item);
+  const Ref sel_id = &it->first;
+  UnfileSelector(sel_id, it->second);
+  const RefList items(it->second.items.begin(), it->second.items.end());
+  for (Ref item : items) {
+    Stop(sel_id, it->second, item, items_.find(*item)->second);
   }
+  selectors_.erase(it);
 }
 
-void LabelIndex::IndexItemLabels(const std::string* id, const selector::LabelMap& labels) {
-  for (const auto& [k, v] : labels) {
-    items_by_key_[k].insert(id);
+void LabelIndex::IndexItemLabels(Ref id, const CompactLabels& labels) {
+  for (const auto& [k, v] : labels.labels()) {
     items_by_value_[k][v].insert(id);
   }
 }
 
-void LabelIndex::UnindexItemLabels(const std::string* id, const selector::LabelMap& labels) {
-  for (const auto& [k, v] : labels) {
-    EraseFromSetIn(items_by_key_, k, id);
+void LabelIndex::UnindexItemLabels(Ref id, const CompactLabels& labels) {
+  for (const auto& [k, v] : labels.labels()) {
     auto it = items_by_value_.find(k);
     if (it == items_by_value_.end()) continue;
     EraseFromSetIn(it->second, v, id);
@@ -208,61 +215,65 @@ void LabelIndex::UnindexItemLabels(const std::string* id, const selector::LabelM
 void LabelIndex::UpdateItem(const std::string& id, const selector::LabelMap& labels) {
   auto it = items_.find(id);
   if (it != items_.end()) {
-    if (it->second == labels) return;
-    UnindexItemLabels(&it->first, it->second);
-    it->second = labels;
+    if (it->second.labels.Equals(labels)) return;
+    UnindexItemLabels(&it->first, it->second.labels);
+    // Intern the new labels before releasing the old ones: the strings both share stay put.
+    CompactLabels old = std::move(it->second.labels);
+    it->second.labels = CompactLabels::Make(labels, pool_);
+    old.Release(pool_);
   } else {
-    it = items_.emplace(id, labels).first;
+    it = items_.emplace(id, ItemEntry{.labels = CompactLabels::Make(labels, pool_)}).first;
   }
-  IndexItemLabels(&it->first, labels);
+  const Ref item_id = &it->first;
+  ItemEntry& item = it->second;
+  IndexItemLabels(item_id, item.labels);
 
   // Candidates: selectors filed under the item's labels, plus the unoptimised ones.
-  const selector::MapLabels view(it->second);
-  IdSet now;
-  auto consider = [&](const std::string& sel_id) {
+  RefSet now;
+  auto consider = [&](Ref sel_id) {
     if (now.contains(sel_id)) return;
-    if (selectors_.at(sel_id).sel.Evaluate(view)) now.insert(sel_id);
+    if (selectors_.find(*sel_id)->second.sel.Evaluate(item.labels)) now.insert(sel_id);
   };
-  for (const std::string& sel_id : unoptimised_sels_) {
+  for (Ref sel_id : unoptimised_sels_) {
     consider(sel_id);
   }
   for (const auto& [k, v] : labels) {
     if (auto kit = sels_by_key_.find(k); kit != sels_by_key_.end()) {
-      for (const std::string& sel_id : kit->second) {
+      for (Ref sel_id : kit->second) {
         consider(sel_id);
       }
     }
     if (auto kit = sels_by_value_.find(k); kit != sels_by_value_.end()) {
       if (auto vit = kit->second.find(v); vit != kit->second.end()) {
-        for (const std::string& sel_id : vit->second) {
+        for (Ref sel_id : vit->second) {
           consider(sel_id);
         }
       }
     }
   }
-  std::vector<std::string> ended;
-  for (const std::string& sel_id : SelectorsMatching(id)) {
+  RefList ended;
+  for (Ref sel_id : item.selectors) {
     if (!now.contains(sel_id)) ended.push_back(sel_id);
   }
-  for (const std::string& sel_id : ended) {
-    Stop(sel_id, id);
+  for (Ref sel_id : ended) {
+    Stop(sel_id, selectors_.find(*sel_id)->second, item_id, item);
   }
-  for (const std::string& sel_id : now) {
-    Start(sel_id, id);
+  for (Ref sel_id : now) {
+    Start(sel_id, selectors_.find(*sel_id)->second, item_id, item);
   }
 }
 
 void LabelIndex::DeleteItem(const std::string& id) {
   auto it = items_.find(id);
   if (it == items_.end()) return;
-  UnindexItemLabels(&it->first, it->second);
-  items_.erase(it);
-  auto mit = item_to_sels_.find(id);
-  if (mit == item_to_sels_.end()) return;
-  const std::vector<std::string> sels(mit->second.begin(), mit->second.end());
-  for (const std::string& sel_id : sels) {
-    Stop(sel_id, id);
+  const Ref item_id = &it->first;
+  UnindexItemLabels(item_id, it->second.labels);
+  const RefList sels = it->second.selectors;
+  for (Ref sel_id : sels) {
+    Stop(sel_id, selectors_.find(*sel_id)->second, item_id, it->second);
   }
+  it->second.labels.Release(pool_);
+  items_.erase(it);
 }
 
 }  // namespace calico::calc

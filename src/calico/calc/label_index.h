@@ -17,6 +17,11 @@
 //   idx.UpdateSelector("p1", *selector::Parse("app == 'db'"));
 //   idx.UpdateItem("ep1", {{"app", "db"}});   // -> started("p1", "ep1")
 //
+// Memory (Felix's design point: 100k items, most of them remote endpoints): an item's labels are
+// kept as CompactLabels over strings interned in the index's pool, matches are held as pointers to
+// the ids stored in the index (an item's list of selectors, a selector's set of items), and items
+// are filed by (name, value) only (a has(name) selector walks the values of that name).
+//
 // Callbacks run synchronously, after the index recorded the change for that pair; they must not
 // modify this index.
 //
@@ -29,6 +34,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "calico/calc/interned_labels.h"
 #include "calico/selector/selector.h"
 
 namespace calico::calc {
@@ -36,9 +42,14 @@ namespace calico::calc {
 class LabelIndex {
  public:
   using Callback = std::function<void(const std::string& selector_id, const std::string& item_id)>;
-  using IdSet = std::unordered_set<std::string>;
+  // Ids as stored in the index: stable while the item (selector) is in the index.
+  using Ref = const std::string*;
+  using RefSet = std::unordered_set<Ref>;
+  using RefList = std::vector<Ref>;
 
   LabelIndex(Callback on_match_started, Callback on_match_stopped);
+  LabelIndex(const LabelIndex&) = delete;
+  LabelIndex& operator=(const LabelIndex&) = delete;
 
   // Adds or replaces selector `id`. Replacing with an equal selector is a no-op; otherwise only
   // the difference in matches is reported.
@@ -49,11 +60,14 @@ class LabelIndex {
   void UpdateItem(const std::string& id, const selector::LabelMap& labels);
   void DeleteItem(const std::string& id);
 
-  // Current matches; an empty set for unknown ids.
-  const IdSet& ItemsMatching(const std::string& selector_id) const;
-  const IdSet& SelectorsMatching(const std::string& item_id) const;
+  // Current matches (item ids / selector ids, in no order); empty for unknown ids.
+  const RefSet& ItemsMatching(const std::string& selector_id) const;
+  const RefList& SelectorsMatching(const std::string& item_id) const;
   bool HasSelector(const std::string& id) const { return selectors_.contains(id); }
-  const selector::LabelMap* ItemLabels(const std::string& id) const;
+  // The item's labels; null for unknown ids.
+  const CompactLabels* ItemLabels(const std::string& id) const;
+  // Distinct label names and values held (for tests of the interning).
+  size_t InternedStrings() const { return pool_.size(); }
 
  private:
   enum class Filing { kNone, kByValue, kByKey, kUnoptimised };
@@ -62,37 +76,36 @@ class LabelIndex {
     Filing filing = Filing::kUnoptimised;
     std::string key{};                  // kByValue / kByKey.
     std::vector<std::string> values{};  // kByValue.
+    RefSet items{};                     // Matching items.
+  };
+  struct ItemEntry {
+    CompactLabels labels{};
+    RefList selectors{};  // Matching selectors.
   };
 
-  void FileSelector(const std::string& id, SelectorEntry& entry);
-  void UnfileSelector(const std::string& id, const SelectorEntry& entry);
+  void FileSelector(Ref id, SelectorEntry& entry);
+  void UnfileSelector(Ref id, const SelectorEntry& entry);
   // Items that may match `entry` (a superset of the matches).
   template <typename Fn>
-  void ForEachCandidateItem(const SelectorEntry& entry, Fn&& fn) const;
-  // `id` is the key of the item's entry in items_ (stable while the item exists).
-  void IndexItemLabels(const std::string* id, const selector::LabelMap& labels);
-  void UnindexItemLabels(const std::string* id, const selector::LabelMap& labels);
-  void Start(const std::string& sel_id, const std::string& item_id);
-  void Stop(const std::string& sel_id, const std::string& item_id);
+  void ForEachCandidateItem(const SelectorEntry& entry, Fn&& fn);
+  void IndexItemLabels(Ref id, const CompactLabels& labels);
+  void UnindexItemLabels(Ref id, const CompactLabels& labels);
+  void Start(Ref sel_id, SelectorEntry& sel, Ref item_id, ItemEntry& item);
+  void Stop(Ref sel_id, SelectorEntry& sel, Ref item_id, ItemEntry& item);
 
   Callback on_started_;
   Callback on_stopped_;
 
+  StringInterner pool_;  // Label names and values of the items.
   std::unordered_map<std::string, SelectorEntry> selectors_;
-  std::unordered_map<std::string, selector::LabelMap> items_;
+  std::unordered_map<std::string, ItemEntry> items_;
 
-  // Selector filing.
-  std::unordered_map<std::string, std::unordered_map<std::string, IdSet>> sels_by_value_;
-  std::unordered_map<std::string, IdSet> sels_by_key_;
-  IdSet unoptimised_sels_;
-  // Item label index, by the address of the item's key in items_: no id copies or string hashing
-  // in sets that hold every item (e.g. all endpoints carry the namespace label).
-  using ItemRefSet = std::unordered_set<const std::string*>;
-  std::unordered_map<std::string, std::unordered_map<std::string, ItemRefSet>> items_by_value_;
-  std::unordered_map<std::string, ItemRefSet> items_by_key_;
-
-  std::unordered_map<std::string, IdSet> sel_to_items_;
-  std::unordered_map<std::string, IdSet> item_to_sels_;
+  // Selector filing (by selector id as stored in selectors_).
+  std::unordered_map<std::string, std::unordered_map<std::string, RefSet>> sels_by_value_;
+  std::unordered_map<std::string, RefSet> sels_by_key_;
+  RefSet unoptimised_sels_;
+  // Items by label name, then value (both interned in pool_; item ids as stored in items_).
+  std::unordered_map<Ref, std::unordered_map<Ref, RefSet>> items_by_value_;
 };
 
 }  // namespace calico::calc

@@ -17,6 +17,16 @@ selector::Selector Sel(std::string_view text) {
   return *sel;
 }
 
+// Ids of a match set or list, sorted.
+template <typename Refs>
+std::set<std::string> Ids(const Refs& refs) {
+  std::set<std::string> out;
+  for (const std::string* id : refs) {
+    out.insert(*id);
+  }
+  return out;
+}
+
 class LabelIndexTest : public ::testing::Test {
  protected:
   std::set<Pair> matches_;
@@ -43,8 +53,8 @@ TEST_F(LabelIndexTest, ItemsThenSelectors) {
       matches_,
       (std::set<Pair>{
           {"by-value", "a"}, {"by-key", "a"}, {"by-key", "b"}, {"unopt", "b"}, {"unopt", "c"}}));
-  EXPECT_EQ(index_.ItemsMatching("by-key"), (LabelIndex::IdSet{"a", "b"}));
-  EXPECT_EQ(index_.SelectorsMatching("a"), (LabelIndex::IdSet{"by-value", "by-key"}));
+  EXPECT_EQ(Ids(index_.ItemsMatching("by-key")), (std::set<std::string>{"a", "b"}));
+  EXPECT_EQ(Ids(index_.SelectorsMatching("a")), (std::set<std::string>{"by-value", "by-key"}));
 }
 
 TEST_F(LabelIndexTest, LabelChangesReportOnlyDifferences) {
@@ -83,6 +93,53 @@ TEST_F(LabelIndexTest, DeletesStopMatches) {
   EXPECT_TRUE(matches_.empty());
   EXPECT_TRUE(index_.ItemsMatching("all").empty());
   EXPECT_TRUE(index_.SelectorsMatching("b").empty());
+}
+
+// Items keep their labels as interned strings: one copy of each distinct name and value, released
+// with the last item that carries it, and the labels read back as given.
+TEST_F(LabelIndexTest, LabelStringsAreInternedAndReleased) {
+  index_.UpdateSelector("web", Sel("app == 'web'"));
+  for (int i = 0; i < 50; ++i) {
+    index_.UpdateItem("ep" + std::to_string(i), {{"app", "web"}, {"env", "prod"}});
+  }
+  EXPECT_EQ(index_.InternedStrings(), 4u);  // app, web, env, prod
+  EXPECT_EQ(index_.ItemsMatching("web").size(), 50u);
+  ASSERT_NE(index_.ItemLabels("ep7"), nullptr);
+  EXPECT_EQ(index_.ItemLabels("ep7")->ToMap(),
+            (selector::LabelMap{{"app", "web"}, {"env", "prod"}}));
+  EXPECT_EQ(index_.ItemLabels("nope"), nullptr);
+  // A new value for one item adds one string; dropping the last user of "prod" removes it.
+  index_.UpdateItem("ep0", {{"app", "db"}, {"env", "prod"}});
+  EXPECT_EQ(index_.InternedStrings(), 5u);
+  EXPECT_EQ(index_.ItemsMatching("web").size(), 49u);
+  for (int i = 1; i < 50; ++i) {
+    index_.UpdateItem("ep" + std::to_string(i), {{"app", "web"}});
+  }
+  index_.DeleteItem("ep0");
+  EXPECT_EQ(index_.InternedStrings(), 2u);  // app, web
+  // has(env) finds items through the values of env: none left.
+  index_.UpdateSelector("env", Sel("has(env)"));
+  EXPECT_TRUE(index_.ItemsMatching("env").empty());
+  index_.UpdateItem("ep1", {{"app", "web"}, {"env", "dev"}});
+  EXPECT_EQ(Ids(index_.ItemsMatching("env")), (std::set<std::string>{"ep1"}));
+  for (int i = 1; i < 50; ++i) {
+    index_.DeleteItem("ep" + std::to_string(i));
+  }
+  EXPECT_EQ(index_.InternedStrings(), 0u);
+  EXPECT_TRUE(index_.ItemsMatching("web").empty());
+}
+
+// A selector added after the items finds them through the interned values (has() through every
+// value of its label), and replacing it moves the matches.
+TEST_F(LabelIndexTest, SelectorsFindInternedItems) {
+  index_.UpdateItem("a", {{"app", "web"}});
+  index_.UpdateItem("b", {{"app", "db"}});
+  index_.UpdateSelector("s", Sel("has(app)"));
+  EXPECT_EQ(Ids(index_.ItemsMatching("s")), (std::set<std::string>{"a", "b"}));
+  index_.UpdateSelector("s", Sel("app in {'db', 'nope'}"));
+  EXPECT_EQ(matches_, (std::set<Pair>{{"s", "b"}}));
+  index_.UpdateSelector("s", Sel("missing == 'x'"));
+  EXPECT_TRUE(matches_.empty());
 }
 
 }  // namespace

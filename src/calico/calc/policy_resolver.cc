@@ -114,8 +114,8 @@ policy::Model ResolvePolicies(const EndpointStore& store, const ActiveRules& rul
                          .labels = ep->effective,
                          .profiles = ep->profiles};
     ranks.clear();
-    for (const std::string& pkey : rules.PoliciesMatching(*key)) {
-      ranks.push_back(rank.at(pkey));
+    for (const std::string* pkey : rules.PoliciesMatching(*key)) {
+      ranks.push_back(rank.at(*pkey));
     }
     std::sort(ranks.begin(), ranks.end());
     for (std::size_t r : ranks) {
@@ -154,8 +154,8 @@ policy::Model ResolvePolicies(const EndpointStore& store, const ActiveRules& rul
     ranks.clear();
     for (const auto* matching :
          {&rules.PoliciesMatching(*key), &rules.HostPoliciesMatching(*key)}) {
-      for (const std::string& pkey : *matching) {
-        ranks.push_back(rank.at(pkey));
+      for (const std::string* pkey : *matching) {
+        ranks.push_back(rank.at(*pkey));
       }
     }
     std::sort(ranks.begin(), ranks.end());

@@ -26,7 +26,8 @@
 
 namespace calico::calc {
 
-// The endpoints of the graph: every endpoint by item key, and the keys of the local ones.
+// The local endpoints of the graph: their records by item key, and their keys (the graph keeps
+// remote endpoints in a compact form of its own, calc_graph.cc).
 struct EndpointStore {
   std::unordered_map<std::string, EndpointRec> endpoints{};
   std::unordered_set<std::string> local{};

@@ -1,0 +1,170 @@
+#include "calc_bench.h"
+
+#include <malloc.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <iostream>
+
+#include <fmt/format.h>
+
+#include "calico/agent/agent.h"
+#include "calico/calc/calc_graph.h"
+#include "calico/datastore/client.h"
+#include "calico/datastore/keys.h"
+#include "calico/datastore/testing/mem_backend.h"
+#include "calico/model/validate.h"
+#include "calico/policy/ruleset_renderer.h"
+
+#include "policy_apply.h"
+
+namespace calico::bench {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double Ms(Clock::duration d) {
+  return std::chrono::duration<double, std::milli>(d).count();
+}
+
+// The kernel is not what this row measures: the agent's transactions go nowhere.
+class NoKernel final : public agent::PolicyProgrammer {
+ public:
+  Status ApplyFull(const nft_model::NftRuleset&) override { return OkStatus(); }
+  Status ApplyIncremental(const nft_model::NftRuleset&, const nft_model::NftRuleset&) override {
+    return OkStatus();
+  }
+  Result<bool> Matches() override { return true; }
+};
+class NoRoutes final : public agent::RouteProgrammer {
+ public:
+  Result<agent::RouteSyncStats> Sync(const std::set<agent::OwnedRoute>&) override {
+    return agent::RouteSyncStats{};
+  }
+  Status ConfigureInterface(const std::string&, bool, bool) override { return OkStatus(); }
+};
+
+// Resident bytes of this process once freed heap is given back (as the agent does after a sync).
+double ResidentBytes() {
+  ::malloc_trim(0);
+  std::ifstream statm("/proc/self/statm");
+  long pages = 0;
+  long resident = 0;
+  statm >> pages >> resident;
+  return static_cast<double>(resident) * static_cast<double>(::sysconf(_SC_PAGESIZE));
+}
+
+// One agent's full sync against `store` with the kernel left out: its time, and the resident
+// memory it holds afterwards.
+struct SyncFigures {
+  double ms = 0;
+  double held_bytes = 0;
+};
+Result<SyncFigures> AgentSync(datastore::Backend& store) {
+  const double before = ResidentBytes();
+  agent::AgentConfig cfg;
+  cfg.node_name = "bench";
+  NoKernel programmer;
+  NoRoutes routes;
+  agent::Metrics metrics;
+  agent::Agent a(cfg, store, programmer, routes, metrics);
+  const auto start = Clock::now();
+  RETURN_IF_ERROR(a.FullSync());
+  SyncFigures out{.ms = Ms(Clock::now() - start)};
+  out.held_bytes = ResidentBytes() - before;
+  return out;
+}
+
+// The start-up phases one after the other on one thread, as separate passes (what each costs).
+struct Phases {
+  double list = 0, decode = 0, calc = 0, model = 0, render = 0;
+};
+Result<Phases> TimePhases(datastore::Backend& store) {
+  Phases p;
+  auto t = Clock::now();
+  ASSIGN_OR_RETURN(auto list, store.List("/calico/"));
+  p.list = Ms(Clock::now() - t);
+  t = Clock::now();
+  std::vector<model::Resource> resources;
+  resources.reserve(list.kvs.size());
+  for (const auto& kv : list.kvs) {
+    if (kv.key.rfind(datastore::kResourcePrefix, 0) != 0) continue;
+    ASSIGN_OR_RETURN(auto r, datastore::DecodeStoredResource(kv.key, kv.value, kv.mod_revision));
+    RETURN_IF_ERROR(model::Validate(r));
+    resources.push_back(std::move(r));
+  }
+  p.decode = Ms(Clock::now() - t);
+  t = Clock::now();
+  calc::CalcGraph graph("bench");
+  for (const auto& r : resources) {
+    graph.OnUpdate(r);
+  }
+  p.calc = Ms(Clock::now() - t);
+  t = Clock::now();
+  policy::Model model = graph.Model();
+  p.model = Ms(Clock::now() - t);
+  t = Clock::now();
+  policy::RenderCache cache;
+  policy::RenderReport report;
+  ASSIGN_OR_RETURN(auto ruleset, policy::RenderRulesetParts(model, {}, &cache, &report));
+  p.render = Ms(Clock::now() - t);
+  return p;
+}
+
+}  // namespace
+
+Result<std::vector<RowResult>> RunCalcBench(const CalcBenchOptions& o) {
+  if (o.endpoints <= o.local) return InvalidArgument("--endpoints must exceed --local");
+  // The same data, and the same policies and local endpoints without the remote endpoints.
+  datastore::MemBackend full_store(nullptr, 1000000);
+  datastore::MemBackend local_store(nullptr, 1000000);
+  {
+    datastore::Client full(full_store);
+    RETURN_IF_ERROR(FillBenchStore(full, o.endpoints, o.local, o.policies));
+    datastore::Client local(local_store);
+    RETURN_IF_ERROR(FillBenchStore(local, o.local, o.local, o.policies));
+  }
+  std::vector<double> sync_ms, per_endpoint;
+  std::vector<Phases> phases;
+  for (int i = 0; i < o.repeats; ++i) {
+    ASSIGN_OR_RETURN(SyncFigures base, AgentSync(local_store));
+    ASSIGN_OR_RETURN(SyncFigures all, AgentSync(full_store));
+    sync_ms.push_back(all.ms);
+    per_endpoint.push_back((all.held_bytes - base.held_bytes) / (o.endpoints - o.local));
+    ASSIGN_OR_RETURN(Phases p, TimePhases(full_store));
+    phases.push_back(p);
+  }
+  auto median = [&](double Phases::*field) {
+    std::vector<double> v;
+    for (const Phases& p : phases) {
+      v.push_back(p.*field);
+    }
+    return Percentile(v, 50);
+  };
+  const Json params = {{"endpoints", o.endpoints}, {"local", o.local}, {"policies", o.policies}};
+  std::vector<RowResult> rows;
+  auto row = [&](const std::string& metric, double ours, double peer, const std::string& unit,
+                 const std::string& peer_name) {
+    RowResult r{.row = "calc",
+                .metric = metric,
+                .ours = ours,
+                .peer = peer,
+                .unit = unit,
+                .samples = o.repeats,
+                .params = params};
+    r.params["peer"] = peer_name;
+    rows.push_back(std::move(r));
+  };
+  row("bytes_per_remote_endpoint", Percentile(per_endpoint, 50), 1024, "B", "target 1 KB");
+  row("sync_no_kernel_ms", Percentile(sync_ms, 50), 1000, "ms", "target 1 s (full program)");
+  // Each phase alone on one thread, against the same budget.
+  row("phase_list_ms", median(&Phases::list), 1000, "ms", "target 1 s (full program)");
+  row("phase_decode_ms", median(&Phases::decode), 1000, "ms", "target 1 s (full program)");
+  row("phase_calc_ms", median(&Phases::calc), 1000, "ms", "target 1 s (full program)");
+  row("phase_model_ms", median(&Phases::model), 1000, "ms", "target 1 s (full program)");
+  row("phase_render_ms", median(&Phases::render), 1000, "ms", "target 1 s (full program)");
+  return rows;
+}
+
+}  // namespace calico::bench
