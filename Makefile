@@ -88,9 +88,11 @@ asan-test: deps
 # The tests labelled `threads` under ThreadSanitizer (preset tsan): the subprocess runner, the
 # datastore backends' watchers and concurrent writers (the etcd backend against a real etcd),
 # IPAM's concurrent clients, the one HTTP server (http::Server: calico-node's health/metrics and
-# libnetwork's unix socket) and its users. TSAN_TARGETS are the test binaries that carry the label.
+# libnetwork's unix socket) and its users, calico-flows' service and calico-node's flow collector.
+# TSAN_TARGETS are the test binaries that carry the label (a label on a test binary left out of
+# TSAN_TARGETS is not run: its tests are never discovered).
 TSAN_TARGETS ?= base_test datastore_test etcd_backend_test ipam_test agent_test http_test \
-                libnetwork_test selector_test
+                libnetwork_test selector_test flows_test flows_ctl_test flowlog_test
 tsan-test: deps
 	@cmake --preset tsan >/dev/null
 	@cmake --build $(TSAN_DIR) -j $(JOBS) --target $(TSAN_TARGETS)
