@@ -183,7 +183,7 @@ int main(int argc, char** argv) {
   if (cmd == "calc") {
     calico::bench::CalcBenchOptions o;
     std::string out;
-    for (int i = 2; i < argc; ++i) {
+    for (int i = 2; i < argc; i += 2) {  // flag, value
       std::string a = argv[i];
       std::string v = i + 1 < argc ? argv[i + 1] : "";
       if (a == "--endpoints") {
@@ -200,7 +200,6 @@ int main(int argc, char** argv) {
         std::cerr << "calico-bench: unknown flag " << a << "\n";
         return Usage();
       }
-      ++i;
     }
     if (o.local < 0 || o.endpoints <= o.local || o.policies < 0 || o.repeats < 1) return Usage();
     auto rows = calico::bench::RunCalcBench(o);
