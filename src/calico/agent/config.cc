@@ -181,6 +181,15 @@ Status Apply(FelixSettings& s, const std::map<std::string, std::string>& values,
     ASSIGN_OR_RETURN(s.agent.nat.port_range,
                      ParsePortRange(name("natPortRange", "FELIX_NATPORTRANGE"), *v));
   }
+  if (auto* v = get("workloadSourceSpoofing", "FELIX_WORKLOADSOURCESPOOFING")) {
+    // felix/config/config_params.go: oneof(Disabled,Any), Disabled by default.
+    const std::string l = AsciiLower(*v);
+    if (l != "any" && l != "disabled" && !l.empty()) {
+      return InvalidArgument(name("workloadSourceSpoofing", "FELIX_WORKLOADSOURCESPOOFING") +
+                             ": must be Disabled or Any, not \"" + *v + "\"");
+    }
+    s.agent.render.workload_source_spoofing = l == "any";
+  }
   if (auto* v = get("defaultEndpointToHostAction", "FELIX_DEFAULTENDPOINTTOHOSTACTION")) {
     ASSIGN_OR_RETURN(
         s.agent.render.endpoint_to_host_action,
@@ -336,11 +345,12 @@ std::map<std::string, std::string> SpecValues(const model::v3::FelixConfiguratio
   return out;
 }
 
-// Plus the string settings the typed spec does not carry (mtuIfacePattern), from `r`'s spec.
+// Plus the string settings the typed spec does not carry (mtuIfacePattern,
+// workloadSourceSpoofing), from `r`'s spec.
 std::map<std::string, std::string> WithRawValues(std::map<std::string, std::string> values,
                                                  const model::Resource* r) {
   if (r == nullptr) return values;
-  for (const char* key : {"mtuIfacePattern"}) {
+  for (const char* key : {"mtuIfacePattern", "workloadSourceSpoofing"}) {
     auto it = r->spec().find(key);
     if (it != r->spec().end() && it->is_string()) values[key] = it->get<std::string>();
   }

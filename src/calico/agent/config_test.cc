@@ -67,6 +67,31 @@ TEST(FelixSettingsTest, MtuSettings) {
   EXPECT_EQ(s->ipip_enabled, false);
 }
 
+// workloadSourceSpoofing (felix/config/config_params.go oneof(Disabled,Any), Disabled by
+// default): global < node < FELIX_WORKLOADSOURCESPOOFING.
+TEST(FelixSettingsTest, WorkloadSourceSpoofing) {
+  auto d = LoadFelixSettings({}, "n1", nullptr, nullptr);
+  ASSERT_TRUE(d);
+  EXPECT_FALSE(d->agent.render.workload_source_spoofing);
+  model::Resource global("FelixConfiguration", "default");
+  global.spec() = {{"workloadSourceSpoofing", "Any"}};
+  auto s = LoadFelixSettings({}, "n1", &global, nullptr);
+  ASSERT_TRUE(s) << s.error().message();
+  EXPECT_TRUE(s->agent.render.workload_source_spoofing);
+  model::Resource node("FelixConfiguration", "node.n1");
+  node.spec() = {{"workloadSourceSpoofing", "Disabled"}};
+  s = LoadFelixSettings({}, "n1", &global, &node);
+  ASSERT_TRUE(s) << s.error().message();
+  EXPECT_FALSE(s->agent.render.workload_source_spoofing);
+  s = LoadFelixSettings({{"FELIX_WORKLOADSOURCESPOOFING", "any"}}, "n1", &global, &node);
+  ASSERT_TRUE(s) << s.error().message();
+  EXPECT_TRUE(s->agent.render.workload_source_spoofing);
+  auto bad = LoadFelixSettings({{"FELIX_WORKLOADSOURCESPOOFING", "Some"}}, "n1", nullptr, nullptr);
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().message(),
+            "FELIX_WORKLOADSOURCESPOOFING: must be Disabled or Any, not \"Some\"");
+}
+
 TEST(FelixSettingsTest, BadValuesNameTheSetting) {
   auto port = LoadFelixSettings({{"FELIX_HEALTHPORT", "99999"}}, "n1", nullptr, nullptr);
   ASSERT_FALSE(port);

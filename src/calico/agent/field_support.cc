@@ -195,7 +195,7 @@ const std::vector<FieldSupport>& FieldSupportTable() {
       {"FelixConfiguration", "wireguardMTUV6", FieldSupport::kNot, "WireGuard encryption is not implemented"},
       {"FelixConfiguration", "wireguardRoutingRulePriority", FieldSupport::kNot, "WireGuard encryption is not implemented"},
       {"FelixConfiguration", "wireguardThreadingEnabled", FieldSupport::kNot, "WireGuard encryption is not implemented"},
-      {"FelixConfiguration", "workloadSourceSpoofing", FieldSupport::kNot, "workload source addresses are not checked"},
+      {"FelixConfiguration", "workloadSourceSpoofing", FieldSupport::kHonoured, "Any: a WorkloadEndpoint's allowSpoofedSourcePrefixes (pod annotation cni.projectcalico.org/allowedSourcePrefixes) are exempt from the reverse-path check of workload sources; Disabled (default): such an endpoint is refused (not programmed, its traffic drops, reported)"},
       {"FelixConfiguration", "xdpEnabled", FieldSupport::kNot, "no XDP acceleration"},
       {"FelixConfiguration", "xdpRefreshInterval", FieldSupport::kNot, "no XDP acceleration"},
       {"Node", "bgp", FieldSupport::kHonoured, "BGP address, AS number and route reflector cluster ID: BIRD configuration"},

@@ -80,7 +80,8 @@ TEST(FieldSupportTest, HonouredFieldsAreTheOnesTheAgentReads) {
                                              "vxlanEnabled",
                                              "vxlanMTU",
                                              "vxlanPort",
-                                             "vxlanVNI"}));
+                                             "vxlanVNI",
+                                             "workloadSourceSpoofing"}));
 }
 
 TEST(FieldSupportTest, NotActedOnListsTheSetFieldsInTableOrder) {
