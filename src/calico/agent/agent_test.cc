@@ -584,6 +584,14 @@ TEST_F(AgentTest, FieldsNotActedOnAreLoggedAndCounted) {
 // are exempt from the reverse-path check and its rp_filter is 0, back to the default when the
 // setting goes (Felix's calc ValidationFilter and endpoint_mgr).
 TEST_F(AgentTest, WorkloadSourceSpoofing) {
+  AgentConfig cfg;
+  cfg.node_name = "node1";
+  cfg.reload_settings = [](const Resource* global,
+                           const Resource* per_node) -> Result<ReloadableSettings> {
+    ASSIGN_OR_RETURN(auto s, LoadFelixSettings({}, "node1", global, per_node));
+    return ReloadableSettings{.render = s.agent.render, .routes = s.agent.routes};
+  };
+  agent_ = std::make_unique<Agent>(cfg, store_, policy_, routes_, metrics_);
   LogCapture log;
   AddProfile("net1");
   AddEndpoint("aaaa", "10.65.0.2");
@@ -612,7 +620,7 @@ TEST_F(AgentTest, WorkloadSourceSpoofing) {
   EXPECT_EQ(agent_->applied().chains.count("cali-fw-calispoof"), 1u);
   ASSERT_EQ(agent_->applied().chains.count("raw-cali-rpf-skip-calispoof"), 1u);
   EXPECT_THAT(agent_->applied().chains.at("raw-cali-rpf-skip-calispoof").rules.get(),
-              ::testing::ElementsAre(::testing::HasPrefix("ip saddr 10.88.0.0/24 accept")));
+              ::testing::ElementsAre(::testing::StartsWith("ip saddr 10.88.0.0/24 accept")));
   EXPECT_EQ(routes_.rp_filter_off, (std::map<std::string, bool>{{"calispoof", true}}));
 
   ASSERT_TRUE(client_.Delete("FelixConfiguration", "", "default"));
