@@ -535,6 +535,28 @@ wl_del s1
 "$BIN/calicoctl" delete globalnetworkpolicy from-spoofed >/dev/null
 "$BIN/calicoctl" delete felixconfiguration default >/dev/null || fail "cannot delete FelixConfiguration default"
 
+echo "FelixConfiguration ipv6Support: false: calico-node neither polices nor routes IPv6"
+expect deny d1 tcp c1 80   # net2 -> net1 over IPv6: the profile drops it
+felix_config "ipv6Support: false"
+expect allow d1 tcp c1 80  # as Felix without its IPv6 tables: not policed
+expect deny b1 tcp a1 80   # IPv4 still is
+hx nft list chain inet calico cali-FORWARD | has 'meta nfproto ipv6 accept' ||
+  fail "cali-FORWARD does not let IPv6 through: $(hx nft list chain inet calico cali-FORWARD)"
+# Routes: a removed IPv4 workload route comes back at the next refresh (2 s), an IPv6 one not.
+hx ip -6 route del "${IP[c1]}" dev calic1
+hx ip route del "${IP[a2]}" dev calia2
+for _ in $(seq 20); do hx ip route show | has "^${IP[a2]} dev calia2" && break; sleep 0.5; done
+hx ip route show | has "^${IP[a2]} dev calia2" || fail "the IPv4 route to a2 was not restored"
+sleep 3
+if hx ip -6 route show | has "^${IP[c1]} dev calic1"; then
+  fail "calico-node programmed an IPv6 route with ipv6Support: false"
+fi
+"$BIN/calicoctl" delete felixconfiguration default >/dev/null || fail "cannot delete FelixConfiguration default"
+for _ in $(seq 20); do hx ip -6 route show | has "^${IP[c1]} dev calic1" && break; sleep 0.5; done
+hx ip -6 route show | has "^${IP[c1]} dev calic1" || fail "the IPv6 route to c1 was not restored"
+expect deny d1 tcp c1 80
+echo "  ok: IPv6 unpoliced and its routes left alone with ipv6Support: false; both back without it"
+
 echo "restart: the dataplane stays while the agent is down and after it is back"
 kill "$AGENT"; wait "$AGENT" 2>/dev/null || true
 expect allow a2 tcp a1 80

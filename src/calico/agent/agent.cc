@@ -216,11 +216,14 @@ std::set<OwnedRoute> Agent::DesiredRoutes() const {
   std::set<OwnedRoute> out;
   for (const auto& ep : model_.endpoints) {
     for (const auto& a : ep.addresses) {
+      if (a.family() == 6 && !config_.routes.ipv6) continue;
       out.insert({net::CIDR(a.addr(), a.addr().bit_len()), ep.interface_name, false});
     }
   }
-  for (const auto& b : own_blocks_)
+  for (const auto& b : own_blocks_) {
+    if (b.family() == 6 && !config_.routes.ipv6) continue;
     out.insert({b, "", true});
+  }
   return out;
 }
 
@@ -242,6 +245,7 @@ void Agent::ConfigureInterfaces(bool all) {
     bool v4 = false, v6 = false;
     for (const auto& a : ep.addresses)
       (a.family() == 4 ? v4 : v6) = true;
+    v6 = v6 && config_.routes.ipv6;  // ipv6Support: false leaves the IPv6 settings alone.
     Status st = routes_.ConfigureInterface(ep.interface_name, v4, v6);
     if (st) {
       configured_interfaces_.insert(ep.interface_name);

@@ -629,6 +629,44 @@ TEST_F(AgentTest, WorkloadSourceSpoofing) {
   EXPECT_EQ(routes_.rp_filter_off, (std::map<std::string, bool>{{"calispoof", false}}));
 }
 
+// ipv6Support: false: no IPv6 routes (workload /128s, IPv6 block blackholes) and no IPv6
+// interface settings; IPv4 as before; IPv6 is accepted first in the base chains.
+TEST_F(AgentTest, Ipv6SupportFalse) {
+  AgentConfig cfg;
+  cfg.node_name = "node1";
+  cfg.reload_settings = [](const Resource* global,
+                           const Resource* per_node) -> Result<ReloadableSettings> {
+    ASSIGN_OR_RETURN(auto s, LoadFelixSettings({}, "node1", global, per_node));
+    return ReloadableSettings{.render = s.agent.render, .routes = s.agent.routes};
+  };
+  agent_ = std::make_unique<Agent>(cfg, store_, policy_, routes_, metrics_);
+  AddProfile("net1");
+  Resource wep("WorkloadEndpoint", "", "default");
+  wep.spec() = Json{{"orchestrator", "cni"},
+                    {"node", "node1"},
+                    {"containerID", "dual"},
+                    {"endpoint", "eth0"},
+                    {"interfaceName", "calidual"},
+                    {"ipNetworks", Json::array({"10.65.0.9/32", "fd00:65::9/128"})},
+                    {"profiles", Json::array({"net1"})}};
+  ASSERT_TRUE(client_.Create(wep));
+  ASSERT_TRUE(agent_->FullSync());
+  EXPECT_TRUE(HasRoute("fd00:65::9/128", "calidual"));
+  EXPECT_EQ(routes_.configured["calidual"], std::make_pair(true, true));
+
+  Resource fc("FelixConfiguration", "default");
+  fc.spec() = Json{{"ipv6Support", false}};
+  ASSERT_TRUE(client_.Create(fc));
+  Drain();
+  ASSERT_TRUE(agent_->Resync());  // Interfaces are configured again at each refresh.
+  EXPECT_TRUE(HasRoute("10.65.0.9/32", "calidual"));
+  EXPECT_FALSE(HasRoute("fd00:65::9/128", "calidual"));
+  EXPECT_EQ(routes_.options.ipv6, false);
+  EXPECT_EQ(routes_.configured["calidual"], std::make_pair(true, false));
+  EXPECT_EQ(agent_->applied().chains.at("cali-FORWARD").rules[0],
+            "meta nfproto ipv6 accept comment \"ipv6Support is false: IPv6 is not policed\"");
+}
+
 TEST_F(AgentTest, ResyncRepairsDrift) {
   AddProfile("net1");
   AddEndpoint("aaaa", "10.65.0.2");

@@ -181,6 +181,11 @@ Status Apply(FelixSettings& s, const std::map<std::string, std::string>& values,
     ASSIGN_OR_RETURN(s.agent.nat.port_range,
                      ParsePortRange(name("natPortRange", "FELIX_NATPORTRANGE"), *v));
   }
+  if (auto* v = get("ipv6Support", "FELIX_IPV6SUPPORT")) {
+    ASSIGN_OR_RETURN(bool b, ParseBool(name("ipv6Support", "FELIX_IPV6SUPPORT"), *v));
+    s.agent.render.ipv6_support = b;
+    s.agent.routes.ipv6 = b;
+  }
   if (auto* v = get("workloadSourceSpoofing", "FELIX_WORKLOADSOURCESPOOFING")) {
     // felix/config/config_params.go: oneof(Disabled,Any), Disabled by default.
     const std::string l = AsciiLower(*v);
@@ -327,6 +332,7 @@ std::map<std::string, std::string> SpecValues(const model::v3::FelixConfiguratio
   put("disableConntrackInvalidCheck", spec->disable_conntrack_invalid_check);
   put("allowVXLANPacketsFromWorkloads", spec->allow_vxlan_packets_from_workloads);
   put("allowIPIPPacketsFromWorkloads", spec->allow_ipip_packets_from_workloads);
+  put("ipv6Support", spec->ipv6_support);
   put("removeExternalRoutes", spec->remove_external_routes);
   put("deviceRouteSourceAddress", spec->device_route_source_address);
   put("deviceRouteSourceAddressIPv6", spec->device_route_source_address_ipv6);

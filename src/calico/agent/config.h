@@ -5,7 +5,7 @@
 // when only that is set), each separately, 0 = never. The deny action (nftablesFilterDenyAction,
 // else iptablesFilterDenyAction: Drop or Reject), logPrefix, disableConntrackInvalidCheck,
 // allowVXLANPacketsFromWorkloads, allowIPIPPacketsFromWorkloads, workloadSourceSpoofing (Disabled
-// or Any) into AgentConfig::render;
+// or Any) into AgentConfig::render; ipv6Support into AgentConfig::render and ::routes;
 // natOutgoingAddress and natPortRange into AgentConfig::nat; removeExternalRoutes and
 // deviceRouteSourceAddress(IPv6) into AgentConfig::routes.
 // Failsafe ports: failsafeInboundHostPorts / failsafeOutboundHostPorts ([{protocol, port, net}])

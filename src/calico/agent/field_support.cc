@@ -117,7 +117,7 @@ const std::vector<FieldSupport>& FieldSupportTable() {
       {"FelixConfiguration", "ipv4NormalRoutePriority", FieldSupport::kNot, "routes use the kernel default priority"},
       {"FelixConfiguration", "ipv6ElevatedRoutePriority", FieldSupport::kNot, "routes use the kernel default priority"},
       {"FelixConfiguration", "ipv6NormalRoutePriority", FieldSupport::kNot, "routes use the kernel default priority"},
-      {"FelixConfiguration", "ipv6Support", FieldSupport::kNot, "IPv6 policy is always programmed (the inet table covers both families)"},
+      {"FelixConfiguration", "ipv6Support", FieldSupport::kHonoured, "false: as Felix without its IPv6 tables, IPv6 traffic is not policed (every base chain of the inet table accepts it first), IPv6 routes and interface settings are left alone"},
       {"FelixConfiguration", "istioAmbientMode", FieldSupport::kNot, "no Istio integration"},
       {"FelixConfiguration", "istioDSCPMark", FieldSupport::kNot, "no Istio integration"},
       {"FelixConfiguration", "kubeNodePortRanges", FieldSupport::kNot, "no kube-proxy integration"},

@@ -53,6 +53,9 @@ struct RouteOptions {
   // of workload routes, so that traffic from the host to its workloads leaves from it.
   std::optional<net::IPAddr> source_v4{};
   std::optional<net::IPAddr> source_v6{};
+  // ipv6Support (Felix's default true): false leaves IPv6 routes alone (Felix then has no IPv6
+  // route table), whoever made them.
+  bool ipv6 = true;
   bool operator==(const RouteOptions&) const = default;
 };
 

@@ -156,6 +156,18 @@ Result<nft_model::NftRuleset> Renderer::Render() {
   }
   if (!host_endpoints_.empty()) RETURN_IF_ERROR(RenderHostEndpoints());
   RenderRpfChains();
+  if (!options_.ipv6_support) {
+    // ipv6Support: false. Felix (felix/dataplane/linux/int_dataplane.go, IPv6Enabled) then makes
+    // no IPv6 table, no IPv6 routes, no IPv6 interface settings: IPv6 is not Calico's business.
+    const std::string skip = fmt::format("meta nfproto ipv6 accept {}",
+                                         Comment("ipv6Support is false: IPv6 is not policed"));
+    for (auto& [name, chain] : chains_) {
+      if (chain.base.empty()) continue;
+      std::vector<std::string> rules = {skip};
+      rules.insert(rules.end(), chain.rules.begin(), chain.rules.end());
+      chain.rules = nft_model::NftLines(std::move(rules));
+    }
+  }
   nft_model::NftRuleset out = Parts();
   if (cache_ != nullptr) Evict();
   return out;

@@ -100,6 +100,9 @@ struct RenderOptions {
   // endpoints (reported, left out: their traffic drops), as Felix's calc ValidationFilter treats
   // them as missing.
   bool workload_source_spoofing = false;
+  // FelixConfiguration ipv6Support. false: Felix programs no IPv6 table at all, so IPv6 traffic
+  // is not policed by Calico; here every base chain of the inet table accepts IPv6 first.
+  bool ipv6_support = true;
   // The verdict of Deny rules, end-of-tier and no-profile drops, conntrack INVALID, encapsulated
   // packets from workloads, unknown interfaces and unrenderable chains (felix/rules/rule_defs.go
   // IptablesFilterDenyAction): `drop`, or `reject` (ICMP port unreachable / TCP reset).

@@ -658,6 +658,46 @@ TEST(RulesetRendererTest, AllowedSourcePrefixesNeedWorkloadSourceSpoofing) {
   EXPECT_EQ(parts->chains.count("raw-cali-rpf-skip-cali2"), 1u);
 }
 
+// Host endpoints with every kind of hook, for tests that look at all base chains.
+Model HostModelForIpv6() {
+  Model m = SmallModel();
+  m.host_endpoints.push_back(HostEndpoint{
+      .name = "h-eth0",
+      .interface_name = "eth0",
+      .ingress_tiers = {{.name = "default", .policies = {"p"}}},
+      .pre_dnat_ingress_tiers = {{.name = "default", .policies = {"p"}}},
+      .untracked_ingress_tiers = {{.name = "default", .policies = {"p"}}},
+  });
+  return m;
+}
+
+// ipv6Support: false. Felix then has no IPv6 table: IPv6 is accepted first in every base chain,
+// so none of Calico's rules sees it; IPv4 is policed as before.
+TEST(RulesetRendererTest, Ipv6SupportFalse) {
+  Model m = HostModelForIpv6();
+  auto with = RenderRulesetParts(m);
+  auto without = RenderRulesetParts(m, RenderOptions{.ipv6_support = false});
+  ASSERT_TRUE(with && without);
+  int base = 0;
+  for (const auto& [name, chain] : without->chains) {
+    const nft_model::NftChain& before = with->chains.at(name);
+    if (chain.header.empty()) {
+      EXPECT_EQ(chain, before) << name;
+      continue;
+    }
+    ++base;
+    ASSERT_EQ(chain.rules.size(), before.rules.size() + 1) << name;
+    EXPECT_EQ(chain.rules[0],
+              "meta nfproto ipv6 accept comment \"ipv6Support is false: IPv6 is not policed\"")
+        << name;
+    for (std::size_t i = 0; i < before.rules.size(); ++i) {
+      EXPECT_EQ(chain.rules[i + 1], before.rules[i]) << name;
+    }
+  }
+  EXPECT_GE(base, 6);  // forward, input, output, mangle postrouting, raw prerouting/output...
+  EXPECT_EQ(without->sets, with->sets);
+}
+
 // With untracked host endpoint policy the raw hook is shared: workloads still get the check.
 TEST(RulesetRendererTest, ReversePathCheckWithUntrackedPolicy) {
   const Model model = LoadModel("host_endpoints_prednat_untracked");

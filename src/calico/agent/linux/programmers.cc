@@ -42,6 +42,7 @@ Result<RouteSyncStats> NetlinkRouteProgrammer::Sync(const std::set<OwnedRoute>& 
   const auto now = std::chrono::steady_clock::now();
   std::set<std::pair<net::CIDR, int>> seen_now;
   for (int family : {4, 6}) {
+    if (family == 6 && !options_.ipv6) continue;
     ASSIGN_OR_RETURN(auto routes, nl_->ListRoutes(family));
     // What the kernel has that concerns us: our own routes, and host routes through cali*.
     std::map<net::CIDR, dataplane::RouteSpec> ours;
