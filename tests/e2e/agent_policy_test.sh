@@ -479,8 +479,9 @@ arrived() {  # arrived SOURCE: how many packets from SOURCE reached a1
     grep -o 'packets [0-9]*' | cut -d' ' -f2
 }
 spoof() {  # spoof FROM SOURCE: FROM pings a1 three times with the source address SOURCE
-  ip netns exec "$HOST-$1" ip addr replace "$2/32" dev eth0
+  ip netns exec "$HOST-$1" ip addr add "$2/32" dev eth0
   ip netns exec "$HOST-$1" busybox ping -c 3 -W 1 -I "$2" "${IP[a1]}" >/dev/null 2>&1 || true
+  ip netns exec "$HOST-$1" ip addr del "$2/32" dev eth0  # Else it may become the source of all.
 }
 rpf_drops() {
   hx nft list chain inet calico raw-cali-rpf-check | grep -o 'packets [0-9]*' | cut -d' ' -f2
@@ -491,7 +492,7 @@ kind: GlobalNetworkPolicy
 metadata: {name: from-spoofed}
 spec:
   selector: has(net1)
-  ingress: [{action: Allow, source: {nets: [10.88.0.0/24, 10.87.0.0/24]}}]
+  ingress: [{action: Allow, source: {nets: [10.88.0.0/24, 10.87.0.0/24]}}, {action: Pass}]
 YAML
 sleep 1
 before=$(rpf_drops)
