@@ -17,8 +17,9 @@ wl() {  # wl NAME NETWORK [v6]: a workload namespace with an echo server on tcp/
   ip netns add "$ns"
   CLEANUP_STEPS+=("ip netns del $ns")
   ip netns exec "$ns" ip link set lo up
-  printf '{"cniVersion":"0.4.0","name":"%s","type":"calico","nodename":"node1","datastore_path":"%s","log_file_path":"%s","ipam":%s}' \
-    "$net" "$T/db/calico.db" "$T/log/cni/cni.log" "$ipam" > "$T/conf-$name"
+  # WL_ARGS: the netconf's "args" (e.g. pod annotations), {} by default.
+  printf '{"cniVersion":"0.4.0","name":"%s","type":"calico","nodename":"node1","datastore_path":"%s","log_file_path":"%s","ipam":%s,"args":%s}' \
+    "$net" "$T/db/calico.db" "$T/log/cni/cni.log" "$ipam" "${WL_ARGS:-"{}"}" > "$T/conf-$name"
   local out
   out=$(hx env -i CNI_COMMAND=ADD CNI_CONTAINERID="$name" CNI_NETNS=/var/run/netns/"$ns" CNI_IFNAME=eth0 \
     CNI_PATH="$BIN" CALICO_MTU_FILE="$T/mtu" "$BIN/calico" < "$T/conf-$name") || fail "CNI ADD of $name: $out"
@@ -460,6 +461,102 @@ hx nft list chain inet calico cali-wl-to-host | has "Configured DefaultEndpointT
   fail "the nftables table was not repaired with nftablesRefreshInterval 1s"
 "$BIN/calicoctl" delete felixconfiguration default >/dev/null || fail "cannot delete FelixConfiguration default"
 echo "  ok: routes and the nftables table are refreshed each at its own interval"
+
+echo "anti-spoofing: workloads send from their own addresses, or allowedSourcePrefixes with workloadSourceSpoofing: Any"
+# What a1 receives from a source, counted in a1's own namespace (replies have no way back).
+ip netns exec "$HOST-a1" nft -f - <<'NFT' || fail "cannot add the counting table in a1"
+table ip spoofcount {
+  chain input {
+    type filter hook input priority 0; policy accept;
+    ip saddr 10.88.0.5 counter
+    ip saddr 10.87.0.5 counter
+  }
+}
+NFT
+CLEANUP_STEPS+=("ip netns exec $HOST-a1 nft delete table ip spoofcount")
+arrived() {  # arrived SOURCE: how many packets from SOURCE reached a1
+  ip netns exec "$HOST-a1" nft list chain ip spoofcount input | grep "saddr $1 " |
+    grep -o 'packets [0-9]*' | cut -d' ' -f2
+}
+spoof() {  # spoof FROM SOURCE: FROM pings a1 three times with the source address SOURCE
+  ip netns exec "$HOST-$1" ip addr add "$2/32" dev eth0
+  ip netns exec "$HOST-$1" busybox ping -c 3 -W 1 -I "$2" "${IP[a1]}" >/dev/null 2>&1 || true
+  ip netns exec "$HOST-$1" ip addr del "$2/32" dev eth0  # Else it may become the source of all.
+}
+rpf_drops() {
+  hx nft list chain inet calico raw-cali-rpf-check | grep -o 'packets [0-9]*' | cut -d' ' -f2
+}
+apply <<YAML
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: from-spoofed}
+spec:
+  selector: has(net1)
+  ingress: [{action: Allow, source: {nets: [10.88.0.0/24, 10.87.0.0/24]}}, {action: Pass}]
+YAML
+sleep 1
+before=$(rpf_drops)
+spoof a2 10.88.0.5
+[ "$(arrived 10.88.0.5)" = 0 ] || fail "a spoofed source from a2 reached a1: $(arrived 10.88.0.5) packets"
+[ "$(rpf_drops)" -ge $((before + 3)) ] ||
+  fail "the reverse-path check did not count the spoofed packets: $before -> $(rpf_drops)"
+expect allow a2 icmp a1
+echo "  ok: a workload's packets with a source not its own are dropped before conntrack"
+# The annotation without the Felix setting: the endpoint is refused (as Felix's calc validation
+# filter treats it as missing): its traffic drops and the agent says why.
+WL_ARGS='{"cni":{"annotations":{"cni.projectcalico.org/allowedSourcePrefixes":"[\"10.88.0.0/24\"]"}}}' wl s1 net1
+"$BIN/calicoctl" get workloadendpoint -o yaml | has "10.88.0.0/24" ||
+  fail "the annotation is not in s1's WorkloadEndpoint: $("$BIN/calicoctl" get workloadendpoint -o yaml)"
+expect deny s1 icmp a1
+grep -q "source IP spoofing requested but not enabled in Felix configuration" "$T/agent.log" ||
+  fail "the refused endpoint is not reported: $(tail -5 "$T/agent.log")"
+echo "  ok: allowedSourcePrefixes without workloadSourceSpoofing: Any refuses the endpoint, reported"
+felix_config "workloadSourceSpoofing: Any"
+expect allow s1 icmp a1
+spoof s1 10.88.0.5
+[ "$(arrived 10.88.0.5)" -ge 3 ] || fail "s1's allowed source 10.88.0.5 did not reach a1: $(arrived 10.88.0.5)"
+spoof s1 10.87.0.5
+[ "$(arrived 10.87.0.5)" = 0 ] || fail "s1's source 10.87.0.5 (not allowed) reached a1"
+n=$(arrived 10.88.0.5)
+spoof a2 10.88.0.5
+[ "$(arrived 10.88.0.5)" = "$n" ] || fail "a2 (no allowedSourcePrefixes) sent from 10.88.0.5"
+echo "  ok: with workloadSourceSpoofing: Any, s1 sends from its allowed prefix, only s1, only that prefix"
+WL_ARGS='{"cni":{"annotations":{"cni.projectcalico.org/allowedSourcePrefixes":"not json"}}}'
+printf '{"cniVersion":"0.4.0","name":"net1","type":"calico","nodename":"node1","datastore_path":"%s","ipam":{"type":"calico-ipam"},"args":%s}' \
+  "$T/db/calico.db" "$WL_ARGS" > "$T/conf-bad"
+ip netns add "$HOST-bad"
+CLEANUP_STEPS+=("ip netns del $HOST-bad")
+if out=$(hx env -i CNI_COMMAND=ADD CNI_CONTAINERID=bad CNI_NETNS=/var/run/netns/"$HOST-bad" CNI_IFNAME=eth0 \
+  CNI_PATH="$BIN" "$BIN/calico" < "$T/conf-bad"); then fail "CNI ADD with a bad annotation succeeded: $out"; fi
+echo "$out" | has "failed to parse 'not json' as JSON" || fail "the CNI error does not name the problem: $out"
+"$BIN/calicoctl" get workloadendpoint | has -- "-bad-" && fail "a WorkloadEndpoint was left for the bad ADD"
+echo "  ok: a bad allowedSourcePrefixes annotation fails the ADD, naming it, leaving nothing"
+unset WL_ARGS
+wl_del s1
+"$BIN/calicoctl" delete globalnetworkpolicy from-spoofed >/dev/null
+"$BIN/calicoctl" delete felixconfiguration default >/dev/null || fail "cannot delete FelixConfiguration default"
+
+echo "FelixConfiguration ipv6Support: false: calico-node neither polices nor routes IPv6"
+expect deny d1 tcp c1 80   # net2 -> net1 over IPv6: the profile drops it
+felix_config "ipv6Support: false"
+expect allow d1 tcp c1 80  # as Felix without its IPv6 tables: not policed
+expect deny b1 tcp a1 80   # IPv4 still is
+hx nft list chain inet calico cali-FORWARD | has 'meta nfproto ipv6 accept' ||
+  fail "cali-FORWARD does not let IPv6 through: $(hx nft list chain inet calico cali-FORWARD)"
+# Routes: a removed IPv4 workload route comes back at the next refresh (2 s), an IPv6 one not.
+hx ip -6 route del "${IP[c1]}" dev calic1
+hx ip route del "${IP[a2]}" dev calia2
+for _ in $(seq 20); do hx ip route show | has "^${IP[a2]} dev calia2" && break; sleep 0.5; done
+hx ip route show | has "^${IP[a2]} dev calia2" || fail "the IPv4 route to a2 was not restored"
+sleep 3
+if hx ip -6 route show | has "^${IP[c1]} dev calic1"; then
+  fail "calico-node programmed an IPv6 route with ipv6Support: false"
+fi
+"$BIN/calicoctl" delete felixconfiguration default >/dev/null || fail "cannot delete FelixConfiguration default"
+for _ in $(seq 20); do hx ip -6 route show | has "^${IP[c1]} dev calic1" && break; sleep 0.5; done
+hx ip -6 route show | has "^${IP[c1]} dev calic1" || fail "the IPv6 route to c1 was not restored"
+expect deny d1 tcp c1 80
+echo "  ok: IPv6 unpoliced and its routes left alone with ipv6Support: false; both back without it"
 
 echo "restart: the dataplane stays while the agent is down and after it is back"
 kill "$AGENT"; wait "$AGENT" 2>/dev/null || true

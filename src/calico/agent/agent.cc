@@ -216,11 +216,14 @@ std::set<OwnedRoute> Agent::DesiredRoutes() const {
   std::set<OwnedRoute> out;
   for (const auto& ep : model_.endpoints) {
     for (const auto& a : ep.addresses) {
+      if (a.family() == 6 && !config_.routes.ipv6) continue;
       out.insert({net::CIDR(a.addr(), a.addr().bit_len()), ep.interface_name, false});
     }
   }
-  for (const auto& b : own_blocks_)
+  for (const auto& b : own_blocks_) {
+    if (b.family() == 6 && !config_.routes.ipv6) continue;
     out.insert({b, "", true});
+  }
   return out;
 }
 
@@ -242,6 +245,7 @@ void Agent::ConfigureInterfaces(bool all) {
     bool v4 = false, v6 = false;
     for (const auto& a : ep.addresses)
       (a.family() == 4 ? v4 : v6) = true;
+    v6 = v6 && config_.routes.ipv6;  // ipv6Support: false leaves the IPv6 settings alone.
     Status st = routes_.ConfigureInterface(ep.interface_name, v4, v6);
     if (st) {
       configured_interfaces_.insert(ep.interface_name);
@@ -249,6 +253,40 @@ void Agent::ConfigureInterfaces(bool all) {
       metrics_.AddDataplaneError();
       CALICO_LOG(warn, "agent", "cannot configure {}: {}", ep.interface_name, st.error().message());
     }
+  }
+  // rp_filter 0 where allowed source prefixes are honoured (the kernel's own reverse-path filter
+  // would drop them), the default again where they went (Felix's endpoint_mgr).
+  std::set<std::string> off;
+  if (config_.render.workload_source_spoofing) {
+    for (const auto& ep : model_.endpoints) {
+      if (!ep.allowed_source_prefixes.empty()) off.insert(ep.interface_name);
+    }
+  }
+  for (const std::string& ifname : off) {
+    if (!all && rp_filter_off_.count(ifname) > 0) continue;
+    Status st = routes_.SetRpFilter(ifname, true);
+    if (st) {
+      rp_filter_off_.insert(ifname);
+    } else if (st.error().code() != ErrorCode::kNotFound) {
+      metrics_.AddDataplaneError();
+      CALICO_LOG(warn, "agent", "cannot set rp_filter on {}: {}", ifname, st.error().message());
+    }
+  }
+  for (auto it = rp_filter_off_.begin(); it != rp_filter_off_.end();) {
+    if (off.count(*it) > 0) {
+      ++it;
+      continue;
+    }
+    if (now.count(*it) > 0) {
+      Status st = routes_.SetRpFilter(*it, false);
+      if (!st && st.error().code() != ErrorCode::kNotFound) {
+        metrics_.AddDataplaneError();
+        CALICO_LOG(warn, "agent", "cannot reset rp_filter on {}: {}", *it, st.error().message());
+        ++it;
+        continue;
+      }
+    }
+    it = rp_filter_off_.erase(it);
   }
   for (auto it = configured_interfaces_.begin(); it != configured_interfaces_.end();) {
     it = now.count(*it) > 0 ? std::next(it) : configured_interfaces_.erase(it);

@@ -221,6 +221,9 @@ class Agent {
   // Some host endpoint names no interface: re-bind it (host addresses may change) at resync.
   bool hep_by_address_ = false;
   std::set<std::string> configured_interfaces_;
+  // Interfaces whose rp_filter the agent set to 0 (endpoints with honoured allowed source
+  // prefixes); restored to the default when the prefixes go.
+  std::set<std::string> rp_filter_off_;
   VxlanInputs vxlan_inputs_;
   std::optional<VxlanState> vxlan_applied_;
   std::optional<IpipState> ipip_applied_;

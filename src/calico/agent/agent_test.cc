@@ -75,10 +75,15 @@ class FakeRoutes final : public RouteProgrammer {
     configured[ifname] = {v4, v6};
     return OkStatus();
   }
+  Status SetRpFilter(const std::string& ifname, bool off) override {
+    rp_filter_off[ifname] = off;
+    return OkStatus();
+  }
   void SetOptions(const RouteOptions& o) override { options = o; }
   RouteOptions options;
   std::set<OwnedRoute> kernel;
   std::map<std::string, std::pair<bool, bool>> configured;
+  std::map<std::string, bool> rp_filter_off;  // Last SetRpFilter per interface.
 };
 
 class AgentTest : public ::testing::Test {
@@ -562,16 +567,104 @@ TEST_F(AgentTest, FieldsNotActedOnAreLoggedAndCounted) {
   EXPECT_EQ(log.Count("accepted, not acted on"), 1) << log.text();
 
   fc = *made;
-  fc.spec()["workloadSourceSpoofing"] = "Any";
+  fc.spec()["usageReportingEnabled"] = true;
   ASSERT_TRUE(client_.Update(fc));
   Drain();
-  EXPECT_EQ(log.Count("FelixConfiguration(default).spec.workloadSourceSpoofing"), 1) << log.text();
+  EXPECT_EQ(log.Count("FelixConfiguration(default).spec.usageReportingEnabled"), 1) << log.text();
   EXPECT_NE(metrics_.Render().find("calico_node_config_fields_not_acted_on 3\n"),
             std::string::npos);
   ASSERT_TRUE(client_.Delete("FelixConfiguration", "", "default"));
   Drain();
   EXPECT_NE(metrics_.Render().find("calico_node_config_fields_not_acted_on 0\n"),
             std::string::npos);
+}
+
+// workloadSourceSpoofing: an endpoint with allowSpoofedSourcePrefixes is refused (reported, its
+// interface left to the "Unknown interface" drop) until the setting is Any; then its prefixes
+// are exempt from the reverse-path check and its rp_filter is 0, back to the default when the
+// setting goes (Felix's calc ValidationFilter and endpoint_mgr).
+TEST_F(AgentTest, WorkloadSourceSpoofing) {
+  AgentConfig cfg;
+  cfg.node_name = "node1";
+  cfg.reload_settings = [](const Resource* global,
+                           const Resource* per_node) -> Result<ReloadableSettings> {
+    ASSIGN_OR_RETURN(auto s, LoadFelixSettings({}, "node1", global, per_node));
+    return ReloadableSettings{.render = s.agent.render, .routes = s.agent.routes};
+  };
+  agent_ = std::make_unique<Agent>(cfg, store_, policy_, routes_, metrics_);
+  LogCapture log;
+  AddProfile("net1");
+  AddEndpoint("aaaa", "10.65.0.2");
+  Resource wep("WorkloadEndpoint", "", "default");
+  wep.spec() = Json{{"orchestrator", "cni"},
+                    {"node", "node1"},
+                    {"containerID", "spoof"},
+                    {"endpoint", "eth0"},
+                    {"interfaceName", "calispoof"},
+                    {"ipNetworks", Json::array({"10.65.0.9/32"})},
+                    {"profiles", Json::array({"net1"})},
+                    {"allowSpoofedSourcePrefixes", Json::array({"10.88.0.0/24"})}};
+  ASSERT_TRUE(client_.Create(wep));
+  ASSERT_TRUE(agent_->FullSync());
+  EXPECT_EQ(agent_->applied().chains.count("cali-fw-calispoof"), 0u);
+  EXPECT_EQ(agent_->applied().chains.count("cali-fw-caliaaaa"), 1u);
+  EXPECT_GE(log.Count("source IP spoofing requested but not enabled in Felix configuration"), 1)
+      << log.text();
+  EXPECT_TRUE(routes_.rp_filter_off.empty());
+
+  Resource fc("FelixConfiguration", "default");
+  fc.spec() = Json{{"workloadSourceSpoofing", "Any"}};
+  auto made = client_.Create(fc);
+  ASSERT_TRUE(made);
+  Drain();
+  EXPECT_EQ(agent_->applied().chains.count("cali-fw-calispoof"), 1u);
+  ASSERT_EQ(agent_->applied().chains.count("raw-cali-rpf-skip-calispoof"), 1u);
+  EXPECT_THAT(agent_->applied().chains.at("raw-cali-rpf-skip-calispoof").rules.get(),
+              ::testing::ElementsAre(::testing::StartsWith("ip saddr 10.88.0.0/24 accept")));
+  EXPECT_EQ(routes_.rp_filter_off, (std::map<std::string, bool>{{"calispoof", true}}));
+
+  ASSERT_TRUE(client_.Delete("FelixConfiguration", "", "default"));
+  Drain();
+  EXPECT_EQ(agent_->applied().chains.count("cali-fw-calispoof"), 0u);
+  EXPECT_EQ(routes_.rp_filter_off, (std::map<std::string, bool>{{"calispoof", false}}));
+}
+
+// ipv6Support: false: no IPv6 routes (workload /128s, IPv6 block blackholes) and no IPv6
+// interface settings; IPv4 as before; IPv6 is accepted first in the base chains.
+TEST_F(AgentTest, Ipv6SupportFalse) {
+  AgentConfig cfg;
+  cfg.node_name = "node1";
+  cfg.reload_settings = [](const Resource* global,
+                           const Resource* per_node) -> Result<ReloadableSettings> {
+    ASSIGN_OR_RETURN(auto s, LoadFelixSettings({}, "node1", global, per_node));
+    return ReloadableSettings{.render = s.agent.render, .routes = s.agent.routes};
+  };
+  agent_ = std::make_unique<Agent>(cfg, store_, policy_, routes_, metrics_);
+  AddProfile("net1");
+  Resource wep("WorkloadEndpoint", "", "default");
+  wep.spec() = Json{{"orchestrator", "cni"},
+                    {"node", "node1"},
+                    {"containerID", "dual"},
+                    {"endpoint", "eth0"},
+                    {"interfaceName", "calidual"},
+                    {"ipNetworks", Json::array({"10.65.0.9/32", "fd00:65::9/128"})},
+                    {"profiles", Json::array({"net1"})}};
+  ASSERT_TRUE(client_.Create(wep));
+  ASSERT_TRUE(agent_->FullSync());
+  EXPECT_TRUE(HasRoute("fd00:65::9/128", "calidual"));
+  EXPECT_EQ(routes_.configured["calidual"], std::make_pair(true, true));
+
+  Resource fc("FelixConfiguration", "default");
+  fc.spec() = Json{{"ipv6Support", false}};
+  ASSERT_TRUE(client_.Create(fc));
+  Drain();
+  ASSERT_TRUE(agent_->Resync());  // Interfaces are configured again at each refresh.
+  EXPECT_TRUE(HasRoute("10.65.0.9/32", "calidual"));
+  EXPECT_FALSE(HasRoute("fd00:65::9/128", "calidual"));
+  EXPECT_EQ(routes_.options.ipv6, false);
+  EXPECT_EQ(routes_.configured["calidual"], std::make_pair(true, false));
+  EXPECT_EQ(agent_->applied().chains.at("cali-FORWARD").rules[0],
+            "meta nfproto ipv6 accept comment \"ipv6Support is false: IPv6 is not policed\"");
 }
 
 TEST_F(AgentTest, ResyncRepairsDrift) {

@@ -181,6 +181,20 @@ Status Apply(FelixSettings& s, const std::map<std::string, std::string>& values,
     ASSIGN_OR_RETURN(s.agent.nat.port_range,
                      ParsePortRange(name("natPortRange", "FELIX_NATPORTRANGE"), *v));
   }
+  if (auto* v = get("ipv6Support", "FELIX_IPV6SUPPORT")) {
+    ASSIGN_OR_RETURN(bool b, ParseBool(name("ipv6Support", "FELIX_IPV6SUPPORT"), *v));
+    s.agent.render.ipv6_support = b;
+    s.agent.routes.ipv6 = b;
+  }
+  if (auto* v = get("workloadSourceSpoofing", "FELIX_WORKLOADSOURCESPOOFING")) {
+    // felix/config/config_params.go: oneof(Disabled,Any), Disabled by default.
+    const std::string l = AsciiLower(*v);
+    if (l != "any" && l != "disabled" && !l.empty()) {
+      return InvalidArgument(name("workloadSourceSpoofing", "FELIX_WORKLOADSOURCESPOOFING") +
+                             ": must be Disabled or Any, not \"" + *v + "\"");
+    }
+    s.agent.render.workload_source_spoofing = l == "any";
+  }
   if (auto* v = get("defaultEndpointToHostAction", "FELIX_DEFAULTENDPOINTTOHOSTACTION")) {
     ASSIGN_OR_RETURN(
         s.agent.render.endpoint_to_host_action,
@@ -318,6 +332,7 @@ std::map<std::string, std::string> SpecValues(const model::v3::FelixConfiguratio
   put("disableConntrackInvalidCheck", spec->disable_conntrack_invalid_check);
   put("allowVXLANPacketsFromWorkloads", spec->allow_vxlan_packets_from_workloads);
   put("allowIPIPPacketsFromWorkloads", spec->allow_ipip_packets_from_workloads);
+  put("ipv6Support", spec->ipv6_support);
   put("removeExternalRoutes", spec->remove_external_routes);
   put("deviceRouteSourceAddress", spec->device_route_source_address);
   put("deviceRouteSourceAddressIPv6", spec->device_route_source_address_ipv6);
@@ -336,11 +351,12 @@ std::map<std::string, std::string> SpecValues(const model::v3::FelixConfiguratio
   return out;
 }
 
-// Plus the string settings the typed spec does not carry (mtuIfacePattern), from `r`'s spec.
+// Plus the string settings the typed spec does not carry (mtuIfacePattern,
+// workloadSourceSpoofing), from `r`'s spec.
 std::map<std::string, std::string> WithRawValues(std::map<std::string, std::string> values,
                                                  const model::Resource* r) {
   if (r == nullptr) return values;
-  for (const char* key : {"mtuIfacePattern"}) {
+  for (const char* key : {"mtuIfacePattern", "workloadSourceSpoofing"}) {
     auto it = r->spec().find(key);
     if (it != r->spec().end() && it->is_string()) values[key] = it->get<std::string>();
   }

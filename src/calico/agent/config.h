@@ -4,7 +4,8 @@
 // Refresh: routeRefreshInterval (90s) and nftablesRefreshInterval (180s; iptablesRefreshInterval
 // when only that is set), each separately, 0 = never. The deny action (nftablesFilterDenyAction,
 // else iptablesFilterDenyAction: Drop or Reject), logPrefix, disableConntrackInvalidCheck,
-// allowVXLANPacketsFromWorkloads, allowIPIPPacketsFromWorkloads into AgentConfig::render;
+// allowVXLANPacketsFromWorkloads, allowIPIPPacketsFromWorkloads, workloadSourceSpoofing (Disabled
+// or Any) into AgentConfig::render; ipv6Support into AgentConfig::render and ::routes;
 // natOutgoingAddress and natPortRange into AgentConfig::nat; removeExternalRoutes and
 // deviceRouteSourceAddress(IPv6) into AgentConfig::routes.
 // Failsafe ports: failsafeInboundHostPorts / failsafeOutboundHostPorts ([{protocol, port, net}])

@@ -67,6 +67,52 @@ TEST(FelixSettingsTest, MtuSettings) {
   EXPECT_EQ(s->ipip_enabled, false);
 }
 
+// workloadSourceSpoofing (felix/config/config_params.go oneof(Disabled,Any), Disabled by
+// default): global < node < FELIX_WORKLOADSOURCESPOOFING.
+TEST(FelixSettingsTest, WorkloadSourceSpoofing) {
+  auto d = LoadFelixSettings({}, "n1", nullptr, nullptr);
+  ASSERT_TRUE(d);
+  EXPECT_FALSE(d->agent.render.workload_source_spoofing);
+  model::Resource global("FelixConfiguration", "default");
+  global.spec() = {{"workloadSourceSpoofing", "Any"}};
+  auto s = LoadFelixSettings({}, "n1", &global, nullptr);
+  ASSERT_TRUE(s) << s.error().message();
+  EXPECT_TRUE(s->agent.render.workload_source_spoofing);
+  model::Resource node("FelixConfiguration", "node.n1");
+  node.spec() = {{"workloadSourceSpoofing", "Disabled"}};
+  s = LoadFelixSettings({}, "n1", &global, &node);
+  ASSERT_TRUE(s) << s.error().message();
+  EXPECT_FALSE(s->agent.render.workload_source_spoofing);
+  s = LoadFelixSettings({{"FELIX_WORKLOADSOURCESPOOFING", "any"}}, "n1", &global, &node);
+  ASSERT_TRUE(s) << s.error().message();
+  EXPECT_TRUE(s->agent.render.workload_source_spoofing);
+  auto bad = LoadFelixSettings({{"FELIX_WORKLOADSOURCESPOOFING", "Some"}}, "n1", nullptr, nullptr);
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().message(),
+            "FELIX_WORKLOADSOURCESPOOFING: must be Disabled or Any, not \"Some\"");
+}
+
+// ipv6Support (default true) reaches the renderer and the route programmer.
+TEST(FelixSettingsTest, Ipv6Support) {
+  auto d = LoadFelixSettings({}, "n1", nullptr, nullptr);
+  ASSERT_TRUE(d);
+  EXPECT_TRUE(d->agent.render.ipv6_support);
+  EXPECT_TRUE(d->agent.routes.ipv6);
+  model::Resource global("FelixConfiguration", "default");
+  global.spec() = {{"ipv6Support", false}};
+  auto s = LoadFelixSettings({}, "n1", &global, nullptr);
+  ASSERT_TRUE(s) << s.error().message();
+  EXPECT_FALSE(s->agent.render.ipv6_support);
+  EXPECT_FALSE(s->agent.routes.ipv6);
+  s = LoadFelixSettings({{"FELIX_IPV6SUPPORT", "true"}}, "n1", &global, nullptr);
+  ASSERT_TRUE(s) << s.error().message();
+  EXPECT_TRUE(s->agent.render.ipv6_support);
+  EXPECT_TRUE(s->agent.routes.ipv6);
+  auto bad = LoadFelixSettings({{"FELIX_IPV6SUPPORT", "maybe"}}, "n1", nullptr, nullptr);
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().message(), "FELIX_IPV6SUPPORT: not a boolean: \"maybe\"");
+}
+
 TEST(FelixSettingsTest, BadValuesNameTheSetting) {
   auto port = LoadFelixSettings({{"FELIX_HEALTHPORT", "99999"}}, "n1", nullptr, nullptr);
   ASSERT_FALSE(port);

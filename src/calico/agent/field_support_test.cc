@@ -63,6 +63,7 @@ TEST(FieldSupportTest, HonouredFieldsAreTheOnesTheAgentReads) {
                                              "ipipEnabled",
                                              "iptablesFilterDenyAction",
                                              "iptablesRefreshInterval",
+                                             "ipv6Support",
                                              "logFilePath",
                                              "logPrefix",
                                              "logSeverityFile",
@@ -80,7 +81,8 @@ TEST(FieldSupportTest, HonouredFieldsAreTheOnesTheAgentReads) {
                                              "vxlanEnabled",
                                              "vxlanMTU",
                                              "vxlanPort",
-                                             "vxlanVNI"}));
+                                             "vxlanVNI",
+                                             "workloadSourceSpoofing"}));
 }
 
 TEST(FieldSupportTest, NotActedOnListsTheSetFieldsInTableOrder) {
@@ -88,7 +90,7 @@ TEST(FieldSupportTest, NotActedOnListsTheSetFieldsInTableOrder) {
   fc.spec() = model::Json{{"wireguardEnabled", true},
                           {"healthPort", 9099},
                           {"bpfEnabled", false},
-                          {"ipv6Support", nullptr},
+                          {"awsSrcDstCheck", nullptr},
                           {"nftablesMode", "Auto"},  // The default the client fills in.
                           {"nftablesFlowTableOffload", "Enabled"}};
   const auto fields = NotActedOn(fc);

@@ -53,6 +53,9 @@ struct RouteOptions {
   // of workload routes, so that traffic from the host to its workloads leaves from it.
   std::optional<net::IPAddr> source_v4{};
   std::optional<net::IPAddr> source_v6{};
+  // ipv6Support (Felix's default true): false leaves IPv6 routes alone (Felix then has no IPv6
+  // route table), whoever made them.
+  bool ipv6 = true;
   bool operator==(const RouteOptions&) const = default;
 };
 
@@ -69,6 +72,14 @@ class RouteProgrammer {
   // Proxy ARP/NDP, forwarding and the other sysctls Calico sets on a workload's host interface.
   // kNotFound when the interface does not exist (yet).
   [[nodiscard]] virtual Status ConfigureInterface(const std::string& ifname, bool v4, bool v6) = 0;
+  // The interface's IPv4 rp_filter sysctl: 0 (`off`) for an endpoint whose allowed source
+  // prefixes are honoured, else back to the host's default (net.ipv4.conf.default.rp_filter), as
+  // Felix's endpoint_mgr configureInterface. kNotFound when the interface does not exist (yet).
+  [[nodiscard]] virtual Status SetRpFilter(const std::string& ifname, bool off) {
+    (void)ifname;
+    (void)off;
+    return OkStatus();
+  }
 };
 
 }  // namespace calico::agent

@@ -851,7 +851,7 @@ TEST(CalcGraphTest, HostEndpointsOfThisNodeGetTheirPolicies) {
   ASSERT_TRUE(ruleset) << ruleset.error().message();
   EXPECT_NE(ruleset->find("chain cali-fh-eth1 {"), std::string::npos);
   // Untracked policy on the "*" endpoint is ignored (as Felix does).
-  EXPECT_EQ(ruleset->find("chain raw-cali-PREROUTING {"), std::string::npos);
+  EXPECT_EQ(ruleset->find("raw-cali-from-host-endpoint"), std::string::npos);
   EXPECT_NE(ruleset->find("chain mangle-cali-fh-eth0 {"), std::string::npos);
 }
 

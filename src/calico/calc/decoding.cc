@@ -93,7 +93,8 @@ Result<EndpointRec> DecodeWorkloadEndpointRec(const model::Resource& r, std::str
                  .addresses = HostAddresses(wep.spec.ip_networks),
                  .ports = EndpointPorts(wep.spec.ports),
                  .own_labels = std::move(wep.metadata.labels),
-                 .profiles = UniqueProfiles(wep.spec.profiles)};
+                 .profiles = UniqueProfiles(wep.spec.profiles),
+                 .allowed_source_prefixes = Networks(wep.spec.allow_spoofed_source_prefixes)};
   if (!ep.ns.empty()) ep.own_labels.emplace(kNamespaceLabel, ep.ns);
   return ep;
 }

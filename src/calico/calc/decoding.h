@@ -64,6 +64,8 @@ struct EndpointRec {
   LabelMap own_labels{};
   std::vector<std::string> profiles{};  // Unique, in order.
   LabelMap effective{};                 // Own labels over the profiles' labelsToApply (graph).
+  // Workloads: spec.allowSpoofedSourcePrefixes, masked (policy::Endpoint).
+  std::vector<net::CIDR> allowed_source_prefixes{};
 };
 
 struct ProfileRec {

@@ -112,7 +112,8 @@ policy::Model ResolvePolicies(const EndpointStore& store, const ActiveRules& rul
                          .interface_name = ep->interface_name,
                          .addresses = ep->addresses,
                          .labels = ep->effective,
-                         .profiles = ep->profiles};
+                         .profiles = ep->profiles,
+                         .allowed_source_prefixes = ep->allowed_source_prefixes};
     ranks.clear();
     for (const std::string* pkey : rules.PoliciesMatching(*key)) {
       ranks.push_back(rank.at(*pkey));

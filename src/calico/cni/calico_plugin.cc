@@ -2,8 +2,13 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <memory>
+#include <optional>
 #include <sstream>
+#include <vector>
+
+#include <fmt/format.h>
 
 #include "calico/base/cleanup.h"
 #include "calico/base/log.h"
@@ -19,6 +24,7 @@
 #include "calico/datastore/names.h"
 #include "calico/model/v3/cluster.h"
 #include "calico/model/v3/endpoint.h"
+#include "calico/net/ip.h"
 
 namespace calico::cni {
 namespace {
@@ -262,6 +268,67 @@ Result<model::Json> PodPorts(const NetConf& conf) {
   return ports;
 }
 
+// A pod's annotations, which upstream's plugin reads from the API server: here from the runtime,
+// as containerd and CRI-O pass them to a plugin declaring the capability
+// (runtimeConfig["io.kubernetes.cri.pod-annotations"]), or from args.cni.annotations (our key,
+// shaped like a pod's metadata.annotations: {"key": "value"}); the latter wins per key.
+Result<std::map<std::string, std::string>> PodAnnotations(const NetConf& conf) {
+  std::map<std::string, std::string> out;
+  auto read = [&](const model::Json& obj, std::string_view where) -> Status {
+    if (!obj.is_object()) {
+      return InvalidArgument(fmt::format("{} must be an object of strings", where));
+    }
+    for (const auto& [k, v] : obj.items()) {
+      if (!v.is_string()) {
+        return InvalidArgument(fmt::format("{}: \"{}\" is not a string", where, k));
+      }
+      out[k] = v.get<std::string>();
+    }
+    return OkStatus();
+  };
+  const model::Json& raw = conf.raw;
+  if (raw.contains("runtimeConfig") && raw["runtimeConfig"].is_object() &&
+      raw["runtimeConfig"].contains("io.kubernetes.cri.pod-annotations")) {
+    RETURN_IF_ERROR(read(raw["runtimeConfig"]["io.kubernetes.cri.pod-annotations"],
+                         "runtimeConfig.io.kubernetes.cri.pod-annotations"));
+  }
+  if (raw.contains("args") && raw["args"].is_object() && raw["args"].contains("cni") &&
+      raw["args"]["cni"].is_object() && raw["args"]["cni"].contains("annotations")) {
+    RETURN_IF_ERROR(read(raw["args"]["cni"]["annotations"], "args.cni.annotations"));
+  }
+  return out;
+}
+
+}  // namespace
+
+// libcalico-go k8s/conversion HandleSourceIPSpoofingAnnotation: a JSON list of CIDRs, each
+// normalised (host bits cleared); a value that is not such a list fails the ADD.
+Result<std::vector<std::string>> AllowedSourcePrefixes(
+    const std::map<std::string, std::string>& annotations) {
+  std::vector<std::string> out;
+  auto it = annotations.find(std::string(kAllowedSourcePrefixesAnnotation));
+  if (it == annotations.end() || it->second.empty()) return out;
+  const std::string& text = it->second;
+  model::Json list = model::Json::parse(text, nullptr, false);
+  if (list.is_discarded() || !list.is_array()) {
+    return InvalidArgument(fmt::format("{}: failed to parse '{}' as JSON: not a list of strings",
+                                       kAllowedSourcePrefixesAnnotation, text));
+  }
+  for (const model::Json& e : list) {
+    std::optional<net::CIDR> cidr;
+    if (e.is_string()) cidr = net::CIDR::Parse(e.get<std::string>());
+    if (!cidr) {
+      return InvalidArgument(fmt::format("{}: failed to parse '{}' as a CIDR",
+                                         kAllowedSourcePrefixesAnnotation,
+                                         e.is_string() ? e.get<std::string>() : e.dump()));
+    }
+    out.push_back(cidr->Masked().String());
+  }
+  return out;
+}
+
+namespace {
+
 CniResult ResultFromEndpoint(const model::v3::WorkloadEndpoint& wep, const Context& ctx) {
   CniResult result;
   const model::v3::WorkloadEndpointSpec& spec = wep.spec;
@@ -292,6 +359,9 @@ Result<CniResult> Add(Context& ctx) {
   const std::string profile_id = k8s_policy ? "kns." + ctx.ns : ctx.conf.name;
   ASSIGN_OR_RETURN(model::Json pod_labels, PodLabels(ctx.conf));
   ASSIGN_OR_RETURN(model::Json pod_ports, PodPorts(ctx.conf));
+  ASSIGN_OR_RETURN(auto pod_annotations, PodAnnotations(ctx.conf));
+  ASSIGN_OR_RETURN(std::vector<std::string> allowed_sources,
+                   AllowedSourcePrefixes(pod_annotations));
 
   UndoStack undo("cni");  // a failed ADD removes what it made, newest first
   ASSIGN_OR_RETURN(NodeEndpoints endpoints, ListNodeEndpoints(ctx));
@@ -357,6 +427,7 @@ Result<CniResult> Add(Context& ctx) {
       if (!pod_ports.empty()) wep.spec()["ports"] = pod_ports;
     }
     if (!pod_labels.empty()) wep.metadata()["labels"] = pod_labels;
+    if (!allowed_sources.empty()) wep.spec()["allowSpoofedSourcePrefixes"] = allowed_sources;
     result.interfaces.push_back({plumbing->host_ifname, "", "", std::nullopt});
     result.interfaces.push_back({ctx.inv.ifname, plumbing->container_mac, ctx.inv.netns,
                                  mtu > 0 ? std::optional<int>(mtu) : std::nullopt});

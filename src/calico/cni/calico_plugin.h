@@ -13,8 +13,22 @@
 #include <ostream>
 #include <string>
 #include <string_view>
+#include <vector>
+
+#include "calico/base/result.h"
 
 namespace calico::cni {
+
+// The pod annotation naming the source prefixes a workload may send from besides its own
+// addresses (WorkloadEndpoint spec.allowSpoofedSourcePrefixes; honoured by calico-node only with
+// FelixConfiguration workloadSourceSpoofing: Any).
+inline constexpr std::string_view kAllowedSourcePrefixesAnnotation =
+    "cni.projectcalico.org/allowedSourcePrefixes";
+
+// The annotation's value (a JSON list of CIDRs) as normalised CIDRs; none when absent or empty;
+// an error naming the annotation and the bad value otherwise (the ADD fails, as upstream).
+[[nodiscard]] Result<std::vector<std::string>> AllowedSourcePrefixes(
+    const std::map<std::string, std::string>& annotations);
 
 // Runs one invocation; prints the result or a CNI error object on `out`; returns the exit code.
 int RunCalicoPlugin(const std::map<std::string, std::string>& env, std::string_view stdin_text,

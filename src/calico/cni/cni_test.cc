@@ -12,9 +12,37 @@
 
 #include "calico/base/log.h"
 #include "calico/base/testing/golden.h"
+#include "calico/cni/calico_plugin.h"
 
 namespace calico::cni {
 namespace {
+
+// The pod annotation cni.projectcalico.org/allowedSourcePrefixes as libcalico-go's
+// HandleSourceIPSpoofingAnnotation reads it: a JSON list of CIDRs, normalised; anything else
+// fails the ADD with the annotation and the bad value named.
+TEST(AllowedSourcePrefixesTest, ParsesAndNormalises) {
+  auto none = AllowedSourcePrefixes({});
+  ASSERT_TRUE(none);
+  EXPECT_TRUE(none->empty());
+  auto empty = AllowedSourcePrefixes({{"cni.projectcalico.org/allowedSourcePrefixes", ""}});
+  ASSERT_TRUE(empty);
+  EXPECT_TRUE(empty->empty());
+  auto ok = AllowedSourcePrefixes(
+      {{"cni.projectcalico.org/allowedSourcePrefixes", R"(["10.88.0.7/24", "fd00:88::1/64"])"},
+       {"other", "x"}});
+  ASSERT_TRUE(ok) << ok.error().message();
+  EXPECT_EQ(*ok, (std::vector<std::string>{"10.88.0.0/24", "fd00:88::/64"}));
+  auto not_json = AllowedSourcePrefixes({{"cni.projectcalico.org/allowedSourcePrefixes", "[x"}});
+  ASSERT_FALSE(not_json);
+  EXPECT_EQ(not_json.error().message(),
+            "cni.projectcalico.org/allowedSourcePrefixes: failed to parse '[x' as JSON: not a "
+            "list of strings");
+  for (const char* bad : {R"(["10.88.0.1"])", R"(["10.88.0.0/33"])", R"([7])"}) {
+    auto r = AllowedSourcePrefixes({{"cni.projectcalico.org/allowedSourcePrefixes", bad}});
+    ASSERT_FALSE(r) << bad;
+    EXPECT_NE(r.error().message().find("as a CIDR"), std::string::npos) << r.error().message();
+  }
+}
 
 TEST(CniResultTest, EveryVersionRendersAsTheSpecSays) {
   CniResult r;

@@ -379,14 +379,15 @@ Status Renderer::RenderHostEndpoints() {
 
   if (untracked_) {
     std::vector<std::string> pre = {clear};
+    // Untracked policy is for host endpoints only: workload packets get the reverse-path check
+    // (RenderRpfChains), which returns to the hook.
     for (const std::string& prefix : options_.interface_prefixes) {
-      pre.push_back(fmt::format("iifname \"{}*\" return {}", prefix,
-                                Comment("Untracked policy is for host endpoints only")));
+      pre.push_back(fmt::format("iifname \"{}*\" goto {}", prefix, kRpfCheck));
     }
     pre.push_back(fmt::format("jump {}", kRawFromHostEndpoint));
     pre.push_back(accept_if_accepted);
-    AddStaticChain("raw-cali-PREROUTING",
-                   "type filter hook prerouting priority raw; policy accept;", std::move(pre));
+    AddStaticChain(kRawPrerouting, "type filter hook prerouting priority raw; policy accept;",
+                   std::move(pre));
     AddStaticChain("raw-cali-OUTPUT", "type filter hook output priority raw; policy accept;",
                    {clear, fmt::format("jump {}", kRawToHostEndpoint), accept_if_accepted});
     AddStaticChain(kRawFromHostEndpoint, "",

@@ -53,6 +53,11 @@ struct Endpoint {
   std::vector<std::string> profiles{};   // Profile ids, in evaluation order.
   std::vector<TierRef> ingress_tiers{};  // To the workload (cali-tw-<iface>).
   std::vector<TierRef> egress_tiers{};   // From the workload (cali-fw-<iface>).
+  // Source prefixes the workload may send from besides its own addresses (WorkloadEndpoint
+  // spec.allowSpoofedSourcePrefixes, from the pod annotation
+  // cni.projectcalico.org/allowedSourcePrefixes): exempt from the reverse-path check. Rendered only
+  // with RenderOptions::workload_source_spoofing; without it the endpoint is refused.
+  std::vector<net::CIDR> allowed_source_prefixes{};
 
   bool operator==(const Endpoint&) const = default;
 };

@@ -78,6 +78,10 @@ inline constexpr std::string_view kFailsafeIn = "cali-failsafe-in";
 inline constexpr std::string_view kFailsafeOut = "cali-failsafe-out";
 inline constexpr std::string_view kRawFailsafeIn = "raw-cali-failsafe-in";
 inline constexpr std::string_view kRawFailsafeOut = "raw-cali-failsafe-out";
+// Anti-spoofing (reverse-path check of workload sources) and its per-endpoint exemptions.
+inline constexpr std::string_view kRawPrerouting = "raw-cali-PREROUTING";
+inline constexpr std::string_view kRpfCheck = "raw-cali-rpf-check";
+inline constexpr std::string_view kRpfSkip = "raw-cali-rpf-skip";
 
 std::string Hex(uint32_t v);
 std::string Comment(std::string_view text);
@@ -165,6 +169,9 @@ class Renderer {
 
   // --- static_chains.cc ------------------------------------------------------------------------
   void RenderStaticChains();
+  // raw-cali-rpf-check and the exemptions of the rendered endpoints; raw-cali-PREROUTING unless
+  // the untracked host endpoint hooks made it (they go to the same check). After the endpoints.
+  void RenderRpfChains();
 
   // --- endpoint_chains.cc ----------------------------------------------------------------------
   // The endpoint chains' fixed lines, formatted once per render.
@@ -231,6 +238,8 @@ class Renderer {
   bool untracked_ = false;                  // Some (named) endpoint has doNotTrack policy.
   std::vector<std::pair<std::string, std::string>> from_hep_, to_hep_, from_hep_fwd_, to_hep_fwd_,
       pre_dnat_from_, raw_from_, raw_to_;
+  // Workload interface -> raw-cali-rpf-skip-<iface> (a jump: the check follows), sorted.
+  std::vector<std::pair<std::string, std::string>> rpf_skip_;
 };
 
 }  // namespace internal

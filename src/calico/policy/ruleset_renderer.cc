@@ -155,6 +155,19 @@ Result<nft_model::NftRuleset> Renderer::Render() {
     if (!st) RETURN_IF_ERROR(IsolateEndpoint(*ep, std::move(st)));
   }
   if (!host_endpoints_.empty()) RETURN_IF_ERROR(RenderHostEndpoints());
+  RenderRpfChains();
+  if (!options_.ipv6_support) {
+    // ipv6Support: false. Felix (felix/dataplane/linux/int_dataplane.go, IPv6Enabled) then makes
+    // no IPv6 table, no IPv6 routes, no IPv6 interface settings: IPv6 is not Calico's business.
+    const std::string skip = fmt::format("meta nfproto ipv6 accept {}",
+                                         Comment("ipv6Support is false: IPv6 is not policed"));
+    for (auto& [name, chain] : chains_) {
+      if (chain.base.empty()) continue;
+      std::vector<std::string> rules = {skip};
+      rules.insert(rules.end(), chain.rules.begin(), chain.rules.end());
+      chain.rules = nft_model::NftLines(std::move(rules));
+    }
+  }
   nft_model::NftRuleset out = Parts();
   if (cache_ != nullptr) Evict();
   return out;
@@ -199,6 +212,14 @@ Status Renderer::CheckEndpoint(const Endpoint& ep, std::size_t i,
   if (!ifaces.insert(ep.interface_name).second) {
     return InvalidArgument(
         fmt::format("{}: duplicate interface name \"{}\"", field, ep.interface_name));
+  }
+  // Felix's calc ValidationFilter (validateWorkloadEndpoint) treats such an endpoint as missing.
+  if (!ep.allowed_source_prefixes.empty() && !options_.workload_source_spoofing) {
+    ifaces.erase(ep.interface_name);
+    return InvalidArgument(fmt::format(
+        "endpoints[{}].allowSpoofedSourcePrefixes: source IP spoofing requested but not enabled "
+        "in Felix configuration (workloadSourceSpoofing: Any)",
+        i));
   }
   return OkStatus();
 }
@@ -603,12 +624,15 @@ nft_model::NftRuleset Renderer::Parts() {
       maps.emplace_back(kRawToHostEndpoint, &raw_to_);
     }
   }
+  if (!rpf_skip_.empty()) maps.emplace_back(kRpfSkip, &rpf_skip_);
   for (const auto& [name, entries] : maps) {
     nft_model::NftSet& map = out.sets[std::string(name)];
     map.is_map = true;
     map.header.push_back("type ifname : verdict");
+    // The exemptions return to the reverse-path check when the source is not exempt.
+    const char* verdict = name == kRpfSkip ? "jump" : "goto";
     for (const auto& [iface, chain] : *entries) {
-      map.elements.push_back(fmt::format("\"{}\" : goto {}", iface, chain));
+      map.elements.push_back(fmt::format("\"{}\" : {} {}", iface, verdict, chain));
     }
   }
   // Both maps are ordered by name: the names move over (no copies), appended at the end.

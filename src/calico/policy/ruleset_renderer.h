@@ -20,6 +20,13 @@
 //   chain cali-p{i,o}-<tier>/<id>, cali-pr{i,o}-<id>: the compiled rules (rule_compiler.h)
 //   set cali40<id> / cali60<id>: the IP sets, `flags interval`; named-port sets (cali40n-...)
 //     are `type ipv4_addr . inet_proto . inet_service` with elements "10.0.0.1 . 6 . 8080"
+//   chain raw-cali-PREROUTING (hook prerouting, priority raw): iifname "cali*" goto
+//     raw-cali-rpf-check: Felix's anti-spoofing (felix/rules/static.go StaticRawPreroutingChain,
+//     RPFilter; felix/nftables RPFCheckFailed), before conntrack: `iifname vmap
+//     @raw-cali-rpf-skip` (endpoints with allowed_source_prefixes: "<iface>" : jump
+//     raw-cali-rpf-skip-<iface>, whose `ip saddr <prefix> accept` rules end the raw hook), then
+//     `fib saddr . mark . iif oif 0` drop (the deny action): a packet whose source is not routed
+//     back through the interface it came in on
 //
 // Host endpoints (only when Model::host_endpoints is not empty; without them the output is exactly
 // the workload-only layout above, so host traffic is untouched):
@@ -88,6 +95,14 @@ struct RenderOptions {
   // allowVXLANPacketsFromWorkloads / allowIPIPPacketsFromWorkloads turn them off).
   bool drop_vxlan_from_workloads = true;
   bool drop_ipip_from_workloads = true;
+  // FelixConfiguration workloadSourceSpoofing: Any (true) lets endpoints with
+  // allowed_source_prefixes send from those prefixes; Disabled (false, the default) refuses such
+  // endpoints (reported, left out: their traffic drops), as Felix's calc ValidationFilter treats
+  // them as missing.
+  bool workload_source_spoofing = false;
+  // FelixConfiguration ipv6Support. false: Felix programs no IPv6 table at all, so IPv6 traffic
+  // is not policed by Calico; here every base chain of the inet table accepts IPv6 first.
+  bool ipv6_support = true;
   // The verdict of Deny rules, end-of-tier and no-profile drops, conntrack INVALID, encapsulated
   // packets from workloads, unknown interfaces and unrenderable chains (felix/rules/rule_defs.go
   // IptablesFilterDenyAction): `drop`, or `reject` (ICMP port unreachable / TCP reset).

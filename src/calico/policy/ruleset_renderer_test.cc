@@ -569,10 +569,143 @@ TEST(RulesetRendererTest, ComputeSelectorIpSets) {
 TEST(RulesetRendererTest, NoHostEndpointsLeaveHostTrafficAlone) {
   auto text = RenderRuleset(SmallModel());
   ASSERT_TRUE(text) << text.error().message();
-  for (const char* absent : {"host-endpoint", "hep-forward", "failsafe", "mangle-", "raw-",
-                             "Mark forwarded traffic", "ct status"}) {
+  for (const char* absent : {"host-endpoint", "hep-forward", "failsafe", "mangle-",
+                             "Mark forwarded traffic", "ct status", "raw-cali-OUTPUT"}) {
     EXPECT_THAT(*text, Not(HasSubstr(absent))) << absent;
   }
+  // The raw hook only checks the sources of workload packets.
+  auto parts = RenderRulesetParts(SmallModel());
+  ASSERT_TRUE(parts);
+  EXPECT_THAT(parts->chains.at("raw-cali-PREROUTING").rules.get(),
+              ::testing::ElementsAre("iifname \"cali*\" goto raw-cali-rpf-check"));
+}
+
+// Felix's anti-spoofing (felix/rules/static.go RPFilter, in its nftables form): every packet from
+// a workload interface whose source is not routed back through that interface drops at raw
+// priority (with the deny action); allowed source prefixes (workloadSourceSpoofing: Any) are
+// exempt per interface.
+TEST(RulesetRendererTest, ReversePathCheckOfWorkloadSources) {
+  auto parts = RenderRulesetParts(SmallModel());
+  ASSERT_TRUE(parts) << parts.error().message();
+  EXPECT_EQ(parts->chains.at("raw-cali-PREROUTING").header,
+            std::vector<std::string>{"type filter hook prerouting priority raw; policy accept;"});
+  EXPECT_THAT(parts->chains.at("raw-cali-rpf-check").rules.get(),
+              ::testing::ElementsAre(::testing::StartsWith(
+                  "fib saddr . mark . iif oif 0 counter drop comment \"Drop packets from "
+                  "workloads")));
+  EXPECT_EQ(parts->sets.count("raw-cali-rpf-skip"), 0u);
+
+  auto rejected =
+      RenderRulesetParts(SmallModel(), RenderOptions{.deny_action = DenyAction::kReject});
+  ASSERT_TRUE(rejected);
+  EXPECT_THAT(rejected->chains.at("raw-cali-rpf-check").rules[0],
+              HasSubstr("oif 0 counter reject comment \"Reject packets"));
+
+  Model m = SmallModel();
+  m.endpoints[0].allowed_source_prefixes = {*net::CIDR::Parse("10.88.0.7/24"),
+                                            *net::CIDR::Parse("fd00:88::/64"),
+                                            *net::CIDR::Parse("10.88.0.0/24")};
+  parts = RenderRulesetParts(m, RenderOptions{.workload_source_spoofing = true});
+  ASSERT_TRUE(parts) << parts.error().message();
+  EXPECT_THAT(parts->chains.at("raw-cali-rpf-check").rules.get(),
+              ::testing::ElementsAre("iifname vmap @raw-cali-rpf-skip",
+                                     HasSubstr("fib saddr . mark . iif oif 0 counter drop")));
+  EXPECT_THAT(parts->sets.at("raw-cali-rpf-skip").elements.get(),
+              ::testing::ElementsAre("\"cali1\" : jump raw-cali-rpf-skip-cali1"));
+  EXPECT_THAT(parts->chains.at("raw-cali-rpf-skip-cali1").rules.get(),
+              ::testing::ElementsAre(
+                  "ip saddr 10.88.0.0/24 accept comment \"Allowed source prefix of ns/a\"",
+                  "ip6 saddr fd00:88::/64 accept comment \"Allowed source prefix of ns/a\""));
+  // The same text through nft_model: what the agent programs is what `nft -f` gets.
+  auto text = RenderRuleset(m, RenderOptions{.workload_source_spoofing = true});
+  ASSERT_TRUE(text);
+  auto parsed = nft_model::ParseNftRuleset(*text);
+  ASSERT_TRUE(parsed) << parsed.error().message();
+  EXPECT_EQ(*parsed, *parts);
+}
+
+// Without workloadSourceSpoofing: Any an endpoint asking for allowed source prefixes is refused,
+// as Felix's calc ValidationFilter treats it as missing: left out (its interface meets the
+// "Unknown interface" drop), reported; the other endpoints are programmed.
+TEST(RulesetRendererTest, AllowedSourcePrefixesNeedWorkloadSourceSpoofing) {
+  Model m = SmallModel();
+  Endpoint spoofer = m.endpoints[0];
+  spoofer.name = "ns/spoofer";
+  spoofer.interface_name = "cali2";
+  spoofer.allowed_source_prefixes = {*net::CIDR::Parse("10.88.0.0/24")};
+  m.endpoints.push_back(spoofer);
+  RenderReport report;
+  auto parts = RenderRulesetParts(m, {}, nullptr, &report);
+  ASSERT_TRUE(parts) << parts.error().message();
+  ASSERT_EQ(report.skipped.size(), 1u);
+  EXPECT_EQ(report.skipped[0].kind, "endpoint");
+  EXPECT_EQ(report.skipped[0].name, "ns/spoofer");
+  EXPECT_THAT(report.skipped[0].message,
+              HasSubstr("source IP spoofing requested but not enabled in Felix configuration"));
+  EXPECT_EQ(parts->chains.count("cali-fw-cali2"), 0u);
+  EXPECT_EQ(parts->chains.count("cali-fw-cali1"), 1u);
+  EXPECT_EQ(parts->chains.count("raw-cali-rpf-skip-cali2"), 0u);
+  EXPECT_EQ(parts->sets.count("raw-cali-rpf-skip"), 0u);
+  // Without a report, the render fails naming the field.
+  auto failed = RenderRulesetParts(m);
+  ASSERT_FALSE(failed);
+  EXPECT_THAT(failed.error().message(), HasSubstr("allowSpoofedSourcePrefixes"));
+  // With the setting, both are programmed.
+  parts = RenderRulesetParts(m, RenderOptions{.workload_source_spoofing = true}, nullptr, &report);
+  ASSERT_TRUE(parts);
+  EXPECT_TRUE(report.skipped.empty());
+  EXPECT_EQ(parts->chains.count("cali-fw-cali2"), 1u);
+  EXPECT_EQ(parts->chains.count("raw-cali-rpf-skip-cali2"), 1u);
+}
+
+// Host endpoints with every kind of hook, for tests that look at all base chains.
+Model HostModelForIpv6() {
+  Model m = SmallModel();
+  m.host_endpoints.push_back(HostEndpoint{
+      .name = "h-eth0",
+      .interface_name = "eth0",
+      .ingress_tiers = {{.name = "default", .policies = {"p"}}},
+      .pre_dnat_ingress_tiers = {{.name = "default", .policies = {"p"}}},
+      .untracked_ingress_tiers = {{.name = "default", .policies = {"p"}}},
+  });
+  return m;
+}
+
+// ipv6Support: false. Felix then has no IPv6 table: IPv6 is accepted first in every base chain,
+// so none of Calico's rules sees it; IPv4 is policed as before.
+TEST(RulesetRendererTest, Ipv6SupportFalse) {
+  Model m = HostModelForIpv6();
+  auto with = RenderRulesetParts(m);
+  auto without = RenderRulesetParts(m, RenderOptions{.ipv6_support = false});
+  ASSERT_TRUE(with && without);
+  int base = 0;
+  for (const auto& [name, chain] : without->chains) {
+    const nft_model::NftChain& before = with->chains.at(name);
+    if (chain.header.empty()) {
+      EXPECT_EQ(chain, before) << name;
+      continue;
+    }
+    ++base;
+    ASSERT_EQ(chain.rules.size(), before.rules.size() + 1) << name;
+    EXPECT_EQ(chain.rules[0],
+              "meta nfproto ipv6 accept comment \"ipv6Support is false: IPv6 is not policed\"")
+        << name;
+    for (std::size_t i = 0; i < before.rules.size(); ++i) {
+      EXPECT_EQ(chain.rules[i + 1], before.rules[i]) << name;
+    }
+  }
+  EXPECT_GE(base, 6);  // forward, input, output, mangle postrouting, raw prerouting/output...
+  EXPECT_EQ(without->sets, with->sets);
+}
+
+// With untracked host endpoint policy the raw hook is shared: workloads still get the check.
+TEST(RulesetRendererTest, ReversePathCheckWithUntrackedPolicy) {
+  const Model model = LoadModel("host_endpoints_prednat_untracked");
+  auto parts = RenderRulesetParts(model);
+  ASSERT_TRUE(parts) << parts.error().message();
+  EXPECT_THAT(parts->chains.at("raw-cali-PREROUTING").rules.get(),
+              ::testing::Contains("iifname \"cali*\" goto raw-cali-rpf-check"));
+  EXPECT_EQ(parts->chains.count("raw-cali-rpf-check"), 1u);
 }
 
 Model HostModel() {
@@ -684,7 +817,9 @@ TEST(RulesetRendererTest, UntrackedPolicyIgnoredForAllInterfacesEndpoint) {
   });
   auto text = RenderRuleset(m);
   ASSERT_TRUE(text) << text.error().message();
-  EXPECT_THAT(*text, Not(HasSubstr("raw-")));
+  // No untracked hooks (the raw prerouting chain only has the workloads' reverse-path check).
+  EXPECT_THAT(*text, Not(HasSubstr("raw-cali-OUTPUT")));
+  EXPECT_THAT(*text, Not(HasSubstr("raw-cali-from-host-endpoint")));
   EXPECT_THAT(*text, HasSubstr("goto cali-fh-any-interface-at-all"));
 }
 

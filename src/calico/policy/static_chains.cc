@@ -124,4 +124,57 @@ void Renderer::RenderStaticChains() {
   }
 }
 
+// Felix's anti-spoofing in its nftables form (felix/rules/static.go StaticRawPreroutingChain and
+// RPFilter, felix/nftables/match_builder.go RPFCheckFailed; the rpf-skip chain of
+// felix/dataplane/linux/endpoint_mgr.go updateRPFSkipChain). Felix checks both families this way
+// (for IPv4 it also leaves the interface's rp_filter sysctl at the host's default, 0 for an
+// endpoint with exemptions). The check is the kernel's route lookup, not a list of the endpoint's
+// addresses: a source passes when the route back to it leaves through the interface the packet
+// came in on, which for a workload is its /32 (/128) route, so exactly its own addresses; it runs
+// at raw priority, before conntrack, so a spoofed packet neither creates nor matches a conntrack
+// entry. Exempt prefixes accept in the raw hook only: policy still applies to them.
+void Renderer::RenderRpfChains() {
+  std::vector<const Endpoint*> exempt;
+  for (const Endpoint& ep : model_.endpoints) {
+    if (!ep.allowed_source_prefixes.empty() && skipped_endpoints_.count(&ep) == 0) {
+      exempt.push_back(&ep);
+    }
+  }
+  std::sort(exempt.begin(), exempt.end(), [](const Endpoint* a, const Endpoint* b) {
+    return a->interface_name < b->interface_name;
+  });
+  Chain check{.owner = std::string("static")};
+  if (!exempt.empty()) check.rules.push_back(fmt::format("iifname vmap @{}", kRpfSkip));
+  check.rules.push_back(fmt::format(
+      "fib saddr . mark . iif oif 0 counter {} {}", DenyVerdict(),
+      Comment(fmt::format("{} packets from workloads with a source not routed through their "
+                          "interface (reverse-path check)",
+                          DenyWord()))));
+  AddChain(std::string(kRpfCheck), std::move(check));
+  for (const Endpoint* ep : exempt) {
+    const std::string name = fmt::format("{}-{}", kRpfSkip, ep->interface_name);
+    Chain skip{.owner = fmt::format("endpoint {}", ep->name)};
+    std::vector<net::CIDR> prefixes = ep->allowed_source_prefixes;
+    for (net::CIDR& c : prefixes) {
+      c = c.Masked();
+    }
+    std::sort(prefixes.begin(), prefixes.end());
+    prefixes.erase(std::unique(prefixes.begin(), prefixes.end()), prefixes.end());
+    for (const net::CIDR& c : prefixes) {
+      skip.rules.push_back(
+          fmt::format("{} saddr {} accept {}", c.family() == 6 ? "ip6" : "ip", MemberText(c),
+                      Comment(fmt::format("Allowed source prefix of {}", ep->name))));
+    }
+    AddChain(name, std::move(skip));
+    rpf_skip_.emplace_back(ep->interface_name, name);
+  }
+  if (chains_.count(std::string(kRawPrerouting)) != 0) return;  // The untracked hooks' chain.
+  std::vector<std::string> pre;
+  for (const std::string& prefix : options_.interface_prefixes) {
+    pre.push_back(fmt::format("iifname \"{}*\" goto {}", prefix, kRpfCheck));
+  }
+  AddStaticChain(kRawPrerouting, "type filter hook prerouting priority raw; policy accept;",
+                 std::move(pre));
+}
+
 }  // namespace calico::policy::internal

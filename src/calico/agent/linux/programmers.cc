@@ -6,6 +6,7 @@
 
 #include "calico/base/log.h"
 #include "calico/base/strings.h"
+#include "calico/dataplane/netns.h"
 #include "calico/dataplane/workload_net.h"
 
 namespace calico::agent {
@@ -41,6 +42,7 @@ Result<RouteSyncStats> NetlinkRouteProgrammer::Sync(const std::set<OwnedRoute>& 
   const auto now = std::chrono::steady_clock::now();
   std::set<std::pair<net::CIDR, int>> seen_now;
   for (int family : {4, 6}) {
+    if (family == 6 && !options_.ipv6) continue;
     ASSIGN_OR_RETURN(auto routes, nl_->ListRoutes(family));
     // What the kernel has that concerns us: our own routes, and host routes through cali*.
     std::map<net::CIDR, dataplane::RouteSpec> ours;
@@ -126,6 +128,18 @@ Result<RouteSyncStats> NetlinkRouteProgrammer::Sync(const std::set<OwnedRoute>& 
 
 Status NetlinkRouteProgrammer::ConfigureInterface(const std::string& ifname, bool v4, bool v6) {
   return dataplane::ConfigureHostInterface(ifname, v4, v6);
+}
+
+Status NetlinkRouteProgrammer::SetRpFilter(const std::string& ifname, bool off) {
+  const std::string key = dataplane::InterfaceSysctl("ipv4", ifname, "rp_filter");
+  if (!dataplane::ReadSysctl(key)) return NotFound("interface " + ifname + " not found");
+  std::string value = "0";
+  if (!off) {
+    // Felix reads the default once at start (int_dataplane.go; "1" when unreadable).
+    auto def = dataplane::ReadSysctl("net/ipv4/conf/default/rp_filter");
+    value = def ? *def : "1";
+  }
+  return dataplane::WriteSysctl(key, value);
 }
 
 }  // namespace calico::agent

@@ -45,6 +45,7 @@ class NetlinkRouteProgrammer final : public RouteProgrammer {
   void SetOptions(const RouteOptions& options) override { options_ = options; }
   [[nodiscard]] Result<RouteSyncStats> Sync(const std::set<OwnedRoute>& desired) override;
   [[nodiscard]] Status ConfigureInterface(const std::string& ifname, bool v4, bool v6) override;
+  [[nodiscard]] Status SetRpFilter(const std::string& ifname, bool off) override;
 
  private:
   int proto_;

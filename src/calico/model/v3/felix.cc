@@ -80,6 +80,7 @@ Status DecodeFelixConfigurationSpec(const Json& j, std::string_view path,
       Field(j, path, "allowVXLANPacketsFromWorkloads", out.allow_vxlan_packets_from_workloads));
   RETURN_IF_ERROR(
       Field(j, path, "allowIPIPPacketsFromWorkloads", out.allow_ipip_packets_from_workloads));
+  RETURN_IF_ERROR(Field(j, path, "ipv6Support", out.ipv6_support));
   RETURN_IF_ERROR(Field(j, path, "logPrefix", out.log_prefix));
   RETURN_IF_ERROR(Field(j, path, "logFilePath", out.log_file_path));
   RETURN_IF_ERROR(Field(j, path, "logSeverityFile", out.log_severity_file));

@@ -71,6 +71,7 @@ struct FelixConfigurationSpec {
   std::optional<bool> disable_conntrack_invalid_check{};
   std::optional<bool> allow_vxlan_packets_from_workloads{};
   std::optional<bool> allow_ipip_packets_from_workloads{};
+  std::optional<bool> ipv6_support{};
   std::optional<std::string> log_prefix{};
   std::optional<std::string> log_file_path{};
   std::optional<std::string> log_severity_file{};
