@@ -103,8 +103,10 @@ struct CalcGraph::State {
     LabelMap effective = Effective(rec.own_labels, rec.profiles);
     std::vector<EndpointPort> ports = std::exchange(rec.ports, {});
     std::vector<net::CIDR> addresses = rec.local ? rec.addresses : std::exchange(rec.addresses, {});
-    auto [it, fresh] = endpoints.try_emplace(key);
-    const std::string* stored_key = &it->first;
+    // The IP set index holds the one copy of the key; `endpoints` and `profile_users` point to it.
+    const std::string* stored_key =
+        ipsets.UpdateItem(key, effective, std::move(addresses), std::move(ports));
+    auto [it, fresh] = endpoints.try_emplace(stored_key);
     StoredEndpoint& ep = it->second;
     if (!fresh) ForgetProfiles(stored_key, ep, rec.profiles);
     // Intern the new strings before releasing the old ones: the ones both share stay put.
@@ -118,7 +120,6 @@ struct CalcGraph::State {
       profile_users[p].insert(stored_key);
     }
     Release(old);
-    ipsets.UpdateItem(key, effective, std::move(addresses), std::move(ports));
     rules.UpdateEndpoint(key, effective, ep.local, ep.is_workload);
     if (ep.local) {
       store.local.insert(key);
@@ -156,15 +157,15 @@ struct CalcGraph::State {
     ep.profiles.clear();
   }
   void DeleteEndpoint(const std::string& key) {
-    auto it = endpoints.find(key);
+    auto it = endpoints.find(ipsets.FindItem(key));
     if (it == endpoints.end()) return;
     rules.DeleteEndpoint(key);
-    ipsets.DeleteItem(key);
     store.local.erase(key);
     store.endpoints.erase(key);
-    ForgetProfiles(&it->first, it->second, {});
+    ForgetProfiles(it->first, it->second, {});
     Release(it->second);
     endpoints.erase(it);
+    ipsets.DeleteItem(key);  // Last: it holds the key `endpoints` pointed to.
   }
 
   // --- Profiles -------------------------------------------------------------------------------
@@ -174,7 +175,7 @@ struct CalcGraph::State {
     if (it == profile_users.end()) return;
     const std::vector<const std::string*> users(it->second.begin(), it->second.end());
     for (const std::string* key : users) {
-      RelabelEndpoint(*key, endpoints.at(*key));
+      RelabelEndpoint(*key, endpoints.at(key));
     }
   }
 
@@ -182,7 +183,8 @@ struct CalcGraph::State {
   IpSetIndex ipsets;
   ActiveRules rules;
   StringInterner names;  // Endpoints' own label names and values, profile names.
-  std::unordered_map<std::string, StoredEndpoint> endpoints;  // WEPs and HEPs by item key.
+  // WEPs and HEPs by item key as the IP set index stores it (ipsets.FindItem).
+  std::unordered_map<const std::string*, StoredEndpoint> endpoints;
   EndpointStore store;  // The local ones' whole records, for the model.
   // Profile name -> endpoints (any node, WEPs and HEPs) that list it, for labelsToApply changes
   // (their keys as stored in `store`).
@@ -252,6 +254,12 @@ void CalcGraph::OnUpdate(const model::Resource& resource) {
     s.ip_pools[name] = *std::move(pool);
   }
   // Staged policies and every other kind: never enforced, ignored.
+}
+
+void CalcGraph::OnWorkloadEndpoint(model::v3::WorkloadEndpoint&& wep) {
+  State& s = *state_;
+  std::string key = WorkloadKey(wep.metadata.namespace_, wep.metadata.name);
+  s.UpdateEndpoint(key, WorkloadEndpointRec(std::move(wep), s.node_name));
 }
 
 void CalcGraph::OnDelete(std::string_view kind_in, std::string_view ns, std::string_view name) {
