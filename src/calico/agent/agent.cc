@@ -154,14 +154,15 @@ void Agent::IngestValue(const datastore::KVPair& kv, DecodedValue decoded) {
 
 Agent::KeyRecord& Agent::NoteKey(const std::string& key, const std::string& kind,
                                  const std::string& ns, const std::string& name) {
-  KeyRecord& rec = resource_keys_[key];
+  // Every resource key starts with kResourcePrefix (DecodeValue): the map holds the rest.
+  const std::string_view k = std::string_view(key).substr(datastore::kResourcePrefix.size());
+  KeyRecord& rec = resource_keys_[std::string(k)];
   if (rec.kind == nullptr || *rec.kind != kind) {
     if (rec.kind != nullptr && --kind_counts_[*rec.kind] <= 0) kind_counts_.erase(*rec.kind);
     auto counted = kind_counts_.try_emplace(kind, 0).first;
     ++counted->second;
     rec.kind = &counted->first;
   }
-  const std::string_view k(key);
   const bool name_last =
       EndsWith(k, name) && k.size() > name.size() && k[k.size() - name.size() - 1] == '/';
   const std::string_view rest = name_last ? k.substr(0, k.size() - name.size() - 1) : "";
@@ -236,7 +237,9 @@ ClusterCounts Agent::CountCluster() const {
 void Agent::Remove(const std::string& key) {
   if (RoutingKey(key)) routing_dirty_ = true;
   if ((config_.apply_vxlan || config_.apply_ipip) && vxlan_inputs_.Remove(key)) dirty_ = true;
-  auto it = resource_keys_.find(key);
+  auto it = StartsWith(key, datastore::kResourcePrefix)
+                ? resource_keys_.find(key.substr(datastore::kResourcePrefix.size()))
+                : resource_keys_.end();
   if (it != resource_keys_.end()) {
     NoteHost(it->second, "");
     const std::string kind = *it->second.kind;

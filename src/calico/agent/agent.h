@@ -214,7 +214,8 @@ class Agent {
   RouteProgrammer& routes_;
   Metrics& metrics_;
   std::unique_ptr<calc::CalcGraph> graph_;
-  // Every resource fed to the graph, by key (deletes carry no value); KeyRecord above.
+  // Every resource fed to the graph, by key without kResourcePrefix (deletes carry no value);
+  // KeyRecord above.
   std::unordered_map<std::string, KeyRecord> resource_keys_;
   // Cluster-wide counts for Felix's felix_cluster_num_* gauges: resources per kind, and per host
   // the keys naming it.
