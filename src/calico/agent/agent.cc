@@ -11,6 +11,7 @@
 #include "calico/base/log.h"
 #include "calico/base/strings.h"
 #include "calico/datastore/keys.h"
+#include "calico/model/v3/stored_endpoint.h"
 #include "calico/model/validate.h"
 #include "calico/policy/host_endpoints.h"
 
@@ -18,9 +19,12 @@ namespace calico::agent {
 namespace {
 
 constexpr std::string_view kWatchPrefix = "/calico/";
+constexpr std::string_view kWorkloadEndpointPrefix =
+    "/calico/resources/v3/projectcalico.org/workloadendpoints/";
 
 // Keys whose changes matter to routing between hosts (BIRD's configuration, tunnel addresses).
 bool RoutingKey(std::string_view key) {
+  if (StartsWith(key, kWorkloadEndpointPrefix)) return false;  // Most keys: skip the parse.
   if (auto resource = datastore::ResourceKey::Parse(key)) {
     const std::string& kind = resource->kind->kind;
     return kind == "Node" || kind == "IPPool" || kind == "BGPConfiguration" || kind == "BGPPeer" ||
@@ -62,6 +66,12 @@ Agent::Agent(AgentConfig config, datastore::Backend& backend, PolicyProgrammer& 
 Agent::DecodedValue Agent::DecodeValue(const datastore::KVPair& kv) {
   DecodedValue out;
   if (!StartsWith(kv.key, datastore::kResourcePrefix)) return out;
+  if (StartsWith(kv.key, kWorkloadEndpointPrefix)) {
+    // Most of what the agent reads at Felix's design point: one pass into the typed endpoint,
+    // validated on the way; any other shape (or an invalid value) takes the path below.
+    out.wep = model::v3::ReadValidStoredWorkloadEndpoint(kv.value, kv.mod_revision);
+    if (out.wep) return out;
+  }
   try {
     // As Felix's validation filter (felix/calc/validation_filter.go): a value that does not
     // decode or validate is treated as missing, and never stops the rest.
@@ -109,18 +119,21 @@ void Agent::IngestValue(const datastore::KVPair& kv, DecodedValue decoded) {
   std::optional<model::Resource> resource = std::move(decoded.resource);
   if ((config_.apply_vxlan || config_.apply_ipip) && vxlan_inputs_.Ingest(kv.key, kv.value))
     dirty_ = true;
+  if (decoded.wep) {
+    static const std::string kWorkloadEndpoint = "WorkloadEndpoint";
+    model::v3::WorkloadEndpoint& wep = *decoded.wep;
+    KeyRecord& rec = NoteKey(kv.key, kWorkloadEndpoint, wep.metadata.namespace_, wep.metadata.name);
+    NoteHost(rec, wep.spec.node);
+    const auto start = std::chrono::steady_clock::now();
+    graph_->OnWorkloadEndpoint(std::move(wep));
+    metrics_.ObserveCalcGraphUpdate(std::chrono::steady_clock::now() - start);
+    dirty_ = true;
+    return;
+  }
   if (resource) {
     const model::Resource& r = *resource;
-    KeyRecord& rec = resource_keys_[kv.key];
-    if (rec.kind == nullptr || *rec.kind != r.kind()) {
-      if (rec.kind != nullptr && --kind_counts_[*rec.kind] <= 0) kind_counts_.erase(*rec.kind);
-      auto counted = kind_counts_.try_emplace(r.kind(), 0).first;
-      ++counted->second;
-      rec.kind = &counted->first;
-    }
-    rec.ns = r.namespace_();
-    rec.name = r.name();
-    NoteHost(rec, &r);
+    KeyRecord& rec = NoteKey(kv.key, r.kind(), r.namespace_(), r.name());
+    NoteHost(rec, HostOf(r));
     if (r.kind() == "FelixConfiguration") NoteFelixConfiguration(r.name(), &r);
     if (r.kind() == "Node" && r.name() == config_.node_name) {
       own_node_ = r;
@@ -139,18 +152,56 @@ void Agent::IngestValue(const datastore::KVPair& kv, DecodedValue decoded) {
   }
 }
 
+Agent::KeyRecord& Agent::NoteKey(const std::string& key, const std::string& kind,
+                                 const std::string& ns, const std::string& name) {
+  // Every resource key starts with kResourcePrefix (DecodeValue): the map holds the rest.
+  const std::string_view k = std::string_view(key).substr(datastore::kResourcePrefix.size());
+  KeyRecord& rec = resource_keys_[std::string(k)];
+  if (rec.kind == nullptr || *rec.kind != kind) {
+    if (rec.kind != nullptr && --kind_counts_[*rec.kind] <= 0) kind_counts_.erase(*rec.kind);
+    auto counted = kind_counts_.try_emplace(kind, 0).first;
+    ++counted->second;
+    rec.kind = &counted->first;
+  }
+  const bool name_last =
+      EndsWith(k, name) && k.size() > name.size() && k[k.size() - name.size() - 1] == '/';
+  const std::string_view rest = name_last ? k.substr(0, k.size() - name.size() - 1) : "";
+  if (name_last && ns.empty()) {
+    rec.names = KeyRecord::Names::kLastSegment;
+    rec.stored.reset();
+  } else if (name_last && !ns.empty() && EndsWith(rest, ns) && rest.size() > ns.size() &&
+             rest[rest.size() - ns.size() - 1] == '/') {
+    rec.names = KeyRecord::Names::kLastTwoSegments;
+    rec.stored.reset();
+  } else {
+    rec.names = KeyRecord::Names::kStored;
+    rec.stored = std::make_unique<std::pair<std::string, std::string>>(ns, name);
+  }
+  return rec;
+}
+
+std::pair<std::string, std::string> Agent::KeyNames(const std::string& key, const KeyRecord& rec) {
+  if (rec.names == KeyRecord::Names::kStored) return *rec.stored;
+  const size_t slash = key.rfind('/');
+  std::string name = key.substr(slash + 1);
+  if (rec.names == KeyRecord::Names::kLastSegment) return {"", std::move(name)};
+  const size_t ns_slash = key.rfind('/', slash - 1);
+  return {key.substr(ns_slash + 1, slash - ns_slash - 1), std::move(name)};
+}
+
 // felix/calc/stats_collector.go: a host is counted while a Node, workload endpoint or host
 // endpoint names it.
-void Agent::NoteHost(KeyRecord& rec, const model::Resource* r) {
-  std::string host;
-  if (r != nullptr) {
-    if (r->kind() == "Node") {
-      host = r->name();
-    } else if (r->kind() == "WorkloadEndpoint" || r->kind() == "HostEndpoint") {
-      auto it = r->spec().find("node");
-      if (it != r->spec().end() && it->is_string()) host = it->get<std::string>();
-    }
+std::string Agent::HostOf(const model::Resource& r) {
+  const std::string kind = r.kind();
+  if (kind == "Node") return r.name();
+  if (kind == "WorkloadEndpoint" || kind == "HostEndpoint") {
+    auto it = r.spec().find("node");
+    if (it != r.spec().end() && it->is_string()) return it->get<std::string>();
   }
+  return "";
+}
+
+void Agent::NoteHost(KeyRecord& rec, std::string host) {
   if (rec.host != nullptr) {
     if (*rec.host == host) return;
     auto was = host_key_counts_.find(*rec.host);
@@ -186,12 +237,13 @@ ClusterCounts Agent::CountCluster() const {
 void Agent::Remove(const std::string& key) {
   if (RoutingKey(key)) routing_dirty_ = true;
   if ((config_.apply_vxlan || config_.apply_ipip) && vxlan_inputs_.Remove(key)) dirty_ = true;
-  auto it = resource_keys_.find(key);
+  auto it = StartsWith(key, datastore::kResourcePrefix)
+                ? resource_keys_.find(key.substr(datastore::kResourcePrefix.size()))
+                : resource_keys_.end();
   if (it != resource_keys_.end()) {
-    NoteHost(it->second, nullptr);
+    NoteHost(it->second, "");
     const std::string kind = *it->second.kind;
-    const std::string& ns = it->second.ns;
-    const std::string& name = it->second.name;
+    const auto [ns, name] = KeyNames(it->first, it->second);
     if (kind == "FelixConfiguration") NoteFelixConfiguration(name, nullptr);
     if (kind == "Node" && name == config_.node_name) {
       own_node_.reset();

@@ -151,17 +151,25 @@ class Agent {
  private:
   // What the agent keeps per resource key (resource_keys_): one small record, as at 100k
   // endpoints this is a large part of what it holds per endpoint.
+  // The resource's namespace and name are the key's last segments ("<ns>/<name>", or "<name>"
+  // with no namespace) for nearly every key; they are stored only when not.
   struct KeyRecord {
+    enum class Names : uint8_t { kStored, kLastSegment, kLastTwoSegments };
     const std::string* kind = nullptr;  // A key of kind_counts_ (alive while counted).
-    std::string ns{};
-    std::string name{};
     const std::string* host = nullptr;  // A key of host_key_counts_; null: names no host.
+    Names names = Names::kStored;
+    std::unique_ptr<std::pair<std::string, std::string>> stored{};  // kStored: (ns, name).
   };
+  // The namespace and name `rec` holds for `key`.
+  static std::pair<std::string, std::string> KeyNames(const std::string& key, const KeyRecord& rec);
   // A value read as a validated resource (`resource` unset for keys that are not resources), or
   // why it is skipped. Touches no agent state (a second thread could run it; measured slower on
   // this project's shared 2-core machine, see bench/README.md, so FullSync does not).
+  // WorkloadEndpoints in the shape Calico writes are read straight into `wep`
+  // (model/v3/stored_endpoint.h), every other value into `resource`.
   struct DecodedValue {
     std::optional<model::Resource> resource{};
+    std::optional<model::v3::WorkloadEndpoint> wep{};
     std::string skip{};  // Non-empty: skip the value, for this reason.
   };
   static DecodedValue DecodeValue(const datastore::KVPair& kv);
@@ -175,9 +183,14 @@ class Agent {
   // Logs the fields of the node's configuration resources that are not acted on, when changed.
   void ReportNotActedOn();
   void Remove(const std::string& key);
-  // Tracks which host the resource at `key` names (nullopt: deleted), for felix_cluster_num_hosts.
-  // The host `r` names (null: none), counted in host_key_counts_ for `rec`.
-  void NoteHost(KeyRecord& rec, const model::Resource* r);
+  // Files the resource at `key` under its kind, namespace and name; returns its record.
+  KeyRecord& NoteKey(const std::string& key, const std::string& kind, const std::string& ns,
+                     const std::string& name);
+  // Tracks which host the resource at `key` names, for felix_cluster_num_hosts: `host` (empty:
+  // none, or deleted) counted in host_key_counts_ for `rec`.
+  void NoteHost(KeyRecord& rec, std::string host);
+  // The host a resource names (Node: itself; endpoints: spec.node), or "".
+  static std::string HostOf(const model::Resource& r);
   ClusterCounts CountCluster() const;
   // The two halves of Resync, without the metrics: whether they repaired anything.
   [[nodiscard]] Result<bool> CheckPolicy();
@@ -201,7 +214,8 @@ class Agent {
   RouteProgrammer& routes_;
   Metrics& metrics_;
   std::unique_ptr<calc::CalcGraph> graph_;
-  // Every resource fed to the graph, by key (deletes carry no value); KeyRecord above.
+  // Every resource fed to the graph, by key without kResourcePrefix (deletes carry no value);
+  // KeyRecord above.
   std::unordered_map<std::string, KeyRecord> resource_keys_;
   // Cluster-wide counts for Felix's felix_cluster_num_* gauges: resources per kind, and per host
   // the keys naming it.

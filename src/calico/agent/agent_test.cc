@@ -544,6 +544,70 @@ TEST_F(AgentTest, BadDatastoreValuesAreSkipped) {
   EXPECT_NE(policy_.kernel.find("th dport 22 counter drop"), std::string::npos);
 }
 
+// WorkloadEndpoints in the shape Calico writes take the one-pass typed path, the others the JSON
+// tree and model::Validate (model/v3/stored_endpoint.h): either way the endpoint is programmed
+// the same, an invalid value is skipped with the reference path's message, and a delete finds the
+// endpoint whatever its key says.
+TEST_F(AgentTest, WorkloadEndpointsAreReadTheSameOnEitherPath) {
+  LogCapture log;
+  AddProfile("net1");
+  AddEndpoint("aaaa", "10.65.0.2");  // The fast path.
+  constexpr std::string_view kPrefix = "/calico/resources/v3/projectcalico.org/workloadendpoints/";
+  auto listed = store_.List(kPrefix);
+  ASSERT_TRUE(listed);
+  ASSERT_EQ(listed->kvs.size(), 1u);
+  const std::string fast_key = listed->kvs[0].key;
+  Json doc = Json::parse(listed->kvs[0].value);
+  // The same endpoint with an escape in a string and another address: the reference path.
+  Json escaped = doc;
+  escaped["metadata"]["name"] = "node1-cni-bbbb-eth0";
+  escaped["spec"]["containerID"] = "bbbb";
+  escaped["spec"]["interfaceName"] = "calibbbb";
+  escaped["spec"]["ipNetworks"] = Json::array({"10.65.0.3/32"});
+  std::string escaped_text = escaped.dump();
+  escaped_text.replace(escaped_text.find("\"orchestrator\":\"cni\""), 20,
+                       "\"orchestrator\":\"\\u0063ni\"");
+  ASSERT_NE(escaped_text.find("u0063"), std::string::npos);
+  const std::string slow_key = std::string(kPrefix) + "default/node1-cni-bbbb-eth0";
+  ASSERT_TRUE(store_.Put(slow_key, escaped_text));
+  // A hand-written key that does not name the endpoint it holds.
+  Json renamed = doc;
+  renamed["metadata"]["name"] = "node1-cni-cccc-eth0";
+  renamed["spec"]["containerID"] = "cccc";
+  renamed["spec"]["interfaceName"] = "calicccc";
+  renamed["spec"]["ipNetworks"] = Json::array({"10.65.0.4/32"});
+  const std::string odd_key = std::string(kPrefix) + "default/not-its-name";
+  ASSERT_TRUE(store_.Put(odd_key, renamed.dump()));
+  ASSERT_TRUE(agent_->FullSync());
+  EXPECT_TRUE(HasRoute("10.65.0.2/32", "caliaaaa"));
+  EXPECT_TRUE(HasRoute("10.65.0.3/32", "calibbbb"));
+  EXPECT_TRUE(HasRoute("10.65.0.4/32", "calicccc"));
+  for (const char* iface : {"caliaaaa", "calibbbb", "calicccc"}) {
+    EXPECT_NE(policy_.kernel.find(iface), std::string::npos) << iface;
+  }
+  EXPECT_NE(metrics_.Render().find("felix_cluster_num_workload_endpoints 3"), std::string::npos)
+      << metrics_.Render();
+
+  // Invalid on the fast path's shape: skipped with model::Validate's message, treated as deleted.
+  Json invalid = doc;
+  invalid["spec"]["interfaceName"] = "cali aaaa";
+  ASSERT_TRUE(store_.Put(fast_key, invalid.dump()));
+  Drain();
+  EXPECT_FALSE(HasRoute("10.65.0.2/32", "caliaaaa"));
+  EXPECT_EQ(log.Count("spec.interfaceName"), 1) << log.text();
+  EXPECT_EQ(log.Count("skipping the datastore value at " + fast_key), 1) << log.text();
+
+  // Deletes, by the key each value was stored at.
+  ASSERT_TRUE(store_.Delete(slow_key));
+  ASSERT_TRUE(store_.Delete(odd_key));
+  Drain();
+  EXPECT_FALSE(HasRoute("10.65.0.3/32", "calibbbb"));
+  EXPECT_FALSE(HasRoute("10.65.0.4/32", "calicccc"));
+  EXPECT_EQ(policy_.kernel.find("calicccc"), std::string::npos);
+  EXPECT_NE(metrics_.Render().find("felix_cluster_num_workload_endpoints 0"), std::string::npos)
+      << metrics_.Render();
+}
+
 // FelixConfiguration fields that validate but this build ignores: logged at start-up and on
 // change (naming the resource), counted in a metric; an unchanged resource is not logged again.
 TEST_F(AgentTest, FieldsNotActedOnAreLoggedAndCounted) {

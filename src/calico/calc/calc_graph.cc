@@ -103,10 +103,12 @@ struct CalcGraph::State {
     LabelMap effective = Effective(rec.own_labels, rec.profiles);
     std::vector<EndpointPort> ports = std::exchange(rec.ports, {});
     std::vector<net::CIDR> addresses = rec.local ? rec.addresses : std::exchange(rec.addresses, {});
-    auto [it, fresh] = endpoints.try_emplace(key);
-    const std::string* stored_key = &it->first;
+    // The IP set index holds the one copy of the key; `endpoints` points to it.
+    const std::string* stored_key =
+        ipsets.UpdateItem(key, effective, std::move(addresses), std::move(ports));
+    auto [it, fresh] = endpoints.try_emplace(stored_key);
     StoredEndpoint& ep = it->second;
-    if (!fresh) ForgetProfiles(stored_key, ep, rec.profiles);
+    if (!fresh) ForgetProfiles(ep);
     // Intern the new strings before releasing the old ones: the ones both share stay put.
     StoredEndpoint old = std::move(ep);
     ep = StoredEndpoint{.own_labels = CompactLabels::Make(rec.own_labels, names),
@@ -115,10 +117,8 @@ struct CalcGraph::State {
     ep.profiles.reserve(rec.profiles.size());
     for (const std::string& p : rec.profiles) {
       ep.profiles.push_back(names.Intern(p));
-      profile_users[p].insert(stored_key);
     }
     Release(old);
-    ipsets.UpdateItem(key, effective, std::move(addresses), std::move(ports));
     rules.UpdateEndpoint(key, effective, ep.local, ep.is_workload);
     if (ep.local) {
       store.local.insert(key);
@@ -136,16 +136,10 @@ struct CalcGraph::State {
     rules.UpdateEndpoint(key, effective, ep.local, ep.is_workload);
     if (ep.local) store.endpoints.at(key).effective = std::move(effective);
   }
-  // Drops `ep`'s profile references (the ones not in `keep` from profile_users).
-  void ForgetProfiles(const std::string* key, const StoredEndpoint& ep,
-                      const std::vector<std::string>& keep) {
+  // Drops a local endpoint's references on its profiles (which keep them active).
+  void ForgetProfiles(const StoredEndpoint& ep) {
     for (const std::string* p : ep.profiles) {
       if (ep.local) rules.UnrefProfile(*p);
-      if (std::find(keep.begin(), keep.end(), *p) != keep.end()) continue;
-      auto it = profile_users.find(*p);
-      if (it == profile_users.end()) continue;
-      it->second.erase(key);
-      if (it->second.empty()) profile_users.erase(it);
     }
   }
   void Release(StoredEndpoint& ep) {
@@ -156,25 +150,28 @@ struct CalcGraph::State {
     ep.profiles.clear();
   }
   void DeleteEndpoint(const std::string& key) {
-    auto it = endpoints.find(key);
+    auto it = endpoints.find(ipsets.FindItem(key));
     if (it == endpoints.end()) return;
     rules.DeleteEndpoint(key);
-    ipsets.DeleteItem(key);
     store.local.erase(key);
     store.endpoints.erase(key);
-    ForgetProfiles(&it->first, it->second, {});
+    ForgetProfiles(it->second);
     Release(it->second);
     endpoints.erase(it);
+    ipsets.DeleteItem(key);  // Last: it holds the key `endpoints` pointed to.
   }
 
   // --- Profiles -------------------------------------------------------------------------------
   void SetProfile(const std::string& name, std::optional<ProfileRec> rec) {
     if (!rules.UpdateProfile(name, std::move(rec))) return;
-    auto it = profile_users.find(name);
-    if (it == profile_users.end()) return;
-    const std::vector<const std::string*> users(it->second.begin(), it->second.end());
-    for (const std::string* key : users) {
-      RelabelEndpoint(*key, endpoints.at(*key));
+    // Only a change of labelsToApply gets here (rare): the endpoints that list the profile are
+    // found by a walk, not kept in a per-profile set (40 bytes per endpoint at 100k endpoints).
+    for (const auto& [key, ep] : endpoints) {
+      for (const std::string* p : ep.profiles) {
+        if (*p != name) continue;
+        RelabelEndpoint(*key, ep);
+        break;
+      }
     }
   }
 
@@ -182,11 +179,9 @@ struct CalcGraph::State {
   IpSetIndex ipsets;
   ActiveRules rules;
   StringInterner names;  // Endpoints' own label names and values, profile names.
-  std::unordered_map<std::string, StoredEndpoint> endpoints;  // WEPs and HEPs by item key.
+  // WEPs and HEPs by item key as the IP set index stores it (ipsets.FindItem).
+  std::unordered_map<const std::string*, StoredEndpoint> endpoints;
   EndpointStore store;  // The local ones' whole records, for the model.
-  // Profile name -> endpoints (any node, WEPs and HEPs) that list it, for labelsToApply changes
-  // (their keys as stored in `store`).
-  std::unordered_map<std::string, std::unordered_set<const std::string*>> profile_users;
   std::map<std::string, TierRec> tiers;
   std::map<std::string, model::v3::IPPool> ip_pools;
   std::map<std::string, model::v3::HostEndpoint> host_endpoints;
@@ -252,6 +247,12 @@ void CalcGraph::OnUpdate(const model::Resource& resource) {
     s.ip_pools[name] = *std::move(pool);
   }
   // Staged policies and every other kind: never enforced, ignored.
+}
+
+void CalcGraph::OnWorkloadEndpoint(model::v3::WorkloadEndpoint&& wep) {
+  State& s = *state_;
+  std::string key = WorkloadKey(wep.metadata.namespace_, wep.metadata.name);
+  s.UpdateEndpoint(key, WorkloadEndpointRec(std::move(wep), s.node_name));
 }
 
 void CalcGraph::OnDelete(std::string_view kind_in, std::string_view ns, std::string_view name) {

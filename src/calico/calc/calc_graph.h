@@ -102,6 +102,9 @@ class CalcGraph {
 
   // Adds or replaces a resource (keyed by kind, namespace, name).
   void OnUpdate(const model::Resource& resource);
+  // Adds or replaces a WorkloadEndpoint already decoded and validated (the agent reads most of
+  // them straight into the typed form, model/v3/stored_endpoint.h): as OnUpdate of its resource.
+  void OnWorkloadEndpoint(model::v3::WorkloadEndpoint&& wep);
   // Removes a resource; unknown resources are ignored.
   void OnDelete(std::string_view kind, std::string_view ns, std::string_view name);
 

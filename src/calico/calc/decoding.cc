@@ -85,6 +85,10 @@ IpSetDefs RuleIpSets(const policy::ParsedRules& rules) {
 
 Result<EndpointRec> DecodeWorkloadEndpointRec(const model::Resource& r, std::string_view node) {
   ASSIGN_OR_RETURN(model::v3::WorkloadEndpoint wep, model::v3::DecodeWorkloadEndpoint(r));
+  return WorkloadEndpointRec(std::move(wep), node);
+}
+
+EndpointRec WorkloadEndpointRec(model::v3::WorkloadEndpoint&& wep, std::string_view node) {
   EndpointRec ep{.is_workload = true,
                  .ns = std::move(wep.metadata.namespace_),
                  .name = std::move(wep.metadata.name),

@@ -113,6 +113,8 @@ struct NetworkSetRec {
 // `node` decides EndpointRec::local.
 [[nodiscard]] Result<EndpointRec> DecodeWorkloadEndpointRec(const model::Resource& r,
                                                             std::string_view node);
+// The same from the typed endpoint (the agent's fast path, model/v3/stored_endpoint.h).
+EndpointRec WorkloadEndpointRec(model::v3::WorkloadEndpoint&& wep, std::string_view node);
 [[nodiscard]] Result<EndpointRec> DecodeHostEndpointRec(const model::Resource& r,
                                                         std::string_view node);
 EndpointRec HostEndpointRec(const model::v3::HostEndpoint& hep, std::string_view node);

@@ -35,19 +35,21 @@ void IpSetIndex::Release(const std::vector<std::string>& ids) {
   }
 }
 
-void IpSetIndex::UpdateItem(const std::string& key, const LabelMap& labels,
-                            std::vector<net::CIDR> members, std::vector<EndpointPort> ports) {
-  Item& item = items_[key];
+LabelIndex::Ref IpSetIndex::UpdateItem(const std::string& key, const LabelMap& labels,
+                                       std::vector<net::CIDR> members,
+                                       std::vector<EndpointPort> ports) {
+  // The sets it joins or leaves are marked by the index's callbacks; those it stays in are marked
+  // below when its members change.
+  const LabelIndex::Ref id = index_.UpdateItem(key, labels);
+  Item& item = items_[id];
   item.ports = std::move(ports);
   if (item.members != members) {
-    // The sets it is in now have other members (sets it joins or leaves are marked by the index's
-    // callbacks).
     item.members = std::move(members);
     for (const std::string* set : index_.SelectorsMatching(key)) {
       dirty_sets_.insert(*set);
     }
   }
-  index_.UpdateItem(key, labels);
+  return id;
 }
 
 void IpSetIndex::UpdateItemLabels(const std::string& key, const LabelMap& labels) {
@@ -55,8 +57,8 @@ void IpSetIndex::UpdateItemLabels(const std::string& key, const LabelMap& labels
 }
 
 void IpSetIndex::DeleteItem(const std::string& key) {
+  items_.erase(index_.FindItem(key));
   index_.DeleteItem(key);
-  items_.erase(key);
 }
 
 policy::IpSet IpSetIndex::NamedPortSet(const std::string& id, const IpSetDef& def) const {
@@ -65,7 +67,7 @@ policy::IpSet IpSetIndex::NamedPortSet(const std::string& id, const IpSetDef& de
   set.named_port = def.named_port;
   set.named_port_protocol = def.protocol;
   for (const std::string* key : index_.ItemsMatching(id)) {
-    auto it = items_.find(*key);
+    auto it = items_.find(key);
     if (it == items_.end()) continue;
     for (const EndpointPort& p : it->second.ports) {  // Network sets have no ports.
       if (p.name != set.named_port || p.protocol != set.named_port_protocol) continue;
@@ -99,7 +101,7 @@ std::vector<policy::IpSet> IpSetIndex::Sets() const {
       if (fresh) c.selector = ref.second.sel.String();
       c.members.clear();
       for (const std::string* key : index_.ItemsMatching(id)) {
-        auto it = items_.find(*key);
+        auto it = items_.find(key);
         if (it == items_.end()) continue;
         c.members.insert(c.members.end(), it->second.members.begin(), it->second.members.end());
       }

@@ -38,9 +38,12 @@ class IpSetIndex {
   std::vector<std::string> Acquire(const IpSetDefs& defs);
   void Release(const std::vector<std::string>& ids);
 
-  // Adds or replaces an item: an endpoint (with its named ports) or a network set.
-  void UpdateItem(const std::string& key, const LabelMap& labels, std::vector<net::CIDR> members,
-                  std::vector<EndpointPort> ports = {});
+  // Adds or replaces an item: an endpoint (with its named ports) or a network set. Returns the key
+  // as stored (stable until DeleteItem), for the graph to key its own records on.
+  LabelIndex::Ref UpdateItem(const std::string& key, const LabelMap& labels,
+                             std::vector<net::CIDR> members, std::vector<EndpointPort> ports = {});
+  // The key as stored; null for unknown keys.
+  LabelIndex::Ref FindItem(const std::string& key) const { return index_.FindItem(key); }
   // New labels for an item (an endpoint whose profiles' labelsToApply changed).
   void UpdateItemLabels(const std::string& key, const LabelMap& labels);
   void DeleteItem(const std::string& key);
@@ -63,7 +66,8 @@ class IpSetIndex {
 
   // Set id -> (references from active policies/profiles, definition).
   std::unordered_map<std::string, std::pair<int, IpSetDef>> refs_;
-  std::unordered_map<std::string, Item> items_;
+  // By the item's id as index_ stores it (one copy of each endpoint's key for both).
+  std::unordered_map<LabelIndex::Ref, Item> items_;
   mutable std::unordered_map<std::string, SetCache> set_cache_;
   mutable std::unordered_set<std::string> dirty_sets_;
   LabelIndex index_;  // Referenced sets' selectors x all items.

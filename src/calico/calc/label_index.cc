@@ -212,10 +212,10 @@ void LabelIndex::UnindexItemLabels(Ref id, const CompactLabels& labels) {
   }
 }
 
-void LabelIndex::UpdateItem(const std::string& id, const selector::LabelMap& labels) {
+LabelIndex::Ref LabelIndex::UpdateItem(const std::string& id, const selector::LabelMap& labels) {
   auto it = items_.find(id);
   if (it != items_.end()) {
-    if (it->second.labels.Equals(labels)) return;
+    if (it->second.labels.Equals(labels)) return &it->first;
     UnindexItemLabels(&it->first, it->second.labels);
     // Intern the new labels before releasing the old ones: the strings both share stay put.
     CompactLabels old = std::move(it->second.labels);
@@ -261,6 +261,7 @@ void LabelIndex::UpdateItem(const std::string& id, const selector::LabelMap& lab
   for (Ref sel_id : now) {
     Start(sel_id, selectors_.find(*sel_id)->second, item_id, item);
   }
+  return item_id;
 }
 
 void LabelIndex::DeleteItem(const std::string& id) {

@@ -56,14 +56,20 @@ class LabelIndex {
   void UpdateSelector(const std::string& id, const selector::Selector& sel);
   void DeleteSelector(const std::string& id);
 
-  // Adds or replaces item `id` with `labels` (its full, effective label set).
-  void UpdateItem(const std::string& id, const selector::LabelMap& labels);
+  // Adds or replaces item `id` with `labels` (its full, effective label set). Returns the id as
+  // stored (stable until DeleteItem), for indexes beside this one to key on.
+  Ref UpdateItem(const std::string& id, const selector::LabelMap& labels);
   void DeleteItem(const std::string& id);
 
   // Current matches (item ids / selector ids, in no order); empty for unknown ids.
   const RefSet& ItemsMatching(const std::string& selector_id) const;
   const RefList& SelectorsMatching(const std::string& item_id) const;
   bool HasSelector(const std::string& id) const { return selectors_.contains(id); }
+  // The id as stored (see UpdateItem); null for unknown ids.
+  Ref FindItem(const std::string& id) const {
+    auto it = items_.find(id);
+    return it == items_.end() ? nullptr : &it->first;
+  }
   // The item's labels; null for unknown ids.
   const CompactLabels* ItemLabels(const std::string& id) const;
   // Distinct label names and values held (for tests of the interning).

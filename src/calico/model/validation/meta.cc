@@ -37,14 +37,21 @@ bool IsDnsLabel(std::string_view s) {
 
 bool IsDnsSubdomain(std::string_view s) {
   if (s.empty() || s.size() > 253) return false;
-  for (const std::string& part : StrSplit(s, '.')) {
+  // Each '.'-separated label (no allocation: endpoint names and profiles of every endpoint pass
+  // here).
+  size_t start = 0;
+  while (true) {
+    const size_t dot = s.find('.', start);
+    const std::string_view part =
+        s.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
     if (part.empty()) return false;
     if (!IsAlnumLower(part.front()) || !IsAlnumLower(part.back())) return false;
     for (char c : part) {
       if (!IsAlnumLower(c) && c != '-') return false;
     }
+    if (dot == std::string_view::npos) return true;
+    start = dot + 1;
   }
-  return true;
 }
 
 bool IsQualifiedName(std::string_view s) {
