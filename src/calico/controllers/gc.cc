@@ -194,12 +194,12 @@ Result<NodeCleanup> CleanUpNode(datastore::Client& client, ipam::IpamClient& ipa
 
 // Everything a pass reads, once.
 struct GarbageCollector::Snapshot {
-  std::set<std::string> nodes;                  // Node resources
-  std::vector<Resource> weps;                   // every WorkloadEndpoint
-  std::vector<ipam::Block> blocks;              // every block
-  std::set<std::string> affinity_nodes;         // nodes with block affinities
-  std::map<std::string, std::string> reported;  // node -> last_reported_status time
-  std::set<std::string> alive;                  // nodes whose TTL status key exists
+  std::set<std::string> nodes;                           // Node resources
+  std::vector<Resource> weps;                            // every WorkloadEndpoint
+  std::vector<ipam::Block> blocks;                       // every block
+  std::set<std::string> affinity_nodes;                  // nodes with block affinities
+  std::map<std::string, std::string> reported;           // node -> last_reported_status time
+  std::set<std::string> alive;                           // nodes whose TTL status key exists
   std::vector<std::pair<std::string, net::CIDR>> pools;  // IPPool name, CIDR
   std::vector<net::CIDR> reserved;                       // every IPReservation's CIDRs
 

@@ -368,11 +368,15 @@ TEST_F(GcTest, IpamUtilisationMetricsGolden) {
   const std::string a = Allocate("node-1", "a", "/run/netns/a");
   AddWep("node-1", "a", a, "calia");
   inspector_.AddInterface("node-1", "calia");
-  // node-2's address from node-1's block (borrowed), by hand as a kubelet on node-2 would.
-  const auto borrowed_ip = net::IPAddr::Parse("10.65.0.10");
-  ASSERT_TRUE(
-      ipam_.AssignIP(*borrowed_ip, "k8s-pod-network.b", Json{{"node", "node-2"}}, "node-2"));
-  ASSERT_TRUE(ipam_.AssignIP(*net::IPAddr::Parse("10.65.0.11"), "no-node", Json::object(), ""));
+  // Two more addresses of node-1's block (the last octet's low bits flipped stay in the /26):
+  // node-2's (borrowed, as node-2's IPAM takes one when it has no block of its own left) and one
+  // without a node attribute.
+  const std::string prefix = a.substr(0, a.rfind('.') + 1);
+  const int last = std::stoi(a.substr(a.rfind('.') + 1));
+  ASSERT_TRUE(ipam_.AssignIP(*net::IPAddr::Parse(prefix + std::to_string(last ^ 1)),
+                             "k8s-pod-network.b", Json{{"node", "node-2"}}, "node-1"));
+  ASSERT_TRUE(ipam_.AssignIP(*net::IPAddr::Parse(prefix + std::to_string(last ^ 2)), "no-node",
+                             Json::object(), "node-1"));
   Pass();
   std::string lines;
   std::istringstream in(metrics_.Render());

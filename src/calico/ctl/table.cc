@@ -408,7 +408,8 @@ Result<std::string> RenderTable(std::string_view kind, const std::vector<model::
             "({})", options.global_as_number ? options.global_as_number() : std::string("64512"));
       });
     } else if (h == "HITS" && options.policy_hits) {
-      cells.push_back([&options](const Json& doc) { return options.policy_hits(model::Resource(doc)); });
+      cells.push_back(
+          [&options](const Json& doc) { return options.policy_hits(model::Resource(doc)); });
     } else {
       cells.push_back(c->second);
     }

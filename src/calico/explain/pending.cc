@@ -4,6 +4,7 @@
 #include "calico/explain/pending.h"
 
 #include <algorithm>
+#include <array>
 #include <utility>
 
 #include <fmt/format.h>
@@ -150,7 +151,7 @@ std::map<std::string, std::string> PendingGraph::StagedIds() const {
 PendingEvaluator::PendingEvaluator(const policy::Model& enforced, policy::Model pending,
                                    std::map<std::string, std::string> staged_ids)
     : pending_(std::move(pending)), staged_ids_(std::move(staged_ids)) {
-  for (const policy::Model* m : {&enforced, &pending_}) {
+  for (const policy::Model* m : std::array<const policy::Model*, 2>{&enforced, &pending_}) {
     for (const policy::Endpoint& ep : m->endpoints) {
       for (bool ingress : {true, false}) {
         for (const policy::TierRef& t : ingress ? ep.ingress_tiers : ep.egress_tiers) {

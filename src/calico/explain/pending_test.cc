@@ -36,13 +36,16 @@ std::vector<model::Resource> Parse(std::string_view yaml) {
 constexpr std::string_view kBase = R"(
 apiVersion: projectcalico.org/v3
 kind: WorkloadEndpoint
-metadata: {name: node1-k8s-web-eth0, namespace: prod, labels: {app: web}}
+metadata: {name: node1-k8s-web-eth0, namespace: prod,
+           labels: {app: web, projectcalico.org/orchestrator: k8s, projectcalico.org/namespace: prod}}
 spec: {node: node1, orchestrator: k8s, pod: web, endpoint: eth0, interfaceName: cali00000web,
        ipNetworks: [10.70.0.1/32], profiles: [kns.prod]}
 ---
 apiVersion: projectcalico.org/v3
 kind: WorkloadEndpoint
-metadata: {name: node1-k8s-client-eth0, namespace: default, labels: {app: client}}
+metadata: {name: node1-k8s-client-eth0, namespace: default,
+           labels: {app: client, projectcalico.org/orchestrator: k8s,
+                    projectcalico.org/namespace: default}}
 spec: {node: node1, orchestrator: k8s, pod: client, endpoint: eth0, interfaceName: cali0000client,
        ipNetworks: [10.70.0.2/32], profiles: [kns.default]}
 ---

@@ -102,8 +102,8 @@ struct Node {
   }
 };
 
-// A denied client -> web:80 connection (ingress end-of-tier drop of tier default) and an allowed
-// client -> web:443 one... both as the kernel's NFLOG reports them; the interval's records.
+// Two client -> web connections, to ports 80 and 443, as the kernel's NFLOG reports them: allowed
+// out by client's profile, denied in by tier default's end of tier; the interval's records.
 std::vector<FlowRecord> Traffic(const Node& node) {
   Collector c;
   c.SetContext(node.Context());
@@ -117,8 +117,8 @@ std::vector<FlowRecord> Traffic(const Node& node) {
   const std::string allow_out =
       policy::RulePrefix(policy::FlowAction::kAllow, true, false, 0, "kns.default");
   const std::string drop_in = policy::EndOfTierDropPrefix(true, "default");
-  for (uint16_t dport : {80, 443}) {
-    const FiveTuple t = tcp(40000 + dport, dport);
+  for (const uint16_t dport : {uint16_t{80}, uint16_t{443}}) {
+    const FiveTuple t = tcp(static_cast<uint16_t>(40000 + dport), dport);
     c.OnNflog({.group = policy::kNflogEgressGroup, .prefix = allow_out, .tuple = t, .bytes = 60},
               kT0);
     c.OnNflog({.group = policy::kNflogIngressGroup, .prefix = drop_in, .tuple = t, .bytes = 60},
@@ -144,7 +144,7 @@ TEST(StagedFlowLogs, PendingFollowsTheStagedPolicies) {
   node.pending = std::make_unique<PendingPolicies>("node1");
   node.Apply(kCluster);
   // No staged policy: no evaluator, pending = enforced.
-  EXPECT_EQ(node.pending->EvaluatorFor(node.graph.Model()), nullptr);
+  EXPECT_FALSE(static_cast<bool>(node.pending->EvaluatorFor(node.graph.Model())));
   node.Apply(kStaged);
   auto staged = Traffic(node);
   ASSERT_EQ(staged.size(), 4U);
