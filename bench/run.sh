@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${1:-build-release}
 OUT=build/bench/results.json
-ROWS=${ROWS:-cni-add ipam calc policy-apply per-packet flow-logs flows lab}
+ROWS=${ROWS:-cni-add ipam calc policy-apply per-packet flow-logs flows flow-collector lab}
 mkdir -p build/bench
 [ "$(id -u)" -eq 0 ] || { echo "bench: run as root (rows use network namespaces)" >&2; exit 1; }
 for row in $ROWS; do
@@ -44,6 +44,10 @@ for row in $ROWS; do
     flows)
       echo "bench: flows (calico-flows: 100k flow records ingested twice, records/s and RSS)"
       bench/flows_rows.sh "$BUILD/bin" "$OUT" 100000
+      ;;
+    flow-collector)
+      echo "bench: flow-collector (calico-node's flow-log collector holding 100k live connections: RSS)"
+      "$BUILD/bin/calico-bench" flow-collector --flows 100000 --out "$OUT"
       ;;
     lab)
       echo "bench: bgp and cross-host (calico-lab, 2 hosts, BGP and VXLAN, iperf3)"

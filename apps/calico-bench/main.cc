@@ -18,6 +18,7 @@
 #include "calc_bench.h"
 #include "cni_add.h"
 #include "connect_rate.h"
+#include "flow_collector_bench.h"
 #include "ipam_bench.h"
 #include "policy_apply.h"
 #include "stats.h"
@@ -32,6 +33,7 @@ int Usage() {
          "[--changes N] [--bin DIR] --out FILE\n"
          "       calico-bench calc [--endpoints N] [--local N] [--policies N] [--repeats N] "
          "[--out FILE]\n"
+         "       calico-bench flow-collector [--flows N] [--out FILE]\n"
          "       calico-bench record --row R --metric M --ours X --peer Y --unit U --samples N "
          "--params JSON --out FILE\n"
          "       calico-bench ipam ALLOCATIONS_PER_CLIENT FILE\n"
@@ -177,6 +179,39 @@ int main(int argc, char** argv) {
     if (!st) {
       std::cerr << "calico-bench: " << st.error().message() << "\n";
       return 1;
+    }
+    return 0;
+  }
+  if (cmd == "flow-collector") {
+    calico::bench::FlowCollectorBenchOptions o;
+    std::string out;
+    for (int i = 2; i < argc; i += 2) {
+      std::string a = argv[i];
+      std::string v = i + 1 < argc ? argv[i + 1] : "";
+      if (a == "--flows") {
+        o.flows = IntOrExit(a, v);
+      } else if (a == "--out") {
+        out = v;
+      } else {
+        std::cerr << "calico-bench: unknown flag " << a << "\n";
+        return Usage();
+      }
+    }
+    auto rows = calico::bench::RunFlowCollectorBench(o);
+    if (!rows) {
+      std::cerr << "calico-bench flow-collector: " << rows.error().message() << "\n";
+      return 1;
+    }
+    for (const auto& r : *rows) {
+      std::cout << "flow-collector " << r.metric << " " << r.ours << " " << r.unit << " (peer "
+                << r.peer << ", " << r.params.dump() << ")\n";
+    }
+    if (!out.empty()) {
+      auto st = calico::bench::MergeResults(out, *rows);
+      if (!st) {
+        std::cerr << "calico-bench: " << st.error().message() << "\n";
+        return 1;
+      }
     }
     return 0;
   }

@@ -386,7 +386,9 @@ int RunFelix(const std::map<std::string, std::string>& env, calico::datastore::B
     calico::flowlog::NodeFlowLogOptions opts{.server = flow_logs.goldmane_server,
                                              .flush_interval = flow_logs.flush_interval,
                                              .debug_trace = flow_logs.debug_trace,
-                                             .encode = calico::flowlog::EncodeIngestBody};
+                                             .encode = calico::flowlog::EncodeIngestBody,
+                                             .evaluate_pending = flow_logs.evaluate_pending,
+                                             .node_name = node};
     auto started_flows = calico::flowlog::NodeFlowLogs::Start(std::move(opts));
     if (started_flows) {
       flow_log_pipeline = std::move(*started_flows);
@@ -395,6 +397,14 @@ int RunFelix(const std::map<std::string, std::string>& env, calico::datastore::B
                                                  const calico::calc::CalcGraph& g) {
         p->OnPolicyProgrammed(m, g);
       };
+      // The staged policies' pending view follows what the graph is fed.
+      if (flow_logs.evaluate_pending) {
+        settings->agent.on_resource = [p](const calico::model::Resource* r, std::string_view kind,
+                                          std::string_view ns, std::string_view name) {
+          p->OnResource(r, kind, ns, name);
+        };
+        settings->agent.on_resync = [p] { p->OnResync(); };
+      }
       metrics.AddSource([p] { return p->MetricsText(); });
     } else {
       CALICO_LOG(error, "node", "flow logs are off: {}", started_flows.error().message());

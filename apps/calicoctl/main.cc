@@ -35,7 +35,8 @@ int main(int argc, char** argv) {
                                    return calico::datastore::OpenBackend(config);
                                  }),
                              .build = {.version = CALICO_VERSION, .git_commit = "unknown"},
-                             .retry_sleep_ms = 1000};
+                             .retry_sleep_ms = 1000,
+                             .flows_get = calico::flows::FlowsGet};
     calico::ctl::CommandRegistry registry = calico::ctl::DefaultRegistry();
     registry.Register("ipam", "IP address management", calico::ctl::RunIpam);
     // `node status` reads BIRD's control socket; `node counters` this host's calico table.

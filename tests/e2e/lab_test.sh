@@ -150,6 +150,39 @@ if [ -x "$BIN/calico-flows" ]; then
   else
     echo "  skipped: the web page check (chromium is not installed; tools/deps.sh installs it)"
   fi
+  # Staged policies (flowLogsPolicyEvaluationMode Continuous, the default): a staged policy that
+  # would allow far changes nothing for the packets, and the flow records' pending trace (STAGED)
+  # says it would allow; calicoctl policy explain says the same.
+  echo "flow logs: a staged policy's would-be verdict"
+  "$LAB" host calico-01 -- calicoctl apply -f - <<YAML >/dev/null || fail "create the staged policy"
+apiVersion: projectcalico.org/v3
+kind: StagedGlobalNetworkPolicy
+metadata: {name: default.staged-allow-far}
+spec:
+  tier: default
+  selector: all()
+  types: [Ingress]
+  ingress: [{action: Allow, protocol: TCP, source: {nets: [$FAR_IP/32]}, destination: {ports: [80]}}]
+YAML
+  staged=""
+  for _ in $(seq 60); do
+    "$LAB" exec far -- timeout 2 busybox wget -q -O - "http://$WEB_IP/" >/dev/null 2>&1 &&
+      fail "far reached web: a staged policy was enforced"
+    staged=$("$LAB" host calico-01 -- calicoctl flows --denied --from "$FAR_IP" --to "$WEB_IP" -o wide 2>&1) || true
+    echo "$staged" | grep -q "Allow: default.staged-allow-far (default, rule 0)" && break
+    sleep 1
+  done
+  echo "$staged"
+  echo "$staged" | grep -q "Allow: default.staged-allow-far (default, rule 0)" ||
+    fail "the denied flow never carried the staged policy's pending Allow"
+  echo "  ok: the denied flow's STAGED column: Allow by default.staged-allow-far, rule 0"
+  explained=$("$LAB" host calico-01 -- calicoctl policy explain --from "$FAR_IP" --to "$WEB_IP" --port 80 2>&1) ||
+    fail "policy explain: $explained"
+  echo "$explained" | grep -q "^Verdict: Deny (with the staged policies: Allow)" ||
+    fail "policy explain disagrees with the pending trace: $explained"
+  echo "  ok: calicoctl policy explain agrees (Deny, with the staged policies: Allow)"
+  "$LAB" host calico-01 -- calicoctl delete stagedglobalnetworkpolicy default.staged-allow-far >/dev/null ||
+    fail "delete the staged policy"
 fi
 "$LAB" rm far >/dev/null
 

@@ -2,7 +2,8 @@
 # calico-flows' web page in headless Chromium, hermetic: a calico-flows on loopback is fed
 # recorded flow records (the ingest API, as nodes do) and the page's DOM is checked:
 #   * the flows table: the denied flow with its deciding policy and rule (end of tier), the
-#     staged policy's would-be verdict, an allowed flow; the filters (action, namespace, policy);
+#     staged policies' pending verdict (changed: "Allow (was Deny)"; unchanged: "no staged
+#     change"), an allowed flow; the filters (action, namespace, policy, staged changes);
 #   * the explain view of the selected denied flow (calicoctl's command when calico-flows has no
 #     explain library);
 #   * the policies view: hits per policy, and the flows a policy denied;
@@ -53,11 +54,14 @@ expect "$WEB_TMP/post.out" '"accepted":4' "the ingest answer"
 chromium_dom "$URL/?live=poll&select=1" "$WEB_TMP/dom1.html"
 expect "$WEB_TMP/dom1.html" 'id="status">polling<' "the page polled"
 expect "$WEB_TMP/dom1.html" \
-  '<tr class="Deny( selected)?" data-id="[0-9]+" data-action="Deny"><td>[^<]*</td><td class="source">default/client \(10.65.0.2\)</td><td class="dest">prod/web \(10.65.1.3\)</td><td>tcp/80</td><td class="action">Deny</td><td class="policy">prod/default.web-only-frontend \(default, end of tier\)</td><td class="pending">Allow: prod/default.staged-allow-client' \
+  '<tr class="Deny( selected)?" data-id="[0-9]+" data-action="Deny"><td>[^<]*</td><td class="source">default/client \(10.65.0.2\)</td><td class="dest">prod/web \(10.65.1.3\)</td><td>tcp/80</td><td class="action">Deny</td><td class="policy">prod/default.web-only-frontend \(default, end of tier\)</td><td class="pending changed">Allow \(was Deny\): prod/default.staged-allow-client' \
   "the denied wget with its deciding policy (end of tier) and the staged verdict"
 expect "$WEB_TMP/dom1.html" '<td class="policy">default.deny-db \(default, rule 2\)</td>' \
   "the deny after a Pass names the deciding rule"
 expect "$WEB_TMP/dom1.html" 'data-action="Allow"><td>[^<]*</td><td class="source">prod/frontend' "the allowed flow"
+expect "$WEB_TMP/dom1.html" \
+  'data-action="Allow"><td>[^<]*</td><td class="source">prod/frontend[^<]*</td>(<td[^>]*>[^<]*</td>){4}<td class="pending same">no staged change</td>' \
+  "a flow the staged policies do not change says so"
 expect "$WEB_TMP/dom1.html" '4 of 4 flows' "the count"
 if grep -q 'class="explain-command"' "$WEB_TMP/dom1.html"; then
   expect "$WEB_TMP/dom1.html" \
@@ -74,6 +78,9 @@ expect_not "$WEB_TMP/dom2.html" 'data-action="Deny"' "no denied flow under actio
 chromium_dom "$URL/?live=poll&namespace=kube-system" "$WEB_TMP/dom3.html"
 expect "$WEB_TMP/dom3.html" '1 of 4 flows' "namespace=kube-system"
 expect "$WEB_TMP/dom3.html" 'kube-system/kube-dns' "the DNS flow"
+chromium_dom "$URL/?live=poll&pending=changed" "$WEB_TMP/dom4p.html"
+expect "$WEB_TMP/dom4p.html" '1 of 4 flows' "pending=changed keeps the flow the staged policies would allow"
+expect "$WEB_TMP/dom4p.html" 'class="pending changed">Allow \(was Deny\)' "that flow's pending verdict"
 chromium_dom "$URL/?live=poll&policy=deny-db" "$WEB_TMP/dom4.html"
 expect "$WEB_TMP/dom4.html" '1 of 4 flows' "policy=deny-db"
 

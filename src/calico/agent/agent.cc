@@ -139,6 +139,7 @@ void Agent::IngestValue(const datastore::KVPair& kv, DecodedValue decoded) {
       own_node_ = r;
       config_records_changed_ = true;
     }
+    if (config_.on_resource) config_.on_resource(&r, r.kind(), r.namespace_(), r.name());
     const auto start = std::chrono::steady_clock::now();
     graph_->OnUpdate(r);
     metrics_.ObserveCalcGraphUpdate(std::chrono::steady_clock::now() - start);
@@ -249,6 +250,7 @@ void Agent::Remove(const std::string& key) {
       own_node_.reset();
       config_records_changed_ = true;
     }
+    if (config_.on_resource) config_.on_resource(nullptr, kind, ns, name);
     const auto start = std::chrono::steady_clock::now();
     graph_->OnDelete(kind, ns, name);
     metrics_.ObserveCalcGraphUpdate(std::chrono::steady_clock::now() - start);
@@ -576,6 +578,7 @@ Status Agent::FullSync() {
   const auto listed = Clock::now();
   metrics_.AddResyncStarted();
   graph_ = std::make_unique<calc::CalcGraph>(config_.node_name);
+  if (config_.on_resync) config_.on_resync();
   resource_keys_.clear();
   kind_counts_.clear();
   host_key_counts_.clear();

@@ -41,6 +41,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <unordered_map>
 
@@ -106,6 +107,14 @@ struct AgentConfig {
   // Called on the agent's thread after each ruleset it rendered and programmed, with the model
   // and the calculation graph it came from (the flow-log collector's lookups follow them).
   std::function<void(const policy::Model&, const calc::CalcGraph&)> on_policy_programmed{};
+  // Called on the agent's thread with every resource the calculation graph is given (`resource`)
+  // or loses (nullptr; kind, namespace and name say which), staged policies included; and
+  // on_resync when a full resync starts again from nothing. The flow logs' pending view of staged
+  // policies (explain/pending.h) follows the graph with them.
+  std::function<void(const model::Resource* resource, std::string_view kind, std::string_view ns,
+                     std::string_view name)>
+      on_resource{};
+  std::function<void()> on_resync{};
   // Felix's RouteRefreshInterval: how often routes (and the overlays' devices, routes and
   // neighbours) are checked against the kernel and repaired; 0 = never.
   std::chrono::milliseconds route_refresh_interval{90000};

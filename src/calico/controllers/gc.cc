@@ -1,6 +1,8 @@
 // See gc.h.
 #include "calico/controllers/gc.h"
 
+#include <algorithm>
+#include <cmath>
 #include <ctime>
 
 #include <nlohmann/json.hpp>
@@ -74,6 +76,11 @@ std::optional<std::chrono::system_clock::time_point> ParseRfc3339(std::string_vi
   return std::chrono::system_clock::from_time_t(t);
 }
 
+// 2^(bits - prefix): the addresses of a CIDR (as a double: an IPv6 pool's do not fit 64 bits).
+double Addresses(const net::CIDR& c) {
+  return std::ldexp(1.0, c.addr().bit_len() - c.prefix_len());
+}
+
 Status CheckMayAct(const MayAct& may_act) {
   if (may_act && !may_act()) return Unavailable("not leader: pass stopped");
   return OkStatus();
@@ -114,15 +121,29 @@ Result<NodeCleanup> CleanUpNode(datastore::Client& client, ipam::IpamClient& ipa
       }
     }
   }
+  std::map<net::IPAddr, net::CIDR> block_of;
+  for (const ipam::Block& b : blocks) {
+    for (const auto& [ip, attr] : b.Allocations()) {
+      block_of.emplace(ip, b.cidr());
+    }
+  }
   for (const auto& [handle, ips] : handles) {
     RETURN_IF_ERROR(CheckMayAct(may_act));
     RETURN_IF_ERROR(ipam.ReleaseByHandle(handle));
     out.ips += static_cast<int>(ips.size());
+    for (const net::IPAddr& ip : ips) {
+      ++out.ips_by_block[block_of.at(ip)];
+    }
   }
   if (!no_handle.empty()) {
     RETURN_IF_ERROR(CheckMayAct(may_act));
     ASSIGN_OR_RETURN(auto unallocated, ipam.ReleaseIPs(no_handle));
     out.ips += static_cast<int>(no_handle.size() - unallocated.size());
+    for (const net::IPAddr& ip : no_handle) {
+      if (std::find(unallocated.begin(), unallocated.end(), ip) == unallocated.end()) {
+        ++out.ips_by_block[block_of.at(ip)];
+      }
+    }
   }
   // 2. Its WorkloadEndpoints.
   ASSIGN_OR_RETURN(auto weps, client.List("WorkloadEndpoint"));
@@ -173,13 +194,61 @@ Result<NodeCleanup> CleanUpNode(datastore::Client& client, ipam::IpamClient& ipa
 
 // Everything a pass reads, once.
 struct GarbageCollector::Snapshot {
-  std::set<std::string> nodes;                  // Node resources
-  std::vector<Resource> weps;                   // every WorkloadEndpoint
-  std::vector<ipam::Block> blocks;              // every block
-  std::set<std::string> affinity_nodes;         // nodes with block affinities
-  std::map<std::string, std::string> reported;  // node -> last_reported_status time
-  std::set<std::string> alive;                  // nodes whose TTL status key exists
+  std::set<std::string> nodes;                           // Node resources
+  std::vector<Resource> weps;                            // every WorkloadEndpoint
+  std::vector<ipam::Block> blocks;                       // every block
+  std::set<std::string> affinity_nodes;                  // nodes with block affinities
+  std::map<std::string, std::string> reported;           // node -> last_reported_status time
+  std::set<std::string> alive;                           // nodes whose TTL status key exists
+  std::vector<std::pair<std::string, net::CIDR>> pools;  // IPPool name, CIDR
+  std::vector<net::CIDR> reserved;                       // every IPReservation's CIDRs
+
+  std::string PoolOf(const net::CIDR& cidr) const { return IpPoolOf(pools, cidr); }
 };
+
+std::string IpPoolOf(const std::vector<std::pair<std::string, net::CIDR>>& pools,
+                     const net::CIDR& cidr) {
+  for (const auto& [name, pool] : pools) {
+    if (pool.Contains(cidr)) return name;
+  }
+  return std::string(kNoIpPool);
+}
+
+IpamFigures IpamUtilisation(const std::vector<ipam::Block>& blocks,
+                            const std::vector<std::pair<std::string, net::CIDR>>& pools,
+                            const std::vector<net::CIDR>& reserved) {
+  IpamFigures f;
+  for (const auto& [name, pool] : pools) {
+    f.pool_size[name] = Addresses(pool);
+    double n = 0;
+    for (const net::CIDR& r : reserved) {
+      if (pool.Contains(r)) {
+        n += Addresses(r);
+      } else if (r.Contains(pool)) {
+        n += Addresses(pool);
+      }
+    }
+    f.pool_reserved[name] = n;
+  }
+  for (const ipam::Block& b : blocks) {
+    const std::string pool = IpPoolOf(pools, b.cidr());
+    const std::string affine = b.host().empty() ? std::string(kNoAffinity) : b.host();
+    ++f.blocks[{pool, affine}];
+    ++f.blocks_per_node[affine];
+    for (const auto& [addr, attr] : b.Allocations()) {
+      std::string node = StringAttr(attr.secondary, "node");
+      const bool known = !node.empty();
+      if (!known) node = std::string(kUnknownNode);
+      ++f.in_use[{pool, node}];
+      ++f.allocations_per_node[node];
+      if (known && (b.host().empty() || node != b.host())) {
+        ++f.borrowed[{pool, node}];
+        ++f.borrowed_per_node[node];
+      }
+    }
+  }
+  return f;
+}
 
 GarbageCollector::GarbageCollector(datastore::Backend& backend, NodeInspector& inspector,
                                    const Clock& clock, ControllerMetrics& metrics)
@@ -203,6 +272,20 @@ Status GarbageCollector::LoadSnapshot(Snapshot& snap) {
   }
   ASSIGN_OR_RETURN(snap.weps, client_.List("WorkloadEndpoint"));
   ASSIGN_OR_RETURN(snap.blocks, ipam_.ListBlocks());
+  ASSIGN_OR_RETURN(auto pools, client_.List("IPPool"));
+  for (const Resource& p : pools) {
+    auto cidr = net::CIDR::ParseNet(p.spec().value("cidr", std::string()));
+    if (cidr) snap.pools.emplace_back(p.name(), *cidr);
+  }
+  ASSIGN_OR_RETURN(auto reservations, client_.List("IPReservation"));
+  for (const Resource& r : reservations) {
+    const Json& cidrs = r.spec().value("reservedCIDRs", Json::array());
+    if (!cidrs.is_array()) continue;
+    for (const Json& c : cidrs) {
+      auto cidr = c.is_string() ? net::CIDR::ParseNet(c.get<std::string>()) : std::nullopt;
+      if (cidr) snap.reserved.push_back(*cidr);
+    }
+  }
   ASSIGN_OR_RETURN(auto affinities, backend_.List(std::string(datastore::kIpamPrefix) + "host/"));
   for (const auto& kv : affinities.kvs) {
     std::string rest = kv.key.substr(datastore::kIpamPrefix.size() + 5);
@@ -269,7 +352,9 @@ Status GarbageCollector::CleanUpNodes(const GcSettings& settings, Snapshot& snap
     }
     ASSIGN_OR_RETURN(NodeCleanup done, CleanUpNode(client_, ipam_, node, false, may_act));
     metrics_.AddNodeCleaned("deleted");
-    metrics_.AddIpamReclaimed(node, done.ips);
+    for (const auto& [block, n] : done.ips_by_block) {
+      metrics_.AddIpamReclaimed(snap.PoolOf(block), node, n);
+    }
     ++result.nodes_cleaned;
     seen_nodes_.erase(node);
     changed = true;
@@ -286,7 +371,9 @@ Status GarbageCollector::CleanUpNodes(const GcSettings& settings, Snapshot& snap
                  node, it->second, FormatDuration(settings.node_report_timeout));
       ASSIGN_OR_RETURN(NodeCleanup done, CleanUpNode(client_, ipam_, node, true, may_act));
       metrics_.AddNodeCleaned("not-reporting");
-      metrics_.AddIpamReclaimed(node, done.ips);
+      for (const auto& [block, n] : done.ips_by_block) {
+        metrics_.AddIpamReclaimed(snap.PoolOf(block), node, n);
+      }
       ++result.nodes_cleaned;
       changed = true;
     }
@@ -380,6 +467,7 @@ Status GarbageCollector::CollectIpam(const GcSettings& settings, Snapshot& snap,
   const std::set<std::string> wep_ips = WorkloadIPs(snap.weps);
   struct Candidate {
     std::string ip;
+    std::string pool;
     std::string node;
     std::string netns;
     std::string inode;
@@ -388,17 +476,14 @@ Status GarbageCollector::CollectIpam(const GcSettings& settings, Snapshot& snap,
   // handle -> its allocations that look leaked; handles with any allocation in use.
   std::map<std::string, std::vector<Candidate>> leaked;
   std::set<std::string> handles_in_use;
-  std::map<std::string, int> in_use;
-  std::map<std::string, int> candidates;
-  std::map<std::string, int> blocks;
+  IpamFigures figures = IpamUtilisation(snap.blocks, snap.pools, snap.reserved);
   std::set<std::string> seen;
   for (const ipam::Block& b : snap.blocks) {
-    if (!b.host().empty()) ++blocks[b.host()];
+    const std::string pool = snap.PoolOf(b.cidr());
     for (const auto& [addr, attr] : b.Allocations()) {
       const std::string ip = addr.String();
       std::string node = StringAttr(attr.secondary, "node");
       if (node.empty()) node = b.host();
-      ++in_use[node];
       const std::string& handle = attr.handle_id;
       if (handle.empty() || handle == kWindowsReservedHandle) continue;
       // Tunnel addresses live as long as their node (the node clean-up releases them).
@@ -429,8 +514,9 @@ Status GarbageCollector::CollectIpam(const GcSettings& settings, Snapshot& snap,
                    ip, handle, node, netns, FormatDuration(settings.leak_grace));
       }
       bool ripe = now - it->second >= settings.leak_grace;
-      if (!ripe) ++candidates[node];
-      leaked[handle].push_back({ip, node, netns, inode, ripe});
+      // Candidates and confirmed leaks alike, as upstream counts them.
+      ++figures.gc_candidates[{pool, node}];
+      leaked[handle].push_back({ip, pool, node, netns, inode, ripe});
     }
   }
   std::erase_if(leak_candidates_, [&](const auto& kv) { return !seen.contains(kv.first); });
@@ -458,10 +544,12 @@ Status GarbageCollector::CollectIpam(const GcSettings& settings, Snapshot& snap,
     }
     CALICO_LOG(info, "controllers", "released leaked address(es) {} of handle {} on {}",
                StrJoin(ips, ","), handle, allocations.front().node);
-    metrics_.AddIpamReclaimed(allocations.front().node, static_cast<int>(allocations.size()));
+    for (const Candidate& c : allocations) {
+      metrics_.AddIpamReclaimed(c.pool, c.node, 1);
+    }
     result.ips_released += static_cast<int>(allocations.size());
   }
-  metrics_.SetIpamFigures(in_use, candidates, blocks);
+  metrics_.SetIpamFigures(std::move(figures));
   return OkStatus();
 }
 

@@ -28,6 +28,8 @@
 #include <map>
 #include <set>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "calico/base/clock.h"
 #include "calico/base/result.h"
@@ -60,6 +62,7 @@ struct GcResult {
 struct NodeCleanup {
   int workload_endpoints = 0;
   int ips = 0;
+  std::map<net::CIDR, int> ips_by_block{};  // Of `ips`, per block (the metrics' IP pool).
   int affinities = 0;
   int other = 0;  // BGPPeers, per-node FelixConfiguration/BGPConfiguration, HostEndpoints
 };
@@ -71,6 +74,17 @@ struct NodeCleanup {
 [[nodiscard]] Result<NodeCleanup> CleanUpNode(datastore::Client& client, ipam::IpamClient& ipam,
                                               const std::string& node, bool delete_node_resource,
                                               const MayAct& may_act);
+
+// kube-controllers' updateMetrics (kube-controllers/pkg/controllers/node/ipam.go): the IPAM
+// utilisation of `blocks` per IP pool (the pool whose CIDR contains the block, "no_ippool"
+// otherwise) and node, the pools' sizes and the addresses IPReservations cover in them (the
+// reservations' overlaps with the pool, summed). gc_candidates is left to the GC pass.
+IpamFigures IpamUtilisation(const std::vector<ipam::Block>& blocks,
+                            const std::vector<std::pair<std::string, net::CIDR>>& pools,
+                            const std::vector<net::CIDR>& reserved);
+// The name of the pool of `pools` containing `cidr`, else "no_ippool".
+std::string IpPoolOf(const std::vector<std::pair<std::string, net::CIDR>>& pools,
+                     const net::CIDR& cidr);
 
 class GarbageCollector {
  public:

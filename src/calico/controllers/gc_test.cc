@@ -3,9 +3,12 @@
 // released after its grace period, and what is still in use is never released.
 #include "calico/controllers/gc.h"
 
+#include <sstream>
+
 #include <gtest/gtest.h>
 
 #include "calico/base/testing/fake_clock.h"
+#include "calico/base/testing/golden.h"
 #include "calico/controllers/testing/fake_node_inspector.h"
 #include "calico/datastore/keys.h"
 #include "calico/datastore/testing/mem_backend.h"
@@ -343,6 +346,46 @@ TEST(CleanUpNodeTest, NothingToDoIsFine) {
   auto r = CleanUpNode(client, ipam, "ghost", true, {});
   ASSERT_TRUE(r.has_value()) << r.error().message();
   EXPECT_EQ(r->ips + r->workload_endpoints + r->affinities + r->other, 0);
+}
+
+}  // namespace
+}  // namespace calico::controllers
+
+namespace calico::controllers {
+namespace {
+
+// kube-controllers' IPAM utilisation metrics: per pool and node, a borrowed address (node-2's
+// address from node-1's block), an allocation without a node attribute, the pools' sizes and
+// reservations; golden: testdata/ipam_metrics.golden.
+TEST_F(GcTest, IpamUtilisationMetricsGolden) {
+  Resource v6("IPPool", "pool-v6");
+  v6.spec() = Json{{"cidr", "fd00:65::/112"}, {"blockSize", 122}};
+  ASSERT_TRUE(client_.Create(v6).has_value());
+  Resource reservation("IPReservation", "keep");
+  reservation.spec() = Json{{"reservedCIDRs", {"10.65.255.0/24", "10.66.0.0/16"}}};
+  ASSERT_TRUE(client_.Create(reservation).has_value());
+  inspector_.AddNetns("/run/netns/a");
+  const std::string a = Allocate("node-1", "a", "/run/netns/a");
+  AddWep("node-1", "a", a, "calia");
+  inspector_.AddInterface("node-1", "calia");
+  // Two more addresses of node-1's block (the last octet's low bits flipped stay in the /26):
+  // node-2's (borrowed, as node-2's IPAM takes one when it has no block of its own left) and one
+  // without a node attribute.
+  const std::string prefix = a.substr(0, a.rfind('.') + 1);
+  const int last = std::stoi(a.substr(a.rfind('.') + 1));
+  ASSERT_TRUE(ipam_.AssignIP(*net::IPAddr::Parse(prefix + std::to_string(last ^ 1)),
+                             "k8s-pod-network.b", Json{{"node", "node-2"}}, "node-1"));
+  ASSERT_TRUE(ipam_.AssignIP(*net::IPAddr::Parse(prefix + std::to_string(last ^ 2)), "no-node",
+                             Json::object(), "node-1"));
+  Pass();
+  std::string lines;
+  std::istringstream in(metrics_.Render());
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("ipam_", 0) == 0 || line.find(" ipam_") != std::string::npos) {
+      lines += line + "\n";
+    }
+  }
+  calico::testing::ExpectGolden("src/calico/controllers/testdata/ipam_metrics.golden", lines);
 }
 
 }  // namespace

@@ -59,18 +59,15 @@ void ControllerMetrics::AddSync(std::string_view controller) {
   ++syncs_[std::string(controller)];
 }
 
-void ControllerMetrics::SetIpamFigures(const std::map<std::string, int>& in_use,
-                                       const std::map<std::string, int>& candidates,
-                                       const std::map<std::string, int>& blocks) {
+void ControllerMetrics::SetIpamFigures(IpamFigures figures) {
   std::lock_guard<std::mutex> lock(mu_);
-  in_use_ = in_use;
-  candidates_ = candidates;
-  blocks_ = blocks;
+  ipam_ = std::move(figures);
 }
 
-void ControllerMetrics::AddIpamReclaimed(std::string_view node, int n) {
+void ControllerMetrics::AddIpamReclaimed(std::string_view pool, std::string_view node, int n) {
+  if (n <= 0) return;
   std::lock_guard<std::mutex> lock(mu_);
-  reclaimed_[std::string(node)] += static_cast<uint64_t>(n);
+  reclaimed_[{std::string(pool), std::string(node)}] += static_cast<uint64_t>(n);
 }
 
 bool ControllerMetrics::leader() const {
@@ -90,7 +87,7 @@ uint64_t ControllerMetrics::writes(std::string_view controller) const {
 uint64_t ControllerMetrics::reclaimed_total() const {
   std::lock_guard<std::mutex> lock(mu_);
   uint64_t n = 0;
-  for (const auto& [node, v] : reclaimed_)
+  for (const auto& [key, v] : reclaimed_)
     n += v;
   return n;
 }
@@ -149,21 +146,48 @@ std::string ControllerMetrics::Render() const {
   for (const auto& [c, v] : syncs_) {
     out += fmt::format("calico_controllers_syncs_total{{controller=\"{}\"}} {}\n", Escape(c), v);
   }
-  auto gauge = [&](std::string_view name, std::string_view help,
-                   const std::map<std::string, int>& values) {
-    header(name, help, "gauge");
-    for (const auto& [node, v] : values) {
-      out += fmt::format("{}{{node=\"{}\"}} {}\n", name, Escape(node), v);
+  // kube-controllers' IPAM metrics: names, help texts and labels as upstream's ipam.go.
+  auto per_pool_node = [&](std::string_view name, std::string_view help, std::string_view type,
+                           const auto& values) {
+    header(name, help, type);
+    for (const auto& [key, v] : values) {
+      out += fmt::format("{}{{ippool=\"{}\",node=\"{}\"}} {}\n", name, Escape(key.first),
+                         Escape(key.second), v);
     }
   };
-  gauge("ipam_allocations_in_use", "IP allocations in use, per node.", in_use_);
-  gauge("ipam_allocations_gc_candidates", "IP allocations that look leaked (grace period running).",
-        candidates_);
-  gauge("ipam_blocks", "IPAM blocks affine to each node.", blocks_);
-  header("ipam_allocations_gc_reclamations", "Leaked IP allocations released.", "counter");
-  for (const auto& [node, v] : reclaimed_) {
-    out += fmt::format("ipam_allocations_gc_reclamations{{node=\"{}\"}} {}\n", Escape(node), v);
-  }
+  auto per = [&](std::string_view name, std::string_view label, std::string_view help,
+                 const auto& values) {
+    header(name, help, "gauge");
+    for (const auto& [key, v] : values) {
+      out += fmt::format("{}{{{}=\"{}\"}} {}\n", name, label, Escape(key), v);
+    }
+  };
+  per_pool_node("ipam_allocations_in_use",
+                "IPs currently allocated in IPAM to a workload or tunnel endpoint.", "gauge",
+                ipam_.in_use);
+  per_pool_node("ipam_allocations_borrowed",
+                "IPs currently allocated in IPAM to a workload or tunnel endpoint, where the "
+                "allocation was borrowed from a block affine to another node.",
+                "gauge", ipam_.borrowed);
+  per_pool_node("ipam_blocks", "IPAM blocks currently allocated for the IP pool.", "gauge",
+                ipam_.blocks);
+  per_pool_node("ipam_allocations_gc_candidates",
+                "Allocations that are currently marked by the garbage collector as potential "
+                "candidates to reclaim.",
+                "gauge", ipam_.gc_candidates);
+  per_pool_node("ipam_allocations_gc_reclamations",
+                "The total allocations that have been reclaimed by the garbage collector over "
+                "time.",
+                "counter", reclaimed_);
+  per("ipam_ippool_size", "ippool", "Total number of addresses in the IP Pool", ipam_.pool_size);
+  per("ipam_ippool_reserved", "ippool",
+      "Number of addresses in the IP Pool that an IPReservation covers, and so cannot be "
+      "assigned.",
+      ipam_.pool_reserved);
+  per("ipam_allocations_per_node", "node", "Number of IPs allocated", ipam_.allocations_per_node);
+  per("ipam_allocations_borrowed_per_node", "node",
+      "Number of allocated IPs that are from non-affine blocks.", ipam_.borrowed_per_node);
+  per("ipam_blocks_per_node", "node", "Number of blocks in IPAM", ipam_.blocks_per_node);
   return out;
 }
 

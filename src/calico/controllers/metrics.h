@@ -1,7 +1,19 @@
-// What calico-controllers did, as Prometheus metrics (kube-controllers' names where it has them:
-// ipam_allocations_in_use, ipam_allocations_gc_candidates, ipam_allocations_gc_reclamations and
-// ipam_blocks, per node; the rest prefixed calico_controllers_), and the HTTP endpoint serving
-// them (/metrics on KubeControllersConfiguration prometheusMetricsPort, 9094 by default).
+// What calico-controllers did, as Prometheus metrics (kube-controllers' names and labels where it
+// has them: the IPAM utilisation of kube-controllers/pkg/controllers/node/ipam.go updateMetrics;
+// the rest prefixed calico_controllers_), and the HTTP endpoint serving them (/metrics on
+// KubeControllersConfiguration prometheusMetricsPort, 9094 by default).
+//
+//   ipam_allocations_in_use{ippool,node}            addresses allocated (node: the allocation's
+//                                                   node attribute, "unknown_node" without one)
+//   ipam_allocations_borrowed{ippool,node}          of those, in a block affine to another node
+//   ipam_allocations_gc_candidates{ippool,node}     allocations that look leaked
+//   ipam_allocations_gc_reclamations{ippool,node}   leaked or a deleted node's addresses released
+//   ipam_blocks{ippool,node}                        blocks (node: the affine host, "no_affinity")
+//   ipam_ippool_size{ippool}                        addresses in the pool's CIDR
+//   ipam_ippool_reserved{ippool}                    of those, covered by an IPReservation
+//   ipam_allocations_per_node{node}, ipam_allocations_borrowed_per_node{node},
+//   ipam_blocks_per_node{node}                      the same over all pools (upstream's legacy)
+//   ippool "no_ippool": blocks that no IPPool's CIDR contains.
 //
 //   calico_controllers_is_leader                          1 while this instance holds the lease
 //   calico_controllers_leader_transitions_total           times this instance became leader
@@ -22,6 +34,7 @@
 #include <string_view>
 #include <thread>
 #include <tuple>
+#include <utility>
 
 #include "calico/base/result.h"
 
@@ -30,6 +43,21 @@ class Server;
 }
 
 namespace calico::controllers {
+
+// One GC pass's IPAM figures (GarbageCollector computes them from the blocks, IPPools and
+// IPReservations it read).
+struct IpamFigures {
+  using PoolNode = std::pair<std::string, std::string>;  // (ippool, node)
+  std::map<PoolNode, int> in_use{}, borrowed{}, blocks{}, gc_candidates{};
+  std::map<std::string, int> allocations_per_node{}, borrowed_per_node{}, blocks_per_node{};
+  std::map<std::string, double> pool_size{}, pool_reserved{};
+
+  bool operator==(const IpamFigures&) const = default;
+};
+
+inline constexpr std::string_view kNoIpPool = "no_ippool";
+inline constexpr std::string_view kNoAffinity = "no_affinity";
+inline constexpr std::string_view kUnknownNode = "unknown_node";
 
 class ControllerMetrics {
  public:
@@ -40,11 +68,9 @@ class ControllerMetrics {
   void AddNodeCleaned(std::string_view reason);
   void AddSyncError(std::string_view controller);
   void AddSync(std::string_view controller);
-  // Per-node IPAM figures of the last GC pass (replacing the previous pass's).
-  void SetIpamFigures(const std::map<std::string, int>& in_use,
-                      const std::map<std::string, int>& candidates,
-                      const std::map<std::string, int>& blocks);
-  void AddIpamReclaimed(std::string_view node, int n);
+  // The IPAM figures of the last GC pass (replacing the previous pass's).
+  void SetIpamFigures(IpamFigures figures);
+  void AddIpamReclaimed(std::string_view pool, std::string_view node, int n);
 
   bool leader() const;
   uint64_t writes(std::string_view controller) const;
@@ -63,8 +89,8 @@ class ControllerMetrics {
   std::map<std::string, uint64_t> nodes_cleaned_;
   std::map<std::string, uint64_t> sync_errors_;
   std::map<std::string, uint64_t> syncs_;
-  std::map<std::string, int> in_use_, candidates_, blocks_;
-  std::map<std::string, uint64_t> reclaimed_;
+  IpamFigures ipam_{};
+  std::map<IpamFigures::PoolNode, uint64_t> reclaimed_;
 };
 
 // GET /metrics on host:port, served on a background thread.

@@ -56,6 +56,10 @@ struct Context {
   BuildInfo build;
   // Sleep between update retries on conflict (Calico: 1 s); tests set 0.
   int retry_sleep_ms = 1000;
+  // GET `target` from calico-flows at `server` (FelixConfiguration flowLogsGoldmaneServer:
+  // "host:port" or "http://host:port"): the body of a 200 answer, else an error naming the server
+  // and the reason. Unset: no flows server can be asked (the HITS column of `get -o wide` is "-").
+  std::function<Result<std::string>(std::string_view server, std::string_view target)> flows_get{};
 };
 
 // The open_client of the binary: loads the configuration (ClientOptions), opens the backend with

@@ -1,7 +1,10 @@
 // calicoctl get (calicoctl/calicoctl/commands/get_command.go, common/printer.go): flags,
 // --selector, and the ps/wide/custom-columns tables or the YAML/JSON documents of the resources.
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <memory>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -60,6 +63,66 @@ std::string GlobalAsNumber(datastore::Client* client) {
     return v.is_string() ? v.get<std::string>() : v.dump();
   }
   return "64512";
+}
+
+// The HITS column of `get globalnetworkpolicy|networkpolicy -o wide` (an addition): for each
+// policy, the connections calico-flows' window holds whose enforced trace names it (every action:
+// allowed, denied and passed), from GET /api/v1/policies/hits of the server calico-node sends
+// its flow logs to (FelixConfiguration default's flowLogsGoldmaneServer). Without that server,
+// or when it cannot be asked, every cell is "-" and one line on stderr says why.
+struct PolicyHitsColumn {
+  std::map<std::string, int64_t> connections;  // "<kind>|<namespace>|<name>" (calico-flows' kind)
+  bool available = false;
+};
+
+std::string HitsKey(std::string_view kind, std::string_view ns, std::string_view name) {
+  return fmt::format("{}|{}|{}", kind, ns, name);
+}
+
+PolicyHitsColumn LoadPolicyHits(datastore::Client* client, Context& ctx) {
+  PolicyHitsColumn col;
+  auto note = [&](const std::string& why) { ctx.err << "HITS is \"-\": " << why << "\n"; };
+  std::string server;
+  if (client != nullptr) {
+    auto fc = client->Get("FelixConfiguration", "", "default");
+    if (fc && fc->spec().is_object()) {
+      server = fc->spec().value("flowLogsGoldmaneServer", std::string());
+    } else if (!fc && fc.error().code() != ErrorCode::kNotFound) {
+      note("reading FelixConfiguration default: " + fc.error().message());
+      return col;
+    }
+  }
+  if (server.empty()) {
+    note("no flows server (FelixConfiguration default sets no flowLogsGoldmaneServer)");
+    return col;
+  }
+  if (!ctx.flows_get) {
+    note("this calicoctl cannot ask calico-flows at " + server);
+    return col;
+  }
+  auto body = ctx.flows_get(server, "/api/v1/policies/hits");
+  if (!body) {
+    note(body.error().message());
+    return col;
+  }
+  const Json j = Json::parse(*body, nullptr, false);
+  if (j.is_discarded() || !j.contains("policies") || !j["policies"].is_array()) {
+    note("calico-flows at " + server + " answered something else than policy hits");
+    return col;
+  }
+  for (const Json& p : j["policies"]) {
+    if (!p.is_object() || p.value("pending", false)) continue;  // Staged: not this policy's hits.
+    int64_t n = 0;
+    if (auto a = p.find("actions"); a != p.end() && a->is_object()) {
+      for (const auto& [action, counts] : a->items()) {
+        if (counts.is_object()) n += counts.value("connections", int64_t{0});
+      }
+    }
+    col.connections[HitsKey(p.value("kind", std::string()), p.value("namespace", std::string()),
+                            p.value("name", std::string()))] += n;
+  }
+  col.available = true;
+  return col;
 }
 
 // Go's zero values for the fields a marshalled document omits, from the kind's schema (infra
@@ -219,6 +282,23 @@ int RunGet(std::span<const std::string> argv, Context& ctx) {
       if (cached.empty()) cached = GlobalAsNumber(client);
       return cached;
     };
+    const bool wants_hits =
+        table.wide && table.headings.empty() &&
+        std::any_of(results.resources.begin(), results.resources.end(), [](const auto& o) {
+          return o.kind == "GlobalNetworkPolicy" || o.kind == "NetworkPolicy";
+        });
+    std::shared_ptr<PolicyHitsColumn> hits;
+    if (wants_hits) {
+      hits = std::make_shared<PolicyHitsColumn>(LoadPolicyHits(results.client, ctx));
+      table.policy_hits = [hits](const Resource& r) -> std::string {
+        if (!hits->available) return "-";
+        // calico-flows names a NetworkPolicy's hits CalicoNetworkPolicy (Goldmane's kind).
+        const std::string kind =
+            r.kind() == "NetworkPolicy" ? "CalicoNetworkPolicy" : "GlobalNetworkPolicy";
+        auto it = hits->connections.find(HitsKey(kind, r.namespace_(), r.name()));
+        return std::to_string(it == hits->connections.end() ? 0 : it->second);
+      };
+    }
     for (const auto& o : results.resources) {
       std::vector<Resource> items = o.is_list ? o.items : std::vector<Resource>{o.resource};
       auto text = RenderTable(o.kind, items, table);

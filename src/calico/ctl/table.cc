@@ -189,10 +189,15 @@ std::map<std::string, KindTable> BuildTables() {
                        {"ORDER", Ptr({"spec", "order"})},
                        {"SELECTOR", Str({"spec", "selector"})},
                        {"TIER", Str({"spec", "tier"})}}};
-  t["NetworkPolicy"] = policy;
+  // The enforced kinds' wide tables end with HITS (from calico-flows, TableOptions::policy_hits).
+  KindTable enforced = policy;
+  enforced.wide.push_back("HITS");
+  enforced.cells["HITS"] = [](const Json&) { return std::string("-"); };
+  t["NetworkPolicy"] = enforced;
   t["StagedNetworkPolicy"] = policy;
   policy.cells.erase("NAMESPACE");
-  t["GlobalNetworkPolicy"] = policy;
+  enforced.cells.erase("NAMESPACE");
+  t["GlobalNetworkPolicy"] = enforced;
   t["StagedGlobalNetworkPolicy"] = policy;
   t["StagedKubernetesNetworkPolicy"] = {
       {"NAME"},
@@ -402,6 +407,9 @@ Result<std::string> RenderTable(std::string_view kind, const std::vector<model::
         return fmt::format(
             "({})", options.global_as_number ? options.global_as_number() : std::string("64512"));
       });
+    } else if (h == "HITS" && options.policy_hits) {
+      cells.push_back(
+          [&options](const Json& doc) { return options.policy_hits(model::Resource(doc)); });
     } else {
       cells.push_back(c->second);
     }

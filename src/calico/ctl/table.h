@@ -30,6 +30,9 @@ struct TableOptions {
   bool print_namespace = false;  // Prepend NAMESPACE for namespaced kinds (-n or -A given).
   // Returns the global AS number for the Node ASN column ("64512" when unset).
   std::function<std::string()> global_as_number;
+  // GlobalNetworkPolicy and NetworkPolicy: the HITS column of the wide table (an addition: how
+  // many connections calico-flows saw this policy in the trace of; "-" when unknown). Unset: "-".
+  std::function<std::string(const model::Resource&)> policy_hits;
 };
 
 // Renders one table (headings + one row per resource) followed by an empty line.

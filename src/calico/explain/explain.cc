@@ -14,6 +14,7 @@
 #include "calico/calc/calc_graph.h"
 #include "calico/datastore/client.h"
 #include "calico/explain/evaluate.h"
+#include "calico/explain/pending.h"
 #include "calico/model/v3/endpoint.h"
 #include "calico/net/ip.h"
 #include "calico/policy/parsed_rule.h"
@@ -23,7 +24,7 @@ namespace {
 
 // Every kind the calculation graph consumes (calc/model_from_datastore.cc), referents first, and
 // the staged policies.
-constexpr std::array<std::string_view, 11> kKinds = {
+constexpr std::array<std::string_view, 12> kKinds = {
     "Tier",
     "Profile",
     "GlobalNetworkSet",
@@ -35,6 +36,7 @@ constexpr std::array<std::string_view, 11> kKinds = {
     "WorkloadEndpoint",
     "StagedGlobalNetworkPolicy",
     "StagedNetworkPolicy",
+    "StagedKubernetesNetworkPolicy",
 };
 
 tl::unexpected<Error> FieldError(std::string_view field, std::string_view msg) {
@@ -153,48 +155,42 @@ Result<Packet> MakePacket(const Query& q, const net::IPAddr& src, const net::IPA
   return p;
 }
 
-bool IsStaged(const std::string& kind) {
-  return kind == "StagedGlobalNetworkPolicy" || kind == "StagedNetworkPolicy";
-}
-
-// The policy id the calculation graph gives (calc/README.md "Ids").
-std::string PolicyId(const model::Resource& r) {
-  return r.namespace_().empty() ? r.name() : fmt::format("{}/{}", r.namespace_(), r.name());
-}
-
-// The snapshot as the agent sees it (staged policies left out: the graph ignores them anyway),
-// and with the staged set applied (a staged policy replaces the enforced one of the same name,
-// stagedAction Delete removes it). `staged_ids`: the policy ids the staged set touches.
-struct Views {
-  std::vector<model::Resource> enforced{};
-  std::vector<model::Resource> pending{};
-  std::set<std::string> staged_ids{};
-};
-
-Views MakeViews(const Snapshot& snap) {
-  Views v;
-  std::vector<const model::Resource*> staged;
+// The snapshot as the agent sees it (staged policies left out: the graph ignores them anyway).
+std::vector<model::Resource> EnforcedView(const Snapshot& snap) {
+  std::vector<model::Resource> out;
   for (const model::Resource& r : snap.resources) {
-    if (IsStaged(r.kind())) {
-      staged.push_back(&r);
-    } else {
-      v.enforced.push_back(r);
-    }
+    if (!IsStagedKind(r.kind())) out.push_back(r);
   }
-  if (staged.empty()) return v;
-  v.pending = v.enforced;
-  for (const model::Resource* s : staged) {
-    model::Resource conv = *s;
-    conv.doc()["kind"] =
-        s->kind() == "StagedNetworkPolicy" ? "NetworkPolicy" : "GlobalNetworkPolicy";
-    const std::string action = conv.spec().value("stagedAction", std::string("Set"));
-    conv.spec().erase("stagedAction");
-    std::erase_if(v.pending, [&](const model::Resource& r) { return SameObject(r, conv); });
-    if (action != "Delete") v.pending.push_back(conv);
-    v.staged_ids.insert(PolicyId(conv));
-  }
-  return v;
+  return out;
 }
+
+bool HasStaged(const Snapshot& snap) {
+  return std::any_of(snap.resources.begin(), snap.resources.end(),
+                     [](const model::Resource& r) { return IsStagedKind(r.kind()); });
+}
+
+// The pending view (pending.h) per node, built on demand.
+class PendingGraphs {
+ public:
+  explicit PendingGraphs(const Snapshot* snap) : snap_(snap) {}
+  struct View {
+    policy::Model model{};
+    std::map<std::string, std::string> staged_ids{};
+  };
+  const View& For(const std::string& node) {
+    auto it = views_.find(node);
+    if (it != views_.end()) return it->second;
+    PendingGraph graph(node);
+    for (const model::Resource& r : snap_->resources) {
+      graph.OnUpdate(r);
+    }
+    return views_.emplace(node, View{graph.Model(), graph.StagedIds()}).first->second;
+  }
+
+ private:
+  const Snapshot* snap_;
+  std::map<std::string, View> views_;
+};
 
 // One calculation graph per node (the node the endpoint is local to), built on demand.
 class Graphs {
@@ -222,7 +218,8 @@ const policy::Endpoint* FindEndpoint(const policy::Model& m, const std::string& 
   return nullptr;
 }
 
-bool TouchesStaged(const policy::Endpoint* ep, bool ingress, const std::set<std::string>& ids) {
+bool TouchesStaged(const policy::Endpoint* ep, bool ingress,
+                   const std::map<std::string, std::string>& ids) {
   if (ep == nullptr) return false;
   for (const policy::TierRef& t : ingress ? ep->ingress_tiers : ep->egress_tiers) {
     for (const std::string& p : t.policies) {
@@ -322,9 +319,10 @@ Result<Explanation> Explain(const Snapshot& snapshot, const Query& query) {
   to.peer.ip = addrs.second.String();
 
   Explanation e{.query = query, .from = from.peer, .to = to.peer};
-  const Views views = MakeViews(snapshot);
-  Graphs enforced(&views.enforced);
-  Graphs pending(&views.pending);
+  const std::vector<model::Resource> enforced_view = EnforcedView(snapshot);
+  const bool has_staged = HasStaged(snapshot);
+  Graphs enforced(&enforced_view);
+  PendingGraphs pending(&snapshot);
   std::optional<Verdict> pending_all;
   bool any_pending = false;
   for (const auto& [peer, ingress] : {std::pair{&from.peer, false}, {&to.peer, true}}) {
@@ -341,14 +339,15 @@ Result<Explanation> Explain(const Snapshot& snapshot, const Query& query) {
     DirectionResult r = EvaluateDirection(model, *ep, ingress, packet);
     d.steps = std::move(r.steps);
     d.verdict = r.verdict;
-    if (!views.staged_ids.empty()) {
-      const policy::Model& pm = pending.ModelFor(peer->node);
+    if (has_staged) {
+      const PendingGraphs::View& view = pending.For(peer->node);
+      const policy::Model& pm = view.model;
       const policy::Endpoint* pep = FindEndpoint(pm, peer->endpoint);
-      if (pep != nullptr && (TouchesStaged(pep, ingress, views.staged_ids) ||
-                             TouchesStaged(ep, ingress, views.staged_ids))) {
+      if (pep != nullptr && (TouchesStaged(pep, ingress, view.staged_ids) ||
+                             TouchesStaged(ep, ingress, view.staged_ids))) {
         DirectionResult pr = EvaluateDirection(pm, *pep, ingress, packet);
         for (Step& s : pr.steps) {
-          if (s.profile || views.staged_ids.count(s.policy) == 0) continue;
+          if (s.profile || view.staged_ids.count(s.policy) == 0) continue;
           s.pending = true;
           d.steps.push_back(std::move(s));
         }

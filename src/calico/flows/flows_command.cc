@@ -229,4 +229,19 @@ int RunFlowsCommand(std::span<const std::string> args, ctl::Context& ctx,
   return 0;
 }
 
+Result<std::string> FlowsGet(std::string_view server, std::string_view target) {
+  Result<HttpResult> r = HttpRequest(server, "GET", target, "", std::chrono::seconds(10));
+  if (!r) return Unexpected(std::move(r).error());
+  if (r->status != 200) {
+    nlohmann::json body = nlohmann::json::parse(r->body, nullptr, false);
+    const std::string why =
+        !body.is_discarded() && body.contains("error") && body["error"].is_string()
+            ? body["error"].get<std::string>()
+            : r->body;
+    return Unavailable(
+        fmt::format("calico-flows at {}: {} answered {}: {}", server, target, r->status, why));
+  }
+  return std::move(r->body);
+}
+
 }  // namespace calico::flows

@@ -12,6 +12,7 @@
 
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "calico/ctl/ctl.h"
@@ -33,6 +34,11 @@ std::vector<std::string> FlowHeadings(bool wide);
 // "prod/default.web-only-frontend (tier default, end of tier)": the step that decided the
 // verdict (the last enforced step that is not a Pass); "-" without a trace.
 std::string DecidingPolicy(const Flow& flow);
+
+// GET `target` from calico-flows at `server` ("host:port" as FelixConfiguration's
+// flowLogsGoldmaneServer, or a URL): the body of a 200 answer; otherwise an error naming the server
+// and the server's error (calicoctl's ctl::Context::flows_get: `get ... -o wide` HITS).
+[[nodiscard]] Result<std::string> FlowsGet(std::string_view server, std::string_view target);
 
 // calicoctl flows ... (args after "flows"). `env_server` is $CALICO_FLOWS_SERVER ("" = unset).
 int RunFlowsCommand(std::span<const std::string> args, ctl::Context& ctx,

@@ -21,7 +21,8 @@ CommandOutcome CtlFixture::WithContext(const std::string& stdin_text, Fn&& fn) {
               .err = err,
               .open_client = std::move(open_client),
               .build = build_,
-              .retry_sleep_ms = 0};
+              .retry_sleep_ms = 0,
+              .flows_get = flows_get_};
   const int code = fn(ctx);
   return {code, out.str(), err.str()};
 }

@@ -56,6 +56,8 @@ class CtlFixture : public ::testing::Test {
   datastore::Client client_{backend_};
   CommandRegistry registry_ = DefaultRegistry();
   BuildInfo build_{.version = "v3.31.0", .git_commit = "0123abc"};
+  // Context::flows_get of the commands (unset: no flows server can be asked).
+  std::function<Result<std::string>(std::string_view, std::string_view)> flows_get_;
 
  private:
   template <typename Fn>

@@ -28,6 +28,7 @@ Result<std::unique_ptr<NodeFlowLogs>> NodeFlowLogs::Start(NodeFlowLogOptions opt
   }
   std::unique_ptr<NodeFlowLogs> out(new NodeFlowLogs(std::move(options)));
   const NodeFlowLogOptions& o = out->options_;
+  if (o.evaluate_pending) out->pending_ = std::make_unique<PendingPolicies>(o.node_name);
   out->sender_ =
       std::make_unique<FlowSender>(SenderOptions{.server = o.server, .path = o.path}, o.encode);
   FlowSender* sender = out->sender_.get();
@@ -58,9 +59,18 @@ NodeFlowLogs::~NodeFlowLogs() {
 }
 
 void NodeFlowLogs::OnPolicyProgrammed(const policy::Model& model, const calc::CalcGraph& graph) {
-  StagedEvaluator staged = options_.staged ? options_.staged(model, graph) : nullptr;
+  StagedEvaluator staged = pending_ ? pending_->EvaluatorFor(model) : nullptr;
   runner_->SetContext(std::make_shared<FlowContext>(policy::PolicyLookup::Build(model),
                                                     graph.Endpoints(), std::move(staged)));
+}
+
+void NodeFlowLogs::OnResource(const model::Resource* resource, std::string_view kind,
+                              std::string_view ns, std::string_view name) {
+  if (pending_) pending_->OnResource(resource, kind, ns, name);
+}
+
+void NodeFlowLogs::OnResync() {
+  if (pending_) pending_->OnResync();
 }
 
 std::string NodeFlowLogs::MetricsText() const {

@@ -2,13 +2,15 @@
 // the collector's thread (runner.h) and the sender to calico-flows (sender.h). The agent calls
 // OnPolicyProgrammed after each ruleset it programs; /metrics appends MetricsText().
 //
-// Thread-safety: OnPolicyProgrammed and MetricsText from any thread.
+// Thread-safety: MetricsText from any thread; OnPolicyProgrammed, OnResource and OnResync from
+// one thread (the agent's).
 #pragma once
 
 #include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "calico/base/result.h"
@@ -16,6 +18,7 @@
 #include "calico/flowlog/collector.h"
 #include "calico/flowlog/runner.h"
 #include "calico/flowlog/sender.h"
+#include "calico/flowlog/staged.h"
 #include "calico/policy/policy_model.h"
 
 namespace calico::flowlog {
@@ -27,9 +30,11 @@ struct NodeFlowLogOptions {
   CollectorOptions collector{};
   FlowSender::Encoder encode{};
   std::string path = "/api/v1/flows";
-  // Makes the staged evaluator for a model (flowLogsPolicyEvaluationMode Continuous); unset =
-  // pending traces equal the enforced ones.
-  std::function<StagedEvaluator(const policy::Model&, const calc::CalcGraph&)> staged{};
+  // flowLogsPolicyEvaluationMode Continuous: the staged policies' pending traces (staged.h),
+  // evaluated for the endpoints of `node_name`; false (None): pending traces equal the enforced
+  // ones.
+  bool evaluate_pending = false;
+  std::string node_name{};
 };
 
 class NodeFlowLogs {
@@ -43,6 +48,11 @@ class NodeFlowLogs {
   NodeFlowLogs& operator=(const NodeFlowLogs&) = delete;
 
   void OnPolicyProgrammed(const policy::Model& model, const calc::CalcGraph& graph);
+  // What the agent feeds its calculation graph (AgentConfig::on_resource, on_resync): the
+  // pending view follows it. Same thread as OnPolicyProgrammed.
+  void OnResource(const model::Resource* resource, std::string_view kind, std::string_view ns,
+                  std::string_view name);
+  void OnResync();
   std::string MetricsText() const;
 
  private:
@@ -50,6 +60,7 @@ class NodeFlowLogs {
   NodeFlowLogOptions options_;
   std::unique_ptr<FlowSender> sender_;
   std::unique_ptr<FlowLogRunner> runner_;
+  std::unique_ptr<PendingPolicies> pending_;  // Null: evaluate_pending off.
 };
 
 }  // namespace calico::flowlog
