@@ -145,7 +145,8 @@ Result<std::vector<RowResult>> RunIpamBench(const IpamBenchOptions& o) {
       total += static_cast<int>(addresses.size());
       RowResult r;
       r.row = "ipam";
-      r.metric = fmt::format("allocs_per_s_{}_clients{}", run.clients, run.one_host ? "_one_host" : "");
+      r.metric =
+          fmt::format("allocs_per_s_{}_clients{}", run.clients, run.one_host ? "_one_host" : "");
       r.ours = rate;
       r.peer = 0;
       r.unit = "allocations/s";

@@ -98,7 +98,8 @@ class Backend {
 
   // Several reads at once, one ListResult per request in order (a key read holds 0 or 1 pair).
   // etcd answers them in one round trip, as one transaction of ranges at one revision; the default
-  // reads them one by one (a key read's revision is then 0: unknown). Errors: as Get/List (kUnavailable), never kNotFound.
+  // reads them one by one (a key read's revision is then 0: unknown).
+  // Errors: as Get/List (kUnavailable), never kNotFound.
   [[nodiscard]] virtual Result<std::vector<ListResult>> ReadMany(
       const std::vector<ReadRequest>& reads) {
     std::vector<ListResult> out;

@@ -248,7 +248,7 @@ Result<std::vector<IpamClient::Affinity>> IpamClient::AffineBlocks(const std::st
 // without a block, or a block whose affinity never became confirmed (BIRD exports confirmed
 // blocks only); another host may also have won the block. Finish or drop the claim here.
 Result<std::optional<datastore::KVPair>> IpamClient::ReconcileAffinity(const Affinity& affinity,
-                                                                        const std::string& host) {
+                                                                       const std::string& host) {
   const std::string key = BlockKey(affinity.cidr);
   const std::string aff_key = AffinityKey(host, affinity.cidr);
   for (int attempt = 0; attempt < kMaxRetries; ++attempt) {
@@ -323,11 +323,9 @@ Status IpamClient::AdjustHandle(const std::string& handle, const net::CIDR& bloc
   return Exhausted("update handle " + handle);
 }
 
-Result<std::vector<net::IPAddr>> IpamClient::AssignFromBlock(const net::CIDR& cidr, int num,
-                                                             const Attribute& attr,
-                                                             const std::vector<net::CIDR>& reserved,
-                                                             const std::string& require_host,
-                                                             std::optional<datastore::KVPair> read) {
+Result<std::vector<net::IPAddr>> IpamClient::AssignFromBlock(
+    const net::CIDR& cidr, int num, const Attribute& attr, const std::vector<net::CIDR>& reserved,
+    const std::string& require_host, std::optional<datastore::KVPair> read) {
   std::string key = BlockKey(cidr);
   for (int attempt = 0; attempt < kMaxRetries; ++attempt) {
     // The caller's read serves the first attempt; after a conflict the block is read again.
@@ -423,8 +421,7 @@ Result<int> IpamClient::AssignFamily(int family, int num, const AutoAssignArgs& 
     // block has been tried; once satisfied, the rest need not be read.
     if (remaining == 0) break;
     if (!in_pools(affinity.cidr)) continue;
-    ASSIGN_OR_RETURN(std::optional<datastore::KVPair> mine,
-                     ReconcileAffinity(affinity, args.host));
+    ASSIGN_OR_RETURN(std::optional<datastore::KVPair> mine, ReconcileAffinity(affinity, args.host));
     if (!mine) continue;
     ++owned;
     ASSIGN_OR_RETURN(int got, take(affinity.cidr, remaining,

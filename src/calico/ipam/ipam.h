@@ -140,8 +140,8 @@ class IpamClient {
   // Completes or drops a half-made claim of the host's affinity; the block as read (or created)
   // when it exists and is the host's (creating it when only the affinity existed), nullopt for a
   // stale affinity (deleted).
-  [[nodiscard]] Result<std::optional<datastore::KVPair>> ReconcileAffinity(
-      const Affinity& affinity, const std::string& host);
+  [[nodiscard]] Result<std::optional<datastore::KVPair>> ReconcileAffinity(const Affinity& affinity,
+                                                                           const std::string& host);
   // Frees every address of `handle` in the block at `cidr` (CAS loop; an empty unaffine block is
   // deleted). A missing block holds nothing.
   [[nodiscard]] Status ReleaseHandleFromBlock(const std::string& handle, const net::CIDR& cidr);

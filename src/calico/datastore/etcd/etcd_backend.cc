@@ -254,16 +254,16 @@ class EtcdBackend final : public Backend {
         }
       }
       pb::TxnResponse resp;
-      RETURN_IF_ERROR(Call("read " + std::to_string(end - begin) + " keys",
-                           [&](Endpoint& ep, grpc::ClientContext& ctx) {
-                             return ep.kv->Txn(&ctx, req, &resp);
-                           }));
+      RETURN_IF_ERROR(Call(
+          "read " + std::to_string(end - begin) + " keys",
+          [&](Endpoint& ep, grpc::ClientContext& ctx) { return ep.kv->Txn(&ctx, req, &resp); }));
       if (static_cast<size_t>(resp.responses_size()) != end - begin) {
         return Unavailable("read " + std::to_string(end - begin) + " keys: etcd answered " +
                            std::to_string(resp.responses_size()));
       }
       for (size_t i = begin; i < end; ++i) {
-        const pb::RangeResponse& range = resp.responses(static_cast<int>(i - begin)).response_range();
+        const pb::RangeResponse& range =
+            resp.responses(static_cast<int>(i - begin)).response_range();
         if (reads[i].prefix && range.more()) {
           ASSIGN_OR_RETURN(ListResult listed, List(reads[i].key));
           out.push_back(std::move(listed));

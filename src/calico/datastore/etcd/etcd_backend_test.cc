@@ -456,8 +456,8 @@ TEST(EtcdListScaleTest, ListsMoreThanOneMessageWorthOfValues) {
   for (const KVPair& kv : list->kvs)
     EXPECT_LE(kv.mod_revision, list->revision);
   // A batch read of the same prefix (one transaction holds a page) falls back to the paged List.
-  auto batch = (*backend)->ReadMany({{.key = "/calico/big/", .prefix = true},
-                                     {.key = "/calico/big/00042"}});
+  auto batch =
+      (*backend)->ReadMany({{.key = "/calico/big/", .prefix = true}, {.key = "/calico/big/00042"}});
   ASSERT_TRUE(batch) << batch.error().message();
   ASSERT_EQ(batch->size(), 2u);
   EXPECT_EQ((*batch)[0].kvs.size(), static_cast<size_t>(kKeys));
