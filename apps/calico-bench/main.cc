@@ -36,7 +36,7 @@ int Usage() {
          "       calico-bench flow-collector [--flows N] [--out FILE]\n"
          "       calico-bench record --row R --metric M --ours X --peer Y --unit U --samples N "
          "--params JSON --out FILE\n"
-         "       calico-bench ipam ALLOCATIONS_PER_CLIENT FILE\n"
+         "       calico-bench ipam ALLOCATIONS_PER_CLIENT FILE [--no-etcd]\n"
          "       calico-bench connect-rate SERVER_NETNS CLIENT_NETNS IP PORT SECONDS\n"
          "       calico-bench plotdata FILE\n"
          "       calico-bench table FILE\n";
@@ -88,8 +88,11 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (cmd == "ipam") {
-    if (argc != 4) return Usage();
-    auto rows = calico::bench::RunIpamBench(IntOrExit("ALLOCATIONS_PER_CLIENT", argv[2]));
+    if (argc != 4 && !(argc == 5 && std::string(argv[4]) == "--no-etcd")) return Usage();
+    calico::bench::IpamBenchOptions o;
+    o.per_client = IntOrExit("ALLOCATIONS_PER_CLIENT", argv[2]);
+    o.etcd = argc == 4;
+    auto rows = calico::bench::RunIpamBench(o);
     if (!rows) {
       std::cerr << "calico-bench ipam: " << rows.error().message() << "\n";
       return 1;

@@ -21,7 +21,9 @@
 #include "calico/dataplane/workload_net.h"
 #include "calico/datastore/client.h"
 #include "calico/datastore/factory/factory.h"
+#include "calico/datastore/keys.h"
 #include "calico/datastore/names.h"
+#include "calico/datastore/read_ahead.h"
 #include "calico/model/v3/cluster.h"
 #include "calico/model/v3/endpoint.h"
 #include "calico/net/ip.h"
@@ -50,9 +52,42 @@ struct Context {
   // (cni-plugin/pkg/utils GetIdentifiers).
   std::string orchestrator = "cni";
   std::string pod;
-  std::unique_ptr<datastore::Backend> backend;
+  std::unique_ptr<datastore::Backend> store;
+  // The store, answering the reads an invocation makes first from one batch (read_ahead.h).
+  std::unique_ptr<datastore::ReadAheadBackend> backend;
   std::unique_ptr<datastore::Client> client;
 };
+
+// The network's profile, which an ADD creates on first use (empty when the policy type leaves
+// profiles to someone else).
+std::string ProfileToCreate(const Context& ctx) {
+  const bool k8s_policy = ctx.orchestrator == "k8s" && ctx.conf.policy_type == "k8s";
+  if (!ctx.conf.policy_type.empty() || k8s_policy) return "";
+  return ctx.conf.name;
+}
+
+// The reads every invocation starts with, in one batch (one etcd round trip): the
+// ClusterInformation, this namespace's endpoints and, for ADD, the network's profile. IPAM's reads
+// follow in a second batch once the host-wide lock is held (ipam_plugin.cc).
+void PrefetchFirstReads(Context& ctx) {
+  std::vector<datastore::ReadRequest> reads = {
+      {.key = datastore::ResourceKey{.kind = model::LookupKind("ClusterInformation"),
+                                     .name = "default"}
+                  .Format()},
+      {.key = datastore::ResourceListPrefix(*model::LookupKind("WorkloadEndpoint"), ctx.ns),
+       .prefix = true}};
+  if (ctx.inv.command == "ADD") {
+    if (std::string profile = ProfileToCreate(ctx); !profile.empty()) {
+      reads.push_back(
+          {.key = datastore::ResourceKey{.kind = model::LookupKind("Profile"), .name = profile}
+                      .Format()});
+    }
+  }
+  if (Status st = ctx.backend->Prefetch(reads); !st) {
+    // The reads then go to the store one by one, and report its error there.
+    CALICO_LOG(debug, "cni", "batch read failed: {}", st.error().message());
+  }
+}
 
 Status CheckNodenameFile(const NetConf& conf) {
   // With an explicit nodename the file adds nothing; otherwise it is how calico-node tells the
@@ -577,9 +612,11 @@ int RunCalicoPlugin(const std::map<std::string, std::string>& env, std::string_v
   if (Status st = CheckNodenameFile(ctx.conf); !st)
     return fail(CniCode::kInvalidConfig, st.error().message());
   ctx.node = DetermineNodename(ctx.conf);
-  ctx.backend = call.OpenDatastore();
-  if (!ctx.backend) return call.exit_code();
+  ctx.store = call.OpenDatastore();
+  if (!ctx.store) return call.exit_code();
+  ctx.backend = std::make_unique<datastore::ReadAheadBackend>(*ctx.store);
   ctx.client = std::make_unique<datastore::Client>(*ctx.backend);
+  PrefetchFirstReads(ctx);
   if (Status st = CheckClusterReady(*ctx.client); !st)
     return fail(CniCode::kTryAgainLater, st.error().message());
 

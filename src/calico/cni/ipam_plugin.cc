@@ -6,6 +6,8 @@
 #include "calico/base/strings.h"
 #include "calico/cni/cni.h"
 #include "calico/datastore/factory/factory.h"
+#include "calico/datastore/keys.h"
+#include "calico/datastore/read_ahead.h"
 #include "calico/ipam/host_lock.h"
 #include "calico/ipam/ipam.h"
 
@@ -60,10 +62,37 @@ Result<ipam::HostLock> LockHost(const NetConf& conf) {
                                                              : conf.ipam_lock_file);
 }
 
-Result<CniResult> Add(const Invocation& inv, const NetConf& conf, ipam::IpamClient& client) {
+// What an assignment reads, in one batch (one etcd round trip instead of six): read once the
+// host-wide lock is held, since the host's affinities and the handle are what the lock keeps
+// still (see ipam.h).
+void PrefetchAssignmentReads(datastore::ReadAheadBackend* read_ahead, const NetConf& conf,
+                             const std::string& node, const std::string& handle) {
+  if (read_ahead == nullptr) return;
+  std::vector<datastore::ReadRequest> reads = {
+      {.key = datastore::HandleKey{.handle_id = handle}.Format()},
+      {.key = datastore::ResourceListPrefix(*model::LookupKind("IPPool"), ""), .prefix = true},
+      {.key = datastore::ResourceListPrefix(*model::LookupKind("IPReservation"), ""),
+       .prefix = true},
+      {.key = datastore::IpamConfigKey{}.Format()},
+      {.key = datastore::ResourceKey{.kind = model::LookupKind("Node"), .name = node}.Format()}};
+  if (conf.ipam.assign_ipv4 != "false") {
+    reads.push_back({.key = datastore::BlockAffinityKey::ListPrefix(node, 4), .prefix = true});
+  }
+  if (conf.ipam.assign_ipv6 == "true") {
+    reads.push_back({.key = datastore::BlockAffinityKey::ListPrefix(node, 6), .prefix = true});
+  }
+  if (Status st = read_ahead->Prefetch(reads); !st) {
+    // The reads then go to the store one by one, and report its error there.
+    CALICO_LOG(debug, "cni", "batch read failed: {}", st.error().message());
+  }
+}
+
+Result<CniResult> Add(const Invocation& inv, const NetConf& conf, ipam::IpamClient& client,
+                      datastore::ReadAheadBackend* read_ahead) {
   std::string node = DetermineNodename(conf);
   std::string handle = IpamHandle(conf, inv);
   ASSIGN_OR_RETURN(ipam::HostLock lock, LockHost(conf));
+  PrefetchAssignmentReads(read_ahead, conf, node, handle);
   CniResult result;
   // A repeated ADD for the same container returns what it already holds.
   ASSIGN_OR_RETURN(auto existing, client.IPsByHandle(handle));
@@ -141,7 +170,7 @@ std::string IpamHandle(const NetConf& conf, const Invocation& inv) {
 
 Result<CniResult> IpamAdd(const Invocation& inv, const NetConf& conf, datastore::Backend& backend) {
   ipam::IpamClient client(backend);
-  return Add(inv, conf, client);
+  return Add(inv, conf, client, dynamic_cast<datastore::ReadAheadBackend*>(&backend));
 }
 
 Status IpamDel(const Invocation& inv, const NetConf& conf, datastore::Backend& backend) {
@@ -157,13 +186,14 @@ int RunIpamPlugin(const std::map<std::string, std::string>& env, std::string_vie
   auto fail = [&](CniCode code, const std::string& msg) { return call.Fail(code, msg); };
   const Invocation* inv = &call.inv();
   const NetConf* conf = &call.conf();
-  auto backend = call.OpenDatastore();
-  if (!backend) return call.exit_code();
-  ipam::IpamClient client(*backend);
+  auto opened = call.OpenDatastore();
+  if (!opened) return call.exit_code();
+  datastore::ReadAheadBackend backend(*opened);
+  ipam::IpamClient client(backend);
   std::string handle = IpamHandle(*conf, *inv);
-  if (inv->command == "ADD") return call.PrintAddResult(Add(*inv, *conf, client));
+  if (inv->command == "ADD") return call.PrintAddResult(Add(*inv, *conf, client, &backend));
   if (inv->command == "DEL") {
-    Status st = IpamDel(*inv, *conf, *backend);
+    Status st = IpamDel(*inv, *conf, backend);
     if (!st) return fail(CniCode::kTryAgainLater, st.error().message());
     return 0;
   }

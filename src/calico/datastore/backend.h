@@ -39,6 +39,13 @@ struct ListResult {
   int64_t revision = 0;     // Store revision the list was read at; watch from revision + 1.
 };
 
+// One read of a batch (Backend::ReadMany): the key itself, or every key with `key` as a prefix.
+struct ReadRequest {
+  std::string key;
+  bool prefix = false;
+  bool operator==(const ReadRequest&) const = default;
+};
+
 enum class WatchEventType { kPut, kDelete };
 
 struct WatchEvent {
@@ -88,6 +95,32 @@ class Backend {
   // (value and revision as they were before the delete). Errors: kNotFound, kConflict.
   [[nodiscard]] virtual Result<KVPair> Delete(std::string_view key,
                                               int64_t expected_revision = 0) = 0;
+
+  // Several reads at once, one ListResult per request in order (a key read holds 0 or 1 pair).
+  // etcd answers them in one round trip, as one transaction of ranges at one revision; the default
+  // reads them one by one (a key read's revision is then 0: unknown).
+  // Errors: as Get/List (kUnavailable), never kNotFound.
+  [[nodiscard]] virtual Result<std::vector<ListResult>> ReadMany(
+      const std::vector<ReadRequest>& reads) {
+    std::vector<ListResult> out;
+    out.reserve(reads.size());
+    for (const ReadRequest& r : reads) {
+      if (r.prefix) {
+        ASSIGN_OR_RETURN(ListResult listed, List(r.key));
+        out.push_back(std::move(listed));
+        continue;
+      }
+      ListResult one;
+      auto kv = Get(r.key);
+      if (kv) {
+        one.kvs.push_back(*std::move(kv));
+      } else if (kv.error().code() != ErrorCode::kNotFound) {
+        return Unexpected(kv.error());
+      }
+      out.push_back(std::move(one));
+    }
+    return out;
+  }
 
   // Deletes every key with the prefix; returns how many were deleted.
   [[nodiscard]] virtual Result<int64_t> DeletePrefix(std::string_view prefix) = 0;

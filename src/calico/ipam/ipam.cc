@@ -247,7 +247,8 @@ Result<std::vector<IpamClient::Affinity>> IpamClient::AffineBlocks(const std::st
 // claim interrupted after the pending affinity (kill -9, datastore outage) leaves an affinity
 // without a block, or a block whose affinity never became confirmed (BIRD exports confirmed
 // blocks only); another host may also have won the block. Finish or drop the claim here.
-Result<bool> IpamClient::ReconcileAffinity(const Affinity& affinity, const std::string& host) {
+Result<std::optional<datastore::KVPair>> IpamClient::ReconcileAffinity(const Affinity& affinity,
+                                                                       const std::string& host) {
   const std::string key = BlockKey(affinity.cidr);
   const std::string aff_key = AffinityKey(host, affinity.cidr);
   for (int attempt = 0; attempt < kMaxRetries; ++attempt) {
@@ -256,13 +257,17 @@ Result<bool> IpamClient::ReconcileAffinity(const Affinity& affinity, const std::
       if (kv.error().code() != ErrorCode::kNotFound) return Unexpected(kv.error());
       // The affinity's block does not exist: create it, then confirm the affinity.
       RETURN_IF_ERROR(backend_.Put(aff_key, AffinityValue("pending")));
-      auto created = backend_.Create(key, Block::New(affinity.cidr, host, NowNs()).ToJson());
+      std::string value = Block::New(affinity.cidr, host, NowNs()).ToJson();
+      auto created = backend_.Create(key, value);
       if (!created) {
         if (created.error().code() == ErrorCode::kAlreadyExists) continue;  // look again
         return Unexpected(created.error());
       }
       RETURN_IF_ERROR(backend_.Put(aff_key, AffinityValue("confirmed")));
-      return true;
+      return datastore::KVPair{.key = key,
+                               .value = std::move(value),
+                               .mod_revision = created->mod_revision,
+                               .create_revision = created->mod_revision};
     }
     ASSIGN_OR_RETURN(Block block, Block::FromJson(kv->value));
     if (block.host() != host) {
@@ -270,12 +275,12 @@ Result<bool> IpamClient::ReconcileAffinity(const Affinity& affinity, const std::
       auto deleted = backend_.Delete(aff_key, 0);
       if (!deleted && deleted.error().code() != ErrorCode::kNotFound)
         return Unexpected(deleted.error());
-      return false;
+      return std::optional<datastore::KVPair>{};
     }
     if (affinity.state != "confirmed") {
       RETURN_IF_ERROR(backend_.Put(aff_key, AffinityValue("confirmed")));
     }
-    return true;
+    return *std::move(kv);
   }
   return Exhausted("claim block " + affinity.cidr.String());
 }
@@ -318,13 +323,15 @@ Status IpamClient::AdjustHandle(const std::string& handle, const net::CIDR& bloc
   return Exhausted("update handle " + handle);
 }
 
-Result<std::vector<net::IPAddr>> IpamClient::AssignFromBlock(const net::CIDR& cidr, int num,
-                                                             const Attribute& attr,
-                                                             const std::vector<net::CIDR>& reserved,
-                                                             const std::string& require_host) {
+Result<std::vector<net::IPAddr>> IpamClient::AssignFromBlock(
+    const net::CIDR& cidr, int num, const Attribute& attr, const std::vector<net::CIDR>& reserved,
+    const std::string& require_host, std::optional<datastore::KVPair> read) {
   std::string key = BlockKey(cidr);
   for (int attempt = 0; attempt < kMaxRetries; ++attempt) {
-    auto kv = backend_.Get(key);
+    // The caller's read serves the first attempt; after a conflict the block is read again.
+    Result<datastore::KVPair> kv =
+        read ? Result<datastore::KVPair>(*std::move(read)) : backend_.Get(key);
+    read.reset();
     if (!kv) {
       if (kv.error().code() == ErrorCode::kNotFound) return std::vector<net::IPAddr>{};
       return Unexpected(kv.error());
@@ -397,9 +404,10 @@ Result<int> IpamClient::AssignFamily(int family, int num, const AutoAssignArgs& 
     return std::any_of(pools.begin(), pools.end(),
                        [&](const Pool& p) { return p.cidr.Contains(block); });
   };
-  auto take = [&](const net::CIDR& block, int want,
-                  const std::string& require_host) -> Result<int> {
-    ASSIGN_OR_RETURN(auto ips, AssignFromBlock(block, want, attr, reserved, require_host));
+  auto take = [&](const net::CIDR& block, int want, const std::string& require_host,
+                  std::optional<datastore::KVPair> read = std::nullopt) -> Result<int> {
+    ASSIGN_OR_RETURN(auto ips,
+                     AssignFromBlock(block, want, attr, reserved, require_host, std::move(read)));
     for (const net::IPAddr& ip : ips)
       out.emplace_back(ip, block.prefix_len());
     return static_cast<int>(ips.size());
@@ -413,11 +421,11 @@ Result<int> IpamClient::AssignFamily(int family, int num, const AutoAssignArgs& 
     // block has been tried; once satisfied, the rest need not be read.
     if (remaining == 0) break;
     if (!in_pools(affinity.cidr)) continue;
-    ASSIGN_OR_RETURN(bool mine, ReconcileAffinity(affinity, args.host));
+    ASSIGN_OR_RETURN(std::optional<datastore::KVPair> mine, ReconcileAffinity(affinity, args.host));
     if (!mine) continue;
     ++owned;
-    ASSIGN_OR_RETURN(int got,
-                     take(affinity.cidr, remaining, config.strict_affinity ? args.host : ""));
+    ASSIGN_OR_RETURN(int got, take(affinity.cidr, remaining,
+                                   config.strict_affinity ? args.host : "", std::move(mine)));
     remaining -= got;
   }
   int max_blocks =
@@ -631,15 +639,56 @@ Result<std::vector<net::IPAddr>> IpamClient::IPsByHandle(const std::string& hand
   return out;
 }
 
+// libcalico-go ipam.go ReleaseByHandle / releaseByHandle: the handle names its blocks; each block
+// frees the handle's addresses in one compare-and-swap, then the handle goes. Upstream decrements
+// the handle per block and deletes it once empty; here the handle is deleted once at the end (its
+// count for every block it names is gone by then), which leaves the same keys for one write less.
 Status IpamClient::ReleaseByHandle(const std::string& handle) {
-  ASSIGN_OR_RETURN(auto ips, IPsByHandle(handle));
-  if (!ips.empty()) {
-    RETURN_IF_ERROR(ReleaseIPs(ips));
+  const std::string key = datastore::HandleKey{.handle_id = handle}.Format();
+  auto kv = backend_.Get(key);
+  if (!kv) {
+    if (kv.error().code() == ErrorCode::kNotFound) return OkStatus();
+    return Unexpected(kv.error());
+  }
+  Json j = model::ReadStoredJson(kv->key, kv->value);
+  if (j.is_object() && j.contains("block") && j["block"].is_object()) {
+    for (auto it = j["block"].begin(); it != j["block"].end(); ++it) {
+      auto cidr = net::CIDR::Parse(it.key());
+      if (!cidr) continue;
+      RETURN_IF_ERROR(ReleaseHandleFromBlock(handle, cidr->Masked()));
+    }
   }
   // Whatever is left of the handle (e.g. counts for blocks that no longer hold its IPs).
-  auto left = backend_.Delete(datastore::HandleKey{.handle_id = handle}.Format(), 0);
+  auto left = backend_.Delete(key, 0);
   if (!left && left.error().code() != ErrorCode::kNotFound) return Unexpected(left.error());
   return OkStatus();
+}
+
+Status IpamClient::ReleaseHandleFromBlock(const std::string& handle, const net::CIDR& cidr) {
+  const std::string key = BlockKey(cidr);
+  for (int attempt = 0; attempt < kMaxRetries; ++attempt) {
+    auto kv = backend_.Get(key);
+    if (!kv) {
+      if (kv.error().code() == ErrorCode::kNotFound) return OkStatus();
+      return Unexpected(kv.error());
+    }
+    ASSIGN_OR_RETURN(Block block, Block::FromJson(kv->value));
+    std::vector<net::IPAddr> ips = block.IPsByHandle(handle);
+    if (ips.empty()) return OkStatus();
+    std::vector<net::IPAddr> not_allocated;
+    block.Release(ips, not_allocated);
+    Result<datastore::KVPair> written =
+        block.Empty() && block.affinity().empty()
+            ? backend_.Delete(key, kv->mod_revision)
+            : backend_.Update(key, block.ToJson(), kv->mod_revision);
+    if (written) return OkStatus();
+    // A conflict, or the block deleted since: read it again.
+    if (written.error().code() != ErrorCode::kConflict &&
+        written.error().code() != ErrorCode::kNotFound) {
+      return Unexpected(written.error());
+    }
+  }
+  return Exhausted("release " + handle + " from block " + cidr.String());
 }
 
 Result<std::optional<Attribute>> IpamClient::GetAssignmentAttributes(const net::IPAddr& ip) {

@@ -123,10 +123,11 @@ class IpamClient {
                                          AssignResult& result);
   [[nodiscard]] Result<std::vector<Pool>> PoolsFor(int family, const AutoAssignArgs& args);
   [[nodiscard]] Result<std::vector<net::CIDR>> Reservations();
-  // Assigns up to `num` from the block at `cidr` (CAS loop); returns the addresses.
+  // Assigns up to `num` from the block at `cidr` (CAS loop); returns the addresses. `read` is the
+  // block as just read, if the caller has it (the first attempt then needs no read of its own).
   [[nodiscard]] Result<std::vector<net::IPAddr>> AssignFromBlock(
       const net::CIDR& cidr, int num, const Attribute& attr, const std::vector<net::CIDR>& reserved,
-      const std::string& require_host);
+      const std::string& require_host, std::optional<datastore::KVPair> read = std::nullopt);
   // Claims a free block of the pools for the host; returns its CIDR or kNotFound.
   [[nodiscard]] Result<net::CIDR> ClaimBlock(const std::vector<Pool>& pools,
                                              const std::string& host);
@@ -136,10 +137,14 @@ class IpamClient {
     std::string state;  // "pending" | "confirmed" (no state in the store counts as confirmed)
   };
   [[nodiscard]] Result<std::vector<Affinity>> AffineBlocks(const std::string& host, int family);
-  // Completes or drops a half-made claim of the host's affinity; true when the block exists and
-  // is the host's (creating it when only the affinity existed), false for a stale affinity
-  // (deleted).
-  [[nodiscard]] Result<bool> ReconcileAffinity(const Affinity& affinity, const std::string& host);
+  // Completes or drops a half-made claim of the host's affinity; the block as read (or created)
+  // when it exists and is the host's (creating it when only the affinity existed), nullopt for a
+  // stale affinity (deleted).
+  [[nodiscard]] Result<std::optional<datastore::KVPair>> ReconcileAffinity(const Affinity& affinity,
+                                                                           const std::string& host);
+  // Frees every address of `handle` in the block at `cidr` (CAS loop; an empty unaffine block is
+  // deleted). A missing block holds nothing.
+  [[nodiscard]] Status ReleaseHandleFromBlock(const std::string& handle, const net::CIDR& cidr);
 
   datastore::Backend& backend_;
 };

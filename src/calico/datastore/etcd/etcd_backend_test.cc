@@ -455,6 +455,14 @@ TEST(EtcdListScaleTest, ListsMoreThanOneMessageWorthOfValues) {
   }
   for (const KVPair& kv : list->kvs)
     EXPECT_LE(kv.mod_revision, list->revision);
+  // A batch read of the same prefix (one transaction holds a page) falls back to the paged List.
+  auto batch =
+      (*backend)->ReadMany({{.key = "/calico/big/", .prefix = true}, {.key = "/calico/big/00042"}});
+  ASSERT_TRUE(batch) << batch.error().message();
+  ASSERT_EQ(batch->size(), 2u);
+  EXPECT_EQ((*batch)[0].kvs.size(), static_cast<size_t>(kKeys));
+  ASSERT_EQ((*batch)[1].kvs.size(), 1u);
+  EXPECT_EQ((*batch)[1].kvs[0].key, "/calico/big/00042");
   ASSERT_TRUE((*backend)->DeletePrefix("/calico/big/"));
 }
 

@@ -130,6 +130,27 @@ TEST_P(BackendConformanceTest, ListAndDeletePrefixRespectBoundaries) {
   EXPECT_EQ(*b().DeletePrefix("/l/zzz/"), 0);
 }
 
+// A batch of reads answers each as Get/List would, in order: a key read holds its pair or none.
+TEST_P(BackendConformanceTest, ReadManyAnswersEachReadInOrder) {
+  for (const char* k : {"/r/a/1", "/r/a/2", "/r/ab/1", "/r/k"})
+    ASSERT_TRUE(b().Create(k, std::string(k) + "-value"));
+  auto got = b().ReadMany({{.key = "/r/a/", .prefix = true},
+                           {.key = "/r/k"},
+                           {.key = "/r/missing"},
+                           {.key = "/r/none/", .prefix = true}});
+  ASSERT_TRUE(got) << got.error().message();
+  ASSERT_EQ(got->size(), 4u);
+  ASSERT_EQ((*got)[0].kvs.size(), 2u);
+  EXPECT_EQ((*got)[0].kvs[0].key, "/r/a/1");
+  EXPECT_EQ((*got)[0].kvs[1].value, "/r/a/2-value");
+  ASSERT_EQ((*got)[1].kvs.size(), 1u);
+  EXPECT_EQ((*got)[1].kvs[0].value, "/r/k-value");
+  EXPECT_EQ((*got)[1].kvs[0].mod_revision, b().Get("/r/k")->mod_revision);
+  EXPECT_TRUE((*got)[2].kvs.empty());
+  EXPECT_TRUE((*got)[3].kvs.empty());
+  EXPECT_TRUE(b().ReadMany({})->empty());
+}
+
 TEST_P(BackendConformanceTest, WatchDeliversOrderedEventsFromRevision) {
   auto first = b().Create("/w/a", "1");
   ASSERT_TRUE(first);
