@@ -26,7 +26,8 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 # Each agent holds a connection to every member, and etcd one per client per member.
-ulimit -n 65536
+soft=$(ulimit -n)
+[ "$soft" = unlimited ] || [ "$soft" -ge 8192 ] || ulimit -n 8192
 ip netns add "$NS"
 ip netns exec "$NS" ip link set lo up
 cluster=

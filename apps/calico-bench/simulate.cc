@@ -159,6 +159,9 @@ Status FillSimPolicies(datastore::Client& client, int policies) {
 }
 
 Status AddSimNode(datastore::Backend& backend, int i, int endpoints) {
+  if (endpoints < 0 || endpoints > 256) {
+    return InvalidArgument(fmt::format("{} endpoints per node: at most 256", endpoints));
+  }
   datastore::Client client(backend);
   const std::string name = SimNodeName(i);
   model::Resource node("Node", name);
@@ -184,7 +187,7 @@ Status AddSimNode(datastore::Backend& backend, int i, int endpoints) {
                       {"node", name},
                       {"containerID", container},
                       {"endpoint", "eth0"},
-                      {"interfaceName", "cali" + container.substr(0, 11)},
+                      {"interfaceName", fmt::format("cali{:011x}", i * 256 + j)},
                       {"ipNetworks", Json::array({cidr.addr().String() + "/32"})},
                       {"profiles", Json::array({"sim"})}};
     RETURN_IF_ERROR(client.Create(std::move(wep)));
@@ -401,7 +404,7 @@ Result<std::vector<RowResult>> RunSimulation(const SimulateOptions& o) {
     const std::vector<MemberFigures> before_sync = Members(o);
     const auto sync_start = Clock::now();
     std::vector<std::unique_ptr<SimAgent>> started(static_cast<size_t>(n - have));
-    RETURN_IF_ERROR(ParallelFor(have, n, o.parallel_syncs, [&](int i) -> Status {
+    auto start_agent = [&](int i) -> Status {
       std::unique_ptr<SimAgent> a;
       if (etcd) {
         ASSIGN_OR_RETURN(auto b, open());
@@ -412,7 +415,8 @@ Result<std::vector<RowResult>> RunSimulation(const SimulateOptions& o) {
       RETURN_IF_ERROR(a->FullSync());
       started[static_cast<size_t>(i - have)] = std::move(a);
       return OkStatus();
-    }));
+    };
+    RETURN_IF_ERROR(ParallelFor(have, n, o.parallel_syncs, start_agent));
     for (auto& a : started)
       fleet.Add(std::move(a));
     const double sync_s = Ms(Clock::now() - sync_start) / 1000;

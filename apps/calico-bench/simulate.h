@@ -52,11 +52,11 @@ struct SimulateOptions {
 };
 
 // The simulation's data. Node i is "sim-node-<i>" (a Node resource with a BGP address); its
-// `endpoints` WorkloadEndpoints get their addresses from Calico IPAM (a block affine to the node,
-// a handle per endpoint), carry labels app=app-(j%10) and sim, and use profile "sim". The
-// policies: P GlobalNetworkPolicies selecting app-(p%10) with a source selector (an IP set whose
-// members come from every node), and "sim-change", which selects every endpoint (all()) and whose
-// first ingress rule allows TCP to port 10000 + version.
+// `endpoints` (at most 256) WorkloadEndpoints get their addresses from Calico IPAM (a block affine
+// to the node, a handle per endpoint), carry labels app=app-(j%10) and sim, and use profile "sim".
+// The policies: P GlobalNetworkPolicies selecting app-(p%10) with a source selector (an IP set
+// whose members come from every node), and "sim-change", which selects every endpoint (all()) and
+// whose first ingress rule allows TCP to port 10000 + version.
 std::string SimNodeName(int i);
 [[nodiscard]] Status FillSimPolicies(datastore::Client& client, int policies);
 [[nodiscard]] Status AddSimNode(datastore::Backend& backend, int i, int endpoints);

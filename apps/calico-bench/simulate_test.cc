@@ -81,10 +81,13 @@ TEST(SimulateTest, NodesGetIpamAddressesAndEndpoints) {
   auto weps = client.List("WorkloadEndpoint", "default");
   ASSERT_THAT(weps, IsOk());
   ASSERT_EQ(weps->size(), 6u);
-  std::set<std::string> addresses;
-  for (const auto& w : *weps)
+  std::set<std::string> addresses, interfaces;
+  for (const auto& w : *weps) {
     addresses.insert(w.spec()["ipNetworks"][0].get<std::string>());
+    interfaces.insert(w.spec()["interfaceName"].get<std::string>());
+  }
   EXPECT_EQ(addresses.size(), 6u) << "IPAM gave an address twice";
+  EXPECT_EQ(interfaces.size(), 6u) << "two endpoints share an interface name";
   // Each node claimed its own block (an affinity per node).
   auto affinities = store.List("/calico/ipam/v2/host/");
   ASSERT_THAT(affinities, IsOk());

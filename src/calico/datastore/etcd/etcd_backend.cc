@@ -9,13 +9,13 @@
 #include <fstream>
 #include <limits>
 #include <mutex>
+#include <random>
 #include <sstream>
 #include <thread>
 
 #include <grpc/support/log.h>
 #include <grpcpp/grpcpp.h>
 
-#include "calico/base/random.h"
 #include "calico/base/strings.h"
 
 #include "etcd_rpc.grpc.pb.h"
@@ -585,8 +585,9 @@ Result<std::unique_ptr<Backend>> OpenEtcdBackend(const EtcdConfig& config) {
   // the first member (bench/README.md, the simulate row).
   auto deadline = std::chrono::steady_clock::now() + config.dial_timeout;
   std::optional<size_t> ready;
-  uint32_t offset = 0;
-  RandomBytes(std::span(reinterpret_cast<uint8_t*>(&offset), sizeof(offset)));
+  // std::random_device, not base/random.h: this module links only base/strings.cc of the base
+  // library.
+  const size_t offset = std::random_device{}();
   // WaitForStateChange (not a sleep) so that gRPC makes progress on each connection attempt.
   while (!ready && std::chrono::steady_clock::now() < deadline) {
     for (size_t k = 0; k < endpoints.size() && !ready; ++k) {
