@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <fstream>
 #include <mutex>
-#include <semaphore>
 #include <thread>
 
 #include <fmt/format.h>
