@@ -29,13 +29,15 @@ stop_agent() {  # the agent stopped and its table gone: the path with no policy 
   hx nft delete table inet calico 2>/dev/null || true
 }
 policies() {  # policies N: N policies on the server's network, none of them matching the client
-  : > "$T/policies.yaml"
+  # In files of at most 5000 documents (calicoctl's decoder takes at most 10000 per input).
+  local i
   for i in $(seq 1 "$1"); do
     printf -- '---\napiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata: {name: p%05d}\nspec:\n  order: %d\n  selector: has(bench)\n  ingress:\n  - {action: Deny, protocol: TCP, source: {nets: [203.0.113.%d/32]}, destination: {ports: [%d]}}\n' \
-      "$i" "$i" $((i % 250 + 1)) $((1000 + i % 5000)) >> "$T/policies.yaml"
+      "$i" "$i" $((i % 250 + 1)) $((1000 + i % 5000)) >> "$T/policies-$(( (i - 1) / 5000 )).yaml"
   done
-  printf -- '---\napiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata: {name: zz-allow}\nspec:\n  order: 999999\n  selector: has(bench)\n  ingress: [{action: Allow}]\n  egress: [{action: Allow}]\n' >> "$T/policies.yaml"
-  "$BIN/calicoctl" apply -f "$T/policies.yaml" >/dev/null
+  for f in "$T"/policies-*.yaml; do "$BIN/calicoctl" apply -f "$f" >/dev/null; rm -f "$f"; done
+  printf -- 'apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata: {name: zz-allow}\nspec:\n  order: 999999\n  selector: has(bench)\n  ingress: [{action: Allow}]\n  egress: [{action: Allow}]\n' > "$T/zz-allow.yaml"
+  "$BIN/calicoctl" apply -f "$T/zz-allow.yaml" >/dev/null
 }
 wait_programmed() {  # until the table has at least N policy chains
   for _ in $(seq 600); do
