@@ -39,9 +39,13 @@ policies() {  # policies N: N policies on the server's network, none of them mat
   printf -- 'apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata: {name: zz-allow}\nspec:\n  order: 999999\n  selector: has(bench)\n  ingress: [{action: Allow}]\n  egress: [{action: Allow}]\n' > "$T/zz-allow.yaml"
   "$BIN/calicoctl" apply -f "$T/zz-allow.yaml" >/dev/null
 }
-wait_programmed() {  # until the table has at least N policy chains
+wait_programmed() {  # until the table has at least N policy chains, zz-allow's among them
+  local table
   for _ in $(seq 600); do
-    [ "$(hx nft list table inet calico 2>/dev/null | grep -c 'chain cali-pi-')" -ge "$1" ] && return 0
+    table=$(hx nft list table inet calico 2>/dev/null || true)
+    if [ "$(grep -c 'chain cali-pi-' <<<"$table")" -ge "$1" ] && grep -q 'chain cali-pi-.*zz-allow' <<<"$table"; then
+      return 0
+    fi
     sleep 0.2
   done
   fail "the agent did not program $1 policies"
