@@ -1,9 +1,10 @@
 # build/bench/scaling.png from `calico-bench plotdata` columns:
-# policies full_ms incr_p99_ms gbps linear_gbps nft_full_ms nft_change_p99_ms
-set terminal pngcairo size 1100,450 font ",10"
+# policies full_ms incr_p99_ms gbps linear_gbps nft_full_ms nft_change_p99_ms crr_per_s
+# crr_per_s_no_policy_engine
+set terminal pngcairo size 1600,450 font ",10"
 set output out
 set datafile missing "-"
-set multiplot layout 1,2 title "calico-cpp scaling with the number of policies (make bench)"
+set multiplot layout 1,3 title "calico-cpp scaling with the number of policies (make bench)"
 set logscale x
 set xlabel "policies"
 set ylabel "ms"
@@ -19,4 +20,9 @@ set title "per-packet: iperf3 between two workloads"
 set key bottom right
 plot data using 1:4 with linespoints title "calico-cpp (nftables, established fast path)", \
      data using 1:5 with linespoints title "flat linear rule list"
+set ylabel "connections/s"
+set title "connect-rate: TCP connect/request/close between two workloads"
+set key bottom left
+plot data using 1:8 with linespoints title "calico-cpp", \
+     data using 1:9 with linespoints dashtype 2 title "no policy engine"
 unset multiplot

@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${1:-build-release}
 OUT=build/bench/results.json
-ROWS=${ROWS:-cni-add ipam calc policy-apply per-packet flow-logs flows flow-collector lab}
+ROWS=${ROWS:-cni-add ipam calc policy-apply per-packet connect-rate flow-logs flows flow-collector simulate lab}
 mkdir -p build/bench
 [ "$(id -u)" -eq 0 ] || { echo "bench: run as root (rows use network namespaces)" >&2; exit 1; }
 for row in $ROWS; do
@@ -36,6 +36,16 @@ for row in $ROWS; do
     per-packet)
       echo "bench: per-packet (iperf3 and ping between two workloads, 0/100/1000/10000 policies vs no policy engine and a flat list)"
       bench/per_packet.sh "$BUILD/bin" "$OUT" "0 100 1000 10000" 5
+      ;;
+    connect-rate)
+      echo "bench: connect-rate (TCP connect/request/close per second between two workloads, 0/100/1000/10000 policies vs no policy engine)"
+      bench/connect_rate.sh "$BUILD/bin" "$OUT" "0 100 1000 10000" 5
+      ;;
+    simulate)
+      echo "bench: simulate (100, 250, 500 agents without a dataplane on a 3-member etcd: a policy change until every model has it, etcd CPU/RSS/watch streams)"
+      # A fresh cluster per N: grown in place, every running agent recomputes its model for each
+      # write of the joining nodes (bench/README.md), which on 2 cores takes longer than the row.
+      for n in 100 250 500; do bench/simulate.sh "$BUILD/bin" "$OUT" "$n" 20 4; done
       ;;
     flow-logs)
       echo "bench: flow-logs (throughput and connections/s with flow logs on vs off, 100 policies)"

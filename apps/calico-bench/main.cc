@@ -1,6 +1,7 @@
 // calico-bench: timing rows of `make bench`.
 //   calico-bench cni-add [--samples N] [--parallel N] [--rounds N] [--no-etcd] --bin DIR --out FILE
-//   calico-bench connect-rate SERVER_NETNS CLIENT_NETNS IP PORT SECONDS
+//   calico-bench connect-rate SERVER_NETNS CLIENT_NETNS IP PORT SECONDS [--request]
+//   calico-bench simulate [--nodes N,N] [--etcd URL,URL] ... [--out FILE]
 //   calico-bench table FILE
 #include <array>
 #include <cstdio>
@@ -21,6 +22,7 @@
 #include "flow_collector_bench.h"
 #include "ipam_bench.h"
 #include "policy_apply.h"
+#include "simulate.h"
 #include "stats.h"
 
 namespace {
@@ -37,7 +39,10 @@ int Usage() {
          "       calico-bench record --row R --metric M --ours X --peer Y --unit U --samples N "
          "--params JSON --out FILE\n"
          "       calico-bench ipam ALLOCATIONS_PER_CLIENT FILE [--no-etcd]\n"
-         "       calico-bench connect-rate SERVER_NETNS CLIENT_NETNS IP PORT SECONDS\n"
+         "       calico-bench connect-rate SERVER_NETNS CLIENT_NETNS IP PORT SECONDS [--request]\n"
+         "       calico-bench simulate [--nodes N,N,...] [--endpoints-per-node N] [--policies N] "
+         "[--changes N] [--etcd URL,...] [--etcd-pids PID,...] [--etcd-metrics URL,...] "
+         "[--parallel-syncs N] [--out FILE]\n"
          "       calico-bench plotdata FILE\n"
          "       calico-bench table FILE\n";
   return 2;
@@ -77,9 +82,10 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (cmd == "connect-rate") {
-    if (argc != 7) return Usage();
-    auto rate = calico::bench::MeasureConnectRate(
-        argv[2], argv[3], argv[4], IntOrExit("PORT", argv[5]), DoubleOrExit("SECONDS", argv[6]));
+    if (argc != 7 && !(argc == 8 && std::string(argv[7]) == "--request")) return Usage();
+    auto rate =
+        calico::bench::MeasureConnectRate(argv[2], argv[3], argv[4], IntOrExit("PORT", argv[5]),
+                                          DoubleOrExit("SECONDS", argv[6]), argc == 8);
     if (!rate) {
       std::cerr << "calico-bench connect-rate: " << rate.error().message() << "\n";
       return 1;
@@ -104,7 +110,8 @@ int main(int argc, char** argv) {
   if (cmd == "plotdata") {
     // Columns for bench/plot.gp: policies, full program ms, incremental p99 ms, Gbit/s with that
     // many policies, Gbit/s through a flat linear list of that many rules, `nft -f` of the same
-    // ruleset ms, `nft -f` of the same one change p99 ms (the floor) ("-" when not measured).
+    // ruleset ms, `nft -f` of the same one change p99 ms (the floor), TCP connect/request/close
+    // per second with that many policies, the same with no policy engine ("-" when not measured).
     if (argc != 3) return Usage();
     std::ifstream in(argv[2]);
     auto doc = nlohmann::json::parse(in, nullptr, false);
@@ -112,7 +119,7 @@ int main(int argc, char** argv) {
       std::cerr << "calico-bench: " << argv[2] << " is not a results file\n";
       return 1;
     }
-    std::map<int, std::array<std::string, 6>> by_n;
+    std::map<int, std::array<std::string, 8>> by_n;
     for (const auto& r : doc["rows"]) {
       const auto params = r.value("params", nlohmann::json::object());
       std::string row = r.value("row", ""), metric = r.value("metric", "");
@@ -135,9 +142,13 @@ int main(int argc, char** argv) {
         by_n[params["policies"].get<int>()][2] = v;
       } else if (row == "per-packet" && params.contains("rules")) {
         by_n[params["rules"].get<int>()][3] = v;
+      } else if (row == "connect-rate" && params.contains("policies")) {
+        by_n[params["policies"].get<int>()][6] = v;
+        by_n[params["policies"].get<int>()][7] = std::to_string(r.value("peer", 0.0));
       }
     }
-    std::cout << "# policies full_ms incr_p99_ms gbps linear_gbps nft_full_ms nft_change_p99_ms\n";
+    std::cout << "# policies full_ms incr_p99_ms gbps linear_gbps nft_full_ms nft_change_p99_ms "
+                 "crr_per_s crr_per_s_no_policy_engine\n";
     for (const auto& [n, cols] : by_n) {
       std::cout << n;
       for (const auto& c : cols)
@@ -255,6 +266,62 @@ int main(int argc, char** argv) {
         std::cerr << "calico-bench: " << st.error().message() << "\n";
         return 1;
       }
+    }
+    return 0;
+  }
+  if (cmd == "simulate") {
+    calico::bench::SimulateOptions o;
+    std::string out;
+    auto list = [](const std::string& v) { return calico::StrSplit(v, ',', true); };
+    for (int i = 2; i < argc; ++i) {
+      std::string a = argv[i];
+      if (i + 1 >= argc) {
+        std::cerr << "calico-bench: " << a << " needs a value\n";
+        return Usage();
+      }
+      std::string v = argv[++i];
+      if (a == "--nodes") {
+        o.nodes.clear();
+        for (const auto& n : list(v))
+          o.nodes.push_back(IntOrExit(a, n));
+      } else if (a == "--endpoints-per-node") {
+        o.endpoints_per_node = IntOrExit(a, v);
+      } else if (a == "--policies") {
+        o.policies = IntOrExit(a, v);
+      } else if (a == "--changes") {
+        o.changes = IntOrExit(a, v);
+      } else if (a == "--parallel-syncs") {
+        o.parallel_syncs = IntOrExit(a, v);
+      } else if (a == "--etcd") {
+        o.etcd_endpoints = list(v);
+      } else if (a == "--etcd-pids") {
+        for (const auto& p : list(v))
+          o.etcd_pids.push_back(IntOrExit(a, p));
+      } else if (a == "--etcd-metrics") {
+        o.etcd_metrics = list(v);
+      } else if (a == "--out") {
+        out = v;
+      } else {
+        std::cerr << "calico-bench: unknown flag " << a << "\n";
+        return Usage();
+      }
+    }
+    if (o.nodes.empty() || o.nodes.front() < 1 || o.endpoints_per_node < 1 || o.policies < 0 ||
+        o.changes < 1 || o.parallel_syncs < 1) {
+      return Usage();
+    }
+    auto rows = calico::bench::RunSimulation(o);
+    if (!rows) {
+      std::cerr << "calico-bench simulate: " << rows.error().message() << "\n";
+      return 1;
+    }
+    if (!out.empty()) {
+      auto st = calico::bench::MergeResults(out, *rows);
+      if (!st) {
+        std::cerr << "calico-bench: " << st.error().message() << "\n";
+        return 1;
+      }
+      std::cout << "simulate: " << rows->size() << " results written to " << out << "\n";
     }
     return 0;
   }

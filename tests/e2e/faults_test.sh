@@ -277,7 +277,7 @@ if phase etcd && [ "$STORE_ARG" = etcd ]; then
   done
   sleep 3
   "$LAB" stop etcd --kill >/dev/null || fail "kill etcd member 0"
-  echo "  etcd (member 0, the first endpoint of every client) killed"
+  echo "  etcd (member 0, the current endpoint of about a third of the clients) killed"
   for p in "${pids[@]}"; do wait "$p" || fail "a load worker failed"; done
   cat "$T"/load-* >"$T/load"
   ok=$(awk '$2 == "ADD"' "$T/load" | wc -l)

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <limits>
 #include <mutex>
+#include <random>
 #include <sstream>
 #include <thread>
 
@@ -599,6 +600,10 @@ Result<Endpoint> MakeEndpoint(const std::string& url, const EtcdConfig& config) 
   // Values are small but a page of them, or a burst of watch events, can pass gRPC's 4 MiB default
   // (clientv3 lifts the limit the same way).
   args.SetMaxReceiveMessageSize(std::numeric_limits<int32_t>::max());
+  // Each Backend holds its own connection, as each clientv3 client does: gRPC would otherwise
+  // share one subchannel (one TCP connection) between all the channels of a process to the same
+  // address, and the many agents of `calico-bench simulate` would look like one client to etcd.
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
   Endpoint ep;
   ep.url = url;
   ep.channel = grpc::CreateCustomChannel(target, creds, args);
@@ -620,12 +625,20 @@ Result<std::unique_ptr<Backend>> OpenEtcdBackend(const EtcdConfig& config) {
     endpoints.push_back(std::move(ep));
   }
   // Reachability within the dial timeout: all endpoints dial at once and the first to connect
-  // becomes the current one (a dead first endpoint costs nothing when another is up).
+  // becomes the current one (a dead first endpoint costs nothing when another is up). The scan
+  // starts at a random endpoint, so that the clients of a cluster, all given the same list, spread
+  // their watches and requests over the members as clientv3's balancer does (grpc-go's round_robin
+  // picker starts at a random subchannel); starting at the first one put every node's watch on
+  // the first member (bench/README.md, the simulate row).
   auto deadline = std::chrono::steady_clock::now() + config.dial_timeout;
   std::optional<size_t> ready;
+  // std::random_device, not base/random.h: this module links only base/strings.cc of the base
+  // library.
+  const size_t offset = std::random_device{}();
   // WaitForStateChange (not a sleep) so that gRPC makes progress on each connection attempt.
   while (!ready && std::chrono::steady_clock::now() < deadline) {
-    for (size_t i = 0; i < endpoints.size() && !ready; ++i) {
+    for (size_t k = 0; k < endpoints.size() && !ready; ++k) {
+      const size_t i = (offset + k) % endpoints.size();
       grpc_connectivity_state state = endpoints[i].channel->GetState(/*try_to_connect=*/true);
       if (state == GRPC_CHANNEL_READY) {
         ready = i;

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# The connect-rate row: what policy costs per new connection. Established flows skip the policy
+# chains (the per-packet row), so this row makes every packet exchange a new connection: TCP
+# connect, a 64-byte request, a 128-byte response, close (netperf TCP_CRR style; `calico-bench
+# connect-rate --request`, one connection at a time) from the client workload to the server
+# workload with 0 / 100 / 1000 / 10000 policies applying to the receiver (bench/workloads.sh, the
+# per-packet row's setup), against the same path with no policy engine (the agent stopped, no
+# calico table), measured before and after the agent's runs (the peer is their mean).
+# Usage: bench/connect_rate.sh BIN OUT [COUNTS] [SECONDS]     COUNTS like "0 100 1000"
+BIN=${1:?usage: connect_rate.sh BIN OUT [COUNTS] [SECONDS]}
+OUT=${2:?}
+COUNTS=${3:-0 100 1000 10000}
+SECS=${4:-5}
+source "$(dirname "$0")/workloads.sh"
+crr() { "$BIN/calico-bench" connect-rate /var/run/netns/"$HOST-server" /var/run/netns/"$HOST-client" \
+  "$SERVER_IP" 5301 "$SECS" --request; }
+
+before=$(crr)
+echo "no policy engine: ${before} connections/s"
+start_agent
+declare -A ours
+for n in $COUNTS; do
+  "$BIN/calicoctl" delete globalnetworkpolicy zz-allow >/dev/null 2>&1 || true
+  if [ "$n" -gt 0 ]; then policies "$n"; wait_programmed "$n"; else sleep 2; fi
+  ours[$n]=$(crr)
+  echo "$n policies: ${ours[$n]} connections/s"
+done
+stop_agent
+after=$(crr)
+echo "no policy engine (after): ${after} connections/s"
+base=$(awk -v a="$before" -v b="$after" 'BEGIN {printf "%.1f", (a + b) / 2}')
+for n in $COUNTS; do
+  record --row connect-rate --metric "crr_per_s_${n}_policies" --ours "${ours[$n]}" --peer "$base" \
+    --unit conn/s --samples 1 \
+    --params "{\"policies\":$n,\"seconds\":$SECS,\"peer\":\"same path, no policy engine\",\"peer_before\":$before,\"peer_after\":$after,\"target\":\">= 0.9 at 1000 policies\"}"
+done
+echo "connect-rate: done"
