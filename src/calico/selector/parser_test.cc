@@ -409,6 +409,18 @@ TEST(ParserTest, DeepNestingWithinLimitsParses) {
   EXPECT_EQ(sel2->String(), "has(a)");
 }
 
+// The limit is 512 levels (selector.cc): the deepest selector within kMaxSelectorLength (509
+// levels) parses, also under ASan's larger frames; one level more than the limit is refused.
+TEST(ParserTest, NestingLimitIsAboveWhatTheLengthLimitAllows) {
+  std::string deepest_valid = std::string(509, '(') + "all()" + std::string(509, ')');
+  ASSERT_LE(deepest_valid.size(), kMaxSelectorLength);
+  EXPECT_TRUE(Parse(deepest_valid).has_value());
+  EXPECT_TRUE(Parse(std::string(512, '(') + "all()" + std::string(512, ')')).has_value());
+  auto over = Parse(std::string(513, '(') + "all()" + std::string(513, ')'));
+  ASSERT_FALSE(over.has_value());
+  EXPECT_EQ(over.error().message(), "selector nested too deeply");
+}
+
 TEST(ParserTest, AbsurdNestingIsRejectedNotCrashing) {
   std::string s(100000, '(');
   auto sel = Parse(s);
