@@ -39,10 +39,9 @@ void PendingPolicies::OnResync() {
   graph_ = std::make_unique<explain::PendingGraph>(node_name_);
 }
 
-StagedEvaluator PendingPolicies::EvaluatorFor(const policy::Model& enforced) const {
+StagedEvaluator PendingPolicies::Evaluator() const {
   if (!graph_->HasStaged()) return nullptr;
-  return MakeStagedEvaluator(std::make_shared<const explain::PendingEvaluator>(
-      enforced, graph_->Model(), graph_->StagedIds()));
+  return MakeStagedEvaluator(std::make_shared<const explain::PendingEvaluator>(graph_->Model()));
 }
 
 }  // namespace calico::flowlog

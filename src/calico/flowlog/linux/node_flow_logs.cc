@@ -59,7 +59,7 @@ NodeFlowLogs::~NodeFlowLogs() {
 }
 
 void NodeFlowLogs::OnPolicyProgrammed(const policy::Model& model, const calc::CalcGraph& graph) {
-  StagedEvaluator staged = pending_ ? pending_->EvaluatorFor(model) : nullptr;
+  StagedEvaluator staged = pending_ ? pending_->Evaluator() : nullptr;
   runner_->SetContext(std::make_shared<FlowContext>(policy::PolicyLookup::Build(model),
                                                     graph.Endpoints(), std::move(staged)));
 }
