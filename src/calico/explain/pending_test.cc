@@ -297,6 +297,21 @@ TEST(PendingGraph, StagedDeleteHasNoEffect) {
   EXPECT_EQ(g.Model(), enforced_only.Model());
   g.OnDelete("StagedNetworkPolicy", "prod", "default.web-only-frontend");
   EXPECT_EQ(g.Model(), enforced_only.Model());
+  // calicoctl policy explain: no pending verdict, no pending step; the enforced policy decides.
+  Snapshot snap{Parse(kBase)};
+  for (model::Resource& r : Parse(kStagedDelete)) {
+    snap.resources.push_back(std::move(r));
+  }
+  auto e = Explain(snap, Query{.from = "10.70.0.2", .to = "10.70.0.1", .port = 80});
+  ASSERT_TRUE(e.has_value()) << e.error().message();
+  EXPECT_EQ(e->verdict, Verdict::kDeny);
+  EXPECT_FALSE(e->pending_verdict.has_value());
+  for (const DirectionExplanation& d : e->directions) {
+    EXPECT_FALSE(d.pending_verdict.has_value()) << d.direction;
+    for (const Step& st : d.steps) {
+      EXPECT_FALSE(st.pending) << st.policy;
+    }
+  }
 }
 
 TEST(PendingGraph, RemovingTheStagedPolicyLeavesTheEnforcedView) {
