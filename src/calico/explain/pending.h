@@ -30,6 +30,7 @@
 #include <string>
 #include <string_view>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 #include "calico/base/result.h"
@@ -53,6 +54,11 @@ class PendingGraph {
   explicit PendingGraph(std::string node_name);
   void OnUpdate(const model::Resource& resource);
   void OnDelete(std::string_view kind, std::string_view ns, std::string_view name);
+  // A WorkloadEndpoint already decoded (the agent's typed path:
+  // calc::CalcGraph::OnWorkloadEndpoint).
+  void OnWorkloadEndpoint(model::v3::WorkloadEndpoint&& wep) {
+    graph_.OnWorkloadEndpoint(std::move(wep));
+  }
   // Whether any staged policy takes part (Delete ones do not): without one, the pending view is
   // the enforced one.
   bool HasStaged() const { return !staged_.empty(); }

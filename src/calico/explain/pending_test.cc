@@ -343,6 +343,29 @@ TEST(PendingGraph, RemovingTheStagedPolicyLeavesTheEnforcedView) {
   EXPECT_EQ(g.Model(), before);
 }
 
+// The lab's case (tests/e2e/lab_test.sh): a staged GlobalNetworkPolicy over all() in tier
+// default, where no enforced policy applies, allowing one outside address.
+TEST(PendingGraph, StagedGlobalPolicyAloneInItsTier) {
+  PendingGraph g = Graph({kBase, R"(
+apiVersion: projectcalico.org/v3
+kind: StagedGlobalNetworkPolicy
+metadata: {name: default.staged-allow-far}
+spec:
+  tier: default
+  selector: all()
+  types: [Ingress]
+  ingress: [{action: Allow, protocol: TCP, source: {nets: [198.19.0.9/32]}, destination: {ports: [80]}}]
+)"});
+  ASSERT_TRUE(g.HasStaged());
+  Packet far = kTcp80;
+  far.src = *net::IPAddr::Parse("198.19.0.9");
+  auto trace = PendingEvaluator(g.Model()).Evaluate("default/node1-k8s-client-eth0", true, far);
+  ASSERT_TRUE(trace.has_value());
+  ASSERT_EQ(trace->size(), 1U);
+  EXPECT_EQ(HitText((*trace)[0]),
+            "policy sgnp tier=default ns= name=default.staged-allow-far rule=0 allow");
+}
+
 TEST(ConvertStaged, RefusesWhatIsNotStaged) {
   auto r = ConvertStaged(Parse(kBase).back());
   ASSERT_FALSE(r.has_value());

@@ -35,6 +35,10 @@ void PendingPolicies::OnResource(const model::Resource* resource, std::string_vi
   }
 }
 
+void PendingPolicies::OnWorkloadEndpoint(const model::v3::WorkloadEndpoint& wep) {
+  graph_->OnWorkloadEndpoint(model::v3::WorkloadEndpoint(wep));
+}
+
 void PendingPolicies::OnResync() {
   graph_ = std::make_unique<explain::PendingGraph>(node_name_);
 }

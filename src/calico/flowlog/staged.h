@@ -38,6 +38,8 @@ class PendingPolicies {
   explicit PendingPolicies(std::string node_name);
   void OnResource(const model::Resource* resource, std::string_view kind, std::string_view ns,
                   std::string_view name);
+  // A WorkloadEndpoint the agent read on its typed path (AgentConfig::on_workload_endpoint).
+  void OnWorkloadEndpoint(const model::v3::WorkloadEndpoint& wep);
   void OnResync();
   // The evaluator of the current pending view; nullptr while no staged policy takes part (none,
   // or only stagedAction Delete ones: the pending traces are then the enforced ones).

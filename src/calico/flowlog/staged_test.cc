@@ -11,6 +11,7 @@
 
 #include "calico/base/testing/golden.h"
 #include "calico/flowlog/flows_codec.h"
+#include "calico/model/v3/endpoint.h"
 #include "calico/model/validate.h"
 #include "calico/model/yaml_codec.h"
 #include "calico/policy/flow_log_prefix.h"
@@ -170,6 +171,33 @@ TEST(StagedFlowLogs, PendingFollowsTheStagedPolicies) {
   for (const FlowRecord& r : Traffic(node)) {
     EXPECT_EQ(r.key.pending, r.key.enforced) << r.key.dest_port;
   }
+}
+
+// calico-node's agent reads WorkloadEndpoints on a typed path (AgentConfig::on_workload_endpoint,
+// not on_resource): the pending view gets them there and still sees the endpoints.
+TEST(StagedFlowLogs, TypedWorkloadEndpointsReachThePendingView) {
+  Node node;
+  node.pending = std::make_unique<PendingPolicies>("node1");
+  for (const model::Resource& r : Parse(kCluster)) {
+    node.graph.OnUpdate(r);
+    if (r.kind() == "WorkloadEndpoint") {
+      auto wep = model::v3::DecodeWorkloadEndpoint(r);
+      ASSERT_TRUE(wep.has_value()) << wep.error().message();
+      node.pending->OnWorkloadEndpoint(*wep);
+    } else {
+      node.pending->OnResource(&r, r.kind(), r.namespace_(), r.name());
+    }
+  }
+  node.Apply(kStaged);
+  bool seen = false;
+  for (const FlowRecord& r : Traffic(node)) {
+    if (r.key.reporter != "Dst" || r.key.dest_port != 80) continue;
+    seen = true;
+    ASSERT_EQ(r.key.pending.size(), 1U);
+    EXPECT_EQ(r.key.pending[0].kind, "StagedNetworkPolicy");
+    EXPECT_EQ(r.key.pending[0].action, "Allow");
+  }
+  EXPECT_TRUE(seen);
 }
 
 // libcalico-go's staged*processor.go never sends a staged policy with stagedAction Delete to

@@ -69,6 +69,10 @@ void NodeFlowLogs::OnResource(const model::Resource* resource, std::string_view 
   if (pending_) pending_->OnResource(resource, kind, ns, name);
 }
 
+void NodeFlowLogs::OnWorkloadEndpoint(const model::v3::WorkloadEndpoint& wep) {
+  if (pending_) pending_->OnWorkloadEndpoint(wep);
+}
+
 void NodeFlowLogs::OnResync() {
   if (pending_) pending_->OnResync();
 }
