@@ -403,6 +403,9 @@ int RunFelix(const std::map<std::string, std::string>& env, calico::datastore::B
                                           std::string_view ns, std::string_view name) {
           p->OnResource(r, kind, ns, name);
         };
+        settings->agent.on_workload_endpoint = [p](const calico::model::v3::WorkloadEndpoint& w) {
+          p->OnWorkloadEndpoint(w);
+        };
         settings->agent.on_resync = [p] { p->OnResync(); };
       }
       metrics.AddSource([p] { return p->MetricsText(); });

@@ -124,6 +124,7 @@ void Agent::IngestValue(const datastore::KVPair& kv, DecodedValue decoded) {
     model::v3::WorkloadEndpoint& wep = *decoded.wep;
     KeyRecord& rec = NoteKey(kv.key, kWorkloadEndpoint, wep.metadata.namespace_, wep.metadata.name);
     NoteHost(rec, wep.spec.node);
+    if (config_.on_workload_endpoint) config_.on_workload_endpoint(wep);
     const auto start = std::chrono::steady_clock::now();
     graph_->OnWorkloadEndpoint(std::move(wep));
     metrics_.ObserveCalcGraphUpdate(std::chrono::steady_clock::now() - start);

@@ -110,10 +110,13 @@ struct AgentConfig {
   // Called on the agent's thread with every resource the calculation graph is given (`resource`)
   // or loses (nullptr; kind, namespace and name say which), staged policies included; and
   // on_resync when a full resync starts again from nothing. The flow logs' pending view of staged
-  // policies (explain/pending.h) follows the graph with them.
+  // policies (explain/pending.h) follows the graph with them. WorkloadEndpoints read on the typed
+  // path (model/v3/stored_endpoint.h) go to on_workload_endpoint instead of on_resource (their
+  // deletions to on_resource).
   std::function<void(const model::Resource* resource, std::string_view kind, std::string_view ns,
                      std::string_view name)>
       on_resource{};
+  std::function<void(const model::v3::WorkloadEndpoint&)> on_workload_endpoint{};
   std::function<void()> on_resync{};
   // Felix's RouteRefreshInterval: how often routes (and the overlays' devices, routes and
   // neighbours) are checked against the kernel and repaired; 0 = never.

@@ -11,8 +11,11 @@
 #include <algorithm>
 #include <atomic>
 #include <sstream>
+#include <string>
+#include <string_view>
 #include <vector>
 
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <spdlog/sinks/ostream_sink.h>
@@ -548,6 +551,32 @@ TEST_F(AgentTest, BadDatastoreValuesAreSkipped) {
 // tree and model::Validate (model/v3/stored_endpoint.h): either way the endpoint is programmed
 // the same, an invalid value is skipped with the reference path's message, and a delete finds the
 // endpoint whatever its key says.
+// What the graph is fed also reaches the flow logs' pending view (AgentConfig::on_resource and,
+// for WorkloadEndpoints read typed, on_workload_endpoint).
+TEST_F(AgentTest, ResourceHooksSeeEverythingTheGraphIsFed) {
+  AgentConfig cfg;
+  cfg.node_name = "node1";
+  std::vector<std::string> seen;
+  cfg.on_resource = [&](const Resource* r, std::string_view kind, std::string_view ns,
+                        std::string_view name) {
+    seen.push_back(fmt::format("{} {} {}/{}", r != nullptr ? "update" : "delete", kind, ns, name));
+  };
+  cfg.on_workload_endpoint = [&](const model::v3::WorkloadEndpoint& w) {
+    seen.push_back(
+        fmt::format("typed WorkloadEndpoint {}/{}", w.metadata.namespace_, w.metadata.name));
+  };
+  agent_ = std::make_unique<Agent>(cfg, store_, policy_, routes_, metrics_);
+  AddProfile("net1");
+  AddEndpoint("aaaa", "10.65.0.2");
+  ASSERT_TRUE(agent_->FullSync());
+  EXPECT_NE(
+      std::find(seen.begin(), seen.end(), "typed WorkloadEndpoint default/node1-cni-aaaa-eth0"),
+      seen.end())
+      << fmt::format("{}", fmt::join(seen, "; "));
+  EXPECT_NE(std::find(seen.begin(), seen.end(), "update Profile /net1"), seen.end())
+      << fmt::format("{}", fmt::join(seen, "; "));
+}
+
 TEST_F(AgentTest, WorkloadEndpointsAreReadTheSameOnEitherPath) {
   LogCapture log;
   AddProfile("net1");

@@ -88,7 +88,7 @@ const std::vector<FieldSupport>& FieldSupportTable() {
       {"FelixConfiguration", "flowLogsFlushInterval", FieldSupport::kHonoured, "the collector's aggregation interval (default 300s; read at start-up)"},
       {"FelixConfiguration", "flowLogsGoldmaneServer", FieldSupport::kPartly, "host:port or http://host:port of calico-flows: turns flow logs on (NFLOG verdicts, conntrack counters, records POSTed as NDJSON; no TLS/gRPC; read at start-up)"},
       {"FelixConfiguration", "flowLogsLocalReporter", FieldSupport::kNot, "no local flow-log reporter: records go to flowLogsGoldmaneServer only"},
-      {"FelixConfiguration", "flowLogsPolicyEvaluationMode", FieldSupport::kHonoured, "validated and read at start-up: Continuous (default) gives every flow record the staged policies' pending trace (pendingPolicies) for its local workload; None repeats the enforced trace; a staged policy replaces the enforced one of the same name (upstream orders it beside it)"},
+      {"FelixConfiguration", "flowLogsPolicyEvaluationMode", FieldSupport::kHonoured, "validated and read at start-up: Continuous (default) gives every flow record the staged policies' pending trace (pendingPolicies) for its local workload; None repeats the enforced trace; the staged policies are evaluated beside the enforced ones in their tier's order, stagedAction Delete without effect (as upstream)"},
       {"FelixConfiguration", "genericXDPEnabled", FieldSupport::kNot, "no XDP acceleration"},
       {"FelixConfiguration", "goGCThreshold", FieldSupport::kNot, "Go runtime setting; this build is not a Go program"},
       {"FelixConfiguration", "goMaxProcs", FieldSupport::kNot, "Go runtime setting; this build is not a Go program"},

@@ -281,6 +281,42 @@ void CalcGraph::OnDelete(std::string_view kind_in, std::string_view ns, std::str
   }
 }
 
+void CalcGraph::OnStagedPolicy(std::string_view staged_kind, std::string_view ns,
+                               std::string_view name, const model::Resource& enforced) {
+  State& s = *state_;
+  auto rec = DecodePolicyRec(enforced);
+  if (!rec) {
+    CALICO_LOG(error, "calc", "ignoring {} {} (treated as deleted): {}", staged_kind, name,
+               rec.error().message());
+    OnStagedPolicyDelete(staged_kind, ns, name);
+    return;
+  }
+  // Felix's key is the staged policy's (kind, namespace, name); the sort uses the enforced form's
+  // name, which for a StagedKubernetesNetworkPolicy is knp.default.<name> as for the Kubernetes
+  // NetworkPolicies this graph gets from kube-controllers' conversion: the staged policy sorts
+  // right after the enforced one it stages, as upstream's "<name>/<ns>/KubernetesNetworkPolicy" <
+  // "<name>/<ns>/StagedKubernetesNetworkPolicy".
+  rec->kind = std::string(staged_kind);
+  rec->sort_name = rec->name + "/" + rec->ns + "/" + rec->kind;
+  rec->id = StagedPolicyId(rec->ns, rec->name);
+  rec->name = std::string(name);
+  const std::string what = std::string(staged_kind) + " " + rec->tier + "/" + rec->id;
+  ReportRuleErrors(what, rec->ingress, "ingress");
+  ReportRuleErrors(what, rec->egress, "egress");
+  s.rules.UpdatePolicy(PolicyKey(staged_kind, ns, name), *std::move(rec));
+}
+
+void CalcGraph::OnStagedPolicyDelete(std::string_view staged_kind, std::string_view ns,
+                                     std::string_view name) {
+  state_->rules.DeletePolicy(PolicyKey(staged_kind, ns, name));
+}
+
+std::string StagedPolicyId(std::string_view ns, std::string_view enforced_name) {
+  std::string out;
+  if (!ns.empty()) out = std::string(ns) + "/";
+  return out + "staged:" + std::string(enforced_name);
+}
+
 policy::Model CalcGraph::Model() const {
   const State& s = *state_;
   policy::Model m = ResolvePolicies(s.store, s.rules, s.tiers);

@@ -21,8 +21,9 @@
 // Semantics (reference 3.1/3.2 and Part 1.3-1.8):
 //  * Kinds: WorkloadEndpoint, Profile, NetworkPolicy, GlobalNetworkPolicy, Tier, NetworkSet,
 //    GlobalNetworkSet, HostEndpoint, IPPool. Staged policies (StagedNetworkPolicy,
-//    StagedGlobalNetworkPolicy, StagedKubernetesNetworkPolicy) are accepted and ignored: they
-//    never affect traffic. Other kinds are ignored.
+//    StagedGlobalNetworkPolicy, StagedKubernetesNetworkPolicy) are accepted and ignored by
+//    OnUpdate: they never affect traffic (the pending view adds them with OnStagedPolicy). Other
+//    kinds are ignored.
 //  * Local endpoints are the WorkloadEndpoints and HostEndpoints with spec.node == the node name;
 //    endpoints of other nodes and (Global)NetworkSets (nets) only contribute IP set members (host
 //    endpoints their expectedIPs).
@@ -108,6 +109,19 @@ class CalcGraph {
   // Removes a resource; unknown resources are ignored.
   void OnDelete(std::string_view kind, std::string_view ns, std::string_view name);
 
+  // Staged policies, for the pending view only (explain/pending.h; the agent's graph never gets
+  // them): `enforced` is the staged policy `staged_kind` `ns`/`name` in its enforced form (a
+  // GlobalNetworkPolicy or NetworkPolicy resource, as libcalico-go's staged*processor.go converts
+  // it before sending it to Felix). It is kept under the staged policy's own key, beside the
+  // enforced policies (Felix's model.PolicyKey carries the kind): sorted by order, then
+  // "<name>/<namespace>/<kind>" (felix/calc/policy_sorter.go PolKVLess, so after an enforced policy
+  // of the same name and order), with id StagedPolicyId() and Policy::kind `staged_kind`. A value
+  // that does not decode is logged and treated as deleted.
+  void OnStagedPolicy(std::string_view staged_kind, std::string_view ns, std::string_view name,
+                      const model::Resource& enforced);
+  void OnStagedPolicyDelete(std::string_view staged_kind, std::string_view ns,
+                            std::string_view name);
+
   // The model for this node's workload endpoints. Deterministic: endpoints sorted by interface
   // name (then name), policies/profiles/IP sets by id, IP set members sorted and unique.
   policy::Model Model() const;
@@ -123,6 +137,12 @@ class CalcGraph {
   struct State;
   std::unique_ptr<State> state_;
 };
+
+// The model id of a staged policy whose enforced form is named `enforced_name`: "staged:<name>"
+// (global) or "<namespace>/staged:<name>", upstream's v1 names for staged policies
+// (libcalico-go/lib/backend/model/policy.go parseLegacyPolicyName: staged:<name>,
+// staged:knp.default.<name>). Enforced policy names cannot contain ':', so it never collides.
+std::string StagedPolicyId(std::string_view ns, std::string_view enforced_name);
 
 // Lists every kind the graph consumes through `client` and returns the model for `node` (the
 // agent's full resync). Errors: the first failing List, wrapped with the kind.

@@ -180,8 +180,14 @@ policy::Model ResolvePolicies(const EndpointStore& store, const ActiveRules& rul
   // Active policies and profiles.
   m.policies.reserve(active.size());
   for (const auto& [key, p] : active) {
-    m.policies.push_back(
-        {.id = p->id, .tier = p->tier, .ingress = p->ingress, .egress = p->egress});
+    // Only staged policies (the pending view's, CalcGraph::OnStagedPolicy) carry their kind: the
+    // enforced kinds follow from the id.
+    const bool staged = p->kind.starts_with("Staged");
+    m.policies.push_back({.id = p->id,
+                          .tier = p->tier,
+                          .ingress = p->ingress,
+                          .egress = p->egress,
+                          .kind = staged ? p->kind : std::string()});
   }
   std::sort(m.policies.begin(), m.policies.end(),
             [](const auto& a, const auto& b) { return a.id < b.id; });

@@ -184,7 +184,9 @@ class PendingGraphs {
     for (const model::Resource& r : snap_->resources) {
       graph.OnUpdate(r);
     }
-    return views_.emplace(node, View{graph.Model(), graph.StagedIds()}).first->second;
+    policy::Model m = graph.Model();
+    std::map<std::string, std::string> ids = StagedIds(m);
+    return views_.emplace(node, View{std::move(m), std::move(ids)}).first->second;
   }
 
  private:
@@ -216,17 +218,6 @@ const policy::Endpoint* FindEndpoint(const policy::Model& m, const std::string& 
     if (ep.name == name) return &ep;
   }
   return nullptr;
-}
-
-bool TouchesStaged(const policy::Endpoint* ep, bool ingress,
-                   const std::map<std::string, std::string>& ids) {
-  if (ep == nullptr) return false;
-  for (const policy::TierRef& t : ingress ? ep->ingress_tiers : ep->egress_tiers) {
-    for (const std::string& p : t.policies) {
-      if (ids.count(p) != 0) return true;
-    }
-  }
-  return false;
 }
 
 }  // namespace
@@ -340,16 +331,20 @@ Result<Explanation> Explain(const Snapshot& snapshot, const Query& query) {
     d.steps = std::move(r.steps);
     d.verdict = r.verdict;
     if (has_staged) {
+      // The staged policies beside the enforced ones (pending.h). Up to the first step that
+      // involves a staged policy the pending evaluation runs the same enforced policies in the
+      // same order as the enforced one: the steps from there on are the pending ones.
       const PendingGraphs::View& view = pending.For(peer->node);
       const policy::Model& pm = view.model;
       const policy::Endpoint* pep = FindEndpoint(pm, peer->endpoint);
-      if (pep != nullptr && (TouchesStaged(pep, ingress, view.staged_ids) ||
-                             TouchesStaged(ep, ingress, view.staged_ids))) {
+      if (pep != nullptr && TouchesStaged(*pep, ingress, view.staged_ids)) {
         DirectionResult pr = EvaluateDirection(pm, *pep, ingress, packet);
-        for (Step& s : pr.steps) {
-          if (s.profile || view.staged_ids.count(s.policy) == 0) continue;
-          s.pending = true;
-          d.steps.push_back(std::move(s));
+        auto first = std::find_if(pr.steps.begin(), pr.steps.end(), [&](const Step& s) {
+          return !s.profile && view.staged_ids.count(s.policy) != 0;
+        });
+        for (auto st = first; st != pr.steps.end(); ++st) {
+          st->pending = true;
+          d.steps.push_back(std::move(*st));
         }
         d.pending_verdict = pr.verdict;
         any_pending = true;

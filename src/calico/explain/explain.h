@@ -23,10 +23,12 @@
 //    defaultAction Deny) or the next tier (Pass). After the tiers (or when every tier passed):
 //    the profiles in order; no profile allowed => drop ("no profile matched").
 //  * A policy whose rules did not parse is isolated by the agent (its chain drops): so here.
-//  * Staged policies (StagedNetworkPolicy, StagedGlobalNetworkPolicy; stagedAction Set/Delete)
-//    never decide: the direction is evaluated a second time with the staged set applied
-//    (a staged policy replaces the enforced one of the same name, Delete removes it) and the
-//    staged policies' steps are listed as "pending" with that second verdict.
+//  * Staged policies (StagedNetworkPolicy, StagedGlobalNetworkPolicy,
+//    StagedKubernetesNetworkPolicy) never decide: the direction is evaluated a second time with
+//    them beside the enforced policies, as upstream's Felix evaluates the pending trace
+//    (pending.h: own ids "staged:<name>", the tier's normal order, stagedAction Delete without
+//    effect), and that evaluation's steps from the first staged policy on are listed as
+//    "pending" with its verdict.
 //
 // Thread-safety: Explain is a pure function of its arguments.
 #pragma once

@@ -259,7 +259,7 @@ spec:
   EXPECT_EQ(*e.pending_verdict, Verdict::kDeny);
   const Step& last = e.directions[1].steps.back();
   EXPECT_TRUE(last.pending);
-  EXPECT_EQ(last.policy, "lockdown");
+  EXPECT_EQ(last.policy, "staged:lockdown");
   EXPECT_TRUE(last.matched);
   calico::testing::ExpectGolden("src/calico/explain/testdata/staged.txt", RenderText(e));
   // Not selected: no pending verdict for that direction.

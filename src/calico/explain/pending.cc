@@ -1,10 +1,11 @@
-// The staged policies' pending view (pending.h): the staged set applied to a calculation graph,
-// and an endpoint direction's would-be trace (app-policy/checker/check.go checkTiers with the
-// StagedAsEnforced scope; felix/collector/collector.go evaluatePendingRuleTrace).
+// The staged policies' pending view (pending.h): the staged policies beside the enforced ones in
+// a calculation graph (libcalico-go/lib/backend/syncersv1/updateprocessors/staged*processor.go,
+// felix/calc/policy_sorter.go), and an endpoint direction's would-be trace
+// (app-policy/checker/check.go checkTiers with the StagedAsEnforced scope;
+// felix/collector/collector.go evaluatePendingRuleTrace).
 #include "calico/explain/pending.h"
 
 #include <algorithm>
-#include <array>
 #include <utility>
 
 #include <fmt/format.h>
@@ -18,10 +19,6 @@ namespace {
 constexpr std::string_view kSgnp = "StagedGlobalNetworkPolicy";
 constexpr std::string_view kSnp = "StagedNetworkPolicy";
 constexpr std::string_view kSknp = "StagedKubernetesNetworkPolicy";
-
-bool IsEnforcedPolicyKind(std::string_view kind) {
-  return kind == "GlobalNetworkPolicy" || kind == "NetworkPolicy";
-}
 
 std::string ShortKind(std::string_view staged_kind) {
   if (staged_kind == kSgnp) return "sgnp";
@@ -42,125 +39,90 @@ bool IsStagedKind(std::string_view kind) {
   return kind == kSgnp || kind == kSnp || kind == kSknp;
 }
 
-Result<StagedAsEnforced> ConvertStaged(const model::Resource& staged) {
+Result<std::optional<model::Resource>> ConvertStaged(const model::Resource& staged) {
   const std::string kind = staged.kind();
   if (!IsStagedKind(kind)) return InvalidArgument(fmt::format("{} is not a staged policy", kind));
-  StagedAsEnforced out;
   const model::Json& spec = staged.spec();
-  out.remove = spec.is_object() && spec.value("stagedAction", std::string("Set")) == "Delete";
+  // staged*processor.go: "If the update type is delete return nil so the resource is not sent to
+  // felix."
+  if (spec.is_object() && spec.value("stagedAction", std::string("Set")) == "Delete") {
+    return std::optional<model::Resource>();
+  }
   if (kind == kSknp) {
-    // libcalico-go's stagedkubernetesnetworkpolicyprocessor.go: the Kubernetes NetworkPolicy it
-    // stages, converted as kube-controllers converts one (NetworkPolicy knp.default.<name>).
+    // stagedkubernetesnetworkpolicyprocessor.go: ConvertStagedKubernetesPolicyToK8SEnforced, then
+    // the converter kube-controllers uses (NetworkPolicy knp.default.<name>).
     model::Resource np("NetworkPolicy.networking.k8s.io", staged.name(), staged.namespace_());
     np.spec() = spec.is_object() ? spec : model::Json::object();
     np.spec().erase("stagedAction");
-    if (out.remove) {
-      out.enforced = model::Resource(
-          "NetworkPolicy", std::string(controllers::kK8sNetworkPolicyPrefix) + staged.name(),
-          staged.namespace_());
-      return out;
-    }
     auto converted = controllers::K8sNetworkPolicyToCalico(np);
     if (!converted) return Unexpected(std::move(converted).error().Wrap(kind));
-    out.enforced = std::move(converted->resource);
-    return out;
+    return std::optional<model::Resource>(std::move(converted->resource));
   }
-  out.enforced = staged;
-  out.enforced.doc()["kind"] = kind == kSnp ? "NetworkPolicy" : "GlobalNetworkPolicy";
-  if (out.enforced.spec().is_object()) out.enforced.spec().erase("stagedAction");
-  return out;
+  // ConvertStagedPolicyToEnforced / ConvertStagedGlobalPolicyToEnforced: metadata and spec copied.
+  model::Resource enforced = staged;
+  enforced.doc()["kind"] = kind == kSnp ? "NetworkPolicy" : "GlobalNetworkPolicy";
+  if (enforced.spec().is_object()) enforced.spec().erase("stagedAction");
+  return std::optional<model::Resource>(std::move(enforced));
 }
 
 PendingGraph::PendingGraph(std::string node_name) : graph_(std::move(node_name)) {}
 
 void PendingGraph::OnUpdate(const model::Resource& resource) {
   const std::string kind = resource.kind();
-  const Key key{kind, resource.namespace_(), resource.name()};
-  if (IsStagedKind(kind)) {
-    auto conv = ConvertStaged(resource);
-    if (!conv) {
-      // As the calculation graph does with a value that does not decode: treated as deleted.
-      CALICO_LOG(error, "calc", "ignoring {} {} for the pending view (treated as deleted): {}",
-                 kind, resource.name(), conv.error().message());
-      OnDelete(kind, resource.namespace_(), resource.name());
-      return;
-    }
-    const Key target{conv->enforced.kind(), conv->enforced.namespace_(), conv->enforced.name()};
-    std::optional<Key> old;
-    if (auto it = staged_.find(key); it != staged_.end() && it->second.target != target) {
-      old = it->second.target;
-    }
-    staged_[key] = Staged{.target = target, .conv = *std::move(conv), .kind = kind};
-    if (old) Refresh(*old);
-    Refresh(target);
+  if (!IsStagedKind(kind)) {
+    graph_.OnUpdate(resource);
     return;
   }
-  if (IsEnforcedPolicyKind(kind)) {
-    enforced_[key] = resource;
-    Refresh(key);
+  const std::string ns = kind == kSgnp ? "" : resource.namespace_();
+  auto conv = ConvertStaged(resource);
+  if (!conv) {
+    // As the calculation graph does with a value that does not decode: treated as deleted.
+    CALICO_LOG(error, "calc", "ignoring {} {} for the pending view (treated as deleted): {}", kind,
+               resource.name(), conv.error().message());
+    OnDelete(kind, ns, resource.name());
     return;
   }
-  graph_.OnUpdate(resource);
+  if (!conv->has_value()) {
+    OnDelete(kind, ns, resource.name());  // Delete: not in the pending view at all.
+    return;
+  }
+  graph_.OnStagedPolicy(kind, ns, resource.name(), **conv);
+  staged_.emplace(kind, ns, resource.name());
 }
 
 void PendingGraph::OnDelete(std::string_view kind, std::string_view ns, std::string_view name) {
-  const Key key{std::string(kind), std::string(ns), std::string(name)};
-  if (IsStagedKind(kind)) {
-    auto it = staged_.find(key);
-    if (it == staged_.end()) return;
-    const Key target = it->second.target;
-    staged_.erase(it);
-    Refresh(target);
+  if (!IsStagedKind(kind)) {
+    graph_.OnDelete(kind, ns, name);
     return;
   }
-  if (IsEnforcedPolicyKind(kind)) {
-    enforced_.erase(key);
-    Refresh(key);
-    return;
-  }
-  graph_.OnDelete(kind, ns, name);
+  const std::string_view key_ns = kind == kSgnp ? std::string_view() : ns;
+  graph_.OnStagedPolicyDelete(kind, key_ns, name);
+  staged_.erase(Key{std::string(kind), std::string(key_ns), std::string(name)});
 }
 
-void PendingGraph::Refresh(const Key& target) {
-  // The first staged policy (by its own key) aimed at `target` wins; none: the enforced one.
-  for (const auto& [key, s] : staged_) {
-    if (s.target != target) continue;
-    if (s.conv.remove) {
-      graph_.OnDelete(std::get<0>(target), std::get<1>(target), std::get<2>(target));
-    } else {
-      graph_.OnUpdate(s.conv.enforced);
-    }
-    return;
-  }
-  if (auto it = enforced_.find(target); it != enforced_.end()) {
-    graph_.OnUpdate(it->second);
-  } else {
-    graph_.OnDelete(std::get<0>(target), std::get<1>(target), std::get<2>(target));
-  }
-}
-
-std::map<std::string, std::string> PendingGraph::StagedIds() const {
+std::map<std::string, std::string> StagedIds(const policy::Model& model) {
   std::map<std::string, std::string> out;
-  for (const auto& [key, s] : staged_) {
-    const auto& [kind, ns, name] = s.target;
-    out.emplace(ns.empty() ? name : fmt::format("{}/{}", ns, name), s.kind);
+  for (const policy::Policy& p : model.policies) {
+    if (IsStagedKind(p.kind)) out.emplace(p.id, p.kind);
   }
   return out;
 }
 
-PendingEvaluator::PendingEvaluator(const policy::Model& enforced, policy::Model pending,
-                                   std::map<std::string, std::string> staged_ids)
-    : pending_(std::move(pending)), staged_ids_(std::move(staged_ids)) {
-  for (const policy::Model* m : std::array<const policy::Model*, 2>{&enforced, &pending_}) {
-    for (const policy::Endpoint& ep : m->endpoints) {
-      for (bool ingress : {true, false}) {
-        for (const policy::TierRef& t : ingress ? ep.ingress_tiers : ep.egress_tiers) {
-          const bool touches =
-              std::any_of(t.policies.begin(), t.policies.end(),
-                          [&](const std::string& p) { return staged_ids_.count(p) != 0; });
-          if (touches) touched_.emplace(ep.name, ingress);
-        }
-      }
+bool TouchesStaged(const policy::Endpoint& endpoint, bool ingress,
+                   const std::map<std::string, std::string>& staged_ids) {
+  for (const policy::TierRef& t : ingress ? endpoint.ingress_tiers : endpoint.egress_tiers) {
+    for (const std::string& p : t.policies) {
+      if (staged_ids.count(p) != 0) return true;
+    }
+  }
+  return false;
+}
+
+PendingEvaluator::PendingEvaluator(policy::Model pending) : pending_(std::move(pending)) {
+  const std::map<std::string, std::string> ids = StagedIds(pending_);
+  for (const policy::Endpoint& ep : pending_.endpoints) {
+    for (bool ingress : {true, false}) {
+      if (TouchesStaged(ep, ingress, ids)) touched_.emplace(ep.name, ingress);
     }
   }
 }
@@ -173,13 +135,11 @@ std::optional<std::vector<policy::RuleHit>> PendingEvaluator::Evaluate(const std
                          [&](const policy::Endpoint& ep) { return ep.name == endpoint; });
   if (it == pending_.endpoints.end()) return std::nullopt;
   DirectionResult r = EvaluateDirection(pending_, *it, ingress, packet);
-  return TraceFromSteps(r.steps, pending_, staged_ids_, ingress);
+  return TraceFromSteps(r.steps, pending_, ingress);
 }
 
 std::vector<policy::RuleHit> TraceFromSteps(const std::vector<Step>& steps,
-                                            const policy::Model& model,
-                                            const std::map<std::string, std::string>& staged_ids,
-                                            bool ingress) {
+                                            const policy::Model& model, bool ingress) {
   std::vector<policy::RuleHit> out;
   for (const Step& s : steps) {
     if (s.pending) continue;  // Explain's copies of the staged steps; not a trace of their own.
@@ -229,16 +189,18 @@ std::vector<policy::RuleHit> TraceFromSteps(const std::vector<Step>& steps,
     const std::size_t slash = s.policy.find('/');
     hit.namespace_ = slash == std::string::npos ? "" : s.policy.substr(0, slash);
     hit.name = slash == std::string::npos ? s.policy : s.policy.substr(slash + 1);
-    if (auto st = staged_ids.find(s.policy); st != staged_ids.end()) {
-      hit.policy_kind = ShortKind(st->second);
-      // Upstream names a staged Kubernetes policy by its own name (its PolicyKey).
-      const std::string_view prefix = controllers::kK8sNetworkPolicyPrefix;
-      if (st->second == kSknp && hit.name.starts_with(prefix)) {
-        hit.name = hit.name.substr(prefix.size());
-      }
+    auto p = std::find_if(model.policies.begin(), model.policies.end(),
+                          [&](const policy::Policy& x) { return x.id == s.policy; });
+    if (p != model.policies.end() && IsStagedKind(p->kind)) {
+      hit.policy_kind = ShortKind(p->kind);
+      // Upstream's RuleID names a staged policy by its PolicyKey: the staged policy's own name
+      // (calc::StagedPolicyId() without "staged:", a StagedKubernetesNetworkPolicy's without
+      // knp.default.).
+      constexpr std::string_view kStagedPrefix = "staged:";
+      if (hit.name.starts_with(kStagedPrefix)) hit.name = hit.name.substr(kStagedPrefix.size());
+      const std::string_view knp = controllers::kK8sNetworkPolicyPrefix;
+      if (p->kind == kSknp && hit.name.starts_with(knp)) hit.name = hit.name.substr(knp.size());
     } else {
-      auto p = std::find_if(model.policies.begin(), model.policies.end(),
-                            [&](const policy::Policy& x) { return x.id == s.policy; });
       hit.policy_kind = p != model.policies.end() ? policy::PolicyKindShortName(*p)
                                                   : (slash == std::string::npos ? "gnp" : "np");
     }

@@ -35,14 +35,17 @@ void PendingPolicies::OnResource(const model::Resource* resource, std::string_vi
   }
 }
 
+void PendingPolicies::OnWorkloadEndpoint(const model::v3::WorkloadEndpoint& wep) {
+  graph_->OnWorkloadEndpoint(model::v3::WorkloadEndpoint(wep));
+}
+
 void PendingPolicies::OnResync() {
   graph_ = std::make_unique<explain::PendingGraph>(node_name_);
 }
 
-StagedEvaluator PendingPolicies::EvaluatorFor(const policy::Model& enforced) const {
+StagedEvaluator PendingPolicies::Evaluator() const {
   if (!graph_->HasStaged()) return nullptr;
-  return MakeStagedEvaluator(std::make_shared<const explain::PendingEvaluator>(
-      enforced, graph_->Model(), graph_->StagedIds()));
+  return MakeStagedEvaluator(std::make_shared<const explain::PendingEvaluator>(graph_->Model()));
 }
 
 }  // namespace calico::flowlog

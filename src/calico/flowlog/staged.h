@@ -1,12 +1,15 @@
 // The flow records' pending trace (pendingPolicies): Felix's collector evaluates every new
-// connection of a local workload against the staged policies as if they were enforced
-// (felix/collector/collector.go evaluatePendingRuleTraceForLocalEp, app-policy/checker's
-// StagedAsEnforced). Here the evaluation is explain's (explain/pending.h): the pending view of
-// the calculation graph and the user-space rule evaluation calicoctl policy explain uses.
+// connection of a local workload with the staged policies beside the enforced ones, as if they
+// were promoted (felix/collector/collector.go evaluatePendingRuleTraceForLocalEp,
+// app-policy/checker's StagedAsEnforced). Here the evaluation is explain's (explain/pending.h):
+// the pending view of the calculation graph (staged policies under their own keys, in their
+// tier's order; stagedAction Delete ones left out, as libcalico-go never sends them to Felix)
+// and the user-space rule evaluation calicoctl policy explain uses.
 //
 //   PendingGraph (fed every resource) ─Model()─▶ PendingEvaluator ─MakeStagedEvaluator─▶
 //     StagedEvaluator (collector.h): (5-tuple, direction, reporter) -> trace, or nullopt when no
-//     staged policy is involved (the record's pending trace is then the enforced one)
+//     staged policy applies to that direction (the record's pending trace is then the enforced
+//     one)
 //
 // Only local workload endpoints are evaluated (as upstream); host endpoints and remote ends get
 // the enforced trace. ICMP connections are evaluated as echo requests (the tuple has no type).
@@ -28,17 +31,19 @@ StagedEvaluator MakeStagedEvaluator(std::shared_ptr<const explain::PendingEvalua
 
 // calico-node's pending view: fed what the agent feeds its calculation graph (AgentConfig's
 // on_resource / on_resync), asked for an evaluator after each programmed model. It holds a second
-// calculation graph (the staged set applied): with flowLogsPolicyEvaluationMode None the agent
-// makes none.
+// calculation graph (the enforced policies and the staged ones beside them): with
+// flowLogsPolicyEvaluationMode None the agent makes none.
 class PendingPolicies {
  public:
   explicit PendingPolicies(std::string node_name);
   void OnResource(const model::Resource* resource, std::string_view kind, std::string_view ns,
                   std::string_view name);
+  // A WorkloadEndpoint the agent read on its typed path (AgentConfig::on_workload_endpoint).
+  void OnWorkloadEndpoint(const model::v3::WorkloadEndpoint& wep);
   void OnResync();
-  // The evaluator for `enforced` (the model just programmed); nullptr while no staged policy
-  // exists (the pending traces are then the enforced ones).
-  StagedEvaluator EvaluatorFor(const policy::Model& enforced) const;
+  // The evaluator of the current pending view; nullptr while no staged policy takes part (none,
+  // or only stagedAction Delete ones: the pending traces are then the enforced ones).
+  StagedEvaluator Evaluator() const;
 
  private:
   std::string node_name_;

@@ -11,6 +11,7 @@
 
 #include "calico/base/testing/golden.h"
 #include "calico/flowlog/flows_codec.h"
+#include "calico/model/v3/endpoint.h"
 #include "calico/model/validate.h"
 #include "calico/model/yaml_codec.h"
 #include "calico/policy/flow_log_prefix.h"
@@ -98,7 +99,7 @@ struct Node {
   std::shared_ptr<const FlowContext> Context() const {
     const policy::Model m = graph.Model();
     return std::make_shared<FlowContext>(policy::PolicyLookup::Build(m), graph.Endpoints(),
-                                         pending ? pending->EvaluatorFor(m) : nullptr);
+                                         pending ? pending->Evaluator() : nullptr);
   }
 };
 
@@ -132,8 +133,9 @@ TEST(StagedFlowLogs, PendingTracesGolden) {
   node.pending = std::make_unique<PendingPolicies>("node1");
   node.Apply(kCluster);
   node.Apply(kStaged);
-  // Port 80: enforced Deny (end of tier), pending Allow by the staged policy's rule 1; port 443:
-  // Deny both ways (the staged policy's end of tier). The egress records (reporter Src) have no
+  // Port 80: enforced Deny (end of tier), pending Allow by the staged policy's rule 1 (evaluated
+  // after the enforced policy of the same name, which matches nothing); port 443: Deny both ways
+  // (tier default's end of tier). The egress records (reporter Src) have no
   // staged policy involved: pending = enforced.
   calico::testing::ExpectGolden("src/calico/flowlog/testdata/staged_flows.golden.ndjson",
                                 EncodeIngestBody(Traffic(node)));
@@ -144,7 +146,7 @@ TEST(StagedFlowLogs, PendingFollowsTheStagedPolicies) {
   node.pending = std::make_unique<PendingPolicies>("node1");
   node.Apply(kCluster);
   // No staged policy: no evaluator, pending = enforced.
-  EXPECT_FALSE(static_cast<bool>(node.pending->EvaluatorFor(node.graph.Model())));
+  EXPECT_FALSE(static_cast<bool>(node.pending->Evaluator()));
   node.Apply(kStaged);
   auto staged = Traffic(node);
   ASSERT_EQ(staged.size(), 4U);
@@ -166,6 +168,52 @@ TEST(StagedFlowLogs, PendingFollowsTheStagedPolicies) {
   node.Apply(kStaged);
   node.pending->OnResync();
   node.Apply(kCluster);
+  for (const FlowRecord& r : Traffic(node)) {
+    EXPECT_EQ(r.key.pending, r.key.enforced) << r.key.dest_port;
+  }
+}
+
+// calico-node's agent reads WorkloadEndpoints on a typed path (AgentConfig::on_workload_endpoint,
+// not on_resource): the pending view gets them there and still sees the endpoints.
+TEST(StagedFlowLogs, TypedWorkloadEndpointsReachThePendingView) {
+  Node node;
+  node.pending = std::make_unique<PendingPolicies>("node1");
+  for (const model::Resource& r : Parse(kCluster)) {
+    node.graph.OnUpdate(r);
+    if (r.kind() == "WorkloadEndpoint") {
+      auto wep = model::v3::DecodeWorkloadEndpoint(r);
+      ASSERT_TRUE(wep.has_value()) << wep.error().message();
+      node.pending->OnWorkloadEndpoint(*wep);
+    } else {
+      node.pending->OnResource(&r, r.kind(), r.namespace_(), r.name());
+    }
+  }
+  node.Apply(kStaged);
+  bool seen = false;
+  for (const FlowRecord& r : Traffic(node)) {
+    if (r.key.reporter != "Dst" || r.key.dest_port != 80) continue;
+    seen = true;
+    ASSERT_EQ(r.key.pending.size(), 1U);
+    EXPECT_EQ(r.key.pending[0].kind, "StagedNetworkPolicy");
+    EXPECT_EQ(r.key.pending[0].action, "Allow");
+  }
+  EXPECT_TRUE(seen);
+}
+
+// libcalico-go's staged*processor.go never sends a staged policy with stagedAction Delete to
+// Felix: with only such a one, there is no pending view and the pending trace is the enforced one
+// (the enforced policy of that name still decides).
+TEST(StagedFlowLogs, StagedDeleteHasNoEffect) {
+  Node node;
+  node.pending = std::make_unique<PendingPolicies>("node1");
+  node.Apply(kCluster);
+  node.Apply(R"(
+apiVersion: projectcalico.org/v3
+kind: StagedNetworkPolicy
+metadata: {name: default.web-only-frontend, namespace: prod}
+spec: {tier: default, stagedAction: Delete}
+)");
+  EXPECT_FALSE(static_cast<bool>(node.pending->Evaluator()));
   for (const FlowRecord& r : Traffic(node)) {
     EXPECT_EQ(r.key.pending, r.key.enforced) << r.key.dest_port;
   }

@@ -59,7 +59,7 @@ NodeFlowLogs::~NodeFlowLogs() {
 }
 
 void NodeFlowLogs::OnPolicyProgrammed(const policy::Model& model, const calc::CalcGraph& graph) {
-  StagedEvaluator staged = pending_ ? pending_->EvaluatorFor(model) : nullptr;
+  StagedEvaluator staged = pending_ ? pending_->Evaluator() : nullptr;
   runner_->SetContext(std::make_shared<FlowContext>(policy::PolicyLookup::Build(model),
                                                     graph.Endpoints(), std::move(staged)));
 }
@@ -67,6 +67,10 @@ void NodeFlowLogs::OnPolicyProgrammed(const policy::Model& model, const calc::Ca
 void NodeFlowLogs::OnResource(const model::Resource* resource, std::string_view kind,
                               std::string_view ns, std::string_view name) {
   if (pending_) pending_->OnResource(resource, kind, ns, name);
+}
+
+void NodeFlowLogs::OnWorkloadEndpoint(const model::v3::WorkloadEndpoint& wep) {
+  if (pending_) pending_->OnWorkloadEndpoint(wep);
 }
 
 void NodeFlowLogs::OnResync() {

@@ -52,6 +52,7 @@ class NodeFlowLogs {
   // pending view follows it. Same thread as OnPolicyProgrammed.
   void OnResource(const model::Resource* resource, std::string_view kind, std::string_view ns,
                   std::string_view name);
+  void OnWorkloadEndpoint(const model::v3::WorkloadEndpoint& wep);  // on_workload_endpoint.
   void OnResync();
   std::string MetricsText() const;
 
