@@ -96,7 +96,7 @@ TSAN_TARGETS ?= base_test datastore_test etcd_backend_test ipam_test agent_test 
 tsan-test: deps
 	@cmake --preset tsan >/dev/null
 	@cmake --build $(TSAN_DIR) -j $(JOBS) --target $(TSAN_TARGETS)
-	@TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
+	@TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$(CURDIR)/tools/tsan.supp" \
 	  ctest --test-dir $(TSAN_DIR) --output-on-failure -j $(JOBS) --timeout 900 -L threads \
 	  --no-tests=error
 

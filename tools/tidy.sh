@@ -13,6 +13,10 @@ if [ $# -gt 0 ]; then
   files=("$@")
 else
   if [ -n "${TIDY_BASE:-}" ]; then
+    if ! git rev-parse --verify -q "$TIDY_BASE^{commit}" >/dev/null; then
+      echo "tidy: TIDY_BASE $TIDY_BASE is not in this clone (a shallow clone?): fetch more history" >&2
+      exit 1
+    fi
     base=$(git merge-base HEAD "$TIDY_BASE")
   elif git rev-parse --verify -q origin/main >/dev/null; then
     base=$(git merge-base HEAD origin/main)
