@@ -66,6 +66,13 @@ double DoubleOrExit(const std::string& flag, const std::string& text) {
   return *n;
 }
 
+// Merges rows into the results file OUT; false (the reason printed) when it cannot.
+bool WriteResults(const std::string& out, const std::vector<calico::bench::RowResult>& rows) {
+  auto st = calico::bench::MergeResults(out, rows);
+  if (!st) std::cerr << "calico-bench: " << st.error().message() << "\n";
+  return st.has_value();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -103,7 +110,7 @@ int main(int argc, char** argv) {
       std::cerr << "calico-bench ipam: " << rows.error().message() << "\n";
       return 1;
     }
-    if (!calico::bench::MergeResults(argv[3], *rows)) return 1;
+    if (!WriteResults(argv[3], *rows)) return 1;
     std::cout << "ipam: " << rows->size() << " results written to " << argv[3] << "\n";
     return 0;
   }
@@ -189,11 +196,7 @@ int main(int argc, char** argv) {
       std::cerr << "calico-bench record: needs --row, --metric, --out and object --params\n";
       return 2;
     }
-    auto st = calico::bench::MergeResults(out, {r});
-    if (!st) {
-      std::cerr << "calico-bench: " << st.error().message() << "\n";
-      return 1;
-    }
+    if (!WriteResults(out, {r})) return 1;
     return 0;
   }
   if (cmd == "flow-collector") {
@@ -221,11 +224,7 @@ int main(int argc, char** argv) {
                 << r.peer << ", " << r.params.dump() << ")\n";
     }
     if (!out.empty()) {
-      auto st = calico::bench::MergeResults(out, *rows);
-      if (!st) {
-        std::cerr << "calico-bench: " << st.error().message() << "\n";
-        return 1;
-      }
+      if (!WriteResults(out, *rows)) return 1;
     }
     return 0;
   }
@@ -261,11 +260,7 @@ int main(int argc, char** argv) {
                 << ")\n";
     }
     if (!out.empty()) {
-      auto st = calico::bench::MergeResults(out, *rows);
-      if (!st) {
-        std::cerr << "calico-bench: " << st.error().message() << "\n";
-        return 1;
-      }
+      if (!WriteResults(out, *rows)) return 1;
     }
     return 0;
   }
@@ -316,11 +311,7 @@ int main(int argc, char** argv) {
       return 1;
     }
     if (!out.empty()) {
-      auto st = calico::bench::MergeResults(out, *rows);
-      if (!st) {
-        std::cerr << "calico-bench: " << st.error().message() << "\n";
-        return 1;
-      }
+      if (!WriteResults(out, *rows)) return 1;
       std::cout << "simulate: " << rows->size() << " results written to " << out << "\n";
     }
     return 0;
@@ -365,8 +356,7 @@ int main(int argc, char** argv) {
       std::cerr << "calico-bench policy-apply: " << rows.error().message() << "\n";
       return 1;
     }
-    auto st = calico::bench::MergeResults(out, *rows);
-    if (!st) return 1;
+    if (!WriteResults(out, *rows)) return 1;
     std::cout << "policy-apply: " << rows->size() << " results written to " << out << "\n";
     return 0;
   }
@@ -414,11 +404,7 @@ int main(int argc, char** argv) {
     std::cerr << "calico-bench cni-add: " << rows.error().message() << "\n";
     return 1;
   }
-  auto st = calico::bench::MergeResults(out, *rows);
-  if (!st) {
-    std::cerr << "calico-bench: " << st.error().message() << "\n";
-    return 1;
-  }
+  if (!WriteResults(out, *rows)) return 1;
   std::cout << "cni-add: " << rows->size() << " results written to " << out << "\n";
   return 0;
 }
