@@ -79,7 +79,7 @@ TEST(FelixSettingsTest, ReportingAndHealthSettings) {
 
   // The environment wins, the whole list at once.
   s = LoadFelixSettings({{"FELIX_REPORTINGINTERVALSECS", "15"},
-                         {"FELIX_HEALTHTIMEOUTOVERRIDES", " CalculationGraph=10ns, "}},
+                         {"FELIX_HEALTHTIMEOUTOVERRIDES", " CalculationGraph=10ns,"}},
                         "n1", &global, &node);
   ASSERT_TRUE(s) << s.error().message();
   EXPECT_EQ(s->reporting_interval, seconds(15));

@@ -19,7 +19,7 @@
 namespace calico::node {
 namespace {
 
-std::string Run(const std::string& cmd) {
+std::string Shell(const std::string& cmd) {
   std::string out;
   FILE* p = ::popen(cmd.c_str(), "r");
   if (p == nullptr) return out;
@@ -46,7 +46,7 @@ TEST(StatusReportEtcdTest, LiveKeyHasALeaseOfReportingTtl) {
 
   const std::string ctl = "ETCDCTL_API=3 etcdctl --endpoints=" + etcd.client_url() + " ";
   auto lease_of = [&](const std::string& key) -> int64_t {
-    auto j = nlohmann::json::parse(Run(ctl + "get -w json " + key), nullptr, false);
+    auto j = nlohmann::json::parse(Shell(ctl + "get -w json " + key), nullptr, false);
     if (j.is_discarded() || !j.contains("kvs") || j["kvs"].empty()) return -1;
     return j["kvs"][0].value("lease", int64_t{0});
   };
@@ -55,7 +55,7 @@ TEST(StatusReportEtcdTest, LiveKeyHasALeaseOfReportingTtl) {
   EXPECT_EQ(lease_of(datastore::FelixLastStatusKey("node-7")), 0);
   char hex[32];
   std::snprintf(hex, sizeof(hex), "%llx", static_cast<unsigned long long>(lease));
-  const std::string ttl = Run(ctl + "lease timetolive " + hex);
+  const std::string ttl = Shell(ctl + "lease timetolive " + hex);
   EXPECT_NE(ttl.find("granted with TTL(3s)"), std::string::npos) << ttl;
 
   // The lease expires: the live key goes, the last report stays (polled; no time is asserted).
