@@ -297,9 +297,12 @@ int RunFelix(const std::map<std::string, std::string>& env, calico::datastore::B
   // Flow logs (flowLogsGoldmaneServer, read at start-up: a change applies when calico-node
   // restarts, so the ruleset's log statements and the collector stay in step).
   const calico::agent::FlowLogSettings flow_logs = settings->flow_logs;
+  // dataplaneWatchdogTimeout is InternalDataplaneMainLoop's registered timeout: read at start-up
+  // (Felix restarts for it); healthTimeoutOverrides changes it while running.
+  const auto watchdog = settings->agent.dataplane_watchdog_timeout;
   auto flow_logs_on = std::make_shared<bool>(!flow_logs.goldmane_server.empty());
   settings->agent.reload_settings =
-      [env, node, log_file, flow_logs, flow_logs_on, &reporter](
+      [env, node, log_file, flow_logs, flow_logs_on, watchdog, &reporter](
           const calico::model::Resource* g,
           const calico::model::Resource* n) -> calico::Result<calico::agent::ReloadableSettings> {
     ASSIGN_OR_RETURN(auto next, calico::agent::LoadFelixSettings(env, node, g, n));
@@ -311,6 +314,11 @@ int RunFelix(const std::map<std::string, std::string>& env, calico::datastore::B
                  "flowLogs* settings changed: they take effect when calico-node restarts");
     }
     next.agent.render.flow_logs.enabled = *flow_logs_on;
+    if (next.agent.dataplane_watchdog_timeout != watchdog) {
+      CALICO_LOG(warn, "node",
+                 "dataplaneWatchdogTimeout changed: it takes effect when calico-node restarts "
+                 "(healthTimeoutOverrides applies at once)");
+    }
     if (next.log_file_path != log_file) {
       CALICO_LOG(warn, "node",
                  "logFilePath is now \"{}\": it takes effect when calico-node restarts",

@@ -62,7 +62,7 @@ const std::vector<FieldSupport>& FieldSupportTable() {
       {"FelixConfiguration", "cgroupV2Path", FieldSupport::kNot, "eBPF dataplane only; not part of this build"},
       {"FelixConfiguration", "chainInsertMode", FieldSupport::kNot, "policy lives in its own nftables table (inet calico): there is no chain to insert into"},
       {"FelixConfiguration", "dataplaneDriver", FieldSupport::kNot, "the nftables dataplane is built in; no external dataplane driver"},
-      {"FelixConfiguration", "dataplaneWatchdogTimeout", FieldSupport::kHonoured, "the timeout of the InternalDataplaneMainLoop health reporter (90 s; at least 20 s, as Felix); superseded upstream by healthTimeoutOverrides, which wins"},
+      {"FelixConfiguration", "dataplaneWatchdogTimeout", FieldSupport::kHonoured, "the timeout of the InternalDataplaneMainLoop health reporter (90 s; at least 20 s, as Felix), read at start-up (a change is logged and applies at restart); superseded upstream by healthTimeoutOverrides, which wins and applies at once"},
       {"FelixConfiguration", "debugDisableLogDropping", FieldSupport::kNot, "Felix debug hooks are not implemented"},
       {"FelixConfiguration", "debugHost", FieldSupport::kNot, "Felix debug hooks are not implemented"},
       {"FelixConfiguration", "debugMemoryProfilePath", FieldSupport::kNot, "Felix debug hooks are not implemented"},
