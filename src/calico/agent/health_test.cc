@@ -116,12 +116,14 @@ TEST(HealthAggregatorTest, HttpEndpointsFollowTheOverride) {
   HealthAggregator h(clock);
   h.RegisterReporter(kHealthDataplane, {.live = true, .ready = true}, seconds(90));
   h.Report(kHealthDataplane, {.live = true, .ready = true});
+  // The clock moves before the server's threads start (FakeClock is not thread-safe); the
+  // overrides then change under the aggregator's lock.
+  clock.Advance(seconds(45));
   Metrics metrics;
   HttpEndpoints http(metrics, h);
   const int port = 21099 + (::getpid() % 500);
   ASSERT_TRUE(http.Start("127.0.0.1", port, "127.0.0.1", 0));
   httplib::Client c("127.0.0.1", port);
-  clock.Advance(seconds(45));
   auto live = c.Get("/liveness");
   ASSERT_TRUE(live);
   EXPECT_EQ(live->status, 200);
