@@ -47,10 +47,9 @@ struct FelixSettings {
   // logFilePath: "" (calico-node's default, as its felix.cfg "None") or "none" = no file.
   std::string log_file_path;
   std::string log_severity_file = "info";
-  // MTU auto-detection (agent/mtu.h): mtuIfacePattern / FELIX_MTUIFACEPATTERN, and ipipEnabled /
-  // FELIX_IPIPENABLED (unset: the IP pools decide, as agent.vxlan_enabled for VXLAN).
+  // MTU auto-detection (agent/mtu.h): mtuIfacePattern / FELIX_MTUIFACEPATTERN; ipipEnabled /
+  // FELIX_IPIPENABLED and ipipMTU / FELIX_IPINIPMTU are agent.ipip.
   std::string mtu_iface_pattern = "^((en|wl|ww|sl|ib)[Pcopsvx].*|(eth|wlan|wwan).*)";
-  std::optional<bool> ipip_enabled{};
   FlowLogSettings flow_logs{};
   // As read; LoadFelixSettings makes agent.policy_refresh_interval of them (nftables wins).
   std::optional<std::chrono::milliseconds> iptables_refresh{};
