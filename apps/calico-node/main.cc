@@ -235,10 +235,13 @@ void WriteDetectedMtu(const std::map<std::string, std::string>& env,
     }
   }
   calico::agent::MtuEncaps encaps{
-      .ipip = settings.ipip_enabled.value_or(pool_ipip),
+      .ipip = settings.agent.ipip.enabled.value_or(pool_ipip),
+      .ipip_mtu = settings.agent.ipip.mtu,
       .vxlan = settings.agent.vxlan_enabled.value_or(pool_vxlan),
       .vxlan_mtu = settings.agent.vxlan.mtu,
-      .vxlan_v6 = settings.agent.vxlan_enabled.value_or(true) && pool_vxlan_v6};
+      // Felix's VXLANEnabledV6 follows the IPv6 pools only (vxlanEnabled is IPv4's switch).
+      .vxlan_v6 = settings.agent.routes.ipv6 && pool_vxlan_v6,
+      .vxlan_mtu_v6 = settings.agent.vxlan.mtu_v6};
   const int pod_mtu = calico::agent::PodMtu(*host_mtu, encaps);
   const std::string path = calico::agent::MtuFilePath(env);
   if (auto st = calico::agent::WriteMtuFile(path, pod_mtu); !st) {
@@ -332,7 +335,8 @@ int RunFelix(const std::map<std::string, std::string>& env, calico::datastore::B
         .nat = next.agent.nat,
         .vxlan = next.agent.vxlan,
         .vxlan_enabled = next.agent.vxlan_enabled,
-        .health_timeout_overrides = std::move(next.agent.health_timeout_overrides)};
+        .health_timeout_overrides = std::move(next.agent.health_timeout_overrides),
+        .ipip = next.agent.ipip};
   };
 
   WriteDetectedMtu(env, *settings, client);
@@ -389,12 +393,10 @@ int RunFelix(const std::map<std::string, std::string>& env, calico::datastore::B
   calico::ipam::IpamClient ipam(*backend);
   settings->agent.on_synced = [&](bool routing_changed) {
     if (!routing_changed) return;
-    // node/pkg/allocateip: the tunnel addresses of the IPIP and VXLAN pools that apply.
+    // node/pkg/allocateip: the tunnel addresses (IPIP, VXLAN, IPv6 VXLAN) of the pools that
+    // apply; each failure is logged by EnsureTunnelAddresses and retried at the next change.
     if (networking == "vxlan" || networking == "bird") {
-      auto st = calico::agent::EnsureIpipTunnelAddress(client, ipam, node);
-      if (!st) CALICO_LOG(warn, "node", "IPIP tunnel address: {}", st.error().message());
-      st = calico::agent::EnsureVxlanTunnelAddress(client, ipam, node);
-      if (!st) CALICO_LOG(warn, "node", "VXLAN tunnel address: {}", st.error().message());
+      (void)calico::agent::EnsureTunnelAddresses(client, ipam, node);
     }
     // A failure is logged by the reconciler; BIRD keeps its last good configuration.
     if (bird_reconciler) (void)bird_reconciler->Reconcile();

@@ -316,6 +316,16 @@ VxlanState Agent::DesiredVxlan() const {
                            /*forced=*/config_.vxlan_enabled == true);
 }
 
+VxlanState Agent::DesiredVxlanV6() const {
+  if (!config_.routes.ipv6) {
+    VxlanState off;
+    off.family = 6;
+    off.options = config_.vxlan;
+    return off;
+  }
+  return ComputeVxlanStateV6(config_.node_name, vxlan_inputs_, config_.vxlan);
+}
+
 void Agent::ConfigureInterfaces(bool all) {
   std::set<std::string> now;
   for (const auto& ep : model_.endpoints) {
@@ -504,6 +514,7 @@ void Agent::ReloadSettings() {
     config_.health->SetTimeoutOverrides(next->health_timeout_overrides);
   }
   config_.health_timeout_overrides = std::move(next->health_timeout_overrides);
+  config_.ipip = next->ipip;
   render_cache_ = policy::RenderCache();  // Compiled with the old marks and prefixes.
   if (have_applied_) CALICO_LOG(info, "agent", "FelixConfiguration changed: settings applied");
 }
@@ -551,20 +562,22 @@ Status Agent::Program(std::chrono::steady_clock::time_point since) {
     ConfigureInterfaces(false);
   }
   if (config_.apply_vxlan) {
-    VxlanState state = DesiredVxlan();
-    if (!vxlan_applied_ || *vxlan_applied_ != state) {
+    for (auto [state, applied] : {std::pair{DesiredVxlan(), &vxlan_applied_},
+                                  std::pair{DesiredVxlanV6(), &vxlan6_applied_}}) {
+      if (*applied && **applied == state) continue;
       Status st = config_.apply_vxlan(state);
       if (!st) {
         metrics_.AddDataplaneError();
-        vxlan_applied_.reset();
-        CALICO_LOG(error, "agent", "programming VXLAN: {}", st.error().message());
+        applied->reset();
+        CALICO_LOG(error, "agent", "programming {}: {}", VxlanDeviceName(state.family),
+                   st.error().message());
       } else {
-        vxlan_applied_ = state;
+        *applied = std::move(state);
       }
     }
   }
   if (config_.apply_ipip) {
-    IpipState state = ComputeIpipState(config_.node_name, vxlan_inputs_);
+    IpipState state = ComputeIpipState(config_.node_name, vxlan_inputs_, config_.ipip);
     if (!ipip_applied_ || *ipip_applied_ != state) {
       Status st = config_.apply_ipip(state);
       if (!st) {
@@ -617,6 +630,7 @@ Status Agent::FullSync() {
   own_blocks_.clear();
   vxlan_inputs_ = VxlanInputs{};
   vxlan_applied_.reset();
+  vxlan6_applied_.reset();
   ipip_applied_.reset();
   nat_applied_.reset();
   // Both cores: a second thread decodes and validates the next batch of values while this one
@@ -726,11 +740,17 @@ Result<bool> Agent::CheckRoutes() {
     repaired = repaired || synced.added > 0 || synced.removed > 0;
   }
   if (config_.apply_vxlan) {
-    Status st = config_.apply_vxlan(DesiredVxlan());
-    if (!st) CALICO_LOG(error, "agent", "resync VXLAN: {}", st.error().message());
+    for (const VxlanState& state : {DesiredVxlan(), DesiredVxlanV6()}) {
+      Status st = config_.apply_vxlan(state);
+      if (!st) {
+        CALICO_LOG(error, "agent", "resync {}: {}", VxlanDeviceName(state.family),
+                   st.error().message());
+      }
+    }
   }
   if (config_.apply_ipip) {
-    Status st = config_.apply_ipip(ComputeIpipState(config_.node_name, vxlan_inputs_));
+    Status st =
+        config_.apply_ipip(ComputeIpipState(config_.node_name, vxlan_inputs_, config_.ipip));
     if (!st) CALICO_LOG(error, "agent", "resync IPIP: {}", st.error().message());
   }
   if (config_.on_synced) config_.on_synced(true);

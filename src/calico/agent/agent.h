@@ -69,6 +69,7 @@ struct ReloadableSettings {
   VxlanOptions vxlan{};
   std::optional<bool> vxlan_enabled{};
   std::map<std::string, std::chrono::nanoseconds> health_timeout_overrides{};
+  IpipOptions ipip{};
 };
 
 struct AgentConfig {
@@ -84,7 +85,8 @@ struct AgentConfig {
   // withdraw the node's routes as soon as its sessions drop) and re-renders BIRD's configuration
   // when a password secret file changed.
   std::function<void()> on_idle{};
-  // Programs the VXLAN overlay (device, FDB, neighbours, remote block routes); unset = no VXLAN.
+  // Programs the VXLAN overlay of the state's IP version (vxlan.calico or vxlan-v6.calico: device,
+  // FDB, neighbours, remote block routes); unset = no VXLAN.
   std::function<Status(const VxlanState&)> apply_vxlan{};
   // Programs the IPIP overlay (tunl0 routes); unset = no IPIP.
   std::function<Status(const IpipState&)> apply_ipip{};
@@ -129,10 +131,13 @@ struct AgentConfig {
   policy::RenderOptions render{};
   RouteOptions routes{};
   NatOptions nat{};
-  // vxlanVNI, vxlanPort and vxlanMTU for vxlan.calico.
+  // vxlanVNI, vxlanPort, vxlanMTU (vxlan.calico) and vxlanMTUV6 (vxlan-v6.calico).
   VxlanOptions vxlan{};
-  // vxlanEnabled: false keeps VXLAN off whatever the pools say; unset or true: the pools decide.
+  // vxlanEnabled: false keeps VXLAN off whatever the pools say; true forces it on; unset: the
+  // pools decide.
   std::optional<bool> vxlan_enabled{};
+  // ipipEnabled and ipipMTU for tunl0 (ipip.h).
+  IpipOptions ipip{};
   bool program_routes = true;
   // Felix's health reporters (health.h): the agent registers CalculationGraph (ready once in sync)
   // and InternalDataplaneMainLoop (ready once the ruleset was first applied), and reports both
@@ -221,8 +226,10 @@ class Agent {
   [[nodiscard]] Result<bool> CheckRoutes();
   [[nodiscard]] Status Program(std::chrono::steady_clock::time_point since);
   std::set<OwnedRoute> DesiredRoutes() const;
-  // The VXLAN overlay the pools, nodes and blocks ask for, with the configured options.
+  // The VXLAN overlay the pools, nodes and blocks ask for, with the configured options: IPv4, and
+  // IPv6 (off when ipv6Support is false, as Felix has no IPv6 dataplane then).
   VxlanState DesiredVxlan() const;
+  VxlanState DesiredVxlanV6() const;
   // Applies the host-interface sysctls to local endpoints not configured yet (all when `all`).
   void ConfigureInterfaces(bool all);
   // Tracks the FelixConfiguration resources of this node (`r` null = deleted).
@@ -267,6 +274,7 @@ class Agent {
   std::set<std::string> rp_filter_off_;
   VxlanInputs vxlan_inputs_;
   std::optional<VxlanState> vxlan_applied_;
+  std::optional<VxlanState> vxlan6_applied_;
   std::optional<IpipState> ipip_applied_;
   std::optional<std::pair<std::string, std::string>> nat_applied_;
   // The FelixConfiguration resources this node reads, as last seen, and whether they changed.

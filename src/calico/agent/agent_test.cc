@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <map>
 #include <sstream>
 #include <string>
 #include <string_view>
@@ -800,7 +801,7 @@ TEST_F(AgentTest, VxlanOptionsFromFelixConfiguration) {
   AgentConfig cfg;
   cfg.node_name = "node1";
   cfg.apply_vxlan = [&](const VxlanState& st) -> Status {
-    applied.push_back(st);
+    if (st.family == 4) applied.push_back(st);  // IPv6: Ipv6VxlanFollowsTheIpv6Pools
     return OkStatus();
   };
   cfg.reload_settings = [](const Resource* global,
@@ -838,6 +839,66 @@ TEST_F(AgentTest, VxlanOptionsFromFelixConfiguration) {
   EXPECT_EQ(applied.back().options, VxlanOptions{});
 }
 
+// IPv6 VXLAN (vxlan-v6.calico): its own state beside IPv4's, from the IPv6 pools, the Nodes' IPv6
+// VTEPs and IPv6 blocks, with vxlanMTUV6; vxlanEnabled: false does not touch it, ipv6Support:
+// false turns it off.
+TEST_F(AgentTest, Ipv6VxlanFollowsTheIpv6Pools) {
+  std::map<int, VxlanState> applied;  // family ->
+  AgentConfig cfg;
+  cfg.node_name = "node1";
+  cfg.apply_vxlan = [&](const VxlanState& st) -> Status {
+    applied[st.family] = st;
+    return OkStatus();
+  };
+  cfg.reload_settings = [](const Resource* global,
+                           const Resource* per_node) -> Result<ReloadableSettings> {
+    ASSIGN_OR_RETURN(auto s, LoadFelixSettings({}, "node1", global, per_node));
+    return ReloadableSettings{.render = s.agent.render,
+                              .routes = s.agent.routes,
+                              .vxlan = s.agent.vxlan,
+                              .vxlan_enabled = s.agent.vxlan_enabled};
+  };
+  Resource pool("IPPool", "vx6");
+  pool.spec() = Json{{"cidr", "fd00:70::/48"}, {"blockSize", 122}, {"vxlanMode", "Always"}};
+  ASSERT_TRUE(client_.Create(pool));
+  for (auto [name, ip6, tun6] : {std::tuple{"node1", "fd00:18::11/64", "fd00:70::1"},
+                                 std::tuple{"node2", "fd00:18::12/64", "fd00:70:0:1::1"}}) {
+    Resource node("Node", name);
+    node.spec() = Json{{"bgp", {{"ipv6Address", ip6}}}, {"ipv6VXLANTunnelAddr", tun6}};
+    ASSERT_TRUE(client_.Create(node));
+  }
+  ASSERT_TRUE(store_.Put(
+      datastore::BlockAffinityKey{.cidr = *net::CIDR::Parse("fd00:70:0:1::/122"), .host = "node2"}
+          .Format(),
+      R"({"state":"confirmed"})"));
+  Resource fc("FelixConfiguration", "default");
+  fc.spec() = Json{{"vxlanMTUV6", 1380}, {"vxlanEnabled", false}};
+  ASSERT_TRUE(client_.Create(fc));
+  agent_ = std::make_unique<Agent>(cfg, store_, policy_, routes_, metrics_);
+  ASSERT_TRUE(agent_->FullSync());
+  ASSERT_EQ(applied.count(4), 1u);
+  EXPECT_FALSE(applied[4].enabled) << "no IPv4 VXLAN pool (and vxlanEnabled false)";
+  ASSERT_EQ(applied.count(6), 1u);
+  const VxlanState& v6 = applied[6];
+  EXPECT_TRUE(v6.enabled) << "vxlanEnabled is IPv4's switch only";
+  EXPECT_EQ(v6.options.mtu_v6, 1380);
+  EXPECT_EQ(v6.local.tunnel_ip, *net::IPAddr::Parse("fd00:70::1"));
+  ASSERT_EQ(v6.routes.size(), 1u);
+  EXPECT_EQ(v6.routes[0].dst.String(), "fd00:70:0:1::/122");
+  EXPECT_EQ(v6.routes[0].via, net::IPAddr::Parse("fd00:70:0:1::1"));
+  ASSERT_EQ(v6.remotes.size(), 1u);
+  EXPECT_EQ(v6.remotes[0].parent_ip, *net::IPAddr::Parse("fd00:18::12"));
+
+  fc.spec() = Json{{"ipv6Support", false}};
+  ASSERT_TRUE(store_.Put(
+      datastore::ResourceKey{.kind = model::LookupKind("FelixConfiguration"), .name = "default"}
+          .Format(),
+      datastore::EncodeStoredResource(fc)));
+  Drain();
+  EXPECT_FALSE(applied[6].enabled) << "ipv6Support: false removes vxlan-v6.calico";
+  EXPECT_EQ(applied[6].family, 6);
+}
+
 TEST_F(AgentTest, VxlanStateFollowsNodesPoolsAndRemoteBlocks) {
   std::vector<VxlanState> applied;
   AgentConfig cfg;
@@ -849,7 +910,7 @@ TEST_F(AgentTest, VxlanStateFollowsNodesPoolsAndRemoteBlocks) {
     routing_syncs += routing ? 1 : 0;
   };
   cfg.apply_vxlan = [&](const VxlanState& st) -> Status {
-    applied.push_back(st);
+    if (st.family == 4) applied.push_back(st);  // IPv6: Ipv6VxlanFollowsTheIpv6Pools
     return OkStatus();
   };
   agent_ = std::make_unique<Agent>(cfg, store_, policy_, routes_, metrics_);

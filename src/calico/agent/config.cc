@@ -258,9 +258,18 @@ Status Apply(FelixSettings& s, const std::map<std::string, std::string>& values,
       *out = *d;
     }
   }
+  if (auto* v = get("vxlanMTUV6", "FELIX_VXLANMTUV6")) {
+    ASSIGN_OR_RETURN(int64_t mtu, ParseRange(name("vxlanMTUV6", "FELIX_VXLANMTUV6"), *v, 0, 65535));
+    s.agent.vxlan.mtu_v6 = static_cast<int>(mtu);
+  }
   if (auto* v = get("mtuIfacePattern", "FELIX_MTUIFACEPATTERN")) s.mtu_iface_pattern = *v;
   if (auto* v = get("ipipEnabled", "FELIX_IPIPENABLED")) {
-    ASSIGN_OR_RETURN(s.ipip_enabled, ParseBool(name("ipipEnabled", "FELIX_IPIPENABLED"), *v));
+    ASSIGN_OR_RETURN(s.agent.ipip.enabled, ParseBool(name("ipipEnabled", "FELIX_IPIPENABLED"), *v));
+  }
+  // Felix's IpInIpMtu (FELIX_IPINIPMTU; the FelixConfiguration field is ipipMTU).
+  if (auto* v = get("ipipMTU", "FELIX_IPINIPMTU")) {
+    ASSIGN_OR_RETURN(int64_t mtu, ParseRange(name("ipipMTU", "FELIX_IPINIPMTU"), *v, 0, 65535));
+    s.agent.ipip.mtu = static_cast<int>(mtu);
   }
   if (auto* v = get("vxlanEnabled", "FELIX_VXLANENABLED")) {
     ASSIGN_OR_RETURN(s.agent.vxlan_enabled,
@@ -341,8 +350,10 @@ std::map<std::string, std::string> SpecValues(const model::v3::FelixConfiguratio
   put("vxlanPort", spec->vxlan_port);
   put("vxlanVNI", spec->vxlan_vni);
   put("vxlanMTU", spec->vxlan_mtu);
+  put("vxlanMTUV6", spec->vxlan_mtu_v6);
   put("vxlanEnabled", spec->vxlan_enabled);
   put("ipipEnabled", spec->ipip_enabled);
+  put("ipipMTU", spec->ipip_mtu);
   put("nftablesRefreshInterval", spec->nftables_refresh_interval);
   put("iptablesFilterDenyAction", spec->iptables_filter_deny_action);
   put("nftablesFilterDenyAction", spec->nftables_filter_deny_action);

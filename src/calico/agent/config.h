@@ -50,10 +50,9 @@ struct FelixSettings {
   // logFilePath: "" (calico-node's default, as its felix.cfg "None") or "none" = no file.
   std::string log_file_path;
   std::string log_severity_file = "info";
-  // MTU auto-detection (agent/mtu.h): mtuIfacePattern / FELIX_MTUIFACEPATTERN, and ipipEnabled /
-  // FELIX_IPIPENABLED (unset: the IP pools decide, as agent.vxlan_enabled for VXLAN).
+  // MTU auto-detection (agent/mtu.h): mtuIfacePattern / FELIX_MTUIFACEPATTERN; ipipEnabled /
+  // FELIX_IPIPENABLED and ipipMTU / FELIX_IPINIPMTU are agent.ipip.
   std::string mtu_iface_pattern = "^((en|wl|ww|sl|ib)[Pcopsvx].*|(eth|wlan|wwan).*)";
-  std::optional<bool> ipip_enabled{};
   FlowLogSettings flow_logs{};
   // reportingInterval / FELIX_REPORTINGINTERVALSECS (Felix: 30 s; 0 = no status reports) and
   // reportingTTL / FELIX_REPORTINGTTLSECS (90 s): calico-node's status reports (node/

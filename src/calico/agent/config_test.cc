@@ -120,20 +120,28 @@ TEST(FelixSettingsTest, MtuSettings) {
   auto d = LoadFelixSettings({}, "n1", nullptr, nullptr);
   ASSERT_TRUE(d);
   EXPECT_EQ(d->mtu_iface_pattern, "^((en|wl|ww|sl|ib)[Pcopsvx].*|(eth|wlan|wwan).*)");
-  EXPECT_FALSE(d->ipip_enabled.has_value());
+  EXPECT_FALSE(d->agent.ipip.enabled.has_value());
+  EXPECT_EQ(d->agent.ipip.mtu, 0);
   model::Resource global("FelixConfiguration", "default");
-  global.spec() = {{"mtuIfacePattern", "^ens"}, {"ipipEnabled", true}};
+  global.spec() = {{"mtuIfacePattern", "^ens"}, {"ipipEnabled", true}, {"ipipMTU", 1400}};
   model::Resource node("FelixConfiguration", "node.n1");
   node.spec() = {{"mtuIfacePattern", "^bond"}};
   auto s = LoadFelixSettings({}, "n1", &global, &node);
   ASSERT_TRUE(s) << s.error().message();
   EXPECT_EQ(s->mtu_iface_pattern, "^bond");
-  EXPECT_EQ(s->ipip_enabled, true);
-  s = LoadFelixSettings({{"FELIX_MTUIFACEPATTERN", "^eth1$"}, {"FELIX_IPIPENABLED", "false"}}, "n1",
-                        &global, &node);
+  EXPECT_EQ(s->agent.ipip.enabled, true);
+  EXPECT_EQ(s->agent.ipip.mtu, 1400);
+  s = LoadFelixSettings({{"FELIX_MTUIFACEPATTERN", "^eth1$"},
+                         {"FELIX_IPIPENABLED", "false"},
+                         {"FELIX_IPINIPMTU", "1380"},
+                         {"FELIX_VXLANMTUV6", "1350"}},
+                        "n1", &global, &node);
   ASSERT_TRUE(s) << s.error().message();
   EXPECT_EQ(s->mtu_iface_pattern, "^eth1$");
-  EXPECT_EQ(s->ipip_enabled, false);
+  EXPECT_EQ(s->agent.ipip.enabled, false);
+  EXPECT_EQ(s->agent.ipip.mtu, 1380);
+  EXPECT_EQ(s->agent.vxlan.mtu_v6, 1350);
+  EXPECT_FALSE(LoadFelixSettings({{"FELIX_IPINIPMTU", "big"}}, "n1", nullptr, nullptr));
 }
 
 // workloadSourceSpoofing (felix/config/config_params.go oneof(Disabled,Any), Disabled by

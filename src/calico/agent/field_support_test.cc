@@ -63,6 +63,7 @@ TEST(FieldSupportTest, HonouredFieldsAreTheOnesTheAgentReads) {
                                              "healthTimeoutOverrides",
                                              "interfacePrefix",
                                              "ipipEnabled",
+                                             "ipipMTU",
                                              "iptablesFilterDenyAction",
                                              "iptablesRefreshInterval",
                                              "ipv6Support",
@@ -84,6 +85,7 @@ TEST(FieldSupportTest, HonouredFieldsAreTheOnesTheAgentReads) {
                                              "routeRefreshInterval",
                                              "vxlanEnabled",
                                              "vxlanMTU",
+                                             "vxlanMTUV6",
                                              "vxlanPort",
                                              "vxlanVNI",
                                              "workloadSourceSpoofing"}));
@@ -107,7 +109,8 @@ TEST(FieldSupportTest, NotActedOnListsTheSetFieldsInTableOrder) {
   model::Resource node("Node", "n1");
   node.spec() = model::Json::parse(
       R"({"bgp": {"ipv4Address": "10.0.0.1/24", "ipv4IPIPTunnelAddr": "10.65.0.1"},
-          "ipv4VXLANTunnelAddr": "10.65.0.2", "wireguard": {"interfaceIPv4Address": "10.65.0.3"}})");
+          "ipv4VXLANTunnelAddr": "10.65.0.2", "wireguard": {"interfaceIPv4Address": "10.65.0.3"},
+          "ipv6VXLANTunnelAddr": "fd00:65::", "vxlanTunnelMACAddrV6": "66:01:02:03:04:05"})");
   EXPECT_THAT(NotActedOn(node), ElementsAre("wireguard"));
 
   model::Resource empty("FelixConfiguration", "default");

@@ -5,8 +5,10 @@
 
 namespace calico::agent {
 
-IpipState ComputeIpipState(std::string_view node, const VxlanInputs& inputs) {
+IpipState ComputeIpipState(std::string_view node, const VxlanInputs& inputs,
+                           const IpipOptions& options) {
   IpipState state;
+  state.options = options;
   std::vector<std::pair<net::CIDR, EncapMode>> ipip_pools;
   for (const auto& [name, pool] : inputs.pools) {
     if (pool.ipip_mode == EncapMode::kNever || pool.cidr.family() != 4) continue;
@@ -14,11 +16,17 @@ IpipState ComputeIpipState(std::string_view node, const VxlanInputs& inputs) {
     state.pools.push_back(pool.cidr);
   }
   std::sort(state.pools.begin(), state.pools.end());
-  state.enabled = !ipip_pools.empty();
-  if (!state.enabled) return state;
+  state.enabled = options.enabled.value_or(!ipip_pools.empty());
+  if (!state.enabled) {
+    state.pools.clear();
+    return state;
+  }
   std::optional<net::CIDR> local;
-  if (auto it = inputs.nodes.find(std::string(node)); it != inputs.nodes.end())
+  if (auto it = inputs.nodes.find(std::string(node)); it != inputs.nodes.end()) {
     local = it->second.parent;
+    state.tunnel_ip = it->second.ipip_tunnel_ip;
+    if (local) state.parent_ip = local->addr();
+  }
   std::set<net::CIDR> blocks;
   for (const auto& [cidr, owner] : inputs.block_owner)
     blocks.insert(cidr);

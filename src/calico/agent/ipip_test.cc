@@ -35,5 +35,32 @@ TEST(IpipTest, RoutesForOtherNodesBlocksThroughTheirAddresses) {
   EXPECT_FALSE(ComputeIpipState("a", Inputs("Never")).enabled);
 }
 
+// tunl0's address is the node's spec.bgp.ipv4IPIPTunnelAddr; ipipEnabled forces IPIP on (tunl0
+// configured, no IPIP pool: no routes) or off (whatever the pools say); ipipMTU travels along.
+TEST(IpipTest, TunnelAddressAndIpipEnabled) {
+  VxlanInputs in = Inputs("Always");
+  EXPECT_FALSE(ComputeIpipState("a", in).tunnel_ip) << "not allocated yet";
+  in.Ingest("/calico/resources/v3/projectcalico.org/nodes/a",
+            R"({"kind":"Node","spec":{"bgp":{"ipv4Address":"198.18.0.11/24",)"
+            R"("ipv4IPIPTunnelAddr":"10.90.1.1"}}})");
+  IpipState s = ComputeIpipState("a", in, {.mtu = 1400});
+  ASSERT_TRUE(s.enabled);
+  EXPECT_EQ(s.tunnel_ip, net::IPAddr::Parse("10.90.1.1"));
+  EXPECT_EQ(s.parent_ip, net::IPAddr::Parse("198.18.0.11"));
+  EXPECT_EQ(s.options.mtu, 1400);
+
+  IpipState off = ComputeIpipState("a", in, {.enabled = false});
+  EXPECT_FALSE(off.enabled) << "ipipEnabled: false wins over the pool";
+  EXPECT_TRUE(off.routes.empty());
+
+  in.Ingest("/calico/resources/v3/projectcalico.org/ippools/p",
+            R"({"kind":"IPPool","spec":{"cidr":"10.90.0.0/16","ipipMode":"Never"}})");
+  EXPECT_FALSE(ComputeIpipState("a", in).enabled);
+  IpipState forced = ComputeIpipState("a", in, {.enabled = true});
+  EXPECT_TRUE(forced.enabled) << "ipipEnabled: true without an IPIP pool";
+  EXPECT_EQ(forced.tunnel_ip, net::IPAddr::Parse("10.90.1.1"));
+  EXPECT_TRUE(forced.routes.empty()) << "no IPIP pool: no IPIP routes";
+}
+
 }  // namespace
 }  // namespace calico::agent

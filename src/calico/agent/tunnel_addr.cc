@@ -1,5 +1,6 @@
-// Reproduces calico-node's tunnel address allocation for VXLAN and IPIP (node/pkg/allocateip,
-// reconcileTunnelAddrs for ipam.AttributeTypeVXLAN and ipam.AttributeTypeIPIP), reference §4.12.
+// Reproduces calico-node's tunnel address allocation for VXLAN (IPv4 and IPv6) and IPIP
+// (node/pkg/allocateip, reconcileTunnelAddrs for ipam.AttributeTypeVXLAN, AttributeTypeVXLANV6
+// and AttributeTypeIPIP).
 #include "calico/agent/tunnel_addr.h"
 
 #include <algorithm>
@@ -19,36 +20,47 @@ namespace calico::agent {
 namespace {
 
 constexpr int kMaxNodeUpdateAttempts = 5;
-constexpr const char* kMacField = "vxlanTunnelMACAddr";
 
-// What differs between the VXLAN and the IPIP tunnel address (allocateip's AttributeTypeVXLAN and
-// AttributeTypeIPIP).
+// What differs between the tunnel addresses (allocateip's AttributeTypeVXLAN, AttributeTypeVXLANV6
+// and AttributeTypeIPIP: generateHandleAndAttributes, determineEnabledPoolCIDRs,
+// updateNodeWithAddress).
 struct TunnelKind {
-  const char* name;  // "VXLAN", "IPIP"
+  const char* name;  // "VXLAN", "IPv6 VXLAN", "IPIP"
   std::string_view handle_prefix;
   std::string_view attr_type;
+  int family;  // the pools' (and the address's) IP version
   // The pool's encapsulation mode for this kind.
   std::optional<std::string> model::v3::IPPoolSpec::*mode;
   // Where the Node keeps the address: spec.<field>, or spec.bgp.<field>.
   bool under_bgp;
   const char* field;
-  bool set_mac;  // VXLAN also sets spec.vxlanTunnelMACAddr.
+  // VXLAN also sets spec.<mac_field> when empty, to the MAC Felix derives for the node
+  // (felix/calc/vxlan_resolver.go vtepMACForHost: SHA-1 of the node name, + "-v6" for IPv6).
+  const char* mac_field;  // nullptr: none
+  const char* mac_seed_suffix;
 };
 
-const TunnelKind kVxlan{"VXLAN",
-                        kVxlanTunnelHandlePrefix,
-                        kVxlanTunnelAttrType,
-                        &model::v3::IPPoolSpec::vxlan_mode,
-                        false,
-                        "ipv4VXLANTunnelAddr",
-                        true};
+const TunnelKind kVxlan{
+    "VXLAN", kVxlanTunnelHandlePrefix, kVxlanTunnelAttrType, 4, &model::v3::IPPoolSpec::vxlan_mode,
+    false,   "ipv4VXLANTunnelAddr",    "vxlanTunnelMACAddr", ""};
+const TunnelKind kVxlanV6{"IPv6 VXLAN",
+                          kVxlanV6TunnelHandlePrefix,
+                          kVxlanV6TunnelAttrType,
+                          6,
+                          &model::v3::IPPoolSpec::vxlan_mode,
+                          false,
+                          "ipv6VXLANTunnelAddr",
+                          "vxlanTunnelMACAddrV6",
+                          "-v6"};
 const TunnelKind kIpip{"IPIP",
                        kIpipTunnelHandlePrefix,
                        kIpipTunnelAttrType,
+                       4,
                        &model::v3::IPPoolSpec::ipip_mode,
                        true,
                        "ipv4IPIPTunnelAddr",
-                       false};
+                       nullptr,
+                       ""};
 
 // The Node's tunnel address field of `kind` ("" when unset).
 std::string TunnelAddrOf(const model::Resource& node, const TunnelKind& kind) {
@@ -80,7 +92,7 @@ bool SetTunnelAddr(model::Resource& node, const TunnelKind& kind, const std::str
   return true;
 }
 
-// The IPv4 pools a tunnel address of `node` may come from.
+// The pools (of the kind's IP version) a tunnel address of `node` may come from.
 std::vector<net::CIDR> EligiblePools(const std::vector<model::v3::IPPool>& pools,
                                      const model::v3::Node& node, const TunnelKind& kind) {
   std::vector<net::CIDR> out;
@@ -90,7 +102,7 @@ std::vector<net::CIDR> EligiblePools(const std::vector<model::v3::IPPool>& pools
     if (spec.disabled) continue;
     if (ParseEncapMode((spec.*kind.mode).value_or("")) == EncapMode::kNever) continue;
     auto cidr = net::CIDR::ParseNet(spec.cidr);
-    if (!cidr || cidr->family() != 4) continue;
+    if (!cidr || cidr->family() != kind.family) continue;
     const std::vector<std::string> uses =
         spec.allowed_uses.value_or(std::vector<std::string>{"Workload", "Tunnel"});
     if (std::find(uses.begin(), uses.end(), "Tunnel") == uses.end()) continue;
@@ -156,18 +168,18 @@ Status EnsureTunnelAddress(datastore::Client& client, ipam::IpamClient& ipam,
     });
   }
 
-  const std::string mac = DeriveVtepMac(node_name).String();
+  const std::string mac = DeriveVtepMac(node_str + kind.mac_seed_suffix).String();
   // The Node may have been re-read after a conflict: decide on what it says now.
   auto set_mac = [&](model::Resource& n) -> Result<bool> {
-    if (!kind.set_mac) return false;
-    ASSIGN_OR_RETURN(model::v3::Node now, model::v3::DecodeNode(n));
-    if (!now.spec.vxlan_tunnel_mac_addr.empty()) return false;
-    n.spec()[kMacField] = mac;
+    if (kind.mac_field == nullptr) return false;
+    auto it = n.spec().find(kind.mac_field);
+    if (it != n.spec().end() && it->is_string() && !it->get<std::string>().empty()) return false;
+    n.spec()[kind.mac_field] = mac;
     return true;
   };
 
   // Keep the current address when it is ours and still in an eligible pool.
-  if (current && current->is_v4() &&
+  if (current && current->family() == kind.family &&
       std::any_of(eligible.begin(), eligible.end(),
                   [&](const net::CIDR& p) { return p.Contains(*current); })) {
     ASSIGN_OR_RETURN(auto attr, ipam.GetAssignmentAttributes(*current));
@@ -180,19 +192,20 @@ Status EnsureTunnelAddress(datastore::Client& client, ipam::IpamClient& ipam,
   // assign a new one.
   RETURN_IF_ERROR(ipam.ReleaseByHandle(handle));
   ipam::AutoAssignArgs args;
-  args.num4 = 1;
+  (kind.family == 6 ? args.num6 : args.num4) = 1;
   args.handle = handle;
   args.attrs = ipam::Json{{"node", node_str}, {"type", std::string(kind.attr_type)}};
   args.host = node_str;
-  args.ipv4_pools = eligible;
+  (kind.family == 6 ? args.ipv6_pools : args.ipv4_pools) = eligible;
   args.intended_use = "Tunnel";
   ASSIGN_OR_RETURN(auto assigned, ipam.AutoAssign(args));
-  if (assigned.ipv4.empty()) {
+  const auto& got = kind.family == 6 ? assigned.ipv6 : assigned.ipv4;
+  if (got.empty()) {
     std::string why = assigned.messages.empty() ? "no address available" : assigned.messages[0];
     return Unavailable(
         fmt::format("assign {} tunnel address for {}: {}", kind.name, node_str, why));
   }
-  const net::IPAddr ip = assigned.ipv4[0].addr();
+  const net::IPAddr ip = got[0].addr();
   CALICO_LOG(info, "tunnel-addr", "assigned {} tunnel address {} to {}", kind.name, ip.String(),
              node_str);
   Status st = UpdateNode(client, std::move(node), [&](model::Resource& n) -> Result<bool> {
@@ -218,6 +231,10 @@ std::string VxlanTunnelHandle(std::string_view node) {
   return std::string(kVxlanTunnelHandlePrefix) + std::string(node);
 }
 
+std::string VxlanV6TunnelHandle(std::string_view node) {
+  return std::string(kVxlanV6TunnelHandlePrefix) + std::string(node);
+}
+
 std::string IpipTunnelHandle(std::string_view node) {
   return std::string(kIpipTunnelHandlePrefix) + std::string(node);
 }
@@ -230,6 +247,24 @@ Status EnsureVxlanTunnelAddress(datastore::Client& client, ipam::IpamClient& ipa
 Status EnsureIpipTunnelAddress(datastore::Client& client, ipam::IpamClient& ipam,
                                std::string_view node_name) {
   return EnsureTunnelAddress(client, ipam, node_name, kIpip);
+}
+
+Status EnsureVxlanV6TunnelAddress(datastore::Client& client, ipam::IpamClient& ipam,
+                                  std::string_view node_name) {
+  return EnsureTunnelAddress(client, ipam, node_name, kVxlanV6);
+}
+
+Status EnsureTunnelAddresses(datastore::Client& client, ipam::IpamClient& ipam,
+                             std::string_view node_name) {
+  Status first = OkStatus();
+  for (const TunnelKind* kind : {&kIpip, &kVxlan, &kVxlanV6}) {
+    Status st = EnsureTunnelAddress(client, ipam, node_name, *kind);
+    if (st) continue;
+    CALICO_LOG(warn, "tunnel-addr", "{} tunnel address of {}: {}", kind->name, node_name,
+               st.error().message());
+    if (first) first = std::move(st);
+  }
+  return first;
 }
 
 }  // namespace calico::agent

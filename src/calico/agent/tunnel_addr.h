@@ -1,6 +1,10 @@
-// The VXLAN and IPIP tunnel addresses of a node (calico-node's allocateip, reference §4.12, IPv4
-// only). IPIP is the same with ipipMode, the handle "ipip-tunnel-addr-<node>", the attribute type
-// ipipTunnelAddress, the field spec.bgp.ipv4IPIPTunnelAddr and no MAC.
+// The VXLAN (IPv4 and IPv6) and IPIP tunnel addresses of a node (calico-node's
+// node/pkg/allocateip reconcileTunnelAddrs). Described for IPv4 VXLAN; the others differ in:
+//   IPv6 VXLAN: IPv6 pools with vxlanMode, the handle "vxlan-v6-tunnel-addr-<node>", the attribute
+//               type vxlanV6TunnelAddress, the field spec.ipv6VXLANTunnelAddr and the MAC field
+//               spec.vxlanTunnelMACAddrV6 (DeriveVtepMac(node + "-v6"), Felix's v6 VTEP MAC).
+//   IPIP:       IPv4 pools with ipipMode, the handle "ipip-tunnel-addr-<node>", the attribute type
+//               ipipTunnelAddress, the field spec.bgp.ipv4IPIPTunnelAddr and no MAC.
 //
 //   eligible pools = IPv4 IPPools: enabled, not being deleted, vxlanMode Always/CrossSubnet,
 //                    nodeSelector matches the Node's labels, allowedUses contains Tunnel
@@ -27,16 +31,25 @@ namespace calico::agent {
 
 inline constexpr std::string_view kVxlanTunnelHandlePrefix = "vxlan-tunnel-addr-";
 inline constexpr std::string_view kVxlanTunnelAttrType = "vxlanTunnelAddress";
+inline constexpr std::string_view kVxlanV6TunnelHandlePrefix = "vxlan-v6-tunnel-addr-";
+inline constexpr std::string_view kVxlanV6TunnelAttrType = "vxlanV6TunnelAddress";
 inline constexpr std::string_view kIpipTunnelHandlePrefix = "ipip-tunnel-addr-";
 inline constexpr std::string_view kIpipTunnelAttrType = "ipipTunnelAddress";
 
 std::string VxlanTunnelHandle(std::string_view node);
+std::string VxlanV6TunnelHandle(std::string_view node);
 std::string IpipTunnelHandle(std::string_view node);
 
 // Errors: kNotFound when the Node does not exist; IPAM and datastore errors otherwise.
 [[nodiscard]] Status EnsureVxlanTunnelAddress(datastore::Client& client, ipam::IpamClient& ipam,
                                               std::string_view node);
+[[nodiscard]] Status EnsureVxlanV6TunnelAddress(datastore::Client& client, ipam::IpamClient& ipam,
+                                                std::string_view node);
 [[nodiscard]] Status EnsureIpipTunnelAddress(datastore::Client& client, ipam::IpamClient& ipam,
                                              std::string_view node);
+// All three, as one reconcileTunnelAddrs pass (IPIP, VXLAN, IPv6 VXLAN): a kind that fails is
+// logged and does not stop the others; the first error is returned.
+[[nodiscard]] Status EnsureTunnelAddresses(datastore::Client& client, ipam::IpamClient& ipam,
+                                           std::string_view node);
 
 }  // namespace calico::agent

@@ -203,5 +203,76 @@ TEST_F(TunnelAddrTest, IpipAddressFromTheIpipPool) {
   EXPECT_TRUE(ipam_.IPsByHandle("ipip-tunnel-addr-node1")->empty());
 }
 
+// IPv6 VXLAN (allocateip's AttributeTypeVXLANV6): an address from an IPv6 pool with vxlanMode,
+// in spec.ipv6VXLANTunnelAddr, with its own handle, attribute type and MAC field; the IPv4 VXLAN
+// pool of the same node gives the IPv4 address independently; released when no IPv6 VXLAN pool
+// applies any more (the IPv4 address stays).
+TEST_F(TunnelAddrTest, Ipv6VxlanAddressFromTheIpv6VxlanPool) {
+  model::Resource v6("IPPool", "vx6");
+  v6.spec() = Json{{"cidr", "fd00:65::/48"}, {"blockSize", 122}, {"vxlanMode", "Always"}};
+  ASSERT_TRUE(client_.Apply(v6));
+  AddPool("vx", "10.65.0.0/16", "Always");
+  AddNode("node1");
+  ASSERT_TRUE(EnsureTunnelAddresses(client_, ipam_, "node1"));
+  const std::string addr = Spec("node1").value("ipv6VXLANTunnelAddr", "");
+  auto ip = net::IPAddr::Parse(addr);
+  ASSERT_TRUE(ip && ip->is_v6()) << addr;
+  EXPECT_TRUE(net::CIDR::Parse("fd00:65::/48")->Contains(*ip)) << addr;
+  EXPECT_TRUE(IsFirstOfBlockIn(TunnelAddr("node1"), "10.65.0.0/16")) << "IPv4 VXLAN too";
+  EXPECT_EQ(Spec("node1").value("vxlanTunnelMACAddrV6", ""), DeriveVtepMac("node1-v6").String());
+  EXPECT_EQ(Spec("node1").value("vxlanTunnelMACAddr", ""), DeriveVtepMac("node1").String());
+  EXPECT_NE(DeriveVtepMac("node1-v6"), DeriveVtepMac("node1"));
+  auto attr = ipam_.GetAssignmentAttributes(*ip);
+  ASSERT_TRUE(attr && attr->has_value());
+  EXPECT_EQ((*attr)->handle_id, "vxlan-v6-tunnel-addr-node1");
+  EXPECT_EQ((*attr)->secondary.value("type", ""), "vxlanV6TunnelAddress");
+  EXPECT_EQ((*attr)->secondary.value("node", ""), "node1");
+  EXPECT_EQ(*ipam_.IPsByHandle("vxlan-v6-tunnel-addr-node1"), std::vector<net::IPAddr>{*ip});
+
+  // Idempotent: no write when right.
+  const std::string rv = client_.Get("Node", "", "node1")->resource_version();
+  ASSERT_TRUE(EnsureTunnelAddresses(client_, ipam_, "node1"));
+  EXPECT_EQ(client_.Get("Node", "", "node1")->resource_version(), rv);
+
+  // The IPv6 pool stops using VXLAN: its address is released and cleared, the IPv4 one stays.
+  v6.spec()["vxlanMode"] = "Never";
+  ASSERT_TRUE(client_.Apply(v6));
+  ASSERT_TRUE(EnsureTunnelAddresses(client_, ipam_, "node1"));
+  EXPECT_FALSE(Spec("node1").contains("ipv6VXLANTunnelAddr"));
+  EXPECT_TRUE(ipam_.IPsByHandle("vxlan-v6-tunnel-addr-node1")->empty());
+  auto gone = ipam_.GetAssignmentAttributes(*ip);
+  ASSERT_TRUE(gone);
+  EXPECT_FALSE(gone->has_value()) << "the IPv6 address is free again";
+  EXPECT_TRUE(IsFirstOfBlockIn(TunnelAddr("node1"), "10.65.0.0/16"));
+}
+
+// An IPv4 VXLAN pool gives no IPv6 address and an IPv6 one no IPv4 address.
+TEST_F(TunnelAddrTest, EachVxlanFamilyOnlyFromPoolsOfItsOwnFamily) {
+  model::Resource v6("IPPool", "vx6");
+  v6.spec() = Json{{"cidr", "fd00:65::/48"}, {"blockSize", 122}, {"vxlanMode", "CrossSubnet"}};
+  ASSERT_TRUE(client_.Apply(v6));
+  AddNode("node1");
+  ASSERT_TRUE(EnsureVxlanTunnelAddress(client_, ipam_, "node1"));
+  EXPECT_EQ(TunnelAddr("node1"), "") << "no IPv4 VXLAN pool";
+  ASSERT_TRUE(EnsureVxlanV6TunnelAddress(client_, ipam_, "node1"));
+  EXPECT_NE(Spec("node1").value("ipv6VXLANTunnelAddr", ""), "");
+  EXPECT_FALSE(Spec("node1").contains("vxlanTunnelMACAddr"));
+}
+
+// A kind that cannot be assigned (its pool is full) does not keep the others from being done.
+TEST_F(TunnelAddrTest, AFailingKindDoesNotStopTheOthers) {
+  model::Resource tiny("IPPool", "ipip");
+  tiny.spec() = Json{{"cidr", "10.80.0.0/32"}, {"blockSize", 32}, {"ipipMode", "Always"}};
+  ASSERT_TRUE(client_.Apply(tiny));
+  ASSERT_TRUE(
+      ipam_.AssignIP(*net::IPAddr::Parse("10.80.0.0"), "someone", ipam::Json::object(), "node2"));
+  model::Resource v6("IPPool", "vx6");
+  v6.spec() = Json{{"cidr", "fd00:65::/48"}, {"blockSize", 122}, {"vxlanMode", "Always"}};
+  ASSERT_TRUE(client_.Apply(v6));
+  AddNode("node1");
+  EXPECT_FALSE(EnsureTunnelAddresses(client_, ipam_, "node1")) << "IPIP cannot be assigned";
+  EXPECT_NE(Spec("node1").value("ipv6VXLANTunnelAddr", ""), "") << "IPv6 VXLAN still is";
+}
+
 }  // namespace
 }  // namespace calico::agent

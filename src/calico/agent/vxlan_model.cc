@@ -26,6 +26,16 @@ VxlanNodeInfo NodeInfo(const model::v3::Node& node) {
     info.tunnel_ip = *ip;
   }
   if (auto mac = net::MAC::Parse(node.spec.vxlan_tunnel_mac_addr)) info.mac = *mac;
+  if (node.spec.bgp) {
+    const std::string& addr = node.spec.bgp->ipv6_address;
+    if (auto cidr = net::CIDR::ParseNet(addr); cidr && cidr->family() == 6) info.parent6 = *cidr;
+    auto ipip = net::IPAddr::Parse(node.spec.bgp->ipv4_ipip_tunnel_addr);
+    if (ipip && ipip->is_v4()) info.ipip_tunnel_ip = *ipip;
+  }
+  if (auto ip = net::IPAddr::Parse(node.spec.ipv6_vxlan_tunnel_addr); ip && ip->is_v6()) {
+    info.tunnel_ip6 = *ip;
+  }
+  if (auto mac = net::MAC::Parse(node.spec.vxlan_tunnel_mac_addr_v6)) info.mac6 = *mac;
   return info;
 }
 
@@ -78,7 +88,6 @@ bool VxlanInputs::Ingest(std::string_view key, std::string_view value) {
     return false;
   }
   if (auto bkey = datastore::BlockKey::Parse(key)) {
-    if (bkey->cidr.family() != 4) return false;
     auto block = ipam::Block::FromJson(value);
     if (!block || block->deleted()) {
       block_owner.erase(bkey->cidr);
@@ -89,7 +98,7 @@ bool VxlanInputs::Ingest(std::string_view key, std::string_view value) {
     return true;
   }
   if (auto akey = datastore::BlockAffinityKey::Parse(key)) {
-    if (akey->affinity_type != "host" || akey->cidr.family() != 4) return false;
+    if (akey->affinity_type != "host") return false;
     auto affinity = datastore::BlockAffinity::Parse(value);
     // A value that is not an affinity object (also an empty one) is not live.
     const bool live =
@@ -119,12 +128,11 @@ bool VxlanInputs::Remove(std::string_view key) {
     return false;
   }
   if (auto bkey = datastore::BlockKey::Parse(key)) {
-    if (bkey->cidr.family() != 4) return false;
     block_owner.erase(bkey->cidr);
     return true;
   }
   if (auto akey = datastore::BlockAffinityKey::Parse(key)) {
-    if (akey->affinity_type != "host" || akey->cidr.family() != 4) return false;
+    if (akey->affinity_type != "host") return false;
     if (auto it = affinity_owner.find(akey->cidr);
         it != affinity_owner.end() && it->second == akey->host) {
       affinity_owner.erase(it);
@@ -140,18 +148,26 @@ std::string VxlanInputs::OwnerOf(const net::CIDR& block) const {
   return "";
 }
 
-VxlanState ComputeVxlanState(std::string_view node, const VxlanInputs& inputs,
-                             const VxlanOptions& options, bool forced) {
-  VxlanState state;
-  state.options = options;
+namespace {
 
-  // VTEPs: nodes with a parent IP and a tunnel IP (Felix's VXLANResolver sends a VTEPUpdate only
-  // then).
-  auto vtep_of = [](const std::string& name,
-                    const VxlanNodeInfo& info) -> std::optional<RemoteVtep> {
-    if (!info.parent || !info.tunnel_ip) return std::nullopt;
-    return RemoteVtep{name, info.parent->addr(), *info.tunnel_ip,
-                      info.mac ? *info.mac : DeriveVtepMac(name)};
+// Felix's vxlanManager for one IP version (felix/dataplane/linux/vxlan_mgr.go, ipVersion).
+VxlanState ComputeFamily(int family, std::string_view node, const VxlanInputs& inputs,
+                         const VxlanOptions& options, bool forced) {
+  VxlanState state;
+  state.family = family;
+  state.options = options;
+  const int host_bits = family == 6 ? 128 : 32;
+
+  // VTEPs: nodes with a parent IP and a tunnel IP of this family (Felix's VXLANResolver sends a
+  // VTEPUpdate with that family's part only then).
+  auto vtep_of = [family](const std::string& name,
+                          const VxlanNodeInfo& info) -> std::optional<RemoteVtep> {
+    const auto& parent = family == 6 ? info.parent6 : info.parent;
+    const auto& tunnel = family == 6 ? info.tunnel_ip6 : info.tunnel_ip;
+    const auto& mac = family == 6 ? info.mac6 : info.mac;
+    if (!parent || !tunnel) return std::nullopt;
+    return RemoteVtep{name, parent->addr(), *tunnel,
+                      mac ? *mac : DeriveVtepMac(family == 6 ? name + "-v6" : name)};
   };
   std::optional<net::CIDR> local_parent;
   std::map<std::string, RemoteVtep> vteps;
@@ -160,7 +176,7 @@ VxlanState ComputeVxlanState(std::string_view node, const VxlanInputs& inputs,
     if (!vtep) continue;
     if (name == node) {
       state.local = {vtep->parent_ip, vtep->tunnel_ip, vtep->mac};
-      local_parent = info.parent->Masked();
+      local_parent = (family == 6 ? info.parent6 : info.parent)->Masked();
       continue;
     }
     vteps.emplace(name, *vtep);
@@ -168,7 +184,7 @@ VxlanState ComputeVxlanState(std::string_view node, const VxlanInputs& inputs,
 
   std::vector<std::pair<net::CIDR, EncapMode>> vxlan_pools;
   for (const auto& [name, pool] : inputs.pools) {
-    if (pool.vxlan_mode == EncapMode::kNever || pool.cidr.family() != 4) continue;
+    if (pool.vxlan_mode == EncapMode::kNever || pool.cidr.family() != family) continue;
     vxlan_pools.emplace_back(pool.cidr, pool.vxlan_mode);
     state.pools.push_back(pool.cidr);
   }
@@ -207,7 +223,7 @@ VxlanState ComputeVxlanState(std::string_view node, const VxlanInputs& inputs,
       }
     }
     if (!pool) continue;
-    if (block.prefix_len() < 32) covering_blocks[owner].push_back(block);
+    if (block.prefix_len() < host_bits) covering_blocks[owner].push_back(block);
     bool same_subnet =
         pool->second == EncapMode::kCrossSubnet && local_parent->Contains(vtep->second.parent_ip);
     if (same_subnet) {
@@ -219,7 +235,7 @@ VxlanState ComputeVxlanState(std::string_view node, const VxlanInputs& inputs,
   // Remote tunnel IPs not reachable through one of their node's blocks: direct on the device.
   for (const RemoteVtep& vtep : state.remotes) {
     const auto& own = covering_blocks[vtep.node];
-    net::CIDR host(vtep.tunnel_ip, 32);
+    net::CIDR host(vtep.tunnel_ip, host_bits);
     if (Within(own, host)) continue;
     routes[host] = {host, vtep.node, std::nullopt, true};
   }
@@ -227,6 +243,22 @@ VxlanState ComputeVxlanState(std::string_view node, const VxlanInputs& inputs,
     state.routes.push_back(std::move(route));
   }
   return state;
+}
+
+}  // namespace
+
+VxlanState ComputeVxlanState(std::string_view node, const VxlanInputs& inputs,
+                             const VxlanOptions& options, bool forced) {
+  return ComputeFamily(4, node, inputs, options, forced);
+}
+
+VxlanState ComputeVxlanStateV6(std::string_view node, const VxlanInputs& inputs,
+                               const VxlanOptions& options) {
+  return ComputeFamily(6, node, inputs, options, /*forced=*/false);
+}
+
+std::string_view VxlanDeviceName(int family) {
+  return family == 6 ? kVxlanV6DeviceName : kVxlanDeviceName;
 }
 
 std::array<uint8_t, 20> Sha1(std::string_view data) {

@@ -242,5 +242,110 @@ TEST_F(VxlanModelTest, IngestsDatastoreKeys) {
   EXPECT_FALSE(ComputeVxlanState("a", in).enabled);
 }
 
+// IPv6 VXLAN (vxlan-v6.calico, Felix's second vxlanManager): read from the Nodes' IPv6 fields and
+// IPv6 blocks, independent of IPv4: a node with an IPv4 VTEP only is no IPv6 VTEP, IPv4 pools
+// do not turn IPv6 VXLAN on, and vxlanEnabled does not force it.
+TEST_F(VxlanModelTest, Ipv6OverlayFromTheDatastore) {
+  VxlanInputs in;
+  auto node = [](const char* name, const char* v4, const char* v6, const char* tunnel6,
+                 const char* mac6) {
+    Json bgp{{"ipv4Address", v4}};
+    if (v6 != nullptr) bgp["ipv6Address"] = v6;
+    Json spec{{"bgp", bgp}, {"ipv4VXLANTunnelAddr", "198.19.9.9"}};
+    if (tunnel6 != nullptr) spec["ipv6VXLANTunnelAddr"] = tunnel6;
+    if (mac6 != nullptr) spec["vxlanTunnelMACAddrV6"] = mac6;
+    return Json{{"kind", "Node"}, {"metadata", {{"name", name}}}, {"spec", spec}}.dump();
+  };
+  const std::string nodes = "/calico/resources/v3/projectcalico.org/nodes/";
+  EXPECT_TRUE(in.Ingest(
+      nodes + "a", node("a", "198.18.0.1/24", "fd00:18::1/64", "fd00:65::", "66:aa:bb:cc:dd:ee")));
+  EXPECT_TRUE(in.Ingest(nodes + "b",
+                        node("b", "198.18.0.2/24", "fd00:18::2/64", "fd00:65:0:1::", nullptr)));
+  EXPECT_TRUE(in.Ingest(nodes + "c",
+                        node("c", "198.18.1.3/24", "fd00:19::3/64", "fd00:65:0:2::", nullptr)));
+  EXPECT_TRUE(
+      in.Ingest(nodes + "v4only", node("v4only", "198.18.0.4/24", nullptr, nullptr, nullptr)));
+  Json pool6{{"kind", "IPPool"},
+             {"metadata", {{"name", "p6"}}},
+             {"spec", {{"cidr", "fd00:65::/48"}, {"vxlanMode", "Always"}}}};
+  Json pool4{{"kind", "IPPool"},
+             {"metadata", {{"name", "p4"}}},
+             {"spec", {{"cidr", "198.19.0.0/16"}, {"vxlanMode", "Never"}}}};
+  EXPECT_TRUE(in.Ingest("/calico/resources/v3/projectcalico.org/ippools/p6", pool6.dump()));
+  EXPECT_TRUE(in.Ingest("/calico/resources/v3/projectcalico.org/ippools/p4", pool4.dump()));
+  EXPECT_TRUE(
+      in.Ingest("/calico/ipam/v2/host/b/ipv6/block/fd00:65:0:1::-122", R"({"state":"confirmed"})"));
+  EXPECT_TRUE(in.Ingest("/calico/ipam/v2/assignment/ipv6/block/fd00:65:0:2::-122",
+                        R"({"cidr":"fd00:65:0:2::/122","affinity":"host:c","allocations":[]})"));
+  EXPECT_TRUE(
+      in.Ingest("/calico/ipam/v2/host/a/ipv6/block/fd00:65::-122", R"({"state":"confirmed"})"));
+  EXPECT_EQ(in.OwnerOf(Net("fd00:65:0:1::/122")), "b");
+  EXPECT_EQ(in.nodes["a"].parent6, Net("fd00:18::1/64"));
+  EXPECT_EQ(in.nodes["a"].tunnel_ip6, IP("fd00:65::"));
+
+  VxlanOptions options{.mtu = 1400, .mtu_v6 = 1380};
+  VxlanState s = ComputeVxlanStateV6("a", in, options);
+  ASSERT_TRUE(s.enabled);
+  EXPECT_EQ(s.family, 6);
+  EXPECT_EQ(VxlanDeviceName(s.family), "vxlan-v6.calico");
+  EXPECT_EQ(s.options.mtu_v6, 1380);
+  EXPECT_EQ(s.local, (LocalVtep{IP("fd00:18::1"), IP("fd00:65::"), Mac("66:aa:bb:cc:dd:ee")}));
+  // v4only has no IPv6 VTEP; b's MAC is Felix's derived IPv6 one (name + "-v6").
+  std::vector<RemoteVtep> remotes = {
+      {"b", IP("fd00:18::2"), IP("fd00:65:0:1::"), DeriveVtepMac("b-v6")},
+      {"c", IP("fd00:19::3"), IP("fd00:65:0:2::"), DeriveVtepMac("c-v6")},
+  };
+  EXPECT_EQ(s.remotes, remotes);
+  std::vector<RemoteRoute> routes = {
+      {Net("fd00:65:0:1::/122"), "b", IP("fd00:65:0:1::"), true},
+      {Net("fd00:65:0:2::/122"), "c", IP("fd00:65:0:2::"), true},
+  };
+  EXPECT_EQ(s.routes, routes);
+  EXPECT_EQ(s.pools, std::vector<net::CIDR>{Net("fd00:65::/48")});
+
+  // The IPv4 overlay is off (its pool does not use VXLAN) and stays off for IPv6's blocks even
+  // when forced; forcing IPv4 does not touch IPv6.
+  EXPECT_FALSE(ComputeVxlanState("a", in).enabled);
+  VxlanState forced4 = ComputeVxlanState("a", in, {}, /*forced=*/true);
+  ASSERT_TRUE(forced4.enabled);
+  EXPECT_EQ(forced4.family, 4);
+  for (const RemoteRoute& r : forced4.routes) {
+    EXPECT_EQ(r.dst.family(), 4) << r.dst.String();
+  }
+
+  // CrossSubnet: b shares a's IPv6 subnet (plain route via its address), c does not.
+  pool6["spec"]["vxlanMode"] = "CrossSubnet";
+  EXPECT_TRUE(in.Ingest("/calico/resources/v3/projectcalico.org/ippools/p6", pool6.dump()));
+  s = ComputeVxlanStateV6("a", in, options);
+  routes = {
+      {Net("fd00:65:0:1::/122"), "b", IP("fd00:18::2"), false},
+      {Net("fd00:65:0:2::/122"), "c", IP("fd00:65:0:2::"), true},
+  };
+  EXPECT_EQ(s.routes, routes);
+
+  // A tunnel address outside its node's blocks gets a direct /128 route.
+  EXPECT_TRUE(in.Remove("/calico/ipam/v2/assignment/ipv6/block/fd00:65:0:2::-122"));
+  s = ComputeVxlanStateV6("a", in, options);
+  ASSERT_EQ(s.routes.size(), 2u);
+  EXPECT_EQ(s.routes[1], (RemoteRoute{Net("fd00:65:0:2::/128"), "c", std::nullopt, true}));
+
+  // No IPv6 VXLAN pool: off.
+  EXPECT_TRUE(in.Remove("/calico/resources/v3/projectcalico.org/ippools/p6"));
+  EXPECT_FALSE(ComputeVxlanStateV6("a", in, options).enabled);
+}
+
+// A node without an IPv6 VTEP of its own has no IPv6 overlay, whatever the pools.
+TEST_F(VxlanModelTest, Ipv6NeedsTheLocalIpv6Vtep) {
+  in_.pools["p6"] = {Net("fd00:65::/48"), EncapMode::kAlways};
+  VxlanNodeInfo a;
+  a.parent = Net("198.18.0.1/24");
+  a.tunnel_ip = IP("10.65.0.0");
+  a.parent6 = Net("fd00:18::1/64");
+  in_.nodes["a"] = a;  // no ipv6VXLANTunnelAddr yet
+  EXPECT_FALSE(ComputeVxlanStateV6("a", in_).enabled);
+  in_.nodes["a"].tunnel_ip6 = IP("fd00:65::");
+  EXPECT_TRUE(ComputeVxlanStateV6("a", in_).enabled);
+}
+
 }  // namespace
 }  // namespace calico::agent

@@ -465,14 +465,15 @@ Result<VxlanLinkParams> NetlinkSocket::GetVxlanParams(int ifindex) {
   return *params;
 }
 
-Result<std::vector<NeighEntry>> NetlinkSocket::ListNeighbors(int ifindex) {
+Result<std::vector<NeighEntry>> NetlinkSocket::ListNeighbors(int ifindex, int family) {
   Message msg(RTM_GETNEIGH, 0);
-  msg.Header<ndmsg>()->ndm_family = AF_INET;
+  const int af = Family(family);
+  msg.Header<ndmsg>()->ndm_family = static_cast<uint8_t>(af);
   std::vector<NeighEntry> out;
   RETURN_IF_ERROR(Dump(msg, "list neighbours", [&](const nlmsghdr* nlh) {
     if (nlh->nlmsg_type != RTM_NEWNEIGH) return;
     const auto* ndm = static_cast<const ndmsg*>(mnl_nlmsg_get_payload(nlh));
-    if (ndm->ndm_ifindex != ifindex || ndm->ndm_family != AF_INET) return;
+    if (ndm->ndm_ifindex != ifindex || ndm->ndm_family != af) return;
     Attrs a(NDA_MAX);
     mnl_attr_parse(nlh, sizeof(*ndm), CollectAttr, &a);
     auto ip = AddrFromAttr(a[NDA_DST]);

@@ -148,8 +148,8 @@ class NetlinkSocket {
   // The VXLAN parameters of the link `ifindex`; kInvalidArgument when it is not a VXLAN device,
   // kNotFound when there is no such link.
   [[nodiscard]] Result<VxlanLinkParams> GetVxlanParams(int ifindex);
-  // IPv4 neighbour entries of `ifindex`.
-  [[nodiscard]] Result<std::vector<NeighEntry>> ListNeighbors(int ifindex);
+  // Neighbour entries of `ifindex` of `family` (4: ARP, 6: NDP).
+  [[nodiscard]] Result<std::vector<NeighEntry>> ListNeighbors(int ifindex, int family = 4);
   // Bridge FDB entries (AF_BRIDGE) of `ifindex`.
   [[nodiscard]] Result<std::vector<FdbEntry>> ListFdb(int ifindex);
 

@@ -6,11 +6,14 @@ namespace calico::agent {
 
 LinuxDataplane::LinuxDataplane(std::vector<std::string> interface_prefixes, int route_protocol)
     : routes_(route_protocol, std::move(interface_prefixes)),
-      vxlan_(route_protocol),
+      vxlan_(route_protocol, 4),
+      vxlan6_(route_protocol, 6),
       ipip_(route_protocol) {}
 
 void LinuxDataplane::Wire(AgentConfig& config) {
-  config.apply_vxlan = [this](const VxlanState& state) { return vxlan_.Apply(state); };
+  config.apply_vxlan = [this](const VxlanState& state) {
+    return (state.family == 6 ? vxlan6_ : vxlan_).Apply(state);
+  };
   config.apply_ipip = [this](const IpipState& state) { return ipip_.Apply(state); };
   config.apply_nat = [this](const std::string& v4, const std::string& v6) -> Status {
     RETURN_IF_ERROR(nat4_.ApplyFull(v4));

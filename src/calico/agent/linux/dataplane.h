@@ -4,7 +4,8 @@
 //
 //   PolicyProgrammer   NftPolicyProgrammer     table inet calico (libnftables)
 //   RouteProgrammer    NetlinkRouteProgrammer  workload routes, block blackholes (rtnetlink)
-//   apply_vxlan        VxlanProgrammer         vxlan.calico, its neighbours, FDB and routes
+//   apply_vxlan        VxlanProgrammer ×2      vxlan.calico and vxlan-v6.calico, their
+//                                              neighbours, FDB and routes
 //   apply_ipip         IpipProgrammer          tunl0 routes
 //   apply_nat          two NftablesTables      table ip/ip6 calico-nat (natOutgoing)
 //   host_interfaces    netlink                 interface addresses, for host endpoints that
@@ -49,6 +50,7 @@ class LinuxDataplane {
   NftPolicyProgrammer policy_;
   NetlinkRouteProgrammer routes_;
   VxlanProgrammer vxlan_;
+  VxlanProgrammer vxlan6_;
   IpipProgrammer ipip_;
   dataplane::NftablesTable nat4_{"ip", "calico-nat"};
   dataplane::NftablesTable nat6_{"ip6", "calico-nat"};

@@ -1,6 +1,6 @@
 // Reproduces Felix's vxlanManager dataplane side (felix/dataplane/linux/vxlan_mgr.go and
-// vxlanfdb): the vxlan.calico device, its permanent ARP and FDB entries and the remote block
-// routes, reference §3.7.
+// felix/vxlanfdb): the vxlan.calico (IPv4) or vxlan-v6.calico (IPv6) device, its permanent ARP/NDP
+// and FDB entries and the remote block routes.
 #include "calico/agent/linux/vxlan_programmer.h"
 
 #include <algorithm>
@@ -36,18 +36,19 @@ bool IsOwnedParentRoute(const dataplane::RouteSpec& r, int proto, int ifindex,
 
 Status VxlanProgrammer::Disable() {
   ASSIGN_OR_RETURN(auto nl, dataplane::NetlinkSocket::Open());
-  auto dev = nl->GetLink(kVxlanDeviceName);
+  const std::string_view name = VxlanDeviceName(family_);
+  auto dev = nl->GetLink(name);
   if (dev) {
     Status st = nl->DeleteLink(dev->index);
     if (!st && st.error().code() != ErrorCode::kNotFound) {
-      return Unexpected(std::move(st).error().Wrap("delete vxlan.calico"));
+      return Unexpected(std::move(st).error().Wrap("delete " + std::string(name)));
     }
     ++writes_;
   } else if (dev.error().code() != ErrorCode::kNotFound) {
     return Unexpected(std::move(dev).error());
   }
   if (!owned_pools_.empty()) {
-    ASSIGN_OR_RETURN(auto routes, nl->ListRoutes(4));
+    ASSIGN_OR_RETURN(auto routes, nl->ListRoutes(family_));
     for (const auto& r : routes) {
       if (!IsOwnedParentRoute(r, proto_, 0, owned_pools_)) continue;
       Status st = nl->DeleteRoute(r);
@@ -63,12 +64,19 @@ Status VxlanProgrammer::Disable() {
 
 Status VxlanProgrammer::Apply(const VxlanState& state) {
   writes_ = 0;
+  if (state.family != family_) {
+    return InvalidArgument("the IPv" + std::to_string(family_) +
+                           " VXLAN programmer was given an IPv" + std::to_string(state.family) +
+                           " state");
+  }
   if (!state.enabled) return Disable();
   const LocalVtep& local = state.local;
+  const std::string name(VxlanDeviceName(family_));
+  const bool v6 = family_ == 6;
   ASSIGN_OR_RETURN(auto nl, dataplane::NetlinkSocket::Open());
 
   // The parent device: the interface holding the node IP.
-  ASSIGN_OR_RETURN(auto addrs, nl->ListAddresses(4));
+  ASSIGN_OR_RETURN(auto addrs, nl->ListAddresses(family_));
   int parent_index = 0;
   for (const auto& a : addrs) {
     if (a.addr.addr() == local.parent_ip) parent_index = a.index;
@@ -77,11 +85,13 @@ Status VxlanProgrammer::Apply(const VxlanState& state) {
     return NotFound("no interface holds the VXLAN parent address " + local.parent_ip.String());
   }
   ASSIGN_OR_RETURN(auto parent, nl->GetLink(parent_index));
-  int mtu = state.options.mtu > 0 ? state.options.mtu : parent.mtu - kVxlanOverhead;
+  const int configured_mtu = v6 ? state.options.mtu_v6 : state.options.mtu;
+  const int mtu =
+      configured_mtu > 0 ? configured_mtu : parent.mtu - (v6 ? kVxlanV6Overhead : kVxlanOverhead);
 
   // The device: reuse it when its fixed parameters are right, else recreate it.
   std::optional<dataplane::LinkInfo> dev;
-  if (auto found = nl->GetLink(kVxlanDeviceName)) {
+  if (auto found = nl->GetLink(name)) {
     dev = *found;
   } else if (found.error().code() != ErrorCode::kNotFound) {
     return Unexpected(std::move(found).error());
@@ -95,20 +105,20 @@ Status VxlanProgrammer::Apply(const VxlanState& state) {
               !params.learning;
     }
     if (!right) {
-      CALICO_LOG(info, "vxlan", "vxlan.calico has the wrong parameters, recreating it");
+      CALICO_LOG(info, "vxlan", "{} has the wrong parameters, recreating it", name);
       Status st = nl->DeleteLink(dev->index);
       if (!st && st.error().code() != ErrorCode::kNotFound) {
-        return Unexpected(std::move(st).error().Wrap("delete vxlan.calico"));
+        return Unexpected(std::move(st).error().Wrap("delete " + name));
       }
       ++writes_;
       dev.reset();
     }
   }
   if (!dev) {
-    RETURN_IF_ERROR(nl->CreateVxlan(kVxlanDeviceName, state.options.vni, local.parent_ip,
-                                    parent_index, state.options.port, mtu, local.mac));
+    RETURN_IF_ERROR(nl->CreateVxlan(name, state.options.vni, local.parent_ip, parent_index,
+                                    state.options.port, mtu, local.mac));
     ++writes_;
-    ASSIGN_OR_RETURN(auto created, nl->GetLink(kVxlanDeviceName));
+    ASSIGN_OR_RETURN(auto created, nl->GetLink(name));
     dev = created;
   }
   const int vx = dev->index;
@@ -121,15 +131,17 @@ Status VxlanProgrammer::Apply(const VxlanState& state) {
     ++writes_;
   }
 
-  // Exactly the tunnel address (IPv4) on the device.
-  net::CIDR tunnel_addr(local.tunnel_ip, 32);
+  // Exactly the tunnel address (/32, /128) on the device; IPv6's link-local address (the kernel's)
+  // stays.
+  net::CIDR tunnel_addr(local.tunnel_ip, v6 ? 128 : 32);
   bool have_addr = false;
-  ASSIGN_OR_RETURN(auto dev_addrs, nl->ListAddresses(4, vx));
+  ASSIGN_OR_RETURN(auto dev_addrs, nl->ListAddresses(family_, vx));
   for (const auto& a : dev_addrs) {
     if (a.addr == tunnel_addr) {
       have_addr = true;
       continue;
     }
+    if (v6 && a.scope == dataplane::kScopeLink) continue;
     RETURN_IF_ERROR(nl->DeleteAddress(vx, a.addr));
     ++writes_;
   }
@@ -142,14 +154,14 @@ Status VxlanProgrammer::Apply(const VxlanState& state) {
     ++writes_;
   }
 
-  // Permanent ARP entries: remote tunnel IP -> remote VTEP MAC.
+  // Permanent ARP (NDP) entries: remote tunnel IP -> remote VTEP MAC.
   std::map<net::IPAddr, net::MAC> want_neigh;
   std::set<std::pair<net::MAC, net::IPAddr>> want_fdb;
   for (const RemoteVtep& r : state.remotes) {
     want_neigh[r.tunnel_ip] = r.mac;
     want_fdb.emplace(r.mac, r.parent_ip);
   }
-  ASSIGN_OR_RETURN(auto neighs, nl->ListNeighbors(vx));
+  ASSIGN_OR_RETURN(auto neighs, nl->ListNeighbors(vx, family_));
   std::set<net::IPAddr> neigh_ok;
   for (const dataplane::NeighEntry& n : neighs) {
     auto want = want_neigh.find(n.ip);
@@ -158,8 +170,11 @@ Status VxlanProgrammer::Apply(const VxlanState& state) {
       neigh_ok.insert(n.ip);
       continue;
     }
-    if (want != want_neigh.end() || n.state == dataplane::kNeighNoArp)
-      continue;  // replaced below / kernel's
+    // Replaced below; or the kernel's own (without a MAC, not permanent: IPv6 neighbour
+    // discovery on the device), which Felix's vxlanfdb resyncFamily leaves alone too.
+    if (want != want_neigh.end() || !n.mac || (n.state & dataplane::kNeighPermanent) == 0) {
+      continue;
+    }
     Status st = nl->DeleteNeighbor({vx, n.ip, n.mac.value_or(net::MAC()), true});
     if (!st && st.error().code() != ErrorCode::kNotFound) {
       return Unexpected(std::move(st).error().Wrap("remove stale neighbour"));
@@ -206,14 +221,15 @@ Status VxlanProgrammer::Apply(const VxlanState& state) {
     spec.gateway = r.via;
     if (!r.via) {
       spec.ifindex = vx;
-      spec.scope = dataplane::kScopeLink;
+      // IPv6 routes have no scope (the kernel reports universe for every one).
+      spec.scope = v6 ? dataplane::kScopeUniverse : dataplane::kScopeLink;
     } else {
       spec.ifindex = r.encap ? vx : parent_index;
       spec.onlink = true;
     }
     want_routes[spec.dst] = spec;
   }
-  ASSIGN_OR_RETURN(auto routes, nl->ListRoutes(4));
+  ASSIGN_OR_RETURN(auto routes, nl->ListRoutes(family_));
   for (const auto& entry : want_routes) {
     const dataplane::RouteSpec& want = entry.second;
     bool ok = std::any_of(routes.begin(), routes.end(), [&](const dataplane::RouteSpec& have) {

@@ -57,6 +57,7 @@ Status DecodeFelixConfigurationSpec(const Json& j, std::string_view path,
   RETURN_IF_ERROR(Field(j, path, "vxlanPort", out.vxlan_port));
   RETURN_IF_ERROR(Field(j, path, "vxlanVNI", out.vxlan_vni));
   RETURN_IF_ERROR(Field(j, path, "vxlanMTU", out.vxlan_mtu));
+  RETURN_IF_ERROR(Field(j, path, "vxlanMTUV6", out.vxlan_mtu_v6));
   RETURN_IF_ERROR(Field(j, path, "ipipEnabled", out.ipip_enabled));
   RETURN_IF_ERROR(Field(j, path, "ipipMTU", out.ipip_mtu));
   RETURN_IF_ERROR(Field(j, path, "nftablesRefreshInterval", out.nftables_refresh_interval));

@@ -53,6 +53,7 @@ struct FelixConfigurationSpec {
   std::optional<int64_t> vxlan_port{};
   std::optional<int64_t> vxlan_vni{};
   std::optional<int64_t> vxlan_mtu{};
+  std::optional<int64_t> vxlan_mtu_v6{};
   std::optional<bool> ipip_enabled{};
   std::optional<int64_t> ipip_mtu{};
   std::optional<std::string> nftables_refresh_interval{};
