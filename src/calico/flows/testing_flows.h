@@ -3,7 +3,12 @@
 
 #include <chrono>
 #include <string>
+#include <utility>
+#include <vector>
 
+#include <gtest/gtest.h>
+
+#include "calico/base/testing/golden.h"
 #include "calico/flows/flow.h"
 
 namespace calico::flows::testing_flows {
@@ -46,6 +51,22 @@ inline Flow MakeFlow(std::string src, std::string dst, int64_t port, Action acti
   f.bytes_out = packets * 60;
   f.num_connections_started = 1;
   return f;
+}
+
+// The records of the web page test (testdata/recorded_flows.ndjson.in) with their times from
+// `start` to `start` + 10; a file that does not decode fails the calling test.
+inline std::vector<Flow> RecordedFlows(int64_t start) {
+  std::string text =
+      calico::testing::ReadSourceFile("src/calico/flows/testdata/recorded_flows.ndjson.in");
+  for (auto [token, value] : {std::pair<std::string, int64_t>{"@START@", start},
+                              std::pair<std::string, int64_t>{"@END@", start + 10}}) {
+    for (size_t at; (at = text.find(token)) != std::string::npos;) {
+      text.replace(at, token.size(), std::to_string(value));
+    }
+  }
+  Result<std::vector<Flow>> flows = DecodeFlowLines(text, 100);
+  EXPECT_TRUE(flows.has_value()) << flows.error().message();
+  return flows ? *flows : std::vector<Flow>{};
 }
 
 }  // namespace calico::flows::testing_flows
