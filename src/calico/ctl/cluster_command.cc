@@ -168,14 +168,7 @@ int RunCluster(std::span<const std::string> args, Context& ctx) {
       ctx);
 
   // Bundles are attached to bug reports: no secret leaves in them.
-  for (fs::recursive_directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
-    if (!it->is_regular_file(ec)) continue;
-    std::ifstream in(it->path(), std::ios::binary);
-    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    in.close();
-    std::string clean = base::Redact(text);
-    if (clean != text) std::ofstream(it->path(), std::ios::binary | std::ios::trunc) << clean;
-  }
+  base::RedactFiles(dir);
 
   ctx.out << "\n==== Producing a diagnostics bundle. ====\n";
   fs::remove(archive_name, ec);
