@@ -20,7 +20,9 @@ namespace {
 using calico::testing::StatusIs;
 
 // From the shared fixture (explain/testing/clusters.h).
-constexpr auto& Parse = testing::ParseValidated;
+std::vector<model::Resource> Parse(std::string_view yaml) {
+  return testing::ParseValidated(yaml);
+}
 
 constexpr std::string_view kBase = testing::kNetworksCluster;
 

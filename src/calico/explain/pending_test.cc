@@ -24,8 +24,10 @@ namespace {
 
 // From the shared fixture (explain/testing/clusters.h): the reader, web and client on node1, and
 // the staged web-only-frontend that also allows client's TCP 80.
-constexpr auto& Parse = testing::ParseValidated;
-constexpr std::string_view kBase = testing::kWebClientCluster;
+std::vector<model::Resource> Parse(std::string_view yaml) {
+  return testing::ParseValidated(yaml);
+}
+const std::string kBase = testing::WebClientCluster(/*k8s_labels=*/true);
 using testing::kStagedAllowClient;
 
 // The other staged policies of the cases, each applied on its own.

@@ -21,8 +21,10 @@ namespace calico::flowlog {
 namespace {
 
 using explain::testing::kStagedAllowClient;
-using explain::testing::kWebClientCluster;
 using explain::testing::ParseValidated;
+
+// client (default) -> web (prod) on node1, labelled app only (the golden records list labels).
+const std::string kWebClientCluster = explain::testing::WebClientCluster(/*k8s_labels=*/false);
 
 const Clock::time_point kT0 = Clock::time_point(std::chrono::seconds(1'700'000'000));
 

@@ -4,6 +4,7 @@
 // the small clusters those tests evaluate. Test-only (target calico::explain_testing).
 #pragma once
 
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -71,20 +72,30 @@ spec: {node: node2, orchestrator: cni, workload: b1, endpoint: eth0, interfaceNa
 )";
 
 // web (10.70.0.1, prod) and client (10.70.0.2, default) on node1; "web-only-frontend" denies
-// everything to web that is not from app=frontend (default tier's end-of-tier drop).
-inline constexpr std::string_view kWebClientCluster = R"(
+// everything to web that is not from app=frontend (default tier's end-of-tier drop). With
+// `k8s_labels` the workloads also carry projectcalico.org/orchestrator and
+// projectcalico.org/namespace as labels (what converted Kubernetes policies select on); without,
+// only app (flow records list the labels).
+inline std::string WebClientCluster(bool k8s_labels) {
+  auto labels = [&](const std::string& app, const std::string& ns) {
+    return k8s_labels
+               ? "{app: " + app +
+                     ", projectcalico.org/orchestrator: k8s, projectcalico.org/namespace: " + ns +
+                     "}"
+               : "{app: " + app + "}";
+  };
+  return R"(
 apiVersion: projectcalico.org/v3
 kind: WorkloadEndpoint
-metadata: {name: node1-k8s-web-eth0, namespace: prod,
-           labels: {app: web, projectcalico.org/orchestrator: k8s, projectcalico.org/namespace: prod}}
+metadata: {name: node1-k8s-web-eth0, namespace: prod, labels: )" +
+         labels("web", "prod") + R"(}
 spec: {node: node1, orchestrator: k8s, pod: web, endpoint: eth0, interfaceName: cali00000web,
        ipNetworks: [10.70.0.1/32], profiles: [kns.prod]}
 ---
 apiVersion: projectcalico.org/v3
 kind: WorkloadEndpoint
-metadata: {name: node1-k8s-client-eth0, namespace: default,
-           labels: {app: client, projectcalico.org/orchestrator: k8s,
-                    projectcalico.org/namespace: default}}
+metadata: {name: node1-k8s-client-eth0, namespace: default, labels: )" +
+         labels("client", "default") + R"(}
 spec: {node: node1, orchestrator: k8s, pod: client, endpoint: eth0, interfaceName: cali0000client,
        ipNetworks: [10.70.0.2/32], profiles: [kns.default]}
 ---
@@ -106,8 +117,9 @@ spec:
   selector: app == 'web'
   ingress: [{action: Allow, source: {selector: app == 'frontend'}}]
 )";
+}
 
-// A staged version of kWebClientCluster's policy that also allows TCP 80 from client's address.
+// A staged version of WebClientCluster's policy that also allows TCP 80 from client's address.
 inline constexpr std::string_view kStagedAllowClient = R"(
 apiVersion: projectcalico.org/v3
 kind: StagedNetworkPolicy
