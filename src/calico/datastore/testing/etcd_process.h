@@ -23,6 +23,8 @@
 #include <thread>
 #include <vector>
 
+#include "calico/base/numbers.h"
+
 namespace calico::testing {
 
 // A TCP port on 127.0.0.1 that was free a moment ago.
@@ -90,7 +92,8 @@ class EtcdMember {
 
   // True once the client port accepts connections (up to `timeout`), false if etcd exited.
   bool WaitUntilServing(std::chrono::milliseconds timeout = std::chrono::milliseconds(20000)) {
-    int port = std::stoi(client_url_.substr(client_url_.rfind(':') + 1));
+    Result<uint16_t> port = ParseInt<uint16_t>(client_url_.substr(client_url_.rfind(':') + 1));
+    if (!port) return false;
     auto until = std::chrono::steady_clock::now() + timeout;
     while (std::chrono::steady_clock::now() < until) {
       int status = 0;
@@ -102,7 +105,7 @@ class EtcdMember {
       sockaddr_in addr{};
       addr.sin_family = AF_INET;
       addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-      addr.sin_port = htons(static_cast<uint16_t>(port));
+      addr.sin_port = htons(*port);
       bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
       ::close(fd);
       if (ok) return true;
