@@ -60,14 +60,10 @@ struct Ran {
 class FlowsCommandServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(server_.Start());
-    url_ = "http://127.0.0.1:" + std::to_string(server_.port());
-    const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
-                            std::chrono::system_clock::now().time_since_epoch())
-                            .count();
-    ASSERT_TRUE(PostFlows(url_, RecordedFlows(now - 20), std::chrono::seconds(60)));
+    ASSERT_TRUE(flows_.Start());
+    url_ = "http://" + flows_.address();
   }
-  void TearDown() override { server_.Stop(); }
+  void TearDown() override { flows_.Stop(); }
   Ran Run(std::vector<std::string> args, const std::string& env_server = "") {
     std::istringstream in;
     std::ostringstream out, err;
@@ -76,11 +72,7 @@ class FlowsCommandServerTest : public ::testing::Test {
     return {rc, out.str(), err.str()};
   }
 
-  SystemClock clock_;
-  Aggregator aggregator_{AggregatorOptions{}, clock_};
-  FlowService service_{aggregator_, clock_, ServiceOptions{}};
-  http::Server server_{http::ServerOptions{.host = "127.0.0.1", .port = 0},
-                       [this](const http::Request& r) { return service_.Handle(r); }};
+  testing_flows::RecordedFlowsServer flows_;
   std::string url_;
 };
 

@@ -20,7 +20,7 @@
 namespace calico::flows {
 namespace {
 
-using testing_flows::RecordedFlows;
+using testing_flows::RecordedFlowsServer;
 
 // The policies of the recorded flows (and one no flow names).
 constexpr std::string_view kPolicies = R"(
@@ -44,17 +44,13 @@ spec: {tier: default, selector: app == 'web', ingress: [{action: Allow, source: 
 class PolicyHitsColumnTest : public ctl::testing::CtlFixture {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(server_.Start());
-    url_ = "127.0.0.1:" + std::to_string(server_.port());
-    const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
-                            std::chrono::system_clock::now().time_since_epoch())
-                            .count();
-    ASSERT_TRUE(PostFlows(url_, RecordedFlows(now - 20), std::chrono::seconds(60)));
+    ASSERT_TRUE(flows_.Start());
+    url_ = flows_.address();
     flows_get_ = FlowsGet;
     auto r = Run({"create", "-f", "-"}, std::string(kPolicies));
     ASSERT_EQ(r.code, 0) << r.err;
   }
-  void TearDown() override { server_.Stop(); }
+  void TearDown() override { flows_.Stop(); }
   void SetServer(const std::string& server) {
     auto r = Run({"apply", "-f", "-"},
                  "apiVersion: projectcalico.org/v3\nkind: FelixConfiguration\n"
@@ -63,11 +59,7 @@ class PolicyHitsColumnTest : public ctl::testing::CtlFixture {
     ASSERT_EQ(r.code, 0) << r.err;
   }
 
-  SystemClock clock_;
-  Aggregator aggregator_{AggregatorOptions{}, clock_};
-  FlowService service_{aggregator_, clock_, ServiceOptions{}};
-  http::Server server_{http::ServerOptions{.host = "127.0.0.1", .port = 0},
-                       [this](const http::Request& r) { return service_.Handle(r); }};
+  RecordedFlowsServer flows_;
   std::string url_;
 };
 
