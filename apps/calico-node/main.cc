@@ -278,24 +278,47 @@ int RunFelix(const std::map<std::string, std::string>& env, calico::datastore::B
     }
   }
   calico::log::SetScreenAndFileLevels(settings->log_severity, settings->log_severity_file);
+  // Felix's health aggregator (agent/health.h): FelixStartup here, the agent's reporters below.
+  calico::SystemClock clock;
+  calico::agent::HealthAggregator health(clock);
+  health.RegisterReporter(calico::agent::kHealthFelixStartup, {.live = true, .ready = true},
+                          calico::agent::HealthAggregator::Duration(0));
+  health.Report(calico::agent::kHealthFelixStartup, {.live = true, .ready = true});
+  settings->agent.health = &health;
+  // Felix's status reports (node/status_report.h), reportingInterval / reportingTTL.
+  calico::node::StatusReporter reporter(
+      *backend, clock, node,
+      calico::node::StatusReportSettings{.interval = settings->reporting_interval,
+                                         .ttl = settings->reporting_ttl});
   // FelixConfiguration changes while running: policy rendering, the refresh intervals, route
-  // options, natOutgoing options and log level follow them; the health/metrics listeners keep
-  // their start-up values.
+  // options, natOutgoing options, log level, healthTimeoutOverrides and the status reports'
+  // reportingInterval / reportingTTL follow them; the health/metrics listeners keep their
+  // start-up values.
   // Flow logs (flowLogsGoldmaneServer, read at start-up: a change applies when calico-node
   // restarts, so the ruleset's log statements and the collector stay in step).
   const calico::agent::FlowLogSettings flow_logs = settings->flow_logs;
+  // dataplaneWatchdogTimeout is InternalDataplaneMainLoop's registered timeout: read at start-up
+  // (Felix restarts for it); healthTimeoutOverrides changes it while running.
+  const auto watchdog = settings->agent.dataplane_watchdog_timeout;
   auto flow_logs_on = std::make_shared<bool>(!flow_logs.goldmane_server.empty());
   settings->agent.reload_settings =
-      [env, node, log_file, flow_logs, flow_logs_on](
+      [env, node, log_file, flow_logs, flow_logs_on, watchdog, &reporter](
           const calico::model::Resource* g,
           const calico::model::Resource* n) -> calico::Result<calico::agent::ReloadableSettings> {
     ASSIGN_OR_RETURN(auto next, calico::agent::LoadFelixSettings(env, node, g, n));
     calico::log::SetScreenAndFileLevels(next.log_severity, next.log_severity_file);
+    reporter.SetSettings(calico::node::StatusReportSettings{.interval = next.reporting_interval,
+                                                            .ttl = next.reporting_ttl});
     if (next.flow_logs != flow_logs) {
       CALICO_LOG(warn, "node",
                  "flowLogs* settings changed: they take effect when calico-node restarts");
     }
     next.agent.render.flow_logs.enabled = *flow_logs_on;
+    if (next.agent.dataplane_watchdog_timeout != watchdog) {
+      CALICO_LOG(warn, "node",
+                 "dataplaneWatchdogTimeout changed: it takes effect when calico-node restarts "
+                 "(healthTimeoutOverrides applies at once)");
+    }
     if (next.log_file_path != log_file) {
       CALICO_LOG(warn, "node",
                  "logFilePath is now \"{}\": it takes effect when calico-node restarts",
@@ -308,13 +331,14 @@ int RunFelix(const std::map<std::string, std::string>& env, calico::datastore::B
         .routes = next.agent.routes,
         .nat = next.agent.nat,
         .vxlan = next.agent.vxlan,
-        .vxlan_enabled = next.agent.vxlan_enabled};
+        .vxlan_enabled = next.agent.vxlan_enabled,
+        .health_timeout_overrides = std::move(next.agent.health_timeout_overrides)};
   };
 
   WriteDetectedMtu(env, *settings, client);
 
   calico::agent::Metrics metrics;
-  calico::agent::HttpEndpoints http(metrics);
+  calico::agent::HttpEndpoints http(metrics, health);
   auto started = http.Start(
       settings->health_host, settings->health_enabled ? settings->health_port : 0,
       settings->prometheus_host, settings->prometheus_enabled ? settings->prometheus_port : 0);
@@ -418,14 +442,15 @@ int RunFelix(const std::map<std::string, std::string>& env, calico::datastore::B
   calico::agent::Agent agent(settings->agent, *backend, dataplane.policy(), dataplane.routes(),
                              metrics);
   // CalicoNodeStatus resources of this node, filled in from BIRD (node/pkg/status).
-  calico::SystemClock clock;
   calico::node::BirdcStatusSource bird_status(run_dir + "/bird.ctl");
   calico::node::CalicoNodeStatusReporter node_status(client, clock, node, bird_status);
   std::thread node_status_thread([&] { node_status.Run(g_stop); });
+  std::thread reporting([&] { reporter.Run(g_stop); });
   std::cerr << "calico-node: agent for node " << node << " on " << backend->Describe() << "\n";
   auto st = agent.Run(g_stop);
   g_stop = true;
   node_status_thread.join();
+  reporting.join();
   http.Stop();
   if (bird) {
     // Stopping for good withdraws this node's routes (peers stop routing to it within seconds).
@@ -468,16 +493,7 @@ int main(int argc, char** argv) {
     std::string node = RunStartup(*backend);
     if (node.empty()) return 1;
     if (mode == "-startup") return 0;
-    // Felix's status reports, beside the agent (calico-controllers reads them).
-    auto report = calico::node::StatusReportSettingsFromEnv(calico::CurrentEnvironment());
-    if (!report) return Fail(report.error().message());
-    calico::SystemClock clock;
-    calico::node::StatusReporter reporter(*backend, clock, node, *report);
-    std::thread reporting([&] { reporter.Run(g_stop); });
-    int rc = RunFelix(calico::CurrentEnvironment(), backend.get(), node);
-    g_stop = true;
-    reporting.join();
-    return rc;
+    return RunFelix(calico::CurrentEnvironment(), backend.get(), node);
   }
   std::cerr << "calico-node: unknown option \"" << mode << "\"\n" << kUsage;
   return 2;

@@ -64,7 +64,31 @@ Agent::Agent(AgentConfig config, datastore::Backend& backend, PolicyProgrammer& 
       policy_(policy),
       routes_(routes),
       metrics_(metrics),
-      graph_(std::make_unique<calc::CalcGraph>(config_.node_name)) {}
+      graph_(std::make_unique<calc::CalcGraph>(config_.node_name)) {
+  if (config_.health != nullptr) {
+    config_.health->RegisterReporter(kHealthCalculationGraph, {.live = true, .ready = true},
+                                     kCalcGraphHealthTimeout);
+    // felix/dataplane/linux/int_dataplane.go: the watchdog timeout, at least twice the 10 s
+    // health interval.
+    auto timeout =
+        std::chrono::duration_cast<HealthAggregator::Duration>(config_.dataplane_watchdog_timeout);
+    if (timeout < kDataplaneHealthTimeoutMin) {
+      CALICO_LOG(warn, "agent", "dataplane watchdog timeout ({}) too low, defaulting to {}",
+                 GoDurationString(timeout), GoDurationString(kDataplaneHealthTimeoutMin));
+      timeout = kDataplaneHealthTimeoutMin;
+    }
+    config_.health->RegisterReporter(kHealthDataplane, {.live = true, .ready = true}, timeout);
+    config_.health->SetTimeoutOverrides(config_.health_timeout_overrides);
+  }
+}
+
+void Agent::ReportHealth() {
+  if (config_.health == nullptr) return;
+  // felix/calc/async_calc_graph.go reportHealth: ready once in sync; int_dataplane.go
+  // reportHealth: ready once the first apply is done.
+  config_.health->Report(kHealthCalculationGraph, {.live = true, .ready = in_sync_});
+  config_.health->Report(kHealthDataplane, {.live = true, .ready = have_applied_});
+}
 
 Agent::DecodedValue Agent::DecodeValue(const datastore::KVPair& kv) {
   DecodedValue out;
@@ -478,6 +502,11 @@ void Agent::ReloadSettings() {
   config_.nat = next->nat;
   config_.vxlan = next->vxlan;
   config_.vxlan_enabled = next->vxlan_enabled;
+  if (config_.health != nullptr &&
+      next->health_timeout_overrides != config_.health_timeout_overrides) {
+    config_.health->SetTimeoutOverrides(next->health_timeout_overrides);
+  }
+  config_.health_timeout_overrides = std::move(next->health_timeout_overrides);
   render_cache_ = policy::RenderCache();  // Compiled with the old marks and prefixes.
   if (have_applied_) CALICO_LOG(info, "agent", "FelixConfiguration changed: settings applied");
 }
@@ -603,7 +632,8 @@ Status Agent::FullSync() {
   if (watch_) watch_->Close();
   ASSIGN_OR_RETURN(watch_, backend_.Watch(kWatchPrefix, revision_ + 1));
   RETURN_IF_ERROR(Program(start));
-  metrics_.SetReady(true);
+  in_sync_ = true;
+  ReportHealth();
   ReturnFreedMemory();
   CALICO_LOG(info, "agent",
              "in sync at revision {}: {} local endpoints, {} policies (list {:.0f} ms, calculate "
@@ -725,6 +755,7 @@ Status Agent::Run(const std::atomic<bool>& stop) {
   };
   while (!stop) {
     Status st = FullSync();
+    ReportHealth();  // The loop is alive (not ready) while the datastore cannot be listed.
     if (st) break;
     CALICO_LOG(error, "agent", "initial sync failed (retrying in {} ms): {}", backoff.count(),
                st.error().message());
@@ -741,10 +772,10 @@ Status Agent::Run(const std::atomic<bool>& stop) {
   auto intervals = std::pair(config_.policy_refresh_interval, config_.route_refresh_interval);
   while (!stop) {
     Status st = Step(std::chrono::milliseconds(500));
+    ReportHealth();
     if (config_.on_idle) config_.on_idle();
     if (!st) {
       CALICO_LOG(error, "agent", "{}", st.error().message());
-      metrics_.SetLive(true);
       sleep(backoff);
       backoff = std::min(backoff * 2, kMaxRetryBackoff);
       continue;

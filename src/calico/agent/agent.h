@@ -45,6 +45,7 @@
 #include <tuple>
 #include <unordered_map>
 
+#include "calico/agent/health.h"
 #include "calico/agent/ipip.h"
 #include "calico/agent/metrics.h"
 #include "calico/agent/nat.h"
@@ -67,6 +68,7 @@ struct ReloadableSettings {
   NatOptions nat{};
   VxlanOptions vxlan{};
   std::optional<bool> vxlan_enabled{};
+  std::map<std::string, std::chrono::nanoseconds> health_timeout_overrides{};
 };
 
 struct AgentConfig {
@@ -132,6 +134,16 @@ struct AgentConfig {
   // vxlanEnabled: false keeps VXLAN off whatever the pools say; unset or true: the pools decide.
   std::optional<bool> vxlan_enabled{};
   bool program_routes = true;
+  // Felix's health reporters (health.h): the agent registers CalculationGraph (ready once in sync)
+  // and InternalDataplaneMainLoop (ready once the ruleset was first applied), and reports both
+  // after every wait for datastore changes (at least every 500 ms while it runs) and every sync.
+  // A loop stuck longer than a reporter's timeout makes /liveness fail. Unset: no reports.
+  HealthAggregator* health = nullptr;
+  // dataplaneWatchdogTimeout: InternalDataplaneMainLoop's timeout (at least 20 s, as Felix).
+  std::chrono::milliseconds dataplane_watchdog_timeout{kDataplaneHealthTimeoutDefault};
+  // healthTimeoutOverrides, set on `health` at construction and again when a FelixConfiguration
+  // change gives others (Felix's DataplaneConnector.ApplyNoRestartConfig).
+  std::map<std::string, std::chrono::nanoseconds> health_timeout_overrides{};
 };
 
 class Agent {
@@ -219,6 +231,8 @@ class Agent {
   void ReloadSettings();
   // Binds model_'s host endpoints to interfaces (one endpoint per interface, "*" the default).
   void BindHostEndpoints();
+  // Reports CalculationGraph and InternalDataplaneMainLoop to config_.health.
+  void ReportHealth();
 
   AgentConfig config_;
   datastore::Backend& backend_;
@@ -244,6 +258,7 @@ class Agent {
   policy::Model model_;
   bool dirty_ = false;
   bool routing_dirty_ = false;
+  bool in_sync_ = false;  // A full sync completed (CalculationGraph's readiness).
   // Some host endpoint names no interface: re-bind it (host addresses may change) at resync.
   bool hep_by_address_ = false;
   std::set<std::string> configured_interfaces_;

@@ -25,6 +25,7 @@
 #include "calico/agent/nat.h"
 #include "calico/agent/vxlan_model.h"
 #include "calico/base/log.h"
+#include "calico/base/testing/fake_clock.h"
 #include "calico/datastore/client.h"
 #include "calico/datastore/keys.h"
 #include "calico/datastore/testing/mem_backend.h"
@@ -95,6 +96,7 @@ class AgentTest : public ::testing::Test {
     EXPECT_TRUE(client_.EnsureInitialized());
     AgentConfig cfg;
     cfg.node_name = "node1";
+    cfg.health = &health_;
     agent_ = std::make_unique<Agent>(cfg, store_, policy_, routes_, metrics_);
   }
   void AddEndpoint(const std::string& id, const std::string& ip, const std::string& node = "node1",
@@ -133,6 +135,8 @@ class AgentTest : public ::testing::Test {
   FakePolicy policy_;
   FakeRoutes routes_;
   Metrics metrics_;
+  calico::testing::FakeClock clock_;
+  HealthAggregator health_{clock_};
   std::unique_ptr<Agent> agent_;
 };
 
@@ -144,9 +148,9 @@ TEST_F(AgentTest, FullSyncProgramsLocalEndpointsProfilesAndRoutes) {
       datastore::BlockAffinityKey{.cidr = *net::CIDR::Parse("10.65.0.0/26"), .host = "node1"}
           .Format(),
       R"({"state":"confirmed"})"));
-  EXPECT_FALSE(metrics_.ready());
+  EXPECT_FALSE(health_.Summary().ready);
   ASSERT_TRUE(agent_->FullSync());
-  EXPECT_TRUE(metrics_.ready());
+  EXPECT_TRUE(health_.Summary().ready);
   EXPECT_EQ(policy_.full, 1);
   EXPECT_NE(policy_.kernel.find("caliaaaa"), std::string::npos);
   EXPECT_EQ(policy_.kernel.find("calibbbb"), std::string::npos);
@@ -949,17 +953,17 @@ TEST_F(AgentTest, NatTablesFollowThePools) {
 }
 
 TEST_F(AgentTest, HealthAndMetricsEndpoints) {
-  HttpEndpoints http(metrics_);
+  HttpEndpoints http(metrics_, health_);
   ASSERT_TRUE(
       http.Start("127.0.0.1", 19099 + (::getpid() % 500), "127.0.0.1", 19699 + (::getpid() % 500)));
   httplib::Client health("127.0.0.1", 19099 + (::getpid() % 500));
   auto ready = health.Get("/readiness");
   ASSERT_TRUE(ready);
   EXPECT_EQ(ready->status, 503) << "ready before the first sync";
-  EXPECT_EQ(health.Get("/liveness")->status, 204);
+  EXPECT_EQ(health.Get("/liveness")->status, 200);
   AddProfile("net1");
   ASSERT_TRUE(agent_->FullSync());
-  EXPECT_EQ(health.Get("/readiness")->status, 204);
+  EXPECT_EQ(health.Get("/readiness")->status, 200);
   httplib::Client prom("127.0.0.1", 19699 + (::getpid() % 500));
   auto m = prom.Get("/metrics");
   ASSERT_TRUE(m);
@@ -971,7 +975,7 @@ TEST_F(AgentTest, HealthAndMetricsEndpoints) {
 // Issue 19: eight connections sending a byte a second made /liveness time out (the server took
 // one connection at a time). They now hold eight connection threads while the probe is answered.
 TEST_F(AgentTest, LivenessAnswersWhileSlowClientsHoldConnections) {
-  HttpEndpoints http(metrics_);
+  HttpEndpoints http(metrics_, health_);
   const int port = 20099 + (::getpid() % 500);
   ASSERT_TRUE(http.Start("127.0.0.1", port, "127.0.0.1", 0));
   std::vector<int> slow;
@@ -989,7 +993,7 @@ TEST_F(AgentTest, LivenessAnswersWhileSlowClientsHoldConnections) {
   httplib::Client health("127.0.0.1", port);
   auto live = health.Get("/liveness");
   ASSERT_TRUE(live) << "no answer while eight slow clients are connected";
-  EXPECT_EQ(live->status, 204);
+  EXPECT_EQ(live->status, 200);
   for (int fd : slow)
     ::close(fd);
   http.Stop();

@@ -238,6 +238,26 @@ Status Apply(FelixSettings& s, const std::map<std::string, std::string>& values,
     ASSIGN_OR_RETURN(int64_t mtu, ParseRange(name("vxlanMTU", "FELIX_VXLANMTU"), *v, 0, 65535));
     s.agent.vxlan.mtu = static_cast<int>(mtu);
   }
+  if (auto* v = get("healthTimeoutOverrides", "FELIX_HEALTHTIMEOUTOVERRIDES")) {
+    auto list = ParseKeyDurationList(*v);
+    if (!list) {
+      return InvalidArgument(name("healthTimeoutOverrides", "FELIX_HEALTHTIMEOUTOVERRIDES") + ": " +
+                             list.error().message());
+    }
+    s.agent.health_timeout_overrides = std::move(*list);
+  }
+  for (auto [spec_key, env_key, out] :
+       {std::tuple{"reportingInterval", "FELIX_REPORTINGINTERVALSECS", &s.reporting_interval},
+        std::tuple{"reportingTTL", "FELIX_REPORTINGTTLSECS", &s.reporting_ttl},
+        std::tuple{"dataplaneWatchdogTimeout", "FELIX_DATAPLANEWATCHDOGTIMEOUT",
+                   &s.agent.dataplane_watchdog_timeout}}) {
+    if (auto* v = get(spec_key, env_key)) {
+      auto d = ParseGoDuration(*v);
+      if (!d) return InvalidArgument(name(spec_key, env_key) + ": " + d.error().message());
+      if (d->count() < 0) return InvalidArgument(name(spec_key, env_key) + ": negative");
+      *out = *d;
+    }
+  }
   if (auto* v = get("mtuIfacePattern", "FELIX_MTUIFACEPATTERN")) s.mtu_iface_pattern = *v;
   if (auto* v = get("ipipEnabled", "FELIX_IPIPENABLED")) {
     ASSIGN_OR_RETURN(s.ipip_enabled, ParseBool(name("ipipEnabled", "FELIX_IPIPENABLED"), *v));
@@ -351,14 +371,26 @@ std::map<std::string, std::string> SpecValues(const model::v3::FelixConfiguratio
   return out;
 }
 
-// Plus the string settings the typed spec does not carry (mtuIfacePattern,
-// workloadSourceSpoofing), from `r`'s spec.
+// Plus the settings the typed spec does not carry (mtuIfacePattern, workloadSourceSpoofing,
+// reportingInterval, reportingTTL, dataplaneWatchdogTimeout, healthTimeoutOverrides), from `r`'s
+// spec; healthTimeoutOverrides in Felix's keydurationlist form, as libcalico-go's
+// felixconfigprocessor.go healthTimeoutOverridesToString hands it to Felix.
 std::map<std::string, std::string> WithRawValues(std::map<std::string, std::string> values,
                                                  const model::Resource* r) {
   if (r == nullptr) return values;
-  for (const char* key : {"mtuIfacePattern", "workloadSourceSpoofing"}) {
+  for (const char* key : {"mtuIfacePattern", "workloadSourceSpoofing", "reportingInterval",
+                          "reportingTTL", "dataplaneWatchdogTimeout"}) {
     auto it = r->spec().find(key);
     if (it != r->spec().end() && it->is_string()) values[key] = it->get<std::string>();
+  }
+  if (auto it = r->spec().find("healthTimeoutOverrides");
+      it != r->spec().end() && it->is_array() && !it->empty()) {
+    std::vector<std::string> parts;
+    for (const auto& o : *it) {
+      if (!o.is_object()) continue;
+      parts.push_back(o.value("name", "") + "=" + o.value("timeout", ""));
+    }
+    values["healthTimeoutOverrides"] = StrJoin(parts, ",");
   }
   return values;
 }
@@ -407,6 +439,63 @@ Result<std::chrono::milliseconds> ParseGoDuration(std::string_view text) {
       return InvalidArgument("invalid duration \"" + std::string(text) + "\" (units: h, m, s, ms)");
   }
   return std::chrono::milliseconds(static_cast<int64_t>(total_ms));
+}
+
+Result<std::chrono::nanoseconds> ParseGoDurationNs(std::string_view text) {
+  const std::string original(text);
+  auto bad = [&] { return InvalidArgument("invalid duration \"" + original + "\""); };
+  if (text == "0") return std::chrono::nanoseconds(0);
+  if (!text.empty() && text[0] == '+') text.remove_prefix(1);
+  if (text.empty()) return bad();
+  long double total = 0;
+  while (!text.empty()) {
+    size_t i = 0;
+    while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.'))
+      ++i;
+    if (i == 0) return bad();
+    Result<double> number = ParseDouble(text.substr(0, i));
+    if (!number) return bad();
+    text.remove_prefix(i);
+    size_t u = 0;
+    while (u < text.size() && !std::isdigit(static_cast<unsigned char>(text[u])) && text[u] != '.')
+      ++u;
+    const std::string_view unit = text.substr(0, u);
+    text.remove_prefix(u);
+    long double scale = 0;
+    if (unit == "ns") {
+      scale = 1;
+    } else if (unit == "us" || unit == "\u00b5s" || unit == "\u03bcs") {
+      scale = 1e3L;
+    } else if (unit == "ms") {
+      scale = 1e6L;
+    } else if (unit == "s") {
+      scale = 1e9L;
+    } else if (unit == "m") {
+      scale = 60e9L;
+    } else if (unit == "h") {
+      scale = 3600e9L;
+    } else {
+      return InvalidArgument("invalid duration \"" + original + "\" (units: h, m, s, ms, us, ns)");
+    }
+    total += static_cast<long double>(*number) * scale;
+  }
+  if (total > 9.2e18L) return bad();
+  return std::chrono::nanoseconds(static_cast<int64_t>(total));
+}
+
+Result<std::map<std::string, std::chrono::nanoseconds>> ParseKeyDurationList(
+    std::string_view text) {
+  std::map<std::string, std::chrono::nanoseconds> out;
+  for (const std::string& item : StrSplit(text, ',')) {
+    if (item.empty()) continue;  // As upstream: a trailing "," is accepted.
+    const std::size_t eq = item.find('=');
+    const std::string key(eq == std::string::npos ? "" : StrTrim(item.substr(0, eq)));
+    if (key.empty()) return InvalidArgument("invalid item \"" + item + "\" (name=duration)");
+    auto d = ParseGoDurationNs(StrTrim(item.substr(eq + 1)));
+    if (!d) return InvalidArgument(key + ": " + d.error().message());
+    out[key] = *d;
+  }
+  return out;
 }
 
 Result<FelixSettings> LoadFelixSettings(const std::map<std::string, std::string>& env,

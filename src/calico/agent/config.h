@@ -7,7 +7,10 @@
 // allowVXLANPacketsFromWorkloads, allowIPIPPacketsFromWorkloads, workloadSourceSpoofing (Disabled
 // or Any) into AgentConfig::render; ipv6Support into AgentConfig::render and ::routes;
 // natOutgoingAddress and natPortRange into AgentConfig::nat; removeExternalRoutes and
-// deviceRouteSourceAddress(IPv6) into AgentConfig::routes.
+// deviceRouteSourceAddress(IPv6) into AgentConfig::routes. healthTimeoutOverrides ([{name,
+// timeout}]) / FELIX_HEALTHTIMEOUTOVERRIDES ("name=5s,...", Felix's keydurationlist; the highest
+// source that sets it gives the whole list) and dataplaneWatchdogTimeout /
+// FELIX_DATAPLANEWATCHDOGTIMEOUT into AgentConfig (health.h).
 // Failsafe ports: failsafeInboundHostPorts / failsafeOutboundHostPorts ([{protocol, port, net}])
 // or FELIX_FAILSAFEINBOUNDHOSTPORTS / FELIX_FAILSAFEOUTBOUNDHOSTPORTS ("tcp:22,udp:68,
 // tcp:10.0.0.0/8:2379", "none" = no ports) into AgentConfig::render; Calico's defaults otherwise.
@@ -52,6 +55,12 @@ struct FelixSettings {
   std::string mtu_iface_pattern = "^((en|wl|ww|sl|ib)[Pcopsvx].*|(eth|wlan|wwan).*)";
   std::optional<bool> ipip_enabled{};
   FlowLogSettings flow_logs{};
+  // reportingInterval / FELIX_REPORTINGINTERVALSECS (Felix: 30 s; 0 = no status reports) and
+  // reportingTTL / FELIX_REPORTINGTTLSECS (90 s): calico-node's status reports (node/
+  // status_report.h). calico-node's start-up writes reportingInterval 0s into the default
+  // FelixConfiguration, as upstream's, so reports are off unless a user sets it (or the env).
+  std::chrono::milliseconds reporting_interval{30000};
+  std::chrono::milliseconds reporting_ttl{90000};
   // As read; LoadFelixSettings makes agent.policy_refresh_interval of them (nftables wins).
   std::optional<std::chrono::milliseconds> iptables_refresh{};
   std::optional<std::chrono::milliseconds> nftables_refresh{};
@@ -66,5 +75,12 @@ struct FelixSettings {
 
 // "90s", "1m30s", "250ms", or plain seconds "90". Errors for anything else.
 [[nodiscard]] Result<std::chrono::milliseconds> ParseGoDuration(std::string_view text);
+// Go's time.ParseDuration: "5m0s", "1.5s", "10ns", "250us"/"250µs", "0" (a unit is required
+// otherwise); not negative. Errors for anything else.
+[[nodiscard]] Result<std::chrono::nanoseconds> ParseGoDurationNs(std::string_view text);
+// Felix's keydurationlist ("name=5s,other=1m"; felix/stringutils ParseKeyDurationList): names
+// trimmed, empty items skipped. Errors name the bad item.
+[[nodiscard]] Result<std::map<std::string, std::chrono::nanoseconds>> ParseKeyDurationList(
+    std::string_view text);
 
 }  // namespace calico::agent

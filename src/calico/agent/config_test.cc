@@ -1,8 +1,10 @@
 #include "calico/agent/config.h"
 
+#include <map>
 #include <tuple>
 #include <vector>
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "calico/base/testing/status_matchers.h"
@@ -44,6 +46,73 @@ TEST(FelixSettingsTest, DefaultsThenGlobalThenNodeThenEnvironment) {
   EXPECT_EQ(s->agent.route_refresh_interval, std::chrono::seconds(30));
   EXPECT_EQ(s->agent.policy_refresh_interval, std::chrono::seconds(180));
   EXPECT_EQ(s->agent.render.interface_prefixes, (std::vector<std::string>{"cali", "tap"}));
+}
+
+// Felix's ReportingIntervalSecs / ReportingTTLSecs (30 s / 90 s), healthTimeoutOverrides
+// (keydurationlist; the highest source gives the whole list) and dataplaneWatchdogTimeout.
+TEST(FelixSettingsTest, ReportingAndHealthSettings) {
+  using std::chrono::seconds;
+  auto d = LoadFelixSettings({}, "n1", nullptr, nullptr);
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->reporting_interval, seconds(30));
+  EXPECT_EQ(d->reporting_ttl, seconds(90));
+  EXPECT_TRUE(d->agent.health_timeout_overrides.empty());
+  EXPECT_EQ(d->agent.dataplane_watchdog_timeout, seconds(90));
+
+  // calico-node's start-up default: reportingInterval 0s (reports off).
+  model::Resource global("FelixConfiguration", "default");
+  global.spec() = {{"reportingInterval", "0s"},
+                   {"healthTimeoutOverrides",
+                    Json::array({{{"name", "InternalDataplaneMainLoop"}, {"timeout", "5m0s"}},
+                                 {{"name", "CalculationGraph"}, {"timeout", "1.5s"}}})}};
+  model::Resource node("FelixConfiguration", "node.n1");
+  node.spec() = {{"reportingTTL", "2m"}, {"dataplaneWatchdogTimeout", "45s"}};
+  auto s = LoadFelixSettings({}, "n1", &global, &node);
+  ASSERT_TRUE(s) << s.error().message();
+  EXPECT_EQ(s->reporting_interval, seconds(0));
+  EXPECT_EQ(s->reporting_ttl, seconds(120));
+  EXPECT_EQ(s->agent.dataplane_watchdog_timeout, seconds(45));
+  EXPECT_EQ(s->agent.health_timeout_overrides,
+            (std::map<std::string, std::chrono::nanoseconds>{
+                {"InternalDataplaneMainLoop", seconds(300)},
+                {"CalculationGraph", std::chrono::milliseconds(1500)}}));
+
+  // The environment wins, the whole list at once.
+  s = LoadFelixSettings({{"FELIX_REPORTINGINTERVALSECS", "15"},
+                         {"FELIX_HEALTHTIMEOUTOVERRIDES", " CalculationGraph=10ns,"}},
+                        "n1", &global, &node);
+  ASSERT_TRUE(s) << s.error().message();
+  EXPECT_EQ(s->reporting_interval, seconds(15));
+  EXPECT_EQ(s->agent.health_timeout_overrides,
+            (std::map<std::string, std::chrono::nanoseconds>{
+                {"CalculationGraph", std::chrono::nanoseconds(10)}}));
+
+  EXPECT_THAT(LoadFelixSettings({{"FELIX_HEALTHTIMEOUTOVERRIDES", "CalculationGraph"}}, "n1",
+                                nullptr, nullptr),
+              StatusIs(ErrorCode::kInvalidArgument,
+                       "FELIX_HEALTHTIMEOUTOVERRIDES: invalid item "
+                       "\"CalculationGraph\" (name=duration)"));
+  EXPECT_THAT(
+      LoadFelixSettings({{"FELIX_HEALTHTIMEOUTOVERRIDES", "CalculationGraph=soon"}}, "n1", nullptr,
+                        nullptr),
+      StatusIs(ErrorCode::kInvalidArgument,
+               "FELIX_HEALTHTIMEOUTOVERRIDES: CalculationGraph: invalid duration \"soon\""));
+  EXPECT_THAT(LoadFelixSettings({{"FELIX_REPORTINGTTLSECS", "later"}}, "n1", nullptr, nullptr),
+              StatusIs(ErrorCode::kInvalidArgument));
+}
+
+TEST(FelixSettingsTest, GoDurationsToTheNanosecond) {
+  using std::chrono::nanoseconds;
+  EXPECT_EQ(*ParseGoDurationNs("0"), nanoseconds(0));
+  EXPECT_EQ(*ParseGoDurationNs("5m0s"), std::chrono::seconds(300));
+  EXPECT_EQ(*ParseGoDurationNs("1h2m3.5s"), std::chrono::milliseconds(3723500));
+  EXPECT_EQ(*ParseGoDurationNs("250us"), std::chrono::microseconds(250));
+  EXPECT_EQ(*ParseGoDurationNs("250\u00b5s"), std::chrono::microseconds(250));
+  EXPECT_EQ(*ParseGoDurationNs("10ns"), nanoseconds(10));
+  EXPECT_FALSE(ParseGoDurationNs("5").has_value());  // Go requires a unit.
+  EXPECT_FALSE(ParseGoDurationNs("-1s").has_value());
+  EXPECT_FALSE(ParseGoDurationNs("").has_value());
+  EXPECT_FALSE(ParseGoDurationNs("5d").has_value());
 }
 
 // MTU detection settings (agent/mtu.h): mtuIfacePattern and ipipEnabled, global < node < env.

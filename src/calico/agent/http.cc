@@ -4,7 +4,8 @@
 
 namespace calico::agent {
 
-HttpEndpoints::HttpEndpoints(Metrics& metrics) : metrics_(metrics) {}
+HttpEndpoints::HttpEndpoints(Metrics& metrics, const HealthAggregator& health)
+    : metrics_(metrics), health_agg_(health) {}
 
 HttpEndpoints::~HttpEndpoints() {
   Stop();
@@ -23,8 +24,11 @@ Status HttpEndpoints::Start(const std::string& health_host, int health_port,
           if (path != "/liveness" && path != "/readiness") {
             return http::Response{404, "text/plain", "404 page not found\n"};
           }
-          const bool ok = path == "/readiness" ? metrics_.ready() : metrics_.live();
-          return http::Response{ok ? 204 : 503, "", ""};
+          // health.go genResponse: 200 with the detail (204 without), 503 with it when bad.
+          const HealthReport summary = health_agg_.Summary();
+          const bool ok = path == "/readiness" ? summary.ready : summary.live;
+          const int status = !ok ? 503 : (summary.detail.empty() ? 204 : 200);
+          return http::Response{status, "text/plain; charset=utf-8", summary.detail};
         });
     if (auto st = health_->Start(); !st) {
       health_.reset();

@@ -1,4 +1,5 @@
-// Felix's HTTP endpoints: health (/liveness, /readiness: 204 when good, 503 when not) and
+// Felix's HTTP endpoints: health (/liveness, /readiness: the aggregate of health.h, 200 with
+// upstream's table of reporters when good, 503 with it when not; health.go genResponse) and
 // Prometheus metrics (/metrics), each on its own host:port (FelixConfiguration healthHost /
 // healthPort, default localhost:9099, and prometheusMetricsHost / prometheusMetricsPort, default
 // every address :9091, as upstream). Both run on http::Server: connections served concurrently
@@ -11,6 +12,7 @@
 #include <memory>
 #include <string>
 
+#include "calico/agent/health.h"
 #include "calico/agent/metrics.h"
 #include "calico/base/result.h"
 #include "calico/http/server.h"
@@ -19,7 +21,7 @@ namespace calico::agent {
 
 class HttpEndpoints {
  public:
-  explicit HttpEndpoints(Metrics& metrics);
+  HttpEndpoints(Metrics& metrics, const HealthAggregator& health);
   ~HttpEndpoints();
   // port 0 leaves that endpoint off; host "" is every address. Errors name the address that
   // could not be bound.
@@ -32,6 +34,7 @@ class HttpEndpoints {
 
  private:
   Metrics& metrics_;
+  const HealthAggregator& health_agg_;
   std::unique_ptr<http::Server> health_;
   std::unique_ptr<http::Server> prom_;
 };

@@ -1,5 +1,5 @@
-// The agent's Prometheus metrics (text exposition format 0.0.4) and health state, served by
-// http.h on Felix's ports (:9091/metrics, :9099/liveness and /readiness).
+// The agent's Prometheus metrics (text exposition format 0.0.4), served by http.h on Felix's port
+// (:9091/metrics; health.h is served on :9099/liveness and /readiness).
 //
 // Felix's own metrics keep Felix's names, types, HELP text and labels, so that upstream's Felix
 // dashboard (manifests/grafana-dashboards.yaml, "Calico: Felix") reads them unchanged:
@@ -93,11 +93,6 @@ class Metrics {
   // called under this object's lock: it must not call back into Metrics).
   void AddSource(std::function<std::string()> render);
 
-  void SetLive(bool live) { live_ = live; }
-  void SetReady(bool ready) { ready_ = ready; }
-  bool live() const { return live_; }
-  bool ready() const { return ready_; }
-
   std::string Render() const;
 
  private:
@@ -115,8 +110,6 @@ class Metrics {
   std::vector<std::function<std::string()>> extra_;
   uint64_t dataplane_errors_ = 0, resyncs_started_ = 0, resyncs_ = 0, repairs_ = 0,
            routes_added_ = 0, routes_removed_ = 0;
-  std::atomic<bool> live_{true};
-  std::atomic<bool> ready_{false};
 };
 
 }  // namespace calico::agent

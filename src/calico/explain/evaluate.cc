@@ -274,7 +274,7 @@ bool RuleMatches(const policy::ParsedRule& rule, const Packet& pkt, const policy
 }
 
 DirectionResult EvaluateDirection(const policy::Model& model, const policy::Endpoint& ep,
-                                  bool ingress, const Packet& pkt) {
+                                  bool ingress, const Packet& pkt, Scope scope) {
   DirectionResult r;
   auto decide = [&](Verdict v) {
     r.verdict = v;
@@ -333,6 +333,11 @@ DirectionResult EvaluateDirection(const policy::Model& model, const policy::Endp
     const std::string action = EvaluateRules(rules, pkt, model, base, r.steps);
     if (action == "Allow") return decide(Verdict::kAllow);
     if (action == "Deny") return decide(Verdict::kDeny);
+    if (action == "Pass" && scope == Scope::kPending) {
+      // app-policy/checker/check.go checkTiers: `case DENY, PASS:` for profiles.
+      r.steps.back().reason += "; a profile's Pass denies in the pending evaluation (as upstream)";
+      return decide(Verdict::kDeny);
+    }
     // Pass in a profile returns without the accept mark: on to the next profile.
   }
   r.steps.push_back(Step{

@@ -36,8 +36,17 @@ struct DirectionResult {
   Verdict verdict = Verdict::kDeny;
 };
 
+// Which evaluation: the dataplane's (the endpoint chain as rendered, what packets meet) or the
+// pending one of the staged policies (app-policy/checker/check.go checkTiers with the
+// StagedAsEnforced scope, which Felix's collector runs for the pending trace). They differ in one
+// point: a profile rule's Pass returns from the profile chain without the accept mark in the
+// dataplane (felix/rules/endpoints.go: on to the next profile), while the checker records it as
+// a Deny of that profile rule and stops (`case DENY, PASS:`).
+enum class Scope { kDataplane, kPending };
+
 // The endpoint chain (cali-tw-/cali-fw-) of `ep` for `packet`.
 DirectionResult EvaluateDirection(const policy::Model& model, const policy::Endpoint& ep,
-                                  bool ingress, const Packet& packet);
+                                  bool ingress, const Packet& packet,
+                                  Scope scope = Scope::kDataplane);
 
 }  // namespace calico::explain

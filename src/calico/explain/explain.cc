@@ -324,7 +324,7 @@ Result<Explanation> Explain(const Snapshot& snapshot, const Query& query) {
       const policy::Model& pm = view.model;
       const policy::Endpoint* pep = FindEndpoint(pm, peer->endpoint);
       if (pep != nullptr && TouchesStaged(*pep, ingress, view.staged_ids)) {
-        DirectionResult pr = EvaluateDirection(pm, *pep, ingress, packet);
+        DirectionResult pr = EvaluateDirection(pm, *pep, ingress, packet, Scope::kPending);
         auto first = std::find_if(pr.steps.begin(), pr.steps.end(), [&](const Step& s) {
           return !s.profile && view.staged_ids.count(s.policy) != 0;
         });

@@ -28,7 +28,8 @@
 //    them beside the enforced policies, as upstream's Felix evaluates the pending trace
 //    (pending.h: own ids "staged:<name>", the tier's normal order, stagedAction Delete without
 //    effect), and that evaluation's steps from the first staged policy on are listed as
-//    "pending" with its verdict.
+//    "pending" with its verdict. That evaluation is the checker's (evaluate.h Scope::kPending): a
+//    profile rule's Pass denies there, while packets go on to the next profile.
 //
 // Thread-safety: Explain is a pure function of its arguments.
 #pragma once

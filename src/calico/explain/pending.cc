@@ -134,15 +134,50 @@ std::optional<std::vector<policy::RuleHit>> PendingEvaluator::Evaluate(const std
   auto it = std::find_if(pending_.endpoints.begin(), pending_.endpoints.end(),
                          [&](const policy::Endpoint& ep) { return ep.name == endpoint; });
   if (it == pending_.endpoints.end()) return std::nullopt;
-  DirectionResult r = EvaluateDirection(pending_, *it, ingress, packet);
+  DirectionResult r = EvaluateDirection(pending_, *it, ingress, packet, Scope::kPending);
   return TraceFromSteps(r.steps, pending_, ingress);
 }
+
+namespace {
+
+// The kind, name and namespace of policy `id`'s hits (staged policies: their staged kind and
+// their own name, as upstream's RuleID names a staged policy by its PolicyKey: the staged
+// policy's own name, calc::StagedPolicyId() without "staged:", a StagedKubernetesNetworkPolicy's
+// without knp.default.).
+void NamePolicyHit(policy::RuleHit& hit, const std::string& id, const policy::Model& model) {
+  hit.policy_id = id;
+  const std::size_t slash = id.find('/');
+  hit.namespace_ = slash == std::string::npos ? "" : id.substr(0, slash);
+  hit.name = slash == std::string::npos ? id : id.substr(slash + 1);
+  auto p = std::find_if(model.policies.begin(), model.policies.end(),
+                        [&](const policy::Policy& x) { return x.id == id; });
+  if (p != model.policies.end() && IsStagedKind(p->kind)) {
+    hit.policy_kind = ShortKind(p->kind);
+    constexpr std::string_view kStagedPrefix = "staged:";
+    if (hit.name.starts_with(kStagedPrefix)) hit.name = hit.name.substr(kStagedPrefix.size());
+    const std::string_view knp = controllers::kK8sNetworkPolicyPrefix;
+    if (p->kind == kSknp && hit.name.starts_with(knp)) hit.name = hit.name.substr(knp.size());
+  } else {
+    hit.policy_kind = p != model.policies.end() ? policy::PolicyKindShortName(*p)
+                                                : (slash == std::string::npos ? "gnp" : "np");
+  }
+}
+
+}  // namespace
 
 std::vector<policy::RuleHit> TraceFromSteps(const std::vector<Step>& steps,
                                             const policy::Model& model, bool ingress) {
   std::vector<policy::RuleHit> out;
+  // The tier being evaluated and its first policy: the trigger of its end (checkTiers'
+  // tierDefaultActionRuleID is the first policy of the tier that did not match).
+  std::string tier, first_policy;
   for (const Step& s : steps) {
     if (s.pending) continue;  // Explain's copies of the staged steps; not a trace of their own.
+    if (!s.profile && s.kind != Step::Kind::kEndOfTier && s.kind != Step::Kind::kNoProfile &&
+        s.tier != tier) {
+      tier = s.tier;
+      first_policy = s.policy;
+    }
     policy::RuleHit hit{.ingress = ingress};
     switch (s.kind) {
       case Step::Kind::kNoRuleMatched:
@@ -153,6 +188,12 @@ std::vector<policy::RuleHit> TraceFromSteps(const std::vector<Step>& steps,
         hit.kind = policy::RuleHit::Kind::kEndOfTier;
         hit.action = *a;
         hit.tier = s.tier;
+        if (s.tier == tier && !first_policy.empty()) {
+          policy::RuleHit named;
+          NamePolicyHit(named, first_policy, model);
+          hit.trigger = policy::RuleHit::Trigger{
+              .policy_kind = named.policy_kind, .name = named.name, .namespace_ = named.namespace_};
+        }
         out.push_back(hit);
         continue;
       }
@@ -168,8 +209,9 @@ std::vector<policy::RuleHit> TraceFromSteps(const std::vector<Step>& steps,
         if (!s.matched) continue;
         auto a = ToFlowAction(s.action);
         if (!a) continue;
-        // A profile's Pass goes on to the next profile: not a verdict point.
-        if (s.profile && *a == policy::FlowAction::kPass) continue;
+        // A profile's Pass: the checker records that profile rule as a Deny and stops
+        // (app-policy/checker/check.go checkTiers, `case DENY, PASS:`; Scope::kPending).
+        if (s.profile && *a == policy::FlowAction::kPass) a = policy::FlowAction::kDeny;
         hit.action = *a;
         hit.rule_index = s.rule.value_or(-1);
         break;
@@ -185,25 +227,7 @@ std::vector<policy::RuleHit> TraceFromSteps(const std::vector<Step>& steps,
     }
     hit.kind = policy::RuleHit::Kind::kPolicy;
     hit.tier = s.tier;
-    hit.policy_id = s.policy;
-    const std::size_t slash = s.policy.find('/');
-    hit.namespace_ = slash == std::string::npos ? "" : s.policy.substr(0, slash);
-    hit.name = slash == std::string::npos ? s.policy : s.policy.substr(slash + 1);
-    auto p = std::find_if(model.policies.begin(), model.policies.end(),
-                          [&](const policy::Policy& x) { return x.id == s.policy; });
-    if (p != model.policies.end() && IsStagedKind(p->kind)) {
-      hit.policy_kind = ShortKind(p->kind);
-      // Upstream's RuleID names a staged policy by its PolicyKey: the staged policy's own name
-      // (calc::StagedPolicyId() without "staged:", a StagedKubernetesNetworkPolicy's without
-      // knp.default.).
-      constexpr std::string_view kStagedPrefix = "staged:";
-      if (hit.name.starts_with(kStagedPrefix)) hit.name = hit.name.substr(kStagedPrefix.size());
-      const std::string_view knp = controllers::kK8sNetworkPolicyPrefix;
-      if (p->kind == kSknp && hit.name.starts_with(knp)) hit.name = hit.name.substr(knp.size());
-    } else {
-      hit.policy_kind = p != model.policies.end() ? policy::PolicyKindShortName(*p)
-                                                  : (slash == std::string::npos ? "gnp" : "np");
-    }
+    NamePolicyHit(hit, s.policy, model);
     out.push_back(hit);
   }
   return out;

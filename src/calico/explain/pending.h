@@ -16,9 +16,10 @@
 //     comes right after the enforced policy of the same name and order; a tier whose policies
 //     are all staged takes part (with its defaultAction), while the enforced trace skips it.
 //   Model() ──PendingEvaluator──▶ per (local workload endpoint, direction, packet): the trace the
-//     staged set would give (policy::RuleHit, as the enforced trace from NFLOG; the staged
-//     policies' hits with their staged kind and own name), or nullopt when no staged policy
-//     applies to that direction (the pending trace is then the enforced one).
+//     staged set would give (evaluate.h Scope::kPending: a profile's Pass denies, as the checker)
+//     (policy::RuleHit, as the enforced trace from NFLOG; the staged policies' hits with their
+//     staged kind and own name), or nullopt when no staged policy applies to that direction (the
+//     pending trace is then the enforced one).
 //
 // Thread-safety: PendingGraph none (drive it from one thread, as the calculation graph);
 // PendingEvaluator is immutable after construction.
@@ -97,7 +98,8 @@ bool TouchesStaged(const policy::Endpoint& endpoint, bool ingress,
 
 // An evaluation's steps as the trace the dataplane's NFLOG prefixes would give (PolicyLookup's
 // RuleHits; app-policy/checker/check.go checkTiers' trace): matched Allow/Deny/Pass rules, end of
-// tier (Deny, and Pass as upstream's checker records it), "no profile matched"; staged policies'
+// tier (Deny, and Pass as upstream's checker records it), a profile rule's Pass as that rule's
+// Deny (the checker's `case DENY, PASS:`), "no profile matched"; staged policies'
 // hits carry their staged kind and their own name (the PolicyKey's: a
 // StagedKubernetesNetworkPolicy's without knp.default.).
 std::vector<policy::RuleHit> TraceFromSteps(const std::vector<Step>& steps,

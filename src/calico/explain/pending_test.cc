@@ -101,11 +101,33 @@ spec:
   egress: [{action: Allow, protocol: UDP, destination: {ports: [53]}}]
 )";
 
+// client's first profile passes its TCP 80 egress on (the dataplane goes on to kns.default, which
+// allows; upstream's pending evaluation denies there), with kStagedOnlyPassTier staged.
+constexpr std::string_view kProfilePass = R"(
+apiVersion: projectcalico.org/v3
+kind: WorkloadEndpoint
+metadata: {name: node1-k8s-client-eth0, namespace: default,
+           labels: {app: client, projectcalico.org/orchestrator: k8s,
+                    projectcalico.org/namespace: default}}
+spec: {node: node1, orchestrator: k8s, pod: client, endpoint: eth0, interfaceName: cali0000client,
+       ipNetworks: [10.70.0.2/32], profiles: [pass-80, kns.default]}
+---
+apiVersion: projectcalico.org/v3
+kind: Profile
+metadata: {name: pass-80}
+spec: {egress: [{action: Pass, protocol: TCP, destination: {ports: [80]}}]}
+)";
+
 std::string HitText(const policy::RuleHit& h) {
   const char* kinds[] = {"policy", "profile", "end-of-tier", "no-profile-match"};
-  return fmt::format("{} {} tier={} ns={} name={} rule={} {}", kinds[static_cast<int>(h.kind)],
-                     h.policy_kind, h.tier, h.namespace_, h.name, h.rule_index,
-                     policy::FlowActionName(h.action));
+  std::string out = fmt::format(
+      "{} {} tier={} ns={} name={} rule={} {}", kinds[static_cast<int>(h.kind)], h.policy_kind,
+      h.tier, h.namespace_, h.name, h.rule_index, policy::FlowActionName(h.action));
+  if (h.trigger) {
+    out += fmt::format(" trigger={} ns={} name={}", h.trigger->policy_kind, h.trigger->namespace_,
+                       h.trigger->name);
+  }
+  return out;
 }
 
 PendingGraph Graph(std::initializer_list<std::string_view> yamls) {
@@ -158,6 +180,8 @@ TEST(PendingTraces, Golden) {
               {kBase, kStagedK8s});
   out += Case("a tier of staged policies only (defaultAction Deny)", {kBase, kStagedOnlyTier});
   out += Case("a tier of staged policies only (defaultAction Pass)", {kBase, kStagedOnlyPassTier});
+  out += Case("a profile's Pass after a staged tier that passes: Deny (app-policy checker)",
+              {kBase, kProfilePass, kStagedOnlyPassTier});
   calico::testing::ExpectGolden("src/calico/explain/testdata/pending_traces.txt", out);
 }
 
@@ -369,6 +393,74 @@ TEST(PendingExplain, TierOfStagedPoliciesOnly) {
   EXPECT_EQ(pending,
             (std::vector<std::string>{"security staged:security.dns-only Allow",
                                       "security staged:security.dns-only ", "security  Deny"}));
+}
+
+// app-policy/checker/check.go checkTiers (`case DENY, PASS:` for profiles): in the pending
+// evaluation a profile's Pass is that profile rule's Deny; in the dataplane (and the enforced
+// evaluation) it goes on to the next profile, whose Allow decides.
+TEST(PendingExplain, ProfilePassDeniesInThePendingEvaluationOnly) {
+  Snapshot snap{Parse(kBase)};
+  for (std::string_view yaml : {kProfilePass, kStagedOnlyPassTier}) {
+    for (model::Resource& r : Parse(yaml)) {
+      snap.resources.push_back(std::move(r));
+    }
+  }
+  auto e = Explain(snap, Query{.from = "10.70.0.2", .to = "10.70.0.1", .port = 80});
+  ASSERT_TRUE(e.has_value()) << e.error().message();
+  const DirectionExplanation& egress = e->directions[0];
+  ASSERT_EQ(egress.direction, "egress");
+  EXPECT_EQ(egress.verdict, Verdict::kAllow);
+  ASSERT_TRUE(egress.pending_verdict.has_value());
+  EXPECT_EQ(*egress.pending_verdict, Verdict::kDeny);
+  std::vector<std::string> enforced, pending;
+  for (const Step& s : egress.steps) {
+    if (s.kind != Step::Kind::kRule || !s.matched) continue;
+    (s.pending ? pending : enforced).push_back(fmt::format("{} {}", s.policy, s.action));
+  }
+  EXPECT_EQ(enforced, (std::vector<std::string>{"pass-80 Pass", "kns.default Allow"}));
+  EXPECT_EQ(pending, (std::vector<std::string>{"pass-80 Pass"}));
+
+  // The flow logs' pending trace of the same packet ends with that profile rule's Deny.
+  PendingGraph g = Graph({kBase, kProfilePass, kStagedOnlyPassTier});
+  PendingEvaluator eval(g.Model());
+  auto trace = eval.Evaluate("default/node1-k8s-client-eth0", false, kTcp80);
+  ASSERT_TRUE(trace.has_value());
+  ASSERT_FALSE(trace->empty());
+  EXPECT_EQ(HitText(trace->back()), "profile pro tier= ns= name=pass-80 rule=0 deny");
+}
+
+// app-policy/checker/check.go checkTiers: the pending trace's end of tier names the tier's first
+// policy evaluated (tierDefaultActionRuleID) as its trigger: a staged one by its staged kind and
+// own name, an enforced one as its flow-log hits name it.
+TEST(PendingTraces, EndOfTierTriggerIsTheTiersFirstPolicy) {
+  PendingGraph staged_only = Graph({kBase, kStagedOnlyTier});
+  auto trace = PendingEvaluator(staged_only.Model())
+                   .Evaluate("default/node1-k8s-client-eth0", false, kTcp80);
+  ASSERT_TRUE(trace.has_value());
+  ASSERT_FALSE(trace->empty());
+  EXPECT_EQ(
+      HitText(trace->back()),
+      "end-of-tier  tier=security ns= name= rule=-1 deny trigger=sgnp ns= name=security.dns-only");
+
+  // web's ingress from client with a staged policy that does not match either: the enforced
+  // web-only-frontend comes first in the default tier (neither has an order: by name), so the end
+  // of tier names it.
+  constexpr std::string_view kStagedNoMatch = R"(
+apiVersion: projectcalico.org/v3
+kind: StagedNetworkPolicy
+metadata: {name: default.zz-nothing, namespace: prod}
+spec:
+  tier: default
+  selector: app == 'web'
+  ingress: [{action: Allow, protocol: UDP}]
+)";
+  PendingGraph g = Graph({kBase, kStagedNoMatch});
+  trace = PendingEvaluator(g.Model()).Evaluate("prod/node1-k8s-web-eth0", true, kTcp80);
+  ASSERT_TRUE(trace.has_value());
+  ASSERT_FALSE(trace->empty());
+  EXPECT_EQ(HitText(trace->back()),
+            "end-of-tier  tier=default ns= name= rule=-1 deny trigger=np ns=prod "
+            "name=default.web-only-frontend");
 }
 
 }  // namespace

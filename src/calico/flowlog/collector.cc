@@ -52,6 +52,17 @@ std::string ProtoName(uint8_t proto) {
   }
 }
 
+// Goldmane's PolicyKind name of a short policy kind ("gnp" -> "GlobalNetworkPolicy").
+std::string PolicyKindName(const std::string& short_kind) {
+  if (short_kind == "gnp") return "GlobalNetworkPolicy";
+  if (short_kind == "np") return "CalicoNetworkPolicy";
+  if (short_kind == "knp") return "NetworkPolicy";
+  if (short_kind == "sgnp") return "StagedGlobalNetworkPolicy";
+  if (short_kind == "snp") return "StagedNetworkPolicy";
+  if (short_kind == "sknp") return "StagedKubernetesNetworkPolicy";
+  return short_kind;
+}
+
 // Goldmane's PolicyKind names.
 std::string HitKind(const policy::RuleHit& hit) {
   switch (hit.kind) {
@@ -63,13 +74,7 @@ std::string HitKind(const policy::RuleHit& hit) {
     case policy::RuleHit::Kind::kPolicy:
       break;
   }
-  if (hit.policy_kind == "gnp") return "GlobalNetworkPolicy";
-  if (hit.policy_kind == "np") return "CalicoNetworkPolicy";
-  if (hit.policy_kind == "knp") return "NetworkPolicy";
-  if (hit.policy_kind == "sgnp") return "StagedGlobalNetworkPolicy";
-  if (hit.policy_kind == "snp") return "StagedNetworkPolicy";
-  if (hit.policy_kind == "sknp") return "StagedKubernetesNetworkPolicy";
-  return hit.policy_kind;
+  return PolicyKindName(hit.policy_kind);
 }
 
 std::string ActionName(policy::FlowAction a) {
@@ -96,6 +101,12 @@ std::vector<FlowPolicyHit> ToTrace(const std::vector<policy::RuleHit>& hits) {
                                 .action = ActionName(h.action),
                                 .policy_index = static_cast<int64_t>(i),
                                 .rule_index = h.rule_index});
+    if (h.trigger) {
+      out.back().trigger = FlowPolicyTrigger{.kind = PolicyKindName(h.trigger->policy_kind),
+                                             .ns = h.trigger->namespace_,
+                                             .name = h.trigger->name,
+                                             .tier = h.tier};
+    }
   }
   return out;
 }
@@ -180,6 +191,11 @@ void Collector::OnNflog(const NflogPacket& packet, Clock::time_point now) {
     return;
   }
   const ConnKey key{.tuple = packet.tuple, .ingress = packet.group == policy::kNflogIngressGroup};
+  if (hit->kind == policy::RuleHit::Kind::kEndOfTier) {
+    // The reporter's endpoint: the destination of an ingress verdict, the source of an egress one.
+    hit->trigger = context_->lookup().EndOfTierTrigger(
+        key.ingress ? packet.tuple.dst : packet.tuple.src, key.ingress, hit->tier);
+  }
   auto it = conns_.find(key);
   if (it == conns_.end()) {
     if (conns_.size() >= options_.max_live_flows) {

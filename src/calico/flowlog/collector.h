@@ -81,6 +81,17 @@ class FlowContext {
   StagedEvaluator staged_;
 };
 
+// Goldmane's PolicyHit.trigger of an end-of-tier hit: the policy's kind, namespace, name and tier
+// (goldmane/proto/methods.go HitFromString; policy::RuleHit::Trigger says which policy).
+struct FlowPolicyTrigger {
+  std::string kind{};  // "GlobalNetworkPolicy", "CalicoNetworkPolicy", ...
+  std::string ns{};
+  std::string name{};
+  std::string tier{};
+
+  auto operator<=>(const FlowPolicyTrigger&) const = default;
+};
+
 // Goldmane's PolicyHit (goldmane/proto/api.proto).
 struct FlowPolicyHit {
   std::string kind{};  // "GlobalNetworkPolicy", "CalicoNetworkPolicy", "Profile", "EndOfTier", ...
@@ -90,6 +101,7 @@ struct FlowPolicyHit {
   std::string action{};      // "Allow", "Deny", "Pass".
   int64_t policy_index = 0;  // Position in the trace.
   int64_t rule_index = -1;
+  std::optional<FlowPolicyTrigger> trigger{};  // EndOfTier only.
 
   auto operator<=>(const FlowPolicyHit&) const = default;
 };

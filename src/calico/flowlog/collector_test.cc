@@ -1,5 +1,6 @@
 #include "calico/flowlog/collector.h"
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -206,6 +207,55 @@ TEST(CollectorTest, EndOfTierAndNoProfileDrops) {
     kinds.push_back(r.key.enforced.at(0).kind);
   }
   EXPECT_THAT(kinds, ::testing::UnorderedElementsAre("EndOfTier", "Profile"));
+}
+
+// felix/calc/endpoint_lookup_cache.go TierDefaultActionRuleID: an end-of-tier drop is counted
+// against the last policy of the tier that applies to the reporter's endpoint in that direction,
+// Goldmane's PolicyHit.trigger (kind, namespace, name, tier).
+TEST(CollectorTest, EndOfTierHitCarriesTheTiersLastPolicyAsTrigger) {
+  policy::Model m = TestModel();
+  m.policies.push_back(policy::Policy{
+      .id = "ns1/first", .tier = "default", .ingress = policy::Json::parse(R"([])")});
+  m.policies.push_back(policy::Policy{.id = "gate",
+                                      .tier = "default",
+                                      .egress = policy::Json::parse(R"([])"),
+                                      .kind = "GlobalNetworkPolicy"});
+  m.endpoints.push_back(
+      policy::Endpoint{.name = "ns1/pod-b",
+                       .interface_name = "cali0000000podb",
+                       .addresses = {Cidr("10.0.0.2/32")},
+                       .ingress_tiers = {{.name = "security", .policies = {"sec"}},
+                                         {.name = "default", .policies = {"ns1/first", "ns1/web"}}},
+                       .egress_tiers = {{.name = "default", .policies = {"gate"}}}});
+  Collector c;
+  c.SetContext(std::make_shared<FlowContext>(policy::PolicyLookup::Build(m), TestEndpoints()));
+  const FiveTuple in = Tcp("10.0.1.1", 1, "10.0.0.2", 9);
+  c.OnNflog(In(in, "PPI0|gnp/sec"), kT0);
+  c.OnNflog(In(in, "DPI|default"), kT0);
+  const FiveTuple out = Tcp("10.0.0.2", 2, "10.0.1.1", 9);
+  c.OnNflog(NflogPacket{.group = 2, .prefix = "DPE|default", .tuple = out, .bytes = 60}, kT0);
+  // Not a local endpoint's address: no trigger to name.
+  const FiveTuple stray = Tcp("10.0.1.1", 3, "10.0.0.9", 9);
+  c.OnNflog(In(stray, "DPI|default"), kT0);
+  auto records = c.Flush(kT0 + std::chrono::seconds(5));
+  ASSERT_THAT(records, SizeIs(3));
+  std::map<std::string, FlowPolicyHit> last_hit;
+  for (const FlowRecord& r : records) {
+    last_hit[r.key.dest_ip + " " + r.key.reporter] = r.key.enforced.back();
+  }
+  const FlowPolicyHit& ingress = last_hit.at("10.0.0.2 Dst");
+  EXPECT_EQ(ingress.kind, "EndOfTier");
+  EXPECT_EQ(ingress.tier, "default");
+  EXPECT_EQ(ingress.rule_index, -1);
+  ASSERT_TRUE(ingress.trigger.has_value());
+  EXPECT_EQ(*ingress.trigger,
+            (FlowPolicyTrigger{
+                .kind = "CalicoNetworkPolicy", .ns = "ns1", .name = "web", .tier = "default"}));
+  const FlowPolicyHit& egress = last_hit.at("10.0.1.1 Src");
+  ASSERT_TRUE(egress.trigger.has_value());
+  EXPECT_EQ(*egress.trigger,
+            (FlowPolicyTrigger{.kind = "GlobalNetworkPolicy", .name = "gate", .tier = "default"}));
+  EXPECT_FALSE(last_hit.at("10.0.0.9 Dst").trigger.has_value());
 }
 
 TEST(CollectorTest, BoundsAreEnforcedAndCounted) {

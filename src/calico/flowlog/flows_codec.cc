@@ -1,6 +1,7 @@
 // FlowRecord -> flows::Flow. See flows_codec.h.
 #include "calico/flowlog/flows_codec.h"
 
+#include <memory>
 #include <string>
 
 namespace calico::flowlog {
@@ -36,6 +37,13 @@ std::vector<flows::PolicyHit> ToHits(const std::vector<FlowPolicyHit>& hits) {
                                    .action = ToAction(h.action),
                                    .policy_index = h.policy_index,
                                    .rule_index = h.rule_index});
+    if (h.trigger) {
+      out.back().trigger =
+          std::make_shared<const flows::PolicyHit>(flows::PolicyHit{.kind = ToKind(h.trigger->kind),
+                                                                    .ns = h.trigger->ns,
+                                                                    .name = h.trigger->name,
+                                                                    .tier = h.trigger->tier});
+    }
   }
   return out;
 }

@@ -1,7 +1,7 @@
 // See status_report.h.
 #include "calico/node/status_report.h"
 
-#include <charconv>
+#include <algorithm>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -10,30 +10,6 @@
 #include "calico/datastore/keys.h"
 
 namespace calico::node {
-namespace {
-
-Result<std::chrono::seconds> Seconds(const std::map<std::string, std::string>& env,
-                                     const char* name, std::chrono::seconds fallback) {
-  auto it = env.find(name);
-  if (it == env.end() || it->second.empty()) return fallback;
-  int64_t v = -1;
-  const std::string& s = it->second;
-  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || end != s.data() + s.size() || v < 0) {
-    return InvalidArgument(std::string(name) + ": not a number of seconds: \"" + s + "\"");
-  }
-  return std::chrono::seconds(v);
-}
-
-}  // namespace
-
-Result<StatusReportSettings> StatusReportSettingsFromEnv(
-    const std::map<std::string, std::string>& env) {
-  StatusReportSettings s;
-  ASSIGN_OR_RETURN(s.interval, Seconds(env, "FELIX_REPORTINGINTERVALSECS", s.interval));
-  ASSIGN_OR_RETURN(s.ttl, Seconds(env, "FELIX_REPORTINGTTLSECS", s.ttl));
-  return s;
-}
 
 StatusReporter::StatusReporter(datastore::Backend& backend, const Clock& clock, std::string node,
                                StatusReportSettings settings)
@@ -41,30 +17,61 @@ StatusReporter::StatusReporter(datastore::Backend& backend, const Clock& clock, 
       clock_(clock),
       node_(std::move(node)),
       settings_(settings),
-      started_(clock.Now()) {}
+      started_(clock.Now()),
+      next_due_(started_ + kFirstStatusReportDelay) {
+  if (settings_.interval.count() <= 0) {
+    CALICO_LOG(info, "node", "process status reports disabled (reportingInterval 0)");
+  }
+}
+
+void StatusReporter::SetSettings(StatusReportSettings settings) {
+  std::lock_guard lock(mu_);
+  if (settings == settings_) return;
+  if (settings.interval != settings_.interval) {
+    next_due_ = std::max(clock_.Now(), started_ + kFirstStatusReportDelay);
+    CALICO_LOG(info, "node", "process status reports {}",
+               settings.interval.count() > 0
+                   ? "every " + std::to_string(settings.interval.count()) + " ms"
+                   : std::string("disabled (reportingInterval 0)"));
+  }
+  settings_ = settings;
+}
+
+StatusReportSettings StatusReporter::settings() const {
+  std::lock_guard lock(mu_);
+  return settings_;
+}
 
 Status StatusReporter::ReportOnce() {
-  double uptime = std::chrono::duration<double>(clock_.Now() - started_).count();
-  std::string value = nlohmann::json{
+  const auto ttl = std::chrono::duration_cast<std::chrono::seconds>(settings().ttl);
+  const double uptime = std::chrono::duration<double>(clock_.Now() - started_).count();
+  const std::string value = nlohmann::json{
       {"time", FormatRfc3339(clock_.WallNow())},
       {"uptime", uptime},
-      {"first_update",
-       first_}}.dump();
-  RETURN_IF_ERROR(backend_.Put(datastore::FelixStatusKey(node_), value, settings_.ttl));
+      {"first_update", first_}}.dump();
+  RETURN_IF_ERROR(backend_.Put(datastore::FelixStatusKey(node_), value, ttl));
+  first_ = false;  // daemon.go: firstStatusReportSent after the live key was written.
   RETURN_IF_ERROR(backend_.Put(datastore::FelixLastStatusKey(node_), value));
-  first_ = false;
   return OkStatus();
 }
 
+bool StatusReporter::Tick() {
+  {
+    std::lock_guard lock(mu_);
+    const auto now = clock_.Now();
+    if (settings_.interval.count() <= 0 || now < next_due_) return false;
+    next_due_ = now + settings_.interval;
+  }
+  Status st = ReportOnce();
+  if (!st)
+    CALICO_LOG(warn, "node", "failed to write status to datastore: {}", st.error().message());
+  return true;
+}
+
 void StatusReporter::Run(const std::atomic<bool>& stop) {
-  if (settings_.interval.count() == 0) return;
   while (!stop) {
-    Status st = ReportOnce();
-    if (!st) CALICO_LOG(warn, "node", "status report: {}", st.error().message());
-    auto until = std::chrono::steady_clock::now() + settings_.interval;
-    while (!stop && std::chrono::steady_clock::now() < until) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
+    Tick();  // Whether it reported is for tests.
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
 }
 

@@ -95,8 +95,40 @@ std::optional<FlowAction> ToFlowAction(Action a) {
 
 }  // namespace
 
+RuleHit::Trigger TriggerFor(const Policy& p) {
+  const std::size_t slash = p.id.find('/');
+  return RuleHit::Trigger{.policy_kind = PolicyKindShortName(p),
+                          .name = slash == std::string::npos ? p.id : p.id.substr(slash + 1),
+                          .namespace_ = slash == std::string::npos ? "" : p.id.substr(0, slash)};
+}
+
 PolicyLookup PolicyLookup::Build(const Model& model) {
   PolicyLookup out;
+  // felix/calc/endpoint_lookup_cache.go: per endpoint, direction and tier the last (enforced)
+  // policy that applies is the one the tier's end-of-tier action is counted against.
+  std::unordered_map<std::string, const Policy*> by_id;
+  for (const Policy& p : model.policies) {
+    by_id.emplace(p.id, &p);
+  }
+  auto note = [&](const std::vector<net::CIDR>& addresses, bool ingress,
+                  const std::vector<TierRef>& tiers) {
+    for (const TierRef& t : tiers) {
+      if (t.policies.empty()) continue;
+      auto p = by_id.find(t.policies.back());
+      if (p == by_id.end()) continue;
+      for (const net::CIDR& a : addresses) {
+        out.triggers_[{a.addr(), ingress, t.name}] = TriggerFor(*p->second);
+      }
+    }
+  };
+  for (const Endpoint& ep : model.endpoints) {
+    note(ep.addresses, true, ep.ingress_tiers);
+    note(ep.addresses, false, ep.egress_tiers);
+  }
+  for (const HostEndpoint& ep : model.host_endpoints) {
+    note(ep.expected_ips, true, ep.ingress_tiers);
+    note(ep.expected_ips, false, ep.egress_tiers);
+  }
   for (const Policy& p : model.policies) {
     const std::string felix_id = FelixPolicyId(p);
     const std::size_t slash = p.id.find('/');
@@ -154,6 +186,14 @@ std::optional<RuleHit> PolicyLookup::Find(std::string_view prefix) const {
   }
   auto it = hits_.find(std::string(prefix));
   if (it == hits_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::optional<RuleHit::Trigger> PolicyLookup::EndOfTierTrigger(const net::IPAddr& endpoint,
+                                                               bool ingress,
+                                                               std::string_view tier) const {
+  auto it = triggers_.find(std::tuple(endpoint, ingress, std::string(tier)));
+  if (it == triggers_.end()) return std::nullopt;
   return it->second;
 }
 

@@ -19,11 +19,15 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <unordered_map>
 
+#include "calico/net/ip.h"
 #include "calico/policy/policy_model.h"
 
 namespace calico::policy {
@@ -58,6 +62,21 @@ struct RuleHit {
   std::string policy_kind{};  // Short kind ("gnp", "np", ...); "pro" for profiles.
   int64_t rule_index = -1;    // Policy/profile rules; -1 for end of tier / no profile.
   std::string policy_id{};    // The model's policy/profile id.
+  // Goldmane's PolicyHit.trigger of an end-of-tier hit (goldmane/proto/api.proto; Felix's flow
+  // log label "<index>|<tier>|<kind>:[<ns>/]<name>|deny|-1", goldmane/proto/methods.go
+  // HitFromString): the policy the tier's end is counted against. In the enforced trace the last
+  // enforced policy of the tier that applies to the endpoint in that direction
+  // (felix/calc/endpoint_lookup_cache.go TierDefaultActionRuleID; PolicyLookup::EndOfTierTrigger);
+  // in the pending trace the first policy of the tier evaluated
+  // (app-policy/checker/check.go checkTiers' tierDefaultActionRuleID). Unset for other hits, and
+  // when the endpoint is not known.
+  struct Trigger {
+    std::string policy_kind{};  // Short kind ("gnp", "np", "sgnp", ...).
+    std::string name{};
+    std::string namespace_{};
+    bool operator==(const Trigger&) const = default;
+  };
+  std::optional<Trigger> trigger{};
 
   bool operator==(const RuleHit&) const = default;
 };
@@ -73,9 +92,18 @@ class PolicyLookup {
   // The hit for a prefix as read from NFLOG (a trailing NUL or padding is ignored).
   std::optional<RuleHit> Find(std::string_view prefix) const;
   std::size_t size() const { return hits_.size(); }
+  // The trigger of `tier`'s end for the local endpoint with address `endpoint` in that direction
+  // (RuleHit::Trigger: the tier's last policy that applies to it), or nullopt.
+  std::optional<RuleHit::Trigger> EndOfTierTrigger(const net::IPAddr& endpoint, bool ingress,
+                                                   std::string_view tier) const;
 
  private:
   std::unordered_map<std::string, RuleHit> hits_;
+  // (endpoint address, ingress, tier) -> trigger, for the model's local endpoints.
+  std::map<std::tuple<net::IPAddr, bool, std::string>, RuleHit::Trigger> triggers_;
 };
+
+// The Trigger naming policy `p` (its short kind, name and namespace as its flow-log hits).
+RuleHit::Trigger TriggerFor(const Policy& p);
 
 }  // namespace calico::policy
