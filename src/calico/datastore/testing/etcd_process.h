@@ -18,12 +18,14 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "calico/base/numbers.h"
+#include "calico/base/subprocess.h"
 
 namespace calico::testing {
 
@@ -44,7 +46,8 @@ inline int FreeLoopbackPort() {
 }
 
 inline bool EtcdInstalled() {
-  return std::system("command -v etcd >/dev/null 2>&1") == 0;
+  const char* path = std::getenv("PATH");  // NOLINT(concurrency-mt-unsafe): tests set no env
+  return !FindProgram("etcd", path == nullptr ? "" : path).empty();
 }
 
 class EtcdMember {
