@@ -62,8 +62,8 @@ int main(int argc, char** argv) {
       ::setenv("CALICO_LAB_STATE_DIR", inv->global.state_dir.c_str(), 1);
     ::setenv("TUTORIAL_DATASTORE", t->datastore.c_str(), 1);
     ::setenv("TUTORIAL_KEEP", t->keep ? "1" : "0", 1);
-    ::execlp("bash", "bash", script.c_str(), nullptr);
-    std::perror("calico-lab: bash");
+    const calico::Status exec = calico::ExecSubprocess({.argv = {"bash", script}});
+    std::cerr << "calico-lab: " << exec.error().message() << "\n";
     return 1;
   }
   calico::lab::Lab lab(inv->global, calico::CurrentEnvironment(), SelfDir(), std::cout, std::cerr);

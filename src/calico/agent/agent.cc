@@ -1,3 +1,6 @@
+// The node agent, see agent.h. Size: over 700 lines because ingestion (DecodeValue .. Remove),
+// programming (DesiredRoutes .. FullSync) and the resync/check loop share the Agent's key records
+// and dirty state (ingestion vs programming is where it would split).
 #include "calico/agent/agent.h"
 
 #include <thread>

@@ -2,43 +2,31 @@
 
 #include <gtest/gtest.h>
 
+#include "calico/agent/testing/ipip_inputs.h"
+
 namespace calico::agent {
 namespace {
 
-VxlanInputs Inputs(const std::string& mode) {
-  VxlanInputs in;
-  in.Ingest("/calico/resources/v3/projectcalico.org/ippools/p",
-            R"({"kind":"IPPool","spec":{"cidr":"10.90.0.0/16","ipipMode":")" + mode + R"("}})");
-  in.Ingest("/calico/resources/v3/projectcalico.org/nodes/a",
-            R"({"kind":"Node","spec":{"bgp":{"ipv4Address":"198.18.0.11/24"}}})");
-  in.Ingest("/calico/resources/v3/projectcalico.org/nodes/b",
-            R"({"kind":"Node","spec":{"bgp":{"ipv4Address":"198.18.0.12/24"}}})");
-  in.Ingest("/calico/resources/v3/projectcalico.org/nodes/c",
-            R"({"kind":"Node","spec":{"bgp":{"ipv4Address":"198.18.1.13/24"}}})");
-  in.Ingest("/calico/ipam/v2/host/a/ipv4/block/10.90.1.0-26", R"({"state":"confirmed"})");
-  in.Ingest("/calico/ipam/v2/host/b/ipv4/block/10.90.2.0-26", R"({"state":"confirmed"})");
-  in.Ingest("/calico/ipam/v2/host/c/ipv4/block/10.90.3.0-26", R"({"state":"confirmed"})");
-  return in;
-}
+using testing::IpipInputs;
 
 TEST(IpipTest, RoutesForOtherNodesBlocksThroughTheirAddresses) {
-  IpipState always = ComputeIpipState("a", Inputs("Always"));
+  IpipState always = ComputeIpipState("a", IpipInputs("Always"));
   ASSERT_TRUE(always.enabled);
   ASSERT_EQ(always.routes.size(), 2u);
   EXPECT_EQ(always.routes[0].dst.String(), "10.90.2.0/26");
   EXPECT_EQ(always.routes[0].via.String(), "198.18.0.12");
   EXPECT_TRUE(always.routes[0].encap);
-  IpipState cross = ComputeIpipState("a", Inputs("CrossSubnet"));
+  IpipState cross = ComputeIpipState("a", IpipInputs("CrossSubnet"));
   ASSERT_EQ(cross.routes.size(), 2u);
   EXPECT_FALSE(cross.routes[0].encap) << "b is in a's subnet: no tunnel";
   EXPECT_TRUE(cross.routes[1].encap) << "c is in another subnet";
-  EXPECT_FALSE(ComputeIpipState("a", Inputs("Never")).enabled);
+  EXPECT_FALSE(ComputeIpipState("a", IpipInputs("Never")).enabled);
 }
 
 // tunl0's address is the node's spec.bgp.ipv4IPIPTunnelAddr; ipipEnabled forces IPIP on (tunl0
 // configured, no IPIP pool: no routes) or off (whatever the pools say); ipipMTU travels along.
 TEST(IpipTest, TunnelAddressAndIpipEnabled) {
-  VxlanInputs in = Inputs("Always");
+  VxlanInputs in = IpipInputs("Always");
   EXPECT_FALSE(ComputeIpipState("a", in).tunnel_ip) << "not allocated yet";
   in.Ingest("/calico/resources/v3/projectcalico.org/nodes/a",
             R"({"kind":"Node","spec":{"bgp":{"ipv4Address":"198.18.0.11/24",)"

@@ -1,6 +1,8 @@
 // Secret redaction for diagnostics; see redact.h.
 #include "calico/base/redact.h"
 
+#include <fstream>
+#include <iterator>
 #include <regex>
 
 namespace calico::base {
@@ -22,6 +24,19 @@ std::string Redact(std::string_view text) {
   out = std::regex_replace(out, *kFlag, "$1<redacted>");
   out = std::regex_replace(out, *kAssignment, "$1<redacted>");
   return out;
+}
+
+void RedactFiles(const std::filesystem::path& dir) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  for (fs::recursive_directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    if (!it->is_regular_file(ec)) continue;
+    std::ifstream in(it->path(), std::ios::binary);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    in.close();
+    std::string clean = Redact(text);
+    if (clean != text) std::ofstream(it->path(), std::ios::binary | std::ios::trunc) << clean;
+  }
 }
 
 }  // namespace calico::base

@@ -7,9 +7,13 @@
 //                                      -> the value replaced by <redacted>
 //   -----BEGIN ... PRIVATE KEY----- ... -----END ... PRIVATE KEY-----  -> one <redacted> line
 //
-// Thread-safety: a pure function.
+// RedactFiles(dir) rewrites, in place, every regular file below `dir` whose text Redact changes
+// (a diagnostics bundle before it is packed).
+//
+// Thread-safety: Redact is a pure function; RedactFiles touches only the files below `dir`.
 #pragma once
 
+#include <filesystem>
 #include <string>
 #include <string_view>
 
@@ -18,5 +22,8 @@ namespace calico::base {
 inline constexpr std::string_view kRedacted = "<redacted>";
 
 std::string Redact(std::string_view text);
+
+// Unreadable files and directories are skipped (what cannot be read cannot leak a secret).
+void RedactFiles(const std::filesystem::path& dir);
 
 }  // namespace calico::base

@@ -1,6 +1,12 @@
 #include "calico/base/redact.h"
 
+#include <fstream>
+#include <iterator>
+#include <string>
+
 #include <gtest/gtest.h>
+
+#include "calico/base/testing/temp_dir.h"
 
 namespace calico::base {
 namespace {
@@ -35,6 +41,25 @@ TEST(RedactTest, LeavesOrdinaryTextAlone) {
       "protocol bgp Mesh_198_18_0_12 { neighbor 198.18.0.12 as 64512; }\n"
       "ip route 198.19.0.0/26 dev cali1234 proto 80\n";
   EXPECT_EQ(Redact(text), text);
+}
+
+// A diagnostics bundle: every file below the directory, nested ones too, loses its secrets in
+// place; a file without any keeps its text.
+TEST(RedactTest, FilesBelowADirectory) {
+  const std::filesystem::path dir = calico::testing::MakeTestDir("redact");
+  std::filesystem::create_directories(dir / "nodes" / "n1");
+  std::ofstream(dir / "bird.cfg") << "  password \"s3cret\";\n";
+  std::ofstream(dir / "nodes" / "n1" / "cmdline") << "etcd --password=hunter2\n";
+  std::ofstream(dir / "plain.txt") << "nothing secret\n";
+  RedactFiles(dir);
+  auto read = [](const std::filesystem::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  };
+  EXPECT_EQ(read(dir / "bird.cfg"), "  password \"<redacted>\";\n");
+  EXPECT_EQ(read(dir / "nodes" / "n1" / "cmdline"), "etcd --password=<redacted>\n");
+  EXPECT_EQ(read(dir / "plain.txt"), "nothing secret\n");
+  RedactFiles(dir / "missing");  // A directory that is not there: nothing to do.
 }
 
 }  // namespace

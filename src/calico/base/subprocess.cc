@@ -166,6 +166,19 @@ void WaitBlocking(pid_t pid, int* wait_status) {
   }
 }
 
+// After fork(2) (`pid`, and errno right after it): the fork's error, or the error the child
+// reported on `report_read` before exec (the child is reaped then); ok once the program runs.
+Status CheckStarted(pid_t pid, int fork_errno, UniqueFd report_read, const SubprocessSpec& spec) {
+  if (pid < 0) return Unexpected(Error::FromErrno(fork_errno, "fork for " + spec.argv[0]));
+  const ChildReport report = ReadReport(std::move(report_read));
+  if (report.stage != 0) {
+    int ignored = 0;
+    WaitBlocking(pid, &ignored);
+    return Unexpected(ReportError(report, spec));
+  }
+  return OkStatus();
+}
+
 std::string FormatTimeout(std::chrono::milliseconds t) {
   if (t.count() % 1000 == 0) return std::to_string(t.count() / 1000) + " s";
   return std::to_string(t.count()) + " ms";
@@ -250,14 +263,7 @@ Result<SubprocessOutput> RunSubprocess(const SubprocessSpec& spec, const RunOpti
   out_write.reset();
   err_write.reset();
   report_write.reset();
-  if (pid < 0) return Unexpected(Error::FromErrno(fork_errno, "fork for " + spec.argv[0]));
-
-  const ChildReport report = ReadReport(std::move(report_read));
-  if (report.stage != 0) {
-    int ignored = 0;
-    WaitBlocking(pid, &ignored);
-    return Unexpected(ReportError(report, spec));
-  }
+  RETURN_IF_ERROR(CheckStarted(pid, fork_errno, std::move(report_read), spec));
 
   SubprocessOutput result;
   const bool has_deadline = options.timeout.count() > 0;
@@ -366,13 +372,7 @@ Result<pid_t> SpawnSubprocess(const SubprocessSpec& spec, const SpawnOptions& op
   }
   const int fork_errno = errno;
   report_write.reset();
-  if (pid < 0) return Unexpected(Error::FromErrno(fork_errno, "fork for " + spec.argv[0]));
-  const ChildReport report = ReadReport(std::move(report_read));
-  if (report.stage != 0) {
-    int ignored = 0;
-    WaitBlocking(pid, &ignored);
-    return Unexpected(ReportError(report, spec));
-  }
+  RETURN_IF_ERROR(CheckStarted(pid, fork_errno, std::move(report_read), spec));
   return pid;
 }
 

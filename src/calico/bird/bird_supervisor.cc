@@ -24,6 +24,8 @@
 #include <utility>
 #include <vector>
 
+#include <fmt/format.h>
+
 #include "calico/base/log.h"
 #include "calico/base/numbers.h"
 #include "calico/base/strings.h"
@@ -325,23 +327,26 @@ Status BirdSupervisor::StopForRestart() {
                reply ? Trim(reply->out) : reply.error().message(), pid_);
     ::kill(pid_, SIGKILL);
   }
+  AwaitExitOrKillLocked(
+      fmt::format("still runs {} ms after graceful restart", options_.stop_timeout.count()));
+  ::unlink(socket_path_.c_str());
+  CALICO_LOG(info, "bird", "bird stopped for a graceful restart ({})", last_exit_);
+  return OkStatus();
+}
+
+void BirdSupervisor::AwaitExitOrKillLocked(std::string_view why_kill) {
   const auto deadline = std::chrono::steady_clock::now() + options_.stop_timeout;
   while (RunningLocked() && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(kPollInterval);
   }
-  if (pid_ != 0) {
-    CALICO_LOG(warn, "bird", "bird pid={} still runs {} ms after graceful restart: SIGKILL", pid_,
-               options_.stop_timeout.count());
-    ::kill(pid_, SIGKILL);
-    int status = 0;
-    while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
-    }
-    last_exit_ = DescribeWaitStatus(status);
-    pid_ = 0;
+  if (pid_ == 0) return;
+  CALICO_LOG(warn, "bird", "bird pid={} {}: SIGKILL", pid_, why_kill);
+  ::kill(pid_, SIGKILL);
+  int status = 0;
+  while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
   }
-  ::unlink(socket_path_.c_str());
-  CALICO_LOG(info, "bird", "bird stopped for a graceful restart ({})", last_exit_);
-  return OkStatus();
+  last_exit_ = DescribeWaitStatus(status);
+  pid_ = 0;
 }
 
 Status BirdSupervisor::KillStaleLocked() {
@@ -393,20 +398,7 @@ Status BirdSupervisor::StopLocked() {
     if (::kill(pid_, SIGTERM) != 0 && errno != ESRCH) {
       return Unexpected(Error::FromErrno(errno, "SIGTERM bird pid " + std::to_string(pid_)));
     }
-    const auto deadline = std::chrono::steady_clock::now() + options_.stop_timeout;
-    while (RunningLocked() && std::chrono::steady_clock::now() < deadline) {
-      std::this_thread::sleep_for(kPollInterval);
-    }
-    if (pid_ != 0) {
-      CALICO_LOG(warn, "bird", "bird pid={} ignored SIGTERM for {} ms: SIGKILL", pid_,
-                 options_.stop_timeout.count());
-      ::kill(pid_, SIGKILL);
-      int status = 0;
-      while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
-      }
-      last_exit_ = DescribeWaitStatus(status);
-      pid_ = 0;
-    }
+    AwaitExitOrKillLocked(fmt::format("ignored SIGTERM for {} ms", options_.stop_timeout.count()));
   }
   ::unlink(socket_path_.c_str());
   ::unlink(pid_path_.c_str());

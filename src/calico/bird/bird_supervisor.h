@@ -50,6 +50,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "calico/base/result.h"
 #include "calico/bird/bird_daemon.h"
@@ -121,6 +122,9 @@ class BirdSupervisor final : public BirdDaemon {
   // bird whose command line has `-s <our bird.ctl>`), and waits until it is gone.
   [[nodiscard]] Status KillStaleLocked();
   bool RunningLocked();
+  // Waits up to options_.stop_timeout for bird to exit; if it has not, logs "bird pid=<pid>
+  // <why_kill>: SIGKILL", kills and reaps it.
+  void AwaitExitOrKillLocked(std::string_view why_kill);
   // Writes `text` to bird.conf.new and checks it with `bird -p -c`; on success the candidate is
   // left in place for CommitCandidate.
   [[nodiscard]] Status CheckCandidate(const std::string& text);

@@ -58,8 +58,11 @@
 // Thread-safety: none; drive it from one thread (as Felix's calc graph goroutine does).
 #pragma once
 
+#include <array>
+#include <functional>
 #include <map>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -143,6 +146,25 @@ class CalcGraph {
 // (libcalico-go/lib/backend/model/policy.go parseLegacyPolicyName: staged:<name>,
 // staged:knp.default.<name>). Enforced policy names cannot contain ':', so it never collides.
 std::string StagedPolicyId(std::string_view ns, std::string_view enforced_name);
+
+// Every kind the graph consumes, referents first (as Felix's syncer orders them), though the
+// graph accepts any order.
+inline constexpr std::array<std::string_view, 9> kGraphKinds = {
+    "Tier",
+    "Profile",
+    "GlobalNetworkSet",
+    "NetworkSet",
+    "IPPool",
+    "HostEndpoint",
+    "GlobalNetworkPolicy",
+    "NetworkPolicy",
+    "WorkloadEndpoint",
+};
+
+// Lists each of `kinds` through `client`, in order, and hands every resource to `each`. Errors:
+// the first failing List, wrapped "list <kind>".
+[[nodiscard]] Status ListKinds(datastore::Client& client, std::span<const std::string_view> kinds,
+                               const std::function<void(model::Resource&)>& each);
 
 // Lists every kind the graph consumes through `client` and returns the model for `node` (the
 // agent's full resync). Errors: the first failing List, wrapped with the kind.

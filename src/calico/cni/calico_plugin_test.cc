@@ -17,6 +17,7 @@
 #include <gtest/gtest.h>
 
 #include "calico/cni/cni.h"
+#include "calico/cni/testing/plugin_run.h"
 #include "calico/dataplane/testing/netns_fixture.h"
 #include "calico/datastore/client.h"
 #include "calico/datastore/local/sqlite_backend.h"
@@ -47,16 +48,8 @@ class CalicoPluginTest : public ::testing::Test {
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_);
     db_ = (dir_ / "calico.db").string();
-    auto backend = datastore::SqliteBackend::Open(db_);
-    ASSERT_TRUE(backend);
-    datastore::Client client(**backend);
-    ASSERT_TRUE(client.EnsureInitialized());
-    model::Resource pool("IPPool", "pool1");
-    pool.spec()["cidr"] = "10.66.0.0/24";
-    ASSERT_TRUE(client.Create(pool));
-    model::Resource pool6("IPPool", "pool6");
-    pool6.spec()["cidr"] = "fd00:66::/120";
-    ASSERT_TRUE(client.Create(pool6));
+    ASSERT_TRUE(
+        testing::MakeStoreWithPools(db_, "10.66.0.0/24", "fd00:66::/120", /*initialize=*/true));
   }
   void TearDown() override {
     if (!HasFailure()) std::filesystem::remove_all(dir_);

@@ -18,6 +18,7 @@
 #include <gtest/gtest.h>
 
 #include "calico/base/testing/temp_dir.h"
+#include "calico/cni/testing/plugin_run.h"
 #include "calico/datastore/client.h"
 #include "calico/datastore/factory/factory.h"
 #include "calico/datastore/testing/etcd_process.h"
@@ -28,10 +29,7 @@ namespace {
 
 using Json = nlohmann::json;
 
-struct Outcome {
-  int code = -1;
-  std::string out;
-};
+using Outcome = testing::PluginRun;
 
 class IpamBlockCapTest : public ::testing::TestWithParam<std::string> {
  protected:
@@ -68,25 +66,13 @@ class IpamBlockCapTest : public ::testing::TestWithParam<std::string> {
   }
 
   Outcome Invoke(const std::string& command, const std::string& container) const {
-    std::string stdin_path = (dir_ / ("stdin-" + container)).string();
-    {
-      std::ofstream f(stdin_path);
-      f << Conf();
-    }
-    std::string cmd = "env -i CNI_COMMAND=" + command + " CNI_CONTAINERID=" + container +
-                      " CNI_NETNS=/run/netns/x CNI_IFNAME=eth0 CNI_PATH=/opt/cni/bin " +
-                      std::string(CALICO_BINARY_DIR) + "/bin/calico-ipam < " + stdin_path + " 2>" +
-                      (dir_ / ("stderr-" + command + "-" + container)).string();
-    Outcome r;
-    FILE* p = ::popen(cmd.c_str(), "r");
-    if (p == nullptr) return r;
-    std::array<char, 4096> buf{};
-    size_t n;
-    while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0)
-      r.out.append(buf.data(), n);
-    int status = ::pclose(p);
-    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return r;
+    return testing::RunPluginBinary("calico-ipam",
+                                    {{"CNI_COMMAND", command},
+                                     {"CNI_CONTAINERID", container},
+                                     {"CNI_NETNS", "/run/netns/x"},
+                                     {"CNI_IFNAME", "eth0"},
+                                     {"CNI_PATH", "/opt/cni/bin"}},
+                                    Conf());
   }
 
   // `count` ADDs (containers prefix0..) all started at once, each a real plugin process.
@@ -100,12 +86,6 @@ class IpamBlockCapTest : public ::testing::TestWithParam<std::string> {
     for (auto& t : threads)
       t.join();
     return runs;
-  }
-
-  // What the plugin wrote to stderr for one invocation (its log; a sanitizer's report).
-  std::string StderrOf(const std::string& command, const std::string& container) const {
-    std::ifstream err(dir_ / ("stderr-" + command + "-" + container));
-    return std::string((std::istreambuf_iterator<char>(err)), std::istreambuf_iterator<char>());
   }
 
   std::map<std::string, std::string> BlocksByHost() const {
@@ -129,7 +109,7 @@ TEST_P(IpamBlockCapTest, HundredParallelAddsStayWithinTwoBlocks) {
   std::set<std::string> addresses;
   for (size_t i = 0; i < first.size(); ++i) {
     const Outcome& r = first[i];
-    ASSERT_EQ(r.code, 0) << r.out << StderrOf("ADD", "c" + std::to_string(i));
+    ASSERT_EQ(r.code, 0) << r.out << r.err;
     addresses.insert(Json::parse(r.out)["ips"][0]["address"].get<std::string>());
   }
   EXPECT_EQ(addresses.size(), 100u) << "an address was handed out twice";
@@ -148,8 +128,7 @@ TEST_P(IpamBlockCapTest, HundredParallelAddsStayWithinTwoBlocks) {
     } else if (r.out.find("limit of 2 blocks reached for this node") != std::string::npos) {
       ++limited;
     } else {
-      ADD_FAILURE() << "unexpected failure: " << r.out
-                    << StderrOf("ADD", "m" + std::to_string(&r - more.data()));
+      ADD_FAILURE() << "unexpected failure: " << r.out << r.err;
     }
   }
   EXPECT_EQ(ok, 28);
@@ -159,18 +138,18 @@ TEST_P(IpamBlockCapTest, HundredParallelAddsStayWithinTwoBlocks) {
 
   // Every DEL (also those of failed ADDs, as a runtime sends them) leaves nothing allocated.
   std::vector<std::thread> dels;
-  std::vector<int> codes(140, -1);
+  std::vector<Outcome> del_runs(140);
+  auto container = [](int i) {
+    return i < 100 ? "c" + std::to_string(i) : "m" + std::to_string(i - 100);
+  };
   for (int i = 0; i < 140; ++i) {
-    dels.emplace_back([&, i] {
-      codes[static_cast<size_t>(i)] =
-          Invoke("DEL", (i < 100 ? "c" + std::to_string(i) : "m" + std::to_string(i - 100))).code;
-    });
+    dels.emplace_back([&, i] { del_runs[static_cast<size_t>(i)] = Invoke("DEL", container(i)); });
   }
   for (auto& t : dels)
     t.join();
   for (int i = 0; i < 140; ++i) {
-    std::string c = i < 100 ? "c" + std::to_string(i) : "m" + std::to_string(i - 100);
-    EXPECT_EQ(codes[static_cast<size_t>(i)], 0) << "DEL " << c << ": " << StderrOf("DEL", c);
+    const Outcome& r = del_runs[static_cast<size_t>(i)];
+    EXPECT_EQ(r.code, 0) << "DEL " << container(i) << ": " << r.err;
   }
   ipam::IpamClient ipam(*backend_);
   auto blocks_after = ipam.ListBlocks();

@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 
 #include "calico/cni/cni.h"
+#include "calico/cni/testing/plugin_run.h"
 #include "calico/datastore/client.h"
 #include "calico/datastore/local/sqlite_backend.h"
 #include "calico/ipam/ipam.h"
@@ -19,10 +20,9 @@
 namespace calico::cni {
 namespace {
 
-struct PluginRun {
-  int code;
-  std::string out;
-};
+using testing::MakeStoreWithPools;
+using testing::PluginRun;
+using testing::RunPluginBinary;
 
 class IpamPluginTest : public ::testing::Test {
  protected:
@@ -33,15 +33,7 @@ class IpamPluginTest : public ::testing::Test {
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_);
     db_ = (dir_ / "calico.db").string();
-    auto backend = datastore::SqliteBackend::Open(db_);
-    ASSERT_TRUE(backend);
-    datastore::Client client(**backend);
-    model::Resource pool("IPPool", "pool1");
-    pool.spec()["cidr"] = "10.65.0.0/24";
-    ASSERT_TRUE(client.Create(pool));
-    model::Resource pool6("IPPool", "pool6");
-    pool6.spec()["cidr"] = "fd00:65::/120";
-    ASSERT_TRUE(client.Create(pool6));
+    ASSERT_TRUE(MakeStoreWithPools(db_, "10.65.0.0/24", "fd00:65::/120", /*initialize=*/false));
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
@@ -54,23 +46,14 @@ class IpamPluginTest : public ::testing::Test {
 
   PluginRun Invoke(const std::string& command, const std::string& container,
                    const std::string& conf, const std::string& args = "") {
-    std::string stdin_path = (dir_ / ("stdin-" + container)).string();
-    FILE* f = std::fopen(stdin_path.c_str(), "w");
-    std::fputs(conf.c_str(), f);
-    std::fclose(f);
-    std::string cmd =
-        "env -i CNI_COMMAND=" + command + " CNI_CONTAINERID=" + container +
-        " CNI_NETNS=/run/netns/test CNI_IFNAME=eth0 CNI_PATH=/opt/cni/bin CNI_ARGS='" + args +
-        "' " + std::string(CALICO_BINARY_DIR) + "/bin/calico-ipam < " + stdin_path;
-    PluginRun r{0, ""};
-    FILE* p = ::popen(cmd.c_str(), "r");
-    std::array<char, 4096> buf{};
-    size_t n;
-    while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0)
-      r.out.append(buf.data(), n);
-    int status = ::pclose(p);
-    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return r;
+    return RunPluginBinary("calico-ipam",
+                           {{"CNI_COMMAND", command},
+                            {"CNI_CONTAINERID", container},
+                            {"CNI_NETNS", "/run/netns/test"},
+                            {"CNI_IFNAME", "eth0"},
+                            {"CNI_PATH", "/opt/cni/bin"},
+                            {"CNI_ARGS", args}},
+                           conf);
   }
 
   std::filesystem::path dir_;

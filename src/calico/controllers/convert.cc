@@ -126,6 +126,25 @@ Json EntityJson(const Peer& peer, const Json& ports) {
 // protocol -> ports; "" = no protocol (all traffic); a null port list = all ports.
 using ProtocolPorts = std::map<std::string, Json>;
 
+// One rule of a converted policy: `action` for `protocol` (empty: any) between `peer` and the
+// policy's subject; ingress puts the peer in source and the ports in destination, egress both in
+// destination (libcalico-go k8s/conversion/conversion.go k8sRuleToCalico; the admin policies'
+// rules alike).
+Json PeerRule(const std::string& action, const std::string& protocol, const Peer& peer,
+              const Json& ports, bool ingress) {
+  Json r = Json::object();
+  r["action"] = action;
+  if (!protocol.empty()) r["protocol"] = protocol;
+  if (ingress) {
+    r["source"] = EntityJson(peer, Json());
+    r["destination"] = EntityJson(Peer{}, ports);
+  } else {
+    r["source"] = Json::object();
+    r["destination"] = EntityJson(peer, ports);
+  }
+  return r;
+}
+
 void AddPorts(ProtocolPorts& pp, const std::string& protocol, const Json& ports) {
   auto it = pp.find(protocol);
   if (ports.is_null()) {
@@ -177,18 +196,7 @@ Result<Json> NetworkPolicyRuleToCalico(const Json& rule, bool ingress) {
   for (const auto& [protocol, port_list] : protocol_ports) {
     Json simplified = port_list.is_null() ? Json() : SimplifyPorts(port_list);
     for (const Json* p : peers) {
-      Peer peer = PeerToCalico(p);
-      Json r = Json::object();
-      r["action"] = "Allow";
-      if (!protocol.empty()) r["protocol"] = protocol;
-      if (ingress) {
-        r["source"] = EntityJson(peer, Json());
-        r["destination"] = EntityJson(Peer{}, simplified);
-      } else {
-        r["source"] = Json::object();
-        r["destination"] = EntityJson(peer, simplified);
-      }
-      rules.push_back(std::move(r));
+      rules.push_back(PeerRule("Allow", protocol, PeerToCalico(p), simplified, ingress));
     }
   }
   return rules;
@@ -297,17 +305,8 @@ Result<Json> AdminRuleToCalico(const Json& rule, bool ingress, bool baseline) {
         return InvalidArgument(std::string("none of supported fields in '") +
                                (ingress ? "From" : "To") + "' is set.");
       }
-      Json r = Json::object();
+      Json r = PeerRule(action, protocol, p, simplified, ingress);
       if (!rule_name.empty()) r["metadata"] = {{"annotations", {{"name", rule_name}}}};
-      r["action"] = action;
-      if (!protocol.empty()) r["protocol"] = protocol;
-      if (ingress) {
-        r["source"] = EntityJson(p, Json());
-        r["destination"] = EntityJson(Peer{}, simplified);
-      } else {
-        r["source"] = Json::object();
-        r["destination"] = EntityJson(p, simplified);
-      }
       rules.push_back(std::move(r));
     }
   }

@@ -288,16 +288,17 @@ Status GarbageCollector::LoadSnapshot(Snapshot& snap) {
   }
   ASSIGN_OR_RETURN(auto affinities, backend_.List(std::string(datastore::kIpamPrefix) + "host/"));
   for (const auto& kv : affinities.kvs) {
-    std::string rest = kv.key.substr(datastore::kIpamPrefix.size() + 5);
-    snap.affinity_nodes.insert(rest.substr(0, rest.find('/')));
+    // A key that is not a block affinity (not Calico's) names no node.
+    if (auto affinity = datastore::BlockAffinityKey::Parse(kv.key)) {
+      snap.affinity_nodes.insert(affinity->host);
+    }
   }
   ASSIGN_OR_RETURN(auto reports, backend_.List(datastore::kFelixStatusPrefix));
   for (const auto& kv : reports.kvs) {
-    std::string rest = kv.key.substr(datastore::kFelixStatusPrefix.size());
-    auto slash = rest.find('/');
-    if (slash == std::string::npos) continue;
-    std::string node = rest.substr(0, slash);
-    std::string leaf = rest.substr(slash + 1);
+    auto report = datastore::FelixReportKey::Parse(kv.key);
+    if (!report) continue;
+    const std::string& node = report->node;
+    const std::string& leaf = report->leaf;
     if (leaf == "status") {
       snap.alive.insert(node);
     } else if (leaf == "last_reported_status") {

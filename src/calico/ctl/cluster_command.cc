@@ -142,14 +142,10 @@ int RunCluster(std::span<const std::string> args, Context& ctx) {
     if (listed) {
       for (const auto& kv : listed->kvs) {
         // <prefix><node>/status | <prefix><node>/last_reported_status
-        std::string rest = kv.key.substr(datastore::kFelixStatusPrefix.size());
-        const size_t slash = rest.find('/');
-        if (slash == std::string::npos || slash == 0) continue;
-        const std::string node = rest.substr(0, slash);
-        const std::string leaf = rest.substr(slash + 1);
-        if (leaf.find('/') != std::string::npos || leaf.empty() || node == "." || node == "..") {
-          continue;
-        }
+        auto report = datastore::FelixReportKey::Parse(kv.key);
+        if (!report || report->node == "." || report->node == "..") continue;
+        const std::string& node = report->node;
+        const std::string& leaf = report->leaf;
         fs::create_directories(dir / "nodes" / node, ec);
         std::ofstream(dir / "nodes" / node / (leaf + ".json"), std::ios::binary)
             << kv.value << "\n";
@@ -168,14 +164,7 @@ int RunCluster(std::span<const std::string> args, Context& ctx) {
       ctx);
 
   // Bundles are attached to bug reports: no secret leaves in them.
-  for (fs::recursive_directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
-    if (!it->is_regular_file(ec)) continue;
-    std::ifstream in(it->path(), std::ios::binary);
-    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    in.close();
-    std::string clean = base::Redact(text);
-    if (clean != text) std::ofstream(it->path(), std::ios::binary | std::ios::trunc) << clean;
-  }
+  base::RedactFiles(dir);
 
   ctx.out << "\n==== Producing a diagnostics bundle. ====\n";
   fs::remove(archive_name, ec);

@@ -502,14 +502,7 @@ int NodeDiags(const FlagSet& f, Context& ctx) {
   // Diagnostics are read by people and attached to bug reports: no secret leaves in them (BGP
   // passwords in bird.conf, etcd passwords in process arguments and logs, private keys).
   ctx.out << "Removing secrets\n";
-  for (fs::recursive_directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
-    if (!it->is_regular_file(ec)) continue;
-    std::ifstream in(it->path(), std::ios::binary);
-    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    in.close();
-    std::string clean = base::Redact(text);
-    if (clean != text) std::ofstream(it->path(), std::ios::binary | std::ios::trunc) << clean;
-  }
+  base::RedactFiles(dir);
   std::time_t now = std::time(nullptr);
   char stamp[32];
   std::strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H-%M-%S", std::gmtime(&now));

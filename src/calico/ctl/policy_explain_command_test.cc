@@ -8,31 +8,14 @@
 
 #include "calico/base/testing/golden.h"
 #include "calico/ctl/testing/ctl_fixture.h"
+#include "calico/explain/testing/clusters.h"
 
 namespace calico::ctl {
 namespace {
 
-constexpr const char* kSetup = R"(
-apiVersion: projectcalico.org/v3
-kind: Profile
-metadata: {name: net1}
-spec:
-  ingress: [{action: Allow, source: {selector: has(net1)}}]
-  egress: [{action: Allow}]
-  labelsToApply: {net1: ""}
----
-apiVersion: projectcalico.org/v3
-kind: WorkloadEndpoint
-metadata: {name: node1-cni-a1-eth0, namespace: default, labels: {app: web}}
-spec: {node: node1, orchestrator: cni, workload: a1, endpoint: eth0, interfaceName: cali0000000a1,
-       ipNetworks: [10.68.0.1/32], profiles: [net1]}
----
-apiVersion: projectcalico.org/v3
-kind: WorkloadEndpoint
-metadata: {name: node1-cni-a2-eth0, namespace: default, labels: {app: client}}
-spec: {node: node1, orchestrator: cni, workload: a2, endpoint: eth0, interfaceName: cali0000000a2,
-       ipNetworks: [10.68.0.2/32], profiles: [net1]}
----
+// The explain tests' cluster (calico::explain::testing) and a policy on a1: no HTTP, TCP from CNI
+// workloads allowed.
+constexpr std::string_view kNoHttp = R"(
 apiVersion: projectcalico.org/v3
 kind: GlobalNetworkPolicy
 metadata: {name: no-http}
@@ -47,7 +30,8 @@ class PolicyExplainTest : public testing::CtlFixture {
  protected:
   void SetUp() override {
     registry_.Register("policy explain", "Explain", RunPolicyExplain);
-    auto r = Run({"create", "-f", "-"}, kSetup);
+    auto r = Run({"create", "-f", "-"},
+                 std::string(explain::testing::kNetworksCluster) + "---" + std::string(kNoHttp));
     ASSERT_EQ(r.code, 0) << r.err;
   }
 };

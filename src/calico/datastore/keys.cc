@@ -304,4 +304,20 @@ std::string FelixLastStatusKey(std::string_view node) {
   return std::string(kFelixStatusPrefix) + std::string(node) + "/last_reported_status";
 }
 
+std::string FelixReportKey::Format() const {
+  return std::string(kFelixStatusPrefix) + node + "/" + leaf;
+}
+
+Result<FelixReportKey> FelixReportKey::Parse(std::string_view path) {
+  auto rest = After(path, kFelixStatusPrefix);
+  if (!rest) return NotA("a Felix status report", path);
+  const std::size_t slash = rest->find('/');
+  if (slash == std::string_view::npos || !IsSegment(rest->substr(0, slash)) ||
+      !IsSegment(rest->substr(slash + 1))) {
+    return NotA("a Felix status report", path);
+  }
+  return FelixReportKey{.node = std::string(rest->substr(0, slash)),
+                        .leaf = std::string(rest->substr(slash + 1))};
+}
+
 }  // namespace calico::datastore

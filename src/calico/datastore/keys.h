@@ -124,4 +124,15 @@ inline constexpr std::string_view kFelixStatusPrefix = "/calico/felix/v2/no-regi
 std::string FelixStatusKey(std::string_view node);
 std::string FelixLastStatusKey(std::string_view node);
 
+// A key under kFelixStatusPrefix: <node>/<leaf>, leaf "status" or "last_reported_status" (Parse
+// accepts any one segment there, as readers skip leaves they do not know).
+struct FelixReportKey {
+  std::string node{};
+  std::string leaf{};
+
+  [[nodiscard]] std::string Format() const;
+  [[nodiscard]] static Result<FelixReportKey> Parse(std::string_view path);
+  bool operator==(const FelixReportKey&) const = default;
+};
+
 }  // namespace calico::datastore

@@ -125,5 +125,23 @@ TEST(KeysTest, StoredValueWithoutKindTakesTheKeysKind) {
   EXPECT_EQ(r->resource_version(), "7");
 }
 
+// Felix's status reports: the two keys calico-node writes parse back to their node and leaf;
+// a path without both segments, or with more, is not one.
+TEST(KeysTest, FelixReportKeyRoundTrips) {
+  auto status = FelixReportKey::Parse(FelixStatusKey("node-1"));
+  ASSERT_TRUE(status) << status.error().message();
+  EXPECT_EQ(*status, (FelixReportKey{.node = "node-1", .leaf = "status"}));
+  EXPECT_EQ(status->Format(), "/calico/felix/v2/no-region/host/node-1/status");
+  auto last = FelixReportKey::Parse(FelixLastStatusKey("node-1"));
+  ASSERT_TRUE(last);
+  EXPECT_EQ(last->leaf, "last_reported_status");
+  for (const char* bad :
+       {"/calico/felix/v2/no-region/host/node-1", "/calico/felix/v2/no-region/host//status",
+        "/calico/felix/v2/no-region/host/node-1/", "/calico/felix/v2/no-region/host/n/a/status",
+        "/calico/resources/v3/projectcalico.org/nodes/node-1"}) {
+    EXPECT_FALSE(FelixReportKey::Parse(bad)) << bad;
+  }
+}
+
 }  // namespace
 }  // namespace calico::datastore

@@ -22,18 +22,8 @@
 namespace calico::explain {
 namespace {
 
-// Every kind the calculation graph consumes (calc/model_from_datastore.cc), referents first, and
-// the staged policies.
-constexpr std::array<std::string_view, 12> kKinds = {
-    "Tier",
-    "Profile",
-    "GlobalNetworkSet",
-    "NetworkSet",
-    "IPPool",
-    "HostEndpoint",
-    "GlobalNetworkPolicy",
-    "NetworkPolicy",
-    "WorkloadEndpoint",
+// Besides every kind the calculation graph consumes (calc::kGraphKinds), the staged policies.
+constexpr std::array<std::string_view, 3> kStagedKinds = {
     "StagedGlobalNetworkPolicy",
     "StagedNetworkPolicy",
     "StagedKubernetesNetworkPolicy",
@@ -224,13 +214,9 @@ const policy::Endpoint* FindEndpoint(const policy::Model& m, const std::string& 
 
 Result<Snapshot> SnapshotFromClient(datastore::Client& client) {
   Snapshot s;
-  for (std::string_view kind : kKinds) {
-    auto items = client.List(kind);
-    if (!items) return Unexpected(std::move(items).error().Wrap(fmt::format("list {}", kind)));
-    for (model::Resource& r : *items) {
-      s.resources.push_back(std::move(r));
-    }
-  }
+  auto keep = [&](model::Resource& r) { s.resources.push_back(std::move(r)); };
+  RETURN_IF_ERROR(calc::ListKinds(client, calc::kGraphKinds, keep));
+  RETURN_IF_ERROR(calc::ListKinds(client, kStagedKinds, keep));
   return s;
 }
 

@@ -10,6 +10,7 @@
 
 #include "calico/base/testing/golden.h"
 #include "calico/base/testing/status_matchers.h"
+#include "calico/explain/testing/clusters.h"
 #include "calico/model/validate.h"
 #include "calico/model/yaml_codec.h"
 
@@ -18,58 +19,12 @@ namespace {
 
 using calico::testing::StatusIs;
 
+// From the shared fixture (explain/testing/clusters.h).
 std::vector<model::Resource> Parse(std::string_view yaml) {
-  std::vector<model::Resource> out;
-  auto docs = model::ParseYamlStream(yaml);
-  EXPECT_TRUE(docs.has_value()) << docs.error().message();
-  if (!docs) return out;
-  for (model::Json& d : *docs) {
-    model::Resource r(std::move(d));
-    Status st = model::ApplyDefaultsAndValidate(r);
-    EXPECT_TRUE(st.has_value()) << r.name() << ": " << st.error().message();
-    out.push_back(std::move(r));
-  }
-  return out;
+  return testing::ParseValidated(yaml);
 }
 
-// Three workloads as the CNI plugin makes them: a1, a2 on net1 (node1), b1 on net2 (node2), each
-// network's profile allowing its own members in and everything out; a1 has a named port.
-constexpr std::string_view kBase = R"(
-apiVersion: projectcalico.org/v3
-kind: Profile
-metadata: {name: net1}
-spec:
-  ingress: [{action: Allow, source: {selector: has(net1)}}]
-  egress: [{action: Allow}]
-  labelsToApply: {net1: ""}
----
-apiVersion: projectcalico.org/v3
-kind: Profile
-metadata: {name: net2}
-spec:
-  ingress: [{action: Allow, source: {selector: has(net2)}}]
-  egress: [{action: Allow}]
-  labelsToApply: {net2: ""}
----
-apiVersion: projectcalico.org/v3
-kind: WorkloadEndpoint
-metadata: {name: node1-cni-a1-eth0, namespace: default, labels: {app: web}}
-spec: {node: node1, orchestrator: cni, workload: a1, endpoint: eth0, interfaceName: cali0000000a1,
-       ipNetworks: [10.68.0.1/32], profiles: [net1],
-       ports: [{name: http, protocol: TCP, port: 8080}]}
----
-apiVersion: projectcalico.org/v3
-kind: WorkloadEndpoint
-metadata: {name: node1-cni-a2-eth0, namespace: default, labels: {app: client}}
-spec: {node: node1, orchestrator: cni, workload: a2, endpoint: eth0, interfaceName: cali0000000a2,
-       ipNetworks: [10.68.0.2/32], profiles: [net1]}
----
-apiVersion: projectcalico.org/v3
-kind: WorkloadEndpoint
-metadata: {name: node2-cni-b1-eth0, namespace: default, labels: {app: other}}
-spec: {node: node2, orchestrator: cni, workload: b1, endpoint: eth0, interfaceName: cali0000000b1,
-       ipNetworks: [10.68.1.1/32], profiles: [net2]}
-)";
+constexpr std::string_view kBase = testing::kNetworksCluster;
 
 Snapshot Snap(std::string_view extra = "") {
   Snapshot s{Parse(kBase)};

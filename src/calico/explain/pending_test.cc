@@ -15,75 +15,22 @@
 
 #include "calico/base/testing/golden.h"
 #include "calico/explain/explain.h"
+#include "calico/explain/testing/clusters.h"
 #include "calico/model/validate.h"
 #include "calico/model/yaml_codec.h"
 
 namespace calico::explain {
 namespace {
 
+// From the shared fixture (explain/testing/clusters.h): the reader, web and client on node1, and
+// the staged web-only-frontend that also allows client's TCP 80.
 std::vector<model::Resource> Parse(std::string_view yaml) {
-  std::vector<model::Resource> out;
-  auto docs = model::ParseYamlStream(yaml);
-  EXPECT_TRUE(docs.has_value()) << docs.error().message();
-  if (!docs) return out;
-  for (model::Json& d : *docs) {
-    model::Resource r(std::move(d));
-    Status st = model::ApplyDefaultsAndValidate(r);
-    EXPECT_TRUE(st.has_value()) << r.name() << ": " << st.error().message();
-    out.push_back(std::move(r));
-  }
-  return out;
+  return testing::ParseValidated(yaml);
 }
+const std::string kBase = testing::WebClientCluster(/*k8s_labels=*/true);
+using testing::kStagedAllowClient;
 
-// web (10.70.0.1, prod) and client (10.70.0.2, default) on node1; "web-only-frontend" denies
-// everything to web that is not from app=frontend (default tier's end-of-tier drop).
-constexpr std::string_view kBase = R"(
-apiVersion: projectcalico.org/v3
-kind: WorkloadEndpoint
-metadata: {name: node1-k8s-web-eth0, namespace: prod,
-           labels: {app: web, projectcalico.org/orchestrator: k8s, projectcalico.org/namespace: prod}}
-spec: {node: node1, orchestrator: k8s, pod: web, endpoint: eth0, interfaceName: cali00000web,
-       ipNetworks: [10.70.0.1/32], profiles: [kns.prod]}
----
-apiVersion: projectcalico.org/v3
-kind: WorkloadEndpoint
-metadata: {name: node1-k8s-client-eth0, namespace: default,
-           labels: {app: client, projectcalico.org/orchestrator: k8s,
-                    projectcalico.org/namespace: default}}
-spec: {node: node1, orchestrator: k8s, pod: client, endpoint: eth0, interfaceName: cali0000client,
-       ipNetworks: [10.70.0.2/32], profiles: [kns.default]}
----
-apiVersion: projectcalico.org/v3
-kind: Profile
-metadata: {name: kns.prod}
-spec: {ingress: [{action: Allow}], egress: [{action: Allow}]}
----
-apiVersion: projectcalico.org/v3
-kind: Profile
-metadata: {name: kns.default}
-spec: {ingress: [{action: Allow}], egress: [{action: Allow}]}
----
-apiVersion: projectcalico.org/v3
-kind: NetworkPolicy
-metadata: {name: default.web-only-frontend, namespace: prod}
-spec:
-  tier: default
-  selector: app == 'web'
-  ingress: [{action: Allow, source: {selector: app == 'frontend'}}]
-)";
-
-// The staged policies of the cases, each applied on its own.
-constexpr std::string_view kStagedAllowClient = R"(
-apiVersion: projectcalico.org/v3
-kind: StagedNetworkPolicy
-metadata: {name: default.web-only-frontend, namespace: prod}
-spec:
-  tier: default
-  selector: app == 'web'
-  ingress:
-  - {action: Allow, source: {selector: app == 'frontend'}}
-  - {action: Allow, protocol: TCP, source: {nets: [10.70.0.2/32]}, destination: {ports: [80]}}
-)";
+// The other staged policies of the cases, each applied on its own.
 constexpr std::string_view kStagedDelete = R"(
 apiVersion: projectcalico.org/v3
 kind: StagedNetworkPolicy

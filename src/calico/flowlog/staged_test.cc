@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include "calico/base/testing/golden.h"
+#include "calico/explain/testing/clusters.h"
 #include "calico/flowlog/flows_codec.h"
 #include "calico/model/v3/endpoint.h"
 #include "calico/model/validate.h"
@@ -19,64 +20,11 @@
 namespace calico::flowlog {
 namespace {
 
-std::vector<model::Resource> Parse(std::string_view yaml) {
-  std::vector<model::Resource> out;
-  auto docs = model::ParseYamlStream(yaml);
-  EXPECT_TRUE(docs.has_value()) << docs.error().message();
-  if (!docs) return out;
-  for (model::Json& d : *docs) {
-    model::Resource r(std::move(d));
-    Status st = model::ApplyDefaultsAndValidate(r);
-    EXPECT_TRUE(st.has_value()) << r.name() << ": " << st.error().message();
-    out.push_back(std::move(r));
-  }
-  return out;
-}
+using explain::testing::kStagedAllowClient;
+using explain::testing::ParseValidated;
 
-// client (default) -> web (prod) on node1; web's ingress only from app=frontend (end-of-tier
-// drop); a staged version of that policy also allows TCP 80 from client's address.
-constexpr std::string_view kCluster = R"(
-apiVersion: projectcalico.org/v3
-kind: WorkloadEndpoint
-metadata: {name: node1-k8s-web-eth0, namespace: prod, labels: {app: web}}
-spec: {node: node1, orchestrator: k8s, pod: web, endpoint: eth0, interfaceName: cali00000web,
-       ipNetworks: [10.70.0.1/32], profiles: [kns.prod]}
----
-apiVersion: projectcalico.org/v3
-kind: WorkloadEndpoint
-metadata: {name: node1-k8s-client-eth0, namespace: default, labels: {app: client}}
-spec: {node: node1, orchestrator: k8s, pod: client, endpoint: eth0, interfaceName: cali0000client,
-       ipNetworks: [10.70.0.2/32], profiles: [kns.default]}
----
-apiVersion: projectcalico.org/v3
-kind: Profile
-metadata: {name: kns.prod}
-spec: {ingress: [{action: Allow}], egress: [{action: Allow}]}
----
-apiVersion: projectcalico.org/v3
-kind: Profile
-metadata: {name: kns.default}
-spec: {ingress: [{action: Allow}], egress: [{action: Allow}]}
----
-apiVersion: projectcalico.org/v3
-kind: NetworkPolicy
-metadata: {name: default.web-only-frontend, namespace: prod}
-spec:
-  tier: default
-  selector: app == 'web'
-  ingress: [{action: Allow, source: {selector: app == 'frontend'}}]
-)";
-constexpr std::string_view kStaged = R"(
-apiVersion: projectcalico.org/v3
-kind: StagedNetworkPolicy
-metadata: {name: default.web-only-frontend, namespace: prod}
-spec:
-  tier: default
-  selector: app == 'web'
-  ingress:
-  - {action: Allow, source: {selector: app == 'frontend'}}
-  - {action: Allow, protocol: TCP, source: {nets: [10.70.0.2/32]}, destination: {ports: [80]}}
-)";
+// client (default) -> web (prod) on node1, labelled app only (the golden records list labels).
+const std::string kWebClientCluster = explain::testing::WebClientCluster(/*k8s_labels=*/false);
 
 const Clock::time_point kT0 = Clock::time_point(std::chrono::seconds(1'700'000'000));
 
@@ -86,7 +34,7 @@ struct Node {
   std::unique_ptr<PendingPolicies> pending;
 
   void Apply(std::string_view yaml) {
-    for (const model::Resource& r : Parse(yaml)) {
+    for (const model::Resource& r : ParseValidated(yaml)) {
       graph.OnUpdate(r);
       if (pending) pending->OnResource(&r, r.kind(), r.namespace_(), r.name());
     }
@@ -131,8 +79,8 @@ std::vector<FlowRecord> Traffic(const Node& node) {
 TEST(StagedFlowLogs, PendingTracesGolden) {
   Node node;
   node.pending = std::make_unique<PendingPolicies>("node1");
-  node.Apply(kCluster);
-  node.Apply(kStaged);
+  node.Apply(kWebClientCluster);
+  node.Apply(kStagedAllowClient);
   // Port 80: enforced Deny (end of tier), pending Allow by the staged policy's rule 1 (evaluated
   // after the enforced policy of the same name, which matches nothing); port 443: Deny both ways
   // (tier default's end of tier). The egress records (reporter Src) have no
@@ -144,10 +92,10 @@ TEST(StagedFlowLogs, PendingTracesGolden) {
 TEST(StagedFlowLogs, PendingFollowsTheStagedPolicies) {
   Node node;
   node.pending = std::make_unique<PendingPolicies>("node1");
-  node.Apply(kCluster);
+  node.Apply(kWebClientCluster);
   // No staged policy: no evaluator, pending = enforced.
   EXPECT_FALSE(static_cast<bool>(node.pending->Evaluator()));
-  node.Apply(kStaged);
+  node.Apply(kStagedAllowClient);
   auto staged = Traffic(node);
   ASSERT_EQ(staged.size(), 4U);
   const FlowRecord* in80 = nullptr;
@@ -165,9 +113,9 @@ TEST(StagedFlowLogs, PendingFollowsTheStagedPolicies) {
   for (const FlowRecord& r : Traffic(node)) {
     EXPECT_EQ(r.key.pending, r.key.enforced) << r.key.dest_port;
   }
-  node.Apply(kStaged);
+  node.Apply(kStagedAllowClient);
   node.pending->OnResync();
-  node.Apply(kCluster);
+  node.Apply(kWebClientCluster);
   for (const FlowRecord& r : Traffic(node)) {
     EXPECT_EQ(r.key.pending, r.key.enforced) << r.key.dest_port;
   }
@@ -178,7 +126,7 @@ TEST(StagedFlowLogs, PendingFollowsTheStagedPolicies) {
 TEST(StagedFlowLogs, TypedWorkloadEndpointsReachThePendingView) {
   Node node;
   node.pending = std::make_unique<PendingPolicies>("node1");
-  for (const model::Resource& r : Parse(kCluster)) {
+  for (const model::Resource& r : ParseValidated(kWebClientCluster)) {
     node.graph.OnUpdate(r);
     if (r.kind() == "WorkloadEndpoint") {
       auto wep = model::v3::DecodeWorkloadEndpoint(r);
@@ -188,7 +136,7 @@ TEST(StagedFlowLogs, TypedWorkloadEndpointsReachThePendingView) {
       node.pending->OnResource(&r, r.kind(), r.namespace_(), r.name());
     }
   }
-  node.Apply(kStaged);
+  node.Apply(kStagedAllowClient);
   bool seen = false;
   for (const FlowRecord& r : Traffic(node)) {
     if (r.key.reporter != "Dst" || r.key.dest_port != 80) continue;
@@ -206,7 +154,7 @@ TEST(StagedFlowLogs, TypedWorkloadEndpointsReachThePendingView) {
 TEST(StagedFlowLogs, StagedDeleteHasNoEffect) {
   Node node;
   node.pending = std::make_unique<PendingPolicies>("node1");
-  node.Apply(kCluster);
+  node.Apply(kWebClientCluster);
   node.Apply(R"(
 apiVersion: projectcalico.org/v3
 kind: StagedNetworkPolicy
@@ -223,8 +171,8 @@ spec: {tier: default, stagedAction: Delete}
 // enforced one even with staged policies in the datastore.
 TEST(StagedFlowLogs, EvaluationModeNoneGivesNoPendingTrace) {
   Node node;
-  node.Apply(kCluster);
-  node.Apply(kStaged);
+  node.Apply(kWebClientCluster);
+  node.Apply(kStagedAllowClient);
   for (const FlowRecord& r : Traffic(node)) {
     EXPECT_EQ(r.key.pending, r.key.enforced) << r.key.dest_port;
   }

@@ -6,30 +6,18 @@
 
 #include "calico/base/testing/golden.h"
 #include "calico/flows/service.h"
+#include "calico/flows/testing_flows.h"
 #include "calico/http/server.h"
 
 namespace calico::flows {
 namespace {
 
-// The recorded records of the web page test, with fixed times.
-std::vector<Flow> Recorded(int64_t start) {
-  std::string text =
-      calico::testing::ReadSourceFile("src/calico/flows/testdata/recorded_flows.ndjson.in");
-  for (auto [token, value] : {std::pair<std::string, int64_t>{"@START@", start},
-                              std::pair<std::string, int64_t>{"@END@", start + 10}}) {
-    for (size_t at; (at = text.find(token)) != std::string::npos;) {
-      text.replace(at, token.size(), std::to_string(value));
-    }
-  }
-  Result<std::vector<Flow>> flows = DecodeFlowLines(text, 100);
-  EXPECT_TRUE(flows.has_value()) << flows.error().message();
-  return flows ? *flows : std::vector<Flow>{};
-}
+using testing_flows::RecordedFlows;
 
 TEST(FlowsCommandTest, TablesGolden) {
   std::vector<StoredFlow> stored;
   uint64_t id = 0;
-  for (Flow& f : Recorded(1765100000))
+  for (Flow& f : RecordedFlows(1765100000))
     stored.push_back({.id = ++id, .version = 1, .flow = f});
   calico::testing::ExpectGolden("src/calico/flows/testdata/flows_table.golden",
                                 RenderFlowsTable(stored, false));
@@ -72,14 +60,10 @@ struct Ran {
 class FlowsCommandServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(server_.Start());
-    url_ = "http://127.0.0.1:" + std::to_string(server_.port());
-    const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
-                            std::chrono::system_clock::now().time_since_epoch())
-                            .count();
-    ASSERT_TRUE(PostFlows(url_, Recorded(now - 20), std::chrono::seconds(60)));
+    ASSERT_TRUE(flows_.Start());
+    url_ = "http://" + flows_.address();
   }
-  void TearDown() override { server_.Stop(); }
+  void TearDown() override { flows_.Stop(); }
   Ran Run(std::vector<std::string> args, const std::string& env_server = "") {
     std::istringstream in;
     std::ostringstream out, err;
@@ -88,11 +72,7 @@ class FlowsCommandServerTest : public ::testing::Test {
     return {rc, out.str(), err.str()};
   }
 
-  SystemClock clock_;
-  Aggregator aggregator_{AggregatorOptions{}, clock_};
-  FlowService service_{aggregator_, clock_, ServiceOptions{}};
-  http::Server server_{http::ServerOptions{.host = "127.0.0.1", .port = 0},
-                       [this](const http::Request& r) { return service_.Handle(r); }};
+  testing_flows::RecordedFlowsServer flows_;
   std::string url_;
 };
 

@@ -14,24 +14,13 @@
 #include "calico/ctl/testing/ctl_fixture.h"
 #include "calico/flows/flows_command.h"
 #include "calico/flows/service.h"
+#include "calico/flows/testing_flows.h"
 #include "calico/http/server.h"
 
 namespace calico::flows {
 namespace {
 
-std::vector<Flow> Recorded(int64_t start) {
-  std::string text =
-      calico::testing::ReadSourceFile("src/calico/flows/testdata/recorded_flows.ndjson.in");
-  for (auto [token, value] : {std::pair<std::string, int64_t>{"@START@", start},
-                              std::pair<std::string, int64_t>{"@END@", start + 10}}) {
-    for (size_t at; (at = text.find(token)) != std::string::npos;) {
-      text.replace(at, token.size(), std::to_string(value));
-    }
-  }
-  Result<std::vector<Flow>> flows = DecodeFlowLines(text, 100);
-  EXPECT_TRUE(flows.has_value()) << flows.error().message();
-  return flows ? *flows : std::vector<Flow>{};
-}
+using testing_flows::RecordedFlowsServer;
 
 // The policies of the recorded flows (and one no flow names).
 constexpr std::string_view kPolicies = R"(
@@ -55,17 +44,13 @@ spec: {tier: default, selector: app == 'web', ingress: [{action: Allow, source: 
 class PolicyHitsColumnTest : public ctl::testing::CtlFixture {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(server_.Start());
-    url_ = "127.0.0.1:" + std::to_string(server_.port());
-    const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
-                            std::chrono::system_clock::now().time_since_epoch())
-                            .count();
-    ASSERT_TRUE(PostFlows(url_, Recorded(now - 20), std::chrono::seconds(60)));
+    ASSERT_TRUE(flows_.Start());
+    url_ = flows_.address();
     flows_get_ = FlowsGet;
     auto r = Run({"create", "-f", "-"}, std::string(kPolicies));
     ASSERT_EQ(r.code, 0) << r.err;
   }
-  void TearDown() override { server_.Stop(); }
+  void TearDown() override { flows_.Stop(); }
   void SetServer(const std::string& server) {
     auto r = Run({"apply", "-f", "-"},
                  "apiVersion: projectcalico.org/v3\nkind: FelixConfiguration\n"
@@ -74,11 +59,7 @@ class PolicyHitsColumnTest : public ctl::testing::CtlFixture {
     ASSERT_EQ(r.code, 0) << r.err;
   }
 
-  SystemClock clock_;
-  Aggregator aggregator_{AggregatorOptions{}, clock_};
-  FlowService service_{aggregator_, clock_, ServiceOptions{}};
-  http::Server server_{http::ServerOptions{.host = "127.0.0.1", .port = 0},
-                       [this](const http::Request& r) { return service_.Handle(r); }};
+  RecordedFlowsServer flows_;
   std::string url_;
 };
 

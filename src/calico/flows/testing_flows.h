@@ -3,8 +3,18 @@
 
 #include <chrono>
 #include <string>
+#include <utility>
+#include <vector>
 
+#include <gtest/gtest.h>
+
+#include "calico/base/clock.h"
+#include "calico/base/testing/golden.h"
+#include "calico/flows/aggregator.h"
+#include "calico/flows/api.h"
 #include "calico/flows/flow.h"
+#include "calico/flows/service.h"
+#include "calico/http/server.h"
 
 namespace calico::flows::testing_flows {
 
@@ -47,5 +57,48 @@ inline Flow MakeFlow(std::string src, std::string dst, int64_t port, Action acti
   f.num_connections_started = 1;
   return f;
 }
+
+// The records of the web page test (testdata/recorded_flows.ndjson.in) with their times from
+// `start` to `start` + 10; a file that does not decode fails the calling test.
+inline std::vector<Flow> RecordedFlows(int64_t start) {
+  std::string text =
+      calico::testing::ReadSourceFile("src/calico/flows/testdata/recorded_flows.ndjson.in");
+  for (auto [token, value] : {std::pair<std::string, int64_t>{"@START@", start},
+                              std::pair<std::string, int64_t>{"@END@", start + 10}}) {
+    for (size_t at; (at = text.find(token)) != std::string::npos;) {
+      text.replace(at, token.size(), std::to_string(value));
+    }
+  }
+  Result<std::vector<Flow>> flows = DecodeFlowLines(text, 100);
+  EXPECT_TRUE(flows.has_value()) << flows.error().message();
+  return flows ? *flows : std::vector<Flow>{};
+}
+
+// calico-flows (FlowService on the system clock) on a loopback port, holding RecordedFlows that
+// ended 10 s ago; Start() fails the calling test when it cannot serve or take the flows.
+class RecordedFlowsServer {
+ public:
+  [[nodiscard]] bool Start() {
+    if (!server_.Start()) {
+      ADD_FAILURE() << "calico-flows test server did not start";
+      return false;
+    }
+    const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
+    Status posted = PostFlows(address(), RecordedFlows(now - 20), std::chrono::seconds(60));
+    EXPECT_TRUE(posted.has_value()) << posted.error().message();
+    return posted.has_value();
+  }
+  void Stop() { server_.Stop(); }
+  std::string address() const { return "127.0.0.1:" + std::to_string(server_.port()); }
+
+ private:
+  SystemClock clock_;
+  Aggregator aggregator_{AggregatorOptions{}, clock_};
+  FlowService service_{aggregator_, clock_, ServiceOptions{}};
+  http::Server server_{http::ServerOptions{.host = "127.0.0.1", .port = 0},
+                       [this](const http::Request& r) { return service_.Handle(r); }};
+};
 
 }  // namespace calico::flows::testing_flows

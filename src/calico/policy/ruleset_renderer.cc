@@ -1,3 +1,4 @@
+// Size: over 700 lines: indexing, rules chains, IP sets and parts share one Renderer state.
 // Full ruleset rendering: Felix's filter-table structure (felix/rules/static.go, endpoints.go,
 // dispatch.go) in nftables form (felix/nftables), for one `inet` table. This file holds the
 // render's skeleton: indexing the model, compiling policy/profile rules chains through the

@@ -4,27 +4,14 @@
 
 #include <gtest/gtest.h>
 
+#include "calico/agent/testing/ipip_inputs.h"
 #include "calico/dataplane/netns.h"
 #include "calico/dataplane/testing/netns_fixture.h"
 
 namespace calico::agent {
 namespace {
 
-VxlanInputs Inputs(const std::string& mode) {
-  VxlanInputs in;
-  in.Ingest("/calico/resources/v3/projectcalico.org/ippools/p",
-            R"({"kind":"IPPool","spec":{"cidr":"10.90.0.0/16","ipipMode":")" + mode + R"("}})");
-  in.Ingest("/calico/resources/v3/projectcalico.org/nodes/a",
-            R"({"kind":"Node","spec":{"bgp":{"ipv4Address":"198.18.0.11/24"}}})");
-  in.Ingest("/calico/resources/v3/projectcalico.org/nodes/b",
-            R"({"kind":"Node","spec":{"bgp":{"ipv4Address":"198.18.0.12/24"}}})");
-  in.Ingest("/calico/resources/v3/projectcalico.org/nodes/c",
-            R"({"kind":"Node","spec":{"bgp":{"ipv4Address":"198.18.1.13/24"}}})");
-  in.Ingest("/calico/ipam/v2/host/a/ipv4/block/10.90.1.0-26", R"({"state":"confirmed"})");
-  in.Ingest("/calico/ipam/v2/host/b/ipv4/block/10.90.2.0-26", R"({"state":"confirmed"})");
-  in.Ingest("/calico/ipam/v2/host/c/ipv4/block/10.90.3.0-26", R"({"state":"confirmed"})");
-  return in;
-}
+using testing::IpipInputs;
 
 // Privileged: in a namespace of its own; skipped where the kernel has no ipip module.
 TEST(IpipTest, ProgramsTunl0WhereTheKernelHasIpip) {
@@ -39,7 +26,7 @@ TEST(IpipTest, ProgramsTunl0WhereTheKernelHasIpip) {
   ASSERT_EQ(ns.Exec("ip link set eth0 mtu 1450"), 0);
   auto fd = dataplane::NetnsFd::Open(ns.path());
   ASSERT_TRUE(fd);
-  VxlanInputs in = Inputs("Always");
+  VxlanInputs in = IpipInputs("Always");
   in.Ingest("/calico/resources/v3/projectcalico.org/nodes/a",
             R"({"kind":"Node","spec":{"bgp":{"ipv4Address":"198.18.0.11/24",)"
             R"("ipv4IPIPTunnelAddr":"10.90.1.1"}}})");
@@ -76,7 +63,7 @@ TEST(IpipTest, MissingModuleIsNamed) {
   if (ns.Exec("ip link show tunl0") == 0) GTEST_SKIP() << "this kernel has ipip";
   auto fd = dataplane::NetnsFd::Open(ns.path());
   Status st = dataplane::RunInNetns(
-      *fd, [] { return IpipProgrammer().Apply(ComputeIpipState("a", Inputs("Always"))); });
+      *fd, [] { return IpipProgrammer().Apply(ComputeIpipState("a", IpipInputs("Always"))); });
   ASSERT_FALSE(st);
   EXPECT_EQ(st.error().code(), ErrorCode::kUnsupported);
   EXPECT_NE(st.error().message().find("ipip module"), std::string::npos);

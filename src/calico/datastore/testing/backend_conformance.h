@@ -17,6 +17,7 @@
 
 #include <gtest/gtest.h>
 
+#include "calico/base/numbers.h"
 #include "calico/datastore/backend.h"
 
 namespace calico::datastore {
@@ -222,8 +223,12 @@ TEST_P(BackendConformanceTest, ConcurrentCasLosesNoUpdate) {
       for (int i = 0; i < kIncrements;) {
         auto cur = b().Get("/counter");
         if (!cur) continue;
-        int v = std::stoi(cur->value);
-        if (b().Update("/counter", std::to_string(v + 1), cur->mod_revision)) ++i;
+        Result<int> v = ParseInt<int>(cur->value);
+        if (!v) {
+          ADD_FAILURE() << "/counter holds " << cur->value;
+          return;
+        }
+        if (b().Update("/counter", std::to_string(*v + 1), cur->mod_revision)) ++i;
       }
     });
   }

@@ -18,10 +18,14 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "calico/base/numbers.h"
+#include "calico/base/subprocess.h"
 
 namespace calico::testing {
 
@@ -42,7 +46,8 @@ inline int FreeLoopbackPort() {
 }
 
 inline bool EtcdInstalled() {
-  return std::system("command -v etcd >/dev/null 2>&1") == 0;
+  const char* path = std::getenv("PATH");  // NOLINT(concurrency-mt-unsafe): tests set no env
+  return !FindProgram("etcd", path == nullptr ? "" : path).empty();
 }
 
 class EtcdMember {
@@ -90,7 +95,8 @@ class EtcdMember {
 
   // True once the client port accepts connections (up to `timeout`), false if etcd exited.
   bool WaitUntilServing(std::chrono::milliseconds timeout = std::chrono::milliseconds(20000)) {
-    int port = std::stoi(client_url_.substr(client_url_.rfind(':') + 1));
+    Result<uint16_t> port = ParseInt<uint16_t>(client_url_.substr(client_url_.rfind(':') + 1));
+    if (!port) return false;
     auto until = std::chrono::steady_clock::now() + timeout;
     while (std::chrono::steady_clock::now() < until) {
       int status = 0;
@@ -102,7 +108,7 @@ class EtcdMember {
       sockaddr_in addr{};
       addr.sin_family = AF_INET;
       addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-      addr.sin_port = htons(static_cast<uint16_t>(port));
+      addr.sin_port = htons(*port);
       bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
       ::close(fd);
       if (ok) return true;

@@ -32,7 +32,11 @@ Status DecodeRuleFn(const Json& j, std::string_view path, Rule& out) {
   return DecodeRule(j, path, out);
 }
 
-Status DecodeNetworkPolicySpec(const Json& j, std::string_view path, NetworkPolicySpec& out) {
+// The fields NetworkPolicySpec and GlobalNetworkPolicySpec share (api/pkg/apis/projectcalico/v3
+// networkpolicy.go and globalnetworkpolicy.go repeat them too), decoded first and in this order for
+// both.
+template <typename PolicySpec>
+Status DecodePolicyCommonFields(const Json& j, std::string_view path, PolicySpec& out) {
   RETURN_IF_ERROR(CheckObject(j, path));
   RETURN_IF_ERROR(Field(j, path, "tier", out.tier));
   RETURN_IF_ERROR(Field(j, path, "order", out.order));
@@ -40,6 +44,11 @@ Status DecodeNetworkPolicySpec(const Json& j, std::string_view path, NetworkPoli
   RETURN_IF_ERROR(Field(j, path, "egress", out.egress, DecodeRuleFn));
   RETURN_IF_ERROR(Field(j, path, "selector", out.selector));
   RETURN_IF_ERROR(Field(j, path, "types", out.types));
+  return OkStatus();
+}
+
+Status DecodeNetworkPolicySpec(const Json& j, std::string_view path, NetworkPolicySpec& out) {
+  RETURN_IF_ERROR(DecodePolicyCommonFields(j, path, out));
   RETURN_IF_ERROR(Field(j, path, "serviceAccountSelector", out.service_account_selector));
   RETURN_IF_ERROR(Field(j, path, "performanceHints", out.performance_hints));
   return OkStatus();
@@ -47,13 +56,7 @@ Status DecodeNetworkPolicySpec(const Json& j, std::string_view path, NetworkPoli
 
 Status DecodeGlobalNetworkPolicySpec(const Json& j, std::string_view path,
                                      GlobalNetworkPolicySpec& out) {
-  RETURN_IF_ERROR(CheckObject(j, path));
-  RETURN_IF_ERROR(Field(j, path, "tier", out.tier));
-  RETURN_IF_ERROR(Field(j, path, "order", out.order));
-  RETURN_IF_ERROR(Field(j, path, "ingress", out.ingress, DecodeRuleFn));
-  RETURN_IF_ERROR(Field(j, path, "egress", out.egress, DecodeRuleFn));
-  RETURN_IF_ERROR(Field(j, path, "selector", out.selector));
-  RETURN_IF_ERROR(Field(j, path, "types", out.types));
+  RETURN_IF_ERROR(DecodePolicyCommonFields(j, path, out));
   RETURN_IF_ERROR(Field(j, path, "doNotTrack", out.do_not_track));
   RETURN_IF_ERROR(Field(j, path, "preDNAT", out.pre_dnat));
   RETURN_IF_ERROR(Field(j, path, "applyOnForward", out.apply_on_forward));

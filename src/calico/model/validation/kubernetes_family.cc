@@ -23,6 +23,26 @@ bool Has(const Json& obj, std::string_view key) {
   return obj.is_object() && obj.contains(key) && !obj[std::string(key)].is_null();
 }
 
+// Calls `each` with every element of `list` that is an object, and its path; "<list_msg>" on
+// `path` when `list` is not a list, "must be an object" on an element's path when it is not one.
+template <typename Fn>
+void EachObject(const Json& list, const FieldPath& path, std::string_view list_msg,
+                FieldErrors& errors, Fn&& each) {
+  if (!list.is_array()) {
+    errors.Add(path, ValueText(list), list_msg);
+    return;
+  }
+  for (size_t i = 0; i < list.size(); ++i) {
+    const Json& e = list[i];
+    FieldPath p = path.Index(i);
+    if (!e.is_object()) {
+      errors.Add(p, ValueText(e), "must be an object");
+      continue;
+    }
+    each(e, p);
+  }
+}
+
 // apimachinery ValidateLabelSelector (with the strict decoder's unknown-field check).
 void CheckLabelSelector(const Json& sel, const FieldPath& path, FieldErrors& errors) {
   if (sel.is_null()) return;
@@ -34,49 +54,41 @@ void CheckLabelSelector(const Json& sel, const FieldPath& path, FieldErrors& err
   if (Has(sel, "matchLabels"))
     ValidateLabels(sel["matchLabels"], path.Child("matchLabels"), errors);
   if (!Has(sel, "matchExpressions")) return;
-  const Json& exprs = sel["matchExpressions"];
-  FieldPath ep = path.Child("matchExpressions");
-  if (!exprs.is_array()) {
-    errors.Add(ep, ValueText(exprs), "must be a list");
-    return;
-  }
-  for (size_t i = 0; i < exprs.size(); ++i) {
-    const Json& e = exprs[i];
-    FieldPath p = ep.Index(i);
-    if (!e.is_object()) {
-      errors.Add(p, ValueText(e), "must be an object");
-      continue;
-    }
-    CheckKnownFields(e, p, {"key", "operator", "values"}, errors);
-    std::string key = e.value("key", Json("")).is_string() ? e.value("key", "") : "";
-    if (!IsQualifiedName(key)) {
-      errors.Add(p.Child("key"), key, "must be a valid label key (qualified name)");
-    }
-    std::string op = e.value("operator", Json("")).is_string() ? e.value("operator", "") : "";
-    Json values = e.value("values", Json::array());
-    if (!values.is_array() && !values.is_null()) {
-      errors.Add(p.Child("values"), ValueText(values), "must be a list of strings");
-      continue;
-    }
-    if (values.is_null()) values = Json::array();
-    if (op == "In" || op == "NotIn") {
-      if (values.empty()) {
-        errors.Add(p.Child("values"), "", "must be specified when `operator` is 'In' or 'NotIn'");
-      }
-    } else if (op == "Exists" || op == "DoesNotExist") {
-      if (!values.empty()) {
-        errors.Add(p.Child("values"), ValueText(values),
-                   "may not be specified when `operator` is 'Exists' or 'DoesNotExist'");
-      }
-    } else {
-      errors.Add(p.Child("operator"), op, "not a valid selector operator");
-    }
-    for (size_t j = 0; j < values.size(); ++j) {
-      if (!values[j].is_string() || !IsValidLabelValue(values[j].get<std::string>())) {
-        errors.Add(p.Child("values").Index(j), ValueText(values[j]), "must be a valid label value");
-      }
-    }
-  }
+  EachObject(sel["matchExpressions"], path.Child("matchExpressions"), "must be a list", errors,
+             [&](const Json& e, const FieldPath& p) {
+               CheckKnownFields(e, p, {"key", "operator", "values"}, errors);
+               std::string key = e.value("key", Json("")).is_string() ? e.value("key", "") : "";
+               if (!IsQualifiedName(key)) {
+                 errors.Add(p.Child("key"), key, "must be a valid label key (qualified name)");
+               }
+               std::string op =
+                   e.value("operator", Json("")).is_string() ? e.value("operator", "") : "";
+               Json values = e.value("values", Json::array());
+               if (!values.is_array() && !values.is_null()) {
+                 errors.Add(p.Child("values"), ValueText(values), "must be a list of strings");
+                 return;
+               }
+               if (values.is_null()) values = Json::array();
+               if (op == "In" || op == "NotIn") {
+                 if (values.empty()) {
+                   errors.Add(p.Child("values"), "",
+                              "must be specified when `operator` is 'In' or 'NotIn'");
+                 }
+               } else if (op == "Exists" || op == "DoesNotExist") {
+                 if (!values.empty()) {
+                   errors.Add(p.Child("values"), ValueText(values),
+                              "may not be specified when `operator` is 'Exists' or 'DoesNotExist'");
+                 }
+               } else {
+                 errors.Add(p.Child("operator"), op, "not a valid selector operator");
+               }
+               for (size_t j = 0; j < values.size(); ++j) {
+                 if (!values[j].is_string() || !IsValidLabelValue(values[j].get<std::string>())) {
+                   errors.Add(p.Child("values").Index(j), ValueText(values[j]),
+                              "must be a valid label value");
+                 }
+               }
+             });
 }
 
 // A CIDR as Kubernetes' ValidateCIDR accepts it (host bits allowed); returns it parsed.
@@ -194,39 +206,30 @@ void CheckNetworkPolicyPeer(const Json& peer, const FieldPath& p, FieldErrors& e
 void CheckNetworkPolicyRules(const Json& rules, const FieldPath& path, const char* peers_key,
                              FieldErrors& errors) {
   if (rules.is_null()) return;
-  if (!rules.is_array()) {
-    errors.Add(path, ValueText(rules), "must be a list of rules");
-    return;
-  }
-  for (size_t i = 0; i < rules.size(); ++i) {
-    const Json& rule = rules[i];
-    FieldPath p = path.Index(i);
-    if (!rule.is_object()) {
-      errors.Add(p, ValueText(rule), "must be an object");
-      continue;
-    }
-    CheckKnownFields(rule, p, {"ports", peers_key}, errors);
-    if (Has(rule, "ports")) {
-      const Json& ports = rule["ports"];
-      if (!ports.is_array()) {
-        errors.Add(p.Child("ports"), ValueText(ports), "must be a list of ports");
-      } else {
-        for (size_t j = 0; j < ports.size(); ++j) {
-          CheckNetworkPolicyPort(ports[j], p.Child("ports").Index(j), errors);
-        }
-      }
-    }
-    if (Has(rule, peers_key)) {
-      const Json& peers = rule[peers_key];
-      if (!peers.is_array()) {
-        errors.Add(p.Child(peers_key), ValueText(peers), "must be a list of peers");
-      } else {
-        for (size_t j = 0; j < peers.size(); ++j) {
-          CheckNetworkPolicyPeer(peers[j], p.Child(peers_key).Index(j), errors);
-        }
-      }
-    }
-  }
+  EachObject(rules, path, "must be a list of rules", errors,
+             [&](const Json& rule, const FieldPath& p) {
+               CheckKnownFields(rule, p, {"ports", peers_key}, errors);
+               if (Has(rule, "ports")) {
+                 const Json& ports = rule["ports"];
+                 if (!ports.is_array()) {
+                   errors.Add(p.Child("ports"), ValueText(ports), "must be a list of ports");
+                 } else {
+                   for (size_t j = 0; j < ports.size(); ++j) {
+                     CheckNetworkPolicyPort(ports[j], p.Child("ports").Index(j), errors);
+                   }
+                 }
+               }
+               if (Has(rule, peers_key)) {
+                 const Json& peers = rule[peers_key];
+                 if (!peers.is_array()) {
+                   errors.Add(p.Child(peers_key), ValueText(peers), "must be a list of peers");
+                 } else {
+                   for (size_t j = 0; j < peers.size(); ++j) {
+                     CheckNetworkPolicyPeer(peers[j], p.Child(peers_key).Index(j), errors);
+                   }
+                 }
+               }
+             });
 }
 
 void ValidateNetworkPolicy(const Resource& r, FieldErrors& errors) {
@@ -375,51 +378,42 @@ void CheckAdminPort(const Json& port, const FieldPath& p, FieldErrors& errors) {
 void CheckAdminRules(const Json& rules, const FieldPath& path, bool egress, bool baseline,
                      FieldErrors& errors) {
   if (rules.is_null()) return;
-  if (!rules.is_array()) {
-    errors.Add(path, ValueText(rules), "must be a list of rules");
-    return;
-  }
-  if (rules.size() > 100) errors.Add(path, "", "must have at most 100 items");
+  if (rules.is_array() && rules.size() > 100) errors.Add(path, "", "must have at most 100 items");
   const char* peers_key = egress ? "to" : "from";
-  for (size_t i = 0; i < rules.size(); ++i) {
-    const Json& rule = rules[i];
-    FieldPath p = path.Index(i);
-    if (!rule.is_object()) {
-      errors.Add(p, ValueText(rule), "must be an object");
-      continue;
-    }
-    CheckKnownFields(rule, p, {"name", "action", "ports", peers_key}, errors);
-    if (Has(rule, "name")) {
-      const Json& n = rule["name"];
-      if (!n.is_string() || n.get<std::string>().size() > 100) {
-        errors.Add(p.Child("name"), ValueText(n), "must be a string of at most 100 characters");
-      }
-    }
-    std::string reason = baseline
-                             ? CheckEnum(rule.value("action", Json()), {"Allow", "Deny"})
-                             : CheckEnum(rule.value("action", Json()), {"Allow", "Deny", "Pass"});
-    if (!reason.empty()) {
-      errors.Add(p.Child("action"), ValueText(rule.value("action", Json())), reason);
-    }
-    const Json peers = rule.value(peers_key, Json());
-    if (!peers.is_array() || peers.empty() || peers.size() > 100) {
-      errors.Add(p.Child(peers_key), ValueText(peers), "must be a list of 1 to 100 peers");
-    } else {
-      for (size_t j = 0; j < peers.size(); ++j) {
-        CheckAdminPeer(peers[j], p.Child(peers_key).Index(j), egress, errors);
-      }
-    }
-    if (Has(rule, "ports")) {
-      const Json& ports = rule["ports"];
-      if (!ports.is_array() || ports.empty() || ports.size() > 100) {
-        errors.Add(p.Child("ports"), ValueText(ports), "must be a list of 1 to 100 ports");
-      } else {
-        for (size_t j = 0; j < ports.size(); ++j) {
-          CheckAdminPort(ports[j], p.Child("ports").Index(j), errors);
+  EachObject(
+      rules, path, "must be a list of rules", errors, [&](const Json& rule, const FieldPath& p) {
+        CheckKnownFields(rule, p, {"name", "action", "ports", peers_key}, errors);
+        if (Has(rule, "name")) {
+          const Json& n = rule["name"];
+          if (!n.is_string() || n.get<std::string>().size() > 100) {
+            errors.Add(p.Child("name"), ValueText(n), "must be a string of at most 100 characters");
+          }
         }
-      }
-    }
-  }
+        std::string reason =
+            baseline ? CheckEnum(rule.value("action", Json()), {"Allow", "Deny"})
+                     : CheckEnum(rule.value("action", Json()), {"Allow", "Deny", "Pass"});
+        if (!reason.empty()) {
+          errors.Add(p.Child("action"), ValueText(rule.value("action", Json())), reason);
+        }
+        const Json peers = rule.value(peers_key, Json());
+        if (!peers.is_array() || peers.empty() || peers.size() > 100) {
+          errors.Add(p.Child(peers_key), ValueText(peers), "must be a list of 1 to 100 peers");
+        } else {
+          for (size_t j = 0; j < peers.size(); ++j) {
+            CheckAdminPeer(peers[j], p.Child(peers_key).Index(j), egress, errors);
+          }
+        }
+        if (Has(rule, "ports")) {
+          const Json& ports = rule["ports"];
+          if (!ports.is_array() || ports.empty() || ports.size() > 100) {
+            errors.Add(p.Child("ports"), ValueText(ports), "must be a list of 1 to 100 ports");
+          } else {
+            for (size_t j = 0; j < ports.size(); ++j) {
+              CheckAdminPort(ports[j], p.Child("ports").Index(j), errors);
+            }
+          }
+        }
+      });
 }
 
 void ValidateAdminNetworkPolicy(const Resource& r, bool baseline, FieldErrors& errors) {
