@@ -128,6 +128,8 @@ TEST_F(NftValidityTest, GoldenRulesetsLoad) {
       EXPECT_THAT(r.output, HasSubstr("type ipv4_addr . inet_service : verdict"));
       EXPECT_THAT(r.output, HasSubstr("meta l4proto . ip saddr . th dport vmap @cali-m4-"));
       EXPECT_THAT(r.output, HasSubstr("ip6 saddr . th dport vmap @cali-m6-"));
+      EXPECT_THAT(r.output,
+                  HasSubstr("0.0.0.0/0 . 80 : jump cali-pi-default/prod/knp.default.web"));
     }
     if (file.find("host_endpoints") != std::string::npos) {
       EXPECT_THAT(r.output, HasSubstr("map cali-from-host-endpoint"));
