@@ -120,7 +120,7 @@ const PolicyMergeInfo& Renderer::MergeInfo(const std::string& chain, const Parse
 Status Renderer::AppendWorkloadTier(Chain& chain, const Endpoint& ep, const TierRef& tier,
                                     bool ingress) {
   const std::string_view dir = ingress ? "ingress" : "egress";
-  std::string key = fmt::format("{}\n{}", dir, tier.name);
+  std::string key = fmt::format("{}\n{}\n{}", dir, tier.default_deny, tier.name);
   for (const std::string& id : tier.policies) {
     key += '\n';
     key += id;
