@@ -1,6 +1,7 @@
 // Workload endpoint chains (felix/rules/endpoints.go in nftables form): cali-tw-<iface> /
 // cali-fw-<iface> with the endpoint's tiers, policy jumps and profiles. See renderer_internal.h.
 #include <algorithm>
+#include <cstddef>
 #include <map>
 #include <set>
 #include <string>
@@ -161,10 +162,10 @@ Status Renderer::AppendWorkloadTier(Chain& chain, const Endpoint& ep, const Tier
       if (!seg.merged) {
         out.push_back(guard + "jump " + chains[seg.first]);
       } else {
-        const std::vector<const PolicyMergeInfo*> run(infos.begin() + seg.first,
-                                                      infos.begin() + seg.last);
-        const std::vector<std::string> run_chains(chains.begin() + seg.first,
-                                                  chains.begin() + seg.last);
+        const auto first = static_cast<std::ptrdiff_t>(seg.first);
+        const auto last = static_cast<std::ptrdiff_t>(seg.last);
+        const std::vector<const PolicyMergeInfo*> run(infos.begin() + first, infos.begin() + last);
+        const std::vector<std::string> run_chains(chains.begin() + first, chains.begin() + last);
         const std::string comment =
             Comment(fmt::format("Policies {} to {} ({}): one lookup", tier.policies[seg.first],
                                 tier.policies[seg.last - 1], seg.last - seg.first));
