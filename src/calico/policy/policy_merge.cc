@@ -18,6 +18,9 @@ namespace {
 
 // Comparisons one run (or one policy's own check) may spend on overlap checks before it ends.
 constexpr long kOverlapBudget = 1L << 20;
+// A rule whose nets x ports product is larger stays a rule of its own (its anonymous sets are
+// cheaper than that many map elements).
+constexpr std::size_t kMaxRuleElements = 256;
 
 bool NetsOverlap(const std::optional<net::CIDR>& a, const std::optional<net::CIDR>& b) {
   if (!a || !b) return true;
@@ -140,9 +143,12 @@ PolicyMergeInfo AnalysePolicyRules(const ParsedRules& rules) {
       ports.emplace_back(pr);
     }
     if (ports.empty()) ports.emplace_back(std::nullopt);
+    const std::vector<std::optional<net::CIDR>> sources = SideNets(rule.source.nets);
+    const std::vector<std::optional<net::CIDR>> destinations = SideNets(rule.destination.nets);
+    if (sources.size() * destinations.size() * ports.size() > kMaxRuleElements) return info;
     std::vector<MergeElement> mine;
-    for (const auto& src : SideNets(rule.source.nets)) {
-      for (const auto& dst : SideNets(rule.destination.nets)) {
+    for (const auto& src : sources) {
+      for (const auto& dst : destinations) {
         for (const auto& port : ports) {
           mine.push_back(MergeElement{.family = rule.family.value_or(0),
                                       .protocol = *rule.protocol,

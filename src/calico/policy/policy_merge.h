@@ -64,8 +64,9 @@ bool SimpleRule(const ParsedRule& rule);
 struct PolicyMergeInfo {
   bool can_allow = false;  // Some rule is an Allow (the chain can set the accept mark).
   bool can_pass = false;   // Some rule is a Pass (the chain can set the pass mark).
-  // Every rule simple, all with or all without destination ports, elements pairwise disjoint,
-  // and the rules parsed (a chain that failed is isolated: one drop, never merged).
+  // Every rule simple with at most 256 elements, all with or all without destination ports,
+  // elements pairwise disjoint, and the rules parsed (a chain that failed is isolated: one drop,
+  // never merged).
   bool mergeable = false;
   std::optional<bool> has_ports{};  // Unset when there are no rules.
   std::vector<MergeElement> elements{};

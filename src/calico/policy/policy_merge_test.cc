@@ -110,6 +110,27 @@ TEST(AnalysePolicyRules, ActionsAndShape) {
       Analyse({DenyFrom("10.0.0.1/32", 80), {{"action", "Deny"}, {"protocol", "UDP"}}}).mergeable);
 }
 
+TEST(AnalysePolicyRules, RulesWithTooManyElementsStayRules) {
+  nlohmann::json nets = nlohmann::json::array();
+  nlohmann::json ports = nlohmann::json::array();
+  for (int i = 0; i < 20; ++i) {
+    nets.push_back(fmt::format("10.0.{}.0/24", i));
+    ports.push_back(1000 + 2 * i);
+  }
+  // 20 x 20 = 400 elements: more than one rule is worth in a map.
+  EXPECT_FALSE(Analyse({{{"action", "Deny"},
+                         {"protocol", "TCP"},
+                         {"source", {{"nets", nets}}},
+                         {"destination", {{"ports", ports}}}}})
+                   .mergeable);
+  ports.erase(ports.begin() + 10, ports.end());  // 200: merged.
+  EXPECT_TRUE(Analyse({{{"action", "Deny"},
+                        {"protocol", "TCP"},
+                        {"source", {{"nets", nets}}},
+                        {"destination", {{"ports", ports}}}}})
+                  .mergeable);
+}
+
 TEST(AnalysePolicyRules, OverlappingRulesOfOnePolicyAreNotMerged) {
   // The second rule's packets from 10.0.0.1 to port 80 belong to the first rule.
   EXPECT_FALSE(Analyse({DenyFrom("10.0.0.1/32", 80), DenyFrom("10.0.0.0/8", 80)}).mergeable);
