@@ -5,7 +5,9 @@
 # connect-rate --request`, one connection at a time) from the client workload to the server
 # workload with 0 / 100 / 1000 / 10000 policies applying to the receiver (bench/workloads.sh, the
 # per-packet row's setup), against the same path with no policy engine (the agent stopped, no
-# calico table), measured before and after the agent's runs (the peer is their mean).
+# calico table), measured before and after the agent's runs (the peer is their mean). At 1000
+# policies the agent is also run with CALICO_POLICY_MERGE_MIN=0 (Felix's one jump per policy
+# instead of the merged lookup of src/calico/policy/policy_merge.h): crr_per_s_1000_policies_felix_layout.
 # Usage: bench/connect_rate.sh BIN OUT [COUNTS] [SECONDS]     COUNTS like "0 100 1000"
 BIN=${1:?usage: connect_rate.sh BIN OUT [COUNTS] [SECONDS]}
 OUT=${2:?}
@@ -24,6 +26,20 @@ for n in $COUNTS; do
   if [ "$n" -gt 0 ]; then policies "$n"; wait_programmed "$n"; else sleep 2; fi
   ours[$n]=$(crr)
   echo "$n policies: ${ours[$n]} connections/s"
+  if [ "$n" = 1000 ]; then
+    # The same 1000 policies in Felix's layout (one jump per policy: CALICO_POLICY_MERGE_MIN=0,
+    # src/calico/policy/policy_merge.h), in the same run: what the merged lookup saves.
+    stop_agent
+    export CALICO_POLICY_MERGE_MIN=0
+    start_agent
+    unset CALICO_POLICY_MERGE_MIN
+    wait_programmed "$n"
+    felix_layout=$(crr)
+    echo "$n policies, Felix's layout (no merged lookups): ${felix_layout} connections/s"
+    stop_agent
+    start_agent
+    wait_programmed "$n"
+  fi
 done
 stop_agent
 after=$(crr)
@@ -34,4 +50,9 @@ for n in $COUNTS; do
     --unit conn/s --samples 1 \
     --params "{\"policies\":$n,\"seconds\":$SECS,\"peer\":\"same path, no policy engine\",\"peer_before\":$before,\"peer_after\":$after,\"target\":\">= 0.9 at 1000 policies\"}"
 done
+if [ -n "${felix_layout:-}" ]; then
+  record --row connect-rate --metric crr_per_s_1000_policies_felix_layout --ours "$felix_layout" \
+    --peer "$base" --unit conn/s --samples 1 \
+    --params "{\"felix_layout_policies\":1000,\"seconds\":$SECS,\"peer\":\"same path, no policy engine\",\"layout\":\"one jump per policy (CALICO_POLICY_MERGE_MIN=0)\"}"
+fi
 echo "connect-rate: done"

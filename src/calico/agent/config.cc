@@ -523,6 +523,13 @@ Result<FelixSettings> LoadFelixSettings(const std::map<std::string, std::string>
   RETURN_IF_ERROR(Apply(s, WithRawValues(SpecValues(node_spec), per_node), false));
   RETURN_IF_ERROR(ApplyFailsafeSpec(s, node_spec));
   RETURN_IF_ERROR(Apply(s, env, true));
+  // Not a Felix setting: the minimum run of simple policies the renderer merges into one lookup
+  // (policy::RenderOptions::merge_min_policies, policy_merge.h); 0 renders Felix's one jump per
+  // policy (for comparisons such as bench/connect_rate.sh, and diagnosis).
+  if (auto it = env.find("CALICO_POLICY_MERGE_MIN"); it != env.end()) {
+    ASSIGN_OR_RETURN(int64_t n, ParseRange("CALICO_POLICY_MERGE_MIN", it->second, 0, 1000000));
+    s.agent.render.merge_min_policies = static_cast<std::size_t>(n);
+  }
   if (s.nftables_refresh) {
     s.agent.policy_refresh_interval = *s.nftables_refresh;
   } else if (s.iptables_refresh) {

@@ -190,6 +190,21 @@ TEST(FelixSettingsTest, Ipv6Support) {
   EXPECT_EQ(bad.error().message(), "FELIX_IPV6SUPPORT: not a boolean: \"maybe\"");
 }
 
+// Not a Felix setting: the renderer's merged policy lookups (policy/policy_merge.h); 0 is
+// Felix's one jump per policy.
+TEST(FelixSettingsTest, PolicyMergeMinimum) {
+  auto d = LoadFelixSettings({}, "n1", nullptr, nullptr);
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->agent.render.merge_min_policies, 2U);
+  auto off = LoadFelixSettings({{"CALICO_POLICY_MERGE_MIN", "0"}}, "n1", nullptr, nullptr);
+  ASSERT_TRUE(off) << off.error().message();
+  EXPECT_EQ(off->agent.render.merge_min_policies, 0U);
+  auto bad = LoadFelixSettings({{"CALICO_POLICY_MERGE_MIN", "few"}}, "n1", nullptr, nullptr);
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().message(),
+            "CALICO_POLICY_MERGE_MIN: not a number from 0 to 1000000: \"few\"");
+}
+
 TEST(FelixSettingsTest, BadValuesNameTheSetting) {
   auto port = LoadFelixSettings({{"FELIX_HEALTHPORT", "99999"}}, "n1", nullptr, nullptr);
   ASSERT_FALSE(port);

@@ -3,6 +3,7 @@
 #include "calico/policy/names.h"
 
 #include <string>
+#include <vector>
 
 #include "calico/selector/unique_id.h"
 
@@ -92,6 +93,17 @@ std::string SetName(std::string_view id, int family) {
   }
   if (name.size() > kMaxSetNameLen) name.resize(kMaxSetNameLen);
   return name;
+}
+
+std::string MergedMapName(std::string_view dir, const std::vector<std::string>& chains,
+                          int family) {
+  std::string content(dir);
+  for (const std::string& c : chains) {
+    content += '\n';
+    content += c;
+  }
+  std::string name = family == 0 ? "cali-m-" : (family == 6 ? "cali-m6-" : "cali-m4-");
+  return name + HashB64(content).substr(0, kMaxSetNameLen - 1 - name.size());
 }
 
 std::string SanitizeComment(std::string_view text) {

@@ -17,6 +17,7 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace calico::policy {
 
@@ -48,6 +49,12 @@ std::string ProfileChain(std::string_view id, bool ingress);
 
 // The nftables set name for IP set `id` and family 4 or 6.
 std::string SetName(std::string_view id, int family);
+
+// The verdict map of a merged run of policies (policy_merge.h), named by its content: the
+// direction ("ingress"/"egress"), the policy chains in order and the family (0, 4, 6):
+// "cali-m4-" + 22 characters of base64url(SHA-256(...)) (within kMaxSetNameLen), so endpoints
+// with the same run share one map.
+std::string MergedMapName(std::string_view dir, const std::vector<std::string>& chains, int family);
 
 // `text` as the body of an nft quoted string: '"', '\\', control and non-ASCII bytes become '_';
 // the result is cut to kMaxNftCommentLen characters (the tail replaced by "~" + a short hash so

@@ -16,6 +16,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -30,6 +31,7 @@
 #include "calico/policy/host_endpoints.h"
 #include "calico/policy/names.h"
 #include "calico/policy/parsed_rule.h"
+#include "calico/policy/policy_merge.h"
 #include "calico/policy/policy_model.h"
 #include "calico/policy/ruleset_renderer.h"
 
@@ -58,6 +60,14 @@ struct RenderCache::State {
     uint64_t used = 0;
   };
   std::unordered_map<std::string, SetElements> sets{};  // By set id.
+  // What the endpoint chains need to know about each policy direction (policy_merge.h), by
+  // policy chain name; recomputed when the rules change.
+  struct MergeInfo {
+    ParsedRules rules{};
+    std::shared_ptr<const PolicyMergeInfo> info{};
+    uint64_t used = 0;
+  };
+  std::unordered_map<std::string, MergeInfo> merge_info{};
 };
 
 namespace internal {
@@ -176,11 +186,17 @@ class Renderer {
   // --- endpoint_chains.cc ----------------------------------------------------------------------
   // The endpoint chains' fixed lines, formatted once per render.
   struct EndpointLines {
-    std::string ct_invalid, clear, drop_vxlan, drop_ipip, policy_jump_prefix, policy_accepted,
-        profile_accepted, no_profile;
+    std::string ct_invalid, clear, drop_vxlan, drop_ipip, pass_guard, policy_jump_prefix,
+        policy_accepted, profile_accepted, no_profile;
   };
   const EndpointLines& Lines();
   [[nodiscard]] Status RenderEndpoint(const Endpoint& ep, bool ingress);
+  // One tier of a workload endpoint chain: its policies as jumps and merged lookups
+  // (policy_merge.h), computed once per render for each (direction, tier, policy list).
+  [[nodiscard]] Status AppendWorkloadTier(Chain& chain, const Endpoint& ep, const TierRef& tier,
+                                          bool ingress);
+  // The merge facts of a policy chain's rules, from the cache when they did not change.
+  const PolicyMergeInfo& MergeInfo(const std::string& chain, const ParsedRules& rules);
   // The endpoint chains' final drops, with the flow-log statement when flow logs are on.
   std::string NoProfileLine(bool ingress);
   std::string EndOfTierLine(bool ingress, const std::string& tier);
@@ -228,6 +244,11 @@ class Renderer {
   std::map<std::string, std::string> set_names_;  // nft set name -> set id.
   std::set<std::pair<std::string, int>> referenced_sets_;
   std::map<std::string, Chain> chains_;
+  // Merged lookups (policy_merge.h): the maps by name, the facts per policy chain for this render
+  // (without a cache), and each workload tier's rendered lines by (direction, tier, policies).
+  std::map<std::string, nft_model::NftSet> merged_maps_;
+  std::unordered_map<std::string, std::shared_ptr<const PolicyMergeInfo>> merge_info_;
+  std::unordered_map<std::string, std::vector<std::string>> tier_lines_;
   std::vector<std::pair<std::string, std::string>> from_wl_;  // iface -> chain, sorted.
   std::vector<std::pair<std::string, std::string>> to_wl_;
   // Host endpoints, sorted by interface; dispatch map entries (iface -> chain) per hook.

@@ -531,6 +531,8 @@ void Renderer::Evict() {
                 [&](const auto& entry) { return entry.second.used != cache_->generation; });
   std::erase_if(cache_->sets,
                 [&](const auto& entry) { return entry.second.used != cache_->generation; });
+  std::erase_if(cache_->merge_info,
+                [&](const auto& entry) { return entry.second.used != cache_->generation; });
 }
 
 Status Renderer::EnsureRulesChain(std::string chain_name, RulesSource source, bool ingress) {
@@ -635,6 +637,10 @@ nft_model::NftRuleset Renderer::Parts() {
     for (const auto& [iface, chain] : *entries) {
       map.elements.push_back(fmt::format("\"{}\" : {} {}", iface, verdict, chain));
     }
+  }
+  // The merged runs' verdict maps (policy_merge.h).
+  for (auto& [name, map] : merged_maps_) {
+    out.sets[name] = std::move(map);
   }
   // Both maps are ordered by name: the names move over (no copies), appended at the end.
   while (!chains_.empty()) {

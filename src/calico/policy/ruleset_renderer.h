@@ -68,6 +68,7 @@
 // Thread-safety: pure functions, except that a RenderCache passed in is updated.
 #pragma once
 
+#include <cstddef>
 #include <map>
 #include <memory>
 #include <string>
@@ -137,6 +138,12 @@ struct RenderOptions {
     int egress_group = 2;
   };
   FlowLogs flow_logs{};
+  // Workload endpoint chains: runs of at least this many consecutive policies of a tier whose
+  // rules have a simple shape (protocol, nets, destination ports) and pairwise disjoint matches
+  // become one verdict-map lookup that jumps to the matching rule's policy chain, instead of one
+  // jump per policy (policy_merge.h; same verdicts, counters and flow-log prefixes). 0: Felix's
+  // layout, one jump per policy.
+  std::size_t merge_min_policies = 2;
 };
 
 // Compiled policy/profile chains and set elements kept from one render to the next, so that a

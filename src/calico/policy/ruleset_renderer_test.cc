@@ -81,7 +81,7 @@ INSTANTIATE_TEST_SUITE_P(Policy, GoldenTest,
                          ::testing::Values("profile_only", "tiers_pass", "deny_allow_order",
                                            "icmp_ports_nets", "ipv6", "selector_ipsets",
                                            "named_ports", "host_endpoints",
-                                           "host_endpoints_prednat_untracked"));
+                                           "host_endpoints_prednat_untracked", "merged_runs"));
 
 // The same models with flow logs on (testdata/<case>.flowlogs.nft): every Allow/Deny/Pass rule,
 // end-of-tier and no-profile drop logs to NFLOG with Felix's prefix; nothing else changes.
@@ -132,7 +132,7 @@ TEST_P(FlowLogGoldenTest, CacheFollowsTheSwitch) {
 
 INSTANTIATE_TEST_SUITE_P(Policy, FlowLogGoldenTest,
                          ::testing::Values("profile_only", "tiers_pass", "deny_allow_order",
-                                           "host_endpoints_prednat_untracked"));
+                                           "host_endpoints_prednat_untracked", "merged_runs"));
 
 Model SmallModel() {
   Model m;
@@ -156,7 +156,8 @@ TEST(RulesetRendererTest, SmallModelStructure) {
   EXPECT_THAT(*text, HasSubstr("table inet calico\ndelete table inet calico\ntable inet calico {"));
   EXPECT_THAT(*text, HasSubstr("\"cali1\" : goto cali-tw-cali1"));
   EXPECT_THAT(*text, HasSubstr("\"cali1\" : goto cali-fw-cali1"));
-  EXPECT_THAT(*text, HasSubstr("meta mark & 0x20000 == 0 jump cali-pi-default/p\n"));
+  // The tier's first policy: no earlier policy can have set the pass mark, so no guard.
+  EXPECT_THAT(*text, HasSubstr("\tjump cali-pi-default/p\n"));
   EXPECT_THAT(*text, HasSubstr("End of tier default. Drop if no policies passed packet"));
   EXPECT_THAT(*text, HasSubstr("jump cali-pri-prof\n"));
   EXPECT_THAT(*text, HasSubstr("jump cali-pro-prof\n"));
@@ -455,7 +456,7 @@ TEST(RulesetRendererTest, ReportIsolatesInconsistentModel) {
           << chain;
     }
     EXPECT_THAT(parts->chains.at("cali-tw-cali2").rules.get(),
-                ::testing::Contains("meta mark & 0x20000 == 0 jump cali-pi-default/p"));
+                ::testing::Contains("jump cali-pi-default/p"));
     EXPECT_THAT(nft_model::NftRulesetText(*parts), HasSubstr("\"cali1\" : goto cali-tw-cali1"));
   }
   // Fixed: nothing reported, the same ruleset as a render without a report.
@@ -739,6 +740,62 @@ TEST(RulesetRendererTest, HostEndpointFailsafePorts) {
   // The endpoint's forward chain has the policy; the other direction falls through.
   EXPECT_THAT(*text, HasSubstr("meta mark & 0x20000 == 0 jump cali-pi-default/p\n"));
   EXPECT_THAT(*text, Not(HasSubstr("cali-po-default/p")));
+}
+
+// merge_min_policies 0: Felix's layout, one jump per policy and no merged maps; the policy chains
+// (counters, comments) are the same either way.
+TEST(RulesetRendererTest, MergedRunsAreAnOptimisationOfTheSameChains) {
+  const Model model = LoadModel("merged_runs");
+  RenderOptions felix;
+  felix.merge_min_policies = 0;
+  auto merged = RenderRulesetParts(model);
+  auto plain = RenderRulesetParts(model, felix);
+  ASSERT_TRUE(merged && plain);
+  std::size_t maps = 0;
+  for (const auto& [name, set] : merged->sets) {
+    if (name.rfind("cali-m", 0) == 0) ++maps;
+  }
+  EXPECT_EQ(maps, 5U);  // security: one v4 map per run; default: v4 and v6; egress: one.
+  for (const auto& [name, set] : plain->sets) {
+    EXPECT_NE(name.rfind("cali-m", 0), 0U) << name;
+  }
+  for (const auto& [name, chain] : plain->chains) {
+    if (name.rfind("cali-p", 0) != 0) continue;
+    ASSERT_EQ(merged->chains.count(name), 1U) << name;
+    EXPECT_EQ(merged->chains.at(name), chain) << name;
+  }
+  // Two endpoints with the same tiers share the maps.
+  const auto& a = merged->chains.at("cali-tw-cali0a0a0a0a0a0").rules.get();
+  std::vector<std::string> b = merged->chains.at("cali-tw-cali1b1b1b1b1b1").rules.get();
+  EXPECT_EQ(a, b);
+  // Without merging every policy of the tier is jumped to.
+  const auto& p = plain->chains.at("cali-tw-cali0a0a0a0a0a0").rules.get();
+  EXPECT_EQ(std::count_if(
+                p.begin(), p.end(),
+                [](const std::string& r) { return r.find("jump cali-pi-") != std::string::npos; }),
+            14);
+}
+
+// A policy's rules changing under a cache: the run's map follows, and a rule that now overlaps
+// an earlier policy's breaks the run where a fresh render does.
+TEST(RulesetRendererTest, MergedRunsFollowRuleChangesThroughTheCache) {
+  Model model = LoadModel("merged_runs");
+  RenderCache cache;
+  ASSERT_TRUE(RenderRulesetParts(model, {}, &cache));
+  for (Policy& p : model.policies) {
+    if (p.id == "deny-3") {
+      p.ingress = Json::parse(R"([{"action": "Deny", "protocol": "TCP",
+                                   "source": {"nets": ["203.0.113.0/24"]},
+                                   "destination": {"ports": [1002]}}])");
+    }
+  }
+  auto cached = RenderRulesetParts(model, {}, &cache);
+  auto fresh = RenderRulesetParts(model);
+  ASSERT_TRUE(cached && fresh);
+  EXPECT_EQ(*cached, *fresh);
+  // deny-3 now overlaps deny-2 (203.0.113.2 to port 1002): the first run ends before it.
+  const auto& rules = fresh->chains.at("cali-tw-cali0a0a0a0a0a0").rules.get();
+  EXPECT_THAT(rules, ::testing::Contains(HasSubstr("Policies deny-1 to pass-internal (4)")));
 }
 
 TEST(RulesetRendererTest, HostEndpointErrors) {

@@ -256,5 +256,79 @@ TEST_F(FlowLogsPrivilegedTest, AllowedAndDeniedConnectionsNameTheirRule) {
   EXPECT_EQ(egress->key.enforced.back().name, "allow");
 }
 
+// A merged run of simple policies (policy/policy_merge.h: one verdict-map lookup jumping to the
+// matching rule's policy chain) logs the rule that matched, as the per-policy jumps did.
+TEST_F(FlowLogsPrivilegedTest, MergedRunNamesTheMatchingPolicyAndRule) {
+  policy::Model model = TestModel();
+  auto rule = [](const char* action, const char* net, int port) {
+    return policy::Json::array({{{"action", action},
+                                 {"protocol", "TCP"},
+                                 {"source", {{"nets", {net}}}},
+                                 {"destination", {{"ports", {port}}}}}});
+  };
+  model.policies.push_back(policy::Policy{
+      .id = "ns1/a", .tier = "default", .ingress = rule("Deny", "10.66.9.9/32", 8080)});
+  policy::Json b = rule("Deny", "10.66.7.0/24", 8080);
+  b.push_back(rule("Allow", "10.66.1.2/32", 8080)[0]);
+  model.policies.push_back(policy::Policy{.id = "ns1/b", .tier = "default", .ingress = b});
+  model.policies.push_back(policy::Policy{
+      .id = "ns1/c", .tier = "default", .ingress = rule("Deny", "10.66.1.0/24", 2222)});
+  model.endpoints[1].ingress_tiers = {
+      {.name = "default", .policies = {"ns1/a", "ns1/b", "ns1/c", "ns1/web"}}};
+  Load(model);
+  std::string chain;
+  ASSERT_EQ(host_.Exec("nft list chain inet calico cali-tw-calib", &chain), 0);
+  ASSERT_NE(chain.find("vmap @cali-m4-"), std::string::npos) << chain;
+
+  std::unique_ptr<NflogSource> nflog;
+  std::unique_ptr<ConntrackSource> conntrack;
+  auto nsfd = dataplane::NetnsFd::Open(host_.path());
+  ASSERT_TRUE(nsfd);
+  Status opened = dataplane::RunInNetns(*nsfd, [&]() -> Status {
+    RETURN_IF_ERROR(dataplane::EnableConntrackAccounting());
+    ASSIGN_OR_RETURN(
+        nflog, dataplane::OpenNflogSource({policy::kNflogIngressGroup, policy::kNflogEgressGroup}));
+    ASSIGN_OR_RETURN(conntrack, dataplane::OpenConntrackSource());
+    return OkStatus();
+  });
+  ASSERT_TRUE(opened) << opened.error().message();
+  std::vector<FlowRecord> records;
+  FlowLogRunner runner(
+      RunnerOptions{}, std::move(nflog), std::move(conntrack),
+      [&](std::vector<FlowRecord> r) { records.insert(records.end(), r.begin(), r.end()); });
+  std::vector<calc::EndpointSummary> endpoints = {
+      {.local = true, .ns = "ns2", .name = "w1", .addresses = {*net::CIDR::Parse("10.66.1.2/32")}},
+      {.local = true, .ns = "ns1", .name = "w2", .addresses = {*net::CIDR::Parse("10.66.2.2/32")}}};
+  runner.SetContext(std::make_shared<FlowContext>(policy::PolicyLookup::Build(model), endpoints));
+
+  EXPECT_TRUE(Connect(w1_, "10.66.2.2", 8080, "hello"));
+  EXPECT_FALSE(Connect(w1_, "10.66.2.2", 2222, ""));
+  for (int i = 0; i < 50; ++i) {
+    runner.PollOnce(Clock::now());
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    if (runner.MetricsText().find("calico_node_flow_logs_nflog_messages_total 0\n") ==
+            std::string::npos &&
+        i >= 10) {
+      break;
+    }
+  }
+  runner.FlushNow(Clock::now());
+
+  const FlowRecord* allowed = Find(records, 8080, "Dst");
+  ASSERT_NE(allowed, nullptr) << runner.MetricsText();
+  EXPECT_EQ(allowed->key.action, "Allow");
+  ASSERT_FALSE(allowed->key.enforced.empty());
+  EXPECT_EQ(allowed->key.enforced.back().name, "b");
+  EXPECT_EQ(allowed->key.enforced.back().rule_index, 1);
+  EXPECT_EQ(allowed->key.enforced.back().action, "Allow");
+
+  const FlowRecord* denied = Find(records, 2222, "Dst");
+  ASSERT_NE(denied, nullptr) << runner.MetricsText();
+  EXPECT_EQ(denied->key.action, "Deny");
+  ASSERT_FALSE(denied->key.enforced.empty());
+  EXPECT_EQ(denied->key.enforced.back().name, "c");
+  EXPECT_EQ(denied->key.enforced.back().rule_index, 0);
+}
+
 }  // namespace
 }  // namespace calico::flowlog
