@@ -9,6 +9,7 @@
 
 #include "calico/base/strings.h"
 #include "calico/datastore/etcd/etcd_module.h"
+#include "calico/datastore/etcdhttp/etcd_http_backend.h"
 #include "calico/datastore/local/sqlite_backend.h"
 
 namespace calico::datastore {
@@ -70,7 +71,21 @@ Result<CalicoEtcdOpenFn> LoadEtcdModule() {
 
 }  // namespace
 
-Result<std::unique_ptr<Backend>> OpenBackend(const ClientConfig& config) {
+Result<std::unique_ptr<Backend>> OpenBackend(const ClientConfig& config, EtcdClient etcd_client) {
+  if (const char* env = std::getenv("CALICO_ETCD_CLIENT"); env != nullptr && *env != '\0') {
+    const std::string_view which = env;
+    if (which == "grpc") {
+      etcd_client = EtcdClient::kGrpc;
+    } else if (which == "http") {
+      etcd_client = EtcdClient::kHttp;
+    } else {
+      return InvalidArgument("CALICO_ETCD_CLIENT=" + std::string(which) +
+                             ": use grpc (the gRPC module) or http (etcd's JSON gateway)");
+    }
+  }
+  if (config.type == DatastoreType::kEtcdV3 && etcd_client == EtcdClient::kHttp) {
+    return etcdhttp::OpenEtcdHttpBackend(config.etcd);
+  }
   if (config.type == DatastoreType::kEtcdV3) {
     ASSIGN_OR_RETURN(CalicoEtcdOpenFn open_fn, LoadEtcdModule());
     std::unique_ptr<Backend> backend;
