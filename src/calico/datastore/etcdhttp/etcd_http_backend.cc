@@ -223,6 +223,17 @@ Error GatewayError(std::string_view what, std::string_view endpoint, int http_st
     }
   }
   if (message.empty()) message = fmt::format("HTTP {}: {}", http_status, body.substr(0, 200));
+  // etcd 3.4 (embed/serve.go) refuses every gateway request that presents a client certificate
+  // with a CommonName while auth is enabled (the gateway cannot pass the CN on as the user): the
+  // gRPC API is the only way in, so the caller switches to it (OpenEtcdHttpBackend's fallback).
+  if (body.find("CommonName of client sending a request against gateway") !=
+      std::string_view::npos) {
+    return Error(ErrorCode::kUnsupported,
+                 fmt::format("{}: etcd at {} refuses its JSON gateway to a client certificate with "
+                             "a CommonName while auth is enabled ({}); use the gRPC client "
+                             "(CALICO_ETCD_CLIENT=grpc)",
+                             what, endpoint, message));
+  }
   // gRPC codes (google.golang.org/grpc/codes): 4 DeadlineExceeded, 7 PermissionDenied,
   // 11 OutOfRange, 14 Unavailable, 16 Unauthenticated. etcd reports authentication problems as
   // InvalidArgument/FailedPrecondition with these texts (as the gRPC backend checks).
@@ -794,9 +805,78 @@ Result<std::unique_ptr<WatchStream>> EtcdHttpBackend::Watch(std::string_view pre
       std::make_unique<HttpWatchStream>(std::move(conn), std::string(prefix), ep.url));
 }
 
+// The JSON-gateway backend that moves to the gRPC client (opened on first need) when etcd
+// refuses the gateway (GatewayError's kUnsupported): the operation is repeated there, and every
+// later one goes there too. Only reads and refused requests are repeated: etcd refuses before
+// running anything.
+class FallbackBackend final : public Backend {
+ public:
+  FallbackBackend(std::unique_ptr<Backend> http, EtcdFallback open_grpc)
+      : http_(std::move(http)), open_grpc_(std::move(open_grpc)) {}
+
+  Result<KVPair> Get(std::string_view key) override {
+    return Run([&](Backend& b) { return b.Get(key); });
+  }
+  Result<ListResult> List(std::string_view prefix) override {
+    return Run([&](Backend& b) { return b.List(prefix); });
+  }
+  Result<std::vector<ListResult>> ReadMany(const std::vector<ReadRequest>& reads) override {
+    return Run([&](Backend& b) { return b.ReadMany(reads); });
+  }
+  Result<KVPair> Create(std::string_view key, std::string_view value,
+                        std::chrono::seconds ttl) override {
+    return Run([&](Backend& b) { return b.Create(key, value, ttl); });
+  }
+  Result<KVPair> Update(std::string_view key, std::string_view value, int64_t expected_revision,
+                        std::chrono::seconds ttl) override {
+    return Run([&](Backend& b) { return b.Update(key, value, expected_revision, ttl); });
+  }
+  Result<KVPair> Put(std::string_view key, std::string_view value,
+                     std::chrono::seconds ttl) override {
+    return Run([&](Backend& b) { return b.Put(key, value, ttl); });
+  }
+  Result<KVPair> Delete(std::string_view key, int64_t expected_revision) override {
+    return Run([&](Backend& b) { return b.Delete(key, expected_revision); });
+  }
+  Result<int64_t> DeletePrefix(std::string_view prefix) override {
+    return Run([&](Backend& b) { return b.DeletePrefix(prefix); });
+  }
+  Result<std::unique_ptr<WatchStream>> Watch(std::string_view prefix,
+                                             int64_t from_revision) override {
+    return Run([&](Backend& b) { return b.Watch(prefix, from_revision); });
+  }
+  std::string Describe() const override { return http_->Describe(); }
+
+ private:
+  template <typename Fn>
+  auto Run(Fn&& fn) -> decltype(fn(std::declval<Backend&>())) {
+    Backend* grpc = nullptr;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      grpc = grpc_.get();
+    }
+    if (grpc != nullptr) return fn(*grpc);
+    auto out = fn(*http_);
+    if (out || out.error().code() != ErrorCode::kUnsupported) return out;
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!grpc_) {
+      auto opened = open_grpc_();
+      if (!opened) return Unexpected(opened.error());
+      grpc_ = std::move(*opened);
+    }
+    return fn(*grpc_);
+  }
+
+  std::unique_ptr<Backend> http_;
+  EtcdFallback open_grpc_;
+  std::mutex mu_;
+  std::unique_ptr<Backend> grpc_;
+};
+
 }  // namespace
 
-Result<std::unique_ptr<Backend>> OpenEtcdHttpBackend(const EtcdConfig& config) {
+Result<std::unique_ptr<Backend>> OpenEtcdHttpBackend(const EtcdConfig& config,
+                                                     EtcdFallback fallback) {
   if (config.endpoints.empty()) return InvalidArgument("no etcd endpoints specified");
   std::vector<Endpoint> endpoints;
   for (const std::string& url : config.endpoints) {
@@ -812,8 +892,13 @@ Result<std::unique_ptr<Backend>> OpenEtcdHttpBackend(const EtcdConfig& config) {
   }
   auto backend = std::make_unique<EtcdHttpBackend>(config, std::move(endpoints));
   RETURN_IF_ERROR(backend->Connect());
-  RETURN_IF_ERROR(backend->Authenticate());
-  return std::unique_ptr<Backend>(std::move(backend));
+  if (Status auth = backend->Authenticate(); !auth) {
+    if (auth.error().code() == ErrorCode::kUnsupported && fallback) return fallback();
+    return Unexpected(auth.error());
+  }
+  if (!fallback) return std::unique_ptr<Backend>(std::move(backend));
+  return std::unique_ptr<Backend>(
+      std::make_unique<FallbackBackend>(std::move(backend), std::move(fallback)));
 }
 
 Status CompactEtcdHttp(Backend& backend, int64_t revision) {

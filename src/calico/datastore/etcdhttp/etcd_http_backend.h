@@ -12,6 +12,7 @@
 // Thread-safety: thread-safe (requests are serialised on the one connection; a watch has its own).
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -28,8 +29,15 @@ namespace calico::datastore::etcdhttp {
 // Connects to the first reachable endpoint (the scan starts at a random one, as the gRPC backend
 // does) within config.dial_timeout, and authenticates when a username is set. Errors as
 // etcd::OpenEtcdBackend: kUnavailable naming every endpoint tried (and the TLS reason),
-// kInvalidArgument (malformed endpoint, unreadable certificate files), kPermissionDenied.
-[[nodiscard]] Result<std::unique_ptr<Backend>> OpenEtcdHttpBackend(const EtcdConfig& config);
+// kInvalidArgument (malformed endpoint, unreadable certificate files), kPermissionDenied,
+// kUnsupported (the gateway refused, below).
+//
+// etcd 3.4 refuses its gateway to a client certificate with a CommonName while auth is enabled
+// (embed/serve.go); such a refusal is kUnsupported, and with `fallback` (the factory's opener of
+// the gRPC client) the backend moves to that client for the refused operation and every later one.
+using EtcdFallback = std::function<Result<std::unique_ptr<Backend>>()>;
+[[nodiscard]] Result<std::unique_ptr<Backend>> OpenEtcdHttpBackend(const EtcdConfig& config,
+                                                                   EtcdFallback fallback = {});
 
 // Compacts the etcd history up to `revision` (tests and tooling).
 [[nodiscard]] Status CompactEtcdHttp(Backend& backend, int64_t revision);

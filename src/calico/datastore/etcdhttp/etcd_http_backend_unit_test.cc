@@ -92,6 +92,15 @@ TEST(EtcdGatewayJsonTest, ErrorsMapToTheBackendContract) {
   EXPECT_EQ(garbage.code(), ErrorCode::kUnavailable);
   EXPECT_NE(garbage.message().find("HTTP 502"), std::string::npos);
   EXPECT_FALSE(elsewhere);
+  // etcd 3.4 with auth on refuses the gateway to a certificate with a CommonName (plain text,
+  // not JSON): kUnsupported, which the factory's fallback turns into the gRPC client.
+  Error refused = GatewayError("authenticate", "https://e:2379", 400,
+                               "CommonName of client sending a request against gateway will be "
+                               "ignored and not used as expected\n",
+                               &elsewhere);
+  EXPECT_EQ(refused.code(), ErrorCode::kUnsupported);
+  EXPECT_NE(refused.message().find("CALICO_ETCD_CLIENT=grpc"), std::string::npos);
+  EXPECT_FALSE(elsewhere);
 }
 
 }  // namespace

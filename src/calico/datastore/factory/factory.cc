@@ -83,16 +83,19 @@ Result<std::unique_ptr<Backend>> OpenBackend(const ClientConfig& config, EtcdCli
                              ": use grpc (the gRPC module) or http (etcd's JSON gateway)");
     }
   }
-  if (config.type == DatastoreType::kEtcdV3 && etcd_client == EtcdClient::kHttp) {
-    return etcdhttp::OpenEtcdHttpBackend(config.etcd);
-  }
-  if (config.type == DatastoreType::kEtcdV3) {
+  auto open_grpc = [etcd = config.etcd]() -> Result<std::unique_ptr<Backend>> {
     ASSIGN_OR_RETURN(CalicoEtcdOpenFn open_fn, LoadEtcdModule());
     std::unique_ptr<Backend> backend;
     Error error(ErrorCode::kInternal, "");
-    if (open_fn(&config.etcd, &backend, &error) != 0) return Unexpected(std::move(error));
+    if (open_fn(&etcd, &backend, &error) != 0) return Unexpected(std::move(error));
     return backend;
+  };
+  if (config.type == DatastoreType::kEtcdV3 && etcd_client == EtcdClient::kHttp) {
+    // An etcd that refuses its gateway to this client (etcdhttp/etcd_http_backend.h) is reached
+    // through the gRPC module instead.
+    return etcdhttp::OpenEtcdHttpBackend(config.etcd, open_grpc);
   }
+  if (config.type == DatastoreType::kEtcdV3) return open_grpc();
   ASSIGN_OR_RETURN(auto local, SqliteBackend::Open(
                                    config.local_path, SqliteBackend::kDefaultHistory,
                                    config.create_local_store ? SqliteBackend::OpenMode::kCreate
