@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include "calico/base/testing/temp_dir.h"
+#include "calico/datastore/etcd/etcd_backend.h"
 #include "calico/datastore/testing/backend_conformance.h"
 #include "calico/datastore/testing/etcd_process.h"
 
@@ -240,6 +241,54 @@ TEST(EtcdHttpTlsTest, MutualTlsWithGeneratedCertificates) {
   ASSERT_FALSE(bad);
   EXPECT_EQ(bad.error().code(), ErrorCode::kInvalidArgument);
   EXPECT_NE(bad.error().message().find("nope.pem"), std::string::npos);
+}
+
+// etcd 3.4 with auth on refuses its gateway to a client certificate with a CommonName: without
+// a fallback that is a clear kUnsupported; with the gRPC client as the fallback (as the factory
+// gives it) every operation goes there and works.
+TEST(EtcdHttpTlsTest, GatewayRefusedToACommonNameCertificateFallsBackToGrpc) {
+  ASSERT_TRUE(EtcdInstalled());
+  auto dir = ::calico::testing::MakeTestDir("etcd-http-cn");
+  const std::string d = dir.string();
+  const std::string script =
+      "cd " + d +
+      " && openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=test-ca -keyout ca.key "
+      "-out ca.pem && "
+      "openssl req -newkey rsa:2048 -nodes -subj /CN=etcd -keyout server.key -out server.csr && "
+      "printf 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\n' > ext.cnf "
+      "&& openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 "
+      "-extfile ext.cnf -out server.pem && "
+      "openssl req -newkey rsa:2048 -nodes -subj /CN=root -keyout client.key -out client.csr && "
+      "openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -extfile "
+      "ext.cnf -out client.pem";
+  ASSERT_EQ(std::system((script + " >/dev/null 2>&1").c_str()), 0) << "openssl failed";
+  EtcdMember etcd(dir, "cn",
+                  {"--cert-file", d + "/server.pem", "--key-file", d + "/server.key",
+                   "--trusted-ca-file", d + "/ca.pem", "--client-cert-auth"},
+                  "https");
+  ASSERT_TRUE(etcd.WaitUntilServing());
+  const std::string ctl = "ETCDCTL_API=3 etcdctl --endpoints=" + etcd.client_url() +
+                          " --cacert=" + d + "/ca.pem --cert=" + d + "/client.pem --key=" + d +
+                          "/client.key ";
+  ASSERT_EQ(std::system((ctl + "user add root:secret >/dev/null 2>&1").c_str()), 0);
+  ASSERT_EQ(std::system((ctl + "user grant-role root root >/dev/null 2>&1").c_str()), 0);
+  ASSERT_EQ(std::system((ctl + "auth enable >/dev/null 2>&1").c_str()), 0);
+  EtcdConfig cfg;
+  cfg.endpoints = {etcd.client_url()};
+  cfg.ca_cert_file = d + "/ca.pem";
+  cfg.cert_file = d + "/client.pem";
+  cfg.key_file = d + "/client.key";
+  cfg.username = "root";
+  cfg.password = "secret";
+  auto refused = OpenEtcdHttpBackend(cfg);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code(), ErrorCode::kUnsupported);
+  EXPECT_NE(refused.error().message().find("CommonName"), std::string::npos)
+      << refused.error().message();
+  auto backend = OpenEtcdHttpBackend(cfg, [&cfg] { return etcd::OpenEtcdBackend(cfg); });
+  ASSERT_TRUE(backend) << backend.error().message();
+  ASSERT_TRUE((*backend)->Put("/calico/cn", "via grpc"));
+  EXPECT_EQ((*backend)->Get("/calico/cn")->value, "via grpc");
 }
 
 TEST(EtcdHttpAuthTest, UsernameAndPasswordWithTokenRenewal) {
