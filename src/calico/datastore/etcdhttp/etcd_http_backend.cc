@@ -258,6 +258,7 @@ Error GatewayError(std::string_view what, std::string_view endpoint, int http_st
 namespace {
 
 constexpr auto kCallTimeout = std::chrono::seconds(10);
+constexpr auto kNoQuorumMemory = std::chrono::seconds(10);
 constexpr int64_t kListPageSize = 1000;
 
 struct Endpoint {
@@ -361,7 +362,16 @@ class EtcdHttpBackend final : public Backend {
     std::lock_guard<std::mutex> lock(mu_);
     std::string headers = "Content-Type: application/json\r\n";
     if (with_token && !token_.empty()) headers += "Authorization: " + token_ + "\r\n";
+    // A cluster that just made us wait for etcd's request timeout on every endpoint (no quorum)
+    // is not asked again for a while: the process (a CNI invocation, calicoctl) would otherwise
+    // wait that long once per request it makes (docs/RELIABILITY.md).
+    if (std::chrono::steady_clock::now() < no_quorum_until_) {
+      return Unavailable(std::string(what) + ": not asked again for " +
+                         std::to_string(kNoQuorumMemory.count()) +
+                         " s after etcd answered every request with Unavailable: " + no_quorum_);
+    }
     std::string errors;
+    bool server_unavailable = false;
     const size_t start = current_;
     for (size_t k = 0; k < endpoints_.size(); ++k) {
       const size_t i = (start + k) % endpoints_.size();
@@ -404,10 +414,15 @@ class EtcdHttpBackend final : public Backend {
         Error e = gateway::GatewayError(what, ep.url, resp->status, resp->body, &elsewhere);
         if (!elsewhere) return Unexpected(std::move(e));
         conn_.reset();
+        server_unavailable = true;
         if (!errors.empty()) errors += "; ";
         errors += e.message();
         break;
       }
+    }
+    if (server_unavailable) {
+      no_quorum_until_ = std::chrono::steady_clock::now() + kNoQuorumMemory;
+      no_quorum_ = errors;
     }
     return Unavailable(std::string(what) + ": " + errors);
   }
@@ -611,6 +626,8 @@ class EtcdHttpBackend final : public Backend {
   size_t current_ = 0;
   std::unique_ptr<http::ClientConnection> conn_;
   std::string token_;
+  std::chrono::steady_clock::time_point no_quorum_until_{};
+  std::string no_quorum_;
 };
 
 // A watch: its own connection holding POST /v3/watch, whose answer is a chunked stream of

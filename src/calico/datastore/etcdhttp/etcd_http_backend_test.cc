@@ -173,6 +173,50 @@ TEST(EtcdHttpFailoverTest, RequestsMoveToTheNextMemberWhenTheirsDies) {
   EXPECT_NE(none.error().message().find(b.client_url()), std::string::npos);
 }
 
+// A 3-member cluster that loses quorum: the first request waits for etcd's own timeout on the
+// surviving member and names every endpoint; the next ones are answered at once with that error
+// instead of each waiting again (a CNI ADD makes several).
+TEST(EtcdHttpClusterTest, LostQuorumIsRememberedInsteadOfWaitedForAgain) {
+  ASSERT_TRUE(EtcdInstalled());
+  auto dir = ::calico::testing::MakeTestDir("etcd-http-quorum");
+  std::vector<std::string> peers;
+  std::string initial;
+  for (int i = 0; i < 3; ++i) {
+    peers.push_back("http://127.0.0.1:" + std::to_string(FreeLoopbackPort()));
+    initial += (i > 0 ? "," : "") + ("q" + std::to_string(i)) + "=" + peers.back();
+  }
+  std::vector<std::unique_ptr<EtcdMember>> members;
+  for (size_t i = 0; i < 3; ++i) {
+    // The flags after the member's own override them (the last value of a flag wins).
+    members.push_back(std::make_unique<EtcdMember>(
+        dir, "q" + std::to_string(i),
+        std::vector<std::string>{"--listen-peer-urls", peers[i], "--initial-advertise-peer-urls",
+                                 peers[i], "--initial-cluster", initial}));
+  }
+  EtcdConfig cfg;
+  for (auto& m : members) {
+    ASSERT_TRUE(m->WaitUntilServing());
+    cfg.endpoints.push_back(m->client_url());
+  }
+  auto backend = ConnectWhenUp(cfg);
+  ASSERT_TRUE(backend) << backend.error().message();
+  ASSERT_TRUE((*backend)->Put("/calico/quorum", "1"));
+  members[1]->Kill();
+  members[2]->Kill();
+  auto first = (*backend)->Get("/calico/quorum");
+  ASSERT_FALSE(first);
+  EXPECT_EQ(first.error().code(), ErrorCode::kUnavailable);
+  for (const std::string& url : cfg.endpoints) {
+    EXPECT_NE(first.error().message().find(url), std::string::npos) << first.error().message();
+  }
+  auto second = (*backend)->Put("/calico/quorum", "2");
+  ASSERT_FALSE(second);
+  EXPECT_EQ(second.error().code(), ErrorCode::kUnavailable);
+  EXPECT_NE(second.error().message().find("not asked again"), std::string::npos)
+      << second.error().message();
+  EXPECT_NE(second.error().message().find(cfg.endpoints[0]), std::string::npos);
+}
+
 TEST(EtcdHttpTlsTest, MutualTlsWithGeneratedCertificates) {
   ASSERT_TRUE(EtcdInstalled());
   auto dir = ::calico::testing::MakeTestDir("etcd-http-tls");
