@@ -274,6 +274,7 @@ Result<ClientResponse> ClientConnection::RoundTrip(std::string_view method, std:
                                                    std::string_view body,
                                                    std::chrono::milliseconds timeout, bool* sent) {
   if (sent != nullptr) *sent = false;
+  timed_out_ = false;
   std::string req =
       fmt::format("{} {} HTTP/1.1\r\nHost: {}\r\n{}", method, target, host_header_, extra_headers);
   if (!body.empty() || method == "POST" || method == "PUT") {
@@ -310,6 +311,7 @@ Result<ClientResponse> ClientConnection::RoundTrip(std::string_view method, std:
     const int wait = RemainingMs(deadline);
     if (wait == 0) {
       closed_ = true;
+      timed_out_ = true;
       return Unavailable(fmt::format("{}: no answer within {} ms", peer_, timeout.count()));
     }
     ASSIGN_OR_RETURN(size_t n, Read(chunk, sizeof(chunk), std::chrono::milliseconds(wait)));

@@ -80,6 +80,9 @@ class ClientConnection {
   void Shutdown();
 
   bool open() const { return !closed_; }
+  // Whether the last RoundTrip failed because its timeout passed without a whole answer (the
+  // server took the request and did not answer, as opposed to a broken connection).
+  bool timed_out() const { return timed_out_; }
   const std::string& peer() const { return peer_; }  // "host:port"
 
  private:
@@ -92,6 +95,7 @@ class ClientConnection {
   std::string peer_;
   std::string buf_;  // bytes received after the last response
   bool closed_ = false;
+  bool timed_out_ = false;
 };
 
 }  // namespace calico::http

@@ -397,8 +397,12 @@ class EtcdHttpBackend final : public Backend {
         }
         auto resp = conn_->RoundTrip("POST", path, headers, body, kCallTimeout);
         if (!resp) {
+          // A request the server held past the deadline (a member without quorum) is not
+          // repeated on the same member: it counts as that member's Unavailable answer.
+          const bool timed_out = conn_->timed_out();
           conn_.reset();
-          if (reused && attempt == 0) continue;
+          if (timed_out) server_unavailable = true;
+          if (reused && attempt == 0 && !timed_out) continue;
           if (!errors.empty()) errors += "; ";
           errors += "etcd unreachable at " + ep.url + ": " + resp.error().message();
           break;
