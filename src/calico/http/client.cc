@@ -6,6 +6,8 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -41,6 +43,41 @@ std::string OpenSslErrors() {
   }
   return out.empty() ? "unknown TLS error" : out;
 }
+
+// OpenSSL writes to the socket with write(2): a peer that has closed (etcd refusing a client
+// without a certificate) would kill the process with SIGPIPE. The guard blocks SIGPIPE in this
+// thread around an SSL call and swallows one it raised (the plain socket uses MSG_NOSIGNAL).
+class ScopedNoSigpipe {
+ public:
+  ScopedNoSigpipe() {
+    sigemptyset(&pipe_);
+    sigaddset(&pipe_, SIGPIPE);
+    sigset_t pending;
+    sigemptyset(&pending);
+    ::sigpending(&pending);
+    was_pending_ = sigismember(&pending, SIGPIPE) == 1;
+    ::pthread_sigmask(SIG_BLOCK, &pipe_, &old_);
+  }
+  ~ScopedNoSigpipe() {
+    if (!was_pending_) {
+      sigset_t pending;
+      sigemptyset(&pending);
+      ::sigpending(&pending);
+      if (sigismember(&pending, SIGPIPE) == 1) {
+        timespec zero{};
+        ::sigtimedwait(&pipe_, nullptr, &zero);
+      }
+    }
+    ::pthread_sigmask(SIG_SETMASK, &old_, nullptr);
+  }
+  ScopedNoSigpipe(const ScopedNoSigpipe&) = delete;
+  ScopedNoSigpipe& operator=(const ScopedNoSigpipe&) = delete;
+
+ private:
+  sigset_t pipe_{};
+  sigset_t old_{};
+  bool was_pending_ = false;
+};
 
 bool IsIpLiteral(const std::string& host) {
   in6_addr a6{};
@@ -192,6 +229,7 @@ Result<std::unique_ptr<ClientConnection>> ClientConnection::Open(
     }
     ::SSL_set_fd(tls->ssl, c->fd_.get());
     ::ERR_clear_error();
+    ScopedNoSigpipe no_sigpipe;
     if (::SSL_connect(tls->ssl) != 1) {
       std::string why = OpenSslErrors();
       const long verify = ::SSL_get_verify_result(tls->ssl);
@@ -212,6 +250,7 @@ Status ClientConnection::Write(std::string_view data, std::chrono::milliseconds 
     ssize_t n;
     if (tls_) {
       ::ERR_clear_error();
+      ScopedNoSigpipe no_sigpipe;
       n = ::SSL_write(tls_->ssl, data.data(), static_cast<int>(data.size()));
     } else {
       n = ::send(fd_.get(), data.data(), data.size(), MSG_NOSIGNAL);
@@ -243,6 +282,7 @@ Result<size_t> ClientConnection::Read(char* buf, size_t size, std::chrono::milli
   ssize_t got;
   if (tls_) {
     ::ERR_clear_error();
+    ScopedNoSigpipe no_sigpipe;
     got = ::SSL_read(tls_->ssl, buf, static_cast<int>(size));
     if (got <= 0) {
       const int err = ::SSL_get_error(tls_->ssl, static_cast<int>(got));
