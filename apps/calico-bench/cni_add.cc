@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <mutex>
@@ -47,6 +48,10 @@ Result<double> AddDel(const Side& side, const std::string& cni_path, const std::
                                             {"CNI_IFNAME", "eth0"},
                                             {"CNI_PATH", cni_path},
                                             {"PATH", "/usr/sbin:/usr/bin:/sbin:/bin"}};
+  // The etcd client switch (datastore/factory/factory.h), so that one build measures both.
+  if (const char* client = std::getenv("CALICO_ETCD_CLIENT"); client != nullptr) {
+    env["CALICO_ETCD_CLIENT"] = client;
+  }
   auto start = Clock::now();
   auto add = cni::DelegateInvoke(side.type, "ADD", env, side.conf);
   if (!add) return Unexpected(add.error().Wrap(side.name + " ADD"));

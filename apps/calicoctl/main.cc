@@ -27,16 +27,18 @@
 int main(int argc, char** argv) {
   try {
     std::vector<std::string> args(argv + 1, argv + argc);
-    calico::ctl::Context ctx{.in = std::cin,
-                             .out = std::cout,
-                             .err = std::cerr,
-                             .open_client = calico::ctl::MakeClientOpener(
-                                 [](const calico::datastore::ClientConfig& config) {
-                                   return calico::datastore::OpenBackend(config);
-                                 }),
-                             .build = {.version = CALICO_VERSION, .git_commit = "unknown"},
-                             .retry_sleep_ms = 1000,
-                             .flows_get = calico::flows::FlowsGet};
+    calico::ctl::Context ctx{
+        .in = std::cin,
+        .out = std::cout,
+        .err = std::cerr,
+        .open_client =
+            calico::ctl::MakeClientOpener([](const calico::datastore::ClientConfig& config) {
+              // Short-lived: the JSON-gateway client, no gRPC to load.
+              return calico::datastore::OpenBackend(config, calico::datastore::EtcdClient::kHttp);
+            }),
+        .build = {.version = CALICO_VERSION, .git_commit = "unknown"},
+        .retry_sleep_ms = 1000,
+        .flows_get = calico::flows::FlowsGet};
     calico::ctl::CommandRegistry registry = calico::ctl::DefaultRegistry();
     registry.Register("ipam", "IP address management", calico::ctl::RunIpam);
     // `node status` reads BIRD's control socket; `node counters` this host's calico table.

@@ -426,7 +426,9 @@ std::unique_ptr<datastore::Backend> PluginCall::OpenDatastore() {
     Fail(CniCode::kInvalidConfig, cfg.error().message());
     return nullptr;
   }
-  auto backend = datastore::OpenBackend(*cfg);
+  // The JSON-gateway client on etcd: a plugin process lives for one ADD or DEL, and loading gRPC
+  // cost it more than its requests (datastore/factory/factory.h).
+  auto backend = datastore::OpenBackend(*cfg, datastore::EtcdClient::kHttp);
   if (!backend) {
     Fail(CniCode::kTryAgainLater, "datastore: " + backend.error().message());
     return nullptr;

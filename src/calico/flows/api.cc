@@ -1,7 +1,6 @@
 // calico-flows' query parameters and HTTP client; see api.h.
 #include "calico/flows/api.h"
 
-#include <netdb.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -15,6 +14,7 @@
 
 #include "calico/base/numbers.h"
 #include "calico/base/unique_fd.h"
+#include "calico/http/client.h"
 #include "calico/http/server.h"
 #include "calico/model/validation/infra_schema.h"
 
@@ -67,40 +67,9 @@ Result<Action> ActionParam(std::string_view v) {
 
 Result<UniqueFd> Dial(const ServerAddress& addr, std::string_view url,
                       std::chrono::milliseconds timeout) {
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* res = nullptr;
-  const std::string port = std::to_string(addr.port);
-  const int rc = ::getaddrinfo(addr.host.c_str(), port.c_str(), &hints, &res);
-  if (rc != 0) {
-    return Unavailable(fmt::format("calico-flows at {}: {}", url, ::gai_strerror(rc)));
-  }
-  std::string last = "no address";
-  for (addrinfo* ai = res; ai != nullptr; ai = ai->ai_next) {
-    UniqueFd fd(::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
-    if (!fd.valid()) continue;
-    if (::connect(fd.get(), ai->ai_addr, ai->ai_addrlen) != 0 && errno != EINPROGRESS) {
-      last = std::strerror(errno);
-      continue;
-    }
-    pollfd p{.fd = fd.get(), .events = POLLOUT, .revents = 0};
-    if (::poll(&p, 1, static_cast<int>(timeout.count())) != 1) {
-      last = "connection timed out";
-      continue;
-    }
-    int err = 0;
-    socklen_t len = sizeof(err);
-    ::getsockopt(fd.get(), SOL_SOCKET, SO_ERROR, &err, &len);
-    if (err != 0) {
-      last = std::strerror(err);
-      continue;
-    }
-    ::freeaddrinfo(res);
-    return fd;
-  }
-  ::freeaddrinfo(res);
-  return Unavailable(fmt::format("calico-flows at {}: {}", url, last));
+  auto fd = http::Dial(addr.host, addr.port, timeout);
+  if (!fd) return Unavailable(fmt::format("calico-flows at {}: {}", url, fd.error().message()));
+  return fd;
 }
 
 std::string RequestText(const ServerAddress& addr, std::string_view method, std::string_view target,

@@ -9,6 +9,7 @@
 
 #include "calico/base/strings.h"
 #include "calico/datastore/etcd/etcd_module.h"
+#include "calico/datastore/etcdhttp/etcd_http_backend.h"
 #include "calico/datastore/local/sqlite_backend.h"
 
 namespace calico::datastore {
@@ -70,14 +71,31 @@ Result<CalicoEtcdOpenFn> LoadEtcdModule() {
 
 }  // namespace
 
-Result<std::unique_ptr<Backend>> OpenBackend(const ClientConfig& config) {
-  if (config.type == DatastoreType::kEtcdV3) {
+Result<std::unique_ptr<Backend>> OpenBackend(const ClientConfig& config, EtcdClient etcd_client) {
+  if (const char* env = std::getenv("CALICO_ETCD_CLIENT"); env != nullptr && *env != '\0') {
+    const std::string_view which = env;
+    if (which == "grpc") {
+      etcd_client = EtcdClient::kGrpc;
+    } else if (which == "http") {
+      etcd_client = EtcdClient::kHttp;
+    } else {
+      return InvalidArgument("CALICO_ETCD_CLIENT=" + std::string(which) +
+                             ": use grpc (the gRPC module) or http (etcd's JSON gateway)");
+    }
+  }
+  auto open_grpc = [etcd = config.etcd]() -> Result<std::unique_ptr<Backend>> {
     ASSIGN_OR_RETURN(CalicoEtcdOpenFn open_fn, LoadEtcdModule());
     std::unique_ptr<Backend> backend;
     Error error(ErrorCode::kInternal, "");
-    if (open_fn(&config.etcd, &backend, &error) != 0) return Unexpected(std::move(error));
+    if (open_fn(&etcd, &backend, &error) != 0) return Unexpected(std::move(error));
     return backend;
+  };
+  if (config.type == DatastoreType::kEtcdV3 && etcd_client == EtcdClient::kHttp) {
+    // An etcd that refuses its gateway to this client (etcdhttp/etcd_http_backend.h) is reached
+    // through the gRPC module instead.
+    return etcdhttp::OpenEtcdHttpBackend(config.etcd, open_grpc);
   }
+  if (config.type == DatastoreType::kEtcdV3) return open_grpc();
   ASSIGN_OR_RETURN(auto local, SqliteBackend::Open(
                                    config.local_path, SqliteBackend::kDefaultHistory,
                                    config.create_local_store ? SqliteBackend::OpenMode::kCreate
