@@ -3,9 +3,7 @@
 #include "calico/datastore/etcd/etcd_backend.h"
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdlib>
-#include <deque>
 #include <fstream>
 #include <limits>
 #include <mutex>
@@ -17,6 +15,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "calico/base/strings.h"
+#include "calico/datastore/watch_queue.h"
 
 #include "etcd_rpc.grpc.pb.h"
 
@@ -466,28 +465,11 @@ class EtcdWatchStream final : public WatchStream {
   EtcdWatchStream& operator=(const EtcdWatchStream&) = delete;
 
   Result<std::vector<WatchEvent>> Next(std::chrono::milliseconds timeout) override {
-    std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait_for(lock, timeout,
-                 [this] { return !queue_.empty() || error_.has_value() || closed_; });
-    if (!queue_.empty()) {
-      std::vector<WatchEvent> out(queue_.begin(), queue_.end());
-      queue_.clear();
-      cv_.notify_all();  // Wakes the reader if it was stalled on a full queue.
-      return out;
-    }
-    if (error_) return Unexpected(*error_);
-    if (closed_) return Unavailable("watch closed");
-    return std::vector<WatchEvent>{};
+    return queue_.Next(timeout);
   }
 
   void Close() override {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (closed_) return;
-      closed_ = true;
-    }
-    ctx_.TryCancel();
-    cv_.notify_all();
+    if (queue_.Close()) ctx_.TryCancel();
   }
 
  private:
@@ -499,56 +481,44 @@ class EtcdWatchStream final : public WatchStream {
         ended_by_server = true;
         break;
       }
-      std::unique_lock<std::mutex> lock(mu_);
-      // Back-pressure: a slow consumer stalls the stream instead of growing the queue.
-      cv_.wait(lock, [this] { return queue_.size() < kMaxQueued || closed_; });
-      if (closed_) break;
+      if (queue_.closed()) break;
       if (resp.compact_revision() > 0) {
-        error_ =
+        queue_.Fail(
             Error(ErrorCode::kConflict, "watch revision has been compacted (compact revision " +
-                                            std::to_string(resp.compact_revision()) + ")");
-        cv_.notify_all();
+                                            std::to_string(resp.compact_revision()) + ")"));
         break;
       }
       if (resp.canceled()) {
-        error_ = Error(ErrorCode::kUnavailable, "watch canceled: " + resp.cancel_reason());
-        cv_.notify_all();
+        queue_.Fail(Error(ErrorCode::kUnavailable, "watch canceled: " + resp.cancel_reason()));
         break;
       }
+      std::vector<WatchEvent> events;
+      events.reserve(static_cast<size_t>(resp.events_size()));
       for (const auto& ev : resp.events()) {
         WatchEvent out;
         out.type = ev.type() == pb::Event::DELETE ? WatchEventType::kDelete : WatchEventType::kPut;
         out.kv = FromPb(ev.kv());
         if (out.type == WatchEventType::kDelete) out.kv.value.clear();
-        queue_.push_back(std::move(out));
+        events.push_back(std::move(out));
       }
-      cv_.notify_all();
+      // Back-pressure: a slow consumer stalls the stream instead of growing the queue.
+      if (!events.empty() && !queue_.Push(std::move(events))) break;
     }
     // Finish() needs the call to be over: cancel it when we are the ones leaving.
     if (!ended_by_server) ctx_.TryCancel();
     grpc::Status st = stream_->Finish();
-    std::lock_guard<std::mutex> lock(mu_);
-    if (!error_ && !closed_) {
-      error_ = Error(ErrorCode::kUnavailable,
-                     "watch " + prefix_ + ": etcd at " + url_ + ": stream ended: " +
-                         (st.ok() ? std::string("closed by server") : st.error_message()));
-    }
-    cv_.notify_all();
+    queue_.Fail(Error(ErrorCode::kUnavailable,
+                      "watch " + prefix_ + ": etcd at " + url_ + ": stream ended: " +
+                          (st.ok() ? std::string("closed by server") : st.error_message())));
   }
-
-  static constexpr size_t kMaxQueued = 10000;
 
   std::string prefix_;
   std::string url_;
   grpc::ClientContext ctx_;
   std::unique_ptr<grpc::ClientReaderWriter<pb::WatchRequest, pb::WatchResponse>> stream_;
   bool ok_ = false;
+  WatchQueue queue_;
   std::thread reader_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<WatchEvent> queue_;
-  std::optional<Error> error_;
-  bool closed_ = false;
 };
 
 Result<std::unique_ptr<WatchStream>> EtcdBackend::Watch(std::string_view prefix,

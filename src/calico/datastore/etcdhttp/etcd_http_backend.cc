@@ -3,17 +3,17 @@
 // names are the proto field names of etcd's api/etcdserverpb/rpc.proto.
 #include "calico/datastore/etcdhttp/etcd_http_backend.h"
 
+#include <algorithm>
 #include <atomic>
-#include <condition_variable>
-#include <deque>
 #include <mutex>
-#include <optional>
 #include <random>
 #include <thread>
 
 #include <fmt/format.h>
 
+#include "calico/base/numbers.h"
 #include "calico/base/strings.h"
+#include "calico/datastore/watch_queue.h"
 #include "calico/http/client.h"
 
 namespace calico::datastore::etcdhttp {
@@ -650,36 +650,15 @@ class HttpWatchStream final : public WatchStream {
   HttpWatchStream& operator=(const HttpWatchStream&) = delete;
 
   Result<std::vector<WatchEvent>> Next(std::chrono::milliseconds timeout) override {
-    std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait_for(lock, timeout,
-                 [this] { return !queue_.empty() || error_.has_value() || closed_; });
-    if (!queue_.empty()) {
-      std::vector<WatchEvent> out(queue_.begin(), queue_.end());
-      queue_.clear();
-      cv_.notify_all();
-      return out;
-    }
-    if (error_) return Unexpected(*error_);
-    if (closed_) return Unavailable("watch closed");
-    return std::vector<WatchEvent>{};
+    return queue_.Next(timeout);
   }
 
   void Close() override {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (closed_) return;
-      closed_ = true;
-    }
-    conn_->Shutdown();
-    cv_.notify_all();
+    if (queue_.Close()) conn_->Shutdown();
   }
 
  private:
-  void Fail(Error e) {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (!error_ && !closed_) error_ = std::move(e);
-    cv_.notify_all();
-  }
+  void Fail(Error e) { queue_.Fail(std::move(e)); }
 
   // One WatchResponse; false when the stream is over.
   bool Deliver(std::string_view line) {
@@ -722,14 +701,7 @@ class HttpWatchStream final : public WatchStream {
       }
     }
     if (events.empty()) return true;
-    std::unique_lock<std::mutex> lock(mu_);
-    // Back-pressure: a slow consumer stalls the stream instead of growing the queue.
-    cv_.wait(lock, [this] { return queue_.size() < kMaxQueued || closed_; });
-    if (closed_) return false;
-    for (auto& e : events)
-      queue_.push_back(std::move(e));
-    cv_.notify_all();
-    return true;
+    return queue_.Push(std::move(events));
   }
 
   void ReadLoop() {
@@ -738,10 +710,7 @@ class HttpWatchStream final : public WatchStream {
     bool head = false;
     char chunk[16384];
     for (;;) {
-      {
-        std::lock_guard<std::mutex> lock(mu_);
-        if (closed_) return;
-      }
+      if (queue_.closed()) return;
       auto n = conn_->Read(chunk, sizeof(chunk), std::chrono::milliseconds(1000));
       if (!n) {
         Fail(Error(ErrorCode::kUnavailable, "watch " + prefix_ + ": etcd at " + url_ +
@@ -765,13 +734,14 @@ class HttpWatchStream final : public WatchStream {
       for (;;) {
         const size_t eol = buf.find("\r\n");
         if (eol == std::string::npos) break;
-        size_t size = 0;
-        try {
-          size = std::stoul(buf.substr(0, eol), nullptr, 16);
-        } catch (const std::exception&) {
+        // The size may carry chunk extensions (";name=value"), which are ignored.
+        auto parsed =
+            ParseInt<size_t>(std::string_view(buf).substr(0, std::min(eol, buf.find(';'))), 16);
+        if (!parsed) {
           Fail(Error(ErrorCode::kUnavailable, "watch " + prefix_ + ": bad chunk from " + url_));
           return;
         }
+        const size_t size = *parsed;
         if (size == 0) {
           Fail(Error(ErrorCode::kUnavailable,
                      "watch " + prefix_ + ": etcd at " + url_ + ": stream ended by the server"));
@@ -791,17 +761,11 @@ class HttpWatchStream final : public WatchStream {
     }
   }
 
-  static constexpr size_t kMaxQueued = 10000;
-
   std::unique_ptr<http::ClientConnection> conn_;
   std::string prefix_;
   std::string url_;
-  std::thread reader_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<WatchEvent> queue_;
-  std::optional<Error> error_;
-  bool closed_ = false;
+  WatchQueue queue_;
+  std::thread reader_;  // Last: starts after the members it uses exist.
 };
 
 Result<std::unique_ptr<WatchStream>> EtcdHttpBackend::Watch(std::string_view prefix,
