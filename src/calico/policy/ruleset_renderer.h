@@ -5,8 +5,11 @@
 //   chain cali-FORWARD (hook forward)   ct established,related accept; ct invalid drop;
 //     clear marks; iifname "cali*" jump cali-from-wl-dispatch; oifname "cali*" jump
 //     cali-to-wl-dispatch; accept if the accept mark is set ("Policy explicitly accepted packet.")
-//   chain cali-INPUT (hook input)       iifname "cali*" goto cali-wl-to-host
-//   chain cali-OUTPUT (hook output)     host -> workload traffic is not policed
+//   chain cali-INPUT (hook input)       [overlay filter: IPIP / VXLAN to a local address accepted
+//     from @cali40all-hosts-net / @cali40all-vxlan-net / @cali60all-vxlan-net, the rest dropped;
+//     RenderOptions::overlay] iifname "cali*" goto cali-wl-to-host
+//   chain cali-OUTPUT (hook output)     host -> workload traffic is not policed; [the host's own
+//     overlay packets to those sets accepted]
 //   chain cali-wl-to-host               (v6 ND allowed) conntrack; egress policy via
 //     cali-from-wl-dispatch; then defaultEndpointToHostAction
 //   chain cali-from-wl-dispatch         iifname vmap @cali-from-wl-dispatch; drop "Unknown
