@@ -166,6 +166,27 @@ after=$(ip netns exec "$H1" bash -c "$(declare -f tx); tx")
 [ "$after" -gt "$before" ] || fail "the traffic did not cross vxlan-v6.calico ($before -> $after)"
 echo "  ok: w1 -> w2 ping -6 and TCP across vxlan-v6.calico (tx $before -> $after)"
 
+# Felix's overlay filter: h1 accepts IPv6 VXLAN only from the known VTEPs (h2's address in
+# cali60all-vxlan-net); VXLAN from another address is dropped in cali-INPUT.
+counter() {  # counter CHAIN COMMENT: packets of the rule carrying COMMENT in h1's CHAIN
+  ip netns exec "$H1" nft list chain inet calico "$1" |
+    sed -n "s/.*counter packets \([0-9]*\) .*comment \"$2\".*/\1/p"
+}
+ip netns exec "$H1" nft list set inet calico cali60all-vxlan-net | has "fd00:18::2" ||
+  fail "h1's cali60all-vxlan-net lacks h2: $(ip netns exec "$H1" nft list set inet calico cali60all-vxlan-net)"
+allowed=$(counter cali-INPUT "Allow IPv6 VXLAN packets from allowed hosts")
+[ "${allowed:-0}" -gt 0 ] || fail "h2's VXLAN did not meet the allow rule: $allowed"
+dropped=$(counter cali-INPUT "Drop IPv6 VXLAN packets from non-allowed hosts")
+ip -n "$H2" addr add fd00:18::99/64 dev eth0 nodad
+ip -n "$H2" route add fd00:18::1/128 dev eth0 src fd00:18::99
+ip netns exec "$H2" bash -c 'echo intruder > /dev/udp/fd00:18::1/4789' || true
+ip -n "$H2" route del fd00:18::1/128 dev eth0 src fd00:18::99
+ip -n "$H2" addr del fd00:18::99/64 dev eth0
+now=$(counter cali-INPUT "Drop IPv6 VXLAN packets from non-allowed hosts")
+[ "${now:-0}" -gt "${dropped:-0}" ] ||
+  fail "VXLAN from fd00:18::99 (not a VTEP) was not dropped ($dropped -> $now)"
+echo "  ok: h1 accepts IPv6 VXLAN from h2 ($allowed packets), drops it from fd00:18::99"
+
 # The pool stops using VXLAN: the devices go, the tunnel addresses are released.
 "$BIN/calicoctl" patch ippool v6-pool -p '{"spec":{"vxlanMode":"Never"}}' >/dev/null ||
   fail "cannot patch the pool"

@@ -11,6 +11,7 @@
 
 #include "calico/agent/field_support.h"
 #include "calico/agent/nat.h"
+#include "calico/agent/overlay_filter.h"
 #include "calico/base/log.h"
 #include "calico/base/strings.h"
 #include "calico/datastore/keys.h"
@@ -528,6 +529,18 @@ Status Agent::Program(std::chrono::steady_clock::time_point since) {
   ReportNotActedOn();
   model_ = graph_->Model();
   BindHostEndpoints();
+  {
+    // Felix's overlay filter follows the overlays this agent programs (overlay_filter.h).
+    std::optional<VxlanState> v4, v6;
+    std::optional<IpipState> ipip;
+    if (config_.apply_vxlan) {
+      v4 = DesiredVxlan();
+      v6 = DesiredVxlanV6();
+    }
+    if (config_.apply_ipip) ipip = ComputeIpipState(config_.node_name, vxlan_inputs_, config_.ipip);
+    config_.render.overlay = ComputeOverlayFilter(vxlan_inputs_, v4 ? &*v4 : nullptr,
+                                                  v6 ? &*v6 : nullptr, ipip ? &*ipip : nullptr);
+  }
   policy::RenderReport report;
   auto rendered = policy::RenderRulesetParts(model_, config_.render, &render_cache_, &report);
   if (rendered) NoteRenderReport(report);

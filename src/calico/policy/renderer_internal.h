@@ -92,6 +92,10 @@ inline constexpr std::string_view kRawFailsafeOut = "raw-cali-failsafe-out";
 inline constexpr std::string_view kRawPrerouting = "raw-cali-PREROUTING";
 inline constexpr std::string_view kRpfCheck = "raw-cali-rpf-check";
 inline constexpr std::string_view kRpfSkip = "raw-cali-rpf-skip";
+// The overlay filter's IP set ids (felix/rules/rule_defs.go IPSetIDAllHostNets,
+// IPSetIDAllVXLANSourceNets): sets cali40all-hosts-net, cali40all-vxlan-net, cali60all-vxlan-net.
+inline constexpr std::string_view kAllHostNets = "all-hosts-net";
+inline constexpr std::string_view kAllVxlanNets = "all-vxlan-net";
 
 std::string Hex(uint32_t v);
 std::string Comment(std::string_view text);
@@ -162,6 +166,7 @@ class Renderer {
   void Evict();
   nft_model::NftLines SetElements(const std::string& id, const IpSet& set, int family);
   void AddNamedPortSet(nft_model::NftRuleset& out, const std::string& id, const IpSet& set) const;
+  void AddOverlaySets(nft_model::NftRuleset& out) const;
   nft_model::NftRuleset Parts();
 
   // Flow logs (RenderOptions::flow_logs): whether the rules chain of `policy` (null: a profile)
@@ -182,6 +187,10 @@ class Renderer {
   // raw-cali-rpf-check and the exemptions of the rendered endpoints; raw-cali-PREROUTING unless
   // the untracked host endpoint hooks made it (they go to the same check). After the endpoints.
   void RenderRpfChains();
+  // RenderOptions::overlay: the first rules of cali-INPUT, and cali-OUTPUT's after the workload
+  // return; their sets are added by Parts (AddOverlaySets).
+  void AppendOverlayInputRules(nft_model::NftLines& rules) const;
+  void AppendOverlayOutputRules(nft_model::NftLines& rules) const;
 
   // --- endpoint_chains.cc ----------------------------------------------------------------------
   // The endpoint chains' fixed lines, formatted once per render.

@@ -592,10 +592,31 @@ void Renderer::AddNamedPortSet(nft_model::NftRuleset& out, const std::string& id
   }
 }
 
+// The overlay filter's sets (RenderOptions::overlay), present (maybe empty) while a rule uses
+// them. Felix's set names cannot collide with the model's: those ids have a "s:"/"n:" form.
+void Renderer::AddOverlaySets(nft_model::NftRuleset& out) const {
+  const RenderOptions::OverlayFilter& o = options_.overlay;
+  const auto add = [&](std::string_view id, int family, const std::vector<net::CIDR>& members,
+                       std::string_view comment) {
+    nft_model::NftSet& s = out.sets[SetName(id, family)];
+    s.header = {family == 6 ? "type ipv6_addr" : "type ipv4_addr", "flags interval",
+                fmt::format("comment \"{}\"", comment)};
+    std::vector<std::string> text;
+    for (const net::CIDR& c : NormaliseMembers(members, family)) {
+      text.push_back(MemberText(c));
+    }
+    s.elements = nft_model::NftLines(std::move(text));
+  };
+  if (o.ipip) add(kAllHostNets, 4, o.host_nets, "Calico hosts (IPIP sources)");
+  if (o.vxlan) add(kAllVxlanNets, 4, o.vxlan_sources, "Allowed VXLAN sources");
+  if (o.vxlan_v6) add(kAllVxlanNets, 6, o.vxlan_sources, "Allowed VXLAN sources");
+}
+
 nft_model::NftRuleset Renderer::Parts() {
   nft_model::NftRuleset out;
   out.family = "inet";
   out.table = std::string(kTable);
+  AddOverlaySets(out);
   // Sets: every set with members, plus every (set, family) a rule refers to.
   for (const auto& [id, set] : sets_) {
     if (set->is_named_port()) {

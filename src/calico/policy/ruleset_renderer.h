@@ -5,8 +5,11 @@
 //   chain cali-FORWARD (hook forward)   ct established,related accept; ct invalid drop;
 //     clear marks; iifname "cali*" jump cali-from-wl-dispatch; oifname "cali*" jump
 //     cali-to-wl-dispatch; accept if the accept mark is set ("Policy explicitly accepted packet.")
-//   chain cali-INPUT (hook input)       iifname "cali*" goto cali-wl-to-host
-//   chain cali-OUTPUT (hook output)     host -> workload traffic is not policed
+//   chain cali-INPUT (hook input)       [overlay filter: IPIP / VXLAN to a local address accepted
+//     from @cali40all-hosts-net / @cali40all-vxlan-net / @cali60all-vxlan-net, the rest dropped;
+//     RenderOptions::overlay] iifname "cali*" goto cali-wl-to-host
+//   chain cali-OUTPUT (hook output)     host -> workload traffic is not policed; [the host's own
+//     overlay packets to those sets accepted]
 //   chain cali-wl-to-host               (v6 ND allowed) conntrack; egress policy via
 //     cali-from-wl-dispatch; then defaultEndpointToHostAction
 //   chain cali-from-wl-dispatch         iifname vmap @cali-from-wl-dispatch; drop "Unknown
@@ -109,6 +112,28 @@ struct RenderOptions {
   // IptablesFilterDenyAction): `drop`, or `reject` (ICMP port unreachable / TCP reset).
   DenyAction deny_action = DenyAction::kDrop;
   int vxlan_port = 4789;
+  // Felix's overlay filter (felix/rules/static.go filterInputChain / filterOutputChain): with an
+  // overlay on, cali-INPUT first accepts its packets from the known hosts to a local address and
+  // drops the rest (IPIP: protocol 4 from set cali40all-hosts-net, "Allow IPIP packets from
+  // Calico hosts" / deny action; IPv4 VXLAN: UDP vxlan_port from cali40all-vxlan-net, always
+  // `drop` as upstream; IPv6 VXLAN: from cali60all-vxlan-net, deny action), and cali-OUTPUT
+  // accepts the host's own overlay packets to those hosts before any host endpoint policy ("Allow
+  // ... packets to other ... hosts"), so that host policy cannot break the overlay. All off by
+  // default: the ruleset is then exactly the one without this option.
+  struct OverlayFilter {
+    bool ipip = false;      // Felix IPIPEnabled
+    bool vxlan = false;     // Felix VXLANEnabled (IPv4)
+    bool vxlan_v6 = false;  // Felix VXLANEnabledV6
+    // IPSetIDAllHostNets ("all-hosts-net", IPv4 only: felix/dataplane/linux/ipset_hosts_mgr.go):
+    // every Calico node's address, this one's included.
+    std::vector<net::CIDR> host_nets{};
+    // IPSetIDAllVXLANSourceNets ("all-vxlan-net", felix/dataplane/linux/vxlan_mgr.go
+    // updateNeighborsAndAllowedSources): the parent (node) address of every other node's VTEP;
+    // both families, each set gets its own.
+    std::vector<net::CIDR> vxlan_sources{};
+    bool operator==(const OverlayFilter&) const = default;
+  };
+  OverlayFilter overlay{};
   std::string log_prefix = "calico-packet";
   // Start the text with "table inet calico / delete table inet calico", so that `nft -f` replaces
   // an existing table atomically (and still works when none exists).

@@ -134,6 +134,76 @@ INSTANTIATE_TEST_SUITE_P(Policy, FlowLogGoldenTest,
                          ::testing::Values("profile_only", "tiers_pass", "deny_allow_order",
                                            "host_endpoints_prednat_untracked", "merged_runs"));
 
+// Felix's overlay filter (RenderOptions::overlay, felix/rules/static.go filterInputChain and
+// filterOutputChain) with IPIP, IPv4 and IPv6 VXLAN on: testdata/overlay_filter.nft (which
+// nft_validity_test.cc loads into the kernel); only the overlay rules and sets are added.
+RenderOptions OverlayOptions() {
+  RenderOptions o;
+  o.overlay = {
+      .ipip = true,
+      .vxlan = true,
+      .vxlan_v6 = true,
+      .host_nets = {*net::CIDR::ParseNet("198.18.0.11"), *net::CIDR::ParseNet("198.18.0.12")},
+      .vxlan_sources = {*net::CIDR::ParseNet("198.18.0.12"), *net::CIDR::ParseNet("fd00:18::12")}};
+  return o;
+}
+
+TEST(RulesetRendererTest, OverlayFilterGolden) {
+  const Model model = LoadModel("profile_only");
+  auto text = RenderRuleset(model, OverlayOptions());
+  ASSERT_TRUE(text) << text.error().message();
+  calico::testing::ExpectGolden("src/calico/policy/testdata/overlay_filter.nft", *text);
+  auto parts = RenderRulesetParts(model, OverlayOptions());
+  ASSERT_TRUE(parts);
+  auto parsed = nft_model::ParseNftRuleset(*text);
+  ASSERT_TRUE(parsed) << parsed.error().message();
+  EXPECT_EQ(*parsed, *parts);
+}
+
+TEST(RulesetRendererTest, OverlayFilterOnlyAddsItsRulesAndSets) {
+  const Model model = LoadModel("profile_only");
+  auto with = RenderRulesetParts(model, OverlayOptions());
+  auto without = RenderRulesetParts(model);
+  ASSERT_TRUE(with && without);
+  nft_model::NftRuleset stripped = *with;
+  for (const char* set : {"cali40all-hosts-net", "cali40all-vxlan-net", "cali60all-vxlan-net"}) {
+    EXPECT_EQ(stripped.sets.erase(set), 1u) << set;
+  }
+  for (const char* chain : {"cali-INPUT", "cali-OUTPUT"}) {
+    std::vector<std::string> kept;
+    for (const std::string& rule : stripped.chains.at(chain).rules) {
+      if (rule.find("all-hosts-net") == std::string::npos &&
+          rule.find("th dport 4789") == std::string::npos &&
+          rule.find("l4proto 4 ") == std::string::npos) {
+        kept.push_back(rule);
+      }
+    }
+    stripped.chains.at(chain).rules = nft_model::NftLines(std::move(kept));
+  }
+  EXPECT_EQ(stripped, *without);
+  // The deny action applies to IPIP and IPv6 VXLAN; IPv4 VXLAN always drops, as upstream.
+  RenderOptions reject = OverlayOptions();
+  reject.deny_action = DenyAction::kReject;
+  reject.vxlan_port = 4790;
+  auto text = RenderRuleset(model, reject);
+  ASSERT_TRUE(text);
+  EXPECT_THAT(*text, HasSubstr("meta l4proto 4 counter reject comment \"Reject IPIP packets from "
+                               "non-Calico hosts\""));
+  EXPECT_THAT(*text, HasSubstr("th dport 4790 fib daddr type local counter drop comment \"Drop "
+                               "IPv4 VXLAN packets from non-allowed hosts\""));
+  EXPECT_THAT(*text, HasSubstr("th dport 4790 fib daddr type local counter reject comment "
+                               "\"Reject IPv6 VXLAN packets from non-allowed hosts\""));
+  // Only the overlays that are on: no IPIP, no IPv6 set.
+  RenderOptions v4only;
+  v4only.overlay.vxlan = true;
+  auto parts = RenderRulesetParts(model, v4only);
+  ASSERT_TRUE(parts);
+  EXPECT_EQ(parts->sets.count("cali40all-vxlan-net"), 1u);
+  EXPECT_TRUE(parts->sets.at("cali40all-vxlan-net").elements.empty());
+  EXPECT_EQ(parts->sets.count("cali60all-vxlan-net"), 0u);
+  EXPECT_EQ(parts->sets.count("cali40all-hosts-net"), 0u);
+}
+
 Model SmallModel() {
   Model m;
   m.endpoints.push_back(Endpoint{

@@ -59,6 +59,7 @@ void Renderer::RenderStaticChains() {
                                                Comment("Host endpoint policy accepted packet."));
   Chain input{.owner = std::string("static"),
               .base = "type filter hook input priority filter; policy accept;"};
+  AppendOverlayInputRules(input.rules);
   for (const std::string& prefix : options_.interface_prefixes) {
     input.rules.push_back(fmt::format("iifname \"{}*\" goto {}", prefix, kWlToHost));
   }
@@ -83,6 +84,7 @@ void Renderer::RenderStaticChains() {
     output.rules.push_back(fmt::format("oifname \"{}*\" return {}", prefix,
                                        Comment("Host to workload traffic is not policed")));
   }
+  AppendOverlayOutputRules(output.rules);
   if (heps) {
     // DNAT'd host traffic gets its egress policy in mangle-cali-POSTROUTING instead, once the
     // output interface is the one of the new destination.
@@ -121,6 +123,56 @@ void Renderer::RenderStaticChains() {
     dispatch.rules.push_back(
         fmt::format("counter {} {}", DenyVerdict(), Comment("Unknown interface")));
     AddChain(std::string(chain), std::move(dispatch));
+  }
+}
+
+// felix/rules/static.go filterInputChain: overlay packets to a local address are accepted from
+// the known hosts and dropped from anyone else, before workload and host endpoint dispatch. The
+// IPv4 VXLAN drop is always `drop` (upstream's r.Drop()); IPIP and IPv6 VXLAN use the deny action.
+void Renderer::AppendOverlayInputRules(nft_model::NftLines& rules) const {
+  const RenderOptions::OverlayFilter& o = options_.overlay;
+  if (o.ipip) {
+    rules.push_back(fmt::format(
+        "meta nfproto ipv4 meta l4proto 4 ip saddr @{} fib daddr type local counter accept {}",
+        SetName(kAllHostNets, 4), Comment("Allow IPIP packets from Calico hosts")));
+    rules.push_back(
+        fmt::format("meta nfproto ipv4 meta l4proto 4 counter {} {}", DenyVerdict(),
+                    Comment(fmt::format("{} IPIP packets from non-Calico hosts", DenyWord()))));
+  }
+  for (int family : {4, 6}) {
+    if (!(family == 4 ? o.vxlan : o.vxlan_v6)) continue;
+    const char* ip = family == 4 ? "ip" : "ip6";
+    const std::string udp =
+        fmt::format("meta nfproto ipv{} meta l4proto 17 th dport {}", family, options_.vxlan_port);
+    rules.push_back(
+        fmt::format("{} {} saddr @{} fib daddr type local counter accept {}", udp, ip,
+                    SetName(kAllVxlanNets, family),
+                    Comment(fmt::format("Allow IPv{} VXLAN packets from allowed hosts", family))));
+    const char* verdict = family == 4 ? "drop" : DenyVerdict();
+    const char* word = family == 4 ? "Drop" : DenyWord();
+    rules.push_back(fmt::format(
+        "{} fib daddr type local counter {} {}", udp, verdict,
+        Comment(fmt::format("{} IPv{} VXLAN packets from non-allowed hosts", word, family))));
+  }
+}
+
+// felix/rules/static.go filterOutputChain: the host's own overlay packets to the other hosts are
+// accepted before host endpoint policy ("it's too easy to make a host policy that blocks IPIP
+// traffic, resulting in very confusing connectivity problems").
+void Renderer::AppendOverlayOutputRules(nft_model::NftLines& rules) const {
+  const RenderOptions::OverlayFilter& o = options_.overlay;
+  if (o.ipip) {
+    rules.push_back(fmt::format(
+        "meta nfproto ipv4 meta l4proto 4 ip daddr @{} fib saddr type local counter accept {}",
+        SetName(kAllHostNets, 4), Comment("Allow IPIP packets to other Calico hosts")));
+  }
+  for (int family : {4, 6}) {
+    if (!(family == 4 ? o.vxlan : o.vxlan_v6)) continue;
+    rules.push_back(fmt::format(
+        "meta nfproto ipv{0} meta l4proto 17 th dport {1} fib saddr type local {2} daddr @{3} "
+        "counter accept {4}",
+        family, options_.vxlan_port, family == 4 ? "ip" : "ip6", SetName(kAllVxlanNets, family),
+        Comment(fmt::format("Allow IPv{} VXLAN packets to other allowed hosts", family))));
   }
 }
 

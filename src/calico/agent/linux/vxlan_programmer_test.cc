@@ -4,13 +4,18 @@
 // 198.19.2.0/26). Traffic between the workloads must cross vxlan.calico.
 #include "calico/agent/linux/vxlan_programmer.h"
 
+#include <cstdio>
+#include <filesystem>
+#include <regex>
 #include <string>
 
 #include <gtest/gtest.h>
 
+#include "calico/agent/overlay_filter.h"
 #include "calico/agent/vxlan_model.h"
 #include "calico/dataplane/netns.h"
 #include "calico/dataplane/testing/netns_fixture.h"
+#include "calico/policy/ruleset_renderer.h"
 
 namespace calico::agent {
 namespace {
@@ -288,6 +293,66 @@ TEST_F(VxlanProgrammerTest, MissingParentAddressIsAnError) {
   Status st = dataplane::RunInNetns(*ns, [&] { return prog_a_.Apply(s); });
   ASSERT_FALSE(st);
   EXPECT_EQ(st.error().code(), ErrorCode::kNotFound);
+}
+
+// Felix's overlay filter (overlay_filter.h, policy::RenderOptions::overlay) in host a's
+// nftables: VXLAN from host b, whose VTEP a knows, is accepted and the workloads talk; once b is
+// no longer an allowed source its VXLAN packets are dropped in cali-INPUT (the overlay breaks,
+// the drop rule counts them) while a's own VXLAN packets still leave (cali-OUTPUT's allow).
+TEST_F(VxlanProgrammerTest, OverlayFilterAcceptsVxlanOnlyFromKnownHosts) {
+  if (Sh("command -v nft >/dev/null") != 0) GTEST_SKIP() << "needs nft";
+  ApplyBoth();
+  policy::Model model;
+  model.endpoints.push_back(policy::Endpoint{.name = "wa",
+                                             .interface_name = "cali1",
+                                             .addresses = {Net("198.19.1.2/32")},
+                                             .profiles = {"allow"}});
+  model.profiles.push_back(
+      policy::Profile{.id = "allow",
+                      .ingress = policy::Json::parse(R"([{"action": "Allow"}])"),
+                      .egress = policy::Json::parse(R"([{"action": "Allow"}])")});
+  const VxlanState state_a = ComputeVxlanState("a", inputs_);
+  const auto load = [&](const policy::RenderOptions& options) {
+    auto text = policy::RenderRuleset(model, options);
+    ASSERT_TRUE(text) << text.error().message();
+    const std::string path = std::filesystem::temp_directory_path() /
+                             ("calico-vxlan-filter-" + std::to_string(getpid()) + ".nft");
+    std::FILE* f = std::fopen(path.c_str(), "w");
+    ASSERT_NE(f, nullptr);
+    std::fwrite(text->data(), 1, text->size(), f);
+    std::fclose(f);
+    std::string out;
+    const int rc = host_a_.Exec("nft -f " + path, &out);
+    std::filesystem::remove(path);
+    ASSERT_EQ(rc, 0) << out;
+  };
+  const auto counter = [&](const std::string& chain, const std::string& comment) -> long {
+    const std::string out = host_a_.ExecOut("nft list chain inet calico " + chain);
+    const std::regex re("counter packets ([0-9]+) bytes [0-9]+ .*comment \"" + comment + "\"");
+    std::smatch m;
+    return std::regex_search(out, m, re) ? std::stol(m[1].str()) : -1;
+  };
+  policy::RenderOptions options;
+  options.overlay = ComputeOverlayFilter(inputs_, &state_a, nullptr, nullptr);
+  ASSERT_EQ(options.overlay.vxlan_sources, std::vector<net::CIDR>{Net("198.18.0.2/32")});
+  load(options);
+  EXPECT_TRUE(Ping(wl_a_, "198.19.2.2"));
+  EXPECT_GT(counter("cali-INPUT", "Allow IPv4 VXLAN packets from allowed hosts"), 0);
+  EXPECT_GT(counter("cali-OUTPUT", "Allow IPv4 VXLAN packets to other allowed hosts"), 0);
+  EXPECT_EQ(counter("cali-INPUT", "Drop IPv4 VXLAN packets from non-allowed hosts"), 0);
+
+  // b is not a known VTEP any more (as when its Node is gone): its VXLAN is dropped.
+  options.overlay.vxlan_sources.clear();
+  load(options);
+  EXPECT_FALSE(Ping(wl_a_, "198.19.2.2"));
+  EXPECT_GT(counter("cali-INPUT", "Drop IPv4 VXLAN packets from non-allowed hosts"), 0);
+  // The request still left a (tunnelled): only what came in from b was refused.
+  EXPECT_GT(TxPackets(host_a_), 0);
+
+  // Known again: the overlay works again.
+  options.overlay.vxlan_sources = {Net("198.18.0.2/32")};
+  load(options);
+  EXPECT_TRUE(Ping(wl_a_, "198.19.2.2"));
 }
 
 }  // namespace
