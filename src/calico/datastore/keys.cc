@@ -128,6 +128,29 @@ Result<ResourceKey> ResourceKey::Parse(std::string_view path) {
   return key;
 }
 
+std::string RelativeResourceKey::Format() const {
+  return std::string(kResourcePrefix) + path;
+}
+
+Result<RelativeResourceKey> RelativeResourceKey::Parse(std::string_view path) {
+  auto rest = After(path, kResourcePrefix);
+  if (!rest) return NotA("a resource", path);
+  return RelativeResourceKey{.path = std::string(*rest)};
+}
+
+std::string_view RelativeResourceKey::LastSegment() const {
+  const std::size_t slash = path.rfind('/');
+  return slash == std::string::npos ? std::string_view() : std::string_view(path).substr(slash + 1);
+}
+
+std::string_view RelativeResourceKey::SegmentBeforeLast() const {
+  const std::size_t slash = path.rfind('/');
+  if (slash == std::string::npos || slash == 0) return {};
+  const std::size_t before = path.rfind('/', slash - 1);
+  const std::size_t start = before == std::string::npos ? 0 : before + 1;
+  return std::string_view(path).substr(start, slash - start);
+}
+
 std::string ResourceListPrefix(const model::KindInfo& kind, std::string_view ns) {
   std::string key = kind.key_root.empty() ? std::string(kResourcePrefix) : kind.key_root;
   key += kind.plural;

@@ -145,6 +145,12 @@ std::string Block::ToJson() const {
   return j.dump();
 }
 
+std::string Attribute::Secondary(std::string_view key) const {
+  if (!secondary.is_object()) return "";
+  auto it = secondary.find(std::string(key));
+  return it != secondary.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
 std::string Block::host() const {
   return affinity_.rfind("host:", 0) == 0 ? affinity_.substr(5) : std::string();
 }

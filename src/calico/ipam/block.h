@@ -10,6 +10,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -24,6 +25,10 @@ using Json = nlohmann::json;
 struct Attribute {
   std::string handle_id;            // "" = none.
   Json secondary = Json::object();  // {"node": ..., "namespace": ..., "pod": ...}
+
+  // One secondary attribute (Go's map[string]string AttrSecondary, e.g. "node", "netns",
+  // "type"): "" when absent or not a string.
+  std::string Secondary(std::string_view key) const;
   bool operator==(const Attribute& o) const {
     return handle_id == o.handle_id && secondary == o.secondary;
   }
