@@ -5,8 +5,6 @@
 #include <cmath>
 #include <ctime>
 
-#include <nlohmann/json.hpp>
-
 #include "calico/base/log.h"
 #include "calico/base/numbers.h"
 #include "calico/base/strings.h"
@@ -18,7 +16,6 @@
 namespace calico::controllers {
 namespace {
 
-using model::Json;
 using model::Resource;
 using SteadyTime = std::chrono::steady_clock::time_point;
 
@@ -318,8 +315,9 @@ Status GarbageCollector::LoadSnapshot(Snapshot& snap) {
     if (leaf == "status") {
       snap.alive.insert(node);
     } else if (leaf == "last_reported_status") {
-      auto j = Json::parse(kv.value, nullptr, false);
-      snap.reported[node] = j.is_object() ? j.value("time", std::string()) : std::string();
+      // An unreadable report names the node but no time (never judged silent by it).
+      auto value = datastore::FelixStatusReport::Parse(kv.value);
+      snap.reported[node] = value ? value->time : std::string();
     }
   }
   return OkStatus();

@@ -343,4 +343,33 @@ Result<FelixReportKey> FelixReportKey::Parse(std::string_view path) {
                         .leaf = std::string(rest->substr(slash + 1))};
 }
 
+std::string FelixStatusReport::Format() const {
+  return model::Json{{"time", time}, {"uptime", uptime}, {"first_update", first_update}}.dump();
+}
+
+Result<FelixStatusReport> FelixStatusReport::Parse(std::string_view value) {
+  // A stored value: the decoder limits apply (model/json_codec.h).
+  auto parsed = model::ParseJson(value, model::kMaxStoredValueBytes);
+  if (!parsed || !parsed->is_object()) {
+    return InvalidArgument("Felix status report: not a JSON object");
+  }
+  const model::Json& doc = *parsed;
+  FelixStatusReport out;
+  if (auto it = doc.find("time"); it != doc.end() && !it->is_null()) {
+    if (!it->is_string()) return InvalidArgument("Felix status report: time: must be a string");
+    out.time = it->get<std::string>();
+  }
+  if (auto it = doc.find("uptime"); it != doc.end() && !it->is_null()) {
+    if (!it->is_number()) return InvalidArgument("Felix status report: uptime: must be a number");
+    out.uptime = it->get<double>();
+  }
+  if (auto it = doc.find("first_update"); it != doc.end() && !it->is_null()) {
+    if (!it->is_boolean()) {
+      return InvalidArgument("Felix status report: first_update: must be a boolean");
+    }
+    out.first_update = it->get<bool>();
+  }
+  return out;
+}
+
 }  // namespace calico::datastore

@@ -156,4 +156,18 @@ struct FelixReportKey {
   bool operator==(const FelixReportKey&) const = default;
 };
 
+// The value at both report keys (libcalico-go/lib/backend/model/statusreports.go StatusReport):
+// {"time": RFC 3339, "uptime": seconds, "first_update": bool}.
+struct FelixStatusReport {
+  std::string time{};
+  double uptime = 0;
+  bool first_update = false;
+
+  [[nodiscard]] std::string Format() const;
+  // As Go's json.Unmarshal into StatusReport: absent fields keep their zero value. Errors:
+  // kInvalidArgument for anything but a JSON object whose fields have those types.
+  [[nodiscard]] static Result<FelixStatusReport> Parse(std::string_view value);
+  bool operator==(const FelixStatusReport&) const = default;
+};
+
 }  // namespace calico::datastore

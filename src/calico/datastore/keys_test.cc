@@ -150,6 +150,20 @@ TEST(KeysTest, StoredValueWithoutKindTakesTheKeysKind) {
 
 // Felix's status reports: the two keys calico-node writes parse back to their node and leaf;
 // a path without both segments, or with more, is not one.
+TEST(KeysTest, FelixStatusReportValue) {
+  const FelixStatusReport report{.time = "2026-11-24T00:17:32Z", .uptime = 12.5};
+  EXPECT_EQ(report.Format(),
+            R"({"first_update":false,"time":"2026-11-24T00:17:32Z","uptime":12.5})");
+  EXPECT_EQ(*FelixStatusReport::Parse(report.Format()), report);
+  EXPECT_EQ(*FelixStatusReport::Parse("{}"), FelixStatusReport{});
+  EXPECT_EQ(FelixStatusReport::Parse(R"({"time": 5})").error().message(),
+            "Felix status report: time: must be a string");
+  EXPECT_FALSE(FelixStatusReport::Parse(R"({"uptime": "1"})"));
+  EXPECT_FALSE(FelixStatusReport::Parse(R"({"first_update": 1})"));
+  EXPECT_FALSE(FelixStatusReport::Parse("not json"));
+  EXPECT_FALSE(FelixStatusReport::Parse("[]"));
+}
+
 TEST(KeysTest, FelixReportKeyRoundTrips) {
   auto status = FelixReportKey::Parse(FelixStatusKey("node-1"));
   ASSERT_TRUE(status) << status.error().message();
