@@ -145,10 +145,11 @@ std::string Block::ToJson() const {
   return j.dump();
 }
 
-std::string Attribute::Secondary(std::string_view key) const {
-  if (!secondary.is_object()) return "";
+std::optional<std::string> Attribute::FindSecondary(std::string_view key) const {
+  if (!secondary.is_object()) return std::nullopt;
   auto it = secondary.find(std::string(key));
-  return it != secondary.end() && it->is_string() ? it->get<std::string>() : "";
+  if (it == secondary.end() || !it->is_string()) return std::nullopt;
+  return it->get<std::string>();
 }
 
 std::string Block::host() const {

@@ -27,8 +27,9 @@ struct Attribute {
   Json secondary = Json::object();  // {"node": ..., "namespace": ..., "pod": ...}
 
   // One secondary attribute (Go's map[string]string AttrSecondary, e.g. "node", "netns",
-  // "type"): "" when absent or not a string.
-  std::string Secondary(std::string_view key) const;
+  // "type"): nullopt (FindSecondary) or "" (Secondary) when absent or not a string.
+  std::optional<std::string> FindSecondary(std::string_view key) const;
+  std::string Secondary(std::string_view key) const { return FindSecondary(key).value_or(""); }
   bool operator==(const Attribute& o) const {
     return handle_id == o.handle_id && secondary == o.secondary;
   }

@@ -73,6 +73,9 @@ TEST(AttributeTest, SecondaryReadsStrings) {
   EXPECT_EQ(attr.Secondary("node"), "node-1");
   EXPECT_EQ(attr.Secondary("netnsInode"), "");
   EXPECT_EQ(attr.Secondary("pod"), "");
+  EXPECT_EQ(attr.FindSecondary("node"), "node-1");
+  EXPECT_EQ(attr.FindSecondary("netnsInode"), std::nullopt);
+  EXPECT_EQ(attr.FindSecondary("pod"), std::nullopt);
   const Attribute none{.handle_id = "", .secondary = Json()};
   EXPECT_EQ(none.Secondary("node"), "");
 }
