@@ -185,22 +185,21 @@ void Agent::IngestValue(const datastore::KVPair& kv, DecodedValue decoded) {
 Agent::KeyRecord& Agent::NoteKey(const std::string& key, const std::string& kind,
                                  const std::string& ns, const std::string& name) {
   // Every resource key starts with kResourcePrefix (DecodeValue): the map holds the rest.
-  const std::string_view k = std::string_view(key).substr(datastore::kResourcePrefix.size());
-  KeyRecord& rec = resource_keys_[std::string(k)];
+  auto parsed = datastore::RelativeResourceKey::Parse(key);
+  CALICO_CHECK(parsed.has_value());
+  const bool name_last = !name.empty() && parsed->LastSegment() == name;
+  const bool ns_before = !ns.empty() && parsed->SegmentBeforeLast() == ns;
+  KeyRecord& rec = resource_keys_[std::move(parsed->path)];
   if (rec.kind == nullptr || *rec.kind != kind) {
     if (rec.kind != nullptr && --kind_counts_[*rec.kind] <= 0) kind_counts_.erase(*rec.kind);
     auto counted = kind_counts_.try_emplace(kind, 0).first;
     ++counted->second;
     rec.kind = &counted->first;
   }
-  const bool name_last =
-      EndsWith(k, name) && k.size() > name.size() && k[k.size() - name.size() - 1] == '/';
-  const std::string_view rest = name_last ? k.substr(0, k.size() - name.size() - 1) : "";
   if (name_last && ns.empty()) {
     rec.names = KeyRecord::Names::kLastSegment;
     rec.stored.reset();
-  } else if (name_last && !ns.empty() && EndsWith(rest, ns) && rest.size() > ns.size() &&
-             rest[rest.size() - ns.size() - 1] == '/') {
+  } else if (name_last && ns_before) {
     rec.names = KeyRecord::Names::kLastTwoSegments;
     rec.stored.reset();
   } else {
@@ -210,13 +209,12 @@ Agent::KeyRecord& Agent::NoteKey(const std::string& key, const std::string& kind
   return rec;
 }
 
-std::pair<std::string, std::string> Agent::KeyNames(const std::string& key, const KeyRecord& rec) {
+std::pair<std::string, std::string> Agent::KeyNames(const datastore::RelativeResourceKey& key,
+                                                    const KeyRecord& rec) {
   if (rec.names == KeyRecord::Names::kStored) return *rec.stored;
-  const size_t slash = key.rfind('/');
-  std::string name = key.substr(slash + 1);
+  std::string name(key.LastSegment());
   if (rec.names == KeyRecord::Names::kLastSegment) return {"", std::move(name)};
-  const size_t ns_slash = key.rfind('/', slash - 1);
-  return {key.substr(ns_slash + 1, slash - ns_slash - 1), std::move(name)};
+  return {std::string(key.SegmentBeforeLast()), std::move(name)};
 }
 
 // felix/calc/stats_collector.go: a host is counted while a Node, workload endpoint or host
@@ -267,13 +265,12 @@ ClusterCounts Agent::CountCluster() const {
 void Agent::Remove(const std::string& key) {
   if (RoutingKey(key)) routing_dirty_ = true;
   if ((config_.apply_vxlan || config_.apply_ipip) && vxlan_inputs_.Remove(key)) dirty_ = true;
-  auto it = StartsWith(key, datastore::kResourcePrefix)
-                ? resource_keys_.find(key.substr(datastore::kResourcePrefix.size()))
-                : resource_keys_.end();
+  auto relative = datastore::RelativeResourceKey::Parse(key);
+  auto it = relative ? resource_keys_.find(relative->path) : resource_keys_.end();
   if (it != resource_keys_.end()) {
     NoteHost(it->second, "");
     const std::string kind = *it->second.kind;
-    const auto [ns, name] = KeyNames(it->first, it->second);
+    const auto [ns, name] = KeyNames(*relative, it->second);
     if (kind == "FelixConfiguration") NoteFelixConfiguration(name, nullptr);
     if (kind == "Node" && name == config_.node_name) {
       own_node_.reset();

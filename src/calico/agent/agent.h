@@ -55,6 +55,7 @@
 #include "calico/base/result.h"
 #include "calico/calc/calc_graph.h"
 #include "calico/datastore/backend.h"
+#include "calico/datastore/keys.h"
 #include "calico/policy/ruleset_renderer.h"
 
 namespace calico::agent {
@@ -190,7 +191,8 @@ class Agent {
     std::unique_ptr<std::pair<std::string, std::string>> stored{};  // kStored: (ns, name).
   };
   // The namespace and name `rec` holds for `key`.
-  static std::pair<std::string, std::string> KeyNames(const std::string& key, const KeyRecord& rec);
+  static std::pair<std::string, std::string> KeyNames(const datastore::RelativeResourceKey& key,
+                                                      const KeyRecord& rec);
   // A value read as a validated resource (`resource` unset for keys that are not resources), or
   // why it is skipped. Touches no agent state (a second thread could run it; measured slower on
   // this project's shared 2-core machine, see bench/README.md, so FullSync does not).

@@ -5,17 +5,17 @@
 #include <cmath>
 #include <ctime>
 
-#include <nlohmann/json.hpp>
-
 #include "calico/base/log.h"
 #include "calico/base/numbers.h"
 #include "calico/base/strings.h"
 #include "calico/datastore/keys.h"
+#include "calico/model/v3/bgp.h"
+#include "calico/model/v3/endpoint.h"
+#include "calico/model/v3/ipam.h"
 
 namespace calico::controllers {
 namespace {
 
-using model::Json;
 using model::Resource;
 using SteadyTime = std::chrono::steady_clock::time_point;
 
@@ -27,20 +27,30 @@ bool IsTunnelType(std::string_view type) {
          type == "wireguardV6TunnelAddress";
 }
 
-std::string StringAttr(const Json& attrs, std::string_view key) {
-  if (!attrs.is_object()) return "";
-  auto it = attrs.find(std::string(key));
-  return it != attrs.end() && it->is_string() ? it->get<std::string>() : "";
+// Every resource of `list` in its typed form (model/v3). One that does not decode is skipped and
+// logged, as datastore::Client::List skips a stored value it cannot read (and libcalico-go's
+// etcdv3 list skips a value it cannot convert): it was not written through validation.
+template <typename T>
+std::vector<T> DecodeAll(const std::vector<Resource>& list,
+                         Result<T> (*decode)(const model::Resource&)) {
+  std::vector<T> out;
+  out.reserve(list.size());
+  for (const Resource& r : list) {
+    auto typed = decode(r);
+    if (!typed) {
+      CALICO_LOG(warn, "controllers", "skipping unreadable resource: {}", typed.error().message());
+      continue;
+    }
+    out.push_back(std::move(*typed));
+  }
+  return out;
 }
 
-std::set<std::string> WorkloadIPs(const std::vector<Resource>& weps) {
+std::set<std::string> WorkloadIPs(const std::vector<model::v3::WorkloadEndpoint>& weps) {
   std::set<std::string> ips;
-  for (const Resource& wep : weps) {
-    const Json& nets = wep.spec().value("ipNetworks", Json::array());
-    if (!nets.is_array()) continue;
-    for (const Json& n : nets) {
-      if (!n.is_string()) continue;
-      auto cidr = net::CIDR::Parse(n.get<std::string>());
+  for (const model::v3::WorkloadEndpoint& wep : weps) {
+    for (const std::string& n : wep.spec.ip_networks) {
+      auto cidr = net::CIDR::Parse(n);
       if (cidr) ips.insert(cidr->addr().String());
     }
   }
@@ -111,7 +121,7 @@ Result<NodeCleanup> CleanUpNode(datastore::Client& client, ipam::IpamClient& ipa
   std::vector<net::IPAddr> no_handle;
   for (const ipam::Block& b : blocks) {
     for (const auto& [ip, attr] : b.Allocations()) {
-      std::string owner = StringAttr(attr.secondary, "node");
+      std::string owner = attr.Secondary("node");
       if (owner.empty()) owner = b.host();
       if (owner != node || attr.handle_id == kWindowsReservedHandle) continue;
       if (attr.handle_id.empty()) {
@@ -146,12 +156,12 @@ Result<NodeCleanup> CleanUpNode(datastore::Client& client, ipam::IpamClient& ipa
     }
   }
   // 2. Its WorkloadEndpoints.
-  ASSIGN_OR_RETURN(auto weps, client.List("WorkloadEndpoint"));
-  for (const Resource& wep : weps) {
-    if (wep.spec().value("node", "") != node) continue;
+  ASSIGN_OR_RETURN(auto wep_list, client.List("WorkloadEndpoint"));
+  for (const auto& wep : DecodeAll(wep_list, model::v3::DecodeWorkloadEndpoint)) {
+    if (wep.spec.node != node) continue;
     RETURN_IF_ERROR(CheckMayAct(may_act));
-    RETURN_IF_ERROR(DeleteIfPresent(client, "WorkloadEndpoint", wep.namespace_(), wep.name(),
-                                    out.workload_endpoints));
+    RETURN_IF_ERROR(DeleteIfPresent(client, "WorkloadEndpoint", wep.metadata.namespace_,
+                                    wep.metadata.name, out.workload_endpoints));
   }
   // 3. Its block affinities (RemoveIPAMHost); blocks still holding borrowed addresses stay.
   ASSIGN_OR_RETURN(auto affinities, client.backend().List(datastore::IpamHostPrefix(node)));
@@ -161,13 +171,17 @@ Result<NodeCleanup> CleanUpNode(datastore::Client& client, ipam::IpamClient& ipa
     out.affinities = static_cast<int>(affinities.kvs.size());
   }
   // 4. BGPPeers, per-node configuration, HostEndpoints.
-  for (const char* kind : {"BGPPeer", "HostEndpoint"}) {
-    ASSIGN_OR_RETURN(auto list, client.List(kind));
-    for (const Resource& r : list) {
-      if (r.spec().value("node", "") != node) continue;
-      RETURN_IF_ERROR(CheckMayAct(may_act));
-      RETURN_IF_ERROR(DeleteIfPresent(client, kind, "", r.name(), out.other));
-    }
+  ASSIGN_OR_RETURN(auto peers, client.List("BGPPeer"));
+  for (const auto& peer : DecodeAll(peers, model::v3::DecodeBGPPeer)) {
+    if (peer.spec.node != node) continue;
+    RETURN_IF_ERROR(CheckMayAct(may_act));
+    RETURN_IF_ERROR(DeleteIfPresent(client, "BGPPeer", "", peer.name, out.other));
+  }
+  ASSIGN_OR_RETURN(auto heps, client.List("HostEndpoint"));
+  for (const auto& hep : DecodeAll(heps, model::v3::DecodeHostEndpoint)) {
+    if (hep.spec.node != node) continue;
+    RETURN_IF_ERROR(CheckMayAct(may_act));
+    RETURN_IF_ERROR(DeleteIfPresent(client, "HostEndpoint", "", hep.metadata.name, out.other));
   }
   for (const char* kind : {"FelixConfiguration", "BGPConfiguration"}) {
     RETURN_IF_ERROR(CheckMayAct(may_act));
@@ -195,7 +209,7 @@ Result<NodeCleanup> CleanUpNode(datastore::Client& client, ipam::IpamClient& ipa
 // Everything a pass reads, once.
 struct GarbageCollector::Snapshot {
   std::set<std::string> nodes;                           // Node resources
-  std::vector<Resource> weps;                            // every WorkloadEndpoint
+  std::vector<model::v3::WorkloadEndpoint> weps;         // every WorkloadEndpoint
   std::vector<ipam::Block> blocks;                       // every block
   std::set<std::string> affinity_nodes;                  // nodes with block affinities
   std::map<std::string, std::string> reported;           // node -> last_reported_status time
@@ -236,7 +250,7 @@ IpamFigures IpamUtilisation(const std::vector<ipam::Block>& blocks,
     ++f.blocks[{pool, affine}];
     ++f.blocks_per_node[affine];
     for (const auto& [addr, attr] : b.Allocations()) {
-      std::string node = StringAttr(attr.secondary, "node");
+      std::string node = attr.Secondary("node");
       const bool known = !node.empty();
       if (!known) node = std::string(kUnknownNode);
       ++f.in_use[{pool, node}];
@@ -270,19 +284,18 @@ Status GarbageCollector::LoadSnapshot(Snapshot& snap) {
     snap.nodes.insert(n.name());
     seen_nodes_.insert(n.name());
   }
-  ASSIGN_OR_RETURN(snap.weps, client_.List("WorkloadEndpoint"));
+  ASSIGN_OR_RETURN(auto weps, client_.List("WorkloadEndpoint"));
+  snap.weps = DecodeAll(weps, model::v3::DecodeWorkloadEndpoint);
   ASSIGN_OR_RETURN(snap.blocks, ipam_.ListBlocks());
   ASSIGN_OR_RETURN(auto pools, client_.List("IPPool"));
-  for (const Resource& p : pools) {
-    auto cidr = net::CIDR::ParseNet(p.spec().value("cidr", std::string()));
-    if (cidr) snap.pools.emplace_back(p.name(), *cidr);
+  for (const auto& p : DecodeAll(pools, model::v3::DecodeIPPool)) {
+    auto cidr = net::CIDR::ParseNet(p.spec.cidr);
+    if (cidr) snap.pools.emplace_back(p.metadata.name, *cidr);
   }
   ASSIGN_OR_RETURN(auto reservations, client_.List("IPReservation"));
-  for (const Resource& r : reservations) {
-    const Json& cidrs = r.spec().value("reservedCIDRs", Json::array());
-    if (!cidrs.is_array()) continue;
-    for (const Json& c : cidrs) {
-      auto cidr = c.is_string() ? net::CIDR::ParseNet(c.get<std::string>()) : std::nullopt;
+  for (const auto& r : DecodeAll(reservations, model::v3::DecodeIPReservation)) {
+    for (const std::string& c : r.spec.reserved_cidrs) {
+      auto cidr = net::CIDR::ParseNet(c);
       if (cidr) snap.reserved.push_back(*cidr);
     }
   }
@@ -302,8 +315,9 @@ Status GarbageCollector::LoadSnapshot(Snapshot& snap) {
     if (leaf == "status") {
       snap.alive.insert(node);
     } else if (leaf == "last_reported_status") {
-      auto j = Json::parse(kv.value, nullptr, false);
-      snap.reported[node] = j.is_object() ? j.value("time", std::string()) : std::string();
+      // An unreadable report names the node but no time (never judged silent by it).
+      auto value = datastore::FelixStatusReport::Parse(kv.value);
+      snap.reported[node] = value ? value->time : std::string();
     }
   }
   return OkStatus();
@@ -325,12 +339,12 @@ Status GarbageCollector::CleanUpNodes(const GcSettings& settings, Snapshot& snap
                                       const MayAct& may_act, GcResult& result) {
   // Nodes something still refers to.
   std::set<std::string> referenced = snap.affinity_nodes;
-  for (const Resource& wep : snap.weps) {
-    referenced.insert(wep.spec().value("node", ""));
+  for (const model::v3::WorkloadEndpoint& wep : snap.weps) {
+    referenced.insert(wep.spec.node);
   }
   for (const ipam::Block& b : snap.blocks) {
     for (const auto& [ip, attr] : b.Allocations()) {
-      std::string owner = StringAttr(attr.secondary, "node");
+      std::string owner = attr.Secondary("node");
       referenced.insert(owner.empty() ? b.host() : owner);
     }
   }
@@ -393,12 +407,12 @@ Status GarbageCollector::CollectWorkloadEndpoints(const GcSettings& settings, Sn
       settings.leak_grace.count() > 0 ? settings.leak_grace : kDefaultLeakGracePeriod;
   const SteadyTime now = clock_.Now();
   std::set<std::string> seen;
-  std::vector<Resource> kept;
-  for (Resource& wep : snap.weps) {
-    const std::string node = wep.spec().value("node", "");
-    const std::string ifname = wep.spec().value("interfaceName", "");
+  std::vector<model::v3::WorkloadEndpoint> kept;
+  for (model::v3::WorkloadEndpoint& wep : snap.weps) {
+    const std::string node = wep.spec.node;
+    const std::string ifname = wep.spec.interface_name;
     const std::string key =
-        wep.namespace_() + "/" + wep.name() + "/" + wep.metadata().value("uid", "");
+        wep.metadata.namespace_ + "/" + wep.metadata.name + "/" + wep.metadata.uid;
     if (ifname.empty() || !inspector_.CanInspect(node)) {
       kept.push_back(std::move(wep));
       continue;
@@ -431,8 +445,8 @@ Status GarbageCollector::CollectWorkloadEndpoints(const GcSettings& settings, Sn
       continue;
     }
     RETURN_IF_ERROR(CheckMayAct(may_act));
-    auto d =
-        client_.Delete("WorkloadEndpoint", wep.namespace_(), wep.name(), wep.resource_version());
+    auto d = client_.Delete("WorkloadEndpoint", wep.metadata.namespace_, wep.metadata.name,
+                            wep.metadata.resource_version);
     if (!d && d.error().code() != ErrorCode::kNotFound &&
         d.error().code() != ErrorCode::kConflict) {
       return Unexpected(d.error().Wrap("delete WorkloadEndpoint " + key));
@@ -456,7 +470,7 @@ Status GarbageCollector::CollectWorkloadEndpoints(const GcSettings& settings, Sn
 Result<bool> GarbageCollector::StillInUse(const std::string& ip, const std::string& node,
                                           const std::string& netns, const std::string& inode) {
   ASSIGN_OR_RETURN(auto weps, client_.List("WorkloadEndpoint"));
-  if (WorkloadIPs(weps).contains(ip)) return true;
+  if (WorkloadIPs(DecodeAll(weps, model::v3::DecodeWorkloadEndpoint)).contains(ip)) return true;
   if (!inspector_.CanInspect(node)) return true;
   auto exists = inspector_.NetnsExists(node, netns, inode);
   return !exists || *exists;
@@ -483,23 +497,23 @@ Status GarbageCollector::CollectIpam(const GcSettings& settings, Snapshot& snap,
     const std::string pool = snap.PoolOf(b.cidr());
     for (const auto& [addr, attr] : b.Allocations()) {
       const std::string ip = addr.String();
-      std::string node = StringAttr(attr.secondary, "node");
+      std::string node = attr.Secondary("node");
       if (node.empty()) node = b.host();
       const std::string& handle = attr.handle_id;
       if (handle.empty() || handle == kWindowsReservedHandle) continue;
       // Tunnel addresses live as long as their node (the node clean-up releases them).
-      if (IsTunnelType(StringAttr(attr.secondary, "type")) || wep_ips.contains(ip)) {
+      if (IsTunnelType(attr.Secondary("type")) || wep_ips.contains(ip)) {
         handles_in_use.insert(handle);
         continue;
       }
-      const std::string netns = StringAttr(attr.secondary, "netns");
+      const std::string netns = attr.Secondary("netns");
       if (netns.empty() || !snap.nodes.contains(node) || !inspector_.CanInspect(node)) {
         // Nothing to confirm a leak with: assume it is in use, as upstream does for allocations
         // without pod attributes. (Deleted nodes are the node clean-up's.)
         handles_in_use.insert(handle);
         continue;
       }
-      const std::string inode = StringAttr(attr.secondary, "netnsInode");
+      const std::string inode = attr.Secondary("netnsInode");
       auto exists = inspector_.NetnsExists(node, netns, inode);
       if (!exists || *exists) {
         handles_in_use.insert(handle);

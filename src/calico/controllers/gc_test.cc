@@ -248,6 +248,12 @@ TEST_F(GcTest, DeletedNodeIsCleanedUp) {
   ASSERT_TRUE(client_.Create(peer).has_value());
   Resource fc("FelixConfiguration", "node.node-2");
   ASSERT_TRUE(client_.Create(fc).has_value());
+  Resource hep("HostEndpoint", "node-2-eth0");
+  hep.spec() = Json{{"node", "node-2"}, {"interfaceName", "eth0"}};
+  ASSERT_TRUE(client_.Create(hep).has_value());
+  Resource other_hep("HostEndpoint", "node-1-eth0");
+  other_hep.spec() = Json{{"node", "node-1"}, {"interfaceName", "eth0"}};
+  ASSERT_TRUE(client_.Create(other_hep).has_value());
   Pass();  // node-2 seen as a Node
 
   ASSERT_TRUE(client_.Delete("Node", "", "node-2").has_value());
@@ -264,8 +270,29 @@ TEST_F(GcTest, DeletedNodeIsCleanedUp) {
   EXPECT_FALSE(backend_.List(datastore::IpamHostPrefix("node-1"))->kvs.empty());
   EXPECT_FALSE(client_.Get("BGPPeer", "", "node-2-peer").has_value());
   EXPECT_FALSE(client_.Get("FelixConfiguration", "", "node.node-2").has_value());
+  EXPECT_FALSE(client_.Get("HostEndpoint", "", "node-2-eth0").has_value());
+  EXPECT_TRUE(client_.Get("HostEndpoint", "", "node-1-eth0").has_value());
   EXPECT_EQ(metrics_.nodes_cleaned("deleted"), 1u);
   EXPECT_EQ(Pass().nodes_cleaned, 0) << "idempotent";
+}
+
+// A stored WorkloadEndpoint that does not decode (written around validation: spec.node a number)
+// is skipped and logged, as Client::List skips an unreadable value; the pass goes on.
+TEST_F(GcTest, UndecodableEndpointIsSkipped) {
+  const std::string key =
+      datastore::ResourceKey{
+          .kind = model::LookupKind("WorkloadEndpoint"), .ns = "default", .name = "bad"}
+          .Format();
+  ASSERT_TRUE(backend_.Put(key, R"({"apiVersion": "projectcalico.org/v3",
+      "kind": "WorkloadEndpoint", "metadata": {"name": "bad", "namespace": "default"},
+      "spec": {"node": 5, "interfaceName": "calibad"}})"));
+  std::string ip = Allocate("node-1", "n", "/run/netns/pod-n");  // namespace gone
+  EXPECT_EQ(Pass().ips_released, 0);
+  clock_.Advance(minutes(16));
+  GcResult r = Pass();
+  EXPECT_EQ(r.ips_released, 1);
+  EXPECT_EQ(r.workload_endpoints_removed, 0);
+  EXPECT_TRUE(backend_.Get(key).has_value()) << "an unreadable endpoint is not judged";
 }
 
 // Data of a host that never had a Node resource (calico-node -felix alone) is not a deleted node.

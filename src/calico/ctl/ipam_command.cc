@@ -184,30 +184,24 @@ int ShowUsage(ipam::IpamClient& client, datastore::Backend& backend, bool show_b
     // attribute cannot be classified and are counted in a note.
     std::vector<std::vector<std::string>> rows;
     int unclassified = 0;
-    auto attr_of = [](const Json& attrs, const char* key) -> std::optional<std::string> {
-      if (!attrs.is_object()) return std::nullopt;
-      auto it = attrs.find(key);
-      if (it == attrs.end() || !it->is_string()) return std::nullopt;
-      return it->get<std::string>();
-    };
     for (const ipam::Block& b : *blocks) {
       for (const auto& [ip, attr] : b.Allocations()) {
-        auto node = attr_of(attr.secondary, "node");
+        auto node = attr.FindSecondary("node");
         if (!node) {
           ++unclassified;
           continue;
         }
         if (*node == b.host()) continue;
-        const std::string ns = attr_of(attr.secondary, "namespace").value_or("");
+        const std::string ns = attr.FindSecondary("namespace").value_or("");
         std::string type;
         std::string to;
-        if (auto vmi = attr_of(attr.secondary, "vmi-name")) {
+        if (auto vmi = attr.FindSecondary("vmi-name")) {
           type = "vmi";
           to = ns + "/" + *vmi;
-        } else if (auto pod = attr_of(attr.secondary, "pod")) {
+        } else if (auto pod = attr.FindSecondary("pod")) {
           type = "pod";
           to = ns + "/" + *pod;
-        } else if (auto t = attr_of(attr.secondary, "type")) {
+        } else if (auto t = attr.FindSecondary("type")) {
           type = *t;
         }
         rows.push_back({ip.String(), *node, b.cidr().String(), b.host(), type, to});
@@ -399,11 +393,11 @@ int Check(ipam::IpamClient& client, datastore::Client& api, const FlagSet& fs, C
       a.ip = ip.String();
       a.handle = attr.handle_id;
       a.sequence_number = block->SequenceNumberOf(ip);
-      a.node = attr.secondary.value("node", block->host());
-      a.pod = attr.secondary.value("pod", "");
-      a.ns = attr.secondary.value("namespace", "");
-      a.type = attr.secondary.value("type", "");
-      a.timestamp = attr.secondary.value("timestamp", "");
+      a.node = attr.FindSecondary("node").value_or(block->host());
+      a.pod = attr.Secondary("pod");
+      a.ns = attr.Secondary("namespace");
+      a.type = attr.Secondary("type");
+      a.timestamp = attr.Secondary("timestamp");
       a.borrowed = a.node != block->host();
       if (!a.handle.empty()) handles_in_blocks.insert(a.handle);
       ++by_node[a.node];

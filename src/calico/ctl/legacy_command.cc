@@ -4,6 +4,7 @@
 
 #include "calico/ctl/args.h"
 #include "calico/datastore/client.h"
+#include "calico/model/v3/ipam.h"
 #include "calico/net/ip.h"
 
 namespace calico::ctl {
@@ -132,7 +133,8 @@ int RunLegacyPool(std::span<const std::string> args, Context& ctx) {
         return 1;
       }
       for (const Resource& p : *pools) {
-        if (p.spec().value("cidr", "") == cidr->String()) {
+        auto typed = model::v3::DecodeIPPool(p);
+        if (typed && typed->spec.cidr == cidr->String()) {
           auto d = client->Delete("IPPool", "", p.name());
           if (!d) {
             ctx.err << d.error().message() << "\n";
@@ -149,7 +151,8 @@ int RunLegacyPool(std::span<const std::string> args, Context& ctx) {
     Resource pool("IPPool", name);
     if (auto pools = client->List("IPPool")) {
       for (const Resource& p : *pools) {
-        if (p.spec().value("cidr", "") == cidr->String()) pool = p;
+        auto typed = model::v3::DecodeIPPool(p);
+        if (typed && typed->spec.cidr == cidr->String()) pool = p;
       }
     }
     pool.spec()["cidr"] = cidr->String();
@@ -168,18 +171,28 @@ int RunLegacyPool(std::span<const std::string> args, Context& ctx) {
       ctx.err << pools.error().message() << "\n";
       return 1;
     }
+    std::vector<model::v3::IPPoolSpec> specs;
+    for (const Resource& p : *pools) {
+      auto typed = model::v3::DecodeIPPool(p);
+      if (!typed) {
+        // Written around validation: named, and the others still shown (as Client::List does).
+        ctx.err << "skipping " << typed.error().message() << "\n";
+        continue;
+      }
+      specs.push_back(std::move(typed->spec));
+    }
     for (int family : {4, 6}) {
       if ((family == 4 && fs.GetBool("ipv6")) || (family == 6 && fs.GetBool("ipv4"))) continue;
       std::vector<std::vector<std::string>> rows;
-      for (const Resource& p : *pools) {
-        auto cidr = net::CIDR::ParseNet(p.spec().value("cidr", ""));
+      for (const model::v3::IPPoolSpec& spec : specs) {
+        auto cidr = net::CIDR::ParseNet(spec.cidr);
         if (!cidr || cidr->family() != family) continue;
         std::vector<std::string> opts;
-        std::string ipip = p.spec().value("ipipMode", "Never");
+        const std::string ipip = spec.ipip_mode.value_or("Never");
         if (ipip != "Never") opts.push_back(ipip == "CrossSubnet" ? "ipip (cross-subnet)" : "ipip");
-        if (p.spec().value("vxlanMode", "Never") != "Never") opts.push_back("vxlan");
-        if (p.spec().value("natOutgoing", false)) opts.push_back("nat-outgoing");
-        if (p.spec().value("disabled", false)) opts.push_back("disabled");
+        if (spec.vxlan_mode.value_or("Never") != "Never") opts.push_back("vxlan");
+        if (spec.nat_outgoing) opts.push_back("nat-outgoing");
+        if (spec.disabled) opts.push_back("disabled");
         std::string joined;
         for (const auto& o : opts)
           joined += (joined.empty() ? "" : ",") + o;

@@ -54,6 +54,24 @@ TEST_F(LegacyCommandTest, PoolAddShowRemove) {
   EXPECT_EQ(junk.err, "Invalid CIDR specified: banana\n");
 }
 
+// A stored pool that does not decode (written around validation: cidr a number) is named on
+// stderr and left out; the others are still shown.
+TEST_F(LegacyCommandTest, PoolShowSkipsAnUndecodablePool) {
+  ASSERT_EQ(Run({"pool", "add", "192.168.0.0/16"}).code, 0);
+  ASSERT_TRUE(backend_.Put("/calico/resources/v3/projectcalico.org/ippools/bad",
+                           R"({"apiVersion": "projectcalico.org/v3", "kind": "IPPool",
+                               "metadata": {"name": "bad"}, "spec": {"cidr": 5}})"));
+  auto show = Run({"pool", "show", "--ipv4"});
+  EXPECT_EQ(show.code, 0);
+  EXPECT_EQ(show.err, "skipping IPPool bad: spec.cidr: must be a string\n");
+  EXPECT_EQ(show.out,
+            "+----------------+---------+\n"
+            "|   IPv4 CIDR    | Options |\n"
+            "+----------------+---------+\n"
+            "| 192.168.0.0/16 |         |\n"
+            "+----------------+---------+\n");
+}
+
 TEST_F(LegacyCommandTest, ProfileRulesAndEndpointProfilesAsTheSeedShows) {
   const std::string net = "46007b33d4dd56b13ede0f10bb427ba4481e3c0efe64960b0567dd53a80d3420";
   const std::string label = "libnetwork.projectcalico.org/" + net.substr(0, 63);

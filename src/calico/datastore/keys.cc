@@ -128,6 +128,29 @@ Result<ResourceKey> ResourceKey::Parse(std::string_view path) {
   return key;
 }
 
+std::string RelativeResourceKey::Format() const {
+  return std::string(kResourcePrefix) + path;
+}
+
+Result<RelativeResourceKey> RelativeResourceKey::Parse(std::string_view path) {
+  auto rest = After(path, kResourcePrefix);
+  if (!rest) return NotA("a resource", path);
+  return RelativeResourceKey{.path = std::string(*rest)};
+}
+
+std::string_view RelativeResourceKey::LastSegment() const {
+  const std::size_t slash = path.rfind('/');
+  return slash == std::string::npos ? std::string_view() : std::string_view(path).substr(slash + 1);
+}
+
+std::string_view RelativeResourceKey::SegmentBeforeLast() const {
+  const std::size_t slash = path.rfind('/');
+  if (slash == std::string::npos || slash == 0) return {};
+  const std::size_t before = path.rfind('/', slash - 1);
+  const std::size_t start = before == std::string::npos ? 0 : before + 1;
+  return std::string_view(path).substr(start, slash - start);
+}
+
 std::string ResourceListPrefix(const model::KindInfo& kind, std::string_view ns) {
   std::string key = kind.key_root.empty() ? std::string(kResourcePrefix) : kind.key_root;
   key += kind.plural;
@@ -318,6 +341,35 @@ Result<FelixReportKey> FelixReportKey::Parse(std::string_view path) {
   }
   return FelixReportKey{.node = std::string(rest->substr(0, slash)),
                         .leaf = std::string(rest->substr(slash + 1))};
+}
+
+std::string FelixStatusReport::Format() const {
+  return model::Json{{"time", time}, {"uptime", uptime}, {"first_update", first_update}}.dump();
+}
+
+Result<FelixStatusReport> FelixStatusReport::Parse(std::string_view value) {
+  // A stored value: the decoder limits apply (model/json_codec.h).
+  auto parsed = model::ParseJson(value, model::kMaxStoredValueBytes);
+  if (!parsed || !parsed->is_object()) {
+    return InvalidArgument("Felix status report: not a JSON object");
+  }
+  const model::Json& doc = *parsed;
+  FelixStatusReport out;
+  if (auto it = doc.find("time"); it != doc.end() && !it->is_null()) {
+    if (!it->is_string()) return InvalidArgument("Felix status report: time: must be a string");
+    out.time = it->get<std::string>();
+  }
+  if (auto it = doc.find("uptime"); it != doc.end() && !it->is_null()) {
+    if (!it->is_number()) return InvalidArgument("Felix status report: uptime: must be a number");
+    out.uptime = it->get<double>();
+  }
+  if (auto it = doc.find("first_update"); it != doc.end() && !it->is_null()) {
+    if (!it->is_boolean()) {
+      return InvalidArgument("Felix status report: first_update: must be a boolean");
+    }
+    out.first_update = it->get<bool>();
+  }
+  return out;
 }
 
 }  // namespace calico::datastore

@@ -47,6 +47,27 @@ struct ResourceKey {
 // Prefix listing every resource of a kind (ns "" = all namespaces), with the trailing '/'.
 std::string ResourceListPrefix(const model::KindInfo& kind, std::string_view ns);
 
+// A key under kResourcePrefix with the prefix taken off, "<plural>/[<namespace>/]<name>": the
+// compact form a table of every resource key holds (the agent's, sized for 100k endpoints), where
+// ResourceKey costs a kind look-up and two strings per key. Parse accepts every path under
+// kResourcePrefix, so whatever was ingested under one can be found again (ResourceKey::Parse is
+// the strict reader: known plural, scope); it refuses any other path.
+//
+//   RelativeResourceKey{.path = "workloadendpoints/ns1/n-k8s-p-eth0"}.Format()
+//       == "/calico/resources/v3/projectcalico.org/workloadendpoints/ns1/n-k8s-p-eth0"
+struct RelativeResourceKey {
+  std::string path{};
+
+  [[nodiscard]] std::string Format() const;
+  [[nodiscard]] static Result<RelativeResourceKey> Parse(std::string_view path);
+  // What follows the last '/' of `path` (the name, as Calico writes keys; "" without a '/'), and
+  // the segment before it (the namespace of a namespaced kind, the plural of a cluster-scoped
+  // one; "" without a '/').
+  std::string_view LastSegment() const;
+  std::string_view SegmentBeforeLast() const;
+  bool operator==(const RelativeResourceKey&) const = default;
+};
+
 // /calico/ipam/v2/assignment/ipv<4|6>/block/<address>-<prefix length>
 struct BlockKey {
   net::CIDR cidr{};
@@ -133,6 +154,20 @@ struct FelixReportKey {
   [[nodiscard]] std::string Format() const;
   [[nodiscard]] static Result<FelixReportKey> Parse(std::string_view path);
   bool operator==(const FelixReportKey&) const = default;
+};
+
+// The value at both report keys (libcalico-go/lib/backend/model/statusreports.go StatusReport):
+// {"time": RFC 3339, "uptime": seconds, "first_update": bool}.
+struct FelixStatusReport {
+  std::string time{};
+  double uptime = 0;
+  bool first_update = false;
+
+  [[nodiscard]] std::string Format() const;
+  // As Go's json.Unmarshal into StatusReport: absent fields keep their zero value. Errors:
+  // kInvalidArgument for anything but a JSON object whose fields have those types.
+  [[nodiscard]] static Result<FelixStatusReport> Parse(std::string_view value);
+  bool operator==(const FelixStatusReport&) const = default;
 };
 
 }  // namespace calico::datastore

@@ -53,6 +53,29 @@ TEST(KeysTest, ResourceKeyRefusesOtherPaths) {
             "\"/calico/resources/v3/projectcalico.org/bogus/x\"");
 }
 
+TEST(KeysTest, RelativeResourceKeyRoundTrips) {
+  const RelativeResourceKey wep{.path = "workloadendpoints/ns1/n-k8s-p-eth0"};
+  EXPECT_EQ(wep.Format(),
+            "/calico/resources/v3/projectcalico.org/workloadendpoints/ns1/n-k8s-p-eth0");
+  EXPECT_EQ(*RelativeResourceKey::Parse(wep.Format()), wep);
+  EXPECT_EQ(wep.LastSegment(), "n-k8s-p-eth0");
+  EXPECT_EQ(wep.SegmentBeforeLast(), "ns1");
+
+  const RelativeResourceKey pool{.path = "ippools/pool-1"};
+  EXPECT_EQ(pool.LastSegment(), "pool-1");
+  EXPECT_EQ(pool.SegmentBeforeLast(), "ippools");
+
+  // Anything under the prefix parses (the agent tracks whatever it ingested); nothing else does.
+  EXPECT_EQ(RelativeResourceKey::Parse("/calico/resources/v3/projectcalico.org/bogus")->path,
+            "bogus");
+  EXPECT_EQ(RelativeResourceKey{.path = "bogus"}.LastSegment(), "");
+  EXPECT_EQ(RelativeResourceKey{.path = "bogus"}.SegmentBeforeLast(), "");
+  auto other = RelativeResourceKey::Parse("/calico/ipam/v2/config");
+  ASSERT_FALSE(other);
+  EXPECT_EQ(other.error().code(), ErrorCode::kInvalidArgument);
+  EXPECT_FALSE(RelativeResourceKey::Parse("/calico/kubernetes/v1/namespaces/ns1"));
+}
+
 TEST(KeysTest, BlockKeyRoundTrips) {
   const BlockKey v4{.cidr = C("10.65.79.0/26")};
   EXPECT_EQ(v4.Format(), "/calico/ipam/v2/assignment/ipv4/block/10.65.79.0-26");
@@ -127,6 +150,20 @@ TEST(KeysTest, StoredValueWithoutKindTakesTheKeysKind) {
 
 // Felix's status reports: the two keys calico-node writes parse back to their node and leaf;
 // a path without both segments, or with more, is not one.
+TEST(KeysTest, FelixStatusReportValue) {
+  const FelixStatusReport report{.time = "2026-11-24T00:17:32Z", .uptime = 12.5};
+  EXPECT_EQ(report.Format(),
+            R"({"first_update":false,"time":"2026-11-24T00:17:32Z","uptime":12.5})");
+  EXPECT_EQ(*FelixStatusReport::Parse(report.Format()), report);
+  EXPECT_EQ(*FelixStatusReport::Parse("{}"), FelixStatusReport{});
+  EXPECT_EQ(FelixStatusReport::Parse(R"({"time": 5})").error().message(),
+            "Felix status report: time: must be a string");
+  EXPECT_FALSE(FelixStatusReport::Parse(R"({"uptime": "1"})"));
+  EXPECT_FALSE(FelixStatusReport::Parse(R"({"first_update": 1})"));
+  EXPECT_FALSE(FelixStatusReport::Parse("not json"));
+  EXPECT_FALSE(FelixStatusReport::Parse("[]"));
+}
+
 TEST(KeysTest, FelixReportKeyRoundTrips) {
   auto status = FelixReportKey::Parse(FelixStatusKey("node-1"));
   ASSERT_TRUE(status) << status.error().message();

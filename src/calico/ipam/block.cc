@@ -145,6 +145,13 @@ std::string Block::ToJson() const {
   return j.dump();
 }
 
+std::optional<std::string> Attribute::FindSecondary(std::string_view key) const {
+  if (!secondary.is_object()) return std::nullopt;
+  auto it = secondary.find(std::string(key));
+  if (it == secondary.end() || !it->is_string()) return std::nullopt;
+  return it->get<std::string>();
+}
+
 std::string Block::host() const {
   return affinity_.rfind("host:", 0) == 0 ? affinity_.substr(5) : std::string();
 }

@@ -10,6 +10,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -24,6 +25,11 @@ using Json = nlohmann::json;
 struct Attribute {
   std::string handle_id;            // "" = none.
   Json secondary = Json::object();  // {"node": ..., "namespace": ..., "pod": ...}
+
+  // One secondary attribute (Go's map[string]string AttrSecondary, e.g. "node", "netns",
+  // "type"): nullopt (FindSecondary) or "" (Secondary) when absent or not a string.
+  std::optional<std::string> FindSecondary(std::string_view key) const;
+  std::string Secondary(std::string_view key) const { return FindSecondary(key).value_or(""); }
   bool operator==(const Attribute& o) const {
     return handle_id == o.handle_id && secondary == o.secondary;
   }

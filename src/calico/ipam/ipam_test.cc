@@ -67,6 +67,19 @@ class IpamTest : public ::testing::Test {
   IpamClient ipam_{backend_};
 };
 
+// Secondary attributes are Go's map[string]string: a value of another type reads as absent.
+TEST(AttributeTest, SecondaryReadsStrings) {
+  Attribute attr{.handle_id = "h", .secondary = Json{{"node", "node-1"}, {"netnsInode", 7}}};
+  EXPECT_EQ(attr.Secondary("node"), "node-1");
+  EXPECT_EQ(attr.Secondary("netnsInode"), "");
+  EXPECT_EQ(attr.Secondary("pod"), "");
+  EXPECT_EQ(attr.FindSecondary("node"), "node-1");
+  EXPECT_EQ(attr.FindSecondary("netnsInode"), std::nullopt);
+  EXPECT_EQ(attr.FindSecondary("pod"), std::nullopt);
+  const Attribute none{.handle_id = "", .secondary = Json()};
+  EXPECT_EQ(none.Secondary("node"), "");
+}
+
 TEST_F(IpamTest, FifoReuseWrapsAroundASmallBlock) {  // 2.9 #3
   AddPool("p", "10.0.0.0/30", 30);
   std::set<std::string> seen;

@@ -2,6 +2,7 @@
 // with conflict catch-up) and populators/{bird_status,peers,route}.go (the values).
 #include "calico/node/node_status_reporter.h"
 
+#include <algorithm>
 #include <optional>
 #include <set>
 #include <string_view>
@@ -15,13 +16,8 @@ namespace {
 
 using model::Json;
 
-bool HasClass(const Json& spec, std::string_view name) {
-  auto it = spec.find("classes");
-  if (it == spec.end() || !it->is_array()) return false;
-  for (const Json& c : *it) {
-    if (c.is_string() && c.get<std::string>() == name) return true;
-  }
-  return false;
+bool HasClass(const model::v3::CalicoNodeStatusSpec& spec, std::string_view name) {
+  return std::find(spec.classes.begin(), spec.classes.end(), name) != spec.classes.end();
 }
 
 // populators/bird_status.go toNodeStatusAPI.
@@ -89,7 +85,8 @@ Json WithoutLastUpdated(Json status) {
 
 }  // namespace
 
-Result<Json> BuildCalicoNodeStatus(const Json& spec, BirdStatusSource& bird) {
+Result<Json> BuildCalicoNodeStatus(const model::v3::CalicoNodeStatusSpec& spec,
+                                   BirdStatusSource& bird) {
   Json status = Json::object();
   if (HasClass(spec, "Agent")) {
     auto daemon = bird.DaemonStatus();
@@ -146,11 +143,18 @@ Result<int> CalicoNodeStatusReporter::Tick() {
   std::set<std::string> seen;
   int written = 0;
   for (model::Resource& r : all) {
-    if (r.spec().value("node", "") != node_) continue;
+    auto typed = model::v3::DecodeCalicoNodeStatus(r);
+    if (!typed) {
+      // Not written through validation: skipped and logged, as Client::List skips a value it
+      // cannot read.
+      CALICO_LOG(warn, "node", "skipping unreadable resource: {}", typed.error().message());
+      continue;
+    }
+    if (typed->spec.node != node_) continue;
     seen.insert(r.name());
     auto [it, is_new] = tracked_.try_emplace(r.name());
     Tracked& t = it->second;
-    const int64_t period = r.spec().value("updatePeriodSeconds", int64_t{0});
+    const int64_t period = typed->spec.update_period_seconds.value_or(0);
     const bool changed = is_new || t.resource_version != r.resource_version();
     if (!changed && (period <= 0 || now < t.next)) continue;
     const std::string name = r.name();
@@ -169,10 +173,11 @@ Result<int> CalicoNodeStatusReporter::Tick() {
 
 Result<bool> CalicoNodeStatusReporter::Report(model::Resource r, Tracked& tracked) {
   for (int attempt = 0;; ++attempt) {
-    const int64_t period = r.spec().value("updatePeriodSeconds", int64_t{0});
+    ASSIGN_OR_RETURN(model::v3::CalicoNodeStatus typed, model::v3::DecodeCalicoNodeStatus(r));
+    const int64_t period = typed.spec.update_period_seconds.value_or(0);
     tracked.resource_version = r.resource_version();
     tracked.next = clock_.Now() + std::chrono::seconds(period);
-    ASSIGN_OR_RETURN(Json status, BuildCalicoNodeStatus(r.spec(), bird_));
+    ASSIGN_OR_RETURN(Json status, BuildCalicoNodeStatus(typed.spec, bird_));
     const Json* old = r.doc().contains("status") ? &r.doc()["status"] : nullptr;
     if (old != nullptr && WithoutLastUpdated(*old) == status) return false;
     status["lastUpdated"] = FormatRfc3339(clock_.WallNow());
@@ -189,7 +194,8 @@ Result<bool> CalicoNodeStatusReporter::Report(model::Resource r, Tracked& tracke
     }
     // The resource changed since it was read (a user's spec change): report for what is there now.
     ASSIGN_OR_RETURN(r, client_.Get("CalicoNodeStatus", "", r.name()));
-    if (r.spec().value("node", "") != node_) {
+    ASSIGN_OR_RETURN(model::v3::CalicoNodeStatus again, model::v3::DecodeCalicoNodeStatus(r));
+    if (again.spec.node != node_) {
       tracked.resource_version = r.resource_version();
       return false;
     }

@@ -34,6 +34,7 @@
 #include "calico/bird/bird_status.h"
 #include "calico/datastore/client.h"
 #include "calico/model/resource.h"
+#include "calico/model/v3/node.h"
 
 namespace calico::node {
 
@@ -68,7 +69,7 @@ class BirdcStatusSource final : public BirdStatusSource {
 
 // The status object for `spec` (its classes), without lastUpdated. Errors: the source's, other
 // than kUnavailable (which gives the "not running" values).
-[[nodiscard]] Result<model::Json> BuildCalicoNodeStatus(const model::Json& spec,
+[[nodiscard]] Result<model::Json> BuildCalicoNodeStatus(const model::v3::CalicoNodeStatusSpec& spec,
                                                         BirdStatusSource& bird);
 
 class CalicoNodeStatusReporter {

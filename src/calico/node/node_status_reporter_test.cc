@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "calico/base/testing/fake_clock.h"
+#include "calico/datastore/keys.h"
 #include "calico/datastore/testing/mem_backend.h"
 
 namespace calico::node {
@@ -181,6 +182,22 @@ TEST_F(NodeStatusReporterTest, OnlyThisNodeAndOnlyTheRequestedClasses) {
   EXPECT_FALSE(mine.contains("agent"));
   EXPECT_FALSE(mine.contains("routes"));
   EXPECT_FALSE(Read("other").doc().contains("status"));
+}
+
+// A resource that does not decode (written around validation: classes not a list) is skipped and
+// logged, as Client::List skips an unreadable value; the others are still reported.
+TEST_F(NodeStatusReporterTest, UndecodableResourceIsSkipped) {
+  CreateStatus("mine", "node-1", Json{"BGP"}, 10);
+  const std::string key =
+      datastore::ResourceKey{.kind = model::LookupKind("CalicoNodeStatus"), .name = "bad"}.Format();
+  ASSERT_TRUE(backend_.Put(key, R"({"apiVersion": "projectcalico.org/v3",
+      "kind": "CalicoNodeStatus", "metadata": {"name": "bad"},
+      "spec": {"node": "node-1", "classes": "BGP"}})"));
+  auto written = reporter_.Tick();
+  ASSERT_TRUE(written) << written.error().message();
+  EXPECT_EQ(*written, 1);
+  EXPECT_TRUE(Read("mine").doc()["status"].contains("bgp"));
+  EXPECT_FALSE(Read("bad").doc().contains("status"));
 }
 
 TEST_F(NodeStatusReporterTest, EveryUpdatePeriodAndOnlyWhenChanged) {

@@ -4,8 +4,6 @@
 #include <algorithm>
 #include <thread>
 
-#include <nlohmann/json.hpp>
-
 #include "calico/base/log.h"
 #include "calico/datastore/keys.h"
 
@@ -45,10 +43,10 @@ StatusReportSettings StatusReporter::settings() const {
 Status StatusReporter::ReportOnce() {
   const auto ttl = std::chrono::duration_cast<std::chrono::seconds>(settings().ttl);
   const double uptime = std::chrono::duration<double>(clock_.Now() - started_).count();
-  const std::string value = nlohmann::json{
-      {"time", FormatRfc3339(clock_.WallNow())},
-      {"uptime", uptime},
-      {"first_update", first_}}.dump();
+  const std::string value =
+      datastore::FelixStatusReport{
+          .time = FormatRfc3339(clock_.WallNow()), .uptime = uptime, .first_update = first_}
+          .Format();
   RETURN_IF_ERROR(backend_.Put(datastore::FelixStatusKey(node_), value, ttl));
   first_ = false;  // daemon.go: firstStatusReportSent after the live key was written.
   RETURN_IF_ERROR(backend_.Put(datastore::FelixLastStatusKey(node_), value));

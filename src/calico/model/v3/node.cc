@@ -47,6 +47,14 @@ Status DecodeNodeSpec(const Json& j, std::string_view path, NodeSpec& out) {
   return OkStatus();
 }
 
+Status DecodeCalicoNodeStatusSpec(const Json& j, std::string_view path, CalicoNodeStatusSpec& out) {
+  RETURN_IF_ERROR(CheckObject(j, path));
+  RETURN_IF_ERROR(Field(j, path, "node", out.node));
+  RETURN_IF_ERROR(Field(j, path, "classes", out.classes));
+  RETURN_IF_ERROR(Field(j, path, "updatePeriodSeconds", out.update_period_seconds));
+  return OkStatus();
+}
+
 }  // namespace
 
 Result<Node> DecodeNode(const model::Resource& r) {
@@ -55,6 +63,10 @@ Result<Node> DecodeNode(const model::Resource& r) {
   ASSIGN_OR_RETURN(NodeBGP bgp, DecodeNodeBGP(r));
   node.spec.bgp = std::move(bgp.bgp);
   return node;
+}
+
+Result<CalicoNodeStatus> DecodeCalicoNodeStatus(const model::Resource& r) {
+  return DecodeResource<CalicoNodeStatus>(r, "CalicoNodeStatus", DecodeCalicoNodeStatusSpec);
 }
 
 }  // namespace calico::model::v3

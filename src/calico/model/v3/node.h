@@ -1,9 +1,11 @@
-// The typed Node kind (api/pkg/apis/projectcalico/v3 / libcalico-go/lib/apis/v3 node.go).
+// The typed Node kind (api/pkg/apis/projectcalico/v3 / libcalico-go/lib/apis/v3 node.go) and
+// CalicoNodeStatus (nodestatus.go).
 // Conventions: common.h.
 //
 // Thread-safety: values and pure functions.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -67,6 +69,24 @@ struct Node {
   bool operator==(const Node&) const = default;
 };
 
+// CalicoNodeStatus (nodestatus.go): what calico-node on `node` reports into the
+// resource's status, and how often. The status is written, not read, so only the spec is here.
+struct CalicoNodeStatusSpec {
+  std::string node{};
+  std::vector<std::string> classes{};              // "Agent", "BGP", "Routes".
+  std::optional<int64_t> update_period_seconds{};  // Go *uint32; absent = on spec changes only.
+
+  bool operator==(const CalicoNodeStatusSpec&) const = default;
+};
+
+struct CalicoNodeStatus {
+  ObjectMeta metadata{};
+  CalicoNodeStatusSpec spec{};
+
+  bool operator==(const CalicoNodeStatus&) const = default;
+};
+
 [[nodiscard]] Result<Node> DecodeNode(const model::Resource& r);
+[[nodiscard]] Result<CalicoNodeStatus> DecodeCalicoNodeStatus(const model::Resource& r);
 
 }  // namespace calico::model::v3

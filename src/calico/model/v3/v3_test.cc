@@ -212,6 +212,21 @@ TEST(V3DecodeTest, Node) {
   EXPECT_FALSE(DecodeNode(Res("Node", "n2", Json::object()))->spec.bgp);
 }
 
+TEST(V3DecodeTest, CalicoNodeStatus) {
+  auto status = DecodeCalicoNodeStatus(
+      Res("CalicoNodeStatus", "s1",
+          {{"node", "node1"}, {"classes", {"Agent", "Routes"}}, {"updatePeriodSeconds", 10}}));
+  ASSERT_TRUE(status) << status.error().message();
+  EXPECT_EQ(status->spec.node, "node1");
+  EXPECT_EQ(status->spec.classes, (std::vector<std::string>{"Agent", "Routes"}));
+  EXPECT_EQ(status->spec.update_period_seconds, 10);
+  EXPECT_FALSE(DecodeCalicoNodeStatus(Res("CalicoNodeStatus", "s2", {{"node", "node1"}}))
+                   ->spec.update_period_seconds);
+  EXPECT_EQ(
+      DecodeCalicoNodeStatus(Res("CalicoNodeStatus", "s3", {{"classes", "BGP"}})).error().message(),
+      "CalicoNodeStatus s3: spec.classes: must be a list");
+}
+
 TEST(V3DecodeTest, FelixConfiguration) {
   auto fc = DecodeFelixConfiguration(
       Res("FelixConfiguration", "default",
