@@ -49,7 +49,8 @@ wait_programmed() {  # until the table has N policy chains (and log statements w
     local table
     table=$(hx nft list table inet calico 2>/dev/null || true)
     if [ "$(grep -c 'chain cali-pi-' <<<"$table")" -ge "$1" ]; then
-      if [ "${2:-}" != logs ] || grep -q 'log group' <<<"$table"; then return 0; fi
+      # nft lists a log statement as `log prefix "..." group N`.
+      if [ "${2:-}" != logs ] || grep -Eq 'log (prefix "[^"]*" )?group' <<<"$table"; then return 0; fi
     fi
     sleep 0.2
   done
