@@ -99,7 +99,8 @@ echo "  ok: tunnel addresses h1=$T1 h2=$T2 (handle vxlan-v6-tunnel-addr-<node>),
 for _ in $(seq 50); do [ -s "$T/h1/mtu" ] && break; sleep 0.2; done
 [ "$(cat "$T/h1/mtu" 2>/dev/null)" = 1430 ] || fail "h1's MTU file should say 1430: $(cat "$T/h1/mtu" 2>&1)"
 
-# wl NAME HOSTNS NODE: an IPv6-only workload wired by the CNI plugin; prints its address.
+# wl NAME HOSTNS NODE: an IPv6-only workload wired by the CNI plugin; its address in WL_IP. Not
+# called in $(...): the clean-up steps it registers must reach this shell's trap.
 wl() {
   local name=$1 host=$2 node=$3 ns=$2-$1
   ip netns add "$ns"
@@ -114,10 +115,10 @@ wl() {
     CNI_NETNS=/var/run/netns/"$ns" CNI_IFNAME=eth0 CNI_PATH="$BIN" CALICO_MTU_FILE="$T/$node/mtu" \
     "$BIN/calico" < "$T/conf-$name") || fail "CNI ADD of $name: $out"
   CLEANUP_STEPS+=("ip netns exec $host env -i CNI_COMMAND=DEL CNI_CONTAINERID=$name CNI_NETNS=/var/run/netns/$ns CNI_IFNAME=eth0 CNI_PATH=$BIN $BIN/calico < $T/conf-$name >/dev/null 2>&1")
-  echo "$out" | grep -o '"address":"fd00:65:[0-9a-f:]*' | head -1 | cut -d'"' -f4
+  WL_IP=$(echo "$out" | grep -o '"address":"fd00:65:[0-9a-f:]*' | head -1 | cut -d'"' -f4)
 }
-W1=$(wl w1 "$H1" h1)
-W2=$(wl w2 "$H2" h2)
+wl w1 "$H1" h1; W1=$WL_IP
+wl w2 "$H2" h2; W2=$WL_IP
 [ -n "$W1" ] && [ -n "$W2" ] || fail "workloads without IPv6 addresses: w1=$W1 w2=$W2"
 ip -n "$H1-w1" -o link show eth0 | has "mtu 1430 " ||
   fail "w1's eth0 should have the detected MTU 1430: $(ip -n "$H1-w1" -o link show eth0)"
