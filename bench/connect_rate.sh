@@ -30,9 +30,7 @@ for n in $COUNTS; do
     # The same 1000 policies in Felix's layout (one jump per policy: CALICO_POLICY_MERGE_MIN=0,
     # src/calico/policy/policy_merge.h), in the same run: what the merged lookup saves.
     stop_agent
-    export CALICO_POLICY_MERGE_MIN=0
-    start_agent
-    unset CALICO_POLICY_MERGE_MIN
+    start_agent CALICO_POLICY_MERGE_MIN=0
     wait_programmed "$n"
     felix_layout=$(crr)
     echo "$n policies, Felix's layout (no merged lookups): ${felix_layout} connections/s"

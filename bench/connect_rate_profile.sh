@@ -30,9 +30,7 @@ start_agent
 policies 1000; wait_programmed 1000
 prof merged-1000
 stop_agent
-export CALICO_POLICY_MERGE_MIN=0
-start_agent
-unset CALICO_POLICY_MERGE_MIN
+start_agent CALICO_POLICY_MERGE_MIN=0
 wait_programmed 1000
 prof felix-layout-1000
 stop_agent

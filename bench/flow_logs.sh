@@ -11,20 +11,9 @@
 BIN=${1:?usage: flow_logs.sh BIN OUT [SECONDS]}
 OUT=${2:?}
 SECS=${3:-5}
-source "$(dirname "$0")/../tests/runtimes/lib.sh"
+# The two workloads (server, client), the agent and the policies: bench/workloads.sh.
+source "$(dirname "$0")/workloads.sh"
 command -v iperf3 >/dev/null || fail "iperf3 is not installed (make deps)"
-record() { "$BIN/calico-bench" record --out "$OUT" "$@"; }
-wl() {  # wl NAME: a workload namespace wired by the CNI plugin; its address in WL_IP
-  local name=$1 ns=$HOST-$1
-  ip netns add "$ns"; CLEANUP_STEPS+=("ip netns del $ns")
-  ip netns exec "$ns" ip link set lo up
-  printf '{"cniVersion":"0.4.0","name":"bench","type":"calico","nodename":"node1","datastore_path":"%s","ipam":{"type":"calico-ipam"}}' \
-    "$T/db/calico.db" > "$T/conf-$name"
-  WL_IP=$(hx env -i CNI_COMMAND=ADD CNI_CONTAINERID="$name" CNI_NETNS=/var/run/netns/"$ns" CNI_IFNAME=eth0 \
-    CNI_PATH="$BIN" "$BIN/calico" < "$T/conf-$name" | grep -o '"address":"[0-9.]*' | cut -d'"' -f4)
-}
-wl server; SERVER_IP=$WL_IP
-wl client
 ip netns exec "$HOST-server" iperf3 -s -p 5201 -D
 CLEANUP_STEPS+=("kill \$(ip netns pids $HOST-server) 2>/dev/null")
 gbps() { ip netns exec "$HOST-client" iperf3 -c "$SERVER_IP" -p 5201 -t "$SECS" -J 2>/dev/null |
@@ -35,41 +24,16 @@ cps() { "$BIN/calico-bench" connect-rate /var/run/netns/"$HOST-server" /var/run/
 nsenter --net=/run/netns/"$HOST" "$BIN/calico-flows" --listen 127.0.0.1:7443 >>"$T/flows.log" 2>&1 &
 FLOWS=$!
 CLEANUP_STEPS+=("kill $FLOWS 2>/dev/null; wait $FLOWS 2>/dev/null")
-AGENT=
-start_agent() {  # start_agent [ENV...]
-  nsenter --net=/run/netns/"$HOST" env NODENAME=node1 DATASTORE_TYPE=local \
-    CALICO_DATASTORE_PATH="$T/db/calico.db" FELIX_HEALTHENABLED=false FELIX_PROMETHEUSMETRICSENABLED=true \
-    FELIX_PROMETHEUSMETRICSHOST=127.0.0.1 "$@" "$BIN/calico-node" -felix >>"$T/agent.log" 2>&1 &
-  AGENT=$!
-  CLEANUP_STEPS+=("kill $AGENT 2>/dev/null; wait $AGENT 2>/dev/null")
-}
-stop_agent() { kill "$AGENT"; wait "$AGENT" 2>/dev/null || true; }
-wait_programmed() {  # until the table has N policy chains (and log statements when $2 = logs)
-  for _ in $(seq 600); do
-    local table
-    table=$(hx nft list table inet calico 2>/dev/null || true)
-    if [ "$(grep -c 'chain cali-pi-' <<<"$table")" -ge "$1" ]; then
-      # nft lists a log statement as `log prefix "..." group N`.
-      if [ "${2:-}" != logs ] || grep -Eq 'log (prefix "[^"]*" )?group' <<<"$table"; then return 0; fi
-    fi
-    sleep 0.2
-  done
-  fail "the agent did not program $1 policies ${2:-}"
-}
-: > "$T/policies.yaml"
-for i in $(seq 1 100); do
-  printf -- '---\napiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata: {name: p%05d}\nspec:\n  order: %d\n  selector: has(bench)\n  ingress:\n  - {action: Deny, protocol: TCP, source: {nets: [203.0.113.%d/32]}, destination: {ports: [%d]}}\n' \
-    "$i" "$i" $((i % 250 + 1)) $((1000 + i % 5000)) >> "$T/policies.yaml"
-done
-printf -- '---\napiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata: {name: zz-allow}\nspec:\n  order: 999999\n  selector: has(bench)\n  ingress: [{action: Allow}]\n  egress: [{action: Allow}]\n' >> "$T/policies.yaml"
-"$BIN/calicoctl" apply -f "$T/policies.yaml" >/dev/null
+# Prometheus on loopback: the flow-log record and drop counters are read from it.
+METRICS_ENV=(FELIX_PROMETHEUSMETRICSENABLED=true FELIX_PROMETHEUSMETRICSHOST=127.0.0.1)
+policies 100
 
-start_agent
+start_agent "${METRICS_ENV[@]}"
 wait_programmed 100
 off_gbps=$(gbps); off_cps=$(cps)
 echo "flow logs off: ${off_gbps} Gbit/s, ${off_cps} connections/s"
 stop_agent
-start_agent FELIX_FLOWLOGSGOLDMANESERVER=127.0.0.1:7443 FELIX_FLOWLOGSFLUSHINTERVAL=5s
+start_agent "${METRICS_ENV[@]}" FELIX_FLOWLOGSGOLDMANESERVER=127.0.0.1:7443 FELIX_FLOWLOGSFLUSHINTERVAL=5s
 wait_programmed 100 logs
 on_gbps=$(gbps); on_cps=$(cps)
 echo "flow logs on: ${on_gbps} Gbit/s, ${on_cps} connections/s"

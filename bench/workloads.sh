@@ -18,9 +18,9 @@ wl() {  # wl NAME: a workload namespace wired by the CNI plugin; its address in 
 wl server; SERVER_IP=$WL_IP
 wl client
 AGENT=
-start_agent() {
+start_agent() {  # start_agent [NAME=VALUE...]: extra environment for calico-node
   nsenter --net=/run/netns/"$HOST" env NODENAME=node1 DATASTORE_TYPE=local \
-    CALICO_DATASTORE_PATH="$T/db/calico.db" FELIX_HEALTHENABLED=false "$BIN/calico-node" -felix >>"$T/agent.log" 2>&1 &
+    CALICO_DATASTORE_PATH="$T/db/calico.db" FELIX_HEALTHENABLED=false "$@" "$BIN/calico-node" -felix >>"$T/agent.log" 2>&1 &
   AGENT=$!
   CLEANUP_STEPS+=("kill $AGENT 2>/dev/null; wait $AGENT 2>/dev/null")
 }
@@ -39,14 +39,17 @@ policies() {  # policies N: N policies on the server's network, none of them mat
   printf -- 'apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata: {name: zz-allow}\nspec:\n  order: 999999\n  selector: has(bench)\n  ingress: [{action: Allow}]\n  egress: [{action: Allow}]\n' > "$T/zz-allow.yaml"
   "$BIN/calicoctl" apply -f "$T/zz-allow.yaml" >/dev/null
 }
-wait_programmed() {  # until the table has at least N policy chains, zz-allow's among them
+wait_programmed() {  # wait_programmed N [logs]: until the table has at least N policy chains,
+  # zz-allow's among them (and flow-log statements with `logs`; nft lists one as
+  # `log prefix "..." group N`)
   local table
   for _ in $(seq 600); do
     table=$(hx nft list table inet calico 2>/dev/null || true)
-    if [ "$(grep -c 'chain cali-pi-' <<<"$table")" -ge "$1" ] && grep -q 'chain cali-pi-.*zz-allow' <<<"$table"; then
+    if [ "$(grep -c 'chain cali-pi-' <<<"$table")" -ge "$1" ] && grep -q 'chain cali-pi-.*zz-allow' <<<"$table" &&
+      { [ "${2:-}" != logs ] || grep -Eq 'log (prefix "[^"]*" )?group' <<<"$table"; }; then
       return 0
     fi
     sleep 0.2
   done
-  fail "the agent did not program $1 policies"
+  fail "the agent did not program $1 policies ${2:-}"
 }
