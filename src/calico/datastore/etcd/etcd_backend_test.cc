@@ -24,6 +24,7 @@
 #include "calico/datastore/local/sqlite_backend.h"
 #include "calico/datastore/migrate.h"
 #include "calico/datastore/testing/backend_conformance.h"
+#include "calico/datastore/testing/etcd_client_checks.h"
 
 namespace calico::datastore::etcd {
 namespace {
@@ -233,19 +234,8 @@ std::filesystem::path FreshDir(const std::string& what) {
   return ::calico::testing::MakeTestDir(what);
 }
 
-// Retries OpenEtcdBackend until the server is up (bounded).
 Result<std::unique_ptr<Backend>> ConnectWhenUp(const EtcdConfig& cfg) {
-  Result<std::unique_ptr<Backend>> last = Unavailable("not tried");
-  for (int i = 0; i < 20; ++i) {
-    last = OpenEtcdBackend(cfg);
-    if (last) {
-      if ((*last)->List("/probe/")) return last;
-    } else if (last.error().code() != ErrorCode::kUnavailable) {
-      return last;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(500));
-  }
-  return last;
+  return testing::ConnectWhenUp([](const EtcdConfig& c) { return OpenEtcdBackend(c); }, cfg);
 }
 
 TEST(EtcdTlsTest, MutualTlsWithGeneratedCertificates) {
@@ -318,33 +308,7 @@ TEST(EtcdAuthTest, UsernameAndPassword) {
                    {"--listen-client-urls", url, "--advertise-client-urls", url,
                     "--listen-peer-urls", peer_url, "--initial-advertise-peer-urls", peer_url,
                     "--initial-cluster", "auth=" + peer_url, "--auth-token-ttl", "1"});
-  EtcdConfig plain;
-  plain.endpoints = {url};
-  ASSERT_TRUE(ConnectWhenUp(plain));
-  std::string ctl = "ETCDCTL_API=3 etcdctl --endpoints=" + url + " ";
-  ASSERT_EQ(std::system((ctl + "user add root:secret >/dev/null 2>&1").c_str()), 0);
-  ASSERT_EQ(std::system((ctl + "auth enable >/dev/null 2>&1").c_str()), 0);
-  EtcdConfig cfg = plain;
-  cfg.username = "root";
-  cfg.password = "secret";
-  auto backend = OpenEtcdBackend(cfg);
-  ASSERT_TRUE(backend) << backend.error().message();
-  ASSERT_TRUE((*backend)->Put("/calico/auth", "ok"));
-  // The token expires after 1 s unused; the backend authenticates again by itself.
-  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
-  auto after_expiry = (*backend)->Get("/calico/auth");
-  ASSERT_TRUE(after_expiry) << after_expiry.error().message();
-  EXPECT_EQ(after_expiry->value, "ok");
-  auto anonymous = OpenEtcdBackend(plain);
-  ASSERT_TRUE(anonymous);
-  auto denied = (*anonymous)->Put("/calico/auth", "no");
-  ASSERT_FALSE(denied);
-  EXPECT_EQ(denied.error().code(), ErrorCode::kPermissionDenied);
-  EtcdConfig wrong = cfg;
-  wrong.password = "bad";
-  auto rejected = OpenEtcdBackend(wrong);
-  ASSERT_FALSE(rejected);
-  EXPECT_EQ(rejected.error().code(), ErrorCode::kPermissionDenied);
+  testing::ExpectAuthWithTokenRenewal(url, [](const EtcdConfig& c) { return OpenEtcdBackend(c); });
   etcd.Kill();
   std::filesystem::remove_all(dir);
 }

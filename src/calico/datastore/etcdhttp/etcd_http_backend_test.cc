@@ -13,6 +13,7 @@
 #include "calico/base/testing/temp_dir.h"
 #include "calico/datastore/etcd/etcd_backend.h"
 #include "calico/datastore/testing/backend_conformance.h"
+#include "calico/datastore/testing/etcd_client_checks.h"
 #include "calico/datastore/testing/etcd_process.h"
 
 namespace calico::datastore::etcdhttp {
@@ -34,19 +35,8 @@ std::string RunCommand(const std::string& cmd) {
   return out;
 }
 
-// Retries OpenEtcdHttpBackend until the member serves (bounded).
 Result<std::unique_ptr<Backend>> ConnectWhenUp(const EtcdConfig& cfg) {
-  Result<std::unique_ptr<Backend>> last = Unavailable("not tried");
-  for (int i = 0; i < 40; ++i) {
-    last = OpenEtcdHttpBackend(cfg);
-    if (last) {
-      if ((*last)->List("/probe/")) return last;
-    } else if (last.error().code() != ErrorCode::kUnavailable) {
-      return last;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(250));
-  }
-  return last;
+  return testing::ConnectWhenUp([](const EtcdConfig& c) { return OpenEtcdHttpBackend(c); }, cfg);
 }
 
 EtcdMember& SharedEtcd() {
@@ -340,33 +330,8 @@ TEST(EtcdHttpAuthTest, UsernameAndPasswordWithTokenRenewal) {
   auto dir = ::calico::testing::MakeTestDir("etcd-http-auth");
   EtcdMember etcd(dir, "auth", {"--auth-token-ttl", "1"});
   ASSERT_TRUE(etcd.WaitUntilServing());
-  EtcdConfig plain;
-  plain.endpoints = {etcd.client_url()};
-  ASSERT_TRUE(ConnectWhenUp(plain));
-  const std::string ctl = "ETCDCTL_API=3 etcdctl --endpoints=" + etcd.client_url() + " ";
-  ASSERT_EQ(std::system((ctl + "user add root:secret >/dev/null 2>&1").c_str()), 0);
-  ASSERT_EQ(std::system((ctl + "auth enable >/dev/null 2>&1").c_str()), 0);
-  EtcdConfig cfg = plain;
-  cfg.username = "root";
-  cfg.password = "secret";
-  auto backend = OpenEtcdHttpBackend(cfg);
-  ASSERT_TRUE(backend) << backend.error().message();
-  ASSERT_TRUE((*backend)->Put("/calico/auth", "ok"));
-  // The token expires after 1 s unused; the backend authenticates again by itself.
-  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
-  auto after_expiry = (*backend)->Get("/calico/auth");
-  ASSERT_TRUE(after_expiry) << after_expiry.error().message();
-  EXPECT_EQ(after_expiry->value, "ok");
-  auto anonymous = OpenEtcdHttpBackend(plain);
-  ASSERT_TRUE(anonymous);
-  auto denied = (*anonymous)->Put("/calico/auth", "no");
-  ASSERT_FALSE(denied);
-  EXPECT_EQ(denied.error().code(), ErrorCode::kPermissionDenied);
-  EtcdConfig wrong = cfg;
-  wrong.password = "bad";
-  auto rejected = OpenEtcdHttpBackend(wrong);
-  ASSERT_FALSE(rejected);
-  EXPECT_EQ(rejected.error().code(), ErrorCode::kPermissionDenied);
+  testing::ExpectAuthWithTokenRenewal(etcd.client_url(),
+                                      [](const EtcdConfig& c) { return OpenEtcdHttpBackend(c); });
 }
 
 }  // namespace
