@@ -8,6 +8,8 @@
 
 #include <fmt/format.h>
 
+#include "calico/http/chunked.h"
+
 namespace calico::http {
 namespace {
 
@@ -81,21 +83,6 @@ std::optional<uint64_t> ParseDecimal(std::string_view s) {
   return v;
 }
 
-// 1*HEXDIG, at most 15 digits; nullopt otherwise.
-std::optional<uint64_t> ParseHex(std::string_view s) {
-  if (s.empty() || s.size() > 15) return std::nullopt;
-  uint64_t v = 0;
-  for (const char c : s) {
-    const auto u = static_cast<unsigned char>(c);
-    if (std::isxdigit(u) == 0) return std::nullopt;
-    v = v * 16 + static_cast<uint64_t>(std::isdigit(u) != 0 ? c - '0' : std::tolower(u) - 'a' + 10);
-  }
-  return v;
-}
-
-// The longest line a chunk-size line may be (size, extensions).
-constexpr size_t kMaxChunkLine = 4096;
-
 }  // namespace
 
 const char* ReasonPhrase(int status) {
@@ -129,7 +116,7 @@ const char* ReasonPhrase(int status) {
   }
 }
 
-ParseResult ParseMessage(std::string_view buf, const Limits& limits, bool is_response) {
+ParseResult ParseHead(std::string_view buf, const Limits& limits, bool is_response) {
   const size_t head_end = buf.find("\r\n\r\n");
   if (head_end == std::string_view::npos) {
     if (buf.size() > limits.max_header_bytes) {
@@ -206,65 +193,64 @@ ParseResult ParseMessage(std::string_view buf, const Limits& limits, bool is_res
     auto [it, inserted] = req.headers.emplace(key, std::string(value));
     if (!inserted) it->second += ", " + std::string(value);
   }
-  size_t pos = head_end + 4;
   auto te = req.headers.find("transfer-encoding");
-  if (te != req.headers.end()) {
-    if (Lower(te->second) != "chunked") {
-      return Bad(501, "unsupported transfer encoding " + Quote(te->second));
-    }
-    // Chunked: a Content-Length is ignored (Go's fixLength removes it).
-    for (;;) {
-      const size_t eol = buf.find("\r\n", pos);
-      if (eol == std::string_view::npos) {
-        if (buf.size() - pos > kMaxChunkLine) return Bad(400, "chunk size line too long");
-        return NeedMore();
-      }
-      std::string_view size_text = buf.substr(pos, eol - pos);
-      size_text = TrimOws(size_text.substr(0, size_text.find(';')));
-      auto size = ParseHex(size_text);
-      if (!size) return Bad(400, "invalid chunk size");
-      pos = eol + 2;
-      if (*size == 0) {
-        // Trailer lines (ignored) up to an empty line; they count against the header limit.
-        for (;;) {
-          const size_t t = buf.find("\r\n", pos);
-          if (t == std::string_view::npos) {
-            if (buf.size() - pos > limits.max_header_bytes) {
-              return Bad(431, "trailers exceed the max HTTP header size");
-            }
-            return NeedMore();
-          }
-          if (t == pos) {
-            r.consumed = pos + 2;
-            r.state = ParseState::kComplete;
-            return r;
-          }
-          pos = t + 2;
-        }
-      }
-      if (req.body.size() + *size > limits.max_body_bytes) {
-        return Bad(413, fmt::format("body exceeds the {} of {} bytes", model::kMaxHttpBodyBytesName,
-                                    limits.max_body_bytes));
-      }
-      if (buf.size() < pos + *size + 2) return NeedMore();
-      if (buf.substr(pos + *size, 2) != "\r\n") return Bad(400, "chunk not followed by CRLF");
-      req.body.append(buf.substr(pos, *size));
-      pos += *size + 2;
+  if (te != req.headers.end() && Lower(te->second) != "chunked") {
+    return Bad(501, "unsupported transfer encoding " + Quote(te->second));
+  }
+  // Go's fixLength: differing Content-Lengths are refused first; with chunked coding the
+  // Content-Length is then ignored.
+  for (const auto& v : content_lengths) {
+    if (v != content_lengths.front()) {
+      return Bad(400, "http: message cannot contain multiple Content-Length headers");
     }
   }
-  uint64_t length = 0;
-  if (!content_lengths.empty()) {
-    for (const auto& v : content_lengths) {
-      if (v != content_lengths.front()) {
-        return Bad(400, "http: message cannot contain multiple Content-Length headers");
-      }
-    }
-    auto parsed = ParseDecimal(content_lengths.front());
-    if (!parsed) {
+  if (!content_lengths.empty() && te == req.headers.end()) {
+    if (!ParseDecimal(content_lengths.front())) {
       return Bad(400, "bad Content-Length " + Quote(content_lengths.front()));
     }
-    length = *parsed;
     req.headers["content-length"] = content_lengths.front();
+  }
+  r.consumed = head_end + 4;
+  r.state = ParseState::kComplete;
+  return r;
+}
+
+bool IsChunked(const Request& head) {
+  auto te = head.headers.find("transfer-encoding");
+  return te != head.headers.end() && Lower(te->second) == "chunked";
+}
+
+ParseResult ParseMessage(std::string_view buf, const Limits& limits, bool is_response) {
+  ParseResult r = ParseHead(buf, limits, is_response);
+  if (r.state != ParseState::kComplete) return r;
+  Request& req = r.request;
+  const size_t pos = r.consumed;
+  if (IsChunked(req)) {
+    // Chunked: a Content-Length is ignored (Go's fixLength removes it).
+    ChunkedDecoder chunked(ChunkedLimits{.max_chunk_bytes = limits.max_body_bytes,
+                                         .max_body_bytes = limits.max_body_bytes,
+                                         .max_chunk_bytes_name = model::kMaxHttpBodyBytesName,
+                                         .max_body_bytes_name = model::kMaxHttpBodyBytesName,
+                                         .max_trailer_bytes = limits.max_header_bytes});
+    const size_t used = chunked.Feed(buf.substr(pos), req.body);
+    if (chunked.failed()) {
+      switch (chunked.error()) {
+        case ChunkedError::kChunkTooLarge:
+        case ChunkedError::kBodyTooLarge:
+          return Bad(413, chunked.error_message());
+        case ChunkedError::kTrailersTooLarge:
+          return Bad(431, chunked.error_message());
+        default:
+          return Bad(400, chunked.error_message());
+      }
+    }
+    if (!chunked.done()) return NeedMore();
+    r.consumed = pos + used;
+    return r;
+  }
+  uint64_t length = 0;
+  if (auto cl = req.headers.find("content-length"); cl != req.headers.end()) {
+    length = ParseDecimal(cl->second).value_or(0);  // checked by ParseHead
   }
   if (length > limits.max_body_bytes) {
     return Bad(413, fmt::format("body of {} bytes exceeds the {} of {} bytes", length,

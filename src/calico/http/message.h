@@ -11,8 +11,8 @@
 //     Content-Length headers are refused with 400 unless they all hold the same value (Go:
 //     "http: message cannot contain multiple Content-Length headers", RFC 9110 section 8.6);
 //   * a body larger than the limit: 413 (known from Content-Length before it is read);
-//   * Transfer-Encoding: chunked (then any Content-Length is ignored, as Go does); any other
-//     transfer coding is 501;
+//   * Transfer-Encoding: chunked, decoded by chunked.h's ChunkedDecoder and its limits (then any
+//     Content-Length is ignored, as Go does); any other transfer coding is 501;
 //   * header names are lower-cased; a repeated header keeps its values joined by ", ".
 //
 // Thread-safety: pure functions and values.
@@ -81,6 +81,14 @@ struct ParseResult {
 // of a request line ("HTTP/1.1 200 OK"; the line lands in request.version, status in `status`)
 // for the test clients.
 ParseResult ParseMessage(std::string_view buf, const Limits& limits, bool is_response = false);
+
+// The start line and headers alone, with ParseMessage's checks of them: kComplete with
+// `consumed` = the head's length and an empty body, for an answer whose body is a stream (the
+// etcd gateway's watch: read it with a ChunkedDecoder, chunked.h).
+ParseResult ParseHead(std::string_view buf, const Limits& limits, bool is_response = false);
+
+// Whether the head says "Transfer-Encoding: chunked" (ParseHead refuses any other coding).
+bool IsChunked(const Request& head);
 
 // "HTTP/1.1 <status> <reason>", Content-Type when set, Content-Length, "Connection: close" when
 // `close`, then the body.

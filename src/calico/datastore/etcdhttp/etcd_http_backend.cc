@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <atomic>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <thread>
 
@@ -14,6 +15,7 @@
 #include "calico/base/numbers.h"
 #include "calico/base/strings.h"
 #include "calico/datastore/watch_queue.h"
+#include "calico/http/chunked.h"
 #include "calico/http/client.h"
 
 namespace calico::datastore::etcdhttp {
@@ -260,6 +262,8 @@ namespace {
 constexpr auto kCallTimeout = std::chrono::seconds(10);
 constexpr auto kNoQuorumMemory = std::chrono::seconds(10);
 constexpr int64_t kListPageSize = 1000;
+// kMaxWatchResponseBytes, lowered by tests (SetMaxWatchResponseBytesForTest).
+std::atomic<size_t> max_watch_response_bytes{kMaxWatchResponseBytes};
 
 struct Endpoint {
   std::string url;
@@ -704,59 +708,76 @@ class HttpWatchStream final : public WatchStream {
     return queue_.Push(std::move(events));
   }
 
+  void FailStream(const std::string& what) {
+    Fail(Error(ErrorCode::kUnavailable, "watch " + prefix_ + ": etcd at " + url_ + ": " + what));
+  }
+
+  // The answer: a head (http::ParseHead, at most kMaxHttpHeaderBytes), then a chunked body
+  // (http::ChunkedDecoder: bounded lines, strict CRLF) of newline-separated WatchResponses, each
+  // at most max_line_ bytes. Any breach fails the stream with the limit named; the consumer
+  // re-establishes the watch as on any stream error (agent/agent.cc Agent::Step).
   void ReadLoop() {
-    std::string buf;   // raw bytes
-    std::string body;  // de-chunked payload not yet split into lines
-    bool head = false;
+    std::string head;  // the status line and headers until they are complete
+    std::optional<http::ChunkedDecoder> chunked;
+    std::string lines;   // de-chunked payload not yet split into lines
+    size_t scanned = 0;  // bytes of `lines` known to hold no newline
     char chunk[16384];
     for (;;) {
       if (queue_.closed()) return;
       auto n = conn_->Read(chunk, sizeof(chunk), std::chrono::milliseconds(1000));
       if (!n) {
-        Fail(Error(ErrorCode::kUnavailable, "watch " + prefix_ + ": etcd at " + url_ +
-                                                ": stream ended: " + n.error().message()));
+        FailStream("stream ended: " + n.error().message());
         return;
       }
-      buf.append(chunk, *n);
-      if (!head) {
-        const size_t end = buf.find("\r\n\r\n");
-        if (end == std::string::npos) continue;
-        const std::string status = buf.substr(0, buf.find("\r\n"));
-        if (status.find(" 200") == std::string::npos) {
-          Fail(Error(ErrorCode::kUnavailable,
-                     "watch " + prefix_ + ": etcd at " + url_ + ": " + status));
+      std::string_view in(chunk, *n);
+      if (!chunked) {
+        head.append(in);
+        const http::ParseResult r = http::ParseHead(head, http::Limits{}, /*is_response=*/true);
+        if (r.state == http::ParseState::kNeedMore) continue;
+        if (r.state == http::ParseState::kBad) {
+          FailStream("not an HTTP answer: " + r.error);
           return;
         }
-        buf.erase(0, end + 4);
-        head = true;
+        if (r.status != 200) {
+          FailStream(r.request.version);
+          return;
+        }
+        if (!http::IsChunked(r.request)) {
+          FailStream("the watch answer is not a chunked stream");
+          return;
+        }
+        chunked.emplace(http::ChunkedLimits{
+            .max_chunk_bytes = max_line_,
+            .max_chunk_bytes_name = kMaxWatchResponseBytesName,
+        });
+        // The body's first bytes came with the head.
+        const size_t body_in_chunk = head.size() - r.consumed;
+        in = in.substr(in.size() - body_in_chunk);
+        head.clear();
+        head.shrink_to_fit();
       }
-      // Transfer-Encoding: chunked: "<hex size>\r\n<data>\r\n" ... "0\r\n\r\n".
-      for (;;) {
-        const size_t eol = buf.find("\r\n");
-        if (eol == std::string::npos) break;
-        // The size may carry chunk extensions (";name=value"), which are ignored.
-        auto parsed =
-            ParseInt<size_t>(std::string_view(buf).substr(0, std::min(eol, buf.find(';'))), 16);
-        if (!parsed) {
-          Fail(Error(ErrorCode::kUnavailable, "watch " + prefix_ + ": bad chunk from " + url_));
-          return;
-        }
-        const size_t size = *parsed;
-        if (size == 0) {
-          Fail(Error(ErrorCode::kUnavailable,
-                     "watch " + prefix_ + ": etcd at " + url_ + ": stream ended by the server"));
-          return;
-        }
-        if (buf.size() < eol + 2 + size + 2) break;
-        body.append(buf, eol + 2, size);
-        buf.erase(0, eol + 2 + size + 2);
+      chunked->Feed(in, lines);
+      if (chunked->failed()) {
+        FailStream("malformed chunked stream: " + chunked->error_message());
+        return;
       }
-      size_t nl;
-      while ((nl = body.find('\n')) != std::string::npos) {
-        const std::string line = body.substr(0, nl);
-        body.erase(0, nl + 1);
-        if (line.find_first_not_of(" \r\t") == std::string::npos) continue;
+      size_t start = 0;
+      for (size_t nl; (nl = lines.find('\n', std::max(start, scanned))) != std::string::npos;) {
+        const std::string_view line = std::string_view(lines).substr(start, nl - start);
+        start = nl + 1;
+        if (line.find_first_not_of(" \r\t") == std::string_view::npos) continue;
         if (!Deliver(line)) return;
+      }
+      lines.erase(0, start);
+      scanned = lines.size();
+      if (lines.size() > max_line_) {
+        FailStream(fmt::format("a watch response longer than the {} of {} bytes",
+                               kMaxWatchResponseBytesName, max_line_));
+        return;
+      }
+      if (chunked->ended()) {
+        FailStream("stream ended by the server");
+        return;
       }
     }
   }
@@ -764,6 +785,7 @@ class HttpWatchStream final : public WatchStream {
   std::unique_ptr<http::ClientConnection> conn_;
   std::string prefix_;
   std::string url_;
+  const size_t max_line_ = max_watch_response_bytes.load();
   WatchQueue queue_;
   std::thread reader_;  // Last: starts after the members it uses exist.
 };
@@ -884,6 +906,10 @@ Result<std::unique_ptr<Backend>> OpenEtcdHttpBackend(const EtcdConfig& config,
   if (!fallback) return std::unique_ptr<Backend>(std::move(backend));
   return std::unique_ptr<Backend>(
       std::make_unique<FallbackBackend>(std::move(backend), std::move(fallback)));
+}
+
+void SetMaxWatchResponseBytesForTest(size_t bytes) {
+  max_watch_response_bytes.store(bytes);
 }
 
 Status CompactEtcdHttp(Backend& backend, int64_t revision) {

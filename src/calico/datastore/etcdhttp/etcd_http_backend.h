@@ -12,6 +12,7 @@
 // Thread-safety: thread-safe (requests are serialised on the one connection; a watch has its own).
 #pragma once
 
+#include <cstddef>
 #include <functional>
 #include <memory>
 #include <string>
@@ -41,6 +42,17 @@ using EtcdFallback = std::function<Result<std::unique_ptr<Backend>>()>;
 
 // Compacts the etcd history up to `revision` (tests and tooling).
 [[nodiscard]] Status CompactEtcdHttp(Backend& backend, int64_t revision);
+
+// One WatchResponse on the gateway's watch stream (one JSON line of its chunked answer): as large
+// as the largest answer the same client takes to a request (http/client.cc, a page of etcd
+// values). etcd puts up to 1000 revisions' events in one response and the gRPC client takes up to
+// 2 GiB, so the bound is against a peer that never ends a line, not against large legitimate
+// responses. A longer line fails the watch with kUnavailable naming the limit (the limit's name
+// is in model/decode_limits.h's style). A test lowers the limit for the watches opened after
+// SetMaxWatchResponseBytesForTest.
+inline constexpr size_t kMaxWatchResponseBytes = size_t{512} << 20;
+inline constexpr const char* kMaxWatchResponseBytesName = "max watch response size";
+void SetMaxWatchResponseBytesForTest(size_t bytes);
 
 // The gateway's JSON (exposed for the golden tests): proto field names, bytes as base64, int64
 // as decimal strings (what grpc-gateway's jsonpb writes; it reads numbers too).
