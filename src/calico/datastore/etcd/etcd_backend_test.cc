@@ -1,15 +1,12 @@
-// The etcd backend against a real etcd started by the test (loopback, free ports, temp data dir,
-// stopped by PID): the Backend conformance suite, interoperability with etcdctl, and errors.
+// The etcd backend against a real etcd started by the test (datastore/testing/etcd_process.h:
+// loopback, free ports, temp data dir, killed by PID): the Backend conformance suite,
+// interoperability with etcdctl, and errors.
 #include "calico/datastore/etcd/etcd_backend.h"
 
 #include <netinet/in.h>
-#include <signal.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <array>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -25,100 +22,40 @@
 #include "calico/datastore/migrate.h"
 #include "calico/datastore/testing/backend_conformance.h"
 #include "calico/datastore/testing/etcd_client_checks.h"
+#include "calico/datastore/testing/etcd_process.h"
 
 namespace calico::datastore::etcd {
 namespace {
 
-int FreePort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  CALICO_CHECK(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0);
-  socklen_t len = sizeof(addr);
-  CALICO_CHECK(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
-  ::close(fd);
-  return ntohs(addr.sin_port);
+using ::calico::testing::EtcdInstalled;
+using ::calico::testing::EtcdMember;
+using ::calico::testing::FreeLoopbackPort;
+
+Result<std::unique_ptr<Backend>> ConnectWhenUp(const EtcdConfig& cfg) {
+  return testing::ConnectWhenUp([](const EtcdConfig& c) { return OpenEtcdBackend(c); }, cfg);
 }
 
-std::string RunCommand(const std::string& cmd) {
-  std::string out;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  if (p == nullptr) return out;
-  std::array<char, 4096> buf{};
-  size_t n;
-  while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0)
-    out.append(buf.data(), n);
-  ::pclose(p);
-  return out;
+// One member for the tests that need no cluster of their own, killed at exit.
+EtcdMember& SharedEtcd() {
+  static EtcdMember* member = [] {
+    auto* m = new EtcdMember(::calico::testing::MakeTestDir("etcd-test"), "shared");
+    CALICO_CHECK(m->WaitUntilServing());
+    std::atexit([] { member->Kill(); });
+    return m;
+  }();
+  return *member;
 }
 
-// One etcd member on loopback, killed by PID when destroyed.
-class EtcdServer {
- public:
-  EtcdServer() {
-    dir_ = ::calico::testing::MakeTestDir("etcd-test");
-    client_port_ = FreePort();
-    int peer_port = FreePort();
-    url_ = "http://127.0.0.1:" + std::to_string(client_port_);
-    std::string peer = "http://127.0.0.1:" + std::to_string(peer_port);
-    pid_ = ::fork();
-    CALICO_CHECK(pid_ >= 0);
-    if (pid_ == 0) {
-      ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // Never outlive a crashed test.
-      std::string log = (dir_ / "etcd.log").string();
-      FILE* f = std::freopen(log.c_str(), "w", stderr);
-      (void)f;
-      std::string data = (dir_ / "data").string();
-      std::string initial = "t=" + peer;
-      ::execlp("etcd", "etcd", "--name", "t", "--data-dir", data.c_str(), "--listen-client-urls",
-               url_.c_str(), "--advertise-client-urls", url_.c_str(), "--listen-peer-urls",
-               peer.c_str(), "--initial-advertise-peer-urls", peer.c_str(), "--initial-cluster",
-               initial.c_str(), static_cast<char*>(nullptr));
-      ::_exit(127);
-    }
-  }
-  ~EtcdServer() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGTERM);
-      int status = 0;
-      ::waitpid(pid_, &status, 0);
-    }
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
-  }
-  EtcdServer(const EtcdServer&) = delete;
-  EtcdServer& operator=(const EtcdServer&) = delete;
+Result<std::unique_ptr<Backend>> ConnectShared() {
+  EtcdConfig cfg;
+  cfg.endpoints = {SharedEtcd().client_url()};
+  return ConnectWhenUp(cfg);
+}
 
-  const std::string& url() const { return url_; }
-
-  Result<std::unique_ptr<Backend>> Connect() const {
-    EtcdConfig cfg;
-    cfg.endpoints = {url_};
-    cfg.dial_timeout = std::chrono::milliseconds(10000);
-    return OpenEtcdBackend(cfg);
-  }
-
-  static EtcdServer& Shared() {
-    static EtcdServer* server = new EtcdServer();  // Killed at exit by the atexit hook below.
-    static bool registered = [] {
-      std::atexit([] { server->~EtcdServer(); });
-      return true;
-    }();
-    (void)registered;
-    return *server;
-  }
-
- private:
-  std::filesystem::path dir_;
-  int client_port_ = 0;
-  std::string url_;
-  pid_t pid_ = -1;
-};
-
-bool HaveEtcd() {
-  return RunCommand("command -v etcd").find("etcd") != std::string::npos;
+// etcdctl's stdout ("" when it could not run).
+std::string Etcdctl(const std::string& url, const std::vector<std::string>& args) {
+  auto out = ::calico::testing::RunEtcdctl(url, args);
+  return out ? out->out : "";
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -126,11 +63,11 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(BackendFactory{
         "etcd",
         [] {
-          if (!HaveEtcd()) {
+          if (!EtcdInstalled()) {
             std::fprintf(stderr, "etcd is not installed: run `make deps` (Debian etcd-server)\n");
             std::abort();
           }
-          auto backend = EtcdServer::Shared().Connect();
+          auto backend = ConnectShared();
           if (!backend) {
             std::fprintf(stderr, "cannot reach the test etcd: %s\n",
                          backend.error().message().c_str());
@@ -147,17 +84,17 @@ INSTANTIATE_TEST_SUITE_P(
     });
 
 TEST(EtcdInteropTest, DataIsReadableWithEtcdctlBothWays) {
-  ASSERT_TRUE(HaveEtcd()) << "etcd is not installed (make deps installs etcd-server)";
-  auto backend = EtcdServer::Shared().Connect();
+  ASSERT_TRUE(EtcdInstalled()) << "etcd is not installed (make deps installs etcd-server)";
+  auto backend = ConnectShared();
   ASSERT_TRUE(backend) << backend.error().message();
   const std::string key = "/calico/resources/v3/projectcalico.org/ippools/interop";
   const std::string value =
       R"({"kind":"IPPool","apiVersion":"projectcalico.org/v3","metadata":{"name":"interop"},"spec":{"cidr":"10.9.0.0/16"}})";
   ASSERT_TRUE((*backend)->Put(key, value));
-  std::string env = "ETCDCTL_API=3 etcdctl --endpoints=" + EtcdServer::Shared().url() + " ";
-  std::string got = RunCommand(env + "get --print-value-only " + key);
+  const std::string url = SharedEtcd().client_url();
+  std::string got = Etcdctl(url, {"get", "--print-value-only", key});
   EXPECT_NE(got.find("10.9.0.0/16"), std::string::npos) << got;
-  RunCommand(env + "put /calico/ipam/v2/config '{\"strict_affinity\":true}'");
+  Etcdctl(url, {"put", "/calico/ipam/v2/config", "{\"strict_affinity\":true}"});
   auto read = (*backend)->Get("/calico/ipam/v2/config");
   ASSERT_TRUE(read) << read.error().message();
   EXPECT_EQ(read->value, "{\"strict_affinity\":true}");
@@ -165,7 +102,7 @@ TEST(EtcdInteropTest, DataIsReadableWithEtcdctlBothWays) {
 
 TEST(EtcdErrorsTest, UnreachableEndpointsAreNamedWithinTheTimeout) {
   EtcdConfig cfg;
-  int port = FreePort();
+  int port = FreeLoopbackPort();
   cfg.endpoints = {"http://127.0.0.1:" + std::to_string(port)};
   cfg.dial_timeout = std::chrono::milliseconds(1000);
   auto start = std::chrono::steady_clock::now();
@@ -180,66 +117,22 @@ TEST(EtcdErrorsTest, UnreachableEndpointsAreNamedWithinTheTimeout) {
 }
 
 TEST(EtcdFailoverTest, SecondEndpointServesWhenTheFirstIsDown) {
-  ASSERT_TRUE(HaveEtcd());
+  ASSERT_TRUE(EtcdInstalled());
   EtcdConfig cfg;
-  cfg.endpoints = {"http://127.0.0.1:" + std::to_string(FreePort()), EtcdServer::Shared().url()};
+  cfg.endpoints = {"http://127.0.0.1:" + std::to_string(FreeLoopbackPort()),
+                   SharedEtcd().client_url()};
   auto backend = OpenEtcdBackend(cfg);
   ASSERT_TRUE(backend) << backend.error().message();
   ASSERT_TRUE((*backend)->Put("/calico/failover", "ok"));
   EXPECT_EQ((*backend)->Get("/calico/failover")->value, "ok");
 }
 
-// A member started with arbitrary flags (TLS, clusters); killed by PID when destroyed.
-class EtcdProcess {
- public:
-  EtcdProcess(const std::filesystem::path& dir, const std::string& name,
-              std::vector<std::string> flags)
-      : dir_(dir) {
-    std::filesystem::create_directories(dir_);
-    pid_ = ::fork();
-    CALICO_CHECK(pid_ >= 0);
-    if (pid_ == 0) {
-      ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // Never outlive a crashed test.
-      std::string log = (dir_ / (name + ".log")).string();
-      FILE* f = std::freopen(log.c_str(), "w", stderr);
-      (void)f;
-      std::vector<std::string> argv = {"etcd", "--name", name, "--data-dir",
-                                       (dir_ / (name + ".data")).string()};
-      argv.insert(argv.end(), flags.begin(), flags.end());
-      std::vector<char*> cargv;
-      for (std::string& a : argv)
-        cargv.push_back(a.data());
-      cargv.push_back(nullptr);
-      ::execvp("etcd", cargv.data());
-      ::_exit(127);
-    }
-  }
-  ~EtcdProcess() { Kill(); }
-  EtcdProcess(const EtcdProcess&) = delete;
-  EtcdProcess& operator=(const EtcdProcess&) = delete;
-  void Kill() {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGKILL);
-    int status = 0;
-    ::waitpid(pid_, &status, 0);
-    pid_ = -1;
-  }
-
- private:
-  std::filesystem::path dir_;
-  pid_t pid_ = -1;
-};
-
 std::filesystem::path FreshDir(const std::string& what) {
   return ::calico::testing::MakeTestDir(what);
 }
 
-Result<std::unique_ptr<Backend>> ConnectWhenUp(const EtcdConfig& cfg) {
-  return testing::ConnectWhenUp([](const EtcdConfig& c) { return OpenEtcdBackend(c); }, cfg);
-}
-
 TEST(EtcdTlsTest, MutualTlsWithGeneratedCertificates) {
-  ASSERT_TRUE(HaveEtcd());
+  ASSERT_TRUE(EtcdInstalled());
   auto dir = FreshDir("etcd-tls");
   std::string d = dir.string();
   std::string script =
@@ -255,16 +148,11 @@ TEST(EtcdTlsTest, MutualTlsWithGeneratedCertificates) {
       "openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -extfile "
       "ext.cnf -out client.pem";
   ASSERT_EQ(std::system((script + " >/dev/null 2>&1").c_str()), 0) << "openssl failed";
-  int port = FreePort();
-  int peer = FreePort();
-  std::string url = "https://127.0.0.1:" + std::to_string(port);
-  std::string peer_url = "http://127.0.0.1:" + std::to_string(peer);
-  EtcdProcess etcd(
-      dir, "tls",
-      {"--listen-client-urls", url, "--advertise-client-urls", url, "--listen-peer-urls", peer_url,
-       "--initial-advertise-peer-urls", peer_url, "--initial-cluster", "tls=" + peer_url,
-       "--cert-file", d + "/server.pem", "--key-file", d + "/server.key", "--trusted-ca-file",
-       d + "/ca.pem", "--client-cert-auth"});
+  EtcdMember etcd(dir, "tls",
+                  {"--cert-file", d + "/server.pem", "--key-file", d + "/server.key",
+                   "--trusted-ca-file", d + "/ca.pem", "--client-cert-auth"},
+                  "https");
+  const std::string url = etcd.client_url();
   EtcdConfig cfg;
   cfg.endpoints = {url};
   cfg.ca_cert_file = d + "/ca.pem";
@@ -298,17 +186,11 @@ TEST(EtcdTlsTest, MutualTlsWithGeneratedCertificates) {
 }
 
 TEST(EtcdAuthTest, UsernameAndPassword) {
-  ASSERT_TRUE(HaveEtcd());
+  ASSERT_TRUE(EtcdInstalled());
   auto dir = FreshDir("etcd-auth");
-  int port = FreePort();
-  int peer = FreePort();
-  std::string url = "http://127.0.0.1:" + std::to_string(port);
-  std::string peer_url = "http://127.0.0.1:" + std::to_string(peer);
-  EtcdProcess etcd(dir, "auth",
-                   {"--listen-client-urls", url, "--advertise-client-urls", url,
-                    "--listen-peer-urls", peer_url, "--initial-advertise-peer-urls", peer_url,
-                    "--initial-cluster", "auth=" + peer_url, "--auth-token-ttl", "1"});
-  testing::ExpectAuthWithTokenRenewal(url, [](const EtcdConfig& c) { return OpenEtcdBackend(c); });
+  EtcdMember etcd(dir, "auth", {"--auth-token-ttl", "1"});
+  testing::ExpectAuthWithTokenRenewal(etcd.client_url(),
+                                      [](const EtcdConfig& c) { return OpenEtcdBackend(c); });
   etcd.Kill();
   std::filesystem::remove_all(dir);
 }
@@ -316,7 +198,7 @@ TEST(EtcdAuthTest, UsernameAndPassword) {
 // A fresh 3-member cluster on loopback, members named <prefix>0..2; killed on destruction.
 struct TestCluster {
   std::vector<std::string> client_urls;
-  std::vector<std::unique_ptr<EtcdProcess>> members;
+  std::vector<std::unique_ptr<EtcdMember>> members;
 };
 
 TestCluster StartCluster(const std::filesystem::path& dir, const std::string& prefix) {
@@ -324,18 +206,18 @@ TestCluster StartCluster(const std::filesystem::path& dir, const std::string& pr
   std::vector<std::string> peer_urls;
   std::string initial;
   for (int i = 0; i < 3; ++i) {
-    c.client_urls.push_back("http://127.0.0.1:" + std::to_string(FreePort()));
-    peer_urls.push_back("http://127.0.0.1:" + std::to_string(FreePort()));
+    peer_urls.push_back("http://127.0.0.1:" + std::to_string(FreeLoopbackPort()));
     if (i > 0) initial += ",";
     initial += prefix + std::to_string(i) + "=" + peer_urls.back();
   }
   for (size_t i = 0; i < 3; ++i) {
-    c.members.push_back(std::make_unique<EtcdProcess>(
+    // The flags after the member's own override them (the last value of a flag wins).
+    c.members.push_back(std::make_unique<EtcdMember>(
         dir, prefix + std::to_string(i),
-        std::vector<std::string>{"--listen-client-urls", c.client_urls[i],
-                                 "--advertise-client-urls", c.client_urls[i], "--listen-peer-urls",
-                                 peer_urls[i], "--initial-advertise-peer-urls", peer_urls[i],
-                                 "--initial-cluster", initial, "--initial-cluster-state", "new"}));
+        std::vector<std::string>{"--listen-peer-urls", peer_urls[i],
+                                 "--initial-advertise-peer-urls", peer_urls[i], "--initial-cluster",
+                                 initial, "--initial-cluster-state", "new"}));
+    c.client_urls.push_back(c.members.back()->client_url());
   }
   return c;
 }
@@ -343,7 +225,7 @@ TestCluster StartCluster(const std::filesystem::path& dir, const std::string& pr
 // A 3-member cluster loses one member in the middle of a write workload: every acknowledged
 // write is still there and writes continue through the remaining members.
 TEST(EtcdClusterTest, KillingOneMemberLosesNoAcknowledgedWrite) {
-  ASSERT_TRUE(HaveEtcd());
+  ASSERT_TRUE(EtcdInstalled());
   auto dir = FreshDir("etcd-cluster");
   TestCluster cluster = StartCluster(dir, "m");
   auto& members = cluster.members;
@@ -375,8 +257,8 @@ TEST(EtcdClusterTest, KillingOneMemberLosesNoAcknowledgedWrite) {
 // A watch replaying 10k resources from an old revision delivers every event in order (the
 // resync path of the agent), with the stream's queue bounded by back-pressure.
 TEST(EtcdWatchScaleTest, ReplaysTenThousandResources) {
-  ASSERT_TRUE(HaveEtcd());
-  auto backend = EtcdServer::Shared().Connect();
+  ASSERT_TRUE(EtcdInstalled());
+  auto backend = ConnectShared();
   ASSERT_TRUE(backend);
   auto start = (*backend)->List("/calico/scale/");
   ASSERT_TRUE(start);
@@ -403,8 +285,8 @@ TEST(EtcdWatchScaleTest, ReplaysTenThousandResources) {
 
 // A List larger than gRPC's default 4 MiB message limit comes back whole (paged at one revision).
 TEST(EtcdListScaleTest, ListsMoreThanOneMessageWorthOfValues) {
-  ASSERT_TRUE(HaveEtcd());
-  auto backend = EtcdServer::Shared().Connect();
+  ASSERT_TRUE(EtcdInstalled());
+  auto backend = ConnectShared();
   ASSERT_TRUE(backend);
   const std::string value(4096, 'x');
   constexpr int kKeys = 2500;  // ~10 MiB.
@@ -463,7 +345,7 @@ int WatchersOn(const std::string& url) {
 // A watch served by a member that dies ends with kUnavailable naming the member; watching again
 // from the last revision seen goes through a live member and misses nothing.
 TEST(EtcdClusterTest, WatchResumesThroughAnotherMember) {
-  ASSERT_TRUE(HaveEtcd());
+  ASSERT_TRUE(EtcdInstalled());
   auto dir = FreshDir("etcd-watch-cluster");
   TestCluster cluster = StartCluster(dir, "w");
   auto& members = cluster.members;
@@ -525,7 +407,7 @@ TEST(EtcdClusterTest, WatchResumesThroughAnotherMember) {
 
 // calicoctl datastore migrate: local -> etcd -> local loses nothing, and etcd holds Calico's keys.
 TEST(EtcdMigrateTest, LocalToEtcdToLocalRoundTrip) {
-  ASSERT_TRUE(HaveEtcd());
+  ASSERT_TRUE(EtcdInstalled());
   auto dir = ::calico::testing::MakeTestDir("migrate");
   std::filesystem::create_directories(dir);
   auto local = SqliteBackend::Open((dir / "a.db").string());
@@ -538,15 +420,15 @@ TEST(EtcdMigrateTest, LocalToEtcdToLocalRoundTrip) {
   ASSERT_TRUE((*local)->Put("/calico/ipam/v2/handle/net.abc",
                             R"({"block":{"192.168.0.0/26":1},"deleted":false})"));
 
-  auto etcd = EtcdServer::Shared().Connect();
+  auto etcd = ConnectShared();
   ASSERT_TRUE(etcd);
   ASSERT_TRUE((*etcd)->DeletePrefix("/calico/"));
   auto exported = ExportDatastore(**local);
   ASSERT_TRUE(exported);
   ASSERT_TRUE(ImportDatastore(*exported, **etcd));
-  std::string got =
-      RunCommand("ETCDCTL_API=3 etcdctl --endpoints=" + EtcdServer::Shared().url() +
-                 " get --print-value-only /calico/resources/v3/projectcalico.org/ippools/pool1");
+  std::string got = Etcdctl(
+      SharedEtcd().client_url(),
+      {"get", "--print-value-only", "/calico/resources/v3/projectcalico.org/ippools/pool1"});
   EXPECT_NE(got.find("192.168.0.0/16"), std::string::npos) << got;
 
   auto back = SqliteBackend::Open((dir / "b.db").string());
@@ -570,8 +452,8 @@ TEST(EtcdMigrateTest, LocalToEtcdToLocalRoundTrip) {
 // never hiding the other resources of the kind, exactly as with the embedded store (Felix's
 // calc/validation_filter.go skips what does not decode). Issue 19: the etcd path.
 TEST(EtcdStoredValuesTest, UnreadableValuesAreSkippedByReaders) {
-  ASSERT_TRUE(HaveEtcd()) << "etcd is not installed (make deps installs etcd-server)";
-  auto backend = EtcdServer::Shared().Connect();
+  ASSERT_TRUE(EtcdInstalled()) << "etcd is not installed (make deps installs etcd-server)";
+  auto backend = ConnectShared();
   ASSERT_TRUE(backend) << backend.error().message();
   const std::string prefix = "/calico/resources/v3/projectcalico.org/globalnetworkpolicies/";
   ASSERT_TRUE((*backend)->DeletePrefix(prefix));
@@ -579,8 +461,7 @@ TEST(EtcdStoredValuesTest, UnreadableValuesAreSkippedByReaders) {
       prefix + "good",
       R"json({"kind":"GlobalNetworkPolicy","apiVersion":"projectcalico.org/v3",)json"
       R"json("metadata":{"name":"good"},"spec":{"selector":"all()","types":["Ingress"]}})json"));
-  RunCommand("ETCDCTL_API=3 etcdctl --endpoints=" + EtcdServer::Shared().url() + " put " + prefix +
-             "garbage '{not json'");
+  Etcdctl(SharedEtcd().client_url(), {"put", prefix + "garbage", "{not json"});
   ASSERT_TRUE((*backend)->Put(prefix + "deep", std::string(20000, '[') + std::string(20000, ']')));
 
   Client client(**backend);

@@ -23,16 +23,10 @@ using ::calico::testing::EtcdInstalled;
 using ::calico::testing::EtcdMember;
 using ::calico::testing::FreeLoopbackPort;
 
-std::string RunCommand(const std::string& cmd) {
-  std::string out;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  if (p == nullptr) return out;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof(buf), p)) > 0)
-    out.append(buf, n);
-  ::pclose(p);
-  return out;
+// etcdctl's stdout ("" when it could not run).
+std::string Etcdctl(const std::string& url, const std::vector<std::string>& args) {
+  auto out = ::calico::testing::RunEtcdctl(url, args);
+  return out ? out->out : "";
 }
 
 Result<std::unique_ptr<Backend>> ConnectWhenUp(const EtcdConfig& cfg) {
@@ -84,13 +78,14 @@ TEST(EtcdHttpInteropTest, KeysAndValuesAreEtcdsOwnBothWays) {
   ASSERT_TRUE(EtcdInstalled());
   auto backend = ConnectWhenUp(SharedConfig());
   ASSERT_TRUE(backend) << backend.error().message();
-  const std::string ctl = "ETCDCTL_API=3 etcdctl --endpoints=" + SharedEtcd().client_url() + " ";
+  const std::string url = SharedEtcd().client_url();
   ASSERT_TRUE(
       (*backend)->Put("/calico/resources/v3/projectcalico.org/ippools/p1", R"({"kind":"IPPool"})"));
-  EXPECT_EQ(RunCommand(ctl + "get --print-value-only /calico/resources/v3/projectcalico.org/"
-                             "ippools/p1"),
+  EXPECT_EQ(Etcdctl(url, {"get", "--print-value-only",
+                          "/calico/resources/v3/projectcalico.org/ippools/p1"}),
             "{\"kind\":\"IPPool\"}\n");
-  ASSERT_EQ(std::system((ctl + "put /calico/from-etcdctl 'a value' >/dev/null").c_str()), 0);
+  auto put = ::calico::testing::RunEtcdctl(url, {"put", "/calico/from-etcdctl", "a value"});
+  ASSERT_TRUE(put && put->exit_code == 0);
   auto got = (*backend)->Get("/calico/from-etcdctl");
   ASSERT_TRUE(got) << got.error().message();
   EXPECT_EQ(got->value, "a value");
@@ -301,12 +296,16 @@ TEST(EtcdHttpTlsTest, GatewayRefusedToACommonNameCertificateFallsBackToGrpc) {
                    "--trusted-ca-file", d + "/ca.pem", "--client-cert-auth"},
                   "https");
   ASSERT_TRUE(etcd.WaitUntilServing());
-  const std::string ctl = "ETCDCTL_API=3 etcdctl --endpoints=" + etcd.client_url() +
-                          " --cacert=" + d + "/ca.pem --cert=" + d + "/client.pem --key=" + d +
-                          "/client.key ";
-  ASSERT_EQ(std::system((ctl + "user add root:secret >/dev/null 2>&1").c_str()), 0);
-  ASSERT_EQ(std::system((ctl + "user grant-role root root >/dev/null 2>&1").c_str()), 0);
-  ASSERT_EQ(std::system((ctl + "auth enable >/dev/null 2>&1").c_str()), 0);
+  for (const std::vector<std::string>& args :
+       std::vector<std::vector<std::string>>{{"user", "add", "root:secret"},
+                                             {"user", "grant-role", "root", "root"},
+                                             {"auth", "enable"}}) {
+    std::vector<std::string> with_tls = {"--cacert=" + d + "/ca.pem", "--cert=" + d + "/client.pem",
+                                         "--key=" + d + "/client.key"};
+    with_tls.insert(with_tls.end(), args.begin(), args.end());
+    auto ran = ::calico::testing::RunEtcdctl(etcd.client_url(), with_tls);
+    ASSERT_TRUE(ran && ran->exit_code == 0) << args[0] << " " << args[1];
+  }
   EtcdConfig cfg;
   cfg.endpoints = {etcd.client_url()};
   cfg.ca_cert_file = d + "/ca.pem";

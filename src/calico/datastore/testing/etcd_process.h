@@ -1,6 +1,6 @@
 // Test helper: real etcd members on loopback (free ports, a fresh data directory, stderr to a log
 // beside it), killed by PID on destruction and never outliving the test process (PDEATHSIG).
-// Used by tests that drive whole binaries against etcd; the etcd backend's own tests keep theirs.
+// Used by the etcd clients' tests and by tests that drive whole binaries against etcd.
 //
 //   calico::testing::EtcdMember etcd(dir, "m0");      // one member, a cluster of its own
 //   etcd.WaitUntilServing();                           // polls the client port
@@ -43,6 +43,18 @@ inline int FreeLoopbackPort() {
   }
   ::close(fd);
   return ntohs(addr.sin_port);
+}
+
+// etcdctl (API v3) against `url` with `args` (argv, no shell), killed after 30 s: its exit code
+// and output.
+[[nodiscard]] inline Result<SubprocessOutput> RunEtcdctl(const std::string& url,
+                                                         const std::vector<std::string>& args) {
+  SubprocessSpec spec{.argv = {"etcdctl", "--endpoints=" + url}};
+  spec.argv.insert(spec.argv.end(), args.begin(), args.end());
+  Environment env = CurrentEnvironment();
+  env["ETCDCTL_API"] = "3";
+  spec.env = std::move(env);
+  return RunSubprocess(spec, {.timeout = std::chrono::seconds(30)});
 }
 
 inline bool EtcdInstalled() {
