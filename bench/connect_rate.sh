@@ -46,7 +46,8 @@ base=$(awk -v a="$before" -v b="$after" 'BEGIN {printf "%.1f", (a + b) / 2}')
 for n in $COUNTS; do
   record --row connect-rate --metric "crr_per_s_${n}_policies" --ours "${ours[$n]}" --peer "$base" \
     --unit conn/s --samples 1 \
-    --params "{\"policies\":$n,\"seconds\":$SECS,\"peer\":\"same path, no policy engine\",\"peer_before\":$before,\"peer_after\":$after,\"target\":\">= 0.9 at 1000 policies\"}"
+    --params "{\"policies\":$n,\"seconds\":$SECS,\"peer\":\"same path, no policy engine\",\"target\":\">= 0.9 at 1000 policies\"}" \
+    --details "{\"peer_before\":$before,\"peer_after\":$after}"
 done
 if [ -n "${felix_layout:-}" ]; then
   record --row connect-rate --metric crr_per_s_1000_policies_felix_layout --ours "$felix_layout" \

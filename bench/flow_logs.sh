@@ -46,5 +46,6 @@ stop_agent
 record --row flow-logs --metric gbps_flow_logs_on --ours "$on_gbps" --peer "$off_gbps" --unit Gbit/s --samples 1 \
   --params "{\"policies\":100,\"seconds\":$SECS,\"peer\":\"same agent, flow logs off\"}"
 record --row flow-logs --metric connections_per_s_flow_logs_on --ours "$on_cps" --peer "$off_cps" --unit conn/s --samples 1 \
-  --params "{\"policies\":100,\"seconds\":$SECS,\"peer\":\"same agent, flow logs off\",\"records\":${records:-0},\"dropped\":${dropped:-0}}"
+  --params "{\"policies\":100,\"seconds\":$SECS,\"peer\":\"same agent, flow logs off\"}" \
+  --details "{\"records\":${records:-0},\"dropped\":${dropped:-0}}"
 echo "flow-logs: done"

@@ -68,10 +68,30 @@ for row in $ROWS; do
 done
 echo
 "$BUILD/bin/calico-bench" table "$OUT"
-# The scaling plot: policy-apply time and throughput against the number of policies.
+# The scaling plot: policy-apply time and throughput against the number of policies. After a
+# partial ROWS run the results may lack a panel's rows: that panel is drawn empty, saying so
+# (gnuplot refuses a file with no valid points); with none of them there is no plot.
 "$BUILD/bin/calico-bench" plotdata "$OUT" > build/bench/scaling.dat
-if command -v gnuplot >/dev/null; then
-  gnuplot -e "data='build/bench/scaling.dat'; out='build/bench/scaling.png'" bench/plot.gp && echo "plot: build/bench/scaling.png"
+# Whether any line of scaling.dat has a value in one of the given columns.
+has_columns() { awk -v cols="$1" 'BEGIN { n = split(cols, c, ",") } !/^#/ { for (i = 1; i <= n; i++) if ($c[i] != "" && $c[i] != "-") found = 1 } END { print found ? 1 : 0 }' build/bench/scaling.dat; }
+has_apply=$(has_columns 2,3,6,7)
+has_packet=$(has_columns 4,5)
+has_crr=$(has_columns 8,9)
+if [ "$has_apply$has_packet$has_crr" = 000 ]; then
+  echo "plot: skipped: $OUT holds no policy-apply, per-packet or connect-rate rows"
+elif ! command -v gnuplot >/dev/null; then
+  echo "plot: skipped: gnuplot is not installed (tools/deps.sh installs it)"
+else
+  missing=
+  [ "$has_apply" = 1 ] || missing="$missing policy-apply"
+  [ "$has_packet" = 1 ] || missing="$missing per-packet"
+  [ "$has_crr" = 1 ] || missing="$missing connect-rate"
+  [ -z "$missing" ] || echo "plot: partial: no rows for$missing in $OUT (their panels are empty)"
+  if gnuplot -e "data='build/bench/scaling.dat'; out='build/bench/scaling.png'; has_apply=$has_apply; has_packet=$has_packet; has_crr=$has_crr" bench/plot.gp; then
+    echo "plot: build/bench/scaling.png"
+  else
+    echo "plot: gnuplot failed (above); the results are in $OUT" >&2
+  fi
 fi
 echo
 echo "results: $OUT"

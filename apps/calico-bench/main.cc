@@ -37,7 +37,7 @@ int Usage() {
          "[--out FILE]\n"
          "       calico-bench flow-collector [--flows N] [--out FILE]\n"
          "       calico-bench record --row R --metric M --ours X --peer Y --unit U --samples N "
-         "--params JSON --out FILE\n"
+         "--params JSON [--details JSON] --out FILE\n"
          "       calico-bench ipam ALLOCATIONS_PER_CLIENT FILE [--no-etcd]\n"
          "       calico-bench connect-rate SERVER_NETNS CLIENT_NETNS IP PORT SECONDS [--request]\n"
          "       calico-bench simulate [--nodes N,N,...] [--endpoints-per-node N] [--policies N] "
@@ -167,7 +167,7 @@ int main(int argc, char** argv) {
   if (cmd == "record") {
     // A row measured by a script (bench/lab_rows.sh): appended to the results file.
     calico::bench::RowResult r;
-    std::string out, params = "{}";
+    std::string out, params = "{}", details = "{}";
     for (int i = 2; i + 1 < argc; i += 2) {
       std::string a = argv[i], v = argv[i + 1];
       if (a == "--row")
@@ -184,6 +184,8 @@ int main(int argc, char** argv) {
         r.samples = IntOrExit(a, v);
       else if (a == "--params")
         params = v;
+      else if (a == "--details")
+        details = v;
       else if (a == "--out")
         out = v;
       else {
@@ -192,8 +194,11 @@ int main(int argc, char** argv) {
       }
     }
     r.params = nlohmann::json::parse(params, nullptr, false);
-    if (r.row.empty() || r.metric.empty() || out.empty() || !r.params.is_object()) {
-      std::cerr << "calico-bench record: needs --row, --metric, --out and object --params\n";
+    r.details = nlohmann::json::parse(details, nullptr, false);
+    if (r.row.empty() || r.metric.empty() || out.empty() || !r.params.is_object() ||
+        !r.details.is_object()) {
+      std::cerr << "calico-bench record: needs --row, --metric, --out, object --params (what "
+                   "names the row) and object --details (figures measured alongside), if given\n";
       return 2;
     }
     if (!WriteResults(out, {r})) return 1;

@@ -29,13 +29,22 @@ Status MergeResults(const std::string& path, const std::vector<RowResult>& rows)
                 {"ours", r.ours},     {"peer", r.peer},
                 {"unit", r.unit},     {"samples", r.samples},
                 {"params", r.params}, {"ratio", r.peer > 0 ? r.ours / r.peer : 0.0}};
+    if (!r.details.empty()) row["details"] = r.details;
+    auto same_name = [&](const Json& o) {
+      if (o.value("row", "") != r.row || o.value("metric", "") != r.metric) return false;
+      Json params = o.value("params", Json::object());
+      if (!params.is_object()) return false;
+      for (const auto& [k, v] : r.details.items())
+        params.erase(k);
+      return params == r.params;
+    };
     auto& list = doc["rows"];
-    auto same = std::find_if(list.begin(), list.end(), [&](const Json& o) {
-      return o.value("row", "") == r.row && o.value("metric", "") == r.metric &&
-             o.value("params", Json::object()) == r.params;
-    });
+    auto same = std::find_if(list.begin(), list.end(), same_name);
     if (same != list.end()) {
       *same = row;
+      // Any further row of the same name (two runs of an older format) goes.
+      auto rest = std::remove_if(std::next(same), list.end(), same_name);
+      list.erase(rest, list.end());
     } else {
       list.push_back(row);
     }
@@ -59,10 +68,12 @@ Result<std::string> RenderTable(const std::string& path) {
                      "OURS", "PEER", "RATIO", "SAMPLES");
   for (const Json& r : doc["rows"]) {
     std::string params;
-    const Json row_params = r.value("params", Json::object());
-    for (const auto& [k, v] : row_params.items()) {
-      if (!params.empty()) params += ",";
-      params += k + "=" + (v.is_string() ? v.get<std::string>() : v.dump());
+    for (const char* field : {"params", "details"}) {
+      const Json values = r.value(field, Json::object());
+      for (const auto& [k, v] : values.items()) {
+        if (!params.empty()) params += ",";
+        params += k + "=" + (v.is_string() ? v.get<std::string>() : v.dump());
+      }
     }
     out << fmt::format("{:<14} {:<8} {:<28} {:>10.3f} {:>10.3f} {:>7.2f} {:>8}\n",
                        r.value("row", ""), r.value("metric", ""), params, r.value("ours", 0.0),
