@@ -66,6 +66,27 @@ TEST(HttpMessageTest, RequestsAreCheckedAsGoChecksThem) {
       {"chunk without CRLF",
        "POST /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}XX0\r\n\r\n", ParseState::kBad,
        400},
+      {"chunk size line ended by a bare LF",
+       "POST /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n2\n{}\r\n0\r\n\r\n", ParseState::kBad,
+       400},
+      {"chunk size line that never ends",
+       "POST /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n2;" + std::string(5000, 'e'),
+       ParseState::kBad, 400},
+      {"trailers over the header limit",
+       "POST /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nT: " + std::string(900, 't') +
+           "\r\nU: " + std::string(900, 'u') + "\r\n",
+       ParseState::kBad, 431},
+      {"chunked with differing Content-Lengths (Go's fixLength refuses them first)",
+       "POST /x HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\nTransfer-Encoding: "
+       "chunked\r\n\r\n0\r\n\r\n",
+       ParseState::kBad, 400},
+      {"chunked with a malformed Content-Length (ignored)",
+       "POST /x HTTP/1.1\r\nContent-Length: abc\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+       ParseState::kComplete},
+      {"chunked body split over two chunks, then the next request",
+       "POST /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n1\r\n{\r\n1\r\n}\r\n0\r\n\r\nGET / "
+       "HTTP/1.1\r\n\r\n",
+       ParseState::kComplete},
   };
   Limits limits{.max_header_bytes = 1024, .max_body_bytes = 1 << 20};
   for (const auto& c : cases) {
@@ -91,6 +112,23 @@ TEST(HttpMessageTest, BytesThatAreNotUtf8AreQuotedInErrors) {
   EXPECT_EQ(r.state, ParseState::kBad);
   r = ParseMessage("POST /x HTTP/1.1\r\nContent-Length: \xff\"5\r\n\r\n", limits);
   EXPECT_EQ(r.error, "bad Content-Length \"\\xff\\\"5\"");
+}
+
+// The chunked body through the parser: the data joined, and `consumed` ends at the last chunk's
+// trailer, before the next request.
+TEST(HttpMessageTest, ChunkedBodyIsJoinedAndEndsAtItsTrailer) {
+  const std::string first =
+      "POST /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n1\r\n{\r\n1;e=1\r\n}\r\n0\r\nT: "
+      "1\r\n\r\n";
+  ParseResult r = ParseMessage(first + "GET / HTTP/1.1\r\n\r\n", Limits{});
+  ASSERT_EQ(r.state, ParseState::kComplete) << r.error;
+  EXPECT_EQ(r.request.body, "{}");
+  EXPECT_EQ(r.consumed, first.size());
+  for (size_t cut = 0; cut < first.size(); ++cut) {
+    EXPECT_EQ(ParseMessage(first.substr(0, cut), Limits{}).state, ParseState::kNeedMore) << cut;
+  }
+  r = ParseMessage("POST /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}XX", Limits{});
+  EXPECT_EQ(r.error, "chunk data not followed by CRLF (byte \"X\" after the data)");
 }
 
 TEST(HttpMessageTest, CompleteRequestFields) {
