@@ -5,17 +5,18 @@
 #pragma once
 
 #include <chrono>
-#include <cstdlib>
 #include <functional>
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 
 #include "calico/base/result.h"
 #include "calico/datastore/backend.h"
 #include "calico/datastore/config.h"
+#include "calico/datastore/testing/etcd_process.h"
 
 namespace calico::datastore::testing {
 
@@ -46,9 +47,11 @@ inline void ExpectAuthWithTokenRenewal(const std::string& url, const EtcdOpener&
   EtcdConfig plain;
   plain.endpoints = {url};
   ASSERT_TRUE(ConnectWhenUp(open, plain));
-  const std::string ctl = "ETCDCTL_API=3 etcdctl --endpoints=" + url + " ";
-  ASSERT_EQ(std::system((ctl + "user add root:secret >/dev/null 2>&1").c_str()), 0);
-  ASSERT_EQ(std::system((ctl + "auth enable >/dev/null 2>&1").c_str()), 0);
+  for (const std::vector<std::string>& args :
+       std::vector<std::vector<std::string>>{{"user", "add", "root:secret"}, {"auth", "enable"}}) {
+    auto ran = ::calico::testing::RunEtcdctl(url, args);
+    ASSERT_TRUE(ran && ran->exit_code == 0) << args[0] << " " << args[1];
+  }
   EtcdConfig cfg = plain;
   cfg.username = "root";
   cfg.password = "secret";
