@@ -651,6 +651,7 @@ Status Agent::FullSync() {
   for (const auto& kv : list.kvs)
     Ingest(kv);
   revision_ = list.revision;
+  watch_errors_at_revision_ = 0;
   list = {};
   const auto ingested = Clock::now();
   if (watch_) watch_->Close();
@@ -675,14 +676,29 @@ Status Agent::Step(std::chrono::milliseconds wait) {
       CALICO_LOG(info, "agent", "watch revision compacted; listing again");
       return FullSync();
     }
-    // The store went away: resume from the last revision seen (the backend fails over).
+    // The stream failed (the store went away, or sent what the client refused): as libcalico-go's
+    // watcher cache (watchersyncer/watchercache.go), log it, resume from the last revision seen
+    // (the backend fails over), at most once per MinResyncInterval, and after
+    // MaxErrorsPerRevision failures without progress list everything again instead.
     watch_.reset();
+    ++watch_errors_at_revision_;
+    CALICO_LOG(warn, "agent", "datastore watch failed at revision {} ({} without progress): {}",
+               revision_, watch_errors_at_revision_, events.error().message());
+    const auto since = std::chrono::steady_clock::now() - last_watch_restart_;
+    if (since < kMinWatchRestartInterval)
+      std::this_thread::sleep_for(kMinWatchRestartInterval - since);
+    last_watch_restart_ = std::chrono::steady_clock::now();
+    if (watch_errors_at_revision_ >= kMaxWatchErrorsPerRevision) {
+      CALICO_LOG(warn, "agent", "watch repeatedly failed without making progress; listing again");
+      return FullSync();
+    }
     auto again = backend_.Watch(kWatchPrefix, revision_ + 1);
     if (!again) return Unexpected(events.error().Wrap("datastore watch"));
     watch_ = std::move(*again);
     return OkStatus();
   }
   if (events->empty()) return OkStatus();
+  watch_errors_at_revision_ = 0;
   auto start = std::chrono::steady_clock::now();
   // Take whatever else is already queued, so a burst becomes one transaction.
   std::vector<datastore::WatchEvent> batch = std::move(*events);

@@ -259,6 +259,13 @@ class Agent {
   std::set<net::CIDR> own_blocks_;
   std::unique_ptr<datastore::WatchStream> watch_;
   int64_t revision_ = 0;
+  // Watch failures since the last event or list, and when the watch was last re-created (Step).
+  // libcalico-go/lib/backend/watchersyncer/watchercache.go: MaxErrorsPerRevision,
+  // MinResyncInterval.
+  static constexpr int kMaxWatchErrorsPerRevision = 5;
+  static constexpr std::chrono::milliseconds kMinWatchRestartInterval{500};
+  int watch_errors_at_revision_ = 0;
+  std::chrono::steady_clock::time_point last_watch_restart_{};
   nft_model::NftRuleset applied_;
   bool have_applied_ = false;
   int64_t applied_rules_ = 0;  // Rules with a counter in applied_ (a metric).

@@ -794,6 +794,45 @@ TEST_F(AgentTest, CompactedWatchListsAgain) {
   EXPECT_NE(policy_.kernel.find("calieeee"), std::string::npos);
 }
 
+// A watch stream that fails (the store went away, or sent what the client refused, e.g. a
+// chunk-size line over the JSON gateway's limit) is logged with its reason and resumed from the
+// last revision seen; after 5 failures without an event in between the agent lists everything
+// again (libcalico-go watchersyncer/watchercache.go MaxErrorsPerRevision).
+TEST_F(AgentTest, FailedWatchIsLoggedResumedAndAfterFiveListedAgain) {
+  int resyncs = 0;
+  AgentConfig cfg;
+  cfg.node_name = "node1";
+  cfg.health = &health_;
+  cfg.on_resync = [&] { ++resyncs; };
+  agent_ = std::make_unique<Agent>(cfg, store_, policy_, routes_, metrics_);
+  AddProfile("net1");
+  ASSERT_TRUE(agent_->FullSync());
+  ASSERT_EQ(resyncs, 1);
+  LogCapture log;
+  store_.FailWatchReads(
+      Error(ErrorCode::kUnavailable, "watch: chunk-size line longer than 4096 bytes"), 4);
+  for (int i = 0; i < 4; ++i)
+    ASSERT_TRUE(agent_->Step(std::chrono::milliseconds(20)));
+  EXPECT_EQ(log.Count("chunk-size line longer than 4096 bytes"), 4) << log.text();
+  EXPECT_EQ(log.Count("(4 without progress)"), 1) << log.text();
+  EXPECT_EQ(resyncs, 1) << "four failures resume the watch without listing again";
+  AddEndpoint("aaaa", "10.65.0.2");
+  Drain();
+  EXPECT_NE(policy_.kernel.find("caliaaaa"), std::string::npos) << "the resumed watch delivers";
+
+  // An event resets the count: five more failures in a row are needed, and the fifth lists.
+  store_.FailWatchReads(Error(ErrorCode::kUnavailable, "watch closed by peer"), 5);
+  for (int i = 0; i < 4; ++i)
+    ASSERT_TRUE(agent_->Step(std::chrono::milliseconds(20)));
+  EXPECT_EQ(resyncs, 1);
+  ASSERT_TRUE(agent_->Step(std::chrono::milliseconds(20)));
+  EXPECT_EQ(resyncs, 2) << log.text();
+  EXPECT_EQ(log.Count("watch repeatedly failed without making progress; listing again"), 1);
+  AddEndpoint("eeee", "10.65.0.5");
+  Drain();
+  EXPECT_NE(policy_.kernel.find("calieeee"), std::string::npos);
+}
+
 // vxlanVNI, vxlanPort, vxlanMTU and vxlanEnabled reach the VXLAN programmer, also when
 // FelixConfiguration changes while running.
 TEST_F(AgentTest, VxlanOptionsFromFelixConfiguration) {

@@ -215,8 +215,16 @@ Status Controllers::Step(std::chrono::milliseconds wait) {
   auto until_tick = std::chrono::duration_cast<milliseconds>(next_tick_ - clock_.Now());
   auto events = watch_->Next(std::clamp(until_tick, milliseconds(0), wait));
   if (!events) {
-    // Compacted or broken: resume from the last revision; a full pass repairs anything missed.
+    // Compacted or broken (or refused by the client, e.g. over a limit): log it, resume from the
+    // last revision at most once per 500 ms (libcalico-go watchersyncer/watchercache.go
+    // MinResyncInterval); a full pass repairs anything missed.
+    CALICO_LOG(warn, "controllers", "datastore watch failed at revision {}: {}", revision_,
+               events.error().message());
     watch_.reset();
+    const auto since = std::chrono::steady_clock::now() - last_watch_restart_;
+    if (since < kMinWatchRestartInterval)
+      std::this_thread::sleep_for(kMinWatchRestartInterval - since);
+    last_watch_restart_ = std::chrono::steady_clock::now();
     auto again = backend_.Watch(kWatchPrefix, revision_ + 1);
     if (!again) {
       ASSIGN_OR_RETURN(auto listed, backend_.List("/calico/controllers/v1/revision-probe/"));

@@ -85,6 +85,9 @@ class Controllers {
   bool leading_ = false;
   std::unique_ptr<datastore::WatchStream> watch_;
   int64_t revision_ = 0;
+  // When the watch was last re-created after a failure (Step).
+  static constexpr std::chrono::milliseconds kMinWatchRestartInterval{500};
+  std::chrono::steady_clock::time_point last_watch_restart_{};
   std::chrono::steady_clock::time_point next_tick_{};
   // Dirty flags and next due times per duty.
   struct Duty {

@@ -30,6 +30,8 @@ struct MemBackend::State {
   // No lease expires before this (a lower bound: deleted keys may have held it).
   std::optional<std::chrono::steady_clock::time_point> next_expiry;
   std::optional<Error> fail_next;
+  std::optional<Error> fail_watch_reads;
+  int fail_watch_reads_left = 0;
   bool closed = false;
 
   std::chrono::steady_clock::time_point Now() const {
@@ -110,6 +112,10 @@ class MemWatchStream final : public WatchStream {
     auto deadline = std::chrono::steady_clock::now() + timeout;
     while (true) {
       if (closed_) return Unavailable("watch closed");
+      if (state_->fail_watch_reads_left > 0 && state_->fail_watch_reads) {
+        --state_->fail_watch_reads_left;
+        return Unexpected(*state_->fail_watch_reads);
+      }
       state_->ExpireLocked();
       if (next_ <= state_->compacted) {
         return Conflict("watch revision " + std::to_string(next_) + " has been compacted");
@@ -250,6 +256,13 @@ Result<std::unique_ptr<WatchStream>> MemBackend::Watch(std::string_view prefix,
     return Conflict("watch revision " + std::to_string(next) + " has been compacted");
   }
   return std::unique_ptr<WatchStream>(new MemWatchStream(state_, std::string(prefix), next));
+}
+
+void MemBackend::FailWatchReads(Error error, int count) {
+  std::lock_guard<std::mutex> lock(state_->mu);
+  state_->fail_watch_reads = std::move(error);
+  state_->fail_watch_reads_left = count;
+  state_->cv.notify_all();
 }
 
 void MemBackend::FailNext(Error error) {

@@ -37,6 +37,9 @@ class MemBackend final : public Backend {
 
   // Failure injection: the next call of any operation fails with `error`.
   void FailNext(Error error);
+  // Failure injection for watches: the next `count` reads (WatchStream::Next) of any watch
+  // stream fail with `error`, as a stream that breaks or that the client refuses does.
+  void FailWatchReads(Error error, int count);
   // Drops watch history up to and including `revision` (as etcd compaction does).
   void Compact(int64_t revision);
   int64_t revision() const;
