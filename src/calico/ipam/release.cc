@@ -207,11 +207,15 @@ Result<std::vector<net::IPAddr>> IpamClient::IPsByHandle(const std::string& hand
 // their handle if the process stops half way.
 Status IpamClient::ReleaseByHandle(const std::string& handle) {
   const std::string key = datastore::HandleKey{.handle_id = handle}.Format();
+  std::optional<datastore::KVPair> kv;  // the handle as last read or written
   for (int conflicts = 0; conflicts < kMaxRetries;) {
-    auto kv = backend_.Get(key);
     if (!kv) {
-      if (kv.error().code() == ErrorCode::kNotFound) return OkStatus();
-      return Unexpected(kv.error());
+      auto read = backend_.Get(key);
+      if (!read) {
+        if (read.error().code() == ErrorCode::kNotFound) return OkStatus();
+        return Unexpected(read.error());
+      }
+      kv = *std::move(read);
     }
     Json j = model::ReadStoredJson(kv->key, kv->value);
     // The blocks the handle still names, in the order stored.
@@ -239,9 +243,11 @@ Status IpamClient::ReleaseByHandle(const std::string& handle) {
     auto written = backend_.Txn(ops);
     if (written) {
       if (last) return OkStatus();
-      continue;  // the next block
+      kv = std::move(written->back());  // the next block, from the handle just written
+      continue;
     }
     if (!internal::Retryable(written.error())) return Unexpected(written.error());
+    kv.reset();
     ++conflicts;
   }
   return Exhausted("release handle " + handle);
