@@ -113,6 +113,7 @@ class EtcdProcess {
 struct EtcdCounts {
   double requests = 0;
   double fsyncs = 0;
+  double fsync_s = 0;  // time etcd spent in those fsyncs
 };
 
 Result<EtcdCounts> ReadEtcdCounts(const std::string& url) {
@@ -135,6 +136,8 @@ Result<EtcdCounts> ReadEtcdCounts(const std::string& url) {
       out.requests += value(line);
     } else if (line.rfind("etcd_disk_wal_fsync_duration_seconds_count ", 0) == 0) {
       out.fsyncs = value(line);
+    } else if (line.rfind("etcd_disk_wal_fsync_duration_seconds_sum ", 0) == 0) {
+      out.fsync_s = value(line);
     }
   }
   return out;
@@ -298,7 +301,10 @@ Result<std::vector<RowResult>> RunCniAdd(const CniAddOptions& o) {
       if (after) {
         for (auto [metric, ours_n, was] :
              {std::tuple{"etcd_requests_per_add_del", after->requests - before->requests, 13.0},
-              std::tuple{"etcd_writes_per_add_del", after->fsyncs - before->fsyncs, 6.0}}) {
+              std::tuple{"etcd_writes_per_add_del", after->fsyncs - before->fsyncs, 6.0},
+              // How long etcd's disk made each pair wait (the peer: 0, nothing to compare with).
+              std::tuple{"etcd_fsync_ms_per_add_del", 1000 * (after->fsync_s - before->fsync_s),
+                         0.0}}) {
           RowResult r;
           r.row = "cni-add";
           r.metric = metric;
