@@ -300,7 +300,7 @@ Result<std::vector<RowResult>> RunCniAdd(const CniAddOptions& o) {
       auto after = ReadEtcdCounts(etcd->url());
       if (after) {
         for (auto [metric, ours_n, was] :
-             {std::tuple{"etcd_requests_per_add_del", after->requests - before->requests, 13.0},
+             {std::tuple{"etcd_requests_per_add_del", after->requests - before->requests, 12.0},
               std::tuple{"etcd_writes_per_add_del", after->fsyncs - before->fsyncs, 6.0},
               // How long etcd's disk made each pair wait (the peer: 0, nothing to compare with).
               std::tuple{"etcd_fsync_ms_per_add_del", 1000 * (after->fsync_s - before->fsync_s),
