@@ -13,7 +13,10 @@
 #include <filesystem>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <sstream>
 #include <thread>
+#include <tuple>
 
 #include "calico/base/cleanup.h"
 #include "calico/base/subprocess.h"
@@ -23,6 +26,7 @@
 #include "calico/dataplane/testing/netns_fixture.h"
 #include "calico/datastore/client.h"
 #include "calico/datastore/factory/factory.h"
+#include "calico/http/client.h"
 
 namespace calico::bench {
 namespace {
@@ -101,6 +105,43 @@ class EtcdProcess {
   pid_t pid_ = -1;
   std::string url_;
 };
+
+// etcd's own counters (its /metrics on the client URL): the KV, Lease and Auth requests it
+// answered, and its WAL fsyncs. A write (a Put, DeleteRange or Txn that changes something) goes
+// through raft and is fsynced before etcd answers; reads, read-only transactions included, are
+// not. With one writer at a time (the sequential run), fsyncs are the writes.
+struct EtcdCounts {
+  double requests = 0;
+  double fsyncs = 0;
+  double fsync_s = 0;  // time etcd spent in those fsyncs
+};
+
+Result<EtcdCounts> ReadEtcdCounts(const std::string& url) {
+  ASSIGN_OR_RETURN(http::Url parsed, http::ParseUrl(url));
+  ASSIGN_OR_RETURN(auto conn, http::ClientConnection::Open(parsed, http::TlsFiles{},
+                                                           std::chrono::milliseconds(2000)));
+  ASSIGN_OR_RETURN(auto resp,
+                   conn->RoundTrip("GET", "/metrics", "", "", std::chrono::milliseconds(5000)));
+  EtcdCounts out;
+  std::istringstream in(resp.body);
+  std::string line;
+  auto value = [](const std::string& l) {
+    return std::strtod(l.c_str() + l.rfind(' ') + 1, nullptr);
+  };
+  while (std::getline(in, line)) {
+    if (line.rfind("grpc_server_handled_total{", 0) == 0 &&
+        (line.find("grpc_service=\"etcdserverpb.KV\"") != std::string::npos ||
+         line.find("grpc_service=\"etcdserverpb.Lease\"") != std::string::npos ||
+         line.find("grpc_service=\"etcdserverpb.Auth\"") != std::string::npos)) {
+      out.requests += value(line);
+    } else if (line.rfind("etcd_disk_wal_fsync_duration_seconds_count ", 0) == 0) {
+      out.fsyncs = value(line);
+    } else if (line.rfind("etcd_disk_wal_fsync_duration_seconds_sum ", 0) == 0) {
+      out.fsync_s = value(line);
+    }
+  }
+  return out;
+}
 
 Status PreparePool(const datastore::ClientConfig& cfg) {
   std::unique_ptr<datastore::Backend> backend;
@@ -246,8 +287,36 @@ Result<std::vector<RowResult>> RunCniAdd(const CniAddOptions& o) {
         "ours", "calico",
         R"({"cniVersion":"1.0.0","name":"benchnet","type":"calico","nodename":"bench","mtu":1400,)" +
             stores[s].conf_fields + R"(,"ipam":{"type":"calico-ipam"}})"};
+    std::optional<EtcdCounts> before;
+    if (stores[s].name == "etcd") {
+      auto counts = ReadEtcdCounts(etcd->url());
+      if (counts) before = *counts;
+    }
     ASSIGN_OR_RETURN(auto seq,
                      Sequential({ours, peer}, o.samples, cni_path, {ours_paths[0], peer_paths[0]}));
+    // What one ADD+DEL asks of etcd (the peer does not use it): the previous figures (JSON gateway,
+    // before the IPAM block and handle shared a transaction) as the peer.
+    if (before) {
+      auto after = ReadEtcdCounts(etcd->url());
+      if (after) {
+        for (auto [metric, ours_n, was] :
+             {std::tuple{"etcd_requests_per_add_del", after->requests - before->requests, 12.0},
+              std::tuple{"etcd_writes_per_add_del", after->fsyncs - before->fsyncs, 6.0},
+              // How long etcd's disk made each pair wait (the peer: 0, nothing to compare with).
+              std::tuple{"etcd_fsync_ms_per_add_del", 1000 * (after->fsync_s - before->fsync_s),
+                         0.0}}) {
+          RowResult r;
+          r.row = "cni-add";
+          r.metric = metric;
+          r.ours = ours_n / o.samples;
+          r.peer = was;
+          r.unit = "count";
+          r.samples = o.samples;
+          r.params = {{"mode", "sequential"}, {"store", "etcd"}, {"peer", "before issue 20 txn"}};
+          rows.push_back(r);
+        }
+      }
+    }
     ASSIGN_OR_RETURN(auto ours_par, Parallel(ours, o.parallel, o.rounds, cni_path, ours_paths));
     ASSIGN_OR_RETURN(auto p_par, Parallel(peer, o.parallel, o.rounds, cni_path, peer_paths));
     // The peer runs beside each store's measurement; its samples from all runs count.

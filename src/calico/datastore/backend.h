@@ -19,6 +19,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "calico/base/result.h"
@@ -45,6 +46,31 @@ struct ReadRequest {
   bool prefix = false;
   bool operator==(const ReadRequest&) const = default;
 };
+
+// One write of an atomic multi-key transaction (Backend::Txn), with the semantics of the single-key
+// call of the same name: kCreate fails if the key exists; kUpdate and kDelete need the key to exist
+// and, when expected_revision != 0, its mod_revision to equal it.
+struct TxnOp {
+  enum class Kind { kCreate, kUpdate, kDelete };
+  Kind kind = Kind::kCreate;
+  std::string key;
+  std::string value;              // kCreate and kUpdate.
+  int64_t expected_revision = 0;  // kUpdate and kDelete: 0 = any existing revision.
+
+  static TxnOp Create(std::string key, std::string value) {
+    return {Kind::kCreate, std::move(key), std::move(value), 0};
+  }
+  static TxnOp Update(std::string key, std::string value, int64_t expected_revision) {
+    return {Kind::kUpdate, std::move(key), std::move(value), expected_revision};
+  }
+  static TxnOp Delete(std::string key, int64_t expected_revision) {
+    return {Kind::kDelete, std::move(key), "", expected_revision};
+  }
+  bool operator==(const TxnOp&) const = default;
+};
+
+// At most this many writes in one Txn (etcd's --max-txn-ops default is 128).
+inline constexpr size_t kMaxTxnOps = 64;
 
 enum class WatchEventType { kPut, kDelete };
 
@@ -95,6 +121,14 @@ class Backend {
   // (value and revision as they were before the delete). Errors: kNotFound, kConflict.
   [[nodiscard]] virtual Result<KVPair> Delete(std::string_view key,
                                               int64_t expected_revision = 0) = 0;
+
+  // Several writes as one atomic transaction: every op's condition holds and all are applied (as
+  // one store revision, as etcd's Txn), or nothing is written. Returns one KVPair per op in order:
+  // for kCreate/kUpdate the pair written, for kDelete the pair as it was before.
+  // Errors: the first op (in order) whose condition fails decides: kAlreadyExists (kCreate),
+  // kNotFound or kConflict (kUpdate/kDelete), naming its key; kInvalidArgument for the same key
+  // twice or more than kMaxTxnOps ops (nothing sent); kUnavailable.
+  [[nodiscard]] virtual Result<std::vector<KVPair>> Txn(const std::vector<TxnOp>& ops) = 0;
 
   // Several reads at once, one ListResult per request in order (a key read holds 0 or 1 pair).
   // etcd answers them in one round trip, as one transaction of ranges at one revision; the default

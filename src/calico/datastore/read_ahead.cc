@@ -76,6 +76,12 @@ Result<KVPair> ReadAheadBackend::Delete(std::string_view key, int64_t expected_r
   return inner_.Delete(key, expected_revision);
 }
 
+Result<std::vector<KVPair>> ReadAheadBackend::Txn(const std::vector<TxnOp>& ops) {
+  for (const TxnOp& op : ops)
+    Forget(op.key);
+  return inner_.Txn(ops);
+}
+
 Result<int64_t> ReadAheadBackend::DeletePrefix(std::string_view prefix) {
   {
     std::lock_guard<std::mutex> lock(mu_);

@@ -47,6 +47,7 @@ class ReadAheadBackend final : public Backend {
   Result<KVPair> Put(std::string_view key, std::string_view value,
                      std::chrono::seconds ttl = std::chrono::seconds(0)) override;
   Result<KVPair> Delete(std::string_view key, int64_t expected_revision = 0) override;
+  Result<std::vector<KVPair>> Txn(const std::vector<TxnOp>& ops) override;
   Result<int64_t> DeletePrefix(std::string_view prefix) override;
   Result<std::vector<ListResult>> ReadMany(const std::vector<ReadRequest>& reads) override {
     return inner_.ReadMany(reads);

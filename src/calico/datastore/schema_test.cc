@@ -148,6 +148,10 @@ class RacingBackend final : public Backend {
   [[nodiscard]] Result<KVPair> Delete(std::string_view key, int64_t expected_revision) override {
     return store_.Delete(key, expected_revision);
   }
+  [[nodiscard]] Result<std::vector<KVPair>> Txn(const std::vector<TxnOp>& ops) override {
+    Race();
+    return store_.Txn(ops);
+  }
   [[nodiscard]] Result<int64_t> DeletePrefix(std::string_view prefix) override {
     return store_.DeletePrefix(prefix);
   }

@@ -16,6 +16,13 @@ inline std::string BlockKey(const net::CIDR& cidr) {
   return datastore::BlockKey{.cidr = cidr}.Format();
 }
 
+// A compare-and-swap (or transaction) that failed because a key it read has changed since:
+// read again and recompute.
+inline bool Retryable(const Error& e) {
+  return e.code() == ErrorCode::kConflict || e.code() == ErrorCode::kAlreadyExists ||
+         e.code() == ErrorCode::kNotFound;
+}
+
 inline tl::unexpected<Error> Exhausted(const std::string& what) {
   return Unavailable(what + ": too many concurrent updates, giving up");
 }

@@ -300,14 +300,9 @@ Result<std::vector<net::IPAddr>> IpamClient::AssignFromBlock(
     if (!require_host.empty() && block.host() != require_host) return std::vector<net::IPAddr>{};
     std::vector<net::IPAddr> ips = block.AutoAssign(num, attr, reserved);
     if (ips.empty()) return ips;
-    int n = static_cast<int>(ips.size());
-    RETURN_IF_ERROR(AdjustHandle(attr.handle_id, cidr, n));
-    auto written = backend_.Update(key, block.ToJson(), kv->mod_revision);
+    Status written = WriteBlockAndHandle(*kv, block, attr.handle_id, static_cast<int>(ips.size()));
     if (written) return ips;
-    Status undo = AdjustHandle(attr.handle_id, cidr, -n);
-    if (written.error().code() == ErrorCode::kConflict) continue;
-    if (!undo) return Unexpected(undo.error());
-    return Unexpected(written.error());
+    if (!internal::Retryable(written.error())) return Unexpected(written.error());
   }
   return Exhausted("assign from block " + cidr.String());
 }
@@ -475,13 +470,9 @@ Status IpamClient::AssignIP(const net::IPAddr& ip, const std::string& handle, co
                              host + ")");
     }
     RETURN_IF_ERROR(block.Assign(ip, attr));
-    RETURN_IF_ERROR(AdjustHandle(handle, cidr, 1));
-    auto written = backend_.Update(key, block.ToJson(), kv->mod_revision);
+    Status written = WriteBlockAndHandle(*kv, block, handle, 1);
     if (written) return OkStatus();
-    Status undo = AdjustHandle(handle, cidr, -1);
-    if (written.error().code() == ErrorCode::kConflict) continue;
-    if (!undo) return Unexpected(undo.error());
-    return Unexpected(written.error());
+    if (!internal::Retryable(written.error())) return Unexpected(written.error());
   }
   return Exhausted("assign " + ip.String());
 }

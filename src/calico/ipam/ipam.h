@@ -131,7 +131,20 @@ class IpamClient {
   // Claims a free block of the pools for the host; returns its CIDR or kNotFound.
   [[nodiscard]] Result<net::CIDR> ClaimBlock(const std::vector<Pool>& pools,
                                              const std::string& host);
+  // The write that changes the handle's count of addresses in `block` by `delta`, computed from
+  // the handle as read now (a create, a compare-and-swap update, or a delete at the revision read
+  // once the handle names no block); nullopt when nothing is to be written (no handle id, or fewer
+  // addresses for a handle that does not exist).
+  [[nodiscard]] Result<std::optional<datastore::TxnOp>> HandleWrite(const std::string& handle,
+                                                                    const net::CIDR& block,
+                                                                    int delta);
+  // HandleWrite on its own (CAS loop).
   [[nodiscard]] Status AdjustHandle(const std::string& handle, const net::CIDR& block, int delta);
+  // The block written with `block` (as changed by the caller) and the handle's count for it
+  // changed by `delta`, in one transaction (compare-and-swap on both): kConflict, kAlreadyExists
+  // or kNotFound when either changed since it was read (Retryable), and then nothing is written.
+  [[nodiscard]] Status WriteBlockAndHandle(const datastore::KVPair& read, const Block& block,
+                                           const std::string& handle, int delta);
   struct Affinity {
     net::CIDR cidr;
     std::string state;  // "pending" | "confirmed" (no state in the store counts as confirmed)
@@ -142,9 +155,11 @@ class IpamClient {
   // stale affinity (deleted).
   [[nodiscard]] Result<std::optional<datastore::KVPair>> ReconcileAffinity(const Affinity& affinity,
                                                                            const std::string& host);
-  // Frees every address of `handle` in the block at `cidr` (CAS loop; an empty unaffine block is
-  // deleted). A missing block holds nothing.
-  [[nodiscard]] Status ReleaseHandleFromBlock(const std::string& handle, const net::CIDR& cidr);
+  // The write of the block at `cidr` that frees every address of `handle` in it (a delete, at the
+  // revision read, when the block is left empty and unaffine); nullopt when the block does not
+  // exist or holds none of the handle's addresses.
+  [[nodiscard]] Result<std::optional<datastore::TxnOp>> ReleaseHandleWrite(
+      const std::string& handle, const net::CIDR& cidr);
 
   datastore::Backend& backend_;
 };

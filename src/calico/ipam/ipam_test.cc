@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <cstdio>
+#include <functional>
 #include <set>
 #include <thread>
 
@@ -355,6 +356,199 @@ TEST_F(IpamTest, ConcurrentAllocationsAreUnique) {
   }
   EXPECT_EQ(total, static_cast<size_t>(kThreads * kEach));
   EXPECT_EQ(all.size(), total);
+}
+
+// A Backend over a MemBackend that runs `before_txn` ahead of each transaction (a rival's write
+// between our read and our write, or a store that fails) and counts the transactions.
+class TxnHookBackend final : public datastore::Backend {
+ public:
+  explicit TxnHookBackend(datastore::MemBackend& store) : store_(store) {}
+  std::function<void(int n)> before_txn;  // n: this transaction's number, from 0
+  int txns() const { return txns_; }
+
+  Result<datastore::KVPair> Get(std::string_view key) override { return store_.Get(key); }
+  Result<datastore::ListResult> List(std::string_view prefix) override {
+    return store_.List(prefix);
+  }
+  Result<datastore::KVPair> Create(std::string_view key, std::string_view value,
+                                   std::chrono::seconds ttl) override {
+    return store_.Create(key, value, ttl);
+  }
+  Result<datastore::KVPair> Update(std::string_view key, std::string_view value, int64_t rev,
+                                   std::chrono::seconds ttl) override {
+    return store_.Update(key, value, rev, ttl);
+  }
+  Result<datastore::KVPair> Put(std::string_view key, std::string_view value,
+                                std::chrono::seconds ttl) override {
+    return store_.Put(key, value, ttl);
+  }
+  Result<datastore::KVPair> Delete(std::string_view key, int64_t rev) override {
+    return store_.Delete(key, rev);
+  }
+  Result<std::vector<datastore::KVPair>> Txn(const std::vector<datastore::TxnOp>& ops) override {
+    if (before_txn) before_txn(txns_);
+    ++txns_;
+    return store_.Txn(ops);
+  }
+  Result<int64_t> DeletePrefix(std::string_view prefix) override {
+    return store_.DeletePrefix(prefix);
+  }
+  Result<std::unique_ptr<datastore::WatchStream>> Watch(std::string_view prefix,
+                                                        int64_t from) override {
+    return store_.Watch(prefix, from);
+  }
+  std::string Describe() const override { return store_.Describe(); }
+
+ private:
+  datastore::MemBackend& store_;
+  int txns_ = 0;
+};
+
+constexpr char kHandleKey[] = "/calico/ipam/v2/handle/";
+
+AutoAssignArgs OneIPv4(const std::string& handle, const std::string& host) {
+  AutoAssignArgs args;
+  args.num4 = 1;
+  args.handle = handle;
+  args.host = host;
+  return args;
+}
+constexpr char kBlockKey[] = "/calico/ipam/v2/assignment/ipv4/block/10.0.0.0-26";
+
+// An assignment writes its handle and its block in one transaction (one revision), and a release
+// by handle the block and the handle's delete in one: the same keys and values as Calico's two
+// writes each (libcalico-go ipam.go incrementHandle + block CAS; block CAS + decrementHandle).
+TEST_F(IpamTest, HandleAndBlockAreWrittenInOneTransaction) {
+  AddPool("p", "10.0.0.0/26", 26);
+  TxnHookBackend hooked(backend_);
+  IpamClient client(hooked);
+  AutoAssignArgs args = OneIPv4("net.a", "node1");
+  ASSERT_TRUE(client.AutoAssign(args));  // claims the block, then assigns
+  const int after_first = hooked.txns();
+  args.handle = "net.b";
+  auto second = client.AutoAssign(args);
+  ASSERT_TRUE(second);
+  ASSERT_EQ(second->ipv4.size(), 1u);
+  EXPECT_EQ(hooked.txns() - after_first, 1);
+  auto handle = backend_.Get(std::string(kHandleKey) + "net.b");
+  auto block = backend_.Get(kBlockKey);
+  ASSERT_TRUE(handle);
+  ASSERT_TRUE(block);
+  EXPECT_EQ(handle->mod_revision, block->mod_revision);
+  EXPECT_EQ(Json::parse(handle->value),
+            (Json{{"block", {{"10.0.0.0/26", 1}}}, {"deleted", false}}));
+
+  auto watch = backend_.Watch("/calico/ipam/v2/", backend_.revision() + 1);
+  ASSERT_TRUE(watch);
+  const int before_release = hooked.txns();
+  ASSERT_TRUE(client.ReleaseByHandle("net.b"));
+  EXPECT_EQ(hooked.txns() - before_release, 1);
+  auto events = (*watch)->Next(std::chrono::seconds(1));
+  ASSERT_TRUE(events);
+  ASSERT_EQ(events->size(), 2u);
+  EXPECT_EQ((*events)[0].kv.mod_revision, (*events)[1].kv.mod_revision);
+  EXPECT_FALSE(backend_.Get(std::string(kHandleKey) + "net.b"));
+  EXPECT_EQ(client.IPsByHandle("net.a")->size(), 1u);
+}
+
+// Another host's write between our reads and our transaction (the block, or the same handle):
+// the transaction writes nothing, and the retry reads both again. No address is handed out twice
+// and every handle counts exactly what its block holds.
+TEST_F(IpamTest, ConflictingTransactionRetriesWithoutLeaks) {
+  AddPool("p", "10.0.0.0/26", 26);
+  ASSERT_EQ(Assign("node1", 1, "first").ipv4.size(), 1u);
+  for (const char* rival_handle : {"rival", "mine"}) {
+    TxnHookBackend hooked(backend_);
+    IpamClient client(hooked);
+    IpamClient rival(backend_);
+    hooked.before_txn = [&](int n) {
+      if (n != 0) return;
+      AutoAssignArgs args = OneIPv4(rival_handle, "node1");
+      EXPECT_TRUE(rival.AutoAssign(args));
+    };
+    AutoAssignArgs args = OneIPv4("mine", "node1");
+    auto got = client.AutoAssign(args);
+    ASSERT_TRUE(got) << got.error().message();
+    ASSERT_EQ(got->ipv4.size(), 1u);
+    EXPECT_EQ(hooked.txns(), 2) << rival_handle;  // the conflict, then the retry
+  }
+  // "first"; then "rival" and ours; then the rival's and ours under "mine": three for "mine".
+  EXPECT_EQ(ipam_.IPsByHandle("rival")->size(), 1u);
+  EXPECT_EQ(ipam_.IPsByHandle("mine")->size(), 3u);
+  EXPECT_EQ(
+      Json::parse(backend_.Get(std::string(kHandleKey) + "mine")->value)["block"]["10.0.0.0/26"],
+      3);
+  EXPECT_EQ(
+      Json::parse(backend_.Get(std::string(kHandleKey) + "rival")->value)["block"]["10.0.0.0/26"],
+      1);
+  ASSERT_TRUE(ipam_.ReleaseByHandle("mine"));
+  ASSERT_TRUE(ipam_.ReleaseByHandle("rival"));
+  ASSERT_TRUE(ipam_.ReleaseByHandle("first"));
+  EXPECT_TRUE(backend_.List(kHandleKey)->kvs.empty());
+  EXPECT_EQ(ipam_.ListBlocks(4)->at(0).NumFree(), 64);
+}
+
+// The store fails the transaction (etcd unreachable): the assignment fails and leaves neither a
+// handle nor an address; a release that fails leaves both, and the retried release frees both.
+TEST_F(IpamTest, FailedTransactionLeavesNoHandleAndNoAddress) {
+  AddPool("p", "10.0.0.0/26", 26);
+  ASSERT_EQ(Assign("node1", 1, "first").ipv4.size(), 1u);
+  TxnHookBackend hooked(backend_);
+  IpamClient client(hooked);
+  hooked.before_txn = [&](int) { backend_.FailNext(Error(ErrorCode::kUnavailable, "etcd down")); };
+  AutoAssignArgs args = OneIPv4("lost", "node1");
+  auto got = client.AutoAssign(args);
+  ASSERT_FALSE(got);
+  EXPECT_EQ(got.error().code(), ErrorCode::kUnavailable);
+  EXPECT_FALSE(backend_.Get(std::string(kHandleKey) + "lost"));
+  EXPECT_EQ(ipam_.ListBlocks(4)->at(0).NumFree(), 63);
+
+  auto release = client.ReleaseByHandle("first");
+  ASSERT_FALSE(release);
+  EXPECT_TRUE(backend_.Get(std::string(kHandleKey) + "first"));
+  EXPECT_EQ(ipam_.IPsByHandle("first")->size(), 1u);
+  hooked.before_txn = nullptr;
+  ASSERT_TRUE(client.ReleaseByHandle("first"));
+  EXPECT_FALSE(backend_.Get(std::string(kHandleKey) + "first"));
+  EXPECT_EQ(ipam_.ListBlocks(4)->at(0).NumFree(), 64);
+}
+
+// A handle across two blocks (one per family, or a borrowed address): released block by block,
+// each with the handle's own update, the handle deleted with the last.
+TEST_F(IpamTest, ReleaseByHandleAcrossBlocks) {
+  AddPool("p", "10.0.0.0/26", 26);
+  AddPool("p6", "fd00::/120", 122);
+  auto r = Assign("node1", 1, "dual", 1);
+  ASSERT_EQ(r.ipv4.size(), 1u);
+  ASSERT_EQ(r.ipv6.size(), 1u);
+  EXPECT_EQ(Json::parse(backend_.Get(std::string(kHandleKey) + "dual")->value)["block"].size(), 2u);
+  ASSERT_TRUE(ipam_.ReleaseByHandle("dual"));
+  EXPECT_FALSE(backend_.Get(std::string(kHandleKey) + "dual"));
+  EXPECT_TRUE(ipam_.IPsByHandle("dual")->empty());
+  for (const Block& b : *ipam_.ListBlocks())
+    EXPECT_TRUE(b.Empty()) << b.cidr().String();
+}
+
+// Release by address updates the block and the handles of the addresses in one transaction.
+TEST_F(IpamTest, ReleaseByAddressUpdatesBlockAndHandlesTogether) {
+  AddPool("p", "10.0.0.0/26", 26);
+  auto a = Assign("node1", 2, "two");
+  auto b = Assign("node1", 1, "one");
+  ASSERT_EQ(a.ipv4.size(), 2u);
+  ASSERT_EQ(b.ipv4.size(), 1u);
+  auto watch = backend_.Watch("/calico/ipam/v2/", backend_.revision() + 1);
+  ASSERT_TRUE(watch);
+  auto left = ipam_.ReleaseIPs({a.ipv4[0].addr(), b.ipv4[0].addr()});
+  ASSERT_TRUE(left);
+  EXPECT_TRUE(left->empty());
+  auto events = (*watch)->Next(std::chrono::seconds(1));
+  ASSERT_TRUE(events);
+  ASSERT_EQ(events->size(), 3u);  // the block, "two" updated, "one" deleted
+  for (const auto& ev : *events)
+    EXPECT_EQ(ev.kv.mod_revision, (*events)[0].kv.mod_revision) << ev.kv.key;
+  EXPECT_FALSE(backend_.Get(std::string(kHandleKey) + "one"));
+  EXPECT_EQ(
+      Json::parse(backend_.Get(std::string(kHandleKey) + "two")->value)["block"]["10.0.0.0/26"], 1);
 }
 
 // A claim killed between its pending affinity and the block (kill -9 of a CNI plugin) leaves an

@@ -16,42 +16,60 @@ using internal::BlockKey;
 using internal::Exhausted;
 using internal::kMaxRetries;
 
-Status IpamClient::AdjustHandle(const std::string& handle, const net::CIDR& block, int delta) {
-  if (handle.empty() || delta == 0) return OkStatus();
+Result<std::optional<datastore::TxnOp>> IpamClient::HandleWrite(const std::string& handle,
+                                                                const net::CIDR& block, int delta) {
+  if (handle.empty() || delta == 0) return std::optional<datastore::TxnOp>{};
   std::string key = datastore::HandleKey{.handle_id = handle}.Format();
   std::string cidr = block.Masked().String();
+  auto kv = backend_.Get(key);
+  if (!kv) {
+    if (kv.error().code() != ErrorCode::kNotFound) return Unexpected(kv.error());
+    if (delta < 0) return std::optional<datastore::TxnOp>{};
+    // model.IPAMHandle as libcalico-go stores it.
+    Json j{{"block", {{cidr, delta}}}, {"deleted", false}};
+    return datastore::TxnOp::Create(std::move(key), j.dump());
+  }
+  Json j = model::ReadStoredJson(kv->key, kv->value);
+  if (!j.is_object()) j = Json{{"block", Json::object()}, {"deleted", false}};
+  if (!j.contains("block") || !j["block"].is_object()) j["block"] = Json::object();
+  const Json& current = j["block"][cidr];
+  int count = (current.is_number_integer() ? current.get<int>() : 0) + delta;
+  if (count <= 0) {
+    j["block"].erase(cidr);
+  } else {
+    j["block"][cidr] = count;
+  }
+  if (j["block"].empty()) return datastore::TxnOp::Delete(std::move(key), kv->mod_revision);
+  return datastore::TxnOp::Update(std::move(key), j.dump(), kv->mod_revision);
+}
+
+Status IpamClient::AdjustHandle(const std::string& handle, const net::CIDR& block, int delta) {
   for (int attempt = 0; attempt < kMaxRetries; ++attempt) {
-    auto kv = backend_.Get(key);
-    if (!kv) {
-      if (kv.error().code() != ErrorCode::kNotFound) return Unexpected(kv.error());
-      if (delta < 0) return OkStatus();
-      Json j{{"block", {{cidr, delta}}}, {"deleted", false}};
-      auto created = backend_.Create(key, j.dump());
-      if (created) return OkStatus();
-      if (created.error().code() == ErrorCode::kAlreadyExists) continue;
-      return Unexpected(created.error());
-    }
-    Json j = model::ReadStoredJson(kv->key, kv->value);
-    if (!j.is_object()) j = Json{{"block", Json::object()}, {"deleted", false}};
-    if (!j.contains("block") || !j["block"].is_object()) j["block"] = Json::object();
-    const Json& current = j["block"][cidr];
-    int count = (current.is_number_integer() ? current.get<int>() : 0) + delta;
-    if (count <= 0) {
-      j["block"].erase(cidr);
-    } else {
-      j["block"][cidr] = count;
-    }
-    Result<datastore::KVPair> written = j["block"].empty()
-                                            ? backend_.Delete(key, kv->mod_revision)
-                                            : backend_.Update(key, j.dump(), kv->mod_revision);
+    ASSIGN_OR_RETURN(std::optional<datastore::TxnOp> write, HandleWrite(handle, block, delta));
+    if (!write) return OkStatus();
+    auto written = backend_.Txn({*std::move(write)});
     if (written) return OkStatus();
-    if (written.error().code() == ErrorCode::kConflict ||
-        written.error().code() == ErrorCode::kNotFound) {
-      continue;
-    }
-    return Unexpected(written.error());
+    if (!internal::Retryable(written.error())) return Unexpected(written.error());
   }
   return Exhausted("update handle " + handle);
+}
+
+// Upstream (libcalico-go ipam.go assignFromExistingBlock) writes the handle (incrementHandle),
+// then the block (compare-and-swap), and decrements the handle again when the block write fails:
+// two writes, and a handle left counting an address nobody got if the process dies in between.
+// Here both go in one transaction that compares both revisions (or the handle's absence): the same
+// keys and values, one write, and all or nothing. Calico's own clients on the same etcd still
+// compare-and-swap each key, which this transaction respects.
+Status IpamClient::WriteBlockAndHandle(const datastore::KVPair& read, const Block& block,
+                                       const std::string& handle, int delta) {
+  std::vector<datastore::TxnOp> ops;
+  ASSIGN_OR_RETURN(std::optional<datastore::TxnOp> handle_write,
+                   HandleWrite(handle, block.cidr(), delta));
+  if (handle_write) ops.push_back(*std::move(handle_write));
+  ops.push_back(datastore::TxnOp::Update(read.key, block.ToJson(), read.mod_revision));
+  auto written = backend_.Txn(ops);
+  if (!written) return Unexpected(written.error());
+  return OkStatus();
 }
 
 Result<std::vector<Block>> IpamClient::ListBlocks(int family) {
@@ -127,18 +145,32 @@ Result<std::vector<net::IPAddr>> IpamClient::ReleaseIPs(
         done = true;
         break;
       }
-      Result<datastore::KVPair> written =
-          block.Empty() && block.affinity().empty()
-              ? backend_.Delete(key, kv->mod_revision)
-              : backend_.Update(key, block.ToJson(), kv->mod_revision);
+      // The block and the handles' counts in one transaction (as WriteBlockAndHandle; upstream
+      // releaseIPsFromBlock then decrementHandle): a conflict on any of them reads all again.
+      std::vector<datastore::TxnOp> ops;
+      ops.push_back(block.Empty() && block.affinity().empty()
+                        ? datastore::TxnOp::Delete(key, kv->mod_revision)
+                        : datastore::TxnOp::Update(key, block.ToJson(), kv->mod_revision));
+      const bool together = handles.size() < datastore::kMaxTxnOps;
+      if (together) {
+        for (const auto& [handle, count] : handles) {
+          ASSIGN_OR_RETURN(std::optional<datastore::TxnOp> write,
+                           HandleWrite(handle, cidr, -count));
+          if (write) ops.push_back(*std::move(write));
+        }
+      }
+      auto written = backend_.Txn(ops);
       if (!written) {
-        if (written.error().code() == ErrorCode::kConflict) continue;
+        if (internal::Retryable(written.error())) continue;
         return Unexpected(written.error());
       }
       unallocated.insert(unallocated.end(), not_allocated.begin(), not_allocated.end());
       unallocated.insert(unallocated.end(), changed.begin(), changed.end());
-      for (const auto& [handle, count] : handles)
-        RETURN_IF_ERROR(AdjustHandle(handle, cidr, -count));
+      // More handles than a transaction holds (one block of many handles): one by one after it.
+      if (!together) {
+        for (const auto& [handle, count] : handles)
+          RETURN_IF_ERROR(AdjustHandle(handle, cidr, -count));
+      }
       done = true;
     }
     if (!done) return Exhausted("release from block " + cidr.String());
@@ -168,55 +200,76 @@ Result<std::vector<net::IPAddr>> IpamClient::IPsByHandle(const std::string& hand
 }
 
 // libcalico-go ipam.go ReleaseByHandle / releaseByHandle: the handle names its blocks; each block
-// frees the handle's addresses in one compare-and-swap, then the handle goes. Upstream decrements
-// the handle per block and deletes it once empty; here the handle is deleted once at the end (its
-// count for every block it names is gone by then), which leaves the same keys for one write less.
+// frees the handle's addresses in one compare-and-swap, then the handle's count for that block goes
+// (decrementHandle; the handle is deleted once it names no block). Here each block's write and the
+// handle's go in one transaction comparing both revisions: the same keys and values as upstream,
+// one write per block instead of two, and never a handle without addresses or addresses without
+// their handle if the process stops half way.
 Status IpamClient::ReleaseByHandle(const std::string& handle) {
   const std::string key = datastore::HandleKey{.handle_id = handle}.Format();
-  auto kv = backend_.Get(key);
-  if (!kv) {
-    if (kv.error().code() == ErrorCode::kNotFound) return OkStatus();
-    return Unexpected(kv.error());
-  }
-  Json j = model::ReadStoredJson(kv->key, kv->value);
-  if (j.is_object() && j.contains("block") && j["block"].is_object()) {
-    for (auto it = j["block"].begin(); it != j["block"].end(); ++it) {
-      auto cidr = net::CIDR::Parse(it.key());
-      if (!cidr) continue;
-      RETURN_IF_ERROR(ReleaseHandleFromBlock(handle, cidr->Masked()));
+  std::optional<datastore::KVPair> kv;  // the handle as last read or written
+  for (int conflicts = 0; conflicts < kMaxRetries;) {
+    if (!kv) {
+      auto read = backend_.Get(key);
+      if (!read) {
+        if (read.error().code() == ErrorCode::kNotFound) return OkStatus();
+        return Unexpected(read.error());
+      }
+      kv = *std::move(read);
     }
+    Json j = model::ReadStoredJson(kv->key, kv->value);
+    // The blocks the handle still names, in the order stored.
+    std::vector<std::pair<std::string, net::CIDR>> blocks;
+    if (j.is_object() && j.contains("block") && j["block"].is_object()) {
+      for (auto it = j["block"].begin(); it != j["block"].end(); ++it) {
+        if (auto cidr = net::CIDR::Parse(it.key())) blocks.emplace_back(it.key(), cidr->Masked());
+      }
+    }
+    std::vector<datastore::TxnOp> ops;
+    if (!blocks.empty()) {
+      ASSIGN_OR_RETURN(std::optional<datastore::TxnOp> block_write,
+                       ReleaseHandleWrite(handle, blocks.front().second));
+      if (block_write) ops.push_back(*std::move(block_write));
+    }
+    // The handle without that block; deleted with its last block (or when it names none that
+    // parses: whatever else it holds counts nothing).
+    const bool last = blocks.size() <= 1;
+    if (last) {
+      ops.push_back(datastore::TxnOp::Delete(key, kv->mod_revision));
+    } else {
+      j["block"].erase(blocks.front().first);
+      ops.push_back(datastore::TxnOp::Update(key, j.dump(), kv->mod_revision));
+    }
+    auto written = backend_.Txn(ops);
+    if (written) {
+      if (last) return OkStatus();
+      kv = std::move(written->back());  // the next block, from the handle just written
+      continue;
+    }
+    if (!internal::Retryable(written.error())) return Unexpected(written.error());
+    kv.reset();
+    ++conflicts;
   }
-  // Whatever is left of the handle (e.g. counts for blocks that no longer hold its IPs).
-  auto left = backend_.Delete(key, 0);
-  if (!left && left.error().code() != ErrorCode::kNotFound) return Unexpected(left.error());
-  return OkStatus();
+  return Exhausted("release handle " + handle);
 }
 
-Status IpamClient::ReleaseHandleFromBlock(const std::string& handle, const net::CIDR& cidr) {
+Result<std::optional<datastore::TxnOp>> IpamClient::ReleaseHandleWrite(const std::string& handle,
+                                                                       const net::CIDR& cidr) {
   const std::string key = BlockKey(cidr);
-  for (int attempt = 0; attempt < kMaxRetries; ++attempt) {
-    auto kv = backend_.Get(key);
-    if (!kv) {
-      if (kv.error().code() == ErrorCode::kNotFound) return OkStatus();
-      return Unexpected(kv.error());
-    }
-    ASSIGN_OR_RETURN(Block block, Block::FromJson(kv->value));
-    std::vector<net::IPAddr> ips = block.IPsByHandle(handle);
-    if (ips.empty()) return OkStatus();
-    std::vector<net::IPAddr> not_allocated;
-    block.Release(ips, not_allocated);
-    Result<datastore::KVPair> written =
-        block.Empty() && block.affinity().empty()
-            ? backend_.Delete(key, kv->mod_revision)
-            : backend_.Update(key, block.ToJson(), kv->mod_revision);
-    if (written) return OkStatus();
-    // A conflict, or the block deleted since: read it again.
-    if (written.error().code() != ErrorCode::kConflict &&
-        written.error().code() != ErrorCode::kNotFound) {
-      return Unexpected(written.error());
-    }
+  auto kv = backend_.Get(key);
+  if (!kv) {
+    if (kv.error().code() == ErrorCode::kNotFound) return std::optional<datastore::TxnOp>{};
+    return Unexpected(kv.error());
   }
-  return Exhausted("release " + handle + " from block " + cidr.String());
+  ASSIGN_OR_RETURN(Block block, Block::FromJson(kv->value));
+  std::vector<net::IPAddr> ips = block.IPsByHandle(handle);
+  if (ips.empty()) return std::optional<datastore::TxnOp>{};
+  std::vector<net::IPAddr> not_allocated;
+  block.Release(ips, not_allocated);
+  if (block.Empty() && block.affinity().empty()) {
+    return datastore::TxnOp::Delete(key, kv->mod_revision);
+  }
+  return datastore::TxnOp::Update(key, block.ToJson(), kv->mod_revision);
 }
 
 Result<std::optional<Attribute>> IpamClient::GetAssignmentAttributes(const net::IPAddr& ip) {

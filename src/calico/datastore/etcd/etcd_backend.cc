@@ -15,6 +15,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "calico/base/strings.h"
+#include "calico/datastore/txn.h"
 #include "calico/datastore/watch_queue.h"
 
 #include "etcd_rpc.grpc.pb.h"
@@ -58,23 +59,8 @@ std::string LastTlsError() {
 }
 constexpr int64_t kListPageSize = 1000;
 
-std::string RangeEnd(std::string_view prefix) {
-  if (prefix.empty()) return std::string(1, '\0');  // With key "\0": the whole key space.
-  std::string end(prefix);
-  while (!end.empty()) {
-    auto c = static_cast<unsigned char>(end.back());
-    if (c < 0xff) {
-      end.back() = static_cast<char>(c + 1);
-      return end;
-    }
-    end.pop_back();
-  }
-  return std::string(1, '\0');
-}
-
-std::string RangeStart(std::string_view prefix) {
-  return prefix.empty() ? std::string(1, '\0') : std::string(prefix);
-}
+using etcdtxn::RangeEnd;
+using etcdtxn::RangeStart;
 
 Result<std::string> ReadFile(const std::string& path) {
   std::ifstream in(path);
@@ -86,6 +72,75 @@ Result<std::string> ReadFile(const std::string& path) {
 
 KVPair FromPb(const pb::KeyValue& kv) {
   return KVPair{kv.key(), kv.value(), kv.mod_revision(), kv.create_revision(), 0};
+}
+
+// The protocol-neutral transaction (datastore/txn.h) as protobuf, and back.
+pb::TxnRequest EncodeTxn(const etcdtxn::Request& req) {
+  pb::TxnRequest out;
+  for (const etcdtxn::Compare& c : req.compare) {
+    pb::Compare* cmp = out.add_compare();
+    cmp->set_key(c.key);
+    cmp->set_result(c.result == etcdtxn::Compare::Op::kEqual ? pb::Compare::EQUAL
+                                                             : pb::Compare::GREATER);
+    if (c.target == etcdtxn::Compare::Target::kMod) {
+      cmp->set_target(pb::Compare::MOD);
+      cmp->set_mod_revision(c.value);
+    } else {
+      cmp->set_target(pb::Compare::VERSION);
+      cmp->set_version(c.value);
+    }
+  }
+  auto encode = [](const etcdtxn::Op& op, pb::RequestOp* dst) {
+    switch (op.kind) {
+      case etcdtxn::Op::Kind::kRange: {
+        auto* range = dst->mutable_request_range();
+        range->set_key(op.key);
+        if (!op.range_end.empty()) range->set_range_end(op.range_end);
+        range->set_limit(op.limit);
+        break;
+      }
+      case etcdtxn::Op::Kind::kPut: {
+        auto* put = dst->mutable_request_put();
+        put->set_key(op.key);
+        put->set_value(op.value);
+        put->set_lease(op.lease);
+        put->set_prev_kv(op.prev_kv);
+        break;
+      }
+      case etcdtxn::Op::Kind::kDelete: {
+        auto* del = dst->mutable_request_delete_range();
+        del->set_key(op.key);
+        del->set_prev_kv(op.prev_kv);
+        break;
+      }
+    }
+  };
+  for (const etcdtxn::Op& op : req.success)
+    encode(op, out.add_success());
+  for (const etcdtxn::Op& op : req.failure)
+    encode(op, out.add_failure());
+  return out;
+}
+
+etcdtxn::Response DecodeTxn(const pb::TxnResponse& resp) {
+  etcdtxn::Response out;
+  out.succeeded = resp.succeeded();
+  out.revision = resp.header().revision();
+  for (const pb::ResponseOp& r : resp.responses()) {
+    etcdtxn::OpResponse one;
+    if (r.has_response_range()) {
+      for (const auto& kv : r.response_range().kvs())
+        one.kvs.push_back(FromPb(kv));
+      one.more = r.response_range().more();
+    } else if (r.has_response_put()) {
+      if (r.response_put().has_prev_kv()) one.kvs.push_back(FromPb(r.response_put().prev_kv()));
+    } else if (r.has_response_delete_range()) {
+      for (const auto& kv : r.response_delete_range().prev_kvs())
+        one.kvs.push_back(FromPb(kv));
+    }
+    out.responses.push_back(std::move(one));
+  }
+  return out;
 }
 
 // etcd reports authentication problems as InvalidArgument/FailedPrecondition with these texts.
@@ -242,38 +297,19 @@ class EtcdBackend final : public Backend {
     out.reserve(reads.size());
     for (size_t begin = 0; begin < reads.size(); begin += kMaxOps) {
       const size_t end = std::min(reads.size(), begin + kMaxOps);
-      pb::TxnRequest req;
+      std::vector<ReadRequest> chunk(reads.begin() + static_cast<ptrdiff_t>(begin),
+                                     reads.begin() + static_cast<ptrdiff_t>(end));
+      ASSIGN_OR_RETURN(etcdtxn::Response resp,
+                       RunTxn("read " + std::to_string(end - begin) + " keys",
+                              etcdtxn::PlanReads(chunk, kListPageSize)));
+      ASSIGN_OR_RETURN(auto results, etcdtxn::ReadResults(chunk, resp));
       for (size_t i = begin; i < end; ++i) {
-        auto* range = req.add_success()->mutable_request_range();
-        if (reads[i].prefix) {
-          range->set_key(RangeStart(reads[i].key));
-          range->set_range_end(RangeEnd(reads[i].key));
-          range->set_limit(kListPageSize);
-        } else {
-          range->set_key(reads[i].key);
-        }
-      }
-      pb::TxnResponse resp;
-      RETURN_IF_ERROR(Call(
-          "read " + std::to_string(end - begin) + " keys",
-          [&](Endpoint& ep, grpc::ClientContext& ctx) { return ep.kv->Txn(&ctx, req, &resp); }));
-      if (static_cast<size_t>(resp.responses_size()) != end - begin) {
-        return Unavailable("read " + std::to_string(end - begin) + " keys: etcd answered " +
-                           std::to_string(resp.responses_size()));
-      }
-      for (size_t i = begin; i < end; ++i) {
-        const pb::RangeResponse& range =
-            resp.responses(static_cast<int>(i - begin)).response_range();
-        if (reads[i].prefix && range.more()) {
-          ASSIGN_OR_RETURN(ListResult listed, List(reads[i].key));
-          out.push_back(std::move(listed));
+        if (results[i - begin]) {
+          out.push_back(*std::move(results[i - begin]));
           continue;
         }
-        ListResult one;
-        one.revision = resp.header().revision();
-        for (const auto& kv : range.kvs())
-          one.kvs.push_back(FromPb(kv));
-        out.push_back(std::move(one));
+        ASSIGN_OR_RETURN(ListResult listed, List(reads[i].key));
+        out.push_back(std::move(listed));
       }
     }
     return out;
@@ -291,70 +327,52 @@ class EtcdBackend final : public Backend {
     return resp.id();
   }
 
-  // A Txn: if compare then ops else range(key).
-  Result<pb::TxnResponse> Txn(std::string_view what, std::string_view key, pb::Compare cmp,
-                              pb::RequestOp op) {
-    pb::TxnRequest req;
-    *req.add_compare() = std::move(cmp);
-    *req.add_success() = std::move(op);
-    req.add_failure()->mutable_request_range()->set_key(std::string(key));
+  Result<etcdtxn::Response> RunTxn(const std::string& what, const etcdtxn::Request& plan) {
+    pb::TxnRequest req = EncodeTxn(plan);
     pb::TxnResponse resp;
     RETURN_IF_ERROR(Call(what, [&](Endpoint& ep, grpc::ClientContext& ctx) {
       return ep.kv->Txn(&ctx, req, &resp);
     }));
-    return resp;
+    return DecodeTxn(resp);
   }
 
-  static pb::Compare ExistsOrRevision(std::string_view key, int64_t expected) {
-    pb::Compare cmp;
-    cmp.set_key(std::string(key));
-    if (expected != 0) {
-      cmp.set_target(pb::Compare::MOD);
-      cmp.set_result(pb::Compare::EQUAL);
-      cmp.set_mod_revision(expected);
-    } else {
-      cmp.set_target(pb::Compare::VERSION);
-      cmp.set_result(pb::Compare::GREATER);
-      cmp.set_version(0);
-    }
-    return cmp;
+  // Create, Update, Delete and Txn: one planned transaction (datastore/txn.h).
+  Result<std::vector<KVPair>> Writes(const std::string& what, const std::vector<TxnOp>& ops,
+                                     std::chrono::seconds ttl) {
+    ASSIGN_OR_RETURN(int64_t lease, GrantLease(ttl));
+    ASSIGN_OR_RETURN(etcdtxn::Response resp, RunTxn(what, etcdtxn::PlanWrites(ops, lease)));
+    return etcdtxn::WritesResult(ops, resp, ttl.count());
   }
 
   Result<KVPair> Create(std::string_view key, std::string_view value,
                         std::chrono::seconds ttl) override {
-    ASSIGN_OR_RETURN(int64_t lease, GrantLease(ttl));
-    pb::Compare cmp;
-    cmp.set_key(std::string(key));
-    cmp.set_target(pb::Compare::VERSION);
-    cmp.set_result(pb::Compare::EQUAL);
-    cmp.set_version(0);
-    pb::RequestOp op;
-    op.mutable_request_put()->set_key(std::string(key));
-    op.mutable_request_put()->set_value(std::string(value));
-    op.mutable_request_put()->set_lease(lease);
-    ASSIGN_OR_RETURN(auto resp, Txn("create " + std::string(key), key, cmp, op));
-    if (!resp.succeeded()) return AlreadyExists("resource already exists: " + std::string(key));
-    int64_t rev = resp.header().revision();
-    return KVPair{std::string(key), std::string(value), rev, rev, ttl.count()};
+    ASSIGN_OR_RETURN(auto kvs, Writes("create " + std::string(key),
+                                      {TxnOp::Create(std::string(key), std::string(value))}, ttl));
+    return std::move(kvs[0]);
   }
 
   Result<KVPair> Update(std::string_view key, std::string_view value, int64_t expected_revision,
                         std::chrono::seconds ttl) override {
-    ASSIGN_OR_RETURN(int64_t lease, GrantLease(ttl));
-    pb::RequestOp op;
-    op.mutable_request_put()->set_key(std::string(key));
-    op.mutable_request_put()->set_value(std::string(value));
-    op.mutable_request_put()->set_lease(lease);
-    op.mutable_request_put()->set_prev_kv(true);
-    ASSIGN_OR_RETURN(auto resp, Txn("update " + std::string(key), key,
-                                    ExistsOrRevision(key, expected_revision), op));
-    if (!resp.succeeded()) return FailureError(key, resp);
-    int64_t rev = resp.header().revision();
-    int64_t create_rev = rev;
-    if (resp.responses_size() > 0 && resp.responses(0).response_put().has_prev_kv()) {
-      create_rev = resp.responses(0).response_put().prev_kv().create_revision();
-    }
-    return KVPair{std::string(key), std::string(value), rev, create_rev, ttl.count()};
+    ASSIGN_OR_RETURN(
+        auto kvs,
+        Writes("update " + std::string(key),
+               {TxnOp::Update(std::string(key), std::string(value), expected_revision)}, ttl));
+    return std::move(kvs[0]);
+  }
+
+  Result<KVPair> Delete(std::string_view key, int64_t expected_revision) override {
+    ASSIGN_OR_RETURN(auto kvs, Writes("delete " + std::string(key),
+                                      {TxnOp::Delete(std::string(key), expected_revision)},
+                                      std::chrono::seconds(0)));
+    return std::move(kvs[0]);
+  }
+
+  Result<std::vector<KVPair>> Txn(const std::vector<TxnOp>& ops) override {
+    RETURN_IF_ERROR(ValidateTxn(ops));
+    if (ops.empty()) return std::vector<KVPair>{};
+    return Writes("transaction of " + std::to_string(ops.size()) + " writes (" + ops[0].key +
+                      (ops.size() > 1 ? ", ..." : "") + ")",
+                  ops, std::chrono::seconds(0));
   }
 
   Result<KVPair> Put(std::string_view key, std::string_view value,
@@ -372,18 +390,6 @@ class EtcdBackend final : public Backend {
     int64_t rev = resp.header().revision();
     int64_t create_rev = resp.has_prev_kv() ? resp.prev_kv().create_revision() : rev;
     return KVPair{std::string(key), std::string(value), rev, create_rev, ttl.count()};
-  }
-
-  Result<KVPair> Delete(std::string_view key, int64_t expected_revision) override {
-    pb::RequestOp op;
-    op.mutable_request_delete_range()->set_key(std::string(key));
-    op.mutable_request_delete_range()->set_prev_kv(true);
-    ASSIGN_OR_RETURN(auto resp, Txn("delete " + std::string(key), key,
-                                    ExistsOrRevision(key, expected_revision), op));
-    if (!resp.succeeded()) return FailureError(key, resp);
-    const auto& del = resp.responses(0).response_delete_range();
-    if (del.prev_kvs_size() == 0) return NotFound("resource does not exist: " + std::string(key));
-    return FromPb(del.prev_kvs(0));
   }
 
   Result<int64_t> DeletePrefix(std::string_view prefix) override {
@@ -425,12 +431,6 @@ class EtcdBackend final : public Backend {
   }
 
  private:
-  static tl::unexpected<Error> FailureError(std::string_view key, const pb::TxnResponse& resp) {
-    bool exists = resp.responses_size() > 0 && resp.responses(0).response_range().kvs_size() > 0;
-    if (!exists) return NotFound("resource does not exist: " + std::string(key));
-    return Conflict("update conflict: " + std::string(key));
-  }
-
   EtcdConfig config_;
   std::vector<Endpoint> endpoints_;
   std::atomic<size_t> current_{0};

@@ -33,29 +33,38 @@ int B64Value(char c) {
   return -1;
 }
 
-std::string RangeStart(std::string_view prefix) {
-  return prefix.empty() ? std::string(1, '\0') : std::string(prefix);
-}
+using etcdtxn::RangeEnd;
+using etcdtxn::RangeStart;
 
-nlohmann::json RequestRange(std::string_view key) {
-  return {{"request_range", {{"key", Base64(key)}}}};
-}
-
-nlohmann::json ExistsOrRevision(std::string_view key, int64_t expected) {
-  if (expected != 0) {
-    return {{"key", Base64(key)},
-            {"target", "MOD"},
-            {"result", "EQUAL"},
-            {"mod_revision", std::to_string(expected)}};
+nlohmann::json OpJson(const etcdtxn::Op& op) {
+  switch (op.kind) {
+    case etcdtxn::Op::Kind::kRange: {
+      nlohmann::json r = {{"key", Base64(op.key)}};
+      if (!op.range_end.empty()) r["range_end"] = Base64(op.range_end);
+      if (op.limit != 0) r["limit"] = std::to_string(op.limit);
+      return {{"request_range", std::move(r)}};
+    }
+    case etcdtxn::Op::Kind::kPut: {
+      nlohmann::json put = {{"key", Base64(op.key)}, {"value", Base64(op.value)}};
+      if (op.lease != 0) put["lease"] = std::to_string(op.lease);
+      if (op.prev_kv) put["prev_kv"] = true;
+      return {{"request_put", std::move(put)}};
+    }
+    case etcdtxn::Op::Kind::kDelete: {
+      nlohmann::json del = {{"key", Base64(op.key)}};
+      if (op.prev_kv) del["prev_kv"] = true;
+      return {{"request_delete_range", std::move(del)}};
+    }
   }
-  return {{"key", Base64(key)}, {"target", "VERSION"}, {"result", "GREATER"}, {"version", "0"}};
+  return nlohmann::json::object();
 }
 
-nlohmann::json PutOp(std::string_view key, std::string_view value, int64_t lease, bool prev_kv) {
-  nlohmann::json put = {{"key", Base64(key)}, {"value", Base64(value)}};
-  if (lease != 0) put["lease"] = std::to_string(lease);
-  if (prev_kv) put["prev_kv"] = true;
-  return put;
+nlohmann::json CompareJson(const etcdtxn::Compare& c) {
+  const bool mod = c.target == etcdtxn::Compare::Target::kMod;
+  return {{"key", Base64(c.key)},
+          {"target", mod ? "MOD" : "VERSION"},
+          {"result", c.result == etcdtxn::Compare::Op::kEqual ? "EQUAL" : "GREATER"},
+          {mod ? "mod_revision" : "version", std::to_string(c.value)}};
 }
 
 }  // namespace
@@ -111,20 +120,6 @@ Result<std::string> Unbase64(std::string_view text) {
   return out;
 }
 
-std::string RangeEnd(std::string_view prefix) {
-  if (prefix.empty()) return std::string(1, '\0');  // With key "\0": the whole key space.
-  std::string end(prefix);
-  while (!end.empty()) {
-    auto c = static_cast<unsigned char>(end.back());
-    if (c < 0xff) {
-      end.back() = static_cast<char>(c + 1);
-      return end;
-    }
-    end.pop_back();
-  }
-  return std::string(1, '\0');
-}
-
 nlohmann::json Range(std::string_view key, bool prefix, int64_t limit, int64_t revision) {
   nlohmann::json r = {{"key", Base64(prefix ? RangeStart(key) : std::string(key))}};
   if (prefix) r["range_end"] = Base64(RangeEnd(key));
@@ -133,36 +128,65 @@ nlohmann::json Range(std::string_view key, bool prefix, int64_t limit, int64_t r
   return r;
 }
 
-nlohmann::json CreateTxn(std::string_view key, std::string_view value, int64_t lease) {
-  return {{"compare",
-           {{{"key", Base64(key)}, {"target", "VERSION"}, {"result", "EQUAL"}, {"version", "0"}}}},
-          {"success", {{{"request_put", PutOp(key, value, lease, false)}}}},
-          {"failure", {RequestRange(key)}}};
-}
-
-nlohmann::json UpdateTxn(std::string_view key, std::string_view value, int64_t lease,
-                         int64_t expected_revision) {
-  return {{"compare", {ExistsOrRevision(key, expected_revision)}},
-          {"success", {{{"request_put", PutOp(key, value, lease, true)}}}},
-          {"failure", {RequestRange(key)}}};
-}
-
-nlohmann::json DeleteTxn(std::string_view key, int64_t expected_revision) {
-  return {{"compare", {ExistsOrRevision(key, expected_revision)}},
-          {"success", {{{"request_delete_range", {{"key", Base64(key)}, {"prev_kv", true}}}}}},
-          {"failure", {RequestRange(key)}}};
-}
-
-nlohmann::json ReadManyTxn(const std::vector<ReadRequest>& reads, int64_t limit) {
-  nlohmann::json success = nlohmann::json::array();
-  for (const ReadRequest& r : reads) {
-    success.push_back({{"request_range", Range(r.key, r.prefix, r.prefix ? limit : 0, 0)}});
+nlohmann::json Txn(const etcdtxn::Request& req) {
+  nlohmann::json out = nlohmann::json::object();
+  auto ops = [](const std::vector<etcdtxn::Op>& list) {
+    nlohmann::json a = nlohmann::json::array();
+    for (const etcdtxn::Op& op : list)
+      a.push_back(OpJson(op));
+    return a;
+  };
+  if (!req.compare.empty()) {
+    nlohmann::json compare = nlohmann::json::array();
+    for (const etcdtxn::Compare& c : req.compare)
+      compare.push_back(CompareJson(c));
+    out["compare"] = std::move(compare);
   }
-  return {{"success", std::move(success)}};
+  if (!req.success.empty()) out["success"] = ops(req.success);
+  if (!req.failure.empty()) out["failure"] = ops(req.failure);
+  return out;
+}
+
+Result<etcdtxn::Response> ParseTxn(const nlohmann::json& resp) {
+  etcdtxn::Response out;
+  out.succeeded = resp.value("succeeded", false);
+  out.revision = Int(resp.value("header", nlohmann::json::object()), "revision");
+  auto responses = resp.find("responses");
+  if (responses == resp.end()) return out;
+  if (!responses->is_array()) return Unavailable("etcd sent a transaction answer without a list");
+  for (const nlohmann::json& r : *responses) {
+    if (!r.is_object()) return Unavailable("etcd sent a transaction answer that is not an object");
+    etcdtxn::OpResponse one;
+    auto add = [&](const nlohmann::json& kv) -> Status {
+      ASSIGN_OR_RETURN(KVPair p, ParseKv(kv));
+      one.kvs.push_back(std::move(p));
+      return OkStatus();
+    };
+    auto list = [&](const nlohmann::json& body, const char* field) -> Status {
+      auto kvs = body.find(field);
+      if (kvs == body.end()) return OkStatus();
+      if (!kvs->is_array()) return Unavailable(std::string("etcd sent a non-list ") + field);
+      for (const nlohmann::json& kv : *kvs)
+        RETURN_IF_ERROR(add(kv));
+      return OkStatus();
+    };
+    if (auto range = r.find("response_range"); range != r.end()) {
+      RETURN_IF_ERROR(list(*range, "kvs"));
+      one.more = range->value("more", false);
+    } else if (auto put = r.find("response_put"); put != r.end()) {
+      if (auto prev = put->find("prev_kv"); prev != put->end()) RETURN_IF_ERROR(add(*prev));
+    } else if (auto del = r.find("response_delete_range"); del != r.end()) {
+      RETURN_IF_ERROR(list(*del, "prev_kvs"));
+    }
+    out.responses.push_back(std::move(one));
+  }
+  return out;
 }
 
 nlohmann::json Put(std::string_view key, std::string_view value, int64_t lease) {
-  return PutOp(key, value, lease, true);
+  nlohmann::json put = {{"key", Base64(key)}, {"value", Base64(value)}, {"prev_kv", true}};
+  if (lease != 0) put["lease"] = std::to_string(lease);
+  return put;
 }
 
 nlohmann::json DeletePrefix(std::string_view prefix) {
@@ -485,31 +509,16 @@ class EtcdHttpBackend final : public Backend {
       std::vector<ReadRequest> chunk(reads.begin() + static_cast<ptrdiff_t>(begin),
                                      reads.begin() + static_cast<ptrdiff_t>(end));
       const std::string what = "read " + std::to_string(end - begin) + " keys";
-      ASSIGN_OR_RETURN(auto resp,
-                       Call(what, "/v3/kv/txn", gateway::ReadManyTxn(chunk, kListPageSize)));
-      const int64_t revision = gateway::Int(resp.value("header", nlohmann::json{}), "revision");
-      auto responses = resp.find("responses");
-      if (responses == resp.end() || !responses->is_array() || responses->size() != end - begin) {
-        return Unavailable(what + ": etcd answered " +
-                           std::to_string(responses == resp.end() ? 0 : responses->size()));
-      }
+      ASSIGN_OR_RETURN(etcdtxn::Response resp,
+                       RunTxn(what, etcdtxn::PlanReads(chunk, kListPageSize)));
+      ASSIGN_OR_RETURN(auto results, etcdtxn::ReadResults(chunk, resp));
       for (size_t i = begin; i < end; ++i) {
-        const nlohmann::json& range =
-            (*responses)[i - begin].value("response_range", nlohmann::json::object());
-        if (reads[i].prefix && range.value("more", false)) {
-          ASSIGN_OR_RETURN(ListResult listed, List(reads[i].key));
-          out.push_back(std::move(listed));
+        if (results[i - begin]) {
+          out.push_back(*std::move(results[i - begin]));
           continue;
         }
-        ListResult one;
-        one.revision = revision;
-        if (auto kvs = range.find("kvs"); kvs != range.end() && kvs->is_array()) {
-          for (const auto& kv : *kvs) {
-            ASSIGN_OR_RETURN(KVPair p, gateway::ParseKv(kv));
-            one.kvs.push_back(std::move(p));
-          }
-        }
-        out.push_back(std::move(one));
+        ASSIGN_OR_RETURN(ListResult listed, List(reads[i].key));
+        out.push_back(std::move(listed));
       }
     }
     return out;
@@ -529,45 +538,48 @@ class EtcdHttpBackend final : public Backend {
     return gateway::Int(resp.value("header", nlohmann::json{}), "revision");
   }
 
-  // The failure branch read the key: absent = kNotFound, present = revision mismatch.
-  static tl::unexpected<Error> FailureError(std::string_view key, const nlohmann::json& resp) {
-    bool exists = false;
-    if (auto r = resp.find("responses"); r != resp.end() && r->is_array() && !r->empty()) {
-      const nlohmann::json range = (*r)[0].value("response_range", nlohmann::json::object());
-      auto kvs = range.find("kvs");
-      exists = kvs != range.end() && kvs->is_array() && !kvs->empty();
-    }
-    if (!exists) return NotFound("resource does not exist: " + std::string(key));
-    return Conflict("update conflict: " + std::string(key));
+  Result<etcdtxn::Response> RunTxn(const std::string& what, const etcdtxn::Request& req) {
+    ASSIGN_OR_RETURN(auto resp, Call(what, "/v3/kv/txn", gateway::Txn(req)));
+    return gateway::ParseTxn(resp);
+  }
+
+  // Create, Update, Delete and Txn: one planned transaction (datastore/txn.h).
+  Result<std::vector<KVPair>> Writes(const std::string& what, const std::vector<TxnOp>& ops,
+                                     std::chrono::seconds ttl) {
+    ASSIGN_OR_RETURN(int64_t lease, GrantLease(ttl));
+    ASSIGN_OR_RETURN(etcdtxn::Response resp, RunTxn(what, etcdtxn::PlanWrites(ops, lease)));
+    return etcdtxn::WritesResult(ops, resp, ttl.count());
   }
 
   Result<KVPair> Create(std::string_view key, std::string_view value,
                         std::chrono::seconds ttl) override {
-    ASSIGN_OR_RETURN(int64_t lease, GrantLease(ttl));
-    ASSIGN_OR_RETURN(auto resp, Call("create " + std::string(key), "/v3/kv/txn",
-                                     gateway::CreateTxn(key, value, lease)));
-    if (!resp.value("succeeded", false)) {
-      return AlreadyExists("resource already exists: " + std::string(key));
-    }
-    const int64_t rev = Revision(resp);
-    return KVPair{std::string(key), std::string(value), rev, rev, ttl.count()};
+    ASSIGN_OR_RETURN(auto kvs, Writes("create " + std::string(key),
+                                      {TxnOp::Create(std::string(key), std::string(value))}, ttl));
+    return std::move(kvs[0]);
   }
 
   Result<KVPair> Update(std::string_view key, std::string_view value, int64_t expected_revision,
                         std::chrono::seconds ttl) override {
-    ASSIGN_OR_RETURN(int64_t lease, GrantLease(ttl));
-    ASSIGN_OR_RETURN(auto resp, Call("update " + std::string(key), "/v3/kv/txn",
-                                     gateway::UpdateTxn(key, value, lease, expected_revision)));
-    if (!resp.value("succeeded", false)) return FailureError(key, resp);
-    const int64_t rev = Revision(resp);
-    int64_t create_rev = rev;
-    if (auto r = resp.find("responses"); r != resp.end() && r->is_array() && !r->empty()) {
-      const nlohmann::json put = (*r)[0].value("response_put", nlohmann::json::object());
-      if (auto prev = put.find("prev_kv"); prev != put.end()) {
-        create_rev = gateway::Int(*prev, "create_revision");
-      }
-    }
-    return KVPair{std::string(key), std::string(value), rev, create_rev, ttl.count()};
+    ASSIGN_OR_RETURN(
+        auto kvs,
+        Writes("update " + std::string(key),
+               {TxnOp::Update(std::string(key), std::string(value), expected_revision)}, ttl));
+    return std::move(kvs[0]);
+  }
+
+  Result<KVPair> Delete(std::string_view key, int64_t expected_revision) override {
+    ASSIGN_OR_RETURN(auto kvs, Writes("delete " + std::string(key),
+                                      {TxnOp::Delete(std::string(key), expected_revision)},
+                                      std::chrono::seconds(0)));
+    return std::move(kvs[0]);
+  }
+
+  Result<std::vector<KVPair>> Txn(const std::vector<TxnOp>& ops) override {
+    RETURN_IF_ERROR(ValidateTxn(ops));
+    if (ops.empty()) return std::vector<KVPair>{};
+    return Writes("transaction of " + std::to_string(ops.size()) + " writes (" + ops[0].key +
+                      (ops.size() > 1 ? ", ..." : "") + ")",
+                  ops, std::chrono::seconds(0));
   }
 
   Result<KVPair> Put(std::string_view key, std::string_view value,
@@ -581,21 +593,6 @@ class EtcdHttpBackend final : public Backend {
       create_rev = gateway::Int(*prev, "create_revision");
     }
     return KVPair{std::string(key), std::string(value), rev, create_rev, ttl.count()};
-  }
-
-  Result<KVPair> Delete(std::string_view key, int64_t expected_revision) override {
-    ASSIGN_OR_RETURN(auto resp, Call("delete " + std::string(key), "/v3/kv/txn",
-                                     gateway::DeleteTxn(key, expected_revision)));
-    if (!resp.value("succeeded", false)) return FailureError(key, resp);
-    nlohmann::json del;
-    if (auto r = resp.find("responses"); r != resp.end() && r->is_array() && !r->empty()) {
-      del = (*r)[0].value("response_delete_range", nlohmann::json::object());
-    }
-    auto prev = del.find("prev_kvs");
-    if (prev == del.end() || !prev->is_array() || prev->empty()) {
-      return NotFound("resource does not exist: " + std::string(key));
-    }
-    return gateway::ParseKv((*prev)[0]);
   }
 
   Result<int64_t> DeletePrefix(std::string_view prefix) override {
@@ -844,6 +841,9 @@ class FallbackBackend final : public Backend {
   }
   Result<KVPair> Delete(std::string_view key, int64_t expected_revision) override {
     return Run([&](Backend& b) { return b.Delete(key, expected_revision); });
+  }
+  Result<std::vector<KVPair>> Txn(const std::vector<TxnOp>& ops) override {
+    return Run([&](Backend& b) { return b.Txn(ops); });
   }
   Result<int64_t> DeletePrefix(std::string_view prefix) override {
     return Run([&](Backend& b) { return b.DeletePrefix(prefix); });

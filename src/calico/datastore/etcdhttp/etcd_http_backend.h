@@ -24,6 +24,7 @@
 #include "calico/base/result.h"
 #include "calico/datastore/backend.h"
 #include "calico/datastore/config.h"
+#include "calico/datastore/txn.h"
 
 namespace calico::datastore::etcdhttp {
 
@@ -60,18 +61,13 @@ namespace gateway {
 
 std::string Base64(std::string_view data);
 [[nodiscard]] Result<std::string> Unbase64(std::string_view text);
-// The end of a prefix's key range (etcd's clientv3.GetPrefixRangeEnd); "" = every key.
-std::string RangeEnd(std::string_view prefix);
-
 // /v3/kv/range for one key, or (prefix) every key under it, `limit` keys (0 = all) at `revision`
 // (0 = current).
 nlohmann::json Range(std::string_view key, bool prefix, int64_t limit, int64_t revision);
-// /v3/kv/txn bodies of the Backend operations (the shapes of etcd/etcd_backend.cc).
-nlohmann::json CreateTxn(std::string_view key, std::string_view value, int64_t lease);
-nlohmann::json UpdateTxn(std::string_view key, std::string_view value, int64_t lease,
-                         int64_t expected_revision);
-nlohmann::json DeleteTxn(std::string_view key, int64_t expected_revision);
-nlohmann::json ReadManyTxn(const std::vector<ReadRequest>& reads, int64_t limit);
+// A /v3/kv/txn body: the protocol-neutral transaction (datastore/txn.h) as JSON.
+nlohmann::json Txn(const etcdtxn::Request& req);
+// A /v3/kv/txn answer; kUnavailable when it is not what etcd sends.
+[[nodiscard]] Result<etcdtxn::Response> ParseTxn(const nlohmann::json& resp);
 // /v3/kv/put and /v3/kv/deleterange.
 nlohmann::json Put(std::string_view key, std::string_view value, int64_t lease);
 nlohmann::json DeletePrefix(std::string_view prefix);

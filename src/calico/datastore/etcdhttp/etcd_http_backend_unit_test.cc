@@ -32,26 +32,61 @@ TEST(EtcdGatewayJsonTest, RangeBodies) {
 
 TEST(EtcdGatewayJsonTest, TxnBodiesHaveCalicosCompareShapes) {
   // Create: version == 0 (the key does not exist), else read it.
-  EXPECT_EQ(CreateTxn("/k", "v", 0).dump(),
+  EXPECT_EQ(Txn(etcdtxn::PlanWrites({TxnOp::Create("/k", "v")})).dump(),
             R"({"compare":[{"key":"L2s=","result":"EQUAL","target":"VERSION","version":"0"}],)"
             R"("failure":[{"request_range":{"key":"L2s="}}],)"
             R"("success":[{"request_put":{"key":"L2s=","value":"dg=="}}]})");
   // Update: mod_revision == expected, with the lease and prev_kv (for create_revision).
-  EXPECT_EQ(UpdateTxn("/k", "v", 7, 12).dump(),
+  EXPECT_EQ(Txn(etcdtxn::PlanWrites({TxnOp::Update("/k", "v", 12)}, 7)).dump(),
             R"({"compare":[{"key":"L2s=","mod_revision":"12","result":"EQUAL","target":"MOD"}],)"
             R"("failure":[{"request_range":{"key":"L2s="}}],)"
             R"("success":[{"request_put":{"key":"L2s=","lease":"7","prev_kv":true,)"
             R"("value":"dg=="}}]})");
   // Any revision: version > 0 (the key exists).
-  EXPECT_EQ(DeleteTxn("/k", 0).dump(),
+  EXPECT_EQ(Txn(etcdtxn::PlanWrites({TxnOp::Delete("/k", 0)})).dump(),
             R"({"compare":[{"key":"L2s=","result":"GREATER","target":"VERSION","version":"0"}],)"
             R"("failure":[{"request_range":{"key":"L2s="}}],)"
             R"("success":[{"request_delete_range":{"key":"L2s=","prev_kv":true}}]})");
-  EXPECT_EQ(ReadManyTxn({{"/a", false}, {"/p/", true}}, 1000).dump(),
+  EXPECT_EQ(Txn(etcdtxn::PlanReads({{"/a", false}, {"/p/", true}}, 1000)).dump(),
             R"({"success":[{"request_range":{"key":"L2E="}},)"
             R"({"request_range":{"key":"L3Av","limit":"1000","range_end":"L3Aw"}}]})");
+  // IPAM's handle and block (ipam/release.cc WriteBlockAndHandle): one compare and one write each,
+  // and a read of each key if a compare fails.
+  EXPECT_EQ(
+      Txn(etcdtxn::PlanWrites({TxnOp::Create("/h", "1"), TxnOp::Update("/b", "2", 5)})).dump(),
+      R"({"compare":[{"key":"L2g=","result":"EQUAL","target":"VERSION","version":"0"},)"
+      R"({"key":"L2I=","mod_revision":"5","result":"EQUAL","target":"MOD"}],)"
+      R"("failure":[{"request_range":{"key":"L2g="}},{"request_range":{"key":"L2I="}}],)"
+      R"("success":[{"request_put":{"key":"L2g=","value":"MQ=="}},)"
+      R"({"request_put":{"key":"L2I=","prev_kv":true,"value":"Mg=="}}]})");
   EXPECT_EQ(Put("/k", "v", 0).dump(), R"({"key":"L2s=","prev_kv":true,"value":"dg=="})");
   EXPECT_EQ(DeletePrefix("/p/").dump(), R"({"key":"L3Av","range_end":"L3Aw"})");
+}
+
+// What a transaction answered, and which op the failure names.
+TEST(EtcdGatewayJsonTest, TxnAnswersDecodeIntoTheBackendResult) {
+  const std::vector<TxnOp> ops = {TxnOp::Create("/h", "1"), TxnOp::Update("/b", "2", 5)};
+  auto ok = ParseTxn(nlohmann::json::parse(
+      R"({"header":{"revision":"9"},"succeeded":true,"responses":[{"response_put":{}},)"
+      R"({"response_put":{"prev_kv":{"key":"L2I=","create_revision":"3","mod_revision":"5"}}}]})"));
+  ASSERT_TRUE(ok);
+  auto written = etcdtxn::WritesResult(ops, *ok);
+  ASSERT_TRUE(written);
+  EXPECT_EQ((*written)[0], (KVPair{"/h", "1", 9, 9, 0}));
+  EXPECT_EQ((*written)[1], (KVPair{"/b", "2", 9, 3, 0}));
+  // The compares failed: the ranges show /h absent and /b at revision 6.
+  auto failed = ParseTxn(nlohmann::json::parse(
+      R"({"header":{"revision":"9"},"responses":[{"response_range":{}},)"
+      R"({"response_range":{"kvs":[{"key":"L2I=","value":"Mg==","mod_revision":"6"}]}}]})"));
+  ASSERT_TRUE(failed);
+  auto conflict = etcdtxn::WritesResult(ops, *failed);
+  ASSERT_FALSE(conflict);
+  EXPECT_EQ(conflict.error().code(), ErrorCode::kConflict);
+  EXPECT_EQ(conflict.error().message(), "update conflict: /b");
+  EXPECT_FALSE(ParseTxn(nlohmann::json::parse(R"({"responses":{}})")));
+  etcdtxn::Response short_answer;
+  short_answer.succeeded = true;
+  EXPECT_FALSE(etcdtxn::WritesResult(ops, short_answer));
 }
 
 TEST(EtcdGatewayJsonTest, KeyValuesDecodeWithStringRevisions) {

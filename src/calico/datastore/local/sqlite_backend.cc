@@ -16,6 +16,7 @@
 
 #include "calico/base/log.h"
 #include "calico/base/unique_fd.h"
+#include "calico/datastore/txn.h"
 
 namespace calico::datastore {
 namespace {
@@ -472,6 +473,55 @@ Result<KVPair> SqliteBackend::Delete(std::string_view key, int64_t expected_revi
   RETURN_IF_ERROR(TrimEvents(db_, history_));
   RETURN_IF_ERROR(txn.Commit());
   return *existing;
+}
+
+Result<std::vector<KVPair>> SqliteBackend::Txn(const std::vector<TxnOp>& ops) {
+  RETURN_IF_ERROR(ValidateTxn(ops));
+  std::vector<KVPair> out;
+  if (ops.empty()) return out;
+  std::lock_guard<std::mutex> lock(mu_);
+  WriteTxn txn(db_);
+  RETURN_IF_ERROR(txn.Begin());
+  RETURN_IF_ERROR(ExpireLocked(db_));
+  std::vector<std::optional<KVPair>> existing;
+  existing.reserve(ops.size());
+  for (const TxnOp& op : ops) {
+    existing.push_back(ReadKey(db_, op.key));
+    const std::optional<KVPair>& now = existing.back();
+    if (op.kind == TxnOp::Kind::kCreate) {
+      if (now) return AlreadyExists("resource already exists: " + op.key);
+      continue;
+    }
+    if (!now) return NotFound("resource does not exist: " + op.key);
+    if (op.expected_revision != 0 && now->mod_revision != op.expected_revision) {
+      return Conflict("update conflict: " + op.key);
+    }
+  }
+  ASSIGN_OR_RETURN(int64_t rev, NextRevision(db_));  // One revision for all, as etcd's Txn.
+  for (size_t i = 0; i < ops.size(); ++i) {
+    const TxnOp& op = ops[i];
+    if (op.kind == TxnOp::Kind::kDelete) {
+      Stmt d(db_, "DELETE FROM kv WHERE key = ?");
+      d.Bind(1, std::string_view(op.key));
+      if (d.Step() != SQLITE_DONE) return Unavailable("delete " + op.key + ": " + d.ErrMsg());
+      RETURN_IF_ERROR(
+          AppendEvent(db_, rev, op.key, WatchEventType::kDelete, "", existing[i]->create_revision));
+      out.push_back(*existing[i]);
+      continue;
+    }
+    const int64_t create_rev = existing[i] ? existing[i]->create_revision : rev;
+    Stmt s(db_,
+           "INSERT OR REPLACE INTO kv(key, value, create_rev, mod_rev, ttl, expires_ms) "
+           "VALUES (?, ?, ?, ?, 0, 0)");
+    s.Bind(1, std::string_view(op.key)).Bind(2, std::string_view(op.value));
+    s.Bind(3, create_rev).Bind(4, rev);
+    if (s.Step() != SQLITE_DONE) return Unavailable("write " + op.key + ": " + s.ErrMsg());
+    RETURN_IF_ERROR(AppendEvent(db_, rev, op.key, WatchEventType::kPut, op.value, create_rev));
+    out.push_back(KVPair{op.key, op.value, rev, create_rev, 0});
+  }
+  RETURN_IF_ERROR(TrimEvents(db_, history_));
+  RETURN_IF_ERROR(txn.Commit());
+  return out;
 }
 
 Result<int64_t> SqliteBackend::DeletePrefix(std::string_view prefix) {

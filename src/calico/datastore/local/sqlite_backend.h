@@ -43,6 +43,8 @@ class SqliteBackend final : public Backend {
   [[nodiscard]] Result<KVPair> Put(std::string_view key, std::string_view value,
                                    std::chrono::seconds ttl = std::chrono::seconds(0)) override;
   [[nodiscard]] Result<KVPair> Delete(std::string_view key, int64_t expected_revision = 0) override;
+  // One SQL transaction (BEGIN IMMEDIATE ... COMMIT) at one revision.
+  [[nodiscard]] Result<std::vector<KVPair>> Txn(const std::vector<TxnOp>& ops) override;
   [[nodiscard]] Result<int64_t> DeletePrefix(std::string_view prefix) override;
   [[nodiscard]] Result<std::unique_ptr<WatchStream>> Watch(std::string_view prefix,
                                                            int64_t from_revision) override;

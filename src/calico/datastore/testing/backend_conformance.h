@@ -10,6 +10,7 @@
 // (TEST_P bodies live in this header so the linker cannot drop them from a static library.)
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <functional>
 #include <set>
@@ -235,6 +236,143 @@ TEST_P(BackendConformanceTest, ConcurrentCasLosesNoUpdate) {
   for (auto& th : threads)
     th.join();
   EXPECT_EQ(b().Get("/counter")->value, std::to_string(kThreads * kIncrements));
+}
+
+// Backend::Txn: all writes at one revision, or none (IPAM's handle and block, ipam/ipam.cc).
+TEST_P(BackendConformanceTest, TxnWritesEveryKeyAtOneRevision) {
+  auto block = b().Create("/calico/ipam/v2/assignment/ipv4/block/10.0.0.0-26", "b1");
+  ASSERT_TRUE(block);
+  auto old = b().Create("/calico/ipam/v2/handle/old", "h0");
+  ASSERT_TRUE(old);
+  auto watch = b().Watch("/calico/ipam/", old->mod_revision + 1);
+  ASSERT_TRUE(watch);
+  auto done = b().Txn({TxnOp::Create("/calico/ipam/v2/handle/h1", "h1"),
+                       TxnOp::Update(block->key, "b2", block->mod_revision),
+                       TxnOp::Delete("/calico/ipam/v2/handle/old", 0)});
+  ASSERT_TRUE(done) << done.error().message();
+  ASSERT_EQ(done->size(), 3u);
+  const int64_t rev = (*done)[0].mod_revision;
+  EXPECT_GT(rev, block->mod_revision);
+  EXPECT_EQ((*done)[0].create_revision, rev);
+  EXPECT_EQ((*done)[1].mod_revision, rev);
+  EXPECT_EQ((*done)[1].create_revision, block->create_revision);
+  EXPECT_EQ((*done)[1].value, "b2");
+  EXPECT_EQ((*done)[2].value, "h0");  // a delete returns the pair as it was
+  EXPECT_EQ(b().Get(block->key)->value, "b2");
+  EXPECT_EQ(b().Get(block->key)->mod_revision, rev);
+  EXPECT_EQ(b().Get("/calico/ipam/v2/handle/h1")->value, "h1");
+  EXPECT_EQ(b().Get("/calico/ipam/v2/handle/old").error().code(), ErrorCode::kNotFound);
+  // Watchers see the three changes, all at the transaction's revision.
+  auto events = Collect(**watch, 3);
+  ASSERT_EQ(events.size(), 3u);
+  std::set<std::string> keys;
+  for (const WatchEvent& ev : events) {
+    EXPECT_EQ(ev.kv.mod_revision, rev) << ev.kv.key;
+    keys.insert(ev.kv.key);
+  }
+  EXPECT_EQ(keys.size(), 3u);
+  // Nothing to write: nothing happens.
+  auto none = b().Txn({});
+  ASSERT_TRUE(none);
+  EXPECT_TRUE(none->empty());
+}
+
+TEST_P(BackendConformanceTest, TxnWritesNothingWhenOneConditionFails) {
+  auto a = b().Create("/x/a", "a1");
+  ASSERT_TRUE(a);
+  ASSERT_TRUE(b().Update("/x/a", "a2", a->mod_revision));
+  const int64_t before = b().List("/x/")->revision;
+  struct Case {
+    std::vector<TxnOp> ops;
+    ErrorCode code;
+    std::string key;  // the key the error names
+  };
+  const std::vector<Case> cases = {
+      // A stale revision (another writer got there first).
+      {{TxnOp::Create("/x/h", "h"), TxnOp::Update("/x/a", "a3", a->mod_revision)},
+       ErrorCode::kConflict,
+       "/x/a"},
+      // A create of an existing key, before a delete that would succeed.
+      {{TxnOp::Create("/x/a", "again"), TxnOp::Delete("/x/h", 0)},
+       ErrorCode::kAlreadyExists,
+       "/x/a"},
+      // An update and a delete of a missing key.
+      {{TxnOp::Update("/x/a", "a3", 0), TxnOp::Update("/x/none", "n", 0)},
+       ErrorCode::kNotFound,
+       "/x/none"},
+      {{TxnOp::Delete("/x/none", 0)}, ErrorCode::kNotFound, "/x/none"},
+      // The first failing op (in order) is the one reported.
+      {{TxnOp::Delete("/x/a", a->mod_revision), TxnOp::Create("/x/new", "v"),
+        TxnOp::Delete("/x/none", 0)},
+       ErrorCode::kConflict,
+       "/x/a"},
+  };
+  for (const Case& c : cases) {
+    auto failed = b().Txn(c.ops);
+    ASSERT_FALSE(failed) << c.key;
+    EXPECT_EQ(failed.error().code(), c.code) << failed.error().message();
+    const std::string& message = failed.error().message();
+    EXPECT_EQ(message.substr(message.size() - std::min(message.size(), c.key.size() + 2)),
+              ": " + c.key)
+        << message;
+  }
+  // Nothing was written by any of them.
+  auto after = b().List("/x/");
+  ASSERT_TRUE(after);
+  EXPECT_EQ(after->revision, before);
+  ASSERT_EQ(after->kvs.size(), 1u);
+  EXPECT_EQ(after->kvs[0].value, "a2");
+}
+
+TEST_P(BackendConformanceTest, TxnRefusesTheSameKeyTwiceAndTooManyOps) {
+  auto twice = b().Txn({TxnOp::Create("/d/k", "1"), TxnOp::Delete("/d/k", 0)});
+  ASSERT_FALSE(twice);
+  EXPECT_EQ(twice.error().code(), ErrorCode::kInvalidArgument);
+  EXPECT_NE(twice.error().message().find("/d/k"), std::string::npos);
+  std::vector<TxnOp> many;
+  for (size_t i = 0; i <= kMaxTxnOps; ++i)
+    many.push_back(TxnOp::Create("/d/" + std::to_string(i), "v"));
+  auto too_many = b().Txn(many);
+  ASSERT_FALSE(too_many);
+  EXPECT_EQ(too_many.error().code(), ErrorCode::kInvalidArgument);
+  EXPECT_TRUE(b().List("/d/")->kvs.empty());
+}
+
+// Two keys kept in step by compare-and-swap transactions from several threads: a transaction that
+// applied half of its writes, or lost one, would leave them apart.
+TEST_P(BackendConformanceTest, ConcurrentTxnsKeepTwoKeysInStep) {
+  ASSERT_TRUE(b().Create("/pair/a", "0"));
+  ASSERT_TRUE(b().Create("/pair/b", "0"));
+  constexpr int kThreads = 3;
+  constexpr int kIncrements = 10;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < kIncrements;) {
+        auto a = b().Get("/pair/a");
+        auto bb = b().Get("/pair/b");
+        if (!a || !bb) continue;
+        Result<int> va = ParseInt<int>(a->value);
+        Result<int> vb = ParseInt<int>(bb->value);
+        if (!va || !vb) {
+          ADD_FAILURE() << "/pair holds " << a->value << ", " << bb->value;
+          return;
+        }
+        auto done = b().Txn({TxnOp::Update("/pair/a", std::to_string(*va + 1), a->mod_revision),
+                             TxnOp::Update("/pair/b", std::to_string(*vb + 1), bb->mod_revision)});
+        if (done) {
+          ++i;
+        } else if (done.error().code() != ErrorCode::kConflict) {
+          ADD_FAILURE() << done.error().message();
+          return;
+        }
+      }
+    });
+  }
+  for (auto& th : threads)
+    th.join();
+  EXPECT_EQ(b().Get("/pair/a")->value, std::to_string(kThreads * kIncrements));
+  EXPECT_EQ(b().Get("/pair/b")->value, std::to_string(kThreads * kIncrements));
 }
 
 }  // namespace calico::datastore

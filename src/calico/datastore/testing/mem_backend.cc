@@ -7,6 +7,8 @@
 #include <map>
 #include <mutex>
 
+#include "calico/datastore/txn.h"
+
 namespace calico::datastore {
 
 struct MemBackend::State {
@@ -83,6 +85,11 @@ struct MemBackend::State {
 
   KVPair WriteLocked(std::string_view key, std::string_view value, std::chrono::seconds ttl) {
     ++revision;
+    return WriteAtLocked(key, value, ttl);
+  }
+
+  // A write at the current revision (one of a transaction's writes, which share one revision).
+  KVPair WriteAtLocked(std::string_view key, std::string_view value, std::chrono::seconds ttl) {
     auto it = kv.find(key);
     Entry e;
     e.value = std::string(value);
@@ -228,6 +235,40 @@ Result<KVPair> MemBackend::Delete(std::string_view key, int64_t expected_revisio
   state_->Record(WatchEventType::kDelete,
                  KVPair{prev.key, "", state_->revision, prev.create_revision, 0});
   return prev;
+}
+
+Result<std::vector<KVPair>> MemBackend::Txn(const std::vector<TxnOp>& ops) {
+  RETURN_IF_ERROR(ValidateTxn(ops));
+  std::lock_guard<std::mutex> lock(state_->mu);
+  RETURN_IF_ERROR(state_->CheckFail());
+  state_->ExpireLocked();
+  for (const TxnOp& op : ops) {
+    auto it = state_->kv.find(op.key);
+    if (op.kind == TxnOp::Kind::kCreate) {
+      if (it != state_->kv.end()) return AlreadyExists("resource already exists: " + op.key);
+      continue;
+    }
+    if (it == state_->kv.end()) return NotFound("resource does not exist: " + op.key);
+    if (op.expected_revision != 0 && it->second.mod_rev != op.expected_revision) {
+      return Conflict("update conflict: " + op.key);
+    }
+  }
+  std::vector<KVPair> out;
+  if (ops.empty()) return out;
+  ++state_->revision;  // One revision for the whole transaction, as etcd's Txn.
+  for (const TxnOp& op : ops) {
+    if (op.kind != TxnOp::Kind::kDelete) {
+      out.push_back(state_->WriteAtLocked(op.key, op.value, std::chrono::seconds(0)));
+      continue;
+    }
+    auto it = state_->kv.find(op.key);
+    KVPair prev = state_->ToPair(it->first, it->second);
+    state_->kv.erase(it);
+    state_->Record(WatchEventType::kDelete,
+                   KVPair{prev.key, "", state_->revision, prev.create_revision, 0});
+    out.push_back(std::move(prev));
+  }
+  return out;
 }
 
 Result<int64_t> MemBackend::DeletePrefix(std::string_view prefix) {
