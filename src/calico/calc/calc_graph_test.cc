@@ -731,6 +731,48 @@ TEST(CalcGraphTest, CompactRemoteEndpointsFollowProfilesAndNodeMoves) {
   EXPECT_EQ(g.Model().ip_sets, std::vector<policy::IpSet>{Set("team == 'blue'", {})});
 }
 
+// A remote endpoint whose profiles add no labels keeps no copy of its own labels (they are the
+// effective labels the IP set index holds): when a profile starts adding labels, stops, and
+// starts again, the endpoint's own labels are recovered intact and still win.
+TEST(CalcGraphTest, OwnLabelsSharedWithTheIndexSurviveProfileLabelChanges) {
+  CalcGraph g(kNode);
+  const std::vector<Resource> base = {
+      Wep("ns1", "local", kNode, "cali-l", {"10.0.0.1/32"}, {{"app", "y"}}),
+      Gnp("y",
+          {{"selector", "app == 'y'"},
+           {"ingress", {RuleFrom("Allow", "team == 'blue'"), RuleFrom("Allow", "app == 'x'")}}}),
+      Prof("prof", Json::object()),
+      Wep("ns1", "r1", kOtherNode, "cali-r1", {"10.1.0.1/32"}, {{"app", "x"}}, {"prof"}),
+  };
+  Apply(g, base);
+  // The two sets' members, sorted by selector.
+  auto sets = [](std::vector<std::string> blue, std::vector<std::string> x) {
+    return std::vector<policy::IpSet>{Set("app == 'x'", x), Set("team == 'blue'", blue)};
+  };
+  auto model_sets = [&] {
+    std::vector<policy::IpSet> got = g.Model().ip_sets;
+    std::sort(got.begin(), got.end(),
+              [](const auto& a, const auto& b) { return a.selector < b.selector; });
+    return got;
+  };
+  EXPECT_EQ(model_sets(), sets({}, {"10.1.0.1/32"}));
+  g.OnUpdate(Prof("prof", {{"labelsToApply", {{"team", "blue"}}}}));
+  EXPECT_EQ(model_sets(), sets({"10.1.0.1/32"}, {"10.1.0.1/32"}));
+  // The profile's labels now all lose to the endpoint's own: nothing added, own shared again.
+  g.OnUpdate(Prof("prof", {{"labelsToApply", {{"app", "z"}}}}));
+  EXPECT_EQ(model_sets(), sets({}, {"10.1.0.1/32"}));
+  const Resource blue_again = Prof("prof", {{"labelsToApply", {{"team", "blue"}, {"app", "z"}}}});
+  g.OnUpdate(blue_again);
+  EXPECT_EQ(model_sets(), sets({"10.1.0.1/32"}, {"10.1.0.1/32"}));
+  CalcGraph fresh(kNode);
+  std::vector<Resource> now = base;
+  now.push_back(blue_again);
+  Apply(fresh, now);
+  EXPECT_EQ(g.Model(), fresh.Model());
+  g.OnDelete("Profile", "", "prof");
+  EXPECT_EQ(model_sets(), sets({}, {"10.1.0.1/32"}));
+}
+
 // --- Host endpoints ----------------------------------------------------------------------------
 
 std::vector<Resource> HostScenarioUpdates() {
