@@ -1,5 +1,6 @@
 // PtrSet: a set of non-null pointers held flat, for the label index's match and filing sets (the
-// item ids carrying a label value, the items a selector matches). At Felix's design point (100k
+// item ids carrying a label value, the items a selector matches; Felix holds these as Go sets,
+// set.Typed in felix/labelindex/label_inheritance_index.go). At Felix's design point (100k
 // endpoints) these sets hold several entries per endpoint; as std::unordered_set each entry was a
 // node allocation plus a bucket (about 40 bytes), here it is one slot of a power-of-two array
 // (8-16 bytes), and the common sets of one entry allocate nothing.
