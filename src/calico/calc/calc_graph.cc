@@ -379,9 +379,27 @@ std::vector<model::v3::HostEndpoint> CalcGraph::HostEndpoints() const {
 }
 
 std::vector<EndpointSummary> CalcGraph::Endpoints() const {
+  const State& s = *state_;
   std::vector<EndpointSummary> out;
-  out.reserve(state_->store.endpoints.size());
-  for (const auto& [key, ep] : state_->store.endpoints) {
+  out.reserve(s.endpoints.size());
+  // Remote endpoints: their names from the key ("wep/<ns>/<name>", "hep/<name>"; a namespace has
+  // no '/'), effective labels and addresses from the IP set index, which holds them.
+  for (const auto& [key, ep] : s.endpoints) {
+    if (ep.local) continue;
+    EndpointSummary e{.is_workload = ep.is_workload, .local = false};
+    std::string_view k = *key;
+    k.remove_prefix(k.find('/') + 1);
+    if (ep.is_workload) {
+      const size_t slash = k.find('/');
+      e.ns = std::string(k.substr(0, slash));
+      k.remove_prefix(slash + 1);
+    }
+    e.name = std::string(k);
+    if (const auto* members = s.ipsets.FindItemMembers(*key)) e.addresses = *members;
+    if (const CompactLabels* labels = s.ipsets.FindItemLabels(*key)) e.labels = labels->ToMap();
+    out.push_back(std::move(e));
+  }
+  for (const auto& [key, ep] : s.store.endpoints) {
     out.push_back(EndpointSummary{.is_workload = ep.is_workload,
                                   .local = ep.local,
                                   .ns = ep.ns,

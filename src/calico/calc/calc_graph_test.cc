@@ -773,6 +773,39 @@ TEST(CalcGraphTest, OwnLabelsSharedWithTheIndexSurviveProfileLabelChanges) {
   EXPECT_EQ(model_sets(), sets({}, {"10.1.0.1/32"}));
 }
 
+// Endpoints() lists every endpoint, remote ones too (flow logs name a flow's remote endpoints with
+// it), with their effective labels and addresses.
+TEST(CalcGraphTest, EndpointsListsRemoteEndpointsToo) {
+  CalcGraph g(kNode);
+  Apply(g, {
+               Prof("prof", {{"labelsToApply", {{"team", "red"}}}}),
+               Wep("ns1", "local", kNode, "cali-l", {"10.0.0.1/32"}, {{"app", "y"}}),
+               Wep("ns1", "r1", kOtherNode, "cali-r1", {"10.1.0.1/32"}, {{"app", "x"}}, {"prof"}),
+               LocalHep("node2-eth0", kOtherNode, "eth0", {"192.0.2.20"}, {{"role", "web"}}),
+           });
+  const std::vector<EndpointSummary> got = g.Endpoints();
+  const std::vector<EndpointSummary> want = {
+      {.is_workload = false,
+       .local = false,
+       .name = "node2-eth0",
+       .addresses = {C("192.0.2.20/32")},
+       .labels = {{"role", "web"}}},
+      {.is_workload = true,
+       .local = true,
+       .ns = "ns1",
+       .name = "local",
+       .addresses = {C("10.0.0.1/32")},
+       .labels = {{"app", "y"}, {kNs, "ns1"}}},
+      {.is_workload = true,
+       .local = false,
+       .ns = "ns1",
+       .name = "r1",
+       .addresses = {C("10.1.0.1/32")},
+       .labels = {{"app", "x"}, {kNs, "ns1"}, {"team", "red"}}},
+  };
+  EXPECT_EQ(got, want);
+}
+
 // --- Host endpoints ----------------------------------------------------------------------------
 
 std::vector<Resource> HostScenarioUpdates() {
