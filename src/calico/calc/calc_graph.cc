@@ -5,9 +5,11 @@
 
 #include <algorithm>
 #include <map>
+#include <memory>
 #include <optional>
 #include <tuple>
 #include <utility>
+#include <vector>
 
 #include "calico/base/log.h"
 #include "calico/calc/active_rules.h"
@@ -70,29 +72,60 @@ struct CalcGraph::State {
   explicit State(std::string node) : node_name(std::move(node)), rules(ipsets) {}
 
   // --- Labels (Felix's label inheritance index) -----------------------------------------------
-  static const std::string& Name(const std::string& s) { return s; }
-  static const std::string& Name(const std::string* s) { return *s; }
+  // An endpoint's effective labels: `own` itself when its profiles add none (the common case,
+  // no copy), else `own` merged over the profiles' labels into `merged`.
   template <typename Profiles>
-  LabelMap Effective(LabelMap out, const Profiles& profiles) const {
+  const LabelMap& Effective(const LabelMap& own, const Profiles& profiles, LabelMap& merged) const {
+    bool adds = false;
     for (const auto& profile : profiles) {
-      for (const auto& [k, v] : rules.ProfileLabels(Name(profile))) {
-        out.emplace(k, v);  // Own labels win.
+      for (const auto& [k, v] : rules.ProfileLabels(profile)) {
+        if (!own.contains(k)) {
+          adds = true;
+          break;
+        }
+      }
+      if (adds) break;
+    }
+    if (!adds) return own;
+    merged = own;
+    for (const auto& profile : profiles) {
+      for (const auto& [k, v] : rules.ProfileLabels(profile)) {
+        merged.emplace(k, v);  // Own labels win.
       }
     }
-    return out;
+    return merged;
   }
 
   // --- Endpoints ------------------------------------------------------------------------------
-  // What the graph keeps of every endpoint (most of them remote at Felix's design point): its own
-  // labels and profiles for label inheritance, interned in `names`. Its effective labels and
-  // addresses live in the IP set index only; local endpoints also keep their whole record in
-  // `store` for the model.
+  // What the graph keeps of every endpoint (most of them remote at Felix's design point), for
+  // label inheritance: its own labels and its profiles. Its effective labels and addresses live
+  // in the IP set index only; local endpoints also keep their whole record in `store` for the
+  // model. When the profiles add no labels (the common case) the own labels are the effective
+  // labels the IP set index holds, and are not kept twice (`own_labels` null); the profile list
+  // is interned (endpoints share a handful of lists).
+  using ProfileList = std::vector<std::string>;
   struct StoredEndpoint {
-    CompactLabels own_labels{};
-    std::vector<const std::string*> profiles{};  // Interned in `names`; unique, in order.
+    std::unique_ptr<CompactLabels> own_labels{};  // Interned in `names`; null: the effective ones.
+    const ProfileList* profiles = nullptr;        // A key of `profile_lists`; unique, in order.
     bool local = false;
     bool is_workload = true;
   };
+
+  const ProfileList* InternProfiles(const ProfileList& list) {
+    auto it = profile_lists.try_emplace(list, 0).first;
+    ++it->second;
+    return &it->first;
+  }
+  void ReleaseProfiles(const ProfileList* list) {
+    if (list == nullptr) return;
+    auto it = profile_lists.find(*list);
+    if (it != profile_lists.end() && --it->second == 0) profile_lists.erase(it);
+  }
+  // `own` as the endpoint keeps it: null when it is the effective label set (`effective`).
+  std::unique_ptr<CompactLabels> OwnLabels(const LabelMap& own, const LabelMap& effective) {
+    if (&own == &effective) return nullptr;
+    return std::make_unique<CompactLabels>(CompactLabels::Make(own, names));
+  }
 
   void UpdateEndpoint(const std::string& key, EndpointRec&& rec) {
     // Reference the new profiles before dropping the old ones, so that a profile both use stays
@@ -100,7 +133,8 @@ struct CalcGraph::State {
     for (const std::string& p : rec.profiles) {
       if (rec.local) rules.RefProfile(p);
     }
-    LabelMap effective = Effective(rec.own_labels, rec.profiles);
+    LabelMap merged;
+    const LabelMap& effective = Effective(rec.own_labels, rec.profiles, merged);
     std::vector<EndpointPort> ports = std::exchange(rec.ports, {});
     std::vector<net::CIDR> addresses = rec.local ? rec.addresses : std::exchange(rec.addresses, {});
     // The IP set index holds the one copy of the key; `endpoints` points to it.
@@ -111,18 +145,15 @@ struct CalcGraph::State {
     if (!fresh) ForgetProfiles(ep);
     // Intern the new strings before releasing the old ones: the ones both share stay put.
     StoredEndpoint old = std::move(ep);
-    ep = StoredEndpoint{.own_labels = CompactLabels::Make(rec.own_labels, names),
+    ep = StoredEndpoint{.own_labels = OwnLabels(rec.own_labels, effective),
+                        .profiles = InternProfiles(rec.profiles),
                         .local = rec.local,
                         .is_workload = rec.is_workload};
-    ep.profiles.reserve(rec.profiles.size());
-    for (const std::string& p : rec.profiles) {
-      ep.profiles.push_back(names.Intern(p));
-    }
     Release(old);
     rules.UpdateEndpoint(key, effective, ep.local, ep.is_workload);
     if (ep.local) {
       store.local.insert(key);
-      rec.effective = std::move(effective);
+      rec.effective = effective;
       store.endpoints.insert_or_assign(key, std::move(rec));
     } else {
       store.local.erase(key);
@@ -130,24 +161,28 @@ struct CalcGraph::State {
     }
   }
   // Re-labels an endpoint after a change to one of its profiles' labelsToApply.
-  void RelabelEndpoint(const std::string& key, const StoredEndpoint& ep) {
-    LabelMap effective = Effective(ep.own_labels.ToMap(), ep.profiles);
+  void RelabelEndpoint(const std::string& key, StoredEndpoint& ep) {
+    const LabelMap own =
+        ep.own_labels ? ep.own_labels->ToMap() : ipsets.FindItemLabels(key)->ToMap();
+    LabelMap merged;
+    const LabelMap& effective = Effective(own, *ep.profiles, merged);
     ipsets.UpdateItemLabels(key, effective);
     rules.UpdateEndpoint(key, effective, ep.local, ep.is_workload);
-    if (ep.local) store.endpoints.at(key).effective = std::move(effective);
+    std::unique_ptr<CompactLabels> old = std::exchange(ep.own_labels, OwnLabels(own, effective));
+    if (old) old->Release(names);
+    if (ep.local) store.endpoints.at(key).effective = effective;
   }
   // Drops a local endpoint's references on its profiles (which keep them active).
   void ForgetProfiles(const StoredEndpoint& ep) {
-    for (const std::string* p : ep.profiles) {
-      if (ep.local) rules.UnrefProfile(*p);
+    if (!ep.local || ep.profiles == nullptr) return;
+    for (const std::string& p : *ep.profiles) {
+      rules.UnrefProfile(p);
     }
   }
   void Release(StoredEndpoint& ep) {
-    ep.own_labels.Release(names);
-    for (const std::string* p : ep.profiles) {
-      names.Release(p);
-    }
-    ep.profiles.clear();
+    if (ep.own_labels) ep.own_labels->Release(names);
+    ep.own_labels.reset();
+    ReleaseProfiles(std::exchange(ep.profiles, nullptr));
   }
   void DeleteEndpoint(const std::string& key) {
     auto it = endpoints.find(ipsets.FindItem(key));
@@ -166,9 +201,9 @@ struct CalcGraph::State {
     if (!rules.UpdateProfile(name, std::move(rec))) return;
     // Only a change of labelsToApply gets here (rare): the endpoints that list the profile are
     // found by a walk, not kept in a per-profile set (40 bytes per endpoint at 100k endpoints).
-    for (const auto& [key, ep] : endpoints) {
-      for (const std::string* p : ep.profiles) {
-        if (*p != name) continue;
+    for (auto& [key, ep] : endpoints) {
+      for (const std::string& p : *ep.profiles) {
+        if (p != name) continue;
         RelabelEndpoint(*key, ep);
         break;
       }
@@ -178,7 +213,8 @@ struct CalcGraph::State {
   std::string node_name;
   IpSetIndex ipsets;
   ActiveRules rules;
-  StringInterner names;  // Endpoints' own label names and values, profile names.
+  StringInterner names;  // Endpoints' own label names and values (when kept).
+  std::map<ProfileList, uint32_t> profile_lists;  // Endpoints' profile lists -> references.
   // WEPs and HEPs by item key as the IP set index stores it (ipsets.FindItem).
   std::unordered_map<const std::string*, StoredEndpoint> endpoints;
   EndpointStore store;  // The local ones' whole records, for the model.
@@ -343,9 +379,27 @@ std::vector<model::v3::HostEndpoint> CalcGraph::HostEndpoints() const {
 }
 
 std::vector<EndpointSummary> CalcGraph::Endpoints() const {
+  const State& s = *state_;
   std::vector<EndpointSummary> out;
-  out.reserve(state_->store.endpoints.size());
-  for (const auto& [key, ep] : state_->store.endpoints) {
+  out.reserve(s.endpoints.size());
+  // Remote endpoints: their names from the key ("wep/<ns>/<name>", "hep/<name>"; a namespace has
+  // no '/'), effective labels and addresses from the IP set index, which holds them.
+  for (const auto& [key, ep] : s.endpoints) {
+    if (ep.local) continue;
+    EndpointSummary e{.is_workload = ep.is_workload, .local = false};
+    std::string_view k = *key;
+    k.remove_prefix(k.find('/') + 1);
+    if (ep.is_workload) {
+      const size_t slash = k.find('/');
+      e.ns = std::string(k.substr(0, slash));
+      k.remove_prefix(slash + 1);
+    }
+    e.name = std::string(k);
+    if (const auto* members = s.ipsets.FindItemMembers(*key)) e.addresses = *members;
+    if (const CompactLabels* labels = s.ipsets.FindItemLabels(*key)) e.labels = labels->ToMap();
+    out.push_back(std::move(e));
+  }
+  for (const auto& [key, ep] : s.store.endpoints) {
     out.push_back(EndpointSummary{.is_workload = ep.is_workload,
                                   .local = ep.local,
                                   .ns = ep.ns,

@@ -731,6 +731,81 @@ TEST(CalcGraphTest, CompactRemoteEndpointsFollowProfilesAndNodeMoves) {
   EXPECT_EQ(g.Model().ip_sets, std::vector<policy::IpSet>{Set("team == 'blue'", {})});
 }
 
+// A remote endpoint whose profiles add no labels keeps no copy of its own labels (they are the
+// effective labels the IP set index holds): when a profile starts adding labels, stops, and
+// starts again, the endpoint's own labels are recovered intact and still win.
+TEST(CalcGraphTest, OwnLabelsSharedWithTheIndexSurviveProfileLabelChanges) {
+  CalcGraph g(kNode);
+  const std::vector<Resource> base = {
+      Wep("ns1", "local", kNode, "cali-l", {"10.0.0.1/32"}, {{"app", "y"}}),
+      Gnp("y",
+          {{"selector", "app == 'y'"},
+           {"ingress", {RuleFrom("Allow", "team == 'blue'"), RuleFrom("Allow", "app == 'x'")}}}),
+      Prof("prof", Json::object()),
+      Wep("ns1", "r1", kOtherNode, "cali-r1", {"10.1.0.1/32"}, {{"app", "x"}}, {"prof"}),
+  };
+  Apply(g, base);
+  // The two sets' members, sorted by selector.
+  auto sets = [](std::vector<std::string> blue, std::vector<std::string> x) {
+    return std::vector<policy::IpSet>{Set("app == 'x'", x), Set("team == 'blue'", blue)};
+  };
+  auto model_sets = [&] {
+    std::vector<policy::IpSet> got = g.Model().ip_sets;
+    std::sort(got.begin(), got.end(),
+              [](const auto& a, const auto& b) { return a.selector < b.selector; });
+    return got;
+  };
+  EXPECT_EQ(model_sets(), sets({}, {"10.1.0.1/32"}));
+  g.OnUpdate(Prof("prof", {{"labelsToApply", {{"team", "blue"}}}}));
+  EXPECT_EQ(model_sets(), sets({"10.1.0.1/32"}, {"10.1.0.1/32"}));
+  // The profile's labels now all lose to the endpoint's own: nothing added, own shared again.
+  g.OnUpdate(Prof("prof", {{"labelsToApply", {{"app", "z"}}}}));
+  EXPECT_EQ(model_sets(), sets({}, {"10.1.0.1/32"}));
+  const Resource blue_again = Prof("prof", {{"labelsToApply", {{"team", "blue"}, {"app", "z"}}}});
+  g.OnUpdate(blue_again);
+  EXPECT_EQ(model_sets(), sets({"10.1.0.1/32"}, {"10.1.0.1/32"}));
+  CalcGraph fresh(kNode);
+  std::vector<Resource> now = base;
+  now.push_back(blue_again);
+  Apply(fresh, now);
+  EXPECT_EQ(g.Model(), fresh.Model());
+  g.OnDelete("Profile", "", "prof");
+  EXPECT_EQ(model_sets(), sets({}, {"10.1.0.1/32"}));
+}
+
+// Endpoints() lists every endpoint, remote ones too (flow logs name a flow's remote endpoints with
+// it), with their effective labels and addresses.
+TEST(CalcGraphTest, EndpointsListsRemoteEndpointsToo) {
+  CalcGraph g(kNode);
+  Apply(g, {
+               Prof("prof", {{"labelsToApply", {{"team", "red"}}}}),
+               Wep("ns1", "local", kNode, "cali-l", {"10.0.0.1/32"}, {{"app", "y"}}),
+               Wep("ns1", "r1", kOtherNode, "cali-r1", {"10.1.0.1/32"}, {{"app", "x"}}, {"prof"}),
+               LocalHep("node2-eth0", kOtherNode, "eth0", {"192.0.2.20"}, {{"role", "web"}}),
+           });
+  const std::vector<EndpointSummary> got = g.Endpoints();
+  const std::vector<EndpointSummary> want = {
+      {.is_workload = false,
+       .local = false,
+       .name = "node2-eth0",
+       .addresses = {C("192.0.2.20/32")},
+       .labels = {{"role", "web"}}},
+      {.is_workload = true,
+       .local = true,
+       .ns = "ns1",
+       .name = "local",
+       .addresses = {C("10.0.0.1/32")},
+       .labels = {{"app", "y"}, {kNs, "ns1"}}},
+      {.is_workload = true,
+       .local = false,
+       .ns = "ns1",
+       .name = "r1",
+       .addresses = {C("10.1.0.1/32")},
+       .labels = {{"app", "x"}, {kNs, "ns1"}, {"team", "red"}}},
+  };
+  EXPECT_EQ(got, want);
+}
+
 // --- Host endpoints ----------------------------------------------------------------------------
 
 std::vector<Resource> HostScenarioUpdates() {

@@ -44,6 +44,15 @@ class IpSetIndex {
                              std::vector<net::CIDR> members, std::vector<EndpointPort> ports = {});
   // The key as stored; null for unknown keys.
   LabelIndex::Ref FindItem(const std::string& key) const { return index_.FindItem(key); }
+  // The item's labels as the index holds them; null for unknown keys.
+  const CompactLabels* FindItemLabels(const std::string& key) const {
+    return index_.ItemLabels(key);
+  }
+  // The item's addresses; null for unknown keys.
+  const std::vector<net::CIDR>* FindItemMembers(const std::string& key) const {
+    auto it = items_.find(index_.FindItem(key));
+    return it == items_.end() ? nullptr : &it->second.members;
+  }
   // New labels for an item (an endpoint whose profiles' labelsToApply changed).
   void UpdateItemLabels(const std::string& key, const LabelMap& labels);
   void DeleteItem(const std::string& key);

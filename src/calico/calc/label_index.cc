@@ -39,7 +39,7 @@ const CompactLabels* LabelIndex::ItemLabels(const std::string& id) const {
 }
 
 void LabelIndex::Start(Ref sel_id, SelectorEntry& sel, Ref item_id, ItemEntry& item) {
-  if (!sel.items.insert(item_id).second) return;
+  if (!sel.items.insert(item_id)) return;
   item.selectors.push_back(sel_id);
   if (on_started_) on_started_(*sel_id, *item_id);
 }

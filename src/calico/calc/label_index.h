@@ -20,7 +20,8 @@
 // Memory (Felix's design point: 100k items, most of them remote endpoints): an item's labels are
 // kept as CompactLabels over strings interned in the index's pool, matches are held as pointers to
 // the ids stored in the index (an item's list of selectors, a selector's set of items), and items
-// are filed by (name, value) only (a has(name) selector walks the values of that name).
+// are filed by (name, value) only (a has(name) selector walks the values of that name). The sets
+// of ids are flat (PtrSet, ptr_set.h): a slot of an open-addressing array per entry, no node.
 //
 // Callbacks run synchronously, after the index recorded the change for that pair; they must not
 // modify this index.
@@ -31,10 +32,10 @@
 #include <functional>
 #include <string>
 #include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 #include "calico/calc/interned_labels.h"
+#include "calico/calc/ptr_set.h"
 #include "calico/selector/selector.h"
 
 namespace calico::calc {
@@ -44,7 +45,7 @@ class LabelIndex {
   using Callback = std::function<void(const std::string& selector_id, const std::string& item_id)>;
   // Ids as stored in the index: stable while the item (selector) is in the index.
   using Ref = const std::string*;
-  using RefSet = std::unordered_set<Ref>;
+  using RefSet = PtrSet<Ref>;  // Flat: one 8-byte slot an entry, none for a single entry.
   using RefList = std::vector<Ref>;
 
   LabelIndex(Callback on_match_started, Callback on_match_stopped);
