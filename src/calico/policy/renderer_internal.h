@@ -250,8 +250,8 @@ class Renderer {
 
   std::set<std::string> untracked_policies_;  // Ids of policies in untracked tiers.
   // Looked up once or more per policy direction of every endpoint, so hashed (the output's order
-  // follows the model and the ruleset's ordered maps, never these).
-  std::unordered_map<std::string, const Policy*> policies_;
+  // follows the model and the ruleset's ordered maps, never these). Policy ids are the model's.
+  std::unordered_map<std::string_view, const Policy*> policies_;
   std::map<std::string, const Profile*> profiles_;
   std::unordered_map<std::string, const IpSet*> sets_;  // By set id.
   std::map<std::string, std::string> set_names_;        // nft set name -> set id.
