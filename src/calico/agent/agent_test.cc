@@ -256,7 +256,7 @@ TEST_F(AgentTest, RuleCountFollowsIncrementalChanges) {
   };
   auto metric_rules = [&] {
     const std::string prom = metrics_.Render();
-    const std::string name = "calico_node_nft_rules ";
+    const std::string name = "\ncalico_node_nft_rules ";  // The sample, not its HELP line.
     const auto at = prom.find(name);
     return at == std::string::npos ? -1 : std::stoi(prom.substr(at + name.size()));
   };
