@@ -32,7 +32,7 @@ int Usage() {
       << "usage: calico-bench cni-add [--samples N] [--parallel N] [--rounds N] [--no-etcd] "
          "--bin DIR --out FILE\n"
          "       calico-bench policy-apply [--endpoints N] [--local N] [--policies N,N] "
-         "[--changes N] [--bin DIR] --out FILE\n"
+         "[--changes N] [--full-repeats N] [--keep DIR] [--bin DIR] --out FILE\n"
          "       calico-bench calc [--endpoints N] [--local N] [--policies N] [--repeats N] "
          "[--out FILE]\n"
          "       calico-bench flow-collector [--flows N] [--out FILE]\n"
@@ -344,6 +344,12 @@ int main(int argc, char** argv) {
       } else if (a == "--bin") {
         o.bin = v;
         ++i;
+      } else if (a == "--full-repeats") {
+        o.full_repeats = IntOrExit(a, v);
+        ++i;
+      } else if (a == "--keep") {
+        o.keep_dir = v;
+        ++i;
       } else if (a == "--out") {
         out = v;
         ++i;
@@ -353,7 +359,7 @@ int main(int argc, char** argv) {
       }
     }
     if (out.empty() || o.endpoints < 1 || o.local < 0 || o.local > o.endpoints ||
-        o.policies.empty() || o.changes < 1) {
+        o.policies.empty() || o.changes < 1 || o.full_repeats < 1) {
       return Usage();
     }
     auto rows = calico::bench::RunPolicyApply(o);

@@ -169,7 +169,7 @@ Result<std::vector<RowResult>> RunPolicyApply(const PolicyApplyOptions& o) {
     std::vector<std::string> diffs;  // each change's minimal transaction, in order
     std::string text;
     // Full programs are single events on a shared machine: three of each side, medians reported.
-    constexpr int kFullRepeats = 3;
+    const int kFullRepeats = o.full_repeats;
     // One agent in a fresh namespace: its full program, then (first run only) the changes.
     auto measure = [&](int changes) -> Status {
       agent::AgentConfig cfg;
@@ -235,6 +235,13 @@ Result<std::vector<RowResult>> RunPolicyApply(const PolicyApplyOptions& o) {
       };
       Status loaded = nft_f(file);
       const std::string change_file = file + ".change";
+      if (!o.keep_dir.empty()) {
+        std::filesystem::copy_file(file, fmt::format("{}/{}-ruleset.nft", o.keep_dir, policies),
+                                   std::filesystem::copy_options::overwrite_existing);
+        for (size_t i = 0; i < diffs.size(); ++i) {
+          std::ofstream(fmt::format("{}/{}-change-{}.nft", o.keep_dir, policies, i)) << diffs[i];
+        }
+      }
       for (size_t i = 0; loaded && i < diffs.size(); ++i) {
         std::ofstream(change_file) << diffs[i];
         auto t0 = Clock::now();

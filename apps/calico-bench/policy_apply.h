@@ -20,6 +20,11 @@ struct PolicyApplyOptions {
   std::vector<int> policies = {100, 1000};
   int changes = 50;  // one-change samples
   std::string bin;   // for calico-node (RSS)
+  // Full programs per side (medians reported); 3 in `make bench`.
+  int full_repeats = 3;
+  // Non-empty: the loaded ruleset (<policies>-ruleset.nft) and each change's transaction
+  // (<policies>-change-<n>.nft) are kept in this directory, to replay or profile `nft -f`.
+  std::string keep_dir;
 };
 
 // The bench's data, shared with the calc row: endpoint i (the first `local` on node "bench", the

@@ -38,14 +38,46 @@ bool RoutingKey(std::string_view key) {
   return affinity && affinity->affinity_type == "host";
 }
 
-int64_t CountRules(const nft_model::NftRuleset& ruleset) {
+int64_t CountRules(const nft_model::NftLines& rules) {
   int64_t n = 0;
-  for (const auto& [name, chain] : ruleset.chains) {
-    for (const std::string& rule : chain.rules) {
-      if (StartsWith(rule, "counter") || rule.find(" counter") != std::string::npos) ++n;
-    }
+  for (const std::string& rule : rules) {
+    if (StartsWith(rule, "counter") || rule.find(" counter") != std::string::npos) ++n;
   }
   return n;
+}
+
+int64_t CountRules(const nft_model::NftRuleset& ruleset) {
+  int64_t n = 0;
+  for (const auto& [name, chain] : ruleset.chains)
+    n += CountRules(chain.rules);
+  return n;
+}
+
+// CountRules(to) given CountRules(from) = `counted`: only the chains whose rules differ are
+// counted again (after one change nearly every chain shares its rules with the applied ruleset).
+int64_t CountRulesAfter(const nft_model::NftRuleset& from, int64_t counted,
+                        const nft_model::NftRuleset& to) {
+  auto a = from.chains.begin();
+  auto b = to.chains.begin();
+  while (a != from.chains.end() || b != to.chains.end()) {
+    const int order = a == from.chains.end() ? 1
+                      : b == to.chains.end() ? -1
+                                             : a->first.compare(b->first);
+    if (order < 0) {
+      counted -= CountRules(a->second.rules);
+      ++a;
+    } else if (order == 0) {
+      if (!(a->second.rules == b->second.rules)) {
+        counted += CountRules(b->second.rules) - CountRules(a->second.rules);
+      }
+      ++a;
+      ++b;
+    } else {
+      counted += CountRules(b->second.rules);
+      ++b;
+    }
+  }
+  return counted;
 }
 
 // A full sync frees what the listing and the first render needed (the whole datastore as
@@ -558,8 +590,9 @@ Status Agent::Program(std::chrono::steady_clock::time_point since) {
       metrics_.AddDataplaneError();
       return Unexpected(st.error().Wrap("programming nftables"));
     }
+    applied_rules_ = have_applied_ ? CountRulesAfter(applied_, applied_rules_, *rendered)
+                                   : CountRules(*rendered);
     applied_ = std::move(*rendered);
-    applied_rules_ = CountRules(applied_);
     have_applied_ = true;
     ++policy_applies_;
   }

@@ -243,6 +243,59 @@ TEST_F(AgentTest, EachChangeIsOneIncrementalTransactionAndUnrelatedChangesNone) 
   EXPECT_EQ(policy_.kernel, before);
 }
 
+// calico_node_nft_rules after incremental updates (counted again only for the chains a change
+// touched): always the rules with a counter in what the kernel holds.
+TEST_F(AgentTest, RuleCountFollowsIncrementalChanges) {
+  auto kernel_rules = [&] {
+    int counted = 0;
+    std::istringstream lines(policy_.kernel);
+    for (std::string line; std::getline(lines, line);) {
+      if (line.find("\t\t") == 0 && line.find("counter") != std::string::npos) ++counted;
+    }
+    return counted;
+  };
+  auto metric_rules = [&] {
+    const std::string prom = metrics_.Render();
+    const std::string name = "\ncalico_node_nft_rules ";  // The sample, not its HELP line.
+    const auto at = prom.find(name);
+    return at == std::string::npos ? -1 : std::stoi(prom.substr(at + name.size()));
+  };
+  AddProfile("net1");
+  AddEndpoint("aaaa", "10.65.0.2");
+  ASSERT_TRUE(agent_->FullSync());
+  const int initial = kernel_rules();
+  EXPECT_EQ(metric_rules(), initial);
+
+  // A policy with three rules (a new chain, and the endpoint chain's jump to it).
+  Resource gnp("GlobalNetworkPolicy", "three");
+  gnp.spec() = Json{{"selector", "has(net1)"},
+                    {"ingress", Json::array({{{"action", "Deny"}, {"protocol", "ICMP"}},
+                                             {{"action", "Allow"}, {"protocol", "TCP"}},
+                                             {{"action", "Deny"}}})}};
+  ASSERT_TRUE(client_.Create(gnp));
+  Drain();
+  ASSERT_EQ(policy_.incremental, 1);
+  EXPECT_GT(kernel_rules(), initial);
+  EXPECT_EQ(metric_rules(), kernel_rules());
+
+  // The same policy with one rule (a changed chain), a second endpoint (new chains), then both
+  // gone (removed chains).
+  gnp.spec()["ingress"] = Json::array({{{"action", "Deny"}}});
+  ASSERT_TRUE(client_.Update(gnp));
+  Drain();
+  ASSERT_EQ(policy_.incremental, 2);
+  EXPECT_EQ(metric_rules(), kernel_rules());
+  AddEndpoint("cccc", "10.65.0.3");
+  Drain();
+  ASSERT_EQ(policy_.incremental, 3);
+  EXPECT_EQ(metric_rules(), kernel_rules());
+  ASSERT_TRUE(client_.Delete("WorkloadEndpoint", "default", "node1-cni-cccc-eth0"));
+  ASSERT_TRUE(client_.Delete("GlobalNetworkPolicy", "", "three"));
+  Drain();
+  EXPECT_EQ(kernel_rules(), initial);
+  EXPECT_EQ(metric_rules(), initial);
+}
+
 TEST_F(AgentTest, FailedIncrementalUpdateFallsBackToAFullReplace) {
   AddProfile("net1");
   AddEndpoint("aaaa", "10.65.0.2");

@@ -376,6 +376,33 @@ Result<NftRuleset> ParseNftRuleset(std::string_view text, std::string_view famil
   return Parser(text, family, table).Parse();
 }
 
+namespace {
+
+// Walks two maps ordered by name side by side: `removed` for names only in `from`, `added` for
+// names only in `to`, `both` for names in both.
+template <typename T, typename Removed, typename Added, typename Both>
+void WalkByName(const std::map<std::string, T>& from, const std::map<std::string, T>& to,
+                Removed removed, Added added, Both both) {
+  auto a = from.begin();
+  auto b = to.begin();
+  while (a != from.end() || b != to.end()) {
+    const int order = a == from.end() ? 1 : b == to.end() ? -1 : a->first.compare(b->first);
+    if (order < 0) {
+      removed(a->first, a->second);
+      ++a;
+    } else if (order > 0) {
+      added(b->first, b->second);
+      ++b;
+    } else {
+      both(a->first, a->second, b->second);
+      ++a;
+      ++b;
+    }
+  }
+}
+
+}  // namespace
+
 NftDiff DiffNftRulesets(const NftRuleset& from, const NftRuleset& to) {
   NftDiff diff;
   const std::string t = fmt::format("{} {}", to.family, NftName(to.table));
@@ -387,37 +414,47 @@ NftDiff DiffNftRulesets(const NftRuleset& from, const NftRuleset& to) {
   std::set<std::string> doomed_chains;  // Deleted (removed or re-created).
   std::set<std::string> recreated_sets;
   std::set<std::string> recreated_chains;
-  for (const auto& [name, set] : from.sets) {
-    auto it = to.sets.find(name);
-    if (it == to.sets.end()) {
-      diff.removed_sets.push_back(name);
-      doomed_sets.insert(name);
-    } else if (it->second.is_map != set.is_map || it->second.header != set.header) {
-      recreated_sets.insert(name);
-      doomed_sets.insert(name);
-    }
-  }
-  for (const auto& [name, set] : to.sets) {
-    if (from.sets.count(name) == 0) diff.added_sets.push_back(name);
-  }
+  // Both rulesets' maps are ordered by name: one walk over each pair (a change at 10000 policies
+  // compares some 20000 chains, most of them sharing their rules with `from`).
+  struct KeptSet {  // In both, same declaration.
+    const std::string* name;
+    const NftSet* from;
+    const NftSet* to;
+  };
+  std::vector<KeptSet> kept_sets;
+  WalkByName(
+      from.sets, to.sets,
+      [&](const std::string& name, const NftSet&) {
+        diff.removed_sets.push_back(name);
+        doomed_sets.insert(name);
+      },
+      [&](const std::string& name, const NftSet&) { diff.added_sets.push_back(name); },
+      [&](const std::string& name, const NftSet& old_set, const NftSet& new_set) {
+        if (new_set.is_map != old_set.is_map || new_set.header != old_set.header) {
+          recreated_sets.insert(name);
+          doomed_sets.insert(name);
+        } else {
+          kept_sets.push_back(KeptSet{.name = &name, .from = &old_set, .to = &new_set});
+        }
+      });
   std::set<std::string> flush;
-  for (const auto& [name, chain] : from.chains) {
-    auto it = to.chains.find(name);
-    if (it == to.chains.end()) {
-      diff.removed_chains.push_back(name);
-      doomed_chains.insert(name);
-      flush.insert(name);
-    } else if (it->second.header != chain.header) {
-      recreated_chains.insert(name);
-      doomed_chains.insert(name);
-      flush.insert(name);
-    } else if (it->second.rules != chain.rules) {
-      flush.insert(name);
-    }
-  }
-  for (const auto& [name, chain] : to.chains) {
-    if (from.chains.count(name) == 0) diff.added_chains.push_back(name);
-  }
+  WalkByName(
+      from.chains, to.chains,
+      [&](const std::string& name, const NftChain&) {
+        diff.removed_chains.push_back(name);
+        doomed_chains.insert(name);
+        flush.insert(name);
+      },
+      [&](const std::string& name, const NftChain&) { diff.added_chains.push_back(name); },
+      [&](const std::string& name, const NftChain& old_chain, const NftChain& new_chain) {
+        if (new_chain.header != old_chain.header) {
+          recreated_chains.insert(name);
+          doomed_chains.insert(name);
+          flush.insert(name);
+        } else if (new_chain.rules != old_chain.rules) {
+          flush.insert(name);
+        }
+      });
   // Old chains whose rules refer to something that is deleted must be emptied first (nothing to
   // look for in the common case of an update that deletes nothing).
   const bool anything_doomed = !doomed_sets.empty() || !doomed_chains.empty();
@@ -441,10 +478,10 @@ NftDiff DiffNftRulesets(const NftRuleset& from, const NftRuleset& to) {
     std::vector<std::string> add;
   };
   std::map<std::string, ElementChange> element_changes;
-  for (const auto& [name, old_set] : from.sets) {
-    auto it = to.sets.find(name);
-    if (it == to.sets.end() || recreated_sets.count(name) != 0) continue;
-    const NftSet& new_set = it->second;
+  for (const KeptSet& kept : kept_sets) {
+    const std::string& name = *kept.name;
+    const NftSet& old_set = *kept.from;
+    const NftSet& new_set = *kept.to;
     // Same elements in the same order, and no map element can point at a deleted chain.
     if (new_set.elements == old_set.elements && (!new_set.is_map || doomed_chains.empty()))
       continue;

@@ -22,6 +22,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -143,9 +144,10 @@ class Renderer {
       std::vector<std::pair<std::string, int>>* used);
   std::string ClearMask(uint32_t bits) const { return Hex(~bits); }
   void AddChain(std::string name, Chain chain) { chains_[std::move(name)] = std::move(chain); }
-  // Compiles the rules of `source` into chain `chain_name`, from the cache when they did not
-  // change.
-  [[nodiscard]] Status RenderRulesChain(std::string chain_name, RulesSource source, bool ingress);
+  // Compiles the rules of `source` into chain `chain_name`, which this render has not added yet,
+  // from the cache when they did not change. `hint`: chains_.lower_bound(chain_name).
+  [[nodiscard]] Status RenderRulesChain(std::string chain_name, RulesSource source, bool ingress,
+                                        std::map<std::string, Chain>::iterator hint);
   // A policy or profile chain that cannot be compiled: without a report, the error `st`; with
   // one, the chain becomes a single drop and the problem is reported (see RenderRulesChain).
   [[nodiscard]] Status Isolate(Status st, std::string chain_name, Chain chain,
@@ -247,11 +249,18 @@ class Renderer {
   std::optional<EndpointLines> lines_{};
 
   std::set<std::string> untracked_policies_;  // Ids of policies in untracked tiers.
-  std::map<std::string, const Policy*> policies_;
+  // Looked up once or more per policy direction of every endpoint, so hashed (the output's order
+  // follows the model and the ruleset's ordered maps, never these). Policy ids are the model's.
+  std::unordered_map<std::string_view, const Policy*> policies_;
   std::map<std::string, const Profile*> profiles_;
-  std::map<std::string, const IpSet*> sets_;      // By set id.
-  std::map<std::string, std::string> set_names_;  // nft set name -> set id.
-  std::set<std::pair<std::string, int>> referenced_sets_;
+  std::unordered_map<std::string, const IpSet*> sets_;  // By set id.
+  std::map<std::string, std::string> set_names_;        // nft set name -> set id.
+  struct SetRefHash {
+    std::size_t operator()(const std::pair<std::string, int>& ref) const {
+      return std::hash<std::string>()(ref.first) ^ static_cast<std::size_t>(ref.second);
+    }
+  };
+  std::unordered_set<std::pair<std::string, int>, SetRefHash> referenced_sets_;
   std::map<std::string, Chain> chains_;
   // Merged lookups (policy_merge.h): the maps by name, the facts per policy chain for this render
   // (without a cache), and each workload tier's rendered lines by (direction, tier, policies).
