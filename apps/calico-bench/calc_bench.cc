@@ -15,6 +15,7 @@
 #include "calico/datastore/keys.h"
 #include "calico/datastore/testing/mem_backend.h"
 #include "calico/model/v3/stored_endpoint.h"
+#include "calico/model/v3/stored_policy.h"
 #include "calico/model/validate.h"
 #include "calico/policy/ruleset_renderer.h"
 
@@ -87,17 +88,34 @@ Result<Phases> TimePhases(datastore::Backend& store) {
   ASSIGN_OR_RETURN(auto list, store.List("/calico/"));
   p.list = Ms(Clock::now() - t);
   t = Clock::now();
-  // As the agent decodes (Agent::DecodeValue): WorkloadEndpoints straight into the typed form,
-  // the rest through the JSON tree and model::Validate. Workload endpoint keys sort last, so
-  // feeding the others first keeps the listing's order.
+  // As the agent decodes (Agent::DecodeValue): WorkloadEndpoints and (Global)NetworkPolicies
+  // straight into the typed form, the rest through the JSON tree and model::Validate. Workload
+  // endpoint keys sort last and policies before most others matter to the graph only by kind, so
+  // feeding each group in turn keeps what the graph builds.
   std::vector<model::Resource> resources;
   std::vector<model::v3::WorkloadEndpoint> weps;
+  std::vector<model::v3::GlobalNetworkPolicy> gnps;
+  std::vector<model::v3::NetworkPolicy> nps;
   resources.reserve(list.kvs.size());
+  constexpr std::string_view kGnps =
+      "/calico/resources/v3/projectcalico.org/globalnetworkpolicies/";
+  constexpr std::string_view kNps = "/calico/resources/v3/projectcalico.org/networkpolicies/";
   for (const auto& kv : list.kvs) {
     if (kv.key.rfind(datastore::kResourcePrefix, 0) != 0) continue;
     if (auto wep = model::v3::ReadValidStoredWorkloadEndpoint(kv.value, kv.mod_revision)) {
       weps.push_back(std::move(*wep));
       continue;
+    }
+    if (kv.key.rfind(kGnps, 0) == 0) {
+      if (auto pol = model::v3::ReadValidStoredGlobalNetworkPolicy(kv.value, kv.mod_revision)) {
+        gnps.push_back(std::move(*pol));
+        continue;
+      }
+    } else if (kv.key.rfind(kNps, 0) == 0) {
+      if (auto pol = model::v3::ReadValidStoredNetworkPolicy(kv.value, kv.mod_revision)) {
+        nps.push_back(std::move(*pol));
+        continue;
+      }
     }
     ASSIGN_OR_RETURN(auto r, datastore::DecodeStoredResource(kv.key, kv.value, kv.mod_revision));
     RETURN_IF_ERROR(model::Validate(r));
@@ -108,6 +126,12 @@ Result<Phases> TimePhases(datastore::Backend& store) {
   calc::CalcGraph graph("bench");
   for (const auto& r : resources) {
     graph.OnUpdate(r);
+  }
+  for (auto& gnp : gnps) {
+    graph.OnGlobalNetworkPolicy(std::move(gnp));
+  }
+  for (auto& np : nps) {
+    graph.OnNetworkPolicy(std::move(np));
   }
   for (auto& wep : weps) {
     graph.OnWorkloadEndpoint(std::move(wep));

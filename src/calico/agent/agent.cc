@@ -16,6 +16,7 @@
 #include "calico/base/strings.h"
 #include "calico/datastore/keys.h"
 #include "calico/model/v3/stored_endpoint.h"
+#include "calico/model/v3/stored_policy.h"
 #include "calico/model/validate.h"
 #include "calico/policy/host_endpoints.h"
 
@@ -25,6 +26,10 @@ namespace {
 constexpr std::string_view kWatchPrefix = "/calico/";
 constexpr std::string_view kWorkloadEndpointPrefix =
     "/calico/resources/v3/projectcalico.org/workloadendpoints/";
+constexpr std::string_view kNetworkPolicyPrefix =
+    "/calico/resources/v3/projectcalico.org/networkpolicies/";
+constexpr std::string_view kGlobalNetworkPolicyPrefix =
+    "/calico/resources/v3/projectcalico.org/globalnetworkpolicies/";
 
 // Keys whose changes matter to routing between hosts (BIRD's configuration, tunnel addresses).
 bool RoutingKey(std::string_view key) {
@@ -91,7 +96,7 @@ void Agent::ReportHealth() {
   config_.health->Report(kHealthDataplane, {.live = true, .ready = have_applied_});
 }
 
-Agent::DecodedValue Agent::DecodeValue(const datastore::KVPair& kv) {
+Agent::DecodedValue Agent::DecodeValue(const datastore::KVPair& kv, bool typed_policies) {
   DecodedValue out;
   if (!StartsWith(kv.key, datastore::kResourcePrefix)) return out;
   if (StartsWith(kv.key, kWorkloadEndpointPrefix)) {
@@ -99,6 +104,12 @@ Agent::DecodedValue Agent::DecodeValue(const datastore::KVPair& kv) {
     // validated on the way; any other shape (or an invalid value) takes the path below.
     out.wep = model::v3::ReadValidStoredWorkloadEndpoint(kv.value, kv.mod_revision);
     if (out.wep) return out;
+  } else if (typed_policies && StartsWith(kv.key, kGlobalNetworkPolicyPrefix)) {
+    out.gnp = model::v3::ReadValidStoredGlobalNetworkPolicy(kv.value, kv.mod_revision);
+    if (out.gnp) return out;
+  } else if (typed_policies && StartsWith(kv.key, kNetworkPolicyPrefix)) {
+    out.np = model::v3::ReadValidStoredNetworkPolicy(kv.value, kv.mod_revision);
+    if (out.np) return out;
   }
   try {
     // As Felix's validation filter (felix/calc/validation_filter.go): a value that does not
@@ -122,7 +133,7 @@ Agent::DecodedValue Agent::DecodeValue(const datastore::KVPair& kv) {
 }
 
 void Agent::Ingest(const datastore::KVPair& kv) {
-  IngestDecoded(kv, DecodeValue(kv));
+  IngestDecoded(kv, DecodeValue(kv, !config_.on_resource));
 }
 
 void Agent::IngestDecoded(const datastore::KVPair& kv, DecodedValue decoded) {
@@ -155,6 +166,23 @@ void Agent::IngestValue(const datastore::KVPair& kv, DecodedValue decoded) {
     if (config_.on_workload_endpoint) config_.on_workload_endpoint(wep);
     const auto start = std::chrono::steady_clock::now();
     graph_->OnWorkloadEndpoint(std::move(wep));
+    metrics_.ObserveCalcGraphUpdate(std::chrono::steady_clock::now() - start);
+    dirty_ = true;
+    return;
+  }
+  if (decoded.np || decoded.gnp) {
+    static const std::string kNetworkPolicy = "NetworkPolicy";
+    static const std::string kGlobalNetworkPolicy = "GlobalNetworkPolicy";
+    const model::v3::ObjectMeta& meta = decoded.np ? decoded.np->metadata : decoded.gnp->metadata;
+    KeyRecord& rec = NoteKey(kv.key, decoded.np ? kNetworkPolicy : kGlobalNetworkPolicy,
+                             meta.namespace_, meta.name);
+    NoteHost(rec, "");
+    const auto start = std::chrono::steady_clock::now();
+    if (decoded.np) {
+      graph_->OnNetworkPolicy(std::move(*decoded.np));
+    } else {
+      graph_->OnGlobalNetworkPolicy(std::move(*decoded.gnp));
+    }
     metrics_.ObserveCalcGraphUpdate(std::chrono::steady_clock::now() - start);
     dirty_ = true;
     return;

@@ -117,7 +117,8 @@ struct AgentConfig {
   // on_resync when a full resync starts again from nothing. The flow logs' pending view of staged
   // policies (explain/pending.h) follows the graph with them. WorkloadEndpoints read on the typed
   // path (model/v3/stored_endpoint.h) go to on_workload_endpoint instead of on_resource (their
-  // deletions to on_resource).
+  // deletions to on_resource). Policies take the typed path (model/v3/stored_policy.h) only
+  // without on_resource: with it they reach it as resources.
   std::function<void(const model::Resource* resource, std::string_view kind, std::string_view ns,
                      std::string_view name)>
       on_resource{};
@@ -197,13 +198,16 @@ class Agent {
   // why it is skipped. Touches no agent state (a second thread could run it; measured slower on
   // this project's shared 2-core machine, see bench/README.md, so FullSync does not).
   // WorkloadEndpoints in the shape Calico writes are read straight into `wep`
-  // (model/v3/stored_endpoint.h), every other value into `resource`.
+  // (model/v3/stored_endpoint.h), and with `typed_policies` (Global)NetworkPolicies into `np` /
+  // `gnp` (model/v3/stored_policy.h); every other value into `resource`.
   struct DecodedValue {
     std::optional<model::Resource> resource{};
     std::optional<model::v3::WorkloadEndpoint> wep{};
+    std::optional<model::v3::NetworkPolicy> np{};
+    std::optional<model::v3::GlobalNetworkPolicy> gnp{};
     std::string skip{};  // Non-empty: skip the value, for this reason.
   };
-  static DecodedValue DecodeValue(const datastore::KVPair& kv);
+  static DecodedValue DecodeValue(const datastore::KVPair& kv, bool typed_policies);
   void Ingest(const datastore::KVPair& kv);
   void IngestDecoded(const datastore::KVPair& kv, DecodedValue decoded);
   void IngestValue(const datastore::KVPair& kv, DecodedValue decoded);
