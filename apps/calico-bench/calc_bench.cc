@@ -63,10 +63,11 @@ struct SyncFigures {
   double ms = 0;
   double held_bytes = 0;
 };
-Result<SyncFigures> AgentSync(datastore::Backend& store) {
+Result<SyncFigures> AgentSync(datastore::Backend& store, bool decode_thread = false) {
   const double before = ResidentBytes();
   agent::AgentConfig cfg;
   cfg.node_name = "bench";
+  cfg.decode_thread = decode_thread;
   NoKernel programmer;
   NoRoutes routes;
   agent::Metrics metrics;
@@ -161,12 +162,14 @@ Result<std::vector<RowResult>> RunCalcBench(const CalcBenchOptions& o) {
     datastore::Client local(local_store);
     RETURN_IF_ERROR(FillBenchStore(local, o.local, o.local, o.policies));
   }
-  std::vector<double> sync_ms, per_endpoint;
+  std::vector<double> sync_ms, per_endpoint, two_threads_ms;
   std::vector<Phases> phases;
   for (int i = 0; i < o.repeats; ++i) {
     ASSIGN_OR_RETURN(SyncFigures base, AgentSync(local_store));
     ASSIGN_OR_RETURN(SyncFigures all, AgentSync(full_store));
     sync_ms.push_back(all.ms);
+    ASSIGN_OR_RETURN(SyncFigures two, AgentSync(full_store, true));
+    two_threads_ms.push_back(two.ms);
     per_endpoint.push_back((all.held_bytes - base.held_bytes) / (o.endpoints - o.local));
     ASSIGN_OR_RETURN(Phases p, TimePhases(full_store));
     phases.push_back(p);
@@ -194,6 +197,10 @@ Result<std::vector<RowResult>> RunCalcBench(const CalcBenchOptions& o) {
   };
   row("bytes_per_remote_endpoint", Percentile(per_endpoint, 50), 1024, "B", "target 1 KB");
   row("sync_no_kernel_ms", Percentile(sync_ms, 50), 1000, "ms", "target 1 s (full program)");
+  // The same sync with the values decoded on a second thread (AgentConfig::decode_thread), against
+  // the one-thread sync of the same run.
+  row("sync_decode_thread_ms", Percentile(two_threads_ms, 50), Percentile(sync_ms, 50), "ms",
+      "sync_no_kernel_ms (one thread)");
   // Each phase alone on one thread, against the same budget.
   row("phase_list_ms", median(&Phases::list), 1000, "ms", "target 1 s (full program)");
   row("phase_decode_ms", median(&Phases::decode), 1000, "ms", "target 1 s (full program)");

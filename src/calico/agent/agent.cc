@@ -3,6 +3,9 @@
 // and dirty state (ingestion vs programming is where it would split).
 #include "calico/agent/agent.h"
 
+#include <condition_variable>
+#include <deque>
+#include <mutex>
 #include <thread>
 
 #if defined(__GLIBC__)
@@ -654,6 +657,42 @@ Status Agent::Program(std::chrono::steady_clock::time_point since) {
   return OkStatus();
 }
 
+void Agent::IngestOnTwoThreads(const std::vector<datastore::KVPair>& kvs) {
+  // Both cores: one worker decodes and validates the values batch by batch (DecodeValue touches
+  // no agent state) while this thread feeds each decoded batch to the graph in order.
+  constexpr size_t kBatch = 512;
+  const bool typed_policies = !config_.on_resource;
+  std::mutex mu;
+  std::condition_variable ready_cv;
+  std::deque<std::vector<DecodedValue>> ready;
+  std::thread worker([&] {
+    for (size_t begin = 0; begin < kvs.size(); begin += kBatch) {
+      const size_t end = std::min(kvs.size(), begin + kBatch);
+      std::vector<DecodedValue> batch;
+      batch.reserve(end - begin);
+      for (size_t i = begin; i < end; ++i)
+        batch.push_back(DecodeValue(kvs[i], typed_policies));
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        ready.push_back(std::move(batch));
+      }
+      ready_cv.notify_one();
+    }
+  });
+  for (size_t begin = 0; begin < kvs.size(); begin += kBatch) {
+    std::vector<DecodedValue> batch;
+    {
+      std::unique_lock<std::mutex> lock(mu);
+      ready_cv.wait(lock, [&] { return !ready.empty(); });
+      batch = std::move(ready.front());
+      ready.pop_front();
+    }
+    for (size_t i = 0; i < batch.size(); ++i)
+      IngestDecoded(kvs[begin + i], std::move(batch[i]));
+  }
+  worker.join();
+}
+
 Status Agent::FullSync() {
   using Clock = std::chrono::steady_clock;
   auto ms = [](Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); };
@@ -674,10 +713,12 @@ Status Agent::FullSync() {
   vxlan6_applied_.reset();
   ipip_applied_.reset();
   nat_applied_.reset();
-  // Both cores: a second thread decodes and validates the next batch of values while this one
-  // feeds the current batch to the graph (decoding is most of the work and touches no state).
-  for (const auto& kv : list.kvs)
-    Ingest(kv);
+  if (config_.decode_thread) {
+    IngestOnTwoThreads(list.kvs);
+  } else {
+    for (const auto& kv : list.kvs)
+      Ingest(kv);
+  }
   revision_ = list.revision;
   list = {};
   const auto ingested = Clock::now();

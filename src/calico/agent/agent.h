@@ -75,6 +75,10 @@ struct ReloadableSettings {
 
 struct AgentConfig {
   std::string node_name;
+  // A full sync decodes and validates the listed values on a second thread while this one feeds
+  // the graph (Agent::IngestOnTwoThreads). Off by default: it did not win on this project's shared
+  // 2-core machine (bench/README.md, "Policies read once").
+  bool decode_thread = false;
   // Called on the agent's thread after every full sync, resync and batch of datastore changes;
   // `routing_changed` says whether the batch touched what routing between hosts is made of
   // (Nodes, IP pools, BGP configuration, peers and filters, block affinities): calico-node
@@ -195,8 +199,8 @@ class Agent {
   static std::pair<std::string, std::string> KeyNames(const datastore::RelativeResourceKey& key,
                                                       const KeyRecord& rec);
   // A value read as a validated resource (`resource` unset for keys that are not resources), or
-  // why it is skipped. Touches no agent state (a second thread could run it; measured slower on
-  // this project's shared 2-core machine, see bench/README.md, so FullSync does not).
+  // why it is skipped. Touches no agent state (AgentConfig::decode_thread runs it on a second
+  // thread).
   // WorkloadEndpoints in the shape Calico writes are read straight into `wep`
   // (model/v3/stored_endpoint.h), and with `typed_policies` (Global)NetworkPolicies into `np` /
   // `gnp` (model/v3/stored_policy.h); every other value into `resource`.
@@ -210,6 +214,8 @@ class Agent {
   static DecodedValue DecodeValue(const datastore::KVPair& kv, bool typed_policies);
   void Ingest(const datastore::KVPair& kv);
   void IngestDecoded(const datastore::KVPair& kv, DecodedValue decoded);
+  // FullSync with AgentConfig::decode_thread: the values decoded on a worker thread.
+  void IngestOnTwoThreads(const std::vector<datastore::KVPair>& kvs);
   void IngestValue(const datastore::KVPair& kv, DecodedValue decoded);
   // A value that is not JSON or not a valid resource: logged, counted, treated as deleted.
   void SkipValue(const std::string& key, const std::string& why);
