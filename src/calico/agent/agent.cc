@@ -3,6 +3,9 @@
 // and dirty state (ingestion vs programming is where it would split).
 #include "calico/agent/agent.h"
 
+#include <condition_variable>
+#include <deque>
+#include <mutex>
 #include <thread>
 
 #if defined(__GLIBC__)
@@ -16,6 +19,7 @@
 #include "calico/base/strings.h"
 #include "calico/datastore/keys.h"
 #include "calico/model/v3/stored_endpoint.h"
+#include "calico/model/v3/stored_policy.h"
 #include "calico/model/validate.h"
 #include "calico/policy/host_endpoints.h"
 
@@ -25,6 +29,10 @@ namespace {
 constexpr std::string_view kWatchPrefix = "/calico/";
 constexpr std::string_view kWorkloadEndpointPrefix =
     "/calico/resources/v3/projectcalico.org/workloadendpoints/";
+constexpr std::string_view kNetworkPolicyPrefix =
+    "/calico/resources/v3/projectcalico.org/networkpolicies/";
+constexpr std::string_view kGlobalNetworkPolicyPrefix =
+    "/calico/resources/v3/projectcalico.org/globalnetworkpolicies/";
 
 // Keys whose changes matter to routing between hosts (BIRD's configuration, tunnel addresses).
 bool RoutingKey(std::string_view key) {
@@ -123,7 +131,7 @@ void Agent::ReportHealth() {
   config_.health->Report(kHealthDataplane, {.live = true, .ready = have_applied_});
 }
 
-Agent::DecodedValue Agent::DecodeValue(const datastore::KVPair& kv) {
+Agent::DecodedValue Agent::DecodeValue(const datastore::KVPair& kv, bool typed_policies) {
   DecodedValue out;
   if (!StartsWith(kv.key, datastore::kResourcePrefix)) return out;
   if (StartsWith(kv.key, kWorkloadEndpointPrefix)) {
@@ -131,6 +139,12 @@ Agent::DecodedValue Agent::DecodeValue(const datastore::KVPair& kv) {
     // validated on the way; any other shape (or an invalid value) takes the path below.
     out.wep = model::v3::ReadValidStoredWorkloadEndpoint(kv.value, kv.mod_revision);
     if (out.wep) return out;
+  } else if (typed_policies && StartsWith(kv.key, kGlobalNetworkPolicyPrefix)) {
+    out.gnp = model::v3::ReadValidStoredGlobalNetworkPolicy(kv.value, kv.mod_revision);
+    if (out.gnp) return out;
+  } else if (typed_policies && StartsWith(kv.key, kNetworkPolicyPrefix)) {
+    out.np = model::v3::ReadValidStoredNetworkPolicy(kv.value, kv.mod_revision);
+    if (out.np) return out;
   }
   try {
     // As Felix's validation filter (felix/calc/validation_filter.go): a value that does not
@@ -154,7 +168,7 @@ Agent::DecodedValue Agent::DecodeValue(const datastore::KVPair& kv) {
 }
 
 void Agent::Ingest(const datastore::KVPair& kv) {
-  IngestDecoded(kv, DecodeValue(kv));
+  IngestDecoded(kv, DecodeValue(kv, !config_.on_resource));
 }
 
 void Agent::IngestDecoded(const datastore::KVPair& kv, DecodedValue decoded) {
@@ -187,6 +201,23 @@ void Agent::IngestValue(const datastore::KVPair& kv, DecodedValue decoded) {
     if (config_.on_workload_endpoint) config_.on_workload_endpoint(wep);
     const auto start = std::chrono::steady_clock::now();
     graph_->OnWorkloadEndpoint(std::move(wep));
+    metrics_.ObserveCalcGraphUpdate(std::chrono::steady_clock::now() - start);
+    dirty_ = true;
+    return;
+  }
+  if (decoded.np || decoded.gnp) {
+    static const std::string kNetworkPolicy = "NetworkPolicy";
+    static const std::string kGlobalNetworkPolicy = "GlobalNetworkPolicy";
+    const model::v3::ObjectMeta& meta = decoded.np ? decoded.np->metadata : decoded.gnp->metadata;
+    KeyRecord& rec = NoteKey(kv.key, decoded.np ? kNetworkPolicy : kGlobalNetworkPolicy,
+                             meta.namespace_, meta.name);
+    NoteHost(rec, "");
+    const auto start = std::chrono::steady_clock::now();
+    if (decoded.np) {
+      graph_->OnNetworkPolicy(std::move(*decoded.np));
+    } else {
+      graph_->OnGlobalNetworkPolicy(std::move(*decoded.gnp));
+    }
     metrics_.ObserveCalcGraphUpdate(std::chrono::steady_clock::now() - start);
     dirty_ = true;
     return;
@@ -659,6 +690,42 @@ Status Agent::Program(std::chrono::steady_clock::time_point since) {
   return OkStatus();
 }
 
+void Agent::IngestOnTwoThreads(const std::vector<datastore::KVPair>& kvs) {
+  // Both cores: one worker decodes and validates the values batch by batch (DecodeValue touches
+  // no agent state) while this thread feeds each decoded batch to the graph in order.
+  constexpr size_t kBatch = 512;
+  const bool typed_policies = !config_.on_resource;
+  std::mutex mu;
+  std::condition_variable ready_cv;
+  std::deque<std::vector<DecodedValue>> ready;
+  std::thread worker([&] {
+    for (size_t begin = 0; begin < kvs.size(); begin += kBatch) {
+      const size_t end = std::min(kvs.size(), begin + kBatch);
+      std::vector<DecodedValue> batch;
+      batch.reserve(end - begin);
+      for (size_t i = begin; i < end; ++i)
+        batch.push_back(DecodeValue(kvs[i], typed_policies));
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        ready.push_back(std::move(batch));
+      }
+      ready_cv.notify_one();
+    }
+  });
+  for (size_t begin = 0; begin < kvs.size(); begin += kBatch) {
+    std::vector<DecodedValue> batch;
+    {
+      std::unique_lock<std::mutex> lock(mu);
+      ready_cv.wait(lock, [&] { return !ready.empty(); });
+      batch = std::move(ready.front());
+      ready.pop_front();
+    }
+    for (size_t i = 0; i < batch.size(); ++i)
+      IngestDecoded(kvs[begin + i], std::move(batch[i]));
+  }
+  worker.join();
+}
+
 Status Agent::FullSync() {
   using Clock = std::chrono::steady_clock;
   auto ms = [](Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); };
@@ -679,10 +746,12 @@ Status Agent::FullSync() {
   vxlan6_applied_.reset();
   ipip_applied_.reset();
   nat_applied_.reset();
-  // Both cores: a second thread decodes and validates the next batch of values while this one
-  // feeds the current batch to the graph (decoding is most of the work and touches no state).
-  for (const auto& kv : list.kvs)
-    Ingest(kv);
+  if (config_.decode_thread) {
+    IngestOnTwoThreads(list.kvs);
+  } else {
+    for (const auto& kv : list.kvs)
+      Ingest(kv);
+  }
   revision_ = list.revision;
   watch_errors_at_revision_ = 0;
   list = {};

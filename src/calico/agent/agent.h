@@ -75,6 +75,10 @@ struct ReloadableSettings {
 
 struct AgentConfig {
   std::string node_name;
+  // A full sync decodes and validates the listed values on a second thread while this one feeds
+  // the graph (Agent::IngestOnTwoThreads). Off by default: it did not win on this project's shared
+  // 2-core machine (bench/README.md, "Policies read once").
+  bool decode_thread = false;
   // Called on the agent's thread after every full sync, resync and batch of datastore changes;
   // `routing_changed` says whether the batch touched what routing between hosts is made of
   // (Nodes, IP pools, BGP configuration, peers and filters, block affinities): calico-node
@@ -117,7 +121,8 @@ struct AgentConfig {
   // on_resync when a full resync starts again from nothing. The flow logs' pending view of staged
   // policies (explain/pending.h) follows the graph with them. WorkloadEndpoints read on the typed
   // path (model/v3/stored_endpoint.h) go to on_workload_endpoint instead of on_resource (their
-  // deletions to on_resource).
+  // deletions to on_resource). Policies take the typed path (model/v3/stored_policy.h) only
+  // without on_resource: with it they reach it as resources.
   std::function<void(const model::Resource* resource, std::string_view kind, std::string_view ns,
                      std::string_view name)>
       on_resource{};
@@ -194,18 +199,23 @@ class Agent {
   static std::pair<std::string, std::string> KeyNames(const datastore::RelativeResourceKey& key,
                                                       const KeyRecord& rec);
   // A value read as a validated resource (`resource` unset for keys that are not resources), or
-  // why it is skipped. Touches no agent state (a second thread could run it; measured slower on
-  // this project's shared 2-core machine, see bench/README.md, so FullSync does not).
+  // why it is skipped. Touches no agent state (AgentConfig::decode_thread runs it on a second
+  // thread).
   // WorkloadEndpoints in the shape Calico writes are read straight into `wep`
-  // (model/v3/stored_endpoint.h), every other value into `resource`.
+  // (model/v3/stored_endpoint.h), and with `typed_policies` (Global)NetworkPolicies into `np` /
+  // `gnp` (model/v3/stored_policy.h); every other value into `resource`.
   struct DecodedValue {
     std::optional<model::Resource> resource{};
     std::optional<model::v3::WorkloadEndpoint> wep{};
+    std::optional<model::v3::NetworkPolicy> np{};
+    std::optional<model::v3::GlobalNetworkPolicy> gnp{};
     std::string skip{};  // Non-empty: skip the value, for this reason.
   };
-  static DecodedValue DecodeValue(const datastore::KVPair& kv);
+  static DecodedValue DecodeValue(const datastore::KVPair& kv, bool typed_policies);
   void Ingest(const datastore::KVPair& kv);
   void IngestDecoded(const datastore::KVPair& kv, DecodedValue decoded);
+  // FullSync with AgentConfig::decode_thread: the values decoded on a worker thread.
+  void IngestOnTwoThreads(const std::vector<datastore::KVPair>& kvs);
   void IngestValue(const datastore::KVPair& kv, DecodedValue decoded);
   // A value that is not JSON or not a valid resource: logged, counted, treated as deleted.
   void SkipValue(const std::string& key, const std::string& why);

@@ -695,6 +695,70 @@ TEST_F(AgentTest, WorkloadEndpointsAreReadTheSameOnEitherPath) {
       << metrics_.Render();
 }
 
+// (Global)NetworkPolicies in the stored shape take the typed path (model/v3/stored_policy.h),
+// others the reference path; both programme the same, and so does a sync that decodes on a second
+// thread (AgentConfig::decode_thread).
+TEST_F(AgentTest, PoliciesAreReadTheSameOnEitherPathAndEitherThread) {
+  LogCapture log;
+  AddProfile("net1");
+  AddEndpoint("aaaa", "10.65.0.2");
+  auto policy = [](const std::string& kind, const std::string& name, int port) {
+    Resource p(kind, name, kind == "NetworkPolicy" ? "default" : "");
+    p.spec() =
+        Json{{"selector", "all()"},
+             {"ingress", Json::array({{{"action", "Allow"},
+                                       {"protocol", "TCP"},
+                                       {"source", {{"nets", Json::array({"192.0.2.0/24"})}}},
+                                       {"destination", {{"ports", Json::array({port})}}}}})}};
+    return p;
+  };
+  ASSERT_TRUE(client_.Create(policy("GlobalNetworkPolicy", "fast", 8081)));  // The fast path.
+  ASSERT_TRUE(client_.Create(policy("NetworkPolicy", "fast-ns", 8083)));     // The fast path.
+  ASSERT_TRUE(client_.Create(policy("GlobalNetworkPolicy", "slow", 8082)));
+  const std::string slow_key = "/calico/resources/v3/projectcalico.org/globalnetworkpolicies/slow";
+  auto slow = store_.Get(slow_key);
+  ASSERT_TRUE(slow);
+  std::string escaped = slow->value;  // An escape in a string: the reference path.
+  const size_t at = escaped.find("\"Allow\"");
+  ASSERT_NE(at, std::string::npos);
+  escaped.replace(at, 7, "\"\\u0041llow\"");
+  ASSERT_TRUE(store_.Put(slow_key, escaped));
+  ASSERT_TRUE(agent_->FullSync());
+  for (const char* port : {"8081", "8082", "8083"}) {
+    EXPECT_NE(policy_.kernel.find(port), std::string::npos) << port << "\n" << policy_.kernel;
+  }
+  EXPECT_EQ(log.Count("skipping"), 0) << log.text();
+
+  // The same store synced with the decoding on a second thread: the same ruleset.
+  AgentConfig cfg;
+  cfg.node_name = "node1";
+  cfg.decode_thread = true;
+  FakePolicy policy2;
+  FakeRoutes routes2;
+  Metrics metrics2;
+  Agent two(cfg, store_, policy2, routes2, metrics2);
+  ASSERT_TRUE(two.FullSync());
+  EXPECT_EQ(policy2.kernel, policy_.kernel);
+
+  // Invalid on the fast path's shape: skipped with model::Validate's message, treated as deleted.
+  const std::string fast_key = "/calico/resources/v3/projectcalico.org/globalnetworkpolicies/fast";
+  auto fast = store_.Get(fast_key);
+  ASSERT_TRUE(fast);
+  std::string invalid = fast->value;
+  invalid.replace(invalid.find("\"all()\""), 7, "\"all(\"");
+  ASSERT_TRUE(store_.Put(fast_key, invalid));
+  Drain();
+  EXPECT_EQ(policy_.kernel.find("8081"), std::string::npos) << policy_.kernel;
+  EXPECT_EQ(log.Count("spec.selector"), 1) << log.text();
+  EXPECT_EQ(log.Count("skipping the datastore value at " + fast_key), 1) << log.text();
+  // Deletes reach both kinds.
+  ASSERT_TRUE(
+      store_.Delete("/calico/resources/v3/projectcalico.org/networkpolicies/default/fast-ns"));
+  Drain();
+  EXPECT_EQ(policy_.kernel.find("8083"), std::string::npos) << policy_.kernel;
+  EXPECT_NE(policy_.kernel.find("8082"), std::string::npos) << policy_.kernel;
+}
+
 // FelixConfiguration fields that validate but this build ignores: logged at start-up and on
 // change (naming the resource), counted in a metric; an unchanged resource is not logged again.
 TEST_F(AgentTest, FieldsNotActedOnAreLoggedAndCounted) {

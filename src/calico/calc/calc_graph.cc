@@ -262,11 +262,8 @@ void CalcGraph::OnUpdate(const model::Resource& resource) {
   } else if (kind == kNetworkPolicy || kind == kGlobalNetworkPolicy) {
     auto rec = DecodePolicyRec(resource);
     if (!rec) return invalid(rec.error());
-    const std::string what = "policy " + rec->tier + "/" + rec->id;
-    ReportRuleErrors(what, rec->ingress, "ingress");
-    ReportRuleErrors(what, rec->egress, "egress");
     const std::string ns = kind == kNetworkPolicy ? resource.namespace_() : "";
-    s.rules.UpdatePolicy(PolicyKey(kind, ns, name), *std::move(rec));
+    SetPolicy(PolicyKey(kind, ns, name), *std::move(rec));
   } else if (kind == kTier) {
     auto rec = DecodeTierRec(resource);
     if (!rec) return invalid(rec.error());
@@ -289,6 +286,23 @@ void CalcGraph::OnWorkloadEndpoint(model::v3::WorkloadEndpoint&& wep) {
   State& s = *state_;
   std::string key = WorkloadKey(wep.metadata.namespace_, wep.metadata.name);
   s.UpdateEndpoint(key, WorkloadEndpointRec(std::move(wep), s.node_name));
+}
+
+void CalcGraph::OnNetworkPolicy(model::v3::NetworkPolicy&& np) {
+  std::string key = PolicyKey(kNetworkPolicy, np.metadata.namespace_, np.metadata.name);
+  SetPolicy(std::move(key), NetworkPolicyRec(std::move(np)));
+}
+
+void CalcGraph::OnGlobalNetworkPolicy(model::v3::GlobalNetworkPolicy&& gnp) {
+  std::string key = PolicyKey(kGlobalNetworkPolicy, "", gnp.metadata.name);
+  SetPolicy(std::move(key), GlobalNetworkPolicyRec(std::move(gnp)));
+}
+
+void CalcGraph::SetPolicy(std::string key, PolicyRec rec) {
+  const std::string what = "policy " + rec.tier + "/" + rec.id;
+  ReportRuleErrors(what, rec.ingress, "ingress");
+  ReportRuleErrors(what, rec.egress, "egress");
+  state_->rules.UpdatePolicy(key, std::move(rec));
 }
 
 void CalcGraph::OnDelete(std::string_view kind_in, std::string_view ns, std::string_view name) {

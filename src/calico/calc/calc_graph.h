@@ -71,6 +71,7 @@
 #include "calico/model/resource.h"
 #include "calico/model/v3/endpoint.h"
 #include "calico/model/v3/ipam.h"
+#include "calico/model/v3/policy.h"
 #include "calico/policy/policy_model.h"
 
 namespace calico::datastore {
@@ -78,6 +79,8 @@ class Client;
 }  // namespace calico::datastore
 
 namespace calico::calc {
+
+struct PolicyRec;  // decoding.h
 
 // The synthetic profile Calico's etcd mode always has (allow everything both ways).
 inline constexpr std::string_view kDefaultAllowProfile = "projectcalico-default-allow";
@@ -109,6 +112,10 @@ class CalcGraph {
   // Adds or replaces a WorkloadEndpoint already decoded and validated (the agent reads most of
   // them straight into the typed form, model/v3/stored_endpoint.h): as OnUpdate of its resource.
   void OnWorkloadEndpoint(model::v3::WorkloadEndpoint&& wep);
+  // The same for policies already decoded and validated (model/v3/stored_policy.h): as OnUpdate
+  // of their resources.
+  void OnNetworkPolicy(model::v3::NetworkPolicy&& np);
+  void OnGlobalNetworkPolicy(model::v3::GlobalNetworkPolicy&& gnp);
   // Removes a resource; unknown resources are ignored.
   void OnDelete(std::string_view kind, std::string_view ns, std::string_view name);
 
@@ -138,6 +145,8 @@ class CalcGraph {
 
  private:
   struct State;
+  // A decoded policy under its key: its rules' errors logged, then into the active rules.
+  void SetPolicy(std::string key, PolicyRec rec);
   std::unique_ptr<State> state_;
 };
 

@@ -121,54 +121,30 @@ Result<EndpointRec> DecodeHostEndpointRec(const model::Resource& r, std::string_
   return HostEndpointRec(hep, node);
 }
 
-Result<PolicyRec> DecodePolicyRec(const model::Resource& r) {
-  // The fields both kinds share; the host endpoint options exist on GlobalNetworkPolicy only.
+namespace {
+
+// The record from the fields both kinds share (the host endpoint options, GlobalNetworkPolicy's
+// only, are set by the caller).
+template <typename Spec>
+PolicyRec PolicyRecFrom(std::string kind, model::v3::ObjectMeta&& meta, Spec&& spec,
+                        std::string namespace_selector) {
   PolicyRec p;
-  std::vector<model::v3::Rule> ingress;
-  std::vector<model::v3::Rule> egress;
-  std::vector<std::string> types;
-  std::string selector_text;
-  std::string namespace_selector;
-  std::string service_account_selector;
-  const model::KindInfo* kind = model::LookupKind(r.kind());
-  if (kind != nullptr && kind->kind == "NetworkPolicy") {
-    ASSIGN_OR_RETURN(model::v3::NetworkPolicy np, model::v3::DecodeNetworkPolicy(r));
-    p.kind = "NetworkPolicy";
-    p.name = std::move(np.metadata.name);
-    p.ns = std::move(np.metadata.namespace_);
-    p.tier = std::move(np.spec.tier);
-    p.order = np.spec.order;
-    ingress = std::move(np.spec.ingress);
-    egress = std::move(np.spec.egress);
-    types = std::move(np.spec.types);
-    selector_text = std::move(np.spec.selector);
-    service_account_selector = std::move(np.spec.service_account_selector);
-  } else {
-    ASSIGN_OR_RETURN(model::v3::GlobalNetworkPolicy gnp, model::v3::DecodeGlobalNetworkPolicy(r));
-    p.kind = "GlobalNetworkPolicy";
-    p.name = std::move(gnp.metadata.name);
-    p.tier = std::move(gnp.spec.tier);
-    p.order = gnp.spec.order;
-    ingress = std::move(gnp.spec.ingress);
-    egress = std::move(gnp.spec.egress);
-    types = std::move(gnp.spec.types);
-    selector_text = std::move(gnp.spec.selector);
-    namespace_selector = std::move(gnp.spec.namespace_selector);
-    service_account_selector = std::move(gnp.spec.service_account_selector);
-    // Untracked and pre-DNAT policies only ever apply to host endpoints (reference 3.2).
-    p.apply_on_forward = gnp.spec.apply_on_forward;
-    p.pre_dnat = gnp.spec.pre_dnat;
-    p.do_not_track = gnp.spec.do_not_track;
-  }
+  p.kind = std::move(kind);
+  p.name = std::move(meta.name);
+  p.ns = std::move(meta.namespace_);
+  p.tier = std::move(spec.tier);
+  p.order = spec.order;
+  std::vector<model::v3::Rule> ingress = std::move(spec.ingress);
+  std::vector<model::v3::Rule> egress = std::move(spec.egress);
   p.id = p.ns.empty() ? p.name : p.ns + "/" + p.name;
   if (p.tier.empty()) p.tier = std::string(kDefaultTier);
-  if (types.empty()) {
+  if (spec.types.empty()) {
     // api/pkg/defaults: no egress rules -> [Ingress]; egress only -> [Egress]; both -> both.
     p.applies_ingress = !ingress.empty() || egress.empty();
     p.applies_egress = !egress.empty();
   } else {
-    p.applies_ingress = Contains(types, "Ingress");
-    p.applies_egress = Contains(types, "Egress");
+    p.applies_ingress = Contains(spec.types, "Ingress");
+    p.applies_egress = Contains(spec.types, "Egress");
   }
   // Rules are scoped to the policy's namespace and parsed once, here.
   if (p.applies_ingress)
@@ -177,8 +153,40 @@ Result<PolicyRec> DecodePolicyRec(const model::Resource& r) {
   p.rule_sets = RuleIpSets(p.ingress);
   p.rule_sets.merge(RuleIpSets(p.egress));
   p.sort_name = p.name + "/" + p.ns + "/" + p.kind;
-  p.sel = PolicyEndpointSelector(selector_text, namespace_selector, service_account_selector, p.ns);
+  p.sel = PolicyEndpointSelector(spec.selector, namespace_selector, spec.service_account_selector,
+                                 p.ns);
   return p;
+}
+
+}  // namespace
+
+PolicyRec NetworkPolicyRec(model::v3::NetworkPolicy&& np) {
+  return PolicyRecFrom("NetworkPolicy", std::move(np.metadata), std::move(np.spec), "");
+}
+
+PolicyRec GlobalNetworkPolicyRec(model::v3::GlobalNetworkPolicy&& gnp) {
+  std::string namespace_selector = std::move(gnp.spec.namespace_selector);
+  const bool apply_on_forward = gnp.spec.apply_on_forward;
+  const bool pre_dnat = gnp.spec.pre_dnat;
+  const bool do_not_track = gnp.spec.do_not_track;
+  gnp.metadata.namespace_.clear();  // a global policy has no namespace
+  PolicyRec p = PolicyRecFrom("GlobalNetworkPolicy", std::move(gnp.metadata), std::move(gnp.spec),
+                              std::move(namespace_selector));
+  // Untracked and pre-DNAT policies only ever apply to host endpoints (reference 3.2).
+  p.apply_on_forward = apply_on_forward;
+  p.pre_dnat = pre_dnat;
+  p.do_not_track = do_not_track;
+  return p;
+}
+
+Result<PolicyRec> DecodePolicyRec(const model::Resource& r) {
+  const model::KindInfo* kind = model::LookupKind(r.kind());
+  if (kind != nullptr && kind->kind == "NetworkPolicy") {
+    ASSIGN_OR_RETURN(model::v3::NetworkPolicy np, model::v3::DecodeNetworkPolicy(r));
+    return NetworkPolicyRec(std::move(np));
+  }
+  ASSIGN_OR_RETURN(model::v3::GlobalNetworkPolicy gnp, model::v3::DecodeGlobalNetworkPolicy(r));
+  return GlobalNetworkPolicyRec(std::move(gnp));
 }
 
 Result<ProfileRec> DecodeProfileRec(const model::Resource& r) {

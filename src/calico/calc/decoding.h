@@ -5,9 +5,9 @@
 // and ports, policies and profiles their namespace-scoped, parsed rules (policy::ParsedRules,
 // Felix's ParsedRule) and the IP sets those rules need.
 //
-//   model::Resource ──model::v3::DecodeX──▶ v3 struct ──Decode*Rec──▶ EndpointRec / PolicyRec /
-//                                                                    ProfileRec / TierRec /
-//                                                                    NetworkSetRec
+//   model::Resource ──model::v3::DecodeX──▶ v3 struct ──*Rec──▶ EndpointRec / PolicyRec /
+//                                                              ProfileRec / TierRec /
+//                                                              NetworkSetRec
 //
 // Errors: a resource that does not decode (kInvalidArgument naming the resource and field) is
 // treated by the graph as absent, as Felix's validation filter does. A rule that does not parse
@@ -27,6 +27,7 @@
 #include "calico/base/result.h"
 #include "calico/model/resource.h"
 #include "calico/model/v3/endpoint.h"
+#include "calico/model/v3/policy.h"
 #include "calico/net/ip.h"
 #include "calico/policy/parsed_rule.h"
 #include "calico/selector/selector.h"
@@ -120,6 +121,9 @@ EndpointRec WorkloadEndpointRec(model::v3::WorkloadEndpoint&& wep, std::string_v
 EndpointRec HostEndpointRec(const model::v3::HostEndpoint& hep, std::string_view node);
 // NetworkPolicy or GlobalNetworkPolicy (by r.kind()).
 [[nodiscard]] Result<PolicyRec> DecodePolicyRec(const model::Resource& r);
+// The same from the typed policies (the agent's fast path, model/v3/stored_policy.h).
+PolicyRec NetworkPolicyRec(model::v3::NetworkPolicy&& np);
+PolicyRec GlobalNetworkPolicyRec(model::v3::GlobalNetworkPolicy&& gnp);
 [[nodiscard]] Result<ProfileRec> DecodeProfileRec(const model::Resource& r);
 [[nodiscard]] Result<TierRec> DecodeTierRec(const model::Resource& r);
 // NetworkSet or GlobalNetworkSet (by r.kind()).

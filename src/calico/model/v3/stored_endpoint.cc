@@ -10,6 +10,7 @@
 
 #include "calico/base/strings.h"
 #include "calico/model/decode_limits.h"
+#include "calico/model/v3/stored_reader.h"
 #include "calico/model/validation/common.h"
 #include "calico/model/validation/meta.h"
 #include "calico/net/ip.h"
@@ -17,114 +18,17 @@
 namespace calico::model::v3 {
 namespace {
 
+using stored::Reader;
+using stored::StringList;
+using stored::StringMap;
 using validation::IsDnsLabel;
 using validation::IsDnsSubdomain;
 using validation::IsQualifiedName;
 using validation::IsValidInterfaceName;
-using validation::IsValidLabelValue;
 using validation::IsValidPortName;
 
 // The annotation datastore::DecodeStoredResource takes the name from (and removes).
 constexpr std::string_view kMetadataAnnotation = "projectcalico.org/metadata";
-
-// A JSON reader for the subset the fast path accepts. Every method returns false for what it does
-// not take, which ends the fast path; what it takes it reads as nlohmann::json (and so
-// DecodeStoredResource) does.
-class Reader {
- public:
-  explicit Reader(std::string_view text) : s_(text) {}
-
-  bool AtEnd() {
-    SkipSpace();
-    return i_ == s_.size();
-  }
-  bool Consume(char c) {
-    SkipSpace();
-    if (i_ < s_.size() && s_[i_] == c) {
-      ++i_;
-      return true;
-    }
-    return false;
-  }
-  char Peek() {
-    SkipSpace();
-    return i_ < s_.size() ? s_[i_] : '\0';
-  }
-  // A string of printable ASCII without escapes (JSON's other strings go to the reference path).
-  bool String(std::string_view& out) {
-    if (!Consume('"')) return false;
-    const size_t start = i_;
-    for (; i_ < s_.size(); ++i_) {
-      const auto c = static_cast<unsigned char>(s_[i_]);
-      if (c == '"') {
-        out = s_.substr(start, i_ - start);
-        ++i_;
-        return true;
-      }
-      if (c < 0x20 || c >= 0x80 || c == '\\') return false;
-    }
-    return false;
-  }
-  bool String(std::string& out) {
-    std::string_view v;
-    if (!String(v)) return false;
-    out.assign(v);
-    return true;
-  }
-  // A non-negative integer without sign, fraction or exponent, of at most 9 digits.
-  bool Integer(int64_t& out) {
-    SkipSpace();
-    const size_t start = i_;
-    int64_t n = 0;
-    while (i_ < s_.size() && s_[i_] >= '0' && s_[i_] <= '9') {
-      n = n * 10 + (s_[i_] - '0');
-      ++i_;
-    }
-    const size_t digits = i_ - start;
-    if (digits == 0 || digits > 9 || (digits > 1 && s_[start] == '0')) return false;
-    if (i_ < s_.size() && (s_[i_] == '.' || s_[i_] == 'e' || s_[i_] == 'E')) return false;
-    out = n;
-    return true;
-  }
-  // An object: `field(key)` reads each member's value. No repeated keys (nlohmann keeps the last;
-  // the reference path decides those).
-  template <typename F>
-  bool Object(F&& field) {
-    if (!Consume('{')) return false;
-    if (Consume('}')) return true;
-    std::vector<std::string_view> seen;
-    do {
-      std::string_view key;
-      if (!String(key) || !Consume(':')) return false;
-      for (std::string_view k : seen) {
-        if (k == key) return false;
-      }
-      seen.push_back(key);
-      if (!field(key)) return false;
-    } while (Consume(','));
-    return Consume('}');
-  }
-  template <typename F>
-  bool Array(F&& item) {
-    if (!Consume('[')) return false;
-    if (Consume(']')) return true;
-    do {
-      if (!item()) return false;
-    } while (Consume(','));
-    return Consume(']');
-  }
-
- private:
-  void SkipSpace() {
-    while (i_ < s_.size() &&
-           (s_[i_] == ' ' || s_[i_] == '\t' || s_[i_] == '\n' || s_[i_] == '\r')) {
-      ++i_;
-    }
-  }
-
-  std::string_view s_;
-  size_t i_ = 0;
-};
 
 bool IsAlnum(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
@@ -148,26 +52,6 @@ bool IsContainerId(std::string_view s) {
   return true;
 }
 
-// A map of strings (labels, annotations), each key and value passing `ok`.
-template <typename F>
-bool StringMap(Reader& r, std::map<std::string, std::string>& out, F&& ok) {
-  return r.Object([&](std::string_view key) {
-    std::string_view value;
-    if (!r.String(value) || !ok(key, value)) return false;
-    out.emplace(std::string(key), std::string(value));
-    return true;
-  });
-}
-
-bool StringList(Reader& r, std::vector<std::string>& out, bool (*ok)(std::string_view)) {
-  return r.Array([&] {
-    std::string_view v;
-    if (!r.String(v) || !ok(v)) return false;
-    out.emplace_back(v);
-    return true;
-  });
-}
-
 bool Metadata(Reader& r, ObjectMeta& meta) {
   bool named = false;
   size_t annotation_bytes = 0;
@@ -180,9 +64,7 @@ bool Metadata(Reader& r, ObjectMeta& meta) {
       return r.String(meta.namespace_) && (meta.namespace_.empty() || IsDnsLabel(meta.namespace_));
     }
     if (key == "labels") {
-      return StringMap(r, meta.labels, [](std::string_view k, std::string_view v) {
-        return IsQualifiedName(k) && IsValidLabelValue(v);
-      });
+      return stored::Labels(r, meta.labels);
     }
     if (key == "annotations") {
       return StringMap(r, meta.annotations, [&](std::string_view k, std::string_view v) {
