@@ -168,5 +168,43 @@ Result<std::vector<std::optional<ListResult>>> ReadResults(const std::vector<Rea
   return out;
 }
 
+Result<std::vector<KVPair>> Writer::Writes(const std::string& what, const std::vector<TxnOp>& ops,
+                                           std::chrono::seconds ttl) {
+  ASSIGN_OR_RETURN(int64_t lease, GrantLease(ttl));
+  ASSIGN_OR_RETURN(Response resp, RunTxn(what, PlanWrites(ops, lease)));
+  return WritesResult(ops, resp, ttl.count());
+}
+
+Result<KVPair> Writer::Create(std::string_view key, std::string_view value,
+                              std::chrono::seconds ttl) {
+  ASSIGN_OR_RETURN(auto kvs, Writes("create " + std::string(key),
+                                    {TxnOp::Create(std::string(key), std::string(value))}, ttl));
+  return std::move(kvs[0]);
+}
+
+Result<KVPair> Writer::Update(std::string_view key, std::string_view value,
+                              int64_t expected_revision, std::chrono::seconds ttl) {
+  ASSIGN_OR_RETURN(
+      auto kvs,
+      Writes("update " + std::string(key),
+             {TxnOp::Update(std::string(key), std::string(value), expected_revision)}, ttl));
+  return std::move(kvs[0]);
+}
+
+Result<KVPair> Writer::Delete(std::string_view key, int64_t expected_revision) {
+  ASSIGN_OR_RETURN(auto kvs, Writes("delete " + std::string(key),
+                                    {TxnOp::Delete(std::string(key), expected_revision)},
+                                    std::chrono::seconds(0)));
+  return std::move(kvs[0]);
+}
+
+Result<std::vector<KVPair>> Writer::Txn(const std::vector<TxnOp>& ops) {
+  RETURN_IF_ERROR(ValidateTxn(ops));
+  if (ops.empty()) return std::vector<KVPair>{};
+  return Writes("transaction of " + std::to_string(ops.size()) + " writes (" + ops[0].key +
+                    (ops.size() > 1 ? ", ..." : "") + ")",
+                ops, std::chrono::seconds(0));
+}
+
 }  // namespace etcdtxn
 }  // namespace calico::datastore

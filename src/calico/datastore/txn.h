@@ -12,6 +12,7 @@
 //   return etcdtxn::WritesResult(ops, resp, ttl);
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -93,6 +94,27 @@ Request PlanReads(const std::vector<ReadRequest>& reads, int64_t limit);
 // limit is nullopt (the caller lists it page by page).
 [[nodiscard]] Result<std::vector<std::optional<ListResult>>> ReadResults(
     const std::vector<ReadRequest>& reads, const Response& resp);
+
+// The write half of Backend for both etcd clients: Create, Update, Delete and Txn, each one
+// planned transaction (PlanWrites, then WritesResult). A client supplies the two calls that speak
+// its protocol: GrantLease (0 for no TTL) and RunTxn (`what` names the call in errors).
+class Writer : public Backend {
+ public:
+  [[nodiscard]] Result<KVPair> Create(std::string_view key, std::string_view value,
+                                      std::chrono::seconds ttl) override;
+  [[nodiscard]] Result<KVPair> Update(std::string_view key, std::string_view value,
+                                      int64_t expected_revision, std::chrono::seconds ttl) override;
+  [[nodiscard]] Result<KVPair> Delete(std::string_view key, int64_t expected_revision) override;
+  [[nodiscard]] Result<std::vector<KVPair>> Txn(const std::vector<TxnOp>& ops) override;
+
+ protected:
+  [[nodiscard]] virtual Result<int64_t> GrantLease(std::chrono::seconds ttl) = 0;
+  [[nodiscard]] virtual Result<Response> RunTxn(const std::string& what, const Request& req) = 0;
+
+ private:
+  Result<std::vector<KVPair>> Writes(const std::string& what, const std::vector<TxnOp>& ops,
+                                     std::chrono::seconds ttl);
+};
 
 }  // namespace etcdtxn
 }  // namespace calico::datastore

@@ -168,7 +168,7 @@ struct Endpoint {
 
 class EtcdWatchStream;
 
-class EtcdBackend final : public Backend {
+class EtcdBackend final : public etcdtxn::Writer {
  public:
   EtcdBackend(EtcdConfig config, std::vector<Endpoint> endpoints, size_t current)
       : config_(std::move(config)), endpoints_(std::move(endpoints)), current_(current) {}
@@ -315,7 +315,7 @@ class EtcdBackend final : public Backend {
     return out;
   }
 
-  Result<int64_t> GrantLease(std::chrono::seconds ttl) {
+  Result<int64_t> GrantLease(std::chrono::seconds ttl) override {
     if (ttl.count() <= 0) return int64_t{0};
     pb::LeaseGrantRequest req;
     req.set_ttl(ttl.count());
@@ -327,52 +327,13 @@ class EtcdBackend final : public Backend {
     return resp.id();
   }
 
-  Result<etcdtxn::Response> RunTxn(const std::string& what, const etcdtxn::Request& plan) {
+  Result<etcdtxn::Response> RunTxn(const std::string& what, const etcdtxn::Request& plan) override {
     pb::TxnRequest req = EncodeTxn(plan);
     pb::TxnResponse resp;
     RETURN_IF_ERROR(Call(what, [&](Endpoint& ep, grpc::ClientContext& ctx) {
       return ep.kv->Txn(&ctx, req, &resp);
     }));
     return DecodeTxn(resp);
-  }
-
-  // Create, Update, Delete and Txn: one planned transaction (datastore/txn.h).
-  Result<std::vector<KVPair>> Writes(const std::string& what, const std::vector<TxnOp>& ops,
-                                     std::chrono::seconds ttl) {
-    ASSIGN_OR_RETURN(int64_t lease, GrantLease(ttl));
-    ASSIGN_OR_RETURN(etcdtxn::Response resp, RunTxn(what, etcdtxn::PlanWrites(ops, lease)));
-    return etcdtxn::WritesResult(ops, resp, ttl.count());
-  }
-
-  Result<KVPair> Create(std::string_view key, std::string_view value,
-                        std::chrono::seconds ttl) override {
-    ASSIGN_OR_RETURN(auto kvs, Writes("create " + std::string(key),
-                                      {TxnOp::Create(std::string(key), std::string(value))}, ttl));
-    return std::move(kvs[0]);
-  }
-
-  Result<KVPair> Update(std::string_view key, std::string_view value, int64_t expected_revision,
-                        std::chrono::seconds ttl) override {
-    ASSIGN_OR_RETURN(
-        auto kvs,
-        Writes("update " + std::string(key),
-               {TxnOp::Update(std::string(key), std::string(value), expected_revision)}, ttl));
-    return std::move(kvs[0]);
-  }
-
-  Result<KVPair> Delete(std::string_view key, int64_t expected_revision) override {
-    ASSIGN_OR_RETURN(auto kvs, Writes("delete " + std::string(key),
-                                      {TxnOp::Delete(std::string(key), expected_revision)},
-                                      std::chrono::seconds(0)));
-    return std::move(kvs[0]);
-  }
-
-  Result<std::vector<KVPair>> Txn(const std::vector<TxnOp>& ops) override {
-    RETURN_IF_ERROR(ValidateTxn(ops));
-    if (ops.empty()) return std::vector<KVPair>{};
-    return Writes("transaction of " + std::to_string(ops.size()) + " writes (" + ops[0].key +
-                      (ops.size() > 1 ? ", ..." : "") + ")",
-                  ops, std::chrono::seconds(0));
   }
 
   Result<KVPair> Put(std::string_view key, std::string_view value,

@@ -301,7 +301,7 @@ http::TlsFiles TlsOf(const EtcdConfig& c) {
 
 class HttpWatchStream;
 
-class EtcdHttpBackend final : public Backend {
+class EtcdHttpBackend final : public etcdtxn::Writer {
  public:
   EtcdHttpBackend(EtcdConfig config, std::vector<Endpoint> endpoints)
       : config_(std::move(config)), endpoints_(std::move(endpoints)) {}
@@ -524,7 +524,7 @@ class EtcdHttpBackend final : public Backend {
     return out;
   }
 
-  Result<int64_t> GrantLease(std::chrono::seconds ttl) {
+  Result<int64_t> GrantLease(std::chrono::seconds ttl) override {
     if (ttl.count() <= 0) return int64_t{0};
     ASSIGN_OR_RETURN(auto resp, Call("grant lease", "/v3/lease/grant",
                                      nlohmann::json{{"TTL", std::to_string(ttl.count())}}));
@@ -538,48 +538,9 @@ class EtcdHttpBackend final : public Backend {
     return gateway::Int(resp.value("header", nlohmann::json{}), "revision");
   }
 
-  Result<etcdtxn::Response> RunTxn(const std::string& what, const etcdtxn::Request& req) {
+  Result<etcdtxn::Response> RunTxn(const std::string& what, const etcdtxn::Request& req) override {
     ASSIGN_OR_RETURN(auto resp, Call(what, "/v3/kv/txn", gateway::Txn(req)));
     return gateway::ParseTxn(resp);
-  }
-
-  // Create, Update, Delete and Txn: one planned transaction (datastore/txn.h).
-  Result<std::vector<KVPair>> Writes(const std::string& what, const std::vector<TxnOp>& ops,
-                                     std::chrono::seconds ttl) {
-    ASSIGN_OR_RETURN(int64_t lease, GrantLease(ttl));
-    ASSIGN_OR_RETURN(etcdtxn::Response resp, RunTxn(what, etcdtxn::PlanWrites(ops, lease)));
-    return etcdtxn::WritesResult(ops, resp, ttl.count());
-  }
-
-  Result<KVPair> Create(std::string_view key, std::string_view value,
-                        std::chrono::seconds ttl) override {
-    ASSIGN_OR_RETURN(auto kvs, Writes("create " + std::string(key),
-                                      {TxnOp::Create(std::string(key), std::string(value))}, ttl));
-    return std::move(kvs[0]);
-  }
-
-  Result<KVPair> Update(std::string_view key, std::string_view value, int64_t expected_revision,
-                        std::chrono::seconds ttl) override {
-    ASSIGN_OR_RETURN(
-        auto kvs,
-        Writes("update " + std::string(key),
-               {TxnOp::Update(std::string(key), std::string(value), expected_revision)}, ttl));
-    return std::move(kvs[0]);
-  }
-
-  Result<KVPair> Delete(std::string_view key, int64_t expected_revision) override {
-    ASSIGN_OR_RETURN(auto kvs, Writes("delete " + std::string(key),
-                                      {TxnOp::Delete(std::string(key), expected_revision)},
-                                      std::chrono::seconds(0)));
-    return std::move(kvs[0]);
-  }
-
-  Result<std::vector<KVPair>> Txn(const std::vector<TxnOp>& ops) override {
-    RETURN_IF_ERROR(ValidateTxn(ops));
-    if (ops.empty()) return std::vector<KVPair>{};
-    return Writes("transaction of " + std::to_string(ops.size()) + " writes (" + ops[0].key +
-                      (ops.size() > 1 ? ", ..." : "") + ")",
-                  ops, std::chrono::seconds(0));
   }
 
   Result<KVPair> Put(std::string_view key, std::string_view value,
