@@ -12,28 +12,8 @@ namespace {
 
 // A line for an error message: printable ASCII as is, every other byte as \xNN, at most 64
 // bytes of it (the bytes are the peer's).
-std::string Printable(std::string_view s) {
-  std::string out = "\"";
-  for (const char c : s.substr(0, 64)) {
-    const auto u = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (u >= 0x20 && u < 0x7f) {
-      out += c;
-    } else {
-      out += fmt::format("\\x{:02x}", u);
-    }
-  }
-  if (s.size() > 64) out += "...";
-  return out + "\"";
-}
-
-bool IsTokenChar(char c) {
-  const auto u = static_cast<unsigned char>(c);
-  if (std::isalnum(u) != 0) return true;
-  return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
-}
+// How much of a bad line an error message quotes.
+constexpr size_t kQuotedBytes = 64;
 
 int HexValue(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -60,19 +40,20 @@ bool ChunkedDecoder::EndSizeLine(std::string_view line) {
   while (!size.empty() && (size.back() == ' ' || size.back() == '\t'))
     size.remove_suffix(1);
   if (size.empty()) {
-    Fail(ChunkedError::kBadSize, "empty chunk size in line " + Printable(line), 0);
+    Fail(ChunkedError::kBadSize, "empty chunk size in line " + QuoteForError(line, kQuotedBytes),
+         0);
     return false;
   }
   uint64_t value = 0;
   for (size_t i = 0; i < size.size(); ++i) {
     const int digit = HexValue(size[i]);
     if (digit < 0) {
-      Fail(ChunkedError::kBadSize, "invalid chunk size " + Printable(size), 0);
+      Fail(ChunkedError::kBadSize, "invalid chunk size " + QuoteForError(size, kQuotedBytes), 0);
       return false;
     }
     if (i == 16) {
       Fail(ChunkedError::kSizeTooLarge,
-           "chunk size " + Printable(size) + " has more than 16 hex digits", 0);
+           "chunk size " + QuoteForError(size, kQuotedBytes) + " has more than 16 hex digits", 0);
       return false;
     }
     value = value << 4 | static_cast<uint64_t>(digit);
@@ -109,9 +90,9 @@ bool ChunkedDecoder::EndTrailerLine(std::string_view line) {
   }
   const size_t colon = line.find(':');
   const std::string_view name = line.substr(0, colon);
-  if (colon == std::string_view::npos || name.empty() ||
-      !std::all_of(name.begin(), name.end(), IsTokenChar)) {
-    Fail(ChunkedError::kBadTrailer, "malformed trailer line " + Printable(line), 0);
+  if (colon == std::string_view::npos || name.empty() || !IsToken(name)) {
+    Fail(ChunkedError::kBadTrailer, "malformed trailer line " + QuoteForError(line, kQuotedBytes),
+         0);
     return false;
   }
   return true;
@@ -149,13 +130,13 @@ size_t ChunkedDecoder::Feed(std::string_view in, std::string& out) {
         i = lf + 1;
         if (trailer) trailer_bytes_ += line_.size() + 1;
         if (line_.empty() || line_.back() != '\r') {
-          return Fail(ChunkedError::kBareLf, "chunked line ends with bare LF: " + Printable(line_),
-                      i);
+          return Fail(ChunkedError::kBareLf,
+                      "chunked line ends with bare LF: " + QuoteForError(line_, kQuotedBytes), i);
         }
         line_.pop_back();
         if (line_.find('\r') != std::string::npos) {
-          return Fail(ChunkedError::kInvalidCr, "invalid CR in chunked line " + Printable(line_),
-                      i);
+          return Fail(ChunkedError::kInvalidCr,
+                      "invalid CR in chunked line " + QuoteForError(line_, kQuotedBytes), i);
         }
         const bool ok = trailer ? EndTrailerLine(line_) : EndSizeLine(line_);
         if (!ok) return i;
@@ -176,7 +157,7 @@ size_t ChunkedDecoder::Feed(std::string_view in, std::string& out) {
         if (in[i] != want) {
           return Fail(ChunkedError::kMissingCrlf,
                       fmt::format("chunk data not followed by CRLF (byte {} after the data)",
-                                  Printable(in.substr(i, 1))),
+                                  QuoteForError(in.substr(i, 1), kQuotedBytes)),
                       i);
         }
         ++i;
@@ -186,6 +167,31 @@ size_t ChunkedDecoder::Feed(std::string_view in, std::string& out) {
     }
   }
   return i;
+}
+
+bool IsToken(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return std::isalnum(u) != 0 ||
+           std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+  });
+}
+
+std::string QuoteForError(std::string_view s, size_t max_bytes) {
+  std::string out = "\"";
+  for (const char c : s.substr(0, max_bytes)) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (u >= 0x20 && u < 0x7f) {
+      out += c;
+    } else {
+      out += fmt::format("\\x{:02x}", u);
+    }
+  }
+  if (s.size() > max_bytes) out += "...";
+  return out + "\"";
 }
 
 }  // namespace calico::http

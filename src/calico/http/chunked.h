@@ -97,4 +97,12 @@ class ChunkedDecoder {
   size_t trailer_bytes_ = 0;
 };
 
+// Shared by the chunked decoder and the message parser (message.cc):
+// RFC 9110's token (a header or trailer name): one or more tchar.
+bool IsToken(std::string_view s);
+// `s` quoted for an error message about bytes from a peer, as Go's %q (fmt's "{:?}" asserts on
+// some invalid UTF-8, and the bytes are the peer's): printable ASCII as it is, `"` and `\`
+// escaped, any other byte as \xNN; only the first `max_bytes` of it, then "...".
+std::string QuoteForError(std::string_view s, size_t max_bytes = std::string_view::npos);
+
 }  // namespace calico::http

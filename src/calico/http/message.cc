@@ -21,40 +21,8 @@ ParseResult Bad(int status, std::string error) {
   return r;
 }
 
-// Go's %q for a header value in an error: printable ASCII as is, '"' and '\\' escaped, every
-// other byte as \xNN (fmt's "{:?}" asserts on some invalid UTF-8, and the bytes are the client's).
-std::string Quote(std::string_view s) {
-  std::string out = "\"";
-  for (const char c : s) {
-    const auto u = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (u >= 0x20 && u < 0x7f) {
-      out += c;
-    } else {
-      out += fmt::format("\\x{:02x}", u);
-    }
-  }
-  return out + "\"";
-}
-
 ParseResult NeedMore() {
   return ParseResult{};
-}
-
-bool IsTokenChar(char c) {
-  const auto u = static_cast<unsigned char>(c);
-  if (std::isalnum(u) != 0) return true;
-  return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
-}
-
-bool IsToken(std::string_view s) {
-  if (s.empty()) return false;
-  for (const char c : s) {
-    if (!IsTokenChar(c)) return false;
-  }
-  return true;
 }
 
 std::string Lower(std::string_view s) {
@@ -182,7 +150,7 @@ ParseResult ParseHead(std::string_view buf, const Limits& limits, bool is_respon
     const size_t colon = line.find(':');
     if (colon == std::string_view::npos) return Bad(400, "malformed header line");
     const std::string_view name = line.substr(0, colon);
-    if (!IsToken(name)) return Bad(400, "invalid header name " + Quote(name));
+    if (!IsToken(name)) return Bad(400, "invalid header name " + QuoteForError(name));
     const std::string_view value = TrimOws(line.substr(colon + 1));
     for (const char c : value) {
       const auto u = static_cast<unsigned char>(c);
@@ -195,7 +163,7 @@ ParseResult ParseHead(std::string_view buf, const Limits& limits, bool is_respon
   }
   auto te = req.headers.find("transfer-encoding");
   if (te != req.headers.end() && Lower(te->second) != "chunked") {
-    return Bad(501, "unsupported transfer encoding " + Quote(te->second));
+    return Bad(501, "unsupported transfer encoding " + QuoteForError(te->second));
   }
   // Go's fixLength: differing Content-Lengths are refused first; with chunked coding the
   // Content-Length is then ignored.
@@ -206,7 +174,7 @@ ParseResult ParseHead(std::string_view buf, const Limits& limits, bool is_respon
   }
   if (!content_lengths.empty() && te == req.headers.end()) {
     if (!ParseDecimal(content_lengths.front())) {
-      return Bad(400, "bad Content-Length " + Quote(content_lengths.front()));
+      return Bad(400, "bad Content-Length " + QuoteForError(content_lengths.front()));
     }
     req.headers["content-length"] = content_lengths.front();
   }
