@@ -525,7 +525,9 @@ TEST_F(IpamTest, ReleaseByHandleAcrossBlocks) {
   ASSERT_TRUE(ipam_.ReleaseByHandle("dual"));
   EXPECT_FALSE(backend_.Get(std::string(kHandleKey) + "dual"));
   EXPECT_TRUE(ipam_.IPsByHandle("dual")->empty());
-  for (const Block& b : *ipam_.ListBlocks())
+  auto blocks = ipam_.ListBlocks();  // Held: a range-for over *temporary would dangle.
+  ASSERT_TRUE(blocks);
+  for (const Block& b : *blocks)
     EXPECT_TRUE(b.Empty()) << b.cidr().String();
 }
 
