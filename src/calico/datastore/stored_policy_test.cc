@@ -13,6 +13,7 @@
 #include "calico/datastore/client.h"
 #include "calico/datastore/keys.h"
 #include "calico/datastore/testing/mem_backend.h"
+#include "calico/model/testing/mutate.h"
 #include "calico/model/validate.h"
 
 namespace calico::model::v3 {
@@ -281,24 +282,7 @@ TEST(StoredPolicyTest, MutationsNeverWidenWhatIsAccepted) {
   const std::string alphabet = "\"{}[],: \\.-_/0123456789aAzZ\x7f\x01\xc3'=!()&|";
   std::mt19937 rng(20);
   int accepted = 0;
-  auto mutate = [&](std::string v) {
-    for (int edits = 1 + static_cast<int>(rng() % 2); edits > 0; --edits) {
-      const size_t at = rng() % v.size();
-      const char c = alphabet[rng() % alphabet.size()];
-      switch (rng() % 3) {
-        case 0:
-          v[at] = c;
-          break;
-        case 1:
-          v.erase(at, 1);
-          break;
-        default:
-          v.insert(at, 1, c);
-          break;
-      }
-    }
-    return v;
-  };
+  auto mutate = [&](const std::string& v) { return model::testing::Mutate(v, rng, alphabet); };
   for (const std::string& base : {BenchGnp(), RichGnp()}) {
     for (int i = 0; i < 4000; ++i) {
       const std::string v = mutate(base);

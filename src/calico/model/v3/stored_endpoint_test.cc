@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include "calico/model/json_codec.h"
+#include "calico/model/testing/mutate.h"
 #include "calico/model/validate.h"
 
 namespace calico::model::v3 {
@@ -153,22 +154,7 @@ TEST(StoredWorkloadEndpointTest, MutationsNeverWidenWhatIsAccepted) {
   int accepted = 0;
   for (const std::string& base : {std::string(kCni), bench}) {
     for (int i = 0; i < 6000; ++i) {
-      std::string v = base;
-      for (int edits = 1 + static_cast<int>(rng() % 2); edits > 0; --edits) {
-        const size_t at = rng() % v.size();
-        const char c = alphabet[rng() % alphabet.size()];
-        switch (rng() % 3) {
-          case 0:
-            v[at] = c;
-            break;
-          case 1:
-            v.erase(at, 1);
-            break;
-          default:
-            v.insert(at, 1, c);
-            break;
-        }
-      }
+      const std::string v = model::testing::Mutate(base, rng, alphabet);
       auto fast = ReadValidStoredWorkloadEndpoint(v, kRevision);
       if (!fast) continue;
       ++accepted;
