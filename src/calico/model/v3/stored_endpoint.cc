@@ -146,26 +146,11 @@ bool Spec(Reader& r, WorkloadEndpointSpec& spec) {
 
 std::optional<WorkloadEndpoint> ReadValidStoredWorkloadEndpoint(std::string_view value,
                                                                 int64_t mod_revision) {
-  if (value.size() > kMaxStoredValueBytes) return std::nullopt;
-  Reader r(value);
   WorkloadEndpoint wep;
-  bool api_version = false, kind = false, metadata = false, spec = false;
-  const bool ok = r.Object([&](std::string_view key) {
-    std::string_view text;
-    if (key == "apiVersion") {
-      api_version = r.String(text) && text == "projectcalico.org/v3";
-      return api_version;
-    }
-    if (key == "kind") {
-      kind = r.String(text) && text == "WorkloadEndpoint";
-      return kind;
-    }
-    if (key == "metadata") return metadata = Metadata(r, wep.metadata);
-    if (key == "spec") return spec = Spec(r, wep.spec);
-    return false;
-  });
   // interfaceName is required (and non-empty, which IsValidInterfaceName checks).
-  if (!ok || !r.AtEnd() || !api_version || !kind || !metadata || !spec ||
+  if (!stored::Resource(
+          value, "WorkloadEndpoint", [&](Reader& r) { return Metadata(r, wep.metadata); },
+          [&](Reader& r) { return Spec(r, wep.spec); }) ||
       wep.spec.interface_name.empty()) {
     return std::nullopt;
   }

@@ -332,25 +332,12 @@ template <typename Policy>
 std::optional<Policy> ReadPolicy(std::string_view value, int64_t mod_revision,
                                  std::string_view kind) {
   constexpr bool kGlobal = std::is_same_v<Policy, GlobalNetworkPolicy>;
-  if (value.size() > kMaxStoredValueBytes) return std::nullopt;
-  Reader r(value);
   Policy p;
-  bool api_version = false, kind_ok = false, metadata = false, spec = false;
-  const bool ok = r.Object([&](std::string_view key) {
-    std::string_view text;
-    if (key == "apiVersion") {
-      api_version = r.String(text) && text == "projectcalico.org/v3";
-      return api_version;
-    }
-    if (key == "kind") {
-      kind_ok = r.String(text) && text == kind;
-      return kind_ok;
-    }
-    if (key == "metadata") return metadata = MetadataValue(r, p.metadata, kGlobal);
-    if (key == "spec") return spec = SpecValue(r, p.spec);
-    return false;
-  });
-  if (!ok || !r.AtEnd() || !api_version || !kind_ok || !metadata || !spec) return std::nullopt;
+  if (!stored::Resource(
+          value, kind, [&](Reader& r) { return MetadataValue(r, p.metadata, kGlobal); },
+          [&](Reader& r) { return SpecValue(r, p.spec); })) {
+    return std::nullopt;
+  }
   p.metadata.resource_version = std::to_string(mod_revision);
   return p;
 }

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "calico/base/strings.h"
+#include "calico/model/decode_limits.h"
 #include "calico/model/validation/meta.h"
 
 namespace calico::model::v3::stored {
@@ -191,6 +192,32 @@ inline bool Labels(Reader& r, std::map<std::string, std::string>& out) {
   return StringMap(r, out, [](std::string_view k, std::string_view v) {
     return validation::IsQualifiedName(k) && validation::IsValidLabelValue(v);
   });
+}
+
+// A whole stored v3 resource of `kind`, as Calico's writers store it: one object holding
+// apiVersion "projectcalico.org/v3", that kind, metadata and spec (read by `metadata` and `spec`,
+// each given the reader), nothing else, then the end of the text. False for anything else, and
+// for a value over kMaxStoredValueBytes.
+template <typename M, typename S>
+bool Resource(std::string_view value, std::string_view kind, M&& metadata, S&& spec) {
+  if (value.size() > kMaxStoredValueBytes) return false;
+  Reader r(value);
+  bool api_version = false, kind_ok = false, have_metadata = false, have_spec = false;
+  const bool ok = r.Object([&](std::string_view key) {
+    std::string_view text;
+    if (key == "apiVersion") {
+      api_version = r.String(text) && text == "projectcalico.org/v3";
+      return api_version;
+    }
+    if (key == "kind") {
+      kind_ok = r.String(text) && text == kind;
+      return kind_ok;
+    }
+    if (key == "metadata") return have_metadata = metadata(r);
+    if (key == "spec") return have_spec = spec(r);
+    return false;
+  });
+  return ok && r.AtEnd() && api_version && kind_ok && have_metadata && have_spec;
 }
 
 }  // namespace calico::model::v3::stored
