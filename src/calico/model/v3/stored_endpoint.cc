@@ -72,15 +72,9 @@ bool Metadata(Reader& r, ObjectMeta& meta) {
         return k != kMetadataAnnotation && IsQualifiedName(AsciiLower(k));
       });
     }
-    if (key == "resourceVersion") {
-      std::string_view ignored;  // DecodeStoredResource sets it from the revision.
-      return r.String(ignored);
-    }
-    if (key == "uid") return r.String(meta.uid);
-    if (key == "creationTimestamp") return r.String(meta.creation_timestamp);
-    return false;
+    return stored::CommonMetadataField(r, key, meta);
   });
-  return ok && named && annotation_bytes <= 256 * 1024;
+  return ok && named && annotation_bytes <= validation::kTotalAnnotationSizeLimitB;
 }
 
 bool Port(Reader& r, WorkloadEndpointPort& port) {

@@ -309,15 +309,9 @@ bool MetadataValue(Reader& r, ObjectMeta& meta, bool global) {
         return true;
       });
     }
-    if (key == "resourceVersion") {
-      std::string_view ignored;  // DecodeStoredResource sets it from the revision.
-      return r.String(ignored);
-    }
-    if (key == "uid") return r.String(meta.uid);
-    if (key == "creationTimestamp") return r.String(meta.creation_timestamp);
-    return false;
+    return stored::CommonMetadataField(r, key, meta);
   });
-  if (!ok || annotation_bytes > 256 * 1024) return false;
+  if (!ok || annotation_bytes > validation::kTotalAnnotationSizeLimitB) return false;
   // datastore::DecodeStoredResource: the annotation's name wins; without it a "default." (tier)
   // prefix is dropped.
   if (stored_name) {

@@ -13,6 +13,7 @@
 
 #include "calico/base/strings.h"
 #include "calico/model/decode_limits.h"
+#include "calico/model/v3/common.h"
 #include "calico/model/validation/meta.h"
 
 namespace calico::model::v3::stored {
@@ -192,6 +193,19 @@ inline bool Labels(Reader& r, std::map<std::string, std::string>& out) {
   return StringMap(r, out, [](std::string_view k, std::string_view v) {
     return validation::IsQualifiedName(k) && validation::IsValidLabelValue(v);
   });
+}
+
+// The metadata fields every kind reads alike: resourceVersion (read and dropped:
+// DecodeStoredResource sets it from the revision), uid and creationTimestamp. False for any other
+// key.
+inline bool CommonMetadataField(Reader& r, std::string_view key, ObjectMeta& meta) {
+  if (key == "resourceVersion") {
+    std::string_view ignored;
+    return r.String(ignored);
+  }
+  if (key == "uid") return r.String(meta.uid);
+  if (key == "creationTimestamp") return r.String(meta.creation_timestamp);
+  return false;
 }
 
 // A whole stored v3 resource of `kind`, as Calico's writers store it: one object holding

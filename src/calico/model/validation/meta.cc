@@ -188,11 +188,11 @@ void ValidateAnnotations(const Json& annotations, const FieldPath& path, FieldEr
     }
     total += it->get<std::string>().size();
   }
-  constexpr size_t kTotalAnnotationSizeLimitB = 256 * 1024;
   if (total > kTotalAnnotationSizeLimitB) {
     errors.Add(path, "",
                "annotations size " + std::to_string(total) +
-                   " bytes, must be less than or equal to 262144 bytes");
+                   " bytes, must be less than or equal to " +
+                   std::to_string(kTotalAnnotationSizeLimitB) + " bytes");
   }
 }
 

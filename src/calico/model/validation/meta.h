@@ -6,6 +6,7 @@
 // Thread-safety: pure functions.
 #pragma once
 
+#include <cstddef>
 #include <initializer_list>
 #include <optional>
 #include <span>
@@ -55,6 +56,9 @@ void CheckKnownFields(const Json& obj, const FieldPath& path,
 
 void ValidateLabels(const Json& labels, const FieldPath& path, FieldErrors& errors);
 // Keys checked lower-cased; total size of keys and values <= 256 KiB.
+// The most bytes all annotations' keys and values may hold together
+// (k8s.io/apimachinery/pkg/api/validation/objectmeta.go TotalAnnotationSizeLimitB).
+inline constexpr size_t kTotalAnnotationSizeLimitB = 256 * 1024;
 void ValidateAnnotations(const Json& annotations, const FieldPath& path, FieldErrors& errors);
 
 // Short printable form of a JSON value for error messages (strings unquoted).
