@@ -125,6 +125,7 @@ Result<Phases> TimePhases(datastore::Backend& store) {
   p.decode = Ms(Clock::now() - t);
   t = Clock::now();
   calc::CalcGraph graph("bench");
+  graph.ReserveEndpoints(weps.size());  // As the agent's full sync.
   for (const auto& r : resources) {
     graph.OnUpdate(r);
   }

@@ -142,6 +142,7 @@ struct CalcGraph::State {
         ipsets.UpdateItem(key, effective, std::move(addresses), std::move(ports));
     auto [it, fresh] = endpoints.try_emplace(stored_key);
     StoredEndpoint& ep = it->second;
+    const bool was_local = !fresh && ep.local;
     if (!fresh) ForgetProfiles(ep);
     // Intern the new strings before releasing the old ones: the ones both share stay put.
     StoredEndpoint old = std::move(ep);
@@ -155,7 +156,7 @@ struct CalcGraph::State {
       store.local.insert(key);
       rec.effective = effective;
       store.endpoints.insert_or_assign(key, std::move(rec));
-    } else {
+    } else if (was_local) {  // Only local endpoints are in `store`.
       store.local.erase(key);
       store.endpoints.erase(key);
     }
@@ -228,6 +229,11 @@ CalcGraph::CalcGraph(std::string node_name)
 CalcGraph::~CalcGraph() = default;
 CalcGraph::CalcGraph(CalcGraph&&) noexcept = default;
 CalcGraph& CalcGraph::operator=(CalcGraph&&) noexcept = default;
+
+void CalcGraph::ReserveEndpoints(size_t n) {
+  state_->endpoints.reserve(n);
+  state_->ipsets.ReserveItems(n);
+}
 
 const std::string& CalcGraph::node_name() const {
   return state_->node_name;

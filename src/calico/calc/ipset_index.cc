@@ -41,12 +41,16 @@ LabelIndex::Ref IpSetIndex::UpdateItem(const std::string& key, const LabelMap& l
   // The sets it joins or leaves are marked by the index's callbacks; those it stays in are marked
   // below when its members change.
   const LabelIndex::Ref id = index_.UpdateItem(key, labels);
-  Item& item = items_[id];
+  auto [it, fresh] = items_.try_emplace(id);
+  Item& item = it->second;
   item.ports = std::move(ports);
   if (item.members != members) {
     item.members = std::move(members);
-    for (const std::string* set : index_.SelectorsMatching(key)) {
-      dirty_sets_.insert(*set);
+    // A new item's sets were all marked as it started matching them (no second lookup by key).
+    if (!fresh) {
+      for (const std::string* set : index_.SelectorsMatching(key)) {
+        dirty_sets_.insert(*set);
+      }
     }
   }
   return id;

@@ -53,6 +53,11 @@ class IpSetIndex {
     auto it = items_.find(index_.FindItem(key));
     return it == items_.end() ? nullptr : &it->second.members;
   }
+  // Room for `n` items without rehashing (see CalcGraph::ReserveEndpoints).
+  void ReserveItems(size_t n) {
+    items_.reserve(n);
+    index_.ReserveItems(n);
+  }
   // New labels for an item (an endpoint whose profiles' labelsToApply changed).
   void UpdateItemLabels(const std::string& key, const LabelMap& labels);
   void DeleteItem(const std::string& key);

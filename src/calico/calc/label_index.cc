@@ -213,16 +213,17 @@ void LabelIndex::UnindexItemLabels(Ref id, const CompactLabels& labels) {
 }
 
 LabelIndex::Ref LabelIndex::UpdateItem(const std::string& id, const selector::LabelMap& labels) {
-  auto it = items_.find(id);
-  if (it != items_.end()) {
+  // One probe for a new item (find then emplace hashed the key and missed the cache twice).
+  auto [it, fresh] = items_.try_emplace(id);
+  if (fresh) {
+    it->second.labels = CompactLabels::Make(labels, pool_);
+  } else {
     if (it->second.labels.Equals(labels)) return &it->first;
     UnindexItemLabels(&it->first, it->second.labels);
     // Intern the new labels before releasing the old ones: the strings both share stay put.
     CompactLabels old = std::move(it->second.labels);
     it->second.labels = CompactLabels::Make(labels, pool_);
     old.Release(pool_);
-  } else {
-    it = items_.emplace(id, ItemEntry{.labels = CompactLabels::Make(labels, pool_)}).first;
   }
   const Ref item_id = &it->first;
   ItemEntry& item = it->second;

@@ -61,6 +61,8 @@ class LabelIndex {
   // stored (stable until DeleteItem), for indexes beside this one to key on.
   Ref UpdateItem(const std::string& id, const selector::LabelMap& labels);
   void DeleteItem(const std::string& id);
+  // Room for `n` items without rehashing (a full sync that knows how many endpoints it lists).
+  void ReserveItems(size_t n) { items_.reserve(n); }
 
   // Current matches (item ids / selector ids, in no order); empty for unknown ids.
   const RefSet& ItemsMatching(const std::string& selector_id) const;
