@@ -14,6 +14,7 @@
 #include "calico/datastore/client.h"
 #include "calico/datastore/keys.h"
 #include "calico/datastore/testing/mem_backend.h"
+#include "calico/flowlog/collector.h"
 #include "calico/model/v3/stored_endpoint.h"
 #include "calico/model/v3/stored_policy.h"
 #include "calico/model/validate.h"
@@ -82,6 +83,9 @@ Result<SyncFigures> AgentSync(datastore::Backend& store, bool decode_thread = fa
 // The start-up phases one after the other on one thread, as separate passes (what each costs).
 struct Phases {
   double list = 0, decode = 0, calc = 0, model = 0, render = 0;
+  // With flow logs on, every program also builds CalcGraph::Endpoints() and, from it and the
+  // model, the collector's lookups (flowlog::FlowContext; flowlog/linux/node_flow_logs.cc).
+  double endpoints = 0, flow_context = 0;
 };
 Result<Phases> TimePhases(datastore::Backend& store) {
   Phases p;
@@ -142,6 +146,15 @@ Result<Phases> TimePhases(datastore::Backend& store) {
   t = Clock::now();
   policy::Model model = graph.Model();
   p.model = Ms(Clock::now() - t);
+  t = Clock::now();
+  std::vector<calc::EndpointSummary> endpoints = graph.Endpoints();
+  p.endpoints = Ms(Clock::now() - t);
+  if (endpoints.size() != weps.size()) {
+    return Internal(fmt::format("Endpoints() listed {} of {}", endpoints.size(), weps.size()));
+  }
+  t = Clock::now();
+  flowlog::FlowContext context(policy::PolicyLookup::Build(model), endpoints);
+  p.flow_context = Ms(Clock::now() - t);
   t = Clock::now();
   policy::RenderCache cache;
   policy::RenderReport report;
@@ -208,6 +221,12 @@ Result<std::vector<RowResult>> RunCalcBench(const CalcBenchOptions& o) {
   row("phase_calc_ms", median(&Phases::calc), 1000, "ms", "target 1 s (full program)");
   row("phase_model_ms", median(&Phases::model), 1000, "ms", "target 1 s (full program)");
   row("phase_render_ms", median(&Phases::render), 1000, "ms", "target 1 s (full program)");
+  // What flow logs add to every program (the agent's summary of every endpoint for the collector),
+  // against the model it is built beside.
+  row("flow_endpoints_ms", median(&Phases::endpoints), median(&Phases::model), "ms",
+      "phase_model_ms (same run)");
+  row("flow_context_ms", median(&Phases::flow_context), median(&Phases::model), "ms",
+      "phase_model_ms (same run)");
   return rows;
 }
 
