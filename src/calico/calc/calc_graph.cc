@@ -4,6 +4,7 @@
 #include "calico/calc/calc_graph.h"
 
 #include <algorithm>
+#include <atomic>
 #include <map>
 #include <memory>
 #include <optional>
@@ -45,6 +46,12 @@ std::string GlobalNetworkSetKey(std::string_view name) {
 }
 std::string PolicyKey(std::string_view kind, std::string_view ns, std::string_view name) {
   return std::string(kind) + "/" + std::string(ns) + "/" + std::string(name);
+}
+
+// CalcGraph::EndpointsVersion's values: one counter for every graph of the process.
+uint64_t NextEndpointsVersion() {
+  static std::atomic<uint64_t> last{0};
+  return ++last;
 }
 
 // Canonical kind name, or "" for kinds the graph does not know.
@@ -128,6 +135,7 @@ struct CalcGraph::State {
   }
 
   void UpdateEndpoint(const std::string& key, EndpointRec&& rec) {
+    endpoints_version = NextEndpointsVersion();
     // Reference the new profiles before dropping the old ones, so that a profile both use stays
     // active.
     for (const std::string& p : rec.profiles) {
@@ -163,6 +171,7 @@ struct CalcGraph::State {
   }
   // Re-labels an endpoint after a change to one of its profiles' labelsToApply.
   void RelabelEndpoint(const std::string& key, StoredEndpoint& ep) {
+    endpoints_version = NextEndpointsVersion();
     const LabelMap own =
         ep.own_labels ? ep.own_labels->ToMap() : ipsets.FindItemLabels(key)->ToMap();
     LabelMap merged;
@@ -188,6 +197,7 @@ struct CalcGraph::State {
   void DeleteEndpoint(const std::string& key) {
     auto it = endpoints.find(ipsets.FindItem(key));
     if (it == endpoints.end()) return;
+    endpoints_version = NextEndpointsVersion();
     rules.DeleteEndpoint(key);
     store.local.erase(key);
     store.endpoints.erase(key);
@@ -219,6 +229,7 @@ struct CalcGraph::State {
   // WEPs and HEPs by item key as the IP set index stores it (ipsets.FindItem).
   std::unordered_map<const std::string*, StoredEndpoint> endpoints;
   EndpointStore store;  // The local ones' whole records, for the model.
+  uint64_t endpoints_version = NextEndpointsVersion();  // EndpointsVersion().
   std::map<std::string, TierRec> tiers;
   std::map<std::string, model::v3::IPPool> ip_pools;
   std::map<std::string, model::v3::HostEndpoint> host_endpoints;
@@ -396,6 +407,10 @@ std::vector<model::v3::HostEndpoint> CalcGraph::HostEndpoints() const {
     out.push_back(hep);
   }
   return out;
+}
+
+uint64_t CalcGraph::EndpointsVersion() const {
+  return state_->endpoints_version;
 }
 
 std::vector<EndpointSummary> CalcGraph::Endpoints() const {

@@ -146,6 +146,11 @@ class CalcGraph {
   std::vector<model::v3::HostEndpoint> HostEndpoints() const;  // Every node's.
   // Every workload and host endpoint (local and remote), sorted by namespace, then name.
   std::vector<EndpointSummary> Endpoints() const;
+  // Changes whenever what Endpoints() returns may have changed (an endpoint added, replaced,
+  // relabelled by a profile or removed); unique in the process, so a new graph never repeats an
+  // older one's value. Lets a consumer of Endpoints() (the flow logs' FlowContextSource) keep what
+  // it built from it while no endpoint changed.
+  uint64_t EndpointsVersion() const;
 
  private:
   struct State;

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <map>
 #include <random>
+#include <set>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -804,6 +805,36 @@ TEST(CalcGraphTest, EndpointsListsRemoteEndpointsToo) {
        .labels = {{"app", "x"}, {kNs, "ns1"}, {"team", "red"}}},
   };
   EXPECT_EQ(got, want);
+}
+
+// EndpointsVersion() moves with every change to what Endpoints() lists (the flow logs rebuild their
+// endpoint table only then) and with nothing else; a new graph never repeats an older one's value.
+TEST(CalcGraphTest, EndpointsVersionFollowsEndpointChangesOnly) {
+  CalcGraph g(kNode);
+  std::set<uint64_t> seen = {g.EndpointsVersion()};
+  auto moved = [&] { return seen.insert(g.EndpointsVersion()).second; };
+  g.OnUpdate(Prof("prof", {{"labelsToApply", {{"team", "red"}}}}));
+  EXPECT_FALSE(moved());  // No endpoint lists it yet.
+  g.OnUpdate(Wep("ns1", "r1", kOtherNode, "cali-r1", {"10.1.0.1/32"}, {{"app", "x"}}, {"prof"}));
+  EXPECT_TRUE(moved());
+  g.OnUpdate(
+      Gnp("p1", {{"selector", "app == 'x'"}, {"ingress", Json::array({{{"action", "Allow"}}})}}));
+  g.OnUpdate(NetSet("ns1", "set1", {{"app", "x"}}, {"10.9.0.0/16"}));
+  EXPECT_FALSE(moved());  // Policies and network sets are not endpoints.
+  g.OnUpdate(Prof("prof", {{"labelsToApply", {{"team", "blue"}}}}));
+  EXPECT_TRUE(moved());  // r1's effective labels changed.
+  EXPECT_EQ(g.Endpoints().at(0).labels.at("team"), "blue");
+  g.OnUpdate(Wep("ns1", "r1", kOtherNode, "cali-r1", {"10.1.0.2/32"}, {{"app", "x"}}, {"prof"}));
+  EXPECT_TRUE(moved());
+  g.OnDelete("WorkloadEndpoint", "ns1", "absent");
+  EXPECT_FALSE(moved());
+  g.OnDelete("WorkloadEndpoint", "ns1", "r1");
+  EXPECT_TRUE(moved());
+  EXPECT_TRUE(g.Endpoints().empty());
+  g.OnUpdate(Hep("h1", {"172.16.0.1"}, Json::object()));
+  EXPECT_TRUE(moved());
+  CalcGraph fresh(kNode);
+  EXPECT_TRUE(seen.insert(fresh.EndpointsVersion()).second);
 }
 
 // --- Host endpoints ----------------------------------------------------------------------------

@@ -117,10 +117,8 @@ bool Final(const policy::RuleHit& hit) {
 
 }  // namespace
 
-FlowContext::FlowContext(policy::PolicyLookup lookup,
-                         const std::vector<calc::EndpointSummary>& endpoints,
-                         StagedEvaluator staged)
-    : lookup_(std::move(lookup)), staged_(std::move(staged)) {
+EndpointTable BuildEndpointTable(const std::vector<calc::EndpointSummary>& endpoints) {
+  EndpointTable out;
   for (const calc::EndpointSummary& ep : endpoints) {
     EndpointInfo info{.type = ep.is_workload ? EndpointType::kWorkload : EndpointType::kHost,
                       .ns = ep.ns,
@@ -129,14 +127,41 @@ FlowContext::FlowContext(policy::PolicyLookup lookup,
                       .local = ep.local};
     for (const net::CIDR& c : ep.addresses) {
       // A local endpoint wins over a remote one claiming the same address.
-      auto [it, inserted] = by_addr_.emplace(c.addr(), info);
+      auto [it, inserted] = out.emplace(c.addr(), info);
       if (!inserted && info.local && !it->second.local) it->second = info;
     }
   }
+  return out;
+}
+
+FlowContext::FlowContext(policy::PolicyLookup lookup,
+                         const std::vector<calc::EndpointSummary>& endpoints,
+                         StagedEvaluator staged)
+    : FlowContext(std::move(lookup),
+                  std::make_shared<const EndpointTable>(BuildEndpointTable(endpoints)),
+                  std::move(staged)) {}
+
+FlowContext::FlowContext(policy::PolicyLookup lookup,
+                         std::shared_ptr<const EndpointTable> endpoints, StagedEvaluator staged)
+    : lookup_(std::move(lookup)),
+      by_addr_(endpoints ? std::move(endpoints) : std::make_shared<const EndpointTable>()),
+      staged_(std::move(staged)) {}
+
+std::shared_ptr<const FlowContext> FlowContextSource::Make(const policy::Model& model,
+                                                           const calc::CalcGraph& graph,
+                                                           StagedEvaluator staged) {
+  const uint64_t version = graph.EndpointsVersion();
+  rebuilt_ = table_ == nullptr || version != version_;
+  if (rebuilt_) {
+    table_ = std::make_shared<const EndpointTable>(BuildEndpointTable(graph.Endpoints()));
+    version_ = version;
+  }
+  return std::make_shared<const FlowContext>(policy::PolicyLookup::Build(model), table_,
+                                             std::move(staged));
 }
 
 EndpointInfo FlowContext::Find(const net::IPAddr& addr) const {
-  if (auto it = by_addr_.find(addr); it != by_addr_.end()) return it->second;
+  if (auto it = by_addr_->find(addr); it != by_addr_->end()) return it->second;
   return EndpointInfo{.type = EndpointType::kNetwork, .name = IsPrivate(addr) ? "pvt" : "pub"};
 }
 

@@ -65,11 +65,19 @@ struct EndpointInfo {
 using StagedEvaluator = std::function<std::optional<std::vector<policy::RuleHit>>(
     const FiveTuple& tuple, bool ingress, const EndpointInfo& reporter)>;
 
+// Workload and host endpoints by address, as FlowContext::Find looks them up: a local endpoint wins
+// over a remote one claiming the same address, else the first in `endpoints`' order.
+using EndpointTable = std::map<net::IPAddr, EndpointInfo>;
+EndpointTable BuildEndpointTable(const std::vector<calc::EndpointSummary>& endpoints);
+
 // What the collector maps prefixes and addresses with; the agent makes a new one with each model
 // it programs (felix/calc's lookups caches).
 class FlowContext {
  public:
   FlowContext(policy::PolicyLookup lookup, const std::vector<calc::EndpointSummary>& endpoints,
+              StagedEvaluator staged = nullptr);
+  // With an endpoint table shared with other contexts (FlowContextSource).
+  FlowContext(policy::PolicyLookup lookup, std::shared_ptr<const EndpointTable> endpoints,
               StagedEvaluator staged = nullptr);
   const policy::PolicyLookup& lookup() const { return lookup_; }
   EndpointInfo Find(const net::IPAddr& addr) const;
@@ -77,8 +85,26 @@ class FlowContext {
 
  private:
   policy::PolicyLookup lookup_;
-  std::map<net::IPAddr, EndpointInfo> by_addr_;
+  std::shared_ptr<const EndpointTable> by_addr_;  // Never null.
   StagedEvaluator staged_;
+};
+
+// The FlowContext of each programmed model (flowlog/linux/node_flow_logs.cc): the endpoint table
+// is rebuilt only when the graph's endpoints changed since the previous context
+// (CalcGraph::EndpointsVersion), and shared otherwise. At 100k endpoints building it costs
+// several times the model itself (bench/README.md, "flow_context_ms"), so a policy change no
+// longer pays for it; an endpoint change still does. One thread.
+class FlowContextSource {
+ public:
+  std::shared_ptr<const FlowContext> Make(const policy::Model& model, const calc::CalcGraph& graph,
+                                          StagedEvaluator staged = nullptr);
+  // Whether the last Make built the endpoint table anew.
+  bool rebuilt() const { return rebuilt_; }
+
+ private:
+  uint64_t version_ = 0;
+  std::shared_ptr<const EndpointTable> table_;
+  bool rebuilt_ = false;
 };
 
 // Goldmane's PolicyHit.trigger of an end-of-tier hit: the policy's kind, namespace, name and tier

@@ -8,6 +8,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "calico/model/resource.h"
+
 namespace calico::flowlog {
 namespace {
 
@@ -330,6 +332,58 @@ TEST(CollectorTest, PolicyCountsFollowTheDecidingRule) {
   EXPECT_EQ(pc.flows, 1);
   EXPECT_EQ(pc.packets, 3);
   EXPECT_EQ(pc.bytes, 300);
+}
+
+}  // namespace
+}  // namespace calico::flowlog
+
+namespace calico::flowlog {
+namespace {
+
+model::Resource Workload(const std::string& name, const std::string& ip, const std::string& app) {
+  model::Resource r("WorkloadEndpoint", name, "ns1");
+  r.metadata()["labels"] = model::Json{{"app", app}};
+  r.spec() = model::Json{{"node", "node2"},
+                         {"interfaceName", "cali-" + name},
+                         {"ipNetworks", model::Json::array({ip})}};
+  return r;
+}
+
+// NodeFlowLogs' contexts: the endpoint table is built again only when the graph's endpoints
+// changed, and every context names the endpoints the graph had when it was made.
+TEST(FlowContextSourceTest, EndpointTableIsRebuiltOnlyWhenEndpointsChange) {
+  calc::CalcGraph graph("node1");
+  graph.OnUpdate(Workload("a", "10.0.1.1/32", "client"));
+  FlowContextSource source;
+  const policy::Model m = graph.Model();
+  auto first = source.Make(m, graph);
+  EXPECT_TRUE(source.rebuilt());
+  EXPECT_EQ(first->Find(Ip("10.0.1.1")).name, "a");
+
+  model::Resource policy("GlobalNetworkPolicy", "p1");
+  policy.spec() = model::Json{{"selector", "all()"}};
+  graph.OnUpdate(policy);  // Not an endpoint: the table is shared.
+  auto second = source.Make(graph.Model(), graph);
+  EXPECT_FALSE(source.rebuilt());
+  EXPECT_EQ(second->Find(Ip("10.0.1.1")).name, "a");
+
+  graph.OnUpdate(Workload("a", "10.0.1.2/32", "client"));  // Moved address.
+  graph.OnUpdate(Workload("b", "10.0.1.3/32", "db"));
+  auto third = source.Make(graph.Model(), graph);
+  EXPECT_TRUE(source.rebuilt());
+  EXPECT_EQ(third->Find(Ip("10.0.1.1")).type, EndpointType::kNetwork);
+  EXPECT_EQ(third->Find(Ip("10.0.1.2")).name, "a");
+  EXPECT_EQ(third->Find(Ip("10.0.1.3")).labels.at("app"), "db");
+  // The earlier contexts (still held by the runner until it takes the next) are unchanged.
+  EXPECT_EQ(first->Find(Ip("10.0.1.1")).name, "a");
+  EXPECT_EQ(second->Find(Ip("10.0.1.3")).type, EndpointType::kNetwork);
+
+  // A new graph (the agent's resync) never reuses the old table, even with the same endpoints.
+  calc::CalcGraph resynced("node1");
+  resynced.OnUpdate(Workload("a", "10.0.1.2/32", "client"));
+  auto fourth = source.Make(resynced.Model(), resynced);
+  EXPECT_TRUE(source.rebuilt());
+  EXPECT_EQ(fourth->Find(Ip("10.0.1.3")).type, EndpointType::kNetwork);
 }
 
 }  // namespace

@@ -60,8 +60,7 @@ NodeFlowLogs::~NodeFlowLogs() {
 
 void NodeFlowLogs::OnPolicyProgrammed(const policy::Model& model, const calc::CalcGraph& graph) {
   StagedEvaluator staged = pending_ ? pending_->Evaluator() : nullptr;
-  runner_->SetContext(std::make_shared<FlowContext>(policy::PolicyLookup::Build(model),
-                                                    graph.Endpoints(), std::move(staged)));
+  runner_->SetContext(contexts_.Make(model, graph, std::move(staged)));
 }
 
 void NodeFlowLogs::OnResource(const model::Resource* resource, std::string_view kind,

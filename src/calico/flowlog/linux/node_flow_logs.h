@@ -62,6 +62,7 @@ class NodeFlowLogs {
   std::unique_ptr<FlowSender> sender_;
   std::unique_ptr<FlowLogRunner> runner_;
   std::unique_ptr<PendingPolicies> pending_;  // Null: evaluate_pending off.
+  FlowContextSource contexts_;                // OnPolicyProgrammed's thread only.
 };
 
 }  // namespace calico::flowlog
