@@ -117,18 +117,24 @@ bool Final(const policy::RuleHit& hit) {
 
 }  // namespace
 
-EndpointTable BuildEndpointTable(const std::vector<calc::EndpointSummary>& endpoints) {
+EndpointTable BuildEndpointTable(std::vector<calc::EndpointSummary> endpoints) {
   EndpointTable out;
-  for (const calc::EndpointSummary& ep : endpoints) {
+  for (calc::EndpointSummary& ep : endpoints) {
     EndpointInfo info{.type = ep.is_workload ? EndpointType::kWorkload : EndpointType::kHost,
-                      .ns = ep.ns,
-                      .name = ep.name,
-                      .labels = ep.labels,
+                      .ns = std::move(ep.ns),
+                      .name = std::move(ep.name),
+                      .labels = std::move(ep.labels),
                       .local = ep.local};
-    for (const net::CIDR& c : ep.addresses) {
-      // A local endpoint wins over a remote one claiming the same address.
-      auto [it, inserted] = out.emplace(c.addr(), info);
-      if (!inserted && info.local && !it->second.local) it->second = info;
+    for (size_t i = 0; i < ep.addresses.size(); ++i) {
+      const bool last = i + 1 == ep.addresses.size();
+      const net::IPAddr addr = ep.addresses[i].addr();
+      auto it = out.lower_bound(addr);
+      if (it == out.end() || out.key_comp()(addr, it->first)) {
+        out.emplace_hint(it, addr, last ? std::move(info) : info);
+      } else if (info.local && !it->second.local) {
+        // A local endpoint wins over a remote one claiming the same address.
+        it->second = last ? std::move(info) : info;
+      }
     }
   }
   return out;
@@ -138,7 +144,8 @@ FlowContext::FlowContext(policy::PolicyLookup lookup,
                          const std::vector<calc::EndpointSummary>& endpoints,
                          StagedEvaluator staged)
     : FlowContext(std::move(lookup),
-                  std::make_shared<const EndpointTable>(BuildEndpointTable(endpoints)),
+                  std::make_shared<const EndpointTable>(
+                      BuildEndpointTable(std::vector<calc::EndpointSummary>(endpoints))),
                   std::move(staged)) {}
 
 FlowContext::FlowContext(policy::PolicyLookup lookup,

@@ -68,7 +68,9 @@ using StagedEvaluator = std::function<std::optional<std::vector<policy::RuleHit>
 // Workload and host endpoints by address, as FlowContext::Find looks them up: a local endpoint wins
 // over a remote one claiming the same address, else the first in `endpoints`' order.
 using EndpointTable = std::map<net::IPAddr, EndpointInfo>;
-EndpointTable BuildEndpointTable(const std::vector<calc::EndpointSummary>& endpoints);
+// Takes `endpoints` by value: an endpoint's names and labels move into its last address's entry
+// (most endpoints have one address) instead of being copied.
+EndpointTable BuildEndpointTable(std::vector<calc::EndpointSummary> endpoints);
 
 // What the collector maps prefixes and addresses with; the agent makes a new one with each model
 // it programs (felix/calc's lookups caches).

@@ -349,6 +349,32 @@ model::Resource Workload(const std::string& name, const std::string& ip, const s
   return r;
 }
 
+// Every address of an endpoint names it (its names and labels move into the last one's entry, the
+// others get copies); a local endpoint wins an address a remote one also claims, whichever comes
+// first; between two remote ones the first wins.
+TEST(FlowContextSourceTest, EndpointTableNamesEveryAddressAndLocalEndpointsWin) {
+  const std::map<std::string, std::string> labels = {{"app", "web"}};
+  std::vector<calc::EndpointSummary> endpoints = {
+      {.ns = "ns1", .name = "remote-first", .addresses = {Cidr("10.0.0.9/32")}},
+      {.ns = "ns1",
+       .name = "two-addresses",
+       .addresses = {Cidr("10.0.0.1/32"), Cidr("fd00::1/128")},
+       .labels = labels},
+      {.local = true, .ns = "ns2", .name = "local", .addresses = {Cidr("10.0.0.9/32")}},
+      {.ns = "ns3", .name = "remote-last", .addresses = {Cidr("10.0.0.9/32"), Cidr("10.0.0.1/32")}},
+  };
+  const EndpointTable table = BuildEndpointTable(std::move(endpoints));
+  ASSERT_EQ(table.size(), 3u);
+  for (const char* addr : {"10.0.0.1", "fd00::1"}) {
+    const EndpointInfo& info = table.at(Ip(addr));
+    EXPECT_EQ(info.name, "two-addresses") << addr;
+    EXPECT_EQ(info.ns, "ns1") << addr;
+    EXPECT_EQ(info.labels, labels) << addr;
+  }
+  EXPECT_EQ(table.at(Ip("10.0.0.9")).name, "local");
+  EXPECT_TRUE(table.at(Ip("10.0.0.9")).local);
+}
+
 // NodeFlowLogs' contexts: the endpoint table is built again only when the graph's endpoints
 // changed, and every context names the endpoints the graph had when it was made.
 TEST(FlowContextSourceTest, EndpointTableIsRebuiltOnlyWhenEndpointsChange) {
