@@ -6,6 +6,7 @@
 // Thread-safety: one instance per agent thread.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -24,6 +25,19 @@ class PolicyProgrammer {
   // Moves from `from` (the ruleset last applied) to `to`, touching only what changed.
   [[nodiscard]] virtual Status ApplyIncremental(const nft_model::NftRuleset& from,
                                                 const nft_model::NftRuleset& to) = 0;
+  // Moves from `from` (the ruleset last applied) to `from` with the rules of `chains` (chains of
+  // `from`, headers as there) replaced, touching nothing else: the agent's path for a change of
+  // some policies' rules alone (policy::RenderPolicyRulesChains), which never builds the whole
+  // new ruleset. This default does (a copy of `from`, patched, then ApplyIncremental), for
+  // implementations that want both rulesets.
+  [[nodiscard]] virtual Status ApplyChains(
+      const nft_model::NftRuleset& from, const std::map<std::string, nft_model::NftChain>& chains) {
+    nft_model::NftRuleset to = from;
+    for (const auto& [name, chain] : chains) {
+      to.chains.at(name).rules = chain.rules;
+    }
+    return ApplyIncremental(from, to);
+  }
   // Whether the kernel still holds what was last applied.
   [[nodiscard]] virtual Result<bool> Matches() = 0;
 };
