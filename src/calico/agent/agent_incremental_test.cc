@@ -48,6 +48,14 @@ class FakeKernel final : public PolicyProgrammer {
                      const std::map<std::string, nft_model::NftChain>& chains) override {
     ++by_chains;
     --incremental;  // The default below counts itself as an incremental update.
+    // What the nftables programmer sends (NftPolicyProgrammer): the same transaction as the
+    // whole rulesets' diff.
+    nft_model::NftRuleset to = from;
+    for (const auto& [name, chain] : chains)
+      to.chains.at(name).rules = chain.rules;
+    const auto [chains_from, chains_to] = ChainsOnly(from, chains);
+    EXPECT_EQ(nft_model::DiffNftRulesets(chains_from, chains_to).commands,
+              nft_model::DiffNftRulesets(from, to).commands);
     return PolicyProgrammer::ApplyChains(from, chains);
   }
   Result<bool> Matches() override { return true; }

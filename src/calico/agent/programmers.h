@@ -10,12 +10,31 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
 
 #include "calico/base/result.h"
 #include "calico/net/ip.h"
 #include "calico/nft_model/ruleset.h"
 
 namespace calico::agent {
+
+// The two rulesets PolicyProgrammer::ApplyChains's change is between, holding only the chains
+// `chains` names (as in `from`, and with their new rules) and all of `from`'s sets and maps:
+// their DiffNftRulesets is the whole rulesets' diff, which mentions unchanged chains not at all
+// (agent_incremental_test checks it), without a copy of every other chain.
+inline std::pair<nft_model::NftRuleset, nft_model::NftRuleset> ChainsOnly(
+    const nft_model::NftRuleset& from, const std::map<std::string, nft_model::NftChain>& chains) {
+  std::pair<nft_model::NftRuleset, nft_model::NftRuleset> out;
+  out.first = nft_model::NftRuleset{.family = from.family, .table = from.table, .sets = from.sets};
+  out.second = out.first;
+  for (const auto& [name, chain] : chains) {
+    const nft_model::NftChain& was = from.chains.at(name);
+    out.first.chains.emplace(name, was);
+    out.second.chains.emplace(name,
+                              nft_model::NftChain{.header = was.header, .rules = chain.rules});
+  }
+  return out;
+}
 
 class PolicyProgrammer {
  public:

@@ -29,20 +29,11 @@ class NftPolicyProgrammer final : public PolicyProgrammer {
                                         const nft_model::NftRuleset& to) override {
     return table_.ApplyIncremental(from, to);
   }
-  // The diff of `from` and the patched ruleset restricted to the named chains (DiffNftRulesets of
-  // two rulesets holding only those chains, and the same sets and maps: the same commands as the
-  // whole rulesets' diff, which mentions unchanged chains not at all), without copying `from`'s
-  // other chains.
+  // Only the named chains' diff (ChainsOnly), without copying `from`'s other chains.
   [[nodiscard]] Status ApplyChains(
       const nft_model::NftRuleset& from,
       const std::map<std::string, nft_model::NftChain>& chains) override {
-    nft_model::NftRuleset before{.family = from.family, .table = from.table, .sets = from.sets};
-    nft_model::NftRuleset after = before;
-    for (const auto& [name, chain] : chains) {
-      const nft_model::NftChain& was = from.chains.at(name);
-      before.chains.emplace(name, was);
-      after.chains.emplace(name, nft_model::NftChain{.header = was.header, .rules = chain.rules});
-    }
+    const auto [before, after] = ChainsOnly(from, chains);
     return table_.ApplyIncremental(before, after);
   }
   [[nodiscard]] Result<bool> Matches() override { return table_.Matches(); }
