@@ -618,7 +618,7 @@ bool Agent::ProgramPolicyRules(const calc::CalcGraph::Changes& changes) {
   if (Status st = policy_.ApplyChains(applied_, changed); !st) {
     CALICO_LOG(warn, "agent",
                "incremental nftables update of {} chain(s) failed ({}); rendering "
-               "everything",
+               "the whole ruleset",
                changed.size(), st.error().message());
     return false;
   }

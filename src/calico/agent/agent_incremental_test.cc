@@ -47,6 +47,7 @@ class FakeKernel final : public PolicyProgrammer {
   Status ApplyChains(const nft_model::NftRuleset& from,
                      const std::map<std::string, nft_model::NftChain>& chains) override {
     ++by_chains;
+    if (fail_chains) return Unavailable("injected");
     --incremental;  // The default below counts itself as an incremental update.
     // What the nftables programmer sends (NftPolicyProgrammer): the same transaction as the
     // whole rulesets' diff.
@@ -63,6 +64,7 @@ class FakeKernel final : public PolicyProgrammer {
   int full = 0;
   int incremental = 0;
   int by_chains = 0;
+  bool fail_chains = false;
 };
 
 class NoRoutes final : public RouteProgrammer {
@@ -287,6 +289,48 @@ TEST(AgentIncrementalTest, RandomChangesGiveTheFullRendersRuleset) {
   EXPECT_GT(kernel.by_chains, 40);
   EXPECT_GT(kernel.incremental, 50);
   EXPECT_EQ(kernel.full, 1);
+}
+
+// A refused chains-only transaction: the agent renders and applies the whole ruleset instead.
+TEST(AgentIncrementalTest, RefusedChainsUpdateFallsBackToTheWholeRuleset) {
+  datastore::MemBackend store;
+  datastore::Client client(store);
+  ASSERT_TRUE(client.EnsureInitialized());
+  Resource profile("Profile", "kns.default");
+  profile.spec() = Json{{"ingress", Json::array({{{"action", "Allow"}}})}};
+  ASSERT_TRUE(client.Create(profile));
+  Walk walk(client);
+  walk.PutEndpoint(0);
+  auto policy = [](int port) {
+    return Json{{"selector", "all()"},
+                {"ingress",
+                 {{{"action", "Allow"},
+                   {"protocol", "TCP"},
+                   {"source", {{"selector", "role == 'db'"}}},
+                   {"destination", {{"ports", {port}}}}}}}};
+  };
+  walk.PutPolicy(0, policy(80));
+  FakeKernel kernel;
+  NoRoutes routes;
+  Metrics metrics;
+  AgentConfig cfg;
+  cfg.node_name = "node1";
+  Agent agent(cfg, store, kernel, routes, metrics);
+  ASSERT_TRUE(agent.FullSync());
+  kernel.fail_chains = true;
+  walk.PutPolicy(0, policy(81));
+  ASSERT_TRUE(agent.Step(std::chrono::milliseconds(1)));
+  EXPECT_EQ(kernel.by_chains, 1) << "a port change is a rules-only change";
+  EXPECT_EQ(kernel.incremental, 1) << "no whole-ruleset update after the refused one";
+  EXPECT_NE(kernel.kernel.find("th dport 81"), std::string::npos) << kernel.kernel;
+  EXPECT_EQ(kernel.kernel, nft_model::NftRulesetText(agent.applied()));
+  // The next change goes by its chains again.
+  kernel.fail_chains = false;
+  walk.PutPolicy(0, policy(82));
+  ASSERT_TRUE(agent.Step(std::chrono::milliseconds(1)));
+  EXPECT_EQ(kernel.by_chains, 2);
+  EXPECT_EQ(kernel.incremental, 1) << "the whole ruleset again";
+  EXPECT_NE(kernel.kernel.find("th dport 82"), std::string::npos) << kernel.kernel;
 }
 
 }  // namespace
