@@ -189,10 +189,15 @@ void Agent::SkipValue(const std::string& key, const std::string& why) {
 }
 
 void Agent::IngestValue(const datastore::KVPair& kv, DecodedValue decoded) {
+  // Policies read straight into their typed form: the graph tells what they changed
+  // (CalcGraph::TakeChanges). Anything else: the next program renders everything.
+  if (!decoded.np && !decoded.gnp) full_program_ = true;
   if (RoutingKey(kv.key)) routing_dirty_ = true;
   std::optional<model::Resource> resource = std::move(decoded.resource);
-  if ((config_.apply_vxlan || config_.apply_ipip) && vxlan_inputs_.Ingest(kv.key, kv.value))
+  if ((config_.apply_vxlan || config_.apply_ipip) && vxlan_inputs_.Ingest(kv.key, kv.value)) {
     dirty_ = true;
+    full_program_ = true;
+  }
   if (decoded.wep) {
     static const std::string kWorkloadEndpoint = "WorkloadEndpoint";
     model::v3::WorkloadEndpoint& wep = *decoded.wep;
@@ -326,6 +331,7 @@ ClusterCounts Agent::CountCluster() const {
 }
 
 void Agent::Remove(const std::string& key) {
+  full_program_ = true;
   if (RoutingKey(key)) routing_dirty_ = true;
   if ((config_.apply_vxlan || config_.apply_ipip) && vxlan_inputs_.Remove(key)) dirty_ = true;
   auto relative = datastore::RelativeResourceKey::Parse(key);
@@ -580,13 +586,54 @@ void Agent::ReloadSettings() {
   config_.health_timeout_overrides = std::move(next->health_timeout_overrides);
   config_.ipip = next->ipip;
   render_cache_ = policy::RenderCache();  // Compiled with the old marks and prefixes.
+  full_program_ = true;
   if (have_applied_) CALICO_LOG(info, "agent", "FelixConfiguration changed: settings applied");
 }
 
-Status Agent::Program(std::chrono::steady_clock::time_point since) {
-  dirty_ = false;
-  ReloadSettings();
-  ReportNotActedOn();
+Result<bool> Agent::ProgramPolicy() {
+  const calc::CalcGraph::Changes changes = graph_->TakeChanges();
+  // Felix's rule renderer re-renders only the chains its calculation graph marked dirty
+  // (felix/rules, felix/calc policy_resolver.go): here a batch that changed some policies' rules
+  // and nothing else. Anything the graph's changes do not cover (settings, overlays, host
+  // endpoints, a resync, a delete, a problem in the last render) takes the full path.
+  const bool incremental = !full_program_ && !changes.other && have_applied_ &&
+                           model_.host_endpoints.empty() && logged_unrenderable_.empty() &&
+                           logged_http_ignored_.empty();
+  full_program_ = false;
+  if (incremental && ProgramPolicyRules(changes)) return true;
+  return ProgramPolicyFull();
+}
+
+bool Agent::ProgramPolicyRules(const calc::CalcGraph::Changes& changes) {
+  std::optional<std::vector<std::string>> ids = graph_->PatchPolicyRules(model_, changes);
+  if (!ids) return false;
+  auto chains =
+      policy::RenderPolicyRulesChains(model_, config_.render, render_cache_, *ids, applied_);
+  if (!chains || !*chains) return false;
+  std::map<std::string, nft_model::NftChain>& changed = **chains;
+  std::erase_if(changed, [&](const auto& entry) {
+    return applied_.chains.at(entry.first).rules == entry.second.rules;
+  });
+  if (changed.empty()) return true;
+  if (Status st = policy_.ApplyChains(applied_, changed); !st) {
+    CALICO_LOG(warn, "agent",
+               "incremental nftables update of {} chain(s) failed ({}); rendering "
+               "the whole ruleset",
+               changed.size(), st.error().message());
+    return false;
+  }
+  // applied_ patched in place: the other chains are not copied.
+  for (auto& [name, chain] : changed) {
+    nft_model::NftChain& was = applied_.chains.at(name);
+    applied_rules_ += CountRules(chain.rules) - CountRules(was.rules);
+    was.rules = std::move(chain.rules);
+  }
+  ++policy_applies_;
+  return true;
+}
+
+Result<bool> Agent::ProgramPolicyFull() {
+  full_program_ = true;  // Until this program succeeds: the next one starts from the whole model.
   model_ = graph_->Model();
   BindHostEndpoints();
   {
@@ -627,6 +674,15 @@ Status Agent::Program(std::chrono::steady_clock::time_point since) {
     have_applied_ = true;
     ++policy_applies_;
   }
+  full_program_ = !rendered.has_value();
+  return rendered.has_value();
+}
+
+Status Agent::Program(std::chrono::steady_clock::time_point since) {
+  dirty_ = false;
+  ReloadSettings();
+  ReportNotActedOn();
+  ASSIGN_OR_RETURN(const bool rendered, ProgramPolicy());
   if (rendered && config_.on_policy_programmed) config_.on_policy_programmed(model_, *graph_);
   if (config_.program_routes) {
     routes_.SetOptions(config_.routes);
@@ -734,6 +790,7 @@ Status Agent::FullSync() {
   const auto listed = Clock::now();
   metrics_.AddResyncStarted();
   graph_ = std::make_unique<calc::CalcGraph>(config_.node_name);
+  full_program_ = true;
   if (config_.on_resync) config_.on_resync();
   resource_keys_.clear();
   kind_counts_.clear();
@@ -856,6 +913,7 @@ Result<bool> Agent::ResyncRoutes() {
 Result<bool> Agent::CheckPolicy() {
   bool repaired = false;
   if (hep_by_address_) {
+    full_program_ = true;
     // Interface addresses are not watched: re-bind expectedIPs host endpoints now.
     RETURN_IF_ERROR(Program(std::chrono::steady_clock::now()));
   }

@@ -237,6 +237,12 @@ class Agent {
   [[nodiscard]] Result<bool> CheckPolicy();
   [[nodiscard]] Result<bool> CheckRoutes();
   [[nodiscard]] Status Program(std::chrono::steady_clock::time_point since);
+  // The policy half of Program: the whole ruleset rendered and diffed (ProgramPolicyFull), or,
+  // after a batch that changed some policies' rules and nothing else, only their chains
+  // (ProgramPolicyRules; false: it cannot, take the full path). Whether a ruleset was rendered.
+  [[nodiscard]] Result<bool> ProgramPolicy();
+  [[nodiscard]] Result<bool> ProgramPolicyFull();
+  [[nodiscard]] bool ProgramPolicyRules(const calc::CalcGraph::Changes& changes);
   std::set<OwnedRoute> DesiredRoutes() const;
   // The VXLAN overlay the pools, nodes and blocks ask for, with the configured options: IPv4, and
   // IPv6 (off when ipv6Support is false, as Felix has no IPv6 dataplane then).
@@ -283,6 +289,9 @@ class Agent {
   policy::RenderCache render_cache_;
   policy::Model model_;
   bool dirty_ = false;
+  // Something besides the graph's policy changes moved since the last Program (settings, the
+  // overlay inputs, a delete, a resync, a failure...): the next Program renders everything.
+  bool full_program_ = true;
   bool routing_dirty_ = false;
   bool in_sync_ = false;  // A full sync completed (CalculationGraph's readiness).
   // Some host endpoint names no interface: re-bind it (host addresses may change) at resync.

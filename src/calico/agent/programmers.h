@@ -6,15 +6,35 @@
 // Thread-safety: one instance per agent thread.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
 
 #include "calico/base/result.h"
 #include "calico/net/ip.h"
 #include "calico/nft_model/ruleset.h"
 
 namespace calico::agent {
+
+// The two rulesets PolicyProgrammer::ApplyChains's change is between, holding only the chains
+// `chains` names (as in `from`, and with their new rules) and all of `from`'s sets and maps:
+// their DiffNftRulesets is the whole rulesets' diff, which mentions unchanged chains not at all
+// (agent_incremental_test checks it), without a copy of every other chain.
+inline std::pair<nft_model::NftRuleset, nft_model::NftRuleset> ChainsOnly(
+    const nft_model::NftRuleset& from, const std::map<std::string, nft_model::NftChain>& chains) {
+  std::pair<nft_model::NftRuleset, nft_model::NftRuleset> out;
+  out.first = nft_model::NftRuleset{.family = from.family, .table = from.table, .sets = from.sets};
+  out.second = out.first;
+  for (const auto& [name, chain] : chains) {
+    const nft_model::NftChain& was = from.chains.at(name);
+    out.first.chains.emplace(name, was);
+    out.second.chains.emplace(name,
+                              nft_model::NftChain{.header = was.header, .rules = chain.rules});
+  }
+  return out;
+}
 
 class PolicyProgrammer {
  public:
@@ -24,6 +44,19 @@ class PolicyProgrammer {
   // Moves from `from` (the ruleset last applied) to `to`, touching only what changed.
   [[nodiscard]] virtual Status ApplyIncremental(const nft_model::NftRuleset& from,
                                                 const nft_model::NftRuleset& to) = 0;
+  // Moves from `from` (the ruleset last applied) to `from` with the rules of `chains` (chains of
+  // `from`, headers as there) replaced, touching nothing else: the agent's path for a change of
+  // some policies' rules alone (policy::RenderPolicyRulesChains), which never builds the whole
+  // new ruleset. This default does (a copy of `from`, patched, then ApplyIncremental), for
+  // implementations that want both rulesets.
+  [[nodiscard]] virtual Status ApplyChains(
+      const nft_model::NftRuleset& from, const std::map<std::string, nft_model::NftChain>& chains) {
+    nft_model::NftRuleset to = from;
+    for (const auto& [name, chain] : chains) {
+      to.chains.at(name).rules = chain.rules;
+    }
+    return ApplyIncremental(from, to);
+  }
   // Whether the kernel still holds what was last applied.
   [[nodiscard]] virtual Result<bool> Matches() = 0;
 };

@@ -233,6 +233,7 @@ struct CalcGraph::State {
   std::map<std::string, TierRec> tiers;
   std::map<std::string, model::v3::IPPool> ip_pools;
   std::map<std::string, model::v3::HostEndpoint> host_endpoints;
+  CalcGraph::Changes changes{.other = true};  // Since the last TakeChanges().
 };
 
 CalcGraph::CalcGraph(std::string node_name)
@@ -253,6 +254,8 @@ const std::string& CalcGraph::node_name() const {
 void CalcGraph::OnUpdate(const model::Resource& resource) {
   State& s = *state_;
   const std::string_view kind = CanonicalKind(resource.kind());
+  // Policies: SetPolicy tells a change of rules alone from the rest.
+  if (kind != kNetworkPolicy && kind != kGlobalNetworkPolicy) s.changes.other = true;
   const std::string name = resource.name();
   // A resource that does not decode is treated as absent (Felix's validation filter).
   auto invalid = [&](const Error& err) {
@@ -301,6 +304,7 @@ void CalcGraph::OnUpdate(const model::Resource& resource) {
 
 void CalcGraph::OnWorkloadEndpoint(model::v3::WorkloadEndpoint&& wep) {
   State& s = *state_;
+  s.changes.other = true;
   std::string key = WorkloadKey(wep.metadata.namespace_, wep.metadata.name);
   s.UpdateEndpoint(key, WorkloadEndpointRec(std::move(wep), s.node_name));
 }
@@ -315,15 +319,40 @@ void CalcGraph::OnGlobalNetworkPolicy(model::v3::GlobalNetworkPolicy&& gnp) {
   SetPolicy(std::move(key), GlobalNetworkPolicyRec(std::move(gnp)));
 }
 
+namespace {
+
+// Whether `b` differs from `a` in its rules alone (see CalcGraph::Changes::policy_rules).
+bool OnlyRulesDiffer(const PolicyRec& a, const PolicyRec& b) {
+  if (std::tie(a.kind, a.ns, a.name, a.id, a.tier, a.order, a.applies_ingress, a.applies_egress,
+               a.sort_name, a.sel, a.apply_on_forward, a.pre_dnat, a.do_not_track) !=
+      std::tie(b.kind, b.ns, b.name, b.id, b.tier, b.order, b.applies_ingress, b.applies_egress,
+               b.sort_name, b.sel, b.apply_on_forward, b.pre_dnat, b.do_not_track)) {
+    return false;
+  }
+  // An IP set id names its selector (and named port): the same ids are the same sets.
+  return std::equal(a.rule_sets.begin(), a.rule_sets.end(), b.rule_sets.begin(), b.rule_sets.end(),
+                    [](const auto& x, const auto& y) { return x.first == y.first; });
+}
+
+}  // namespace
+
 void CalcGraph::SetPolicy(std::string key, PolicyRec rec) {
+  State& s = *state_;
   const std::string what = "policy " + rec.tier + "/" + rec.id;
   ReportRuleErrors(what, rec.ingress, "ingress");
   ReportRuleErrors(what, rec.egress, "egress");
-  state_->rules.UpdatePolicy(key, std::move(rec));
+  auto was = s.rules.policies().find(key);
+  if (was != s.rules.policies().end() && OnlyRulesDiffer(was->second.rec, rec)) {
+    s.changes.policy_rules.push_back(key);
+  } else {
+    s.changes.other = true;
+  }
+  s.rules.UpdatePolicy(key, std::move(rec));
 }
 
 void CalcGraph::OnDelete(std::string_view kind_in, std::string_view ns, std::string_view name) {
   State& s = *state_;
+  s.changes.other = true;
   const std::string_view kind = CanonicalKind(kind_in);
   const std::string n(name);
   if (kind == kWorkloadEndpoint) {
@@ -351,6 +380,7 @@ void CalcGraph::OnDelete(std::string_view kind_in, std::string_view ns, std::str
 void CalcGraph::OnStagedPolicy(std::string_view staged_kind, std::string_view ns,
                                std::string_view name, const model::Resource& enforced) {
   State& s = *state_;
+  s.changes.other = true;
   auto rec = DecodePolicyRec(enforced);
   if (!rec) {
     CALICO_LOG(error, "calc", "ignoring {} {} (treated as deleted): {}", staged_kind, name,
@@ -375,6 +405,7 @@ void CalcGraph::OnStagedPolicy(std::string_view staged_kind, std::string_view ns
 
 void CalcGraph::OnStagedPolicyDelete(std::string_view staged_kind, std::string_view ns,
                                      std::string_view name) {
+  state_->changes.other = true;
   state_->rules.DeletePolicy(PolicyKey(staged_kind, ns, name));
 }
 
@@ -389,6 +420,32 @@ policy::Model CalcGraph::Model() const {
   policy::Model m = ResolvePolicies(s.store, s.rules, s.tiers);
   m.ip_sets = s.ipsets.Sets();
   return m;
+}
+
+CalcGraph::Changes CalcGraph::TakeChanges() {
+  return std::exchange(state_->changes, Changes{});
+}
+
+std::optional<std::vector<std::string>> CalcGraph::PatchPolicyRules(policy::Model& m,
+                                                                    const Changes& changes) const {
+  std::vector<std::string> ids;
+  for (const std::string& key : changes.policy_rules) {
+    auto it = state_->rules.policies().find(key);
+    if (it == state_->rules.policies().end()) return std::nullopt;
+    if (!it->second.active) continue;
+    const PolicyRec& rec = it->second.rec;
+    // Model() sorts its policies by id.
+    auto at =
+        std::lower_bound(m.policies.begin(), m.policies.end(), rec.id,
+                         [](const policy::Policy& p, const std::string& id) { return p.id < id; });
+    if (at == m.policies.end() || at->id != rec.id || at->tier != rec.tier) return std::nullopt;
+    at->ingress = rec.ingress;
+    at->egress = rec.egress;
+    ids.push_back(rec.id);
+  }
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  return ids;
 }
 
 std::vector<model::v3::IPPool> CalcGraph::IpPools() const {

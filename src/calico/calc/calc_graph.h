@@ -62,6 +62,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -139,6 +140,31 @@ class CalcGraph {
   // The model for this node's workload endpoints. Deterministic: endpoints sorted by interface
   // name (then name), policies/profiles/IP sets by id, IP set members sorted and unique.
   policy::Model Model() const;
+
+  // What the updates since the last TakeChanges() touched, for a consumer that recomputes only
+  // that (the agent re-renders only the chains of these policies, as Felix's calculation graph
+  // marks dirty policies and its rule renderer re-renders only their chains: felix/calc
+  // policy_resolver.go, felix/rules).
+  struct Changes {
+    // Keys of policies whose rules alone changed: the policy existed before and its selector,
+    // tier, order, sort name, id, kind, types, host options and the IP sets its rules use are as
+    // they were, so no endpoint's tier lists, no active set and no IP set moved.
+    std::vector<std::string> policy_rules{};
+    // Anything else happened (an endpoint, profile, tier, network set, host endpoint or IP pool
+    // update or delete, a policy added, deleted or otherwise changed, a staged policy): the
+    // whole model has to be computed again (Model()).
+    bool other = false;
+    bool empty() const { return policy_rules.empty() && !other; }
+  };
+  // The changes since the last call (or since construction, which counts as `other`), and a
+  // fresh record.
+  Changes TakeChanges();
+  // Puts the current rules of the policies in `changes.policy_rules` into `m`, a Model() of this
+  // graph taken before those changes with nothing but policy_rules changes since (policies that
+  // are not active are in neither). Returns the ids patched, or nullopt when `m` lacks an active
+  // one (then compute Model() again).
+  std::optional<std::vector<std::string>> PatchPolicyRules(policy::Model& m,
+                                                           const Changes& changes) const;
 
   const std::string& node_name() const;
   // Stored resources the model does not use yet (for other consumers), sorted by name.

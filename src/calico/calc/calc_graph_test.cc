@@ -1323,3 +1323,46 @@ TEST(ModelFromDatastoreTest, ListsEverythingAndFeedsTheGraph) {
 
 }  // namespace
 }  // namespace calico::calc
+
+namespace calico::calc {
+namespace {
+
+// TakeChanges: a change of an existing policy's rules alone is named (and PatchPolicyRules puts
+// the new rules into the previous model, giving what Model() gives); a change of its selector,
+// order or rule IP sets, a new policy, a delete or an endpoint update is `other`.
+TEST(CalcGraphChangesTest, RulesAloneAreNamedEverythingElseIsOther) {
+  CalcGraph g(kNode);
+  g.OnUpdate(Wep("ns1", "a", kNode, "cali1", {"10.0.0.1/32"}, {{"app", "web"}}));
+  auto policy = [](int port, const std::string& selector, const std::string& source) {
+    Json rule{{"action", "Allow"}, {"protocol", "TCP"}, {"destination", {{"ports", {port}}}}};
+    if (!source.empty()) rule["source"] = {{"selector", source}};
+    return Gnp("p1", {{"order", 10}, {"selector", selector}, {"ingress", {rule}}});
+  };
+  g.OnUpdate(policy(80, "app == 'web'", "role == 'db'"));
+  EXPECT_TRUE(g.TakeChanges().other) << "the first updates are not a rules-only change";
+  policy::Model before = g.Model();
+
+  g.OnUpdate(policy(81, "app == 'web'", "role == 'db'"));
+  CalcGraph::Changes changes = g.TakeChanges();
+  EXPECT_FALSE(changes.other);
+  ASSERT_EQ(changes.policy_rules.size(), 1u);
+  auto ids = g.PatchPolicyRules(before, changes);
+  ASSERT_TRUE(ids);
+  EXPECT_EQ(*ids, std::vector<std::string>{"p1"});
+  EXPECT_EQ(before, g.Model());
+  EXPECT_TRUE(g.TakeChanges().empty());
+
+  g.OnUpdate(policy(81, "app == 'db'", "role == 'db'"));  // Another selector.
+  EXPECT_TRUE(g.TakeChanges().other);
+  g.OnUpdate(policy(81, "app == 'db'", "role == 'web'"));  // Another IP set.
+  EXPECT_TRUE(g.TakeChanges().other);
+  g.OnUpdate(Gnp("p2", {{"selector", "all()"}}));  // A new policy.
+  EXPECT_TRUE(g.TakeChanges().other);
+  g.OnUpdate(Wep("ns1", "a", kNode, "cali1", {"10.0.0.1/32"}, {{"app", "db"}}));
+  EXPECT_TRUE(g.TakeChanges().other);
+  g.OnDelete("GlobalNetworkPolicy", "", "p2");
+  EXPECT_TRUE(g.TakeChanges().other);
+}
+
+}  // namespace
+}  // namespace calico::calc

@@ -19,6 +19,7 @@
 #include <memory>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -126,6 +127,9 @@ class Renderer {
   Renderer(const Model& model, const RenderOptions& options, RenderCache* cache,
            RenderReport* report);
   [[nodiscard]] Result<nft_model::NftRuleset> Render();
+  // RenderPolicyRulesChains (ruleset_renderer.h).
+  [[nodiscard]] Result<std::optional<std::map<std::string, nft_model::NftChain>>> RenderPolicyRules(
+      std::span<const std::string> policy_ids, const nft_model::NftRuleset& previous);
 
  private:
   // --- ruleset_renderer.cc: model index, rules chains, IP sets, parts --------------------------
@@ -136,6 +140,7 @@ class Renderer {
   [[nodiscard]] Status CheckEndpoint(const Endpoint& ep, std::size_t i,
                                      std::set<std::string>& ifaces) const;
   [[nodiscard]] Status IndexPoliciesAndSets();
+  [[nodiscard]] Status IndexSets();
   [[nodiscard]] Result<std::string> ResolveSet(std::string_view field, std::string_view sel_text,
                                                std::string_view set_id, int family,
                                                std::vector<std::pair<std::string, int>>* used);

@@ -174,6 +174,67 @@ Result<nft_model::NftRuleset> Renderer::Render() {
   return out;
 }
 
+// A policy's rules chains after a change of its rules alone (RenderPolicyRulesChains): only the
+// chains of `previous` (what the endpoints reach) are rendered again, from the cache's record of
+// what they were; nullopt as soon as the change could reach beyond them.
+Result<std::optional<std::map<std::string, nft_model::NftChain>>> Renderer::RenderPolicyRules(
+    std::span<const std::string> policy_ids, const nft_model::NftRuleset& previous) {
+  using Out = std::optional<std::map<std::string, nft_model::NftChain>>;
+  // Host endpoints (their untracked policies are not flow-logged) and a render without a cache or
+  // a report (which cannot tell what changed, or would fail instead of isolating): the full path.
+  if (cache_ == nullptr || report_ == nullptr || !model_.host_endpoints.empty()) return Out{};
+  RETURN_IF_ERROR(IndexSets());
+  if (!report_->skipped.empty()) return Out{};
+  std::map<std::string, nft_model::NftChain> out;
+  for (const std::string& id : policy_ids) {
+    auto at = std::lower_bound(model_.policies.begin(), model_.policies.end(), id,
+                               [](const Policy& p, const std::string& v) { return p.id < v; });
+    if (at == model_.policies.end() || at->id != id) return Out{};
+    const Policy& policy = *at;
+    for (bool ingress : {true, false}) {
+      std::string name = PolicyChain(policy.tier, policy.id, ingress);
+      // Not reached by any endpoint before, so not now either (the tier lists did not change).
+      if (previous.chains.count(name) == 0) continue;
+      const ParsedRules& rules = ingress ? policy.ingress : policy.egress;
+      auto cached = cache_->chains.find(name);
+      if (cached == cache_->chains.end() || !cached->second.is_policy ||
+          cached->second.id != policy.id || cached->second.tier != policy.tier) {
+        return Out{};
+      }
+      if (cached->second.rules.SameAs(rules) || cached->second.rules == rules) continue;
+      // The endpoint chains follow from what the merge analysis sees of each policy (a merged
+      // run's map elements, the accept-mark return, the pass guard): unchanged only when the
+      // policy is in no merged run before or after and can still allow and pass as before.
+      auto merge = cache_->merge_info.find(name);
+      if (merge == cache_->merge_info.end() || !merge->second.info) return Out{};
+      auto info = std::make_shared<const PolicyMergeInfo>(AnalysePolicyRules(rules));
+      const PolicyMergeInfo& was = *merge->second.info;
+      if ((options_.merge_min_policies > 0 && (was.mergeable || info->mergeable)) ||
+          was.can_allow != info->can_allow || was.can_pass != info->can_pass) {
+        return Out{};
+      }
+      merge->second.rules = rules;
+      merge->second.info = std::move(info);
+      merge->second.used = cache_->generation;
+      auto sets_before = cached->second.sets;
+      auto hint = chains_.lower_bound(name);
+      RETURN_IF_ERROR(RenderRulesChain(name, &policy, ingress, hint));
+      // A rule that does not compile (isolated) or ignores an HTTP match goes into the report:
+      // the full path reports it.
+      if (!report_->skipped.empty() || !report_->http_ignored.empty()) return Out{};
+      // The sets (id, family) the rules refer to decide which empty sets exist.
+      auto sets_after = cache_->chains.at(name).sets;
+      std::sort(sets_before.begin(), sets_before.end());
+      std::sort(sets_after.begin(), sets_after.end());
+      sets_before.erase(std::unique(sets_before.begin(), sets_before.end()), sets_before.end());
+      sets_after.erase(std::unique(sets_after.begin(), sets_after.end()), sets_after.end());
+      if (sets_before != sets_after) return Out{};
+      out[name].rules = chains_.at(name).rules;
+    }
+  }
+  return Out(std::move(out));
+}
+
 Status Renderer::IndexModel() {
   RETURN_IF_ERROR(IndexEndpoints());
   return IndexPoliciesAndSets();
@@ -242,7 +303,6 @@ Status Renderer::SkipInconsistent(Status st, std::string_view kind, const std::s
 Status Renderer::IndexPoliciesAndSets() {
   constexpr std::string_view kDuplicate = "ignored: the first item with this id is programmed";
   policies_.reserve(model_.policies.size());
-  sets_.reserve(model_.ip_sets.size());
   for (std::size_t i = 0; i < model_.policies.size(); ++i) {
     const Policy& p = model_.policies[i];
     if (p.id.empty()) {
@@ -267,6 +327,12 @@ Status Renderer::IndexPoliciesAndSets() {
           p.id, kDuplicate));
     }
   }
+  return IndexSets();
+}
+
+Status Renderer::IndexSets() {
+  sets_.reserve(model_.ip_sets.size());
+  constexpr std::string_view kDuplicate = "ignored: the first item with this id is programmed";
   constexpr std::string_view kSetLeftOut = "left out: the policies using it are isolated";
   for (std::size_t i = 0; i < model_.ip_sets.size(); ++i) {
     const IpSet& s = model_.ip_sets[i];
@@ -708,6 +774,14 @@ Result<nft_model::NftRuleset> RenderRulesetParts(const Model& model, const Rende
                                                  RenderCache* cache, RenderReport* report) {
   if (report != nullptr) *report = RenderReport{};
   return internal::Renderer(model, options, cache, report).Render();
+}
+
+Result<std::optional<std::map<std::string, nft_model::NftChain>>> RenderPolicyRulesChains(
+    const Model& model, const RenderOptions& options, RenderCache& cache,
+    std::span<const std::string> policy_ids, const nft_model::NftRuleset& previous) {
+  RenderReport report;
+  return internal::Renderer(model, options, &cache, &report)
+      .RenderPolicyRules(policy_ids, previous);
 }
 
 Result<std::string> RenderRuleset(const Model& model, const RenderOptions& options) {

@@ -74,6 +74,8 @@
 #include <cstddef>
 #include <map>
 #include <memory>
+#include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -228,6 +230,22 @@ struct RenderReport {
                                                                const RenderOptions& options = {},
                                                                RenderCache* cache = nullptr,
                                                                RenderReport* report = nullptr);
+
+// The rules chains of the policies `policy_ids` of `model` after a change of their rules alone
+// (calc::CalcGraph::Changes::policy_rules: the endpoints' tier lists and the IP sets are as in the
+// render that produced `previous`, with `cache`, the same options and an empty report), for a
+// caller that patches `previous` instead of rendering everything again (Felix re-renders only
+// dirty chains, felix/rules). Only chains `previous` has are rendered (those that differ: by
+// name, header empty). nullopt when the change could reach beyond those chains: a policy in a
+// merged lookup before or after (policy_merge.h) or whose rules now can or cannot allow or pass,
+// a change to the IP sets its rules refer to, a rule that cannot be rendered or ignores an HTTP
+// match (the report changes), host endpoints in the model, a policy or chain the cache does not
+// know; the caller then renders everything (RenderRulesetParts), which gives the same ruleset
+// as patching `previous` with these chains would whenever this returns a value.
+[[nodiscard]] Result<std::optional<std::map<std::string, nft_model::NftChain>>>
+RenderPolicyRulesChains(const Model& model, const RenderOptions& options, RenderCache& cache,
+                        std::span<const std::string> policy_ids,
+                        const nft_model::NftRuleset& previous);
 
 // The same ruleset as `nft -f` text: a generated-file comment, the replace-table prefix when
 // options.replace_table, then nft_model::NftRulesetText of the parts.

@@ -29,6 +29,13 @@ class NftPolicyProgrammer final : public PolicyProgrammer {
                                         const nft_model::NftRuleset& to) override {
     return table_.ApplyIncremental(from, to);
   }
+  // Only the named chains' diff (ChainsOnly), without copying `from`'s other chains.
+  [[nodiscard]] Status ApplyChains(
+      const nft_model::NftRuleset& from,
+      const std::map<std::string, nft_model::NftChain>& chains) override {
+    const auto [before, after] = ChainsOnly(from, chains);
+    return table_.ApplyIncremental(before, after);
+  }
   [[nodiscard]] Result<bool> Matches() override { return table_.Matches(); }
   dataplane::NftablesTable& table() { return table_; }
 
