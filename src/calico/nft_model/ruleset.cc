@@ -378,6 +378,11 @@ Result<NftRuleset> ParseNftRuleset(std::string_view text, std::string_view famil
 
 namespace {
 
+// A kept set or map that loses elements is flushed and refilled (rather than sent `delete
+// element`) when it keeps at most this many: re-adding 1000 elements costs the kernel and
+// libnftables less than the cache `delete element` fetches in a table of thousands of chains.
+constexpr std::size_t kRefillElementsUpTo = 1000;
+
 // Walks two maps ordered by name side by side: `removed` for names only in `from`, `added` for
 // names only in `to`, `both` for names in both.
 template <typename T, typename Removed, typename Added, typename Both>
@@ -476,6 +481,7 @@ NftDiff DiffNftRulesets(const NftRuleset& from, const NftRuleset& to) {
   struct ElementChange {
     std::vector<std::string> del_keys;
     std::vector<std::string> add;
+    bool refill = false;  // Flushed and refilled with every element instead of del_keys.
   };
   std::map<std::string, ElementChange> element_changes;
   for (const KeptSet& kept : kept_sets) {
@@ -506,7 +512,18 @@ NftDiff DiffNftRulesets(const NftRuleset& from, const NftRuleset& to) {
         change.add.push_back(e);
       }
     }
-    if (!change.del_keys.empty() || !change.add.empty()) {
+    // `delete element` makes libnftables 1.0.6 fetch every chain, set and set element of the
+    // table (cache.c: CMD_DELETE asks for all of them; 0.9 s for one address of a 100-element set
+    // in the 10k endpoints / 10000 policies table, against 0.17 s for the same change as below):
+    // a set or map that keeps up to kRefillElementsUpTo elements is flushed and refilled in the
+    // same transaction instead (`flush set` asks for the sets only), which the kernel applies
+    // atomically like the deletion.
+    if (!change.del_keys.empty() && new_set.elements.size() <= kRefillElementsUpTo) {
+      change.refill = true;
+      change.del_keys.clear();
+      change.add = new_set.elements.get();
+    }
+    if (!change.del_keys.empty() || !change.add.empty() || change.refill) {
       diff.updated_sets.push_back(name);
       element_changes.emplace(name, std::move(change));
     }
@@ -531,6 +548,9 @@ NftDiff DiffNftRulesets(const NftRuleset& from, const NftRuleset& to) {
   }
   // 3. Elements that go away.
   for (const auto& [name, change] : element_changes) {
+    if (change.refill) {
+      out += fmt::format("flush {} {} {}\n", kind(to.sets.at(name)), t, NftName(name));
+    }
     if (change.del_keys.empty()) continue;
     out += fmt::format("delete element {} {} {{ {} }}\n", t, NftName(name),
                        StrJoin(change.del_keys, ", "));

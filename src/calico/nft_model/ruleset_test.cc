@@ -219,11 +219,35 @@ TEST(NftDiffTest, SetElementChangesTouchOnlyElements) {
   next.replace(next.find("10.0.0.1, 10.0.1.0/24"), 21, "10.0.0.0/24, 10.0.1.0/24, 10.0.2.1");
   const NftDiff diff = DiffNftRulesets(MustParse(kBase), MustParse(next));
   EXPECT_EQ(diff.commands,
-            "delete element inet calico s4 { 10.0.0.1 }\n"
+            "flush set inet calico s4\n"
             "add set inet calico s4 { type ipv4_addr; flags interval; comment \"app in {'a', "
-            "'b'}\"; elements = { 10.0.0.0/24, 10.0.2.1 }; }\n");
+            "'b'}\"; elements = { 10.0.0.0/24, 10.0.1.0/24, 10.0.2.1 }; }\n");
   EXPECT_THAT(diff.updated_sets, ElementsAre("s4"));
   EXPECT_THAT(diff.refilled_chains, IsEmpty());
+}
+
+TEST(NftDiffTest, SetLosingElementsIsRefilledUpTo1000ElementsElseDeletedFrom) {
+  // Over 1000 elements a set is not re-sent whole: the elements that go are deleted.
+  std::vector<std::string> elements;
+  for (int i = 0; i < 1002; ++i) {
+    elements.push_back("10.1." + std::to_string(i / 250) + "." + std::to_string(i % 250));
+  }
+  auto text = [&](std::size_t from) {
+    std::string out = "table inet calico {\n\tset big {\n\t\ttype ipv4_addr\n\t\telements = { ";
+    for (std::size_t i = from; i < elements.size(); ++i) {
+      out += (i == from ? "" : ", ") + elements[i];
+    }
+    return out + " }\n\t}\n}\n";
+  };
+  EXPECT_EQ(DiffNftRulesets(MustParse(text(0)), MustParse(text(1))).commands,
+            "delete element inet calico big { 10.1.0.0 }\n");
+  // At 1000 it is flushed and refilled with all of them.
+  const std::string refill = DiffNftRulesets(MustParse(text(0)), MustParse(text(2))).commands;
+  EXPECT_EQ(refill.substr(0, refill.find('\n') + 1), "flush set inet calico big\n");
+  EXPECT_THAT(refill, HasSubstr("\nadd set inet calico big { type ipv4_addr; elements = { "
+                                "10.1.0.2, 10.1.0.3, "));
+  EXPECT_THAT(refill, HasSubstr(", 10.1.4.1 }; }\n"));
+  EXPECT_THAT(refill, Not(HasSubstr("delete")));
 }
 
 TEST(NftDiffTest, ChangedChainIsFlushedAndRefilledOthersUntouched) {
@@ -256,8 +280,10 @@ TEST(NftDiffTest, RemovedEndpointChainLosesItsMapElementFirst) {
   EXPECT_THAT(diff.updated_sets, ElementsAre("disp"));
   EXPECT_EQ(diff.commands,
             "flush chain inet calico cali-fw-cali2\n"
-            "delete element inet calico disp { \"cali2\" }\n"
-            "delete chain inet calico cali-fw-cali2\n");
+            "flush map inet calico disp\n"
+            "delete chain inet calico cali-fw-cali2\n"
+            "add map inet calico disp { type ifname : verdict; elements = { \"cali1\" : goto "
+            "cali-fw-cali1 }; }\n");
 }
 
 TEST(NftDiffTest, NewEndpointChainExistsBeforeItsMapElementAndRules) {
@@ -294,9 +320,9 @@ TEST(NftDiffTest, ChangedMapVerdictIsReplacedByKey) {
   next.replace(next.find("\"cali1\" : goto cali-fw-cali1"), 28, "\"cali1\" : goto cali-fw-cali2");
   const NftDiff diff = DiffNftRulesets(MustParse(kBase), MustParse(next));
   EXPECT_EQ(diff.commands,
-            "delete element inet calico disp { \"cali1\" }\n"
+            "flush map inet calico disp\n"
             "add map inet calico disp { type ifname : verdict; elements = { \"cali1\" : goto "
-            "cali-fw-cali2 }; }\n");
+            "cali-fw-cali2, \"cali2\" : goto cali-fw-cali2 }; }\n");
 }
 
 TEST(NftDiffTest, RecreatedSetEmptiesReferencingChainsFirst) {
@@ -329,10 +355,12 @@ TEST(NftDiffTest, RecreatedBaseChainAndDependentMapElements) {
   const NftDiff diff = DiffNftRulesets(MustParse(kBase), MustParse(next));
   EXPECT_THAT(diff.recreated, ElementsAre("cali-FORWARD", "cali-fw-cali1"));
   const std::string& c = diff.commands;
-  EXPECT_LT(Pos(c, "delete element inet calico disp { \"cali1\" }"),
+  EXPECT_LT(Pos(c, "flush map inet calico disp\n"),
             Pos(c, "delete chain inet calico cali-fw-cali1"));
   EXPECT_LT(Pos(c, "add chain inet calico cali-fw-cali1 { comment \"ep 1\"; }"),
-            Pos(c, "elements = { \"cali1\" : goto cali-fw-cali1 }; }"));
+            Pos(c,
+                "add map inet calico disp { type ifname : verdict; elements = { \"cali1\" : "
+                "goto cali-fw-cali1, "));
   EXPECT_THAT(c, HasSubstr("add chain inet calico cali-FORWARD { type filter hook input priority "
                            "filter; policy accept; }\n"));
   EXPECT_THAT(c, HasSubstr("add chain inet calico cali-FORWARD {\n\tiifname \"cali*\" jump "
