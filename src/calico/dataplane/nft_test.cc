@@ -512,7 +512,7 @@ std::string RandomRuleset(std::mt19937& rng) {
     return std::uniform_int_distribution<int>(0, 99)(rng) < percent;
   };
   auto pick = [&](std::size_t n) {
-    return static_cast<std::size_t>(std::uniform_int_distribution<std::size_t>(0, n - 1)(rng));
+    return std::uniform_int_distribution<std::size_t>(0, n - 1)(rng);
   };
   std::string out = "table inet calico {\n";
   std::vector<std::string> sets;
