@@ -13,11 +13,19 @@
 // (nftables refuses to delete a chain or set that a rule or map element still refers to):
 //   1. add new sets/maps (declarations) and new chains (empty)
 //   2. flush chains that change, go away, or refer to a set/map/chain that is re-created
-//   3. delete set/map elements that go away (maps: by key)
+//   3. delete set/map elements that go away (maps: by key), or flush a set/map that keeps at most
+//      1000 elements (refilled in step 6; `delete element` fetches every chain, see below)
 //   4. delete removed and re-created sets/maps, then removed and re-created chains
 //   5. re-create sets/maps/chains whose declaration (type, flags, hook...) changed
 //   6. add elements, then the rules of new, flushed and re-created chains
-// Unchanged chains and sets are not mentioned at all.
+// Unchanged chains and sets are not mentioned at all. Step 6 is phrased so that libnftables
+// (1.0.6) fetches no chain cache, whose dump of every chain of the table costs more than the
+// change itself at thousands of chains: elements as `add set|map X { declaration; elements =
+// { ... }; }` instead of `add element`, rules as one `add chain X { rules }` block per chain
+// instead of `add rule` lines, each set a new rule refers to (`@X`) declared before it with
+// `add set|map X { declaration }` (a no-op in the kernel; it lets libnftables resolve `@X`
+// without fetching the set list). Deletions (`delete element|set|chain`) still make libnftables
+// fetch every chain: libnftables 1.0.6 has no phrasing of them without it, hence step 3's flush.
 //
 // Thread-safety: pure functions over values.
 #pragma once

@@ -219,10 +219,35 @@ TEST(NftDiffTest, SetElementChangesTouchOnlyElements) {
   next.replace(next.find("10.0.0.1, 10.0.1.0/24"), 21, "10.0.0.0/24, 10.0.1.0/24, 10.0.2.1");
   const NftDiff diff = DiffNftRulesets(MustParse(kBase), MustParse(next));
   EXPECT_EQ(diff.commands,
-            "delete element inet calico s4 { 10.0.0.1 }\n"
-            "add element inet calico s4 { 10.0.0.0/24, 10.0.2.1 }\n");
+            "flush set inet calico s4\n"
+            "add set inet calico s4 { type ipv4_addr; flags interval; comment \"app in {'a', "
+            "'b'}\"; elements = { 10.0.0.0/24, 10.0.1.0/24, 10.0.2.1 }; }\n");
   EXPECT_THAT(diff.updated_sets, ElementsAre("s4"));
   EXPECT_THAT(diff.refilled_chains, IsEmpty());
+}
+
+TEST(NftDiffTest, SetLosingElementsIsRefilledUpTo1000ElementsElseDeletedFrom) {
+  // Over 1000 elements a set is not re-sent whole: the elements that go are deleted.
+  std::vector<std::string> elements;
+  for (int i = 0; i < 1002; ++i) {
+    elements.push_back("10.1." + std::to_string(i / 250) + "." + std::to_string(i % 250));
+  }
+  auto text = [&](std::size_t from) {
+    std::string out = "table inet calico {\n\tset big {\n\t\ttype ipv4_addr\n\t\telements = { ";
+    for (std::size_t i = from; i < elements.size(); ++i) {
+      out += (i == from ? "" : ", ") + elements[i];
+    }
+    return out + " }\n\t}\n}\n";
+  };
+  EXPECT_EQ(DiffNftRulesets(MustParse(text(0)), MustParse(text(1))).commands,
+            "delete element inet calico big { 10.1.0.0 }\n");
+  // At 1000 it is flushed and refilled with all of them.
+  const std::string refill = DiffNftRulesets(MustParse(text(0)), MustParse(text(2))).commands;
+  EXPECT_EQ(refill.substr(0, refill.find('\n') + 1), "flush set inet calico big\n");
+  EXPECT_THAT(refill, HasSubstr("\nadd set inet calico big { type ipv4_addr; elements = { "
+                                "10.1.0.2, 10.1.0.3, "));
+  EXPECT_THAT(refill, HasSubstr(", 10.1.4.1 }; }\n"));
+  EXPECT_THAT(refill, Not(HasSubstr("delete")));
 }
 
 TEST(NftDiffTest, ChangedChainIsFlushedAndRefilledOthersUntouched) {
@@ -232,8 +257,11 @@ TEST(NftDiffTest, ChangedChainIsFlushedAndRefilledOthersUntouched) {
   const NftDiff diff = DiffNftRulesets(MustParse(kBase), MustParse(next));
   EXPECT_EQ(diff.commands,
             "flush chain inet calico cali-po-p1\n"
-            "add rule inet calico cali-po-p1 ip daddr @s4 tcp dport 80 counter accept comment "
-            "\"policy p1 egress #0\"\n");
+            "add set inet calico s4 { type ipv4_addr; flags interval; comment \"app in {'a', "
+            "'b'}\"; }\n"
+            "add chain inet calico cali-po-p1 {\n"
+            "\tip daddr @s4 tcp dport 80 counter accept comment \"policy p1 egress #0\"\n"
+            "}\n");
   EXPECT_THAT(diff.refilled_chains, ElementsAre("cali-po-p1"));
 }
 
@@ -252,8 +280,10 @@ TEST(NftDiffTest, RemovedEndpointChainLosesItsMapElementFirst) {
   EXPECT_THAT(diff.updated_sets, ElementsAre("disp"));
   EXPECT_EQ(diff.commands,
             "flush chain inet calico cali-fw-cali2\n"
-            "delete element inet calico disp { \"cali2\" }\n"
-            "delete chain inet calico cali-fw-cali2\n");
+            "flush map inet calico disp\n"
+            "delete chain inet calico cali-fw-cali2\n"
+            "add map inet calico disp { type ifname : verdict; elements = { \"cali1\" : goto "
+            "cali-fw-cali1 }; }\n");
 }
 
 TEST(NftDiffTest, NewEndpointChainExistsBeforeItsMapElementAndRules) {
@@ -274,10 +304,15 @@ TEST(NftDiffTest, NewEndpointChainExistsBeforeItsMapElementAndRules) {
             "add set inet calico s6 { type ipv6_addr; flags interval; }\n"
             "add chain inet calico cali-fw-cali3\n"
             "add chain inet calico cali-po-p2\n"
-            "add element inet calico s6 { fd00::1 }\n"
-            "add element inet calico disp { \"cali3\" : goto cali-fw-cali3 }\n"
-            "add rule inet calico cali-fw-cali3 jump cali-po-p2\n"
-            "add rule inet calico cali-po-p2 ip saddr @s6 accept\n");
+            "add set inet calico s6 { type ipv6_addr; flags interval; elements = { fd00::1 }; }\n"
+            "add map inet calico disp { type ifname : verdict; elements = { \"cali3\" : goto "
+            "cali-fw-cali3 }; }\n"
+            "add chain inet calico cali-fw-cali3 {\n"
+            "\tjump cali-po-p2\n"
+            "}\n"
+            "add chain inet calico cali-po-p2 {\n"
+            "\tip saddr @s6 accept\n"
+            "}\n");
 }
 
 TEST(NftDiffTest, ChangedMapVerdictIsReplacedByKey) {
@@ -285,8 +320,9 @@ TEST(NftDiffTest, ChangedMapVerdictIsReplacedByKey) {
   next.replace(next.find("\"cali1\" : goto cali-fw-cali1"), 28, "\"cali1\" : goto cali-fw-cali2");
   const NftDiff diff = DiffNftRulesets(MustParse(kBase), MustParse(next));
   EXPECT_EQ(diff.commands,
-            "delete element inet calico disp { \"cali1\" }\n"
-            "add element inet calico disp { \"cali1\" : goto cali-fw-cali2 }\n");
+            "flush map inet calico disp\n"
+            "add map inet calico disp { type ifname : verdict; elements = { \"cali1\" : goto "
+            "cali-fw-cali2, \"cali2\" : goto cali-fw-cali2 }; }\n");
 }
 
 TEST(NftDiffTest, RecreatedSetEmptiesReferencingChainsFirst) {
@@ -300,8 +336,8 @@ TEST(NftDiffTest, RecreatedSetEmptiesReferencingChainsFirst) {
   const std::size_t flush = Pos(c, "flush chain inet calico cali-po-p1\n");
   const std::size_t del = Pos(c, "delete set inet calico s4\n");
   const std::size_t add = Pos(c, "add set inet calico s4 { type ipv4_addr; comment");
-  const std::size_t elems = Pos(c, "add element inet calico s4 { 10.0.0.1 }\n");
-  const std::size_t rule = Pos(c, "add rule inet calico cali-po-p1 ip daddr @s4");
+  const std::size_t elems = Pos(c, "elements = { 10.0.0.1 }; }\n");
+  const std::size_t rule = Pos(c, "add chain inet calico cali-po-p1 {\n\tip daddr @s4");
   EXPECT_LT(flush, del);
   EXPECT_LT(del, add);
   EXPECT_LT(add, elems);
@@ -319,13 +355,16 @@ TEST(NftDiffTest, RecreatedBaseChainAndDependentMapElements) {
   const NftDiff diff = DiffNftRulesets(MustParse(kBase), MustParse(next));
   EXPECT_THAT(diff.recreated, ElementsAre("cali-FORWARD", "cali-fw-cali1"));
   const std::string& c = diff.commands;
-  EXPECT_LT(Pos(c, "delete element inet calico disp { \"cali1\" }"),
+  EXPECT_LT(Pos(c, "flush map inet calico disp\n"),
             Pos(c, "delete chain inet calico cali-fw-cali1"));
   EXPECT_LT(Pos(c, "add chain inet calico cali-fw-cali1 { comment \"ep 1\"; }"),
-            Pos(c, "add element inet calico disp { \"cali1\" : goto cali-fw-cali1 }"));
+            Pos(c,
+                "add map inet calico disp { type ifname : verdict; elements = { \"cali1\" : "
+                "goto cali-fw-cali1, "));
   EXPECT_THAT(c, HasSubstr("add chain inet calico cali-FORWARD { type filter hook input priority "
                            "filter; policy accept; }\n"));
-  EXPECT_THAT(c, HasSubstr("add rule inet calico cali-FORWARD iifname \"cali*\" jump cali-disp"));
+  EXPECT_THAT(c, HasSubstr("add chain inet calico cali-FORWARD {\n\tiifname \"cali*\" jump "
+                           "cali-disp\n}\n"));
   EXPECT_THAT(c, Not(HasSubstr("inet calico cali-po-p1")));  // Only jumped to, not touched.
   EXPECT_THAT(c, Not(HasSubstr("inet calico cali-disp")));
 }
@@ -338,8 +377,11 @@ TEST(NftDiffTest, BetweenGoldensStaticChainsAreUntouched) {
   for (const char* chain : {"cali-FORWARD", "cali-INPUT", "cali-OUTPUT", "cali-from-wl-dispatch",
                             "cali-to-wl-dispatch", "cali-wl-to-host"}) {
     EXPECT_THAT(diff.commands, Not(HasSubstr("chain inet calico " + std::string(chain) + "\n")));
-    EXPECT_THAT(diff.commands, Not(HasSubstr("rule inet calico " + std::string(chain) + " ")));
+    EXPECT_THAT(diff.commands, Not(HasSubstr("chain inet calico " + std::string(chain) + " {")));
   }
+  // Nothing that makes libnftables fetch every chain of the table, but the deletions.
+  EXPECT_THAT(diff.commands, Not(HasSubstr("add rule ")));
+  EXPECT_THAT(diff.commands, Not(HasSubstr("add element ")));
   EXPECT_EQ(diff.removed_sets.size(), 7U);
   EXPECT_THAT(diff.updated_sets, ElementsAre("cali-from-wl-dispatch", "cali-to-wl-dispatch"));
   // Every chain of the old ruleset that is not in the new one is deleted.
