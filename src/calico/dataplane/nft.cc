@@ -2,11 +2,13 @@
 // atomic full loads, incremental transactions, counters, resync against the kernel).
 #include "calico/dataplane/nft.h"
 
+#include <libmnl/libmnl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 #include <functional>
 #include <mutex>
 #include <optional>
@@ -20,6 +22,7 @@
 #include "calico/base/log.h"
 #include "calico/base/strings.h"
 #include "calico/base/unique_fd.h"
+#include "calico/dataplane/nft_set_elements.h"
 #include "calico/nft_model/ruleset.h"
 
 namespace calico::dataplane {
@@ -29,6 +32,7 @@ using nft_model::NftDiff;
 using nft_model::NftName;
 using nft_model::NftRuleset;
 using nft_model::NftRulesetText;
+using nft_model::NftSet;
 using nft_model::NormaliseNftListing;
 using nft_model::ParseNftRuleset;
 using nft_model::RuleCounter;
@@ -120,6 +124,15 @@ NftablesTable::NftablesTable(std::string family, std::string name)
   nft_ctx_buffer_output(ctx_);
   nft_ctx_buffer_error(ctx_);
   if (auto ns = NetnsFd::Current()) netns_ = std::move(*ns);
+  nfnl_ = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
+  if (nfnl_ != nullptr && mnl_socket_bind(nfnl_, 0, MNL_SOCKET_AUTOPID) < 0) {
+    mnl_socket_close(nfnl_);
+    nfnl_ = nullptr;
+  }
+  if (nfnl_ == nullptr) {
+    CALICO_LOG(warn, kLog, "no netfilter netlink socket ({}): full loads go through libnftables",
+               std::strerror(errno));
+  }
 }
 
 void NftablesTable::ReleaseCache() {
@@ -145,6 +158,7 @@ void NftablesTable::ReleaseCache() {
 }
 
 NftablesTable::~NftablesTable() {
+  if (nfnl_ != nullptr) mnl_socket_close(nfnl_);
   std::lock_guard<std::mutex> lock(NftMutex());
   nft_ctx_free(ctx_);
 }
@@ -183,7 +197,9 @@ void NftablesTable::Forget() {
 }
 
 Status NftablesTable::ApplyFullText(std::string_view ruleset_text) {
-  Forget();  // Unknown relation between the kernel and what was applied until this succeeds.
+  Forget();
+  elements_separately_ =
+      false;  // Unknown relation between the kernel and what was applied until this succeeds.
   // "add table" makes "delete table" valid when the table is absent; the whole buffer is one
   // transaction, so the old table stays if anything in the new text is rejected. The prefix shares
   // the first line, so line numbers in errors are those of `ruleset_text`.
@@ -206,7 +222,69 @@ Status NftablesTable::ApplyFull(std::string_view ruleset_text) {
 }
 
 Status NftablesTable::ApplyFull(const NftRuleset& ruleset) {
+  if (std::optional<Status> st = ApplyFullNewTable(ruleset)) return *st;
   return ApplyFullText(NftRulesetText(ruleset));
+}
+
+std::optional<Status> NftablesTable::ApplyFullNewTable(const NftRuleset& ruleset) {
+  if (nfnl_ == nullptr || ruleset.family != family_ || ruleset.table != name_) return std::nullopt;
+  // The IP sets this path loads: declarations (no elements) in `declared`, elements in `loads`;
+  // everything else stays in `rest`.
+  NftRuleset declared{.family = family_, .table = name_};
+  std::vector<nft_internal::SetElements> loads;
+  for (const auto& [set_name, set] : ruleset.sets) {
+    if (set.elements.empty()) continue;
+    const std::optional<int> family = nft_internal::PlainIntervalSetFamily(set);
+    if (!family) continue;
+    auto elements = nft_internal::IntervalSetElements(set.elements, *family);
+    if (!elements) continue;
+    loads.push_back({.set = set_name, .family = *family, .elements = std::move(*elements)});
+    declared.sets.emplace(set_name, NftSet{.is_map = false, .header = set.header});
+  }
+  if (loads.empty()) return std::nullopt;
+  const std::string op = fmt::format("apply full ruleset to table {} {}", family_, name_);
+  // (1) Exclusive create: an existing table is replaced in one transaction instead.
+  auto created = Run(op, fmt::format("create table {} {}", family_, NftName(name_)), false);
+  if (!created) {
+    if (created.error().code() == ErrorCode::kAlreadyExists) return std::nullopt;
+    return Status(Unexpected(created.error()));
+  }
+  Forget();
+  elements_separately_ = false;
+  NftRuleset rest = ruleset;
+  for (const auto& [set_name, set] : declared.sets)
+    rest.sets.erase(set_name);
+  // (2) declarations, (3) elements, (4) the rest, each one transaction; the first failure
+  // removes the table this call created.
+  Status st = OkStatus();
+  if (auto out = Run(op, NftRulesetText(declared), false); !out) st = Unexpected(out.error());
+  if (st) {
+    st = nft_internal::SendSetElements(nfnl_, family_, name_, loads);
+    if (!st) st = Unexpected(std::move(st.error()).Wrap(op));
+  }
+  if (st) {
+    if (auto out = Run(op, NftRulesetText(rest), false); !out) st = Unexpected(out.error());
+  }
+  if (!st) {
+    auto removed = Run(fmt::format("remove table {} {} after a failed load", family_, name_),
+                       fmt::format("delete table {} {}", family_, NftName(name_)), false);
+    if (!removed) {
+      // Only sets are left (no chain, so no effect on traffic); the next ApplyFull replaces it.
+      CALICO_LOG(warn, kLog, "{}", removed.error().message());
+    }
+    ReleaseCache();
+    return st;
+  }
+  std::size_t elements = 0;
+  for (const nft_internal::SetElements& l : loads)
+    elements += l.elements.size();
+  CALICO_LOG(debug, kLog, "applied full ruleset table={} {} sets_over_netlink={} elements={}",
+             family_, name_, loads.size(), elements);
+  applied_ = true;
+  listing_stale_ = true;
+  elements_separately_ = true;
+  ReleaseCache();
+  return OkStatus();
 }
 
 Status NftablesTable::ApplyIncremental(const NftRuleset& from, const NftRuleset& to) {
