@@ -228,18 +228,19 @@ Status NftablesTable::ApplyFull(const NftRuleset& ruleset) {
 
 std::optional<Status> NftablesTable::ApplyFullNewTable(const NftRuleset& ruleset) {
   if (nfnl_ == nullptr || ruleset.family != family_ || ruleset.table != name_) return std::nullopt;
-  // The IP sets this path loads: declarations (no elements) in `declared`, elements in `loads`;
-  // everything else stays in `rest`.
+  // The IP sets this path loads go in `loads`. Every set and map is declared (without elements)
+  // in (2), in the order the text would create them, so that `nft list table` (which lists in
+  // creation order) is the same as after the one-transaction load.
   NftRuleset declared{.family = family_, .table = name_};
   std::vector<nft_internal::SetElements> loads;
   for (const auto& [set_name, set] : ruleset.sets) {
+    declared.sets.emplace(set_name, NftSet{.is_map = set.is_map, .header = set.header});
     if (set.elements.empty()) continue;
     const std::optional<int> family = nft_internal::PlainIntervalSetFamily(set);
     if (!family) continue;
     auto elements = nft_internal::IntervalSetElements(set.elements, *family);
     if (!elements) continue;
     loads.push_back({.set = set_name, .family = *family, .elements = std::move(*elements)});
-    declared.sets.emplace(set_name, NftSet{.is_map = false, .header = set.header});
   }
   if (loads.empty()) return std::nullopt;
   const std::string op = fmt::format("apply full ruleset to table {} {}", family_, name_);
@@ -252,8 +253,9 @@ std::optional<Status> NftablesTable::ApplyFullNewTable(const NftRuleset& ruleset
   Forget();
   elements_separately_ = false;
   NftRuleset rest = ruleset;
-  for (const auto& [set_name, set] : declared.sets)
-    rest.sets.erase(set_name);
+  for (const nft_internal::SetElements& l : loads) {
+    rest.sets.erase(l.set);
+  }
   // (2) declarations, (3) elements, (4) the rest, each one transaction; the first failure
   // removes the table this call created.
   Status st = OkStatus();

@@ -73,12 +73,14 @@ class NftablesTable {
   // IP sets (`type ipv4_addr|ipv6_addr; flags interval`) as a hand-built netlink batch instead of
   // text: four transactions in Felix's ipsets-before-rules order (felix/dataplane/linux/
   // int_dataplane.go apply), (1) `create table` (exclusive: if the table exists, the one-
-  // transaction replacement above is used instead), (2) the IP sets' declarations, (3) their
-  // elements (nft_set_elements.h), (4) everything else (chains, maps, other sets) through
-  // libnftables. Nothing refers to the sets before (4), so (1)-(3) have no effect on traffic. If
-  // (2), (3) or (4) fails the table is deleted again (the state before: no table) and the error
-  // returned; the kernel listing after success is the same as after the one-transaction load.
-  // `set_elements_loaded_separately()` says whether the last successful ApplyFull took this path.
+  // transaction replacement above is used instead), (2) the declarations of all sets and maps
+  // (no elements, in the text's order, so that the listing's order is the same), (3) the IP
+  // sets' elements (nft_set_elements.h), (4) everything else (chains, rules, other sets' and maps'
+  // elements) through libnftables. Nothing refers to the sets before (4), so (1)-(3) have no effect
+  // on traffic. If (2), (3) or (4) fails the table is deleted again (the state before: no table)
+  // and the error returned; the kernel listing after success is the same as after the
+  // one-transaction load. `set_elements_loaded_separately()` says whether the last successful
+  // ApplyFull took this path.
   [[nodiscard]] Status ApplyFull(const nft_model::NftRuleset& ruleset);
   [[nodiscard]] Status ApplyIncremental(const nft_model::NftRuleset& from,
                                         const nft_model::NftRuleset& to);
