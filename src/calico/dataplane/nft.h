@@ -71,16 +71,17 @@ class NftablesTable {
   //
   // When the table does not exist yet (node start), ApplyFull(ruleset) loads the elements of the
   // IP sets (`type ipv4_addr|ipv6_addr; flags interval`) as a hand-built netlink batch instead of
-  // text: four transactions in Felix's ipsets-before-rules order (felix/dataplane/linux/
-  // int_dataplane.go apply), (1) `create table` (exclusive: if the table exists, the one-
-  // transaction replacement above is used instead), (2) the declarations of all sets and maps
-  // (no elements, in the text's order, so that the listing's order is the same), (3) the IP
-  // sets' elements (nft_set_elements.h), (4) everything else (chains, rules, other sets' and maps'
-  // elements) through libnftables. Nothing refers to the sets before (4), so (1)-(3) have no effect
-  // on traffic. If (2), (3) or (4) fails the table is deleted again (the state before: no table)
-  // and the error returned; the kernel listing after success is the same as after the
-  // one-transaction load. `set_elements_loaded_separately()` says whether the last successful
-  // ApplyFull took this path.
+  // text, in Felix's ipsets-before-rules order (felix/dataplane/linux/int_dataplane.go apply):
+  // (1) `create table` (exclusive: if the table exists, the one-transaction replacement above is
+  // used instead), (2) every set, map and chain declared empty, in the text's order (base chains
+  // with their hooks accept everything, as no table does), (3) the IP sets' elements
+  // (nft_set_elements.h, on a thread) while (4) libnftables loads the regular chains' rules and
+  // the other sets' and maps' elements, then (5) the base chains' rules: only then can a packet
+  // reach a rule. If a step fails the table is deleted again (the state before: no table) and the
+  // error returned; the kernel listing after success is the same as after the one-transaction
+  // load (rule handles differ). With a base chain whose policy is drop, (2) declares no chain and
+  // (3), (4) run one after the other. `set_elements_loaded_separately()` says whether the last
+  // successful ApplyFull took this path.
   [[nodiscard]] Status ApplyFull(const nft_model::NftRuleset& ruleset);
   [[nodiscard]] Status ApplyIncremental(const nft_model::NftRuleset& from,
                                         const nft_model::NftRuleset& to);
