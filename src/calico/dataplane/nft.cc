@@ -135,7 +135,7 @@ NftablesTable::NftablesTable(std::string family, std::string name)
   }
   if (nfnl_ == nullptr) {
     CALICO_LOG(warn, kLog, "no netfilter netlink socket ({}): full loads go through libnftables",
-               std::strerror(errno));
+               ::strerrordesc_np(errno));
   }
 }
 

@@ -308,8 +308,11 @@ Status SendSetElements(mnl_socket* sock, const std::string& family_name, const s
       if (seq - first_seq > last_seq + 1 - first_seq) continue;
       if (err->error != 0 && !failed) {
         const int code = -err->error;
-        failed = Error(CodeForErrno(code), fmt::format("add elements to set {}: {}", seq_set(seq),
-                                                       std::strerror(code)));
+        // strerrordesc_np: strerror's text without its static buffer (this runs on a thread).
+        const char* text = ::strerrordesc_np(code);
+        failed = Error(CodeForErrno(code),
+                       fmt::format("add elements to set {}: {}", seq_set(seq),
+                                   text != nullptr ? text : fmt::format("errno {}", code)));
       }
       // The last message's reply ends the answer; an error about the batch itself (its begin or
       // end message) means nothing else follows.
