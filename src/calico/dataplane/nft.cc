@@ -260,12 +260,22 @@ std::optional<Status> NftablesTable::ApplyFullNewTable(const NftRuleset& ruleset
   // with their hooks: an empty accepting chain changes no packet's fate), so that the elements
   // (3, on a thread: kernel time) and the regular chains' rules (4, libnftables: mostly user
   // space) load at the same time on two cores; nothing can reach a rule before (5) fills the
-  // base chains, after both. Otherwise (4) is everything else and comes after (3).
-  const bool overlap = std::none_of(ruleset.chains.begin(), ruleset.chains.end(), [](auto& c) {
-    return std::any_of(c.second.header.begin(), c.second.header.end(), [](const std::string& h) {
-      return h.find("policy drop") != std::string::npos;
-    });
-  });
+  // base chains, after both. Otherwise (4) is everything else and comes after (3). Declaring a
+  // chain apart costs about what six elements cost the kernel (20k chains ~240 ms, 200k
+  // elements ~400 ms, bench/README.md "IP set elements over netlink"), so the overlap is taken
+  // only when the elements outnumber the chains eight to one (100k endpoints / 2000 policies:
+  // 200k elements, 4k chains; 10k / 10000: 20k elements, 20k chains, no overlap).
+  std::size_t elements = 0;
+  for (const nft_internal::SetElements& l : loads) {
+    elements += l.elements.size();
+  }
+  const bool overlap = elements >= 8 * ruleset.chains.size() &&
+                       std::none_of(ruleset.chains.begin(), ruleset.chains.end(), [](auto& c) {
+                         return std::any_of(c.second.header.begin(), c.second.header.end(),
+                                            [](const std::string& h) {
+                                              return h.find("policy drop") != std::string::npos;
+                                            });
+                       });
   NftRuleset rest = ruleset;
   for (const nft_internal::SetElements& l : loads) {
     rest.sets.erase(l.set);
@@ -292,32 +302,34 @@ std::optional<Status> NftablesTable::ApplyFullNewTable(const NftRuleset& ruleset
     if (!out) return Unexpected(out.error());
     return OkStatus();
   };
+  const bool fail_for_test = std::exchange(fail_elements_for_test_, false);
   const auto send_elements = [&]() -> Status {
+    if (fail_for_test) return Unavailable(fmt::format("{}: elements batch failed (test)", op));
     Status sent = nft_internal::SendSetElements(nfnl_, family_, name_, loads);
     if (!sent) return Unexpected(std::move(sent.error()).Wrap(op));
     return OkStatus();
   };
   // Each step runs only if the ones before it succeeded; the first failure removes the table
-  // this call created.
+  // this call created. `st` holds libnftables' steps (a failure there is the ruleset's and would
+  // recur in one transaction), `elements_st` the batch built here.
   Status st = run(declared);
+  Status elements_st = OkStatus();
   ms[0] = since();
   if (st && overlap) {
-    Status elements_st = OkStatus();
     std::thread elements_thread([&] { elements_st = send_elements(); });
     st = run(rest);
     ms[2] = since();
     elements_thread.join();
     ms[1] = since();  // What the elements took beyond the rest.
-    if (st) st = std::move(elements_st);
-    if (st) st = run(base);
+    if (st && elements_st) st = run(base);
     ms[3] = since();
   } else if (st) {
-    st = send_elements();
+    elements_st = send_elements();
     ms[1] = since();
-    if (st) st = run(rest);
+    if (elements_st) st = run(rest);
     ms[2] = since();
   }
-  if (!st) {
+  if (!st || !elements_st) {
     auto removed = Run(fmt::format("remove table {} {} after a failed load", family_, name_),
                        fmt::format("delete table {} {}", family_, NftName(name_)), false);
     if (!removed) {
@@ -326,11 +338,12 @@ std::optional<Status> NftablesTable::ApplyFullNewTable(const NftRuleset& ruleset
       CALICO_LOG(warn, kLog, "{}", removed.error().message());
     }
     ReleaseCache();
-    return st;
-  }
-  std::size_t elements = 0;
-  for (const nft_internal::SetElements& l : loads) {
-    elements += l.elements.size();
+    if (!st) return st;
+    // Only the hand-built batch failed (the kernel refused it, or a send buffer too small
+    // without CAP_NET_ADMIN): said loudly, and the ruleset goes in one libnftables transaction.
+    CALICO_LOG(warn, kLog, "{}; loading the table in one libnftables transaction instead",
+               elements_st.error().message());
+    return std::nullopt;
   }
   // Once per new table (a node's start): info, so the start-up's kernel time can be read.
   CALICO_LOG(info, kLog,
@@ -341,6 +354,7 @@ std::optional<Status> NftablesTable::ApplyFullNewTable(const NftRuleset& ruleset
   applied_ = true;
   listing_stale_ = true;
   elements_separately_ = true;
+  elements_overlapped_ = overlap;
   ReleaseCache();
   return OkStatus();
 }

@@ -78,10 +78,11 @@ class NftablesTable {
   // (nft_set_elements.h, on a thread) while (4) libnftables loads the regular chains' rules and
   // the other sets' and maps' elements, then (5) the base chains' rules: only then can a packet
   // reach a rule. If a step fails the table is deleted again (the state before: no table) and the
-  // error returned; the kernel listing after success is the same as after the one-transaction
-  // load (rule handles differ). With a base chain whose policy is drop, (2) declares no chain and
-  // (3), (4) run one after the other. `set_elements_loaded_separately()` says whether the last
-  // successful ApplyFull took this path.
+  // error returned (if only the elements' batch failed: a warning, then the one-transaction load);
+  // the kernel listing after success is the same as after the one-transaction load (rule handles
+  // differ). With a base chain whose policy is drop, (2) declares no chain and (3), (4) run one
+  // after the other. `set_elements_loaded_separately()` says whether the last successful ApplyFull
+  // took this path.
   [[nodiscard]] Status ApplyFull(const nft_model::NftRuleset& ruleset);
   [[nodiscard]] Status ApplyIncremental(const nft_model::NftRuleset& from,
                                         const nft_model::NftRuleset& to);
@@ -106,6 +107,11 @@ class NftablesTable {
   [[nodiscard]] Status Delete();
 
   bool set_elements_loaded_separately() const { return elements_separately_; }
+  // Whether that load ran (3) beside (4) (elements at least eight times the chains, no drop
+  // policy) or after it.
+  bool set_elements_overlapped() const { return elements_overlapped_; }
+  // The next hand-built set elements batch fails as if the kernel had refused it.
+  void FailNextSetElementsForTest() { fail_elements_for_test_ = true; }
 
  private:
   // libnftables keeps the last listing it fetched or the ruleset it loaded (every rule and set
@@ -131,6 +137,8 @@ class NftablesTable {
   // nullptr if it could not be opened (ApplyFull then always uses libnftables alone).
   mnl_socket* nfnl_ = nullptr;
   bool elements_separately_ = false;
+  bool elements_overlapped_ = false;
+  bool fail_elements_for_test_ = false;
   std::optional<NetnsFd> netns_{};  // Where ctx_'s netlink socket was opened.
   bool applied_ = false;            // The kernel holds what was last applied through this object.
   // Hash of NormaliseNftListing of the listing after the last apply (a 10k-policy listing is

@@ -489,8 +489,12 @@ TEST_F(NftTableTest, IncrementalUpdateOnDriftedKernelFailsAtomically) {
 // several netlink messages, members at both ends of the address space, adjacent prefixes, an
 // empty referenced set), a named-port set and a verdict map (both loaded by libnftables), and
 // chains that refer to all of them.
-NftRuleset ManySetsRuleset() {
+NftRuleset ManySetsRuleset(int extra_chains = 0) {
   NftRuleset r;
+  for (int i = 0; i < extra_chains; ++i) {
+    r.chains[fmt::format("cali-pi-x{}", i)].rules =
+        nft_model::NftLines({fmt::format("ip saddr @cali40s-gen{} counter return", i % 12)});
+  }
   const auto add_set = [&](const std::string& name, int family, std::vector<std::string> members,
                            bool comment = true) {
     nft_model::NftSet& s = r.sets[name];
@@ -537,14 +541,21 @@ NftRuleset ManySetsRuleset() {
   return r;
 }
 
-TEST_F(NftTableTest, SetElementsOverNetlinkListAsOneTransactionDoes) {
-  const NftRuleset ruleset = ManySetsRuleset();
+class NftSetElementsTest : public NftTableTest, public ::testing::WithParamInterface<bool> {};
+
+// With and without (3) beside (4): many elements per chain, or 6000 more chains.
+INSTANTIATE_TEST_SUITE_P(Overlap, NftSetElementsTest, ::testing::Bool());
+
+TEST_P(NftSetElementsTest, SetElementsOverNetlinkListAsOneTransactionDoes) {
+  const bool overlap = GetParam();
+  const NftRuleset ruleset = ManySetsRuleset(overlap ? 0 : 6000);
   const std::string text = NftRulesetText(ruleset);
   auto table = OpenIn(ns_);
   In(ns_, [&] {
     Status st = table->ApplyFull(ruleset);
     ASSERT_TRUE(st.has_value()) << st.error().message();
     EXPECT_TRUE(table->set_elements_loaded_separately()) << "the table was absent";
+    EXPECT_EQ(table->set_elements_overlapped(), overlap);
     EXPECT_TRUE(*table->Matches());
   });
   In(ref_, [&] {
@@ -610,6 +621,19 @@ TEST_F(NftTableTest, FailedLoadOfANewTableLeavesNoTable) {
     EXPECT_TRUE(table->set_elements_loaded_separately());
   });
   EXPECT_THAT(ns_.ExecOut("nft list table inet calico"), HasSubstr("cali40s-gen11"));
+}
+
+TEST_F(NftTableTest, FailedElementsBatchFallsBackToOneTransaction) {
+  const NftRuleset ruleset = ManySetsRuleset();
+  auto table = OpenIn(ns_);
+  In(ns_, [&] {
+    table->FailNextSetElementsForTest();
+    Status st = table->ApplyFull(ruleset);
+    ASSERT_TRUE(st.has_value()) << st.error().message();
+    EXPECT_FALSE(table->set_elements_loaded_separately());
+    EXPECT_TRUE(*table->Matches());
+  });
+  EXPECT_EQ(NormalisedListing(ns_, *table), ReferenceListing(NftRulesetText(ruleset)));
 }
 
 TEST_F(NftTableTest, SetElementsBatchIsAllOrNothing) {
