@@ -32,6 +32,7 @@
 #include "calico/nft_model/ruleset.h"
 
 struct nft_ctx;
+struct mnl_socket;
 
 namespace calico::dataplane {
 
@@ -67,6 +68,21 @@ class NftablesTable {
   // on the way): ApplyFull applies NftRulesetText(ruleset); ApplyIncremental sends
   // DiffNftRulesets(from, to), where `from` must be what was last applied (else the transaction
   // may fail as above and the caller falls back to ApplyFull(to)).
+  //
+  // When the table does not exist yet (node start), ApplyFull(ruleset) loads the elements of the
+  // IP sets (`type ipv4_addr|ipv6_addr; flags interval`) as a hand-built netlink batch instead of
+  // text, in Felix's ipsets-before-rules order (felix/dataplane/linux/int_dataplane.go apply):
+  // (1) `create table` (exclusive: if the table exists, the one-transaction replacement above is
+  // used instead), (2) every set, map and chain declared empty, in the text's order (base chains
+  // with their hooks accept everything, as no table does), (3) the IP sets' elements
+  // (nft_set_elements.h, on a thread) while (4) libnftables loads the regular chains' rules and
+  // the other sets' and maps' elements, then (5) the base chains' rules: only then can a packet
+  // reach a rule. If a step fails the table is deleted again (the state before: no table) and the
+  // error returned (if only the elements' batch failed: a warning, then the one-transaction load);
+  // the kernel listing after success is the same as after the one-transaction load (rule handles
+  // differ). With a base chain whose policy is drop, (2) declares no chain and (3), (4) run one
+  // after the other. `set_elements_loaded_separately()` says whether the last successful ApplyFull
+  // took this path.
   [[nodiscard]] Status ApplyFull(const nft_model::NftRuleset& ruleset);
   [[nodiscard]] Status ApplyIncremental(const nft_model::NftRuleset& from,
                                         const nft_model::NftRuleset& to);
@@ -90,6 +106,13 @@ class NftablesTable {
   // Removes the table; a missing table is not an error.
   [[nodiscard]] Status Delete();
 
+  bool set_elements_loaded_separately() const { return elements_separately_; }
+  // Whether that load ran (3) beside (4) (elements at least eight times the chains, no drop
+  // policy) or after it.
+  bool set_elements_overlapped() const { return elements_overlapped_; }
+  // The next hand-built set elements batch fails as if the kernel had refused it.
+  void FailNextSetElementsForTest() { fail_elements_for_test_ = true; }
+
  private:
   // libnftables keeps the last listing it fetched or the ruleset it loaded (every rule and set
   // element: tens of MB for a big table) in its context until a later command needs another
@@ -101,11 +124,21 @@ class NftablesTable {
   [[nodiscard]] Result<std::string> Run(std::string_view op, const std::string& commands,
                                         bool json);
   [[nodiscard]] Status ApplyFullText(std::string_view ruleset_text);
+  // ApplyFull(ruleset) into an absent table with the IP sets' elements over netlink (see
+  // ApplyFull). nullopt when it did not apply (the table exists, or no set qualifies): nothing was
+  // changed and the caller loads the ruleset in one transaction.
+  [[nodiscard]] std::optional<Status> ApplyFullNewTable(const nft_model::NftRuleset& ruleset);
   void Forget();
 
   std::string family_;
   std::string name_;
   nft_ctx* ctx_ = nullptr;
+  // NETLINK_NETFILTER socket for the set elements' batches, opened next to ctx_ (same namespace);
+  // nullptr if it could not be opened (ApplyFull then always uses libnftables alone).
+  mnl_socket* nfnl_ = nullptr;
+  bool elements_separately_ = false;
+  bool elements_overlapped_ = false;
+  bool fail_elements_for_test_ = false;
   std::optional<NetnsFd> netns_{};  // Where ctx_'s netlink socket was opened.
   bool applied_ = false;            // The kernel holds what was last applied through this object.
   // Hash of NormaliseNftListing of the listing after the last apply (a 10k-policy listing is

@@ -3,8 +3,11 @@
 // the result the way an operator would (`ip netns exec NS nft ...`).
 #include "calico/dataplane/nft.h"
 
+#include <libmnl/libmnl.h>
+#include <linux/netfilter/nfnetlink.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <functional>
 #include <map>
@@ -20,6 +23,7 @@
 
 #include "calico/base/strings.h"
 #include "calico/dataplane/netns.h"
+#include "calico/dataplane/nft_set_elements.h"
 #include "calico/dataplane/testing/netns_fixture.h"
 #include "calico/nft_model/ruleset.h"
 
@@ -34,6 +38,7 @@ using nft_model::RuleCounter;
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 using testing::ScopedNetns;
 
 std::string Golden(const std::string& name) {
@@ -480,6 +485,185 @@ TEST_F(NftTableTest, IncrementalUpdateOnDriftedKernelFailsAtomically) {
     EXPECT_EQ(table->Matches(to), Result<bool>(true));
   });
   EXPECT_EQ(NormalisedListing(ns_, *table), ReferenceListing(to));
+}
+
+// A generated ruleset for the set-elements path: IPv4 and IPv6 interval sets (big ones that take
+// several netlink messages, members at both ends of the address space, adjacent prefixes, an
+// empty referenced set), a named-port set and a verdict map (both loaded by libnftables), and
+// chains that refer to all of them.
+NftRuleset ManySetsRuleset(int extra_chains = 0) {
+  NftRuleset r;
+  for (int i = 0; i < extra_chains; ++i) {
+    r.chains[fmt::format("cali-pi-x{}", i)].rules =
+        nft_model::NftLines({fmt::format("ip saddr @cali40s-gen{} counter return", i % 12)});
+  }
+  const auto add_set = [&](const std::string& name, int family, std::vector<std::string> members,
+                           bool comment = true) {
+    nft_model::NftSet& s = r.sets[name];
+    s.header = {family == 6 ? "type ipv6_addr" : "type ipv4_addr", "flags interval"};
+    if (comment) s.header.push_back("comment \"app == _" + name + "_\"");
+    s.elements = nft_model::NftLines(std::move(members));
+  };
+  for (int i = 0; i < 12; ++i) {
+    std::vector<std::string> v4;
+    std::vector<std::string> v6;
+    const int n = i < 2 ? 5000 : 3 + i * 10;  // 5000: over three netlink messages.
+    for (int j = 0; j < n; ++j) {
+      v4.push_back(fmt::format("10.{}.{}.{}", 100 + i, j / 256, j % 256));
+      v6.push_back(fmt::format("fd00:{:x}::{:x}", i, j + 1));
+    }
+    if (i % 3 == 0) v4.push_back(fmt::format("172.{}.0.0/16", 16 + i));
+    add_set(fmt::format("cali40s-gen{}", i), 4, std::move(v4), i % 2 == 0);
+    add_set(fmt::format("cali60s-gen{}", i), 6, std::move(v6));
+  }
+  add_set("cali40s-ends", 4,
+          {"0.0.0.0/8", "10.0.0.1", "10.0.1.0/24", "10.0.2.0/24", "255.255.255.255"});
+  add_set("cali40s-all", 4, {"0.0.0.0/0"});
+  add_set("cali60s-all", 6, {"::/0"});
+  add_set("cali60s-ends", 6, {"fd00::1", "fd00:1::/64", "ffff::/16"});
+  add_set("cali40s-empty", 4, {});
+  nft_model::NftSet& named = r.sets["cali40n-port"];
+  named.header = {"type ipv4_addr . inet_proto . inet_service"};
+  named.elements = nft_model::NftLines({"10.0.0.1 . 6 . 80", "10.0.0.2 . 17 . 53"});
+  nft_model::NftSet& vmap = r.sets["cali-from-wl-dispatch"];
+  vmap.is_map = true;
+  vmap.header = {"type ifname : verdict"};
+  vmap.elements = nft_model::NftLines({"\"cali1\" : goto cali-fw-cali1"});
+  nft_model::NftChain& fwd = r.chains["cali-FORWARD"];
+  fwd.header = {"type filter hook forward priority filter; policy accept;"};
+  std::vector<std::string> rules = {"iifname vmap @cali-from-wl-dispatch"};
+  for (const auto& [name, set] : r.sets) {
+    if (set.is_map) continue;
+    if (name.starts_with("cali40s")) rules.push_back("ip saddr @" + name + " counter accept");
+    if (name.starts_with("cali60s")) rules.push_back("ip6 saddr @" + name + " counter accept");
+  }
+  rules.push_back("ip daddr . meta l4proto . th dport @cali40n-port counter accept");
+  fwd.rules = nft_model::NftLines(std::move(rules));
+  r.chains["cali-fw-cali1"].rules = nft_model::NftLines({"counter drop"});
+  return r;
+}
+
+class NftSetElementsTest : public NftTableTest, public ::testing::WithParamInterface<bool> {};
+
+// With and without (3) beside (4): many elements per chain, or 6000 more chains.
+INSTANTIATE_TEST_SUITE_P(Overlap, NftSetElementsTest, ::testing::Bool());
+
+TEST_P(NftSetElementsTest, SetElementsOverNetlinkListAsOneTransactionDoes) {
+  const bool overlap = GetParam();
+  const NftRuleset ruleset = ManySetsRuleset(overlap ? 0 : 6000);
+  const std::string text = NftRulesetText(ruleset);
+  auto table = OpenIn(ns_);
+  In(ns_, [&] {
+    Status st = table->ApplyFull(ruleset);
+    ASSERT_TRUE(st.has_value()) << st.error().message();
+    EXPECT_TRUE(table->set_elements_loaded_separately()) << "the table was absent";
+    EXPECT_EQ(table->set_elements_overlapped(), overlap);
+    EXPECT_TRUE(*table->Matches());
+  });
+  In(ref_, [&] {
+    NftablesTable reference;
+    Status st = reference.ApplyFull(text);  // Text: one libnftables transaction.
+    ASSERT_TRUE(st.has_value()) << st.error().message();
+    EXPECT_FALSE(reference.set_elements_loaded_separately());
+  });
+  // What an operator sees, and the elements as the kernel stores them (interval ends, the
+  // open-interval flag in the elements' user data).
+  const std::string listing = ns_.ExecOut("nft list table inet calico");
+  EXPECT_THAT(listing, HasSubstr("10.101.19.135"));
+  EXPECT_EQ(listing, ref_.ExecOut("nft list table inet calico"));
+  const auto sorted_lines = [](const std::string& dump) {
+    std::vector<std::string> lines;
+    std::istringstream in(dump);
+    for (std::string line; std::getline(in, line);)
+      lines.push_back(line);
+    std::sort(lines.begin(), lines.end());
+    return lines;
+  };
+  for (const auto& [name, set] : ruleset.sets) {
+    SCOPED_TRACE(name);
+    const std::string cmd = "nft --debug=netlink list set inet calico " + name;
+    if (nft_internal::PlainIntervalSetFamily(set)) {
+      EXPECT_EQ(ns_.ExecOut(cmd), ref_.ExecOut(cmd));  // An rbtree: key order, start/end pairs.
+    } else {
+      // A hash: the order depends on the set's random hash seed, whoever loads it.
+      EXPECT_EQ(sorted_lines(ns_.ExecOut(cmd)), sorted_lines(ref_.ExecOut(cmd)));
+    }
+  }
+  // Drift detection sees the kernel as loaded, then someone else's element.
+  In(ns_, [&] { EXPECT_TRUE(*table->Matches()); });
+  ASSERT_EQ(ns_.Exec("nft add element inet calico cali40s-empty { 192.168.0.1 }"), 0);
+  In(ns_, [&] { EXPECT_FALSE(*table->Matches()); });
+  // An existing table is replaced in one transaction, with the same result.
+  In(ns_, [&] {
+    Status st = table->ApplyFull(ruleset);
+    ASSERT_TRUE(st.has_value()) << st.error().message();
+    EXPECT_FALSE(table->set_elements_loaded_separately()) << "the table existed";
+    EXPECT_TRUE(*table->Matches());
+  });
+  EXPECT_EQ(ns_.ExecOut("nft list table inet calico"), listing);
+}
+
+TEST_F(NftTableTest, FailedLoadOfANewTableLeavesNoTable) {
+  NftRuleset ruleset = ManySetsRuleset();
+  // The last transaction (chains) fails: a rule refers to a set that does not exist.
+  ruleset.chains["cali-fw-cali1"].rules = nft_model::NftLines({"ip saddr @no-such-set drop"});
+  auto table = OpenIn(ns_);
+  In(ns_, [&] {
+    Status st = table->ApplyFull(ruleset);
+    ASSERT_FALSE(st.has_value());
+    EXPECT_THAT(st.error().message(), HasSubstr("apply full ruleset to table inet calico: "));
+    EXPECT_THAT(st.error().message(), HasSubstr("no-such-set"));
+    EXPECT_FALSE(*table->Matches());
+  });
+  EXPECT_EQ(ns_.ExecOut("nft list tables"), "") << "the sets loaded before are removed again";
+  // The retry with a good ruleset loads it.
+  In(ns_, [&] {
+    Status st = table->ApplyFull(ManySetsRuleset());
+    ASSERT_TRUE(st.has_value()) << st.error().message();
+    EXPECT_TRUE(table->set_elements_loaded_separately());
+  });
+  EXPECT_THAT(ns_.ExecOut("nft list table inet calico"), HasSubstr("cali40s-gen11"));
+}
+
+TEST_F(NftTableTest, FailedElementsBatchFallsBackToOneTransaction) {
+  const NftRuleset ruleset = ManySetsRuleset();
+  auto table = OpenIn(ns_);
+  In(ns_, [&] {
+    table->FailNextSetElementsForTest();
+    Status st = table->ApplyFull(ruleset);
+    ASSERT_TRUE(st.has_value()) << st.error().message();
+    EXPECT_FALSE(table->set_elements_loaded_separately());
+    EXPECT_TRUE(*table->Matches());
+  });
+  EXPECT_EQ(NormalisedListing(ns_, *table), ReferenceListing(NftRulesetText(ruleset)));
+}
+
+TEST_F(NftTableTest, SetElementsBatchIsAllOrNothing) {
+  ASSERT_EQ(ns_.Exec("nft add table inet t"), 0);
+  ASSERT_EQ(ns_.Exec("nft add set inet t a '{ type ipv4_addr; flags interval; }'"), 0);
+  In(ns_, [&] {
+    mnl_socket* sock = mnl_socket_open(NETLINK_NETFILTER);
+    ASSERT_NE(sock, nullptr);
+    ASSERT_GE(mnl_socket_bind(sock, 0, MNL_SOCKET_AUTOPID), 0);
+    auto elements = nft_internal::IntervalSetElements(nft_model::NftLines{"10.0.0.1"}, 4);
+    ASSERT_TRUE(elements);
+    Status st =
+        nft_internal::SendSetElements(sock, "inet", "t",
+                                      {{.set = "a", .family = 4, .elements = *elements},
+                                       {.set = "missing", .family = 4, .elements = *elements}});
+    ASSERT_FALSE(st.has_value());
+    EXPECT_EQ(st.error().code(), ErrorCode::kNotFound);
+    EXPECT_THAT(st.error().message(), HasSubstr("add elements to set missing: "));
+    EXPECT_THAT(ns_.ExecOut("nft list set inet t a"), Not(HasSubstr("elements")))
+        << "the failed batch added nothing";
+    // The same socket again, now only the existing set.
+    st = nft_internal::SendSetElements(sock, "inet", "t",
+                                       {{.set = "a", .family = 4, .elements = *elements}});
+    EXPECT_TRUE(st.has_value()) << st.error().message();
+    mnl_socket_close(sock);
+  });
+  const std::string listed = ns_.ExecOut("nft list set inet t a");
+  EXPECT_THAT(listed, HasSubstr("elements = { 10.0.0.1 }"));
 }
 
 TEST_F(NftTableTest, DeleteRemovesTheTableAndToleratesAbsence) {
