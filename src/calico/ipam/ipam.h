@@ -7,7 +7,8 @@
 //                  left half-made by a crash is finished, a stale affinity dropped)
 //              ──> claim new block (pending affinity -> Create block -> confirmed)
 //              ──> borrow from other hosts' blocks (strictAffinity=false)
-//   every block write: handle++ then CAS update of the block (handle-- on failure)
+//   every block write: the block's CAS and its handle's count in one transaction (release.cc);
+//   a CNI DEL's WorkloadEndpoint delete can ride on the release's (ReleaseByHandle with `with`)
 //
 // Thread-safety: thread-safe if the Backend is (all state lives in the datastore). Concurrent
 // AutoAssigns for one host never hand out an address twice (CAS on every block), but they may
