@@ -12,6 +12,7 @@
 
 #include "calico/base/cleanup.h"
 #include "calico/base/log.h"
+#include "calico/base/numbers.h"
 #include "calico/base/strings.h"
 #include "calico/cni/cni.h"
 #include "calico/cni/delegate.h"
@@ -82,6 +83,13 @@ void PrefetchFirstReads(Context& ctx) {
           {.key = datastore::ResourceKey{.kind = model::LookupKind("Profile"), .name = profile}
                       .Format()});
     }
+  }
+  // DEL with calico-ipam in this process: the handle, which the release reads first. Read before
+  // the host-wide lock is held, which is safe: the release compares the handle's revision when it
+  // writes (a change since is a conflict, and the handle is read again).
+  if (ctx.inv.command == "DEL" && ctx.conf.ipam.type == "calico-ipam") {
+    reads.push_back(
+        {.key = datastore::HandleKey{.handle_id = IpamHandle(ctx.conf, ctx.inv)}.Format()});
   }
   if (Status st = ctx.backend->Prefetch(reads); !st) {
     // The reads then go to the store one by one, and report its error there.
@@ -510,16 +518,62 @@ Result<CniResult> Add(Context& ctx) {
   return result;
 }
 
+// The endpoint a DEL read, deleted at the revision read; after a conflict read again and deleted
+// only while it is still this container's (cni-plugin/pkg/k8s/k8s.go CmdDelK8s: "Endpoint was
+// modified before it could be deleted. Retrying...", and "CNI_CONTAINERID does not match
+// WorkloadEndpoint ContainerID, don't delete WEP" for a pod's new sandbox).
+Status DeleteEndpoint(Context& ctx, const NodeEndpoint& ep) {
+  const std::string& name = ep.resource.name();
+  std::string version = ep.resource.resource_version();
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    auto d = ctx.client->Delete("WorkloadEndpoint", ctx.ns, name, version);
+    if (d || d.error().code() == ErrorCode::kNotFound) return OkStatus();
+    if (d.error().code() != ErrorCode::kConflict) return Unexpected(d.error());
+    auto now = ctx.client->Get("WorkloadEndpoint", ctx.ns, name);
+    if (!now) {
+      if (now.error().code() == ErrorCode::kNotFound) return OkStatus();
+      return Unexpected(now.error());
+    }
+    auto typed = model::v3::DecodeWorkloadEndpoint(*now);
+    if (typed && typed->spec.container_id != ctx.inv.container_id) {
+      CALICO_LOG(warn, "cni", "endpoint {} now belongs to container {}: not deleted", name,
+                 typed->spec.container_id);
+      return OkStatus();
+    }
+    version = now->resource_version();
+  }
+  return Unavailable("WorkloadEndpoint " + name + " keeps changing: not deleted");
+}
+
+// The endpoint's delete as a write of the release's transaction: compare-and-swap on the revision
+// read, as the delete on its own does.
+std::optional<datastore::TxnOp> EndpointDeleteOp(const Context& ctx, const NodeEndpoint& ep) {
+  auto revision = ParseInt<int64_t>(ep.resource.resource_version());
+  if (!revision) return std::nullopt;
+  return datastore::TxnOp::Delete(
+      datastore::ResourceKey{
+          .kind = model::LookupKind("WorkloadEndpoint"), .ns = ctx.ns, .name = ep.resource.name()}
+          .Format(),
+      *revision);
+}
+
 Status Del(Context& ctx) {
   // Every step runs even when an earlier one failed; the first error is reported. The addresses
   // are released last, and only once the interfaces are gone (cni-plugin k8s.go CmdDelK8s order):
   // released first, an address could be handed to a new container while this one's veth still
   // held the route to it, and that ADD failed ("route ... already exists for an interface other
   // than ..."; found by the 4 x 250 ADD/DEL stress test with a tight block cap).
+  //
+  // The endpoint: upstream deletes it first. With calico-ipam in this process its delete waits for
+  // the interfaces to go and is written in the release's transaction (one etcd write for the
+  // endpoint, the block and the handle instead of two; docs/COMPATIBILITY.md); on its own when
+  // the release does not run (the host end is left, for a retried DEL) or could not take it.
   Status first = OkStatus();
   auto keep = [&first](Status st) {
     if (!st && first) first = std::move(st);
   };
+  const bool with_release = InProcessIpam(ctx);
+  std::optional<NodeEndpoint> endpoint;  // to delete, with the release or on its own
   auto endpoints = ListNodeEndpoints(ctx);
   std::string host_veth = dataplane::HostVethNameForContainer(ctx.inv.container_id);
   bool veth_is_mine = false;
@@ -530,8 +584,11 @@ Status Del(Context& ctx) {
       if (!endpoints->mine->typed.spec.interface_name.empty()) {
         host_veth = endpoints->mine->typed.spec.interface_name;
       }
-      auto d = ctx.client->Delete("WorkloadEndpoint", ctx.ns, endpoints->mine->resource.name());
-      if (!d && d.error().code() != ErrorCode::kNotFound) keep(Unexpected(d.error()));
+      if (with_release) {
+        endpoint = endpoints->mine;
+      } else {
+        keep(DeleteEndpoint(ctx, *endpoints->mine));
+      }
     }
     veth_is_mine = !ClaimedByOther(*endpoints, host_veth, ctx.inv.container_id);
   }
@@ -543,7 +600,22 @@ Status Del(Context& ctx) {
   keep(host_end);
   // The routes to the addresses hang off the host end: while it is left, keep the addresses (the
   // runtime retries DEL).
-  if (host_end && !ctx.conf.ipam.type.empty()) keep(IpamRelease(ctx));
+  if (host_end && with_release) {
+    std::vector<datastore::TxnOp> with;
+    if (endpoint) {
+      if (auto op = EndpointDeleteOp(ctx, *endpoint)) with.push_back(*std::move(op));
+    }
+    const bool endpoint_with = !with.empty();
+    auto released = IpamDelWith(ctx.inv, ctx.conf, *ctx.backend, std::move(with));
+    if (!released) {
+      keep(Unexpected(released.error()));
+    } else if (*released && endpoint_with) {
+      endpoint.reset();
+    }
+  } else if (host_end && !ctx.conf.ipam.type.empty()) {
+    keep(IpamRelease(ctx));
+  }
+  if (endpoint) keep(DeleteEndpoint(ctx, *endpoint));
   return first;
 }
 

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -426,9 +427,51 @@ TEST_F(CalicoPluginTest, DelRemovesTheVethBeforeItReleasesTheAddress) {
   }
   EXPECT_TRUE(veth_gone) << "DEL waits for the IPAM lock with the veth still there";
   EXPECT_EQ(AllocatedAddresses(), 1u) << "the address was released before the veth went";
+  {
+    auto store = Store();
+    datastore::Client client(*store);
+    EXPECT_TRUE(client.Get("WorkloadEndpoint", "default", "node1-cni-order-eth0"))
+        << "the endpoint goes with the release, not before it";
+  }
   { ipam::HostLock released = std::move(*lock); }
   del.join();
   EXPECT_EQ(AllocatedAddresses(), 0u);
+}
+
+// With calico-ipam, a DEL deletes the WorkloadEndpoint in the transaction that frees its address
+// and deletes its handle (docs/COMPATIBILITY.md): the three changes share one store revision, so
+// nobody ever sees the endpoint with its address free or the address held without its endpoint.
+TEST_F(CalicoPluginTest, DelDeletesTheEndpointWithTheRelease) {
+  PluginRun add = Invoke("ADD", "together", a_, Conf("net1"));
+  ASSERT_EQ(add.code, 0) << add.out;
+  auto store = Store();
+  auto before = store->List("/calico/");
+  ASSERT_TRUE(before);
+  PluginRun del = Invoke("DEL", "together", a_, Conf("net1"));
+  ASSERT_EQ(del.code, 0) << del.out;
+  auto watch = store->Watch("/calico/", before->revision + 1);
+  ASSERT_TRUE(watch) << watch.error().message();
+  std::map<std::string, int64_t> deleted;
+  std::set<int64_t> revisions;
+  for (;;) {
+    auto events = (*watch)->Next(std::chrono::milliseconds(500));
+    ASSERT_TRUE(events) << events.error().message();
+    if (events->empty()) break;
+    for (const datastore::WatchEvent& e : *events) {
+      revisions.insert(e.kv.mod_revision);
+      if (e.type == datastore::WatchEventType::kDelete) deleted[e.kv.key] = e.kv.mod_revision;
+    }
+  }
+  const std::string wep_key =
+      "/calico/resources/v3/projectcalico.org/workloadendpoints/default/node1-cni-together-eth0";
+  const std::string handle_key = "/calico/ipam/v2/handle/net1.together";
+  ASSERT_TRUE(deleted.count(wep_key)) << "the endpoint was not deleted";
+  ASSERT_TRUE(deleted.count(handle_key)) << "the handle was not deleted";
+  EXPECT_EQ(deleted[wep_key], deleted[handle_key]);
+  EXPECT_EQ(revisions.size(), 1u) << "one write for the endpoint, the block and the handle";
+  EXPECT_EQ(AllocatedAddresses(), 0u);
+  // The DEL again: nothing left to delete, nothing written, no error.
+  EXPECT_EQ(Invoke("DEL", "together", a_, Conf("net1")).code, 0);
 }
 
 }  // namespace

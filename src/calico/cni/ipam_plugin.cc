@@ -179,6 +179,13 @@ Status IpamDel(const Invocation& inv, const NetConf& conf, datastore::Backend& b
   return client.ReleaseByHandle(IpamHandle(conf, inv));
 }
 
+Result<bool> IpamDelWith(const Invocation& inv, const NetConf& conf, datastore::Backend& backend,
+                         std::vector<datastore::TxnOp> with) {
+  ipam::IpamClient client(backend);
+  ASSIGN_OR_RETURN(ipam::HostLock lock, LockHost(conf));
+  return client.ReleaseByHandle(IpamHandle(conf, inv), std::move(with));
+}
+
 int RunIpamPlugin(const std::map<std::string, std::string>& env, std::string_view stdin_text,
                   std::ostream& out, std::ostream& err) {
   PluginCall call("calico-ipam", out, err);

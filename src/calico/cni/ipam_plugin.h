@@ -9,6 +9,7 @@
 #include <ostream>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "calico/base/result.h"
 #include "calico/cni/cni.h"
@@ -29,5 +30,11 @@ std::string IpamHandle(const NetConf& conf, const Invocation& inv);
                                         datastore::Backend& backend);
 [[nodiscard]] Status IpamDel(const Invocation& inv, const NetConf& conf,
                              datastore::Backend& backend);
+// IpamDel with the calico plugin's own writes (the WorkloadEndpoint's delete) in the release's
+// transaction (ipam::IpamClient::ReleaseByHandle with `with`); returns whether they were written
+// (false: a conflict on one of the keys; the addresses are released all the same).
+[[nodiscard]] Result<bool> IpamDelWith(const Invocation& inv, const NetConf& conf,
+                                       datastore::Backend& backend,
+                                       std::vector<datastore::TxnOp> with);
 
 }  // namespace calico::cni

@@ -7,7 +7,8 @@
 //                  left half-made by a crash is finished, a stale affinity dropped)
 //              ──> claim new block (pending affinity -> Create block -> confirmed)
 //              ──> borrow from other hosts' blocks (strictAffinity=false)
-//   every block write: handle++ then CAS update of the block (handle-- on failure)
+//   every block write: the block's CAS and its handle's count in one transaction (release.cc);
+//   a CNI DEL's WorkloadEndpoint delete can ride on the release's (ReleaseByHandle with `with`)
 //
 // Thread-safety: thread-safe if the Backend is (all state lives in the datastore). Concurrent
 // AutoAssigns for one host never hand out an address twice (CAS on every block), but they may
@@ -97,6 +98,15 @@ class IpamClient {
       const std::vector<ReleaseOptions>& releases);
   // Frees every address of the handle and deletes the handle. A missing handle is not an error.
   [[nodiscard]] Status ReleaseByHandle(const std::string& handle);
+  // ReleaseByHandle with the caller's own writes (`with`: a CNI DEL's WorkloadEndpoint delete) in
+  // the transaction of the handle's first block, or alone when no handle is stored: one write
+  // instead of two, all or nothing. Returns whether `with` was written. When that transaction fails
+  // on a conflict (any of its keys changed since read, `with`'s included), the release goes on
+  // without them and returns false: the caller then writes them its own way. Errors as
+  // ReleaseByHandle; kInvalidArgument (nothing written) when `with` names the handle's or a block's
+  // key, or makes the transaction longer than datastore::kMaxTxnOps.
+  [[nodiscard]] Result<bool> ReleaseByHandle(const std::string& handle,
+                                             std::vector<datastore::TxnOp> with);
   [[nodiscard]] Result<std::vector<net::IPAddr>> IPsByHandle(const std::string& handle);
   [[nodiscard]] Result<std::optional<Attribute>> GetAssignmentAttributes(const net::IPAddr& ip);
   // Releases every block affinity of the host (empty blocks are deleted).

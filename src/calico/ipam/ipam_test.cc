@@ -531,6 +531,73 @@ TEST_F(IpamTest, ReleaseByHandleAcrossBlocks) {
     EXPECT_TRUE(b.Empty()) << b.cidr().String();
 }
 
+// A CNI DEL's WorkloadEndpoint delete rides on the release's transaction (ReleaseByHandle with
+// `with`): endpoint, addresses and handle go in one write, or the endpoint is left to the caller
+// when its delete would fail, and the addresses are released all the same.
+TEST_F(IpamTest, ReleaseByHandleWritesTheCallersDeleteInTheSameTransaction) {
+  constexpr const char* kWep =
+      "/calico/resources/v3/projectcalico.org/workloadendpoints/default/node1-cni-c-eth0";
+  AddPool("p", "10.0.0.0/26", 26);
+  ASSERT_EQ(Assign("node1", 1, "net.c").ipv4.size(), 1u);
+  auto wep = backend_.Put(kWep, "{}");
+  ASSERT_TRUE(wep);
+  TxnHookBackend hooked(backend_);
+  IpamClient client(hooked);
+  auto released =
+      client.ReleaseByHandle("net.c", {datastore::TxnOp::Delete(kWep, wep->mod_revision)});
+  ASSERT_TRUE(released) << released.error().message();
+  EXPECT_TRUE(*released);
+  EXPECT_EQ(hooked.txns(), 1) << "the endpoint, the block and the handle in one transaction";
+  EXPECT_FALSE(backend_.Get(kWep));
+  EXPECT_FALSE(backend_.Get(std::string(kHandleKey) + "net.c"));
+  EXPECT_EQ(ipam_.ListBlocks(4)->at(0).NumFree(), 64);
+
+  // A retried DEL: no handle left, the endpoint's delete alone (here: already gone, a conflict).
+  released = client.ReleaseByHandle("net.c", {datastore::TxnOp::Delete(kWep, wep->mod_revision)});
+  ASSERT_TRUE(released) << released.error().message();
+  EXPECT_FALSE(*released) << "the delete could not be written: the caller's to do";
+  wep = backend_.Put(kWep, "{}");
+  ASSERT_TRUE(wep);
+  released = client.ReleaseByHandle("net.c", {datastore::TxnOp::Delete(kWep, wep->mod_revision)});
+  ASSERT_TRUE(released && *released);
+  EXPECT_FALSE(backend_.Get(kWep));
+}
+
+TEST_F(IpamTest, ReleaseByHandleGoesOnWhenTheCallersWriteConflicts) {
+  constexpr const char* kWep =
+      "/calico/resources/v3/projectcalico.org/workloadendpoints/default/node1-cni-d-eth0";
+  AddPool("p", "10.0.0.0/26", 26);
+  AddPool("p6", "fd00::/120", 122);
+  ASSERT_EQ(Assign("node1", 1, "net.d", 1).ipv4.size(), 1u);
+  auto old = backend_.Put(kWep, "{}");
+  ASSERT_TRUE(old);
+  ASSERT_TRUE(backend_.Put(kWep, R"({"taken":"over"})"));  // another sandbox's, since read
+  auto released =
+      ipam_.ReleaseByHandle("net.d", {datastore::TxnOp::Delete(kWep, old->mod_revision)});
+  ASSERT_TRUE(released) << released.error().message();
+  EXPECT_FALSE(*released);
+  EXPECT_EQ(backend_.Get(kWep)->value, R"({"taken":"over"})") << "only the caller may delete it";
+  EXPECT_FALSE(backend_.Get(std::string(kHandleKey) + "net.d"));
+  auto blocks = ipam_.ListBlocks();
+  ASSERT_TRUE(blocks);
+  for (const Block& b : *blocks)
+    EXPECT_TRUE(b.Empty()) << b.cidr().String();
+
+  // Dual-stack, the endpoint's delete current: it goes with the first block, the handle with the
+  // second.
+  ASSERT_EQ(Assign("node1", 1, "net.e", 1).ipv6.size(), 1u);
+  auto wep = backend_.Get(kWep);
+  ASSERT_TRUE(wep);
+  TxnHookBackend hooked(backend_);
+  IpamClient client(hooked);
+  released = client.ReleaseByHandle("net.e", {datastore::TxnOp::Delete(kWep, wep->mod_revision)});
+  ASSERT_TRUE(released && *released);
+  EXPECT_EQ(hooked.txns(), 2);
+  EXPECT_FALSE(backend_.Get(kWep));
+  EXPECT_FALSE(backend_.Get(std::string(kHandleKey) + "net.e"));
+  EXPECT_TRUE(ipam_.IPsByHandle("net.e")->empty());
+}
+
 // Release by address updates the block and the handles of the addresses in one transaction.
 TEST_F(IpamTest, ReleaseByAddressUpdatesBlockAndHandlesTogether) {
   AddPool("p", "10.0.0.0/26", 26);

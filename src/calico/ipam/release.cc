@@ -206,14 +206,32 @@ Result<std::vector<net::IPAddr>> IpamClient::IPsByHandle(const std::string& hand
 // one write per block instead of two, and never a handle without addresses or addresses without
 // their handle if the process stops half way.
 Status IpamClient::ReleaseByHandle(const std::string& handle) {
+  auto released = ReleaseByHandle(handle, {});
+  if (!released) return Unexpected(released.error());
+  return OkStatus();
+}
+
+// `with` rides on the first transaction only: a CNI DEL's WorkloadEndpoint delete goes with the
+// handle's (single-stack: only) block, so that an endpoint and its addresses go at once, as one
+// etcd revision. Upstream (cni-plugin/pkg/k8s/k8s.go CmdDelK8s) deletes the endpoint, then the
+// interfaces, then releases: a DEL stopped between those steps leaves addresses without an
+// endpoint, which a retried DEL releases by handle; here it leaves either both or neither.
+Result<bool> IpamClient::ReleaseByHandle(const std::string& handle,
+                                         std::vector<datastore::TxnOp> with) {
   const std::string key = datastore::HandleKey{.handle_id = handle}.Format();
+  bool with_written = with.empty();
   std::optional<datastore::KVPair> kv;  // the handle as last read or written
   for (int conflicts = 0; conflicts < kMaxRetries;) {
     if (!kv) {
       auto read = backend_.Get(key);
       if (!read) {
-        if (read.error().code() == ErrorCode::kNotFound) return OkStatus();
-        return Unexpected(read.error());
+        if (read.error().code() != ErrorCode::kNotFound) return Unexpected(read.error());
+        if (with.empty()) return with_written;
+        // Nothing to release (a DEL retried, or after an ADD that got no address): `with` alone.
+        auto written = backend_.Txn(with);
+        if (written) return true;
+        if (internal::Retryable(written.error())) return false;
+        return Unexpected(written.error());
       }
       kv = *std::move(read);
     }
@@ -240,13 +258,21 @@ Status IpamClient::ReleaseByHandle(const std::string& handle) {
       j["block"].erase(blocks.front().first);
       ops.push_back(datastore::TxnOp::Update(key, j.dump(), kv->mod_revision));
     }
+    const size_t own_ops = ops.size();
+    ops.insert(ops.end(), with.begin(), with.end());
     auto written = backend_.Txn(ops);
     if (written) {
-      if (last) return OkStatus();
-      kv = std::move(written->back());  // the next block, from the handle just written
+      if (!with.empty()) {
+        with.clear();
+        with_written = true;
+      }
+      if (last) return with_written;
+      kv = std::move((*written)[own_ops - 1]);  // the next block, from the handle just written
       continue;
     }
     if (!internal::Retryable(written.error())) return Unexpected(written.error());
+    // Whichever key changed, `with` is the caller's to write from here (it may be what changed).
+    with.clear();
     kv.reset();
     ++conflicts;
   }
