@@ -75,6 +75,20 @@ class NoRoutes final : public RouteProgrammer {
   void SetOptions(const RouteOptions&) override {}
 };
 
+// Agent "node1" over the given store, programming into a FakeKernel, routes discarded.
+struct Node {
+  explicit Node(datastore::Backend& store) : agent(Config(), store, kernel, routes, metrics) {}
+  static AgentConfig Config() {
+    AgentConfig cfg;
+    cfg.node_name = "node1";
+    return cfg;
+  }
+  FakeKernel kernel;
+  NoRoutes routes;
+  Metrics metrics;
+  Agent agent;
+};
+
 // A random walk over a small cluster: most steps change one policy's rules alone (the dirty
 // path), the rest everything else the graph knows (selectors, orders, tiers, policies added and
 // removed, endpoints and their labels), and rules that move a policy into or out of a merged
@@ -258,12 +272,9 @@ TEST(AgentIncrementalTest, RandomChangesGiveTheFullRendersRuleset) {
   for (int i = 0; i < 12; ++i)
     walk.PutPolicy(walk.next_policy_++, walk.Spec());
 
-  FakeKernel kernel;
-  NoRoutes routes;
-  Metrics metrics;
-  AgentConfig cfg;
-  cfg.node_name = "node1";
-  Agent agent(cfg, store, kernel, routes, metrics);
+  Node node(store);
+  FakeKernel& kernel = node.kernel;
+  Agent& agent = node.agent;
   ASSERT_TRUE(agent.FullSync());
 
   int rules_only_steps = 0;
@@ -275,7 +286,7 @@ TEST(AgentIncrementalTest, RandomChangesGiveTheFullRendersRuleset) {
     auto model = calc::ModelFromDatastore(client, "node1");
     ASSERT_TRUE(model) << model.error().message();
     policy::RenderReport report;
-    auto full = policy::RenderRulesetParts(*model, cfg.render, nullptr, &report);
+    auto full = policy::RenderRulesetParts(*model, Node::Config().render, nullptr, &report);
     ASSERT_TRUE(full) << full.error().message();
     ASSERT_EQ(nft_model::NftRulesetText(agent.applied()), nft_model::NftRulesetText(*full));
     ASSERT_EQ(kernel.kernel, nft_model::NftRulesetText(*full));
@@ -310,12 +321,9 @@ TEST(AgentIncrementalTest, RefusedChainsUpdateFallsBackToTheWholeRuleset) {
                    {"destination", {{"ports", {port}}}}}}}};
   };
   walk.PutPolicy(0, policy(80));
-  FakeKernel kernel;
-  NoRoutes routes;
-  Metrics metrics;
-  AgentConfig cfg;
-  cfg.node_name = "node1";
-  Agent agent(cfg, store, kernel, routes, metrics);
+  Node node(store);
+  FakeKernel& kernel = node.kernel;
+  Agent& agent = node.agent;
   ASSERT_TRUE(agent.FullSync());
   kernel.fail_chains = true;
   walk.PutPolicy(0, policy(81));

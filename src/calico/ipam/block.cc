@@ -63,6 +63,14 @@ Result<Block> Block::FromParsedJson(const Json& j) {
     return Internal("IPAM block " + cidr->String() + " is larger than a Calico block can be (/" +
                     std::to_string((cidr->family() == 4 ? 32 : 128) - kMaxBlockHostBits) + ")");
   }
+  // Calico writes a block's cidr as its network (libcalico-go/lib/ipam/ipam_block.go newBlock);
+  // with host bits set, the addresses it hands out (cidr + ordinal) would leave the block and an
+  // address below the cidr's own would have no ordinal. Refused like any other corrupt block.
+  if (!cidr->IsStrictlyMasked()) {
+    return Internal("IPAM block " + cidr->String() +
+                    " is corrupt: its cidr has host bits set (the network is " +
+                    cidr->Masked().String() + ")");
+  }
   b.cidr_ = *cidr;
   if (j.contains("affinity") && j["affinity"].is_string()) b.affinity_ = j["affinity"];
   if (j.contains("affinity_claim_time") && j["affinity_claim_time"].is_string()) {

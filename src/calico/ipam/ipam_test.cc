@@ -714,5 +714,23 @@ TEST(HostLockTest, UnusableLockFileIsAnErrorNamingIt) {
       << lock.error().message();
 }
 
+// A stored block whose cidr has host bits set (never written by Calico; found by
+// ipam_block_fuzz): cidr + ordinal would hand out addresses outside the block, and an address
+// below the cidr's own would index before its allocations. Refused as corrupt, naming the network.
+TEST(BlockTest, CidrWithHostBitsIsRefusedAsCorrupt) {
+  for (const auto& [cidr, network] :
+       {std::pair{"fd00:6::5/125", "fd00:6::/125"}, std::pair{"10.0.0.5/29", "10.0.0.0/29"}}) {
+    const std::string value = std::string(R"({"cidr":")") + cidr +
+                              R"(","affinity":null,"allocations":[null,null,null,null,null,null,)" +
+                              R"(null,null],"unallocated":[0,1,2,3,4,5,6,7],"attributes":[],)" +
+                              R"("sequenceNumber":0,"deleted":false})";
+    auto block = Block::FromJson(value);
+    ASSERT_FALSE(block) << cidr;
+    EXPECT_EQ(block.error().message(),
+              std::string("IPAM block ") + cidr +
+                  " is corrupt: its cidr has host bits set (the network is " + network + ")");
+  }
+}
+
 }  // namespace
 }  // namespace calico::ipam
