@@ -201,9 +201,8 @@ void NftablesTable::Forget() {
 }
 
 Status NftablesTable::ApplyFullText(std::string_view ruleset_text) {
-  Forget();
-  elements_separately_ =
-      false;  // Unknown relation between the kernel and what was applied until this succeeds.
+  Forget();  // Unknown relation between the kernel and what was applied until this succeeds.
+  elements_separately_ = false;
   // "add table" makes "delete table" valid when the table is absent; the whole buffer is one
   // transaction, so the old table stays if anything in the new text is rejected. The prefix shares
   // the first line, so line numbers in errors are those of `ruleset_text`.
