@@ -282,28 +282,12 @@ TEST(StoredPolicyTest, MutationsNeverWidenWhatIsAccepted) {
   const std::string alphabet = "\"{}[],: \\.-_/0123456789aAzZ\x7f\x01\xc3'=!()&|";
   std::mt19937 rng(20);
   int accepted = 0;
-  auto mutate = [&](const std::string& v) { return model::testing::Mutate(v, rng, alphabet); };
   for (const std::string& base : {BenchGnp(), RichGnp()}) {
-    for (int i = 0; i < 4000; ++i) {
-      const std::string v = mutate(base);
-      auto fast = FastGnp(v);
-      if (!fast) continue;
-      ++accepted;
-      auto ref = RefGnp(v);
-      ASSERT_TRUE(ref.has_value()) << "fast path accepted what the reference path refuses: " << v;
-      ASSERT_EQ(*fast, *ref) << v;
-    }
+    ASSERT_NO_FATAL_FAILURE(model::testing::ExpectMutationsAgree(base, 4000, rng, alphabet, FastGnp,
+                                                                 RefGnp, &accepted));
   }
-  const std::string np = Np();
-  for (int i = 0; i < 4000; ++i) {
-    const std::string v = mutate(np);
-    auto fast = FastNp(v);
-    if (!fast) continue;
-    ++accepted;
-    auto ref = RefNp(v);
-    ASSERT_TRUE(ref.has_value()) << "fast path accepted what the reference path refuses: " << v;
-    ASSERT_EQ(*fast, *ref) << v;
-  }
+  ASSERT_NO_FATAL_FAILURE(
+      model::testing::ExpectMutationsAgree(Np(), 4000, rng, alphabet, FastNp, RefNp, &accepted));
   EXPECT_GT(accepted, 300);  // The edits also hit places where the value stays valid.
 }
 

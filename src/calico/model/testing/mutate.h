@@ -8,6 +8,8 @@
 #include <string>
 #include <string_view>
 
+#include <gtest/gtest.h>
+
 namespace calico::model::testing {
 
 inline std::string Mutate(std::string v, std::mt19937& rng, std::string_view alphabet) {
@@ -27,6 +29,25 @@ inline std::string Mutate(std::string v, std::mt19937& rng, std::string_view alp
     }
   }
   return v;
+}
+
+// `rounds` mutations of `base`: every value the one-pass reader `fast` accepts, the reference path
+// `reference` accepts too and reads the same (the fast path never widens what is accepted). Adds
+// how many values `fast` accepted to `*accepted`. Stops at the first disagreement: call it under
+// ASSERT_NO_FATAL_FAILURE.
+template <typename Fast, typename Reference>
+void ExpectMutationsAgree(const std::string& base, int rounds, std::mt19937& rng,
+                          std::string_view alphabet, Fast fast, Reference reference,
+                          int* accepted) {
+  for (int i = 0; i < rounds; ++i) {
+    const std::string v = Mutate(base, rng, alphabet);
+    auto got = fast(v);
+    if (!got) continue;
+    ++*accepted;
+    auto ref = reference(v);
+    ASSERT_TRUE(ref.has_value()) << "fast path accepted what the reference path refuses: " << v;
+    ASSERT_EQ(*got, *ref) << v;
+  }
 }
 
 }  // namespace calico::model::testing
