@@ -174,9 +174,9 @@ Result<CniResult> IpamAdd(const Invocation& inv, const NetConf& conf, datastore:
 }
 
 Status IpamDel(const Invocation& inv, const NetConf& conf, datastore::Backend& backend) {
-  ipam::IpamClient client(backend);
-  ASSIGN_OR_RETURN(ipam::HostLock lock, LockHost(conf));
-  return client.ReleaseByHandle(IpamHandle(conf, inv));
+  auto released = IpamDelWith(inv, conf, backend, {});
+  if (!released) return Unexpected(released.error());
+  return OkStatus();
 }
 
 Result<bool> IpamDelWith(const Invocation& inv, const NetConf& conf, datastore::Backend& backend,
