@@ -51,12 +51,9 @@ class FakeKernel final : public PolicyProgrammer {
     --incremental;  // The default below counts itself as an incremental update.
     // What the nftables programmer sends (NftPolicyProgrammer): the same transaction as the
     // whole rulesets' diff.
-    nft_model::NftRuleset to = from;
-    for (const auto& [name, chain] : chains)
-      to.chains.at(name).rules = chain.rules;
     const auto [chains_from, chains_to] = ChainsOnly(from, chains);
     EXPECT_EQ(nft_model::DiffNftRulesets(chains_from, chains_to).commands,
-              nft_model::DiffNftRulesets(from, to).commands);
+              nft_model::DiffNftRulesets(from, WithChainRules(from, chains)).commands);
     return PolicyProgrammer::ApplyChains(from, chains);
   }
   Result<bool> Matches() override { return true; }

@@ -36,6 +36,17 @@ inline std::pair<nft_model::NftRuleset, nft_model::NftRuleset> ChainsOnly(
   return out;
 }
 
+// `from` with the rules of `chains` (chains of `from`) replaced: the whole ruleset
+// PolicyProgrammer::ApplyChains moves to.
+inline nft_model::NftRuleset WithChainRules(
+    const nft_model::NftRuleset& from, const std::map<std::string, nft_model::NftChain>& chains) {
+  nft_model::NftRuleset to = from;
+  for (const auto& [name, chain] : chains) {
+    to.chains.at(name).rules = chain.rules;
+  }
+  return to;
+}
+
 class PolicyProgrammer {
  public:
   virtual ~PolicyProgrammer() = default;
@@ -51,11 +62,7 @@ class PolicyProgrammer {
   // implementations that want both rulesets.
   [[nodiscard]] virtual Status ApplyChains(
       const nft_model::NftRuleset& from, const std::map<std::string, nft_model::NftChain>& chains) {
-    nft_model::NftRuleset to = from;
-    for (const auto& [name, chain] : chains) {
-      to.chains.at(name).rules = chain.rules;
-    }
-    return ApplyIncremental(from, to);
+    return ApplyIncremental(from, WithChainRules(from, chains));
   }
   // Whether the kernel still holds what was last applied.
   [[nodiscard]] virtual Result<bool> Matches() = 0;
